@@ -1,0 +1,462 @@
+//! [`Catalog`]: validated master data with every code interned into a dense handle, so
+//! hot paths index contiguous arrays instead of hashing strings.
+//!
+//! Handles are positions in the catalog's own record lists ([`ItemIx`] is the item's
+//! position in [`MasterData::items`], and so on), so they are deterministic for a given
+//! document and meaningful only with the catalog that issued them.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::code::{
+    BinCode, CustomerCode, EntityCode, ItemCode, RegionCode, SiteCode, SupplierCode,
+};
+use crate::data::MasterData;
+use crate::item::Item;
+use crate::org::{Customer, LegalEntity, NegativeStock, Site, Supplier, ZoneKind};
+use crate::policy::{ItemSitePolicy, LaneSource, ReceiveInto, SourcingLane};
+use crate::uom::{ItemUnits, UnitRegistry};
+use crate::validate::{HANDLE_LIMIT_RULE, RecordRef, ValidationReport, Violation, validate};
+
+macro_rules! handle {
+    ($(#[$meta:meta])* $name:ident, $raw:ty) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name($raw);
+
+        impl $name {
+            /// The handle with this raw value (meaningful only with its catalog).
+            #[must_use]
+            pub const fn new(raw: $raw) -> Self {
+                Self(raw)
+            }
+
+            /// The raw value.
+            #[must_use]
+            pub const fn raw(self) -> $raw {
+                self.0
+            }
+
+            /// The position it stands for, for indexing dense arrays.
+            #[must_use]
+            pub const fn index(self) -> usize {
+                self.0 as usize
+            }
+
+            fn from_position(i: usize) -> Option<Self> {
+                <$raw>::try_from(i).ok().map(Self)
+            }
+        }
+    };
+}
+
+handle!(
+    /// Dense handle of an item (its position in the catalog's item list).
+    ItemIx, u32
+);
+handle!(
+    /// Dense handle of a site.
+    SiteIx, u16
+);
+handle!(
+    /// Dense handle of a legal entity.
+    EntityIx, u16
+);
+handle!(
+    /// Dense handle of a bin, across all sites.
+    BinIx, u32
+);
+handle!(
+    /// Dense handle of a supplier.
+    SupplierIx, u32
+);
+handle!(
+    /// Dense handle of a customer.
+    CustomerIx, u32
+);
+handle!(
+    /// Dense handle of a region.
+    RegionIx, u16
+);
+
+/// A bin as the catalog knows it: its site, code, zone kind and pick sequence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BinInfo {
+    /// The site.
+    pub site: SiteIx,
+    /// The bin's code.
+    pub code: BinCode,
+    /// The kind of zone it is in.
+    pub zone_kind: ZoneKind,
+    /// Position on the pick path.
+    pub sequence: u32,
+}
+
+/// Validated master data with dense handles.
+///
+/// ```
+/// use onhand_master::{seed, Catalog, ItemCode, SiteCode};
+/// let catalog = Catalog::new(seed::demo_network())?;
+/// let bolt = catalog.item_ix(&ItemCode::new("BOLT-M8")?).ok_or("no bolt")?;
+/// let atl = catalog.site_ix(&SiteCode::new("ATL")?).ok_or("no ATL")?;
+/// assert!(catalog.policy(bolt, atl).is_some_and(|p| p.stocked));
+/// let lanes: Vec<_> = catalog.lanes_into(atl, bolt).map(|l| l.rank).collect();
+/// assert_eq!(lanes, vec![1, 2]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    data: MasterData,
+    registry: UnitRegistry,
+    items: HashMap<ItemCode, ItemIx>,
+    sites: HashMap<SiteCode, SiteIx>,
+    entities: HashMap<EntityCode, EntityIx>,
+    suppliers: HashMap<SupplierCode, SupplierIx>,
+    customers: HashMap<CustomerCode, CustomerIx>,
+    regions: HashMap<RegionCode, RegionIx>,
+    item_units: Vec<ItemUnits>,
+    site_entity: Vec<EntityIx>,
+    site_region: Vec<RegionIx>,
+    bins: Vec<BinInfo>,
+    bin_index: HashMap<(SiteIx, BinCode), BinIx>,
+    policies: HashMap<(ItemIx, SiteIx), usize>,
+    /// Per site: lane positions into it, sorted by (item scope, rank).
+    lanes_into: Vec<Vec<usize>>,
+}
+
+fn intern<C: Clone + Eq + std::hash::Hash, H>(
+    codes: impl Iterator<Item = (C, RecordRef)>,
+    make: impl Fn(usize) -> Option<H>,
+) -> Result<HashMap<C, H>, ValidationReport> {
+    let mut map = HashMap::new();
+    for (i, (c, record)) in codes.enumerate() {
+        let h = make(i).ok_or_else(|| beyond_limit(record))?;
+        map.insert(c, h);
+    }
+    Ok(map)
+}
+
+/// The report for a record that validation passed but the catalog cannot hold. Validation
+/// checks the handle limits, so this only guards against the two disagreeing.
+fn beyond_limit(record: RecordRef) -> ValidationReport {
+    ValidationReport {
+        violations: vec![Violation::InvalidValue {
+            record,
+            field: "code",
+            value: "beyond the handle limit".to_owned(),
+            rule: HANDLE_LIMIT_RULE,
+        }],
+    }
+}
+
+impl Catalog {
+    /// Validates `data` and builds the catalog.
+    ///
+    /// # Errors
+    /// The full [`ValidationReport`] when `data` has any violation.
+    pub fn new(data: MasterData) -> Result<Self, ValidationReport> {
+        let report = validate(&data);
+        if !report.is_clean() {
+            return Err(report);
+        }
+        let registry = UnitRegistry::with_units(&data.units);
+        let items = intern(
+            data.items.iter().map(|i| (i.code.clone(), RecordRef::Item(i.code.clone()))),
+            ItemIx::from_position,
+        )?;
+        let sites = intern(
+            data.sites.iter().map(|s| (s.code.clone(), RecordRef::Site(s.code.clone()))),
+            SiteIx::from_position,
+        )?;
+        let entities = intern(
+            data.entities.iter().map(|e| (e.code.clone(), RecordRef::Entity(e.code.clone()))),
+            EntityIx::from_position,
+        )?;
+        let suppliers = intern(
+            data.suppliers.iter().map(|s| (s.code.clone(), RecordRef::Supplier(s.code.clone()))),
+            SupplierIx::from_position,
+        )?;
+        let customers = intern(
+            data.customers.iter().map(|c| (c.code.clone(), RecordRef::Customer(c.code.clone()))),
+            CustomerIx::from_position,
+        )?;
+        let regions = intern(
+            data.regions.iter().map(|r| (r.code.clone(), RecordRef::Region(r.code.clone()))),
+            RegionIx::from_position,
+        )?;
+
+        let mut item_units = Vec::with_capacity(data.items.len());
+        for item in &data.items {
+            // Validation resolved every item cleanly, so this cannot fail; stay total anyway.
+            let units = ItemUnits::resolve(item, &registry)
+                .map_err(|_| beyond_limit(RecordRef::Item(item.code.clone())))?;
+            item_units.push(units);
+        }
+        let mut site_entity = Vec::with_capacity(data.sites.len());
+        let mut site_region = Vec::with_capacity(data.sites.len());
+        let mut bins = Vec::new();
+        let mut bin_index = HashMap::new();
+        for (si, site) in data.sites.iter().enumerate() {
+            let site_ref = || beyond_limit(RecordRef::Site(site.code.clone()));
+            let six = SiteIx::from_position(si).ok_or_else(site_ref)?;
+            let entity = site.entity.as_ref().and_then(|e| entities.get(e)).copied();
+            site_entity.push(entity.ok_or_else(site_ref)?);
+            site_region.push(regions.get(&site.region).copied().ok_or_else(site_ref)?);
+            for bin in &site.bins {
+                let zone_kind = site
+                    .zones
+                    .iter()
+                    .find(|z| z.code == bin.zone)
+                    .map(|z| z.kind)
+                    .ok_or_else(site_ref)?;
+                let bix = BinIx::from_position(bins.len()).ok_or_else(site_ref)?;
+                bin_index.insert((six, bin.code.clone()), bix);
+                bins.push(BinInfo {
+                    site: six,
+                    code: bin.code.clone(),
+                    zone_kind,
+                    sequence: bin.sequence,
+                });
+            }
+        }
+        let mut policies = HashMap::new();
+        for (pi, p) in data.policies.iter().enumerate() {
+            if let (Some(&i), Some(&s)) = (items.get(&p.item), sites.get(&p.site)) {
+                policies.insert((i, s), pi);
+            }
+        }
+        let mut lanes_into = vec![Vec::new(); data.sites.len()];
+        for (li, lane) in data.lanes.iter().enumerate() {
+            if let Some(list) = sites.get(&lane.to).and_then(|s| lanes_into.get_mut(s.index())) {
+                list.push(li);
+            }
+        }
+        for list in &mut lanes_into {
+            list.sort_by_key(|&li| data.lanes.get(li).map(|l| (l.item.clone(), l.rank)));
+        }
+        Ok(Catalog {
+            data,
+            registry,
+            items,
+            sites,
+            entities,
+            suppliers,
+            customers,
+            regions,
+            item_units,
+            site_entity,
+            site_region,
+            bins,
+            bin_index,
+            policies,
+            lanes_into,
+        })
+    }
+
+    /// The validated master data the catalog was built from.
+    #[must_use]
+    pub fn data(&self) -> &MasterData {
+        &self.data
+    }
+
+    /// The global unit registry (standard units plus the network's own).
+    #[must_use]
+    pub fn registry(&self) -> &UnitRegistry {
+        &self.registry
+    }
+
+    /// Number of items; item handles run from 0 to this.
+    #[must_use]
+    pub fn item_count(&self) -> usize {
+        self.data.items.len()
+    }
+
+    /// Number of sites; site handles run from 0 to this.
+    #[must_use]
+    pub fn site_count(&self) -> usize {
+        self.data.sites.len()
+    }
+
+    /// Number of bins across all sites.
+    #[must_use]
+    pub fn bin_count(&self) -> usize {
+        self.bins.len()
+    }
+
+    /// The handle of an item code.
+    #[must_use]
+    pub fn item_ix(&self, code: &ItemCode) -> Option<ItemIx> {
+        self.items.get(code).copied()
+    }
+
+    /// The item behind a handle.
+    #[must_use]
+    pub fn item(&self, ix: ItemIx) -> Option<&Item> {
+        self.data.items.get(ix.index())
+    }
+
+    /// Every item with its handle, in handle order.
+    pub fn items(&self) -> impl Iterator<Item = (ItemIx, &Item)> {
+        self.data
+            .items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, it)| Some((ItemIx::from_position(i)?, it)))
+    }
+
+    /// The resolved units of an item.
+    #[must_use]
+    pub fn item_units(&self, ix: ItemIx) -> Option<&ItemUnits> {
+        self.item_units.get(ix.index())
+    }
+
+    /// The handle of a site code.
+    #[must_use]
+    pub fn site_ix(&self, code: &SiteCode) -> Option<SiteIx> {
+        self.sites.get(code).copied()
+    }
+
+    /// The site behind a handle.
+    #[must_use]
+    pub fn site(&self, ix: SiteIx) -> Option<&Site> {
+        self.data.sites.get(ix.index())
+    }
+
+    /// Every site with its handle, in handle order.
+    pub fn sites(&self) -> impl Iterator<Item = (SiteIx, &Site)> {
+        self.data.sites.iter().enumerate().filter_map(|(i, s)| Some((SiteIx::from_position(i)?, s)))
+    }
+
+    /// The legal entity owning a site.
+    #[must_use]
+    pub fn site_entity(&self, ix: SiteIx) -> Option<EntityIx> {
+        self.site_entity.get(ix.index()).copied()
+    }
+
+    /// The region a site stands in.
+    #[must_use]
+    pub fn site_region(&self, ix: SiteIx) -> Option<RegionIx> {
+        self.site_region.get(ix.index()).copied()
+    }
+
+    /// The handle of an entity code.
+    #[must_use]
+    pub fn entity_ix(&self, code: &EntityCode) -> Option<EntityIx> {
+        self.entities.get(code).copied()
+    }
+
+    /// The entity behind a handle.
+    #[must_use]
+    pub fn entity(&self, ix: EntityIx) -> Option<&LegalEntity> {
+        self.data.entities.get(ix.index())
+    }
+
+    /// The handle of a supplier code.
+    #[must_use]
+    pub fn supplier_ix(&self, code: &SupplierCode) -> Option<SupplierIx> {
+        self.suppliers.get(code).copied()
+    }
+
+    /// The supplier behind a handle.
+    #[must_use]
+    pub fn supplier(&self, ix: SupplierIx) -> Option<&Supplier> {
+        self.data.suppliers.get(ix.index())
+    }
+
+    /// The handle of a customer code.
+    #[must_use]
+    pub fn customer_ix(&self, code: &CustomerCode) -> Option<CustomerIx> {
+        self.customers.get(code).copied()
+    }
+
+    /// The customer behind a handle.
+    #[must_use]
+    pub fn customer(&self, ix: CustomerIx) -> Option<&Customer> {
+        self.data.customers.get(ix.index())
+    }
+
+    /// The handle of a region code.
+    #[must_use]
+    pub fn region_ix(&self, code: &RegionCode) -> Option<RegionIx> {
+        self.regions.get(code).copied()
+    }
+
+    /// The handle of a bin at a site.
+    #[must_use]
+    pub fn bin_ix(&self, site: SiteIx, code: &BinCode) -> Option<BinIx> {
+        self.bin_index.get(&(site, code.clone())).copied()
+    }
+
+    /// The bin behind a handle.
+    #[must_use]
+    pub fn bin(&self, ix: BinIx) -> Option<&BinInfo> {
+        self.bins.get(ix.index())
+    }
+
+    /// The bins of a site, in pick-path order (sequence, then code).
+    #[must_use]
+    pub fn site_bins(&self, site: SiteIx) -> Vec<BinIx> {
+        let mut out: Vec<BinIx> = self
+            .bins
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.site == site)
+            .filter_map(|(i, _)| BinIx::from_position(i))
+            .collect();
+        out.sort_by(|a, b| {
+            let ka = self.bin(*a).map(|x| (x.sequence, x.code.clone()));
+            let kb = self.bin(*b).map(|x| (x.sequence, x.code.clone()));
+            ka.cmp(&kb)
+        });
+        out
+    }
+
+    /// The policy of an item at a site.
+    #[must_use]
+    pub fn policy(&self, item: ItemIx, site: SiteIx) -> Option<&ItemSitePolicy> {
+        self.policies.get(&(item, site)).and_then(|&i| self.data.policies.get(i))
+    }
+
+    /// The negative-stock rule for an item at a site: the item-site override, else the
+    /// site's policy, else forbid.
+    #[must_use]
+    pub fn negative_stock(&self, item: ItemIx, site: SiteIx) -> NegativeStock {
+        self.policy(item, site)
+            .and_then(|p| p.negative_stock)
+            .or_else(|| self.site(site).map(|s| s.negative_stock))
+            .unwrap_or_default()
+    }
+
+    /// Where receipts of an item at a site go first (receiving when no policy says).
+    #[must_use]
+    pub fn receive_into(&self, item: ItemIx, site: SiteIx) -> ReceiveInto {
+        self.policy(item, site).map(|p| p.receive_into).unwrap_or_default()
+    }
+
+    /// The lanes a site gets an item from, in rank order. Lanes naming the item replace
+    /// the lanes for every item: a site with item-specific lanes uses only those.
+    pub fn lanes_into(&self, site: SiteIx, item: ItemIx) -> impl Iterator<Item = &SourcingLane> {
+        let code = self.item(item).map(|i| &i.code);
+        let all = self.lanes_into.get(site.index()).map(Vec::as_slice).unwrap_or_default();
+        let specific = all.iter().any(|&li| {
+            self.data.lanes.get(li).is_some_and(|l| l.item.as_ref() == code && code.is_some())
+        });
+        let mut lanes: Vec<&SourcingLane> = all
+            .iter()
+            .filter_map(|&li| self.data.lanes.get(li))
+            .filter(move |l| if specific { l.item.as_ref() == code } else { l.item.is_none() })
+            .collect();
+        lanes.sort_by_key(|l| l.rank);
+        lanes.into_iter()
+    }
+
+    /// The sites that supply a site by transfer for an item, in rank order.
+    pub fn source_sites(&self, site: SiteIx, item: ItemIx) -> impl Iterator<Item = SiteIx> + '_ {
+        self.lanes_into(site, item).filter_map(|l| match &l.from {
+            LaneSource::Site(s) => self.site_ix(s),
+            LaneSource::Supplier(_) => None,
+        })
+    }
+}

@@ -1,0 +1,220 @@
+//! Business codes: the validated identifiers users know (`ItemCode`, `SiteCode`, ...).
+//!
+//! Every code is a newtype over a string that has passed one rule, so a code that
+//! exists is a code that is valid. The rule, shared by all business codes:
+//!
+//! | rule | example that fails |
+//! |---|---|
+//! | 1 to [`MAX_CODE_LEN`] bytes (serial numbers: 64) | `""` |
+//! | ASCII letters, digits and `- _ . / # +` only | `"BOLT M8"` (space), `"É1"` |
+//! | first character is a letter or a digit | `"-X"` |
+//!
+//! Codes are case-sensitive, compare by their bytes, and serialize as plain
+//! strings (`#[serde(transparent)]` through the checked constructor).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CodeRule, MasterError};
+
+/// Longest business code accepted, in bytes (serial numbers allow 64).
+pub const MAX_CODE_LEN: usize = 40;
+
+/// Checks `value` against the business-code rule with the given maximum length.
+pub(crate) fn check_code(kind: &'static str, value: &str, max: usize) -> Result<(), MasterError> {
+    let fail = |reason| Err(MasterError::InvalidCode { kind, value: value.to_owned(), reason });
+    if value.is_empty() {
+        return fail(CodeRule::Empty);
+    }
+    if value.len() > max {
+        return fail(CodeRule::TooLong { max });
+    }
+    let mut chars = value.chars();
+    if let Some(first) = chars.next()
+        && !first.is_ascii_alphanumeric()
+    {
+        return fail(CodeRule::BadFirstChar { found: first });
+    }
+    if let Some(bad) = value.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_./#+".contains(*c)))
+    {
+        return fail(CodeRule::BadChar { found: bad });
+    }
+    Ok(())
+}
+
+macro_rules! business_code {
+    ($(#[$meta:meta])* $name:ident, $kind:literal, $max:expr) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(Box<str>);
+
+        impl $name {
+            /// What this code names, as used in error messages.
+            pub const KIND: &'static str = $kind;
+
+            /// Checks `value` against the business-code rule and wraps it.
+            ///
+            /// # Errors
+            /// [`MasterError::InvalidCode`] when the value is empty, too long, or
+            /// holds a character outside the allowed set.
+            pub fn new(value: impl Into<String>) -> Result<Self, MasterError> {
+                let value = value.into();
+                check_code($kind, &value, $max)?;
+                Ok(Self(value.into_boxed_str()))
+            }
+
+            /// The code as a string slice.
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = MasterError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::new(s)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = MasterError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::new(s)
+            }
+        }
+
+        impl TryFrom<&str> for $name {
+            type Error = MasterError;
+            fn try_from(s: &str) -> Result<Self, Self::Error> {
+                Self::new(s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(code: $name) -> String {
+                code.0.into_string()
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+business_code!(
+    /// An item (SKU) code, such as `BOLT-M8-40`.
+    ///
+    /// ```
+    /// use onhand_master::ItemCode;
+    /// let code = ItemCode::new("BOLT-M8-40")?;
+    /// assert_eq!(code.as_str(), "BOLT-M8-40");
+    /// assert!(ItemCode::new("BOLT M8").is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ItemCode, "item code", MAX_CODE_LEN
+);
+business_code!(
+    /// A site code: a warehouse, branch, cross-dock, 3PL or virtual transit site.
+    SiteCode, "site code", MAX_CODE_LEN
+);
+business_code!(
+    /// A legal entity (company code) that owns sites and books inventory.
+    EntityCode, "entity code", MAX_CODE_LEN
+);
+business_code!(
+    /// A zone within a site (receiving, pick face, bulk, quality, staging, ...).
+    ZoneCode, "zone code", MAX_CODE_LEN
+);
+business_code!(
+    /// A bin (storage location) within a site; unique per site, not network-wide.
+    BinCode, "bin code", MAX_CODE_LEN
+);
+business_code!(
+    /// A lot (batch) number of a lot-tracked item.
+    LotCode, "lot code", MAX_CODE_LEN
+);
+business_code!(
+    /// A serial number of a serial-tracked item; unique per item across the network.
+    SerialNo, "serial number", 64
+);
+business_code!(
+    /// A supplier (vendor) code; third-party logistics providers are suppliers too.
+    SupplierCode, "supplier code", MAX_CODE_LEN
+);
+business_code!(
+    /// A customer (sold-to or ship-to) code.
+    CustomerCode, "customer code", MAX_CODE_LEN
+);
+business_code!(
+    /// A sales or planning region; ship-to regions drive transit times.
+    RegionCode, "region code", MAX_CODE_LEN
+);
+business_code!(
+    /// A customer group (a demand-class characteristic for allocation quotas).
+    CustomerGroupCode, "customer group code", MAX_CODE_LEN
+);
+business_code!(
+    /// A sales channel (a demand-class characteristic for allocation quotas).
+    ChannelCode, "channel code", MAX_CODE_LEN
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(input: &str, expected: &Result<(), CodeRule>) {
+        let got = ItemCode::new(input).map(|_| ()).map_err(|e| match e {
+            MasterError::InvalidCode { reason, .. } => reason,
+            other => panic!("unexpected error {other:?}"),
+        });
+        assert_eq!(&got, expected, "input {input:?}");
+    }
+
+    #[test]
+    fn code_rule_table() {
+        check("A", &Ok(()));
+        check("BOLT-M8_40.x/1#2+3", &Ok(()));
+        check("0", &Ok(()));
+        check(&"X".repeat(MAX_CODE_LEN), &Ok(()));
+        check("", &Err(CodeRule::Empty));
+        check(&"X".repeat(MAX_CODE_LEN + 1), &Err(CodeRule::TooLong { max: MAX_CODE_LEN }));
+        check("-A", &Err(CodeRule::BadFirstChar { found: '-' }));
+        check("A B", &Err(CodeRule::BadChar { found: ' ' }));
+        check("AÉ", &Err(CodeRule::BadChar { found: 'É' }));
+        check("É", &Err(CodeRule::BadFirstChar { found: 'É' }));
+    }
+
+    #[test]
+    fn serial_numbers_allow_64_bytes() {
+        assert!(SerialNo::new("S".repeat(64)).is_ok());
+        assert!(SerialNo::new("S".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn serde_goes_through_the_checked_constructor() {
+        let ok: SiteCode = serde_json::from_str("\"ATL-DC\"").unwrap();
+        assert_eq!(ok.as_str(), "ATL-DC");
+        assert_eq!(serde_json::to_string(&ok).unwrap(), "\"ATL-DC\"");
+        let bad = serde_json::from_str::<SiteCode>("\"ATL DC\"").unwrap_err();
+        assert!(bad.to_string().contains("invalid site code"), "{bad}");
+    }
+
+    #[test]
+    fn error_names_the_kind_and_value() {
+        let err = CustomerCode::new("").unwrap_err();
+        assert_eq!(err.to_string(), "invalid customer code \"\": it is empty");
+    }
+}

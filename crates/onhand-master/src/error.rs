@@ -1,0 +1,182 @@
+//! The one error type of `onhand-master`: what failed when building or computing with
+//! master-data values.
+//!
+//! Governance findings about a whole network (duplicate codes, unknown references, ...)
+//! are not errors but [`Violation`](crate::Violation)s, reported all at once by
+//! [`validate`](crate::validate).
+
+use rust_decimal::Decimal;
+
+use crate::money::CurrencyCode;
+use crate::uom::UomCode;
+
+/// Which part of the business-code rule a value broke.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CodeRule {
+    /// The value is empty.
+    Empty,
+    /// The value is longer than `max` bytes.
+    TooLong {
+        /// The longest value allowed.
+        max: usize,
+    },
+    /// The first character is not an ASCII letter or digit.
+    BadFirstChar {
+        /// The offending character.
+        found: char,
+    },
+    /// A character outside the allowed set.
+    BadChar {
+        /// The offending character.
+        found: char,
+    },
+}
+
+impl std::fmt::Display for CodeRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CodeRule::Empty => f.write_str("it is empty"),
+            CodeRule::TooLong { max } => write!(f, "it is longer than {max} bytes"),
+            CodeRule::BadFirstChar { found } => {
+                write!(f, "it starts with {found:?}, not a letter or digit")
+            }
+            CodeRule::BadChar { found } => {
+                write!(f, "{found:?} is not allowed (use ASCII letters, digits and - _ . / # +)")
+            }
+        }
+    }
+}
+
+/// Everything that can fail in `onhand-master` outside whole-network validation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MasterError {
+    /// A business code broke the code rule.
+    #[error("invalid {kind} {value:?}: {reason}")]
+    InvalidCode {
+        /// What kind of code (`"item code"`, ...).
+        kind: &'static str,
+        /// The rejected value.
+        value: String,
+        /// The rule it broke.
+        reason: CodeRule,
+    },
+    /// A unit-of-measure code broke the unit-code rule (1 to 8 of `A-Z`, `0-9`, `_`).
+    #[error("invalid unit of measure {value:?}: use 1 to 8 of A-Z, 0-9 and _")]
+    InvalidUom {
+        /// The rejected value.
+        value: String,
+    },
+    /// A currency code is not a known ISO 4217 currency.
+    #[error("unknown currency {value:?}: use an ISO 4217 code such as USD")]
+    UnknownCurrency {
+        /// The rejected value.
+        value: String,
+    },
+    /// A quantity (which may not be negative) was given a negative value.
+    #[error("quantity {value} {uom} is negative")]
+    NegativeQty {
+        /// The rejected value.
+        value: Decimal,
+        /// Its unit.
+        uom: UomCode,
+    },
+    /// Two quantities in different units met in arithmetic without a conversion.
+    #[error("cannot combine {left} with {right} without a conversion")]
+    UnitMismatch {
+        /// The left operand's unit.
+        left: UomCode,
+        /// The right operand's unit.
+        right: UomCode,
+    },
+    /// Two money amounts in different currencies met in arithmetic.
+    #[error("cannot combine {left} with {right} without an exchange rate")]
+    CurrencyMismatch {
+        /// The left operand's currency.
+        left: CurrencyCode,
+        /// The right operand's currency.
+        right: CurrencyCode,
+    },
+    /// No conversion between the two units is known (for this item).
+    #[error("no conversion from {from} to {to}{}", fmt_item(.item.as_deref()))]
+    NoConversion {
+        /// The source unit.
+        from: UomCode,
+        /// The target unit.
+        to: UomCode,
+        /// The item whose conversions were consulted, if any.
+        item: Option<String>,
+    },
+    /// The unit is not known (globally, or to the item).
+    #[error("unknown unit of measure {uom}{}", fmt_item(.item.as_deref()))]
+    UnknownUom {
+        /// The unit.
+        uom: UomCode,
+        /// The item whose units were consulted, if any.
+        item: Option<String>,
+    },
+    /// A value cannot be held exactly in the unit's scale and its rounding rule is `exact`.
+    #[error("{value} does not fit {uom} exactly (at most {scale} decimal places)")]
+    Inexact {
+        /// The value before rounding (as computed, possibly already rounded at 28 digits).
+        value: Decimal,
+        /// The unit that refused it.
+        uom: UomCode,
+        /// Decimal places the unit holds.
+        scale: u32,
+    },
+    /// An amount has more decimal places than its currency and the rule is `exact`.
+    #[error("{amount} {currency} has more places than the currency's {} minor units", .currency.minor_units())]
+    InexactMoney {
+        /// The amount.
+        amount: Decimal,
+        /// Its currency.
+        currency: CurrencyCode,
+    },
+    /// An exact decimal computation failed (division by zero, overflow, scale).
+    #[error(transparent)]
+    Decimal(#[from] crate::decimal::DecimalError),
+    /// A decimal computation left the representable range.
+    #[error("arithmetic overflow in {operation}")]
+    Overflow {
+        /// What was being computed.
+        operation: &'static str,
+    },
+    /// A ratio or factor that must be positive was zero or negative.
+    #[error("{what} must be greater than zero, got {value}")]
+    NotPositive {
+        /// What the value is.
+        what: &'static str,
+        /// The rejected value.
+        value: Decimal,
+    },
+    /// Text that should hold a quantity, delta or money amount could not be read.
+    #[error("cannot read {what} from {text:?}: expected \"<decimal> <code>\", such as \"12.5 KG\"")]
+    Parse {
+        /// What was expected.
+        what: &'static str,
+        /// The text.
+        text: String,
+    },
+}
+
+fn fmt_item(item: Option<&str>) -> String {
+    item.map(|i| format!(" for item {i}")).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_lowercase_without_trailing_period() {
+        let e = MasterError::NoConversion {
+            from: UomCode::new("PL").unwrap(),
+            to: UomCode::new("KG").unwrap(),
+            item: Some("BOLT".into()),
+        };
+        assert_eq!(e.to_string(), "no conversion from PL to KG for item BOLT");
+        assert!(!e.to_string().ends_with('.'));
+    }
+}

@@ -1,0 +1,783 @@
+//! Units of measure: global units in categories, per-item packaging units and
+//! conversions, resolved per item into exact ratios to the item's base unit.
+//!
+//! A **global unit** ([`UnitDef`]) belongs to a [`UnitCategory`] and has an exact decimal
+//! factor relative to the category's reference (each, kilogram, litre, metre), plus a
+//! [`Rounding`] rule: how many decimal places a quantity in that unit may hold and how a
+//! conversion result is rounded into it. Whole-number units such as `EA` have scale 0.
+//!
+//! An **item conversion** ([`ItemUnit`]) reads "1 `unit` = `factor` `per`": a packaging
+//! unit (`CS` = 12 `EA`, `PL` = 40 `CS`), or a bridge between categories for one item
+//! (`EA` = 0.25 `KG` for a catch-weight item). [`ItemUnits::resolve`] turns an item's
+//! base unit, the global registry and its conversions into one table of exact ratios
+//! (numerator / denominator, so a bridge such as 1 `EA` = 3 `KG` stays exact both ways),
+//! and every conversion divides once, rounding by the target unit's rule.
+//!
+//! | conversion | result | failure |
+//! |---|---|---|
+//! | same unit | the same quantity | — |
+//! | exact in the target's scale | the exact quantity | overflow |
+//! | not exact | rounded by the target unit's rule | [`MasterError::Inexact`] when the rule is `exact` |
+//! | unit unknown to the item | — | [`MasterError::UnknownUom`] |
+//!
+//! ```
+//! use onhand_master::{seed, ItemCode, ItemUnits, Qty, UnitRegistry, UomCode};
+//! use rust_decimal::Decimal;
+//! let data = seed::demo_network();
+//! let bolt = data.items.iter().find(|i| i.code.as_str() == "BOLT-M8").ok_or("no bolt")?;
+//! let units = ItemUnits::resolve(bolt, &UnitRegistry::standard())?;
+//! let pallet = units.qty(Decimal::ONE, UomCode::new("PL")?)?;
+//! let each = units.convert(pallet, UomCode::new("EA")?)?;
+//! assert_eq!(each.to_string(), "4800 EA"); // 40 cases of 120
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::decimal::{DecimalError, Rounding, RoundingMode, div_round};
+use crate::error::MasterError;
+use crate::item::Item;
+use crate::qty::Qty;
+
+/// A unit-of-measure code: 1 to 8 of `A-Z`, `0-9`, `_`, starting with a letter
+/// (`EA`, `CS`, `KG`, `M3`). Stored inline, so it is `Copy`.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct UomCode {
+    bytes: [u8; 8],
+    len: u8,
+}
+
+impl UomCode {
+    /// Checks and wraps a unit code.
+    ///
+    /// # Errors
+    /// [`MasterError::InvalidUom`] when the value breaks the unit-code rule.
+    pub fn new(value: &str) -> Result<Self, MasterError> {
+        let b = value.as_bytes();
+        let ok = !b.is_empty()
+            && b.len() <= 8
+            && b.first().is_some_and(u8::is_ascii_uppercase)
+            && b.iter().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'_');
+        if !ok {
+            return Err(MasterError::InvalidUom { value: value.to_owned() });
+        }
+        let mut bytes = [0u8; 8];
+        for (dst, src) in bytes.iter_mut().zip(b) {
+            *dst = *src;
+        }
+        // `ok` bounds the length by 8.
+        #[allow(clippy::cast_possible_truncation)]
+        let len = b.len() as u8;
+        Ok(UomCode { bytes, len })
+    }
+
+    /// The code as a string slice.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        let used = self.bytes.get(..usize::from(self.len)).unwrap_or_default();
+        // Only ASCII bytes are ever stored.
+        std::str::from_utf8(used).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for UomCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for UomCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "UomCode({})", self.as_str())
+    }
+}
+
+impl FromStr for UomCode {
+    type Err = MasterError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        UomCode::new(s)
+    }
+}
+
+impl TryFrom<String> for UomCode {
+    type Error = MasterError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        UomCode::new(&s)
+    }
+}
+
+impl From<UomCode> for String {
+    fn from(c: UomCode) -> String {
+        c.as_str().to_owned()
+    }
+}
+
+/// The physical dimension of a unit. Units convert freely within a category; across
+/// categories only through an item's own conversion (its weight per each, say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnitCategory {
+    /// Countable pieces; reference unit each (`EA`).
+    Count,
+    /// Mass; reference unit kilogram (`KG`).
+    Mass,
+    /// Volume; reference unit litre (`L`).
+    Volume,
+    /// Length; reference unit metre (`M`).
+    Length,
+}
+
+impl fmt::Display for UnitCategory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            UnitCategory::Count => "count",
+            UnitCategory::Mass => "mass",
+            UnitCategory::Volume => "volume",
+            UnitCategory::Length => "length",
+        })
+    }
+}
+
+/// A global unit of measure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitDef {
+    /// The unit's code.
+    pub code: UomCode,
+    /// A readable name (`"kilogram"`).
+    #[serde(default)]
+    pub name: String,
+    /// Its category.
+    pub category: UnitCategory,
+    /// How many of the category's reference unit one of this unit is (exact).
+    #[serde(with = "crate::decimal::serde_str")]
+    pub factor: Decimal,
+    /// Decimal places a quantity in this unit holds, and how conversions round into it.
+    pub rounding: Rounding,
+}
+
+/// The global units known to a network: the standard set plus any the master data adds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnitRegistry {
+    units: Vec<UnitDef>,
+}
+
+// The standard table holds literals, never input; `standard_units_are_valid` runs every
+// one of them, so `expect` cannot fire.
+fn def(
+    code: &str,
+    name: &str,
+    category: UnitCategory,
+    factor: &str,
+    rounding: Rounding,
+) -> UnitDef {
+    UnitDef {
+        code: UomCode::new(code).expect("standard unit code literal"),
+        name: name.to_owned(),
+        category,
+        factor: Decimal::from_str_exact(factor).expect("standard unit factor literal"),
+        rounding,
+    }
+}
+
+impl UnitRegistry {
+    /// The standard units, with exact factors (international yard and pound, US gallon):
+    ///
+    /// | code | category | factor | scale | rounding |
+    /// |---|---|---|---|---|
+    /// | EA, PR (2), DZ (12) | count | 1, 2, 12 | 0 | exact |
+    /// | KG | mass | 1 | 3 | half up |
+    /// | G | mass | 0.001 | 1 | half up |
+    /// | T (tonne) | mass | 1000 | 3 | half up |
+    /// | LB | mass | 0.45359237 | 3 | half up |
+    /// | OZ | mass | 0.028349523125 | 2 | half up |
+    /// | L | volume | 1 | 3 | half up |
+    /// | ML | volume | 0.001 | 0 | half up |
+    /// | M3 | volume | 1000 | 3 | half up |
+    /// | GAL | volume | 3.785411784 | 3 | half up |
+    /// | M | length | 1 | 3 | half up |
+    /// | CM | length | 0.01 | 1 | half up |
+    /// | MM | length | 0.001 | 0 | half up |
+    /// | FT | length | 0.3048 | 3 | half up |
+    /// | IN | length | 0.0254 | 2 | half up |
+    ///
+    /// # Panics
+    /// Never: the table is literals, each checked by the crate's tests.
+    #[must_use]
+    pub fn standard() -> Self {
+        use UnitCategory::{Count, Length, Mass, Volume};
+        let cont = |scale| Rounding::new(scale, RoundingMode::HalfUp).expect("scale below 28");
+        let units = vec![
+            def("EA", "each", Count, "1", Rounding::WHOLE),
+            def("PR", "pair", Count, "2", Rounding::WHOLE),
+            def("DZ", "dozen", Count, "12", Rounding::WHOLE),
+            def("KG", "kilogram", Mass, "1", cont(3)),
+            def("G", "gram", Mass, "0.001", cont(1)),
+            def("T", "tonne", Mass, "1000", cont(3)),
+            def("LB", "pound", Mass, "0.45359237", cont(3)),
+            def("OZ", "ounce", Mass, "0.028349523125", cont(2)),
+            def("L", "litre", Volume, "1", cont(3)),
+            def("ML", "millilitre", Volume, "0.001", cont(0)),
+            def("M3", "cubic metre", Volume, "1000", cont(3)),
+            def("GAL", "US gallon", Volume, "3.785411784", cont(3)),
+            def("M", "metre", Length, "1", cont(3)),
+            def("CM", "centimetre", Length, "0.01", cont(1)),
+            def("MM", "millimetre", Length, "0.001", cont(0)),
+            def("FT", "foot", Length, "0.3048", cont(3)),
+            def("IN", "inch", Length, "0.0254", cont(2)),
+        ];
+        UnitRegistry { units }
+    }
+
+    /// The standard units plus `extra`. Duplicates and bad factors are not checked here;
+    /// [`validate`](crate::validate) reports them.
+    #[must_use]
+    pub fn with_units(extra: &[UnitDef]) -> Self {
+        let mut reg = Self::standard();
+        for u in extra {
+            if reg.get(u.code).is_none() {
+                reg.units.push(u.clone());
+            }
+        }
+        reg
+    }
+
+    /// The unit with this code.
+    #[must_use]
+    pub fn get(&self, code: UomCode) -> Option<&UnitDef> {
+        self.units.iter().find(|u| u.code == code)
+    }
+
+    /// All units, standard first.
+    pub fn iter(&self) -> impl Iterator<Item = &UnitDef> {
+        self.units.iter()
+    }
+
+    /// Converts between two global units of one category, rounding by the target's rule.
+    ///
+    /// # Errors
+    /// [`MasterError::UnknownUom`], [`MasterError::NoConversion`] across categories,
+    /// [`MasterError::Inexact`] when the target's rule is exact and the result does not fit.
+    pub fn convert(&self, qty: Qty, to: UomCode) -> Result<Qty, MasterError> {
+        let unknown = |uom| MasterError::UnknownUom { uom, item: None };
+        let from_def = self.get(qty.uom()).ok_or_else(|| unknown(qty.uom()))?;
+        let to_def = self.get(to).ok_or_else(|| unknown(to))?;
+        if from_def.category != to_def.category {
+            return Err(MasterError::NoConversion { from: qty.uom(), to, item: None });
+        }
+        let ratio = Ratio { num: from_def.factor, den: to_def.factor };
+        let value = convert_value(qty.value(), ratio, to, to_def.rounding)?;
+        Qty::new(value, to)
+    }
+}
+
+/// One item conversion: "1 `unit` = `factor` `per`".
+///
+/// `unit` is a packaging unit of this item (`CS`, `PL`, `IP`), or a global unit of
+/// another category than the base (bridging, say, `EA` to `KG` for one item).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemUnit {
+    /// The unit being defined.
+    pub unit: UomCode,
+    /// How many `per` one `unit` is.
+    #[serde(with = "crate::decimal::serde_str")]
+    pub factor: Decimal,
+    /// The unit it is defined in.
+    pub per: UomCode,
+    /// For a packaging unit: decimal places and conversion rounding. Default: whole
+    /// numbers, exact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rounding: Option<Rounding>,
+}
+
+/// An exact ratio `num / den` of base units per one unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Ratio {
+    num: Decimal,
+    den: Decimal,
+}
+
+impl Ratio {
+    const ONE: Ratio = Ratio { num: Decimal::ONE, den: Decimal::ONE };
+
+    fn mul(self, num: Decimal, den: Decimal) -> Option<Ratio> {
+        Some(Ratio {
+            num: self.num.checked_mul(num)?.normalize(),
+            den: self.den.checked_mul(den)?.normalize(),
+        })
+    }
+
+    /// Whether two ratios are equal, by cross-multiplication.
+    fn same(self, other: Ratio) -> Option<bool> {
+        Some(self.num.checked_mul(other.den)? == other.num.checked_mul(self.den)?)
+    }
+
+    /// The ratio as one decimal (rounded at 28 digits), for reports.
+    fn approx(self) -> Decimal {
+        self.num.checked_div(self.den).unwrap_or(Decimal::ZERO).normalize()
+    }
+}
+
+fn convert_value(
+    value: Decimal,
+    ratio: Ratio,
+    to: UomCode,
+    rounding: Rounding,
+) -> Result<Decimal, MasterError> {
+    let overflow = MasterError::Overflow { operation: "unit conversion" };
+    let n = value.checked_mul(ratio.num).ok_or_else(|| overflow.clone())?;
+    div_round(n, ratio.den, rounding).map_err(|e| match e {
+        DecimalError::Inexact { value, scale } => MasterError::Inexact { value, uom: to, scale },
+        DecimalError::Overflow => overflow,
+        other => MasterError::Decimal(other),
+    })
+}
+
+/// A unit known to one item, with its exact ratio to the base unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct UnitRatio {
+    code: UomCode,
+    ratio: Ratio,
+    rounding: Rounding,
+    packaging: bool,
+}
+
+/// A problem found while resolving an item's units (reported by validation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UnitIssue {
+    UnknownBase,
+    NoConversion { unit: UomCode },
+    Inconsistent { unit: UomCode, first: Decimal, second: Decimal },
+    FractionalWhole { unit: UomCode, per: UomCode, factor: Decimal },
+    NotPositive { unit: UomCode, factor: Decimal },
+    Overflow { unit: UomCode },
+}
+
+/// Every unit one item can be counted in, with exact ratios to its base unit.
+///
+/// Built by [`ItemUnits::resolve`] from the item's base unit (a global unit), all global
+/// units of reachable categories, and the item's own conversions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemUnits {
+    base: UomCode,
+    units: Vec<UnitRatio>,
+}
+
+impl ItemUnits {
+    /// Resolves `item`'s units against `registry`.
+    ///
+    /// # Errors
+    /// The first problem found: [`MasterError::UnknownUom`] for a base unit that is not
+    /// global, [`MasterError::NoConversion`] for a packaging unit no chain reaches,
+    /// [`MasterError::Inexact`] for a whole-number unit defined with a fractional
+    /// factor, [`MasterError::NotPositive`] for a factor of zero or less. Use
+    /// [`validate`](crate::validate) to see every problem at once.
+    pub fn resolve(item: &Item, registry: &UnitRegistry) -> Result<ItemUnits, MasterError> {
+        let (units, issues) = Self::resolve_collect(item, registry);
+        match issues.into_iter().next() {
+            None => Ok(units),
+            Some(issue) => Err(issue.into_error(item)),
+        }
+    }
+
+    /// Resolves as far as possible and lists every problem.
+    pub(crate) fn resolve_collect(
+        item: &Item,
+        registry: &UnitRegistry,
+    ) -> (ItemUnits, Vec<UnitIssue>) {
+        let mut issues = Vec::new();
+        let mut units: Vec<UnitRatio> = Vec::new();
+        let base = item.base_uom;
+        let Some(base_def) = registry.get(base) else {
+            issues.push(UnitIssue::UnknownBase);
+            return (ItemUnits { base, units }, issues);
+        };
+        units.push(UnitRatio {
+            code: base,
+            ratio: Ratio::ONE,
+            rounding: base_def.rounding,
+            packaging: false,
+        });
+        expand_category(registry, &mut units, base_def, Ratio::ONE);
+
+        for conv in &item.units {
+            if conv.factor <= Decimal::ZERO {
+                issues.push(UnitIssue::NotPositive { unit: conv.unit, factor: conv.factor });
+            }
+            let per_whole = registry
+                .get(conv.per)
+                .map(|d| d.rounding.is_whole())
+                .or_else(|| item.units.iter().find(|u| u.unit == conv.per).map(packaging_whole))
+                .unwrap_or(false);
+            if per_whole && !conv.factor.fract().is_zero() {
+                issues.push(UnitIssue::FractionalWhole {
+                    unit: conv.unit,
+                    per: conv.per,
+                    factor: conv.factor,
+                });
+            }
+        }
+
+        // Propagate ratios through the conversions until nothing changes. Each pass
+        // fixes at least one unit or stops, so `len + 1` passes always suffice.
+        let usable: Vec<&ItemUnit> =
+            item.units.iter().filter(|c| c.factor > Decimal::ZERO).collect();
+        let mut reported_inconsistent: Vec<UomCode> = Vec::new();
+        for _ in 0..=usable.len() {
+            let mut changed = false;
+            for conv in &usable {
+                let a = find(&units, conv.unit);
+                let b = find(&units, conv.per);
+                match (a, b) {
+                    (None, Some(rb)) => {
+                        let Some(ra) = rb.mul(conv.factor, Decimal::ONE) else {
+                            issues.push(UnitIssue::Overflow { unit: conv.unit });
+                            continue;
+                        };
+                        add_unit(registry, &mut units, conv.unit, ra, conv.rounding);
+                        changed = true;
+                    }
+                    (Some(ra), None) => {
+                        let Some(rb) = ra.mul(Decimal::ONE, conv.factor) else {
+                            issues.push(UnitIssue::Overflow { unit: conv.per });
+                            continue;
+                        };
+                        let rounding =
+                            item.units.iter().find(|u| u.unit == conv.per).and_then(|u| u.rounding);
+                        add_unit(registry, &mut units, conv.per, rb, rounding);
+                        changed = true;
+                    }
+                    (Some(ra), Some(rb)) => {
+                        let implied = rb.mul(conv.factor, Decimal::ONE);
+                        let same = implied.and_then(|i| i.same(ra));
+                        if same == Some(false) && !reported_inconsistent.contains(&conv.unit) {
+                            reported_inconsistent.push(conv.unit);
+                            issues.push(UnitIssue::Inconsistent {
+                                unit: conv.unit,
+                                first: ra.approx(),
+                                second: implied.map_or(Decimal::ZERO, Ratio::approx),
+                            });
+                        }
+                    }
+                    (None, None) => {}
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for conv in &item.units {
+            for code in [conv.unit, conv.per] {
+                let missing = find(&units, code).is_none();
+                let already = issues
+                    .iter()
+                    .any(|i| matches!(i, UnitIssue::NoConversion { unit } if *unit == code));
+                if missing && !already {
+                    issues.push(UnitIssue::NoConversion { unit: code });
+                }
+            }
+        }
+        units.sort_by_key(|u| u.code);
+        (ItemUnits { base, units }, issues)
+    }
+
+    /// The item's base unit: positions and ledgers hold quantities in it.
+    #[must_use]
+    pub fn base(&self) -> UomCode {
+        self.base
+    }
+
+    /// Whether the item can be counted in `uom`.
+    #[must_use]
+    pub fn knows(&self, uom: UomCode) -> bool {
+        self.entry(uom).is_some()
+    }
+
+    /// The rounding rule of `uom` for this item.
+    #[must_use]
+    pub fn rounding(&self, uom: UomCode) -> Option<Rounding> {
+        self.entry(uom).map(|u| u.rounding)
+    }
+
+    /// Whether `uom` is one of the item's packaging units (not a global unit).
+    #[must_use]
+    pub fn is_packaging(&self, uom: UomCode) -> bool {
+        self.entry(uom).is_some_and(|u| u.packaging)
+    }
+
+    /// Every unit the item can be counted in, sorted by code.
+    pub fn units(&self) -> impl Iterator<Item = UomCode> + '_ {
+        self.units.iter().map(|u| u.code)
+    }
+
+    /// How many base units one `uom` is, to 28 digits (for reports; conversions use the
+    /// exact ratio).
+    #[must_use]
+    pub fn base_per_unit(&self, uom: UomCode) -> Option<Decimal> {
+        self.entry(uom).map(|u| u.ratio.approx())
+    }
+
+    fn entry(&self, uom: UomCode) -> Option<&UnitRatio> {
+        self.units.binary_search_by_key(&uom, |u| u.code).ok().and_then(|i| self.units.get(i))
+    }
+
+    fn entry_or_err(
+        &self,
+        uom: UomCode,
+        item_code: Option<&str>,
+    ) -> Result<&UnitRatio, MasterError> {
+        self.entry(uom)
+            .ok_or_else(|| MasterError::UnknownUom { uom, item: item_code.map(str::to_owned) })
+    }
+
+    /// A quantity of this item in `uom`, checked against the unit's scale: a whole-number
+    /// unit never holds a fraction.
+    ///
+    /// # Errors
+    /// [`MasterError::UnknownUom`], [`MasterError::NegativeQty`], or
+    /// [`MasterError::Inexact`] when `value` has more decimal places than the unit holds.
+    pub fn qty(&self, value: Decimal, uom: UomCode) -> Result<Qty, MasterError> {
+        let entry = self.entry_or_err(uom, None)?;
+        if !entry.rounding.fits(value) {
+            return Err(MasterError::Inexact { value, uom, scale: entry.rounding.scale() });
+        }
+        Qty::new(value, uom)
+    }
+
+    /// Converts `qty` into `to`, rounding by `to`'s declared rule.
+    ///
+    /// # Errors
+    /// [`MasterError::UnknownUom`] for a unit the item does not know,
+    /// [`MasterError::Inexact`] when `to`'s rule is exact and the result does not fit,
+    /// [`MasterError::Overflow`].
+    pub fn convert(&self, qty: Qty, to: UomCode) -> Result<Qty, MasterError> {
+        let rounding = self.entry_or_err(to, None)?.rounding;
+        self.convert_with(qty, to, rounding)
+    }
+
+    /// Converts `qty` into `to`, rounding by `rounding` instead of `to`'s declared rule
+    /// (say, `up` to the next full case for an order).
+    ///
+    /// # Errors
+    /// As [`convert`](Self::convert).
+    pub fn convert_with(
+        &self,
+        qty: Qty,
+        to: UomCode,
+        rounding: Rounding,
+    ) -> Result<Qty, MasterError> {
+        if qty.uom() == to && rounding.fits(qty.value()) {
+            return Ok(qty);
+        }
+        let from = self.entry_or_err(qty.uom(), None)?;
+        let target = self.entry_or_err(to, None)?;
+        let ratio = Ratio {
+            num: from
+                .ratio
+                .num
+                .checked_mul(target.ratio.den)
+                .ok_or(MasterError::Overflow { operation: "unit conversion" })?,
+            den: from
+                .ratio
+                .den
+                .checked_mul(target.ratio.num)
+                .ok_or(MasterError::Overflow { operation: "unit conversion" })?,
+        };
+        let value = convert_value(qty.value(), ratio, to, rounding)?;
+        Qty::new(value, to)
+    }
+
+    /// Converts `qty` into the base unit.
+    ///
+    /// # Errors
+    /// As [`convert`](Self::convert).
+    pub fn to_base(&self, qty: Qty) -> Result<Qty, MasterError> {
+        self.convert(qty, self.base)
+    }
+
+    /// `a + b`, converting `b` into `a`'s unit first.
+    ///
+    /// # Errors
+    /// As [`convert`](Self::convert), plus [`MasterError::Overflow`].
+    pub fn add(&self, a: Qty, b: Qty) -> Result<Qty, MasterError> {
+        let b = self.convert(b, a.uom())?;
+        a.checked_add(b)
+    }
+}
+
+fn packaging_whole(u: &ItemUnit) -> bool {
+    u.rounding.is_none_or(Rounding::is_whole)
+}
+
+fn find(units: &[UnitRatio], code: UomCode) -> Option<Ratio> {
+    units.iter().find(|u| u.code == code).map(|u| u.ratio)
+}
+
+fn add_unit(
+    registry: &UnitRegistry,
+    units: &mut Vec<UnitRatio>,
+    code: UomCode,
+    ratio: Ratio,
+    rounding: Option<Rounding>,
+) {
+    if let Some(g) = registry.get(code) {
+        units.push(UnitRatio { code, ratio, rounding: g.rounding, packaging: false });
+        expand_category(registry, units, g, ratio);
+    } else {
+        units.push(UnitRatio {
+            code,
+            ratio,
+            rounding: rounding.unwrap_or(Rounding::WHOLE),
+            packaging: true,
+        });
+    }
+}
+
+/// Adds every global unit of `anchor`'s category, given `anchor`'s ratio to the base.
+fn expand_category(
+    registry: &UnitRegistry,
+    units: &mut Vec<UnitRatio>,
+    anchor: &UnitDef,
+    anchor_ratio: Ratio,
+) {
+    for g in registry.iter().filter(|g| g.category == anchor.category && g.code != anchor.code) {
+        if units.iter().any(|u| u.code == g.code) {
+            continue;
+        }
+        if let Some(ratio) = anchor_ratio.mul(g.factor, anchor.factor) {
+            units.push(UnitRatio { code: g.code, ratio, rounding: g.rounding, packaging: false });
+        }
+    }
+}
+
+impl UnitIssue {
+    fn into_error(self, item: &Item) -> MasterError {
+        let item_code = Some(item.code.as_str().to_owned());
+        match self {
+            UnitIssue::UnknownBase => {
+                MasterError::UnknownUom { uom: item.base_uom, item: item_code }
+            }
+            UnitIssue::NoConversion { unit } | UnitIssue::Inconsistent { unit, .. } => {
+                MasterError::NoConversion { from: unit, to: item.base_uom, item: item_code }
+            }
+            UnitIssue::FractionalWhole { per, factor, .. } => {
+                MasterError::Inexact { value: factor, uom: per, scale: 0 }
+            }
+            UnitIssue::NotPositive { factor, .. } => {
+                MasterError::NotPositive { what: "a unit conversion factor", value: factor }
+            }
+            UnitIssue::Overflow { .. } => MasterError::Overflow { operation: "unit resolution" },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::item::{Item, Tracking};
+
+    fn uom(s: &str) -> UomCode {
+        UomCode::new(s).unwrap()
+    }
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str_exact(s).unwrap()
+    }
+
+    fn item(base: &str, convs: &[(&str, &str, &str)]) -> Item {
+        let mut it = Item::new(crate::ItemCode::new("X").unwrap(), "x", uom(base));
+        it.tracking = Tracking::None;
+        it.units = convs
+            .iter()
+            .map(|(u, f, p)| ItemUnit { unit: uom(u), factor: d(f), per: uom(p), rounding: None })
+            .collect();
+        it
+    }
+
+    #[test]
+    fn uom_code_rule() {
+        assert!(UomCode::new("EA").is_ok());
+        assert!(UomCode::new("M3").is_ok());
+        assert!(UomCode::new("PALLET_1").is_ok());
+        for bad in ["", "ea", "3M", "TOOLONGXX", "E A", "É"] {
+            assert!(UomCode::new(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(uom("CS").to_string(), "CS");
+        assert!(uom("CS") < uom("CSX"));
+        assert!(uom("A") < uom("B"));
+    }
+
+    #[test]
+    fn standard_units_are_valid() {
+        let reg = UnitRegistry::standard();
+        for u in reg.iter() {
+            assert!(u.factor > Decimal::ZERO, "{}", u.code);
+        }
+    }
+
+    #[test]
+    fn global_conversion_within_a_category() {
+        let reg = UnitRegistry::standard();
+        let lb = Qty::new(d("1"), uom("LB")).unwrap();
+        assert_eq!(reg.convert(lb, uom("KG")).unwrap().value(), d("0.454"));
+        assert_eq!(reg.convert(lb, uom("OZ")).unwrap().value(), d("16"));
+        let err = reg.convert(lb, uom("L")).unwrap_err();
+        assert!(matches!(err, MasterError::NoConversion { .. }));
+    }
+
+    #[test]
+    fn packaging_chain_resolves_and_converts() {
+        let it = item("EA", &[("CS", "12", "EA"), ("PL", "40", "CS")]);
+        let u = ItemUnits::resolve(&it, &UnitRegistry::standard()).unwrap();
+        let one_pl = u.qty(Decimal::ONE, uom("PL")).unwrap();
+        assert_eq!(u.convert(one_pl, uom("EA")).unwrap().value(), d("480"));
+        assert_eq!(u.convert(one_pl, uom("DZ")).unwrap().value(), d("40"));
+        let thirteen = u.qty(d("13"), uom("EA")).unwrap();
+        assert!(matches!(u.convert(thirteen, uom("CS")), Err(MasterError::Inexact { .. })));
+        let up = Rounding::new(0, RoundingMode::Up).unwrap();
+        assert_eq!(u.convert_with(thirteen, uom("CS"), up).unwrap().value(), d("2"));
+        assert!(u.qty(d("1.5"), uom("CS")).is_err());
+        assert!(u.is_packaging(uom("CS")));
+        assert!(!u.is_packaging(uom("EA")));
+    }
+
+    #[test]
+    fn bridge_to_another_category_is_exact_both_ways() {
+        // 1 EA = 3 KG: a kilogram is a third of an each, exactly.
+        let it = item("EA", &[("EA", "3", "KG")]);
+        let u = ItemUnits::resolve(&it, &UnitRegistry::standard()).unwrap();
+        let kg = Qty::new(d("9"), uom("KG")).unwrap();
+        assert_eq!(u.convert(kg, uom("EA")).unwrap().value(), d("3"));
+        let g = Qty::new(d("3000"), uom("G")).unwrap();
+        assert_eq!(u.convert(g, uom("EA")).unwrap().value(), d("1"));
+        let kg = Qty::new(d("1"), uom("KG")).unwrap();
+        assert!(u.convert(kg, uom("EA")).is_err(), "a third of an each is not whole");
+    }
+
+    #[test]
+    fn issues_are_collected() {
+        let reg = UnitRegistry::standard();
+        let it = item("EA", &[("CS", "12.5", "EA"), ("BX", "4", "IP"), ("PL", "0", "CS")]);
+        let (_, issues) = ItemUnits::resolve_collect(&it, &reg);
+        assert!(issues.contains(&UnitIssue::FractionalWhole {
+            unit: uom("CS"),
+            per: uom("EA"),
+            factor: d("12.5")
+        }));
+        assert!(issues.contains(&UnitIssue::NoConversion { unit: uom("BX") }));
+        assert!(issues.contains(&UnitIssue::NoConversion { unit: uom("IP") }));
+        assert!(issues.contains(&UnitIssue::NotPositive { unit: uom("PL"), factor: d("0") }));
+        let inconsistent =
+            item("EA", &[("CS", "12", "EA"), ("PL", "40", "CS"), ("PL", "500", "EA")]);
+        let (_, issues) = ItemUnits::resolve_collect(&inconsistent, &reg);
+        assert!(matches!(issues.as_slice(), [UnitIssue::Inconsistent { .. }]), "{issues:?}");
+        let unknown_base = item("XX", &[]);
+        assert!(ItemUnits::resolve(&unknown_base, &reg).is_err());
+    }
+}
