@@ -163,6 +163,11 @@ business_code!(
     RegionCode, "region code", MAX_CODE_LEN
 );
 business_code!(
+    /// A site's own (local) stock-status code, as its warehouse system writes it (`UR`,
+    /// `QI`, `BLK`); status maps translate it to the canonical taxonomy.
+    LocalStatusCode, "local status code", MAX_CODE_LEN
+);
+business_code!(
     /// A customer group (a demand-class characteristic for allocation quotas).
     CustomerGroupCode, "customer group code", MAX_CODE_LEN
 );

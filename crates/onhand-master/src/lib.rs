@@ -60,8 +60,8 @@ pub use catalog::{
     BinInfo, BinIx, Catalog, CustomerIx, EntityIx, ItemIx, RegionIx, SiteIx, SupplierIx,
 };
 pub use code::{
-    BinCode, ChannelCode, CustomerCode, CustomerGroupCode, EntityCode, ItemCode, LotCode,
-    MAX_CODE_LEN, RegionCode, SerialNo, SiteCode, SupplierCode, ZoneCode,
+    BinCode, ChannelCode, CustomerCode, CustomerGroupCode, EntityCode, ItemCode, LocalStatusCode,
+    LotCode, MAX_CODE_LEN, RegionCode, SerialNo, SiteCode, SupplierCode, ZoneCode,
 };
 pub use data::MasterData;
 pub use decimal::{DecimalError, Rounding, RoundingMode, div_round};
