@@ -1,0 +1,7 @@
+//! Test fixtures and proptest strategies shared by onhand's tests, benches and fuzz
+//! targets. Not published: crates take it as a path-only dev-dependency, from `tests/`,
+//! so the types under test are compiled once.
+//!
+//! - [`scale`]: deterministic synthetic networks of any size, for benchmarks.
+
+pub mod scale;
