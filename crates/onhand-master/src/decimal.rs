@@ -1,12 +1,13 @@
 //! Exact decimal helpers: division rounded once by a declared rule, and the wire format
 //! of decimal fields.
 //!
-//! Quantities and money are [`Decimal`]s. Multiplication is exact within the 28
-//! significant digits a decimal holds; division generally is not, so every division in
-//! onhand goes through [`div_round`], which computes the exact quotient's rounding to a
-//! target scale by a [`Rounding`] rule (never a second rounding on top of the 28-digit
-//! one), or refuses when the rule is [`RoundingMode::Exact`] and the quotient does not
-//! fit.
+//! Quantities and money are [`Decimal`]s. `Decimal`'s own operators round silently
+//! when a result needs more than 28 significant digits; onhand never does. Sums and
+//! products go through [`add_exact`] and [`mul_exact`], which return
+//! [`DecimalError::Precision`] instead, and every division goes through [`div_round`]
+//! (or [`mul_div_round`]), which computes on integer mantissas and rounds the true
+//! quotient once to a target scale by a [`Rounding`] rule, or refuses when the rule is
+//! [`RoundingMode::Exact`] and the quotient does not fit.
 //!
 //! | mode | 7 / 2 at scale 0 | 5 / 2 at scale 0 | −7 / 2 at scale 0 | 6 / 2 |
 //! |---|---|---|---|---|
@@ -16,7 +17,7 @@
 //! | `half_up` (half away from zero) | 4 | 3 | −4 | 3 |
 //! | `half_even` (banker's) | 4 | 2 | −4 | 3 |
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// How a value that does not fit a scale is rounded. Modes act on the magnitude, so
@@ -152,6 +153,9 @@ pub enum DecimalError {
     /// The result left the representable range.
     #[error("decimal overflow")]
     Overflow,
+    /// The exact result needs more significant digits than a decimal holds (28).
+    #[error("the exact result needs more than the 28 significant digits a decimal holds")]
+    Precision,
     /// A scale beyond [`MAX_SCALE`].
     #[error("scale {scale} is beyond the 28 decimal places a decimal holds")]
     ScaleTooLarge {
@@ -160,12 +164,12 @@ pub enum DecimalError {
     },
 }
 
-/// `n / d` rounded once, exactly, to `rule`'s scale by `rule`'s mode.
+/// `numerator / divisor` rounded once, exactly, to `rule`'s scale by `rule`'s mode.
 ///
-/// The quotient is first taken to 28 digits, then corrected against the exact
-/// remainder `n − r·d`, so the rounding decision is the one the true quotient calls
-/// for (no double rounding). Exact for operands whose products fit 28 significant
-/// digits, which covers every quantity and price onhand handles.
+/// Computed on the decimals' integer mantissas in 128-bit arithmetic, so the rounding
+/// decision is the one the true quotient calls for: no 28-digit intermediate, no double
+/// rounding. A result that needs more digits than a decimal holds at the requested
+/// scale is [`DecimalError::Precision`], never a silently rounded value.
 ///
 /// ```
 /// use onhand_master::{div_round, Rounding, RoundingMode};
@@ -177,75 +181,143 @@ pub enum DecimalError {
 /// ```
 ///
 /// # Errors
-/// [`DecimalError::DivisionByZero`], [`DecimalError::Overflow`], or
-/// [`DecimalError::Inexact`] when the mode is `exact` and a remainder is left.
+/// [`DecimalError::DivisionByZero`], [`DecimalError::Inexact`] when the mode is `exact`
+/// and a remainder is left, [`DecimalError::Overflow`] or [`DecimalError::Precision`]
+/// when the result does not fit a decimal.
 pub fn div_round(
     numerator: Decimal,
     divisor: Decimal,
     rule: Rounding,
 ) -> Result<Decimal, DecimalError> {
-    if divisor.is_zero() {
+    mul_div_round(numerator, Decimal::ONE, divisor, rule)
+}
+
+/// `a × b / c` rounded once, exactly, to `rule`'s scale by `rule`'s mode (the shape of a
+/// unit conversion: quantity × numerator / denominator).
+///
+/// # Errors
+/// As [`div_round`].
+pub fn mul_div_round(
+    a: Decimal,
+    b: Decimal,
+    c: Decimal,
+    rule: Rounding,
+) -> Result<Decimal, DecimalError> {
+    if c.is_zero() {
         return Err(DecimalError::DivisionByZero);
     }
-    let negative =
-        numerator.is_sign_negative() != divisor.is_sign_negative() && !numerator.is_zero();
-    let num = numerator.abs();
-    let div = divisor.abs();
-    let approx = num.checked_div(div).ok_or(DecimalError::Overflow)?;
-    let ulp = Decimal::new(1, rule.scale);
-    let mut floor = approx.round_dp_with_strategy(rule.scale, RoundingStrategy::ToZero);
-    // The 28-digit quotient can sit one ulp off the true floor; correct against the
-    // exact product. Two steps each way are more than enough; bound the loop anyway.
-    for _ in 0..4 {
-        let prod = floor.checked_mul(div).ok_or(DecimalError::Overflow)?;
-        if prod > num {
-            floor = floor.checked_sub(ulp).ok_or(DecimalError::Overflow)?;
-            continue;
+    let (a, b, c) = (a.normalize(), b.normalize(), c.normalize());
+    let negative = (a.is_sign_negative() ^ b.is_sign_negative() ^ c.is_sign_negative())
+        && !a.is_zero()
+        && !b.is_zero();
+    let am = a.mantissa().unsigned_abs();
+    let bm = b.mantissa().unsigned_abs();
+    let cm = c.mantissa().unsigned_abs();
+    let product = am.checked_mul(bm).ok_or(DecimalError::Precision)?;
+    // a·b/c · 10^S = am·bm · 10^(S + c_s − a_s − b_s) / cm
+    let shift =
+        i64::from(rule.scale) + i64::from(c.scale()) - i64::from(a.scale()) - i64::from(b.scale());
+    let (numer, denom) = if shift >= 0 {
+        let k = pow10(shift).ok_or(DecimalError::Precision)?;
+        (product.checked_mul(k).ok_or(DecimalError::Precision)?, cm)
+    } else {
+        match pow10(-shift).and_then(|k| cm.checked_mul(k)) {
+            Some(denom) => (product, denom),
+            // The divisor exceeds 128 bits, so it exceeds the numerator: the quotient is
+            // zero with the whole numerator left over, less than half the divisor.
+            None => (product, u128::MAX),
         }
-        let next = floor.checked_add(ulp).ok_or(DecimalError::Overflow)?;
-        if next.checked_mul(div).ok_or(DecimalError::Overflow)? <= num {
-            floor = next;
-            continue;
-        }
-        break;
-    }
-    let product = floor.checked_mul(div).ok_or(DecimalError::Overflow)?;
-    let rem = num.checked_sub(product).ok_or(DecimalError::Overflow)?;
-    let up = if rem.is_zero() {
+    };
+    let quotient = numer / denom;
+    let rem = numer % denom;
+    let up = if rem == 0 {
         false
     } else {
         match rule.mode {
             RoundingMode::Exact => {
-                return Err(DecimalError::Inexact {
-                    value: if negative { -approx } else { approx },
-                    scale: rule.scale,
-                });
+                let approx = a.checked_mul(b).and_then(|x| x.checked_div(c)).unwrap_or_default();
+                return Err(DecimalError::Inexact { value: approx, scale: rule.scale });
             }
             RoundingMode::Down => false,
             RoundingMode::Up => true,
-            RoundingMode::HalfUp | RoundingMode::HalfEven => {
-                let twice = rem.checked_mul(Decimal::TWO).ok_or(DecimalError::Overflow)?;
-                let half_point = ulp.checked_mul(div).ok_or(DecimalError::Overflow)?;
-                match twice.cmp(&half_point) {
-                    std::cmp::Ordering::Greater => true,
-                    std::cmp::Ordering::Less => false,
-                    std::cmp::Ordering::Equal => {
-                        rule.mode == RoundingMode::HalfUp || last_digit_is_odd(floor, ulp)?
-                    }
-                }
-            }
+            RoundingMode::HalfUp | RoundingMode::HalfEven => match rem.cmp(&(denom - rem)) {
+                std::cmp::Ordering::Greater => true,
+                std::cmp::Ordering::Less => false,
+                std::cmp::Ordering::Equal => rule.mode == RoundingMode::HalfUp || quotient % 2 == 1,
+            },
         }
     };
-    if up {
-        floor = floor.checked_add(ulp).ok_or(DecimalError::Overflow)?;
-    }
-    Ok(if negative { -floor } else { floor }.normalize())
+    let quotient =
+        if up { quotient.checked_add(1).ok_or(DecimalError::Overflow)? } else { quotient };
+    let signed = i128::try_from(quotient).map_err(|_| DecimalError::Overflow)?;
+    fit(if negative { -signed } else { signed }, rule.scale)
 }
 
-fn last_digit_is_odd(r: Decimal, ulp: Decimal) -> Result<bool, DecimalError> {
-    let units = r.checked_div(ulp).ok_or(DecimalError::Overflow)?;
-    let rem = units.checked_rem(Decimal::TWO).ok_or(DecimalError::Overflow)?;
-    Ok(!rem.is_zero())
+/// `a + b`, exactly: an error instead of the silent rounding `Decimal`'s own `+`
+/// applies when the sum needs more than 28 digits.
+///
+/// # Errors
+/// [`DecimalError::Overflow`] or [`DecimalError::Precision`].
+pub fn add_exact(a: Decimal, b: Decimal) -> Result<Decimal, DecimalError> {
+    let (a, b) = (a.normalize(), b.normalize());
+    let scale = a.scale().max(b.scale());
+    let align = |x: Decimal| -> Result<i128, DecimalError> {
+        let k = pow10(i64::from(scale - x.scale())).ok_or(DecimalError::Precision)?;
+        let k = i128::try_from(k).map_err(|_| DecimalError::Precision)?;
+        x.mantissa().checked_mul(k).ok_or(DecimalError::Precision)
+    };
+    let sum = align(a)?.checked_add(align(b)?).ok_or(DecimalError::Overflow)?;
+    fit(sum, scale)
+}
+
+/// `a − b`, exactly (see [`add_exact`]).
+///
+/// # Errors
+/// [`DecimalError::Overflow`] or [`DecimalError::Precision`].
+pub fn sub_exact(a: Decimal, b: Decimal) -> Result<Decimal, DecimalError> {
+    add_exact(a, -b)
+}
+
+/// `a × b`, exactly: an error instead of a silently rounded product.
+///
+/// # Errors
+/// [`DecimalError::Overflow`] or [`DecimalError::Precision`].
+pub fn mul_exact(a: Decimal, b: Decimal) -> Result<Decimal, DecimalError> {
+    let (a, b) = (a.normalize(), b.normalize());
+    let Some(m) = a.mantissa().checked_mul(b.mantissa()) else {
+        // Too many digits for 128 bits: either the magnitude is out of range, or only
+        // the fraction is too long to keep.
+        return Err(if a.checked_mul(b).is_none() {
+            DecimalError::Overflow
+        } else {
+            DecimalError::Precision
+        });
+    };
+    fit(m, a.scale() + b.scale())
+}
+
+/// 10^e for 0 ≤ e ≤ 38.
+fn pow10(e: i64) -> Option<u128> {
+    u32::try_from(e).ok().and_then(|e| 10u128.checked_pow(e))
+}
+
+/// The decimal `m × 10^−scale`, dropping trailing zeros if it must to fit 96 bits and
+/// 28 places; an error if it cannot fit exactly.
+fn fit(mut m: i128, mut scale: u32) -> Result<Decimal, DecimalError> {
+    const MAX_MANTISSA: i128 = (1 << 96) - 1;
+    while (m.abs() > MAX_MANTISSA || scale > MAX_SCALE) && scale > 0 && m % 10 == 0 {
+        m /= 10;
+        scale -= 1;
+    }
+    if scale > MAX_SCALE {
+        return Err(DecimalError::Precision);
+    }
+    if m.abs() > MAX_MANTISSA {
+        return Err(if scale == 0 { DecimalError::Overflow } else { DecimalError::Precision });
+    }
+    Decimal::try_from_i128_with_scale(m, scale)
+        .map(|d| d.normalize())
+        .map_err(|_| DecimalError::Overflow)
 }
 
 /// Serde helpers for decimal fields: written as strings (`"12.50"`), read from strings or
@@ -395,6 +467,48 @@ mod tests {
         let d = Decimal::from_str_exact("10000000000000000000000000000").unwrap();
         let r = div_round(n, d, Rounding::new(0, RoundingMode::HalfUp).unwrap()).unwrap();
         assert_eq!(r, Decimal::ZERO);
+    }
+
+    #[test]
+    fn a_result_beyond_28_digits_is_a_precision_error_not_a_rounded_value() {
+        // Found by the `quantities` fuzz target: 24 integer digits at scale 6.
+        let n = Decimal::from_str_exact("2210000000000000000000000").unwrap();
+        let up = Rounding::new(6, RoundingMode::Up).unwrap();
+        assert_eq!(div_round(n, Decimal::from(22), up), Err(DecimalError::Precision));
+        let whole = Rounding::new(0, RoundingMode::Up).unwrap();
+        assert_eq!(
+            div_round(n, Decimal::from(22), whole).unwrap(),
+            Decimal::from_str_exact("100454545454545454545455").unwrap()
+        );
+    }
+
+    #[test]
+    fn exact_add_and_mul_refuse_to_round() {
+        let big = Decimal::from_str_exact("10000000000000000000000000000").unwrap();
+        let tenth = Decimal::new(1, 1);
+        assert_eq!(add_exact(big, tenth), Err(DecimalError::Precision));
+        assert_eq!(
+            add_exact(Decimal::new(15, 1), Decimal::new(25, 2)).unwrap(),
+            Decimal::new(175, 2)
+        );
+        assert_eq!(sub_exact(Decimal::ONE, Decimal::new(25, 2)).unwrap(), Decimal::new(75, 2));
+        assert_eq!(add_exact(Decimal::MAX, Decimal::ONE), Err(DecimalError::Overflow));
+        let third = Decimal::from_str_exact("0.3333333333333333333333333333").unwrap();
+        assert_eq!(mul_exact(third, third), Err(DecimalError::Precision));
+        assert_eq!(mul_exact(Decimal::new(12, 1), Decimal::new(5, 0)).unwrap(), Decimal::from(6));
+        assert_eq!(mul_exact(Decimal::MAX, Decimal::TWO), Err(DecimalError::Overflow));
+    }
+
+    #[test]
+    fn mul_div_rounds_the_true_quotient() {
+        let half_even = Rounding::new(2, RoundingMode::HalfEven).unwrap();
+        // 0.45359237 × 16 / 1 = 7.25747792 -> 7.26
+        let r =
+            mul_div_round(Decimal::new(45_359_237, 8), Decimal::from(16), Decimal::ONE, half_even);
+        assert_eq!(r.unwrap(), Decimal::new(726, 2));
+        // -1 × 1 / 8 = -0.125 -> -0.12 (half to even)
+        let r = mul_div_round(Decimal::NEGATIVE_ONE, Decimal::ONE, Decimal::from(8), half_even);
+        assert_eq!(r.unwrap(), Decimal::new(-12, 2));
     }
 
     #[test]

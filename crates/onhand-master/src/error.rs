@@ -161,6 +161,16 @@ pub enum MasterError {
     },
 }
 
+/// Maps an exact-arithmetic failure during `operation` to a [`MasterError`].
+pub(crate) fn arith(
+    operation: &'static str,
+) -> impl Fn(crate::decimal::DecimalError) -> MasterError {
+    move |e| match e {
+        crate::decimal::DecimalError::Overflow => MasterError::Overflow { operation },
+        other => MasterError::Decimal(other),
+    }
+}
+
 fn fmt_item(item: Option<&str>) -> String {
     item.map(|i| format!(" for item {i}")).unwrap_or_default()
 }

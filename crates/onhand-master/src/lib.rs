@@ -64,7 +64,9 @@ pub use code::{
     LotCode, MAX_CODE_LEN, RegionCode, SerialNo, SiteCode, SupplierCode, ZoneCode,
 };
 pub use data::MasterData;
-pub use decimal::{DecimalError, Rounding, RoundingMode, div_round};
+pub use decimal::{
+    DecimalError, Rounding, RoundingMode, add_exact, div_round, mul_div_round, mul_exact, sub_exact,
+};
 pub use error::{CodeRule, MasterError};
 pub use item::{Item, Substitute, Tracking, VelocityClass};
 pub use money::{CurrencyCode, Money};

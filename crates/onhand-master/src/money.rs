@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::decimal::serde_str::parse_decimal;
 use crate::decimal::{DecimalError, Rounding, RoundingMode};
-use crate::error::MasterError;
+use crate::decimal::{add_exact, mul_exact, sub_exact};
+use crate::error::{MasterError, arith};
 
 /// Active ISO 4217 currencies and their minor units, sorted by code.
 const ISO_4217: &[(&str, u8)] = &[
@@ -332,10 +333,7 @@ impl Money {
     /// [`MasterError::CurrencyMismatch`] or [`MasterError::Overflow`].
     pub fn checked_add(self, other: Money) -> Result<Money, MasterError> {
         self.same_currency(other)?;
-        let amount = self
-            .amount
-            .checked_add(other.amount)
-            .ok_or(MasterError::Overflow { operation: "money addition" })?;
+        let amount = add_exact(self.amount, other.amount).map_err(arith("money addition"))?;
         Ok(Money { amount, currency: self.currency })
     }
 
@@ -345,10 +343,7 @@ impl Money {
     /// [`MasterError::CurrencyMismatch`] or [`MasterError::Overflow`].
     pub fn checked_sub(self, other: Money) -> Result<Money, MasterError> {
         self.same_currency(other)?;
-        let amount = self
-            .amount
-            .checked_sub(other.amount)
-            .ok_or(MasterError::Overflow { operation: "money subtraction" })?;
+        let amount = sub_exact(self.amount, other.amount).map_err(arith("money subtraction"))?;
         Ok(Money { amount, currency: self.currency })
     }
 
@@ -357,10 +352,7 @@ impl Money {
     /// # Errors
     /// [`MasterError::Overflow`].
     pub fn times(self, factor: Decimal) -> Result<Money, MasterError> {
-        let amount = self
-            .amount
-            .checked_mul(factor)
-            .ok_or(MasterError::Overflow { operation: "money multiplication" })?;
+        let amount = mul_exact(self.amount, factor).map_err(arith("money multiplication"))?;
         Ok(Money { amount, currency: self.currency })
     }
 

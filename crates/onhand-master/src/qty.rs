@@ -23,7 +23,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::decimal::serde_str::parse_decimal;
-use crate::error::MasterError;
+use crate::decimal::{add_exact, mul_exact, sub_exact};
+use crate::error::{MasterError, arith};
 use crate::uom::UomCode;
 
 /// A non-negative quantity with its unit of measure.
@@ -96,10 +97,7 @@ impl Qty {
     /// [`MasterError::UnitMismatch`] or [`MasterError::Overflow`].
     pub fn checked_add(self, other: Qty) -> Result<Qty, MasterError> {
         self.same_unit(other.uom)?;
-        let value = self
-            .value
-            .checked_add(other.value)
-            .ok_or(MasterError::Overflow { operation: "quantity addition" })?;
+        let value = add_exact(self.value, other.value).map_err(arith("quantity addition"))?;
         Qty::new(value, self.uom)
     }
 
@@ -109,10 +107,7 @@ impl Qty {
     /// [`MasterError::UnitMismatch`], or [`MasterError::NegativeQty`] when `other > self`.
     pub fn checked_sub(self, other: Qty) -> Result<Qty, MasterError> {
         self.same_unit(other.uom)?;
-        let value = self
-            .value
-            .checked_sub(other.value)
-            .ok_or(MasterError::Overflow { operation: "quantity subtraction" })?;
+        let value = sub_exact(self.value, other.value).map_err(arith("quantity subtraction"))?;
         Qty::new(value, self.uom)
     }
 
@@ -125,7 +120,10 @@ impl Qty {
         Ok(if other.value >= self.value {
             Qty::zero(self.uom)
         } else {
-            Qty { value: (self.value - other.value).normalize(), uom: self.uom }
+            Qty {
+                value: sub_exact(self.value, other.value).map_err(arith("quantity subtraction"))?,
+                uom: self.uom,
+            }
         })
     }
 
@@ -135,10 +133,7 @@ impl Qty {
     /// [`MasterError::UnitMismatch`] or [`MasterError::Overflow`].
     pub fn delta_to(self, other: Qty) -> Result<QtyDelta, MasterError> {
         self.same_unit(other.uom)?;
-        let value = other
-            .value
-            .checked_sub(self.value)
-            .ok_or(MasterError::Overflow { operation: "quantity difference" })?;
+        let value = sub_exact(other.value, self.value).map_err(arith("quantity difference"))?;
         Ok(QtyDelta::new(value, self.uom))
     }
 
@@ -148,10 +143,7 @@ impl Qty {
     /// [`MasterError::UnitMismatch`], [`MasterError::NegativeQty`], [`MasterError::Overflow`].
     pub fn apply(self, delta: QtyDelta) -> Result<Qty, MasterError> {
         self.same_unit(delta.uom)?;
-        let value = self
-            .value
-            .checked_add(delta.value)
-            .ok_or(MasterError::Overflow { operation: "quantity change" })?;
+        let value = add_exact(self.value, delta.value).map_err(arith("quantity change"))?;
         Qty::new(value, self.uom)
     }
 
@@ -177,10 +169,7 @@ impl Qty {
     /// # Errors
     /// [`MasterError::NegativeQty`] for a negative factor, [`MasterError::Overflow`].
     pub fn scale(self, factor: Decimal) -> Result<Qty, MasterError> {
-        let value = self
-            .value
-            .checked_mul(factor)
-            .ok_or(MasterError::Overflow { operation: "quantity scaling" })?;
+        let value = mul_exact(self.value, factor).map_err(arith("quantity scaling"))?;
         Qty::new(value, self.uom)
     }
 }
@@ -302,10 +291,7 @@ impl QtyDelta {
         if self.uom != other.uom {
             return Err(MasterError::UnitMismatch { left: self.uom, right: other.uom });
         }
-        let value = self
-            .value
-            .checked_add(other.value)
-            .ok_or(MasterError::Overflow { operation: "quantity change" })?;
+        let value = add_exact(self.value, other.value).map_err(arith("quantity change"))?;
         Ok(QtyDelta::new(value, self.uom))
     }
 }

@@ -38,8 +38,8 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::decimal::{DecimalError, Rounding, RoundingMode, div_round};
-use crate::error::MasterError;
+use crate::decimal::{DecimalError, Rounding, RoundingMode, mul_div_round, mul_exact};
+use crate::error::{MasterError, arith};
 use crate::item::Item;
 use crate::qty::Qty;
 
@@ -307,15 +307,12 @@ impl Ratio {
     const ONE: Ratio = Ratio { num: Decimal::ONE, den: Decimal::ONE };
 
     fn mul(self, num: Decimal, den: Decimal) -> Option<Ratio> {
-        Some(Ratio {
-            num: self.num.checked_mul(num)?.normalize(),
-            den: self.den.checked_mul(den)?.normalize(),
-        })
+        Some(Ratio { num: mul_exact(self.num, num).ok()?, den: mul_exact(self.den, den).ok()? })
     }
 
-    /// Whether two ratios are equal, by cross-multiplication.
+    /// Whether two ratios are equal, by exact cross-multiplication.
     fn same(self, other: Ratio) -> Option<bool> {
-        Some(self.num.checked_mul(other.den)? == other.num.checked_mul(self.den)?)
+        Some(mul_exact(self.num, other.den).ok()? == mul_exact(other.num, self.den).ok()?)
     }
 
     /// The ratio as one decimal (rounded at 28 digits), for reports.
@@ -330,11 +327,9 @@ fn convert_value(
     to: UomCode,
     rounding: Rounding,
 ) -> Result<Decimal, MasterError> {
-    let overflow = MasterError::Overflow { operation: "unit conversion" };
-    let n = value.checked_mul(ratio.num).ok_or_else(|| overflow.clone())?;
-    div_round(n, ratio.den, rounding).map_err(|e| match e {
+    mul_div_round(value, ratio.num, ratio.den, rounding).map_err(|e| match e {
         DecimalError::Inexact { value, scale } => MasterError::Inexact { value, uom: to, scale },
-        DecimalError::Overflow => overflow,
+        DecimalError::Overflow => MasterError::Overflow { operation: "unit conversion" },
         other => MasterError::Decimal(other),
     })
 }
@@ -577,17 +572,10 @@ impl ItemUnits {
         }
         let from = self.entry_or_err(qty.uom(), None)?;
         let target = self.entry_or_err(to, None)?;
+        let conversion = arith("unit conversion");
         let ratio = Ratio {
-            num: from
-                .ratio
-                .num
-                .checked_mul(target.ratio.den)
-                .ok_or(MasterError::Overflow { operation: "unit conversion" })?,
-            den: from
-                .ratio
-                .den
-                .checked_mul(target.ratio.num)
-                .ok_or(MasterError::Overflow { operation: "unit conversion" })?,
+            num: mul_exact(from.ratio.num, target.ratio.den).map_err(&conversion)?,
+            den: mul_exact(from.ratio.den, target.ratio.num).map_err(&conversion)?,
         };
         let value = convert_value(qty.value(), ratio, to, rounding)?;
         Qty::new(value, to)
