@@ -1,0 +1,102 @@
+//! Quantities, money and conversions from arbitrary text: parsing never panics, and
+//! whatever parses obeys the arithmetic invariants.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use onhand_master::{
+    CurrencyCode, Item, ItemCode, ItemUnit, ItemUnits, Money, Qty, QtyDelta, Rounding,
+    RoundingMode, UnitRegistry, UomCode, add_exact, div_round, mul_exact, sub_exact,
+};
+use rust_decimal::Decimal;
+
+const MODES: [RoundingMode; 5] = [
+    RoundingMode::Exact,
+    RoundingMode::Up,
+    RoundingMode::Down,
+    RoundingMode::HalfUp,
+    RoundingMode::HalfEven,
+];
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let mut parts = text.split('|');
+    let a = parts.next().unwrap_or_default();
+    let b = parts.next().unwrap_or_default();
+    let c = parts.next().unwrap_or_default();
+
+    // Parsing never panics; what parses prints back to itself.
+    if let Ok(q) = a.parse::<Qty>() {
+        assert!(q.value() >= Decimal::ZERO);
+        assert_eq!(q.to_string().parse::<Qty>().ok(), Some(q));
+        if let Ok(r) = b.parse::<Qty>() {
+            match q.checked_add(r) {
+                Ok(sum) => {
+                    assert_eq!(q.uom(), r.uom());
+                    assert_eq!(sum.checked_sub(r).ok(), Some(q));
+                }
+                Err(_) => assert!(q.uom() != r.uom() || add_exact(q.value(), r.value()).is_err()),
+            }
+            if let Ok(diff) = q.checked_sub(r) {
+                assert!(diff.value() >= Decimal::ZERO);
+            }
+        }
+    }
+    if let Ok(d) = a.parse::<QtyDelta>() {
+        assert_eq!(d.to_string().parse::<QtyDelta>().ok(), Some(d));
+        assert_eq!(d.negate().negate(), d);
+    }
+    if let Ok(m) = a.parse::<Money>() {
+        assert_eq!(m.to_string().parse::<Money>().ok(), Some(m));
+        for mode in MODES {
+            if let Ok(r) = m.round(mode) {
+                assert!(r.is_rounded());
+                assert_eq!(r.round(mode).ok(), Some(r), "rounding is idempotent");
+            }
+        }
+    }
+    let _ = CurrencyCode::new(c);
+    let _ = UomCode::new(c);
+
+    // Division rounding: the result is within one ulp of the true quotient.
+    if let (Ok(n), Ok(d)) = (a.trim().parse::<Decimal>(), b.trim().parse::<Decimal>()) {
+        for scale in [0u32, 2, 6] {
+            for mode in MODES {
+                let rule = Rounding::new(scale, mode).unwrap_or(Rounding::WHOLE);
+                if let Ok(r) = div_round(n, d, rule) {
+                    assert!(r.normalize().scale() <= scale, "{n}/{d} -> {r} at scale {scale}");
+                    // r·d is within one ulp·|d| of n, and equals n when the rule is exact.
+                    let ulp = Decimal::new(1, scale);
+                    if let (Ok(p), Ok(bound)) = (mul_exact(r, d), mul_exact(ulp, d.abs())) {
+                        if let Ok(diff) = sub_exact(p, n) {
+                            assert!(diff.abs() <= bound, "{n}/{d} -> {r} ({mode:?}, scale {scale})");
+                            if mode == RoundingMode::Exact {
+                                assert!(diff.is_zero(), "exact {n}/{d} -> {r}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // An item with a fuzzed packaging unit: conversions never panic, and whole units
+    // never come back with fractions.
+    if let (Ok(factor), Ok(q)) = (c.trim().parse::<Decimal>(), a.parse::<Qty>()) {
+        let (Ok(ea), Ok(cs), Ok(code)) = (UomCode::new("EA"), UomCode::new("CS"), ItemCode::new("F"))
+        else {
+            return;
+        };
+        let mut item = Item::new(code, "fuzz", ea);
+        item.units.push(ItemUnit { unit: cs, factor, per: ea, rounding: None });
+        if let Ok(units) = ItemUnits::resolve(&item, &UnitRegistry::standard()) {
+            for to in [ea, cs] {
+                for mode in MODES {
+                    let rule = Rounding::new(0, mode).unwrap_or(Rounding::WHOLE);
+                    if let Ok(out) = units.convert_with(q, to, rule) {
+                        assert!(out.value().normalize().scale() == 0, "{q} -> {out}");
+                    }
+                }
+            }
+        }
+    }
+});
