@@ -120,7 +120,8 @@ pub struct Catalog {
     site_entity: Vec<EntityIx>,
     site_region: Vec<RegionIx>,
     bins: Vec<BinInfo>,
-    bin_index: HashMap<(SiteIx, BinCode), BinIx>,
+    /// Per site: bin code to handle (so a look-up borrows the code, never clones it).
+    bin_index: Vec<HashMap<BinCode, BinIx>>,
     policies: HashMap<(ItemIx, SiteIx), usize>,
     /// Per site: lane positions into it, sorted by (item scope, rank).
     lanes_into: Vec<Vec<usize>>,
@@ -197,7 +198,7 @@ impl Catalog {
         let mut site_entity = Vec::with_capacity(data.sites.len());
         let mut site_region = Vec::with_capacity(data.sites.len());
         let mut bins = Vec::new();
-        let mut bin_index = HashMap::new();
+        let mut bin_index = vec![HashMap::new(); data.sites.len()];
         for (si, site) in data.sites.iter().enumerate() {
             let site_ref = || beyond_limit(RecordRef::Site(site.code.clone()));
             let six = SiteIx::from_position(si).ok_or_else(site_ref)?;
@@ -212,7 +213,9 @@ impl Catalog {
                     .map(|z| z.kind)
                     .ok_or_else(site_ref)?;
                 let bix = BinIx::from_position(bins.len()).ok_or_else(site_ref)?;
-                bin_index.insert((six, bin.code.clone()), bix);
+                if let Some(map) = bin_index.get_mut(si) {
+                    map.insert(bin.code.clone(), bix);
+                }
                 bins.push(BinInfo {
                     site: six,
                     code: bin.code.clone(),
@@ -386,7 +389,7 @@ impl Catalog {
     /// The handle of a bin at a site.
     #[must_use]
     pub fn bin_ix(&self, site: SiteIx, code: &BinCode) -> Option<BinIx> {
-        self.bin_index.get(&(site, code.clone())).copied()
+        self.bin_index.get(site.index()).and_then(|m| m.get(code)).copied()
     }
 
     /// The bin behind a handle.
