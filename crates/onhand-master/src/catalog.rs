@@ -438,21 +438,24 @@ impl Catalog {
         self.policy(item, site).map(|p| p.receive_into).unwrap_or_default()
     }
 
-    /// The lanes a site gets an item from, in rank order. Lanes naming the item replace
-    /// the lanes for every item: a site with item-specific lanes uses only those.
+    /// The lanes a site gets an item from, in rank order. A lane naming the item
+    /// replaces the lane for every item at the same rank, so an item bought from its own
+    /// supplier at rank 1 still keeps the site's rank-2 backup transfer.
     pub fn lanes_into(&self, site: SiteIx, item: ItemIx) -> impl Iterator<Item = &SourcingLane> {
         let code = self.item(item).map(|i| &i.code);
         let all = self.lanes_into.get(site.index()).map(Vec::as_slice).unwrap_or_default();
-        let specific = all.iter().any(|&li| {
-            self.data.lanes.get(li).is_some_and(|l| l.item.as_ref() == code && code.is_some())
-        });
-        let mut lanes: Vec<&SourcingLane> = all
-            .iter()
-            .filter_map(|&li| self.data.lanes.get(li))
-            .filter(move |l| if specific { l.item.as_ref() == code } else { l.item.is_none() })
+        let lanes: Vec<&SourcingLane> = all.iter().filter_map(|&li| self.data.lanes.get(li)).collect();
+        let specific_ranks: Vec<u16> =
+            lanes.iter().filter(|l| code.is_some() && l.item.as_ref() == code).map(|l| l.rank).collect();
+        let mut chosen: Vec<&SourcingLane> = lanes
+            .into_iter()
+            .filter(|l| match &l.item {
+                Some(i) => Some(i) == code,
+                None => !specific_ranks.contains(&l.rank),
+            })
             .collect();
-        lanes.sort_by_key(|l| l.rank);
-        lanes.into_iter()
+        chosen.sort_by_key(|l| l.rank);
+        chosen.into_iter()
     }
 
     /// The sites that supply a site by transfer for an item, in rank order.

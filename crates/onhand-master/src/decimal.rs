@@ -375,8 +375,10 @@ pub mod serde_str {
         }
     }
 
-    /// Parses plain decimal notation (`12`, `-0.5`, `1e3` is refused).
-    pub(crate) fn parse_decimal(v: &str) -> Option<Decimal> {
+    /// Parses plain decimal notation (`12`, `-0.5`, `+3.25`; exponents such as `1e3`
+    /// are refused), the rule every decimal field in a file follows.
+    #[must_use]
+    pub fn parse_decimal(v: &str) -> Option<Decimal> {
         let t = v.trim();
         if t.is_empty()
             || !t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+')

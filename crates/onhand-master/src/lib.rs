@@ -48,6 +48,7 @@ pub mod decimal;
 mod error;
 mod item;
 mod money;
+mod names;
 mod org;
 mod policy;
 mod qty;

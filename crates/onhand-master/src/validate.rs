@@ -270,6 +270,20 @@ pub enum Violation {
 }
 
 impl Violation {
+    /// Every stable code a violation can carry, sorted.
+    pub const CODES: [&'static str; 10] = [
+        "duplicate_code",
+        "duplicate_lane_rank",
+        "fractional_whole_unit",
+        "inconsistent_conversion",
+        "invalid_value",
+        "policy_on_unstocked_item",
+        "site_without_entity",
+        "sourcing_cycle",
+        "unit_without_conversion",
+        "unknown_reference",
+    ];
+
     /// The stable code (see the module table).
     #[must_use]
     pub fn code(&self) -> &'static str {
@@ -312,7 +326,7 @@ impl fmt::Display for Violation {
         match self {
             Violation::DuplicateCode { record } => write!(f, "{record} is defined more than once"),
             Violation::UnknownReference { record, field, target, code } => {
-                write!(f, "{record}: {field} names {target} {code}, which does not exist")
+                write!(f, "{record}: {target} {code} does not exist (field {field})")
             }
             Violation::UnitWithoutConversion { item, unit } => {
                 write!(f, "item {item}: unit {unit} has no conversion to the base unit")

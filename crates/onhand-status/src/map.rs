@@ -104,6 +104,15 @@ pub enum StatusMapViolation {
 }
 
 impl StatusMapViolation {
+    /// Every stable code a status-map finding can carry, sorted.
+    pub const CODES: [&'static str; 5] = [
+        "conflicting_local_code",
+        "duplicate_code",
+        "inexpressible_status",
+        "unknown_reference",
+        "unmapped_local_code",
+    ];
+
     /// The stable code.
     #[must_use]
     pub fn code(&self) -> &'static str {
