@@ -1,0 +1,152 @@
+//! [`InputError`]: why an input file could not be read or parsed, with the file, line,
+//! column and field it is about.
+
+use std::fmt;
+
+/// Why an input file could not be turned into a network document.
+///
+/// Every variant names the file as the user gave it. Parse errors also carry the 1-based
+/// line, the 1-based column (in characters) where the format tells it, and the field path
+/// (`items[3].base_uom`, or for a CSV file the column name):
+///
+/// ```text
+/// network.toml:12:5: items[3].base_uom: invalid unit of measure "ea": use 1 to 8 of A-Z, 0-9 and _
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputError {
+    /// The file could not be read (missing, a directory, no permission).
+    #[error("{file}: cannot read the file: {reason}")]
+    Read {
+        /// The file.
+        file: String,
+        /// Why, in words.
+        reason: String,
+    },
+    /// The file holds nothing but white space.
+    #[error("{file}: the file is empty")]
+    Empty {
+        /// The file.
+        file: String,
+    },
+    /// The file is not valid UTF-8; the position is that of the first bad byte.
+    #[error("{file}:{line}:{column}: the file is not valid UTF-8")]
+    NotUtf8 {
+        /// The file.
+        file: String,
+        /// 1-based line of the first invalid byte.
+        line: usize,
+        /// 1-based column (in characters) of the first invalid byte.
+        column: usize,
+    },
+    /// The content breaks the format's syntax or the document's shape.
+    #[error("{}", Located { file, line: *line, column: *column, field: field.as_deref(), message })]
+    Invalid {
+        /// The file.
+        file: String,
+        /// 1-based line, where known.
+        line: Option<usize>,
+        /// 1-based column in characters, where known.
+        column: Option<usize>,
+        /// The field path (`items[3].base_uom`) or CSV column, where known.
+        field: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl InputError {
+    /// The file the error is about.
+    #[must_use]
+    pub fn file(&self) -> &str {
+        match self {
+            InputError::Read { file, .. }
+            | InputError::Empty { file }
+            | InputError::NotUtf8 { file, .. }
+            | InputError::Invalid { file, .. } => file,
+        }
+    }
+
+    /// The 1-based line, where known.
+    #[must_use]
+    pub fn line(&self) -> Option<usize> {
+        match self {
+            InputError::Read { .. } | InputError::Empty { .. } => None,
+            InputError::NotUtf8 { line, .. } => Some(*line),
+            InputError::Invalid { line, .. } => *line,
+        }
+    }
+
+    /// The 1-based column in characters, where known.
+    #[must_use]
+    pub fn column(&self) -> Option<usize> {
+        match self {
+            InputError::Read { .. } | InputError::Empty { .. } => None,
+            InputError::NotUtf8 { column, .. } => Some(*column),
+            InputError::Invalid { column, .. } => *column,
+        }
+    }
+
+    /// The field path or CSV column, where known.
+    #[must_use]
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            InputError::Invalid { field, .. } => field.as_deref(),
+            InputError::Read { .. } | InputError::Empty { .. } | InputError::NotUtf8 { .. } => None,
+        }
+    }
+}
+
+/// Formats `file:line:column: field: message`, leaving out what is unknown.
+struct Located<'a> {
+    file: &'a str,
+    line: Option<usize>,
+    column: Option<usize>,
+    field: Option<&'a str>,
+    message: &'a str,
+}
+
+impl fmt::Display for Located<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        f.write_str(": ")?;
+        if let Some(field) = self.field {
+            write!(f, "{field}: ")?;
+        }
+        f.write_str(self.message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invalid(line: Option<usize>, column: Option<usize>, field: Option<&str>) -> InputError {
+        InputError::Invalid {
+            file: "network.toml".into(),
+            line,
+            column,
+            field: field.map(str::to_owned),
+            message: "bad".into(),
+        }
+    }
+
+    #[test]
+    fn display_leaves_out_what_is_unknown() {
+        assert_eq!(
+            invalid(Some(12), Some(5), Some("items[3].base_uom")).to_string(),
+            "network.toml:12:5: items[3].base_uom: bad"
+        );
+        assert_eq!(invalid(Some(12), None, Some("code")).to_string(), "network.toml:12: code: bad");
+        assert_eq!(invalid(None, Some(5), None).to_string(), "network.toml: bad");
+        let e = InputError::NotUtf8 { file: "x.csv".into(), line: 3, column: 7 };
+        assert_eq!(e.to_string(), "x.csv:3:7: the file is not valid UTF-8");
+        assert_eq!((e.file(), e.line(), e.column(), e.field()), ("x.csv", Some(3), Some(7), None));
+    }
+}

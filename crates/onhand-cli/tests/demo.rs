@@ -1,0 +1,96 @@
+//! `onhand demo` and `onhand export-demo`.
+
+mod common;
+
+use std::path::Path;
+
+use common::{check, onhand};
+use onhand_cli::{Format, NetworkDoc, Report, parse_network};
+
+#[test]
+fn demo_is_byte_identical_across_runs() {
+    let first = check(&["demo"], 0, &[], &[]);
+    let second = onhand(&["demo"]);
+    assert_eq!(first.stdout, second.stdout);
+    assert!(first.stderr.is_empty(), "{first:#?}");
+}
+
+#[test]
+fn demo_has_every_section() {
+    let run = check(&["demo"], 0, &[], &[]);
+    for (n, section) in onhand_cli::demo::SECTIONS.iter().enumerate() {
+        let heading = format!("\n{}. {}\n", n + 1, section.title);
+        assert!(run.stdout.contains(&heading), "missing {heading:?}");
+    }
+    for needle in [
+        "Legal entities",
+        "moving_average",
+        "third_party_logistics",
+        "3PL LOGIQ",
+        "PL*=4800",
+        "GAL=0.7570823568",
+        "BOLT-M8-SS (x1)",
+        "reorder_point",
+        "every other item",
+        "site ORD",
+        "QUAR      quality_hold    alias",
+        "quality_hold    status_change     available",
+        "summary: clean, no violations",
+    ] {
+        assert!(run.stdout.contains(needle), "demo lacks {needle:?}");
+    }
+}
+
+#[test]
+fn governance_section_shows_every_code() {
+    let run = check(&["demo"], 0, &[], &[]);
+    let governance = run.stdout.split("Governance in action").nth(1).expect("the section");
+    for code in [
+        "duplicate_code",
+        "unknown_reference",
+        "unit_without_conversion",
+        "fractional_whole_unit",
+        "inconsistent_conversion",
+        "policy_on_unstocked_item",
+        "sourcing_cycle",
+        "site_without_entity",
+        "duplicate_lane_rank",
+        "invalid_value",
+        "unmapped_local_code",
+        "conflicting_local_code",
+        "inexpressible_status",
+    ] {
+        assert!(governance.contains(&format!("  [{code}] ")), "governance lacks {code}");
+    }
+}
+
+fn demo_doc() -> NetworkDoc {
+    NetworkDoc::from_parts(onhand_master::seed::demo_network(), onhand_status::demo_status_maps())
+}
+
+#[test]
+fn export_demo_round_trips_in_both_formats() {
+    let toml = check(&["export-demo"], 0, &[], &[]);
+    let doc = parse_network("export.toml", &toml.stdout, Format::Toml).unwrap();
+    assert_eq!(doc, demo_doc());
+    let json = check(&["export-demo", "--format", "json"], 0, &[], &[]);
+    let doc = parse_network("export.json", &json.stdout, Format::Json).unwrap();
+    assert_eq!(doc, demo_doc());
+}
+
+#[test]
+fn committed_example_equals_the_export_and_validates_clean() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/demo-network.toml");
+    let committed = std::fs::read_to_string(&path).unwrap();
+    let exported = onhand_cli::export_demo_text(onhand_cli::ExportFormat::Toml).unwrap();
+    assert!(
+        committed == exported,
+        "examples/demo-network.toml is stale: regenerate it with \
+         `cargo run -p onhand-cli -- export-demo > crates/onhand-cli/examples/demo-network.toml`"
+    );
+    let (master, maps) =
+        parse_network("demo-network.toml", &committed, Format::Toml).unwrap().into_parts();
+    assert!(Report::of(&master, &maps).is_clean());
+    let path = path.to_str().unwrap();
+    check(&["validate", path], 0, &["summary: clean, no violations"], &[]);
+}
