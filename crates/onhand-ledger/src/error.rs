@@ -1,0 +1,370 @@
+//! The one error type of `onhand-ledger`: why an event was rejected (or a journal,
+//! snapshot or rule set refused). A rejected event changes nothing.
+
+use chrono::{DateTime, Utc};
+use onhand_master::{
+    BinCode, EntityCode, ItemCode, LotCode, MasterError, Role, SerialNo, SiteCode, UomCode,
+};
+use onhand_status::{StatusError, StockStatus};
+use rust_decimal::Decimal;
+
+use crate::event::{ActorId, DocNumber, EventId, EventKind, ReasonCode};
+use crate::transfer::TransferState;
+
+fn side(s: Option<StockStatus>) -> &'static str {
+    s.map_or("outside", StockStatus::as_str)
+}
+
+fn opt<T: std::fmt::Display>(v: Option<&T>) -> String {
+    v.map(|v| format!(" {v}")).unwrap_or_default()
+}
+
+/// Why the ledger refused something.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LedgerError {
+    /// A code broke its rule.
+    #[error("invalid {kind} {value:?}: use 1 to 64 of ASCII letters, digits and - _ . / # +")]
+    InvalidCode {
+        /// What kind of code.
+        kind: &'static str,
+        /// The rejected value.
+        value: String,
+    },
+    /// The event id was used before for a different event.
+    #[error("event id {id} was already used for a different event")]
+    IdReused {
+        /// The id.
+        id: EventId,
+    },
+    /// The event is effective inside a closed period.
+    #[error("event is effective {effective_at}, inside the period closed through {closed_through}")]
+    PeriodClosed {
+        /// The event's effective time.
+        effective_at: DateTime<Utc>,
+        /// The close time.
+        closed_through: DateTime<Utc>,
+    },
+    /// A period close that does not move forward.
+    #[error("the period is already closed through {closed_through}; a close must move forward")]
+    CloseNotForward {
+        /// The current close time.
+        closed_through: DateTime<Utc>,
+    },
+    /// The actor holds no role that may post this kind of event.
+    #[error("{actor} holds no role that may post {kind} (allowed: {})", roles_list(.allowed))]
+    NotPermitted {
+        /// The actor.
+        actor: ActorId,
+        /// The event kind.
+        kind: EventKind,
+        /// The roles that may.
+        allowed: Vec<Role>,
+    },
+    /// The actor may not act at the site.
+    #[error("{actor} may not act at site {site}")]
+    OutOfScope {
+        /// The actor.
+        actor: ActorId,
+        /// The site.
+        site: SiteCode,
+    },
+    /// The reason is not one the event kind accepts.
+    #[error("reason {reason} is not accepted for {kind}")]
+    ReasonNotAllowed {
+        /// The event kind.
+        kind: EventKind,
+        /// The reason given.
+        reason: ReasonCode,
+    },
+    /// A stock event without lines.
+    #[error("{kind} has no lines")]
+    NoLines {
+        /// The event kind.
+        kind: EventKind,
+    },
+    /// An item the catalog does not know.
+    #[error("unknown item {item}")]
+    UnknownItem {
+        /// The item.
+        item: ItemCode,
+    },
+    /// A site the catalog does not know.
+    #[error("unknown site {site}")]
+    UnknownSite {
+        /// The site.
+        site: SiteCode,
+    },
+    /// A bin the site does not have.
+    #[error("site {site} has no bin {bin}")]
+    UnknownBin {
+        /// The site.
+        site: SiteCode,
+        /// The bin.
+        bin: BinCode,
+    },
+    /// A legal entity the catalog does not know.
+    #[error("unknown entity {entity}")]
+    UnknownEntity {
+        /// The entity.
+        entity: EntityCode,
+    },
+    /// A site with bins needs a bin on every line; a site without bins takes none.
+    #[error("{item} at site {site}: {}", if *.needed { "the site keeps stock in bins, name one" } else { "the site has no bins, name none" })]
+    BinMismatch {
+        /// The item.
+        item: ItemCode,
+        /// The site.
+        site: SiteCode,
+        /// Whether a bin was needed (and missing) or given (and not allowed).
+        needed: bool,
+    },
+    /// A quantity the item cannot be counted in, or that does not convert exactly.
+    #[error("{item}: {source}")]
+    Quantity {
+        /// The item.
+        item: ItemCode,
+        /// What the unit conversion said.
+        source: MasterError,
+    },
+    /// A movement line of zero.
+    #[error("{item}: a line must move more than zero")]
+    ZeroQuantity {
+        /// The item.
+        item: ItemCode,
+    },
+    /// A lot-tracked item without a lot, or a lot on an untracked item.
+    #[error("{item}: {}", if *.required { "the item is lot-tracked, name the lot" } else { "the item is not lot-tracked, name no lot" })]
+    LotMismatch {
+        /// The item.
+        item: ItemCode,
+        /// Whether a lot is required (and missing) or not allowed (and given).
+        required: bool,
+    },
+    /// A lot that does not exist (for stock that must already be there).
+    #[error("{item}: unknown lot {lot}")]
+    UnknownLot {
+        /// The item.
+        item: ItemCode,
+        /// The lot.
+        lot: LotCode,
+    },
+    /// A lot past its expiry date cannot be picked or shipped.
+    #[error("{item}: lot {lot} expired on {expiry}")]
+    LotExpired {
+        /// The item.
+        item: ItemCode,
+        /// The lot.
+        lot: LotCode,
+        /// Its expiry date.
+        expiry: chrono::NaiveDate,
+    },
+    /// Serial numbers do not match the quantity (one per base unit), or are given for an
+    /// item that is not serial-tracked.
+    #[error("{item}: {expected} serial number(s) expected, {given} given")]
+    SerialCount {
+        /// The item.
+        item: ItemCode,
+        /// How many the quantity needs.
+        expected: Decimal,
+        /// How many were given.
+        given: usize,
+    },
+    /// A serial number listed twice in one event.
+    #[error("{item}: serial {serial} is listed twice")]
+    SerialRepeated {
+        /// The item.
+        item: ItemCode,
+        /// The serial.
+        serial: SerialNo,
+    },
+    /// A serial number coming in that is already somewhere in the network.
+    #[error("{item}: serial {serial} is already in the network, at {site}")]
+    SerialInNetwork {
+        /// The item.
+        item: ItemCode,
+        /// The serial.
+        serial: SerialNo,
+        /// Where it is.
+        site: SiteCode,
+    },
+    /// A serial number that is not where the line takes it from.
+    #[error("{item}: serial {serial} is not at the line's location")]
+    SerialNotHere {
+        /// The item.
+        item: ItemCode,
+        /// The serial.
+        serial: SerialNo,
+    },
+    /// The status table has no such move for this event kind.
+    #[error(transparent)]
+    IllegalMove(#[from] StatusError),
+    /// The line's statuses do not fit the event kind.
+    #[error("{kind} cannot take stock from {} to {}", side(*.from), side(*.to))]
+    WrongStatuses {
+        /// The event kind.
+        kind: EventKind,
+        /// The line's from status.
+        from: Option<StockStatus>,
+        /// The line's to status.
+        to: Option<StockStatus>,
+    },
+    /// Not enough stock (under the forbid policy).
+    #[error(
+        "{item} at {site}{}{} in {status}: {available} on hand, {requested} needed{}",
+        opt(.bin.as_ref()), opt(.lot.as_ref()),
+        .at.map(|t| format!(" (as of {t})")).unwrap_or_default()
+    )]
+    InsufficientStock {
+        /// The item.
+        item: ItemCode,
+        /// The site.
+        site: SiteCode,
+        /// The bin.
+        bin: Option<BinCode>,
+        /// The lot.
+        lot: Option<LotCode>,
+        /// The status.
+        status: StockStatus,
+        /// What is there (base units), at the tightest point.
+        available: Decimal,
+        /// What the event takes (base units).
+        requested: Decimal,
+        /// For a back-dated event, the later time at which stock would go below zero.
+        at: Option<DateTime<Utc>>,
+    },
+    /// A pending event that does not exist (or was already decided).
+    #[error("no pending event {event}")]
+    NoSuchPending {
+        /// The event.
+        event: EventId,
+    },
+    /// Segregation of duties: nobody approves their own event.
+    #[error("{actor} submitted {event} and may not approve it")]
+    SelfApproval {
+        /// The actor.
+        actor: ActorId,
+        /// The event.
+        event: EventId,
+    },
+    /// The approver holds none of the roles the pending event still needs.
+    #[error("{actor} holds none of the roles {event} still needs ({})", roles_list(.needed))]
+    ApproverLacksRole {
+        /// The actor.
+        actor: ActorId,
+        /// The event.
+        event: EventId,
+        /// The roles still needed.
+        needed: Vec<Role>,
+    },
+    /// A transfer order that does not exist.
+    #[error("no transfer order {number}")]
+    UnknownTransfer {
+        /// The number.
+        number: DocNumber,
+    },
+    /// A transfer order number already used.
+    #[error("transfer order {number} already exists")]
+    TransferExists {
+        /// The number.
+        number: DocNumber,
+    },
+    /// A transfer event that its order's state does not allow.
+    #[error("transfer order {number} is {state}; {action} is not possible")]
+    TransferState {
+        /// The number.
+        number: DocNumber,
+        /// Its state.
+        state: TransferState,
+        /// What was attempted.
+        action: EventKind,
+    },
+    /// A transfer event at the wrong site.
+    #[error("transfer order {number}: {action} happens at {expected}, not {given}")]
+    TransferSite {
+        /// The number.
+        number: DocNumber,
+        /// What was attempted.
+        action: EventKind,
+        /// Where it must happen.
+        expected: SiteCode,
+        /// Where it was posted.
+        given: SiteCode,
+    },
+    /// A transfer between a site and itself.
+    #[error("transfer order {number} ships from and to {site}")]
+    TransferToSelf {
+        /// The number.
+        number: DocNumber,
+        /// The site.
+        site: SiteCode,
+    },
+    /// An item that is not on the transfer order.
+    #[error("transfer order {number} has no line for {item}")]
+    NotOnTransfer {
+        /// The number.
+        number: DocNumber,
+        /// The item.
+        item: ItemCode,
+    },
+    /// Shipping more than the transfer order requests.
+    #[error(
+        "transfer order {number}: {item} requested {requested}, shipping {shipping} would exceed it"
+    )]
+    OverShipment {
+        /// The number.
+        number: DocNumber,
+        /// The item.
+        item: ItemCode,
+        /// Requested (base units).
+        requested: Decimal,
+        /// Shipped so far plus this shipment (base units).
+        shipping: Decimal,
+    },
+    /// A reference document of the wrong kind for the event.
+    #[error("{kind} needs a {expected:?} reference document")]
+    WrongDocument {
+        /// The event kind.
+        kind: EventKind,
+        /// The document kind needed.
+        expected: crate::event::DocKind,
+    },
+    /// A rule set that does not fit the catalog.
+    #[error("rules: {what}")]
+    InvalidRules {
+        /// What is wrong.
+        what: String,
+    },
+    /// A decimal computation left the representable range.
+    #[error("arithmetic overflow in {operation}")]
+    Overflow {
+        /// What was being computed.
+        operation: &'static str,
+    },
+    /// A journal entry that breaks the chain.
+    #[error("journal entry {seq} {why}")]
+    JournalBroken {
+        /// The first entry that does not fit.
+        seq: u64,
+        /// How it does not fit.
+        why: &'static str,
+    },
+    /// A snapshot or journal could not be used.
+    #[error("{what}")]
+    Restore {
+        /// What is wrong.
+        what: String,
+    },
+    /// A unit the item's base unit should be (internal consistency).
+    #[error("{item}: base unit {uom} is not known")]
+    BaseUnit {
+        /// The item.
+        item: ItemCode,
+        /// The unit.
+        uom: UomCode,
+    },
+}
+
+fn roles_list(roles: &[Role]) -> String {
+    roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+}

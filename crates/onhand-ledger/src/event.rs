@@ -1,0 +1,553 @@
+//! Inventory events: what a caller submits to the ledger.
+//!
+//! Every stock change is an [`Event`]: a caller-minted id, an effective (business) time
+//! and a recorded time, the [`Actor`] posting it, a [`ReasonCode`], the [`DocumentRef`]
+//! it belongs to, and a [`Body`] saying what happened. Stock movements carry
+//! [`Line`]s; each line moves a quantity of one item from a place and status to another
+//! (`None` standing for outside the network, as in the status crate's transition
+//! table), so a receipt is outside → receiving, a pick available → picked, a loss
+//! adjustment available → outside.
+//!
+//! Events use business codes, not catalog handles: they arrive from other systems and
+//! are checked against the catalog on the way in.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use onhand_master::{BinCode, EntityCode, ItemCode, LotCode, Qty, Role, SerialNo, SiteCode};
+use onhand_status::StockStatus;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::LedgerError;
+
+/// A caller-minted event id (a UUID; v7 keeps them time-ordered, but any version works).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EventId(pub Uuid);
+
+impl EventId {
+    /// The id from its 128-bit value (handy in tests: `EventId::from_u128(1)`).
+    #[must_use]
+    pub const fn from_u128(v: u128) -> Self {
+        EventId(Uuid::from_u128(v))
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+macro_rules! text_code {
+    ($(#[$meta:meta])* $name:ident, $kind:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(Box<str>);
+
+        impl $name {
+            /// Checks `value` (1 to 64 of ASCII letters, digits and `- _ . / # +`,
+            /// starting with a letter or digit) and wraps it.
+            ///
+            /// # Errors
+            /// [`LedgerError::InvalidCode`].
+            pub fn new(value: impl Into<String>) -> Result<Self, LedgerError> {
+                let value = value.into();
+                let ok = !value.is_empty()
+                    && value.len() <= 64
+                    && value.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+                    && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./#+".contains(&b));
+                if ok {
+                    Ok(Self(value.into_boxed_str()))
+                } else {
+                    Err(LedgerError::InvalidCode { kind: $kind, value })
+                }
+            }
+
+            /// The code as a string slice.
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = LedgerError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::new(s)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = LedgerError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::new(s)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(c: $name) -> String {
+                c.0.into_string()
+            }
+        }
+    };
+}
+
+text_code!(
+    /// Who posts: a user or system account id.
+    ActorId,
+    "actor id"
+);
+text_code!(
+    /// Why: a reason code (`DAMAGED`, `FOUND`, `CYCLE`, ...); governance may restrict
+    /// which reasons an event kind accepts.
+    ReasonCode,
+    "reason code"
+);
+text_code!(
+    /// A document number (purchase order, transfer order, sales order, count, RMA).
+    DocNumber,
+    "document number"
+);
+
+/// The sites an actor may act on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteScope {
+    /// Every site.
+    All,
+    /// Only these sites.
+    Sites(Vec<SiteCode>),
+}
+
+impl SiteScope {
+    /// Whether `site` is in scope.
+    #[must_use]
+    pub fn covers(&self, site: &SiteCode) -> bool {
+        match self {
+            SiteScope::All => true,
+            SiteScope::Sites(list) => list.contains(site),
+        }
+    }
+}
+
+/// Who posts an event: an id, the roles it holds, and the sites it may act on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Actor {
+    /// The actor's id.
+    pub id: ActorId,
+    /// The roles it holds.
+    pub roles: Vec<Role>,
+    /// Where it may act.
+    pub sites: SiteScope,
+}
+
+impl Actor {
+    /// Whether the actor holds `role`.
+    #[must_use]
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+}
+
+/// What kind of document an event belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocKind {
+    /// A purchase order.
+    PurchaseOrder,
+    /// A transfer order.
+    TransferOrder,
+    /// A sales order (or the allocation picked against).
+    SalesOrder,
+    /// A count document.
+    Count,
+    /// A return authorisation.
+    ReturnAuthorisation,
+    /// An internal document (adjustment slip, quality notice, period close).
+    Internal,
+}
+
+/// The document an event belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentRef {
+    /// Its kind.
+    pub kind: DocKind,
+    /// Its number.
+    pub number: DocNumber,
+}
+
+/// One line of a stock movement: a quantity of one item leaving `from` (status) at `bin`
+/// and arriving in `to` (status) at `to_bin` (or at `bin` when `to_bin` is `None`).
+///
+/// `None` for a status means outside the network. Which fields a line needs depends on
+/// the event kind; when a status is left out, the kind's default applies (a pick takes
+/// `available` to `picked`, a receipt goes where the item-site policy says).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Line {
+    /// The item.
+    pub item: ItemCode,
+    /// The quantity, in any unit the item knows.
+    pub qty: Qty,
+    /// The bin the stock is in (or arrives in, for stock coming from outside).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bin: Option<BinCode>,
+    /// The bin the stock goes to, when it moves between bins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_bin: Option<BinCode>,
+    /// The lot (required for lot-tracked items).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot: Option<LotCode>,
+    /// The serial numbers (required for serial-tracked items: one per base unit).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub serials: Vec<SerialNo>,
+    /// The status the stock leaves (`None` with `from_outside`: comes from outside).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<StockStatus>,
+    /// The status the stock arrives in (`None` with `to_outside`: leaves the network).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<StockStatus>,
+    /// The entity owning the stock (default: the site's owning entity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<EntityCode>,
+    /// Expiry date of a new lot (default: receipt date plus the item's shelf life).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiry: Option<NaiveDate>,
+}
+
+impl Line {
+    /// A line of `qty` of `item`, everything else defaulted.
+    #[must_use]
+    pub fn new(item: ItemCode, qty: Qty) -> Self {
+        Line {
+            item,
+            qty,
+            bin: None,
+            to_bin: None,
+            lot: None,
+            serials: Vec::new(),
+            from: None,
+            to: None,
+            owner: None,
+            expiry: None,
+        }
+    }
+
+    /// The same line in `bin`.
+    #[must_use]
+    pub fn at(mut self, bin: BinCode) -> Self {
+        self.bin = Some(bin);
+        self
+    }
+
+    /// The same line moving to `bin`.
+    #[must_use]
+    pub fn to_bin(mut self, bin: BinCode) -> Self {
+        self.to_bin = Some(bin);
+        self
+    }
+
+    /// The same line for `lot`.
+    #[must_use]
+    pub fn lot(mut self, lot: LotCode) -> Self {
+        self.lot = Some(lot);
+        self
+    }
+
+    /// The same line from status `from` to status `to`.
+    #[must_use]
+    pub fn statuses(mut self, from: Option<StockStatus>, to: Option<StockStatus>) -> Self {
+        self.from = from;
+        self.to = to;
+        self
+    }
+}
+
+/// Stock lines at one site.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Movement {
+    /// The site.
+    pub site: SiteCode,
+    /// The lines.
+    pub lines: Vec<Line>,
+}
+
+/// One counted location of a cycle count.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountLine {
+    /// The item.
+    pub item: ItemCode,
+    /// The bin counted (`None`: the site's stock without a bin).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bin: Option<BinCode>,
+    /// The lot counted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lot: Option<LotCode>,
+    /// The status counted (default: available).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<StockStatus>,
+    /// The quantity found.
+    pub counted: Qty,
+    /// For serial-tracked items: the serials found.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub serials: Vec<SerialNo>,
+    /// Who owns the counted stock (default: the site's entity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<EntityCode>,
+}
+
+/// A cycle count at one site.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Count {
+    /// The site.
+    pub site: SiteCode,
+    /// The counted locations.
+    pub lines: Vec<CountLine>,
+}
+
+/// One line of a transfer order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferLine {
+    /// The item.
+    pub item: ItemCode,
+    /// The quantity requested.
+    pub qty: Qty,
+}
+
+/// A transfer order request.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    /// The shipping site.
+    pub from: SiteCode,
+    /// The receiving site.
+    pub to: SiteCode,
+    /// What is requested.
+    pub lines: Vec<TransferLine>,
+    /// When goods are expected to arrive, if known at request time (otherwise shipment
+    /// time plus the lane's transit days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_arrival: Option<DateTime<Utc>>,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Body {
+    /// Goods received from outside into receiving, available or quality hold.
+    Receipt(Movement),
+    /// A bin-to-bin move, or a status change on put-away.
+    Putaway(Movement),
+    /// Available stock picked against an allocation (the event's reference document).
+    Pick(Movement),
+    /// Picked stock shipped out of the network.
+    Ship(Movement),
+    /// Stock shipped on the transfer order named by the reference document.
+    TransferShip(Movement),
+    /// Stock received on the transfer order named by the reference document; a line
+    /// into `damaged` records damage in transit. Short and over quantities are computed
+    /// against what was shipped.
+    TransferReceipt(Movement),
+    /// A customer return, into return-pending inspection.
+    CustomerReturn(Movement),
+    /// The outcome of an inspection (return pending or quality hold to available,
+    /// damaged, scrapped, ...).
+    Disposition(Movement),
+    /// A gain (from outside) or loss (to outside); the reason says why.
+    Adjustment(Movement),
+    /// A cycle count; the ledger computes each variance against the book.
+    CycleCount(Count),
+    /// A hold, release or block.
+    StatusChange(Movement),
+    /// Scrapping stock, or disposing of scrapped stock.
+    Scrap(Movement),
+    /// A transfer order is requested (the reference document is its number).
+    TransferRequest(TransferRequest),
+    /// A transfer order is approved.
+    TransferApprove,
+    /// A transfer order is closed; what is still in transit is written off as a loss.
+    TransferClose,
+    /// A pending event is approved and takes effect.
+    Approve {
+        /// The pending event.
+        event: EventId,
+    },
+    /// A pending event is rejected and dropped.
+    Reject {
+        /// The pending event.
+        event: EventId,
+    },
+    /// The period through `through` is closed: no event effective before it is accepted
+    /// any more, and history before it is folded into checkpoints.
+    ClosePeriod {
+        /// The close time.
+        through: DateTime<Utc>,
+    },
+}
+
+/// An event kind without its payload, for governance tables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// [`Body::Receipt`].
+    Receipt,
+    /// [`Body::Putaway`].
+    Putaway,
+    /// [`Body::Pick`].
+    Pick,
+    /// [`Body::Ship`].
+    Ship,
+    /// [`Body::TransferShip`].
+    TransferShip,
+    /// [`Body::TransferReceipt`].
+    TransferReceipt,
+    /// [`Body::CustomerReturn`].
+    CustomerReturn,
+    /// [`Body::Disposition`].
+    Disposition,
+    /// [`Body::Adjustment`].
+    Adjustment,
+    /// [`Body::CycleCount`].
+    CycleCount,
+    /// [`Body::StatusChange`].
+    StatusChange,
+    /// [`Body::Scrap`].
+    Scrap,
+    /// [`Body::TransferRequest`].
+    TransferRequest,
+    /// [`Body::TransferApprove`].
+    TransferApprove,
+    /// [`Body::TransferClose`].
+    TransferClose,
+    /// [`Body::Approve`].
+    Approve,
+    /// [`Body::Reject`].
+    Reject,
+    /// [`Body::ClosePeriod`].
+    ClosePeriod,
+}
+
+impl EventKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [EventKind; 18] = [
+        EventKind::Receipt,
+        EventKind::Putaway,
+        EventKind::Pick,
+        EventKind::Ship,
+        EventKind::TransferShip,
+        EventKind::TransferReceipt,
+        EventKind::CustomerReturn,
+        EventKind::Disposition,
+        EventKind::Adjustment,
+        EventKind::CycleCount,
+        EventKind::StatusChange,
+        EventKind::Scrap,
+        EventKind::TransferRequest,
+        EventKind::TransferApprove,
+        EventKind::TransferClose,
+        EventKind::Approve,
+        EventKind::Reject,
+        EventKind::ClosePeriod,
+    ];
+
+    /// The stable name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Receipt => "receipt",
+            EventKind::Putaway => "putaway",
+            EventKind::Pick => "pick",
+            EventKind::Ship => "ship",
+            EventKind::TransferShip => "transfer_ship",
+            EventKind::TransferReceipt => "transfer_receipt",
+            EventKind::CustomerReturn => "customer_return",
+            EventKind::Disposition => "disposition",
+            EventKind::Adjustment => "adjustment",
+            EventKind::CycleCount => "cycle_count",
+            EventKind::StatusChange => "status_change",
+            EventKind::Scrap => "scrap",
+            EventKind::TransferRequest => "transfer_request",
+            EventKind::TransferApprove => "transfer_approve",
+            EventKind::TransferClose => "transfer_close",
+            EventKind::Approve => "approve",
+            EventKind::Reject => "reject",
+            EventKind::ClosePeriod => "close_period",
+        }
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Body {
+    /// The kind of this body.
+    #[must_use]
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Body::Receipt(_) => EventKind::Receipt,
+            Body::Putaway(_) => EventKind::Putaway,
+            Body::Pick(_) => EventKind::Pick,
+            Body::Ship(_) => EventKind::Ship,
+            Body::TransferShip(_) => EventKind::TransferShip,
+            Body::TransferReceipt(_) => EventKind::TransferReceipt,
+            Body::CustomerReturn(_) => EventKind::CustomerReturn,
+            Body::Disposition(_) => EventKind::Disposition,
+            Body::Adjustment(_) => EventKind::Adjustment,
+            Body::CycleCount(_) => EventKind::CycleCount,
+            Body::StatusChange(_) => EventKind::StatusChange,
+            Body::Scrap(_) => EventKind::Scrap,
+            Body::TransferRequest(_) => EventKind::TransferRequest,
+            Body::TransferApprove => EventKind::TransferApprove,
+            Body::TransferClose => EventKind::TransferClose,
+            Body::Approve { .. } => EventKind::Approve,
+            Body::Reject { .. } => EventKind::Reject,
+            Body::ClosePeriod { .. } => EventKind::ClosePeriod,
+        }
+    }
+}
+
+/// A submitted event.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// The caller-minted id; re-submitting it is a no-op that says so.
+    pub id: EventId,
+    /// When it happened in business terms (figures as of a time include it from then).
+    pub effective_at: DateTime<Utc>,
+    /// When it was recorded.
+    pub recorded_at: DateTime<Utc>,
+    /// Who posts it.
+    pub actor: Actor,
+    /// Why.
+    pub reason: ReasonCode,
+    /// The document it belongs to.
+    pub reference: DocumentRef,
+    /// What happened.
+    pub body: Body,
+}
+
+impl Event {
+    /// The kind of the event.
+    #[must_use]
+    pub fn kind(&self) -> EventKind {
+        self.body.kind()
+    }
+}

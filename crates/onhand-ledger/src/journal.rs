@@ -1,0 +1,271 @@
+//! The journal: an append-only, tamper-evident log of every event that changed the
+//! ledger's state, each entry chained to the one before by a SHA-256 digest.
+//!
+//! `digest(n) = SHA-256(digest(n − 1) ‖ n as 8 little-endian bytes ‖ event as compact
+//! JSON)`, with `digest(0)` all zeros. Altering, dropping, reordering or inserting an
+//! entry breaks the chain at that point, and [`verify`] names the first entry that does
+//! not fit. The ledger itself stays a pure state machine: the host appends what
+//! [`Ledger::apply`](crate::Ledger::apply) accepted (see
+//! [`Applied::changed_state`](crate::Applied::changed_state)) and persists the entries;
+//! [`Ledger::replay`](crate::Ledger::replay) folds them back into the same state.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::error::LedgerError;
+use crate::event::Event;
+
+/// A SHA-256 digest, written as 64 hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Digest(pub [u8; 32]);
+
+impl Digest {
+    /// The digest before the first entry: all zeros.
+    pub const ZERO: Digest = Digest([0; 32]);
+
+    /// SHA-256 of `bytes`.
+    #[must_use]
+    pub fn of(bytes: &[u8]) -> Self {
+        Digest(Sha256::digest(bytes).into())
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for b in self.0 {
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digest({self})")
+    }
+}
+
+impl Serialize for Digest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Digest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        parse_hex(&text).ok_or_else(|| serde::de::Error::custom("a digest is 64 hex digits"))
+    }
+}
+
+fn parse_hex(text: &str) -> Option<Digest> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, slot) in out.iter_mut().enumerate() {
+        let hi = char::from(*bytes.get(2 * i)?).to_digit(16)?;
+        let lo = char::from(*bytes.get(2 * i + 1)?).to_digit(16)?;
+        *slot = u8::try_from(hi * 16 + lo).ok()?;
+    }
+    Some(Digest(out))
+}
+
+/// One journal entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalEntry {
+    /// Its position, from 1.
+    pub seq: u64,
+    /// The event.
+    pub event: Event,
+    /// The previous entry's digest.
+    pub prev: Digest,
+    /// This entry's digest.
+    pub digest: Digest,
+}
+
+/// The digest of an entry with `seq` and `event` after `prev`.
+///
+/// # Errors
+/// [`LedgerError::Restore`] if the event cannot be encoded (it always can: events hold
+/// no maps with non-text keys).
+pub fn entry_digest(prev: &Digest, seq: u64, event: &Event) -> Result<Digest, LedgerError> {
+    let json = serde_json::to_vec(event)
+        .map_err(|e| LedgerError::Restore { what: format!("encoding event: {e}") })?;
+    let mut h = Sha256::new();
+    h.update(prev.0);
+    h.update(seq.to_le_bytes());
+    h.update(&json);
+    Ok(Digest(h.finalize().into()))
+}
+
+/// An in-memory journal (hosts with their own storage can keep entries themselves and
+/// use [`entry_digest`] and [`verify`]).
+///
+/// ```
+/// use onhand_ledger::{Journal, testing, verify};
+/// let mut journal = Journal::new();
+/// journal.append(testing::receipt(1, "ATL", "BOLT-M8", "240 EA", "RCV-01")?)?;
+/// journal.append(testing::receipt(2, "ATL", "NUT-M8", "500 EA", "RCV-01")?)?;
+/// assert!(verify(journal.entries(), None).is_ok());
+///
+/// let mut tampered = journal.entries().to_vec();
+/// tampered[0].event.recorded_at = testing::at(99);
+/// assert_eq!(verify(&tampered, None).unwrap_err().to_string(),
+///            "journal entry 1 does not match its digest");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Journal {
+    entries: Vec<JournalEntry>,
+}
+
+impl Journal {
+    /// An empty journal.
+    #[must_use]
+    pub fn new() -> Self {
+        Journal::default()
+    }
+
+    /// The digest of the last entry (zeros when empty).
+    #[must_use]
+    pub fn head(&self) -> Digest {
+        self.entries.last().map_or(Digest::ZERO, |e| e.digest)
+    }
+
+    /// Number of entries.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether it is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The entries, in order.
+    #[must_use]
+    pub fn entries(&self) -> &[JournalEntry] {
+        &self.entries
+    }
+
+    /// Appends an event, chaining its digest.
+    ///
+    /// # Errors
+    /// As [`entry_digest`].
+    pub fn append(&mut self, event: Event) -> Result<&JournalEntry, LedgerError> {
+        let prev = self.head();
+        let seq = u64::try_from(self.entries.len()).unwrap_or(u64::MAX).saturating_add(1);
+        let digest = entry_digest(&prev, seq, &event)?;
+        self.entries.push(JournalEntry { seq, event, prev, digest });
+        self.entries.last().ok_or(LedgerError::Restore { what: "journal append".into() })
+    }
+}
+
+/// Checks a chain of entries: numbered without gaps from the first, each linked to the
+/// one before, each matching its digest, and (with `head`) ending at the trusted head.
+///
+/// # Errors
+/// [`LedgerError::JournalBroken`] naming the first entry that does not fit.
+pub fn verify(entries: &[JournalEntry], head: Option<Digest>) -> Result<(), LedgerError> {
+    let mut prev: Option<&JournalEntry> = None;
+    for e in entries {
+        if let Some(p) = prev {
+            if e.seq != p.seq.saturating_add(1) {
+                return Err(LedgerError::JournalBroken {
+                    seq: p.seq.saturating_add(1),
+                    why: "is missing",
+                });
+            }
+            if e.prev != p.digest {
+                return Err(LedgerError::JournalBroken {
+                    seq: e.seq,
+                    why: "does not follow the entry before it",
+                });
+            }
+        } else if e.seq == 1 && e.prev != Digest::ZERO {
+            return Err(LedgerError::JournalBroken { seq: 1, why: "does not start the chain" });
+        }
+        if entry_digest(&e.prev, e.seq, &e.event)? != e.digest {
+            return Err(LedgerError::JournalBroken {
+                seq: e.seq,
+                why: "does not match its digest",
+            });
+        }
+        prev = Some(e);
+    }
+    if let Some(expected) = head {
+        let last = entries.last().map_or(Digest::ZERO, |e| e.digest);
+        if last != expected {
+            let seq = entries.last().map_or(1, |e| e.seq.saturating_add(1));
+            return Err(LedgerError::JournalBroken {
+                seq,
+                why: "is missing (the chain ends before the trusted head)",
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing;
+
+    fn journal(n: u128) -> Journal {
+        let mut j = Journal::new();
+        for i in 1..=n {
+            j.append(testing::receipt(i, "ATL", "BOLT-M8", "12 EA", "RCV-01").unwrap()).unwrap();
+        }
+        j
+    }
+
+    #[test]
+    fn digests_print_and_parse_as_hex() {
+        let d = Digest::of(b"onhand");
+        let text = d.to_string();
+        assert_eq!(text.len(), 64);
+        assert_eq!(parse_hex(&text), Some(d));
+        assert_eq!(serde_json::from_str::<Digest>(&serde_json::to_string(&d).unwrap()).unwrap(), d);
+        assert!(serde_json::from_str::<Digest>("\"xyz\"").is_err());
+    }
+
+    #[test]
+    fn verify_names_the_first_altered_or_missing_entry() {
+        let j = journal(5);
+        assert!(verify(j.entries(), Some(j.head())).is_ok());
+
+        let mut altered = j.entries().to_vec();
+        altered[2].event.reason = crate::event::ReasonCode::new("OTHER").unwrap();
+        assert_eq!(
+            verify(&altered, None),
+            Err(LedgerError::JournalBroken { seq: 3, why: "does not match its digest" })
+        );
+
+        let mut missing = j.entries().to_vec();
+        missing.remove(1);
+        assert_eq!(
+            verify(&missing, None),
+            Err(LedgerError::JournalBroken { seq: 2, why: "is missing" })
+        );
+
+        let truncated = &j.entries()[..4];
+        assert!(verify(truncated, None).is_ok(), "a clean prefix verifies on its own");
+        assert_eq!(
+            verify(truncated, Some(j.head())),
+            Err(LedgerError::JournalBroken {
+                seq: 5,
+                why: "is missing (the chain ends before the trusted head)"
+            })
+        );
+
+        let mut swapped = j.entries().to_vec();
+        swapped.swap(1, 2);
+        assert!(verify(&swapped, None).is_err());
+    }
+}

@@ -1,0 +1,1626 @@
+//! [`Ledger`]: the state machine that validates each event against the catalog and the
+//! governance rules, then applies it whole or not at all.
+
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use onhand_master::{
+    Catalog, EntityIx, Item, ItemIx, ItemUnits, LaneSource, NegativeStock, Qty, ReceiveInto, Role,
+    SerialNo, SiteCode, SiteIx, Tracking,
+};
+use onhand_status::{Approval, Movement, StockStatus, check_move};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
+
+use crate::error::LedgerError;
+use crate::event::{
+    ActorId, Body, Count, DocKind, DocNumber, Event, EventId, EventKind, Line, TransferRequest,
+};
+use crate::lot::{LotInfo, Lots};
+use crate::position::{LotIx, PositionKey, Positions, from_micros, micros};
+use crate::rules::Rules;
+use crate::signal::Signal;
+use crate::transfer::{TransferOrder, TransferOrderLine, TransferState, TransitKey, TransitQty};
+
+/// The largest quantity one line may move, in base units (10^15). Far above any real
+/// movement, it keeps every running balance far inside the decimal range.
+pub const MAX_LINE_QTY: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0);
+
+/// `a + b` exactly, or an overflow error naming `operation`.
+pub(crate) fn add(a: Decimal, b: Decimal, operation: &'static str) -> Result<Decimal, LedgerError> {
+    onhand_master::add_exact(a, b).map_err(|_| LedgerError::Overflow { operation })
+}
+
+/// A change to one position made by an accepted event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delta {
+    /// The position.
+    pub key: PositionKey,
+    /// The change (base units).
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub change: Decimal,
+    /// The position's balance after it (base units).
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub balance: Decimal,
+}
+
+/// What an accepted event did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Accepted {
+    /// Its position in the sequence of state-changing events (1-based).
+    pub seq: u64,
+    /// The position changes, one per position touched, in key order.
+    pub deltas: SmallVec<[Delta; 4]>,
+    /// What it raised.
+    pub signals: Vec<Signal>,
+}
+
+/// The outcome of an event the ledger did not reject.
+// `Accepted` is the common case and keeps its deltas inline; boxing it would cost an
+// allocation per event on the hot path.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Applied {
+    /// Applied: positions, lots, serials and transfer orders changed as listed.
+    Accepted(Accepted),
+    /// Held for approval (or an approval was recorded and more are needed): nothing
+    /// moved yet.
+    Pending {
+        /// Its position in the sequence of state-changing events.
+        seq: u64,
+        /// The roles whose approval is still needed.
+        needs: Vec<Role>,
+    },
+    /// The event id was applied before with the same content: nothing happened again.
+    Duplicate,
+}
+
+impl Applied {
+    /// Whether the event changed state, so it belongs in the journal.
+    #[must_use]
+    pub fn changed_state(&self) -> bool {
+        !matches!(self, Applied::Duplicate)
+    }
+}
+
+/// An event waiting for approval.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingEvent {
+    /// The event as submitted.
+    pub event: Event,
+    /// Roles still needed.
+    pub needs: Vec<Role>,
+    /// Approvals recorded so far: who, and which roles they satisfied.
+    pub approvals: Vec<(ActorId, Vec<Role>)>,
+}
+
+/// A view of what is in transit on one transfer order line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InTransit<'a> {
+    /// The transfer order.
+    pub order: &'a TransferOrder,
+    /// The item.
+    pub item: ItemIx,
+    /// The lot.
+    pub lot: Option<LotIx>,
+    /// The owner while in transit.
+    pub owner: EntityIx,
+    /// The quantity (base units).
+    pub qty: Decimal,
+}
+
+/// The inventory ledger: one governed truth of positions, lots, serials, transfer orders
+/// and pending approvals, changed only by [`apply`](Ledger::apply).
+///
+/// ```
+/// use std::sync::Arc;
+/// use onhand_ledger::{Applied, Ledger, Rules, testing};
+/// use onhand_master::{seed, Catalog, CurrencyCode};
+///
+/// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+/// let mut ledger = Ledger::new(catalog, Rules::standard(CurrencyCode::new("USD")?))?;
+/// let receipt = testing::receipt(1, "ATL", "BOLT-M8", "240 EA", "RCV-01")?;
+/// let Applied::Accepted(done) = ledger.apply(&receipt)? else { panic!("accepted") };
+/// assert_eq!(done.deltas.len(), 1);
+/// assert_eq!(ledger.apply(&receipt)?, Applied::Duplicate); // idempotent
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    pub(crate) catalog: Arc<Catalog>,
+    pub(crate) rules: Rules,
+    pub(crate) positions: Positions,
+    pub(crate) lots: Lots,
+    pub(crate) serials: HashMap<ItemIx, HashMap<SerialNo, PositionKey>>,
+    pub(crate) transfers: BTreeMap<DocNumber, TransferOrder>,
+    pub(crate) pending: BTreeMap<EventId, PendingEvent>,
+    pub(crate) seen: HashMap<EventId, u64>,
+    pub(crate) closed_through: Option<DateTime<Utc>>,
+    pub(crate) seq: u64,
+    site_has_bins: Vec<bool>,
+}
+
+/// A stable 64-bit fingerprint of an event (FNV-1a over its `Hash`), to tell a repeated
+/// submission from a different event reusing the id.
+pub(crate) fn fingerprint(event: &Event) -> u64 {
+    struct Fnv(u64);
+    impl Hasher for Fnv {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            for b in bytes {
+                self.0 ^= u64::from(*b);
+                self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+    }
+    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    event.hash(&mut h);
+    h.finish()
+}
+
+/// The status-crate movement an event kind performs.
+fn movement_of(kind: EventKind) -> Option<Movement> {
+    match kind {
+        EventKind::Receipt => Some(Movement::Receipt),
+        EventKind::Putaway => Some(Movement::Putaway),
+        EventKind::Pick => Some(Movement::Pick),
+        EventKind::Ship => Some(Movement::Ship),
+        EventKind::TransferShip => Some(Movement::TransferShip),
+        EventKind::TransferReceipt => Some(Movement::TransferReceipt),
+        EventKind::CustomerReturn => Some(Movement::CustomerReturn),
+        EventKind::Disposition => Some(Movement::Disposition),
+        EventKind::Adjustment | EventKind::TransferClose => Some(Movement::Adjustment),
+        EventKind::CycleCount => Some(Movement::CycleCount),
+        EventKind::StatusChange => Some(Movement::StatusChange),
+        EventKind::Scrap => Some(Movement::Scrap),
+        EventKind::TransferRequest
+        | EventKind::TransferApprove
+        | EventKind::Approve
+        | EventKind::Reject
+        | EventKind::ClosePeriod => None,
+    }
+}
+
+fn receive_status(r: ReceiveInto) -> StockStatus {
+    match r {
+        ReceiveInto::Receiving => StockStatus::Receiving,
+        ReceiveInto::Available => StockStatus::Available,
+        ReceiveInto::QualityHold => StockStatus::QualityHold,
+    }
+}
+
+/// Everything an event will change, computed without changing anything.
+#[derive(Debug, Default)]
+struct Plan {
+    at: i64,
+    changes: SmallVec<[(PositionKey, Decimal); 4]>,
+    new_lots: Vec<LotInfo>,
+    serial_moves: Vec<(ItemIx, SerialNo, Option<PositionKey>)>,
+    transfer: Option<TransferOrder>,
+    counted: Vec<PositionKey>,
+    signals: Vec<Signal>,
+    role_needs: Vec<Role>,
+    max_line: Decimal,
+    value: Decimal,
+    is_count: bool,
+}
+
+impl Plan {
+    fn change(&mut self, key: PositionKey, change: Decimal) -> Result<(), LedgerError> {
+        match self.changes.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, c)) => {
+                *c = onhand_master::add_exact(*c, change)
+                    .map_err(|_| LedgerError::Overflow { operation: "event total" })?;
+            }
+            None => self.changes.push((key, change)),
+        }
+        Ok(())
+    }
+
+    fn need(&mut self, role: Role) {
+        if !self.role_needs.contains(&role) {
+            self.role_needs.push(role);
+        }
+    }
+}
+
+/// Quantities taken from what a transfer line has in transit, per lot and owner.
+type Taken = SmallVec<[(TransitKey, Decimal); 2]>;
+
+/// A line resolved against the catalog.
+struct ItemCtx<'a> {
+    ix: ItemIx,
+    item: &'a Item,
+    units: &'a ItemUnits,
+}
+
+impl Ledger {
+    /// An empty ledger over `catalog`, governed by `rules`.
+    ///
+    /// # Errors
+    /// [`LedgerError::InvalidRules`] when the rules do not fit the catalog.
+    pub fn new(catalog: Arc<Catalog>, rules: Rules) -> Result<Self, LedgerError> {
+        rules.check(&catalog)?;
+        let site_has_bins = catalog.sites().map(|(_, s)| !s.bins.is_empty()).collect();
+        Ok(Ledger {
+            positions: Positions::with_items(catalog.item_count()),
+            catalog,
+            rules,
+            lots: Lots::default(),
+            serials: HashMap::new(),
+            transfers: BTreeMap::new(),
+            pending: BTreeMap::new(),
+            seen: HashMap::new(),
+            closed_through: None,
+            seq: 0,
+            site_has_bins,
+        })
+    }
+
+    /// The catalog the ledger validates against.
+    #[must_use]
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+
+    /// The governance rules.
+    #[must_use]
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// How many state-changing events have been applied.
+    #[must_use]
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The close time of the last closed period.
+    #[must_use]
+    pub fn closed_through(&self) -> Option<DateTime<Utc>> {
+        self.closed_through
+    }
+
+    /// Validates `event` and applies it whole, holds it for approval, or rejects it with
+    /// the reason; a rejected or pending event leaves every position exactly as it was.
+    ///
+    /// # Errors
+    /// The [`LedgerError`] saying why the event was rejected.
+    pub fn apply(&mut self, event: &Event) -> Result<Applied, LedgerError> {
+        let fp = fingerprint(event);
+        if let Some(&old) = self.seen.get(&event.id) {
+            return if old == fp {
+                Ok(Applied::Duplicate)
+            } else {
+                Err(LedgerError::IdReused { id: event.id })
+            };
+        }
+        let applied = self.dispatch(event)?;
+        self.seen.insert(event.id, fp);
+        Ok(applied)
+    }
+
+    fn check_period(&self, at: DateTime<Utc>) -> Result<(), LedgerError> {
+        match self.closed_through {
+            Some(closed) if at < closed => {
+                Err(LedgerError::PeriodClosed { effective_at: at, closed_through: closed })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn site(&self, code: &SiteCode) -> Result<SiteIx, LedgerError> {
+        self.catalog.site_ix(code).ok_or_else(|| LedgerError::UnknownSite { site: code.clone() })
+    }
+
+    fn check_scope(event: &Event, site: &SiteCode) -> Result<(), LedgerError> {
+        if event.actor.sites.covers(site) {
+            Ok(())
+        } else {
+            Err(LedgerError::OutOfScope { actor: event.actor.id.clone(), site: site.clone() })
+        }
+    }
+
+    fn dispatch(&mut self, event: &Event) -> Result<Applied, LedgerError> {
+        let kind = event.kind();
+        if !matches!(kind, EventKind::ClosePeriod) {
+            self.check_period(event.effective_at)?;
+        }
+        if !self.rules.accepts_reason(kind, &event.reason) {
+            return Err(LedgerError::ReasonNotAllowed { kind, reason: event.reason.clone() });
+        }
+        if !matches!(kind, EventKind::Approve | EventKind::Reject)
+            && !self.rules.may_post(kind, &event.actor.roles)
+        {
+            return Err(LedgerError::NotPermitted {
+                actor: event.actor.id.clone(),
+                kind,
+                allowed: self.rules.permissions.get(&kind).cloned().unwrap_or_default(),
+            });
+        }
+        match &event.body {
+            Body::Approve { event: target } => self.approve(event, *target),
+            Body::Reject { event: target } => self.reject(event, *target),
+            Body::ClosePeriod { through } => self.close_period(*through),
+            Body::TransferRequest(req) => self.transfer_request(event, req),
+            Body::TransferApprove => self.transfer_approve(event),
+            Body::Receipt(_)
+            | Body::Putaway(_)
+            | Body::Pick(_)
+            | Body::Ship(_)
+            | Body::TransferShip(_)
+            | Body::TransferReceipt(_)
+            | Body::CustomerReturn(_)
+            | Body::Disposition(_)
+            | Body::Adjustment(_)
+            | Body::CycleCount(_)
+            | Body::StatusChange(_)
+            | Body::Scrap(_)
+            | Body::TransferClose => {
+                let plan = self.plan(event, &[])?;
+                let mut needs = plan.role_needs.clone();
+                for role in self.threshold_needs(event, &plan) {
+                    if !needs.contains(&role) {
+                        needs.push(role);
+                    }
+                }
+                if needs.is_empty() {
+                    self.commit(plan).map(Applied::Accepted)
+                } else {
+                    self.seq += 1;
+                    self.pending.insert(
+                        event.id,
+                        PendingEvent {
+                            event: event.clone(),
+                            needs: needs.clone(),
+                            approvals: Vec::new(),
+                        },
+                    );
+                    Ok(Applied::Pending { seq: self.seq, needs })
+                }
+            }
+        }
+    }
+
+    /// Roles a threshold asks for: always someone other than the poster.
+    fn threshold_needs(&self, event: &Event, plan: &Plan) -> Vec<Role> {
+        let kind = event.kind();
+        let mut out = Vec::new();
+        for t in &self.rules.thresholds {
+            if t.kind != kind || t.reason.as_ref().is_some_and(|r| *r != event.reason) {
+                continue;
+            }
+            let over_qty = t.max_qty.is_some_and(|m| plan.max_line > m);
+            let over_value = t.max_value.is_some_and(|m| plan.value > m);
+            if (over_qty || over_value) && !out.contains(&t.approver) {
+                out.push(t.approver);
+            }
+        }
+        out
+    }
+
+    /// Plans a stock event. `granted` are roles already approved (for a pending event
+    /// being released): status moves needing them no longer wait.
+    fn plan(&self, event: &Event, granted: &[Role]) -> Result<Plan, LedgerError> {
+        let mut plan = Plan { at: micros(event.effective_at), ..Plan::default() };
+        let kind = event.kind();
+        match &event.body {
+            Body::CycleCount(count) => self.plan_count(event, count, &mut plan)?,
+            Body::TransferShip(mv) => {
+                let order = self.order_for(event, &mv.site, EventKind::TransferShip)?;
+                self.plan_lines(event, kind, &mv.site, &mv.lines, Some(order), &mut plan)?;
+            }
+            Body::TransferReceipt(mv) => {
+                let order = self.order_for(event, &mv.site, EventKind::TransferReceipt)?;
+                self.plan_lines(event, kind, &mv.site, &mv.lines, Some(order), &mut plan)?;
+            }
+            Body::TransferClose => self.plan_close(event, &mut plan)?,
+            Body::Receipt(mv)
+            | Body::Putaway(mv)
+            | Body::Pick(mv)
+            | Body::Ship(mv)
+            | Body::CustomerReturn(mv)
+            | Body::Disposition(mv)
+            | Body::Adjustment(mv)
+            | Body::StatusChange(mv)
+            | Body::Scrap(mv) => {
+                self.plan_lines(event, kind, &mv.site, &mv.lines, None, &mut plan)?;
+            }
+            Body::TransferRequest(_)
+            | Body::TransferApprove
+            | Body::Approve { .. }
+            | Body::Reject { .. }
+            | Body::ClosePeriod { .. } => {}
+        }
+        plan.role_needs.retain(|r| !granted.contains(r));
+        self.check_balances(&mut plan)?;
+        Ok(plan)
+    }
+
+    fn item(&self, code: &onhand_master::ItemCode) -> Result<ItemCtx<'_>, LedgerError> {
+        let ix = self
+            .catalog
+            .item_ix(code)
+            .ok_or_else(|| LedgerError::UnknownItem { item: code.clone() })?;
+        let item =
+            self.catalog.item(ix).ok_or_else(|| LedgerError::UnknownItem { item: code.clone() })?;
+        let units = self
+            .catalog
+            .item_units(ix)
+            .ok_or_else(|| LedgerError::UnknownItem { item: code.clone() })?;
+        Ok(ItemCtx { ix, item, units })
+    }
+
+    fn base_qty(it: &ItemCtx<'_>, qty: Qty) -> Result<Decimal, LedgerError> {
+        let base = it
+            .units
+            .to_base(qty)
+            .map_err(|source| LedgerError::Quantity { item: it.item.code.clone(), source })?
+            .value();
+        if base > MAX_LINE_QTY {
+            return Err(LedgerError::Quantity {
+                item: it.item.code.clone(),
+                source: onhand_master::MasterError::Overflow {
+                    operation: "a line above 10^15 base units",
+                },
+            });
+        }
+        Ok(base)
+    }
+
+    fn bin(
+        &self,
+        site_ix: SiteIx,
+        site: &SiteCode,
+        item: &onhand_master::ItemCode,
+        bin: Option<&onhand_master::BinCode>,
+    ) -> Result<Option<onhand_master::BinIx>, LedgerError> {
+        let has_bins = self.site_has_bins.get(site_ix.index()).copied().unwrap_or(false);
+        match (bin, has_bins) {
+            (Some(b), true) => self
+                .catalog
+                .bin_ix(site_ix, b)
+                .map(Some)
+                .ok_or_else(|| LedgerError::UnknownBin { site: site.clone(), bin: b.clone() }),
+            (None, false) => Ok(None),
+            (None, true) => Err(LedgerError::BinMismatch {
+                item: item.clone(),
+                site: site.clone(),
+                needed: true,
+            }),
+            (Some(_), false) => Err(LedgerError::BinMismatch {
+                item: item.clone(),
+                site: site.clone(),
+                needed: false,
+            }),
+        }
+    }
+
+    fn owner(
+        &self,
+        site_ix: SiteIx,
+        owner: Option<&onhand_master::EntityCode>,
+    ) -> Result<EntityIx, LedgerError> {
+        match owner {
+            Some(code) => self
+                .catalog
+                .entity_ix(code)
+                .ok_or_else(|| LedgerError::UnknownEntity { entity: code.clone() }),
+            None => self
+                .catalog
+                .site_entity(site_ix)
+                .ok_or(LedgerError::Overflow { operation: "site entity" }),
+        }
+    }
+
+    /// The lot of a line: an existing one, or (for stock coming from outside) a new one.
+    fn resolve_lot(
+        &self,
+        it: &ItemCtx<'_>,
+        line_lot: Option<&onhand_master::LotCode>,
+        expiry: Option<NaiveDate>,
+        inbound: bool,
+        event: &Event,
+        plan: &mut Plan,
+    ) -> Result<Option<LotIx>, LedgerError> {
+        let tracked = it.item.tracking == Tracking::Lot;
+        let Some(code) = line_lot else {
+            return if tracked {
+                Err(LedgerError::LotMismatch { item: it.item.code.clone(), required: true })
+            } else {
+                Ok(None)
+            };
+        };
+        if !tracked {
+            return Err(LedgerError::LotMismatch { item: it.item.code.clone(), required: false });
+        }
+        if let Some(ix) = self.lots.find(it.ix, code) {
+            return Ok(Some(ix));
+        }
+        if let Some(i) = plan.new_lots.iter().position(|l| l.item == it.ix && l.code == *code) {
+            return Ok(self.lots.next(i));
+        }
+        if !inbound {
+            return Err(LedgerError::UnknownLot { item: it.item.code.clone(), lot: code.clone() });
+        }
+        let expiry = expiry.or_else(|| {
+            it.item.shelf_life_days.and_then(|d| {
+                event.effective_at.date_naive().checked_add_days(Days::new(u64::from(d)))
+            })
+        });
+        let ix = self
+            .lots
+            .next(plan.new_lots.len())
+            .ok_or(LedgerError::Overflow { operation: "lot table" })?;
+        plan.new_lots.push(LotInfo {
+            item: it.ix,
+            code: code.clone(),
+            expiry,
+            first_receipt: event.effective_at,
+        });
+        Ok(Some(ix))
+    }
+
+    fn check_expiry(
+        &self,
+        it: &ItemCtx<'_>,
+        lot: Option<LotIx>,
+        plan: &Plan,
+        today: NaiveDate,
+    ) -> Result<(), LedgerError> {
+        let Some(ix) = lot else { return Ok(()) };
+        let info = self
+            .lots
+            .get(ix)
+            .or_else(|| ix.index().checked_sub(self.lots.len()).and_then(|i| plan.new_lots.get(i)));
+        match info {
+            Some(info) if info.expiry.is_some_and(|e| e < today) => Err(LedgerError::LotExpired {
+                item: it.item.code.clone(),
+                lot: info.code.clone(),
+                expiry: info.expiry.unwrap_or(today),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The from/to statuses of a line for a kind, with the kind's defaults applied.
+    fn statuses(
+        &self,
+        kind: EventKind,
+        line: &Line,
+        it: &ItemCtx<'_>,
+        site: SiteIx,
+    ) -> Result<(Option<StockStatus>, Option<StockStatus>), LedgerError> {
+        use StockStatus::{Available, InTransit, Picked, Receiving, ReturnPending, Scrapped};
+        let (lf, lt) = (line.from, line.to);
+        let wrong = || LedgerError::WrongStatuses { kind, from: lf, to: lt };
+        let policy = || receive_status(self.catalog.receive_into(it.ix, site));
+        let pair = match kind {
+            EventKind::Receipt => (None, Some(lt.unwrap_or_else(policy))),
+            EventKind::Putaway => {
+                let from = lf.unwrap_or(Receiving);
+                (Some(from), Some(lt.unwrap_or(if lf.is_some() { from } else { Available })))
+            }
+            EventKind::Pick => (Some(lf.unwrap_or(Available)), Some(lt.unwrap_or(Picked))),
+            EventKind::Ship => {
+                if lt.is_some() {
+                    return Err(wrong());
+                }
+                (Some(lf.unwrap_or(Picked)), None)
+            }
+            EventKind::TransferShip => {
+                if lt.is_some_and(|s| s != InTransit) {
+                    return Err(wrong());
+                }
+                (Some(lf.unwrap_or(Available)), Some(InTransit))
+            }
+            EventKind::TransferReceipt => {
+                if lf.is_some_and(|s| s != InTransit) {
+                    return Err(wrong());
+                }
+                (Some(InTransit), Some(lt.unwrap_or_else(policy)))
+            }
+            EventKind::CustomerReturn => (None, Some(lt.unwrap_or(ReturnPending))),
+            EventKind::Disposition | EventKind::StatusChange => match (lf, lt) {
+                (Some(f), Some(t)) => (Some(f), Some(t)),
+                _ => return Err(wrong()),
+            },
+            EventKind::Adjustment => match (lf, lt) {
+                (Some(f), None) => (Some(f), None),
+                (None, Some(t)) => (None, Some(t)),
+                _ => return Err(wrong()),
+            },
+            EventKind::Scrap => match lf {
+                Some(Scrapped) if lt.is_none() => (Some(Scrapped), None),
+                Some(f) => (Some(f), Some(lt.unwrap_or(Scrapped))),
+                None => return Err(wrong()),
+            },
+            EventKind::CycleCount
+            | EventKind::TransferRequest
+            | EventKind::TransferApprove
+            | EventKind::TransferClose
+            | EventKind::Approve
+            | EventKind::Reject
+            | EventKind::ClosePeriod => return Err(wrong()),
+        };
+        Ok(pair)
+    }
+
+    fn check_transition(
+        event: &Event,
+        kind: EventKind,
+        from: Option<StockStatus>,
+        to: Option<StockStatus>,
+        plan: &mut Plan,
+    ) -> Result<(), LedgerError> {
+        let Some(movement) = movement_of(kind) else {
+            return Err(LedgerError::WrongStatuses { kind, from, to });
+        };
+        if let Approval::Role(role) = check_move(movement, from, to)?
+            && !event.actor.has(role)
+        {
+            plan.need(role);
+        }
+        Ok(())
+    }
+
+    /// Serial checks for one line: count matches, no repeats, and each serial is where
+    /// the line takes it from (or nowhere, for stock coming in).
+    #[allow(clippy::too_many_arguments)] // every argument is a distinct fact of the line
+    fn plan_serials(
+        &self,
+        it: &ItemCtx<'_>,
+        site: &SiteCode,
+        serials: &[SerialNo],
+        base: Decimal,
+        from_key: Option<PositionKey>,
+        to_key: Option<PositionKey>,
+        plan: &mut Plan,
+    ) -> Result<(), LedgerError> {
+        let tracked = it.item.tracking == Tracking::Serial;
+        let expected = if tracked { base } else { Decimal::ZERO };
+        if Decimal::from(serials.len()) != expected {
+            return Err(LedgerError::SerialCount {
+                item: it.item.code.clone(),
+                expected,
+                given: serials.len(),
+            });
+        }
+        for serial in serials {
+            if plan.serial_moves.iter().any(|(i, s, _)| *i == it.ix && s == serial) {
+                return Err(LedgerError::SerialRepeated {
+                    item: it.item.code.clone(),
+                    serial: serial.clone(),
+                });
+            }
+            let here = self.serials.get(&it.ix).and_then(|m| m.get(serial));
+            match (from_key, here) {
+                (None, Some(at)) => {
+                    let at_site =
+                        self.catalog.site(at.site).map_or_else(|| site.clone(), |s| s.code.clone());
+                    return Err(LedgerError::SerialInNetwork {
+                        item: it.item.code.clone(),
+                        serial: serial.clone(),
+                        site: at_site,
+                    });
+                }
+                (Some(from), here) if here != Some(&from) => {
+                    return Err(LedgerError::SerialNotHere {
+                        item: it.item.code.clone(),
+                        serial: serial.clone(),
+                    });
+                }
+                _ => {}
+            }
+            plan.serial_moves.push((it.ix, serial.clone(), to_key));
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_lines)] // one pass over the lines; splitting it scatters the rules
+    fn plan_lines(
+        &self,
+        event: &Event,
+        kind: EventKind,
+        site: &SiteCode,
+        lines: &[Line],
+        order: Option<&TransferOrder>,
+        plan: &mut Plan,
+    ) -> Result<(), LedgerError> {
+        let site_ix = self.site(site)?;
+        Self::check_scope(event, site)?;
+        if lines.is_empty() {
+            return Err(LedgerError::NoLines { kind });
+        }
+        let today = event.effective_at.date_naive();
+        let mut order = order.cloned();
+        for line in lines {
+            let it = self.item(&line.item)?;
+            let base = Self::base_qty(&it, line.qty)?;
+            if base <= Decimal::ZERO {
+                return Err(LedgerError::ZeroQuantity { item: line.item.clone() });
+            }
+            let (from, to) = self.statuses(kind, line, &it, site_ix)?;
+            let owner = self.owner(site_ix, line.owner.as_ref())?;
+            let lot =
+                self.resolve_lot(&it, line.lot.as_ref(), line.expiry, from.is_none(), event, plan)?;
+            if matches!(kind, EventKind::Pick | EventKind::Ship | EventKind::TransferShip) {
+                self.check_expiry(&it, lot, plan, today)?;
+            }
+            plan.max_line = plan.max_line.max(base);
+            let cost = self.rules.reference_cost(&it.item.code);
+            plan.value = plan
+                .value
+                .checked_add(base.checked_mul(cost).unwrap_or(Decimal::MAX))
+                .unwrap_or(Decimal::MAX);
+            match (kind, order.as_mut()) {
+                (EventKind::TransferShip, Some(order)) => {
+                    Self::check_transition(event, kind, from, to, plan)?;
+                    let from_bin = self.bin(site_ix, site, &line.item, line.bin.as_ref())?;
+                    let from_key = from.map(|s| PositionKey {
+                        item: it.ix,
+                        site: site_ix,
+                        status: s,
+                        owner,
+                        bin: from_bin,
+                        lot,
+                    });
+                    let to_key = PositionKey {
+                        item: it.ix,
+                        site: order.to,
+                        status: StockStatus::InTransit,
+                        owner,
+                        bin: None,
+                        lot,
+                    };
+                    let number = order.number.clone();
+                    let ol = order.line_mut(it.ix).ok_or_else(|| LedgerError::NotOnTransfer {
+                        number: number.clone(),
+                        item: line.item.clone(),
+                    })?;
+                    let shipping = onhand_master::add_exact(ol.shipped, base)
+                        .map_err(|_| LedgerError::Overflow { operation: "transfer shipped" })?;
+                    if shipping > ol.requested {
+                        return Err(LedgerError::OverShipment {
+                            number,
+                            item: line.item.clone(),
+                            requested: ol.requested,
+                            shipping,
+                        });
+                    }
+                    ol.shipped = shipping;
+                    let slot = ol
+                        .in_transit
+                        .entry(TransitKey { lot, owner })
+                        .or_insert(TransitQty(Decimal::ZERO));
+                    slot.0 = add(slot.0, base, "quantity in transit")?;
+                    self.plan_serials(
+                        &it,
+                        site,
+                        &line.serials,
+                        base,
+                        from_key,
+                        Some(to_key),
+                        plan,
+                    )?;
+                    if let Some(k) = from_key {
+                        plan.change(k, -base)?;
+                    }
+                    plan.change(to_key, base)?;
+                }
+                (EventKind::TransferReceipt, Some(order)) => {
+                    let to_bin = self.bin(
+                        site_ix,
+                        site,
+                        &line.item,
+                        line.to_bin.as_ref().or(line.bin.as_ref()),
+                    )?;
+                    let dest_owner = self.owner(site_ix, line.owner.as_ref())?;
+                    let to_key = to.map(|s| PositionKey {
+                        item: it.ix,
+                        site: site_ix,
+                        status: s,
+                        owner: dest_owner,
+                        bin: to_bin,
+                        lot,
+                    });
+                    let number = order.number.clone();
+                    let ol = order.line_mut(it.ix).ok_or_else(|| LedgerError::NotOnTransfer {
+                        number: number.clone(),
+                        item: line.item.clone(),
+                    })?;
+                    let (taken, over) = if it.item.tracking == Tracking::Serial {
+                        self.receive_serials(&it, site, line, base, lot, site_ix, to_key, plan)?
+                    } else {
+                        if !line.serials.is_empty() {
+                            return Err(LedgerError::SerialCount {
+                                item: line.item.clone(),
+                                expected: Decimal::ZERO,
+                                given: line.serials.len(),
+                            });
+                        }
+                        // Take from what this order has in transit for the lot (owners in
+                        // order); the rest was received over what was shipped.
+                        let mut left = base;
+                        let mut taken: SmallVec<[(TransitKey, Decimal); 2]> = SmallVec::new();
+                        for (tk, q) in &ol.in_transit {
+                            if tk.lot != lot || left.is_zero() || q.0.is_zero() {
+                                continue;
+                            }
+                            let t = left.min(q.0);
+                            left -= t;
+                            taken.push((*tk, t));
+                        }
+                        (taken, left)
+                    };
+                    let mut from_transit = Decimal::ZERO;
+                    for (tk, t) in &taken {
+                        let short = || LedgerError::InsufficientStock {
+                            item: line.item.clone(),
+                            site: site.clone(),
+                            bin: None,
+                            lot: line.lot.clone(),
+                            status: StockStatus::InTransit,
+                            available: Decimal::ZERO,
+                            requested: *t,
+                            at: None,
+                        };
+                        let q = ol.in_transit.get_mut(tk).ok_or_else(short)?;
+                        if q.0 < *t {
+                            return Err(LedgerError::InsufficientStock {
+                                item: line.item.clone(),
+                                site: site.clone(),
+                                bin: None,
+                                lot: line.lot.clone(),
+                                status: StockStatus::InTransit,
+                                available: q.0,
+                                requested: *t,
+                                at: None,
+                            });
+                        }
+                        q.0 -= *t;
+                        from_transit = add(from_transit, *t, "transfer received")?;
+                        let key = PositionKey {
+                            item: it.ix,
+                            site: site_ix,
+                            status: StockStatus::InTransit,
+                            owner: tk.owner,
+                            bin: None,
+                            lot,
+                        };
+                        plan.change(key, -*t)?;
+                    }
+                    ol.in_transit.retain(|_, q| !q.0.is_zero());
+                    ol.received = add(ol.received, from_transit, "transfer received")?;
+                    ol.over = add(ol.over, over, "transfer over-delivery")?;
+                    let damaged =
+                        if to == Some(StockStatus::Damaged) { base } else { Decimal::ZERO };
+                    ol.damaged = add(ol.damaged, damaged, "transfer damaged")?;
+                    if !from_transit.is_zero() {
+                        Self::check_transition(
+                            event,
+                            kind,
+                            Some(StockStatus::InTransit),
+                            to,
+                            plan,
+                        )?;
+                    }
+                    if !over.is_zero() {
+                        Self::check_transition(event, kind, None, to, plan)?;
+                    }
+                    if let Some(k) = to_key {
+                        plan.change(k, base)?;
+                    }
+                    if !over.is_zero() || !damaged.is_zero() {
+                        plan.signals.push(Signal::TransferDiscrepancy {
+                            transfer: number,
+                            item: it.ix,
+                            short: Decimal::ZERO,
+                            over,
+                            damaged,
+                        });
+                    }
+                }
+                _ => {
+                    Self::check_transition(event, kind, from, to, plan)?;
+                    let from_bin = match from {
+                        Some(_) => self.bin(site_ix, site, &line.item, line.bin.as_ref())?,
+                        None => None,
+                    };
+                    let to_bin = match to {
+                        Some(_) => self.bin(
+                            site_ix,
+                            site,
+                            &line.item,
+                            line.to_bin.as_ref().or(line.bin.as_ref()),
+                        )?,
+                        None => None,
+                    };
+                    let from_key = from.map(|s| PositionKey {
+                        item: it.ix,
+                        site: site_ix,
+                        status: s,
+                        owner,
+                        bin: from_bin,
+                        lot,
+                    });
+                    let to_key = to.map(|s| PositionKey {
+                        item: it.ix,
+                        site: site_ix,
+                        status: s,
+                        owner,
+                        bin: to_bin,
+                        lot,
+                    });
+                    if from_key == to_key {
+                        return Err(LedgerError::WrongStatuses { kind, from, to });
+                    }
+                    self.plan_serials(&it, site, &line.serials, base, from_key, to_key, plan)?;
+                    if let Some(k) = from_key {
+                        plan.change(k, -base)?;
+                    }
+                    if let Some(k) = to_key {
+                        plan.change(k, base)?;
+                    }
+                }
+            }
+        }
+        if let Some(mut order) = order {
+            if kind == EventKind::TransferShip {
+                if order.shipped_at.is_none() {
+                    order.shipped_at = Some(event.effective_at);
+                }
+                if order.expected_arrival.is_none() {
+                    order.expected_arrival = Some(self.arrival(&order, event.effective_at));
+                }
+            } else {
+                order.received_at = Some(event.effective_at);
+            }
+            order.settle_state();
+            plan.transfer = Some(order);
+        }
+        Ok(())
+    }
+
+    /// Shipment time plus the slowest lane's transit days from the order's source.
+    fn arrival(&self, order: &TransferOrder, shipped: DateTime<Utc>) -> DateTime<Utc> {
+        let from = self.catalog.site(order.from).map(|s| &s.code);
+        let days = order
+            .lines
+            .iter()
+            .filter_map(|l| {
+                self.catalog
+                    .lanes_into(order.to, l.item)
+                    .find(|lane| matches!(&lane.from, LaneSource::Site(s) if Some(s) == from))
+                    .map(|lane| lane.transit_days)
+            })
+            .max()
+            .unwrap_or(0);
+        shipped.checked_add_days(Days::new(u64::from(days))).unwrap_or(shipped)
+    }
+
+    fn order_for(
+        &self,
+        event: &Event,
+        site: &SiteCode,
+        action: EventKind,
+    ) -> Result<&TransferOrder, LedgerError> {
+        if event.reference.kind != DocKind::TransferOrder {
+            return Err(LedgerError::WrongDocument {
+                kind: action,
+                expected: DocKind::TransferOrder,
+            });
+        }
+        let number = &event.reference.number;
+        let order = self
+            .transfers
+            .get(number)
+            .ok_or_else(|| LedgerError::UnknownTransfer { number: number.clone() })?;
+        let ok_state = match action {
+            EventKind::TransferShip => order.state.may_ship(),
+            _ => order.state.may_receive(),
+        };
+        if !ok_state {
+            return Err(LedgerError::TransferState {
+                number: number.clone(),
+                state: order.state,
+                action,
+            });
+        }
+        let expected = if action == EventKind::TransferShip { order.from } else { order.to };
+        let site_ix = self.site(site)?;
+        if site_ix != expected {
+            let expected =
+                self.catalog.site(expected).map_or_else(|| site.clone(), |s| s.code.clone());
+            return Err(LedgerError::TransferSite {
+                number: number.clone(),
+                action,
+                expected,
+                given: site.clone(),
+            });
+        }
+        Ok(order)
+    }
+
+    /// For a serial-tracked transfer receipt: which in-transit stock each serial comes
+    /// from (and how many come from outside, over what was shipped).
+    #[allow(clippy::too_many_arguments)] // every argument is a distinct fact of the line
+    fn receive_serials(
+        &self,
+        it: &ItemCtx<'_>,
+        site: &SiteCode,
+        line: &Line,
+        base: Decimal,
+        lot: Option<LotIx>,
+        site_ix: SiteIx,
+        to_key: Option<PositionKey>,
+        plan: &mut Plan,
+    ) -> Result<(Taken, Decimal), LedgerError> {
+        if Decimal::from(line.serials.len()) != base {
+            return Err(LedgerError::SerialCount {
+                item: line.item.clone(),
+                expected: base,
+                given: line.serials.len(),
+            });
+        }
+        let mut taken: SmallVec<[(TransitKey, Decimal); 2]> = SmallVec::new();
+        let mut over = Decimal::ZERO;
+        for serial in &line.serials {
+            if plan.serial_moves.iter().any(|(i, s, _)| *i == it.ix && s == serial) {
+                return Err(LedgerError::SerialRepeated {
+                    item: line.item.clone(),
+                    serial: serial.clone(),
+                });
+            }
+            match self.serials.get(&it.ix).and_then(|m| m.get(serial)) {
+                Some(k)
+                    if k.status == StockStatus::InTransit && k.site == site_ix && k.lot == lot =>
+                {
+                    let tk = TransitKey { lot, owner: k.owner };
+                    match taken.iter_mut().find(|(t, _)| *t == tk) {
+                        Some((_, q)) => *q += Decimal::ONE,
+                        None => taken.push((tk, Decimal::ONE)),
+                    }
+                }
+                None => over += Decimal::ONE,
+                Some(k) => {
+                    let at_site =
+                        self.catalog.site(k.site).map_or_else(|| site.clone(), |s| s.code.clone());
+                    return Err(LedgerError::SerialInNetwork {
+                        item: line.item.clone(),
+                        serial: serial.clone(),
+                        site: at_site,
+                    });
+                }
+            }
+            plan.serial_moves.push((it.ix, serial.clone(), to_key));
+        }
+        Ok((taken, over))
+    }
+
+    fn plan_count(&self, event: &Event, count: &Count, plan: &mut Plan) -> Result<(), LedgerError> {
+        let site = &count.site;
+        let site_ix = self.site(site)?;
+        Self::check_scope(event, site)?;
+        if count.lines.is_empty() {
+            return Err(LedgerError::NoLines { kind: EventKind::CycleCount });
+        }
+        plan.is_count = true;
+        for line in &count.lines {
+            let it = self.item(&line.item)?;
+            let counted = it
+                .units
+                .to_base(line.counted)
+                .map_err(|source| LedgerError::Quantity { item: line.item.clone(), source })?
+                .value();
+            if counted > MAX_LINE_QTY {
+                return Err(LedgerError::Quantity {
+                    item: line.item.clone(),
+                    source: onhand_master::MasterError::Overflow {
+                        operation: "a count above 10^15 base units",
+                    },
+                });
+            }
+            let status = line.status.unwrap_or(StockStatus::Available);
+            if !status.is_on_hand() {
+                return Err(LedgerError::WrongStatuses {
+                    kind: EventKind::CycleCount,
+                    from: Some(status),
+                    to: None,
+                });
+            }
+            let owner = self.owner(site_ix, line.owner.as_ref())?;
+            let bin = self.bin(site_ix, site, &line.item, line.bin.as_ref())?;
+            let lot = self.resolve_lot(
+                &it,
+                line.lot.as_ref(),
+                None,
+                counted > Decimal::ZERO,
+                event,
+                plan,
+            )?;
+            let key = PositionKey { item: it.ix, site: site_ix, status, owner, bin, lot };
+            if plan.counted.contains(&key) {
+                return Err(LedgerError::WrongStatuses {
+                    kind: EventKind::CycleCount,
+                    from: Some(status),
+                    to: Some(status),
+                });
+            }
+            let book = self.positions.slot(&key).map_or(Decimal::ZERO, |s| s.as_of(plan.at));
+            let variance = onhand_master::sub_exact(counted, book)
+                .map_err(|_| LedgerError::Overflow { operation: "count variance" })?;
+            if it.item.tracking == Tracking::Serial {
+                self.plan_count_serials(&it, site, line, counted, key, plan)?;
+            } else if !line.serials.is_empty() {
+                return Err(LedgerError::SerialCount {
+                    item: line.item.clone(),
+                    expected: Decimal::ZERO,
+                    given: line.serials.len(),
+                });
+            }
+            if variance > Decimal::ZERO {
+                Self::check_transition(event, EventKind::CycleCount, None, Some(status), plan)?;
+            } else if variance < Decimal::ZERO {
+                Self::check_transition(event, EventKind::CycleCount, Some(status), None, plan)?;
+            }
+            let (abs, pct) = self.rules.tolerance(it.item.velocity);
+            let tolerance = abs.max(pct.checked_mul(book.abs()).unwrap_or(Decimal::MAX));
+            if variance.abs() > tolerance {
+                plan.signals.push(Signal::VarianceOverTolerance { key, book, counted, tolerance });
+            }
+            plan.max_line = plan.max_line.max(variance.abs());
+            let cost = self.rules.reference_cost(&it.item.code);
+            plan.value = plan
+                .value
+                .checked_add(variance.abs().checked_mul(cost).unwrap_or(Decimal::MAX))
+                .unwrap_or(Decimal::MAX);
+            if !variance.is_zero() {
+                plan.change(key, variance)?;
+            }
+            plan.counted.push(key);
+        }
+        Ok(())
+    }
+
+    fn plan_count_serials(
+        &self,
+        it: &ItemCtx<'_>,
+        site: &SiteCode,
+        line: &crate::event::CountLine,
+        counted: Decimal,
+        key: PositionKey,
+        plan: &mut Plan,
+    ) -> Result<(), LedgerError> {
+        if Decimal::from(line.serials.len()) != counted {
+            return Err(LedgerError::SerialCount {
+                item: line.item.clone(),
+                expected: counted,
+                given: line.serials.len(),
+            });
+        }
+        let booked: Vec<&SerialNo> = self
+            .serials
+            .get(&it.ix)
+            .map(|m| m.iter().filter(|(_, k)| **k == key).map(|(s, _)| s).collect())
+            .unwrap_or_default();
+        for serial in &line.serials {
+            if plan.serial_moves.iter().any(|(i, s, _)| *i == it.ix && s == serial) {
+                return Err(LedgerError::SerialRepeated {
+                    item: line.item.clone(),
+                    serial: serial.clone(),
+                });
+            }
+            match self.serials.get(&it.ix).and_then(|m| m.get(serial)) {
+                Some(at) if *at == key => {}
+                Some(at) => {
+                    let at_site =
+                        self.catalog.site(at.site).map_or_else(|| site.clone(), |s| s.code.clone());
+                    return Err(LedgerError::SerialInNetwork {
+                        item: line.item.clone(),
+                        serial: serial.clone(),
+                        site: at_site,
+                    });
+                }
+                None => plan.serial_moves.push((it.ix, serial.clone(), Some(key))),
+            }
+        }
+        for serial in booked {
+            if !line.serials.contains(serial) {
+                plan.serial_moves.push((it.ix, serial.clone(), None));
+            }
+        }
+        Ok(())
+    }
+
+    fn plan_close(&self, event: &Event, plan: &mut Plan) -> Result<(), LedgerError> {
+        if event.reference.kind != DocKind::TransferOrder {
+            return Err(LedgerError::WrongDocument {
+                kind: EventKind::TransferClose,
+                expected: DocKind::TransferOrder,
+            });
+        }
+        let number = &event.reference.number;
+        let order = self
+            .transfers
+            .get(number)
+            .ok_or_else(|| LedgerError::UnknownTransfer { number: number.clone() })?;
+        if order.state == TransferState::Closed {
+            return Err(LedgerError::TransferState {
+                number: number.clone(),
+                state: order.state,
+                action: EventKind::TransferClose,
+            });
+        }
+        let from = self.catalog.site(order.from).map(|s| s.code.clone());
+        let to = self.catalog.site(order.to).map(|s| s.code.clone());
+        let in_scope = from.iter().chain(to.iter()).any(|s| event.actor.sites.covers(s));
+        if !in_scope && let Some(site) = to {
+            return Err(LedgerError::OutOfScope { actor: event.actor.id.clone(), site });
+        }
+        let mut order = order.clone();
+        let mut any_written_off = false;
+        for line in &mut order.lines {
+            let short = line.outstanding();
+            for (tk, q) in &line.in_transit {
+                let key = PositionKey {
+                    item: line.item,
+                    site: order.to,
+                    status: StockStatus::InTransit,
+                    owner: tk.owner,
+                    bin: None,
+                    lot: tk.lot,
+                };
+                plan.change(key, -q.0)?;
+                if let Some(serials) = self.serials.get(&line.item) {
+                    let mut here: Vec<&SerialNo> =
+                        serials.iter().filter(|(_, k)| **k == key).map(|(s, _)| s).collect();
+                    here.sort();
+                    for s in here {
+                        plan.serial_moves.push((line.item, s.clone(), None));
+                    }
+                }
+            }
+            line.in_transit.clear();
+            line.written_off = add(line.written_off, short, "transfer written off")?;
+            any_written_off |= !short.is_zero();
+            plan.max_line = plan.max_line.max(short);
+            if !(short.is_zero() && line.over.is_zero() && line.damaged.is_zero()) {
+                plan.signals.push(Signal::TransferDiscrepancy {
+                    transfer: number.clone(),
+                    item: line.item,
+                    short,
+                    over: line.over,
+                    damaged: line.damaged,
+                });
+            }
+        }
+        if any_written_off {
+            Self::check_transition(
+                event,
+                EventKind::TransferClose,
+                Some(StockStatus::InTransit),
+                None,
+                plan,
+            )?;
+        }
+        order.state = TransferState::Closed;
+        order.closed_at = Some(event.effective_at);
+        plan.transfer = Some(order);
+        Ok(())
+    }
+
+    /// Aggregated per key, checks that no position goes below zero (now, or at any later
+    /// point of its history for a back-dated event) unless the policy allows it.
+    fn check_balances(&self, plan: &mut Plan) -> Result<(), LedgerError> {
+        let mut signals = Vec::new();
+        for (key, change) in &plan.changes {
+            if *change >= Decimal::ZERO {
+                continue;
+            }
+            let (min, when) = match self.positions.slot(key) {
+                Some(slot) => slot.min_from(plan.at),
+                None => (Decimal::ZERO, None),
+            };
+            let after = add(min, *change, "position balance")?;
+            if after >= Decimal::ZERO {
+                continue;
+            }
+            let serial =
+                self.catalog.item(key.item).is_some_and(|i| i.tracking == Tracking::Serial);
+            let allowed = key.status != StockStatus::InTransit
+                && !serial
+                && self.catalog.negative_stock(key.item, key.site) == NegativeStock::Allow;
+            if allowed {
+                let balance = add(self.positions.qty(key), *change, "position balance")?;
+                signals.push(Signal::NegativeStock { key: *key, balance });
+                continue;
+            }
+            let view = self.describe(key);
+            return Err(LedgerError::InsufficientStock {
+                item: view.item,
+                site: view.site,
+                bin: view.bin,
+                lot: view.lot,
+                status: key.status,
+                available: min,
+                requested: -*change,
+                at: when.map(from_micros),
+            });
+        }
+        plan.signals.extend(signals);
+        Ok(())
+    }
+
+    fn commit(&mut self, mut plan: Plan) -> Result<Accepted, LedgerError> {
+        for lot in plan.new_lots.drain(..) {
+            self.lots.insert(lot).ok_or(LedgerError::Overflow { operation: "lot table" })?;
+        }
+        plan.changes.sort_by_key(|(k, _)| *k);
+        let mut deltas: SmallVec<[Delta; 4]> = SmallVec::new();
+        for (key, change) in &plan.changes {
+            if change.is_zero() {
+                continue;
+            }
+            if !plan.is_count
+                && let Some(counted_at) = self.positions.slot(key).and_then(|s| s.counted_at)
+                && counted_at > plan.at
+            {
+                plan.signals.push(Signal::CountInvalidated {
+                    key: *key,
+                    counted_at: from_micros(counted_at),
+                });
+            }
+            let balance = self.positions.apply(key, plan.at, *change)?;
+            deltas.push(Delta { key: *key, change: *change, balance });
+        }
+        for key in &plan.counted {
+            self.positions.mark_counted(key, plan.at);
+        }
+        for (item, serial, to) in plan.serial_moves.drain(..) {
+            let map = self.serials.entry(item).or_default();
+            match to {
+                Some(k) => {
+                    map.insert(serial, k);
+                }
+                None => {
+                    map.remove(&serial);
+                }
+            }
+        }
+        if let Some(order) = plan.transfer.take() {
+            self.transfers.insert(order.number.clone(), order);
+        }
+        self.seq += 1;
+        Ok(Accepted { seq: self.seq, deltas, signals: plan.signals })
+    }
+
+    fn approve(&mut self, event: &Event, target: EventId) -> Result<Applied, LedgerError> {
+        let pending =
+            self.pending.get(&target).ok_or(LedgerError::NoSuchPending { event: target })?;
+        if pending.event.actor.id == event.actor.id {
+            return Err(LedgerError::SelfApproval { actor: event.actor.id.clone(), event: target });
+        }
+        let granted_now: Vec<Role> =
+            pending.needs.iter().copied().filter(|r| event.actor.has(*r)).collect();
+        if granted_now.is_empty() {
+            return Err(LedgerError::ApproverLacksRole {
+                actor: event.actor.id.clone(),
+                event: target,
+                needed: pending.needs.clone(),
+            });
+        }
+        for site in sites_of(&pending.event, self) {
+            Self::check_scope(event, &site)?;
+        }
+        let remaining: Vec<Role> =
+            pending.needs.iter().copied().filter(|r| !granted_now.contains(r)).collect();
+        if remaining.is_empty() {
+            let original = pending.event.clone();
+            self.check_period(original.effective_at)?;
+            let plan = self.plan(&original, &Role::ALL)?;
+            let accepted = self.commit(plan)?;
+            self.pending.remove(&target);
+            return Ok(Applied::Accepted(accepted));
+        }
+        if let Some(p) = self.pending.get_mut(&target) {
+            p.needs.clone_from(&remaining);
+            p.approvals.push((event.actor.id.clone(), granted_now));
+        }
+        self.seq += 1;
+        Ok(Applied::Pending { seq: self.seq, needs: remaining })
+    }
+
+    fn reject(&mut self, event: &Event, target: EventId) -> Result<Applied, LedgerError> {
+        let pending =
+            self.pending.get(&target).ok_or(LedgerError::NoSuchPending { event: target })?;
+        let own = pending.event.actor.id == event.actor.id;
+        if !own && !pending.needs.iter().any(|r| event.actor.has(*r)) {
+            return Err(LedgerError::ApproverLacksRole {
+                actor: event.actor.id.clone(),
+                event: target,
+                needed: pending.needs.clone(),
+            });
+        }
+        self.pending.remove(&target);
+        self.seq += 1;
+        Ok(Applied::Accepted(Accepted {
+            seq: self.seq,
+            deltas: SmallVec::new(),
+            signals: Vec::new(),
+        }))
+    }
+
+    fn close_period(&mut self, through: DateTime<Utc>) -> Result<Applied, LedgerError> {
+        if let Some(closed) = self.closed_through
+            && through <= closed
+        {
+            return Err(LedgerError::CloseNotForward { closed_through: closed });
+        }
+        self.positions.close_period(micros(through));
+        self.closed_through = Some(through);
+        self.seq += 1;
+        Ok(Applied::Accepted(Accepted {
+            seq: self.seq,
+            deltas: SmallVec::new(),
+            signals: Vec::new(),
+        }))
+    }
+
+    fn transfer_request(
+        &mut self,
+        event: &Event,
+        req: &TransferRequest,
+    ) -> Result<Applied, LedgerError> {
+        if event.reference.kind != DocKind::TransferOrder {
+            return Err(LedgerError::WrongDocument {
+                kind: EventKind::TransferRequest,
+                expected: DocKind::TransferOrder,
+            });
+        }
+        let number = event.reference.number.clone();
+        if self.transfers.contains_key(&number) {
+            return Err(LedgerError::TransferExists { number });
+        }
+        let from = self.site(&req.from)?;
+        let to = self.site(&req.to)?;
+        if from == to {
+            return Err(LedgerError::TransferToSelf { number, site: req.from.clone() });
+        }
+        if !(event.actor.sites.covers(&req.from) || event.actor.sites.covers(&req.to)) {
+            return Err(LedgerError::OutOfScope {
+                actor: event.actor.id.clone(),
+                site: req.to.clone(),
+            });
+        }
+        if req.lines.is_empty() {
+            return Err(LedgerError::NoLines { kind: EventKind::TransferRequest });
+        }
+        let mut lines: Vec<TransferOrderLine> = Vec::new();
+        for l in &req.lines {
+            let it = self.item(&l.item)?;
+            let base = Self::base_qty(&it, l.qty)?;
+            if base <= Decimal::ZERO {
+                return Err(LedgerError::ZeroQuantity { item: l.item.clone() });
+            }
+            match lines.iter_mut().find(|x| x.item == it.ix) {
+                Some(x) => x.requested = add(x.requested, base, "transfer requested")?,
+                None => lines.push(TransferOrderLine {
+                    item: it.ix,
+                    requested: base,
+                    shipped: Decimal::ZERO,
+                    received: Decimal::ZERO,
+                    damaged: Decimal::ZERO,
+                    over: Decimal::ZERO,
+                    written_off: Decimal::ZERO,
+                    in_transit: BTreeMap::new(),
+                }),
+            }
+        }
+        let order = TransferOrder {
+            number: number.clone(),
+            from,
+            to,
+            state: TransferState::Requested,
+            requested_by: event.actor.id.clone(),
+            requested_at: event.effective_at,
+            approved_at: None,
+            shipped_at: None,
+            expected_arrival: req.expected_arrival,
+            received_at: None,
+            closed_at: None,
+            lines,
+        };
+        self.transfers.insert(number, order);
+        self.seq += 1;
+        Ok(Applied::Accepted(Accepted {
+            seq: self.seq,
+            deltas: SmallVec::new(),
+            signals: Vec::new(),
+        }))
+    }
+
+    fn transfer_approve(&mut self, event: &Event) -> Result<Applied, LedgerError> {
+        if event.reference.kind != DocKind::TransferOrder {
+            return Err(LedgerError::WrongDocument {
+                kind: EventKind::TransferApprove,
+                expected: DocKind::TransferOrder,
+            });
+        }
+        let number = &event.reference.number;
+        let order = self
+            .transfers
+            .get(number)
+            .ok_or_else(|| LedgerError::UnknownTransfer { number: number.clone() })?;
+        if order.state != TransferState::Requested {
+            return Err(LedgerError::TransferState {
+                number: number.clone(),
+                state: order.state,
+                action: EventKind::TransferApprove,
+            });
+        }
+        if order.requested_by == event.actor.id {
+            return Err(LedgerError::SelfApproval {
+                actor: event.actor.id.clone(),
+                event: event.id,
+            });
+        }
+        let sites: Vec<SiteCode> = [order.from, order.to]
+            .iter()
+            .filter_map(|s| self.catalog.site(*s).map(|x| x.code.clone()))
+            .collect();
+        if !sites.iter().any(|s| event.actor.sites.covers(s))
+            && let Some(site) = sites.last()
+        {
+            return Err(LedgerError::OutOfScope {
+                actor: event.actor.id.clone(),
+                site: site.clone(),
+            });
+        }
+        if let Some(order) = self.transfers.get_mut(number) {
+            order.state = TransferState::Approved;
+            order.approved_at = Some(event.effective_at);
+        }
+        self.seq += 1;
+        Ok(Applied::Accepted(Accepted {
+            seq: self.seq,
+            deltas: SmallVec::new(),
+            signals: Vec::new(),
+        }))
+    }
+}
+
+/// The sites an event acts on (for checking an approver's scope).
+fn sites_of(event: &Event, ledger: &Ledger) -> Vec<SiteCode> {
+    match &event.body {
+        Body::Receipt(m)
+        | Body::Putaway(m)
+        | Body::Pick(m)
+        | Body::Ship(m)
+        | Body::TransferShip(m)
+        | Body::TransferReceipt(m)
+        | Body::CustomerReturn(m)
+        | Body::Disposition(m)
+        | Body::Adjustment(m)
+        | Body::StatusChange(m)
+        | Body::Scrap(m) => vec![m.site.clone()],
+        Body::CycleCount(c) => vec![c.site.clone()],
+        Body::TransferClose => ledger
+            .transfers
+            .get(&event.reference.number)
+            .and_then(|o| ledger.catalog.site(o.to))
+            .map(|s| vec![s.code.clone()])
+            .unwrap_or_default(),
+        Body::TransferRequest(r) => vec![r.to.clone()],
+        Body::TransferApprove
+        | Body::Approve { .. }
+        | Body::Reject { .. }
+        | Body::ClosePeriod { .. } => Vec::new(),
+    }
+}

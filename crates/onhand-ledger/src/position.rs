@@ -1,0 +1,362 @@
+//! Positions: quantities keyed by item, site, status, owner, bin and lot, in base units,
+//! each with the open period's history so figures can be read as of any time since the
+//! last period close.
+//!
+//! Storage is dense by item (one small sorted vector of slots per [`ItemIx`]), so a
+//! look-up is an index plus a binary search over the few slots an item has, and every
+//! iteration is in key order without sorting.
+
+use chrono::{DateTime, Utc};
+use onhand_master::{BinIx, EntityIx, ItemIx, SiteIx};
+use onhand_status::StockStatus;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::error::LedgerError;
+
+/// A ledger handle for a lot: a position in the ledger's lot table (lots are created by
+/// receipts, so the ledger, not the catalog, numbers them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LotIx(pub(crate) u32);
+
+impl LotIx {
+    /// The position in the ledger's lot table.
+    #[must_use]
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Where a quantity of an item is, in what status, owned by whom.
+///
+/// In-transit stock is keyed by its *destination* site with no bin; it never counts as
+/// on hand there (in transit is not an on-hand status), and the transfer order holds the
+/// per-order detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct PositionKey {
+    /// The item.
+    pub item: ItemIx,
+    /// The site.
+    pub site: SiteIx,
+    /// The physical status.
+    pub status: StockStatus,
+    /// The legal entity owning the stock.
+    pub owner: EntityIx,
+    /// The bin (`None` at sites without bins, and for stock in transit).
+    pub bin: Option<BinIx>,
+    /// The lot (`None` for items that are not lot-tracked).
+    pub lot: Option<LotIx>,
+}
+
+/// The part of a key after the item: the order slots are kept in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct SlotKey {
+    pub(crate) site: SiteIx,
+    pub(crate) status: StockStatus,
+    pub(crate) owner: EntityIx,
+    pub(crate) bin: Option<BinIx>,
+    pub(crate) lot: Option<LotIx>,
+}
+
+impl SlotKey {
+    fn of(key: &PositionKey) -> Self {
+        SlotKey { site: key.site, status: key.status, owner: key.owner, bin: key.bin, lot: key.lot }
+    }
+
+    fn with_item(self, item: ItemIx) -> PositionKey {
+        PositionKey {
+            item,
+            site: self.site,
+            status: self.status,
+            owner: self.owner,
+            bin: self.bin,
+            lot: self.lot,
+        }
+    }
+}
+
+/// One change in a position's open-period history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Hist {
+    /// Effective time, microseconds since the Unix epoch.
+    pub(crate) at: i64,
+    /// The change in base units.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub(crate) change: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Slot {
+    pub(crate) key: SlotKey,
+    /// Balance at the last period close (zero before any close).
+    pub(crate) base: Decimal,
+    /// Current balance: `base` plus every change in `hist`.
+    pub(crate) qty: Decimal,
+    /// Changes since the last close, in effective-time order (ties in arrival order).
+    pub(crate) hist: Vec<Hist>,
+    /// Effective time of the latest count of this position.
+    pub(crate) counted_at: Option<i64>,
+}
+
+impl Slot {
+    fn new(key: SlotKey) -> Self {
+        Slot { key, base: Decimal::ZERO, qty: Decimal::ZERO, hist: Vec::new(), counted_at: None }
+    }
+
+    /// The balance as of `at` (every change effective at or before it).
+    pub(crate) fn as_of(&self, at: i64) -> Decimal {
+        if self.hist.last().is_none_or(|h| h.at <= at) {
+            return self.qty;
+        }
+        let upto = self.hist.partition_point(|h| h.at <= at);
+        sum(self.base, self.hist.iter().take(upto))
+    }
+
+    /// The lowest balance from `at` on (after every change at or before `at`), and when
+    /// it occurs; `None` for the time means "at `at`".
+    pub(crate) fn min_from(&self, at: i64) -> (Decimal, Option<i64>) {
+        let upto = self.hist.partition_point(|h| h.at <= at);
+        let mut running = sum(self.base, self.hist.iter().take(upto));
+        let mut min = (running, None);
+        for h in self.hist.iter().skip(upto) {
+            running = running.checked_add(h.change).unwrap_or(Decimal::MAX);
+            if running < min.0 {
+                min = (running, Some(h.at));
+            }
+        }
+        min
+    }
+
+    /// Applies a change effective at `at`.
+    fn apply(&mut self, at: i64, change: Decimal) -> Result<(), LedgerError> {
+        self.qty = onhand_master::add_exact(self.qty, change)
+            .map_err(|_| LedgerError::Overflow { operation: "position balance" })?;
+        let h = Hist { at, change };
+        if self.hist.last().is_none_or(|last| last.at <= at) {
+            self.hist.push(h);
+        } else {
+            let pos = self.hist.partition_point(|x| x.at <= at);
+            self.hist.insert(pos, h);
+        }
+        Ok(())
+    }
+}
+
+/// `start` plus every change. Line quantities are capped (see
+/// [`MAX_LINE_QTY`](crate::MAX_LINE_QTY)), so partial sums stay far inside the decimal
+/// range; saturate rather than panic all the same.
+fn sum<'a>(start: Decimal, hist: impl Iterator<Item = &'a Hist>) -> Decimal {
+    hist.fold(start, |acc, h| acc.checked_add(h.change).unwrap_or(Decimal::MAX))
+}
+
+/// Every position, dense by item.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Positions {
+    items: Vec<Vec<Slot>>,
+}
+
+/// Micros since the epoch, the ledger's internal time.
+pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
+    t.timestamp_micros()
+}
+
+/// Back from internal time.
+pub(crate) fn from_micros(at: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(at).unwrap_or_default()
+}
+
+impl Positions {
+    pub(crate) fn with_items(n: usize) -> Self {
+        Positions { items: vec![Vec::new(); n] }
+    }
+
+    fn slots(&self, item: ItemIx) -> &[Slot] {
+        self.items.get(item.index()).map_or(&[], Vec::as_slice)
+    }
+
+    pub(crate) fn slot(&self, key: &PositionKey) -> Option<&Slot> {
+        let slots = self.slots(key.item);
+        let k = SlotKey::of(key);
+        slots.binary_search_by(|s| s.key.cmp(&k)).ok().and_then(|i| slots.get(i))
+    }
+
+    /// The current balance of a position (zero when it never existed).
+    pub(crate) fn qty(&self, key: &PositionKey) -> Decimal {
+        self.slot(key).map_or(Decimal::ZERO, |s| s.qty)
+    }
+
+    fn slot_mut(&mut self, key: &PositionKey) -> Option<&mut Slot> {
+        let slots = self.items.get_mut(key.item.index())?;
+        let k = SlotKey::of(key);
+        let i = match slots.binary_search_by(|s| s.key.cmp(&k)) {
+            Ok(i) => i,
+            Err(i) => {
+                slots.insert(i, Slot::new(k));
+                i
+            }
+        };
+        slots.get_mut(i)
+    }
+
+    /// Applies a change; returns the new balance.
+    pub(crate) fn apply(
+        &mut self,
+        key: &PositionKey,
+        at: i64,
+        change: Decimal,
+    ) -> Result<Decimal, LedgerError> {
+        let slot =
+            self.slot_mut(key).ok_or(LedgerError::Overflow { operation: "position index" })?;
+        slot.apply(at, change)?;
+        Ok(slot.qty)
+    }
+
+    /// Records that a position was counted at `at`.
+    pub(crate) fn mark_counted(&mut self, key: &PositionKey, at: i64) {
+        if let Some(slot) = self.slot_mut(key) {
+            slot.counted_at = Some(slot.counted_at.map_or(at, |c| c.max(at)));
+        }
+    }
+
+    /// Folds history effective before `through` into each slot's base, and drops slots
+    /// left empty.
+    pub(crate) fn close_period(&mut self, through: i64) {
+        for slots in &mut self.items {
+            for slot in slots.iter_mut() {
+                let cut = slot.hist.partition_point(|h| h.at < through);
+                if cut > 0 {
+                    slot.base = sum(slot.base, slot.hist.iter().take(cut));
+                    slot.hist.drain(..cut);
+                }
+            }
+            slots.retain(|s| !(s.qty.is_zero() && s.hist.is_empty() && s.base.is_zero()));
+        }
+    }
+
+    /// Every position of an item, in key order.
+    pub(crate) fn of_item(&self, item: ItemIx) -> impl Iterator<Item = (PositionKey, &Slot)> {
+        self.slots(item).iter().map(move |s| (s.key.with_item(item), s))
+    }
+
+    /// Every position of an item at a site, in key order.
+    pub(crate) fn of_item_site(
+        &self,
+        item: ItemIx,
+        site: SiteIx,
+    ) -> impl Iterator<Item = (PositionKey, &Slot)> {
+        let slots = self.slots(item);
+        let start = slots.partition_point(|s| s.key.site < site);
+        slots
+            .iter()
+            .skip(start)
+            .take_while(move |s| s.key.site == site)
+            .map(move |s| (s.key.with_item(item), s))
+    }
+
+    /// Every position, in key order.
+    pub(crate) fn all(&self) -> impl Iterator<Item = (PositionKey, &Slot)> {
+        self.items.iter().enumerate().flat_map(|(i, slots)| {
+            let item = ItemIx::new(u32::try_from(i).unwrap_or(u32::MAX));
+            slots.iter().map(move |s| (s.key.with_item(item), s))
+        })
+    }
+
+    /// Inserts a slot as restored from a snapshot.
+    pub(crate) fn restore(
+        &mut self,
+        key: &PositionKey,
+        base: Decimal,
+        qty: Decimal,
+        hist: Vec<Hist>,
+        counted_at: Option<i64>,
+    ) {
+        if let Some(slot) = self.slot_mut(key) {
+            slot.base = base;
+            slot.qty = qty;
+            slot.hist = hist;
+            slot.counted_at = counted_at;
+        }
+    }
+
+    /// Number of positions held.
+    pub(crate) fn len(&self) -> usize {
+        self.items.iter().map(Vec::len).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(site: u16, status: StockStatus) -> PositionKey {
+        PositionKey {
+            item: ItemIx::new(0),
+            site: SiteIx::new(site),
+            status,
+            owner: EntityIx::new(0),
+            bin: None,
+            lot: None,
+        }
+    }
+
+    fn d(v: i64) -> Decimal {
+        Decimal::from(v)
+    }
+
+    #[test]
+    fn history_answers_as_of_and_the_tightest_point() {
+        let mut p = Positions::with_items(1);
+        let k = key(0, StockStatus::Available);
+        p.apply(&k, 10, d(5)).unwrap();
+        p.apply(&k, 30, d(-4)).unwrap();
+        p.apply(&k, 20, d(2)).unwrap(); // back-dated
+        let s = p.slot(&k).unwrap();
+        assert_eq!(s.qty, d(3));
+        assert_eq!(s.as_of(9), d(0));
+        assert_eq!(s.as_of(10), d(5));
+        assert_eq!(s.as_of(25), d(7));
+        assert_eq!(s.as_of(30), d(3));
+        assert_eq!(s.min_from(15), (d(3), Some(30)));
+        assert_eq!(s.min_from(5), (d(0), None));
+    }
+
+    #[test]
+    fn closing_a_period_folds_history_and_keeps_balances() {
+        let mut p = Positions::with_items(1);
+        let k = key(1, StockStatus::Available);
+        p.apply(&k, 10, d(5)).unwrap();
+        p.apply(&k, 30, d(-1)).unwrap();
+        p.close_period(20);
+        let s = p.slot(&k).unwrap();
+        assert_eq!((s.base, s.qty, s.hist.len()), (d(5), d(4), 1));
+        assert_eq!(s.as_of(25), d(5));
+        let gone = key(2, StockStatus::Available);
+        p.apply(&gone, 1, d(2)).unwrap();
+        p.apply(&gone, 2, d(-2)).unwrap();
+        p.close_period(40);
+        assert!(p.slot(&gone).is_none(), "an emptied position is dropped at close");
+        assert_eq!(p.len(), 1);
+    }
+
+    #[test]
+    fn iteration_is_in_key_order() {
+        let mut p = Positions::with_items(1);
+        for (site, status) in
+            [(2, StockStatus::Available), (0, StockStatus::Damaged), (0, StockStatus::Available)]
+        {
+            p.apply(&key(site, status), 0, d(1)).unwrap();
+        }
+        let keys: Vec<(u16, StockStatus)> =
+            p.all().map(|(k, _)| (k.site.raw(), k.status)).collect();
+        assert_eq!(
+            keys,
+            vec![
+                (0, StockStatus::Available),
+                (0, StockStatus::Damaged),
+                (2, StockStatus::Available)
+            ]
+        );
+        assert_eq!(p.of_item_site(ItemIx::new(0), SiteIx::new(0)).count(), 2);
+    }
+}

@@ -1,0 +1,265 @@
+//! Reading the ledger: positions with their codes, the measures of the status crate per
+//! site and across the network, figures as of a time, what is in transit, and who owns
+//! what.
+//!
+//! Site figures count only stock *at* the site: in-transit stock, though keyed by its
+//! destination, is at no site. Network figures add in-transit stock to the measures it
+//! counts toward (valuated, and the network total).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use onhand_master::{
+    BinCode, EntityCode, EntityIx, ItemCode, ItemIx, LotCode, SerialNo, SiteCode, SiteIx, UomCode,
+};
+use onhand_status::{Measure, StockStatus};
+use rust_decimal::Decimal;
+
+use crate::event::{DocNumber, EventId};
+use crate::ledger::{InTransit, Ledger, PendingEvent, add};
+use crate::lot::LotInfo;
+use crate::position::{LotIx, PositionKey, micros};
+use crate::transfer::TransferOrder;
+
+/// A position with its business codes, for reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PositionView {
+    /// The item.
+    pub item: ItemCode,
+    /// The site.
+    pub site: SiteCode,
+    /// The bin.
+    pub bin: Option<BinCode>,
+    /// The lot.
+    pub lot: Option<LotCode>,
+    /// The status.
+    pub status: StockStatus,
+    /// The owning entity.
+    pub owner: EntityCode,
+    /// The item's base unit, the unit of every quantity the ledger reports.
+    pub uom: UomCode,
+}
+
+fn sum(values: impl Iterator<Item = Decimal>) -> Decimal {
+    values.fold(Decimal::ZERO, |acc, v| add(acc, v, "sum").unwrap_or(Decimal::MAX))
+}
+
+impl Ledger {
+    /// The business codes of a position (handles the catalog does not know show as
+    /// `UNKNOWN`, which only happens for keys made up by the caller).
+    ///
+    /// # Panics
+    /// Never: the fallback codes are valid literals.
+    #[must_use]
+    pub fn describe(&self, key: &PositionKey) -> PositionView {
+        let c = &self.catalog;
+        let item = c.item(key.item);
+        PositionView {
+            item: item
+                .map_or_else(|| ItemCode::new("UNKNOWN").expect("literal"), |i| i.code.clone()),
+            site: c
+                .site(key.site)
+                .map_or_else(|| SiteCode::new("UNKNOWN").expect("literal"), |s| s.code.clone()),
+            bin: key.bin.and_then(|b| c.bin(b)).map(|b| b.code.clone()),
+            lot: key.lot.and_then(|l| self.lots.get(l)).map(|l| l.code.clone()),
+            status: key.status,
+            owner: c
+                .entity(key.owner)
+                .map_or_else(|| EntityCode::new("UNKNOWN").expect("literal"), |e| e.code.clone()),
+            uom: item.map_or_else(|| UomCode::new("EA").expect("literal"), |i| i.base_uom),
+        }
+    }
+
+    /// The current balance of one position (base units; zero if it never existed).
+    #[must_use]
+    pub fn qty(&self, key: &PositionKey) -> Decimal {
+        self.positions.qty(key)
+    }
+
+    /// The balance of one position as of `at` (since the last period close).
+    #[must_use]
+    pub fn qty_as_of(&self, key: &PositionKey, at: DateTime<Utc>) -> Decimal {
+        self.positions.slot(key).map_or(Decimal::ZERO, |s| s.as_of(micros(at)))
+    }
+
+    /// Every position with a non-zero balance, in key order.
+    pub fn positions(&self) -> impl Iterator<Item = (PositionKey, Decimal)> + '_ {
+        self.positions.all().filter(|(_, s)| !s.qty.is_zero()).map(|(k, s)| (k, s.qty))
+    }
+
+    /// The non-zero positions of one item, in key order.
+    pub fn positions_of(&self, item: ItemIx) -> impl Iterator<Item = (PositionKey, Decimal)> + '_ {
+        self.positions.of_item(item).filter(|(_, s)| !s.qty.is_zero()).map(|(k, s)| (k, s.qty))
+    }
+
+    /// The non-zero positions of one item at one site (in-transit stock bound for the site
+    /// included, with status `in_transit`), in key order.
+    pub fn positions_at(
+        &self,
+        item: ItemIx,
+        site: SiteIx,
+    ) -> impl Iterator<Item = (PositionKey, Decimal)> + '_ {
+        self.positions
+            .of_item_site(item, site)
+            .filter(|(_, s)| !s.qty.is_zero())
+            .map(|(k, s)| (k, s.qty))
+    }
+
+    /// Number of positions held (including empty ones kept for their open-period history).
+    #[must_use]
+    pub fn position_count(&self) -> usize {
+        self.positions.len()
+    }
+
+    /// A measure of an item at a site (base units), by the rules' measure definitions;
+    /// in-transit stock is at no site and never counts here.
+    #[must_use]
+    pub fn measure(&self, item: ItemIx, site: SiteIx, measure: Measure) -> Decimal {
+        let set = self.rules.measures.statuses(measure);
+        sum(self
+            .positions
+            .of_item_site(item, site)
+            .filter(|(k, _)| k.status != StockStatus::InTransit && set.contains(k.status))
+            .map(|(_, s)| s.qty))
+    }
+
+    /// A measure of an item at a site as of `at` (since the last period close).
+    #[must_use]
+    pub fn measure_as_of(
+        &self,
+        item: ItemIx,
+        site: SiteIx,
+        measure: Measure,
+        at: DateTime<Utc>,
+    ) -> Decimal {
+        let set = self.rules.measures.statuses(measure);
+        let t = micros(at);
+        sum(self
+            .positions
+            .of_item_site(item, site)
+            .filter(|(k, _)| k.status != StockStatus::InTransit && set.contains(k.status))
+            .map(|(_, s)| s.as_of(t)))
+    }
+
+    /// A measure of an item across the network: the sites' figures, plus in-transit stock
+    /// where the measure counts it (valuated).
+    #[must_use]
+    pub fn network_measure(&self, item: ItemIx, measure: Measure) -> Decimal {
+        let set = self.rules.measures.statuses(measure);
+        sum(self
+            .positions
+            .of_item(item)
+            .filter(|(k, _)| set.contains(k.status))
+            .map(|(_, s)| s.qty))
+    }
+
+    /// Everything of an item in the network: on hand at sites plus in transit. Only
+    /// receipts, shipments, adjustments, count variances and scrap change it.
+    #[must_use]
+    pub fn network_total(&self, item: ItemIx) -> Decimal {
+        sum(self
+            .positions
+            .of_item(item)
+            .filter(|(k, _)| k.status.is_on_hand() || k.status == StockStatus::InTransit)
+            .map(|(_, s)| s.qty))
+    }
+
+    /// What an entity owns of an item: valuated stock at any site, and in transit.
+    #[must_use]
+    pub fn owned(&self, item: ItemIx, entity: EntityIx) -> Decimal {
+        sum(self
+            .positions
+            .of_item(item)
+            .filter(|(k, _)| k.owner == entity && k.status.is_valuated())
+            .map(|(_, s)| s.qty))
+    }
+
+    /// Every transfer order, by number.
+    pub fn transfers(&self) -> impl Iterator<Item = &TransferOrder> {
+        self.transfers.values()
+    }
+
+    /// One transfer order.
+    #[must_use]
+    pub fn transfer(&self, number: &DocNumber) -> Option<&TransferOrder> {
+        self.transfers.get(number)
+    }
+
+    fn in_transit_where(&self, pick: impl Fn(&TransferOrder) -> bool) -> Vec<InTransit<'_>> {
+        let mut out = Vec::new();
+        for order in self.transfers.values().filter(|o| pick(o)) {
+            for line in &order.lines {
+                for (tk, q) in &line.in_transit {
+                    if !q.0.is_zero() {
+                        out.push(InTransit {
+                            order,
+                            item: line.item,
+                            lot: tk.lot,
+                            owner: tk.owner,
+                            qty: q.0,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Everything in transit to a site, by transfer number, with expected arrival on the
+    /// order.
+    #[must_use]
+    pub fn in_transit_to(&self, site: SiteIx) -> Vec<InTransit<'_>> {
+        self.in_transit_where(|o| o.to == site)
+    }
+
+    /// Everything in transit from a site, by transfer number.
+    #[must_use]
+    pub fn in_transit_from(&self, site: SiteIx) -> Vec<InTransit<'_>> {
+        self.in_transit_where(|o| o.from == site)
+    }
+
+    /// Events waiting for approval, by id.
+    pub fn pending(&self) -> impl Iterator<Item = (&EventId, &PendingEvent)> {
+        self.pending.iter()
+    }
+
+    /// A lot by handle.
+    #[must_use]
+    pub fn lot(&self, ix: LotIx) -> Option<&LotInfo> {
+        self.lots.get(ix)
+    }
+
+    /// The handle of an item's lot.
+    #[must_use]
+    pub fn lot_ix(&self, item: ItemIx, code: &LotCode) -> Option<LotIx> {
+        self.lots.find(item, code)
+    }
+
+    /// Every lot, in handle order.
+    #[must_use]
+    pub fn lots(&self) -> &[LotInfo] {
+        self.lots.all()
+    }
+
+    /// Where a serial number is.
+    #[must_use]
+    pub fn serial(&self, item: ItemIx, serial: &SerialNo) -> Option<PositionKey> {
+        self.serials.get(&item).and_then(|m| m.get(serial)).copied()
+    }
+
+    /// Lots of an item that have expired by `today` and are still in stock somewhere.
+    #[must_use]
+    pub fn expired_lots(&self, item: ItemIx, today: NaiveDate) -> Vec<(LotIx, Decimal)> {
+        let mut out: Vec<(LotIx, Decimal)> = Vec::new();
+        for (key, qty) in self.positions_of(item) {
+            let Some(lot) = key.lot else { continue };
+            if self.lots.get(lot).and_then(|l| l.expiry).is_some_and(|e| e < today)
+                && key.status.is_on_hand()
+            {
+                match out.iter_mut().find(|(l, _)| *l == lot) {
+                    Some((_, q)) => *q = add(*q, qty, "expired stock").unwrap_or(Decimal::MAX),
+                    None => out.push((lot, qty)),
+                }
+            }
+        }
+        out
+    }
+}

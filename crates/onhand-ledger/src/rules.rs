@@ -1,0 +1,283 @@
+//! Governance as data: who may post which event kind, which reasons each kind accepts,
+//! which postings need an approver above which quantity or value, and how much count
+//! variance is tolerated.
+//!
+//! [`Rules::standard`] is a sensible default; every part is plain, serializable data a
+//! host loads from its own configuration.
+//!
+//! | kind | who may post (standard rules) |
+//! |---|---|
+//! | receipt, put-away, pick, ship, transfer ship/receipt, customer return | warehouse, supervisor, system |
+//! | disposition | quality, supervisor |
+//! | adjustment | inventory control, supervisor |
+//! | cycle count | warehouse, inventory control, supervisor |
+//! | status change | warehouse, quality, inventory control, supervisor |
+//! | scrap | inventory control, quality, supervisor |
+//! | transfer request | planning, warehouse, supervisor, system |
+//! | transfer approve | planning, supervisor |
+//! | transfer close | planning, inventory control, supervisor |
+//! | approve, reject | anyone holding a role the pending event needs |
+//! | close period | finance |
+
+use std::collections::BTreeMap;
+
+use onhand_master::{Catalog, CurrencyCode, ItemCode, Role, VelocityClass};
+use onhand_status::MeasureRules;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::error::LedgerError;
+use crate::event::{EventKind, ReasonCode};
+
+/// A posting that needs an approver when it exceeds a quantity or a value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Threshold {
+    /// The event kind it applies to.
+    pub kind: EventKind,
+    /// Only for this reason (`None`: any reason).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<ReasonCode>,
+    /// A line moving more than this many base units needs approval. For cycle counts the
+    /// quantity is the variance.
+    #[serde(
+        default,
+        with = "onhand_master::decimal::serde_str::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_qty: Option<Decimal>,
+    /// An event worth more than this (at reference cost, in [`Rules::currency`]) needs
+    /// approval.
+    #[serde(
+        default,
+        with = "onhand_master::decimal::serde_str::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_value: Option<Decimal>,
+    /// Who must approve.
+    pub approver: Role,
+}
+
+/// How far a count may differ from the book before it is flagged: the larger of an
+/// absolute quantity (base units) and a percentage of the book quantity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountTolerance {
+    /// The velocity class it applies to.
+    pub velocity: VelocityClass,
+    /// Absolute tolerance in base units.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub absolute: Decimal,
+    /// Relative tolerance, as a fraction of the book quantity (0.02 is 2 %).
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub percent: Decimal,
+}
+
+/// The ledger's governance rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    /// Roles that may post each kind (holding any one suffices). A kind missing here may
+    /// not be posted by anyone, except approve and reject, which are checked against the
+    /// pending event's needs.
+    pub permissions: BTreeMap<EventKind, Vec<Role>>,
+    /// Reasons each kind accepts; a kind missing here accepts any reason.
+    #[serde(default)]
+    pub reasons: BTreeMap<EventKind, Vec<ReasonCode>>,
+    /// Approval thresholds.
+    #[serde(default)]
+    pub thresholds: Vec<Threshold>,
+    /// Count tolerances per velocity class; a class missing here tolerates nothing.
+    #[serde(default)]
+    pub count_tolerance: Vec<CountTolerance>,
+    /// The currency of value thresholds and reference costs.
+    pub currency: CurrencyCode,
+    /// Reference cost per base unit of each item, for value thresholds (items missing
+    /// here count as worth zero).
+    #[serde(default)]
+    pub reference_costs: BTreeMap<ItemCode, ReferenceCost>,
+    /// Which statuses count toward which measure.
+    #[serde(default)]
+    pub measures: MeasureRules,
+}
+
+/// A reference cost per base unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ReferenceCost(#[serde(with = "onhand_master::decimal::serde_str")] pub Decimal);
+
+fn reason(code: &str) -> ReasonCode {
+    ReasonCode::new(code).expect("standard reason literal")
+}
+
+impl Rules {
+    /// The standard rules of the module table, plus:
+    ///
+    /// - adjustments accept the reasons `DAMAGED`, `FOUND`, `LOST`, `THEFT`, `EXPIRED`,
+    ///   `CORRECTION`; scrap accepts `DAMAGED`, `EXPIRED`, `QUALITY`, `DISPOSAL`;
+    /// - an adjustment line over 100 base units, or an adjustment worth more than 1,000
+    ///   (at reference cost), needs a supervisor; a count variance over 500 base units
+    ///   needs a supervisor; any scrap worth more than 2,500 needs finance;
+    /// - count tolerance: A items 0 units or 1 %, B items 2 units or 2 %, C and D items 5
+    ///   units or 5 %, unclassified 0 or 2 %.
+    ///
+    /// # Panics
+    /// Never: it is built from literals that the crate's tests check.
+    #[must_use]
+    pub fn standard(currency: CurrencyCode) -> Self {
+        use EventKind::{
+            Adjustment, ClosePeriod, CustomerReturn, CycleCount, Disposition, Pick, Putaway,
+            Receipt, Scrap, Ship, StatusChange, TransferApprove, TransferClose, TransferReceipt,
+            TransferRequest, TransferShip,
+        };
+        use Role::{Finance, InventoryControl, Planning, Quality, Supervisor, System, Warehouse};
+        let mut permissions = BTreeMap::new();
+        for kind in [Receipt, Putaway, Pick, Ship, TransferShip, TransferReceipt, CustomerReturn] {
+            permissions.insert(kind, vec![Warehouse, Supervisor, System]);
+        }
+        permissions.insert(Disposition, vec![Quality, Supervisor]);
+        permissions.insert(Adjustment, vec![InventoryControl, Supervisor]);
+        permissions.insert(CycleCount, vec![Warehouse, InventoryControl, Supervisor]);
+        permissions.insert(StatusChange, vec![Warehouse, Quality, InventoryControl, Supervisor]);
+        permissions.insert(Scrap, vec![InventoryControl, Quality, Supervisor]);
+        permissions.insert(TransferRequest, vec![Planning, Warehouse, Supervisor, System]);
+        permissions.insert(TransferApprove, vec![Planning, Supervisor]);
+        permissions.insert(TransferClose, vec![Planning, InventoryControl, Supervisor]);
+        permissions.insert(ClosePeriod, vec![Finance]);
+        let mut reasons = BTreeMap::new();
+        reasons.insert(
+            Adjustment,
+            ["DAMAGED", "FOUND", "LOST", "THEFT", "EXPIRED", "CORRECTION"].map(reason).to_vec(),
+        );
+        reasons.insert(Scrap, ["DAMAGED", "EXPIRED", "QUALITY", "DISPOSAL"].map(reason).to_vec());
+        let thresholds = vec![
+            Threshold {
+                kind: Adjustment,
+                reason: None,
+                max_qty: Some(Decimal::from(100)),
+                max_value: Some(Decimal::from(1000)),
+                approver: Supervisor,
+            },
+            Threshold {
+                kind: CycleCount,
+                reason: None,
+                max_qty: Some(Decimal::from(500)),
+                max_value: None,
+                approver: Supervisor,
+            },
+            Threshold {
+                kind: Scrap,
+                reason: None,
+                max_qty: None,
+                max_value: Some(Decimal::from(2500)),
+                approver: Finance,
+            },
+        ];
+        let tol = |velocity, absolute: i64, percent: i64| CountTolerance {
+            velocity,
+            absolute: Decimal::from(absolute),
+            percent: Decimal::new(percent, 2),
+        };
+        let count_tolerance = vec![
+            tol(VelocityClass::A, 0, 1),
+            tol(VelocityClass::B, 2, 2),
+            tol(VelocityClass::C, 5, 5),
+            tol(VelocityClass::D, 5, 5),
+            tol(VelocityClass::Unclassified, 0, 2),
+        ];
+        Rules {
+            permissions,
+            reasons,
+            thresholds,
+            count_tolerance,
+            currency,
+            reference_costs: BTreeMap::new(),
+            measures: MeasureRules::canonical(),
+        }
+    }
+
+    /// Checks the rules against a catalog: reference costs name known items, thresholds
+    /// and tolerances are not negative.
+    ///
+    /// # Errors
+    /// [`LedgerError::InvalidRules`] naming the first problem.
+    pub fn check(&self, catalog: &Catalog) -> Result<(), LedgerError> {
+        let bad = |what: String| Err(LedgerError::InvalidRules { what });
+        for (item, cost) in &self.reference_costs {
+            if catalog.item_ix(item).is_none() {
+                return bad(format!("reference cost for unknown item {item}"));
+            }
+            if cost.0 < Decimal::ZERO {
+                return bad(format!("reference cost of {item} is negative"));
+            }
+        }
+        for t in &self.thresholds {
+            if t.max_qty.is_some_and(|q| q < Decimal::ZERO)
+                || t.max_value.is_some_and(|v| v < Decimal::ZERO)
+            {
+                return bad(format!("a {} threshold is negative", t.kind));
+            }
+        }
+        for t in &self.count_tolerance {
+            if t.absolute < Decimal::ZERO || t.percent < Decimal::ZERO {
+                return bad(format!("the count tolerance of class {} is negative", t.velocity));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether `role` may post `kind`.
+    #[must_use]
+    pub fn may_post(&self, kind: EventKind, roles: &[Role]) -> bool {
+        self.permissions.get(&kind).is_some_and(|allowed| allowed.iter().any(|r| roles.contains(r)))
+    }
+
+    /// Whether `kind` accepts `reason`.
+    #[must_use]
+    pub fn accepts_reason(&self, kind: EventKind, reason: &ReasonCode) -> bool {
+        self.reasons.get(&kind).is_none_or(|list| list.contains(reason))
+    }
+
+    /// The tolerance for a velocity class: (absolute, percent).
+    #[must_use]
+    pub fn tolerance(&self, velocity: VelocityClass) -> (Decimal, Decimal) {
+        self.count_tolerance
+            .iter()
+            .find(|t| t.velocity == velocity)
+            .map_or((Decimal::ZERO, Decimal::ZERO), |t| (t.absolute, t.percent))
+    }
+
+    /// The reference cost per base unit of an item (zero when not set).
+    #[must_use]
+    pub fn reference_cost(&self, item: &ItemCode) -> Decimal {
+        self.reference_costs.get(item).map_or(Decimal::ZERO, |c| c.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_rules_check_against_the_demo_catalog() {
+        let catalog = Catalog::new(onhand_master::seed::demo_network()).unwrap();
+        let rules = Rules::standard(CurrencyCode::new("USD").unwrap());
+        rules.check(&catalog).unwrap();
+        assert!(rules.may_post(EventKind::Receipt, &[Role::Warehouse]));
+        assert!(!rules.may_post(EventKind::Adjustment, &[Role::Warehouse]));
+        assert!(
+            !rules.may_post(EventKind::Approve, &[Role::Supervisor]),
+            "approve is checked per pending"
+        );
+        assert!(rules.accepts_reason(EventKind::Receipt, &reason("ANY")));
+        assert!(!rules.accepts_reason(EventKind::Adjustment, &reason("WHIM")));
+    }
+
+    #[test]
+    fn rules_round_trip_through_json() {
+        let rules = Rules::standard(CurrencyCode::new("EUR").unwrap());
+        let json = serde_json::to_string(&rules).unwrap();
+        let back: Rules = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, rules);
+    }
+}

@@ -1,0 +1,159 @@
+//! Short builders for events, for unit tests of business rules, examples and scripts.
+//!
+//! Every builder parses its text arguments with the same checked constructors as
+//! everything else and returns a `Result`, so a typo is an error, not a panic. Times are
+//! minutes after a fixed instant ([`at`]), ids are small numbers
+//! ([`EventId::from_u128`]).
+//!
+//! ```
+//! use onhand_ledger::testing::{self, actor, line, movement};
+//! use onhand_ledger::Body;
+//! use onhand_master::Role;
+//!
+//! let pick = testing::event(
+//!     7,
+//!     30,
+//!     actor("picker-1", &[Role::Warehouse])?,
+//!     "PICK",
+//!     testing::doc(onhand_ledger::DocKind::SalesOrder, "SO-1001")?,
+//!     Body::Pick(movement("ATL", vec![line("BOLT-M8", "24 EA")?.at("PF-A01".parse()?)])?),
+//! )?;
+//! assert_eq!(pick.kind(), onhand_ledger::EventKind::Pick);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use onhand_master::{BinCode, ItemCode, MasterError, Qty, Role, SiteCode};
+use onhand_status::StockStatus;
+
+use crate::error::LedgerError;
+use crate::event::{
+    Actor, ActorId, Body, DocKind, DocNumber, DocumentRef, Event, EventId, Line, Movement,
+    ReasonCode, SiteScope,
+};
+
+/// Errors from the builders: a bad code, quantity or status name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A ledger code (actor, reason, document) was invalid.
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    /// A master-data code or quantity was invalid.
+    #[error(transparent)]
+    Master(#[from] MasterError),
+    /// A status name that is not canonical.
+    #[error(transparent)]
+    Status(#[from] onhand_status::StatusError),
+    /// A time outside the representable range.
+    #[error("time out of range")]
+    Time,
+}
+
+/// `minutes` after 2026-01-05 08:00 UTC, the builders' epoch. Negative minutes go back.
+#[must_use]
+pub fn at(minutes: i64) -> DateTime<Utc> {
+    let epoch = Utc.with_ymd_and_hms(2026, 1, 5, 8, 0, 0).single().unwrap_or_default();
+    epoch.checked_add_signed(Duration::minutes(minutes)).unwrap_or(epoch)
+}
+
+/// An actor holding `roles` at every site.
+///
+/// # Errors
+/// [`BuildError::Ledger`] for an invalid id.
+pub fn actor(id: &str, roles: &[Role]) -> Result<Actor, BuildError> {
+    Ok(Actor { id: ActorId::new(id)?, roles: roles.to_vec(), sites: SiteScope::All })
+}
+
+/// A document reference.
+///
+/// # Errors
+/// [`BuildError::Ledger`] for an invalid number.
+pub fn doc(kind: DocKind, number: &str) -> Result<DocumentRef, BuildError> {
+    Ok(DocumentRef { kind, number: DocNumber::new(number)? })
+}
+
+/// A line of `qty` (text such as `"24 EA"`) of `item`.
+///
+/// # Errors
+/// [`BuildError::Master`] for an invalid item code or quantity.
+pub fn line(item: &str, qty: &str) -> Result<Line, BuildError> {
+    Ok(Line::new(ItemCode::new(item)?, qty.parse::<Qty>()?))
+}
+
+/// Stock lines at a site.
+///
+/// # Errors
+/// [`BuildError::Master`] for an invalid site code.
+pub fn movement(site: &str, lines: Vec<Line>) -> Result<Movement, BuildError> {
+    Ok(Movement { site: SiteCode::new(site)?, lines })
+}
+
+/// An event with id `id`, effective and recorded `minutes` after [`at`]'s epoch.
+///
+/// # Errors
+/// [`BuildError::Ledger`] for an invalid reason code.
+pub fn event(
+    id: u128,
+    minutes: i64,
+    actor: Actor,
+    reason: &str,
+    reference: DocumentRef,
+    body: Body,
+) -> Result<Event, BuildError> {
+    let t = at(minutes);
+    Ok(Event {
+        id: EventId::from_u128(id),
+        effective_at: t,
+        recorded_at: t,
+        actor,
+        reason: ReasonCode::new(reason)?,
+        reference,
+        body,
+    })
+}
+
+/// A receipt of `qty` of `item` into `bin` at `site` by a warehouse actor, at minute
+/// `id`, into the status the item-site policy says.
+///
+/// # Errors
+/// As the other builders.
+pub fn receipt(
+    id: u128,
+    site: &str,
+    item: &str,
+    qty: &str,
+    bin: &str,
+) -> Result<Event, BuildError> {
+    let l = line(item, qty)?.at(BinCode::new(bin)?);
+    let minutes = i64::try_from(id).map_err(|_| BuildError::Time)?;
+    event(
+        id,
+        minutes,
+        actor("receiver", &[Role::Warehouse])?,
+        "RECEIPT",
+        doc(DocKind::PurchaseOrder, &format!("PO-{id}"))?,
+        Body::Receipt(movement(site, vec![l])?),
+    )
+}
+
+/// As [`receipt`], straight into the status named `status` (`"available"`, ...).
+///
+/// # Errors
+/// As the other builders, and [`BuildError::Status`] for an unknown status name.
+pub fn receipt_to(
+    id: u128,
+    site: &str,
+    item: &str,
+    qty: &str,
+    bin: &str,
+    status: &str,
+) -> Result<Event, BuildError> {
+    let mut e = receipt(id, site, item, qty, bin)?;
+    if let Body::Receipt(mv) = &mut e.body {
+        for l in &mut mv.lines {
+            l.to = Some(StockStatus::parse(status)?);
+        }
+    }
+    Ok(e)
+}
