@@ -292,6 +292,8 @@ impl Money {
     /// `amount` in `currency`, kept exactly as given.
     #[must_use]
     pub fn new(amount: Decimal, currency: CurrencyCode) -> Self {
+        // Zero carries no sign: -0.00 would print as "-0.00" and read back as 0.00.
+        let amount = if amount.is_zero() { amount.abs() } else { amount };
         Money { amount, currency }
     }
 
@@ -359,13 +361,15 @@ impl Money {
     /// The opposite amount.
     #[must_use]
     pub fn negate(self) -> Money {
-        Money { amount: -self.amount, currency: self.currency }
+        Money::new(-self.amount, self.currency)
     }
 
     /// Rounded to the currency's minor units by `mode`, written at exactly that scale.
     ///
     /// # Errors
-    /// [`MasterError::InexactMoney`] when `mode` is `exact` and the amount has more places.
+    /// [`MasterError::InexactMoney`] when `mode` is `exact` and the amount has more places;
+    /// [`DecimalError::Precision`] when the amount is too large to be written with the
+    /// currency's minor units in the 28 digits a decimal holds.
     pub fn round(self, mode: RoundingMode) -> Result<Money, MasterError> {
         let scale = self.currency.minor_units();
         let rule = Rounding::new(scale, mode)?;
@@ -376,6 +380,10 @@ impl Money {
             other => MasterError::Decimal(other),
         })?;
         amount.rescale(scale);
+        if amount.scale() != scale {
+            // `rescale` stops short of the scale when the digits do not fit.
+            return Err(MasterError::Decimal(DecimalError::Precision));
+        }
         Ok(Money { amount, currency: self.currency })
     }
 
@@ -451,6 +459,30 @@ mod tests {
         ));
         assert!(m("7.10 USD").is_rounded());
         assert!(!m("7.101 USD").is_rounded());
+    }
+
+    #[test]
+    fn negated_zero_is_not_negative_zero() {
+        // Negating zero gave -0.00, which printed as "-0.00 USD" and read back as 0.00.
+        let zero = m("0.00 USD").negate();
+        assert_eq!(zero.to_string(), "0.00 USD");
+        assert_eq!(Money::new(-Decimal::new(0, 2), zero.currency()).to_string(), "0.00 USD");
+        assert_eq!(m("1.50 USD").negate().to_string(), "-1.50 USD");
+    }
+
+    #[test]
+    fn round_refuses_an_amount_too_large_for_the_minor_units() {
+        // 27 integer digits cannot carry KWD's 3 places; rounding returned the amount at
+        // scale 1 instead of the promised scale 3.
+        let big = m("999999999999999999999000000 KWD");
+        assert_eq!(
+            big.round(RoundingMode::HalfUp),
+            Err(MasterError::Decimal(DecimalError::Precision))
+        );
+        assert_eq!(
+            m("999999999999999999999 KWD").round(RoundingMode::Exact).unwrap().amount().scale(),
+            3
+        );
     }
 
     #[test]

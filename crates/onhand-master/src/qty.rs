@@ -250,7 +250,7 @@ impl QtyDelta {
     /// A decrease by `qty`.
     #[must_use]
     pub fn decrease(qty: Qty) -> Self {
-        QtyDelta { value: -qty.value(), uom: qty.uom() }
+        QtyDelta::new(-qty.value(), qty.uom())
     }
 
     /// The signed value.
@@ -280,7 +280,7 @@ impl QtyDelta {
     /// The opposite change.
     #[must_use]
     pub fn negate(self) -> Self {
-        QtyDelta { value: -self.value, uom: self.uom }
+        QtyDelta::new(-self.value, self.uom)
     }
 
     /// Two changes combined, in the same unit.
@@ -371,6 +371,16 @@ mod tests {
         assert_eq!(json, "\"7 CS\"");
         assert_eq!(serde_json::from_str::<Qty>(&json).unwrap(), q("7 CS"));
         assert!(serde_json::from_str::<Qty>("\"-7 CS\"").is_err());
+    }
+
+    #[test]
+    fn zero_decrease_is_not_negative_zero() {
+        // A zero decrease (or the negation of a zero change) printed as "-0 EA", and
+        // its text read back as "0 EA".
+        let zero = QtyDelta::decrease(q("0 EA"));
+        assert_eq!(zero.to_string(), "0 EA");
+        assert!(!zero.value().is_sign_negative());
+        assert_eq!(QtyDelta::new(Decimal::ZERO, zero.uom()).negate().to_string(), "0 EA");
     }
 
     #[test]

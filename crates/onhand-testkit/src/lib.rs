@@ -3,5 +3,8 @@
 //! so the types under test are compiled once.
 //!
 //! - [`scale`]: deterministic synthetic networks of any size, for benchmarks.
+//! - [`strategies`]: proptest strategies for codes, units, quantities, valid networks and
+//!   status maps, and defects to plant into them.
 
 pub mod scale;
+pub mod strategies;
