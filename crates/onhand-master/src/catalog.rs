@@ -5,7 +5,7 @@
 //! position in [`MasterData::items`], and so on), so they are deterministic for a given
 //! document and meaningful only with the catalog that issued them.
 
-use std::collections::HashMap;
+use crate::hash::{Map, map};
 
 use serde::{Deserialize, Serialize};
 
@@ -13,10 +13,11 @@ use crate::code::{
     BinCode, CustomerCode, EntityCode, ItemCode, RegionCode, SiteCode, SupplierCode,
 };
 use crate::data::MasterData;
-use crate::item::Item;
+use crate::decimal::Rounding;
+use crate::item::{Item, Tracking, VelocityClass};
 use crate::org::{Customer, LegalEntity, NegativeStock, Site, Supplier, ZoneKind};
 use crate::policy::{ItemSitePolicy, LaneSource, ReceiveInto, SourcingLane};
-use crate::uom::{ItemUnits, UnitRegistry};
+use crate::uom::{ItemUnits, UnitRegistry, UomCode};
 use crate::validate::{HANDLE_LIMIT_RULE, RecordRef, ValidationReport, Violation, validate};
 
 macro_rules! handle {
@@ -81,6 +82,22 @@ handle!(
     RegionIx, u16
 );
 
+/// The facts about an item that hot paths read on every event, packed densely (one
+/// small `Copy` value per item, in handle order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemProfile {
+    /// The base unit.
+    pub base_uom: UomCode,
+    /// The base unit's rounding rule (whole numbers for `EA`).
+    pub base_rounding: Rounding,
+    /// How units are identified.
+    pub tracking: Tracking,
+    /// The velocity class.
+    pub velocity: VelocityClass,
+    /// Shelf life in days.
+    pub shelf_life_days: Option<u32>,
+}
+
 /// A bin as the catalog knows it: its site, code, zone kind and pick sequence.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BinInfo {
@@ -110,19 +127,20 @@ pub struct BinInfo {
 pub struct Catalog {
     data: MasterData,
     registry: UnitRegistry,
-    items: HashMap<ItemCode, ItemIx>,
-    sites: HashMap<SiteCode, SiteIx>,
-    entities: HashMap<EntityCode, EntityIx>,
-    suppliers: HashMap<SupplierCode, SupplierIx>,
-    customers: HashMap<CustomerCode, CustomerIx>,
-    regions: HashMap<RegionCode, RegionIx>,
+    items: Map<ItemCode, ItemIx>,
+    sites: Map<SiteCode, SiteIx>,
+    entities: Map<EntityCode, EntityIx>,
+    suppliers: Map<SupplierCode, SupplierIx>,
+    customers: Map<CustomerCode, CustomerIx>,
+    regions: Map<RegionCode, RegionIx>,
     item_units: Vec<ItemUnits>,
+    profiles: Vec<ItemProfile>,
     site_entity: Vec<EntityIx>,
     site_region: Vec<RegionIx>,
     bins: Vec<BinInfo>,
     /// Per site: bin code to handle (so a look-up borrows the code, never clones it).
-    bin_index: Vec<HashMap<BinCode, BinIx>>,
-    policies: HashMap<(ItemIx, SiteIx), usize>,
+    bin_index: Vec<Map<BinCode, BinIx>>,
+    policies: Map<(ItemIx, SiteIx), usize>,
     /// Per site: lane positions into it, sorted by (item scope, rank).
     lanes_into: Vec<Vec<usize>>,
 }
@@ -130,13 +148,13 @@ pub struct Catalog {
 fn intern<C: Clone + Eq + std::hash::Hash, H>(
     codes: impl Iterator<Item = (C, RecordRef)>,
     make: impl Fn(usize) -> Option<H>,
-) -> Result<HashMap<C, H>, ValidationReport> {
-    let mut map = HashMap::new();
+) -> Result<Map<C, H>, ValidationReport> {
+    let mut out = map();
     for (i, (c, record)) in codes.enumerate() {
         let h = make(i).ok_or_else(|| beyond_limit(record))?;
-        map.insert(c, h);
+        out.insert(c, h);
     }
-    Ok(map)
+    Ok(out)
 }
 
 /// The report for a record that validation passed but the catalog cannot hold. Validation
@@ -150,6 +168,30 @@ fn beyond_limit(record: RecordRef) -> ValidationReport {
             rule: HANDLE_LIMIT_RULE,
         }],
     }
+}
+
+/// Every item's resolved units and hot-path profile, in item order.
+fn resolve_items(
+    data: &MasterData,
+    registry: &UnitRegistry,
+) -> Result<(Vec<ItemUnits>, Vec<ItemProfile>), ValidationReport> {
+    let mut item_units = Vec::with_capacity(data.items.len());
+    let mut profiles = Vec::with_capacity(data.items.len());
+    for item in &data.items {
+        // Validation resolved every item cleanly, so this cannot fail; stay total anyway.
+        let units = ItemUnits::resolve(item, registry)
+            .map_err(|_| beyond_limit(RecordRef::Item(item.code.clone())))?;
+        let base_rounding = units.rounding(units.base()).unwrap_or(Rounding::WHOLE);
+        profiles.push(ItemProfile {
+            base_uom: item.base_uom,
+            base_rounding,
+            tracking: item.tracking,
+            velocity: item.velocity,
+            shelf_life_days: item.shelf_life_days,
+        });
+        item_units.push(units);
+    }
+    Ok((item_units, profiles))
 }
 
 impl Catalog {
@@ -188,17 +230,11 @@ impl Catalog {
             RegionIx::from_position,
         )?;
 
-        let mut item_units = Vec::with_capacity(data.items.len());
-        for item in &data.items {
-            // Validation resolved every item cleanly, so this cannot fail; stay total anyway.
-            let units = ItemUnits::resolve(item, &registry)
-                .map_err(|_| beyond_limit(RecordRef::Item(item.code.clone())))?;
-            item_units.push(units);
-        }
+        let (item_units, profiles) = resolve_items(&data, &registry)?;
         let mut site_entity = Vec::with_capacity(data.sites.len());
         let mut site_region = Vec::with_capacity(data.sites.len());
         let mut bins = Vec::new();
-        let mut bin_index = vec![HashMap::new(); data.sites.len()];
+        let mut bin_index = vec![map(); data.sites.len()];
         for (si, site) in data.sites.iter().enumerate() {
             let site_ref = || beyond_limit(RecordRef::Site(site.code.clone()));
             let six = SiteIx::from_position(si).ok_or_else(site_ref)?;
@@ -224,7 +260,7 @@ impl Catalog {
                 });
             }
         }
-        let mut policies = HashMap::new();
+        let mut policies = map();
         for (pi, p) in data.policies.iter().enumerate() {
             if let (Some(&i), Some(&s)) = (items.get(&p.item), sites.get(&p.site)) {
                 policies.insert((i, s), pi);
@@ -249,6 +285,7 @@ impl Catalog {
             customers,
             regions,
             item_units,
+            profiles,
             site_entity,
             site_region,
             bins,
@@ -313,6 +350,12 @@ impl Catalog {
     #[must_use]
     pub fn item_units(&self, ix: ItemIx) -> Option<&ItemUnits> {
         self.item_units.get(ix.index())
+    }
+
+    /// The hot-path profile of an item.
+    #[must_use]
+    pub fn profile(&self, ix: ItemIx) -> Option<ItemProfile> {
+        self.profiles.get(ix.index()).copied()
     }
 
     /// The handle of a site code.
@@ -444,9 +487,13 @@ impl Catalog {
     pub fn lanes_into(&self, site: SiteIx, item: ItemIx) -> impl Iterator<Item = &SourcingLane> {
         let code = self.item(item).map(|i| &i.code);
         let all = self.lanes_into.get(site.index()).map(Vec::as_slice).unwrap_or_default();
-        let lanes: Vec<&SourcingLane> = all.iter().filter_map(|&li| self.data.lanes.get(li)).collect();
-        let specific_ranks: Vec<u16> =
-            lanes.iter().filter(|l| code.is_some() && l.item.as_ref() == code).map(|l| l.rank).collect();
+        let lanes: Vec<&SourcingLane> =
+            all.iter().filter_map(|&li| self.data.lanes.get(li)).collect();
+        let specific_ranks: Vec<u16> = lanes
+            .iter()
+            .filter(|l| code.is_some() && l.item.as_ref() == code)
+            .map(|l| l.rank)
+            .collect();
         let mut chosen: Vec<&SourcingLane> = lanes
             .into_iter()
             .filter(|l| match &l.item {

@@ -10,7 +10,9 @@
 //! | first character is a letter or a digit | `"-X"` |
 //!
 //! Codes are case-sensitive, compare by their bytes, and serialize as plain
-//! strings (`#[serde(transparent)]` through the checked constructor).
+//! strings (through the checked constructor). They are stored inline ([`InlineStr`]):
+//! no heap allocation, so cloning one is a copy and a hash-table look-up never follows a
+//! pointer.
 
 use std::fmt;
 use std::str::FromStr;
@@ -44,12 +46,66 @@ pub(crate) fn check_code(kind: &'static str, value: &str, max: usize) -> Result<
     Ok(())
 }
 
+/// ASCII text of at most `N` bytes (`N` ≤ 255) stored inline, without a heap
+/// allocation. Ordering is by bytes, which for ASCII is the order of the text; hashing
+/// covers only the text, like `str`'s.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct InlineStr<const N: usize> {
+    bytes: [u8; N],
+    len: u8,
+}
+
+impl<const N: usize> InlineStr<N> {
+    /// `text` inline, if it is ASCII, holds no NUL and fits `N` bytes.
+    #[must_use]
+    pub fn new(text: &str) -> Option<Self> {
+        let b = text.as_bytes();
+        if b.len() > N || !b.iter().all(|c| c.is_ascii() && *c != 0) {
+            return None;
+        }
+        let len = u8::try_from(b.len()).ok()?;
+        let mut bytes = [0u8; N];
+        for (d, s) in bytes.iter_mut().zip(b) {
+            *d = *s;
+        }
+        Some(InlineStr { bytes, len })
+    }
+
+    /// The text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        let used = self.bytes.get(..usize::from(self.len)).unwrap_or_default();
+        // Only ASCII is ever stored.
+        std::str::from_utf8(used).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> std::hash::Hash for InlineStr<N> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // The used bytes and a terminator, as `str` hashes (without re-checking UTF-8).
+        state.write(self.bytes.get(..usize::from(self.len)).unwrap_or_default());
+        state.write_u8(0xff);
+    }
+}
+
+impl<const N: usize> fmt::Debug for InlineStr<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
 macro_rules! business_code {
     ($(#[$meta:meta])* $name:ident, $kind:literal, $max:expr) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name(Box<str>);
+        pub struct $name(InlineStr<{ $max }>);
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.as_str())
+            }
+        }
 
         impl $name {
             /// What this code names, as used in error messages.
@@ -63,19 +119,24 @@ macro_rules! business_code {
             pub fn new(value: impl Into<String>) -> Result<Self, MasterError> {
                 let value = value.into();
                 check_code($kind, &value, $max)?;
-                Ok(Self(value.into_boxed_str()))
+                // The rule admits only ASCII of at most $max bytes, so this fits.
+                InlineStr::new(&value).map(Self).ok_or(MasterError::InvalidCode {
+                    kind: $kind,
+                    value,
+                    reason: CodeRule::TooLong { max: $max },
+                })
             }
 
             /// The code as a string slice.
             #[must_use]
             pub fn as_str(&self) -> &str {
-                &self.0
+                self.0.as_str()
             }
         }
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
+                f.write_str(self.as_str())
             }
         }
 
@@ -102,13 +163,13 @@ macro_rules! business_code {
 
         impl From<$name> for String {
             fn from(code: $name) -> String {
-                code.0.into_string()
+                code.as_str().to_owned()
             }
         }
 
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
-                &self.0
+                self.as_str()
             }
         }
     };
@@ -200,6 +261,18 @@ mod tests {
         check("A B", &Err(CodeRule::BadChar { found: ' ' }));
         check("AÉ", &Err(CodeRule::BadChar { found: 'É' }));
         check("É", &Err(CodeRule::BadFirstChar { found: 'É' }));
+    }
+
+    #[test]
+    fn codes_are_stored_inline_and_ordered_as_text() {
+        let a = ItemCode::new("AB").unwrap();
+        let b = ItemCode::new("ABC").unwrap();
+        let c = ItemCode::new("B").unwrap();
+        assert!(a < b && b < c);
+        assert_eq!(format!("{a:?}"), "ItemCode(\"AB\")");
+        assert!(InlineStr::<4>::new("ABCDE").is_none());
+        assert!(InlineStr::<4>::new("A\0").is_none());
+        assert!(InlineStr::<4>::new("É").is_none());
     }
 
     #[test]

@@ -120,18 +120,24 @@ impl Rounding {
         Rounding { scale: self.scale, mode }
     }
 
-    /// Rounds `value` to this rule's scale.
+    /// Rounds `value` to this rule's scale (a value that already fits comes back as it
+    /// is, normalized).
     ///
     /// # Errors
-    /// [`DecimalError::Inexact`] when the mode is `exact` and `value` has more places.
+    /// [`DecimalError::Inexact`] when the mode is `exact` and `value` has more places;
+    /// [`DecimalError::Precision`] when the rounded value cannot be written at the scale
+    /// in the 28 digits a decimal holds.
     pub fn apply(self, value: Decimal) -> Result<Decimal, DecimalError> {
+        if self.fits(value) {
+            return Ok(value.normalize());
+        }
         div_round(value, Decimal::ONE, self)
     }
 
     /// Whether `value` already fits this rule's scale.
     #[must_use]
     pub fn fits(self, value: Decimal) -> bool {
-        value.normalize().scale() <= self.scale
+        value.scale() <= self.scale || value.normalize().scale() <= self.scale
     }
 }
 
@@ -259,6 +265,12 @@ pub fn mul_div_round(
 /// # Errors
 /// [`DecimalError::Overflow`] or [`DecimalError::Precision`].
 pub fn add_exact(a: Decimal, b: Decimal) -> Result<Decimal, DecimalError> {
+    // The common case, whole numbers (or equal scales): add the mantissas directly.
+    if a.scale() == b.scale()
+        && let Some(sum) = a.mantissa().checked_add(b.mantissa())
+    {
+        return fit(sum, a.scale());
+    }
     let (a, b) = (a.normalize(), b.normalize());
     let scale = a.scale().max(b.scale());
     let align = |x: Decimal| -> Result<i128, DecimalError> {
@@ -315,9 +327,8 @@ fn fit(mut m: i128, mut scale: u32) -> Result<Decimal, DecimalError> {
     if m.abs() > MAX_MANTISSA {
         return Err(if scale == 0 { DecimalError::Overflow } else { DecimalError::Precision });
     }
-    Decimal::try_from_i128_with_scale(m, scale)
-        .map(|d| d.normalize())
-        .map_err(|_| DecimalError::Overflow)
+    let d = Decimal::try_from_i128_with_scale(m, scale).map_err(|_| DecimalError::Overflow)?;
+    Ok(if scale == 0 { d } else { d.normalize() })
 }
 
 /// Serde helpers for decimal fields: written as strings (`"12.50"`), read from strings or

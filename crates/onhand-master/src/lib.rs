@@ -46,6 +46,7 @@ mod code;
 mod data;
 pub mod decimal;
 mod error;
+pub mod hash;
 mod item;
 mod money;
 mod names;
@@ -58,11 +59,12 @@ mod uom;
 mod validate;
 
 pub use catalog::{
-    BinInfo, BinIx, Catalog, CustomerIx, EntityIx, ItemIx, RegionIx, SiteIx, SupplierIx,
+    BinInfo, BinIx, Catalog, CustomerIx, EntityIx, ItemIx, ItemProfile, RegionIx, SiteIx,
+    SupplierIx,
 };
 pub use code::{
-    BinCode, ChannelCode, CustomerCode, CustomerGroupCode, EntityCode, ItemCode, LocalStatusCode,
-    LotCode, MAX_CODE_LEN, RegionCode, SerialNo, SiteCode, SupplierCode, ZoneCode,
+    BinCode, ChannelCode, CustomerCode, CustomerGroupCode, EntityCode, InlineStr, ItemCode,
+    LocalStatusCode, LotCode, MAX_CODE_LEN, RegionCode, SerialNo, SiteCode, SupplierCode, ZoneCode,
 };
 pub use data::MasterData;
 pub use decimal::{

@@ -361,6 +361,8 @@ pub(crate) enum UnitIssue {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemUnits {
     base: UomCode,
+    /// Position of the base unit in `units`.
+    base_index: usize,
     units: Vec<UnitRatio>,
 }
 
@@ -391,7 +393,7 @@ impl ItemUnits {
         let base = item.base_uom;
         let Some(base_def) = registry.get(base) else {
             issues.push(UnitIssue::UnknownBase);
-            return (ItemUnits { base, units }, issues);
+            return (ItemUnits { base, base_index: 0, units }, issues);
         };
         units.push(UnitRatio {
             code: base,
@@ -405,11 +407,13 @@ impl ItemUnits {
             if conv.factor <= Decimal::ZERO {
                 issues.push(UnitIssue::NotPositive { unit: conv.unit, factor: conv.factor });
             }
+            // A packaging unit no conversion defines (an inner pack reached only as
+            // `per`, as in 1 CS = 4 IP) takes the default rule: whole numbers.
             let per_whole = registry
                 .get(conv.per)
                 .map(|d| d.rounding.is_whole())
                 .or_else(|| item.units.iter().find(|u| u.unit == conv.per).map(packaging_whole))
-                .unwrap_or(false);
+                .unwrap_or(true);
             if per_whole && !conv.factor.fract().is_zero() {
                 issues.push(UnitIssue::FractionalWhole {
                     unit: conv.unit,
@@ -479,7 +483,8 @@ impl ItemUnits {
             }
         }
         units.sort_by_key(|u| u.code);
-        (ItemUnits { base, units }, issues)
+        let base_index = units.iter().position(|u| u.code == base).unwrap_or(0);
+        (ItemUnits { base, base_index, units }, issues)
     }
 
     /// The item's base unit: positions and ledgers hold quantities in it.
@@ -522,23 +527,19 @@ impl ItemUnits {
         self.units.binary_search_by_key(&uom, |u| u.code).ok().and_then(|i| self.units.get(i))
     }
 
-    fn entry_or_err(
-        &self,
-        uom: UomCode,
-        item_code: Option<&str>,
-    ) -> Result<&UnitRatio, MasterError> {
-        self.entry(uom)
-            .ok_or_else(|| MasterError::UnknownUom { uom, item: item_code.map(str::to_owned) })
+    fn entry_or_err(&self, uom: UomCode) -> Result<&UnitRatio, MasterError> {
+        self.entry(uom).ok_or(MasterError::NoConversion { from: uom, to: self.base, item: None })
     }
 
     /// A quantity of this item in `uom`, checked against the unit's scale: a whole-number
     /// unit never holds a fraction.
     ///
     /// # Errors
-    /// [`MasterError::UnknownUom`], [`MasterError::NegativeQty`], or
+    /// [`MasterError::NoConversion`] for a unit the item is not counted in,
+    /// [`MasterError::NegativeQty`], or
     /// [`MasterError::Inexact`] when `value` has more decimal places than the unit holds.
     pub fn qty(&self, value: Decimal, uom: UomCode) -> Result<Qty, MasterError> {
-        let entry = self.entry_or_err(uom, None)?;
+        let entry = self.entry_or_err(uom)?;
         if !entry.rounding.fits(value) {
             return Err(MasterError::Inexact { value, uom, scale: entry.rounding.scale() });
         }
@@ -548,11 +549,11 @@ impl ItemUnits {
     /// Converts `qty` into `to`, rounding by `to`'s declared rule.
     ///
     /// # Errors
-    /// [`MasterError::UnknownUom`] for a unit the item does not know,
+    /// [`MasterError::NoConversion`] for a unit the item is not counted in,
     /// [`MasterError::Inexact`] when `to`'s rule is exact and the result does not fit,
     /// [`MasterError::Overflow`].
     pub fn convert(&self, qty: Qty, to: UomCode) -> Result<Qty, MasterError> {
-        let rounding = self.entry_or_err(to, None)?.rounding;
+        let rounding = self.entry_or_err(to)?.rounding;
         self.convert_with(qty, to, rounding)
     }
 
@@ -570,8 +571,8 @@ impl ItemUnits {
         if qty.uom() == to && rounding.fits(qty.value()) {
             return Ok(qty);
         }
-        let from = self.entry_or_err(qty.uom(), None)?;
-        let target = self.entry_or_err(to, None)?;
+        let from = self.entry_or_err(qty.uom())?;
+        let target = self.entry_or_err(to)?;
         let conversion = arith("unit conversion");
         let ratio = Ratio {
             num: mul_exact(from.ratio.num, target.ratio.den).map_err(&conversion)?,
@@ -586,6 +587,14 @@ impl ItemUnits {
     /// # Errors
     /// As [`convert`](Self::convert).
     pub fn to_base(&self, qty: Qty) -> Result<Qty, MasterError> {
+        // The common case: already in the base unit. Quantities are normalized, so the
+        // scale check is exact.
+        if qty.uom() == self.base
+            && let Some(first) = self.units.get(self.base_index)
+            && first.rounding.fits(qty.value())
+        {
+            return Ok(qty);
+        }
         self.convert(qty, self.base)
     }
 
@@ -746,6 +755,20 @@ mod tests {
         assert_eq!(u.convert(g, uom("EA")).unwrap().value(), d("1"));
         let kg = Qty::new(d("1"), uom("KG")).unwrap();
         assert!(u.convert(kg, uom("EA")).is_err(), "a third of an each is not whole");
+    }
+
+    #[test]
+    fn fractional_factor_per_an_inner_pack_is_reported() {
+        // 1 CS = 2.5 IP, where IP is reached only as `per`: a whole-number packaging unit.
+        let it = item("EA", &[("CS", "12", "EA"), ("CS", "2.5", "IP")]);
+        let (units, issues) = ItemUnits::resolve_collect(&it, &UnitRegistry::standard());
+        assert_eq!(units.rounding(uom("IP")), Some(Rounding::WHOLE));
+        assert_eq!(
+            issues,
+            vec![UnitIssue::FractionalWhole { unit: uom("CS"), per: uom("IP"), factor: d("2.5") }]
+        );
+        let whole = item("EA", &[("CS", "12", "EA"), ("CS", "4", "IP")]);
+        assert!(ItemUnits::resolve(&whole, &UnitRegistry::standard()).is_ok());
     }
 
     #[test]

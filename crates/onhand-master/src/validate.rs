@@ -16,7 +16,9 @@
 //!
 //! The codes are a compatibility promise: tools match on them. Messages may change.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::hash::{self, Map, map};
 use std::fmt;
 
 use rust_decimal::Decimal;
@@ -543,7 +545,7 @@ impl Validator<'_> {
 
     fn units(&mut self) {
         let standard = UnitRegistry::standard();
-        let mut seen = HashSet::new();
+        let mut seen = hash::set();
         for u in &self.data.units {
             let record = RecordRef::Unit(u.code);
             if standard.get(u.code).is_some() || !seen.insert(u.code) {
@@ -634,8 +636,8 @@ impl Validator<'_> {
         }
     }
 
-    fn items(&mut self, items: &BTreeSet<ItemCode>) -> HashMap<ItemCode, ItemUnits> {
-        let mut resolved = HashMap::new();
+    fn items(&mut self, items: &BTreeSet<ItemCode>) -> Map<ItemCode, ItemUnits> {
+        let mut resolved = map();
         for item in &self.data.items {
             let rec = RecordRef::Item(item.code.clone());
             let (units, issues) = ItemUnits::resolve_collect(item, &self.registry);
@@ -737,7 +739,7 @@ impl Validator<'_> {
         &mut self,
         items: &BTreeSet<ItemCode>,
         sites: &BTreeSet<SiteCode>,
-        units: &HashMap<ItemCode, ItemUnits>,
+        units: &Map<ItemCode, ItemUnits>,
     ) {
         let mut seen = BTreeSet::new();
         for p in &self.data.policies {
@@ -835,7 +837,7 @@ impl Validator<'_> {
             ("order_multiple", p.order_multiple),
             ("order_max", p.order_max),
         ];
-        let mut base = HashMap::new();
+        let mut base = map();
         for (field, q) in fields {
             let Some(q) = q else { continue };
             if !iu.knows(q.uom()) {
