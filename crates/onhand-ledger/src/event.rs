@@ -14,7 +14,9 @@
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use onhand_master::{BinCode, EntityCode, ItemCode, LotCode, Qty, Role, SerialNo, SiteCode};
+use onhand_master::{
+    BinCode, EntityCode, InlineStr, ItemCode, LotCode, Qty, Role, SerialNo, SiteCode,
+};
 use onhand_status::StockStatus;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -43,9 +45,15 @@ impl fmt::Display for EventId {
 macro_rules! text_code {
     ($(#[$meta:meta])* $name:ident, $kind:literal) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
-        pub struct $name(Box<str>);
+        pub struct $name(InlineStr<64>);
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({:?})", stringify!($name), self.as_str())
+            }
+        }
 
         impl $name {
             /// Checks `value` (1 to 64 of ASCII letters, digits and `- _ . / # +`,
@@ -59,23 +67,22 @@ macro_rules! text_code {
                     && value.len() <= 64
                     && value.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
                     && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./#+".contains(&b));
-                if ok {
-                    Ok(Self(value.into_boxed_str()))
-                } else {
-                    Err(LedgerError::InvalidCode { kind: $kind, value })
+                match InlineStr::new(&value) {
+                    Some(text) if ok => Ok(Self(text)),
+                    _ => Err(LedgerError::InvalidCode { kind: $kind, value }),
                 }
             }
 
             /// The code as a string slice.
             #[must_use]
             pub fn as_str(&self) -> &str {
-                &self.0
+                self.0.as_str()
             }
         }
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
+                f.write_str(self.as_str())
             }
         }
 
@@ -95,7 +102,7 @@ macro_rules! text_code {
 
         impl From<$name> for String {
             fn from(c: $name) -> String {
-                c.0.into_string()
+                c.as_str().to_owned()
             }
         }
     };

@@ -1,13 +1,14 @@
 //! [`Ledger`]: the state machine that validates each event against the catalog and the
 //! governance rules, then applies it whole or not at all.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
+use onhand_master::hash::{Map, map};
 use onhand_master::{
-    Catalog, EntityIx, Item, ItemIx, ItemUnits, LaneSource, NegativeStock, Qty, ReceiveInto, Role,
+    Catalog, EntityIx, ItemIx, ItemProfile, LaneSource, NegativeStock, Qty, ReceiveInto, Role,
     SerialNo, SiteCode, SiteIx, Tracking,
 };
 use onhand_status::{Approval, Movement, StockStatus, check_move};
@@ -135,31 +136,69 @@ pub struct Ledger {
     pub(crate) rules: Rules,
     pub(crate) positions: Positions,
     pub(crate) lots: Lots,
-    pub(crate) serials: HashMap<ItemIx, HashMap<SerialNo, PositionKey>>,
+    pub(crate) serials: Map<ItemIx, Map<SerialNo, PositionKey>>,
     pub(crate) transfers: BTreeMap<DocNumber, TransferOrder>,
     pub(crate) pending: BTreeMap<EventId, PendingEvent>,
-    pub(crate) seen: HashMap<EventId, u64>,
+    pub(crate) seen: Map<EventId, u64>,
     pub(crate) closed_through: Option<DateTime<Utc>>,
     pub(crate) seq: u64,
     site_has_bins: Vec<bool>,
 }
 
-/// A stable 64-bit fingerprint of an event (FNV-1a over its `Hash`), to tell a repeated
-/// submission from a different event reusing the id.
+/// A stable 64-bit fingerprint of an event, to tell a repeated submission from a
+/// different event reusing the id. It is written into snapshots, so it must not change
+/// between versions or machines: it is our own word-at-a-time hash (the `FxHash` step with a
+/// `MurmurHash3` finaliser) over the event's derived `Hash`, not `std`'s unspecified one.
 pub(crate) fn fingerprint(event: &Event) -> u64 {
-    struct Fnv(u64);
-    impl Hasher for Fnv {
-        fn finish(&self) -> u64 {
-            self.0
-        }
-        fn write(&mut self, bytes: &[u8]) {
-            for b in bytes {
-                self.0 ^= u64::from(*b);
-                self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
-            }
+    struct Fold(u64);
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    impl Fold {
+        fn word(&mut self, w: u64) {
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
         }
     }
-    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    impl Hasher for Fold {
+        fn finish(&self) -> u64 {
+            let mut h = self.0;
+            h ^= h >> 33;
+            h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+            h ^= h >> 33;
+            h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+            h ^ (h >> 33)
+        }
+        fn write(&mut self, bytes: &[u8]) {
+            let mut chunks = bytes.chunks_exact(8);
+            for c in &mut chunks {
+                let mut w = [0u8; 8];
+                w.copy_from_slice(c);
+                self.word(u64::from_le_bytes(w));
+            }
+            let rest = chunks.remainder();
+            if !rest.is_empty() {
+                let mut w = [0u8; 8];
+                for (d, b) in w.iter_mut().zip(rest) {
+                    *d = *b;
+                }
+                self.word(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 56));
+            }
+        }
+        fn write_u8(&mut self, i: u8) {
+            self.word(u64::from(i));
+        }
+        fn write_u16(&mut self, i: u16) {
+            self.word(u64::from(i));
+        }
+        fn write_u32(&mut self, i: u32) {
+            self.word(u64::from(i));
+        }
+        fn write_u64(&mut self, i: u64) {
+            self.word(i);
+        }
+        fn write_usize(&mut self, i: usize) {
+            self.word(i as u64);
+        }
+    }
+    let mut h = Fold(0);
     event.hash(&mut h);
     h.finish()
 }
@@ -233,11 +272,11 @@ impl Plan {
 /// Quantities taken from what a transfer line has in transit, per lot and owner.
 type Taken = SmallVec<[(TransitKey, Decimal); 2]>;
 
-/// A line resolved against the catalog.
+/// A line's item resolved against the catalog.
 struct ItemCtx<'a> {
     ix: ItemIx,
-    item: &'a Item,
-    units: &'a ItemUnits,
+    code: &'a onhand_master::ItemCode,
+    profile: ItemProfile,
 }
 
 impl Ledger {
@@ -253,10 +292,10 @@ impl Ledger {
             catalog,
             rules,
             lots: Lots::default(),
-            serials: HashMap::new(),
+            serials: map(),
             transfers: BTreeMap::new(),
             pending: BTreeMap::new(),
-            seen: HashMap::new(),
+            seen: map(),
             closed_through: None,
             seq: 0,
             site_has_bins,
@@ -443,29 +482,32 @@ impl Ledger {
         Ok(plan)
     }
 
-    fn item(&self, code: &onhand_master::ItemCode) -> Result<ItemCtx<'_>, LedgerError> {
-        let ix = self
-            .catalog
-            .item_ix(code)
-            .ok_or_else(|| LedgerError::UnknownItem { item: code.clone() })?;
-        let item =
-            self.catalog.item(ix).ok_or_else(|| LedgerError::UnknownItem { item: code.clone() })?;
-        let units = self
-            .catalog
-            .item_units(ix)
-            .ok_or_else(|| LedgerError::UnknownItem { item: code.clone() })?;
-        Ok(ItemCtx { ix, item, units })
+    fn item<'a>(&self, code: &'a onhand_master::ItemCode) -> Result<ItemCtx<'a>, LedgerError> {
+        let unknown = || LedgerError::UnknownItem { item: code.clone() };
+        let ix = self.catalog.item_ix(code).ok_or_else(unknown)?;
+        let profile = self.catalog.profile(ix).ok_or_else(unknown)?;
+        Ok(ItemCtx { ix, code, profile })
     }
 
-    fn base_qty(it: &ItemCtx<'_>, qty: Qty) -> Result<Decimal, LedgerError> {
-        let base = it
-            .units
-            .to_base(qty)
-            .map_err(|source| LedgerError::Quantity { item: it.item.code.clone(), source })?
-            .value();
+    /// A quantity in the item's base unit, converted exactly (the common case, a
+    /// quantity already in the base unit, touches nothing but the item's profile).
+    fn to_base(&self, it: &ItemCtx<'_>, qty: Qty) -> Result<Decimal, LedgerError> {
+        let base = if qty.uom() == it.profile.base_uom && it.profile.base_rounding.fits(qty.value())
+        {
+            qty.value()
+        } else {
+            let units = self
+                .catalog
+                .item_units(it.ix)
+                .ok_or_else(|| LedgerError::UnknownItem { item: it.code.clone() })?;
+            units
+                .to_base(qty)
+                .map_err(|source| LedgerError::Quantity { item: it.code.clone(), source })?
+                .value()
+        };
         if base > MAX_LINE_QTY {
             return Err(LedgerError::Quantity {
-                item: it.item.code.clone(),
+                item: it.code.clone(),
                 source: onhand_master::MasterError::Overflow {
                     operation: "a line above 10^15 base units",
                 },
@@ -529,16 +571,16 @@ impl Ledger {
         event: &Event,
         plan: &mut Plan,
     ) -> Result<Option<LotIx>, LedgerError> {
-        let tracked = it.item.tracking == Tracking::Lot;
+        let tracked = it.profile.tracking == Tracking::Lot;
         let Some(code) = line_lot else {
             return if tracked {
-                Err(LedgerError::LotMismatch { item: it.item.code.clone(), required: true })
+                Err(LedgerError::LotMismatch { item: it.code.clone(), required: true })
             } else {
                 Ok(None)
             };
         };
         if !tracked {
-            return Err(LedgerError::LotMismatch { item: it.item.code.clone(), required: false });
+            return Err(LedgerError::LotMismatch { item: it.code.clone(), required: false });
         }
         if let Some(ix) = self.lots.find(it.ix, code) {
             return Ok(Some(ix));
@@ -547,10 +589,10 @@ impl Ledger {
             return Ok(self.lots.next(i));
         }
         if !inbound {
-            return Err(LedgerError::UnknownLot { item: it.item.code.clone(), lot: code.clone() });
+            return Err(LedgerError::UnknownLot { item: it.code.clone(), lot: code.clone() });
         }
         let expiry = expiry.or_else(|| {
-            it.item.shelf_life_days.and_then(|d| {
+            it.profile.shelf_life_days.and_then(|d| {
                 event.effective_at.date_naive().checked_add_days(Days::new(u64::from(d)))
             })
         });
@@ -581,7 +623,7 @@ impl Ledger {
             .or_else(|| ix.index().checked_sub(self.lots.len()).and_then(|i| plan.new_lots.get(i)));
         match info {
             Some(info) if info.expiry.is_some_and(|e| e < today) => Err(LedgerError::LotExpired {
-                item: it.item.code.clone(),
+                item: it.code.clone(),
                 lot: info.code.clone(),
                 expiry: info.expiry.unwrap_or(today),
             }),
@@ -683,11 +725,11 @@ impl Ledger {
         to_key: Option<PositionKey>,
         plan: &mut Plan,
     ) -> Result<(), LedgerError> {
-        let tracked = it.item.tracking == Tracking::Serial;
+        let tracked = it.profile.tracking == Tracking::Serial;
         let expected = if tracked { base } else { Decimal::ZERO };
         if Decimal::from(serials.len()) != expected {
             return Err(LedgerError::SerialCount {
-                item: it.item.code.clone(),
+                item: it.code.clone(),
                 expected,
                 given: serials.len(),
             });
@@ -695,7 +737,7 @@ impl Ledger {
         for serial in serials {
             if plan.serial_moves.iter().any(|(i, s, _)| *i == it.ix && s == serial) {
                 return Err(LedgerError::SerialRepeated {
-                    item: it.item.code.clone(),
+                    item: it.code.clone(),
                     serial: serial.clone(),
                 });
             }
@@ -705,14 +747,14 @@ impl Ledger {
                     let at_site =
                         self.catalog.site(at.site).map_or_else(|| site.clone(), |s| s.code.clone());
                     return Err(LedgerError::SerialInNetwork {
-                        item: it.item.code.clone(),
+                        item: it.code.clone(),
                         serial: serial.clone(),
                         site: at_site,
                     });
                 }
                 (Some(from), here) if here != Some(&from) => {
                     return Err(LedgerError::SerialNotHere {
-                        item: it.item.code.clone(),
+                        item: it.code.clone(),
                         serial: serial.clone(),
                     });
                 }
@@ -742,7 +784,7 @@ impl Ledger {
         let mut order = order.cloned();
         for line in lines {
             let it = self.item(&line.item)?;
-            let base = Self::base_qty(&it, line.qty)?;
+            let base = self.to_base(&it, line.qty)?;
             if base <= Decimal::ZERO {
                 return Err(LedgerError::ZeroQuantity { item: line.item.clone() });
             }
@@ -754,7 +796,7 @@ impl Ledger {
                 self.check_expiry(&it, lot, plan, today)?;
             }
             plan.max_line = plan.max_line.max(base);
-            let cost = self.rules.reference_cost(&it.item.code);
+            let cost = self.rules.reference_cost(it.code);
             plan.value = plan
                 .value
                 .checked_add(base.checked_mul(cost).unwrap_or(Decimal::MAX))
@@ -835,7 +877,7 @@ impl Ledger {
                         number: number.clone(),
                         item: line.item.clone(),
                     })?;
-                    let (taken, over) = if it.item.tracking == Tracking::Serial {
+                    let (taken, over) = if it.profile.tracking == Tracking::Serial {
                         self.receive_serials(&it, site, line, base, lot, site_ix, to_key, plan)?
                     } else {
                         if !line.serials.is_empty() {
@@ -1114,19 +1156,7 @@ impl Ledger {
         plan.is_count = true;
         for line in &count.lines {
             let it = self.item(&line.item)?;
-            let counted = it
-                .units
-                .to_base(line.counted)
-                .map_err(|source| LedgerError::Quantity { item: line.item.clone(), source })?
-                .value();
-            if counted > MAX_LINE_QTY {
-                return Err(LedgerError::Quantity {
-                    item: line.item.clone(),
-                    source: onhand_master::MasterError::Overflow {
-                        operation: "a count above 10^15 base units",
-                    },
-                });
-            }
+            let counted = self.to_base(&it, line.counted)?;
             let status = line.status.unwrap_or(StockStatus::Available);
             if !status.is_on_hand() {
                 return Err(LedgerError::WrongStatuses {
@@ -1156,7 +1186,7 @@ impl Ledger {
             let book = self.positions.slot(&key).map_or(Decimal::ZERO, |s| s.as_of(plan.at));
             let variance = onhand_master::sub_exact(counted, book)
                 .map_err(|_| LedgerError::Overflow { operation: "count variance" })?;
-            if it.item.tracking == Tracking::Serial {
+            if it.profile.tracking == Tracking::Serial {
                 self.plan_count_serials(&it, site, line, counted, key, plan)?;
             } else if !line.serials.is_empty() {
                 return Err(LedgerError::SerialCount {
@@ -1170,13 +1200,13 @@ impl Ledger {
             } else if variance < Decimal::ZERO {
                 Self::check_transition(event, EventKind::CycleCount, Some(status), None, plan)?;
             }
-            let (abs, pct) = self.rules.tolerance(it.item.velocity);
+            let (abs, pct) = self.rules.tolerance(it.profile.velocity);
             let tolerance = abs.max(pct.checked_mul(book.abs()).unwrap_or(Decimal::MAX));
             if variance.abs() > tolerance {
                 plan.signals.push(Signal::VarianceOverTolerance { key, book, counted, tolerance });
             }
             plan.max_line = plan.max_line.max(variance.abs());
-            let cost = self.rules.reference_cost(&it.item.code);
+            let cost = self.rules.reference_cost(it.code);
             plan.value = plan
                 .value
                 .checked_add(variance.abs().checked_mul(cost).unwrap_or(Decimal::MAX))
@@ -1384,7 +1414,7 @@ impl Ledger {
             self.positions.mark_counted(key, plan.at);
         }
         for (item, serial, to) in plan.serial_moves.drain(..) {
-            let map = self.serials.entry(item).or_default();
+            let map = self.serials.entry(item).or_insert_with(map);
             match to {
                 Some(k) => {
                     map.insert(serial, k);
@@ -1505,7 +1535,7 @@ impl Ledger {
         let mut lines: Vec<TransferOrderLine> = Vec::new();
         for l in &req.lines {
             let it = self.item(&l.item)?;
-            let base = Self::base_qty(&it, l.qty)?;
+            let base = self.to_base(&it, l.qty)?;
             if base <= Decimal::ZERO {
                 return Err(LedgerError::ZeroQuantity { item: l.item.clone() });
             }

@@ -1,9 +1,8 @@
 //! Lots: the ledger's table of lots per item, with expiry and first receipt, created by
 //! the events that bring a new lot into the network.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
+use onhand_master::hash::{Map, map};
 use onhand_master::{ItemIx, LotCode};
 use serde::{Deserialize, Serialize};
 
@@ -23,15 +22,22 @@ pub struct LotInfo {
 }
 
 /// The lot table.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Lots {
     lots: Vec<LotInfo>,
-    index: HashMap<ItemIx, HashMap<LotCode, LotIx>>,
+    index: Map<(ItemIx, LotCode), LotIx>,
+}
+
+impl Default for Lots {
+    fn default() -> Self {
+        Lots { lots: Vec::new(), index: map() }
+    }
 }
 
 impl Lots {
     pub(crate) fn find(&self, item: ItemIx, code: &LotCode) -> Option<LotIx> {
-        self.index.get(&item).and_then(|m| m.get(code)).copied()
+        // Codes are stored inline, so the key is built on the stack.
+        self.index.get(&(item, code.clone())).copied()
     }
 
     pub(crate) fn get(&self, ix: LotIx) -> Option<&LotInfo> {
@@ -45,7 +51,7 @@ impl Lots {
 
     pub(crate) fn insert(&mut self, info: LotInfo) -> Option<LotIx> {
         let ix = self.next(0)?;
-        self.index.entry(info.item).or_default().insert(info.code.clone(), ix);
+        self.index.insert((info.item, info.code.clone()), ix);
         self.lots.push(info);
         Some(ix)
     }

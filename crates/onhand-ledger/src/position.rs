@@ -11,6 +11,7 @@ use onhand_master::{BinIx, EntityIx, ItemIx, SiteIx};
 use onhand_status::StockStatus;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::error::LedgerError;
 
@@ -86,6 +87,9 @@ pub(crate) struct Hist {
     pub(crate) change: Decimal,
 }
 
+/// A position's open-period history.
+pub(crate) type History = SmallVec<[Hist; 2]>;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Slot {
     pub(crate) key: SlotKey,
@@ -94,14 +98,21 @@ pub(crate) struct Slot {
     /// Current balance: `base` plus every change in `hist`.
     pub(crate) qty: Decimal,
     /// Changes since the last close, in effective-time order (ties in arrival order).
-    pub(crate) hist: Vec<Hist>,
+    /// Most positions see one or two changes per period: keep those inline.
+    pub(crate) hist: History,
     /// Effective time of the latest count of this position.
     pub(crate) counted_at: Option<i64>,
 }
 
 impl Slot {
     fn new(key: SlotKey) -> Self {
-        Slot { key, base: Decimal::ZERO, qty: Decimal::ZERO, hist: Vec::new(), counted_at: None }
+        Slot {
+            key,
+            base: Decimal::ZERO,
+            qty: Decimal::ZERO,
+            hist: History::new(),
+            counted_at: None,
+        }
     }
 
     /// The balance as of `at` (every change effective at or before it).
@@ -268,7 +279,7 @@ impl Positions {
         key: &PositionKey,
         base: Decimal,
         qty: Decimal,
-        hist: Vec<Hist>,
+        hist: History,
         counted_at: Option<i64>,
     ) {
         if let Some(slot) = self.slot_mut(key) {

@@ -6,10 +6,11 @@
 //! the codes behind them, so it restores against a catalog whose records were added to or
 //! reordered since; a code the catalog no longer has is an error.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use onhand_master::hash::{Map, map};
 use onhand_master::{
     BinCode, BinIx, Catalog, EntityCode, EntityIx, ItemCode, ItemIx, SerialNo, SiteCode, SiteIx,
 };
@@ -143,7 +144,7 @@ impl Ledger {
                     key,
                     base: s.base,
                     qty: s.qty,
-                    hist: s.hist.clone(),
+                    hist: s.hist.to_vec(),
                     counted_at: s.counted_at,
                 })
                 .collect(),
@@ -197,34 +198,37 @@ impl Ledger {
         if digest_of(&snapshot.dictionary, &snapshot.state)? != snapshot.digest {
             return Err(LedgerError::Restore { what: "snapshot does not match its digest".into() });
         }
-        let map = Remap::new(&catalog, &snapshot.dictionary)?;
+        let remap = Remap::new(&catalog, &snapshot.dictionary)?;
         let mut ledger = Ledger::new(catalog, rules)?;
         let st = &snapshot.state;
         let mut lots = Lots::default();
         for lot in &st.lots {
             let mut lot = lot.clone();
-            lot.item = map.item(lot.item)?;
+            lot.item = remap.item(lot.item)?;
             lots.insert(lot).ok_or_else(|| LedgerError::Restore { what: "lot table".into() })?;
         }
         let mut positions = Positions::with_items(ledger.catalog.item_count());
         for p in &st.positions {
-            let key = map.key(&p.key)?;
-            positions.restore(&key, p.base, p.qty, p.hist.clone(), p.counted_at);
+            let key = remap.key(&p.key)?;
+            positions.restore(&key, p.base, p.qty, p.hist.iter().copied().collect(), p.counted_at);
         }
-        let mut serials: HashMap<ItemIx, HashMap<SerialNo, PositionKey>> = HashMap::new();
+        let mut serials: Map<ItemIx, Map<SerialNo, PositionKey>> = map();
         for (item, serial, key) in &st.serials {
-            serials.entry(map.item(*item)?).or_default().insert(serial.clone(), map.key(key)?);
+            serials
+                .entry(remap.item(*item)?)
+                .or_insert_with(map)
+                .insert(serial.clone(), remap.key(key)?);
         }
         let mut transfers = BTreeMap::new();
         for order in &st.transfers {
             let mut o = order.clone();
-            o.from = map.site(o.from)?;
-            o.to = map.site(o.to)?;
+            o.from = remap.site(o.from)?;
+            o.to = remap.site(o.to)?;
             for line in &mut o.lines {
-                line.item = map.item(line.item)?;
+                line.item = remap.item(line.item)?;
                 let mut moved = BTreeMap::new();
                 for (tk, q) in &line.in_transit {
-                    moved.insert(TransitKey { lot: tk.lot, owner: map.entity(tk.owner)? }, *q);
+                    moved.insert(TransitKey { lot: tk.lot, owner: remap.entity(tk.owner)? }, *q);
                 }
                 line.in_transit = moved;
             }
@@ -235,7 +239,9 @@ impl Ledger {
         ledger.serials = serials;
         ledger.transfers = transfers;
         ledger.pending = st.pending.iter().cloned().collect();
-        ledger.seen = st.seen.iter().copied().collect();
+        let mut seen = map();
+        seen.extend(st.seen.iter().copied());
+        ledger.seen = seen;
         ledger.closed_through = st.closed_through;
         ledger.seq = st.seq;
         Ok(ledger)

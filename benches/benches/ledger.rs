@@ -1,0 +1,337 @@
+#![allow(missing_docs)] // criterion_group! generates an undocumented function
+//! Ledger event application on a network of 100,000 items across 9 sites: receipts,
+//! picks, transfers (request, approve, ship, receive) and counts, rejected events, and
+//! the journal's chained digest. Each iteration applies a batch of pre-built events to a
+//! ledger cloned outside the timed section; throughput is in events.
+//!
+//! Also prints, once, the memory the ledger holds per position (from the process's
+//! resident set, measured around building a ledger of 900,000 positions).
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use onhand_ledger::{
+    Actor, ActorId, Applied, Body, Count, CountLine, DocKind, DocNumber, DocumentRef, Event,
+    EventId, Journal, Ledger, Line, Movement, ReasonCode, Rules, SiteScope, TransferLine,
+    TransferRequest,
+};
+use onhand_master::{Catalog, CurrencyCode, ItemCode, LotCode, Qty, Role, SiteCode};
+use onhand_status::StockStatus;
+use onhand_testkit::scale;
+
+const ITEMS: usize = 100_000;
+const SITES: usize = 9;
+const BATCH: usize = 100_000;
+
+struct Setup {
+    catalog: Arc<Catalog>,
+    actor: Actor,
+    reason: ReasonCode,
+    lot: LotCode,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let data = scale::network(ITEMS, SITES, false);
+        Setup {
+            catalog: Arc::new(Catalog::new(data).expect("valid synthetic network")),
+            actor: Actor {
+                id: ActorId::new("bench").expect("id"),
+                roles: vec![
+                    Role::Warehouse,
+                    Role::InventoryControl,
+                    Role::Planning,
+                    Role::Supervisor,
+                ],
+                sites: SiteScope::All,
+            },
+            reason: ReasonCode::new("BENCH").expect("reason"),
+            lot: LotCode::new("L1").expect("lot"),
+        }
+    }
+
+    fn ledger(&self) -> Ledger {
+        Ledger::new(self.catalog.clone(), Rules::standard(CurrencyCode::new("USD").expect("usd")))
+            .expect("ledger")
+    }
+
+    fn event(&self, id: u128, minute: i64, kind: DocKind, number: &str, body: Body) -> Event {
+        let at = onhand_ledger::testing::at(minute);
+        Event {
+            id: EventId::from_u128(id),
+            effective_at: at,
+            recorded_at: at,
+            actor: self.actor.clone(),
+            reason: self.reason.clone(),
+            reference: DocumentRef { kind, number: DocNumber::new(number).expect("doc") },
+            body,
+        }
+    }
+
+    fn line(&self, i: usize, qty: &str) -> Line {
+        let mut line = Line::new(scale::item_code(i), qty.parse::<Qty>().expect("qty"));
+        if i.is_multiple_of(5) {
+            line.lot = Some(self.lot.clone());
+        }
+        line
+    }
+
+    fn mv(site: usize, lines: Vec<Line>) -> Movement {
+        Movement { site: scale::site_code(site), lines }
+    }
+
+    /// One available receipt per item, spread over the sites: item i at site i % SITES.
+    fn receipts(&self, base_id: u128, qty: &str) -> Vec<Event> {
+        (0..BATCH)
+            .map(|i| {
+                let mut line = self.line(i, qty);
+                line.to = Some(StockStatus::Available);
+                self.event(
+                    base_id + i as u128,
+                    0,
+                    DocKind::PurchaseOrder,
+                    "PO-1",
+                    Body::Receipt(Self::mv(i % SITES, vec![line])),
+                )
+            })
+            .collect()
+    }
+
+    fn stocked(&self) -> Ledger {
+        let mut ledger = self.ledger();
+        for e in self.receipts(1, "1000 EA") {
+            ledger.apply(&e).expect("receipt");
+        }
+        ledger
+    }
+}
+
+fn apply_all(ledger: &mut Ledger, events: &[Event]) -> usize {
+    let mut accepted = 0;
+    for e in events {
+        if matches!(ledger.apply(e), Ok(Applied::Accepted(_))) {
+            accepted += 1;
+        }
+    }
+    accepted
+}
+
+fn rss_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+fn memory_per_position(setup: &Setup) {
+    let before = rss_bytes();
+    let mut ledger = setup.ledger();
+    for s in 0..SITES {
+        for i in 0..ITEMS {
+            let mut line = setup.line(i, "5 EA");
+            line.to = Some(StockStatus::Available);
+            let e = setup.event(
+                ((s * ITEMS + i) as u128) + 10_000_000,
+                0,
+                DocKind::PurchaseOrder,
+                "PO-M",
+                Body::Receipt(Setup::mv(s, vec![line])),
+            );
+            ledger.apply(&e).expect("receipt");
+        }
+    }
+    let after = rss_bytes();
+    let positions = ledger.position_count();
+    if let (Some(b), Some(a)) = (before, after) {
+        let growth = a.saturating_sub(b);
+        let per = growth / u64::try_from(positions.max(1)).unwrap_or(1);
+        eprintln!(
+            "ledger memory: {positions} positions, {} MiB resident growth, {per} bytes per position \
+             (position, one open-period history entry, and the event-id index entry)",
+            growth >> 20
+        );
+    }
+    black_box(ledger);
+}
+
+fn events(c: &mut Criterion) {
+    let setup = Setup::new();
+    memory_per_position(&setup);
+    let empty = setup.ledger();
+    let stocked = setup.stocked();
+
+    let mut g = c.benchmark_group("ledger");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(BATCH as u64));
+
+    let receipts = setup.receipts(1, "1000 EA");
+    assert_eq!(apply_all(&mut empty.clone(), &receipts), BATCH);
+    g.bench_function("receipt", |b| {
+        b.iter_batched(
+            || empty.clone(),
+            |mut l| {
+                apply_all(&mut l, &receipts);
+                l
+            },
+            BatchSize::PerIteration,
+        );
+    });
+
+    let picks: Vec<Event> = (0..BATCH)
+        .map(|i| {
+            let line = setup.line(i, "3 EA");
+            setup.event(
+                1_000_000 + i as u128,
+                10,
+                DocKind::SalesOrder,
+                "SO-1",
+                Body::Pick(Setup::mv(i % SITES, vec![line])),
+            )
+        })
+        .collect();
+    assert_eq!(apply_all(&mut stocked.clone(), &picks), BATCH);
+    g.bench_function("pick", |b| {
+        b.iter_batched(
+            || stocked.clone(),
+            |mut l| {
+                apply_all(&mut l, &picks);
+                l
+            },
+            BatchSize::PerIteration,
+        );
+    });
+
+    let counts: Vec<Event> = (0..BATCH)
+        .map(|i| {
+            let line = CountLine {
+                item: scale::item_code(i),
+                bin: None,
+                lot: (i % 5 == 0).then(|| setup.lot.clone()),
+                status: None,
+                counted: if i % 2 == 0 { "1000 EA" } else { "999 EA" }.parse().expect("qty"),
+                serials: vec![],
+                owner: None,
+            };
+            let site = SiteCode::new(scale::site_code(i % SITES).as_str()).expect("site");
+            setup.event(
+                2_000_000 + i as u128,
+                20,
+                DocKind::Count,
+                "CNT-1",
+                Body::CycleCount(Count { site, lines: vec![line] }),
+            )
+        })
+        .collect();
+    assert_eq!(apply_all(&mut stocked.clone(), &counts), BATCH);
+    g.bench_function("count", |b| {
+        b.iter_batched(
+            || stocked.clone(),
+            |mut l| {
+                apply_all(&mut l, &counts);
+                l
+            },
+            BatchSize::PerIteration,
+        );
+    });
+
+    // A transfer per item from its site to the next: request, approve, ship, receive.
+    let mut transfers = Vec::with_capacity(BATCH);
+    let n = BATCH / 4;
+    let planner = Actor { id: ActorId::new("planner2").expect("id"), ..setup.actor.clone() };
+    for i in 0..n {
+        let (from, to) = (i % SITES, (i + 1) % SITES);
+        let number = format!("TO-{i}");
+        let id = 3_000_000 + 4 * i as u128;
+        let req = TransferRequest {
+            from: scale::site_code(from),
+            to: scale::site_code(to),
+            lines: vec![TransferLine {
+                item: ItemCode::new(scale::item_code(i).as_str()).expect("item"),
+                qty: "10 EA".parse().expect("qty"),
+            }],
+            expected_arrival: None,
+        };
+        transfers.push(setup.event(
+            id,
+            30,
+            DocKind::TransferOrder,
+            &number,
+            Body::TransferRequest(req),
+        ));
+        let mut approve =
+            setup.event(id + 1, 31, DocKind::TransferOrder, &number, Body::TransferApprove);
+        approve.actor = planner.clone();
+        transfers.push(approve);
+        transfers.push(setup.event(
+            id + 2,
+            32,
+            DocKind::TransferOrder,
+            &number,
+            Body::TransferShip(Setup::mv(from, vec![setup.line(i, "10 EA")])),
+        ));
+        transfers.push(setup.event(
+            id + 3,
+            33,
+            DocKind::TransferOrder,
+            &number,
+            Body::TransferReceipt(Setup::mv(to, vec![setup.line(i, "10 EA")])),
+        ));
+    }
+    assert_eq!(apply_all(&mut stocked.clone(), &transfers), transfers.len());
+    g.bench_function("transfer", |b| {
+        b.iter_batched(
+            || stocked.clone(),
+            |mut l| {
+                apply_all(&mut l, &transfers);
+                l
+            },
+            BatchSize::PerIteration,
+        );
+    });
+
+    // Rejected: picks of more than is there, and of an unknown item, alternately.
+    let rejected: Vec<Event> = (0..BATCH)
+        .map(|i| {
+            let mut line = setup.line(i, "5000 EA");
+            if i % 2 == 1 {
+                line.item = ItemCode::new("NO-SUCH-ITEM").expect("item");
+                line.lot = None;
+            }
+            setup.event(
+                4_000_000 + i as u128,
+                40,
+                DocKind::SalesOrder,
+                "SO-2",
+                Body::Pick(Setup::mv(i % SITES, vec![line])),
+            )
+        })
+        .collect();
+    assert_eq!(apply_all(&mut stocked.clone(), &rejected), 0);
+    g.bench_function("rejected", |b| {
+        b.iter_batched(
+            || stocked.clone(),
+            |mut l| {
+                apply_all(&mut l, &rejected);
+                l
+            },
+            BatchSize::PerIteration,
+        );
+    });
+
+    g.bench_function("journal_append", |b| {
+        b.iter_batched(
+            Journal::new,
+            |mut j| {
+                for e in &picks {
+                    j.append(e.clone()).expect("append");
+                }
+                j
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    g.finish();
+}
+
+criterion_group!(benches, events);
+criterion_main!(benches);
