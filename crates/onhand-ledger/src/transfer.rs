@@ -113,7 +113,9 @@ pub struct TransferOrderLine {
     /// Shipped, never received, written off at close.
     #[serde(with = "onhand_master::decimal::serde_str")]
     pub written_off: Decimal,
-    /// What is in transit now, per lot and owner.
+    /// What is in transit now, per lot and owner (serialized as a list of pairs, since
+    /// the keys are not text).
+    #[serde(with = "pairs")]
     pub in_transit: BTreeMap<TransitKey, TransitQty>,
 }
 
@@ -189,5 +191,28 @@ impl TransferOrder {
             (true, true, false, _) => TransferState::Shipped,
             (true, false, false, _) => TransferState::PartlyShipped,
         };
+    }
+}
+
+/// Serde for maps with non-text keys: a list of `[key, value]` pairs in key order.
+mod pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer, K: Serialize, V: Serialize>(
+        map: &BTreeMap<K, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(map.iter())
+    }
+
+    pub(super) fn deserialize<'de, D, K, V>(d: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        D: Deserializer<'de>,
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+    {
+        Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
     }
 }
