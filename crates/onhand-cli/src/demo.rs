@@ -18,6 +18,7 @@ use onhand_status::{
 };
 use serde::Serialize;
 
+use crate::day::DayRun;
 use crate::report::Report;
 use crate::table::Table;
 
@@ -32,6 +33,8 @@ pub struct Demo {
     pub catalog: Catalog,
     /// The status maps, validated.
     pub maps: StatusMaps,
+    /// The demo day of events, run on the built-in network (`None` for other networks).
+    pub day: Option<DayRun>,
 }
 
 impl Demo {
@@ -41,7 +44,9 @@ impl Demo {
     /// As [`Demo::from_network`]; the built-in network is valid, which the crate's tests
     /// check.
     pub fn builtin() -> Result<Self, Report> {
-        Demo::from_network(seed::demo_network(), demo_status_maps())
+        let mut demo = Demo::from_network(seed::demo_network(), demo_status_maps())?;
+        demo.day = DayRun::run(&demo.catalog).ok();
+        Ok(demo)
     }
 
     /// A demo of any valid network.
@@ -66,7 +71,7 @@ impl Demo {
             },
             _ => Report::default(),
         })?;
-        Ok(Demo { master, status_maps, catalog, maps })
+        Ok(Demo { master, status_maps, catalog, maps, day: None })
     }
 }
 
@@ -89,6 +94,7 @@ pub const SECTIONS: &[Section] = &[
     Section { title: "Status transitions", write: transitions },
     Section { title: "Validation", write: validation },
     Section { title: "Governance in action", write: governance },
+    Section { title: "A day of events", write: crate::day::day },
 ];
 
 /// Writes the whole demo of the built-in network.

@@ -50,6 +50,7 @@
 
 mod cli;
 mod csv_items;
+pub mod day;
 pub mod demo;
 mod error;
 mod input;

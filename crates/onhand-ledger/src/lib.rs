@@ -72,6 +72,7 @@ mod position;
 mod query;
 mod removal;
 mod rules;
+pub mod seed;
 mod signal;
 mod snapshot;
 pub mod testing;
