@@ -143,6 +143,8 @@ pub struct Ledger {
     pub(crate) closed_through: Option<DateTime<Utc>>,
     pub(crate) seq: u64,
     site_has_bins: Vec<bool>,
+    /// `rules.permissions` as role bit masks by event kind.
+    permits: [u8; EventKind::ALL.len()],
 }
 
 /// A stable 64-bit fingerprint of an event, to tell a repeated submission from a
@@ -287,6 +289,7 @@ impl Ledger {
     pub fn new(catalog: Arc<Catalog>, rules: Rules) -> Result<Self, LedgerError> {
         rules.check(&catalog)?;
         let site_has_bins = catalog.sites().map(|(_, s)| !s.bins.is_empty()).collect();
+        let permits = rules.permission_masks();
         Ok(Ledger {
             positions: Positions::with_items(catalog.item_count()),
             catalog,
@@ -299,6 +302,7 @@ impl Ledger {
             closed_through: None,
             seq: 0,
             site_has_bins,
+            permits,
         })
     }
 
@@ -374,8 +378,9 @@ impl Ledger {
         if !self.rules.accepts_reason(kind, &event.reason) {
             return Err(LedgerError::ReasonNotAllowed { kind, reason: event.reason.clone() });
         }
+        let allowed = self.permits.get(kind as usize).copied().unwrap_or(0);
         if !matches!(kind, EventKind::Approve | EventKind::Reject)
-            && !self.rules.may_post(kind, &event.actor.roles)
+            && allowed & crate::rules::role_mask(&event.actor.roles) == 0
         {
             return Err(LedgerError::NotPermitted {
                 actor: event.actor.id.clone(),
@@ -483,9 +488,8 @@ impl Ledger {
     }
 
     fn item<'a>(&self, code: &'a onhand_master::ItemCode) -> Result<ItemCtx<'a>, LedgerError> {
-        let unknown = || LedgerError::UnknownItem { item: code.clone() };
-        let ix = self.catalog.item_ix(code).ok_or_else(unknown)?;
-        let profile = self.catalog.profile(ix).ok_or_else(unknown)?;
+        let (ix, profile) =
+            self.catalog.lookup_item(code).ok_or_else(|| LedgerError::UnknownItem { item: code.clone() })?;
         Ok(ItemCtx { ix, code, profile })
     }
 

@@ -226,6 +226,16 @@ impl Rules {
         Ok(())
     }
 
+    /// The roles that may post each kind, as bit masks by [`EventKind`] (for the hot
+    /// path; [`may_post`](Self::may_post) reads the map).
+    pub(crate) fn permission_masks(&self) -> [u8; EventKind::ALL.len()] {
+        let mut out = [0u8; EventKind::ALL.len()];
+        for (slot, kind) in out.iter_mut().zip(EventKind::ALL) {
+            *slot = self.permissions.get(&kind).map_or(0, |roles| role_mask(roles));
+        }
+        out
+    }
+
     /// Whether `role` may post `kind`.
     #[must_use]
     pub fn may_post(&self, kind: EventKind, roles: &[Role]) -> bool {
@@ -252,6 +262,11 @@ impl Rules {
     pub fn reference_cost(&self, item: &ItemCode) -> Decimal {
         self.reference_costs.get(item).map_or(Decimal::ZERO, |c| c.0)
     }
+}
+
+/// A set of roles as a bit mask (one bit per [`Role::ALL`] position).
+pub(crate) fn role_mask(roles: &[Role]) -> u8 {
+    roles.iter().fold(0, |m, r| m | (1 << (*r as u8)))
 }
 
 #[cfg(test)]

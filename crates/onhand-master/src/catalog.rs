@@ -96,6 +96,9 @@ pub struct ItemProfile {
     pub velocity: VelocityClass,
     /// Shelf life in days.
     pub shelf_life_days: Option<u32>,
+    /// Whether any item-site policy names the item (when not, policy look-ups are
+    /// skipped: every site uses the defaults).
+    pub has_policy: bool,
 }
 
 /// A bin as the catalog knows it: its site, code, zone kind and pick sequence.
@@ -127,7 +130,8 @@ pub struct BinInfo {
 pub struct Catalog {
     data: MasterData,
     registry: UnitRegistry,
-    items: Map<ItemCode, ItemIx>,
+    /// Item code to handle and profile: one look-up gives both.
+    items: Map<ItemCode, (ItemIx, ItemProfile)>,
     sites: Map<SiteCode, SiteIx>,
     entities: Map<EntityCode, EntityIx>,
     suppliers: Map<SupplierCode, SupplierIx>,
@@ -188,6 +192,7 @@ fn resolve_items(
             tracking: item.tracking,
             velocity: item.velocity,
             shelf_life_days: item.shelf_life_days,
+            has_policy: false,
         });
         item_units.push(units);
     }
@@ -205,7 +210,7 @@ impl Catalog {
             return Err(report);
         }
         let registry = UnitRegistry::with_units(&data.units);
-        let items = intern(
+        let item_ixs = intern(
             data.items.iter().map(|i| (i.code.clone(), RecordRef::Item(i.code.clone()))),
             ItemIx::from_position,
         )?;
@@ -230,7 +235,18 @@ impl Catalog {
             RegionIx::from_position,
         )?;
 
-        let (item_units, profiles) = resolve_items(&data, &registry)?;
+        let (item_units, mut profiles) = resolve_items(&data, &registry)?;
+        for p in &data.policies {
+            if let Some(profile) = item_ixs.get(&p.item).and_then(|ix| profiles.get_mut(ix.index())) {
+                profile.has_policy = true;
+            }
+        }
+        let mut items = map();
+        for (code, ix) in &item_ixs {
+            if let Some(profile) = profiles.get(ix.index()) {
+                items.insert(code.clone(), (*ix, *profile));
+            }
+        }
         let mut site_entity = Vec::with_capacity(data.sites.len());
         let mut site_region = Vec::with_capacity(data.sites.len());
         let mut bins = Vec::new();
@@ -262,7 +278,7 @@ impl Catalog {
         }
         let mut policies = map();
         for (pi, p) in data.policies.iter().enumerate() {
-            if let (Some(&i), Some(&s)) = (items.get(&p.item), sites.get(&p.site)) {
+            if let (Some(&i), Some(&s)) = (item_ixs.get(&p.item), sites.get(&p.site)) {
                 policies.insert((i, s), pi);
             }
         }
@@ -328,6 +344,12 @@ impl Catalog {
     /// The handle of an item code.
     #[must_use]
     pub fn item_ix(&self, code: &ItemCode) -> Option<ItemIx> {
+        self.items.get(code).map(|(ix, _)| *ix)
+    }
+
+    /// The handle and hot-path profile of an item code, in one look-up.
+    #[must_use]
+    pub fn lookup_item(&self, code: &ItemCode) -> Option<(ItemIx, ItemProfile)> {
         self.items.get(code).copied()
     }
 
@@ -469,7 +491,8 @@ impl Catalog {
     /// site's policy, else forbid.
     #[must_use]
     pub fn negative_stock(&self, item: ItemIx, site: SiteIx) -> NegativeStock {
-        self.policy(item, site)
+        let policy = if self.profile(item).is_some_and(|p| p.has_policy) { self.policy(item, site) } else { None };
+        policy
             .and_then(|p| p.negative_stock)
             .or_else(|| self.site(site).map(|s| s.negative_stock))
             .unwrap_or_default()
@@ -478,6 +501,9 @@ impl Catalog {
     /// Where receipts of an item at a site go first (receiving when no policy says).
     #[must_use]
     pub fn receive_into(&self, item: ItemIx, site: SiteIx) -> ReceiveInto {
+        if self.profile(item).is_some_and(|p| !p.has_policy) {
+            return ReceiveInto::default();
+        }
         self.policy(item, site).map(|p| p.receive_into).unwrap_or_default()
     }
 

@@ -39,11 +39,6 @@ mod map;
 mod status;
 mod transition;
 
-/// The README's examples, run as doctests so they cannot go stale.
-#[doc = include_str!("../../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;
-
 pub use error::StatusError;
 pub use map::{
     SiteStatusMap, StatusMap, StatusMapViolation, StatusMaps, demo_status_maps, validate_maps,
