@@ -154,6 +154,8 @@ fn memory_per_position(setup: &Setup) {
     black_box(ledger);
 }
 
+// One group over one fixture: splitting it would rebuild the 100,000-item ledger per part.
+#[allow(clippy::too_many_lines)]
 fn events(c: &mut Criterion) {
     let setup = Setup::new();
     memory_per_position(&setup);

@@ -327,6 +327,37 @@ fn lanes(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
             }
         }
     }
+    t.write(out, 2)?;
+    delivery(demo, out)
+}
+
+fn delivery(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(out, "Delivery lanes: which sites ship to customers in each region, in rank order")?;
+    let cat = &demo.catalog;
+    let mut t = Table::new(&[
+        "region",
+        ">rank",
+        "site",
+        ">handling days",
+        ">transit days",
+        ">cost per unit",
+    ]);
+    for region in &demo.master.regions {
+        let Some(rix) = cat.region_ix(&region.code) else { continue };
+        for (i, lane) in cat.deliveries_to(rix).enumerate() {
+            let handling =
+                cat.site_ix(&lane.site).and_then(|s| cat.site(s)).map_or(0, |s| s.handling_days);
+            t.row(vec![
+                if i == 0 { region.code.to_string() } else { String::new() },
+                lane.rank.to_string(),
+                lane.site.to_string(),
+                handling.to_string(),
+                lane.transit_days.to_string(),
+                lane.cost_per_unit.to_string(),
+            ]);
+        }
+    }
     t.write(out, 2)
 }
 

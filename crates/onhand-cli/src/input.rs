@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use onhand_master::{
-    Customer, Item, ItemSitePolicy, LegalEntity, MasterData, Region, Site, SourcingLane, Supplier,
-    UnitDef,
+    Customer, DeliveryLane, Item, ItemSitePolicy, LegalEntity, MasterData, Region, Site,
+    SourcingLane, Supplier, UnitDef,
 };
 use onhand_status::SiteStatusMap;
 use serde::{Deserialize, Serialize};
@@ -55,6 +55,9 @@ pub struct NetworkDoc {
     /// Sourcing lanes.
     #[serde(default)]
     pub lanes: Vec<SourcingLane>,
+    /// Delivery lanes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delivery_lanes: Vec<DeliveryLane>,
     /// Site status maps.
     #[serde(default)]
     pub status_maps: Vec<SiteStatusMap>,
@@ -74,6 +77,7 @@ impl NetworkDoc {
             items,
             policies,
             lanes,
+            delivery_lanes,
         } = master;
         NetworkDoc {
             units,
@@ -85,6 +89,7 @@ impl NetworkDoc {
             items,
             policies,
             lanes,
+            delivery_lanes,
             status_maps,
         }
     }
@@ -102,6 +107,7 @@ impl NetworkDoc {
             items,
             policies,
             lanes,
+            delivery_lanes,
             status_maps,
         } = self;
         let master = MasterData {
@@ -114,6 +120,7 @@ impl NetworkDoc {
             items,
             policies,
             lanes,
+            delivery_lanes,
         };
         (master, status_maps)
     }
@@ -130,6 +137,7 @@ impl NetworkDoc {
             items,
             policies,
             lanes,
+            delivery_lanes,
             status_maps,
         } = other;
         self.units.extend(units);
@@ -141,6 +149,7 @@ impl NetworkDoc {
         self.items.extend(items);
         self.policies.extend(policies);
         self.lanes.extend(lanes);
+        self.delivery_lanes.extend(delivery_lanes);
         self.status_maps.extend(status_maps);
     }
 }

@@ -16,7 +16,7 @@ use crate::data::MasterData;
 use crate::decimal::Rounding;
 use crate::item::{Item, Tracking, VelocityClass};
 use crate::org::{Customer, LegalEntity, NegativeStock, Site, Supplier, ZoneKind};
-use crate::policy::{ItemSitePolicy, LaneSource, ReceiveInto, SourcingLane};
+use crate::policy::{DeliveryLane, ItemSitePolicy, LaneSource, ReceiveInto, SourcingLane};
 use crate::uom::{ItemUnits, UnitRegistry, UomCode};
 use crate::validate::{HANDLE_LIMIT_RULE, RecordRef, ValidationReport, Violation, validate};
 
@@ -147,6 +147,8 @@ pub struct Catalog {
     policies: Map<(ItemIx, SiteIx), usize>,
     /// Per site: lane positions into it, sorted by (item scope, rank).
     lanes_into: Vec<Vec<usize>>,
+    /// Per region: delivery lane positions, sorted by rank.
+    deliveries: Vec<Vec<usize>>,
 }
 
 fn intern<C: Clone + Eq + std::hash::Hash, H>(
@@ -199,6 +201,34 @@ fn resolve_items(
     Ok((item_units, profiles))
 }
 
+/// Per site, the sourcing lanes into it (by item scope, then rank); per region, the
+/// delivery lanes to it (by rank). Positions in the master data's lists.
+fn index_lanes(
+    data: &MasterData,
+    sites: &Map<SiteCode, SiteIx>,
+    regions: &Map<RegionCode, RegionIx>,
+) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
+    let mut lanes_into = vec![Vec::new(); data.sites.len()];
+    for (li, lane) in data.lanes.iter().enumerate() {
+        if let Some(list) = sites.get(&lane.to).and_then(|s| lanes_into.get_mut(s.index())) {
+            list.push(li);
+        }
+    }
+    for list in &mut lanes_into {
+        list.sort_by_key(|&li| data.lanes.get(li).map(|l| (l.item.clone(), l.rank)));
+    }
+    let mut deliveries = vec![Vec::new(); data.regions.len()];
+    for (li, lane) in data.delivery_lanes.iter().enumerate() {
+        if let Some(list) = regions.get(&lane.region).and_then(|r| deliveries.get_mut(r.index())) {
+            list.push(li);
+        }
+    }
+    for list in &mut deliveries {
+        list.sort_by_key(|&li| data.delivery_lanes.get(li).map(|l| l.rank));
+    }
+    (lanes_into, deliveries)
+}
+
 impl Catalog {
     /// Validates `data` and builds the catalog.
     ///
@@ -237,7 +267,8 @@ impl Catalog {
 
         let (item_units, mut profiles) = resolve_items(&data, &registry)?;
         for p in &data.policies {
-            if let Some(profile) = item_ixs.get(&p.item).and_then(|ix| profiles.get_mut(ix.index())) {
+            if let Some(profile) = item_ixs.get(&p.item).and_then(|ix| profiles.get_mut(ix.index()))
+            {
                 profile.has_policy = true;
             }
         }
@@ -282,15 +313,7 @@ impl Catalog {
                 policies.insert((i, s), pi);
             }
         }
-        let mut lanes_into = vec![Vec::new(); data.sites.len()];
-        for (li, lane) in data.lanes.iter().enumerate() {
-            if let Some(list) = sites.get(&lane.to).and_then(|s| lanes_into.get_mut(s.index())) {
-                list.push(li);
-            }
-        }
-        for list in &mut lanes_into {
-            list.sort_by_key(|&li| data.lanes.get(li).map(|l| (l.item.clone(), l.rank)));
-        }
+        let (lanes_into, deliveries) = index_lanes(&data, &sites, &regions);
         Ok(Catalog {
             data,
             registry,
@@ -308,6 +331,7 @@ impl Catalog {
             bin_index,
             policies,
             lanes_into,
+            deliveries,
         })
     }
 
@@ -491,7 +515,11 @@ impl Catalog {
     /// site's policy, else forbid.
     #[must_use]
     pub fn negative_stock(&self, item: ItemIx, site: SiteIx) -> NegativeStock {
-        let policy = if self.profile(item).is_some_and(|p| p.has_policy) { self.policy(item, site) } else { None };
+        let policy = if self.profile(item).is_some_and(|p| p.has_policy) {
+            self.policy(item, site)
+        } else {
+            None
+        };
         policy
             .and_then(|p| p.negative_stock)
             .or_else(|| self.site(site).map(|s| s.negative_stock))
@@ -529,6 +557,16 @@ impl Catalog {
             .collect();
         chosen.sort_by_key(|l| l.rank);
         chosen.into_iter()
+    }
+
+    /// The delivery lanes to a region, in rank order.
+    pub fn deliveries_to(&self, region: RegionIx) -> impl Iterator<Item = &DeliveryLane> {
+        self.deliveries
+            .get(region.index())
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|&li| self.data.delivery_lanes.get(li))
     }
 
     /// The sites that supply a site by transfer for an item, in rank order.

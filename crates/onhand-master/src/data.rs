@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::item::Item;
 use crate::org::{Customer, LegalEntity, Region, Site, Supplier};
-use crate::policy::{ItemSitePolicy, SourcingLane};
+use crate::policy::{DeliveryLane, ItemSitePolicy, SourcingLane};
 use crate::uom::UnitDef;
 
 /// Every master record of a network. Plain data: build it freely, then
@@ -38,7 +38,10 @@ pub struct MasterData {
     /// Item-site policies.
     #[serde(default)]
     pub policies: Vec<ItemSitePolicy>,
-    /// Sourcing lanes.
+    /// Sourcing lanes (how sites are supplied).
     #[serde(default)]
     pub lanes: Vec<SourcingLane>,
+    /// Delivery lanes (which sites ship to which customer regions).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub delivery_lanes: Vec<DeliveryLane>,
 }

@@ -78,8 +78,8 @@ pub use org::{
     Supplier, Zone, ZoneKind,
 };
 pub use policy::{
-    ItemSitePolicy, LaneSource, LeadTime, PlanningMethod, ReceiveInto, SafetyStock, ServiceTarget,
-    SourcingLane,
+    DeliveryLane, ItemSitePolicy, LaneSource, LeadTime, PlanningMethod, ReceiveInto, SafetyStock,
+    ServiceTarget, SourcingLane,
 };
 pub use qty::{Qty, QtyDelta};
 pub use role::Role;

@@ -145,6 +145,9 @@ pub struct Site {
     /// The site's negative-stock policy (item-site policies may override it).
     #[serde(default)]
     pub negative_stock: NegativeStock,
+    /// Days to pick, pack and load an outbound order before it leaves the site.
+    #[serde(default)]
+    pub handling_days: u32,
 }
 
 /// A supplier (vendor), including logistics providers.

@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::code::{ItemCode, SiteCode, SupplierCode};
+use crate::code::{ItemCode, RegionCode, SiteCode, SupplierCode};
 use crate::money::Money;
 use crate::org::NegativeStock;
 use crate::qty::Qty;
@@ -194,5 +194,24 @@ pub struct SourcingLane {
     /// Cost per base unit moved or bought along this lane (freight, or purchase price).
     pub cost_per_unit: Money,
     /// Preference among the destination's lanes for the item (1 is first).
+    pub rank: u16,
+}
+
+/// A delivery lane: a site ships to customers in a region, taking `transit_days` door to
+/// door, at a freight cost per unit, in rank order among the region's lanes (1 first).
+/// Promising uses these lanes to choose candidate sites and to work back from a
+/// requested delivery date to the date the goods must be available at the site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryLane {
+    /// The shipping site.
+    pub site: SiteCode,
+    /// The ship-to region.
+    pub region: RegionCode,
+    /// Days from shipment to delivery.
+    pub transit_days: u32,
+    /// Freight cost per base unit.
+    pub cost_per_unit: Money,
+    /// Preference among the region's lanes (1 is first).
     pub rank: u16,
 }

@@ -14,6 +14,10 @@
 //! | MEM-XD | cross-dock | NA01 | US-SE | ACME |
 //! | YUL-3PL | third-party logistics (LOGIQ) | CA01 | CA-QC | YYZ |
 //!
+//! Every site but the cross-dock also ships to customers: each region is served first by
+//! its own site (one day), then by neighbours (two to four days); regional DCs and the
+//! 3PL take a day to pick, pack and load.
+//!
 //! Eleven items cover the cases the engine must handle: packaging chains
 //! (`BOLT-M8`: case of 120, pallet of 40 cases), lot tracking with shelf life
 //! (`GLUE-500`, `SEAL-CART`, `RESIN-EP`), serial tracking (`DRILL-18V`), non-count base
@@ -36,8 +40,8 @@ use crate::org::{
     Supplier, Zone, ZoneKind,
 };
 use crate::policy::{
-    ItemSitePolicy, LaneSource, LeadTime, PlanningMethod, ReceiveInto, SafetyStock, ServiceTarget,
-    SourcingLane,
+    DeliveryLane, ItemSitePolicy, LaneSource, LeadTime, PlanningMethod, ReceiveInto, SafetyStock,
+    ServiceTarget, SourcingLane,
 };
 use crate::qty::Qty;
 use crate::uom::{ItemUnit, UomCode};
@@ -133,6 +137,10 @@ fn mk_site(c: &str, name: &str, kind: SiteKind, ent: &str, reg: &str, operator: 
         zones,
         bins,
         negative_stock: NegativeStock::Forbid,
+        handling_days: match kind {
+            SiteKind::RegionalDc | SiteKind::ThirdPartyLogistics => 1,
+            SiteKind::Branch | SiteKind::CrossDock | SiteKind::VirtualTransit => 0,
+        },
     }
 }
 
@@ -441,6 +449,36 @@ fn lanes() -> Vec<SourcingLane> {
     out
 }
 
+/// Which sites deliver to which customer regions: (region, [(site, transit days, cost)])
+/// in rank order.
+type Deliveries = &'static [(&'static str, u32, &'static str)];
+const DELIVERY: &[(&str, Deliveries)] = &[
+    ("US-SE", &[("ATL", 1, "0.02 USD"), ("DFW", 2, "0.04 USD"), ("ORD", 3, "0.05 USD")]),
+    ("US-SW", &[("DFW", 1, "0.02 USD"), ("LAX", 3, "0.05 USD"), ("ATL", 3, "0.05 USD")]),
+    ("US-MW", &[("ORD", 1, "0.02 USD"), ("ATL", 2, "0.04 USD"), ("DFW", 3, "0.05 USD")]),
+    ("US-W", &[("LAX", 1, "0.02 USD"), ("DFW", 3, "0.05 USD")]),
+    ("US-NE", &[("BOS-BR", 1, "0.01 USD"), ("ORD", 2, "0.04 USD"), ("ATL", 3, "0.05 USD")]),
+    ("CA-ON", &[("YYZ", 1, "0.02 CAD"), ("YVR", 4, "0.07 CAD")]),
+    ("CA-BC", &[("YVR", 1, "0.02 CAD"), ("YYZ", 4, "0.07 CAD")]),
+    ("CA-QC", &[("YUL-3PL", 1, "0.02 CAD"), ("YYZ", 2, "0.04 CAD")]),
+];
+
+fn delivery_lanes() -> Vec<DeliveryLane> {
+    let mut out = Vec::new();
+    for (reg, sites) in DELIVERY {
+        for (rank, (st, days, cost)) in sites.iter().enumerate() {
+            out.push(DeliveryLane {
+                site: site(st),
+                region: region(reg),
+                transit_days: *days,
+                cost_per_unit: money(cost),
+                rank: u16::try_from(rank + 1).unwrap_or(u16::MAX),
+            });
+        }
+    }
+    out
+}
+
 /// The demo network's master data. It is valid: `validate(&demo_network())` is clean.
 ///
 /// # Panics
@@ -538,6 +576,7 @@ pub fn demo_network() -> MasterData {
         items: items(),
         policies: policies(),
         lanes: lanes(),
+        delivery_lanes: delivery_lanes(),
     }
 }
 

@@ -60,6 +60,8 @@ pub enum RecordKind {
     Policy,
     /// A sourcing lane.
     Lane,
+    /// A delivery lane.
+    DeliveryLane,
 }
 
 impl fmt::Display for RecordKind {
@@ -76,6 +78,7 @@ impl fmt::Display for RecordKind {
             RecordKind::Item => "item",
             RecordKind::Policy => "policy",
             RecordKind::Lane => "lane",
+            RecordKind::DeliveryLane => "delivery_lane",
         })
     }
 }
@@ -119,6 +122,15 @@ pub enum RecordRef {
         /// The site.
         site: SiteCode,
     },
+    /// A delivery lane, by its position in [`MasterData::delivery_lanes`] (0-based).
+    DeliveryLane {
+        /// Position in the list.
+        index: usize,
+        /// The shipping site.
+        site: SiteCode,
+        /// The ship-to region.
+        region: RegionCode,
+    },
     /// A sourcing lane, by its position in [`MasterData::lanes`] (0-based).
     Lane {
         /// Position in the list.
@@ -146,6 +158,7 @@ impl RecordRef {
             RecordRef::Item(_) => RecordKind::Item,
             RecordRef::Policy { .. } => RecordKind::Policy,
             RecordRef::Lane { .. } => RecordKind::Lane,
+            RecordRef::DeliveryLane { .. } => RecordKind::DeliveryLane,
         }
     }
 
@@ -164,6 +177,9 @@ impl RecordRef {
             RecordRef::Item(c) => c.to_string(),
             RecordRef::Policy { item, site } => format!("{item}@{site}"),
             RecordRef::Lane { index, from, to } => format!("#{index} ({from} -> {to})"),
+            RecordRef::DeliveryLane { index, site, region } => {
+                format!("#{index} ({site} -> {region})")
+            }
         }
     }
 }
@@ -360,6 +376,13 @@ impl fmt::Display for Violation {
             Violation::SiteWithoutEntity { site } => {
                 write!(f, "site {site} has no owning legal entity")
             }
+            Violation::DuplicateLaneRank {
+                record: record @ RecordRef::DeliveryLane { .. },
+                rank,
+                ..
+            } => {
+                write!(f, "{record}: another delivery lane to the region has rank {rank}")
+            }
             Violation::DuplicateLaneRank { record, item, rank } => match item {
                 Some(i) => {
                     write!(f, "{record}: another lane into the site for item {i} has rank {rank}")
@@ -473,6 +496,7 @@ pub fn validate(data: &MasterData) -> ValidationReport {
     let units = v.items(&items);
     v.policies(&items, &sites, &units);
     v.lanes(&items, &sites, &suppliers);
+    v.delivery_lanes(&sites, &regions);
     v.limits();
     ValidationReport { violations: v.out }
 }
@@ -911,6 +935,41 @@ impl Validator<'_> {
         self.cycles();
     }
 
+    fn delivery_lanes(&mut self, sites: &BTreeSet<SiteCode>, regions: &BTreeSet<RegionCode>) {
+        let mut ranks: BTreeSet<(&RegionCode, u16)> = BTreeSet::new();
+        for (index, lane) in self.data.delivery_lanes.iter().enumerate() {
+            let rec = RecordRef::DeliveryLane {
+                index,
+                site: lane.site.clone(),
+                region: lane.region.clone(),
+            };
+            if !sites.contains(&lane.site) {
+                self.unknown(rec.clone(), "site", RecordKind::Site, &lane.site);
+            }
+            if !regions.contains(&lane.region) {
+                self.unknown(rec.clone(), "region", RecordKind::Region, &lane.region);
+            }
+            if lane.rank == 0 {
+                self.invalid(rec.clone(), "rank", 0, "ranks start at 1");
+            }
+            if lane.cost_per_unit.amount() < Decimal::ZERO {
+                self.invalid(
+                    rec.clone(),
+                    "cost_per_unit",
+                    lane.cost_per_unit,
+                    "must not be negative",
+                );
+            }
+            if !ranks.insert((&lane.region, lane.rank)) {
+                self.out.push(Violation::DuplicateLaneRank {
+                    record: rec,
+                    item: None,
+                    rank: lane.rank,
+                });
+            }
+        }
+    }
+
     /// Reports every loop among site-to-site lanes: once for lanes that apply to every
     /// item, then once per item for loops its own lanes close.
     fn cycles(&mut self) {
@@ -1105,6 +1164,32 @@ mod tests {
 
     fn s(code: &str) -> SiteCode {
         SiteCode::new(code).unwrap()
+    }
+
+    #[test]
+    fn delivery_lanes_are_checked() {
+        let mut data = crate::seed::demo_network();
+        let mut bad = data.delivery_lanes[0].clone();
+        bad.site = s("NOWHERE");
+        bad.rank = 9;
+        data.delivery_lanes.push(bad);
+        let mut dup = data.delivery_lanes[0].clone();
+        dup.site = s("LAX");
+        data.delivery_lanes.push(dup);
+        let report = validate(&data);
+        let found: Vec<String> =
+            report.violations.iter().map(|v| format!("[{}] {v}", v.code())).collect();
+        assert_eq!(
+            found,
+            [
+                "[unknown_reference] delivery_lane #20 (NOWHERE -> US-SE): site NOWHERE does not exist (field site)",
+                "[duplicate_lane_rank] delivery_lane #21 (LAX -> US-SE): another delivery lane to the region has rank 1",
+            ]
+        );
+        let catalog = crate::Catalog::new(crate::seed::demo_network()).unwrap();
+        let ne = catalog.region_ix(&RegionCode::new("US-NE").unwrap()).unwrap();
+        let sites: Vec<&str> = catalog.deliveries_to(ne).map(|l| l.site.as_str()).collect();
+        assert_eq!(sites, ["BOS-BR", "ORD", "ATL"]);
     }
 
     #[test]

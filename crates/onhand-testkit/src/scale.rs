@@ -3,10 +3,10 @@
 //! sourcing lanes. The same arguments always give the same data.
 
 use onhand_master::{
-    CostingMethod, CurrencyCode, EntityCode, Item, ItemCode, ItemSitePolicy, ItemUnit, LaneSource,
-    LeadTime, LegalEntity, MasterData, Money, NegativeStock, Operator, PlanningMethod, Region,
-    RegionCode, SafetyStock, ServiceTarget, Site, SiteCode, SiteKind, SourcingLane, Supplier,
-    SupplierCode, Tracking, UomCode, VelocityClass,
+    CostingMethod, CurrencyCode, DeliveryLane, EntityCode, Item, ItemCode, ItemSitePolicy,
+    ItemUnit, LaneSource, LeadTime, LegalEntity, MasterData, Money, NegativeStock, Operator,
+    PlanningMethod, Region, RegionCode, SafetyStock, ServiceTarget, Site, SiteCode, SiteKind,
+    SourcingLane, Supplier, SupplierCode, Tracking, UomCode, VelocityClass,
 };
 use rust_decimal::Decimal;
 
@@ -68,6 +68,7 @@ pub fn network(items: usize, sites: usize, policies: bool) -> MasterData {
             zones: Vec::new(),
             bins: Vec::new(),
             negative_stock: NegativeStock::Forbid,
+            handling_days: 1,
         })
         .collect();
     let supplier = must(SupplierCode::new("SUP1"));
@@ -94,6 +95,17 @@ pub fn network(items: usize, sites: usize, policies: bool) -> MasterData {
         .collect();
     let policy_list = if policies { policies_for(&item_list, &site_list) } else { Vec::new() };
     let lanes = lanes_for(&site_list, &supplier, usd);
+    let delivery_lanes = site_list
+        .iter()
+        .enumerate()
+        .map(|(s, site)| DeliveryLane {
+            site: site.code.clone(),
+            region: region.clone(),
+            transit_days: 1 + u32::try_from(s % 3).unwrap_or(0),
+            cost_per_unit: Money::new(Decimal::new(2 + i64::try_from(s).unwrap_or(0), 2), usd),
+            rank: u16::try_from(s + 1).unwrap_or(u16::MAX),
+        })
+        .collect();
     MasterData {
         units: Vec::new(),
         entities,
@@ -104,6 +116,7 @@ pub fn network(items: usize, sites: usize, policies: bool) -> MasterData {
         items: item_list,
         policies: policy_list,
         lanes,
+        delivery_lanes,
     }
 }
 

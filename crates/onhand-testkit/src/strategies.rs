@@ -723,6 +723,7 @@ fn build_sites(
                 zones,
                 bins,
                 negative_stock: s.negative_stock,
+                handling_days: 0,
             }
         })
         .collect()
@@ -845,7 +846,18 @@ fn build_network(spec: NetworkSpec) -> MasterData {
         }
     }
     let lanes = build_lanes(&spec.lanes, &sites, &spec.site_order, &suppliers, &items);
-    MasterData { units, entities, regions, sites, suppliers, customers, items, policies, lanes }
+    MasterData {
+        units,
+        entities,
+        regions,
+        sites,
+        suppliers,
+        customers,
+        items,
+        policies,
+        lanes,
+        delivery_lanes: Vec::new(),
+    }
 }
 
 /// A valid master-data network: 1-3 entities, 1-3 regions, 1-3 suppliers, 0-3
