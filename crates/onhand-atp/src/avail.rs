@@ -1,0 +1,298 @@
+//! The hot structure: per item-site availability over time, in integer units.
+//!
+//! Every item-site has a 24-byte [`Cell`] in one contiguous array (item-major, so an
+//! item's sites sit side by side): what is free now, what is protected and for whom, and
+//! the checking horizon. An item-site with future supply (receipts, transfers in transit)
+//! or future-dated demand also has a small [`Timeline`] of change points; most have
+//! none. Availability at a day `d` *with look-ahead* (cumulative ATP with backward
+//! consumption) is the smallest free balance from `d` on, up to the checking horizon:
+//!
+//! ```text
+//! avail(d) = now + min( cum(d), min{ cum(t) : d < t < fence } )      fence = today + horizon
+//! avail(d) = unlimited                                              for d ≥ fence
+//! ```
+//!
+//! where `cum(t)` is the net change (supply minus demand) effective by `t`. It never
+//! decreases as `d` moves later, so the earliest date a quantity is available is found by
+//! walking the change points once. Promising `q` at `d` lowers `cum` from `d` on, so it
+//! never takes what an earlier-dated promise still needs later.
+
+use smallvec::SmallVec;
+
+/// Availability beyond the checking horizon.
+pub(crate) const UNLIMITED: i64 = i64::MAX / 4;
+
+/// One change point: from `day` on, the balance differs from `now` by `net`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Point {
+    pub(crate) day: i32,
+    pub(crate) net: i64,
+}
+
+/// An item-site's future change points, in day order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Timeline {
+    pub(crate) points: SmallVec<[Point; 3]>,
+}
+
+/// An item-site's hot state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Cell {
+    /// Free today: available on hand minus what today's and past promises take.
+    pub(crate) now: i64,
+    /// Stock protected for priorities up to `protect_up_to`.
+    pub(crate) protected: i64,
+    /// Timeline index plus one (0: none).
+    pub(crate) timeline: u32,
+    /// Checking horizon in days from today (0: none).
+    pub(crate) horizon: u16,
+    /// The least urgent priority (largest number) that may use protected stock; 0: no
+    /// protection.
+    pub(crate) protect_up_to: u8,
+}
+
+impl Cell {
+    /// The protection that applies to a demand of `priority` (1 is most urgent).
+    pub(crate) fn protection_for(&self, priority: u8) -> i64 {
+        if self.protect_up_to != 0 && priority > self.protect_up_to { self.protected } else { 0 }
+    }
+}
+
+impl Timeline {
+    /// The net change effective by `day`.
+    fn cum(&self, day: i32) -> i64 {
+        let i = self.points.partition_point(|p| p.day <= day);
+        i.checked_sub(1).and_then(|j| self.points.get(j)).map_or(0, |p| p.net)
+    }
+}
+
+/// All cells, item-major, and the timelines they point to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Store {
+    pub(crate) sites: usize,
+    pub(crate) cells: Vec<Cell>,
+    pub(crate) timelines: Vec<Timeline>,
+}
+
+impl Store {
+    pub(crate) fn new(items: usize, sites: usize) -> Self {
+        Store { sites, cells: vec![Cell::default(); items * sites], timelines: Vec::new() }
+    }
+
+    #[inline]
+    pub(crate) fn index(&self, item: usize, site: usize) -> usize {
+        item * self.sites + site
+    }
+
+    #[inline]
+    pub(crate) fn cell(&self, ix: usize) -> Option<&Cell> {
+        self.cells.get(ix)
+    }
+
+    fn timeline(&self, cell: &Cell) -> Option<&Timeline> {
+        cell.timeline.checked_sub(1).and_then(|t| self.timelines.get(t as usize))
+    }
+
+    fn fence(cell: &Cell, today: i32) -> i32 {
+        if cell.horizon == 0 { i32::MAX } else { today.saturating_add(i32::from(cell.horizon)) }
+    }
+
+    /// Free quantity at `day` with look-ahead, before protection.
+    #[inline]
+    pub(crate) fn avail(&self, ix: usize, today: i32, day: i32) -> i64 {
+        let Some(cell) = self.cell(ix) else { return 0 };
+        let fence = Self::fence(cell, today);
+        let day = day.max(today);
+        if day >= fence {
+            return UNLIMITED;
+        }
+        let Some(tl) = self.timeline(cell) else { return cell.now };
+        let mut min = tl.cum(day);
+        for p in &tl.points {
+            if p.day > day && p.day < fence && p.net < min {
+                min = p.net;
+            }
+        }
+        cell.now.saturating_add(min)
+    }
+
+    /// Free quantity at `day` for a demand of `priority`: with look-ahead, less any stock
+    /// protected from it, never below zero.
+    #[inline]
+    pub(crate) fn avail_for(&self, ix: usize, today: i32, day: i32, priority: u8) -> i64 {
+        let a = self.avail(ix, today, day);
+        if a >= UNLIMITED {
+            return a;
+        }
+        let prot = self.cell(ix).map_or(0, |c| c.protection_for(priority));
+        a.saturating_sub(prot).max(0)
+    }
+
+    /// The days at which availability may change after `from` (change points before the
+    /// fence, then the fence), ascending; calls `f` for each until it returns `true`.
+    pub(crate) fn later_days(
+        &self,
+        ix: usize,
+        today: i32,
+        from: i32,
+        mut f: impl FnMut(i32) -> bool,
+    ) {
+        let Some(cell) = self.cell(ix) else { return };
+        let fence = Self::fence(cell, today);
+        if let Some(tl) = self.timeline(cell) {
+            for p in &tl.points {
+                if p.day > from && p.day < fence && f(p.day) {
+                    return;
+                }
+            }
+        }
+        if fence != i32::MAX && fence > from {
+            f(fence);
+        }
+    }
+
+    /// Adds `delta` (supply: positive; demand: negative) effective from `day`.
+    pub(crate) fn apply(&mut self, ix: usize, today: i32, day: i32, delta: i64) {
+        let Some(cell) = self.cells.get_mut(ix) else { return };
+        if day <= today {
+            cell.now = cell.now.saturating_add(delta);
+            return;
+        }
+        let t = if let Some(t) = cell.timeline.checked_sub(1) {
+            t as usize
+        } else {
+            let t = self.timelines.len();
+            self.timelines.push(Timeline::default());
+            cell.timeline = u32::try_from(t + 1).unwrap_or(0);
+            t
+        };
+        let Some(tl) = self.timelines.get_mut(t) else { return };
+        let i = tl.points.partition_point(|p| p.day < day);
+        let exists = tl.points.get(i).is_some_and(|p| p.day == day);
+        if !exists {
+            let before = i.checked_sub(1).and_then(|j| tl.points.get(j)).map_or(0, |p| p.net);
+            tl.points.insert(i, Point { day, net: before });
+        }
+        for p in tl.points.iter_mut().skip(i) {
+            p.net = p.net.saturating_add(delta);
+        }
+    }
+
+    /// Drops the change point at `day` if it no longer changes anything (after a promise
+    /// was given back), so dry runs leave timelines as they found them.
+    pub(crate) fn prune(&mut self, ix: usize, day: i32) {
+        let Some(t) = self.cells.get(ix).and_then(|c| c.timeline.checked_sub(1)) else { return };
+        let Some(tl) = self.timelines.get_mut(t as usize) else { return };
+        let i = tl.points.partition_point(|p| p.day < day);
+        let before = i.checked_sub(1).and_then(|j| tl.points.get(j)).map_or(0, |p| p.net);
+        if tl.points.get(i).is_some_and(|p| p.day == day && p.net == before) {
+            tl.points.remove(i);
+        }
+    }
+
+    /// Moves "today" to `new_today`: change points on or before it fold into `now`.
+    pub(crate) fn advance(&mut self, new_today: i32) {
+        for cell in &mut self.cells {
+            let Some(t) = cell.timeline.checked_sub(1) else { continue };
+            let Some(tl) = self.timelines.get_mut(t as usize) else { continue };
+            let c = tl.cum(new_today);
+            if c == 0 && tl.points.first().is_none_or(|p| p.day > new_today) {
+                continue;
+            }
+            cell.now = cell.now.saturating_add(c);
+            tl.points.retain(|p| p.day > new_today);
+            for p in &mut tl.points {
+                p.net = p.net.saturating_sub(c);
+            }
+        }
+    }
+
+    /// The total free now plus everything on the timeline up to (not including) `until`.
+    pub(crate) fn supply_until(&self, ix: usize, until: i32) -> i64 {
+        let Some(cell) = self.cell(ix) else { return 0 };
+        let later = self.timeline(cell).map_or(0, |tl| tl.cum(until.saturating_sub(1)));
+        cell.now.saturating_add(later)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store(now: i64) -> Store {
+        let mut s = Store::new(1, 1);
+        if let Some(c) = s.cells.get_mut(0) {
+            c.now = now;
+        }
+        s
+    }
+
+    #[test]
+    fn look_ahead_protects_later_promises() {
+        let mut s = store(10);
+        s.apply(0, 0, 5, 20); // a receipt of 20 on day 5
+        s.apply(0, 0, 7, -25); // a promise of 25 on day 7
+        // Today: 10 free, but day 7 needs 25 of the 30 by then: only 5 can go today.
+        assert_eq!(s.avail(0, 0, 0), 5);
+        assert_eq!(s.avail(0, 0, 5), 5);
+        assert_eq!(s.avail(0, 0, 7), 5);
+        s.apply(0, 0, 0, -5);
+        assert_eq!(s.avail(0, 0, 0), 0);
+        assert_eq!(s.avail(0, 0, 9), 0);
+    }
+
+    #[test]
+    fn availability_never_decreases_with_the_date() {
+        let mut s = store(3);
+        for (day, delta) in [(2, 4), (4, -6), (6, 10), (8, -2), (3, -1)] {
+            s.apply(0, 0, day, delta);
+        }
+        let mut prev = i64::MIN;
+        for d in 0..12 {
+            let a = s.avail(0, 0, d);
+            assert!(a >= prev, "day {d}: {a} < {prev}");
+            prev = a;
+        }
+    }
+
+    #[test]
+    fn the_horizon_fences_off_later_shortages() {
+        let mut s = store(5);
+        if let Some(c) = s.cells.get_mut(0) {
+            c.horizon = 10;
+        }
+        s.apply(0, 0, 12, -100); // promised beyond the horizon: assumed supply covers it
+        assert_eq!(s.avail(0, 0, 0), 5);
+        assert_eq!(s.avail(0, 0, 10), UNLIMITED);
+        let mut days = Vec::new();
+        s.later_days(0, 0, 0, |d| {
+            days.push(d);
+            false
+        });
+        assert_eq!(days, vec![10]);
+    }
+
+    #[test]
+    fn protection_applies_to_less_urgent_demand_only() {
+        let mut s = store(10);
+        if let Some(c) = s.cells.get_mut(0) {
+            c.protected = 4;
+            c.protect_up_to = 2;
+        }
+        assert_eq!(s.avail_for(0, 0, 0, 1), 10);
+        assert_eq!(s.avail_for(0, 0, 0, 2), 10);
+        assert_eq!(s.avail_for(0, 0, 0, 3), 6);
+    }
+
+    #[test]
+    fn advancing_today_folds_past_points() {
+        let mut s = store(1);
+        s.apply(0, 0, 2, 5);
+        s.apply(0, 0, 4, -3);
+        s.advance(3);
+        assert_eq!(s.cells[0].now, 6);
+        assert_eq!(s.avail(0, 3, 3), 3);
+        assert_eq!(s.timelines[0].points.as_slice(), &[Point { day: 4, net: -3 }]);
+        assert_eq!(s.supply_until(0, 10), 3);
+    }
+}

@@ -1,0 +1,295 @@
+//! Backorder re-processing: when supply or priorities change, re-check every booked line
+//! in a deterministic order, segment by segment, and report who gains and who loses.
+//!
+//! Lines are served in the order priority, requested date, creation order, id, within
+//! each strategy segment, and the segments go in this order:
+//!
+//! | strategy | what happens |
+//! |---|---|
+//! | win | released and promised first, before every other line |
+//! | gain | keeps its confirmation (it is never released) and tries to improve what is missing |
+//! | redistribute | released and promised again: may gain or lose |
+//! | fill | released and promised again, but only up to what it had: may lose, never gains |
+//! | lose | released: gives everything up |
+//!
+//! With **fair share**, redistribute lines that compete for the same item and region at
+//! the same priority and requested date split short supply in proportion to what they
+//! ask for (rounded down to whole units, shares in serve order) instead of first come,
+//! first served; what the rounding leaves goes to them in serve order.
+//!
+//! Re-processing is deterministic, and running it twice changes nothing the second
+//! time. [`Mode::Simulate`] computes the same result and leaves the engine as it was.
+
+use chrono::NaiveDate;
+use onhand_master::hash::Map;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::demand::{LineId, ServeKey, Strategy};
+use crate::engine::{Atp, Demand};
+use crate::promise::{Promise, RawPromise};
+use crate::units::Day;
+
+/// Whether re-processing changes the engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Apply the new confirmations.
+    Apply,
+    /// Compute them and the diff, change nothing.
+    Simulate,
+}
+
+/// How one line's confirmation changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// The line.
+    pub line: LineId,
+    /// Its strategy.
+    pub strategy: Strategy,
+    /// Confirmed before (ordered item's base units).
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub before: Decimal,
+    /// Confirmed after.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub after: Decimal,
+    /// Last delivery date before.
+    pub before_delivery: Option<NaiveDate>,
+    /// Last delivery date after.
+    pub after_delivery: Option<NaiveDate>,
+}
+
+impl Change {
+    /// What the line gained (zero if it lost).
+    #[must_use]
+    pub fn gained(&self) -> Decimal {
+        (self.after - self.before).max(Decimal::ZERO)
+    }
+
+    /// What the line lost (zero if it gained).
+    #[must_use]
+    pub fn lost(&self) -> Decimal {
+        (self.before - self.after).max(Decimal::ZERO)
+    }
+}
+
+/// The outcome of a re-processing run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reprocess {
+    /// Every booked line's new promise, in serve order.
+    pub promises: Vec<Promise>,
+    /// The lines whose confirmed quantity or last delivery date changed, in serve order.
+    pub changes: Vec<Change>,
+    /// Whether the engine now holds the new confirmations.
+    pub applied: bool,
+}
+
+impl Atp {
+    /// Re-checks every booked line against current supply (see the module docs).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_atp::{Atp, AtpConfig, Claim, LineId, Mode, OrderLine, Strategy};
+    /// use onhand_master::{seed, Catalog};
+    /// use chrono::NaiveDate;
+    ///
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// let mut atp = Atp::new(catalog, AtpConfig::default(), day(5)?)?;
+    /// atp.set_available(&"NUT-M8".parse()?, &"ORD".parse()?, "100 EA".parse()?)?;
+    /// let line = |id, prio| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    ///     let mut l = OrderLine::new(LineId(id), "NUT-M8".parse()?, "100 EA".parse()?, day(9)?, "US-MW".parse()?);
+    ///     l.priority = prio;
+    ///     Ok(l)
+    /// };
+    /// atp.allocate(&line(1, 5)?, Claim::Hard)?; // the first line takes all 100
+    /// atp.allocate(&line(2, 1)?, Claim::Hard)?; // a more urgent line arrives: nothing left
+    /// let run = atp.reprocess(Mode::Simulate, false);
+    /// let moves: Vec<(u64, String, String)> =
+    ///     run.changes.iter().map(|c| (c.line.0, c.before.to_string(), c.after.to_string())).collect();
+    /// assert_eq!(moves, [(2, "0".into(), "100".into()), (1, "100".into(), "0".into())]);
+    /// assert_eq!(atp.booked(LineId(1)).ok_or("line")?.confirmed.to_string(), "100", "simulation changes nothing");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn reprocess(&mut self, mode: Mode, fair_share: bool) -> Reprocess {
+        let saved = (mode == Mode::Simulate)
+            .then(|| (self.store.clone(), self.quotas.clone(), self.book.clone()));
+        let mut order: Vec<(ServeKey, LineId)> =
+            self.book.values().map(|b| (b.demand.key(), b.demand.id)).collect();
+        order.sort_unstable();
+        let old: Map<LineId, RawPromise> =
+            self.book.iter().map(|(k, b)| (*k, b.promise.clone())).collect();
+        // Release everything but the gain lines.
+        for (_, id) in &order {
+            let Some(b) = self.book.get(id) else { continue };
+            if b.demand.strategy == Strategy::Gain {
+                continue;
+            }
+            let (d, p) = (b.demand.clone(), b.promise.clone());
+            self.give_back(&d, &p);
+            if let Some(b) = self.book.get_mut(id) {
+                b.promise = RawPromise::default();
+            }
+        }
+        let ids = |s: Strategy, atp: &Atp| -> Vec<LineId> {
+            order
+                .iter()
+                .filter(|(_, id)| atp.book.get(id).is_some_and(|b| b.demand.strategy == s))
+                .map(|(_, id)| *id)
+                .collect()
+        };
+        for id in ids(Strategy::Win, self) {
+            self.refill(id, None);
+        }
+        for id in ids(Strategy::Gain, self) {
+            self.improve(id);
+        }
+        let redistribute = ids(Strategy::Redistribute, self);
+        if fair_share {
+            self.fair_share(&redistribute);
+        } else {
+            for id in redistribute {
+                self.refill(id, None);
+            }
+        }
+        for id in ids(Strategy::Fill, self) {
+            let target = old.get(&id).map_or(0, |p| p.confirmed);
+            if target > 0 {
+                self.refill(id, Some(target));
+            }
+        }
+        let mut promises = Vec::with_capacity(order.len());
+        let mut changes = Vec::new();
+        for (_, id) in &order {
+            let Some(b) = self.book.get(id) else { continue };
+            let before = old.get(id).cloned().unwrap_or_default();
+            let after = &b.promise;
+            if before.confirmed != after.confirmed
+                || before.last_delivery() != after.last_delivery()
+            {
+                changes.push(Change {
+                    line: *id,
+                    strategy: b.demand.strategy,
+                    before: self.decimal(b.demand.item, before.confirmed),
+                    after: self.decimal(b.demand.item, after.confirmed),
+                    before_delivery: before.last_delivery().map(|d| Day(d).date()),
+                    after_delivery: after.last_delivery().map(|d| Day(d).date()),
+                });
+            }
+            promises.push(self.to_promise(&b.demand, &b.promise));
+        }
+        let applied = saved.is_none();
+        if let Some((store, quotas, book)) = saved {
+            self.store = store;
+            self.quotas = quotas;
+            self.book = book;
+        }
+        Reprocess { promises, changes, applied }
+    }
+
+    /// Promises a booked line afresh (up to `cap` units of the ordered item).
+    fn refill(&mut self, id: LineId, cap: Option<i64>) {
+        let Some(b) = self.book.get(&id) else { return };
+        let mut d = b.demand.clone();
+        if let Some(c) = cap {
+            d.units = d.units.min(c);
+        }
+        let p = self.fill(&d);
+        if let Some(b) = self.book.get_mut(&id) {
+            b.promise = p;
+        }
+    }
+
+    /// Keeps a gain line's confirmation and tries to confirm what it is missing.
+    fn improve(&mut self, id: LineId) {
+        let Some(b) = self.book.get(&id) else { return };
+        let missing = b.demand.units.saturating_sub(b.promise.confirmed);
+        if missing <= 0 {
+            return;
+        }
+        let mut d = b.demand.clone();
+        d.units = missing;
+        let extra = self.fill(&d);
+        if let Some(b) = self.book.get_mut(&id) {
+            b.promise.confirmed = b.promise.confirmed.saturating_add(extra.confirmed);
+            b.promise.lines.extend(extra.lines);
+            b.promise.limits = extra.limits;
+        }
+    }
+
+    /// Fair share among redistribute lines competing for the same item, region, priority
+    /// and requested date.
+    fn fair_share(&mut self, ids: &[LineId]) {
+        let mut i = 0;
+        while i < ids.len() {
+            let Some(first) = ids.get(i).and_then(|id| self.book.get(id)).map(|b| b.demand.clone())
+            else {
+                i += 1;
+                continue;
+            };
+            let group_key = |d: &Demand| (d.item, d.region, d.priority, d.requested);
+            let mut j = i + 1;
+            while ids
+                .get(j)
+                .and_then(|id| self.book.get(id))
+                .is_some_and(|b| group_key(&b.demand) == group_key(&first))
+            {
+                j += 1;
+            }
+            let group: Vec<LineId> = ids.get(i..j).map(<[LineId]>::to_vec).unwrap_or_default();
+            i = j;
+            let needs: Vec<i64> =
+                group.iter().map(|id| self.book.get(id).map_or(0, |b| b.demand.units)).collect();
+            let total: i64 = needs.iter().sum();
+            // What the group could get together, split freely.
+            let mut probe = first.clone();
+            probe.units = total;
+            probe.split = true;
+            probe.min_split = 1;
+            let got = self.fill(&probe);
+            self.give_back(&probe, &got);
+            if group.len() < 2 || got.confirmed >= total {
+                for id in group {
+                    self.refill(id, None);
+                }
+                continue;
+            }
+            for (id, need) in group.iter().zip(&needs) {
+                let share = i64::try_from(
+                    i128::from(*need) * i128::from(got.confirmed) / i128::from(total.max(1)),
+                )
+                .unwrap_or(0);
+                if share > 0 {
+                    self.refill(*id, Some(share));
+                }
+            }
+            for (id, need) in group.iter().zip(&needs) {
+                let Some(b) = self.book.get(id) else { continue };
+                if b.promise.confirmed < *need {
+                    self.improve_up_to(*id, *need);
+                }
+            }
+        }
+    }
+
+    /// Tries to raise a line's confirmation to `target` units.
+    fn improve_up_to(&mut self, id: LineId, target: i64) {
+        let Some(b) = self.book.get(&id) else { return };
+        let missing = target.saturating_sub(b.promise.confirmed);
+        if missing <= 0 {
+            return;
+        }
+        let mut d = b.demand.clone();
+        d.units = missing;
+        let extra = self.fill(&d);
+        if extra.confirmed == 0 {
+            self.give_back(&d, &extra);
+            return;
+        }
+        if let Some(b) = self.book.get_mut(&id) {
+            b.promise.confirmed = b.promise.confirmed.saturating_add(extra.confirmed);
+            b.promise.lines.extend(extra.lines);
+            b.promise.limits = extra.limits;
+        }
+    }
+}

@@ -1,0 +1,1074 @@
+//! [`Atp`]: the engine. Supply per item-site over time, promising and allocating order
+//! lines across the network, reservations, protection and quotas.
+//!
+//! ## Promising a line
+//!
+//! Candidate sites are the delivery lanes into the line's ship-to region, in the line's
+//! [`SourcingRule`] order. For a site, the **material availability date** (MAD) is the
+//! requested date minus the site's handling days and the lane's transit days; the
+//! delivery date of stock available on day `d` is `d` plus the same. Items are the ordered
+//! item, then (when the line allows) its substitutes in preference order. Then:
+//!
+//! 1. **On time, one source**: the first item and site (items first, then sites) with the
+//!    whole quantity available at its MAD confirms it in one schedule line.
+//! 2. **On time, split** (lines that allow splits): items and sites in the same order each
+//!    give what they have at their MAD (at least the minimum split, or all that is left).
+//! 3. **Late** (the ordered item only): for what is left, each site's earliest date with
+//!    enough available (the whole remainder, or with splits at least the minimum split) is
+//!    found by forward scheduling; the site delivering soonest (ties: rule order) confirms,
+//!    as much as it has (with splits) or the whole remainder; repeated until nothing is
+//!    left or no site ever has enough (at most 32 schedule lines).
+//! 4. What is left is unconfirmed.
+//!
+//! Availability is cumulative ATP with look-ahead (see [`crate::table`]): what is free on
+//! a day after every later promise is kept. Stock protected for more urgent demand is not
+//! available to less urgent lines; an allocation quota caps what the line's demand class
+//! may take in the period. Beyond a site's checking horizon, supply is assumed unlimited
+//! (quotas still apply). A substitute covers the ordered quantity by its ratio; only
+//! substitutes whose ratio is a whole number of their units per ordered unit are used.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use onhand_ledger::Ledger;
+use onhand_master::hash::{Map, map};
+use onhand_master::{Catalog, ItemCode, ItemIx, Qty, RegionCode, SafetyStock, SiteCode, SiteIx};
+use onhand_status::Measure;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
+
+use crate::avail::{Store, UNLIMITED};
+use crate::demand::{DemandClass, LineId, OrderLine, ServeKey, SourcingRule, Strategy};
+use crate::error::AtpError;
+use crate::promise::{Limit, Limits, Promise, RawLine, RawPromise, ScheduleLine};
+use crate::quota::{Bucket, ItemQuotas, QuotaAmount, QuotaRule};
+use crate::units::{Day, from_units, pow10, to_units};
+
+/// The most schedule lines one promise makes.
+pub const MAX_SCHEDULE_LINES: usize = 32;
+
+/// Where the checking horizon (infinite-supply fence) lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Horizon {
+    /// No horizon: every date is checked against real supply.
+    #[default]
+    None,
+    /// Each item-site's replenishment lead time (its policy's mean lead time, rounded up;
+    /// item-sites without a policy or lead time get no horizon).
+    LeadTime,
+    /// The same number of days for every item-site.
+    Days(u16),
+}
+
+/// Engine settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct AtpConfig {
+    /// The checking horizon.
+    pub horizon: Horizon,
+}
+
+/// How a booked line holds its confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Claim {
+    /// A hard allocation: held until the order releases or reduces it.
+    Hard,
+    /// A soft reservation, released by [`Atp::sweep`] once `expires` has passed.
+    Soft {
+        /// When it lapses.
+        expires: DateTime<Utc>,
+    },
+}
+
+/// A candidate site for a region.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Source {
+    pub(crate) site: u16,
+    /// Handling plus transit days.
+    pub(crate) lead: i32,
+    pub(crate) rank: u16,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct RegionSources {
+    ranked: Vec<Source>,
+    cheapest: Vec<Source>,
+    fastest: Vec<Source>,
+}
+
+/// A substitute in engine terms: its units per unit of the ordered item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Sub {
+    item: u32,
+    per: i64,
+}
+
+/// A line in engine terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Demand {
+    pub(crate) id: LineId,
+    pub(crate) item: u32,
+    pub(crate) region: u16,
+    pub(crate) class: DemandClass,
+    pub(crate) priority: u8,
+    pub(crate) split: bool,
+    pub(crate) subs: bool,
+    pub(crate) rule: SourcingRule,
+    pub(crate) strategy: Strategy,
+    pub(crate) units: i64,
+    pub(crate) min_split: i64,
+    pub(crate) requested: i32,
+    pub(crate) seq: u64,
+}
+
+impl Demand {
+    pub(crate) fn key(&self) -> ServeKey {
+        (self.priority, self.requested, self.seq, self.id.0)
+    }
+}
+
+/// A booked line: its demand, its confirmation and how it is held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Booked {
+    pub(crate) demand: Demand,
+    pub(crate) promise: RawPromise,
+    pub(crate) claim: Claim,
+}
+
+/// The available-to-promise engine.
+///
+/// ```
+/// use std::sync::Arc;
+/// use onhand_atp::{Atp, AtpConfig, Claim, LineId, OrderLine};
+/// use onhand_master::{seed, Catalog};
+/// use chrono::NaiveDate;
+///
+/// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+/// let today = NaiveDate::from_ymd_opt(2026, 1, 5).ok_or("date")?;
+/// let mut atp = Atp::new(catalog, AtpConfig::default(), today)?;
+/// atp.set_available(&"BOLT-M8".parse()?, &"ATL".parse()?, "300 EA".parse()?)?;
+///
+/// // 200 bolts for a customer in the south-east, wanted on the 8th: Atlanta ships in a
+/// // day after a day's handling, so the stock must be there on the 6th.
+/// let line = OrderLine::new(LineId(1), "BOLT-M8".parse()?, "200 EA".parse()?,
+///     NaiveDate::from_ymd_opt(2026, 1, 8).ok_or("date")?, "US-SE".parse()?);
+/// let promise = atp.allocate(&line, Claim::Hard)?;
+/// assert!(promise.on_time);
+/// assert_eq!(promise.schedule[0].available_on, NaiveDate::from_ymd_opt(2026, 1, 6).ok_or("date")?);
+/// assert_eq!(atp.atp(&"BOLT-M8".parse()?, &"ATL".parse()?, today, 5)?.to_string(), "100");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Atp {
+    pub(crate) catalog: Arc<Catalog>,
+    pub(crate) config: AtpConfig,
+    pub(crate) today: i32,
+    pub(crate) store: Store,
+    pub(crate) scales: Vec<u32>,
+    subs: Vec<SmallVec<[Sub; 2]>>,
+    sources: Vec<RegionSources>,
+    pub(crate) quotas: Map<u32, ItemQuotas>,
+    pub(crate) book: Map<LineId, Booked>,
+    soft: BTreeSet<(DateTime<Utc>, LineId)>,
+}
+
+fn sites_count(catalog: &Catalog) -> Result<u16, AtpError> {
+    u16::try_from(catalog.site_count())
+        .map_err(|_| AtpError::InvalidConfig { what: "too many sites".into() })
+}
+
+impl Atp {
+    /// An engine over `catalog` with nothing available yet, as of `today`.
+    ///
+    /// # Errors
+    /// [`AtpError::DateOutOfRange`], [`AtpError::InvalidConfig`].
+    pub fn new(
+        catalog: Arc<Catalog>,
+        config: AtpConfig,
+        today: NaiveDate,
+    ) -> Result<Self, AtpError> {
+        let today = Day::of(today)?.0;
+        let n_sites = usize::from(sites_count(&catalog)?);
+        let mut store = Store::new(catalog.item_count(), n_sites);
+        let mut scales = Vec::with_capacity(catalog.item_count());
+        let mut subs = Vec::with_capacity(catalog.item_count());
+        for (ix, item) in catalog.items() {
+            let scale = catalog.profile(ix).map_or(0, |p| p.base_rounding.scale());
+            scales.push(scale);
+            let mut list = SmallVec::new();
+            for s in &item.substitutes {
+                let Some((six, sp)) = catalog.lookup_item(&s.item) else { continue };
+                // Substitute units per ordered unit: ratio × 10^(sub scale − item scale).
+                let shift = i64::from(sp.base_rounding.scale()) - i64::from(scale);
+                let per = if shift >= 0 {
+                    u32::try_from(shift)
+                        .ok()
+                        .and_then(pow10)
+                        .and_then(|k| to_units(s.ratio, 0).ok().and_then(|r| r.checked_mul(k)))
+                } else {
+                    None
+                };
+                if let Some(per) = per.filter(|p| *p > 0) {
+                    list.push(Sub { item: six.raw(), per });
+                }
+            }
+            subs.push(list);
+        }
+        // Sources per region, in three orders.
+        let mut sources = vec![RegionSources::default(); catalog.data().regions.len()];
+        for (r, region) in catalog.data().regions.iter().enumerate() {
+            let Some(rix) = catalog.region_ix(&region.code) else { continue };
+            let mut list: Vec<(Source, Decimal)> = Vec::new();
+            for lane in catalog.deliveries_to(rix) {
+                let Some(six) = catalog.site_ix(&lane.site) else { continue };
+                let handling = catalog.site(six).map_or(0, |s| s.handling_days);
+                let lead = i32::try_from(u64::from(handling) + u64::from(lane.transit_days))
+                    .unwrap_or(i32::MAX);
+                list.push((
+                    Source { site: six.raw(), lead, rank: lane.rank },
+                    lane.cost_per_unit.amount(),
+                ));
+            }
+            let Some(slot) = sources.get_mut(r) else { continue };
+            slot.ranked = list.iter().map(|(s, _)| *s).collect();
+            let mut by_cost = list.clone();
+            by_cost.sort_by_key(|a| (a.1, a.0.rank));
+            slot.cheapest = by_cost.into_iter().map(|(s, _)| s).collect();
+            let mut by_lead: Vec<Source> = slot.ranked.clone();
+            by_lead.sort_by_key(|s| (s.lead, s.rank));
+            slot.fastest = by_lead;
+        }
+        // Horizons.
+        for (iix, _) in catalog.items() {
+            for (six, _) in catalog.sites() {
+                let h = match config.horizon {
+                    Horizon::None => 0,
+                    Horizon::Days(d) => d,
+                    Horizon::LeadTime => catalog
+                        .policy(iix, six)
+                        .map(|p| p.lead_time.mean_days.ceil())
+                        .and_then(|d| u16::try_from(d.mantissa()).ok().filter(|_| d.scale() == 0))
+                        .unwrap_or(0),
+                };
+                let ix = store.index(iix.index(), six.index());
+                if let Some(c) = store.cells.get_mut(ix) {
+                    c.horizon = h;
+                }
+            }
+        }
+        Ok(Atp {
+            catalog,
+            config,
+            today,
+            store,
+            scales,
+            subs,
+            sources,
+            quotas: map(),
+            book: map(),
+            soft: BTreeSet::new(),
+        })
+    }
+
+    /// An engine loaded from the ledger: available stock now at every item-site (by the
+    /// ledger's measure rules), and every transfer in transit as supply at its expected
+    /// arrival (today, if that has passed).
+    ///
+    /// # Errors
+    /// As [`Atp::new`], plus [`AtpError::NotRepresentable`] for a ledger quantity finer
+    /// than the item's base unit.
+    pub fn from_ledger(
+        ledger: &Ledger,
+        config: AtpConfig,
+        today: NaiveDate,
+    ) -> Result<Self, AtpError> {
+        let mut atp = Atp::new(ledger.catalog().clone(), config, today)?;
+        for (iix, _) in atp.catalog.clone().items() {
+            for (six, _) in atp.catalog.clone().sites() {
+                let q = ledger.measure(iix, six, Measure::Available);
+                if !q.is_zero() {
+                    let units = atp.units(iix.raw(), q)?;
+                    let ix = atp.store.index(iix.index(), six.index());
+                    if let Some(c) = atp.store.cells.get_mut(ix) {
+                        c.now = units;
+                    }
+                }
+            }
+        }
+        for (six, _) in atp.catalog.clone().sites() {
+            for t in ledger.in_transit_to(six) {
+                let day = t
+                    .order
+                    .expected_arrival
+                    .map_or(Ok(atp.today), |a| Day::of(a.date_naive()).map(|d| d.0))?;
+                let units = atp.units(t.item.raw(), t.qty)?;
+                let ix = atp.store.index(t.item.index(), six.index());
+                atp.store.apply(ix, atp.today, day.max(atp.today), units);
+            }
+        }
+        Ok(atp)
+    }
+
+    /// The day the engine works from.
+    #[must_use]
+    pub fn today(&self) -> NaiveDate {
+        Day(self.today).date()
+    }
+
+    /// The engine's settings.
+    #[must_use]
+    pub fn config(&self) -> AtpConfig {
+        self.config
+    }
+
+    /// The catalog.
+    #[must_use]
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+
+    pub(crate) fn units(&self, item: u32, q: Decimal) -> Result<i64, AtpError> {
+        to_units(q, self.scales.get(item as usize).copied().unwrap_or(0))
+    }
+
+    pub(crate) fn decimal(&self, item: u32, units: i64) -> Decimal {
+        from_units(units, self.scales.get(item as usize).copied().unwrap_or(0))
+    }
+
+    fn item_ix(&self, code: &ItemCode) -> Result<ItemIx, AtpError> {
+        self.catalog.item_ix(code).ok_or_else(|| AtpError::UnknownItem { item: code.clone() })
+    }
+
+    fn site_ix(&self, code: &SiteCode) -> Result<SiteIx, AtpError> {
+        self.catalog.site_ix(code).ok_or_else(|| AtpError::UnknownSite { site: code.clone() })
+    }
+
+    fn base_units(&self, item: ItemIx, code: &ItemCode, qty: Qty) -> Result<i64, AtpError> {
+        let units = self
+            .catalog
+            .item_units(item)
+            .ok_or_else(|| AtpError::UnknownItem { item: code.clone() })?;
+        let base = units
+            .to_base(qty)
+            .map_err(|source| AtpError::Quantity { item: code.clone(), source })?;
+        self.units(item.raw(), base.value())
+    }
+
+    /// Sets what is available now at an item-site (replacing what was there).
+    ///
+    /// # Errors
+    /// [`AtpError::UnknownItem`], [`AtpError::UnknownSite`], [`AtpError::Quantity`].
+    pub fn set_available(
+        &mut self,
+        item: &ItemCode,
+        site: &SiteCode,
+        qty: Qty,
+    ) -> Result<(), AtpError> {
+        let iix = self.item_ix(item)?;
+        let six = self.site_ix(site)?;
+        let units = self.base_units(iix, item, qty)?;
+        let ix = self.store.index(iix.index(), six.index());
+        if let Some(c) = self.store.cells.get_mut(ix) {
+            c.now = units;
+        }
+        Ok(())
+    }
+
+    /// Adds supply arriving at an item-site on a date (a purchase receipt, say).
+    ///
+    /// # Errors
+    /// As [`set_available`](Self::set_available), and [`AtpError::DateOutOfRange`].
+    pub fn add_supply(
+        &mut self,
+        item: &ItemCode,
+        site: &SiteCode,
+        date: NaiveDate,
+        qty: Qty,
+    ) -> Result<(), AtpError> {
+        let iix = self.item_ix(item)?;
+        let six = self.site_ix(site)?;
+        let units = self.base_units(iix, item, qty)?;
+        let day = Day::of(date)?.0;
+        let ix = self.store.index(iix.index(), six.index());
+        self.store.apply(ix, self.today, day, units);
+        Ok(())
+    }
+
+    /// Protects `qty` at an item-site for demand of priority `up_to` or more urgent.
+    ///
+    /// # Errors
+    /// As [`set_available`](Self::set_available).
+    pub fn protect(
+        &mut self,
+        item: &ItemCode,
+        site: &SiteCode,
+        qty: Qty,
+        up_to: u8,
+    ) -> Result<(), AtpError> {
+        let iix = self.item_ix(item)?;
+        let six = self.site_ix(site)?;
+        let units = self.base_units(iix, item, qty)?;
+        let ix = self.store.index(iix.index(), six.index());
+        if let Some(c) = self.store.cells.get_mut(ix) {
+            c.protected = units;
+            c.protect_up_to = up_to;
+        }
+        Ok(())
+    }
+
+    /// Protects every item-site's fixed safety stock (from its policy) for demand of
+    /// priority `up_to` or more urgent. Safety stock set in days of supply or
+    /// statistically needs demand history and is left to the replenishment crate.
+    ///
+    /// # Errors
+    /// [`AtpError::Quantity`] for a safety stock in a unit the item is not counted in.
+    pub fn protect_safety_stock(&mut self, up_to: u8) -> Result<(), AtpError> {
+        let catalog = self.catalog.clone();
+        for p in &catalog.data().policies {
+            if let (SafetyStock::Fixed(q), true) = (&p.safety_stock, p.stocked) {
+                self.protect(&p.item, &p.site, *q, up_to)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the allocation quotas, computing percentage and ratio capacities from the
+    /// supply loaded now (so load supply first).
+    ///
+    /// # Errors
+    /// [`AtpError::UnknownItem`], [`AtpError::Quantity`], [`AtpError::InvalidConfig`] for
+    /// periods out of order, no periods, or a percentage outside 0..=1.
+    pub fn set_quotas(&mut self, rules: &[QuotaRule]) -> Result<(), AtpError> {
+        let mut quotas = map();
+        for rule in rules {
+            let iix = self.item_ix(&rule.item)?;
+            let starts: SmallVec<[i32; 4]> =
+                rule.periods.iter().map(|d| Day::of(*d).map(|x| x.0)).collect::<Result<_, _>>()?;
+            if starts.is_empty() || starts.windows(2).any(|w| w.first() >= w.get(1)) {
+                return Err(AtpError::InvalidConfig {
+                    what: format!("quota periods of {} must be ascending and not empty", rule.item),
+                });
+            }
+            // Network supply per period: free now counts in the first period.
+            let mut supply: SmallVec<[i64; 4]> = SmallVec::new();
+            for (k, start) in starts.iter().enumerate() {
+                let end = starts.get(k + 1).copied().unwrap_or(i32::MAX);
+                let mut total = 0i64;
+                for s in 0..self.store.sites {
+                    let ix = self.store.index(iix.index(), s);
+                    let upto_end = self.store.supply_until(ix, end);
+                    let before = if k == 0 { 0 } else { self.store.supply_until(ix, *start) };
+                    total = total.saturating_add(upto_end.saturating_sub(before));
+                }
+                supply.push(total.max(0));
+            }
+            let mut amounts: Vec<&QuotaAmount> = rule.entries.iter().map(|e| &e.amount).collect();
+            if let Some(c) = &rule.collective {
+                amounts.push(c);
+            }
+            let ratio_total: u64 = amounts
+                .iter()
+                .map(|a| if let QuotaAmount::Ratio(w) = a { u64::from(*w) } else { 0 })
+                .sum();
+            let mut buckets = Vec::with_capacity(amounts.len());
+            for amount in &amounts {
+                let mut cap = SmallVec::new();
+                for s in &supply {
+                    cap.push(self.capacity(iix, &rule.item, amount, *s, ratio_total)?);
+                }
+                buckets.push(Bucket { used: SmallVec::from_elem(0, cap.len()), cap });
+            }
+            // Ratio remainders go to the earlier ratio entries, one unit each.
+            for (p, s) in supply.iter().enumerate() {
+                if ratio_total == 0 {
+                    break;
+                }
+                let given: i64 = amounts
+                    .iter()
+                    .zip(&buckets)
+                    .filter(|(a, _)| matches!(a, QuotaAmount::Ratio(_)))
+                    .map(|(_, b)| b.cap.get(p).copied().unwrap_or(0))
+                    .sum();
+                let mut left = s.saturating_sub(given);
+                for (a, b) in amounts.iter().zip(buckets.iter_mut()) {
+                    if left <= 0 {
+                        break;
+                    }
+                    if matches!(a, QuotaAmount::Ratio(w) if *w > 0)
+                        && let Some(c) = b.cap.get_mut(p)
+                    {
+                        *c += 1;
+                        left -= 1;
+                    }
+                }
+            }
+            quotas.insert(
+                iix.raw(),
+                ItemQuotas {
+                    starts,
+                    consumption: rule.consumption,
+                    patterns: rule.entries.iter().map(|e| e.class.clone()).collect(),
+                    buckets,
+                    has_collective: rule.collective.is_some(),
+                },
+            );
+        }
+        self.quotas = quotas;
+        // Booked lines already confirmed count against the new quotas.
+        let booked: Vec<(u32, DemandClass, SmallVec<[RawLine; 2]>)> = self
+            .book
+            .values()
+            .map(|b| (b.demand.item, b.demand.class.clone(), b.promise.lines.clone()))
+            .collect();
+        for (_, class, lines) in booked {
+            for l in lines {
+                self.use_quota(l.item, &class, l.avail_day, l.units);
+            }
+        }
+        Ok(())
+    }
+
+    fn capacity(
+        &self,
+        iix: ItemIx,
+        code: &ItemCode,
+        amount: &QuotaAmount,
+        supply: i64,
+        ratio_total: u64,
+    ) -> Result<i64, AtpError> {
+        match amount {
+            QuotaAmount::Absolute(q) => self.base_units(iix, code, *q),
+            QuotaAmount::Percent(p) => {
+                if *p < Decimal::ZERO || *p > Decimal::ONE {
+                    return Err(AtpError::InvalidConfig {
+                        what: format!("quota share {p} of {code} is outside 0..=1"),
+                    });
+                }
+                let v = Decimal::from(supply)
+                    .checked_mul(*p)
+                    .ok_or(AtpError::Overflow { operation: "quota" })?
+                    .floor();
+                i64::try_from(v.mantissa()).map_err(|_| AtpError::Overflow { operation: "quota" })
+            }
+            QuotaAmount::Ratio(w) => {
+                if ratio_total == 0 {
+                    return Ok(0);
+                }
+                let v = i128::from(supply) * i128::from(*w) / i128::from(ratio_total);
+                i64::try_from(v).map_err(|_| AtpError::Overflow { operation: "quota" })
+            }
+        }
+    }
+
+    fn use_quota(&mut self, item: u32, class: &DemandClass, day: i32, units: i64) {
+        if let Some(q) = self.quotas.get_mut(&item)
+            && let Some(b) = q.bucket_for(class)
+        {
+            q.use_units(b, day, units);
+        }
+    }
+
+    /// Moves the engine's today forward (supply and promises dated on or before it
+    /// become today's).
+    ///
+    /// # Errors
+    /// [`AtpError::DateOutOfRange`]; a date before today is refused as configuration.
+    pub fn advance_to(&mut self, today: NaiveDate) -> Result<(), AtpError> {
+        let day = Day::of(today)?.0;
+        if day < self.today {
+            return Err(AtpError::InvalidConfig { what: "today cannot move back".into() });
+        }
+        self.store.advance(day);
+        self.today = day;
+        Ok(())
+    }
+
+    // ---- queries ----------------------------------------------------------------
+
+    /// Available to promise at an item-site on a day for a demand of `priority`, in
+    /// integer units (the hot-path query: no allocation, no hashing).
+    #[must_use]
+    #[inline]
+    pub fn atp_units(&self, item: ItemIx, site: SiteIx, day: Day, priority: u8) -> i64 {
+        let ix = self.store.index(item.index(), site.index());
+        self.store.avail_for(ix, self.today, day.0, priority)
+    }
+
+    /// Available to promise at an item-site on a date for a demand of `priority`, in base
+    /// units (cumulative with look-ahead; unlimited beyond the checking horizon shows as
+    /// `Decimal::MAX`).
+    ///
+    /// # Errors
+    /// [`AtpError::UnknownItem`], [`AtpError::UnknownSite`], [`AtpError::DateOutOfRange`].
+    pub fn atp(
+        &self,
+        item: &ItemCode,
+        site: &SiteCode,
+        date: NaiveDate,
+        priority: u8,
+    ) -> Result<Decimal, AtpError> {
+        let iix = self.item_ix(item)?;
+        let six = self.site_ix(site)?;
+        let units = self.atp_units(iix, six, Day::of(date)?, priority);
+        Ok(if units >= UNLIMITED { Decimal::MAX } else { self.decimal(iix.raw(), units) })
+    }
+
+    /// For an item and a ship-to region: what each candidate site can promise for
+    /// delivery on the requested date, and when (material availability and delivery
+    /// dates), in rank order.
+    ///
+    /// # Errors
+    /// [`AtpError::UnknownItem`], [`AtpError::UnknownRegion`], [`AtpError::DateOutOfRange`].
+    pub fn network_atp(
+        &self,
+        item: &ItemCode,
+        region: &RegionCode,
+        requested: NaiveDate,
+        priority: u8,
+    ) -> Result<Vec<SiteOffer>, AtpError> {
+        let iix = self.item_ix(item)?;
+        let rix = self
+            .catalog
+            .region_ix(region)
+            .ok_or_else(|| AtpError::UnknownRegion { region: region.clone() })?;
+        let day = Day::of(requested)?.0;
+        let mut out = Vec::new();
+        for src in self.sources.get(rix.index()).map(|r| r.ranked.as_slice()).unwrap_or_default() {
+            let mad = day.saturating_sub(src.lead).max(self.today);
+            let ix = self.store.index(iix.index(), usize::from(src.site));
+            let units = self.store.avail_for(ix, self.today, mad, priority);
+            out.push(SiteOffer {
+                site: SiteIx::new(src.site),
+                qty: if units >= UNLIMITED { Decimal::MAX } else { self.decimal(iix.raw(), units) },
+                available_on: Day(mad).date(),
+                delivery: Day(mad.saturating_add(src.lead)).date(),
+                on_time: mad.saturating_add(src.lead) <= day,
+            });
+        }
+        Ok(out)
+    }
+
+    // ---- promising ----------------------------------------------------------------
+
+    pub(crate) fn demand(&self, line: &OrderLine) -> Result<Demand, AtpError> {
+        let iix = self.item_ix(&line.item)?;
+        let rix = self
+            .catalog
+            .region_ix(&line.ship_to)
+            .ok_or_else(|| AtpError::UnknownRegion { region: line.ship_to.clone() })?;
+        let units = self.base_units(iix, &line.item, line.qty)?;
+        if units <= 0 {
+            return Err(AtpError::ZeroQuantity { line: line.id });
+        }
+        let min_split = match line.min_split {
+            Some(q) => self.base_units(iix, &line.item, q)?.max(1),
+            None => 1,
+        };
+        Ok(Demand {
+            id: line.id,
+            item: iix.raw(),
+            region: rix.raw(),
+            class: line.class.clone(),
+            priority: line.priority,
+            split: line.allow_split,
+            subs: line.allow_substitutes,
+            rule: line.rule,
+            strategy: line.strategy,
+            units,
+            min_split,
+            requested: Day::of(line.requested)?.0,
+            seq: line.seq,
+        })
+    }
+
+    fn sources_of(&self, region: u16, rule: SourcingRule) -> &[Source] {
+        let r = self.sources.get(usize::from(region));
+        match (r, rule) {
+            (Some(r), SourcingRule::Ranked) => &r.ranked,
+            (Some(r), SourcingRule::LeastCost) => &r.cheapest,
+            (Some(r), SourcingRule::ShortestTransit) => &r.fastest,
+            (None, _) => &[],
+        }
+    }
+
+    /// What `item` can give at `site` on `day` for the demand: stock (with look-ahead,
+    /// less protection) capped by the class's quota. Also says which bound was binding.
+    fn offer(&self, item: u32, site: u16, day: i32, d: &Demand) -> (i64, Limit) {
+        let ix = self.store.index(item as usize, usize::from(site));
+        let raw = self.store.avail(ix, self.today, day);
+        let stock = self.store.avail_for(ix, self.today, day, d.priority);
+        let quota = self
+            .quotas
+            .get(&item)
+            .and_then(|q| q.bucket_for(&d.class).map(|b| q.remaining(b, day)))
+            .unwrap_or(i64::MAX)
+            .max(0);
+        let limit = if quota < stock {
+            Limit::Quota
+        } else if stock < raw {
+            Limit::Protection
+        } else {
+            Limit::Stock
+        };
+        (stock.min(quota), limit)
+    }
+
+    /// The earliest day from `from` on when `want` of `item` is available at `site`.
+    fn earliest(&self, item: u32, site: u16, from: i32, want: i64, d: &Demand) -> Option<i32> {
+        let ix = self.store.index(item as usize, usize::from(site));
+        let mut days: SmallVec<[i32; 8]> = SmallVec::new();
+        days.push(from);
+        self.store.later_days(ix, self.today, from, |x| {
+            days.push(x);
+            false
+        });
+        if let Some(q) = self.quotas.get(&item) {
+            days.extend(q.later_starts(from));
+        }
+        days.sort_unstable();
+        days.dedup();
+        days.into_iter().find(|&x| self.offer(item, site, x, d).0 >= want)
+    }
+
+    #[allow(clippy::too_many_arguments)] // one schedule line's facts
+    fn take(
+        &mut self,
+        d: &Demand,
+        item: u32,
+        src: Source,
+        day: i32,
+        units: i64,
+        covers: i64,
+        p: &mut RawPromise,
+    ) {
+        let ix = self.store.index(item as usize, usize::from(src.site));
+        if self.store.avail(ix, self.today, day) >= UNLIMITED {
+            p.limits.add(Limit::Horizon);
+        }
+        self.store.apply(ix, self.today, day, -units);
+        self.use_quota(item, &d.class, day, units);
+        p.confirmed = p.confirmed.saturating_add(covers);
+        p.lines.push(RawLine {
+            item,
+            site: src.site,
+            units,
+            covers,
+            avail_day: day,
+            delivery: day.saturating_add(src.lead),
+        });
+    }
+
+    /// Promises `d` against current supply, taking what it confirms. Nothing is booked.
+    pub(crate) fn fill(&mut self, d: &Demand) -> RawPromise {
+        let mut p = RawPromise::default();
+        let sources: SmallVec<[Source; 8]> =
+            SmallVec::from_slice(self.sources_of(d.region, d.rule));
+        if sources.is_empty() {
+            p.limits.add(Limit::NoSource);
+            return p;
+        }
+        let mut items: SmallVec<[Sub; 3]> = SmallVec::new();
+        items.push(Sub { item: d.item, per: 1 });
+        if d.subs {
+            items.extend(self.subs.get(d.item as usize).into_iter().flatten().copied());
+        }
+        let mut remaining = d.units;
+        let mut saw_partial = false;
+        // 1. On time, one source.
+        'one: for it in &items {
+            for src in &sources {
+                let mad = d.requested.saturating_sub(src.lead);
+                if mad < self.today {
+                    p.limits.add(Limit::LeadTime);
+                    continue;
+                }
+                let need = remaining.saturating_mul(it.per);
+                let (a, limit) = self.offer(it.item, src.site, mad, d);
+                if a >= need {
+                    self.take(d, it.item, *src, mad, need, remaining, &mut p);
+                    remaining = 0;
+                    break 'one;
+                }
+                p.limits.add(limit);
+                saw_partial |= a >= it.per;
+            }
+        }
+        // 2. On time, split.
+        if remaining > 0 && d.split {
+            'split: for it in &items {
+                for src in &sources {
+                    let mad = d.requested.saturating_sub(src.lead);
+                    if mad < self.today {
+                        continue;
+                    }
+                    let (a, _) = self.offer(it.item, src.site, mad, d);
+                    let cover = remaining.min(a / it.per);
+                    if cover > 0 && (cover >= d.min_split || cover == remaining) {
+                        self.take(d, it.item, *src, mad, cover * it.per, cover, &mut p);
+                        remaining -= cover;
+                        if remaining == 0 || p.lines.len() >= MAX_SCHEDULE_LINES {
+                            break 'split;
+                        }
+                    }
+                }
+            }
+        } else if remaining > 0 && saw_partial {
+            p.limits.add(Limit::Split);
+        }
+        // 3. Late, the ordered item only.
+        while remaining > 0 && p.lines.len() < MAX_SCHEDULE_LINES {
+            let want = if d.split { d.min_split.min(remaining) } else { remaining };
+            let mut best: Option<(i32, usize, i32)> = None;
+            for (k, src) in sources.iter().enumerate() {
+                let mad = d.requested.saturating_sub(src.lead).max(self.today);
+                if let Some(day) = self.earliest(d.item, src.site, mad, want, d) {
+                    let delivery = day.saturating_add(src.lead);
+                    if best.is_none_or(|(bd, bk, _)| (delivery, k) < (bd, bk)) {
+                        best = Some((delivery, k, day));
+                    }
+                }
+            }
+            let Some((_, k, day)) = best else { break };
+            let Some(src) = sources.get(k).copied() else { break };
+            let (a, _) = self.offer(d.item, src.site, day, d);
+            let cover = if d.split { remaining.min(a) } else { remaining };
+            if cover <= 0 {
+                break;
+            }
+            self.take(d, d.item, src, day, cover, cover, &mut p);
+            remaining -= cover;
+        }
+        let on_time = remaining == 0 && p.lines.iter().all(|l| l.delivery <= d.requested);
+        if on_time && !p.limits.has(Limit::Horizon) {
+            p.limits = Limits::default();
+        } else if remaining == 0 && on_time {
+            let mut only = Limits::default();
+            only.add(Limit::Horizon);
+            p.limits = only;
+        }
+        p
+    }
+
+    /// Gives back what a promise took.
+    pub(crate) fn give_back(&mut self, d: &Demand, p: &RawPromise) {
+        for l in &p.lines {
+            let ix = self.store.index(l.item as usize, usize::from(l.site));
+            self.store.apply(ix, self.today, l.avail_day, l.units);
+            self.store.prune(ix, l.avail_day);
+            self.use_quota(l.item, &d.class, l.avail_day, -l.units);
+        }
+    }
+
+    pub(crate) fn to_promise(&self, d: &Demand, p: &RawPromise) -> Promise {
+        let requested = self.decimal(d.item, d.units);
+        let confirmed = self.decimal(d.item, p.confirmed);
+        let schedule = p
+            .lines
+            .iter()
+            .map(|l| ScheduleLine {
+                item: ItemIx::new(l.item),
+                site: SiteIx::new(l.site),
+                qty: self.decimal(l.item, l.units),
+                available_on: Day(l.avail_day).date(),
+                delivery: Day(l.delivery).date(),
+            })
+            .collect();
+        Promise {
+            line: d.id,
+            requested,
+            confirmed,
+            unconfirmed: self.decimal(d.item, d.units.saturating_sub(p.confirmed)),
+            schedule,
+            on_time: p.confirmed == d.units && p.lines.iter().all(|l| l.delivery <= d.requested),
+            limits: p.limits,
+        }
+    }
+
+    /// What the engine would confirm for `line`, without taking anything.
+    ///
+    /// # Errors
+    /// [`AtpError::UnknownItem`], [`AtpError::UnknownRegion`], [`AtpError::Quantity`],
+    /// [`AtpError::ZeroQuantity`], [`AtpError::DateOutOfRange`].
+    pub fn promise(&mut self, line: &OrderLine) -> Result<Promise, AtpError> {
+        let d = self.demand(line)?;
+        let p = self.fill(&d);
+        self.give_back(&d, &p);
+        Ok(self.to_promise(&d, &p))
+    }
+
+    /// Confirms `line` and books it, holding the confirmation as `claim`.
+    ///
+    /// # Errors
+    /// As [`promise`](Self::promise), plus [`AtpError::DuplicateLine`].
+    pub fn allocate(&mut self, line: &OrderLine, claim: Claim) -> Result<Promise, AtpError> {
+        if self.book.contains_key(&line.id) {
+            return Err(AtpError::DuplicateLine { line: line.id });
+        }
+        let d = self.demand(line)?;
+        let p = self.fill(&d);
+        let promise = self.to_promise(&d, &p);
+        if let Claim::Soft { expires } = claim {
+            self.soft.insert((expires, d.id));
+        }
+        self.book.insert(d.id, Booked { demand: d, promise: p, claim });
+        Ok(promise)
+    }
+
+    /// Allocates many lines, in the deterministic serve order (priority, requested date,
+    /// creation order, id), whatever order they come in. Lines that fail validation come
+    /// back as errors in their place; the rest are booked.
+    pub fn allocate_batch(
+        &mut self,
+        lines: &[OrderLine],
+        claim: Claim,
+    ) -> Vec<Result<Promise, AtpError>> {
+        let mut order: Vec<(ServeKey, usize)> = Vec::with_capacity(lines.len());
+        let mut out: Vec<Result<Promise, AtpError>> = Vec::with_capacity(lines.len());
+        for (i, line) in lines.iter().enumerate() {
+            let key = match Day::of(line.requested) {
+                Ok(day) => (line.priority, day.0, line.seq, line.id.0),
+                Err(_) => (u8::MAX, i32::MAX, u64::MAX, line.id.0),
+            };
+            order.push((key, i));
+            out.push(Err(AtpError::UnknownLine { line: line.id }));
+        }
+        order.sort_unstable();
+        for (_, i) in order {
+            if let (Some(line), Some(slot)) = (lines.get(i), out.get_mut(i)) {
+                *slot = self.allocate(line, claim);
+            }
+        }
+        out
+    }
+
+    // ---- reservations -----------------------------------------------------------
+
+    /// The current promise of a booked line.
+    #[must_use]
+    pub fn booked(&self, line: LineId) -> Option<Promise> {
+        self.book.get(&line).map(|b| self.to_promise(&b.demand, &b.promise))
+    }
+
+    /// How a booked line holds its confirmation.
+    #[must_use]
+    pub fn claim(&self, line: LineId) -> Option<Claim> {
+        self.book.get(&line).map(|b| b.claim)
+    }
+
+    /// Every booked line, in serve order.
+    #[must_use]
+    pub fn booked_lines(&self) -> Vec<LineId> {
+        let mut keys: Vec<(ServeKey, LineId)> =
+            self.book.values().map(|b| (b.demand.key(), b.demand.id)).collect();
+        keys.sort_unstable();
+        keys.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// Releases a booked line: everything it holds becomes available again.
+    ///
+    /// # Errors
+    /// [`AtpError::UnknownLine`].
+    pub fn release(&mut self, line: LineId) -> Result<(), AtpError> {
+        let b = self.book.remove(&line).ok_or(AtpError::UnknownLine { line })?;
+        self.give_back(&b.demand, &b.promise);
+        if let Claim::Soft { expires } = b.claim {
+            self.soft.remove(&(expires, line));
+        }
+        Ok(())
+    }
+
+    /// Turns a soft reservation into a hard allocation.
+    ///
+    /// # Errors
+    /// [`AtpError::UnknownLine`], or [`AtpError::InvalidClaim`] when it is already hard.
+    pub fn make_hard(&mut self, line: LineId) -> Result<(), AtpError> {
+        let b = self.book.get_mut(&line).ok_or(AtpError::UnknownLine { line })?;
+        match b.claim {
+            Claim::Hard => Err(AtpError::InvalidClaim { line, what: "already a hard allocation" }),
+            Claim::Soft { expires } => {
+                b.claim = Claim::Hard;
+                self.soft.remove(&(expires, line));
+                Ok(())
+            }
+        }
+    }
+
+    /// Reduces a booked line's confirmed quantity by `qty` (in the ordered item's base
+    /// units), giving back the latest schedule lines first.
+    ///
+    /// # Errors
+    /// [`AtpError::UnknownLine`], [`AtpError::Quantity`], [`AtpError::InvalidClaim`] when
+    /// `qty` exceeds what is confirmed.
+    pub fn reduce(&mut self, line: LineId, qty: Decimal) -> Result<(), AtpError> {
+        let b = self.book.get(&line).ok_or(AtpError::UnknownLine { line })?;
+        let mut cut = self.units(b.demand.item, qty)?;
+        if cut > b.promise.confirmed || cut < 0 {
+            return Err(AtpError::InvalidClaim {
+                line,
+                what: "cannot reduce by more than is confirmed",
+            });
+        }
+        let mut b = self.book.remove(&line).ok_or(AtpError::UnknownLine { line })?;
+        let mut order: Vec<usize> = (0..b.promise.lines.len()).collect();
+        order.sort_by_key(|&i| {
+            std::cmp::Reverse(b.promise.lines.get(i).map(|l| (l.delivery, l.avail_day)))
+        });
+        for i in order {
+            if cut == 0 {
+                break;
+            }
+            let Some(l) = b.promise.lines.get_mut(i) else { continue };
+            let per = if l.covers == 0 { 1 } else { (l.units / l.covers).max(1) };
+            let c = cut.min(l.covers);
+            let back = c * per;
+            let ix = self.store.index(l.item as usize, usize::from(l.site));
+            self.store.apply(ix, self.today, l.avail_day, back);
+            self.store.prune(ix, l.avail_day);
+            if let Some(q) = self.quotas.get_mut(&l.item)
+                && let Some(bk) = q.bucket_for(&b.demand.class)
+            {
+                q.use_units(bk, l.avail_day, -back);
+            }
+            l.units -= back;
+            l.covers -= c;
+            b.promise.confirmed -= c;
+            cut -= c;
+        }
+        b.promise.lines.retain(|l| l.units > 0);
+        self.book.insert(line, b);
+        Ok(())
+    }
+
+    /// Releases every soft reservation that has expired by `now`; returns them, oldest
+    /// expiry first.
+    pub fn sweep(&mut self, now: DateTime<Utc>) -> Vec<LineId> {
+        let expired: Vec<(DateTime<Utc>, LineId)> =
+            self.soft.iter().take_while(|(e, _)| *e <= now).copied().collect();
+        let mut out = Vec::with_capacity(expired.len());
+        for (_, line) in expired {
+            if self.release(line).is_ok() {
+                out.push(line);
+            }
+        }
+        out
+    }
+}
+
+/// What one site can offer for a line's requested date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteOffer {
+    /// The site.
+    pub site: SiteIx,
+    /// What it can promise (base units; `Decimal::MAX` beyond its horizon).
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub qty: Decimal,
+    /// Its material availability date (today at the earliest).
+    pub available_on: NaiveDate,
+    /// When goods available then would be delivered.
+    pub delivery: NaiveDate,
+    /// Whether that is by the requested date.
+    pub on_time: bool,
+}
