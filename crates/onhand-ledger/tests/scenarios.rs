@@ -1,4 +1,5 @@
 //! Scenario tests: each governed rule of the ledger, on the demo network.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
 use std::sync::Arc;
 
@@ -617,6 +618,7 @@ fn on_order(w: &mut World, number: &str, minutes: i64, who: (&str, &[Role]), bod
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one order's whole life, step by step
 fn a_transfer_runs_its_lifecycle_and_conserves_quantity() {
     let mut w = World::new();
     w.ok(&testing::receipt_to(1, "ORD", "BOLT-M8", "500 EA", "PF-A01", "available").unwrap());
@@ -832,8 +834,8 @@ fn removal_strategies_order_lots_and_bins() {
     let fefo = w.ledger.suggest_removal(glue, atl, d(60), RemovalStrategy::Fefo, today);
     assert_eq!(lots(&fefo), ["SOON", "FACE", "OLD"]);
     assert_eq!(fefo.lines.iter().map(|l| l.qty).collect::<Vec<_>>(), [d(24), d(24), d(12)]);
-    let fifo = w.ledger.suggest_removal(glue, atl, d(60), RemovalStrategy::Fifo, today);
-    assert_eq!(lots(&fifo), ["OLD", "SOON", "FACE"]);
+    let by_receipt = w.ledger.suggest_removal(glue, atl, d(60), RemovalStrategy::Fifo, today);
+    assert_eq!(lots(&by_receipt), ["OLD", "SOON", "FACE"]);
     let face = w.ledger.suggest_removal(glue, atl, d(100), RemovalStrategy::PickFaceFirst, today);
     assert_eq!(lots(&face), ["FACE", "OLD", "SOON"], "the expired lot on PF-A02 is skipped");
     assert_eq!(face.shortfall, d(28));

@@ -1,0 +1,418 @@
+//! Scenario tests: promising, allocation controls, reservations and backorder
+//! re-processing on the demo network.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use onhand_atp::{
+    Atp, AtpConfig, Claim, Consumption, DemandClass, Horizon, Limit, LineId, Mode, OrderLine,
+    QuotaAmount, QuotaEntry, QuotaRule, SourcingRule, Strategy,
+};
+use onhand_master::{Catalog, ItemCode, SiteCode, seed};
+use rust_decimal::Decimal;
+
+fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 1, d).unwrap()
+}
+
+fn d(v: i64) -> Decimal {
+    Decimal::from(v)
+}
+
+fn engine(config: AtpConfig) -> Atp {
+    let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
+    Atp::new(catalog, config, day(5)).unwrap()
+}
+
+fn set(atp: &mut Atp, item: &str, site: &str, qty: &str) {
+    atp.set_available(&item.parse().unwrap(), &site.parse().unwrap(), qty.parse().unwrap())
+        .unwrap();
+}
+
+fn line(id: u64, item: &str, qty: &str, requested: u32, region: &str) -> OrderLine {
+    OrderLine::new(
+        LineId(id),
+        item.parse().unwrap(),
+        qty.parse().unwrap(),
+        day(requested),
+        region.parse().unwrap(),
+    )
+}
+
+fn site_of(atp: &Atp, p: &onhand_atp::Promise, i: usize) -> String {
+    atp.catalog().site(p.schedule[i].site).unwrap().code.to_string()
+}
+
+#[test]
+fn network_atp_shows_every_candidate_site_and_its_dates() {
+    let mut atp = engine(AtpConfig::default());
+    set(&mut atp, "BOLT-M8", "ATL", "100 EA");
+    set(&mut atp, "BOLT-M8", "DFW", "300 EA");
+    let offers =
+        atp.network_atp(&"BOLT-M8".parse().unwrap(), &"US-SE".parse().unwrap(), day(9), 5).unwrap();
+    let rows: Vec<(String, Decimal, NaiveDate, NaiveDate, bool)> = offers
+        .iter()
+        .map(|o| {
+            (
+                atp.catalog().site(o.site).unwrap().code.to_string(),
+                o.qty,
+                o.available_on,
+                o.delivery,
+                o.on_time,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("ATL".to_owned(), d(100), day(7), day(9), true), // 1 day handling + 1 transit
+            ("DFW".to_owned(), d(300), day(6), day(9), true), // 1 + 2
+            ("ORD".to_owned(), d(0), day(5), day(9), true),   // 1 + 3
+        ]
+    );
+}
+
+#[test]
+fn a_requested_date_too_soon_for_transit_confirms_late_with_the_reason() {
+    let mut atp = engine(AtpConfig::default());
+    set(&mut atp, "BOLT-M8", "DFW", "50 EA");
+    // US-SE from DFW needs 3 days; asked for the 6th, the earliest is the 8th.
+    let p = atp.allocate(&line(1, "BOLT-M8", "10 EA", 6, "US-SE"), Claim::Hard).unwrap();
+    assert_eq!(p.schedule[0].delivery, day(8));
+    assert!(!p.on_time);
+    assert!(p.limits.has(Limit::LeadTime));
+}
+
+#[test]
+fn sourcing_rules_order_the_candidate_sites() {
+    let mut atp = engine(AtpConfig::default());
+    for site in ["LAX", "DFW", "ATL"] {
+        set(&mut atp, "NUT-M8", site, "1000 EA");
+    }
+    // US-SW: DFW rank 1 (0.02), LAX rank 2 (0.05, 3 days), ATL rank 3 (0.05, 3 days).
+    let mut ranked = line(1, "NUT-M8", "10 EA", 15, "US-SW");
+    ranked.rule = SourcingRule::Ranked;
+    let p = atp.promise(&ranked).unwrap();
+    assert_eq!(site_of(&atp, &p, 0), "DFW");
+    set(&mut atp, "NUT-M8", "DFW", "0 EA");
+    let mut cheapest = line(2, "NUT-M8", "10 EA", 15, "US-SW");
+    cheapest.rule = SourcingRule::LeastCost;
+    let p = atp.promise(&cheapest).unwrap();
+    assert_eq!(site_of(&atp, &p, 0), "LAX", "equal cost: rank breaks the tie");
+    // US-NE: BOS-BR (0 + 1 days), ORD (1 + 2), ATL (1 + 3); without stock at the branch
+    // the fastest with stock is ORD... but shortest transit orders by days, not stock.
+    set(&mut atp, "NUT-M8", "ORD", "1000 EA");
+    let mut fastest = line(3, "NUT-M8", "10 EA", 15, "US-NE");
+    fastest.rule = SourcingRule::ShortestTransit;
+    let p = atp.promise(&fastest).unwrap();
+    assert_eq!(site_of(&atp, &p, 0), "ORD");
+}
+
+#[test]
+fn substitutes_fill_on_time_before_the_original_goes_late() {
+    let mut atp = engine(AtpConfig::default());
+    set(&mut atp, "BOLT-M8-SS", "ATL", "500 EA");
+    atp.add_supply(
+        &"BOLT-M8".parse().unwrap(),
+        &"ATL".parse().unwrap(),
+        day(20),
+        "500 EA".parse().unwrap(),
+    )
+    .unwrap();
+    let mut l = line(1, "BOLT-M8", "200 EA", 9, "US-SE");
+    let p = atp.promise(&l).unwrap();
+    assert!(!p.on_time, "without substitutes it waits for the receipt");
+    l.allow_substitutes = true;
+    let p = atp.allocate(&l, Claim::Hard).unwrap();
+    assert!(p.on_time);
+    assert_eq!(atp.catalog().item(p.schedule[0].item).unwrap().code.as_str(), "BOLT-M8-SS");
+    assert_eq!(p.confirmed, d(200));
+}
+
+#[test]
+fn protected_stock_is_kept_for_urgent_demand() {
+    let mut atp = engine(AtpConfig::default());
+    set(&mut atp, "GLOVE-NIT", "ATL", "100 EA");
+    atp.protect(
+        &"GLOVE-NIT".parse().unwrap(),
+        &"ATL".parse().unwrap(),
+        "40 EA".parse().unwrap(),
+        2,
+    )
+    .unwrap();
+    let mut low = line(1, "GLOVE-NIT", "80 EA", 9, "US-SE");
+    low.priority = 5;
+    low.allow_split = true;
+    let p = atp.allocate(&low, Claim::Hard).unwrap();
+    let from_atl: Decimal = (0..p.schedule.len())
+        .filter(|i| site_of(&atp, &p, *i) == "ATL")
+        .map(|i| p.schedule[i].qty)
+        .sum();
+    assert_eq!(from_atl, d(60), "40 of the 100 are protected for priorities 1 and 2");
+    assert!(p.limits.has(Limit::Protection));
+    let mut urgent = line(2, "GLOVE-NIT", "40 EA", 9, "US-SE");
+    urgent.priority = 1;
+    let p = atp.allocate(&urgent, Claim::Hard).unwrap();
+    assert!(p.on_time);
+}
+
+fn class(group: &str) -> DemandClass {
+    DemandClass { group: Some(group.parse().unwrap()), ..DemandClass::default() }
+}
+
+#[test]
+fn ratio_quotas_split_supply_three_to_one() {
+    let mut atp = engine(AtpConfig::default());
+    set(&mut atp, "NUT-M8", "ORD", "2000 EA");
+    let rule = QuotaRule {
+        item: "NUT-M8".parse().unwrap(),
+        periods: vec![day(1)],
+        consumption: Consumption::Discrete,
+        entries: vec![
+            QuotaEntry { class: class("RETAIL"), amount: QuotaAmount::Ratio(3) },
+            QuotaEntry { class: class("OEM"), amount: QuotaAmount::Ratio(1) },
+        ],
+        collective: None,
+    };
+    atp.set_quotas(&[rule]).unwrap();
+    let mut retail = line(1, "NUT-M8", "2000 EA", 15, "US-MW");
+    retail.class = class("RETAIL");
+    retail.allow_split = true;
+    let p = atp.allocate(&retail, Claim::Hard).unwrap();
+    assert_eq!(p.confirmed, d(1500));
+    assert!(p.limits.has(Limit::Quota));
+    let mut oem = line(2, "NUT-M8", "600 EA", 15, "US-MW");
+    oem.class = class("OEM");
+    oem.allow_split = true;
+    assert_eq!(atp.allocate(&oem, Claim::Hard).unwrap().confirmed, d(500));
+    let mut other = line(3, "NUT-M8", "1 EA", 15, "US-MW");
+    other.class = class("CONTRACTOR");
+    assert_eq!(
+        atp.promise(&other).unwrap().confirmed,
+        d(0),
+        "no stock left for an unrestricted class"
+    );
+}
+
+#[test]
+fn discrete_quota_lapses_cumulative_quota_carries_forward() {
+    for (consumption, second_period, pool) in
+        [(Consumption::Discrete, d(100), d(10)), (Consumption::Cumulative, d(200), d(20))]
+    {
+        let mut atp = engine(AtpConfig::default());
+        set(&mut atp, "NUT-M8", "ORD", "10000 EA");
+        let rule = QuotaRule {
+            item: "NUT-M8".parse().unwrap(),
+            periods: vec![day(1), day(12)],
+            consumption,
+            entries: vec![QuotaEntry {
+                class: class("RETAIL"),
+                amount: QuotaAmount::Absolute("100 EA".parse().unwrap()),
+            }],
+            collective: Some(QuotaAmount::Absolute("10 EA".parse().unwrap())),
+        };
+        atp.set_quotas(&[rule]).unwrap();
+        // Nothing used in the first period; in the second (MAD on the 13th) the
+        // cumulative quota has 200.
+        let mut l = line(1, "NUT-M8", "500 EA", 15, "US-MW");
+        l.class = class("RETAIL");
+        l.allow_split = true;
+        let p = atp.allocate(&l, Claim::Hard).unwrap();
+        assert_eq!(p.schedule[0].qty, second_period, "{consumption:?}");
+        // The collective pool serves a class without its own entry, by the same rule.
+        let mut c = line(2, "NUT-M8", "50 EA", 15, "US-MW");
+        c.class = class("OEM");
+        c.allow_split = true;
+        assert_eq!(atp.promise(&c).unwrap().schedule[0].qty, pool, "{consumption:?}");
+    }
+}
+
+#[test]
+fn beyond_the_checking_horizon_supply_is_assumed() {
+    let mut atp = engine(AtpConfig { horizon: Horizon::LeadTime });
+    // BOLT-M8 at ATL has a 5-day lead time: from the 10th on, supply is assumed.
+    let p = atp.allocate(&line(1, "BOLT-M8", "1000 EA", 20, "US-SE"), Claim::Hard).unwrap();
+    assert!(p.on_time);
+    assert_eq!(p.confirmed, d(1000));
+    assert!(p.limits.has(Limit::Horizon));
+    let p = atp.promise(&line(2, "BOLT-M8", "1 EA", 7, "US-SE")).unwrap();
+    assert!(!p.on_time, "within the horizon nothing is there");
+    assert_eq!(p.schedule[0].available_on, day(10), "the earliest assumed supply is at the fence");
+}
+
+#[test]
+fn reservations_expire_convert_reduce_and_release() {
+    let mut atp = engine(AtpConfig::default());
+    set(&mut atp, "GLUE-500", "ORD", "48 EA");
+    let (item, site): (ItemCode, SiteCode) = ("GLUE-500".parse().unwrap(), "ORD".parse().unwrap());
+    let noon = |h| Utc.with_ymd_and_hms(2026, 1, 5, h, 0, 0).unwrap();
+    atp.allocate(&line(1, "GLUE-500", "24 EA", 10, "US-MW"), Claim::Soft { expires: noon(12) })
+        .unwrap();
+    atp.allocate(&line(2, "GLUE-500", "12 EA", 10, "US-MW"), Claim::Soft { expires: noon(15) })
+        .unwrap();
+    assert_eq!(atp.atp(&item, &site, day(5), 5).unwrap(), d(12));
+    atp.make_hard(LineId(2)).unwrap();
+    assert!(atp.make_hard(LineId(2)).is_err());
+    assert_eq!(atp.sweep(noon(11)), []);
+    assert_eq!(atp.sweep(noon(16)), [LineId(1)], "the hard line stays");
+    assert_eq!(atp.atp(&item, &site, day(5), 5).unwrap(), d(36));
+    atp.reduce(LineId(2), d(5)).unwrap();
+    assert_eq!(atp.booked(LineId(2)).unwrap().confirmed, d(7));
+    assert!(atp.reduce(LineId(2), d(8)).is_err());
+    atp.release(LineId(2)).unwrap();
+    assert_eq!(atp.atp(&item, &site, day(5), 5).unwrap(), d(48));
+    assert!(atp.release(LineId(2)).is_err());
+    assert!(atp.allocate(&line(3, "GLUE-500", "1 EA", 10, "US-MW"), Claim::Hard).is_ok());
+    assert!(matches!(
+        atp.allocate(&line(3, "GLUE-500", "1 EA", 10, "US-MW"), Claim::Hard),
+        Err(onhand_atp::AtpError::DuplicateLine { .. })
+    ));
+}
+
+#[test]
+fn backorder_reprocessing_after_a_late_receipt() {
+    let mut atp = engine(AtpConfig::default());
+    set(&mut atp, "NUT-M8", "ORD", "100 EA");
+    let mk = |id, prio: u8, qty: &str, strategy| {
+        let mut l = line(id, "NUT-M8", qty, 12, "US-MW");
+        l.priority = prio;
+        l.strategy = strategy;
+        l.allow_split = true;
+        l
+    };
+    // First come, first served: the low-priority line took the stock.
+    atp.allocate(&mk(1, 7, "100 EA", Strategy::Redistribute), Claim::Hard).unwrap();
+    atp.allocate(&mk(2, 3, "60 EA", Strategy::Redistribute), Claim::Hard).unwrap();
+    atp.allocate(&mk(3, 5, "30 EA", Strategy::Fill), Claim::Hard).unwrap();
+    atp.allocate(&mk(4, 1, "20 EA", Strategy::Gain), Claim::Hard).unwrap();
+    // A late receipt of 50 arrives on the 8th.
+    atp.add_supply(
+        &"NUT-M8".parse().unwrap(),
+        &"ORD".parse().unwrap(),
+        day(8),
+        "50 EA".parse().unwrap(),
+    )
+    .unwrap();
+    let sim = atp.reprocess(Mode::Simulate, false);
+    let run = atp.reprocess(Mode::Apply, false);
+    assert_eq!(sim.promises, run.promises, "simulation computes what applying does");
+    let confirmed = |id| atp.booked(LineId(id)).unwrap().confirmed;
+    // 150 in all: gain (prio 1) gets 20 from the receipt, redistribute prio 3 gets 60,
+    // then prio 7 gets the remaining 70; fill (had 0) keeps 0.
+    assert_eq!(
+        (confirmed(4), confirmed(2), confirmed(1), confirmed(3)),
+        (d(20), d(60), d(70), d(0))
+    );
+    let moves: Vec<(u64, Decimal, Decimal)> =
+        run.changes.iter().map(|c| (c.line.0, c.before, c.after)).collect();
+    assert_eq!(moves, [(4, d(0), d(20)), (2, d(0), d(60)), (1, d(100), d(70))]);
+    assert!(atp.reprocess(Mode::Apply, false).changes.is_empty(), "a second run changes nothing");
+}
+
+#[test]
+fn win_goes_first_and_lose_gives_up() {
+    let mut atp = engine(AtpConfig::default());
+    set(&mut atp, "NUT-M8", "ORD", "100 EA");
+    let mk = |id, prio: u8, strategy| {
+        let mut l = line(id, "NUT-M8", "100 EA", 12, "US-MW");
+        l.priority = prio;
+        l.strategy = strategy;
+        l
+    };
+    atp.allocate(&mk(1, 1, Strategy::Lose), Claim::Hard).unwrap();
+    atp.allocate(&mk(2, 9, Strategy::Win), Claim::Hard).unwrap();
+    let run = atp.reprocess(Mode::Apply, false);
+    assert_eq!(
+        atp.booked(LineId(2)).unwrap().confirmed,
+        d(100),
+        "win is served first, whatever its priority"
+    );
+    assert_eq!(atp.booked(LineId(1)).unwrap().confirmed, d(0));
+    assert_eq!(run.changes.len(), 2);
+}
+
+#[test]
+fn fair_share_splits_short_supply_in_proportion() {
+    let mut atp = engine(AtpConfig::default());
+    set(&mut atp, "NUT-M8", "ORD", "90 EA");
+    for (id, qty) in [(1, "100 EA"), (2, "50 EA")] {
+        let mut l = line(id, "NUT-M8", qty, 12, "US-MW");
+        l.allow_split = true;
+        atp.allocate(&l, Claim::Hard).unwrap();
+    }
+    assert_eq!(atp.booked(LineId(1)).unwrap().confirmed, d(90), "first come, first served");
+    atp.reprocess(Mode::Apply, true);
+    assert_eq!(atp.booked(LineId(1)).unwrap().confirmed, d(60));
+    assert_eq!(atp.booked(LineId(2)).unwrap().confirmed, d(30));
+    assert!(atp.reprocess(Mode::Apply, true).changes.is_empty());
+}
+
+#[test]
+fn batch_allocation_serves_priority_order_whatever_the_input_order() {
+    let lines: Vec<OrderLine> = (1..=6)
+        .map(|i| {
+            let mut l = line(i, "BOLT-M8", "50 EA", 9, "US-SE");
+            l.priority = u8::try_from(7 - i).unwrap();
+            l
+        })
+        .collect();
+    let mut forward = engine(AtpConfig::default());
+    set(&mut forward, "BOLT-M8", "ATL", "120 EA");
+    let a: Vec<_> =
+        forward.allocate_batch(&lines, Claim::Hard).into_iter().map(Result::unwrap).collect();
+    let mut reversed_lines = lines.clone();
+    reversed_lines.reverse();
+    let mut backward = engine(AtpConfig::default());
+    set(&mut backward, "BOLT-M8", "ATL", "120 EA");
+    let mut b: Vec<_> = backward
+        .allocate_batch(&reversed_lines, Claim::Hard)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    b.reverse();
+    assert_eq!(a, b);
+    let on_time: Vec<u64> = a.iter().filter(|p| p.on_time).map(|p| p.line.0).collect();
+    assert_eq!(on_time, [5, 6], "the two most urgent (priorities 1 and 2)");
+}
+
+#[test]
+fn loading_from_the_ledger_counts_transfers_in_transit_at_their_arrival() {
+    let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
+    let mut ledger =
+        onhand_ledger::Ledger::new(catalog, onhand_ledger::Rules::standard("USD".parse().unwrap()))
+            .unwrap();
+    for e in onhand_ledger::seed::demo_day().unwrap() {
+        let _ = ledger.apply(&e.event);
+    }
+    let atp = Atp::from_ledger(&ledger, AtpConfig::default(), day(5)).unwrap();
+    let (nut, yyz) = (&"NUT-M8".parse::<ItemCode>().unwrap(), &"YYZ".parse::<SiteCode>().unwrap());
+    // Toronto has 1000 nuts; 400 more are in transit from Chicago, due on the 8th.
+    assert_eq!(atp.atp(nut, yyz, day(5), 5).unwrap(), d(1000));
+    assert_eq!(atp.atp(nut, yyz, day(8), 5).unwrap(), d(1400));
+}
+
+#[test]
+fn bad_lines_are_typed_errors() {
+    let mut atp = engine(AtpConfig::default());
+    assert!(matches!(
+        atp.promise(&line(1, "NOPE", "1 EA", 9, "US-SE")),
+        Err(onhand_atp::AtpError::UnknownItem { .. })
+    ));
+    assert!(matches!(
+        atp.promise(&line(1, "BOLT-M8", "1 EA", 9, "MARS")),
+        Err(onhand_atp::AtpError::UnknownRegion { .. })
+    ));
+    assert!(matches!(
+        atp.promise(&line(1, "BOLT-M8", "0 EA", 9, "US-SE")),
+        Err(onhand_atp::AtpError::ZeroQuantity { .. })
+    ));
+    assert!(matches!(
+        atp.promise(&line(1, "BOLT-M8", "1 KG", 9, "US-SE")),
+        Err(onhand_atp::AtpError::Quantity { .. })
+    ));
+    let p = atp.promise(&line(1, "BOLT-M8", "1 EA", 9, "US-SE")).unwrap();
+    assert_eq!(p.confirmed, d(0));
+    assert_eq!(p.unconfirmed, d(1));
+    assert!(p.limits.has(Limit::Stock));
+}
