@@ -488,8 +488,10 @@ impl Ledger {
     }
 
     fn item<'a>(&self, code: &'a onhand_master::ItemCode) -> Result<ItemCtx<'a>, LedgerError> {
-        let (ix, profile) =
-            self.catalog.lookup_item(code).ok_or_else(|| LedgerError::UnknownItem { item: code.clone() })?;
+        let (ix, profile) = self
+            .catalog
+            .lookup_item(code)
+            .ok_or_else(|| LedgerError::UnknownItem { item: code.clone() })?;
         Ok(ItemCtx { ix, code, profile })
     }
 
