@@ -188,6 +188,39 @@ pub enum LedgerError {
         /// Where it is.
         site: SiteCode,
     },
+    /// A count of a serial-tracked position, effective before the position's latest
+    /// change: serials are known as they are now, so the count would compare two times.
+    #[error(
+        "{item} at {site}: a serial count cannot be back-dated before the position's latest movement ({latest})"
+    )]
+    BackDatedSerialCount {
+        /// The item.
+        item: ItemCode,
+        /// The site.
+        site: SiteCode,
+        /// The position's latest change.
+        latest: DateTime<Utc>,
+    },
+    /// A line names an expiry for a lot that already has another.
+    #[error("{item}: lot {lot} expires {existing:?}, not {given}")]
+    LotExpiryConflict {
+        /// The item.
+        item: ItemCode,
+        /// The lot.
+        lot: LotCode,
+        /// Its recorded expiry.
+        existing: Option<chrono::NaiveDate>,
+        /// The expiry the line gives.
+        given: chrono::NaiveDate,
+    },
+    /// A period close dated after its own effective time.
+    #[error("a period close through {through} cannot be effective earlier, at {effective_at}")]
+    CloseInFuture {
+        /// The close time.
+        through: DateTime<Utc>,
+        /// The event's effective time.
+        effective_at: DateTime<Utc>,
+    },
     /// A serial number that is not where the line takes it from.
     #[error("{item}: serial {serial} is not at the line's location")]
     SerialNotHere {
@@ -365,6 +398,72 @@ pub enum LedgerError {
     },
 }
 
+impl LedgerError {
+    /// A stable snake-case name for the kind of error (`insufficient_stock`,
+    /// `not_permitted`, ...), for logs, metrics and tests that match on kinds.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            LedgerError::InvalidCode { .. } => "invalid_code",
+            LedgerError::IdReused { .. } => "id_reused",
+            LedgerError::PeriodClosed { .. } => "period_closed",
+            LedgerError::CloseNotForward { .. } => "close_not_forward",
+            LedgerError::NotPermitted { .. } => "not_permitted",
+            LedgerError::OutOfScope { .. } => "out_of_scope",
+            LedgerError::ReasonNotAllowed { .. } => "reason_not_allowed",
+            LedgerError::NoLines { .. } => "no_lines",
+            LedgerError::UnknownItem { .. } => "unknown_item",
+            LedgerError::UnknownSite { .. } => "unknown_site",
+            LedgerError::UnknownBin { .. } => "unknown_bin",
+            LedgerError::UnknownEntity { .. } => "unknown_entity",
+            LedgerError::BinMismatch { .. } => "bin_mismatch",
+            LedgerError::Quantity { .. } => "quantity",
+            LedgerError::ZeroQuantity { .. } => "zero_quantity",
+            LedgerError::LotMismatch { .. } => "lot_mismatch",
+            LedgerError::UnknownLot { .. } => "unknown_lot",
+            LedgerError::LotExpired { .. } => "lot_expired",
+            LedgerError::SerialCount { .. } => "serial_count",
+            LedgerError::SerialRepeated { .. } => "serial_repeated",
+            LedgerError::SerialInNetwork { .. } => "serial_in_network",
+            LedgerError::BackDatedSerialCount { .. } => "back_dated_serial_count",
+            LedgerError::LotExpiryConflict { .. } => "lot_expiry_conflict",
+            LedgerError::CloseInFuture { .. } => "close_in_future",
+            LedgerError::SerialNotHere { .. } => "serial_not_here",
+            LedgerError::IllegalMove(_) => "illegal_move",
+            LedgerError::WrongStatuses { .. } => "wrong_statuses",
+            LedgerError::InsufficientStock { .. } => "insufficient_stock",
+            LedgerError::NoSuchPending { .. } => "no_such_pending",
+            LedgerError::SelfApproval { .. } => "self_approval",
+            LedgerError::ApproverLacksRole { .. } => "approver_lacks_role",
+            LedgerError::UnknownTransfer { .. } => "unknown_transfer",
+            LedgerError::TransferExists { .. } => "transfer_exists",
+            LedgerError::TransferState { .. } => "transfer_state",
+            LedgerError::TransferSite { .. } => "transfer_site",
+            LedgerError::TransferToSelf { .. } => "transfer_to_self",
+            LedgerError::NotOnTransfer { .. } => "not_on_transfer",
+            LedgerError::OverShipment { .. } => "over_shipment",
+            LedgerError::WrongDocument { .. } => "wrong_document",
+            LedgerError::InvalidRules { .. } => "invalid_rules",
+            LedgerError::Overflow { .. } => "overflow",
+            LedgerError::JournalBroken { .. } => "journal_broken",
+            LedgerError::Restore { .. } => "restore",
+            LedgerError::BaseUnit { .. } => "base_unit",
+        }
+    }
+}
+
 fn roles_list(roles: &[Role]) -> String {
     roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_snake_case_names() {
+        assert_eq!(LedgerError::NoLines { kind: EventKind::Pick }.code(), "no_lines");
+        let e = LedgerError::IdReused { id: EventId::from_u128(1) };
+        assert_eq!(e.code(), "id_reused");
+    }
 }

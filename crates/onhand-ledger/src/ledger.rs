@@ -147,7 +147,7 @@ pub struct Ledger {
     permits: [u8; EventKind::ALL.len()],
 }
 
-/// A stable 64-bit fingerprint of an event, to tell a repeated submission from a
+/// A stable 64-bit fingerprint of an event (all but its recorded time), to tell a repeated submission from a
 /// different event reusing the id. It is written into snapshots, so it must not change
 /// between versions or machines: it is our own word-at-a-time hash (the `FxHash` step with a
 /// `MurmurHash3` finaliser) over the event's derived `Hash`, not `std`'s unspecified one.
@@ -200,8 +200,15 @@ pub(crate) fn fingerprint(event: &Event) -> u64 {
             self.word(i as u64);
         }
     }
+    // Everything but `recorded_at`: a host retrying an event records it again later,
+    // and that is still the same event.
     let mut h = Fold(0);
-    event.hash(&mut h);
+    event.id.hash(&mut h);
+    event.effective_at.hash(&mut h);
+    event.actor.hash(&mut h);
+    event.reason.hash(&mut h);
+    event.reference.hash(&mut h);
+    event.body.hash(&mut h);
     h.finish()
 }
 
@@ -391,7 +398,15 @@ impl Ledger {
         match &event.body {
             Body::Approve { event: target } => self.approve(event, *target),
             Body::Reject { event: target } => self.reject(event, *target),
-            Body::ClosePeriod { through } => self.close_period(*through),
+            Body::ClosePeriod { through } => {
+                if *through > event.effective_at {
+                    return Err(LedgerError::CloseInFuture {
+                        through: *through,
+                        effective_at: event.effective_at,
+                    });
+                }
+                self.close_period(*through)
+            }
             Body::TransferRequest(req) => self.transfer_request(event, req),
             Body::TransferApprove => self.transfer_approve(event),
             Body::Receipt(_)
@@ -589,6 +604,17 @@ impl Ledger {
             return Err(LedgerError::LotMismatch { item: it.code.clone(), required: false });
         }
         if let Some(ix) = self.lots.find(it.ix, code) {
+            let existing = self.lots.get(ix).and_then(|l| l.expiry);
+            if let Some(given) = expiry
+                && existing != Some(given)
+            {
+                return Err(LedgerError::LotExpiryConflict {
+                    item: it.code.clone(),
+                    lot: code.clone(),
+                    existing,
+                    given,
+                });
+            }
             return Ok(Some(ix));
         }
         if let Some(i) = plan.new_lots.iter().position(|l| l.item == it.ix && l.code == *code) {
@@ -650,7 +676,12 @@ impl Ledger {
         let wrong = || LedgerError::WrongStatuses { kind, from: lf, to: lt };
         let policy = || receive_status(self.catalog.receive_into(it.ix, site));
         let pair = match kind {
-            EventKind::Receipt => (None, Some(lt.unwrap_or_else(policy))),
+            EventKind::Receipt => {
+                if lf.is_some() {
+                    return Err(wrong());
+                }
+                (None, Some(lt.unwrap_or_else(policy)))
+            }
             EventKind::Putaway => {
                 let from = lf.unwrap_or(Receiving);
                 (Some(from), Some(lt.unwrap_or(if lf.is_some() { from } else { Available })))
@@ -674,7 +705,12 @@ impl Ledger {
                 }
                 (Some(InTransit), Some(lt.unwrap_or_else(policy)))
             }
-            EventKind::CustomerReturn => (None, Some(lt.unwrap_or(ReturnPending))),
+            EventKind::CustomerReturn => {
+                if lf.is_some() {
+                    return Err(wrong());
+                }
+                (None, Some(lt.unwrap_or(ReturnPending)))
+            }
             EventKind::Disposition | EventKind::StatusChange => match (lf, lt) {
                 (Some(f), Some(t)) => (Some(f), Some(t)),
                 _ => return Err(wrong()),
@@ -857,6 +893,7 @@ impl Ledger {
                         Some(to_key),
                         plan,
                     )?;
+                    ol.serials.extend(line.serials.iter().cloned());
                     if let Some(k) = from_key {
                         plan.change(k, -base)?;
                     }
@@ -884,7 +921,20 @@ impl Ledger {
                         item: line.item.clone(),
                     })?;
                     let (taken, over) = if it.profile.tracking == Tracking::Serial {
-                        self.receive_serials(&it, site, line, base, lot, site_ix, to_key, plan)?
+                        let out = self.receive_serials(
+                            &it,
+                            site,
+                            line,
+                            base,
+                            lot,
+                            (site_ix, &ol.serials),
+                            to_key,
+                            plan,
+                        )?;
+                        for s in &line.serials {
+                            ol.serials.remove(s);
+                        }
+                        out
                     } else {
                         if !line.serials.is_empty() {
                             return Err(LedgerError::SerialCount {
@@ -1106,7 +1156,7 @@ impl Ledger {
         line: &Line,
         base: Decimal,
         lot: Option<LotIx>,
-        site_ix: SiteIx,
+        (site_ix, on_order): (SiteIx, &std::collections::BTreeSet<SerialNo>),
         to_key: Option<PositionKey>,
         plan: &mut Plan,
     ) -> Result<(Taken, Decimal), LedgerError> {
@@ -1128,7 +1178,10 @@ impl Ledger {
             }
             match self.serials.get(&it.ix).and_then(|m| m.get(serial)) {
                 Some(k)
-                    if k.status == StockStatus::InTransit && k.site == site_ix && k.lot == lot =>
+                    if k.status == StockStatus::InTransit
+                        && k.site == site_ix
+                        && k.lot == lot
+                        && on_order.contains(serial) =>
                 {
                     let tk = TransitKey { lot, owner: k.owner };
                     match taken.iter_mut().find(|(t, _)| *t == tk) {
@@ -1241,6 +1294,25 @@ impl Ledger {
                 given: line.serials.len(),
             });
         }
+        // Serials are known as they are now: the count must not be back-dated before the
+        // position's latest change, or quantity and serials would describe two times.
+        if let Some(last) = self.positions.slot(&key).and_then(|s| s.hist.last())
+            && last.at > plan.at
+        {
+            return Err(LedgerError::BackDatedSerialCount {
+                item: line.item.clone(),
+                site: site.clone(),
+                latest: from_micros(last.at),
+            });
+        }
+        for (i, serial) in line.serials.iter().enumerate() {
+            if line.serials.iter().take(i).any(|s| s == serial) {
+                return Err(LedgerError::SerialRepeated {
+                    item: line.item.clone(),
+                    serial: serial.clone(),
+                });
+            }
+        }
         let booked: Vec<&SerialNo> = self
             .serials
             .get(&it.ix)
@@ -1314,16 +1386,12 @@ impl Ledger {
                     lot: tk.lot,
                 };
                 plan.change(key, -q.0)?;
-                if let Some(serials) = self.serials.get(&line.item) {
-                    let mut here: Vec<&SerialNo> =
-                        serials.iter().filter(|(_, k)| **k == key).map(|(s, _)| s).collect();
-                    here.sort();
-                    for s in here {
-                        plan.serial_moves.push((line.item, s.clone(), None));
-                    }
-                }
+            }
+            for serial in &line.serials {
+                plan.serial_moves.push((line.item, serial.clone(), None));
             }
             line.in_transit.clear();
+            line.serials.clear();
             line.written_off = add(line.written_off, short, "transfer written off")?;
             any_written_off |= !short.is_zero();
             plan.max_line = plan.max_line.max(short);
@@ -1556,6 +1624,7 @@ impl Ledger {
                     over: Decimal::ZERO,
                     written_off: Decimal::ZERO,
                     in_transit: BTreeMap::new(),
+                    serials: std::collections::BTreeSet::new(),
                 }),
             }
         }

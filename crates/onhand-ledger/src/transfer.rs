@@ -2,7 +2,7 @@
 //! shipped in part or whole, received in part or whole, closed with discrepancies), and
 //! what each order still has in transit.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -117,6 +117,9 @@ pub struct TransferOrderLine {
     /// the keys are not text).
     #[serde(with = "pairs")]
     pub in_transit: BTreeMap<TransitKey, TransitQty>,
+    /// Serial numbers in transit on this order.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub serials: BTreeSet<onhand_master::SerialNo>,
 }
 
 /// A quantity in transit (base units).

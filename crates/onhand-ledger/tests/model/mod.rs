@@ -53,16 +53,16 @@ use rust_decimal::Decimal;
 /// `back_dated_serial_count_desyncs_serials`: a back-dated count of a serial-tracked
 /// position compares the quantity with the book as of the count but the serials with
 /// the current ones.
-pub(crate) const AVOID_BACK_DATED_SERIAL_COUNTS: bool = true;
+pub(crate) const AVOID_BACK_DATED_SERIAL_COUNTS: bool = false;
 
 /// `count_listing_a_booked_serial_twice_is_accepted`: a count may list a serial that is
 /// already at the counted position twice; the position gains a unit without a serial.
-pub(crate) const AVOID_REPEATED_SERIALS_IN_COUNTS: bool = true;
+pub(crate) const AVOID_REPEATED_SERIALS_IN_COUNTS: bool = false;
 
 /// `closing_a_transfer_drops_serials_of_other_orders_in_transit`: closing an order
 /// removes every serial in transit to its destination, also those another open order
 /// still has in transit there.
-pub(crate) const AVOID_CLOSE_BESIDE_OTHER_SERIALS_IN_TRANSIT: bool = true;
+pub(crate) const AVOID_CLOSE_BESIDE_OTHER_SERIALS_IN_TRANSIT: bool = false;
 
 /// Items: untracked with packaging, lot-tracked with shelf life (quality hold on receipt),
 /// serial-tracked.
@@ -194,6 +194,8 @@ fn statuses(
     use StockStatus::{Available, InTransit, Picked, Receiving, ReturnPending, Scrapped};
     let (lf, lt) = (line.from, line.to);
     Some(match kind {
+        // Stock coming from outside has no from status.
+        EventKind::Receipt | EventKind::CustomerReturn if lf.is_some() => return None,
         EventKind::Receipt => (None, Some(lt.unwrap_or(policy))),
         EventKind::Putaway => {
             let from = lf.unwrap_or(Receiving);
@@ -297,6 +299,9 @@ pub(crate) fn class(e: &LedgerError) -> &'static str {
         LedgerError::OverShipment { .. } => "OverShipment",
         LedgerError::WrongDocument { .. } => "WrongDocument",
         LedgerError::Overflow { .. } => "Overflow",
+        LedgerError::BackDatedSerialCount { .. } => "BackDatedSerialCount",
+        LedgerError::LotExpiryConflict { .. } => "LotExpiryConflict",
+        LedgerError::CloseInFuture { .. } => "CloseInFuture",
         _ => "other",
     }
 }
@@ -673,7 +678,14 @@ impl Model {
     /// What the ledger should do with `ev`.
     pub(crate) fn judge(&self, ev: &Event) -> Verdict {
         if let Some(old) = self.seen.get(&ev.id) {
-            return if old == ev { Verdict::Duplicate } else { Verdict::Reject(vec!["IdReused"]) };
+            // The same event recorded again later is still the same event.
+            let mut again = ev.clone();
+            again.recorded_at = old.recorded_at;
+            return if *old == again {
+                Verdict::Duplicate
+            } else {
+                Verdict::Reject(vec!["IdReused"])
+            };
         }
         let mut p = Plan::new(ev, false);
         let kind = ev.kind();
@@ -692,6 +704,9 @@ impl Model {
             Body::Approve { event } => self.approve(ev, *event, &mut p),
             Body::Reject { event } => self.reject(ev, *event, &mut p),
             Body::ClosePeriod { through } => {
+                if *through > ev.effective_at {
+                    p.err("CloseInFuture");
+                }
                 if self.closed.is_some_and(|c| *through <= c) {
                     p.err("CloseNotForward");
                 }
@@ -955,9 +970,14 @@ impl Model {
             return Err(Refused);
         }
         let (i, c) = (item.code.to_string(), code.to_string());
-        let known =
-            self.lot(&i, &c).is_some() || p.fx.new_lots.iter().any(|l| l.item == i && l.code == c);
-        if known {
+        let existing = self.lot(&i, &c).map(|l| l.expiry).or_else(|| {
+            p.fx.new_lots.iter().find(|l| l.item == i && l.code == c).map(|l| l.expiry)
+        });
+        if let Some(existing) = existing {
+            if expiry.is_some_and(|given| existing != Some(given)) {
+                p.err("LotExpiryConflict");
+                return Err(Refused);
+            }
             return Ok(Some(c));
         }
         if !inbound {
@@ -1415,6 +1435,11 @@ impl Model {
             if item.tracking == Tracking::Serial {
                 if Decimal::from(line.serials.len()) != counted {
                     p.err("SerialCount");
+                    continue;
+                }
+                // Serials are known as they are now: no count before a later movement.
+                if self.pos.get(&key).into_iter().flatten().any(|(t, _)| *t > p.fx.at) {
+                    p.err("BackDatedSerialCount");
                     continue;
                 }
                 let mut bad = false;
@@ -2671,8 +2696,11 @@ impl Harness {
             }
             Op::Resubmit { past } => pick(&self.history, *past)?,
             Op::ReuseId { past } => {
+                // Another event under an old id: a different reason is enough (a new
+                // recorded time alone is the same event, recorded again).
                 let mut e = pick(&self.history, *past)?;
                 e.recorded_at = nudge(e.recorded_at);
+                e.reason = onhand_ledger::ReasonCode::new(format!("{}-AGAIN", e.reason)).ok()?;
                 e
             }
             Op::ClosePeriod { back } => {
