@@ -46,6 +46,9 @@ use crate::promise::{Limit, Limits, Promise, RawLine, RawPromise, ScheduleLine};
 use crate::quota::{Bucket, ItemQuotas, QuotaAmount, QuotaRule};
 use crate::units::{Day, from_units, pow10, to_units};
 
+/// The class of demand that names no characteristic.
+static ANY_CLASS: DemandClass = DemandClass { channel: None, group: None, region: None };
+
 /// The most schedule lines one promise makes.
 pub const MAX_SCHEDULE_LINES: usize = 32;
 
@@ -112,7 +115,8 @@ pub(crate) struct Demand {
     pub(crate) id: LineId,
     pub(crate) item: u32,
     pub(crate) region: u16,
-    pub(crate) class: DemandClass,
+    /// Interned demand class.
+    pub(crate) class: u16,
     pub(crate) priority: u8,
     pub(crate) split: bool,
     pub(crate) subs: bool,
@@ -173,6 +177,21 @@ pub struct Atp {
     pub(crate) quotas: Map<u32, ItemQuotas>,
     pub(crate) book: Map<LineId, Booked>,
     soft: BTreeSet<(DateTime<Utc>, LineId)>,
+    classes: Vec<DemandClass>,
+    class_ix: Map<DemandClass, u16>,
+}
+
+/// An order line checked against the catalog and interned for the engine: prepare once,
+/// then promise or allocate it (or re-promise it) without looking codes up again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared(pub(crate) Demand);
+
+impl Prepared {
+    /// The line's id.
+    #[must_use]
+    pub fn id(&self) -> LineId {
+        self.0.id
+    }
 }
 
 fn sites_count(catalog: &Catalog) -> Result<u16, AtpError> {
@@ -270,6 +289,12 @@ impl Atp {
             quotas: map(),
             book: map(),
             soft: BTreeSet::new(),
+            classes: vec![DemandClass::default()],
+            class_ix: {
+                let mut m = map();
+                m.insert(DemandClass::default(), 0);
+                m
+            },
         })
     }
 
@@ -518,14 +543,11 @@ impl Atp {
         }
         self.quotas = quotas;
         // Booked lines already confirmed count against the new quotas.
-        let booked: Vec<(u32, DemandClass, SmallVec<[RawLine; 2]>)> = self
-            .book
-            .values()
-            .map(|b| (b.demand.item, b.demand.class.clone(), b.promise.lines.clone()))
-            .collect();
-        for (_, class, lines) in booked {
+        let booked: Vec<(u16, SmallVec<[RawLine; 2]>)> =
+            self.book.values().map(|b| (b.demand.class, b.promise.lines.clone())).collect();
+        for (class, lines) in booked {
             for l in lines {
-                self.use_quota(l.item, &class, l.avail_day, l.units);
+                self.use_quota(l.item, class, l.avail_day, l.units);
             }
         }
         Ok(())
@@ -563,7 +585,27 @@ impl Atp {
         }
     }
 
-    fn use_quota(&mut self, item: u32, class: &DemandClass, day: i32, units: i64) {
+    fn class(&self, ix: u16) -> &DemandClass {
+        self.classes.get(usize::from(ix)).unwrap_or(&ANY_CLASS)
+    }
+
+    fn intern_class(&mut self, class: &DemandClass) -> Result<u16, AtpError> {
+        if let Some(ix) = self.class_ix.get(class) {
+            return Ok(*ix);
+        }
+        let ix = u16::try_from(self.classes.len()).map_err(|_| AtpError::InvalidConfig {
+            what: "more than 65,536 demand classes".into(),
+        })?;
+        self.classes.push(class.clone());
+        self.class_ix.insert(class.clone(), ix);
+        Ok(ix)
+    }
+
+    fn use_quota(&mut self, item: u32, class: u16, day: i32, units: i64) {
+        if self.quotas.is_empty() {
+            return;
+        }
+        let class = self.classes.get(usize::from(class)).unwrap_or(&ANY_CLASS);
         if let Some(q) = self.quotas.get_mut(&item)
             && let Some(b) = q.bucket_for(class)
         {
@@ -653,7 +695,7 @@ impl Atp {
 
     // ---- promising ----------------------------------------------------------------
 
-    pub(crate) fn demand(&self, line: &OrderLine) -> Result<Demand, AtpError> {
+    pub(crate) fn demand(&mut self, line: &OrderLine) -> Result<Demand, AtpError> {
         let iix = self.item_ix(&line.item)?;
         let rix = self
             .catalog
@@ -671,7 +713,7 @@ impl Atp {
             id: line.id,
             item: iix.raw(),
             region: rix.raw(),
-            class: line.class.clone(),
+            class: self.intern_class(&line.class)?,
             priority: line.priority,
             split: line.allow_split,
             subs: line.allow_substitutes,
@@ -699,13 +741,21 @@ impl Atp {
     fn offer(&self, item: u32, site: u16, day: i32, d: &Demand) -> (i64, Limit) {
         let ix = self.store.index(item as usize, usize::from(site));
         let raw = self.store.avail(ix, self.today, day);
-        let stock = self.store.avail_for(ix, self.today, day, d.priority);
-        let quota = self
-            .quotas
-            .get(&item)
-            .and_then(|q| q.bucket_for(&d.class).map(|b| q.remaining(b, day)))
-            .unwrap_or(i64::MAX)
-            .max(0);
+        let stock = if raw >= UNLIMITED {
+            raw
+        } else {
+            let prot = self.store.cell(ix).map_or(0, |c| c.protection_for(d.priority));
+            raw.saturating_sub(prot).max(0)
+        };
+        let quota = if self.quotas.is_empty() {
+            i64::MAX
+        } else {
+            self.quotas
+                .get(&item)
+                .and_then(|q| q.bucket_for(self.class(d.class)).map(|b| q.remaining(b, day)))
+                .unwrap_or(i64::MAX)
+                .max(0)
+        };
         let limit = if quota < stock {
             Limit::Quota
         } else if stock < raw {
@@ -725,7 +775,9 @@ impl Atp {
             days.push(x);
             false
         });
-        if let Some(q) = self.quotas.get(&item) {
+        if !self.quotas.is_empty()
+            && let Some(q) = self.quotas.get(&item)
+        {
             days.extend(q.later_starts(from));
         }
         days.sort_unstable();
@@ -749,7 +801,7 @@ impl Atp {
             p.limits.add(Limit::Horizon);
         }
         self.store.apply(ix, self.today, day, -units);
-        self.use_quota(item, &d.class, day, units);
+        self.use_quota(item, d.class, day, units);
         p.confirmed = p.confirmed.saturating_add(covers);
         p.lines.push(RawLine {
             item,
@@ -858,7 +910,7 @@ impl Atp {
             let ix = self.store.index(l.item as usize, usize::from(l.site));
             self.store.apply(ix, self.today, l.avail_day, l.units);
             self.store.prune(ix, l.avail_day);
-            self.use_quota(l.item, &d.class, l.avail_day, -l.units);
+            self.use_quota(l.item, d.class, l.avail_day, -l.units);
         }
     }
 
@@ -887,6 +939,53 @@ impl Atp {
         }
     }
 
+    /// Checks `line` against the catalog and interns it (see [`Prepared`]).
+    ///
+    /// # Errors
+    /// [`AtpError::UnknownItem`], [`AtpError::UnknownRegion`], [`AtpError::Quantity`],
+    /// [`AtpError::ZeroQuantity`], [`AtpError::DateOutOfRange`].
+    pub fn prepare(&mut self, line: &OrderLine) -> Result<Prepared, AtpError> {
+        self.demand(line).map(Prepared)
+    }
+
+    /// What the engine would confirm for a prepared line, without taking anything.
+    pub fn promise_prepared(&mut self, line: &Prepared) -> Promise {
+        let p = self.fill(&line.0);
+        self.give_back(&line.0, &p);
+        self.to_promise(&line.0, &p)
+    }
+
+    /// Confirms a prepared line and books it.
+    ///
+    /// # Errors
+    /// [`AtpError::DuplicateLine`].
+    pub fn allocate_prepared(
+        &mut self,
+        line: &Prepared,
+        claim: Claim,
+    ) -> Result<Promise, AtpError> {
+        if self.book.contains_key(&line.0.id) {
+            return Err(AtpError::DuplicateLine { line: line.0.id });
+        }
+        let d = line.0.clone();
+        let p = self.fill(&d);
+        let promise = self.to_promise(&d, &p);
+        if let Claim::Soft { expires } = claim {
+            self.soft.insert((expires, d.id));
+        }
+        self.book.insert(d.id, Booked { demand: d, promise: p, claim });
+        Ok(promise)
+    }
+
+    /// Sets what is available now at an item-site, in integer units of the item's base
+    /// unit step (for bulk loading by handle; see [`set_available`](Self::set_available)).
+    pub fn set_units(&mut self, item: ItemIx, site: SiteIx, units: i64) {
+        let ix = self.store.index(item.index(), site.index());
+        if let Some(c) = self.store.cells.get_mut(ix) {
+            c.now = units;
+        }
+    }
+
     /// What the engine would confirm for `line`, without taking anything.
     ///
     /// # Errors
@@ -907,14 +1006,8 @@ impl Atp {
         if self.book.contains_key(&line.id) {
             return Err(AtpError::DuplicateLine { line: line.id });
         }
-        let d = self.demand(line)?;
-        let p = self.fill(&d);
-        let promise = self.to_promise(&d, &p);
-        if let Claim::Soft { expires } = claim {
-            self.soft.insert((expires, d.id));
-        }
-        self.book.insert(d.id, Booked { demand: d, promise: p, claim });
-        Ok(promise)
+        let prepared = self.prepare(line)?;
+        self.allocate_prepared(&prepared, claim)
     }
 
     /// Allocates many lines, in the deterministic serve order (priority, requested date,
@@ -942,6 +1035,27 @@ impl Atp {
             }
         }
         out
+    }
+
+    /// Allocates prepared lines in serve order (priority, requested date, creation order,
+    /// id), handing each promise to `f` as it is made (in serve order, not input order):
+    /// the streaming form of [`allocate_batch`](Self::allocate_batch), with no result
+    /// vector.
+    pub fn allocate_stream(
+        &mut self,
+        lines: &[Prepared],
+        claim: Claim,
+        mut f: impl FnMut(Result<Promise, AtpError>),
+    ) {
+        let mut order: Vec<(ServeKey, usize)> =
+            lines.iter().enumerate().map(|(i, l)| (l.0.key(), i)).collect();
+        order.sort_unstable();
+        self.book.reserve(lines.len());
+        for (_, i) in order {
+            if let Some(line) = lines.get(i) {
+                f(self.allocate_prepared(line, claim));
+            }
+        }
     }
 
     // ---- reservations -----------------------------------------------------------
@@ -1027,11 +1141,7 @@ impl Atp {
             let ix = self.store.index(l.item as usize, usize::from(l.site));
             self.store.apply(ix, self.today, l.avail_day, back);
             self.store.prune(ix, l.avail_day);
-            if let Some(q) = self.quotas.get_mut(&l.item)
-                && let Some(bk) = q.bucket_for(&b.demand.class)
-            {
-                q.use_units(bk, l.avail_day, -back);
-            }
+            self.use_quota(l.item, b.demand.class, l.avail_day, -back);
             l.units -= back;
             l.covers -= c;
             b.promise.confirmed -= c;

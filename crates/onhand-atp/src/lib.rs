@@ -69,9 +69,13 @@ mod units;
 
 pub use backorder::{Change, Mode, Reprocess};
 pub use demand::{DemandClass, LineId, OrderLine, SourcingRule, Strategy};
-pub use engine::{Atp, AtpConfig, Claim, Horizon, MAX_SCHEDULE_LINES, SiteOffer};
+pub use engine::{Atp, AtpConfig, Claim, Horizon, MAX_SCHEDULE_LINES, Prepared, SiteOffer};
 pub use error::AtpError;
 pub use promise::{Limit, Limits, Promise, ScheduleLine};
 pub use quota::{Consumption, QuotaAmount, QuotaEntry, QuotaRule};
 pub use table::{TableCell, TableMode, TableRow, TableRule, atp_table};
 pub use units::Day;
+
+/// Bytes the hot structure holds per item-site (one cell; dated supply and demand, where
+/// there is any, live in a separate small timeline).
+pub const HOT_BYTES_PER_ITEM_SITE: usize = std::mem::size_of::<avail::Cell>();
