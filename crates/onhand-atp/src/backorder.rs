@@ -21,7 +21,6 @@
 //! time. [`Mode::Simulate`] computes the same result and leaves the engine as it was.
 
 use chrono::NaiveDate;
-use onhand_master::hash::Map;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -114,61 +113,65 @@ impl Atp {
     pub fn reprocess(&mut self, mode: Mode, fair_share: bool) -> Reprocess {
         let saved = (mode == Mode::Simulate)
             .then(|| (self.store.clone(), self.quotas.clone(), self.book.clone()));
-        let mut order: Vec<(ServeKey, LineId)> =
-            self.book.values().map(|b| (b.demand.key(), b.demand.id)).collect();
+        // Serve order over the book's slab positions.
+        let mut order: Vec<(ServeKey, u32, Strategy)> =
+            self.book.positions().map(|(ix, b)| (b.demand.key(), ix, b.demand.strategy)).collect();
         order.sort_unstable();
-        let old: Map<LineId, RawPromise> =
-            self.book.iter().map(|(k, b)| (*k, b.promise.clone())).collect();
-        // Release everything but the gain lines.
-        for (_, id) in &order {
-            let Some(b) = self.book.get(id) else { continue };
-            if b.demand.strategy == Strategy::Gain {
+        // Release everything but the gain lines, keeping the old promises.
+        let mut old: Vec<RawPromise> = Vec::with_capacity(order.len());
+        for (_, ix, strategy) in &order {
+            let Some(b) = self.book.at_mut(*ix) else {
+                old.push(RawPromise::default());
+                continue;
+            };
+            if *strategy == Strategy::Gain {
+                old.push(b.promise.clone());
                 continue;
             }
-            let (d, p) = (b.demand.clone(), b.promise.clone());
+            let p = std::mem::take(&mut b.promise);
+            let d = b.demand.clone();
             self.give_back(&d, &p);
-            if let Some(b) = self.book.get_mut(id) {
-                b.promise = RawPromise::default();
-            }
+            old.push(p);
         }
-        let ids = |s: Strategy, atp: &Atp| -> Vec<LineId> {
+        let segment = |s: Strategy| -> Vec<(usize, u32)> {
             order
                 .iter()
-                .filter(|(_, id)| atp.book.get(id).is_some_and(|b| b.demand.strategy == s))
-                .map(|(_, id)| *id)
+                .enumerate()
+                .filter(|(_, (_, _, st))| *st == s)
+                .map(|(k, (_, ix, _))| (k, *ix))
                 .collect()
         };
-        for id in ids(Strategy::Win, self) {
-            self.refill(id, None);
+        for (_, ix) in segment(Strategy::Win) {
+            self.refill_at(ix, None);
         }
-        for id in ids(Strategy::Gain, self) {
-            self.improve(id);
+        for (_, ix) in segment(Strategy::Gain) {
+            self.improve_at(ix, None);
         }
-        let redistribute = ids(Strategy::Redistribute, self);
+        let redistribute: Vec<u32> =
+            segment(Strategy::Redistribute).into_iter().map(|(_, ix)| ix).collect();
         if fair_share {
             self.fair_share(&redistribute);
         } else {
-            for id in redistribute {
-                self.refill(id, None);
+            for ix in redistribute {
+                self.refill_at(ix, None);
             }
         }
-        for id in ids(Strategy::Fill, self) {
-            let target = old.get(&id).map_or(0, |p| p.confirmed);
+        for (k, ix) in segment(Strategy::Fill) {
+            let target = old.get(k).map_or(0, |p| p.confirmed);
             if target > 0 {
-                self.refill(id, Some(target));
+                self.refill_at(ix, Some(target));
             }
         }
         let mut promises = Vec::with_capacity(order.len());
         let mut changes = Vec::new();
-        for (_, id) in &order {
-            let Some(b) = self.book.get(id) else { continue };
-            let before = old.get(id).cloned().unwrap_or_default();
+        for ((_, ix, _), before) in order.iter().zip(&old) {
+            let Some(b) = self.book.at(*ix) else { continue };
             let after = &b.promise;
             if before.confirmed != after.confirmed
                 || before.last_delivery() != after.last_delivery()
             {
                 changes.push(Change {
-                    line: *id,
+                    line: b.demand.id,
                     strategy: b.demand.strategy,
                     before: self.decimal(b.demand.item, before.confirmed),
                     after: self.decimal(b.demand.item, after.confirmed),
@@ -188,29 +191,31 @@ impl Atp {
     }
 
     /// Promises a booked line afresh (up to `cap` units of the ordered item).
-    fn refill(&mut self, id: LineId, cap: Option<i64>) {
-        let Some(b) = self.book.get(&id) else { return };
+    fn refill_at(&mut self, ix: u32, cap: Option<i64>) {
+        let Some(b) = self.book.at(ix) else { return };
         let mut d = b.demand.clone();
         if let Some(c) = cap {
             d.units = d.units.min(c);
         }
         let p = self.fill(&d);
-        if let Some(b) = self.book.get_mut(&id) {
+        if let Some(b) = self.book.at_mut(ix) {
             b.promise = p;
         }
     }
 
-    /// Keeps a gain line's confirmation and tries to confirm what it is missing.
-    fn improve(&mut self, id: LineId) {
-        let Some(b) = self.book.get(&id) else { return };
-        let missing = b.demand.units.saturating_sub(b.promise.confirmed);
+    /// Keeps a line's confirmation and tries to confirm what it is missing (up to
+    /// `target` units, or its whole quantity).
+    fn improve_at(&mut self, ix: u32, target: Option<i64>) {
+        let Some(b) = self.book.at(ix) else { return };
+        let goal = target.unwrap_or(b.demand.units).min(b.demand.units);
+        let missing = goal.saturating_sub(b.promise.confirmed);
         if missing <= 0 {
             return;
         }
         let mut d = b.demand.clone();
         d.units = missing;
         let extra = self.fill(&d);
-        if let Some(b) = self.book.get_mut(&id) {
+        if let Some(b) = self.book.at_mut(ix) {
             b.promise.confirmed = b.promise.confirmed.saturating_add(extra.confirmed);
             b.promise.lines.extend(extra.lines);
             b.promise.limits = extra.limits;
@@ -219,27 +224,28 @@ impl Atp {
 
     /// Fair share among redistribute lines competing for the same item, region, priority
     /// and requested date.
-    fn fair_share(&mut self, ids: &[LineId]) {
+    fn fair_share(&mut self, slots: &[u32]) {
+        let group_key = |d: &Demand| (d.item, d.region, d.priority, d.requested);
         let mut i = 0;
-        while i < ids.len() {
-            let Some(first) = ids.get(i).and_then(|id| self.book.get(id)).map(|b| b.demand.clone())
+        while i < slots.len() {
+            let Some(first) =
+                slots.get(i).and_then(|ix| self.book.at(*ix)).map(|b| b.demand.clone())
             else {
                 i += 1;
                 continue;
             };
-            let group_key = |d: &Demand| (d.item, d.region, d.priority, d.requested);
             let mut j = i + 1;
-            while ids
+            while slots
                 .get(j)
-                .and_then(|id| self.book.get(id))
+                .and_then(|ix| self.book.at(*ix))
                 .is_some_and(|b| group_key(&b.demand) == group_key(&first))
             {
                 j += 1;
             }
-            let group: Vec<LineId> = ids.get(i..j).map(<[LineId]>::to_vec).unwrap_or_default();
+            let group: Vec<u32> = slots.get(i..j).map(<[u32]>::to_vec).unwrap_or_default();
             i = j;
             let needs: Vec<i64> =
-                group.iter().map(|id| self.book.get(id).map_or(0, |b| b.demand.units)).collect();
+                group.iter().map(|ix| self.book.at(*ix).map_or(0, |b| b.demand.units)).collect();
             let total: i64 = needs.iter().sum();
             // What the group could get together, split freely.
             let mut probe = first.clone();
@@ -249,47 +255,23 @@ impl Atp {
             let got = self.fill(&probe);
             self.give_back(&probe, &got);
             if group.len() < 2 || got.confirmed >= total {
-                for id in group {
-                    self.refill(id, None);
+                for ix in group {
+                    self.refill_at(ix, None);
                 }
                 continue;
             }
-            for (id, need) in group.iter().zip(&needs) {
+            for (ix, need) in group.iter().zip(&needs) {
                 let share = i64::try_from(
                     i128::from(*need) * i128::from(got.confirmed) / i128::from(total.max(1)),
                 )
                 .unwrap_or(0);
                 if share > 0 {
-                    self.refill(*id, Some(share));
+                    self.refill_at(*ix, Some(share));
                 }
             }
-            for (id, need) in group.iter().zip(&needs) {
-                let Some(b) = self.book.get(id) else { continue };
-                if b.promise.confirmed < *need {
-                    self.improve_up_to(*id, *need);
-                }
+            for ix in &group {
+                self.improve_at(*ix, None);
             }
-        }
-    }
-
-    /// Tries to raise a line's confirmation to `target` units.
-    fn improve_up_to(&mut self, id: LineId, target: i64) {
-        let Some(b) = self.book.get(&id) else { return };
-        let missing = target.saturating_sub(b.promise.confirmed);
-        if missing <= 0 {
-            return;
-        }
-        let mut d = b.demand.clone();
-        d.units = missing;
-        let extra = self.fill(&d);
-        if extra.confirmed == 0 {
-            self.give_back(&d, &extra);
-            return;
-        }
-        if let Some(b) = self.book.get_mut(&id) {
-            b.promise.confirmed = b.promise.confirmed.saturating_add(extra.confirmed);
-            b.promise.lines.extend(extra.lines);
-            b.promise.limits = extra.limits;
         }
     }
 }

@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use crate::avail::{Store, UNLIMITED};
+use crate::book::Book;
 use crate::demand::{DemandClass, LineId, OrderLine, ServeKey, SourcingRule, Strategy};
 use crate::error::AtpError;
 use crate::promise::{Limit, Limits, Promise, RawLine, RawPromise, ScheduleLine};
@@ -175,7 +176,7 @@ pub struct Atp {
     subs: Vec<SmallVec<[Sub; 2]>>,
     sources: Vec<RegionSources>,
     pub(crate) quotas: Map<u32, ItemQuotas>,
-    pub(crate) book: Map<LineId, Booked>,
+    pub(crate) book: Book,
     soft: BTreeSet<(DateTime<Utc>, LineId)>,
     classes: Vec<DemandClass>,
     class_ix: Map<DemandClass, u16>,
@@ -287,7 +288,7 @@ impl Atp {
             subs,
             sources,
             quotas: map(),
-            book: map(),
+            book: Book::default(),
             soft: BTreeSet::new(),
             classes: vec![DemandClass::default()],
             class_ix: {
@@ -769,6 +770,13 @@ impl Atp {
     /// The earliest day from `from` on when `want` of `item` is available at `site`.
     fn earliest(&self, item: u32, site: u16, from: i32, want: i64, d: &Demand) -> Option<i32> {
         let ix = self.store.index(item as usize, usize::from(site));
+        // The common case: nothing dated ahead, no horizon, no quotas: availability is the
+        // same every day, so only `from` needs checking.
+        if self.quotas.is_empty()
+            && self.store.cell(ix).is_some_and(|c| c.timeline == 0 && c.horizon == 0)
+        {
+            return (self.offer(item, site, from, d).0 >= want).then_some(from);
+        }
         let mut days: SmallVec<[i32; 8]> = SmallVec::new();
         days.push(from);
         self.store.later_days(ix, self.today, from, |x| {
@@ -829,12 +837,15 @@ impl Atp {
         }
         let mut remaining = d.units;
         let mut saw_partial = false;
-        // 1. On time, one source.
+        // 1. On time, one source. What each source offers is kept for the split pass:
+        // nothing is taken before it, so the figures still hold there.
+        let mut offers: SmallVec<[i64; 24]> = SmallVec::new();
         'one: for it in &items {
             for src in &sources {
                 let mad = d.requested.saturating_sub(src.lead);
                 if mad < self.today {
                     p.limits.add(Limit::LeadTime);
+                    offers.push(-1);
                     continue;
                 }
                 let need = remaining.saturating_mul(it.per);
@@ -844,19 +855,23 @@ impl Atp {
                     remaining = 0;
                     break 'one;
                 }
+                offers.push(a);
                 p.limits.add(limit);
                 saw_partial |= a >= it.per;
             }
         }
-        // 2. On time, split.
+        // 2. On time, split (each item and site is visited once, so an offer from pass 1
+        // is still what that cell has).
         if remaining > 0 && d.split {
+            let mut k = 0usize;
             'split: for it in &items {
                 for src in &sources {
-                    let mad = d.requested.saturating_sub(src.lead);
-                    if mad < self.today {
+                    let a = offers.get(k).copied().unwrap_or(-1);
+                    k += 1;
+                    if a <= 0 {
                         continue;
                     }
-                    let (a, _) = self.offer(it.item, src.site, mad, d);
+                    let mad = d.requested.saturating_sub(src.lead);
                     let cover = remaining.min(a / it.per);
                     if cover > 0 && (cover >= d.min_split || cover == remaining) {
                         self.take(d, it.item, *src, mad, cover * it.per, cover, &mut p);

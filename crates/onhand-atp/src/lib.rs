@@ -59,6 +59,7 @@
 
 mod avail;
 mod backorder;
+mod book;
 mod demand;
 mod engine;
 mod error;

@@ -6,7 +6,7 @@
 //! The conversion to and from `Decimal` at the boundary is exact or an error, never a
 //! rounding. A day is an `i32` count of days since 1970-01-01.
 
-use chrono::{Days, NaiveDate};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -34,11 +34,11 @@ impl Day {
     /// The date of this day.
     #[must_use]
     pub fn date(self) -> NaiveDate {
-        let e = epoch();
-        match u64::try_from(self.0) {
-            Ok(d) => e.checked_add_days(Days::new(d)).unwrap_or(e),
-            Err(_) => e.checked_sub_days(Days::new(u64::from(self.0.unsigned_abs()))).unwrap_or(e),
-        }
+        // 1970-01-01 is day 719,163 counted from 0001-01-01 (day 1).
+        self.0
+            .checked_add(719_163)
+            .and_then(NaiveDate::from_num_days_from_ce_opt)
+            .unwrap_or_else(epoch)
     }
 
     /// `n` days later (saturating).
@@ -96,6 +96,9 @@ pub(crate) fn to_units(value: Decimal, scale: u32) -> Result<i64, AtpError> {
 
 /// Integer units at `scale` as a base quantity.
 pub(crate) fn from_units(units: i64, scale: u32) -> Decimal {
+    if scale == 0 {
+        return Decimal::from(units);
+    }
     Decimal::new(units, scale.min(28)).normalize()
 }
 

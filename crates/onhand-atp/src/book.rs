@@ -1,0 +1,94 @@
+//! The book of allocated lines: a slab of entries (so a batch appends without moving
+//! large values through a hash table) with a small id index beside it.
+
+use onhand_master::hash::{Map, map};
+
+use crate::demand::LineId;
+use crate::engine::Booked;
+
+/// Booked lines by id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Book {
+    slots: Vec<Option<Booked>>,
+    index: Map<LineId, u32>,
+    free: Vec<u32>,
+}
+
+impl Default for Book {
+    fn default() -> Self {
+        Book { slots: Vec::new(), index: map(), free: Vec::new() }
+    }
+}
+
+impl Book {
+    pub(crate) fn contains_key(&self, id: &LineId) -> bool {
+        self.index.contains_key(id)
+    }
+
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.slots.reserve(n);
+        self.index.reserve(n);
+    }
+
+    /// Books a line (replacing one with the same id).
+    pub(crate) fn insert(&mut self, id: LineId, b: Booked) {
+        if let Some(&ix) = self.index.get(&id)
+            && let Some(slot) = self.slots.get_mut(ix as usize)
+        {
+            *slot = Some(b);
+            return;
+        }
+        let ix = match self.free.pop() {
+            Some(ix) => {
+                if let Some(slot) = self.slots.get_mut(ix as usize) {
+                    *slot = Some(b);
+                }
+                ix
+            }
+            None => {
+                let Ok(ix) = u32::try_from(self.slots.len()) else { return };
+                self.slots.push(Some(b));
+                ix
+            }
+        };
+        self.index.insert(id, ix);
+    }
+
+    pub(crate) fn get(&self, id: &LineId) -> Option<&Booked> {
+        self.index.get(id).and_then(|&ix| self.slots.get(ix as usize)).and_then(Option::as_ref)
+    }
+
+    pub(crate) fn get_mut(&mut self, id: &LineId) -> Option<&mut Booked> {
+        let ix = *self.index.get(id)?;
+        self.slots.get_mut(ix as usize).and_then(Option::as_mut)
+    }
+
+    pub(crate) fn remove(&mut self, id: &LineId) -> Option<Booked> {
+        let ix = self.index.remove(id)?;
+        self.free.push(ix);
+        self.slots.get_mut(ix as usize).and_then(Option::take)
+    }
+
+    /// Every booked line, in slab order.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &Booked> {
+        self.slots.iter().filter_map(Option::as_ref)
+    }
+
+    /// A line by slab position.
+    pub(crate) fn at(&self, ix: u32) -> Option<&Booked> {
+        self.slots.get(ix as usize).and_then(Option::as_ref)
+    }
+
+    /// A line by slab position, to change.
+    pub(crate) fn at_mut(&mut self, ix: u32) -> Option<&mut Booked> {
+        self.slots.get_mut(ix as usize).and_then(Option::as_mut)
+    }
+
+    /// Every booked line with its slab position, in slab order.
+    pub(crate) fn positions(&self) -> impl Iterator<Item = (u32, &Booked)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| Some((u32::try_from(i).ok()?, b.as_ref()?)))
+    }
+}
