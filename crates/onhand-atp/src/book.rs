@@ -21,8 +21,8 @@ impl Default for Book {
 }
 
 impl Book {
-    pub(crate) fn contains_key(&self, id: &LineId) -> bool {
-        self.index.contains_key(id)
+    pub(crate) fn contains_key(&self, id: LineId) -> bool {
+        self.index.contains_key(&id)
     }
 
     pub(crate) fn reserve(&mut self, n: usize) {
@@ -38,33 +38,30 @@ impl Book {
             *slot = Some(b);
             return;
         }
-        let ix = match self.free.pop() {
-            Some(ix) => {
-                if let Some(slot) = self.slots.get_mut(ix as usize) {
-                    *slot = Some(b);
-                }
-                ix
+        let ix = if let Some(ix) = self.free.pop() {
+            if let Some(slot) = self.slots.get_mut(ix as usize) {
+                *slot = Some(b);
             }
-            None => {
-                let Ok(ix) = u32::try_from(self.slots.len()) else { return };
-                self.slots.push(Some(b));
-                ix
-            }
+            ix
+        } else {
+            let Ok(ix) = u32::try_from(self.slots.len()) else { return };
+            self.slots.push(Some(b));
+            ix
         };
         self.index.insert(id, ix);
     }
 
-    pub(crate) fn get(&self, id: &LineId) -> Option<&Booked> {
-        self.index.get(id).and_then(|&ix| self.slots.get(ix as usize)).and_then(Option::as_ref)
+    pub(crate) fn get(&self, id: LineId) -> Option<&Booked> {
+        self.index.get(&id).and_then(|&ix| self.slots.get(ix as usize)).and_then(Option::as_ref)
     }
 
-    pub(crate) fn get_mut(&mut self, id: &LineId) -> Option<&mut Booked> {
-        let ix = *self.index.get(id)?;
+    pub(crate) fn get_mut(&mut self, id: LineId) -> Option<&mut Booked> {
+        let ix = *self.index.get(&id)?;
         self.slots.get_mut(ix as usize).and_then(Option::as_mut)
     }
 
-    pub(crate) fn remove(&mut self, id: &LineId) -> Option<Booked> {
-        let ix = self.index.remove(id)?;
+    pub(crate) fn remove(&mut self, id: LineId) -> Option<Booked> {
+        let ix = self.index.remove(&id)?;
         self.free.push(ix);
         self.slots.get_mut(ix as usize).and_then(Option::take)
     }

@@ -979,7 +979,7 @@ impl Atp {
         line: &Prepared,
         claim: Claim,
     ) -> Result<Promise, AtpError> {
-        if self.book.contains_key(&line.0.id) {
+        if self.book.contains_key(line.0.id) {
             return Err(AtpError::DuplicateLine { line: line.0.id });
         }
         let d = line.0.clone();
@@ -1018,7 +1018,7 @@ impl Atp {
     /// # Errors
     /// As [`promise`](Self::promise), plus [`AtpError::DuplicateLine`].
     pub fn allocate(&mut self, line: &OrderLine, claim: Claim) -> Result<Promise, AtpError> {
-        if self.book.contains_key(&line.id) {
+        if self.book.contains_key(line.id) {
             return Err(AtpError::DuplicateLine { line: line.id });
         }
         let prepared = self.prepare(line)?;
@@ -1078,13 +1078,13 @@ impl Atp {
     /// The current promise of a booked line.
     #[must_use]
     pub fn booked(&self, line: LineId) -> Option<Promise> {
-        self.book.get(&line).map(|b| self.to_promise(&b.demand, &b.promise))
+        self.book.get(line).map(|b| self.to_promise(&b.demand, &b.promise))
     }
 
     /// How a booked line holds its confirmation.
     #[must_use]
     pub fn claim(&self, line: LineId) -> Option<Claim> {
-        self.book.get(&line).map(|b| b.claim)
+        self.book.get(line).map(|b| b.claim)
     }
 
     /// Every booked line, in serve order.
@@ -1101,7 +1101,7 @@ impl Atp {
     /// # Errors
     /// [`AtpError::UnknownLine`].
     pub fn release(&mut self, line: LineId) -> Result<(), AtpError> {
-        let b = self.book.remove(&line).ok_or(AtpError::UnknownLine { line })?;
+        let b = self.book.remove(line).ok_or(AtpError::UnknownLine { line })?;
         self.give_back(&b.demand, &b.promise);
         if let Claim::Soft { expires } = b.claim {
             self.soft.remove(&(expires, line));
@@ -1114,7 +1114,7 @@ impl Atp {
     /// # Errors
     /// [`AtpError::UnknownLine`], or [`AtpError::InvalidClaim`] when it is already hard.
     pub fn make_hard(&mut self, line: LineId) -> Result<(), AtpError> {
-        let b = self.book.get_mut(&line).ok_or(AtpError::UnknownLine { line })?;
+        let b = self.book.get_mut(line).ok_or(AtpError::UnknownLine { line })?;
         match b.claim {
             Claim::Hard => Err(AtpError::InvalidClaim { line, what: "already a hard allocation" }),
             Claim::Soft { expires } => {
@@ -1132,7 +1132,7 @@ impl Atp {
     /// [`AtpError::UnknownLine`], [`AtpError::Quantity`], [`AtpError::InvalidClaim`] when
     /// `qty` exceeds what is confirmed.
     pub fn reduce(&mut self, line: LineId, qty: Decimal) -> Result<(), AtpError> {
-        let b = self.book.get(&line).ok_or(AtpError::UnknownLine { line })?;
+        let b = self.book.get(line).ok_or(AtpError::UnknownLine { line })?;
         let mut cut = self.units(b.demand.item, qty)?;
         if cut > b.promise.confirmed || cut < 0 {
             return Err(AtpError::InvalidClaim {
@@ -1140,7 +1140,7 @@ impl Atp {
                 what: "cannot reduce by more than is confirmed",
             });
         }
-        let mut b = self.book.remove(&line).ok_or(AtpError::UnknownLine { line })?;
+        let mut b = self.book.remove(line).ok_or(AtpError::UnknownLine { line })?;
         let mut order: Vec<usize> = (0..b.promise.lines.len()).collect();
         order.sort_by_key(|&i| {
             std::cmp::Reverse(b.promise.lines.get(i).map(|l| (l.delivery, l.avail_day)))
