@@ -44,7 +44,7 @@ use crate::book::Book;
 use crate::demand::{DemandClass, LineId, OrderLine, ServeKey, SourcingRule, Strategy};
 use crate::error::AtpError;
 use crate::promise::{Limit, Limits, Promise, RawLine, RawPromise, ScheduleLine};
-use crate::quota::{Bucket, ItemQuotas, QuotaAmount, QuotaRule};
+use crate::quota::{Amount, Bucket, ItemQuotas, QuotaAmount, QuotaRule};
 use crate::units::{Day, from_units, pow10, to_units};
 
 /// The class of demand that names no characteristic.
@@ -383,7 +383,8 @@ impl Atp {
         self.units(item.raw(), base.value())
     }
 
-    /// Sets what is available now at an item-site (replacing what was there).
+    /// Sets what is available now at an item-site (replacing what was there): available
+    /// on hand, of which booked lines keep what they hold.
     ///
     /// # Errors
     /// [`AtpError::UnknownItem`], [`AtpError::UnknownSite`], [`AtpError::Quantity`].
@@ -396,11 +397,18 @@ impl Atp {
         let iix = self.item_ix(item)?;
         let six = self.site_ix(site)?;
         let units = self.base_units(iix, item, qty)?;
-        let ix = self.store.index(iix.index(), six.index());
-        if let Some(c) = self.store.cells.get_mut(ix) {
-            c.now = units;
-        }
+        self.set_units(iix, six, units);
         Ok(())
+    }
+
+    /// What booked lines hold of an item-site's stock available today (lines available
+    /// today or earlier; later ones are on its timeline).
+    fn held_now(&self, item: u32, site: u16) -> i64 {
+        self.book
+            .values()
+            .flat_map(|b| b.promise.lines.iter())
+            .filter(|l| l.item == item && l.site == site && l.avail_day <= self.today)
+            .fold(0i64, |held, l| held.saturating_add(l.units))
     }
 
     /// Adds supply arriving at an item-site on a date (a purchase receipt, say).
@@ -420,6 +428,11 @@ impl Atp {
         let day = Day::of(date)?.0;
         let ix = self.store.index(iix.index(), six.index());
         self.store.apply(ix, self.today, day, units);
+        if let Some(q) = self.quotas.get_mut(&iix.raw()) {
+            // Supply dated today or earlier is free now, which counts in the first period.
+            let on = if day <= self.today { q.starts.first().copied().unwrap_or(day) } else { day };
+            q.add_supply(on, units);
+        }
         Ok(())
     }
 
@@ -462,7 +475,8 @@ impl Atp {
     }
 
     /// Sets the allocation quotas, computing percentage and ratio capacities from the
-    /// supply loaded now (so load supply first).
+    /// network supply loaded now (lines already booked count as used, not as less
+    /// supply). Supply set or added later changes those capacities in its period.
     ///
     /// # Errors
     /// [`AtpError::UnknownItem`], [`AtpError::Quantity`], [`AtpError::InvalidConfig`] for
@@ -491,56 +505,62 @@ impl Atp {
                 }
                 supply.push(total.max(0));
             }
-            let mut amounts: Vec<&QuotaAmount> = rule.entries.iter().map(|e| &e.amount).collect();
-            if let Some(c) = &rule.collective {
-                amounts.push(c);
-            }
-            let ratio_total: u64 = amounts
-                .iter()
-                .map(|a| if let QuotaAmount::Ratio(w) = a { u64::from(*w) } else { 0 })
-                .sum();
-            let mut buckets = Vec::with_capacity(amounts.len());
-            for amount in &amounts {
-                let mut cap = SmallVec::new();
-                for s in &supply {
-                    cap.push(self.capacity(iix, &rule.item, amount, *s, ratio_total)?);
+            // Supply before bookings: what booked lines took is added back to the period
+            // of their availability date (they count as use below).
+            // (A line available today or earlier took from what is free now, which counts
+            // in the first period.)
+            let today = self.today;
+            let period_of = |day: i32| {
+                if day <= today {
+                    0
+                } else {
+                    starts.partition_point(|x| *x <= day).saturating_sub(1)
                 }
-                buckets.push(Bucket { used: SmallVec::from_elem(0, cap.len()), cap });
-            }
-            // Ratio remainders go to the earlier ratio entries, one unit each.
-            for (p, s) in supply.iter().enumerate() {
-                if ratio_total == 0 {
-                    break;
+            };
+            for b in self.book.values() {
+                for l in b.promise.lines.iter().filter(|l| l.item == iix.raw()) {
+                    if let Some(s) = supply.get_mut(period_of(l.avail_day)) {
+                        *s = s.saturating_add(l.units);
+                    }
                 }
-                let given: i64 = amounts
+            }
+            let mut amounts = Vec::with_capacity(rule.entries.len() + 1);
+            for amount in rule.entries.iter().map(|e| &e.amount).chain(rule.collective.as_ref()) {
+                amounts.push(match amount {
+                    QuotaAmount::Absolute(q) => {
+                        Amount::Units(self.base_units(iix, &rule.item, *q)?)
+                    }
+                    QuotaAmount::Percent(p) => {
+                        if *p < Decimal::ZERO || *p > Decimal::ONE {
+                            return Err(AtpError::InvalidConfig {
+                                what: format!("quota share {p} of {} is outside 0..=1", rule.item),
+                            });
+                        }
+                        Amount::Share(*p)
+                    }
+                    QuotaAmount::Ratio(w) => Amount::Weight(*w),
+                });
+            }
+            let periods = starts.len();
+            let mut q = ItemQuotas {
+                starts,
+                consumption: rule.consumption,
+                patterns: rule.entries.iter().map(|e| e.class.clone()).collect(),
+                buckets: amounts
                     .iter()
-                    .zip(&buckets)
-                    .filter(|(a, _)| matches!(a, QuotaAmount::Ratio(_)))
-                    .map(|(_, b)| b.cap.get(p).copied().unwrap_or(0))
-                    .sum();
-                let mut left = s.saturating_sub(given);
-                for (a, b) in amounts.iter().zip(buckets.iter_mut()) {
-                    if left <= 0 {
-                        break;
-                    }
-                    if matches!(a, QuotaAmount::Ratio(w) if *w > 0)
-                        && let Some(c) = b.cap.get_mut(p)
-                    {
-                        *c += 1;
-                        left -= 1;
-                    }
-                }
+                    .map(|_| Bucket {
+                        cap: SmallVec::from_elem(0, periods),
+                        used: SmallVec::from_elem(0, periods),
+                    })
+                    .collect(),
+                has_collective: rule.collective.is_some(),
+                amounts,
+                supply,
+            };
+            for p in 0..periods {
+                q.recompute(p);
             }
-            quotas.insert(
-                iix.raw(),
-                ItemQuotas {
-                    starts,
-                    consumption: rule.consumption,
-                    patterns: rule.entries.iter().map(|e| e.class.clone()).collect(),
-                    buckets,
-                    has_collective: rule.collective.is_some(),
-                },
-            );
+            quotas.insert(iix.raw(), q);
         }
         self.quotas = quotas;
         // Booked lines already confirmed count against the new quotas.
@@ -552,38 +572,6 @@ impl Atp {
             }
         }
         Ok(())
-    }
-
-    fn capacity(
-        &self,
-        iix: ItemIx,
-        code: &ItemCode,
-        amount: &QuotaAmount,
-        supply: i64,
-        ratio_total: u64,
-    ) -> Result<i64, AtpError> {
-        match amount {
-            QuotaAmount::Absolute(q) => self.base_units(iix, code, *q),
-            QuotaAmount::Percent(p) => {
-                if *p < Decimal::ZERO || *p > Decimal::ONE {
-                    return Err(AtpError::InvalidConfig {
-                        what: format!("quota share {p} of {code} is outside 0..=1"),
-                    });
-                }
-                let v = Decimal::from(supply)
-                    .checked_mul(*p)
-                    .ok_or(AtpError::Overflow { operation: "quota" })?
-                    .floor();
-                i64::try_from(v.mantissa()).map_err(|_| AtpError::Overflow { operation: "quota" })
-            }
-            QuotaAmount::Ratio(w) => {
-                if ratio_total == 0 {
-                    return Ok(0);
-                }
-                let v = i128::from(supply) * i128::from(*w) / i128::from(ratio_total);
-                i64::try_from(v).map_err(|_| AtpError::Overflow { operation: "quota" })
-            }
-        }
     }
 
     fn class(&self, ix: u16) -> &DemandClass {
@@ -861,17 +849,21 @@ impl Atp {
             }
         }
         // 2. On time, split (each item and site is visited once, so an offer from pass 1
-        // is still what that cell has).
+        // is still what that cell has; but a quota spans the item's sites, so with quotas
+        // what earlier pieces used is taken into account again).
         if remaining > 0 && d.split {
             let mut k = 0usize;
             'split: for it in &items {
                 for src in &sources {
-                    let a = offers.get(k).copied().unwrap_or(-1);
+                    let mut a = offers.get(k).copied().unwrap_or(-1);
                     k += 1;
                     if a <= 0 {
                         continue;
                     }
                     let mad = d.requested.saturating_sub(src.lead);
+                    if !self.quotas.is_empty() {
+                        a = self.offer(it.item, src.site, mad, d).0;
+                    }
                     let cover = remaining.min(a / it.per);
                     if cover > 0 && (cover >= d.min_split || cover == remaining) {
                         self.take(d, it.item, *src, mad, cover * it.per, cover, &mut p);
@@ -995,9 +987,18 @@ impl Atp {
     /// Sets what is available now at an item-site, in integer units of the item's base
     /// unit step (for bulk loading by handle; see [`set_available`](Self::set_available)).
     pub fn set_units(&mut self, item: ItemIx, site: SiteIx, units: i64) {
+        let held = self.held_now(item.raw(), site.raw());
         let ix = self.store.index(item.index(), site.index());
         if let Some(c) = self.store.cells.get_mut(ix) {
-            c.now = units;
+            // Quota capacities follow the stock (before bookings): free stock counts in
+            // the first period.
+            let before = c.now.saturating_add(held);
+            c.now = units.saturating_sub(held);
+            if let Some(q) = self.quotas.get_mut(&item.raw())
+                && let Some(first) = q.starts.first().copied()
+            {
+                q.add_supply(first, units.saturating_sub(before));
+            }
         }
     }
 
@@ -1196,4 +1197,72 @@ pub struct SiteOffer {
     pub delivery: NaiveDate,
     /// Whether that is by the requested date.
     pub on_time: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quota::Consumption;
+    use onhand_master::seed;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 1, d).unwrap()
+    }
+
+    // The split pass reused the offers of the one-source pass, each capped by the whole
+    // quota, so every site could confirm the full quota again.
+    #[test]
+    fn split_pieces_across_sites_share_one_quota() {
+        let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
+        let mut atp = Atp::new(catalog, AtpConfig::default(), day(5)).unwrap();
+        let glove: ItemCode = "GLOVE-NIT".parse().unwrap();
+        atp.set_available(&glove, &"ATL".parse().unwrap(), "40 EA".parse().unwrap()).unwrap();
+        atp.set_available(&glove, &"DFW".parse().unwrap(), "25 EA".parse().unwrap()).unwrap();
+        atp.set_quotas(&[QuotaRule {
+            item: glove.clone(),
+            periods: vec![day(5)],
+            consumption: Consumption::Discrete,
+            entries: vec![],
+            collective: Some(QuotaAmount::Absolute("10 EA".parse().unwrap())),
+        }])
+        .unwrap();
+        let mut line = OrderLine::new(
+            LineId(1),
+            glove,
+            "60 EA".parse().unwrap(),
+            day(8),
+            "US-SE".parse().unwrap(),
+        );
+        line.allow_split = true;
+        let p = atp.allocate(&line, Claim::Hard).unwrap();
+        assert_eq!(p.confirmed, Decimal::from(10), "{p:?}");
+        assert!(p.limits.has(Limit::Quota));
+    }
+
+    // Loading available stock replaced the cell's free quantity outright, forgetting
+    // what lines booked on or before today hold, so they could be promised again.
+    #[test]
+    fn reloading_available_stock_keeps_what_todays_promises_hold() {
+        let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
+        let mut atp = Atp::new(catalog, AtpConfig::default(), day(5)).unwrap();
+        let (nut, ord): (ItemCode, SiteCode) = ("NUT-M8".parse().unwrap(), "ORD".parse().unwrap());
+        atp.set_available(&nut, &ord, "100 EA".parse().unwrap()).unwrap();
+        let line = |id| {
+            OrderLine::new(
+                LineId(id),
+                nut.clone(),
+                "60 EA".parse().unwrap(),
+                day(7),
+                "US-MW".parse().unwrap(),
+            )
+        };
+        // Available today at ORD (one day's handling, one in transit).
+        let p = atp.allocate(&line(1), Claim::Hard).unwrap();
+        assert_eq!(p.schedule[0].available_on, day(5));
+        // Nothing shipped: the ledger still has 100 available, and says so again.
+        atp.set_available(&nut, &ord, "100 EA".parse().unwrap()).unwrap();
+        assert_eq!(atp.atp(&nut, &ord, day(5), 5).unwrap(), Decimal::from(40));
+        let p = atp.allocate(&line(2), Claim::Hard).unwrap();
+        assert!(p.confirmed.is_zero(), "{p:?}");
+    }
 }

@@ -23,6 +23,7 @@
 use chrono::NaiveDate;
 use onhand_master::{ItemCode, Qty};
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
@@ -86,6 +87,17 @@ pub(crate) struct Bucket {
     pub(crate) used: SmallVec<[i64; 4]>,
 }
 
+/// A quota amount resolved into engine units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Amount {
+    /// A fixed number of base units per period.
+    Units(i64),
+    /// A share (0 to 1) of the period's supply, rounded down.
+    Share(Decimal),
+    /// A ratio weight.
+    Weight(u32),
+}
+
 /// One item's quotas at runtime.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ItemQuotas {
@@ -95,6 +107,11 @@ pub(crate) struct ItemQuotas {
     /// One bucket per entry, then the collective one if any.
     pub(crate) buckets: Vec<Bucket>,
     pub(crate) has_collective: bool,
+    /// One amount per bucket.
+    pub(crate) amounts: Vec<Amount>,
+    /// The network supply of each period (bookings not deducted), from which share and
+    /// ratio capacities are computed.
+    pub(crate) supply: SmallVec<[i64; 4]>,
 }
 
 impl ItemQuotas {
@@ -152,6 +169,66 @@ impl ItemQuotas {
         }
     }
 
+    /// Recomputes period `p`'s capacities from its supply: shares round down, ratio
+    /// entries share the supply by weight with the remainder going to the earlier ones,
+    /// one unit each.
+    pub(crate) fn recompute(&mut self, p: usize) {
+        let supply = self.supply.get(p).copied().unwrap_or(0).max(0);
+        let weights: u64 = self
+            .amounts
+            .iter()
+            .map(|a| if let Amount::Weight(w) = a { u64::from(*w) } else { 0 })
+            .sum();
+        let mut given = 0i64;
+        for (a, b) in self.amounts.iter().zip(self.buckets.iter_mut()) {
+            let cap = match a {
+                Amount::Units(u) => *u,
+                Amount::Share(x) => Decimal::from(supply)
+                    .checked_mul(*x)
+                    .and_then(|v| v.floor().to_i64())
+                    .unwrap_or(supply),
+                Amount::Weight(w) => {
+                    let v = if weights == 0 {
+                        0
+                    } else {
+                        i128::from(supply) * i128::from(*w) / i128::from(weights)
+                    };
+                    let v = i64::try_from(v).unwrap_or(supply);
+                    given = given.saturating_add(v);
+                    v
+                }
+            };
+            if let Some(c) = b.cap.get_mut(p) {
+                *c = cap;
+            }
+        }
+        if weights == 0 {
+            return;
+        }
+        let mut left = supply.saturating_sub(given);
+        for (a, b) in self.amounts.iter().zip(self.buckets.iter_mut()) {
+            if left <= 0 {
+                break;
+            }
+            if matches!(a, Amount::Weight(w) if *w > 0)
+                && let Some(c) = b.cap.get_mut(p)
+            {
+                *c += 1;
+                left -= 1;
+            }
+        }
+    }
+
+    /// Supply of `units` (negative: less supply) arriving on `day`: the period's
+    /// share and ratio capacities follow.
+    pub(crate) fn add_supply(&mut self, day: i32, units: i64) {
+        let p = self.period(day);
+        if let Some(s) = self.supply.get_mut(p) {
+            *s = s.saturating_add(units);
+        }
+        self.recompute(p);
+    }
+
     /// Start days of the periods after the one holding `day`.
     pub(crate) fn later_starts(&self, day: i32) -> impl Iterator<Item = i32> + '_ {
         self.starts.iter().copied().filter(move |s| *s > day)
@@ -172,6 +249,8 @@ mod tests {
                 used: SmallVec::from_elem(0, caps.len()),
             }],
             has_collective: false,
+            amounts: vec![Amount::Units(0); 1],
+            supply: SmallVec::from_elem(0, caps.len()),
         }
     }
 
@@ -199,9 +278,24 @@ mod tests {
             patterns: vec![region("US-SE"), retail_se.clone()],
             buckets: vec![],
             has_collective: true,
+            amounts: vec![],
+            supply: SmallVec::new(),
         };
         assert_eq!(q.bucket_for(&retail_se), Some(1));
         assert_eq!(q.bucket_for(&region("US-SE")), Some(0));
         assert_eq!(q.bucket_for(&region("US-W")), Some(2), "the collective pool");
+    }
+
+    #[test]
+    fn ratio_capacities_follow_the_supply() {
+        let mut q = quotas(Consumption::Discrete, &[0]);
+        q.patterns.push(DemandClass::default());
+        q.buckets.push(Bucket { cap: SmallVec::from_elem(0, 1), used: SmallVec::from_elem(0, 1) });
+        q.amounts = vec![Amount::Weight(3), Amount::Weight(1)];
+        q.add_supply(0, 2_001);
+        // 3:1 of 2,001: 1,500 and 500, the spare unit to the first entry.
+        assert_eq!((q.buckets[0].cap[0], q.buckets[1].cap[0]), (1_501, 500));
+        q.add_supply(5, 999);
+        assert_eq!((q.buckets[0].cap[0], q.buckets[1].cap[0]), (2_250, 750));
     }
 }

@@ -195,6 +195,49 @@ fn ratio_quotas_split_supply_three_to_one() {
     );
 }
 
+// Quotas loaded before a receipt, and reloaded after bookings: ratio capacities follow the
+// supply, and what is booked counts as use, not as less supply.
+#[test]
+fn ratio_quotas_follow_supply_added_later_and_reloads_keep_bookings() {
+    let mut atp = engine(AtpConfig::default());
+    set(&mut atp, "NUT-M8", "ORD", "2000 EA");
+    let rule = QuotaRule {
+        item: "NUT-M8".parse().unwrap(),
+        periods: vec![day(1)],
+        consumption: Consumption::Discrete,
+        entries: vec![
+            QuotaEntry { class: class("RETAIL"), amount: QuotaAmount::Ratio(3) },
+            QuotaEntry { class: class("OEM"), amount: QuotaAmount::Ratio(1) },
+        ],
+        collective: None,
+    };
+    atp.set_quotas(std::slice::from_ref(&rule)).unwrap();
+    let mut oem = line(1, "NUT-M8", "900 EA", 15, "US-MW");
+    oem.class = class("OEM");
+    oem.allow_split = true;
+    assert_eq!(atp.allocate(&oem, Claim::Hard).unwrap().confirmed, d(500));
+    // 400 more arrive: OEM's quarter grows by 100.
+    atp.add_supply(
+        &"NUT-M8".parse().unwrap(),
+        &"ORD".parse().unwrap(),
+        day(7),
+        "400 EA".parse().unwrap(),
+    )
+    .unwrap();
+    let mut more = line(2, "NUT-M8", "900 EA", 15, "US-MW");
+    more.class = class("OEM");
+    more.allow_split = true;
+    assert_eq!(atp.promise(&more).unwrap().confirmed, d(100));
+    // Reloading the same rules keeps the 500 booked as used: still 100 left, not 600
+    // of a smaller supply.
+    atp.set_quotas(&[rule]).unwrap();
+    assert_eq!(atp.promise(&more).unwrap().confirmed, d(100));
+    let mut retail = line(3, "NUT-M8", "5000 EA", 15, "US-MW");
+    retail.class = class("RETAIL");
+    retail.allow_split = true;
+    assert_eq!(atp.promise(&retail).unwrap().confirmed, d(1800));
+}
+
 #[test]
 fn discrete_quota_lapses_cumulative_quota_carries_forward() {
     for (consumption, second_period, pool) in

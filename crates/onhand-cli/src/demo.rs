@@ -95,6 +95,8 @@ pub const SECTIONS: &[Section] = &[
     Section { title: "Validation", write: validation },
     Section { title: "Governance in action", write: governance },
     Section { title: "A day of events", write: crate::day::day },
+    Section { title: "Promising customer orders", write: crate::promising::promising },
+    Section { title: "Valuing the day", write: crate::valuing::valuing },
 ];
 
 /// Writes the whole demo of the built-in network.

@@ -50,12 +50,20 @@
 
 mod cli;
 mod csv_items;
+/// The README's examples, run as doctests so they cannot go stale (this crate sees
+/// every crate they use).
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub mod day;
 pub mod demo;
 mod error;
 mod input;
+pub mod promising;
 mod report;
 mod table;
+pub mod valuing;
 
 pub use cli::{
     Command, EXIT_INPUT, EXIT_OK, EXIT_OUTPUT, EXIT_SOFTWARE, EXIT_USAGE, EXIT_VIOLATIONS,

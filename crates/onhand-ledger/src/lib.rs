@@ -78,12 +78,6 @@ mod snapshot;
 pub mod testing;
 mod transfer;
 
-/// The README's examples, run as doctests so they cannot go stale (this crate sees
-/// every crate they use).
-#[doc = include_str!("../../../README.md")]
-#[cfg(doctest)]
-pub struct ReadmeDoctests;
-
 pub use error::LedgerError;
 pub use event::{
     Actor, ActorId, Body, Count, CountLine, DocKind, DocNumber, DocumentRef, Event, EventId,

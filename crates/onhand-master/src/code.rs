@@ -229,6 +229,10 @@ business_code!(
     LocalStatusCode, "local status code", MAX_CODE_LEN
 );
 business_code!(
+    /// A general-ledger account code, such as `1400` or `IC-RECV-CA01`.
+    AccountCode, "account code", MAX_CODE_LEN
+);
+business_code!(
     /// A customer group (a demand-class characteristic for allocation quotas).
     CustomerGroupCode, "customer group code", MAX_CODE_LEN
 );

@@ -63,8 +63,9 @@ pub use catalog::{
     SupplierIx,
 };
 pub use code::{
-    BinCode, ChannelCode, CustomerCode, CustomerGroupCode, EntityCode, InlineStr, ItemCode,
-    LocalStatusCode, LotCode, MAX_CODE_LEN, RegionCode, SerialNo, SiteCode, SupplierCode, ZoneCode,
+    AccountCode, BinCode, ChannelCode, CustomerCode, CustomerGroupCode, EntityCode, InlineStr,
+    ItemCode, LocalStatusCode, LotCode, MAX_CODE_LEN, RegionCode, SerialNo, SiteCode, SupplierCode,
+    ZoneCode,
 };
 pub use data::MasterData;
 pub use decimal::{

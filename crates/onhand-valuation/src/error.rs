@@ -1,0 +1,219 @@
+//! The one error type of `onhand-valuation`. A refused event changes nothing.
+
+use chrono::{DateTime, Utc};
+use onhand_master::{CurrencyCode, EntityCode, ItemCode, MasterError, SiteCode};
+use rust_decimal::Decimal;
+
+/// Why valuation refused an event or a configuration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ValuationError {
+    /// The item is not in the catalog.
+    #[error("unknown item {0}")]
+    UnknownItem(ItemCode),
+    /// The site is not in the catalog.
+    #[error("unknown site {0}")]
+    UnknownSite(SiteCode),
+    /// The entity is not in the catalog.
+    #[error("unknown entity {0}")]
+    UnknownEntity(EntityCode),
+    /// The site belongs to no entity and the event names no owner.
+    #[error("site {0} belongs to no legal entity; name the owner")]
+    NoOwner(SiteCode),
+    /// A quantity or money value was not usable (wrong unit, not positive, overflow).
+    #[error("{what}: {source}")]
+    Quantity {
+        /// What was being converted.
+        what: &'static str,
+        /// The cause.
+        source: MasterError,
+    },
+    /// A quantity or amount that must be positive was not.
+    #[error("{what} must be positive, got {value}")]
+    NotPositive {
+        /// What.
+        what: &'static str,
+        /// The value.
+        value: Decimal,
+    },
+    /// Money in a currency other than the entity's.
+    #[error("{entity} keeps its books in {expected}, the amount is in {found}")]
+    Currency {
+        /// The entity.
+        entity: EntityCode,
+        /// Its currency.
+        expected: CurrencyCode,
+        /// The currency given.
+        found: CurrencyCode,
+    },
+    /// More was issued than the books hold, and the entity refuses negative stock.
+    #[error("{entity} holds {available} of {item}{}, {requested} requested", at_site(.site.as_ref()))]
+    Insufficient {
+        /// The entity.
+        entity: EntityCode,
+        /// The item.
+        item: ItemCode,
+        /// The site (per-site valuation).
+        site: Option<SiteCode>,
+        /// What was asked for, in base units.
+        requested: Decimal,
+        /// What the books hold.
+        available: Decimal,
+    },
+    /// Stock was issued without stock and no cost was ever known for it.
+    #[error("{entity} has no cost for {item} to value a shortfall at")]
+    NoCost {
+        /// The entity.
+        entity: EntityCode,
+        /// The item.
+        item: ItemCode,
+    },
+    /// A cross-entity transfer without an agreement between the two.
+    #[error("no intercompany agreement for {seller} selling to {buyer}")]
+    NoAgreement {
+        /// The selling entity.
+        seller: EntityCode,
+        /// The buying entity.
+        buyer: EntityCode,
+    },
+    /// The agreement's price list has no price for the item.
+    #[error("the {seller} -> {buyer} price list has no price for {item}")]
+    NoPrice {
+        /// The selling entity.
+        seller: EntityCode,
+        /// The buying entity.
+        buyer: EntityCode,
+        /// The item.
+        item: ItemCode,
+    },
+    /// A conversion needs a rate the event does not carry.
+    #[error("no exchange rate from {from} to {to} on the event")]
+    MissingRate {
+        /// From.
+        from: CurrencyCode,
+        /// To.
+        to: CurrencyCode,
+    },
+    /// A transfer that does not exist (or not open).
+    #[error("unknown transfer {0}")]
+    UnknownTransfer(String),
+    /// A transfer shipped twice under one document number.
+    #[error("transfer {0} was already shipped")]
+    TransferExists(String),
+    /// A transfer that is closed.
+    #[error("transfer {0} is closed")]
+    TransferClosed(String),
+    /// Landed cost for a receipt that is not known.
+    #[error("no receipt with event id {0}")]
+    UnknownReceipt(u64),
+    /// A return naming an issue that is not known.
+    #[error("no issue with event id {0}")]
+    UnknownIssue(u64),
+    /// A return with neither the original issue nor a cost.
+    #[error("a customer return needs the original issue or a unit cost")]
+    ReturnWithoutCost,
+    /// A standard cost for an item not valued at standard.
+    #[error("{entity} values {item} at {method}, not standard")]
+    NotStandard {
+        /// The entity.
+        entity: EntityCode,
+        /// The item.
+        item: ItemCode,
+        /// Its method.
+        method: &'static str,
+    },
+    /// An event effective in a closed period.
+    #[error("event is effective {at}, inside the period closed through {closed_through}")]
+    PeriodClosed {
+        /// The event's time.
+        at: DateTime<Utc>,
+        /// The close.
+        closed_through: DateTime<Utc>,
+    },
+    /// A period close that does not move forward.
+    #[error("the period is already closed through {0}")]
+    CloseNotForward(DateTime<Utc>),
+    /// The event id was used for a different event.
+    #[error("event id {0} was already used for a different event")]
+    IdReused(u64),
+    /// A back-dated movement would leave a later movement short.
+    #[error("back-dated, this movement would leave later event {event} short: {cause}")]
+    BackDatedShortage {
+        /// The later event.
+        event: u64,
+        /// Why it would fail.
+        cause: Box<ValuationError>,
+    },
+    /// A back-dated movement would re-cost a transfer that has already arrived.
+    #[error(
+        "back-dated, this movement would re-cost transfer {0}, which has already arrived; post an adjustment instead"
+    )]
+    TransferRecosted(String),
+    /// More received than is still in transit.
+    #[error("transfer {transfer} has {remaining} in transit; record the excess as an adjustment")]
+    OverReceipt {
+        /// The transfer.
+        transfer: String,
+        /// What is still in transit.
+        remaining: Decimal,
+    },
+    /// A receipt dated before its transfer shipped.
+    #[error("transfer {transfer} shipped at {shipped_at}; a receipt cannot be earlier")]
+    BeforeShipment {
+        /// The transfer.
+        transfer: String,
+        /// When it shipped.
+        shipped_at: DateTime<Utc>,
+    },
+    /// An entity valued per site, and a standard cost that names no site.
+    #[error("{0} values each site separately: name the site")]
+    SiteRequired(EntityCode),
+    /// A configuration that cannot be used.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// Arithmetic beyond the decimal range.
+    #[error("{0} is beyond the decimal range")]
+    Overflow(&'static str),
+}
+
+fn at_site(site: Option<&SiteCode>) -> String {
+    site.map(|s| format!(" at {s}")).unwrap_or_default()
+}
+
+impl ValuationError {
+    /// The stable code.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            ValuationError::UnknownItem(_) => "unknown_item",
+            ValuationError::UnknownSite(_) => "unknown_site",
+            ValuationError::UnknownEntity(_) => "unknown_entity",
+            ValuationError::NoOwner(_) => "no_owner",
+            ValuationError::Quantity { .. } => "quantity",
+            ValuationError::NotPositive { .. } => "not_positive",
+            ValuationError::Currency { .. } => "currency",
+            ValuationError::Insufficient { .. } => "insufficient",
+            ValuationError::NoCost { .. } => "no_cost",
+            ValuationError::NoAgreement { .. } => "no_agreement",
+            ValuationError::NoPrice { .. } => "no_price",
+            ValuationError::MissingRate { .. } => "missing_rate",
+            ValuationError::UnknownTransfer(_) => "unknown_transfer",
+            ValuationError::TransferExists(_) => "transfer_exists",
+            ValuationError::TransferClosed(_) => "transfer_closed",
+            ValuationError::UnknownReceipt(_) => "unknown_receipt",
+            ValuationError::UnknownIssue(_) => "unknown_issue",
+            ValuationError::ReturnWithoutCost => "return_without_cost",
+            ValuationError::NotStandard { .. } => "not_standard",
+            ValuationError::PeriodClosed { .. } => "period_closed",
+            ValuationError::CloseNotForward(_) => "close_not_forward",
+            ValuationError::IdReused(_) => "id_reused",
+            ValuationError::BackDatedShortage { .. } => "back_dated_shortage",
+            ValuationError::TransferRecosted(_) => "transfer_recosted",
+            ValuationError::OverReceipt { .. } => "over_receipt",
+            ValuationError::BeforeShipment { .. } => "before_shipment",
+            ValuationError::SiteRequired(_) => "site_required",
+            ValuationError::Config(_) => "config",
+            ValuationError::Overflow(_) => "overflow",
+        }
+    }
+}

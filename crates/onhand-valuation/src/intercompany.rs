@@ -1,0 +1,255 @@
+//! Intercompany documents, open items and their reconciliation.
+//!
+//! A cross-entity transfer produces a document set with matching references: the
+//! seller's intercompany sales order, the buyer's purchase order, the shipment, and an
+//! invoice per title transfer, which the seller carries as a receivable and the buyer as
+//! a payable. [`reconcile`] matches the two sides per entity pair and invoice and
+//! classifies each difference.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use onhand_master::{EntityCode, ItemCode, Money};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// The kind of an intercompany document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DocKind {
+    /// The seller's intercompany sales order.
+    SalesOrder,
+    /// The buyer's intercompany purchase order.
+    PurchaseOrder,
+    /// The seller's shipment.
+    Shipment,
+    /// The seller's invoice (the buyer's payable matches it).
+    Invoice,
+}
+
+impl DocKind {
+    /// The stable name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::SalesOrder => "sales_order",
+            DocKind::PurchaseOrder => "purchase_order",
+            DocKind::Shipment => "shipment",
+            DocKind::Invoice => "invoice",
+        }
+    }
+}
+
+/// One intercompany document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IcDocument {
+    /// Its kind.
+    pub kind: DocKind,
+    /// Its number (derived from the transfer: `ICSO-`, `ICPO-`, `SHP-`, `INV-`).
+    pub number: String,
+    /// The entity that issued it.
+    pub entity: EntityCode,
+    /// The other party.
+    pub counterparty: EntityCode,
+    /// The matching reference both sides carry: the transfer's document number.
+    pub reference: String,
+    /// The item.
+    pub item: ItemCode,
+    /// The quantity, in the item's base unit.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub qty: Decimal,
+    /// The amount in the agreement's currency (orders and shipments: the expected
+    /// value; invoices: what is billed).
+    pub amount: Money,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// One side's open intercompany item for an invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenItem {
+    /// The selling entity.
+    pub seller: EntityCode,
+    /// The buying entity.
+    pub buyer: EntityCode,
+    /// The invoice number.
+    pub document: String,
+    /// The transfer it belongs to.
+    pub transfer: String,
+    /// The quantity invoiced, in base units.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub qty: Decimal,
+    /// The amount in the document's currency.
+    pub amount: Money,
+    /// The rate this side translated it at into its own currency.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub rate: Decimal,
+    /// The rate the invoice states from its currency into the buyer's currency (the
+    /// same on both sides of a correctly booked invoice).
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub invoice_rate: Decimal,
+    /// The amount in this side's currency.
+    pub functional: Money,
+}
+
+/// How the two sides of an intercompany item differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mismatch {
+    /// Only the seller has it and the goods are still in transit: it will match when
+    /// the buyer books the receipt.
+    InTransit,
+    /// The quantities differ.
+    Quantity,
+    /// Same quantity, different amounts in the same document currency.
+    Price,
+    /// Same document amount, but the buyer translated it at a rate other than the
+    /// invoice's (or a side's own translation does not follow its rate, or the sides
+    /// recorded it in different currencies): they will not eliminate against each other.
+    ExchangeRate,
+    /// One side has a document the other does not, and nothing is in transit.
+    MissingDocument,
+}
+
+impl Mismatch {
+    /// The stable name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mismatch::InTransit => "in_transit",
+            Mismatch::Quantity => "quantity",
+            Mismatch::Price => "price",
+            Mismatch::ExchangeRate => "exchange_rate",
+            Mismatch::MissingDocument => "missing_document",
+        }
+    }
+}
+
+/// A difference between the two sides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Difference {
+    /// The selling entity.
+    pub seller: EntityCode,
+    /// The buying entity.
+    pub buyer: EntityCode,
+    /// The document.
+    pub document: String,
+    /// The classification.
+    pub mismatch: Mismatch,
+    /// The seller's item, if any.
+    pub receivable: Option<OpenItem>,
+    /// The buyer's item, if any.
+    pub payable: Option<OpenItem>,
+}
+
+/// The result of matching receivables against payables.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Reconciliation {
+    /// Documents that match on both sides.
+    pub matched: usize,
+    /// Everything else, by seller, buyer and document.
+    pub differences: Vec<Difference>,
+}
+
+impl Reconciliation {
+    /// How many differences fall in each class.
+    #[must_use]
+    pub fn counts(&self) -> BTreeMap<Mismatch, usize> {
+        let mut out = BTreeMap::new();
+        for d in &self.differences {
+            *out.entry(d.mismatch).or_insert(0) += 1;
+        }
+        out
+    }
+}
+
+type Key = (EntityCode, EntityCode, String);
+
+/// Matches the sellers' receivables against the buyers' payables per entity pair and
+/// document. `in_transit` names the transfers with goods still on the way.
+///
+/// ```
+/// use onhand_valuation::{reconcile, Mismatch, OpenItem};
+/// use std::collections::BTreeSet;
+/// let item = |qty: &str, amount: &str| -> Result<OpenItem, Box<dyn std::error::Error>> {
+///     Ok(OpenItem {
+///         seller: "NA01".parse()?, buyer: "CA01".parse()?, document: "INV-T1-1".into(),
+///         transfer: "T1".into(), qty: qty.parse()?, amount: amount.parse()?,
+///         rate: "1".parse()?, invoice_rate: "1".parse()?, functional: amount.parse()?,
+///     })
+/// };
+/// let r = reconcile(&[item("10", "100.00 USD")?], &[item("10", "90.00 USD")?], &BTreeSet::new());
+/// assert_eq!(r.differences[0].mismatch, Mismatch::Price);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn reconcile(
+    receivables: &[OpenItem],
+    payables: &[OpenItem],
+    in_transit: &BTreeSet<String>,
+) -> Reconciliation {
+    let key = |i: &OpenItem| (i.seller.clone(), i.buyer.clone(), i.document.clone());
+    let mut sides: BTreeMap<Key, (Option<&OpenItem>, Option<&OpenItem>)> = BTreeMap::new();
+    for r in receivables {
+        sides.entry(key(r)).or_default().0 = Some(r);
+    }
+    for p in payables {
+        sides.entry(key(p)).or_default().1 = Some(p);
+    }
+    let mut out = Reconciliation::default();
+    for ((seller, buyer, document), (r, p)) in sides {
+        let mismatch = match (r, p) {
+            (Some(r), None) if in_transit.contains(&r.transfer) => Some(Mismatch::InTransit),
+            (Some(_) | None, None) | (None, Some(_)) => Some(Mismatch::MissingDocument),
+            (Some(r), Some(p)) => classify(r, p),
+        };
+        match mismatch {
+            None => out.matched += 1,
+            Some(mismatch) => out.differences.push(Difference {
+                seller,
+                buyer,
+                document,
+                mismatch,
+                receivable: r.cloned(),
+                payable: p.cloned(),
+            }),
+        }
+    }
+    out
+}
+
+fn classify(r: &OpenItem, p: &OpenItem) -> Option<Mismatch> {
+    if r.qty != p.qty {
+        return Some(Mismatch::Quantity);
+    }
+    if r.amount.currency() != p.amount.currency() {
+        return Some(Mismatch::ExchangeRate);
+    }
+    if r.amount.amount() != p.amount.amount() {
+        return Some(Mismatch::Price);
+    }
+    // Same document amount: the buyer must have translated at the invoice's rate, and
+    // each side's own translation must follow its stated rate.
+    if p.rate != r.invoice_rate
+        || p.invoice_rate != r.invoice_rate
+        || !consistent(r)
+        || !consistent(p)
+    {
+        Some(Mismatch::ExchangeRate)
+    } else {
+        None
+    }
+}
+
+/// Whether `functional` is the document amount at the stated rate (to the functional
+/// currency's minor units, half up).
+fn consistent(i: &OpenItem) -> bool {
+    let scale = i.functional.currency().minor_units();
+    let Ok(rule) = onhand_master::Rounding::new(scale, onhand_master::RoundingMode::HalfUp) else {
+        return false;
+    };
+    onhand_master::mul_div_round(i.amount.amount(), i.rate, Decimal::ONE, rule)
+        .is_ok_and(|v| v == i.functional.amount())
+}

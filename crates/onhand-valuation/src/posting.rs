@@ -1,0 +1,262 @@
+//! Postings and the chart they post to: posting keys (what a line means), the
+//! per-entity mapping of keys to account codes, and the balance check every posting set
+//! passes (debits equal credits per entity and currency).
+
+use std::collections::BTreeMap;
+
+use onhand_master::{AccountCode, CurrencyCode, EntityCode, ItemCode, SiteCode};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// What a posting line means, independent of any chart of accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum PostingKey {
+    /// Inventory on hand.
+    Inventory,
+    /// Inventory in transit that the entity owns.
+    InTransit,
+    /// Goods received, not yet invoiced (the purchase clearing account).
+    GoodsReceived,
+    /// Landed cost (freight, duty) accrued for a receipt.
+    LandedCost,
+    /// Cost of goods sold.
+    CostOfSales,
+    /// Intercompany revenue.
+    IcRevenue,
+    /// Intercompany receivable.
+    IcReceivable,
+    /// Intercompany payable.
+    IcPayable,
+    /// Purchase price variance (standard cost).
+    PriceVariance,
+    /// Inventory adjustments and count variances (gain and loss).
+    Adjustment,
+    /// Scrap written off.
+    WriteOff,
+    /// Revaluation on a standard-cost change.
+    Revaluation,
+    /// Rounding residues.
+    Rounding,
+    /// Retained earnings (consolidation: profit eliminated in an earlier period).
+    RetainedEarnings,
+}
+
+impl PostingKey {
+    /// Every key, in order.
+    pub const ALL: [PostingKey; 14] = [
+        PostingKey::Inventory,
+        PostingKey::InTransit,
+        PostingKey::GoodsReceived,
+        PostingKey::LandedCost,
+        PostingKey::CostOfSales,
+        PostingKey::IcRevenue,
+        PostingKey::IcReceivable,
+        PostingKey::IcPayable,
+        PostingKey::PriceVariance,
+        PostingKey::Adjustment,
+        PostingKey::WriteOff,
+        PostingKey::Revaluation,
+        PostingKey::Rounding,
+        PostingKey::RetainedEarnings,
+    ];
+
+    /// The stable name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostingKey::Inventory => "inventory",
+            PostingKey::InTransit => "in_transit",
+            PostingKey::GoodsReceived => "goods_received",
+            PostingKey::LandedCost => "landed_cost",
+            PostingKey::CostOfSales => "cost_of_sales",
+            PostingKey::IcRevenue => "ic_revenue",
+            PostingKey::IcReceivable => "ic_receivable",
+            PostingKey::IcPayable => "ic_payable",
+            PostingKey::PriceVariance => "price_variance",
+            PostingKey::Adjustment => "adjustment",
+            PostingKey::WriteOff => "write_off",
+            PostingKey::Revaluation => "revaluation",
+            PostingKey::Rounding => "rounding",
+            PostingKey::RetainedEarnings => "retained_earnings",
+        }
+    }
+
+    /// The account an unconfigured chart uses.
+    fn default_account(self) -> &'static str {
+        match self {
+            PostingKey::Inventory => "1400",
+            PostingKey::InTransit => "1410",
+            PostingKey::IcReceivable => "1250",
+            PostingKey::GoodsReceived => "2100",
+            PostingKey::LandedCost => "2110",
+            PostingKey::IcPayable => "2250",
+            PostingKey::RetainedEarnings => "3100",
+            PostingKey::IcRevenue => "4100",
+            PostingKey::CostOfSales => "5000",
+            PostingKey::PriceVariance => "5100",
+            PostingKey::Adjustment => "5200",
+            PostingKey::WriteOff => "5210",
+            PostingKey::Revaluation => "5300",
+            PostingKey::Rounding => "5900",
+        }
+    }
+}
+
+impl std::fmt::Display for PostingKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Maps posting keys to account codes, per entity, over a default chart.
+///
+/// ```
+/// use onhand_valuation::{Accounts, PostingKey};
+/// let mut accounts = Accounts::default();
+/// accounts.set(Some("CA01".parse()?), PostingKey::Inventory, "14000".parse()?);
+/// assert_eq!(accounts.account(&"CA01".parse()?, PostingKey::Inventory).as_str(), "14000");
+/// assert_eq!(accounts.account(&"NA01".parse()?, PostingKey::Inventory).as_str(), "1400");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Accounts {
+    /// Accounts for every entity, replacing the built-in default chart.
+    #[serde(default)]
+    pub default: BTreeMap<PostingKey, AccountCode>,
+    /// Accounts per entity, replacing `default` for that entity.
+    #[serde(default)]
+    pub entities: BTreeMap<EntityCode, BTreeMap<PostingKey, AccountCode>>,
+}
+
+impl Accounts {
+    /// Sets the account of `key`, for one entity or (with `None`) for all.
+    pub fn set(&mut self, entity: Option<EntityCode>, key: PostingKey, account: AccountCode) {
+        match entity {
+            Some(e) => {
+                self.entities.entry(e).or_default().insert(key, account);
+            }
+            None => {
+                self.default.insert(key, account);
+            }
+        }
+    }
+
+    /// The account `entity` posts `key` to.
+    #[must_use]
+    pub fn account(&self, entity: &EntityCode, key: PostingKey) -> AccountCode {
+        self.entities
+            .get(entity)
+            .and_then(|m| m.get(&key))
+            .or_else(|| self.default.get(&key))
+            .cloned()
+            .unwrap_or_else(|| builtin(key))
+    }
+}
+
+fn builtin(key: PostingKey) -> AccountCode {
+    // A literal of this crate, digits only; `every_builtin_account_is_a_valid_code`
+    // checks each one.
+    AccountCode::new(key.default_account()).expect("built-in account codes are valid")
+}
+
+/// Why a posting line exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PostingKind {
+    /// The movement itself.
+    Movement,
+    /// A shortfall issued at the last known cost, trued up by a receipt.
+    TrueUp,
+    /// A back-dated movement changed what a later movement was valued at.
+    Correction,
+    /// A consolidation elimination.
+    Elimination,
+}
+
+/// One posting line: a signed amount (debit positive, credit negative) on an entity's
+/// account, in the entity's currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Posting {
+    /// The cost event (or consolidation run) that produced it.
+    pub event: u64,
+    /// The entity whose books it is in.
+    pub entity: EntityCode,
+    /// What it means.
+    pub key: PostingKey,
+    /// The account it posts to.
+    pub account: AccountCode,
+    /// Debit (positive) or credit (negative), in `currency`.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub amount: Decimal,
+    /// The entity's currency.
+    pub currency: CurrencyCode,
+    /// Why.
+    pub kind: PostingKind,
+    /// The item, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<ItemCode>,
+    /// The site, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteCode>,
+    /// The document (intercompany invoice, transfer), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+}
+
+impl Posting {
+    /// The debit amount (zero for a credit).
+    #[must_use]
+    pub fn debit(&self) -> Decimal {
+        self.amount.max(Decimal::ZERO)
+    }
+
+    /// The credit amount (zero for a debit).
+    #[must_use]
+    pub fn credit(&self) -> Decimal {
+        (-self.amount).max(Decimal::ZERO)
+    }
+}
+
+/// Totals per entity and currency that do not come to zero (empty: balanced).
+///
+/// ```
+/// use onhand_valuation::{unbalanced, Posting};
+/// let postings: Vec<Posting> = Vec::new();
+/// assert!(unbalanced(&postings).is_empty());
+/// ```
+#[must_use]
+pub fn unbalanced(postings: &[Posting]) -> Vec<(EntityCode, CurrencyCode, Decimal)> {
+    let mut sums: BTreeMap<(EntityCode, CurrencyCode), Decimal> = BTreeMap::new();
+    for p in postings {
+        let s = sums.entry((p.entity.clone(), p.currency)).or_default();
+        *s = s.checked_add(p.amount).unwrap_or(Decimal::MAX);
+    }
+    sums.into_iter().filter(|(_, v)| !v.is_zero()).map(|((e, c), v)| (e, c, v)).collect()
+}
+
+/// The balance of each entity's account for `key` over `postings`.
+#[must_use]
+pub fn balances(postings: &[Posting], key: PostingKey) -> BTreeMap<EntityCode, Decimal> {
+    let mut out: BTreeMap<EntityCode, Decimal> = BTreeMap::new();
+    for p in postings.iter().filter(|p| p.key == key) {
+        let s = out.entry(p.entity.clone()).or_default();
+        *s = s.checked_add(p.amount).unwrap_or(Decimal::MAX);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_builtin_account_is_a_valid_code() {
+        for key in PostingKey::ALL {
+            assert!(AccountCode::new(key.default_account()).is_ok(), "{key}");
+        }
+    }
+}
