@@ -97,6 +97,7 @@ pub const SECTIONS: &[Section] = &[
     Section { title: "A day of events", write: crate::day::day },
     Section { title: "Promising customer orders", write: crate::promising::promising },
     Section { title: "Valuing the day", write: crate::valuing::valuing },
+    Section { title: "Replenishing the network", write: crate::replenishing::replenishing },
 ];
 
 /// Writes the whole demo of the built-in network.

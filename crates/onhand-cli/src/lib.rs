@@ -61,6 +61,7 @@ pub mod demo;
 mod error;
 mod input;
 pub mod promising;
+pub mod replenishing;
 mod report;
 mod table;
 pub mod valuing;

@@ -21,7 +21,7 @@ use crate::demo::Demo;
 use crate::table::Table;
 
 /// Purchase cost per base unit in USD (CA01 buys at these times the rate).
-const PRICES: &[(&str, &str)] = &[
+pub const PRICES: &[(&str, &str)] = &[
     ("BOLT-M8", "0.085"),
     ("BOLT-M8-SS", "0.19"),
     ("NUT-M8", "0.04"),

@@ -327,7 +327,7 @@ impl Pool {
     ) -> R<Received> {
         let plan = self.plan_receive(qty, value, profit)?;
         let out = plan.out.clone();
-        self.commit_receive(origin, plan);
+        self.commit_receive(origin, &plan);
         Ok(out)
     }
 
@@ -406,7 +406,7 @@ impl Pool {
     }
 
     /// Applies a planned receipt (nothing can fail here).
-    pub(crate) fn commit_receive(&mut self, origin: u64, plan: ReceivePlan) {
+    pub(crate) fn commit_receive(&mut self, origin: u64, plan: &ReceivePlan) {
         self.short.drain(..plan.short_full.min(self.short.len()));
         if let (Some((q, v)), Some(front)) = (plan.short_partial, self.short.front_mut()) {
             // At most the part's own figures: no overflow.
@@ -644,7 +644,7 @@ impl Pool {
     /// Applies any plan (nothing can fail here).
     pub(crate) fn commit(&mut self, plan: PoolPlan) {
         match plan {
-            PoolPlan::Receive(origin, p) => self.commit_receive(origin, p),
+            PoolPlan::Receive(origin, p) => self.commit_receive(origin, &p),
             PoolPlan::Issue(p) => self.commit_issue(p),
             PoolPlan::AddCost(p) => match &mut self.state {
                 State::Fifo(layers) => {

@@ -1,0 +1,628 @@
+//! Network decisions: for every item-site below its reorder point, gather what could
+//! cover it — a transfer from a site with excess, a purchase from a supplier lane, a
+//! substitute item with excess at the site, or allocation control (protecting stock for
+//! priority demand until supply arrives) — score each, recommend the best and keep the
+//! ranked alternatives with their reasons. Transfer requests are scored the same way.
+//!
+//! **Excess** at a source site is what it can ship now (on hand less backorders and
+//! allocations) above its **protected level**: its safety stock plus its own demand over
+//! the transfer's transit time. A transfer never takes a source below it.
+//!
+//! **Scoring** (lower is better), in the site's currency:
+//!
+//! `score = cost + penalty x (expected units short before arrival + priority units at risk)`
+//!
+//! - *cost*: lane cost per unit x quantity (a substitute or allocation control: none);
+//! - *expected units short* before the candidate arrives in `A` days: demand over `A`
+//!   is normal with mean `d A` and deviation `σd √A`; the expected shortfall of free
+//!   stock `F` against it is `σ G((F − d A) / σ)` with `G` the standard normal loss
+//!   function (plus backorders already open, which only supply clears);
+//! - *priority units at risk*: priority demand that free stock will not cover before
+//!   arrival: unprotected, free stock is shared by all demand over `A` days, so priority
+//!   demand gets the same fill rate `min(1, F / d A)` as the rest; protected (allocation
+//!   control), it is served first and only what exceeds `F` is at risk;
+//! - *stock-out risk*: `P(demand over A > F)`, reported with each candidate;
+//! - *urgency*: days until stock-out `F / d` against the arrival.
+//!
+//! Ties go to the earlier arrival, then the kind (transfer, purchase, substitute,
+//! allocation control), then the source code, so the result is the same every run.
+
+// Scores use floating-point statistics; quantities and money stay exact.
+#![allow(clippy::float_arithmetic, clippy::cast_precision_loss)]
+
+use std::sync::Arc;
+
+use onhand_master::hash::{Map, map};
+use onhand_master::{
+    Catalog, ItemCode, ItemIx, ItemSitePolicy, LaneSource, SiteCode, SiteIx, SupplierCode,
+};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ReplenishError;
+use crate::normal;
+use crate::policy::{Costs, Parameters, Position, order_need, parameters};
+use crate::stats::DemandStats;
+
+type Res<T> = Result<T, ReplenishError>;
+
+/// What the caller knows about one item at one site.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteState {
+    /// The item.
+    pub item: ItemCode,
+    /// The site.
+    pub site: SiteCode,
+    /// Its demand statistics.
+    pub stats: DemandStats,
+    /// Its inventory position.
+    pub position: Position,
+    /// Demand of priority customers expected over the lead time (what allocation
+    /// control would protect).
+    pub priority_demand: Decimal,
+    /// Its costs (without them: no economic order quantity and a penalty of 1 a unit).
+    pub costs: Option<Costs>,
+}
+
+/// A way to cover a need.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Transfer from another site with excess.
+    Transfer {
+        /// The source site.
+        from: SiteCode,
+    },
+    /// Purchase from a supplier.
+    Purchase {
+        /// The supplier.
+        supplier: SupplierCode,
+    },
+    /// Use a substitute item with excess at the site.
+    Substitute {
+        /// The substitute.
+        item: ItemCode,
+    },
+    /// Protect the stock left for priority demand until supply arrives.
+    ProtectAllocation,
+}
+
+impl Action {
+    fn rank(&self) -> u8 {
+        match self {
+            Action::Transfer { .. } => 0,
+            Action::Purchase { .. } => 1,
+            Action::Substitute { .. } => 2,
+            Action::ProtectAllocation => 3,
+        }
+    }
+
+    /// The stable name of the kind.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Transfer { .. } => "transfer",
+            Action::Purchase { .. } => "purchase",
+            Action::Substitute { .. } => "substitute",
+            Action::ProtectAllocation => "protect_allocation",
+        }
+    }
+}
+
+/// One scored way to cover a need, with its reasons.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    /// What to do.
+    pub action: Action,
+    /// How much (base units of the item needed; a substitute's in its own units).
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub qty: Decimal,
+    /// Days until it is available at the site.
+    pub arrives_in_days: u32,
+    /// What it costs (transport or purchase).
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub cost: Decimal,
+    /// Units expected short before it arrives.
+    pub expected_short: f64,
+    /// Priority demand not covered before it arrives.
+    pub priority_at_risk: f64,
+    /// Probability of a stock-out before it arrives.
+    pub stockout_risk: f64,
+    /// The score (lower is better).
+    pub score: f64,
+    /// Days until free stock at the receiving site runs out (`None`: no demand).
+    pub days_to_stockout: Option<f64>,
+    /// Why, in words, with the figures.
+    pub reasons: Vec<String>,
+}
+
+/// A recommendation for one item-site below its reorder point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recommendation {
+    /// The item.
+    pub item: ItemCode,
+    /// The site.
+    pub site: SiteCode,
+    /// Its inventory position.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub position: Decimal,
+    /// Its reorder point.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub reorder_point: Decimal,
+    /// Its safety stock.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub safety_stock: Decimal,
+    /// What the policy asks for.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub need: Decimal,
+    /// Days until free stock runs out at the average rate (`None`: no demand).
+    pub days_to_stockout: Option<f64>,
+    /// The best candidate.
+    pub best: Candidate,
+    /// The others, best first.
+    pub alternatives: Vec<Candidate>,
+    /// Allocation control to apply as well, when priority demand is at risk before the
+    /// best supply arrives (protecting stock brings none, so it accompanies a supply
+    /// candidate; it is the best only when nothing can supply the site).
+    pub also: Option<Candidate>,
+}
+
+/// A transfer request to score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferRequest {
+    /// The item.
+    pub item: ItemCode,
+    /// From.
+    pub from: SiteCode,
+    /// To.
+    pub to: SiteCode,
+    /// How much, in base units.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub qty: Decimal,
+}
+
+struct Evaluated {
+    item: ItemIx,
+    site: SiteIx,
+    params: Parameters,
+    policy: ItemSitePolicy,
+    position: Decimal,
+    free: Decimal,
+}
+
+/// The network planner: every item-site's state and parameters, indexed densely.
+#[derive(Debug)]
+pub struct Planner {
+    catalog: Arc<Catalog>,
+    states: Vec<SiteState>,
+    params: Vec<Parameters>,
+    policies: Vec<ItemSitePolicy>,
+    positions: Vec<Decimal>,
+    free: Vec<Decimal>,
+    handles: Vec<(ItemIx, SiteIx)>,
+    index: Map<(u32, u16), u32>,
+}
+
+impl std::fmt::Debug for Evaluated {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Evaluated").field("position", &self.position).finish_non_exhaustive()
+    }
+}
+
+fn f(v: Decimal) -> f64 {
+    v.to_f64().unwrap_or(0.0)
+}
+
+impl Planner {
+    /// A planner over `states` (one per item-site; an item-site without a policy in
+    /// the catalog is planned as manual with no safety stock: it can still be a
+    /// source).
+    ///
+    /// # Errors
+    /// [`ReplenishError::UnknownItem`], [`ReplenishError::UnknownSite`],
+    /// [`ReplenishError::InvalidInput`] for a repeated item-site, and whatever
+    /// [`parameters`] refuses.
+    pub fn new(catalog: Arc<Catalog>, states: Vec<SiteState>) -> Res<Self> {
+        let mut index = map();
+        let mut params = Vec::with_capacity(states.len());
+        let mut policies = Vec::with_capacity(states.len());
+        let mut positions = Vec::with_capacity(states.len());
+        let mut free = Vec::with_capacity(states.len());
+        let mut handles = Vec::with_capacity(states.len());
+        for (k, s) in states.iter().enumerate() {
+            let i = catalog
+                .item_ix(&s.item)
+                .ok_or_else(|| ReplenishError::UnknownItem(s.item.clone()))?;
+            let site = catalog
+                .site_ix(&s.site)
+                .ok_or_else(|| ReplenishError::UnknownSite(s.site.clone()))?;
+            let key = (i.raw(), site.raw());
+            let slot =
+                u32::try_from(k).map_err(|_| ReplenishError::Overflow("the item-site count"))?;
+            if index.insert(key, slot).is_some() {
+                return Err(ReplenishError::InvalidInput(format!(
+                    "{} at {} given twice",
+                    s.item, s.site
+                )));
+            }
+            let policy = catalog
+                .policy(i, site)
+                .cloned()
+                .unwrap_or_else(|| ItemSitePolicy::new(s.item.clone(), s.site.clone()));
+            let units =
+                catalog.item_units(i).ok_or_else(|| ReplenishError::UnknownItem(s.item.clone()))?;
+            params.push(parameters(&policy, units, &s.stats, s.costs.as_ref())?);
+            policies.push(policy);
+            positions.push(s.position.value()?);
+            free.push(s.position.free()?);
+            handles.push((i, site));
+        }
+        Ok(Planner { catalog, states, params, policies, positions, free, handles, index })
+    }
+
+    /// The parameters computed for an item-site.
+    #[must_use]
+    pub fn parameters(&self, item: &ItemCode, site: &SiteCode) -> Option<&Parameters> {
+        let i = self.catalog.item_ix(item)?;
+        let s = self.catalog.site_ix(site)?;
+        let k = *self.index.get(&(i.raw(), s.raw()))?;
+        self.params.get(k as usize)
+    }
+
+    fn slot(&self, item: ItemIx, site: SiteIx) -> Option<usize> {
+        self.index.get(&(item.raw(), site.raw())).map(|k| *k as usize)
+    }
+
+    fn evaluated(&self, k: usize) -> Option<Evaluated> {
+        let (item, site) = *self.handles.get(k)?;
+        Some(Evaluated {
+            item,
+            site,
+            params: self.params.get(k)?.clone(),
+            policy: self.policies.get(k)?.clone(),
+            position: *self.positions.get(k)?,
+            free: *self.free.get(k)?,
+        })
+    }
+
+    /// Excess a site can ship now for a transfer taking `transit` days: free stock above
+    /// its safety stock plus its demand over the transit, rounded down to its step.
+    fn excess(&self, k: usize, transit: u32) -> Res<Decimal> {
+        let (Some(p), Some(free)) = (self.params.get(k), self.free.get(k)) else {
+            return Ok(Decimal::ZERO);
+        };
+        let protected = p.steps.up(f(p.safety_stock) + p.daily_demand * f64::from(transit))?;
+        let above = free.checked_sub(protected).ok_or(ReplenishError::Overflow("excess"))?;
+        p.steps.down_exact(above)
+    }
+
+    /// The level a transfer of `transit` days must leave at source slot `k`.
+    fn protected_level(&self, k: usize, transit: u32) -> Res<Decimal> {
+        let Some(p) = self.params.get(k) else { return Ok(Decimal::ZERO) };
+        p.steps.up(f(p.safety_stock) + p.daily_demand * f64::from(transit))
+    }
+
+    /// Scores a candidate arriving in `days` with `qty` at `cost` for slot `k`.
+    fn score(
+        &self,
+        k: usize,
+        action: Action,
+        qty: Decimal,
+        days: u32,
+        cost: Decimal,
+        mut reasons: Vec<String>,
+    ) -> Candidate {
+        let (Some(state), Some(p), Some(free)) =
+            (self.states.get(k), self.params.get(k), self.free.get(k))
+        else {
+            return Candidate {
+                action,
+                qty,
+                arrives_in_days: days,
+                cost,
+                expected_short: 0.0,
+                priority_at_risk: 0.0,
+                stockout_risk: 0.0,
+                score: f(cost),
+                days_to_stockout: None,
+                reasons,
+            };
+        };
+        let a = f64::from(days);
+        let mean = p.daily_demand * a;
+        let sigma = p.daily_std_dev * a.sqrt();
+        let free_f = f(*free).max(0.0);
+        let backorders = f(state.position.backorders);
+        let (short, risk) = if sigma > 0.0 {
+            let z = (free_f - mean) / sigma;
+            (sigma * normal::loss(z), normal::sf(z))
+        } else {
+            ((mean - free_f).max(0.0), if mean > free_f { 1.0 } else { 0.0 })
+        };
+        let priority = f(state.priority_demand);
+        let protects = matches!(action, Action::ProtectAllocation);
+        // Unprotected, free stock is shared by everyone who orders before supply
+        // arrives: priority demand gets the same fill as the rest. Protected, it is
+        // served first.
+        let priority_at_risk = if protects {
+            (priority - free_f).max(0.0)
+        } else {
+            let fill = if mean > 0.0 { (free_f / mean).min(1.0) } else { 1.0 };
+            priority * (1.0 - fill)
+        };
+        let penalty = state.costs.map_or(1.0, |c| f(c.shortage_penalty));
+        let expected_short = short + backorders;
+        let score = f(cost) + penalty * (expected_short + priority_at_risk);
+        reasons.push(format!(
+            "available in {days} day(s): {expected_short:.1} unit(s) expected short before then, \
+             stock-out risk {:.0}%",
+            risk * 100.0
+        ));
+        if priority_at_risk > 0.0 {
+            reasons.push(format!("{priority_at_risk:.1} unit(s) of priority demand at risk"));
+        }
+        Candidate {
+            action,
+            qty,
+            arrives_in_days: days,
+            cost,
+            expected_short,
+            priority_at_risk,
+            stockout_risk: risk,
+            score,
+            days_to_stockout: (p.daily_demand > 0.0).then(|| free_f / p.daily_demand),
+            reasons,
+        }
+    }
+
+    #[allow(clippy::too_many_lines)] // one block per kind of candidate
+    fn candidates(
+        &self,
+        k: usize,
+        ev: &Evaluated,
+        need: Decimal,
+    ) -> Res<(Vec<Candidate>, Option<Candidate>)> {
+        let cat = &self.catalog;
+        let mut out = Vec::new();
+        let lanes: Vec<_> = cat.lanes_into(ev.site, ev.item).cloned().collect();
+        let lead = ev.policy.lead_time.mean_days.ceil().to_u32().unwrap_or(0);
+        for lane in &lanes {
+            let cost_unit = lane.cost_per_unit.amount();
+            match &lane.from {
+                LaneSource::Site(code) => {
+                    let Some(src) = cat.site_ix(code) else { continue };
+                    let Some(sk) = self.slot(ev.item, src) else { continue };
+                    let excess = self.excess(sk, lane.transit_days)?;
+                    if excess <= Decimal::ZERO {
+                        continue;
+                    }
+                    let qty = ev.params.steps.down_exact(excess.min(need))?;
+                    if qty <= Decimal::ZERO {
+                        continue;
+                    }
+                    let keeps = self.protected_level(sk, lane.transit_days)?;
+                    let cost =
+                        cost_unit.checked_mul(qty).ok_or(ReplenishError::Overflow("a cost"))?;
+                    let reasons = vec![format!(
+                        "transfer {qty} from {code} ({} day(s) in transit, {cost_unit} a unit): \
+                         {code} keeps at least {keeps} (safety stock plus its demand in transit)",
+                        lane.transit_days
+                    )];
+                    out.push(self.score(
+                        k,
+                        Action::Transfer { from: code.clone() },
+                        qty,
+                        lane.transit_days,
+                        cost,
+                        reasons,
+                    ));
+                }
+                LaneSource::Supplier(code) => {
+                    let days = lead.max(lane.transit_days);
+                    let qty = ev.params.steps.order(need)?;
+                    let cost =
+                        cost_unit.checked_mul(qty).ok_or(ReplenishError::Overflow("a cost"))?;
+                    let reasons = vec![format!(
+                        "buy {qty} from {code} (lead time {days} day(s), {cost_unit} a unit, rank {})",
+                        lane.rank
+                    )];
+                    out.push(self.score(
+                        k,
+                        Action::Purchase { supplier: code.clone() },
+                        qty,
+                        days,
+                        cost,
+                        reasons,
+                    ));
+                }
+            }
+        }
+        if let Some(item) = cat.item(ev.item) {
+            for sub in &item.substitutes {
+                let Some(si) = cat.item_ix(&sub.item) else { continue };
+                let Some(sk) = self.slot(si, ev.site) else { continue };
+                let excess = self.excess(sk, 0)?;
+                if excess <= Decimal::ZERO || sub.ratio <= Decimal::ZERO {
+                    continue;
+                }
+                // `ratio` substitute units replace one unit of the item.
+                let covers = excess
+                    .checked_div(sub.ratio)
+                    .ok_or(ReplenishError::Overflow("a substitute"))?;
+                let covers = ev.params.steps.down_exact(covers.min(need))?;
+                if covers <= Decimal::ZERO {
+                    continue;
+                }
+                let reasons = vec![format!(
+                    "substitute {} at the site: {excess} in excess covers {covers} ({} for one)",
+                    sub.item, sub.ratio
+                )];
+                out.push(self.score(
+                    k,
+                    Action::Substitute { item: sub.item.clone() },
+                    covers,
+                    0,
+                    Decimal::ZERO,
+                    reasons,
+                ));
+            }
+        }
+        out.sort_by(|a, b| {
+            a.score
+                .total_cmp(&b.score)
+                .then(a.arrives_in_days.cmp(&b.arrives_in_days))
+                .then(a.action.rank().cmp(&b.action.rank()))
+                .then(a.action.cmp(&b.action))
+        });
+        // Allocation control: protect what is left for priority demand until the best
+        // supply arrives (or the lead time, when nothing can supply the site).
+        let mut protect = None;
+        if let Some(state) = self.states.get(k)
+            && state.priority_demand > Decimal::ZERO
+            && ev.free > Decimal::ZERO
+        {
+            let until = out.first().map_or(lead, |c| c.arrives_in_days);
+            let at_risk = out.first().is_none_or(|c| c.priority_at_risk > 0.0);
+            if at_risk {
+                let keep = state.priority_demand.min(ev.free.max(Decimal::ZERO));
+                let reasons = vec![format!(
+                    "protect {keep} of the free stock for priority demand ({} expected) for {until} \
+                     day(s), until supply arrives; other orders wait",
+                    state.priority_demand
+                )];
+                protect = Some(self.score(
+                    k,
+                    Action::ProtectAllocation,
+                    keep,
+                    until,
+                    Decimal::ZERO,
+                    reasons,
+                ));
+            }
+        }
+        Ok((out, protect))
+    }
+
+    /// Evaluates every item-site: those at or below their reorder point (or, for
+    /// periodic review, below their order-up-to level) get a recommendation, most
+    /// urgent first (fewest days to stock-out, then item and site code).
+    ///
+    /// # Errors
+    /// [`ReplenishError::Overflow`] for figures out of range.
+    pub fn evaluate(&self) -> Res<Vec<Recommendation>> {
+        let mut out = Vec::new();
+        for k in 0..self.states.len() {
+            let Some(ev) = self.evaluated(k) else { continue };
+            let Some(need) = order_need(&ev.policy, &ev.params, ev.position)? else { continue };
+            if need <= Decimal::ZERO {
+                continue;
+            }
+            let (mut cands, protect) = self.candidates(k, &ev, need)?;
+            let (best, also) = if cands.is_empty() {
+                match protect {
+                    Some(p) => (p, None),
+                    None => continue,
+                }
+            } else {
+                (cands.remove(0), protect)
+            };
+            let Some(state) = self.states.get(k) else { continue };
+            let d = ev.params.daily_demand;
+            out.push(Recommendation {
+                item: state.item.clone(),
+                site: state.site.clone(),
+                position: ev.position,
+                reorder_point: ev.params.reorder_point,
+                safety_stock: ev.params.safety_stock,
+                need,
+                days_to_stockout: (d > 0.0).then(|| f(ev.free).max(0.0) / d),
+                best,
+                alternatives: cands,
+                also,
+            });
+        }
+        out.sort_by(|a, b| {
+            let da = a.days_to_stockout.unwrap_or(f64::INFINITY);
+            let db = b.days_to_stockout.unwrap_or(f64::INFINITY);
+            da.total_cmp(&db).then_with(|| (&a.item, &a.site).cmp(&(&b.item, &b.site)))
+        });
+        Ok(out)
+    }
+
+    /// Scores a transfer request like a candidate for the receiving site.
+    ///
+    /// # Errors
+    /// [`ReplenishError::UnknownItem`], [`ReplenishError::UnknownSite`],
+    /// [`ReplenishError::InvalidInput`] when either site has no state for the item or
+    /// no lane joins them.
+    pub fn score_transfer(&self, req: &TransferRequest) -> Res<Candidate> {
+        let cat = &self.catalog;
+        let i =
+            cat.item_ix(&req.item).ok_or_else(|| ReplenishError::UnknownItem(req.item.clone()))?;
+        let from =
+            cat.site_ix(&req.from).ok_or_else(|| ReplenishError::UnknownSite(req.from.clone()))?;
+        let to = cat.site_ix(&req.to).ok_or_else(|| ReplenishError::UnknownSite(req.to.clone()))?;
+        let missing = |s: &SiteCode| {
+            ReplenishError::InvalidInput(format!("no state for {} at {s}", req.item))
+        };
+        let k = self.slot(i, to).ok_or_else(|| missing(&req.to))?;
+        let sk = self.slot(i, from).ok_or_else(|| missing(&req.from))?;
+        let lane = cat
+            .lanes_into(to, i)
+            .find(|l| matches!(&l.from, LaneSource::Site(c) if c == &req.from))
+            .cloned()
+            .ok_or_else(|| {
+                ReplenishError::InvalidInput(format!("no lane from {} to {}", req.from, req.to))
+            })?;
+        let excess = self.excess(sk, lane.transit_days)?;
+        let cost = lane
+            .cost_per_unit
+            .amount()
+            .checked_mul(req.qty)
+            .ok_or(ReplenishError::Overflow("a cost"))?;
+        let mut reasons = vec![format!(
+            "transfer {} from {} ({} day(s) in transit); {} has {excess} in excess",
+            req.qty, req.from, lane.transit_days, req.from
+        )];
+        if req.qty > excess {
+            reasons.push(format!("takes {} below its protected level", req.from));
+        }
+        Ok(self.score(
+            k,
+            Action::Transfer { from: req.from.clone() },
+            req.qty,
+            lane.transit_days,
+            cost,
+            reasons,
+        ))
+    }
+
+    /// Orders transfer requests by impact and urgency: highest expected shortage and
+    /// priority risk at the receiving site first, then the least slack (days until the
+    /// site runs out less the transit), then score. Returns each request's
+    /// index with its candidate.
+    ///
+    /// # Errors
+    /// As [`score_transfer`](Self::score_transfer).
+    pub fn rank_transfers(&self, requests: &[TransferRequest]) -> Res<Vec<(usize, Candidate)>> {
+        let mut out = Vec::with_capacity(requests.len());
+        for (n, r) in requests.iter().enumerate() {
+            out.push((n, self.score_transfer(r)?));
+        }
+        // Impact to a tenth of a unit (finer differences are noise), then the slack
+        // before the receiving site runs out, then the score.
+        let impact = |c: &Candidate| ((c.expected_short + c.priority_at_risk) * 10.0).round();
+        let slack = |c: &Candidate| {
+            c.days_to_stockout.map_or(f64::INFINITY, |d| d - f64::from(c.arrives_in_days))
+        };
+        out.sort_by(|(na, a), (nb, b)| {
+            impact(b)
+                .total_cmp(&impact(a))
+                .then(slack(a).total_cmp(&slack(b)))
+                .then(a.score.total_cmp(&b.score))
+                .then(na.cmp(nb))
+        });
+        Ok(out)
+    }
+}
