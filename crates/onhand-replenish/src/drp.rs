@@ -12,7 +12,7 @@
 //! - projected on hand `P(t) = P(t−1) + scheduled(t) + planned receipt(t) − gross(t)`;
 //! - a net requirement arises when `P(t)` would fall below safety stock; the planned
 //!   receipt covers it by the lot-sizing rule; its release is `lead` periods earlier
-//!   (before period 0: past due).
+//!   (before period 0: past due, which the source must supply in period 0).
 //!
 //! A **constrained** source cannot plan receipts of its own (its supply is what it has
 //! and what is scheduled). When it cannot cover its own demand and its children's
@@ -233,7 +233,54 @@ pub fn fair_share(supply: Decimal, claims: &[FairClaim], step: Decimal) -> Res<V
             left -= step;
         }
     }
+    level(&mut shares, claims, step);
     Ok(shares)
+}
+
+/// Max-min fair to the step: while the claim with the fewest days of supply (that can
+/// take a step) is below what another would keep after giving one, moves the step. Each
+/// move raises the lowest levels, so this ends; the bound is a guard.
+fn level(shares: &mut [Decimal], claims: &[FairClaim], step: Decimal) {
+    for _ in 0..claims.len().saturating_mul(64).max(64) {
+        let poorest = shares
+            .iter()
+            .enumerate()
+            .filter(|(k, s)| {
+                claims
+                    .get(*k)
+                    .is_some_and(|c| c.daily_demand > Decimal::ZERO && **s + step <= c.requested)
+            })
+            .min_by(|(ka, a), (kb, b)| {
+                days_of(claims, *ka, **a).total_cmp(&days_of(claims, *kb, **b)).then(ka.cmp(kb))
+            })
+            .map(|(k, _)| k);
+        let Some(a) = poorest else { break };
+        let level = days_of(claims, a, shares.get(a).copied().unwrap_or_default());
+        let richest = shares
+            .iter()
+            .enumerate()
+            .filter(|(k, s)| {
+                *k != a
+                    && **s >= step
+                    && claims.get(*k).is_some_and(|c| c.daily_demand > Decimal::ZERO)
+            })
+            .max_by(|(ka, x), (kb, y)| {
+                days_of(claims, *ka, **x - step)
+                    .total_cmp(&days_of(claims, *kb, **y - step))
+                    .then(kb.cmp(ka))
+            })
+            .map(|(k, _)| k);
+        let Some(b) = richest else { break };
+        if days_of(claims, b, shares.get(b).copied().unwrap_or_default() - step) <= level {
+            break;
+        }
+        if let Some(x) = shares.get_mut(b) {
+            *x -= step;
+        }
+        if let Some(x) = shares.get_mut(a) {
+            *x += step;
+        }
+    }
 }
 
 /// Days of supply of claim `k` holding `share` more (infinite without demand).
@@ -377,6 +424,12 @@ pub fn drp(periods: usize, nodes: &[DrpNode]) -> Res<Vec<DrpRecord>> {
                 for (g, rel) in gross.iter_mut().zip(&r.planned_releases) {
                     *g = g.checked_add(*rel).ok_or(ReplenishError::Overflow("a DRP figure"))?;
                 }
+                // Releases already past due are wanted now.
+                if let Some(g) = gross.first_mut() {
+                    *g = g
+                        .checked_add(r.past_due)
+                        .ok_or(ReplenishError::Overflow("a DRP figure"))?;
+                }
             }
         }
         let rec = if node.constrained && !children.is_empty() {
@@ -517,7 +570,10 @@ mod tests {
         let dc = node("CDC", None, 100, 0, 1, LotSizing::LotForLot, &[0, 0, 0, 0]);
         let a = node("A", Some("CDC"), 10, 5, 1, LotSizing::FixedLot(d(30)), &[10, 10, 10, 10]);
         let recs = drp(4, &[dc, a]).unwrap();
-        assert_eq!(recs[0].gross, recs[1].planned_releases);
+        // A's releases, with what is already past due wanted in the first period.
+        let mut wanted = recs[1].planned_releases.clone();
+        wanted[0] += recs[1].past_due;
+        assert_eq!(recs[0].gross, wanted);
     }
 
     #[test]

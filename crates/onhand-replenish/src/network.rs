@@ -115,7 +115,7 @@ impl Action {
 pub struct Candidate {
     /// What to do.
     pub action: Action,
-    /// How much (base units of the item needed; a substitute's in its own units).
+    /// How much, in base units of the item needed (a substitute covers this much of it).
     #[serde(with = "onhand_master::decimal::serde_str")]
     pub qty: Decimal,
     /// Days until it is available at the site.
@@ -382,6 +382,7 @@ impl Planner {
         k: usize,
         ev: &Evaluated,
         need: Decimal,
+        taken: &Map<usize, Decimal>,
     ) -> Res<(Vec<Candidate>, Option<Candidate>)> {
         let cat = &self.catalog;
         let mut out = Vec::new();
@@ -393,7 +394,12 @@ impl Planner {
                 LaneSource::Site(code) => {
                     let Some(src) = cat.site_ix(code) else { continue };
                     let Some(sk) = self.slot(ev.item, src) else { continue };
-                    let excess = self.excess(sk, lane.transit_days)?;
+                    // Less what more urgent recommendations already take from it.
+                    let already = taken.get(&sk).copied().unwrap_or_default();
+                    let excess = self
+                        .excess(sk, lane.transit_days)?
+                        .checked_sub(already)
+                        .unwrap_or_default();
                     if excess <= Decimal::ZERO {
                         continue;
                     }
@@ -485,7 +491,10 @@ impl Planner {
             let until = out.first().map_or(lead, |c| c.arrives_in_days);
             let at_risk = out.first().is_none_or(|c| c.priority_at_risk > 0.0);
             if at_risk {
-                let keep = state.priority_demand.min(ev.free.max(Decimal::ZERO));
+                let keep = ev
+                    .params
+                    .steps
+                    .down_exact(state.priority_demand.min(ev.free.max(Decimal::ZERO)))?;
                 let reasons = vec![format!(
                     "protect {keep} of the free stock for priority demand ({} expected) for {until} \
                      day(s), until supply arrives; other orders wait",
@@ -506,19 +515,36 @@ impl Planner {
 
     /// Evaluates every item-site: those at or below their reorder point (or, for
     /// periodic review, below their order-up-to level) get a recommendation, most
-    /// urgent first (fewest days to stock-out, then item and site code).
+    /// urgent first (fewest days to stock-out, then item and site code). Sites are served
+    /// in that order: what a recommended transfer takes from a source is not offered to
+    /// the next site.
     ///
     /// # Errors
     /// [`ReplenishError::Overflow`] for figures out of range.
     pub fn evaluate(&self) -> Res<Vec<Recommendation>> {
-        let mut out = Vec::new();
+        // Needs first, most urgent first: a source's excess goes to the most urgent
+        // sites, and what one recommendation takes is not offered again.
+        let mut needs = Vec::new();
         for k in 0..self.states.len() {
             let Some(ev) = self.evaluated(k) else { continue };
             let Some(need) = order_need(&ev.policy, &ev.params, ev.position)? else { continue };
             if need <= Decimal::ZERO {
                 continue;
             }
-            let (mut cands, protect) = self.candidates(k, &ev, need)?;
+            let d = ev.params.daily_demand;
+            let days = (d > 0.0).then(|| f(ev.free).max(0.0) / d);
+            needs.push((k, ev, need, days));
+        }
+        let code = |k: usize| self.states.get(k).map(|s| (&s.item, &s.site));
+        needs.sort_by(|(ka, _, _, da), (kb, _, _, db)| {
+            da.unwrap_or(f64::INFINITY)
+                .total_cmp(&db.unwrap_or(f64::INFINITY))
+                .then_with(|| code(*ka).cmp(&code(*kb)))
+        });
+        let mut taken: Map<usize, Decimal> = map();
+        let mut out = Vec::with_capacity(needs.len());
+        for (k, ev, need, days_to_stockout) in needs {
+            let (mut cands, protect) = self.candidates(k, &ev, need, &taken)?;
             let (best, also) = if cands.is_empty() {
                 match protect {
                     Some(p) => (p, None),
@@ -527,8 +553,13 @@ impl Planner {
             } else {
                 (cands.remove(0), protect)
             };
+            if let Action::Transfer { from } = &best.action
+                && let Some(sk) = self.catalog.site_ix(from).and_then(|s| self.slot(ev.item, s))
+            {
+                let t = taken.entry(sk).or_insert(Decimal::ZERO);
+                *t = t.checked_add(best.qty).ok_or(ReplenishError::Overflow("a transfer"))?;
+            }
             let Some(state) = self.states.get(k) else { continue };
-            let d = ev.params.daily_demand;
             out.push(Recommendation {
                 item: state.item.clone(),
                 site: state.site.clone(),
@@ -536,17 +567,12 @@ impl Planner {
                 reorder_point: ev.params.reorder_point,
                 safety_stock: ev.params.safety_stock,
                 need,
-                days_to_stockout: (d > 0.0).then(|| f(ev.free).max(0.0) / d),
+                days_to_stockout,
                 best,
                 alternatives: cands,
                 also,
             });
         }
-        out.sort_by(|a, b| {
-            let da = a.days_to_stockout.unwrap_or(f64::INFINITY);
-            let db = b.days_to_stockout.unwrap_or(f64::INFINITY);
-            da.total_cmp(&db).then_with(|| (&a.item, &a.site).cmp(&(&b.item, &b.site)))
-        });
         Ok(out)
     }
 
@@ -554,10 +580,16 @@ impl Planner {
     ///
     /// # Errors
     /// [`ReplenishError::UnknownItem`], [`ReplenishError::UnknownSite`],
-    /// [`ReplenishError::InvalidInput`] when either site has no state for the item or
-    /// no lane joins them.
+    /// [`ReplenishError::InvalidInput`] when either site has no state for the item, no
+    /// lane joins them, or the quantity is not positive.
     pub fn score_transfer(&self, req: &TransferRequest) -> Res<Candidate> {
         let cat = &self.catalog;
+        if req.qty <= Decimal::ZERO {
+            return Err(ReplenishError::InvalidInput(format!(
+                "a transfer of {} {} must be positive",
+                req.qty, req.item
+            )));
+        }
         let i =
             cat.item_ix(&req.item).ok_or_else(|| ReplenishError::UnknownItem(req.item.clone()))?;
         let from =

@@ -12,8 +12,8 @@
 //! | statistical, cycle service level `α` | `z σT` with `z = Φ⁻¹(α)` |
 //! | statistical, fill rate `β` | `k σT` with `G(k) = (1 − β) Q / σT` (`G`: the standard normal loss function; `k` floored at 0) |
 //!
-//! The reorder point is `s = d L + SS`; min-max orders up to `S = s + Q` (or the
-//! policy's maximum); periodic review orders up to `S = d (R + L) + SS`. The economic
+//! The reorder point is `s = d L + SS`; min-max orders up to `S = s + Q` (`Q` within
+//! the order minimum and maximum); periodic review orders up to `S = d (R + L) + SS`. The economic
 //! order quantity is `sqrt(2 D K / h)` (annual demand `D`, cost per order `K`, holding
 //! cost per unit-year `h`). Every quantity leaving this module is an exact decimal
 //! rounded **up** to the order multiple (or, without one, to the base unit's step);
@@ -127,7 +127,8 @@ pub struct Costs {
 /// positive.
 ///
 /// ```
-/// // Annual demand 1,000, 10.00 an order, 0.50 a unit-year: 200 (Harris, 1913).
+/// // Annual demand 1,000, 10.00 an order, 0.50 a unit-year: 200 (Heizer and Render,
+/// // "Operations Management", the Sharp, Inc. example).
 /// let q = onhand_replenish::eoq(1000.0, 10.0, 0.5).unwrap();
 /// assert!((q - 200.0).abs() < 1e-9);
 /// ```
@@ -395,12 +396,9 @@ pub fn parameters(
     let safety_stock = steps.up(ss)?;
     let reorder_point = steps.up(d * lead + f(safety_stock))?;
     let order_up_to = match policy.planning {
-        PlanningMethod::MinMax => Some(match steps.max {
-            Some(max) if max > reorder_point => max,
-            _ => steps.up_exact(
-                reorder_point.checked_add(order_qty).ok_or(ReplenishError::Overflow("a level"))?,
-            )?,
-        }),
+        PlanningMethod::MinMax => Some(steps.up_exact(
+            reorder_point.checked_add(order_qty).ok_or(ReplenishError::Overflow("a level"))?,
+        )?),
         PlanningMethod::PeriodicReview => Some(steps.up(d * interval + f(safety_stock))?),
         _ => None,
     };

@@ -60,7 +60,7 @@ fn with_no_source_with_excess_the_purchase_wins_and_priority_stock_is_protected(
     let also = r.also.as_ref().unwrap();
     assert!(matches!(also.action, Action::ProtectAllocation));
     assert_eq!(also.qty, d(600));
-    assert_eq!(also.priority_at_risk, 0.0);
+    assert!(also.priority_at_risk.abs() < 1e-9);
 }
 
 #[test]
