@@ -15,7 +15,9 @@
 //! With **fair share**, redistribute lines that compete for the same item and region at
 //! the same priority and requested date split short supply in proportion to what they
 //! ask for (rounded down to whole units, shares in serve order) instead of first come,
-//! first served; what the rounding leaves goes to them in serve order.
+//! first served; what the rounding leaves goes to them in serve order. A line that may
+//! not be split is never confirmed in part: it gets all it asks or nothing, in serve
+//! order, and the lines that may be split share the rest.
 //!
 //! Re-processing is deterministic, and running it twice changes nothing the second
 //! time. [`Mode::Simulate`] computes the same result and leaves the engine as it was.
@@ -260,9 +262,26 @@ impl Atp {
                 }
                 continue;
             }
-            for (ix, need) in group.iter().zip(&needs) {
+            // A line that may not be split gets all or nothing (in serve order, while the
+            // group's supply lasts); the lines that may be split share the rest in
+            // proportion to what they ask.
+            let splits: Vec<bool> =
+                group.iter().map(|ix| self.book.at(*ix).is_some_and(|b| b.demand.split)).collect();
+            let mut pool = got.confirmed;
+            for ((ix, need), split) in group.iter().zip(&needs).zip(&splits) {
+                if !split && *need <= pool {
+                    self.refill_at(*ix, None);
+                    pool -= need;
+                }
+            }
+            let split_total: i64 =
+                needs.iter().zip(&splits).filter(|(_, s)| **s).map(|(n, _)| *n).sum();
+            for ((ix, need), split) in group.iter().zip(&needs).zip(&splits) {
+                if !split {
+                    continue;
+                }
                 let share = i64::try_from(
-                    i128::from(*need) * i128::from(got.confirmed) / i128::from(total.max(1)),
+                    i128::from(*need) * i128::from(pool) / i128::from(split_total.max(1)),
                 )
                 .unwrap_or(0);
                 if share > 0 {

@@ -503,7 +503,10 @@ impl Atp {
                     let before = if k == 0 { 0 } else { self.store.supply_until(ix, *start) };
                     total = total.saturating_add(upto_end.saturating_sub(before));
                 }
-                supply.push(total.max(0));
+                // Not clamped yet: with bookings added back below, this is on hand plus
+                // receipts, never negative (bookings beyond the horizon can make the net
+                // negative, and clamping first would count them as supply).
+                supply.push(total);
             }
             // Supply before bookings: what booked lines took is added back to the period
             // of their availability date (they count as use below).

@@ -352,7 +352,7 @@ proptest! {
         run(&s, Checks::SWEEP);
     }
 
-    /// A second `reprocess(Apply)` right after the first (fair share or not) changes nothing.
+    /// A second `reprocess(Apply)` right after the first (fair share or not) reports no changes: every line keeps its confirmed quantity, on-time flag and last delivery.
     #[test]
     fn reprocessing_twice_changes_nothing_the_second_time(s in scenario(Flavor::Any, 16)) {
         run(&s, Checks::REPROCESS_TWICE);
@@ -700,4 +700,64 @@ fn quotas_loaded_over_existing_bookings_bind_only_new_use() {
     let ids = h.booked();
     assert_eq!(h.atp.booked(ids[0]).unwrap().confirmed, Decimal::from(384));
     assert!(h.atp.booked(ids[1]).unwrap().confirmed.is_zero(), "the quota binds new lines");
+}
+
+/// Found by the fuzz target: loading quotas over a line confirmed beyond the checking
+/// horizon (against assumed supply) clamped the period's net supply at zero before adding
+/// the booking back, so the booking counted as 36 units of supply that do not exist.
+#[test]
+fn quotas_loaded_over_horizon_bookings_count_no_phantom_supply() {
+    let mut h = Harness::new(World::new(seed::demo_network()), 10, Checks::ALL);
+    // BOLT-M8 (0) to the west (3) from LAX, available on day 10: beyond the horizon.
+    let b2b = LineSpec { class: 1, ..demo_line(0, 3, 12, 36) };
+    h.run(&Op::Allocate { line: b2b, claim: None });
+    h.run(&Op::SetAvailable { item: 0, site: 6, qty: QtySpec::base(3) });
+    h.run(&Op::SetQuotas(vec![RuleSpec {
+        item: 0,
+        periods: vec![0, 7],
+        cumulative: true,
+        entries: vec![(1, AmountSpec::Absolute(QtySpec::base(1000)))],
+        collective: Some(AmountSpec::Ratio(1)),
+    }]));
+    // The collective pool has the network's 3 units (on hand, first period), no more.
+    let other = LineSpec { split: true, ..demo_line(0, 3, 12, 20) };
+    h.run(&Op::Allocate { line: other, claim: None });
+    let p = h.atp.booked(h.booked()[1]).unwrap();
+    assert_eq!(p.confirmed, Decimal::from(3), "{p:?}");
+}
+
+/// Found by the fuzz target: the confirmed quantity and last delivery of a fill line are
+/// stable from one re-processing run to the next (no `changes`), but which warehouses
+/// ship them is not. Run 1 re-fills the line up to what it had (105) and, short, splits
+/// ATL 4 + DFW 52 (the quota caps DFW); run 2 re-fills up to 56, which DFW alone now has,
+/// and "on time, one source" takes it all there.
+#[test]
+#[ignore = "known: re-processing twice can move a fill line's schedule between sites; \
+            the module docs say a second run changes nothing"]
+fn reprocessing_twice_keeps_every_schedule() {
+    let mut h = Harness::new(World::new(seed::demo_network()), 0, Checks::NONE);
+    h.run(&Op::SetAvailable { item: 0, site: 0, qty: QtySpec::base(200) });
+    h.run(&Op::SetAvailable { item: 0, site: 1, qty: QtySpec::base(100) });
+    h.run(&Op::AddSupply { item: 0, site: 0, day: 5, qty: QtySpec::base(120) });
+    h.run(&Op::SetQuotas(vec![RuleSpec {
+        item: 0,
+        periods: vec![0, 7],
+        cumulative: true,
+        entries: vec![(1, AmountSpec::Percent(50)), (3, AmountSpec::Ratio(3))],
+        collective: Some(AmountSpec::Ratio(1)),
+    }]));
+    let fill =
+        LineSpec { split: true, priority: 9, strategy: 3, class: 4, ..demo_line(0, 0, 4, 48_534) };
+    h.run(&Op::Allocate { line: fill, claim: None });
+    h.run(&Op::SetAvailable { item: 0, site: 0, qty: QtySpec::base(4) });
+    let first = h.atp.reprocess(onhand_atp::Mode::Apply, false);
+    let second = h.atp.reprocess(onhand_atp::Mode::Apply, false);
+    assert!(second.changes.is_empty());
+    let sites = |r: &onhand_atp::Reprocess| -> Vec<Vec<(usize, Decimal)>> {
+        r.promises
+            .iter()
+            .map(|p| p.schedule.iter().map(|l| (l.site.index(), l.qty)).collect())
+            .collect()
+    };
+    assert_eq!(sites(&second), sites(&first));
 }

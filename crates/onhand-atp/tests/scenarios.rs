@@ -391,6 +391,23 @@ fn fair_share_splits_short_supply_in_proportion() {
     assert!(atp.reprocess(Mode::Apply, true).changes.is_empty());
 }
 
+// Fair share gave a line that may not be split a part of what it asked.
+#[test]
+fn fair_share_gives_a_line_that_may_not_be_split_all_or_nothing() {
+    let mut atp = engine(AtpConfig::default());
+    set(&mut atp, "NUT-M8", "ORD", "50 EA");
+    for (id, qty, split) in [(1, "20 EA", false), (2, "20 EA", false), (3, "40 EA", true)] {
+        let mut l = line(id, "NUT-M8", qty, 12, "US-MW");
+        l.allow_split = split;
+        atp.allocate(&l, Claim::Hard).unwrap();
+    }
+    atp.reprocess(Mode::Apply, true);
+    let got = |id| atp.booked(LineId(id)).unwrap().confirmed;
+    // 50 for 80 asked: the two whole lines in serve order take 40; the split line gets
+    // what is left.
+    assert_eq!((got(1), got(2), got(3)), (d(20), d(20), d(10)));
+}
+
 #[test]
 fn batch_allocation_serves_priority_order_whatever_the_input_order() {
     let lines: Vec<OrderLine> = (1..=6)
