@@ -34,6 +34,10 @@ use crate::posting::{Posting, PostingKey, PostingKind};
 
 type Res<T> = Result<T, ValuationError>;
 
+/// The largest amount a posting may carry (10^15 in any currency): sums over millions
+/// of pools then stay exact at the currency's minor units.
+pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
+
 /// Take a snapshot of a pool every this many operations, so a back-dated movement
 /// replays at most this many operations before the ones it changes.
 const SNAPSHOT_EVERY: usize = 64;
@@ -780,11 +784,8 @@ impl Valuation {
     /// # Errors
     /// Any [`ValuationError`]; the engine is then exactly as it was.
     pub fn apply(&mut self, ev: &CostEvent) -> Res<Outcome> {
-        if let Some(closed) = self.closed_through
-            && ev.at <= closed
-        {
-            return Err(ValuationError::PeriodClosed { at: ev.at, closed_through: closed });
-        }
+        // A repeat is recognised first, so a retried delivery after a period close is
+        // still a no-op rather than an error.
         let fp = FixedState::default().hash_one(ev);
         if let Some(prev) = self.seen.get(&ev.id) {
             return if *prev == fp {
@@ -793,11 +794,21 @@ impl Valuation {
                 Err(ValuationError::IdReused(ev.id))
             };
         }
+        if let Some(closed) = self.closed_through
+            && ev.at <= closed
+        {
+            return Err(ValuationError::PeriodClosed { at: ev.at, closed_through: closed });
+        }
         let v: &Valuation = self;
         let mut out = Out { v, event: ev.id, lines: Vec::with_capacity(4) };
         let mut plan = Plan::default();
         v.plan_body(ev, &mut out, &mut plan)?;
         let postings = out.lines;
+        // Every amount must be carried exactly at its currency's minor units, with room
+        // for sums over many pools.
+        if let Some(p) = postings.iter().find(|p| p.amount.abs() > MAX_AMOUNT) {
+            return Err(ValuationError::TooLarge { amount: p.amount, currency: p.currency });
+        }
         let documents = plan.documents.clone();
         self.commit(ev, plan, fp);
         Ok(Outcome::Posted { postings, documents })

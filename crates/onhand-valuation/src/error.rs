@@ -168,6 +168,14 @@ pub enum ValuationError {
     /// An entity valued per site, and a standard cost that names no site.
     #[error("{0} values each site separately: name the site")]
     SiteRequired(EntityCode),
+    /// An amount beyond [`MAX_AMOUNT`](crate::MAX_AMOUNT).
+    #[error("{amount} {currency} is beyond the largest amount valuation carries (10^15)")]
+    TooLarge {
+        /// The amount.
+        amount: Decimal,
+        /// Its currency.
+        currency: CurrencyCode,
+    },
     /// A configuration that cannot be used.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -212,6 +220,7 @@ impl ValuationError {
             ValuationError::OverReceipt { .. } => "over_receipt",
             ValuationError::BeforeShipment { .. } => "before_shipment",
             ValuationError::SiteRequired(_) => "site_required",
+            ValuationError::TooLarge { .. } => "too_large",
             ValuationError::Config(_) => "config",
             ValuationError::Overflow(_) => "overflow",
         }

@@ -66,7 +66,9 @@ mod posting;
 pub use config::{
     Agreement, MethodOverride, NegativeStock, PriceRule, Standard, TitlePoint, ValuationConfig,
 };
-pub use engine::{Consolidation, Outcome, PoolView, TransitView, Unrealized, Valuation};
+pub use engine::{
+    Consolidation, MAX_AMOUNT, Outcome, PoolView, TransitView, Unrealized, Valuation,
+};
 pub use error::ValuationError;
 pub use event::{CostBody, CostEvent, IssueTo, Rate};
 pub use intercompany::{

@@ -472,7 +472,7 @@ fn reconciliation_classifies_each_difference() {
     {
         let ship = CostEvent {
             id,
-            at: at(id as i64),
+            at: at(i64::try_from(id).unwrap()),
             body: CostBody::TransferShip {
                 transfer: t.into(),
                 from: "ORD".parse().unwrap(),

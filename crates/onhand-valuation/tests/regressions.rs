@@ -1,0 +1,267 @@
+//! Regression tests: engine bugs found by the property tests (`tests/properties.rs`),
+//! the `valuation` fuzz target (`fuzz/fuzz_targets/valuation.rs`) and reading the code,
+//! each minimised to a plain test of what the engine should do, named after the bug.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use std::sync::Arc;
+
+use onhand_master::{Catalog, Decimal, EntityCode, seed};
+use onhand_valuation::{
+    Agreement, CostBody, CostEvent, IssueTo, Method, MethodOverride, NegativeStock, Posting,
+    PostingKey, PriceRule, Rate, Standard, TitlePoint, Valuation, ValuationConfig, balances,
+};
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+fn na01() -> EntityCode {
+    "NA01".parse().unwrap()
+}
+
+fn engine(config: ValuationConfig) -> Valuation {
+    let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
+    Valuation::new(catalog, config).unwrap()
+}
+
+fn ev(id: u64, body: CostBody) -> CostEvent {
+    let at = chrono::DateTime::from_timestamp(1_767_600_000 + i64::try_from(id).unwrap() * 3600, 0)
+        .unwrap();
+    CostEvent { id, at, body }
+}
+
+fn receipt(site: &str, item: &str, qty: &str, unit_cost: &str) -> CostBody {
+    CostBody::Receipt {
+        site: site.parse().unwrap(),
+        item: item.parse().unwrap(),
+        qty: qty.parse().unwrap(),
+        unit_cost: unit_cost.parse().unwrap(),
+        owner: None,
+    }
+}
+
+fn issue(site: &str, item: &str, qty: &str, to: IssueTo) -> CostBody {
+    CostBody::Issue {
+        site: site.parse().unwrap(),
+        item: item.parse().unwrap(),
+        qty: qty.parse().unwrap(),
+        to,
+        owner: None,
+    }
+}
+
+fn ship(transfer: &str, from: &str, to: &str, item: &str, qty: &str, rates: Vec<Rate>) -> CostBody {
+    CostBody::TransferShip {
+        transfer: transfer.into(),
+        from: from.parse().unwrap(),
+        to: to.parse().unwrap(),
+        item: item.parse().unwrap(),
+        qty: qty.parse().unwrap(),
+        rates,
+    }
+}
+
+/// Applies `bodies` as events 1, 2, …, each of which must be accepted; all postings.
+fn run(v: &mut Valuation, bodies: Vec<CostBody>) -> Vec<Posting> {
+    let mut all = Vec::new();
+    for (n, body) in bodies.into_iter().enumerate() {
+        let e = ev(n as u64 + 1, body);
+        let out = v.apply(&e).unwrap_or_else(|err| panic!("event {e:?} refused: {err}"));
+        all.extend_from_slice(out.postings());
+    }
+    all
+}
+
+fn last_cost(entity: &str) -> ValuationConfig {
+    let mut c = ValuationConfig::default();
+    c.negative_stock.insert(entity.parse().unwrap(), NegativeStock::LastCost);
+    c
+}
+
+/// A landed cost is money "kept exactly as given"; one with more decimals than the
+/// currency has goes unrounded into the FIFO layer and onto the postings, so amounts
+/// leave the currency's scale (and pool values stop being whole cents).
+///
+/// Property: "each posting amount has the currency's scale" (`left: 3, right: 2` for
+/// `Posting { key: Inventory, amount: 0.015, currency: USD, .. }`). Fixed: refused.
+#[test]
+fn sub_cent_landed_cost_posts_unrounded_amounts() {
+    let mut v = engine(ValuationConfig::default());
+    run(&mut v, vec![receipt("ATL", "BOLT-M8", "1 EA", "0.001 USD")]);
+    let landed = ev(2, CostBody::LandedCost { receipt: 1, amount: "0.015 USD".parse().unwrap() });
+    // Refusing it is as good as rounding it.
+    if let Ok(out) = v.apply(&landed) {
+        for p in out.postings() {
+            assert_eq!(p.amount.scale(), 2, "{p:?}");
+        }
+        let pool = v.pool(&na01(), &"BOLT-M8".parse().unwrap(), None).unwrap();
+        for l in &pool.layers {
+            assert!(l.value.scale() <= 2, "layer {l:?}");
+        }
+    }
+}
+
+/// A shortfall issued by a transfer shipment (negative stock at the last cost) is trued
+/// up by the next receipt against the slot's "short key", which for a transfer is
+/// `InTransit`; but no transfer's value changes, so the in-transit account drifts from
+/// what the transfers are worth. (Also reached through a back-dated event: the
+/// correction of a receipt's true-up posts to the same key.)
+///
+/// Property: "the cumulative `InTransit` balance equals `in_transit_value(entity)`"
+/// (`left: 3.00, right: 2.00` here). Fixed: a transfer shipment no longer goes short.
+#[test]
+fn shortfall_true_up_of_a_transfer_posts_to_in_transit() {
+    let mut v = engine(last_cost("NA01"));
+    let mut postings = run(&mut v, vec![receipt("ATL", "BOLT-M8", "1 EA", "1.00 USD")]);
+    // One EA held, two shipped: one goes short at 1.00 (or, as good, the shipment is
+    // refused: transfers never go short).
+    let Ok(out) = v.apply(&ev(2, ship("T1", "ATL", "DFW", "BOLT-M8", "2 EA", vec![]))) else {
+        return;
+    };
+    postings.extend_from_slice(out.postings());
+    // Covers the shortfall at 2.00: a 1.00 true-up.
+    let out = v.apply(&ev(3, receipt("ATL", "BOLT-M8", "10 EA", "2.00 USD"))).unwrap();
+    postings.extend_from_slice(out.postings());
+    let booked = balances(&postings, PostingKey::InTransit).get(&na01()).copied();
+    assert_eq!(booked.unwrap_or_default(), v.in_transit_value(&na01()));
+}
+
+/// Intercompany profit received into a standard-cost pool that is short (negative
+/// quantity) stays in the pool: FIFO and moving-average pools drop the profit of the
+/// units that cover a shortfall ("the covered units are gone already"), standard pools
+/// add it all. The buyer then shows unrealized profit on stock it does not hold, and
+/// consolidation eliminates it.
+///
+/// Property: "a pool holding nothing (or less) carries no profit"
+/// (`(NA01, GLUE-500, None) holds 0 but carries profit 1.67`). Fixed.
+#[test]
+fn standard_pool_keeps_profit_received_into_negative_stock() {
+    let glue = "GLUE-500".parse().unwrap();
+    let mut c = last_cost("NA01");
+    c.methods.push(MethodOverride { entity: na01(), item: glue, method: Method::Standard });
+    c.standards.push(Standard {
+        entity: na01(),
+        item: "GLUE-500".parse().unwrap(),
+        site: None,
+        cost: "7.00 USD".parse().unwrap(),
+    });
+    c.agreements.push(Agreement {
+        seller: "CA01".parse().unwrap(),
+        buyer: na01(),
+        price: PriceRule::CostPlus { markup: d("0.25") },
+        currency: "CAD".parse().unwrap(),
+        title: TitlePoint::Shipment,
+    });
+    let mut v = engine(c);
+    let cad_usd =
+        Rate { from: "CAD".parse().unwrap(), to: "USD".parse().unwrap(), rate: d("0.74") };
+    run(
+        &mut v,
+        vec![
+            receipt("YYZ", "GLUE-500", "10 EA", "9.00 CAD"),
+            // NA01 sells one it does not have: -1 at standard.
+            issue("ATL", "GLUE-500", "1 EA", IssueTo::Sale),
+            ship("T1", "YYZ", "ATL", "GLUE-500", "1 EA", vec![cad_usd]),
+            CostBody::TransferReceipt {
+                transfer: "T1".into(),
+                qty: "1 EA".parse().unwrap(),
+                rates: vec![],
+            },
+        ],
+    );
+    let pool = v.pool(&na01(), &"GLUE-500".parse().unwrap(), None).unwrap();
+    assert_eq!(pool.qty, Decimal::ZERO);
+    assert_eq!(pool.profit, Decimal::ZERO, "{pool:?}");
+    assert_eq!(v.unrealized_profit(&na01()), Decimal::ZERO);
+}
+
+/// A pool remembers one "short key" — the account of the *last* issue that went short —
+/// and trues up the whole open shortfall against it. When several issues to different
+/// accounts went short, each one's share of the true-up lands on the last one's account
+/// (here the scrap's 5.00 goes to cost of sales), although the policy is documented as
+/// "true up the difference against the issue's account". Balanced, so no property
+/// catches it; found reading the engine while minimising the in-transit true-up above
+/// (write-off 5.00 where 10.00 was due). Fixed.
+#[test]
+fn shortfall_true_up_goes_to_each_issues_account() {
+    let mut v = engine(last_cost("NA01"));
+    let postings = run(
+        &mut v,
+        vec![
+            receipt("ATL", "BOLT-M8", "1 EA", "1.00 USD"),
+            issue("ATL", "BOLT-M8", "1 EA", IssueTo::Sale),
+            // 5 scrapped and 5 sold without stock, at the last cost 1.00.
+            issue("ATL", "BOLT-M8", "5 EA", IssueTo::Scrap),
+            issue("ATL", "BOLT-M8", "5 EA", IssueTo::Sale),
+            // Covered at 2.00: 5.00 more write-off, 5.00 more cost of sales.
+            receipt("ATL", "BOLT-M8", "10 EA", "2.00 USD"),
+        ],
+    );
+    let write_off = balances(&postings, PostingKey::WriteOff).get(&na01()).copied();
+    let cogs = balances(&postings, PostingKey::CostOfSales).get(&na01()).copied();
+    assert_eq!(write_off, Some(d("10.00")), "scrap: 5 at 1.00 and 5.00 trued up");
+    assert_eq!(cogs, Some(d("11.00")), "sales: 1.00 + 5 at 1.00 and 5.00 trued up");
+}
+
+/// For an entity valued per site, a standard cost event without a site is accepted but
+/// reaches no pool that movements use: it creates a site-less pool of its own, and the
+/// next receipt at a site still values at the configured standard (none: zero), so 10
+/// units go in at 0.00 with 60.00 price variance. It should either be refused (per-site
+/// entities name the site) or apply to the entity's site pools. Fixed: refused
+/// (`SiteRequired`).
+#[test]
+fn site_less_standard_cost_of_a_per_site_entity() {
+    let mut c = ValuationConfig::default();
+    c.per_site.insert(na01());
+    c.methods.push(MethodOverride {
+        entity: na01(),
+        item: "GLUE-500".parse().unwrap(),
+        method: Method::Standard,
+    });
+    let mut v = engine(c);
+    let standard = ev(
+        1,
+        CostBody::StandardCost {
+            entity: na01(),
+            item: "GLUE-500".parse().unwrap(),
+            site: None,
+            cost: "5.00 USD".parse().unwrap(),
+        },
+    );
+    if v.apply(&standard).is_err() {
+        return; // refused: fine
+    }
+    v.apply(&ev(2, receipt("ATL", "GLUE-500", "10 EA", "6.00 USD"))).unwrap();
+    let atl = "ATL".parse().unwrap();
+    let pool = v.pool(&na01(), &"GLUE-500".parse().unwrap(), Some(&atl)).unwrap();
+    assert_eq!(pool.value, d("50.00"), "{pool:?}");
+    assert!(v.pools().iter().all(|p| p.site.is_some()), "a site-less pool: {:?}", v.pools());
+}
+
+/// Amounts are accepted however large, up to the decimal range: a receipt worth
+/// 3.2e28 USD is booked with no cents at all (`at_scale` cannot rescale a 29-digit
+/// amount), and from there sums of postings are no longer exact, so the books stop
+/// matching the pools: found by the `valuation` fuzz target as
+/// `NA01: inventory postings vs pools` with `left: -1, right: -0.90` (the running
+/// balance -1.90 + 3.2e28 rounds away the 0.10). Amounts that cannot be carried at the
+/// currency's minor units should be refused (`ValuationError::Overflow`).
+#[test]
+fn amounts_beyond_the_currency_scale_are_refused() {
+    let mut v = engine(last_cost("NA01"));
+    let mut postings = run(
+        &mut v,
+        vec![
+            receipt("ATL", "BOLT-M8", "100 EA", "0.10 USD"),
+            issue("ATL", "BOLT-M8", "119 EA", IssueTo::Sale),
+        ],
+    );
+    let huge = ev(3, receipt("ATL", "BOLT-M8", "10 EA", "3211375736600880154358579200 USD"));
+    if let Ok(out) = v.apply(&huge) {
+        for p in out.postings() {
+            assert_eq!(p.amount.scale(), 2, "{p:?}");
+        }
+        postings.extend_from_slice(out.postings());
+        let booked = balances(&postings, PostingKey::Inventory).get(&na01()).copied();
+        assert_eq!(booked.unwrap_or_default(), v.inventory_value(&na01()));
+    }
+}
