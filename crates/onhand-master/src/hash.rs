@@ -12,6 +12,15 @@ pub type Map<K, V> = std::collections::HashMap<K, V, FixedState>;
 /// A `HashSet` with a fixed-seed hasher.
 pub type Set<K> = std::collections::HashSet<K, FixedState>;
 
+/// A 64-bit fingerprint of a value with foldhash's fast variant and a fixed seed: the
+/// same on every run and machine of the same build, for telling a repeated record from a
+/// different one under the same id (not for security).
+#[must_use]
+pub fn fingerprint<T: std::hash::Hash + ?Sized>(value: &T) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::default().hash_one(value)
+}
+
 /// An empty [`Map`].
 #[must_use]
 pub fn map<K, V>() -> Map<K, V> {

@@ -13,11 +13,10 @@
 #![allow(clippy::many_single_char_names, clippy::similar_names)]
 
 use std::collections::BTreeMap;
-use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use onhand_master::hash::{FixedState, Map, map};
+use onhand_master::hash::{Map, map};
 use onhand_master::{
     AccountCode, Catalog, CurrencyCode, EntityCode, EntityIx, ItemCode, ItemIx, Money, Qty,
     Rounding, RoundingMode, SiteCode, SiteIx, add_exact, mul_div_round, mul_exact, sub_exact,
@@ -197,6 +196,9 @@ struct Slot {
     entity: u16,
     item: ItemIx,
     site: Option<SiteIx>,
+    /// When the latest operation took effect (kept here so the common, in-order event
+    /// does not have to read the history).
+    last_at: Option<DateTime<Utc>>,
     pool: Pool,
     /// The state before `ops[0]` (at the last period close).
     base: Pool,
@@ -250,10 +252,11 @@ pub struct Valuation {
     transfers: Vec<Transfer>,
     transfer_ix: Map<String, u32>,
     /// Receipts by event id: pool and quantity (for landed cost).
-    receipts: Map<u64, (u32, Decimal)>,
+
     /// Sales issues by event id: pool, quantity and value (for returns).
-    issues: Map<u64, (u32, Decimal, Decimal)>,
-    seen: Map<u64, u64>,
+    /// Every applied event: its fingerprint, and for receipts (landed cost) and sales
+    /// (returns) the pool, quantity and value.
+    seen: Map<u64, Seen>,
     seq: u64,
     closed_through: Option<DateTime<Utc>>,
     documents: Vec<IcDocument>,
@@ -436,8 +439,6 @@ impl Valuation {
             slot_ix: map(),
             transfers: Vec::new(),
             transfer_ix: map(),
-            receipts: map(),
-            issues: map(),
             seen: map(),
             seq: 0,
             closed_through: None,
@@ -695,7 +696,7 @@ impl Valuation {
         let (target, plan, out, kind) = if let Some((s, sl)) =
             slot.and_then(|s| self.slots.get(s as usize).map(|sl| (s, sl)))
         {
-            if sl.ops.last().is_some_and(|last| ev.at < last.at) {
+            if sl.last_at.is_some_and(|last| ev.at < last) {
                 return self.plan_backdated(ev, s, sl, kind, requested);
             }
             let (plan, out) = Self::run(&sl.pool, ev.id, &kind)
@@ -786,9 +787,9 @@ impl Valuation {
     pub fn apply(&mut self, ev: &CostEvent) -> Res<Outcome> {
         // A repeat is recognised first, so a retried delivery after a period close is
         // still a no-op rather than an error.
-        let fp = FixedState::default().hash_one(ev);
+        let fp = onhand_master::hash::fingerprint(ev);
         if let Some(prev) = self.seen.get(&ev.id) {
-            return if *prev == fp {
+            return if prev.fingerprint == fp {
                 Ok(Outcome::Duplicate)
             } else {
                 Err(ValuationError::IdReused(ev.id))
@@ -901,8 +902,11 @@ impl Valuation {
                 let currency = self.ent(e)?.currency;
                 let value = match (original, unit_cost) {
                     (Some(id), _) => {
-                        let (_, iq, iv) =
-                            *self.issues.get(id).ok_or(ValuationError::UnknownIssue(*id))?;
+                        let (_, iq, iv) = self
+                            .seen
+                            .get(id)
+                            .and_then(Seen::sale)
+                            .ok_or(ValuationError::UnknownIssue(*id))?;
                         share(iv, q, iq, currency)?
                     }
                     (None, Some(c)) => {
@@ -933,8 +937,11 @@ impl Valuation {
                         },
                     });
                 }
-                let (slot, received) =
-                    *self.receipts.get(receipt).ok_or(ValuationError::UnknownReceipt(*receipt))?;
+                let (slot, received) = self
+                    .seen
+                    .get(receipt)
+                    .and_then(Seen::receipt)
+                    .ok_or(ValuationError::UnknownReceipt(*receipt))?;
                 let sl = self
                     .slots
                     .get(slot as usize)
@@ -1587,6 +1594,8 @@ impl Valuation {
     // ---- committing --------------------------------------------------------------
 
     fn commit(&mut self, ev: &CostEvent, plan: Plan, fp: u64) {
+        let (mut what, mut seen_slot, mut seen_qty, mut seen_value) =
+            (0u8, 0u32, Decimal::ZERO, Decimal::ZERO);
         if let Some(step) = plan.step {
             let slot = match step.target {
                 Target::Slot(s) => s,
@@ -1597,6 +1606,7 @@ impl Valuation {
                         entity: step.entity,
                         item: step.item,
                         site: step.site,
+                        last_at: None,
                         pool: (*pool).clone(),
                         base: *pool,
                         ops: Vec::new(),
@@ -1609,6 +1619,7 @@ impl Valuation {
                 match step.change {
                     Change::Append(p, op) => {
                         sl.pool.commit(p);
+                        sl.last_at = Some(op.at);
                         sl.ops.push(op);
                         if sl.ops.len() % SNAPSHOT_EVERY == 0 {
                             sl.snaps.push((sl.ops.len(), sl.pool.clone()));
@@ -1616,17 +1627,20 @@ impl Valuation {
                     }
                     Change::Replace { pool, ops, keep_snaps } => {
                         sl.pool = pool;
+                        sl.last_at = ops.last().map(|o| o.at);
                         sl.ops = ops;
                         sl.snaps.retain(|(n, _)| *n <= keep_snaps);
                     }
                 }
             }
-            if let Some(q) = plan.receipt {
-                self.receipts.insert(ev.id, (slot, q));
-            }
-            if let Some((q, v)) = plan.sale {
-                self.issues.insert(ev.id, (slot, q, v));
-            }
+            what = match (plan.receipt, plan.sale) {
+                (Some(_), _) => Seen::RECEIPT,
+                (None, Some(_)) => Seen::SALE,
+                (None, None) => 0,
+            };
+            seen_slot = slot;
+            seen_qty = plan.receipt.or(plan.sale.map(|(q, _)| q)).unwrap_or_default();
+            seen_value = plan.sale.map(|(_, v)| v).unwrap_or_default();
         }
         if let Some(tr) = plan.new_transfer {
             self.transfer_ix
@@ -1646,7 +1660,10 @@ impl Valuation {
         self.documents.extend(plan.documents);
         self.receivables.extend(plan.receivables);
         self.payables.extend(plan.payables);
-        self.seen.insert(ev.id, fp);
+        self.seen.insert(
+            ev.id,
+            Seen { fingerprint: fp, kind: what, slot: seen_slot, qty: seen_qty, value: seen_value },
+        );
         self.seq += 1;
     }
 }
@@ -1827,6 +1844,8 @@ impl Valuation {
             if let Some(sl) = self.slots.get_mut(k) {
                 sl.base = base;
                 sl.ops.drain(..n);
+                // Later events are after the close anyway.
+                sl.last_at = sl.ops.last().map(|o| o.at);
                 sl.snaps.clear();
             }
         }
@@ -1921,6 +1940,32 @@ impl Valuation {
 
     fn config_account(&self, entity: &EntityCode, key: PostingKey) -> AccountCode {
         self.accounts.account(entity, key)
+    }
+}
+
+/// What the engine remembers of an applied event.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    fingerprint: u64,
+    /// 0, or [`Seen::RECEIPT`] or [`Seen::SALE`].
+    kind: u8,
+    slot: u32,
+    qty: Decimal,
+    value: Decimal,
+}
+
+impl Seen {
+    const RECEIPT: u8 = 1;
+    const SALE: u8 = 2;
+
+    /// A receipt's pool and quantity (for landed cost).
+    fn receipt(&self) -> Option<(u32, Decimal)> {
+        (self.kind == Seen::RECEIPT).then_some((self.slot, self.qty))
+    }
+
+    /// A sale's pool, quantity and value (for returns).
+    fn sale(&self) -> Option<(u32, Decimal, Decimal)> {
+        (self.kind == Seen::SALE).then_some((self.slot, self.qty, self.value))
     }
 }
 

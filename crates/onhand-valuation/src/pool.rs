@@ -116,7 +116,9 @@ pub struct Pool {
     /// left at, and the caller's tag for where it went.
     short: VecDeque<Short>,
     /// The unit cost of the last receipt, for valuing a shortfall.
-    last_cost: Option<Decimal>,
+    /// The last receipt's value and quantity (its unit cost is worked out only when a
+    /// shortfall needs it).
+    last_receipt: Option<(Decimal, Decimal)>,
     rounding: Rounding,
 }
 
@@ -153,7 +155,7 @@ pub(crate) struct ReceivePlan {
     short_partial: Option<(Decimal, Decimal)>,
     /// FIFO: the new layer; average and standard: the new totals.
     rest: (Decimal, Decimal, Decimal),
-    last_cost: Decimal,
+    last_receipt: (Decimal, Decimal),
 }
 
 /// An issue worked out but not applied.
@@ -213,7 +215,14 @@ impl Pool {
                 State::Standard { qty: zero, value: zero, profit: zero, cost: standard }
             }
         };
-        Ok(Pool { state, short: VecDeque::new(), last_cost: None, rounding })
+        Ok(Pool { state, short: VecDeque::new(), last_receipt: None, rounding })
+    }
+
+    /// The last receipt's unit cost, to 10 places.
+    fn last_cost(&self) -> Option<Decimal> {
+        let (value, qty) = self.last_receipt?;
+        let rule = Rounding::new(10, RoundingMode::HalfUp).ok()?;
+        mul_div_round(value, Decimal::ONE, qty, rule).ok()
     }
 
     fn short_qty(&self) -> Decimal {
@@ -291,11 +300,11 @@ impl Pool {
                 .iter()
                 .find(|l| l.qty > Decimal::ZERO)
                 .and_then(|l| onhand_master::div_round(l.value, l.qty, scale).ok())
-                .or(self.last_cost),
+                .or_else(|| self.last_cost()),
             State::Average { qty, value, .. } if *qty > Decimal::ZERO => {
                 onhand_master::div_round(*value, *qty, scale).ok()
             }
-            State::Average { .. } => self.last_cost,
+            State::Average { .. } => self.last_cost(),
             State::Standard { cost, .. } => Some(*cost),
         }
     }
@@ -342,8 +351,7 @@ impl Pool {
             return Err(PoolError::Overflow);
         }
         let mut out = Received::default();
-        let unit =
-            mul_div_round(value, Decimal::ONE, qty, Rounding::new(10, RoundingMode::HalfUp)?)?;
+        let (value_in, qty_in) = (value, qty);
         if let State::Standard { qty: q, value: v, profit: p, cost } = &self.state {
             let at_std = self.rounding.apply(mul_exact_r(qty, *cost)?)?;
             let new_qty = add_exact(*q, qty)?;
@@ -360,7 +368,7 @@ impl Pool {
                 short_full: 0,
                 short_partial: None,
                 rest: (new_qty, new_value, add_exact(*p, kept_profit)?),
-                last_cost: *cost,
+                last_receipt: (*cost, Decimal::ONE),
             });
         }
         out.inventory = value;
@@ -402,7 +410,7 @@ impl Pool {
             }
             _ => (qty, value, profit),
         };
-        Ok(ReceivePlan { out, short_full, short_partial, rest, last_cost: unit })
+        Ok(ReceivePlan { out, short_full, short_partial, rest, last_receipt: (value_in, qty_in) })
     }
 
     /// Applies a planned receipt (nothing can fail here).
@@ -413,7 +421,7 @@ impl Pool {
             front.qty -= q;
             front.value -= v;
         }
-        self.last_cost = Some(plan.last_cost);
+        self.last_receipt = Some(plan.last_receipt);
         let (qty, value, profit) = plan.rest;
         match &mut self.state {
             State::Fifo(layers) => {
@@ -488,7 +496,7 @@ impl Pool {
                 State::Average { qty: q, value: v, .. } if *q > Decimal::ZERO => Some(
                     mul_div_round(*v, Decimal::ONE, *q, Rounding::new(10, RoundingMode::HalfUp)?)?,
                 ),
-                _ => self.last_cost,
+                _ => self.last_cost(),
             };
             let unit = unit.ok_or(PoolError::NoCost)?;
             self.round(mul_exact_r(short, unit)?)?
