@@ -77,14 +77,16 @@ impl Ctx {
     }
 }
 
-/// Net changes of valued stock per (item, site, owner) an accepted event made, outside
-/// transit (transit is valued by the transfer).
+/// Net changes of valuated stock per (item, site, owner) an accepted event made, outside
+/// transit (transit is valued by the transfer; scrapped stock is off the books).
 type Nets = BTreeMap<(ItemCode, SiteCode, EntityCode), Decimal>;
 
 fn nets(catalog: &Catalog, deltas: &[onhand_ledger::Delta]) -> Result<Nets, String> {
     let mut out = Nets::new();
     for d in deltas {
-        if d.key.status == StockStatus::InTransit {
+        // Only stock on the books counts (scrapped stock has left them), and transit is
+        // valued by the transfer.
+        if d.key.status == StockStatus::InTransit || !d.key.status.is_valuated() {
             continue;
         }
         let item = catalog.item(d.key.item).ok_or("item handle")?.code.clone();
@@ -497,4 +499,58 @@ fn at_next_morning(demo: &Demo) -> io::Result<DateTime<Utc>> {
     let date = last.date_naive().succ_opt().ok_or_else(|| io::Error::other("date"))?;
     let t = date.and_hms_opt(8, 0, 0).ok_or_else(|| io::Error::other("time"))?;
     Ok(t.and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Physical and financial flows are separate, but they must hold the same goods:
+    // for every item, what the cost pools and the transfers in transit hold equals what
+    // the ledger's entities own (valuated stock, in transit included), and the books
+    // equal the pools.
+    #[test]
+    fn the_costed_day_holds_exactly_what_the_ledger_owns() {
+        let demo = Demo::builtin().unwrap();
+        let ctx = Ctx {
+            catalog: Arc::new(demo.catalog.clone()),
+            usd: "USD".parse().unwrap(),
+            cad: "CAD".parse().unwrap(),
+            rate: dec(USD_CAD).unwrap(),
+        };
+        let run = run_day(&demo, &ctx).unwrap();
+        assert!(run.refused.is_empty(), "{:?}", run.refused);
+        assert!(unbalanced(&run.postings).is_empty());
+        let ledger = &demo.day.as_ref().unwrap().ledger;
+        for (ix, item) in ctx.catalog.items() {
+            let owned: Decimal = ctx
+                .catalog
+                .data()
+                .entities
+                .iter()
+                .filter_map(|e| ctx.catalog.entity_ix(&e.code))
+                .map(|e| ledger.owned(ix, e))
+                .sum();
+            let pooled: Decimal =
+                run.v.pools().iter().filter(|p| p.item == item.code).map(|p| p.qty).sum();
+            let moving: Decimal = run
+                .v
+                .transfers()
+                .iter()
+                .filter(|t| t.item == item.code && !t.closed)
+                .map(|t| t.shipped - t.received)
+                .sum();
+            assert_eq!(pooled + moving, owned, "{}", item.code);
+        }
+        for e in ["NA01", "CA01"] {
+            let e: EntityCode = e.parse().unwrap();
+            let booked: Decimal = run
+                .postings
+                .iter()
+                .filter(|p| p.entity == e && p.key == PostingKey::Inventory)
+                .map(|p| p.amount)
+                .sum();
+            assert_eq!(booked, run.v.inventory_value(&e), "{e}");
+        }
+    }
 }
