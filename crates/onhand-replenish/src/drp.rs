@@ -23,12 +23,13 @@
 // Days of supply are compared in floating point; every quantity is an exact decimal.
 #![allow(clippy::float_arithmetic)]
 
-use onhand_master::{Rounding, RoundingMode, SiteCode, mul_div_round};
+use onhand_master::{RoundingMode, SiteCode};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReplenishError;
+use crate::policy::to_multiple;
 
 type Res<T> = Result<T, ReplenishError>;
 
@@ -120,14 +121,7 @@ fn f(v: Decimal) -> f64 {
 }
 
 fn floor_to(v: Decimal, step: Decimal) -> Res<Decimal> {
-    if v <= Decimal::ZERO {
-        return Ok(Decimal::ZERO);
-    }
-    let whole =
-        Rounding::new(0, RoundingMode::Down).map_err(|_| ReplenishError::Overflow("a rounding"))?;
-    let k = mul_div_round(v, Decimal::ONE, step, whole)
-        .map_err(|_| ReplenishError::Overflow("a share"))?;
-    k.checked_mul(step).map(|x| x.normalize()).ok_or(ReplenishError::Overflow("a share"))
+    to_multiple(v, step, RoundingMode::Down)
 }
 
 /// Shares `supply` among `claims` so each reaches the same days of supply
@@ -299,11 +293,7 @@ fn lot(rule: LotSizing, net: Decimal) -> Res<Decimal> {
         if m <= Decimal::ZERO {
             return Err(ReplenishError::InvalidInput("a lot must be positive".into()));
         }
-        let whole = Rounding::new(0, RoundingMode::Up)
-            .map_err(|_| ReplenishError::Overflow("a rounding"))?;
-        let k = mul_div_round(v, Decimal::ONE, m, whole)
-            .map_err(|_| ReplenishError::Overflow("a lot"))?;
-        k.checked_mul(m).map(|x| x.normalize()).ok_or(ReplenishError::Overflow("a lot"))
+        to_multiple(v, m, RoundingMode::Up)
     };
     match rule {
         LotSizing::LotForLot => Ok(net),

@@ -239,16 +239,7 @@ impl Steps {
     /// # Errors
     /// [`ReplenishError::Overflow`].
     pub fn up_exact(&self, v: Decimal) -> Res<Decimal> {
-        if v <= Decimal::ZERO {
-            return Ok(Decimal::ZERO);
-        }
-        let whole = Rounding::new(0, RoundingMode::Up)
-            .map_err(|_| ReplenishError::Overflow("a rounding"))?;
-        let k = mul_div_round(v, Decimal::ONE, self.step, whole)
-            .map_err(|_| ReplenishError::Overflow("a quantity"))?;
-        k.checked_mul(self.step)
-            .map(|x| x.normalize())
-            .ok_or(ReplenishError::Overflow("a quantity"))
+        to_multiple(v, self.step, RoundingMode::Up)
     }
 
     /// An exact `v` rounded down to the step.
@@ -256,16 +247,7 @@ impl Steps {
     /// # Errors
     /// [`ReplenishError::Overflow`].
     pub fn down_exact(&self, v: Decimal) -> Res<Decimal> {
-        if v <= Decimal::ZERO {
-            return Ok(Decimal::ZERO);
-        }
-        let whole = Rounding::new(0, RoundingMode::Down)
-            .map_err(|_| ReplenishError::Overflow("a rounding"))?;
-        let k = mul_div_round(v, Decimal::ONE, self.step, whole)
-            .map_err(|_| ReplenishError::Overflow("a quantity"))?;
-        k.checked_mul(self.step)
-            .map(|x| x.normalize())
-            .ok_or(ReplenishError::Overflow("a quantity"))
+        to_multiple(v, self.step, RoundingMode::Down)
     }
 
     /// An order of at least `need`: rounded up to the step, raised to the minimum, and
@@ -287,6 +269,17 @@ impl Steps {
         }
         Ok(q)
     }
+}
+
+/// `v` as a whole number of `step`s, rounded by `mode` (0 for anything not positive).
+pub(crate) fn to_multiple(v: Decimal, step: Decimal, mode: RoundingMode) -> Res<Decimal> {
+    if v <= Decimal::ZERO {
+        return Ok(Decimal::ZERO);
+    }
+    let whole = Rounding::new(0, mode).map_err(|_| ReplenishError::Overflow("a rounding"))?;
+    let k = mul_div_round(v, Decimal::ONE, step, whole)
+        .map_err(|_| ReplenishError::Overflow("a quantity"))?;
+    k.checked_mul(step).map(|x| x.normalize()).ok_or(ReplenishError::Overflow("a quantity"))
 }
 
 fn f(v: Decimal) -> f64 {

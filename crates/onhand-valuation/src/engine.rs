@@ -539,6 +539,18 @@ impl Valuation {
         }
     }
 
+    /// The handles of an event's item and site, and the entity that owns the stock.
+    fn locate(
+        &self,
+        item: &ItemCode,
+        site: &SiteCode,
+        owner: Option<&EntityCode>,
+    ) -> Res<(ItemIx, SiteIx, u16)> {
+        let i = self.item(item)?;
+        let s = self.site(site)?;
+        Ok((i, s, self.owner_of(s, site, owner)?))
+    }
+
     fn ent(&self, e: u16) -> Res<&Entity> {
         self.entities.get(usize::from(e)).ok_or(ValuationError::Overflow("an entity handle"))
     }
@@ -819,9 +831,7 @@ impl Valuation {
     fn plan_body(&self, ev: &CostEvent, out: &mut Out<'_>, plan: &mut Plan) -> Res<()> {
         match &ev.body {
             CostBody::Receipt { site, item, qty, unit_cost, owner } => {
-                let i = self.item(item)?;
-                let s = self.site(site)?;
-                let e = self.owner_of(s, site, owner.as_ref())?;
+                let (i, s, e) = self.locate(item, site, owner.as_ref())?;
                 self.check_currency(e, *unit_cost)?;
                 let q = self.base(i, *qty, "a receipt quantity")?;
                 let value = Self::extend(*qty, *unit_cost)?;
@@ -838,9 +848,7 @@ impl Valuation {
                 self.push_step(out, plan, step)?;
             }
             CostBody::Issue { site, item, qty, to, owner } => {
-                let i = self.item(item)?;
-                let s = self.site(site)?;
-                let e = self.owner_of(s, site, owner.as_ref())?;
+                let (i, s, e) = self.locate(item, site, owner.as_ref())?;
                 let q = self.base(i, *qty, "an issue quantity")?;
                 let key = match to {
                     IssueTo::Sale => PostingKey::CostOfSales,
@@ -855,9 +863,7 @@ impl Valuation {
                 self.push_step(out, plan, step)?;
             }
             CostBody::Adjustment { site, item, delta, unit_cost, owner } => {
-                let i = self.item(item)?;
-                let s = self.site(site)?;
-                let e = self.owner_of(s, site, owner.as_ref())?;
+                let (i, s, e) = self.locate(item, site, owner.as_ref())?;
                 let magnitude = Qty::new(delta.value().abs(), delta.uom()).map_err(|source| {
                     ValuationError::Quantity { what: "an adjustment quantity", source }
                 })?;
@@ -895,9 +901,7 @@ impl Valuation {
                 }
             }
             CostBody::CustomerReturn { site, item, qty, original, unit_cost, owner } => {
-                let i = self.item(item)?;
-                let s = self.site(site)?;
-                let e = self.owner_of(s, site, owner.as_ref())?;
+                let (i, s, e) = self.locate(item, site, owner.as_ref())?;
                 let q = self.base(i, *qty, "a return quantity")?;
                 let currency = self.ent(e)?.currency;
                 let value = match (original, unit_cost) {
