@@ -835,17 +835,15 @@ impl Valuation {
                 self.check_currency(e, *unit_cost)?;
                 let q = self.base(i, *qty, "a receipt quantity")?;
                 let value = Self::extend(*qty, *unit_cost)?;
-                let ps = self.pool_site(e, s)?;
-                let step = self.plan_op(
+                self.receive_against(
                     ev,
-                    e,
-                    i,
-                    ps,
-                    OpKind::Receive { qty: q, value, profit: Decimal::ZERO },
+                    out,
+                    plan,
+                    (e, i, s),
+                    q,
+                    value,
+                    PostingKey::GoodsReceived,
                 )?;
-                Self::receive_lines(out, &step, PostingKey::GoodsReceived, value, s, None);
-                plan.receipt = Some(q);
-                self.push_step(out, plan, step)?;
             }
             CostBody::Issue { site, item, qty, to, owner } => {
                 let (i, s, e) = self.locate(item, site, owner.as_ref())?;
@@ -888,16 +886,15 @@ impl Valuation {
                             convert(v, Decimal::ONE, self.ent(e)?.currency)?
                         }
                     };
-                    let step = self.plan_op(
+                    self.receive_against(
                         ev,
-                        e,
-                        i,
-                        ps,
-                        OpKind::Receive { qty: q, value, profit: Decimal::ZERO },
+                        out,
+                        plan,
+                        (e, i, s),
+                        q,
+                        value,
+                        PostingKey::Adjustment,
                     )?;
-                    Self::receive_lines(out, &step, PostingKey::Adjustment, value, s, None);
-                    plan.receipt = Some(q);
-                    self.push_step(out, plan, step)?;
                 }
             }
             CostBody::CustomerReturn { site, item, qty, original, unit_cost, owner } => {
@@ -919,17 +916,7 @@ impl Valuation {
                     }
                     (None, None) => return Err(ValuationError::ReturnWithoutCost),
                 };
-                let ps = self.pool_site(e, s)?;
-                let step = self.plan_op(
-                    ev,
-                    e,
-                    i,
-                    ps,
-                    OpKind::Receive { qty: q, value, profit: Decimal::ZERO },
-                )?;
-                Self::receive_lines(out, &step, PostingKey::CostOfSales, value, s, None);
-                plan.receipt = Some(q);
-                self.push_step(out, plan, step)?;
+                self.receive_against(ev, out, plan, (e, i, s), q, value, PostingKey::CostOfSales)?;
             }
             CostBody::LandedCost { receipt, amount } => {
                 if !amount.is_rounded() {
@@ -1046,6 +1033,26 @@ impl Valuation {
             }
         }
         Ok(())
+    }
+
+    /// Receives `q` worth `value` into the pool of `(e, i, s)` against `offset`.
+    #[allow(clippy::too_many_arguments)] // one receipt's facts
+    fn receive_against(
+        &self,
+        ev: &CostEvent,
+        out: &mut Out<'_>,
+        plan: &mut Plan,
+        (e, i, s): (u16, ItemIx, SiteIx),
+        q: Decimal,
+        value: Decimal,
+        offset: PostingKey,
+    ) -> Res<()> {
+        let ps = self.pool_site(e, s)?;
+        let kind = OpKind::Receive { qty: q, value, profit: Decimal::ZERO };
+        let step = self.plan_op(ev, e, i, ps, kind)?;
+        Self::receive_lines(out, &step, offset, value, s, None);
+        plan.receipt = Some(q);
+        self.push_step(out, plan, step)
     }
 
     fn plan_issue(
