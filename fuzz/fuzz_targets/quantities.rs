@@ -68,7 +68,10 @@ fuzz_target!(|data: &[u8]| {
                     let ulp = Decimal::new(1, scale);
                     if let (Ok(p), Ok(bound)) = (mul_exact(r, d), mul_exact(ulp, d.abs())) {
                         if let Ok(diff) = sub_exact(p, n) {
-                            assert!(diff.abs() <= bound, "{n}/{d} -> {r} ({mode:?}, scale {scale})");
+                            assert!(
+                                diff.abs() <= bound,
+                                "{n}/{d} -> {r} ({mode:?}, scale {scale})"
+                            );
                             if mode == RoundingMode::Exact {
                                 assert!(diff.is_zero(), "exact {n}/{d} -> {r}");
                             }
@@ -82,7 +85,8 @@ fuzz_target!(|data: &[u8]| {
     // An item with a fuzzed packaging unit: conversions never panic, and whole units
     // never come back with fractions.
     if let (Ok(factor), Ok(q)) = (c.trim().parse::<Decimal>(), a.parse::<Qty>()) {
-        let (Ok(ea), Ok(cs), Ok(code)) = (UomCode::new("EA"), UomCode::new("CS"), ItemCode::new("F"))
+        let (Ok(ea), Ok(cs), Ok(code)) =
+            (UomCode::new("EA"), UomCode::new("CS"), ItemCode::new("F"))
         else {
             return;
         };

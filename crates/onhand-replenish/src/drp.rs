@@ -29,6 +29,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReplenishError;
+use crate::exact::Exact;
 use crate::policy::to_multiple;
 
 type Res<T> = Result<T, ReplenishError>;
@@ -120,6 +121,13 @@ fn f(v: Decimal) -> f64 {
     v.to_f64().unwrap_or(0.0)
 }
 
+/// The most periods a DRP run covers (about 27 years of days).
+pub const MAX_PERIODS: usize = 10_000;
+
+/// The largest figure DRP and fair share take (10^20): sums over many periods and
+/// claims then stay within the decimal range.
+pub const LIMIT: Decimal = Decimal::from_parts(1_661_992_960, 1_808_227_885, 5, false, 0);
+
 fn floor_to(v: Decimal, step: Decimal) -> Res<Decimal> {
     to_multiple(v, step, RoundingMode::Down)
 }
@@ -154,10 +162,17 @@ pub fn fair_share(supply: Decimal, claims: &[FairClaim], step: Decimal) -> Res<V
     {
         return Err(ReplenishError::InvalidInput("fair share figures cannot be negative".into()));
     }
+    let figures = claims.iter().flat_map(|c| [c.on_hand, c.daily_demand, c.requested]);
+    if std::iter::once(supply).chain(std::iter::once(step)).chain(figures).any(|v| v.abs() > LIMIT)
+    {
+        return Err(ReplenishError::InvalidInput(format!(
+            "fair share figures must be within {LIMIT}"
+        )));
+    }
     let mut shares = vec![Decimal::ZERO; claims.len()];
     let asked: Decimal = claims
         .iter()
-        .try_fold(Decimal::ZERO, |a, c| a.checked_add(c.requested))
+        .try_fold(Decimal::ZERO, |a, c| a.add_x(c.requested))
         .ok_or(ReplenishError::Overflow("claims"))?;
     if asked <= supply {
         for (s, c) in shares.iter_mut().zip(claims) {
@@ -193,11 +208,13 @@ pub fn fair_share(supply: Decimal, claims: &[FairClaim], step: Decimal) -> Res<V
             let want =
                 rust_decimal::prelude::FromPrimitive::from_f64(want).unwrap_or(Decimal::ZERO);
             *s = floor_to(want, step)?.min(c.requested);
-            used = used.checked_add(*s).ok_or(ReplenishError::Overflow("shares"))?;
+            used = used.add_x(*s).ok_or(ReplenishError::Overflow("shares"))?;
         }
     }
-    // Over the supply by float noise: take back from the most supplied first.
-    while used > supply {
+    // Over the supply by float noise: take back from the most supplied first, whole
+    // steps at a time, as much as each can give.
+    let mut over = used.sub_x(supply).ok_or(ReplenishError::Overflow("shares"))?;
+    while over > Decimal::ZERO {
         let Some((k, _)) =
             shares.iter().enumerate().filter(|(_, s)| **s >= step).max_by(|(ka, a), (kb, b)| {
                 days_of(claims, *ka, **a).total_cmp(&days_of(claims, *kb, **b)).then(kb.cmp(ka))
@@ -205,27 +222,39 @@ pub fn fair_share(supply: Decimal, claims: &[FairClaim], step: Decimal) -> Res<V
         else {
             break;
         };
-        if let Some(s) = shares.get_mut(k) {
-            *s -= step;
-            used -= step;
-        }
+        let Some(s) = shares.get_mut(k) else { break };
+        let back = to_multiple(over, step, RoundingMode::Up)?.min(floor_to(*s, step)?);
+        *s = s.sub_x(back).ok_or(ReplenishError::Overflow("shares"))?;
+        over = over.sub_x(back).ok_or(ReplenishError::Overflow("shares"))?;
+        used = used.sub_x(back).ok_or(ReplenishError::Overflow("shares"))?;
     }
-    // What rounding left: a step at a time to the fewest days of supply.
-    let mut left = supply - used;
+    // What rounding left goes to the fewest days of supply: a step at a time for a few
+    // rounds (rounding leaves under a step per claim), then in bulk, so no input makes
+    // this a step-by-step crawl.
+    let mut left = supply.sub_x(used).ok_or(ReplenishError::Overflow("shares"))?;
+    let mut rounds = claims.len().saturating_mul(4);
     while left >= step {
         let next = shares
             .iter()
             .enumerate()
-            .filter(|(k, s)| claims.get(*k).is_some_and(|c| **s + step <= c.requested))
+            .filter(|(k, s)| {
+                claims.get(*k).is_some_and(|c| s.add_x(step).is_some_and(|x| x <= c.requested))
+            })
             .min_by(|(ka, a), (kb, b)| {
                 days_of(claims, *ka, **a).total_cmp(&days_of(claims, *kb, **b)).then(ka.cmp(kb))
             })
             .map(|(k, _)| k);
-        let Some(k) = next else { break };
-        if let Some(s) = shares.get_mut(k) {
-            *s += step;
-            left -= step;
-        }
+        let (Some(k), Some(c)) = (next, next.and_then(|k| claims.get(k))) else { break };
+        let Some(s) = shares.get_mut(k) else { break };
+        let give = if rounds > 0 {
+            rounds -= 1;
+            step
+        } else {
+            let room = c.requested.sub_x(*s).ok_or(ReplenishError::Overflow("shares"))?;
+            floor_to(room.min(left), step)?.max(step)
+        };
+        *s = s.add_x(give).ok_or(ReplenishError::Overflow("shares"))?;
+        left = left.sub_x(give).ok_or(ReplenishError::Overflow("shares"))?;
     }
     level(&mut shares, claims, step);
     Ok(shares)
@@ -240,9 +269,10 @@ fn level(shares: &mut [Decimal], claims: &[FairClaim], step: Decimal) {
             .iter()
             .enumerate()
             .filter(|(k, s)| {
-                claims
-                    .get(*k)
-                    .is_some_and(|c| c.daily_demand > Decimal::ZERO && **s + step <= c.requested)
+                claims.get(*k).is_some_and(|c| {
+                    c.daily_demand > Decimal::ZERO
+                        && s.add_x(step).is_some_and(|x| x <= c.requested)
+                })
             })
             .min_by(|(ka, a), (kb, b)| {
                 days_of(claims, *ka, **a).total_cmp(&days_of(claims, *kb, **b)).then(ka.cmp(kb))
@@ -268,11 +298,16 @@ fn level(shares: &mut [Decimal], claims: &[FairClaim], step: Decimal) {
         if days_of(claims, b, shares.get(b).copied().unwrap_or_default() - step) <= level {
             break;
         }
+        let (Some(from), Some(to)) =
+            (shares.get(b).and_then(|x| x.sub_x(step)), shares.get(a).and_then(|x| x.add_x(step)))
+        else {
+            break;
+        };
         if let Some(x) = shares.get_mut(b) {
-            *x -= step;
+            *x = from;
         }
         if let Some(x) = shares.get_mut(a) {
-            *x += step;
+            *x = to;
         }
     }
 }
@@ -324,12 +359,12 @@ fn plan_node(node: &DrpNode, gross: Vec<Decimal>, periods: usize) -> Res<DrpReco
     let mut p = node.on_hand;
     for t in 0..periods {
         let before = p
-            .checked_add(at(&rec.scheduled, t))
-            .and_then(|x| x.checked_sub(at(&rec.gross, t)))
+            .add_x(at(&rec.scheduled, t))
+            .and_then(|x| x.sub_x(at(&rec.gross, t)))
             .ok_or_else(ov)?;
         let mut end = before;
         if !node.constrained && before < node.safety_stock {
-            let net = node.safety_stock.checked_sub(before).ok_or_else(ov)?;
+            let net = node.safety_stock.sub_x(before).ok_or_else(ov)?;
             let receipt = lot(node.lot, net)?;
             if let Some(x) = rec.net.get_mut(t) {
                 *x = net;
@@ -341,12 +376,12 @@ fn plan_node(node: &DrpNode, gross: Vec<Decimal>, periods: usize) -> Res<DrpReco
             match t.checked_sub(lead) {
                 Some(r) => {
                     if let Some(x) = rec.planned_releases.get_mut(r) {
-                        *x = x.checked_add(receipt).ok_or_else(ov)?;
+                        *x = x.add_x(receipt).ok_or_else(ov)?;
                     }
                 }
-                None => rec.past_due = rec.past_due.checked_add(receipt).ok_or_else(ov)?,
+                None => rec.past_due = rec.past_due.add_x(receipt).ok_or_else(ov)?,
             }
-            end = before.checked_add(receipt).ok_or_else(ov)?;
+            end = before.add_x(receipt).ok_or_else(ov)?;
         }
         if let Some(x) = rec.projected.get_mut(t) {
             *x = end;
@@ -361,8 +396,14 @@ fn plan_node(node: &DrpNode, gross: Vec<Decimal>, periods: usize) -> Res<DrpReco
 ///
 /// # Errors
 /// [`ReplenishError::InvalidInput`] for a repeated site, a source not in the plan, a
-/// cycle of sources, negative figures or a lot that is not positive.
+/// cycle of sources, negative figures or figures beyond [`LIMIT`], a lot that is not
+/// positive, or more than [`MAX_PERIODS`] periods.
 pub fn drp(periods: usize, nodes: &[DrpNode]) -> Res<Vec<DrpRecord>> {
+    if periods > MAX_PERIODS {
+        return Err(ReplenishError::InvalidInput(format!(
+            "{periods} periods: a plan covers at most {MAX_PERIODS}"
+        )));
+    }
     let index = |code: &SiteCode| nodes.iter().position(|n| &n.site == code);
     for (k, n) in nodes.iter().enumerate() {
         if index(&n.site) != Some(k) {
@@ -376,12 +417,25 @@ pub fn drp(periods: usize, nodes: &[DrpNode]) -> Res<Vec<DrpRecord>> {
                 n.site
             )));
         }
-        let negative = n.on_hand < Decimal::ZERO
-            || n.safety_stock < Decimal::ZERO
-            || n.gross.iter().chain(&n.scheduled).any(|v| *v < Decimal::ZERO);
-        if negative {
+        let figures = || {
+            [n.on_hand, n.safety_stock]
+                .into_iter()
+                .chain(n.gross.iter().chain(&n.scheduled).copied())
+        };
+        if figures().any(|v| v < Decimal::ZERO) {
             return Err(ReplenishError::InvalidInput(format!(
                 "negative DRP figures at {}",
+                n.site
+            )));
+        }
+        let lot_size = match n.lot {
+            LotSizing::LotForLot => Decimal::ZERO,
+            LotSizing::FixedLot(q) => q,
+            LotSizing::MinMultiple { min, multiple } => min.max(multiple),
+        };
+        if figures().chain(std::iter::once(lot_size)).any(|v| v.abs() > LIMIT) {
+            return Err(ReplenishError::InvalidInput(format!(
+                "DRP figures at {} must be within {LIMIT}",
                 n.site
             )));
         }
@@ -412,13 +466,11 @@ pub fn drp(periods: usize, nodes: &[DrpNode]) -> Res<Vec<DrpRecord>> {
         for c in &children {
             if let Some(Some(r)) = records.get(*c) {
                 for (g, rel) in gross.iter_mut().zip(&r.planned_releases) {
-                    *g = g.checked_add(*rel).ok_or(ReplenishError::Overflow("a DRP figure"))?;
+                    *g = g.add_x(*rel).ok_or(ReplenishError::Overflow("a DRP figure"))?;
                 }
                 // Releases already past due are wanted now.
                 if let Some(g) = gross.first_mut() {
-                    *g = g
-                        .checked_add(r.past_due)
-                        .ok_or(ReplenishError::Overflow("a DRP figure"))?;
+                    *g = g.add_x(r.past_due).ok_or(ReplenishError::Overflow("a DRP figure"))?;
                 }
             }
         }
@@ -449,12 +501,12 @@ fn allocate_constrained(
     let mut p = node.on_hand;
     for t in 0..periods {
         let available = p
-            .checked_add(at(&rec.scheduled, t))
-            .and_then(|x| x.checked_sub(at(&node.gross, t)))
+            .add_x(at(&rec.scheduled, t))
+            .and_then(|x| x.sub_x(at(&node.gross, t)))
             .ok_or_else(ov)?
             .max(Decimal::ZERO);
         let own_short = at(&node.gross, t)
-            .checked_sub(p.checked_add(at(&rec.scheduled, t)).ok_or_else(ov)?)
+            .sub_x(p.add_x(at(&rec.scheduled, t)).ok_or_else(ov)?)
             .ok_or_else(ov)?
             .max(Decimal::ZERO);
         let mut claims = Vec::with_capacity(children.len());
@@ -462,8 +514,14 @@ fn allocate_constrained(
             let (Some(child), Some(Some(r))) = (nodes.get(*c), records.get(*c)) else { continue };
             let days = Decimal::from(child.period_days.max(1));
             let horizon = Decimal::from(u64::try_from(periods.max(1)).unwrap_or(1));
-            let demand: Decimal = child.gross.iter().take(periods).copied().sum();
-            let daily = demand.checked_div(horizon * days).unwrap_or_default();
+            let demand = child
+                .gross
+                .iter()
+                .take(periods)
+                .try_fold(Decimal::ZERO, |a, g| a.add_x(*g))
+                .ok_or_else(ov)?;
+            let daily =
+                horizon.checked_mul(days).and_then(|t| demand.checked_div(t)).unwrap_or_default();
             let on_hand = if t == 0 { child.on_hand } else { at(&r.projected, t - 1) };
             claims.push(FairClaim {
                 on_hand,
@@ -471,12 +529,13 @@ fn allocate_constrained(
                 requested: at(&r.planned_releases, t),
             });
         }
-        let asked: Decimal = claims.iter().map(|c| c.requested).sum();
+        let asked =
+            claims.iter().try_fold(Decimal::ZERO, |a, c| a.add_x(c.requested)).ok_or_else(ov)?;
         let shares = fair_share(available.min(asked), &claims, Decimal::ONE)?;
         let mut given = Decimal::ZERO;
         for (c, (claim, share)) in children.iter().zip(claims.iter().zip(&shares)) {
-            given = given.checked_add(*share).ok_or_else(ov)?;
-            let cut = claim.requested.checked_sub(*share).ok_or_else(ov)?;
+            given = given.add_x(*share).ok_or_else(ov)?;
+            let cut = claim.requested.sub_x(*share).ok_or_else(ov)?;
             if cut <= Decimal::ZERO {
                 continue;
             }
@@ -487,23 +546,23 @@ fn allocate_constrained(
                 }
                 let arrive = t + lead;
                 if let Some(x) = r.planned_receipts.get_mut(arrive) {
-                    *x = x.checked_sub(cut).ok_or_else(ov)?;
+                    *x = x.sub_x(cut).ok_or_else(ov)?;
                 }
                 if let Some(x) = r.shortfall.get_mut(arrive) {
-                    *x = x.checked_add(cut).ok_or_else(ov)?;
+                    *x = x.add_x(cut).ok_or_else(ov)?;
                 }
                 for x in r.projected.iter_mut().skip(arrive) {
-                    *x = x.checked_sub(cut).ok_or_else(ov)?;
+                    *x = x.sub_x(cut).ok_or_else(ov)?;
                 }
             }
         }
         if let Some(g) = rec.gross.get_mut(t) {
-            *g = g.checked_add(given).ok_or_else(ov)?;
+            *g = g.add_x(given).ok_or_else(ov)?;
         }
         if let Some(s) = rec.shortfall.get_mut(t) {
-            *s = own_short.checked_add(asked.checked_sub(given).ok_or_else(ov)?).ok_or_else(ov)?;
+            *s = own_short.add_x(asked.sub_x(given).ok_or_else(ov)?).ok_or_else(ov)?;
         }
-        p = available.checked_sub(given).ok_or_else(ov)?;
+        p = available.sub_x(given).ok_or_else(ov)?;
         if let Some(x) = rec.projected.get_mut(t) {
             *x = p;
         }

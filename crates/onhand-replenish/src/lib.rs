@@ -49,12 +49,13 @@
 
 mod drp;
 mod error;
+mod exact;
 mod network;
 pub mod normal;
 mod policy;
 mod stats;
 
-pub use drp::{DrpNode, DrpRecord, FairClaim, LotSizing, drp, fair_share};
+pub use drp::{DrpNode, DrpRecord, FairClaim, LIMIT, LotSizing, MAX_PERIODS, drp, fair_share};
 pub use error::ReplenishError;
 pub use network::{Action, Candidate, Planner, Recommendation, SiteState, TransferRequest};
 pub use policy::{Costs, Parameters, Position, Steps, eoq, order_need, parameters};

@@ -41,6 +41,7 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReplenishError;
+use crate::exact::Exact;
 use crate::normal;
 use crate::policy::{Costs, Parameters, Position, order_need, parameters};
 use crate::stats::DemandStats;
@@ -293,7 +294,7 @@ impl Planner {
             return Ok(Decimal::ZERO);
         };
         let protected = p.steps.up(f(p.safety_stock) + p.daily_demand * f64::from(transit))?;
-        let above = free.checked_sub(protected).ok_or(ReplenishError::Overflow("excess"))?;
+        let above = free.sub_x(protected).ok_or(ReplenishError::Overflow("excess"))?;
         p.steps.down_exact(above)
     }
 
@@ -396,10 +397,8 @@ impl Planner {
                     let Some(sk) = self.slot(ev.item, src) else { continue };
                     // Less what more urgent recommendations already take from it.
                     let already = taken.get(&sk).copied().unwrap_or_default();
-                    let excess = self
-                        .excess(sk, lane.transit_days)?
-                        .checked_sub(already)
-                        .unwrap_or_default();
+                    let excess =
+                        self.excess(sk, lane.transit_days)?.sub_x(already).unwrap_or_default();
                     if excess <= Decimal::ZERO {
                         continue;
                     }
@@ -557,7 +556,7 @@ impl Planner {
                 && let Some(sk) = self.catalog.site_ix(from).and_then(|s| self.slot(ev.item, s))
             {
                 let t = taken.entry(sk).or_insert(Decimal::ZERO);
-                *t = t.checked_add(best.qty).ok_or(ReplenishError::Overflow("a transfer"))?;
+                *t = t.add_x(best.qty).ok_or(ReplenishError::Overflow("a transfer"))?;
             }
             let Some(state) = self.states.get(k) else { continue };
             out.push(Recommendation {

@@ -31,6 +31,7 @@ use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReplenishError;
+use crate::exact::Exact;
 use crate::normal;
 use crate::stats::DemandStats;
 
@@ -62,10 +63,8 @@ impl Position {
     /// # Errors
     /// [`ReplenishError::Overflow`].
     pub fn value(&self) -> Res<Decimal> {
-        let add =
-            |a: Decimal, b: Decimal| a.checked_add(b).ok_or(ReplenishError::Overflow("a position"));
-        let sub =
-            |a: Decimal, b: Decimal| a.checked_sub(b).ok_or(ReplenishError::Overflow("a position"));
+        let add = |a: Decimal, b: Decimal| a.add_x(b).ok_or(ReplenishError::Overflow("a position"));
+        let sub = |a: Decimal, b: Decimal| a.sub_x(b).ok_or(ReplenishError::Overflow("a position"));
         sub(
             sub(add(add(self.on_hand, self.on_order)?, self.in_transit)?, self.backorders)?,
             self.allocated,
@@ -86,7 +85,7 @@ impl Position {
             .in_transit_to(site)
             .iter()
             .filter(|t| t.item == item)
-            .fold(Decimal::ZERO, |a, t| a.checked_add(t.qty).unwrap_or(a));
+            .fold(Decimal::ZERO, |a, t| a.add_x(t.qty).unwrap_or(a));
         Position {
             on_hand: ledger.measure(item, site, onhand_status::Measure::Available),
             in_transit,
@@ -100,8 +99,8 @@ impl Position {
     /// [`ReplenishError::Overflow`].
     pub fn free(&self) -> Res<Decimal> {
         self.on_hand
-            .checked_sub(self.backorders)
-            .and_then(|v| v.checked_sub(self.allocated))
+            .sub_x(self.backorders)
+            .and_then(|v| v.sub_x(self.allocated))
             .ok_or(ReplenishError::Overflow("free stock"))
     }
 }
@@ -390,7 +389,7 @@ pub fn parameters(
     let reorder_point = steps.up(d * lead + f(safety_stock))?;
     let order_up_to = match policy.planning {
         PlanningMethod::MinMax => Some(steps.up_exact(
-            reorder_point.checked_add(order_qty).ok_or(ReplenishError::Overflow("a level"))?,
+            reorder_point.add_x(order_qty).ok_or(ReplenishError::Overflow("a level"))?,
         )?),
         PlanningMethod::PeriodicReview => Some(steps.up(d * interval + f(safety_stock))?),
         _ => None,
@@ -421,7 +420,7 @@ pub fn order_need(
     position: Decimal,
 ) -> Res<Option<Decimal>> {
     let steps = &params.steps;
-    let over = |a: Decimal, b: Decimal| a.checked_sub(b).ok_or(ReplenishError::Overflow("a need"));
+    let over = |a: Decimal, b: Decimal| a.sub_x(b).ok_or(ReplenishError::Overflow("a need"));
     match policy.planning {
         PlanningMethod::Manual | PlanningMethod::Drp => Ok(None),
         PlanningMethod::ReorderPoint => {
@@ -434,7 +433,7 @@ pub fn order_need(
                 .map_err(|_| ReplenishError::Overflow("a rounding"))?;
             let n = mul_div_round(gap, Decimal::ONE, q, whole)
                 .map_err(|_| ReplenishError::Overflow("a need"))?;
-            let times = n.checked_add(Decimal::ONE).ok_or(ReplenishError::Overflow("a need"))?;
+            let times = n.add_x(Decimal::ONE).ok_or(ReplenishError::Overflow("a need"))?;
             Ok(Some(steps.order(times.checked_mul(q).ok_or(ReplenishError::Overflow("a need"))?)?))
         }
         PlanningMethod::MinMax | PlanningMethod::PeriodicReview => {
