@@ -107,13 +107,18 @@ impl Store {
             return UNLIMITED;
         }
         let Some(tl) = self.timeline(cell) else { return cell.now };
-        let mut min = tl.cum(day);
+        // One pass: the balance in force on `day`, and the least balance after it.
+        let (mut cum, mut later) = (0, i64::MAX);
         for p in &tl.points {
-            if p.day > day && p.day < fence && p.net < min {
-                min = p.net;
+            if p.day <= day {
+                cum = p.net;
+            } else if p.day < fence {
+                later = later.min(p.net);
+            } else {
+                break;
             }
         }
-        cell.now.saturating_add(min)
+        cell.now.saturating_add(cum.min(later))
     }
 
     /// Free quantity at `day` for a demand of `priority`: with look-ahead, less any stock
@@ -148,6 +153,35 @@ impl Store {
         }
         if fence != i32::MAX && fence > from {
             f(fence);
+        }
+    }
+
+    /// The earliest day from `from` on when availability (with look-ahead) reaches
+    /// `need`, in one pass over the change points: `None` when it never does. Beyond the
+    /// fence supply is unlimited, so the fence is the latest answer there can be.
+    pub(crate) fn earliest(&self, ix: usize, today: i32, from: i32, need: i64) -> Option<i32> {
+        let cell = self.cell(ix)?;
+        let fence = Self::fence(cell, today);
+        let from = from.max(today);
+        if from >= fence {
+            return Some(from);
+        }
+        let at_fence = (fence != i32::MAX).then_some(fence);
+        let points: &[Point] = self.timeline(cell).map_or(&[], |tl| &tl.points);
+        // Availability on `d` is `now` plus the least balance from `d` on, so the answer
+        // is the first candidate day after the last change point (before the fence) whose
+        // balance is short of `need`.
+        let target = need.saturating_sub(cell.now);
+        let before_fence = points.partition_point(|p| p.day < fence);
+        let live = points.get(..before_fence).unwrap_or(&[]);
+        if let Some(last_short) = live.iter().rposition(|p| p.net < target) {
+            return live.get(last_short + 1).map_or(at_fence, |p| Some(p.day.max(from)));
+        }
+        // Never short after a change point: short only before the first one, if at all.
+        if target <= 0 || live.first().is_some_and(|p| p.day <= from) {
+            Some(from)
+        } else {
+            live.first().map(|p| p.day).or(at_fence)
         }
     }
 
@@ -282,6 +316,32 @@ mod tests {
         assert_eq!(s.avail_for(0, 0, 0, 1), 10);
         assert_eq!(s.avail_for(0, 0, 0, 2), 10);
         assert_eq!(s.avail_for(0, 0, 0, 3), 6);
+    }
+
+    /// The one-pass `earliest` agrees with trying every candidate day in turn.
+    #[test]
+    fn earliest_matches_a_day_by_day_search() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            i64::try_from(seed % n).unwrap()
+        };
+        for _ in 0..5_000 {
+            let mut s = store(next(20) - 5);
+            if let Some(c) = s.cells.get_mut(0) {
+                c.horizon = u16::try_from(next(3) * 6).unwrap();
+            }
+            for _ in 0..next(6) {
+                let day = i32::try_from(next(16)).unwrap();
+                s.apply(0, 0, day, next(30) - 18);
+            }
+            let from = i32::try_from(next(14)).unwrap() - 1;
+            let need = next(25) - 3;
+            let brute = (from.max(0)..40).find(|&d| s.avail(0, 0, d) >= need);
+            assert_eq!(s.earliest(0, 0, from, need), brute, "{s:?} from {from} need {need}");
+        }
     }
 
     #[test]

@@ -115,13 +115,19 @@ impl Atp {
     pub fn reprocess(&mut self, mode: Mode, fair_share: bool) -> Reprocess {
         let saved = (mode == Mode::Simulate)
             .then(|| (self.store.clone(), self.quotas.clone(), self.book.clone()));
-        // Serve order over the book's slab positions.
-        let mut order: Vec<(ServeKey, u32, Strategy)> =
-            self.book.positions().map(|(ix, b)| (b.demand.key(), ix, b.demand.strategy)).collect();
+        // Serve order over the book's slab positions, group by group (an item with the
+        // items linked to it by substitution): groups share no state, so this is the
+        // outcome of one serve order over all lines, with each group's lines together
+        // (and in cache).
+        let mut order: Vec<(u32, ServeKey, u32, Strategy)> = self
+            .book
+            .positions()
+            .map(|(ix, b)| (self.group_of(b.demand.item), b.demand.key(), ix, b.demand.strategy))
+            .collect();
         order.sort_unstable();
         // Release everything but the gain lines, keeping the old promises.
         let mut old: Vec<RawPromise> = Vec::with_capacity(order.len());
-        for (_, ix, strategy) in &order {
+        for (_, _, ix, strategy) in &order {
             let Some(b) = self.book.at_mut(*ix) else {
                 old.push(RawPromise::default());
                 continue;
@@ -139,8 +145,8 @@ impl Atp {
             order
                 .iter()
                 .enumerate()
-                .filter(|(_, (_, _, st))| *st == s)
-                .map(|(k, (_, ix, _))| (k, *ix))
+                .filter(|(_, (_, _, _, st))| *st == s)
+                .map(|(k, (_, _, ix, _))| (k, *ix))
                 .collect()
         };
         for (_, ix) in segment(Strategy::Win) {
@@ -164,9 +170,14 @@ impl Atp {
                 self.refill_at(ix, Some(target));
             }
         }
+        // Report in serve order over all lines.
+        let mut report: Vec<(ServeKey, usize)> =
+            order.iter().enumerate().map(|(k, (_, key, _, _))| (*key, k)).collect();
+        report.sort_unstable();
         let mut promises = Vec::with_capacity(order.len());
         let mut changes = Vec::new();
-        for ((_, ix, _), before) in order.iter().zip(&old) {
+        for (_, k) in report {
+            let (Some((_, _, ix, _)), Some(before)) = (order.get(k), old.get(k)) else { continue };
             let Some(b) = self.book.at(*ix) else { continue };
             let after = &b.promise;
             if before.confirmed != after.confirmed
@@ -225,7 +236,7 @@ impl Atp {
     }
 
     /// Fair share among redistribute lines competing for the same item, region, priority
-    /// and requested date.
+    /// and requested date (lines next to each other in the group-by-group serve order).
     fn fair_share(&mut self, slots: &[u32]) {
         let group_key = |d: &Demand| (d.item, d.region, d.priority, d.requested);
         let mut i = 0;

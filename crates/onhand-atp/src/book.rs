@@ -66,6 +66,51 @@ impl Book {
         self.slots.get_mut(ix as usize).and_then(Option::take)
     }
 
+    /// How many slab slots there are (booked, claimed or free).
+    pub(crate) fn slot_count(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Appends a line without indexing it: [`index_appended`](Self::index_appended)
+    /// must follow before any look-up by id.
+    pub(crate) fn append(&mut self, b: Booked) {
+        self.slots.push(Some(b));
+    }
+
+    /// Indexes the lines appended from slot `first` on, in slab order. Where an id is
+    /// already indexed, `new_wins(held, new)` decides which slot keeps it (an id booked
+    /// before `first` always stays); the other slot is emptied and freed.
+    pub(crate) fn index_appended(
+        &mut self,
+        first: u32,
+        mut new_wins: impl FnMut(u32, u32) -> bool,
+    ) {
+        use std::collections::hash_map::Entry;
+        let end = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
+        for ix in first..end {
+            let Some(Some(b)) = self.slots.get(ix as usize) else { continue };
+            let loser = match self.index.entry(b.demand.id) {
+                Entry::Vacant(v) => {
+                    v.insert(ix);
+                    continue;
+                }
+                Entry::Occupied(mut o) => {
+                    let held = *o.get();
+                    if held >= first && new_wins(held, ix) {
+                        o.insert(ix);
+                        held
+                    } else {
+                        ix
+                    }
+                }
+            };
+            if let Some(slot) = self.slots.get_mut(loser as usize) {
+                *slot = None;
+                self.free.push(loser);
+            }
+        }
+    }
+
     /// Every booked line, in slab order.
     pub(crate) fn values(&self) -> impl Iterator<Item = &Booked> {
         self.slots.iter().filter_map(Option::as_ref)

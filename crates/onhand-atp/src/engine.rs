@@ -174,6 +174,9 @@ pub struct Atp {
     pub(crate) store: Store,
     pub(crate) scales: Vec<u32>,
     subs: Vec<SmallVec<[Sub; 2]>>,
+    /// Per item, the smallest item index linked to it by substitution (either way):
+    /// items in different groups never touch each other's state.
+    groups: Vec<u32>,
     sources: Vec<RegionSources>,
     pub(crate) quotas: Map<u32, ItemQuotas>,
     pub(crate) book: Book,
@@ -193,6 +196,36 @@ impl Prepared {
     pub fn id(&self) -> LineId {
         self.0.id
     }
+}
+
+/// Connected components of the substitution graph, each named by its smallest item.
+fn substitution_groups(subs: &[SmallVec<[Sub; 2]>]) -> Vec<u32> {
+    fn root(parent: &mut [u32], mut x: u32) -> u32 {
+        while let Some(&p) = parent.get(x as usize) {
+            if p == x {
+                break;
+            }
+            // Path halving.
+            let gp = parent.get(p as usize).copied().unwrap_or(p);
+            if let Some(slot) = parent.get_mut(x as usize) {
+                *slot = gp;
+            }
+            x = gp;
+        }
+        x
+    }
+    let n = u32::try_from(subs.len()).unwrap_or(u32::MAX);
+    let mut parent: Vec<u32> = (0..n).collect();
+    for (a, list) in (0..n).zip(subs) {
+        for s in list {
+            let (ra, rb) = (root(&mut parent, a), root(&mut parent, s.item));
+            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            if let Some(slot) = parent.get_mut(hi as usize) {
+                *slot = lo;
+            }
+        }
+    }
+    (0..n).map(|x| root(&mut parent, x)).collect()
 }
 
 fn sites_count(catalog: &Catalog) -> Result<u16, AtpError> {
@@ -237,6 +270,7 @@ impl Atp {
             }
             subs.push(list);
         }
+        let groups = substitution_groups(&subs);
         // Sources per region, in three orders.
         let mut sources = vec![RegionSources::default(); catalog.data().regions.len()];
         for (r, region) in catalog.data().regions.iter().enumerate() {
@@ -286,6 +320,7 @@ impl Atp {
             store,
             scales,
             subs,
+            groups,
             sources,
             quotas: map(),
             book: Book::default(),
@@ -718,8 +753,13 @@ impl Atp {
         })
     }
 
-    fn sources_of(&self, region: u16, rule: SourcingRule) -> &[Source] {
-        let r = self.sources.get(usize::from(region));
+    /// The substitution group of `item` (see [`Atp::allocate_stream`]).
+    pub(crate) fn group_of(&self, item: u32) -> u32 {
+        self.groups.get(item as usize).copied().unwrap_or(item)
+    }
+
+    fn sources_of(all: &[RegionSources], region: u16, rule: SourcingRule) -> &[Source] {
+        let r = all.get(usize::from(region));
         match (r, rule) {
             (Some(r), SourcingRule::Ranked) => &r.ranked,
             (Some(r), SourcingRule::LeastCost) => &r.cheapest,
@@ -761,12 +801,11 @@ impl Atp {
     /// The earliest day from `from` on when `want` of `item` is available at `site`.
     fn earliest(&self, item: u32, site: u16, from: i32, want: i64, d: &Demand) -> Option<i32> {
         let ix = self.store.index(item as usize, usize::from(site));
-        // The common case: nothing dated ahead, no horizon, no quotas: availability is the
-        // same every day, so only `from` needs checking.
-        if self.quotas.is_empty()
-            && self.store.cell(ix).is_some_and(|c| c.timeline == 0 && c.horizon == 0)
-        {
-            return (self.offer(item, site, from, d).0 >= want).then_some(from);
+        // Without a quota on the item, stock alone decides: one pass over the change
+        // points (protection is the same every day).
+        if self.quotas.is_empty() || !self.quotas.contains_key(&item) {
+            let prot = self.store.cell(ix).map_or(0, |c| c.protection_for(d.priority));
+            return self.store.earliest(ix, self.today, from, want.saturating_add(prot));
         }
         let mut days: SmallVec<[i32; 8]> = SmallVec::new();
         days.push(from);
@@ -814,9 +853,16 @@ impl Atp {
 
     /// Promises `d` against current supply, taking what it confirms. Nothing is booked.
     pub(crate) fn fill(&mut self, d: &Demand) -> RawPromise {
+        // The sourcing tables are lent out for the call (nothing in it reads them through
+        // `self`), so they need no copy.
+        let all = std::mem::take(&mut self.sources);
+        let p = self.fill_from(Self::sources_of(&all, d.region, d.rule), d);
+        self.sources = all;
+        p
+    }
+
+    fn fill_from(&mut self, sources: &[Source], d: &Demand) -> RawPromise {
         let mut p = RawPromise::default();
-        let sources: SmallVec<[Source; 8]> =
-            SmallVec::from_slice(self.sources_of(d.region, d.rule));
         if sources.is_empty() {
             p.limits.add(Limit::NoSource);
             return p;
@@ -832,7 +878,7 @@ impl Atp {
         // nothing is taken before it, so the figures still hold there.
         let mut offers: SmallVec<[i64; 24]> = SmallVec::new();
         'one: for it in &items {
-            for src in &sources {
+            for src in sources {
                 let mad = d.requested.saturating_sub(src.lead);
                 if mad < self.today {
                     p.limits.add(Limit::LeadTime);
@@ -857,7 +903,7 @@ impl Atp {
         if remaining > 0 && d.split {
             let mut k = 0usize;
             'split: for it in &items {
-                for src in &sources {
+                for src in sources {
                     let mut a = offers.get(k).copied().unwrap_or(-1);
                     k += 1;
                     if a <= 0 {
@@ -1057,23 +1103,97 @@ impl Atp {
     }
 
     /// Allocates prepared lines in serve order (priority, requested date, creation order,
-    /// id), handing each promise to `f` as it is made (in serve order, not input order):
-    /// the streaming form of [`allocate_batch`](Self::allocate_batch), with no result
-    /// vector.
+    /// id; ties by input position), handing each promise to `f` as it is made: the
+    /// streaming form of [`allocate_batch`](Self::allocate_batch), with no result
+    /// vector. Where two lines share an id, the first in serve order is booked and the
+    /// other gets [`AtpError::DuplicateLine`], as does a line already booked.
+    ///
+    /// Lines are served group by group, where a group is an item together with every item
+    /// linked to it by substitution; within a group, in serve order. Groups share no
+    /// state, so every promise is exactly the one serving the whole batch in serve order
+    /// would give; only the order in which `f` sees them differs (each group's lines
+    /// together, groups by item). Serving an item's lines back to back keeps its
+    /// availability in cache, which is what makes a large batch fast.
     pub fn allocate_stream(
         &mut self,
         lines: &[Prepared],
         claim: Claim,
         mut f: impl FnMut(Result<Promise, AtpError>),
     ) {
-        let mut order: Vec<(ServeKey, usize)> =
-            lines.iter().enumerate().map(|(i, l)| (l.0.key(), i)).collect();
-        order.sort_unstable();
-        self.book.reserve(lines.len());
-        for (_, i) in order {
-            if let Some(line) = lines.get(i) {
-                f(self.allocate_prepared(line, claim));
+        // Serve order, packed for a fast sort: group, priority and requested day in the
+        // high bits, input position in the low 32; runs that tie on the packed part are
+        // then put in full order (creation order, id, position).
+        let Ok(n) = u32::try_from(lines.len()) else {
+            for _ in lines {
+                f(Err(AtpError::InvalidConfig { what: "a batch holds at most 2^32 lines".into() }));
             }
+            return;
+        };
+        let pack = |at: u32, l: &Prepared| -> u128 {
+            let group = self.group_of(l.0.item);
+            let day = l.0.requested.cast_unsigned() ^ 0x8000_0000;
+            (u128::from(group) << 72)
+                | (u128::from(l.0.priority) << 64)
+                | (u128::from(day) << 32)
+                | u128::from(at)
+        };
+        let mut order: Vec<u128> = (0..n).zip(lines).map(|(at, l)| pack(at, l)).collect();
+        order.sort_unstable();
+        let at_of = |x: u128| (x & 0xffff_ffff) as usize;
+        let full_key = |x: u128| lines.get(at_of(x)).map(|l| (l.0.key(), at_of(x)));
+        let mut run = 0;
+        while run < order.len() {
+            let head = order.get(run).map_or(0, |x| x >> 32);
+            let len =
+                order.get(run..).map_or(0, |r| r.iter().take_while(|&&x| x >> 32 == head).count());
+            if len > 1
+                && let Some(r) = order.get_mut(run..run + len)
+            {
+                r.sort_unstable_by_key(|&x| full_key(x));
+            }
+            run += len.max(1);
+        }
+        // Book every line (unconfirmed yet) before serving any, in serve order, so the
+        // slab holds them in the order they are served; then index them, settling
+        // duplicates in serve order (the earlier (key, position) keeps the id; a line
+        // booked before this batch always does). Each loop does one thing, so the
+        // processor has many look-ups in flight at once.
+        let Some(first) =
+            u32::try_from(self.book.slot_count()).ok().filter(|f| f.checked_add(n).is_some())
+        else {
+            for _ in lines {
+                f(Err(AtpError::InvalidConfig { what: "more than 2^32 booked lines".into() }));
+            }
+            return;
+        };
+        self.book.reserve(lines.len());
+        for &x in &order {
+            if let Some(line) = lines.get(at_of(x)) {
+                let promise = RawPromise::default();
+                self.book.append(Booked { demand: line.0.clone(), promise, claim });
+            }
+        }
+        self.book.index_appended(first, |held, new| {
+            let key =
+                |slot: u32| order.get(slot.checked_sub(first)? as usize).and_then(|&x| full_key(x));
+            key(new) < key(held)
+        });
+        for (slot, &x) in (first..).zip(&order) {
+            let Some(d) = self.book.at(slot).map(|b| b.demand.clone()) else {
+                if let Some(line) = lines.get(at_of(x)) {
+                    f(Err(AtpError::DuplicateLine { line: line.0.id }));
+                }
+                continue;
+            };
+            let p = self.fill(&d);
+            let promise = self.to_promise(&d, &p);
+            if let Claim::Soft { expires } = claim {
+                self.soft.insert((expires, d.id));
+            }
+            if let Some(b) = self.book.at_mut(slot) {
+                b.promise = p;
+            }
+            f(Ok(promise));
         }
     }
 
@@ -1210,6 +1330,39 @@ mod tests {
 
     fn day(d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(2026, 1, d).unwrap()
+    }
+
+    /// A stream serves an item together with its substitutes: the urgent line for the
+    /// substitute comes first although the ordered item sorts before it.
+    #[test]
+    fn streaming_serves_substitutes_in_one_priority_order() {
+        let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
+        let mut atp = Atp::new(catalog, AtpConfig::default(), day(5)).unwrap();
+        let (bolt, ss): (ItemCode, ItemCode) =
+            ("BOLT-M8".parse().unwrap(), "BOLT-M8-SS".parse().unwrap());
+        assert!(atp.item_ix(&bolt).unwrap() < atp.item_ix(&ss).unwrap());
+        atp.set_available(&ss, &"ATL".parse().unwrap(), "100 EA".parse().unwrap()).unwrap();
+        let line = |id, item: &ItemCode, priority| {
+            let mut l = OrderLine::new(
+                LineId(id),
+                item.clone(),
+                "100 EA".parse().unwrap(),
+                day(12),
+                "US-SE".parse().unwrap(),
+            );
+            l.priority = priority;
+            l.allow_substitutes = true;
+            l
+        };
+        let lines = [line(1, &bolt, 5), line(2, &ss, 1), line(2, &bolt, 9)];
+        let prepared: Vec<Prepared> = lines.iter().map(|l| atp.prepare(l).unwrap()).collect();
+        let mut got = Vec::new();
+        atp.allocate_stream(&prepared, Claim::Hard, |r| got.push(r));
+        assert_eq!(got.len(), 3);
+        assert!(got.iter().any(|r| matches!(r, Err(AtpError::DuplicateLine { line: LineId(2) }))));
+        assert_eq!(atp.booked(LineId(2)).unwrap().confirmed, Decimal::from(100));
+        assert_eq!(atp.booked(LineId(1)).unwrap().confirmed, Decimal::ZERO);
+        assert_eq!(atp.booked_lines(), [LineId(2), LineId(1)]);
     }
 
     // The split pass reused the offers of the one-source pass, each capped by the whole

@@ -694,7 +694,7 @@ impl Harness {
         }
     }
 
-    fn snapshot(&self) -> Vec<i64> {
+    pub(crate) fn snapshot(&self) -> Vec<i64> {
         let mut out = Vec::new();
         for it in &self.world.items {
             for (_, six) in &self.world.sites {
