@@ -22,7 +22,6 @@ use onhand_master::{
     Rounding, RoundingMode, SiteCode, SiteIx, add_exact, mul_div_round, mul_exact, sub_exact,
 };
 use rust_decimal::Decimal;
-use smallvec::SmallVec;
 
 use crate::config::{Agreement, NegativeStock, PriceRule, TitlePoint, ValuationConfig};
 use crate::error::ValuationError;
@@ -179,7 +178,7 @@ struct OpOut {
     value: Decimal,
     profit: Decimal,
     /// Shortfall true-ups by the tag (posting key) of the issue covered.
-    trueups: SmallVec<[(u8, Decimal); 2]>,
+    trueups: Vec<(u8, Decimal)>,
     residue: Decimal,
 }
 
@@ -251,12 +250,12 @@ pub struct Valuation {
     slot_ix: Map<u64, u32>,
     transfers: Vec<Transfer>,
     transfer_ix: Map<String, u32>,
-    /// Receipts by event id: pool and quantity (for landed cost).
-
-    /// Sales issues by event id: pool, quantity and value (for returns).
-    /// Every applied event: its fingerprint, and for receipts (landed cost) and sales
-    /// (returns) the pool, quantity and value.
-    seen: Map<u64, Seen>,
+    /// Every applied event by id, as a position in `seen_log` (a small entry, so the
+    /// table stays compact as it grows).
+    seen: Map<u64, u32>,
+    /// Every applied event, in order: its fingerprint, and for receipts (landed cost)
+    /// and sales (returns) the pool, quantity and value.
+    seen_log: Vec<Seen>,
     seq: u64,
     closed_through: Option<DateTime<Utc>>,
     documents: Vec<IcDocument>,
@@ -440,6 +439,7 @@ impl Valuation {
             transfers: Vec::new(),
             transfer_ix: map(),
             seen: map(),
+            seen_log: Vec::new(),
             seq: 0,
             closed_through: None,
             documents: Vec::new(),
@@ -800,7 +800,7 @@ impl Valuation {
         // A repeat is recognised first, so a retried delivery after a period close is
         // still a no-op rather than an error.
         let fp = onhand_master::hash::fingerprint(ev);
-        if let Some(prev) = self.seen.get(&ev.id) {
+        if let Some(prev) = self.seen_of(ev.id) {
             return if prev.fingerprint == fp {
                 Ok(Outcome::Duplicate)
             } else {
@@ -813,7 +813,7 @@ impl Valuation {
             return Err(ValuationError::PeriodClosed { at: ev.at, closed_through: closed });
         }
         let v: &Valuation = self;
-        let mut out = Out { v, event: ev.id, lines: Vec::with_capacity(4) };
+        let mut out = Out { v, event: ev.id, lines: Vec::with_capacity(2) };
         let mut plan = Plan::default();
         v.plan_body(ev, &mut out, &mut plan)?;
         let postings = out.lines;
@@ -904,8 +904,7 @@ impl Valuation {
                 let value = match (original, unit_cost) {
                     (Some(id), _) => {
                         let (_, iq, iv) = self
-                            .seen
-                            .get(id)
+                            .seen_of(*id)
                             .and_then(Seen::sale)
                             .ok_or(ValuationError::UnknownIssue(*id))?;
                         share(iv, q, iq, currency)?
@@ -929,8 +928,7 @@ impl Valuation {
                     });
                 }
                 let (slot, received) = self
-                    .seen
-                    .get(receipt)
+                    .seen_of(*receipt)
                     .and_then(Seen::receipt)
                     .ok_or(ValuationError::UnknownReceipt(*receipt))?;
                 let sl = self
@@ -1671,16 +1669,26 @@ impl Valuation {
         self.documents.extend(plan.documents);
         self.receivables.extend(plan.receivables);
         self.payables.extend(plan.payables);
-        self.seen.insert(
-            ev.id,
-            Seen { fingerprint: fp, kind: what, slot: seen_slot, qty: seen_qty, value: seen_value },
-        );
+        let at = u32::try_from(self.seen_log.len()).unwrap_or(u32::MAX);
+        self.seen.insert(ev.id, at);
+        self.seen_log.push(Seen {
+            fingerprint: fp,
+            kind: what,
+            slot: seen_slot,
+            qty: seen_qty,
+            value: seen_value,
+        });
         self.seq += 1;
     }
 }
 
 impl Valuation {
     // ---- reading ---------------------------------------------------------------------
+
+    /// What was recorded for an applied event.
+    fn seen_of(&self, id: u64) -> Option<&Seen> {
+        self.seen.get(&id).and_then(|&at| self.seen_log.get(at as usize))
+    }
 
     fn view(&self, sl: &Slot) -> Option<PoolView> {
         let e = self.entities.get(usize::from(sl.entity))?;

@@ -26,7 +26,6 @@ use std::collections::VecDeque;
 
 use onhand_master::{Rounding, RoundingMode, add_exact, mul_div_round, sub_exact};
 use rust_decimal::Decimal;
-use smallvec::SmallVec;
 
 /// How a pool values its stock.
 #[derive(
@@ -140,7 +139,7 @@ pub(crate) struct Received {
     /// The shortfall true-ups, by the tag of each issue covered: actual cost of the
     /// covered units less what they were issued at (debit the issue's account, credit
     /// inventory when positive).
-    pub(crate) trueups: SmallVec<[(u8, Decimal); 2]>,
+    pub(crate) trueups: Vec<(u8, Decimal)>,
     /// Standard only: the running-rounding residue (debit inventory, credit rounding
     /// when positive).
     pub(crate) residue: Decimal,
