@@ -39,7 +39,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Days, NaiveDate, TimeDelta, TimeZone, Utc};
 use onhand_atp::{
     Atp, AtpConfig, AtpError, Change, Claim, Consumption, Day, DemandClass, Horizon, LineId, Mode,
-    OrderLine, Promise, QuotaAmount, QuotaEntry, QuotaRule, SourcingRule, Strategy,
+    OrderLine, Prepared, Promise, QuotaAmount, QuotaEntry, QuotaRule, SourcingRule, Strategy,
 };
 use onhand_master::{
     Catalog, ChannelCode, CustomerGroupCode, ItemCode, ItemIx, MasterData, Qty, RegionCode,
@@ -1135,8 +1135,29 @@ impl Harness {
         }
         let lines: Vec<OrderLine> = built.iter().map(|(l, _)| l.clone()).collect();
         let claim = Self::claim(hours, self.today);
+        // The same lines streamed (prepared, served item group by item group) on a copy.
+        let mut streamed = self.atp.clone();
+        let prepared: Vec<(usize, Prepared)> = lines
+            .iter()
+            .enumerate()
+            .filter_map(|(k, l)| streamed.prepare(l).ok().map(|p| (k, p)))
+            .collect();
+        let only: Vec<Prepared> = prepared.iter().map(|(_, p)| p.clone()).collect();
+        let mut stream_out: Vec<String> = Vec::new();
+        streamed.allocate_stream(&only, claim, |r| stream_out.push(format!("{r:?}")));
         let got = self.atp.allocate_batch(&lines, claim);
         assert_eq!(got.len(), lines.len(), "one result per line");
+        let mut batch_out: Vec<String> =
+            prepared.iter().map(|(k, _)| format!("{:?}", got[*k])).collect();
+        stream_out.sort();
+        batch_out.sort();
+        assert_eq!(stream_out, batch_out, "streaming differs from the batch");
+        assert_eq!(streamed.booked_lines(), self.atp.booked_lines(), "streamed bookings");
+        let batch_state = self.snapshot();
+        std::mem::swap(&mut self.atp, &mut streamed);
+        let stream_state = self.snapshot();
+        std::mem::swap(&mut self.atp, &mut streamed);
+        assert!(stream_state == batch_state, "streaming left different availability");
         for ((line, e), g) in lines.into_iter().zip(expected).zip(got) {
             expect_outcome("allocate_batch", &e, &g);
             if let (Ok(p), Ok((item, qty))) = (g, e) {
