@@ -9,7 +9,7 @@
 //! | win | released and promised first, before every other line |
 //! | gain | keeps its confirmation (it is never released) and tries to improve what is missing |
 //! | redistribute | released and promised again: may gain or lose |
-//! | fill | released and promised again, but only up to what it had: may lose, never gains |
+//! | fill | keeps its schedule if every line of it can still be had (same item, site and day); otherwise released and promised again, but only up to what it had: may lose, never gains |
 //! | lose | released: gives everything up |
 //!
 //! With **fair share**, redistribute lines that compete for the same item and region at
@@ -20,7 +20,8 @@
 //! order, and the lines that may be split share the rest.
 //!
 //! Re-processing is deterministic, and running it twice changes nothing the second
-//! time. [`Mode::Simulate`] computes the same result and leaves the engine as it was.
+//! time: not the confirmations and not the schedules (the reasons a line was held back
+//! describe the run that promised it, so they may read differently). [`Mode::Simulate`] computes the same result and leaves the engine as it was.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -165,9 +166,15 @@ impl Atp {
             }
         }
         for (k, ix) in segment(Strategy::Fill) {
-            let target = old.get(k).map_or(0, |p| p.confirmed);
-            if target > 0 {
-                self.refill_at(ix, Some(target));
+            let Some(before) = old.get(k) else { continue };
+            if before.confirmed == 0 {
+                // Nothing to keep, and a fill line gains nothing: what held it back still
+                // explains it.
+                if let Some(b) = self.book.at_mut(ix) {
+                    b.promise.limits = before.limits;
+                }
+            } else if !self.keep_at(ix, before) {
+                self.refill_at(ix, Some(before.confirmed));
             }
         }
         // Report in serve order over all lines.
@@ -214,6 +221,26 @@ impl Atp {
         if let Some(b) = self.book.at_mut(ix) {
             b.promise = p;
         }
+    }
+
+    /// Books `before` again for a line, schedule line by schedule line, if each can still
+    /// be had where and when it was (stock with look-ahead, protection and quota as for
+    /// a new promise); otherwise takes nothing and says so.
+    fn keep_at(&mut self, ix: u32, before: &RawPromise) -> bool {
+        let Some(d) = self.book.at(ix).map(|b| b.demand.clone()) else { return false };
+        let mut kept = RawPromise::default();
+        for l in &before.lines {
+            if self.offer_units(l.item, l.site, l.avail_day, &d) < l.units {
+                self.give_back(&d, &kept);
+                return false;
+            }
+            self.take_line(&d, *l, &mut kept);
+        }
+        kept.limits = before.limits;
+        if let Some(b) = self.book.at_mut(ix) {
+            b.promise = kept;
+        }
+        true
     }
 
     /// Keeps a line's confirmation and tries to confirm what it is missing (up to

@@ -798,6 +798,17 @@ impl Atp {
         (stock.min(quota), limit)
     }
 
+    /// What `offer` gives, in units.
+    pub(crate) fn offer_units(&self, item: u32, site: u16, day: i32, d: &Demand) -> i64 {
+        self.offer(item, site, day, d).0
+    }
+
+    /// Takes one schedule line as it stands (a kept confirmation).
+    pub(crate) fn take_line(&mut self, d: &Demand, l: RawLine, p: &mut RawPromise) {
+        let src = Source { site: l.site, lead: l.delivery.saturating_sub(l.avail_day), rank: 0 };
+        self.take(d, l.item, src, l.avail_day, l.units, l.covers, p);
+    }
+
     /// The earliest day from `from` on when `want` of `item` is available at `site`.
     fn earliest(&self, item: u32, site: u16, from: i32, want: i64, d: &Demand) -> Option<i32> {
         let ix = self.store.index(item as usize, usize::from(site));

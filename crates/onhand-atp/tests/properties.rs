@@ -767,14 +767,13 @@ fn quotas_loaded_over_horizon_bookings_count_no_phantom_supply() {
     assert_eq!(p.confirmed, Decimal::from(3), "{p:?}");
 }
 
-/// Found by the fuzz target: the confirmed quantity and last delivery of a fill line are
+/// Found by the fuzz target: the confirmed quantity and last delivery of a fill line were
 /// stable from one re-processing run to the next (no `changes`), but which warehouses
-/// ship them is not. Run 1 re-fills the line up to what it had (105) and, short, splits
-/// ATL 4 + DFW 52 (the quota caps DFW); run 2 re-fills up to 56, which DFW alone now has,
-/// and "on time, one source" takes it all there.
+/// shipped them was not. Run 1 re-fills the line up to what it had (105) and, short,
+/// splits ATL 4 + DFW 52 (the quota caps DFW); run 2 re-filled up to 56, which DFW alone
+/// then had, and "on time, one source" took it all there. A fill line now keeps its
+/// schedule wherever every line of it can still be had.
 #[test]
-#[ignore = "known: re-processing twice can move a fill line's schedule between sites; \
-            the module docs say a second run changes nothing"]
 fn reprocessing_twice_keeps_every_schedule() {
     let mut h = Harness::new(World::new(seed::demo_network()), 0, Checks::NONE);
     h.run(&Op::SetAvailable { item: 0, site: 0, qty: QtySpec::base(200) });
