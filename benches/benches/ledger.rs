@@ -117,6 +117,18 @@ fn apply_all(ledger: &mut Ledger, events: &[Event]) -> usize {
     accepted
 }
 
+/// As `apply_all`, through `Ledger::apply_batch` (reads ahead what each run of events
+/// looks up).
+fn apply_batch(ledger: &mut Ledger, events: &[Event]) -> usize {
+    let mut accepted = 0;
+    ledger.apply_batch(events, |_, r| {
+        if matches!(r, Ok(Applied::Accepted(_))) {
+            accepted += 1;
+        }
+    });
+    accepted
+}
+
 fn rss_bytes() -> Option<u64> {
     let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
     let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
@@ -192,6 +204,16 @@ fn events(c: &mut Criterion) {
         })
         .collect();
     assert_eq!(apply_all(&mut stocked.clone(), &picks), BATCH);
+    g.bench_function("receipt_batch", |b| {
+        b.iter_batched(
+            || empty.clone(),
+            |mut l| {
+                apply_batch(&mut l, &receipts);
+                l
+            },
+            BatchSize::PerIteration,
+        );
+    });
     g.bench_function("pick", |b| {
         b.iter_batched(
             || stocked.clone(),
@@ -225,6 +247,16 @@ fn events(c: &mut Criterion) {
         })
         .collect();
     assert_eq!(apply_all(&mut stocked.clone(), &counts), BATCH);
+    g.bench_function("pick_batch", |b| {
+        b.iter_batched(
+            || stocked.clone(),
+            |mut l| {
+                apply_batch(&mut l, &picks);
+                l
+            },
+            BatchSize::PerIteration,
+        );
+    });
     g.bench_function("count", |b| {
         b.iter_batched(
             || stocked.clone(),

@@ -505,6 +505,35 @@ impl fmt::Display for EventKind {
 }
 
 impl Body {
+    /// The item codes the body names, line by line.
+    pub fn item_codes(&self) -> impl Iterator<Item = &ItemCode> {
+        let (moved, counted, requested): (&[Line], &[CountLine], &[TransferLine]) = match self {
+            Body::Receipt(m)
+            | Body::Putaway(m)
+            | Body::Pick(m)
+            | Body::Ship(m)
+            | Body::TransferShip(m)
+            | Body::TransferReceipt(m)
+            | Body::CustomerReturn(m)
+            | Body::Disposition(m)
+            | Body::Adjustment(m)
+            | Body::StatusChange(m)
+            | Body::Scrap(m) => (&m.lines, &[], &[]),
+            Body::CycleCount(c) => (&[], &c.lines, &[]),
+            Body::TransferRequest(r) => (&[], &[], &r.lines),
+            Body::TransferApprove
+            | Body::TransferClose
+            | Body::Approve { .. }
+            | Body::Reject { .. }
+            | Body::ClosePeriod { .. } => (&[], &[], &[]),
+        };
+        moved
+            .iter()
+            .map(|l| &l.item)
+            .chain(counted.iter().map(|l| &l.item))
+            .chain(requested.iter().map(|l| &l.item))
+    }
+
     /// The kind of this body.
     #[must_use]
     pub fn kind(&self) -> EventKind {

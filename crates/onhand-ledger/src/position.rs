@@ -192,6 +192,14 @@ impl Positions {
         slots.binary_search_by(|s| s.key.cmp(&k)).ok().and_then(|i| slots.get(i))
     }
 
+    /// Reads an item's first position (for [`Ledger::apply_batch`]'s read-ahead): the
+    /// low word of its balance's bits, or 0.
+    ///
+    /// [`Ledger::apply_batch`]: crate::Ledger::apply_batch
+    pub(crate) fn first_qty(&self, item: ItemIx) -> u64 {
+        self.slots(item).first().map_or(0, |s| u64::from(s.qty.unpack().lo))
+    }
+
     /// The current balance of a position (zero when it never existed).
     pub(crate) fn qty(&self, key: &PositionKey) -> Decimal {
         self.slot(key).map_or(Decimal::ZERO, |s| s.qty)

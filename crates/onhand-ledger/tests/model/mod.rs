@@ -2036,6 +2036,16 @@ pub(crate) struct Harness {
     next_serial: u32,
 }
 
+/// An outcome as the harness logs it.
+fn outcome_of(got: &Result<Applied, LedgerError>) -> String {
+    match got {
+        Ok(Applied::Accepted(_)) => "accepted".to_owned(),
+        Ok(Applied::Pending { needs, .. }) => format!("pending {needs:?}"),
+        Ok(Applied::Duplicate) => "duplicate".to_owned(),
+        Err(e) => format!("rejected {}: {e}", class(e)),
+    }
+}
+
 impl Harness {
     pub(crate) fn new() -> Self {
         // The demo catalog is built (and validated) once per process.
@@ -2884,12 +2894,7 @@ impl Harness {
             _ => None,
         };
         let got = self.ledger.apply(ev);
-        let outcome = match &got {
-            Ok(Applied::Accepted(_)) => "accepted".to_owned(),
-            Ok(Applied::Pending { needs, .. }) => format!("pending {needs:?}"),
-            Ok(Applied::Duplicate) => "duplicate".to_owned(),
-            Err(e) => format!("rejected {}: {e}", class(e)),
-        };
+        let outcome = outcome_of(&got);
         *self
             .outcomes
             .entry(format!("{} {}", ev.kind(), outcome.split(':').next().unwrap_or("")))
@@ -3123,6 +3128,18 @@ impl Harness {
         let snapshot = |l: &Ledger, mark: Option<JournalMark>| {
             l.snapshot(mark).map(Some).map_err(|e| err("snapshot", &e))
         };
+
+        // Every submitted event again, in one batch: the same outcomes, the same state.
+        let mut batched =
+            Ledger::new(self.cat.clone(), rules()).map_err(|e| err("a new ledger", &e))?;
+        let mut outcomes = Vec::with_capacity(self.history.len());
+        batched.apply_batch(&self.history, |_, r| outcomes.push(outcome_of(&r)));
+        if outcomes != self.log {
+            return Err(self.fail("apply_batch gives other outcomes than apply"));
+        }
+        if batched.state() != live {
+            return Err(self.fail("apply_batch gives another state than apply"));
+        }
 
         let replayed =
             Ledger::replay(self.cat.clone(), rules(), entries).map_err(|e| err("replay", &e))?;
