@@ -341,8 +341,11 @@ impl Out<'_> {
 
 /// `amount` written with exactly the currency's minor units (amounts here are already
 /// rounded to them, so this only adds zeros).
-fn at_scale(mut amount: Decimal, currency: CurrencyCode) -> Decimal {
+fn at_scale(amount: Decimal, currency: CurrencyCode) -> Decimal {
     let scale = currency.minor_units();
+    // Trailing zeros beyond the minor units (money given as 0.110 CAD) go; an amount
+    // that really has more decimals is left as it is, never rounded here.
+    let mut amount = if amount.scale() > scale { amount.normalize() } else { amount };
     if amount.scale() < scale {
         amount.rescale(scale);
     }

@@ -101,6 +101,26 @@ fn sub_cent_landed_cost_posts_unrounded_amounts() {
     }
 }
 
+/// Money given with trailing zeros beyond the currency's minor units (a landed cost of
+/// `0.110 CAD`) is a whole number of cents, so it is accepted, but it went onto the
+/// postings as written, at three decimals.
+///
+/// Found by the `valuation` fuzz target: "each posting amount has the currency's scale"
+/// (`left: 3, right: 2` for `Posting { key: Inventory, amount: 0.110, currency: CAD, ..
+/// }`). Fixed: posting amounts are written at the currency's scale.
+#[test]
+fn trailing_zeros_beyond_the_minor_units_reach_the_postings() {
+    let mut v = engine(ValuationConfig::default());
+    run(&mut v, vec![receipt("YYZ", "NUT-M8", "10 EA", "0.25 CAD")]);
+    let landed = ev(2, CostBody::LandedCost { receipt: 1, amount: "0.110 CAD".parse().unwrap() });
+    let out = v.apply(&landed).unwrap();
+    assert_eq!(out.postings().len(), 2);
+    for p in out.postings() {
+        assert_eq!(p.amount.scale(), 2, "{p:?}");
+        assert_eq!(p.amount.abs(), d("0.11"), "{p:?}");
+    }
+}
+
 /// A shortfall issued by a transfer shipment (negative stock at the last cost) is trued
 /// up by the next receipt against the slot's "short key", which for a transfer is
 /// `InTransit`; but no transfer's value changes, so the in-transit account drifts from
