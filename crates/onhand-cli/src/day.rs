@@ -75,25 +75,13 @@ impl DayRun {
 }
 
 fn site_of(body: &Body) -> String {
+    if let Some(m) = body.movement() {
+        return m.site.to_string();
+    }
     match body {
-        Body::Receipt(m)
-        | Body::Putaway(m)
-        | Body::Pick(m)
-        | Body::Ship(m)
-        | Body::TransferShip(m)
-        | Body::TransferReceipt(m)
-        | Body::CustomerReturn(m)
-        | Body::Disposition(m)
-        | Body::Adjustment(m)
-        | Body::StatusChange(m)
-        | Body::Scrap(m) => m.site.to_string(),
         Body::CycleCount(c) => c.site.to_string(),
         Body::TransferRequest(r) => format!("{}>{}", r.from, r.to),
-        Body::TransferApprove
-        | Body::TransferClose
-        | Body::Approve { .. }
-        | Body::Reject { .. }
-        | Body::ClosePeriod { .. } => String::new(),
+        _ => String::new(),
     }
 }
 

@@ -505,9 +505,11 @@ impl fmt::Display for EventKind {
 }
 
 impl Body {
-    /// The item codes the body names, line by line.
-    pub fn item_codes(&self) -> impl Iterator<Item = &ItemCode> {
-        let (moved, counted, requested): (&[Line], &[CountLine], &[TransferLine]) = match self {
+    /// The movement (site and lines) of a body that moves stock line by line: every kind
+    /// but counts, transfer requests, approvals and closes.
+    #[must_use]
+    pub fn movement(&self) -> Option<&Movement> {
+        match self {
             Body::Receipt(m)
             | Body::Putaway(m)
             | Body::Pick(m)
@@ -518,15 +520,23 @@ impl Body {
             | Body::Disposition(m)
             | Body::Adjustment(m)
             | Body::StatusChange(m)
-            | Body::Scrap(m) => (&m.lines, &[], &[]),
-            Body::CycleCount(c) => (&[], &c.lines, &[]),
-            Body::TransferRequest(r) => (&[], &[], &r.lines),
-            Body::TransferApprove
+            | Body::Scrap(m) => Some(m),
+            Body::CycleCount(_)
+            | Body::TransferRequest(_)
+            | Body::TransferApprove
             | Body::TransferClose
             | Body::Approve { .. }
             | Body::Reject { .. }
-            | Body::ClosePeriod { .. } => (&[], &[], &[]),
-        };
+            | Body::ClosePeriod { .. } => None,
+        }
+    }
+
+    /// The item codes the body names, line by line.
+    pub fn item_codes(&self) -> impl Iterator<Item = &ItemCode> {
+        let moved: &[Line] = self.movement().map_or(&[], |m| &m.lines);
+        let counted: &[CountLine] = if let Body::CycleCount(c) = self { &c.lines } else { &[] };
+        let requested: &[TransferLine] =
+            if let Body::TransferRequest(r) = self { &r.lines } else { &[] };
         moved
             .iter()
             .map(|l| &l.item)

@@ -1770,18 +1770,10 @@ impl Ledger {
 
 /// The sites an event acts on (for checking an approver's scope).
 fn sites_of(event: &Event, ledger: &Ledger) -> Vec<SiteCode> {
+    if let Some(m) = event.body.movement() {
+        return vec![m.site.clone()];
+    }
     match &event.body {
-        Body::Receipt(m)
-        | Body::Putaway(m)
-        | Body::Pick(m)
-        | Body::Ship(m)
-        | Body::TransferShip(m)
-        | Body::TransferReceipt(m)
-        | Body::CustomerReturn(m)
-        | Body::Disposition(m)
-        | Body::Adjustment(m)
-        | Body::StatusChange(m)
-        | Body::Scrap(m) => vec![m.site.clone()],
         Body::CycleCount(c) => vec![c.site.clone()],
         Body::TransferClose => ledger
             .transfers
@@ -1790,9 +1782,6 @@ fn sites_of(event: &Event, ledger: &Ledger) -> Vec<SiteCode> {
             .map(|s| vec![s.code.clone()])
             .unwrap_or_default(),
         Body::TransferRequest(r) => vec![r.to.clone()],
-        Body::TransferApprove
-        | Body::Approve { .. }
-        | Body::Reject { .. }
-        | Body::ClosePeriod { .. } => Vec::new(),
+        _ => Vec::new(),
     }
 }
