@@ -10,25 +10,11 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use onhand_atp::{Atp, AtpConfig, Claim, Day, LineId, Mode, OrderLine, Prepared};
+use onhand_benches::Lcg;
 use onhand_master::{Catalog, ItemIx, RegionCode, SiteIx};
 use onhand_testkit::scale;
 
 const SITES: usize = 8;
-
-/// A small deterministic generator (no randomness in the benches either).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 =
-            self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        self.0 >> 33
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 1, 5).expect("date")

@@ -22,6 +22,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use onhand_benches::Lcg;
 use onhand_master::{Catalog, Decimal};
 use onhand_replenish::{Costs, DemandStats, Planner, Position, SiteState, parameters};
 use onhand_testkit::scale;
@@ -29,25 +30,6 @@ use onhand_testkit::scale;
 const ITEMS: usize = 12_500;
 const SITES: usize = 8;
 const ITEM_SITES: usize = ITEMS * SITES;
-
-/// A small deterministic generator (no randomness in the benches either).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 =
-            self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        self.0 >> 33
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn int(&mut self, n: u64) -> i64 {
-        i64::try_from(self.below(n)).unwrap_or(0)
-    }
-}
 
 fn states(catalog: &Catalog) -> Vec<SiteState> {
     let mut rng = Lcg(42);
