@@ -19,8 +19,11 @@
 //! as zero).
 #![no_main]
 
+mod reader;
+
 use libfuzzer_sys::fuzz_target;
 use onhand_master::seed;
+use reader::Reader;
 
 #[path = "../../crates/onhand-atp/tests/model/mod.rs"]
 mod model;
@@ -32,30 +35,7 @@ use model::{
 /// The most operations one input runs (longer inputs add little but time).
 const MAX_OPS: usize = 48;
 
-struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
 impl Reader<'_> {
-    fn done(&self) -> bool {
-        self.pos >= self.data.len()
-    }
-
-    fn byte(&mut self) -> u8 {
-        let b = self.data.get(self.pos).copied().unwrap_or(0);
-        self.pos += 1;
-        b
-    }
-
-    fn bytes<const N: usize>(&mut self) -> [u8; N] {
-        let mut out = [0u8; N];
-        for b in &mut out {
-            *b = self.byte();
-        }
-        out
-    }
-
     /// A small signed value `lo..lo + span`.
     fn small(&mut self, lo: i8, span: u8) -> i8 {
         let v = i16::from(self.byte() % span.max(1)) + i16::from(lo);
@@ -189,7 +169,7 @@ fn demo() -> World {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let mut r = Reader { data, pos: 0 };
+    let mut r = Reader::new(data);
     let h = r.byte();
     let horizon = if h < 128 { 0 } else { u16::from(h & 31) };
     let mut harness = Harness::new(demo(), horizon, Checks::ALL);

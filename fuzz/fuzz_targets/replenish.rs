@@ -13,6 +13,8 @@
 //! Input layout: a selector byte, then that part's bytes (missing bytes read as zero).
 #![no_main]
 
+mod reader;
+
 use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
@@ -21,19 +23,9 @@ use onhand_replenish::{
     Action, DemandStats, DrpNode, FairClaim, LotSizing, Planner, Position, SiteState, drp,
     fair_share,
 };
-
-struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
+use reader::Reader;
 
 impl Reader<'_> {
-    fn byte(&mut self) -> u8 {
-        let b = self.data.get(self.pos).copied().unwrap_or(0);
-        self.pos += 1;
-        b
-    }
-
     /// A decimal: mostly small whole numbers, sometimes fractional, negative or huge.
     fn dec(&mut self) -> Decimal {
         let kind = self.byte();
@@ -184,7 +176,7 @@ fn check_planner(r: &mut Reader<'_>) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let mut r = Reader { data, pos: 0 };
+    let mut r = Reader::new(data);
     match r.byte() % 3 {
         0 => check_fair(&mut r),
         1 => check_drp(&mut r),

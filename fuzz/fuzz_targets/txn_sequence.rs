@@ -17,44 +17,15 @@
 //! and the operation's own bytes (missing bytes read as zero).
 #![no_main]
 
+mod reader;
+
 use libfuzzer_sys::fuzz_target;
+use reader::Reader;
 
 #[path = "../../crates/onhand-ledger/tests/model/mod.rs"]
 mod model;
 
 use model::{Harness, MOVE_KINDS, Op, Step, transfer_flow};
-
-struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
-impl Reader<'_> {
-    fn done(&self) -> bool {
-        self.pos >= self.data.len()
-    }
-
-    fn byte(&mut self) -> u8 {
-        let b = self.data.get(self.pos).copied().unwrap_or(0);
-        self.pos += 1;
-        b
-    }
-
-    fn bytes<const N: usize>(&mut self) -> [u8; N] {
-        let mut out = [0u8; N];
-        for b in &mut out {
-            *b = self.byte();
-        }
-        out
-    }
-
-    fn take(&mut self, n: usize) -> Vec<u8> {
-        let end = self.pos.saturating_add(n).min(self.data.len());
-        let out = self.data.get(self.pos..end).unwrap_or_default().to_vec();
-        self.pos = self.pos.saturating_add(n);
-        out
-    }
-}
 
 /// One operation (without a planted defect) from its selector and the bytes after it.
 fn leaf(sel: u8, r: &mut Reader<'_>) -> Op {
@@ -104,7 +75,7 @@ fn leaf(sel: u8, r: &mut Reader<'_>) -> Op {
 
 /// The operations an input encodes, and which journal entry to alter at the end.
 fn decode(data: &[u8]) -> (Vec<Step>, usize) {
-    let mut r = Reader { data, pos: 0 };
+    let mut r = Reader::new(data);
     let tamper = usize::from(r.byte());
     let mut steps = Vec::new();
     while !r.done() && steps.len() < 100 {

@@ -22,6 +22,8 @@
 //! an id used before) and the event's own bytes (missing bytes read as zero).
 #![no_main]
 
+mod reader;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
@@ -35,6 +37,7 @@ use onhand_valuation::{
     Posting, PostingKey, PriceRule, Rate, TitlePoint, Valuation, ValuationConfig, balances,
     unbalanced,
 };
+use reader::Reader;
 use rust_decimal::Decimal;
 
 /// The most events one input applies.
@@ -50,22 +53,7 @@ fn catalog() -> Arc<Catalog> {
         .clone()
 }
 
-struct Reader<'a> {
-    data: &'a [u8],
-    pos: usize,
-}
-
 impl Reader<'_> {
-    fn done(&self) -> bool {
-        self.pos >= self.data.len()
-    }
-
-    fn byte(&mut self) -> u8 {
-        let b = self.data.get(self.pos).copied().unwrap_or(0);
-        self.pos += 1;
-        b
-    }
-
     fn u64(&mut self) -> u64 {
         let mut v = 0u64;
         for _ in 0..8 {
@@ -223,7 +211,7 @@ fn at(secs: i64) -> DateTime<Utc> {
 }
 
 fn decode(data: &[u8]) -> (ValuationConfig, Vec<Step>) {
-    let mut r = Reader { data, pos: 0 };
+    let mut r = Reader::new(data);
     let cfg = config(r.byte(), r.byte(), r.byte());
     let mut steps = Vec::new();
     let (mut now, mut next_id) = (0i64, 1u64);
