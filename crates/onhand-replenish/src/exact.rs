@@ -1,16 +1,19 @@
-//! Exact decimal sums for quantities: `Decimal`'s own `checked_add` rounds a result that
-//! needs more than 28 digits; these refuse it instead (through `onhand_master`'s
-//! `add_exact` and `sub_exact`), so a figure that leaves the crate is never silently
-//! rounded.
+//! Exact decimal arithmetic for quantities: `Decimal`'s own `checked_add` and
+//! `checked_mul` round a result that needs more than 28 digits; these refuse it instead
+//! (through `onhand_master`'s `add_exact`, `sub_exact` and `mul_exact`), so a figure that
+//! leaves the crate is never silently rounded.
 
 use rust_decimal::Decimal;
 
-/// Exact addition and subtraction, `None` where the result is not representable.
+/// Exact addition, subtraction and multiplication, `None` where the result is not
+/// representable.
 pub(crate) trait Exact: Sized {
     /// `self + other`, exactly.
     fn add_x(self, other: Self) -> Option<Self>;
     /// `self - other`, exactly.
     fn sub_x(self, other: Self) -> Option<Self>;
+    /// `self * other`, exactly.
+    fn mul_x(self, other: Self) -> Option<Self>;
 }
 
 impl Exact for Decimal {
@@ -20,6 +23,10 @@ impl Exact for Decimal {
 
     fn sub_x(self, other: Decimal) -> Option<Decimal> {
         onhand_master::sub_exact(self, other).ok()
+    }
+
+    fn mul_x(self, other: Decimal) -> Option<Decimal> {
+        onhand_master::mul_exact(self, other).ok()
     }
 }
 
@@ -34,5 +41,7 @@ mod tests {
         assert_eq!(a.add_x(Decimal::from(75)), None);
         assert_eq!(Decimal::TWO.add_x(Decimal::TWO), Some(Decimal::from(4)));
         assert_eq!(a.sub_x(a), Some(Decimal::ZERO));
+        assert_eq!(a.mul_x(Decimal::from(17)), None);
+        assert_eq!(Decimal::new(15, 1).mul_x(Decimal::from(4)), Some(Decimal::from(6)));
     }
 }

@@ -278,7 +278,7 @@ pub(crate) fn to_multiple(v: Decimal, step: Decimal, mode: RoundingMode) -> Res<
     let whole = Rounding::new(0, mode).map_err(|_| ReplenishError::Overflow("a rounding"))?;
     let k = mul_div_round(v, Decimal::ONE, step, whole)
         .map_err(|_| ReplenishError::Overflow("a quantity"))?;
-    k.checked_mul(step).map(|x| x.normalize()).ok_or(ReplenishError::Overflow("a quantity"))
+    k.mul_x(step).map(|x| x.normalize()).ok_or(ReplenishError::Overflow("a quantity"))
 }
 
 fn f(v: Decimal) -> f64 {
@@ -434,7 +434,7 @@ pub fn order_need(
             let n = mul_div_round(gap, Decimal::ONE, q, whole)
                 .map_err(|_| ReplenishError::Overflow("a need"))?;
             let times = n.add_x(Decimal::ONE).ok_or(ReplenishError::Overflow("a need"))?;
-            Ok(Some(steps.order(times.checked_mul(q).ok_or(ReplenishError::Overflow("a need"))?)?))
+            Ok(Some(steps.order(times.mul_x(q).ok_or(ReplenishError::Overflow("a need"))?)?))
         }
         PlanningMethod::MinMax | PlanningMethod::PeriodicReview => {
             let top = params.order_up_to.unwrap_or(params.reorder_point);
