@@ -21,7 +21,8 @@
 //!
 //! Re-processing is deterministic, and running it twice changes nothing the second
 //! time: not the confirmations and not the schedules (the reasons a line was held back
-//! describe the run that promised it, so they may read differently). [`Mode::Simulate`] computes the same result and leaves the engine as it was.
+//! describe the run that promised it, so they may read differently). [`Mode::Simulate`]
+//! computes the same result and leaves the engine as it was.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -230,7 +231,7 @@ impl Atp {
         let Some(d) = self.book.at(ix).map(|b| b.demand.clone()) else { return false };
         let mut kept = RawPromise::default();
         for l in &before.lines {
-            if self.offer_units(l.item, l.site, l.avail_day, &d) < l.units {
+            if self.offer(l.item, l.site, l.avail_day, &d).0 < l.units {
                 self.give_back(&d, &kept);
                 return false;
             }

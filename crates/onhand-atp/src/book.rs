@@ -66,7 +66,7 @@ impl Book {
         self.slots.get_mut(ix as usize).and_then(Option::take)
     }
 
-    /// How many slab slots there are (booked, claimed or free).
+    /// How many slab slots there are (booked or free).
     pub(crate) fn slot_count(&self) -> usize {
         self.slots.len()
     }

@@ -770,7 +770,7 @@ impl Atp {
 
     /// What `item` can give at `site` on `day` for the demand: stock (with look-ahead,
     /// less protection) capped by the class's quota. Also says which bound was binding.
-    fn offer(&self, item: u32, site: u16, day: i32, d: &Demand) -> (i64, Limit) {
+    pub(crate) fn offer(&self, item: u32, site: u16, day: i32, d: &Demand) -> (i64, Limit) {
         let ix = self.store.index(item as usize, usize::from(site));
         let raw = self.store.avail(ix, self.today, day);
         let stock = if raw >= UNLIMITED {
@@ -796,11 +796,6 @@ impl Atp {
             Limit::Stock
         };
         (stock.min(quota), limit)
-    }
-
-    /// What `offer` gives, in units.
-    pub(crate) fn offer_units(&self, item: u32, site: u16, day: i32, d: &Demand) -> i64 {
-        self.offer(item, site, day, d).0
     }
 
     /// Takes one schedule line as it stands (a kept confirmation).
