@@ -53,8 +53,10 @@ pub struct Delta {
 pub struct Accepted {
     /// Its position in the sequence of state-changing events (1-based).
     pub seq: u64,
-    /// The position changes, one per position touched, in key order.
-    pub deltas: SmallVec<[Delta; 4]>,
+    /// The position changes, one per position touched, in key order. Two are kept
+    /// inline (a receipt makes one, a move between statuses or bins two), so the
+    /// outcome of a one-line event allocates nothing and stays small to return.
+    pub deltas: SmallVec<[Delta; 2]>,
     /// What it raised.
     pub signals: Vec<Signal>,
 }
@@ -177,11 +179,10 @@ pub(crate) fn fingerprint(event: &Event) -> u64 {
             }
             let rest = chunks.remainder();
             if !rest.is_empty() {
-                let mut w = [0u8; 8];
-                for (d, b) in w.iter_mut().zip(rest) {
-                    *d = *b;
-                }
-                self.word(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 56));
+                // The tail as a little-endian word, built in a register: copying it
+                // through a stack buffer stalls the load on the byte stores.
+                let w = rest.iter().rev().fold(0u64, |w, b| (w << 8) | u64::from(*b));
+                self.word(w ^ ((rest.len() as u64) << 56));
             }
         }
         fn write_u8(&mut self, i: u8) {
@@ -263,6 +264,11 @@ struct Plan {
 }
 
 impl Plan {
+    /// An empty plan for `event`.
+    fn at(event: &Event) -> Self {
+        Plan { at: micros(event.effective_at), ..Plan::default() }
+    }
+
     fn change(&mut self, key: PositionKey, change: Decimal) -> Result<(), LedgerError> {
         match self.changes.iter_mut().find(|(k, _)| *k == key) {
             Some((_, c)) => {
@@ -354,9 +360,12 @@ impl Ledger {
                 Err(LedgerError::IdReused { id: event.id })
             };
         }
-        let applied = self.dispatch(event)?;
-        self.seen.insert(event.id, fp);
-        Ok(applied)
+        // Returned as it is (not re-wrapped through `?`), so the outcome is not copied.
+        let applied = self.dispatch(event);
+        if applied.is_ok() {
+            self.seen.insert(event.id, fp);
+        }
+        applied
     }
 
     /// Applies `events` in order, exactly as [`apply`](Self::apply) would one at a time,
@@ -489,7 +498,8 @@ impl Ledger {
             | Body::StatusChange(_)
             | Body::Scrap(_)
             | Body::TransferClose => {
-                let plan = self.plan(event, &[])?;
+                let mut plan = Plan::at(event);
+                self.plan(event, &[], &mut plan)?;
                 let mut needs = plan.role_needs.clone();
                 for role in self.threshold_needs(event, &plan) {
                     if !needs.contains(&role) {
@@ -497,7 +507,7 @@ impl Ledger {
                     }
                 }
                 if needs.is_empty() {
-                    self.commit(plan).map(Applied::Accepted)
+                    self.commit(&mut plan)
                 } else {
                     self.seq += 1;
                     self.pending.insert(
@@ -531,22 +541,22 @@ impl Ledger {
         out
     }
 
-    /// Plans a stock event. `granted` are roles already approved (for a pending event
-    /// being released): status moves needing them no longer wait.
-    fn plan(&self, event: &Event, granted: &[Role]) -> Result<Plan, LedgerError> {
-        let mut plan = Plan { at: micros(event.effective_at), ..Plan::default() };
+    /// Plans a stock event into `plan` (fresh from [`Plan::at`]; filled in place, as it
+    /// is too large to move around per event). `granted` are roles already approved (for
+    /// a pending event being released): status moves needing them no longer wait.
+    fn plan(&self, event: &Event, granted: &[Role], plan: &mut Plan) -> Result<(), LedgerError> {
         let kind = event.kind();
         match &event.body {
-            Body::CycleCount(count) => self.plan_count(event, count, &mut plan)?,
+            Body::CycleCount(count) => self.plan_count(event, count, plan)?,
             Body::TransferShip(mv) => {
                 let order = self.order_for(event, &mv.site, EventKind::TransferShip)?;
-                self.plan_lines(event, kind, &mv.site, &mv.lines, Some(order), &mut plan)?;
+                self.plan_lines(event, kind, &mv.site, &mv.lines, Some(order), plan)?;
             }
             Body::TransferReceipt(mv) => {
                 let order = self.order_for(event, &mv.site, EventKind::TransferReceipt)?;
-                self.plan_lines(event, kind, &mv.site, &mv.lines, Some(order), &mut plan)?;
+                self.plan_lines(event, kind, &mv.site, &mv.lines, Some(order), plan)?;
             }
-            Body::TransferClose => self.plan_close(event, &mut plan)?,
+            Body::TransferClose => self.plan_close(event, plan)?,
             Body::Receipt(mv)
             | Body::Putaway(mv)
             | Body::Pick(mv)
@@ -556,7 +566,7 @@ impl Ledger {
             | Body::Adjustment(mv)
             | Body::StatusChange(mv)
             | Body::Scrap(mv) => {
-                self.plan_lines(event, kind, &mv.site, &mv.lines, None, &mut plan)?;
+                self.plan_lines(event, kind, &mv.site, &mv.lines, None, plan)?;
             }
             Body::TransferRequest(_)
             | Body::TransferApprove
@@ -565,8 +575,8 @@ impl Ledger {
             | Body::ClosePeriod { .. } => {}
         }
         plan.role_needs.retain(|r| !granted.contains(r));
-        self.check_balances(&mut plan)?;
-        Ok(plan)
+        self.check_balances(plan)?;
+        Ok(())
     }
 
     fn item<'a>(&self, code: &'a onhand_master::ItemCode) -> Result<ItemCtx<'a>, LedgerError> {
@@ -1529,18 +1539,21 @@ impl Ledger {
         Ok(())
     }
 
-    fn commit(&mut self, mut plan: Plan) -> Result<Accepted, LedgerError> {
+    /// Applies a checked plan. Returns the outcome whole (built in place, not wrapped
+    /// afterwards: it is large enough that each copy shows in the hot path).
+    fn commit(&mut self, plan: &mut Plan) -> Result<Applied, LedgerError> {
         for lot in plan.new_lots.drain(..) {
             self.lots.insert(lot).ok_or(LedgerError::Overflow { operation: "lot table" })?;
         }
         plan.changes.sort_by_key(|(k, _)| *k);
-        let mut deltas: SmallVec<[Delta; 4]> = SmallVec::new();
+        let mut deltas: SmallVec<[Delta; 2]> = SmallVec::new();
         for (key, change) in &plan.changes {
             if change.is_zero() {
                 continue;
             }
+            let (balance, counted_at) = self.positions.apply(key, plan.at, *change)?;
             if !plan.is_count
-                && let Some(counted_at) = self.positions.slot(key).and_then(|s| s.counted_at)
+                && let Some(counted_at) = counted_at
                 && counted_at > plan.at
             {
                 plan.signals.push(Signal::CountInvalidated {
@@ -1548,7 +1561,6 @@ impl Ledger {
                     counted_at: from_micros(counted_at),
                 });
             }
-            let balance = self.positions.apply(key, plan.at, *change)?;
             deltas.push(Delta { key: *key, change: *change, balance });
         }
         for key in &plan.counted {
@@ -1569,7 +1581,11 @@ impl Ledger {
             self.transfers.insert(order.number.clone(), order);
         }
         self.seq += 1;
-        Ok(Accepted { seq: self.seq, deltas, signals: plan.signals })
+        Ok(Applied::Accepted(Accepted {
+            seq: self.seq,
+            deltas,
+            signals: std::mem::take(&mut plan.signals),
+        }))
     }
 
     fn approve(&mut self, event: &Event, target: EventId) -> Result<Applied, LedgerError> {
@@ -1595,10 +1611,13 @@ impl Ledger {
         if remaining.is_empty() {
             let original = pending.event.clone();
             self.check_period(original.effective_at)?;
-            let plan = self.plan(&original, &Role::ALL)?;
-            let accepted = self.commit(plan)?;
-            self.pending.remove(&target);
-            return Ok(Applied::Accepted(accepted));
+            let mut plan = Plan::at(&original);
+            self.plan(&original, &Role::ALL, &mut plan)?;
+            let applied = self.commit(&mut plan);
+            if applied.is_ok() {
+                self.pending.remove(&target);
+            }
+            return applied;
         }
         if let Some(p) = self.pending.get_mut(&target) {
             p.needs.clone_from(&remaining);
@@ -1783,5 +1802,25 @@ fn sites_of(event: &Event, ledger: &Ledger) -> Vec<SiteCode> {
             .unwrap_or_default(),
         Body::TransferRequest(r) => vec![r.to.clone()],
         _ => Vec::new(),
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fingerprints are written into snapshots: they must not change between versions.
+    /// These values were taken from the first release's implementation.
+    #[test]
+    fn fingerprints_are_stable() -> Result<(), Box<dyn std::error::Error>> {
+        let receipt = crate::testing::receipt(1, "ATL", "BOLT-M8", "240 EA", "RCV-01")?;
+        let mut lot = crate::testing::receipt(7, "ATL", "MILK-1L", "12 EA", "RCV-2024-0001")?;
+        if let Body::Receipt(mv) = &mut lot.body
+            && let Some(line) = mv.lines.first_mut()
+        {
+            line.lot = Some(onhand_master::LotCode::new("LOT-A1")?);
+        }
+        assert_eq!(fingerprint(&receipt), 0x0a0a_f74e_8c4f_da4c);
+        assert_eq!(fingerprint(&lot), 0x7ae3_4bdc_63df_7f12);
+        Ok(())
     }
 }

@@ -116,19 +116,37 @@ impl Slot {
     }
 
     /// The balance as of `at` (every change effective at or before it).
+    ///
+    /// Works back from the current balance, so the cost is the number of changes after
+    /// `at` (none for an event that is not back-dated), however long the period's
+    /// history has grown.
     pub(crate) fn as_of(&self, at: i64) -> Decimal {
+        self.as_of_from(self.later(at))
+    }
+
+    /// Where changes effective after `at` start in the history.
+    fn later(&self, at: i64) -> usize {
         if self.hist.last().is_none_or(|h| h.at <= at) {
-            return self.qty;
+            self.hist.len()
+        } else {
+            self.hist.partition_point(|h| h.at <= at)
         }
-        let upto = self.hist.partition_point(|h| h.at <= at);
-        sum(self.base, self.hist.iter().take(upto))
+    }
+
+    /// The balance before the changes from `upto` on.
+    fn as_of_from(&self, upto: usize) -> Decimal {
+        self.hist
+            .iter()
+            .skip(upto)
+            .fold(self.qty, |acc, h| acc.checked_sub(h.change).unwrap_or(Decimal::MIN))
     }
 
     /// The lowest balance from `at` on (after every change at or before `at`), and when
-    /// it occurs; `None` for the time means "at `at`".
+    /// it occurs; `None` for the time means "at `at`". Like [`as_of`](Self::as_of), its
+    /// cost is the number of changes after `at`.
     pub(crate) fn min_from(&self, at: i64) -> (Decimal, Option<i64>) {
-        let upto = self.hist.partition_point(|h| h.at <= at);
-        let mut running = sum(self.base, self.hist.iter().take(upto));
+        let upto = self.later(at);
+        let mut running = self.as_of_from(upto);
         let mut min = (running, None);
         for h in self.hist.iter().skip(upto) {
             running = running.checked_add(h.change).unwrap_or(Decimal::MAX);
@@ -211,6 +229,11 @@ impl Positions {
         let i = match slots.binary_search_by(|s| s.key.cmp(&k)) {
             Ok(i) => i,
             Err(i) => {
+                // Most items stand in a few positions: grow by half rather than
+                // doubling from four (a 128-byte slot would otherwise start at 512 bytes).
+                if slots.len() == slots.capacity() {
+                    slots.reserve_exact((slots.len() / 2).max(1));
+                }
                 slots.insert(i, Slot::new(k));
                 i
             }
@@ -218,17 +241,18 @@ impl Positions {
         slots.get_mut(i)
     }
 
-    /// Applies a change; returns the new balance.
+    /// Applies a change; returns the new balance and when the position was last
+    /// counted (so the caller can tell a count this change lands before).
     pub(crate) fn apply(
         &mut self,
         key: &PositionKey,
         at: i64,
         change: Decimal,
-    ) -> Result<Decimal, LedgerError> {
+    ) -> Result<(Decimal, Option<i64>), LedgerError> {
         let slot =
             self.slot_mut(key).ok_or(LedgerError::Overflow { operation: "position index" })?;
         slot.apply(at, change)?;
-        Ok(slot.qty)
+        Ok((slot.qty, slot.counted_at))
     }
 
     /// Records that a position was counted at `at`.

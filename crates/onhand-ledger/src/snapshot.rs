@@ -210,6 +210,14 @@ impl Ledger {
         let mut positions = Positions::with_items(ledger.catalog.item_count());
         for p in &st.positions {
             let key = remap.key(&p.key)?;
+            // A balance is its base plus its history, in effective-time order: the
+            // ledger reads figures as of a time back from the balance and relies on it.
+            let summed = p.hist.iter().try_fold(p.base, |acc, h| acc.checked_add(h.change));
+            if summed != Some(p.qty) || !p.hist.is_sorted_by_key(|h| h.at) {
+                return Err(LedgerError::Restore {
+                    what: format!("position {:?}: balance is not its base plus its history", p.key),
+                });
+            }
             positions.restore(&key, p.base, p.qty, p.hist.iter().copied().collect(), p.counted_at);
         }
         let mut serials: Map<ItemIx, Map<SerialNo, PositionKey>> = map();
@@ -386,5 +394,43 @@ impl Remap {
             },
             lot: k.lot,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use onhand_master::{Catalog, CurrencyCode, seed};
+
+    use super::*;
+
+    /// A snapshot whose balance is not its base plus its history is refused, even with a
+    /// digest that matches (the ledger reads figures back from the balance).
+    #[test]
+    fn restore_refuses_a_balance_that_is_not_its_history() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+        let rules = Rules::standard(CurrencyCode::new("USD")?);
+        let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+        ledger.apply(&crate::testing::receipt(1, "ATL", "BOLT-M8", "240 EA", "RCV-01")?)?;
+        let good = ledger.snapshot(None)?;
+        assert!(Ledger::restore(catalog.clone(), rules.clone(), &good).is_ok());
+
+        let mut bad = good.clone();
+        let p = bad.state.positions.first_mut().ok_or("a position")?;
+        p.qty += Decimal::ONE;
+        bad.digest = digest_of(&bad.dictionary, &bad.state)?;
+        let err = Ledger::restore(catalog.clone(), rules.clone(), &bad).err().ok_or("refused")?;
+        assert!(matches!(err, LedgerError::Restore { .. }), "{err}");
+
+        let mut unsorted = good;
+        let p = unsorted.state.positions.first_mut().ok_or("a position")?;
+        let h = *p.hist.first().ok_or("a change")?;
+        p.hist = vec![Hist { at: h.at + 1, change: Decimal::ONE }, Hist { at: h.at, ..h }];
+        p.qty += Decimal::ONE;
+        unsorted.digest = digest_of(&unsorted.dictionary, &unsorted.state)?;
+        assert!(Ledger::restore(catalog, rules, &unsorted).is_err());
+        Ok(())
     }
 }
