@@ -6,6 +6,7 @@
 //! document and meaningful only with the catalog that issued them.
 
 use crate::hash::{Map, map};
+use crate::index::CodeIndex;
 
 use serde::{Deserialize, Serialize};
 
@@ -130,8 +131,8 @@ pub struct BinInfo {
 pub struct Catalog {
     data: MasterData,
     registry: UnitRegistry,
-    /// Item code to handle and profile: one look-up gives both.
-    items: Map<ItemCode, (ItemIx, ItemProfile)>,
+    /// Item codes to handles (see [`CodeIndex`] for why not a hash map).
+    items: CodeIndex<ItemCode>,
     sites: Map<SiteCode, SiteIx>,
     entities: Map<EntityCode, EntityIx>,
     suppliers: Map<SupplierCode, SupplierIx>,
@@ -272,12 +273,16 @@ impl Catalog {
                 profile.has_policy = true;
             }
         }
-        let mut items = map();
-        for (code, ix) in &item_ixs {
-            if let Some(profile) = profiles.get(ix.index()) {
-                items.insert(code.clone(), (*ix, *profile));
-            }
-        }
+        // `item_ixs` already holds every item within the handle limit, so the index
+        // (whose limit is wider) cannot refuse them; should it, the last item is named.
+        let items = match (
+            CodeIndex::new(data.items.iter().map(|i| i.code.clone()).collect()),
+            data.items.last(),
+        ) {
+            (Some(index), _) => index,
+            (None, Some(last)) => return Err(beyond_limit(RecordRef::Item(last.code.clone()))),
+            (None, None) => CodeIndex::new(Vec::new()).ok_or_else(ValidationReport::default)?,
+        };
         let mut site_entity = Vec::with_capacity(data.sites.len());
         let mut site_region = Vec::with_capacity(data.sites.len());
         let mut bins = Vec::new();
@@ -368,13 +373,14 @@ impl Catalog {
     /// The handle of an item code.
     #[must_use]
     pub fn item_ix(&self, code: &ItemCode) -> Option<ItemIx> {
-        self.items.get(code).map(|(ix, _)| *ix)
+        self.items.get(code).and_then(ItemIx::from_position)
     }
 
     /// The handle and hot-path profile of an item code, in one look-up.
     #[must_use]
     pub fn lookup_item(&self, code: &ItemCode) -> Option<(ItemIx, ItemProfile)> {
-        self.items.get(code).copied()
+        let pos = self.items.get(code)?;
+        Some((ItemIx::from_position(pos)?, *self.profiles.get(pos)?))
     }
 
     /// The item behind a handle.

@@ -47,6 +47,7 @@ mod data;
 pub mod decimal;
 mod error;
 pub mod hash;
+mod index;
 mod item;
 mod money;
 mod names;
