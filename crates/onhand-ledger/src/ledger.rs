@@ -410,23 +410,19 @@ impl Ledger {
         }
     }
 
-    /// Reads what `events` will look up; returns a value that depends on every read, so
-    /// none is left out.
+    /// Reads what `events` will look up, each kind of look-up in its own short loop: the
+    /// event-id index, the items (all together, see [`Catalog::lookup_items`]) and their
+    /// positions. Returns a value that depends on every read, so none is left out.
     fn read_ahead(&self, events: &[Event]) -> u64 {
-        let mut items: SmallVec<[ItemIx; READ_AHEAD]> = SmallVec::new();
         let mut acc = 0u64;
         for e in events {
             acc = acc.wrapping_add(self.seen.get(&e.id).copied().unwrap_or(0));
-            for item in e.body.item_codes() {
-                if let Some((ix, p)) = self.catalog.lookup_item(item) {
-                    acc ^= u64::from(p.base_rounding.scale());
-                    if items.len() < READ_AHEAD {
-                        items.push(ix);
-                    }
-                }
-            }
         }
-        for ix in &items {
+        let codes: SmallVec<[&onhand_master::ItemCode; READ_AHEAD]> =
+            events.iter().filter_map(|e| e.body.item_codes().next()).collect();
+        let mut found = [None; READ_AHEAD];
+        self.catalog.lookup_items(&codes, &mut found);
+        for (ix, _) in found.iter().flatten() {
             acc = acc.wrapping_add(self.positions.first_qty(*ix));
         }
         acc

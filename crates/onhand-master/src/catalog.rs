@@ -383,6 +383,30 @@ impl Catalog {
         Some((ItemIx::from_position(pos)?, *self.profiles.get(pos)?))
     }
 
+    /// [`lookup_item`](Self::lookup_item) for several codes at once, into `out` (as far
+    /// as both go): the same answers, faster on a large catalog, where the look-ups'
+    /// memory reads overlap instead of following one another.
+    ///
+    /// ```
+    /// use onhand_master::{seed, Catalog, ItemCode};
+    ///
+    /// let catalog = Catalog::new(seed::demo_network())?;
+    /// let (bolt, nope) = (ItemCode::new("BOLT-M8")?, ItemCode::new("NOPE")?);
+    /// let mut out = [None; 2];
+    /// catalog.lookup_items(&[&bolt, &nope], &mut out);
+    /// assert_eq!(out, [catalog.lookup_item(&bolt), None]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn lookup_items(&self, codes: &[&ItemCode], out: &mut [Option<(ItemIx, ItemProfile)>]) {
+        let mut at = [None; 16];
+        for (codes, out) in codes.chunks(at.len()).zip(out.chunks_mut(at.len())) {
+            self.items.get_many(codes, &mut at);
+            for (o, pos) in out.iter_mut().zip(at) {
+                *o = pos.and_then(|p| Some((ItemIx::from_position(p)?, *self.profiles.get(p)?)));
+            }
+        }
+    }
+
     /// The item behind a handle.
     #[must_use]
     pub fn item(&self, ix: ItemIx) -> Option<&Item> {

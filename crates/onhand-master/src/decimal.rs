@@ -264,8 +264,25 @@ pub fn mul_div_round(
 ///
 /// # Errors
 /// [`DecimalError::Overflow`] or [`DecimalError::Precision`].
+#[inline]
 pub fn add_exact(a: Decimal, b: Decimal) -> Result<Decimal, DecimalError> {
-    // The common case, whole numbers (or equal scales): add the mantissas directly.
+    // The most common case, two whole numbers whose sum fits: inline, so callers keep
+    // the result in registers.
+    if a.scale() == 0
+        && b.scale() == 0
+        && let Some(sum) = a.mantissa().checked_add(b.mantissa())
+        && sum.unsigned_abs() < 1 << 96
+        && let Ok(d) = Decimal::try_from_i128_with_scale(sum, 0)
+    {
+        return Ok(d);
+    }
+    add_exact_general(a, b)
+}
+
+/// [`add_exact`] for every case.
+#[inline(never)]
+fn add_exact_general(a: Decimal, b: Decimal) -> Result<Decimal, DecimalError> {
+    // Equal scales: add the mantissas directly.
     if a.scale() == b.scale()
         && let Some(sum) = a.mantissa().checked_add(b.mantissa())
     {
@@ -286,6 +303,7 @@ pub fn add_exact(a: Decimal, b: Decimal) -> Result<Decimal, DecimalError> {
 ///
 /// # Errors
 /// [`DecimalError::Overflow`] or [`DecimalError::Precision`].
+#[inline]
 pub fn sub_exact(a: Decimal, b: Decimal) -> Result<Decimal, DecimalError> {
     add_exact(a, -b)
 }
@@ -429,6 +447,27 @@ pub mod serde_str {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The inline fast path of `add_exact` answers as the general one does, at every
+        /// scale and size (including sums just past 96 bits).
+        #[test]
+        fn add_exact_fast_path_is_the_general_one(
+            a in any::<i128>(), b in any::<i128>(),
+            sa in 0u32..4, sb in 0u32..4,
+            shift_a in 0u32..100, shift_b in 0u32..100,
+        ) {
+            let make = |m: i128, shift: u32, scale: u32| {
+                Decimal::try_from_i128_with_scale(m >> shift.max(32), scale).ok()
+            };
+            if let (Some(x), Some(y)) = (make(a, shift_a, sa), make(b, shift_b, sb)) {
+                prop_assert_eq!(add_exact(x, y), add_exact_general(x, y));
+                prop_assert_eq!(sub_exact(x, y), add_exact_general(x, -y));
+            }
+        }
+    }
+
     use super::*;
 
     fn check(n: i64, d: i64, scale: u32, mode: RoundingMode, expected: Option<Decimal>) {
