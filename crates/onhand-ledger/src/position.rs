@@ -90,29 +90,37 @@ pub(crate) struct Hist {
 /// A position's open-period history.
 pub(crate) type History = SmallVec<[Hist; 2]>;
 
+/// One position (104 bytes: a balance at the last period close is not kept, as it is
+/// the current balance less the open period's changes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Slot {
     pub(crate) key: SlotKey,
-    /// Balance at the last period close (zero before any close).
-    pub(crate) base: Decimal,
-    /// Current balance: `base` plus every change in `hist`.
+    /// Current balance: the balance at the last period close (zero before any close)
+    /// plus every change in `hist`.
     pub(crate) qty: Decimal,
     /// Changes since the last close, in effective-time order (ties in arrival order).
     /// Most positions see one or two changes per period: keep those inline.
     pub(crate) hist: History,
-    /// Effective time of the latest count of this position.
-    pub(crate) counted_at: Option<i64>,
+    /// Effective time of the latest count of this position, or [`NOT_COUNTED`].
+    counted: i64,
 }
+
+/// [`Slot::counted`] of a position never counted.
+const NOT_COUNTED: i64 = i64::MIN;
 
 impl Slot {
     fn new(key: SlotKey) -> Self {
-        Slot {
-            key,
-            base: Decimal::ZERO,
-            qty: Decimal::ZERO,
-            hist: History::new(),
-            counted_at: None,
-        }
+        Slot { key, qty: Decimal::ZERO, hist: History::new(), counted: NOT_COUNTED }
+    }
+
+    /// The balance at the last period close.
+    pub(crate) fn base(&self) -> Decimal {
+        self.as_of_from(0)
+    }
+
+    /// Effective time of the latest count of this position.
+    pub(crate) fn counted_at(&self) -> Option<i64> {
+        (self.counted != NOT_COUNTED).then_some(self.counted)
     }
 
     /// The balance as of `at` (every change effective at or before it).
@@ -172,17 +180,27 @@ impl Slot {
     }
 }
 
-/// `start` plus every change. Line quantities are capped (see
-/// [`MAX_LINE_QTY`](crate::MAX_LINE_QTY)), so partial sums stay far inside the decimal
-/// range; saturate rather than panic all the same.
-fn sum<'a>(start: Decimal, hist: impl Iterator<Item = &'a Hist>) -> Decimal {
-    hist.fold(start, |acc, h| acc.checked_add(h.change).unwrap_or(Decimal::MAX))
-}
-
 /// Every position, dense by item.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, PartialEq, Eq, Default)]
 pub(crate) struct Positions {
     items: Vec<Vec<Slot>>,
+}
+
+impl Clone for Positions {
+    /// A copy with the same room to grow per item (a derived clone would leave none, and
+    /// the copy's next event on every item would reallocate its positions).
+    fn clone(&self) -> Self {
+        let items = self
+            .items
+            .iter()
+            .map(|slots| {
+                let mut copy = Vec::with_capacity(slots.capacity());
+                copy.extend_from_slice(slots);
+                copy
+            })
+            .collect();
+        Positions { items }
+    }
 }
 
 /// Micros since the epoch, the ledger's internal time.
@@ -252,13 +270,13 @@ impl Positions {
         let slot =
             self.slot_mut(key).ok_or(LedgerError::Overflow { operation: "position index" })?;
         slot.apply(at, change)?;
-        Ok((slot.qty, slot.counted_at))
+        Ok((slot.qty, slot.counted_at()))
     }
 
     /// Records that a position was counted at `at`.
     pub(crate) fn mark_counted(&mut self, key: &PositionKey, at: i64) {
         if let Some(slot) = self.slot_mut(key) {
-            slot.counted_at = Some(slot.counted_at.map_or(at, |c| c.max(at)));
+            slot.counted = slot.counted_at().map_or(at, |c| c.max(at));
         }
     }
 
@@ -268,12 +286,9 @@ impl Positions {
         for slots in &mut self.items {
             for slot in slots.iter_mut() {
                 let cut = slot.hist.partition_point(|h| h.at < through);
-                if cut > 0 {
-                    slot.base = sum(slot.base, slot.hist.iter().take(cut));
-                    slot.hist.drain(..cut);
-                }
+                slot.hist.drain(..cut);
             }
-            slots.retain(|s| !(s.qty.is_zero() && s.hist.is_empty() && s.base.is_zero()));
+            slots.retain(|s| !(s.qty.is_zero() && s.hist.is_empty()));
         }
     }
 
@@ -305,20 +320,19 @@ impl Positions {
         })
     }
 
-    /// Inserts a slot as restored from a snapshot.
+    /// Inserts a slot as restored from a snapshot (whose balance the caller has checked
+    /// is its base plus `hist`).
     pub(crate) fn restore(
         &mut self,
         key: &PositionKey,
-        base: Decimal,
         qty: Decimal,
         hist: History,
         counted_at: Option<i64>,
     ) {
         if let Some(slot) = self.slot_mut(key) {
-            slot.base = base;
             slot.qty = qty;
             slot.hist = hist;
-            slot.counted_at = counted_at;
+            slot.counted = counted_at.unwrap_or(NOT_COUNTED);
         }
     }
 
@@ -372,7 +386,7 @@ mod tests {
         p.apply(&k, 30, d(-1)).unwrap();
         p.close_period(20);
         let s = p.slot(&k).unwrap();
-        assert_eq!((s.base, s.qty, s.hist.len()), (d(5), d(4), 1));
+        assert_eq!((s.base(), s.qty, s.hist.len()), (d(5), d(4), 1));
         assert_eq!(s.as_of(25), d(5));
         let gone = key(2, StockStatus::Available);
         p.apply(&gone, 1, d(2)).unwrap();

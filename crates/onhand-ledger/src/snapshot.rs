@@ -142,10 +142,10 @@ impl Ledger {
                 .all()
                 .map(|(key, s)| PositionRecord {
                     key,
-                    base: s.base,
+                    base: s.base(),
                     qty: s.qty,
                     hist: s.hist.to_vec(),
-                    counted_at: s.counted_at,
+                    counted_at: s.counted_at(),
                 })
                 .collect(),
             lots: self.lots.all().to_vec(),
@@ -218,7 +218,7 @@ impl Ledger {
                     what: format!("position {:?}: balance is not its base plus its history", p.key),
                 });
             }
-            positions.restore(&key, p.base, p.qty, p.hist.iter().copied().collect(), p.counted_at);
+            positions.restore(&key, p.qty, p.hist.iter().copied().collect(), p.counted_at);
         }
         let mut serials: Map<ItemIx, Map<SerialNo, PositionKey>> = map();
         for (item, serial, key) in &st.serials {
