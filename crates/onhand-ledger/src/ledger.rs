@@ -18,13 +18,15 @@ use smallvec::SmallVec;
 
 use crate::error::LedgerError;
 use crate::event::{
-    ActorId, Body, Count, DocKind, DocNumber, Event, EventId, EventKind, Line, TransferRequest,
+    ActorId, Body, Count, DocKind, Event, EventId, EventKind, Line, TransferRequest,
 };
 use crate::lot::{LotInfo, Lots};
 use crate::position::{LotIx, PositionKey, Positions, from_micros, micros};
 use crate::rules::Rules;
 use crate::signal::Signal;
-use crate::transfer::{TransferOrder, TransferOrderLine, TransferState, TransitKey, TransitQty};
+use crate::transfer::{
+    TransferOrder, TransferOrderLine, TransferState, Transfers, TransitKey, TransitQty,
+};
 
 /// The largest quantity one line may move, in base units (10^15). Far above any real
 /// movement, it keeps every running balance far inside the decimal range.
@@ -139,7 +141,7 @@ pub struct Ledger {
     pub(crate) positions: Positions,
     pub(crate) lots: Lots,
     pub(crate) serials: Map<ItemIx, Map<SerialNo, PositionKey>>,
-    pub(crate) transfers: BTreeMap<DocNumber, TransferOrder>,
+    pub(crate) transfers: Transfers,
     pub(crate) pending: BTreeMap<EventId, PendingEvent>,
     pub(crate) seen: Map<EventId, u64>,
     pub(crate) closed_through: Option<DateTime<Utc>>,
@@ -312,7 +314,7 @@ impl Ledger {
             rules,
             lots: Lots::default(),
             serials: map(),
-            transfers: BTreeMap::new(),
+            transfers: Transfers::default(),
             pending: BTreeMap::new(),
             seen: map(),
             closed_through: None,
@@ -1574,7 +1576,7 @@ impl Ledger {
             }
         }
         if let Some(order) = plan.transfer.take() {
-            self.transfers.insert(order.number.clone(), order);
+            self.transfers.insert(order);
         }
         self.seq += 1;
         Ok(Applied::Accepted(Accepted {
@@ -1724,7 +1726,7 @@ impl Ledger {
             closed_at: None,
             lines,
         };
-        self.transfers.insert(number, order);
+        self.transfers.insert(order);
         self.seq += 1;
         Ok(Applied::Accepted(Accepted {
             seq: self.seq,

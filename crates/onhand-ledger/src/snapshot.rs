@@ -24,7 +24,7 @@ use crate::ledger::{Applied, Ledger, PendingEvent};
 use crate::lot::{LotInfo, Lots};
 use crate::position::{Hist, PositionKey, Positions};
 use crate::rules::Rules;
-use crate::transfer::{TransferOrder, TransitKey};
+use crate::transfer::{TransferOrder, Transfers, TransitKey};
 
 /// The snapshot format this version writes and reads.
 pub const SNAPSHOT_FORMAT: u32 = 1;
@@ -150,7 +150,7 @@ impl Ledger {
                 .collect(),
             lots: self.lots.all().to_vec(),
             serials,
-            transfers: self.transfers.values().cloned().collect(),
+            transfers: self.transfers().cloned().collect(),
             pending: self.pending.iter().map(|(k, v)| (*k, v.clone())).collect(),
             seen,
             closed_through: self.closed_through,
@@ -227,7 +227,7 @@ impl Ledger {
                 .or_insert_with(map)
                 .insert(serial.clone(), remap.key(key)?);
         }
-        let mut transfers = BTreeMap::new();
+        let mut transfers = Transfers::default();
         for order in &st.transfers {
             let mut o = order.clone();
             o.from = remap.site(o.from)?;
@@ -240,7 +240,7 @@ impl Ledger {
                 }
                 line.in_transit = moved;
             }
-            transfers.insert(o.number.clone(), o);
+            transfers.insert(o);
         }
         ledger.positions = positions;
         ledger.lots = lots;

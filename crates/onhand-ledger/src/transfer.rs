@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use chrono::{DateTime, Utc};
+use onhand_master::hash::Map;
 use onhand_master::{EntityIx, ItemIx, SiteIx};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -217,5 +218,46 @@ mod pairs {
         V: Deserialize<'de>,
     {
         Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
+    }
+}
+
+/// The ledger's transfer orders: stored in the order they were requested, found by
+/// number through a hash index. Each transfer event looks its order up, and an ordered
+/// map would compare 40-byte numbers at every level; growing the index moves only
+/// positions, never the orders. Views that list orders sort them by number.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Transfers {
+    orders: Vec<TransferOrder>,
+    by_number: Map<DocNumber, usize>,
+}
+
+impl Transfers {
+    pub(crate) fn get(&self, number: &DocNumber) -> Option<&TransferOrder> {
+        self.by_number.get(number).and_then(|i| self.orders.get(*i))
+    }
+
+    pub(crate) fn get_mut(&mut self, number: &DocNumber) -> Option<&mut TransferOrder> {
+        self.by_number.get(number).and_then(|i| self.orders.get_mut(*i))
+    }
+
+    pub(crate) fn contains_key(&self, number: &DocNumber) -> bool {
+        self.by_number.contains_key(number)
+    }
+
+    /// Stores `order`, replacing the order with its number if there is one.
+    pub(crate) fn insert(&mut self, order: TransferOrder) {
+        if let Some(slot) = self.get_mut(&order.number) {
+            *slot = order;
+        } else {
+            self.by_number.insert(order.number.clone(), self.orders.len());
+            self.orders.push(order);
+        }
+    }
+
+    /// Every order, by number.
+    pub(crate) fn by_number(&self) -> Vec<&TransferOrder> {
+        let mut orders: Vec<&TransferOrder> = self.orders.iter().collect();
+        orders.sort_unstable_by(|a, b| a.number.cmp(&b.number));
+        orders
     }
 }
