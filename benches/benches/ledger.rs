@@ -1,6 +1,7 @@
 #![allow(missing_docs)] // criterion_group! generates an undocumented function
 //! Ledger event application on a network of 100,000 items across 9 sites: receipts,
-//! picks, transfers (request, approve, ship, receive) and counts, rejected events, and
+//! picks, transfers (request, approve, ship, receive) and counts, each one at a time
+//! (`apply`) and as a batch (`apply_batch`, the `_batch` variants), rejected events, and
 //! the journal's chained digest. Each iteration applies a batch of pre-built events to a
 //! ledger cloned outside the timed section; throughput is in events.
 //!
@@ -267,6 +268,16 @@ fn events(c: &mut Criterion) {
             BatchSize::PerIteration,
         );
     });
+    g.bench_function("count_batch", |b| {
+        b.iter_batched(
+            || stocked.clone(),
+            |mut l| {
+                apply_batch(&mut l, &counts);
+                l
+            },
+            BatchSize::PerIteration,
+        );
+    });
 
     // A transfer per item from its site to the next: request, approve, ship, receive.
     let mut transfers = Vec::with_capacity(BATCH);
@@ -317,6 +328,16 @@ fn events(c: &mut Criterion) {
             || stocked.clone(),
             |mut l| {
                 apply_all(&mut l, &transfers);
+                l
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    g.bench_function("transfer_batch", |b| {
+        b.iter_batched(
+            || stocked.clone(),
+            |mut l| {
+                apply_batch(&mut l, &transfers);
                 l
             },
             BatchSize::PerIteration,

@@ -282,6 +282,17 @@ impl Plan {
         Ok(())
     }
 
+    /// Adds a line's value at reference cost (saturating: a value past the decimal range
+    /// is over any threshold anyway). Items without a reference cost add nothing.
+    fn add_value(&mut self, qty: Decimal, cost: Decimal) {
+        if !cost.is_zero() {
+            self.value = self
+                .value
+                .checked_add(qty.checked_mul(cost).unwrap_or(Decimal::MAX))
+                .unwrap_or(Decimal::MAX);
+        }
+    }
+
     fn need(&mut self, role: Role) {
         if !self.role_needs.contains(&role) {
             self.role_needs.push(role);
@@ -291,6 +302,22 @@ impl Plan {
 
 /// Quantities taken from what a transfer line has in transit, per lot and owner.
 type Taken = SmallVec<[(TransitKey, Decimal); 2]>;
+
+/// What the first line of an event names, for [`Ledger::apply_batch`]'s read-ahead.
+struct FirstLine<'a> {
+    item: &'a onhand_master::ItemCode,
+    lot: Option<&'a onhand_master::LotCode>,
+}
+
+fn first_line(body: &Body) -> Option<FirstLine<'_>> {
+    if let Some(mv) = body.movement() {
+        let line = mv.lines.first()?;
+        return Some(FirstLine { item: &line.item, lot: line.lot.as_ref() });
+    }
+    let Body::CycleCount(count) = body else { return None };
+    let line = count.lines.first()?;
+    Some(FirstLine { item: &line.item, lot: line.lot.as_ref() })
+}
 
 /// A line's item resolved against the catalog.
 struct ItemCtx<'a> {
@@ -413,19 +440,27 @@ impl Ledger {
     }
 
     /// Reads what `events` will look up, each kind of look-up in its own short loop: the
-    /// event-id index, the items (all together, see [`Catalog::lookup_items`]) and their
-    /// positions. Returns a value that depends on every read, so none is left out.
+    /// event-id index, the items of their first lines (all together, see
+    /// [`Catalog::lookup_items`]), those items' positions and the lines' lots. Returns a
+    /// value that depends on every read, so none is left out.
     fn read_ahead(&self, events: &[Event]) -> u64 {
         let mut acc = 0u64;
         for e in events {
             acc = acc.wrapping_add(self.seen.get(&e.id).copied().unwrap_or(0));
         }
+        let lines: SmallVec<[FirstLine<'_>; READ_AHEAD]> =
+            events.iter().filter_map(|e| first_line(&e.body)).collect();
         let codes: SmallVec<[&onhand_master::ItemCode; READ_AHEAD]> =
-            events.iter().filter_map(|e| e.body.item_codes().next()).collect();
+            lines.iter().map(|l| l.item).collect();
         let mut found = [None; READ_AHEAD];
         self.catalog.lookup_items(&codes, &mut found);
         for (ix, _) in found.iter().flatten() {
             acc = acc.wrapping_add(self.positions.first_qty(*ix));
+        }
+        for (line, hit) in lines.iter().zip(found) {
+            if let (Some(lot), Some((ix, _))) = (line.lot, hit) {
+                acc = acc.wrapping_add(self.lots.find(ix, lot).map_or(0, |l| l.index() as u64));
+            }
         }
         acc
     }
@@ -913,11 +948,7 @@ impl Ledger {
                 self.check_expiry(&it, lot, plan, today)?;
             }
             plan.max_line = plan.max_line.max(base);
-            let cost = self.rules.reference_cost(it.code);
-            plan.value = plan
-                .value
-                .checked_add(base.checked_mul(cost).unwrap_or(Decimal::MAX))
-                .unwrap_or(Decimal::MAX);
+            plan.add_value(base, self.rules.reference_cost(it.code));
             match (kind, order.as_mut()) {
                 (EventKind::TransferShip, Some(order)) => {
                     Self::check_transition(event, kind, from, to, plan)?;
@@ -1340,11 +1371,7 @@ impl Ledger {
                 plan.signals.push(Signal::VarianceOverTolerance { key, book, counted, tolerance });
             }
             plan.max_line = plan.max_line.max(variance.abs());
-            let cost = self.rules.reference_cost(it.code);
-            plan.value = plan
-                .value
-                .checked_add(variance.abs().checked_mul(cost).unwrap_or(Decimal::MAX))
-                .unwrap_or(Decimal::MAX);
+            plan.add_value(variance.abs(), self.rules.reference_cost(it.code));
             if !variance.is_zero() {
                 plan.change(key, variance)?;
             }
