@@ -459,7 +459,8 @@ impl Ledger {
         }
         for (line, hit) in lines.iter().zip(found) {
             if let (Some(lot), Some((ix, _))) = (line.lot, hit) {
-                acc = acc.wrapping_add(self.lots.find(ix, lot).map_or(0, |l| l.index() as u64));
+                let info = self.lots.find(ix, lot).and_then(|l| self.lots.get(l));
+                acc = acc.wrapping_add(info.map_or(0, |i| u64::from(i.expiry.is_some())));
             }
         }
         acc

@@ -81,6 +81,8 @@ impl<const N: usize> InlineStr<N> {
 }
 
 impl<const N: usize> std::hash::Hash for InlineStr<N> {
+    // Inline, so the hasher's state stays in registers at each look-up.
+    #[inline]
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         // The used bytes and a terminator, as `str` hashes (without re-checking UTF-8).
         state.write(self.bytes.get(..usize::from(self.len)).unwrap_or_default());
