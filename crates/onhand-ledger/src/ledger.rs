@@ -1830,6 +1830,7 @@ fn sites_of(event: &Event, ledger: &Ledger) -> Vec<SiteCode> {
         _ => Vec::new(),
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

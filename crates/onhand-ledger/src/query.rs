@@ -174,7 +174,7 @@ impl Ledger {
 
     /// Every transfer order, by number.
     pub fn transfers(&self) -> impl Iterator<Item = &TransferOrder> {
-        self.transfers.by_number().into_iter()
+        self.transfers.by_number(|_| true).into_iter()
     }
 
     /// One transfer order.
@@ -185,7 +185,7 @@ impl Ledger {
 
     fn in_transit_where(&self, pick: impl Fn(&TransferOrder) -> bool) -> Vec<InTransit<'_>> {
         let mut out = Vec::new();
-        for order in self.transfers().filter(|o| pick(o)) {
+        for order in self.transfers.by_number(pick) {
             for line in &order.lines {
                 for (tk, q) in &line.in_transit {
                     if !q.0.is_zero() {

@@ -254,9 +254,9 @@ impl Transfers {
         }
     }
 
-    /// Every order, by number.
-    pub(crate) fn by_number(&self) -> Vec<&TransferOrder> {
-        let mut orders: Vec<&TransferOrder> = self.orders.iter().collect();
+    /// The orders `pick` keeps, by number (only those are sorted).
+    pub(crate) fn by_number(&self, pick: impl Fn(&TransferOrder) -> bool) -> Vec<&TransferOrder> {
+        let mut orders: Vec<&TransferOrder> = self.orders.iter().filter(|o| pick(o)).collect();
         orders.sort_unstable_by(|a, b| a.number.cmp(&b.number));
         orders
     }

@@ -273,15 +273,12 @@ impl Catalog {
                 profile.has_policy = true;
             }
         }
-        // `item_ixs` already holds every item within the handle limit, so the index
-        // (whose limit is wider) cannot refuse them; should it, the last item is named.
-        let items = match (
-            CodeIndex::new(data.items.iter().map(|i| i.code.clone()).collect()),
-            data.items.last(),
-        ) {
-            (Some(index), _) => index,
-            (None, Some(last)) => return Err(beyond_limit(RecordRef::Item(last.code.clone()))),
-            (None, None) => CodeIndex::new(Vec::new()).ok_or_else(ValidationReport::default)?,
+        let Some(items) = CodeIndex::new(data.items.iter().map(|i| i.code.clone()).collect())
+        else {
+            // Only a count at or near the handle limit gets here: name the last item,
+            // as the handle check above does.
+            let last = data.items.last().map(|i| RecordRef::Item(i.code.clone()));
+            return Err(last.map(beyond_limit).unwrap_or_default());
         };
         let mut site_entity = Vec::with_capacity(data.sites.len());
         let mut site_region = Vec::with_capacity(data.sites.len());
@@ -376,11 +373,15 @@ impl Catalog {
         self.items.get(code).and_then(ItemIx::from_position)
     }
 
+    /// The handle and profile of the item at a position of the code index.
+    fn item_at(&self, pos: usize) -> Option<(ItemIx, ItemProfile)> {
+        Some((ItemIx::from_position(pos)?, *self.profiles.get(pos)?))
+    }
+
     /// The handle and hot-path profile of an item code, in one look-up.
     #[must_use]
     pub fn lookup_item(&self, code: &ItemCode) -> Option<(ItemIx, ItemProfile)> {
-        let pos = self.items.get(code)?;
-        Some((ItemIx::from_position(pos)?, *self.profiles.get(pos)?))
+        self.items.get(code).and_then(|pos| self.item_at(pos))
     }
 
     /// [`lookup_item`](Self::lookup_item) for several codes at once, into `out` (as far
@@ -402,7 +403,7 @@ impl Catalog {
         for (codes, out) in codes.chunks(at.len()).zip(out.chunks_mut(at.len())) {
             self.items.get_many(codes, &mut at);
             for (o, pos) in out.iter_mut().zip(at) {
-                *o = pos.and_then(|p| Some((ItemIx::from_position(p)?, *self.profiles.get(p)?)));
+                *o = pos.and_then(|p| self.item_at(p));
             }
         }
     }

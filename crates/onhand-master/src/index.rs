@@ -31,10 +31,10 @@ fn hash_of<C: Hash>(code: &C) -> u64 {
 
 impl<C: Hash + Eq> CodeIndex<C> {
     /// An index of `codes`, each at its position. `None` when there are more codes than
-    /// a `u32` position can name. A code given twice is found at its first position.
+    /// a `u32` position can name (or than a table twice their number can hold). A code given twice is found at its first position.
     pub(crate) fn new(codes: Vec<C>) -> Option<Self> {
         let n = u32::try_from(codes.len()).ok().filter(|n| *n < u32::MAX)?;
-        let size = (codes.len() * 2).max(8).checked_next_power_of_two()?;
+        let size = codes.len().checked_mul(2)?.max(8).checked_next_power_of_two()?;
         let mut index = CodeIndex { slots: vec![[0, 0]; size], mask: size - 1, codes: Vec::new() };
         for (pos, code) in (0..n).zip(&codes) {
             let h = hash_of(code);
