@@ -13,9 +13,10 @@
 //! - **Positions** are keyed by item, site, status, owner, bin and lot
 //!   ([`PositionKey`]), in base units, with the open period's history so any figure can
 //!   be read as of a time ([`Ledger::measure_as_of`]). Back-dated events are checked
-//!   against every later balance; a period close ([`Body::ClosePeriod`]) folds history
-//!   into checkpoints and refuses events before it, so a late event never replays more
-//!   than the open period.
+//!   against every later balance, read back from the current balance over the changes
+//!   after their time; a period close ([`Body::ClosePeriod`]) drops the history before it
+//!   and refuses events before it, so a late event never reads more than the open
+//!   period.
 //! - **Measures** (on hand, available, nettable, valuated) come from the status crate's
 //!   rules ([`Ledger::measure`], [`Ledger::network_measure`], [`Ledger::owned`]).
 //! - **Transfers** have a lifecycle ([`TransferState`]) and in-transit quantities with

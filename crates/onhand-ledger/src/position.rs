@@ -248,7 +248,7 @@ impl Positions {
             Ok(i) => i,
             Err(i) => {
                 // Most items stand in a few positions: grow by half rather than
-                // doubling from four (a 128-byte slot would otherwise start at 512 bytes).
+                // doubling from four (a 104-byte slot would otherwise start at 416 bytes).
                 if slots.len() == slots.capacity() {
                     slots.reserve_exact((slots.len() / 2).max(1));
                 }
