@@ -2,9 +2,10 @@
 //! each with the open period's history so figures can be read as of any time since the
 //! last period close.
 //!
-//! Storage is dense by item (one small sorted vector of slots per [`ItemIx`]), so a
-//! look-up is an index plus a binary search over the few slots an item has, and every
-//! iteration is in key order without sorting.
+//! Storage is one arena of slots with, per [`ItemIx`], the ids of the item's slots sorted
+//! by key, so a look-up is an index plus a binary search over the few slots an item has,
+//! a new position never moves the others, and every iteration is in key order without
+//! sorting.
 
 use chrono::{DateTime, Utc};
 use onhand_master::{BinIx, EntityIx, ItemIx, SiteIx};
@@ -63,6 +64,14 @@ pub(crate) struct SlotKey {
 impl SlotKey {
     fn of(key: &PositionKey) -> Self {
         SlotKey { site: key.site, status: key.status, owner: key.owner, bin: key.bin, lot: key.lot }
+    }
+
+    /// Site, status and owner (capped at 255) in one word, ordered as the keys are: a
+    /// key below another never has a greater prefix. Positions without bins or lots at
+    /// a site have a prefix of their own, so finding one reads no other slot.
+    fn prefix(&self) -> u32 {
+        let owner = u8::try_from(self.owner.raw()).unwrap_or(u8::MAX);
+        (u32::from(self.site.raw()) << 16) | (u32::from(self.status as u8) << 8) | u32::from(owner)
     }
 
     fn with_item(self, item: ItemIx) -> PositionKey {
@@ -180,28 +189,91 @@ impl Slot {
     }
 }
 
-/// Every position, dense by item.
-#[derive(Debug, PartialEq, Eq, Default)]
-pub(crate) struct Positions {
-    items: Vec<Vec<Slot>>,
+/// A slot's id with the leading part of its key (see [`SlotKey::prefix`]), so a search
+/// among an item's slots reads the arena only where prefixes tie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Ref {
+    prefix: u32,
+    id: u32,
 }
 
-impl Clone for Positions {
-    /// A copy with the same room to grow per item (a derived clone would leave none, and
-    /// the copy's next event on every item would reallocate its positions).
+/// The slots of one item, in key order. Most items stand in a few positions: four fit
+/// inline.
+type Ids = SmallVec<[Ref; 4]>;
+
+/// Slots per arena chunk (104 KiB of slots).
+const CHUNK_BITS: u32 = 8;
+const CHUNK: usize = 1 << CHUNK_BITS;
+
+/// Slots by id, in fixed-size chunks: a push never moves the slots already there (a
+/// single vector would copy all of them each time it doubled), and at most one chunk is
+/// partly empty.
+#[derive(Debug, Default)]
+struct Arena {
+    chunks: Vec<Vec<Slot>>,
+}
+
+impl Arena {
+    fn get(&self, id: u32) -> Option<&Slot> {
+        self.chunks.get((id >> CHUNK_BITS) as usize)?.get(id as usize & (CHUNK - 1))
+    }
+
+    fn get_mut(&mut self, id: u32) -> Option<&mut Slot> {
+        self.chunks.get_mut((id >> CHUNK_BITS) as usize)?.get_mut(id as usize & (CHUNK - 1))
+    }
+
+    /// Adds a slot; its id, or `None` (and nothing added) when ids have run out.
+    fn push(&mut self, slot: Slot) -> Option<u32> {
+        let room = self.chunks.last().is_some_and(|c| c.len() < CHUNK);
+        let full = self.chunks.len().saturating_sub(usize::from(room));
+        let in_last = if room { self.chunks.last().map_or(0, Vec::len) } else { 0 };
+        let id = u32::try_from(full.checked_mul(CHUNK)?.checked_add(in_last)?).ok()?;
+        if !room {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        self.chunks.last_mut()?.push(slot);
+        Some(id)
+    }
+}
+
+impl Clone for Arena {
+    /// A copy whose last chunk keeps its room to grow.
     fn clone(&self) -> Self {
-        let items = self
-            .items
+        let chunks = self
+            .chunks
             .iter()
-            .map(|slots| {
-                let mut copy = Vec::with_capacity(slots.capacity());
-                copy.extend_from_slice(slots);
+            .map(|c| {
+                let mut copy = Vec::with_capacity(CHUNK);
+                copy.extend_from_slice(c);
                 copy
             })
             .collect();
-        Positions { items }
+        Arena { chunks }
     }
 }
+
+/// Every position: the slots in one arena (in the order they were opened, laid out
+/// again in key order at a period close) and, per item, the ids of its slots sorted by
+/// key.
+///
+/// A position that is new for its item (a pick's first "picked" stock, say) is a push
+/// onto the arena and an id inserted into the item's short inline list, never a
+/// reallocation of the item's other positions.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Positions {
+    slots: Arena,
+    items: Vec<Ids>,
+}
+
+impl PartialEq for Positions {
+    /// The same positions with the same balances and histories, wherever each sits in
+    /// the arena.
+    fn eq(&self, other: &Self) -> bool {
+        self.items.len() == other.items.len() && self.all().eq(other.all())
+    }
+}
+
+impl Eq for Positions {}
 
 /// Micros since the epoch, the ledger's internal time.
 pub(crate) fn micros(t: DateTime<Utc>) -> i64 {
@@ -215,17 +287,36 @@ pub(crate) fn from_micros(at: i64) -> DateTime<Utc> {
 
 impl Positions {
     pub(crate) fn with_items(n: usize) -> Self {
-        Positions { items: vec![Vec::new(); n] }
+        Positions { slots: Arena::default(), items: vec![Ids::new(); n] }
     }
 
-    fn slots(&self, item: ItemIx) -> &[Slot] {
-        self.items.get(item.index()).map_or(&[], Vec::as_slice)
+    fn ids(&self, item: ItemIx) -> &[Ref] {
+        self.items.get(item.index()).map_or(&[], |ids| ids.as_slice())
+    }
+
+    fn at(&self, id: u32) -> Option<&Slot> {
+        self.slots.get(id)
+    }
+
+    /// Where `k` is among `ids` (as [`slice::binary_search`] says): a search over the
+    /// prefixes, then over the slots of the run sharing `k`'s prefix (usually none or
+    /// one).
+    fn search(slots: &Arena, ids: &[Ref], k: &SlotKey) -> Result<usize, usize> {
+        let prefix = k.prefix();
+        let lo = ids.partition_point(|r| r.prefix < prefix);
+        let run = ids.get(lo..).unwrap_or_default();
+        let run = run.get(..run.partition_point(|r| r.prefix == prefix)).unwrap_or_default();
+        run.binary_search_by(|r| {
+            slots.get(r.id).map_or(std::cmp::Ordering::Greater, |s| s.key.cmp(k))
+        })
+        .map(|i| lo + i)
+        .map_err(|i| lo + i)
     }
 
     pub(crate) fn slot(&self, key: &PositionKey) -> Option<&Slot> {
-        let slots = self.slots(key.item);
-        let k = SlotKey::of(key);
-        slots.binary_search_by(|s| s.key.cmp(&k)).ok().and_then(|i| slots.get(i))
+        let ids = self.ids(key.item);
+        let i = Self::search(&self.slots, ids, &SlotKey::of(key)).ok()?;
+        self.at(ids.get(i)?.id)
     }
 
     /// Reads an item's first position (for [`Ledger::apply_batch`]'s read-ahead): the
@@ -233,7 +324,8 @@ impl Positions {
     ///
     /// [`Ledger::apply_batch`]: crate::Ledger::apply_batch
     pub(crate) fn first_qty(&self, item: ItemIx) -> u64 {
-        self.slots(item).first().map_or(0, |s| u64::from(s.qty.unpack().lo))
+        let first = self.ids(item).first().and_then(|r| self.at(r.id));
+        first.map_or(0, |s| u64::from(s.qty.unpack().lo))
     }
 
     /// The current balance of a position (zero when it never existed).
@@ -241,22 +333,24 @@ impl Positions {
         self.slot(key).map_or(Decimal::ZERO, |s| s.qty)
     }
 
+    /// The slot of a position, opened (empty) if it is new; `None` only when the arena
+    /// is full (more than `u32::MAX` positions) or the item is out of range.
     fn slot_mut(&mut self, key: &PositionKey) -> Option<&mut Slot> {
-        let slots = self.items.get_mut(key.item.index())?;
+        let ids = self.items.get_mut(key.item.index())?;
         let k = SlotKey::of(key);
-        let i = match slots.binary_search_by(|s| s.key.cmp(&k)) {
-            Ok(i) => i,
+        let id = match Self::search(&self.slots, ids, &k) {
+            Ok(i) => ids.get(i)?.id,
             Err(i) => {
-                // Most items stand in a few positions: grow by half rather than
-                // doubling from four (a 104-byte slot would otherwise start at 416 bytes).
-                if slots.len() == slots.capacity() {
-                    slots.reserve_exact((slots.len() / 2).max(1));
+                let id = self.slots.push(Slot::new(k))?;
+                // Past the inline four, grow by half rather than doubling.
+                if ids.spilled() && ids.len() == ids.capacity() {
+                    ids.reserve_exact((ids.len() / 2).max(1));
                 }
-                slots.insert(i, Slot::new(k));
-                i
+                ids.insert(i, Ref { prefix: k.prefix(), id });
+                id
             }
         };
-        slots.get_mut(i)
+        self.slots.get_mut(id)
     }
 
     /// Applies a change; returns the new balance and when the position was last
@@ -280,21 +374,35 @@ impl Positions {
         }
     }
 
-    /// Folds history effective before `through` into each slot's base, and drops slots
-    /// left empty.
+    /// Folds history effective before `through` into each slot's base, drops slots left
+    /// empty, and lays the arena out again in key order.
     pub(crate) fn close_period(&mut self, through: i64) {
-        for slots in &mut self.items {
-            for slot in slots.iter_mut() {
+        let mut old = std::mem::take(&mut self.slots);
+        for ids in &mut self.items {
+            let mut kept = Ids::new();
+            for r in ids.iter() {
+                let Some(slot) = old.get_mut(r.id) else { continue };
                 let cut = slot.hist.partition_point(|h| h.at < through);
                 slot.hist.drain(..cut);
+                if slot.qty.is_zero() && slot.hist.is_empty() {
+                    continue;
+                }
+                let hist = std::mem::take(&mut slot.hist);
+                // Fewer slots than before: a new id is always there.
+                if let Some(id) = self.slots.push(Slot { hist, ..slot.clone() }) {
+                    kept.push(Ref { prefix: r.prefix, id });
+                }
             }
-            slots.retain(|s| !(s.qty.is_zero() && s.hist.is_empty()));
+            *ids = kept;
         }
     }
 
     /// Every position of an item, in key order.
     pub(crate) fn of_item(&self, item: ItemIx) -> impl Iterator<Item = (PositionKey, &Slot)> {
-        self.slots(item).iter().map(move |s| (s.key.with_item(item), s))
+        self.ids(item)
+            .iter()
+            .filter_map(move |r| self.at(r.id))
+            .map(move |s| (s.key.with_item(item), s))
     }
 
     /// Every position of an item at a site, in key order.
@@ -303,20 +411,22 @@ impl Positions {
         item: ItemIx,
         site: SiteIx,
     ) -> impl Iterator<Item = (PositionKey, &Slot)> {
-        let slots = self.slots(item);
-        let start = slots.partition_point(|s| s.key.site < site);
-        slots
+        let ids = self.ids(item);
+        let site = u32::from(site.raw());
+        let start = ids.partition_point(|r| r.prefix >> 16 < site);
+        ids.get(start..)
+            .unwrap_or_default()
             .iter()
-            .skip(start)
-            .take_while(move |s| s.key.site == site)
+            .take_while(move |r| r.prefix >> 16 == site)
+            .filter_map(move |r| self.at(r.id))
             .map(move |s| (s.key.with_item(item), s))
     }
 
     /// Every position, in key order.
     pub(crate) fn all(&self) -> impl Iterator<Item = (PositionKey, &Slot)> {
-        self.items.iter().enumerate().flat_map(|(i, slots)| {
+        (0..self.items.len()).flat_map(|i| {
             let item = ItemIx::new(u32::try_from(i).unwrap_or(u32::MAX));
-            slots.iter().map(move |s| (s.key.with_item(item), s))
+            self.of_item(item)
         })
     }
 
@@ -338,7 +448,7 @@ impl Positions {
 
     /// Number of positions held.
     pub(crate) fn len(&self) -> usize {
-        self.items.iter().map(Vec::len).sum()
+        self.items.iter().map(SmallVec::len).sum()
     }
 }
 
@@ -415,5 +525,53 @@ mod tests {
             ]
         );
         assert_eq!(p.of_item_site(ItemIx::new(0), SiteIx::new(0)).count(), 2);
+    }
+
+    #[test]
+    fn many_positions_across_chunks_stay_in_key_order_and_survive_a_close() {
+        let mut p = Positions::with_items(3);
+        let n = u32::try_from(CHUNK * 3 + 7).unwrap();
+        // Interleave three items, with ties on the prefix (bins and lots at one site and
+        // status) and owners past 255 (the prefix caps them).
+        for i in (0..n).rev() {
+            let k = PositionKey {
+                item: ItemIx::new(i % 3),
+                site: SiteIx::new(u16::try_from(i % 5).unwrap()),
+                status: StockStatus::Available,
+                owner: EntityIx::new(u16::try_from(250 + i % 11).unwrap()),
+                bin: (i % 2 == 0).then(|| BinIx::new(i % 13)),
+                lot: Some(LotIx(i)),
+            };
+            p.apply(&k, i64::from(i), d(i64::from(i) % 4)).unwrap();
+            assert_eq!(p.qty(&k), d(i64::from(i) % 4));
+        }
+        assert_eq!(p.len(), n as usize);
+        let check = |p: &Positions| {
+            for item in 0..3 {
+                let keys: Vec<PositionKey> = p.of_item(ItemIx::new(item)).map(|(k, _)| k).collect();
+                assert!(keys.windows(2).all(|w| w[0] < w[1]), "item {item} out of order");
+                for site in 0..5 {
+                    let at: Vec<PositionKey> = p
+                        .of_item_site(ItemIx::new(item), SiteIx::new(site))
+                        .map(|(k, _)| k)
+                        .collect();
+                    let want: Vec<PositionKey> =
+                        keys.iter().copied().filter(|k| k.site.raw() == site).collect();
+                    assert_eq!(at, want);
+                }
+            }
+            for (k, s) in p.all() {
+                assert_eq!(p.slot(&k), Some(s));
+            }
+        };
+        check(&p);
+        let copy = p.clone();
+        assert_eq!(copy, p);
+        p.close_period(i64::MAX);
+        let zero = (0..n).filter(|i| i % 4 == 0).count();
+        assert_eq!(p.len(), n as usize - zero, "positions left at zero are dropped");
+        assert!(p.all().all(|(_, s)| !s.qty.is_zero() && s.hist.is_empty()));
+        check(&p);
+        assert_ne!(copy, p);
     }
 }
