@@ -2,6 +2,7 @@
 //! governance rules, then applies it whole or not at all.
 
 use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -33,6 +34,17 @@ use crate::transfer::{
 pub const MAX_LINE_QTY: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0);
 
 /// `a + b` exactly, or an overflow error naming `operation`.
+/// Whether `d` is above zero: a look at its sign and digits, where a comparison with
+/// zero would align scales first. These tests sit on every event's path.
+fn positive(d: Decimal) -> bool {
+    d.is_sign_positive() && !d.is_zero()
+}
+
+/// Whether `d` is below zero (see [`positive`]).
+fn negative(d: Decimal) -> bool {
+    d.is_sign_negative() && !d.is_zero()
+}
+
 pub(crate) fn add(a: Decimal, b: Decimal, operation: &'static str) -> Result<Decimal, LedgerError> {
     onhand_master::add_exact(a, b).map_err(|_| LedgerError::Overflow { operation })
 }
@@ -149,6 +161,11 @@ pub struct Ledger {
     site_has_bins: Vec<bool>,
     /// `rules.permissions` as role bit masks by event kind.
     permits: [u8; EventKind::ALL.len()],
+    /// Whether any threshold of a kind looks at quantity or value: events of other kinds
+    /// skip measuring their lines.
+    measured: [bool; EventKind::ALL.len()],
+    /// `rules.reference_costs` by item handle (empty when no item has one).
+    costs: Vec<Decimal>,
 }
 
 /// A stable 64-bit fingerprint of an event (all but its recorded time), to tell a repeated submission from a
@@ -181,10 +198,7 @@ pub(crate) fn fingerprint(event: &Event) -> u64 {
             }
             let rest = chunks.remainder();
             if !rest.is_empty() {
-                // The tail as a little-endian word, built in a register: copying it
-                // through a stack buffer stalls the load on the byte stores.
-                let w = rest.iter().rev().fold(0u64, |w, b| (w << 8) | u64::from(*b));
-                self.word(w ^ ((rest.len() as u64) << 56));
+                self.word(tail_word(bytes, rest) ^ ((rest.len() as u64) << 56));
             }
         }
         fn write_u8(&mut self, i: u8) {
@@ -213,6 +227,25 @@ pub(crate) fn fingerprint(event: &Event) -> u64 {
     event.reference.hash(&mut h);
     event.body.hash(&mut h);
     h.finish()
+}
+
+/// The last `rest.len()` (1 to 7) bytes of `bytes` as a little-endian word, read a few
+/// bytes at a time in a register: copying them through a stack buffer stalls the load
+/// on the byte stores, and a byte-by-byte fold costs a step per byte.
+fn tail_word(bytes: &[u8], rest: &[u8]) -> u64 {
+    let le4 = |b: &[u8]| b.first_chunk::<4>().map_or(0, |c| u64::from(u32::from_le_bytes(*c)));
+    let r = rest.len();
+    if let Some(last8) = bytes.len().checked_sub(8).and_then(|i| bytes.get(i..)) {
+        // The eight bytes ending the string, of which the tail is the top `r`.
+        let w = last8.first_chunk::<8>().map_or(0, |c| u64::from_le_bytes(*c));
+        return w >> ((8 - r) * 8);
+    }
+    if r >= 4 {
+        // Two overlapping four-byte reads: the bytes they share agree.
+        let hi = rest.get(r - 4..).map_or(0, le4);
+        return le4(rest) | (hi << ((r - 4) * 8));
+    }
+    rest.iter().rev().fold(0u64, |w, b| (w << 8) | u64::from(*b))
 }
 
 /// The status-crate movement an event kind performs.
@@ -254,6 +287,8 @@ const READ_AHEAD: usize = 16;
 struct Plan {
     at: i64,
     changes: SmallVec<[(PositionKey, Decimal); 4]>,
+    /// Slot ids of positions the checks looked up, for commit to apply to directly.
+    found: SmallVec<[(PositionKey, u32); 2]>,
     new_lots: Vec<LotInfo>,
     serial_moves: Vec<(ItemIx, SerialNo, Option<PositionKey>)>,
     transfer: Option<TransferOrder>,
@@ -262,13 +297,15 @@ struct Plan {
     role_needs: Vec<Role>,
     max_line: Decimal,
     value: Decimal,
+    /// Whether a threshold of the event's kind reads `max_line` and `value`.
+    measure: bool,
     is_count: bool,
 }
 
 impl Plan {
-    /// An empty plan for `event`.
-    fn at(event: &Event) -> Self {
-        Plan { at: micros(event.effective_at), ..Plan::default() }
+    /// An empty plan for `event`; `measure` as [`Plan::measure`] says.
+    fn at(event: &Event, measure: bool) -> Self {
+        Plan { at: micros(event.effective_at), measure, ..Plan::default() }
     }
 
     fn change(&mut self, key: PositionKey, change: Decimal) -> Result<(), LedgerError> {
@@ -282,9 +319,15 @@ impl Plan {
         Ok(())
     }
 
-    /// Adds a line's value at reference cost (saturating: a value past the decimal range
-    /// is over any threshold anyway). Items without a reference cost add nothing.
-    fn add_value(&mut self, qty: Decimal, cost: Decimal) {
+    /// Counts a line's quantity toward the largest line, and its value at reference
+    /// cost (saturating: a value past the decimal range is over any threshold anyway)
+    /// toward the event's value, when a threshold will read them. Items without a
+    /// reference cost add no value.
+    fn measure(&mut self, qty: Decimal, cost: Decimal) {
+        if !self.measure {
+            return;
+        }
+        self.max_line = self.max_line.max(qty);
         if !cost.is_zero() {
             self.value = self
                 .value
@@ -335,6 +378,22 @@ impl Ledger {
         rules.check(&catalog)?;
         let site_has_bins = catalog.sites().map(|(_, s)| !s.bins.is_empty()).collect();
         let permits = rules.permission_masks();
+        let mut measured = [false; EventKind::ALL.len()];
+        for t in &rules.thresholds {
+            if let Some(m) = measured.get_mut(t.kind as usize) {
+                *m |= t.max_qty.is_some() || t.max_value.is_some();
+            }
+        }
+        let mut costs = Vec::new();
+        if !rules.reference_costs.is_empty() {
+            costs = vec![Decimal::ZERO; catalog.item_count()];
+            for (code, cost) in &rules.reference_costs {
+                // `rules.check` has confirmed every costed item is in the catalog.
+                if let Some(c) = catalog.item_ix(code).and_then(|ix| costs.get_mut(ix.index())) {
+                    *c = cost.0;
+                }
+            }
+        }
         Ok(Ledger {
             positions: Positions::with_items(catalog.item_count()),
             catalog,
@@ -348,6 +407,8 @@ impl Ledger {
             seq: 0,
             site_has_bins,
             permits,
+            measured,
+            costs,
         })
     }
 
@@ -382,18 +443,27 @@ impl Ledger {
     /// The [`LedgerError`] saying why the event was rejected.
     pub fn apply(&mut self, event: &Event) -> Result<Applied, LedgerError> {
         let fp = fingerprint(event);
-        if let Some(&old) = self.seen.get(&event.id) {
-            return if old == fp {
-                Ok(Applied::Duplicate)
-            } else {
-                Err(LedgerError::IdReused { id: event.id })
-            };
-        }
+        // The id is hashed and its slot found once: the index is set aside while the
+        // event is dispatched (nothing there reads it), holding the slot the id takes.
+        let mut seen = std::mem::take(&mut self.seen);
+        let vacant = match seen.entry(event.id) {
+            Entry::Occupied(old) => {
+                let known = *old.get() == fp;
+                self.seen = seen;
+                return if known {
+                    Ok(Applied::Duplicate)
+                } else {
+                    Err(LedgerError::IdReused { id: event.id })
+                };
+            }
+            Entry::Vacant(vacant) => vacant,
+        };
         // Returned as it is (not re-wrapped through `?`), so the outcome is not copied.
         let applied = self.dispatch(event);
         if applied.is_ok() {
-            self.seen.insert(event.id, fp);
+            vacant.insert(fp);
         }
+        self.seen = seen;
         applied
     }
 
@@ -532,7 +602,8 @@ impl Ledger {
             | Body::StatusChange(_)
             | Body::Scrap(_)
             | Body::TransferClose => {
-                let mut plan = Plan::at(event);
+                let measure = self.measured.get(kind as usize).copied().unwrap_or(true);
+                let mut plan = Plan::at(event, measure);
                 self.plan(event, &[], &mut plan)?;
                 let mut needs = plan.role_needs.clone();
                 for role in self.threshold_needs(event, &plan) {
@@ -619,6 +690,11 @@ impl Ledger {
             .lookup_item(code)
             .ok_or_else(|| LedgerError::UnknownItem { item: code.clone() })?;
         Ok(ItemCtx { ix, code, profile })
+    }
+
+    /// An item's reference cost per base unit (zero when it has none).
+    fn cost(&self, item: ItemIx) -> Decimal {
+        self.costs.get(item.index()).copied().unwrap_or(Decimal::ZERO)
     }
 
     /// A quantity in the item's base unit, converted exactly (the common case, a
@@ -757,18 +833,19 @@ impl Ledger {
         it: &ItemCtx<'_>,
         lot: Option<LotIx>,
         plan: &Plan,
-        today: NaiveDate,
+        at: DateTime<Utc>,
     ) -> Result<(), LedgerError> {
         let Some(ix) = lot else { return Ok(()) };
         let info = self
             .lots
             .get(ix)
             .or_else(|| ix.index().checked_sub(self.lots.len()).and_then(|i| plan.new_lots.get(i)));
-        match info {
-            Some(info) if info.expiry.is_some_and(|e| e < today) => Err(LedgerError::LotExpired {
+        // The event's day is worked out only for a lot that expires.
+        match info.and_then(|i| Some((i, i.expiry?))) {
+            Some((info, expiry)) if expiry < at.date_naive() => Err(LedgerError::LotExpired {
                 item: it.code.clone(),
                 lot: info.code.clone(),
-                expiry: info.expiry.unwrap_or(today),
+                expiry,
             }),
             _ => Ok(()),
         }
@@ -879,6 +956,9 @@ impl Ledger {
         plan: &mut Plan,
     ) -> Result<(), LedgerError> {
         let tracked = it.profile.tracking == Tracking::Serial;
+        if !tracked && serials.is_empty() {
+            return Ok(());
+        }
         let expected = if tracked { base } else { Decimal::ZERO };
         if Decimal::from(serials.len()) != expected {
             return Err(LedgerError::SerialCount {
@@ -933,12 +1013,11 @@ impl Ledger {
         if lines.is_empty() {
             return Err(LedgerError::NoLines { kind });
         }
-        let today = event.effective_at.date_naive();
         let mut order = order.cloned();
         for line in lines {
             let it = self.item(&line.item)?;
             let base = self.to_base(&it, line.qty)?;
-            if base <= Decimal::ZERO {
+            if !positive(base) {
                 return Err(LedgerError::ZeroQuantity { item: line.item.clone() });
             }
             let (from, to) = self.statuses(kind, line, &it, site_ix)?;
@@ -946,10 +1025,9 @@ impl Ledger {
             let lot =
                 self.resolve_lot(&it, line.lot.as_ref(), line.expiry, from.is_none(), event, plan)?;
             if matches!(kind, EventKind::Pick | EventKind::Ship | EventKind::TransferShip) {
-                self.check_expiry(&it, lot, plan, today)?;
+                self.check_expiry(&it, lot, plan, event.effective_at)?;
             }
-            plan.max_line = plan.max_line.max(base);
-            plan.add_value(base, self.rules.reference_cost(it.code));
+            plan.measure(base, self.cost(it.ix));
             match (kind, order.as_mut()) {
                 (EventKind::TransferShip, Some(order)) => {
                     Self::check_transition(event, kind, from, to, plan)?;
@@ -1361,9 +1439,9 @@ impl Ledger {
                     given: line.serials.len(),
                 });
             }
-            if variance > Decimal::ZERO {
+            if positive(variance) {
                 Self::check_transition(event, EventKind::CycleCount, None, Some(status), plan)?;
-            } else if variance < Decimal::ZERO {
+            } else if negative(variance) {
                 Self::check_transition(event, EventKind::CycleCount, Some(status), None, plan)?;
             }
             let (abs, pct) = self.rules.tolerance(it.profile.velocity);
@@ -1371,8 +1449,7 @@ impl Ledger {
             if variance.abs() > tolerance {
                 plan.signals.push(Signal::VarianceOverTolerance { key, book, counted, tolerance });
             }
-            plan.max_line = plan.max_line.max(variance.abs());
-            plan.add_value(variance.abs(), self.rules.reference_cost(it.code));
+            plan.measure(variance.abs(), self.cost(it.ix));
             if !variance.is_zero() {
                 plan.change(key, variance)?;
             }
@@ -1497,7 +1574,7 @@ impl Ledger {
             line.serials.clear();
             line.written_off = add(line.written_off, short, "transfer written off")?;
             any_written_off |= !short.is_zero();
-            plan.max_line = plan.max_line.max(short);
+            plan.measure(short, Decimal::ZERO);
             if !(short.is_zero() && line.over.is_zero() && line.damaged.is_zero()) {
                 plan.signals.push(Signal::TransferDiscrepancy {
                     transfer: number.clone(),
@@ -1528,15 +1605,18 @@ impl Ledger {
     fn check_balances(&self, plan: &mut Plan) -> Result<(), LedgerError> {
         let mut signals = Vec::new();
         for (key, change) in &plan.changes {
-            if *change >= Decimal::ZERO {
+            if !negative(*change) {
                 continue;
             }
-            let (min, when) = match self.positions.slot(key) {
-                Some(slot) => slot.min_from(plan.at),
+            let (min, when) = match self.positions.find(key) {
+                Some((id, slot)) => {
+                    plan.found.push((*key, id));
+                    slot.min_from(plan.at)
+                }
                 None => (Decimal::ZERO, None),
             };
             let after = add(min, *change, "position balance")?;
-            if after >= Decimal::ZERO {
+            if !negative(after) {
                 continue;
             }
             let serial =
@@ -1577,7 +1657,8 @@ impl Ledger {
             if change.is_zero() {
                 continue;
             }
-            let (balance, counted_at) = self.positions.apply(key, plan.at, *change)?;
+            let hint = plan.found.iter().find(|(k, _)| k == key).map(|(_, id)| *id);
+            let (balance, counted_at) = self.positions.apply(key, hint, plan.at, *change)?;
             if !plan.is_count
                 && let Some(counted_at) = counted_at
                 && counted_at > plan.at
@@ -1637,7 +1718,8 @@ impl Ledger {
         if remaining.is_empty() {
             let original = pending.event.clone();
             self.check_period(original.effective_at)?;
-            let mut plan = Plan::at(&original);
+            let measure = self.measured.get(original.kind() as usize).copied().unwrap_or(true);
+            let mut plan = Plan::at(&original, measure);
             self.plan(&original, &Role::ALL, &mut plan)?;
             let applied = self.commit(&mut plan);
             if applied.is_ok() {
@@ -1722,7 +1804,7 @@ impl Ledger {
         for l in &req.lines {
             let it = self.item(&l.item)?;
             let base = self.to_base(&it, l.qty)?;
-            if base <= Decimal::ZERO {
+            if !positive(base) {
                 return Err(LedgerError::ZeroQuantity { item: l.item.clone() });
             }
             match lines.iter_mut().find(|x| x.item == it.ix) {
@@ -1849,5 +1931,18 @@ mod tests {
         assert_eq!(fingerprint(&receipt), 0x0a0a_f74e_8c4f_da4c);
         assert_eq!(fingerprint(&lot), 0x7ae3_4bdc_63df_7f12);
         Ok(())
+    }
+
+    proptest::proptest! {
+        /// The tail word read a few bytes at a time is the byte-by-byte fold it replaced
+        /// (so fingerprints, which snapshots keep, do not change).
+        #[test]
+        fn tail_word_is_the_bytewise_fold(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..48)) {
+            let rest = bytes.chunks_exact(8).remainder();
+            if !rest.is_empty() {
+                let fold = rest.iter().rev().fold(0u64, |w, b| (w << 8) | u64::from(*b));
+                proptest::prop_assert_eq!(super::tail_word(&bytes, rest), fold);
+            }
+        }
     }
 }

@@ -66,12 +66,25 @@ impl SlotKey {
         SlotKey { site: key.site, status: key.status, owner: key.owner, bin: key.bin, lot: key.lot }
     }
 
-    /// Site, status and owner (capped at 255) in one word, ordered as the keys are: a
-    /// key below another never has a greater prefix. Positions without bins or lots at
-    /// a site have a prefix of their own, so finding one reads no other slot.
+    /// Site, status, owner (capped at 127) and a last bit, in one word ordered as the
+    /// keys are: a key below another never has a greater prefix. The last bit is clear
+    /// only for a key with no bin, no lot and an owner below the cap, the lowest key of
+    /// its site, status and owner; such a prefix names its key exactly, so finding it
+    /// reads no slot at all. Other keys share prefixes only with keys differing in bin
+    /// or lot (or a high owner), and are told apart by reading their slots.
     fn prefix(&self) -> u32 {
-        let owner = u8::try_from(self.owner.raw()).unwrap_or(u8::MAX);
-        (u32::from(self.site.raw()) << 16) | (u32::from(self.status as u8) << 8) | u32::from(owner)
+        const CAP: u16 = 127;
+        let loose = self.bin.is_some() || self.lot.is_some() || self.owner.raw() >= CAP;
+        let owner = u32::from(self.owner.raw().min(CAP));
+        (u32::from(self.site.raw()) << 16)
+            | (u32::from(self.status as u8) << 8)
+            | (owner << 1)
+            | u32::from(loose)
+    }
+
+    /// Whether [`prefix`](Self::prefix) names this key exactly.
+    fn exact(prefix: u32) -> bool {
+        prefix & 1 == 0
     }
 
     fn with_item(self, item: ItemIx) -> PositionKey {
@@ -304,6 +317,12 @@ impl Positions {
     fn search(slots: &Arena, ids: &[Ref], k: &SlotKey) -> Result<usize, usize> {
         let prefix = k.prefix();
         let lo = ids.partition_point(|r| r.prefix < prefix);
+        if SlotKey::exact(prefix) {
+            return match ids.get(lo) {
+                Some(r) if r.prefix == prefix => Ok(lo),
+                _ => Err(lo),
+            };
+        }
         let run = ids.get(lo..).unwrap_or_default();
         let run = run.get(..run.partition_point(|r| r.prefix == prefix)).unwrap_or_default();
         run.binary_search_by(|r| {
@@ -314,9 +333,15 @@ impl Positions {
     }
 
     pub(crate) fn slot(&self, key: &PositionKey) -> Option<&Slot> {
+        self.find(key).map(|(_, s)| s)
+    }
+
+    /// A position's slot with its id, which [`apply`](Self::apply) takes as a hint.
+    pub(crate) fn find(&self, key: &PositionKey) -> Option<(u32, &Slot)> {
         let ids = self.ids(key.item);
         let i = Self::search(&self.slots, ids, &SlotKey::of(key)).ok()?;
-        self.at(ids.get(i)?.id)
+        let id = ids.get(i)?.id;
+        Some((id, self.at(id)?))
     }
 
     /// Reads an item's first position (for [`Ledger::apply_batch`]'s read-ahead): the
@@ -354,15 +379,23 @@ impl Positions {
     }
 
     /// Applies a change; returns the new balance and when the position was last
-    /// counted (so the caller can tell a count this change lands before).
+    /// counted (so the caller can tell a count this change lands before). `hint` is the
+    /// slot id [`find`](Self::find) gave for `key` since the last change, which saves a
+    /// search; a hint whose slot holds another key is ignored.
     pub(crate) fn apply(
         &mut self,
         key: &PositionKey,
+        hint: Option<u32>,
         at: i64,
         change: Decimal,
     ) -> Result<(Decimal, Option<i64>), LedgerError> {
-        let slot =
-            self.slot_mut(key).ok_or(LedgerError::Overflow { operation: "position index" })?;
+        let k = SlotKey::of(key);
+        let valid = hint.filter(|id| self.slots.get(*id).is_some_and(|s| s.key == k));
+        let slot = match valid {
+            Some(id) => self.slots.get_mut(id),
+            None => self.slot_mut(key),
+        };
+        let slot = slot.ok_or(LedgerError::Overflow { operation: "position index" })?;
         slot.apply(at, change)?;
         Ok((slot.qty, slot.counted_at()))
     }
@@ -475,9 +508,9 @@ mod tests {
     fn history_answers_as_of_and_the_tightest_point() {
         let mut p = Positions::with_items(1);
         let k = key(0, StockStatus::Available);
-        p.apply(&k, 10, d(5)).unwrap();
-        p.apply(&k, 30, d(-4)).unwrap();
-        p.apply(&k, 20, d(2)).unwrap(); // back-dated
+        p.apply(&k, None, 10, d(5)).unwrap();
+        p.apply(&k, None, 30, d(-4)).unwrap();
+        p.apply(&k, None, 20, d(2)).unwrap(); // back-dated
         let s = p.slot(&k).unwrap();
         assert_eq!(s.qty, d(3));
         assert_eq!(s.as_of(9), d(0));
@@ -492,15 +525,15 @@ mod tests {
     fn closing_a_period_folds_history_and_keeps_balances() {
         let mut p = Positions::with_items(1);
         let k = key(1, StockStatus::Available);
-        p.apply(&k, 10, d(5)).unwrap();
-        p.apply(&k, 30, d(-1)).unwrap();
+        p.apply(&k, None, 10, d(5)).unwrap();
+        p.apply(&k, None, 30, d(-1)).unwrap();
         p.close_period(20);
         let s = p.slot(&k).unwrap();
         assert_eq!((s.base(), s.qty, s.hist.len()), (d(5), d(4), 1));
         assert_eq!(s.as_of(25), d(5));
         let gone = key(2, StockStatus::Available);
-        p.apply(&gone, 1, d(2)).unwrap();
-        p.apply(&gone, 2, d(-2)).unwrap();
+        p.apply(&gone, None, 1, d(2)).unwrap();
+        p.apply(&gone, None, 2, d(-2)).unwrap();
         p.close_period(40);
         assert!(p.slot(&gone).is_none(), "an emptied position is dropped at close");
         assert_eq!(p.len(), 1);
@@ -512,7 +545,7 @@ mod tests {
         for (site, status) in
             [(2, StockStatus::Available), (0, StockStatus::Damaged), (0, StockStatus::Available)]
         {
-            p.apply(&key(site, status), 0, d(1)).unwrap();
+            p.apply(&key(site, status), None, 0, d(1)).unwrap();
         }
         let keys: Vec<(u16, StockStatus)> =
             p.all().map(|(k, _)| (k.site.raw(), k.status)).collect();
@@ -529,34 +562,43 @@ mod tests {
 
     #[test]
     fn many_positions_across_chunks_stay_in_key_order_and_survive_a_close() {
+        use std::collections::BTreeMap;
         let mut p = Positions::with_items(3);
+        let mut model: BTreeMap<PositionKey, Decimal> = BTreeMap::new();
         let n = u32::try_from(CHUNK * 3 + 7).unwrap();
-        // Interleave three items, with ties on the prefix (bins and lots at one site and
-        // status) and owners past 255 (the prefix caps them).
+        // Interleave three items, with keys a prefix names exactly (no bin, no lot, a low
+        // owner; these repeat), ties on the prefix (bins and lots at one site and status)
+        // and owners either side of the prefix's cap.
         for i in (0..n).rev() {
             let k = PositionKey {
                 item: ItemIx::new(i % 3),
                 site: SiteIx::new(u16::try_from(i % 5).unwrap()),
-                status: StockStatus::Available,
-                owner: EntityIx::new(u16::try_from(250 + i % 11).unwrap()),
+                status: if i % 7 == 0 { StockStatus::Damaged } else { StockStatus::Available },
+                owner: EntityIx::new(u16::try_from(120 + i % 11).unwrap()),
                 bin: (i % 2 == 0).then(|| BinIx::new(i % 13)),
-                lot: Some(LotIx(i)),
+                lot: (i % 3 != 0 || i % 2 == 0).then_some(LotIx(i)),
             };
-            p.apply(&k, i64::from(i), d(i64::from(i) % 4)).unwrap();
-            assert_eq!(p.qty(&k), d(i64::from(i) % 4));
+            let change = d(i64::from(i % 4) - 1);
+            p.apply(&k, None, i64::from(i), change).unwrap();
+            let want = model.entry(k).or_default();
+            *want += change;
+            assert_eq!(p.qty(&k), *want);
         }
-        assert_eq!(p.len(), n as usize);
-        let check = |p: &Positions| {
+        let check = |p: &Positions, model: &BTreeMap<PositionKey, Decimal>| {
+            let all: Vec<(PositionKey, Decimal)> = p.all().map(|(k, s)| (k, s.qty)).collect();
+            let want: Vec<(PositionKey, Decimal)> = model.iter().map(|(k, q)| (*k, *q)).collect();
+            assert_eq!(all, want, "every position, in key order");
             for item in 0..3 {
-                let keys: Vec<PositionKey> = p.of_item(ItemIx::new(item)).map(|(k, _)| k).collect();
-                assert!(keys.windows(2).all(|w| w[0] < w[1]), "item {item} out of order");
                 for site in 0..5 {
                     let at: Vec<PositionKey> = p
                         .of_item_site(ItemIx::new(item), SiteIx::new(site))
                         .map(|(k, _)| k)
                         .collect();
-                    let want: Vec<PositionKey> =
-                        keys.iter().copied().filter(|k| k.site.raw() == site).collect();
+                    let want: Vec<PositionKey> = model
+                        .keys()
+                        .copied()
+                        .filter(|k| k.item.raw() == item && k.site.raw() == site)
+                        .collect();
                     assert_eq!(at, want);
                 }
             }
@@ -564,14 +606,28 @@ mod tests {
                 assert_eq!(p.slot(&k), Some(s));
             }
         };
-        check(&p);
+        check(&p, &model);
         let copy = p.clone();
         assert_eq!(copy, p);
         p.close_period(i64::MAX);
-        let zero = (0..n).filter(|i| i % 4 == 0).count();
-        assert_eq!(p.len(), n as usize - zero, "positions left at zero are dropped");
-        assert!(p.all().all(|(_, s)| !s.qty.is_zero() && s.hist.is_empty()));
-        check(&p);
+        model.retain(|_, q| !q.is_zero());
+        assert!(p.all().all(|(_, s)| s.hist.is_empty()), "history folded");
+        check(&p, &model);
         assert_ne!(copy, p);
+    }
+
+    #[test]
+    fn a_hint_speeds_a_change_and_a_wrong_hint_is_ignored() {
+        let mut p = Positions::with_items(1);
+        let (a, b) = (key(0, StockStatus::Available), key(0, StockStatus::Picked));
+        p.apply(&a, None, 0, d(5)).unwrap();
+        p.apply(&b, None, 0, d(1)).unwrap();
+        let (ida, _) = p.find(&a).unwrap();
+        let (idb, _) = p.find(&b).unwrap();
+        assert_eq!(p.apply(&a, Some(ida), 1, d(-2)).unwrap().0, d(3));
+        // A hint naming another position's slot, or no slot at all, falls back to a search.
+        assert_eq!(p.apply(&a, Some(idb), 2, d(-1)).unwrap().0, d(2));
+        assert_eq!(p.apply(&b, Some(u32::MAX), 2, d(1)).unwrap().0, d(2));
+        assert_eq!((p.qty(&a), p.qty(&b)), (d(2), d(2)));
     }
 }
