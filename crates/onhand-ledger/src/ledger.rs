@@ -26,7 +26,7 @@ use crate::position::{LotIx, PositionKey, Positions, from_micros, micros};
 use crate::rules::Rules;
 use crate::signal::Signal;
 use crate::transfer::{
-    TransferOrder, TransferOrderLine, TransferState, Transfers, TransitKey, TransitQty,
+    OrderUpdate, TransferOrder, TransferOrderLine, TransferState, Transfers, TransitKey, TransitQty,
 };
 
 /// The largest quantity one line may move, in base units (10^15). Far above any real
@@ -291,7 +291,7 @@ struct Plan {
     found: SmallVec<[(PositionKey, u32); 2]>,
     new_lots: Vec<LotInfo>,
     serial_moves: Vec<(ItemIx, SerialNo, Option<PositionKey>)>,
-    transfer: Option<TransferOrder>,
+    transfer: Option<OrderUpdate>,
     counted: Vec<PositionKey>,
     signals: Vec<Signal>,
     role_needs: Vec<Role>,
@@ -1005,7 +1005,7 @@ impl Ledger {
         kind: EventKind,
         site: &SiteCode,
         lines: &[Line],
-        order: Option<&TransferOrder>,
+        order: Option<(usize, &TransferOrder)>,
         plan: &mut Plan,
     ) -> Result<(), LedgerError> {
         let site_ix = self.site(site)?;
@@ -1013,7 +1013,8 @@ impl Ledger {
         if lines.is_empty() {
             return Err(LedgerError::NoLines { kind });
         }
-        let mut order = order.cloned();
+        let mut update = order.map(|(at, o)| OrderUpdate::of(at, o));
+        let order = order.map(|(_, o)| o);
         for line in lines {
             let it = self.item(&line.item)?;
             let base = self.to_base(&it, line.qty)?;
@@ -1028,8 +1029,8 @@ impl Ledger {
                 self.check_expiry(&it, lot, plan, event.effective_at)?;
             }
             plan.measure(base, self.cost(it.ix));
-            match (kind, order.as_mut()) {
-                (EventKind::TransferShip, Some(order)) => {
+            match (kind, order, update.as_mut()) {
+                (EventKind::TransferShip, Some(order), Some(update)) => {
                     Self::check_transition(event, kind, from, to, plan)?;
                     let from_bin = self.bin(site_ix, site, &line.item, line.bin.as_ref())?;
                     let from_key = from.map(|s| PositionKey {
@@ -1048,16 +1049,17 @@ impl Ledger {
                         bin: None,
                         lot,
                     };
-                    let number = order.number.clone();
-                    let ol = order.line_mut(it.ix).ok_or_else(|| LedgerError::NotOnTransfer {
-                        number: number.clone(),
-                        item: line.item.clone(),
+                    let ol = update.line_mut(order, it.ix).ok_or_else(|| {
+                        LedgerError::NotOnTransfer {
+                            number: order.number.clone(),
+                            item: line.item.clone(),
+                        }
                     })?;
                     let shipping = onhand_master::add_exact(ol.shipped, base)
                         .map_err(|_| LedgerError::Overflow { operation: "transfer shipped" })?;
                     if shipping > ol.requested {
                         return Err(LedgerError::OverShipment {
-                            number,
+                            number: order.number.clone(),
                             item: line.item.clone(),
                             requested: ol.requested,
                             shipping,
@@ -1084,7 +1086,7 @@ impl Ledger {
                     }
                     plan.change(to_key, base)?;
                 }
-                (EventKind::TransferReceipt, Some(order)) => {
+                (EventKind::TransferReceipt, Some(order), Some(update)) => {
                     let to_bin = self.bin(
                         site_ix,
                         site,
@@ -1100,10 +1102,11 @@ impl Ledger {
                         bin: to_bin,
                         lot,
                     });
-                    let number = order.number.clone();
-                    let ol = order.line_mut(it.ix).ok_or_else(|| LedgerError::NotOnTransfer {
-                        number: number.clone(),
-                        item: line.item.clone(),
+                    let ol = update.line_mut(order, it.ix).ok_or_else(|| {
+                        LedgerError::NotOnTransfer {
+                            number: order.number.clone(),
+                            item: line.item.clone(),
+                        }
                     })?;
                     let (taken, over) = if it.profile.tracking == Tracking::Serial {
                         let out = self.receive_serials(
@@ -1202,7 +1205,7 @@ impl Ledger {
                     }
                     if !over.is_zero() || !damaged.is_zero() {
                         plan.signals.push(Signal::TransferDiscrepancy {
-                            transfer: number,
+                            transfer: order.number.clone(),
                             item: it.ix,
                             short: Decimal::ZERO,
                             over,
@@ -1254,19 +1257,19 @@ impl Ledger {
                 }
             }
         }
-        if let Some(mut order) = order {
+        if let (Some(order), Some(mut update)) = (order, update) {
             if kind == EventKind::TransferShip {
-                if order.shipped_at.is_none() {
-                    order.shipped_at = Some(event.effective_at);
+                if update.shipped_at.is_none() {
+                    update.shipped_at = Some(event.effective_at);
                 }
-                if order.expected_arrival.is_none() {
-                    order.expected_arrival = Some(self.arrival(&order, event.effective_at));
+                if update.expected_arrival.is_none() {
+                    update.expected_arrival = Some(self.arrival(order, event.effective_at));
                 }
             } else {
-                order.received_at = Some(event.effective_at);
+                update.received_at = Some(event.effective_at);
             }
-            order.settle_state();
-            plan.transfer = Some(order);
+            update.settle(order);
+            plan.transfer = Some(update);
         }
         Ok(())
     }
@@ -1293,7 +1296,7 @@ impl Ledger {
         event: &Event,
         site: &SiteCode,
         action: EventKind,
-    ) -> Result<&TransferOrder, LedgerError> {
+    ) -> Result<(usize, &TransferOrder), LedgerError> {
         if event.reference.kind != DocKind::TransferOrder {
             return Err(LedgerError::WrongDocument {
                 kind: action,
@@ -1301,9 +1304,9 @@ impl Ledger {
             });
         }
         let number = &event.reference.number;
-        let order = self
+        let (at, order) = self
             .transfers
-            .get(number)
+            .find(number)
             .ok_or_else(|| LedgerError::UnknownTransfer { number: number.clone() })?;
         let ok_state = match action {
             EventKind::TransferShip => order.state.may_ship(),
@@ -1328,7 +1331,7 @@ impl Ledger {
                 given: site.clone(),
             });
         }
-        Ok(order)
+        Ok((at, order))
     }
 
     /// For a serial-tracked transfer receipt: which in-transit stock each serial comes
@@ -1535,9 +1538,9 @@ impl Ledger {
             });
         }
         let number = &event.reference.number;
-        let order = self
+        let (at, order) = self
             .transfers
-            .get(number)
+            .find(number)
             .ok_or_else(|| LedgerError::UnknownTransfer { number: number.clone() })?;
         if order.state == TransferState::Closed {
             return Err(LedgerError::TransferState {
@@ -1552,9 +1555,10 @@ impl Ledger {
         if !in_scope && let Some(site) = to {
             return Err(LedgerError::OutOfScope { actor: event.actor.id.clone(), site });
         }
-        let mut order = order.clone();
+        let mut update = OrderUpdate::of(at, order);
         let mut any_written_off = false;
-        for line in &mut order.lines {
+        for (li, line) in order.lines.iter().enumerate() {
+            let mut line = line.clone();
             let short = line.outstanding();
             for (tk, q) in &line.in_transit {
                 let key = PositionKey {
@@ -1584,6 +1588,7 @@ impl Ledger {
                     damaged: line.damaged,
                 });
             }
+            update.set_line(li, line);
         }
         if any_written_off {
             Self::check_transition(
@@ -1594,9 +1599,9 @@ impl Ledger {
                 plan,
             )?;
         }
-        order.state = TransferState::Closed;
-        order.closed_at = Some(event.effective_at);
-        plan.transfer = Some(order);
+        update.state = TransferState::Closed;
+        update.closed_at = Some(event.effective_at);
+        plan.transfer = Some(update);
         Ok(())
     }
 
@@ -1684,8 +1689,8 @@ impl Ledger {
                 }
             }
         }
-        if let Some(order) = plan.transfer.take() {
-            self.transfers.insert(order);
+        if let Some(update) = plan.transfer.take() {
+            self.transfers.update(update);
         }
         self.seq += 1;
         Ok(Applied::Accepted(Accepted {
@@ -1800,7 +1805,7 @@ impl Ledger {
         if req.lines.is_empty() {
             return Err(LedgerError::NoLines { kind: EventKind::TransferRequest });
         }
-        let mut lines: Vec<TransferOrderLine> = Vec::new();
+        let mut lines: Vec<TransferOrderLine> = Vec::with_capacity(req.lines.len());
         for l in &req.lines {
             let it = self.item(&l.item)?;
             let base = self.to_base(&it, l.qty)?;

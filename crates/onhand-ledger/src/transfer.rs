@@ -10,7 +10,9 @@ use onhand_master::hash::Map;
 use onhand_master::{EntityIx, ItemIx, SiteIx};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
+use crate::chunked::Chunked;
 use crate::event::{ActorId, DocNumber};
 use crate::position::LotIx;
 
@@ -174,27 +176,95 @@ impl TransferOrder {
     pub fn line(&self, item: ItemIx) -> Option<&TransferOrderLine> {
         self.lines.iter().find(|l| l.item == item)
     }
+}
 
-    pub(crate) fn line_mut(&mut self, item: ItemIx) -> Option<&mut TransferOrderLine> {
-        self.lines.iter_mut().find(|l| l.item == item)
+/// The state a transfer order's quantities imply, once it has been approved (a requested
+/// or closed order keeps its state).
+fn settled<'a>(
+    state: TransferState,
+    lines: impl Iterator<Item = &'a TransferOrderLine>,
+) -> TransferState {
+    if matches!(state, TransferState::Requested | TransferState::Closed) {
+        return state;
+    }
+    let (mut all_shipped, mut any_shipped, mut any_received, mut nothing_in_transit) =
+        (true, false, false, true);
+    for l in lines {
+        all_shipped &= l.shipped >= l.requested;
+        any_shipped |= !l.shipped.is_zero();
+        any_received |= !l.received.is_zero() || !l.over.is_zero();
+        nothing_in_transit &= l.outstanding().is_zero();
+    }
+    match (any_shipped, all_shipped, any_received, nothing_in_transit) {
+        (false, _, _, _) => TransferState::Approved,
+        (true, true, true, true) => TransferState::Received,
+        (true, _, true, _) => TransferState::PartlyReceived,
+        (true, true, false, _) => TransferState::Shipped,
+        (true, false, false, _) => TransferState::PartlyShipped,
+    }
+}
+
+/// What a shipment, receipt or close changes on a stored order: the lines it touches,
+/// whole as they will be, and the order's dates and state after it. Planning builds it
+/// from the stored order without copying the order; commit writes it in place.
+#[derive(Debug, Clone)]
+pub(crate) struct OrderUpdate {
+    /// The order's place in the store.
+    at: usize,
+    /// Changed lines by their place on the order.
+    lines: SmallVec<[(usize, TransferOrderLine); 1]>,
+    pub(crate) state: TransferState,
+    pub(crate) shipped_at: Option<DateTime<Utc>>,
+    pub(crate) expected_arrival: Option<DateTime<Utc>>,
+    pub(crate) received_at: Option<DateTime<Utc>>,
+    pub(crate) closed_at: Option<DateTime<Utc>>,
+}
+
+impl OrderUpdate {
+    /// No change yet to `order`, stored at `at`.
+    pub(crate) fn of(at: usize, order: &TransferOrder) -> Self {
+        OrderUpdate {
+            at,
+            lines: SmallVec::new(),
+            state: order.state,
+            shipped_at: order.shipped_at,
+            expected_arrival: order.expected_arrival,
+            received_at: order.received_at,
+            closed_at: order.closed_at,
+        }
     }
 
-    /// The state the order's quantities imply, once it has been approved.
-    pub(crate) fn settle_state(&mut self) {
-        if matches!(self.state, TransferState::Requested | TransferState::Closed) {
-            return;
-        }
-        let all_shipped = self.lines.iter().all(|l| l.shipped >= l.requested);
-        let any_shipped = self.lines.iter().any(|l| !l.shipped.is_zero());
-        let any_received = self.lines.iter().any(|l| !l.received.is_zero() || !l.over.is_zero());
-        let nothing_in_transit = self.lines.iter().all(|l| l.outstanding().is_zero());
-        self.state = match (any_shipped, all_shipped, any_received, nothing_in_transit) {
-            (false, _, _, _) => TransferState::Approved,
-            (true, true, true, true) => TransferState::Received,
-            (true, _, true, _) => TransferState::PartlyReceived,
-            (true, true, false, _) => TransferState::Shipped,
-            (true, false, false, _) => TransferState::PartlyShipped,
+    /// The line for `item` as this update leaves it (copied from `order` the first time
+    /// it is asked for), or `None` when the order has no such line.
+    pub(crate) fn line_mut(
+        &mut self,
+        order: &TransferOrder,
+        item: ItemIx,
+    ) -> Option<&mut TransferOrderLine> {
+        let li = order.lines.iter().position(|l| l.item == item)?;
+        let at = if let Some(at) = self.lines.iter().position(|(i, _)| *i == li) {
+            at
+        } else {
+            self.lines.push((li, order.lines.get(li)?.clone()));
+            self.lines.len() - 1
         };
+        self.lines.get_mut(at).map(|(_, l)| l)
+    }
+
+    /// Sets the line at `li` whole.
+    pub(crate) fn set_line(&mut self, li: usize, line: TransferOrderLine) {
+        match self.lines.iter_mut().find(|(i, _)| *i == li) {
+            Some((_, l)) => *l = line,
+            None => self.lines.push((li, line)),
+        }
+    }
+
+    /// Settles the state over `order`'s lines with this update's in place of theirs.
+    pub(crate) fn settle(&mut self, order: &TransferOrder) {
+        let lines = order.lines.iter().enumerate().map(|(i, l)| {
+            self.lines.iter().find(|(j, _)| *j == i).map_or(l, |(_, changed)| changed)
+        });
+        self.state = settled(self.state, lines);
     }
 }
 
@@ -221,19 +291,41 @@ mod pairs {
     }
 }
 
-/// The ledger's transfer orders: stored in the order they were requested, found by
-/// number through a hash index. Each transfer event looks its order up, and an ordered
-/// map would compare 40-byte numbers at every level; growing the index moves only
-/// positions, never the orders. Views that list orders sort them by number.
+/// The ledger's transfer orders: stored in the order they were requested (in chunks of
+/// 64, so the store grows without moving orders), found by number through a hash index.
+/// Each transfer event looks its order up, and an ordered map would compare 40-byte
+/// numbers at every level; growing the index moves only positions. Views that list
+/// orders sort them by number.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Transfers {
-    orders: Vec<TransferOrder>,
+    orders: Chunked<TransferOrder, 6>,
     by_number: Map<DocNumber, usize>,
 }
 
 impl Transfers {
     pub(crate) fn get(&self, number: &DocNumber) -> Option<&TransferOrder> {
-        self.by_number.get(number).and_then(|i| self.orders.get(*i))
+        self.find(number).map(|(_, o)| o)
+    }
+
+    /// An order with its place in the store, for an [`OrderUpdate`].
+    pub(crate) fn find(&self, number: &DocNumber) -> Option<(usize, &TransferOrder)> {
+        let at = *self.by_number.get(number)?;
+        Some((at, self.orders.get(at)?))
+    }
+
+    /// Writes an update planned against the stored order in place.
+    pub(crate) fn update(&mut self, update: OrderUpdate) {
+        let Some(order) = self.orders.get_mut(update.at) else { return };
+        for (li, line) in update.lines {
+            if let Some(l) = order.lines.get_mut(li) {
+                *l = line;
+            }
+        }
+        order.state = update.state;
+        order.shipped_at = update.shipped_at;
+        order.expected_arrival = update.expected_arrival;
+        order.received_at = update.received_at;
+        order.closed_at = update.closed_at;
     }
 
     pub(crate) fn get_mut(&mut self, number: &DocNumber) -> Option<&mut TransferOrder> {
@@ -249,8 +341,9 @@ impl Transfers {
         if let Some(slot) = self.get_mut(&order.number) {
             *slot = order;
         } else {
-            self.by_number.insert(order.number.clone(), self.orders.len());
-            self.orders.push(order);
+            let number = order.number.clone();
+            let at = self.orders.push(order);
+            self.by_number.insert(number, at);
         }
     }
 

@@ -570,24 +570,30 @@ impl Catalog {
     /// replaces the lane for every item at the same rank, so an item bought from its own
     /// supplier at rank 1 still keeps the site's rank-2 backup transfer.
     pub fn lanes_into(&self, site: SiteIx, item: ItemIx) -> impl Iterator<Item = &SourcingLane> {
+        // A site's lanes are kept by item scope, then rank: the lanes for every item
+        // first, then each item's own. The answer merges the two runs by rank, with no
+        // copy (a shipment asks this for each line).
         let code = self.item(item).map(|i| &i.code);
         let all = self.lanes_into.get(site.index()).map(Vec::as_slice).unwrap_or_default();
-        let lanes: Vec<&SourcingLane> =
-            all.iter().filter_map(|&li| self.data.lanes.get(li)).collect();
-        let specific_ranks: Vec<u16> = lanes
-            .iter()
-            .filter(|l| code.is_some() && l.item.as_ref() == code)
-            .map(|l| l.rank)
-            .collect();
-        let mut chosen: Vec<&SourcingLane> = lanes
-            .into_iter()
-            .filter(|l| match &l.item {
-                Some(i) => Some(i) == code,
-                None => !specific_ranks.contains(&l.rank),
-            })
-            .collect();
-        chosen.sort_by_key(|l| l.rank);
-        chosen.into_iter()
+        let lane = |li: &usize| self.data.lanes.get(*li);
+        let split = all.partition_point(|li| lane(li).is_some_and(|l| l.item.is_none()));
+        let (generic, scoped) = all.split_at_checked(split).unwrap_or_default();
+        let below = |li: &usize| lane(li).is_some_and(|l| l.item.as_ref() < code);
+        let upto = |li: &usize| lane(li).is_some_and(|l| l.item.as_ref() <= code);
+        let own = match code {
+            Some(_) => scoped.get(scoped.partition_point(below)..scoped.partition_point(upto)),
+            None => None,
+        }
+        .unwrap_or_default();
+        let replaced = move |rank: u16| own.iter().filter_map(lane).any(|l| l.rank == rank);
+        let mut generic =
+            generic.iter().filter_map(lane).filter(move |l| !replaced(l.rank)).peekable();
+        let mut own = own.iter().filter_map(lane).peekable();
+        std::iter::from_fn(move || match (generic.peek(), own.peek()) {
+            (Some(g), Some(o)) if o.rank < g.rank => own.next(),
+            (Some(_), _) => generic.next(),
+            (None, _) => own.next(),
+        })
     }
 
     /// The delivery lanes to a region, in rank order.
