@@ -713,7 +713,12 @@ impl Ledger {
                 .map_err(|source| LedgerError::Quantity { item: it.code.clone(), source })?
                 .value()
         };
-        if base > MAX_LINE_QTY {
+        // A mantissa below 2^32 is far below the cap, whatever the scale: no comparison.
+        let small = {
+            let u = base.unpack();
+            u.hi == 0 && u.mid == 0
+        };
+        if !small && base > MAX_LINE_QTY {
             return Err(LedgerError::Quantity {
                 item: it.code.clone(),
                 source: onhand_master::MasterError::Overflow {
