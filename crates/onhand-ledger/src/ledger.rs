@@ -33,7 +33,6 @@ use crate::transfer::{
 /// movement, it keeps every running balance far inside the decimal range.
 pub const MAX_LINE_QTY: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0);
 
-/// `a + b` exactly, or an overflow error naming `operation`.
 /// Whether `d` is above zero: a look at its sign and digits, where a comparison with
 /// zero would align scales first. These tests sit on every event's path.
 fn positive(d: Decimal) -> bool {
@@ -45,6 +44,7 @@ fn negative(d: Decimal) -> bool {
     d.is_sign_negative() && !d.is_zero()
 }
 
+/// `a + b` exactly, or an overflow error naming `operation`.
 pub(crate) fn add(a: Decimal, b: Decimal, operation: &'static str) -> Result<Decimal, LedgerError> {
     onhand_master::add_exact(a, b).map_err(|_| LedgerError::Overflow { operation })
 }
@@ -234,7 +234,11 @@ pub(crate) fn fingerprint(event: &Event) -> u64 {
 /// on the byte stores, and a byte-by-byte fold costs a step per byte.
 fn tail_word(bytes: &[u8], rest: &[u8]) -> u64 {
     let le4 = |b: &[u8]| b.first_chunk::<4>().map_or(0, |c| u64::from(u32::from_le_bytes(*c)));
+    let bytewise = |b: &[u8]| b.iter().rev().fold(0u64, |w, b| (w << 8) | u64::from(*b));
     let r = rest.len();
+    if !(1..8).contains(&r) {
+        return bytewise(rest); // not a tail: no word reads, no shift past the word
+    }
     if let Some(last8) = bytes.len().checked_sub(8).and_then(|i| bytes.get(i..)) {
         // The eight bytes ending the string, of which the tail is the top `r`.
         let w = last8.first_chunk::<8>().map_or(0, |c| u64::from_le_bytes(*c));
@@ -245,7 +249,7 @@ fn tail_word(bytes: &[u8], rest: &[u8]) -> u64 {
         let hi = rest.get(r - 4..).map_or(0, le4);
         return le4(rest) | (hi << ((r - 4) * 8));
     }
-    rest.iter().rev().fold(0u64, |w, b| (w << 8) | u64::from(*b))
+    bytewise(rest)
 }
 
 /// The status-crate movement an event kind performs.
@@ -602,8 +606,7 @@ impl Ledger {
             | Body::StatusChange(_)
             | Body::Scrap(_)
             | Body::TransferClose => {
-                let measure = self.measured.get(kind as usize).copied().unwrap_or(true);
-                let mut plan = Plan::at(event, measure);
+                let mut plan = self.plan_for(event);
                 self.plan(event, &[], &mut plan)?;
                 let mut needs = plan.role_needs.clone();
                 for role in self.threshold_needs(event, &plan) {
@@ -690,6 +693,13 @@ impl Ledger {
             .lookup_item(code)
             .ok_or_else(|| LedgerError::UnknownItem { item: code.clone() })?;
         Ok(ItemCtx { ix, code, profile })
+    }
+
+    /// An empty plan for `event`, measuring its lines only when a threshold of its kind
+    /// reads quantity or value.
+    fn plan_for(&self, event: &Event) -> Plan {
+        let measure = self.measured.get(event.kind() as usize).copied().unwrap_or(true);
+        Plan::at(event, measure)
     }
 
     /// An item's reference cost per base unit (zero when it has none).
@@ -1728,8 +1738,7 @@ impl Ledger {
         if remaining.is_empty() {
             let original = pending.event.clone();
             self.check_period(original.effective_at)?;
-            let measure = self.measured.get(original.kind() as usize).copied().unwrap_or(true);
-            let mut plan = Plan::at(&original, measure);
+            let mut plan = self.plan_for(&original);
             self.plan(&original, &Role::ALL, &mut plan)?;
             let applied = self.commit(&mut plan);
             if applied.is_ok() {

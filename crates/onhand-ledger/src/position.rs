@@ -88,6 +88,11 @@ impl SlotKey {
         prefix & 1 == 0
     }
 
+    /// The site a [`prefix`](Self::prefix) holds.
+    fn site_of(prefix: u32) -> u32 {
+        prefix >> 16
+    }
+
     fn with_item(self, item: ItemIx) -> PositionKey {
         PositionKey {
             item,
@@ -338,8 +343,8 @@ impl Positions {
 
     /// Applies a change; returns the new balance and when the position was last
     /// counted (so the caller can tell a count this change lands before). `hint` is the
-    /// slot id [`find`](Self::find) gave for `key` since the last change, which saves a
-    /// search; a hint whose slot holds another key is ignored.
+    /// slot id [`find`](Self::find) gave for `key`, which saves a search; a hint that is
+    /// not one of the item's slots, or whose slot holds another key, is ignored.
     pub(crate) fn apply(
         &mut self,
         key: &PositionKey,
@@ -348,7 +353,10 @@ impl Positions {
         change: Decimal,
     ) -> Result<(Decimal, Option<i64>), LedgerError> {
         let k = SlotKey::of(key);
-        let valid = hint.filter(|id| self.slots.get(*id as usize).is_some_and(|s| s.key == k));
+        let valid = hint.filter(|id| {
+            self.ids(key.item).iter().any(|r| r.id == *id)
+                && self.slots.get(*id as usize).is_some_and(|s| s.key == k)
+        });
         let slot = match valid {
             Some(id) => self.slots.get_mut(id as usize),
             None => self.slot_mut(key),
@@ -379,9 +387,10 @@ impl Positions {
                     continue;
                 }
                 let hist = std::mem::take(&mut slot.hist);
+                let kept_slot = Slot { key: slot.key, qty: slot.qty, hist, counted: slot.counted };
                 // Fewer slots than before: a new id is always there.
                 if let Ok(id) = u32::try_from(self.slots.len()) {
-                    self.slots.push(Slot { hist, ..slot.clone() });
+                    self.slots.push(kept_slot);
                     kept.push(Ref { prefix: r.prefix, id });
                 }
             }
@@ -405,11 +414,11 @@ impl Positions {
     ) -> impl Iterator<Item = (PositionKey, &Slot)> {
         let ids = self.ids(item);
         let site = u32::from(site.raw());
-        let start = ids.partition_point(|r| r.prefix >> 16 < site);
+        let start = ids.partition_point(|r| SlotKey::site_of(r.prefix) < site);
         ids.get(start..)
             .unwrap_or_default()
             .iter()
-            .take_while(move |r| r.prefix >> 16 == site)
+            .take_while(move |r| SlotKey::site_of(r.prefix) == site)
             .filter_map(move |r| self.at(r.id))
             .map(move |s| (s.key.with_item(item), s))
     }
