@@ -28,7 +28,7 @@ fn engine(items: usize, stock: i64) -> Atp {
         for s in 0..SITES {
             let item = ItemIx::new(u32::try_from(i).expect("item"));
             let site = SiteIx::new(u16::try_from(s).expect("site"));
-            atp.set_units(item, site, stock);
+            atp.set_units(item, site, stock).expect("stock");
         }
     }
     atp
@@ -169,9 +169,10 @@ fn allocate_one(c: &mut Criterion) {
     for i in 0..items {
         let item = ItemIx::new(u32::try_from(i).expect("item"));
         for s in 0..SITES - 1 {
-            atp.set_units(item, SiteIx::new(u16::try_from(s).expect("site")), 5);
+            atp.set_units(item, SiteIx::new(u16::try_from(s).expect("site")), 5).expect("stock");
         }
-        atp.set_units(item, SiteIx::new(u16::try_from(SITES - 1).expect("site")), 1_000_000);
+        atp.set_units(item, SiteIx::new(u16::try_from(SITES - 1).expect("site")), 1_000_000)
+            .expect("stock");
     }
     let region = RegionCode::new("R1").expect("region");
     let batch: Vec<Prepared> = (0..10_000u64)

@@ -9,6 +9,8 @@
 //!
 //! - `fifo`: the FIFO entity (USD), one pool per item.
 //! - `moving_average`: the same mix on the moving-average entity (CAD).
+//! - `standard`: the same mix on the FIFO entity with every item valued at standard
+//!   (a method override per item), so each receipt also books a price variance.
 //! - `fifo_back_dated`: as `fifo`, with 1% of the events back-dated two movements into
 //!   their item's history, so the pool replays from there and the later issues that now
 //!   take different layers get correction postings.
@@ -20,7 +22,10 @@ use chrono::{DateTime, Utc};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use onhand_master::{Catalog, CurrencyCode, Money, Qty, SiteCode, UomCode};
 use onhand_testkit::scale;
-use onhand_valuation::{CostBody, CostEvent, IssueTo, Outcome, Valuation, ValuationConfig};
+use onhand_valuation::{
+    CostBody, CostEvent, IssueTo, Method, MethodOverride, Outcome, Standard, Valuation,
+    ValuationConfig,
+};
 use rust_decimal::Decimal;
 
 const ITEMS: usize = 10_000;
@@ -68,10 +73,29 @@ impl Setup {
         }
     }
 
+    /// Every item of the FIFO entity valued at standard, starting at 1.00 USD.
+    fn standard_config() -> ValuationConfig {
+        let e1 = onhand_master::EntityCode::new("E1").expect("entity");
+        let mut c = ValuationConfig::default();
+        for i in 0..ITEMS {
+            c.methods.push(MethodOverride {
+                entity: e1.clone(),
+                item: scale::item_code(i),
+                method: Method::Standard,
+            });
+            c.standards.push(Standard {
+                entity: e1.clone(),
+                item: scale::item_code(i),
+                site: None,
+                cost: Money::new(Decimal::ONE, CurrencyCode::new("USD").expect("usd")),
+            });
+        }
+        c
+    }
+
     /// An engine in which every item holds 100 EA (events at time 0, ids from 1).
-    fn stocked(&self, fifo: bool) -> Valuation {
-        let mut v =
-            Valuation::new(self.catalog.clone(), ValuationConfig::default()).expect("valuation");
+    fn stocked(&self, fifo: bool, config: ValuationConfig) -> Valuation {
+        let mut v = Valuation::new(self.catalog.clone(), config).expect("valuation");
         for i in 0..ITEMS {
             let e = CostEvent {
                 id: i as u64 + 1,
@@ -140,10 +164,15 @@ fn movements(c: &mut Criterion) {
     let setup = Setup::new();
     let mut g = c.benchmark_group("valuation");
     g.sample_size(10);
-    for (name, fifo, back_dated) in
-        [("fifo", true, false), ("moving_average", false, false), ("fifo_back_dated", true, true)]
-    {
-        let stocked = setup.stocked(fifo);
+    for (name, fifo, back_dated) in [
+        ("fifo", true, false),
+        ("moving_average", false, false),
+        ("standard", true, false),
+        ("fifo_back_dated", true, true),
+    ] {
+        let config =
+            if name == "standard" { Setup::standard_config() } else { ValuationConfig::default() };
+        let stocked = setup.stocked(fifo, config);
         let events = setup.events(fifo, back_dated);
         let (accepted, lines) = apply_all(&mut stocked.clone(), &events);
         assert_eq!(accepted, events.len(), "{name}: every movement is accepted");

@@ -1,11 +1,12 @@
-//! Quantities, money and conversions from arbitrary text: parsing never panics, and
-//! whatever parses obeys the arithmetic invariants.
+//! Quantities, money, rounding increments, conversions and price conversions from
+//! arbitrary text: parsing never panics, and whatever parses obeys the arithmetic
+//! invariants.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use onhand_master::{
     CurrencyCode, Item, ItemCode, ItemUnit, ItemUnits, Money, Qty, QtyDelta, Rounding,
-    RoundingMode, UnitRegistry, UomCode, add_exact, div_round, mul_exact, sub_exact,
+    RoundingMode, UnitPrice, UnitRegistry, UomCode, add_exact, div_round, mul_exact, sub_exact,
 };
 use rust_decimal::Decimal;
 
@@ -77,6 +78,54 @@ fuzz_target!(|data: &[u8]| {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    // Rounding to a fuzzed increment: what comes back fits the rule (a multiple of the
+    // increment), lies within one increment of the value, and rounds to itself again.
+    if let (Ok(x), Ok(inc)) = (a.trim().parse::<Decimal>(), c.trim().parse::<Decimal>()) {
+        for mode in MODES {
+            let Ok(rule) = Rounding::multiple_of(inc, mode) else {
+                assert!(inc <= Decimal::ZERO || inc.normalize().mantissa() > i128::from(u32::MAX));
+                continue;
+            };
+            if let Ok(r) = rule.apply(x) {
+                assert!(rule.fits(r), "{x} to {inc} by {mode:?} -> {r}");
+                assert_eq!(rule.apply(r).ok(), Some(r), "idempotent");
+                if let Ok(off) = sub_exact(r, x) {
+                    assert!(off.abs() < rule.increment(), "{x} -> {r} moved more than {inc}");
+                }
+                if mode == RoundingMode::Exact {
+                    assert_eq!(r, x);
+                }
+            }
+        }
+    }
+
+    // A price per each as a price per a fuzzed case, and back: the way back of an exact
+    // conversion is the price again.
+    if let (Ok(m), Ok(factor)) = (a.parse::<Money>(), c.trim().parse::<Decimal>()) {
+        let (Ok(ea), Ok(cs), Ok(code)) =
+            (UomCode::new("EA"), UomCode::new("CS"), ItemCode::new("P"))
+        else {
+            return;
+        };
+        let mut item = Item::new(code, "fuzz", ea);
+        item.units.push(ItemUnit { unit: cs, factor, per: ea, rounding: None });
+        if let Ok(units) = ItemUnits::resolve(&item, &UnitRegistry::standard()) {
+            let each = UnitPrice::new(m, ea);
+            if let Ok(case) = units.convert_price_exact(each, cs) {
+                assert_eq!(case.per(), cs);
+                if let Ok(back) = units.convert_price_exact(case, ea) {
+                    assert_eq!(back.price().amount(), m.amount(), "{each} -> {case} -> {back}");
+                }
+            }
+            for mode in MODES {
+                let rule = Rounding::new(2, mode).unwrap_or(Rounding::WHOLE);
+                if let Ok(p) = units.convert_price(each, cs, rule) {
+                    assert!(p.price().amount().scale() == 2, "{each} -> {p}");
                 }
             }
         }

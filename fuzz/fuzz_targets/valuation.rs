@@ -15,7 +15,9 @@
 //! scale and within `MAX_AMOUNT`; consolidation
 //! eliminations balance, and a second run straight after opens at the first's closing
 //! with no revenue. At the end the accepted events replay on a fresh engine to the
-//! same postings and pools. Panics anywhere are crashes.
+//! same postings and pools, a snapshot (through JSON) restores to the same state, and
+//! what each entity holds is its pools plus what it owns in transit. Panics anywhere
+//! are crashes.
 //!
 //! Input layout: three configuration bytes, then per event a selector byte, a time byte
 //! (below 200 forward; from 200 back-dated), an id byte (below 240 a new id; from 240
@@ -34,8 +36,8 @@ use onhand_master::{
 };
 use onhand_valuation::{
     Agreement, CostBody, CostEvent, IssueTo, Method, MethodOverride, NegativeStock, Outcome,
-    Posting, PostingKey, PriceRule, Rate, TitlePoint, Valuation, ValuationConfig, balances,
-    unbalanced,
+    Posting, PostingKey, PriceRule, Rate, TitlePoint, Valuation, ValuationConfig,
+    ValuationSnapshot, balances, unbalanced,
 };
 use reader::Reader;
 use rust_decimal::Decimal;
@@ -445,6 +447,21 @@ fn run(cfg: ValuationConfig, steps: &[Step]) {
             }
         }
         check_books(&v, &postings);
+    }
+    // A snapshot restores (through JSON) to the same state.
+    let snap = v.snapshot();
+    let json = serde_json::to_string(&snap).expect("a snapshot serializes");
+    let back: ValuationSnapshot = serde_json::from_str(&json).expect("and reads back");
+    let restored = Valuation::restore(catalog(), cfg.clone(), &back)
+        .unwrap_or_else(|e| panic!("restore refused its own snapshot: {e}"));
+    assert_eq!(restored.snapshot(), snap, "restored state");
+    assert_eq!(snapshot(&restored), snapshot(&v), "restored views");
+    // What each entity holds is its pools plus what it owns in transit.
+    for ((e, i), held) in v.held_all() {
+        let pools: Decimal =
+            v.pools().iter().filter(|p| p.entity == e && p.item == i).map(|p| p.qty).sum();
+        assert_eq!(held.on_hand, pools, "{e} {i} held on hand");
+        assert_eq!(held, v.held(&e, &i), "{e} {i} held");
     }
     // Replay.
     let mut fresh = Valuation::new(catalog(), cfg).expect("config accepted before");

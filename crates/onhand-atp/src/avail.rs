@@ -19,7 +19,8 @@
 
 use smallvec::SmallVec;
 
-/// Availability beyond the checking horizon.
+/// Availability beyond the checking horizon. No real balance reaches it: an item-site
+/// holds at most [`MAX_UNITS`](crate::MAX_UNITS).
 pub(crate) const UNLIMITED: i64 = i64::MAX / 4;
 
 /// One change point: from `day` on, the balance differs from `now` by `net`.
@@ -33,6 +34,10 @@ pub(crate) struct Point {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Timeline {
     pub(crate) points: SmallVec<[Point; 3]>,
+    /// Supply added to the timeline and not removed, counted as added (folding it into
+    /// the free stock when today moves past it does not lower this until the timeline
+    /// empties): with the free stock, a bound on every balance the item-site can show.
+    pub(crate) supply: i64,
 }
 
 /// An item-site's hot state.
@@ -212,6 +217,20 @@ impl Store {
         }
     }
 
+    /// Supply on an item-site's timeline, as [`Timeline::supply`] counts it.
+    pub(crate) fn supply(&self, ix: usize) -> i64 {
+        self.cell(ix).and_then(|c| self.timeline(c)).map_or(0, |t| t.supply)
+    }
+
+    /// Counts `units` of supply added to (negative: removed from) an item-site's
+    /// timeline, for the bound on its balances.
+    pub(crate) fn count_supply(&mut self, ix: usize, units: i64) {
+        let Some(t) = self.cells.get(ix).and_then(|c| c.timeline.checked_sub(1)) else { return };
+        if let Some(tl) = self.timelines.get_mut(t as usize) {
+            tl.supply = tl.supply.saturating_add(units).max(0);
+        }
+    }
+
     /// Drops the change point at `day` if it no longer changes anything (after a promise
     /// was given back), so dry runs leave timelines as they found them.
     pub(crate) fn prune(&mut self, ix: usize, day: i32) {
@@ -238,14 +257,21 @@ impl Store {
             for p in &mut tl.points {
                 p.net = p.net.saturating_sub(c);
             }
+            if tl.points.is_empty() {
+                tl.supply = 0;
+            }
         }
     }
 
-    /// The total free now plus everything on the timeline up to (not including) `until`.
-    pub(crate) fn supply_until(&self, ix: usize, until: i32) -> i64 {
-        let Some(cell) = self.cell(ix) else { return 0 };
-        let later = self.timeline(cell).map_or(0, |tl| tl.cum(until.saturating_sub(1)));
-        cell.now.saturating_add(later)
+    /// Calls `f(day, delta)` for each change point of an item-site's timeline, in day
+    /// order: what the balance changes by on that day.
+    pub(crate) fn changes(&self, ix: usize, mut f: impl FnMut(i32, i64)) {
+        let Some(tl) = self.cell(ix).and_then(|c| self.timeline(c)) else { return };
+        let mut prev = 0i64;
+        for p in &tl.points {
+            f(p.day, p.net.saturating_sub(prev));
+            prev = p.net;
+        }
     }
 }
 
@@ -353,6 +379,8 @@ mod tests {
         assert_eq!(s.cells[0].now, 6);
         assert_eq!(s.avail(0, 3, 3), 3);
         assert_eq!(s.timelines[0].points.as_slice(), &[Point { day: 4, net: -3 }]);
-        assert_eq!(s.supply_until(0, 10), 3);
+        let mut changes = Vec::new();
+        s.changes(0, |day, delta| changes.push((day, delta)));
+        assert_eq!(changes, [(4, -3)]);
     }
 }

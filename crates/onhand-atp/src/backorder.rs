@@ -211,6 +211,66 @@ impl Atp {
         Reprocess { promises, changes, applied }
     }
 
+    /// After today moved from `old_today`: re-checks every booked line with a schedule
+    /// line that the checking horizon just passed (dated from an item-site's old fence
+    /// to before its new one). Those were confirmed against assumed supply; now real
+    /// supply must cover them. They are given back together, then, in serve order, each
+    /// keeps its schedule where stock (with look-ahead), protection and quota still allow
+    /// it, and is otherwise promised again as a new line would be, up to what it had
+    /// (usually later: at the new fence at the latest). Returns the lines whose
+    /// schedule changed, in serve order.
+    pub(crate) fn recheck_passed(&mut self, old_today: i32) -> Vec<Change> {
+        let today = self.today;
+        let passed = |store: &crate::avail::Store, item: u32, site: u16, day: i32| {
+            let Some(c) = store.cell(store.index(item as usize, usize::from(site))) else {
+                return false;
+            };
+            let h = i32::from(c.horizon);
+            c.horizon != 0 && day >= old_today.saturating_add(h) && day < today.saturating_add(h)
+        };
+        let mut slots: Vec<(ServeKey, u32)> = self
+            .book
+            .positions()
+            .filter(|(_, b)| {
+                b.promise.lines.iter().any(|l| passed(&self.store, l.item, l.site, l.avail_day))
+            })
+            .map(|(ix, b)| (b.demand.key(), ix))
+            .collect();
+        if slots.is_empty() {
+            return Vec::new();
+        }
+        slots.sort_unstable();
+        let mut old: Vec<RawPromise> = Vec::with_capacity(slots.len());
+        for (_, ix) in &slots {
+            let Some(b) = self.book.at_mut(*ix) else {
+                old.push(RawPromise::default());
+                continue;
+            };
+            let p = std::mem::take(&mut b.promise);
+            let d = b.demand.clone();
+            self.give_back(&d, &p);
+            old.push(p);
+        }
+        let mut changes = Vec::new();
+        for ((_, ix), before) in slots.iter().zip(&old) {
+            if !self.keep_at(*ix, before) {
+                self.refill_at(*ix, Some(before.confirmed));
+            }
+            let Some(b) = self.book.at(*ix) else { continue };
+            if b.promise.lines != before.lines {
+                changes.push(Change {
+                    line: b.demand.id,
+                    strategy: b.demand.strategy,
+                    before: self.decimal(b.demand.item, before.confirmed),
+                    after: self.decimal(b.demand.item, b.promise.confirmed),
+                    before_delivery: before.last_delivery().map(|d| Day(d).date()),
+                    after_delivery: b.promise.last_delivery().map(|d| Day(d).date()),
+                });
+            }
+        }
+        changes
+    }
+
     /// Promises a booked line afresh (up to `cap` units of the ordered item).
     fn refill_at(&mut self, ix: u32, cap: Option<i64>) {
         let Some(b) = self.book.at(ix) else { return };

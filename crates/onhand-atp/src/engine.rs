@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use crate::avail::{Store, UNLIMITED};
+use crate::backorder::Change;
 use crate::book::Book;
 use crate::demand::{DemandClass, LineId, OrderLine, ServeKey, SourcingRule, Strategy};
 use crate::error::AtpError;
@@ -340,7 +341,8 @@ impl Atp {
     ///
     /// # Errors
     /// As [`Atp::new`], plus [`AtpError::NotRepresentable`] for a ledger quantity finer
-    /// than the item's base unit.
+    /// than the item's base unit and [`AtpError::TooLarge`] for an item-site beyond
+    /// [`MAX_UNITS`](crate::MAX_UNITS).
     pub fn from_ledger(
         ledger: &Ledger,
         config: AtpConfig,
@@ -353,6 +355,7 @@ impl Atp {
                 if !q.is_zero() {
                     let units = atp.units(iix.raw(), q)?;
                     let ix = atp.store.index(iix.index(), six.index());
+                    atp.check_room(iix, ix, units, 0, "stock")?;
                     if let Some(c) = atp.store.cells.get_mut(ix) {
                         c.now = units;
                     }
@@ -367,7 +370,12 @@ impl Atp {
                     .map_or(Ok(atp.today), |a| Day::of(a.date_naive()).map(|d| d.0))?;
                 let units = atp.units(t.item.raw(), t.qty)?;
                 let ix = atp.store.index(t.item.index(), six.index());
+                let now = atp.store.cell(ix).map_or(0, |c| c.now);
+                atp.check_room(t.item, ix, now, units, "supply")?;
                 atp.store.apply(ix, atp.today, day.max(atp.today), units);
+                if day > atp.today {
+                    atp.store.count_supply(ix, units);
+                }
             }
         }
         Ok(atp)
@@ -422,7 +430,9 @@ impl Atp {
     /// on hand, of which booked lines keep what they hold.
     ///
     /// # Errors
-    /// [`AtpError::UnknownItem`], [`AtpError::UnknownSite`], [`AtpError::Quantity`].
+    /// [`AtpError::UnknownItem`], [`AtpError::UnknownSite`], [`AtpError::Quantity`];
+    /// [`AtpError::TooLarge`] when it and the item-site's dated supply together exceed
+    /// [`MAX_UNITS`](crate::MAX_UNITS) (nothing changes then).
     pub fn set_available(
         &mut self,
         item: &ItemCode,
@@ -432,8 +442,35 @@ impl Atp {
         let iix = self.item_ix(item)?;
         let six = self.site_ix(site)?;
         let units = self.base_units(iix, item, qty)?;
-        self.set_units(iix, six, units);
-        Ok(())
+        self.set_units(iix, six, units)
+    }
+
+    /// Free stock now at an item-site: available on hand minus what booked lines hold
+    /// of it, before protection and without look-ahead (later demand and supply are on
+    /// the item-site's timeline). With [`held`](Self::held) it adds up to the available
+    /// stock last set.
+    #[must_use]
+    pub fn free_now(&self, item: ItemIx, site: SiteIx) -> Decimal {
+        let ix = self.store.index(item.index(), site.index());
+        self.decimal(item.raw(), self.store.cell(ix).map_or(0, |c| c.now))
+    }
+
+    /// How far what is booked at an item-site exceeds what will be there: the deepest
+    /// the free balance goes below zero from today on, before the checking horizon
+    /// (zero when every booked line is covered). Supply removed or stock lost under
+    /// booked lines shows here until re-processing moves them.
+    #[must_use]
+    pub fn overcommitted(&self, item: ItemIx, site: SiteIx) -> Decimal {
+        let ix = self.store.index(item.index(), site.index());
+        let a = self.store.avail(ix, self.today, self.today);
+        if a >= 0 { Decimal::ZERO } else { self.decimal(item.raw(), a.saturating_neg()) }
+    }
+
+    /// What booked lines hold of an item-site's stock available today (schedule lines
+    /// available today or earlier, hard and soft).
+    #[must_use]
+    pub fn held(&self, item: ItemIx, site: SiteIx) -> Decimal {
+        self.decimal(item.raw(), self.held_now(item.raw(), site.raw()))
     }
 
     /// What booked lines hold of an item-site's stock available today (lines available
@@ -449,7 +486,9 @@ impl Atp {
     /// Adds supply arriving at an item-site on a date (a purchase receipt, say).
     ///
     /// # Errors
-    /// As [`set_available`](Self::set_available), and [`AtpError::DateOutOfRange`].
+    /// As [`set_available`](Self::set_available) ([`AtpError::TooLarge`] when the
+    /// item-site's stock and dated supply would exceed [`MAX_UNITS`](crate::MAX_UNITS)),
+    /// and [`AtpError::DateOutOfRange`].
     pub fn add_supply(
         &mut self,
         item: &ItemCode,
@@ -462,11 +501,48 @@ impl Atp {
         let units = self.base_units(iix, item, qty)?;
         let day = Day::of(date)?.0;
         let ix = self.store.index(iix.index(), six.index());
+        let now = self.store.cell(ix).map_or(0, |c| c.now);
+        self.check_room(iix, ix, now, units, "supply")?;
         self.store.apply(ix, self.today, day, units);
+        if day > self.today {
+            self.store.count_supply(ix, units);
+        }
         if let Some(q) = self.quotas.get_mut(&iix.raw()) {
-            // Supply dated today or earlier is free now, which counts in the first period.
-            let on = if day <= self.today { q.starts.first().copied().unwrap_or(day) } else { day };
-            q.add_supply(on, units);
+            // Supply dated today or earlier is free now, which counts in today's period.
+            q.add_supply(day.max(self.today), units);
+        }
+        Ok(())
+    }
+
+    /// Removes supply added for a date (a transfer received or closed, a purchase order
+    /// received, changed or cancelled). Supply dated today or earlier is stock free now,
+    /// and is removed from that.
+    ///
+    /// Lines confirmed against the removed supply stay booked: until backorder
+    /// re-processing moves them, their item-site shows less free than booked at that date
+    /// (availability at or after it goes negative, and nothing more is promised there).
+    ///
+    /// # Errors
+    /// As [`add_supply`](Self::add_supply).
+    pub fn remove_supply(
+        &mut self,
+        item: &ItemCode,
+        site: &SiteCode,
+        date: NaiveDate,
+        qty: Qty,
+    ) -> Result<(), AtpError> {
+        let iix = self.item_ix(item)?;
+        let six = self.site_ix(site)?;
+        let units = self.base_units(iix, item, qty)?;
+        let day = Day::of(date)?.0;
+        let ix = self.store.index(iix.index(), six.index());
+        self.store.apply(ix, self.today, day, -units);
+        self.store.prune(ix, day);
+        if day > self.today {
+            self.store.count_supply(ix, -units);
+        }
+        if let Some(q) = self.quotas.get_mut(&iix.raw()) {
+            q.add_supply(day.max(self.today), -units);
         }
         Ok(())
     }
@@ -511,7 +587,9 @@ impl Atp {
 
     /// Sets the allocation quotas, computing percentage and ratio capacities from the
     /// network supply loaded now (lines already booked count as used, not as less
-    /// supply). Supply set or added later changes those capacities in its period.
+    /// supply): stock on hand counts in the period holding today, receipts in the period
+    /// of their date. Supply set or added later changes those capacities in its period
+    /// (stock on hand: the period holding today then).
     ///
     /// # Errors
     /// [`AtpError::UnknownItem`], [`AtpError::Quantity`], [`AtpError::InvalidConfig`] for
@@ -527,39 +605,30 @@ impl Atp {
                     what: format!("quota periods of {} must be ascending and not empty", rule.item),
                 });
             }
-            // Network supply per period: free now counts in the first period.
-            let mut supply: SmallVec<[i64; 4]> = SmallVec::new();
-            for (k, start) in starts.iter().enumerate() {
-                let end = starts.get(k + 1).copied().unwrap_or(i32::MAX);
-                let mut total = 0i64;
-                for s in 0..self.store.sites {
-                    let ix = self.store.index(iix.index(), s);
-                    let upto_end = self.store.supply_until(ix, end);
-                    let before = if k == 0 { 0 } else { self.store.supply_until(ix, *start) };
-                    total = total.saturating_add(upto_end.saturating_sub(before));
-                }
-                // Not clamped yet: with bookings added back below, this is on hand plus
-                // receipts, never negative (bookings beyond the horizon can make the net
-                // negative, and clamping first would count them as supply).
-                supply.push(total);
-            }
-            // Supply before bookings: what booked lines took is added back to the period
-            // of their availability date (they count as use below).
-            // (A line available today or earlier took from what is free now, which counts
-            // in the first period.)
+            // Network supply per period: free now counts in the period holding today,
+            // each dated change in the period of its day. Not clamped yet: with bookings
+            // added back below, this is on hand plus receipts, never negative (bookings
+            // beyond the horizon can make the net negative, and clamping first would
+            // count them as supply).
             let today = self.today;
-            let period_of = |day: i32| {
-                if day <= today {
-                    0
-                } else {
-                    starts.partition_point(|x| *x <= day).saturating_sub(1)
+            let period_of = |day: i32| starts.partition_point(|x| *x <= day).saturating_sub(1);
+            let mut supply: SmallVec<[i64; 4]> = SmallVec::from_elem(0, starts.len());
+            let mut add = |day: i32, units: i64| {
+                if let Some(s) = supply.get_mut(period_of(day.max(today))) {
+                    *s = s.saturating_add(units);
                 }
             };
+            for s in 0..self.store.sites {
+                let ix = self.store.index(iix.index(), s);
+                add(today, self.store.cell(ix).map_or(0, |c| c.now));
+                self.store.changes(ix, &mut add);
+            }
+            // Supply before bookings: what booked lines took is added back to the period
+            // of their availability date (they count as use below); a line available
+            // today or earlier took from what is free now.
             for b in self.book.values() {
                 for l in b.promise.lines.iter().filter(|l| l.item == iix.raw()) {
-                    if let Some(s) = supply.get_mut(period_of(l.avail_day)) {
-                        *s = s.saturating_add(l.units);
-                    }
+                    add(l.avail_day, l.units);
                 }
             }
             let mut amounts = Vec::with_capacity(rule.entries.len() + 1);
@@ -640,19 +709,59 @@ impl Atp {
         }
     }
 
-    /// Moves the engine's today forward (supply and promises dated on or before it
-    /// become today's).
+    /// Moves the engine's today forward: supply and promises dated on or before it
+    /// become today's, and every invariant a promise relies on holds on the new day
+    /// without a re-processing run.
+    ///
+    /// With a checking horizon, the fence moves too: lines confirmed beyond the old
+    /// fence (against supply assumed to be ordered in time) that now fall inside the new
+    /// one are re-checked against real supply. Each keeps its schedule where stock (with
+    /// look-ahead), protection and quota allow it; the others, in serve order, are
+    /// promised again as a new line would be, up to what they had (later, at the new
+    /// fence at the latest, or less under a quota). The result lists them, so no item-site
+    /// shows as over-allocated because the horizon moved. Stock on hand counts, for
+    /// quotas, in the period holding the new day (see [`set_quotas`](Self::set_quotas)).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_atp::{Atp, AtpConfig, Claim, Horizon, LineId, OrderLine};
+    /// use onhand_master::{seed, Catalog};
+    /// use chrono::NaiveDate;
+    ///
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// let config = AtpConfig { horizon: Horizon::Days(5) };
+    /// let mut atp = Atp::new(catalog, config, day(5)?)?;
+    /// // Nothing in stock, but the 20th is beyond the 5-day horizon: supply is assumed.
+    /// let line = OrderLine::new(LineId(1), "NUT-M8".parse()?, "10 EA".parse()?, day(20)?, "US-MW".parse()?);
+    /// assert!(atp.allocate(&line, Claim::Hard)?.on_time);
+    /// // Ten days on, the 18th is inside the horizon and nothing real covers it: the line
+    /// // moves to the new fence, the 20th (delivered on the 22nd).
+    /// let moved = atp.advance_to(day(15)?)?;
+    /// assert_eq!(moved.rechecked.len(), 1);
+    /// assert_eq!(moved.rechecked[0].after_delivery, Some(day(22)?));
+    /// let p = atp.booked(LineId(1)).ok_or("booked")?;
+    /// let (item, site) = (p.schedule[0].item, p.schedule[0].site);
+    /// assert!(atp.overcommitted(item, site).is_zero());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`AtpError::DateOutOfRange`]; a date before today is refused as configuration.
-    pub fn advance_to(&mut self, today: NaiveDate) -> Result<(), AtpError> {
+    pub fn advance_to(&mut self, today: NaiveDate) -> Result<Advanced, AtpError> {
         let day = Day::of(today)?.0;
         if day < self.today {
             return Err(AtpError::InvalidConfig { what: "today cannot move back".into() });
         }
+        let old = self.today;
         self.store.advance(day);
         self.today = day;
-        Ok(())
+        let rechecked = if day > old && self.config.horizon != Horizon::None {
+            self.recheck_passed(old)
+        } else {
+            Vec::new()
+        };
+        Ok(Advanced { today, rechecked })
     }
 
     // ---- queries ----------------------------------------------------------------
@@ -668,7 +777,8 @@ impl Atp {
 
     /// Available to promise at an item-site on a date for a demand of `priority`, in base
     /// units (cumulative with look-ahead; unlimited beyond the checking horizon shows as
-    /// `Decimal::MAX`).
+    /// `Decimal::MAX`). Stock only: allocation quotas, which depend on the demand class,
+    /// are applied by [`network_atp_for`](Self::network_atp_for) and by promising.
     ///
     /// # Errors
     /// [`AtpError::UnknownItem`], [`AtpError::UnknownSite`], [`AtpError::DateOutOfRange`].
@@ -687,7 +797,8 @@ impl Atp {
 
     /// For an item and a ship-to region: what each candidate site can promise for
     /// delivery on the requested date, and when (material availability and delivery
-    /// dates), in rank order.
+    /// dates), in rank order, for a demand of `priority` and no demand class (as
+    /// [`OrderLine::new`] makes it). See [`network_atp_for`](Self::network_atp_for).
     ///
     /// # Errors
     /// [`AtpError::UnknownItem`], [`AtpError::UnknownRegion`], [`AtpError::DateOutOfRange`].
@@ -698,6 +809,49 @@ impl Atp {
         requested: NaiveDate,
         priority: u8,
     ) -> Result<Vec<SiteOffer>, AtpError> {
+        self.network_atp_for(item, region, requested, priority, &ANY_CLASS)
+    }
+
+    /// As [`network_atp`](Self::network_atp), for a demand of `class`: each site's figure
+    /// follows the rules a promise follows (stock with look-ahead, less what is
+    /// protected from `priority`, capped by what the class's allocation quota still
+    /// allows in the period of the site's material availability date). A quota spans the
+    /// item's sites, so each figure is what that site could confirm alone; they do not
+    /// add up. A line for a site's on-time figure, from one source, is confirmed in full
+    /// on time.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_atp::{Atp, AtpConfig, QuotaAmount, QuotaRule};
+    /// use onhand_master::{seed, Catalog};
+    /// use chrono::NaiveDate;
+    ///
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// let mut atp = Atp::new(catalog, AtpConfig::default(), day(5)?)?;
+    /// atp.set_available(&"GLOVE-NIT".parse()?, &"ATL".parse()?, "40 EA".parse()?)?;
+    /// atp.set_quotas(&[QuotaRule {
+    ///     item: "GLOVE-NIT".parse()?,
+    ///     periods: vec![day(5)?],
+    ///     consumption: Default::default(),
+    ///     entries: vec![],
+    ///     collective: Some(QuotaAmount::Absolute("10 EA".parse()?)),
+    /// }])?;
+    /// let offers = atp.network_atp(&"GLOVE-NIT".parse()?, &"US-SE".parse()?, day(8)?, 5)?;
+    /// assert_eq!(offers[0].qty.to_string(), "10", "40 in stock, 10 left in the quota");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`network_atp`](Self::network_atp).
+    pub fn network_atp_for(
+        &self,
+        item: &ItemCode,
+        region: &RegionCode,
+        requested: NaiveDate,
+        priority: u8,
+        class: &DemandClass,
+    ) -> Result<Vec<SiteOffer>, AtpError> {
         let iix = self.item_ix(item)?;
         let rix = self
             .catalog
@@ -707,8 +861,7 @@ impl Atp {
         let mut out = Vec::new();
         for src in self.sources.get(rix.index()).map(|r| r.ranked.as_slice()).unwrap_or_default() {
             let mad = day.saturating_sub(src.lead).max(self.today);
-            let ix = self.store.index(iix.index(), usize::from(src.site));
-            let units = self.store.avail_for(ix, self.today, mad, priority);
+            let (units, _) = self.offer_for(iix.raw(), src.site, mad, priority, class);
             out.push(SiteOffer {
                 site: SiteIx::new(src.site),
                 qty: if units >= UNLIMITED { Decimal::MAX } else { self.decimal(iix.raw(), units) },
@@ -731,6 +884,13 @@ impl Atp {
         let units = self.base_units(iix, &line.item, line.qty)?;
         if units <= 0 {
             return Err(AtpError::ZeroQuantity { line: line.id });
+        }
+        if units > crate::MAX_UNITS {
+            return Err(AtpError::TooLarge {
+                item: line.item.clone(),
+                what: "order line",
+                limit: self.decimal(iix.raw(), crate::MAX_UNITS),
+            });
         }
         let min_split = match line.min_split {
             Some(q) => self.base_units(iix, &line.item, q)?.max(1),
@@ -771,12 +931,24 @@ impl Atp {
     /// What `item` can give at `site` on `day` for the demand: stock (with look-ahead,
     /// less protection) capped by the class's quota. Also says which bound was binding.
     pub(crate) fn offer(&self, item: u32, site: u16, day: i32, d: &Demand) -> (i64, Limit) {
+        self.offer_for(item, site, day, d.priority, self.class(d.class))
+    }
+
+    /// [`offer`](Self::offer) for a priority and a demand class.
+    fn offer_for(
+        &self,
+        item: u32,
+        site: u16,
+        day: i32,
+        priority: u8,
+        class: &DemandClass,
+    ) -> (i64, Limit) {
         let ix = self.store.index(item as usize, usize::from(site));
         let raw = self.store.avail(ix, self.today, day);
         let stock = if raw >= UNLIMITED {
             raw
         } else {
-            let prot = self.store.cell(ix).map_or(0, |c| c.protection_for(d.priority));
+            let prot = self.store.cell(ix).map_or(0, |c| c.protection_for(priority));
             raw.saturating_sub(prot).max(0)
         };
         let quota = if self.quotas.is_empty() {
@@ -784,7 +956,7 @@ impl Atp {
         } else {
             self.quotas
                 .get(&item)
-                .and_then(|q| q.bucket_for(self.class(d.class)).map(|b| q.remaining(b, day)))
+                .and_then(|q| q.bucket_for(class).map(|b| q.remaining(b, day)))
                 .unwrap_or(i64::MAX)
                 .max(0)
         };
@@ -1041,20 +1213,49 @@ impl Atp {
 
     /// Sets what is available now at an item-site, in integer units of the item's base
     /// unit step (for bulk loading by handle; see [`set_available`](Self::set_available)).
-    pub fn set_units(&mut self, item: ItemIx, site: SiteIx, units: i64) {
-        let held = self.held_now(item.raw(), site.raw());
+    ///
+    /// # Errors
+    /// [`AtpError::TooLarge`] when `units` and the item-site's dated supply together
+    /// exceed [`MAX_UNITS`](crate::MAX_UNITS); nothing changes then.
+    pub fn set_units(&mut self, item: ItemIx, site: SiteIx, units: i64) -> Result<(), AtpError> {
         let ix = self.store.index(item.index(), site.index());
+        self.check_room(item, ix, units, 0, "stock")?;
+        let held = self.held_now(item.raw(), site.raw());
         if let Some(c) = self.store.cells.get_mut(ix) {
-            // Quota capacities follow the stock (before bookings): free stock counts in
-            // the first period.
+            // Quota capacities follow the stock (before bookings): stock on hand counts
+            // in the period holding today.
             let before = c.now.saturating_add(held);
             c.now = units.saturating_sub(held);
-            if let Some(q) = self.quotas.get_mut(&item.raw())
-                && let Some(first) = q.starts.first().copied()
-            {
-                q.add_supply(first, units.saturating_sub(before));
+            if let Some(q) = self.quotas.get_mut(&item.raw()) {
+                q.add_supply(self.today, units.saturating_sub(before));
             }
         }
+        Ok(())
+    }
+
+    /// Refuses stock `now` plus `extra` supply at an item-site (with what its timeline
+    /// already holds) beyond [`MAX_UNITS`](crate::MAX_UNITS).
+    fn check_room(
+        &self,
+        item: ItemIx,
+        ix: usize,
+        now: i64,
+        extra: i64,
+        what: &'static str,
+    ) -> Result<(), AtpError> {
+        let total = i128::from(now.max(0)) + i128::from(self.store.supply(ix)) + i128::from(extra);
+        if total <= i128::from(crate::MAX_UNITS) {
+            return Ok(());
+        }
+        Err(AtpError::TooLarge {
+            item: self
+                .catalog
+                .item(item)
+                .map(|i| i.code.clone())
+                .ok_or(AtpError::Overflow { operation: "an item outside the catalog" })?,
+            what,
+            limit: self.decimal(item.raw(), crate::MAX_UNITS),
+        })
     }
 
     /// What the engine would confirm for `line`, without taking anything.
@@ -1297,6 +1498,65 @@ impl Atp {
         Ok(())
     }
 
+    /// Uses up a booked line's confirmation as its stock leaves: `qty` of `item` (the
+    /// ordered item or the substitute confirmed) picked or shipped for it at `site`.
+    /// The line's schedule lines at that site give up what left, earliest first, and the
+    /// line's requested quantity shrinks by what they covered, so re-processing never
+    /// promises again what was fulfilled. Its quota use stays: the demand was served.
+    ///
+    /// Stock leaving also lowers available stock: set that with
+    /// [`set_available`](Self::set_available) afterwards, and free stock is what it was
+    /// before for the part the line had confirmed. Returns how much of `qty` (base units
+    /// of `item`) the line had confirmed there; the rest left from free stock.
+    ///
+    /// # Errors
+    /// [`AtpError::UnknownLine`], [`AtpError::UnknownItem`], [`AtpError::UnknownSite`],
+    /// [`AtpError::Quantity`].
+    pub fn consume(
+        &mut self,
+        line: LineId,
+        item: &ItemCode,
+        site: &SiteCode,
+        qty: Qty,
+    ) -> Result<Decimal, AtpError> {
+        let iix = self.item_ix(item)?;
+        let six = self.site_ix(site)?;
+        let mut left = self.base_units(iix, item, qty)?;
+        let mut b = self.book.remove(line).ok_or(AtpError::UnknownLine { line })?;
+        let mut order: Vec<usize> = (0..b.promise.lines.len())
+            .filter(|&i| {
+                b.promise.lines.get(i).is_some_and(|l| l.item == iix.raw() && l.site == six.raw())
+            })
+            .collect();
+        order.sort_by_key(|&i| b.promise.lines.get(i).map(|l| (l.avail_day, l.delivery)));
+        let mut used = 0i64;
+        for i in order {
+            if left == 0 {
+                break;
+            }
+            let Some(l) = b.promise.lines.get_mut(i) else { continue };
+            let per = if l.covers == 0 { 1 } else { (l.units / l.covers).max(1) };
+            // Whole covered units only: a substitute leaves in multiples of its ratio.
+            let c = (left / per).min(l.covers);
+            let back = c * per;
+            if back == 0 {
+                continue;
+            }
+            let ix = self.store.index(l.item as usize, usize::from(l.site));
+            self.store.apply(ix, self.today, l.avail_day, back);
+            self.store.prune(ix, l.avail_day);
+            l.units -= back;
+            l.covers -= c;
+            b.promise.confirmed -= c;
+            b.demand.units -= c;
+            left -= back;
+            used += back;
+        }
+        b.promise.lines.retain(|l| l.units > 0);
+        self.book.insert(line, b);
+        Ok(self.decimal(iix.raw(), used))
+    }
+
     /// Releases every soft reservation that has expired by `now`; returns them, oldest
     /// expiry first.
     pub fn sweep(&mut self, now: DateTime<Utc>) -> Vec<LineId> {
@@ -1310,6 +1570,18 @@ impl Atp {
         }
         out
     }
+}
+
+/// What moving today did ([`Atp::advance_to`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[must_use]
+pub struct Advanced {
+    /// The new today.
+    pub today: NaiveDate,
+    /// The lines confirmed against assumed supply that the checking horizon passed and
+    /// real supply did not cover as they were: promised again, in serve order, with
+    /// their confirmation and last delivery before and after.
+    pub rechecked: Vec<Change>,
 }
 
 /// What one site can offer for a line's requested date.

@@ -83,10 +83,44 @@ pub enum AtpError {
         /// What is wrong.
         what: String,
     },
+    /// A quantity that would take an item-site (stock on hand plus dated supply) or an
+    /// order line past [`MAX_UNITS`](crate::MAX_UNITS) base-unit steps.
+    #[error("{item}: {what} would exceed the limit of {limit} base units")]
+    TooLarge {
+        /// The item.
+        item: ItemCode,
+        /// What was refused (`stock`, `supply`, `order line`).
+        what: &'static str,
+        /// The limit, in the item's base units.
+        limit: Decimal,
+    },
     /// Arithmetic left the representable range.
     #[error("arithmetic overflow in {operation}")]
     Overflow {
         /// What was computed.
         operation: &'static str,
     },
+}
+
+impl AtpError {
+    /// A stable snake-case name for the kind of error (`unknown_line`, `quantity`, ...),
+    /// for logs, metrics and tests that match on kinds.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            AtpError::DateOutOfRange { .. } => "date_out_of_range",
+            AtpError::NotRepresentable { .. } => "not_representable",
+            AtpError::UnknownItem { .. } => "unknown_item",
+            AtpError::UnknownSite { .. } => "unknown_site",
+            AtpError::UnknownRegion { .. } => "unknown_region",
+            AtpError::Quantity { .. } => "quantity",
+            AtpError::ZeroQuantity { .. } => "zero_quantity",
+            AtpError::DuplicateLine { .. } => "duplicate_line",
+            AtpError::UnknownLine { .. } => "unknown_line",
+            AtpError::InvalidClaim { .. } => "invalid_claim",
+            AtpError::InvalidConfig { .. } => "invalid_config",
+            AtpError::TooLarge { .. } => "too_large",
+            AtpError::Overflow { .. } => "overflow",
+        }
+    }
 }

@@ -70,12 +70,21 @@ mod units;
 
 pub use backorder::{Change, Mode, Reprocess};
 pub use demand::{DemandClass, LineId, OrderLine, SourcingRule, Strategy};
-pub use engine::{Atp, AtpConfig, Claim, Horizon, MAX_SCHEDULE_LINES, Prepared, SiteOffer};
+pub use engine::{
+    Advanced, Atp, AtpConfig, Claim, Horizon, MAX_SCHEDULE_LINES, Prepared, SiteOffer,
+};
 pub use error::AtpError;
 pub use promise::{Limit, Limits, Promise, ScheduleLine};
 pub use quota::{Consumption, QuotaAmount, QuotaEntry, QuotaRule};
 pub use table::{TableCell, TableMode, TableRow, TableRule, atp_table};
 pub use units::Day;
+
+/// The most base-unit steps an item-site may hold (2^60, about 1.15 × 10^18): stock on
+/// hand plus the supply on its timeline, counted as added. It is also the most an order
+/// line may ask for. Beyond it [`Atp::set_available`], [`Atp::set_units`],
+/// [`Atp::add_supply`] and promising refuse with [`AtpError::TooLarge`] and change
+/// nothing, so every figure below it is exact and none reads as unlimited.
+pub const MAX_UNITS: i64 = 1 << 60;
 
 /// Bytes the hot structure holds per item-site (one cell; dated supply and demand, where
 /// there is any, live in a separate small timeline).

@@ -14,7 +14,10 @@
 //! | [`QuotaAmount::Ratio`] | the ratio entries share the period's supply by weight (3:1 of 2,000 gives 1,500 and 500; remainders go to the earlier entries) |
 //!
 //! Supply in a period is what is free across the network when the rules are loaded
-//! (counted in the first period) plus the receipts falling in the period. Consumption is
+//! (counted in the period holding today) plus the receipts falling in the period; later
+//! changes to stock on hand (and supply dated today or earlier) count in the period
+//! holding today when they happen, so moving today never sends them to a period that
+//! has passed. Consumption is
 //! [`Consumption::Discrete`] (what a period does not use lapses) or
 //! [`Consumption::Cumulative`] (it carries forward); either way a confirmation counts in
 //! the period of its material availability date, and never takes what a later period

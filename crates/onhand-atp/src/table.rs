@@ -8,7 +8,7 @@
 //! |---|---|
 //! | [`TableMode::Cumulative`] (without look-ahead) | `C(t) = C(t−1) + S(t) − D(t)`, `C(0) = on hand` |
 //! | [`TableMode::CumulativeLookAhead`] (backward consumption) | `L(t) = min(C(t), L(t+1))`, `L(last) = C(last)` |
-//! | [`TableMode::Discrete`] | in supply periods (and period 1): supply of the period (plus on hand in period 1) minus orders up to the next supply period; a negative result borrows from the previous supply period's ATP |
+//! | [`TableMode::Discrete`] | in supply periods (and period 1): supply of the period (plus on hand in period 1) minus orders up to the next supply period; a negative result borrows backward, shortages settled in date order, each from the nearest earlier surplus first; what none covers shows as a negative ATP in the period short |
 //! | [`TableMode::DiscreteForward`] | as discrete, but a negative result is carried *forward* to the next supply period (forward consumption: the shortage moves later) |
 //!
 //! Two modifiers apply to every mode:
@@ -252,37 +252,45 @@ fn discrete(
             }
         }
     } else {
-        // Backward borrowing: from the last supply period to the first, a negative ATP
-        // borrows from earlier ones, as far back as the window allows.
-        for k in (1..values.len()).rev() {
-            let Some(&here) = values.get(k) else { continue };
-            if here >= Decimal::ZERO {
+        // Backward borrowing, in date order: each shortage borrows from the nearest
+        // earlier surplus first, as far back as the window allows, so an earlier
+        // shortage is settled before a later one can take the surplus it needed. The
+        // surpluses not yet lent form a stack (nearest on top); each period is pushed
+        // and popped at most once, so the pass is linear.
+        let mut lenders: Vec<usize> = Vec::new();
+        for k in 0..values.len() {
+            let here = values.get(k).copied().unwrap_or_default();
+            if here > Decimal::ZERO {
+                lenders.push(k);
                 continue;
             }
-            let mut need = -here;
-            if let Some(v) = values.get_mut(k) {
-                *v = Decimal::ZERO;
+            if here.is_zero() {
+                continue;
             }
             let t = starts.get(k).copied().unwrap_or(0);
-            for j in (0..k).rev() {
+            let mut need = -here;
+            while let Some(&j) = lenders.last() {
+                let tj = starts.get(j).copied().unwrap_or(0);
+                if window.is_some_and(|w| t - tj > w) {
+                    // Lenders below are older still: out of reach for this shortage and,
+                    // later periods being further away, for every later one too.
+                    lenders.clear();
+                    break;
+                }
+                let Some(v) = values.get_mut(j) else { break };
+                let take = need.min(*v);
+                *v = sub(*v, take)?;
+                need = sub(need, take)?;
+                if v.is_zero() {
+                    lenders.pop();
+                }
                 if need.is_zero() {
                     break;
                 }
-                let tj = starts.get(j).copied().unwrap_or(0);
-                if window.is_some_and(|w| t - tj > w) {
-                    break;
-                }
-                let Some(v) = values.get_mut(j) else { continue };
-                let take = need.min(*v).max(Decimal::ZERO);
-                *v = sub(*v, take)?;
-                need = sub(need, take)?;
             }
-            if !need.is_zero() {
-                // Nothing left to borrow: the shortfall shows in the first period it
-                // could not be covered from.
-                if let Some(v) = values.get_mut(k) {
-                    *v = -need;
-                }
+            // What no earlier surplus could cover shows in the period that is short.
+            if let Some(v) = values.get_mut(k) {
+                *v = -need;
             }
         }
     }
@@ -389,6 +397,27 @@ mod tests {
             &[5, 0, 22],
             TableRule::plain(TableMode::Discrete),
             &[Qty(d(3)), Blank, Qty(d(0))],
+        );
+    }
+
+    // The borrowing loop ran from the last supply period back, so period 3's shortage
+    // took the surplus of period 1 that period 2's shortage needed: [0, -1, 0].
+    #[test]
+    fn discrete_backward_borrowing_settles_shortages_in_date_order() {
+        check(
+            0,
+            &[1, 1, 1],
+            &[0, 2, 2],
+            TableRule::plain(TableMode::Discrete),
+            &[Qty(d(0)), Qty(d(0)), Qty(d(-1))],
+        );
+        // The nearest earlier surplus lends first: period 4 borrows from period 3, not 1.
+        check(
+            0,
+            &[5, 0, 5, 1],
+            &[0, 0, 0, 4],
+            TableRule::plain(TableMode::Discrete),
+            &[Qty(d(5)), Blank, Qty(d(2)), Qty(d(0))],
         );
     }
 

@@ -12,8 +12,8 @@ use model::{
     AmountSpec, Checks, Harness, LineQty, LineSpec, Op, QtySpec, ReduceSpec, RuleSpec, World, date,
 };
 use onhand_atp::table::{TableCell, TableMode, TableRule, atp_table};
-use onhand_atp::{AtpError, Claim, LineId, Promise};
-use onhand_master::seed;
+use onhand_atp::{AtpError, Claim, LineId, OrderLine, Promise};
+use onhand_master::{Qty, seed};
 use onhand_testkit::scale;
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -316,6 +316,43 @@ proptest! {
         run(&s, Checks::QUOTAS);
     }
 
+    /// Under any quotas (and protection, stock, bookings): every site's on-time figure from `network_atp_for` is confirmed in full, on time, by a one-source promise of the same class and priority, and one unit more is not: the network figure follows the promise's rules, a quota bounding both.
+    #[test]
+    fn network_atp_never_exceeds_what_a_promise_confirms(
+        s in scenario(Flavor::Quotas, 12),
+        queries in proptest::collection::vec((item(), region(), 0i64..12, 1u8..=9, any::<Index>()), 1..6),
+    ) {
+        let mut h = run(&s, Checks::NONE);
+        let today = h.atp.today();
+        for (item, region, ahead, priority, class) in queries {
+            let i = usize::from(item) % h.world.items.len();
+            let r = usize::from(region) % h.world.regions.len();
+            let class = h.world.classes[class.index(h.world.classes.len())].clone();
+            let (code, base) = (h.world.items[i].code.clone(), h.world.items[i].base);
+            let ship_to = h.world.regions[r].code.clone();
+            let requested = today + chrono::Days::new(ahead.unsigned_abs());
+            let offers = h.atp.network_atp_for(&code, &ship_to, requested, priority, &class).unwrap();
+            // Beyond a site's checking horizon, with no quota, the figure is unlimited.
+            let Some(best) = offers.iter().filter(|o| o.on_time).map(|o| o.qty).max() else { continue };
+            if best == Decimal::MAX {
+                continue;
+            }
+            let step = Decimal::new(1, h.world.items[i].scale);
+            let promise = |h: &mut Harness, qty: Decimal| {
+                let mut line = OrderLine::new(LineId(u64::MAX), code.clone(), Qty::new(qty, base).unwrap(), requested, ship_to.clone());
+                line.priority = priority;
+                line.class = class.clone();
+                h.atp.promise(&line).unwrap()
+            };
+            if best > Decimal::ZERO {
+                let p = promise(&mut h, best);
+                prop_assert!(p.on_time && p.confirmed == best, "network figure {} but the promise is {:?}", best, p);
+            }
+            let p = promise(&mut h, best + step);
+            prop_assert!(!(p.on_time && p.confirmed == best + step), "network figure {} but {:?} is confirmed on time", best, p);
+        }
+    }
+
     /// A line less urgent than a protection never takes the site's balance below the protected quantity through its own schedule lines.
     #[test]
     fn protected_stock_is_never_consumed_by_a_lower_class(s in scenario(Flavor::Protection, 24)) {
@@ -492,6 +529,53 @@ proptest! {
 
 // ---- the bucketed table ------------------------------------------------------------------
 
+/// Discrete ATP with backward consumption, one unit at a time: supply periods (period 1
+/// and every period with supply) net their supply (and on hand in period 1) against the
+/// orders up to the next supply period; then, in date order, each unit of surplus is laid
+/// on a stack, and each unit of shortage takes the top unit if it lies within the window.
+/// `None` for periods the mode leaves blank.
+fn discrete_reference(
+    on_hand: i64,
+    supply: &[i64],
+    demand: &[i64],
+    window: Option<usize>,
+) -> Vec<Option<i64>> {
+    let n = supply.len();
+    let starts: Vec<usize> = (0..n).filter(|&t| t == 0 || supply[t] != 0).collect();
+    let mut value = vec![0i64; starts.len()];
+    for (k, &t) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(n);
+        value[k] =
+            supply[t] + if t == 0 { on_hand } else { 0 } - demand[t..end].iter().sum::<i64>();
+    }
+    let mut units: Vec<usize> = Vec::new(); // the supply-period index of each unlent unit
+    let mut left = vec![0i64; starts.len()];
+    for k in 0..starts.len() {
+        if value[k] >= 0 {
+            units.extend(std::iter::repeat_n(k, usize::try_from(value[k]).unwrap()));
+            left[k] = value[k];
+            continue;
+        }
+        let mut short = -value[k];
+        while short > 0 {
+            match units.last() {
+                Some(&j) if window.is_none_or(|w| starts[k] - starts[j] <= w) => {
+                    units.pop();
+                    left[j] -= 1;
+                    short -= 1;
+                }
+                _ => break,
+            }
+        }
+        left[k] = -short;
+    }
+    let mut out = vec![None; n];
+    for (k, &t) in starts.iter().enumerate() {
+        out[t] = Some(left[k]);
+    }
+    out
+}
+
 fn cell_qty(c: TableCell) -> Option<Decimal> {
     match c {
         TableCell::Qty(q) => Some(q),
@@ -524,6 +608,52 @@ proptest! {
                     prop_assert!(l >= p, "look-ahead fell from {} to {}", p, l);
                 }
                 prev = Some(l);
+            }
+        }
+    }
+
+    /// Discrete ATP with backward consumption equals a unit-by-unit reference: shortages are settled in date order, each unit from the nearest earlier unlent surplus unit within the window. Borrowing only moves quantity, so the ATP row sums to on hand + supply − orders (within the horizon); and adding orders to a period never changes a shortage or zero shown in an earlier supply period's bucket.
+    #[test]
+    fn discrete_backward_borrowing_matches_a_unit_reference(
+        on_hand in prop_oneof![Just(0i64), 0i64..6],
+        periods in proptest::collection::vec((prop_oneof![1 => Just(0i64), 2 => 0i64..5], prop_oneof![1 => Just(0i64), 2 => 0i64..6]), 1..10),
+        window in proptest::option::of(0usize..4),
+        horizon in prop_oneof![3 => Just(None), 1 => (0usize..10).prop_map(Some)],
+        extra in (any::<Index>(), 1i64..4),
+    ) {
+        let supply: Vec<i64> = periods.iter().map(|p| p.0).collect();
+        let demand: Vec<i64> = periods.iter().map(|p| p.1).collect();
+        let rule = TableRule { mode: TableMode::Discrete, window, horizon };
+        let table = |demand: &[i64]| -> Vec<TableCell> {
+            let s: Vec<Decimal> = supply.iter().map(|v| Decimal::from(*v)).collect();
+            let o: Vec<Decimal> = demand.iter().map(|v| Decimal::from(*v)).collect();
+            atp_table(Decimal::from(on_hand), &s, &o, rule).unwrap().iter().map(|r| r.atp).collect()
+        };
+        let got = table(&demand);
+        let checked = horizon.map_or(supply.len(), |h| h.min(supply.len()));
+        let expected = discrete_reference(on_hand, &supply[..checked], &demand[..checked], window);
+        for (t, cell) in got.iter().enumerate() {
+            let want = if t >= checked {
+                TableCell::Unlimited
+            } else {
+                expected[t].map_or(TableCell::Blank, |v| TableCell::Qty(Decimal::from(v)))
+            };
+            prop_assert_eq!(*cell, want, "period {}: {:?}", t + 1, got);
+        }
+        let total: Decimal = got.iter().filter_map(|c| cell_qty(*c)).sum();
+        let shown = if checked == 0 { 0 } else { on_hand };
+        let net = shown + supply[..checked].iter().sum::<i64>() - demand[..checked].iter().sum::<i64>();
+        prop_assert_eq!(total, Decimal::from(net), "conservation");
+        // More orders in period p leave every shortage (or zero) shown before the supply
+        // period whose orders they join as it was.
+        let p = extra.0.index(demand.len());
+        let bucket = (0..=p).rev().find(|&t| t == 0 || supply[t] != 0).unwrap_or(0);
+        let mut more = demand.clone();
+        more[p] += extra.1;
+        let after = table(&more);
+        for t in 0..bucket {
+            if let Some(v) = cell_qty(got[t]).filter(|v| *v <= Decimal::ZERO) {
+                prop_assert_eq!(cell_qty(after[t]), Some(v), "period {} changed by orders in period {}", t + 1, p + 1);
             }
         }
     }

@@ -44,6 +44,35 @@ fn site_of(atp: &Atp, p: &onhand_atp::Promise, i: usize) -> String {
     atp.catalog().site(p.schedule[i].site).unwrap().code.to_string()
 }
 
+// The network figure read stock only: with a quota of 10 left for the class, it offered
+// all 40 in stock, which no promise would confirm.
+#[test]
+fn network_atp_ignored_allocation_quotas() {
+    let mut atp = engine(AtpConfig::default());
+    set(&mut atp, "GLOVE-NIT", "ATL", "40 EA");
+    let retail = DemandClass { group: Some("RETAIL".parse().unwrap()), ..DemandClass::default() };
+    atp.set_quotas(&[QuotaRule {
+        item: "GLOVE-NIT".parse().unwrap(),
+        periods: vec![day(5)],
+        consumption: Consumption::Discrete,
+        entries: vec![QuotaEntry {
+            class: retail.clone(),
+            amount: QuotaAmount::Absolute("10 EA".parse().unwrap()),
+        }],
+        collective: Some(QuotaAmount::Absolute("25 EA".parse().unwrap())),
+    }])
+    .unwrap();
+    let (item, region) = ("GLOVE-NIT".parse().unwrap(), "US-SE".parse().unwrap());
+    let atl = |offers: Vec<onhand_atp::SiteOffer>| offers[0].qty;
+    assert_eq!(atl(atp.network_atp_for(&item, &region, day(8), 5, &retail).unwrap()), d(10));
+    // No class: the collective pool.
+    assert_eq!(atl(atp.network_atp(&item, &region, day(8), 5).unwrap()), d(25));
+    let mut l = line(1, "GLOVE-NIT", "11 EA", 8, "US-SE");
+    l.class = retail;
+    let p = atp.promise(&l).unwrap();
+    assert_eq!(p.confirmed, d(0), "the quota forbids 11 for the class: {p:?}");
+}
+
 #[test]
 fn network_atp_shows_every_candidate_site_and_its_dates() {
     let mut atp = engine(AtpConfig::default());
@@ -439,9 +468,11 @@ fn batch_allocation_serves_priority_order_whatever_the_input_order() {
 #[test]
 fn loading_from_the_ledger_counts_transfers_in_transit_at_their_arrival() {
     let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
-    let mut ledger =
-        onhand_ledger::Ledger::new(catalog, onhand_ledger::Rules::standard("USD".parse().unwrap()))
-            .unwrap();
+    let mut ledger = onhand_ledger::Ledger::new(
+        catalog,
+        onhand_ledger::Rules::standard("USD".parse().unwrap()).trusting_event_actors(),
+    )
+    .unwrap();
     for e in onhand_ledger::seed::demo_day().unwrap() {
         let _ = ledger.apply(&e.event);
     }
@@ -475,4 +506,103 @@ fn bad_lines_are_typed_errors() {
     assert_eq!(p.confirmed, d(0));
     assert_eq!(p.unconfirmed, d(1));
     assert!(p.limits.has(Limit::Stock));
+}
+
+// Moving today let the checking horizon pass a line confirmed against assumed supply:
+// with nothing real to cover it, the item-site showed as over-allocated (and blocked
+// every other promise there) until a re-processing run.
+#[test]
+fn confirmations_beyond_the_horizon_showed_as_over_allocation_once_it_moved() {
+    let mut atp = engine(AtpConfig { horizon: Horizon::Days(5) });
+    let (nut, ord): (ItemCode, SiteCode) = ("NUT-M8".parse().unwrap(), "ORD".parse().unwrap());
+    set(&mut atp, "NUT-M8", "ORD", "4 EA");
+    atp.add_supply(&nut, &ord, day(18), "6 EA".parse().unwrap()).unwrap();
+    // Fence on the 10th: both lines are confirmed beyond it, at ORD on the 18th.
+    let mut early = line(1, "NUT-M8", "8 EA", 20, "US-MW");
+    early.priority = 1;
+    let late = line(2, "NUT-M8", "8 EA", 20, "US-MW");
+    for l in [&early, &late] {
+        let p = atp.allocate(l, Claim::Hard).unwrap();
+        assert!(p.on_time && p.limits.has(Limit::Horizon), "{p:?}");
+        assert_eq!(site_of(&atp, &p, 0), "ORD");
+    }
+    // Fence on the 20th: 10 real units cover the first line; the second moves to the
+    // fence, delivered two days late.
+    let moved = atp.advance_to(day(15)).unwrap();
+    let (item, site) = (atp.catalog().item_ix(&nut).unwrap(), atp.catalog().site_ix(&ord).unwrap());
+    assert_eq!(atp.overcommitted(item, site), d(0));
+    assert_eq!(moved.rechecked.len(), 1, "{moved:?}");
+    let c = &moved.rechecked[0];
+    assert_eq!((c.line, c.before, c.after), (LineId(2), d(8), d(8)));
+    assert_eq!((c.before_delivery, c.after_delivery), (Some(day(20)), Some(day(22))));
+    let p = atp.booked(LineId(1)).unwrap();
+    assert!(p.on_time && p.schedule[0].available_on == day(18), "{p:?}");
+    // What real supply has left before the fence: 10 − 8.
+    assert_eq!(atp.atp(&nut, &ord, day(18), 1).unwrap(), d(2));
+    // Re-processing finds nothing left to move.
+    assert!(atp.reprocess(Mode::Simulate, false).changes.is_empty());
+}
+
+// After today moved into a later quota period, stock set on hand still counted in the
+// first period, where a discrete quota had lapsed: the share of it the current period
+// should allow was lost.
+#[test]
+fn stock_on_hand_counted_in_the_first_quota_period_after_a_move() {
+    let mut atp = engine(AtpConfig::default());
+    let rule = QuotaRule {
+        item: "GLOVE-NIT".parse().unwrap(),
+        periods: vec![day(5), day(10)],
+        consumption: Consumption::Discrete,
+        entries: vec![],
+        collective: Some(QuotaAmount::Percent(Decimal::new(5, 1))),
+    };
+    atp.set_quotas(std::slice::from_ref(&rule)).unwrap();
+    assert!(atp.advance_to(day(12)).unwrap().rechecked.is_empty());
+    set(&mut atp, "GLOVE-NIT", "ATL", "40 EA");
+    let mut l = line(1, "GLOVE-NIT", "30 EA", 16, "US-SE");
+    l.allow_split = true;
+    let p = atp.promise(&l).unwrap();
+    assert_eq!(p.confirmed, d(20), "half the stock now on hand: {p:?}");
+    assert!(p.limits.has(Limit::Quota));
+    // Rules loaded after the move count what is on hand in the period holding today too.
+    atp.set_quotas(&[rule]).unwrap();
+    assert_eq!(atp.promise(&l).unwrap().confirmed, d(20));
+}
+
+// Stock of 2^61 units or more read as Decimal::MAX, the "unlimited" figure of a date
+// beyond the checking horizon. The engine now holds at most MAX_UNITS (2^60) per
+// item-site and order line, exactly, and refuses more with a typed error.
+#[test]
+fn very_large_stock_read_as_unlimited() {
+    let mut atp = engine(AtpConfig::default());
+    let (nut, ord): (ItemCode, SiteCode) = ("NUT-M8".parse().unwrap(), "ORD".parse().unwrap());
+    let limit = onhand_atp::MAX_UNITS;
+    let qty = |v: i64| format!("{v} EA").parse().unwrap();
+    atp.set_available(&nut, &ord, qty(limit)).unwrap();
+    assert_eq!(atp.atp(&nut, &ord, day(5), 5).unwrap(), d(limit));
+    for (what, got) in [
+        ("stock", atp.set_available(&nut, &ord, qty(limit + 1))),
+        ("stock", atp.set_available(&nut, &ord, qty(1 << 61))),
+        ("supply", atp.add_supply(&nut, &ord, day(9), qty(1))),
+        ("supply", atp.add_supply(&nut, &ord, day(5), qty(1))),
+    ] {
+        let err = got.unwrap_err();
+        assert!(
+            matches!(&err, onhand_atp::AtpError::TooLarge { what: w, limit: l, .. } if *w == what && *l == d(limit)),
+            "{err}"
+        );
+        assert_eq!(err.code(), "too_large");
+    }
+    // Nothing changed: the figure is still exact, and not unlimited.
+    assert_eq!(atp.atp(&nut, &ord, day(20), 5).unwrap(), d(limit));
+    // Supply counts toward the limit with the stock.
+    atp.set_available(&nut, &ord, qty(limit - 10)).unwrap();
+    atp.add_supply(&nut, &ord, day(9), qty(10)).unwrap();
+    assert_eq!(atp.atp(&nut, &ord, day(9), 5).unwrap(), d(limit));
+    assert!(atp.set_available(&nut, &ord, qty(limit - 9)).is_err());
+    // An order line for more than the limit is refused too.
+    let huge = line(1, "NUT-M8", &format!("{} EA", limit + 1), 9, "US-MW");
+    assert_eq!(atp.promise(&huge).unwrap_err().code(), "too_large");
+    let all = line(2, "NUT-M8", &format!("{limit} EA"), 9, "US-MW");
+    assert_eq!(atp.promise(&all).unwrap().confirmed, d(limit));
 }

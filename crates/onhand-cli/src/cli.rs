@@ -1,20 +1,24 @@
 //! The command line: arguments, usage text, exit codes, and the commands themselves.
 
 use std::ffi::OsString;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
 use onhand_master::seed;
 use onhand_status::demo_status_maps;
+use serde::Serialize;
 
-use crate::input::{Format, NetworkDoc, read_file};
-use crate::report::Report;
+use crate::error::InputError;
+use crate::input::{Format, Loaded, NetworkDoc};
+use crate::read::{Input, read_input};
+use crate::report::{JsonParts, LocatedReport};
+use crate::scenarios::FileOutcome;
 
 /// Exit code: done; for `validate`, the network is clean.
 pub const EXIT_OK: u8 = 0;
 /// Exit code: `validate` found violations.
 pub const EXIT_VIOLATIONS: u8 = 1;
-/// Exit code: an input file could not be read or parsed.
+/// Exit code: an input could not be read or parsed.
 pub const EXIT_INPUT: u8 = 2;
 /// Exit code: bad usage (`EX_USAGE`).
 pub const EXIT_USAGE: u8 = 64;
@@ -25,32 +29,236 @@ pub const EXIT_OUTPUT: u8 = 74;
 
 /// The usage text printed by `onhand --help`.
 pub const USAGE: &str = "\
-onhand: master data and governance for multi-warehouse distribution inventory
+onhand: master data, governance and a demo for multi-warehouse distribution inventory
 
 Usage:
-  onhand validate FILE... [--format text|json]
+  onhand validate FILE... [--format text|json] [--input-format toml|json|csv]
   onhand demo
   onhand export-demo [--format toml|json]
-  onhand help | --help | -h
+  onhand run FILE
+  onhand check PATH... [--format text|json|junit]
+  onhand help [COMMAND] | onhand COMMAND --help
   onhand --version | -V
 
 Commands:
   validate     Check network documents (.toml, .json) and item masters (.csv),
                merged into one network, against the master-data and status-map
-               rules. The report lists each violation with its stable code.
-  demo         Walk through the built-in demo network: sites, items, policies,
-               sourcing lanes, status maps, status moves and governance checks.
+               rules. Each violation is listed with its stable code and the file
+               and line of its record. `onhand validate --help` lists the CSV
+               item-master columns.
+  demo         A deterministic tour of the built-in demo network: its master
+               data, status maps and governance, a day of stock events through
+               the ledger, customer orders promised against the stock, the day
+               costed in both legal entities' books, and replenishment.
   export-demo  Print the demo network as a document to start from (TOML by
                default).
+  run          Run a scenario file (.toml, .json): each step, what happened,
+               and each expectation checked, expected against actual.
+  check        Run every scenario file under the paths (files or folders) and
+               print the failures as diffs, each with its file and line, then a
+               summary.
 
 Exit codes:
-  0   done; for validate, no violations
-  1   validate found violations
-  2   an input file could not be read or parsed
+  0   done; for validate, no violations; for run and check, every
+      expectation holds
+  1   validate found violations; run or check found a failed expectation
+  2   an input could not be read or parsed
   64  bad usage: unknown command or option, no file, unknown file extension
   70  internal error (a bug in onhand)
   74  the output could not be written
 ";
+
+/// The usage text printed by `onhand validate --help` (and `onhand help validate`).
+pub const VALIDATE_USAGE: &str = "\
+onhand validate: check a network's master data and status maps
+
+Usage:
+  onhand validate FILE... [--format text|json] [--input-format toml|json|csv]
+
+Reads every FILE (- for standard input), merges them into one network, and checks
+it against the master-data and status-map rules. Every violation is reported, each
+with its stable code and the file and line of its record; a duplicate also names
+the record it repeats, in whichever file that is. When an input cannot be read or
+parsed, every such input is reported (file, line, column and field) and nothing is
+validated.
+
+Inputs, by extension:
+  .toml, .json  A network document. Top-level lists, each optional: units,
+                entities, regions, sites (with zones and bins), suppliers,
+                customers, items, policies, lanes, delivery_lanes, status_maps.
+                Unknown fields are errors. Decimals are strings (\"12.5\").
+  .csv          An item master: a header row naming the columns, in any order,
+                then one item per row. Cells are trimmed.
+
+CSV item-master columns:
+  column           required  example               empty means
+  code             yes       BOLT-M8               -
+  description      no        Hex bolt M8x40        no description
+  base_uom         yes       EA                    -
+  tracking         no        none | lot | serial   none
+  shelf_life_days  no        365                   no expiry
+  velocity         no        A | B | C | D | unclassified   unclassified
+  units            no        CS=12 EA;PL=40 CS     no packaging units
+                             (entries UNIT=FACTOR PER, separated by ;)
+  substitutes      no        BOLT-M8-SS:1;OTHER:2  none
+                             (entries ITEM[:RATIO], ratio 1 when left out)
+
+Options:
+  --format text|json
+      text (default): each violation as `[code] file:line: message`, then a
+      count per code.
+      json: one JSON object on standard output for every outcome, errors
+      included, and nothing on standard error:
+        { \"schema_version\": 1,
+          \"outcome\": \"clean\" | \"violations\" | \"unreadable\" | \"usage\" | \"internal\",
+          \"exit_code\": 0,
+          \"errors\": [ { \"code\", \"file\", \"line\", \"column\", \"field\", \"message\" } ],
+          \"master\": [ { \"code\", \"record\": { \"kind\", \"key\" }, \"message\",
+                        \"locations\": [ { \"file\", \"line\" } ] } ],
+          \"status_maps\": [ the same shape ],
+          \"counts\": { \"<code>\": <how many> } }
+      Every key is always present; file, line, column and field are null when
+      unknown. A duplicate's locations list itself, then the record it repeats.
+  --input-format toml|json|csv
+      The format of standard input, and of files whose extension names none.
+      Needed when a FILE is -.
+
+Limits:
+  Each input is at most 268435456 bytes (256 MiB); a larger one is refused
+  before it is parsed. A network is validated whole, in memory: about 160
+  bytes per item, so a 50 MB item master peaks at 340 to 700 MB.
+
+Exit codes:
+  0   no violations
+  1   violations found
+  2   an input could not be read or parsed (nothing validated)
+  64  bad usage
+  70  internal error (a bug in onhand)
+  74  the output could not be written
+";
+
+/// The usage text printed by `onhand demo --help`.
+pub const DEMO_USAGE: &str = "\
+onhand demo: a deterministic tour of the built-in demo network
+
+Usage:
+  onhand demo
+
+Prints, section by section: the network (entities, regions, sites, items,
+item-site policies, sourcing lanes), its site status maps and status moves,
+validation and governance checks, a day of stock events through the ledger,
+customer orders promised against the stock, the day costed into both legal
+entities' books, and replenishment recommendations. Every run prints the same
+bytes.
+
+Exit codes:
+  0   done
+  70  internal error (a bug in onhand)
+  74  the output could not be written
+";
+
+/// The usage text printed by `onhand export-demo --help`.
+pub const EXPORT_DEMO_USAGE: &str = "\
+onhand export-demo: print the demo network as a document to start from
+
+Usage:
+  onhand export-demo [--format toml|json]
+
+Prints the demo network's master data and site status maps as one network
+document, TOML by default, JSON with --format json. Edit it, then check it with
+`onhand validate FILE`.
+
+Exit codes:
+  0   done
+  64  bad usage
+  70  internal error (a bug in onhand)
+  74  the output could not be written
+";
+
+/// The usage text printed by `onhand run --help`.
+pub const RUN_USAGE: &str = "\
+onhand run: run a scenario file
+
+Usage:
+  onhand run FILE
+
+Runs the scenario in FILE (.toml or .json) on a fresh network: each step, what it
+did, and each expectation after it, passed or with expected against actual. A
+scenario names its network (the built-in demo or inline master data), its rules
+and configuration, and its steps in time order; `scenarios/` in the repository
+has one per rule family.
+
+Exit codes:
+  0   every expectation holds
+  1   an expectation failed (the diffs follow the run)
+  2   the file could not be read, parsed or run (file, line and field named)
+  64  bad usage
+  74  the output could not be written
+";
+
+/// The usage text printed by `onhand check --help`.
+pub const CHECK_USAGE: &str = "\
+onhand check: run every scenario file under the paths
+
+Usage:
+  onhand check PATH... [--format text|json|junit]
+
+Runs every .toml and .json scenario file named or found under the folders
+(searched recursively, in path order), prints `ok` or the failures as diffs,
+each with the file and line of its step, then a summary. With --format json,
+one JSON document (`scenarios`: file, outcome pass|fail|error, checks,
+failures with step, line, what, expected and actual; `summary`); with
+--format junit, JUnit XML (a test suite per file, a test case per check).
+
+Exit codes:
+  0   every expectation of every scenario holds
+  1   an expectation failed
+  2   a file could not be read, parsed or run
+  64  bad usage
+  74  the output could not be written
+";
+
+/// A command whose help can be asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HelpTopic {
+    /// `onhand validate --help`.
+    Validate,
+    /// `onhand demo --help`.
+    Demo,
+    /// `onhand export-demo --help`.
+    ExportDemo,
+    /// `onhand run --help`.
+    Run,
+    /// `onhand check --help`.
+    Check,
+}
+
+impl HelpTopic {
+    /// The topic of a command name.
+    #[must_use]
+    pub fn of(command: &str) -> Option<HelpTopic> {
+        match command {
+            "validate" => Some(HelpTopic::Validate),
+            "demo" => Some(HelpTopic::Demo),
+            "export-demo" => Some(HelpTopic::ExportDemo),
+            "run" => Some(HelpTopic::Run),
+            "check" => Some(HelpTopic::Check),
+            _ => None,
+        }
+    }
+
+    /// The help text.
+    #[must_use]
+    pub fn usage(self) -> &'static str {
+        match self {
+            HelpTopic::Validate => VALIDATE_USAGE,
+            HelpTopic::Demo => DEMO_USAGE,
+            HelpTopic::ExportDemo => EXPORT_DEMO_USAGE,
+            HelpTopic::Run => RUN_USAGE,
+            HelpTopic::Check => CHECK_USAGE,
+        }
+    }
+}
 
 /// How `validate` prints its report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -60,6 +268,18 @@ pub enum ReportFormat {
     Text,
     /// One JSON object: `master`, `status_maps`, `counts`.
     Json,
+}
+
+/// How `check` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CheckFormat {
+    /// For people: `ok` or the failures as diffs, then a summary.
+    #[default]
+    Text,
+    /// One JSON document.
+    Json,
+    /// `JUnit` XML, for CI systems.
+    Junit,
 }
 
 /// How `export-demo` writes the network.
@@ -75,10 +295,10 @@ pub enum ExportFormat {
 /// A parsed command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// Validate files merged into one network.
+    /// Validate inputs merged into one network.
     Validate {
-        /// The files, each with its format.
-        files: Vec<(PathBuf, Format)>,
+        /// The inputs, each with its format.
+        inputs: Vec<(Input, Format)>,
         /// The report format.
         format: ReportFormat,
     },
@@ -89,8 +309,23 @@ pub enum Command {
         /// The document format.
         format: ExportFormat,
     },
-    /// Print the usage text.
-    Help,
+    /// Run one scenario file.
+    Run {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Run every scenario file under the paths.
+    Check {
+        /// Files or folders.
+        paths: Vec<PathBuf>,
+        /// The report format.
+        format: CheckFormat,
+    },
+    /// Print a usage text: the global one, or a command's.
+    Help {
+        /// The command asked about; `None` for the global usage.
+        topic: Option<HelpTopic>,
+    },
     /// Print the version.
     Version,
 }
@@ -142,15 +377,58 @@ pub enum UsageError {
     /// `validate` was given no file.
     #[error("validate: no file given")]
     NoFiles,
-    /// A file whose extension says no format onhand reads.
-    #[error("{file}: cannot tell the format from the extension (use .toml, .json or .csv)")]
+    /// A file whose extension says no format onhand reads, and no `--input-format`.
+    #[error(
+        "{file}: cannot tell the format from the extension (use .toml, .json or .csv, or --input-format)"
+    )]
     UnknownExtension {
         /// The file.
         file: String,
     },
+    /// Standard input (`-`) was named without `--input-format`.
+    #[error("reading standard input (-) needs --input-format toml, json or csv")]
+    StdinWithoutFormat,
+    /// Standard input (`-`) was named more than once.
+    #[error("standard input (-) can be read only once")]
+    StdinTwice,
     /// An option or command that is not valid UTF-8.
     #[error("argument {0:?} is not valid UTF-8")]
     NotUtf8(String),
+}
+
+impl UsageError {
+    /// Every stable code a usage error can carry, sorted.
+    pub const CODES: [&'static str; 11] = [
+        "argument_not_utf8",
+        "bad_value",
+        "missing_value",
+        "no_command",
+        "no_files",
+        "stdin_twice",
+        "stdin_without_format",
+        "unexpected_argument",
+        "unknown_command",
+        "unknown_extension",
+        "unknown_option",
+    ];
+
+    /// The stable code of the error (for tools: the JSON report's `errors[].code`).
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            UsageError::NoCommand => "no_command",
+            UsageError::UnknownCommand(_) => "unknown_command",
+            UsageError::UnknownOption { .. } => "unknown_option",
+            UsageError::MissingValue { .. } => "missing_value",
+            UsageError::BadValue { .. } => "bad_value",
+            UsageError::UnexpectedArgument { .. } => "unexpected_argument",
+            UsageError::NoFiles => "no_files",
+            UsageError::UnknownExtension { .. } => "unknown_extension",
+            UsageError::StdinWithoutFormat => "stdin_without_format",
+            UsageError::StdinTwice => "stdin_twice",
+            UsageError::NotUtf8(_) => "argument_not_utf8",
+        }
+    }
 }
 
 /// Parses the arguments after the program name.
@@ -159,9 +437,11 @@ pub enum UsageError {
 /// A [`UsageError`] for anything but a runnable command line.
 ///
 /// ```
-/// use onhand_cli::{parse_args, Command, ExportFormat};
+/// use onhand_cli::{parse_args, Command, ExportFormat, HelpTopic};
 /// let cmd = parse_args(&["export-demo".into(), "--format=json".into()])?;
 /// assert_eq!(cmd, Command::ExportDemo { format: ExportFormat::Json });
+/// let help = parse_args(&["validate".into(), "--help".into()])?;
+/// assert_eq!(help, Command::Help { topic: Some(HelpTopic::Validate) });
 /// assert!(parse_args(&["frobnicate".into()]).is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -172,13 +452,26 @@ pub fn parse_args(args: &[OsString]) -> Result<Command, UsageError> {
     let Some((first, rest)) = args.split_first() else {
         return Err(UsageError::NoCommand);
     };
-    // Help wins wherever it appears before a `--`.
+    // Help wins wherever it appears before a `--`, about the command it follows.
     let before_dashes = args.iter().take_while(|a| *a != "--");
     if before_dashes.clone().any(|a| a == "--help" || a == "-h") {
-        return Ok(Command::Help);
+        return Ok(Command::Help { topic: first.to_str().and_then(HelpTopic::of) });
     }
     match text(first)?.as_str() {
-        "help" => Ok(Command::Help),
+        "help" => match rest {
+            [] => Ok(Command::Help { topic: None }),
+            [command] => {
+                let command = text(command)?;
+                match HelpTopic::of(&command) {
+                    Some(topic) => Ok(Command::Help { topic: Some(topic) }),
+                    None => Err(UsageError::UnknownCommand(command)),
+                }
+            }
+            [_, extra, ..] => Err(UsageError::UnexpectedArgument {
+                command: "help",
+                arg: extra.to_string_lossy().into_owned(),
+            }),
+        },
         "--version" | "-V" => no_more("--version", rest, Command::Version),
         "demo" => no_more("demo", rest, Command::Demo),
         "export-demo" => {
@@ -186,67 +479,121 @@ pub fn parse_args(args: &[OsString]) -> Result<Command, UsageError> {
             let mut it = rest.iter();
             while let Some(arg) = it.next() {
                 let arg = text(arg)?;
-                match option_value("export-demo", &arg, &mut it)? {
-                    Some(value) => {
-                        format = match value.as_str() {
-                            "toml" => ExportFormat::Toml,
-                            "json" => ExportFormat::Json,
-                            _ => return Err(bad_format(value, "toml or json")),
-                        }
-                    }
-                    None => {
-                        return Err(UsageError::UnexpectedArgument { command: "export-demo", arg });
-                    }
+                if let Some(value) = option_value("--format", &arg, &mut it)? {
+                    format = match value.as_str() {
+                        "toml" => ExportFormat::Toml,
+                        "json" => ExportFormat::Json,
+                        _ => return Err(bad_value("--format", value, "toml or json")),
+                    };
+                } else if arg.starts_with('-') {
+                    return Err(UsageError::UnknownOption { command: "export-demo", option: arg });
+                } else {
+                    return Err(UsageError::UnexpectedArgument { command: "export-demo", arg });
                 }
             }
             Ok(Command::ExportDemo { format })
         }
-        "validate" => {
-            let mut format = ReportFormat::default();
-            let mut files = Vec::new();
-            let mut it = rest.iter();
+        "validate" => parse_validate(rest),
+        "run" | "check" => {
+            let command = if text(first)? == "run" { "run" } else { "check" };
+            let mut paths = Vec::new();
             let mut only_files = false;
+            let mut format = CheckFormat::default();
+            let mut it = rest.iter();
             while let Some(arg) = it.next() {
-                if only_files || !arg.to_string_lossy().starts_with('-') || arg == "-" {
-                    files.push(PathBuf::from(arg));
-                    continue;
-                }
-                let arg = text(arg)?;
-                if arg == "--" {
+                if only_files || !arg.to_string_lossy().starts_with('-') {
+                    paths.push(PathBuf::from(arg));
+                } else if arg == "--" {
                     only_files = true;
-                    continue;
-                }
-                match option_value("validate", &arg, &mut it)? {
-                    Some(value) => {
-                        format = match value.as_str() {
-                            "text" => ReportFormat::Text,
-                            "json" => ReportFormat::Json,
-                            _ => return Err(bad_format(value, "text or json")),
-                        }
-                    }
-                    None => {
-                        return Err(UsageError::UnknownOption { command: "validate", option: arg });
-                    }
+                } else if command == "check"
+                    && let Some(value) = option_value("--format", &text(arg)?, &mut it)?
+                {
+                    format = match value.as_str() {
+                        "text" => CheckFormat::Text,
+                        "json" => CheckFormat::Json,
+                        "junit" => CheckFormat::Junit,
+                        _ => return Err(bad_value("--format", value, "text, json or junit")),
+                    };
+                } else {
+                    let option = arg.to_string_lossy().into_owned();
+                    return Err(UsageError::UnknownOption { command, option });
                 }
             }
-            if files.is_empty() {
-                return Err(UsageError::NoFiles);
+            match (command, paths.as_slice()) {
+                (_, []) => Err(UsageError::NoFiles),
+                ("run", [file]) => Ok(Command::Run { file: file.clone() }),
+                ("run", [_, extra, ..]) => Err(UsageError::UnexpectedArgument {
+                    command,
+                    arg: extra.display().to_string(),
+                }),
+                _ => Ok(Command::Check { paths, format }),
             }
-            let files = files
-                .into_iter()
-                .map(|path| match Format::from_path(&path) {
-                    Some(f) => Ok((path, f)),
-                    None => Err(UsageError::UnknownExtension { file: path.display().to_string() }),
-                })
-                .collect::<Result<_, _>>()?;
-            Ok(Command::Validate { files, format })
         }
         other => Err(UsageError::UnknownCommand(other.to_owned())),
     }
 }
 
-fn bad_format(value: String, expected: &'static str) -> UsageError {
-    UsageError::BadValue { option: "--format", value, expected }
+fn parse_validate(rest: &[OsString]) -> Result<Command, UsageError> {
+    let text = |a: &OsString| {
+        a.to_str().map(str::to_owned).ok_or_else(|| UsageError::NotUtf8(a.to_string_lossy().into()))
+    };
+    let mut format = ReportFormat::default();
+    let mut input_format = None;
+    let mut inputs = Vec::new();
+    let mut it = rest.iter();
+    let mut only_files = false;
+    while let Some(arg) = it.next() {
+        if arg == "-" {
+            if inputs.contains(&Input::Stdin) {
+                return Err(UsageError::StdinTwice);
+            }
+            inputs.push(Input::Stdin);
+            continue;
+        }
+        if only_files || !arg.to_string_lossy().starts_with('-') {
+            inputs.push(Input::File(PathBuf::from(arg)));
+            continue;
+        }
+        let arg = text(arg)?;
+        if arg == "--" {
+            only_files = true;
+        } else if let Some(value) = option_value("--format", &arg, &mut it)? {
+            format = match value.as_str() {
+                "text" => ReportFormat::Text,
+                "json" => ReportFormat::Json,
+                _ => return Err(bad_value("--format", value, "text or json")),
+            };
+        } else if let Some(value) = option_value("--input-format", &arg, &mut it)? {
+            input_format = Some(match value.as_str() {
+                "toml" => Format::Toml,
+                "json" => Format::Json,
+                "csv" => Format::Csv,
+                _ => return Err(bad_value("--input-format", value, "toml, json or csv")),
+            });
+        } else {
+            return Err(UsageError::UnknownOption { command: "validate", option: arg });
+        }
+    }
+    if inputs.is_empty() {
+        return Err(UsageError::NoFiles);
+    }
+    let inputs = inputs
+        .into_iter()
+        .map(|input| {
+            let format = match &input {
+                Input::Stdin => input_format.ok_or(UsageError::StdinWithoutFormat)?,
+                Input::File(path) => Format::from_path(path).or(input_format).ok_or_else(|| {
+                    UsageError::UnknownExtension { file: path.display().to_string() }
+                })?,
+            };
+            Ok((input, format))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(Command::Validate { inputs, format })
+}
+
+fn bad_value(option: &'static str, value: String, expected: &'static str) -> UsageError {
+    UsageError::BadValue { option, value, expected }
 }
 
 fn no_more(command: &'static str, rest: &[OsString], cmd: Command) -> Result<Command, UsageError> {
@@ -263,29 +610,44 @@ fn no_more(command: &'static str, rest: &[OsString], cmd: Command) -> Result<Com
     }
 }
 
-/// The value of `--format VALUE` or `--format=VALUE`; `None` for a non-option argument.
+/// The value of `OPTION VALUE` or `OPTION=VALUE` when `arg` is `option`; `None` when it
+/// is another argument.
 fn option_value<'a>(
-    command: &'static str,
+    option: &'static str,
     arg: &str,
     rest: &mut impl Iterator<Item = &'a OsString>,
 ) -> Result<Option<String>, UsageError> {
     const EXPECTED: &str = "a format name";
-    if let Some(value) = arg.strip_prefix("--format=") {
+    if let Some(value) = arg.strip_prefix(option).and_then(|v| v.strip_prefix('=')) {
         return Ok(Some(value.to_owned()));
     }
-    if arg == "--format" {
-        let value = rest
-            .next()
-            .ok_or(UsageError::MissingValue { option: "--format", expected: EXPECTED })?;
+    if arg == option {
+        let value = rest.next().ok_or(UsageError::MissingValue { option, expected: EXPECTED })?;
         return value
             .to_str()
             .map(|v| Some(v.to_owned()))
             .ok_or_else(|| UsageError::NotUtf8(value.to_string_lossy().into()));
     }
-    if arg.starts_with('-') {
-        return Err(UsageError::UnknownOption { command, option: arg.to_owned() });
-    }
     Ok(None)
+}
+
+/// Whether the arguments ask `validate` for a JSON report, read loosely so that even a
+/// command line that does not parse gets its error as JSON.
+fn wants_json(args: &[OsString]) -> bool {
+    if args.first().is_none_or(|a| a != "validate") {
+        return false;
+    }
+    let mut before_dashes = args.iter().take_while(|a| *a != "--");
+    let mut json = false;
+    while let Some(arg) = before_dashes.next() {
+        if arg == "--format=json" {
+            json = true;
+        } else if arg == "--format" || arg.to_str().is_some_and(|a| a.starts_with("--format=")) {
+            let value = if arg == "--format" { before_dashes.next() } else { None };
+            json = value.is_some_and(|v| v == "json");
+        }
+    }
+    json
 }
 
 /// Why a command stopped short.
@@ -300,36 +662,57 @@ impl From<io::Error> for Failure {
     }
 }
 
-/// Runs the command line `args` (after the program name), writing to `stdout` and
-/// `stderr`, and returns the exit code.
+/// Runs the command line `args` (after the program name), reading standard input from
+/// `stdin` when an input is `-`, writing to `stdout` and `stderr`, and returns the exit
+/// code.
 ///
 /// ```
-/// use onhand_cli::{run, EXIT_OK, EXIT_USAGE};
+/// use onhand_cli::{run, EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS};
 /// let (mut out, mut err) = (Vec::new(), Vec::new());
-/// assert_eq!(run(&["--version".into()], &mut out, &mut err), EXIT_OK);
+/// assert_eq!(run(&["--version".into()], &mut std::io::empty(), &mut out, &mut err), EXIT_OK);
 /// assert!(String::from_utf8(out)?.starts_with("onhand "));
-/// assert_eq!(run(&["nope".into()], &mut Vec::new(), &mut err), EXIT_USAGE);
+/// assert_eq!(run(&["nope".into()], &mut std::io::empty(), &mut Vec::new(), &mut err), EXIT_USAGE);
+///
+/// // An item master on standard input, with an item whose substitute does not exist.
+/// let args = ["validate".into(), "-".into(), "--input-format".into(), "csv".into()];
+/// let mut stdin = &b"code,base_uom,substitutes\nBOLT,EA,NUT\n"[..];
+/// let mut out = Vec::new();
+/// assert_eq!(run(&args, &mut stdin, &mut out, &mut Vec::new()), EXIT_VIOLATIONS);
+/// assert!(String::from_utf8(out)?.contains(
+///     "[unknown_reference] <stdin>:2: item BOLT: item NUT does not exist (field substitutes)"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn run(args: &[OsString], stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
-    let command = match parse_args(args) {
-        Ok(c) => c,
+pub fn run(
+    args: &[OsString],
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> u8 {
+    let json = wants_json(args);
+    let result = match parse_args(args) {
+        Err(e) if json => {
+            let outcome = JsonOutcome::failed(EXIT_USAGE, vec![ErrorJson::usage(&e)]);
+            write_outcome(&outcome, stdout)
+        }
         Err(e) => {
             // Nothing useful is left to do when even stderr fails.
             let _ = writeln!(stderr, "error: {e}\nrun `onhand --help` for usage");
             return EXIT_USAGE;
         }
-    };
-    let result = match command {
-        Command::Help => {
-            stdout.write_all(USAGE.as_bytes()).map(|()| EXIT_OK).map_err(Failure::from)
+        Ok(Command::Help { topic }) => {
+            let text = topic.map_or(USAGE, HelpTopic::usage);
+            stdout.write_all(text.as_bytes()).map(|()| EXIT_OK).map_err(Failure::from)
         }
-        Command::Version => writeln!(stdout, "onhand {}", env!("CARGO_PKG_VERSION"))
+        Ok(Command::Version) => writeln!(stdout, "onhand {}", env!("CARGO_PKG_VERSION"))
             .map(|()| EXIT_OK)
             .map_err(Failure::from),
-        Command::Validate { files, format } => validate(&files, format, stdout, stderr),
-        Command::Demo => demo(stdout),
-        Command::ExportDemo { format } => export_demo(format, stdout),
+        Ok(Command::Validate { inputs, format }) => {
+            validate(&inputs, format, stdin, stdout, stderr)
+        }
+        Ok(Command::Demo) => demo(stdout),
+        Ok(Command::ExportDemo { format }) => export_demo(format, stdout),
+        Ok(Command::Run { file }) => run_scenario_file(&file, stdout, stderr),
+        Ok(Command::Check { paths, format }) => check(&paths, format, stdout, stderr),
     };
     let result = result.and_then(|code| stdout.flush().map(|()| code).map_err(Failure::from));
     match result {
@@ -340,6 +723,13 @@ pub fn run(args: &[OsString], stdout: &mut dyn Write, stderr: &mut dyn Write) ->
             }
             EXIT_OUTPUT
         }
+        Err(Failure::Internal(message)) if json => {
+            let outcome = JsonOutcome::failed(EXIT_SOFTWARE, vec![ErrorJson::internal(message)]);
+            match write_outcome(&outcome, stdout).and_then(|_| Ok(stdout.flush()?)) {
+                Ok(()) => EXIT_SOFTWARE,
+                Err(_) => EXIT_OUTPUT,
+            }
+        }
         Err(Failure::Internal(message)) => {
             let _ = writeln!(stderr, "error: internal error (a bug in onhand): {message}");
             EXIT_SOFTWARE
@@ -347,41 +737,212 @@ pub fn run(args: &[OsString], stdout: &mut dyn Write, stderr: &mut dyn Write) ->
     }
 }
 
+/// What `validate --format json` prints, whatever happens: the shape `VALIDATE_USAGE`
+/// documents, every key always present.
+#[derive(Serialize)]
+struct JsonOutcome<'a> {
+    schema_version: u32,
+    outcome: &'static str,
+    exit_code: u8,
+    errors: Vec<ErrorJson>,
+    #[serde(flatten)]
+    report: JsonParts<'a>,
+}
+
+/// The version of the JSON report's shape; a change that could break a reader raises it.
+const SCHEMA_VERSION: u32 = 1;
+
+impl JsonOutcome<'_> {
+    /// An outcome with no report: the run stopped at `errors`.
+    fn failed(exit_code: u8, errors: Vec<ErrorJson>) -> JsonOutcome<'static> {
+        let outcome = match exit_code {
+            EXIT_INPUT => "unreadable",
+            EXIT_USAGE => "usage",
+            _ => "internal",
+        };
+        JsonOutcome {
+            schema_version: SCHEMA_VERSION,
+            outcome,
+            exit_code,
+            errors,
+            report: JsonParts::empty(),
+        }
+    }
+}
+
+/// One error in the JSON report.
+#[derive(Serialize)]
+struct ErrorJson {
+    code: &'static str,
+    file: Option<String>,
+    line: Option<usize>,
+    column: Option<usize>,
+    field: Option<String>,
+    message: String,
+}
+
+impl ErrorJson {
+    fn input(e: &InputError) -> Self {
+        ErrorJson {
+            code: e.code(),
+            file: Some(e.file().to_owned()),
+            line: e.line(),
+            column: e.column(),
+            field: e.field().map(str::to_owned),
+            message: e.message(),
+        }
+    }
+
+    fn usage(e: &UsageError) -> Self {
+        let file = match e {
+            UsageError::UnknownExtension { file } => Some(file.clone()),
+            _ => None,
+        };
+        let message = e.to_string();
+        ErrorJson { code: e.code(), file, line: None, column: None, field: None, message }
+    }
+
+    fn internal(message: String) -> Self {
+        ErrorJson { code: "internal", file: None, line: None, column: None, field: None, message }
+    }
+}
+
+/// Writes `outcome` as pretty JSON, streamed: a report of a million findings is never
+/// held as one string.
+fn write_outcome(outcome: &JsonOutcome<'_>, stdout: &mut dyn Write) -> Result<u8, Failure> {
+    serde_json::to_writer_pretty(&mut *stdout, outcome).map_err(|e| {
+        if e.is_io() { Failure::Output(e.into()) } else { Failure::Internal(e.to_string()) }
+    })?;
+    writeln!(stdout)?;
+    Ok(outcome.exit_code)
+}
+
 fn validate(
-    files: &[(PathBuf, Format)],
+    inputs: &[(Input, Format)],
     format: ReportFormat,
+    stdin: &mut dyn Read,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<u8, Failure> {
-    let mut doc = NetworkDoc::default();
-    let mut unreadable = 0;
-    for (path, file_format) in files {
-        match read_file(path, &path.display().to_string(), *file_format) {
-            Ok(part) => doc.merge(part),
-            Err(e) => {
-                writeln!(stderr, "error: {e}")?;
-                unreadable += 1;
-            }
+    let mut network = Loaded::default();
+    let mut errors = Vec::new();
+    for (input, input_format) in inputs {
+        match read_input(input, *input_format, stdin) {
+            Ok(part) => network.merge(part),
+            Err(e) => errors.push(e),
         }
     }
-    if unreadable > 0 {
+    if !errors.is_empty() {
+        if format == ReportFormat::Json {
+            let errors = errors.iter().map(ErrorJson::input).collect();
+            return write_outcome(&JsonOutcome::failed(EXIT_INPUT, errors), stdout);
+        }
+        for e in &errors {
+            writeln!(stderr, "error: {e}")?;
+        }
         writeln!(
             stderr,
-            "{unreadable} of {} file(s) could not be read; nothing validated",
-            files.len()
+            "{} of {} input(s) could not be read; nothing validated",
+            errors.len(),
+            inputs.len()
         )?;
         return Ok(EXIT_INPUT);
     }
+    let Loaded { doc, sources } = network;
     let (master, maps) = doc.into_parts();
-    let report = Report::of(&master, &maps);
+    let report = LocatedReport::new(&master, &maps, &sources);
+    // The network is not needed any more; free it before writing a large report.
+    drop((master, maps, sources));
+    let code = if report.report.is_clean() { EXIT_OK } else { EXIT_VIOLATIONS };
     match format {
         ReportFormat::Text => report.write_text(stdout)?,
         ReportFormat::Json => {
-            let json = report.to_json().map_err(|e| Failure::Internal(e.to_string()))?;
-            writeln!(stdout, "{json}")?;
+            let outcome = JsonOutcome {
+                schema_version: SCHEMA_VERSION,
+                outcome: if code == EXIT_OK { "clean" } else { "violations" },
+                exit_code: code,
+                errors: Vec::new(),
+                report: report.json_parts(),
+            };
+            write_outcome(&outcome, stdout)?;
         }
     }
-    Ok(if report.is_clean() { EXIT_OK } else { EXIT_VIOLATIONS })
+    Ok(code)
+}
+
+fn run_scenario_file(
+    file: &std::path::Path,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<u8, Failure> {
+    match crate::scenarios::run_file(file) {
+        FileOutcome::Broken(e) => {
+            writeln!(stderr, "error: {e}")?;
+            Ok(EXIT_INPUT)
+        }
+        outcome @ FileOutcome::Ran { .. } => {
+            if let FileOutcome::Ran { report, .. } = &outcome {
+                stdout.write_all(report.text().as_bytes())?;
+            }
+            if outcome.passed() {
+                Ok(EXIT_OK)
+            } else {
+                writeln!(stdout)?;
+                stdout.write_all(outcome.failures_text().as_bytes())?;
+                Ok(EXIT_VIOLATIONS)
+            }
+        }
+    }
+}
+
+fn check(
+    paths: &[PathBuf],
+    format: CheckFormat,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<u8, Failure> {
+    let outcomes = match crate::scenarios::check_paths(paths) {
+        Ok(o) => o,
+        Err(e) => {
+            writeln!(stderr, "error: {e}")?;
+            return Ok(EXIT_INPUT);
+        }
+    };
+    let code = outcomes.iter().fold(EXIT_OK, |code, o| match o {
+        FileOutcome::Broken(_) => EXIT_INPUT,
+        FileOutcome::Ran { .. } if !o.passed() => code.max(EXIT_VIOLATIONS),
+        FileOutcome::Ran { .. } => code,
+    });
+    match format {
+        CheckFormat::Text => {}
+        CheckFormat::Json => {
+            let text = crate::scenarios::check_json(&outcomes)
+                .map_err(|e| Failure::Internal(e.to_string()))?;
+            writeln!(stdout, "{text}")?;
+            return Ok(code);
+        }
+        CheckFormat::Junit => {
+            stdout.write_all(crate::scenarios::check_junit(&outcomes).as_bytes())?;
+            return Ok(code);
+        }
+    }
+    for o in &outcomes {
+        match o {
+            FileOutcome::Ran { report, .. } if o.passed() => {
+                writeln!(stdout, "ok    {} ({} checks)", o.file(), report.checks())?;
+            }
+            FileOutcome::Ran { .. } => {
+                writeln!(stdout, "FAIL  {}", o.file())?;
+                stdout.write_all(o.failures_text().as_bytes())?;
+            }
+            FileOutcome::Broken(e) => {
+                writeln!(stdout, "ERROR {}", o.file())?;
+                writeln!(stderr, "error: {e}")?;
+            }
+        }
+    }
+    writeln!(stdout, "{}", crate::scenarios::summary(&outcomes))?;
+    Ok(code)
 }
 
 fn demo(stdout: &mut dyn Write) -> Result<u8, Failure> {
@@ -433,10 +994,17 @@ mod tests {
 
     #[test]
     fn argument_table() {
-        let file = |p: &str, f| (PathBuf::from(p), f);
+        let file = |p: &str, f| (Input::File(PathBuf::from(p)), f);
+        let help = |topic| Ok(Command::Help { topic });
         check(&[], &Err(UsageError::NoCommand));
-        check(&["help"], &Ok(Command::Help));
-        check(&["demo", "--help"], &Ok(Command::Help));
+        check(&["help"], &help(None));
+        check(&["-h"], &help(None));
+        check(&["help", "validate"], &help(Some(HelpTopic::Validate)));
+        check(&["help", "frob"], &Err(UsageError::UnknownCommand("frob".into())));
+        check(&["demo", "--help"], &help(Some(HelpTopic::Demo)));
+        check(&["validate", "a.toml", "-h"], &help(Some(HelpTopic::Validate)));
+        check(&["export-demo", "--format", "json", "--help"], &help(Some(HelpTopic::ExportDemo)));
+        check(&["frob", "--help"], &help(None));
         check(&["-V"], &Ok(Command::Version));
         check(&["demo"], &Ok(Command::Demo));
         check(
@@ -454,23 +1022,30 @@ mod tests {
         );
         check(
             &["export-demo", "--format", "yaml"],
-            &Err(bad_format("yaml".into(), "toml or json")),
+            &Err(bad_value("--format", "yaml".into(), "toml or json")),
         );
         check(
             &["export-demo", "--format"],
             &Err(UsageError::MissingValue { option: "--format", expected: "a format name" }),
         );
         check(
+            &["export-demo", "--formats=json"],
+            &Err(UsageError::UnknownOption {
+                command: "export-demo",
+                option: "--formats=json".into(),
+            }),
+        );
+        check(
             &["validate", "a.toml", "--format=json", "b.CSV"],
             &Ok(Command::Validate {
-                files: vec![file("a.toml", Format::Toml), file("b.CSV", Format::Csv)],
+                inputs: vec![file("a.toml", Format::Toml), file("b.CSV", Format::Csv)],
                 format: ReportFormat::Json,
             }),
         );
         check(
             &["validate", "--", "--odd.json"],
             &Ok(Command::Validate {
-                files: vec![file("--odd.json", Format::Json)],
+                inputs: vec![file("--odd.json", Format::Json)],
                 format: ReportFormat::Text,
             }),
         );
@@ -485,5 +1060,92 @@ mod tests {
             &Err(UsageError::UnknownOption { command: "validate", option: "--strict".into() }),
         );
         check(&["frob"], &Err(UsageError::UnknownCommand("frob".into())));
+    }
+
+    #[test]
+    fn standard_input_and_input_format() {
+        let file = |p: &str, f| (Input::File(PathBuf::from(p)), f);
+        check(
+            &["validate", "network.toml", "-", "--input-format", "csv"],
+            &Ok(Command::Validate {
+                inputs: vec![file("network.toml", Format::Toml), (Input::Stdin, Format::Csv)],
+                format: ReportFormat::Text,
+            }),
+        );
+        // The input format also names the format of a file without a known extension,
+        // never overrides a known one.
+        check(
+            &["validate", "--input-format=json", "/dev/fd/3", "a.toml"],
+            &Ok(Command::Validate {
+                inputs: vec![file("/dev/fd/3", Format::Json), file("a.toml", Format::Toml)],
+                format: ReportFormat::Text,
+            }),
+        );
+        check(&["validate", "-"], &Err(UsageError::StdinWithoutFormat));
+        check(&["validate", "-", "-", "--input-format", "csv"], &Err(UsageError::StdinTwice));
+        check(
+            &["validate", "-", "--input-format", "xlsx"],
+            &Err(bad_value("--input-format", "xlsx".into(), "toml, json or csv")),
+        );
+        check(
+            &["validate", "-", "--input-format"],
+            &Err(UsageError::MissingValue { option: "--input-format", expected: "a format name" }),
+        );
+    }
+
+    #[test]
+    fn json_is_wanted_by_validate_with_format_json_only() {
+        let cases: [(&[&str], bool); 8] = [
+            (&["validate", "--format", "json"], true),
+            (&["validate", "x.toml", "--format=json"], true),
+            (&["validate", "--format=json", "--format", "text"], false),
+            (&["validate", "--format"], false),
+            (&["validate", "--", "--format=json"], false),
+            (&["validate", "--input-format", "json", "-"], false),
+            (&["export-demo", "--format", "json"], false),
+            (&[], false),
+        ];
+        for (list, want) in cases {
+            assert_eq!(wants_json(&args(list)), want, "{list:?}");
+        }
+    }
+
+    #[test]
+    fn every_usage_error_code_is_listed() {
+        let errors = [
+            UsageError::NoCommand,
+            UsageError::UnknownCommand(String::new()),
+            UsageError::UnknownOption { command: "demo", option: String::new() },
+            UsageError::MissingValue { option: "--format", expected: "" },
+            UsageError::BadValue { option: "--format", value: String::new(), expected: "" },
+            UsageError::UnexpectedArgument { command: "demo", arg: String::new() },
+            UsageError::NoFiles,
+            UsageError::UnknownExtension { file: String::new() },
+            UsageError::StdinWithoutFormat,
+            UsageError::StdinTwice,
+            UsageError::NotUtf8(String::new()),
+        ];
+        let mut codes: Vec<&str> = errors.iter().map(UsageError::code).collect();
+        codes.sort_unstable();
+        assert_eq!(codes, UsageError::CODES);
+    }
+
+    /// Issue 12: `onhand validate --help` printed the global help, which does not list
+    /// the CSV item-master columns.
+    #[test]
+    fn validate_help_lists_every_csv_column() {
+        let columns = VALIDATE_USAGE
+            .split("CSV item-master columns:")
+            .nth(1)
+            .and_then(|rest| rest.split("\n\n").next())
+            .unwrap();
+        for column in crate::csv_items::COLUMNS {
+            let row = columns.lines().find(|l| l.split_whitespace().next() == Some(column));
+            assert!(row.is_some(), "{column} is not listed:\n{columns}");
+            let required = crate::csv_items::REQUIRED.contains(&column);
+            assert_eq!(row.unwrap().split_whitespace().nth(1) == Some("yes"), required, "{column}");
+        }
+        let limit = format!("at most {} bytes", crate::read::MAX_INPUT_BYTES);
+        assert!(VALIDATE_USAGE.contains(&limit), "the help states the input limit");
     }
 }

@@ -23,6 +23,7 @@ use serde::Deserialize;
 use serde::de::value::{Error as ValueError, StrDeserializer};
 
 use crate::error::InputError;
+use crate::source::Pos;
 
 /// The columns of the item master, in the documented order.
 pub const COLUMNS: [&str; 8] = [
@@ -36,7 +37,7 @@ pub const COLUMNS: [&str; 8] = [
     "substitutes",
 ];
 
-const REQUIRED: [&str; 2] = ["code", "base_uom"];
+pub(crate) const REQUIRED: [&str; 2] = ["code", "base_uom"];
 
 /// Parses a CSV item master.
 ///
@@ -57,6 +58,25 @@ const REQUIRED: [&str; 2] = ["code", "base_uom"];
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn parse_items_csv(name: &str, text: &str) -> Result<Vec<Item>, InputError> {
+    parse(name, text, None)
+}
+
+/// Parses a CSV item master like [`parse_items_csv`], with the line each item's row
+/// starts on.
+pub(crate) fn parse_items_csv_lines(
+    name: &str,
+    text: &str,
+) -> Result<(Vec<Item>, Vec<Pos>), InputError> {
+    let mut lines = Vec::new();
+    let items = parse(name, text, Some(&mut lines))?;
+    Ok((items, lines))
+}
+
+fn parse(
+    name: &str,
+    text: &str,
+    mut lines: Option<&mut Vec<Pos>>,
+) -> Result<Vec<Item>, InputError> {
     if text.trim().is_empty() {
         return Err(InputError::Empty { file: name.to_owned() });
     }
@@ -89,9 +109,18 @@ pub fn parse_items_csv(name: &str, text: &str) -> Result<Vec<Item>, InputError> 
         return Err(at(header_line, Some(missing), "the required column is missing".to_owned()));
     }
 
-    let mut items = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| csv_error(name, &e))?;
+    // One row per line but for quoted line breaks: room for every item at once, so the
+    // list never doubles past what it needs.
+    let rows = text.bytes().filter(|b| *b == b'\n').count();
+    let mut items = Vec::with_capacity(rows);
+    if let Some(lines) = lines.as_deref_mut() {
+        lines.reserve_exact(rows);
+    }
+    let mut record = csv::StringRecord::new();
+    loop {
+        if !reader.read_record(&mut record).map_err(|e| csv_error(name, &e))? {
+            break;
+        }
         let line = record.position().map(csv::Position::line);
         let cell = |column: &str| {
             columns.iter().position(|c| *c == column).and_then(|i| record.get(i)).unwrap_or("")
@@ -108,6 +137,9 @@ pub fn parse_items_csv(name: &str, text: &str) -> Result<Vec<Item>, InputError> 
         item.substitutes =
             parse_substitutes(cell("substitutes")).map_err(|m| fail("substitutes", m))?;
         items.push(item);
+        if let Some(lines) = lines.as_deref_mut() {
+            lines.push(Pos::line(line.and_then(|l| usize::try_from(l).ok()).unwrap_or(0)));
+        }
     }
     Ok(items)
 }

@@ -23,6 +23,14 @@ pub enum InputError {
         /// Why, in words.
         reason: String,
     },
+    /// The input is larger than the limit (`MAX_INPUT_BYTES`); nothing of it was parsed.
+    #[error("{file}: the input is larger than the limit of {limit} bytes")]
+    TooLarge {
+        /// The file.
+        file: String,
+        /// The limit, in bytes.
+        limit: u64,
+    },
     /// The file holds nothing but white space.
     #[error("{file}: the file is empty")]
     Empty {
@@ -61,6 +69,7 @@ impl InputError {
     pub fn file(&self) -> &str {
         match self {
             InputError::Read { file, .. }
+            | InputError::TooLarge { file, .. }
             | InputError::Empty { file }
             | InputError::NotUtf8 { file, .. }
             | InputError::Invalid { file, .. } => file,
@@ -71,7 +80,9 @@ impl InputError {
     #[must_use]
     pub fn line(&self) -> Option<usize> {
         match self {
-            InputError::Read { .. } | InputError::Empty { .. } => None,
+            InputError::Read { .. } | InputError::TooLarge { .. } | InputError::Empty { .. } => {
+                None
+            }
             InputError::NotUtf8 { line, .. } => Some(*line),
             InputError::Invalid { line, .. } => *line,
         }
@@ -81,7 +92,9 @@ impl InputError {
     #[must_use]
     pub fn column(&self) -> Option<usize> {
         match self {
-            InputError::Read { .. } | InputError::Empty { .. } => None,
+            InputError::Read { .. } | InputError::TooLarge { .. } | InputError::Empty { .. } => {
+                None
+            }
             InputError::NotUtf8 { column, .. } => Some(*column),
             InputError::Invalid { column, .. } => *column,
         }
@@ -92,7 +105,39 @@ impl InputError {
     pub fn field(&self) -> Option<&str> {
         match self {
             InputError::Invalid { field, .. } => field.as_deref(),
-            InputError::Read { .. } | InputError::Empty { .. } | InputError::NotUtf8 { .. } => None,
+            InputError::Read { .. }
+            | InputError::TooLarge { .. }
+            | InputError::Empty { .. }
+            | InputError::NotUtf8 { .. } => None,
+        }
+    }
+
+    /// Every stable code an input error can carry, sorted.
+    pub const CODES: [&'static str; 5] = ["empty", "invalid", "not_utf8", "read", "too_large"];
+
+    /// The stable code of the error's kind (for tools: the JSON report's `errors[].code`).
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            InputError::Read { .. } => "read",
+            InputError::TooLarge { .. } => "too_large",
+            InputError::Empty { .. } => "empty",
+            InputError::NotUtf8 { .. } => "not_utf8",
+            InputError::Invalid { .. } => "invalid",
+        }
+    }
+
+    /// What is wrong, without the file, line, column and field the error also names.
+    #[must_use]
+    pub fn message(&self) -> String {
+        match self {
+            InputError::Read { reason, .. } => format!("cannot read the file: {reason}"),
+            InputError::TooLarge { limit, .. } => {
+                format!("the input is larger than the limit of {limit} bytes")
+            }
+            InputError::Empty { .. } => "the file is empty".to_owned(),
+            InputError::NotUtf8 { .. } => "the file is not valid UTF-8".to_owned(),
+            InputError::Invalid { message, .. } => message.clone(),
         }
     }
 }
@@ -148,5 +193,23 @@ mod tests {
         let e = InputError::NotUtf8 { file: "x.csv".into(), line: 3, column: 7 };
         assert_eq!(e.to_string(), "x.csv:3:7: the file is not valid UTF-8");
         assert_eq!((e.file(), e.line(), e.column(), e.field()), ("x.csv", Some(3), Some(7), None));
+        assert_eq!((e.code(), e.message()), ("not_utf8", "the file is not valid UTF-8".into()));
+    }
+
+    #[test]
+    fn every_code_is_listed_and_every_message_ends_the_display() {
+        let errors = [
+            InputError::Read { file: "f".into(), reason: "no such file".into() },
+            InputError::TooLarge { file: "f".into(), limit: 10 },
+            InputError::Empty { file: "f".into() },
+            InputError::NotUtf8 { file: "f".into(), line: 1, column: 1 },
+            invalid(Some(1), None, Some("code")),
+        ];
+        let mut codes: Vec<&str> = errors.iter().map(InputError::code).collect();
+        codes.sort_unstable();
+        assert_eq!(codes, InputError::CODES);
+        for e in &errors {
+            assert!(e.to_string().ends_with(&e.message()), "{e}");
+        }
     }
 }

@@ -3,6 +3,9 @@
 
 use std::path::Path;
 
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
+
 use onhand_master::{
     Customer, DeliveryLane, Item, ItemSitePolicy, LegalEntity, MasterData, Region, Site,
     SourcingLane, Supplier, UnitDef,
@@ -11,6 +14,7 @@ use onhand_status::SiteStatusMap;
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
+use crate::source::{Pos, Sources};
 
 /// A network document as written in a `.toml` or `.json` file: the master-data lists of
 /// [`MasterData`] at top level, plus the sites' status maps.
@@ -146,7 +150,12 @@ impl NetworkDoc {
         self.sites.extend(sites);
         self.suppliers.extend(suppliers);
         self.customers.extend(customers);
-        self.items.extend(items);
+        if self.items.is_empty() {
+            // The common large case, one item master: moved, not copied.
+            self.items = items;
+        } else {
+            self.items.extend(items);
+        }
         self.policies.extend(policies);
         self.lanes.extend(lanes);
         self.delivery_lanes.extend(delivery_lanes);
@@ -182,27 +191,6 @@ impl Format {
             "csv" => Some(Format::Csv),
             _ => None,
         }
-    }
-}
-
-/// Reads and parses one file.
-///
-/// `name` is how errors name the file (usually the path as the user wrote it).
-///
-/// # Errors
-/// [`InputError::Read`] when the file cannot be read, else as [`parse_bytes`].
-pub fn read_file(path: &Path, name: &str, format: Format) -> Result<NetworkDoc, InputError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| InputError::Read { file: name.to_owned(), reason: io_reason(&e) })?;
-    parse_bytes(name, &bytes, format)
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_owned(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),
-        std::io::ErrorKind::IsADirectory => "it is a directory".to_owned(),
-        _ => e.to_string(),
     }
 }
 
@@ -251,9 +239,208 @@ pub fn parse_network(name: &str, text: &str, format: Format) -> Result<NetworkDo
     }
 }
 
+/// A network document with where each of its records was read ([`Sources`]).
+///
+/// Documents read from several files merge into one, their sources with them, so a
+/// finding about any record can name its file and line.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Loaded {
+    /// The document.
+    pub doc: NetworkDoc,
+    /// Where each record of `doc` was read.
+    pub sources: Sources,
+}
+
+impl Loaded {
+    /// Appends `other` (its document and its sources) to this one.
+    pub fn merge(&mut self, other: Loaded) {
+        self.doc.merge(other.doc);
+        self.sources.merge(other.sources);
+    }
+}
+
+/// Parses like [`parse_network`], and also finds the line each record starts on.
+///
+/// A TOML record starts at its `[[list]]` header (or its `{` in an inline array), a JSON
+/// record at its `{`, a CSV item at its row.
+///
+/// # Errors
+/// As [`parse_network`].
+///
+/// ```
+/// use onhand_cli::{Format, LocatedReport, load};
+/// let text = "[[regions]]\ncode = \"US-SE\"\n\n[[regions]]\ncode = \"US-SE\"\n";
+/// let loaded = load("net.toml", text, Format::Toml)?;
+/// assert_eq!(loaded.doc.regions.len(), 2);
+/// let (master, maps) = loaded.doc.into_parts();
+/// let report = LocatedReport::new(&master, &maps, &loaded.sources);
+/// let at: Vec<String> = report.locations(0).iter().map(|l| l.to_string()).collect();
+/// assert_eq!(at, ["net.toml:4", "net.toml:1"]); // the duplicate, then the first
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn load(name: &str, text: &str, format: Format) -> Result<Loaded, InputError> {
+    if let Format::Csv = format {
+        if text.trim().is_empty() {
+            return Err(InputError::Empty { file: name.to_owned() });
+        }
+        let (items, lines) = crate::csv_items::parse_items_csv_lines(name, text)?;
+        let sources = Sources { files: vec![name.to_owned()], items: lines, ..Sources::default() };
+        return Ok(Loaded { doc: NetworkDoc { items, ..NetworkDoc::default() }, sources });
+    }
+    let (master, maps) = parse_network(name, text, format)?.into_parts();
+    let located = match format {
+        Format::Toml => toml_sources(text),
+        Format::Json => json_sources(text),
+        Format::Csv => None,
+    };
+    let fits = located.as_ref().is_some_and(|s| s.fits(&master, &maps));
+    let doc = NetworkDoc::from_parts(master, maps);
+    let sources = match located {
+        Some(mut sources) if fits => {
+            sources.files = vec![name.to_owned()];
+            sources
+        }
+        other => {
+            // The text parsed as a document, so its outline parses too, record for record.
+            debug_assert!(false, "{name}: records found {other:?} do not match the document");
+            Sources::unknown_lines(name, &doc)
+        }
+    };
+    Ok(Loaded { doc, sources })
+}
+
+/// [`decode`]s `bytes` and [`load`]s the text.
+///
+/// # Errors
+/// As [`parse_bytes`].
+pub fn load_bytes(name: &str, bytes: &[u8], format: Format) -> Result<Loaded, InputError> {
+    load(name, decode(name, bytes)?, format)
+}
+
+/// The outline of a network document: its lists, each element standing for a record
+/// (`E`), sites with their zones and bins (`S`). Unknown fields are ignored: the typed
+/// parse refused them already.
+#[derive(serde::Deserialize)]
+struct Outline<E, S> {
+    #[serde(default = "Vec::new")]
+    units: Vec<E>,
+    #[serde(default = "Vec::new")]
+    entities: Vec<E>,
+    #[serde(default = "Vec::new")]
+    regions: Vec<E>,
+    #[serde(default = "Vec::new")]
+    sites: Vec<S>,
+    #[serde(default = "Vec::new")]
+    suppliers: Vec<E>,
+    #[serde(default = "Vec::new")]
+    customers: Vec<E>,
+    #[serde(default = "Vec::new")]
+    items: Vec<E>,
+    #[serde(default = "Vec::new")]
+    policies: Vec<E>,
+    #[serde(default = "Vec::new")]
+    lanes: Vec<E>,
+    #[serde(default = "Vec::new")]
+    delivery_lanes: Vec<E>,
+    #[serde(default = "Vec::new")]
+    status_maps: Vec<E>,
+}
+
+/// A site's outline: its zones and bins.
+#[derive(serde::Deserialize)]
+struct SiteOutline<E> {
+    #[serde(default = "Vec::new")]
+    zones: Vec<E>,
+    #[serde(default = "Vec::new")]
+    bins: Vec<E>,
+}
+
+impl<E, S> Outline<E, S> {
+    /// The sources of an outline, given each record's start line (`at`) and each site's
+    /// start line, zones and bins (`site`).
+    fn sources(
+        self,
+        at: impl Fn(&E) -> Pos,
+        site: impl Fn(&S) -> Option<(Pos, Vec<Pos>, Vec<Pos>)>,
+    ) -> Option<Sources> {
+        let all = |list: Vec<E>| list.iter().map(&at).collect::<Vec<Pos>>();
+        let (mut sites, mut zones, mut bins) = (Vec::new(), Vec::new(), Vec::new());
+        for s in &self.sites {
+            let (p, z, b) = site(s)?;
+            sites.push(p);
+            zones.push(z);
+            bins.push(b);
+        }
+        Some(Sources {
+            files: Vec::new(),
+            units: all(self.units),
+            entities: all(self.entities),
+            regions: all(self.regions),
+            sites,
+            zones,
+            bins,
+            suppliers: all(self.suppliers),
+            customers: all(self.customers),
+            items: all(self.items),
+            policies: all(self.policies),
+            lanes: all(self.lanes),
+            delivery_lanes: all(self.delivery_lanes),
+            status_maps: all(self.status_maps),
+        })
+    }
+}
+
+/// Line numbers of byte offsets in one text.
+struct Lines {
+    /// The offset of every `\n`.
+    breaks: Vec<usize>,
+}
+
+impl Lines {
+    fn new(text: &str) -> Self {
+        let breaks = text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i);
+        Lines { breaks: breaks.collect() }
+    }
+
+    /// The 1-based line holding byte `offset`.
+    fn pos(&self, offset: usize) -> Pos {
+        Pos::line(self.breaks.partition_point(|b| *b < offset) + 1)
+    }
+}
+
+/// The start line of every record of a TOML document.
+fn toml_sources(text: &str) -> Option<Sources> {
+    type Spanned = toml::Spanned<IgnoredAny>;
+    let outline: Outline<Spanned, toml::Spanned<SiteOutline<Spanned>>> =
+        toml::from_str(text).ok()?;
+    let lines = Lines::new(text);
+    let at = |s: &Spanned| lines.pos(s.span().start);
+    outline.sources(at, |s| {
+        let inner = s.get_ref();
+        Some((
+            lines.pos(s.span().start),
+            inner.zones.iter().map(at).collect(),
+            inner.bins.iter().map(at).collect(),
+        ))
+    })
+}
+
+/// The start line of every record of a JSON document.
+fn json_sources(text: &str) -> Option<Sources> {
+    let outline: Outline<&RawValue, &RawValue> = serde_json::from_str(text).ok()?;
+    let lines = Lines::new(text);
+    // A raw value is a slice of `text`: its offset is the distance between the two.
+    let start = text.as_ptr().addr();
+    let at = |raw: &&RawValue| lines.pos(raw.get().as_ptr().addr().saturating_sub(start));
+    outline.sources(at, |raw| {
+        let site: SiteOutline<&RawValue> = serde_json::from_str(raw.get()).ok()?;
+        Some((at(raw), site.zones.iter().map(at).collect(), site.bins.iter().map(at).collect()))
+    })
+}
+
 /// The path as text (`items[3].base_uom`), without the unknown (`?`) segments a syntax
 /// error leaves at its end; `None` at the document root.
-fn field_path(path: &serde_path_to_error::Path) -> Option<String> {
+pub(crate) fn field_path(path: &serde_path_to_error::Path) -> Option<String> {
     let full = path.to_string();
     let mut text = full.as_str();
     while let Some(shorter) = text.strip_suffix(".?").or_else(|| text.strip_suffix('?')) {
@@ -272,7 +459,7 @@ fn parse_json(name: &str, text: &str) -> Result<NetworkDoc, InputError> {
     Ok(doc)
 }
 
-fn json_error(name: &str, field: Option<String>, e: &serde_json::Error) -> InputError {
+pub(crate) fn json_error(name: &str, field: Option<String>, e: &serde_json::Error) -> InputError {
     let (line, column) = (e.line(), e.column());
     let full = e.to_string();
     let suffix = format!(" at line {line} column {column}");
@@ -294,7 +481,12 @@ fn parse_toml(name: &str, text: &str) -> Result<NetworkDoc, InputError> {
     })
 }
 
-fn toml_error(name: &str, text: &str, field: Option<String>, e: &toml::de::Error) -> InputError {
+pub(crate) fn toml_error(
+    name: &str,
+    text: &str,
+    field: Option<String>,
+    e: &toml::de::Error,
+) -> InputError {
     let position = e.span().map(|span| line_col(text, span.start));
     InputError::Invalid {
         file: name.to_owned(),
@@ -368,6 +560,73 @@ mod tests {
         assert_eq!(Format::from_path(Path::new("a.csv")), Some(Format::Csv));
         assert_eq!(Format::from_path(Path::new("a")), None);
         assert_eq!(Format::from_path(Path::new("a.yaml")), None);
+    }
+
+    /// The line of every record of a loaded document, list by list.
+    fn lines(loaded: &Loaded) -> Vec<(&'static str, Vec<u32>)> {
+        let s = &loaded.sources;
+        let l = |list: &[Pos]| list.iter().map(|p| p.line_number()).collect::<Vec<u32>>();
+        let mut out = vec![
+            ("regions", l(&s.regions)),
+            ("sites", l(&s.sites)),
+            ("items", l(&s.items)),
+            ("status_maps", l(&s.status_maps)),
+        ];
+        out.push(("zones", s.zones.iter().flat_map(|z| l(z)).collect()));
+        out.push(("bins", s.bins.iter().flat_map(|b| l(b)).collect()));
+        out.retain(|(_, v)| !v.is_empty());
+        out
+    }
+
+    const SITE: &str = "code = \"ATL\"\nkind = \"regional_dc\"\nregion = \"US-SE\"\n";
+
+    #[test]
+    fn toml_records_start_at_their_header_or_brace() {
+        let text = format!(
+            "[[regions]]\ncode = \"US-SE\"\n\n[[sites]]\n{SITE}\
+             zones = [{{ code = \"Z1\", kind = \"bulk\" }},\n  {{ code = \"Z2\", kind = \"bulk\" }}]\n\
+             \n[[sites.bins]]\ncode = \"B1\"\nzone = \"Z1\"\n\
+             \n[[regions]]\n# interleaved with the sites\ncode = \"US-NE\"\n\
+             \n[[items]]\ncode = \"A\"\nbase_uom = \"EA\"\n"
+        );
+        let loaded = load("n.toml", &text, Format::Toml).unwrap();
+        assert_eq!(
+            lines(&loaded),
+            [
+                ("regions", vec![1, 15]),
+                ("sites", vec![4]),
+                ("items", vec![19]),
+                ("zones", vec![8, 9]),
+                ("bins", vec![11])
+            ]
+        );
+        assert_eq!(loaded.sources.files(), ["n.toml"]);
+    }
+
+    #[test]
+    fn json_records_start_at_their_brace() {
+        let text = "{\"regions\": [{\"code\": \"US-SE\"},\n  {\"code\": \"US-NE\"}],\n\
+            \"sites\": [\n {\"code\": \"ATL\", \"kind\": \"regional_dc\", \"region\": \"US-SE\",\n\
+            \"zones\": [\n{\"code\": \"Z1\", \"kind\": \"bulk\"}],\n\
+            \"bins\": [{\"code\": \"B\\u0031\", \"zone\": \"Z1\"},\n{\"code\": \"B2\", \"zone\": \"Z1\"}]}],\n\
+            \"items\": []}";
+        let loaded = load("n.json", text, Format::Json).unwrap();
+        assert_eq!(loaded.doc.sites[0].bins[0].code.as_str(), "B1");
+        assert_eq!(
+            lines(&loaded),
+            [("regions", vec![1, 2]), ("sites", vec![4]), ("zones", vec![6]), ("bins", vec![7, 8])]
+        );
+    }
+
+    #[test]
+    fn csv_items_start_at_their_row() {
+        let text = "code,description,base_uom\nA,\"two\nlines\",EA\nB,,EA\n";
+        let loaded = load("i.csv", text, Format::Csv).unwrap();
+        assert_eq!(lines(&loaded), [("items", vec![2, 4])]);
+        assert_eq!(
+            load("i.csv", " \n", Format::Csv),
+            Err(InputError::Empty { file: "i.csv".into() })
+        );
     }
 
     #[test]

@@ -2,22 +2,29 @@
 //!
 //! `onhand-cli` answers: *is this network's master data sound, and what does the demo
 //! network look like?* It reads network documents (TOML or JSON, shaped as
-//! [`NetworkDoc`]) and CSV item masters, merges them into one network, and reports every
-//! violation that [`onhand_master::validate`] and [`onhand_status::validate_maps`] find
-//! ([`Report`]). A file that cannot be read or parsed is an [`InputError`] naming the
-//! file, line, column and field, never a panic.
+//! [`NetworkDoc`]) and CSV item masters, from files or standard input, merges them into
+//! one network, and reports every violation that [`onhand_master::validate`] and
+//! [`onhand_status::validate_maps`] find, each with the file and line of its record
+//! ([`LocatedReport`]). An input that cannot be read or parsed is an [`InputError`]
+//! naming the file, line, column and field, never a panic.
 //!
-//! The binary is a thin shell over [`run`]; the parsers ([`parse_network`],
-//! [`parse_items_csv`], [`parse_bytes`]) are public so tests and fuzz targets can drive
-//! them directly.
+//! The loader is two layers: parsing is pure, text in and typed document out
+//! ([`parse_network`], [`parse_items_csv`], [`parse_bytes`]; [`load`] and [`load_bytes`]
+//! also return where each record was read, as [`Sources`]); the I/O ([`read_input`],
+//! [`read_file`]) only reads a file or standard input, at most [`MAX_INPUT_BYTES`] of
+//! it, and hands the bytes to the parser. The binary is a thin shell over [`run`].
 //!
 //! | command | what it does | exit codes |
 //! |---|---|---|
-//! | `onhand validate FILE... [--format text\|json]` | validate the merged files | 0 clean, 1 violations, 2 unreadable input |
+//! | `onhand validate FILE... [--format text\|json] [--input-format toml\|json\|csv]` | validate the merged inputs (`-` is standard input) | 0 clean, 1 violations, 2 unreadable input |
 //! | `onhand demo` | a deterministic tour of the demo network | 0 |
 //! | `onhand export-demo [--format toml\|json]` | the demo network as a document | 0 |
+//! | `onhand run FILE` | run a scenario file, step by step, checking its expectations | 0 all hold, 1 a failure, 2 unreadable |
+//! | `onhand check PATH... [--format text\|json\|junit]` | run every scenario file under the paths; failures as diffs | 0 all hold, 1 a failure, 2 unreadable |
+//! | `onhand help [COMMAND]`, `onhand COMMAND --help` | the usage text, global or the command's | 0 |
 //!
-//! Bad usage exits with 64 ([`USAGE`] has the full text).
+//! Bad usage exits with 64 ([`USAGE`] has the full text, [`VALIDATE_USAGE`] the JSON
+//! report's shape and the CSV columns).
 //!
 //! ```
 //! use onhand_cli::{Format, Report, parse_network};
@@ -61,16 +68,28 @@ pub mod demo;
 mod error;
 mod input;
 pub mod promising;
+mod read;
 pub mod replenishing;
 mod report;
+mod scenarios;
+mod source;
 mod table;
 pub mod valuing;
 
 pub use cli::{
-    Command, EXIT_INPUT, EXIT_OK, EXIT_OUTPUT, EXIT_SOFTWARE, EXIT_USAGE, EXIT_VIOLATIONS,
-    ExportFormat, ReportFormat, USAGE, UsageError, export_demo_text, parse_args, run,
+    CHECK_USAGE, CheckFormat, Command, DEMO_USAGE, EXIT_INPUT, EXIT_OK, EXIT_OUTPUT, EXIT_SOFTWARE,
+    EXIT_USAGE, EXIT_VIOLATIONS, EXPORT_DEMO_USAGE, ExportFormat, HelpTopic, RUN_USAGE,
+    ReportFormat, USAGE, UsageError, VALIDATE_USAGE, export_demo_text, parse_args, run,
 };
 pub use csv_items::{COLUMNS as CSV_COLUMNS, parse_items_csv};
 pub use error::InputError;
-pub use input::{Format, NetworkDoc, decode, line_col, parse_bytes, parse_network, read_file};
-pub use report::Report;
+pub use input::{
+    Format, Loaded, NetworkDoc, decode, line_col, load, load_bytes, parse_bytes, parse_network,
+};
+pub use read::{Input, MAX_INPUT_BYTES, read_file, read_input};
+pub use report::{LocatedReport, Report};
+pub use scenarios::{
+    FileOutcome, ScenarioFile, assert_scenarios, check_json, check_junit, check_paths,
+    parse_scenario, read_scenario, run_file, run_scenario, scenario_files, summary,
+};
+pub use source::{Location, Sources};

@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use onhand_master::{Catalog, Decimal, ItemCode, SiteCode};
 use onhand_replenish::{
-    Costs, DemandStats, DrpNode, LotSizing, Planner, Position, SiteState, TransferRequest, drp,
+    Costs, DemandStats, DrpNode, ExchangeRate, LotSizing, Planner, Position, SiteState,
+    TransferRequest, drp,
 };
 
 use crate::demo::Demo;
@@ -112,7 +113,22 @@ fn days(v: Option<f64>) -> String {
 pub fn replenishing(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     let catalog = Arc::new(demo.catalog.clone());
     let states = states(demo, &catalog)?;
-    let planner = Planner::new(catalog.clone(), states.clone()).map_err(err)?;
+    // Lanes into the Canadian sites are priced in both currencies: convert at the
+    // demo's rate.
+    let rate = |from: &str, to: &str, rate: &str| -> io::Result<ExchangeRate> {
+        Ok(ExchangeRate {
+            from: from.parse().map_err(err)?,
+            to: to.parse().map_err(err)?,
+            rate: rate.parse().map_err(err)?,
+        })
+    };
+    let rates = vec![
+        rate("USD", "CAD", crate::valuing::USD_CAD)?,
+        rate("CAD", "USD", crate::valuing::CAD_USD)?,
+    ];
+    let planner = Planner::new(catalog.clone(), states.clone())
+        .and_then(|p| p.with_rates(rates))
+        .map_err(err)?;
     let recs = planner.evaluate().map_err(err)?;
     writeln!(
         out,
@@ -122,7 +138,11 @@ pub fn replenishing(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
         out,
         "3PL a fifth), priority customers {PRIORITY_SHARE} of demand, unit costs from the price list,"
     )?;
-    writeln!(out, "40.00 an order, 25% a year to hold,")?;
+    writeln!(
+        out,
+        "40.00 an order, 25% a year to hold, lane costs converted at USD 1 = CAD {},",
+        crate::valuing::USD_CAD
+    )?;
     writeln!(
         out,
         "2.00 per unit short. {} item-sites of the items the day moved; {} below their reorder point.",

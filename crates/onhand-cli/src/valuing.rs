@@ -35,7 +35,11 @@ pub const PRICES: &[(&str, &str)] = &[
     ("GLOVE-LTX", "0.13"),
 ];
 
-const USD_CAD: &str = "1.36";
+/// The demo's exchange rate, CAD per USD.
+pub(crate) const USD_CAD: &str = "1.36";
+
+/// The demo's rate back, USD per CAD (1 / 1.36 to four places).
+pub(crate) const CAD_USD: &str = "0.7353";
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
@@ -224,7 +228,9 @@ fn run_day(demo: &Demo, ctx: &Ctx) -> Result<Run, String> {
     };
     let mut v = Valuation::new(ctx.catalog.clone(), config).map_err(err)?;
     // Replay the day's journal through a fresh ledger to see each event's changes.
-    let mut ledger = Ledger::new(ctx.catalog.clone(), Rules::standard(ctx.usd)).map_err(err)?;
+    let mut ledger =
+        Ledger::new(ctx.catalog.clone(), Rules::standard(ctx.usd).trusting_event_actors())
+            .map_err(err)?;
     let mut by_id: BTreeMap<u128, Event> = BTreeMap::new();
     let mut run = Run {
         v: Valuation::new(ctx.catalog.clone(), ValuationConfig::default()).map_err(err)?,
@@ -254,7 +260,7 @@ fn run_day(demo: &Demo, ctx: &Ctx) -> Result<Run, String> {
         for c in costed {
             run.cost_events += 1;
             match v.apply(&c) {
-                Ok(Outcome::Posted { postings, documents }) => {
+                Ok(Outcome::Posted { postings, documents, .. }) => {
                     run.postings.extend(postings);
                     run.documents.extend(documents);
                 }
@@ -451,7 +457,7 @@ pub fn valuing(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
         run.postings.extend(o.postings().iter().cloned());
     }
     let to_usd =
-        vec![Rate { from: ctx.cad, to: ctx.usd, rate: dec("0.7353").map_err(io::Error::other)? }];
+        vec![Rate { from: ctx.cad, to: ctx.usd, rate: dec(CAD_USD).map_err(io::Error::other)? }];
     let c = run
         .v
         .consolidate(20_000, &"GROUP".parse().map_err(io::Error::other)?, ctx.usd, &to_usd)

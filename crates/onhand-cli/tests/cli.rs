@@ -6,14 +6,60 @@ use common::check;
 
 #[test]
 fn help_lists_commands_and_exit_codes() {
-    for args in [&["--help"][..], &["help"], &["-h"], &["validate", "--help"]] {
-        check(
+    for args in [&["--help"][..], &["help"], &["-h"]] {
+        let run = check(
             args,
             0,
-            &["onhand validate FILE... [--format text|json]", "export-demo", "Exit codes:", "64"],
+            &[
+                "onhand validate FILE... [--format text|json] [--input-format toml|json|csv]",
+                "export-demo",
+                "Exit codes:",
+                "64",
+            ],
             &[],
         );
+        assert_eq!(run.stdout, onhand_cli::USAGE);
     }
+}
+
+/// Issue 12: `onhand --help` described `demo` as master data only.
+#[test]
+fn global_help_describes_what_the_demo_shows() {
+    let run = check(&["--help"], 0, &[], &[]);
+    let demo: String = run
+        .stdout
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("demo "))
+        .take_while(|l| !l.trim_start().starts_with("export-demo"))
+        .collect();
+    for shown in ["ledger", "promised", "costed", "replenishment"] {
+        assert!(demo.contains(shown), "the demo's description lacks {shown:?}: {demo}");
+    }
+}
+
+/// Issue 12: subcommand help printed the global help; each command has its own, and
+/// `validate`'s lists the CSV item-master columns.
+#[test]
+fn each_command_has_its_own_help() {
+    let cases: [(&[&str], &str); 7] = [
+        (&["validate", "--help"], onhand_cli::VALIDATE_USAGE),
+        (&["validate", "items.csv", "-h"], onhand_cli::VALIDATE_USAGE),
+        (&["help", "validate"], onhand_cli::VALIDATE_USAGE),
+        (&["demo", "--help"], onhand_cli::DEMO_USAGE),
+        (&["help", "demo"], onhand_cli::DEMO_USAGE),
+        (&["export-demo", "-h"], onhand_cli::EXPORT_DEMO_USAGE),
+        (&["help", "export-demo"], onhand_cli::EXPORT_DEMO_USAGE),
+    ];
+    for (args, usage) in cases {
+        let run = check(args, 0, &[], &[]);
+        assert_eq!(run.stdout, usage, "{args:?}");
+        assert_ne!(run.stdout, onhand_cli::USAGE);
+    }
+    let run = check(&["validate", "--help"], 0, &["CSV item-master columns:"], &[]);
+    for column in onhand_cli::CSV_COLUMNS {
+        assert!(run.stdout.contains(&format!("\n  {column} ")), "{column} is not listed");
+    }
+    check(&["help", "frob"], 64, &[], &["unknown command \"frob\""]);
 }
 
 #[test]
@@ -24,7 +70,7 @@ fn version_prints_the_package_version() {
 
 #[test]
 fn bad_usage_exits_64_with_a_hint() {
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 11] = [
         (&[], "no command given"),
         (&["frobnicate"], "unknown command \"frobnicate\""),
         (&["--frob"], "unknown command \"--frob\""),
@@ -36,6 +82,12 @@ fn bad_usage_exits_64_with_a_hint() {
             "--format takes text or json, not \"xml\"",
         ),
         (&["export-demo", "--format", "yaml"], "--format takes toml or json, not \"yaml\""),
+        (&["validate", "-"], "reading standard input (-) needs --input-format toml, json or csv"),
+        (&["validate", "-", "-", "--input-format=csv"], "standard input (-) can be read only once"),
+        (
+            &["validate", "-", "--input-format", "xlsx"],
+            "--input-format takes toml, json or csv, not \"xlsx\"",
+        ),
     ];
     for (args, message) in cases {
         let run = check(args, 64, &[], &[message, "onhand --help"]);

@@ -3,8 +3,11 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::io::Write;
+use std::process::{Command, Stdio};
 
-use common::{check, onhand};
+use common::{Run, check, onhand};
+use serde_json::{Value, json};
 
 const CLEAN: &str = "summary: clean, no violations";
 
@@ -34,7 +37,9 @@ fn without_its_item_master_the_network_refers_to_unknown_items() {
     let run = check(
         &["validate", "network-without-items.json"],
         1,
-        &["[unknown_reference] policy BOLT@DC1: item BOLT does not exist (field item)"],
+        &[
+            "[unknown_reference] network-without-items.json:83: policy BOLT@DC1: item BOLT does not exist (field item)",
+        ],
         &[],
     );
     assert!(run.stderr.is_empty(), "{run:#?}");
@@ -98,9 +103,72 @@ fn text_report_groups_master_data_then_status_maps_then_counts() {
     );
     assert_eq!(
         run.stdout,
-        "master data: 1 violation(s)\n  [site_without_entity] site DC2 has no owning legal entity\n\
-         status maps: 1 violation(s)\n  [unmapped_local_code] site DC3: local status XX maps to no canonical status\n\
+        "master data: 1 violation(s)\n  [site_without_entity] defects/site_without_entity.toml:2: site DC2 has no owning legal entity\n\
+         status maps: 1 violation(s)\n  [unmapped_local_code] defects/unmapped_local_code.toml:8: site DC3: local status XX maps to no canonical status\n\
          summary: 2 violation(s)\n  site_without_entity     1\n  unmapped_local_code     1\n"
+    );
+}
+
+/// Issue 12: rule violations (an unknown unit, a duplicate item) named the record but
+/// not the file and line that hold it, as syntax errors do.
+#[test]
+fn rule_violations_name_the_file_and_line_of_their_record() {
+    let run = check(&["validate", "network.toml", "defects/unknown_unit.csv"], 1, &[], &[]);
+    for line in [
+        "  [unknown_reference] defects/unknown_unit.csv:3: item WASHER: unit XX does not exist (field base_uom)",
+        "  [unit_without_conversion] defects/unknown_unit.csv:4: item SPACER: unit BX has no conversion to the base unit",
+        "  [unit_without_conversion] defects/unknown_unit.csv:4: item SPACER: unit ZZ has no conversion to the base unit",
+    ] {
+        assert!(run.stdout.lines().any(|l| l == line), "no line {line:?} in\n{}", run.stdout);
+    }
+    // Every finding of every defect fixture names a file and a line.
+    let mut args = vec!["validate", "network.toml", "--format", "json"];
+    let defects: Vec<String> = std::fs::read_dir(common::fixtures().join("defects"))
+        .unwrap()
+        .map(|e| format!("defects/{}", e.unwrap().file_name().to_string_lossy()))
+        .collect();
+    args.extend(defects.iter().map(String::as_str));
+    let run = check(&args, 1, &[], &[]);
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    for part in ["master", "status_maps"] {
+        for finding in json[part].as_array().unwrap() {
+            let at = finding["locations"].as_array().unwrap();
+            assert!(!at.is_empty(), "{finding}");
+            for l in at {
+                assert!(l["file"].is_string() && l["line"].as_u64().is_some_and(|n| n > 0), "{l}");
+            }
+        }
+    }
+}
+
+/// Issue 12: a duplicate across files names both files and lines, in the text report and
+/// in the JSON one.
+#[test]
+fn a_duplicate_across_files_names_both_files_and_lines() {
+    let run = check(&["validate", "network.toml", "items.csv"], 1, &[], &[]);
+    assert!(
+        run.stdout.contains(
+            "  [duplicate_code] items.csv:2: item BOLT is defined more than once (first defined at network.toml:54)\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    let run = check(&["validate", "--format=json", "network.toml", "items.csv"], 1, &[], &[]);
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    let bolt =
+        json["master"].as_array().unwrap().iter().find(|f| f["record"]["key"] == "BOLT").unwrap();
+    assert_eq!(
+        bolt["locations"],
+        json!([{"file": "items.csv", "line": 2}, {"file": "network.toml", "line": 54}])
+    );
+    // Within one file, and in the file order given: the later record is the duplicate.
+    let run = check(&["validate", "items.csv", "network.toml"], 1, &[], &[]);
+    assert!(
+        run.stdout.contains(
+            "  [duplicate_code] network.toml:54: item BOLT is defined more than once (first defined at items.csv:2)\n"
+        ),
+        "{}",
+        run.stdout
     );
 }
 
@@ -158,7 +226,7 @@ fn every_bad_file_is_reported_not_just_the_first() {
         &["validate", "network.toml", "bad/empty.toml", "bad/bad_code.toml"],
         2,
         &[],
-        &["bad/empty.toml", "bad/bad_code.toml:12:12", "2 of 3 file(s) could not be read"],
+        &["bad/empty.toml", "bad/bad_code.toml:12:12", "2 of 3 input(s) could not be read"],
     );
     assert!(run.stdout.is_empty());
 }
@@ -169,7 +237,9 @@ fn unknown_extension_is_a_usage_error_naming_the_file() {
         &["validate", "network.toml", "items.xlsx"],
         64,
         &[],
-        &["items.xlsx: cannot tell the format from the extension (use .toml, .json or .csv)"],
+        &[
+            "items.xlsx: cannot tell the format from the extension (use .toml, .json or .csv, or --input-format)",
+        ],
     );
 }
 
@@ -187,12 +257,171 @@ fn json_report_parses_and_counts_per_code() {
         &[],
         &[],
     );
-    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(json["counts"]["unit_without_conversion"], 2);
     assert_eq!(json["counts"]["duplicate_code"], 1);
-    assert_eq!(json["master"][0]["record"], serde_json::json!({"kind": "region", "key": "US-SE"}));
-    assert_eq!(json["status_maps"], serde_json::json!([]));
+    assert_eq!(json["master"][0]["record"], json!({"kind": "region", "key": "US-SE"}));
+    assert_eq!(json["status_maps"], json!([]));
     let clean = onhand(&["validate", "--format", "json", "network.json"]);
-    let json: serde_json::Value = serde_json::from_str(&clean.stdout).unwrap();
-    assert_eq!(json, serde_json::json!({"master": [], "status_maps": [], "counts": {}}));
+    let json: Value = serde_json::from_str(&clean.stdout).unwrap();
+    assert_eq!(
+        json,
+        json!({
+            "schema_version": 1, "outcome": "clean", "exit_code": 0, "errors": [],
+            "master": [], "status_maps": [], "counts": {}
+        })
+    );
+}
+
+/// Checks that a `--format json` run printed one JSON object of the documented shape on
+/// stdout and nothing on stderr, with the exit code the process exited with.
+fn json_outcome(run: &Run, outcome: &str) -> Value {
+    assert!(run.stderr.is_empty(), "{run:#?}");
+    let json: Value = serde_json::from_str(&run.stdout).expect("stdout is one JSON value");
+    let keys: BTreeSet<&str> =
+        json.as_object().expect("an object").keys().map(String::as_str).collect();
+    let expected =
+        ["counts", "errors", "exit_code", "master", "outcome", "schema_version", "status_maps"];
+    assert_eq!(keys, BTreeSet::from(expected), "{json}");
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["outcome"], outcome, "{json}");
+    assert_eq!(json["exit_code"], run.code, "{json}");
+    for e in json["errors"].as_array().expect("errors is an array") {
+        let keys: BTreeSet<&str> =
+            e.as_object().expect("an error is an object").keys().map(String::as_str).collect();
+        let expected = ["code", "column", "field", "file", "line", "message"];
+        assert_eq!(keys, BTreeSet::from(expected), "{e}");
+        assert!(e["code"].is_string() && e["message"].is_string(), "{e}");
+    }
+    json
+}
+
+/// Issue 12: `--format json` printed parse errors as text on stderr. Every outcome is one
+/// JSON object on stdout.
+#[test]
+fn under_format_json_every_outcome_is_json_on_stdout() {
+    let run = check(&["validate", "--format", "json", "network.toml"], 0, &[], &[]);
+    json_outcome(&run, "clean");
+    let run = check(&["validate", "--format", "json", "network-without-items.json"], 1, &[], &[]);
+    let json = json_outcome(&run, "violations");
+    assert_eq!(json["errors"], json!([]));
+
+    // Parse errors: every unreadable input, with its file, line, column and field.
+    let run = check(
+        &[
+            "validate",
+            "network.toml",
+            "bad/bad_code.toml",
+            "bad/empty.toml",
+            "bad/missing.toml",
+            "--format=json",
+        ],
+        2,
+        &[],
+        &[],
+    );
+    let json = json_outcome(&run, "unreadable");
+    assert_eq!(
+        json["errors"],
+        json!([
+            {"code": "invalid", "file": "bad/bad_code.toml", "line": 12, "column": 12,
+             "field": "items[3].base_uom",
+             "message": "invalid unit of measure \"ea\": use 1 to 8 of A-Z, 0-9 and _"},
+            {"code": "empty", "file": "bad/empty.toml", "line": null, "column": null,
+             "field": null, "message": "the file is empty"},
+            {"code": "read", "file": "bad/missing.toml", "line": null, "column": null,
+             "field": null, "message": "cannot read the file: no such file"},
+        ])
+    );
+    assert_eq!((json["master"].clone(), json["counts"].clone()), (json!([]), json!({})));
+
+    // Usage errors, when the command line asks for JSON.
+    let usage: [(&[&str], &str); 5] = [
+        (&["validate", "--format", "json"], "no_files"),
+        (&["validate", "--format", "json", "network.toml", "--strict"], "unknown_option"),
+        (&["validate", "--format=json", "items.xlsx"], "unknown_extension"),
+        (&["validate", "--format=json", "-"], "stdin_without_format"),
+        (&["validate", "--format=json", "-", "--input-format", "yaml"], "bad_value"),
+    ];
+    for (args, code) in usage {
+        let run = check(args, 64, &[], &[]);
+        let json = json_outcome(&run, "usage");
+        assert_eq!(json["errors"][0]["code"], code, "{args:?}");
+    }
+    let run = check(&["validate", "--format=json", "items.xlsx"], 64, &[], &[]);
+    assert_eq!(json_outcome(&run, "usage")["errors"][0]["file"], "items.xlsx");
+}
+
+/// Runs `onhand args...` in the fixtures folder with `input` on standard input.
+fn onhand_with_stdin(args: &[&str], input: &[u8]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_onhand"))
+        .args(args)
+        .current_dir(common::fixtures())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the onhand binary runs");
+    let mut stdin = child.stdin.take().expect("a piped stdin");
+    stdin.write_all(input).expect("onhand reads its input");
+    drop(stdin);
+    let out = child.wait_with_output().expect("onhand exits");
+    Run {
+        code: out.status.code().expect("onhand exits with a code"),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+/// Issue 12: `-` reads standard input, in the format `--input-format` names.
+#[test]
+fn a_dash_reads_standard_input_in_the_input_format() {
+    let items = std::fs::read(common::fixtures().join("items.csv")).unwrap();
+    let run = onhand_with_stdin(
+        &["validate", "network-without-items.json", "-", "--input-format", "csv"],
+        &items,
+    );
+    assert_eq!((run.code, run.stdout.contains(CLEAN)), (0, true), "{run:#?}");
+
+    let network = std::fs::read(common::fixtures().join("network.toml")).unwrap();
+    let run = onhand_with_stdin(&["validate", "--input-format=toml", "-", "items.csv"], &network);
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(
+        run.stdout.contains(
+            "[duplicate_code] items.csv:2: item BOLT is defined more than once (first defined at <stdin>:54)"
+        ),
+        "{run:#?}"
+    );
+
+    let run = onhand_with_stdin(&["validate", "-", "--input-format", "json"], b"{\"items\": [}");
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(run.stderr.contains("error: <stdin>:1:12: "), "{run:#?}");
+    let run =
+        onhand_with_stdin(&["validate", "-", "--input-format", "csv", "--format", "json"], b"");
+    let json = json_outcome(&run, "unreadable");
+    assert_eq!(json["errors"][0]["file"], "<stdin>");
+    assert_eq!(json["errors"][0]["code"], "empty");
+}
+
+/// Issue 12: a 50 MB item master took 2.9 GB; an input beyond the stated limit is
+/// refused before it is read, with a clear error.
+#[test]
+fn an_input_beyond_the_limit_is_refused_with_a_clear_error() {
+    let dir = std::env::temp_dir().join(format!("onhand-limit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("huge.csv");
+    // A sparse file: as long as the limit and one byte more, without using the disk.
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(onhand_cli::MAX_INPUT_BYTES + 1).unwrap();
+    let name = path.display().to_string();
+    let run = onhand(&["validate", &name]);
+    let message = format!(
+        "error: {name}: the input is larger than the limit of {} bytes",
+        onhand_cli::MAX_INPUT_BYTES
+    );
+    assert_eq!(run.code, 2, "{run:#?}");
+    assert!(run.stderr.contains(&message), "{run:#?}");
+    let run = onhand(&["validate", "--format", "json", &name]);
+    assert_eq!(json_outcome(&run, "unreadable")["errors"][0]["code"], "too_large");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

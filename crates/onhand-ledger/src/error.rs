@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use onhand_master::{
-    BinCode, EntityCode, ItemCode, LotCode, MasterError, Role, SerialNo, SiteCode, UomCode,
+    BinCode, EntityCode, ItemCode, LotCode, MasterError, Money, Role, SerialNo, SiteCode, UomCode,
 };
 use onhand_status::{StatusError, StockStatus};
 use rust_decimal::Decimal;
@@ -132,6 +132,25 @@ pub enum LedgerError {
     ZeroQuantity {
         /// The item.
         item: ItemCode,
+    },
+    /// A line costed below zero.
+    #[error("{item}: a unit cost cannot be negative ({cost})")]
+    NegativeCost {
+        /// The item.
+        item: ItemCode,
+        /// The cost given.
+        cost: Money,
+    },
+    /// A line field the event kind does not take (a cost on stock that does not come
+    /// from outside, an original shipment on anything but a customer return).
+    #[error("{kind} takes no {field} on its lines ({item})")]
+    FieldNotAllowed {
+        /// The event kind.
+        kind: EventKind,
+        /// The line's item.
+        item: ItemCode,
+        /// The field (`unit_cost`, `original`).
+        field: &'static str,
     },
     /// A lot-tracked item without a lot, or a lot on an untracked item.
     #[error("{item}: {}", if *.required { "the item is lot-tracked, name the lot" } else { "the item is not lot-tracked, name no lot" })]
@@ -280,6 +299,28 @@ pub enum LedgerError {
         /// The event.
         event: EventId,
     },
+    /// Distinct approvers: this person has already approved the event.
+    #[error("{actor} has already approved {event}; each role needs another person")]
+    AlreadyApproved {
+        /// The actor.
+        actor: ActorId,
+        /// The event.
+        event: EventId,
+    },
+    /// An actor the rules' directory does not know.
+    #[error("{actor} is not in the actor directory")]
+    UnknownActor {
+        /// The actor.
+        actor: ActorId,
+    },
+    /// An actor whose directory record does not hold at the event's recorded time.
+    #[error("{actor} may not act at {at} (outside the directory record's validity)")]
+    ActorNotValid {
+        /// The actor.
+        actor: ActorId,
+        /// The event's recorded time.
+        at: DateTime<Utc>,
+    },
     /// The approver holds none of the roles the pending event still needs.
     #[error("{actor} holds none of the roles {event} still needs ({})", roles_list(.needed))]
     ApproverLacksRole {
@@ -388,6 +429,15 @@ pub enum LedgerError {
         /// What is wrong.
         what: String,
     },
+    /// A snapshot whose content (digest aside) is not a state the ledger can reach: a
+    /// handle out of range, a time that is not one, a lot on an untracked item, ...
+    #[error("snapshot {part}: {why}")]
+    InvalidSnapshot {
+        /// Which part of the state (`positions`, `lots`, `serials`, ...).
+        part: &'static str,
+        /// What is wrong.
+        why: String,
+    },
     /// A unit the item's base unit should be (internal consistency).
     #[error("{item}: base unit {uom} is not known")]
     BaseUnit {
@@ -419,6 +469,8 @@ impl LedgerError {
             LedgerError::BinMismatch { .. } => "bin_mismatch",
             LedgerError::Quantity { .. } => "quantity",
             LedgerError::ZeroQuantity { .. } => "zero_quantity",
+            LedgerError::NegativeCost { .. } => "negative_cost",
+            LedgerError::FieldNotAllowed { .. } => "field_not_allowed",
             LedgerError::LotMismatch { .. } => "lot_mismatch",
             LedgerError::UnknownLot { .. } => "unknown_lot",
             LedgerError::LotExpired { .. } => "lot_expired",
@@ -434,6 +486,9 @@ impl LedgerError {
             LedgerError::InsufficientStock { .. } => "insufficient_stock",
             LedgerError::NoSuchPending { .. } => "no_such_pending",
             LedgerError::SelfApproval { .. } => "self_approval",
+            LedgerError::AlreadyApproved { .. } => "already_approved",
+            LedgerError::UnknownActor { .. } => "unknown_actor",
+            LedgerError::ActorNotValid { .. } => "actor_not_valid",
             LedgerError::ApproverLacksRole { .. } => "approver_lacks_role",
             LedgerError::UnknownTransfer { .. } => "unknown_transfer",
             LedgerError::TransferExists { .. } => "transfer_exists",
@@ -447,6 +502,7 @@ impl LedgerError {
             LedgerError::Overflow { .. } => "overflow",
             LedgerError::JournalBroken { .. } => "journal_broken",
             LedgerError::Restore { .. } => "restore",
+            LedgerError::InvalidSnapshot { .. } => "invalid_snapshot",
             LedgerError::BaseUnit { .. } => "base_unit",
         }
     }

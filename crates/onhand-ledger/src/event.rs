@@ -14,9 +14,7 @@
 use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use onhand_master::{
-    BinCode, EntityCode, InlineStr, ItemCode, LotCode, Qty, Role, SerialNo, SiteCode,
-};
+use onhand_master::{BinCode, EntityCode, ItemCode, LotCode, Money, Qty, Role, SerialNo, SiteCode};
 use onhand_status::StockStatus;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -42,77 +40,60 @@ impl fmt::Display for EventId {
     }
 }
 
+/// A ledger code: a business code of 1 to 64 bytes (master's one rule and
+/// representation), refused as [`LedgerError::InvalidCode`].
 macro_rules! text_code {
     ($(#[$meta:meta])* $name:ident, $kind:literal) => {
-        $(#[$meta])*
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
-        pub struct $name(InlineStr<64>);
-
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}({:?})", stringify!($name), self.as_str())
-            }
-        }
-
-        impl $name {
-            /// Checks `value` (1 to 64 of ASCII letters, digits and `- _ . / # +`,
-            /// starting with a letter or digit) and wraps it.
-            ///
-            /// # Errors
-            /// [`LedgerError::InvalidCode`].
-            pub fn new(value: impl Into<String>) -> Result<Self, LedgerError> {
-                let value = value.into();
-                let ok = !value.is_empty()
-                    && value.len() <= 64
-                    && value.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
-                    && value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_./#+".contains(&b));
-                match InlineStr::new(&value) {
-                    Some(text) if ok => Ok(Self(text)),
-                    _ => Err(LedgerError::InvalidCode { kind: $kind, value }),
-                }
-            }
-
-            /// The code as a string slice.
-            #[must_use]
-            pub fn as_str(&self) -> &str {
-                self.0.as_str()
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = LedgerError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::new(s)
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = LedgerError;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                Self::new(s)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(c: $name) -> String {
-                c.as_str().to_owned()
-            }
-        }
+        onhand_master::business_code!(
+            $(#[$meta])* $name, $kind, 64, LedgerError,
+            |kind, value, _rule| LedgerError::InvalidCode { kind, value }
+        );
     };
 }
 
 text_code!(
     /// Who posts: a user or system account id.
+    ///
+    /// # Identity
+    ///
+    /// An actor id is ASCII by construction (the business-code rule, enforced when it is
+    /// parsed: letters, digits and `- _ . / # +`), so its canonical form is simply its
+    /// ASCII lowercase: `Alice`, `ALICE` and `alice` are one person. The ledger compares
+    /// actors only through [`same_as`](ActorId::same_as) and [`canonical`](ActorId::canonical)
+    /// (self-approval, distinct approvers, the actor directory, a transfer's requester),
+    /// never byte for byte. No Unicode folding is needed: no other character can be
+    /// parsed.
+    ///
+    /// ```
+    /// use onhand_ledger::ActorId;
+    /// let a = ActorId::new("Alice")?;
+    /// assert!(a.same_as(&ActorId::new("aLiCe")?));
+    /// assert_eq!(a.canonical().as_str(), "alice");
+    /// assert_eq!(a.as_str(), "Alice", "the id keeps the spelling it was given");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ActorId,
     "actor id"
 );
+
+impl ActorId {
+    /// The canonical identity: the id in ASCII lowercase (see [the identity
+    /// rule](ActorId#identity)).
+    #[must_use]
+    pub fn canonical(&self) -> ActorId {
+        let lower = self.as_str().to_ascii_lowercase();
+        // Lowercasing an ASCII letter, digit or symbol of the rule keeps it in the rule.
+        let canonical = ActorId::new(lower);
+        debug_assert!(canonical.is_ok(), "the lowercase of an actor id is an actor id");
+        canonical.unwrap_or_else(|_| self.clone())
+    }
+
+    /// Whether two ids name the same actor: equal ignoring ASCII case.
+    #[must_use]
+    pub fn same_as(&self, other: &ActorId) -> bool {
+        self.as_str().eq_ignore_ascii_case(other.as_str())
+    }
+}
 text_code!(
     /// Why: a reason code (`DAMAGED`, `FOUND`, `CYCLE`, ...); governance may restrict
     /// which reasons an event kind accepts.
@@ -231,6 +212,20 @@ pub struct Line {
     /// Expiry date of a new lot (default: receipt date plus the item's shelf life).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expiry: Option<NaiveDate>,
+    /// The cost per `qty` unit of stock arriving from outside the network: the purchase
+    /// order's price on a receipt, the cost of a gain or of a return whose original is
+    /// not known. Refused when negative, and on lines whose stock does not come from
+    /// outside. The ledger carries it; valuation uses it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_cost: Option<Money>,
+    /// The line of the event's reference document this line belongs to: the sales order
+    /// line a pick or shipment fulfils, the purchase order line a receipt receives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doc_line: Option<u32>,
+    /// For a customer return: the shipment event whose goods come back, so they return
+    /// at the cost they left with. Refused on other kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original: Option<EventId>,
 }
 
 impl Line {
@@ -248,7 +243,31 @@ impl Line {
             to: None,
             owner: None,
             expiry: None,
+            unit_cost: None,
+            doc_line: None,
+            original: None,
         }
+    }
+
+    /// The same line costed at `unit_cost` per `qty` unit.
+    #[must_use]
+    pub fn cost(mut self, unit_cost: Money) -> Self {
+        self.unit_cost = Some(unit_cost);
+        self
+    }
+
+    /// The same line, as line `line` of the event's reference document.
+    #[must_use]
+    pub fn doc_line(mut self, line: u32) -> Self {
+        self.doc_line = Some(line);
+        self
+    }
+
+    /// The same line, returning the goods of shipment `event`.
+    #[must_use]
+    pub fn original(mut self, event: EventId) -> Self {
+        self.original = Some(event);
+        self
     }
 
     /// The same line in `bin`.
@@ -595,5 +614,40 @@ impl Event {
     #[must_use]
     pub fn kind(&self) -> EventKind {
         self.body.kind()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 15: the ledger's codes are master's business codes (one rule, one
+    /// representation), refused with the ledger's own error as before.
+    #[test]
+    fn ledger_codes_follow_the_one_business_code_rule() {
+        let actor = ActorId::new("u-1.ops#2+x/y_z").unwrap();
+        assert_eq!(
+            (actor.as_str(), format!("{actor:?}")),
+            ("u-1.ops#2+x/y_z", "ActorId(\"u-1.ops#2+x/y_z\")".into())
+        );
+        assert!(DocNumber::new("D".repeat(64)).is_ok());
+        let check = |value: &str| {
+            let err = ReasonCode::new(value).unwrap_err();
+            assert_eq!(err, LedgerError::InvalidCode { kind: "reason code", value: value.into() });
+            assert_eq!(
+                err.to_string(),
+                format!(
+                    "invalid reason code {value:?}: use 1 to 64 of ASCII letters, digits and - _ . / # +"
+                )
+            );
+        };
+        for bad in ["", "-X", "A B", "É", &"R".repeat(65)] {
+            check(bad);
+        }
+        let json = serde_json::to_string(&DocNumber::new("PO-1").unwrap()).unwrap();
+        assert_eq!(json, "\"PO-1\"");
+        let err = serde_json::from_str::<DocNumber>("\"PO 1\"").unwrap_err();
+        assert!(err.to_string().starts_with("invalid document number \"PO 1\""), "{err}");
+        assert_eq!("PO-1".parse::<DocNumber>().unwrap(), DocNumber::try_from("PO-1").unwrap());
     }
 }

@@ -1,6 +1,7 @@
 //! [`Ledger`]: the state machine that validates each event against the catalog and the
 //! governance rules, then applies it whole or not at all.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::collections::hash_map::Entry;
 use std::hash::{Hash, Hasher};
@@ -23,7 +24,7 @@ use crate::event::{
 };
 use crate::lot::{LotInfo, Lots};
 use crate::position::{LotIx, PositionKey, Positions, from_micros, micros};
-use crate::rules::Rules;
+use crate::rules::{ActorRecord, Identity, Rules, Segregation};
 use crate::signal::Signal;
 use crate::transfer::{
     OrderUpdate, TransferOrder, TransferOrderLine, TransferState, Transfers, TransitKey, TransitQty,
@@ -139,7 +140,7 @@ pub struct InTransit<'a> {
 /// use onhand_master::{seed, Catalog, CurrencyCode};
 ///
 /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
-/// let mut ledger = Ledger::new(catalog, Rules::standard(CurrencyCode::new("USD")?))?;
+/// let mut ledger = Ledger::new(catalog, Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors())?;
 /// let receipt = testing::receipt(1, "ATL", "BOLT-M8", "240 EA", "RCV-01")?;
 /// let Applied::Accepted(done) = ledger.apply(&receipt)? else { panic!("accepted") };
 /// assert_eq!(done.deltas.len(), 1);
@@ -166,6 +167,8 @@ pub struct Ledger {
     measured: [bool; EventKind::ALL.len()],
     /// `rules.reference_costs` by item handle (empty when no item has one).
     costs: Vec<Decimal>,
+    /// The actor directory by canonical id (`None`: events' actors are trusted).
+    directory: Option<Map<ActorId, ActorRecord>>,
 }
 
 /// A stable 64-bit fingerprint of an event (all but its recorded time), to tell a repeated submission from a
@@ -227,6 +230,31 @@ pub(crate) fn fingerprint(event: &Event) -> u64 {
     event.reference.hash(&mut h);
     event.body.hash(&mut h);
     h.finish()
+}
+
+/// Checks the fields a line carries for other engines: a unit cost only on stock from
+/// outside and never negative, an original shipment only on a customer return.
+fn check_line_refs(kind: EventKind, line: &Line, from_outside: bool) -> Result<(), LedgerError> {
+    if let Some(cost) = line.unit_cost {
+        if !from_outside {
+            return Err(LedgerError::FieldNotAllowed {
+                kind,
+                item: line.item.clone(),
+                field: "unit_cost",
+            });
+        }
+        if cost.amount().is_sign_negative() && !cost.amount().is_zero() {
+            return Err(LedgerError::NegativeCost { item: line.item.clone(), cost });
+        }
+    }
+    if line.original.is_some() && kind != EventKind::CustomerReturn {
+        return Err(LedgerError::FieldNotAllowed {
+            kind,
+            item: line.item.clone(),
+            field: "original",
+        });
+    }
+    Ok(())
 }
 
 /// The last `rest.len()` (1 to 7) bytes of `bytes` as a little-endian word, read a few
@@ -398,7 +426,16 @@ impl Ledger {
                 }
             }
         }
+        let directory = match &rules.identity {
+            Identity::Directory(dir) => {
+                let mut by_id = map();
+                by_id.extend(dir.iter().map(|(id, r)| (id.canonical(), r.clone())));
+                Some(by_id)
+            }
+            Identity::EventCarried => None,
+        };
         Ok(Ledger {
+            directory,
             positions: Positions::with_items(catalog.item_count()),
             catalog,
             rules,
@@ -486,7 +523,7 @@ impl Ledger {
     /// use onhand_master::{seed::demo_network, Catalog, CurrencyCode};
     ///
     /// let catalog = Arc::new(Catalog::new(demo_network())?);
-    /// let rules = Rules::standard(CurrencyCode::new("USD")?);
+    /// let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
     /// let events: Vec<_> = seed::demo_day()?.into_iter().map(|d| d.event).collect();
     ///
     /// let mut one_by_one = Ledger::new(catalog.clone(), rules.clone())?;
@@ -561,7 +598,29 @@ impl Ledger {
         }
     }
 
-    fn dispatch(&mut self, event: &Event) -> Result<Applied, LedgerError> {
+    /// The event with its actor's roles and sites as the rules' identity says: from the
+    /// directory (by canonical id, valid at the recorded time), or as carried.
+    fn resolve<'e>(&self, event: &'e Event) -> Result<Cow<'e, Event>, LedgerError> {
+        let Some(directory) = &self.directory else { return Ok(Cow::Borrowed(event)) };
+        let id = &event.actor.id;
+        let record = directory
+            .get(&id.canonical())
+            .ok_or_else(|| LedgerError::UnknownActor { actor: id.clone() })?;
+        if !record.valid_at(event.recorded_at) {
+            return Err(LedgerError::ActorNotValid { actor: id.clone(), at: event.recorded_at });
+        }
+        if event.actor.roles == record.roles && event.actor.sites == record.sites {
+            return Ok(Cow::Borrowed(event));
+        }
+        let mut resolved = event.clone();
+        resolved.actor.roles.clone_from(&record.roles);
+        resolved.actor.sites.clone_from(&record.sites);
+        Ok(Cow::Owned(resolved))
+    }
+
+    fn dispatch(&mut self, submitted: &Event) -> Result<Applied, LedgerError> {
+        let resolved = self.resolve(submitted)?;
+        let event: &Event = &resolved;
         let kind = event.kind();
         if !matches!(kind, EventKind::ClosePeriod) {
             self.check_period(event.effective_at)?;
@@ -621,7 +680,7 @@ impl Ledger {
                     self.pending.insert(
                         event.id,
                         PendingEvent {
-                            event: event.clone(),
+                            event: submitted.clone(),
                             needs: needs.clone(),
                             approvals: Vec::new(),
                         },
@@ -1037,6 +1096,7 @@ impl Ledger {
                 return Err(LedgerError::ZeroQuantity { item: line.item.clone() });
             }
             let (from, to) = self.statuses(kind, line, &it, site_ix)?;
+            check_line_refs(kind, line, from.is_none())?;
             let owner = self.owner(site_ix, line.owner.as_ref())?;
             let lot =
                 self.resolve_lot(&it, line.lot.as_ref(), line.expiry, from.is_none(), event, plan)?;
@@ -1620,19 +1680,28 @@ impl Ledger {
         Ok(())
     }
 
-    /// Aggregated per key, checks that no position goes below zero (now, or at any later
-    /// point of its history for a back-dated event) unless the policy allows it.
+    /// Aggregated per key, checks that every new balance is representable exactly (so
+    /// [`commit`](Self::commit), which adds the same sums, cannot fail half-way) and that
+    /// no position goes below zero (now, or at any later point of its history for a
+    /// back-dated event) unless the policy allows it.
     fn check_balances(&self, plan: &mut Plan) -> Result<(), LedgerError> {
         let mut signals = Vec::new();
         for (key, change) in &plan.changes {
+            if change.is_zero() {
+                continue;
+            }
+            let found = self.positions.find(key);
+            if let Some((id, slot)) = found {
+                plan.found.push((*key, id));
+                // The very sum commit will make: an overflow refuses the event here,
+                // before anything is written.
+                add(slot.qty, *change, "position balance")?;
+            }
             if !negative(*change) {
                 continue;
             }
-            let (min, when) = match self.positions.find(key) {
-                Some((id, slot)) => {
-                    plan.found.push((*key, id));
-                    slot.min_from(plan.at)
-                }
+            let (min, when) = match found {
+                Some((_, slot)) => slot.min_from(plan.at),
                 None => (Decimal::ZERO, None),
             };
             let after = add(min, *change, "position balance")?;
@@ -1678,7 +1747,11 @@ impl Ledger {
                 continue;
             }
             let hint = plan.found.iter().find(|(k, _)| k == key).map(|(_, id)| *id);
-            let (balance, counted_at) = self.positions.apply(key, hint, plan.at, *change)?;
+            // `check_balances` made this very sum: a failure here is a bug, and would
+            // leave the event half-applied.
+            let applied = self.positions.apply(key, hint, plan.at, *change);
+            debug_assert!(applied.is_ok(), "commit failed after the plan was checked: {applied:?}");
+            let (balance, counted_at) = applied?;
             if !plan.is_count
                 && let Some(counted_at) = counted_at
                 && counted_at > plan.at
@@ -1718,10 +1791,11 @@ impl Ledger {
     fn approve(&mut self, event: &Event, target: EventId) -> Result<Applied, LedgerError> {
         let pending =
             self.pending.get(&target).ok_or(LedgerError::NoSuchPending { event: target })?;
-        if pending.event.actor.id == event.actor.id {
-            return Err(LedgerError::SelfApproval { actor: event.actor.id.clone(), event: target });
+        let approver = &event.actor.id;
+        if pending.event.actor.id.same_as(approver) {
+            return Err(LedgerError::SelfApproval { actor: approver.clone(), event: target });
         }
-        let granted_now: Vec<Role> =
+        let mut granted_now: Vec<Role> =
             pending.needs.iter().copied().filter(|r| event.actor.has(*r)).collect();
         if granted_now.is_empty() {
             return Err(LedgerError::ApproverLacksRole {
@@ -1730,13 +1804,24 @@ impl Ledger {
                 needed: pending.needs.clone(),
             });
         }
+        if self.rules.segregation == Segregation::DistinctApprovers {
+            if pending.approvals.iter().any(|(who, _)| who.same_as(approver)) {
+                return Err(LedgerError::AlreadyApproved {
+                    actor: approver.clone(),
+                    event: target,
+                });
+            }
+            // One approval, one role: the next role needs another person.
+            granted_now.truncate(1);
+        }
         for site in sites_of(&pending.event, self) {
             Self::check_scope(event, &site)?;
         }
         let remaining: Vec<Role> =
             pending.needs.iter().copied().filter(|r| !granted_now.contains(r)).collect();
         if remaining.is_empty() {
-            let original = pending.event.clone();
+            // The poster's roles and sites as the rules say now (at its recorded time).
+            let original = self.resolve(&pending.event)?.into_owned();
             self.check_period(original.effective_at)?;
             let mut plan = self.plan_for(&original);
             self.plan(&original, &Role::ALL, &mut plan)?;
@@ -1757,7 +1842,7 @@ impl Ledger {
     fn reject(&mut self, event: &Event, target: EventId) -> Result<Applied, LedgerError> {
         let pending =
             self.pending.get(&target).ok_or(LedgerError::NoSuchPending { event: target })?;
-        let own = pending.event.actor.id == event.actor.id;
+        let own = pending.event.actor.id.same_as(&event.actor.id);
         if !own && !pending.needs.iter().any(|r| event.actor.has(*r)) {
             return Err(LedgerError::ApproverLacksRole {
                 actor: event.actor.id.clone(),
@@ -1883,7 +1968,7 @@ impl Ledger {
                 action: EventKind::TransferApprove,
             });
         }
-        if order.requested_by == event.actor.id {
+        if order.requested_by.same_as(&event.actor.id) {
             return Err(LedgerError::SelfApproval {
                 actor: event.actor.id.clone(),
                 event: event.id,
@@ -1947,9 +2032,104 @@ mod tests {
         {
             line.lot = Some(onhand_master::LotCode::new("LOT-A1")?);
         }
-        assert_eq!(fingerprint(&receipt), 0x0a0a_f74e_8c4f_da4c);
-        assert_eq!(fingerprint(&lot), 0x7ae3_4bdc_63df_7f12);
+        assert_eq!(fingerprint(&receipt), 0x0525_6a96_5421_717e);
+        assert_eq!(fingerprint(&lot), 0xed0f_cc50_6a6f_44d7);
         Ok(())
+    }
+
+    /// Issue 12: a put-away whose second position (in key order) would overflow used to
+    /// apply the first change and then fail, leaving the event half-applied. The sums
+    /// are now checked before anything is written.
+    #[test]
+    fn a_commit_that_stops_half_way() -> Result<(), Box<dyn std::error::Error>> {
+        use onhand_master::{BinCode, CurrencyCode, seed};
+        let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+        let mut ledger = Ledger::new(
+            catalog.clone(),
+            Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors(),
+        )?;
+        ledger.apply(&crate::testing::receipt(1, "ATL", "BOLT-M8", "240 EA", "RCV-01")?)?;
+        let receiving = ledger.positions.all().map(|(k, _)| k).next().ok_or("a position")?;
+        let pick_face = PositionKey {
+            status: StockStatus::Available,
+            bin: catalog.bin_ix(receiving.site, &BinCode::new("PF-A01")?),
+            ..receiving
+        };
+        assert!(receiving < pick_face, "the receiving side is committed first");
+        // A pick face holding all but 100 units of what a decimal can hold.
+        ledger.positions.apply(&pick_face, None, 0, Decimal::MAX - Decimal::from(100))?;
+        let before = ledger.state_digest()?;
+        let putaway = crate::testing::event(
+            2,
+            10,
+            crate::testing::actor("w1", &[Role::Warehouse])?,
+            "PUTAWAY",
+            crate::testing::doc(DocKind::Internal, "PA-1")?,
+            Body::Putaway(crate::testing::movement(
+                "ATL",
+                vec![
+                    crate::testing::line("BOLT-M8", "240 EA")?
+                        .at("RCV-01".parse()?)
+                        .to_bin("PF-A01".parse()?),
+                ],
+            )?),
+        )?;
+        assert_eq!(
+            ledger.apply(&putaway),
+            Err(LedgerError::Overflow { operation: "position balance" })
+        );
+        assert_eq!(ledger.state_digest()?, before, "nothing was applied");
+        assert_eq!(ledger.positions.qty(&receiving), Decimal::from(240));
+        Ok(())
+    }
+
+    proptest::proptest! {
+        /// A plan that passes its checks always commits: for any pair of starting
+        /// balances (up to the decimal's edge) and any move between them, `apply` either
+        /// refuses the move and changes nothing, or moves exactly the quantity.
+        #[test]
+        fn a_checked_plan_always_commits(
+            from_start in 0i64..1000,
+            to_gap in proptest::prop_oneof![0u64..1000, proptest::prelude::any::<u64>()],
+            qty in 1i64..1500,
+        ) {
+            use onhand_master::{BinCode, CurrencyCode, seed};
+            let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
+            let mut ledger =
+                Ledger::new(catalog.clone(), Rules::standard(CurrencyCode::new("USD").unwrap()).trusting_event_actors()).unwrap();
+            let start = format!("{} EA", from_start.max(1));
+            ledger.apply(&crate::testing::receipt(1, "ATL", "BOLT-M8", &start, "RCV-01").unwrap()).unwrap();
+            let receiving = ledger.positions.all().map(|(k, _)| k).next().unwrap();
+            let pick_face = PositionKey {
+                status: StockStatus::Available,
+                bin: catalog.bin_ix(receiving.site, &BinCode::new("PF-A01").unwrap()),
+                ..receiving
+            };
+            let to_start = Decimal::MAX - Decimal::from(to_gap);
+            ledger.positions.apply(&pick_face, None, 0, to_start).unwrap();
+            let before = (ledger.positions.qty(&receiving), ledger.positions.qty(&pick_face));
+            let digest = ledger.state_digest().unwrap();
+            let putaway = crate::testing::event(
+                2, 10, crate::testing::actor("w1", &[Role::Warehouse]).unwrap(), "PUTAWAY",
+                crate::testing::doc(DocKind::Internal, "PA-1").unwrap(),
+                Body::Putaway(crate::testing::movement("ATL", vec![
+                    crate::testing::line("BOLT-M8", &format!("{qty} EA")).unwrap()
+                        .at("RCV-01".parse().unwrap()).to_bin("PF-A01".parse().unwrap()),
+                ]).unwrap()),
+            ).unwrap();
+            let q = Decimal::from(qty);
+            match ledger.apply(&putaway) {
+                Ok(Applied::Accepted(_)) => {
+                    proptest::prop_assert_eq!(ledger.positions.qty(&receiving), before.0 - q);
+                    proptest::prop_assert_eq!(ledger.positions.qty(&pick_face), before.1 + q);
+                }
+                Ok(other) => proptest::prop_assert!(false, "{other:?}"),
+                Err(e) => {
+                    proptest::prop_assert!(q > before.0 || before.1.checked_add(q).is_none(), "{e}");
+                    proptest::prop_assert_eq!(ledger.state_digest().unwrap(), digest);
+                }
+            }
+        }
     }
 
     proptest::proptest! {

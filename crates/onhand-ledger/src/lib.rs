@@ -21,6 +21,10 @@
 //!   rules ([`Ledger::measure`], [`Ledger::network_measure`], [`Ledger::owned`]).
 //! - **Transfers** have a lifecycle ([`TransferState`]) and in-transit quantities with
 //!   expected arrival ([`Ledger::in_transit_to`], [`Ledger::in_transit_from`]).
+//! - **Governance** is data ([`Rules`]): who may post what, where (an actor directory
+//!   keyed by canonical actor id), reasons, approval thresholds, and how approvals are
+//!   spread over distinct people. What the ledger guarantees and what the host must is
+//!   written down in [`security`].
 //! - **Removal strategies** suggest bins and lots to pick ([`Ledger::suggest_removal`]).
 //! - **The journal** ([`Journal`], [`verify`]) chains every state-changing event by
 //!   SHA-256; [`Ledger::replay`] folds it back into the same state and
@@ -32,12 +36,18 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use onhand_ledger::{testing, Applied, Body, DocKind, Ledger, Rules};
+//! use onhand_ledger::{testing, ActorRecord, Applied, Body, DocKind, Ledger, Rules, SiteScope};
 //! use onhand_master::{seed, Catalog, CurrencyCode, ItemCode, Role, SiteCode};
 //! use onhand_status::{Measure, StockStatus};
 //!
 //! let catalog = Arc::new(Catalog::new(seed::demo_network())?);
-//! let mut ledger = Ledger::new(catalog.clone(), Rules::standard(CurrencyCode::new("USD")?))?;
+//! // Who holds which role where is the rules' business, not the events'.
+//! let everywhere = |roles: &[Role]| ActorRecord::new(roles, SiteScope::All);
+//! let rules = Rules::standard(CurrencyCode::new("USD")?)
+//!     .with_actor("receiver".parse()?, everywhere(&[Role::Warehouse]))
+//!     .with_actor("w1".parse()?, everywhere(&[Role::Warehouse]))
+//!     .with_actor("ic1".parse()?, everywhere(&[Role::InventoryControl]));
+//! let mut ledger = Ledger::new(catalog.clone(), rules)?;
 //!
 //! // 240 bolts arrive at Atlanta (into receiving, as the item-site policy says) and are
 //! // put away to a pick face.
@@ -74,6 +84,7 @@ mod position;
 mod query;
 mod removal;
 mod rules;
+pub mod security;
 pub mod seed;
 mod signal;
 mod snapshot;
@@ -91,7 +102,9 @@ pub use lot::LotInfo;
 pub use position::{LotIx, PositionKey};
 pub use query::PositionView;
 pub use removal::{RemovalLine, RemovalPlan, RemovalStrategy};
-pub use rules::{CountTolerance, ReferenceCost, Rules, Threshold};
+pub use rules::{
+    ActorRecord, CountTolerance, Identity, ReferenceCost, Rules, Segregation, Threshold,
+};
 pub use signal::Signal;
 pub use snapshot::{Dictionary, JournalMark, PositionRecord, SNAPSHOT_FORMAT, Snapshot, State};
 pub use transfer::{TransferOrder, TransferOrderLine, TransferState, TransitKey, TransitQty};

@@ -86,7 +86,7 @@ impl Ledger {
     /// use rust_decimal::Decimal;
     ///
     /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
-    /// let mut ledger = Ledger::new(catalog.clone(), Rules::standard(CurrencyCode::new("USD")?))?;
+    /// let mut ledger = Ledger::new(catalog.clone(), Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors())?;
     /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "100 EA", "BLK-01", "available")?)?;
     /// ledger.apply(&testing::receipt_to(2, "ATL", "BOLT-M8", "30 EA", "PF-A01", "available")?)?;
     /// let bolt = catalog.item_ix(&ItemCode::new("BOLT-M8")?).ok_or("item")?;

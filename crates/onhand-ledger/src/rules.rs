@@ -18,16 +18,23 @@
 //! | transfer close | planning, inventory control, supervisor |
 //! | approve, reject | anyone holding a role the pending event needs |
 //! | close period | finance |
+//!
+//! Who holds which role, and where, comes from the rules' actor directory
+//! ([`Identity::Directory`]), not from the event, unless a host opts in to trusting
+//! events ([`Identity::EventCarried`]). Each role a pending event needs is approved by a
+//! different person, none of them the poster ([`Segregation`]); actors are compared by
+//! their canonical identity ([`ActorId::canonical`]).
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
 use onhand_master::{Catalog, CurrencyCode, ItemCode, Role, VelocityClass};
 use onhand_status::MeasureRules;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::error::LedgerError;
-use crate::event::{EventKind, ReasonCode};
+use crate::event::{ActorId, EventKind, ReasonCode, SiteScope};
 
 /// A posting that needs an approver when it exceeds a quantity or a value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,6 +80,69 @@ pub struct CountTolerance {
     pub percent: Decimal,
 }
 
+/// How approvals of one pending event must be spread over people.
+///
+/// The poster never approves their own event, whatever the rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Segregation {
+    /// Four eyes: someone other than the poster approves, and one approver holding
+    /// several of the roles needed satisfies them all at once.
+    FourEyes,
+    /// Each role needed is approved by a different person, none of them the poster: an
+    /// event needing quality and a supervisor is seen by three people (six eyes). An
+    /// approval satisfies one role (the first the approver holds, in the order the
+    /// event lists its needs), and nobody approves one event twice. The default.
+    #[default]
+    DistinctApprovers,
+}
+
+/// What the ledger knows about one actor in its [`Identity::Directory`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActorRecord {
+    /// The roles the actor holds.
+    pub roles: Vec<Role>,
+    /// Where the actor may act.
+    pub sites: SiteScope,
+    /// From when the record holds (by the event's recorded time; `None`: always).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_from: Option<DateTime<Utc>>,
+    /// Until when (exclusive; `None`: no end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_to: Option<DateTime<Utc>>,
+}
+
+impl ActorRecord {
+    /// A record of `roles` at `sites`, valid at all times.
+    #[must_use]
+    pub fn new(roles: &[Role], sites: SiteScope) -> Self {
+        ActorRecord { roles: roles.to_vec(), sites, valid_from: None, valid_to: None }
+    }
+
+    /// Whether the record holds at `at`.
+    #[must_use]
+    pub fn valid_at(&self, at: DateTime<Utc>) -> bool {
+        self.valid_from.is_none_or(|from| from <= at) && self.valid_to.is_none_or(|to| at < to)
+    }
+}
+
+/// Where an actor's roles and site scope come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Identity {
+    /// The ledger's own directory, by canonical actor id ([`ActorId::canonical`]): the
+    /// roles and sites an event carries are not read; an actor missing from the
+    /// directory, or posting outside its record's validity (by the event's recorded
+    /// time), is refused. What [`Rules::standard`] uses, with an empty directory.
+    Directory(BTreeMap<ActorId, ActorRecord>),
+    /// Opt-in: believe the roles and sites each event carries. Only for hosts that
+    /// authenticate and authorise actors upstream and fill [`Actor`](crate::Actor) from
+    /// their own records; the ledger then guarantees nothing about who holds which role
+    /// (see the [security model](crate::security)).
+    EventCarried,
+}
+
 /// The ledger's governance rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -99,6 +169,12 @@ pub struct Rules {
     /// Which statuses count toward which measure.
     #[serde(default)]
     pub measures: MeasureRules,
+    /// Where actors' roles and sites come from: always stated, so trusting what events
+    /// carry is a visible choice.
+    pub identity: Identity,
+    /// How approvals are spread over people (default: distinct approvers).
+    #[serde(default)]
+    pub segregation: Segregation,
 }
 
 /// A reference cost per base unit.
@@ -119,7 +195,11 @@ impl Rules {
     ///   (at reference cost), needs a supervisor; a count variance over 500 base units
     ///   needs a supervisor; any scrap worth more than 2,500 needs finance;
     /// - count tolerance: A items 0 units or 1 %, B items 2 units or 2 %, C and D items 5
-    ///   units or 5 %, unclassified 0 or 2 %.
+    ///   units or 5 %, unclassified 0 or 2 %;
+    /// - an empty actor directory ([`Identity::Directory`]): add actors with
+    ///   [`with_actor`](Self::with_actor), or opt in to trusting the roles events carry
+    ///   with [`trusting_event_actors`](Self::trusting_event_actors);
+    /// - distinct approvers ([`Segregation::DistinctApprovers`]).
     ///
     /// # Panics
     /// Never: it is built from literals that the crate's tests check.
@@ -193,7 +273,32 @@ impl Rules {
             currency,
             reference_costs: BTreeMap::new(),
             measures: MeasureRules::canonical(),
+            identity: Identity::Directory(BTreeMap::new()),
+            segregation: Segregation::DistinctApprovers,
         }
+    }
+
+    /// The same rules with `id` in the actor directory (switching to
+    /// [`Identity::Directory`] if the rules trusted events).
+    #[must_use]
+    pub fn with_actor(mut self, id: ActorId, record: ActorRecord) -> Self {
+        match &mut self.identity {
+            Identity::Directory(dir) => {
+                dir.insert(id, record);
+            }
+            Identity::EventCarried => {
+                self.identity = Identity::Directory(BTreeMap::from([(id, record)]));
+            }
+        }
+        self
+    }
+
+    /// The same rules believing the roles and sites each event carries
+    /// ([`Identity::EventCarried`]): for hosts that authenticate upstream.
+    #[must_use]
+    pub fn trusting_event_actors(mut self) -> Self {
+        self.identity = Identity::EventCarried;
+        self
     }
 
     /// Checks the rules against a catalog: reference costs name known items, thresholds
@@ -216,6 +321,24 @@ impl Rules {
                 || t.max_value.is_some_and(|v| v < Decimal::ZERO)
             {
                 return bad(format!("a {} threshold is negative", t.kind));
+            }
+        }
+        if let Identity::Directory(dir) = &self.identity {
+            let mut seen = std::collections::BTreeSet::new();
+            for (id, record) in dir {
+                if !seen.insert(id.canonical()) {
+                    return bad(format!("actor {id} is in the directory twice (ignoring case)"));
+                }
+                if let (Some(from), Some(to)) = (record.valid_from, record.valid_to)
+                    && to <= from
+                {
+                    return bad(format!("actor {id} is valid to before it is valid from"));
+                }
+                if let SiteScope::Sites(sites) = &record.sites
+                    && let Some(site) = sites.iter().find(|s| catalog.site_ix(s).is_none())
+                {
+                    return bad(format!("actor {id} is scoped to unknown site {site}"));
+                }
             }
         }
         for t in &self.count_tolerance {

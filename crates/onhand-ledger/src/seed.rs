@@ -12,7 +12,7 @@
 //! a few postings the rules refuse.
 //!
 //! [`demo_day`] returns the events in submission order; applying them in that order to a
-//! fresh ledger with `Rules::standard(USD)` gives the outcomes [`DemoEvent::expect`]
+//! fresh ledger with `Rules::standard(USD).trusting_event_actors()` gives the outcomes [`DemoEvent::expect`]
 //! states.
 
 use onhand_master::{BinCode, EntityCode, LotCode, Role, SerialNo};
@@ -594,8 +594,11 @@ mod tests {
     #[test]
     fn the_demo_day_applies_as_narrated() {
         let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
-        let mut ledger =
-            Ledger::new(catalog, Rules::standard(CurrencyCode::new("USD").unwrap())).unwrap();
+        let mut ledger = Ledger::new(
+            catalog,
+            Rules::standard(CurrencyCode::new("USD").unwrap()).trusting_event_actors(),
+        )
+        .unwrap();
         for e in demo_day().unwrap() {
             let got = match ledger.apply(&e.event) {
                 Ok(Applied::Accepted(_)) => Expect::Accepted,

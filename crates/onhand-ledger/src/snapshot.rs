@@ -218,6 +218,16 @@ impl Ledger {
                     what: format!("position {:?}: balance is not its base plus its history", p.key),
                 });
             }
+            // Times are microseconds of a representable instant: `i64::MIN` (the slot's
+            // "never counted") and its neighbours are not, and would read back as another
+            // state.
+            let bad_time = |t: i64| DateTime::from_timestamp_micros(t).is_none();
+            if p.counted_at.is_some_and(bad_time) || p.hist.iter().any(|h| bad_time(h.at)) {
+                return Err(LedgerError::InvalidSnapshot {
+                    part: "positions",
+                    why: format!("position {:?} holds a time that is not one", p.key),
+                });
+            }
             positions.restore(&key, p.qty, p.hist.iter().copied().collect(), p.counted_at);
         }
         let mut serials: Map<ItemIx, Map<SerialNo, PositionKey>> = map();
@@ -405,13 +415,59 @@ mod tests {
 
     use super::*;
 
+    fn counted() -> Result<(Arc<Catalog>, Rules, Snapshot), Box<dyn std::error::Error>> {
+        let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+        let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+        let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+        ledger.apply(&crate::testing::receipt(1, "ATL", "BOLT-M8", "240 EA", "RCV-01")?)?;
+        let snapshot = ledger.snapshot(None)?;
+        Ok((catalog, rules, snapshot))
+    }
+
+    /// Issue 12: a snapshot whose `counted_at` is `i64::MIN` (the slot's "never counted")
+    /// restored as a position never counted: a state other than the one written. It is
+    /// now refused, as is any time that is not a representable instant.
+    #[test]
+    fn a_snapshot_that_loses_a_count() -> Result<(), Box<dyn std::error::Error>> {
+        let (catalog, rules, good) = counted()?;
+        let mut bad = good;
+        bad.state.positions.first_mut().ok_or("a position")?.counted_at = Some(i64::MIN);
+        bad.digest = digest_of(&bad.dictionary, &bad.state)?;
+        let err = Ledger::restore(catalog, rules, &bad).err().ok_or("refused")?;
+        assert_eq!(err.code(), "invalid_snapshot", "{err}");
+        Ok(())
+    }
+
+    proptest::proptest! {
+        /// Whatever count time a snapshot holds, restore either refuses it or gives back
+        /// exactly the state written (same digest).
+        #[test]
+        fn a_restored_count_time_reads_back_as_written(
+            at in proptest::prop_oneof![
+                proptest::prelude::any::<i64>(),
+                proptest::strategy::Just(i64::MIN),
+                proptest::strategy::Just(i64::MIN + 1),
+                proptest::strategy::Just(i64::MAX),
+                -8_300_000_000_000_000_000i64..8_300_000_000_000_000_000,
+            ],
+        ) {
+            let (catalog, rules, good) = counted().unwrap();
+            let mut snap = good;
+            snap.state.positions.first_mut().unwrap().counted_at = Some(at);
+            snap.digest = digest_of(&snap.dictionary, &snap.state).unwrap();
+            if let Ok(ledger) = Ledger::restore(catalog, rules, &snap) {
+                proptest::prop_assert_eq!(ledger.state(), snap.state);
+            }
+        }
+    }
+
     /// A snapshot whose balance is not its base plus its history is refused, even with a
     /// digest that matches (the ledger reads figures back from the balance).
     #[test]
     fn restore_refuses_a_balance_that_is_not_its_history() -> Result<(), Box<dyn std::error::Error>>
     {
         let catalog = Arc::new(Catalog::new(seed::demo_network())?);
-        let rules = Rules::standard(CurrencyCode::new("USD")?);
+        let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
         let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
         ledger.apply(&crate::testing::receipt(1, "ATL", "BOLT-M8", "240 EA", "RCV-01")?)?;
         let good = ledger.snapshot(None)?;

@@ -26,7 +26,7 @@ fn new_ledger() -> (Arc<Catalog>, Ledger) {
     let catalog = Arc::new(Catalog::new(seed::demo_network()).expect("test literal"));
     let ledger = Ledger::new(
         catalog.clone(),
-        Rules::standard(CurrencyCode::new("USD").expect("test literal")),
+        Rules::standard(CurrencyCode::new("USD").expect("test literal")).trusting_event_actors(),
     )
     .expect("test literal");
     (catalog, ledger)

@@ -40,9 +40,11 @@ impl World {
 
     fn with(data: onhand_master::MasterData) -> Self {
         let catalog = Arc::new(Catalog::new(data).unwrap());
-        let ledger =
-            Ledger::new(catalog.clone(), Rules::standard(CurrencyCode::new("USD").unwrap()))
-                .unwrap();
+        let ledger = Ledger::new(
+            catalog.clone(),
+            Rules::standard(CurrencyCode::new("USD").unwrap()).trusting_event_actors(),
+        )
+        .unwrap();
         World { catalog, ledger, journal: Journal::new(), next_id: 1000 }
     }
 
@@ -975,4 +977,63 @@ fn describe_names_a_position_in_business_terms() {
         ),
         ("BOLT-M8", "ATL", "PF-A01", Available, "NA01", d(240))
     );
+}
+
+#[test]
+fn line_costs_and_originals_are_checked_where_they_apply() {
+    let mut w = stocked();
+    let usd =
+        |v: &str| onhand_master::Money::new(v.parse().unwrap(), CurrencyCode::new("USD").unwrap());
+    // A receipt carries its purchase price and purchase order line.
+    let priced = w.ev(
+        20,
+        WH,
+        "RECEIPT",
+        DocKind::PurchaseOrder,
+        Body::Receipt(body_mv(
+            "ATL",
+            vec![l("BOLT-M8", "1 CS").at(bin("RCV-01")).cost(usd("1.20")).doc_line(10)],
+        )),
+    );
+    w.ok(&priced);
+    // A negative cost is refused, with nothing changed.
+    let negative = w.ev(
+        21,
+        WH,
+        "RECEIPT",
+        DocKind::PurchaseOrder,
+        Body::Receipt(body_mv("ATL", vec![l("BOLT-M8", "1 CS").at(bin("RCV-01")).cost(usd("-5"))])),
+    );
+    assert_eq!(w.apply(&negative).unwrap_err().code(), "negative_cost");
+    // A pick moves stock already costed: a cost on it is refused.
+    let costed_pick = w.ev(
+        22,
+        WH,
+        "PICK",
+        DocKind::SalesOrder,
+        Body::Pick(body_mv(
+            "ATL",
+            vec![l("BOLT-M8", "1 EA").at(bin("PF-A01")).to_bin(bin("STG-01")).cost(usd("1"))],
+        )),
+    );
+    assert_eq!(
+        w.apply(&costed_pick).unwrap_err(),
+        LedgerError::FieldNotAllowed {
+            kind: onhand_ledger::EventKind::Pick,
+            item: ItemCode::new("BOLT-M8").unwrap(),
+            field: "unit_cost"
+        }
+    );
+    // Only a customer return names the shipment it returns.
+    let original = w.ev(
+        23,
+        WH,
+        "RECEIPT",
+        DocKind::PurchaseOrder,
+        Body::Receipt(body_mv(
+            "ATL",
+            vec![l("BOLT-M8", "1 EA").at(bin("RCV-01")).original(priced.id)],
+        )),
+    );
+    assert_eq!(w.apply(&original).unwrap_err().code(), "field_not_allowed");
 }

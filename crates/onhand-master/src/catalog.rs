@@ -240,7 +240,11 @@ impl Catalog {
         if !report.is_clean() {
             return Err(report);
         }
+        // A clean report has no redefined unit and no factor below zero, so this holds.
         let registry = UnitRegistry::with_units(&data.units);
+        debug_assert!(registry.is_ok(), "a clean report admits every unit: {registry:?}");
+        let registry =
+            registry.unwrap_or_else(|_| UnitRegistry::with_units_first_wins(&data.units));
         let item_ixs = intern(
             data.items.iter().map(|i| (i.code.clone(), RecordRef::Item(i.code.clone()))),
             ItemIx::from_position,

@@ -10,38 +10,34 @@
 //! | first character is a letter or a digit | `"-X"` |
 //!
 //! Codes are case-sensitive, compare by their bytes, and serialize as plain
-//! strings (through the checked constructor). They are stored inline ([`InlineStr`]):
+//! strings (through the checked constructor). They are stored inline ([`BusinessCode`]):
 //! no heap allocation, so cloning one is a copy and a hash-table look-up never follows a
-//! pointer.
+//! pointer. Every code type, here and in other onhand crates, is defined by one macro,
+//! [`business_code!`](crate::business_code), over that one representation and rule.
 
 use std::fmt;
-use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-
-use crate::error::{CodeRule, MasterError};
+use crate::error::CodeRule;
 
 /// Longest business code accepted, in bytes (serial numbers allow 64).
 pub const MAX_CODE_LEN: usize = 40;
 
 /// Checks `value` against the business-code rule with the given maximum length.
-pub(crate) fn check_code(kind: &'static str, value: &str, max: usize) -> Result<(), MasterError> {
-    let fail = |reason| Err(MasterError::InvalidCode { kind, value: value.to_owned(), reason });
+fn check_rule(value: &str, max: usize) -> Result<(), CodeRule> {
     if value.is_empty() {
-        return fail(CodeRule::Empty);
+        return Err(CodeRule::Empty);
     }
     if value.len() > max {
-        return fail(CodeRule::TooLong { max });
+        return Err(CodeRule::TooLong { max });
     }
-    let mut chars = value.chars();
-    if let Some(first) = chars.next()
+    if let Some(first) = value.chars().next()
         && !first.is_ascii_alphanumeric()
     {
-        return fail(CodeRule::BadFirstChar { found: first });
+        return Err(CodeRule::BadFirstChar { found: first });
     }
     if let Some(bad) = value.chars().find(|c| !(c.is_ascii_alphanumeric() || "-_./#+".contains(*c)))
     {
-        return fail(CodeRule::BadChar { found: bad });
+        return Err(CodeRule::BadChar { found: bad });
     }
     Ok(())
 }
@@ -50,7 +46,7 @@ pub(crate) fn check_code(kind: &'static str, value: &str, max: usize) -> Result<
 /// allocation. Ordering is by bytes, which for ASCII is the order of the text; hashing
 /// covers only the text, like `str`'s.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct InlineStr<const N: usize> {
+pub(crate) struct InlineStr<const N: usize> {
     bytes: [u8; N],
     len: u8,
 }
@@ -58,7 +54,7 @@ pub struct InlineStr<const N: usize> {
 impl<const N: usize> InlineStr<N> {
     /// `text` inline, if it is ASCII, holds no NUL and fits `N` bytes.
     #[must_use]
-    pub fn new(text: &str) -> Option<Self> {
+    pub(crate) fn new(text: &str) -> Option<Self> {
         let b = text.as_bytes();
         if b.len() > N || !b.iter().all(|c| c.is_ascii() && *c != 0) {
             return None;
@@ -73,7 +69,7 @@ impl<const N: usize> InlineStr<N> {
 
     /// The text.
     #[must_use]
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         let used = self.bytes.get(..usize::from(self.len)).unwrap_or_default();
         // Only ASCII is ever stored.
         std::str::from_utf8(used).unwrap_or_default()
@@ -96,15 +92,98 @@ impl<const N: usize> fmt::Debug for InlineStr<N> {
     }
 }
 
+/// Text that passed the business-code rule, at most `N` bytes, stored inline: the one
+/// representation behind every code type ([`ItemCode`], [`SiteCode`], ..., and the codes
+/// other onhand crates define with [`business_code!`](crate::business_code)).
+///
+/// Ordering is by bytes (for ASCII, the order of the text); hashing covers only the text.
+///
+/// ```
+/// use onhand_master::{BusinessCode, CodeRule};
+/// let code = BusinessCode::<8>::new("PO-1001")?;
+/// assert_eq!(code.as_str(), "PO-1001");
+/// assert_eq!(BusinessCode::<4>::new("PO-1001"), Err(CodeRule::TooLong { max: 4 }));
+/// assert_eq!(BusinessCode::<8>::new("PO 1"), Err(CodeRule::BadChar { found: ' ' }));
+/// # Ok::<(), CodeRule>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BusinessCode<const N: usize>(InlineStr<N>);
+
+impl<const N: usize> BusinessCode<N> {
+    /// Checks `value` against the business-code rule with at most `N` bytes.
+    ///
+    /// # Errors
+    /// The [`CodeRule`] the value breaks.
+    pub fn new(value: &str) -> Result<Self, CodeRule> {
+        check_rule(value, N)?;
+        // The rule admits only ASCII without NUL, of at most N bytes; N beyond 255 is the
+        // one way left to fail.
+        InlineStr::new(value).map(BusinessCode).ok_or(CodeRule::TooLong { max: N.min(255) })
+    }
+
+    /// The code as a string slice.
+    #[must_use]
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl<const N: usize> fmt::Debug for BusinessCode<N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+/// Defines a business-code type: a newtype over [`BusinessCode`] checked by the one
+/// business-code rule, with `new`, `as_str`, `KIND`, `Display`, `Debug`, `FromStr`,
+/// `TryFrom<String>`, `TryFrom<&str>`, `AsRef<str>`, `From<_> for String` and serde
+/// through the checked constructor.
+///
+/// `business_code!(Name, "kind", MAX)` makes a code whose errors are
+/// [`MasterError::InvalidCode`](crate::MasterError::InvalidCode); another crate passes
+/// its own error type (which implements `Display`) and how to build it from the kind, the
+/// rejected value and the [`CodeRule`] broken:
+///
+/// ```
+/// use onhand_master::{business_code, CodeRule};
+///
+/// #[derive(Debug, PartialEq)]
+/// pub enum MyError { BadCode { kind: &'static str, value: String } }
+///
+/// impl std::fmt::Display for MyError {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         let MyError::BadCode { kind, value } = self;
+///         write!(f, "bad {kind} {value:?}")
+///     }
+/// }
+///
+/// business_code!(
+///     /// A route code.
+///     RouteCode, "route code", 16, MyError,
+///     |kind, value, _rule: CodeRule| MyError::BadCode { kind, value }
+/// );
+///
+/// assert_eq!(RouteCode::new("R-12")?.to_string(), "R-12");
+/// assert_eq!(RouteCode::new("R 12"),
+///            Err(MyError::BadCode { kind: "route code", value: "R 12".into() }));
+/// # Ok::<(), MyError>(())
+/// ```
+#[macro_export]
 macro_rules! business_code {
     ($(#[$meta:meta])* $name:ident, $kind:literal, $max:expr) => {
+        $crate::business_code!(
+            $(#[$meta])* $name, $kind, $max, $crate::MasterError,
+            |kind, value, reason| $crate::MasterError::InvalidCode { kind, value, reason }
+        );
+    };
+    ($(#[$meta:meta])* $name:ident, $kind:literal, $max:expr, $err:ty, $invalid:expr) => {
         $(#[$meta])*
-        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
-        pub struct $name(InlineStr<{ $max }>);
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name($crate::BusinessCode<{ $max }>);
 
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::core::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 write!(f, "{}({:?})", stringify!($name), self.as_str())
             }
         }
@@ -116,17 +195,17 @@ macro_rules! business_code {
             /// Checks `value` against the business-code rule and wraps it.
             ///
             /// # Errors
-            /// [`MasterError::InvalidCode`] when the value is empty, too long, or
-            /// holds a character outside the allowed set.
-            pub fn new(value: impl Into<String>) -> Result<Self, MasterError> {
-                let value = value.into();
-                check_code($kind, &value, $max)?;
-                // The rule admits only ASCII of at most $max bytes, so this fits.
-                InlineStr::new(&value).map(Self).ok_or(MasterError::InvalidCode {
-                    kind: $kind,
-                    value,
-                    reason: CodeRule::TooLong { max: $max },
-                })
+            /// When the value is empty, too long, or holds a character outside the
+            /// allowed set.
+            pub fn new(value: impl Into<String>) -> Result<Self, $err> {
+                let value: String = value.into();
+                match $crate::BusinessCode::new(&value) {
+                    Ok(code) => Ok(Self(code)),
+                    Err(reason) => {
+                        let invalid: fn(&'static str, String, $crate::CodeRule) -> $err = $invalid;
+                        Err(invalid($kind, value, reason))
+                    }
+                }
             }
 
             /// The code as a string slice.
@@ -136,42 +215,62 @@ macro_rules! business_code {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::core::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl FromStr for $name {
-            type Err = MasterError;
+        impl ::core::str::FromStr for $name {
+            type Err = $err;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 Self::new(s)
             }
         }
 
-        impl TryFrom<String> for $name {
-            type Error = MasterError;
+        impl ::core::convert::TryFrom<String> for $name {
+            type Error = $err;
             fn try_from(s: String) -> Result<Self, Self::Error> {
                 Self::new(s)
             }
         }
 
-        impl TryFrom<&str> for $name {
-            type Error = MasterError;
+        impl ::core::convert::TryFrom<&str> for $name {
+            type Error = $err;
             fn try_from(s: &str) -> Result<Self, Self::Error> {
                 Self::new(s)
             }
         }
 
-        impl From<$name> for String {
+        impl ::core::convert::From<$name> for String {
             fn from(code: $name) -> String {
                 code.as_str().to_owned()
             }
         }
 
-        impl AsRef<str> for $name {
+        impl ::core::convert::AsRef<str> for $name {
             fn as_ref(&self) -> &str {
                 self.as_str()
+            }
+        }
+
+        impl $crate::__private::serde::Serialize for $name {
+            fn serialize<S: $crate::__private::serde::Serializer>(
+                &self,
+                serializer: S,
+            ) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(
+                deserializer: D,
+            ) -> Result<Self, D::Error> {
+                let text = <String as $crate::__private::serde::Deserialize>::deserialize(
+                    deserializer,
+                )?;
+                Self::new(text).map_err(<D::Error as $crate::__private::serde::de::Error>::custom)
             }
         }
     };
@@ -246,6 +345,7 @@ business_code!(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::MasterError;
 
     fn check(input: &str, expected: &Result<(), CodeRule>) {
         let got = ItemCode::new(input).map(|_| ()).map_err(|e| match e {

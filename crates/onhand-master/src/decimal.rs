@@ -16,6 +16,19 @@
 //! | `down` (toward zero) | 3 | 2 | −3 | 3 |
 //! | `half_up` (half away from zero) | 4 | 3 | −4 | 3 |
 //! | `half_even` (banker's) | 4 | 2 | −4 | 3 |
+//!
+//! A rule may also round to a multiple of an **increment** instead of the last decimal
+//! place ([`Rounding::multiple_of`]): 0.05 for cash rounding, 0.25 or 0.5 for quantities
+//! sold in quarters or halves, 5 for packs of five. The mode then picks among multiples
+//! of the increment; `half_even` takes the even multiple.
+//!
+//! | mode | 1.025 to 0.05 | 1.03 to 0.05 | 2.583… to 0.25 | 37 to 5 | −1.03 to 0.05 |
+//! |---|---|---|---|---|---|
+//! | `exact` | error | error | error | error | error |
+//! | `up` | 1.05 | 1.05 | 2.75 | 40 | −1.05 |
+//! | `down` | 1.00 | 1.00 | 2.50 | 35 | −1.00 |
+//! | `half_up` | 1.05 | 1.05 | 2.50 | 35 | −1.05 |
+//! | `half_even` | 1.00 | 1.05 | 2.50 | 35 | −1.05 |
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -39,7 +52,8 @@ pub enum RoundingMode {
     HalfEven,
 }
 
-/// A declared rounding rule: how many decimal places a value keeps, and how it gets there.
+/// A declared rounding rule: how many decimal places a value keeps (or which increment
+/// it is a multiple of), and how it gets there.
 ///
 /// ```
 /// use onhand_master::{Rounding, RoundingMode};
@@ -48,33 +62,54 @@ pub enum RoundingMode {
 /// assert_eq!(whole_up.apply(Decimal::new(121, 1))?, Decimal::from(13));
 /// let exact = Rounding::new(2, RoundingMode::Exact)?;
 /// assert!(exact.apply(Decimal::new(1234, 3)).is_err());
+/// // Swiss cash rounding: to the nearest 0.05.
+/// let cash = Rounding::multiple_of(Decimal::new(5, 2), RoundingMode::HalfUp)?;
+/// assert_eq!(cash.apply(Decimal::new(103, 2))?, Decimal::new(105, 2));
+/// assert_eq!(cash.apply(Decimal::new(102, 2))?, Decimal::ONE);
+/// assert_eq!(cash.increment(), Decimal::new(5, 2));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// Serialized as `{ scale = 2, mode = "half_up" }`, or `{ increment = "0.05", mode =
+/// "half_up" }` for an increment other than one last place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "RoundingRaw", into = "RoundingRaw")]
 pub struct Rounding {
     scale: u32,
     mode: RoundingMode,
+    /// Values are multiples of `step` units of the last place (1: any value at `scale`).
+    step: u32,
 }
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RoundingRaw {
-    scale: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scale: Option<u32>,
     #[serde(default)]
     mode: RoundingMode,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "serde_str::option")]
+    increment: Option<Decimal>,
 }
 
 impl TryFrom<RoundingRaw> for Rounding {
     type Error = DecimalError;
     fn try_from(raw: RoundingRaw) -> Result<Self, Self::Error> {
-        Rounding::new(raw.scale, raw.mode)
+        match (raw.scale, raw.increment) {
+            (Some(scale), None) => Rounding::new(scale, raw.mode),
+            (None, Some(increment)) => Rounding::multiple_of(increment, raw.mode),
+            (scale, _) => Err(DecimalError::ScaleOrIncrement { scale }),
+        }
     }
 }
 
 impl From<Rounding> for RoundingRaw {
     fn from(r: Rounding) -> Self {
-        RoundingRaw { scale: r.scale, mode: r.mode }
+        if r.step == 1 {
+            RoundingRaw { scale: Some(r.scale), mode: r.mode, increment: None }
+        } else {
+            RoundingRaw { scale: None, mode: r.mode, increment: Some(r.increment()) }
+        }
     }
 }
 
@@ -83,7 +118,7 @@ pub const MAX_SCALE: u32 = 28;
 
 impl Rounding {
     /// Whole numbers only, refusing fractions: the rule of count units such as each and case.
-    pub const WHOLE: Rounding = Rounding { scale: 0, mode: RoundingMode::Exact };
+    pub const WHOLE: Rounding = Rounding { scale: 0, mode: RoundingMode::Exact, step: 1 };
 
     /// A rule keeping `scale` decimal places, rounding by `mode`.
     ///
@@ -93,10 +128,40 @@ impl Rounding {
         if scale > MAX_SCALE {
             return Err(DecimalError::ScaleTooLarge { scale });
         }
-        Ok(Rounding { scale, mode })
+        Ok(Rounding { scale, mode, step: 1 })
     }
 
-    /// Decimal places kept.
+    /// A rule keeping values to multiples of `increment` (0.05, 0.25, 0.5, 5), rounding
+    /// by `mode` to one of them. An increment of one last place (0.01, 1) is the same
+    /// rule as [`Rounding::new`] at its scale.
+    ///
+    /// # Errors
+    /// [`DecimalError::BadIncrement`] for an increment that is zero or negative, or whose
+    /// digits (without its trailing zeros) exceed `u32` (more than nine or so).
+    ///
+    /// ```
+    /// use onhand_master::{Rounding, RoundingMode};
+    /// use rust_decimal::Decimal;
+    /// let fives = Rounding::multiple_of(Decimal::from(5), RoundingMode::Up)?;
+    /// assert_eq!(fives.apply(Decimal::from(37))?, Decimal::from(40));
+    /// assert!(fives.fits(Decimal::from(35)) && !fives.fits(Decimal::from(36)));
+    /// let halves = Rounding::multiple_of(Decimal::new(5, 1), RoundingMode::Down)?;
+    /// assert_eq!(halves.apply(Decimal::new(136077711, 8))?, Decimal::new(10, 1));
+    /// assert_eq!(Rounding::multiple_of(Decimal::new(1, 2), RoundingMode::Up)?,
+    ///            Rounding::new(2, RoundingMode::Up)?);
+    /// assert!(Rounding::multiple_of(Decimal::ZERO, RoundingMode::Up).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn multiple_of(increment: Decimal, mode: RoundingMode) -> Result<Self, DecimalError> {
+        let n = increment.normalize();
+        let step = u32::try_from(n.mantissa()).ok().filter(|s| *s > 0);
+        let Some(step) = step else {
+            return Err(DecimalError::BadIncrement { increment });
+        };
+        Ok(Rounding { scale: n.scale(), mode, step })
+    }
+
+    /// Decimal places a value under this rule can have.
     #[must_use]
     pub fn scale(self) -> u32 {
         self.scale
@@ -108,23 +173,31 @@ impl Rounding {
         self.mode
     }
 
+    /// The increment values are multiples of: one last place (`0.01` at scale 2), or the
+    /// increment the rule was made with.
+    #[must_use]
+    pub fn increment(self) -> Decimal {
+        Decimal::new(i64::from(self.step), self.scale)
+    }
+
     /// Whether values under this rule are whole numbers.
     #[must_use]
     pub fn is_whole(self) -> bool {
         self.scale == 0
     }
 
-    /// The same scale with another mode.
+    /// The same scale (and increment) with another mode.
     #[must_use]
     pub fn with_mode(self, mode: RoundingMode) -> Self {
-        Rounding { scale: self.scale, mode }
+        Rounding { mode, ..self }
     }
 
-    /// Rounds `value` to this rule's scale (a value that already fits comes back as it
-    /// is, normalized).
+    /// Rounds `value` to this rule's scale or increment (a value that already fits comes
+    /// back as it is, normalized).
     ///
     /// # Errors
-    /// [`DecimalError::Inexact`] when the mode is `exact` and `value` has more places;
+    /// [`DecimalError::Inexact`] when the mode is `exact` and `value` has more places
+    /// ([`DecimalError::NotAMultiple`] under an increment);
     /// [`DecimalError::Precision`] when the rounded value cannot be written at the scale
     /// in the 28 digits a decimal holds.
     pub fn apply(self, value: Decimal) -> Result<Decimal, DecimalError> {
@@ -134,10 +207,24 @@ impl Rounding {
         div_round(value, Decimal::ONE, self)
     }
 
-    /// Whether `value` already fits this rule's scale.
+    /// Whether `value` already fits this rule: at most its decimal places, and a multiple
+    /// of its increment.
     #[must_use]
     pub fn fits(self, value: Decimal) -> bool {
-        value.scale() <= self.scale || value.normalize().scale() <= self.scale
+        let places = value.scale() <= self.scale || value.normalize().scale() <= self.scale;
+        places && (self.step == 1 || self.is_multiple(value))
+    }
+
+    /// Whether `value` (which fits the scale) is a whole number of increments.
+    fn is_multiple(self, value: Decimal) -> bool {
+        let v = value.normalize();
+        let Some(k) = pow10(i64::from(self.scale.saturating_sub(v.scale()))) else {
+            return false;
+        };
+        // |mantissa| · 10^(scale − its scale) counts last places, a multiple of the step
+        // when the product of the two, each taken modulo the step, is (no overflow).
+        let step = u128::from(self.step);
+        ((v.mantissa().unsigned_abs() % step) * (k % step)).is_multiple_of(step)
     }
 }
 
@@ -167,6 +254,28 @@ pub enum DecimalError {
     ScaleTooLarge {
         /// The scale asked for.
         scale: u32,
+    },
+    /// The value is not a multiple of the rule's increment and the rule is `exact`.
+    #[error("{value} is not a multiple of {increment}")]
+    NotAMultiple {
+        /// The value (the quotient, to the 28 digits a decimal holds).
+        value: Decimal,
+        /// The increment asked for.
+        increment: Decimal,
+    },
+    /// A rounding increment that is zero, negative, or has more digits than a rule holds.
+    #[error(
+        "rounding increment {increment} must be greater than zero and have at most nine digits"
+    )]
+    BadIncrement {
+        /// The increment given.
+        increment: Decimal,
+    },
+    /// A written rounding rule names neither a scale nor an increment, or both.
+    #[error("a rounding rule names either a scale or an increment, not {}", if .scale.is_some() { "both" } else { "neither" })]
+    ScaleOrIncrement {
+        /// The scale written, if any.
+        scale: Option<u32>,
     },
 }
 
@@ -234,29 +343,86 @@ pub fn mul_div_round(
             None => (product, u128::MAX),
         }
     };
+    // The quotient in last places, then in steps: q·denom + r = numer, q = t + steps·step.
     let quotient = numer / denom;
     let rem = numer % denom;
-    let up = if rem == 0 {
+    let step = u128::from(rule.step);
+    let (steps, t) = (quotient / step, quotient % step);
+    // Where the true quotient lies between `steps` and `steps + 1` steps: compare the
+    // fraction (t + rem/denom) / step with one half, as 2t + 2·rem/denom against step.
+    let half = || {
+        use std::cmp::Ordering::{Equal, Greater, Less};
+        let twice_t = 2 * t; // t < step ≤ u32::MAX: no overflow
+        if twice_t > step {
+            return Greater;
+        }
+        match step - twice_t {
+            0 => {
+                if rem == 0 {
+                    Equal
+                } else {
+                    Greater
+                }
+            }
+            1 => rem.cmp(&(denom - rem)),
+            _ => Less,
+        }
+    };
+    let up = if t == 0 && rem == 0 {
         false
     } else {
         match rule.mode {
             RoundingMode::Exact => {
                 let approx = a.checked_mul(b).and_then(|x| x.checked_div(c)).unwrap_or_default();
-                return Err(DecimalError::Inexact { value: approx, scale: rule.scale });
+                return Err(if rule.step == 1 {
+                    DecimalError::Inexact { value: approx, scale: rule.scale }
+                } else {
+                    DecimalError::NotAMultiple { value: approx, increment: rule.increment() }
+                });
             }
             RoundingMode::Down => false,
             RoundingMode::Up => true,
-            RoundingMode::HalfUp | RoundingMode::HalfEven => match rem.cmp(&(denom - rem)) {
+            RoundingMode::HalfUp | RoundingMode::HalfEven => match half() {
                 std::cmp::Ordering::Greater => true,
                 std::cmp::Ordering::Less => false,
-                std::cmp::Ordering::Equal => rule.mode == RoundingMode::HalfUp || quotient % 2 == 1,
+                std::cmp::Ordering::Equal => rule.mode == RoundingMode::HalfUp || steps % 2 == 1,
             },
         }
     };
-    let quotient =
-        if up { quotient.checked_add(1).ok_or(DecimalError::Overflow)? } else { quotient };
-    let signed = i128::try_from(quotient).map_err(|_| DecimalError::Overflow)?;
+    let steps = if up { steps.checked_add(1).ok_or(DecimalError::Overflow)? } else { steps };
+    let places = steps.checked_mul(step).ok_or(DecimalError::Overflow)?;
+    let signed = i128::try_from(places).map_err(|_| DecimalError::Overflow)?;
     fit(if negative { -signed } else { signed }, rule.scale)
+}
+
+/// `a × b / c` exactly, at the smallest scale from `min_scale` up that holds it.
+///
+/// # Errors
+/// [`DecimalError::Inexact`] (at [`MAX_SCALE`]) when the quotient has no finite decimal
+/// form within the 28 digits a decimal holds (a third, or a price per pound turned into
+/// one per kilogram); [`DecimalError::DivisionByZero`]; [`DecimalError::Overflow`].
+pub(crate) fn mul_div_exact(
+    a: Decimal,
+    b: Decimal,
+    c: Decimal,
+    min_scale: u32,
+) -> Result<Decimal, DecimalError> {
+    for scale in min_scale.min(MAX_SCALE)..=MAX_SCALE {
+        let rule = Rounding { scale, mode: RoundingMode::Exact, step: 1 };
+        match mul_div_round(a, b, c, rule) {
+            Ok(v) => {
+                let mut v = v;
+                v.rescale(scale);
+                return Ok(v);
+            }
+            Err(DecimalError::Inexact { .. }) => {}
+            // More places no longer fit beside the digits: there is no exact form.
+            Err(DecimalError::Precision) if scale > min_scale => break,
+            Err(e) => return Err(e),
+        }
+    }
+    let value = a.checked_mul(b).and_then(|x| x.checked_div(c)).unwrap_or_default();
+    Err(DecimalError::Inexact { value, scale: MAX_SCALE })
 }
 
 /// `a + b`, exactly: an error instead of the silent rounding `Decimal`'s own `+`
@@ -500,6 +666,85 @@ mod tests {
             (6, 2, HalfEven, Some(3)),
         ] {
             check(n, d, 0, mode, want.map(Decimal::from));
+        }
+    }
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str_exact(s).unwrap()
+    }
+
+    /// Issue 20: rounding by an increment (0.05, 0.25, 5) as well as by decimal places.
+    /// The increment table of the module docs, each row worked by hand:
+    /// 1.025 = 20.5 × 0.05 (a tie), 1.03 = 20.6 × 0.05, 31 / 12 = 2.58333… = 10.333… × 0.25,
+    /// 37 = 7.4 × 5.
+    #[test]
+    fn increment_table_from_the_module_docs() {
+        use RoundingMode::*;
+        let rows: [(&str, &str, [Option<&str>; 5]); 5] = [
+            ("1.025", "0.05", [None, Some("1.05"), Some("1.00"), Some("1.05"), Some("1.00")]),
+            ("1.03", "0.05", [None, Some("1.05"), Some("1.00"), Some("1.05"), Some("1.05")]),
+            ("31/12", "0.25", [None, Some("2.75"), Some("2.50"), Some("2.50"), Some("2.50")]),
+            ("37", "5", [None, Some("40"), Some("35"), Some("35"), Some("35")]),
+            ("-1.03", "0.05", [None, Some("-1.05"), Some("-1.00"), Some("-1.05"), Some("-1.05")]),
+        ];
+        for (value, increment, wants) in rows {
+            let (n, den) = value.split_once('/').unwrap_or((value, "1"));
+            for (mode, want) in [Exact, Up, Down, HalfUp, HalfEven].into_iter().zip(wants) {
+                let rule = Rounding::multiple_of(d(increment), mode).unwrap();
+                let got = div_round(d(n), d(den), rule);
+                assert_eq!(got.ok(), want.map(d), "{value} to {increment} {mode:?}");
+                if let Some(w) = want {
+                    assert!(rule.fits(d(w)), "{w} fits {increment}");
+                }
+            }
+        }
+        // An even increment's tie: 0.1 and 0.3 are halfway on a grid of 0.2 (steps of two
+        // last places), and half-even takes the even count of increments.
+        let fifths = Rounding::multiple_of(d("0.2"), HalfEven).unwrap();
+        assert_eq!((fifths.apply(d("0.1")), fifths.apply(d("0.3"))), (Ok(d("0")), Ok(d("0.4"))));
+        // A value already on the grid comes back as it is, by every mode.
+        let quarter = Rounding::multiple_of(d("0.25"), Exact).unwrap();
+        assert_eq!(quarter.apply(d("2.750")), Ok(d("2.75")));
+        assert!(quarter.fits(d("-3")) && !quarter.fits(d("2.7")) && !quarter.fits(d("2.125")));
+        assert_eq!(
+            quarter.apply(d("2.7")),
+            Err(DecimalError::NotAMultiple { value: d("2.7"), increment: d("0.25") })
+        );
+        let err = quarter.apply(d("2.7")).unwrap_err();
+        assert_eq!(err.to_string(), "2.7 is not a multiple of 0.25");
+    }
+
+    #[test]
+    fn increment_rules_and_their_wire_form() {
+        let cash = Rounding::multiple_of(d("0.050"), RoundingMode::HalfUp).unwrap();
+        assert_eq!((cash.scale(), cash.increment(), cash.is_whole()), (2, d("0.05"), false));
+        let fives = Rounding::multiple_of(d("5"), RoundingMode::Up).unwrap();
+        assert_eq!((fives.scale(), fives.is_whole()), (0, true));
+        assert_eq!(
+            Rounding::multiple_of(d("1"), RoundingMode::Up),
+            Rounding::new(0, RoundingMode::Up)
+        );
+        for bad in ["0", "-0.5", "4294967296", "0.000000000012345678901"] {
+            assert_eq!(
+                Rounding::multiple_of(d(bad), RoundingMode::Up),
+                Err(DecimalError::BadIncrement { increment: d(bad) }),
+                "{bad}"
+            );
+        }
+        // The wire form: a scale as before, or an increment.
+        let json = serde_json::to_string(&cash).unwrap();
+        assert_eq!(json, r#"{"mode":"half_up","increment":"0.05"}"#);
+        assert_eq!(serde_json::from_str::<Rounding>(&json).unwrap(), cash);
+        let places = Rounding::new(3, RoundingMode::HalfUp).unwrap();
+        assert_eq!(serde_json::to_string(&places).unwrap(), r#"{"scale":3,"mode":"half_up"}"#);
+        for (text, rule) in [
+            (r#"{"increment": "5", "mode": "up"}"#, Some(fives)),
+            (r#"{"scale": 3, "mode": "half_up"}"#, Some(places)),
+            (r#"{"scale": 2, "increment": "0.05"}"#, None),
+            (r#"{"mode": "up"}"#, None),
+            (r#"{"increment": "0"}"#, None),
+        ] {
+            assert_eq!(serde_json::from_str::<Rounding>(text).ok(), rule, "{text}");
         }
     }
 

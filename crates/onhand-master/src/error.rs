@@ -74,6 +74,18 @@ pub enum MasterError {
         /// The rejected value.
         value: String,
     },
+    /// A global unit reuses the code of a standard unit or of another added unit.
+    #[error("{}", if *.standard {
+        format!("unit {uom} is a standard unit and cannot be redefined; give the unit a code of its own")
+    } else {
+        format!("unit {uom} is defined more than once")
+    })]
+    UnitRedefined {
+        /// The unit's code.
+        uom: UomCode,
+        /// Whether the code is a standard unit's (else another added unit's).
+        standard: bool,
+    },
     /// A quantity (which may not be negative) was given a negative value.
     #[error("quantity {value} {uom} is negative")]
     NegativeQty {
@@ -126,6 +138,16 @@ pub enum MasterError {
         /// Decimal places the unit holds.
         scale: u32,
     },
+    /// A value is not a multiple of the unit's rounding increment and the rule is `exact`.
+    #[error("{value} {uom} is not a multiple of {increment}")]
+    NotAMultiple {
+        /// The value before rounding.
+        value: Decimal,
+        /// The unit that refused it.
+        uom: UomCode,
+        /// The increment its rule keeps to.
+        increment: Decimal,
+    },
     /// An amount has more decimal places than its currency and the rule is `exact`.
     #[error("{amount} {currency} has more places than the currency's {} minor units", .currency.minor_units())]
     InexactMoney {
@@ -133,6 +155,21 @@ pub enum MasterError {
         amount: Decimal,
         /// Its currency.
         currency: CurrencyCode,
+    },
+    /// A price per one unit has no exact price per another: under the exact rounding rule
+    /// given, or (with no rule) in any finite decimal within the 28 digits a decimal holds.
+    #[error("{price} has no exact price per {to}{}", match .rounding {
+        Some(r) if r.increment() == Decimal::new(1, r.scale()) => format!(" at {} decimal places", r.scale()),
+        Some(r) => format!(" in multiples of {}", r.increment()),
+        None => " (it does not end within 28 decimal places); convert it with a rounding rule".to_owned(),
+    })]
+    InexactPrice {
+        /// The price converted.
+        price: crate::money::UnitPrice,
+        /// The unit it was to be priced in.
+        to: UomCode,
+        /// The exact rule it did not fit; `None` for an exact conversion at any scale.
+        rounding: Option<crate::decimal::Rounding>,
     },
     /// An exact decimal computation failed (division by zero, overflow, scale).
     #[error(transparent)]
@@ -168,6 +205,33 @@ pub(crate) fn arith(
     move |e| match e {
         crate::decimal::DecimalError::Overflow => MasterError::Overflow { operation },
         other => MasterError::Decimal(other),
+    }
+}
+
+impl MasterError {
+    /// A stable snake-case name for the kind of error (`unit_mismatch`, `inexact`, ...),
+    /// for logs, metrics and tests that match on kinds.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            MasterError::InvalidCode { .. } => "invalid_code",
+            MasterError::InvalidUom { .. } => "invalid_uom",
+            MasterError::UnknownCurrency { .. } => "unknown_currency",
+            MasterError::NegativeQty { .. } => "negative_qty",
+            MasterError::UnitMismatch { .. } => "unit_mismatch",
+            MasterError::CurrencyMismatch { .. } => "currency_mismatch",
+            MasterError::NoConversion { .. } => "no_conversion",
+            MasterError::UnknownUom { .. } => "unknown_uom",
+            MasterError::Inexact { .. } => "inexact",
+            MasterError::InexactMoney { .. } => "inexact_money",
+            MasterError::Decimal(_) => "decimal",
+            MasterError::Overflow { .. } => "overflow",
+            MasterError::NotPositive { .. } => "not_positive",
+            MasterError::Parse { .. } => "parse",
+            MasterError::UnitRedefined { .. } => "unit_redefined",
+            MasterError::NotAMultiple { .. } => "not_a_multiple",
+            MasterError::InexactPrice { .. } => "inexact_price",
+        }
     }
 }
 

@@ -15,7 +15,7 @@
 //!   stable code, and the [`Catalog`] that interns valid data into dense handles
 //!   ([`ItemIx`], [`SiteIx`], ...) for hot paths;
 //! - the [`seed`] demo network: six regional warehouses in two legal entities, plus a
-//!   branch, a cross-dock and a 3PL.
+//!   branch, a cross-dock and a 3PL; and [`synthetic`] networks of any size.
 //!
 //! Nothing here reads a clock, a file or the environment; the same data gives the same
 //! answers everywhere.
@@ -56,6 +56,7 @@ mod policy;
 mod qty;
 mod role;
 pub mod seed;
+pub mod synthetic;
 mod uom;
 mod validate;
 
@@ -64,7 +65,7 @@ pub use catalog::{
     SupplierIx,
 };
 pub use code::{
-    AccountCode, BinCode, ChannelCode, CustomerCode, CustomerGroupCode, EntityCode, InlineStr,
+    AccountCode, BinCode, BusinessCode, ChannelCode, CustomerCode, CustomerGroupCode, EntityCode,
     ItemCode, LocalStatusCode, LotCode, MAX_CODE_LEN, RegionCode, SerialNo, SiteCode, SupplierCode,
     ZoneCode,
 };
@@ -74,7 +75,7 @@ pub use decimal::{
 };
 pub use error::{CodeRule, MasterError};
 pub use item::{Item, Substitute, Tracking, VelocityClass};
-pub use money::{CurrencyCode, Money};
+pub use money::{CurrencyCode, Money, UnitPrice};
 pub use org::{
     Bin, CostingMethod, Customer, LegalEntity, NegativeStock, Operator, Region, Site, SiteKind,
     Supplier, Zone, ZoneKind,
@@ -90,3 +91,10 @@ pub use validate::{RecordKind, RecordRef, ValidationReport, Violation, validate}
 
 /// Re-exported so users name the same decimal type onhand computes with.
 pub use rust_decimal::Decimal;
+
+/// What [`business_code!`] expands to needs, whatever the defining crate depends on. Not
+/// part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use serde;
+}

@@ -21,6 +21,8 @@ use crate::decimal::serde_str::parse_decimal;
 use crate::decimal::{DecimalError, Rounding, RoundingMode};
 use crate::decimal::{add_exact, mul_exact, sub_exact};
 use crate::error::{MasterError, arith};
+use crate::qty::Qty;
+use crate::uom::UomCode;
 
 /// Active ISO 4217 currencies and their minor units, sorted by code.
 const ISO_4217: &[(&str, u8)] = &[
@@ -387,10 +389,103 @@ impl Money {
         Ok(Money { amount, currency: self.currency })
     }
 
+    /// Rounded by `rule` (a number of places, or an increment such as 0.05 for cash
+    /// rounding), written at the rule's scale.
+    ///
+    /// # Errors
+    /// [`DecimalError::Inexact`] or [`DecimalError::NotAMultiple`] (as
+    /// [`MasterError::Decimal`]) when the rule is `exact` and the amount does not fit it;
+    /// [`DecimalError::Precision`] as for [`round`](Self::round).
+    ///
+    /// ```
+    /// use onhand_master::{Money, Rounding, RoundingMode};
+    /// use rust_decimal::Decimal;
+    /// let cash = Rounding::multiple_of(Decimal::new(5, 2), RoundingMode::HalfUp)?;
+    /// let total: Money = "17.38 CHF".parse()?;
+    /// assert_eq!(total.round_to(cash)?.to_string(), "17.40 CHF");
+    /// assert_eq!("17.32 CHF".parse::<Money>()?.round_to(cash)?.to_string(), "17.30 CHF");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn round_to(self, rule: Rounding) -> Result<Money, MasterError> {
+        let mut amount = rule.apply(self.amount)?;
+        amount.rescale(rule.scale());
+        if amount.scale() != rule.scale() {
+            return Err(MasterError::Decimal(DecimalError::Precision));
+        }
+        Ok(Money::new(amount, self.currency))
+    }
+
     /// Whether the amount already fits the currency's minor units.
     #[must_use]
     pub fn is_rounded(self) -> bool {
         self.amount.normalize().scale() <= self.currency.minor_units()
+    }
+}
+
+/// A price or cost per unit of measure: `price` for one `per`, written `2.50 USD/EA`.
+///
+/// [`ItemUnits::convert_price`](crate::ItemUnits::convert_price) turns it into the price
+/// per another unit of the same item (per each into per case or per pallet), and
+/// [`UnitRegistry::convert_price`](crate::UnitRegistry::convert_price) between global
+/// units of one category (per gram into per tonne); the `_exact` forms refuse a price
+/// that has no finite decimal form instead of rounding it.
+///
+/// ```
+/// use onhand_master::{Money, Qty, UnitPrice, UomCode};
+/// let each = UomCode::new("EA")?;
+/// let price = UnitPrice::new("0.045 USD".parse()?, each);
+/// assert_eq!(price.to_string(), "0.045 USD/EA");
+/// assert_eq!(price.amount_for("4800 EA".parse()?)?.to_string(), "216 USD");
+/// assert!(price.amount_for("1 CS".parse()?).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct UnitPrice {
+    price: Money,
+    per: UomCode,
+}
+
+impl UnitPrice {
+    /// `price` for one `per`.
+    #[must_use]
+    pub fn new(price: Money, per: UomCode) -> Self {
+        UnitPrice { price, per }
+    }
+
+    /// The price of one unit.
+    #[must_use]
+    pub fn price(self) -> Money {
+        self.price
+    }
+
+    /// The unit priced.
+    #[must_use]
+    pub fn per(self) -> UomCode {
+        self.per
+    }
+
+    /// The amount for `qty` at this price, exact (`price × qty`).
+    ///
+    /// # Errors
+    /// [`MasterError::UnitMismatch`] when `qty` is not in the priced unit (convert the
+    /// quantity or the price first); [`MasterError::Overflow`].
+    pub fn amount_for(self, qty: Qty) -> Result<Money, MasterError> {
+        if qty.uom() != self.per {
+            return Err(MasterError::UnitMismatch { left: self.per, right: qty.uom() });
+        }
+        self.price.times(qty.value())
+    }
+}
+
+impl fmt::Display for UnitPrice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.price, self.per)
+    }
+}
+
+impl fmt::Debug for UnitPrice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "UnitPrice({self})")
     }
 }
 

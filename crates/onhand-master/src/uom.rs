@@ -38,9 +38,12 @@ use std::str::FromStr;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::decimal::{DecimalError, Rounding, RoundingMode, mul_div_round, mul_exact};
+use crate::decimal::{
+    DecimalError, Rounding, RoundingMode, mul_div_exact, mul_div_round, mul_exact,
+};
 use crate::error::{MasterError, arith};
 use crate::item::Item;
+use crate::money::{Money, UnitPrice};
 use crate::qty::Qty;
 
 /// A unit-of-measure code: 1 to 8 of `A-Z`, `0-9`, `_`, starting with a letter
@@ -185,6 +188,13 @@ fn def(
     }
 }
 
+/// The codes of the standard units, in table order (`standard_codes_match_the_table`
+/// checks them against [`UnitRegistry::standard`]).
+const STANDARD_CODES: [&str; 17] = [
+    "EA", "PR", "DZ", "KG", "G", "T", "LB", "OZ", "L", "ML", "M3", "GAL", "M", "CM", "MM", "FT",
+    "IN",
+];
+
 impl UnitRegistry {
     /// The standard units, with exact factors (international yard and pound, US gallon):
     ///
@@ -234,10 +244,54 @@ impl UnitRegistry {
         UnitRegistry { units }
     }
 
-    /// The standard units plus `extra`. Duplicates and bad factors are not checked here;
-    /// [`validate`](crate::validate) reports them.
-    #[must_use]
-    pub fn with_units(extra: &[UnitDef]) -> Self {
+    /// The standard units plus `extra`, each a unit of its own.
+    ///
+    /// A standard unit cannot be redefined: its code means the same size and rounding in
+    /// every network, so quantities, conversions and snapshots agree wherever they are
+    /// read. A network that needs another size (a US short ton) or another scale (a
+    /// kilogram kept to 2 places) defines a unit with a code of its own. The redefinition
+    /// is refused, never dropped in favour of the standard unit or silently applied.
+    ///
+    /// # Errors
+    /// [`MasterError::UnitRedefined`] when an extra unit has a standard unit's code or
+    /// another extra unit's code; [`MasterError::NotPositive`] for a factor that is zero
+    /// or negative. (Whole-network checks, such as a whole-number unit that is a fraction
+    /// of a smaller one, are [`validate`](crate::validate)'s.)
+    ///
+    /// ```
+    /// use onhand_master::{MasterError, Rounding, UnitCategory, UnitDef, UnitRegistry, UomCode};
+    /// use rust_decimal::Decimal;
+    /// let unit = |code: &str, factor| -> Result<UnitDef, MasterError> {
+    ///     Ok(UnitDef { code: UomCode::new(code)?, name: String::new(),
+    ///                  category: UnitCategory::Mass, factor, rounding: Rounding::new(3, Default::default())? })
+    /// };
+    /// // A short ton of 907.18474 kg is a unit of its own ...
+    /// let reg = UnitRegistry::with_units(&[unit("TS", Decimal::new(90718474, 5))?])?;
+    /// assert!(reg.get(UomCode::new("TS")?).is_some());
+    /// // ... while a redefinition of the tonne is refused.
+    /// let err = UnitRegistry::with_units(&[unit("T", Decimal::new(90718474, 5))?]).unwrap_err();
+    /// assert_eq!(err, MasterError::UnitRedefined { uom: UomCode::new("T")?, standard: true });
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_units(extra: &[UnitDef]) -> Result<Self, MasterError> {
+        let mut reg = Self::standard();
+        for u in extra {
+            if reg.get(u.code).is_some() {
+                let standard = Self::is_standard(u.code);
+                return Err(MasterError::UnitRedefined { uom: u.code, standard });
+            }
+            if u.factor <= Decimal::ZERO {
+                return Err(MasterError::NotPositive { what: "a unit factor", value: u.factor });
+            }
+            reg.units.push(u.clone());
+        }
+        Ok(reg)
+    }
+
+    /// The standard units plus every extra unit whose code is still free, in order: the
+    /// registry [`validate`](crate::validate) checks items against while it reports the
+    /// redefinitions (as `duplicate_code`) and bad factors itself.
+    pub(crate) fn with_units_first_wins(extra: &[UnitDef]) -> Self {
         let mut reg = Self::standard();
         for u in extra {
             if reg.get(u.code).is_none() {
@@ -245,6 +299,12 @@ impl UnitRegistry {
             }
         }
         reg
+    }
+
+    /// Whether `code` is one of the [`standard`](Self::standard) units.
+    #[must_use]
+    pub fn is_standard(code: UomCode) -> bool {
+        STANDARD_CODES.contains(&code.as_str())
     }
 
     /// The unit with this code.
@@ -264,16 +324,142 @@ impl UnitRegistry {
     /// [`MasterError::UnknownUom`], [`MasterError::NoConversion`] across categories,
     /// [`MasterError::Inexact`] when the target's rule is exact and the result does not fit.
     pub fn convert(&self, qty: Qty, to: UomCode) -> Result<Qty, MasterError> {
-        let unknown = |uom| MasterError::UnknownUom { uom, item: None };
-        let from_def = self.get(qty.uom()).ok_or_else(|| unknown(qty.uom()))?;
-        let to_def = self.get(to).ok_or_else(|| unknown(to))?;
-        if from_def.category != to_def.category {
-            return Err(MasterError::NoConversion { from: qty.uom(), to, item: None });
-        }
-        let ratio = Ratio { num: from_def.factor, den: to_def.factor };
-        let value = convert_value(qty.value(), ratio, to, to_def.rounding)?;
+        let rounding =
+            self.get(to).ok_or(MasterError::UnknownUom { uom: to, item: None })?.rounding;
+        self.convert_with(qty, to, rounding)
+    }
+
+    /// Converts between two global units of one category, rounding once by `rounding`
+    /// instead of the target's declared rule: a number of places, or an increment.
+    ///
+    /// # Errors
+    /// As [`convert`](Self::convert), [`MasterError::Inexact`] when `rounding` is exact.
+    ///
+    /// ```
+    /// use onhand_master::{Qty, Rounding, RoundingMode, UnitRegistry, UomCode};
+    /// use rust_decimal::Decimal;
+    /// let reg = UnitRegistry::standard();
+    /// let kg = UomCode::new("KG")?;
+    /// // 3 lb = 1.36077711 kg: to half kilograms, down; to grams (3 places), half up.
+    /// let halves = Rounding::multiple_of(Decimal::new(5, 1), RoundingMode::Down)?;
+    /// assert_eq!(reg.convert_with("3 LB".parse()?, kg, halves)?.to_string(), "1 KG");
+    /// let grams = Rounding::new(3, RoundingMode::HalfUp)?;
+    /// assert_eq!(reg.convert_with("3 LB".parse()?, kg, grams)?.to_string(), "1.361 KG");
+    /// // Exactly, or not at all.
+    /// let exact = Rounding::new(8, RoundingMode::Exact)?;
+    /// assert_eq!(reg.convert_with("3 LB".parse()?, kg, exact)?.to_string(), "1.36077711 KG");
+    /// assert!(reg.convert_with("3 LB".parse()?, kg, Rounding::new(7, RoundingMode::Exact)?).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn convert_with(
+        &self,
+        qty: Qty,
+        to: UomCode,
+        rounding: Rounding,
+    ) -> Result<Qty, MasterError> {
+        let ratio = self.ratio(qty.uom(), to)?;
+        let value = convert_value(qty.value(), ratio, to, rounding)?;
         Qty::new(value, to)
     }
+
+    /// The price per `to` of `price` (per a global unit of the same category), rounded
+    /// once by `rounding` and written at its scale.
+    ///
+    /// # Errors
+    /// [`MasterError::UnknownUom`], [`MasterError::NoConversion`] across categories,
+    /// [`MasterError::InexactPrice`] when `rounding` is exact and the price does not fit
+    /// it, [`MasterError::Overflow`].
+    ///
+    /// ```
+    /// use onhand_master::{Rounding, RoundingMode, UnitPrice, UnitRegistry, UomCode};
+    /// let reg = UnitRegistry::standard();
+    /// let per_gram = UnitPrice::new("0.0125 USD".parse()?, UomCode::new("G")?);
+    /// let cents = Rounding::new(2, RoundingMode::HalfUp)?;
+    /// let per_tonne = reg.convert_price(per_gram, UomCode::new("T")?, cents)?;
+    /// assert_eq!(per_tonne.to_string(), "12500.00 USD/T");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn convert_price(
+        &self,
+        price: UnitPrice,
+        to: UomCode,
+        rounding: Rounding,
+    ) -> Result<UnitPrice, MasterError> {
+        let ratio = self.ratio(price.per(), to)?;
+        price_round(price, ratio, to, rounding)
+    }
+
+    /// The exact price per `to` of `price` (per a global unit of the same category), at
+    /// the smallest scale from the price's own that holds it.
+    ///
+    /// # Errors
+    /// [`MasterError::InexactPrice`] when the price has no finite decimal form (per pound
+    /// into per kilogram); otherwise as [`convert_price`](Self::convert_price).
+    ///
+    /// ```
+    /// use onhand_master::{MasterError, UnitPrice, UnitRegistry, UomCode};
+    /// let reg = UnitRegistry::standard();
+    /// let per_kg = UnitPrice::new("4.20 USD".parse()?, UomCode::new("KG")?);
+    /// assert_eq!(reg.convert_price_exact(per_kg, UomCode::new("G")?)?.to_string(), "0.0042 USD/G");
+    /// let per_lb = UnitPrice::new("2.00 USD".parse()?, UomCode::new("LB")?);
+    /// let err = reg.convert_price_exact(per_lb, UomCode::new("KG")?).unwrap_err();
+    /// assert!(matches!(err, MasterError::InexactPrice { .. }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn convert_price_exact(
+        &self,
+        price: UnitPrice,
+        to: UomCode,
+    ) -> Result<UnitPrice, MasterError> {
+        let ratio = self.ratio(price.per(), to)?;
+        price_exact(price, ratio, to)
+    }
+
+    /// The ratio that turns a quantity in `from` into one in `to` (global units of one
+    /// category).
+    fn ratio(&self, from: UomCode, to: UomCode) -> Result<Ratio, MasterError> {
+        let unknown = |uom| MasterError::UnknownUom { uom, item: None };
+        let from_def = self.get(from).ok_or_else(|| unknown(from))?;
+        let to_def = self.get(to).ok_or_else(|| unknown(to))?;
+        if from_def.category != to_def.category {
+            return Err(MasterError::NoConversion { from, to, item: None });
+        }
+        Ok(Ratio { num: from_def.factor, den: to_def.factor })
+    }
+}
+
+/// `price` per the unit `ratio` turns quantities of into `to`: a quantity ratio `r` (one
+/// `from` is `r` of `to`) makes a price per `to` of `price / r`. Rounded by `rounding`.
+fn price_round(
+    price: UnitPrice,
+    ratio: Ratio,
+    to: UomCode,
+    rounding: Rounding,
+) -> Result<UnitPrice, MasterError> {
+    let money = price.price();
+    let amount =
+        mul_div_round(money.amount(), ratio.den, ratio.num, rounding).map_err(|e| match e {
+            DecimalError::Inexact { .. } | DecimalError::NotAMultiple { .. } => {
+                MasterError::InexactPrice { price, to, rounding: Some(rounding) }
+            }
+            DecimalError::Overflow => MasterError::Overflow { operation: "price conversion" },
+            other => MasterError::Decimal(other),
+        })?;
+    let rounded = Money::new(amount, money.currency()).round_to(rounding)?;
+    Ok(UnitPrice::new(rounded, to))
+}
+
+/// [`price_round`] exactly, at the smallest scale from the price's own.
+fn price_exact(price: UnitPrice, ratio: Ratio, to: UomCode) -> Result<UnitPrice, MasterError> {
+    let money = price.price();
+    let scale = money.amount().scale();
+    let amount =
+        mul_div_exact(money.amount(), ratio.den, ratio.num, scale).map_err(|e| match e {
+            DecimalError::Inexact { .. } => MasterError::InexactPrice { price, to, rounding: None },
+            DecimalError::Overflow => MasterError::Overflow { operation: "price conversion" },
+            other => MasterError::Decimal(other),
+        })?;
+    Ok(UnitPrice::new(Money::new(amount, money.currency()), to))
 }
 
 /// One item conversion: "1 `unit` = `factor` `per`".
@@ -329,6 +515,9 @@ fn convert_value(
 ) -> Result<Decimal, MasterError> {
     mul_div_round(value, ratio.num, ratio.den, rounding).map_err(|e| match e {
         DecimalError::Inexact { value, scale } => MasterError::Inexact { value, uom: to, scale },
+        DecimalError::NotAMultiple { value, increment } => {
+            MasterError::NotAMultiple { value, uom: to, increment }
+        }
         DecimalError::Overflow => MasterError::Overflow { operation: "unit conversion" },
         other => MasterError::Decimal(other),
     })
@@ -536,12 +725,19 @@ impl ItemUnits {
     ///
     /// # Errors
     /// [`MasterError::NoConversion`] for a unit the item is not counted in,
-    /// [`MasterError::NegativeQty`], or
-    /// [`MasterError::Inexact`] when `value` has more decimal places than the unit holds.
+    /// [`MasterError::NegativeQty`],
+    /// [`MasterError::Inexact`] when `value` has more decimal places than the unit holds,
+    /// or [`MasterError::NotAMultiple`] when it is off the unit's increment.
     pub fn qty(&self, value: Decimal, uom: UomCode) -> Result<Qty, MasterError> {
         let entry = self.entry_or_err(uom)?;
         if !entry.rounding.fits(value) {
-            return Err(MasterError::Inexact { value, uom, scale: entry.rounding.scale() });
+            let rule = entry.rounding;
+            // Within the places, so off the increment.
+            if value.normalize().scale() <= rule.scale() {
+                let increment = rule.increment();
+                return Err(MasterError::NotAMultiple { value, uom, increment });
+            }
+            return Err(MasterError::Inexact { value, uom, scale: rule.scale() });
         }
         Qty::new(value, uom)
     }
@@ -550,7 +746,8 @@ impl ItemUnits {
     ///
     /// # Errors
     /// [`MasterError::NoConversion`] for a unit the item is not counted in,
-    /// [`MasterError::Inexact`] when `to`'s rule is exact and the result does not fit,
+    /// [`MasterError::Inexact`] when `to`'s rule is exact and the result does not fit
+    /// ([`MasterError::NotAMultiple`] when the rule keeps to an increment),
     /// [`MasterError::Overflow`].
     pub fn convert(&self, qty: Qty, to: UomCode) -> Result<Qty, MasterError> {
         let rounding = self.entry_or_err(to)?.rounding;
@@ -571,15 +768,70 @@ impl ItemUnits {
         if qty.uom() == to && rounding.fits(qty.value()) {
             return Ok(qty);
         }
-        let from = self.entry_or_err(qty.uom())?;
-        let target = self.entry_or_err(to)?;
-        let conversion = arith("unit conversion");
-        let ratio = Ratio {
-            num: mul_exact(from.ratio.num, target.ratio.den).map_err(&conversion)?,
-            den: mul_exact(from.ratio.den, target.ratio.num).map_err(&conversion)?,
-        };
+        let ratio = self.ratio(qty.uom(), to)?;
         let value = convert_value(qty.value(), ratio, to, rounding)?;
         Qty::new(value, to)
+    }
+
+    /// The ratio that turns a quantity of this item in `from` into one in `to`.
+    fn ratio(&self, from: UomCode, to: UomCode) -> Result<Ratio, MasterError> {
+        let from = self.entry_or_err(from)?;
+        let target = self.entry_or_err(to)?;
+        let conversion = arith("unit conversion");
+        Ok(Ratio {
+            num: mul_exact(from.ratio.num, target.ratio.den).map_err(&conversion)?,
+            den: mul_exact(from.ratio.den, target.ratio.num).map_err(&conversion)?,
+        })
+    }
+
+    /// The price per `to` of `price` (per a unit of this item), rounded once by
+    /// `rounding` (places, or an increment) and written at its scale: per each into per
+    /// case or pallet, per case back into per each, per each into per kilogram through
+    /// the item's weight.
+    ///
+    /// # Errors
+    /// [`MasterError::NoConversion`] for a unit the item is not counted in,
+    /// [`MasterError::InexactPrice`] when `rounding` is exact and the price does not fit
+    /// it, [`MasterError::Overflow`].
+    ///
+    /// ```
+    /// use onhand_master::{seed, ItemUnits, Rounding, RoundingMode, UnitPrice, UnitRegistry, UomCode};
+    /// let data = seed::demo_network();
+    /// let bolt = data.items.iter().find(|i| i.code.as_str() == "BOLT-M8").ok_or("no bolt")?;
+    /// let units = ItemUnits::resolve(bolt, &UnitRegistry::standard())?; // CS = 120 EA, PL = 40 CS
+    /// let per_case = UnitPrice::new("5.50 USD".parse()?, UomCode::new("CS")?);
+    /// let cents = Rounding::new(2, RoundingMode::HalfUp)?;
+    /// // 5.50 / 120 = 0.0458333…: to the cent, or to four places.
+    /// assert_eq!(units.convert_price(per_case, UomCode::new("EA")?, cents)?.to_string(), "0.05 USD/EA");
+    /// let four = Rounding::new(4, RoundingMode::HalfUp)?;
+    /// assert_eq!(units.convert_price(per_case, UomCode::new("EA")?, four)?.to_string(), "0.0458 USD/EA");
+    /// assert_eq!(units.convert_price(per_case, UomCode::new("PL")?, cents)?.to_string(), "220.00 USD/PL");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn convert_price(
+        &self,
+        price: UnitPrice,
+        to: UomCode,
+        rounding: Rounding,
+    ) -> Result<UnitPrice, MasterError> {
+        let ratio = self.ratio(price.per(), to)?;
+        price_round(price, ratio, to, rounding)
+    }
+
+    /// The exact price per `to` of `price` (per a unit of this item), at the smallest
+    /// scale from the price's own that holds it: 0.045 USD per each is exactly 5.400 USD
+    /// per case of 120.
+    ///
+    /// # Errors
+    /// [`MasterError::InexactPrice`] when the price has no finite decimal form (5.50 USD a
+    /// case of 12 is 0.458333… USD each); otherwise as [`convert_price`](Self::convert_price).
+    pub fn convert_price_exact(
+        &self,
+        price: UnitPrice,
+        to: UomCode,
+    ) -> Result<UnitPrice, MasterError> {
+        let ratio = self.ratio(price.per(), to)?;
+        price_exact(price, ratio, to)
     }
 
     /// Converts `qty` into the base unit.
@@ -716,6 +968,222 @@ mod tests {
         for u in reg.iter() {
             assert!(u.factor > Decimal::ZERO, "{}", u.code);
         }
+    }
+
+    #[test]
+    fn standard_codes_match_the_table() {
+        let standard = UnitRegistry::standard();
+        let table: Vec<&str> = standard.iter().map(|u| u.code.as_str()).collect();
+        assert_eq!(table, STANDARD_CODES);
+        assert!(UnitRegistry::is_standard(uom("KG")));
+        assert!(!UnitRegistry::is_standard(uom("TS")));
+    }
+
+    fn mass_unit(code: &str, factor: &str) -> UnitDef {
+        UnitDef {
+            code: uom(code),
+            name: String::new(),
+            category: UnitCategory::Mass,
+            factor: d(factor),
+            rounding: Rounding::new(3, RoundingMode::HalfUp).unwrap(),
+        }
+    }
+
+    /// Issue 12: `with_units` dropped a redefinition of a standard unit and kept the
+    /// standard one, so a network that meant a short ton by `T` silently got a tonne.
+    #[test]
+    fn with_units_refuses_a_redefined_standard_unit_instead_of_dropping_it() {
+        let short_ton = mass_unit("T", "907.18474");
+        assert_eq!(
+            UnitRegistry::with_units(&[short_ton]),
+            Err(MasterError::UnitRedefined { uom: uom("T"), standard: true })
+        );
+        let err = UnitRegistry::with_units(&[mass_unit("T", "1000")]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unit T is a standard unit and cannot be redefined; give the unit a code of its own"
+        );
+    }
+
+    #[test]
+    fn with_units_refuses_a_unit_defined_twice_or_without_a_size() {
+        let twice = [mass_unit("TS", "907.18474"), mass_unit("TS", "1000")];
+        let err = UnitRegistry::with_units(&twice).unwrap_err();
+        assert_eq!(err, MasterError::UnitRedefined { uom: uom("TS"), standard: false });
+        assert_eq!(err.to_string(), "unit TS is defined more than once");
+        for factor in ["0", "-1"] {
+            assert_eq!(
+                UnitRegistry::with_units(&[mass_unit("TS", factor)]),
+                Err(MasterError::NotPositive { what: "a unit factor", value: d(factor) })
+            );
+        }
+        let reg = UnitRegistry::with_units(&[mass_unit("TS", "907.18474")]).unwrap();
+        let one = Qty::new(d("1"), uom("TS")).unwrap();
+        assert_eq!(reg.convert(one, uom("KG")).unwrap().value(), d("907.185"));
+        assert_eq!(reg.iter().count(), STANDARD_CODES.len() + 1);
+    }
+
+    fn price(text: &str, per: &str) -> UnitPrice {
+        UnitPrice::new(text.parse().unwrap(), uom(per))
+    }
+
+    fn places(scale: u32, mode: RoundingMode) -> Rounding {
+        Rounding::new(scale, mode).unwrap()
+    }
+
+    /// Issue 20: a price per each as a price per case or pallet, and back. A bolt comes
+    /// 120 to the case and 40 cases to the pallet (4,800 to the pallet):
+    /// 0.045 × 120 = 5.400; 0.045 × 4,800 = 216.000; 216.00 / 4,800 = 0.045;
+    /// 5.50 / 120 = 0.045833…, which no decimal holds exactly: 0.05 to the cent,
+    /// 0.0458 to four places, 0.045 to the half cent (9.1667 half cents, half up 9).
+    #[test]
+    fn a_price_per_each_becomes_a_price_per_case_and_per_pallet() {
+        let bolt = item("EA", &[("CS", "120", "EA"), ("PL", "40", "CS")]);
+        let u = ItemUnits::resolve(&bolt, &UnitRegistry::standard()).unwrap();
+        let each = price("0.045 USD", "EA");
+        assert_eq!(u.convert_price_exact(each, uom("CS")).unwrap().to_string(), "5.400 USD/CS");
+        assert_eq!(u.convert_price_exact(each, uom("PL")).unwrap().to_string(), "216.000 USD/PL");
+        let pallet = price("216.00 USD", "PL");
+        assert_eq!(u.convert_price_exact(pallet, uom("EA")).unwrap().to_string(), "0.045 USD/EA");
+        assert_eq!(u.convert_price_exact(pallet, uom("DZ")).unwrap().to_string(), "0.54 USD/DZ");
+
+        let case = price("5.50 USD", "CS");
+        assert_eq!(
+            u.convert_price_exact(case, uom("EA")),
+            Err(MasterError::InexactPrice { price: case, to: uom("EA"), rounding: None })
+        );
+        let per_each = |rule| u.convert_price(case, uom("EA"), rule).map(|p| p.to_string());
+        assert_eq!(per_each(places(2, RoundingMode::HalfUp)).unwrap(), "0.05 USD/EA");
+        assert_eq!(per_each(places(4, RoundingMode::HalfUp)).unwrap(), "0.0458 USD/EA");
+        assert_eq!(per_each(places(4, RoundingMode::Up)).unwrap(), "0.0459 USD/EA");
+        let half_cent = Rounding::multiple_of(d("0.005"), RoundingMode::HalfUp).unwrap();
+        assert_eq!(per_each(half_cent).unwrap(), "0.045 USD/EA");
+        let err = u.convert_price(case, uom("EA"), places(4, RoundingMode::Exact)).unwrap_err();
+        assert_eq!(err.to_string(), "5.50 USD/CS has no exact price per EA at 4 decimal places");
+        // The cost of three cases at the converted price is the cost at the case price.
+        let three = u.qty(d("3"), uom("CS")).unwrap();
+        let in_each = u.convert(three, uom("EA")).unwrap();
+        let at_each = u.convert_price_exact(price("5.40 USD", "CS"), uom("EA")).unwrap();
+        assert_eq!(
+            at_each.amount_for(in_each).unwrap(),
+            price("5.40 USD", "CS").amount_for(three).unwrap()
+        );
+        assert!(u.convert_price(each, uom("KG"), places(2, RoundingMode::HalfUp)).is_err());
+    }
+
+    /// Issue 20: per gram into per kilogram and per tonne (a million grams), and back:
+    /// 0.0125 × 1,000 = 12.5; 0.0125 × 1,000,000 = 12,500; 480 / 1,000,000 = 0.00048.
+    /// Per pound into per kilogram divides by 0.45359237: 2.00 / 0.45359237 =
+    /// 4.409245243697…, which no decimal holds exactly: 4.41 to the cent half up, 4.40 down.
+    #[test]
+    fn a_price_per_gram_becomes_a_price_per_tonne() {
+        let reg = UnitRegistry::standard();
+        let gram = price("0.0125 USD", "G");
+        assert_eq!(reg.convert_price_exact(gram, uom("KG")).unwrap().to_string(), "12.5000 USD/KG");
+        assert_eq!(
+            reg.convert_price_exact(gram, uom("T")).unwrap().to_string(),
+            "12500.0000 USD/T"
+        );
+        let cents = places(2, RoundingMode::HalfUp);
+        assert_eq!(reg.convert_price(gram, uom("T"), cents).unwrap().to_string(), "12500.00 USD/T");
+        let tonne = price("480.00 EUR", "T");
+        assert_eq!(reg.convert_price_exact(tonne, uom("G")).unwrap().to_string(), "0.00048 EUR/G");
+
+        let pound = price("2.00 USD", "LB");
+        assert_eq!(reg.convert_price(pound, uom("KG"), cents).unwrap().to_string(), "4.41 USD/KG");
+        let down = places(2, RoundingMode::Down);
+        assert_eq!(reg.convert_price(pound, uom("KG"), down).unwrap().to_string(), "4.40 USD/KG");
+        assert_eq!(
+            reg.convert_price_exact(pound, uom("KG")),
+            Err(MasterError::InexactPrice { price: pound, to: uom("KG"), rounding: None })
+        );
+        // Per kilogram into per pound multiplies by 0.45359237: exact.
+        let kilo = price("4.00 USD", "KG");
+        assert_eq!(
+            reg.convert_price_exact(kilo, uom("LB")).unwrap().to_string(),
+            "1.81436948 USD/LB"
+        );
+        assert!(matches!(
+            reg.convert_price(kilo, uom("L"), cents),
+            Err(MasterError::NoConversion { .. })
+        ));
+    }
+
+    /// Issue 20: a catch-weight item priced per kilogram, sold by the piece of 0.25 kg:
+    /// 12.00 × 0.25 = 3.00 per piece.
+    #[test]
+    fn a_price_per_kilogram_becomes_a_price_per_piece_through_the_item_weight() {
+        let ham = item("EA", &[("EA", "0.25", "KG")]);
+        let u = ItemUnits::resolve(&ham, &UnitRegistry::standard()).unwrap();
+        let kilo = price("12.00 EUR", "KG");
+        assert_eq!(u.convert_price_exact(kilo, uom("EA")).unwrap().to_string(), "3.00 EUR/EA");
+        assert_eq!(
+            u.convert_price_exact(price("3.00 EUR", "EA"), uom("G")).unwrap().to_string(),
+            "0.012 EUR/G"
+        );
+    }
+
+    /// Issue 20: conversion with an explicit rule at the registry level, by places or by
+    /// an increment. 3 lb = 3 × 0.45359237 = 1.36077711 kg: 1.361 to the gram, half up;
+    /// 1.0 to half kilograms down, 1.5 up and half up (2.72 halves); 1.25 to quarters
+    /// (5.44 quarters) half even.
+    #[test]
+    fn the_registry_converts_with_an_explicit_rule() {
+        let reg = UnitRegistry::standard();
+        let three_lb = Qty::new(d("3"), uom("LB")).unwrap();
+        let to_kg = |rule| reg.convert_with(three_lb, uom("KG"), rule).map(Qty::value);
+        assert_eq!(to_kg(places(3, RoundingMode::HalfUp)), Ok(d("1.361")));
+        assert_eq!(to_kg(places(8, RoundingMode::Exact)), Ok(d("1.36077711")));
+        let half = |mode| Rounding::multiple_of(d("0.5"), mode).unwrap();
+        assert_eq!(to_kg(half(RoundingMode::Down)), Ok(d("1")));
+        assert_eq!(to_kg(half(RoundingMode::Up)), Ok(d("1.5")));
+        assert_eq!(to_kg(half(RoundingMode::HalfUp)), Ok(d("1.5")));
+        let quarter = Rounding::multiple_of(d("0.25"), RoundingMode::HalfEven).unwrap();
+        assert_eq!(to_kg(quarter), Ok(d("1.25")));
+        assert_eq!(
+            to_kg(half(RoundingMode::Exact)),
+            Err(MasterError::NotAMultiple {
+                value: d("1.36077711"),
+                uom: uom("KG"),
+                increment: d("0.5")
+            })
+        );
+        // The declared rule stays the default: kilograms to three places, half up.
+        assert_eq!(reg.convert(three_lb, uom("KG")).unwrap().value(), d("1.361"));
+        assert!(matches!(
+            reg.convert_with(three_lb, uom("L"), places(3, RoundingMode::HalfUp)),
+            Err(MasterError::NoConversion { .. })
+        ));
+    }
+
+    /// A unit may keep its quantities to an increment: a cut length sold by the half
+    /// metre refuses 1.3 M and rounds conversions onto its grid.
+    #[test]
+    fn a_unit_with_an_increment_rule() {
+        let mut it = item("EA", &[]);
+        it.units = vec![
+            ItemUnit {
+                unit: uom("HM"),
+                factor: d("0.5"),
+                per: uom("M"),
+                rounding: Some(Rounding::multiple_of(d("0.5"), RoundingMode::Exact).unwrap()),
+            },
+            ItemUnit { unit: uom("EA"), factor: d("2"), per: uom("M"), rounding: None },
+        ];
+        let u = ItemUnits::resolve(&it, &UnitRegistry::standard()).unwrap();
+        assert!(u.qty(d("1.5"), uom("HM")).is_ok());
+        assert_eq!(
+            u.qty(d("1.3"), uom("HM")),
+            Err(MasterError::NotAMultiple { value: d("1.3"), uom: uom("HM"), increment: d("0.5") })
+        );
+        assert_eq!(
+            u.qty(d("1.25"), uom("HM")),
+            Err(MasterError::Inexact { value: d("1.25"), uom: uom("HM"), scale: 1 })
+        );
+        let metres = Qty::new(d("0.7"), uom("M")).unwrap();
+        assert!(matches!(u.convert(metres, uom("HM")), Err(MasterError::NotAMultiple { .. })));
+        let up = Rounding::multiple_of(d("0.5"), RoundingMode::Up).unwrap();
+        assert_eq!(u.convert_with(metres, uom("HM"), up).unwrap().value(), d("1.5"));
     }
 
     #[test]

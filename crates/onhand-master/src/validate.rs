@@ -18,7 +18,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::hash::{self, Map, map};
+use std::hash::Hash;
+
+use crate::hash::{self, FixedState, Map, Set, map};
 use std::fmt;
 
 use rust_decimal::Decimal;
@@ -472,22 +474,19 @@ pub(crate) const HANDLE_LIMIT_RULE: &str = "more records than dense handles numb
 /// ```
 #[must_use]
 pub fn validate(data: &MasterData) -> ValidationReport {
-    let mut v =
-        Validator { data, out: Vec::new(), registry: UnitRegistry::with_units(&data.units) };
+    let mut v = Validator {
+        data,
+        out: Vec::new(),
+        registry: UnitRegistry::with_units_first_wins(&data.units),
+    };
     v.units();
-    let entities =
-        v.unique(data.entities.iter().map(|e| (e.code.clone(), RecordRef::Entity(e.code.clone()))));
-    let regions =
-        v.unique(data.regions.iter().map(|r| (r.code.clone(), RecordRef::Region(r.code.clone()))));
-    let suppliers = v.unique(
-        data.suppliers.iter().map(|s| (s.code.clone(), RecordRef::Supplier(s.code.clone()))),
-    );
-    let sites =
-        v.unique(data.sites.iter().map(|s| (s.code.clone(), RecordRef::Site(s.code.clone()))));
-    let items =
-        v.unique(data.items.iter().map(|i| (i.code.clone(), RecordRef::Item(i.code.clone()))));
+    let entities = v.unique(&data.entities, |e| &e.code, |e| RecordRef::Entity(e.code.clone()));
+    let regions = v.unique(&data.regions, |r| &r.code, |r| RecordRef::Region(r.code.clone()));
+    let suppliers = v.unique(&data.suppliers, |s| &s.code, |s| RecordRef::Supplier(s.code.clone()));
+    let sites = v.unique(&data.sites, |s| &s.code, |s| RecordRef::Site(s.code.clone()));
+    let items = v.unique(&data.items, |i| &i.code, |i| RecordRef::Item(i.code.clone()));
     v.sites(&entities, &regions, &suppliers);
-    v.unique(data.customers.iter().map(|c| (c.code.clone(), RecordRef::Customer(c.code.clone()))));
+    v.unique(&data.customers, |c| &c.code, |c| RecordRef::Customer(c.code.clone()));
     for c in &data.customers {
         if !regions.contains(&c.region) {
             v.unknown(RecordRef::Customer(c.code.clone()), "region", RecordKind::Region, &c.region);
@@ -507,15 +506,22 @@ struct Validator<'a> {
     registry: UnitRegistry,
 }
 
-impl Validator<'_> {
-    fn unique<C: Ord + Clone>(
+/// The codes of one kind of record, borrowed from the data: a network of millions of
+/// items is checked without a copy of their codes.
+type Codes<'a, C> = Set<&'a C>;
+
+impl<'a> Validator<'a> {
+    /// The codes of `records`, reporting each record whose code an earlier one has.
+    fn unique<T, C: Hash + Eq>(
         &mut self,
-        records: impl Iterator<Item = (C, RecordRef)>,
-    ) -> BTreeSet<C> {
-        let mut seen = BTreeSet::new();
-        for (code, record) in records {
-            if !seen.insert(code) {
-                self.out.push(Violation::DuplicateCode { record });
+        records: &'a [T],
+        code: impl Fn(&'a T) -> &'a C,
+        record: impl Fn(&'a T) -> RecordRef,
+    ) -> Codes<'a, C> {
+        let mut seen = Set::with_capacity_and_hasher(records.len(), FixedState::default());
+        for r in records {
+            if !seen.insert(code(r)) {
+                self.out.push(Violation::DuplicateCode { record: record(r) });
             }
         }
         seen
@@ -607,11 +613,12 @@ impl Validator<'_> {
 
     fn sites(
         &mut self,
-        entities: &BTreeSet<EntityCode>,
-        regions: &BTreeSet<RegionCode>,
-        suppliers: &BTreeSet<SupplierCode>,
+        entities: &Codes<'a, EntityCode>,
+        regions: &Codes<'a, RegionCode>,
+        suppliers: &Codes<'a, SupplierCode>,
     ) {
-        for site in &self.data.sites {
+        let data = self.data;
+        for site in &data.sites {
             let rec = RecordRef::Site(site.code.clone());
             match &site.entity {
                 None => self.out.push(Violation::SiteWithoutEntity { site: site.code.clone() }),
@@ -645,12 +652,16 @@ impl Validator<'_> {
                     "a virtual transit site holds no zones or bins",
                 );
             }
-            let zones = self.unique(site.zones.iter().map(|z| {
-                (z.code.clone(), RecordRef::Zone { site: site.code.clone(), zone: z.code.clone() })
-            }));
-            self.unique(site.bins.iter().map(|b| {
-                (b.code.clone(), RecordRef::Bin { site: site.code.clone(), bin: b.code.clone() })
-            }));
+            let zones = self.unique(
+                &site.zones,
+                |z| &z.code,
+                |z| RecordRef::Zone { site: site.code.clone(), zone: z.code.clone() },
+            );
+            self.unique(
+                &site.bins,
+                |b| &b.code,
+                |b| RecordRef::Bin { site: site.code.clone(), bin: b.code.clone() },
+            );
             for b in &site.bins {
                 if !zones.contains(&b.zone) {
                     let rec = RecordRef::Bin { site: site.code.clone(), bin: b.code.clone() };
@@ -660,9 +671,13 @@ impl Validator<'_> {
         }
     }
 
-    fn items(&mut self, items: &BTreeSet<ItemCode>) -> Map<ItemCode, ItemUnits> {
+    /// Checks every item, and returns the resolved units of the items policies name (the
+    /// only ones checked further).
+    fn items(&mut self, items: &Codes<'a, ItemCode>) -> Map<&'a ItemCode, ItemUnits> {
+        let data = self.data;
+        let wanted: Codes<'a, ItemCode> = data.policies.iter().map(|p| &p.item).collect();
         let mut resolved = map();
-        for item in &self.data.items {
+        for item in &data.items {
             let rec = RecordRef::Item(item.code.clone());
             let (units, issues) = ItemUnits::resolve_collect(item, &self.registry);
             for issue in issues {
@@ -720,7 +735,9 @@ impl Validator<'_> {
                     );
                 }
             }
-            resolved.entry(item.code.clone()).or_insert(units);
+            if wanted.contains(&item.code) {
+                resolved.entry(&item.code).or_insert(units);
+            }
         }
         resolved
     }
@@ -761,9 +778,9 @@ impl Validator<'_> {
 
     fn policies(
         &mut self,
-        items: &BTreeSet<ItemCode>,
-        sites: &BTreeSet<SiteCode>,
-        units: &Map<ItemCode, ItemUnits>,
+        items: &Codes<'a, ItemCode>,
+        sites: &Codes<'a, SiteCode>,
+        units: &Map<&'a ItemCode, ItemUnits>,
     ) {
         let mut seen = BTreeSet::new();
         for p in &self.data.policies {
@@ -889,9 +906,9 @@ impl Validator<'_> {
 
     fn lanes(
         &mut self,
-        items: &BTreeSet<ItemCode>,
-        sites: &BTreeSet<SiteCode>,
-        suppliers: &BTreeSet<SupplierCode>,
+        items: &Codes<'a, ItemCode>,
+        sites: &Codes<'a, SiteCode>,
+        suppliers: &Codes<'a, SupplierCode>,
     ) {
         let mut ranks: BTreeSet<(&SiteCode, Option<&ItemCode>, u16)> = BTreeSet::new();
         for (index, lane) in self.data.lanes.iter().enumerate() {
@@ -935,7 +952,7 @@ impl Validator<'_> {
         self.cycles();
     }
 
-    fn delivery_lanes(&mut self, sites: &BTreeSet<SiteCode>, regions: &BTreeSet<RegionCode>) {
+    fn delivery_lanes(&mut self, sites: &Codes<'a, SiteCode>, regions: &Codes<'a, RegionCode>) {
         let mut ranks: BTreeSet<(&RegionCode, u16)> = BTreeSet::new();
         for (index, lane) in self.data.delivery_lanes.iter().enumerate() {
             let rec = RecordRef::DeliveryLane {

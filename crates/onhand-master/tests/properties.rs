@@ -6,11 +6,15 @@ use std::cmp::Ordering;
 
 use onhand_master::{
     Catalog, CurrencyCode, Decimal, DecimalError, ItemUnits, MasterData, MasterError, Money, Qty,
-    QtyDelta, Rounding, RoundingMode, UnitRegistry, UomCode, div_round, validate,
+    QtyDelta, RecordKind, Rounding, RoundingMode, UnitDef, UnitPrice, UnitRegistry, UomCode,
+    div_round, mul_exact, validate,
 };
+
+/// A scale high enough to hold any exact conversion of the generated quantities.
+const MAX_EXACT_SCALE: u32 = 20;
 use onhand_testkit::strategies::{
-    Defect, amount_pair, bad_code_text, code, code_text, conversion_case, currency, inject,
-    messy_network, network, rounding, rounding_mode, rounding_mode_inexact, uom_code,
+    Defect, amount_pair, bad_code_text, code, code_text, conversion_case, currency, custom_units,
+    inject, messy_network, network, rounding, rounding_mode, rounding_mode_inexact, uom_code,
 };
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
@@ -308,6 +312,94 @@ proptest! {
     }
 }
 
+/// Increments as users write them: cash rounding, quarters, halves, packs, and a few
+/// odd ones (0.125, 7.5, 12, one last place).
+fn increment() -> impl Strategy<Value = Decimal> {
+    select(vec!["0.05", "0.25", "0.5", "5", "0.2", "3", "0.125", "7.5", "12", "0.001", "25"])
+        .prop_map(|t| Decimal::from_str_exact(t).unwrap_or(Decimal::ONE))
+}
+
+const MODES: [RoundingMode; 5] = [
+    RoundingMode::Exact,
+    RoundingMode::Up,
+    RoundingMode::Down,
+    RoundingMode::HalfUp,
+    RoundingMode::HalfEven,
+];
+
+/// A division `n / d` whose quotient sits at a chosen place relative to a grid of `inc`:
+/// on it, exactly halfway between two multiples (a tie), a hair either side of the tie,
+/// a quarter of the way, or one last place past a multiple; both signs.
+fn increment_division() -> impl Strategy<Value = (Decimal, Decimal, Decimal)> {
+    let divisor = prop_oneof![select(vec![1i64, 3, 7, 12, 40]), 1i64..=100_000];
+    let offset = select(vec!["0", "1/2", "1/2+", "1/2-", "1/4", "3/4", "ulp"]);
+    (divisor, 0u32..=3, 0i64..=100_000, offset, increment(), any::<bool>(), any::<bool>()).prop_map(
+        |(md, sd, k, offset, inc, neg_n, neg_d)| {
+            let d = Decimal::new(md, sd);
+            let half = inc / Decimal::TWO;
+            let hair = Decimal::new(1, inc.scale() + 4);
+            let off = match offset {
+                "0" => Decimal::ZERO,
+                "1/2" => half,
+                "1/2+" => half + hair,
+                "1/2-" => half - hair,
+                "1/4" => inc / Decimal::from(4),
+                "3/4" => inc * Decimal::from(3) / Decimal::from(4),
+                _ => Decimal::new(1, inc.scale() + 1),
+            };
+            let q = Decimal::from(k) * inc + off;
+            (signed(d * q, neg_n), signed(d, neg_d), inc)
+        },
+    )
+}
+
+proptest! {
+    /// Rounding to an increment is rounding the count of increments to a whole number:
+    /// `n / d` to a multiple of `inc` equals `(n / (d · inc))` rounded at scale 0 by the
+    /// integer reference, times `inc`, for every mode and sign; the result fits the rule.
+    #[test]
+    fn rounding_to_an_increment_rounds_the_count_of_increments((n, d, inc) in increment_division()) {
+        for mode in MODES {
+            let rule = Rounding::multiple_of(inc, mode)?;
+            let got = div_round(n, d, rule);
+            let Some(want) = d.checked_mul(inc).and_then(|di| reference_div_round(n, di, 0, mode)) else {
+                return Err(TestCaseError::reject("reference overflowed"));
+            };
+            match (got, want) {
+                (Ok(g), Ok(count)) => {
+                    prop_assert_eq!(g, count * inc, "{} / {} to {} {:?}", n, d, inc, mode);
+                    prop_assert!(rule.fits(g), "{g} does not fit {inc}");
+                    prop_assert!(g.scale() <= rule.scale());
+                }
+                (Err(DecimalError::Inexact { .. }), Err(())) => prop_assert_eq!(rule.increment(), Decimal::new(1, rule.scale())),
+                (Err(DecimalError::NotAMultiple { increment, .. }), Err(())) => prop_assert_eq!(increment, inc.normalize()),
+                (Err(DecimalError::Precision | DecimalError::Overflow), _) => {
+                    prop_assert!(too_wide_at(n.checked_div(d).unwrap_or_default(), rule.scale()));
+                }
+                (g, w) => prop_assert!(false, "{n} / {d} to {inc} {mode:?}: got {g:?}, want {w:?}"),
+            }
+        }
+    }
+
+    /// `fits` says exactly whether a value is a whole number of increments, and rounding
+    /// is idempotent under an increment rule as under a scale.
+    #[test]
+    fn a_value_fits_an_increment_exactly_when_it_is_a_multiple((a, _) in amount_pair(), negative in any::<bool>(), inc in increment(), mode in rounding_mode()) {
+        let x = if negative { -a } else { a };
+        let rule = Rounding::multiple_of(inc, mode)?;
+        let multiple = x.checked_rem(inc).is_some_and(|r| r.is_zero());
+        prop_assert_eq!(rule.fits(x), multiple, "{} by {}", x, inc);
+        if let Ok(r) = rule.apply(x) {
+            prop_assert!(rule.fits(r));
+            for other in MODES {
+                prop_assert_eq!(rule.with_mode(other).apply(r)?, r);
+            }
+            let off = (r - x).abs();
+            prop_assert!(off < inc, "{} moved {} by {} (more than {})", x, r, off, inc);
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Unit conversion
 // ---------------------------------------------------------------------------------------
@@ -396,6 +488,83 @@ proptest! {
         prop_assert_eq!(chained, direct, "{} via {}", case.qty, y);
     }
 
+    /// A price converted between two units of an item, rounded once by a rule (places or
+    /// an increment), is the reference price `P · nB · dA / (dB · nA)` (from the exact base
+    /// units per unit found independently of `ItemUnits`) rounded once by that rule.
+    #[test]
+    fn a_converted_price_is_the_reference_price_rounded_once(
+        case in conversion_case(),
+        amount in (0i64..=10_000_000, 0u32..=4),
+        rule in prop_oneof![rounding(), (increment(), rounding_mode()).prop_map(|(i, m)| Rounding::multiple_of(i, m).unwrap_or(Rounding::WHOLE))],
+    ) {
+        let units = ItemUnits::resolve(&case.item, &case.registry)?;
+        let (a, b) = (case.from, case.to);
+        let usd = CurrencyCode::new("USD")?;
+        let price = UnitPrice::new(Money::new(Decimal::new(amount.0, amount.1), usd), a);
+        let (Some((na, da)), Some((nb, db))) = (
+            reference_ratio(&case.item, &case.registry, a),
+            reference_ratio(&case.item, &case.registry, b),
+        ) else {
+            return Err(TestCaseError::fail("the reference finds no ratio"));
+        };
+        let reject = || TestCaseError::reject("reference overflow");
+        // Exact products (`Decimal`'s own would round beyond 28 digits).
+        let num = mul_exact(nb, da).map_err(|_| reject())?;
+        let den = mul_exact(db, na).map_err(|_| reject())?;
+        let scaled = mul_exact(price.price().amount(), num).map_err(|_| reject())?;
+        let want = div_round(scaled, den, rule);
+        match (units.convert_price(price, b, rule), want) {
+            (Ok(got), Ok(w)) => {
+                prop_assert_eq!(got.price().amount(), w, "{} -> per {} by {:?}", price, b, rule);
+                prop_assert_eq!(got.per(), b);
+                prop_assert!(rule.fits(got.price().amount()));
+            }
+            (Err(MasterError::InexactPrice { rounding, .. }), Err(DecimalError::Inexact { .. } | DecimalError::NotAMultiple { .. })) => {
+                prop_assert_eq!(rounding, Some(rule));
+            }
+            (Err(MasterError::Decimal(DecimalError::Precision) | MasterError::Overflow { .. }), _) | (_, Err(DecimalError::Precision | DecimalError::Overflow)) => {
+                return Err(TestCaseError::reject("beyond 28 digits"));
+            }
+            (got, w) => prop_assert!(false, "{price} -> per {b} by {rule:?}: got {got:?}, want {w:?}"),
+        }
+    }
+
+    /// An exact price conversion keeps every amount: converted back it is the price
+    /// again, and a quantity converted exactly into the new unit costs, at the new price,
+    /// what it cost at the old one.
+    #[test]
+    fn an_exact_price_conversion_keeps_the_amount_of_every_quantity(case in conversion_case(), amount in (0i64..=10_000_000, 0u32..=4)) {
+        let units = ItemUnits::resolve(&case.item, &case.registry)?;
+        let (a, b) = (case.from, case.to);
+        let usd = CurrencyCode::new("USD")?;
+        let price = UnitPrice::new(Money::new(Decimal::new(amount.0, amount.1), usd), a);
+        let converted = match units.convert_price_exact(price, b) {
+            Ok(p) => p,
+            Err(MasterError::InexactPrice { rounding: None, .. }) => return Ok(()),
+            Err(MasterError::Decimal(DecimalError::Precision) | MasterError::Overflow { .. }) => {
+                return Err(TestCaseError::reject("beyond 28 digits"));
+            }
+            Err(e) => return Err(TestCaseError::fail(format!("{price} -> per {b}: {e}"))),
+        };
+        prop_assert!(converted.price().amount().scale() >= price.price().amount().scale());
+        let back = match units.convert_price_exact(converted, a) {
+            Ok(back) => back,
+            // The way back multiplies mantissas that may pass 128 bits on the way.
+            Err(MasterError::Decimal(DecimalError::Precision) | MasterError::Overflow { .. }) => {
+                return Err(TestCaseError::reject("beyond 128 bits"));
+            }
+            Err(e) => return Err(TestCaseError::fail(format!("{converted} -> per {a}: {e}"))),
+        };
+        prop_assert_eq!(back.price().amount(), price.price().amount(), "{} -> {} -> {}", price, converted, back);
+        let exact_b = Rounding::new(MAX_EXACT_SCALE, RoundingMode::Exact)?;
+        if let Ok(y) = units.convert_with(case.qty, b, exact_b) {
+            let (Ok(at_old), Ok(at_new)) = (price.amount_for(case.qty), converted.amount_for(y)) else {
+                return Err(TestCaseError::reject("amount beyond 28 digits"));
+            };
+            prop_assert_eq!(at_old.amount(), at_new.amount(), "{} of {} vs {} of {}", case.qty, price, y, converted);
+        }
+    }
+
     /// Whole-number units never hold fractions: any mode other than exact gives scale 0;
     /// the declared rule gives a whole number or, only when it is exact, `Inexact`.
     #[test]
@@ -415,6 +584,72 @@ proptest! {
                 Err(e) => prop_assert!(false, "{} -> {}: {}", case.qty, w, e),
             }
         }
+    }
+}
+
+/// Custom units with some of them clashing: a standard unit's code, an earlier unit's
+/// code, or a factor of zero or below.
+fn clashing_units() -> impl Strategy<Value = Vec<UnitDef>> {
+    let clash = (0u8..5, any::<Index>(), select(vec!["EA", "KG", "T", "L", "M", "IN"]));
+    (custom_units(), prop::collection::vec(clash, 0..4)).prop_map(|(mut units, clashes)| {
+        for (how, at, standard) in clashes {
+            if units.is_empty() {
+                break;
+            }
+            let mut unit = units[at.index(units.len())].clone();
+            match how {
+                0 => unit.code = UomCode::new(standard).unwrap_or(unit.code),
+                1 => {}
+                2 => unit.factor = Decimal::ZERO,
+                3 => unit.factor = -unit.factor,
+                _ => continue,
+            }
+            units.insert(at.index(units.len() + 1), unit);
+        }
+        units
+    })
+}
+
+proptest! {
+    /// `with_units` against a model: it refuses the first unit (in order) that takes a
+    /// standard unit's code or an earlier unit's, or has a factor of zero or below, and
+    /// otherwise holds the standard table unchanged followed by every unit as given.
+    #[test]
+    fn with_units_refuses_the_first_clash_and_keeps_everything_else(units in clashing_units()) {
+        let standard = UnitRegistry::standard();
+        let mut expected = Ok(());
+        for (i, u) in units.iter().enumerate() {
+            let earlier = units[..i].iter().any(|e| e.code == u.code);
+            if standard.get(u.code).is_some() || earlier {
+                let standard = standard.get(u.code).is_some();
+                expected = Err(MasterError::UnitRedefined { uom: u.code, standard });
+                break;
+            }
+            if u.factor <= Decimal::ZERO {
+                expected = Err(MasterError::NotPositive { what: "a unit factor", value: u.factor });
+                break;
+            }
+        }
+        match (UnitRegistry::with_units(&units), expected) {
+            (Ok(reg), Ok(())) => {
+                let all: Vec<&UnitDef> = reg.iter().collect();
+                let want: Vec<&UnitDef> = standard.iter().chain(&units).collect();
+                prop_assert_eq!(all, want);
+            }
+            (got, want) => prop_assert_eq!(got.map(|_| ()), want),
+        }
+    }
+
+    /// The registry refuses exactly the units `validate` reports on (as a duplicate
+    /// code, or a factor that must be greater than zero), so a network that validates
+    /// clean always has its registry.
+    #[test]
+    fn with_units_refuses_exactly_what_validate_reports_about_units(data in messy_network()) {
+        let report = validate(&data);
+        let unit_findings = report.violations.iter().any(|v| {
+            v.record().kind() == RecordKind::Unit && matches!(v.code(), "duplicate_code" | "invalid_value")
+        });
+        prop_assert_eq!(UnitRegistry::with_units(&data.units).is_err(), unit_findings, "{}", report);
     }
 }
 

@@ -20,12 +20,10 @@
 //! [`fair_share`]: each child gets enough for equal days of supply, and the children's
 //! receipts (and projections) are cut to match, with the shortfall reported.
 
-// Days of supply are compared in floating point; every quantity is an exact decimal.
-#![allow(clippy::float_arithmetic)]
+use std::collections::BTreeMap;
 
 use onhand_master::{RoundingMode, SiteCode};
 use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ReplenishError;
@@ -112,17 +110,33 @@ pub struct FairClaim {
     /// Its demand per day.
     #[serde(with = "onhand_master::decimal::serde_str")]
     pub daily_demand: Decimal,
-    /// What it asks for (never exceeded).
-    #[serde(with = "onhand_master::decimal::serde_str")]
-    pub requested: Decimal,
+    /// The most it may get (`None`: no cap; `Some(0)`: nothing).
+    #[serde(default, with = "onhand_master::decimal::serde_str::option")]
+    pub requested: Option<Decimal>,
 }
 
-fn f(v: Decimal) -> f64 {
-    v.to_f64().unwrap_or(0.0)
+/// What [`fair_share`] gives: a share per claim, and the days of supply the sharing
+/// levelled the claims to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FairShare {
+    /// One share per claim, in the claims' order.
+    pub shares: Vec<Decimal>,
+    /// The common days of supply `D` the claims with demand were levelled to: the level
+    /// at which each, given `clamp(D x daily demand - on hand, 0, cap)`, would take the
+    /// supply exactly; the shares in whole steps are the max-min fair rounding around
+    /// it (a claim above `D` before sharing gets nothing). `None` when the supply was
+    /// not short for the claims with demand (every one of them got its cap) or none has
+    /// demand.
+    pub days_of_supply: Option<Decimal>,
 }
 
 /// The most periods a DRP run covers (about 27 years of days).
 pub const MAX_PERIODS: usize = 10_000;
+
+/// The most cells (periods x nodes) a DRP run covers: its records hold seven figures a
+/// cell (about 120 bytes), so a run at the limit returns about 120 MB. A larger plan is
+/// refused with [`ReplenishError::InvalidInput`]; plan it in parts (by item).
+pub const MAX_CELLS: usize = 1_000_000;
 
 /// The largest figure DRP and fair share take (10^20): sums over many periods and
 /// claims then stay within the decimal range.
@@ -132,195 +146,249 @@ fn floor_to(v: Decimal, step: Decimal) -> Res<Decimal> {
     to_multiple(v, step, RoundingMode::Down)
 }
 
-/// Shares `supply` among `claims` so each reaches the same days of supply
-/// (`(on hand + share) / daily demand`), never giving more than asked, in whole `step`s;
-/// claims without demand are served last. The shares never add up to more than
-/// `supply`; what rounding leaves goes a step at a time to the claim with the fewest days
-/// of supply (the earlier claim on ties).
+/// Shares `supply` among `claims` so each claim with demand reaches the same days of
+/// supply (`(on hand + share) / daily demand`), never giving more than its cap, in whole
+/// `step`s; claims without demand are served last, in order. When every claim is capped
+/// and the caps add up to no more than `supply`, each gets its cap exactly.
+///
+/// The shares are max-min fair to the step: they are the first steps handed out by
+/// giving one step at a time to the claim with the fewest days of supply that can take
+/// it (the earlier claim on ties), without handing them out one by one. The shares never
+/// add up to more than `supply`; less than a step is left over unless every claim with
+/// demand is at its cap. Cost: `O(n log n)` for `n` claims.
 ///
 /// ```
 /// use onhand_replenish::{fair_share, FairClaim};
 /// use rust_decimal::Decimal;
-/// let c = |on_hand: i64, daily: i64, requested: i64| FairClaim {
-///     on_hand: on_hand.into(), daily_demand: daily.into(), requested: requested.into() };
+/// let c = |on_hand: i64, daily: i64| FairClaim {
+///     on_hand: on_hand.into(), daily_demand: daily.into(), requested: None };
 /// // 600 for two sites: A has 100 and sells 50 a day, B has 500 and sells 100 a day.
 /// // Equal days of supply D: (100 + a)/50 = (500 + b)/100 with a + b = 600 -> D = 8.
-/// let shares = fair_share(Decimal::from(600), &[c(100, 50, 1000), c(500, 100, 1000)], Decimal::ONE)?;
-/// assert_eq!(shares, [Decimal::from(300), Decimal::from(300)]);
+/// let shared = fair_share(Decimal::from(600), &[c(100, 50), c(500, 100)], Decimal::ONE)?;
+/// assert_eq!(shared.shares, [Decimal::from(300), Decimal::from(300)]);
+/// assert_eq!(shared.days_of_supply, Some(Decimal::from(8)));
 /// # Ok::<(), onhand_replenish::ReplenishError>(())
 /// ```
 ///
 /// # Errors
-/// [`ReplenishError::InvalidInput`] for a negative figure or a step that is not
-/// positive.
-pub fn fair_share(supply: Decimal, claims: &[FairClaim], step: Decimal) -> Res<Vec<Decimal>> {
+/// [`ReplenishError::InvalidInput`] for a negative supply, demand or cap, a figure
+/// beyond [`LIMIT`], or a step that is not positive; [`ReplenishError::Overflow`] for
+/// days of supply beyond the decimal range (a tiny demand against a large stock).
+pub fn fair_share(supply: Decimal, claims: &[FairClaim], step: Decimal) -> Res<FairShare> {
     if step <= Decimal::ZERO {
         return Err(ReplenishError::InvalidInput("the step must be positive".into()));
     }
     if supply < Decimal::ZERO
-        || claims.iter().any(|c| c.daily_demand < Decimal::ZERO || c.requested < Decimal::ZERO)
+        || claims.iter().any(|c| {
+            c.daily_demand < Decimal::ZERO || c.requested.is_some_and(|r| r < Decimal::ZERO)
+        })
     {
         return Err(ReplenishError::InvalidInput("fair share figures cannot be negative".into()));
     }
-    let figures = claims.iter().flat_map(|c| [c.on_hand, c.daily_demand, c.requested]);
+    let figures =
+        claims.iter().flat_map(|c| [c.on_hand, c.daily_demand, c.requested.unwrap_or_default()]);
     if std::iter::once(supply).chain(std::iter::once(step)).chain(figures).any(|v| v.abs() > LIMIT)
     {
         return Err(ReplenishError::InvalidInput(format!(
             "fair share figures must be within {LIMIT}"
         )));
     }
-    let mut shares = vec![Decimal::ZERO; claims.len()];
-    let asked: Decimal = claims
+    let ov = || ReplenishError::Overflow("fair share");
+    // Every claim capped, and the caps fit: each gets what it asked.
+    let caps: Option<Vec<Decimal>> = claims.iter().map(|c| c.requested).collect();
+    if let Some(caps) = &caps {
+        let asked = caps.iter().try_fold(Decimal::ZERO, |a, c| a.add_x(*c)).ok_or_else(ov)?;
+        if asked <= supply {
+            return Ok(FairShare { shares: caps.clone(), days_of_supply: None });
+        }
+    }
+    // In steps from here: `total` steps to hand out, `cap[i]` steps at most per claim.
+    let total = floor_to(supply, step)?.checked_div(step).ok_or_else(ov)?;
+    let cap: Vec<Option<Decimal>> = claims
         .iter()
-        .try_fold(Decimal::ZERO, |a, c| a.add_x(c.requested))
-        .ok_or(ReplenishError::Overflow("claims"))?;
-    if asked <= supply {
-        for (s, c) in shares.iter_mut().zip(claims) {
-            *s = c.requested;
+        .map(|c| {
+            c.requested.map(|r| floor_to(r, step).and_then(|r| r.checked_div(step).ok_or_else(ov)))
+        })
+        .map(Option::transpose)
+        .collect::<Res<_>>()?;
+    let demanding: Vec<usize> = (0..claims.len())
+        .filter(|k| claims.get(*k).is_some_and(|c| c.daily_demand > Decimal::ZERO))
+        .collect();
+    let mut steps = vec![Decimal::ZERO; claims.len()];
+    // The caps of the claims with demand, when all of them are capped.
+    let demand_caps = demanding
+        .iter()
+        .map(|k| cap.get(*k).copied().flatten())
+        .try_fold(Decimal::ZERO, |a, c| c.and_then(|c| a.add_x(c)));
+    let days_of_supply = if demand_caps.is_some_and(|c| c <= total) {
+        for k in &demanding {
+            if let (Some(s), Some(Some(c))) = (steps.get_mut(*k), cap.get(*k)) {
+                *s = *c;
+            }
         }
-        return Ok(shares);
-    }
-    // Days of supply D: each demanding claim gets clamp(D d - on hand, 0, requested).
-    let give = |days: f64| -> f64 {
-        claims
-            .iter()
-            .filter(|c| c.daily_demand > Decimal::ZERO)
-            .map(|c| (days * f(c.daily_demand) - f(c.on_hand)).clamp(0.0, f(c.requested)))
-            .sum()
+        None
+    } else {
+        let level =
+            water_level(claims, &demanding, &cap, total.checked_mul(step).ok_or_else(ov)?, step)?;
+        take_first_steps(claims, &demanding, &cap, &mut steps, total, level, step)?;
+        Some(level.normalize())
     };
-    let total = f(supply);
-    let (mut lo, mut hi) = (0.0f64, 1.0f64);
-    while give(hi) < total && hi < 1e15 {
-        hi *= 2.0;
-    }
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if give(mid) <= total {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    let mut used = Decimal::ZERO;
+    let mut shares: Vec<Decimal> =
+        steps.iter().map(|n| n.checked_mul(step).ok_or_else(ov)).collect::<Res<_>>()?;
+    // What the claims with demand leave goes to the others, in order.
+    let mut left = supply
+        .sub_x(shares.iter().try_fold(Decimal::ZERO, |a, s| a.add_x(*s)).ok_or_else(ov)?)
+        .ok_or_else(ov)?;
     for (s, c) in shares.iter_mut().zip(claims) {
-        if c.daily_demand > Decimal::ZERO {
-            let want = (lo * f(c.daily_demand) - f(c.on_hand)).clamp(0.0, f(c.requested));
-            let want =
-                rust_decimal::prelude::FromPrimitive::from_f64(want).unwrap_or(Decimal::ZERO);
-            *s = floor_to(want, step)?.min(c.requested);
-            used = used.add_x(*s).ok_or(ReplenishError::Overflow("shares"))?;
+        if c.daily_demand > Decimal::ZERO || left < step {
+            continue;
         }
+        let give = floor_to(c.requested.map_or(left, |r| r.min(left)), step)?;
+        *s = give;
+        left = left.sub_x(give).ok_or_else(ov)?;
     }
-    // Over the supply by float noise: take back from the most supplied first, whole
-    // steps at a time, as much as each can give.
-    let mut over = used.sub_x(supply).ok_or(ReplenishError::Overflow("shares"))?;
-    while over > Decimal::ZERO {
-        let Some((k, _)) =
-            shares.iter().enumerate().filter(|(_, s)| **s >= step).max_by(|(ka, a), (kb, b)| {
-                days_of(claims, *ka, **a).total_cmp(&days_of(claims, *kb, **b)).then(kb.cmp(ka))
-            })
-        else {
-            break;
-        };
-        let Some(s) = shares.get_mut(k) else { break };
-        let back = to_multiple(over, step, RoundingMode::Up)?.min(floor_to(*s, step)?);
-        *s = s.sub_x(back).ok_or(ReplenishError::Overflow("shares"))?;
-        over = over.sub_x(back).ok_or(ReplenishError::Overflow("shares"))?;
-        used = used.sub_x(back).ok_or(ReplenishError::Overflow("shares"))?;
-    }
-    // What rounding left goes to the fewest days of supply: a step at a time for a few
-    // rounds (rounding leaves under a step per claim), then in bulk, so no input makes
-    // this a step-by-step crawl.
-    let mut left = supply.sub_x(used).ok_or(ReplenishError::Overflow("shares"))?;
-    let mut rounds = claims.len().saturating_mul(4);
-    while left >= step {
-        let next = shares
-            .iter()
-            .enumerate()
-            .filter(|(k, s)| {
-                claims.get(*k).is_some_and(|c| s.add_x(step).is_some_and(|x| x <= c.requested))
-            })
-            .min_by(|(ka, a), (kb, b)| {
-                days_of(claims, *ka, **a).total_cmp(&days_of(claims, *kb, **b)).then(ka.cmp(kb))
-            })
-            .map(|(k, _)| k);
-        let (Some(k), Some(c)) = (next, next.and_then(|k| claims.get(k))) else { break };
-        let Some(s) = shares.get_mut(k) else { break };
-        let give = if rounds > 0 {
-            rounds -= 1;
-            step
-        } else {
-            let room = c.requested.sub_x(*s).ok_or(ReplenishError::Overflow("shares"))?;
-            floor_to(room.min(left), step)?.max(step)
-        };
-        *s = s.add_x(give).ok_or(ReplenishError::Overflow("shares"))?;
-        left = left.sub_x(give).ok_or(ReplenishError::Overflow("shares"))?;
-    }
-    level(&mut shares, claims, step);
-    Ok(shares)
+    debug_assert!(left >= Decimal::ZERO, "fair share gave more than the supply");
+    Ok(FairShare { shares, days_of_supply })
 }
 
-/// Max-min fair to the step: while the claim with the fewest days of supply (that can
-/// take a step) is below what another would keep after giving one, moves the step. Each
-/// move raises the lowest levels, so this ends; the bound is a guard.
-fn level(shares: &mut [Decimal], claims: &[FairClaim], step: Decimal) {
-    for _ in 0..claims.len().saturating_mul(64).max(64) {
-        let poorest = shares
-            .iter()
-            .enumerate()
-            .filter(|(k, s)| {
-                claims.get(*k).is_some_and(|c| {
-                    c.daily_demand > Decimal::ZERO
-                        && s.add_x(step).is_some_and(|x| x <= c.requested)
-                })
-            })
-            .min_by(|(ka, a), (kb, b)| {
-                days_of(claims, *ka, **a).total_cmp(&days_of(claims, *kb, **b)).then(ka.cmp(kb))
-            })
-            .map(|(k, _)| k);
-        let Some(a) = poorest else { break };
-        let level = days_of(claims, a, shares.get(a).copied().unwrap_or_default());
-        let richest = shares
-            .iter()
-            .enumerate()
-            .filter(|(k, s)| {
-                *k != a
-                    && **s >= step
-                    && claims.get(*k).is_some_and(|c| c.daily_demand > Decimal::ZERO)
-            })
-            .max_by(|(ka, x), (kb, y)| {
-                days_of(claims, *ka, **x - step)
-                    .total_cmp(&days_of(claims, *kb, **y - step))
-                    .then(kb.cmp(ka))
-            })
-            .map(|(k, _)| k);
-        let Some(b) = richest else { break };
-        if days_of(claims, b, shares.get(b).copied().unwrap_or_default() - step) <= level {
-            break;
-        }
-        let (Some(from), Some(to)) =
-            (shares.get(b).and_then(|x| x.sub_x(step)), shares.get(a).and_then(|x| x.add_x(step)))
-        else {
-            break;
-        };
-        if let Some(x) = shares.get_mut(b) {
-            *x = from;
-        }
-        if let Some(x) = shares.get_mut(a) {
-            *x = to;
-        }
-    }
+/// Days of supply of claim `c` holding `n` steps more.
+fn days_at(c: &FairClaim, n: Decimal, step: Decimal) -> Res<Decimal> {
+    let ov = || ReplenishError::Overflow("days of supply");
+    n.checked_mul(step)
+        .and_then(|s| c.on_hand.add_x(s))
+        .and_then(|h| h.checked_div(c.daily_demand))
+        .ok_or_else(ov)
 }
 
-/// Days of supply of claim `k` holding `share` more (infinite without demand).
-fn days_of(claims: &[FairClaim], k: usize, share: Decimal) -> f64 {
-    claims.get(k).map_or(f64::INFINITY, |c| {
-        if c.daily_demand > Decimal::ZERO {
-            (f(c.on_hand) + f(share)) / f(c.daily_demand)
-        } else {
-            f64::INFINITY
+/// The continuous level `D` at which the claims with demand, each given
+/// `clamp(D d - on hand, 0, cap)`, take exactly `supply`: a sweep over the levels where a
+/// claim starts taking (`on hand / d`) and reaches its cap (`(on hand + cap) / d`).
+fn water_level(
+    claims: &[FairClaim],
+    demanding: &[usize],
+    cap: &[Option<Decimal>],
+    supply: Decimal,
+    step: Decimal,
+) -> Res<Decimal> {
+    let ov = || ReplenishError::Overflow("days of supply");
+    // (level, 0 = starts / 1 = capped, claim)
+    let mut events = Vec::with_capacity(demanding.len() * 2);
+    for &k in demanding {
+        let Some(c) = claims.get(k) else { continue };
+        events.push((days_at(c, Decimal::ZERO, step)?, 0u8, k));
+        if let Some(Some(n)) = cap.get(k) {
+            events.push((days_at(c, *n, step)?, 1u8, k));
         }
-    })
+    }
+    events.sort_unstable();
+    // Taken at level L: capped + L x slope - offset (over the claims taking).
+    let (mut capped, mut slope, mut offset) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+    // The sums round (a level is a rounded quotient anyway): they only place the level,
+    // and the steps are settled exactly from it.
+    let solve = |capped: Decimal, slope: Decimal, offset: Decimal| {
+        supply
+            .checked_sub(capped)
+            .and_then(|x| x.checked_add(offset))
+            .and_then(|x| if slope > Decimal::ZERO { x.checked_div(slope) } else { None })
+    };
+    let mut last = Decimal::ZERO;
+    for (level, kind, k) in events {
+        let Some(c) = claims.get(k) else { continue };
+        if slope > Decimal::ZERO {
+            let taken = level
+                .checked_mul(slope)
+                .and_then(|x| x.checked_sub(offset))
+                .and_then(|x| x.checked_add(capped))
+                .ok_or_else(ov)?;
+            if taken >= supply {
+                return solve(capped, slope, offset).ok_or_else(ov);
+            }
+        }
+        last = level;
+        if kind == 0 {
+            slope = slope.checked_add(c.daily_demand).ok_or_else(ov)?;
+            offset = offset.checked_add(c.on_hand).ok_or_else(ov)?;
+        } else {
+            slope = slope.checked_sub(c.daily_demand).ok_or_else(ov)?;
+            offset = offset.checked_sub(c.on_hand).ok_or_else(ov)?;
+            let n = cap.get(k).copied().flatten().unwrap_or_default();
+            capped = capped.checked_add(n.checked_mul(step).ok_or_else(ov)?).ok_or_else(ov)?;
+        }
+    }
+    // Past the last event only uncapped claims take; with none left (rounding), the
+    // last level is where the supply ran out.
+    Ok(solve(capped, slope, offset).unwrap_or(last))
+}
+
+/// Gives the claims with demand the first `total` steps in the order one-at-a-time
+/// levelling would hand them out: by the days of supply a claim has before the step,
+/// then the claim's position. Starts from every step whose claim is below `level`
+/// (a prefix of that order), then drops the last or adds the next until `total`.
+fn take_first_steps(
+    claims: &[FairClaim],
+    demanding: &[usize],
+    cap: &[Option<Decimal>],
+    steps: &mut [Decimal],
+    total: Decimal,
+    level: Decimal,
+    step: Decimal,
+) -> Res<()> {
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let ov = || ReplenishError::Overflow("fair share");
+    let mut given = Decimal::ZERO;
+    for &k in demanding {
+        let (Some(c), Some(s)) = (claims.get(k), steps.get_mut(k)) else { continue };
+        // Steps taken while below `level`: ceil((level d - on hand) / step), within the cap.
+        let x = level
+            .checked_mul(c.daily_demand)
+            .and_then(|x| x.checked_sub(c.on_hand))
+            .and_then(|x| x.checked_div(step))
+            .ok_or_else(ov)?
+            .ceil()
+            .max(Decimal::ZERO);
+        *s = cap.get(k).copied().flatten().map_or(x, |n| x.min(n));
+        given = given.add_x(*s).ok_or_else(ov)?;
+    }
+    if given > total {
+        // Drop the last steps handed out: the largest days of supply before the step.
+        let mut last = BinaryHeap::new();
+        for &k in demanding {
+            let (Some(c), Some(s)) = (claims.get(k), steps.get(k)) else { continue };
+            if *s > Decimal::ZERO {
+                last.push((days_at(c, *s - Decimal::ONE, step)?, k));
+            }
+        }
+        while given > total {
+            let Some((_, k)) = last.pop() else { break };
+            let (Some(c), Some(s)) = (claims.get(k), steps.get_mut(k)) else { continue };
+            *s -= Decimal::ONE;
+            given -= Decimal::ONE;
+            if *s > Decimal::ZERO {
+                last.push((days_at(c, *s - Decimal::ONE, step)?, k));
+            }
+        }
+    } else if given < total {
+        // Hand out the next steps: the fewest days of supply first.
+        let mut next = BinaryHeap::new();
+        let room = |k: usize, s: Decimal| cap.get(k).copied().flatten().is_none_or(|n| s < n);
+        for &k in demanding {
+            let (Some(c), Some(s)) = (claims.get(k), steps.get(k)) else { continue };
+            if room(k, *s) {
+                next.push(Reverse((days_at(c, *s, step)?, k)));
+            }
+        }
+        while given < total {
+            let Some(Reverse((_, k))) = next.pop() else { break };
+            let (Some(c), Some(s)) = (claims.get(k), steps.get_mut(k)) else { continue };
+            *s += Decimal::ONE;
+            given += Decimal::ONE;
+            if room(k, *s) {
+                next.push(Reverse((days_at(c, *s, step)?, k)));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn lot(rule: LotSizing, net: Decimal) -> Res<Decimal> {
@@ -392,30 +460,46 @@ fn plan_node(node: &DrpNode, gross: Vec<Decimal>, periods: usize) -> Res<DrpReco
 }
 
 /// Plans every node over `periods`, children before their sources; records come back
-/// in the order the nodes were given.
+/// in the order the nodes were given. Cost: linear in periods x nodes (plus
+/// `n log n` in the nodes to index them, and fair sharing at constrained sources).
 ///
 /// # Errors
 /// [`ReplenishError::InvalidInput`] for a repeated site, a source not in the plan, a
 /// cycle of sources, negative figures or figures beyond [`LIMIT`], a lot that is not
-/// positive, or more than [`MAX_PERIODS`] periods.
+/// positive, more than [`MAX_PERIODS`] periods, or more than [`MAX_CELLS`] periods x
+/// nodes.
 pub fn drp(periods: usize, nodes: &[DrpNode]) -> Res<Vec<DrpRecord>> {
     if periods > MAX_PERIODS {
         return Err(ReplenishError::InvalidInput(format!(
             "{periods} periods: a plan covers at most {MAX_PERIODS}"
         )));
     }
-    let index = |code: &SiteCode| nodes.iter().position(|n| &n.site == code);
+    if periods.saturating_mul(nodes.len()) > MAX_CELLS {
+        return Err(ReplenishError::InvalidInput(format!(
+            "{periods} periods x {} nodes: a plan covers at most {MAX_CELLS} cells; plan it in parts",
+            nodes.len()
+        )));
+    }
+    let mut by_site: BTreeMap<&SiteCode, usize> = BTreeMap::new();
     for (k, n) in nodes.iter().enumerate() {
-        if index(&n.site) != Some(k) {
+        if by_site.insert(&n.site, k).is_some() {
             return Err(ReplenishError::InvalidInput(format!("site {} is planned twice", n.site)));
         }
-        if let Some(s) = &n.source
-            && index(s).is_none()
-        {
-            return Err(ReplenishError::InvalidInput(format!(
-                "source {s} of {} is not in the plan",
-                n.site
-            )));
+    }
+    // The source of each node, as an index.
+    let mut parent: Vec<Option<usize>> = Vec::with_capacity(nodes.len());
+    for n in nodes {
+        match &n.source {
+            None => parent.push(None),
+            Some(s) => match by_site.get(s) {
+                Some(p) => parent.push(Some(*p)),
+                None => {
+                    return Err(ReplenishError::InvalidInput(format!(
+                        "source {s} of {} is not in the plan",
+                        n.site
+                    )));
+                }
+            },
         }
         let figures = || {
             [n.on_hand, n.safety_stock]
@@ -440,43 +524,31 @@ pub fn drp(periods: usize, nodes: &[DrpNode]) -> Res<Vec<DrpRecord>> {
             )));
         }
     }
-    // Depth of each node below the top (a cycle never ends: refuse it).
-    let mut depth = vec![0usize; nodes.len()];
-    for (k, d) in depth.iter_mut().enumerate() {
-        let mut at_node = nodes.get(k).and_then(|n| n.source.as_ref()).and_then(index);
-        let mut steps = 0usize;
-        while let Some(p) = at_node {
-            steps += 1;
-            if steps > nodes.len() {
-                return Err(ReplenishError::InvalidInput("the sources form a cycle".into()));
-            }
-            at_node = nodes.get(p).and_then(|n| n.source.as_ref()).and_then(index);
+    let order = children_first(&parent)?;
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
+    for (c, p) in parent.iter().enumerate() {
+        if let Some(list) = p.and_then(|p| children.get_mut(p)) {
+            list.push(c);
         }
-        *d = steps;
     }
-    let mut order: Vec<usize> = (0..nodes.len()).collect();
-    order.sort_by(|a, b| depth.get(*b).cmp(&depth.get(*a)).then(a.cmp(b)));
     let mut records: Vec<Option<DrpRecord>> = vec![None; nodes.len()];
-    for &k in &order {
-        let Some(node) = nodes.get(k) else { continue };
-        let children: Vec<usize> = (0..nodes.len())
-            .filter(|c| nodes.get(*c).and_then(|n| n.source.as_ref()) == Some(&node.site))
-            .collect();
-        let mut gross: Vec<Decimal> = (0..periods).map(|t| at(&node.gross, t)).collect();
-        for c in &children {
-            if let Some(Some(r)) = records.get(*c) {
-                for (g, rel) in gross.iter_mut().zip(&r.planned_releases) {
-                    *g = g.add_x(*rel).ok_or(ReplenishError::Overflow("a DRP figure"))?;
-                }
-                // Releases already past due are wanted now.
-                if let Some(g) = gross.first_mut() {
-                    *g = g.add_x(r.past_due).ok_or(ReplenishError::Overflow("a DRP figure"))?;
+    for k in order {
+        let (Some(node), Some(kids)) = (nodes.get(k), children.get(k)) else { continue };
+        let rec = if node.constrained && !kids.is_empty() {
+            allocate_constrained(node, kids, nodes, &mut records, periods)?
+        } else {
+            let mut gross: Vec<Decimal> = (0..periods).map(|t| at(&node.gross, t)).collect();
+            for c in kids {
+                if let Some(Some(r)) = records.get(*c) {
+                    for (g, rel) in gross.iter_mut().zip(&r.planned_releases) {
+                        *g = g.add_x(*rel).ok_or(ReplenishError::Overflow("a DRP figure"))?;
+                    }
+                    // Releases already past due are wanted now.
+                    if let Some(g) = gross.first_mut() {
+                        *g = g.add_x(r.past_due).ok_or(ReplenishError::Overflow("a DRP figure"))?;
+                    }
                 }
             }
-        }
-        let rec = if node.constrained && !children.is_empty() {
-            allocate_constrained(node, &children, nodes, &mut records, periods)?
-        } else {
             plan_node(node, gross, periods)?
         };
         if let Some(slot) = records.get_mut(k) {
@@ -484,6 +556,60 @@ pub fn drp(periods: usize, nodes: &[DrpNode]) -> Res<Vec<DrpRecord>> {
         }
     }
     records.into_iter().map(|r| r.ok_or(ReplenishError::Overflow("a DRP record"))).collect()
+}
+
+/// The nodes in an order where every node comes after all of its children (deepest
+/// first, then by position), or [`ReplenishError::InvalidInput`] for a cycle. Linear:
+/// each node's depth is found once, walking up only to the first node already known.
+fn children_first(parent: &[Option<usize>]) -> Res<Vec<usize>> {
+    const UNKNOWN: usize = usize::MAX;
+    let mut depth = vec![UNKNOWN; parent.len()];
+    let mut path = Vec::new();
+    for start in 0..parent.len() {
+        // Walk up to a node whose depth is known (or the top), then fill the path in.
+        let mut at_node = Some(start);
+        let mut base = 0usize;
+        while let Some(k) = at_node {
+            match depth.get(k).copied() {
+                Some(UNKNOWN) => {
+                    if path.len() > parent.len() {
+                        return Err(ReplenishError::InvalidInput(
+                            "the sources form a cycle".into(),
+                        ));
+                    }
+                    path.push(k);
+                    at_node = parent.get(k).copied().flatten();
+                }
+                Some(d) => {
+                    base = d + 1;
+                    break;
+                }
+                None => break,
+            }
+        }
+        for k in path.drain(..).rev() {
+            if let Some(d) = depth.get_mut(k) {
+                *d = base;
+            }
+            base += 1;
+        }
+    }
+    let mut order: Vec<usize> = (0..parent.len()).collect();
+    order.sort_by(|a, b| depth.get(*b).cmp(&depth.get(*a)).then(a.cmp(b)));
+    Ok(order)
+}
+
+/// A node's own gross requirements over `periods`, per day.
+fn average_daily(node: &DrpNode, periods: usize) -> Res<Decimal> {
+    let horizon = Decimal::from(u64::try_from(periods.max(1)).unwrap_or(1));
+    let demand = node
+        .gross
+        .iter()
+        .take(periods)
+        .try_fold(Decimal::ZERO, |a, g| a.add_x(*g))
+        .ok_or(ReplenishError::Overflow("a DRP figure"))?;
+    let days = Decimal::from(node.period_days.max(1));
+    Ok(horizon.checked_mul(days).and_then(|t| demand.checked_div(t)).unwrap_or_default())
 }
 
 /// A constrained source: serves its own demand first, then shares what is left among
@@ -498,7 +624,18 @@ fn allocate_constrained(
     let ov = || ReplenishError::Overflow("a DRP figure");
     let own: Vec<Decimal> = (0..periods).map(|t| at(&node.gross, t)).collect();
     let mut rec = plan_node(node, own, periods)?;
+    // Each child's average daily demand over the horizon, once.
+    let daily: Vec<Decimal> = children
+        .iter()
+        .filter_map(|c| nodes.get(*c))
+        .map(|child| average_daily(child, periods))
+        .collect::<Res<_>>()?;
+    // Cuts to each child's receipts, by the period they would have arrived in; the
+    // child's projection is lowered by all cuts up to a period, applied at the end.
+    let mut cuts: Vec<Vec<Decimal>> = vec![vec![Decimal::ZERO; periods]; children.len()];
+    let mut cut_so_far = vec![Decimal::ZERO; children.len()];
     let mut p = node.on_hand;
+    let mut claims = Vec::with_capacity(children.len());
     for t in 0..periods {
         let available = p
             .add_x(at(&rec.scheduled, t))
@@ -509,51 +646,58 @@ fn allocate_constrained(
             .sub_x(p.add_x(at(&rec.scheduled, t)).ok_or_else(ov)?)
             .ok_or_else(ov)?
             .max(Decimal::ZERO);
-        let mut claims = Vec::with_capacity(children.len());
-        for c in children {
+        claims.clear();
+        for (n, c) in children.iter().enumerate() {
             let (Some(child), Some(Some(r))) = (nodes.get(*c), records.get(*c)) else { continue };
-            let days = Decimal::from(child.period_days.max(1));
-            let horizon = Decimal::from(u64::try_from(periods.max(1)).unwrap_or(1));
-            let demand = child
-                .gross
-                .iter()
-                .take(periods)
-                .try_fold(Decimal::ZERO, |a, g| a.add_x(*g))
-                .ok_or_else(ov)?;
-            let daily =
-                horizon.checked_mul(days).and_then(|t| demand.checked_div(t)).unwrap_or_default();
-            let on_hand = if t == 0 { child.on_hand } else { at(&r.projected, t - 1) };
+            // Cuts arriving before `t` lower what the child holds at its start.
+            if t > 0
+                && let (Some(acc), Some(cut)) =
+                    (cut_so_far.get_mut(n), cuts.get(n).map(|v| at(v, t - 1)))
+            {
+                *acc = acc.add_x(cut).ok_or_else(ov)?;
+            }
+            let on_hand = if t == 0 {
+                child.on_hand
+            } else {
+                at(&r.projected, t - 1)
+                    .sub_x(cut_so_far.get(n).copied().unwrap_or_default())
+                    .ok_or_else(ov)?
+            };
             claims.push(FairClaim {
                 on_hand,
-                daily_demand: daily,
-                requested: at(&r.planned_releases, t),
+                daily_demand: daily.get(n).copied().unwrap_or_default(),
+                requested: Some(at(&r.planned_releases, t)),
             });
         }
-        let asked =
-            claims.iter().try_fold(Decimal::ZERO, |a, c| a.add_x(c.requested)).ok_or_else(ov)?;
-        let shares = fair_share(available.min(asked), &claims, Decimal::ONE)?;
+        let asked = claims
+            .iter()
+            .try_fold(Decimal::ZERO, |a, c| a.add_x(c.requested.unwrap_or_default()))
+            .ok_or_else(ov)?;
+        let shared = fair_share(available.min(asked), &claims, Decimal::ONE)?;
         let mut given = Decimal::ZERO;
-        for (c, (claim, share)) in children.iter().zip(claims.iter().zip(&shares)) {
+        for (n, (c, (claim, share))) in
+            children.iter().zip(claims.iter().zip(&shared.shares)).enumerate()
+        {
             given = given.add_x(*share).ok_or_else(ov)?;
-            let cut = claim.requested.sub_x(*share).ok_or_else(ov)?;
+            let cut = claim.requested.unwrap_or_default().sub_x(*share).ok_or_else(ov)?;
             if cut <= Decimal::ZERO {
                 continue;
             }
             let lead = nodes.get(*c).map_or(0, |n| usize::try_from(n.lead_periods).unwrap_or(0));
+            let arrive = t.saturating_add(lead);
             if let Some(Some(r)) = records.get_mut(*c) {
                 if let Some(x) = r.planned_releases.get_mut(t) {
                     *x = *share;
                 }
-                let arrive = t + lead;
                 if let Some(x) = r.planned_receipts.get_mut(arrive) {
                     *x = x.sub_x(cut).ok_or_else(ov)?;
                 }
                 if let Some(x) = r.shortfall.get_mut(arrive) {
                     *x = x.add_x(cut).ok_or_else(ov)?;
                 }
-                for x in r.projected.iter_mut().skip(arrive) {
-                    *x = x.sub_x(cut).ok_or_else(ov)?;
-                }
+            }
+            if let Some(x) = cuts.get_mut(n).and_then(|v| v.get_mut(arrive)) {
+                *x = x.add_x(cut).ok_or_else(ov)?;
             }
         }
         if let Some(g) = rec.gross.get_mut(t) {
@@ -567,12 +711,22 @@ fn allocate_constrained(
             *x = p;
         }
     }
+    // Lower each child's projection by the cuts to date.
+    for (c, cut) in children.iter().zip(&cuts) {
+        let Some(Some(r)) = records.get_mut(*c) else { continue };
+        let mut acc = Decimal::ZERO;
+        for (x, cut) in r.projected.iter_mut().zip(cut) {
+            acc = acc.add_x(*cut).ok_or_else(ov)?;
+            *x = x.sub_x(acc).ok_or_else(ov)?;
+        }
+    }
     Ok(rec)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal::prelude::ToPrimitive;
 
     fn d(v: i64) -> Decimal {
         Decimal::from(v)

@@ -1,6 +1,6 @@
 //! The one error type of `onhand-replenish`.
 
-use onhand_master::{ItemCode, MasterError, SiteCode};
+use onhand_master::{CurrencyCode, ItemCode, MasterError, SiteCode};
 
 /// Why a replenishment calculation was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,6 +29,27 @@ pub enum ReplenishError {
     /// A figure too large to hold.
     #[error("{0} is out of range")]
     Overflow(&'static str),
+    /// A periodic-review policy without a review period (or one of zero days): the
+    /// protection interval and the order-up-to level depend on it, so no default is
+    /// assumed.
+    #[error("periodic review of {item} at {site} needs a review period of at least one day")]
+    NoReviewPeriod {
+        /// The item.
+        item: ItemCode,
+        /// The site.
+        site: SiteCode,
+    },
+    /// A cost in a currency other than the site's, with no rate to convert it: costs in
+    /// different currencies are not compared.
+    #[error("no exchange rate from {from} to {to} for {what}")]
+    NoRate {
+        /// The currency of the cost.
+        from: CurrencyCode,
+        /// The site's currency.
+        to: CurrencyCode,
+        /// What the cost was for (a lane).
+        what: String,
+    },
 }
 
 impl ReplenishError {
@@ -42,6 +63,8 @@ impl ReplenishError {
             ReplenishError::Target(_) => "target",
             ReplenishError::Quantity { .. } => "quantity",
             ReplenishError::Overflow(_) => "overflow",
+            ReplenishError::NoReviewPeriod { .. } => "no_review_period",
+            ReplenishError::NoRate { .. } => "no_rate",
         }
     }
 }

@@ -55,8 +55,13 @@ pub mod normal;
 mod policy;
 mod stats;
 
-pub use drp::{DrpNode, DrpRecord, FairClaim, LIMIT, LotSizing, MAX_PERIODS, drp, fair_share};
+pub use drp::{
+    DrpNode, DrpRecord, FairClaim, FairShare, LIMIT, LotSizing, MAX_CELLS, MAX_PERIODS, drp,
+    fair_share,
+};
 pub use error::ReplenishError;
-pub use network::{Action, Candidate, Planner, Recommendation, SiteState, TransferRequest};
+pub use network::{
+    Action, Candidate, ExchangeRate, Planner, Recommendation, SiteState, TransferRequest,
+};
 pub use policy::{Costs, Parameters, Position, Steps, eoq, order_need, parameters};
 pub use stats::{DemandStats, demand_stats, lead_time_stats};

@@ -10,13 +10,28 @@
 //!
 //! **Scoring** (lower is better), in the site's currency:
 //!
-//! `score = cost + penalty x (expected units short before arrival + priority units at risk)`
+//! `score = cost + unit cost x need left uncovered + penalty x (expected units short +
+//! priority units at risk)`
 //!
-//! - *cost*: lane cost per unit x quantity (a substitute or allocation control: none);
-//! - *expected units short* before the candidate arrives in `A` days: demand over `A`
-//!   is normal with mean `d A` and deviation `σd √A`; the expected shortfall of free
-//!   stock `F` against it is `σ G((F − d A) / σ)` with `G` the standard normal loss
-//!   function (plus backorders already open, which only supply clears);
+//! - *cost*: for a transfer, the lane's cost per unit (freight) x quantity; for a
+//!   purchase, the price (the site's [`Costs::unit_cost`]) plus the lane's freight, x
+//!   quantity, both shown on the candidate; a substitute or allocation control: none.
+//!   A lane cost in another currency than the site's (its entity's) is converted by the
+//!   rates given to [`Planner::with_rates`]; without a rate the evaluation is refused
+//!   ([`ReplenishError::NoRate`]), never compared as if the currencies were the same;
+//! - *need left uncovered*: what the policy asks for less what the candidate brings
+//!   (its [`Candidate::coverage`] is the share it covers): the rest must still be
+//!   bought, so it is charged at the unit cost (when the site has [`Costs`]), and the
+//!   units it leaves short show in the next term;
+//! - *expected units short*: the larger of the units short before the candidate
+//!   arrives and the units short over the protection interval with what it brings, so
+//!   a candidate covering part of the need scores the part it leaves short. Before it
+//!   arrives in `A` days, demand over `A` is normal with mean `d A` and deviation
+//!   `σd √A`; the expected shortfall of free stock `F` against it is
+//!   `σ G((F − d A) / σ)` with `G` the standard normal loss function (plus backorders
+//!   already open, which only supply clears). Over the protection interval `H` (the
+//!   policy's `L` or `R + L`, at least `A`), the same with the inventory position plus
+//!   the candidate's quantity against demand over `H`;
 //! - *priority units at risk*: priority demand that free stock will not cover before
 //!   arrival: unprotected, free stock is shared by all demand over `A` days, so priority
 //!   demand gets the same fill rate `min(1, F / d A)` as the rest; protected (allocation
@@ -34,7 +49,8 @@ use std::sync::Arc;
 
 use onhand_master::hash::{Map, map};
 use onhand_master::{
-    Catalog, ItemCode, ItemIx, ItemSitePolicy, LaneSource, SiteCode, SiteIx, SupplierCode,
+    Catalog, CurrencyCode, ItemCode, ItemIx, ItemSitePolicy, LaneSource, Money, SiteCode, SiteIx,
+    SupplierCode,
 };
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -64,6 +80,19 @@ pub struct SiteState {
     pub priority_demand: Decimal,
     /// Its costs (without them: no economic order quantity and a penalty of 1 a unit).
     pub costs: Option<Costs>,
+}
+
+/// A rate to convert costs between currencies: `rate` units of `to` per unit of `from`.
+/// A rate converts one way; give both directions where both are needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExchangeRate {
+    /// The currency converted from.
+    pub from: CurrencyCode,
+    /// The currency converted to.
+    pub to: CurrencyCode,
+    /// Units of `to` per unit of `from` (positive).
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub rate: Decimal,
 }
 
 /// A way to cover a need.
@@ -121,9 +150,20 @@ pub struct Candidate {
     pub qty: Decimal,
     /// Days until it is available at the site.
     pub arrives_in_days: u32,
-    /// What it costs (transport or purchase).
+    /// What it costs in the site's currency: the price plus the freight.
     #[serde(with = "onhand_master::decimal::serde_str")]
     pub cost: Decimal,
+    /// The purchase price of the quantity in the site's currency (`None`: not a
+    /// purchase, or a purchase for a site without [`Costs`], whose price is unknown and
+    /// not counted).
+    #[serde(default, with = "onhand_master::decimal::serde_str::option")]
+    pub price: Option<Decimal>,
+    /// The lane's cost for the quantity (freight), in the site's currency.
+    #[serde(default, with = "onhand_master::decimal::serde_str")]
+    pub freight: Decimal,
+    /// The share of the need it covers (0 to 1; allocation control brings nothing).
+    #[serde(default)]
+    pub coverage: f64,
     /// Units expected short before it arrives.
     pub expected_short: f64,
     /// Priority demand not covered before it arrives.
@@ -203,6 +243,7 @@ pub struct Planner {
     free: Vec<Decimal>,
     handles: Vec<(ItemIx, SiteIx)>,
     index: Map<(u32, u16), u32>,
+    rates: Vec<ExchangeRate>,
 }
 
 impl std::fmt::Debug for Evaluated {
@@ -259,7 +300,57 @@ impl Planner {
             free.push(s.position.free()?);
             handles.push((i, site));
         }
-        Ok(Planner { catalog, states, params, policies, positions, free, handles, index })
+        Ok(Planner {
+            catalog,
+            states,
+            params,
+            policies,
+            positions,
+            free,
+            handles,
+            index,
+            rates: Vec::new(),
+        })
+    }
+
+    /// The planner with `rates` to convert lane costs into a site's currency (without
+    /// them, a lane cost in another currency is refused when it is compared). Where two
+    /// rates are given for the same pair, the first is used.
+    ///
+    /// # Errors
+    /// [`ReplenishError::InvalidInput`] for a rate that is not positive.
+    pub fn with_rates(mut self, rates: Vec<ExchangeRate>) -> Res<Self> {
+        if let Some(r) = rates.iter().find(|r| r.rate <= Decimal::ZERO) {
+            return Err(ReplenishError::InvalidInput(format!(
+                "the rate from {} to {} must be positive, not {}",
+                r.from, r.to, r.rate
+            )));
+        }
+        self.rates = rates;
+        Ok(self)
+    }
+
+    /// `money` per unit in the currency of `site`.
+    fn in_site_currency(
+        &self,
+        site: SiteIx,
+        money: Money,
+        lane: &dyn Fn() -> String,
+    ) -> Res<Decimal> {
+        let to = self
+            .catalog
+            .site_entity(site)
+            .and_then(|e| self.catalog.entity(e))
+            .map(|e| e.currency)
+            .ok_or_else(|| ReplenishError::InvalidInput(format!("{} has no entity", lane())))?;
+        if money.currency() == to {
+            return Ok(money.amount());
+        }
+        let rate =
+            self.rates.iter().find(|r| r.from == money.currency() && r.to == to).ok_or_else(
+                || ReplenishError::NoRate { from: money.currency(), to, what: lane() },
+            )?;
+        money.amount().mul_x(rate.rate).ok_or(ReplenishError::Overflow("a currency conversion"))
     }
 
     /// The parameters computed for an item-site.
@@ -298,37 +389,56 @@ impl Planner {
         p.steps.down_exact(above)
     }
 
+    /// The currency of `site` (its entity's), for the reasons.
+    fn site_currency(&self, site: SiteIx) -> String {
+        self.catalog
+            .site_entity(site)
+            .and_then(|e| self.catalog.entity(e))
+            .map_or_else(String::new, |e| e.currency.to_string())
+    }
+
     /// The level a transfer of `transit` days must leave at source slot `k`.
     fn protected_level(&self, k: usize, transit: u32) -> Res<Decimal> {
         let Some(p) = self.params.get(k) else { return Ok(Decimal::ZERO) };
         p.steps.up(f(p.safety_stock) + p.daily_demand * f64::from(transit))
     }
 
-    /// Scores a candidate arriving in `days` with `qty` at `cost` for slot `k`.
+    /// Scores a candidate arriving in `days` with `qty` at `price` plus `freight` for
+    /// slot `k`, against `need`.
+    #[allow(clippy::too_many_arguments)] // the parts of one candidate
     fn score(
         &self,
         k: usize,
         action: Action,
         qty: Decimal,
         days: u32,
-        cost: Decimal,
+        (price, freight): (Option<Decimal>, Decimal),
+        need: Decimal,
         mut reasons: Vec<String>,
-    ) -> Candidate {
-        let (Some(state), Some(p), Some(free)) =
-            (self.states.get(k), self.params.get(k), self.free.get(k))
+    ) -> Res<Candidate> {
+        let cost =
+            price.unwrap_or_default().add_x(freight).ok_or(ReplenishError::Overflow("a cost"))?;
+        let brings = if matches!(action, Action::ProtectAllocation) { Decimal::ZERO } else { qty };
+        let coverage =
+            if need > Decimal::ZERO { (f(brings) / f(need)).clamp(0.0, 1.0) } else { 1.0 };
+        let (Some(state), Some(p), Some(free), Some(position)) =
+            (self.states.get(k), self.params.get(k), self.free.get(k), self.positions.get(k))
         else {
-            return Candidate {
+            return Ok(Candidate {
                 action,
                 qty,
                 arrives_in_days: days,
                 cost,
+                price,
+                freight,
+                coverage,
                 expected_short: 0.0,
                 priority_at_risk: 0.0,
                 stockout_risk: 0.0,
                 score: f(cost),
                 days_to_stockout: None,
                 reasons,
-            };
+            });
         };
         let a = f64::from(days);
         let mean = p.daily_demand * a;
@@ -352,29 +462,54 @@ impl Planner {
             let fill = if mean > 0.0 { (free_f / mean).min(1.0) } else { 1.0 };
             priority * (1.0 - fill)
         };
+        // Over the protection interval (at least until it arrives): the position plus
+        // what it brings against the demand over the interval. What it leaves of the need
+        // shows here.
+        let horizon = p.interval_days.max(a);
+        let (mean_h, sigma_h) = (p.daily_demand * horizon, p.daily_std_dev * horizon.sqrt());
+        let stock_h = f(*position) + f(brings);
+        let short_h = if sigma_h > 0.0 {
+            sigma_h * normal::loss((stock_h - mean_h) / sigma_h)
+        } else {
+            (mean_h - stock_h).max(0.0)
+        };
         let penalty = state.costs.map_or(1.0, |c| f(c.shortage_penalty));
-        let expected_short = short + backorders;
-        let score = f(cost) + penalty * (expected_short + priority_at_risk);
+        let expected_short = (short + backorders).max(short_h);
+        // The part of the need it leaves is still to be bought, at the unit cost.
+        let uncovered = (f(need) - f(brings)).max(0.0);
+        let rest = state.costs.map_or(0.0, |c| f(c.unit_cost)) * uncovered;
+        let score = f(cost) + rest + penalty * (expected_short + priority_at_risk);
         reasons.push(format!(
-            "available in {days} day(s): {expected_short:.1} unit(s) expected short before then, \
+            "available in {days} day(s): {:.1} unit(s) expected short before then, \
              stock-out risk {:.0}%",
+            short + backorders,
             risk * 100.0
         ));
+        if need > Decimal::ZERO && brings < need && !protects {
+            reasons.push(format!(
+                "covers {:.0}% of the need of {need}: {short_h:.1} unit(s) expected short over \
+                 the {horizon:.0}-day protection interval",
+                coverage * 100.0
+            ));
+        }
         if priority_at_risk > 0.0 {
             reasons.push(format!("{priority_at_risk:.1} unit(s) of priority demand at risk"));
         }
-        Candidate {
+        Ok(Candidate {
             action,
             qty,
             arrives_in_days: days,
             cost,
+            price,
+            freight,
+            coverage,
             expected_short,
             priority_at_risk,
             stockout_risk: risk,
             score,
             days_to_stockout: (p.daily_demand > 0.0).then(|| free_f / p.daily_demand),
             reasons,
-        }
+        })
     }
 
     #[allow(clippy::too_many_lines)] // one block per kind of candidate
@@ -389,8 +524,13 @@ impl Planner {
         let mut out = Vec::new();
         let lanes: Vec<_> = cat.lanes_into(ev.site, ev.item).cloned().collect();
         let lead = ev.policy.lead_time.mean_days.ceil().to_u32().unwrap_or(0);
+        let lane_name = |lane: &onhand_master::SourcingLane| {
+            format!("the lane from {} to {}", lane.from, lane.to)
+        };
         for lane in &lanes {
-            let cost_unit = lane.cost_per_unit.amount();
+            let cost_unit =
+                self.in_site_currency(ev.site, lane.cost_per_unit, &|| lane_name(lane))?;
+            let currency = self.site_currency(ev.site);
             match &lane.from {
                 LaneSource::Site(code) => {
                     let Some(src) = cat.site_ix(code) else { continue };
@@ -407,11 +547,11 @@ impl Planner {
                         continue;
                     }
                     let keeps = self.protected_level(sk, lane.transit_days)?;
-                    let cost =
-                        cost_unit.checked_mul(qty).ok_or(ReplenishError::Overflow("a cost"))?;
+                    let freight = cost_unit.mul_x(qty).ok_or(ReplenishError::Overflow("a cost"))?;
                     let reasons = vec![format!(
-                        "transfer {qty} from {code} ({} day(s) in transit, {cost_unit} a unit): \
-                         {code} keeps at least {keeps} (safety stock plus its demand in transit)",
+                        "transfer {qty} from {code} ({} day(s) in transit, {cost_unit} {currency} \
+                         a unit): {code} keeps at least {keeps} (safety stock plus its demand in \
+                         transit)",
                         lane.transit_days
                     )];
                     out.push(self.score(
@@ -419,17 +559,33 @@ impl Planner {
                         Action::Transfer { from: code.clone() },
                         qty,
                         lane.transit_days,
-                        cost,
+                        (None, freight),
+                        need,
                         reasons,
-                    ));
+                    )?);
                 }
                 LaneSource::Supplier(code) => {
                     let days = lead.max(lane.transit_days);
                     let qty = ev.params.steps.order(need)?;
-                    let cost =
-                        cost_unit.checked_mul(qty).ok_or(ReplenishError::Overflow("a cost"))?;
+                    if qty <= Decimal::ZERO {
+                        continue;
+                    }
+                    let freight = cost_unit.mul_x(qty).ok_or(ReplenishError::Overflow("a cost"))?;
+                    let unit_price = self.states.get(k).and_then(|s| s.costs).map(|c| c.unit_cost);
+                    let price = unit_price
+                        .map(|p| p.mul_x(qty).ok_or(ReplenishError::Overflow("a cost")))
+                        .transpose()?;
+                    let priced = match unit_price {
+                        Some(p) => {
+                            format!("{p} {currency} a unit plus {cost_unit} {currency} freight")
+                        }
+                        None => format!(
+                            "{cost_unit} {currency} a unit of freight; no unit cost given, so \
+                             the price is not counted"
+                        ),
+                    };
                     let reasons = vec![format!(
-                        "buy {qty} from {code} (lead time {days} day(s), {cost_unit} a unit, rank {})",
+                        "buy {qty} from {code} (lead time {days} day(s), {priced}, rank {})",
                         lane.rank
                     )];
                     out.push(self.score(
@@ -437,9 +593,10 @@ impl Planner {
                         Action::Purchase { supplier: code.clone() },
                         qty,
                         days,
-                        cost,
+                        (price, freight),
+                        need,
                         reasons,
-                    ));
+                    )?);
                 }
             }
         }
@@ -468,9 +625,10 @@ impl Planner {
                     Action::Substitute { item: sub.item.clone() },
                     covers,
                     0,
-                    Decimal::ZERO,
+                    (None, Decimal::ZERO),
+                    need,
                     reasons,
-                ));
+                )?);
             }
         }
         out.sort_by(|a, b| {
@@ -494,19 +652,24 @@ impl Planner {
                     .params
                     .steps
                     .down_exact(state.priority_demand.min(ev.free.max(Decimal::ZERO)))?;
-                let reasons = vec![format!(
-                    "protect {keep} of the free stock for priority demand ({} expected) for {until} \
-                     day(s), until supply arrives; other orders wait",
-                    state.priority_demand
-                )];
-                protect = Some(self.score(
-                    k,
-                    Action::ProtectAllocation,
-                    keep,
-                    until,
-                    Decimal::ZERO,
-                    reasons,
-                ));
+                // Protecting nothing (less free stock or priority demand than one step) does
+                // nothing: no such recommendation.
+                if keep > Decimal::ZERO {
+                    let reasons = vec![format!(
+                        "protect {keep} of the free stock for priority demand ({} expected) for \
+                         {until} day(s), until supply arrives; other orders wait",
+                        state.priority_demand
+                    )];
+                    protect = Some(self.score(
+                        k,
+                        Action::ProtectAllocation,
+                        keep,
+                        until,
+                        (None, Decimal::ZERO),
+                        need,
+                        reasons,
+                    )?);
+                }
             }
         }
         Ok((out, protect))
@@ -519,7 +682,9 @@ impl Planner {
     /// the next site.
     ///
     /// # Errors
-    /// [`ReplenishError::Overflow`] for figures out of range.
+    /// [`ReplenishError::Overflow`] for figures out of range;
+    /// [`ReplenishError::NoRate`] for a lane cost in another currency than the site's
+    /// without a rate to convert it (see [`with_rates`](Self::with_rates)).
     pub fn evaluate(&self) -> Res<Vec<Recommendation>> {
         // Needs first, most urgent first: a source's excess goes to the most urgent
         // sites, and what one recommendation takes is not offered again.
@@ -580,7 +745,8 @@ impl Planner {
     /// # Errors
     /// [`ReplenishError::UnknownItem`], [`ReplenishError::UnknownSite`],
     /// [`ReplenishError::InvalidInput`] when either site has no state for the item, no
-    /// lane joins them, or the quantity is not positive.
+    /// lane joins them, or the quantity is not positive; [`ReplenishError::NoRate`] for
+    /// the lane's cost in another currency than the receiving site's without a rate.
     pub fn score_transfer(&self, req: &TransferRequest) -> Res<Candidate> {
         let cat = &self.catalog;
         if req.qty <= Decimal::ZERO {
@@ -607,11 +773,17 @@ impl Planner {
                 ReplenishError::InvalidInput(format!("no lane from {} to {}", req.from, req.to))
             })?;
         let excess = self.excess(sk, lane.transit_days)?;
-        let cost = lane
-            .cost_per_unit
-            .amount()
-            .checked_mul(req.qty)
-            .ok_or(ReplenishError::Overflow("a cost"))?;
+        let cost_unit = self.in_site_currency(to, lane.cost_per_unit, &|| {
+            format!("the lane from {} to {}", lane.from, lane.to)
+        })?;
+        let freight = cost_unit.mul_x(req.qty).ok_or(ReplenishError::Overflow("a cost"))?;
+        // What the receiving site's policy asks for now (none: the request is its need).
+        let need = match (self.params.get(k), self.policies.get(k), self.positions.get(k)) {
+            (Some(p), Some(policy), Some(position)) => {
+                order_need(policy, p, *position)?.unwrap_or(req.qty)
+            }
+            _ => req.qty,
+        };
         let mut reasons = vec![format!(
             "transfer {} from {} ({} day(s) in transit); {} has {excess} in excess",
             req.qty, req.from, lane.transit_days, req.from
@@ -619,14 +791,15 @@ impl Planner {
         if req.qty > excess {
             reasons.push(format!("takes {} below its protected level", req.from));
         }
-        Ok(self.score(
+        self.score(
             k,
             Action::Transfer { from: req.from.clone() },
             req.qty,
             lane.transit_days,
-            cost,
+            (None, freight),
+            need,
             reasons,
-        ))
+        )
     }
 
     /// Orders transfer requests by impact and urgency: highest expected shortage and

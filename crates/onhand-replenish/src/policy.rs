@@ -313,7 +313,8 @@ fn target_value(t: ServiceTarget) -> Res<f64> {
 /// ```
 ///
 /// # Errors
-/// [`ReplenishError::Target`] for a service target outside (0, 1),
+/// [`ReplenishError::NoReviewPeriod`] for periodic review without a review period (or
+/// one of zero days), [`ReplenishError::Target`] for a service target outside (0, 1),
 /// [`ReplenishError::InvalidInput`] for statistical safety stock without a target or
 /// negative statistics, [`ReplenishError::Quantity`] for a fixed safety stock in
 /// another unit.
@@ -334,8 +335,14 @@ pub fn parameters(
     }
     let lead = f(policy.lead_time.mean_days).max(0.0);
     let lead_sd = f(policy.lead_time.std_dev_days).max(0.0);
-    let review = match policy.planning {
-        PlanningMethod::PeriodicReview => f64::from(policy.review_period_days.unwrap_or(7)),
+    let review = match (policy.planning, policy.review_period_days) {
+        (PlanningMethod::PeriodicReview, Some(r)) if r > 0 => f64::from(r),
+        (PlanningMethod::PeriodicReview, _) => {
+            return Err(ReplenishError::NoReviewPeriod {
+                item: policy.item.clone(),
+                site: policy.site.clone(),
+            });
+        }
         _ => 0.0,
     };
     let interval = lead + review;

@@ -12,9 +12,12 @@
 //! - (e) every quantity out of `parameters` is non-negative and a multiple of the step
 //!   (the order multiple in base units, or the base unit's step), and so is every
 //!   recommendation's need and every transfer, purchase and substitute candidate;
-//! - (f) `fair_share`: shares never exceed the supply or a request, add up to
-//!   min(supply, total requested) up to a step per claim, and equalise days of supply
-//!   (no claim with fewer days of supply could gain a step from one with more);
+//! - (f) `fair_share`: shares never exceed the supply or a cap, add up to
+//!   min(supply, total of the caps) up to a step, and equalise days of supply (no claim
+//!   with fewer days of supply could gain a step from one with more; every claim with
+//!   demand and room sits within a step of the returned days of supply); and they are
+//!   exactly what a reference model gives that hands out one step at a time to the
+//!   claim with the fewest days of supply;
 //! - (g) `drp` with lot-for-lot on unconstrained nodes: the DRP record's arithmetic holds
 //!   row by row, projected on hand never falls below safety stock after the lead time,
 //!   and a source's gross requirements are its own plus its children's planned releases;
@@ -32,8 +35,8 @@ use onhand_master::{
     SafetyStock, ServiceTarget, SiteCode, seed,
 };
 use onhand_replenish::{
-    Action, Costs, DemandStats, DrpNode, DrpRecord, FairClaim, LotSizing, Planner, Position,
-    Recommendation, SiteState, TransferRequest, drp, fair_share, normal, parameters,
+    Action, Costs, DemandStats, DrpNode, DrpRecord, ExchangeRate, FairClaim, LotSizing, Planner,
+    Position, Recommendation, SiteState, TransferRequest, drp, fair_share, normal, parameters,
 };
 use proptest::prelude::*;
 use rust_decimal::prelude::ToPrimitive;
@@ -339,16 +342,70 @@ fn gen_claims() -> impl Strategy<Value = (Decimal, Vec<FairClaim>, Decimal)> {
     let claim = (
         -100i64..1_000,
         prop_oneof![1 => Just(0i64), 6 => 1i64..1_000],
-        prop_oneof![1 => Just(0i64), 8 => 0i64..1_500],
+        prop_oneof![1 => Just(Some(0i64)), 6 => (0i64..1_500).prop_map(Some), 2 => Just(None)],
     )
         .prop_map(|(on_hand, daily_tenths, requested)| FairClaim {
             on_hand: d(on_hand),
             daily_demand: Decimal::new(daily_tenths, 1),
-            requested: d(requested),
+            requested: requested.map(d),
         });
     let step = prop_oneof![Just(d(1)), Just(d(5)), Just(d(12)), Just(Decimal::new(5, 1))];
     (0i64..4_000, proptest::collection::vec(claim, 1..8), step)
         .prop_map(|(supply, claims, step)| (d(supply), claims, step))
+}
+
+/// The reference model: every claim capped with the caps fitting, each gets its cap;
+/// otherwise one step at a time to the claim with demand and room that has the fewest
+/// days of supply (compared exactly, by cross-multiplying; the earlier claim on ties),
+/// then what is left to the claims without demand, in order.
+fn fair_share_reference(supply: Decimal, claims: &[FairClaim], step: Decimal) -> Vec<Decimal> {
+    if let Some(caps) = claims.iter().map(|c| c.requested).collect::<Option<Vec<_>>>()
+        && caps.iter().sum::<Decimal>() <= supply
+    {
+        return caps;
+    }
+    let mut shares = vec![Decimal::ZERO; claims.len()];
+    let mut left = supply;
+    while left >= step {
+        let mut best: Option<usize> = None;
+        for (k, c) in claims.iter().enumerate() {
+            if c.daily_demand.is_zero() || c.requested.is_some_and(|r| shares[k] + step > r) {
+                continue;
+            }
+            let fewer = best.is_none_or(|b| {
+                (c.on_hand + shares[k]) * claims[b].daily_demand
+                    < (claims[b].on_hand + shares[b]) * c.daily_demand
+            });
+            if fewer {
+                best = Some(k);
+            }
+        }
+        let Some(k) = best else { break };
+        shares[k] += step;
+        left -= step;
+    }
+    for (k, c) in claims.iter().enumerate() {
+        if c.daily_demand.is_zero() {
+            let mut give = c.requested.map_or(left, |r| r.min(left));
+            give = (give / step).floor() * step;
+            shares[k] = give;
+            left -= give;
+        }
+    }
+    shares
+}
+
+/// A planner over the demo catalog, with rates between its two currencies.
+fn demo_planner(states: Vec<SiteState>) -> Planner {
+    let rate = |from: &str, to: &str, rate: &str| ExchangeRate {
+        from: from.parse().unwrap(),
+        to: to.parse().unwrap(),
+        rate: rate.parse().unwrap(),
+    };
+    Planner::new(CATALOG.clone(), states)
+        .unwrap()
+        .with_rates(vec![rate("USD", "CAD", "1.36"), rate("CAD", "USD", "0.735")])
+        .unwrap()
 }
 
 fn days(c: &FairClaim, share: Decimal) -> Option<Decimal> {
@@ -455,7 +512,7 @@ proptest! {
             .iter()
             .map(|s| ((s.item.to_string(), s.site.to_string()), s))
             .collect();
-        let planner = Planner::new(CATALOG.clone(), states.clone()).unwrap();
+        let planner = demo_planner(states.clone());
         let recs = planner.evaluate().unwrap();
         let mut requests = Vec::new();
         for r in &recs {
@@ -542,11 +599,11 @@ proptest! {
         })
     ) {
         let states = states(&net);
-        let planner = Planner::new(CATALOG.clone(), states.clone()).unwrap();
+        let planner = demo_planner(states.clone());
         let first = planner.evaluate().unwrap();
         prop_assert_eq!(&first, &planner.evaluate().unwrap());
         let shuffled: Vec<SiteState> = order.iter().map(|k| states[*k].clone()).collect();
-        let again = Planner::new(CATALOG.clone(), shuffled).unwrap().evaluate().unwrap();
+        let again = demo_planner(shuffled).evaluate().unwrap();
         prop_assert_eq!(format!("{first:?}"), format!("{again:?}"));
         prop_assert_eq!(first, again);
     }
@@ -562,6 +619,9 @@ proptest! {
         extra_lead_sd in 0u32..50,
     ) {
         let mut g = g;
+        if g.planning == PlanningMethod::PeriodicReview {
+            g.review = g.review.or(Some(7));
+        }
         g.safety = 3;
         g.fill_rate = fill_rate;
         g.min = None;
@@ -643,6 +703,11 @@ proptest! {
             prop_assert!(result.is_err());
             return Ok(());
         }
+        // Periodic review without a review period is refused, never given a default.
+        if policy.planning == PlanningMethod::PeriodicReview && policy.review_period_days.is_none() {
+            prop_assert_eq!(result.map_err(|e| e.code()).err(), Some("no_review_period"));
+            return Ok(());
+        }
         let p = result.unwrap();
         let step = expected_step(&g, &policy);
         prop_assert_eq!(p.steps.step, step);
@@ -666,38 +731,41 @@ proptest! {
         }
     }
 
-    /// (f) Fair share: bounded by supply and requests, adding up, and levelling days of
-    /// supply.
+    /// (f) Fair share: bounded by supply and caps, adding up, levelling days of supply,
+    /// and equal to the one-step-at-a-time reference model.
     #[test]
     fn fair_share_levels_days_of_supply((supply, claims, step) in gen_claims()) {
-        let shares = fair_share(supply, &claims, step).unwrap();
+        let shared = fair_share(supply, &claims, step).unwrap();
+        let shares = &shared.shares;
         prop_assert_eq!(shares.len(), claims.len());
-        let asked: Decimal = claims.iter().map(|c| c.requested).sum();
+        prop_assert_eq!(shares, &fair_share_reference(supply, &claims, step));
+        let capped = claims.iter().all(|c| c.requested.is_some());
+        let asked: Decimal = claims.iter().filter_map(|c| c.requested).sum();
         let total: Decimal = shares.iter().sum();
         prop_assert!(total <= supply, "{total} > {supply}");
-        for (c, s) in claims.iter().zip(&shares) {
-            prop_assert!(*s >= Decimal::ZERO && *s <= c.requested);
-            if asked > supply {
+        let all_given = capped && asked <= supply;
+        for (c, s) in claims.iter().zip(shares) {
+            prop_assert!(*s >= Decimal::ZERO && c.requested.is_none_or(|r| *s <= r));
+            if !all_given {
                 prop_assert!(is_multiple(*s, step), "{s} not a multiple of {step}");
             }
         }
-        let target = supply.min(asked);
-        let n = Decimal::from(claims.len());
-        prop_assert!(total >= target - step * n, "total {total} target {target}");
-        // Either what is left is under a step, or no claim can take another step.
-        let room = claims.iter().zip(&shares).any(|(c, s)| *s + step <= c.requested);
-        prop_assert!(supply - total < step || !room || asked <= supply);
-        if asked <= supply {
+        let room = |c: &FairClaim, s: Decimal| c.requested.is_none_or(|r| s + step <= r);
+        // Conservation: either what is left is under a step, or no claim can take another.
+        let any_room = claims.iter().zip(shares).any(|(c, s)| room(c, *s));
+        prop_assert!(supply - total < step || !any_room || all_given);
+        if all_given {
+            prop_assert_eq!(total, asked);
             return Ok(());
         }
         // Max-min fair to the step: no claim that can take a step sits below what
         // another would keep after giving one.
-        for (i, (ci, si)) in claims.iter().zip(&shares).enumerate() {
-            if *si + step > ci.requested {
+        for (i, (ci, si)) in claims.iter().zip(shares).enumerate() {
+            if !room(ci, *si) {
                 continue;
             }
             let Some(di) = days(ci, *si) else { continue };
-            for (j, (cj, sj)) in claims.iter().zip(&shares).enumerate() {
+            for (j, (cj, sj)) in claims.iter().zip(shares).enumerate() {
                 if i == j || *sj < step {
                     continue;
                 }
@@ -708,6 +776,28 @@ proptest! {
                      ({di} days against {dj:?}): {:?} {:?}",
                     claims, shares
                 );
+            }
+        }
+        // Equal days of supply: the level reported is where every claim with demand,
+        // given clamp(level x demand - on hand, 0, cap), takes the supply in whole steps.
+        let supply_steps = (supply / step).floor() * step;
+        if let Some(level) = shared.days_of_supply {
+            let taken: Decimal = claims
+                .iter()
+                .filter(|c| c.daily_demand > Decimal::ZERO)
+                .map(|c| {
+                    let cap = c.requested.map(|r| (r / step).floor() * step);
+                    let x = (level * c.daily_demand - c.on_hand).max(Decimal::ZERO);
+                    cap.map_or(x, |cap| x.min(cap))
+                })
+                .sum();
+            prop_assert!((taken - supply_steps).abs() < Decimal::new(1, 12), "{taken} at {level}");
+        } else {
+            // Not short for the claims with demand: each got its cap, in steps.
+            for (c, s) in claims.iter().zip(shares) {
+                if c.daily_demand > Decimal::ZERO && !all_given {
+                    prop_assert!(!room(c, *s), "{c:?} got {s} with room and no level");
+                }
             }
         }
     }

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use onhand_master::{Catalog, Decimal, seed};
-use onhand_replenish::{Action, Costs, DemandStats, Planner, Position, SiteState, TransferRequest};
+use onhand_replenish::{
+    Action, Costs, DemandStats, ExchangeRate, Planner, Position, SiteState, TransferRequest,
+};
 
 fn d(v: i64) -> Decimal {
     Decimal::from(v)
@@ -26,8 +28,17 @@ fn state(item: &str, site: &str, daily: f64, sd: f64, on_hand: i64) -> SiteState
     }
 }
 
+/// A planner over the demo network, with rates between its two currencies.
 fn planner(states: Vec<SiteState>) -> Planner {
-    Planner::new(Arc::new(Catalog::new(seed::demo_network()).unwrap()), states).unwrap()
+    let rate = |from: &str, to: &str, rate: &str| ExchangeRate {
+        from: from.parse().unwrap(),
+        to: to.parse().unwrap(),
+        rate: rate.parse().unwrap(),
+    };
+    Planner::new(Arc::new(Catalog::new(seed::demo_network()).unwrap()), states)
+        .unwrap()
+        .with_rates(vec![rate("USD", "CAD", "1.36"), rate("CAD", "USD", "0.735")])
+        .unwrap()
 }
 
 #[test]

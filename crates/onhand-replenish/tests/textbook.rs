@@ -455,10 +455,10 @@ fn fair_share_allocation_to_equal_days_of_supply() {
     let claim = |on_hand: i64, daily: i64| FairClaim {
         on_hand: d(on_hand),
         daily_demand: d(daily),
-        requested: d(500),
+        requested: Some(d(500)),
     };
     let claims = [claim(50, 10), claim(100, 50), claim(75, 15)];
-    let shares = fair_share(d(500), &claims, Decimal::ONE).unwrap();
+    let shares = fair_share(d(500), &claims, Decimal::ONE).unwrap().shares;
     assert_eq!(ints(&shares), [47, 383, 70]);
     // Everyone ends within a unit's worth of 9.67 days.
     for (c, s) in claims.iter().zip(&shares) {
@@ -467,6 +467,6 @@ fn fair_share_allocation_to_equal_days_of_supply() {
     }
     // In cases of 10 (the same DCs), 46.67 / 383.33 / 70 floor to 40 / 380 / 70 = 490;
     // the last case goes to DC 1 (9 days against 9.6 and 9.67): 50 / 380 / 70.
-    let shares = fair_share(d(500), &claims, d(10)).unwrap();
+    let shares = fair_share(d(500), &claims, d(10)).unwrap().shares;
     assert_eq!(ints(&shares), [50, 380, 70]);
 }

@@ -2,7 +2,8 @@
 //! targets. Not published: crates take it as a path-only dev-dependency, from `tests/`,
 //! so the types under test are compiled once.
 //!
-//! - [`scale`]: deterministic synthetic networks of any size, for benchmarks.
+//! - [`scale`]: deterministic synthetic networks of any size, for benchmarks (a
+//!   re-export of `onhand_master::synthetic`).
 //! - [`strategies`]: proptest strategies for codes, units, quantities, valid networks and
 //!   status maps, and defects to plant into them.
 

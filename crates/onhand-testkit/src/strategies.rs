@@ -234,7 +234,7 @@ pub fn custom_units() -> impl Strategy<Value = Vec<UnitDef>> {
 
 /// A unit registry: the standard units plus [`custom_units`].
 pub fn registry() -> impl Strategy<Value = UnitRegistry> {
-    custom_units().prop_map(|u| UnitRegistry::with_units(&u))
+    custom_units().prop_map(|u| must(UnitRegistry::with_units(&u)))
 }
 
 /// A non-negative value that fits `scale` decimal places, weighted toward edges relative
@@ -770,7 +770,7 @@ fn build_lanes(
 
 fn build_network(spec: NetworkSpec) -> MasterData {
     let units = build_units(spec.units);
-    let registry = UnitRegistry::with_units(&units);
+    let registry = must(UnitRegistry::with_units(&units));
     let entity_codes: Vec<EntityCode> = typed(spec.entities.iter().map(|e| e.0.clone()).collect());
     let entities: Vec<LegalEntity> = entity_codes
         .iter()
@@ -908,7 +908,7 @@ pub struct ConversionCase {
 pub fn conversion_case() -> impl Strategy<Value = ConversionCase> {
     (custom_units(), item_spec(), any::<Index>(), any::<Index>(), any::<Index>()).prop_flat_map(
         |(units, spec, a, b, c)| {
-            let registry = UnitRegistry::with_units(&units);
+            let registry = must(UnitRegistry::with_units(&units));
             let (item, _) = build_item(&spec, must(ItemCode::new("CONV")), &registry);
             let resolved = must(ItemUnits::resolve(&item, &registry));
             let codes: Vec<UomCode> = resolved.units().collect();
@@ -1390,9 +1390,22 @@ fn unknown_reference(data: &mut MasterData, p: &mut Picks) -> Planted {
     }
 }
 
+/// The standard units plus each added unit that [`UnitRegistry::with_units`] admits:
+/// defects planted earlier may have added a redefinition or a zero factor.
+fn registry_of(units: &[UnitDef]) -> UnitRegistry {
+    let mut kept: Vec<UnitDef> = Vec::new();
+    for u in units {
+        let taken = UnitRegistry::is_standard(u.code) || kept.iter().any(|k| k.code == u.code);
+        if !taken && u.factor > Decimal::ZERO {
+            kept.push(u.clone());
+        }
+    }
+    must(UnitRegistry::with_units(&kept))
+}
+
 fn fractional_whole_unit(data: &mut MasterData, p: &mut Picks) -> Planted {
     let code = Defect::FractionalWholeUnit.code();
-    let registry = UnitRegistry::with_units(&data.units);
+    let registry = registry_of(&data.units);
     let half = Decimal::new(25, 1);
     let way = p.next(3);
     let item = p.pick_mut(&mut data.items);

@@ -26,8 +26,9 @@ use rust_decimal::Decimal;
 use crate::config::{Agreement, NegativeStock, PriceRule, TitlePoint, ValuationConfig};
 use crate::error::ValuationError;
 use crate::event::{CostBody, CostEvent, IssueTo, Rate};
+use crate::history::{Correction, Counter, Fail, OpOut, Planned, Request, Slot, What};
 use crate::intercompany::{DocKind, IcDocument, OpenItem};
-use crate::pool::{Layer, Method, Pool, PoolError, PoolPlan, total};
+use crate::pool::{Layer, Method, Pool, PoolError, Scales};
 use crate::posting::{Posting, PostingKey, PostingKind};
 
 type Res<T> = Result<T, ValuationError>;
@@ -36,20 +37,22 @@ type Res<T> = Result<T, ValuationError>;
 /// of pools then stay exact at the currency's minor units.
 pub const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
 
-/// Take a snapshot of a pool every this many operations, so a back-dated movement
-/// replays at most this many operations before the ones it changes.
-const SNAPSHOT_EVERY: usize = 64;
-
 /// What applying an event did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Applied: the postings (balanced per entity and currency) and any intercompany
     /// documents it produced.
+    #[non_exhaustive]
     Posted {
         /// The posting lines.
         postings: Vec<Posting>,
         /// Intercompany documents issued.
         documents: Vec<IcDocument>,
+        /// The inventory value the event took out of a pool (an issue, a loss, a
+        /// transfer shipment), in the owning entity's currency: what it credits to
+        /// inventory, a shortfall included at the value it went out at. `None` for an
+        /// event that issues nothing.
+        issued: Option<Money>,
     },
     /// The same event was applied before: nothing happened again.
     Duplicate,
@@ -62,6 +65,16 @@ impl Outcome {
         match self {
             Outcome::Posted { postings, .. } => postings,
             Outcome::Duplicate => &[],
+        }
+    }
+
+    /// The inventory value the event issued (the `issued` field of [`Outcome::Posted`]); `None`
+    /// for a duplicate or an event that issues nothing.
+    #[must_use]
+    pub fn issued(&self) -> Option<Money> {
+        match self {
+            Outcome::Posted { issued, .. } => *issued,
+            Outcome::Duplicate => None,
         }
     }
 }
@@ -87,6 +100,15 @@ pub struct PoolView {
     pub currency: CurrencyCode,
     /// FIFO layers, oldest first.
     pub layers: Vec<Layer>,
+    /// What an issue of one unit would cost now (the oldest layer's, the average, or
+    /// the standard; the last receipt's when nothing is held), per base unit, to six
+    /// places; `None` before any cost is known.
+    pub unit_cost: Option<Decimal>,
+    /// What was issued without stock and not yet covered by a receipt, in base units
+    /// (zero unless the entity's negative-stock policy allows it).
+    pub shortfall: Decimal,
+    /// The value the open shortfall went out at (the last cost then).
+    pub shortfall_value: Decimal,
 }
 
 /// A transfer as seen from outside.
@@ -145,129 +167,114 @@ pub struct Unrealized {
 }
 
 #[derive(Debug, Clone)]
-struct Entity {
-    code: EntityCode,
-    currency: CurrencyCode,
-    method: Method,
-    per_site: bool,
-    negative: NegativeStock,
-    accounts: [AccountCode; PostingKey::ALL.len()],
-}
-
-/// Where the value an issue takes goes, for corrections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Counter {
-    Key(PostingKey),
-    Transfer(u32),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum OpKind {
-    Receive { qty: Decimal, value: Decimal, profit: Decimal },
-    Issue { qty: Decimal, negative: bool, counter: Counter },
-    AddCost { origin: u64, received: Decimal, amount: Decimal, rest: PostingKey },
-    SetStandard { cost: Decimal },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-struct OpOut {
-    /// Issue: how much went out without stock.
-    short: Decimal,
-    /// Receive: debit to inventory; issue: value taken; add-cost: part kept in
-    /// inventory; standard: the revaluation.
-    value: Decimal,
-    profit: Decimal,
-    /// Shortfall true-ups by the tag (posting key) of the issue covered.
-    trueups: Vec<(u8, Decimal)>,
-    residue: Decimal,
+pub(crate) struct Entity {
+    pub(crate) code: EntityCode,
+    pub(crate) currency: CurrencyCode,
+    pub(crate) method: Method,
+    pub(crate) per_site: bool,
+    pub(crate) negative: NegativeStock,
+    pub(crate) accounts: [AccountCode; PostingKey::ALL.len()],
 }
 
 #[derive(Debug, Clone)]
-struct Op {
-    at: DateTime<Utc>,
-    event: u64,
-    kind: OpKind,
-    out: OpOut,
-}
-
-#[derive(Debug, Clone)]
-struct Slot {
-    entity: u16,
-    item: ItemIx,
-    site: Option<SiteIx>,
-    /// When the latest operation took effect (kept here so the common, in-order event
-    /// does not have to read the history).
-    last_at: Option<DateTime<Utc>>,
-    pool: Pool,
-    /// The state before `ops[0]` (at the last period close).
-    base: Pool,
-    ops: Vec<Op>,
-    /// `(n, state after ops[..n])`, ascending.
-    snaps: Vec<(usize, Pool)>,
-}
-
-#[derive(Debug, Clone)]
-struct Transfer {
-    number: String,
-    item: ItemIx,
-    to: SiteIx,
-    seller: u16,
-    buyer: u16,
-    owner: u16,
-    agreement: Option<usize>,
-    shipped: Decimal,
-    received: Decimal,
+pub(crate) struct Transfer {
+    pub(crate) number: String,
+    pub(crate) item: ItemIx,
+    pub(crate) to: SiteIx,
+    pub(crate) seller: u16,
+    pub(crate) buyer: u16,
+    pub(crate) owner: u16,
+    pub(crate) agreement: Option<usize>,
+    pub(crate) shipped: Decimal,
+    pub(crate) received: Decimal,
     /// Owner's currency: what is still in transit is worth.
-    value: Decimal,
+    pub(crate) value: Decimal,
     /// Embedded intercompany profit in what is in transit (buyer's currency).
-    profit: Decimal,
+    pub(crate) profit: Decimal,
     /// Title at receipt: the price of what is still in transit (agreement currency) and
     /// the group's cost of it (seller's currency: cost less profit already embedded).
-    price_left: Decimal,
-    group_cost_left: Decimal,
-    invoices: u32,
-    shipped_at: DateTime<Utc>,
-    closed: bool,
+    pub(crate) price_left: Decimal,
+    pub(crate) group_cost_left: Decimal,
+    pub(crate) invoices: u32,
+    pub(crate) shipped_at: DateTime<Utc>,
+    pub(crate) closed: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
-struct IcPeriod {
-    revenue: Decimal,
-    created: Decimal,
+pub(crate) struct IcPeriod {
+    pub(crate) revenue: Decimal,
+    pub(crate) created: Decimal,
 }
 
 /// The valuation engine.
 #[derive(Debug, Clone)]
 pub struct Valuation {
-    catalog: Arc<Catalog>,
-    entities: Vec<Entity>,
-    methods: Map<(u16, u32), Method>,
-    standards: Map<(u16, u32, u16), Decimal>,
-    agreements: Vec<Agreement>,
-    accounts: crate::posting::Accounts,
-    agreement_ix: Map<(u16, u16), usize>,
-    slots: Vec<Slot>,
-    slot_ix: Map<u64, u32>,
-    transfers: Vec<Transfer>,
-    transfer_ix: Map<String, u32>,
-    /// Every applied event by id, as a position in `seen_log` (a small entry, so the
-    /// table stays compact as it grows).
-    seen: Map<u64, u32>,
+    pub(crate) catalog: Arc<Catalog>,
+    pub(crate) entities: Vec<Entity>,
+    pub(crate) methods: Map<(u16, u32), Method>,
+    pub(crate) standards: Map<(u16, u32, u16), Decimal>,
+    pub(crate) agreements: Vec<Agreement>,
+    pub(crate) accounts: crate::posting::Accounts,
+    pub(crate) agreement_ix: Map<(u16, u16), usize>,
+    pub(crate) slots: Vec<Slot>,
+    pub(crate) slot_ix: Map<u64, u32>,
+    pub(crate) transfers: Vec<Transfer>,
+    pub(crate) transfer_ix: Map<String, u32>,
+    /// Every applied event by id, as a position in `seen_log`.
+    pub(crate) seen: Ids,
     /// Every applied event, in order: its fingerprint, and for receipts (landed cost)
-    /// and sales (returns) the pool, quantity and value.
-    seen_log: Vec<Seen>,
-    seq: u64,
-    closed_through: Option<DateTime<Utc>>,
-    documents: Vec<IcDocument>,
-    receivables: Vec<OpenItem>,
-    payables: Vec<OpenItem>,
-    period: BTreeMap<(u16, u16), IcPeriod>,
-    eliminated: BTreeMap<u16, Decimal>,
+    /// and sales (returns) where to find the pool, quantity and value.
+    pub(crate) seen_log: Vec<Seen>,
+    /// Receipts into pools (what a landed cost names), in order.
+    pub(crate) receipts: Vec<ReceiptSeen>,
+    /// Sales (what a customer return names), in order.
+    pub(crate) sales: Vec<SaleSeen>,
+    pub(crate) seq: u64,
+    pub(crate) closed_through: Option<DateTime<Utc>>,
+    pub(crate) documents: Vec<IcDocument>,
+    pub(crate) receivables: Vec<OpenItem>,
+    pub(crate) payables: Vec<OpenItem>,
+    pub(crate) period: BTreeMap<(u16, u16), IcPeriod>,
+    pub(crate) eliminated: BTreeMap<u16, Decimal>,
+    /// Per sale (cost event id) with returns against it: the quantity and value that
+    /// came back so far.
+    pub(crate) returned: BTreeMap<u64, (Decimal, Decimal)>,
+    /// Per owner and item: the quantity of its open transfers still on the way.
+    pub(crate) transit_qty: BTreeMap<(u16, u32), Decimal>,
+    /// Per item handle: its base unit and that unit's decimal places (from the catalog).
+    pub(crate) bases: Vec<Option<(onhand_master::UomCode, u32)>>,
+    /// The site and the pool the last in-order receipt or issue named (the catalog and
+    /// the pools' slots never change, so these never go stale).
+    pub(crate) recent: crate::in_order::Recent,
 }
 
-const NO_SITE: u16 = u16::MAX;
+/// What an entity holds of an item, in base units: on its books at its sites, and on
+/// the way in transfers it owns. The total is what a ledger's valuated quantity of the
+/// entity's item should be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Held {
+    /// On hand: the sum of the entity's pools of the item (negative after a shortfall).
+    pub on_hand: Decimal,
+    /// In transit, owned (shipped, not yet received, transfer not closed).
+    pub in_transit: Decimal,
+}
 
-fn pool_key(entity: u16, item: ItemIx, site: Option<SiteIx>) -> u64 {
+impl Held {
+    /// On hand plus in transit.
+    #[must_use]
+    pub fn total(&self) -> Decimal {
+        self.on_hand.checked_add(self.in_transit).unwrap_or(Decimal::MAX)
+    }
+}
+
+/// What a transfer still has on the way (nothing once closed).
+fn on_the_way(t: &Transfer) -> Decimal {
+    if t.closed { Decimal::ZERO } else { t.shipped.checked_sub(t.received).unwrap_or_default() }
+}
+
+pub(crate) const NO_SITE: u16 = u16::MAX;
+
+pub(crate) fn pool_key(entity: u16, item: ItemIx, site: Option<SiteIx>) -> u64 {
     let site = site.and_then(|s| u16::try_from(s.index()).ok()).unwrap_or(NO_SITE);
     (u64::from(entity) << 48) | (u64::from(site) << 32) | u64::from(item.raw())
 }
@@ -280,11 +287,24 @@ fn positive(what: &'static str, v: Decimal) -> Res<()> {
     if v > Decimal::ZERO { Ok(()) } else { Err(ValuationError::NotPositive { what, value: v }) }
 }
 
+/// Refuses a cost below zero (zero is a free receipt, and allowed).
+fn not_negative(what: &'static str, cost: Money) -> Res<()> {
+    if cost.amount().is_sign_negative() && !cost.amount().is_zero() {
+        Err(ValuationError::NegativeCost { what, value: cost.amount() })
+    } else {
+        Ok(())
+    }
+}
+
 /// Postings being built for one event.
 struct Out<'a> {
     v: &'a Valuation,
     event: u64,
     lines: Vec<Posting>,
+    /// The codes of the item and site the last line named (an event's lines mostly
+    /// name the same).
+    names: Option<(ItemIx, ItemCode)>,
+    sites: Option<(SiteIx, SiteCode)>,
 }
 
 impl Out<'_> {
@@ -302,11 +322,36 @@ impl Out<'_> {
         if amount.is_zero() {
             return;
         }
-        let Some(e) = self.v.entities.get(usize::from(entity)) else { return };
-        let account = key_index(key).and_then(|k| e.accounts.get(k)).cloned();
-        let Some(account) = account else { return };
+        let account = self
+            .v
+            .entities
+            .get(usize::from(entity))
+            .and_then(|e| Some((e, e.accounts.get(key as usize)?.clone())));
+        let Some((e, account)) = account else {
+            debug_assert!(
+                false,
+                "a posting for entity {entity} or key {key} the engine has no account for"
+            );
+            return;
+        };
         let cat = &self.v.catalog;
         let amount = at_scale(amount, e.currency);
+        let item = item.and_then(|i| match &self.names {
+            Some((k, code)) if *k == i => Some(code.clone()),
+            _ => {
+                let code = cat.item(i)?.code.clone();
+                self.names = Some((i, code.clone()));
+                Some(code)
+            }
+        });
+        let site = site.and_then(|s| match &self.sites {
+            Some((k, code)) if *k == s => Some(code.clone()),
+            _ => {
+                let code = cat.site(s)?.code.clone();
+                self.sites = Some((s, code.clone()));
+                Some(code)
+            }
+        });
         self.lines.push(Posting {
             event: self.event,
             entity: e.code.clone(),
@@ -315,8 +360,8 @@ impl Out<'_> {
             amount,
             currency: e.currency,
             kind,
-            item: item.and_then(|i| cat.item(i)).map(|i| i.code.clone()),
-            site: site.and_then(|s| cat.site(s)).map(|s| s.code.clone()),
+            item,
+            site,
             document: document.map(str::to_owned),
         });
     }
@@ -339,6 +384,14 @@ impl Out<'_> {
     }
 }
 
+/// The sum of `values`, saturating at the decimal range instead of panicking (only
+/// sums over many pools can get there, and only with absurd amounts).
+fn total(values: impl Iterator<Item = Decimal>) -> Decimal {
+    values.fold(Decimal::ZERO, |acc, v| {
+        acc.checked_add(v).unwrap_or(if v.is_sign_negative() { Decimal::MIN } else { Decimal::MAX })
+    })
+}
+
 /// `amount` written with exactly the currency's minor units (amounts here are already
 /// rounded to them, so this only adds zeros).
 fn at_scale(amount: Decimal, currency: CurrencyCode) -> Decimal {
@@ -353,22 +406,13 @@ fn at_scale(amount: Decimal, currency: CurrencyCode) -> Decimal {
 }
 
 /// `amount` in `currency`, written at its scale.
-fn money(amount: Decimal, currency: CurrencyCode) -> Money {
+pub(crate) fn money(amount: Decimal, currency: CurrencyCode) -> Money {
     Money::new(at_scale(amount, currency), currency)
 }
 
-/// The tag a shortfall carries: the index of the posting key its issue went to.
-fn key_tag(key: PostingKey) -> u8 {
-    key_index(key).and_then(|k| u8::try_from(k).ok()).unwrap_or(0)
-}
-
 /// The posting key of a shortfall tag.
-fn tag_key(tag: u8) -> PostingKey {
+pub(crate) fn tag_key(tag: u8) -> PostingKey {
     PostingKey::ALL.get(usize::from(tag)).copied().unwrap_or(PostingKey::CostOfSales)
-}
-
-fn key_index(key: PostingKey) -> Option<usize> {
-    PostingKey::ALL.iter().position(|k| *k == key)
 }
 
 fn rate_of(rates: &[Rate], from: CurrencyCode, to: CurrencyCode) -> Res<Decimal> {
@@ -384,6 +428,14 @@ fn rate_of(rates: &[Rate], from: CurrencyCode, to: CurrencyCode) -> Res<Decimal>
 
 /// `amount x rate` rounded to `currency`'s minor units, half up.
 fn convert(amount: Decimal, rate: Decimal, currency: CurrencyCode) -> Res<Decimal> {
+    let minor = currency.minor_units();
+    // The common case, an amount already in whole minor units: only zeros to add.
+    if rate == Decimal::ONE && amount.scale() <= minor && amount.mantissa().unsigned_abs() < 1 << 64
+    {
+        let mut exact = amount;
+        exact.rescale(minor);
+        return Ok(exact);
+    }
     let rule = Rounding::new(currency.minor_units(), RoundingMode::HalfUp)
         .map_err(dec("a rounding rule"))?;
     mul_div_round(amount, rate, Decimal::ONE, rule).map_err(dec("a currency conversion"))
@@ -409,6 +461,7 @@ impl Valuation {
     /// [`ValuationError::UnknownSite`] for references the catalog does not hold;
     /// [`ValuationError::Config`] for a duplicate agreement, an agreement of an entity
     /// with itself, a negative markup or price, or a standard cost in another currency.
+    #[allow(clippy::too_many_lines)] // one check per part of the configuration
     pub fn new(catalog: Arc<Catalog>, config: ValuationConfig) -> Res<Self> {
         let mut entities = Vec::new();
         for (i, e) in catalog.data().entities.iter().enumerate() {
@@ -441,8 +494,10 @@ impl Valuation {
             slot_ix: map(),
             transfers: Vec::new(),
             transfer_ix: map(),
-            seen: map(),
+            seen: Ids::default(),
             seen_log: Vec::new(),
+            receipts: Vec::new(),
+            sales: Vec::new(),
             seq: 0,
             closed_through: None,
             documents: Vec::new(),
@@ -450,7 +505,18 @@ impl Valuation {
             payables: Vec::new(),
             period: BTreeMap::new(),
             eliminated: BTreeMap::new(),
+            returned: BTreeMap::new(),
+            transit_qty: BTreeMap::new(),
+            bases: Vec::new(),
+            recent: crate::in_order::Recent::default(),
         };
+        let mut bases = vec![None; v.catalog.item_count()];
+        for (i, _) in v.catalog.items() {
+            if let (Some(b), Some(u)) = (bases.get_mut(i.index()), v.catalog.item_units(i)) {
+                *b = Some((u.base(), u.rounding(u.base()).map_or(0, Rounding::scale)));
+            }
+        }
+        v.bases = bases;
         for e in config.per_site.iter().chain(config.negative_stock.keys()) {
             v.entity(e)?;
         }
@@ -516,18 +582,25 @@ impl Valuation {
         &self.catalog
     }
 
-    fn entity(&self, code: &EntityCode) -> Res<u16> {
+    pub(crate) fn entity(&self, code: &EntityCode) -> Res<u16> {
         self.catalog
             .entity_ix(code)
             .and_then(|e| u16::try_from(e.index()).ok())
             .ok_or_else(|| ValuationError::UnknownEntity(code.clone()))
     }
 
-    fn item(&self, code: &ItemCode) -> Res<ItemIx> {
+    pub(crate) fn item(&self, code: &ItemCode) -> Res<ItemIx> {
         self.catalog.item_ix(code).ok_or_else(|| ValuationError::UnknownItem(code.clone()))
     }
 
-    fn site(&self, code: &SiteCode) -> Res<SiteIx> {
+    fn item_code(&self, i: ItemIx) -> Res<ItemCode> {
+        self.catalog
+            .item(i)
+            .map(|x| x.code.clone())
+            .ok_or(ValuationError::Overflow("an item handle"))
+    }
+
+    pub(crate) fn site(&self, code: &SiteCode) -> Res<SiteIx> {
         self.catalog.site_ix(code).ok_or_else(|| ValuationError::UnknownSite(code.clone()))
     }
 
@@ -554,7 +627,7 @@ impl Valuation {
         Ok((i, s, self.owner_of(s, site, owner)?))
     }
 
-    fn ent(&self, e: u16) -> Res<&Entity> {
+    pub(crate) fn ent(&self, e: u16) -> Res<&Entity> {
         self.entities.get(usize::from(e)).ok_or(ValuationError::Overflow("an entity handle"))
     }
 
@@ -573,6 +646,15 @@ impl Valuation {
 
     /// `qty` in the item's base unit, positive.
     fn base(&self, item: ItemIx, qty: Qty, what: &'static str) -> Res<Decimal> {
+        // The common case, already in the base unit at its scale: no look-up of the
+        // item's units (a dense table of base units stays in cache).
+        if let Some(&Some((base, scale))) = self.bases.get(item.index())
+            && qty.uom() == base
+            && qty.value().scale() <= scale
+        {
+            positive(what, qty.value())?;
+            return Ok(qty.value());
+        }
         let units =
             self.catalog.item_units(item).ok_or(ValuationError::Overflow("an item handle"))?;
         let b = units.to_base(qty).map_err(|source| ValuationError::Quantity { what, source })?;
@@ -590,7 +672,7 @@ impl Valuation {
         Ok(if self.ent(e)?.per_site { Some(site) } else { None })
     }
 
-    fn method_of(&self, e: u16, item: ItemIx) -> Res<Method> {
+    pub(crate) fn method_of(&self, e: u16, item: ItemIx) -> Res<Method> {
         Ok(self.methods.get(&(e, item.raw())).copied().unwrap_or(self.ent(e)?.method))
     }
 
@@ -600,7 +682,7 @@ impl Valuation {
     }
 
     /// A fresh pool for `(e, item, site)` (not yet stored).
-    fn fresh_pool(&self, e: u16, item: ItemIx, site: Option<SiteIx>) -> Res<Pool> {
+    pub(crate) fn fresh_pool(&self, e: u16, item: ItemIx, site: Option<SiteIx>) -> Res<Pool> {
         let method = self.method_of(e, item)?;
         let site16 = site.and_then(|s| u16::try_from(s.index()).ok()).unwrap_or(NO_SITE);
         let std = self
@@ -609,16 +691,21 @@ impl Valuation {
             .or_else(|| self.standards.get(&(e, item.raw(), NO_SITE)))
             .copied()
             .unwrap_or_default();
-        Pool::new(method, self.ent(e)?.currency.minor_units(), std)
-            .map_err(|_| ValuationError::Overflow("a currency scale"))
+        let units =
+            self.catalog.item_units(item).ok_or(ValuationError::Overflow("an item handle"))?;
+        let qty_scale = units.rounding(units.base()).map_or(0, Rounding::scale);
+        let scales = Scales::new(qty_scale, self.ent(e)?.currency.minor_units())
+            .map_err(|_| ValuationError::Overflow("a unit or currency scale"))?;
+        Ok(Pool::new(method, scales, std))
     }
 
-    /// The pool's current state, or a fresh one.
-    fn pool_now(&self, e: u16, item: ItemIx, site: Option<SiteIx>) -> Res<Pool> {
-        match self.slot_of(e, item, site).and_then(|s| self.slots.get(s as usize)) {
-            Some(slot) => Ok(slot.pool.clone()),
-            None => self.fresh_pool(e, item, site),
+    /// What an issue of one unit of the pool would cost now (`None`: no cost known).
+    fn unit_cost_now(&self, e: u16, item: ItemIx, site: Option<SiteIx>) -> Res<Option<Decimal>> {
+        if let Some(slot) = self.slot_of(e, item, site).and_then(|s| self.slots.get(s as usize)) {
+            return Ok(slot.pool.state.unit_cost(&slot.pool, slot.pool.scales));
         }
+        let pool = self.fresh_pool(e, item, site)?;
+        Ok(pool.state.unit_cost(&pool, pool.scales))
     }
 
     fn pool_error(
@@ -647,53 +734,17 @@ impl Valuation {
             (PoolError::WrongMethod, Some(entity), Some(item)) => {
                 ValuationError::NotStandard { entity, item, method: "fifo or moving average" }
             }
+            (PoolError::Negative { value }, _, _) => ValuationError::NegativeCost {
+                what: "a receipt's value after a landed cost credit",
+                value,
+            },
             _ => ValuationError::Overflow("a pool valuation"),
         }
     }
 
     // ---- planning --------------------------------------------------------------------
 
-    /// Runs one operation's plan on `pool` (no change): the plan and what it reports.
-    fn run(pool: &Pool, event: u64, kind: &OpKind) -> Result<(PoolPlan, OpOut), PoolError> {
-        Ok(match kind {
-            OpKind::Receive { qty, value, profit } => {
-                let p = pool.plan_receive(*qty, *value, *profit)?;
-                let o = OpOut {
-                    value: p.out.inventory,
-                    trueups: p.out.trueups.clone(),
-                    residue: p.out.residue,
-                    ..OpOut::default()
-                };
-                (PoolPlan::Receive(event, p), o)
-            }
-            OpKind::Issue { qty, negative, counter } => {
-                // A transfer never ships without stock (see `plan_ship`).
-                let tag = match counter {
-                    Counter::Key(k) => key_tag(*k),
-                    Counter::Transfer(_) => key_tag(PostingKey::InTransit),
-                };
-                let p = pool.plan_issue(*qty, *negative, tag)?;
-                let o = OpOut {
-                    value: p.out.value,
-                    profit: p.out.profit,
-                    residue: p.out.residue,
-                    short: p.out.short,
-                    ..OpOut::default()
-                };
-                (PoolPlan::Issue(p), o)
-            }
-            OpKind::AddCost { origin, received, amount, .. } => {
-                let p = pool.plan_add_cost(*origin, *received, *amount)?;
-                (PoolPlan::AddCost(p), OpOut { value: p.kept, ..OpOut::default() })
-            }
-            OpKind::SetStandard { cost } => {
-                let (reval, p) = pool.plan_set_standard(*cost)?;
-                (p, OpOut { value: reval, ..OpOut::default() })
-            }
-        })
-    }
-
-    /// Plans operation `kind` of event `ev` on the pool `(e, i, ps)`: appended when it is
+    /// Plans operation `req` of event `ev` on the pool `(e, i, ps)`: appended when it is
     /// the pool's latest, otherwise replayed into the pool's history.
     fn plan_op(
         &self,
@@ -701,90 +752,28 @@ impl Valuation {
         e: u16,
         i: ItemIx,
         ps: Option<SiteIx>,
-        kind: OpKind,
-    ) -> Res<Step> {
-        let requested = match &kind {
-            OpKind::Receive { qty, .. } | OpKind::Issue { qty, .. } => *qty,
-            _ => Decimal::ZERO,
-        };
+        req: &Request,
+    ) -> Res<Box<Step>> {
         let slot = self.slot_of(e, i, ps);
-        let (target, plan, out, kind) = if let Some((s, sl)) =
+        let fail = |f: Fail| {
+            let err = self.pool_error(f.err, e, i, ps, req.qty());
+            match f.later {
+                Some(event) => ValuationError::BackDatedShortage { event, cause: Box::new(err) },
+                None => err,
+            }
+        };
+        let (target, planned) = if let Some((s, sl)) =
             slot.and_then(|s| self.slots.get(s as usize).map(|sl| (s, sl)))
         {
-            if sl.last_at.is_some_and(|last| ev.at < last) {
-                return self.plan_backdated(ev, s, sl, kind, requested);
-            }
-            let (plan, out) = Self::run(&sl.pool, ev.id, &kind)
-                .map_err(|err| self.pool_error(err, e, i, ps, requested))?;
-            (Target::Slot(s), plan, out, kind)
+            (Target::Slot(s), sl.plan(ev.at, ev.id, req).map_err(fail)?)
         } else {
-            let pool = self.fresh_pool(e, i, ps)?;
-            let (plan, out) = Self::run(&pool, ev.id, &kind)
-                .map_err(|err| self.pool_error(err, e, i, ps, requested))?;
-            (Target::New(Box::new(pool)), plan, out, kind)
+            let sl = Slot::new(e, i, ps, self.fresh_pool(e, i, ps)?);
+            let planned = sl.plan(ev.at, ev.id, req).map_err(fail)?;
+            (Target::New(Box::new(sl)), planned)
         };
-        let op = Op { at: ev.at, event: ev.id, kind, out: out.clone() };
-        Ok(Step {
-            target,
-            change: Change::Append(plan, op),
-            corrections: Vec::new(),
-            out,
-            entity: e,
-            item: i,
-            site: ps,
-        })
-    }
-
-    /// Replays the pool's history with the back-dated operation in its place.
-    fn plan_backdated(
-        &self,
-        ev: &CostEvent,
-        slot: u32,
-        sl: &Slot,
-        kind: OpKind,
-        requested: Decimal,
-    ) -> Res<Step> {
-        let (e, i, ps) = (sl.entity, sl.item, sl.site);
-        let at = sl.ops.partition_point(|o| o.at <= ev.at);
-        let (start, mut pool) = match sl.snaps.iter().rev().find(|(n, _)| *n <= at) {
-            Some((n, p)) => (*n, p.clone()),
-            None => (0, sl.base.clone()),
-        };
-        let err = |x: PoolError| self.pool_error(x, e, i, ps, requested);
-        for op in sl.ops.get(start..at).unwrap_or_default() {
-            let (plan, _) = Self::run(&pool, op.event, &op.kind).map_err(err)?;
-            pool.commit(plan);
-        }
-        let mut ops: Vec<Op> = sl.ops.get(..at).unwrap_or_default().to_vec();
-        let (plan, out) = Self::run(&pool, ev.id, &kind).map_err(err)?;
-        pool.commit(plan);
-        let new_out = out.clone();
-        ops.push(Op { at: ev.at, event: ev.id, kind, out });
-        let mut corrections = Vec::new();
-        for op in sl.ops.get(at..).unwrap_or_default() {
-            let (plan, out) = Self::run(&pool, op.event, &op.kind).map_err(|x| match x {
-                PoolError::Insufficient { .. } | PoolError::NoCost => {
-                    ValuationError::BackDatedShortage { event: op.event, cause: Box::new(err(x)) }
-                }
-                other => err(other),
-            })?;
-            pool.commit(plan);
-            let mut op = op.clone();
-            if out != op.out {
-                corrections.push((op.clone(), out.clone()));
-            }
-            op.out = out;
-            ops.push(op);
-        }
-        Ok(Step {
-            target: Target::Slot(slot),
-            change: Change::Replace { pool, ops, keep_snaps: at },
-            corrections,
-            out: new_out,
-            entity: e,
-            item: i,
-            site: ps,
-        })
+        let Planned { out, corrections, change } = planned;
+        // Boxed once here: a step is a few hundred bytes, moved through several calls.
+        Ok(Box::new(Step { target, change, corrections, out, entity: e, item: i, site: ps }))
     }
 
     // ---- applying events ---------------------------------------------------------
@@ -800,6 +789,11 @@ impl Valuation {
     /// # Errors
     /// Any [`ValuationError`]; the engine is then exactly as it was.
     pub fn apply(&mut self, ev: &CostEvent) -> Res<Outcome> {
+        self.apply_with(ev, true)
+    }
+
+    /// [`Valuation::apply`], with or without the in-order path (tests compare the two).
+    pub(crate) fn apply_with(&mut self, ev: &CostEvent, in_order: bool) -> Res<Outcome> {
         // A repeat is recognised first, so a retried delivery after a period close is
         // still a no-op rather than an error.
         let fp = onhand_master::hash::fingerprint(ev);
@@ -815,8 +809,12 @@ impl Valuation {
         {
             return Err(ValuationError::PeriodClosed { at: ev.at, closed_through: closed });
         }
+        if in_order && let Some(done) = self.apply_in_order(ev, fp) {
+            return Ok(done);
+        }
         let v: &Valuation = self;
-        let mut out = Out { v, event: ev.id, lines: Vec::with_capacity(2) };
+        let mut out =
+            Out { v, event: ev.id, lines: Vec::with_capacity(2), names: None, sites: None };
         let mut plan = Plan::default();
         v.plan_body(ev, &mut out, &mut plan)?;
         let postings = out.lines;
@@ -826,8 +824,12 @@ impl Valuation {
             return Err(ValuationError::TooLarge { amount: p.amount, currency: p.currency });
         }
         let documents = plan.documents.clone();
+        let issued = match plan.issued {
+            Some((e, value)) => Some(money(value, self.ent(e)?.currency)),
+            None => None,
+        };
         self.commit(ev, plan, fp);
-        Ok(Outcome::Posted { postings, documents })
+        Ok(Outcome::Posted { postings, documents, issued })
     }
 
     #[allow(clippy::too_many_lines)] // one arm per event kind
@@ -836,6 +838,7 @@ impl Valuation {
             CostBody::Receipt { site, item, qty, unit_cost, owner } => {
                 let (i, s, e) = self.locate(item, site, owner.as_ref())?;
                 self.check_currency(e, *unit_cost)?;
+                not_negative("a receipt's unit cost", *unit_cost)?;
                 let q = self.base(i, *qty, "a receipt quantity")?;
                 let value = Self::extend(*qty, *unit_cost)?;
                 self.receive_against(
@@ -858,6 +861,7 @@ impl Valuation {
                 };
                 let step = self.plan_issue(ev, e, i, s, q, Counter::Key(key))?;
                 Self::issue_lines(out, &step, key, s, None);
+                plan.issued = Some((e, step.out.value));
                 if *to == IssueTo::Sale {
                     plan.sale = Some((q, step.out.value));
                 }
@@ -873,21 +877,20 @@ impl Valuation {
                     let step =
                         self.plan_issue(ev, e, i, s, q, Counter::Key(PostingKey::Adjustment))?;
                     Self::issue_lines(out, &step, PostingKey::Adjustment, s, None);
+                    plan.issued = Some((e, step.out.value));
                     self.push_step(out, plan, step)?;
                 } else {
                     let ps = self.pool_site(e, s)?;
                     let value = if let Some(c) = unit_cost {
                         self.check_currency(e, *c)?;
+                        not_negative("a gain's unit cost", *c)?;
                         Self::extend(magnitude, *c)?
                     } else {
-                        {
-                            let pool = self.pool_now(e, i, ps)?;
-                            let unit = pool
-                                .unit_cost()
-                                .ok_or_else(|| self.pool_error(PoolError::NoCost, e, i, ps, q))?;
-                            let v = mul_exact(q, unit).map_err(dec("an adjustment value"))?;
-                            convert(v, Decimal::ONE, self.ent(e)?.currency)?
-                        }
+                        let unit = self
+                            .unit_cost_now(e, i, ps)?
+                            .ok_or_else(|| self.pool_error(PoolError::NoCost, e, i, ps, q))?;
+                        let v = mul_exact(q, unit).map_err(dec("an adjustment value"))?;
+                        convert(v, Decimal::ONE, self.ent(e)?.currency)?
                     };
                     self.receive_against(
                         ev,
@@ -904,18 +907,49 @@ impl Valuation {
                 let (i, s, e) = self.locate(item, site, owner.as_ref())?;
                 let q = self.base(i, *qty, "a return quantity")?;
                 let currency = self.ent(e)?.currency;
+                if let Some(c) = unit_cost {
+                    self.check_currency(e, *c)?;
+                    not_negative("a return's unit cost", *c)?;
+                }
                 let value = match (original, unit_cost) {
                     (Some(id), _) => {
-                        let (_, iq, iv) = self
+                        let &SaleSeen { slot, qty: iq, value: iv } = self
                             .seen_of(*id)
                             .and_then(Seen::sale)
+                            .and_then(|k| self.sales.get(k as usize))
                             .ok_or(ValuationError::UnknownIssue(*id))?;
-                        share(iv, q, iq, currency)?
+                        let sl = self
+                            .slots
+                            .get(slot as usize)
+                            .ok_or(ValuationError::UnknownIssue(*id))?;
+                        if sl.entity != e || sl.item != i {
+                            return Err(ValuationError::ReturnNotOfSale {
+                                original: *id,
+                                sold_entity: self.ent(sl.entity)?.code.clone(),
+                                sold_item: self.item_code(sl.item)?,
+                                entity: self.ent(e)?.code.clone(),
+                                item: item.clone(),
+                            });
+                        }
+                        // What is still returnable; the last unit back takes the last cent.
+                        let (rq, rv) = self.returned.get(id).copied().unwrap_or_default();
+                        let left_q = sub_exact(iq, rq).map_err(dec("a returnable quantity"))?;
+                        let left_v = sub_exact(iv, rv).map_err(dec("a returnable value"))?;
+                        if q > left_q {
+                            return Err(ValuationError::ReturnExceedsSale {
+                                original: *id,
+                                sold: iq,
+                                returned: rq,
+                                requested: q,
+                            });
+                        }
+                        let value = share(left_v, q, left_q, currency)?;
+                        let now_q = add_exact(rq, q).map_err(dec("a returned quantity"))?;
+                        let now_v = add_exact(rv, value).map_err(dec("a returned value"))?;
+                        plan.returned = Some((*id, now_q, now_v));
+                        value
                     }
-                    (None, Some(c)) => {
-                        self.check_currency(e, *c)?;
-                        Self::extend(*qty, *c)?
-                    }
+                    (None, Some(c)) => Self::extend(*qty, *c)?,
                     (None, None) => return Err(ValuationError::ReturnWithoutCost),
                 };
                 self.receive_against(ev, out, plan, (e, i, s), q, value, PostingKey::CostOfSales)?;
@@ -930,9 +964,10 @@ impl Valuation {
                         },
                     });
                 }
-                let (slot, received) = self
+                let &ReceiptSeen { slot, rcpt, qty: received } = self
                     .seen_of(*receipt)
                     .and_then(Seen::receipt)
+                    .and_then(|k| self.receipts.get(k as usize))
                     .ok_or(ValuationError::UnknownReceipt(*receipt))?;
                 let sl = self
                     .slots
@@ -940,14 +975,19 @@ impl Valuation {
                     .ok_or(ValuationError::UnknownReceipt(*receipt))?;
                 let (e, i, ps) = (sl.entity, sl.item, sl.site);
                 self.check_currency(e, *amount)?;
-                let rest = if sl.pool.method() == Method::Standard {
+                let rest = if sl.pool.state.method == Method::Standard {
                     PostingKey::PriceVariance
                 } else {
                     PostingKey::CostOfSales
                 };
-                let kind =
-                    OpKind::AddCost { origin: *receipt, received, amount: amount.amount(), rest };
-                let step = self.plan_op(ev, e, i, ps, kind)?;
+                let kind = Request::AddCost {
+                    origin: *receipt,
+                    rcpt: Some(rcpt),
+                    received,
+                    amount: amount.amount(),
+                    rest,
+                };
+                let step = self.plan_op(ev, e, i, ps, &kind)?;
                 let kept = step.out.value;
                 let gone = sub_exact(amount.amount(), kept).map_err(dec("a landed cost"))?;
                 out.line(e, PostingKey::Inventory, kept, PostingKind::Movement, Some(i), ps, None);
@@ -993,7 +1033,7 @@ impl Valuation {
                     None => None,
                 };
                 let step =
-                    self.plan_op(ev, e, i, ps, OpKind::SetStandard { cost: cost.amount() })?;
+                    self.plan_op(ev, e, i, ps, &Request::SetStandard { cost: cost.amount() })?;
                 out.pair(
                     e,
                     PostingKey::Inventory,
@@ -1049,8 +1089,8 @@ impl Valuation {
         offset: PostingKey,
     ) -> Res<()> {
         let ps = self.pool_site(e, s)?;
-        let kind = OpKind::Receive { qty: q, value, profit: Decimal::ZERO };
-        let step = self.plan_op(ev, e, i, ps, kind)?;
+        let kind = Request::Receive { qty: q, value, profit: Decimal::ZERO };
+        let step = self.plan_op(ev, e, i, ps, &kind)?;
         Self::receive_lines(out, &step, offset, value, s, None);
         plan.receipt = Some(q);
         self.push_step(out, plan, step)
@@ -1064,10 +1104,10 @@ impl Valuation {
         s: SiteIx,
         q: Decimal,
         counter: Counter,
-    ) -> Res<Step> {
+    ) -> Res<Box<Step>> {
         let ps = self.pool_site(e, s)?;
         let negative = self.ent(e)?.negative == NegativeStock::LastCost;
-        self.plan_op(ev, e, i, ps, OpKind::Issue { qty: q, negative, counter })
+        self.plan_op(ev, e, i, ps, &Request::Issue { qty: q, negative, counter })
     }
 
     /// Lines of a receipt into inventory against `offset` (which gets `value`).
@@ -1127,20 +1167,20 @@ impl Valuation {
 
     /// Adds a step, turning its corrections into posting lines (and transfer changes).
     #[allow(clippy::too_many_lines)] // one arm per kind of operation corrected
-    fn push_step(&self, out: &mut Out<'_>, plan: &mut Plan, step: Step) -> Res<()> {
+    fn push_step(&self, out: &mut Out<'_>, plan: &mut Plan, step: Box<Step>) -> Res<()> {
         let (e, i, ps) = (step.entity, Some(step.item), step.site);
         let c = PostingKind::Correction;
-        for (op, new) in &step.corrections {
-            let doc = format!("corrects event {}", op.event);
+        for Correction { event, what, old, new } in &step.corrections {
+            let doc = format!("corrects event {event}");
             let doc = Some(doc.as_str());
             let d = |a: Decimal, b: Decimal| sub_exact(a, b).map_err(dec("a correction"));
-            match &op.kind {
-                OpKind::Receive { .. } => {
+            match what {
+                What::Receive => {
                     out.pair(
                         e,
                         PostingKey::Inventory,
                         PostingKey::PriceVariance,
-                        d(new.value, op.out.value)?,
+                        d(new.value, old.value)?,
                         c,
                         i,
                         ps,
@@ -1152,7 +1192,7 @@ impl Valuation {
                         let v = by_key.entry(*tag).or_default();
                         *v = add_exact(*v, *amount).map_err(dec("a correction"))?;
                     }
-                    for (tag, amount) in &op.out.trueups {
+                    for (tag, amount) in &old.trueups {
                         let v = by_key.entry(*tag).or_default();
                         *v = sub_exact(*v, *amount).map_err(dec("a correction"))?;
                     }
@@ -1163,15 +1203,15 @@ impl Valuation {
                         e,
                         PostingKey::Inventory,
                         PostingKey::Rounding,
-                        d(new.residue, op.out.residue)?,
+                        d(new.residue, old.residue)?,
                         c,
                         i,
                         ps,
                         doc,
                     );
                 }
-                OpKind::Issue { counter, .. } => {
-                    let delta = d(new.value, op.out.value)?;
+                What::Issue(counter) => {
+                    let delta = d(new.value, old.value)?;
                     match counter {
                         Counter::Key(k) => {
                             out.pair(e, *k, PostingKey::Inventory, delta, c, i, ps, doc);
@@ -1209,31 +1249,31 @@ impl Valuation {
                         e,
                         PostingKey::Rounding,
                         PostingKey::Inventory,
-                        d(new.residue, op.out.residue)?,
+                        d(new.residue, old.residue)?,
                         c,
                         i,
                         ps,
                         doc,
                     );
                 }
-                OpKind::AddCost { rest, .. } => {
+                What::AddCost(rest) => {
                     out.pair(
                         e,
                         PostingKey::Inventory,
                         *rest,
-                        d(new.value, op.out.value)?,
+                        d(new.value, old.value)?,
                         c,
                         i,
                         ps,
                         doc,
                     );
                 }
-                OpKind::SetStandard { .. } => {
+                What::SetStandard => {
                     out.pair(
                         e,
                         PostingKey::Inventory,
                         PostingKey::Revaluation,
-                        d(new.value, op.out.value)?,
+                        d(new.value, old.value)?,
                         c,
                         i,
                         ps,
@@ -1347,9 +1387,10 @@ impl Valuation {
             plan.new_transfer = Some(tr.clone());
             // A transfer ships only what the books hold: valuing a shortfall at the last cost
             // would carry a guess into another pool (and, across entities, into a price).
-            let kind = OpKind::Issue { qty: q, negative: false, counter: Counter::Transfer(t) };
-            let step = self.plan_op(ev, s, i, self.pool_site(s, sf)?, kind)?;
+            let kind = Request::Issue { qty: q, negative: false, counter: Counter::Transfer(t) };
+            let step = self.plan_op(ev, s, i, self.pool_site(s, sf)?, &kind)?;
             Self::issue_lines(out, &step, PostingKey::InTransit, sf, doc);
+            plan.issued = Some((s, step.out.value));
             tr.value = step.out.value;
             tr.profit = step.out.profit;
             self.push_step(out, plan, step)?;
@@ -1373,9 +1414,10 @@ impl Valuation {
             TitlePoint::Receipt => Counter::Transfer(t),
         };
         plan.new_transfer = Some(tr.clone());
-        let kind = OpKind::Issue { qty: q, negative: false, counter };
-        let step = self.plan_op(ev, s, i, self.pool_site(s, sf)?, kind)?;
+        let kind = Request::Issue { qty: q, negative: false, counter };
+        let step = self.plan_op(ev, s, i, self.pool_site(s, sf)?, &kind)?;
         let cost = step.out.value;
+        plan.issued = Some((s, cost));
         let group_cost = sub_exact(cost, step.out.profit).map_err(dec("a group cost"))?;
         let price = self.price(a, s, i, q, cost, rates)?;
         let item_code = self
@@ -1505,7 +1547,12 @@ impl Valuation {
                 let cost_b = convert(group_cost, rate_of(rates, sc, bc)?, bc)?;
                 let embedded =
                     sub_exact(amount_b, cost_b).map_err(dec("an intercompany profit"))?;
-                let invoice = format!("INV-{number}-{}", tr.invoices + 1);
+                // A count restored from a snapshot may be anything a `u32` holds.
+                let next = tr
+                    .invoices
+                    .checked_add(1)
+                    .ok_or(ValuationError::Overflow("an invoice count"))?;
+                let invoice = format!("INV-{number}-{next}");
                 let inv = Some(invoice.as_str());
                 out.pair(
                     s,
@@ -1532,7 +1579,7 @@ impl Valuation {
                     b,
                     i,
                     ps,
-                    OpKind::Receive { qty: r, value: amount_b, profit: embedded },
+                    &Request::Receive { qty: r, value: amount_b, profit: embedded },
                 )?;
                 Self::receive_lines(out, &step, PostingKey::IcPayable, amount_b, st, inv);
                 let (sell, buy) = (self.ent(s)?.code.clone(), self.ent(b)?.code.clone());
@@ -1571,7 +1618,7 @@ impl Valuation {
                     sub_exact(tr.price_left, price).map_err(dec("a transfer balance"))?;
                 tr.group_cost_left =
                     sub_exact(tr.group_cost_left, group_cost).map_err(dec("a transfer balance"))?;
-                tr.invoices += 1;
+                tr.invoices = next;
                 plan.receipt = Some(r);
                 plan.put_transfer(t, tr.clone());
                 self.push_step(out, plan, step)?;
@@ -1586,7 +1633,7 @@ impl Valuation {
                     owner,
                     i,
                     self.pool_site(owner, st)?,
-                    OpKind::Receive { qty: r, value, profit },
+                    &Request::Receive { qty: r, value, profit },
                 )?;
                 Self::receive_lines(out, &step, PostingKey::InTransit, value, st, doc);
                 tr.value = sub_exact(tr.value, value).map_err(dec("a transfer balance"))?;
@@ -1606,60 +1653,56 @@ impl Valuation {
     // ---- committing --------------------------------------------------------------
 
     fn commit(&mut self, ev: &CostEvent, plan: Plan, fp: u64) {
-        let (mut what, mut seen_slot, mut seen_qty, mut seen_value) =
-            (0u8, 0u32, Decimal::ZERO, Decimal::ZERO);
+        let mut seen = Seen { fingerprint: fp, kind: 0, idx: 0 };
         if let Some(step) = plan.step {
+            let record = step.change.receipt_record();
             let slot = match step.target {
                 Target::Slot(s) => s,
-                Target::New(pool) => {
+                Target::New(sl) => {
                     let s = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
                     self.slot_ix.insert(pool_key(step.entity, step.item, step.site), s);
-                    self.slots.push(Slot {
-                        entity: step.entity,
-                        item: step.item,
-                        site: step.site,
-                        last_at: None,
-                        pool: (*pool).clone(),
-                        base: *pool,
-                        ops: Vec::new(),
-                        snaps: Vec::new(),
-                    });
+                    self.slots.push(*sl);
                     s
                 }
             };
-            if let Some(sl) = self.slots.get_mut(slot as usize) {
-                match step.change {
-                    Change::Append(p, op) => {
-                        sl.pool.commit(p);
-                        sl.last_at = Some(op.at);
-                        sl.ops.push(op);
-                        if sl.ops.len() % SNAPSHOT_EVERY == 0 {
-                            sl.snaps.push((sl.ops.len(), sl.pool.clone()));
-                        }
-                    }
-                    Change::Replace { pool, ops, keep_snaps } => {
-                        sl.pool = pool;
-                        sl.last_at = ops.last().map(|o| o.at);
-                        sl.ops = ops;
-                        sl.snaps.retain(|(n, _)| *n <= keep_snaps);
-                    }
+            let moved = if let Some(sl) = self.slots.get_mut(slot as usize) {
+                sl.commit(step.change)
+            } else {
+                debug_assert!(false, "a step for slot {slot}, which does not exist");
+                Vec::new()
+            };
+            // A back-dated receipt moved the records of the later receipts.
+            for (event, rcpt) in moved {
+                let k = self.seen_of(event).and_then(Seen::receipt);
+                if let Some(r) = k.and_then(|k| self.receipts.get_mut(k as usize)) {
+                    r.rcpt = rcpt;
                 }
             }
-            what = match (plan.receipt, plan.sale) {
-                (Some(_), _) => Seen::RECEIPT,
-                (None, Some(_)) => Seen::SALE,
-                (None, None) => 0,
-            };
-            seen_slot = slot;
-            seen_qty = plan.receipt.or(plan.sale.map(|(q, _)| q)).unwrap_or_default();
-            seen_value = plan.sale.map(|(_, v)| v).unwrap_or_default();
+            match (plan.receipt, plan.sale, record) {
+                (Some(qty), _, Some(rcpt)) => {
+                    seen.kind = Seen::RECEIPT;
+                    seen.idx = u32::try_from(self.receipts.len()).unwrap_or(u32::MAX);
+                    self.receipts.push(ReceiptSeen { slot, rcpt, qty });
+                }
+                (None, Some((qty, value)), _) => {
+                    seen.kind = Seen::SALE;
+                    seen.idx = u32::try_from(self.sales.len()).unwrap_or(u32::MAX);
+                    self.sales.push(SaleSeen { slot, qty, value });
+                }
+                _ => {}
+            }
         }
         if let Some(tr) = plan.new_transfer {
             self.transfer_ix
                 .insert(tr.number.clone(), u32::try_from(self.transfers.len()).unwrap_or(u32::MAX));
+            self.count_transit(&tr, true);
             self.transfers.push(tr);
         }
         for (t, tr) in plan.updated {
+            if let Some(old) = self.transfers.get(t as usize).cloned() {
+                self.count_transit(&old, false);
+                self.count_transit(&tr, true);
+            }
             if let Some(x) = self.transfers.get_mut(t as usize) {
                 *x = tr;
             }
@@ -1669,18 +1712,20 @@ impl Valuation {
             p.revenue = add_exact(p.revenue, revenue).unwrap_or(p.revenue);
             p.created = add_exact(p.created, created).unwrap_or(p.created);
         }
+        if let Some((sale, qty, value)) = plan.returned {
+            self.returned.insert(sale, (qty, value));
+        }
         self.documents.extend(plan.documents);
         self.receivables.extend(plan.receivables);
         self.payables.extend(plan.payables);
+        self.seen_event(ev.id, seen);
+    }
+
+    /// Records applied event `id` as `seen`.
+    pub(crate) fn seen_event(&mut self, id: u64, seen: Seen) {
         let at = u32::try_from(self.seen_log.len()).unwrap_or(u32::MAX);
-        self.seen.insert(ev.id, at);
-        self.seen_log.push(Seen {
-            fingerprint: fp,
-            kind: what,
-            slot: seen_slot,
-            qty: seen_qty,
-            value: seen_value,
-        });
+        self.seen.insert(id, at);
+        self.seen_log.push(seen);
         self.seq += 1;
     }
 }
@@ -1689,22 +1734,26 @@ impl Valuation {
     // ---- reading ---------------------------------------------------------------------
 
     /// What was recorded for an applied event.
-    fn seen_of(&self, id: u64) -> Option<&Seen> {
-        self.seen.get(&id).and_then(|&at| self.seen_log.get(at as usize))
+    pub(crate) fn seen_of(&self, id: u64) -> Option<&Seen> {
+        self.seen.get(id).and_then(|at| self.seen_log.get(at as usize))
     }
 
     fn view(&self, sl: &Slot) -> Option<PoolView> {
         let e = self.entities.get(usize::from(sl.entity))?;
+        let (st, sc) = (&sl.pool.state, sl.pool.scales);
         Some(PoolView {
             entity: e.code.clone(),
             item: self.catalog.item(sl.item)?.code.clone(),
             site: sl.site.and_then(|s| self.catalog.site(s)).map(|s| s.code.clone()),
-            method: sl.pool.method(),
-            qty: sl.pool.qty(),
-            value: at_scale(sl.pool.value(), e.currency),
-            profit: at_scale(sl.pool.profit(), e.currency),
+            method: st.method,
+            qty: sc.qty_out(st.book_qty()),
+            value: sc.value_out(st.book_value()),
+            profit: sc.value_out(st.profit),
             currency: e.currency,
-            layers: sl.pool.layers().cloned().collect(),
+            layers: st.layers(&sl.pool, sc).collect(),
+            unit_cost: st.unit_cost(&sl.pool, sc),
+            shortfall: sc.qty_out(st.short.0),
+            shortfall_value: sc.value_out(st.short.1),
         })
     }
 
@@ -1741,7 +1790,12 @@ impl Valuation {
         let Ok(e) = self.entity(entity) else { return Decimal::ZERO };
         let Ok(currency) = self.ent(e).map(|x| x.currency) else { return Decimal::ZERO };
         at_scale(
-            total(self.slots.iter().filter(|s| s.entity == e).map(|s| s.pool.value())),
+            total(
+                self.slots
+                    .iter()
+                    .filter(|s| s.entity == e)
+                    .map(|s| s.pool.scales.value_out(s.pool.state.book_value())),
+            ),
             currency,
         )
     }
@@ -1780,6 +1834,91 @@ impl Valuation {
         at_scale(total(self.transfers.iter().filter(|t| t.owner == e).map(|t| t.value)), currency)
     }
 
+    /// What `entity` holds of `item`, in base units: on hand at its sites (its pools of
+    /// the item) and on the way in transfers it owns. O(sites of the entity).
+    #[must_use]
+    pub fn held(&self, entity: &EntityCode, item: &ItemCode) -> Held {
+        let (Ok(e), Ok(i)) = (self.entity(entity), self.item(item)) else {
+            return Held::default();
+        };
+        let qty = |site: Option<SiteIx>| {
+            self.slot_of(e, i, site)
+                .and_then(|s| self.slots.get(s as usize))
+                .map_or(Decimal::ZERO, |sl| sl.pool.scales.qty_out(sl.pool.state.book_qty()))
+        };
+        let on_hand = if self.entities.get(usize::from(e)).is_some_and(|x| x.per_site) {
+            total(
+                self.catalog
+                    .sites()
+                    .filter(|(s, _)| {
+                        self.catalog.site_entity(*s).and_then(|x| u16::try_from(x.index()).ok())
+                            == Some(e)
+                    })
+                    .map(|(s, _)| qty(Some(s)))
+                    .chain(
+                        // A per-site entity's stock at sites of others (an owner given).
+                        self.slots
+                            .iter()
+                            .filter(|sl| {
+                                sl.entity == e
+                                    && sl.item == i
+                                    && sl
+                                        .site
+                                        .and_then(|s| self.catalog.site_entity(s))
+                                        .and_then(|x| u16::try_from(x.index()).ok())
+                                        != Some(e)
+                            })
+                            .map(|sl| sl.pool.scales.qty_out(sl.pool.state.book_qty())),
+                    ),
+            )
+        } else {
+            qty(None)
+        };
+        let in_transit = self.transit_qty.get(&(e, i.raw())).copied().unwrap_or_default();
+        Held { on_hand, in_transit }
+    }
+
+    /// What every entity holds of every item it ever valued, by entity and item code.
+    #[must_use]
+    pub fn held_all(&self) -> BTreeMap<(EntityCode, ItemCode), Held> {
+        let mut out: BTreeMap<(EntityCode, ItemCode), Held> = BTreeMap::new();
+        let code = |e: u16, i: ItemIx| {
+            Some((
+                self.entities.get(usize::from(e))?.code.clone(),
+                self.catalog.item(i)?.code.clone(),
+            ))
+        };
+        for sl in &self.slots {
+            if let Some(k) = code(sl.entity, sl.item) {
+                let h = out.entry(k).or_default();
+                let q = sl.pool.scales.qty_out(sl.pool.state.book_qty());
+                h.on_hand = h.on_hand.checked_add(q).unwrap_or(Decimal::MAX);
+            }
+        }
+        for (&(e, i), q) in &self.transit_qty {
+            if let Some(k) = code(e, ItemIx::new(i)) {
+                out.entry(k).or_default().in_transit = *q;
+            }
+        }
+        out
+    }
+
+    /// Counts a transfer's goods on the way into (or, `add` false, out of) its owner's
+    /// in-transit quantity.
+    pub(crate) fn count_transit(&mut self, t: &Transfer, add: bool) {
+        let q = on_the_way(t);
+        if q.is_zero() {
+            return;
+        }
+        let sum = self.transit_qty.entry((t.owner, t.item.raw())).or_default();
+        let next = if add { sum.checked_add(q) } else { sum.checked_sub(q) };
+        debug_assert!(next.is_some(), "in-transit quantity beyond the decimal range");
+        *sum = next.unwrap_or(*sum);
+        if sum.is_zero() {
+            self.transit_qty.remove(&(t.owner, t.item.raw()));
+        }
+    }
+
     /// The intercompany documents issued, in order.
     #[must_use]
     pub fn documents(&self) -> &[IcDocument] {
@@ -1813,7 +1952,11 @@ impl Valuation {
     #[must_use]
     pub fn unrealized_profit(&self, buyer: &EntityCode) -> Decimal {
         let Ok(b) = self.entity(buyer) else { return Decimal::ZERO };
-        let held = self.slots.iter().filter(|s| s.entity == b).map(|s| s.pool.profit());
+        let held = self
+            .slots
+            .iter()
+            .filter(|s| s.entity == b)
+            .map(|s| s.pool.scales.value_out(s.pool.state.profit));
         let moving = self.transfers.iter().filter(|t| t.owner == b).map(|t| t.profit);
         let Ok(currency) = self.ent(b).map(|x| x.currency) else { return Decimal::ZERO };
         at_scale(total(held.chain(moving)), currency)
@@ -1842,33 +1985,16 @@ impl Valuation {
         // Work out every pool's new base before changing any.
         let mut bases = Vec::with_capacity(self.slots.len());
         for (k, sl) in self.slots.iter().enumerate() {
-            let n = sl.ops.partition_point(|o| o.at <= through);
-            if n == 0 {
-                continue;
+            if let Some((n, base)) = sl
+                .state_through(through)
+                .map_err(|_| ValuationError::Overflow("a period close replay"))?
+            {
+                bases.push((k, n, base));
             }
-            let base = if n == sl.ops.len() {
-                sl.pool.clone()
-            } else {
-                let (start, mut pool) = match sl.snaps.iter().rev().find(|(m, _)| *m <= n) {
-                    Some((m, p)) => (*m, p.clone()),
-                    None => (0, sl.base.clone()),
-                };
-                for op in sl.ops.get(start..n).unwrap_or_default() {
-                    let (plan, _) = Self::run(&pool, op.event, &op.kind)
-                        .map_err(|_| ValuationError::Overflow("a period close replay"))?;
-                    pool.commit(plan);
-                }
-                pool
-            };
-            bases.push((k, n, base));
         }
         for (k, n, base) in bases {
             if let Some(sl) = self.slots.get_mut(k) {
-                sl.base = base;
-                sl.ops.drain(..n);
-                // Later events are after the close anyway.
-                sl.last_at = sl.ops.last().map(|o| o.at);
-                sl.snaps.clear();
+                sl.close(n, base);
             }
         }
         self.closed_through = Some(through);
@@ -1922,7 +2048,7 @@ impl Valuation {
         // Every entity that ever bought, or holds profit now.
         let mut involved: Vec<u16> = self.eliminated.keys().copied().collect();
         involved.extend(self.period.keys().map(|(_, b)| *b));
-        involved.extend(self.slots.iter().filter(|s| !s.pool.profit().is_zero()).map(|s| s.entity));
+        involved.extend(self.slots.iter().filter(|s| s.pool.state.profit != 0).map(|s| s.entity));
         involved.extend(self.transfers.iter().filter(|t| !t.profit.is_zero()).map(|t| t.owner));
         involved.sort_unstable();
         involved.dedup();
@@ -1965,29 +2091,77 @@ impl Valuation {
     }
 }
 
-/// What the engine remembers of an applied event.
-#[derive(Debug, Clone, Copy)]
-struct Seen {
-    fingerprint: u64,
+/// What the engine remembers of an applied event: its fingerprint and, for a receipt
+/// into a pool or a sale, where its details are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Seen {
+    pub(crate) fingerprint: u64,
     /// 0, or [`Seen::RECEIPT`] or [`Seen::SALE`].
-    kind: u8,
-    slot: u32,
-    qty: Decimal,
-    value: Decimal,
+    pub(crate) kind: u8,
+    /// The index in `receipts` or `sales`.
+    pub(crate) idx: u32,
 }
 
 impl Seen {
-    const RECEIPT: u8 = 1;
-    const SALE: u8 = 2;
+    pub(crate) const RECEIPT: u8 = 1;
+    pub(crate) const SALE: u8 = 2;
 
-    /// A receipt's pool and quantity (for landed cost).
-    fn receipt(&self) -> Option<(u32, Decimal)> {
-        (self.kind == Seen::RECEIPT).then_some((self.slot, self.qty))
+    /// A receipt's entry (for landed cost).
+    fn receipt(&self) -> Option<u32> {
+        (self.kind == Seen::RECEIPT).then_some(self.idx)
     }
 
-    /// A sale's pool, quantity and value (for returns).
-    fn sale(&self) -> Option<(u32, Decimal, Decimal)> {
-        (self.kind == Seen::SALE).then_some((self.slot, self.qty, self.value))
+    /// A sale's entry (for returns).
+    fn sale(&self) -> Option<u32> {
+        (self.kind == Seen::SALE).then_some(self.idx)
+    }
+}
+
+/// A receipt into a pool: the pool, its record there, and its quantity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ReceiptSeen {
+    pub(crate) slot: u32,
+    pub(crate) rcpt: u32,
+    pub(crate) qty: Decimal,
+}
+
+/// A sale: the pool, its quantity and the value it issued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SaleSeen {
+    pub(crate) slot: u32,
+    pub(crate) qty: Decimal,
+    pub(crate) value: Decimal,
+}
+
+/// Event ids to their position in the log. Ids that arrive in increasing order (the
+/// usual case) are appended to a sorted vector, so a new id needs no look-up at all and
+/// the index costs 12 bytes per event; the others go to a hash map.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Ids {
+    pub(crate) sorted: Vec<u64>,
+    pub(crate) at: Vec<u32>,
+    pub(crate) others: Map<u64, u32>,
+}
+
+impl Ids {
+    pub(crate) fn get(&self, id: u64) -> Option<u32> {
+        match self.sorted.last() {
+            Some(&last) if id <= last => match self.sorted.binary_search(&id) {
+                Ok(k) => self.at.get(k).copied(),
+                Err(_) => self.others.get(&id).copied(),
+            },
+            // Ids in `others` are all below the largest sorted one.
+            _ => None,
+        }
+    }
+
+    pub(crate) fn insert(&mut self, id: u64, at: u32) {
+        if self.sorted.last().is_none_or(|&last| id > last) {
+            self.sorted.push(id);
+            self.at.push(at);
+        } else {
+            self.others.insert(id, at);
+        }
     }
 }
 
@@ -1995,24 +2169,16 @@ impl Seen {
 #[derive(Debug, Clone)]
 enum Target {
     Slot(u32),
-    /// A new pool, empty as given.
-    New(Box<Pool>),
-}
-
-// One per event, short-lived: boxing the larger variant buys nothing.
-#[allow(clippy::large_enum_variant)]
-#[derive(Debug, Clone)]
-enum Change {
-    Append(PoolPlan, Op),
-    Replace { pool: Pool, ops: Vec<Op>, keep_snaps: usize },
+    /// A new pool, with its (empty) history.
+    New(Box<Slot>),
 }
 
 #[derive(Debug, Clone)]
 struct Step {
     target: Target,
-    change: Change,
-    /// Later operations whose outcome changed: (as recorded, as now).
-    corrections: Vec<(Op, OpOut)>,
+    change: crate::history::Change,
+    /// Later operations whose outcome changed.
+    corrections: Vec<Correction>,
     /// The new operation's outcome.
     out: OpOut,
     entity: u16,
@@ -2023,9 +2189,13 @@ struct Step {
 /// Everything one event changes, worked out before anything is committed.
 #[derive(Debug, Default)]
 struct Plan {
-    step: Option<Step>,
+    step: Option<Box<Step>>,
     receipt: Option<Decimal>,
     sale: Option<(Decimal, Decimal)>,
+    /// The entity and value the event took out of a pool.
+    issued: Option<(u16, Decimal)>,
+    /// A return against a sale: the sale, and its returned quantity and value after it.
+    returned: Option<(u64, Decimal, Decimal)>,
     new_transfer: Option<Transfer>,
     updated: BTreeMap<u32, Transfer>,
     documents: Vec<IcDocument>,
@@ -2042,5 +2212,19 @@ impl Plan {
 
     fn put_transfer(&mut self, t: u32, tr: Transfer) {
         self.updated.insert(t, tr);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sizes the memory formula in the crate docs uses.
+    #[test]
+    fn memory_per_event_is_what_the_docs_say() {
+        assert_eq!(size_of::<Seen>(), 16);
+        assert_eq!(size_of::<ReceiptSeen>(), 24);
+        assert_eq!(size_of::<SaleSeen>(), 36);
+        assert_eq!(size_of::<crate::pool::State>(), 256);
     }
 }

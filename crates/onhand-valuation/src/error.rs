@@ -109,6 +109,46 @@ pub enum ValuationError {
     /// A return naming an issue that is not known.
     #[error("no issue with event id {0}")]
     UnknownIssue(u64),
+    /// A customer return naming a sale of another item or another entity (and so, maybe,
+    /// another currency).
+    #[error(
+        "event {original} sold {sold_item} from {sold_entity}; a return of {item} to {entity} cannot name it"
+    )]
+    ReturnNotOfSale {
+        /// The sale the return names.
+        original: u64,
+        /// The entity that sold.
+        sold_entity: EntityCode,
+        /// The item sold.
+        sold_item: ItemCode,
+        /// The entity the return goes to.
+        entity: EntityCode,
+        /// The item returned.
+        item: ItemCode,
+    },
+    /// Returns against a sale beyond what it sold.
+    #[error(
+        "sale {original} sold {sold}, {returned} came back already; {requested} more is too many"
+    )]
+    ReturnExceedsSale {
+        /// The sale.
+        original: u64,
+        /// What it sold, in base units.
+        sold: Decimal,
+        /// What earlier returns brought back.
+        returned: Decimal,
+        /// What this return brings back.
+        requested: Decimal,
+    },
+    /// A cost below zero: a receipt, gain or return at a negative unit cost, or a landed
+    /// cost credit that would leave a receipt's units worth less than nothing.
+    #[error("{what} cannot be negative, got {value}")]
+    NegativeCost {
+        /// What.
+        what: &'static str,
+        /// The value.
+        value: Decimal,
+    },
     /// A return with neither the original issue nor a cost.
     #[error("a customer return needs the original issue or a unit cost")]
     ReturnWithoutCost,
@@ -179,6 +219,25 @@ pub enum ValuationError {
     /// A configuration that cannot be used.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A snapshot in a format this version does not read.
+    #[error("snapshot format {found}; this version reads {reads}")]
+    SnapshotFormat {
+        /// The snapshot's format.
+        found: u32,
+        /// The format this version reads.
+        reads: u32,
+    },
+    /// A snapshot whose content does not match its digest.
+    #[error("the snapshot's content does not match its digest")]
+    SnapshotDigest,
+    /// A snapshot whose content the engine cannot rely on.
+    #[error("snapshot: {what} (entry {at}) is not a state the engine can be in")]
+    Restore {
+        /// What did not hold.
+        what: &'static str,
+        /// The entry (pool, transfer, event) it was found in, counted from 0.
+        at: usize,
+    },
     /// Arithmetic beyond the decimal range.
     #[error("{0} is beyond the decimal range")]
     Overflow(&'static str),
@@ -210,6 +269,9 @@ impl ValuationError {
             ValuationError::TransferClosed(_) => "transfer_closed",
             ValuationError::UnknownReceipt(_) => "unknown_receipt",
             ValuationError::UnknownIssue(_) => "unknown_issue",
+            ValuationError::ReturnNotOfSale { .. } => "return_not_of_sale",
+            ValuationError::ReturnExceedsSale { .. } => "return_exceeds_sale",
+            ValuationError::NegativeCost { .. } => "negative_cost",
             ValuationError::ReturnWithoutCost => "return_without_cost",
             ValuationError::NotStandard { .. } => "not_standard",
             ValuationError::PeriodClosed { .. } => "period_closed",
@@ -222,6 +284,9 @@ impl ValuationError {
             ValuationError::SiteRequired(_) => "site_required",
             ValuationError::TooLarge { .. } => "too_large",
             ValuationError::Config(_) => "config",
+            ValuationError::SnapshotFormat { .. } => "snapshot_format",
+            ValuationError::SnapshotDigest => "snapshot_digest",
+            ValuationError::Restore { .. } => "restore",
             ValuationError::Overflow(_) => "overflow",
         }
     }

@@ -7,14 +7,14 @@
 //! - cost pools per legal entity and item (per site for entities that value per site):
 //!   FIFO layers, moving average, and standard cost with purchase price variance,
 //!   revaluation on a standard change, and rounding residues posted to a named account
-//!   so pool values always equal the books ([`Valuation`], [`Pool`]);
+//!   so pool values always equal the books ([`Valuation`], [`PoolView`]);
 //! - the postings of every movement ([`CostEvent`] → [`Posting`]s, balanced per entity
 //!   and currency, on accounts mapped per entity from [`PostingKey`]s): receipts,
 //!   issues to sales, scrap and adjustments, count gains, customer returns at the cost
 //!   they left with, landed cost after the fact, and the negative-stock policy (refuse,
 //!   or issue at the last cost and true up on the next receipt);
 //! - back-dated movements, replayed into the affected pool's history from the nearest
-//!   snapshot, with a correction posting for every later movement whose value changed;
+//!   checkpoint, with a correction posting for every later movement whose value changed;
 //! - transfers: at cost through in transit inside an entity; across entities by an
 //!   intercompany [`Agreement`] (at cost, cost plus a markup, or a price list; the
 //!   invoice currency and the caller's rates; title at shipment or at receipt), with the
@@ -24,8 +24,40 @@
 //!   sold outside the group; and reconciliation of receivables against payables
 //!   ([`reconcile`]).
 //!
+//! - snapshots ([`Valuation::snapshot`], [`Valuation::restore`]): the whole state,
+//!   versioned and digested, restored (and checked) to an engine that continues exactly
+//!   as the original; and what each entity holds of each item, on hand and owned in
+//!   transit ([`Valuation::held`]).
+//!
 //! The engine reads no clock and no rates of its own: times, ids and exchange rates come
 //! in on the events.
+//!
+//! # Cost and memory
+//!
+//! A receipt or an issue costs O(1) amortized whatever a FIFO queue's length: a pool
+//! keeps its totals and the head of its queue, and records each receipt once, in an
+//! append-only arena. A back-dated movement costs O(64 + the later movements of its
+//! pool) (it replays from the nearest checkpoint; every later movement is revalued).
+//! The common case, a receipt or an issue in time order, at the site's own entity, in
+//! the item's base unit, into a pool that already exists, is worked out straight on the
+//! pool's integers with the same postings as every other event; the engine remembers
+//! the last site and pool it named, so a run of events for one site skips those look-ups.
+//!
+//! Memory is the live layers plus the history kept for back-dating, which a period close
+//! ([`Valuation::close_period`]) forgets. Without a close it grows linearly, never with
+//! the square of the movements:
+//!
+//! | what | bytes |
+//! |---|---|
+//! | per pool operation since the last close | 48 |
+//! | per receipt since the last close (FIFO: since the oldest layer held then), live layers included | 80 |
+//! | per open shortfall part (and those since the close) | 48 |
+//! | per 64 operations of a pool (a checkpoint) | 260 |
+//! | per applied event (idempotency: fingerprint and id index, ids in increasing order) | 28 |
+//! | per receipt into a pool (what a landed cost names) / per sale (what a return names) | 24 / 36 |
+//!
+//! So 1,000,000 movements on one item (half receipts, half sales) with no close take
+//! about 150 MB, measured in the `valuation_workload` bench.
 //!
 //! ```
 //! use std::sync::Arc;
@@ -59,20 +91,24 @@ mod config;
 mod engine;
 mod error;
 mod event;
+mod history;
+mod in_order;
 mod intercompany;
 mod pool;
 mod posting;
+mod snapshot;
 
 pub use config::{
     Agreement, MethodOverride, NegativeStock, PriceRule, Standard, TitlePoint, ValuationConfig,
 };
 pub use engine::{
-    Consolidation, MAX_AMOUNT, Outcome, PoolView, TransitView, Unrealized, Valuation,
+    Consolidation, Held, MAX_AMOUNT, Outcome, PoolView, TransitView, Unrealized, Valuation,
 };
 pub use error::ValuationError;
 pub use event::{CostBody, CostEvent, IssueTo, Rate};
 pub use intercompany::{
     Difference, DocKind, IcDocument, Mismatch, OpenItem, Reconciliation, reconcile,
 };
-pub use pool::{Layer, Method, Pool};
+pub use pool::{Layer, Method};
 pub use posting::{Accounts, Posting, PostingKey, PostingKind, balances, unbalanced};
+pub use snapshot::{VALUATION_SNAPSHOT_FORMAT, ValuationSnapshot};

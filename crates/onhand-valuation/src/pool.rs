@@ -1,8 +1,11 @@
 //! Cost pools: the stock of one item that one legal entity owns (at one site, when the
 //! entity values per site), and what it is worth by the entity's costing method.
 //!
-//! A pool holds exact decimal quantities in the item's base unit and values rounded to
-//! the currency's minor units. Values never drift from quantities:
+//! A pool holds quantities in the item's base unit and values in the currency's minor
+//! units, both as exact integers (`i128` counts of the base unit's smallest step and of
+//! the currency's minor unit: the conversion from and to `Decimal` at the boundary is
+//! exact, because base quantities fit their unit's scale and values are rounded to the
+//! currency where they arise). Values never drift from quantities:
 //!
 //! - **FIFO**: one layer per receipt, oldest first; an issue takes whole layers and, from
 //!   the last one it touches, the proportional value (rounded half up), leaving the
@@ -21,11 +24,31 @@
 //! Every pool also carries the **embedded intercompany profit** of the stock it holds:
 //! what a buyer booked above the selling entity's cost. It moves with the stock exactly
 //! like value does, so consolidation can eliminate what is still held.
+//!
+//! # Layout: append-only records and an O(1) state
+//!
+//! Every receipt is recorded once, as it came in ([`Rcpt`]), in an append-only arena;
+//! so is every shortfall part ([`Short`]). A pool's [`State`] is a handful of numbers:
+//! the totals held, the oldest receipt with units left (the FIFO **head**) and what was
+//! taken from it, the same for the shortfall parts, and the arenas' lengths. A FIFO
+//! receipt appends a record and an issue moves the head forward, so both cost O(1)
+//! amortized whatever the queue length (the totals are kept, never summed). Because
+//! records never change (a landed cost is kept beside the record, in `landed`), a copy
+//! of the state *is* a checkpoint of the whole pool: the engine keeps one every few
+//! operations for back-dated movements, sharing every layer with the live pool instead
+//! of cloning the queue.
 
-use std::collections::VecDeque;
+use std::collections::BTreeMap;
 
-use onhand_master::{Rounding, RoundingMode, add_exact, mul_div_round, sub_exact};
+use onhand_master::{Rounding, RoundingMode, mul_div_round, mul_exact};
 use rust_decimal::Decimal;
+
+/// The integer figures a pool computes in.
+pub(crate) type Int = i128;
+
+/// The largest magnitude a pool figure may reach: a `Decimal`'s mantissa (2^96 − 1), so
+/// every figure converts back exactly.
+const LIMIT: Int = (1 << 96) - 1;
 
 /// How a pool values its stock.
 #[derive(
@@ -63,12 +86,12 @@ impl From<onhand_master::CostingMethod> for Method {
     }
 }
 
-/// A FIFO receipt layer.
+/// A FIFO receipt layer, as a pool view shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layer {
     /// The operation (receipt) that opened it.
     pub origin: u64,
-    /// What the receipt brought in.
+    /// What the receipt brought in (units that covered a shortfall included).
     pub received: Decimal,
     /// What is left.
     pub qty: Decimal,
@@ -86,10 +109,12 @@ pub(crate) enum PoolError {
     Insufficient { available: Decimal },
     /// Stock must be issued without stock and no cost is known to value it at.
     NoCost,
-    /// The arithmetic left the decimal range.
+    /// The arithmetic left the range a pool carries.
     Overflow,
     /// A standard-only operation on another method, or the reverse.
     WrongMethod,
+    /// A landed cost credit would leave the value below zero.
+    Negative { value: Decimal },
 }
 
 impl From<onhand_master::DecimalError> for PoolError {
@@ -100,598 +125,921 @@ impl From<onhand_master::DecimalError> for PoolError {
 
 type R<T> = Result<T, PoolError>;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum State {
-    Fifo(VecDeque<Layer>),
-    Average { qty: Decimal, value: Decimal, profit: Decimal },
-    Standard { qty: Decimal, value: Decimal, profit: Decimal, cost: Decimal },
+/// A receipt into a pool, as it came in: while any of its units are held, a FIFO layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Rcpt {
+    /// The cost event.
+    pub(crate) event: u64,
+    /// Quantity, value and embedded profit received.
+    pub(crate) qty: Int,
+    pub(crate) value: Int,
+    pub(crate) profit: Int,
+    /// Landed cost added to the units still held when it was posted.
+    pub(crate) landed: Int,
 }
 
-/// One pool's stock and value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pool {
-    state: State,
-    /// Issued without stock (FIFO and average), oldest first: quantity, the value it
-    /// left at, and the caller's tag for where it went.
-    short: VecDeque<Short>,
-    /// The unit cost of the last receipt, for valuing a shortfall.
-    /// The last receipt's value and quantity (its unit cost is worked out only when a
-    /// shortfall needs it).
-    last_receipt: Option<(Decimal, Decimal)>,
+/// A part of a shortfall: issued without stock at the last known cost, to the account
+/// `tag` stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Short {
+    pub(crate) qty: Int,
+    pub(crate) value: Int,
+    pub(crate) tag: u8,
+}
+
+/// A pool's figures at one point. With the arenas' records before `rlen` and `slen` it
+/// describes the pool entirely, so a copy is a checkpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct State {
+    pub(crate) method: Method,
+    /// Held (standard: negative when short): quantity, value, embedded profit.
+    pub(crate) qty: Int,
+    pub(crate) value: Int,
+    pub(crate) profit: Int,
+    /// Standard: the cost per base unit.
+    pub(crate) cost: Decimal,
+    /// Receipts recorded (an absolute count).
+    pub(crate) rlen: u32,
+    /// FIFO: the oldest receipt with units held (`rlen` when none), and the quantity,
+    /// value and profit already taken from it.
+    pub(crate) head: u32,
+    pub(crate) used: (Int, Int, Int),
+    /// Shortfall parts recorded, the oldest open one, what was covered of it (quantity,
+    /// value), and the open shortfall's quantity and value.
+    pub(crate) slen: u32,
+    pub(crate) shead: u32,
+    pub(crate) sused: (Int, Int),
+    pub(crate) short: (Int, Int),
+    /// The last receipt's value and quantity (its unit cost values a shortfall).
+    pub(crate) last: Option<(Int, Int)>,
+}
+
+/// The fixed facts of a pool: the scales its integers count in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Scales {
+    /// Decimal places of a quantity (the item's base unit).
+    pub(crate) qty: u32,
+    /// Decimal places of a value (the currency's minor units).
+    pub(crate) value: u32,
     rounding: Rounding,
 }
 
-/// A part of a shortfall: issued without stock, at the last known cost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Short {
-    qty: Decimal,
-    value: Decimal,
-    tag: u8,
-}
-
-/// What a receipt did.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(crate) struct Received {
-    /// The debit to inventory (FIFO, average: the receipt's value; standard: at standard).
-    pub(crate) inventory: Decimal,
-    /// Standard only: actual − standard (purchase price variance).
-    pub(crate) variance: Decimal,
-    /// The shortfall true-ups, by the tag of each issue covered: actual cost of the
-    /// covered units less what they were issued at (debit the issue's account, credit
-    /// inventory when positive).
-    pub(crate) trueups: Vec<(u8, Decimal)>,
-    /// Standard only: the running-rounding residue (debit inventory, credit rounding
-    /// when positive).
-    pub(crate) residue: Decimal,
-}
-
-/// A receipt worked out but not applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ReceivePlan {
-    pub(crate) out: Received,
-    /// Shortfall parts covered whole, and what is taken from the next one.
-    short_full: usize,
-    short_partial: Option<(Decimal, Decimal)>,
-    /// FIFO: the new layer; average and standard: the new totals.
-    rest: (Decimal, Decimal, Decimal),
-    last_receipt: (Decimal, Decimal),
-}
-
-/// An issue worked out but not applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct IssuePlan {
-    pub(crate) out: Issued,
-    full: usize,
-    partial: Option<(Decimal, Decimal, Decimal)>,
-    rest: (Decimal, Decimal, Decimal),
-    short: Option<Short>,
-}
-
-/// A landed cost worked out but not applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct AddCostPlan {
-    layer: Option<usize>,
-    /// The part that stays in inventory.
-    pub(crate) kept: Decimal,
-    new_value: Decimal,
-}
-
-/// Any pool change worked out but not applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum PoolPlan {
-    Receive(u64, ReceivePlan),
-    Issue(IssuePlan),
-    AddCost(AddCostPlan),
-    SetStandard { value: Decimal, cost: Decimal },
-}
-
-/// What an issue took.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct Issued {
-    /// The value issued (credit inventory).
-    pub(crate) value: Decimal,
-    /// The embedded intercompany profit that left with it.
-    pub(crate) profit: Decimal,
-    /// How much was issued without stock.
-    pub(crate) short: Decimal,
-    /// Standard only: running-rounding residue (credit inventory, debit rounding when
-    /// positive).
-    pub(crate) residue: Decimal,
-}
-
-impl Pool {
-    /// An empty pool valuing by `method` in a currency with `scale` minor units.
+impl Scales {
+    /// Scales for quantities with `qty` places and values with `value` places.
     ///
     /// # Errors
     /// [`PoolError::Overflow`] for a scale beyond 28.
-    pub(crate) fn new(method: Method, scale: u32, standard: Decimal) -> R<Self> {
-        let rounding = Rounding::new(scale, RoundingMode::HalfUp)?;
-        let zero = Decimal::ZERO;
-        let state = match method {
-            Method::Fifo => State::Fifo(VecDeque::new()),
-            Method::MovingAverage => State::Average { qty: zero, value: zero, profit: zero },
-            Method::Standard => {
-                State::Standard { qty: zero, value: zero, profit: zero, cost: standard }
+    pub(crate) fn new(qty: u32, value: u32) -> R<Self> {
+        if qty > 28 {
+            return Err(PoolError::Overflow);
+        }
+        Ok(Scales { qty, value, rounding: Rounding::new(value, RoundingMode::HalfUp)? })
+    }
+
+    /// A quantity as an integer count (exact, or an error).
+    pub(crate) fn qty_in(self, d: Decimal) -> R<Int> {
+        to_int(d, self.qty).ok_or(PoolError::Overflow)
+    }
+
+    /// A value as an integer count of minor units (exact, or an error).
+    pub(crate) fn value_in(self, d: Decimal) -> R<Int> {
+        to_int(d, self.value).ok_or(PoolError::Overflow)
+    }
+
+    /// A quantity count as a decimal.
+    pub(crate) fn qty_out(self, i: Int) -> Decimal {
+        to_dec(i, self.qty)
+    }
+
+    /// A value count as a decimal, written at the currency's scale.
+    pub(crate) fn value_out(self, i: Int) -> Decimal {
+        to_dec(i, self.value)
+    }
+
+    /// `value x part / whole` rounded half up (`value` itself when `part == whole`).
+    fn share(self, value: Int, part: Int, whole: Int) -> R<Int> {
+        if part == whole {
+            return Ok(value);
+        }
+        if whole <= 0 {
+            return Err(PoolError::Overflow);
+        }
+        if let Some(x) = mul_div(value, part, whole) {
+            return Ok(x);
+        }
+        // Beyond 128 bits: the decimal routine reduces trailing zeros first.
+        let d = mul_div_round(
+            self.value_out(value),
+            self.qty_out(part),
+            self.qty_out(whole),
+            self.rounding,
+        )?;
+        self.value_in(d)
+    }
+}
+
+/// The powers of ten a `Decimal`'s scale can reach (`10^0..=10^28`).
+const POW10: [Int; 29] = {
+    let mut t = [1; 29];
+    let mut k = 1;
+    while k < 29 {
+        t[k] = t[k - 1] * 10;
+        k += 1;
+    }
+    t
+};
+
+/// `10^k`, for `k` up to 28 (a `Decimal`'s largest scale).
+pub(crate) fn pow10(k: u32) -> Option<Int> {
+    POW10.get(usize::try_from(k).ok()?).copied()
+}
+
+/// `d` as a count of `10^-scale`, if exact and within [`LIMIT`].
+fn to_int(d: Decimal, scale: u32) -> Option<Int> {
+    let s = d.scale();
+    let m = d.mantissa();
+    let v = match s.cmp(&scale) {
+        std::cmp::Ordering::Equal => m,
+        std::cmp::Ordering::Less => m.checked_mul(pow10(scale - s)?)?,
+        std::cmp::Ordering::Greater => {
+            let k = pow10(s - scale)?;
+            if m % k != 0 {
+                return None;
             }
-        };
-        Ok(Pool { state, short: VecDeque::new(), last_receipt: None, rounding })
+            m / k
+        }
+    };
+    (v.abs() <= LIMIT).then_some(v)
+}
+
+/// `i x 10^-scale` (figures stay within [`LIMIT`], so this is exact).
+fn to_dec(i: Int, scale: u32) -> Decimal {
+    debug_assert!(i.abs() <= LIMIT && scale <= 28, "pool figure {i} at scale {scale}");
+    Decimal::try_from_i128_with_scale(i, scale).unwrap_or(if i < 0 {
+        Decimal::MIN
+    } else {
+        Decimal::MAX
+    })
+}
+
+/// `a x b / c` rounded half away from zero (`c > 0`), if it fits 128 bits.
+#[allow(clippy::many_single_char_names)] // the formula's own names
+fn mul_div(a: Int, b: Int, c: Int) -> Option<Int> {
+    let n = a.checked_mul(b)?;
+    let (q, r) = match (i64::try_from(n), i64::try_from(c)) {
+        (Ok(n), Ok(c)) => (Int::from(n / c), Int::from(n % c)),
+        _ => (n / c, n % c),
+    };
+    Some(if 2 * r.abs() >= c { q + n.signum() } else { q })
+}
+
+/// `a + b` within [`LIMIT`].
+fn add(a: Int, b: Int) -> R<Int> {
+    let s = a.checked_add(b).ok_or(PoolError::Overflow)?;
+    if s.abs() <= LIMIT { Ok(s) } else { Err(PoolError::Overflow) }
+}
+
+/// `a − b` within [`LIMIT`].
+fn sub(a: Int, b: Int) -> R<Int> {
+    add(a, -b)
+}
+
+/// Sums what records `from..to` hold: quantity, and the first two other figures, less
+/// what was taken from the first (`used_qty`, `used_value`); `None` when a record is
+/// missing or the first's use is not less than it.
+fn sums(
+    from: u32,
+    to: u32,
+    used_qty: Int,
+    used_value: Int,
+    record: impl Fn(u32) -> Option<(Int, Int, Int)>,
+) -> Option<(Int, (Int, Int))> {
+    let (mut q, mut v, mut p) = (0 as Int, 0 as Int, 0 as Int);
+    if from == to {
+        return (used_qty == 0 && used_value == 0).then_some((0, (0, 0)));
+    }
+    for k in from..to {
+        let (rq, rv, rp) = record(k)?;
+        if k == from && !(0..rq).contains(&used_qty) {
+            return None;
+        }
+        q = q.checked_add(rq)?;
+        v = v.checked_add(rv)?;
+        p = p.checked_add(rp)?;
+    }
+    Some((q - used_qty, (v - used_value, p)))
+}
+
+/// Read access to a pool's records: the live arenas, or a replay's overlay of them.
+pub(crate) trait Book {
+    /// Receipt `k` (absolute), with its landed cost as of this book's point.
+    fn rcpt(&self, k: u32) -> Option<Rcpt>;
+    /// Shortfall part `k` (absolute).
+    fn short(&self, k: u32) -> Option<Short>;
+}
+
+/// What an operation reports.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Out {
+    /// Receive: debit to inventory (standard: at standard); issue: value taken;
+    /// add-cost: the part kept in inventory; set-standard: the revaluation.
+    pub(crate) value: Int,
+    /// Issue: embedded profit that left.
+    pub(crate) profit: Int,
+    /// Issue: how much went out without stock.
+    pub(crate) short: Int,
+    /// Receive: shortfall true-ups by the tag of each issue covered (actual cost of the
+    /// covered units less what they were issued at).
+    pub(crate) trueups: Vec<(u8, Int)>,
+    /// Standard: the running-rounding residue (receive: debit inventory; issue: credit
+    /// inventory, when positive).
+    pub(crate) residue: Int,
+}
+
+/// An operation worked out but not applied: the state after it and the records it adds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Plan {
+    pub(crate) state: State,
+    pub(crate) rcpt: Option<Rcpt>,
+    pub(crate) short: Option<Short>,
+    /// A receipt's landed cost after the operation.
+    pub(crate) landed: Option<(u32, Int)>,
+    pub(crate) out: Out,
+}
+
+impl State {
+    /// An empty pool's state.
+    pub(crate) fn empty(method: Method, standard: Decimal) -> Self {
+        State {
+            method,
+            qty: 0,
+            value: 0,
+            profit: 0,
+            cost: if method == Method::Standard { standard } else { Decimal::ZERO },
+            rlen: 0,
+            head: 0,
+            used: (0, 0, 0),
+            slen: 0,
+            shead: 0,
+            sused: (0, 0),
+            short: (0, 0),
+            last: None,
+        }
     }
 
     /// The last receipt's unit cost, to 10 places.
-    fn last_cost(&self) -> Option<Decimal> {
-        let (value, qty) = self.last_receipt?;
+    fn last_cost(&self, sc: Scales) -> Option<Decimal> {
+        let (value, qty) = self.last?;
         let rule = Rounding::new(10, RoundingMode::HalfUp).ok()?;
-        mul_div_round(value, Decimal::ONE, qty, rule).ok()
+        mul_div_round(sc.value_out(value), Decimal::ONE, sc.qty_out(qty), rule).ok()
     }
 
-    fn short_qty(&self) -> Decimal {
-        total(self.short.iter().map(|s| s.qty))
+    /// The quantity on the books (negative after issuing without stock).
+    pub(crate) fn book_qty(&self) -> Int {
+        self.qty - self.short.0
     }
 
-    fn short_value(&self) -> Decimal {
-        total(self.short.iter().map(|s| s.value))
+    /// The value on the books (held less the open shortfall).
+    pub(crate) fn book_value(&self) -> Int {
+        self.value - self.short.1
     }
 
-    /// The method.
-    #[must_use]
-    pub fn method(&self) -> Method {
-        match self.state {
-            State::Fifo(_) => Method::Fifo,
-            State::Average { .. } => Method::MovingAverage,
-            State::Standard { .. } => Method::Standard,
+    /// Receipt `k`'s units, value and profit still held, if it is a live FIFO layer.
+    fn layer(&self, book: &impl Book, k: u32) -> Option<(Rcpt, Int, Int, Int)> {
+        if self.method != Method::Fifo || k < self.head || k >= self.rlen {
+            return None;
         }
+        let r = book.rcpt(k)?;
+        let (uq, uv, up) = if k == self.head { self.used } else { (0, 0, 0) };
+        Some((r, r.qty - uq, r.value + r.landed - uv, r.profit - up))
     }
 
-    /// The quantity held (negative after issuing without stock).
-    #[must_use]
-    pub fn qty(&self) -> Decimal {
-        let held = match &self.state {
-            State::Fifo(layers) => total(layers.iter().map(|l| l.qty)),
-            State::Average { qty, .. } | State::Standard { qty, .. } => *qty,
-        };
-        held.checked_sub(self.short_qty()).unwrap_or(Decimal::MIN)
-    }
-
-    /// The value held (the sum of the layers, less a shortfall).
-    #[must_use]
-    pub fn value(&self) -> Decimal {
-        let held = match &self.state {
-            State::Fifo(layers) => total(layers.iter().map(|l| l.value)),
-            State::Average { value, .. } | State::Standard { value, .. } => *value,
-        };
-        held.checked_sub(self.short_value()).unwrap_or(Decimal::MIN)
-    }
-
-    /// The intercompany profit embedded in what is held.
-    #[must_use]
-    pub fn profit(&self) -> Decimal {
-        match &self.state {
-            State::Fifo(layers) => total(layers.iter().map(|l| l.profit)),
-            State::Average { profit, .. } | State::Standard { profit, .. } => *profit,
-        }
-    }
-
-    /// The FIFO layers, oldest first (empty for other methods).
-    pub fn layers(&self) -> impl Iterator<Item = &Layer> {
-        let layers = match &self.state {
-            State::Fifo(l) => Some(l.iter()),
-            _ => None,
-        };
-        layers.into_iter().flatten()
-    }
-
-    /// The standard unit cost (standard pools).
-    #[must_use]
-    pub fn standard(&self) -> Option<Decimal> {
-        match self.state {
-            State::Standard { cost, .. } => Some(cost),
-            _ => None,
-        }
+    /// The FIFO layers, oldest first.
+    pub(crate) fn layers<'a>(
+        &'a self,
+        book: &'a impl Book,
+        sc: Scales,
+    ) -> impl Iterator<Item = Layer> + 'a {
+        let ks = if self.method == Method::Fifo { self.head..self.rlen } else { 0..0 };
+        ks.filter_map(move |k| {
+            let (r, q, v, p) = self.layer(book, k)?;
+            Some(Layer {
+                origin: r.event,
+                received: sc.qty_out(r.qty),
+                qty: sc.qty_out(q),
+                value: sc.value_out(v),
+                profit: sc.value_out(p),
+            })
+        })
     }
 
     /// The cost per unit an issue of one unit would take now: the oldest layer's, the
     /// average, or the standard; the last receipt's when nothing is held.
-    #[must_use]
-    pub fn unit_cost(&self) -> Option<Decimal> {
-        let scale = Rounding::new(6, RoundingMode::HalfUp).ok()?;
-        match &self.state {
-            State::Fifo(layers) => layers
-                .iter()
-                .find(|l| l.qty > Decimal::ZERO)
-                .and_then(|l| onhand_master::div_round(l.value, l.qty, scale).ok())
-                .or_else(|| self.last_cost()),
-            State::Average { qty, value, .. } if *qty > Decimal::ZERO => {
-                onhand_master::div_round(*value, *qty, scale).ok()
+    pub(crate) fn unit_cost(&self, book: &impl Book, sc: Scales) -> Option<Decimal> {
+        let six = Rounding::new(6, RoundingMode::HalfUp).ok()?;
+        let per =
+            |v: Int, q: Int| onhand_master::div_round(sc.value_out(v), sc.qty_out(q), six).ok();
+        match self.method {
+            Method::Fifo => {
+                self.layer(book, self.head).and_then(|(_, q, v, _)| per(v, q)).or_else(|| {
+                    self.last_cost(sc)
+                        .and_then(|c| onhand_master::div_round(c, Decimal::ONE, six).ok())
+                })
             }
-            State::Average { .. } => self.last_cost(),
-            State::Standard { cost, .. } => Some(*cost),
+            Method::MovingAverage if self.qty > 0 => per(self.value, self.qty),
+            Method::MovingAverage => {
+                self.last_cost(sc).and_then(|c| onhand_master::div_round(c, Decimal::ONE, six).ok())
+            }
+            Method::Standard => Some(self.cost),
         }
     }
 
-    fn round(&self, v: Decimal) -> R<Decimal> {
-        Ok(self.rounding.apply(v)?)
+    /// `qty` at the standard cost, rounded half up to the currency's minor units.
+    fn at_standard(&self, sc: Scales, qty: Int) -> R<Int> {
+        // In integers when the decimal product would be exact too (at most 28 places, a
+        // mantissa within 96 bits): qty x cost's mantissa, over 10^(places - minor).
+        let places = sc.qty + self.cost.scale();
+        if places <= 28
+            && let Some(n) = qty.checked_mul(self.cost.mantissa())
+            && n.unsigned_abs() < 1 << 96
+        {
+            let v = match places.checked_sub(sc.value) {
+                Some(down) => pow10(down).and_then(|k| mul_div(qty, self.cost.mantissa(), k)),
+                None => pow10(sc.value - places).and_then(|k| n.checked_mul(k)),
+            };
+            if let Some(v) = v.filter(|v| v.abs() <= LIMIT) {
+                return Ok(v);
+            }
+        }
+        self.at_standard_decimal(sc, qty)
     }
 
-    /// `value x part / whole`, rounded; `value` itself when `part == whole`.
-    fn share(&self, value: Decimal, part: Decimal, whole: Decimal) -> R<Decimal> {
-        if part == whole {
-            Ok(value)
-        } else if whole.is_zero() {
-            Err(PoolError::Overflow)
-        } else {
-            Ok(mul_div_round(value, part, whole, self.rounding)?)
+    /// [`State::at_standard`] in decimals.
+    fn at_standard_decimal(&self, sc: Scales, qty: Int) -> R<Int> {
+        let v = mul_exact(sc.qty_out(qty), self.cost)?;
+        sc.value_in(sc.rounding.apply(v)?)
+    }
+
+    /// Whether this state is one the pool's operations can reach over `book`'s records:
+    /// figures in range, the totals the sums of what the records still hold, nothing
+    /// held worth nothing, a FIFO pool layered or short but not both, a standard pool
+    /// worth its quantity at standard. A restored snapshot's base is checked with it.
+    pub(crate) fn is_consistent(&self, book: &impl Book, sc: Scales) -> bool {
+        let figures = [
+            self.qty,
+            self.value,
+            self.profit,
+            self.used.0,
+            self.used.1,
+            self.used.2,
+            self.sused.0,
+            self.sused.1,
+            self.short.0,
+            self.short.1,
+        ];
+        if figures.iter().any(|x| x.abs() > LIMIT)
+            || self.head > self.rlen
+            || self.shead > self.slen
+        {
+            return false;
+        }
+        if let Some((v, q)) = self.last
+            && (q <= 0 || v.abs() > LIMIT)
+        {
+            return false;
+        }
+        // The open shortfall: its parts less what was covered of the oldest.
+        let Some((sq, sv)) = sums(self.shead, self.slen, self.sused.0, self.sused.1, |k| {
+            book.short(k).map(|p| (p.qty, p.value, 0))
+        }) else {
+            return false;
+        };
+        if (sq, sv.0) != self.short {
+            return false;
+        }
+        match self.method {
+            Method::Fifo => {
+                let Some((q, (v, p))) = sums(self.head, self.rlen, self.used.0, self.used.1, |k| {
+                    book.rcpt(k).map(|r| (r.qty, r.value + r.landed, r.profit))
+                }) else {
+                    return false;
+                };
+                let p = p - self.used.2;
+                (q, v, p) == (self.qty, self.value, self.profit)
+                    && (self.short.0 == 0 || self.head == self.rlen)
+                    && (self.qty != 0 || (self.value == 0 && self.profit == 0))
+            }
+            Method::MovingAverage => {
+                self.qty >= 0
+                    && self.used == (0, 0, 0)
+                    && (self.qty != 0 || (self.value == 0 && self.profit == 0))
+            }
+            Method::Standard => {
+                self.short == (0, 0)
+                    && self.slen == self.shead
+                    && !self.cost.is_sign_negative()
+                    && self.at_standard(sc, self.qty) == Ok(self.value)
+            }
         }
     }
 
-    /// Receives `qty` (> 0) worth `value` (already rounded), with `profit` of it
-    /// intercompany profit, as operation `origin`.
-    #[cfg(test)]
-    pub(crate) fn receive(
-        &mut self,
-        origin: u64,
-        qty: Decimal,
-        value: Decimal,
-        profit: Decimal,
-    ) -> R<Received> {
-        let plan = self.plan_receive(qty, value, profit)?;
-        let out = plan.out.clone();
-        self.commit_receive(origin, &plan);
-        Ok(out)
-    }
-
-    /// Works out a receipt without changing anything.
+    /// Works out a receipt of `qty` (> 0) worth `value`, `profit` of it intercompany
+    /// profit, as cost event `event`.
     pub(crate) fn plan_receive(
         &self,
-        qty: Decimal,
-        value: Decimal,
-        profit: Decimal,
-    ) -> R<ReceivePlan> {
-        if qty <= Decimal::ZERO {
+        book: &impl Book,
+        sc: Scales,
+        event: u64,
+        qty: Int,
+        value: Int,
+        profit: Int,
+    ) -> R<Plan> {
+        if qty <= 0 {
             return Err(PoolError::Overflow);
         }
-        let mut out = Received::default();
-        let (value_in, qty_in) = (value, qty);
-        if let State::Standard { qty: q, value: v, profit: p, cost } = &self.state {
-            let at_std = self.rounding.apply(mul_exact_r(qty, *cost)?)?;
-            let new_qty = add_exact(*q, qty)?;
-            let new_value = self.rounding.apply(mul_exact_r(new_qty, *cost)?)?;
-            out.inventory = at_std;
-            out.variance = sub_exact(value, at_std)?;
-            out.residue = sub_exact(sub_exact(new_value, *v)?, at_std)?;
+        let mut st = *self;
+        let mut out = Out::default();
+        let rlen = self.rlen.checked_add(1).ok_or(PoolError::Overflow)?;
+        let rcpt = Some(Rcpt { event, qty, value, profit, landed: 0 });
+        if self.method == Method::Standard {
+            let at_std = self.at_standard(sc, qty)?;
+            let new_qty = add(self.qty, qty)?;
+            let new_value = self.at_standard(sc, new_qty)?;
+            out.value = at_std;
+            out.residue = sub(sub(new_value, self.value)?, at_std)?;
             // Units that cover a negative quantity are gone already: their profit was
             // realized with them.
-            let covered = if *q < Decimal::ZERO { qty.min(-*q) } else { Decimal::ZERO };
-            let kept_profit = sub_exact(profit, self.share(profit, covered, qty)?)?;
-            return Ok(ReceivePlan {
-                out,
-                short_full: 0,
-                short_partial: None,
-                rest: (new_qty, new_value, add_exact(*p, kept_profit)?),
-                last_receipt: (*cost, Decimal::ONE),
-            });
+            let covered = if self.qty < 0 { qty.min(-self.qty) } else { 0 };
+            let kept_profit = sub(profit, sc.share(profit, covered, qty)?)?;
+            st.qty = new_qty;
+            st.value = new_value;
+            st.profit = add(self.profit, kept_profit)?;
+            st.rlen = rlen;
+            return Ok(Plan { state: st, rcpt, short: None, landed: None, out });
         }
-        out.inventory = value;
-        let (mut qty, mut value, mut profit) = (qty, value, profit);
-        let (mut short_full, mut short_partial) = (0usize, None);
-        let short_qty = self.short_qty();
-        if short_qty > Decimal::ZERO {
-            let covered = qty.min(short_qty);
-            let covered_value = self.share(value, covered, qty)?;
-            let covered_profit = self.share(profit, covered, qty)?;
+        out.value = value;
+        let (mut covered, mut covered_value, mut covered_profit) = (0, 0, 0);
+        if self.short.0 > 0 {
+            covered = qty.min(self.short.0);
+            covered_value = sc.share(value, covered, qty)?;
+            covered_profit = sc.share(profit, covered, qty)?;
             // Oldest part first; each part's actual cost is its share of the covered
             // value, the last part taking what is left.
             let (mut rem, mut left) = (covered, covered_value);
-            for part in &self.short {
-                if rem <= Decimal::ZERO {
-                    break;
-                }
-                let take = rem.min(part.qty);
+            let (mut k, mut used) = (self.shead, self.sused);
+            while rem > 0 {
+                let part = book.short(k).ok_or(PoolError::Overflow)?;
+                let (pq, pv) = (part.qty - used.0, part.value - used.1);
+                let take = rem.min(pq);
                 let actual =
-                    if take == rem { left } else { self.share(covered_value, take, covered)? };
-                let issued = self.share(part.value, take, part.qty)?;
-                out.trueups.push((part.tag, sub_exact(actual, issued)?));
-                if take == part.qty {
-                    short_full += 1;
+                    if take == rem { left } else { sc.share(covered_value, take, covered)? };
+                let issued = sc.share(pv, take, pq)?;
+                out.trueups.push((part.tag, sub(actual, issued)?));
+                if take == pq {
+                    k += 1;
+                    used = (0, 0);
                 } else {
-                    short_partial = Some((take, issued));
+                    used = (used.0 + take, used.1 + issued);
                 }
-                rem = sub_exact(rem, take)?;
-                left = sub_exact(left, actual)?;
+                rem -= take;
+                left = sub(left, actual)?;
+                st.short = (st.short.0 - take, sub(st.short.1, issued)?);
             }
-            qty = sub_exact(qty, covered)?;
-            value = sub_exact(value, covered_value)?;
-            // The covered units are gone already: their profit was realized with them.
-            profit = sub_exact(profit, covered_profit)?;
+            st.shead = k;
+            st.sused = used;
         }
-        let rest = match &self.state {
-            State::Average { qty: q, value: v, profit: p } => {
-                (add_exact(*q, qty)?, add_exact(*v, value)?, add_exact(*p, profit)?)
-            }
-            _ => (qty, value, profit),
-        };
-        Ok(ReceivePlan { out, short_full, short_partial, rest, last_receipt: (value_in, qty_in) })
-    }
-
-    /// Applies a planned receipt (nothing can fail here).
-    pub(crate) fn commit_receive(&mut self, origin: u64, plan: &ReceivePlan) {
-        self.short.drain(..plan.short_full.min(self.short.len()));
-        if let (Some((q, v)), Some(front)) = (plan.short_partial, self.short.front_mut()) {
-            // At most the part's own figures: no overflow.
-            front.qty -= q;
-            front.value -= v;
-        }
-        self.last_receipt = Some(plan.last_receipt);
-        let (qty, value, profit) = plan.rest;
-        match &mut self.state {
-            State::Fifo(layers) => {
-                if !qty.is_zero() {
-                    layers.push_back(Layer { origin, received: qty, qty, value, profit });
+        // The covered units are gone already: their profit was realized with them.
+        st.qty = add(self.qty, qty - covered)?;
+        st.value = add(self.value, sub(value, covered_value)?)?;
+        st.profit = add(self.profit, sub(profit, covered_profit)?)?;
+        if self.method == Method::Fifo {
+            // A pool is layered or short, never both: a receipt that covers a shortfall
+            // is the only layer, and the cover is what was taken from it first.
+            debug_assert!(covered == 0 || self.head == self.rlen, "short and layered");
+            if covered == qty {
+                if self.head == self.rlen {
+                    st.head = rlen;
                 }
-            }
-            State::Average { qty: q, value: v, profit: p }
-            | State::Standard { qty: q, value: v, profit: p, .. } => {
-                *q = qty;
-                *v = value;
-                *p = profit;
+            } else if covered > 0 {
+                st.used = (covered, covered_value, covered_profit);
             }
         }
+        st.rlen = rlen;
+        st.last = Some((value, qty));
+        Ok(Plan { state: st, rcpt, short: None, landed: None, out })
     }
 
-    /// What can be issued without a shortfall.
-    fn held(&self) -> Decimal {
-        match &self.state {
-            State::Fifo(layers) => total(layers.iter().map(|l| l.qty)),
-            State::Average { qty, .. } | State::Standard { qty, .. } => *qty,
-        }
-    }
-
-    /// Issues `qty` (> 0). With `allow_negative`, what the pool does not hold is issued
-    /// at the last known cost; otherwise a shortage is refused and nothing changes.
-    #[cfg(test)]
-    pub(crate) fn issue(&mut self, qty: Decimal, allow_negative: bool) -> R<Issued> {
-        let plan = self.plan_issue(qty, allow_negative, 0)?;
-        let out = plan.out;
-        self.commit_issue(plan);
-        Ok(out)
-    }
-
-    /// Works out an issue without changing anything.
-    pub(crate) fn plan_issue(&self, qty: Decimal, allow_negative: bool, tag: u8) -> R<IssuePlan> {
-        if qty <= Decimal::ZERO {
+    /// Works out an issue of `qty` (> 0). With `allow_negative`, what the pool does not
+    /// hold is issued at the last known cost (a shortfall part tagged `tag`); otherwise a
+    /// shortage is refused.
+    pub(crate) fn plan_issue(
+        &self,
+        book: &impl Book,
+        sc: Scales,
+        qty: Int,
+        allow_negative: bool,
+        tag: u8,
+    ) -> R<Plan> {
+        if qty <= 0 {
             return Err(PoolError::Overflow);
         }
-        let held = self.held().max(Decimal::ZERO);
+        let held = self.qty.max(0);
         if qty > held && !allow_negative {
-            return Err(PoolError::Insufficient { available: held });
+            return Err(PoolError::Insufficient { available: sc.qty_out(held) });
         }
-        let rounding = self.rounding;
-        let mut out = Issued::default();
-        if let State::Standard { qty: q, value: v, profit: p, cost } = &self.state {
-            let at_std = rounding.apply(mul_exact_r(qty, *cost)?)?;
-            let new_qty = sub_exact(*q, qty)?;
-            let new_value = rounding.apply(mul_exact_r(new_qty, *cost)?)?;
-            let took_profit = if *q > Decimal::ZERO {
-                let part = qty.min(*q);
-                if part == *q { *p } else { mul_div_round(*p, part, *q, rounding)? }
+        let mut st = *self;
+        let mut out = Out::default();
+        if self.method == Method::Standard {
+            let at_std = self.at_standard(sc, qty)?;
+            let new_qty = sub(self.qty, qty)?;
+            let new_value = self.at_standard(sc, new_qty)?;
+            let took_profit = if self.qty > 0 {
+                let part = qty.min(self.qty);
+                sc.share(self.profit, part, self.qty)?
             } else {
-                Decimal::ZERO
+                0
             };
             out.value = at_std;
             out.profit = took_profit;
-            out.short = (qty - held).max(Decimal::ZERO);
+            out.short = (qty - held).max(0);
             // old − new = at_std + residue.
-            out.residue = sub_exact(sub_exact(*v, new_value)?, at_std)?;
-            return Ok(IssuePlan {
-                out,
-                full: 0,
-                partial: None,
-                rest: (new_qty, new_value, sub_exact(*p, took_profit)?),
-                short: None,
-            });
+            out.residue = sub(sub(self.value, new_value)?, at_std)?;
+            st.qty = new_qty;
+            st.value = new_value;
+            st.profit = sub(self.profit, took_profit)?;
+            return Ok(Plan { state: st, rcpt: None, short: None, landed: None, out });
         }
-        let short = (qty - held).max(Decimal::ZERO);
-        let short_value = if short > Decimal::ZERO {
-            let unit = match &self.state {
-                State::Average { qty: q, value: v, .. } if *q > Decimal::ZERO => Some(
-                    mul_div_round(*v, Decimal::ONE, *q, Rounding::new(10, RoundingMode::HalfUp)?)?,
-                ),
-                _ => self.last_cost(),
+        let short = (qty - held).max(0);
+        let short_value = if short > 0 {
+            let unit = if self.method == Method::MovingAverage && self.qty > 0 {
+                let rule = Rounding::new(10, RoundingMode::HalfUp)?;
+                Some(mul_div_round(
+                    sc.value_out(self.value),
+                    Decimal::ONE,
+                    sc.qty_out(self.qty),
+                    rule,
+                )?)
+            } else {
+                self.last_cost(sc)
             };
             let unit = unit.ok_or(PoolError::NoCost)?;
-            self.round(mul_exact_r(short, unit)?)?
+            let v = mul_exact(sc.qty_out(short), unit)?;
+            sc.value_in(sc.rounding.apply(v)?)?
         } else {
-            Decimal::ZERO
+            0
         };
         let take = qty - short;
-        let (mut value, mut profit) = (Decimal::ZERO, Decimal::ZERO);
-        let mut full = 0usize;
-        let mut partial = None;
-        let mut rest = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
-        match &self.state {
-            State::Fifo(layers) => {
-                let mut rem = take;
-                for layer in layers {
-                    if rem <= Decimal::ZERO {
-                        break;
-                    }
-                    if layer.qty <= rem {
-                        rem -= layer.qty;
-                        value = add_exact(value, layer.value)?;
-                        profit = add_exact(profit, layer.profit)?;
-                        full += 1;
-                    } else {
-                        let v = mul_div_round(layer.value, rem, layer.qty, rounding)?;
-                        let p = mul_div_round(layer.profit, rem, layer.qty, rounding)?;
-                        value = add_exact(value, v)?;
-                        profit = add_exact(profit, p)?;
-                        partial = Some((rem, v, p));
-                        rem = Decimal::ZERO;
-                    }
+        let (value, profit) = if self.method == Method::Fifo {
+            let (mut value, mut profit, mut rem) = (0, 0, take);
+            let (mut k, mut used) = (self.head, self.used);
+            while rem > 0 {
+                let r = book.rcpt(k).ok_or(PoolError::Overflow)?;
+                let (lq, lv, lp) = (r.qty - used.0, r.value + r.landed - used.1, r.profit - used.2);
+                if lq <= rem {
+                    rem -= lq;
+                    value = add(value, lv)?;
+                    profit = add(profit, lp)?;
+                    k += 1;
+                    used = (0, 0, 0);
+                } else {
+                    let v = sc.share(lv, rem, lq)?;
+                    let p = if lp == 0 { 0 } else { sc.share(lp, rem, lq)? };
+                    value = add(value, v)?;
+                    profit = add(profit, p)?;
+                    used = (used.0 + rem, used.1 + v, used.2 + p);
+                    rem = 0;
                 }
             }
-            State::Average { qty: q, value: v, profit: p } => {
-                let (tv, tp) = if take.is_zero() {
-                    (Decimal::ZERO, Decimal::ZERO)
-                } else if take == *q {
-                    (*v, *p)
-                } else {
-                    (mul_div_round(*v, take, *q, rounding)?, mul_div_round(*p, take, *q, rounding)?)
-                };
-                rest = (sub_exact(*q, take)?, sub_exact(*v, tv)?, sub_exact(*p, tp)?);
-                value = tv;
-                profit = tp;
-            }
-            State::Standard { .. } => return Err(PoolError::WrongMethod),
-        }
-        // The totals must stay in range too.
-        add_exact(self.short_qty(), short)?;
-        add_exact(self.short_value(), short_value)?;
-        out.value = add_exact(value, short_value)?;
+            st.head = k;
+            st.used = used;
+            (value, profit)
+        } else if take == 0 {
+            (0, 0)
+        } else {
+            let v = sc.share(self.value, take, self.qty)?;
+            let p = if self.profit == 0 { 0 } else { sc.share(self.profit, take, self.qty)? };
+            (v, p)
+        };
+        st.qty = self.qty - take;
+        st.value = sub(self.value, value)?;
+        st.profit = sub(self.profit, profit)?;
+        // Nothing held: nothing worth anything (the last unit out took the last cent).
+        debug_assert!(st.qty != 0 || (st.value == 0 && st.profit == 0), "empty but valued");
+        out.value = add(value, short_value)?;
         out.profit = profit;
         out.short = short;
-        let short =
-            (short > Decimal::ZERO).then_some(Short { qty: short, value: short_value, tag });
-        Ok(IssuePlan { out, full, partial, rest, short })
-    }
-
-    /// Applies a planned issue (nothing can fail here).
-    pub(crate) fn commit_issue(&mut self, plan: IssuePlan) {
-        if let Some(part) = plan.short {
-            self.short.push_back(part);
+        let mut part = None;
+        if short > 0 {
+            st.short = (add(self.short.0, short)?, add(self.short.1, short_value)?);
+            st.slen = self.slen.checked_add(1).ok_or(PoolError::Overflow)?;
+            part = Some(Short { qty: short, value: short_value, tag });
         }
-        match &mut self.state {
-            State::Fifo(layers) => {
-                layers.drain(..plan.full.min(layers.len()));
-                if let (Some((q, v, p)), Some(front)) = (plan.partial, layers.front_mut()) {
-                    // Each part is at most the layer's own figure: no overflow.
-                    front.qty -= q;
-                    front.value -= v;
-                    front.profit -= p;
-                }
-            }
-            State::Average { qty, value, profit } | State::Standard { qty, value, profit, .. } => {
-                (*qty, *value, *profit) = plan.rest;
-            }
-        }
+        Ok(Plan { state: st, rcpt: None, short: part, landed: None, out })
     }
 
-    /// Adds `amount` to what receipt `origin` (of `received` units) cost, after the
-    /// fact (landed cost). Returns the part that stays in inventory; the rest belongs to
-    /// units already gone (cost of sales) or, for standard pools, to the purchase price
-    /// variance.
-    #[cfg(test)]
-    pub(crate) fn add_cost(
-        &mut self,
-        origin: u64,
-        received: Decimal,
-        amount: Decimal,
-    ) -> R<Decimal> {
-        let plan = self.plan_add_cost(origin, received, amount)?;
-        let kept = plan.kept;
-        self.commit(PoolPlan::AddCost(plan));
-        Ok(kept)
-    }
-
-    /// Works out [`add_cost`](Self::add_cost) without changing anything.
+    /// Works out a landed cost of `amount` on receipt `k` (if the pool still has its
+    /// record): the part that stays in inventory is the receipt's units still held over
+    /// its units received (FIFO: that layer's; moving average: the pool's, capped at
+    /// the receipt); the rest belongs to units already gone (cost of sales) or, for
+    /// standard pools, to the purchase price variance.
     pub(crate) fn plan_add_cost(
         &self,
-        origin: u64,
-        received: Decimal,
-        amount: Decimal,
-    ) -> R<AddCostPlan> {
-        let rounding = self.rounding;
-        let none = AddCostPlan { layer: None, kept: Decimal::ZERO, new_value: Decimal::ZERO };
-        match &self.state {
-            State::Fifo(layers) => {
-                let Some((ix, layer)) = layers.iter().enumerate().find(|(_, l)| l.origin == origin)
-                else {
-                    return Ok(none);
-                };
-                let kept = if layer.qty == layer.received {
-                    amount
-                } else {
-                    mul_div_round(amount, layer.qty, layer.received, rounding)?
-                };
-                Ok(AddCostPlan { layer: Some(ix), kept, new_value: add_exact(layer.value, kept)? })
-            }
-            State::Average { qty, value, .. } => {
-                if *qty <= Decimal::ZERO || received <= Decimal::ZERO {
-                    return Ok(none);
-                }
-                let kept = if *qty >= received {
-                    amount
-                } else {
-                    mul_div_round(amount, *qty, received, rounding)?
-                };
-                Ok(AddCostPlan { layer: None, kept, new_value: add_exact(*value, kept)? })
-            }
-            State::Standard { .. } => Ok(none),
-        }
-    }
-
-    /// Works out a new standard cost without changing anything: the revaluation (new
-    /// value − old value) and the plan.
-    pub(crate) fn plan_set_standard(&self, new_cost: Decimal) -> R<(Decimal, PoolPlan)> {
-        let State::Standard { qty, value, .. } = &self.state else {
-            return Err(PoolError::WrongMethod);
+        book: &impl Book,
+        sc: Scales,
+        k: Option<u32>,
+        received: Int,
+        amount: Int,
+    ) -> R<Plan> {
+        let plan = |state: State, kept: Int, landed| Plan {
+            state,
+            rcpt: None,
+            short: None,
+            landed,
+            out: Out { value: kept, ..Out::default() },
         };
-        let new_value = self.rounding.apply(mul_exact_r(*qty, new_cost)?)?;
-        let reval = sub_exact(new_value, *value)?;
-        Ok((reval, PoolPlan::SetStandard { value: new_value, cost: new_cost }))
-    }
-
-    /// Sets a new standard cost; returns the revaluation (new value − old value).
-    #[cfg(test)]
-    pub(crate) fn set_standard(&mut self, new_cost: Decimal) -> R<Decimal> {
-        let (reval, plan) = self.plan_set_standard(new_cost)?;
-        self.commit(plan);
-        Ok(reval)
-    }
-
-    /// Applies any plan (nothing can fail here).
-    pub(crate) fn commit(&mut self, plan: PoolPlan) {
-        match plan {
-            PoolPlan::Receive(origin, p) => self.commit_receive(origin, &p),
-            PoolPlan::Issue(p) => self.commit_issue(p),
-            PoolPlan::AddCost(p) => match &mut self.state {
-                State::Fifo(layers) => {
-                    if let Some(l) = p.layer.and_then(|ix| layers.get_mut(ix)) {
-                        l.value = p.new_value;
-                    }
+        let mut st = *self;
+        match self.method {
+            Method::Fifo => {
+                let Some((r, q, v, _)) = k.and_then(|k| self.layer(book, k)) else {
+                    return Ok(plan(st, 0, None));
+                };
+                let kept = sc.share(amount, q, r.qty)?;
+                let new_value = add(v, kept)?;
+                if new_value < 0 {
+                    return Err(PoolError::Negative { value: sc.value_out(new_value) });
                 }
-                State::Average { value, .. } => {
-                    if !p.kept.is_zero() {
-                        *value = p.new_value;
-                    }
-                }
-                State::Standard { .. } => {}
-            },
-            PoolPlan::SetStandard { value: v, cost: c } => {
-                if let State::Standard { value, cost, .. } = &mut self.state {
-                    *value = v;
-                    *cost = c;
-                }
+                st.value = add(self.value, kept)?;
+                let k = k.unwrap_or_default();
+                Ok(plan(st, kept, Some((k, add(r.landed, kept)?))))
             }
+            Method::MovingAverage => {
+                if self.qty <= 0 || received <= 0 {
+                    return Ok(plan(st, 0, None));
+                }
+                let kept = sc.share(amount, self.qty.min(received), received)?;
+                let new_value = add(self.value, kept)?;
+                if new_value < 0 {
+                    return Err(PoolError::Negative { value: sc.value_out(new_value) });
+                }
+                st.value = new_value;
+                Ok(plan(st, kept, None))
+            }
+            Method::Standard => Ok(plan(st, 0, None)),
         }
     }
 
-    /// What was issued without stock and not yet covered: quantity and value.
-    #[must_use]
-    pub fn shortfall(&self) -> (Decimal, Decimal) {
-        (self.short_qty(), self.short_value())
+    /// Works out a new standard cost; the plan's value is the revaluation (new value −
+    /// old value).
+    pub(crate) fn plan_set_standard(&self, sc: Scales, cost: Decimal) -> R<Plan> {
+        if self.method != Method::Standard {
+            return Err(PoolError::WrongMethod);
+        }
+        let mut st = *self;
+        st.cost = cost;
+        st.value = st.at_standard(sc, self.qty)?;
+        let reval = sub(st.value, self.value)?;
+        Ok(Plan {
+            state: st,
+            rcpt: None,
+            short: None,
+            landed: None,
+            out: Out { value: reval, ..Out::default() },
+        })
     }
 }
 
-/// The sum of `values`, saturating at the decimal range instead of panicking (only
-/// sums over many pools can get there, and only with absurd amounts).
-pub(crate) fn total(values: impl Iterator<Item = Decimal>) -> Decimal {
-    values.fold(Decimal::ZERO, |acc, v| {
-        acc.checked_add(v).unwrap_or(if v.is_sign_negative() { Decimal::MIN } else { Decimal::MAX })
-    })
+/// One pool's stock and value: its state and its records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pool {
+    pub(crate) state: State,
+    pub(crate) scales: Scales,
+    /// Receipts `rbase..state.rlen`.
+    rcpts: Vec<Rcpt>,
+    rbase: u32,
+    /// Shortfall parts `sbase..state.slen`.
+    shorts: Vec<Short>,
+    sbase: u32,
 }
 
-fn mul_exact_r(a: Decimal, b: Decimal) -> R<Decimal> {
-    Ok(onhand_master::mul_exact(a, b)?)
+impl Book for Pool {
+    fn rcpt(&self, k: u32) -> Option<Rcpt> {
+        self.rcpts.get(k.checked_sub(self.rbase)? as usize).copied()
+    }
+
+    fn short(&self, k: u32) -> Option<Short> {
+        self.shorts.get(k.checked_sub(self.sbase)? as usize).copied()
+    }
+}
+
+impl Pool {
+    /// An empty pool valuing by `method`.
+    pub(crate) fn new(method: Method, scales: Scales, standard: Decimal) -> Self {
+        Pool {
+            state: State::empty(method, standard),
+            scales,
+            rcpts: Vec::new(),
+            rbase: 0,
+            shorts: Vec::new(),
+            sbase: 0,
+        }
+    }
+
+    /// A pool from its parts (a restored snapshot); `None` when they do not fit
+    /// together.
+    pub(crate) fn from_parts(
+        state: State,
+        scales: Scales,
+        rbase: u32,
+        rcpts: Vec<Rcpt>,
+        sbase: u32,
+        shorts: Vec<Short>,
+    ) -> Option<Self> {
+        let rend = rbase.checked_add(u32::try_from(rcpts.len()).ok()?)?;
+        let send = sbase.checked_add(u32::try_from(shorts.len()).ok()?)?;
+        let ok = rend == state.rlen
+            && send == state.slen
+            && (state.method != Method::Fifo || state.head >= rbase)
+            && state.head <= state.rlen
+            && state.shead >= sbase
+            && state.shead <= state.slen
+            && rcpts.iter().all(|r| {
+                r.qty > 0 && [r.qty, r.value, r.profit, r.landed].iter().all(|x| x.abs() <= LIMIT)
+            })
+            && shorts.iter().all(|p| p.qty > 0 && p.value.abs() <= LIMIT);
+        ok.then_some(Pool { state, scales, rcpts, rbase, shorts, sbase })
+    }
+
+    /// The parts a snapshot keeps: the first receipt and shortfall part held, and the
+    /// records from them on.
+    pub(crate) fn parts(&self) -> (u32, &[Rcpt], u32, &[Short]) {
+        (self.rbase, &self.rcpts, self.sbase, &self.shorts)
+    }
+
+    /// Applies a plan worked out on this pool's current state (nothing can fail here).
+    pub(crate) fn commit(&mut self, plan: &Plan) {
+        debug_assert_eq!(plan.state.rlen, self.state.rlen + u32::from(plan.rcpt.is_some()));
+        debug_assert_eq!(plan.state.slen, self.state.slen + u32::from(plan.short.is_some()));
+        if let Some(r) = plan.rcpt {
+            self.rcpts.push(r);
+        }
+        if let Some(s) = plan.short {
+            self.shorts.push(s);
+        }
+        if let Some((k, landed)) = plan.landed {
+            let slot = k.checked_sub(self.rbase).and_then(|i| self.rcpts.get_mut(i as usize));
+            debug_assert!(slot.is_some(), "landed cost on receipt {k} not held");
+            if let Some(r) = slot {
+                r.landed = landed;
+            }
+        }
+        self.state = plan.state;
+    }
+
+    /// Replaces everything after a replay's starting point with what the replay made.
+    pub(crate) fn adopt(&mut self, replay: Adopt) {
+        let Adopt { state, rfrom, rcpts, sfrom, shorts, landed } = replay;
+        self.rcpts.truncate(rfrom.saturating_sub(self.rbase) as usize);
+        self.rcpts.extend(rcpts);
+        self.shorts.truncate(sfrom.saturating_sub(self.sbase) as usize);
+        self.shorts.extend(shorts);
+        for (k, l) in landed {
+            if let Some(r) = k.checked_sub(self.rbase).and_then(|i| self.rcpts.get_mut(i as usize))
+            {
+                r.landed = l;
+            }
+        }
+        debug_assert_eq!(self.rbase as usize + self.rcpts.len(), state.rlen as usize);
+        debug_assert_eq!(self.sbase as usize + self.shorts.len(), state.slen as usize);
+        self.state = state;
+    }
+
+    /// Forgets the records a pool at `base` no longer needs (a period close): receipts
+    /// before its FIFO head (for other methods, before its end) and shortfall parts
+    /// before its oldest open one.
+    pub(crate) fn forget_before(&mut self, base: &State) {
+        let keep_from = if base.method == Method::Fifo { base.head } else { base.rlen };
+        let drop = keep_from.saturating_sub(self.rbase);
+        self.rcpts.drain(..(drop as usize).min(self.rcpts.len()));
+        self.rbase += drop;
+        let drop = base.shead.saturating_sub(self.sbase);
+        self.shorts.drain(..(drop as usize).min(self.shorts.len()));
+        self.sbase += drop;
+    }
+
+    /// A replay of this pool's history from `state` (a checkpoint), with the landed
+    /// cost the receipts had then: `later` lists the landed cost kept on each receipt
+    /// by the operations after the checkpoint, which are taken off.
+    pub(crate) fn replay_from(
+        &self,
+        state: State,
+        later: impl Iterator<Item = (u32, Int)>,
+    ) -> Replay<'_> {
+        let mut landed = BTreeMap::new();
+        // Only a FIFO receipt keeps its landed cost (the other methods add it to the
+        // pool's value).
+        let later = later.filter(|_| state.method == Method::Fifo);
+        for (k, kept) in later {
+            if k < state.rlen
+                && let Some(r) = self.rcpt(k)
+            {
+                let l = landed.entry(k).or_insert(r.landed);
+                *l -= kept;
+            }
+        }
+        Replay {
+            pool: self,
+            state,
+            rfrom: state.rlen,
+            rcpts: Vec::new(),
+            sfrom: state.slen,
+            shorts: Vec::new(),
+            landed,
+        }
+    }
+}
+
+/// What a replay made, detached from the pool it read (see [`Pool::adopt`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Adopt {
+    state: State,
+    rfrom: u32,
+    rcpts: Vec<Rcpt>,
+    sfrom: u32,
+    shorts: Vec<Short>,
+    landed: BTreeMap<u32, Int>,
+}
+
+/// A pool's history being replayed: the state reached, over the pool's records before
+/// the starting point and the records the replay made since.
+#[derive(Debug, Clone)]
+pub(crate) struct Replay<'a> {
+    pool: &'a Pool,
+    pub(crate) state: State,
+    rfrom: u32,
+    rcpts: Vec<Rcpt>,
+    sfrom: u32,
+    shorts: Vec<Short>,
+    /// Landed cost of receipts before `rfrom`, as of the replay's point.
+    landed: BTreeMap<u32, Int>,
+}
+
+impl Book for Replay<'_> {
+    fn rcpt(&self, k: u32) -> Option<Rcpt> {
+        if k < self.rfrom {
+            let mut r = self.pool.rcpt(k)?;
+            if let Some(l) = self.landed.get(&k) {
+                r.landed = *l;
+            }
+            Some(r)
+        } else {
+            self.rcpts.get((k - self.rfrom) as usize).copied()
+        }
+    }
+
+    fn short(&self, k: u32) -> Option<Short> {
+        if k < self.sfrom {
+            self.pool.short(k)
+        } else {
+            self.shorts.get((k - self.sfrom) as usize).copied()
+        }
+    }
+}
+
+impl Replay<'_> {
+    /// Applies a plan worked out on the replay's state.
+    pub(crate) fn commit(&mut self, plan: &Plan) {
+        if let Some(r) = plan.rcpt {
+            self.rcpts.push(r);
+        }
+        if let Some(s) = plan.short {
+            self.shorts.push(s);
+        }
+        if let Some((k, l)) = plan.landed {
+            if k < self.rfrom {
+                self.landed.insert(k, l);
+            } else if let Some(r) = self.rcpts.get_mut((k - self.rfrom) as usize) {
+                r.landed = l;
+            }
+        }
+        self.state = plan.state;
+    }
+
+    /// The pool this replays.
+    #[cfg(test)]
+    pub(crate) fn scales(&self) -> Scales {
+        self.pool.scales
+    }
+
+    /// The first receipt the replay recorded itself.
+    pub(crate) fn rfrom(&self) -> u32 {
+        self.rfrom
+    }
+
+    /// What the replay made, to adopt.
+    pub(crate) fn into_adopt(self) -> Adopt {
+        let Replay { state, rfrom, rcpts, sfrom, shorts, landed, .. } = self;
+        Adopt { state, rfrom, rcpts, sfrom, shorts, landed }
+    }
 }
 
 #[cfg(test)]
@@ -702,106 +1050,214 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// A pool in dollars over whole units, driven through plan and commit.
+    struct P(Pool);
+
+    impl P {
+        fn new(method: Method, standard: &str) -> Self {
+            P(Pool::new(method, Scales::new(0, 2).unwrap(), d(standard)))
+        }
+        fn sc(&self) -> Scales {
+            self.0.scales
+        }
+        fn receive(&mut self, event: u64, qty: i128, value: &str, profit: &str) -> Out {
+            let v = self.sc().value_in(d(value)).unwrap();
+            let p = self.sc().value_in(d(profit)).unwrap();
+            let plan = self.0.state.plan_receive(&self.0, self.sc(), event, qty, v, p).unwrap();
+            let out = plan.out.clone();
+            self.0.commit(&plan);
+            out
+        }
+        fn issue(&mut self, qty: i128, negative: bool) -> R<Out> {
+            let plan = self.0.state.plan_issue(&self.0, self.sc(), qty, negative, 0)?;
+            let out = plan.out.clone();
+            self.0.commit(&plan);
+            Ok(out)
+        }
+        fn qty(&self) -> Decimal {
+            self.sc().qty_out(self.0.state.book_qty())
+        }
+        fn value(&self) -> Decimal {
+            self.sc().value_out(self.0.state.book_value())
+        }
+        fn v(&self, i: Int) -> Decimal {
+            self.sc().value_out(i)
+        }
+    }
+
     // A FIFO sequence: receive 10 @ 1.00, 20 @ 1.20; issue 15 takes 10.00 + 6.00.
     #[test]
     fn fifo_issues_the_oldest_layers_first() {
-        let mut p = Pool::new(Method::Fifo, 2, Decimal::ZERO).unwrap();
-        p.receive(1, d("10"), d("10.00"), Decimal::ZERO).unwrap();
-        p.receive(2, d("20"), d("24.00"), Decimal::ZERO).unwrap();
-        let i = p.issue(d("15"), false).unwrap();
-        assert_eq!(i.value, d("16.00"));
+        let mut p = P::new(Method::Fifo, "0");
+        p.receive(1, 10, "10.00", "0");
+        p.receive(2, 20, "24.00", "0");
+        let i = p.issue(15, false).unwrap();
+        assert_eq!(p.v(i.value), d("16.00"));
         assert_eq!((p.qty(), p.value()), (d("15"), d("18.00")));
     }
 
     #[test]
     fn a_partial_layer_keeps_the_remainder_so_the_last_unit_takes_the_last_cent() {
-        let mut p = Pool::new(Method::Fifo, 2, Decimal::ZERO).unwrap();
-        p.receive(1, d("3"), d("1.00"), Decimal::ZERO).unwrap();
-        let a = p.issue(d("1"), false).unwrap().value;
-        let b = p.issue(d("1"), false).unwrap().value;
-        let c = p.issue(d("1"), false).unwrap().value;
-        assert_eq!((a, b, c), (d("0.33"), d("0.34"), d("0.33")));
+        let mut p = P::new(Method::Fifo, "0");
+        p.receive(1, 3, "1.00", "0");
+        let a = p.issue(1, false).unwrap().value;
+        let b = p.issue(1, false).unwrap().value;
+        let c = p.issue(1, false).unwrap().value;
+        assert_eq!((p.v(a), p.v(b), p.v(c)), (d("0.33"), d("0.34"), d("0.33")));
         assert_eq!(p.value(), Decimal::ZERO);
     }
 
     #[test]
     fn moving_average_recomputes_on_receipt() {
-        let mut p = Pool::new(Method::MovingAverage, 2, Decimal::ZERO).unwrap();
-        p.receive(1, d("100"), d("1000.00"), Decimal::ZERO).unwrap();
-        p.receive(2, d("100"), d("1200.00"), Decimal::ZERO).unwrap();
-        assert_eq!(p.issue(d("50"), false).unwrap().value, d("550.00"));
-        assert_eq!(p.unit_cost(), Some(d("11")));
+        let mut p = P::new(Method::MovingAverage, "0");
+        p.receive(1, 100, "1000.00", "0");
+        p.receive(2, 100, "1200.00", "0");
+        let i = p.issue(50, false).unwrap();
+        assert_eq!(p.v(i.value), d("550.00"));
+        assert_eq!(p.0.state.unit_cost(&p.0, p.sc()), Some(d("11")));
     }
 
     #[test]
     fn standard_books_price_variance_and_revaluation() {
-        let mut p = Pool::new(Method::Standard, 2, d("5.00")).unwrap();
-        let r = p.receive(1, d("10"), d("52.00"), Decimal::ZERO).unwrap();
-        assert_eq!((r.inventory, r.variance), (d("50.00"), d("2.00")));
-        assert_eq!(p.set_standard(d("5.50")).unwrap(), d("5.00"));
-        assert_eq!(p.issue(d("4"), false).unwrap().value, d("22.00"));
+        let mut p = P::new(Method::Standard, "5.00");
+        let r = p.receive(1, 10, "52.00", "0");
+        assert_eq!(p.v(r.value), d("50.00"));
+        let plan = p.0.state.plan_set_standard(p.sc(), d("5.50")).unwrap();
+        assert_eq!(p.v(plan.out.value), d("5.00"));
+        p.0.commit(&plan);
+        let i = p.issue(4, false).unwrap();
+        assert_eq!(p.v(i.value), d("22.00"));
     }
 
     #[test]
     fn a_standard_residue_is_reported_not_hidden() {
-        let mut p = Pool::new(Method::Standard, 2, d("0.333")).unwrap();
-        let r = p.receive(1, d("3"), d("1.00"), Decimal::ZERO).unwrap();
-        assert_eq!(r.inventory, d("1.00"));
+        let mut p = P::new(Method::Standard, "0.333");
+        let r = p.receive(1, 3, "1.00", "0");
+        assert_eq!(p.v(r.value), d("1.00"));
         let mut total = r.residue;
         for _ in 0..3 {
-            let i = p.issue(d("1"), false).unwrap();
-            assert_eq!(i.value, d("0.33"));
+            let i = p.issue(1, false).unwrap();
+            assert_eq!(p.v(i.value), d("0.33"));
             total -= i.residue;
         }
         // 1.00 in, 0.99 out at standard: the cent is a residue.
         assert_eq!(p.value(), Decimal::ZERO);
-        assert_eq!(total.abs(), d("0.01"));
+        assert_eq!(p.v(total.abs()), d("0.01"));
     }
 
     #[test]
     fn refusing_negative_stock_changes_nothing() {
-        let mut p = Pool::new(Method::Fifo, 2, Decimal::ZERO).unwrap();
-        p.receive(1, d("5"), d("5.00"), Decimal::ZERO).unwrap();
-        let before = p.clone();
-        assert_eq!(p.issue(d("6"), false), Err(PoolError::Insufficient { available: d("5") }));
-        assert_eq!(p, before);
+        let mut p = P::new(Method::Fifo, "0");
+        p.receive(1, 5, "5.00", "0");
+        let before = p.0.clone();
+        assert_eq!(p.issue(6, false), Err(PoolError::Insufficient { available: d("5") }));
+        assert_eq!(p.0, before);
     }
 
     #[test]
     fn a_shortfall_is_trued_up_by_the_next_receipt() {
-        let mut p = Pool::new(Method::Fifo, 2, Decimal::ZERO).unwrap();
-        p.receive(1, d("5"), d("5.00"), Decimal::ZERO).unwrap();
-        let i = p.issue(d("8"), true).unwrap();
-        assert_eq!((i.value, i.short), (d("8.00"), d("3")));
+        let mut p = P::new(Method::Fifo, "0");
+        p.receive(1, 5, "5.00", "0");
+        let i = p.issue(8, true).unwrap();
+        assert_eq!((p.v(i.value), i.short), (d("8.00"), 3));
         assert_eq!((p.qty(), p.value()), (d("-3"), d("-3.00")));
-        let r = p.receive(2, d("10"), d("12.00"), Decimal::ZERO).unwrap();
+        let r = p.receive(2, 10, "12.00", "0");
         // 3 of the 10 @ 1.20 cover the shortfall issued at 1.00: 0.60 to true up.
-        assert_eq!(r.trueups.as_slice(), [(0, d("0.60"))]);
+        assert_eq!(r.trueups.as_slice(), [(0, 60)]);
         assert_eq!((p.qty(), p.value()), (d("7"), d("8.40")));
-        // Inventory moved by +12.00 − 0.60 from −3.00: 8.40.
+        // The layer shows the whole receipt, 7 of it left.
+        let layers: Vec<Layer> = p.0.state.layers(&p.0, p.sc()).collect();
+        assert_eq!(
+            (layers[0].received, layers[0].qty, layers[0].value),
+            (d("10"), d("7"), d("8.40"))
+        );
     }
 
     #[test]
     fn no_cost_known_for_a_shortfall_is_refused() {
-        let mut p = Pool::new(Method::MovingAverage, 2, Decimal::ZERO).unwrap();
-        assert_eq!(p.issue(d("1"), true), Err(PoolError::NoCost));
+        let mut p = P::new(Method::MovingAverage, "0");
+        assert_eq!(p.issue(1, true), Err(PoolError::NoCost));
         assert_eq!(p.qty(), Decimal::ZERO);
     }
 
     #[test]
     fn landed_cost_splits_between_what_is_held_and_what_is_gone() {
-        let mut p = Pool::new(Method::Fifo, 2, Decimal::ZERO).unwrap();
-        p.receive(7, d("10"), d("100.00"), Decimal::ZERO).unwrap();
-        p.issue(d("4"), false).unwrap();
-        assert_eq!(p.add_cost(7, d("10"), d("20.00")).unwrap(), d("12.00"));
+        let mut p = P::new(Method::Fifo, "0");
+        p.receive(7, 10, "100.00", "0");
+        p.issue(4, false).unwrap();
+        let plan = p.0.state.plan_add_cost(&p.0, p.sc(), Some(0), 10, 2000).unwrap();
+        assert_eq!(p.v(plan.out.value), d("12.00"));
+        p.0.commit(&plan);
         assert_eq!(p.value(), d("72.00"));
     }
 
     #[test]
     fn profit_moves_with_the_stock() {
-        let mut p = Pool::new(Method::MovingAverage, 2, Decimal::ZERO).unwrap();
-        p.receive(1, d("10"), d("120.00"), d("20.00")).unwrap();
-        let i = p.issue(d("4"), false).unwrap();
-        assert_eq!((i.profit, p.profit()), (d("8.00"), d("12.00")));
+        let mut p = P::new(Method::MovingAverage, "0");
+        p.receive(1, 10, "120.00", "20.00");
+        let i = p.issue(4, false).unwrap();
+        assert_eq!((p.v(i.profit), p.v(p.0.state.profit)), (d("8.00"), d("12.00")));
+    }
+
+    #[test]
+    fn a_replay_sees_the_records_as_they_were() {
+        let mut p = P::new(Method::Fifo, "0");
+        p.receive(1, 10, "10.00", "0");
+        let cp = p.0.state;
+        p.receive(2, 10, "20.00", "0");
+        p.issue(15, false).unwrap();
+        // Replaying from the checkpoint and applying the same operations ends where the
+        // pool is, and adopting it changes nothing.
+        let mut r = p.0.replay_from(cp, std::iter::empty());
+        let sc = r.scales();
+        let plan = r.state.plan_receive(&r, sc, 2, 10, 2000, 0).unwrap();
+        r.commit(&plan);
+        let plan = r.state.plan_issue(&r, sc, 15, false, 0).unwrap();
+        r.commit(&plan);
+        assert_eq!(r.state, p.0.state);
+        let before = p.0.clone();
+        let replay = p.0.replay_from(cp, std::iter::empty());
+        let mut again = replay;
+        let plan = again.state.plan_receive(&again, sc, 2, 10, 2000, 0).unwrap();
+        again.commit(&plan);
+        let plan = again.state.plan_issue(&again, sc, 15, false, 0).unwrap();
+        again.commit(&plan);
+        let mut after = before.clone();
+        after.adopt(again.into_adopt());
+        assert_eq!(after, before);
+    }
+
+    proptest::proptest! {
+        /// The standard value in integers is the decimal one, rounding and refusals
+        /// included.
+        #[test]
+        fn at_standard_in_integers_is_the_decimal_value(
+            qty in proptest::prelude::any::<i64>(),
+            shift in 0u32..40,
+            cost in proptest::prelude::any::<i64>(),
+            cost_scale in 0u32..29,
+            qty_scale in 0u32..12,
+            minor in 0u32..5,
+        ) {
+            let sc = Scales::new(qty_scale, minor).unwrap();
+            let mut st = State::empty(Method::Standard, Decimal::new(cost.abs(), cost_scale));
+            st.cost = Decimal::new(cost.abs(), cost_scale);
+            let q = Int::from(qty) << shift.min(30);
+            proptest::prop_assert_eq!(st.at_standard(sc, q), st.at_standard_decimal(sc, q));
+        }
+    }
+
+    #[test]
+    fn integer_shares_round_half_away_from_zero() {
+        assert_eq!(mul_div(1, 1, 2), Some(1));
+        assert_eq!(mul_div(-1, 1, 2), Some(-1));
+        assert_eq!(mul_div(100, 1, 3), Some(33));
+        assert_eq!(mul_div(200, 1, 3), Some(67));
+        assert_eq!(to_int(d("0.110"), 2), Some(11));
+        assert_eq!(to_int(d("0.115"), 2), None);
+        assert_eq!(to_dec(11, 2).to_string(), "0.11");
+        assert_eq!(to_int(d("12"), 0), Some(12));
+        assert_eq!(to_int(d("1.5"), 3), Some(1500));
+        assert_eq!((pow10(0), pow10(28), pow10(29)), (Some(1), Some(10i128.pow(28)), None));
     }
 }

@@ -254,6 +254,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_key_sits_at_its_own_index() {
+        // Shortfall tags and compact history records store a key as its index.
+        for (k, key) in PostingKey::ALL.iter().enumerate() {
+            assert_eq!(*key as usize, k, "{key}");
+        }
+    }
+
+    #[test]
     fn every_builtin_account_is_a_valid_code() {
         for key in PostingKey::ALL {
             assert!(AccountCode::new(key.default_account()).is_ok(), "{key}");

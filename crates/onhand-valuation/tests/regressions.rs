@@ -285,3 +285,181 @@ fn amounts_beyond_the_currency_scale_are_refused() {
         assert_eq!(booked.unwrap_or_default(), v.inventory_value(&na01()));
     }
 }
+
+fn cost_of_sales(postings: &[Posting]) -> Decimal {
+    balances(postings, PostingKey::CostOfSales).get(&na01()).copied().unwrap_or_default()
+}
+
+fn inventory(postings: &[Posting]) -> Decimal {
+    balances(postings, PostingKey::Inventory).get(&na01()).copied().unwrap_or_default()
+}
+
+/// Issue 12: on a last-cost negative-stock policy, a receipt of 10 covered a shortfall of
+/// 5; the layer recorded `received` as the 5 left after the cover, and a landed cost of
+/// 20.00 against the receipt compared with that, so all 20.00 went to inventory and the
+/// 5 units left carried 70.00. Half the receipt's units were already sold: 10.00 belongs
+/// to inventory and 10.00 to cost of sales.
+#[test]
+fn landed_cost_after_a_shortfall_cover_is_over_capitalized() {
+    let mut v = engine(last_cost("NA01"));
+    run(
+        &mut v,
+        vec![
+            receipt("ATL", "BOLT-M8", "1 EA", "10.00 USD"),
+            issue("ATL", "BOLT-M8", "1 EA", IssueTo::Sale),
+            issue("ATL", "BOLT-M8", "5 EA", IssueTo::Sale),
+            receipt("ATL", "BOLT-M8", "10 EA", "10.00 USD"),
+        ],
+    );
+    let landed = ev(5, CostBody::LandedCost { receipt: 4, amount: "20.00 USD".parse().unwrap() });
+    let out = v.apply(&landed).unwrap();
+    assert_eq!(inventory(out.postings()), d("10.00"), "{:?}", out.postings());
+    assert_eq!(cost_of_sales(out.postings()), d("10.00"), "{:?}", out.postings());
+    let pool = v.pool(&na01(), &"BOLT-M8".parse().unwrap(), None).unwrap();
+    assert_eq!((pool.qty, pool.value), (d("5"), d("60.00")));
+}
+
+fn customer_return(site: &str, item: &str, qty: &str, original: u64) -> CostBody {
+    CostBody::CustomerReturn {
+        site: site.parse().unwrap(),
+        item: item.parse().unwrap(),
+        qty: qty.parse().unwrap(),
+        original: Some(original),
+        unit_cost: None,
+        owner: None,
+    }
+}
+
+/// Issue 12: a customer return's `original` was not checked. A return of NUT-M8 at a
+/// Canadian site against a USD sale of DRILL-18V booked the sale's value, in dollars,
+/// as Canadian dollars into the Canadian NUT-M8 pool. A return names a sale of the same
+/// item by the same entity (so in the same currency), or it is refused.
+#[test]
+fn customer_return_against_a_sale_of_another_item_entity_or_currency_is_accepted() {
+    let mut v = engine(ValuationConfig::default());
+    run(
+        &mut v,
+        vec![
+            receipt("ATL", "DRILL-18V", "2 EA", "84.00 USD"),
+            issue("ATL", "DRILL-18V", "1 EA", IssueTo::Sale),
+            receipt("YYZ", "NUT-M8", "10 EA", "0.05 CAD"),
+            receipt("ATL", "NUT-M8", "10 EA", "0.04 USD"),
+        ],
+    );
+    let before = v.pools();
+    // Another entity, item and currency.
+    let err = v.apply(&ev(5, customer_return("YYZ", "NUT-M8", "1 EA", 2))).unwrap_err();
+    assert_eq!(err.code(), "return_not_of_sale", "{err}");
+    // Same entity, another item.
+    let err = v.apply(&ev(6, customer_return("ATL", "NUT-M8", "1 EA", 2))).unwrap_err();
+    assert_eq!(err.code(), "return_not_of_sale", "{err}");
+    // Same item, another entity (and currency).
+    let err = v.apply(&ev(7, customer_return("YYZ", "DRILL-18V", "1 EA", 2))).unwrap_err();
+    assert_eq!(err.code(), "return_not_of_sale", "{err}");
+    assert_eq!(v.pools(), before, "a refused return changed a pool");
+    // The right one (at another site of the same entity) is accepted at the sale's cost.
+    let out = v.apply(&ev(8, customer_return("DFW", "DRILL-18V", "1 EA", 2))).unwrap();
+    assert_eq!(inventory(out.postings()), d("84.00"));
+}
+
+/// Issue 12: returns were not capped at what was sold. Sell 1 at 10.00, return 5
+/// against that sale, return 1 more: both were accepted. The returns against a sale add
+/// up to at most the sale, and the last unit back takes the last cent of its value.
+#[test]
+fn returns_beyond_the_sale_are_accepted() {
+    let mut v = engine(ValuationConfig::default());
+    run(
+        &mut v,
+        vec![
+            receipt("ATL", "BOLT-M8", "3 EA", "10.00 USD"),
+            issue("ATL", "BOLT-M8", "1 EA", IssueTo::Sale),
+        ],
+    );
+    let err = v.apply(&ev(3, customer_return("ATL", "BOLT-M8", "5 EA", 2))).unwrap_err();
+    assert_eq!(err.code(), "return_exceeds_sale", "{err}");
+    v.apply(&ev(4, customer_return("ATL", "BOLT-M8", "1 EA", 2))).unwrap();
+    let err = v.apply(&ev(5, customer_return("ATL", "BOLT-M8", "1 EA", 2))).unwrap_err();
+    assert_eq!(err.code(), "return_exceeds_sale", "{err}");
+    // Thirds of a cent: 1.00 sold as 3 units, returned one by one, gives back 1.00.
+    let mut v = engine(ValuationConfig::default());
+    let mut postings = run(
+        &mut v,
+        vec![
+            receipt("ATL", "BOLT-M8", "3 EA", "0.3333 USD"),
+            issue("ATL", "BOLT-M8", "3 EA", IssueTo::Sale),
+        ],
+    );
+    for id in 3..=5 {
+        postings.extend_from_slice(
+            v.apply(&ev(id, customer_return("ATL", "BOLT-M8", "1 EA", 2))).unwrap().postings(),
+        );
+    }
+    assert_eq!(cost_of_sales(&postings), Decimal::ZERO, "all of the sale came back");
+}
+
+/// Issue 12: an issue's value was missing from the outcome: it could only be read by
+/// filtering postings for the cost-of-sales account. `Outcome::issued` gives it, and a
+/// pool view its unit cost and open shortfall.
+#[test]
+fn issue_value_is_missing_from_the_outcome() {
+    let mut v = engine(last_cost("NA01"));
+    run(
+        &mut v,
+        vec![
+            receipt("ATL", "BOLT-M8", "10 EA", "1.00 USD"),
+            receipt("ATL", "BOLT-M8", "10 EA", "2.00 USD"),
+        ],
+    );
+    let out = v.apply(&ev(3, issue("ATL", "BOLT-M8", "15 EA", IssueTo::Sale))).unwrap();
+    assert_eq!(out.issued(), Some("20.00 USD".parse().unwrap()));
+    assert_eq!(cost_of_sales(out.postings()), d("20.00"));
+    let pool = v.pool(&na01(), &"BOLT-M8".parse().unwrap(), None).unwrap();
+    assert_eq!(pool.unit_cost, Some(d("2")));
+    assert_eq!((pool.shortfall, pool.shortfall_value), (Decimal::ZERO, Decimal::ZERO));
+    // 8 more: 5 held at 2.00, 3 short at the last cost 2.00.
+    let out = v.apply(&ev(4, issue("ATL", "BOLT-M8", "8 EA", IssueTo::Scrap))).unwrap();
+    assert_eq!(out.issued(), Some("16.00 USD".parse().unwrap()));
+    let pool = v.pool(&na01(), &"BOLT-M8".parse().unwrap(), None).unwrap();
+    assert_eq!((pool.qty, pool.shortfall, pool.shortfall_value), (d("-3"), d("3"), d("6.00")));
+    // A receipt issues nothing.
+    let out = v.apply(&ev(5, receipt("ATL", "BOLT-M8", "10 EA", "2.00 USD"))).unwrap();
+    assert_eq!(out.issued(), None);
+}
+
+/// Issue 13: valuation accepted a negative unit cost: a receipt of 10 at -5 USD posted
+/// inventory -50.00. Receipts, gains and returns at a cost below zero are refused; a
+/// landed cost may be a credit (a freight refund), but not one that leaves the
+/// receipt's units worth less than nothing.
+#[test]
+fn negative_unit_cost_posts_negative_inventory() {
+    let mut v = engine(ValuationConfig::default());
+    let err = v.apply(&ev(1, receipt("ATL", "BOLT-M8", "10 EA", "-5.00 USD"))).unwrap_err();
+    assert_eq!(err.code(), "negative_cost", "{err}");
+    run(&mut v, vec![receipt("ATL", "BOLT-M8", "10 EA", "5.00 USD")]);
+    let gain = CostBody::Adjustment {
+        site: "ATL".parse().unwrap(),
+        item: "BOLT-M8".parse().unwrap(),
+        delta: "2 EA".parse().unwrap(),
+        unit_cost: Some("-1.00 USD".parse().unwrap()),
+        owner: None,
+    };
+    assert_eq!(v.apply(&ev(2, gain)).unwrap_err().code(), "negative_cost");
+    let back = CostBody::CustomerReturn {
+        site: "ATL".parse().unwrap(),
+        item: "BOLT-M8".parse().unwrap(),
+        qty: "1 EA".parse().unwrap(),
+        original: None,
+        unit_cost: Some("-1.00 USD".parse().unwrap()),
+        owner: None,
+    };
+    assert_eq!(v.apply(&ev(3, back)).unwrap_err().code(), "negative_cost");
+    // A credit of 20.00 on a receipt worth 50.00 is fine; one of 60.00 is not.
+    let credit = |id, amount: &str| {
+        ev(id, CostBody::LandedCost { receipt: 1, amount: amount.parse().unwrap() })
+    };
+    assert_eq!(v.apply(&credit(4, "-60.00 USD")).unwrap_err().code(), "negative_cost");
+    v.apply(&credit(5, "-20.00 USD")).unwrap();
+    let pool = v.pool(&na01(), &"BOLT-M8".parse().unwrap(), None).unwrap();
+    assert_eq!(pool.value, d("30.00"));
+    assert!(v.pools().iter().all(|p| p.value >= Decimal::ZERO));
+}

@@ -349,7 +349,7 @@ fn cost_plus_intercompany_sale_and_unrealized_profit_elimination() {
         },
     };
     let out = v.apply(&ship).unwrap();
-    let Outcome::Posted { postings: p, documents } = out else { panic!() };
+    let Outcome::Posted { postings: p, documents, .. } = out else { panic!() };
     assert!(unbalanced(&p).is_empty());
     // Seller: receivable / revenue 10,000 USD; cost of sales / inventory 8,000.
     let by = |ent: &str, key| {

@@ -25,9 +25,10 @@
 //!
 //! Over-allocation and protection are facts about the moment each schedule line was
 //! taken, so the model remembers when (which step) it first saw each unit of a schedule
-//! line and the checking-horizon fence then. Lines confirmed beyond the fence (against
-//! assumed supply) are exempt, and so are lines taken before supply at the item-site was
-//! lowered or its protection changed: neither is something the engine can undo.
+//! line. Lines beyond today's checking-horizon fence (confirmed against assumed supply)
+//! are exempt until the fence passes them, and lines taken before supply at the
+//! item-site was lowered or its protection changed are exempt: that is something the
+//! engine cannot undo.
 //! Remembering a unit as older than it is only ever exempts more, so the checks never
 //! accuse the engine wrongly.
 #![allow(dead_code)] // two test targets include this module; each uses part of it
@@ -451,12 +452,11 @@ struct Protection {
 /// delivery).
 type Key = (usize, usize, i64, i64);
 
-/// Units of a schedule line first seen at `step`, when the horizon fence was `fence`.
+/// Units of a schedule line first seen at `step`.
 #[derive(Debug, Clone, Copy)]
 struct Rec {
     qty: i128,
     step: u64,
-    fence: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -484,8 +484,8 @@ struct QuotaModel {
     /// The amounts, to recompute capacities as supply changes.
     amounts: Vec<QuotaAmount>,
     /// Network supply per period, bookings not deducted: on hand when the rules were
-    /// loaded, and supply dated today or earlier, in the first period; receipts in the
-    /// period of their date. Later supply changes land in theirs.
+    /// loaded, and supply dated today or earlier, in the period holding today (then);
+    /// receipts in the period of their date. Later supply changes land in theirs.
     supply: Vec<i128>,
     /// When the rules were loaded.
     since: u64,
@@ -768,7 +768,7 @@ impl Harness {
             if units < before {
                 self.lowered.insert((i, s), self.step);
             }
-            // What is on hand counts in the first quota period.
+            // What is on hand counts in the quota period holding today.
             self.quota_supply_changed(i, None, units - before);
         }
     }
@@ -780,7 +780,7 @@ impl Harness {
         if let Some(rule) = self.quotas.as_mut().and_then(|q| q.rules.get_mut(&item)) {
             let p = match day {
                 Some(d) if d > today => rule.period(d),
-                _ => 0,
+                _ => rule.period(today),
             };
             rule.supply[p] += units;
         }
@@ -893,7 +893,7 @@ impl Harness {
             if *i != item {
                 continue;
             }
-            supply[0] += sup.at(self.today);
+            supply[period(self.today)] += sup.at(self.today);
             for (d, q) in sup.receipts.iter().filter(|(d, _)| *d > self.today) {
                 supply[period(*d)] += q;
             }
@@ -1403,7 +1403,7 @@ impl Harness {
 
     /// Remembers when each unit of each schedule line was first seen.
     fn reconcile(&mut self) {
-        let (step, fence) = (self.step, self.fence());
+        let step = self.step;
         let ids = self.booked();
         for id in ids {
             let p =
@@ -1432,7 +1432,7 @@ impl Harness {
                         }
                     }
                 } else {
-                    old.push(Rec { qty: q - total, step, fence });
+                    old.push(Rec { qty: q - total, step });
                 }
                 recs.insert(key, old);
             }
@@ -1593,7 +1593,9 @@ impl Harness {
     }
 
     /// Schedule units at an item-site that count for a check: taken after `since`, not
-    /// beyond the fence of their time, from lines `filter` accepts. (day, qty).
+    /// beyond today's fence, from lines `filter` accepts. (day, qty). A line confirmed
+    /// beyond the fence against assumed supply counts once the fence passes it: moving
+    /// today re-checks it against real supply.
     fn counted(
         &self,
         item: usize,
@@ -1602,11 +1604,12 @@ impl Harness {
         filter: impl Fn(&Booking) -> bool,
     ) -> Vec<(i64, i128)> {
         let mut out = Vec::new();
+        let fence = self.fence();
         for b in self.book.values().filter(|b| filter(b)) {
             for ((i, s, d, _), recs) in &b.recs {
                 if *i == item && *s == site {
                     out.extend(
-                        recs.iter().filter(|r| r.step > since && *d < r.fence).map(|r| (*d, r.qty)),
+                        recs.iter().filter(|r| r.step > since && *d < fence).map(|r| (*d, r.qty)),
                     );
                 }
             }

@@ -31,8 +31,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
 use onhand_ledger::{
-    Actor, ActorId, Applied, Body, Count, CountLine, DocKind, DocumentRef, Event, EventId,
-    EventKind, Journal, JournalMark, Ledger, LedgerError, Line, MAX_LINE_QTY, Movement,
+    Actor, ActorId, ActorRecord, Applied, Body, Count, CountLine, DocKind, DocumentRef, Event,
+    EventId, EventKind, Journal, JournalMark, Ledger, LedgerError, Line, MAX_LINE_QTY, Movement,
     PositionKey, ReasonCode, Rules, SiteScope, State, TransferLine, TransferRequest, TransferState,
     testing, verify,
 };
@@ -102,6 +102,17 @@ pub(crate) fn actor(i: usize) -> Actor {
     let (id, roles) = ACTORS[i % ACTORS.len()];
     let sites = if id == "wh-atl" { SiteScope::Sites(vec![code("ATL")]) } else { SiteScope::All };
     Actor { id: ActorId::new(id).expect("actor literal"), roles: roles.to_vec(), sites }
+}
+
+/// The event with its actor's roles and sites from the generators' table (the rules'
+/// directory), matched by canonical id; `None` for an actor the table does not have.
+pub(crate) fn resolve(ev: &Event) -> Option<Event> {
+    let i = ACTORS.iter().position(|(id, _)| ev.actor.id.as_str().eq_ignore_ascii_case(id))?;
+    let mut out = ev.clone();
+    let a = actor(i);
+    out.actor.roles = a.roles;
+    out.actor.sites = a.sites;
+    Some(out)
 }
 
 pub(crate) fn ea(q: Decimal) -> Qty {
@@ -289,6 +300,8 @@ pub(crate) fn class(e: &LedgerError) -> &'static str {
         LedgerError::InsufficientStock { .. } => "InsufficientStock",
         LedgerError::NoSuchPending { .. } => "NoSuchPending",
         LedgerError::SelfApproval { .. } => "SelfApproval",
+        LedgerError::AlreadyApproved { .. } => "AlreadyApproved",
+        LedgerError::UnknownActor { .. } => "UnknownActor",
         LedgerError::ApproverLacksRole { .. } => "ApproverLacksRole",
         LedgerError::UnknownTransfer { .. } => "UnknownTransfer",
         LedgerError::TransferExists { .. } => "TransferExists",
@@ -687,6 +700,9 @@ impl Model {
                 Verdict::Reject(vec!["IdReused"])
             };
         }
+        // Roles and sites come from the directory (the generators' actors), by canonical id.
+        let Some(resolved) = resolve(ev) else { return Verdict::Reject(vec!["UnknownActor"]) };
+        let ev = &resolved;
         let mut p = Plan::new(ev, false);
         let kind = ev.kind();
         if kind != EventKind::ClosePeriod && self.closed.is_some_and(|c| ev.effective_at < c) {
@@ -735,9 +751,14 @@ impl Model {
             p.err("NoSuchPending");
             return;
         };
-        if orig.actor.id == ev.actor.id {
+        if orig.actor.id.same_as(&ev.actor.id) {
             p.err("SelfApproval");
         }
+        let Some(orig) = resolve(orig) else {
+            p.err("UnknownActor");
+            return;
+        };
+        let orig = &orig;
         let granted: Vec<Role> = needs.iter().copied().filter(|r| ev.actor.has(*r)).collect();
         if granted.is_empty() {
             p.err("ApproverLacksRole");
@@ -774,7 +795,7 @@ impl Model {
             p.err("NoSuchPending");
             return;
         };
-        let own = orig.actor.id == ev.actor.id;
+        let own = orig.actor.id.same_as(&ev.actor.id);
         if !own && !needs.iter().any(|r| ev.actor.has(*r)) {
             p.err("ApproverLacksRole");
         }
@@ -877,7 +898,7 @@ impl Model {
         if order.state != TransferState::Requested {
             p.err("TransferState");
         }
-        if order.requested_by == ev.actor.id.as_str() {
+        if order.requested_by.eq_ignore_ascii_case(ev.actor.id.as_str()) {
             p.err("SelfApproval");
         }
         if !(ev.actor.sites.covers(&code(&order.from)) || ev.actor.sites.covers(&code(&order.to))) {
@@ -2053,7 +2074,15 @@ impl Harness {
         let cat = DEMO
             .get_or_init(|| Arc::new(Catalog::new(seed::demo_network()).expect("demo network")))
             .clone();
-        let rules = Rules::standard(CurrencyCode::new("USD").expect("USD"));
+        // Every actor the generators use, in the rules' directory: the ledger reads roles
+        // and sites from here, not from the events.
+        let rules = (0..ACTORS.len()).fold(
+            Rules::standard(CurrencyCode::new("USD").expect("USD")),
+            |rules, i| {
+                let a = actor(i);
+                rules.with_actor(a.id, ActorRecord::new(&a.roles, a.sites))
+            },
+        );
         let ledger = Ledger::new(cat.clone(), rules.clone()).expect("standard rules");
         Harness {
             model: Model::new(cat.clone()),

@@ -1,0 +1,254 @@
+#![allow(missing_docs)] // criterion_group! generates an undocumented function
+//! The facade against the bare engines, in the same run, on a network of 100,000 items
+//! across 9 sites (issue 16's targets):
+//!
+//! - `network/mixed` against `ledger/mixed`: the same 100,000 events (a third receipts
+//!   with a purchase cost, a third picks, a third cycle counts) through
+//!   `Network::apply` (ledger, availability, valuation and journal together) and
+//!   through `Ledger::apply` alone. Target: at least 1,000,000 events per second, and
+//!   at most 2x the ledger alone.
+//! - `network/promise` against `atp/promise`: promising the same order lines through
+//!   `Network::promise` (by code, answered in the line's unit) and `Atp::promise`.
+//!   Target: at most 1.3x the engine alone.
+//!
+//! Each iteration applies a batch to a copy made outside the timed section.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use onhand::ledger::{
+    Actor, ActorId, Applied, Body, Count, CountLine, DocKind, DocNumber, DocumentRef, Event,
+    EventId, Ledger, Line, Movement, ReasonCode, Rules, SiteScope,
+};
+use onhand::master::{Catalog, CurrencyCode, LotCode, Money, Qty, Role};
+use onhand::status::StockStatus;
+use onhand::{Network, NetworkConfig, OrderRequest};
+use onhand_testkit::scale;
+
+const ITEMS: usize = 100_000;
+const SITES: usize = 9;
+const BATCH: usize = 100_000;
+
+struct Setup {
+    catalog: Arc<Catalog>,
+    actor: Actor,
+    reason: ReasonCode,
+    lot: LotCode,
+}
+
+impl Setup {
+    fn new() -> Self {
+        Setup {
+            catalog: Arc::new(Catalog::new(scale::network(ITEMS, SITES, false)).expect("network")),
+            actor: Actor {
+                id: ActorId::new("bench").expect("id"),
+                roles: vec![Role::Warehouse, Role::InventoryControl, Role::Supervisor],
+                sites: SiteScope::All,
+            },
+            reason: ReasonCode::new("BENCH").expect("reason"),
+            lot: LotCode::new("L1").expect("lot"),
+        }
+    }
+
+    fn rules() -> Rules {
+        Rules::standard(CurrencyCode::new("USD").expect("usd")).trusting_event_actors()
+    }
+
+    fn event(&self, id: u128, minute: i64, kind: DocKind, body: Body) -> Event {
+        let at = onhand::ledger::testing::at(minute);
+        Event {
+            id: EventId::from_u128(id),
+            effective_at: at,
+            recorded_at: at,
+            actor: self.actor.clone(),
+            reason: self.reason.clone(),
+            reference: DocumentRef { kind, number: DocNumber::new("DOC-1").expect("doc") },
+            body,
+        }
+    }
+
+    fn line(&self, i: usize, qty: &str) -> Line {
+        let mut line = Line::new(scale::item_code(i), qty.parse::<Qty>().expect("qty"));
+        if i.is_multiple_of(5) {
+            line.lot = Some(self.lot.clone());
+        }
+        line
+    }
+
+    /// A receipt of item `i` at site `i % SITES`, straight to available, at a cost in
+    /// the currency of the site's entity.
+    fn receipt(&self, id: u128, minute: i64, i: usize, qty: &str) -> Event {
+        let site = i % SITES;
+        let currency = self
+            .catalog
+            .site_ix(&scale::site_code(site))
+            .and_then(|s| self.catalog.site_entity(s))
+            .and_then(|e| self.catalog.entity(e))
+            .map(|e| e.currency)
+            .expect("every synthetic site has an entity");
+        let cost = Money::new("1.25".parse().expect("cost"), currency);
+        let line = self.line(i, qty).statuses(None, Some(StockStatus::Available)).cost(cost);
+        let body = Body::Receipt(Movement { site: scale::site_code(site), lines: vec![line] });
+        self.event(id, minute, DocKind::PurchaseOrder, body)
+    }
+
+    fn network(&self) -> Network {
+        Network::with_catalog(
+            self.catalog.clone(),
+            Self::rules(),
+            NetworkConfig::default(),
+            onhand::ledger::testing::at(-60),
+        )
+        .expect("network")
+    }
+
+    /// Every item stocked at its site.
+    fn stocked(&self) -> (Network, Ledger) {
+        let mut n = self.network();
+        let mut l = Ledger::new(self.catalog.clone(), Self::rules()).expect("ledger");
+        for i in 0..ITEMS {
+            let e = self.receipt(i as u128 + 1, 0, i, "1000 EA");
+            n.apply(&e).expect("receipt");
+            l.apply(&e).expect("receipt");
+        }
+        (n, l)
+    }
+
+    /// The mix: receipts, picks and counts, a third each, over all items.
+    fn mixed(&self) -> Vec<Event> {
+        (0..BATCH)
+            .map(|i| {
+                let id = 1_000_000 + i as u128;
+                let site = scale::site_code(i % SITES);
+                match i % 3 {
+                    0 => self.receipt(id, 10, i, "12 EA"),
+                    1 => {
+                        let line = self.line(i, "3 EA");
+                        self.event(
+                            id,
+                            10,
+                            DocKind::SalesOrder,
+                            Body::Pick(Movement { site, lines: vec![line] }),
+                        )
+                    }
+                    _ => {
+                        let line = CountLine {
+                            item: scale::item_code(i),
+                            bin: None,
+                            lot: i.is_multiple_of(5).then(|| self.lot.clone()),
+                            status: Some(StockStatus::Available),
+                            counted: "999 EA".parse().expect("qty"),
+                            serials: Vec::new(),
+                            owner: None,
+                        };
+                        self.event(
+                            id,
+                            10,
+                            DocKind::Count,
+                            Body::CycleCount(Count { site, lines: vec![line] }),
+                        )
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+fn mixed(c: &mut Criterion) {
+    let setup = Setup::new();
+    let (network, ledger) = setup.stocked();
+    let events = setup.mixed();
+    // Both take every event (a broken engine cannot post a fast time).
+    let mut check = network.clone();
+    assert!(events.iter().all(|e| check.apply(e).is_ok_and(|o| o.accepted())));
+    check.check().expect("the engines agree");
+    let mut check = ledger.clone();
+    assert!(events.iter().all(|e| matches!(check.apply(e), Ok(Applied::Accepted(_)))));
+
+    let mut g = c.benchmark_group("mixed");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(BATCH as u64));
+    g.bench_function("ledger", |b| {
+        b.iter_batched(
+            || ledger.clone(),
+            |mut l| {
+                for e in &events {
+                    let _ = l.apply(e);
+                }
+                l
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    g.bench_function("network", |b| {
+        b.iter_batched(
+            || network.clone(),
+            |mut n| {
+                for e in &events {
+                    let _ = n.apply(e);
+                }
+                n
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    g.finish();
+}
+
+fn promise(c: &mut Criterion) {
+    let setup = Setup::new();
+    let (network, _) = setup.stocked();
+    let day = NaiveDate::from_ymd_opt(2026, 1, 9).expect("date");
+    let requests: Vec<OrderRequest> = (0..1_000)
+        .map(|i| {
+            let mut r = OrderRequest::new(
+                DocNumber::new("SO-1").expect("doc"),
+                u32::try_from(i).unwrap_or(0),
+                "C1".parse().expect("customer"),
+                scale::item_code(i * 97 % ITEMS),
+                "5 EA".parse().expect("qty"),
+                day,
+            );
+            r.customer = None;
+            r.ship_to = Some("R1".parse().expect("region"));
+            r
+        })
+        .collect();
+    let lines: Vec<onhand::atp::OrderLine> = requests
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            onhand::atp::OrderLine::new(
+                onhand::atp::LineId(i as u64),
+                r.item.clone(),
+                r.qty,
+                r.requested,
+                "R1".parse().expect("region"),
+            )
+        })
+        .collect();
+    let mut n = network.clone();
+    let mut atp = network.atp().clone();
+    assert!(requests.iter().all(|r| n.promise(r).is_ok_and(|p| p.on_time)));
+    let mut g = c.benchmark_group("promise");
+    g.throughput(Throughput::Elements(lines.len() as u64));
+    g.bench_function("atp", |b| {
+        b.iter(|| {
+            for l in &lines {
+                let _ = atp.promise(l);
+            }
+        });
+    });
+    g.bench_function("network", |b| {
+        b.iter(|| {
+            for r in &requests {
+                let _ = n.promise(r);
+            }
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, mixed, promise);
+criterion_main!(benches);

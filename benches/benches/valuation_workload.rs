@@ -1,0 +1,305 @@
+#![allow(missing_docs)] // criterion_group! generates an undocumented function
+//! FIFO valuation at scale: the workload of issue 14, built exactly as it specifies, so
+//! its figures compare with `ERPNext`'s `FIFOValuation` on the same machine.
+//!
+//! - **Generator**: `SplitMix64`, seed 42, a fresh generator per scenario;
+//!   `draw(lo, hi) = lo + next() % (hi - lo + 1)`.
+//! - **Each step draws**, in order: `item = draw(0, 9999)` (10,000-item shape only),
+//!   `rq = draw(1, 100)`, `rc = draw(100, 5000)` (cents), `iq = draw(1, 80)`; it receives
+//!   `rq` units at `rc / 100`, then issues `iq` units to a sale if the item holds at least
+//!   `iq`. The scenario stops at exactly 1,000,000 movements (receipts and issues).
+//! - **Check**: the final inventory value equals an exact integer FIFO model of the
+//!   same steps (cents), kept in this file; every movement is accepted.
+//!
+//! Groups (throughput in movements, each valued with its postings produced):
+//! - `workload/items_10000` and `workload/one_item`: an empty engine per iteration, all
+//!   1,000,000 movements applied one by one (the events are built outside the timing).
+//! - `deep_queue/{layers}`: one item whose FIFO queue holds `layers` layers at alternating
+//!   costs; each movement is a receipt of 1 EA or an issue of 1 EA, so the queue length
+//!   stays where it is. The time per movement is the same at 1,000 and 1,000,000
+//!   layers: a receipt and an issue cost O(1) whatever the queue length.
+//! - `memory` (printed first, once, and asserted): the resident set growth and peak of
+//!   an engine after the one-item scenario's 1,000,000 movements with no period close
+//!   (events made on the fly, so only the engine is measured). The bound is 200 MB.
+
+use std::collections::VecDeque;
+use std::hint::black_box;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use onhand_master::{Catalog, CurrencyCode, EntityCode, Money, Qty, SiteCode, UomCode};
+use onhand_testkit::scale;
+use onhand_valuation::{CostBody, CostEvent, IssueTo, Outcome, Valuation, ValuationConfig};
+use rust_decimal::Decimal;
+
+const MOVEMENTS: usize = 1_000_000;
+const T0: i64 = 1_767_600_000;
+
+/// `SplitMix64` as the issue states it, all arithmetic mod 2^64.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn draw(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+}
+
+/// One movement of the workload: item, receipt (quantity and cents) or issue quantity.
+#[derive(Clone, Copy)]
+enum Move {
+    Receive { item: usize, qty: u64, cents: u64 },
+    Issue { item: usize, qty: u64 },
+}
+
+/// The scenario's movements and the exact integer FIFO reference: the final stock
+/// value in cents.
+fn scenario(items: usize) -> (Vec<Move>, i128) {
+    let mut rng = SplitMix64(42);
+    let mut queues: Vec<VecDeque<(u64, u64)>> = vec![VecDeque::new(); items];
+    let mut stock = vec![0u64; items];
+    let mut moves = Vec::with_capacity(MOVEMENTS);
+    while moves.len() < MOVEMENTS {
+        let item =
+            if items > 1 { usize::try_from(rng.draw(0, 9999)).expect("small") % items } else { 0 };
+        let rq = rng.draw(1, 100);
+        let rc = rng.draw(100, 5000);
+        let iq = rng.draw(1, 80);
+        moves.push(Move::Receive { item, qty: rq, cents: rc });
+        let q = &mut queues[item];
+        match q.back_mut() {
+            Some(last) if last.1 == rc => last.0 += rq,
+            _ => q.push_back((rq, rc)),
+        }
+        stock[item] += rq;
+        if moves.len() == MOVEMENTS {
+            break;
+        }
+        if iq <= stock[item] {
+            moves.push(Move::Issue { item, qty: iq });
+            stock[item] -= iq;
+            let mut left = iq;
+            while left > 0 {
+                let front = q.front_mut().expect("stock covers the issue");
+                let take = left.min(front.0);
+                front.0 -= take;
+                left -= take;
+                if front.0 == 0 {
+                    q.pop_front();
+                }
+            }
+        }
+    }
+    let value =
+        queues.iter().flatten().map(|&(qty, cents)| i128::from(qty) * i128::from(cents)).sum();
+    (moves, value)
+}
+
+struct Setup {
+    catalog: Arc<Catalog>,
+    site: SiteCode,
+    ea: UomCode,
+    usd: CurrencyCode,
+    items: usize,
+}
+
+impl Setup {
+    fn new(items: usize) -> Self {
+        Setup {
+            catalog: Arc::new(
+                Catalog::new(scale::network(items, 1, false)).expect("valid synthetic network"),
+            ),
+            site: scale::site_code(0),
+            ea: UomCode::new("EA").expect("unit"),
+            usd: CurrencyCode::new("USD").expect("currency"),
+            items,
+        }
+    }
+
+    fn engine(&self) -> Valuation {
+        Valuation::new(self.catalog.clone(), ValuationConfig::default()).expect("valuation")
+    }
+
+    /// Movement `n` (from 0) as cost event `n + 1`, one second after the previous one.
+    fn event(&self, n: usize, m: Move) -> CostEvent {
+        let id = n as u64 + 1;
+        let at = DateTime::<Utc>::from_timestamp(T0 + i64::try_from(n).expect("small"), 0)
+            .expect("time");
+        let body = match m {
+            Move::Receive { item, qty, cents } => CostBody::Receipt {
+                site: self.site.clone(),
+                item: scale::item_code(item),
+                qty: Qty::new(Decimal::from(qty), self.ea).expect("qty"),
+                unit_cost: Money::new(
+                    Decimal::new(i64::try_from(cents).expect("small"), 2),
+                    self.usd,
+                ),
+                owner: None,
+            },
+            Move::Issue { item, qty } => CostBody::Issue {
+                site: self.site.clone(),
+                item: scale::item_code(item),
+                qty: Qty::new(Decimal::from(qty), self.ea).expect("qty"),
+                to: IssueTo::Sale,
+                owner: None,
+            },
+        };
+        CostEvent { id, at, body }
+    }
+
+    fn entity() -> EntityCode {
+        EntityCode::new("E1").expect("entity")
+    }
+}
+
+/// Applies every event; the posting lines made (every event must be accepted).
+fn apply_all(v: &mut Valuation, events: &[CostEvent]) -> usize {
+    let mut lines = 0;
+    for e in events {
+        match v.apply(e) {
+            Ok(Outcome::Posted { postings, .. }) => lines += postings.len(),
+            other => panic!("event {} not posted: {other:?}", e.id),
+        }
+    }
+    lines
+}
+
+fn statm_pages(field: usize) -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    statm.split_whitespace().nth(field)?.parse().ok()
+}
+
+/// The process's peak resident set (`VmHWM`), in bytes.
+fn peak_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// The one-item scenario on one engine, no period close, events made on the fly: the
+/// engine's resident growth and the process's peak growth must stay under 200 MB.
+fn memory(_: &mut Criterion) {
+    let setup = Setup::new(1);
+    let (moves, want) = scenario(1);
+    let mut v = setup.engine();
+    let before = statm_pages(1).map(|p| p * 4096);
+    let peak_before = peak_bytes();
+    for (n, m) in moves.iter().enumerate() {
+        let e = setup.event(n, *m);
+        assert!(matches!(v.apply(&e), Ok(Outcome::Posted { .. })), "event {} refused", e.id);
+    }
+    let after = statm_pages(1).map(|p| p * 4096);
+    let peak = peak_bytes();
+    let value = v.inventory_value(&Setup::entity());
+    assert_eq!(value, Decimal::from_i128_with_scale(want, 2), "one item: value vs reference");
+    if let (Some(b), Some(a), Some(pb), Some(p)) = (before, after, peak_before, peak) {
+        let growth = a.saturating_sub(b);
+        // The events' vector is freed before the engine is measured; the peak counts
+        // from the resident set at the start (never below it).
+        let peak_growth = p.saturating_sub(pb.max(b));
+        let layers = v.pools().first().map_or(0, |p| p.layers.len());
+        eprintln!(
+            "valuation memory: {MOVEMENTS} movements on one item, no period close: \
+             {}.{} MB resident growth, peak {}.{} MB above the start \
+             ({layers} live layers at the end); bound 200 MB",
+            growth / 1_000_000,
+            growth / 100_000 % 10,
+            peak_growth / 1_000_000,
+            peak_growth / 100_000 % 10,
+        );
+        assert!(growth < 200_000_000, "the engine holds {growth} bytes after 1M movements");
+    }
+    black_box(v);
+}
+
+fn workload(c: &mut Criterion) {
+    let mut g = c.benchmark_group("workload");
+    g.sample_size(10);
+    for (name, items) in [("items_10000", 10_000), ("one_item", 1)] {
+        let setup = Setup::new(items);
+        let (moves, want) = scenario(setup.items);
+        let events: Vec<CostEvent> =
+            moves.iter().enumerate().map(|(n, m)| setup.event(n, *m)).collect();
+        let mut v = setup.engine();
+        let lines = apply_all(&mut v, &events);
+        let value = v.inventory_value(&Setup::entity());
+        assert_eq!(value, Decimal::from_i128_with_scale(want, 2), "{name}: value vs reference");
+        let issues = moves.iter().filter(|m| matches!(m, Move::Issue { .. })).count();
+        eprintln!(
+            "valuation/workload/{name}: {} movements ({issues} issues), {lines} posting lines, \
+             final value {value} USD (reference {want} cents)",
+            events.len()
+        );
+        drop(v);
+        g.throughput(Throughput::Elements(events.len() as u64));
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                || setup.engine(),
+                |mut v| {
+                    for e in &events {
+                        black_box(v.apply(e).ok());
+                    }
+                    v
+                },
+                BatchSize::PerIteration,
+            );
+        });
+    }
+    g.finish();
+}
+
+#[allow(clippy::many_single_char_names)] // criterion's `c`, `g`, `b`; the engine `v`; counter `n`
+fn deep_queue(c: &mut Criterion) {
+    const BATCH: usize = 10_000;
+    let setup = Setup::new(1);
+    let mut g = c.benchmark_group("deep_queue");
+    g.sample_size(10);
+    for layers in [1_000usize, 1_000_000] {
+        let mut v = setup.engine();
+        let mut n = 0usize;
+        let next = |issue: bool, n: &mut usize| {
+            let m = if issue {
+                Move::Issue { item: 0, qty: 1 }
+            } else {
+                Move::Receive { item: 0, qty: 1, cents: 100 + (*n as u64 % 2) }
+            };
+            let e = setup.event(*n, m);
+            *n += 1;
+            e
+        };
+        for _ in 0..layers {
+            let e = next(false, &mut n);
+            v.apply(&e).expect("receipt");
+        }
+        let held = v.pools().first().map_or(0, |p| p.layers.len());
+        assert_eq!(held, layers, "one layer per receipt");
+        g.throughput(Throughput::Elements(BATCH as u64));
+        g.bench_function(BenchmarkId::from_parameter(layers), |b| {
+            b.iter_batched(
+                || (0..BATCH).map(|k| next(k % 2 == 1, &mut n)).collect::<Vec<_>>(),
+                |batch| {
+                    for e in &batch {
+                        black_box(v.apply(e).ok());
+                    }
+                    batch
+                },
+                BatchSize::PerIteration,
+            );
+        });
+        let held = v.pools().first().map_or(0, |p| p.layers.len());
+        assert!(held.abs_diff(layers) <= 1, "the queue stays {layers} long: {held}");
+    }
+    g.finish();
+}
+
+criterion_group!(benches, memory, workload, deep_queue);
+criterion_main!(benches);

@@ -1,0 +1,1173 @@
+//! The exception queue: raising and updating exceptions from signals, clearing them,
+//! actors' transitions, escalation, ranked views per role, site and actor, backlog
+//! figures, and the approval tasks of held events.
+//!
+//! Layout: exceptions live in one vector indexed by id; active ones are found by their
+//! dedup key in a hash map; each (role, site) pair has its own ordered set of rank keys
+//! (so the top of a queue is the first entries of one set), and an ordered set of
+//! escalation deadlines lets [`Control::escalate`] touch only what is due.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use onhand_ledger::{Actor, ActorId, Body, EventId, SiteScope};
+use onhand_master::hash::{Map, fingerprint, map};
+use onhand_master::{EntityCode, ItemCode, Role, SiteCode, VelocityClass};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{ControlError, Refusal};
+use crate::kind::{Action, ExceptionKind, Priority, RoleSet, State, transition};
+use crate::rules::{Compiled, Routed, Rules};
+use crate::signal::{ClearReason, Clearance, Hold, Impact, Signal, Subject};
+use crate::store::Store;
+
+/// An exception's id: dense, in the order exceptions were raised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ExceptionId(pub u64);
+
+impl fmt::Display for ExceptionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "EX-{:06}", self.0)
+    }
+}
+
+/// Who changed an exception.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum By {
+    /// A signal or clearance from the host.
+    Signal,
+    /// The escalation ladder.
+    Escalation,
+    /// An actor.
+    Actor(ActorId),
+}
+
+/// What changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    /// Raised from a signal.
+    Raised,
+    /// Updated by a repeated signal (new impact).
+    Updated,
+    /// An actor's action and the state it led to.
+    Moved {
+        /// The action.
+        action: Action,
+        /// The state after it.
+        to: State,
+    },
+    /// Escalated to a ladder step.
+    Escalated {
+        /// The step reached (1-based).
+        level: u8,
+        /// The roles added.
+        roles: RoleSet,
+    },
+    /// Resolved by a clearing signal.
+    Cleared {
+        /// Why.
+        reason: ClearReason,
+    },
+    /// An approver granted some of the roles a held event needs.
+    Approved {
+        /// The roles granted.
+        granted: RoleSet,
+        /// The roles still needed.
+        remaining: RoleSet,
+    },
+    /// An approver rejected the held event.
+    Rejected,
+}
+
+/// One entry of an exception's history: who did what, when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub by: By,
+    /// What.
+    pub change: Change,
+}
+
+/// The queue order, smallest first: breach time, then value (larger first), then order
+/// lines (more first), then age (older first), then a stable fingerprint of the dedup key,
+/// then the id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Rank {
+    breach: i64,
+    neg_value: i64,
+    neg_lines: i64,
+    raised: i64,
+    key: u64,
+    id: u64,
+}
+
+/// An exception: what is wrong, what is at stake, who owns it, where it stands, and its
+/// history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct Exception {
+    /// Its id.
+    pub id: ExceptionId,
+    /// What is wrong.
+    pub kind: ExceptionKind,
+    /// What it is about (with the kind, its dedup key).
+    pub subject: Subject,
+    /// The site it is scoped to (`None`: network-wide).
+    pub site: Option<SiteCode>,
+    /// The entity carrying the value.
+    pub entity: Option<EntityCode>,
+    /// The item.
+    pub item: Option<ItemCode>,
+    /// The item's class.
+    pub item_class: Option<VelocityClass>,
+    /// What is at stake (from the latest signal).
+    pub impact: Impact,
+    /// The value at risk in the reference currency.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub reference_value: Decimal,
+    /// Its priority.
+    pub priority: Priority,
+    /// The role routing gave it.
+    pub owner: Role,
+    /// Every role that may act on it: the owner, the roles a hold still needs, and the
+    /// roles escalation added.
+    pub roles: RoleSet,
+    /// Escalation steps taken.
+    pub level: u8,
+    /// Where it stands.
+    pub state: State,
+    /// When it was raised.
+    pub raised_at: DateTime<Utc>,
+    /// When a signal last updated it.
+    pub updated_at: DateTime<Utc>,
+    /// When it was resolved or cancelled.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// The service level's deadline to acknowledge.
+    pub acknowledge_by: DateTime<Utc>,
+    /// The service level's deadline to resolve.
+    pub resolve_by: DateTime<Utc>,
+    /// Signals merged into it (1 when raised).
+    pub signals: u32,
+    /// The closed exception with the same key it follows, if any.
+    pub previous: Option<ExceptionId>,
+    /// For a pending approval: the hold (its needs shrink as approvers grant roles).
+    pub hold: Option<Hold>,
+    /// Who did what, when.
+    pub history: Vec<Step>,
+    #[serde(skip)]
+    rank: Rank,
+    #[serde(skip)]
+    next_due: Option<i64>,
+}
+
+impl Exception {
+    /// Its place in the queue order (smaller first).
+    pub(crate) fn rank_key(&self) -> Rank {
+        self.rank
+    }
+
+    /// When the service level is breached next: the deadline to acknowledge while open,
+    /// to resolve afterwards.
+    #[must_use]
+    pub fn breach_at(&self) -> DateTime<Utc> {
+        match self.state {
+            State::Open => self.acknowledge_by,
+            State::Acknowledged | State::InProgress | State::Resolved | State::Cancelled => {
+                self.resolve_by
+            }
+        }
+    }
+
+    /// Whether `actor` may see and act on it, or why not.
+    ///
+    /// # Errors
+    /// The [`Refusal`]: none of its roles, or its site out of the actor's scope.
+    pub fn allows(&self, actor: &Actor) -> Result<(), Refusal> {
+        let held: RoleSet = actor.roles.iter().copied().collect();
+        if held.intersection(self.roles).is_empty() {
+            return Err(Refusal::NoRole { allowed: self.roles });
+        }
+        if !in_scope(&actor.sites, self.site.as_ref()) {
+            return Err(Refusal::OutOfScope { site: self.site.clone() });
+        }
+        Ok(())
+    }
+}
+
+/// Whether a scope covers a site (`None`: network-wide, covered by `All` only).
+fn in_scope(scope: &SiteScope, site: Option<&SiteCode>) -> bool {
+    match (scope, site) {
+        (SiteScope::All, _) => true,
+        (SiteScope::Sites(list), Some(site)) => list.contains(site),
+        (SiteScope::Sites(_), None) => false,
+    }
+}
+
+/// What a signal did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// A new exception was raised.
+    Raised,
+    /// The active exception was updated.
+    Updated,
+    /// The signal is older than the active exception's last update: nothing changed.
+    Stale,
+    /// Below the kind's threshold: nothing raised.
+    BelowThreshold,
+}
+
+/// The outcome of [`Control::apply`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    /// What happened.
+    pub effect: Effect,
+    /// The exception raised or updated (none below threshold).
+    pub id: Option<ExceptionId>,
+    /// A recurring count variance this signal raised or updated.
+    pub recurring: Option<(Effect, ExceptionId)>,
+}
+
+/// One exception moved up its ladder by [`Control::escalate`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Escalation {
+    /// The exception.
+    pub id: ExceptionId,
+    /// Its level before.
+    pub from: u8,
+    /// Its level after.
+    pub to: u8,
+    /// The roles added.
+    pub added: RoleSet,
+}
+
+/// A view's filter: one role, one site, or both; `None` means every one the actor holds
+/// or covers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filter {
+    /// Only this role's queue.
+    pub role: Option<Role>,
+    /// Only this site (`None` also includes network-wide exceptions, for actors scoped to
+    /// every site).
+    pub site: Option<SiteCode>,
+}
+
+/// One row of the backlog: exceptions of a kind at a site in a state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BacklogRow {
+    /// The kind.
+    pub kind: ExceptionKind,
+    /// The site (`None`: network-wide).
+    pub site: Option<SiteCode>,
+    /// The state.
+    pub state: State,
+    /// How many.
+    pub count: u64,
+    /// The oldest age in minutes (active: raise to `now`; closed: raise to close).
+    pub oldest_minutes: i64,
+    /// The mean age in minutes, rounded down.
+    pub mean_minutes: i64,
+}
+
+/// How a held event was decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Approve (grants the approver's needed roles).
+    Approve,
+    /// Reject.
+    Reject,
+}
+
+/// What the host sends back to the ledger: the approver posts [`ledger_body`](Self::ledger_body)
+/// as its own event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// The held event.
+    pub event: EventId,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// The approver.
+    pub by: ActorId,
+    /// The roles its approval grants (empty for a rejection).
+    pub granted: RoleSet,
+    /// The roles still needed after it (empty: decided).
+    pub remaining: RoleSet,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl Decision {
+    /// The ledger event body that carries the decision.
+    #[must_use]
+    pub fn ledger_body(&self) -> Body {
+        match self.verdict {
+            Verdict::Approve => Body::Approve { event: self.event },
+            Verdict::Reject => Body::Reject { event: self.event },
+        }
+    }
+}
+
+/// An event held for approval, as its approvers see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalTask {
+    /// The exception tracking it.
+    pub exception: ExceptionId,
+    /// The held event.
+    pub event: EventId,
+    /// Its poster (who may not decide it).
+    pub poster: ActorId,
+    /// The roles still needed.
+    pub needs: RoleSet,
+    /// Its site.
+    pub site: Option<SiteCode>,
+    /// When it was held.
+    pub raised_at: DateTime<Utc>,
+    /// The service level's deadline.
+    pub breach_at: DateTime<Utc>,
+}
+
+type Key = (ExceptionKind, Subject);
+
+/// Everything a signal needs, computed before anything changes.
+struct Prepared {
+    reference: Decimal,
+    minor: i64,
+    priority: Priority,
+    key: Key,
+    target: Target,
+    /// The service level's deadlines (acknowledge, resolve), from the raise time.
+    deadlines: (DateTime<Utc>, DateTime<Utc>),
+}
+
+/// What committing a prepared signal does.
+enum Target {
+    /// Update the active exception at this index.
+    Update(usize),
+    /// Nothing: below the kind's threshold.
+    Below,
+    /// Raise a new exception owned by this role.
+    Raise(Role),
+}
+
+/// The exception queue. Pure: it reads no clock; every time comes in as an argument.
+///
+/// ```
+/// use chrono::{Duration, TimeZone, Utc};
+/// use onhand_control::{Control, ExceptionKind, Filter, Impact, Rules, Signal, Subject};
+/// use onhand_ledger::{Actor, ActorId, SiteScope};
+/// use onhand_master::{CurrencyCode, ItemCode, Role, SiteCode};
+/// use rust_decimal::Decimal;
+///
+/// let usd = CurrencyCode::new("USD")?;
+/// let mut control = Control::new(Rules::standard(usd))?;
+/// let at = Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap();
+/// let site = SiteCode::new("DC-EAST")?;
+/// let risk = |item: &str, value: i64| -> Result<Signal, Box<dyn std::error::Error>> {
+///     let subject = Subject::ItemSite { item: ItemCode::new(item)?, site: site.clone(), lot: None };
+///     Ok(Signal::new(ExceptionKind::StockoutRisk, subject, at, Impact::value(Decimal::from(value), usd)))
+/// };
+/// control.apply(&risk("BOLT", 500)?)?;
+/// control.apply(&risk("NUT", 20_000)?)?; // high priority: breaches first
+/// control.apply(&risk("BOLT", 800)?)?;   // same key: updates, does not duplicate
+///
+/// let planner = Actor {
+///     id: ActorId::new("pat")?, roles: vec![Role::Planning], sites: SiteScope::Sites(vec![site.clone()]),
+/// };
+/// let top = control.view(&planner, &Filter::default(), 10)?;
+/// let items: Vec<_> = top.iter().map(|e| e.subject.item().unwrap().as_str()).collect();
+/// assert_eq!(items, ["NUT", "BOLT"]);
+/// assert_eq!(top[1].signals, 2);
+///
+/// // Eight hours on, the supervisor is on the ladder.
+/// let moved = control.escalate(at + Duration::hours(8));
+/// assert_eq!(moved.len(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Control {
+    rules: Compiled,
+    items: Store<Exception>,
+    active: Map<Key, usize>,
+    closed: Map<Key, ExceptionId>,
+    queues: BTreeMap<(Role, Option<SiteCode>), BTreeSet<Rank>>,
+    due: BTreeSet<(i64, u64)>,
+    holds: BTreeMap<EventId, usize>,
+    variances: Map<(ItemCode, SiteCode), Vec<i64>>,
+}
+
+impl Control {
+    /// An empty queue under `rules`.
+    ///
+    /// # Errors
+    /// [`ControlError::InvalidRules`] with every finding when the rules are not sound.
+    pub fn new(rules: Rules) -> Result<Control, ControlError> {
+        Ok(Control {
+            rules: Compiled::new(rules)?,
+            items: Store::default(),
+            active: map(),
+            closed: map(),
+            queues: BTreeMap::new(),
+            due: BTreeSet::new(),
+            holds: BTreeMap::new(),
+            variances: map(),
+        })
+    }
+
+    /// The rules in force.
+    #[must_use]
+    pub fn rules(&self) -> &Rules {
+        &self.rules.source
+    }
+
+    /// The exception with `id` (unrestricted: for the host, not for actors).
+    #[must_use]
+    pub fn get(&self, id: ExceptionId) -> Option<&Exception> {
+        usize::try_from(id.0).ok().and_then(|i| self.items.get(i))
+    }
+
+    /// Every exception ever raised, in id order.
+    pub fn exceptions(&self) -> impl Iterator<Item = &Exception> {
+        self.items.iter()
+    }
+
+    /// The active exception of `kind` about `subject`, if any.
+    #[must_use]
+    pub fn active(&self, kind: ExceptionKind, subject: &Subject) -> Option<&Exception> {
+        self.active.get(&(kind, subject.clone())).and_then(|&i| self.items.get(i))
+    }
+
+    /// How many exceptions are active.
+    #[must_use]
+    pub fn active_len(&self) -> usize {
+        self.active.len()
+    }
+
+    /// Checks a signal and computes everything its commit needs, changing nothing:
+    /// the reference value, the priority, the active exception it updates, or else
+    /// whether it clears its threshold and the owner routing gives it.
+    fn prepare(&self, signal: &Signal) -> Result<Prepared, ControlError> {
+        signal.check()?;
+        let reference = self.rules.to_reference(signal.impact.value, signal.impact.currency)?;
+        let minor = self.rules.minor_units(reference)?;
+        let priority = self.rules.priority(reference, signal.impact.service_class);
+        let key = (signal.kind, signal.subject.clone());
+        let target = match self.active.get(&key) {
+            Some(&i) => Target::Update(i),
+            None if self.rules.below_threshold(signal.kind, reference, signal.impact.quantity) => {
+                Target::Below
+            }
+            None => {
+                let routed = Routed {
+                    kind: signal.kind,
+                    site: signal.site(),
+                    entity: signal.entity.as_ref(),
+                    item_class: signal.item_class,
+                    value: reference,
+                };
+                Target::Raise(self.rules.route(&routed)?)
+            }
+        };
+        let raised = match target {
+            Target::Update(i) => self.items.get(i).map_or(signal.at, |e| e.raised_at),
+            Target::Below | Target::Raise(_) => signal.at,
+        };
+        let (ack, res) = self.rules.sla(signal.kind, priority);
+        let after = |secs: i64| {
+            raised
+                .checked_add_signed(chrono::Duration::seconds(secs))
+                .ok_or(ControlError::TimeOutOfRange { at: signal.at })
+        };
+        let deadlines = (after(ack)?, after(res)?);
+        Ok(Prepared { reference, minor, priority, key, target, deadlines })
+    }
+
+    /// Raises an exception from `signal`, or updates the active one with the same kind
+    /// and subject (a signal older than its last update changes nothing). A count
+    /// variance also counts toward recurrence, and may raise or update a recurring count
+    /// variance about the same item and site.
+    ///
+    /// # Errors
+    /// A malformed signal (subject of the wrong shape, sites that disagree, a hold
+    /// missing or misplaced, a negative figure), a currency without a rate, a value too
+    /// large to rank. The queue is unchanged.
+    pub fn apply(&mut self, signal: &Signal) -> Result<Applied, ControlError> {
+        let prepared = self.prepare(signal)?;
+        let recurring = match self.recurrence(signal) {
+            Some(s) => Some((self.prepare(&s)?, s)),
+            None => None,
+        };
+        let (effect, id) = self.commit(signal, prepared);
+        if signal.kind == ExceptionKind::CountVariance {
+            self.record_variance(signal);
+        }
+        let recurring = recurring.and_then(|(p, s)| {
+            let (effect, id) = self.commit(&s, p);
+            id.map(|id| (effect, id))
+        });
+        Ok(Applied { effect, id, recurring })
+    }
+
+    /// The recurring-variance signal `signal` triggers, if any.
+    fn recurrence(&self, signal: &Signal) -> Option<Signal> {
+        let Subject::ItemSite { item, site, .. } = &signal.subject else { return None };
+        if signal.kind != ExceptionKind::CountVariance {
+            return None;
+        }
+        let at = signal.at.timestamp();
+        let window = i64::from(self.rules.source.recurrence.window_days) * 86_400;
+        let times = self.variances.get(&(item.clone(), site.clone()));
+        let earlier = times
+            .map_or(0, |t| t.iter().filter(|&&x| x < at && x > at.saturating_sub(window)).count());
+        let needed = usize::try_from(self.rules.source.recurrence.count).unwrap_or(usize::MAX);
+        if earlier.saturating_add(1) < needed {
+            return None;
+        }
+        let mut s = signal.clone();
+        s.kind = ExceptionKind::RecurringCountVariance;
+        s.subject = Subject::ItemSite { item: item.clone(), site: site.clone(), lot: None };
+        Some(s)
+    }
+
+    fn record_variance(&mut self, signal: &Signal) {
+        let Subject::ItemSite { item, site, .. } = &signal.subject else { return };
+        let at = signal.at.timestamp();
+        let window = i64::from(self.rules.source.recurrence.window_days) * 86_400;
+        let times = self.variances.entry((item.clone(), site.clone())).or_default();
+        if let Err(pos) = times.binary_search(&at) {
+            times.insert(pos, at);
+        }
+        // Keep what a later (or slightly late) variance can still count: one window
+        // back from the latest.
+        let latest = times.last().copied().unwrap_or(at);
+        times.retain(|&x| x > latest.saturating_sub(window.saturating_mul(2)));
+    }
+
+    fn commit(&mut self, signal: &Signal, p: Prepared) -> (Effect, Option<ExceptionId>) {
+        let owner = match p.target {
+            Target::Update(i) => return (self.update(i, signal, &p), Some(ExceptionId(i as u64))),
+            Target::Below => return (Effect::BelowThreshold, None),
+            Target::Raise(owner) => owner,
+        };
+        let impact = &signal.impact;
+        let key = p.key;
+        let i = self.items.len();
+        let id = ExceptionId(i as u64);
+        let raised = signal.at.timestamp();
+        let needs = signal.hold.as_ref().map_or(RoleSet::EMPTY, |h| h.needs);
+        let next_due =
+            self.rules.ladder(signal.kind).first().map(|(s, _)| raised.saturating_add(*s));
+        let mut e = Exception {
+            id,
+            kind: signal.kind,
+            subject: signal.subject.clone(),
+            site: signal.site().cloned(),
+            entity: signal.entity.clone(),
+            item: signal.item_code().cloned(),
+            item_class: signal.item_class,
+            impact: impact.clone(),
+            reference_value: p.reference,
+            priority: p.priority,
+            owner,
+            roles: RoleSet::one(owner).union(needs),
+            level: 0,
+            state: State::Open,
+            raised_at: signal.at,
+            updated_at: signal.at,
+            closed_at: None,
+            acknowledge_by: p.deadlines.0,
+            resolve_by: p.deadlines.1,
+            signals: 1,
+            previous: self.closed.get(&key).copied(),
+            hold: signal.hold.clone(),
+            history: vec![Step { at: signal.at, by: By::Signal, change: Change::Raised }],
+            rank: Rank { breach: 0, neg_value: 0, neg_lines: 0, raised, key: 0, id: id.0 },
+            next_due,
+        };
+        e.rank = rank(&e, p.minor, fingerprint(&key));
+        for role in e.roles.iter() {
+            self.queues.entry((role, e.site.clone())).or_default().insert(e.rank);
+        }
+        if let Some(due) = next_due {
+            self.due.insert((due, id.0));
+        }
+        if let Subject::Event { event } = &e.subject {
+            self.holds.insert(*event, i);
+        }
+        self.active.insert(key, i);
+        self.items.push(e);
+        (Effect::Raised, Some(id))
+    }
+
+    fn update(&mut self, i: usize, signal: &Signal, p: &Prepared) -> Effect {
+        let Some(e) = self.items.get(i) else { return Effect::Stale };
+        if signal.at < e.updated_at {
+            return Effect::Stale;
+        }
+        let old_rank = e.rank;
+        let old_roles = e.roles;
+        let escalated = self.escalated_roles(e.kind, e.level);
+        let Some(e) = self.items.get_mut(i) else { return Effect::Stale };
+        e.impact = signal.impact.clone();
+        e.reference_value = p.reference;
+        e.priority = p.priority;
+        (e.acknowledge_by, e.resolve_by) = p.deadlines;
+        e.updated_at = signal.at;
+        e.signals = e.signals.saturating_add(1);
+        if let Some(hold) = &signal.hold {
+            e.hold = Some(hold.clone());
+        }
+        let needs = e.hold.as_ref().map_or(RoleSet::EMPTY, |h| h.needs);
+        e.roles = RoleSet::one(e.owner).union(needs).union(escalated);
+        e.history.push(Step { at: signal.at, by: By::Signal, change: Change::Updated });
+        e.rank = rank(e, p.minor, e.rank.key);
+        let (new_rank, new_roles, site) = (e.rank, e.roles, e.site.clone());
+        self.reindex(site.as_ref(), old_rank, old_roles, new_rank, new_roles);
+        Effect::Updated
+    }
+
+    /// The roles escalation has added up to `level`.
+    fn escalated_roles(&self, kind: ExceptionKind, level: u8) -> RoleSet {
+        self.rules.ladder(kind).iter().take(usize::from(level)).map(|(_, r)| *r).collect()
+    }
+
+    /// Moves an exception's rank between role queues.
+    fn reindex(
+        &mut self,
+        site: Option<&SiteCode>,
+        old: Rank,
+        old_roles: RoleSet,
+        new: Rank,
+        new_roles: RoleSet,
+    ) {
+        if old == new && old_roles == new_roles {
+            return;
+        }
+        for role in old_roles.iter() {
+            if let Some(q) = self.queues.get_mut(&(role, site.cloned())) {
+                q.remove(&old);
+            }
+        }
+        for role in new_roles.iter() {
+            self.queues.entry((role, site.cloned())).or_default().insert(new);
+        }
+    }
+
+    /// Takes an exception out of every index and closes it.
+    fn close(&mut self, i: usize, state: State, at: DateTime<Utc>, step: Step) {
+        let Some(e) = self.items.get_mut(i) else { return };
+        debug_assert!(e.state.is_active(), "closing a closed exception");
+        e.state = state;
+        e.closed_at = Some(at);
+        e.history.push(step);
+        let (rank, roles, site, due) = (e.rank, e.roles, e.site.clone(), e.next_due.take());
+        let key = (e.kind, e.subject.clone());
+        let id = e.id;
+        if let Subject::Event { event } = &e.subject {
+            self.holds.remove(event);
+        }
+        for role in roles.iter() {
+            if let Some(q) = self.queues.get_mut(&(role, site.clone())) {
+                q.remove(&rank);
+            }
+        }
+        if let Some(due) = due {
+            self.due.remove(&(due, id.0));
+        }
+        self.active.remove(&key);
+        self.closed.insert(key, id);
+    }
+
+    /// Resolves the active exception the clearance names, with its reason; `None` when
+    /// none is active (already resolved, or never raised).
+    ///
+    /// # Errors
+    /// [`ControlError::SubjectMismatch`] when the kind is never about such a subject.
+    pub fn clear(&mut self, clearance: &Clearance) -> Result<Option<ExceptionId>, ControlError> {
+        if !crate::signal::kind_accepts(clearance.kind, &clearance.subject) {
+            return Err(ControlError::SubjectMismatch {
+                kind: clearance.kind,
+                subject: clearance.subject.shape(),
+            });
+        }
+        let key = (clearance.kind, clearance.subject.clone());
+        let Some(&i) = self.active.get(&key) else { return Ok(None) };
+        let step = Step {
+            at: clearance.at,
+            by: By::Signal,
+            change: Change::Cleared { reason: clearance.reason },
+        };
+        self.close(i, State::Resolved, clearance.at, step);
+        Ok(Some(ExceptionId(i as u64)))
+    }
+
+    fn index_of(&self, id: ExceptionId) -> Result<usize, ControlError> {
+        usize::try_from(id.0)
+            .ok()
+            .filter(|&i| i < self.items.len())
+            .ok_or(ControlError::UnknownException { id })
+    }
+
+    /// `actor` takes `action` on exception `id` at `at`; returns the new state.
+    ///
+    /// # Errors
+    /// [`ControlError::UnknownException`]; [`ControlError::Refused`] when the actor holds
+    /// none of its roles or its site is out of scope; [`ControlError::DecidedByApproval`]
+    /// for resolving or cancelling a pending approval (approve or reject its task);
+    /// [`ControlError::IllegalTransition`] otherwise, including any reopening.
+    pub fn act(
+        &mut self,
+        id: ExceptionId,
+        actor: &Actor,
+        action: Action,
+        at: DateTime<Utc>,
+    ) -> Result<State, ControlError> {
+        let i = self.index_of(id)?;
+        let e = self.items.get(i).ok_or(ControlError::UnknownException { id })?;
+        e.allows(actor)
+            .map_err(|reason| ControlError::Refused { actor: actor.id.clone(), reason })?;
+        if e.kind == ExceptionKind::PendingApproval
+            && matches!(action, Action::Resolve | Action::Cancel)
+            && e.state.is_active()
+        {
+            return Err(ControlError::DecidedByApproval { id });
+        }
+        let to = transition(e.state, action).ok_or(ControlError::IllegalTransition {
+            id,
+            from: e.state,
+            action,
+        })?;
+        let step =
+            Step { at, by: By::Actor(actor.id.clone()), change: Change::Moved { action, to } };
+        if !to.is_active() {
+            self.close(i, to, at, step);
+            return Ok(to);
+        }
+        let Some(e) = self.items.get_mut(i) else {
+            return Err(ControlError::UnknownException { id });
+        };
+        let old = e.rank;
+        e.state = to;
+        e.history.push(step);
+        e.rank = Rank { breach: e.breach_at().timestamp(), ..old };
+        let (new, roles, site) = (e.rank, e.roles, e.site.clone());
+        self.reindex(site.as_ref(), old, roles, new, roles);
+        Ok(to)
+    }
+
+    /// Moves every active exception whose next ladder step is due at `now` up its
+    /// ladder (several steps if several are due), adds the steps' roles, and returns what
+    /// changed, by id. Only what is due is touched; calling it again with the same `now`
+    /// changes nothing, and an earlier `now` never undoes a step.
+    pub fn escalate(&mut self, now: DateTime<Utc>) -> Vec<Escalation> {
+        let t = now.timestamp();
+        let later = self.due.split_off(&(t.saturating_add(1), 0));
+        let due = std::mem::replace(&mut self.due, later);
+        let mut out = Vec::with_capacity(due.len());
+        // Ranks to add per queue, inserted in rank order afterwards: due order is not
+        // rank order, and sorted insertion keeps each queue's tree walk in cache.
+        let mut adds: Map<(Role, Option<SiteCode>), Vec<Rank>> = map();
+        for (_, id) in due {
+            let Ok(i) = usize::try_from(id) else { continue };
+            let Some(e) = self.items.get(i) else { continue };
+            let ladder = self.rules.ladder(e.kind);
+            let from = e.level;
+            let mut level = usize::from(from);
+            let mut added = RoleSet::EMPTY;
+            let raised = e.raised_at.timestamp();
+            while let Some((after, role)) = ladder.get(level) {
+                if raised.saturating_add(*after) > t {
+                    break;
+                }
+                added = added.with(*role);
+                level += 1;
+            }
+            let next_due = ladder.get(level).map(|(after, _)| raised.saturating_add(*after));
+            // A ladder has at most `MAX_STEPS` steps (validated).
+            debug_assert!(level <= crate::rules::MAX_STEPS);
+            let to = u8::try_from(level).unwrap_or(u8::MAX);
+            let new_roles = added.minus(e.roles);
+            for role in new_roles.iter() {
+                adds.entry((role, e.site.clone())).or_default().push(e.rank);
+            }
+            if let Some(due) = next_due {
+                self.due.insert((due, id));
+            }
+            if let Some(e) = self.items.get_mut(i) {
+                e.level = to;
+                e.roles = e.roles.union(added);
+                e.next_due = next_due;
+                e.history.push(Step {
+                    at: now,
+                    by: By::Escalation,
+                    change: Change::Escalated { level: to, roles: added },
+                });
+            }
+            out.push(Escalation { id: ExceptionId(id), from, to, added });
+        }
+        for (key, mut ranks) in adds {
+            ranks.sort_unstable();
+            let queue = self.queues.entry(key).or_default();
+            if ranks.len().saturating_mul(8) >= queue.len() {
+                // Many at once: merge two sorted sets in one pass.
+                let mut more: BTreeSet<Rank> = ranks.into_iter().collect();
+                queue.append(&mut more);
+            } else {
+                queue.extend(ranks);
+            }
+        }
+        out
+    }
+
+    /// The first `limit` active exceptions in the queue of `role` at `site` (`None`: the
+    /// network-wide queue), in rank order. Unrestricted: for the host; actors use
+    /// [`view`](Self::view).
+    pub fn top(
+        &self,
+        role: Role,
+        site: Option<&SiteCode>,
+        limit: usize,
+    ) -> impl Iterator<Item = &Exception> {
+        self.queues
+            .get(&(role, site.cloned()))
+            .into_iter()
+            .flat_map(|q| q.iter())
+            .take(limit)
+            .filter_map(|r| usize::try_from(r.id).ok().and_then(|i| self.items.get(i)))
+    }
+
+    /// The first `limit` active exceptions `actor` may act on, narrowed by `filter`, in
+    /// rank order: the merge of its roles' queues at the sites in its scope.
+    ///
+    /// # Errors
+    /// [`ControlError::Refused`] when the filter names a role the actor does not hold or
+    /// a site outside its scope.
+    pub fn view(
+        &self,
+        actor: &Actor,
+        filter: &Filter,
+        limit: usize,
+    ) -> Result<Vec<&Exception>, ControlError> {
+        let held: RoleSet = actor.roles.iter().copied().collect();
+        let refuse = |reason| ControlError::Refused { actor: actor.id.clone(), reason };
+        if let Some(role) = filter.role
+            && !held.contains(role)
+        {
+            return Err(refuse(Refusal::NoRole { allowed: RoleSet::one(role) }));
+        }
+        if let Some(site) = &filter.site
+            && !actor.sites.covers(site)
+        {
+            return Err(refuse(Refusal::OutOfScope { site: Some(site.clone()) }));
+        }
+        let roles = filter.role.map_or(held, |r| held.intersection(RoleSet::one(r)));
+        let mut ranks: Vec<Rank> = Vec::new();
+        for role in roles.iter() {
+            let queues =
+                self.queues.range((role, None)..).take_while(|((r, _), _)| *r == role).filter(
+                    |((_, s), _)| match &filter.site {
+                        Some(site) => s.as_ref() == Some(site),
+                        None => in_scope(&actor.sites, s.as_ref()),
+                    },
+                );
+            for (_, q) in queues {
+                ranks.extend(q.iter().take(limit));
+            }
+        }
+        ranks.sort_unstable();
+        ranks.dedup();
+        ranks.truncate(limit);
+        Ok(ranks
+            .iter()
+            .filter_map(|r| usize::try_from(r.id).ok().and_then(|i| self.items.get(i)))
+            .collect())
+    }
+
+    /// Exception `id`, if `actor` may see it.
+    ///
+    /// # Errors
+    /// [`ControlError::UnknownException`], or [`ControlError::Refused`] with the reason.
+    pub fn get_for(&self, actor: &Actor, id: ExceptionId) -> Result<&Exception, ControlError> {
+        let e = self.get(id).ok_or(ControlError::UnknownException { id })?;
+        e.allows(actor)
+            .map_err(|reason| ControlError::Refused { actor: actor.id.clone(), reason })?;
+        Ok(e)
+    }
+
+    /// Counts and ages by kind, site and state, ordered by kind, site, state.
+    #[must_use]
+    pub fn backlog(&self, now: DateTime<Utc>) -> Vec<BacklogRow> {
+        // (kind, site, state) -> (count, oldest, total age), in minutes.
+        type Cell = (u64, i64, i64);
+        let mut cells: BTreeMap<(ExceptionKind, Option<&SiteCode>, State), Cell> = BTreeMap::new();
+        for e in self.items.iter() {
+            let end = e.closed_at.unwrap_or(now);
+            let age = (end - e.raised_at).num_minutes().max(0);
+            let cell = cells.entry((e.kind, e.site.as_ref(), e.state)).or_insert((0, 0, 0));
+            cell.0 += 1;
+            cell.1 = cell.1.max(age);
+            cell.2 = cell.2.saturating_add(age);
+        }
+        cells
+            .into_iter()
+            .map(|((kind, site, state), (count, oldest, total))| BacklogRow {
+                kind,
+                site: site.cloned(),
+                state,
+                count,
+                oldest_minutes: oldest,
+                mean_minutes: total / i64::try_from(count.max(1)).unwrap_or(i64::MAX),
+            })
+            .collect()
+    }
+
+    /// The approval tasks routed to `actor`: held events needing a role it holds, at a
+    /// site in its scope, that it did not post; in rank order.
+    #[must_use]
+    pub fn approvals_for(&self, actor: &Actor) -> Vec<ApprovalTask> {
+        let held: RoleSet = actor.roles.iter().copied().collect();
+        let mut tasks: Vec<(Rank, ApprovalTask)> = self
+            .holds
+            .values()
+            .filter_map(|&i| self.items.get(i))
+            .filter_map(|e| {
+                let h = e.hold.as_ref()?;
+                let Subject::Event { event } = &e.subject else { return None };
+                let routed = h.poster != actor.id
+                    && !h.needs.intersection(held).is_empty()
+                    && in_scope(&actor.sites, e.site.as_ref());
+                routed.then(|| {
+                    let task = ApprovalTask {
+                        exception: e.id,
+                        event: *event,
+                        poster: h.poster.clone(),
+                        needs: h.needs,
+                        site: e.site.clone(),
+                        raised_at: e.raised_at,
+                        breach_at: e.breach_at(),
+                    };
+                    (e.rank, task)
+                })
+            })
+            .collect();
+        tasks.sort_unstable_by_key(|(r, _)| *r);
+        tasks.into_iter().map(|(_, t)| t).collect()
+    }
+
+    /// `actor` approves held `event` at `at`: it grants the needed roles it holds. When
+    /// none remain the exception resolves (reason: approved). The returned decision is
+    /// what the host posts to the ledger as the actor's event.
+    ///
+    /// # Errors
+    /// [`ControlError::UnknownApproval`] or [`ControlError::AlreadyDecided`];
+    /// [`ControlError::SelfApproval`] for the poster; [`ControlError::Refused`] when the
+    /// actor holds no needed role or the site is out of its scope.
+    pub fn approve(
+        &mut self,
+        event: EventId,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<Decision, ControlError> {
+        self.decide(event, actor, at, Verdict::Approve)
+    }
+
+    /// `actor` rejects held `event` at `at`; the exception resolves (reason: rejected).
+    ///
+    /// # Errors
+    /// As [`approve`](Self::approve).
+    pub fn reject(
+        &mut self,
+        event: EventId,
+        actor: &Actor,
+        at: DateTime<Utc>,
+    ) -> Result<Decision, ControlError> {
+        self.decide(event, actor, at, Verdict::Reject)
+    }
+
+    fn decide(
+        &mut self,
+        event: EventId,
+        actor: &Actor,
+        at: DateTime<Utc>,
+        verdict: Verdict,
+    ) -> Result<Decision, ControlError> {
+        let Some(&i) = self.holds.get(&event) else {
+            let key = (ExceptionKind::PendingApproval, Subject::Event { event });
+            return Err(if self.closed.contains_key(&key) {
+                ControlError::AlreadyDecided { event }
+            } else {
+                ControlError::UnknownApproval { event }
+            });
+        };
+        let e = self.items.get(i).ok_or(ControlError::UnknownApproval { event })?;
+        let hold = e.hold.as_ref().ok_or(ControlError::UnknownApproval { event })?;
+        if hold.poster == actor.id {
+            return Err(ControlError::SelfApproval { actor: actor.id.clone(), event });
+        }
+        let refuse = |reason| ControlError::Refused { actor: actor.id.clone(), reason };
+        let roles: RoleSet = actor.roles.iter().copied().collect();
+        let granted = roles.intersection(hold.needs);
+        if granted.is_empty() {
+            return Err(refuse(Refusal::NoRole { allowed: hold.needs }));
+        }
+        if !in_scope(&actor.sites, e.site.as_ref()) {
+            return Err(refuse(Refusal::OutOfScope { site: e.site.clone() }));
+        }
+        let by = By::Actor(actor.id.clone());
+        let (granted, remaining) = match verdict {
+            Verdict::Approve => (granted, hold.needs.minus(granted)),
+            Verdict::Reject => (RoleSet::EMPTY, RoleSet::EMPTY),
+        };
+        match verdict {
+            Verdict::Reject => {
+                let step = Step { at, by, change: Change::Rejected };
+                self.close(i, State::Resolved, at, step);
+            }
+            Verdict::Approve if remaining.is_empty() => {
+                let step = Step { at, by, change: Change::Approved { granted, remaining } };
+                self.close(i, State::Resolved, at, step);
+            }
+            Verdict::Approve => {
+                let escalated = self.escalated_roles(e.kind, e.level);
+                let Some(e) = self.items.get_mut(i) else {
+                    return Err(ControlError::UnknownApproval { event });
+                };
+                let old_roles = e.roles;
+                if let Some(h) = e.hold.as_mut() {
+                    h.needs = remaining;
+                }
+                e.roles = RoleSet::one(e.owner).union(remaining).union(escalated);
+                e.history.push(Step { at, by, change: Change::Approved { granted, remaining } });
+                let (rank, roles, site) = (e.rank, e.roles, e.site.clone());
+                self.reindex(site.as_ref(), rank, old_roles, rank, roles);
+            }
+        }
+        Ok(Decision { event, verdict, by: actor.id.clone(), granted, remaining, at })
+    }
+}
+
+/// The rank of an exception in its current state.
+fn rank(e: &Exception, minor: i64, key: u64) -> Rank {
+    Rank {
+        breach: e.breach_at().timestamp(),
+        neg_value: minor.saturating_neg(),
+        neg_lines: -i64::from(e.impact.order_lines),
+        raised: e.raised_at.timestamp(),
+        key,
+        id: e.id.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+    use onhand_ledger::DocNumber;
+    use onhand_master::CurrencyCode;
+
+    use super::*;
+    use crate::rules::Rate;
+
+    fn at(minute: i64) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap() + chrono::Duration::minutes(minute)
+    }
+
+    fn usd() -> CurrencyCode {
+        CurrencyCode::new("USD").unwrap()
+    }
+
+    fn risk(item: &str, value: i64, minute: i64) -> Signal {
+        let subject = Subject::ItemSite {
+            item: ItemCode::new(item).unwrap(),
+            site: SiteCode::new("ATL").unwrap(),
+            lot: None,
+        };
+        Signal::new(
+            ExceptionKind::StockoutRisk,
+            subject,
+            at(minute),
+            Impact::value(Decimal::from(value), usd()),
+        )
+    }
+
+    fn snapshot(c: &Control) -> String {
+        let all: Vec<_> = c.exceptions().collect();
+        format!("{all:?} {:?} {:?} {:?}", c.queues, c.due, c.active.len())
+    }
+
+    #[test]
+    fn refused_signals_leave_the_queue_unchanged() {
+        let mut c = Control::new(Rules::standard(usd())).unwrap();
+        c.apply(&risk("A", 10, 0)).unwrap();
+        let before = snapshot(&c);
+        let mut cad = risk("A", 10, 5);
+        cad.impact.currency = CurrencyCode::new("CAD").unwrap();
+        assert_eq!(
+            c.apply(&cad),
+            Err(ControlError::UnknownCurrency { currency: CurrencyCode::new("CAD").unwrap() })
+        );
+        let mut wrong = risk("B", 10, 5);
+        wrong.subject = Subject::Receipt { order: DocNumber::new("PO-1").unwrap() };
+        assert!(matches!(c.apply(&wrong), Err(ControlError::SubjectMismatch { .. })));
+        let mut huge = risk("B", 0, 5);
+        huge.impact.value = Decimal::MAX;
+        assert!(matches!(c.apply(&huge), Err(ControlError::ValueTooLarge { .. })));
+        assert_eq!(snapshot(&c), before);
+    }
+
+    #[test]
+    fn a_signal_at_the_end_of_time_is_refused_not_a_panic() {
+        let mut c = Control::new(Rules::standard(usd())).unwrap();
+        let mut s = risk("A", 10, 0);
+        s.at = DateTime::<Utc>::MAX_UTC;
+        assert_eq!(c.apply(&s), Err(ControlError::TimeOutOfRange { at: s.at }));
+        assert_eq!(c.active_len(), 0);
+    }
+
+    #[test]
+    fn a_stale_signal_changes_nothing_and_a_later_one_moves_the_rank() {
+        let mut c = Control::new(Rules::standard(usd())).unwrap();
+        let a = c.apply(&risk("A", 500, 10)).unwrap().id.unwrap();
+        c.apply(&risk("B", 600, 10)).unwrap();
+        let before = snapshot(&c);
+        assert_eq!(c.apply(&risk("A", 90_000, 5)).unwrap().effect, Effect::Stale);
+        assert_eq!(snapshot(&c), before);
+        let first = |c: &Control| {
+            c.top(Role::Planning, SiteCode::new("ATL").ok().as_ref(), 1).next().map(|e| e.id)
+        };
+        assert_ne!(first(&c), Some(a));
+        assert_eq!(c.apply(&risk("A", 90_000, 20)).unwrap().effect, Effect::Updated);
+        assert_eq!(first(&c), Some(a), "high priority breaches first");
+        assert_eq!(c.get(a).unwrap().priority, Priority::High);
+    }
+
+    #[test]
+    fn values_in_other_currencies_rank_at_their_reference_value() {
+        let mut rules = Rules::standard(usd());
+        let cad = CurrencyCode::new("CAD").unwrap();
+        rules.rates.push(Rate { currency: cad, rate: Decimal::new(74, 2) });
+        let mut c = Control::new(rules).unwrap();
+        let mut s = risk("A", 2_000, 0);
+        s.impact.currency = cad;
+        let id = c.apply(&s).unwrap().id.unwrap();
+        let e = c.get(id).unwrap();
+        assert_eq!(e.reference_value, Decimal::new(148_000, 2));
+        assert_eq!(e.impact.value, Decimal::from(2_000));
+        assert_eq!(e.priority, Priority::Medium);
+    }
+
+    #[test]
+    fn rules_with_findings_build_no_queue() {
+        let mut rules = Rules::standard(usd());
+        rules.routes.clear();
+        let err = Control::new(rules).unwrap_err();
+        assert_eq!(err.code(), "invalid_rules");
+        assert!(err.to_string().starts_with("the control rules have 13 finding(s)"));
+    }
+}

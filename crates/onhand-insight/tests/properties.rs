@@ -1,0 +1,656 @@
+//! Properties: the incremental figures equal a naive recomputation from the full record
+//! list; merging partitions equals one state fed everything; refused records change
+//! nothing.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::float_arithmetic,
+    clippy::cast_possible_truncation,
+    clippy::cast_possible_wrap,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::too_many_lines,
+    clippy::type_complexity,
+    clippy::similar_names,
+    clippy::many_single_char_names
+)] // tests: a failed unwrap is a failed test; generators mix integer and float arithmetic
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::*;
+use onhand_insight::*;
+use onhand_master::{Decimal, VelocityClass};
+use proptest::prelude::*;
+
+const SITES: [&str; 3] = ["ATL", "ORD", "DFW"];
+const GROUPS: [&str; 2] = ["RETAIL", "WHOLESALE"];
+const ITEMS: [&str; 4] = ["BOLT", "NUT", "GLUE", "TAPE"];
+
+/// A generated history: records offered in time order (some of them invalid).
+fn history(ops: &[(u8, u32, u32)]) -> Vec<Record> {
+    let mut out = Vec::new();
+    let mut now = 0.0f64;
+    let mut lines: Vec<(LineRef, i64)> = Vec::new(); // (line, ordered)
+    let mut orders = 0u32;
+    let mut transfers = 0u32;
+    for &(op, a, b) in ops {
+        now += f64::from(a % 13) / 24.0;
+        let at = at(now);
+        let pick = |n: usize| usize::try_from(b).unwrap_or(0) % n.max(1);
+        match op % 10 {
+            0 | 1 => {
+                let order = if orders == 0 || a % 3 == 0 {
+                    orders += 1;
+                    orders
+                } else {
+                    1 + b % orders
+                };
+                let l = line(&format!("SO-{order}"), u32::try_from(lines.len()).unwrap_or(0));
+                let qty = i64::from(1 + a % 20);
+                let item = ITEMS[pick(ITEMS.len())];
+                let group = GROUPS[(order % 2) as usize];
+                let req = (at + chrono::Days::new(u64::from(b % 5))).date_naive();
+                out.push(created(at, l.clone(), group, item, &format!("{qty} EA"), req));
+                lines.push((l, qty));
+            }
+            2 if !lines.is_empty() => {
+                let (l, q) = lines[pick(lines.len())].clone();
+                let first = (q * i64::from(a % 4) / 3).max(0);
+                let d1 = (at + chrono::Days::new(u64::from(b % 3))).date_naive();
+                let d2 = (at + chrono::Days::new(u64::from(b % 3 + a % 4))).date_naive();
+                let s1 = SITES[pick(3)];
+                let mut sched = vec![(s1, format!("{first} EA"), d1)];
+                if a % 2 == 0 {
+                    sched.push((SITES[(pick(3) + 1) % 3], format!("{} EA", q - first), d2));
+                }
+                let sched: Vec<(&str, &str, chrono::NaiveDate)> =
+                    sched.iter().map(|(s, q, d)| (*s, q.as_str(), *d)).collect();
+                out.push(promised(at, l, &sched));
+            }
+            3 | 4 if !lines.is_empty() => {
+                let (l, q) = lines[pick(lines.len())].clone();
+                let qty = 1 + i64::from(a) % q;
+                out.push(shipped(at, l, SITES[pick(3)], &format!("{qty} EA"), a % 4 == 0));
+            }
+            5 if !lines.is_empty() => {
+                let (l, q) = lines[pick(lines.len())].clone();
+                let qty = 1 + i64::from(a) % q;
+                let dmg = i64::from(a % 7 == 0);
+                out.push(delivered(
+                    at,
+                    l,
+                    &format!("{qty} EA"),
+                    &format!("{dmg} EA"),
+                    a % 5 != 0,
+                    a % 3 == 0,
+                ));
+            }
+            6 if !lines.is_empty() => {
+                let (l, _) = lines[pick(lines.len())].clone();
+                out.push(Record::OrderLineCancelled(OrderLineCancelled { at, line: l }));
+            }
+            7 => {
+                let class = [VelocityClass::A, VelocityClass::B, VelocityClass::C][pick(3)];
+                let book = i64::from(a % 50);
+                let counted = book + i64::from(b % 7) - 3;
+                out.push(count(
+                    at,
+                    ITEMS[pick(4)],
+                    SITES[(a % 3) as usize],
+                    class,
+                    ["ANN", "BOB"][(a % 2) as usize],
+                    book,
+                    counted.max(0),
+                    1,
+                    &format!("{}.50 USD", counted.max(0) - book),
+                ));
+            }
+            8 => {
+                let d = i64::from(a % 9) - 4;
+                out.push(adjusted(
+                    at,
+                    ITEMS[pick(4)],
+                    SITES[(a % 3) as usize],
+                    ["DAMAGED", "FOUND"][(b % 2) as usize],
+                    ["ANN", "BOB"][(a % 2) as usize],
+                    d,
+                    &format!("{d}.25 USD"),
+                ));
+            }
+            _ => {
+                // Transfers: request a new one, or move an existing one a step.
+                if transfers == 0 || a % 3 == 0 {
+                    transfers += 1;
+                    let from = pick(3);
+                    out.push(requested(
+                        at,
+                        tref(&format!("TO-{transfers}"), 1),
+                        SITES[from],
+                        SITES[(from + 1) % 3],
+                        ITEMS[(a % 4) as usize],
+                        "10 EA",
+                        "99.00 USD",
+                    ));
+                } else {
+                    let r = tref(&format!("TO-{}", 1 + b % transfers), 1);
+                    out.push(match a % 4 {
+                        0 => Record::TransferApproved(TransferApproved { at, transfer: r }),
+                        1 => Record::TransferShipped(TransferShipped {
+                            at,
+                            transfer: r,
+                            qty: "10 EA".parse().unwrap(),
+                            expected_arrival: None,
+                        }),
+                        2 => Record::TransferReceived(TransferReceived {
+                            at,
+                            transfer: r,
+                            qty: format!("{} EA", 5 + b % 6).parse().unwrap(),
+                            short: format!("{} EA", b % 2).parse().unwrap(),
+                            over: "0 EA".parse().unwrap(),
+                            damaged: "0 EA".parse().unwrap(),
+                        }),
+                        _ => Record::TransferClosed(TransferClosed { at, transfer: r }),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The naive model of one order line, rebuilt from the accepted records.
+#[derive(Debug, Clone, Default)]
+struct NLine {
+    order: String,
+    number: u32,
+    group: String,
+    created: i64,
+    ordered: i64,
+    requested: chrono::NaiveDate,
+    schedule: Vec<(String, i64, chrono::NaiveDate)>,
+    ships: Vec<(String, i64, chrono::NaiveDate)>,
+    delivs: Vec<(i64, chrono::NaiveDate, i64)>,
+    damaged: i64,
+    docs_ok: bool,
+    cancelled: bool,
+    fulfilled: Option<i64>,
+}
+
+impl NLine {
+    fn site(&self) -> Option<String> {
+        self.schedule
+            .first()
+            .map(|s| s.0.clone())
+            .or_else(|| self.ships.first().map(|s| s.0.clone()))
+    }
+
+    /// Units shipped on time against the promise, unit by unit.
+    fn on_time_promised(&self) -> i64 {
+        let confirmed: i64 = self.schedule.iter().map(|s| s.1).sum();
+        let mut dates = Vec::new();
+        for s in &self.schedule {
+            for _ in 0..s.1 {
+                dates.push(s.2);
+            }
+        }
+        let mut unit = 0usize;
+        let mut on_time = 0;
+        for (_, q, d) in &self.ships {
+            for _ in 0..*q {
+                if (unit as i64) < confirmed.min(self.ordered) && dates[unit] >= *d {
+                    on_time += 1;
+                }
+                unit += 1;
+            }
+        }
+        on_time
+    }
+
+    fn on_time_requested(&self) -> i64 {
+        self.ships
+            .iter()
+            .filter(|s| s.2 <= self.requested)
+            .map(|s| s.1)
+            .sum::<i64>()
+            .min(self.ordered)
+    }
+}
+
+fn naive_lines(records: &[Record]) -> Vec<NLine> {
+    let mut lines: BTreeMap<(String, u32), NLine> = BTreeMap::new();
+    let key = |l: &LineRef| (l.order.to_string(), l.line);
+    let int = |q: &onhand_master::Qty| i64::try_from(q.value().mantissa()).unwrap();
+    for r in records {
+        match r {
+            Record::OrderLineCreated(c) => {
+                lines.insert(
+                    key(&c.line),
+                    NLine {
+                        order: c.line.order.to_string(),
+                        number: c.line.line,
+                        group: c.group.to_string(),
+                        created: c.at.timestamp(),
+                        ordered: int(&c.qty),
+                        requested: c.requested,
+                        docs_ok: true,
+                        ..NLine::default()
+                    },
+                );
+            }
+            Record::OrderLinePromised(p) => {
+                let l = lines.get_mut(&key(&p.line)).unwrap();
+                let mut s: Vec<_> =
+                    p.schedule.iter().map(|s| (s.site.to_string(), int(&s.qty), s.date)).collect();
+                s.sort_by(|a, b| (a.2, &a.0).cmp(&(b.2, &b.0)));
+                // Sites sort by their configured order, which is alphabetical here
+                // only by accident; keep the engine's (date, site index) order.
+                s.sort_by_key(|x| (x.2, SITES.iter().position(|c| *c == x.0)));
+                l.schedule = s;
+            }
+            Record::OrderLineShipped(s) => {
+                let l = lines.get_mut(&key(&s.line)).unwrap();
+                l.ships.push((s.site.to_string(), int(&s.qty), s.at.date_naive()));
+            }
+            Record::OrderLineDelivered(d) => {
+                let l = lines.get_mut(&key(&d.line)).unwrap();
+                l.delivs.push((int(&d.qty), d.at.date_naive(), d.at.timestamp()));
+                l.damaged += int(&d.damaged);
+                l.docs_ok &= d.documents_ok;
+                let total: i64 = l.delivs.iter().map(|x| x.0).sum();
+                if l.fulfilled.is_none() && (d.complete || total >= l.ordered) {
+                    l.fulfilled = Some(d.at.timestamp());
+                }
+            }
+            Record::OrderLineCancelled(c) => lines.get_mut(&key(&c.line)).unwrap().cancelled = true,
+            _ => {}
+        }
+    }
+    lines.into_values().collect()
+}
+
+/// Order KPIs by definition, for the network or one customer group, over a day range.
+fn naive_orders(
+    lines: &[NLine],
+    group: Option<&str>,
+    site: Option<&str>,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> (Ratio, Ratio, Ratio, Ratio, Ratio, Option<Ratio>, Option<Ratio>) {
+    let inside = |d: chrono::NaiveDate| d >= from && d < to;
+    let live: Vec<&NLine> = lines
+        .iter()
+        .filter(|l| {
+            !l.cancelled
+                && group.is_none_or(|g| l.group == g)
+                && site.is_none_or(|s| l.site().as_deref() == Some(s))
+        })
+        .collect();
+    let (mut u, mut uo, mut ln, mut lf) = (0, 0, 0, 0);
+    let (mut pu, mut puo, mut pl, mut plf, mut acc) = (0, 0, 0, 0, 0);
+    for l in &live {
+        if inside(l.requested) {
+            u += l.ordered;
+            uo += l.on_time_requested();
+            ln += 1;
+            lf += i64::from(l.on_time_requested() >= l.ordered);
+        }
+        if let Some(last) = l.schedule.last()
+            && inside(last.2)
+        {
+            let ot = l.on_time_promised();
+            pu += l.ordered;
+            puo += ot;
+            pl += 1;
+            plf += i64::from(ot >= l.ordered);
+            let confirmed: i64 = l.schedule.iter().map(|s| s.1).sum();
+            let by: i64 = l.delivs.iter().filter(|d| d.1 <= last.2).map(|d| d.0).sum();
+            acc += i64::from(confirmed > 0 && by >= confirmed);
+        }
+    }
+    let r = |a: i64, b: i64| Ratio::new(Decimal::from(a), Decimal::from(b));
+    // Orders (network or group only).
+    let (orders_req, orders_perfect) = if site.is_none() {
+        let mut by_order: BTreeMap<&str, Vec<&NLine>> = BTreeMap::new();
+        for l in lines {
+            by_order.entry(&l.order).or_default().push(l);
+        }
+        let (mut on, mut of, mut done, mut perfect) = (0, 0, 0, 0);
+        for ls in by_order.values() {
+            let first = ls.iter().min_by_key(|l| (l.created, l.number)).unwrap();
+            if group.is_some_and(|g| first.group != g) {
+                continue;
+            }
+            let live: Vec<&&NLine> = ls.iter().filter(|l| !l.cancelled).collect();
+            if live.is_empty() {
+                continue;
+            }
+            if inside(first.requested) {
+                on += 1;
+                of += i64::from(live.iter().all(|l| l.on_time_requested() >= l.ordered));
+            }
+            if live.iter().all(|l| l.fulfilled.is_some()) {
+                let t = live.iter().filter_map(|l| l.fulfilled).max().unwrap();
+                let day = chrono::DateTime::from_timestamp(t, 0).unwrap().date_naive();
+                if inside(day) {
+                    done += 1;
+                    perfect += i64::from(live.iter().all(|l| {
+                        let delivered: i64 = l.delivs.iter().map(|d| d.0).sum();
+                        let commit = l.schedule.last().map_or(l.requested, |s| s.2);
+                        let fday = chrono::DateTime::from_timestamp(l.fulfilled.unwrap(), 0)
+                            .unwrap()
+                            .date_naive();
+                        delivered >= l.ordered && fday <= commit && l.damaged == 0 && l.docs_ok
+                    }));
+                }
+            }
+        }
+        (Some(r(of, on)), Some(r(perfect, done)))
+    } else {
+        (None, None)
+    };
+    (r(uo, u), r(lf, ln), r(puo, pu), r(plf, pl), r(acc, pl), orders_req, orders_perfect)
+}
+
+fn normalize(r: Ratio) -> (Decimal, Decimal) {
+    (r.numerator.normalize(), r.denominator.normalize())
+}
+
+fn accepted(records: &[Record]) -> (Insight, Vec<Record>) {
+    let mut s = Insight::new(config()).unwrap();
+    let mut ok = Vec::new();
+    for r in records {
+        if s.apply(r).is_ok() {
+            ok.push(r.clone());
+        }
+    }
+    (s, ok)
+}
+
+fn periods() -> Vec<Period> {
+    let mut v = vec![
+        Period::containing(Grain::Month, jan(5)),
+        Period::containing(Grain::Month, date(2026, 2, 1)),
+    ];
+    for d in 3..20 {
+        v.push(Period::containing(Grain::Day, jan(d)));
+    }
+    v.push(Period::containing(Grain::Week, jan(5)));
+    v.push(Period::containing(Grain::Week, jan(12)));
+    v
+}
+
+fn ops() -> impl Strategy<Value = Vec<(u8, u32, u32)>> {
+    prop::collection::vec((any::<u8>(), any::<u32>(), any::<u32>()), 1..120)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// The incremental order KPIs equal their definitions computed from every accepted
+    /// record at once.
+    #[test]
+    fn incremental_order_kpis_equal_a_full_recomputation(ops in ops()) {
+        let (s, ok) = accepted(&history(&ops));
+        let lines = naive_lines(&ok);
+        let mut dims: Vec<(Dim, Option<&str>, Option<&str>)> = vec![(Dim::Network, None, None)];
+        for g in GROUPS { dims.push((Dim::CustomerGroup(g.parse().unwrap()), Some(g), None)); }
+        for x in SITES { dims.push((Dim::Site(x.parse().unwrap()), None, Some(x))); }
+        for p in periods() {
+            for (dim, g, site) in &dims {
+                let k = s.orders(p, dim).unwrap();
+                let (u, l, pu, pl, acc, o, perfect) = naive_orders(&lines, *g, *site, p.start(), p.end());
+                prop_assert_eq!(normalize(k.fill_requested.units), normalize(u), "units {} {}", p, dim);
+                prop_assert_eq!(normalize(k.fill_requested.lines), normalize(l));
+                prop_assert_eq!(normalize(k.fill_promised.units), normalize(pu), "promised units {} {}", p, dim);
+                prop_assert_eq!(normalize(k.fill_promised.lines), normalize(pl));
+                prop_assert_eq!(normalize(k.promise_accuracy), normalize(acc));
+                prop_assert_eq!(k.fill_requested.orders.map(normalize), o.map(normalize), "orders {} {}", p, dim);
+                prop_assert_eq!(k.perfect_order.map(|x| normalize(x.perfect)), perfect.map(normalize), "perfect {} {}", p, dim);
+            }
+        }
+    }
+
+    /// Counts and adjustments: the incremental sums equal direct sums over the records.
+    #[test]
+    fn incremental_count_and_adjustment_kpis_equal_direct_sums(ops in ops()) {
+        let (s, ok) = accepted(&history(&ops));
+        for p in periods() {
+            let (a, b) = (p.start(), p.end());
+            let counts: Vec<&CountRecorded> = ok.iter().filter_map(|r| match r {
+                Record::CountRecorded(c) if c.at.date_naive() >= a && c.at.date_naive() < b => Some(c),
+                _ => None,
+            }).collect();
+            let within = counts.iter().filter(|c| (c.counted.value() - c.book.value()).abs() <= c.tolerance.value()).count() as u64;
+            let net: Decimal = counts.iter().map(|c| c.counted.value() - c.book.value()).sum();
+            let k = s.counts(p, &Dim::Network).unwrap();
+            prop_assert_eq!(k.accuracy, Ratio::of_counts(within, counts.len() as u64));
+            prop_assert_eq!(k.net_units, net);
+            let adj: Vec<&Adjusted> = ok.iter().filter_map(|r| match r {
+                Record::Adjusted(x) if x.at.date_naive() >= a && x.at.date_naive() < b => Some(x),
+                _ => None,
+            }).collect();
+            let k = s.adjustments(p, &Dim::Network).unwrap();
+            prop_assert_eq!(k.count, adj.len() as u64);
+            prop_assert_eq!(k.abs_units, adj.iter().map(|x| x.delta.value().abs()).sum::<Decimal>());
+        }
+    }
+
+    /// Partition by item, feed each part to its own state, merge: the same report as
+    /// one state fed everything (orders span both parts).
+    #[test]
+    fn merging_item_partitions_equals_one_state(ops in ops()) {
+        let (whole, ok) = accepted(&history(&ops));
+        let item_of = |r: &Record, lines: &BTreeMap<String, String>| -> String {
+            match r {
+                Record::OrderLineCreated(c) => c.item.to_string(),
+                Record::OrderLinePromised(x) => lines[&format!("{}/{}", x.line.order, x.line.line)].clone(),
+                Record::OrderLineShipped(x) => lines[&format!("{}/{}", x.line.order, x.line.line)].clone(),
+                Record::OrderLineDelivered(x) => lines[&format!("{}/{}", x.line.order, x.line.line)].clone(),
+                Record::OrderLineCancelled(x) => lines[&format!("{}/{}", x.line.order, x.line.line)].clone(),
+                Record::CountRecorded(c) => c.item.to_string(),
+                Record::Adjusted(c) => c.item.to_string(),
+                Record::TransferRequested(t) => t.item.to_string(),
+                Record::TransferApproved(t) => lines[&format!("T{}", t.transfer.transfer)].clone(),
+                Record::TransferShipped(t) => lines[&format!("T{}", t.transfer.transfer)].clone(),
+                Record::TransferReceived(t) => lines[&format!("T{}", t.transfer.transfer)].clone(),
+                Record::TransferClosed(t) => lines[&format!("T{}", t.transfer.transfer)].clone(),
+                _ => String::new(),
+            }
+        };
+        let mut items = BTreeMap::new();
+        let (mut a, mut b) = (Insight::new(config()).unwrap(), Insight::new(config()).unwrap());
+        for r in &ok {
+            match r {
+                Record::OrderLineCreated(c) => { items.insert(format!("{}/{}", c.line.order, c.line.line), c.item.to_string()); }
+                Record::TransferRequested(t) => { items.insert(format!("T{}", t.transfer.transfer), t.item.to_string()); }
+                _ => {}
+            }
+            let item = item_of(r, &items);
+            if item == "BOLT" || item == "GLUE" { a.apply(r).unwrap() } else { b.apply(r).unwrap() }
+        }
+        let empty = Insight::new(config()).unwrap();
+        let mut ab = a.clone();
+        ab.merge(&b).unwrap();
+        let mut ba = b.clone();
+        ba.merge(&a).unwrap();
+        ba.merge(&empty).unwrap();
+        for p in periods() {
+            let w = whole.report(p).unwrap();
+            prop_assert_eq!(&ab.report(p).unwrap(), &w, "{}", p);
+            prop_assert_eq!(&ba.report(p).unwrap(), &w, "{}", p);
+        }
+        // Overlapping partitions are refused and change nothing.
+        let before = ab.report(periods()[0]).unwrap();
+        if ab.merge(&whole).is_err() {
+            prop_assert_eq!(ab.report(periods()[0]).unwrap(), before);
+        }
+    }
+
+    /// `apply_all` (with its look-ahead) gives the figures of `apply` in a loop.
+    #[test]
+    fn apply_all_equals_apply_one_by_one(ops in ops()) {
+        let (one_by_one, ok) = accepted(&history(&ops));
+        let mut batched = Insight::new(config()).unwrap();
+        batched.apply_all(&ok).unwrap();
+        for p in periods() {
+            prop_assert_eq!(batched.report(p).unwrap(), one_by_one.report(p).unwrap());
+        }
+        // A refused record stops the batch where `apply` would refuse it.
+        let all = history(&ops);
+        let mut s = Insight::new(config()).unwrap();
+        match s.apply_all(&all) {
+            Ok(()) => prop_assert_eq!(s.records() as usize, all.len()),
+            Err((i, _)) => prop_assert_eq!(s.records() as usize, i),
+        }
+    }
+
+    /// A refused record leaves every figure as it was.
+    #[test]
+    fn refused_records_change_nothing(ops in ops()) {
+        let mut s = Insight::new(config()).unwrap();
+        for r in history(&ops) {
+            let before = s.report(Period::containing(Grain::Month, jan(5))).unwrap();
+            let n = s.records();
+            if s.apply(&r).is_err() {
+                prop_assert_eq!(s.records(), n);
+                prop_assert_eq!(s.report(Period::containing(Grain::Month, jan(5))).unwrap(), before);
+            }
+        }
+    }
+}
+
+#[test]
+fn typed_errors_for_bad_records() {
+    let mut s = Insight::new(config()).unwrap();
+    s.apply(&created(t(5, 8), line("SO-1", 1), "RETAIL", "BOLT", "10 EA", jan(7))).unwrap();
+    let codes = |s: &mut Insight, r: Record| s.apply(&r).unwrap_err().code();
+    assert_eq!(
+        codes(&mut s, created(t(5, 7), line("SO-2", 1), "RETAIL", "BOLT", "10 EA", jan(7))),
+        "out_of_order"
+    );
+    assert_eq!(
+        codes(&mut s, created(t(5, 9), line("SO-1", 1), "RETAIL", "BOLT", "10 EA", jan(7))),
+        "duplicate_line"
+    );
+    assert_eq!(
+        codes(&mut s, shipped(t(5, 9), line("SO-9", 1), "ATL", "1 EA", false)),
+        "unknown_line"
+    );
+    assert_eq!(
+        codes(&mut s, shipped(t(5, 9), line("SO-1", 1), "XYZ", "1 EA", false)),
+        "unknown_site"
+    );
+    assert_eq!(
+        codes(&mut s, shipped(t(5, 9), line("SO-1", 1), "ATL", "1 KG", false)),
+        "unit_mismatch"
+    );
+    assert_eq!(
+        codes(&mut s, shipped(t(5, 9), line("SO-1", 1), "ATL", "10000000000000 EA", false)),
+        "invalid_record"
+    );
+    s.apply(&shipped(t(5, 9), line("SO-1", 1), "ATL", "10 EA", true)).unwrap();
+    assert_eq!(
+        codes(&mut s, shipped(t(5, 10), line("SO-1", 1), "ATL", "1 EA", false)),
+        "line_closed"
+    );
+    assert_eq!(
+        codes(
+            &mut s,
+            Record::TransferShipped(TransferShipped {
+                at: t(5, 10),
+                transfer: tref("TO-1", 1),
+                qty: "1 EA".parse().unwrap(),
+                expected_arrival: None
+            })
+        ),
+        "unknown_transfer"
+    );
+    s.apply(&requested(t(5, 10), tref("TO-1", 1), "ATL", "ORD", "BOLT", "1 EA", "1 USD")).unwrap();
+    assert_eq!(
+        codes(
+            &mut s,
+            Record::TransferReceived(TransferReceived {
+                at: t(5, 11),
+                transfer: tref("TO-1", 1),
+                qty: "1 EA".parse().unwrap(),
+                short: "0 EA".parse().unwrap(),
+                over: "0 EA".parse().unwrap(),
+                damaged: "0 EA".parse().unwrap()
+            })
+        ),
+        "transfer_step"
+    );
+    assert_eq!(
+        codes(
+            &mut s,
+            Record::MismatchResolved(MismatchResolved {
+                at: t(5, 11),
+                id: "IC-1".parse().unwrap()
+            })
+        ),
+        "unknown_mismatch"
+    );
+    assert_eq!(
+        codes(
+            &mut s,
+            Record::CostOfSales(CostOfSales {
+                at: t(5, 11),
+                entity: "XX01".parse().unwrap(),
+                site: "ATL".parse().unwrap(),
+                value: "1 USD".parse().unwrap()
+            })
+        ),
+        "unknown_entity"
+    );
+    s.apply(&demand(t(5, 11), jan(5), "BOLT", "ATL", 1)).unwrap();
+    assert_eq!(codes(&mut s, demand(t(5, 11), jan(4), "BOLT", "ATL", 1)), "out_of_order");
+    assert_eq!(
+        codes(&mut s, lead(t(5, 12), "BOLT", "ACME", "ATL", jan(5), jan(3))),
+        "invalid_record"
+    );
+    assert_eq!(s.records(), 4);
+    // With lateness, a record an hour late is taken.
+    let mut c = config();
+    c.lateness_secs = 3600;
+    let mut s = Insight::new(c).unwrap();
+    s.apply(&adjusted(t(5, 8), "BOLT", "ATL", "FOUND", "ANN", 1, "1 USD")).unwrap();
+    s.apply(&adjusted(t(5, 7), "BOLT", "ATL", "FOUND", "ANN", 1, "1 USD")).unwrap();
+    assert!(s.apply(&adjusted(t(5, 6), "BOLT", "ATL", "FOUND", "ANN", 1, "1 USD")).is_err());
+}
+
+#[test]
+fn records_round_trip_through_json() {
+    let recs =
+        history(&[(0, 5, 1), (2, 4, 0), (3, 7, 0), (5, 9, 0), (7, 3, 3), (8, 2, 1), (9, 3, 0)]);
+    for r in &recs {
+        let j = serde_json::to_string(r).unwrap();
+        let back: Record = serde_json::from_str(&j).unwrap();
+        assert_eq!(&back, r);
+        assert!(j.starts_with(&format!("{{\"{}\"", r.kind())), "{j}");
+    }
+    // Unknown fields are refused.
+    assert!(
+        serde_json::from_str::<Record>(
+            r#"{"mismatch_resolved":{"at":"2026-01-05T00:00:00Z","id":"IC-1","x":1}}"#
+        )
+        .is_err()
+    );
+}
+
+#[test]
+fn same_records_give_byte_identical_reports() {
+    let recs = history(
+        &(0..200u32)
+            .map(|i| ((i * 7 % 10) as u8, i.wrapping_mul(2_654_435_761), i.wrapping_mul(40_503)))
+            .collect::<Vec<_>>(),
+    );
+    let (a, _) = accepted(&recs);
+    let (b, _) = accepted(&recs);
+    let p = Period::containing(Grain::Month, jan(5));
+    assert_eq!(
+        serde_json::to_string(&a.report(p).unwrap()).unwrap(),
+        serde_json::to_string(&b.report(p).unwrap()).unwrap()
+    );
+}

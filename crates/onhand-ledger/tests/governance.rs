@@ -1,0 +1,328 @@
+//! Governance that cannot be bypassed (issue 13): canonical actor identity, distinct
+//! approvers, the actor directory. Each regression test is named after its defect; a
+//! property test pins the approval rule against a small reference model.
+#![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
+
+use std::sync::Arc;
+
+use onhand_ledger::testing::{self, doc, line, movement};
+use onhand_ledger::{
+    Actor, ActorId, ActorRecord, Applied, Body, DocKind, Event, Identity, Ledger, LedgerError,
+    Rules, Segregation, SiteScope, Threshold,
+};
+use onhand_master::{BinCode, Catalog, CurrencyCode, LotCode, Role, SiteCode, seed};
+use onhand_status::StockStatus;
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+fn catalog() -> Arc<Catalog> {
+    static DEMO: std::sync::OnceLock<Arc<Catalog>> = std::sync::OnceLock::new();
+    DEMO.get_or_init(|| Arc::new(Catalog::new(seed::demo_network()).unwrap())).clone()
+}
+
+fn everywhere(roles: &[Role]) -> ActorRecord {
+    ActorRecord::new(roles, SiteScope::All)
+}
+
+/// The standard rules with a small staff in the directory, and a status change of more
+/// than 10 units needing a supervisor (so a quality release can need two people).
+fn staffed() -> Rules {
+    let mut rules = Rules::standard(CurrencyCode::new("USD").unwrap());
+    rules.thresholds.push(Threshold {
+        kind: onhand_ledger::EventKind::StatusChange,
+        reason: None,
+        max_qty: Some(Decimal::from(10)),
+        max_value: None,
+        approver: Role::Supervisor,
+    });
+    [
+        ("receiver", everywhere(&[Role::Warehouse])),
+        ("w1", everywhere(&[Role::Warehouse])),
+        ("w-atl", ActorRecord::new(&[Role::Warehouse], SiteScope::Sites(vec![site("ATL")]))),
+        ("alice", everywhere(&[Role::InventoryControl])),
+        ("carl", everywhere(&[Role::Warehouse])),
+        ("bob", everywhere(&[Role::Quality, Role::Supervisor])),
+        ("qa1", everywhere(&[Role::Quality])),
+        ("sup1", everywhere(&[Role::Supervisor])),
+    ]
+    .into_iter()
+    .fold(rules, |r, (id, rec)| r.with_actor(id.parse().unwrap(), rec))
+}
+
+fn site(code: &str) -> SiteCode {
+    SiteCode::new(code).unwrap()
+}
+
+/// An actor as an event carries it (roles and sites as claimed).
+fn claims(id: &str, roles: &[Role]) -> Actor {
+    testing::actor(id, roles).unwrap()
+}
+
+fn ev(id: u128, minutes: i64, who: Actor, reason: &str, body: Body) -> Event {
+    testing::event(
+        id,
+        minutes,
+        who,
+        reason,
+        doc(DocKind::Internal, &format!("D-{id}")).unwrap(),
+        body,
+    )
+    .unwrap()
+}
+
+fn approve(id: u128, minutes: i64, who: Actor, target: &Event) -> Event {
+    ev(id, minutes, who, "OK", Body::Approve { event: target.id })
+}
+
+/// 240 bolts at ATL, available at PF-A01; 24 glue in quality hold at QA-01 (lot L-1).
+fn stocked(rules: Rules) -> Ledger {
+    let mut ledger = Ledger::new(catalog(), rules).unwrap();
+    ledger.apply(&testing::receipt(1, "ATL", "BOLT-M8", "240 EA", "RCV-01").unwrap()).unwrap();
+    let putaway = ev(
+        2,
+        2,
+        claims("w1", &[Role::Warehouse]),
+        "PUTAWAY",
+        Body::Putaway(
+            movement(
+                "ATL",
+                vec![line("BOLT-M8", "240 EA").unwrap().at(bin("RCV-01")).to_bin(bin("PF-A01"))],
+            )
+            .unwrap(),
+        ),
+    );
+    assert!(matches!(ledger.apply(&putaway).unwrap(), Applied::Accepted(_)));
+    let glue = ev(
+        3,
+        3,
+        claims("w1", &[Role::Warehouse]),
+        "RECEIPT",
+        Body::Receipt(movement("ATL", vec![glue_line()]).unwrap()),
+    );
+    assert!(matches!(ledger.apply(&glue).unwrap(), Applied::Accepted(_)));
+    ledger
+}
+
+fn bin(code: &str) -> BinCode {
+    BinCode::new(code).unwrap()
+}
+
+fn glue_line() -> onhand_ledger::Line {
+    line("GLUE-500", "24 EA").unwrap().at(bin("QA-01")).lot(LotCode::new("L-1").unwrap())
+}
+
+/// A loss of 150 bolts by `who`: over the 100-unit line threshold, so a supervisor must
+/// approve.
+fn big_loss(id: u128, who: Actor) -> Event {
+    let mut loss = line("BOLT-M8", "150 EA").unwrap().at(bin("PF-A01"));
+    loss.from = Some(StockStatus::Available);
+    ev(id, 10, who, "LOST", Body::Adjustment(movement("ATL", vec![loss]).unwrap()))
+}
+
+/// A warehouse worker releasing the 24 glue from quality hold: the status move needs
+/// quality, the size a supervisor.
+fn release(id: u128, who: Actor) -> Event {
+    let mut l = glue_line();
+    l.from = Some(StockStatus::QualityHold);
+    l.to = Some(StockStatus::Available);
+    ev(id, 10, who, "RELEASE", Body::StatusChange(movement("ATL", vec![l]).unwrap()))
+}
+
+fn pending_needs(r: Result<Applied, LedgerError>) -> Vec<Role> {
+    match r {
+        Ok(Applied::Pending { needs, .. }) => needs,
+        other => panic!("expected pending, got {other:?}"),
+    }
+}
+
+/// Issue 13: "Alice" approved alice's adjustment, and "CARL" carl's count: ids were
+/// compared byte for byte. Both are the same person under the canonical identity, in
+/// either identity mode.
+#[test]
+fn actor_ids_compared_byte_for_byte() {
+    for rules in [staffed(), staffed().trusting_event_actors()] {
+        let mut ledger = stocked(rules);
+        // alice's adjustment, "Alice" (claiming supervisor) approves it.
+        let loss = big_loss(10, claims("alice", &[Role::InventoryControl]));
+        assert_eq!(pending_needs(ledger.apply(&loss)), vec![Role::Supervisor]);
+        let alice = ledger.apply(&approve(11, 11, claims("Alice", &[Role::Supervisor]), &loss));
+        assert!(matches!(alice, Err(LedgerError::SelfApproval { .. })), "{alice:?}");
+        // carl's count with a variance over 500 units; "CARL" approves it.
+        let count = ev(
+            12,
+            12,
+            claims("carl", &[Role::Warehouse]),
+            "CYCLE",
+            Body::CycleCount(onhand_ledger::Count {
+                site: site("ATL"),
+                lines: vec![onhand_ledger::CountLine {
+                    item: "BOLT-M8".parse().unwrap(),
+                    bin: Some(bin("PF-A01")),
+                    lot: None,
+                    status: None,
+                    counted: "900 EA".parse().unwrap(),
+                    serials: Vec::new(),
+                    owner: None,
+                }],
+            }),
+        );
+        assert_eq!(pending_needs(ledger.apply(&count)), vec![Role::Supervisor]);
+        let carl = ledger.apply(&approve(13, 13, claims("CARL", &[Role::Supervisor]), &count));
+        assert!(matches!(carl, Err(LedgerError::SelfApproval { .. })), "{carl:?}");
+        // Somebody else may.
+        let sup = ledger.apply(&approve(14, 14, claims("sup1", &[Role::Supervisor]), &loss));
+        assert!(matches!(sup, Ok(Applied::Accepted(_))), "{sup:?}");
+    }
+}
+
+/// Issue 13: "bob" approved as quality, then again as supervisor, and an event needing
+/// both was released. Each role now needs a different person (the default rule).
+#[test]
+fn one_person_fills_two_required_roles() {
+    let mut ledger = stocked(staffed());
+    let e = release(10, claims("w1", &[Role::Warehouse]));
+    assert_eq!(pending_needs(ledger.apply(&e)), vec![Role::Quality, Role::Supervisor]);
+    let bob = claims("bob", &[Role::Quality, Role::Supervisor]);
+    assert_eq!(
+        pending_needs(ledger.apply(&approve(11, 11, bob.clone(), &e))),
+        vec![Role::Supervisor]
+    );
+    let again = ledger.apply(&approve(12, 12, bob, &e));
+    assert!(matches!(again, Err(LedgerError::AlreadyApproved { .. })), "{again:?}");
+    let as_bob = ledger.apply(&approve(13, 13, claims("BOB", &[Role::Supervisor]), &e));
+    assert!(matches!(as_bob, Err(LedgerError::AlreadyApproved { .. })), "{as_bob:?}");
+    let sup = ledger.apply(&approve(14, 14, claims("sup1", &[Role::Supervisor]), &e));
+    assert!(matches!(sup, Ok(Applied::Accepted(_))), "{sup:?}");
+
+    // Four eyes, as a declared rule: one approver may fill both roles.
+    let mut four = staffed();
+    four.segregation = Segregation::FourEyes;
+    let mut ledger = stocked(four);
+    let e = release(10, claims("w1", &[Role::Warehouse]));
+    ledger.apply(&e).unwrap();
+    let bob = claims("bob", &[Role::Quality, Role::Supervisor]);
+    assert!(matches!(ledger.apply(&approve(11, 11, bob, &e)), Ok(Applied::Accepted(_))));
+}
+
+/// Issue 13: roles and site scope were believed as sent on each event. With the
+/// directory (the standard rules' default), the ledger reads them from its rules.
+#[test]
+fn roles_and_site_scope_trusted_as_sent() {
+    let mut ledger = stocked(staffed());
+    // w1 is a warehouse worker whatever the event claims.
+    let claimed = big_loss(10, claims("w1", &[Role::Supervisor, Role::InventoryControl]));
+    let r = ledger.apply(&claimed);
+    assert!(matches!(r, Err(LedgerError::NotPermitted { .. })), "{r:?}");
+    // w-atl may act at ATL only, whatever the event claims.
+    let dfw = testing::event(
+        11,
+        11,
+        claims("w-atl", &[Role::Warehouse]),
+        "RECEIPT",
+        doc(DocKind::PurchaseOrder, "PO-9").unwrap(),
+        Body::Receipt(
+            movement("DFW", vec![line("BOLT-M8", "1 EA").unwrap().at(bin("RCV-01"))]).unwrap(),
+        ),
+    )
+    .unwrap();
+    let r = ledger.apply(&dfw);
+    assert!(matches!(r, Err(LedgerError::OutOfScope { .. })), "{r:?}");
+    // Nobody outside the directory posts anything.
+    let stranger = big_loss(12, claims("mallory", &[Role::Supervisor]));
+    assert_eq!(
+        ledger.apply(&stranger),
+        Err(LedgerError::UnknownActor { actor: ActorId::new("mallory").unwrap() })
+    );
+    // A record that has ended refuses what is recorded after it.
+    let mut rules = staffed();
+    if let Identity::Directory(dir) = &mut rules.identity {
+        let rec = dir.get_mut(&ActorId::new("alice").unwrap()).unwrap();
+        rec.valid_to = Some(testing::at(5));
+    }
+    let mut ledger = stocked(rules);
+    let late = big_loss(13, claims("ALICE", &[Role::InventoryControl]));
+    let r = ledger.apply(&late);
+    assert!(matches!(r, Err(LedgerError::ActorNotValid { .. })), "{r:?}");
+}
+
+#[test]
+fn the_directory_refuses_one_person_twice() {
+    let rules = staffed().with_actor("BOB".parse().unwrap(), everywhere(&[Role::Finance]));
+    let err = Ledger::new(catalog(), rules).err().unwrap();
+    assert_eq!(err.code(), "invalid_rules");
+}
+
+/// The id of one of a few people, spelled in any case.
+fn spelled(who: usize, case: u8) -> String {
+    const PEOPLE: [&str; 5] = ["w1", "bob", "qa1", "sup1", "carl"];
+    PEOPLE[who % PEOPLE.len()]
+        .chars()
+        .enumerate()
+        .map(|(i, c)| if case >> (i % 8) & 1 == 1 { c.to_ascii_uppercase() } else { c })
+        .collect()
+}
+
+fn roles_of(canonical: &str) -> &'static [Role] {
+    match canonical {
+        "bob" => &[Role::Quality, Role::Supervisor],
+        "qa1" => &[Role::Quality],
+        "sup1" => &[Role::Supervisor],
+        _ => &[Role::Warehouse],
+    }
+}
+
+proptest! {
+    /// Any sequence of approvals, by anyone spelled any way, against the reference rule:
+    /// the poster never approves; each approval grants the first still-needed role the
+    /// approver holds, and nobody (canonically) approves twice; the event is released
+    /// exactly when no role is left, by as many distinct people as it needed roles.
+    #[test]
+    fn approvals_come_from_distinct_people_none_the_poster(
+        poster_case in any::<u8>(),
+        approvals in proptest::collection::vec((0usize..5, any::<u8>()), 1..8),
+    ) {
+        let mut ledger = stocked(staffed());
+        let poster = spelled(0, poster_case);
+        let e = release(10, claims(&poster, &[Role::Warehouse]));
+        let mut needs = pending_needs(ledger.apply(&e));
+        let mut approved: Vec<String> = Vec::new();
+        let mut released = false;
+        for (i, (who, case)) in approvals.into_iter().enumerate() {
+            let id = spelled(who, case);
+            let canonical = id.to_ascii_lowercase();
+            let n = u128::try_from(i).unwrap() + 100;
+            let got = ledger.apply(&approve(n, 20, claims(&id, &[]), &e));
+            let held = roles_of(&canonical);
+            let expected = if released {
+                "no_such_pending"
+            } else if canonical == "w1" {
+                "self_approval"
+            } else if !needs.iter().any(|r| held.contains(r)) {
+                "approver_lacks_role"
+            } else if approved.contains(&canonical) {
+                "already_approved"
+            } else {
+                let role = needs.iter().copied().find(|r| held.contains(r)).unwrap();
+                needs.retain(|r| *r != role);
+                approved.push(canonical);
+                if needs.is_empty() {
+                    released = true;
+                    "accepted"
+                } else {
+                    "pending"
+                }
+            };
+            let got = match got {
+                Ok(Applied::Accepted(_)) => "accepted",
+                Ok(Applied::Pending { .. }) => "pending",
+                Ok(Applied::Duplicate) => "duplicate",
+                Err(e) => e.code(),
+            };
+            prop_assert_eq!(got, expected);
+        }
+        if released {
+            prop_assert_eq!(approved.len(), 2, "two roles, two people");
+            prop_assert!(!approved.contains(&"w1".to_owned()));
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The FIFO workload of issue 14 (the `valuation_workload` bench's), without criterion:
+//! for profiling with instruction counts.
+//!
+//! ```text
+//! cargo build --release -p onhand-valuation --example fifo_workload
+//! valgrind --tool=callgrind --toggle-collect='*apply_all*' \
+//!     target/release/examples/fifo_workload items 50000
+//! ```
+//!
+//! The first argument is the shape (`items`: 10,000 items; `one`: one item), the second
+//! the number of movements (receipts and issues), the third the costing method of every
+//! item (`fifo`, the default, checked against an integer FIFO model; `average`;
+//! `standard`, at 25.50). Only `apply_all` (the engine's work,
+//! postings included) is what `--toggle-collect` counts; the events are built before.
+//! It also prints the wall-clock time `apply_all` took, which means little on a busy
+//! machine (the criterion bench is the measurement).
+
+use std::collections::VecDeque;
+use std::hint::black_box;
+use std::sync::Arc;
+
+use chrono::DateTime;
+use onhand_master::synthetic;
+use onhand_master::{Catalog, CurrencyCode, EntityCode, Money, Qty, UomCode};
+use onhand_valuation::{
+    CostBody, CostEvent, IssueTo, Method, MethodOverride, Outcome, Standard, Valuation,
+    ValuationConfig,
+};
+use rust_decimal::Decimal;
+
+/// `SplitMix64` as the issue states it.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn draw(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+}
+
+/// The events of the scenario and the final value by an integer FIFO model, in cents.
+fn scenario(items: usize, movements: usize) -> (Vec<CostEvent>, i128) {
+    let site = synthetic::site_code(0);
+    let ea = UomCode::new("EA").expect("unit");
+    let usd = CurrencyCode::new("USD").expect("currency");
+    let mut rng = SplitMix64(42);
+    let mut queues: Vec<VecDeque<(u64, u64)>> = vec![VecDeque::new(); items];
+    let mut stock = vec![0u64; items];
+    let mut events = Vec::with_capacity(movements);
+    let event = |n: usize, body| CostEvent {
+        id: n as u64 + 1,
+        at: DateTime::from_timestamp(1_767_600_000 + i64::try_from(n).expect("small"), 0)
+            .expect("time"),
+        body,
+    };
+    while events.len() < movements {
+        let item =
+            if items > 1 { usize::try_from(rng.draw(0, 9999)).expect("small") % items } else { 0 };
+        let rq = rng.draw(1, 100);
+        let rc = rng.draw(100, 5000);
+        let iq = rng.draw(1, 80);
+        events.push(event(
+            events.len(),
+            CostBody::Receipt {
+                site: site.clone(),
+                item: synthetic::item_code(item),
+                qty: Qty::new(Decimal::from(rq), ea).expect("qty"),
+                unit_cost: Money::new(Decimal::new(i64::try_from(rc).expect("small"), 2), usd),
+                owner: None,
+            },
+        ));
+        let q = &mut queues[item];
+        match q.back_mut() {
+            Some(last) if last.1 == rc => last.0 += rq,
+            _ => q.push_back((rq, rc)),
+        }
+        stock[item] += rq;
+        if events.len() == movements {
+            break;
+        }
+        if iq <= stock[item] {
+            events.push(event(
+                events.len(),
+                CostBody::Issue {
+                    site: site.clone(),
+                    item: synthetic::item_code(item),
+                    qty: Qty::new(Decimal::from(iq), ea).expect("qty"),
+                    to: IssueTo::Sale,
+                    owner: None,
+                },
+            ));
+            stock[item] -= iq;
+            let mut left = iq;
+            while left > 0 {
+                let front = q.front_mut().expect("stock covers the issue");
+                let take = left.min(front.0);
+                front.0 -= take;
+                left -= take;
+                if front.0 == 0 {
+                    q.pop_front();
+                }
+            }
+        }
+    }
+    let value =
+        queues.iter().flatten().map(|&(qty, cents)| i128::from(qty) * i128::from(cents)).sum();
+    (events, value)
+}
+
+/// Applies every event; the posting lines made.
+#[inline(never)]
+fn apply_all(v: &mut Valuation, events: &[CostEvent]) -> usize {
+    let mut lines = 0;
+    for e in events {
+        match v.apply(e) {
+            Ok(Outcome::Posted { postings, .. }) => lines += black_box(postings).len(),
+            other => panic!("event {} not posted: {other:?}", e.id),
+        }
+    }
+    lines
+}
+
+/// The time this thread has spent on a CPU, in nanoseconds (Linux's schedstat): on a
+/// busy machine, the time it would have taken with a core to itself, near enough.
+fn on_cpu_ns() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    stat.split_whitespace().next()?.parse().ok()
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let items = match args.next().as_deref() {
+        Some("one") => 1,
+        Some("items") | None => 10_000,
+        Some(other) => panic!("shape `{other}`: `items` or `one`"),
+    };
+    let movements: usize = args.next().map_or(1_000_000, |n| n.parse().expect("a count"));
+    let method = match args.next().as_deref() {
+        Some("fifo") | None => Method::Fifo,
+        Some("average") => Method::MovingAverage,
+        Some("standard") => Method::Standard,
+        Some(other) => panic!("method `{other}`: `fifo`, `average` or `standard`"),
+    };
+    let catalog =
+        Arc::new(Catalog::new(synthetic::network(items, 1, false)).expect("synthetic network"));
+    let (events, want) = scenario(items, movements);
+    let entity = EntityCode::new("E1").expect("entity");
+    let mut config = ValuationConfig::default();
+    if method != Method::Fifo {
+        for k in 0..items {
+            let item = synthetic::item_code(k);
+            config.methods.push(MethodOverride {
+                entity: entity.clone(),
+                item: item.clone(),
+                method,
+            });
+            let cost =
+                Money::new(Decimal::new(2550, 2), CurrencyCode::new("USD").expect("currency"));
+            config.standards.push(Standard { entity: entity.clone(), item, site: None, cost });
+        }
+    }
+    let mut v = Valuation::new(catalog, config).expect("valuation");
+    // An example timing itself (the library crates read no clock).
+    #[allow(clippy::disallowed_methods)]
+    let start = std::time::Instant::now();
+    let cpu_start = on_cpu_ns();
+    let lines = apply_all(&mut v, &events);
+    let took = start.elapsed();
+    let cpu = on_cpu_ns().zip(cpu_start).map(|(b, a)| b.saturating_sub(a));
+    let value = v.inventory_value(&entity);
+    if method == Method::Fifo {
+        assert_eq!(value, Decimal::from_i128_with_scale(want, 2), "value vs the integer model");
+    }
+    let n = u128::try_from(events.len()).unwrap_or(0);
+    let rate = |ns: u128| {
+        let per_sec = n * 1_000_000_000 / ns.max(1);
+        format!(
+            "{} ms, {}.{:02} M movements/s",
+            ns / 1_000_000,
+            per_sec / 1_000_000,
+            per_sec / 10_000 % 100
+        )
+    };
+    println!(
+        "{items} items, {} movements, {lines} posting lines, value {value}; applied: wall clock \
+         {}; on the CPU {}",
+        events.len(),
+        rate(took.as_nanos()),
+        cpu.map_or_else(|| "unknown".to_owned(), |ns| rate(u128::from(ns))),
+    );
+}

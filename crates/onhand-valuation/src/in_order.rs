@@ -1,0 +1,479 @@
+//! The in-order path: a receipt or an issue at a site's own entity, into a pool that
+//! exists, in the item's base unit and not back-dated, is by far the most common event,
+//! and it needs none of the general planning (no replay, no step to box and carry, no
+//! decimal round trips). [`Valuation::apply_in_order`] works it out straight on the
+//! pool's integers and commits it, making exactly the postings, records and outcome the
+//! general path makes; anything else, a refusal included, it leaves to the general path
+//! without changing anything. The `in_order_is_the_general_path` property holds the two
+//! to the same results, event by event and state by state.
+//!
+//! Notation as in the engine: `e` an entity handle, `i` an item handle, `s` a site.
+
+// The engine's notation; spelled out it would hide the arithmetic.
+#![allow(clippy::many_single_char_names)]
+
+use onhand_master::{ItemCode, ItemIx, SiteCode, SiteIx};
+use rust_decimal::Decimal;
+
+use crate::config::NegativeStock;
+use crate::engine::{
+    Entity, Outcome, ReceiptSeen, SaleSeen, Seen, Valuation, money, pool_key, tag_key,
+};
+use crate::event::{CostBody, CostEvent, IssueTo};
+use crate::pool::{Int, Scales, pow10};
+use crate::posting::{Posting, PostingKey, PostingKind};
+
+impl Valuation {
+    /// The common case, a receipt or an issue at a site's own entity into a pool that
+    /// exists, in its base unit, not back-dated, worked out straight on the pool's
+    /// integers: the same postings, records and outcome as the general planning, without
+    /// its steps. `None` (nothing a caller can see changed) for anything else, any refusal included: the
+    /// general path then decides, and reports the error.
+    pub(crate) fn apply_in_order(&mut self, ev: &CostEvent, fp: u64) -> Option<Outcome> {
+        let (CostBody::Receipt { site, item, qty, owner, .. }
+        | CostBody::Issue { site, item, qty, owner, .. }) = &ev.body
+        else {
+            return None;
+        };
+        if owner.is_some() {
+            return None;
+        }
+        let (s, e) = match &self.recent.site {
+            Some((code, s, e)) if code == site => (*s, *e),
+            _ => {
+                let s = self.catalog.site_ix(site)?;
+                let e = u16::try_from(self.catalog.site_entity(s)?.index()).ok()?;
+                self.recent.site = Some((site.clone(), s, e));
+                (s, e)
+            }
+        };
+        let ent = self.entities.get(usize::from(e))?;
+        let (i, slot) = match &self.recent.pool {
+            Some((code, ps, i, slot)) if *ps == s && code == item => (*i, *slot),
+            _ => {
+                let i = self.catalog.item_ix(item)?;
+                let ps = if ent.per_site { Some(s) } else { None };
+                let slot = *self.slot_ix.get(&pool_key(e, i, ps))?;
+                self.recent.pool = Some((item.clone(), s, i, slot));
+                (i, slot)
+            }
+        };
+        let sl = self.slots.get(slot as usize)?;
+        if !sl.in_order(ev.at) {
+            return None;
+        }
+        // In the base unit, at most at its scale, more than zero: what `base` takes
+        // without a conversion.
+        let &Some((base, scale)) = self.bases.get(i.index())? else { return None };
+        if qty.uom() != base || qty.value().scale() > scale {
+            return None;
+        }
+        let sc = sl.pool.scales;
+        let q = sc.qty_in(qty.value()).ok().filter(|q| *q > 0)?;
+        let m = PostingKind::Movement;
+        let mut lines = Lines::new(ev.id, ent, item, site, sc);
+        match &ev.body {
+            CostBody::Receipt { unit_cost, .. } => {
+                if unit_cost.currency() != ent.currency || unit_cost.amount().is_sign_negative() {
+                    return None;
+                }
+                let value = exact_value(qty.value(), unit_cost.amount(), sc.value)?;
+                // Borrowed where it lies: a plan is a few hundred bytes.
+                let planned = sl.plan_receive_now(ev.id, q, value);
+                let Ok(plan) = &planned else { return None };
+                let o = &plan.out;
+                lines.line(PostingKey::Inventory, o.value, m)?;
+                lines.line(PostingKey::PriceVariance, value.checked_sub(o.value)?, m)?;
+                lines.line(PostingKey::GoodsReceived, value.checked_neg()?, m)?;
+                for (tag, amount) in &o.trueups {
+                    lines.pair(
+                        tag_key(*tag),
+                        PostingKey::Inventory,
+                        *amount,
+                        PostingKind::TrueUp,
+                    )?;
+                }
+                lines.pair(PostingKey::Inventory, PostingKey::Rounding, o.residue, m)?;
+                let postings = lines.done();
+                let sl = self.slots.get_mut(slot as usize)?;
+                let rcpt = sl.append_receive(ev.at, ev.id, plan);
+                let at = u32::try_from(self.receipts.len()).unwrap_or(u32::MAX);
+                self.receipts.push(ReceiptSeen { slot, rcpt, qty: qty.value() });
+                self.seen_event(ev.id, Seen { fingerprint: fp, kind: Seen::RECEIPT, idx: at });
+                Some(Outcome::Posted { postings, documents: Vec::new(), issued: None })
+            }
+            CostBody::Issue { to, .. } => {
+                let key = match to {
+                    IssueTo::Sale => PostingKey::CostOfSales,
+                    IssueTo::Scrap => PostingKey::WriteOff,
+                    IssueTo::Adjustment => PostingKey::Adjustment,
+                };
+                let negative = ent.negative == NegativeStock::LastCost;
+                let planned = sl.plan_issue_now(q, negative, key);
+                let Ok(plan) = &planned else { return None };
+                let o = &plan.out;
+                lines.pair(key, PostingKey::Inventory, o.value, m)?;
+                lines.pair(PostingKey::Rounding, PostingKey::Inventory, o.residue, m)?;
+                let postings = lines.done();
+                let value = sc.value_out(o.value);
+                let issued = Some(money(value, ent.currency));
+                let sl = self.slots.get_mut(slot as usize)?;
+                sl.append_issue(ev.at, ev.id, plan, (q, negative, key));
+                let mut seen = Seen { fingerprint: fp, kind: 0, idx: 0 };
+                if *to == IssueTo::Sale {
+                    seen.kind = Seen::SALE;
+                    seen.idx = u32::try_from(self.sales.len()).unwrap_or(u32::MAX);
+                    self.sales.push(SaleSeen { slot, qty: qty.value(), value });
+                }
+                self.seen_event(ev.id, seen);
+                Some(Outcome::Posted { postings, documents: Vec::new(), issued })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The site and the pool the last in-order event named, so a run of events for one
+/// site (or one item at one site) skips their code look-ups. Codes map to the same
+/// handles for an engine's life (its catalog does not change), and a pool keeps its slot.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Recent {
+    /// A site code, its handle and its entity.
+    site: Option<(SiteCode, SiteIx, u16)>,
+    /// An item code and the site it was named at, the item's handle and the pool's slot.
+    pool: Option<(ItemCode, SiteIx, ItemIx, u32)>,
+}
+
+/// The posting lines of one in-order receipt or issue (see
+/// [`Valuation::apply_in_order`]), from the pool's integers: what the general path makes of the
+/// same amounts, with the event's own item and site codes.
+struct Lines<'a> {
+    event: u64,
+    ent: &'a Entity,
+    item: &'a ItemCode,
+    site: &'a SiteCode,
+    sc: Scales,
+    /// The largest amount, in minor units ([`MAX_AMOUNT`](crate::MAX_AMOUNT)).
+    max: Int,
+    made: Vec<Posting>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(
+        event: u64,
+        ent: &'a Entity,
+        item: &'a ItemCode,
+        site: &'a SiteCode,
+        sc: Scales,
+    ) -> Self {
+        // `MAX_AMOUNT` is a whole number: at the currency's minor units, times 10^places.
+        let max = pow10(sc.value).and_then(|k| MAX_WHOLE.checked_mul(k)).unwrap_or(Int::MAX);
+        Lines { event, ent, item, site, sc, max, made: Vec::with_capacity(2) }
+    }
+
+    /// A line of `amount` minor units (none for zero); `None` for an amount beyond
+    /// [`MAX_AMOUNT`](crate::MAX_AMOUNT) (the general path refuses it).
+    fn line(&mut self, key: PostingKey, amount: Int, kind: PostingKind) -> Option<()> {
+        if amount == 0 {
+            return Some(());
+        }
+        if amount.unsigned_abs() > self.max.unsigned_abs() {
+            return None;
+        }
+        self.made.push(Posting {
+            event: self.event,
+            entity: self.ent.code.clone(),
+            key,
+            account: self.ent.accounts.get(key as usize)?.clone(),
+            amount: self.sc.value_out(amount),
+            currency: self.ent.currency,
+            kind,
+            item: Some(self.item.clone()),
+            site: Some(self.site.clone()),
+            document: None,
+        });
+        Some(())
+    }
+
+    /// Debit `dr`, credit `cr`, by `amount`.
+    fn pair(
+        &mut self,
+        dr: PostingKey,
+        cr: PostingKey,
+        amount: Int,
+        kind: PostingKind,
+    ) -> Option<()> {
+        self.line(dr, amount, kind)?;
+        self.line(cr, amount.checked_neg()?, kind)
+    }
+
+    fn done(self) -> Vec<Posting> {
+        self.made
+    }
+}
+
+/// [`MAX_AMOUNT`](crate::MAX_AMOUNT) as an integer (it is a whole number).
+const MAX_WHOLE: Int = 1_000_000_000_000_000;
+
+/// `qty x unit_cost` as a count of `10^-scale` (the currency's minor units), when the
+/// product is exact at that scale and within what a pool carries; `None` otherwise
+/// (the general path rounds it).
+fn exact_value(qty: Decimal, unit_cost: Decimal, scale: u32) -> Option<Int> {
+    let places = qty.scale() + unit_cost.scale();
+    let product = qty.mantissa().checked_mul(unit_cost.mantissa())?;
+    let v = product.checked_mul(pow10(scale.checked_sub(places)?)?)?;
+    (v.unsigned_abs() < 1 << 96).then_some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::{DateTime, Utc};
+    use onhand_master::{Catalog, EntityCode, Money, Qty, seed};
+    use proptest::prelude::*;
+
+    use crate::config::{MethodOverride, Standard, ValuationConfig};
+    use crate::pool::Method;
+
+    use super::*;
+
+    const T0: i64 = 1_767_600_000;
+    const SITES: [(&str, &str); 3] = [("ATL", "USD"), ("DFW", "USD"), ("YYZ", "CAD")];
+    const ITEMS: [&str; 3] = ["BOLT-M8", "GLUE-500", "CABLE-CU"];
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(T0 + secs, 0).unwrap()
+    }
+
+    fn engine(config: ValuationConfig) -> Valuation {
+        let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
+        Valuation::new(catalog, config).unwrap()
+    }
+
+    /// A quantity of item `i`: `n` base units, written many ways, some of them refused or
+    /// in another unit.
+    fn qty(i: usize, n: u32, how: u8) -> String {
+        let base = if ITEMS[i] == "CABLE-CU" { "M" } else { "EA" };
+        match how % 10 {
+            0 => format!("{n}.00 {base}"),
+            1 => format!("1 {}", if base == "M" { "RL" } else { "CS" }),
+            2 => format!("0 {base}"),
+            3 if base == "M" => format!("{n}.5 {base}"),
+            _ => format!("{n} {base}"),
+        }
+    }
+
+    /// A unit cost: cents, or (rarely) sub-cent, negative, huge or in the other currency.
+    fn cost(site: usize, cents: u32, how: u8) -> String {
+        let cur = SITES[site].1;
+        let other = if cur == "USD" { "CAD" } else { "USD" };
+        match how % 12 {
+            0 => format!("{}.{:03} {cur}", cents / 1000, cents % 1000),
+            1 => format!("-{}.{:02} {cur}", cents / 100, cents % 100),
+            2 => format!("999999999999999.{:02} {cur}", cents % 100),
+            3 => format!("{}.{:02} {other}", cents / 100, cents % 100),
+            4 => format!("0.00 {cur}"),
+            _ => format!("{}.{:02} {cur}", cents / 100, cents % 100),
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Receipt { site: usize, item: usize, n: u32, qty_how: u8, cents: u32, how: u8, owner: bool },
+        Issue { site: usize, item: usize, n: u32, qty_how: u8, to: u8 },
+        Landed { pick: usize, cents: u32 },
+        Return { pick: usize, n: u32 },
+        Again { pick: usize },
+        Close,
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        // Mostly one busy pool (more operations than a checkpoint's interval).
+        let site = prop_oneof![4 => Just(0usize), 1 => 0usize..3];
+        let item = prop_oneof![4 => Just(0usize), 1 => 0usize..3];
+        prop_oneof![
+            8 => (site.clone(), item.clone(), 1u32..40, any::<u8>(), 1u32..5000, any::<u8>(),
+                prop::bool::weighted(0.05))
+                .prop_map(|(site, item, n, qty_how, cents, how, owner)| Step::Receipt {
+                    site, item, n, qty_how, cents, how, owner
+                }),
+            8 => (site, item, 1u32..60, any::<u8>(), any::<u8>())
+                .prop_map(|(site, item, n, qty_how, to)| Step::Issue { site, item, n, qty_how, to }),
+            1 => (any::<usize>(), 1u32..3000).prop_map(|(pick, cents)| Step::Landed { pick, cents }),
+            1 => (any::<usize>(), 1u32..10).prop_map(|(pick, n)| Step::Return { pick, n }),
+            1 => any::<usize>().prop_map(|pick| Step::Again { pick }),
+            1 => Just(Step::Close),
+        ]
+    }
+
+    fn config() -> impl Strategy<Value = ValuationConfig> {
+        (any::<[bool; 2]>(), any::<[bool; 2]>(), 0u8..3).prop_map(|(per_site, last_cost, glue)| {
+            let mut c = ValuationConfig::default();
+            for (k, e) in ["NA01", "CA01"].into_iter().enumerate() {
+                let e: EntityCode = e.parse().unwrap();
+                if per_site[k] {
+                    c.per_site.insert(e.clone());
+                }
+                if last_cost[k] {
+                    c.negative_stock.insert(e, NegativeStock::LastCost);
+                }
+            }
+            let method = [Method::Fifo, Method::MovingAverage, Method::Standard][usize::from(glue)];
+            for (e, cur) in [("NA01", "USD"), ("CA01", "CAD")] {
+                c.methods.push(MethodOverride {
+                    entity: e.parse().unwrap(),
+                    item: "GLUE-500".parse().unwrap(),
+                    method,
+                });
+                c.standards.push(Standard {
+                    entity: e.parse().unwrap(),
+                    item: "GLUE-500".parse().unwrap(),
+                    site: None,
+                    cost: format!("7.405 {cur}").parse().unwrap(),
+                });
+            }
+            c
+        })
+    }
+
+    /// The event a step makes as event `id`, `back` seconds back-dated.
+    fn event(s: &Step, id: u64, back: i64, made: &[CostEvent]) -> Option<CostEvent> {
+        let pick = |p: usize, f: &dyn Fn(&CostEvent) -> bool| {
+            let found: Vec<&CostEvent> = made.iter().filter(|e| f(e)).collect();
+            (!found.is_empty()).then(|| found[p % found.len()].clone())
+        };
+        let body = match s {
+            Step::Receipt { site, item, n, qty_how, cents, how, owner } => CostBody::Receipt {
+                site: SITES[*site].0.parse().unwrap(),
+                item: ITEMS[*item].parse().unwrap(),
+                qty: qty(*item, *n, *qty_how).parse().unwrap(),
+                unit_cost: cost(*site, *cents, *how).parse::<Money>().unwrap(),
+                owner: owner.then(|| "CA01".parse().unwrap()),
+            },
+            Step::Issue { site, item, n, qty_how, to } => CostBody::Issue {
+                site: SITES[*site].0.parse().unwrap(),
+                item: ITEMS[*item].parse().unwrap(),
+                qty: qty(*item, *n, *qty_how).parse().unwrap(),
+                to: [IssueTo::Sale, IssueTo::Scrap, IssueTo::Adjustment][usize::from(*to % 3)],
+                owner: None,
+            },
+            Step::Landed { pick: p, cents } => {
+                let r = pick(*p, &|e| matches!(e.body, CostBody::Receipt { .. }))?;
+                let CostBody::Receipt { unit_cost, .. } = r.body else { return None };
+                CostBody::LandedCost {
+                    receipt: r.id,
+                    amount: Money::new(Decimal::new(i64::from(*cents), 2), unit_cost.currency()),
+                }
+            }
+            Step::Return { pick: p, n } => {
+                let sale =
+                    |e: &CostEvent| matches!(e.body, CostBody::Issue { to: IssueTo::Sale, .. });
+                let r = pick(*p, &sale)?;
+                let CostBody::Issue { site, item, qty, .. } = r.body else { return None };
+                CostBody::CustomerReturn {
+                    site,
+                    item,
+                    qty: Qty::new(Decimal::from(*n), qty.uom()).ok()?,
+                    original: Some(r.id),
+                    unit_cost: None,
+                    owner: None,
+                }
+            }
+            Step::Again { pick: p } => return pick(*p, &|_| true),
+            Step::Close => return None,
+        };
+        Some(CostEvent { id, at: at(i64::try_from(id).unwrap() * 60 - back), body })
+    }
+
+    proptest! {
+        /// The in-order path and the general path give the same result for every event
+        /// (postings, outcome or error) and leave the same engine (its snapshot).
+        #[test]
+        fn in_order_is_the_general_path(
+            config in config(),
+            steps in prop::collection::vec((step(), prop::bool::weighted(0.15), 1i64..7200), 1..250),
+        ) {
+            let mut fast = engine(config.clone());
+            let mut general = engine(config);
+            let mut made: Vec<CostEvent> = Vec::new();
+            for (k, (s, back_dated, back)) in steps.iter().enumerate() {
+                let id = k as u64 + 1;
+                if let Step::Close = s {
+                    let through = at(i64::try_from(id).unwrap() * 60 - 3600);
+                    prop_assert_eq!(fast.close_period(through), general.close_period(through));
+                    continue;
+                }
+                let Some(ev) = event(s, id, if *back_dated { *back } else { 0 }, &made) else {
+                    continue;
+                };
+                let a = fast.apply_with(&ev, true);
+                let b = general.apply_with(&ev, false);
+                prop_assert_eq!(&a, &b, "event {:?}", ev);
+                if a.is_ok() && ev.id == id {
+                    made.push(ev);
+                }
+            }
+            prop_assert_eq!(fast.snapshot(), general.snapshot());
+            prop_assert_eq!(fast.pools(), general.pools());
+        }
+    }
+
+    #[test]
+    fn the_largest_amount_is_a_whole_number() {
+        assert_eq!(Decimal::from_i128_with_scale(MAX_WHOLE, 0), crate::MAX_AMOUNT);
+        assert_eq!(exact_value(Decimal::new(125, 1), Decimal::new(3, 2), 2), None);
+        assert_eq!(exact_value(Decimal::new(12, 0), Decimal::new(3, 1), 2), Some(360));
+    }
+
+    /// The workload's receipts and issues, once their pool exists, take the in-order
+    /// path (so the property above compares it, not the general path with itself).
+    #[test]
+    fn receipts_and_issues_into_a_pool_take_the_in_order_path() {
+        let mut v = engine(ValuationConfig::default());
+        let receipt = |id: u64, q: &str, c: &str| CostEvent {
+            id,
+            at: at(i64::try_from(id).unwrap()),
+            body: CostBody::Receipt {
+                site: "ATL".parse().unwrap(),
+                item: "BOLT-M8".parse().unwrap(),
+                qty: q.parse().unwrap(),
+                unit_cost: c.parse().unwrap(),
+                owner: None,
+            },
+        };
+        let sale = CostEvent {
+            id: 3,
+            at: at(3),
+            body: CostBody::Issue {
+                site: "ATL".parse().unwrap(),
+                item: "BOLT-M8".parse().unwrap(),
+                qty: "15 EA".parse().unwrap(),
+                to: IssueTo::Sale,
+                owner: None,
+            },
+        };
+        // The first receipt makes the pool (the general path).
+        assert!(v.clone().apply_in_order(&receipt(1, "10 EA", "1.00 USD"), 0).is_none());
+        v.apply(&receipt(1, "10 EA", "1.00 USD")).unwrap();
+        let mut general = v.clone();
+        let r = v.apply_in_order(&receipt(2, "20 EA", "1.20 USD"), 0).unwrap();
+        assert_eq!(Ok(r), general.apply_with(&receipt(2, "20 EA", "1.20 USD"), false));
+        let s = v.apply_in_order(&sale, 0).unwrap();
+        let issued = s.issued().unwrap();
+        assert_eq!(Ok(s), general.apply_with(&sale, false));
+        assert_eq!(issued.amount(), Decimal::new(1600, 2));
+        // Not the in-order path: back-dated, in another unit, more than is held.
+        let mut late = receipt(4, "1 EA", "1.00 USD");
+        late.at = at(0);
+        assert!(v.apply_in_order(&late, 0).is_none());
+        assert!(v.apply_in_order(&receipt(4, "1 CS", "1.00 USD"), 0).is_none());
+        let mut big = sale.clone();
+        big.id = 4;
+        big.at = at(4);
+        if let CostBody::Issue { qty, .. } = &mut big.body {
+            *qty = "16 EA".parse().unwrap();
+        }
+        assert!(v.apply_in_order(&big, 0).is_none());
+    }
+}

@@ -1,0 +1,432 @@
+//! Snapshots: the engine's whole state, versioned and serializable, with a stable
+//! digest, restored to an engine that continues exactly as the original would.
+//!
+//! A snapshot names items, sites and entities by their codes, so it restores against
+//! a catalog whose records were added to or reordered since. It holds everything the
+//! engine relies on: every pool with its records and the history kept for back-dated
+//! movements (operations since the last close and their checkpoints), transfers in
+//! transit, intercompany documents and open items, the consolidation state, the period
+//! close, and the bookkeeping of applied events (fingerprints for idempotency, receipts
+//! for landed cost, sales and their returns). The configuration is not in it: restore
+//! takes it, and refuses a snapshot whose pools it does not fit.
+//!
+//! [`Valuation::restore`] checks what it relies on and refuses anything else with a
+//! typed error, never a panic: the format version, the digest, every code, and for
+//! every pool that its base is a state the pool can be in and that replaying its
+//! history from there reaches every checkpoint and the pool exactly.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use onhand_master::{Catalog, EntityCode, ItemCode, SiteCode};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::config::ValuationConfig;
+use crate::engine::{IcPeriod, Ids, ReceiptSeen, SaleSeen, Seen, Transfer, Valuation, pool_key};
+use crate::error::ValuationError;
+use crate::history::{Extra, Op, Slot};
+use crate::intercompany::{IcDocument, OpenItem};
+use crate::pool::{Pool, Rcpt, Short, State};
+
+/// The snapshot format this version writes and reads.
+pub const VALUATION_SNAPSHOT_FORMAT: u32 = 1;
+
+/// A serialized valuation engine: its whole state, the format it is written in, and a
+/// SHA-256 digest of the content.
+///
+/// Two engines that went through the same events (and closes and consolidation runs)
+/// have equal snapshots and digests; an engine restored from a snapshot gives, from
+/// then on, byte for byte the outcomes the original would.
+///
+/// ```
+/// use std::sync::Arc;
+/// use onhand_master::{seed, Catalog};
+/// use onhand_valuation::{CostBody, CostEvent, Valuation, ValuationConfig};
+///
+/// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+/// let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+/// let at = chrono::DateTime::from_timestamp(1_767_600_000, 0).ok_or("time")?;
+/// v.apply(&CostEvent { id: 1, at, body: CostBody::Receipt {
+///     site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: "100 EA".parse()?,
+///     unit_cost: "0.10 USD".parse()?, owner: None } })?;
+/// let snapshot = v.snapshot();
+/// let json = serde_json::to_string(&snapshot)?;
+/// let back = serde_json::from_str(&json)?;
+/// let restored = Valuation::restore(catalog, ValuationConfig::default(), &back)?;
+/// assert_eq!(restored.snapshot().digest, snapshot.digest);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValuationSnapshot {
+    /// The format version ([`VALUATION_SNAPSHOT_FORMAT`]).
+    pub format: u32,
+    /// SHA-256 of the content (its compact JSON), lowercase hex.
+    pub digest: String,
+    content: Content,
+}
+
+impl ValuationSnapshot {
+    /// The digest of the content as it is now (equal to `digest` unless the snapshot was
+    /// changed after it was taken).
+    #[must_use]
+    pub fn content_digest(&self) -> String {
+        digest_of(&self.content)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Content {
+    pools: Vec<PoolRecord>,
+    transfers: Vec<TransferRecord>,
+    /// Applied events in order: id, fingerprint, and for receipts and sales the index
+    /// into `receipts` or `sales`.
+    seen: Vec<SeenRecord>,
+    receipts: Vec<(u32, u32, Decimal)>,
+    sales: Vec<(u32, Decimal, Decimal)>,
+    /// Sales with returns: the quantity and value back so far.
+    returned: BTreeMap<u64, (Decimal, Decimal)>,
+    seq: u64,
+    closed_through: Option<DateTime<Utc>>,
+    documents: Vec<IcDocument>,
+    receivables: Vec<OpenItem>,
+    payables: Vec<OpenItem>,
+    /// Intercompany activity since the last consolidation: seller, buyer, revenue,
+    /// profit created.
+    period: Vec<(EntityCode, EntityCode, Decimal, Decimal)>,
+    /// Unrealized profit eliminated by the last consolidation, per buyer.
+    eliminated: Vec<(EntityCode, Decimal)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SeenRecord {
+    id: u64,
+    fingerprint: u64,
+    kind: u8,
+    idx: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PoolRecord {
+    entity: EntityCode,
+    item: ItemCode,
+    site: Option<SiteCode>,
+    /// The scales its integers count in (the item's base unit, the currency).
+    qty_scale: u32,
+    value_scale: u32,
+    last_at: Option<DateTime<Utc>>,
+    state: State,
+    rbase: u32,
+    rcpts: Vec<Rcpt>,
+    sbase: u32,
+    shorts: Vec<Short>,
+    ops: Vec<Op>,
+    extras: Vec<Extra>,
+    checkpoints: Vec<(u32, State)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TransferRecord {
+    number: String,
+    item: ItemCode,
+    to: SiteCode,
+    seller: EntityCode,
+    buyer: EntityCode,
+    owner: EntityCode,
+    agreement: Option<usize>,
+    shipped: Decimal,
+    received: Decimal,
+    value: Decimal,
+    profit: Decimal,
+    price_left: Decimal,
+    group_cost_left: Decimal,
+    invoices: u32,
+    shipped_at: DateTime<Utc>,
+    closed: bool,
+}
+
+fn digest_of(content: &Content) -> String {
+    // Serializing plain data with string keys cannot fail; an empty encoding would
+    // still give a digest no real content has.
+    let bytes = serde_json::to_vec(content).unwrap_or_default();
+    let hex = b"0123456789abcdef";
+    Sha256::digest(&bytes)
+        .iter()
+        .flat_map(|b| [hex[usize::from(b >> 4)], hex[usize::from(b & 15)]])
+        .map(char::from)
+        .collect()
+}
+
+fn bad(what: &'static str, at: usize) -> ValuationError {
+    ValuationError::Restore { what, at }
+}
+
+impl Valuation {
+    /// The whole state as a versioned, serializable snapshot with its digest.
+    #[must_use]
+    pub fn snapshot(&self) -> ValuationSnapshot {
+        let code = |e: u16| self.entities.get(usize::from(e)).map(|x| x.code.clone());
+        let pools = self
+            .slots
+            .iter()
+            .filter_map(|sl| {
+                let (rbase, rcpts, sbase, shorts) = sl.pool.parts();
+                let (ops, extras, checkpoints) = sl.parts();
+                Some(PoolRecord {
+                    entity: code(sl.entity)?,
+                    item: self.catalog.item(sl.item)?.code.clone(),
+                    site: match sl.site {
+                        Some(s) => Some(self.catalog.site(s)?.code.clone()),
+                        None => None,
+                    },
+                    qty_scale: sl.pool.scales.qty,
+                    value_scale: sl.pool.scales.value,
+                    last_at: sl.last_at,
+                    state: sl.pool.state,
+                    rbase,
+                    rcpts: rcpts.to_vec(),
+                    sbase,
+                    shorts: shorts.to_vec(),
+                    ops: ops.to_vec(),
+                    extras: extras.to_vec(),
+                    checkpoints: checkpoints.to_vec(),
+                })
+            })
+            .collect();
+        let transfers = self
+            .transfers
+            .iter()
+            .filter_map(|t| {
+                Some(TransferRecord {
+                    number: t.number.clone(),
+                    item: self.catalog.item(t.item)?.code.clone(),
+                    to: self.catalog.site(t.to)?.code.clone(),
+                    seller: code(t.seller)?,
+                    buyer: code(t.buyer)?,
+                    owner: code(t.owner)?,
+                    agreement: t.agreement,
+                    shipped: t.shipped,
+                    received: t.received,
+                    value: t.value,
+                    profit: t.profit,
+                    price_left: t.price_left,
+                    group_cost_left: t.group_cost_left,
+                    invoices: t.invoices,
+                    shipped_at: t.shipped_at,
+                    closed: t.closed,
+                })
+            })
+            .collect();
+        // Ids by position in the log.
+        let mut ids = vec![0u64; self.seen_log.len()];
+        for (id, at) in self.seen.sorted.iter().zip(&self.seen.at) {
+            if let Some(x) = ids.get_mut(*at as usize) {
+                *x = *id;
+            }
+        }
+        for (id, at) in &self.seen.others {
+            if let Some(x) = ids.get_mut(*at as usize) {
+                *x = *id;
+            }
+        }
+        let seen = self
+            .seen_log
+            .iter()
+            .zip(ids)
+            .map(|(s, id)| SeenRecord { id, fingerprint: s.fingerprint, kind: s.kind, idx: s.idx })
+            .collect();
+        let content = Content {
+            pools,
+            transfers,
+            seen,
+            receipts: self.receipts.iter().map(|r| (r.slot, r.rcpt, r.qty)).collect(),
+            sales: self.sales.iter().map(|s| (s.slot, s.qty, s.value)).collect(),
+            returned: self.returned.clone(),
+            seq: self.seq,
+            closed_through: self.closed_through,
+            documents: self.documents.clone(),
+            receivables: self.receivables.clone(),
+            payables: self.payables.clone(),
+            period: self
+                .period
+                .iter()
+                .filter_map(|((s, b), p)| Some((code(*s)?, code(*b)?, p.revenue, p.created)))
+                .collect(),
+            eliminated: self.eliminated.iter().filter_map(|(b, v)| Some((code(*b)?, *v))).collect(),
+        };
+        let digest = digest_of(&content);
+        ValuationSnapshot { format: VALUATION_SNAPSHOT_FORMAT, digest, content }
+    }
+
+    /// An engine over `catalog` and `config` in the state `snapshot` holds.
+    ///
+    /// # Errors
+    /// [`ValuationError::SnapshotFormat`] for another format version,
+    /// [`ValuationError::SnapshotDigest`] for content that does not match its digest,
+    /// [`ValuationError::UnknownItem`], [`ValuationError::UnknownSite`] or
+    /// [`ValuationError::UnknownEntity`] for a code the catalog does not have, any error
+    /// of [`Valuation::new`] for the configuration, and [`ValuationError::Restore`] for
+    /// content the engine cannot rely on (a pool the configuration values otherwise or
+    /// in other units, a history that does not lead to its pool, a reference out of
+    /// range).
+    #[allow(clippy::too_many_lines)] // one check per part of the state
+    pub fn restore(
+        catalog: Arc<Catalog>,
+        config: ValuationConfig,
+        snapshot: &ValuationSnapshot,
+    ) -> Result<Valuation, ValuationError> {
+        if snapshot.format != VALUATION_SNAPSHOT_FORMAT {
+            return Err(ValuationError::SnapshotFormat {
+                found: snapshot.format,
+                reads: VALUATION_SNAPSHOT_FORMAT,
+            });
+        }
+        if snapshot.content_digest() != snapshot.digest {
+            return Err(ValuationError::SnapshotDigest);
+        }
+        let c = &snapshot.content;
+        let mut v = Valuation::new(catalog, config)?;
+        // Transfers first: pools' histories name them.
+        for (n, t) in c.transfers.iter().enumerate() {
+            let tr = Transfer {
+                number: t.number.clone(),
+                item: v.item(&t.item)?,
+                to: v.site(&t.to)?,
+                seller: v.entity(&t.seller)?,
+                buyer: v.entity(&t.buyer)?,
+                owner: v.entity(&t.owner)?,
+                agreement: t.agreement,
+                shipped: t.shipped,
+                received: t.received,
+                value: t.value,
+                profit: t.profit,
+                price_left: t.price_left,
+                group_cost_left: t.group_cost_left,
+                invoices: t.invoices,
+                shipped_at: t.shipped_at,
+                closed: t.closed,
+            };
+            let agreement_ok = match tr.agreement {
+                Some(a) => v.agreement_ix.get(&(tr.seller, tr.buyer)) == Some(&a),
+                None => tr.seller == tr.buyer,
+            };
+            let owner_ok = tr.owner == tr.seller || tr.owner == tr.buyer;
+            let figures_ok = !tr.shipped.is_sign_negative()
+                && tr.received >= Decimal::ZERO
+                && tr.received <= tr.shipped;
+            if !agreement_ok || !owner_ok || !figures_ok || tr.number.is_empty() {
+                return Err(bad("a transfer", n));
+            }
+            let ix = u32::try_from(n).map_err(|_| bad("the transfer count", n))?;
+            if v.transfer_ix.insert(tr.number.clone(), ix).is_some() {
+                return Err(bad("a transfer number used twice", n));
+            }
+            v.count_transit(&tr, true);
+            v.transfers.push(tr);
+        }
+        for (n, p) in c.pools.iter().enumerate() {
+            let e = v.entity(&p.entity)?;
+            let i = v.item(&p.item)?;
+            let ps = match &p.site {
+                Some(code) => Some(v.site(code)?),
+                None => None,
+            };
+            if ps.is_some() != v.ent(e)?.per_site {
+                return Err(bad("a pool's site (the configuration's per-site valuation)", n));
+            }
+            let fresh = v.fresh_pool(e, i, ps)?;
+            if fresh.state.method != p.state.method
+                || (fresh.scales.qty, fresh.scales.value) != (p.qty_scale, p.value_scale)
+            {
+                return Err(bad("a pool's costing method or units", n));
+            }
+            let pool = Pool::from_parts(
+                p.state,
+                fresh.scales,
+                p.rbase,
+                p.rcpts.clone(),
+                p.sbase,
+                p.shorts.clone(),
+            )
+            .ok_or_else(|| bad("a pool's records", n))?;
+            let slot = Slot::restore(
+                e,
+                i,
+                ps,
+                p.last_at,
+                pool,
+                p.ops.clone(),
+                p.extras.clone(),
+                p.checkpoints.clone(),
+            )
+            .map_err(|what| bad(what, n))?;
+            if slot.transfers_named().any(|t| t as usize >= v.transfers.len()) {
+                return Err(bad("a transfer a pool's history names", n));
+            }
+            let ix = u32::try_from(n).map_err(|_| bad("the pool count", n))?;
+            if v.slot_ix.insert(pool_key(e, i, ps), ix).is_some() {
+                return Err(bad("a pool recorded twice", n));
+            }
+            v.slots.push(slot);
+        }
+        for (n, &(slot, rcpt, qty)) in c.receipts.iter().enumerate() {
+            if slot as usize >= v.slots.len() || qty <= Decimal::ZERO {
+                return Err(bad("a receipt", n));
+            }
+            v.receipts.push(ReceiptSeen { slot, rcpt, qty });
+        }
+        for (n, &(slot, qty, value)) in c.sales.iter().enumerate() {
+            if slot as usize >= v.slots.len() || qty <= Decimal::ZERO {
+                return Err(bad("a sale", n));
+            }
+            v.sales.push(SaleSeen { slot, qty, value });
+        }
+        let mut ids = Ids::default();
+        for (n, s) in c.seen.iter().enumerate() {
+            let target_ok = match s.kind {
+                0 => s.idx == 0,
+                Seen::RECEIPT => (s.idx as usize) < v.receipts.len(),
+                Seen::SALE => (s.idx as usize) < v.sales.len(),
+                _ => false,
+            };
+            if !target_ok || ids.get(s.id).is_some() {
+                return Err(bad("an applied event", n));
+            }
+            ids.insert(s.id, u32::try_from(n).map_err(|_| bad("the event count", n))?);
+            v.seen_log.push(Seen { fingerprint: s.fingerprint, kind: s.kind, idx: s.idx });
+        }
+        v.seen = ids;
+        for (n, (sale, (qty, _))) in c.returned.iter().enumerate() {
+            let sold = v
+                .seen_of(*sale)
+                .and_then(|s| (s.kind == Seen::SALE).then_some(s.idx))
+                .and_then(|k| v.sales.get(k as usize));
+            if sold.is_none_or(|s| *qty > s.qty) || qty.is_sign_negative() {
+                return Err(bad("a return", n));
+            }
+        }
+        v.returned = c.returned.clone();
+        v.seq = c.seq;
+        v.closed_through = c.closed_through;
+        v.documents.clone_from(&c.documents);
+        v.receivables.clone_from(&c.receivables);
+        v.payables.clone_from(&c.payables);
+        for (s, b, revenue, created) in &c.period {
+            v.period.insert(
+                (v.entity(s)?, v.entity(b)?),
+                IcPeriod { revenue: *revenue, created: *created },
+            );
+        }
+        for (b, value) in &c.eliminated {
+            v.eliminated.insert(v.entity(b)?, *value);
+        }
+        Ok(v)
+    }
+}

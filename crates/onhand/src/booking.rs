@@ -1,0 +1,578 @@
+//! The network's order, purchasing and time calls: promising, reserving, allocating,
+//! releasing and re-processing order lines by code; expected receipts; moving time.
+//! Each call that changes state is all or nothing and is journaled.
+
+use chrono::{DateTime, Utc};
+use onhand_atp::{Claim, DemandClass, LineId, Mode, OrderLine, Promise};
+use onhand_ledger::DocNumber;
+use onhand_master::{ItemIx, Qty, RegionCode, SiteIx};
+use rust_decimal::Decimal;
+
+use crate::error::Error;
+use crate::journal::Command;
+use crate::network::Network;
+use crate::orders::{
+    Booked, Booking, ChangeView, OrderRef, OrderRequest, PromiseView, Reprocessed, ScheduleView,
+};
+use crate::outcome::{Advanced, AvailabilityChange, Signal, SupplyChange, SupplyUpdate};
+use crate::purchasing::{ExpectedReceipt, OpenReceipt, ReceiptChange};
+
+impl Network {
+    /// The availability engine's line for a request.
+    fn order_line(&self, req: &OrderRequest, id: u64) -> Result<OrderLine, Error> {
+        self.check_item(&req.item)?;
+        let customer = match &req.customer {
+            Some(code) => Some(
+                self.catalog
+                    .customer_ix(code)
+                    .and_then(|ix| self.catalog.customer(ix))
+                    .ok_or_else(|| Error::Config { what: format!("unknown customer {code}") })?,
+            ),
+            None => None,
+        };
+        let ship_to: RegionCode = match (&req.ship_to, customer) {
+            (Some(r), _) => r.clone(),
+            (None, Some(c)) => c.region.clone(),
+            (None, None) => {
+                return Err(Error::Config {
+                    what: format!(
+                        "order line {}/{} names no customer and no ship-to",
+                        req.order, req.line
+                    ),
+                });
+            }
+        };
+        let class = DemandClass {
+            channel: req.channel.clone().or_else(|| customer.and_then(|c| c.channel.clone())),
+            group: req.group.clone().or_else(|| customer.and_then(|c| c.group.clone())),
+            region: Some(ship_to.clone()),
+        };
+        let mut line =
+            OrderLine::new(LineId(id), req.item.clone(), req.qty, req.requested, ship_to);
+        line.customer.clone_from(&req.customer);
+        line.class = class;
+        line.priority = req.priority;
+        line.allow_split = req.allow_split;
+        line.allow_substitutes = req.allow_substitutes;
+        line.min_split = req.min_split;
+        line.rule = req.rule;
+        line.strategy = req.strategy;
+        Ok(line)
+    }
+
+    /// A promise in codes and the request's unit.
+    pub(crate) fn view(
+        &self,
+        r: &OrderRef,
+        req: &OrderRequest,
+        p: &Promise,
+    ) -> Result<PromiseView, Error> {
+        let item = self
+            .catalog
+            .item_ix(&req.item)
+            .ok_or_else(|| Error::Config { what: format!("unknown item {}", req.item) })?;
+        let uom = req.qty.uom();
+        let in_line = |ix: ItemIx, q: Decimal| -> Result<Qty, Error> {
+            let base = self.base_qty(ix, q)?;
+            if ix != item || base.uom() == uom {
+                return Ok(base);
+            }
+            let units = self
+                .catalog
+                .item_units(ix)
+                .ok_or_else(|| Error::Config { what: format!("no units for {}", req.item) })?;
+            Ok(units.convert(base, uom).unwrap_or(base))
+        };
+        let confirmed = in_line(item, p.confirmed)?;
+        let unconfirmed = if confirmed.uom() == uom {
+            in_line(item, p.unconfirmed)?
+        } else {
+            self.base_qty(item, p.unconfirmed)?
+        };
+        let mut schedule = Vec::with_capacity(p.schedule.len());
+        for s in &p.schedule {
+            schedule.push(ScheduleView {
+                item: self.item_code(s.item)?,
+                site: self.site_code(s.site)?,
+                qty: in_line(s.item, s.qty)?,
+                available_on: s.available_on,
+                delivery: s.delivery,
+            });
+        }
+        Ok(PromiseView {
+            line: r.clone(),
+            item: req.item.clone(),
+            requested: req.qty,
+            confirmed,
+            unconfirmed,
+            schedule,
+            on_time: p.on_time,
+            limits: p.limits.iter().collect(),
+        })
+    }
+
+    /// What the network would confirm for `req` now, without booking anything.
+    ///
+    /// # Errors
+    /// [`Error::Atp`] for an unknown item or region, a zero or unconvertible quantity;
+    /// [`Error::NotInPartition`]; [`Error::Config`] for an unknown customer.
+    pub fn promise(&mut self, req: &OrderRequest) -> Result<PromiseView, Error> {
+        self.check_live()?;
+        let line = self.order_line(req, u64::MAX)?;
+        let p = self.atp.promise(&line)?;
+        self.view(&req.reference(), req, &p)
+    }
+
+    fn book(
+        &mut self,
+        req: &OrderRequest,
+        claim: Claim,
+        command: Command,
+    ) -> Result<Booked, Error> {
+        self.check_live()?;
+        let r = req.reference();
+        if self.bookings.contains_key(&r) {
+            return Err(Error::OrderLineExists { order: r.order, line: r.line });
+        }
+        let id =
+            self.next_line.checked_add(1).ok_or(Error::Overflow { operation: "order lines" })?;
+        let line = self.order_line(req, id)?;
+        let mark = self.journal.next(&command)?;
+        let p = self.atp.allocate(&line, claim)?;
+        self.next_line = id;
+        self.bookings.insert(
+            r.clone(),
+            Booking { id, request: req.clone(), picked: Decimal::ZERO, shipped: Decimal::ZERO },
+        );
+        self.line_refs.insert(id, r.clone());
+        self.journal.push(mark, command);
+        let promise = self.view(&r, req, &p)?;
+        let signals = self.replan_item(&req.item)?;
+        Ok(Booked { promise, signals })
+    }
+
+    /// Reserves `req` softly until `expires`: what is confirmed is held for it, and goes
+    /// back when [`advance_to`](Network::advance_to) passes `expires`.
+    ///
+    /// # Errors
+    /// As [`promise`](Network::promise), and [`Error::OrderLineExists`].
+    pub fn reserve(&mut self, req: &OrderRequest, expires: DateTime<Utc>) -> Result<Booked, Error> {
+        self.book(req, Claim::Soft { expires }, Command::Reserve { request: req.clone(), expires })
+    }
+
+    /// Allocates `req` hard: what is confirmed is held until shipped, reduced or
+    /// released.
+    ///
+    /// # Errors
+    /// As [`promise`](Network::promise), and [`Error::OrderLineExists`].
+    pub fn allocate(&mut self, req: &OrderRequest) -> Result<Booked, Error> {
+        self.book(req, Claim::Hard, Command::Allocate { request: req.clone() })
+    }
+
+    fn booking(&self, r: &OrderRef) -> Result<&Booking, Error> {
+        self.bookings
+            .get(r)
+            .ok_or_else(|| Error::UnknownOrderLine { order: r.order.clone(), line: r.line })
+    }
+
+    /// The current promise of a booked line.
+    ///
+    /// # Errors
+    /// [`Error::UnknownOrderLine`].
+    pub fn booked(&self, r: &OrderRef) -> Result<PromiseView, Error> {
+        let b = self.booking(r)?;
+        let p = self
+            .atp
+            .booked(LineId(b.id))
+            .ok_or_else(|| Error::UnknownOrderLine { order: r.order.clone(), line: r.line })?;
+        self.view(r, &b.request, &p)
+    }
+
+    /// The booked order lines, in order.
+    #[must_use]
+    pub fn order_lines(&self) -> Vec<OrderRef> {
+        self.bookings.keys().cloned().collect()
+    }
+
+    /// Turns a reservation into an allocation.
+    ///
+    /// # Errors
+    /// [`Error::UnknownOrderLine`]; [`Error::Atp`] when it is already hard.
+    pub fn make_hard(&mut self, r: &OrderRef) -> Result<(), Error> {
+        self.check_live()?;
+        let id = self.booking(r)?.id;
+        let command = Command::MakeHard { line: r.clone() };
+        let mark = self.journal.next(&command)?;
+        self.atp.make_hard(LineId(id))?;
+        self.journal.push(mark, command);
+        Ok(())
+    }
+
+    /// Releases a booked line: what it holds is free again.
+    ///
+    /// # Errors
+    /// [`Error::UnknownOrderLine`].
+    pub fn release(&mut self, r: &OrderRef) -> Result<(), Error> {
+        self.check_live()?;
+        let b = self.booking(r)?;
+        let (id, item) = (b.id, b.request.item.clone());
+        let command = Command::Release { line: r.clone() };
+        let mark = self.journal.next(&command)?;
+        if self.atp.booked(LineId(id)).is_some() {
+            self.atp.release(LineId(id))?;
+        }
+        self.bookings.remove(r);
+        self.line_refs.remove(&id);
+        self.journal.push(mark, command);
+        // A release only frees supply: lines it re-checks that are short were short
+        // before (and signalled when they fell short), so what it finds is not news.
+        self.replan_item(&item)?;
+        Ok(())
+    }
+
+    /// Reduces a booked line's confirmation by `qty` (any unit of the item), latest
+    /// schedule lines first.
+    ///
+    /// # Errors
+    /// [`Error::UnknownOrderLine`]; [`Error::Atp`] for more than is confirmed.
+    pub fn reduce(&mut self, r: &OrderRef, qty: Qty) -> Result<(), Error> {
+        self.check_live()?;
+        let b = self.booking(r)?;
+        let (id, code) = (b.id, b.request.item.clone());
+        let item = self
+            .catalog
+            .item_ix(&code)
+            .ok_or_else(|| Error::Config { what: format!("unknown item {code}") })?;
+        let units = self
+            .catalog
+            .item_units(item)
+            .ok_or_else(|| Error::Config { what: format!("unknown item {code}") })?;
+        let base = units.to_base(qty)?.value();
+        let command = Command::Reduce { line: r.clone(), qty };
+        let mark = self.journal.next(&command)?;
+        self.atp.reduce(LineId(id), base)?;
+        self.journal.push(mark, command);
+        // As for a release: lines still short were short before.
+        self.replan_item(&code)?;
+        Ok(())
+    }
+
+    /// Re-checks every booked line against current supply and applies the new
+    /// confirmations (priority, then requested date, then creation order); short supply
+    /// is shared in proportion to need with `fair_share`. Returns the lines whose
+    /// confirmation or delivery date changed.
+    ///
+    /// # Errors
+    /// [`Error::Poisoned`]; an engine error converting a figure.
+    pub fn reprocess(&mut self, fair_share: bool) -> Result<Reprocessed, Error> {
+        self.check_live()?;
+        let command = Command::Reprocess { fair_share };
+        let mark = self.journal.next(&command)?;
+        let run = self.atp.reprocess(Mode::Apply, fair_share);
+        self.journal.push(mark, command);
+        let out = self.change_views(&run.changes)?;
+        let keys: Vec<(ItemIx, SiteIx)> = self.below.keys().copied().collect();
+        let mut signals = Vec::new();
+        self.replan(&keys, &mut signals)?;
+        Ok(Reprocessed { changes: out, signals })
+    }
+
+    /// The engine's line changes by order line, in base units.
+    fn change_views(&self, changes: &[onhand_atp::Change]) -> Result<Vec<ChangeView>, Error> {
+        let mut out = Vec::with_capacity(changes.len());
+        for c in changes {
+            let Some(r) = self.line_refs.get(&c.line.0).cloned() else { continue };
+            let Some(b) = self.bookings.get(&r) else { continue };
+            let item = self.catalog.item_ix(&b.request.item).ok_or_else(|| Error::Config {
+                what: format!("unknown item {}", b.request.item),
+            })?;
+            out.push(ChangeView {
+                line: r,
+                strategy: c.strategy,
+                before: self.base_qty(item, c.before)?,
+                after: self.base_qty(item, c.after)?,
+                before_delivery: c.before_delivery,
+                after_delivery: c.after_delivery,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Re-checks one item's planned item-sites and booked lines after its bookings or
+    /// supply changed: signals item-sites that fell below their reorder point and lines
+    /// no longer covered.
+    fn replan_item(&mut self, code: &onhand_master::ItemCode) -> Result<Vec<Signal>, Error> {
+        let Some(item) = self.catalog.item_ix(code) else { return Ok(Vec::new()) };
+        let keys: Vec<(ItemIx, SiteIx)> = self.catalog.sites().map(|(s, _)| (item, s)).collect();
+        self.replan_keys(&keys)
+    }
+
+    /// Adds an expected receipt: supply on its due date, on order for replenishment.
+    ///
+    /// # Errors
+    /// [`Error::ExpectedReceiptExists`]; [`Error::Atp`] for an unknown item or site or a
+    /// quantity that does not convert; [`Error::NotInPartition`].
+    pub fn expect(&mut self, r: ExpectedReceipt) -> Result<SupplyChange, Error> {
+        self.check_live()?;
+        self.check_item(&r.item)?;
+        let key = (r.order.clone(), r.line);
+        if self.receipts.contains_key(&key) {
+            return Err(Error::ExpectedReceiptExists { order: r.order, line: r.line });
+        }
+        let (item, site) = self.item_site(&r.item, &r.site)?;
+        let units = self
+            .catalog
+            .item_units(item)
+            .ok_or_else(|| Error::Config { what: format!("unknown item {}", r.item) })?;
+        let base = units.to_base(r.qty)?.value();
+        let command = Command::Expect(r.clone());
+        let mark = self.journal.next(&command)?;
+        let date = self.supply_day(r.due);
+        self.atp.add_supply(&r.item, &r.site, date, self.base_qty(item, base)?)?;
+        self.journal.push(mark, command);
+        let change = SupplyChange {
+            item: r.item.clone(),
+            site: r.site.clone(),
+            date,
+            change: self.base_delta(item, base)?,
+            source: r.order.clone(),
+        };
+        self.receipts.insert(
+            key,
+            OpenReceipt {
+                expected: r,
+                open: base,
+                received: Decimal::ZERO,
+                flagged_overdue: false,
+            },
+        );
+        // New supply covers more, never less: lines still short were short before.
+        self.replan_keys(&[(item, site)])?;
+        Ok(change)
+    }
+
+    /// Changes an open expected receipt's quantity or due date.
+    ///
+    /// # Errors
+    /// [`Error::UnknownExpectedReceipt`]; as [`expect`](Network::expect).
+    pub fn change_expected(&mut self, c: &ReceiptChange) -> Result<SupplyUpdate, Error> {
+        self.check_live()?;
+        let key = (c.order.clone(), c.line);
+        let r = self.receipts.get(&key).cloned().ok_or_else(|| Error::UnknownExpectedReceipt {
+            order: c.order.clone(),
+            line: c.line,
+        })?;
+        let (item, site) = self.item_site(&r.expected.item, &r.expected.site)?;
+        let units = self
+            .catalog
+            .item_units(item)
+            .ok_or_else(|| Error::Config { what: format!("unknown item {}", r.expected.item) })?;
+        let new_total = match c.qty {
+            Some(q) => units.to_base(q)?.value(),
+            None => r.open + r.received,
+        };
+        let open = (new_total - r.received).max(Decimal::ZERO);
+        let due = c.due.unwrap_or(r.expected.due);
+        let command = Command::ChangeExpected(c.clone());
+        let mark = self.journal.next(&command)?;
+        let old_date = self.supply_day(r.expected.due);
+        let new_date = self.supply_day(due);
+        if r.open > Decimal::ZERO {
+            self.atp.remove_supply(
+                &r.expected.item,
+                &r.expected.site,
+                old_date,
+                self.base_qty(item, r.open)?,
+            )?;
+        }
+        if open > Decimal::ZERO {
+            self.atp.add_supply(
+                &r.expected.item,
+                &r.expected.site,
+                new_date,
+                self.base_qty(item, open)?,
+            )?;
+        }
+        self.journal.push(mark, command);
+        let mut changes = vec![SupplyChange {
+            item: r.expected.item.clone(),
+            site: r.expected.site.clone(),
+            date: old_date,
+            change: self.base_delta(item, -r.open)?,
+            source: c.order.clone(),
+        }];
+        changes.push(SupplyChange {
+            item: r.expected.item.clone(),
+            site: r.expected.site.clone(),
+            date: new_date,
+            change: self.base_delta(item, open)?,
+            source: c.order.clone(),
+        });
+        if open > Decimal::ZERO {
+            if let Some(slot) = self.receipts.get_mut(&key) {
+                slot.open = open;
+                slot.expected.due = due;
+                if let Some(q) = c.qty {
+                    slot.expected.qty = q;
+                }
+                if c.due.is_some() {
+                    slot.flagged_overdue = false;
+                }
+            }
+        } else {
+            self.receipts.remove(&key);
+        }
+        let signals = self.replan_keys(&[(item, site)])?;
+        Ok(SupplyUpdate { supply: changes, signals })
+    }
+
+    /// Cancels what is still open of an expected receipt.
+    ///
+    /// # Errors
+    /// [`Error::UnknownExpectedReceipt`].
+    pub fn cancel_expected(&mut self, order: &DocNumber, line: u32) -> Result<SupplyUpdate, Error> {
+        self.check_live()?;
+        let key = (order.clone(), line);
+        let r = self
+            .receipts
+            .get(&key)
+            .cloned()
+            .ok_or_else(|| Error::UnknownExpectedReceipt { order: order.clone(), line })?;
+        let (item, site) = self.item_site(&r.expected.item, &r.expected.site)?;
+        let command = Command::CancelExpected { order: order.clone(), line };
+        let mark = self.journal.next(&command)?;
+        let date = self.supply_day(r.expected.due);
+        if r.open > Decimal::ZERO {
+            self.atp.remove_supply(
+                &r.expected.item,
+                &r.expected.site,
+                date,
+                self.base_qty(item, r.open)?,
+            )?;
+        }
+        self.journal.push(mark, command);
+        self.receipts.remove(&key);
+        let signals = self.replan_keys(&[(item, site)])?;
+        let supply = vec![SupplyChange {
+            item: r.expected.item.clone(),
+            site: r.expected.site.clone(),
+            date,
+            change: self.base_delta(item, -r.open)?,
+            source: order.clone(),
+        }];
+        Ok(SupplyUpdate { supply, signals })
+    }
+
+    /// The open expected receipts, by purchase order and line.
+    pub fn expected_receipts(&self) -> impl Iterator<Item = &OpenReceipt> {
+        self.receipts.values()
+    }
+
+    pub(crate) fn item_site(
+        &self,
+        item: &onhand_master::ItemCode,
+        site: &onhand_master::SiteCode,
+    ) -> Result<(ItemIx, SiteIx), Error> {
+        let i = self
+            .catalog
+            .item_ix(item)
+            .ok_or_else(|| Error::Atp(onhand_atp::AtpError::UnknownItem { item: item.clone() }))?;
+        let s = self
+            .catalog
+            .site_ix(site)
+            .ok_or_else(|| Error::Atp(onhand_atp::AtpError::UnknownSite { site: site.clone() }))?;
+        Ok((i, s))
+    }
+
+    fn replan_keys(&mut self, keys: &[(ItemIx, SiteIx)]) -> Result<Vec<Signal>, Error> {
+        let mut signals = Vec::new();
+        self.find_short(keys, &mut signals)?;
+        self.replan(keys, &mut signals)?;
+        Ok(signals)
+    }
+
+    /// Moves the network's time to `now`: the availability engine's day follows,
+    /// reservations that expired by `now` are released, and transfers and expected
+    /// receipts now overdue are signalled (once each).
+    ///
+    /// # Errors
+    /// [`Error::TimeBackwards`]; [`Error::Poisoned`].
+    pub fn advance_to(&mut self, now: DateTime<Utc>) -> Result<Advanced, Error> {
+        self.check_live()?;
+        if now < self.now {
+            return Err(Error::TimeBackwards { now: self.now, to: now });
+        }
+        let command = Command::Advance { now };
+        let mark = self.journal.next(&command)?;
+        let before = self.now;
+        let mut rechecked = Vec::new();
+        if now.date_naive() > self.atp.today() {
+            // Open supply never becomes stock now: what the new day would reach moves on
+            // to the day after it, before the day moves, so lines the checking horizon
+            // passes are re-checked against the supply there will be.
+            let due = self.supply_due_by(now.date_naive())?;
+            let next = now.date_naive().succ_opt().unwrap_or(now.date_naive());
+            for (item, site, date, qty) in &due {
+                self.atp.remove_supply(item, site, *date, *qty)?;
+                self.atp.add_supply(item, site, next, *qty)?;
+            }
+            let moved = self.atp.advance_to(now.date_naive())?;
+            rechecked = self.change_views(&moved.rechecked)?;
+        }
+        self.now = now;
+        let mut signals = Vec::new();
+        let expired = self.atp.sweep(now);
+        let mut touched: Vec<(ItemIx, SiteIx)> = Vec::new();
+        for id in expired {
+            let Some(r) = self.line_refs.remove(&id.0) else { continue };
+            if let Some(b) = self.bookings.remove(&r)
+                && let Some(item) = self.catalog.item_ix(&b.request.item)
+            {
+                touched.extend(self.below.keys().filter(|(i, _)| *i == item).copied());
+            }
+            signals.push(Signal::ReservationExpired { line: r });
+        }
+        // Expected receipts past due, once per due date.
+        let today = now.date_naive();
+        for r in self.receipts.values_mut() {
+            if r.expected.due < today && !r.flagged_overdue && r.open > Decimal::ZERO {
+                r.flagged_overdue = true;
+                let Some(item) = self.catalog.item_ix(&r.expected.item) else { continue };
+                let Some(uom) = self.catalog.profile(item).map(|p| p.base_uom) else { continue };
+                signals.push(Signal::ExpectedReceiptOverdue {
+                    order: r.expected.order.clone(),
+                    line: r.expected.line,
+                    supplier: r.expected.supplier.clone(),
+                    item: r.expected.item.clone(),
+                    site: r.expected.site.clone(),
+                    due: r.expected.due,
+                    open: Qty::new(r.open, uom)?,
+                });
+            }
+        }
+        // Transfers past their expected arrival, once each (between this call's times).
+        for o in self.ledger.transfers() {
+            let Some(expected) = o.expected_arrival else { continue };
+            let outstanding = o.lines.iter().any(|l| l.outstanding() > Decimal::ZERO);
+            if outstanding && expected < now && expected >= before {
+                signals.push(Signal::TransferOverdue {
+                    transfer: o.number.clone(),
+                    from: self.site_code(o.from)?,
+                    to: self.site_code(o.to)?,
+                    expected,
+                });
+            }
+        }
+        self.journal.push(mark, command);
+        touched.sort();
+        touched.dedup();
+        self.replan(&touched, &mut signals)?;
+        Ok(Advanced {
+            seq: mark.seq,
+            now,
+            availability: Vec::<AvailabilityChange>::new(),
+            signals,
+            rechecked,
+        })
+    }
+}

@@ -1,0 +1,99 @@
+//! The network's state digest: one SHA-256 over everything its calls can change, so two
+//! networks with the same digest answer every query the same way. Replaying a journal
+//! from empty, or a snapshot plus the journal's tail, must give the digest of the
+//! network that wrote it.
+
+use onhand_atp::LineId;
+use onhand_ledger::Digest;
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use crate::error::Error;
+use crate::network::Network;
+
+fn feed<T: Serialize + ?Sized>(h: &mut Sha256, what: &str, value: &T) -> Result<(), Error> {
+    let bytes = crate::canonical::to_bytes(value)
+        .map_err(|e| Error::Restore { what: format!("encoding {what}: {e}") })?;
+    h.update((bytes.len() as u64).to_le_bytes());
+    h.update(&bytes);
+    Ok(())
+}
+
+impl Network {
+    /// The digest of the network's state: the ledger's state digest, the network's
+    /// time, journal head, bookings, expected receipts, open shipments and shipment
+    /// costs, every booked line's promise, availability per item-site (free now, held,
+    /// and the availability on every date supply or a promise is dated), and the books (every
+    /// pool's quantity, value and layers, every transfer, every intercompany document
+    /// and open item).
+    ///
+    /// # Errors
+    /// [`Error::Ledger`] or [`Error::Restore`] if a part cannot be encoded (it always
+    /// can).
+    pub fn digest(&self) -> Result<Digest, Error> {
+        let mut h = Sha256::new();
+        h.update(self.ledger.state_digest()?.0);
+        feed(&mut h, "time", &self.now)?;
+        feed(&mut h, "journal head", &self.journal.head())?;
+        feed(&mut h, "bookings", &self.bookings.iter().collect::<Vec<_>>())?;
+        feed(&mut h, "receipts", &self.receipts.values().collect::<Vec<_>>())?;
+        feed(&mut h, "shipments", &self.shipments.iter().collect::<Vec<_>>())?;
+        feed(&mut h, "issues", &self.issues.iter().collect::<Vec<_>>())?;
+        feed(&mut h, "replenishment", &self.below.iter().collect::<Vec<_>>())?;
+        for b in self.bookings.values() {
+            feed(&mut h, "promise", &self.atp.booked(LineId(b.id)))?;
+        }
+        let today = self.atp.today();
+        for (item, _) in self.catalog.items() {
+            if !self.holds(item) {
+                continue;
+            }
+            for (site, _) in self.catalog.sites() {
+                let free = self.atp.free_now(item, site);
+                let held = self.atp.held(item, site);
+                h.update(free.serialize());
+                h.update(held.serialize());
+            }
+        }
+        // Dated availability wherever the network put something on a timeline.
+        let mut dated = std::collections::BTreeSet::new();
+        for ((_, item), list) in &self.shipments {
+            for s in list {
+                dated.insert((*item, s.to, s.arrival));
+            }
+        }
+        for r in self.receipts.values() {
+            if let (Some(i), Some(s)) =
+                (self.catalog.item_ix(&r.expected.item), self.catalog.site_ix(&r.expected.site))
+            {
+                dated.insert((i, s, r.expected.due.max(today)));
+            }
+        }
+        for b in self.bookings.values() {
+            if let Some(p) = self.atp.booked(LineId(b.id)) {
+                for s in &p.schedule {
+                    dated.insert((s.item, s.site, s.available_on));
+                }
+            }
+        }
+        for (item, site, date) in dated {
+            let (Ok(i), Ok(s)) = (self.item_code(item), self.site_code(site)) else { continue };
+            feed(&mut h, "dated", &self.atp.atp(&i, &s, date, u8::MAX)?)?;
+        }
+        for p in self.valuation.pools() {
+            let layers: Vec<String> = p.layers.iter().map(|l| format!("{l:?}")).collect();
+            feed(&mut h, "pool", &(p.entity, p.item, p.site, p.qty, p.value, p.profit, layers))?;
+        }
+        for t in self.valuation.transfers() {
+            feed(
+                &mut h,
+                "transfer",
+                &(t.transfer, t.item, t.owner, t.shipped, t.received, t.value, t.profit, t.closed),
+            )?;
+        }
+        feed(&mut h, "documents", self.valuation.documents())?;
+        feed(&mut h, "receivables", self.valuation.receivables())?;
+        feed(&mut h, "payables", self.valuation.payables())?;
+        Ok(Digest(h.finalize().into()))
+    }
+}

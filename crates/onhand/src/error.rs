@@ -1,0 +1,231 @@
+//! [`Error`]: one error type for the whole network, keeping each engine's typed error and
+//! its stable code.
+//!
+//! An engine's error is wrapped as it is ([`Error::Ledger`], [`Error::Atp`], ...): match
+//! on the variant to get the engine's own type, or call [`Error::code`] for its stable
+//! snake-case code and [`Error::engine`] for the engine that raised it. Errors of the
+//! network itself (an unknown order line, an item outside this partition, a receipt no
+//! one can cost) are variants here with typed fields.
+
+use onhand_atp::AtpError;
+use onhand_ledger::{DocNumber, EventId, LedgerError};
+use onhand_master::{CurrencyCode, ItemCode, MasterError, SiteCode, ValidationReport};
+use onhand_replenish::ReplenishError;
+use onhand_valuation::ValuationError;
+
+/// Anything the network refuses.
+///
+/// Wrapped engine errors print the engine's message and return nothing from
+/// `source()` (the message is the whole story), so a chain reporter never prints the
+/// same words twice.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The master data has violations; a network is only built from clean data.
+    #[error("the master data has {} violation(s), the first: {}", .0.violations.len(), .0.violations.first().map(ToString::to_string).unwrap_or_default())]
+    InvalidMasterData(ValidationReport),
+    /// A master-data error (an unknown unit, a quantity that does not convert).
+    #[error("{0}")]
+    Master(MasterError),
+    /// The ledger refused the event.
+    #[error("{0}")]
+    Ledger(LedgerError),
+    /// The availability engine refused the request.
+    #[error("{0}")]
+    Atp(AtpError),
+    /// Valuation refused the cost consequences.
+    #[error("{0}")]
+    Valuation(ValuationError),
+    /// Replenishment refused the configuration or a query.
+    #[error("{0}")]
+    Replenish(ReplenishError),
+    /// The configuration does not fit the master data.
+    #[error("configuration: {what}")]
+    Config {
+        /// What is wrong.
+        what: String,
+    },
+    /// An item this partition does not hold.
+    #[error("item {item} belongs to partition {owner}, not to this one ({this})")]
+    NotInPartition {
+        /// The item.
+        item: ItemCode,
+        /// The partition holding it.
+        owner: u16,
+        /// This network's partition.
+        this: u16,
+    },
+    /// Stock arriving from outside without a cost: no unit cost on the line, no expected
+    /// receipt with a price, no reference cost for the item.
+    #[error(
+        "{item} at {site}: no unit cost on the line, its purchase order or the item's reference cost"
+    )]
+    NoCost {
+        /// The item.
+        item: ItemCode,
+        /// The site.
+        site: SiteCode,
+    },
+    /// A cost in a currency with no configured rate into the owner's currency.
+    #[error("no exchange rate from {from} to {to}")]
+    NoRate {
+        /// The cost's currency.
+        from: CurrencyCode,
+        /// The owner's currency.
+        to: CurrencyCode,
+    },
+    /// A customer return naming a shipment the network does not know for that item.
+    #[error("{item}: the return names shipment {original}, which shipped none of it")]
+    UnknownOriginal {
+        /// The shipment event named.
+        original: EventId,
+        /// The returned item.
+        item: ItemCode,
+    },
+    /// No order line with this reference.
+    #[error("no order line {order}/{line}")]
+    UnknownOrderLine {
+        /// The order.
+        order: DocNumber,
+        /// The line.
+        line: u32,
+    },
+    /// An order line that is already booked.
+    #[error("order line {order}/{line} is already booked")]
+    OrderLineExists {
+        /// The order.
+        order: DocNumber,
+        /// The line.
+        line: u32,
+    },
+    /// No open expected receipt with this reference.
+    #[error("no expected receipt {order}/{line}")]
+    UnknownExpectedReceipt {
+        /// The purchase order.
+        order: DocNumber,
+        /// The line.
+        line: u32,
+    },
+    /// An expected receipt that exists already.
+    #[error("expected receipt {order}/{line} exists already")]
+    ExpectedReceiptExists {
+        /// The purchase order.
+        order: DocNumber,
+        /// The line.
+        line: u32,
+    },
+    /// Time moved backwards.
+    #[error("the network is at {now}; it cannot move back to {to}")]
+    TimeBackwards {
+        /// The network's time.
+        now: chrono::DateTime<chrono::Utc>,
+        /// The time asked for.
+        to: chrono::DateTime<chrono::Utc>,
+    },
+    /// A quantity or amount beyond what the network keeps exactly.
+    #[error("arithmetic overflow in {operation}")]
+    Overflow {
+        /// What overflowed.
+        operation: &'static str,
+    },
+    /// A snapshot or journal that does not fit this network.
+    #[error("restore: {what}")]
+    Restore {
+        /// What does not fit.
+        what: String,
+    },
+    /// An engine refused a consequence of an event the ledger had accepted. The network
+    /// no longer knows that its engines agree and refuses every further change until it
+    /// is restored from a snapshot or rebuilt from its journal. This is a defect of the
+    /// network, never of the input: please report it.
+    #[error("the {engine} engine refused a consequence of accepted event {event}: {message}")]
+    Diverged {
+        /// The engine.
+        engine: &'static str,
+        /// The event whose consequences could not be applied.
+        event: EventId,
+        /// The engine's stable error code.
+        code: &'static str,
+        /// The engine's message.
+        message: String,
+    },
+    /// The network diverged earlier (see [`Error::Diverged`]) and takes no changes.
+    #[error("the network diverged at event {event} and takes no more changes until restored")]
+    Poisoned {
+        /// The event at which it diverged.
+        event: EventId,
+    },
+}
+
+impl Error {
+    /// A stable snake-case code: the engine's own code for a wrapped engine error
+    /// (`insufficient_stock`, `unknown_line`, ...), the network's otherwise.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidMasterData(_) => "invalid_master_data",
+            Error::Master(e) => e.code(),
+            Error::Ledger(e) => e.code(),
+            Error::Atp(e) => e.code(),
+            Error::Valuation(e) => e.code(),
+            Error::Replenish(e) => e.code(),
+            Error::Config { .. } => "config",
+            Error::NotInPartition { .. } => "not_in_partition",
+            Error::NoCost { .. } => "no_cost",
+            Error::NoRate { .. } => "no_rate",
+            Error::UnknownOriginal { .. } => "unknown_original",
+            Error::UnknownOrderLine { .. } => "unknown_order_line",
+            Error::OrderLineExists { .. } => "order_line_exists",
+            Error::UnknownExpectedReceipt { .. } => "unknown_expected_receipt",
+            Error::ExpectedReceiptExists { .. } => "expected_receipt_exists",
+            Error::TimeBackwards { .. } => "time_backwards",
+            Error::Overflow { .. } => "overflow",
+            Error::Restore { .. } => "restore",
+            Error::Diverged { .. } => "diverged",
+            Error::Poisoned { .. } => "poisoned",
+        }
+    }
+
+    /// The engine that raised the error (`network` for the network's own).
+    #[must_use]
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Error::InvalidMasterData(_) | Error::Master(_) => "master",
+            Error::Ledger(_) => "ledger",
+            Error::Atp(_) => "atp",
+            Error::Valuation(_) => "valuation",
+            Error::Replenish(_) => "replenish",
+            _ => "network",
+        }
+    }
+}
+
+impl From<MasterError> for Error {
+    fn from(e: MasterError) -> Self {
+        Error::Master(e)
+    }
+}
+
+impl From<LedgerError> for Error {
+    fn from(e: LedgerError) -> Self {
+        Error::Ledger(e)
+    }
+}
+
+impl From<AtpError> for Error {
+    fn from(e: AtpError) -> Self {
+        Error::Atp(e)
+    }
+}
+
+impl From<ValuationError> for Error {
+    fn from(e: ValuationError) -> Self {
+        Error::Valuation(e)
+    }
+}
+
+impl From<ReplenishError> for Error {
+    fn from(e: ReplenishError) -> Self {
+        Error::Replenish(e)
+    }
+}

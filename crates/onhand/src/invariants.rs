@@ -1,0 +1,192 @@
+//! The invariants that hold *between* the engines, checked on demand.
+//!
+//! The engines each keep their own invariants (the ledger never goes negative where the
+//! policy forbids it, postings balance, no line is over-allocated). Kept in step by the
+//! network, they also agree with each other:
+//!
+//! 1. **Availability = ledger.** At every item-site this network holds, free stock now
+//!    plus what booked lines hold of it equals the ledger's available stock.
+//! 2. **Books = ledger, at sites.** Per entity and item, the quantity in the cost pools
+//!    equals the ledger's valuated stock that entity owns at its sites.
+//! 3. **Books = ledger, in transit.** Per transfer order and item, what the ledger has in
+//!    transit equals what valuation's open shipments hold and what the availability
+//!    engine was given as supply.
+//! 4. **Purchases.** Every open expected receipt has a positive open quantity.
+//! 5. **Bookings.** Every booked order line is known to the availability engine, and no
+//!    line is confirmed beyond what it requested.
+//!
+//! [`Network::check`] returns the first one that fails, with its figures.
+
+use std::collections::BTreeMap;
+
+use onhand_atp::LineId;
+use onhand_master::{EntityIx, ItemIx};
+use onhand_status::{Measure, StockStatus};
+use rust_decimal::Decimal;
+
+use crate::network::Network;
+
+/// An invariant that does not hold, with the figures that show it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invariant {invariant} fails: {detail}")]
+pub struct Violation {
+    /// Which invariant (`availability`, `books_at_sites`, `books_in_transit`,
+    /// `purchases`, `bookings`).
+    pub invariant: &'static str,
+    /// The figures.
+    pub detail: String,
+}
+
+fn fail(invariant: &'static str, detail: String) -> Result<(), Violation> {
+    Err(Violation { invariant, detail })
+}
+
+impl Network {
+    /// Checks the invariants between the engines (see the module docs). It reads every
+    /// item-site, pool and booking: a test and audit tool, not a per-event call.
+    ///
+    /// # Errors
+    /// The first [`Violation`].
+    pub fn check(&self) -> Result<(), Violation> {
+        self.check_availability()?;
+        self.check_books()?;
+        self.check_transit()?;
+        self.check_bookings()?;
+        for r in self.receipts.values() {
+            if r.open <= Decimal::ZERO {
+                return fail(
+                    "purchases",
+                    format!("{}/{} is open with {}", r.expected.order, r.expected.line, r.open),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn check_availability(&self) -> Result<(), Violation> {
+        // What booked lines hold of today's stock, per item-site.
+        let today = self.atp.today();
+        let mut held: BTreeMap<(ItemIx, onhand_master::SiteIx), Decimal> = BTreeMap::new();
+        for b in self.bookings.values() {
+            let Some(p) = self.atp.booked(LineId(b.id)) else { continue };
+            for s in p.schedule.iter().filter(|s| s.available_on <= today) {
+                *held.entry((s.item, s.site)).or_default() += s.qty;
+            }
+        }
+        for (item, _) in self.catalog.items() {
+            if !self.holds(item) {
+                continue;
+            }
+            for (site, _) in self.catalog.sites() {
+                let ledger = self.ledger.measure(item, site, Measure::Available);
+                let free = self.atp.free_now(item, site);
+                let h = held.get(&(item, site)).copied().unwrap_or_default();
+                if free + h != ledger {
+                    return fail(
+                        "availability",
+                        format!(
+                            "item {} at site {}: free now {free} + held {h} != ledger available {ledger}",
+                            self.item_code(item).map(|c| c.to_string()).unwrap_or_default(),
+                            self.site_code(site).map(|c| c.to_string()).unwrap_or_default(),
+                        ),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_books(&self) -> Result<(), Violation> {
+        let mut ledger: BTreeMap<(EntityIx, ItemIx), Decimal> = BTreeMap::new();
+        for (key, q) in self.ledger.positions() {
+            if key.status == StockStatus::InTransit || !key.status.is_valuated() {
+                continue;
+            }
+            *ledger.entry((key.owner, key.item)).or_default() += q;
+        }
+        let mut books: BTreeMap<(EntityIx, ItemIx), Decimal> = BTreeMap::new();
+        for p in self.valuation.pools() {
+            let (Some(e), Some(i)) =
+                (self.catalog.entity_ix(&p.entity), self.catalog.item_ix(&p.item))
+            else {
+                return fail(
+                    "books_at_sites",
+                    format!("a pool of unknown {} / {}", p.entity, p.item),
+                );
+            };
+            *books.entry((e, i)).or_default() += p.qty;
+        }
+        ledger.retain(|_, q| !q.is_zero());
+        books.retain(|_, q| !q.is_zero());
+        if ledger != books {
+            let diff: Vec<String> = ledger
+                .keys()
+                .chain(books.keys())
+                .filter(|k| ledger.get(k) != books.get(k))
+                .take(3)
+                .map(|(e, i)| {
+                    format!(
+                        "entity {} item {}: ledger {} books {}",
+                        self.catalog.entity(*e).map(|x| x.code.to_string()).unwrap_or_default(),
+                        self.item_code(*i).map(|c| c.to_string()).unwrap_or_default(),
+                        ledger.get(&(*e, *i)).copied().unwrap_or_default(),
+                        books.get(&(*e, *i)).copied().unwrap_or_default(),
+                    )
+                })
+                .collect();
+            return fail("books_at_sites", diff.join("; "));
+        }
+        Ok(())
+    }
+
+    fn check_transit(&self) -> Result<(), Violation> {
+        let views: BTreeMap<String, onhand_valuation::TransitView> =
+            self.valuation.transfers().into_iter().map(|t| (t.transfer.clone(), t)).collect();
+        for order in self.ledger.transfers() {
+            for line in &order.lines {
+                let ledger = line.outstanding();
+                let list = self.shipments.get(&(order.number.clone(), line.item));
+                let mine: Decimal =
+                    list.map(|l| l.iter().map(|s| s.open).sum()).unwrap_or_default();
+                let books: Decimal = list
+                    .map(|l| {
+                        l.iter()
+                            .filter_map(|s| views.get(&s.key))
+                            .filter(|v| !v.closed)
+                            .map(|v| v.shipped - v.received)
+                            .sum()
+                    })
+                    .unwrap_or_default();
+                if ledger != mine || ledger != books {
+                    return fail(
+                        "books_in_transit",
+                        format!(
+                            "transfer {} item {}: ledger {ledger}, network {mine}, books {books}",
+                            order.number,
+                            self.item_code(line.item).map(|c| c.to_string()).unwrap_or_default()
+                        ),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_bookings(&self) -> Result<(), Violation> {
+        for (r, b) in &self.bookings {
+            let Some(p) = self.atp.booked(LineId(b.id)) else {
+                return fail("bookings", format!("{r} is not booked in the availability engine"));
+            };
+            if p.confirmed > p.requested || p.confirmed < Decimal::ZERO {
+                return fail(
+                    "bookings",
+                    format!("{r}: confirmed {} of {}", p.confirmed, p.requested),
+                );
+            }
+            if self.line_refs.get(&b.id) != Some(r) {
+                return fail("bookings", format!("{r}: line id {} maps elsewhere", b.id));
+            }
+        }
+        Ok(())
+    }
+}

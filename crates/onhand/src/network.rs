@@ -1,0 +1,1609 @@
+//! [`Network`]: the engines wired into one inventory truth.
+//!
+//! ## What one accepted event does
+//!
+//! [`Network::apply`] hands the event to the ledger, which decides. On acceptance, in
+//! the same call and only for what the event touched:
+//!
+//! 1. **Availability.** Every item-site whose available stock changed gets the ledger's
+//!    new figure in the availability engine.
+//! 2. **Allocations.** A pick or shipment against a sales order whose line names the
+//!    order line uses up that line's allocation at the site, so free stock does not
+//!    move when allocated stock leaves (a pick uses it; a shipment uses what its picks
+//!    did not).
+//! 3. **Transfers.** A transfer shipment adds dated supply at the destination on its
+//!    expected arrival (the order's, else shipment plus the lane's transit days; never
+//!    before tomorrow, since goods on the way are not stock now); the
+//!    receipt replaces that supply with stock; a close removes what will never arrive.
+//! 4. **Purchases.** A receipt against a purchase order uses up the expected receipt it
+//!    names, supply and on-order both.
+//! 5. **Costs.** The cost events the ledger's changes stand for (see
+//!    [`costing`](crate::costing)) are valued, with their postings and intercompany
+//!    documents.
+//! 6. **Replenishment.** Planned item-sites whose inventory position fell to or below
+//!    their reorder point are evaluated, and the recommendation is signalled.
+//! 7. **Signals** and the **journal** entry.
+//!
+//! A rejected, pending or duplicate event changes nothing downstream. Before the ledger
+//! decides, the network checks what only it can (the event's items are in this
+//! partition, stock arriving from outside has a cost, a return names a shipment of its
+//! item), so the engines downstream are never handed a consequence they would refuse.
+//!
+//! ## Threading
+//!
+//! A `Network` is a plain value: `Send`, `Sync` and `Clone`. One writer applies
+//! commands; readers that need a consistent view either share it behind a
+//! `RwLock` (readers see the state between two calls, never half of one, since every
+//! call is all or nothing), or take a clone after each batch (a what-if is exactly
+//! that: a clone you apply events to).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use onhand_atp::{Atp, LineId};
+use onhand_ledger::{
+    Applied, Body, DocKind, DocNumber, Event, EventId, EventKind, Ledger, Rules,
+    Signal as LedgerSignal,
+};
+use onhand_master::{
+    Catalog, EntityIx, ItemCode, ItemIx, MasterData, Money, Qty, QtyDelta, SiteCode, SiteIx,
+};
+use onhand_replenish::{Planner, SiteState};
+use onhand_status::{Measure, StockStatus};
+use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation};
+use rust_decimal::Decimal;
+
+use crate::config::NetworkConfig;
+use crate::costing::{Nets, inbound_lines, nets, transit};
+use crate::error::Error;
+use crate::journal::{Command, Journal, Mark};
+use crate::orders::{Booking, OrderRef};
+use crate::outcome::{
+    AllocationUse, AvailabilityChange, Decision, Outcome, PositionChange, Signal, SupplyChange,
+};
+use crate::partition::{Partition, assignment, event_items};
+use crate::purchasing::OpenReceipt;
+
+/// The cost event id of the `index`-th cost event of journal entry `seq`: `seq × 4096 +
+/// index`. Postings carry it as their `event`.
+#[must_use]
+pub fn cost_event_id(seq: u64, index: u64) -> u64 {
+    seq.saturating_mul(4096).saturating_add(index)
+}
+
+/// One shipment of one item of a transfer order, as valuation and availability know it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Shipment {
+    /// The valuation transfer's number.
+    pub(crate) key: String,
+    /// The destination.
+    pub(crate) to: SiteIx,
+    /// When it is expected at the destination.
+    pub(crate) arrival: NaiveDate,
+    /// Base units shipped and neither received nor closed.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub(crate) open: Decimal,
+}
+
+/// The item-sites an event touched, deduplicated, in order.
+type Touched = Vec<(ItemIx, SiteIx)>;
+
+fn touch(list: &mut Touched, key: (ItemIx, SiteIx)) {
+    if !list.contains(&key) {
+        list.push(key);
+    }
+}
+
+/// The engines of one network (or one partition of it), kept in step.
+#[derive(Debug, Clone)]
+pub struct Network {
+    pub(crate) catalog: Arc<Catalog>,
+    pub(crate) config: Arc<NetworkConfig>,
+    /// Per item handle, the partition holding it (empty: not partitioned).
+    pub(crate) parts: Arc<Vec<u16>>,
+    pub(crate) ledger: Ledger,
+    pub(crate) atp: Atp,
+    pub(crate) valuation: Valuation,
+    pub(crate) planner: Option<Arc<Planner>>,
+    /// Planned item-sites: whether each is at or below its reorder point now.
+    pub(crate) below: BTreeMap<(ItemIx, SiteIx), bool>,
+    /// Booked order lines.
+    pub(crate) bookings: BTreeMap<OrderRef, Booking>,
+    /// The availability engine's line ids, back to order lines.
+    pub(crate) line_refs: BTreeMap<u64, OrderRef>,
+    pub(crate) next_line: u64,
+    /// Expected receipts by purchase order and line.
+    pub(crate) receipts: BTreeMap<(DocNumber, u32), OpenReceipt>,
+    /// Open shipments per transfer order and item.
+    pub(crate) shipments: BTreeMap<(DocNumber, ItemIx), Vec<Shipment>>,
+    pub(crate) shipment_count: u64,
+    /// The cost events of each shipment event, per item (for returns).
+    pub(crate) issues: BTreeMap<(EventId, ItemIx), Vec<u64>>,
+    pub(crate) journal: Journal,
+    pub(crate) now: DateTime<Utc>,
+    pub(crate) poisoned: Option<EventId>,
+}
+
+impl Network {
+    /// A network over `master` with the ledger's `rules`, `config` for the other
+    /// engines, and its time set to `now`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidMasterData`] with every violation; an engine's error for a
+    /// configuration that does not fit the master data; [`Error::Config`].
+    pub fn new(
+        master: MasterData,
+        rules: Rules,
+        config: NetworkConfig,
+        now: DateTime<Utc>,
+    ) -> Result<Self, Error> {
+        let catalog = Arc::new(Catalog::new(master).map_err(Error::InvalidMasterData)?);
+        Self::with_catalog(catalog, rules, config, now)
+    }
+
+    /// As [`Network::new`], over a catalog already built.
+    ///
+    /// # Errors
+    /// As [`Network::new`].
+    pub fn with_catalog(
+        catalog: Arc<Catalog>,
+        rules: Rules,
+        config: NetworkConfig,
+        now: DateTime<Utc>,
+    ) -> Result<Self, Error> {
+        let parts = match config.partition {
+            Some(p) => {
+                Partition::new(p.index, p.count)?;
+                assignment(&catalog, p.count)
+            }
+            None => Vec::new(),
+        };
+        let ledger = Ledger::new(catalog.clone(), rules)?;
+        let mut atp = Atp::new(catalog.clone(), config.atp.engine, now.date_naive())?;
+        if let Some(up_to) = config.atp.protect_safety_stock {
+            atp.protect_safety_stock(up_to)?;
+        }
+        atp.set_quotas(&config.atp.quotas)?;
+        let valuation = Valuation::new(catalog.clone(), config.valuation.clone())?;
+        let mut states = Vec::new();
+        let mut below = BTreeMap::new();
+        for p in &config.replenish.item_sites {
+            let item = catalog.item_ix(&p.item).ok_or_else(|| Error::Config {
+                what: format!("replenishment plans unknown item {}", p.item),
+            })?;
+            let site = catalog.site_ix(&p.site).ok_or_else(|| Error::Config {
+                what: format!("replenishment plans unknown site {}", p.site),
+            })?;
+            if parts
+                .get(item.index())
+                .is_some_and(|owner| Some(*owner) != config.partition.map(|p| p.index))
+            {
+                continue;
+            }
+            states.push(SiteState {
+                item: p.item.clone(),
+                site: p.site.clone(),
+                stats: p.demand.clone(),
+                position: onhand_replenish::Position::default(),
+                priority_demand: Decimal::ZERO,
+                costs: p.costs,
+            });
+            below.insert((item, site), false);
+        }
+        let planner = if states.is_empty() {
+            None
+        } else {
+            Some(Arc::new(
+                Planner::new(catalog.clone(), states)?.with_rates(replenish_rates(&config))?,
+            ))
+        };
+        let mut network = Network {
+            catalog,
+            config: Arc::new(config),
+            parts: Arc::new(parts),
+            ledger,
+            atp,
+            valuation,
+            planner,
+            below,
+            bookings: BTreeMap::new(),
+            line_refs: BTreeMap::new(),
+            next_line: 0,
+            receipts: BTreeMap::new(),
+            shipments: BTreeMap::new(),
+            shipment_count: 0,
+            issues: BTreeMap::new(),
+            journal: Journal::default(),
+            now,
+            poisoned: None,
+        };
+        // Empty item-sites start below a positive reorder point.
+        let keys: Vec<(ItemIx, SiteIx)> = network.below.keys().copied().collect();
+        for key in keys {
+            let now_below = network.is_below(key)?;
+            network.below.insert(key, now_below);
+        }
+        Ok(network)
+    }
+
+    /// The catalog (master data, interned).
+    #[must_use]
+    pub fn catalog(&self) -> &Arc<Catalog> {
+        &self.catalog
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &NetworkConfig {
+        &self.config
+    }
+
+    /// The ledger (positions, transfers, pending events, lots).
+    #[must_use]
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// The availability engine (read only: change it through the network).
+    #[must_use]
+    pub fn atp(&self) -> &Atp {
+        &self.atp
+    }
+
+    /// The books (read only: change them through the network).
+    #[must_use]
+    pub fn valuation(&self) -> &Valuation {
+        &self.valuation
+    }
+
+    /// The network's time.
+    #[must_use]
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    /// The journal: its head and the entries since the last drain.
+    #[must_use]
+    pub fn journal(&self) -> &Journal {
+        &self.journal
+    }
+
+    /// Takes the journal entries kept so far, to persist them.
+    pub fn drain_journal(&mut self) -> Vec<crate::journal::Entry> {
+        self.journal.drain()
+    }
+
+    /// The partition this network holds, if it holds one.
+    #[must_use]
+    pub fn partition(&self) -> Option<Partition> {
+        self.config.partition
+    }
+
+    /// Whether this network holds `item` (always, when it is not partitioned).
+    #[must_use]
+    pub fn holds(&self, item: ItemIx) -> bool {
+        match self.config.partition {
+            None => true,
+            Some(p) => self.parts.get(item.index()).is_some_and(|o| *o == p.index),
+        }
+    }
+
+    pub(crate) fn check_live(&self) -> Result<(), Error> {
+        match self.poisoned {
+            Some(event) => Err(Error::Poisoned { event }),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn check_item(&self, code: &ItemCode) -> Result<(), Error> {
+        let Some(p) = self.config.partition else { return Ok(()) };
+        // Unknown items are the engines' to refuse.
+        let Some(ix) = self.catalog.item_ix(code) else { return Ok(()) };
+        match self.parts.get(ix.index()) {
+            Some(owner) if *owner != p.index => {
+                Err(Error::NotInPartition { item: code.clone(), owner: *owner, this: p.index })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub(crate) fn item_code(&self, ix: ItemIx) -> Result<ItemCode, Error> {
+        self.catalog
+            .item(ix)
+            .map(|i| i.code.clone())
+            .ok_or_else(|| Error::Restore { what: format!("no item with handle {}", ix.index()) })
+    }
+
+    pub(crate) fn site_code(&self, ix: SiteIx) -> Result<SiteCode, Error> {
+        self.catalog
+            .site(ix)
+            .map(|s| s.code.clone())
+            .ok_or_else(|| Error::Restore { what: format!("no site with handle {}", ix.index()) })
+    }
+
+    pub(crate) fn base_uom(&self, ix: ItemIx) -> Result<onhand_master::UomCode, Error> {
+        self.catalog
+            .profile(ix)
+            .map(|p| p.base_uom)
+            .ok_or_else(|| Error::Restore { what: format!("no item with handle {}", ix.index()) })
+    }
+
+    pub(crate) fn base_qty(&self, ix: ItemIx, q: Decimal) -> Result<Qty, Error> {
+        Ok(Qty::new(q.max(Decimal::ZERO), self.base_uom(ix)?)?)
+    }
+
+    pub(crate) fn base_delta(&self, ix: ItemIx, q: Decimal) -> Result<QtyDelta, Error> {
+        Ok(QtyDelta::new(q, self.base_uom(ix)?))
+    }
+
+    fn to_base(&self, item: ItemIx, qty: Qty) -> Result<Decimal, Error> {
+        let units = self.catalog.item_units(item).ok_or_else(|| Error::Restore {
+            what: format!("no units for item handle {}", item.index()),
+        })?;
+        Ok(units.to_base(qty)?.value())
+    }
+
+    /// Applies one inventory event everywhere it matters (see the module docs).
+    ///
+    /// # Errors
+    /// The ledger's refusal ([`Error::Ledger`]), or the network's own before the ledger
+    /// decides ([`Error::NotInPartition`], [`Error::NoCost`], [`Error::NoRate`],
+    /// [`Error::UnknownOriginal`]); nothing changes anywhere. [`Error::Diverged`] only
+    /// for a defect (see there).
+    pub fn apply(&mut self, event: &Event) -> Result<Outcome, Error> {
+        self.check_live()?;
+        for item in event_items(event) {
+            self.check_item(item)?;
+        }
+        // What an approval releases: the held event, read before the ledger forgets it.
+        let held = match &event.body {
+            Body::Approve { event: id } | Body::Reject { event: id } => {
+                self.ledger.pending().find(|(i, _)| **i == *id).map(|(_, p)| p.event.clone())
+            }
+            _ => None,
+        };
+        let moving = match (&event.body, &held) {
+            (Body::Approve { .. }, Some(h)) => h,
+            _ => event,
+        };
+        let inbound = self.cost_inbound(moving)?;
+        self.check_gains_costed(moving)?;
+        let command = Command::Event(event.clone());
+        let mark = self.journal.next(&command)?;
+        let applied = self.ledger.apply(event)?;
+        let mut out = Outcome::new(event.id, Decision::Accepted);
+        match applied {
+            Applied::Duplicate => {
+                out.decision = Decision::Duplicate;
+                return Ok(out);
+            }
+            Applied::Pending { needs, .. } => {
+                out.decision = Decision::Pending { needs: needs.clone() };
+                let pending = match (&event.body, &held) {
+                    (Body::Approve { event: id }, _) => *id,
+                    _ => event.id,
+                };
+                out.signals.push(Signal::PendingApproval { event: pending, needs });
+                out.seq = Some(mark.seq);
+                self.journal.push(mark, command);
+                return Ok(out);
+            }
+            Applied::Accepted(accepted) => {
+                out.seq = Some(mark.seq);
+                if let Body::Approve { event: id } = &event.body {
+                    out.released = Some(*id);
+                    out.signals.push(Signal::Released { event: *id });
+                }
+                if let Body::Reject { event: id } = &event.body {
+                    out.signals.push(Signal::Rejected { event: *id });
+                }
+                if let Err(e) = self.downstream(moving, &accepted, inbound, mark.seq, &mut out) {
+                    self.poisoned = Some(event.id);
+                    return Err(match e {
+                        Error::Diverged { .. } => e,
+                        other => Error::Diverged {
+                            engine: other.engine(),
+                            event: event.id,
+                            code: other.code(),
+                            message: other.to_string(),
+                        },
+                    });
+                }
+                self.journal.push(mark, command);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Everything after the ledger accepted `moving` (the event, or the held event an
+    /// approval released).
+    fn downstream(
+        &mut self,
+        moving: &Event,
+        accepted: &onhand_ledger::Accepted,
+        inbound: Vec<Inbound>,
+        seq: u64,
+        out: &mut Outcome,
+    ) -> Result<(), Error> {
+        let deltas: &[onhand_ledger::Delta] = &accepted.deltas;
+        let measures = self.ledger.rules().measures;
+        let mut touched: Touched = Vec::new();
+        let mut avail_change: BTreeMap<(ItemIx, SiteIx), Decimal> = BTreeMap::new();
+        for d in deltas {
+            let view = self.ledger.describe(&d.key);
+            out.positions.push(PositionChange {
+                item: view.item,
+                site: view.site,
+                status: d.key.status,
+                owner: view.owner,
+                bin: view.bin,
+                lot: view.lot,
+                change: QtyDelta::new(d.change, view.uom),
+                balance: QtyDelta::new(d.balance, view.uom),
+            });
+            if d.key.status != StockStatus::InTransit {
+                touch(&mut touched, (d.key.item, d.key.site));
+            }
+            if measures.counts(d.key.status, Measure::Available) {
+                *avail_change.entry((d.key.item, d.key.site)).or_default() += d.change;
+            }
+            if matches!(
+                d.key.status,
+                StockStatus::QualityHold | StockStatus::Blocked | StockStatus::Damaged
+            ) {
+                let item = self.item_code(d.key.item)?;
+                let site = self.site_code(d.key.site)?;
+                let qty = self.base_qty(d.key.item, d.change.abs())?;
+                out.signals.push(if d.change > Decimal::ZERO {
+                    Signal::StockOnHold { item, site, status: d.key.status, qty }
+                } else {
+                    Signal::StockReleased { item, site, status: d.key.status, qty }
+                });
+            }
+        }
+        // Allocations used up by stock leaving for an order line (before availability,
+        // so free stock stays where it was).
+        self.use_allocations(moving, out)?;
+        // Transfers and purchases: dated supply.
+        let transit_changes = transit(deltas);
+        self.flow_transfers(moving, &transit_changes, out, &mut touched)?;
+        self.flow_purchases(moving, out, &mut touched)?;
+        // Availability.
+        for ((item, site), change) in &avail_change {
+            let after = self.ledger.measure(*item, *site, Measure::Available);
+            let code = self.item_code(*item)?;
+            let site_code = self.site_code(*site)?;
+            self.atp.set_available(&code, &site_code, self.base_qty(*item, after)?)?;
+            if !change.is_zero() {
+                out.availability.push(AvailabilityChange {
+                    item: code,
+                    site: site_code,
+                    before: self.base_delta(*item, after - *change)?,
+                    after: self.base_delta(*item, after)?,
+                });
+            }
+        }
+        // Booked lines no longer covered where availability or supply fell.
+        self.find_short(&touched, &mut out.signals)?;
+        // Costs.
+        self.cost(moving, deltas, &transit_changes, inbound, seq, out)?;
+        // Ledger signals, in codes.
+        for s in &accepted.signals {
+            if let Some(sig) = self.ledger_signal(s)? {
+                out.signals.push(sig);
+            }
+        }
+        // Replenishment.
+        self.replan(&touched, &mut out.signals)?;
+        Ok(())
+    }
+
+    /// Signals the booked lines at `touched` item-sites that are no longer covered: where
+    /// availability with look-ahead is below zero, what is booked there exceeds what will
+    /// be there. The shortfall is laid on the lines served last (least urgent priority,
+    /// then latest requested date, then latest created).
+    pub(crate) fn find_short(
+        &self,
+        touched: &[(ItemIx, SiteIx)],
+        signals: &mut Vec<Signal>,
+    ) -> Result<(), Error> {
+        if self.bookings.is_empty() {
+            return Ok(());
+        }
+        for &(item, site) in touched {
+            let (Ok(code), Ok(site_code)) = (self.item_code(item), self.site_code(site)) else {
+                continue;
+            };
+            let mut short = self.atp.overcommitted(item, site);
+            if short <= Decimal::ZERO {
+                continue;
+            }
+            // The lines booked there, last served first.
+            let mut lines: Vec<(u8, NaiveDate, u64, OrderRef, Decimal)> = Vec::new();
+            for (r, b) in &self.bookings {
+                let Some(p) = self.atp.booked(LineId(b.id)) else { continue };
+                let here: Decimal = p
+                    .schedule
+                    .iter()
+                    .filter(|s| s.item == item && s.site == site)
+                    .map(|s| s.qty)
+                    .sum();
+                if here > Decimal::ZERO {
+                    lines.push((b.request.priority, b.request.requested, b.id, r.clone(), here));
+                }
+            }
+            lines.sort_by_key(|l| std::cmp::Reverse((l.0, l.1, l.2)));
+            for (_, _, _, r, here) in lines {
+                if short <= Decimal::ZERO {
+                    break;
+                }
+                let take = short.min(here);
+                short -= take;
+                signals.push(Signal::LineShort {
+                    line: r,
+                    item: code.clone(),
+                    site: site_code.clone(),
+                    short: self.base_qty(item, take)?,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn ledger_signal(&self, s: &LedgerSignal) -> Result<Option<Signal>, Error> {
+        Ok(Some(match s {
+            LedgerSignal::VarianceOverTolerance { key, book, counted, tolerance } => {
+                let view = self.ledger.describe(key);
+                Signal::VarianceOverTolerance {
+                    item: view.item,
+                    site: view.site,
+                    bin: view.bin,
+                    book: QtyDelta::new(*book, view.uom),
+                    counted: QtyDelta::new(*counted, view.uom),
+                    tolerance: QtyDelta::new(*tolerance, view.uom),
+                }
+            }
+            LedgerSignal::TransferDiscrepancy { transfer, item, short, over, damaged } => {
+                Signal::TransferDiscrepancy {
+                    transfer: transfer.clone(),
+                    item: self.item_code(*item)?,
+                    short: self.base_qty(*item, *short)?,
+                    over: self.base_qty(*item, *over)?,
+                    damaged: self.base_qty(*item, *damaged)?,
+                }
+            }
+            LedgerSignal::PendingApproval { event, needs } => {
+                Signal::PendingApproval { event: *event, needs: needs.clone() }
+            }
+            LedgerSignal::NegativeStock { key, balance } => {
+                let view = self.ledger.describe(key);
+                Signal::NegativeStock {
+                    item: view.item,
+                    site: view.site,
+                    balance: QtyDelta::new(*balance, view.uom),
+                }
+            }
+            LedgerSignal::CountInvalidated { key, counted_at } => {
+                let view = self.ledger.describe(key);
+                Signal::CountInvalidated {
+                    item: view.item,
+                    site: view.site,
+                    counted_at: *counted_at,
+                }
+            }
+            _ => return Ok(None),
+        }))
+    }
+
+    /// Uses up order lines' allocations for the picks and shipments of `moving`.
+    fn use_allocations(&mut self, moving: &Event, out: &mut Outcome) -> Result<(), Error> {
+        let (Body::Pick(m) | Body::Ship(m)) = &moving.body else { return Ok(()) };
+        if moving.reference.kind != DocKind::SalesOrder {
+            return Ok(());
+        }
+        let is_pick = matches!(moving.body, Body::Pick(_));
+        for line in &m.lines {
+            let Some(doc_line) = line.doc_line else { continue };
+            let r = OrderRef { order: moving.reference.number.clone(), line: doc_line };
+            let Some(booking) = self.bookings.get(&r) else { continue };
+            let Some(item) = self.catalog.item_ix(&line.item) else { continue };
+            let q = self.to_base(item, line.qty)?;
+            // A shipment uses what its picks have not used already.
+            let take = if is_pick {
+                q
+            } else {
+                let picked_open = (booking.picked - booking.shipped).max(Decimal::ZERO);
+                (q - picked_open).max(Decimal::ZERO)
+            };
+            let id = booking.id;
+            let used = if take > Decimal::ZERO {
+                self.atp.consume(LineId(id), &line.item, &m.site, self.base_qty(item, take)?)?
+            } else {
+                Decimal::ZERO
+            };
+            if let Some(b) = self.bookings.get_mut(&r) {
+                if is_pick {
+                    b.picked += q;
+                } else {
+                    b.shipped += q;
+                }
+            }
+            if take > Decimal::ZERO {
+                out.allocations.push(AllocationUse {
+                    line: r.clone(),
+                    site: m.site.clone(),
+                    used: self.base_qty(item, used)?,
+                    beyond: self.base_qty(item, take - used)?,
+                });
+            }
+            // A line shipped in full leaves the book.
+            self.settle_booking(&r)?;
+        }
+        Ok(())
+    }
+
+    /// Drops a booking whose order line has shipped in full.
+    fn settle_booking(&mut self, r: &OrderRef) -> Result<(), Error> {
+        let Some(b) = self.bookings.get(r) else { return Ok(()) };
+        let Some(item) = self.catalog.item_ix(&b.request.item) else { return Ok(()) };
+        let ordered = self.to_base(item, b.request.qty)?;
+        if b.shipped >= ordered {
+            let id = b.id;
+            // What is left of its confirmation goes back to free stock.
+            if self.atp.booked(LineId(id)).is_some() {
+                self.atp.release(LineId(id))?;
+            }
+            self.bookings.remove(r);
+            self.line_refs.remove(&id);
+        }
+        Ok(())
+    }
+
+    /// Transfer shipments add supply at the destination; receipts and closes take it
+    /// away again.
+    fn flow_transfers(
+        &mut self,
+        moving: &Event,
+        transit_changes: &BTreeMap<(ItemIx, SiteIx), Decimal>,
+        out: &mut Outcome,
+        touched: &mut Touched,
+    ) -> Result<(), Error> {
+        let number = &moving.reference.number;
+        match moving.body {
+            Body::TransferShip(_) => {
+                let order = self.ledger.transfer(number).cloned();
+                for ((item, dest), change) in transit_changes {
+                    if *change <= Decimal::ZERO {
+                        continue;
+                    }
+                    let arrival = self.arrival(order.as_ref(), moving, *item, *dest);
+                    self.shipment_count += 1;
+                    let key = shipment_key(number, self.shipment_count);
+                    self.add_supply(*item, *dest, arrival, *change, number, out)?;
+                    self.shipments.entry((number.clone(), *item)).or_default().push(Shipment {
+                        key,
+                        to: *dest,
+                        arrival,
+                        open: *change,
+                    });
+                    touch(touched, (*item, *dest));
+                }
+            }
+            Body::TransferReceipt(_) => {
+                for ((item, dest), change) in transit_changes {
+                    if *change >= Decimal::ZERO {
+                        continue;
+                    }
+                    let mut left = -*change;
+                    let list =
+                        self.shipments.get(&(number.clone(), *item)).cloned().unwrap_or_default();
+                    for s in &list {
+                        if left <= Decimal::ZERO {
+                            break;
+                        }
+                        let take = left.min(s.open);
+                        if take > Decimal::ZERO {
+                            self.remove_supply(*item, *dest, s.arrival, take, number, out)?;
+                        }
+                        left -= take;
+                    }
+                    touch(touched, (*item, *dest));
+                }
+            }
+            Body::TransferClose => {
+                let keys: Vec<ItemIx> = self
+                    .shipments
+                    .range((number.clone(), ItemIx::new(0))..)
+                    .take_while(|((n, _), _)| n == number)
+                    .map(|((_, i), _)| *i)
+                    .collect();
+                let dest = self.ledger.transfer(number).map(|o| o.to);
+                for item in keys {
+                    let list =
+                        self.shipments.get(&(number.clone(), item)).cloned().unwrap_or_default();
+                    if let Some(dest) = dest {
+                        for s in list.iter().filter(|s| s.open > Decimal::ZERO) {
+                            self.remove_supply(item, dest, s.arrival, s.open, number, out)?;
+                        }
+                        touch(touched, (item, dest));
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// When a shipment is expected at its destination.
+    fn arrival(
+        &self,
+        order: Option<&onhand_ledger::TransferOrder>,
+        moving: &Event,
+        item: ItemIx,
+        dest: SiteIx,
+    ) -> NaiveDate {
+        if let Some(at) = order.and_then(|o| o.expected_arrival) {
+            return at.date_naive().max(self.now.date_naive());
+        }
+        let from = order.map(|o| o.from);
+        let days = from
+            .and_then(|f| {
+                let code = self.catalog.site(f).map(|s| s.code.clone())?;
+                self.catalog
+                    .lanes_into(dest, item)
+                    .find(|l| matches!(&l.from, onhand_master::LaneSource::Site(s) if *s == code))
+                    .map(|l| l.transit_days)
+            })
+            .unwrap_or(0);
+        let shipped = moving.effective_at + Duration::days(i64::from(days));
+        shipped.date_naive().max(self.now.date_naive())
+    }
+
+    fn add_supply(
+        &mut self,
+        item: ItemIx,
+        site: SiteIx,
+        date: NaiveDate,
+        qty: Decimal,
+        source: &DocNumber,
+        out: &mut Outcome,
+    ) -> Result<(), Error> {
+        let code = self.item_code(item)?;
+        let site_code = self.site_code(site)?;
+        let date = self.supply_day(date);
+        self.atp.add_supply(&code, &site_code, date, self.base_qty(item, qty)?)?;
+        out.supply.push(SupplyChange {
+            item: code,
+            site: site_code,
+            date,
+            change: self.base_delta(item, qty)?,
+            source: source.clone(),
+        });
+        Ok(())
+    }
+
+    /// The day the availability engine holds open supply expected on `date`: never
+    /// before tomorrow, since goods not yet received are not stock now (an overdue
+    /// purchase order or transfer is supply from tomorrow until it arrives or is
+    /// cancelled; [`advance_to`](Network::advance_to) moves it along).
+    pub(crate) fn supply_day(&self, date: NaiveDate) -> NaiveDate {
+        let today = self.atp.today();
+        date.max(today.succ_opt().unwrap_or(today))
+    }
+
+    /// Open supply (expected receipts and transfer shipments) the availability engine
+    /// holds on or before `day`: item, site, the day it is held on, and how much.
+    pub(crate) fn supply_due_by(
+        &self,
+        day: NaiveDate,
+    ) -> Result<Vec<(ItemCode, SiteCode, NaiveDate, Qty)>, Error> {
+        let mut out = Vec::new();
+        for r in self.receipts.values().filter(|r| r.open > Decimal::ZERO) {
+            let held = self.supply_day(r.expected.due);
+            if held <= day {
+                let (item, _) = self.item_site(&r.expected.item, &r.expected.site)?;
+                let qty = self.base_qty(item, r.open)?;
+                out.push((r.expected.item.clone(), r.expected.site.clone(), held, qty));
+            }
+        }
+        for ((_, item), list) in &self.shipments {
+            for s in list.iter().filter(|s| s.open > Decimal::ZERO) {
+                let held = self.supply_day(s.arrival);
+                if held <= day {
+                    let qty = self.base_qty(*item, s.open)?;
+                    out.push((self.item_code(*item)?, self.site_code(s.to)?, held, qty));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Removes supply: from the transfer shipment or expected receipt it was added for.
+    fn remove_supply(
+        &mut self,
+        item: ItemIx,
+        site: SiteIx,
+        date: NaiveDate,
+        qty: Decimal,
+        source: &DocNumber,
+        out: &mut Outcome,
+    ) -> Result<(), Error> {
+        let code = self.item_code(item)?;
+        let site_code = self.site_code(site)?;
+        let date = self.supply_day(date);
+        self.atp.remove_supply(&code, &site_code, date, self.base_qty(item, qty)?)?;
+        out.supply.push(SupplyChange {
+            item: code,
+            site: site_code,
+            date,
+            change: self.base_delta(item, -qty)?,
+            source: source.clone(),
+        });
+        Ok(())
+    }
+
+    /// A receipt against a purchase order uses up the expected receipts it names.
+    fn flow_purchases(
+        &mut self,
+        moving: &Event,
+        out: &mut Outcome,
+        touched: &mut Touched,
+    ) -> Result<(), Error> {
+        let Body::Receipt(m) = &moving.body else { return Ok(()) };
+        if moving.reference.kind != DocKind::PurchaseOrder {
+            return Ok(());
+        }
+        let order = &moving.reference.number;
+        for line in &m.lines {
+            let Some(key) = self.receipt_for(order, line, &m.site) else { continue };
+            let Some(item) = self.catalog.item_ix(&line.item) else { continue };
+            let Some(site) = self.catalog.site_ix(&m.site) else { continue };
+            let q = self.to_base(item, line.qty)?;
+            let Some(r) = self.receipts.get(&key) else { continue };
+            let take = q.min(r.open);
+            let due = r.expected.due;
+            if take > Decimal::ZERO {
+                self.remove_supply(item, site, due, take, order, out)?;
+            }
+            if let Some(r) = self.receipts.get_mut(&key) {
+                r.open -= take;
+                r.received += q;
+                if r.open <= Decimal::ZERO {
+                    self.receipts.remove(&key);
+                }
+            }
+            touch(touched, (item, site));
+        }
+        Ok(())
+    }
+
+    /// The open expected receipt a receipt line uses up: the one it names, else the only
+    /// open one of its item and site on the order.
+    pub(crate) fn receipt_for(
+        &self,
+        order: &DocNumber,
+        line: &onhand_ledger::Line,
+        site: &SiteCode,
+    ) -> Option<(DocNumber, u32)> {
+        if let Some(n) = line.doc_line {
+            let key = (order.clone(), n);
+            return self.receipts.contains_key(&key).then_some(key);
+        }
+        let mut found = self
+            .receipts
+            .range((order.clone(), 0)..=(order.clone(), u32::MAX))
+            .filter(|(_, r)| r.expected.item == line.item && r.expected.site == *site)
+            .map(|(k, _)| k.clone());
+        let first = found.next()?;
+        found.next().is_none().then_some(first)
+    }
+
+    /// Values what `moving` did to the books.
+    #[allow(clippy::too_many_lines)] // one match over the event kinds, read top to bottom
+    fn cost(
+        &mut self,
+        moving: &Event,
+        deltas: &[onhand_ledger::Delta],
+        transit_changes: &BTreeMap<(ItemIx, SiteIx), Decimal>,
+        inbound: Vec<Inbound>,
+        seq: u64,
+        out: &mut Outcome,
+    ) -> Result<(), Error> {
+        let at = moving.effective_at;
+        let mut bodies: Vec<(CostBody, Option<ItemIx>)> = Vec::new();
+        let net: Nets = nets(deltas);
+        let kind = moving.kind();
+        if let Body::ClosePeriod { through } = moving.body {
+            // The books close with the ledger, so the history they keep for back-dated
+            // movements is bounded the same way.
+            if self.valuation.closed_through().is_none_or(|c| c < through) {
+                self.valuation.close_period(through)?;
+            }
+            return Ok(());
+        }
+        match kind {
+            EventKind::Receipt => {
+                for i in inbound {
+                    bodies.push((
+                        CostBody::Receipt {
+                            site: i.site,
+                            item: i.item,
+                            qty: i.qty,
+                            unit_cost: i.unit_cost,
+                            owner: Some(i.owner),
+                        },
+                        None,
+                    ));
+                }
+            }
+            EventKind::CustomerReturn => {
+                for i in inbound {
+                    bodies.push((
+                        CostBody::CustomerReturn {
+                            site: i.site,
+                            item: i.item,
+                            qty: i.qty,
+                            original: i.original,
+                            unit_cost: i.original.is_none().then_some(i.unit_cost),
+                            owner: Some(i.owner),
+                        },
+                        None,
+                    ));
+                }
+            }
+            EventKind::TransferShip => {
+                let number = &moving.reference.number;
+                let order = self.ledger.transfer(number).cloned();
+                let to = order.as_ref().map(|o| o.to);
+                for ((item, site, _), q) in net.iter().filter(|(_, q)| **q < Decimal::ZERO) {
+                    let Some(to) = to else { continue };
+                    // The shipment this item's in-transit change opened (flow_transfers ran
+                    // first).
+                    let Some(s) =
+                        self.shipments.get(&(number.clone(), *item)).and_then(|l| l.last())
+                    else {
+                        continue;
+                    };
+                    bodies.push((
+                        CostBody::TransferShip {
+                            transfer: s.key.clone(),
+                            from: self.site_code(*site)?,
+                            to: self.site_code(to)?,
+                            item: self.item_code(*item)?,
+                            qty: self.base_qty(*item, -*q)?,
+                            rates: self.config.rates.clone(),
+                        },
+                        None,
+                    ));
+                }
+            }
+            EventKind::TransferReceipt => {
+                let number = moving.reference.number.clone();
+                let mut received: BTreeMap<ItemIx, Decimal> = BTreeMap::new();
+                for ((item, _), change) in transit_changes {
+                    if *change < Decimal::ZERO {
+                        *received.entry(*item).or_default() += -*change;
+                    }
+                }
+                for (item, mut left) in received {
+                    let list = self.shipments.entry((number.clone(), item)).or_default();
+                    let mut rows = Vec::new();
+                    for s in list.iter_mut() {
+                        if left <= Decimal::ZERO {
+                            break;
+                        }
+                        let take = left.min(s.open);
+                        if take > Decimal::ZERO {
+                            s.open -= take;
+                            left -= take;
+                            rows.push((s.key.clone(), take));
+                        }
+                    }
+                    list.retain(|s| s.open > Decimal::ZERO);
+                    for (key, take) in rows {
+                        bodies.push((
+                            CostBody::TransferReceipt {
+                                transfer: key,
+                                qty: self.base_qty(item, take)?,
+                                rates: self.config.rates.clone(),
+                            },
+                            None,
+                        ));
+                    }
+                }
+                // Received beyond what was in transit: a gain at the pool's cost.
+                let mut arrived: BTreeMap<(ItemIx, SiteIx, EntityIx), Decimal> = net.clone();
+                for ((item, dest), change) in transit_changes {
+                    if *change < Decimal::ZERO {
+                        let mut left = -*change;
+                        for ((i, s, _), q) in &mut arrived {
+                            if *i == *item && *s == *dest && left > Decimal::ZERO {
+                                let take = left.min(*q);
+                                *q -= take;
+                                left -= take;
+                            }
+                        }
+                    }
+                }
+                for ((item, site, owner), q) in
+                    arrived.into_iter().filter(|(_, q)| *q > Decimal::ZERO)
+                {
+                    bodies.push((self.gain(item, site, owner, q)?, None));
+                }
+            }
+            EventKind::TransferClose => {
+                let number = moving.reference.number.clone();
+                let keys: Vec<ItemIx> = self
+                    .shipments
+                    .range((number.clone(), ItemIx::new(0))..)
+                    .take_while(|((n, _), _)| *n == number)
+                    .map(|((_, i), _)| *i)
+                    .collect();
+                for item in keys {
+                    let list = self.shipments.remove(&(number.clone(), item)).unwrap_or_default();
+                    for s in list {
+                        bodies.push((CostBody::TransferClose { transfer: s.key }, None));
+                    }
+                }
+            }
+            EventKind::Ship => {
+                for ((item, site, owner), q) in net.iter().filter(|(_, q)| **q < Decimal::ZERO) {
+                    bodies
+                        .push((self.issue(*item, *site, *owner, -*q, IssueTo::Sale)?, Some(*item)));
+                }
+            }
+            EventKind::Adjustment | EventKind::CycleCount => {
+                let mut net = net;
+                // Found stock a line prices: at that price (the rest of a gain at the
+                // reference cost or the pool's cost).
+                if let Body::Adjustment(m) = &moving.body
+                    && let Some(site) = self.catalog.site_ix(&m.site)
+                {
+                    for line in m.lines.iter().filter(|l| l.from.is_none()) {
+                        let (Some(cost), Some(item)) =
+                            (line.unit_cost, self.catalog.item_ix(&line.item))
+                        else {
+                            continue;
+                        };
+                        let Some(owner) = self.owner_of(site, line.owner.as_ref()) else {
+                            continue;
+                        };
+                        let q = self.to_base(item, line.qty)?;
+                        if let Some(n) = net.get_mut(&(item, site, owner)) {
+                            *n -= q;
+                        }
+                        bodies.push((
+                            CostBody::Adjustment {
+                                site: m.site.clone(),
+                                item: line.item.clone(),
+                                delta: self.base_delta(item, q)?,
+                                unit_cost: Some(self.in_currency_of(cost, owner)?),
+                                owner: Some(self.entity_code(owner)?),
+                            },
+                            None,
+                        ));
+                    }
+                    net.retain(|_, q| !q.is_zero());
+                }
+                for ((item, site, owner), q) in &net {
+                    bodies.push((
+                        CostBody::Adjustment {
+                            site: self.site_code(*site)?,
+                            item: self.item_code(*item)?,
+                            delta: self.base_delta(*item, *q)?,
+                            unit_cost: if *q > Decimal::ZERO {
+                                self.reference_cost(*item, *owner)?
+                            } else {
+                                None
+                            },
+                            owner: Some(self.entity_code(*owner)?),
+                        },
+                        None,
+                    ));
+                }
+            }
+            _ => {
+                // Scrap, dispositions and status changes: stock leaving the valuated
+                // statuses is written off; stock coming back is a gain.
+                for ((item, site, owner), q) in &net {
+                    if *q < Decimal::ZERO {
+                        bodies.push((self.issue(*item, *site, *owner, -*q, IssueTo::Scrap)?, None));
+                    } else {
+                        bodies.push((self.gain(*item, *site, *owner, *q)?, None));
+                    }
+                }
+            }
+        }
+        for (k, (body, issue_of)) in (0u64..).zip(bodies) {
+            let id = cost_event_id(seq, k);
+            let o = self.valuation.apply(&CostEvent { id, at, body })?;
+            if let onhand_valuation::Outcome::Posted { postings, documents, .. } = o {
+                out.postings.extend(postings);
+                out.documents.extend(documents);
+            }
+            if let Some(item) = issue_of {
+                self.issues.entry((moving.id, item)).or_default().push(id);
+            }
+        }
+        Ok(())
+    }
+
+    fn entity_code(&self, ix: EntityIx) -> Result<onhand_master::EntityCode, Error> {
+        self.catalog
+            .entity(ix)
+            .map(|e| e.code.clone())
+            .ok_or_else(|| Error::Restore { what: format!("no entity with handle {}", ix.index()) })
+    }
+
+    fn issue(
+        &self,
+        item: ItemIx,
+        site: SiteIx,
+        owner: EntityIx,
+        q: Decimal,
+        to: IssueTo,
+    ) -> Result<CostBody, Error> {
+        Ok(CostBody::Issue {
+            site: self.site_code(site)?,
+            item: self.item_code(item)?,
+            qty: self.base_qty(item, q)?,
+            to,
+            owner: Some(self.entity_code(owner)?),
+        })
+    }
+
+    fn gain(
+        &self,
+        item: ItemIx,
+        site: SiteIx,
+        owner: EntityIx,
+        q: Decimal,
+    ) -> Result<CostBody, Error> {
+        Ok(CostBody::Adjustment {
+            site: self.site_code(site)?,
+            item: self.item_code(item)?,
+            delta: self.base_delta(item, q)?,
+            unit_cost: self.reference_cost(item, owner)?,
+            owner: Some(self.entity_code(owner)?),
+        })
+    }
+
+    /// The item's reference cost per base unit in the owner's currency, when the ledger's
+    /// rules give one (converted by the configured rates).
+    fn reference_cost(&self, item: ItemIx, owner: EntityIx) -> Result<Option<Money>, Error> {
+        let code = self.item_code(item)?;
+        let Some(cost) = self.ledger.rules().reference_costs.get(&code) else { return Ok(None) };
+        let money = Money::new(cost.0, self.ledger.rules().currency);
+        self.in_currency_of(money, owner).map(Some)
+    }
+
+    /// `money` in the owner's currency, by the configured rates.
+    pub(crate) fn in_currency_of(&self, money: Money, owner: EntityIx) -> Result<Money, Error> {
+        let to = self.catalog.entity(owner).map(|e| e.currency).ok_or_else(|| Error::Restore {
+            what: format!("no entity with handle {}", owner.index()),
+        })?;
+        if money.currency() == to {
+            return Ok(money);
+        }
+        let rate = self
+            .config
+            .rates
+            .iter()
+            .find(|r| r.from == money.currency() && r.to == to)
+            .ok_or(Error::NoRate { from: money.currency(), to })?;
+        let amount = onhand_master::mul_exact(money.amount(), rate.rate)
+            .map_err(|_| Error::Overflow { operation: "a currency conversion" })?;
+        Ok(Money::new(amount, to))
+    }
+
+    /// Costs every line of stock arriving from outside, before the ledger decides, so a
+    /// receipt no one can cost is refused with nothing changed.
+    fn cost_inbound(&self, moving: &Event) -> Result<Vec<Inbound>, Error> {
+        let lines = inbound_lines(moving);
+        if lines.is_empty() {
+            return Ok(Vec::new());
+        }
+        let Some(site) = self.catalog.site_ix(match &moving.body {
+            Body::Receipt(m) | Body::CustomerReturn(m) => &m.site,
+            _ => return Ok(Vec::new()),
+        }) else {
+            return Ok(Vec::new()); // the ledger refuses the unknown site
+        };
+        let site_code = self.site_code(site)?;
+        let mut out = Vec::with_capacity(lines.len());
+        let is_return = matches!(moving.body, Body::CustomerReturn(_));
+        for line in lines {
+            let Some(item) = self.catalog.item_ix(&line.item) else { return Ok(Vec::new()) };
+            let owner = match &line.owner {
+                Some(code) => match self.catalog.entity_ix(code) {
+                    Some(e) => e,
+                    None => return Ok(Vec::new()), // the ledger refuses it
+                },
+                None => match self.catalog.site_entity(site) {
+                    Some(e) => e,
+                    None => return Ok(Vec::new()),
+                },
+            };
+            let mut original = None;
+            if is_return && let Some(ship) = line.original {
+                let ids = self.issues.get(&(ship, item)).ok_or_else(|| Error::UnknownOriginal {
+                    original: ship,
+                    item: line.item.clone(),
+                })?;
+                original = ids.first().copied();
+            }
+            // The cost and the quantity in the cost's unit.
+            let (qty, unit_cost) = match (line.unit_cost, original) {
+                (Some(c), _) => (line.qty, self.in_currency_of(c, owner)?),
+                (None, Some(_)) => (line.qty, Money::new(Decimal::ZERO, self.currency_of(owner)?)),
+                (None, None) => {
+                    let po = if moving.reference.kind == DocKind::PurchaseOrder && !is_return {
+                        self.receipt_for(&moving.reference.number, line, &site_code)
+                            .and_then(|k| self.receipts.get(&k))
+                            .and_then(|r| r.expected.unit_cost.map(|c| (r.expected.qty.uom(), c)))
+                    } else {
+                        None
+                    };
+                    if let Some((uom, c)) = po {
+                        let units = self.catalog.item_units(item).ok_or_else(|| Error::NoCost {
+                            item: line.item.clone(),
+                            site: site_code.clone(),
+                        })?;
+                        let c = self.in_currency_of(c, owner)?;
+                        // The price is per order unit: a quantity that is not a whole
+                        // number of them is costed per base unit instead.
+                        if let Ok(qty) = units.convert(line.qty, uom) {
+                            (qty, c)
+                        } else {
+                            let base = units.to_base(line.qty)?;
+                            let per = units
+                                .base_per_unit(uom)
+                                .filter(|p| !p.is_zero())
+                                .ok_or_else(|| Error::NoCost {
+                                    item: line.item.clone(),
+                                    site: site_code.clone(),
+                                })?;
+                            let each = c.amount().checked_div(per).ok_or(Error::Overflow {
+                                operation: "a purchase price per base unit",
+                            })?;
+                            (base, Money::new(each, c.currency()))
+                        }
+                    } else {
+                        let c = self.reference_cost(item, owner)?.ok_or_else(|| Error::NoCost {
+                            item: line.item.clone(),
+                            site: site_code.clone(),
+                        })?;
+                        let base = self.to_base(item, line.qty)?;
+                        (self.base_qty(item, base)?, c)
+                    }
+                }
+            };
+            out.push(Inbound {
+                site: site_code.clone(),
+                item: line.item.clone(),
+                owner: self.entity_code(owner)?,
+                qty,
+                unit_cost,
+                original,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The entity owning a line's stock at a site: the line's, else the site's.
+    fn owner_of(
+        &self,
+        site: SiteIx,
+        owner: Option<&onhand_master::EntityCode>,
+    ) -> Option<EntityIx> {
+        match owner {
+            Some(code) => self.catalog.entity_ix(code),
+            None => self.catalog.site_entity(site),
+        }
+    }
+
+    /// Whether found stock of `item` owned by `owner` at `site` can be valued: a price on
+    /// the line, the item's reference cost, or the cost of what the pool holds.
+    fn gain_costed(
+        &self,
+        item: ItemIx,
+        site: SiteIx,
+        owner: EntityIx,
+        line_cost: bool,
+    ) -> Result<bool, Error> {
+        if line_cost || self.reference_cost(item, owner)?.is_some() {
+            return Ok(true);
+        }
+        let (Some(i), Some(e), Some(s)) =
+            (self.catalog.item(item), self.catalog.entity(owner), self.catalog.site(site))
+        else {
+            return Ok(true); // the ledger refuses unknown codes
+        };
+        Ok(self.valuation.pool(&e.code, &i.code, Some(&s.code)).and_then(|p| p.unit_cost).is_some())
+    }
+
+    /// Refuses, before the ledger decides, stock found by an adjustment or a count that
+    /// nothing can value: no price on the line, no reference cost, and none of it held at
+    /// a cost. (Receipts and returns are checked by [`Network::cost_inbound`].)
+    fn check_gains_costed(&self, moving: &Event) -> Result<(), Error> {
+        match &moving.body {
+            Body::Adjustment(m) => {
+                let Some(site) = self.catalog.site_ix(&m.site) else { return Ok(()) };
+                for line in m.lines.iter().filter(|l| l.from.is_none()) {
+                    let (Some(item), Some(owner)) = (
+                        self.catalog.item_ix(&line.item),
+                        self.owner_of(site, line.owner.as_ref()),
+                    ) else {
+                        continue;
+                    };
+                    if !self.gain_costed(item, site, owner, line.unit_cost.is_some())? {
+                        return Err(Error::NoCost {
+                            item: line.item.clone(),
+                            site: m.site.clone(),
+                        });
+                    }
+                }
+            }
+            Body::CycleCount(c) => {
+                let Some(site) = self.catalog.site_ix(&c.site) else { return Ok(()) };
+                for line in &c.lines {
+                    let (Some(item), Some(owner)) = (
+                        self.catalog.item_ix(&line.item),
+                        self.owner_of(site, line.owner.as_ref()),
+                    ) else {
+                        continue;
+                    };
+                    if self.gain_costed(item, site, owner, false)? {
+                        continue;
+                    }
+                    // Nothing values a gain: refuse only a count that finds more than the book.
+                    let bin = match &line.bin {
+                        Some(b) => match self.catalog.bin_ix(site, b) {
+                            Some(ix) => Some(ix),
+                            None => continue,
+                        },
+                        None => None,
+                    };
+                    let lot = match &line.lot {
+                        Some(l) => self.ledger.lot_ix(item, l),
+                        None => None,
+                    };
+                    let key = onhand_ledger::PositionKey {
+                        item,
+                        site,
+                        status: line.status.unwrap_or(StockStatus::Available),
+                        owner,
+                        bin,
+                        lot,
+                    };
+                    let book = self.ledger.qty_as_of(&key, moving.effective_at);
+                    let Ok(counted) = self.to_base(item, line.counted) else { continue };
+                    if counted > book {
+                        return Err(Error::NoCost {
+                            item: line.item.clone(),
+                            site: c.site.clone(),
+                        });
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn currency_of(&self, owner: EntityIx) -> Result<onhand_master::CurrencyCode, Error> {
+        self.catalog.entity(owner).map(|e| e.currency).ok_or_else(|| Error::Restore {
+            what: format!("no entity with handle {}", owner.index()),
+        })
+    }
+
+    /// Whether a planned item-site's inventory position is at or below its reorder
+    /// point.
+    pub(crate) fn is_below(&self, key: (ItemIx, SiteIx)) -> Result<bool, Error> {
+        let Some(planner) = &self.planner else { return Ok(false) };
+        let item = self.item_code(key.0)?;
+        let site = self.site_code(key.1)?;
+        let Some(params) = planner.parameters(&item, &site) else { return Ok(false) };
+        let position = self.inventory_position(key).value()?;
+        Ok(position <= params.reorder_point)
+    }
+
+    /// A planned item-site's inventory position now.
+    pub(crate) fn inventory_position(
+        &self,
+        (item, site): (ItemIx, SiteIx),
+    ) -> onhand_replenish::Position {
+        let on_hand = self.ledger.measure(item, site, Measure::Available);
+        let in_transit: Decimal = self
+            .shipments
+            .iter()
+            .filter(|((_, i), _)| *i == item)
+            .flat_map(|(_, l)| l.iter())
+            .filter(|s| s.to == site)
+            .map(|s| s.open)
+            .sum::<Decimal>();
+        let on_order: Decimal = self
+            .receipts
+            .values()
+            .filter(|r| {
+                self.catalog.item_ix(&r.expected.item) == Some(item)
+                    && self.catalog.site_ix(&r.expected.site) == Some(site)
+            })
+            .map(|r| r.open)
+            .sum();
+        let mut allocated = Decimal::ZERO;
+        let mut backorders = Decimal::ZERO;
+        for b in self.bookings.values() {
+            let Some(p) = self.atp.booked(LineId(b.id)) else { continue };
+            for s in p.schedule.iter().filter(|s| s.item == item && s.site == site) {
+                allocated += s.qty;
+            }
+            if self.catalog.item_ix(&b.request.item) == Some(item) && p.unconfirmed > Decimal::ZERO
+            {
+                backorders +=
+                    if self.first_source(b) == Some(site) { p.unconfirmed } else { Decimal::ZERO };
+            }
+        }
+        onhand_replenish::Position { on_hand, on_order, in_transit, backorders, allocated }
+    }
+
+    /// The site that would serve a booking first: the best-ranked delivery lane into its
+    /// ship-to region.
+    fn first_source(&self, b: &Booking) -> Option<SiteIx> {
+        let region = match (&b.request.ship_to, &b.request.customer) {
+            (Some(r), _) => Some(r.clone()),
+            (None, Some(c)) => self
+                .catalog
+                .customer_ix(c)
+                .and_then(|ix| self.catalog.customer(ix))
+                .map(|c| c.region.clone()),
+            _ => None,
+        };
+        let rix = region.and_then(|r| self.catalog.region_ix(&r))?;
+        self.catalog
+            .deliveries_to(rix)
+            .min_by_key(|l| l.rank)
+            .and_then(|l| self.catalog.site_ix(&l.site))
+    }
+
+    /// Re-checks the planned item-sites among `touched` against their reorder points and
+    /// signals those that have just fallen to or below it.
+    pub(crate) fn replan(
+        &mut self,
+        touched: &[(ItemIx, SiteIx)],
+        signals: &mut Vec<Signal>,
+    ) -> Result<(), Error> {
+        if self.planner.is_none() {
+            return Ok(());
+        }
+        for key in touched {
+            let Some(was) = self.below.get(key).copied() else { continue };
+            let now_below = self.is_below(*key)?;
+            self.below.insert(*key, now_below);
+            if now_below
+                && !was
+                && let Some(rec) = self.recommend(*key)?
+            {
+                signals.push(Signal::BelowReorderPoint { recommendation: Box::new(rec) });
+            }
+        }
+        Ok(())
+    }
+
+    /// The planner's recommendation for one item-site, with its position as it is now.
+    fn recommend(
+        &mut self,
+        key: (ItemIx, SiteIx),
+    ) -> Result<Option<onhand_replenish::Recommendation>, Error> {
+        let item = self.item_code(key.0)?;
+        let site = self.site_code(key.1)?;
+        // The planner weighs transfers from the other planned sites of the item, so they
+        // get their positions as they are now too.
+        let mut states = Vec::new();
+        for p in &self.config.replenish.item_sites {
+            if p.item != item {
+                continue;
+            }
+            let Some(s) = self.catalog.site_ix(&p.site) else { continue };
+            states.push(SiteState {
+                item: p.item.clone(),
+                site: p.site.clone(),
+                stats: p.demand.clone(),
+                position: self.inventory_position((key.0, s)),
+                priority_demand: Decimal::ZERO,
+                costs: p.costs,
+            });
+        }
+        let planner = Planner::new(self.catalog.clone(), states)?
+            .with_rates(replenish_rates(&self.config))?;
+        Ok(planner.evaluate()?.into_iter().find(|r| r.item == item && r.site == site))
+    }
+
+    /// Applies the journal's commands from empty: the same state, digest for digest.
+    ///
+    /// # Errors
+    /// As the commands' calls; [`Error::Restore`] for a broken chain.
+    pub fn replay(
+        master: MasterData,
+        rules: Rules,
+        config: NetworkConfig,
+        start: DateTime<Utc>,
+        entries: &[crate::journal::Entry],
+    ) -> Result<Self, Error> {
+        crate::journal::verify(Mark::default(), entries)?;
+        let mut n = Network::new(master, rules, config, start)?;
+        n.replay_onto(entries)?;
+        Ok(n)
+    }
+
+    /// Applies journal entries that continue this network's journal.
+    ///
+    /// # Errors
+    /// [`Error::Restore`] when they do not continue it, or a command's own error.
+    pub fn replay_onto(&mut self, entries: &[crate::journal::Entry]) -> Result<(), Error> {
+        crate::journal::verify(self.journal.head(), entries)?;
+        for e in entries {
+            self.run(&e.command)?;
+            if self.journal.head().digest != e.digest {
+                return Err(Error::Restore {
+                    what: format!("entry {} replays to another digest", e.seq),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one journal command.
+    ///
+    /// # Errors
+    /// The command's own.
+    pub fn run(&mut self, command: &Command) -> Result<(), Error> {
+        match command {
+            Command::Event(e) => self.apply(e).map(|_| ()),
+            Command::Expect(r) => self.expect(r.clone()).map(|_| ()),
+            Command::ChangeExpected(c) => self.change_expected(c).map(|_| ()),
+            Command::CancelExpected { order, line } => {
+                self.cancel_expected(order, *line).map(|_| ())
+            }
+            Command::Reserve { request, expires } => self.reserve(request, *expires).map(|_| ()),
+            Command::Allocate { request } => self.allocate(request).map(|_| ()),
+            Command::MakeHard { line } => self.make_hard(line),
+            Command::Release { line } => self.release(line),
+            Command::Reduce { line, qty } => self.reduce(line, *qty),
+            Command::Advance { now } => self.advance_to(*now).map(|_| ()),
+            Command::Reprocess { fair_share } => self.reprocess(*fair_share).map(|_| ()),
+            Command::Consolidate { run, group, currency } => {
+                self.consolidate(*run, group, *currency).map(|_| ())
+            }
+        }
+    }
+}
+
+/// A transfer shipment's key in valuation: the order number and a running shipment
+/// number (valuation keys a transfer by one shipment of one item).
+fn shipment_key(number: &DocNumber, n: u64) -> String {
+    let key = format!("{number}/{n}");
+    if key.len() <= 64 { key } else { format!("#{n}") }
+}
+
+/// A line of stock arriving from outside, costed.
+#[derive(Debug, Clone)]
+pub(crate) struct Inbound {
+    site: SiteCode,
+    item: ItemCode,
+    owner: onhand_master::EntityCode,
+    qty: Qty,
+    unit_cost: Money,
+    original: Option<u64>,
+}
+
+/// The configured exchange rates, for the planner to convert lane costs into a site's
+/// currency.
+fn replenish_rates(config: &NetworkConfig) -> Vec<onhand_replenish::ExchangeRate> {
+    config
+        .rates
+        .iter()
+        .map(|r| onhand_replenish::ExchangeRate { from: r.from, to: r.to, rate: r.rate })
+        .collect()
+}

@@ -1,0 +1,74 @@
+//! The demo network as a `Network`, for the facade's tests.
+#![allow(dead_code, clippy::unwrap_used)] // shared by several test binaries
+
+use chrono::{DateTime, Duration, Utc};
+use onhand::ledger::{ReferenceCost, Rules, testing};
+use onhand::master::{CurrencyCode, Decimal, seed};
+use onhand::valuation::{Agreement, PriceRule, Rate, TitlePoint, ValuationConfig};
+use onhand::{Network, NetworkConfig};
+
+/// Purchase cost per base unit in USD of every demo item.
+pub(crate) const PRICES: &[(&str, &str)] = &[
+    ("BOLT-M8", "0.085"),
+    ("BOLT-M8-SS", "0.19"),
+    ("NUT-M8", "0.04"),
+    ("GLUE-500", "4.20"),
+    ("SEAL-CART", "6.10"),
+    ("DRILL-18V", "89.00"),
+    ("CABLE-CU", "0.95"),
+    ("RESIN-EP", "11.40"),
+    ("CLEAN-5L", "7.25"),
+    ("GLOVE-NIT", "0.15"),
+    ("GLOVE-LTX", "0.13"),
+];
+
+pub(crate) fn usd() -> CurrencyCode {
+    CurrencyCode::new("USD").unwrap()
+}
+
+pub(crate) fn cad() -> CurrencyCode {
+    CurrencyCode::new("CAD").unwrap()
+}
+
+/// The standard rules with the demo prices as reference costs.
+pub(crate) fn rules() -> Rules {
+    let mut rules = Rules::standard(usd()).trusting_event_actors();
+    for (item, price) in PRICES {
+        rules.reference_costs.insert(item.parse().unwrap(), ReferenceCost(price.parse().unwrap()));
+    }
+    rules
+}
+
+/// NA01 sells to CA01 at cost plus 10%, title at shipment, in USD; USD/CAD at 1.36.
+pub(crate) fn config() -> NetworkConfig {
+    NetworkConfig {
+        valuation: ValuationConfig {
+            agreements: vec![Agreement {
+                seller: "NA01".parse().unwrap(),
+                buyer: "CA01".parse().unwrap(),
+                price: PriceRule::CostPlus { markup: "0.10".parse().unwrap() },
+                currency: usd(),
+                title: TitlePoint::Shipment,
+            }],
+            ..ValuationConfig::default()
+        },
+        rates: vec![
+            Rate { from: usd(), to: cad(), rate: "1.36".parse().unwrap() },
+            Rate {
+                from: cad(),
+                to: usd(),
+                rate: Decimal::ONE / "1.36".parse::<Decimal>().unwrap(),
+            },
+        ],
+        ..NetworkConfig::default()
+    }
+}
+
+/// The network's start: two hours before the ledger builders' epoch.
+pub(crate) fn start() -> DateTime<Utc> {
+    testing::at(0) - Duration::hours(2)
+}
+
+pub(crate) fn network() -> Network {
+    Network::new(seed::demo_network(), rules(), config(), start()).unwrap()
+}
