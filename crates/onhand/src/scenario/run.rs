@@ -465,7 +465,7 @@ impl Runner<'_> {
         }];
         for p in &o.positions {
             happened.push(format!(
-                "{} at {} {}: {} -> {}",
+                "{} at {} {}: {}, balance {}",
                 p.item, p.site, p.status, p.change, p.balance
             ));
         }
