@@ -37,6 +37,8 @@ Usage:
   onhand export-demo [--format toml|json]
   onhand run FILE
   onhand check PATH... [--format text|json|junit]
+  onhand simulate [--seed N] [--days N] [--steps N] [--network demo|synthetic]
+                  [--checks full|steps|none]
   onhand help [COMMAND] | onhand COMMAND --help
   onhand --version | -V
 
@@ -57,11 +59,15 @@ Commands:
   check        Run every scenario file under the paths (files or folders) and
                print the failures as diffs, each with its file and line, then a
                summary.
+  simulate     Play seeded, realistic days on a whole network and check, after
+               every step, that the ledger, availability, allocations and books
+               still agree; a failure names its seed, day and step.
 
 Exit codes:
   0   done; for validate, no violations; for run and check, every
-      expectation holds
-  1   validate found violations; run or check found a failed expectation
+      expectation holds; for simulate, every check held
+  1   validate found violations; run or check found a failed expectation;
+      simulate found a broken invariant
   2   an input could not be read or parsed
   64  bad usage: unknown command or option, no file, unknown file extension
   70  internal error (a bug in onhand)
@@ -218,6 +224,44 @@ Exit codes:
   74  the output could not be written
 ";
 
+/// The usage text printed by `onhand simulate --help`.
+pub const SIMULATE_USAGE: &str = "\
+onhand simulate: seeded, realistic days on a whole network, checked step by step
+
+Usage:
+  onhand simulate [--seed N] [--days N] [--steps N] [--network demo|synthetic]
+                  [--checks full|steps|none]
+
+Plays DAYS days (default 5) of STEPS steps each (default 60) on the network:
+purchase orders and receipts, promises, expiring reservations and allocations,
+picks and shipments, transfers within and across entities (short, over,
+damaged), counts, holds and releases, returns, approvals, back-dated events,
+period closes, and deliberately invalid events that must be refused with
+nothing changed. After every step it checks that the engines agree (ATP free
+stock plus allocations equals the ledger's available stock; the books equal the
+ledger's valued stock; every posting balances; intercompany balances
+reconcile); with --checks full (the default), each day's journal also replays
+to the same digest. The same seed prints the same bytes, including the trace
+digest. A failure names its seed, day and step: days run in order, so the
+first failing day is the shortest failing prefix.
+
+Options:
+  --seed N         the seed (default 1)
+  --days N         days to play (default 5)
+  --steps N        steps per day (default 60)
+  --network NAME   demo (default): the demo network; synthetic: a generated
+                   network of 200 items at 9 sites
+  --checks LEVEL   full (default), steps (after every step, digests only
+                   around invalid steps), or none (throughput)
+
+Exit codes:
+  0   every check held
+  1   a check failed (the failure is printed)
+  64  bad usage
+  70  internal error (a bug in onhand)
+  74  the output could not be written
+";
+
 /// A command whose help can be asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HelpTopic {
@@ -231,6 +275,8 @@ pub enum HelpTopic {
     Run,
     /// `onhand check --help`.
     Check,
+    /// `onhand simulate --help`.
+    Simulate,
 }
 
 impl HelpTopic {
@@ -243,6 +289,7 @@ impl HelpTopic {
             "export-demo" => Some(HelpTopic::ExportDemo),
             "run" => Some(HelpTopic::Run),
             "check" => Some(HelpTopic::Check),
+            "simulate" => Some(HelpTopic::Simulate),
             _ => None,
         }
     }
@@ -256,6 +303,7 @@ impl HelpTopic {
             HelpTopic::ExportDemo => EXPORT_DEMO_USAGE,
             HelpTopic::Run => RUN_USAGE,
             HelpTopic::Check => CHECK_USAGE,
+            HelpTopic::Simulate => SIMULATE_USAGE,
         }
     }
 }
@@ -280,6 +328,28 @@ pub enum CheckFormat {
     Json,
     /// `JUnit` XML, for CI systems.
     Junit,
+}
+
+/// Which network `simulate` plays on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SimNetwork {
+    /// The built-in demo network.
+    #[default]
+    Demo,
+    /// A generated network of 200 items at 9 sites.
+    Synthetic,
+}
+
+/// What `simulate` checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SimChecks {
+    /// Every step, with digests, and each day's replays.
+    #[default]
+    Full,
+    /// Every step; digests only around invalid steps.
+    Steps,
+    /// Nothing beyond the network's own refusals.
+    None,
 }
 
 /// How `export-demo` writes the network.
@@ -320,6 +390,19 @@ pub enum Command {
         paths: Vec<PathBuf>,
         /// The report format.
         format: CheckFormat,
+    },
+    /// Play seeded days on a network, checking the engines agree.
+    Simulate {
+        /// The seed.
+        seed: u64,
+        /// Days to play.
+        days: u32,
+        /// Steps per day.
+        steps: u32,
+        /// The network.
+        network: SimNetwork,
+        /// What is checked.
+        checks: SimChecks,
     },
     /// Print a usage text: the global one, or a command's.
     Help {
@@ -494,6 +577,7 @@ pub fn parse_args(args: &[OsString]) -> Result<Command, UsageError> {
             Ok(Command::ExportDemo { format })
         }
         "validate" => parse_validate(rest),
+        "simulate" => parse_simulate(rest),
         "run" | "check" => {
             let command = if text(first)? == "run" { "run" } else { "check" };
             let mut paths = Vec::new();
@@ -591,6 +675,54 @@ fn parse_validate(rest: &[OsString]) -> Result<Command, UsageError> {
         .collect::<Result<_, _>>()?;
     Ok(Command::Validate { inputs, format })
 }
+
+fn parse_simulate(rest: &[OsString]) -> Result<Command, UsageError> {
+    let text = |a: &OsString| {
+        a.to_str().map(str::to_owned).ok_or_else(|| UsageError::NotUtf8(a.to_string_lossy().into()))
+    };
+    let (mut seed, mut days, mut steps) = (1_u64, 5_u32, 60_u32);
+    let (mut network, mut checks) = (SimNetwork::default(), SimChecks::default());
+    let mut it = rest.iter();
+    while let Some(arg) = it.next() {
+        let arg = text(arg)?;
+        if let Some(v) = option_value("--seed", &arg, &mut it)? {
+            seed = v.parse().map_err(|_| bad_value("--seed", v, "a whole number"))?;
+        } else if let Some(v) = option_value("--days", &arg, &mut it)? {
+            days = match v.parse() {
+                Ok(n) if (1..=MAX_SIM_DAYS).contains(&n) => n,
+                _ => return Err(bad_value("--days", v, "a whole number from 1 to 3650")),
+            };
+        } else if let Some(v) = option_value("--steps", &arg, &mut it)? {
+            steps = match v.parse() {
+                Ok(n) if n <= MAX_SIM_STEPS => n,
+                _ => return Err(bad_value("--steps", v, "a whole number from 0 to 100000")),
+            };
+        } else if let Some(v) = option_value("--network", &arg, &mut it)? {
+            network = match v.as_str() {
+                "demo" => SimNetwork::Demo,
+                "synthetic" => SimNetwork::Synthetic,
+                _ => return Err(bad_value("--network", v, "demo or synthetic")),
+            };
+        } else if let Some(v) = option_value("--checks", &arg, &mut it)? {
+            checks = match v.as_str() {
+                "full" => SimChecks::Full,
+                "steps" => SimChecks::Steps,
+                "none" => SimChecks::None,
+                _ => return Err(bad_value("--checks", v, "full, steps or none")),
+            };
+        } else if arg.starts_with('-') {
+            return Err(UsageError::UnknownOption { command: "simulate", option: arg });
+        } else {
+            return Err(UsageError::UnexpectedArgument { command: "simulate", arg });
+        }
+    }
+    Ok(Command::Simulate { seed, days, steps, network, checks })
+}
+
+/// The most days `simulate` plays (ten years).
+const MAX_SIM_DAYS: u32 = 3650;
+/// The most steps a day `simulate` plays.
+const MAX_SIM_STEPS: u32 = 100_000;
 
 fn bad_value(option: &'static str, value: String, expected: &'static str) -> UsageError {
     UsageError::BadValue { option, value, expected }
@@ -713,6 +845,9 @@ pub fn run(
         Ok(Command::ExportDemo { format }) => export_demo(format, stdout),
         Ok(Command::Run { file }) => run_scenario_file(&file, stdout, stderr),
         Ok(Command::Check { paths, format }) => check(&paths, format, stdout, stderr),
+        Ok(Command::Simulate { seed, days, steps, network, checks }) => {
+            simulate(seed, days, steps, network, checks, stdout)
+        }
     };
     let result = result.and_then(|code| stdout.flush().map(|()| code).map_err(Failure::from));
     match result {
@@ -868,6 +1003,74 @@ fn validate(
         }
     }
     Ok(code)
+}
+
+fn simulate(
+    seed: u64,
+    days: u32,
+    steps: u32,
+    network: SimNetwork,
+    checks: SimChecks,
+    stdout: &mut dyn Write,
+) -> Result<u8, Failure> {
+    use onhand::sim::{Checks, Setup, Sim, SimConfig};
+    let (setup, name) = match network {
+        SimNetwork::Demo => (Setup::demo(), "the demo network"),
+        SimNetwork::Synthetic => {
+            (Setup::synthetic(200, 9), "a synthetic network (200 items, 9 sites)")
+        }
+    };
+    let setup = setup.map_err(|e| Failure::Internal(format!("the network does not build: {e}")))?;
+    let checks = match checks {
+        SimChecks::Full => Checks::Full,
+        SimChecks::Steps => Checks::Steps,
+        SimChecks::None => Checks::None,
+    };
+    let config = SimConfig::new(seed).steps_per_day(steps).checks(checks);
+    writeln!(stdout, "simulating {days} day(s) of {steps} step(s) on {name}, seed {seed}")?;
+    let mut sim = match Sim::new(setup, config) {
+        Ok(sim) => sim,
+        Err(f) => {
+            writeln!(stdout, "FAILED: {f}")?;
+            return Ok(EXIT_VIOLATIONS);
+        }
+    };
+    let result = sim.run(days);
+    let st = sim.stats();
+    writeln!(
+        stdout,
+        "{} step(s): {} accepted, {} refused ({} of them deliberately invalid); \
+         {} inventory event(s): {} held for approval, {} duplicate; {} signal(s)",
+        st.steps,
+        st.accepted,
+        st.refused,
+        st.invalid,
+        st.events,
+        st.pending,
+        st.duplicates,
+        st.signals
+    )?;
+    writeln!(stdout, "steps by kind:")?;
+    for (kind, n) in &st.by_kind {
+        writeln!(stdout, "  {:<20} {n}", kind.as_str())?;
+    }
+    if !st.refusals.is_empty() {
+        writeln!(stdout, "refusals by code:")?;
+        for (code, n) in &st.refusals {
+            writeln!(stdout, "  {code:<28} {n}")?;
+        }
+    }
+    writeln!(stdout, "trace digest {}", sim.trace_digest())?;
+    match result {
+        Ok(()) => {
+            writeln!(stdout, "every check held")?;
+            Ok(EXIT_OK)
+        }
+        Err(f) => {
+            writeln!(stdout, "FAILED: {f}")?;
+            Ok(EXIT_VIOLATIONS)
+        }
+    }
 }
 
 fn run_scenario_file(
@@ -1147,5 +1350,54 @@ mod tests {
         }
         let limit = format!("at most {} bytes", crate::read::MAX_INPUT_BYTES);
         assert!(VALIDATE_USAGE.contains(&limit), "the help states the input limit");
+    }
+
+    #[test]
+    fn simulate_arguments() {
+        let sim = |seed, days, steps, network, checks| {
+            Ok(Command::Simulate { seed, days, steps, network, checks })
+        };
+        check(&["simulate"], &sim(1, 5, 60, SimNetwork::Demo, SimChecks::Full));
+        check(
+            &["simulate", "--seed=9", "--days", "2", "--steps", "0", "--network", "synthetic"],
+            &sim(9, 2, 0, SimNetwork::Synthetic, SimChecks::Full),
+        );
+        check(&["simulate", "--checks", "none"], &sim(1, 5, 60, SimNetwork::Demo, SimChecks::None));
+        check(&["simulate", "--help"], &Ok(Command::Help { topic: Some(HelpTopic::Simulate) }));
+        for (option, value) in [
+            ("--days", "0"),
+            ("--days", "3651"),
+            ("--steps", "100001"),
+            ("--seed", "-1"),
+            ("--network", "mars"),
+            ("--checks", "some"),
+        ] {
+            let got = parse_args(&args(&["simulate", option, value]));
+            assert!(matches!(got, Err(UsageError::BadValue { .. })), "{option} {value}: {got:?}");
+        }
+        check(
+            &["simulate", "--days"],
+            &Err(UsageError::MissingValue { option: "--days", expected: "a format name" }),
+        );
+        check(
+            &["simulate", "extra"],
+            &Err(UsageError::UnexpectedArgument { command: "simulate", arg: "extra".into() }),
+        );
+    }
+
+    #[test]
+    fn simulate_prints_the_same_bytes_for_the_same_seed() {
+        let go = |seed: &str| {
+            let mut out = Vec::new();
+            let list = ["simulate", "--seed", seed, "--days", "2", "--steps", "25"];
+            let code = run(&args(&list), &mut std::io::empty(), &mut out, &mut Vec::new());
+            (code, String::from_utf8(out).unwrap_or_default())
+        };
+        let (code, first) = go("3");
+        assert_eq!(code, EXIT_OK, "{first}");
+        assert!(first.contains("every check held"), "{first}");
+        assert!(first.contains("trace digest "), "{first}");
+        assert_eq!(go("3"), (EXIT_OK, first.clone()));
+        assert_ne!(go("4").1, first, "another seed plays other days");
     }
 }

@@ -79,7 +79,8 @@ pub mod valuing;
 pub use cli::{
     CHECK_USAGE, CheckFormat, Command, DEMO_USAGE, EXIT_INPUT, EXIT_OK, EXIT_OUTPUT, EXIT_SOFTWARE,
     EXIT_USAGE, EXIT_VIOLATIONS, EXPORT_DEMO_USAGE, ExportFormat, HelpTopic, RUN_USAGE,
-    ReportFormat, USAGE, UsageError, VALIDATE_USAGE, export_demo_text, parse_args, run,
+    ReportFormat, SIMULATE_USAGE, SimChecks, SimNetwork, USAGE, UsageError, VALIDATE_USAGE,
+    export_demo_text, parse_args, run,
 };
 pub use csv_items::{COLUMNS as CSV_COLUMNS, parse_items_csv};
 pub use error::InputError;
