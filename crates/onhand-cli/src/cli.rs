@@ -38,7 +38,7 @@ Usage:
   onhand run FILE
   onhand check PATH... [--format text|json|junit]
   onhand simulate [--seed N] [--days N] [--steps N] [--network demo|synthetic]
-                  [--checks full|steps|none]
+                  [--items N] [--sites N] [--checks full|steps|none]
   onhand help [COMMAND] | onhand COMMAND --help
   onhand --version | -V
 
@@ -230,7 +230,7 @@ onhand simulate: seeded, realistic days on a whole network, checked step by step
 
 Usage:
   onhand simulate [--seed N] [--days N] [--steps N] [--network demo|synthetic]
-                  [--checks full|steps|none]
+                  [--items N] [--sites N] [--checks full|steps|none]
 
 Plays DAYS days (default 5) of STEPS steps each (default 60) on the network:
 purchase orders and receipts, promises, expiring reservations and allocations,
@@ -245,12 +245,19 @@ to the same digest. The same seed prints the same bytes, including the trace
 digest. A failure names its seed, day and step: days run in order, so the
 first failing day is the shortest failing prefix.
 
+Progress (a bar on a terminal, a line per day otherwise) and the throughput in
+events per second go to standard error, so standard output stays the same for
+the same seed. Size the engine for a network like yours with --items, --sites
+and --checks none.
+
 Options:
   --seed N         the seed (default 1)
   --days N         days to play (default 5)
   --steps N        steps per day (default 60)
   --network NAME   demo (default): the demo network; synthetic: a generated
                    network of 200 items at 9 sites
+  --items N        a synthetic network of N items (1 to 1000000)
+  --sites N        a synthetic network of N sites (2 to 1000; default 9)
   --checks LEVEL   full (default), steps (after every step, digests only
                    around invalid steps), or none (throughput)
 
@@ -336,9 +343,23 @@ pub enum SimNetwork {
     /// The built-in demo network.
     #[default]
     Demo,
-    /// A generated network of 200 items at 9 sites.
-    Synthetic,
+    /// A generated network (the testkit's shape) of so many items at so many sites.
+    Synthetic {
+        /// Items.
+        items: usize,
+        /// Sites.
+        sites: usize,
+    },
 }
+
+/// The synthetic network's items when `--network synthetic` names no size.
+const SIM_ITEMS: usize = 200;
+/// The synthetic network's sites when `--network synthetic` names no size.
+const SIM_SITES: usize = 9;
+/// The most items `simulate --items` takes.
+const MAX_SIM_ITEMS: usize = 1_000_000;
+/// The most sites `simulate --sites` takes.
+const MAX_SIM_SITES: usize = 1_000;
 
 /// What `simulate` checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -682,6 +703,7 @@ fn parse_simulate(rest: &[OsString]) -> Result<Command, UsageError> {
     };
     let (mut seed, mut days, mut steps) = (1_u64, 5_u32, 60_u32);
     let (mut network, mut checks) = (SimNetwork::default(), SimChecks::default());
+    let (mut items, mut sites, mut named_demo) = (None, None, false);
     let mut it = rest.iter();
     while let Some(arg) = it.next() {
         let arg = text(arg)?;
@@ -699,9 +721,22 @@ fn parse_simulate(rest: &[OsString]) -> Result<Command, UsageError> {
             };
         } else if let Some(v) = option_value("--network", &arg, &mut it)? {
             network = match v.as_str() {
-                "demo" => SimNetwork::Demo,
-                "synthetic" => SimNetwork::Synthetic,
+                "demo" => {
+                    named_demo = true;
+                    SimNetwork::Demo
+                }
+                "synthetic" => SimNetwork::Synthetic { items: SIM_ITEMS, sites: SIM_SITES },
                 _ => return Err(bad_value("--network", v, "demo or synthetic")),
+            };
+        } else if let Some(v) = option_value("--items", &arg, &mut it)? {
+            items = match v.parse() {
+                Ok(n) if (1..=MAX_SIM_ITEMS).contains(&n) => Some(n),
+                _ => return Err(bad_value("--items", v, "a whole number from 1 to 1000000")),
+            };
+        } else if let Some(v) = option_value("--sites", &arg, &mut it)? {
+            sites = match v.parse() {
+                Ok(n) if (2..=MAX_SIM_SITES).contains(&n) => Some(n),
+                _ => return Err(bad_value("--sites", v, "a whole number from 2 to 1000")),
             };
         } else if let Some(v) = option_value("--checks", &arg, &mut it)? {
             checks = match v.as_str() {
@@ -715,6 +750,16 @@ fn parse_simulate(rest: &[OsString]) -> Result<Command, UsageError> {
         } else {
             return Err(UsageError::UnexpectedArgument { command: "simulate", arg });
         }
+    }
+    if items.is_some() || sites.is_some() {
+        if named_demo {
+            let expected = "synthetic when --items or --sites is given";
+            return Err(bad_value("--network", "demo".into(), expected));
+        }
+        network = SimNetwork::Synthetic {
+            items: items.unwrap_or(SIM_ITEMS),
+            sites: sites.unwrap_or(SIM_SITES),
+        };
     }
     Ok(Command::Simulate { seed, days, steps, network, checks })
 }
@@ -846,7 +891,7 @@ pub fn run(
         Ok(Command::Run { file }) => run_scenario_file(&file, stdout, stderr),
         Ok(Command::Check { paths, format }) => check(&paths, format, stdout, stderr),
         Ok(Command::Simulate { seed, days, steps, network, checks }) => {
-            simulate(seed, days, steps, network, checks, stdout)
+            simulate(seed, days, steps, network, checks, stdout, stderr)
         }
     };
     let result = result.and_then(|code| stdout.flush().map(|()| code).map_err(Failure::from));
@@ -1012,13 +1057,15 @@ fn simulate(
     network: SimNetwork,
     checks: SimChecks,
     stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
 ) -> Result<u8, Failure> {
     use onhand::sim::{Checks, Setup, Sim, SimConfig};
     let (setup, name) = match network {
-        SimNetwork::Demo => (Setup::demo(), "the demo network"),
-        SimNetwork::Synthetic => {
-            (Setup::synthetic(200, 9), "a synthetic network (200 items, 9 sites)")
-        }
+        SimNetwork::Demo => (Setup::demo(), "the demo network".to_owned()),
+        SimNetwork::Synthetic { items, sites } => (
+            Setup::synthetic(items, sites),
+            format!("a synthetic network ({items} items, {sites} sites)"),
+        ),
     };
     let setup = setup.map_err(|e| Failure::Internal(format!("the network does not build: {e}")))?;
     let checks = match checks {
@@ -1035,7 +1082,7 @@ fn simulate(
             return Ok(EXIT_VIOLATIONS);
         }
     };
-    let result = sim.run(days);
+    let result = run_days(&mut sim, days, stderr)?;
     let st = sim.stats();
     writeln!(
         stdout,
@@ -1071,6 +1118,55 @@ fn simulate(
             Ok(EXIT_VIOLATIONS)
         }
     }
+}
+
+/// Runs the days, showing progress and the throughput on `stderr`: a bar redrawn in
+/// place on a terminal, a line per day otherwise. The wall clock is read here, in the
+/// CLI, and only for what goes to `stderr`.
+#[allow(clippy::disallowed_methods)] // the CLI times the run for the user; the core never does
+fn run_days(
+    sim: &mut onhand::sim::Sim,
+    days: u32,
+    stderr: &mut dyn Write,
+) -> Result<Result<(), onhand::sim::Failure>, Failure> {
+    // A bar only where a person watches: the process's standard error is a terminal.
+    let bar = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let started = std::time::Instant::now();
+    // Events per second, for display only.
+    #[allow(clippy::cast_precision_loss, clippy::float_arithmetic)]
+    let rate = |events: u64, secs: f64| if secs > 0.0 { events as f64 / secs } else { 0.0 };
+    let mut result = Ok(());
+    for day in 1..=days {
+        if let Err(f) = sim.run_day() {
+            result = Err(f);
+            break;
+        }
+        let events = sim.stats().events;
+        let per_sec = rate(events, started.elapsed().as_secs_f64());
+        if bar {
+            let done = usize::try_from(u64::from(day) * 30 / u64::from(days.max(1))).unwrap_or(30);
+            let filled = "#".repeat(done);
+            write!(
+                stderr,
+                "\r[{filled:<30}] day {day}/{days}  {events} events  {per_sec:.0} events/s"
+            )?;
+        } else {
+            writeln!(stderr, "day {day}/{days}: {events} events, {per_sec:.0} events/s")?;
+        }
+    }
+    if bar {
+        writeln!(stderr)?;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let st = sim.stats();
+    writeln!(
+        stderr,
+        "throughput: {} inventory events and {} steps in {secs:.2} s: {:.0} events/s",
+        st.events,
+        st.steps,
+        rate(st.events, secs)
+    )?;
+    Ok(result)
 }
 
 fn run_scenario_file(
@@ -1360,8 +1456,17 @@ mod tests {
         check(&["simulate"], &sim(1, 5, 60, SimNetwork::Demo, SimChecks::Full));
         check(
             &["simulate", "--seed=9", "--days", "2", "--steps", "0", "--network", "synthetic"],
-            &sim(9, 2, 0, SimNetwork::Synthetic, SimChecks::Full),
+            &sim(9, 2, 0, SimNetwork::Synthetic { items: 200, sites: 9 }, SimChecks::Full),
         );
+        check(
+            &["simulate", "--items", "1000", "--sites", "4"],
+            &sim(1, 5, 60, SimNetwork::Synthetic { items: 1000, sites: 4 }, SimChecks::Full),
+        );
+        check(
+            &["simulate", "--items", "50"],
+            &sim(1, 5, 60, SimNetwork::Synthetic { items: 50, sites: 9 }, SimChecks::Full),
+        );
+        assert!(parse_args(&args(&["simulate", "--network", "demo", "--items", "5"])).is_err());
         check(&["simulate", "--checks", "none"], &sim(1, 5, 60, SimNetwork::Demo, SimChecks::None));
         check(&["simulate", "--help"], &Ok(Command::Help { topic: Some(HelpTopic::Simulate) }));
         for (option, value) in [
@@ -1371,6 +1476,9 @@ mod tests {
             ("--seed", "-1"),
             ("--network", "mars"),
             ("--checks", "some"),
+            ("--items", "0"),
+            ("--sites", "1"),
+            ("--sites", "1001"),
         ] {
             let got = parse_args(&args(&["simulate", option, value]));
             assert!(matches!(got, Err(UsageError::BadValue { .. })), "{option} {value}: {got:?}");
