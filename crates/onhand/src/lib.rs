@@ -61,6 +61,7 @@
 //! files (`onhand run`, `onhand check`).
 
 pub use onhand_atp as atp;
+pub use onhand_insight as insight;
 pub use onhand_ledger as ledger;
 pub use onhand_master as master;
 pub use onhand_replenish as replenish;
@@ -78,6 +79,7 @@ pub mod costing;
 mod digest;
 mod error;
 mod figures;
+pub mod insight_feed;
 mod invariants;
 pub mod journal;
 mod network;
@@ -92,6 +94,7 @@ pub mod sim;
 pub use config::{AtpSettings, ItemSitePlan, NetworkConfig, ReplenishSettings};
 pub use error::Error;
 pub use figures::{Counts, EntityFigures, Figures, IntercompanyFigures, ItemFigures};
+pub use insight_feed::{FeedStats, InsightSettings, SiteCalendar};
 pub use invariants::Violation;
 pub use journal::{Command, Entry, Mark};
 pub use network::{Network, cost_event_id};

@@ -123,6 +123,8 @@ pub struct Network {
     pub(crate) journal: Journal,
     pub(crate) now: DateTime<Utc>,
     pub(crate) poisoned: Option<EventId>,
+    /// The KPIs, fed from every outcome (see [`insight_feed`](crate::insight_feed)).
+    pub(crate) insight: Option<Box<crate::insight_feed::Feed>>,
 }
 
 impl Network {
@@ -166,6 +168,7 @@ impl Network {
         }
         atp.set_quotas(&config.atp.quotas)?;
         let valuation = Valuation::new(catalog.clone(), config.valuation.clone())?;
+        let insight = crate::insight_feed::Feed::new(&catalog, &config.insight)?;
         let mut states = Vec::new();
         let mut below = BTreeMap::new();
         for p in &config.replenish.item_sites {
@@ -217,6 +220,7 @@ impl Network {
             journal: Journal::default(),
             now,
             poisoned: None,
+            insight,
         };
         // Empty item-sites start below a positive reorder point.
         let keys: Vec<(ItemIx, SiteIx)> = network.below.keys().copied().collect();
@@ -410,6 +414,7 @@ impl Network {
                         },
                     });
                 }
+                self.feed_event(moving, &accepted, &out);
                 self.journal.push(mark, command);
             }
         }
