@@ -4,9 +4,13 @@
 //!
 //! - `network/mixed` against `ledger/mixed`: the same 100,000 events (a third receipts
 //!   with a purchase cost, a third picks, a third cycle counts) through
-//!   `Network::apply` (ledger, availability, valuation and journal together) and
+//!   `Network::apply` (ledger, availability, valuation, KPIs and journal together) and
 //!   through `Ledger::apply` alone. Target: at least 1,000,000 events per second, and
 //!   at most 2x the ledger alone.
+//! - `mixed/network_no_insight`: the same events through a network whose KPI feed
+//!   (issue 19: counts, adjustments, shipments against order lines, ... translated into
+//!   `onhand-insight` records) is off, so `network` against it is the feed's overhead.
+//!   The KPI engine alone is `benches/insight.rs`.
 //! - `network/promise` against `atp/promise`: promising the same order lines through
 //!   `Network::promise` (by code, answered in the line's unit) and `Atp::promise`.
 //!   Target: at most 1.3x the engine alone.
@@ -93,19 +97,30 @@ impl Setup {
         self.event(id, minute, DocKind::PurchaseOrder, body)
     }
 
-    fn network(&self) -> Network {
+    fn network(&self, insight: bool) -> Network {
+        let mut config = NetworkConfig::default();
+        config.insight.enabled = insight;
         Network::with_catalog(
             self.catalog.clone(),
             Self::rules(),
-            NetworkConfig::default(),
+            config,
             onhand::ledger::testing::at(-60),
         )
         .expect("network")
     }
 
+    /// Every item stocked at its site, with insight on or off.
+    fn stocked_network(&self, insight: bool) -> Network {
+        let mut n = self.network(insight);
+        for i in 0..ITEMS {
+            n.apply(&self.receipt(i as u128 + 1, 0, i, "1000 EA")).expect("receipt");
+        }
+        n
+    }
+
     /// Every item stocked at its site.
     fn stocked(&self) -> (Network, Ledger) {
-        let mut n = self.network();
+        let mut n = self.network(true);
         let mut l = Ledger::new(self.catalog.clone(), Self::rules()).expect("ledger");
         for i in 0..ITEMS {
             let e = self.receipt(i as u128 + 1, 0, i, "1000 EA");
@@ -163,8 +178,13 @@ fn mixed(c: &mut Criterion) {
     let mut check = network.clone();
     assert!(events.iter().all(|e| check.apply(e).is_ok_and(|o| o.accepted())));
     check.check().expect("the engines agree");
+    // The feed took a count record per count event, and refused none.
+    let fed = check.insight_feed().expect("insight on by default");
+    assert!(fed.refused == 0 && fed.records >= (BATCH / 3) as u64, "{fed:?}");
     let mut check = ledger.clone();
     assert!(events.iter().all(|e| matches!(check.apply(e), Ok(Applied::Accepted(_)))));
+    let bare = setup.stocked_network(false);
+    assert!(bare.insight().is_none());
 
     let mut g = c.benchmark_group("mixed");
     g.sample_size(10);
@@ -184,6 +204,18 @@ fn mixed(c: &mut Criterion) {
     g.bench_function("network", |b| {
         b.iter_batched(
             || network.clone(),
+            |mut n| {
+                for e in &events {
+                    let _ = n.apply(e);
+                }
+                n
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    g.bench_function("network_no_insight", |b| {
+        b.iter_batched(
+            || bare.clone(),
             |mut n| {
                 for e in &events {
                     let _ = n.apply(e);

@@ -889,3 +889,57 @@ impl Network {
         }))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn usd() -> onhand_master::CurrencyCode {
+        onhand_master::CurrencyCode::new("USD").unwrap_or_else(|_| unreachable!())
+    }
+
+    #[test]
+    fn a_value_is_shared_by_variance_and_the_last_part_takes_the_rest() {
+        let total = Money::new(Decimal::new(-1000, 2), usd());
+        let parts = [Decimal::from(-1), Decimal::from(-1), Decimal::from(-1)];
+        let shares: Vec<Decimal> = share(total, &parts).into_iter().map(Money::amount).collect();
+        assert_eq!(shares, [Decimal::new(-333, 2), Decimal::new(-333, 2), Decimal::new(-334, 2)]);
+        // Nothing to share by: the last part takes it all.
+        let shares: Vec<Decimal> =
+            share(total, &[Decimal::ZERO, Decimal::ZERO]).into_iter().map(Money::amount).collect();
+        assert_eq!(shares, [Decimal::ZERO, Decimal::new(-1000, 2)]);
+    }
+
+    proptest! {
+        #[test]
+        fn shares_add_up_to_the_total_exactly(
+            cents in -10_000_000i64..10_000_000,
+            parts in proptest::collection::vec(-1_000i64..1_000, 1..6),
+        ) {
+            let total = Money::new(Decimal::new(cents, 2), usd());
+            let parts: Vec<Decimal> = parts.into_iter().map(Decimal::from).collect();
+            let shares = share(total, &parts);
+            prop_assert_eq!(shares.len(), parts.len());
+            let sum: Decimal = shares.iter().map(|m| m.amount()).sum();
+            prop_assert_eq!(sum, total.amount());
+            for m in &shares {
+                prop_assert_eq!(m.currency(), usd());
+                prop_assert!(m.amount().scale() <= 2);
+            }
+        }
+    }
+
+    #[test]
+    fn default_settings_are_on_with_insight_s_own_windows() {
+        let s = InsightSettings::default();
+        let c = s.config(&onhand_master::seed::demo_network()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.enabled);
+        assert_eq!(c.basis, Basis::Shipment);
+        let d = Config::new(Vec::new());
+        assert_eq!(
+            (c.recurrence_window, c.follow_days, &c.aging_buckets),
+            (d.recurrence_window, d.follow_days, &d.aging_buckets)
+        );
+    }
+}
