@@ -296,6 +296,33 @@ impl Network {
     /// [`InsightSettings::enabled`] is off). Ask it anything [`Insight`] answers:
     /// [`Insight::orders`], [`Insight::counts`], [`Insight::transfers`],
     /// [`Insight::detect`], ...
+    ///
+    /// ```
+    /// use onhand::insight::{Dim, Grain, Period, Ratio};
+    /// use onhand::ledger::{testing, Body, Count, CountLine, DocKind, ReferenceCost, Rules};
+    /// use onhand::master::{seed, CurrencyCode, Role};
+    /// use onhand::{Network, NetworkConfig};
+    ///
+    /// let mut rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// rules.reference_costs.insert("BOLT-M8".parse()?, ReferenceCost("0.085".parse()?));
+    /// let mut n =
+    ///     Network::new(seed::demo_network(), rules, NetworkConfig::default(), testing::at(-60))?;
+    /// n.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "2 CS", "PF-A01", "available")?)?;
+    /// // A count finds 200 of the 240 on the books: out of tolerance.
+    /// let line = CountLine {
+    ///     item: "BOLT-M8".parse()?, bin: Some("PF-A01".parse()?), lot: None, status: None,
+    ///     counted: "200 EA".parse()?, serials: Vec::new(), owner: None,
+    /// };
+    /// let count = Body::CycleCount(Count { site: "ATL".parse()?, lines: vec![line] });
+    /// let counter = testing::actor("inv.control", &[Role::InventoryControl])?;
+    /// n.apply(&testing::event(2, 60, counter, "CYCLE", testing::doc(DocKind::Count, "CC-1")?, count)?)?;
+    ///
+    /// let month = Period::containing(Grain::Month, testing::at(0).date_naive());
+    /// let counts = n.insight().ok_or("insight is on by default")?.counts(month, &Dim::Network)?;
+    /// assert_eq!(counts.accuracy, Ratio::of_counts(0, 1));
+    /// assert_eq!(counts.net_units.to_string(), "-40");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn insight(&self) -> Option<&Insight> {
         self.insight.as_deref().map(|f| &f.insight)

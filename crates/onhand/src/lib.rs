@@ -12,8 +12,14 @@
 //! business codes and units. Orders, expected receipts and time go through the network
 //! too, and every change is journaled, so the whole network replays and snapshots.
 //!
+//! The network keeps its KPIs as it goes: every outcome and order call is translated
+//! into [`insight`] records ([`insight_feed`] has the table), so fill rates, promise
+//! accuracy, record accuracy and transfer cycle times are a query away
+//! ([`Network::insight`], [`Network::kpi_report`]), and a journal replays into the same
+//! figures ([`Network::replay_insight`]).
+//!
 //! The engines are re-exported by module: [`master`], [`status`], [`ledger`], [`atp`],
-//! [`valuation`], [`replenish`]. Their names never clash: use `onhand::ledger::Event`,
+//! [`valuation`], [`replenish`], [`insight`]. Their names never clash: use `onhand::ledger::Event`,
 //! `onhand::atp::Limit`, and so on.
 //!
 //! The core does no I/O and reads no clock: the host passes time and ids in and gets

@@ -22,7 +22,9 @@
 //!    documents.
 //! 6. **Replenishment.** Planned item-sites whose inventory position fell to or below
 //!    their reorder point are evaluated, and the recommendation is signalled.
-//! 7. **Signals** and the **journal** entry.
+//! 7. **Signals**, the **KPIs** (the outcome translated into
+//!    [`onhand_insight`] records, see [`insight_feed`](crate::insight_feed)) and the
+//!    **journal** entry.
 //!
 //! A rejected, pending or duplicate event changes nothing downstream. Before the ledger
 //! decides, the network checks what only it can (the event's items are in this
