@@ -337,3 +337,33 @@ proptest! {
         check_sim(seed, 40, 2)?;
     }
 }
+
+#[test]
+fn a_released_line_stays_in_the_fill_rates_without_its_promise() {
+    let mut n = common::network();
+    n.advance_to(onhand::ledger::testing::at(-30)).unwrap();
+    n.apply(&receipt_to(1, "ATL", "BOLT-M8", "2 CS", "PF-A01", "available").unwrap()).unwrap();
+    n.advance_to(onhand::ledger::testing::at(5)).unwrap();
+    let req = OrderRequest::new(
+        "SO-7".parse().unwrap(),
+        1,
+        "HOMEPRO".parse().unwrap(),
+        "BOLT-M8".parse().unwrap(),
+        "100 EA".parse().unwrap(),
+        day(7),
+    );
+    n.allocate(&req).unwrap();
+    let promised = n.insight().unwrap().orders(january(), &Dim::Network).unwrap();
+    assert_eq!(promised.fill_promised.lines, ratio(0, 1), "promised, nothing shipped yet");
+    n.release(&req.reference()).unwrap();
+    let k = n.insight().unwrap().orders(january(), &Dim::Network).unwrap();
+    // Still ordered (one line, nothing shipped), no longer promised.
+    assert_eq!(k.fill_requested.lines, ratio(0, 1));
+    assert_eq!(k.fill_promised.lines, Ratio::default());
+    assert_eq!(k.promise_accuracy, Ratio::default());
+    // Booked again: promised again, the same line (not a second one).
+    n.allocate(&req).unwrap();
+    let k = n.insight().unwrap().orders(january(), &Dim::Network).unwrap();
+    assert_eq!((k.fill_requested.lines, k.fill_promised.lines), (ratio(0, 1), ratio(0, 1)));
+    assert_eq!(n.insight_feed().unwrap().refused, 0);
+}
