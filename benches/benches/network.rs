@@ -4,9 +4,16 @@
 //!
 //! - `network/mixed` against `ledger/mixed`: the same 100,000 events (a third receipts
 //!   with a purchase cost, a third picks, a third cycle counts) through
-//!   `Network::apply` (ledger, availability, valuation and journal together) and
+//!   `Network::apply` (ledger, availability, valuation, KPIs and journal together) and
 //!   through `Ledger::apply` alone. Target: at least 1,000,000 events per second, and
 //!   at most 2x the ledger alone.
+//! - `mixed/network_no_insight`: the same events through a network whose KPI feed
+//!   (issue 19: counts, adjustments, shipments against order lines, ... translated into
+//!   `onhand-insight` records) is off, so `network` against it is the feed's overhead.
+//!   The KPI engine alone is `benches/insight.rs`. Instruction counts of the feed:
+//!   `NETWORK_BENCH_ITEMS=3000 valgrind --tool=callgrind <bench binary> --bench --exact
+//!   mixed/network --profile-time 1`, then the inclusive cost of `feed_event` against
+//!   `Network::apply` in `callgrind_annotate --inclusive=yes`.
 //! - `network/promise` against `atp/promise`: promising the same order lines through
 //!   `Network::promise` (by code, answered in the line's unit) and `Atp::promise`.
 //!   Target: at most 1.3x the engine alone.
@@ -26,9 +33,12 @@ use onhand::status::StockStatus;
 use onhand::{Network, NetworkConfig, OrderRequest};
 use onhand_testkit::scale;
 
-const ITEMS: usize = 100_000;
+/// Items (and events per batch): 100,000, or `NETWORK_BENCH_ITEMS` for a smaller run
+/// under `valgrind --tool=callgrind`.
+fn items() -> usize {
+    std::env::var("NETWORK_BENCH_ITEMS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000)
+}
 const SITES: usize = 9;
-const BATCH: usize = 100_000;
 
 struct Setup {
     catalog: Arc<Catalog>,
@@ -40,7 +50,9 @@ struct Setup {
 impl Setup {
     fn new() -> Self {
         Setup {
-            catalog: Arc::new(Catalog::new(scale::network(ITEMS, SITES, false)).expect("network")),
+            catalog: Arc::new(
+                Catalog::new(scale::network(items(), SITES, false)).expect("network"),
+            ),
             actor: Actor {
                 id: ActorId::new("bench").expect("id"),
                 roles: vec![Role::Warehouse, Role::InventoryControl, Role::Supervisor],
@@ -93,21 +105,32 @@ impl Setup {
         self.event(id, minute, DocKind::PurchaseOrder, body)
     }
 
-    fn network(&self) -> Network {
+    fn network(&self, insight: bool) -> Network {
+        let mut config = NetworkConfig::default();
+        config.insight.enabled = insight;
         Network::with_catalog(
             self.catalog.clone(),
             Self::rules(),
-            NetworkConfig::default(),
+            config,
             onhand::ledger::testing::at(-60),
         )
         .expect("network")
     }
 
+    /// Every item stocked at its site, with insight on or off.
+    fn stocked_network(&self, insight: bool) -> Network {
+        let mut n = self.network(insight);
+        for i in 0..items() {
+            n.apply(&self.receipt(i as u128 + 1, 0, i, "1000 EA")).expect("receipt");
+        }
+        n
+    }
+
     /// Every item stocked at its site.
     fn stocked(&self) -> (Network, Ledger) {
-        let mut n = self.network();
+        let mut n = self.network(true);
         let mut l = Ledger::new(self.catalog.clone(), Self::rules()).expect("ledger");
-        for i in 0..ITEMS {
+        for i in 0..items() {
             let e = self.receipt(i as u128 + 1, 0, i, "1000 EA");
             n.apply(&e).expect("receipt");
             l.apply(&e).expect("receipt");
@@ -117,7 +140,7 @@ impl Setup {
 
     /// The mix: receipts, picks and counts, a third each, over all items.
     fn mixed(&self) -> Vec<Event> {
-        (0..BATCH)
+        (0..items())
             .map(|i| {
                 let id = 1_000_000 + i as u128;
                 let site = scale::site_code(i % SITES);
@@ -163,12 +186,17 @@ fn mixed(c: &mut Criterion) {
     let mut check = network.clone();
     assert!(events.iter().all(|e| check.apply(e).is_ok_and(|o| o.accepted())));
     check.check().expect("the engines agree");
+    // The feed took a count record per count event, and refused none.
+    let fed = check.insight_feed().expect("insight on by default");
+    assert!(fed.refused == 0 && fed.records >= (items() / 3) as u64, "{fed:?}");
     let mut check = ledger.clone();
     assert!(events.iter().all(|e| matches!(check.apply(e), Ok(Applied::Accepted(_)))));
+    let bare = setup.stocked_network(false);
+    assert!(bare.insight().is_none());
 
     let mut g = c.benchmark_group("mixed");
     g.sample_size(10);
-    g.throughput(Throughput::Elements(BATCH as u64));
+    g.throughput(Throughput::Elements(items() as u64));
     g.bench_function("ledger", |b| {
         b.iter_batched(
             || ledger.clone(),
@@ -193,6 +221,18 @@ fn mixed(c: &mut Criterion) {
             BatchSize::PerIteration,
         );
     });
+    g.bench_function("network_no_insight", |b| {
+        b.iter_batched(
+            || bare.clone(),
+            |mut n| {
+                for e in &events {
+                    let _ = n.apply(e);
+                }
+                n
+            },
+            BatchSize::PerIteration,
+        );
+    });
     g.finish();
 }
 
@@ -206,7 +246,7 @@ fn promise(c: &mut Criterion) {
                 DocNumber::new("SO-1").expect("doc"),
                 u32::try_from(i).unwrap_or(0),
                 "C1".parse().expect("customer"),
-                scale::item_code(i * 97 % ITEMS),
+                scale::item_code(i * 97 % items()),
                 "5 EA".parse().expect("qty"),
                 day,
             );

@@ -146,6 +146,7 @@ impl Network {
         );
         self.line_refs.insert(id, r.clone());
         self.journal.push(mark, command);
+        self.feed_booked(&r);
         let promise = self.view(&r, req, &p)?;
         let signals = self.replan_item(&req.item)?;
         Ok(Booked { promise, signals })
@@ -224,6 +225,7 @@ impl Network {
         self.bookings.remove(r);
         self.line_refs.remove(&id);
         self.journal.push(mark, command);
+        self.feed_withdrawn(r);
         // A release only frees supply: lines it re-checks that are short were short
         // before (and signalled when they fell short), so what it finds is not news.
         self.replan_item(&item)?;
@@ -252,6 +254,7 @@ impl Network {
         let mark = self.journal.next(&command)?;
         self.atp.reduce(LineId(id), base)?;
         self.journal.push(mark, command);
+        self.feed_repromised(std::slice::from_ref(r));
         // As for a release: lines still short were short before.
         self.replan_item(&code)?;
         Ok(())
@@ -271,6 +274,8 @@ impl Network {
         let run = self.atp.reprocess(Mode::Apply, fair_share);
         self.journal.push(mark, command);
         let out = self.change_views(&run.changes)?;
+        let lines: Vec<OrderRef> = out.iter().map(|c| c.line.clone()).collect();
+        self.feed_repromised(&lines);
         let keys: Vec<(ItemIx, SiteIx)> = self.below.keys().copied().collect();
         let mut signals = Vec::new();
         self.replan(&keys, &mut signals)?;
@@ -337,6 +342,7 @@ impl Network {
             change: self.base_delta(item, base)?,
             source: r.order.clone(),
         };
+        self.feed_expected(&r.order, r.line, r.supplier.as_ref());
         self.receipts.insert(
             key,
             OpenReceipt {
@@ -519,6 +525,7 @@ impl Network {
             let moved = self.atp.advance_to(now.date_naive())?;
             rechecked = self.change_views(&moved.rechecked)?;
         }
+        let moved_lines: Vec<OrderRef> = rechecked.iter().map(|c| c.line.clone()).collect();
         self.now = now;
         let mut signals = Vec::new();
         let expired = self.atp.sweep(now);
@@ -530,6 +537,7 @@ impl Network {
             {
                 touched.extend(self.below.keys().filter(|(i, _)| *i == item).copied());
             }
+            self.feed_withdrawn(&r);
             signals.push(Signal::ReservationExpired { line: r });
         }
         // Expected receipts past due, once per due date.
@@ -564,6 +572,7 @@ impl Network {
             }
         }
         self.journal.push(mark, command);
+        self.feed_repromised(&moved_lines);
         touched.sort();
         touched.dedup();
         self.replan(&touched, &mut signals)?;

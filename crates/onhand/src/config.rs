@@ -10,6 +10,7 @@ use onhand_replenish::{Costs, DemandStats};
 use onhand_valuation::{Rate, ValuationConfig};
 use serde::{Deserialize, Serialize};
 
+use crate::insight_feed::InsightSettings;
 use crate::partition::Partition;
 
 /// Availability-to-promise settings.
@@ -81,4 +82,7 @@ pub struct NetworkConfig {
     /// The part of the items this network holds (`None`: all of them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition: Option<Partition>,
+    /// KPIs and anomaly detection (on by default).
+    #[serde(default)]
+    pub insight: InsightSettings,
 }

@@ -8,6 +8,7 @@
 //! one can cost) are variants here with typed fields.
 
 use onhand_atp::AtpError;
+use onhand_insight::InsightError;
 use onhand_ledger::{DocNumber, EventId, LedgerError};
 use onhand_master::{CurrencyCode, ItemCode, MasterError, SiteCode, ValidationReport};
 use onhand_replenish::ReplenishError;
@@ -39,6 +40,9 @@ pub enum Error {
     /// Replenishment refused the configuration or a query.
     #[error("{0}")]
     Replenish(ReplenishError),
+    /// The KPI engine refused a query or a configuration.
+    #[error("{0}")]
+    Insight(InsightError),
     /// The configuration does not fit the master data.
     #[error("configuration: {what}")]
     Config {
@@ -169,6 +173,7 @@ impl Error {
             Error::Atp(e) => e.code(),
             Error::Valuation(e) => e.code(),
             Error::Replenish(e) => e.code(),
+            Error::Insight(e) => e.code(),
             Error::Config { .. } => "config",
             Error::NotInPartition { .. } => "not_in_partition",
             Error::NoCost { .. } => "no_cost",
@@ -195,6 +200,7 @@ impl Error {
             Error::Atp(_) => "atp",
             Error::Valuation(_) => "valuation",
             Error::Replenish(_) => "replenish",
+            Error::Insight(_) => "insight",
             _ => "network",
         }
     }
@@ -227,5 +233,11 @@ impl From<ValuationError> for Error {
 impl From<ReplenishError> for Error {
     fn from(e: ReplenishError) -> Self {
         Error::Replenish(e)
+    }
+}
+
+impl From<InsightError> for Error {
+    fn from(e: InsightError) -> Self {
+        Error::Insight(e)
     }
 }

@@ -14,6 +14,8 @@
 //! 4. **Purchases.** Every open expected receipt has a positive open quantity.
 //! 5. **Bookings.** Every booked order line is known to the availability engine, and no
 //!    line is confirmed beyond what it requested.
+//! 6. **Insight.** The KPI engine took every record the network fed it (see
+//!    [`insight_feed`](crate::insight_feed)).
 //!
 //! [`Network::check`] returns the first one that fails, with its figures.
 
@@ -31,7 +33,7 @@ use crate::network::Network;
 #[error("invariant {invariant} fails: {detail}")]
 pub struct Violation {
     /// Which invariant (`availability`, `books_at_sites`, `books_in_transit`,
-    /// `purchases`, `bookings`).
+    /// `purchases`, `bookings`, `insight`).
     pub invariant: &'static str,
     /// The figures.
     pub detail: String,
@@ -52,6 +54,14 @@ impl Network {
         self.check_books()?;
         self.check_transit()?;
         self.check_bookings()?;
+        if let Some(f) = self.insight_feed()
+            && f.refused > 0
+        {
+            return fail(
+                "insight",
+                format!("{} record(s) refused, the first: {:?}", f.refused, f.first_refusal),
+            );
+        }
         for r in self.receipts.values() {
             if r.open <= Decimal::ZERO {
                 return fail(

@@ -12,8 +12,14 @@
 //! business codes and units. Orders, expected receipts and time go through the network
 //! too, and every change is journaled, so the whole network replays and snapshots.
 //!
+//! The network keeps its KPIs as it goes: every outcome and order call is translated
+//! into [`insight`] records ([`insight_feed`] has the table), so fill rates, promise
+//! accuracy, record accuracy and transfer cycle times are a query away
+//! ([`Network::insight`], [`Network::kpi_report`]), and a journal replays into the same
+//! figures ([`Network::replay_insight`]).
+//!
 //! The engines are re-exported by module: [`master`], [`status`], [`ledger`], [`atp`],
-//! [`valuation`], [`replenish`]. Their names never clash: use `onhand::ledger::Event`,
+//! [`valuation`], [`replenish`], [`insight`]. Their names never clash: use `onhand::ledger::Event`,
 //! `onhand::atp::Limit`, and so on.
 //!
 //! The core does no I/O and reads no clock: the host passes time and ids in and gets
@@ -61,6 +67,7 @@
 //! files (`onhand run`, `onhand check`).
 
 pub use onhand_atp as atp;
+pub use onhand_insight as insight;
 pub use onhand_ledger as ledger;
 pub use onhand_master as master;
 pub use onhand_replenish as replenish;
@@ -78,6 +85,7 @@ pub mod costing;
 mod digest;
 mod error;
 mod figures;
+pub mod insight_feed;
 mod invariants;
 pub mod journal;
 mod network;
@@ -92,6 +100,7 @@ pub mod sim;
 pub use config::{AtpSettings, ItemSitePlan, NetworkConfig, ReplenishSettings};
 pub use error::Error;
 pub use figures::{Counts, EntityFigures, Figures, IntercompanyFigures, ItemFigures};
+pub use insight_feed::{FeedStats, InsightSettings, SiteCalendar};
 pub use invariants::Violation;
 pub use journal::{Command, Entry, Mark};
 pub use network::{Network, cost_event_id};

@@ -22,7 +22,9 @@
 //!    documents.
 //! 6. **Replenishment.** Planned item-sites whose inventory position fell to or below
 //!    their reorder point are evaluated, and the recommendation is signalled.
-//! 7. **Signals** and the **journal** entry.
+//! 7. **Signals**, the **KPIs** (the outcome translated into
+//!    [`onhand_insight`] records, see [`insight_feed`](crate::insight_feed)) and the
+//!    **journal** entry.
 //!
 //! A rejected, pending or duplicate event changes nothing downstream. Before the ledger
 //! decides, the network checks what only it can (the event's items are in this
@@ -123,6 +125,8 @@ pub struct Network {
     pub(crate) journal: Journal,
     pub(crate) now: DateTime<Utc>,
     pub(crate) poisoned: Option<EventId>,
+    /// The KPIs, fed from every outcome (see [`insight_feed`](crate::insight_feed)).
+    pub(crate) insight: Option<Box<crate::insight_feed::Feed>>,
 }
 
 impl Network {
@@ -166,6 +170,7 @@ impl Network {
         }
         atp.set_quotas(&config.atp.quotas)?;
         let valuation = Valuation::new(catalog.clone(), config.valuation.clone())?;
+        let insight = crate::insight_feed::Feed::new(&catalog, &config.insight)?;
         let mut states = Vec::new();
         let mut below = BTreeMap::new();
         for p in &config.replenish.item_sites {
@@ -217,6 +222,7 @@ impl Network {
             journal: Journal::default(),
             now,
             poisoned: None,
+            insight,
         };
         // Empty item-sites start below a positive reorder point.
         let keys: Vec<(ItemIx, SiteIx)> = network.below.keys().copied().collect();
@@ -410,6 +416,7 @@ impl Network {
                         },
                     });
                 }
+                self.feed_event(moving, &accepted, &out);
                 self.journal.push(mark, command);
             }
         }

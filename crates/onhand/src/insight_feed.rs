@@ -1,0 +1,972 @@
+//! The network's KPIs: every accepted event and every order call, translated into the
+//! [`Record`]s of [`onhand_insight`] and fed to the network's own [`Insight`].
+//!
+//! The translation is one table, applied to what the engines decided (never to what a
+//! caller asked for), so a rejected, pending or duplicate event feeds nothing:
+//!
+//! | call or event | records |
+//! |---|---|
+//! | `reserve`, `allocate` | an order line created (the first time), then promised: the schedule's quantities at their shipping sites, dated when the stock is available there (the ship date) |
+//! | `reduce`, `reprocess` | the line promised again, as it now stands |
+//! | `release`, a reservation expiring | the promise withdrawn (an empty schedule): the line stays in the figures, unfilled until it ships |
+//! | shipment naming a booked order line (`doc_line`) | the line shipped; complete once everything ordered has shipped |
+//! | receipt against a purchase order line with an expected receipt naming a supplier | a supplier receipt per item, valued at its inventory postings |
+//! | adjustment | one adjustment per item: net quantity, and the value of its inventory postings |
+//! | cycle count | one count per counted location: book, counted, the ledger's tolerance for the item's class, the counter (the posting actor), the value of the item's inventory postings shared by variance |
+//! | transfer request, approval, shipment, receipt, close | the transfer lines (numbered as on the order, from 1) requested (valued at the sender's current cost), approved, shipped (the first shipment of a line), received (good, over and damaged), closed |
+//! | stock moved into damaged or quality hold | stock damaged or held, valued at the pool's current cost |
+//! | postings to cost of sales | cost of sales per entity and site |
+//!
+//! Quantities are in the item's base unit. The network learns of shipments, not of
+//! deliveries, so order lines are fulfilled on their shipments ([`Basis::Shipment`]).
+//! An order line's requested date for the fill rates is the ship-by date: the requested
+//! delivery date less the lead of its first promise (delivery less availability).
+//!
+//! **Time.** Records carry the event's effective time (order calls: the network's
+//! time), but insight takes records in time order. The feed hands them over in the order
+//! the network accepted them, and never lets time go back: a record older than the
+//! newest fed is fed at the newest time (it is news now; [`FeedStats::late`] counts
+//! them). So the feed never refuses a back-dated event, and the same journal gives the
+//! same records.
+//!
+//! **Never in the way.** The ledger has decided when the feed runs: a record insight
+//! refuses changes nothing in the network and nothing in insight; it is counted in
+//! [`FeedStats::refused`] with the first refusal's code, so a test can require none.
+//!
+//! **Replay.** A count's variance is measured against the book as it stood, so only the
+//! network's own replay can recompute the records of a journal:
+//! [`Network::replay_insight`] replays a journal into a fresh network and returns its
+//! insight, figure for figure what the live feed built.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use onhand_atp::{LineId, Promise};
+use onhand_insight::{
+    Adjusted, Basis, Config, CostOfSales, CountRecorded, DamageKind, Insight, LineRef,
+    OrderLineCreated, OrderLinePromised, OrderLineShipped, Period, Record, Report, Scheduled,
+    StockDamaged, SupplierReceipt, TransferApproved, TransferClosed, TransferReceived, TransferRef,
+    TransferRequested, TransferShipped,
+};
+use onhand_ledger::{Accepted, Body, DocKind, DocNumber, Event, Rules, Signal as LedgerSignal};
+use onhand_master::{
+    Catalog, CustomerGroupCode, EntityCode, ItemCode, ItemIx, MasterData, Money, Qty, QtyDelta,
+    RoundingMode, SiteCode, SiteIx, SupplierCode, UomCode,
+};
+use onhand_status::StockStatus;
+use onhand_valuation::PostingKey;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::config::NetworkConfig;
+use crate::error::Error;
+use crate::journal::Entry;
+use crate::network::Network;
+use crate::orders::{OrderRef, OrderRequest};
+use crate::outcome::Outcome;
+
+/// The customer group of order lines whose customer has none.
+pub const UNGROUPED: &str = "UNGROUPED";
+
+/// One site's working calendar, for count variances by shift.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteCalendar {
+    /// The site.
+    pub site: SiteCode,
+    /// Minutes to add to UTC for the site's local time.
+    #[serde(default)]
+    pub utc_offset_minutes: i32,
+    /// Local start times of the shifts, ascending (empty: one shift).
+    #[serde(default)]
+    pub shift_starts: Vec<chrono::NaiveTime>,
+}
+
+/// How the network keeps its KPIs.
+///
+/// ```
+/// use onhand::InsightSettings;
+/// let s: InsightSettings = serde_json::from_str("{}")?;
+/// assert!(s.enabled);
+/// assert_eq!(s.recurrence_window, 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InsightSettings {
+    /// Whether the network keeps KPIs at all (default: yes).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Site calendars; sites not listed are on UTC with one shift.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub calendars: Vec<SiteCalendar>,
+    /// A count out of tolerance recurs when one of the item-site's previous this-many
+    /// counts was out of tolerance too (1 to 32; default 3).
+    #[serde(default = "default_recurrence")]
+    pub recurrence_window: u8,
+    /// Adjustments and damage within this many days of a supplier's receipt count
+    /// against it (default 7).
+    #[serde(default = "default_follow")]
+    pub follow_days: u32,
+    /// Upper bounds in days of the aging buckets (default 30, 60, 90, 180, 365).
+    #[serde(default = "default_aging")]
+    pub aging_buckets: Vec<u32>,
+}
+
+fn yes() -> bool {
+    true
+}
+fn default_recurrence() -> u8 {
+    3
+}
+fn default_follow() -> u32 {
+    7
+}
+fn default_aging() -> Vec<u32> {
+    vec![30, 60, 90, 180, 365]
+}
+
+impl Default for InsightSettings {
+    fn default() -> Self {
+        InsightSettings {
+            enabled: true,
+            calendars: Vec::new(),
+            recurrence_window: default_recurrence(),
+            follow_days: default_follow(),
+            aging_buckets: default_aging(),
+        }
+    }
+}
+
+impl InsightSettings {
+    /// The insight configuration for `master`: its sites with their entities and
+    /// regions, these calendars and windows, fulfilment on shipment, no lateness.
+    ///
+    /// # Errors
+    /// [`Error::Insight`] for a calendar naming an unknown site, or settings insight
+    /// refuses ([`Config::validate`]).
+    pub fn config(&self, master: &MasterData) -> Result<Config, Error> {
+        let mut config = Config::from_master(master)?;
+        for c in &self.calendars {
+            let site = config.sites.iter_mut().find(|s| s.site == c.site).ok_or_else(|| {
+                Error::Insight(onhand_insight::InsightError::UnknownSite(c.site.clone()))
+            })?;
+            site.utc_offset_minutes = c.utc_offset_minutes;
+            site.shift_starts.clone_from(&c.shift_starts);
+        }
+        config.basis = Basis::Shipment;
+        config.lateness_secs = 0;
+        config.recurrence_window = self.recurrence_window;
+        config.follow_days = self.follow_days;
+        config.aging_buckets.clone_from(&self.aging_buckets);
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// What the feed did: records fed, held back in time, refused.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct FeedStats {
+    /// Records insight took in.
+    pub records: u64,
+    /// Of them, records fed at a later time than their own (back-dated events).
+    pub late: u64,
+    /// Records insight refused (none, unless the translation has a defect).
+    pub refused: u64,
+    /// The first refusal: the record's kind and insight's error code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_refusal: Option<(String, String)>,
+    /// Shipments naming an order line insight was never told of (never booked, or
+    /// booked without a customer), and transfer steps insight cannot take (a second
+    /// shipment of a line, a receipt after the line was complete).
+    pub unmatched: u64,
+    /// Order lines booked without a customer (insight needs one).
+    pub skipped_lines: u64,
+}
+
+/// An order line as the feed knows it.
+#[derive(Debug, Clone)]
+struct FedLine {
+    uom: UomCode,
+    ordered: Decimal,
+    shipped: Decimal,
+}
+
+impl FedLine {
+    fn complete(&self) -> bool {
+        self.shipped >= self.ordered
+    }
+}
+
+/// A transfer line as the feed knows it.
+#[derive(Debug, Clone, Default)]
+struct FedTransfer {
+    approved: bool,
+    shipped: Option<Decimal>,
+    accounted: Decimal,
+    closed: bool,
+}
+
+/// The network's insight and what the feed keeps to translate.
+#[derive(Debug, Clone)]
+pub(crate) struct Feed {
+    insight: Insight,
+    clock: Option<DateTime<Utc>>,
+    lines: BTreeMap<OrderRef, FedLine>,
+    transfers: BTreeMap<TransferRef, FedTransfer>,
+    suppliers: BTreeMap<(DocNumber, u32), SupplierCode>,
+    stats: FeedStats,
+}
+
+impl Feed {
+    /// A feed for `catalog` with `settings`, or `None` when they turn insight off.
+    pub(crate) fn new(
+        catalog: &Catalog,
+        settings: &InsightSettings,
+    ) -> Result<Option<Box<Feed>>, Error> {
+        if !settings.enabled {
+            return Ok(None);
+        }
+        let insight = Insight::new(settings.config(catalog.data())?)?;
+        Ok(Some(Box::new(Feed {
+            insight,
+            clock: None,
+            lines: BTreeMap::new(),
+            transfers: BTreeMap::new(),
+            suppliers: BTreeMap::new(),
+            stats: FeedStats::default(),
+        })))
+    }
+
+    /// The time a record of time `at` is fed at: never before the newest fed.
+    fn at(&mut self, at: DateTime<Utc>) -> DateTime<Utc> {
+        match self.clock {
+            Some(c) if c > at => {
+                self.stats.late += 1;
+                c
+            }
+            _ => {
+                self.clock = Some(at);
+                at
+            }
+        }
+    }
+
+    fn push(&mut self, record: &Record) {
+        match self.insight.apply(record) {
+            Ok(()) => self.stats.records += 1,
+            Err(e) => {
+                self.stats.refused += 1;
+                if self.stats.first_refusal.is_none() {
+                    self.stats.first_refusal = Some((record.kind().into(), e.code().into()));
+                }
+            }
+        }
+    }
+}
+
+fn line_ref(r: &OrderRef) -> LineRef {
+    LineRef { order: r.order.clone(), line: r.line }
+}
+
+/// `total` shared over `parts` in proportion, rounded to `currency`, the last part
+/// taking what is left so the shares add up to `total` exactly.
+fn share(total: Money, parts: &[Decimal]) -> Vec<Money> {
+    let whole: Decimal = parts.iter().map(Decimal::abs).sum();
+    let mut out = Vec::with_capacity(parts.len());
+    let mut left = total.amount();
+    for (i, p) in parts.iter().enumerate() {
+        let amount = if i + 1 == parts.len() {
+            left
+        } else if whole.is_zero() {
+            Decimal::ZERO
+        } else {
+            let raw = total.amount().checked_mul(p.abs()).and_then(|v| v.checked_div(whole));
+            let m = Money::new(raw.unwrap_or(Decimal::ZERO), total.currency());
+            m.round(RoundingMode::HalfEven).map_or(Decimal::ZERO, Money::amount)
+        };
+        left -= amount;
+        out.push(Money::new(amount, total.currency()));
+    }
+    out
+}
+
+impl Network {
+    /// The network's KPI and anomaly state (`None` when
+    /// [`InsightSettings::enabled`] is off). Ask it anything [`Insight`] answers:
+    /// [`Insight::orders`], [`Insight::counts`], [`Insight::transfers`],
+    /// [`Insight::detect`], ...
+    ///
+    /// ```
+    /// use onhand::insight::{Dim, Grain, Period, Ratio};
+    /// use onhand::ledger::{testing, Body, Count, CountLine, DocKind, ReferenceCost, Rules};
+    /// use onhand::master::{seed, CurrencyCode, Role};
+    /// use onhand::{Network, NetworkConfig};
+    ///
+    /// let mut rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// rules.reference_costs.insert("BOLT-M8".parse()?, ReferenceCost("0.085".parse()?));
+    /// let mut n =
+    ///     Network::new(seed::demo_network(), rules, NetworkConfig::default(), testing::at(-60))?;
+    /// n.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "2 CS", "PF-A01", "available")?)?;
+    /// // A count finds 200 of the 240 on the books: out of tolerance.
+    /// let line = CountLine {
+    ///     item: "BOLT-M8".parse()?, bin: Some("PF-A01".parse()?), lot: None, status: None,
+    ///     counted: "200 EA".parse()?, serials: Vec::new(), owner: None,
+    /// };
+    /// let count = Body::CycleCount(Count { site: "ATL".parse()?, lines: vec![line] });
+    /// let counter = testing::actor("inv.control", &[Role::InventoryControl])?;
+    /// n.apply(&testing::event(2, 60, counter, "CYCLE", testing::doc(DocKind::Count, "CC-1")?, count)?)?;
+    ///
+    /// let month = Period::containing(Grain::Month, testing::at(0).date_naive());
+    /// let counts = n.insight().ok_or("insight is on by default")?.counts(month, &Dim::Network)?;
+    /// assert_eq!(counts.accuracy, Ratio::of_counts(0, 1));
+    /// assert_eq!(counts.net_units.to_string(), "-40");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn insight(&self) -> Option<&Insight> {
+        self.insight.as_deref().map(|f| &f.insight)
+    }
+
+    /// What the feed into [`Network::insight`] did.
+    #[must_use]
+    pub fn insight_feed(&self) -> Option<&FeedStats> {
+        self.insight.as_deref().map(|f| &f.stats)
+    }
+
+    /// Every KPI of `period`, by every dimension with figures in it.
+    ///
+    /// # Errors
+    /// [`Error::Config`] when insight is off; [`Error::Insight`] for a sum beyond the
+    /// decimal range.
+    pub fn kpi_report(&self, period: Period) -> Result<Report, Error> {
+        let insight = self
+            .insight()
+            .ok_or_else(|| Error::Config { what: "insight is off in this network".into() })?;
+        Ok(insight.report(period)?)
+    }
+
+    /// Replays journal `entries` from empty (as [`Network::replay`], with insight on
+    /// under `settings`) and returns the insight they build: the same figures the live
+    /// feed built, or the figures under other calendars and windows.
+    ///
+    /// # Errors
+    /// As [`Network::replay`]; [`Error::Insight`] for settings insight refuses.
+    pub fn replay_insight(
+        master: MasterData,
+        rules: Rules,
+        mut config: NetworkConfig,
+        settings: InsightSettings,
+        start: DateTime<Utc>,
+        entries: &[Entry],
+    ) -> Result<(Insight, FeedStats), Error> {
+        config.insight = InsightSettings { enabled: true, ..settings };
+        let mut n = Network::replay(master, rules, config, start, entries)?;
+        let feed =
+            n.insight.take().ok_or_else(|| Error::Config { what: "insight is off".into() })?;
+        Ok((feed.insight, feed.stats))
+    }
+
+    /// Feeds what an accepted event did (`moving`: the event, or the held event an
+    /// approval released).
+    pub(crate) fn feed_event(&mut self, moving: &Event, accepted: &Accepted, out: &Outcome) {
+        let Some(mut feed) = self.insight.take() else { return };
+        let at = feed.at(moving.effective_at);
+        let mut records = Vec::new();
+        self.translate(&mut feed, moving, accepted, out, at, &mut records);
+        for r in &records {
+            feed.push(r);
+        }
+        self.insight = Some(feed);
+    }
+
+    #[allow(clippy::too_many_lines, reason = "one arm per event kind, each short")]
+    fn translate(
+        &self,
+        feed: &mut Feed,
+        moving: &Event,
+        accepted: &Accepted,
+        out: &Outcome,
+        at: DateTime<Utc>,
+        records: &mut Vec<Record>,
+    ) {
+        let number = &moving.reference.number;
+        match &moving.body {
+            Body::Receipt(m) if moving.reference.kind == DocKind::PurchaseOrder => {
+                // Per supplier and item: quantity and value.
+                let mut by: BTreeMap<(SupplierCode, ItemCode), Decimal> = BTreeMap::new();
+                for line in &m.lines {
+                    let Some(supplier) =
+                        line.doc_line.and_then(|l| feed.suppliers.get(&(number.clone(), l)))
+                    else {
+                        continue;
+                    };
+                    let Some(q) = self.base_of(&line.item, line.qty) else { continue };
+                    *by.entry((supplier.clone(), line.item.clone())).or_default() += q;
+                }
+                for ((supplier, item), q) in by {
+                    let (Some(qty), Some(value)) = (
+                        self.qty_of(&item, q),
+                        self.posted(out, PostingKey::Inventory, &item, &m.site),
+                    ) else {
+                        continue;
+                    };
+                    records.push(Record::SupplierReceipt(SupplierReceipt {
+                        at,
+                        supplier,
+                        item,
+                        site: m.site.clone(),
+                        qty,
+                        value,
+                    }));
+                }
+            }
+            Body::Ship(m) if moving.reference.kind == DocKind::SalesOrder => {
+                for line in &m.lines {
+                    let Some(doc_line) = line.doc_line else { continue };
+                    let r = OrderRef { order: number.clone(), line: doc_line };
+                    let Some(q) = self.base_of(&line.item, line.qty) else { continue };
+                    let Some(line_fed) = feed.lines.get_mut(&r) else {
+                        feed.stats.unmatched += 1;
+                        continue;
+                    };
+                    if line_fed.complete() {
+                        feed.stats.unmatched += 1;
+                        continue;
+                    }
+                    line_fed.shipped += q;
+                    let Ok(qty) = Qty::new(q, line_fed.uom) else { continue };
+                    records.push(Record::OrderLineShipped(OrderLineShipped {
+                        at,
+                        line: line_ref(&r),
+                        site: m.site.clone(),
+                        qty,
+                        complete: line_fed.complete(),
+                    }));
+                }
+            }
+            Body::Adjustment(m) => {
+                let mut by: BTreeMap<ItemCode, Decimal> = BTreeMap::new();
+                for line in &m.lines {
+                    let Some(q) = self.base_of(&line.item, line.qty) else { continue };
+                    let signed = if line.from.is_none() { q } else { -q };
+                    *by.entry(line.item.clone()).or_default() += signed;
+                }
+                for (item, delta) in by {
+                    let Some(uom) = self.uom_of(&item) else { continue };
+                    let Some(value) = self.posted(out, PostingKey::Inventory, &item, &m.site)
+                    else {
+                        continue;
+                    };
+                    records.push(Record::Adjusted(Adjusted {
+                        at,
+                        item,
+                        site: m.site.clone(),
+                        reason: moving.reason.clone(),
+                        actor: moving.actor.id.clone(),
+                        delta: QtyDelta::new(delta, uom),
+                        value,
+                    }));
+                }
+            }
+            Body::CycleCount(c) => self.translate_count(moving, c, accepted, out, at, records),
+            Body::TransferRequest(_) => {
+                let Some(order) = self.ledger.transfer(number) else { return };
+                let (Ok(from), Ok(to)) = (self.site_code(order.from), self.site_code(order.to))
+                else {
+                    return;
+                };
+                for (i, l) in order.lines.iter().enumerate() {
+                    let Ok(n) = u32::try_from(i + 1) else { break };
+                    let (Ok(item), Ok(qty)) =
+                        (self.item_code(l.item), self.base_qty(l.item, l.requested))
+                    else {
+                        continue;
+                    };
+                    let Some(value) = self.at_cost(l.item, order.from, l.requested) else {
+                        continue;
+                    };
+                    let key = TransferRef { transfer: number.clone(), line: n };
+                    feed.transfers.insert(key.clone(), FedTransfer::default());
+                    records.push(Record::TransferRequested(TransferRequested {
+                        at,
+                        transfer: key,
+                        from: from.clone(),
+                        to: to.clone(),
+                        item,
+                        qty,
+                        value,
+                        expected_arrival: order.expected_arrival,
+                        transport_cost: None,
+                        purchase_cost: None,
+                    }));
+                }
+            }
+            Body::TransferApprove => {
+                for (key, t) in feed.transfers.range_mut(Self::lines_of(number)) {
+                    if key.transfer != *number || t.approved {
+                        continue;
+                    }
+                    t.approved = true;
+                    records.push(Record::TransferApproved(TransferApproved {
+                        at,
+                        transfer: key.clone(),
+                    }));
+                }
+            }
+            Body::TransferShip(_) => {
+                let Some(order) = self.ledger.transfer(number) else { return };
+                for (item, q) in crate::costing::transit(&accepted.deltas)
+                    .into_iter()
+                    .filter(|(_, q)| *q > Decimal::ZERO)
+                    .map(|((i, _), q)| (i, q))
+                {
+                    let Some(key) = Self::transfer_line(order, number, item) else { continue };
+                    let Some(t) = feed.transfers.get_mut(&key) else { continue };
+                    if t.shipped.is_some() || t.closed {
+                        feed.stats.unmatched += 1;
+                        continue;
+                    }
+                    let Ok(qty) = self.base_qty(item, q) else { continue };
+                    t.shipped = Some(q);
+                    records.push(Record::TransferShipped(TransferShipped {
+                        at,
+                        transfer: key,
+                        qty,
+                        expected_arrival: order.expected_arrival,
+                    }));
+                }
+            }
+            Body::TransferReceipt(_) => {
+                let Some(order) = self.ledger.transfer(number) else { return };
+                // Per item: good and damaged arrivals at the destination.
+                let mut arrived: BTreeMap<ItemIx, (Decimal, Decimal)> = BTreeMap::new();
+                for d in accepted
+                    .deltas
+                    .iter()
+                    .filter(|d| d.key.status != StockStatus::InTransit && d.change > Decimal::ZERO)
+                {
+                    let e = arrived.entry(d.key.item).or_default();
+                    if d.key.status == StockStatus::Damaged {
+                        e.1 += d.change;
+                    } else {
+                        e.0 += d.change;
+                    }
+                }
+                for (item, (good, damaged)) in arrived {
+                    let over: Decimal = accepted
+                        .signals
+                        .iter()
+                        .filter_map(|s| match s {
+                            LedgerSignal::TransferDiscrepancy { item: i, over, .. }
+                                if *i == item =>
+                            {
+                                Some(*over)
+                            }
+                            _ => None,
+                        })
+                        .sum();
+                    let Some(key) = Self::transfer_line(order, number, item) else { continue };
+                    let Some(t) = feed.transfers.get_mut(&key) else { continue };
+                    let Some(shipped) = t.shipped else {
+                        feed.stats.unmatched += 1;
+                        continue;
+                    };
+                    if t.closed || t.accounted >= shipped {
+                        feed.stats.unmatched += 1;
+                        continue;
+                    }
+                    let (Ok(qty), Ok(over), Ok(damaged), Ok(short)) = (
+                        self.base_qty(item, good),
+                        self.base_qty(item, over),
+                        self.base_qty(item, damaged),
+                        self.base_qty(item, Decimal::ZERO),
+                    ) else {
+                        continue;
+                    };
+                    t.accounted += good + damaged.value();
+                    records.push(Record::TransferReceived(TransferReceived {
+                        at,
+                        transfer: key,
+                        qty,
+                        short,
+                        over,
+                        damaged,
+                    }));
+                }
+            }
+            Body::TransferClose => {
+                for (key, t) in feed.transfers.range_mut(Self::lines_of(number)) {
+                    if key.transfer != *number || t.closed {
+                        continue;
+                    }
+                    t.closed = true;
+                    records
+                        .push(Record::TransferClosed(TransferClosed { at, transfer: key.clone() }));
+                }
+            }
+            _ => {}
+        }
+        // Stock moved into damaged or quality hold (a count's own variance is a count).
+        if !matches!(moving.body, Body::CycleCount(_)) {
+            for d in accepted.deltas.iter().filter(|d| d.change > Decimal::ZERO) {
+                let kind = match d.key.status {
+                    StockStatus::Damaged => DamageKind::Damaged,
+                    StockStatus::QualityHold => DamageKind::Hold,
+                    _ => continue,
+                };
+                let (Ok(item), Ok(site), Ok(qty)) = (
+                    self.item_code(d.key.item),
+                    self.site_code(d.key.site),
+                    self.base_qty(d.key.item, d.change),
+                ) else {
+                    continue;
+                };
+                let Some(value) = self.at_cost(d.key.item, d.key.site, d.change) else { continue };
+                records.push(Record::StockDamaged(StockDamaged {
+                    at,
+                    item,
+                    site,
+                    kind,
+                    qty,
+                    value,
+                }));
+            }
+        }
+        // Cost of sales per entity and site.
+        let mut cogs: BTreeMap<(EntityCode, SiteCode), Money> = BTreeMap::new();
+        for p in out.postings.iter().filter(|p| p.key == PostingKey::CostOfSales) {
+            let Some(site) = &p.site else { continue };
+            let e = cogs
+                .entry((p.entity.clone(), site.clone()))
+                .or_insert_with(|| Money::zero(p.currency));
+            if let Ok(sum) = e.checked_add(Money::new(p.amount, p.currency)) {
+                *e = sum;
+            }
+        }
+        for ((entity, site), value) in cogs {
+            records.push(Record::CostOfSales(CostOfSales { at, entity, site, value }));
+        }
+    }
+
+    /// One count record per counted location.
+    fn translate_count(
+        &self,
+        moving: &Event,
+        count: &onhand_ledger::Count,
+        accepted: &Accepted,
+        out: &Outcome,
+        at: DateTime<Utc>,
+        records: &mut Vec<Record>,
+    ) {
+        let Some(site) = self.catalog.site_ix(&count.site) else { return };
+        // Per line: item, bin, book, counted, tolerance (base units).
+        let mut lines = Vec::with_capacity(count.lines.len());
+        for line in &count.lines {
+            let Some(item) = self.catalog.item_ix(&line.item) else { continue };
+            let Some(counted) = self.base_of(&line.item, line.counted) else { continue };
+            let owner = match &line.owner {
+                Some(code) => self.catalog.entity_ix(code),
+                None => self.catalog.site_entity(site),
+            };
+            let Some(owner) = owner else { continue };
+            let bin = match &line.bin {
+                Some(b) => match self.catalog.bin_ix(site, b) {
+                    Some(ix) => Some(ix),
+                    None => continue,
+                },
+                None => None,
+            };
+            let lot = line.lot.as_ref().and_then(|l| self.ledger.lot_ix(item, l));
+            let key = onhand_ledger::PositionKey {
+                item,
+                site,
+                status: line.status.unwrap_or(StockStatus::Available),
+                owner,
+                bin,
+                lot,
+            };
+            let variance: Decimal =
+                accepted.deltas.iter().filter(|d| d.key == key).map(|d| d.change).sum();
+            let book = counted - variance;
+            let Some(profile) = self.catalog.profile(item) else { continue };
+            let (abs, pct) = self.ledger.rules().tolerance(profile.velocity);
+            let tolerance = abs.max(pct.checked_mul(book.abs()).unwrap_or(Decimal::MAX));
+            lines.push((line, item, profile, book, counted, variance, tolerance));
+        }
+        // The value of each item's postings, shared by its lines' variances.
+        let mut values: BTreeMap<ItemIx, Vec<Money>> = BTreeMap::new();
+        for (line, item, ..) in &lines {
+            if values.contains_key(item) {
+                continue;
+            }
+            let Some(total) = self.posted(out, PostingKey::Inventory, &line.item, &count.site)
+            else {
+                continue;
+            };
+            let parts: Vec<Decimal> = lines.iter().filter(|l| l.1 == *item).map(|l| l.5).collect();
+            values.insert(*item, share(total, &parts).into_iter().rev().collect());
+        }
+        for (line, item, profile, book, counted, _, tolerance) in lines {
+            let Some(value) = values.get_mut(&item).and_then(Vec::pop) else { continue };
+            let uom = profile.base_uom;
+            let (Ok(book), Ok(counted), Ok(tolerance)) = (
+                Qty::new(book.max(Decimal::ZERO), uom),
+                Qty::new(counted, uom),
+                Qty::new(tolerance.min(Decimal::from(i64::MAX)), uom),
+            ) else {
+                continue;
+            };
+            records.push(Record::CountRecorded(CountRecorded {
+                at,
+                item: line.item.clone(),
+                site: count.site.clone(),
+                bin: line.bin.clone(),
+                class: profile.velocity,
+                counter: moving.actor.id.clone(),
+                book,
+                counted,
+                tolerance,
+                variance_value: value,
+            }));
+        }
+    }
+
+    /// The transfer lines of `number`, as a range of keys.
+    fn lines_of(number: &DocNumber) -> std::ops::RangeFrom<TransferRef> {
+        TransferRef { transfer: number.clone(), line: 0 }..
+    }
+
+    /// The transfer line of `item` on `order`: its place on the order, from 1.
+    fn transfer_line(
+        order: &onhand_ledger::TransferOrder,
+        number: &DocNumber,
+        item: ItemIx,
+    ) -> Option<TransferRef> {
+        let i = order.lines.iter().position(|l| l.item == item)?;
+        Some(TransferRef { transfer: number.clone(), line: u32::try_from(i + 1).ok()? })
+    }
+
+    fn uom_of(&self, item: &ItemCode) -> Option<UomCode> {
+        self.catalog.item_ix(item).and_then(|ix| self.catalog.profile(ix)).map(|p| p.base_uom)
+    }
+
+    /// `qty` of `item` in base units.
+    fn base_of(&self, item: &ItemCode, qty: Qty) -> Option<Decimal> {
+        let ix = self.catalog.item_ix(item)?;
+        self.catalog.item_units(ix)?.to_base(qty).ok().map(Qty::value)
+    }
+
+    fn qty_of(&self, item: &ItemCode, q: Decimal) -> Option<Qty> {
+        Qty::new(q, self.uom_of(item)?).ok()
+    }
+
+    /// The signed sum of `out`'s postings under `key` for `item` at `site`, in the
+    /// currency of the site's entity (zero when nothing was posted).
+    fn posted(
+        &self,
+        out: &Outcome,
+        key: PostingKey,
+        item: &ItemCode,
+        site: &SiteCode,
+    ) -> Option<Money> {
+        let six = self.catalog.site_ix(site)?;
+        let currency = self.catalog.site_entity(six).and_then(|e| self.catalog.entity(e))?.currency;
+        let mut sum = Money::zero(currency);
+        for p in out.postings.iter().filter(|p| {
+            p.key == key
+                && p.currency == currency
+                && p.item.as_ref() == Some(item)
+                && p.site.as_ref() == Some(site)
+        }) {
+            sum = sum.checked_add(Money::new(p.amount, p.currency)).ok()?;
+        }
+        Some(sum)
+    }
+
+    /// `qty` base units of `item` at the current cost of the site entity's pool, rounded
+    /// to the currency (zero before any cost is known).
+    fn at_cost(&self, item: ItemIx, site: SiteIx, qty: Decimal) -> Option<Money> {
+        let entity = self.catalog.site_entity(site).and_then(|e| self.catalog.entity(e))?;
+        let (item_code, site_code) = (self.item_code(item).ok()?, self.site_code(site).ok()?);
+        let unit = self
+            .valuation
+            .pool(&entity.code, &item_code, Some(&site_code))
+            .and_then(|p| p.unit_cost)
+            .unwrap_or(Decimal::ZERO);
+        let raw = unit.checked_mul(qty)?;
+        Money::new(raw, entity.currency).round(RoundingMode::HalfEven).ok()
+    }
+
+    /// Feeds a booked line's promise (creating the line the first time).
+    pub(crate) fn feed_booked(&mut self, r: &OrderRef) {
+        let Some(mut feed) = self.insight.take() else { return };
+        self.feed_promise(&mut feed, r, true);
+        self.insight = Some(feed);
+    }
+
+    /// Feeds the promises of booked lines again, as they now stand.
+    pub(crate) fn feed_repromised(&mut self, lines: &[OrderRef]) {
+        let Some(mut feed) = self.insight.take() else { return };
+        for r in lines {
+            self.feed_promise(&mut feed, r, false);
+        }
+        self.insight = Some(feed);
+    }
+
+    /// Feeds a withdrawn promise (a release, an expired reservation).
+    pub(crate) fn feed_withdrawn(&mut self, r: &OrderRef) {
+        let Some(mut feed) = self.insight.take() else { return };
+        if feed.lines.get(r).is_some_and(|l| !l.complete()) {
+            let at = feed.at(self.now);
+            feed.push(&Record::OrderLinePromised(OrderLinePromised {
+                at,
+                line: line_ref(r),
+                schedule: Vec::new(),
+            }));
+        }
+        self.insight = Some(feed);
+    }
+
+    /// Records an expected receipt's supplier, for the receipts against it.
+    pub(crate) fn feed_expected(
+        &mut self,
+        order: &DocNumber,
+        line: u32,
+        supplier: Option<&SupplierCode>,
+    ) {
+        if let (Some(feed), Some(s)) = (self.insight.as_deref_mut(), supplier) {
+            feed.suppliers.insert((order.clone(), line), s.clone());
+        }
+    }
+
+    fn feed_promise(&self, feed: &mut Feed, r: &OrderRef, create: bool) {
+        let Some(b) = self.bookings.get(r) else { return };
+        let Some(p) = self.atp.booked(LineId(b.id)) else { return };
+        let req = &b.request;
+        let Some(item) = self.catalog.item_ix(&req.item) else { return };
+        let Some(uom) = self.catalog.profile(item).map(|p| p.base_uom) else { return };
+        if !feed.lines.contains_key(r) {
+            if !create {
+                return;
+            }
+            let Some(created) = self.created(req, &p, uom, feed) else {
+                feed.stats.skipped_lines += 1;
+                return;
+            };
+            feed.push(&created);
+            let Some(q) = self.base_of(&req.item, req.qty) else { return };
+            feed.lines.insert(r.clone(), FedLine { uom, ordered: q, shipped: Decimal::ZERO });
+        }
+        if feed.lines.get(r).is_none_or(FedLine::complete) {
+            return;
+        }
+        let mut schedule = Vec::with_capacity(p.schedule.len());
+        for s in &p.schedule {
+            let (Ok(site), Ok(qty)) = (self.site_code(s.site), self.base_qty(s.item, s.qty)) else {
+                continue;
+            };
+            // A substitute counted in another unit cannot add to this line's figures.
+            if qty.uom() != uom {
+                continue;
+            }
+            schedule.push(Scheduled { site, qty, date: s.available_on });
+        }
+        let at = feed.at(self.now);
+        feed.push(&Record::OrderLinePromised(OrderLinePromised {
+            at,
+            line: line_ref(r),
+            schedule,
+        }));
+    }
+
+    /// The record creating an order line, or `None` for a line without a customer.
+    fn created(
+        &self,
+        req: &OrderRequest,
+        p: &Promise,
+        uom: UomCode,
+        feed: &mut Feed,
+    ) -> Option<Record> {
+        let customer = req.customer.clone()?;
+        let group = req
+            .group
+            .clone()
+            .or_else(|| {
+                self.catalog
+                    .customer_ix(&customer)
+                    .and_then(|ix| self.catalog.customer(ix))
+                    .and_then(|c| c.group.clone())
+            })
+            .or_else(|| CustomerGroupCode::new(UNGROUPED).ok())?;
+        let qty = Qty::new(self.base_of(&req.item, req.qty)?, uom).ok()?;
+        let lead =
+            p.schedule.first().map_or(0, |s| (s.delivery - s.available_on).num_days().max(0));
+        let requested: NaiveDate =
+            req.requested.checked_sub_signed(Duration::days(lead)).unwrap_or(req.requested);
+        Some(Record::OrderLineCreated(OrderLineCreated {
+            at: feed.at(self.now),
+            line: LineRef { order: req.order.clone(), line: req.line },
+            customer,
+            group,
+            item: req.item.clone(),
+            qty,
+            requested,
+            priority: 10u8.saturating_sub(req.priority.min(9)),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn usd() -> onhand_master::CurrencyCode {
+        onhand_master::CurrencyCode::new("USD").unwrap_or_else(|_| unreachable!())
+    }
+
+    #[test]
+    fn a_value_is_shared_by_variance_and_the_last_part_takes_the_rest() {
+        let total = Money::new(Decimal::new(-1000, 2), usd());
+        let parts = [Decimal::from(-1), Decimal::from(-1), Decimal::from(-1)];
+        let shares: Vec<Decimal> = share(total, &parts).into_iter().map(Money::amount).collect();
+        assert_eq!(shares, [Decimal::new(-333, 2), Decimal::new(-333, 2), Decimal::new(-334, 2)]);
+        // Nothing to share by: the last part takes it all.
+        let shares: Vec<Decimal> =
+            share(total, &[Decimal::ZERO, Decimal::ZERO]).into_iter().map(Money::amount).collect();
+        assert_eq!(shares, [Decimal::ZERO, Decimal::new(-1000, 2)]);
+    }
+
+    proptest! {
+        #[test]
+        fn shares_add_up_to_the_total_exactly(
+            cents in -10_000_000i64..10_000_000,
+            parts in proptest::collection::vec(-1_000i64..1_000, 1..6),
+        ) {
+            let total = Money::new(Decimal::new(cents, 2), usd());
+            let parts: Vec<Decimal> = parts.into_iter().map(Decimal::from).collect();
+            let shares = share(total, &parts);
+            prop_assert_eq!(shares.len(), parts.len());
+            let sum: Decimal = shares.iter().map(|m| m.amount()).sum();
+            prop_assert_eq!(sum, total.amount());
+            for m in &shares {
+                prop_assert_eq!(m.currency(), usd());
+                prop_assert!(m.amount().scale() <= 2);
+            }
+        }
+    }
+
+    #[test]
+    fn default_settings_are_on_with_insight_s_own_windows() {
+        let s = InsightSettings::default();
+        let c = s.config(&onhand_master::seed::demo_network()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(s.enabled);
+        assert_eq!(c.basis, Basis::Shipment);
+        let d = Config::new(Vec::new());
+        assert_eq!(
+            (c.recurrence_window, c.follow_days, &c.aging_buckets),
+            (d.recurrence_window, d.follow_days, &d.aging_buckets)
+        );
+    }
+}
