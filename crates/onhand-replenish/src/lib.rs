@@ -70,5 +70,7 @@ pub use error::ReplenishError;
 pub use network::{
     Action, Candidate, ExchangeRate, Planner, Recommendation, SiteState, TransferRequest,
 };
-pub use policy::{Costs, Parameters, Position, Steps, eoq, order_need, parameters};
+pub use policy::{
+    Costs, Parameters, Position, Steps, Unrounded, eoq, order_need, parameters, parameters_for_lot,
+};
 pub use stats::{DemandStats, demand_stats, lead_time_stats};
