@@ -552,6 +552,14 @@ impl Valuation {
                         a.seller, a.buyer
                     )));
                 }
+                PriceRule::CostPlusMargin { margin }
+                    if *margin < Decimal::ZERO || *margin >= Decimal::ONE =>
+                {
+                    return Err(ValuationError::Config(format!(
+                        "margin {margin} in the {} -> {} agreement must be at least 0 and below 1",
+                        a.seller, a.buyer
+                    )));
+                }
                 PriceRule::PriceList { prices } => {
                     for (item, price) in prices {
                         v.item(item)?;
@@ -1319,6 +1327,14 @@ impl Valuation {
                 let factor = add_exact(Decimal::ONE, *markup).map_err(dec("a markup"))?;
                 let marked = mul_exact(cost, factor).map_err(dec("a transfer price"))?;
                 convert(marked, rate_of(rates, seller.currency, k)?, k)
+            }
+            PriceRule::CostPlusMargin { margin } => {
+                // cost x rate / (1 - margin), rounded once.
+                let keep = sub_exact(Decimal::ONE, *margin).map_err(dec("a margin"))?;
+                let rule = Rounding::new(k.minor_units(), RoundingMode::HalfUp)
+                    .map_err(dec("a rounding rule"))?;
+                mul_div_round(cost, rate_of(rates, seller.currency, k)?, keep, rule)
+                    .map_err(dec("a transfer price"))
             }
             PriceRule::PriceList { prices } => {
                 let code = self

@@ -409,6 +409,66 @@ fn cost_plus_intercompany_sale_and_unrealized_profit_elimination() {
     assert!(c.revenue.is_empty());
 }
 
+/// A margin on the price rather than a markup on cost: a 30% gross margin needs no 3/7
+/// markup. Worked by hand: 100 drills at 70.00 USD cost 7,000; a 30% margin on the price
+/// sells them at 7,000 / 0.7 = 10,000 USD (revenue 10,000, cost of sales 7,000, margin
+/// 3,000 = 30% of 10,000); the buyer books 10,000 x 1.35 = 13,500 CAD. A 20% margin is
+/// a 25% markup: 7,000 / 0.8 = 8,750 = 7,000 x 1.25.
+#[test]
+fn cost_plus_a_margin_on_the_price() {
+    let margin = |m: &str| ValuationConfig {
+        agreements: vec![Agreement {
+            seller: e("NA01"),
+            buyer: e("CA01"),
+            price: PriceRule::CostPlusMargin { margin: d(m) },
+            currency: "USD".parse().unwrap(),
+            title: TitlePoint::Shipment,
+        }],
+        ..ValuationConfig::default()
+    };
+    let ship = CostEvent {
+        id: 2,
+        at: at(2),
+        body: CostBody::TransferShip {
+            transfer: "IC-9".into(),
+            from: "ORD".parse().unwrap(),
+            to: "YYZ".parse().unwrap(),
+            item: "DRILL-18V".parse().unwrap(),
+            qty: "100 EA".parse().unwrap(),
+            rates: rates(),
+        },
+    };
+    let sum = |p: &[onhand_valuation::Posting], ent: &str, key| {
+        p.iter()
+            .filter(|x| x.entity.as_str() == ent && x.key == key)
+            .map(|x| x.amount)
+            .sum::<Decimal>()
+    };
+    let mut v = engine(margin("0.3"));
+    posted(&mut v, &receipt(1, "ORD", "DRILL-18V", "100 EA", "70.00 USD"));
+    let p = posted(&mut v, &ship);
+    assert!(unbalanced(&p).is_empty());
+    assert_eq!(sum(&p, "NA01", PostingKey::IcRevenue), d("-10000.00"));
+    assert_eq!(sum(&p, "NA01", PostingKey::CostOfSales), d("7000.00"));
+    assert_eq!(sum(&p, "CA01", PostingKey::InTransit), d("13500.00"));
+    // 20% margin on the price = 25% markup on cost.
+    let mut by_margin = engine(margin("0.2"));
+    posted(&mut by_margin, &receipt(1, "ORD", "DRILL-18V", "100 EA", "70.00 USD"));
+    let mut by_markup = margin("0.2");
+    by_markup.agreements[0].price = PriceRule::CostPlus { markup: d("0.25") };
+    let mut by_markup = engine(by_markup);
+    posted(&mut by_markup, &receipt(1, "ORD", "DRILL-18V", "100 EA", "70.00 USD"));
+    let (a, b) = (posted(&mut by_margin, &ship), posted(&mut by_markup, &ship));
+    assert_eq!(sum(&a, "NA01", PostingKey::IcRevenue), d("-8750.00"));
+    assert_eq!(a, b);
+    // A margin of 1 or more (or below 0) cannot price anything.
+    for bad in ["1", "1.5", "-0.1"] {
+        let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
+        let err = Valuation::new(catalog, margin(bad)).unwrap_err();
+        assert_eq!(err.code(), "config", "{bad}");
+    }
+}
+
 #[test]
 fn title_at_receipt_keeps_the_goods_on_the_sellers_books_until_they_arrive() {
     let mut v = engine(cost_plus(TitlePoint::Receipt));
