@@ -21,7 +21,8 @@ use crate::posting::Accounts;
 /// are set separately because they answer different questions, but they must agree
 /// where both engines see the same movements (as in the `onhand` facade): a site whose
 /// policy allows negative stock needs its entity at [`NegativeStock::LastCost`] here,
-/// or valuation refuses the issue the ledger accepted.
+/// or valuation refuses the issue the ledger accepted; the facade refuses to build a
+/// network where they disagree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NegativeStock {
