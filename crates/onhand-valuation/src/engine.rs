@@ -859,6 +859,22 @@ impl Valuation {
                     PostingKey::GoodsReceived,
                 )?;
             }
+            CostBody::OpeningBalance { site, item, qty, unit_cost, owner } => {
+                let (i, s, e) = self.locate(item, site, owner.as_ref())?;
+                self.check_currency(e, *unit_cost)?;
+                not_negative("an opening balance's unit cost", *unit_cost)?;
+                let q = self.base(i, *qty, "an opening balance quantity")?;
+                let value = Self::extend(*qty, *unit_cost)?;
+                self.receive_against(
+                    ev,
+                    out,
+                    plan,
+                    (e, i, s),
+                    q,
+                    value,
+                    PostingKey::OpeningBalance,
+                )?;
+            }
             CostBody::Issue { site, item, qty, to, owner } => {
                 let (i, s, e) = self.locate(item, site, owner.as_ref())?;
                 let q = self.base(i, *qty, "an issue quantity")?;

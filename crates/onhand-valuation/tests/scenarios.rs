@@ -100,6 +100,70 @@ fn fifo_and_moving_average_textbook_sequence() {
     assert_eq!(v.inventory_value(&e("CA01")), Decimal::ZERO);
 }
 
+/// Opening balances taken over from another system, one event per cost layer at the
+/// layer's date, against the opening-balance account. Worked by hand (the cost flows of
+/// Horngren et al., *Financial Accounting*, "Merchandise inventory"): layers 100 @ 1.00
+/// (January) and 50 @ 1.20 (February), sent February first, so January is back-dated
+/// in front of it. FIFO: a sale of 120 costs 100 x 1.00 + 20 x 1.20 = 124.00, leaving
+/// 30 @ 1.20 = 36.00. Moving average: 160.00 / 150 a unit, the sale 120 x 160 / 150 =
+/// 128.00, leaving 32.00. Standard at 4.00: 100 @ 4.00 opens at 400.00 with no variance.
+#[test]
+fn opening_balances_start_fifo_average_and_standard_pools() {
+    let opening = |id: u64, day: i64, site: &str, item: &str, qty: &str, cost: &str| CostEvent {
+        id,
+        at: at(day),
+        body: CostBody::OpeningBalance {
+            site: site.parse().unwrap(),
+            item: item.parse().unwrap(),
+            qty: qty.parse().unwrap(),
+            unit_cost: cost.parse().unwrap(),
+            owner: None,
+        },
+    };
+    // NA01 (FIFO) at Atlanta.
+    let mut v = engine(ValuationConfig::default());
+    let p = posted(&mut v, &opening(1, 2, "ATL", "BOLT-M8", "50 EA", "1.20 USD"));
+    assert_eq!(amount(&p, PostingKey::Inventory), d("60.00"));
+    assert_eq!(amount(&p, PostingKey::OpeningBalance), d("-60.00"));
+    assert_eq!(amount(&p, PostingKey::GoodsReceived), Decimal::ZERO);
+    let p = posted(&mut v, &opening(2, 1, "ATL", "BOLT-M8", "100 EA", "1.00 USD"));
+    assert_eq!(amount(&p, PostingKey::OpeningBalance), d("-100.00"));
+    let pool = v.pool(&e("NA01"), &"BOLT-M8".parse().unwrap(), None).unwrap();
+    assert_eq!((pool.qty, pool.value, pool.layers.len()), (d("150"), d("160.00"), 2));
+    let p = posted(&mut v, &issue(3, "ATL", "BOLT-M8", "120 EA", IssueTo::Sale));
+    assert_eq!(amount(&p, PostingKey::CostOfSales), d("124.00"));
+    let pool = v.pool(&e("NA01"), &"BOLT-M8".parse().unwrap(), None).unwrap();
+    assert_eq!((pool.qty, pool.value, pool.layers.len()), (d("30"), d("36.00"), 1));
+
+    // CA01 (moving average) at Toronto.
+    let mut v = engine(ValuationConfig::default());
+    posted(&mut v, &opening(1, 2, "YYZ", "BOLT-M8", "50 EA", "1.20 CAD"));
+    posted(&mut v, &opening(2, 1, "YYZ", "BOLT-M8", "100 EA", "1.00 CAD"));
+    let p = posted(&mut v, &issue(3, "YYZ", "BOLT-M8", "120 EA", IssueTo::Sale));
+    assert_eq!(amount(&p, PostingKey::CostOfSales), d("128.00"));
+    assert_eq!(v.inventory_value(&e("CA01")), d("32.00"));
+
+    // NA01 values GLUE-500 at a standard of 4.00.
+    let mut v = engine(ValuationConfig {
+        methods: vec![MethodOverride {
+            entity: e("NA01"),
+            item: "GLUE-500".parse().unwrap(),
+            method: Method::Standard,
+        }],
+        standards: vec![Standard {
+            entity: e("NA01"),
+            item: "GLUE-500".parse().unwrap(),
+            site: None,
+            cost: "4.00 USD".parse().unwrap(),
+        }],
+        ..ValuationConfig::default()
+    });
+    let p = posted(&mut v, &opening(1, 1, "ORD", "GLUE-500", "100 EA", "4.00 USD"));
+    assert_eq!(amount(&p, PostingKey::Inventory), d("400.00"));
+    assert_eq!(amount(&p, PostingKey::PriceVariance), Decimal::ZERO);
+    assert_eq!(amount(&p, PostingKey::OpeningBalance), d("-400.00"));
+}
+
 /// Standard cost: a receipt above standard books purchase price variance; a standard
 /// change revalues what is on hand (Horngren, Datar & Rajan, *Cost Accounting*, "direct
 /// materials price variance", recorded at purchase).
