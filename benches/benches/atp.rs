@@ -285,7 +285,7 @@ fn batch_and_reprocess(c: &mut Criterion) {
             .add_supply(&code, &scale::site_code(0), late, "30 EA".parse().expect("qty"))
             .expect("supply");
     }
-    let first = booked.clone().reprocess(Mode::Apply, false);
+    let first = booked.clone().reprocess(Mode::Apply, onhand_atp::Sharing::FirstCome);
     assert_eq!(first.promises.len(), n);
     let mut g = c.benchmark_group("atp_reprocess_1m_lines");
     g.sample_size(10);
@@ -294,7 +294,7 @@ fn batch_and_reprocess(c: &mut Criterion) {
         b.iter_batched(
             || booked.clone(),
             |mut a| {
-                black_box(a.reprocess(Mode::Apply, false).changes.len());
+                black_box(a.reprocess(Mode::Apply, onhand_atp::Sharing::FirstCome).changes.len());
                 a
             },
             BatchSize::PerIteration,

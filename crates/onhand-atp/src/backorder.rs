@@ -12,12 +12,12 @@
 //! | fill | keeps its schedule if every line of it can still be had (same item, site and day); otherwise released and promised again, but only up to what it had: may lose, never gains |
 //! | lose | released: gives everything up |
 //!
-//! With **fair share**, redistribute lines that compete for the same item and region at
-//! the same priority and requested date split short supply in proportion to what they
-//! ask for (rounded down to whole units, shares in serve order) instead of first come,
-//! first served; what the rounding leaves goes to them in serve order. A line that may
-//! not be split is never confirmed in part: it gets all it asks or nothing, in serve
-//! order, and the lines that may be split share the rest.
+//! With [`Sharing::FairShare`], redistribute lines that compete for the same item and
+//! region at the same priority and requested date split short supply in proportion to
+//! what they ask for, rounded to whole units max-min fair ([`fair_share`], the rule of
+//! `onhand-replenish`'s fair share), instead of first come, first served. A line that
+//! may not be split is never confirmed in part: it gets all it asks or nothing, in
+//! serve order, and the lines that may be split share the rest.
 //!
 //! Re-processing is deterministic, and running it twice changes nothing the second
 //! time: not the confirmations and not the schedules (the reasons a line was held back
@@ -31,6 +31,7 @@ use serde::{Deserialize, Serialize};
 use crate::demand::{LineId, ServeKey, Strategy};
 use crate::engine::{Atp, Demand};
 use crate::promise::{Promise, RawPromise};
+use crate::share::{Sharing, fair_share};
 use crate::units::Day;
 
 /// Whether re-processing changes the engine.
@@ -92,7 +93,7 @@ impl Atp {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use onhand_atp::{Atp, AtpConfig, Claim, LineId, Mode, OrderLine, Strategy};
+    /// use onhand_atp::{Atp, AtpConfig, Claim, LineId, Mode, OrderLine, Sharing, Strategy};
     /// use onhand_master::{seed, Catalog};
     /// use chrono::NaiveDate;
     ///
@@ -107,14 +108,14 @@ impl Atp {
     /// };
     /// atp.allocate(&line(1, 5)?, Claim::Hard)?; // the first line takes all 100
     /// atp.allocate(&line(2, 1)?, Claim::Hard)?; // a more urgent line arrives: nothing left
-    /// let run = atp.reprocess(Mode::Simulate, false);
+    /// let run = atp.reprocess(Mode::Simulate, Sharing::FirstCome);
     /// let moves: Vec<(u64, String, String)> =
     ///     run.changes.iter().map(|c| (c.line.0, c.before.to_string(), c.after.to_string())).collect();
     /// assert_eq!(moves, [(2, "0".into(), "100".into()), (1, "100".into(), "0".into())]);
     /// assert_eq!(atp.booked(LineId(1)).ok_or("line")?.confirmed.to_string(), "100", "simulation changes nothing");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn reprocess(&mut self, mode: Mode, fair_share: bool) -> Reprocess {
+    pub fn reprocess(&mut self, mode: Mode, sharing: Sharing) -> Reprocess {
         let saved = (mode == Mode::Simulate)
             .then(|| (self.store.clone(), self.quotas.clone(), self.book.clone()));
         // Serve order over the book's slab positions, group by group (an item with the
@@ -159,11 +160,12 @@ impl Atp {
         }
         let redistribute: Vec<u32> =
             segment(Strategy::Redistribute).into_iter().map(|(_, ix)| ix).collect();
-        if fair_share {
-            self.fair_share(&redistribute);
-        } else {
-            for ix in redistribute {
-                self.refill_at(ix, None);
+        match sharing {
+            Sharing::FairShare => self.share_fairly(&redistribute),
+            Sharing::FirstCome => {
+                for ix in redistribute {
+                    self.refill_at(ix, None);
+                }
             }
         }
         for (k, ix) in segment(Strategy::Fill) {
@@ -323,9 +325,10 @@ impl Atp {
         }
     }
 
-    /// Fair share among redistribute lines competing for the same item, region, priority
-    /// and requested date (lines next to each other in the group-by-group serve order).
-    fn fair_share(&mut self, slots: &[u32]) {
+    /// Fair share among lines competing for the same item, region, priority and
+    /// requested date (lines next to each other in the group-by-group serve order), the
+    /// lines released beforehand.
+    pub(crate) fn share_fairly(&mut self, slots: &[u32]) {
         let group_key = |d: &Demand| (d.item, d.region, d.priority, d.requested);
         let mut i = 0;
         while i < slots.len() {
@@ -373,16 +376,15 @@ impl Atp {
                     pool -= need;
                 }
             }
-            let split_total: i64 =
-                needs.iter().zip(&splits).filter(|(_, s)| **s).map(|(n, _)| *n).sum();
-            for ((ix, need), split) in group.iter().zip(&needs).zip(&splits) {
-                if !split {
-                    continue;
-                }
-                let share = i64::try_from(
-                    i128::from(*need) * i128::from(pool) / i128::from(split_total.max(1)),
-                )
-                .unwrap_or(0);
+            let split_lines: Vec<(u32, i64)> = group
+                .iter()
+                .zip(&needs)
+                .zip(&splits)
+                .filter(|(_, split)| **split)
+                .map(|((ix, need), _)| (*ix, *need))
+                .collect();
+            let asks: Vec<i64> = split_lines.iter().map(|(_, need)| *need).collect();
+            for ((ix, _), share) in split_lines.iter().zip(fair_share(pool, &asks)) {
                 if share > 0 {
                     self.refill_at(*ix, Some(share));
                 }

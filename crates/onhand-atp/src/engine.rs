@@ -46,6 +46,7 @@ use crate::demand::{DemandClass, LineId, OrderLine, ServeKey, SourcingRule, Stra
 use crate::error::AtpError;
 use crate::promise::{Limit, Limits, Promise, RawLine, RawPromise, ScheduleLine};
 use crate::quota::{Amount, Bucket, ItemQuotas, QuotaAmount, QuotaRule};
+use crate::share::Sharing;
 use crate::units::{Day, from_units, pow10, to_units};
 
 /// The class of demand that names no characteristic.
@@ -1304,6 +1305,75 @@ impl Atp {
         for (_, i) in order {
             if let (Some(line), Some(slot)) = (lines.get(i), out.get_mut(i)) {
                 *slot = self.allocate(line, claim);
+            }
+        }
+        out
+    }
+
+    /// Allocates many lines as [`allocate_batch`](Self::allocate_batch) does, sharing
+    /// short supply by `sharing`: with [`Sharing::FairShare`], the batch's lines that
+    /// compete for the same item and region at the same priority and requested date
+    /// share what they can get together in proportion to what they ask
+    /// ([`fair_share`](crate::fair_share)); a line that may not be split gets all it asks
+    /// or nothing, in serve order. Lines booked before the batch keep what they hold.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_atp::{Atp, AtpConfig, Claim, LineId, OrderLine, Sharing};
+    /// use onhand_master::{seed, Catalog};
+    /// use chrono::NaiveDate;
+    ///
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// let mut atp = Atp::new(catalog, AtpConfig::default(), day(5)?)?;
+    /// atp.set_available(&"NUT-M8".parse()?, &"ORD".parse()?, "100 EA".parse()?)?;
+    /// let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    ///     let mut l = OrderLine::new(LineId(id), "NUT-M8".parse()?, qty.parse()?, day(9)?, "US-MW".parse()?);
+    ///     l.allow_split = true;
+    ///     Ok(l)
+    /// };
+    /// // 100 nuts for lines asking 120 and 80 (200 in all) that may be split: half each,
+    /// // 60 and 40. First come, the first would take 100 and the second nothing.
+    /// let lines = [line(1, "120 EA")?, line(2, "80 EA")?];
+    /// let promises = atp.allocate_batch_with(&lines, Claim::Hard, Sharing::FairShare);
+    /// let confirmed: Vec<String> =
+    ///     promises.into_iter().map(|p| p.map(|p| p.confirmed.to_string())).collect::<Result<_, _>>()?;
+    /// assert_eq!(confirmed, ["60", "40"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn allocate_batch_with(
+        &mut self,
+        lines: &[OrderLine],
+        claim: Claim,
+        sharing: Sharing,
+    ) -> Vec<Result<Promise, AtpError>> {
+        let mut out = self.allocate_batch(lines, claim);
+        if sharing == Sharing::FirstCome {
+            return out;
+        }
+        // Release the batch's booked lines and share again among them, in serve order.
+        let ids: std::collections::BTreeSet<LineId> =
+            lines.iter().zip(&out).filter(|(_, r)| r.is_ok()).map(|(l, _)| l.id).collect();
+        let mut slots: Vec<(u32, ServeKey, u32)> = self
+            .book
+            .positions()
+            .filter(|(_, b)| ids.contains(&b.demand.id))
+            .map(|(ix, b)| (self.group_of(b.demand.item), b.demand.key(), ix))
+            .collect();
+        slots.sort_unstable();
+        for (_, _, ix) in &slots {
+            let Some(b) = self.book.at_mut(*ix) else { continue };
+            let p = std::mem::take(&mut b.promise);
+            let d = b.demand.clone();
+            self.give_back(&d, &p);
+        }
+        let order: Vec<u32> = slots.iter().map(|(_, _, ix)| *ix).collect();
+        self.share_fairly(&order);
+        for (line, r) in lines.iter().zip(out.iter_mut()) {
+            if r.is_ok()
+                && let Some(p) = self.booked(line.id)
+            {
+                *r = Ok(p);
             }
         }
         out

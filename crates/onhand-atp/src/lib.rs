@@ -9,8 +9,11 @@
 //!   array (24 bytes per item-site);
 //! - ATP in every named mode: the bucketed master-schedule table ([`atp_table`]:
 //!   discrete, discrete with forward consumption, cumulative with and without look-ahead,
-//!   an accumulation window and a checking horizon) and dated point queries
-//!   ([`Atp::atp`], [`Atp::network_atp`]);
+//!   per period without consumption, an accumulation window and a checking horizon) and
+//!   dated point queries ([`Atp::atp`], [`Atp::network_atp`]);
+//! - the master-schedule record ([`mps`]): forecast and customer orders, projected
+//!   available balance, MPS lot sizing (lot-for-lot, fixed lot, multiples), demand and
+//!   planning time fences, and ATP over the record;
 //! - promising and allocating order lines ([`OrderLine`] → [`Promise`]): material
 //!   availability dates from handling and transit times, candidate sites from delivery
 //!   lanes by rank, cost or transit time, splits into schedule lines, substitutes, forward
@@ -20,7 +23,9 @@
 //! - allocation quotas per demand class and period ([`QuotaRule`]) and protected stock
 //!   ([`Atp::protect`]);
 //! - backorder re-processing with win, gain, redistribute, fill and lose strategies, a
-//!   simulation mode returning the diff, and fair share ([`Atp::reprocess`]).
+//!   simulation mode returning the diff, and fair share ([`Atp::reprocess`]); fair
+//!   share for a batch too ([`Atp::allocate_batch_with`], [`Sharing`]), by the same rule
+//!   as `onhand-replenish`'s ([`fair_share`]).
 //!
 //! The engine reads no clock: "today" is given and moved explicitly
 //! ([`Atp::advance_to`]), and soft reservations expire when [`Atp::sweep`] is called with
@@ -63,8 +68,10 @@ mod book;
 mod demand;
 mod engine;
 mod error;
+mod mps;
 mod promise;
 mod quota;
+mod share;
 pub mod table;
 mod units;
 
@@ -74,8 +81,10 @@ pub use engine::{
     Advanced, Atp, AtpConfig, Claim, Horizon, MAX_SCHEDULE_LINES, Prepared, SiteOffer,
 };
 pub use error::AtpError;
+pub use mps::{MpsInput, MpsLot, MpsRow, mps};
 pub use promise::{Limit, Limits, Promise, ScheduleLine};
 pub use quota::{Consumption, QuotaAmount, QuotaEntry, QuotaRule};
+pub use share::{Sharing, fair_share};
 pub use table::{TableCell, TableMode, TableRow, TableRule, atp_table};
 pub use units::Day;
 

@@ -10,6 +10,7 @@
 //! | [`TableMode::CumulativeLookAhead`] (backward consumption) | `L(t) = min(C(t), L(t+1))`, `L(last) = C(last)` |
 //! | [`TableMode::Discrete`] | in supply periods (and period 1): supply of the period (plus on hand in period 1) minus orders up to the next supply period; a negative result borrows backward, shortages settled in date order, each from the nearest earlier surplus first; what none covers shows as a negative ATP in the period short |
 //! | [`TableMode::DiscreteForward`] | as discrete, but a negative result is carried *forward* to the next supply period (forward consumption: the shortage moves later) |
+//! | [`TableMode::PerPeriod`] (no consumption) | `S(t) − D(t)` (plus on hand in period 1): each period on its own, as cumulative with a window of 0 |
 //!
 //! Two modifiers apply to every mode:
 //!
@@ -40,6 +41,9 @@ pub enum TableMode {
     Cumulative,
     /// Cumulative ATP with look-ahead (backward consumption).
     CumulativeLookAhead,
+    /// Per-period ATP without consumption: each period's supply (and on hand in period
+    /// 1) less its own orders; nothing carries between periods, whatever the window.
+    PerPeriod,
 }
 
 /// The table's rule: a mode, an optional accumulation window and checking horizon (both
@@ -158,6 +162,7 @@ pub fn atp_table(
             rule.window,
             rule.mode == TableMode::CumulativeLookAhead,
         )?,
+        TableMode::PerPeriod => cumulative(on_hand, s_in, d_in, Some(0), false)?,
         TableMode::Discrete | TableMode::DiscreteForward => {
             discrete(on_hand, s_in, d_in, rule.window, rule.mode == TableMode::DiscreteForward)?
         }
@@ -456,6 +461,19 @@ mod tests {
         // Cumulative with a 1-period window: period 3 counts only periods 2 and 3.
         let rule = TableRule { mode: TableMode::Cumulative, window: Some(1), horizon: None };
         check(50, &[0, 5, 5], &[0, 0, 1], rule, &[Qty(d(50)), Qty(d(55)), Qty(d(9))]);
+    }
+
+    #[test]
+    fn per_period_is_its_own_mode_and_the_zero_window() {
+        // Each period alone: 10 + 0 − 4 = 6; 5 − 8 = −3; 0 − 0 = 0; 20 − 5 = 15.
+        let (supply, orders) = ([0, 5, 0, 20], [4, 8, 0, 5]);
+        let want = [Qty(d(6)), Qty(d(-3)), Qty(d(0)), Qty(d(15))];
+        check(10, &supply, &orders, TableRule::plain(TableMode::PerPeriod), &want);
+        let zero = TableRule { mode: TableMode::Cumulative, window: Some(0), horizon: None };
+        check(10, &supply, &orders, zero, &want);
+        // A window given with the mode changes nothing.
+        let wide = TableRule { mode: TableMode::PerPeriod, window: Some(3), horizon: None };
+        check(10, &supply, &orders, wide, &want);
     }
 
     #[test]

@@ -920,8 +920,8 @@ fn reprocessing_twice_keeps_every_schedule() {
         LineSpec { split: true, priority: 9, strategy: 3, class: 4, ..demo_line(0, 0, 4, 48_534) };
     h.run(&Op::Allocate { line: fill, claim: None });
     h.run(&Op::SetAvailable { item: 0, site: 0, qty: QtySpec::base(4) });
-    let first = h.atp.reprocess(onhand_atp::Mode::Apply, false);
-    let second = h.atp.reprocess(onhand_atp::Mode::Apply, false);
+    let first = h.atp.reprocess(onhand_atp::Mode::Apply, onhand_atp::Sharing::FirstCome);
+    let second = h.atp.reprocess(onhand_atp::Mode::Apply, onhand_atp::Sharing::FirstCome);
     assert!(second.changes.is_empty());
     let sites = |r: &onhand_atp::Reprocess| -> Vec<Vec<(usize, Decimal)>> {
         r.promises

@@ -366,8 +366,8 @@ fn backorder_reprocessing_after_a_late_receipt() {
         "50 EA".parse().unwrap(),
     )
     .unwrap();
-    let sim = atp.reprocess(Mode::Simulate, false);
-    let run = atp.reprocess(Mode::Apply, false);
+    let sim = atp.reprocess(Mode::Simulate, onhand_atp::Sharing::FirstCome);
+    let run = atp.reprocess(Mode::Apply, onhand_atp::Sharing::FirstCome);
     assert_eq!(sim.promises, run.promises, "simulation computes what applying does");
     let confirmed = |id| atp.booked(LineId(id)).unwrap().confirmed;
     // 150 in all: gain (prio 1) gets 20 from the receipt, redistribute prio 3 gets 60,
@@ -379,7 +379,10 @@ fn backorder_reprocessing_after_a_late_receipt() {
     let moves: Vec<(u64, Decimal, Decimal)> =
         run.changes.iter().map(|c| (c.line.0, c.before, c.after)).collect();
     assert_eq!(moves, [(4, d(0), d(20)), (2, d(0), d(60)), (1, d(100), d(70))]);
-    assert!(atp.reprocess(Mode::Apply, false).changes.is_empty(), "a second run changes nothing");
+    assert!(
+        atp.reprocess(Mode::Apply, onhand_atp::Sharing::FirstCome).changes.is_empty(),
+        "a second run changes nothing"
+    );
 }
 
 #[test]
@@ -394,7 +397,7 @@ fn win_goes_first_and_lose_gives_up() {
     };
     atp.allocate(&mk(1, 1, Strategy::Lose), Claim::Hard).unwrap();
     atp.allocate(&mk(2, 9, Strategy::Win), Claim::Hard).unwrap();
-    let run = atp.reprocess(Mode::Apply, false);
+    let run = atp.reprocess(Mode::Apply, onhand_atp::Sharing::FirstCome);
     assert_eq!(
         atp.booked(LineId(2)).unwrap().confirmed,
         d(100),
@@ -414,10 +417,56 @@ fn fair_share_splits_short_supply_in_proportion() {
         atp.allocate(&l, Claim::Hard).unwrap();
     }
     assert_eq!(atp.booked(LineId(1)).unwrap().confirmed, d(90), "first come, first served");
-    atp.reprocess(Mode::Apply, true);
+    atp.reprocess(Mode::Apply, onhand_atp::Sharing::FairShare);
     assert_eq!(atp.booked(LineId(1)).unwrap().confirmed, d(60));
     assert_eq!(atp.booked(LineId(2)).unwrap().confirmed, d(30));
-    assert!(atp.reprocess(Mode::Apply, true).changes.is_empty());
+    assert!(atp.reprocess(Mode::Apply, onhand_atp::Sharing::FairShare).changes.is_empty());
+}
+
+#[test]
+fn a_batch_shares_short_supply_fairly_by_name() {
+    // 100 nuts at ORD; an earlier line (id 9, booked before the batch) holds 30 of them.
+    // The batch asks 50, 30 and 20 (100) for the same day and region at one priority, all
+    // splittable; 70 are left. Pro rata: 70 / 100 of each ask = 35, 21 and 14, whole.
+    // First come the batch would give 50, 20 and 0.
+    let build = || {
+        let mut atp = engine(AtpConfig::default());
+        set(&mut atp, "NUT-M8", "ORD", "100 EA");
+        atp.allocate(&line(9, "NUT-M8", "30 EA", 12, "US-MW"), Claim::Hard).unwrap();
+        atp
+    };
+    let batch: Vec<OrderLine> = [(1, "50 EA"), (2, "30 EA"), (3, "20 EA")]
+        .into_iter()
+        .map(|(id, qty)| {
+            let mut l = line(id, "NUT-M8", qty, 12, "US-MW");
+            l.allow_split = true;
+            l
+        })
+        .collect();
+    let confirmed = |out: Vec<Result<onhand_atp::Promise, onhand_atp::AtpError>>| -> Vec<Decimal> {
+        out.into_iter().map(|p| p.unwrap().confirmed).collect()
+    };
+    let mut first_come = build();
+    let out = first_come.allocate_batch_with(&batch, Claim::Hard, onhand_atp::Sharing::FirstCome);
+    assert_eq!(confirmed(out), [d(50), d(20), d(0)]);
+    let mut fair = build();
+    let out = fair.allocate_batch_with(&batch, Claim::Hard, onhand_atp::Sharing::FairShare);
+    assert_eq!(confirmed(out), [d(35), d(21), d(14)]);
+    assert_eq!(fair.booked(LineId(9)).unwrap().confirmed, d(30), "an earlier line keeps its own");
+    for (id, want) in [(1, 35), (2, 21), (3, 14)] {
+        assert_eq!(fair.booked(LineId(id)).unwrap().confirmed, d(want));
+    }
+    // Re-processing with fair share keeps the batch's shares.
+    assert!(fair.reprocess(Mode::Apply, onhand_atp::Sharing::FairShare).changes.is_empty());
+    // With 71 left instead (29 held), 71 x ask / 100 = 35.5, 21.3 and 14.2 are not whole.
+    // Handed out one unit at a time to the line holding the smallest share of its ask,
+    // the first 70 bring each to 0.7 of its ask (35, 21, 14); the 71st goes to the
+    // earliest of that tie, line 1.
+    let mut atp = engine(AtpConfig::default());
+    set(&mut atp, "NUT-M8", "ORD", "100 EA");
+    atp.allocate(&line(9, "NUT-M8", "29 EA", 12, "US-MW"), Claim::Hard).unwrap();
+    let out = atp.allocate_batch_with(&batch, Claim::Hard, onhand_atp::Sharing::FairShare);
+    assert_eq!(confirmed(out), [d(36), d(21), d(14)]);
 }
 
 // Fair share gave a line that may not be split a part of what it asked.
@@ -430,7 +479,7 @@ fn fair_share_gives_a_line_that_may_not_be_split_all_or_nothing() {
         l.allow_split = split;
         atp.allocate(&l, Claim::Hard).unwrap();
     }
-    atp.reprocess(Mode::Apply, true);
+    atp.reprocess(Mode::Apply, onhand_atp::Sharing::FairShare);
     let got = |id| atp.booked(LineId(id)).unwrap().confirmed;
     // 50 for 80 asked: the two whole lines in serve order take 40; the split line gets
     // what is left.
@@ -540,7 +589,7 @@ fn confirmations_beyond_the_horizon_showed_as_over_allocation_once_it_moved() {
     // What real supply has left before the fence: 10 − 8.
     assert_eq!(atp.atp(&nut, &ord, day(18), 1).unwrap(), d(2));
     // Re-processing finds nothing left to move.
-    assert!(atp.reprocess(Mode::Simulate, false).changes.is_empty());
+    assert!(atp.reprocess(Mode::Simulate, onhand_atp::Sharing::FirstCome).changes.is_empty());
 }
 
 // After today moved into a later quota period, stock set on hand still counted in the

@@ -299,8 +299,8 @@ pub fn promising(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
         "1000 EA".parse().map_err(|_| io::Error::other("qty"))?,
     )
     .map_err(io::Error::other)?;
-    let sim = atp.reprocess(Mode::Simulate, false);
-    let run = atp.reprocess(Mode::Apply, false);
+    let sim = atp.reprocess(Mode::Simulate, onhand_atp::Sharing::FirstCome);
+    let run = atp.reprocess(Mode::Apply, onhand_atp::Sharing::FirstCome);
     let mut t = Table::new(&[
         "line",
         "strategy",
@@ -325,7 +325,7 @@ pub fn promising(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
         ]);
     }
     t.write(out, 2)?;
-    let again = atp.reprocess(Mode::Apply, false);
+    let again = atp.reprocess(Mode::Apply, onhand_atp::Sharing::FirstCome);
     writeln!(
         out,
         "Simulation predicted the same result: {}. Re-processing again changes {} line(s).",

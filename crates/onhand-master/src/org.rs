@@ -105,7 +105,12 @@ pub struct Bin {
     pub sequence: u32,
 }
 
-/// Whether a site may post stock below zero.
+/// Whether a site may post stock below zero: the ledger's rule for physical positions.
+///
+/// Valuation has its own setting for the books (`onhand_valuation::NegativeStock`, per
+/// entity: refuse, or issue at the last cost and true up), which does not read this
+/// one; where both engines see the same movements, a site that allows negative stock
+/// needs its entity's books to allow it too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NegativeStock {

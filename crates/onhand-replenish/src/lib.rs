@@ -13,6 +13,12 @@
 //!   levels, the economic order quantity, and order minimum, multiple and maximum
 //!   ([`parameters`], [`order_need`], [`eoq`]); the inventory position identity
 //!   ([`Position`]);
+//! - the same from plain numbers, as a planner works it on paper ([`plain`]): safety
+//!   stock, reorder point, order-up-to level and EOQ from a demand mean and deviation per
+//!   period (any period: [`DemandStats::weekly`], [`DemandStats::monthly`]), a lead time
+//!   and a cycle service level, fill rate (with its lot size) or safety factor, each level
+//!   exact and rounded to a step; and the evaluation of a given (s, Q), (s, S) or (R, S)
+//!   policy: service level, shortage, fill rate, stock, flow time and annual cost;
 //! - network decisions ([`Planner`]): candidates (transfer from a site with excess,
 //!   purchase, substitute, allocation control) scored on urgency, customer impact, cost
 //!   and service risk, the best recommended with ranked alternatives and reasons;
@@ -52,6 +58,7 @@ mod error;
 mod exact;
 mod network;
 pub mod normal;
+pub mod plain;
 mod policy;
 mod stats;
 
@@ -63,5 +70,7 @@ pub use error::ReplenishError;
 pub use network::{
     Action, Candidate, ExchangeRate, Planner, Recommendation, SiteState, TransferRequest,
 };
-pub use policy::{Costs, Parameters, Position, Steps, eoq, order_need, parameters};
+pub use policy::{
+    Costs, Parameters, Position, Steps, Unrounded, eoq, order_need, parameters, parameters_for_lot,
+};
 pub use stats::{DemandStats, demand_stats, lead_time_stats};

@@ -161,6 +161,26 @@ pub struct Parameters {
     pub interval_days: f64,
     /// Deviation of demand over the interval, `σT`.
     pub sigma_interval: f64,
+    /// The same levels before rounding, for comparison with a textbook whatever the
+    /// unit step.
+    pub unrounded: Unrounded,
+}
+
+/// The levels of [`Parameters`] before rounding to the step (and, for the order
+/// quantity, before the order minimum and maximum).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Unrounded {
+    /// Safety stock.
+    pub safety_stock: f64,
+    /// Reorder point `d L + SS`.
+    pub reorder_point: f64,
+    /// Order-up-to level: `s + Q` for min-max (the unrounded `s` plus the order quantity
+    /// as ordered, within the order minimum and maximum), `d (R + L) + SS` for periodic
+    /// review.
+    pub order_up_to: Option<f64>,
+    /// The order quantity: the given lot, the EOQ, the order minimum or a lead time's
+    /// demand.
+    pub order_qty: f64,
 }
 
 /// The step quantities round up to: the order multiple, or the base unit's step.
@@ -324,6 +344,86 @@ pub fn parameters(
     stats: &DemandStats,
     costs: Option<&Costs>,
 ) -> Res<Parameters> {
+    compute(policy, units, stats, Lot::From(costs))
+}
+
+/// The parameters of `policy` for demand `stats` with the lot size `Q` given: it is
+/// the order quantity (rounded up to the step and within the order minimum and
+/// maximum), and fill-rate safety stock is computed for it.
+///
+/// ```
+/// use onhand_master::{seed, Catalog, ItemSitePolicy, LeadTime, PlanningMethod, SafetyStock, ServiceTarget};
+/// use onhand_replenish::{parameters_for_lot, DemandStats};
+/// use rust_decimal::Decimal;
+/// let catalog = Catalog::new(seed::demo_network())?;
+/// let units = catalog.item_units(catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?).ok_or("units")?;
+/// let mut policy = ItemSitePolicy::new("BOLT-M8".parse()?, "ATL".parse()?);
+/// policy.planning = PlanningMethod::ReorderPoint;
+/// policy.safety_stock = SafetyStock::Statistical;
+/// policy.service_target = Some(ServiceTarget::FillRate("0.975".parse()?));
+/// policy.lead_time = LeadTime { mean_days: Decimal::from(14), std_dev_days: Decimal::ZERO };
+/// policy.order_multiple = None;
+/// // Chopra & Meindl, the Lego example: 2,500 a week (sd 500), 2 weeks, lots of 10,000,
+/// // a 97.5% fill rate: SS = 66.7 (book: 67).
+/// let p = parameters_for_lot(&policy, units, &DemandStats::weekly(2500.0, 500.0), Decimal::from(10_000))?;
+/// assert_eq!((p.order_qty, p.safety_stock), (Decimal::from(10_000), Decimal::from(67)));
+/// assert!((p.unrounded.safety_stock - 66.70).abs() < 0.01);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// As [`parameters`], and [`ReplenishError::InvalidInput`] for a lot that is not
+/// positive.
+pub fn parameters_for_lot(
+    policy: &ItemSitePolicy,
+    units: &ItemUnits,
+    stats: &DemandStats,
+    lot: Decimal,
+) -> Res<Parameters> {
+    if lot <= Decimal::ZERO {
+        return Err(ReplenishError::InvalidInput(format!(
+            "lot size {lot} for {} at {} must be positive",
+            policy.item, policy.site
+        )));
+    }
+    compute(policy, units, stats, Lot::Given(lot))
+}
+
+/// Where the order quantity comes from.
+#[derive(Clone, Copy)]
+enum Lot<'a> {
+    /// The EOQ with costs; otherwise the order minimum, or a lead time's demand.
+    From(Option<&'a Costs>),
+    /// Given.
+    Given(Decimal),
+}
+
+/// The order quantity before and after rounding and bounds, for daily demand `d` and a
+/// lead time of `lead` days.
+fn order_quantity(steps: &Steps, lot: Lot<'_>, d: f64, lead: f64) -> Res<(f64, Decimal)> {
+    Ok(match lot {
+        Lot::Given(q) => (f(q), steps.order(q)?),
+        Lot::From(costs) => {
+            let eoq_units = costs.and_then(|c| {
+                let h = f(c.unit_cost) * f(c.holding_rate);
+                eoq(d * 365.0, f(c.order_cost), h)
+            });
+            let raw_q = match (eoq_units, steps.min) {
+                (Some(q), _) => q,
+                (None, Some(min)) => f(min),
+                (None, None) => d * lead.max(1.0),
+            };
+            (raw_q, steps.order(steps.up(raw_q)?.max(steps.step))?)
+        }
+    })
+}
+
+fn compute(
+    policy: &ItemSitePolicy,
+    units: &ItemUnits,
+    stats: &DemandStats,
+    lot: Lot<'_>,
+) -> Res<Parameters> {
     let steps = &Steps::of(policy, units)?;
     let d = stats.daily_mean();
     let sd = stats.daily_std_dev();
@@ -348,16 +448,7 @@ pub fn parameters(
     let interval = lead + review;
     let sigma = (interval * sd * sd + d * d * lead_sd * lead_sd).sqrt();
     // The order quantity first: fill-rate safety stock depends on it.
-    let eoq_units = costs.and_then(|c| {
-        let h = f(c.unit_cost) * f(c.holding_rate);
-        eoq(d * 365.0, f(c.order_cost), h)
-    });
-    let raw_q = match (eoq_units, steps.min) {
-        (Some(q), _) => q,
-        (None, Some(min)) => f(min),
-        (None, None) => d * lead.max(1.0),
-    };
-    let order_qty = steps.order(steps.up(raw_q)?.max(steps.step))?;
+    let (raw_q, order_qty) = order_quantity(steps, lot, d, lead)?;
     let (ss, z) = match &policy.safety_stock {
         SafetyStock::None => (0.0, None),
         SafetyStock::Fixed(q) => {
@@ -401,7 +492,18 @@ pub fn parameters(
         PlanningMethod::PeriodicReview => Some(steps.up(d * interval + f(safety_stock))?),
         _ => None,
     };
+    let unrounded = Unrounded {
+        safety_stock: ss,
+        reorder_point: d * lead + ss,
+        order_up_to: match policy.planning {
+            PlanningMethod::MinMax => Some(d * lead + ss + f(order_qty)),
+            PlanningMethod::PeriodicReview => Some(d * interval + ss),
+            _ => None,
+        },
+        order_qty: raw_q,
+    };
     Ok(Parameters {
+        unrounded,
         steps: *steps,
         safety_stock,
         reorder_point,

@@ -32,7 +32,48 @@ impl DemandStats {
     /// Statistics given directly (a forecast's), per day.
     #[must_use]
     pub fn daily(mean: f64, std_dev: f64) -> Self {
-        DemandStats { period_days: 1, periods: 0, mean, std_dev, seasonality: Vec::new() }
+        DemandStats::per_period(1, mean, std_dev)
+    }
+
+    /// Statistics given directly, per week (7 days).
+    ///
+    /// ```
+    /// use onhand_replenish::DemandStats;
+    /// // 2,500 a week with deviation 500: 357.14 a day with deviation 500 / sqrt(7).
+    /// let s = DemandStats::weekly(2500.0, 500.0);
+    /// assert!((s.daily_mean() - 2500.0 / 7.0).abs() < 1e-12);
+    /// assert!((s.daily_std_dev() - 500.0 / 7f64.sqrt()).abs() < 1e-12);
+    /// ```
+    #[must_use]
+    pub fn weekly(mean: f64, std_dev: f64) -> Self {
+        DemandStats::per_period(7, mean, std_dev)
+    }
+
+    /// Statistics given directly, per month, taken as 30 days wherever a figure is
+    /// converted to days (a policy's lead time and review period are in days). The
+    /// functions of [`crate::plain`] work in the stats' own period and convert nothing,
+    /// so a monthly textbook case with lead times in months is exact there.
+    ///
+    /// ```
+    /// use onhand_replenish::DemandStats;
+    /// let s = DemandStats::monthly(1000.0, 300.0);
+    /// assert_eq!((s.period_days, s.mean, s.std_dev), (30, 1000.0, 300.0));
+    /// ```
+    #[must_use]
+    pub fn monthly(mean: f64, std_dev: f64) -> Self {
+        DemandStats::per_period(30, mean, std_dev)
+    }
+
+    /// Statistics given directly, per period of `period_days` days (0 is taken as 1).
+    #[must_use]
+    pub fn per_period(period_days: u32, mean: f64, std_dev: f64) -> Self {
+        DemandStats {
+            period_days: period_days.max(1),
+            periods: 0,
+            mean,
+            std_dev,
+            seasonality: Vec::new(),
+        }
     }
 
     /// Mean demand per day.

@@ -10,7 +10,8 @@
 //! - (d) the inventory position identity and free stock, checked against exact integer
 //!   arithmetic (an overflow is an error, never a panic or a wrong figure);
 //! - (e) every quantity out of `parameters` is non-negative and a multiple of the step
-//!   (the order multiple in base units, or the base unit's step), and so is every
+//!   (the order multiple in base units, or the base unit's step), at or above its
+//!   unrounded figure (safety stock: less than a step above), and so is every
 //!   recommendation's need and every transfer, purchase and substitute candidate;
 //! - (f) `fair_share`: shares never exceed the supply or a cap, add up to
 //!   min(supply, total of the caps) up to a step, and equalise days of supply (no claim
@@ -722,6 +723,16 @@ proptest! {
         prop_assert!(p.reorder_point >= p.safety_stock);
         if let Some(s) = p.order_up_to {
             prop_assert!(s >= p.reorder_point);
+        }
+        // The rounded safety stock and reorder point are their unrounded figures rounded
+        // up to the step: at or above them, and the safety stock less than a step above.
+        let f = |v: Decimal| v.to_f64().unwrap();
+        let slack = 1e-6 * (1.0 + p.unrounded.reorder_point.abs());
+        prop_assert!(f(p.safety_stock) + slack >= p.unrounded.safety_stock);
+        prop_assert!(f(p.safety_stock) < p.unrounded.safety_stock.max(0.0) + f(step) + slack);
+        prop_assert!(f(p.reorder_point) + slack >= p.unrounded.reorder_point);
+        if let (Some(s), Some(exact)) = (p.order_up_to, p.unrounded.order_up_to) {
+            prop_assert!(f(s) + slack >= exact);
         }
         if let Some(max) = max {
             prop_assert!(p.order_qty <= max);

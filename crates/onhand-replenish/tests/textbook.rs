@@ -470,3 +470,37 @@ fn fair_share_allocation_to_equal_days_of_supply() {
     let shares = fair_share(d(500), &claims, d(10)).unwrap().shares;
     assert_eq!(ints(&shares), [50, 380, 70]);
 }
+
+#[test]
+fn a_given_lot_and_the_unrounded_levels() {
+    // Chopra & Meindl, Lego, fill rate 97.5% with lots of Q = 10,000 given directly (no
+    // order minimum as a detour): SS = 66.70 unrounded (book: 67), ROP = 5,000 + 66.70.
+    // In cases of 100 (an order multiple) the rounded figures move, the unrounded ones
+    // do not: SS 100, ROP 5,100.
+    let catalog = catalog();
+    let units = bolt_units(&catalog);
+    let mut p = policy(PlanningMethod::ReorderPoint, ServiceTarget::FillRate(dec("0.975")), 14, 0);
+    let stats = DemandStats::weekly(2500.0, 500.0);
+    let each = onhand_replenish::parameters_for_lot(&p, units, &stats, d(10_000)).unwrap();
+    assert_eq!(
+        (each.order_qty, each.safety_stock, each.reorder_point),
+        (d(10_000), d(67), d(5_067))
+    );
+    assert!((each.unrounded.safety_stock - 66.70).abs() < 0.005);
+    assert!((each.unrounded.reorder_point - 5_066.70).abs() < 0.005);
+    assert!((each.unrounded.order_qty - 10_000.0).abs() < 1e-9);
+    p.order_multiple = Some("100 EA".parse().unwrap());
+    let cases = onhand_replenish::parameters_for_lot(&p, units, &stats, d(10_000)).unwrap();
+    assert_eq!((cases.safety_stock, cases.reorder_point), (d(100), d(5_100)));
+    assert_eq!(cases.unrounded, each.unrounded);
+    // Periodic review every 4 weeks, CSL 90%: the order-up-to level unrounded is
+    // 15,000 + 1,569.57 = 16,569.57; rounded to cases of 100, 16,600.
+    let mut r = policy(PlanningMethod::PeriodicReview, csl("0.90"), 14, 0);
+    r.review_period_days = Some(28);
+    r.order_multiple = Some("100 EA".parse().unwrap());
+    let got = parameters(&r, units, &stats, None).unwrap();
+    assert!((got.unrounded.order_up_to.unwrap() - 16_569.57).abs() < 0.005);
+    assert_eq!(got.order_up_to, Some(d(16_600)));
+    // A lot that is not positive is refused.
+    assert!(onhand_replenish::parameters_for_lot(&p, units, &stats, Decimal::ZERO).is_err());
+}

@@ -13,6 +13,16 @@ use crate::pool::Method;
 use crate::posting::Accounts;
 
 /// What an entity does when more is issued than its books hold.
+///
+/// This governs the **books** only: how valuation costs an issue beyond the quantity a
+/// cost pool holds. Whether a physical posting may take a position below zero is the
+/// ledger's decision, by `onhand_master::Site::negative_stock` (overridden per item
+/// and site by `ItemSitePolicy::negative_stock`), which valuation never reads. The two
+/// are set separately because they answer different questions, but they must agree
+/// where both engines see the same movements (as in the `onhand` facade): a site whose
+/// policy allows negative stock needs its entity at [`NegativeStock::LastCost`] here,
+/// or valuation refuses the issue the ledger accepted; the facade refuses to build a
+/// network where they disagree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NegativeStock {
@@ -35,6 +45,14 @@ pub enum PriceRule {
         /// The markup on cost (0 or more).
         #[serde(with = "onhand_master::decimal::serde_str")]
         markup: Decimal,
+    },
+    /// Cost plus a margin on the price: the price is `cost / (1 − margin)` (0.3: a 30%
+    /// gross margin, cost 70 sells at 100), rounded once to the currency's minor unit,
+    /// half up.
+    CostPlusMargin {
+        /// The gross margin on the price, at least 0 and below 1.
+        #[serde(with = "onhand_master::decimal::serde_str")]
+        margin: Decimal,
     },
     /// A price per base unit of each item, in the agreement's currency.
     PriceList {
@@ -111,7 +129,8 @@ pub struct ValuationConfig {
     /// Standard costs to start from (standard-cost items without one start at zero).
     #[serde(default)]
     pub standards: Vec<Standard>,
-    /// The negative-stock policy per entity (default: refuse).
+    /// The negative-stock policy of the books per entity (default: refuse); see
+    /// [`NegativeStock`] for how it relates to the sites' physical policy.
     #[serde(default)]
     pub negative_stock: BTreeMap<EntityCode, NegativeStock>,
     /// Intercompany agreements, one per seller and buyer.

@@ -552,6 +552,14 @@ impl Valuation {
                         a.seller, a.buyer
                     )));
                 }
+                PriceRule::CostPlusMargin { margin }
+                    if *margin < Decimal::ZERO || *margin >= Decimal::ONE =>
+                {
+                    return Err(ValuationError::Config(format!(
+                        "margin {margin} in the {} -> {} agreement must be at least 0 and below 1",
+                        a.seller, a.buyer
+                    )));
+                }
                 PriceRule::PriceList { prices } => {
                     for (item, price) in prices {
                         v.item(item)?;
@@ -849,6 +857,22 @@ impl Valuation {
                     q,
                     value,
                     PostingKey::GoodsReceived,
+                )?;
+            }
+            CostBody::OpeningBalance { site, item, qty, unit_cost, owner } => {
+                let (i, s, e) = self.locate(item, site, owner.as_ref())?;
+                self.check_currency(e, *unit_cost)?;
+                not_negative("an opening balance's unit cost", *unit_cost)?;
+                let q = self.base(i, *qty, "an opening balance quantity")?;
+                let value = Self::extend(*qty, *unit_cost)?;
+                self.receive_against(
+                    ev,
+                    out,
+                    plan,
+                    (e, i, s),
+                    q,
+                    value,
+                    PostingKey::OpeningBalance,
                 )?;
             }
             CostBody::Issue { site, item, qty, to, owner } => {
@@ -1319,6 +1343,14 @@ impl Valuation {
                 let factor = add_exact(Decimal::ONE, *markup).map_err(dec("a markup"))?;
                 let marked = mul_exact(cost, factor).map_err(dec("a transfer price"))?;
                 convert(marked, rate_of(rates, seller.currency, k)?, k)
+            }
+            PriceRule::CostPlusMargin { margin } => {
+                // cost x rate / (1 - margin), rounded once.
+                let keep = sub_exact(Decimal::ONE, *margin).map_err(dec("a margin"))?;
+                let rule = Rounding::new(k.minor_units(), RoundingMode::HalfUp)
+                    .map_err(dec("a rounding rule"))?;
+                mul_div_round(cost, rate_of(rates, seller.currency, k)?, keep, rule)
+                    .map_err(dec("a transfer price"))
             }
             PriceRule::PriceList { prices } => {
                 let code = self

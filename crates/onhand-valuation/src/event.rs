@@ -50,6 +50,28 @@ pub enum CostBody {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         owner: Option<EntityCode>,
     },
+    /// An opening balance taken over from another system: stock already held at
+    /// `unit_cost`, against the opening-balance account
+    /// ([`PostingKey::OpeningBalance`](crate::PostingKey::OpeningBalance)) rather than
+    /// goods received. One event per cost layer, at the layer's receipt date (the
+    /// event's `at`): a FIFO pool then holds the layers in date order and consumes the
+    /// oldest first, an average pool averages them, and a standard pool takes them at
+    /// standard with any difference to price variance (set the standard first with
+    /// [`CostBody::StandardCost`]). Layers dated before movements already applied are
+    /// back-dated into the pool's history like any other event.
+    OpeningBalance {
+        /// The site holding the stock.
+        site: SiteCode,
+        /// The item.
+        item: ItemCode,
+        /// How much (any unit of the item).
+        qty: Qty,
+        /// Cost per `qty` unit, in the owner's currency.
+        unit_cost: Money,
+        /// The owner, when not the site's entity.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        owner: Option<EntityCode>,
+    },
     /// Goods leaving stock: sold, scrapped or adjusted away.
     Issue {
         /// The site.
@@ -170,6 +192,7 @@ impl CostBody {
     pub fn kind(&self) -> &'static str {
         match self {
             CostBody::Receipt { .. } => "receipt",
+            CostBody::OpeningBalance { .. } => "opening_balance",
             CostBody::Issue { .. } => "issue",
             CostBody::Adjustment { .. } => "adjustment",
             CostBody::CustomerReturn { .. } => "customer_return",

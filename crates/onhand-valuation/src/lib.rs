@@ -16,7 +16,8 @@
 //! - back-dated movements, replayed into the affected pool's history from the nearest
 //!   checkpoint, with a correction posting for every later movement whose value changed;
 //! - transfers: at cost through in transit inside an entity; across entities by an
-//!   intercompany [`Agreement`] (at cost, cost plus a markup, or a price list; the
+//!   intercompany [`Agreement`] (at cost, cost plus a markup on cost or a margin on the
+//!   price, or a price list; the
 //!   invoice currency and the caller's rates; title at shipment or at receipt), with the
 //!   document set ([`IcDocument`]), both sides' postings and open items;
 //! - consolidation ([`Valuation::consolidate`]): intercompany revenue eliminated against

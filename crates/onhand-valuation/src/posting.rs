@@ -41,11 +41,14 @@ pub enum PostingKey {
     Rounding,
     /// Retained earnings (consolidation: profit eliminated in an earlier period).
     RetainedEarnings,
+    /// Opening balances taken over from another system (the migration clearing
+    /// account).
+    OpeningBalance,
 }
 
 impl PostingKey {
-    /// Every key, in order.
-    pub const ALL: [PostingKey; 14] = [
+    /// Every key, in order (new keys are appended: a key's position is its stored tag).
+    pub const ALL: [PostingKey; 15] = [
         PostingKey::Inventory,
         PostingKey::InTransit,
         PostingKey::GoodsReceived,
@@ -60,6 +63,7 @@ impl PostingKey {
         PostingKey::Revaluation,
         PostingKey::Rounding,
         PostingKey::RetainedEarnings,
+        PostingKey::OpeningBalance,
     ];
 
     /// The stable name.
@@ -80,6 +84,7 @@ impl PostingKey {
             PostingKey::Revaluation => "revaluation",
             PostingKey::Rounding => "rounding",
             PostingKey::RetainedEarnings => "retained_earnings",
+            PostingKey::OpeningBalance => "opening_balance",
         }
     }
 
@@ -93,6 +98,7 @@ impl PostingKey {
             PostingKey::LandedCost => "2110",
             PostingKey::IcPayable => "2250",
             PostingKey::RetainedEarnings => "3100",
+            PostingKey::OpeningBalance => "3900",
             PostingKey::IcRevenue => "4100",
             PostingKey::CostOfSales => "5000",
             PostingKey::PriceVariance => "5100",

@@ -100,6 +100,70 @@ fn fifo_and_moving_average_textbook_sequence() {
     assert_eq!(v.inventory_value(&e("CA01")), Decimal::ZERO);
 }
 
+/// Opening balances taken over from another system, one event per cost layer at the
+/// layer's date, against the opening-balance account. Worked by hand (the cost flows of
+/// Horngren et al., *Financial Accounting*, "Merchandise inventory"): layers 100 @ 1.00
+/// (January) and 50 @ 1.20 (February), sent February first, so January is back-dated
+/// in front of it. FIFO: a sale of 120 costs 100 x 1.00 + 20 x 1.20 = 124.00, leaving
+/// 30 @ 1.20 = 36.00. Moving average: 160.00 / 150 a unit, the sale 120 x 160 / 150 =
+/// 128.00, leaving 32.00. Standard at 4.00: 100 @ 4.00 opens at 400.00 with no variance.
+#[test]
+fn opening_balances_start_fifo_average_and_standard_pools() {
+    let opening = |id: u64, day: i64, site: &str, item: &str, qty: &str, cost: &str| CostEvent {
+        id,
+        at: at(day),
+        body: CostBody::OpeningBalance {
+            site: site.parse().unwrap(),
+            item: item.parse().unwrap(),
+            qty: qty.parse().unwrap(),
+            unit_cost: cost.parse().unwrap(),
+            owner: None,
+        },
+    };
+    // NA01 (FIFO) at Atlanta.
+    let mut v = engine(ValuationConfig::default());
+    let p = posted(&mut v, &opening(1, 2, "ATL", "BOLT-M8", "50 EA", "1.20 USD"));
+    assert_eq!(amount(&p, PostingKey::Inventory), d("60.00"));
+    assert_eq!(amount(&p, PostingKey::OpeningBalance), d("-60.00"));
+    assert_eq!(amount(&p, PostingKey::GoodsReceived), Decimal::ZERO);
+    let p = posted(&mut v, &opening(2, 1, "ATL", "BOLT-M8", "100 EA", "1.00 USD"));
+    assert_eq!(amount(&p, PostingKey::OpeningBalance), d("-100.00"));
+    let pool = v.pool(&e("NA01"), &"BOLT-M8".parse().unwrap(), None).unwrap();
+    assert_eq!((pool.qty, pool.value, pool.layers.len()), (d("150"), d("160.00"), 2));
+    let p = posted(&mut v, &issue(3, "ATL", "BOLT-M8", "120 EA", IssueTo::Sale));
+    assert_eq!(amount(&p, PostingKey::CostOfSales), d("124.00"));
+    let pool = v.pool(&e("NA01"), &"BOLT-M8".parse().unwrap(), None).unwrap();
+    assert_eq!((pool.qty, pool.value, pool.layers.len()), (d("30"), d("36.00"), 1));
+
+    // CA01 (moving average) at Toronto.
+    let mut v = engine(ValuationConfig::default());
+    posted(&mut v, &opening(1, 2, "YYZ", "BOLT-M8", "50 EA", "1.20 CAD"));
+    posted(&mut v, &opening(2, 1, "YYZ", "BOLT-M8", "100 EA", "1.00 CAD"));
+    let p = posted(&mut v, &issue(3, "YYZ", "BOLT-M8", "120 EA", IssueTo::Sale));
+    assert_eq!(amount(&p, PostingKey::CostOfSales), d("128.00"));
+    assert_eq!(v.inventory_value(&e("CA01")), d("32.00"));
+
+    // NA01 values GLUE-500 at a standard of 4.00.
+    let mut v = engine(ValuationConfig {
+        methods: vec![MethodOverride {
+            entity: e("NA01"),
+            item: "GLUE-500".parse().unwrap(),
+            method: Method::Standard,
+        }],
+        standards: vec![Standard {
+            entity: e("NA01"),
+            item: "GLUE-500".parse().unwrap(),
+            site: None,
+            cost: "4.00 USD".parse().unwrap(),
+        }],
+        ..ValuationConfig::default()
+    });
+    let p = posted(&mut v, &opening(1, 1, "ORD", "GLUE-500", "100 EA", "4.00 USD"));
+    assert_eq!(amount(&p, PostingKey::Inventory), d("400.00"));
+    assert_eq!(amount(&p, PostingKey::PriceVariance), Decimal::ZERO);
+    assert_eq!(amount(&p, PostingKey::OpeningBalance), d("-400.00"));
+}
+
 /// Standard cost: a receipt above standard books purchase price variance; a standard
 /// change revalues what is on hand (Horngren, Datar & Rajan, *Cost Accounting*, "direct
 /// materials price variance", recorded at purchase).
@@ -407,6 +471,66 @@ fn cost_plus_intercompany_sale_and_unrealized_profit_elimination() {
         c.postings.iter().filter(|x| x.key == PostingKey::RetainedEarnings).map(|x| x.amount).sum();
     assert_eq!(re, d("800.00"));
     assert!(c.revenue.is_empty());
+}
+
+/// A margin on the price rather than a markup on cost: a 30% gross margin needs no 3/7
+/// markup. Worked by hand: 100 drills at 70.00 USD cost 7,000; a 30% margin on the price
+/// sells them at 7,000 / 0.7 = 10,000 USD (revenue 10,000, cost of sales 7,000, margin
+/// 3,000 = 30% of 10,000); the buyer books 10,000 x 1.35 = 13,500 CAD. A 20% margin is
+/// a 25% markup: 7,000 / 0.8 = 8,750 = 7,000 x 1.25.
+#[test]
+fn cost_plus_a_margin_on_the_price() {
+    let margin = |m: &str| ValuationConfig {
+        agreements: vec![Agreement {
+            seller: e("NA01"),
+            buyer: e("CA01"),
+            price: PriceRule::CostPlusMargin { margin: d(m) },
+            currency: "USD".parse().unwrap(),
+            title: TitlePoint::Shipment,
+        }],
+        ..ValuationConfig::default()
+    };
+    let ship = CostEvent {
+        id: 2,
+        at: at(2),
+        body: CostBody::TransferShip {
+            transfer: "IC-9".into(),
+            from: "ORD".parse().unwrap(),
+            to: "YYZ".parse().unwrap(),
+            item: "DRILL-18V".parse().unwrap(),
+            qty: "100 EA".parse().unwrap(),
+            rates: rates(),
+        },
+    };
+    let sum = |p: &[onhand_valuation::Posting], ent: &str, key| {
+        p.iter()
+            .filter(|x| x.entity.as_str() == ent && x.key == key)
+            .map(|x| x.amount)
+            .sum::<Decimal>()
+    };
+    let mut v = engine(margin("0.3"));
+    posted(&mut v, &receipt(1, "ORD", "DRILL-18V", "100 EA", "70.00 USD"));
+    let p = posted(&mut v, &ship);
+    assert!(unbalanced(&p).is_empty());
+    assert_eq!(sum(&p, "NA01", PostingKey::IcRevenue), d("-10000.00"));
+    assert_eq!(sum(&p, "NA01", PostingKey::CostOfSales), d("7000.00"));
+    assert_eq!(sum(&p, "CA01", PostingKey::InTransit), d("13500.00"));
+    // 20% margin on the price = 25% markup on cost.
+    let mut by_margin = engine(margin("0.2"));
+    posted(&mut by_margin, &receipt(1, "ORD", "DRILL-18V", "100 EA", "70.00 USD"));
+    let mut by_markup = margin("0.2");
+    by_markup.agreements[0].price = PriceRule::CostPlus { markup: d("0.25") };
+    let mut by_markup = engine(by_markup);
+    posted(&mut by_markup, &receipt(1, "ORD", "DRILL-18V", "100 EA", "70.00 USD"));
+    let (a, b) = (posted(&mut by_margin, &ship), posted(&mut by_markup, &ship));
+    assert_eq!(sum(&a, "NA01", PostingKey::IcRevenue), d("-8750.00"));
+    assert_eq!(a, b);
+    // A margin of 1 or more (or below 0) cannot price anything.
+    for bad in ["1", "1.5", "-0.1"] {
+        let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
+        let err = Valuation::new(catalog, margin(bad)).unwrap_err();
+        assert_eq!(err.code(), "config", "{bad}");
+    }
 }
 
 #[test]

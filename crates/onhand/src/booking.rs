@@ -271,7 +271,12 @@ impl Network {
         self.check_live()?;
         let command = Command::Reprocess { fair_share };
         let mark = self.journal.next(&command)?;
-        let run = self.atp.reprocess(Mode::Apply, fair_share);
+        let sharing = if fair_share {
+            onhand_atp::Sharing::FairShare
+        } else {
+            onhand_atp::Sharing::FirstCome
+        };
+        let run = self.atp.reprocess(Mode::Apply, sharing);
         self.journal.push(mark, command);
         let out = self.change_views(&run.changes)?;
         let lines: Vec<OrderRef> = out.iter().map(|c| c.line.clone()).collect();

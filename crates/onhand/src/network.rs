@@ -129,13 +129,53 @@ pub struct Network {
     pub(crate) insight: Option<Box<crate::insight_feed::Feed>>,
 }
 
+/// Refuses a configuration in which a site (or an item-site policy) lets the ledger
+/// take stock below zero while the owning entity's books refuse to: the ledger would
+/// accept an issue that valuation then refuses, after the fact.
+fn books_allow_what_sites_allow(catalog: &Catalog, config: &NetworkConfig) -> Result<(), Error> {
+    use onhand_master::NegativeStock as Physical;
+    use onhand_valuation::NegativeStock as Books;
+    let data = catalog.data();
+    let allowing = data
+        .sites
+        .iter()
+        .filter(|s| s.negative_stock == Physical::Allow)
+        .map(|s| s.code.clone())
+        .chain(
+            data.policies
+                .iter()
+                .filter(|p| p.negative_stock == Some(Physical::Allow))
+                .map(|p| p.site.clone()),
+        );
+    for site in allowing {
+        let Some(entity) =
+            data.sites.iter().find(|s| s.code == site).and_then(|s| s.entity.clone())
+        else {
+            continue;
+        };
+        if config.valuation.negative_stock.get(&entity).copied().unwrap_or_default()
+            != Books::LastCost
+        {
+            return Err(Error::Config {
+                what: format!(
+                    "site {site} allows negative stock but the books of {entity} refuse it: \
+                     set {entity}'s valuation negative-stock policy to last_cost"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 impl Network {
     /// A network over `master` with the ledger's `rules`, `config` for the other
     /// engines, and its time set to `now`.
     ///
     /// # Errors
     /// [`Error::InvalidMasterData`] with every violation; an engine's error for a
-    /// configuration that does not fit the master data; [`Error::Config`].
+    /// configuration that does not fit the master data; [`Error::Config`], among others
+    /// for a site (or item-site policy) that allows negative stock at an entity whose
+    /// valuation negative-stock policy does not (`last_cost`).
     pub fn new(
         master: MasterData,
         rules: Rules,
@@ -170,6 +210,7 @@ impl Network {
         }
         atp.set_quotas(&config.atp.quotas)?;
         let valuation = Valuation::new(catalog.clone(), config.valuation.clone())?;
+        books_allow_what_sites_allow(&catalog, &config)?;
         let insight = crate::insight_feed::Feed::new(&catalog, &config.insight)?;
         let mut states = Vec::new();
         let mut below = BTreeMap::new();

@@ -252,3 +252,22 @@ fn a_gain_of_an_item_without_any_cost_is_refused_before_the_ledger_decides() {
     n.apply(&receipt_to(2, "YVR", "GLOVE-NIT", "1 EA", "PF-A01", "available").unwrap()).unwrap();
     n.check().unwrap();
 }
+
+/// A site that lets the ledger go below zero while its entity's books refuse to: the
+/// ledger would accept an issue beyond stock that valuation then refuses, poisoning the
+/// network. The two negative-stock settings must agree, so the network refuses to be
+/// built that way, and is built once the books allow it too.
+#[test]
+fn a_site_allowing_negative_stock_needs_books_that_allow_it() {
+    let mut master = onhand::master::seed::demo_network();
+    let site = master.sites.iter_mut().find(|s| s.code.as_str() == "ATL").unwrap();
+    site.negative_stock = onhand::master::NegativeStock::Allow;
+    let entity = site.entity.clone().unwrap();
+    let build =
+        |config| onhand::Network::new(master.clone(), common::rules(), config, common::start());
+    let e = build(common::config()).err().unwrap();
+    assert_eq!(e.code(), "config", "{e}");
+    let mut config = common::config();
+    config.valuation.negative_stock.insert(entity, onhand::valuation::NegativeStock::LastCost);
+    assert!(build(config).is_ok());
+}

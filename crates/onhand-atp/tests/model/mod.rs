@@ -1318,13 +1318,15 @@ impl Harness {
     fn reprocess(&mut self, fair: bool) {
         let before = self.promises();
         let snap = self.snapshot();
-        let sim = self.atp.reprocess(Mode::Simulate, fair);
+        let sharing =
+            if fair { onhand_atp::Sharing::FairShare } else { onhand_atp::Sharing::FirstCome };
+        let sim = self.atp.reprocess(Mode::Simulate, sharing);
         if self.checks.has(Checks::SIMULATE) {
             assert!(!sim.applied, "a simulation says it applied");
             assert!(self.snapshot() == snap, "a simulation changed availability");
             assert_eq!(self.promises(), before, "a simulation changed booked promises");
         }
-        let run = self.atp.reprocess(Mode::Apply, fair);
+        let run = self.atp.reprocess(Mode::Apply, sharing);
         if fair {
             self.fair_ran = true;
         }
@@ -1366,7 +1368,7 @@ impl Harness {
         }
         self.reconcile();
         self.check_invariants();
-        let again = self.atp.reprocess(Mode::Apply, fair);
+        let again = self.atp.reprocess(Mode::Apply, sharing);
         if self.checks.has(Checks::REPROCESS_TWICE) {
             assert_eq!(
                 again.changes,
