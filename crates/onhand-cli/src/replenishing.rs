@@ -50,9 +50,9 @@ fn err(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(e.to_string())
 }
 
-/// The demo's replenishment plans: every stocked item-site with a demand in [`DEMAND`]
-/// (the branch and the 3PL at their [`SMALL`] demand where they have one), priority
-/// customers taking [`PRIORITY_SHARE`] of the demand over the lead time, and costs:
+/// The demo's replenishment plans: every stocked item-site with a demand in the demo's table
+/// (the branch and the 3PL at their smaller demand where they have one), priority
+/// customers taking 0.3 of the demand over the lead time, and costs:
 /// the item's purchase price in the site's currency, 40 an order, 25% a year to hold,
 /// 2 per unit short.
 ///
