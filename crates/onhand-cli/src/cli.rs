@@ -8,7 +8,7 @@ use onhand_master::seed;
 use onhand_status::demo_status_maps;
 use serde::Serialize;
 
-use crate::error::InputError;
+use crate::input::InputError;
 use crate::input::{Format, Loaded, NetworkDoc};
 use crate::read::{Input, read_input};
 use crate::report::{JsonParts, LocatedReport};

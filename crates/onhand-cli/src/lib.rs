@@ -65,14 +65,12 @@ pub struct ReadmeDoctests;
 
 pub mod day;
 pub mod demo;
-mod error;
 mod input;
 pub mod promising;
 mod read;
 pub mod replenishing;
 mod report;
 mod scenarios;
-mod source;
 mod table;
 pub mod valuing;
 
@@ -82,14 +80,14 @@ pub use cli::{
     ReportFormat, USAGE, UsageError, VALIDATE_USAGE, export_demo_text, parse_args, run,
 };
 pub use csv_items::{COLUMNS as CSV_COLUMNS, parse_items_csv};
-pub use error::InputError;
 pub use input::{
-    Format, Loaded, NetworkDoc, decode, line_col, load, load_bytes, parse_bytes, parse_network,
+    Format, InputError, Loaded, NetworkDoc, decode, line_col, load, load_bytes, parse_bytes,
+    parse_network,
 };
+pub use onhand::files::{Location, Sources};
 pub use read::{Input, MAX_INPUT_BYTES, read_file, read_input};
 pub use report::{LocatedReport, Report};
 pub use scenarios::{
     FileOutcome, ScenarioFile, assert_scenarios, check_json, check_junit, check_paths,
     parse_scenario, read_scenario, run_file, run_scenario, scenario_files, summary,
 };
-pub use source::{Location, Sources};
