@@ -12,7 +12,13 @@
 //! ([`parse_network`], [`parse_items_csv`], [`parse_bytes`]; [`load`] and [`load_bytes`]
 //! also return where each record was read, as [`Sources`]); the I/O ([`read_input`],
 //! [`read_file`]) only reads a file or standard input, at most [`MAX_INPUT_BYTES`] of
-//! it, and hands the bytes to the parser. The binary is a thin shell over [`run`].
+//! it, and hands the bytes to the parser. Network files (TOML, JSON) are parsed by the
+//! library, [`onhand::files`], so a service loads the same files; CSV item masters are
+//! parsed here. The binary is a thin shell over [`run`].
+//!
+//! `onhand demo` runs its day, orders, costs and replenishment through one
+//! [`onhand::Network`]: its sections ([`day`], [`promising`], [`valuing`],
+//! [`replenishing`]) hold the demo's input and print, and nothing else.
 //!
 //! | command | what it does | exit codes |
 //! |---|---|---|
