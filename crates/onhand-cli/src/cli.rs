@@ -8,7 +8,7 @@ use onhand_master::seed;
 use onhand_status::demo_status_maps;
 use serde::Serialize;
 
-use crate::error::InputError;
+use crate::input::InputError;
 use crate::input::{Format, Loaded, NetworkDoc};
 use crate::read::{Input, read_input};
 use crate::report::{JsonParts, LocatedReport};
@@ -50,8 +50,9 @@ Commands:
                item-master columns.
   demo         A deterministic tour of the built-in demo network: its master
                data, status maps and governance, a day of stock events through
-               the ledger, customer orders promised against the stock, the day
-               costed in both legal entities' books, and replenishment.
+               the network (ledger, availability, costs and replenishment in
+               one call per event), customer orders promised against the stock,
+               the day costed in both legal entities' books, and replenishment.
   export-demo  Print the demo network as a document to start from (TOML by
                default).
   run          Run a scenario file (.toml, .json): each step, what happened,
@@ -152,10 +153,12 @@ Usage:
 
 Prints, section by section: the network (entities, regions, sites, items,
 item-site policies, sourcing lanes), its site status maps and status moves,
-validation and governance checks, a day of stock events through the ledger,
-customer orders promised against the stock, the day costed into both legal
-entities' books, and replenishment recommendations. Every run prints the same
-bytes.
+validation and governance checks, a day of stock events through the network
+(the `onhand` facade: the ledger decides, availability, costs, replenishment and
+signals follow in the same call), customer orders promised against the stock,
+the day costed into both legal entities' books at its purchase orders' prices,
+and replenishment recommendations from the network's planner. Every run prints
+the same bytes.
 
 Exit codes:
   0   done

@@ -22,8 +22,8 @@ use onhand_master::{
 use serde::Deserialize;
 use serde::de::value::{Error as ValueError, StrDeserializer};
 
-use crate::error::InputError;
-use crate::source::Pos;
+use crate::input::InputError;
+use onhand::files::Pos;
 
 /// The columns of the item master, in the documented order.
 pub const COLUMNS: [&str; 8] = [

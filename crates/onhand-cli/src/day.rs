@@ -1,77 +1,130 @@
-//! The demo's day of events: `onhand_ledger::seed::demo_day` applied to a ledger on the
-//! demo network, journaled, and replayed to show the state is a fold of the journal.
+//! The demo's day of events: `onhand::ledger::seed::demo_day` applied to an
+//! [`onhand::Network`] on the demo network, one call per event, so availability, costs,
+//! replenishment and signals follow the ledger; journaled, and replayed to show the whole
+//! network is a fold of its journal.
+//!
+//! The network's settings are the demo's input ([`settings`]): the standard rules, NA01
+//! selling to CA01 at cost plus 10%, the day's exchange rates, availability and
+//! replenishment settings. There is no price list: the day's receipts carry their
+//! purchase orders' prices.
 
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use onhand_ledger::seed::{DemoEvent, demo_day};
-use onhand_ledger::{Applied, Body, Journal, Ledger, LedgerError, Rules, Signal};
-use onhand_master::{Catalog, CurrencyCode, Decimal};
-use onhand_status::{Measure, StockStatus};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use onhand::atp::{
+    AtpConfig, Consumption, DemandClass, Horizon, QuotaAmount, QuotaEntry, QuotaRule,
+};
+use onhand::ledger::seed::{DemoEvent, demo_day};
+use onhand::ledger::{Body, Ledger, Rules, testing};
+use onhand::master::{Catalog, CurrencyCode, Decimal};
+use onhand::status::{Measure, StockStatus};
+use onhand::valuation::{Agreement, PriceRule, Rate, TitlePoint, ValuationConfig};
+use onhand::{
+    AtpSettings, Decision, Error, Network, NetworkConfig, Outcome, ReplenishSettings, Signal,
+};
 
 use crate::demo::Demo;
 use crate::table::Table;
 
-/// What one event of the day came to.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    /// Applied, with the number of position changes and the signals raised.
-    Accepted {
-        /// Positions changed.
-        deltas: usize,
-        /// Signals raised.
-        signals: Vec<Signal>,
-    },
-    /// Held for approval by these roles.
-    Pending(Vec<onhand_master::Role>),
-    /// A repeat.
-    Duplicate,
-    /// Refused.
-    Rejected(LedgerError),
-}
+/// The demo's exchange rate, CAD per USD.
+pub const USD_CAD: &str = "1.36";
 
-/// The day, run.
+/// The demo's rate back, USD per CAD (1 / 1.36 to four places).
+pub const CAD_USD: &str = "0.7353";
+
+/// The day, run through the network.
 #[derive(Debug, Clone)]
 pub struct DayRun {
-    /// The ledger at the end of the day.
-    pub ledger: Ledger,
-    /// The journal of every state-changing event.
-    pub journal: Journal,
-    /// Each event with its outcome, in submission order.
-    pub outcomes: Vec<(DemoEvent, Outcome)>,
+    /// The network at the end of the day.
+    pub network: Network,
+    /// The ledger's rules the network was built with.
+    pub rules: Rules,
+    /// The rest of its settings.
+    pub config: NetworkConfig,
+    /// When the network started (the day's first event).
+    pub start: DateTime<Utc>,
+    /// Each event with what the network made of it, in submission order (an `Err` is
+    /// refused: nothing changed).
+    pub outcomes: Vec<(DemoEvent, Result<Outcome, Error>)>,
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn date(d: u32) -> Result<NaiveDate, String> {
+    NaiveDate::from_ymd_opt(2026, 1, d).ok_or_else(|| format!("no date 2026-01-{d}"))
+}
+
+/// The demo network's rules and settings: the standard rules in USD (actors as the
+/// events name them); NA01 sells to CA01 at cost plus 10% in USD with title at shipment;
+/// USD 1 = CAD 1.36 and CAD 1 = USD 0.7353; promises check up to each item-site's lead
+/// time, protect fixed safety stock for priorities 1 and 2, and share nuts 3:1 between
+/// retail and everyone else this week and next; the regional warehouses, the branch
+/// and the 3PL plan their items against reorder points
+/// ([`crate::replenishing::plans`]).
+///
+/// # Errors
+/// A code literal that does not parse (a defect here; the crate's tests run it).
+pub fn settings(catalog: &Catalog) -> Result<(Rules, NetworkConfig), String> {
+    let usd: CurrencyCode = "USD".parse().map_err(err)?;
+    let cad: CurrencyCode = "CAD".parse().map_err(err)?;
+    let dec = |s: &str| s.parse::<Decimal>().map_err(err);
+    let retail =
+        DemandClass { group: Some("RETAIL".parse().map_err(err)?), ..DemandClass::default() };
+    let nuts = QuotaRule {
+        item: "NUT-M8".parse().map_err(err)?,
+        periods: vec![date(5)?, date(12)?],
+        consumption: Consumption::Cumulative,
+        entries: vec![QuotaEntry { class: retail, amount: QuotaAmount::Ratio(3) }],
+        collective: Some(QuotaAmount::Ratio(1)),
+    };
+    let config = NetworkConfig {
+        valuation: ValuationConfig {
+            agreements: vec![Agreement {
+                seller: "NA01".parse().map_err(err)?,
+                buyer: "CA01".parse().map_err(err)?,
+                price: PriceRule::CostPlus { markup: dec("0.10")? },
+                currency: usd,
+                title: TitlePoint::Shipment,
+            }],
+            ..ValuationConfig::default()
+        },
+        atp: AtpSettings {
+            engine: AtpConfig { horizon: Horizon::LeadTime },
+            quotas: vec![nuts],
+            protect_safety_stock: Some(2),
+        },
+        replenish: ReplenishSettings { item_sites: crate::replenishing::plans(catalog)? },
+        rates: vec![
+            Rate { from: usd, to: cad, rate: dec(USD_CAD)? },
+            Rate { from: cad, to: usd, rate: dec(CAD_USD)? },
+        ],
+        partition: None,
+    };
+    Ok((Rules::standard(usd).trusting_event_actors(), config))
 }
 
 impl DayRun {
-    /// Runs the demo day on `catalog`.
+    /// Runs the demo day on a network over `catalog`, built with [`settings`], starting
+    /// at the day's first event (06:00).
     ///
     /// # Errors
-    /// A builder or journal error (the day is literals; the crate's tests run it).
+    /// A settings or network builder error (the day is literals; the crate's tests run
+    /// it).
     pub fn run(catalog: &Catalog) -> Result<Self, String> {
-        let usd = CurrencyCode::new("USD").map_err(|e| e.to_string())?;
-        let mut ledger =
-            Ledger::new(Arc::new(catalog.clone()), Rules::standard(usd).trusting_event_actors())
-                .map_err(|e| e.to_string())?;
-        let mut journal = Journal::new();
+        let (rules, config) = settings(catalog)?;
+        let start = testing::at(0) - Duration::hours(2);
+        let mut network =
+            Network::with_catalog(Arc::new(catalog.clone()), rules.clone(), config.clone(), start)
+                .map_err(err)?;
         let mut outcomes = Vec::new();
-        for e in demo_day().map_err(|e| e.to_string())? {
-            let outcome = match ledger.apply(&e.event) {
-                Ok(applied) => {
-                    if applied.changed_state() {
-                        journal.append(e.event.clone()).map_err(|err| err.to_string())?;
-                    }
-                    match applied {
-                        Applied::Accepted(a) => {
-                            Outcome::Accepted { deltas: a.deltas.len(), signals: a.signals }
-                        }
-                        Applied::Pending { needs, .. } => Outcome::Pending(needs),
-                        Applied::Duplicate => Outcome::Duplicate,
-                    }
-                }
-                Err(err) => Outcome::Rejected(err),
-            };
+        for e in demo_day().map_err(err)? {
+            let outcome = network.apply(&e.event);
             outcomes.push((e, outcome));
         }
-        Ok(DayRun { ledger, journal, outcomes })
+        Ok(DayRun { network, rules, config, start, outcomes })
     }
 }
 
@@ -86,47 +139,69 @@ fn site_of(body: &Body) -> String {
     }
 }
 
-fn roles(r: &[onhand_master::Role]) -> String {
+fn roles(r: &[onhand::master::Role]) -> String {
     r.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", ")
 }
 
-fn describe_signal(ledger: &Ledger, s: &Signal) -> (String, String) {
-    match s {
-        Signal::VarianceOverTolerance { key, book, counted, tolerance } => {
-            let v = ledger.describe(key);
-            (
-                "count variance over tolerance".into(),
-                format!(
-                    "{} at {} {}: book {book}, counted {counted}, tolerance {tolerance}",
-                    v.item,
-                    v.site,
-                    v.bin.map(|b| b.to_string()).unwrap_or_default()
-                ),
-            )
+/// A signal's kind and details, in one line each.
+pub(crate) fn describe_signal(s: &Signal) -> (String, String) {
+    let (kind, detail) = match s {
+        Signal::BelowReorderPoint { recommendation: r } => (
+            "below reorder point",
+            format!(
+                "{} at {}: position {}, reorder point {}; best: {} {}",
+                r.item,
+                r.site,
+                r.position,
+                r.reorder_point,
+                r.best.action.kind(),
+                r.best.qty
+            ),
+        ),
+        Signal::LineShort { line, item, site, short } => {
+            ("booked line short", format!("{line} {item} at {site}: short {short}"))
         }
-        Signal::TransferDiscrepancy { transfer, item, short, over, damaged } => {
-            let code = ledger.catalog().item(*item).map(|i| i.code.to_string()).unwrap_or_default();
-            (
-                "transfer discrepancy".into(),
-                format!("{transfer} {code}: short {short}, over {over}, damaged {damaged}"),
-            )
+        Signal::VarianceOverTolerance { item, site, bin, book, counted, tolerance } => (
+            "count variance over tolerance",
+            format!(
+                "{item} at {site} {}: book {book}, counted {counted}, tolerance {tolerance}",
+                bin.as_ref().map(ToString::to_string).unwrap_or_default()
+            ),
+        ),
+        Signal::StockOnHold { item, site, status, qty } => {
+            ("stock on hold", format!("{qty} {item} at {site} in {status}"))
+        }
+        Signal::StockReleased { item, site, status, qty } => {
+            ("stock released", format!("{qty} {item} at {site} from {status}"))
         }
         Signal::PendingApproval { event, needs } => {
-            ("pending approval".into(), format!("{event} needs {}", roles(needs)))
+            ("pending approval", format!("{event} needs {}", roles(needs)))
         }
-        Signal::NegativeStock { key, balance } => {
-            let v = ledger.describe(key);
-            ("negative stock".into(), format!("{} at {}: {balance}", v.item, v.site))
+        Signal::Released { event } => ("approved and applied", event.to_string()),
+        Signal::Rejected { event } => ("approval refused", event.to_string()),
+        Signal::TransferDiscrepancy { transfer, item, short, over, damaged } => (
+            "transfer discrepancy",
+            format!("{transfer} {item}: short {short}, over {over}, damaged {damaged}"),
+        ),
+        Signal::TransferOverdue { transfer, from, to, expected } => (
+            "transfer overdue",
+            format!("{transfer} {from} -> {to} expected {}", expected.format("%d %b %H:%M")),
+        ),
+        Signal::ExpectedReceiptOverdue { order, line, item, site, due, open, .. } => (
+            "purchase order overdue",
+            format!("{order}/{line} {item} at {site}: {open} due {}", due.format("%d %b")),
+        ),
+        Signal::NegativeStock { item, site, balance } => {
+            ("negative stock", format!("{item} at {site}: {balance}"))
         }
-        Signal::CountInvalidated { key, counted_at } => {
-            let v = ledger.describe(key);
-            (
-                "count invalidated".into(),
-                format!("{} at {} counted {}", v.item, v.site, counted_at.format("%H:%M")),
-            )
-        }
-        _ => ("signal".into(), format!("{s:?}")),
-    }
+        Signal::CountInvalidated { item, site, counted_at } => (
+            "count invalidated",
+            format!("{item} at {site} counted {}", counted_at.format("%H:%M")),
+        ),
+        Signal::ReservationExpired { line } => ("reservation expired", line.to_string()),
+        other => ("signal", format!("{other:?}")),
+    };
+    (kind.to_owned(), detail)
 }
 
 const STATUSES: [StockStatus; 8] = [
@@ -148,16 +223,16 @@ pub fn day(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     let Some(run) = &demo.day else {
         return writeln!(out, "(no day of events for this network)");
     };
-    let ledger = &run.ledger;
-    let count = |f: fn(&Outcome) -> bool| run.outcomes.iter().filter(|(_, o)| f(o)).count();
+    let decided =
+        |f: fn(&Result<Outcome, Error>) -> bool| run.outcomes.iter().filter(|(_, o)| f(o)).count();
     writeln!(
         out,
-        "Monday 5 January 2026 on the demo network: {} events submitted; {} accepted, {} held for\napproval, {} duplicate, {} rejected. Each is validated whole before anything moves.",
+        "Monday 5 January 2026 on the demo network: {} events submitted; {} accepted, {} held for\napproval, {} duplicate, {} rejected. Each is validated whole before anything moves, and\none call per event keeps availability, costs, replenishment and signals in step.",
         run.outcomes.len(),
-        count(|o| matches!(o, Outcome::Accepted { .. })),
-        count(|o| matches!(o, Outcome::Pending(_))),
-        count(|o| matches!(o, Outcome::Duplicate)),
-        count(|o| matches!(o, Outcome::Rejected(_))),
+        decided(|o| o.as_ref().is_ok_and(|o| o.decision == Decision::Accepted)),
+        decided(|o| o.as_ref().is_ok_and(|o| matches!(o.decision, Decision::Pending { .. }))),
+        decided(|o| o.as_ref().is_ok_and(|o| o.decision == Decision::Duplicate)),
+        decided(Result::is_err),
     )?;
     writeln!(out)?;
     let mut t = Table::new(&["time", "site", "event", "outcome", "what"]);
@@ -165,20 +240,22 @@ pub fn day(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     for (e, o) in &run.outcomes {
         let time = e.event.effective_at.format("%H:%M").to_string();
         let outcome = match o {
-            Outcome::Accepted { deltas, signals: s } => {
-                for sig in s {
-                    let (kind, detail) = describe_signal(ledger, sig);
+            Ok(o) => {
+                for sig in &o.signals {
+                    let (kind, detail) = describe_signal(sig);
                     signals.push((time.clone(), kind, detail));
                 }
-                match deltas {
-                    0 => "accepted".to_owned(),
-                    1 => "accepted (1 position)".to_owned(),
-                    n => format!("accepted ({n} positions)"),
+                match &o.decision {
+                    Decision::Accepted => match o.positions.len() {
+                        0 => "accepted".to_owned(),
+                        1 => "accepted (1 position)".to_owned(),
+                        n => format!("accepted ({n} positions)"),
+                    },
+                    Decision::Pending { needs } => format!("pending: {}", roles(needs)),
+                    Decision::Duplicate => "duplicate".to_owned(),
                 }
             }
-            Outcome::Pending(needs) => format!("pending: {}", roles(needs)),
-            Outcome::Duplicate => "duplicate".to_owned(),
-            Outcome::Rejected(_) => "rejected".to_owned(),
+            Err(_) => "rejected".to_owned(),
         };
         t.row(vec![
             time,
@@ -187,7 +264,7 @@ pub fn day(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
             outcome,
             e.what.to_owned(),
         ]);
-        if let Outcome::Rejected(err) = o {
+        if let Err(err) = o {
             t.row(vec![
                 String::new(),
                 String::new(),
@@ -199,10 +276,11 @@ pub fn day(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     }
     t.write(out, 2)?;
     signals_table(signals, out)?;
+    let ledger = run.network.ledger();
     positions(ledger, out)?;
     transfers(ledger, out)?;
     pending(ledger, out)?;
-    journal(run, out)
+    journal(demo, run, out)
 }
 
 fn signals_table(signals: Vec<(String, String, String)>, out: &mut dyn Write) -> io::Result<()> {
@@ -320,23 +398,33 @@ fn pending(ledger: &Ledger, out: &mut dyn Write) -> io::Result<()> {
     t.write(out, 2)
 }
 
-fn journal(run: &DayRun, out: &mut dyn Write) -> io::Result<()> {
-    let ledger = &run.ledger;
+fn journal(demo: &Demo, run: &DayRun, out: &mut dyn Write) -> io::Result<()> {
+    let network = &run.network;
     writeln!(out)?;
-    let live = ledger.state_digest().map_err(io::Error::other)?;
-    let replayed =
-        Ledger::replay(ledger.catalog().clone(), ledger.rules().clone(), run.journal.entries())
-            .and_then(|l| l.state_digest())
-            .map_err(io::Error::other)?;
+    let live = network.digest().map_err(io::Error::other)?;
+    let entries = network.journal().entries();
+    let replayed = Network::replay(
+        demo.master.clone(),
+        run.rules.clone(),
+        run.config.clone(),
+        run.start,
+        entries,
+    )
+    .and_then(|n| n.digest())
+    .map_err(io::Error::other)?;
     writeln!(
         out,
         "Journal: {} entries chained by SHA-256, head {}",
-        run.journal.len(),
-        short(&run.journal.head().to_string())
+        entries.len(),
+        short(&network.journal().head().digest.to_string())
     )?;
     writeln!(
         out,
-        "Replayed from empty, the journal rebuilds the same state: digest {} {} live {}",
+        "Replayed from empty, the journal rebuilds the whole network (stock, bookings, costs):"
+    )?;
+    writeln!(
+        out,
+        "digest {} {} live {}",
         short(&replayed.to_string()),
         if replayed == live { "==" } else { "!=" },
         short(&live.to_string()),
@@ -345,4 +433,66 @@ fn journal(run: &DayRun, out: &mut dyn Write) -> io::Result<()> {
 
 fn short(hex: &str) -> &str {
     hex.get(..16).unwrap_or(hex)
+}
+
+#[cfg(test)]
+mod tests {
+    use onhand::ledger::seed::Expect;
+
+    use super::*;
+
+    // The network decides every event as the seed narrates it, with no price list: the
+    // receipts carry their prices, the return names its shipment.
+    #[test]
+    fn the_day_runs_through_the_network_as_narrated_without_a_price_list() {
+        let demo = Demo::builtin().unwrap();
+        let run = demo.day.as_ref().unwrap();
+        assert!(run.rules.reference_costs.is_empty());
+        for (e, o) in &run.outcomes {
+            let got = match o {
+                Ok(o) => match o.decision {
+                    Decision::Accepted => Expect::Accepted,
+                    Decision::Pending { .. } => Expect::Pending,
+                    Decision::Duplicate => Expect::Duplicate,
+                },
+                Err(Error::Ledger(_)) => Expect::Rejected,
+                Err(other) => panic!("{}: {other}", e.what),
+            };
+            assert_eq!(got, e.expect, "{}", e.what);
+        }
+        run.network.check().unwrap();
+        // Every receipt was costed: goods received at the purchase prices.
+        let received: Decimal = run
+            .outcomes
+            .iter()
+            .filter(|(e, _)| matches!(e.event.body, Body::Receipt(_)))
+            .filter_map(|(_, o)| o.as_ref().ok())
+            .flat_map(|o| &o.postings)
+            .filter(|p| p.key == onhand::valuation::PostingKey::Inventory)
+            .filter(|p| p.entity.as_str() == "NA01")
+            .map(|p| p.amount)
+            .sum();
+        // ATL, DFW, ORD, LAX: 480 bolts at 0.085, 1000 nuts at 0.04, 60 gloves at 0.15;
+        // 72 and 48 adhesive tubes at 4.20.
+        assert_eq!(received.to_string(), "863.20");
+    }
+
+    #[test]
+    fn the_settings_plan_every_stocked_item_site_with_a_demand() {
+        let demo = Demo::builtin().unwrap();
+        let (rules, config) = settings(&demo.catalog).unwrap();
+        assert!(rules.reference_costs.is_empty());
+        let plans = &config.replenish.item_sites;
+        assert!(plans.len() > 40, "{}", plans.len());
+        // Canadian sites hold at their CAD cost: the USD price at 1.36.
+        let cost = |item: &str, site: &str| {
+            plans
+                .iter()
+                .find(|p| p.item.as_str() == item && p.site.as_str() == site)
+                .and_then(|p| p.costs)
+                .map(|c| c.unit_cost.to_string())
+        };
+        assert_eq!(cost("BOLT-M8", "ATL").as_deref(), Some("0.085"));
+        assert_eq!(cost("BOLT-M8", "YYZ").as_deref(), Some("0.1156"));
+    }
 }

@@ -12,7 +12,13 @@
 //! ([`parse_network`], [`parse_items_csv`], [`parse_bytes`]; [`load`] and [`load_bytes`]
 //! also return where each record was read, as [`Sources`]); the I/O ([`read_input`],
 //! [`read_file`]) only reads a file or standard input, at most [`MAX_INPUT_BYTES`] of
-//! it, and hands the bytes to the parser. The binary is a thin shell over [`run`].
+//! it, and hands the bytes to the parser. Network files (TOML, JSON) are parsed by the
+//! library, [`onhand::files`], so a service loads the same files; CSV item masters are
+//! parsed here. The binary is a thin shell over [`run`].
+//!
+//! `onhand demo` runs its day, orders, costs and replenishment through one
+//! [`onhand::Network`]: its sections ([`day`], [`promising`], [`valuing`],
+//! [`replenishing`]) hold the demo's input and print, and nothing else.
 //!
 //! | command | what it does | exit codes |
 //! |---|---|---|
@@ -65,14 +71,12 @@ pub struct ReadmeDoctests;
 
 pub mod day;
 pub mod demo;
-mod error;
 mod input;
 pub mod promising;
 mod read;
 pub mod replenishing;
 mod report;
 mod scenarios;
-mod source;
 mod table;
 pub mod valuing;
 
@@ -83,14 +87,14 @@ pub use cli::{
     export_demo_text, parse_args, run,
 };
 pub use csv_items::{COLUMNS as CSV_COLUMNS, parse_items_csv};
-pub use error::InputError;
 pub use input::{
-    Format, Loaded, NetworkDoc, decode, line_col, load, load_bytes, parse_bytes, parse_network,
+    Format, InputError, Loaded, NetworkDoc, decode, line_col, load, load_bytes, parse_bytes,
+    parse_network,
 };
+pub use onhand::files::{Location, Sources};
 pub use read::{Input, MAX_INPUT_BYTES, read_file, read_input};
 pub use report::{LocatedReport, Report};
 pub use scenarios::{
     FileOutcome, ScenarioFile, assert_scenarios, check_json, check_junit, check_paths,
     parse_scenario, read_scenario, run_file, run_scenario, scenario_files, summary,
 };
-pub use source::{Location, Sources};

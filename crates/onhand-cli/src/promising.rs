@@ -1,15 +1,15 @@
-//! The demo's promising section: the morning after the demo day, a batch of customer
-//! orders is promised against the ledger's stock, transfers in transit and open purchase
-//! orders; then a late receipt arrives and backorders are re-processed.
+//! The demo's promising section: the morning after the demo day, on a copy of the day's
+//! network (a what-if: the day itself is left as it ended), purchase orders are placed
+//! as expected receipts, a batch of customer orders is allocated by code against the
+//! stock, transfers in transit and the purchase orders; then a late receipt is expected
+//! and backorders are re-processed, simulated on a copy first.
 
 use std::io::{self, Write};
 
 use chrono::NaiveDate;
-use onhand_atp::{
-    Atp, AtpConfig, Claim, Consumption, DemandClass, Horizon, LineId, Mode, OrderLine, Promise,
-    QuotaAmount, QuotaEntry, QuotaRule, SourcingRule, Strategy,
-};
-use onhand_master::{Catalog, CustomerCode};
+use onhand::atp::{SourcingRule, Strategy};
+use onhand::master::{UomCode, seed};
+use onhand::{Availability, Booked, ExpectedReceipt, Network, OrderRequest, PromiseView};
 
 use crate::demo::Demo;
 use crate::table::Table;
@@ -102,101 +102,76 @@ const ORDERS: &[Spec] = &[
     (10, "WESTFAB", "CABLE-CU", "3 RL", 9, 5, false, false, SourcingRule::Ranked, Strategy::Lose),
 ];
 
-fn customer_class(
-    catalog: &Catalog,
-    code: &CustomerCode,
-) -> (DemandClass, Option<onhand_master::RegionCode>) {
-    let Some(c) = catalog.customer_ix(code).and_then(|ix| catalog.customer(ix)) else {
-        return (DemandClass::default(), None);
-    };
-    (
-        DemandClass {
-            channel: c.channel.clone(),
-            group: c.group.clone(),
-            region: Some(c.region.clone()),
-        },
-        Some(c.region.clone()),
-    )
+/// The morning after the day: the network moved to Tuesday 08:00 with the week's
+/// purchase orders expected (2 pallets of bolts to Atlanta on the 9th, 4 cases of
+/// adhesive to Chicago on the 12th, at their purchase prices).
+fn morning(demo: &Demo) -> Result<Network, String> {
+    let run = demo.day.as_ref().ok_or("no demo day")?;
+    let mut network = run.network.clone();
+    let e = |x: onhand::Error| x.to_string();
+    let tuesday = date(6)?.and_hms_opt(8, 0, 0).ok_or("time")?.and_utc();
+    network.advance_to(tuesday).map_err(e)?;
+    for (order, supplier, item, site, qty, due) in [
+        ("PO-8101", "ACME", "BOLT-M8", "ATL", "2 PL", 9),
+        ("PO-8102", "POLYCHEM", "GLUE-500", "ORD", "4 CS", 12),
+    ] {
+        network.expect(purchase_order(order, supplier, item, site, qty, date(due)?)?).map_err(e)?;
+    }
+    Ok(network)
 }
 
-fn build(demo: &Demo) -> Result<(Atp, Vec<OrderLine>), String> {
-    let run = demo.day.as_ref().ok_or("no demo day")?;
-    let mut atp = Atp::from_ledger(&run.ledger, AtpConfig { horizon: Horizon::LeadTime }, date(6)?)
-        .map_err(|e| e.to_string())?;
-    let e = |x: onhand_atp::AtpError| x.to_string();
-    // Open purchase orders.
-    atp.add_supply(
-        &"BOLT-M8".parse().map_err(|_| "code")?,
-        &"ATL".parse().map_err(|_| "code")?,
-        date(9)?,
-        "2 PL".parse().map_err(|_| "qty")?,
-    )
-    .map_err(e)?;
-    atp.add_supply(
-        &"GLUE-500".parse().map_err(|_| "code")?,
-        &"ORD".parse().map_err(|_| "code")?,
-        date(12)?,
-        "4 CS".parse().map_err(|_| "qty")?,
-    )
-    .map_err(e)?;
-    // Fixed safety stock is kept for priorities 1 and 2.
-    atp.protect_safety_stock(2).map_err(e)?;
-    // Nuts are allocated 3:1 between retail and everyone else this week and next.
-    let retail = DemandClass {
-        group: Some("RETAIL".parse().map_err(|_| "code")?),
-        ..DemandClass::default()
-    };
-    let quota = QuotaRule {
-        item: "NUT-M8".parse().map_err(|_| "code")?,
-        periods: vec![date(5)?, date(12)?],
-        consumption: Consumption::Cumulative,
-        entries: vec![QuotaEntry { class: retail, amount: QuotaAmount::Ratio(3) }],
-        collective: Some(QuotaAmount::Ratio(1)),
-    };
-    atp.set_quotas(&[quota]).map_err(e)?;
-    let catalog = atp.catalog().clone();
-    let mut lines = Vec::new();
+/// A purchase order line at the item's purchase price per unit ordered.
+fn purchase_order(
+    order: &str,
+    supplier: &str,
+    item: &str,
+    site: &str,
+    qty: &str,
+    due: NaiveDate,
+) -> Result<ExpectedReceipt, String> {
+    let item = item.parse().map_err(|_| "item")?;
+    let qty: onhand::master::Qty = qty.parse().map_err(|_| "qty")?;
+    let unit: UomCode = qty.uom();
+    Ok(ExpectedReceipt {
+        order: order.parse().map_err(|_| "order")?,
+        line: 1,
+        supplier: Some(supplier.parse().map_err(|_| "supplier")?),
+        unit_cost: Some(seed::purchase_price_per(&item, unit).ok_or("price")?),
+        item,
+        site: site.parse().map_err(|_| "site")?,
+        qty,
+        due,
+    })
+}
+
+fn requests() -> Result<Vec<OrderRequest>, String> {
+    let mut out = Vec::new();
     for (id, customer, item, qty, day, priority, split, subs, rule, strategy) in ORDERS {
-        let code: CustomerCode = customer.parse().map_err(|_| "customer")?;
-        let (class, region) = customer_class(&catalog, &code);
-        let mut line = OrderLine::new(
-            LineId(*id),
+        let mut r = OrderRequest::new(
+            format!("SO-{}", 6000 + id).parse().map_err(|_| "order")?,
+            1,
+            customer.parse().map_err(|_| "customer")?,
             item.parse().map_err(|_| "item")?,
             qty.parse().map_err(|_| "qty")?,
             date(*day)?,
-            region.ok_or("customer region")?,
         );
-        line.customer = Some(code);
-        line.class = class;
-        line.priority = *priority;
-        line.allow_split = *split;
-        line.allow_substitutes = *subs;
-        line.rule = *rule;
-        line.strategy = *strategy;
-        lines.push(line);
+        r.priority = *priority;
+        r.allow_split = *split;
+        r.allow_substitutes = *subs;
+        r.rule = *rule;
+        r.strategy = *strategy;
+        out.push(r);
     }
-    Ok((atp, lines))
+    Ok(out)
 }
 
-fn sources(atp: &Atp, p: &Promise) -> String {
-    let cat = atp.catalog();
+fn sources(p: &PromiseView) -> String {
     let parts: Vec<String> = p
         .schedule
         .iter()
-        .map(|s| {
-            let site = cat.site(s.site).map(|x| x.code.to_string()).unwrap_or_default();
-            let (item, uom) = cat
-                .item(s.item)
-                .map(|x| (x.code.to_string(), x.base_uom.to_string()))
-                .unwrap_or_default();
-            format!("{} {uom} {item} from {site} on {}", s.qty, s.delivery.format("%d %b"))
-        })
+        .map(|s| format!("{} {} from {} on {}", s.qty, s.item, s.site, s.delivery.format("%d %b")))
         .collect();
     if parts.is_empty() { "nothing".to_owned() } else { parts.join("; ") }
-}
-
-fn base_uom(atp: &Atp, item: &onhand_master::ItemCode) -> String {
-    atp.catalog().lookup_item(item).map(|(_, p)| p.base_uom.to_string()).unwrap_or_default()
 }
 
 /// The "Promising customer orders" section.
@@ -205,26 +180,31 @@ fn base_uom(atp: &Atp, item: &onhand_master::ItemCode) -> String {
 /// Whatever `out` reports.
 #[allow(clippy::too_many_lines)] // a narrated report
 pub fn promising(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
-    let (mut atp, lines) = build(demo).map_err(io::Error::other)?;
+    if demo.day.is_none() {
+        return writeln!(out, "(no day of events for this network)");
+    }
+    let mut network = morning(demo).map_err(io::Error::other)?;
+    let lines = requests().map_err(io::Error::other)?;
     writeln!(
         out,
-        "Tuesday 6 January: stock from the ledger's day, transfers in transit at their arrival,"
+        "Tuesday 6 January, on a copy of the day's network: its stock, transfers in transit at"
     )?;
     writeln!(
         out,
-        "purchase orders due (2 pallets of bolts to Atlanta on the 9th, 4 cases of adhesive to"
+        "their expected arrival, purchase orders placed as expected receipts (2 pallets of bolts"
     )?;
     writeln!(
         out,
-        "Chicago on the 12th), fixed safety stock protected for priorities 1-2, nuts allocated"
+        "to Atlanta on the 9th, 4 cases of adhesive to Chicago on the 12th), fixed safety stock"
     )?;
     writeln!(
         out,
-        "3:1 retail to others, and an infinite-supply fence at each item-site's lead time."
+        "protected for priorities 1-2, nuts allocated 3:1 retail to others, and an infinite-supply"
     )?;
+    writeln!(out, "fence at each item-site's lead time.")?;
     writeln!(out)?;
-    let offers = atp
-        .network_atp(
+    let offers = network
+        .network_available(
             &"BOLT-M8".parse().map_err(|_| io::Error::other("code"))?,
             &"US-SE".parse().map_err(|_| io::Error::other("code"))?,
             NaiveDate::from_ymd_opt(2026, 1, 8).unwrap_or_default(),
@@ -234,23 +214,34 @@ pub fn promising(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "Network ATP for BOLT-M8 delivered to US-SE on 8 Jan")?;
     let mut t = Table::new(&["site", ">available", "available on", "delivery", "on time"]);
     for o in &offers {
-        let qty = if o.qty == onhand_master::Decimal::MAX {
-            "unlimited".to_owned()
-        } else {
-            o.qty.to_string()
+        let qty = match o.available {
+            Availability::Unlimited => "unlimited".to_owned(),
+            Availability::Limited(q) => q.to_string(),
         };
         t.row(vec![
-            atp.catalog().site(o.site).map(|s| s.code.to_string()).unwrap_or_default(),
+            o.site.to_string(),
             qty,
             o.available_on.format("%d %b").to_string(),
             o.delivery.format("%d %b").to_string(),
-            if o.on_time { "yes".into() } else { "no".into() },
+            if o.delivery <= NaiveDate::from_ymd_opt(2026, 1, 8).unwrap_or_default() {
+                "yes".into()
+            } else {
+                "no".into()
+            },
         ]);
     }
     t.write(out, 2)?;
     writeln!(out)?;
-    writeln!(out, "A batch of orders, served by priority, requested date and creation order")?;
-    let results = atp.allocate_batch(&lines, Claim::Hard);
+    writeln!(out, "A batch of orders, allocated by priority, requested date and creation order")?;
+    // Served in the batch's order; shown in the order's.
+    let mut order: Vec<usize> = (0..lines.len()).collect();
+    order.sort_by_key(|&i| lines.get(i).map(|l| (l.priority, l.requested, i)));
+    let mut results: Vec<Option<Result<Booked, onhand::Error>>> = vec![None; lines.len()];
+    for i in order {
+        if let (Some(line), Some(slot)) = (lines.get(i), results.get_mut(i)) {
+            *slot = Some(network.allocate(line));
+        }
+    }
     let mut t = Table::new(&[
         "line",
         "customer",
@@ -265,16 +256,17 @@ pub fn promising(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     ]);
     for (line, r) in lines.iter().zip(&results) {
         let (confirmed, on_time, limits, src) = match r {
-            Ok(p) => (
-                format!("{} {}", p.confirmed, base_uom(&atp, &line.item)),
-                if p.on_time { "yes" } else { "no" },
-                p.limits.to_string(),
-                sources(&atp, p),
+            Some(Ok(b)) => (
+                b.promise.confirmed.to_string(),
+                if b.promise.on_time { "yes" } else { "no" },
+                b.promise.limits.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(", "),
+                sources(&b.promise),
             ),
-            Err(e) => (String::new(), "", String::new(), format!("error: {e}")),
+            Some(Err(e)) => (String::new(), "", String::new(), format!("error: {e}")),
+            None => (String::new(), "", String::new(), "not allocated".to_owned()),
         };
         t.row(vec![
-            line.id.to_string(),
+            line.reference().to_string(),
             line.customer.as_ref().map(ToString::to_string).unwrap_or_default(),
             line.item.to_string(),
             line.qty.to_string(),
@@ -288,19 +280,28 @@ pub fn promising(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     }
     t.write(out, 2)?;
 
-    // A late receipt: 1,000 nuts land at Chicago on the 7th.
+    // A late receipt: 1,000 nuts are now due at Chicago on the 7th.
     writeln!(out)?;
-    writeln!(out, "A late receipt: 1000 nuts arrive at Chicago on 7 Jan. Backorder re-processing")?;
-    writeln!(out, "(win, gain, redistribute, fill, lose; simulated first, then applied):")?;
-    atp.add_supply(
-        &"NUT-M8".parse().map_err(|_| io::Error::other("code"))?,
-        &"ORD".parse().map_err(|_| io::Error::other("code"))?,
+    writeln!(
+        out,
+        "A late purchase order: 1000 nuts due at Chicago on 7 Jan. Backorder re-processing"
+    )?;
+    writeln!(
+        out,
+        "(win, gain, redistribute, fill, lose; simulated on a copy first, then applied):"
+    )?;
+    let po = purchase_order(
+        "PO-8103",
+        "ACME",
+        "NUT-M8",
+        "ORD",
+        "1000 EA",
         NaiveDate::from_ymd_opt(2026, 1, 7).unwrap_or_default(),
-        "1000 EA".parse().map_err(|_| io::Error::other("qty"))?,
     )
     .map_err(io::Error::other)?;
-    let sim = atp.reprocess(Mode::Simulate, onhand_atp::Sharing::FirstCome);
-    let run = atp.reprocess(Mode::Apply, onhand_atp::Sharing::FirstCome);
+    network.expect(po).map_err(io::Error::other)?;
+    let sim = network.clone().reprocess(false).map_err(io::Error::other)?;
+    let run = network.reprocess(false).map_err(io::Error::other)?;
     let mut t = Table::new(&[
         "line",
         "strategy",
@@ -313,23 +314,31 @@ pub fn promising(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     ]);
     for c in &run.changes {
         let d = |x: Option<NaiveDate>| x.map(|v| v.format("%d %b").to_string()).unwrap_or_default();
+        let gained = (c.after.value() - c.before.value()).max(onhand::master::Decimal::ZERO);
+        let lost = (c.before.value() - c.after.value()).max(onhand::master::Decimal::ZERO);
         t.row(vec![
             c.line.to_string(),
             c.strategy.as_str().to_owned(),
             c.before.to_string(),
             c.after.to_string(),
-            c.gained().to_string(),
-            c.lost().to_string(),
+            gained.to_string(),
+            lost.to_string(),
             d(c.before_delivery),
             d(c.after_delivery),
         ]);
     }
     t.write(out, 2)?;
-    let again = atp.reprocess(Mode::Apply, onhand_atp::Sharing::FirstCome);
+    let again = network.reprocess(false).map_err(io::Error::other)?;
     writeln!(
         out,
         "Simulation predicted the same result: {}. Re-processing again changes {} line(s).",
-        if sim.promises == run.promises { "yes" } else { "no" },
+        if sim.changes == run.changes { "yes" } else { "no" },
         again.changes.len()
-    )
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Every figure above is in the order line's unit, by site code: the network keeps its"
+    )?;
+    writeln!(out, "handles to itself. The day's network is unchanged: this was a copy.")
 }

@@ -5,7 +5,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use crate::error::InputError;
+use crate::input::InputError;
 use crate::input::{Format, Loaded, NetworkDoc, load_bytes, parse_bytes};
 
 /// The most bytes `onhand` reads from one input (256 MiB).

@@ -1,17 +1,19 @@
-//! The demo's replenishment section: after the day's events, every stocked item at
-//! every regional warehouse is evaluated against its policy; each site below its
-//! reorder point gets a recommendation with its alternatives and reasons. Then a queue
-//! of transfer requests is ordered by urgency, and gloves are planned by DRP from
-//! Chicago to Atlanta and the Boston branch, with Chicago short and sharing what it has.
+//! The demo's replenishment section: the network's planner after the day's events
+//! ([`onhand::Network::planner`]): every planned item-site with its full inventory
+//! position (on hand, allocated, backorders, on order, in transit), each one below its
+//! reorder point with a recommendation, its alternatives and reasons. Then a queue of
+//! transfer requests is ordered by urgency, and gloves are planned by DRP from Chicago to
+//! Atlanta and the Boston branch, with Chicago short and sharing what it has.
+//!
+//! The demand statistics and costs per item-site are the demo's input ([`plans`]); unit
+//! costs are the items' purchase prices from the seed data, in the site's currency.
 
+use std::collections::BTreeSet;
 use std::io::{self, Write};
-use std::sync::Arc;
 
-use onhand_master::{Catalog, Decimal, ItemCode, SiteCode};
-use onhand_replenish::{
-    Costs, DemandStats, DrpNode, ExchangeRate, LotSizing, Planner, Position, SiteState,
-    TransferRequest, drp,
-};
+use onhand::ItemSitePlan;
+use onhand::master::{Catalog, Decimal, ItemCode, SiteCode, seed};
+use onhand::replenish::{Action, Costs, DemandStats, DrpNode, LotSizing, TransferRequest, drp};
 
 use crate::demo::Demo;
 use crate::table::Table;
@@ -48,9 +50,19 @@ fn err(e: impl std::fmt::Display) -> io::Error {
     io::Error::other(e.to_string())
 }
 
-fn states(demo: &Demo, catalog: &Catalog) -> io::Result<Vec<SiteState>> {
-    let run = demo.day.as_ref().ok_or_else(|| err("no demo day"))?;
-    let share: Decimal = PRIORITY_SHARE.parse().map_err(err)?;
+/// The demo's replenishment plans: every stocked item-site with a demand in the demo's table
+/// (the branch and the 3PL at their smaller demand where they have one), priority
+/// customers taking 0.3 of the demand over the lead time, and costs:
+/// the item's purchase price in the site's currency, 40 an order, 25% a year to hold,
+/// 2 per unit short.
+///
+/// # Errors
+/// A literal that does not parse, or an item without a purchase price or rate (defects
+/// here: the crate's tests build them).
+pub fn plans(catalog: &Catalog) -> Result<Vec<ItemSitePlan>, String> {
+    let e = |x: &dyn std::fmt::Display| x.to_string();
+    let share: Decimal = PRIORITY_SHARE.parse().map_err(|x| e(&x))?;
+    let rate: Decimal = crate::day::USD_CAD.parse().map_err(|x| e(&x))?;
     let mut out = Vec::new();
     for p in &catalog.data().policies {
         if !p.stocked {
@@ -61,13 +73,6 @@ fn states(demo: &Demo, catalog: &Catalog) -> io::Result<Vec<SiteState>> {
         else {
             continue;
         };
-        let (Some(i), Some(s)) = (catalog.item_ix(&p.item), catalog.site_ix(&p.site)) else {
-            continue;
-        };
-        // Only items the day moved: the rest of the catalogue has no stock in the demo.
-        if run.ledger.network_total(i).is_zero() {
-            continue;
-        }
         let small = matches!(p.site.as_str(), "BOS-BR" | "YUL-3PL");
         let (mean, sd) = if small {
             SMALL
@@ -77,24 +82,32 @@ fn states(demo: &Demo, catalog: &Catalog) -> io::Result<Vec<SiteState>> {
         } else {
             (mean, sd)
         };
-        let position = Position::from_ledger(&run.ledger, i, s);
+        let price = seed::purchase_price(&p.item).ok_or(format!("no price for {}", p.item))?;
+        let currency = catalog
+            .site_ix(&p.site)
+            .and_then(|s| catalog.site_entity(s))
+            .and_then(|en| catalog.entity(en))
+            .map(|en| en.currency)
+            .ok_or(format!("no entity for {}", p.site))?;
+        let unit_cost = if currency == price.currency() {
+            price.amount()
+        } else if currency.as_str() == "CAD" && price.currency().as_str() == "USD" {
+            onhand::master::mul_exact(price.amount(), rate).map_err(|x| e(&x))?
+        } else {
+            return Err(format!("no rate from {} to {currency}", price.currency()));
+        };
         let lead = p.lead_time.mean_days;
         let priority = Decimal::from_f64_retain(mean).unwrap_or_default() * lead * share;
-        out.push(SiteState {
+        out.push(ItemSitePlan {
             item: p.item.clone(),
             site: p.site.clone(),
-            stats: DemandStats::daily(mean, sd),
-            position,
+            demand: DemandStats::daily(mean, sd),
             priority_demand: priority.round_dp(0),
             costs: Some(Costs {
-                unit_cost: crate::valuing::PRICES
-                    .iter()
-                    .find(|(c, _)| *c == p.item.as_str())
-                    .map_or(Ok(Decimal::ONE), |(_, v)| v.parse())
-                    .map_err(err)?,
-                order_cost: "40".parse().map_err(err)?,
-                holding_rate: "0.25".parse().map_err(err)?,
-                shortage_penalty: "2".parse().map_err(err)?,
+                unit_cost,
+                order_cost: Decimal::from(40),
+                holding_rate: Decimal::new(25, 2),
+                shortage_penalty: Decimal::from(2),
             }),
         });
     }
@@ -111,42 +124,41 @@ fn days(v: Option<f64>) -> String {
 /// Whatever `out` reports.
 #[allow(clippy::too_many_lines)] // a narrated report
 pub fn replenishing(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
-    let catalog = Arc::new(demo.catalog.clone());
-    let states = states(demo, &catalog)?;
-    // Lanes into the Canadian sites are priced in both currencies: convert at the
-    // demo's rate.
-    let rate = |from: &str, to: &str, rate: &str| -> io::Result<ExchangeRate> {
-        Ok(ExchangeRate {
-            from: from.parse().map_err(err)?,
-            to: to.parse().map_err(err)?,
-            rate: rate.parse().map_err(err)?,
-        })
+    let Some(run) = &demo.day else {
+        return writeln!(out, "(no day of events for this network)");
     };
-    let rates = vec![
-        rate("USD", "CAD", crate::valuing::USD_CAD)?,
-        rate("CAD", "USD", crate::valuing::CAD_USD)?,
-    ];
-    let planner = Planner::new(catalog.clone(), states.clone())
-        .and_then(|p| p.with_rates(rates))
-        .map_err(err)?;
-    let recs = planner.evaluate().map_err(err)?;
+    // Only the items the day moved: the rest of the catalogue has no stock in the demo.
+    let moved: BTreeSet<&ItemCode> = run
+        .outcomes
+        .iter()
+        .filter_map(|(_, o)| o.as_ref().ok())
+        .flat_map(|o| o.positions.iter().map(|p| &p.item))
+        .collect();
+    let planner = run.network.planner().map_err(err)?.ok_or_else(|| err("nothing planned"))?;
+    let watched =
+        run.config.replenish.item_sites.iter().filter(|p| moved.contains(&p.item)).count();
+    let recs: Vec<_> =
+        planner.evaluate().map_err(err)?.into_iter().filter(|r| moved.contains(&r.item)).collect();
     writeln!(
         out,
-        "Stock from the end of the day, demand per item (regional warehouses; branch and"
+        "The network's planner at the end of the day: positions count stock on hand, in transit"
     )?;
     writeln!(
         out,
-        "3PL a fifth), priority customers {PRIORITY_SHARE} of demand, unit costs from the price list,"
+        "and on order, less allocations. Demand per item (regional warehouses; branch and 3PL a"
     )?;
     writeln!(
         out,
-        "40.00 an order, 25% a year to hold, lane costs converted at USD 1 = CAD {},",
-        crate::valuing::USD_CAD
+        "fifth), priority customers {PRIORITY_SHARE} of demand, unit costs the purchase prices in the"
     )?;
     writeln!(
         out,
-        "2.00 per unit short. {} item-sites of the items the day moved; {} below their reorder point.",
-        states.len(),
+        "site's currency, 40.00 an order, 25% a year to hold, lane costs converted at USD 1 ="
+    )?;
+    writeln!(
+        out,
+        "CAD {}, 2.00 per unit short. {watched} item-sites of the items the day moved; {} below\ntheir reorder point.",
+        crate::day::USD_CAD,
         recs.len()
     )?;
     writeln!(out)?;
@@ -166,10 +178,10 @@ pub fn replenishing(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     for r in &recs {
         let b = &r.best;
         let what = match &b.action {
-            onhand_replenish::Action::Transfer { from } => format!("transfer from {from}"),
-            onhand_replenish::Action::Purchase { supplier } => format!("buy from {supplier}"),
-            onhand_replenish::Action::Substitute { item } => format!("substitute {item}"),
-            onhand_replenish::Action::ProtectAllocation => "protect for priority".to_owned(),
+            Action::Transfer { from } => format!("transfer from {from}"),
+            Action::Purchase { supplier } => format!("buy from {supplier}"),
+            Action::Substitute { item } => format!("substitute {item}"),
+            Action::ProtectAllocation => "protect for priority".to_owned(),
         };
         t.row(vec![
             r.item.to_string(),

@@ -9,7 +9,7 @@ use onhand_master::{MasterData, RecordRef, UnitRegistry, ValidationReport, Viola
 use onhand_status::{SiteStatusMap, StatusMapViolation, validate_maps};
 use serde::Serialize;
 
-use crate::source::{Location, Pos, Sources};
+use onhand::files::{Location, Pos, Sources};
 
 /// Every finding about one network: master data first, then status maps.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -12,8 +12,8 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::error::InputError;
-use crate::input::{Format, decode, field_path, json_error, line_col, toml_error};
+use crate::input::InputError;
+use crate::input::{Format, decode, line_col};
 use crate::read::read_bytes;
 
 /// A scenario as read from a file, with the line where each step starts.
@@ -47,30 +47,16 @@ pub fn parse_scenario(name: &str, text: &str, format: Format) -> Result<Scenario
     if text.trim().is_empty() {
         return Err(InputError::Empty { file: name.to_owned() });
     }
-    let scenario = match format {
-        Format::Json => {
-            let mut de = serde_json::Deserializer::from_str(text);
-            let s: Scenario = serde_path_to_error::deserialize(&mut de)
-                .map_err(|e| json_error(name, field_path(e.path()), &e.into_inner()))?;
-            de.end().map_err(|e| json_error(name, None, &e))?;
-            s
-        }
-        Format::Toml => {
-            let de =
-                toml::Deserializer::parse(text).map_err(|e| toml_error(name, text, None, &e))?;
-            serde_path_to_error::deserialize(de)
-                .map_err(|e| toml_error(name, text, field_path(e.path()), e.inner()))?
-        }
-        Format::Csv => {
-            return Err(InputError::Invalid {
-                file: name.to_owned(),
-                line: None,
-                column: None,
-                field: None,
-                message: "a scenario is a .toml or .json file".into(),
-            });
-        }
+    let Some(text_format) = format.text() else {
+        return Err(InputError::Invalid {
+            file: name.to_owned(),
+            line: None,
+            column: None,
+            field: None,
+            message: "a scenario is a .toml or .json file".into(),
+        });
     };
+    let scenario: Scenario = onhand::files::parse_text(name, text, text_format)?;
     let step_lines = step_lines(text, format).unwrap_or_default();
     Ok(ScenarioFile { file: name.to_owned(), scenario, step_lines })
 }

@@ -1,276 +1,25 @@
-//! The demo's valuation section: the ledger's day, costed. Every accepted ledger event
-//! that moves value becomes cost events (its position changes say how much moved
-//! where); the intercompany transfer from Chicago to Toronto produces its documents and
-//! both entities' postings; the next morning Toronto receives and sells part of it, and
-//! the period-end consolidation eliminates the profit still held.
+//! The demo's valuation section: the day's costs, as the network posted them. Every
+//! accepted event that moves value was costed in the same call that applied it (the
+//! receipts at their purchase orders' prices); the intercompany transfer from Chicago to
+//! Toronto produced its documents and both entities' postings; on a copy of the network
+//! Toronto receives and sells part of it the next morning, and the period-end
+//! consolidation eliminates the profit still held.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
-use onhand_ledger::{Applied, Body, Event, Ledger, Rules};
-use onhand_master::{Catalog, CurrencyCode, Decimal, EntityCode, ItemCode, Money, Qty, SiteCode};
-use onhand_status::StockStatus;
-use onhand_valuation::{
-    Agreement, CostBody, CostEvent, IssueTo, Outcome, Posting, PostingKey, PriceRule, Rate,
-    TitlePoint, Valuation, ValuationConfig, reconcile, unbalanced,
-};
+use chrono::{DateTime, Utc};
+use onhand::ledger::testing::{actor, doc, event, line, movement};
+use onhand::ledger::{Body, DocKind, Event};
+use onhand::master::{BinCode, CurrencyCode, Decimal, EntityCode, Role};
+use onhand::valuation::{IcDocument, Posting, PostingKey, unbalanced};
+use onhand::{Network, Outcome};
 
 use crate::demo::Demo;
 use crate::table::Table;
 
-/// Purchase cost per base unit in USD (CA01 buys at these times the rate).
-pub const PRICES: &[(&str, &str)] = &[
-    ("BOLT-M8", "0.085"),
-    ("BOLT-M8-SS", "0.19"),
-    ("NUT-M8", "0.04"),
-    ("GLUE-500", "4.20"),
-    ("SEAL-CART", "6.10"),
-    ("DRILL-18V", "89.00"),
-    ("CABLE-CU", "0.95"),
-    ("RESIN-EP", "11.40"),
-    ("CLEAN-5L", "7.25"),
-    ("GLOVE-NIT", "0.15"),
-    ("GLOVE-LTX", "0.13"),
-];
-
-/// The demo's exchange rate, CAD per USD.
-pub(crate) const USD_CAD: &str = "1.36";
-
-/// The demo's rate back, USD per CAD (1 / 1.36 to four places).
-pub(crate) const CAD_USD: &str = "0.7353";
-
-fn err(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
-
-fn dec(s: &str) -> Result<Decimal, String> {
-    s.parse().map_err(|_| format!("not a decimal: {s}"))
-}
-
-struct Ctx {
-    catalog: Arc<Catalog>,
-    usd: CurrencyCode,
-    cad: CurrencyCode,
-    rate: Decimal,
-}
-
-impl Ctx {
-    fn unit_cost(&self, item: &ItemCode, entity: &EntityCode) -> Result<Money, String> {
-        let usd = PRICES
-            .iter()
-            .find(|(code, _)| *code == item.as_str())
-            .ok_or_else(|| format!("no demo price for {item}"))
-            .and_then(|(_, p)| dec(p))?;
-        let e = self
-            .catalog
-            .entity_ix(entity)
-            .and_then(|ix| self.catalog.entity(ix))
-            .ok_or_else(|| format!("unknown entity {entity}"))?;
-        if e.currency == self.usd {
-            Ok(Money::new(usd, self.usd))
-        } else {
-            let cad = onhand_master::mul_exact(usd, self.rate).map_err(err)?;
-            Ok(Money::new(cad, self.cad))
-        }
-    }
-
-    fn rates(&self) -> Vec<Rate> {
-        vec![Rate { from: self.usd, to: self.cad, rate: self.rate }]
-    }
-}
-
-/// Net changes of valuated stock per (item, site, owner) an accepted event made, outside
-/// transit (transit is valued by the transfer; scrapped stock is off the books).
-type Nets = BTreeMap<(ItemCode, SiteCode, EntityCode), Decimal>;
-
-fn nets(catalog: &Catalog, deltas: &[onhand_ledger::Delta]) -> Result<Nets, String> {
-    let mut out = Nets::new();
-    for d in deltas {
-        // Only stock on the books counts (scrapped stock has left them), and transit is
-        // valued by the transfer.
-        if d.key.status == StockStatus::InTransit || !d.key.status.is_valuated() {
-            continue;
-        }
-        let item = catalog.item(d.key.item).ok_or("item handle")?.code.clone();
-        let site = catalog.site(d.key.site).ok_or("site handle")?.code.clone();
-        let owner = catalog.entity(d.key.owner).ok_or("entity handle")?.code.clone();
-        let v = out.entry((item, site, owner)).or_default();
-        *v += d.change;
-    }
-    out.retain(|_, v| !v.is_zero());
-    Ok(out)
-}
-
-/// The cost events one accepted ledger event stands for.
-fn translate(
-    ctx: &Ctx,
-    ledger: &Ledger,
-    event: &Event,
-    nets: &Nets,
-    next: &mut u64,
-) -> Result<Vec<CostEvent>, String> {
-    let mut out = Vec::new();
-    let at = event.effective_at;
-    let mut push = |body: CostBody| {
-        *next += 1;
-        out.push(CostEvent { id: *next, at, body });
-    };
-    let base = |item: &ItemCode, q: Decimal| -> Result<Qty, String> {
-        let (_, profile) = ctx.catalog.lookup_item(item).ok_or("item")?;
-        Qty::new(q, profile.base_uom).map_err(err)
-    };
-    let number = event.reference.number.to_string();
-    match &event.body {
-        Body::Receipt(_) | Body::CustomerReturn(_) => {
-            for ((item, site, owner), q) in nets.iter().filter(|(_, q)| **q > Decimal::ZERO) {
-                let unit_cost = ctx.unit_cost(item, owner)?;
-                let qty = base(item, *q)?;
-                let owner = Some(owner.clone());
-                push(if matches!(event.body, Body::Receipt(_)) {
-                    CostBody::Receipt {
-                        site: site.clone(),
-                        item: item.clone(),
-                        qty,
-                        unit_cost,
-                        owner,
-                    }
-                } else {
-                    // The return authorisation names no sale: at today's cost.
-                    CostBody::CustomerReturn {
-                        site: site.clone(),
-                        item: item.clone(),
-                        qty,
-                        original: None,
-                        unit_cost: Some(unit_cost),
-                        owner,
-                    }
-                });
-            }
-        }
-        Body::Ship(_) | Body::Scrap(_) => {
-            let to =
-                if matches!(event.body, Body::Ship(_)) { IssueTo::Sale } else { IssueTo::Scrap };
-            for ((item, site, owner), q) in nets.iter().filter(|(_, q)| **q < Decimal::ZERO) {
-                push(CostBody::Issue {
-                    site: site.clone(),
-                    item: item.clone(),
-                    qty: base(item, -*q)?,
-                    to,
-                    owner: Some(owner.clone()),
-                });
-            }
-        }
-        Body::Adjustment(_) | Body::CycleCount(_) => {
-            for ((item, site, owner), q) in nets {
-                let (_, profile) = ctx.catalog.lookup_item(item).ok_or("item")?;
-                push(CostBody::Adjustment {
-                    site: site.clone(),
-                    item: item.clone(),
-                    delta: onhand_master::QtyDelta::new(*q, profile.base_uom),
-                    unit_cost: None,
-                    owner: Some(owner.clone()),
-                });
-            }
-        }
-        Body::TransferShip(_) => {
-            let order = ledger.transfer(&event.reference.number).ok_or("transfer order")?;
-            let to = ctx.catalog.site(order.to).ok_or("site handle")?.code.clone();
-            for ((item, site, _), q) in nets.iter().filter(|(_, q)| **q < Decimal::ZERO) {
-                push(CostBody::TransferShip {
-                    transfer: number.clone(),
-                    from: site.clone(),
-                    to: to.clone(),
-                    item: item.clone(),
-                    qty: base(item, -*q)?,
-                    rates: ctx.rates(),
-                });
-            }
-        }
-        Body::TransferReceipt(_) => {
-            for ((item, _, _), q) in nets.iter().filter(|(_, q)| **q > Decimal::ZERO) {
-                push(CostBody::TransferReceipt {
-                    transfer: number.clone(),
-                    qty: base(item, *q)?,
-                    rates: ctx.rates(),
-                });
-            }
-        }
-        Body::TransferClose => push(CostBody::TransferClose { transfer: number }),
-        // Put-aways, picks, status changes and dispositions move stock between bins and
-        // statuses that are all valued: no value moves.
-        _ => {}
-    }
-    Ok(out)
-}
-
-struct Run {
-    v: Valuation,
-    postings: Vec<Posting>,
-    documents: Vec<onhand_valuation::IcDocument>,
-    ledger_events: usize,
-    cost_events: usize,
-    refused: Vec<String>,
-}
-
-fn run_day(demo: &Demo, ctx: &Ctx) -> Result<Run, String> {
-    let day = demo.day.as_ref().ok_or("no demo day")?;
-    let config = ValuationConfig {
-        agreements: vec![Agreement {
-            seller: "NA01".parse().map_err(err)?,
-            buyer: "CA01".parse().map_err(err)?,
-            price: PriceRule::CostPlus { markup: dec("0.10")? },
-            currency: ctx.usd,
-            title: TitlePoint::Shipment,
-        }],
-        ..ValuationConfig::default()
-    };
-    let mut v = Valuation::new(ctx.catalog.clone(), config).map_err(err)?;
-    // Replay the day's journal through a fresh ledger to see each event's changes.
-    let mut ledger =
-        Ledger::new(ctx.catalog.clone(), Rules::standard(ctx.usd).trusting_event_actors())
-            .map_err(err)?;
-    let mut by_id: BTreeMap<u128, Event> = BTreeMap::new();
-    let mut run = Run {
-        v: Valuation::new(ctx.catalog.clone(), ValuationConfig::default()).map_err(err)?,
-        postings: Vec::new(),
-        documents: Vec::new(),
-        ledger_events: 0,
-        cost_events: 0,
-        refused: Vec::new(),
-    };
-    let mut next = 0u64;
-    for entry in day.journal.entries() {
-        let event = &entry.event;
-        by_id.insert(event.id.0.as_u128(), event.clone());
-        let Applied::Accepted(accepted) = ledger.apply(event).map_err(err)? else { continue };
-        // An approval applies the pending event it names.
-        let effective = match &event.body {
-            Body::Approve { event: id } => {
-                by_id.get(&id.0.as_u128()).cloned().ok_or("pending event")?
-            }
-            _ => event.clone(),
-        };
-        let changes = nets(&ctx.catalog, &accepted.deltas)?;
-        let costed = translate(ctx, &ledger, &effective, &changes, &mut next)?;
-        if !costed.is_empty() {
-            run.ledger_events += 1;
-        }
-        for c in costed {
-            run.cost_events += 1;
-            match v.apply(&c) {
-                Ok(Outcome::Posted { postings, documents, .. }) => {
-                    run.postings.extend(postings);
-                    run.documents.extend(documents);
-                }
-                Ok(Outcome::Duplicate) => {}
-                Err(e) => run.refused.push(format!("{}: {e}", c.body.kind())),
-            }
-        }
-    }
-    run.v = v;
-    Ok(run)
+fn err(e: impl std::fmt::Display) -> io::Error {
+    io::Error::other(e.to_string())
 }
 
 fn money(v: Decimal) -> String {
@@ -320,89 +69,152 @@ fn postings_table(postings: &[&Posting], out: &mut dyn Write) -> io::Result<()> 
     t.write(out, 2)
 }
 
+/// The next morning at Toronto: the 400 nuts of TO-7002 arrive, are put away, and 250
+/// are picked and shipped to customers.
+fn next_morning(at: DateTime<Utc>) -> io::Result<Vec<Event>> {
+    let who = actor("dock.yyz", &[Role::Warehouse]).map_err(err)?;
+    let bin = |c: &str| BinCode::new(c).map_err(err);
+    let minute = |m: i64| (at - onhand::ledger::testing::at(0)).num_minutes() + m;
+    let to = doc(DocKind::TransferOrder, "TO-7002").map_err(err)?;
+    let so = doc(DocKind::SalesOrder, "SO-5101").map_err(err)?;
+    let nuts = |q: &str| line("NUT-M8", q).map_err(err);
+    let bodies = [
+        (
+            to.clone(),
+            "TRANSFER",
+            Body::TransferReceipt(
+                movement("YYZ", vec![nuts("400 EA")?.at(bin("RCV-01")?)]).map_err(err)?,
+            ),
+        ),
+        (
+            to,
+            "PUTAWAY",
+            Body::Putaway(
+                movement("YYZ", vec![nuts("400 EA")?.at(bin("RCV-01")?).to_bin(bin("PF-A02")?)])
+                    .map_err(err)?,
+            ),
+        ),
+        (
+            so.clone(),
+            "PICK",
+            Body::Pick(
+                movement("YYZ", vec![nuts("250 EA")?.at(bin("PF-A02")?).to_bin(bin("STG-01")?)])
+                    .map_err(err)?,
+            ),
+        ),
+        (
+            so,
+            "SHIP",
+            Body::Ship(movement("YYZ", vec![nuts("250 EA")?.at(bin("STG-01")?)]).map_err(err)?),
+        ),
+    ];
+    let mut out = Vec::new();
+    for (k, (reference, reason, body)) in bodies.into_iter().enumerate() {
+        let k = i64::try_from(k).unwrap_or(0);
+        let id = 1000 + u128::try_from(k).unwrap_or(0);
+        out.push(event(id, minute(30 * k), who.clone(), reason, reference, body).map_err(err)?);
+    }
+    Ok(out)
+}
+
+/// What the day's outcomes posted: postings and documents, and how many accepted events
+/// moved value.
+struct Day<'a> {
+    postings: Vec<Posting>,
+    documents: Vec<&'a IcDocument>,
+    accepted: usize,
+    valued: usize,
+}
+
+fn collect<'a>(outcomes: &[&'a Outcome]) -> Day<'a> {
+    let mut day = Day { postings: Vec::new(), documents: Vec::new(), accepted: 0, valued: 0 };
+    for o in outcomes {
+        if o.accepted() {
+            day.accepted += 1;
+        }
+        if !o.postings.is_empty() {
+            day.valued += 1;
+        }
+        day.postings.extend(o.postings.iter().cloned());
+        day.documents.extend(o.documents.iter());
+    }
+    day
+}
+
 /// The "Valuing the day" section.
 ///
 /// # Errors
 /// Whatever `out` reports.
 #[allow(clippy::too_many_lines)] // a narrated report
 pub fn valuing(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
-    let go = |r: Result<Ctx, String>| r.map_err(io::Error::other);
-    let ctx = go((|| {
-        Ok(Ctx {
-            catalog: Arc::new(demo.catalog.clone()),
-            usd: "USD".parse().map_err(err)?,
-            cad: "CAD".parse().map_err(err)?,
-            rate: dec(USD_CAD)?,
-        })
-    })())?;
-    let mut run = run_day(demo, &ctx).map_err(io::Error::other)?;
+    let Some(run) = &demo.day else {
+        return writeln!(out, "(no day of events for this network)");
+    };
+    let outcomes: Vec<&Outcome> =
+        run.outcomes.iter().filter_map(|(_, o)| o.as_ref().ok()).collect();
+    let refused = run.outcomes.iter().filter(|(_, o)| o.is_err()).count();
+    let mut day = collect(&outcomes);
+    let usd: CurrencyCode = "USD".parse().map_err(err)?;
     writeln!(
         out,
-        "NA01 values at FIFO in USD, CA01 at moving average in CAD; purchases at the demo"
+        "NA01 values at FIFO in USD, CA01 at moving average in CAD; receipts at their purchase"
     )?;
     writeln!(
         out,
-        "price list; NA01 sells to CA01 at cost plus 10% in USD, title passing at shipment;"
+        "orders' prices (USD, converted for CA01); NA01 sells to CA01 at cost plus 10% in USD,"
     )?;
     writeln!(
         out,
-        "USD 1 = CAD {USD_CAD}. Every accepted ledger event that moves value is costed from"
+        "title passing at shipment; USD 1 = CAD {}. The network costed each event in the call",
+        crate::day::USD_CAD
     )?;
-    writeln!(out, "the position changes it made (put-aways, picks and status changes move none).")?;
+    writeln!(
+        out,
+        "that applied it, from the position changes it made (put-aways, picks and status"
+    )?;
+    writeln!(out, "changes move no value).")?;
     writeln!(out)?;
     writeln!(
         out,
-        "{} ledger events became {} cost events; {} refused{}",
-        run.ledger_events,
-        run.cost_events,
-        run.refused.len(),
-        if run.refused.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", run.refused.join("; "))
-        }
+        "{} of {} accepted events moved value; {} events refused (by the ledger's rules)",
+        day.valued, day.accepted, refused
     )?;
-    let balanced = unbalanced(&run.postings).is_empty();
+    let balanced = unbalanced(&day.postings).is_empty();
     writeln!(
         out,
         "{} posting lines, balanced per entity and currency: {}",
-        run.postings.len(),
+        day.postings.len(),
         if balanced { "yes" } else { "NO" }
     )?;
     writeln!(out)?;
     writeln!(out, "Trial balance at the end of the day")?;
-    trial_balance(&run.postings, out)?;
+    trial_balance(&day.postings, out)?;
     writeln!(out)?;
-    let na: EntityCode = "NA01".parse().map_err(io::Error::other)?;
-    let ca: EntityCode = "CA01".parse().map_err(io::Error::other)?;
+    let network = &run.network;
+    let na: EntityCode = "NA01".parse().map_err(err)?;
+    let ca: EntityCode = "CA01".parse().map_err(err)?;
     for e in [&na, &ca] {
-        let inventory: Decimal = run
-            .postings
-            .iter()
-            .filter(|p| &p.entity == e && p.key == PostingKey::Inventory)
-            .map(|p| p.amount)
-            .sum();
-        let transit: Decimal = run
-            .postings
-            .iter()
-            .filter(|p| &p.entity == e && p.key == PostingKey::InTransit)
-            .map(|p| p.amount)
-            .sum();
+        let sum = |key: PostingKey| -> Decimal {
+            day.postings.iter().filter(|p| &p.entity == e && p.key == key).map(|p| p.amount).sum()
+        };
+        let books = network.books(e).map_err(err)?;
         writeln!(
             out,
-            "{e}: inventory account {inventory} = cost pools {}; in transit account {transit} = transfers {}",
-            run.v.inventory_value(e),
-            run.v.in_transit_value(e),
+            "{e}: inventory account {} = cost pools {}; in transit account {} = transfers {}",
+            sum(PostingKey::Inventory),
+            books.inventory.amount(),
+            sum(PostingKey::InTransit),
+            books.in_transit.amount(),
         )?;
     }
-
     writeln!(out)?;
     writeln!(
         out,
         "The intercompany transfer TO-7002: Chicago (NA01) ships 400 nuts to Toronto (CA01)"
     )?;
     let mut t = Table::new(&["document", "kind", "issued by", "to", ">qty", ">amount"]);
-    for d in run.documents.iter().filter(|d| d.reference == "TO-7002") {
+    // The network names each shipment of a transfer order: TO-7002/<shipment>.
+    for d in day.documents.iter().filter(|d| d.reference.starts_with("TO-7002")) {
         t.row(vec![
             d.number.clone(),
             d.kind.as_str().to_owned(),
@@ -414,54 +226,34 @@ pub fn valuing(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     }
     t.write(out, 2)?;
     writeln!(out)?;
-    let ic: Vec<&Posting> = run
+    let ic: Vec<&Posting> = day
         .postings
         .iter()
         .filter(|p| {
-            p.document.as_deref().is_some_and(|d| d == "TO-7002" || d.starts_with("INV-TO-7002"))
+            p.document
+                .as_deref()
+                .is_some_and(|d| d.starts_with("TO-7002") || d.starts_with("INV-TO-7002"))
         })
         .collect();
     postings_table(&ic, out)?;
 
-    // The next morning: Toronto receives and sells 250; period end.
+    // The next morning, on a copy: Toronto receives and sells 250; period end.
     writeln!(out)?;
     writeln!(
         out,
-        "Next morning Toronto receives the 400 nuts and sells 250 to customers. Period-end"
+        "Next morning (on a copy of the network) Toronto receives the 400 nuts and sells 250 to"
     )?;
-    writeln!(out, "consolidation in USD (CAD 1 = USD 0.7353):")?;
-    let morning = at_next_morning(demo)?;
-    let nut: ItemCode = "NUT-M8".parse().map_err(io::Error::other)?;
-    let events = [
-        CostBody::TransferReceipt {
-            transfer: "TO-7002".into(),
-            qty: "400 EA".parse().map_err(io::Error::other)?,
-            rates: ctx.rates(),
-        },
-        CostBody::Issue {
-            site: "YYZ".parse().map_err(io::Error::other)?,
-            item: nut.clone(),
-            qty: "250 EA".parse().map_err(io::Error::other)?,
-            to: IssueTo::Sale,
-            owner: None,
-        },
-    ];
-    for (k, body) in events.into_iter().enumerate() {
-        let id = 10_000 + u64::try_from(k).unwrap_or(0);
-        let ev = CostEvent {
-            id,
-            at: morning + Duration::minutes(i64::try_from(k).unwrap_or(0) * 30),
-            body,
-        };
-        let o = run.v.apply(&ev).map_err(io::Error::other)?;
-        run.postings.extend(o.postings().iter().cloned());
+    writeln!(
+        out,
+        "customers. Period-end consolidation in USD (CAD 1 = USD {}):",
+        crate::day::CAD_USD
+    )?;
+    let mut network: Network = network.clone();
+    for e in next_morning(at_next_morning(demo)?)? {
+        let o = network.apply(&e).map_err(err)?;
+        day.postings.extend(o.postings);
     }
-    let to_usd =
-        vec![Rate { from: ctx.cad, to: ctx.usd, rate: dec(CAD_USD).map_err(io::Error::other)? }];
-    let c = run
-        .v
-        .consolidate(20_000, &"GROUP".parse().map_err(io::Error::other)?, ctx.usd, &to_usd)
-        .map_err(io::Error::other)?;
+    let c = network.consolidate(20_000, &"GROUP".parse().map_err(err)?, usd).map_err(err)?;
     let mut t = Table::new(&["buyer", ">opening", ">created", ">still held", ">realized"]);
     for (b, u) in &c.buyers {
         t.row(vec![
@@ -474,7 +266,7 @@ pub fn valuing(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     }
     t.write(out, 2)?;
     writeln!(out)?;
-    let held = run.v.unrealized_profit(&ca);
+    let held = network.books(&ca).map_err(err)?.unrealized_profit.amount();
     writeln!(
         out,
         "CA01's nuts (averaged with its own purchases) still carry {held} CAD of NA01's"
@@ -482,7 +274,7 @@ pub fn valuing(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "profit. Elimination entries:")?;
     let elim: Vec<&Posting> = c.postings.iter().collect();
     postings_table(&elim, out)?;
-    let r = reconcile(run.v.receivables(), run.v.payables(), &run.v.open_transfers());
+    let r = network.reconciliation();
     writeln!(out)?;
     writeln!(
         out,
@@ -494,16 +286,15 @@ pub fn valuing(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn at_next_morning(demo: &Demo) -> io::Result<DateTime<Utc>> {
-    let day = demo.day.as_ref().ok_or_else(|| io::Error::other("no demo day"))?;
+    let day = demo.day.as_ref().ok_or_else(|| err("no demo day"))?;
     let last = day
-        .journal
-        .entries()
+        .outcomes
         .iter()
-        .map(|e| e.event.effective_at)
+        .map(|(e, _)| e.event.effective_at)
         .max()
-        .ok_or_else(|| io::Error::other("empty day"))?;
-    let date = last.date_naive().succ_opt().ok_or_else(|| io::Error::other("date"))?;
-    let t = date.and_hms_opt(8, 0, 0).ok_or_else(|| io::Error::other("time"))?;
+        .ok_or_else(|| err("empty day"))?;
+    let date = last.date_naive().succ_opt().ok_or_else(|| err("date"))?;
+    let t = date.and_hms_opt(8, 0, 0).ok_or_else(|| err("time"))?;
     Ok(t.and_utc())
 }
 
@@ -511,52 +302,36 @@ fn at_next_morning(demo: &Demo) -> io::Result<DateTime<Utc>> {
 mod tests {
     use super::*;
 
-    // Physical and financial flows are separate, but they must hold the same goods:
-    // for every item, what the cost pools and the transfers in transit hold equals what
-    // the ledger's entities own (valuated stock, in transit included), and the books
-    // equal the pools.
+    // Physical and financial flows are separate, but they must hold the same goods: the
+    // network's own invariants (valuation quantities equal the ledger's per entity and
+    // item, in transit included; availability equals stock), and the books equal the
+    // postings.
     #[test]
     fn the_costed_day_holds_exactly_what_the_ledger_owns() {
         let demo = Demo::builtin().unwrap();
-        let ctx = Ctx {
-            catalog: Arc::new(demo.catalog.clone()),
-            usd: "USD".parse().unwrap(),
-            cad: "CAD".parse().unwrap(),
-            rate: dec(USD_CAD).unwrap(),
-        };
-        let run = run_day(&demo, &ctx).unwrap();
-        assert!(run.refused.is_empty(), "{:?}", run.refused);
-        assert!(unbalanced(&run.postings).is_empty());
-        let ledger = &demo.day.as_ref().unwrap().ledger;
-        for (ix, item) in ctx.catalog.items() {
-            let owned: Decimal = ctx
-                .catalog
-                .data()
-                .entities
-                .iter()
-                .filter_map(|e| ctx.catalog.entity_ix(&e.code))
-                .map(|e| ledger.owned(ix, e))
-                .sum();
-            let pooled: Decimal =
-                run.v.pools().iter().filter(|p| p.item == item.code).map(|p| p.qty).sum();
-            let moving: Decimal = run
-                .v
-                .transfers()
-                .iter()
-                .filter(|t| t.item == item.code && !t.closed)
-                .map(|t| t.shipped - t.received)
-                .sum();
-            assert_eq!(pooled + moving, owned, "{}", item.code);
-        }
+        let run = demo.day.as_ref().unwrap();
+        run.network.check().unwrap();
+        let outcomes: Vec<&Outcome> =
+            run.outcomes.iter().filter_map(|(_, o)| o.as_ref().ok()).collect();
+        let day = collect(&outcomes);
+        assert!(unbalanced(&day.postings).is_empty());
+        assert!(day.valued > 20, "{}", day.valued);
         for e in ["NA01", "CA01"] {
             let e: EntityCode = e.parse().unwrap();
-            let booked: Decimal = run
+            let booked: Decimal = day
                 .postings
                 .iter()
                 .filter(|p| p.entity == e && p.key == PostingKey::Inventory)
                 .map(|p| p.amount)
                 .sum();
-            assert_eq!(booked, run.v.inventory_value(&e), "{e}");
+            assert_eq!(booked, run.network.books(&e).unwrap().inventory.amount(), "{e}");
         }
+        // The next morning applies on a copy and keeps the engines in step.
+        let mut copy = run.network.clone();
+        for e in next_morning(at_next_morning(&demo).unwrap()).unwrap() {
+            assert!(copy.apply(&e).unwrap().accepted());
+        }
+        copy.check().unwrap();
+        assert_eq!(copy.reconciliation().differences.len(), 0);
     }
 }

@@ -11,6 +11,11 @@
 //! adjustment, a large loss waiting for a supervisor, scrap, a duplicate submission and
 //! a few postings the rules refuse.
 //!
+//! Every purchase receipt line carries its purchase order's price
+//! ([`onhand_master::seed::purchase_price_per`], per unit of the line), and the customer
+//! return names the shipment its goods left with, so the day can be costed without a
+//! price list.
+//!
 //! [`demo_day`] returns the events in submission order; applying them in that order to a
 //! fresh ledger with `Rules::standard(USD).trusting_event_actors()` gives the outcomes [`DemoEvent::expect`]
 //! states.
@@ -58,6 +63,13 @@ fn bin(code: &str) -> Result<BinCode, BuildError> {
 
 fn lot(code: &str) -> Result<LotCode, BuildError> {
     Ok(LotCode::new(code)?)
+}
+
+/// `l` at its item's demo purchase price per unit of its quantity.
+fn priced(l: Line) -> Result<Line, BuildError> {
+    let price = onhand_master::seed::purchase_price_per(&l.item, l.qty.uom())
+        .ok_or_else(|| BuildError::NoPrice { item: l.item.clone(), unit: l.qty.uom() })?;
+    Ok(l.cost(price))
 }
 
 fn with(mut l: Line, from: Option<StockStatus>, to: Option<StockStatus>) -> Line {
@@ -113,9 +125,9 @@ pub fn demo_day() -> Result<Vec<DemoEvent>, BuildError> {
     for (i, site) in ["ATL", "DFW", "ORD", "LAX", "YYZ", "YVR"].into_iter().enumerate() {
         let minute = -120 + 10 * i64::try_from(i).unwrap_or(0);
         let lines = vec![
-            line("BOLT-M8", "4 CS")?.at(bin("RCV-01")?),
-            line("NUT-M8", "2 BX")?.at(bin("RCV-01")?),
-            line("GLOVE-NIT", "6 CS")?.at(bin("RCV-02")?),
+            priced(line("BOLT-M8", "4 CS")?.at(bin("RCV-01")?))?,
+            priced(line("NUT-M8", "2 BX")?.at(bin("RCV-01")?))?,
+            priced(line("GLOVE-NIT", "6 CS")?.at(bin("RCV-02")?))?,
         ];
         d.push(
             "ACME delivers fasteners and gloves",
@@ -138,7 +150,7 @@ pub fn demo_day() -> Result<Vec<DemoEvent>, BuildError> {
         "RECEIPT",
         po,
         "PO-PC-ORD",
-        Body::Receipt(movement("ORD", vec![glue("G-0412", "3 CS")?])?),
+        Body::Receipt(movement("ORD", vec![priced(glue("G-0412", "3 CS")?)?])?),
         Accepted,
     )?;
     d.push(
@@ -151,14 +163,14 @@ pub fn demo_day() -> Result<Vec<DemoEvent>, BuildError> {
         Body::Receipt(movement(
             "ATL",
             vec![{
-                let mut l = glue("G-0398", "2 CS")?;
+                let mut l = priced(glue("G-0398", "2 CS")?)?;
                 l.expiry = chrono::NaiveDate::from_ymd_opt(2026, 4, 30);
                 l
             }],
         )?),
         Accepted,
     )?;
-    let mut drills = line("DRILL-18V", "3 EA")?.at(bin("RCV-01")?);
+    let mut drills = priced(line("DRILL-18V", "3 EA")?.at(bin("RCV-01")?))?;
     drills.serials = ["VT-1001", "VT-1002", "VT-1003"]
         .into_iter()
         .map(SerialNo::new)
@@ -247,6 +259,7 @@ pub fn demo_day() -> Result<Vec<DemoEvent>, BuildError> {
     )?;
 
     // Customer orders: pick to staging, ship.
+    let mut shipped = Vec::new();
     for (n, (site, item, qty, bin_from)) in [
         ("ATL", "BOLT-M8", "180 EA", "PF-A01"),
         ("ATL", "GLOVE-NIT", "25 EA", "PF-A03"),
@@ -271,7 +284,7 @@ pub fn demo_day() -> Result<Vec<DemoEvent>, BuildError> {
             Accepted,
         )?;
         let ship = line(item, qty)?.at(bin("STG-01")?);
-        d.push(
+        let id = d.push(
             "customer order shipped",
             minute + 90,
             PICKER,
@@ -281,6 +294,7 @@ pub fn demo_day() -> Result<Vec<DemoEvent>, BuildError> {
             Body::Ship(movement(site, vec![ship])?),
             Accepted,
         )?;
+        shipped.push((site, item, id));
     }
     d.push(
         "a picker over-picks: refused, nothing moves",
@@ -461,7 +475,10 @@ pub fn demo_day() -> Result<Vec<DemoEvent>, BuildError> {
         Accepted,
     )?;
 
-    // A customer return at Dallas, inspected.
+    // A customer return at Dallas of gloves from its shipment, inspected.
+    let mut returned = line("GLOVE-NIT", "10 EA")?.at(bin("RET-01")?);
+    returned.original =
+        shipped.iter().find(|(s, i, _)| *s == "DFW" && *i == "GLOVE-NIT").map(|(_, _, id)| *id);
     d.push(
         "a customer returns 10 pairs of gloves at Dallas",
         200,
@@ -469,10 +486,7 @@ pub fn demo_day() -> Result<Vec<DemoEvent>, BuildError> {
         "RETURN",
         DocKind::ReturnAuthorisation,
         "RA-301",
-        Body::CustomerReturn(movement(
-            "DFW",
-            vec![line("GLOVE-NIT", "10 EA")?.at(bin("RET-01")?)],
-        )?),
+        Body::CustomerReturn(movement("DFW", vec![returned])?),
         Accepted,
     )?;
     d.push(

@@ -48,6 +48,14 @@ pub enum BuildError {
     /// A time outside the representable range.
     #[error("time out of range")]
     Time,
+    /// A demo item or unit without a purchase price in the seed data.
+    #[error("no demo purchase price for {unit} of {item}")]
+    NoPrice {
+        /// The item.
+        item: onhand_master::ItemCode,
+        /// The unit of the line.
+        unit: onhand_master::UomCode,
+    },
 }
 
 /// `minutes` after 2026-01-05 08:00 UTC, the builders' epoch. Negative minutes go back.

@@ -44,7 +44,7 @@ use crate::policy::{
     ServiceTarget, SourcingLane,
 };
 use crate::qty::Qty;
-use crate::uom::{ItemUnit, UomCode};
+use crate::uom::{ItemUnit, ItemUnits, UnitRegistry, UomCode};
 
 // The helpers below parse literals written in this file, never input; the
 // `demo_network_is_valid` test runs every one of them, so `expect` cannot fire.
@@ -160,7 +160,8 @@ struct ItemSpec {
     /// Order multiple (also the fixed safety stock for C items).
     case: &'static str,
     supplier: &'static str,
-    cost: &'static str,
+    /// Purchase price per base unit, in USD (see [`purchase_price`]).
+    price: &'static str,
 }
 
 const ITEMS: &[ItemSpec] = &[
@@ -175,7 +176,7 @@ const ITEMS: &[ItemSpec] = &[
         subs: &[("BOLT-M8-SS", "1")],
         case: "120 EA",
         supplier: "ACME",
-        cost: "0.085",
+        price: "0.085",
     },
     ItemSpec {
         code: "BOLT-M8-SS",
@@ -188,7 +189,7 @@ const ITEMS: &[ItemSpec] = &[
         subs: &[],
         case: "100 EA",
         supplier: "ACME",
-        cost: "0.31",
+        price: "0.19",
     },
     ItemSpec {
         code: "NUT-M8",
@@ -201,7 +202,7 @@ const ITEMS: &[ItemSpec] = &[
         subs: &[],
         case: "500 EA",
         supplier: "ACME",
-        cost: "0.021",
+        price: "0.04",
     },
     ItemSpec {
         code: "GLUE-500",
@@ -214,7 +215,7 @@ const ITEMS: &[ItemSpec] = &[
         subs: &[],
         case: "24 EA",
         supplier: "POLYCHEM",
-        cost: "7.40",
+        price: "4.20",
     },
     ItemSpec {
         code: "SEAL-CART",
@@ -227,7 +228,7 @@ const ITEMS: &[ItemSpec] = &[
         subs: &[],
         case: "12 EA",
         supplier: "POLYCHEM",
-        cost: "3.95",
+        price: "6.10",
     },
     ItemSpec {
         code: "DRILL-18V",
@@ -240,7 +241,7 @@ const ITEMS: &[ItemSpec] = &[
         subs: &[],
         case: "1 EA",
         supplier: "VOLTA",
-        cost: "84.00",
+        price: "89.00",
     },
     ItemSpec {
         code: "CABLE-CU",
@@ -253,7 +254,7 @@ const ITEMS: &[ItemSpec] = &[
         subs: &[],
         case: "1 RL",
         supplier: "ACME",
-        cost: "0.62",
+        price: "0.95",
     },
     ItemSpec {
         code: "RESIN-EP",
@@ -266,7 +267,7 @@ const ITEMS: &[ItemSpec] = &[
         subs: &[],
         case: "1 DRUM",
         supplier: "POLYCHEM",
-        cost: "5.10",
+        price: "11.40",
     },
     ItemSpec {
         code: "CLEAN-5L",
@@ -279,7 +280,7 @@ const ITEMS: &[ItemSpec] = &[
         subs: &[],
         case: "4 EA",
         supplier: "POLYCHEM",
-        cost: "11.20",
+        price: "7.25",
     },
     ItemSpec {
         code: "GLOVE-NIT",
@@ -292,7 +293,7 @@ const ITEMS: &[ItemSpec] = &[
         subs: &[("GLOVE-LTX", "1")],
         case: "10 EA",
         supplier: "ACME",
-        cost: "4.30",
+        price: "0.15",
     },
     ItemSpec {
         code: "GLOVE-LTX",
@@ -305,7 +306,7 @@ const ITEMS: &[ItemSpec] = &[
         subs: &[],
         case: "10 EA",
         supplier: "ACME",
-        cost: "3.80",
+        price: "0.13",
     },
 ];
 
@@ -430,9 +431,13 @@ fn lanes() -> Vec<SourcingLane> {
             if spec.supplier == "VOLTA" && !canadian {
                 continue;
             }
-            let cur = if spec.supplier == "VOLTA" { "CAD" } else { "USD" };
-            let cost = format!("{} {cur}", spec.cost);
-            out.push(lane(sup(spec.supplier), dc, Some(spec.code), days + 3, &cost, 1));
+            // Freight only: the price paid for the goods is the item's purchase price.
+            let freight = match (spec.supplier, canadian) {
+                ("VOLTA", _) => "0.08 CAD",
+                (_, true) => "0.09 USD",
+                (_, false) => "0.06 USD",
+            };
+            out.push(lane(sup(spec.supplier), dc, Some(spec.code), days + 3, freight, 1));
         }
     }
     // Backup transfers between regional DCs.
@@ -580,6 +585,48 @@ pub fn demo_network() -> MasterData {
     }
 }
 
+/// What the distributor pays its supplier for one base unit of a demo item, in USD
+/// (Canadian receipts convert at the day's rate): the price on the demo's purchase
+/// orders and receipts. Sourcing lanes carry freight only. `None` for an item not in the
+/// demo network.
+///
+/// ```
+/// use onhand_master::seed;
+/// let price = seed::purchase_price(&"BOLT-M8".parse()?).ok_or("no price")?;
+/// assert_eq!(price.to_string(), "0.085 USD");
+/// assert!(seed::purchase_price(&"NOT-AN-ITEM".parse()?).is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn purchase_price(code: &ItemCode) -> Option<Money> {
+    let spec = ITEMS.iter().find(|s| s.code == code.as_str())?;
+    Some(Money::new(dec(spec.price), currency("USD")))
+}
+
+/// The [`purchase_price`] of `unit` of a demo item (a case of 120 bolts costs 120 times
+/// a bolt). `None` for an item not in the demo network or a unit it is not counted in.
+///
+/// ```
+/// use onhand_master::{UomCode, seed};
+/// let case = seed::purchase_price_per(&"BOLT-M8".parse()?, UomCode::new("CS")?).ok_or("no price")?;
+/// assert_eq!(case.to_string(), "10.2 USD");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[must_use]
+pub fn purchase_price_per(code: &ItemCode, unit: UomCode) -> Option<Money> {
+    let each = purchase_price(code)?;
+    let item = items().into_iter().find(|i| &i.code == code)?;
+    let units = ItemUnits::resolve(&item, &UnitRegistry::standard()).ok()?;
+    let amount = crate::decimal::mul_exact(each.amount(), units.base_per_unit(unit)?).ok()?;
+    Some(Money::new(amount, each.currency()))
+}
+
+/// Every demo item with its [`purchase_price`], in item order.
+#[must_use]
+pub fn purchase_prices() -> Vec<(ItemCode, Money)> {
+    ITEMS.iter().map(|s| (item(s.code), Money::new(dec(s.price), currency("USD")))).collect()
+}
+
 /// A whole-number rounding rule that rounds up, as for order quantities in cases.
 #[must_use]
 pub fn round_up_whole() -> Rounding {
@@ -602,5 +649,21 @@ mod tests {
             "six regional warehouses"
         );
         assert_eq!(data.items.len(), ITEMS.len());
+    }
+
+    #[test]
+    fn every_item_has_a_positive_purchase_price_and_lanes_carry_freight_only() {
+        let data = demo_network();
+        let prices = purchase_prices();
+        assert_eq!(prices.len(), data.items.len());
+        for (item, price) in &prices {
+            assert!(price.amount() > Decimal::ZERO, "{item}");
+            assert_eq!(purchase_price(item).as_ref(), Some(price));
+        }
+        // No lane costs as much as the item it brings: lanes are freight, not prices.
+        for lane in data.lanes.iter().filter(|l| l.item.is_some()) {
+            let price = lane.item.as_ref().and_then(purchase_price).map(Money::amount);
+            assert!(price.is_some_and(|p| lane.cost_per_unit.amount() < p), "{lane:?}");
+        }
     }
 }

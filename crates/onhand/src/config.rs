@@ -8,6 +8,7 @@ use onhand_atp::{AtpConfig, QuotaRule};
 use onhand_master::{ItemCode, SiteCode};
 use onhand_replenish::{Costs, DemandStats};
 use onhand_valuation::{Rate, ValuationConfig};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::insight_feed::InsightSettings;
@@ -39,6 +40,14 @@ pub struct ItemSitePlan {
     pub site: SiteCode,
     /// Demand per period (base units).
     pub demand: DemandStats,
+    /// Demand from priority customers over the lead time (base units), which a
+    /// recommendation may protect stock for; zero when not known.
+    #[serde(
+        default,
+        with = "onhand_master::decimal::serde_str",
+        skip_serializing_if = "Decimal::is_zero"
+    )]
+    pub priority_demand: Decimal,
     /// Ordering, holding and shortage costs, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub costs: Option<Costs>,

@@ -60,6 +60,9 @@
 //! engines; [`partition`] says how a network splits across processes and [`Figures`]
 //! how their reports merge.
 //!
+//! [`files`] parses the network files the command line reads (TOML or JSON master data
+//! and status maps) from text, with errors that name the file, line and field.
+//!
 //! To unit-test business rules without writing Rust against the engines, write them as
 //! data: [`scenario`] runs a [`Scenario`](scenario::Scenario) (a network, its rules, steps
 //! in time order and what to expect after each) and reports every expectation, passed or
@@ -85,6 +88,7 @@ pub mod costing;
 mod digest;
 mod error;
 mod figures;
+pub mod files;
 pub mod insight_feed;
 mod invariants;
 pub mod journal;

@@ -232,7 +232,7 @@ impl Network {
                 site: p.site.clone(),
                 stats: p.demand.clone(),
                 position: onhand_replenish::Position::default(),
-                priority_demand: Decimal::ZERO,
+                priority_demand: p.priority_demand,
                 costs: p.costs,
             });
             below.insert((item, site), false);
@@ -1559,7 +1559,7 @@ impl Network {
                 site: p.site.clone(),
                 stats: p.demand.clone(),
                 position: self.inventory_position((key.0, s)),
-                priority_demand: Decimal::ZERO,
+                priority_demand: p.priority_demand,
                 costs: p.costs,
             });
         }

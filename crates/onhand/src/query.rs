@@ -1,10 +1,11 @@
 //! Reading the network by code: positions by measure (now or as of a time), dated
 //! availability for a site and across the network, what is in transit, the books of an
-//! entity, and intercompany reconciliation. Every figure comes back with its unit or
+//! entity, intercompany reconciliation, and the replenishment planner as things stand. Every figure comes back with its unit or
 //! currency.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use onhand_master::{CurrencyCode, EntityCode, ItemCode, Money, Qty, RegionCode, SiteCode};
+use onhand_replenish::{ExchangeRate, Planner, SiteState};
 use onhand_status::Measure;
 use onhand_valuation::{Reconciliation, reconcile};
 use rust_decimal::Decimal;
@@ -249,6 +250,45 @@ impl Network {
         let c = self.valuation.consolidate(run, group, currency, &rates)?;
         self.journal.push(mark, command);
         Ok(c)
+    }
+
+    /// The replenishment planner over every planned item-site this network holds, each
+    /// with its inventory position as it is now: on hand, allocated, backorders, on
+    /// order and in transit. [`Planner::evaluate`] gives the recommendations of those at
+    /// or below their reorder point; [`Planner::rank_transfers`] orders transfer
+    /// requests. `None` when the configuration plans nothing.
+    ///
+    /// # Errors
+    /// [`Error::Replenish`] when the planner refuses the states or the rates.
+    pub fn planner(&self) -> Result<Option<Planner>, Error> {
+        let mut states = Vec::with_capacity(self.below.len());
+        for p in &self.config.replenish.item_sites {
+            let (Some(i), Some(s)) = (self.catalog.item_ix(&p.item), self.catalog.site_ix(&p.site))
+            else {
+                continue;
+            };
+            if !self.below.contains_key(&(i, s)) {
+                continue; // another partition's item
+            }
+            states.push(SiteState {
+                item: p.item.clone(),
+                site: p.site.clone(),
+                stats: p.demand.clone(),
+                position: self.inventory_position((i, s)),
+                priority_demand: p.priority_demand,
+                costs: p.costs,
+            });
+        }
+        if states.is_empty() {
+            return Ok(None);
+        }
+        let rates = self
+            .config
+            .rates
+            .iter()
+            .map(|r| ExchangeRate { from: r.from, to: r.to, rate: r.rate })
+            .collect();
+        Ok(Some(Planner::new(self.catalog.clone(), states)?.with_rates(rates)?))
     }
 
     /// Matches every seller's intercompany receivables against the buyers' payables.

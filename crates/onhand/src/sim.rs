@@ -461,21 +461,6 @@ pub struct Setup {
     pub currency: CurrencyCode,
 }
 
-/// Purchase cost per base unit in USD of the demo items.
-const DEMO_PRICES: &[(&str, &str)] = &[
-    ("BOLT-M8", "0.085"),
-    ("BOLT-M8-SS", "0.19"),
-    ("NUT-M8", "0.04"),
-    ("GLUE-500", "4.20"),
-    ("SEAL-CART", "6.10"),
-    ("DRILL-18V", "89.00"),
-    ("CABLE-CU", "0.95"),
-    ("RESIN-EP", "11.40"),
-    ("CLEAN-5L", "7.25"),
-    ("GLOVE-NIT", "0.15"),
-    ("GLOVE-LTX", "0.13"),
-];
-
 fn config_error(what: impl Into<String>) -> Error {
     Error::Config { what: what.into() }
 }
@@ -507,12 +492,13 @@ impl Setup {
         let usd = currency("USD")?;
         let mut rules = Rules::standard(usd).trusting_event_actors();
         let mut prices = BTreeMap::new();
-        for (item, price) in DEMO_PRICES {
-            let code = ItemCode::new(*item)?;
-            let price = Decimal::from_str_exact(price)
-                .map_err(|e| config_error(format!("price of {item}: {e}")))?;
-            rules.reference_costs.insert(code.clone(), ReferenceCost(price));
-            prices.insert(code, price);
+        // The demo's purchase prices, in USD: the seed data's one list.
+        for (code, price) in onhand_master::seed::purchase_prices() {
+            if price.currency() != usd {
+                return Err(config_error(format!("the price of {code} is not in USD")));
+            }
+            rules.reference_costs.insert(code.clone(), ReferenceCost(price.amount()));
+            prices.insert(code, price.amount());
         }
         let mut item_sites = Vec::new();
         for site in onhand_master::seed::REGIONAL_DCS {
@@ -522,6 +508,7 @@ impl Setup {
                     site: SiteCode::new(site)?,
                     demand: DemandStats::daily(120.0, 40.0),
                     costs: None,
+                    priority_demand: Decimal::ZERO,
                 });
             }
         }

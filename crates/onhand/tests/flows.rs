@@ -378,6 +378,7 @@ mod signals {
                 site: site.parse().unwrap(),
                 demand: DemandStats::daily(100.0, 30.0),
                 costs: None,
+                priority_demand: onhand::rust_decimal::Decimal::ZERO,
             })
             .collect();
         let mut n = onhand::Network::new(
@@ -412,6 +413,12 @@ mod signals {
         // Falling further raises nothing new: the item-site is already below.
         let again = n.allocate(&order("SO-2", "100 EA", 5)).unwrap();
         assert!(!again.signals.iter().any(|s| matches!(s, Signal::BelowReorderPoint { .. })));
+        // The planner as things stand sees the allocations too, and recommends the same.
+        let planner = n.planner().unwrap().expect("a planner");
+        let recs = planner.evaluate().unwrap();
+        let now = recs.iter().find(|r| r.site.as_str() == "ATL").expect("ATL below");
+        assert_eq!(now.position.to_string(), "100");
+        assert!(recs.iter().all(|r| r.site.as_str() != "ORD"), "{recs:?}");
     }
 
     #[test]

@@ -7,21 +7,6 @@ use onhand::master::{CurrencyCode, Decimal, seed};
 use onhand::valuation::{Agreement, PriceRule, Rate, TitlePoint, ValuationConfig};
 use onhand::{Network, NetworkConfig};
 
-/// Purchase cost per base unit in USD of every demo item.
-pub(crate) const PRICES: &[(&str, &str)] = &[
-    ("BOLT-M8", "0.085"),
-    ("BOLT-M8-SS", "0.19"),
-    ("NUT-M8", "0.04"),
-    ("GLUE-500", "4.20"),
-    ("SEAL-CART", "6.10"),
-    ("DRILL-18V", "89.00"),
-    ("CABLE-CU", "0.95"),
-    ("RESIN-EP", "11.40"),
-    ("CLEAN-5L", "7.25"),
-    ("GLOVE-NIT", "0.15"),
-    ("GLOVE-LTX", "0.13"),
-];
-
 pub(crate) fn usd() -> CurrencyCode {
     CurrencyCode::new("USD").unwrap()
 }
@@ -30,11 +15,11 @@ pub(crate) fn cad() -> CurrencyCode {
     CurrencyCode::new("CAD").unwrap()
 }
 
-/// The standard rules with the demo prices as reference costs.
+/// The standard rules with the demo's purchase prices as reference costs.
 pub(crate) fn rules() -> Rules {
     let mut rules = Rules::standard(usd()).trusting_event_actors();
-    for (item, price) in PRICES {
-        rules.reference_costs.insert(item.parse().unwrap(), ReferenceCost(price.parse().unwrap()));
+    for (item, price) in seed::purchase_prices() {
+        rules.reference_costs.insert(item, ReferenceCost(price.amount()));
     }
     rules
 }

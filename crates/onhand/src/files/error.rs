@@ -1,5 +1,6 @@
 //! [`InputError`]: why an input file could not be read or parsed, with the file, line,
-//! column and field it is about.
+//! column and field it is about. The parsers here raise the parse variants; a host that
+//! reads files raises [`InputError::Read`] and [`InputError::TooLarge`] itself.
 
 use std::fmt;
 

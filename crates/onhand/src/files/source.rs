@@ -6,7 +6,7 @@ use onhand_master::{MasterData, Site};
 use onhand_status::SiteStatusMap;
 use serde::Serialize;
 
-use crate::input::NetworkDoc;
+use super::NetworkDoc;
 
 /// A place in the input: a file as the user named it, and a 1-based line.
 ///
@@ -28,7 +28,7 @@ impl std::fmt::Display for Location {
 /// A record's place, compactly: an index into [`Sources::files`] and a 1-based line (0
 /// when the line is not known).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct Pos {
+pub struct Pos {
     file: u32,
     line: u32,
 }
@@ -36,13 +36,14 @@ pub(crate) struct Pos {
 impl Pos {
     /// Line `line` of the only file of a one-file [`Sources`]; a line beyond `u32` (a
     /// file beyond the input limit) is unknown.
-    pub(crate) fn line(line: usize) -> Pos {
+    #[must_use]
+    pub fn line(line: usize) -> Pos {
         Pos { file: 0, line: u32::try_from(line).unwrap_or(0) }
     }
 
     /// The line (0: unknown).
-    #[cfg(test)]
-    pub(crate) fn line_number(self) -> u32 {
+    #[must_use]
+    pub fn line_number(self) -> u32 {
         self.line
     }
 }
@@ -51,26 +52,41 @@ impl Pos {
 /// (zones and bins per site). Built by the parsers, merged with the documents.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Sources {
-    pub(crate) files: Vec<String>,
-    pub(crate) units: Vec<Pos>,
-    pub(crate) entities: Vec<Pos>,
-    pub(crate) regions: Vec<Pos>,
-    pub(crate) sites: Vec<Pos>,
-    pub(crate) zones: Vec<Vec<Pos>>,
-    pub(crate) bins: Vec<Vec<Pos>>,
-    pub(crate) suppliers: Vec<Pos>,
-    pub(crate) customers: Vec<Pos>,
-    pub(crate) items: Vec<Pos>,
-    pub(crate) policies: Vec<Pos>,
-    pub(crate) lanes: Vec<Pos>,
-    pub(crate) delivery_lanes: Vec<Pos>,
-    pub(crate) status_maps: Vec<Pos>,
+    /// The files the records were read from, in merge order.
+    pub files: Vec<String>,
+    /// Global units.
+    pub units: Vec<Pos>,
+    /// Legal entities.
+    pub entities: Vec<Pos>,
+    /// Regions.
+    pub regions: Vec<Pos>,
+    /// Sites.
+    pub sites: Vec<Pos>,
+    /// Each site's zones.
+    pub zones: Vec<Vec<Pos>>,
+    /// Each site's bins.
+    pub bins: Vec<Vec<Pos>>,
+    /// Suppliers.
+    pub suppliers: Vec<Pos>,
+    /// Customers.
+    pub customers: Vec<Pos>,
+    /// Items.
+    pub items: Vec<Pos>,
+    /// Item-site policies.
+    pub policies: Vec<Pos>,
+    /// Sourcing lanes.
+    pub lanes: Vec<Pos>,
+    /// Delivery lanes.
+    pub delivery_lanes: Vec<Pos>,
+    /// Site status maps.
+    pub status_maps: Vec<Pos>,
 }
 
 impl Sources {
     /// Sources for a document read from `file` whose lines are not known: every record
     /// is placed in the file without a line, so the lists stay parallel.
-    pub(crate) fn unknown_lines(file: &str, doc: &NetworkDoc) -> Sources {
+    #[must_use]
+    pub fn unknown_lines(file: &str, doc: &NetworkDoc) -> Sources {
         let none = |n: usize| vec![Pos::default(); n];
         Sources {
             files: vec![file.to_owned()],
@@ -91,7 +107,8 @@ impl Sources {
     }
 
     /// Whether every list is as long as the network's (zones and bins site by site).
-    pub(crate) fn fits(&self, master: &MasterData, maps: &[SiteStatusMap]) -> bool {
+    #[must_use]
+    pub fn fits(&self, master: &MasterData, maps: &[SiteStatusMap]) -> bool {
         let d = master;
         let per_site = |lists: &[Vec<Pos>], len: fn(&Site) -> usize| {
             lists.len() == d.sites.len()
@@ -163,7 +180,8 @@ impl Sources {
     }
 
     /// The location of `pos`, when its line is known.
-    pub(crate) fn location(&self, pos: Pos) -> Option<Location> {
+    #[must_use]
+    pub fn location(&self, pos: Pos) -> Option<Location> {
         let file = self.files.get(usize::try_from(pos.file).ok()?)?;
         let line = usize::try_from(pos.line).ok().filter(|l| *l > 0)?;
         Some(Location { file: file.clone(), line })
