@@ -102,6 +102,7 @@ pub fn settings(catalog: &Catalog) -> Result<(Rules, NetworkConfig), String> {
             Rate { from: cad, to: usd, rate: dec(CAD_USD)? },
         ],
         partition: None,
+        insight: onhand::InsightSettings::default(),
     };
     Ok((Rules::standard(usd).trusting_event_actors(), config))
 }
