@@ -1462,7 +1462,19 @@ impl Network {
         &self,
         (item, site): (ItemIx, SiteIx),
     ) -> onhand_replenish::Position {
-        let on_hand = self.ledger.measure(item, site, Measure::Available);
+        // On hand for planning is the nettable stock (available, and by the rules'
+        // default receiving and quality hold, which soon become available) less what is
+        // picked: a pick uses up its line's allocation here, so the demand it serves is
+        // no longer netted and its stock must not be either.
+        let measures = self.ledger.rules().measures;
+        let on_hand = self
+            .ledger
+            .positions_at(item, site)
+            .filter(|(k, _)| {
+                k.status != StockStatus::Picked && measures.counts(k.status, Measure::Nettable)
+            })
+            .map(|(_, q)| q)
+            .sum::<Decimal>();
         let in_transit: Decimal = self
             .shipments
             .iter()
