@@ -8,6 +8,7 @@
 //! one can cost) are variants here with typed fields.
 
 use onhand_atp::AtpError;
+use onhand_control::ControlError;
 use onhand_ledger::{DocNumber, EventId, LedgerError};
 use onhand_master::{CurrencyCode, ItemCode, MasterError, SiteCode, ValidationReport};
 use onhand_replenish::ReplenishError;
@@ -39,6 +40,9 @@ pub enum Error {
     /// Replenishment refused the configuration or a query.
     #[error("{0}")]
     Replenish(ReplenishError),
+    /// The exception queue refused its rules, an action or a view.
+    #[error("{0}")]
+    Control(ControlError),
     /// The configuration does not fit the master data.
     #[error("configuration: {what}")]
     Config {
@@ -169,6 +173,7 @@ impl Error {
             Error::Atp(e) => e.code(),
             Error::Valuation(e) => e.code(),
             Error::Replenish(e) => e.code(),
+            Error::Control(e) => e.code(),
             Error::Config { .. } => "config",
             Error::NotInPartition { .. } => "not_in_partition",
             Error::NoCost { .. } => "no_cost",
@@ -195,6 +200,7 @@ impl Error {
             Error::Atp(_) => "atp",
             Error::Valuation(_) => "valuation",
             Error::Replenish(_) => "replenish",
+            Error::Control(_) => "control",
             _ => "network",
         }
     }
@@ -227,5 +233,11 @@ impl From<ValuationError> for Error {
 impl From<ReplenishError> for Error {
     fn from(e: ReplenishError) -> Self {
         Error::Replenish(e)
+    }
+}
+
+impl From<ControlError> for Error {
+    fn from(e: ControlError) -> Self {
+        Error::Control(e)
     }
 }

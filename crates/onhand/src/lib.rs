@@ -61,6 +61,7 @@
 //! files (`onhand run`, `onhand check`).
 
 pub use onhand_atp as atp;
+pub use onhand_control as control;
 pub use onhand_ledger as ledger;
 pub use onhand_master as master;
 pub use onhand_replenish as replenish;
@@ -77,6 +78,7 @@ mod config;
 pub mod costing;
 mod digest;
 mod error;
+mod exceptions;
 mod figures;
 mod invariants;
 pub mod journal;
@@ -89,7 +91,7 @@ mod query;
 pub mod scenario;
 pub mod sim;
 
-pub use config::{AtpSettings, ItemSitePlan, NetworkConfig, ReplenishSettings};
+pub use config::{AtpSettings, ControlSettings, ItemSitePlan, NetworkConfig, ReplenishSettings};
 pub use error::Error;
 pub use figures::{Counts, EntityFigures, Figures, IntercompanyFigures, ItemFigures};
 pub use invariants::Violation;

@@ -57,6 +57,7 @@ use rust_decimal::Decimal;
 use crate::config::NetworkConfig;
 use crate::costing::{Nets, inbound_lines, nets, transit};
 use crate::error::Error;
+use crate::exceptions::Exceptions;
 use crate::journal::{Command, Journal, Mark};
 use crate::orders::{Booking, OrderRef};
 use crate::outcome::{
@@ -123,6 +124,8 @@ pub struct Network {
     pub(crate) journal: Journal,
     pub(crate) now: DateTime<Utc>,
     pub(crate) poisoned: Option<EventId>,
+    /// The exception queue, fed from every call's outcome (see [`crate::exceptions`]).
+    pub(crate) exceptions: Exceptions,
 }
 
 impl Network {
@@ -159,6 +162,7 @@ impl Network {
             }
             None => Vec::new(),
         };
+        let exceptions = Exceptions::new(&catalog, rules.currency, &config)?;
         let ledger = Ledger::new(catalog.clone(), rules)?;
         let mut atp = Atp::new(catalog.clone(), config.atp.engine, now.date_naive())?;
         if let Some(up_to) = config.atp.protect_safety_stock {
@@ -217,6 +221,7 @@ impl Network {
             journal: Journal::default(),
             now,
             poisoned: None,
+            exceptions,
         };
         // Empty item-sites start below a positive reorder point.
         let keys: Vec<(ItemIx, SiteIx)> = network.below.keys().copied().collect();
@@ -352,6 +357,22 @@ impl Network {
     /// [`Error::UnknownOriginal`]); nothing changes anywhere. [`Error::Diverged`] only
     /// for a defect (see there).
     pub fn apply(&mut self, event: &Event) -> Result<Outcome, Error> {
+        let out = self.apply_engines(event)?;
+        // The exception queue follows what the outcome reports.
+        if let Err(e) = self.raise_for_event(event, &out) {
+            self.poisoned = Some(event.id);
+            return Err(Error::Diverged {
+                engine: e.engine(),
+                event: event.id,
+                code: e.code(),
+                message: e.to_string(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// [`apply`](Self::apply) up to the exception queue.
+    fn apply_engines(&mut self, event: &Event) -> Result<Outcome, Error> {
         self.check_live()?;
         for item in event_items(event) {
             self.check_item(item)?;
@@ -1171,7 +1192,11 @@ impl Network {
 
     /// The item's reference cost per base unit in the owner's currency, when the ledger's
     /// rules give one (converted by the configured rates).
-    fn reference_cost(&self, item: ItemIx, owner: EntityIx) -> Result<Option<Money>, Error> {
+    pub(crate) fn reference_cost(
+        &self,
+        item: ItemIx,
+        owner: EntityIx,
+    ) -> Result<Option<Money>, Error> {
         let code = self.item_code(item)?;
         let Some(cost) = self.ledger.rules().reference_costs.get(&code) else { return Ok(None) };
         let money = Money::new(cost.0, self.ledger.rules().currency);
@@ -1573,6 +1598,9 @@ impl Network {
             Command::Reduce { line, qty } => self.reduce(line, *qty),
             Command::Advance { now } => self.advance_to(*now).map(|_| ()),
             Command::Reprocess { fair_share } => self.reprocess(*fair_share).map(|_| ()),
+            Command::Act { exception, actor, action, at } => {
+                self.act(*exception, actor, *action, *at).map(|_| ())
+            }
             Command::Consolidate { run, group, currency } => {
                 self.consolidate(*run, group, *currency).map(|_| ())
             }
