@@ -3,27 +3,7 @@
 //!
 //! Every call that changes the network hands what it reported (its signals) and the
 //! item-sites it touched to [`Network::raise_exceptions`]; nothing else raises or clears
-//! an exception. The translation:
-//!
-//! | Network signal or fact | Exception kind | Subject | Cleared when |
-//! |---|---|---|---|
-//! | [`Signal::LineShort`] | `line_short_or_late` | the order line | the item-site is no longer overcommitted (stock or supply arrived: `stock_arrived`), or the line left the book (`fulfilled`) |
-//! | [`Signal::BelowReorderPoint`] | `below_reorder_point` | item at site | its inventory position is back above the reorder point (`stock_arrived`) |
-//! | [`Signal::VarianceOverTolerance`] | `count_variance` (and, by recurrence, `recurring_count_variance`) | item at site | a later count of the item there finds no variance beyond tolerance (`recounted`) |
-//! | stock on quality hold, blocked or damaged longer than [`ControlSettings::hold_limit_hours`](crate::ControlSettings::hold_limit_hours) (checked as time moves on) | `quality_hold_overdue` | item at site | none of it is held any more (`released`) |
-//! | [`Signal::PendingApproval`] | `pending_approval`, with the approval task | the held event | the ledger applies it (`approved`) or drops it (`rejected`) |
-//! | [`Signal::TransferDiscrepancy`] | `transfer_discrepancy` | the transfer and item | by an actor |
-//! | [`Signal::TransferOverdue`] | `transfer_overdue` | the transfer | nothing of it is outstanding (`received`) |
-//! | [`Signal::ExpectedReceiptOverdue`] | `receipt_overdue` | the purchase order | none of its lines is open and overdue (`received`) |
-//! | [`Signal::NegativeStock`] | `negative_stock` | item at site | no position of the item there is negative (`stock_arrived`) |
-//! | intercompany receivables and payables that differ beyond timing (checked as time moves on) | `intercompany_mismatch` | seller and buyer | they reconcile (`reconciled`) |
-//!
-//! **Impact** comes from the network's own figures: the value at risk is the quantity at
-//! stake times the unit cost of the item in the site entity's pool (its reference cost
-//! before any is known), in that entity's currency; the quantity is in the item's base
-//! unit; a short line carries its customer and a service class from its priority (1:
-//! key, 2 to 8: standard, 9 and above: economy); a below-reorder-point exception carries
-//! the planner's days to stockout.
+//! an exception. The table of what raises and clears what is on [`Network::control`].
 //!
 //! The queue's clock never goes back: each signal is stamped with the latest of its own
 //! time and every time fed before, so a late-recorded event updates its exception instead
@@ -204,6 +184,31 @@ impl Network {
     /// ([`Control::view`], a security boundary); change it through the network
     /// ([`act`](Self::act), [`advance_to`](Self::advance_to), and the events that clear
     /// causes).
+    ///
+    /// Nothing but the network raises or clears an exception, and only from what its
+    /// calls report:
+    ///
+    /// | Network signal or fact | Exception kind | Subject | Cleared when |
+    /// |---|---|---|---|
+    /// | [`Signal::LineShort`] | `line_short_or_late` | the order line | the item-site is no longer overcommitted (stock or supply arrived: `stock_arrived`), or the line left the book (`fulfilled`) |
+    /// | [`Signal::BelowReorderPoint`] | `below_reorder_point` | item at site | its inventory position is back above the reorder point (`stock_arrived`) |
+    /// | [`Signal::VarianceOverTolerance`] | `count_variance` (and, by recurrence, `recurring_count_variance`) | item at site | a later count of the item there finds no variance beyond tolerance (`recounted`) |
+    /// | stock on quality hold, blocked or damaged longer than [`ControlSettings::hold_limit_hours`](crate::ControlSettings::hold_limit_hours) (checked as time moves on) | `quality_hold_overdue` | item at site | none of it is held any more (`released`) |
+    /// | [`Signal::PendingApproval`] | `pending_approval`, with the approval task | the held event | the ledger applies it (`approved`) or drops it (`rejected`) |
+    /// | [`Signal::TransferDiscrepancy`] | `transfer_discrepancy` | the transfer and item | by an actor |
+    /// | [`Signal::TransferOverdue`] | `transfer_overdue` | the transfer | nothing of it is outstanding (`received`) |
+    /// | [`Signal::ExpectedReceiptOverdue`] | `receipt_overdue` | the purchase order | none of its lines is open and overdue (`received`) |
+    /// | [`Signal::NegativeStock`] | `negative_stock` | item at site | no position of the item there is negative (`stock_arrived`) |
+    /// | intercompany receivables and payables that differ beyond timing (checked as time moves on) | `intercompany_mismatch` | seller and buyer | they reconcile (`reconciled`) |
+    ///
+    /// **Impact** comes from the network's own figures: the value at risk is the quantity at
+    /// stake times the unit cost of the item in the site entity's pool (its reference cost
+    /// before any is known), in that entity's currency; the quantity is in the item's base
+    /// unit; a short line carries its customer and a service class from its priority (1:
+    /// key, 2 to 8: standard, 9 and above: economy); a below-reorder-point exception carries
+    /// the planner's days to stockout. A late-recorded event is stamped with the latest
+    /// time the queue has seen, so it updates its exception instead of being ignored as
+    /// stale.
     ///
     /// ```
     /// use onhand::control::{ExceptionKind, Subject};

@@ -8,12 +8,13 @@
 //! ledger, which decides; on acceptance the same call updates availability, uses up
 //! the allocations of order lines whose stock left, moves transfer and purchase supply,
 //! values the movement with its postings and intercompany documents, re-plans the
-//! item-sites that fell below their reorder point, and returns one [`Outcome`] in
-//! business codes and units. Orders, expected receipts and time go through the network
+//! item-sites that fell below their reorder point, raises, updates and clears the
+//! exceptions its signals stand for in the network's queue ([`Network::control`]), and
+//! returns one [`Outcome`] in business codes and units. Orders, expected receipts and time go through the network
 //! too, and every change is journaled, so the whole network replays and snapshots.
 //!
 //! The engines are re-exported by module: [`master`], [`status`], [`ledger`], [`atp`],
-//! [`valuation`], [`replenish`]. Their names never clash: use `onhand::ledger::Event`,
+//! [`valuation`], [`replenish`], [`control`]. Their names never clash: use `onhand::ledger::Event`,
 //! `onhand::atp::Limit`, and so on.
 //!
 //! The core does no I/O and reads no clock: the host passes time and ids in and gets

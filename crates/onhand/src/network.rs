@@ -23,6 +23,8 @@
 //! 6. **Replenishment.** Planned item-sites whose inventory position fell to or below
 //!    their reorder point are evaluated, and the recommendation is signalled.
 //! 7. **Signals** and the **journal** entry.
+//! 8. **Exceptions.** The outcome's signals raise, update and clear exceptions in the
+//!    network's queue (see [`Network::control`]); a held event becomes an approval task.
 //!
 //! A rejected, pending or duplicate event changes nothing downstream. Before the ledger
 //! decides, the network checks what only it can (the event's items are in this
