@@ -357,9 +357,10 @@ impl fmt::Display for Finding {
 
 impl Rules {
     /// Sensible rules for a network valued in `reference`: every kind routed to the role
-    /// that acts on it (shortages to planning, counts and negative stock to inventory
-    /// control, quality holds to quality, approvals to the supervisor, intercompany to
-    /// finance, transfers and receipts to the warehouse), service levels by priority
+    /// that acts on it (shortages and overdue purchase receipts to planning, counts and
+    /// negative stock to inventory control, quality holds to quality, approvals and
+    /// master-data violations to the supervisor, intercompany to finance, transfers to the
+    /// warehouse), service levels by priority
     /// (critical: 30 minutes / 4 hours; high: 2 / 24 hours; medium: 8 / 72 hours; low: 24 /
     /// 168 hours), one ladder for all (supervisor after 8 hours, finance after 48), priority
     /// bands at 1,000 / 10,000 / 100,000, and recurrence at 3 variances in 30 days.

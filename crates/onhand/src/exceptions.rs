@@ -274,8 +274,21 @@ impl Network {
         self.exceptions.short.keys().copied().collect()
     }
 
-    /// Feeds one accepted or held event's outcome to the queue.
-    pub(crate) fn raise_for_event(&mut self, event: &Event, out: &Outcome) -> Result<(), Error> {
+    /// The held event an approval would release, read before the ledger forgets it.
+    pub(crate) fn held_by(&self, event: &Event) -> Option<Event> {
+        let Body::Approve { event: id } = &event.body else { return None };
+        self.ledger.pending().find(|(i, _)| **i == *id).map(|(_, p)| p.event.clone())
+    }
+
+    /// Feeds one accepted or held event's outcome to the queue; `released` is the held
+    /// event an approval applied, whose own consequences clear exceptions as if it had
+    /// been applied directly.
+    pub(crate) fn raise_for_event(
+        &mut self,
+        event: &Event,
+        released: Option<&Event>,
+        out: &Outcome,
+    ) -> Result<(), Error> {
         let at = event.recorded_at;
         let mut touched: Vec<(ItemIx, SiteIx)> = Vec::new();
         if self.exceptions.watches_sites() {
@@ -300,12 +313,13 @@ impl Network {
         }
         let at = self.exceptions.stamp(at);
         let moving = match &event.body {
-            Body::Approve { .. } => None,
+            Body::Approve { .. } => released,
             _ => Some(event),
         };
-        let number = &event.reference.number;
-        match moving.map(|e| &e.body) {
-            Some(Body::CycleCount(c)) => {
+        let Some(moving) = moving else { return Ok(()) };
+        let number = &moving.reference.number;
+        match &moving.body {
+            Body::CycleCount(c) => {
                 // A count that found no variance beyond tolerance clears the item's.
                 for line in &c.lines {
                     let varied = out.signals.iter().any(|s| {
@@ -327,7 +341,7 @@ impl Network {
                     }
                 }
             }
-            Some(Body::TransferReceipt(_) | Body::TransferClose)
+            Body::TransferReceipt(_) | Body::TransferClose
                 if self.exceptions.late_transfers.contains(number)
                     && self.ledger.transfer(number).is_none_or(|o| {
                         o.lines.iter().all(|l| l.outstanding() <= Decimal::ZERO)
@@ -337,7 +351,7 @@ impl Network {
                 let subject = Subject::Transfer { transfer: number.clone(), item: None };
                 self.clear(ExceptionKind::TransferOverdue, subject, at, ClearReason::Received)?;
             }
-            Some(Body::Receipt(_)) => self.check_late_order(number, at)?,
+            Body::Receipt(_) => self.check_late_order(number, at)?,
             _ => {}
         }
         Ok(())

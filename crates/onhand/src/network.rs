@@ -359,9 +359,10 @@ impl Network {
     /// [`Error::UnknownOriginal`]); nothing changes anywhere. [`Error::Diverged`] only
     /// for a defect (see there).
     pub fn apply(&mut self, event: &Event) -> Result<Outcome, Error> {
+        let released = self.held_by(event);
         let out = self.apply_engines(event)?;
         // The exception queue follows what the outcome reports.
-        if let Err(e) = self.raise_for_event(event, &out) {
+        if let Err(e) = self.raise_for_event(event, released.as_ref(), &out) {
             self.poisoned = Some(event.id);
             return Err(Error::Diverged {
                 engine: e.engine(),

@@ -464,3 +464,62 @@ proptest! {
         prop_assert!(raised as u64 >= sim.stats().pending.min(1));
     }
 }
+
+#[test]
+fn an_overdue_purchase_order_is_raised_once_and_cleared_by_its_receipt() {
+    use onhand::ExpectedReceipt;
+    use onhand::master::Money;
+    let mut n = common::network();
+    let due = common::start().date_naive();
+    for line in [1, 2] {
+        n.expect(ExpectedReceipt {
+            order: "PO-77".parse().unwrap(),
+            line,
+            supplier: Some("ACME".parse().unwrap()),
+            item: "BOLT-M8".parse().unwrap(),
+            site: site("ATL"),
+            qty: "1 CS".parse().unwrap(),
+            due,
+            unit_cost: Some(Money::new("10.20".parse().unwrap(), common::usd())),
+        })
+        .unwrap();
+    }
+    let subject = Subject::Receipt { order: "PO-77".parse().unwrap() };
+    assert!(n.control().active(ExceptionKind::ReceiptOverdue, &subject).is_none());
+    // Two days on, both lines are late: one exception for the order, both lines' worth.
+    n.advance_to(common::start() + Duration::days(2)).unwrap();
+    let late = n.control().active(ExceptionKind::ReceiptOverdue, &subject).unwrap().clone();
+    assert_eq!(late.impact.quantity, 240.into());
+    assert_eq!(late.impact.value.to_string(), "20.40"); // 240 at the bolts' 0.085
+    // The standard rules route overdue purchase orders to planning (the buyer chases).
+    assert_eq!((late.owner, late.site.clone()), (Role::Planning, Some(site("ATL"))));
+    // Half of it arrives: still late.
+    let receive = |id: u128, doc_line: u32| {
+        let l =
+            line("BOLT-M8", "1 CS").unwrap().at(BinCode::new("RCV-01").unwrap()).doc_line(doc_line);
+        let who = actor("dock", &[Role::Warehouse]).unwrap();
+        event(
+            id,
+            3 * 24 * 60 + i64::try_from(id).unwrap(),
+            who,
+            "RECEIPT",
+            doc(DocKind::PurchaseOrder, "PO-77").unwrap(),
+            Body::Receipt(Movement { site: site("ATL"), lines: vec![l] }),
+        )
+        .unwrap()
+    };
+    n.apply(&receive(1, 1)).unwrap();
+    assert!(n.control().get(late.id).unwrap().state.is_active());
+    n.apply(&receive(2, 2)).unwrap();
+    let done = n.control().get(late.id).unwrap();
+    assert_eq!(done.state, State::Resolved);
+    assert_eq!(
+        done.history.last().map(|s| &s.change),
+        Some(&Change::Cleared { reason: ClearReason::Received })
+    );
+    assert_eq!(
+        n.control().exceptions().filter(|e| e.kind == ExceptionKind::ReceiptOverdue).count(),
+        1
+    );
+    n.check().unwrap();
+}
