@@ -42,6 +42,8 @@ pub(crate) struct Exceptions {
     hold_limit: i64,
     /// Lines signalled short, per item-site.
     short: BTreeMap<(ItemIx, SiteIx), BTreeSet<OrderRef>>,
+    /// Item-sites raised with a count variance.
+    varied: BTreeSet<(ItemIx, SiteIx)>,
     /// Item-sites raised below their reorder point.
     below: BTreeSet<(ItemIx, SiteIx)>,
     /// Item-sites raised with negative stock.
@@ -75,6 +77,7 @@ impl Exceptions {
             clock: None,
             hold_limit: i64::from(config.control.hold_limit_hours) * 3600,
             short: BTreeMap::new(),
+            varied: BTreeSet::new(),
             below: BTreeSet::new(),
             negative: BTreeSet::new(),
             held: BTreeMap::new(),
@@ -319,14 +322,19 @@ impl Network {
         let Some(moving) = moving else { return Ok(()) };
         let number = &moving.reference.number;
         match &moving.body {
-            Body::CycleCount(c) => {
+            Body::CycleCount(c) if !self.exceptions.varied.is_empty() => {
                 // A count that found no variance beyond tolerance clears the item's.
                 for line in &c.lines {
+                    let Some(key) = self.ix(&line.item, &c.site) else { continue };
+                    if !self.exceptions.varied.contains(&key) {
+                        continue;
+                    }
                     let varied = out.signals.iter().any(|s| {
                         matches!(s, Signal::VarianceOverTolerance { item, site, .. }
                             if *item == line.item && *site == c.site)
                     });
                     if !varied {
+                        self.exceptions.varied.remove(&key);
                         let subject = Subject::ItemSite {
                             item: line.item.clone(),
                             site: c.site.clone(),
@@ -590,6 +598,7 @@ impl Network {
                 let qty = counted.value() - book.value();
                 let signal = self.item_site_signal(ExceptionKind::CountVariance, i, st, qty, at)?;
                 self.raise(&signal)?;
+                self.exceptions.varied.insert((i, st));
             }
             Signal::StockOnHold { item, site, .. } => {
                 let Some(key) = self.ix(item, site) else { return Ok(()) };
