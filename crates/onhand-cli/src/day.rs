@@ -103,6 +103,7 @@ pub fn settings(catalog: &Catalog) -> Result<(Rules, NetworkConfig), String> {
         ],
         partition: None,
         insight: onhand::InsightSettings::default(),
+        control: onhand::ControlSettings::default(),
     };
     Ok((Rules::standard(usd).trusting_event_actors(), config))
 }

@@ -564,6 +564,10 @@ impl Control {
         let needs = signal.hold.as_ref().map_or(RoleSet::EMPTY, |h| h.needs);
         let next_due =
             self.rules.ladder(signal.kind).first().map(|(s, _)| raised.saturating_add(*s));
+        // Every exception that is ever updated, acted on or closed has a second step:
+        // room for it now saves growing the history on the first update.
+        let mut history = Vec::with_capacity(2);
+        history.push(Step { at: signal.at, by: By::Signal, change: Change::Raised });
         let mut e = Exception {
             id,
             kind: signal.kind,
@@ -587,7 +591,7 @@ impl Control {
             signals: 1,
             previous: self.closed.get(&key).copied(),
             hold: signal.hold.clone(),
-            history: vec![Step { at: signal.at, by: By::Signal, change: Change::Raised }],
+            history,
             rank: Rank { breach: 0, neg_value: 0, neg_lines: 0, raised, key: 0, id: id.0 },
             next_due,
         };

@@ -357,9 +357,10 @@ impl fmt::Display for Finding {
 
 impl Rules {
     /// Sensible rules for a network valued in `reference`: every kind routed to the role
-    /// that acts on it (shortages to planning, counts and negative stock to inventory
-    /// control, quality holds to quality, approvals to the supervisor, intercompany to
-    /// finance, transfers and receipts to the warehouse), service levels by priority
+    /// that acts on it (shortages and overdue purchase receipts to planning, counts and
+    /// negative stock to inventory control, quality holds to quality, approvals and
+    /// master-data violations to the supervisor, intercompany to finance, transfers to the
+    /// warehouse), service levels by priority
     /// (critical: 30 minutes / 4 hours; high: 2 / 24 hours; medium: 8 / 72 hours; low: 24 /
     /// 168 hours), one ladder for all (supervisor after 8 hours, finance after 48), priority
     /// bands at 1,000 / 10,000 / 100,000, and recurrence at 3 variances in 30 days.
@@ -613,16 +614,11 @@ impl Compiled {
         value.checked_mul(rate.rate).ok_or(ControlError::ValueTooLarge { value })
     }
 
-    /// A reference value in whole minor units (rounded half up), for ranking.
+    /// A reference value in whole minor units (rounded half away from zero), for
+    /// ranking. Integer arithmetic on the mantissa: the value is `m / 10^scale`, so the
+    /// minor units are `m * 10^(minor - scale)`, or `m / 10^(scale - minor)` rounded.
     pub(crate) fn minor_units(&self, reference: Decimal) -> Result<i64, ControlError> {
-        use rust_decimal::prelude::ToPrimitive;
-        let scaled = reference
-            .checked_mul(Decimal::from(10_i64.pow(self.minor)))
-            .map(|d| {
-                d.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
-            })
-            .and_then(|d| d.to_i64());
-        scaled.ok_or(ControlError::ValueTooLarge { value: reference })
+        minor_units(reference, self.minor).ok_or(ControlError::ValueTooLarge { value: reference })
     }
 
     /// The priority of a reference value for a service class.
@@ -681,9 +677,73 @@ impl Compiled {
     }
 }
 
+/// `value` in units of `10^-minor`, rounded half away from zero; `None` beyond `i64`.
+fn minor_units(value: Decimal, minor: u32) -> Option<i64> {
+    let m = value.mantissa();
+    let scale = value.scale();
+    let units = if scale <= minor {
+        m.checked_mul(10_i128.checked_pow(minor - scale)?)?
+    } else {
+        // A Decimal's scale is at most 28, so 10^(scale - minor) fits an i128.
+        let d = 10_i128.checked_pow(scale - minor)?;
+        let (q, r) = (m / d, m % d);
+        if r.unsigned_abs() * 2 >= d.unsigned_abs() { q + m.signum() } else { q }
+    };
+    i64::try_from(units).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The reference definition `minor_units` must agree with.
+    fn minor_units_by_decimal(value: Decimal, minor: u32) -> Option<i64> {
+        use rust_decimal::prelude::ToPrimitive;
+        value
+            .checked_mul(Decimal::from(10_i64.pow(minor)))
+            .map(|d| {
+                d.round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+            })
+            .and_then(|d| d.to_i64())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn minor_units_agree_with_decimal_rounding(
+            lo in proptest::prelude::any::<u64>(),
+            hi in 0u32..u32::MAX,
+            negative in proptest::prelude::any::<bool>(),
+            scale in 0u32..=28,
+            minor in 0u32..=4,
+        ) {
+            let value = Decimal::from_parts(
+                u32::try_from(lo & 0xffff_ffff).unwrap(),
+                u32::try_from(lo >> 32).unwrap(),
+                hi % 3,
+                negative,
+                scale,
+            );
+            proptest::prop_assert_eq!(minor_units(value, minor), minor_units_by_decimal(value, minor));
+        }
+    }
+
+    #[test]
+    fn minor_units_round_half_away_from_zero_and_refuse_beyond_i64() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        for (value, minor, expected) in [
+            ("12.345", 2, Some(1235)),
+            ("-12.345", 2, Some(-1235)),
+            ("12.344", 2, Some(1234)),
+            ("0.005", 2, Some(1)),
+            ("7", 2, Some(700)),
+            ("92233720368547758.07", 2, Some(i64::MAX)),
+            ("92233720368547758.08", 2, None),
+            ("79228162514264337593543950335", 2, None),
+        ] {
+            assert_eq!(minor_units(d(value), minor), expected, "{value}");
+            assert_eq!(minor_units_by_decimal(d(value), minor), expected, "{value}");
+        }
+    }
 
     fn usd() -> CurrencyCode {
         CurrencyCode::new("USD").unwrap()

@@ -284,6 +284,8 @@ impl Network {
         let keys: Vec<(ItemIx, SiteIx)> = self.below.keys().copied().collect();
         let mut signals = Vec::new();
         self.replan(&keys, &mut signals)?;
+        let lines = self.short_line_sites();
+        self.raise_exceptions(self.now, &signals, &lines)?;
         Ok(Reprocessed { changes: out, signals })
     }
 
@@ -314,7 +316,9 @@ impl Network {
     fn replan_item(&mut self, code: &onhand_master::ItemCode) -> Result<Vec<Signal>, Error> {
         let Some(item) = self.catalog.item_ix(code) else { return Ok(Vec::new()) };
         let keys: Vec<(ItemIx, SiteIx)> = self.catalog.sites().map(|(s, _)| (item, s)).collect();
-        self.replan_keys(&keys)
+        let signals = self.replan_keys(&keys)?;
+        self.raise_exceptions(self.now, &signals, &keys)?;
+        Ok(signals)
     }
 
     /// Adds an expected receipt: supply on its due date, on order for replenishment.
@@ -358,7 +362,8 @@ impl Network {
             },
         );
         // New supply covers more, never less: lines still short were short before.
-        self.replan_keys(&[(item, site)])?;
+        let signals = self.replan_keys(&[(item, site)])?;
+        self.raise_exceptions(self.now, &signals, &[(item, site)])?;
         Ok(change)
     }
 
@@ -434,6 +439,8 @@ impl Network {
             self.receipts.remove(&key);
         }
         let signals = self.replan_keys(&[(item, site)])?;
+        self.raise_exceptions(self.now, &signals, &[(item, site)])?;
+        self.check_late_order(&c.order, self.now)?;
         Ok(SupplyUpdate { supply: changes, signals })
     }
 
@@ -464,6 +471,8 @@ impl Network {
         self.journal.push(mark, command);
         self.receipts.remove(&key);
         let signals = self.replan_keys(&[(item, site)])?;
+        self.raise_exceptions(self.now, &signals, &[(item, site)])?;
+        self.check_late_order(order, self.now)?;
         let supply = vec![SupplyChange {
             item: r.expected.item.clone(),
             site: r.expected.site.clone(),
@@ -581,12 +590,15 @@ impl Network {
         touched.sort();
         touched.dedup();
         self.replan(&touched, &mut signals)?;
+        self.raise_exceptions(now, &signals, &touched)?;
+        let escalations = self.exceptions_at(now)?;
         Ok(Advanced {
             seq: mark.seq,
             now,
             availability: Vec::<AvailabilityChange>::new(),
             signals,
             rechecked,
+            escalations,
         })
     }
 }

@@ -1,10 +1,12 @@
 //! [`NetworkConfig`]: everything a [`Network`](crate::Network) needs beyond master data
 //! and the ledger's rules: valuation (methods, accounts, intercompany agreements),
 //! availability (checking horizon, quotas, protected safety stock), replenishment
-//! (demand statistics and costs per item-site), exchange rates, and the partition this
-//! network holds. Plain serde data, checked when the network is built.
+//! (demand statistics and costs per item-site), exception control (the queue's rules and
+//! the quality-hold limit), exchange rates, and the partition this network holds. Plain
+//! serde data, checked when the network is built.
 
 use onhand_atp::{AtpConfig, QuotaRule};
+use onhand_control::Rules as ControlRules;
 use onhand_master::{ItemCode, SiteCode};
 use onhand_replenish::{Costs, DemandStats};
 use onhand_valuation::{Rate, ValuationConfig};
@@ -63,6 +65,35 @@ pub struct ReplenishSettings {
     pub item_sites: Vec<ItemSitePlan>,
 }
 
+/// Exception control: the rules the network's exception queue routes, ranks and
+/// escalates by, and the limit past which held stock becomes an exception.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlSettings {
+    /// The queue's rules. `None`: [`onhand_control::Rules::standard`] in the ledger rules'
+    /// currency, with a rate to it for every other currency of the network's entities
+    /// from [`NetworkConfig::rates`] (either direction), and at parity where none is
+    /// given (rates here only rank and band exceptions, they never value stock). Rules
+    /// given here must name a rate for every entity currency and must not set a
+    /// threshold on pending approvals: every held event is an approval task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rules: Option<ControlRules>,
+    /// Hours stock may sit on quality hold, blocked or damaged at an item-site before it
+    /// is raised as an exception (checked when the network's time moves on).
+    #[serde(default = "default_hold_limit_hours")]
+    pub hold_limit_hours: u32,
+}
+
+fn default_hold_limit_hours() -> u32 {
+    72
+}
+
+impl Default for ControlSettings {
+    fn default() -> Self {
+        ControlSettings { rules: None, hold_limit_hours: default_hold_limit_hours() }
+    }
+}
+
 /// Everything a network needs beyond master data and the ledger's rules.
 ///
 /// ```
@@ -83,6 +114,9 @@ pub struct NetworkConfig {
     /// Replenishment.
     #[serde(default)]
     pub replenish: ReplenishSettings,
+    /// Exception control.
+    #[serde(default)]
+    pub control: ControlSettings,
     /// Exchange rates: costs given in another currency than their owner's, and transfers
     /// between entities of different currencies, convert by these. A rate converts one
     /// way; give both directions where both are needed.

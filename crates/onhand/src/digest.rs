@@ -23,9 +23,9 @@ impl Network {
     /// The digest of the network's state: the ledger's state digest, the network's
     /// time, journal head, bookings, expected receipts, open shipments and shipment
     /// costs, every booked line's promise, availability per item-site (free now, held,
-    /// and the availability on every date supply or a promise is dated), and the books (every
+    /// and the availability on every date supply or a promise is dated), the books (every
     /// pool's quantity, value and layers, every transfer, every intercompany document
-    /// and open item).
+    /// and open item), and every exception in the queue with its history.
     ///
     /// # Errors
     /// [`Error::Ledger`] or [`Error::Restore`] if a part cannot be encoded (it always
@@ -94,6 +94,7 @@ impl Network {
         feed(&mut h, "documents", self.valuation.documents())?;
         feed(&mut h, "receivables", self.valuation.receivables())?;
         feed(&mut h, "payables", self.valuation.payables())?;
+        feed(&mut h, "exceptions", &self.control().exceptions().collect::<Vec<_>>())?;
         Ok(Digest(h.finalize().into()))
     }
 }

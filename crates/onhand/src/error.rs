@@ -8,6 +8,7 @@
 //! one can cost) are variants here with typed fields.
 
 use onhand_atp::AtpError;
+use onhand_control::ControlError;
 use onhand_insight::InsightError;
 use onhand_ledger::{DocNumber, EventId, LedgerError};
 use onhand_master::{CurrencyCode, ItemCode, MasterError, SiteCode, ValidationReport};
@@ -43,6 +44,9 @@ pub enum Error {
     /// The KPI engine refused a query or a configuration.
     #[error("{0}")]
     Insight(InsightError),
+    /// The exception queue refused its rules, an action or a view.
+    #[error("{0}")]
+    Control(ControlError),
     /// The configuration does not fit the master data.
     #[error("configuration: {what}")]
     Config {
@@ -174,6 +178,7 @@ impl Error {
             Error::Valuation(e) => e.code(),
             Error::Replenish(e) => e.code(),
             Error::Insight(e) => e.code(),
+            Error::Control(e) => e.code(),
             Error::Config { .. } => "config",
             Error::NotInPartition { .. } => "not_in_partition",
             Error::NoCost { .. } => "no_cost",
@@ -201,6 +206,7 @@ impl Error {
             Error::Valuation(_) => "valuation",
             Error::Replenish(_) => "replenish",
             Error::Insight(_) => "insight",
+            Error::Control(_) => "control",
             _ => "network",
         }
     }
@@ -239,5 +245,11 @@ impl From<ReplenishError> for Error {
 impl From<InsightError> for Error {
     fn from(e: InsightError) -> Self {
         Error::Insight(e)
+    }
+}
+
+impl From<ControlError> for Error {
+    fn from(e: ControlError) -> Self {
+        Error::Control(e)
     }
 }

@@ -16,6 +16,9 @@
 //!    line is confirmed beyond what it requested.
 //! 6. **Insight.** The KPI engine took every record the network fed it (see
 //!    [`insight_feed`](crate::insight_feed)).
+//! 7. **Approvals.** Every event the ledger holds for approval has exactly one open
+//!    approval task in the exception queue, needing the roles the ledger still needs,
+//!    posted by its poster; and every open approval task is such an event.
 //!
 //! [`Network::check`] returns the first one that fails, with its figures.
 
@@ -33,7 +36,7 @@ use crate::network::Network;
 #[error("invariant {invariant} fails: {detail}")]
 pub struct Violation {
     /// Which invariant (`availability`, `books_at_sites`, `books_in_transit`,
-    /// `purchases`, `bookings`, `insight`).
+    /// `purchases`, `bookings`, `insight`, `approvals`).
     pub invariant: &'static str,
     /// The figures.
     pub detail: String,
@@ -62,6 +65,7 @@ impl Network {
                 format!("{} record(s) refused, the first: {:?}", f.refused, f.first_refusal),
             );
         }
+        self.check_approvals()?;
         for r in self.receipts.values() {
             if r.open <= Decimal::ZERO {
                 return fail(
@@ -196,6 +200,65 @@ impl Network {
             if self.line_refs.get(&b.id) != Some(r) {
                 return fail("bookings", format!("{r}: line id {} maps elsewhere", b.id));
             }
+        }
+        Ok(())
+    }
+
+    fn check_approvals(&self) -> Result<(), Violation> {
+        use onhand_control::{ExceptionKind, RoleSet, Subject};
+        let held: BTreeMap<onhand_ledger::EventId, (RoleSet, &onhand_ledger::ActorId)> = self
+            .ledger
+            .pending()
+            .map(|(id, p)| (*id, (p.needs.iter().copied().collect(), &p.event.actor.id)))
+            .collect();
+        let mut tasks = 0usize;
+        for e in self.control().exceptions() {
+            if e.kind != ExceptionKind::PendingApproval || !e.state.is_active() {
+                continue;
+            }
+            tasks += 1;
+            let Subject::Event { event } = &e.subject else {
+                return fail("approvals", format!("task {} is not about an event", e.id));
+            };
+            let Some((needs, poster)) = held.get(event) else {
+                return fail(
+                    "approvals",
+                    format!(
+                        "task {} is open for event {event}, which the ledger does not hold",
+                        e.id
+                    ),
+                );
+            };
+            match &e.hold {
+                Some(h) if h.needs == *needs && h.poster == **poster => {}
+                other => {
+                    return fail(
+                        "approvals",
+                        format!(
+                            "task {} for event {event} has hold {other:?}; the ledger needs {needs:?} from others than {poster}",
+                            e.id
+                        ),
+                    );
+                }
+            }
+        }
+        if tasks != held.len() {
+            let missing = held
+                .keys()
+                .find(|id| {
+                    self.control()
+                        .active(ExceptionKind::PendingApproval, &Subject::Event { event: **id })
+                        .is_none()
+                })
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            return fail(
+                "approvals",
+                format!(
+                    "the ledger holds {} event(s), the queue has {tasks} open task(s); no task for {missing}",
+                    held.len()
+                ),
+            );
         }
         Ok(())
     }

@@ -89,6 +89,17 @@ pub enum Command {
         /// Whether short supply was shared in proportion to need.
         fair_share: bool,
     },
+    /// An actor's action on an exception (acknowledge, start, resolve, cancel).
+    Act {
+        /// The exception.
+        exception: onhand_control::ExceptionId,
+        /// Who.
+        actor: onhand_ledger::Actor,
+        /// What.
+        action: onhand_control::Action,
+        /// When.
+        at: DateTime<Utc>,
+    },
 }
 
 impl Command {

@@ -8,8 +8,9 @@
 //! ledger, which decides; on acceptance the same call updates availability, uses up
 //! the allocations of order lines whose stock left, moves transfer and purchase supply,
 //! values the movement with its postings and intercompany documents, re-plans the
-//! item-sites that fell below their reorder point, and returns one [`Outcome`] in
-//! business codes and units. Orders, expected receipts and time go through the network
+//! item-sites that fell below their reorder point, raises, updates and clears the
+//! exceptions its signals stand for in the network's queue ([`Network::control`]), and
+//! returns one [`Outcome`] in business codes and units. Orders, expected receipts and time go through the network
 //! too, and every change is journaled, so the whole network replays and snapshots.
 //!
 //! The network keeps its KPIs as it goes: every outcome and order call is translated
@@ -19,7 +20,7 @@
 //! figures ([`Network::replay_insight`]).
 //!
 //! The engines are re-exported by module: [`master`], [`status`], [`ledger`], [`atp`],
-//! [`valuation`], [`replenish`], [`insight`]. Their names never clash: use `onhand::ledger::Event`,
+//! [`valuation`], [`replenish`], [`insight`], [`control`]. Their names never clash: use `onhand::ledger::Event`,
 //! `onhand::atp::Limit`, and so on.
 //!
 //! The core does no I/O and reads no clock: the host passes time and ids in and gets
@@ -70,6 +71,7 @@
 //! files (`onhand run`, `onhand check`).
 
 pub use onhand_atp as atp;
+pub use onhand_control as control;
 pub use onhand_insight as insight;
 pub use onhand_ledger as ledger;
 pub use onhand_master as master;
@@ -87,6 +89,7 @@ mod config;
 pub mod costing;
 mod digest;
 mod error;
+mod exceptions;
 mod figures;
 pub mod files;
 pub mod insight_feed;
@@ -101,7 +104,7 @@ mod query;
 pub mod scenario;
 pub mod sim;
 
-pub use config::{AtpSettings, ItemSitePlan, NetworkConfig, ReplenishSettings};
+pub use config::{AtpSettings, ControlSettings, ItemSitePlan, NetworkConfig, ReplenishSettings};
 pub use error::Error;
 pub use figures::{Counts, EntityFigures, Figures, IntercompanyFigures, ItemFigures};
 pub use insight_feed::{FeedStats, InsightSettings, SiteCalendar};

@@ -25,6 +25,8 @@
 //! 7. **Signals**, the **KPIs** (the outcome translated into
 //!    [`onhand_insight`] records, see [`insight_feed`](crate::insight_feed)) and the
 //!    **journal** entry.
+//! 8. **Exceptions.** The outcome's signals raise, update and clear exceptions in the
+//!    network's queue (see [`Network::control`]); a held event becomes an approval task.
 //!
 //! A rejected, pending or duplicate event changes nothing downstream. Before the ledger
 //! decides, the network checks what only it can (the event's items are in this
@@ -59,6 +61,7 @@ use rust_decimal::Decimal;
 use crate::config::NetworkConfig;
 use crate::costing::{Nets, inbound_lines, nets, transit};
 use crate::error::Error;
+use crate::exceptions::Exceptions;
 use crate::journal::{Command, Journal, Mark};
 use crate::orders::{Booking, OrderRef};
 use crate::outcome::{
@@ -127,6 +130,8 @@ pub struct Network {
     pub(crate) poisoned: Option<EventId>,
     /// The KPIs, fed from every outcome (see [`insight_feed`](crate::insight_feed)).
     pub(crate) insight: Option<Box<crate::insight_feed::Feed>>,
+    /// The exception queue, fed from every call's outcome (see [`crate::exceptions`]).
+    pub(crate) exceptions: Exceptions,
 }
 
 /// Refuses a configuration in which a site (or an item-site policy) lets the ledger
@@ -203,6 +208,7 @@ impl Network {
             }
             None => Vec::new(),
         };
+        let exceptions = Exceptions::new(&catalog, rules.currency, &config)?;
         let ledger = Ledger::new(catalog.clone(), rules)?;
         let mut atp = Atp::new(catalog.clone(), config.atp.engine, now.date_naive())?;
         if let Some(up_to) = config.atp.protect_safety_stock {
@@ -264,6 +270,7 @@ impl Network {
             now,
             poisoned: None,
             insight,
+            exceptions,
         };
         // Empty item-sites start below a positive reorder point.
         let keys: Vec<(ItemIx, SiteIx)> = network.below.keys().copied().collect();
@@ -399,6 +406,23 @@ impl Network {
     /// [`Error::UnknownOriginal`]); nothing changes anywhere. [`Error::Diverged`] only
     /// for a defect (see there).
     pub fn apply(&mut self, event: &Event) -> Result<Outcome, Error> {
+        let released = self.held_by(event);
+        let out = self.apply_engines(event)?;
+        // The exception queue follows what the outcome reports.
+        if let Err(e) = self.raise_for_event(event, released.as_ref(), &out) {
+            self.poisoned = Some(event.id);
+            return Err(Error::Diverged {
+                engine: e.engine(),
+                event: event.id,
+                code: e.code(),
+                message: e.to_string(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// [`apply`](Self::apply) up to the exception queue.
+    fn apply_engines(&mut self, event: &Event) -> Result<Outcome, Error> {
         self.check_live()?;
         for item in event_items(event) {
             self.check_item(item)?;
@@ -1219,7 +1243,11 @@ impl Network {
 
     /// The item's reference cost per base unit in the owner's currency, when the ledger's
     /// rules give one (converted by the configured rates).
-    fn reference_cost(&self, item: ItemIx, owner: EntityIx) -> Result<Option<Money>, Error> {
+    pub(crate) fn reference_cost(
+        &self,
+        item: ItemIx,
+        owner: EntityIx,
+    ) -> Result<Option<Money>, Error> {
         let code = self.item_code(item)?;
         let Some(cost) = self.ledger.rules().reference_costs.get(&code) else { return Ok(None) };
         let money = Money::new(cost.0, self.ledger.rules().currency);
@@ -1633,6 +1661,9 @@ impl Network {
             Command::Reduce { line, qty } => self.reduce(line, *qty),
             Command::Advance { now } => self.advance_to(*now).map(|_| ()),
             Command::Reprocess { fair_share } => self.reprocess(*fair_share).map(|_| ()),
+            Command::Act { exception, actor, action, at } => {
+                self.act(*exception, actor, *action, *at).map(|_| ())
+            }
             Command::Consolidate { run, group, currency } => {
                 self.consolidate(*run, group, *currency).map(|_| ())
             }

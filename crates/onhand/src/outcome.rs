@@ -326,6 +326,9 @@ pub struct Advanced {
     /// What it raised: expired reservations, overdue transfers and expected receipts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub signals: Vec<Signal>,
+    /// Exceptions moved up their escalation ladder by the new time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub escalations: Vec<onhand_control::Escalation>,
     /// Lines confirmed beyond the checking horizon against assumed supply that the
     /// horizon passed and real supply did not cover as they were: promised again (see
     /// [`onhand_atp::Atp::advance_to`]).
