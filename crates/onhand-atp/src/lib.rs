@@ -65,6 +65,7 @@ mod engine;
 mod error;
 mod promise;
 mod quota;
+mod snapshot;
 pub mod table;
 mod units;
 
@@ -76,6 +77,7 @@ pub use engine::{
 pub use error::AtpError;
 pub use promise::{Limit, Limits, Promise, ScheduleLine};
 pub use quota::{Consumption, QuotaAmount, QuotaEntry, QuotaRule};
+pub use snapshot::{ATP_SNAPSHOT_FORMAT, AtpSnapshot};
 pub use table::{TableCell, TableMode, TableRow, TableRule, atp_table};
 pub use units::Day;
 
