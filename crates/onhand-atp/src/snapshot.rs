@@ -502,7 +502,8 @@ impl Atp {
         if usize::from(r.class) >= self.classes.len() {
             return Err(what("its demand class is not interned"));
         }
-        if !(1..=MAX_UNITS).contains(&r.units) || !(1..=MAX_UNITS).contains(&r.min_split) {
+        // A line's quantity shrinks as its stock leaves (to zero when all of it left).
+        if !(0..=MAX_UNITS).contains(&r.units) || r.min_split < 1 {
             return Err(what("its quantity or minimum split is out of range"));
         }
         if r.lines.len() > MAX_SCHEDULE_LINES {
