@@ -15,11 +15,15 @@
 //! ([`Error::SnapshotMismatch`]): quotas, valuation methods and planned item-sites decide
 //! what the state means.
 //!
-//! The digest is SHA-256 over the content's canonical binary form (see
-//! [`Command::canonical_bytes`](crate::Command::canonical_bytes) for the encoding);
-//! restore checks it before reading anything else, then checks each part as it reads
-//! it, so a changed or damaged snapshot is refused with a typed error and nothing is
-//! half restored.
+//! The digest is SHA-256 over the canonical binary form (see
+//! [`Command::canonical_bytes`](crate::Command::canonical_bytes) for the encoding) of
+//! the network's own state, the availability snapshot, and the ledger's and the books'
+//! snapshots by their format, journal mark and own digest (each covers its snapshot's
+//! content, and each engine's restore checks it), so the large parts are hashed once
+//! and not again. Restore checks the network digest before reading anything else, then
+//! each part as it reads it: a changed or damaged snapshot is refused with
+//! [`Error::SnapshotDigest`] wherever the change is, or a typed error for content that
+//! does not fit, and nothing is half restored.
 //!
 //! A restored network has the original's [`digest`](Network::digest), and continuing
 //! its journal from the snapshot's head ([`Network::replay_onto`]) reaches the digest
@@ -30,9 +34,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use onhand_atp::{Atp, AtpSnapshot, LineId};
-use onhand_ledger::{Digest, DocNumber, EventId, Ledger, Rules};
+use onhand_ledger::{Digest, DocNumber, EventId, Ledger, LedgerError, Rules};
 use onhand_master::{Catalog, ItemCode, ItemIx, SiteCode, SiteIx};
-use onhand_valuation::{Valuation, ValuationSnapshot};
+use onhand_valuation::{Valuation, ValuationError, ValuationSnapshot};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -94,12 +98,13 @@ impl NetworkSnapshot {
     }
 
     /// The digest of the content as it is now (equal to `digest` unless the snapshot was
-    /// changed after it was taken).
+    /// changed after it was taken; a change inside the ledger's or the books' snapshot
+    /// shows against their own digests, which restore checks too).
     ///
     /// # Errors
     /// [`Error::Restore`] if the content cannot be encoded (it always can).
     pub fn content_digest(&self) -> Result<Digest, Error> {
-        digest_of(&self.content)
+        self.content.seal()
     }
 }
 
@@ -135,6 +140,45 @@ struct ShipmentRecord {
     arrival: NaiveDate,
     #[serde(with = "onhand_master::decimal::serde_str")]
     open: Decimal,
+}
+
+/// What the network digest covers: the content, with the ledger's and the books'
+/// snapshots by their own digests.
+#[derive(Serialize)]
+struct Seal<'a> {
+    config: &'a Digest,
+    now: &'a DateTime<Utc>,
+    journal: &'a Mark,
+    ledger: (u32, &'a Option<onhand_ledger::JournalMark>, &'a Digest),
+    atp: &'a AtpSnapshot,
+    valuation: (u32, &'a str),
+    below: &'a [(ItemCode, SiteCode, bool)],
+    bookings: &'a [Booking],
+    next_line: u64,
+    receipts: &'a [OpenReceipt],
+    shipments: &'a [(DocNumber, ItemCode, Vec<ShipmentRecord>)],
+    shipment_count: u64,
+    issues: &'a [(EventId, ItemCode, Vec<u64>)],
+}
+
+impl Content {
+    fn seal(&self) -> Result<Digest, Error> {
+        digest_of(&Seal {
+            config: &self.config,
+            now: &self.now,
+            journal: &self.journal,
+            ledger: (self.ledger.format, &self.ledger.journal, &self.ledger.digest),
+            atp: &self.atp,
+            valuation: (self.valuation.format, &self.valuation.digest),
+            below: &self.below,
+            bookings: &self.bookings,
+            next_line: self.next_line,
+            receipts: &self.receipts,
+            shipments: &self.shipments,
+            shipment_count: self.shipment_count,
+            issues: &self.issues,
+        })
+    }
 }
 
 fn digest_of<T: Serialize + ?Sized>(value: &T) -> Result<Digest, Error> {
@@ -193,7 +237,7 @@ impl Network {
             shipment_count: self.shipment_count,
             issues,
         };
-        let digest = digest_of(&content)?;
+        let digest = content.seal()?;
         Ok(NetworkSnapshot { format: NETWORK_SNAPSHOT_FORMAT, digest, content })
     }
 
@@ -203,7 +247,8 @@ impl Network {
     ///
     /// # Errors
     /// [`Error::SnapshotFormat`] for another format version; [`Error::SnapshotDigest`]
-    /// for content that does not match its digest; [`Error::SnapshotMismatch`] for
+    /// for content that does not match its digest (the network's, or the ledger's or
+    /// the books' own for their part); [`Error::SnapshotMismatch`] for
     /// another configuration, or planned item-sites the configuration does not plan;
     /// [`Error::InvalidSnapshot`] for network state that does not fit the engines or the
     /// catalog (an unknown code, an item of another partition, a booking the
@@ -230,12 +275,23 @@ impl Network {
             return Err(Error::SnapshotMismatch { part: "config" });
         }
         let mut n = Network::with_catalog(catalog.clone(), rules.clone(), config, c.now)?;
-        n.ledger = Ledger::restore(catalog.clone(), rules, &c.ledger)?;
+        n.ledger = Ledger::restore(catalog.clone(), rules, &c.ledger).map_err(|e| match e {
+            // The ledger's own digest over its part (see `Seal`): the only `Restore`
+            // error before it reads anything with this message.
+            LedgerError::Restore { what } if what.contains("does not match its digest") => {
+                Error::SnapshotDigest
+            }
+            e => Error::Ledger(e),
+        })?;
         if c.atp.config() != n.config.atp.engine {
             return Err(Error::SnapshotMismatch { part: "atp" });
         }
         n.atp = Atp::restore(catalog.clone(), &c.atp)?;
-        n.valuation = Valuation::restore(catalog, n.config.valuation.clone(), &c.valuation)?;
+        n.valuation = Valuation::restore(catalog, n.config.valuation.clone(), &c.valuation)
+            .map_err(|e| match e {
+                ValuationError::SnapshotDigest => Error::SnapshotDigest,
+                e => Error::Valuation(e),
+            })?;
         n.restore_below(&c.below)?;
         n.restore_bookings(&c.bookings, c.next_line)?;
         for r in &c.receipts {

@@ -63,7 +63,7 @@ fn leaf<'a>(v: &'a mut serde_json::Value, path: &[String]) -> Option<&'a mut ser
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(8))]
+    #![proptest_config(ProptestConfig::with_cases(16))]
 
     /// Cut the journal anywhere: replaying the head, snapshotting, restoring and
     /// replaying the tail reaches the full run's digest, and the restored network has
@@ -124,9 +124,17 @@ proptest! {
         let mut json = serde_json::to_value(&changed).unwrap();
         json["digest"] = serde_json::to_value(changed.content_digest().unwrap()).unwrap();
         let resealed: NetworkSnapshot = serde_json::from_value(json).unwrap();
-        if let Err(e) = restore(&resealed) {
-            // The network's seal holds; an engine's own digest may still refuse its part.
-            prop_assert!(!matches!(e, onhand::Error::SnapshotDigest), "{:?}: {}", path, e);
+        // The network's seal holds; the ledger's and the books' own digests still refuse
+        // a change to their part.
+        let part = (path.get(1).map(String::as_str), path.get(2).map(String::as_str));
+        let sealed_by_engine = matches!(
+            part,
+            (Some("ledger"), Some("dictionary" | "state")) | (Some("valuation"), Some("content"))
+        );
+        match restore(&resealed) {
+            Err(e) if sealed_by_engine => prop_assert_eq!(e.code(), "snapshot_digest"),
+            Err(e) => prop_assert!(!matches!(e, onhand::Error::SnapshotDigest), "{:?}: {}", path, e),
+            Ok(_) => prop_assert!(!sealed_by_engine, "{:?} changed and restored", path),
         }
     }
 }
@@ -178,4 +186,39 @@ fn a_resealed_snapshot_with_a_dangling_booking_is_refused() {
     .map(|_| ())
     .unwrap_err();
     assert_eq!(e.code(), "invalid_snapshot", "{e}");
+}
+
+/// A change inside the ledger's or the books' part is refused by their own digest, which
+/// the network digest covers, as a changed network snapshot.
+#[test]
+fn a_change_inside_an_engines_part_is_refused_by_its_digest() {
+    let (setup, network, _) = simulated(5, 1);
+    let snapshot = network.snapshot().unwrap();
+    for (part, change) in [
+        ("ledger", serde_json::json!(["state", "seq"])),
+        ("valuation", serde_json::json!(["content", "seq"])),
+    ] {
+        let mut json = serde_json::to_value(&snapshot).unwrap();
+        let path: Vec<String> = std::iter::once("content".to_string())
+            .chain(std::iter::once(part.to_string()))
+            .chain(change.as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_string()))
+            .collect();
+        let slot = leaf(&mut json, &path).unwrap();
+        *slot = serde_json::Value::from(slot.as_u64().unwrap() + 1);
+        let changed: NetworkSnapshot = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            changed.content_digest().unwrap(),
+            snapshot.digest,
+            "{part} is sealed by its own digest"
+        );
+        let e = Network::restore(
+            network.catalog().clone(),
+            setup.rules.clone(),
+            setup.config.clone(),
+            &changed,
+        )
+        .map(|_| ())
+        .unwrap_err();
+        assert_eq!(e.code(), "snapshot_digest", "{part}: {e}");
+    }
 }
