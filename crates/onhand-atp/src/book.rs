@@ -66,6 +66,30 @@ impl Book {
         self.slots.get_mut(ix as usize).and_then(Option::take)
     }
 
+    /// A book from its slab and free list, as a snapshot keeps them: the id index is
+    /// rebuilt. The caller has checked that ids are unique and that `free` lists exactly
+    /// the empty slots.
+    pub(crate) fn from_parts(slots: Vec<Option<Booked>>, free: Vec<u32>) -> Book {
+        let mut index = map();
+        index.reserve(slots.len());
+        for (ix, b) in slots.iter().enumerate() {
+            if let (Some(b), Ok(ix)) = (b, u32::try_from(ix)) {
+                index.insert(b.demand.id, ix);
+            }
+        }
+        Book { slots, index, free }
+    }
+
+    /// The slab, booked and empty slots in order.
+    pub(crate) fn slots(&self) -> &[Option<Booked>] {
+        &self.slots
+    }
+
+    /// The empty slots, in the order they will be reused (last first).
+    pub(crate) fn free(&self) -> &[u32] {
+        &self.free
+    }
+
     /// How many slab slots there are (booked or free).
     pub(crate) fn slot_count(&self) -> usize {
         self.slots.len()

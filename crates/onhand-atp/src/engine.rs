@@ -107,8 +107,8 @@ struct RegionSources {
 
 /// A substitute in engine terms: its units per unit of the ordered item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Sub {
-    item: u32,
+pub(crate) struct Sub {
+    pub(crate) item: u32,
     per: i64,
 }
 
@@ -175,16 +175,16 @@ pub struct Atp {
     pub(crate) today: i32,
     pub(crate) store: Store,
     pub(crate) scales: Vec<u32>,
-    subs: Vec<SmallVec<[Sub; 2]>>,
+    pub(crate) subs: Vec<SmallVec<[Sub; 2]>>,
     /// Per item, the smallest item index linked to it by substitution (either way):
     /// items in different groups never touch each other's state.
-    groups: Vec<u32>,
+    pub(crate) groups: Vec<u32>,
     sources: Vec<RegionSources>,
     pub(crate) quotas: Map<u32, ItemQuotas>,
     pub(crate) book: Book,
-    soft: BTreeSet<(DateTime<Utc>, LineId)>,
-    classes: Vec<DemandClass>,
-    class_ix: Map<DemandClass, u16>,
+    pub(crate) soft: BTreeSet<(DateTime<Utc>, LineId)>,
+    pub(crate) classes: Vec<DemandClass>,
+    pub(crate) class_ix: Map<DemandClass, u16>,
 }
 
 /// An order line checked against the catalog and interned for the engine: prepare once,

@@ -94,6 +94,22 @@ pub enum AtpError {
         /// The limit, in the item's base units.
         limit: Decimal,
     },
+    /// A snapshot written in another format version.
+    #[error("snapshot format {found} (this version reads {reads})")]
+    SnapshotFormat {
+        /// The snapshot's format.
+        found: u32,
+        /// The format this version reads.
+        reads: u32,
+    },
+    /// A snapshot whose content the engine cannot rely on.
+    #[error("snapshot {part}: {what}")]
+    InvalidSnapshot {
+        /// The part of the state (`cells`, `quotas`, `book`, ...).
+        part: &'static str,
+        /// What is wrong.
+        what: String,
+    },
     /// Arithmetic left the representable range.
     #[error("arithmetic overflow in {operation}")]
     Overflow {
@@ -120,6 +136,8 @@ impl AtpError {
             AtpError::InvalidClaim { .. } => "invalid_claim",
             AtpError::InvalidConfig { .. } => "invalid_config",
             AtpError::TooLarge { .. } => "too_large",
+            AtpError::SnapshotFormat { .. } => "snapshot_format",
+            AtpError::InvalidSnapshot { .. } => "invalid_snapshot",
             AtpError::Overflow { .. } => "overflow",
         }
     }

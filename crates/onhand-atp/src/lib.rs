@@ -72,6 +72,7 @@ mod mps;
 mod promise;
 mod quota;
 mod share;
+mod snapshot;
 pub mod table;
 mod units;
 
@@ -85,6 +86,7 @@ pub use mps::{MpsInput, MpsLot, MpsRow, mps};
 pub use promise::{Limit, Limits, Promise, ScheduleLine};
 pub use quota::{Consumption, QuotaAmount, QuotaEntry, QuotaRule};
 pub use share::{Sharing, fair_share};
+pub use snapshot::{ATP_SNAPSHOT_FORMAT, AtpSnapshot};
 pub use table::{TableCell, TableMode, TableRow, TableRule, atp_table};
 pub use units::Day;
 

@@ -83,6 +83,17 @@ impl Limits {
         self.0 == 0
     }
 
+    /// The set as bits, one per [`Limit`] in declaration order.
+    pub(crate) fn bits(self) -> u8 {
+        self.0
+    }
+
+    /// The set of these bits, if every bit names a limit.
+    pub(crate) fn from_bits(bits: u8) -> Option<Limits> {
+        let all = Limit::ALL.iter().fold(0u8, |acc, l| acc | l.bit());
+        (bits & !all == 0).then_some(Limits(bits))
+    }
+
     /// The limits, in declaration order.
     pub fn iter(self) -> impl Iterator<Item = Limit> {
         Limit::ALL.into_iter().filter(move |l| self.has(*l))

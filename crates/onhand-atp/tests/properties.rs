@@ -12,7 +12,7 @@ use model::{
     AmountSpec, Checks, Harness, LineQty, LineSpec, Op, QtySpec, ReduceSpec, RuleSpec, World, date,
 };
 use onhand_atp::table::{TableCell, TableMode, TableRule, atp_table};
-use onhand_atp::{AtpError, Claim, LineId, OrderLine, Promise};
+use onhand_atp::{Atp, AtpError, AtpSnapshot, Claim, LineId, OrderLine, Promise};
 use onhand_master::{Qty, seed};
 use onhand_testkit::scale;
 use proptest::prelude::*;
@@ -930,4 +930,139 @@ fn reprocessing_twice_keeps_every_schedule() {
             .collect()
     };
     assert_eq!(sites(&second), sites(&first));
+}
+
+// ---- snapshots -------------------------------------------------------------------------
+
+/// Two engines answer alike: availability on every item-site, day and priority the
+/// harness reads, every booked line's promise and claim, and the whole state.
+fn same_engine(a: &Harness, b: &Harness) -> Result<(), TestCaseError> {
+    prop_assert_eq!(a.snapshot(), b.snapshot());
+    prop_assert_eq!(a.atp.booked_lines(), b.atp.booked_lines());
+    for id in a.atp.booked_lines() {
+        prop_assert_eq!(a.atp.booked(id), b.atp.booked(id));
+        prop_assert_eq!(a.atp.claim(id), b.atp.claim(id));
+    }
+    prop_assert_eq!(a.atp.snapshot(), b.atp.snapshot());
+    Ok(())
+}
+
+/// A scenario's engine part way through, snapshotted through JSON.
+fn snapshot_at(s: &Scenario, at: usize) -> (Harness, AtpSnapshot) {
+    let mut h = Harness::new(world(s.net), s.horizon, Checks::NONE);
+    for op in s.setup.iter().chain(s.ops.iter().take(at)) {
+        h.run(op);
+    }
+    let json = serde_json::to_string(&h.atp.snapshot()).unwrap();
+    (h, serde_json::from_str(&json).unwrap())
+}
+
+/// Every integer leaf of a JSON value, by path, to change one.
+fn numbers(v: &serde_json::Value, out: &mut Vec<Vec<String>>, path: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Number(_) => out.push(path.clone()),
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                path.push(i.to_string());
+                numbers(x, out, path);
+                path.pop();
+            }
+        }
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                path.push(k.clone());
+                numbers(x, out, path);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn leaf<'a>(v: &'a mut serde_json::Value, path: &[String]) -> Option<&'a mut serde_json::Value> {
+    path.iter().try_fold(v, |v, k| match v {
+        serde_json::Value::Array(a) => a.get_mut(k.parse::<usize>().ok()?),
+        serde_json::Value::Object(m) => m.get_mut(k),
+        _ => None,
+    })
+}
+
+proptest! {
+    #![proptest_config(cases(256))]
+
+    /// Snapshot, JSON, restore: the restored engine answers as the original, and the same
+    /// operations after it give the same answers and states step by step.
+    #[test]
+    fn a_restored_engine_answers_and_continues_as_the_original(
+        s in scenario(Flavor::Any, 24),
+        cut in any::<Index>(),
+    ) {
+        let at = cut.index(s.ops.len() + 1);
+        let (mut original, snapshot) = snapshot_at(&s, at);
+        prop_assert_eq!(&snapshot, &original.atp.snapshot());
+        let restored = Atp::restore(original.world.catalog.clone(), &snapshot).unwrap();
+        let mut copy = original.clone();
+        copy.atp = restored;
+        same_engine(&original, &copy)?;
+        for op in s.ops.iter().skip(at) {
+            original.run(op);
+            copy.run(op);
+            same_engine(&original, &copy)?;
+        }
+    }
+
+    /// A snapshot with one number changed is restored or refused with a typed error,
+    /// never a panic; restored, it snapshots back to what it read.
+    #[test]
+    fn a_changed_snapshot_is_refused_or_read_exactly(
+        s in scenario(Flavor::Any, 12),
+        pick in any::<Index>(),
+        value in prop_oneof![
+            Just(-1i64), Just(0), Just(1), Just(i64::MAX), Just(i64::MIN), -5i64..100,
+            Just(1i64 << 60), Just(i64::from(i32::MAX)), Just(70_000),
+        ],
+    ) {
+        let (h, snapshot) = snapshot_at(&s, s.ops.len());
+        let mut json = serde_json::to_value(&snapshot).unwrap();
+        let mut paths = Vec::new();
+        numbers(&json, &mut paths, &mut Vec::new());
+        prop_assume!(!paths.is_empty());
+        let path = &paths[pick.index(paths.len())];
+        *leaf(&mut json, path).unwrap() = serde_json::Value::from(value);
+        // A value the field's type cannot hold is refused by serde.
+        let Ok(changed) = serde_json::from_value::<AtpSnapshot>(json) else { return Ok(()) };
+        match Atp::restore(h.world.catalog.clone(), &changed) {
+            Ok(atp) => prop_assert_eq!(atp.snapshot(), changed),
+            Err(e) => prop_assert!(
+                matches!(e.code(), "invalid_snapshot" | "snapshot_format" | "date_out_of_range"),
+                "{path:?} = {value}: {e}"
+            ),
+        }
+    }
+}
+
+/// Restoring refuses another format, an unknown item and a book that does not add up,
+/// each with its own typed error.
+#[test]
+fn a_malformed_snapshot_gets_a_typed_error() {
+    let s = Scenario {
+        net: Net::Demo,
+        horizon: 0,
+        setup: vec![Op::SetAvailable { item: 0, site: 0, qty: QtySpec::base(200) }],
+        ops: vec![Op::Allocate { line: demo_line(0, 0, 4, 50), claim: None }],
+    };
+    let (h, snapshot) = snapshot_at(&s, 1);
+    let catalog = h.world.catalog.clone();
+    let change = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut json = serde_json::to_value(&snapshot).unwrap();
+        f(&mut json);
+        Atp::restore(catalog.clone(), &serde_json::from_value(json).unwrap()).unwrap_err()
+    };
+    assert_eq!(change(&|j| j["format"] = 2.into()).code(), "snapshot_format");
+    assert_eq!(change(&|j| j["items"][0][0] = "NO-SUCH".into()).code(), "unknown_item");
+    assert_eq!(change(&|j| j["items"][0][1] = 7.into()).code(), "invalid_snapshot");
+    assert_eq!(change(&|j| j["book"][0]["confirmed"] = 49.into()).code(), "invalid_snapshot");
+    assert_eq!(change(&|j| j["free"] = serde_json::json!([0])).code(), "invalid_snapshot");
+    assert_eq!(change(&|j| j["classes"] = serde_json::json!([])).code(), "invalid_snapshot");
+    assert!(Atp::restore(catalog.clone(), &snapshot).is_ok());
 }

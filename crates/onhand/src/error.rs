@@ -142,6 +142,33 @@ pub enum Error {
         /// What does not fit.
         what: String,
     },
+    /// A network snapshot written in another format version.
+    #[error("network snapshot format {found} (this version reads {reads})")]
+    SnapshotFormat {
+        /// The snapshot's format.
+        found: u32,
+        /// The format this version reads.
+        reads: u32,
+    },
+    /// A network snapshot whose content does not match its digest: changed or damaged
+    /// since it was taken.
+    #[error("the network snapshot does not match its digest")]
+    SnapshotDigest,
+    /// A network snapshot taken under another configuration (`config`, `atp`) or
+    /// planning other item-sites (`replenishment`) than the network restoring it.
+    #[error("the network snapshot was taken under another {part} configuration")]
+    SnapshotMismatch {
+        /// What differs.
+        part: &'static str,
+    },
+    /// A network snapshot whose state does not fit the catalog or the engines.
+    #[error("network snapshot {part}: {what}")]
+    InvalidSnapshot {
+        /// The part of the state (`bookings`, `receipts`, `shipments`, ...).
+        part: &'static str,
+        /// What is wrong.
+        what: String,
+    },
     /// An engine refused a consequence of an event the ledger had accepted. The network
     /// no longer knows that its engines agree and refuses every further change until it
     /// is restored from a snapshot or rebuilt from its journal. This is a defect of the
@@ -191,6 +218,10 @@ impl Error {
             Error::TimeBackwards { .. } => "time_backwards",
             Error::Overflow { .. } => "overflow",
             Error::Restore { .. } => "restore",
+            Error::SnapshotFormat { .. } => "snapshot_format",
+            Error::SnapshotDigest => "snapshot_digest",
+            Error::SnapshotMismatch { .. } => "snapshot_mismatch",
+            Error::InvalidSnapshot { .. } => "invalid_snapshot",
             Error::Diverged { .. } => "diverged",
             Error::Poisoned { .. } => "poisoned",
         }

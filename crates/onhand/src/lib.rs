@@ -103,6 +103,7 @@ mod purchasing;
 mod query;
 pub mod scenario;
 pub mod sim;
+pub mod snapshot;
 
 pub use config::{AtpSettings, ControlSettings, ItemSitePlan, NetworkConfig, ReplenishSettings};
 pub use error::Error;
@@ -121,3 +122,4 @@ pub use outcome::{
 pub use partition::Partition;
 pub use purchasing::{ExpectedReceipt, OpenReceipt, ReceiptChange};
 pub use query::{Availability, EntityBooks, PoolLine, SiteAvailability, TransitLine};
+pub use snapshot::{NETWORK_SNAPSHOT_FORMAT, NetworkSnapshot};

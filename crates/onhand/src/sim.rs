@@ -44,10 +44,10 @@
 //! - the position changes the outcomes reported, summed, equal the ledger's positions
 //!   (per item, site and status), so outcomes tell the whole truth;
 //! - replaying the journal from empty gives the same digest;
-//! - a replica kept one day behind and brought forward with the day's journal tail
-//!   ([`Network::replay_onto`]) gives the same digest. (Snapshot plus tail will be
-//!   checked the same way once the network has `snapshot` and `restore`; until then the
-//!   replica stands in for the restored snapshot.)
+//! - the network's [`snapshot`](Network::snapshot), through JSON and
+//!   [`restore`](Network::restore)d, gives the same digest;
+//! - yesterday's end-of-day snapshot, restored and brought forward with the day's
+//!   journal tail ([`Network::replay_onto`]), gives the same digest.
 //!
 //! Every step's result is serialized into a trace; the same setup and seed give
 //! byte-identical traces ([`Sim::trace_digest`], [`Sim::records`]). A failure is a
@@ -394,7 +394,8 @@ pub enum Checks {
     /// After every step (see the module docs); digests only around invalid steps.
     Steps,
     /// After every step with a digest around each, and at the end of every day replay
-    /// from empty, the replica's tail replay and the outcomes' positions.
+    /// from empty, snapshot and restore, yesterday's snapshot plus the day's journal tail,
+    /// and the outcomes' positions.
     #[default]
     Full,
 }
@@ -992,7 +993,8 @@ pub struct Sim {
     setup: Setup,
     config: SimConfig,
     network: Network,
-    replica: Option<Network>,
+    /// The snapshot taken at the end of the last day (with [`Checks::Full`]).
+    snapshot: Option<Box<crate::NetworkSnapshot>>,
     replayed: usize,
     world: World,
     rng: SplitMix64,
@@ -1047,14 +1049,18 @@ impl Sim {
             let id = ActorId::new(who.id()).map_err(|e| fail(&e))?;
             actors.insert(who, Actor { id, roles: vec![who.role()], sites: SiteScope::All });
         }
-        let replica = (config.checks == Checks::Full).then(|| network.clone());
+        let snapshot = if config.checks == Checks::Full {
+            Some(Box::new(network.snapshot().map_err(|e| fail(&e))?))
+        } else {
+            None
+        };
         Ok(Sim {
             clock: setup.start,
             setup,
             rng: SplitMix64::new(seed),
             config,
             network,
-            replica,
+            snapshot,
             replayed: 0,
             world,
             actors,
@@ -1460,8 +1466,8 @@ impl Sim {
         self.world.site_at.get(&ix).copied()
     }
 
-    /// The end-of-day checks: outcomes against positions, replay from empty, the
-    /// replica's tail.
+    /// The end-of-day checks: outcomes against positions, replay from empty, snapshot and
+    /// restore, yesterday's snapshot plus the day's tail.
     fn end_of_day(&mut self) -> Result<(), Failure> {
         let fail =
             |s: &Self, problem: &dyn fmt::Display| s.fail("day", "end-of-day checks", problem);
@@ -1512,27 +1518,39 @@ impl Sim {
         if got != digest {
             return Err(fail(self, &"replaying the journal from empty gives another digest"));
         }
-        // Snapshot plus tail: the network has no snapshot()/restore() yet, so a replica
-        // kept at yesterday's end stands in for the restored snapshot; the day's journal
-        // tail brings it forward.
-        let tail = entries.get(self.replayed..).unwrap_or(&[]).to_vec();
+        // Snapshot and restore: the same digest, through JSON.
+        let restore = |s: &Self, snapshot: &crate::NetworkSnapshot| {
+            Network::restore(
+                s.network.catalog().clone(),
+                s.setup.rules.clone(),
+                s.setup.config.clone(),
+                snapshot,
+            )
+        };
+        let snapshot = self.network.snapshot().map_err(|e| fail(self, &e))?;
+        let json = serde_json::to_vec(&snapshot).map_err(|e| fail(self, &e))?;
+        let read: crate::NetworkSnapshot =
+            serde_json::from_slice(&json).map_err(|e| fail(self, &e))?;
+        let restored = restore(self, &read).map_err(|e| fail(self, &format!("restore: {e}")))?;
+        if restored.digest().map_err(|e| fail(self, &e))? != digest {
+            return Err(fail(self, &"the restored snapshot gives another digest"));
+        }
+        // Snapshot plus tail: yesterday's snapshot, restored, and the day's journal tail.
+        let tail = entries.get(self.replayed..).unwrap_or(&[]);
         let count = entries.len();
-        if let Some(replica) = &mut self.replica {
-            replica.replay_onto(&tail).map_err(|e| Failure {
-                seed: self.config.seed,
-                day: self.day,
-                step: self.step,
-                kind: "day".into(),
-                what: "end-of-day checks".into(),
-                problem: format!("the replica's tail replay: {e}"),
-            })?;
-            let got = replica.digest().map_err(|e| fail(self, &e))?;
-            if got != digest {
+        if let Some(yesterday) = &self.snapshot {
+            let mut restored = restore(self, yesterday)
+                .map_err(|e| fail(self, &format!("restoring yesterday's snapshot: {e}")))?;
+            restored
+                .replay_onto(tail)
+                .map_err(|e| fail(self, &format!("yesterday's snapshot's tail replay: {e}")))?;
+            if restored.digest().map_err(|e| fail(self, &e))? != digest {
                 return Err(fail(
                     self,
-                    &"yesterday's state plus today's journal gives another digest",
+                    &"yesterday's snapshot plus today's journal gives another digest",
                 ));
             }
+            self.snapshot = Some(Box::new(read));
         }
         self.replayed = count;
         Ok(())

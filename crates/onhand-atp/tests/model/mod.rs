@@ -548,6 +548,7 @@ struct Quotas {
 }
 
 /// The engine and the model, side by side.
+#[derive(Clone)]
 pub(crate) struct Harness {
     pub(crate) world: World,
     pub(crate) atp: Atp,

@@ -1,0 +1,399 @@
+//! [`NetworkSnapshot`]: the whole network in one versioned value with a digest.
+//!
+//! A snapshot holds each engine's own snapshot (the ledger's positions, lots, transfers
+//! and pending events; availability with every booked line, quota and timeline; the
+//! books with every pool and its history) and the network's state around them: booked
+//! order lines, expected receipts, open transfer shipments, the cost events each
+//! shipment issued (for returns), which planned item-sites stood below their reorder
+//! point, the network's time and its journal head. Everything is named by code, so a
+//! snapshot restores against a catalog that gained records since.
+//!
+//! What the network computes from its configuration (the planner, the partition's
+//! items) is not in it: [`Network::restore`] takes the same master data (or a catalog
+//! grown from it), the ledger's rules and the configuration, and builds them again. The
+//! snapshot carries the configuration's SHA-256 and refuses another one
+//! ([`Error::SnapshotMismatch`]): quotas, valuation methods and planned item-sites decide
+//! what the state means.
+//!
+//! The digest is SHA-256 over the canonical binary form (see
+//! [`Command::canonical_bytes`](crate::Command::canonical_bytes) for the encoding) of
+//! the network's own state, the availability snapshot, and the ledger's and the books'
+//! snapshots by their format, journal mark and own digest (each covers its snapshot's
+//! content, and each engine's restore checks it), so the large parts are hashed once
+//! and not again. Restore checks the network digest before reading anything else, then
+//! each part as it reads it: a changed or damaged snapshot is refused with
+//! [`Error::SnapshotDigest`] wherever the change is, or a typed error for content that
+//! does not fit, and nothing is half restored.
+//!
+//! A restored network has the original's [`digest`](Network::digest), and continuing
+//! its journal from the snapshot's head ([`Network::replay_onto`]) reaches the digest
+//! the full run reached.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use onhand_atp::{Atp, AtpSnapshot, LineId};
+use onhand_ledger::{Digest, DocNumber, EventId, Ledger, LedgerError, Rules};
+use onhand_master::{Catalog, ItemCode, ItemIx, SiteCode, SiteIx};
+use onhand_valuation::{Valuation, ValuationError, ValuationSnapshot};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+use crate::config::NetworkConfig;
+use crate::error::Error;
+use crate::journal::{Journal, Mark};
+use crate::network::{Network, Shipment};
+use crate::orders::Booking;
+use crate::purchasing::OpenReceipt;
+
+/// The snapshot format this version writes and reads.
+pub const NETWORK_SNAPSHOT_FORMAT: u32 = 1;
+
+/// The whole network's state, versioned, with a SHA-256 digest (see the
+/// [module docs](crate::snapshot)).
+///
+/// ```
+/// use onhand::ledger::{testing, Rules};
+/// use onhand::master::{seed, Catalog, CurrencyCode};
+/// use onhand::{Network, NetworkConfig, NetworkSnapshot};
+/// use std::sync::Arc;
+///
+/// let mut rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+/// rules.reference_costs.insert("BOLT-M8".parse()?, onhand::ledger::ReferenceCost("0.085".parse()?));
+/// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+/// let config = NetworkConfig::default();
+/// let mut network = Network::with_catalog(catalog.clone(), rules.clone(), config.clone(), testing::at(-60))?;
+/// network.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "2 CS", "PF-A01", "available")?)?;
+///
+/// let json = serde_json::to_string(&network.snapshot()?)?;
+/// let snapshot: NetworkSnapshot = serde_json::from_str(&json)?;
+/// let restored = Network::restore(catalog, rules, config, &snapshot)?;
+/// assert_eq!(restored.digest()?, network.digest()?);
+/// assert_eq!(restored.journal().head(), network.journal().head());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSnapshot {
+    /// The format version ([`NETWORK_SNAPSHOT_FORMAT`]).
+    pub format: u32,
+    /// SHA-256 of the content's canonical binary form.
+    pub digest: Digest,
+    content: Content,
+}
+
+impl NetworkSnapshot {
+    /// The journal head the snapshot was taken at: replay the entries after it.
+    #[must_use]
+    pub fn journal(&self) -> Mark {
+        self.content.journal
+    }
+
+    /// The network's time when the snapshot was taken.
+    #[must_use]
+    pub fn now(&self) -> DateTime<Utc> {
+        self.content.now
+    }
+
+    /// The digest of the content as it is now (equal to `digest` unless the snapshot was
+    /// changed after it was taken; a change inside the ledger's or the books' snapshot
+    /// shows against their own digests, which restore checks too).
+    ///
+    /// # Errors
+    /// [`Error::Restore`] if the content cannot be encoded (it always can).
+    pub fn content_digest(&self) -> Result<Digest, Error> {
+        self.content.seal()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Content {
+    /// SHA-256 of the configuration's canonical form.
+    config: Digest,
+    now: DateTime<Utc>,
+    journal: Mark,
+    ledger: onhand_ledger::Snapshot,
+    atp: AtpSnapshot,
+    valuation: ValuationSnapshot,
+    /// Planned item-sites and whether each is at or below its reorder point.
+    below: Vec<(ItemCode, SiteCode, bool)>,
+    /// Booked order lines, by order line.
+    bookings: Vec<Booking>,
+    next_line: u64,
+    /// Expected receipts, by purchase order and line.
+    receipts: Vec<OpenReceipt>,
+    /// Open shipments per transfer order and item.
+    shipments: Vec<(DocNumber, ItemCode, Vec<ShipmentRecord>)>,
+    shipment_count: u64,
+    /// The cost events each shipment event issued, per item.
+    issues: Vec<(EventId, ItemCode, Vec<u64>)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShipmentRecord {
+    key: String,
+    to: SiteCode,
+    arrival: NaiveDate,
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    open: Decimal,
+}
+
+/// What the network digest covers: the content, with the ledger's and the books'
+/// snapshots by their own digests.
+#[derive(Serialize)]
+struct Seal<'a> {
+    config: &'a Digest,
+    now: &'a DateTime<Utc>,
+    journal: &'a Mark,
+    ledger: (u32, &'a Option<onhand_ledger::JournalMark>, &'a Digest),
+    atp: &'a AtpSnapshot,
+    valuation: (u32, &'a str),
+    below: &'a [(ItemCode, SiteCode, bool)],
+    bookings: &'a [Booking],
+    next_line: u64,
+    receipts: &'a [OpenReceipt],
+    shipments: &'a [(DocNumber, ItemCode, Vec<ShipmentRecord>)],
+    shipment_count: u64,
+    issues: &'a [(EventId, ItemCode, Vec<u64>)],
+}
+
+impl Content {
+    fn seal(&self) -> Result<Digest, Error> {
+        digest_of(&Seal {
+            config: &self.config,
+            now: &self.now,
+            journal: &self.journal,
+            ledger: (self.ledger.format, &self.ledger.journal, &self.ledger.digest),
+            atp: &self.atp,
+            valuation: (self.valuation.format, &self.valuation.digest),
+            below: &self.below,
+            bookings: &self.bookings,
+            next_line: self.next_line,
+            receipts: &self.receipts,
+            shipments: &self.shipments,
+            shipment_count: self.shipment_count,
+            issues: &self.issues,
+        })
+    }
+}
+
+fn digest_of<T: Serialize + ?Sized>(value: &T) -> Result<Digest, Error> {
+    let mut out = Vec::new();
+    crate::canonical::encode(value, &mut out)
+        .map_err(|e| Error::Restore { what: format!("encoding a snapshot: {e}") })?;
+    Ok(Digest(Sha256::digest(&out).into()))
+}
+
+fn invalid(part: &'static str, what: impl Into<String>) -> Error {
+    Error::InvalidSnapshot { part, what: what.into() }
+}
+
+impl Network {
+    /// The whole network's state (see [`NetworkSnapshot`]).
+    ///
+    /// # Errors
+    /// [`Error::Poisoned`] for a network that diverged (its engines may disagree: restore
+    /// an earlier snapshot instead); [`Error::Ledger`] or [`Error::Restore`] if a part
+    /// cannot be encoded (it always can).
+    pub fn snapshot(&self) -> Result<NetworkSnapshot, Error> {
+        self.check_live()?;
+        let mut below = Vec::with_capacity(self.below.len());
+        for (&(item, site), &b) in &self.below {
+            below.push((self.item_code(item)?, self.site_code(site)?, b));
+        }
+        let mut shipments = Vec::with_capacity(self.shipments.len());
+        for ((order, item), list) in &self.shipments {
+            let mut records = Vec::with_capacity(list.len());
+            for s in list {
+                records.push(ShipmentRecord {
+                    key: s.key.clone(),
+                    to: self.site_code(s.to)?,
+                    arrival: s.arrival,
+                    open: s.open,
+                });
+            }
+            shipments.push((order.clone(), self.item_code(*item)?, records));
+        }
+        let mut issues = Vec::with_capacity(self.issues.len());
+        for ((event, item), ids) in &self.issues {
+            issues.push((*event, self.item_code(*item)?, ids.clone()));
+        }
+        let content = Content {
+            config: digest_of(self.config.as_ref())?,
+            now: self.now,
+            journal: self.journal.head(),
+            ledger: self.ledger.snapshot(None)?,
+            atp: self.atp.snapshot(),
+            valuation: self.valuation.snapshot(),
+            below,
+            bookings: self.bookings.values().cloned().collect(),
+            next_line: self.next_line,
+            receipts: self.receipts.values().cloned().collect(),
+            shipments,
+            shipment_count: self.shipment_count,
+            issues,
+        };
+        let digest = content.seal()?;
+        Ok(NetworkSnapshot { format: NETWORK_SNAPSHOT_FORMAT, digest, content })
+    }
+
+    /// The network `snapshot` holds, over `catalog` with the ledger's `rules` and the
+    /// `config` it was taken under. Its journal continues from the snapshot's head; its
+    /// [`digest`](Network::digest) is the original's.
+    ///
+    /// # Errors
+    /// [`Error::SnapshotFormat`] for another format version; [`Error::SnapshotDigest`]
+    /// for content that does not match its digest (the network's, or the ledger's or
+    /// the books' own for their part); [`Error::SnapshotMismatch`] for
+    /// another configuration, or planned item-sites the configuration does not plan;
+    /// [`Error::InvalidSnapshot`] for network state that does not fit the engines or the
+    /// catalog (an unknown code, an item of another partition, a booking the
+    /// availability engine does not hold, a repeated key); an engine's own error for its
+    /// part ([`Error::Ledger`], [`Error::Atp`], [`Error::Valuation`]); as
+    /// [`Network::with_catalog`] for the configuration.
+    pub fn restore(
+        catalog: Arc<Catalog>,
+        rules: Rules,
+        config: NetworkConfig,
+        snapshot: &NetworkSnapshot,
+    ) -> Result<Network, Error> {
+        if snapshot.format != NETWORK_SNAPSHOT_FORMAT {
+            return Err(Error::SnapshotFormat {
+                found: snapshot.format,
+                reads: NETWORK_SNAPSHOT_FORMAT,
+            });
+        }
+        if snapshot.content_digest()? != snapshot.digest {
+            return Err(Error::SnapshotDigest);
+        }
+        let c = &snapshot.content;
+        if digest_of(&config)? != c.config {
+            return Err(Error::SnapshotMismatch { part: "config" });
+        }
+        let mut n = Network::with_catalog(catalog.clone(), rules.clone(), config, c.now)?;
+        n.ledger = Ledger::restore(catalog.clone(), rules, &c.ledger).map_err(|e| match e {
+            // The ledger's own digest over its part (see `Seal`): the only `Restore`
+            // error before it reads anything with this message.
+            LedgerError::Restore { what } if what.contains("does not match its digest") => {
+                Error::SnapshotDigest
+            }
+            e => Error::Ledger(e),
+        })?;
+        if c.atp.config() != n.config.atp.engine {
+            return Err(Error::SnapshotMismatch { part: "atp" });
+        }
+        n.atp = Atp::restore(catalog.clone(), &c.atp)?;
+        n.valuation = Valuation::restore(catalog, n.config.valuation.clone(), &c.valuation)
+            .map_err(|e| match e {
+                ValuationError::SnapshotDigest => Error::SnapshotDigest,
+                e => Error::Valuation(e),
+            })?;
+        n.restore_below(&c.below)?;
+        n.restore_bookings(&c.bookings, c.next_line)?;
+        for r in &c.receipts {
+            n.held_item("receipts", &r.expected.item)?;
+            n.known_site("receipts", &r.expected.site)?;
+            if r.open < Decimal::ZERO || r.received < Decimal::ZERO {
+                return Err(invalid(
+                    "receipts",
+                    format!("{}/{}: negative", r.expected.order, r.expected.line),
+                ));
+            }
+            let key = (r.expected.order.clone(), r.expected.line);
+            if n.receipts.insert(key, r.clone()).is_some() {
+                return Err(invalid(
+                    "receipts",
+                    format!("{}/{} twice", r.expected.order, r.expected.line),
+                ));
+            }
+        }
+        for (order, item, list) in &c.shipments {
+            let item = n.held_item("shipments", item)?;
+            let mut open = Vec::with_capacity(list.len());
+            for s in list {
+                if s.open < Decimal::ZERO {
+                    return Err(invalid("shipments", format!("{order}: negative")));
+                }
+                let to = n.known_site("shipments", &s.to)?;
+                open.push(Shipment { key: s.key.clone(), to, arrival: s.arrival, open: s.open });
+            }
+            if n.shipments.insert((order.clone(), item), open).is_some() {
+                return Err(invalid("shipments", format!("{order} twice for one item")));
+            }
+        }
+        n.shipment_count = c.shipment_count;
+        for (event, item, ids) in &c.issues {
+            let item = n.held_item("issues", item)?;
+            if n.issues.insert((*event, item), ids.clone()).is_some() {
+                return Err(invalid("issues", format!("event {event} twice for one item")));
+            }
+        }
+        n.journal = Journal::after(c.journal);
+        Ok(n)
+    }
+
+    /// An item the catalog knows and this partition holds.
+    fn held_item(&self, part: &'static str, code: &ItemCode) -> Result<ItemIx, Error> {
+        let ix = self
+            .catalog
+            .item_ix(code)
+            .ok_or_else(|| invalid(part, format!("unknown item {code}")))?;
+        if !self.holds(ix) {
+            return Err(invalid(part, format!("item {code} is not in this partition")));
+        }
+        Ok(ix)
+    }
+
+    fn known_site(&self, part: &'static str, code: &SiteCode) -> Result<SiteIx, Error> {
+        self.catalog.site_ix(code).ok_or_else(|| invalid(part, format!("unknown site {code}")))
+    }
+
+    /// The reorder-point flags: exactly the item-sites the configuration plans.
+    fn restore_below(&mut self, below: &[(ItemCode, SiteCode, bool)]) -> Result<(), Error> {
+        let mut restored = BTreeMap::new();
+        for (item, site, b) in below {
+            let key =
+                (self.held_item("replenishment", item)?, self.known_site("replenishment", site)?);
+            if restored.insert(key, *b).is_some() {
+                return Err(invalid("replenishment", format!("{item} at {site} twice")));
+            }
+        }
+        if restored.keys().ne(self.below.keys()) {
+            return Err(Error::SnapshotMismatch { part: "replenishment" });
+        }
+        self.below = restored;
+        Ok(())
+    }
+
+    /// The booked order lines: one per line the availability engine holds, and the other
+    /// way round.
+    fn restore_bookings(&mut self, bookings: &[Booking], next_line: u64) -> Result<(), Error> {
+        let mut ids = BTreeSet::new();
+        for b in bookings {
+            let line = b.request.reference();
+            self.held_item("bookings", &b.request.item)?;
+            if b.id > next_line || !ids.insert(b.id) {
+                return Err(invalid("bookings", format!("{line}: engine line {} reused", b.id)));
+            }
+            if self.atp.booked(LineId(b.id)).is_none() {
+                return Err(invalid("bookings", format!("{line}: not booked in availability")));
+            }
+            if b.picked < Decimal::ZERO || b.shipped < Decimal::ZERO {
+                return Err(invalid("bookings", format!("{line}: negative")));
+            }
+            self.line_refs.insert(b.id, line.clone());
+            if self.bookings.insert(line.clone(), b.clone()).is_some() {
+                return Err(invalid("bookings", format!("{line} twice")));
+            }
+        }
+        if self.atp.booked_lines().len() != self.bookings.len() {
+            return Err(invalid("bookings", "availability holds lines no order line names"));
+        }
+        self.next_line = next_line;
+        Ok(())
+    }
+}

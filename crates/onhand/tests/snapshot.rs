@@ -1,0 +1,224 @@
+//! Network snapshots: restore gives the original's digest, a snapshot taken anywhere in
+//! the journal plus the journal's tail gives the full run's digest, and a snapshot that
+//! was changed, or is restored under another configuration, is refused with a typed
+//! error and never a panic.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use std::sync::Arc;
+
+use onhand::sim::{Checks, Setup, Sim, SimConfig};
+use onhand::{Entry, Network, NetworkSnapshot};
+use proptest::prelude::*;
+use proptest::sample::Index;
+
+/// A simulated demo network after `days` days, with its setup and whole journal.
+fn simulated(seed: u64, days: u32) -> (Setup, Network, Vec<Entry>) {
+    let setup = Setup::demo().unwrap();
+    let mut sim =
+        Sim::new(setup.clone(), SimConfig::new(seed).steps_per_day(30).checks(Checks::None))
+            .unwrap();
+    sim.run(days).unwrap();
+    let network = sim.network().clone();
+    let entries = network.journal().entries().to_vec();
+    (setup, network, entries)
+}
+
+fn restore(setup: &Setup, network: &Network, snapshot: &NetworkSnapshot) -> Network {
+    Network::restore(network.catalog().clone(), setup.rules.clone(), setup.config.clone(), snapshot)
+        .unwrap()
+}
+
+fn through_json(snapshot: &NetworkSnapshot) -> NetworkSnapshot {
+    serde_json::from_str(&serde_json::to_string(snapshot).unwrap()).unwrap()
+}
+
+/// Every number leaf of a JSON value, by path.
+fn numbers(v: &serde_json::Value, out: &mut Vec<Vec<String>>, path: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Number(_) => out.push(path.clone()),
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                path.push(i.to_string());
+                numbers(x, out, path);
+                path.pop();
+            }
+        }
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                path.push(k.clone());
+                numbers(x, out, path);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn leaf<'a>(v: &'a mut serde_json::Value, path: &[String]) -> Option<&'a mut serde_json::Value> {
+    path.iter().try_fold(v, |v, k| match v {
+        serde_json::Value::Array(a) => a.get_mut(k.parse::<usize>().ok()?),
+        serde_json::Value::Object(m) => m.get_mut(k),
+        _ => None,
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// Cut the journal anywhere: replaying the head, snapshotting, restoring and
+    /// replaying the tail reaches the full run's digest, and the restored network has
+    /// the digest of the one it was taken from.
+    #[test]
+    fn a_snapshot_anywhere_plus_the_tail_gives_the_full_runs_digest(
+        seed in any::<u64>(),
+        cut in any::<Index>(),
+    ) {
+        let (setup, network, entries) = simulated(seed, 2);
+        let at = cut.index(entries.len() + 1);
+        let (head, tail) = entries.split_at(at);
+        let before = Network::replay(
+            setup.master.clone(),
+            setup.rules.clone(),
+            setup.config.clone(),
+            setup.start,
+            head,
+        )
+        .unwrap();
+        let snapshot = through_json(&before.snapshot().unwrap());
+        prop_assert_eq!(snapshot.journal(), before.journal().head());
+        let mut restored = restore(&setup, &network, &snapshot);
+        prop_assert_eq!(restored.digest().unwrap(), before.digest().unwrap());
+        prop_assert_eq!(restored.snapshot().unwrap(), before.snapshot().unwrap());
+        restored.check().unwrap();
+        restored.replay_onto(tail).unwrap();
+        prop_assert_eq!(restored.digest().unwrap(), network.digest().unwrap());
+        prop_assert_eq!(restored.journal().head(), network.journal().head());
+    }
+
+    /// One number changed anywhere: refused by its digest. With the digest made to
+    /// match, restored or refused with a typed error, never a panic.
+    #[test]
+    fn a_changed_snapshot_is_refused_with_a_typed_error(
+        seed in any::<u64>(),
+        pick in any::<Index>(),
+        value in prop_oneof![Just(-1i64), Just(0), Just(1), Just(i64::MAX), 2i64..100],
+    ) {
+        let (setup, network, _) = simulated(seed, 1);
+        let snapshot = network.snapshot().unwrap();
+        let mut json = serde_json::to_value(&snapshot).unwrap();
+        let mut paths = Vec::new();
+        numbers(&json["content"], &mut paths, &mut vec!["content".to_string()]);
+        let path = &paths[pick.index(paths.len())];
+        let slot = leaf(&mut json, path).unwrap();
+        prop_assume!(slot.as_i64() != Some(value));
+        *slot = serde_json::Value::from(value);
+        let Ok(changed) = serde_json::from_value::<NetworkSnapshot>(json) else {
+            return Ok(());
+        };
+        let catalog = network.catalog().clone();
+        let restore = |s: &NetworkSnapshot| {
+            Network::restore(catalog.clone(), setup.rules.clone(), setup.config.clone(), s)
+        };
+        let refused = restore(&changed).map(|_| ()).unwrap_err();
+        prop_assert_eq!(refused.code(), "snapshot_digest");
+        let mut json = serde_json::to_value(&changed).unwrap();
+        json["digest"] = serde_json::to_value(changed.content_digest().unwrap()).unwrap();
+        let resealed: NetworkSnapshot = serde_json::from_value(json).unwrap();
+        // The network's seal holds; the ledger's and the books' own digests still refuse
+        // a change to their part.
+        let part = (path.get(1).map(String::as_str), path.get(2).map(String::as_str));
+        let sealed_by_engine = matches!(
+            part,
+            (Some("ledger"), Some("dictionary" | "state")) | (Some("valuation"), Some("content"))
+        );
+        match restore(&resealed) {
+            Err(e) if sealed_by_engine => prop_assert_eq!(e.code(), "snapshot_digest"),
+            Err(e) => prop_assert!(!matches!(e, onhand::Error::SnapshotDigest), "{:?}: {}", path, e),
+            Ok(_) => prop_assert!(!sealed_by_engine, "{:?} changed and restored", path),
+        }
+    }
+}
+
+#[test]
+fn another_format_or_configuration_is_refused() {
+    let (setup, network, _) = simulated(11, 1);
+    let snapshot = network.snapshot().unwrap();
+    let catalog: Arc<_> = network.catalog().clone();
+    let mut json = serde_json::to_value(&snapshot).unwrap();
+    json["format"] = 2.into();
+    let other: NetworkSnapshot = serde_json::from_value(json).unwrap();
+    let e = Network::restore(catalog.clone(), setup.rules.clone(), setup.config.clone(), &other)
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(e.code(), "snapshot_format");
+    let mut config = setup.config.clone();
+    config.atp.protect_safety_stock = Some(1);
+    let e = Network::restore(catalog.clone(), setup.rules.clone(), config, &snapshot)
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(e.code(), "snapshot_mismatch");
+    assert_eq!(restore(&setup, &network, &snapshot).digest().unwrap(), network.digest().unwrap());
+}
+
+/// A booking the availability engine does not hold, sealed with a matching digest, is
+/// refused as invalid network state.
+#[test]
+fn a_resealed_snapshot_with_a_dangling_booking_is_refused() {
+    let (setup, network, _) = simulated(3, 1);
+    let snapshot = network.snapshot().unwrap();
+    let mut json = serde_json::to_value(&snapshot).unwrap();
+    let bookings = json["content"]["bookings"].as_array_mut().unwrap();
+    assert!(!bookings.is_empty(), "the day booked order lines");
+    let mut extra = bookings[0].clone();
+    extra["request"]["order"] = "SO-NOWHERE".into();
+    extra["id"] = json["content"]["next_line"].clone();
+    json["content"]["bookings"].as_array_mut().unwrap().push(extra);
+    let changed: NetworkSnapshot = serde_json::from_value(json).unwrap();
+    let mut json = serde_json::to_value(&changed).unwrap();
+    json["digest"] = serde_json::to_value(changed.content_digest().unwrap()).unwrap();
+    let resealed: NetworkSnapshot = serde_json::from_value(json).unwrap();
+    let e = Network::restore(
+        network.catalog().clone(),
+        setup.rules.clone(),
+        setup.config.clone(),
+        &resealed,
+    )
+    .map(|_| ())
+    .unwrap_err();
+    assert_eq!(e.code(), "invalid_snapshot", "{e}");
+}
+
+/// A change inside the ledger's or the books' part is refused by their own digest, which
+/// the network digest covers, as a changed network snapshot.
+#[test]
+fn a_change_inside_an_engines_part_is_refused_by_its_digest() {
+    let (setup, network, _) = simulated(5, 1);
+    let snapshot = network.snapshot().unwrap();
+    for (part, change) in [
+        ("ledger", serde_json::json!(["state", "seq"])),
+        ("valuation", serde_json::json!(["content", "seq"])),
+    ] {
+        let mut json = serde_json::to_value(&snapshot).unwrap();
+        let path: Vec<String> = std::iter::once("content".to_string())
+            .chain(std::iter::once(part.to_string()))
+            .chain(change.as_array().unwrap().iter().map(|k| k.as_str().unwrap().to_string()))
+            .collect();
+        let slot = leaf(&mut json, &path).unwrap();
+        *slot = serde_json::Value::from(slot.as_u64().unwrap() + 1);
+        let changed: NetworkSnapshot = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            changed.content_digest().unwrap(),
+            snapshot.digest,
+            "{part} is sealed by its own digest"
+        );
+        let e = Network::restore(
+            network.catalog().clone(),
+            setup.rules.clone(),
+            setup.config.clone(),
+            &changed,
+        )
+        .map(|_| ())
+        .unwrap_err();
+        assert_eq!(e.code(), "snapshot_digest", "{part}: {e}");
+    }
+}
