@@ -693,7 +693,7 @@ impl Network {
 
     /// Raises (or updates) the approval task of a held event, from the ledger's record of
     /// it: its poster, the roles it still needs, its site and what it moves.
-    fn raise_held(&mut self, id: EventId, at: DateTime<Utc>) -> Result<(), Error> {
+    pub(crate) fn raise_held(&mut self, id: EventId, at: DateTime<Utc>) -> Result<(), Error> {
         let Some((_, pending)) = self.ledger.pending().find(|(i, _)| **i == id) else {
             return Ok(());
         };

@@ -25,9 +25,17 @@
 //! [`Error::SnapshotDigest`] wherever the change is, or a typed error for content that
 //! does not fit, and nothing is half restored.
 //!
-//! A restored network has the original's [`digest`](Network::digest), and continuing
-//! its journal from the snapshot's head ([`Network::replay_onto`]) reaches the digest
-//! the full run reached.
+//! A restored network has the original's [`state_digest`](Network::state_digest), and
+//! continuing its journal from the snapshot's head ([`Network::replay_onto`]) reaches
+//! the state digest the full run reached.
+//!
+//! **Not carried yet: the exception queue and the KPIs.** A restored network raises an
+//! approval task again for every event the ledger holds (so [`Network::check`] holds),
+//! and raises other exceptions again as their signals recur; its KPIs start from the
+//! snapshot. A host that needs the queue's history or the KPIs across a restart keeps
+//! the journal and rebuilds them with [`Network::replay`] or
+//! [`Network::replay_insight`]. [`Network::digest`] covers the queue, so it differs on a
+//! restored network; [`Network::state_digest`] is the one a restore keeps.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -333,6 +341,13 @@ impl Network {
             }
         }
         n.journal = Journal::after(c.journal);
+        // The exception queue is not in the snapshot yet: every event the ledger holds
+        // gets its approval task again, so the network's invariants hold; the other
+        // exceptions are raised again as their signals recur.
+        let held: Vec<_> = n.ledger.pending().map(|(id, _)| *id).collect();
+        for id in held {
+            n.raise_held(id, c.now)?;
+        }
         Ok(n)
     }
 

@@ -87,11 +87,11 @@ proptest! {
         let snapshot = through_json(&before.snapshot().unwrap());
         prop_assert_eq!(snapshot.journal(), before.journal().head());
         let mut restored = restore(&setup, &network, &snapshot);
-        prop_assert_eq!(restored.digest().unwrap(), before.digest().unwrap());
+        prop_assert_eq!(restored.state_digest().unwrap(), before.state_digest().unwrap());
         prop_assert_eq!(restored.snapshot().unwrap(), before.snapshot().unwrap());
         restored.check().unwrap();
         restored.replay_onto(tail).unwrap();
-        prop_assert_eq!(restored.digest().unwrap(), network.digest().unwrap());
+        prop_assert_eq!(restored.state_digest().unwrap(), network.state_digest().unwrap());
         prop_assert_eq!(restored.journal().head(), network.journal().head());
     }
 
@@ -157,7 +157,10 @@ fn another_format_or_configuration_is_refused() {
         .map(|_| ())
         .unwrap_err();
     assert_eq!(e.code(), "snapshot_mismatch");
-    assert_eq!(restore(&setup, &network, &snapshot).digest().unwrap(), network.digest().unwrap());
+    assert_eq!(
+        restore(&setup, &network, &snapshot).state_digest().unwrap(),
+        network.state_digest().unwrap()
+    );
 }
 
 /// A booking the availability engine does not hold, sealed with a matching digest, is
