@@ -377,15 +377,15 @@ fn atp_chart(out: &mut String, item: &str, last: &onhand::scenario::Frame) {
         series.iter().flat_map(|a| a.days.iter().map(|d| d.date)).collect();
     let dates: Vec<NaiveDate> = dates.into_iter().collect();
     let uom = series.first().map(|a| a.uom.to_string()).unwrap_or_default();
-    // Promised per site and date (the schedule lines of this item).
+    // Promised per site and date, in the base unit.
     let mut promised: BTreeMap<(String, NaiveDate), (Decimal, Vec<String>)> = BTreeMap::new();
-    for p in &last.promises {
-        for s in p.schedule.iter().filter(|s| s.item.as_str() == item) {
+    for a in &series {
+        for p in &a.promised {
             let e = promised
-                .entry((s.site.to_string(), s.available_on))
+                .entry((a.site.to_string(), p.available_on))
                 .or_insert_with(|| (Decimal::ZERO, Vec::new()));
-            e.0 += s.qty.value();
-            e.1.push(format!("{} {}", p.line, s.qty));
+            e.0 += p.qty.value();
+            e.1.push(format!("{} {}", p.line, p.qty));
         }
     }
     let mut max = 0.0f64;
@@ -915,6 +915,17 @@ mod tests {
         ));
         assert!(page.contains("<td class=\"num\">0.00 USD</td>"));
         assert!(!page.contains(" 0 USD"));
+    }
+
+    #[test]
+    fn promises_are_drawn_in_the_base_unit_against_availability() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+        let page = page_of(&dir.join("promise-split-across-sites.toml"));
+        // 10 CS at Atlanta and 15 CS at Dallas, drawn as 1200 and 1800 bolts on the
+        // same axis as the availability, which is in bolts.
+        assert!(page.contains("<title>promised at ATL on 2026-01-06: SO-1/1 1200 EA</title>"));
+        assert!(page.contains("<title>promised at DFW on 2026-01-05: SO-1/1 1800 EA</title>"));
+        assert!(page.contains("<title>DFW on 2026-01-06: 600 EA</title>"));
     }
 
     #[test]

@@ -71,7 +71,7 @@ use crate::purchasing::{ExpectedReceipt, ReceiptChange};
 pub use report::{Check, Report, StepReport};
 pub use run::{ScenarioError, run, run_with_timeline};
 pub use timeline::{
-    ATP_DAYS, ATP_PRIORITY, AtpDay, AtpSeries, Frame, StockLine, Timeline, TransferLine,
+    ATP_DAYS, ATP_PRIORITY, AtpDay, AtpSeries, Frame, Promised, StockLine, Timeline, TransferLine,
     TrialBalanceLine,
 };
 

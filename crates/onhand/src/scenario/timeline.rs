@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::network::Network;
-use crate::orders::PromiseView;
+use crate::orders::{OrderRef, PromiseView};
 use crate::query::Availability;
 
 /// How many days of availability each frame records, from the step's own date.
@@ -90,6 +90,21 @@ pub struct AtpSeries {
     /// From the step's date, one a day, for [`ATP_DAYS`] days (fewer where the
     /// availability engine's calendar ends).
     pub days: Vec<AtpDay>,
+    /// What booked order lines are promised from this site, in the base unit.
+    pub promised: Vec<Promised>,
+}
+
+/// One schedule line of a booked promise, from one site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Promised {
+    /// The order line.
+    pub line: OrderRef,
+    /// When the stock must be at the site.
+    pub available_on: NaiveDate,
+    /// When it is delivered.
+    pub delivery: NaiveDate,
+    /// How much, in the item's base unit.
+    pub qty: Qty,
 }
 
 /// Availability on one date.
@@ -268,7 +283,24 @@ impl Recorder {
                 let Ok(available) = net.available(item, site, date, ATP_PRIORITY) else { break };
                 days.push(AtpDay { date, available });
             }
-            atp.push(AtpSeries { item: item.clone(), site: site.clone(), uom, days });
+            let mut scheduled = Vec::new();
+            for p in &promises {
+                for l in p.schedule.iter().filter(|l| l.item == *item && l.site == *site) {
+                    scheduled.push(Promised {
+                        line: p.line.clone(),
+                        available_on: l.available_on,
+                        delivery: l.delivery,
+                        qty: base(net, item, l.qty)?,
+                    });
+                }
+            }
+            atp.push(AtpSeries {
+                item: item.clone(),
+                site: site.clone(),
+                uom,
+                days,
+                promised: scheduled,
+            });
         }
         self.frames.push(Frame { step, at, stock, atp, promises, transfers, postings });
         Ok(())
@@ -278,6 +310,16 @@ impl Recorder {
     pub(super) fn finish(self, name: &str, start: DateTime<Utc>) -> Timeline {
         Timeline { name: name.to_owned(), start, frames: self.frames }
     }
+}
+
+/// `qty` of `item` in its base unit.
+fn base(net: &Network, item: &ItemCode, qty: Qty) -> Result<Qty, Error> {
+    let units = net
+        .catalog()
+        .item_ix(item)
+        .and_then(|ix| net.catalog().item_units(ix))
+        .ok_or_else(|| Error::Config { what: format!("unknown item {item}") })?;
+    Ok(units.to_base(qty)?)
 }
 
 fn stock(net: &Network) -> Vec<StockLine> {
