@@ -11,7 +11,7 @@
 //! | section `id` | what | `data-chart` |
 //! |---|---|---|
 //! | `stock` | stock by status per site and item, after each step | `stock` |
-//! | `atp` | each item's dated availability per site at the end, with its promises | `atp` |
+//! | `atp` | each item's dated availability per site at the end, with its promises, and each item-site's availability today after each step (`id="atp-by-step"`) | `atp` |
 //! | `transfers` | each transfer line's life, and what is in transit after each step | `transfers`, `in-transit` |
 //! | `postings` | the postings per entity, and the trial balance (`id="trial-balance"`) | |
 //! | `checks` | every expectation per step, expected against actual | |
@@ -366,6 +366,7 @@ fn atp_section(out: &mut String, t: &Timeline) {
     for item in &items {
         atp_chart(out, item, last);
     }
+    atp_by_step(out, t);
     promises_table(out, last);
     out.push_str("</section>\n");
 }
@@ -488,6 +489,43 @@ fn atp_chart(out: &mut String, item: &str, last: &onhand::scenario::Frame) {
         entries.push(("unlimited (beyond the horizon) drawn at the top".into(), "#ffffff"));
     }
     legend(out, &entries);
+}
+
+/// Each item-site's availability on the day of each step, as of that step.
+fn atp_by_step(out: &mut String, t: &Timeline) {
+    let mut rows: BTreeMap<(String, String), BTreeMap<usize, String>> = BTreeMap::new();
+    for fr in &t.frames {
+        for a in &fr.atp {
+            if let Some(d) = a.days.first() {
+                let v = match d.available {
+                    Availability::Limited(q) => q.to_string(),
+                    Availability::Unlimited => "unlimited".into(),
+                };
+                rows.entry((a.item.to_string(), a.site.to_string()))
+                    .or_default()
+                    .insert(fr.step, v);
+            }
+        }
+    }
+    if rows.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<h3>Available today, after each step</h3>\n<table id=\"atp-by-step\"><tr><th>item</th><th>site</th>",
+    );
+    for fr in &t.frames {
+        let _ = write!(out, "<th>{}</th>", fr.step);
+    }
+    out.push_str("</tr>\n");
+    for ((item, site), by_step) in &rows {
+        let _ = write!(out, "<tr><td>{}</td><td>{}</td>", esc(item), esc(site));
+        for fr in &t.frames {
+            let v = by_step.get(&fr.step).map_or("", String::as_str);
+            let _ = write!(out, "<td class=\"num\">{}</td>", esc(v));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</table>\n");
 }
 
 fn promises_table(out: &mut String, last: &onhand::scenario::Frame) {
@@ -926,6 +964,15 @@ mod tests {
         assert!(page.contains("<title>promised at ATL on 2026-01-06: SO-1/1 1200 EA</title>"));
         assert!(page.contains("<title>promised at DFW on 2026-01-05: SO-1/1 1800 EA</title>"));
         assert!(page.contains("<title>DFW on 2026-01-06: 600 EA</title>"));
+        // Over the run: Dallas has nothing until its receipt at step 2, then 2400
+        // bolts, of which the promise at step 3 leaves 600 for today.
+        assert!(
+            page.contains(
+                "<tr><td>BOLT-M8</td><td>DFW</td><td class=\"num\"></td>\
+             <td class=\"num\">2400 EA</td><td class=\"num\">600 EA</td></tr>"
+            ),
+            "{page}"
+        );
     }
 
     #[test]
