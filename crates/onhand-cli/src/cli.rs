@@ -189,13 +189,19 @@ pub const RUN_USAGE: &str = "\
 onhand run: run a scenario file
 
 Usage:
-  onhand run FILE
+  onhand run FILE [--html OUT.html]
 
 Runs the scenario in FILE (.toml or .json) on a fresh network: each step, what it
 did, and each expectation after it, passed or with expected against actual. A
 scenario names its network (the built-in demo or inline master data), its rules
 and configuration, and its steps in time order; `scenarios/` in the repository
 has one per rule family.
+
+--html OUT.html also writes the run as one self-contained page (charts drawn as
+inline SVG, no script, nothing fetched): stock by status per site after each
+step, each item's dated availability against its promises, the transfers with
+what is in transit, the postings per entity and the trial balance, and every
+check per step. It is written even when an expectation fails.
 
 Exit codes:
   0   every expectation holds
@@ -407,6 +413,8 @@ pub enum Command {
     Run {
         /// The file.
         file: PathBuf,
+        /// Where to write the visual report (`--html OUT.html`), if asked for.
+        html: Option<PathBuf>,
     },
     /// Run every scenario file under the paths.
     Check {
@@ -607,12 +615,23 @@ pub fn parse_args(args: &[OsString]) -> Result<Command, UsageError> {
             let mut paths = Vec::new();
             let mut only_files = false;
             let mut format = CheckFormat::default();
+            let mut html = None;
             let mut it = rest.iter();
             while let Some(arg) = it.next() {
                 if only_files || !arg.to_string_lossy().starts_with('-') {
                     paths.push(PathBuf::from(arg));
                 } else if arg == "--" {
                     only_files = true;
+                } else if command == "run" && arg == "--html" {
+                    let out = it.next().ok_or(UsageError::MissingValue {
+                        option: "--html",
+                        expected: "an output file name",
+                    })?;
+                    html = Some(PathBuf::from(out));
+                } else if command == "run"
+                    && let Some(out) = text(arg)?.strip_prefix("--html=")
+                {
+                    html = Some(PathBuf::from(out));
                 } else if command == "check"
                     && let Some(value) = option_value("--format", &text(arg)?, &mut it)?
                 {
@@ -629,7 +648,7 @@ pub fn parse_args(args: &[OsString]) -> Result<Command, UsageError> {
             }
             match (command, paths.as_slice()) {
                 (_, []) => Err(UsageError::NoFiles),
-                ("run", [file]) => Ok(Command::Run { file: file.clone() }),
+                ("run", [file]) => Ok(Command::Run { file: file.clone(), html }),
                 ("run", [_, extra, ..]) => Err(UsageError::UnexpectedArgument {
                     command,
                     arg: extra.display().to_string(),
@@ -891,7 +910,9 @@ pub fn run(
         }
         Ok(Command::Demo) => demo(stdout),
         Ok(Command::ExportDemo { format }) => export_demo(format, stdout),
-        Ok(Command::Run { file }) => run_scenario_file(&file, stdout, stderr),
+        Ok(Command::Run { file, html }) => {
+            run_scenario_file(&file, html.as_deref(), stdout, stderr)
+        }
         Ok(Command::Check { paths, format }) => check(&paths, format, stdout, stderr),
         Ok(Command::Simulate { seed, days, steps, network, checks }) => {
             simulate(seed, days, steps, network, checks, stdout, stderr)
@@ -1174,10 +1195,28 @@ fn run_days(
 
 fn run_scenario_file(
     file: &std::path::Path,
+    html: Option<&std::path::Path>,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<u8, Failure> {
-    match crate::scenarios::run_file(file) {
+    let outcome = match html {
+        None => crate::scenarios::run_file(file),
+        Some(out) => match crate::scenarios::read_scenario(file) {
+            Err(e) => FileOutcome::Broken(e),
+            Ok(f) => {
+                let (outcome, timeline) = crate::scenarios::run_scenario_with_timeline(&f);
+                if let (FileOutcome::Ran { report, .. }, Some(timeline)) = (&outcome, timeline) {
+                    let page = crate::html::render(report, &timeline);
+                    if let Err(e) = std::fs::write(out, page) {
+                        writeln!(stderr, "error: cannot write {}: {e}", out.display())?;
+                        return Ok(EXIT_OUTPUT);
+                    }
+                }
+                outcome
+            }
+        },
+    };
+    match outcome {
         FileOutcome::Broken(e) => {
             writeln!(stderr, "error: {e}")?;
             Ok(EXIT_INPUT)
@@ -1185,6 +1224,9 @@ fn run_scenario_file(
         outcome @ FileOutcome::Ran { .. } => {
             if let FileOutcome::Ran { report, .. } = &outcome {
                 stdout.write_all(report.text().as_bytes())?;
+            }
+            if let Some(out) = html {
+                writeln!(stdout, "report written to {}", out.display())?;
             }
             if outcome.passed() {
                 Ok(EXIT_OK)

@@ -25,7 +25,7 @@
 //! | `onhand validate FILE... [--format text\|json] [--input-format toml\|json\|csv]` | validate the merged inputs (`-` is standard input) | 0 clean, 1 violations, 2 unreadable input |
 //! | `onhand demo` | a deterministic tour of the demo network | 0 |
 //! | `onhand export-demo [--format toml\|json]` | the demo network as a document | 0 |
-//! | `onhand run FILE` | run a scenario file, step by step, checking its expectations | 0 all hold, 1 a failure, 2 unreadable |
+//! | `onhand run FILE [--html OUT.html]` | run a scenario file, step by step, checking its expectations; optionally write the visual report | 0 all hold, 1 a failure, 2 unreadable |
 //! | `onhand check PATH... [--format text\|json\|junit]` | run every scenario file under the paths; failures as diffs | 0 all hold, 1 a failure, 2 unreadable |
 //! | `onhand help [COMMAND]`, `onhand COMMAND --help` | the usage text, global or the command's | 0 |
 //!
@@ -71,6 +71,7 @@ pub struct ReadmeDoctests;
 
 pub mod day;
 pub mod demo;
+mod html;
 mod input;
 pub mod promising;
 mod read;
@@ -87,6 +88,7 @@ pub use cli::{
     export_demo_text, parse_args, run,
 };
 pub use csv_items::{COLUMNS as CSV_COLUMNS, parse_items_csv};
+pub use html::render as render_html;
 pub use input::{
     Format, InputError, Loaded, NetworkDoc, decode, line_col, load, load_bytes, parse_bytes,
     parse_network,
@@ -96,5 +98,6 @@ pub use read::{Input, MAX_INPUT_BYTES, read_file, read_input};
 pub use report::{LocatedReport, Report};
 pub use scenarios::{
     FileOutcome, ScenarioFile, assert_scenarios, check_json, check_junit, check_paths,
-    parse_scenario, read_scenario, run_file, run_scenario, scenario_files, summary,
+    parse_scenario, read_scenario, run_file, run_scenario, run_scenario_with_timeline,
+    scenario_files, summary,
 };

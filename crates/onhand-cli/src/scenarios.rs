@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use onhand::scenario::{Report, Scenario, ScenarioError};
+use onhand::scenario::{Report, Scenario, ScenarioError, Timeline};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -167,28 +167,47 @@ pub fn run_scenario(f: &ScenarioFile) -> FileOutcome {
         Ok(report) => {
             FileOutcome::Ran { file: f.file.clone(), report, step_lines: f.step_lines.clone() }
         }
-        Err(e) => {
-            let (line, field) = match &e {
-                ScenarioError::Step { step, field, .. } => (
-                    f.step_lines.get(step.saturating_sub(1)).copied().filter(|l| *l > 0),
-                    Some(format!("steps[{}].{field}", step.saturating_sub(1))),
-                ),
-                ScenarioError::Format { .. } => (None, Some("format".into())),
-                _ => (None, Some("network".into())),
-            };
-            let message = match &e {
-                ScenarioError::Step { what, .. } => what.clone(),
-                other => other.to_string(),
-            };
-            FileOutcome::Broken(InputError::Invalid {
-                file: f.file.clone(),
-                line,
-                column: None,
-                field,
-                message,
-            })
-        }
+        Err(e) => broken(f, &e),
     }
+}
+
+/// Runs a parsed scenario file as [`run_scenario`] does, recording the [`Timeline`] a
+/// visual report draws (`None` when it did not run).
+#[must_use]
+pub fn run_scenario_with_timeline(f: &ScenarioFile) -> (FileOutcome, Option<Timeline>) {
+    match onhand::scenario::run_with_timeline(&f.scenario) {
+        Ok((report, timeline)) => (
+            FileOutcome::Ran { file: f.file.clone(), report, step_lines: f.step_lines.clone() },
+            Some(timeline),
+        ),
+        Err(e) => (broken(f, &e), None),
+    }
+}
+
+fn broken(f: &ScenarioFile, e: &ScenarioError) -> FileOutcome {
+    let (line, field) = match e {
+        ScenarioError::Step { step, field, .. } => (
+            f.step_lines.get(step.saturating_sub(1)).copied().filter(|l| *l > 0),
+            Some(format!("steps[{}].{field}", step.saturating_sub(1))),
+        ),
+        ScenarioError::Record { step, .. } => (
+            f.step_lines.get(step.saturating_sub(1)).copied().filter(|l| *l > 0),
+            Some(format!("steps[{}]", step.saturating_sub(1))),
+        ),
+        ScenarioError::Format { .. } => (None, Some("format".into())),
+        _ => (None, Some("network".into())),
+    };
+    let message = match e {
+        ScenarioError::Step { what, .. } => what.clone(),
+        other => other.to_string(),
+    };
+    FileOutcome::Broken(InputError::Invalid {
+        file: f.file.clone(),
+        line,
+        column: None,
+        field,
+        message,
+    })
 }
 
 /// Reads and runs the scenario file at `path`.

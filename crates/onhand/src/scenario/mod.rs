@@ -48,6 +48,7 @@
 
 mod report;
 mod run;
+mod timeline;
 
 use std::collections::BTreeMap;
 
@@ -68,7 +69,11 @@ use crate::orders::{OrderRef, OrderRequest};
 use crate::purchasing::{ExpectedReceipt, ReceiptChange};
 
 pub use report::{Check, Report, StepReport};
-pub use run::{ScenarioError, run};
+pub use run::{ScenarioError, run, run_with_timeline};
+pub use timeline::{
+    ATP_DAYS, ATP_PRIORITY, AtpDay, AtpSeries, Frame, Promised, StockLine, Timeline, TransferLine,
+    TrialBalanceLine,
+};
 
 /// The format version this crate reads and writes.
 pub const FORMAT: u32 = 1;

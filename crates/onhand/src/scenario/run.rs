@@ -16,6 +16,7 @@ use onhand_valuation::{IcDocument, Posting, PostingKey};
 use rust_decimal::Decimal;
 
 use super::report::{Check, Report, StepReport};
+use super::timeline::{Recorder, Timeline};
 use super::{
     AdjustSpec, AmountExpect, Builtin, CountSpec, Expect, Expected, FORMAT, MoveSpec, OutcomeKind,
     PromiseExpect, Scenario, Step, TransferSpec,
@@ -44,6 +45,14 @@ pub enum ScenarioError {
     /// configuration.
     #[error("the network cannot be built: {0}")]
     Build(Box<Error>),
+    /// The figures after a step could not be read back for the timeline.
+    #[error("step {step}: the timeline cannot read the network: {error}")]
+    Record {
+        /// The step, from 1.
+        step: usize,
+        /// The network's error.
+        error: Box<Error>,
+    },
     /// A step is malformed.
     #[error("step {step}, field `{field}`: {what}")]
     Step {
@@ -71,6 +80,26 @@ fn step_err(step: usize, field: &str, what: impl std::fmt::Display) -> ScenarioE
 /// network that cannot be built, a step with two actions or naming an unknown actor or
 /// step.
 pub fn run(scenario: &Scenario) -> Result<Report, ScenarioError> {
+    play(scenario, None).map(|(report, _)| report)
+}
+
+/// Runs `scenario` as [`run`] does, and records after every step the figures a report
+/// draws: a [`Timeline`]. Recording reads the network after each step, so it costs
+/// what [`run`] does not pay.
+///
+/// # Errors
+/// As [`run`]; [`ScenarioError::Record`] when a figure cannot be read back (a defect
+/// of the network, never of the scenario).
+pub fn run_with_timeline(scenario: &Scenario) -> Result<(Report, Timeline), ScenarioError> {
+    let (report, recorder) = play(scenario, Some(Recorder::default()))?;
+    let timeline = recorder.unwrap_or_default().finish(&scenario.name, scenario.start);
+    Ok((report, timeline))
+}
+
+fn play(
+    scenario: &Scenario,
+    recorder: Option<Recorder>,
+) -> Result<(Report, Option<Recorder>), ScenarioError> {
     if scenario.format != FORMAT {
         return Err(ScenarioError::Format { found: scenario.format });
     }
@@ -90,12 +119,13 @@ pub fn run(scenario: &Scenario) -> Result<Report, ScenarioError> {
             return Err(step_err(i + 1, "name", format!("the name {n:?} is used twice")));
         }
     }
-    let mut runner = Runner { scenario, net, now: scenario.start, names, postings: Vec::new() };
+    let mut runner =
+        Runner { scenario, net, now: scenario.start, names, postings: Vec::new(), recorder };
     let mut steps = Vec::with_capacity(scenario.steps.len());
     for (i, step) in scenario.steps.iter().enumerate() {
         steps.push(runner.step(i + 1, step)?);
     }
-    Ok(Report { name: scenario.name.clone(), steps })
+    Ok((Report { name: scenario.name.clone(), steps }, runner.recorder))
 }
 
 /// Who posts a step's event when the step names no actor: holds every role everywhere.
@@ -153,6 +183,7 @@ struct Runner<'a> {
     now: DateTime<Utc>,
     names: BTreeMap<String, usize>,
     postings: Vec<Posting>,
+    recorder: Option<Recorder>,
 }
 
 impl Runner<'_> {
@@ -180,6 +211,11 @@ impl Runner<'_> {
             Some(x) => self.check(x, &effect, action),
             None => implicit(&effect, action),
         };
+        if let Some(r) = &mut self.recorder {
+            let postings = effect.as_ref().map(|e| e.postings.clone()).unwrap_or_default();
+            r.record(&self.net, n, self.now, postings)
+                .map_err(|e| ScenarioError::Record { step: n, error: Box::new(e) })?;
+        }
         Ok(StepReport {
             step: n,
             name: step.name.clone(),
