@@ -423,6 +423,44 @@ pub enum LedgerError {
         /// How it does not fit.
         why: &'static str,
     },
+    /// A snapshot of a format this version does not read (see
+    /// [`SNAPSHOT_FORMAT`](crate::SNAPSHOT_FORMAT)): rebuild the state from the journal.
+    #[error(
+        "snapshot format {found} is not read by this version (it reads {reads}); rebuild the state from the journal"
+    )]
+    SnapshotFormat {
+        /// The snapshot's format.
+        found: u32,
+        /// The format this version reads.
+        reads: u32,
+    },
+    /// Journal entries with one or more missing: an entry is numbered past the one
+    /// expected (at the start, the one after the genesis or checkpoint).
+    #[error("journal entry {missing} is missing (the next entry given is {found})")]
+    JournalGap {
+        /// The first entry missing.
+        missing: u64,
+        /// The entry found in its place.
+        found: u64,
+    },
+    /// A journal entry repeated, or out of order: numbered at or before the entry it
+    /// follows.
+    #[error("journal entry {seq} comes again after entry {after}")]
+    JournalRepeat {
+        /// The entry's number.
+        seq: u64,
+        /// The entry it follows.
+        after: u64,
+    },
+    /// A snapshot's journal mark that is not the state's position: the state has
+    /// applied `state` events, the mark says `mark`.
+    #[error("the journal mark says entry {mark} but the state has applied {state} events")]
+    MarkMismatch {
+        /// The mark's seq.
+        mark: u64,
+        /// The state's seq.
+        state: u64,
+    },
     /// A snapshot or journal could not be used.
     #[error("{what}")]
     Restore {
@@ -501,6 +539,10 @@ impl LedgerError {
             LedgerError::InvalidRules { .. } => "invalid_rules",
             LedgerError::Overflow { .. } => "overflow",
             LedgerError::JournalBroken { .. } => "journal_broken",
+            LedgerError::SnapshotFormat { .. } => "snapshot_format",
+            LedgerError::JournalGap { .. } => "journal_gap",
+            LedgerError::JournalRepeat { .. } => "journal_repeat",
+            LedgerError::MarkMismatch { .. } => "mark_mismatch",
             LedgerError::Restore { .. } => "restore",
             LedgerError::InvalidSnapshot { .. } => "invalid_snapshot",
             LedgerError::BaseUnit { .. } => "base_unit",

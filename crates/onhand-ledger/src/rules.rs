@@ -61,8 +61,51 @@ pub struct Threshold {
         skip_serializing_if = "Option::is_none"
     )]
     pub max_value: Option<Decimal>,
+    /// An event whose lines together move more than this many base units needs
+    /// approval: the sum of what [`max_qty`](Self::max_qty) reads per line, so splitting
+    /// a movement over lines does not slip under the limit (default: no limit).
+    #[serde(
+        default,
+        with = "onhand_master::decimal::serde_str::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_event_qty: Option<Decimal>,
+    /// Limits on the total of every event of the kind on one reference document within a
+    /// time window, so splitting a movement over events does not slip under them either
+    /// (default: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocumentLimit>,
     /// Who must approve.
     pub approver: Role,
+}
+
+/// A limit on the total of the events of one kind on one reference document (its kind
+/// and number) whose effective times lie within a window of each other.
+///
+/// An event is measured as [`Threshold::max_event_qty`] and [`Threshold::max_value`]
+/// measure it; the events counted are those applied (not pending, not rejected) on the
+/// same document, of the same kind, effective less than `window_hours` before or after
+/// the event, plus the event itself. Over the limit, the event waits for the threshold's
+/// approver; once approved and applied it counts toward later events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentLimit {
+    /// The most base units the events may move together.
+    #[serde(
+        default,
+        with = "onhand_master::decimal::serde_str::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_qty: Option<Decimal>,
+    /// The most they may be worth together (at reference cost, in [`Rules::currency`]).
+    #[serde(
+        default,
+        with = "onhand_master::decimal::serde_str::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_value: Option<Decimal>,
+    /// The window, in hours (at least 1).
+    pub window_hours: u32,
 }
 
 /// How far a count may differ from the book before it is flagged: the larger of an
@@ -191,8 +234,10 @@ impl Rules {
     ///
     /// - adjustments accept the reasons `DAMAGED`, `FOUND`, `LOST`, `THEFT`, `EXPIRED`,
     ///   `CORRECTION`; scrap accepts `DAMAGED`, `EXPIRED`, `QUALITY`, `DISPOSAL`;
-    /// - an adjustment line over 100 base units, or an adjustment worth more than 1,000
-    ///   (at reference cost), needs a supervisor; a count variance over 500 base units
+    /// - an adjustment line over 100 base units, an adjustment whose lines together move
+    ///   more than 100, or an adjustment worth more than 1,000 (at reference cost), needs
+    ///   a supervisor (no limit across the events of one document: add a
+    ///   [`DocumentLimit`] to the threshold for one); a count variance over 500 base units
     ///   needs a supervisor; any scrap worth more than 2,500 needs finance;
     /// - count tolerance: A items 0 units or 1 %, B items 2 units or 2 %, C and D items 5
     ///   units or 5 %, unclassified 0 or 2 %;
@@ -236,6 +281,8 @@ impl Rules {
                 reason: None,
                 max_qty: Some(Decimal::from(100)),
                 max_value: Some(Decimal::from(1000)),
+                max_event_qty: Some(Decimal::from(100)),
+                document: None,
                 approver: Supervisor,
             },
             Threshold {
@@ -243,6 +290,8 @@ impl Rules {
                 reason: None,
                 max_qty: Some(Decimal::from(500)),
                 max_value: None,
+                max_event_qty: None,
+                document: None,
                 approver: Supervisor,
             },
             Threshold {
@@ -250,6 +299,8 @@ impl Rules {
                 reason: None,
                 max_qty: None,
                 max_value: Some(Decimal::from(2500)),
+                max_event_qty: None,
+                document: None,
                 approver: Finance,
             },
         ];
@@ -317,10 +368,17 @@ impl Rules {
             }
         }
         for t in &self.thresholds {
-            if t.max_qty.is_some_and(|q| q < Decimal::ZERO)
-                || t.max_value.is_some_and(|v| v < Decimal::ZERO)
+            let doc = t.document.as_ref();
+            if [t.max_qty, t.max_value, t.max_event_qty, doc.and_then(|d| d.max_qty)]
+                .into_iter()
+                .chain([doc.and_then(|d| d.max_value)])
+                .flatten()
+                .any(|q| q < Decimal::ZERO)
             {
                 return bad(format!("a {} threshold is negative", t.kind));
+            }
+            if doc.is_some_and(|d| d.window_hours == 0) {
+                return bad(format!("a {} document limit has no window", t.kind));
             }
         }
         if let Identity::Directory(dir) = &self.identity {

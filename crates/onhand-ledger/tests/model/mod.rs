@@ -488,6 +488,8 @@ struct Plan {
     granted_all: bool,
     unsure: bool,
     max_line: Decimal,
+    /// The sum of the lines' measured quantities.
+    total: Decimal,
     partial: Option<(EventId, Vec<Role>)>,
     fx: Effect,
 }
@@ -500,6 +502,7 @@ impl Plan {
             granted_all,
             unsure: false,
             max_line: Decimal::ZERO,
+            total: Decimal::ZERO,
             partial: None,
             fx: Effect { at: micros(ev.effective_at), ..Effect::default() },
         }
@@ -734,7 +737,7 @@ impl Model {
                 self.plan_stock(ev, &mut p);
                 // Standard thresholds; reference costs are empty, so values are zero.
                 let over = match kind {
-                    EventKind::Adjustment => p.max_line > d(100),
+                    EventKind::Adjustment => p.max_line > d(100) || p.total > d(100),
                     EventKind::CycleCount => p.max_line > d(500),
                     _ => false,
                 };
@@ -1204,6 +1207,7 @@ impl Model {
                 p.err("LotExpired");
             }
             p.max_line = p.max_line.max(base);
+            p.total = p.total.saturating_add(base);
             let key = |status: StockStatus, site: &str, owner: &str, bin: Option<String>| MKey {
                 item: i.clone(),
                 site: site.to_owned(),
@@ -1510,6 +1514,7 @@ impl Model {
                 p.transition(EventKind::CycleCount, Some(status), None, &ev.actor);
             }
             p.max_line = p.max_line.max(variance.abs());
+            p.total = p.total.saturating_add(variance.abs());
             if !variance.is_zero() {
                 p.change(key.clone(), variance);
                 p.net(&i, variance);
