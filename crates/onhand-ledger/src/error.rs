@@ -51,6 +51,33 @@ pub enum LedgerError {
         /// The current close time.
         closed_through: DateTime<Utc>,
     },
+    /// A period close past the latest recorded time the ledger knows.
+    #[error("a close through {through} passes the latest recorded time, {recorded}")]
+    CloseBeyondRecorded {
+        /// The close time asked for.
+        through: DateTime<Utc>,
+        /// The latest recorded time.
+        recorded: DateTime<Utc>,
+    },
+    /// A period close or reopen (or its approval) by an actor not scoped to every site.
+    #[error("{actor} may not {kind}: it needs authority over every site")]
+    NotNetworkWide {
+        /// The actor.
+        actor: ActorId,
+        /// Close or reopen (or the approval of one).
+        kind: EventKind,
+    },
+    /// A reopen when no period is closed.
+    #[error("no period is closed, so none can be reopened")]
+    NothingToReopen,
+    /// A reopen that does not move the close back.
+    #[error("a reopen to {to} does not move back the close through {closed_through}")]
+    ReopenNotBack {
+        /// The reopen time asked for.
+        to: DateTime<Utc>,
+        /// The current close time.
+        closed_through: DateTime<Utc>,
+    },
     /// The actor holds no role that may post this kind of event.
     #[error("{actor} holds no role that may post {kind} (allowed: {})", roles_list(.allowed))]
     NotPermitted {
@@ -496,6 +523,10 @@ impl LedgerError {
             LedgerError::IdReused { .. } => "id_reused",
             LedgerError::PeriodClosed { .. } => "period_closed",
             LedgerError::CloseNotForward { .. } => "close_not_forward",
+            LedgerError::CloseBeyondRecorded { .. } => "close_beyond_recorded",
+            LedgerError::NotNetworkWide { .. } => "not_network_wide",
+            LedgerError::NothingToReopen => "nothing_to_reopen",
+            LedgerError::ReopenNotBack { .. } => "reopen_not_back",
             LedgerError::NotPermitted { .. } => "not_permitted",
             LedgerError::OutOfScope { .. } => "out_of_scope",
             LedgerError::ReasonNotAllowed { .. } => "reason_not_allowed",

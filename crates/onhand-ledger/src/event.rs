@@ -425,6 +425,18 @@ pub enum Body {
         /// The close time.
         through: DateTime<Utc>,
     },
+    /// The closed period is reopened back to `to` (`None`: nothing stays closed), so
+    /// events effective from then on are accepted again. It always waits for the
+    /// approval [`PeriodClose::reopen_approver`](crate::PeriodClose::reopen_approver)
+    /// names, and stays in the journal as the audit entry of the reopen. History folded
+    /// at the close is not brought back: a back-dated event in the reopened span is
+    /// checked against the balances from the old close on, and figures as of a time
+    /// before the old close read as at the close.
+    ReopenPeriod {
+        /// The new close time, before the current one (`None`: open everything).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<DateTime<Utc>>,
+    },
 }
 
 /// An event kind without its payload, for governance tables.
@@ -467,11 +479,13 @@ pub enum EventKind {
     Reject,
     /// [`Body::ClosePeriod`].
     ClosePeriod,
+    /// [`Body::ReopenPeriod`].
+    ReopenPeriod,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 18] = [
+    pub const ALL: [EventKind; 19] = [
         EventKind::Receipt,
         EventKind::Putaway,
         EventKind::Pick,
@@ -490,6 +504,7 @@ impl EventKind {
         EventKind::Approve,
         EventKind::Reject,
         EventKind::ClosePeriod,
+        EventKind::ReopenPeriod,
     ];
 
     /// The stable name.
@@ -514,6 +529,7 @@ impl EventKind {
             EventKind::Approve => "approve",
             EventKind::Reject => "reject",
             EventKind::ClosePeriod => "close_period",
+            EventKind::ReopenPeriod => "reopen_period",
         }
     }
 }
@@ -547,7 +563,8 @@ impl Body {
             | Body::TransferClose
             | Body::Approve { .. }
             | Body::Reject { .. }
-            | Body::ClosePeriod { .. } => None,
+            | Body::ClosePeriod { .. }
+            | Body::ReopenPeriod { .. } => None,
         }
     }
 
@@ -586,6 +603,7 @@ impl Body {
             Body::Approve { .. } => EventKind::Approve,
             Body::Reject { .. } => EventKind::Reject,
             Body::ClosePeriod { .. } => EventKind::ClosePeriod,
+            Body::ReopenPeriod { .. } => EventKind::ReopenPeriod,
         }
     }
 }

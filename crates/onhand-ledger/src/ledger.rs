@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use crate::error::LedgerError;
+use crate::event::SiteScope;
 use crate::event::{
     ActorId, Body, Count, DocKind, DocumentRef, Event, EventId, EventKind, Line, TransferRequest,
 };
@@ -159,6 +160,8 @@ pub struct Ledger {
     pub(crate) pending: BTreeMap<EventId, PendingEvent>,
     pub(crate) seen: Map<EventId, Digest>,
     pub(crate) closed_through: Option<DateTime<Utc>>,
+    /// The latest recorded time of the events applied: no close may pass it.
+    pub(crate) recorded_through: Option<DateTime<Utc>>,
     pub(crate) seq: u64,
     site_has_bins: Vec<bool>,
     /// `rules.permissions` as role bit masks by event kind.
@@ -233,7 +236,8 @@ fn movement_of(kind: EventKind) -> Option<Movement> {
         | EventKind::TransferApprove
         | EventKind::Approve
         | EventKind::Reject
-        | EventKind::ClosePeriod => None,
+        | EventKind::ClosePeriod
+        | EventKind::ReopenPeriod => None,
     }
 }
 
@@ -399,6 +403,7 @@ impl Ledger {
             pending: BTreeMap::new(),
             seen: map(),
             closed_through: None,
+            recorded_through: None,
             seq: 0,
             site_has_bins,
             permits,
@@ -460,6 +465,9 @@ impl Ledger {
         let applied = self.dispatch(event);
         if applied.is_ok() {
             vacant.insert(fp);
+            if self.recorded_through.is_none_or(|r| r < event.recorded_at) {
+                self.recorded_through = Some(event.recorded_at);
+            }
         }
         self.seen = seen;
         applied
@@ -579,7 +587,7 @@ impl Ledger {
         let resolved = self.resolve(submitted)?;
         let event: &Event = &resolved;
         let kind = event.kind();
-        if !matches!(kind, EventKind::ClosePeriod) {
+        if !matches!(kind, EventKind::ClosePeriod | EventKind::ReopenPeriod) {
             self.check_period(event.effective_at)?;
         }
         if !self.rules.accepts_reason(kind, &event.reason) {
@@ -599,13 +607,15 @@ impl Ledger {
             Body::Approve { event: target } => self.approve(event, *target),
             Body::Reject { event: target } => self.reject(event, *target),
             Body::ClosePeriod { through } => {
-                if *through > event.effective_at {
-                    return Err(LedgerError::CloseInFuture {
-                        through: *through,
-                        effective_at: event.effective_at,
-                    });
+                self.check_close(event, *through)?;
+                match self.rules.period_close.approver {
+                    Some(role) => Ok(self.hold(submitted, vec![role])),
+                    None => Ok(self.close_period(*through)),
                 }
-                self.close_period(*through)
+            }
+            Body::ReopenPeriod { to } => {
+                self.check_reopen(event, *to)?;
+                Ok(self.hold(submitted, vec![self.rules.period_close.reopen_approver]))
             }
             Body::TransferRequest(req) => self.transfer_request(event, req),
             Body::TransferApprove => self.transfer_approve(event),
@@ -633,19 +643,72 @@ impl Ledger {
                 if needs.is_empty() {
                     self.commit(&mut plan)
                 } else {
-                    self.seq += 1;
-                    self.pending.insert(
-                        event.id,
-                        PendingEvent {
-                            event: submitted.clone(),
-                            needs: needs.clone(),
-                            approvals: Vec::new(),
-                        },
-                    );
-                    Ok(Applied::Pending { seq: self.seq, needs })
+                    Ok(self.hold(submitted, needs))
                 }
             }
         }
+    }
+
+    /// Holds `submitted` for the approval of `needs`.
+    fn hold(&mut self, submitted: &Event, needs: Vec<Role>) -> Applied {
+        self.seq += 1;
+        self.pending.insert(
+            submitted.id,
+            PendingEvent { event: submitted.clone(), needs: needs.clone(), approvals: Vec::new() },
+        );
+        Applied::Pending { seq: self.seq, needs }
+    }
+
+    /// Whether `event`'s actor has the authority the rules' [`CloseScope`] asks of a
+    /// close or reopen (and of their approvers).
+    fn check_close_scope(event: &Event) -> Result<(), LedgerError> {
+        match &event.actor.sites {
+            SiteScope::All => Ok(()),
+            SiteScope::Sites(_) => Err(LedgerError::NotNetworkWide {
+                actor: event.actor.id.clone(),
+                kind: event.kind(),
+            }),
+        }
+    }
+
+    /// Checks a close through `through`: by network-wide authority, not after its own
+    /// effective time nor the latest recorded time (this event's included), and forward.
+    fn check_close(&self, event: &Event, through: DateTime<Utc>) -> Result<(), LedgerError> {
+        Self::check_close_scope(event)?;
+        if through > event.effective_at {
+            return Err(LedgerError::CloseInFuture { through, effective_at: event.effective_at });
+        }
+        let recorded =
+            self.recorded_through.map_or(event.recorded_at, |r| r.max(event.recorded_at));
+        if through > recorded {
+            return Err(LedgerError::CloseBeyondRecorded { through, recorded });
+        }
+        if let Some(closed) = self.closed_through
+            && through <= closed
+        {
+            return Err(LedgerError::CloseNotForward { closed_through: closed });
+        }
+        Ok(())
+    }
+
+    /// Checks a reopen back to `to`: by network-wide authority, of a closed period, to a
+    /// time before its close.
+    fn check_reopen(&self, event: &Event, to: Option<DateTime<Utc>>) -> Result<(), LedgerError> {
+        Self::check_close_scope(event)?;
+        match (self.closed_through, to) {
+            (None, _) => Err(LedgerError::NothingToReopen),
+            (Some(closed), Some(to)) if to >= closed => {
+                Err(LedgerError::ReopenNotBack { to, closed_through: closed })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Reopens the closed period back to `to`.
+    fn reopen_period(&mut self, to: Option<DateTime<Utc>>) -> Applied {
+        self.closed_through = to;
+        self.seq += 1;
+        Applied::Accepted(Accepted { seq: self.seq, deltas: SmallVec::new(), signals: Vec::new() })
     }
 
     /// Roles a threshold asks for: always someone other than the poster.
@@ -724,7 +787,8 @@ impl Ledger {
             | Body::TransferApprove
             | Body::Approve { .. }
             | Body::Reject { .. }
-            | Body::ClosePeriod { .. } => {}
+            | Body::ClosePeriod { .. }
+            | Body::ReopenPeriod { .. } => {}
         }
         plan.role_needs.retain(|r| !granted.contains(r));
         self.check_balances(plan)?;
@@ -983,7 +1047,8 @@ impl Ledger {
             | EventKind::TransferClose
             | EventKind::Approve
             | EventKind::Reject
-            | EventKind::ClosePeriod => return Err(wrong()),
+            | EventKind::ClosePeriod
+            | EventKind::ReopenPeriod => return Err(wrong()),
         };
         Ok(pair)
     }
@@ -1812,11 +1877,29 @@ impl Ledger {
         for site in sites_of(&pending.event, self) {
             Self::check_scope(event, &site)?;
         }
+        let period =
+            matches!(pending.event.body, Body::ClosePeriod { .. } | Body::ReopenPeriod { .. });
+        if period {
+            Self::check_close_scope(event)?;
+        }
         let remaining: Vec<Role> =
             pending.needs.iter().copied().filter(|r| !granted_now.contains(r)).collect();
         if remaining.is_empty() {
             // The poster's roles and sites as the rules say now (at its recorded time).
             let original = self.resolve(&pending.event)?.into_owned();
+            match original.body {
+                Body::ClosePeriod { through } => {
+                    self.check_close(&original, through)?;
+                    self.pending.remove(&target);
+                    return Ok(self.close_period(through));
+                }
+                Body::ReopenPeriod { to } => {
+                    self.check_reopen(&original, to)?;
+                    self.pending.remove(&target);
+                    return Ok(self.reopen_period(to));
+                }
+                _ => {}
+            }
             self.check_period(original.effective_at)?;
             let mut plan = self.plan_for(&original);
             self.plan(&original, &Role::ALL, &mut plan)?;
@@ -1854,12 +1937,7 @@ impl Ledger {
         }))
     }
 
-    fn close_period(&mut self, through: DateTime<Utc>) -> Result<Applied, LedgerError> {
-        if let Some(closed) = self.closed_through
-            && through <= closed
-        {
-            return Err(LedgerError::CloseNotForward { closed_through: closed });
-        }
+    fn close_period(&mut self, through: DateTime<Utc>) -> Applied {
         self.positions.close_period(micros(through));
         let stale = micros(through).saturating_sub(self.doc_window);
         self.documents.retain(|_, entries| {
@@ -1868,11 +1946,7 @@ impl Ledger {
         });
         self.closed_through = Some(through);
         self.seq += 1;
-        Ok(Applied::Accepted(Accepted {
-            seq: self.seq,
-            deltas: SmallVec::new(),
-            signals: Vec::new(),
-        }))
+        Applied::Accepted(Accepted { seq: self.seq, deltas: SmallVec::new(), signals: Vec::new() })
     }
 
     fn transfer_request(

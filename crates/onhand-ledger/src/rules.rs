@@ -17,7 +17,7 @@
 //! | transfer approve | planning, supervisor |
 //! | transfer close | planning, inventory control, supervisor |
 //! | approve, reject | anyone holding a role the pending event needs |
-//! | close period | finance |
+//! | close period, reopen period | finance (whole-network scope; a reopen always needs a second finance approval, a close when [`PeriodClose::approver`] says) |
 //!
 //! Who holds which role, and where, comes from the rules' actor directory
 //! ([`Identity::Directory`]), not from the event, unless a host opts in to trusting
@@ -186,6 +186,53 @@ pub enum Identity {
     EventCarried,
 }
 
+/// Whose authority a period close needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseScope {
+    /// A close freezes every site, so the closer (and its approver) must be scoped to
+    /// every site ([`SiteScope::All`]): a finance actor of one site cannot close the
+    /// network. The default.
+    #[default]
+    Network,
+}
+
+/// How periods are closed and reopened.
+///
+/// A close ([`Body::ClosePeriod`](crate::Body::ClosePeriod)) is posted by a role the
+/// permissions allow (finance, in the standard rules) with the authority `scope` says,
+/// may not pass the latest recorded time the ledger knows (the latest `recorded_at` of
+/// the events it applied, this one included: the host stamps `recorded_at`), and waits
+/// for `approver` when one is set. A reopen
+/// ([`Body::ReopenPeriod`](crate::Body::ReopenPeriod)) is posted by the same roles and
+/// always waits for `reopen_approver`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodClose {
+    /// Whose authority a close needs (default: the whole network's).
+    #[serde(default)]
+    pub scope: CloseScope,
+    /// The role that must approve a close, someone other than the closer (`None`: a
+    /// close applies at once, the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approver: Option<Role>,
+    /// The role that must approve a reopen (default: finance).
+    #[serde(default = "finance")]
+    pub reopen_approver: Role,
+}
+
+fn finance() -> Role {
+    Role::Finance
+}
+
+impl Default for PeriodClose {
+    /// A close by the whole network's authority, applied at once; a reopen approved by
+    /// finance. What rules written before closes were governed read as.
+    fn default() -> Self {
+        PeriodClose { scope: CloseScope::Network, approver: None, reopen_approver: Role::Finance }
+    }
+}
+
 /// The ledger's governance rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -218,6 +265,9 @@ pub struct Rules {
     /// How approvals are spread over people (default: distinct approvers).
     #[serde(default)]
     pub segregation: Segregation,
+    /// How periods are closed and reopened (default: [`PeriodClose::default`]).
+    #[serde(default)]
+    pub period_close: PeriodClose,
 }
 
 /// A reference cost per base unit.
@@ -244,7 +294,10 @@ impl Rules {
     /// - an empty actor directory ([`Identity::Directory`]): add actors with
     ///   [`with_actor`](Self::with_actor), or opt in to trusting the roles events carry
     ///   with [`trusting_event_actors`](Self::trusting_event_actors);
-    /// - distinct approvers ([`Segregation::DistinctApprovers`]).
+    /// - distinct approvers ([`Segregation::DistinctApprovers`]);
+    /// - periods closed by finance scoped to the whole network, at once; reopened by
+    ///   finance with a second finance person's approval ([`PeriodClose::default`]; set
+    ///   [`PeriodClose::approver`] to make closes wait for one too).
     ///
     /// # Panics
     /// Never: it is built from literals that the crate's tests check.
@@ -252,8 +305,8 @@ impl Rules {
     pub fn standard(currency: CurrencyCode) -> Self {
         use EventKind::{
             Adjustment, ClosePeriod, CustomerReturn, CycleCount, Disposition, Pick, Putaway,
-            Receipt, Scrap, Ship, StatusChange, TransferApprove, TransferClose, TransferReceipt,
-            TransferRequest, TransferShip,
+            Receipt, ReopenPeriod, Scrap, Ship, StatusChange, TransferApprove, TransferClose,
+            TransferReceipt, TransferRequest, TransferShip,
         };
         use Role::{Finance, InventoryControl, Planning, Quality, Supervisor, System, Warehouse};
         let mut permissions = BTreeMap::new();
@@ -269,6 +322,7 @@ impl Rules {
         permissions.insert(TransferApprove, vec![Planning, Supervisor]);
         permissions.insert(TransferClose, vec![Planning, InventoryControl, Supervisor]);
         permissions.insert(ClosePeriod, vec![Finance]);
+        permissions.insert(ReopenPeriod, vec![Finance]);
         let mut reasons = BTreeMap::new();
         reasons.insert(
             Adjustment,
@@ -326,6 +380,7 @@ impl Rules {
             measures: MeasureRules::canonical(),
             identity: Identity::Directory(BTreeMap::new()),
             segregation: Segregation::DistinctApprovers,
+            period_close: PeriodClose::default(),
         }
     }
 

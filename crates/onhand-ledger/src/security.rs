@@ -30,6 +30,15 @@
 //! The host must guarantee that the actor id on an event is the authenticated caller:
 //! the ledger cannot tell `alice` from someone typing `alice`. Under event-carried
 //! identity it must also guarantee the roles and sites.
+//! - **Period close.** A close ([`Body::ClosePeriod`](crate::Body::ClosePeriod)) freezes
+//!   every site, so its poster (and approver) must be scoped to every site
+//!   ([`CloseScope::Network`](crate::CloseScope::Network)); it waits for
+//!   [`PeriodClose::approver`](crate::PeriodClose::approver) when the rules set one; it
+//!   may not pass its own effective time nor the latest recorded time the ledger knows.
+//!   A reopen ([`Body::ReopenPeriod`](crate::Body::ReopenPeriod)) always waits for a
+//!   second person and is a journal entry like any other. The ledger reads no clock:
+//!   the host must stamp `recorded_at` itself, or a close can be pushed as far as a
+//!   forged `recorded_at` reaches (a reopen then undoes it).
 //!
 //! # Idempotency
 //!

@@ -85,6 +85,8 @@ pub struct State {
     pub seen: Vec<(EventId, Digest)>,
     /// The close time of the last closed period.
     pub closed_through: Option<DateTime<Utc>>,
+    /// The latest recorded time of the events applied (no close may pass it).
+    pub recorded_through: Option<DateTime<Utc>>,
     /// State-changing events applied.
     pub seq: u64,
     /// What the applied events of document-limited kinds measured, per kind and
@@ -231,6 +233,7 @@ impl Ledger {
             pending: self.pending.iter().map(|(k, v)| (*k, v.clone())).collect(),
             seen,
             closed_through: self.closed_through,
+            recorded_through: self.recorded_through,
             seq: self.seq,
             documents: self
                 .documents
@@ -375,6 +378,7 @@ impl Ledger {
         seen.extend(st.seen.iter().copied());
         ledger.seen = seen;
         ledger.closed_through = st.closed_through;
+        ledger.recorded_through = st.recorded_through;
         ledger.seq = st.seq;
         ledger.documents = restore_documents(&st.documents)?;
         Ok(ledger)

@@ -481,3 +481,105 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Period close
+
+/// The staffed rules with finance: `fin` and `fin2` everywhere, `fin-atl` at ATL only.
+fn with_finance(rules: Rules) -> Rules {
+    rules
+        .with_actor("fin".parse().unwrap(), everywhere(&[Role::Finance]))
+        .with_actor("fin2".parse().unwrap(), everywhere(&[Role::Finance]))
+        .with_actor(
+            "fin-atl".parse().unwrap(),
+            ActorRecord::new(&[Role::Finance], SiteScope::Sites(vec![site("ATL")])),
+        )
+}
+
+fn period(id: u128, minutes: i64, who: &str, body: Body) -> Event {
+    ev(id, minutes, claims(who, &[Role::Finance]), "PERIOD-END", body)
+}
+
+/// Issue 13: closing ignored site scope: a finance actor scoped to one site closed the
+/// whole network. A close now needs network-wide authority.
+#[test]
+fn a_site_scoped_finance_actor_closes_the_whole_network() {
+    let mut ledger = stocked(with_finance(staffed()));
+    let before = ledger.state_digest().unwrap();
+    let close = period(10, 60, "fin-atl", Body::ClosePeriod { through: testing::at(30) });
+    assert_eq!(ledger.apply(&close).map_err(|e| e.code()), Err("not_network_wide"));
+    assert_eq!(ledger.state_digest().unwrap(), before);
+    assert_eq!(ledger.closed_through(), None);
+}
+
+/// Issue 13: a close had no upper bound: effective in the year 9999 and closing through
+/// it, it froze the ledger for ever. A close may not pass the latest recorded time.
+#[test]
+fn a_close_through_the_year_9999_freezes_the_ledger() {
+    let mut ledger = stocked(with_finance(staffed()));
+    let far: chrono::DateTime<chrono::Utc> = "9999-12-31T00:00:00Z".parse().unwrap();
+    let mut close = period(10, 60, "fin", Body::ClosePeriod { through: far });
+    close.effective_at = far;
+    assert_eq!(ledger.apply(&close).map_err(|e| e.code()), Err("close_beyond_recorded"));
+    assert_eq!(ledger.closed_through(), None);
+    // A receipt at the usual time is still taken.
+    let late = testing::receipt(11, "ATL", "BOLT-M8", "1 EA", "RCV-01").unwrap();
+    assert!(matches!(ledger.apply(&late), Ok(Applied::Accepted(_))));
+}
+
+/// Issue 13: a close needed no approval. With `period_close.approver` set it waits for
+/// another person holding the role, who must also have network-wide authority.
+#[test]
+fn a_close_needs_no_approval() {
+    let mut rules = with_finance(staffed());
+    rules.period_close.approver = Some(Role::Finance);
+    let mut ledger = stocked(rules);
+    let close = period(10, 60, "fin", Body::ClosePeriod { through: testing::at(30) });
+    assert_eq!(pending_needs(ledger.apply(&close)), vec![Role::Finance]);
+    assert_eq!(ledger.closed_through(), None);
+    let own = ev(11, 61, claims("fin", &[Role::Finance]), "OK", Body::Approve { event: close.id });
+    assert_eq!(ledger.apply(&own).map_err(|e| e.code()), Err("self_approval"));
+    let scoped =
+        ev(12, 61, claims("fin-atl", &[Role::Finance]), "OK", Body::Approve { event: close.id });
+    assert_eq!(ledger.apply(&scoped).map_err(|e| e.code()), Err("not_network_wide"));
+    let ok = ev(13, 62, claims("fin2", &[Role::Finance]), "OK", Body::Approve { event: close.id });
+    assert!(matches!(ledger.apply(&ok), Ok(Applied::Accepted(_))));
+    assert_eq!(ledger.closed_through(), Some(testing::at(30)));
+}
+
+/// Issue 13: a close could not be reopened. A reopen always waits for a second finance
+/// person, and stays in the journal: replaying the journal reopens again.
+#[test]
+fn a_closed_period_cannot_be_reopened() {
+    let rules = with_finance(staffed());
+    let mut ledger = stocked(rules.clone());
+    let mut journal = onhand_ledger::Journal::new();
+    let mut post = |ledger: &mut Ledger, e: &Event| {
+        let r = ledger.apply(e);
+        if r.as_ref().is_ok_and(Applied::changed_state) {
+            journal.append(e.clone()).unwrap();
+        }
+        r
+    };
+    let close = period(10, 60, "fin", Body::ClosePeriod { through: testing::at(30) });
+    assert!(matches!(post(&mut ledger, &close), Ok(Applied::Accepted(_))));
+    let back = testing::receipt_to(11, "ATL", "BOLT-M8", "5 EA", "PF-A01", "available").unwrap();
+    let mut back = back;
+    back.effective_at = testing::at(20);
+    assert_eq!(ledger.apply(&back).map_err(|e| e.code()), Err("period_closed"));
+
+    let reopen = period(12, 70, "fin", Body::ReopenPeriod { to: Some(testing::at(10)) });
+    assert_eq!(pending_needs(post(&mut ledger, &reopen)), vec![Role::Finance]);
+    assert_eq!(ledger.closed_through(), Some(testing::at(30)), "nothing reopened yet");
+    let ahead = period(13, 71, "fin", Body::ReopenPeriod { to: Some(testing::at(40)) });
+    assert_eq!(ledger.apply(&ahead).map_err(|e| e.code()), Err("reopen_not_back"));
+    let ok = ev(14, 72, claims("fin2", &[Role::Finance]), "OK", Body::Approve { event: reopen.id });
+    assert!(matches!(post(&mut ledger, &ok), Ok(Applied::Accepted(_))));
+    assert_eq!(ledger.closed_through(), Some(testing::at(10)));
+    assert!(matches!(post(&mut ledger, &back), Ok(Applied::Accepted(_))));
+
+    // The reopen and its approval are journal entries: a replay reopens the same way.
+    let replayed = Ledger::replay(catalog(), rules, journal.entries()).unwrap();
+    assert_eq!(replayed.closed_through(), Some(testing::at(10)));
+    assert!(journal.entries().iter().any(|e| matches!(e.event.body, Body::ReopenPeriod { .. })));
+}

@@ -157,7 +157,7 @@ pub(crate) fn may_post(kind: EventKind, roles: &[Role]) -> bool {
         EventKind::TransferRequest => &[Planning, Warehouse, Supervisor, System],
         EventKind::TransferApprove => &[Planning, Supervisor],
         EventKind::TransferClose => &[Planning, InventoryControl, Supervisor],
-        EventKind::ClosePeriod => &[Finance],
+        EventKind::ClosePeriod | EventKind::ReopenPeriod => &[Finance],
         EventKind::Approve | EventKind::Reject => &[],
     };
     allowed.iter().any(|r| roles.contains(r))
@@ -191,7 +191,8 @@ fn movement_of(kind: EventKind) -> Option<Mv> {
         | EventKind::TransferApprove
         | EventKind::Approve
         | EventKind::Reject
-        | EventKind::ClosePeriod => return None,
+        | EventKind::ClosePeriod
+        | EventKind::ReopenPeriod => return None,
     })
 }
 
@@ -829,7 +830,8 @@ impl Model {
             Body::TransferApprove
             | Body::Approve { .. }
             | Body::Reject { .. }
-            | Body::ClosePeriod { .. } => Vec::new(),
+            | Body::ClosePeriod { .. }
+            | Body::ReopenPeriod { .. } => Vec::new(),
         }
     }
 
@@ -1128,7 +1130,8 @@ impl Model {
             | Body::TransferApprove
             | Body::Approve { .. }
             | Body::Reject { .. }
-            | Body::ClosePeriod { .. } => {}
+            | Body::ClosePeriod { .. }
+            | Body::ReopenPeriod { .. } => {}
         }
         if !p.errs.is_empty() {
             return;
@@ -1743,7 +1746,8 @@ fn event_net(cat: &Catalog, ev: &Event) -> Option<BTreeMap<String, Decimal>> {
         | Body::TransferApprove
         | Body::Approve { .. }
         | Body::Reject { .. }
-        | Body::ClosePeriod { .. } => return Some(out),
+        | Body::ClosePeriod { .. }
+        | Body::ReopenPeriod { .. } => return Some(out),
     };
     for l in lines {
         let ix = cat.item_ix(&l.item)?;
