@@ -51,6 +51,20 @@ pub enum LedgerError {
         /// The current close time.
         closed_through: DateTime<Utc>,
     },
+    /// A transfer receipt beyond the over-receipt tolerance, where the rules refuse it.
+    #[error(
+        "transfer {number}: {over} of {item} received over what was shipped, beyond the tolerance of {tolerance}"
+    )]
+    OverReceipt {
+        /// The transfer order.
+        number: DocNumber,
+        /// The item.
+        item: ItemCode,
+        /// Received over what was shipped on the line, this receipt included.
+        over: Decimal,
+        /// The tolerance.
+        tolerance: Decimal,
+    },
     /// A period close past the latest recorded time the ledger knows.
     #[error("a close through {through} passes the latest recorded time, {recorded}")]
     CloseBeyondRecorded {
@@ -524,6 +538,7 @@ impl LedgerError {
             LedgerError::PeriodClosed { .. } => "period_closed",
             LedgerError::CloseNotForward { .. } => "close_not_forward",
             LedgerError::CloseBeyondRecorded { .. } => "close_beyond_recorded",
+            LedgerError::OverReceipt { .. } => "over_receipt",
             LedgerError::NotNetworkWide { .. } => "not_network_wide",
             LedgerError::NothingToReopen => "nothing_to_reopen",
             LedgerError::ReopenNotBack { .. } => "reopen_not_back",

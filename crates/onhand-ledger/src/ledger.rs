@@ -25,7 +25,7 @@ use crate::event::{
 use crate::journal::Digest;
 use crate::lot::{LotInfo, Lots};
 use crate::position::{LotIx, PositionKey, Positions, from_micros, micros};
-use crate::rules::{ActorRecord, DocumentLimit, Identity, Rules, Segregation};
+use crate::rules::{ActorRecord, DocumentLimit, Identity, OverReceiptAction, Rules, Segregation};
 use crate::signal::Signal;
 use crate::snapshot::DocumentEntry;
 use crate::transfer::{
@@ -1315,6 +1315,26 @@ impl Ledger {
                     ol.in_transit.retain(|_, q| !q.0.is_zero());
                     ol.received = add(ol.received, from_transit, "transfer received")?;
                     ol.over = add(ol.over, over, "transfer over-delivery")?;
+                    let mut over_need = None;
+                    if !over.is_zero() {
+                        let (abs, pct, beyond) =
+                            self.rules.over_receipt_tolerance(site, it.profile.velocity);
+                        let tolerance =
+                            abs.max(pct.checked_mul(ol.shipped).unwrap_or(Decimal::MAX));
+                        if ol.over > tolerance {
+                            match beyond {
+                                OverReceiptAction::Hold(role) => over_need = Some(role),
+                                OverReceiptAction::Refuse => {
+                                    return Err(LedgerError::OverReceipt {
+                                        number: order.number.clone(),
+                                        item: line.item.clone(),
+                                        over: ol.over,
+                                        tolerance,
+                                    });
+                                }
+                            }
+                        }
+                    }
                     let damaged =
                         if to == Some(StockStatus::Damaged) { base } else { Decimal::ZERO };
                     ol.damaged = add(ol.damaged, damaged, "transfer damaged")?;
@@ -1329,6 +1349,9 @@ impl Ledger {
                     }
                     if !over.is_zero() {
                         Self::check_transition(event, kind, None, to, plan)?;
+                    }
+                    if let Some(role) = over_need {
+                        plan.need(role);
                     }
                     if let Some(k) = to_key {
                         plan.change(k, base)?;

@@ -103,8 +103,8 @@ pub use position::{LotIx, PositionKey};
 pub use query::PositionView;
 pub use removal::{RemovalLine, RemovalPlan, RemovalStrategy};
 pub use rules::{
-    ActorRecord, CloseScope, CountTolerance, DocumentLimit, Identity, PeriodClose, ReferenceCost,
-    Rules, Segregation, Threshold,
+    ActorRecord, CloseScope, CountTolerance, DocumentLimit, Identity, OverReceiptAction,
+    OverReceiptTolerance, PeriodClose, ReferenceCost, Rules, Segregation, Threshold,
 };
 pub use signal::Signal;
 pub use snapshot::{

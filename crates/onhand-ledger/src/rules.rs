@@ -28,7 +28,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use onhand_master::{Catalog, CurrencyCode, ItemCode, Role, VelocityClass};
+use onhand_master::{Catalog, CurrencyCode, ItemCode, Role, SiteCode, VelocityClass};
 use onhand_status::MeasureRules;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -233,6 +233,43 @@ impl Default for PeriodClose {
     }
 }
 
+/// What happens to a transfer receipt beyond its over-receipt tolerance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverReceiptAction {
+    /// Held for the approval of this role (someone other than the poster).
+    Hold(Role),
+    /// Refused ([`LedgerError::OverReceipt`]).
+    Refuse,
+}
+
+/// How much a transfer order line may be received over what was shipped on it, at a
+/// site and for a velocity class of items: the larger of `absolute` base units and
+/// `percent` of the line's shipped quantity, counted over every receipt on the line (so
+/// receiving twice under new ids adds up).
+///
+/// The first entry whose `site` and `velocity` match (`None` matches any) applies; with
+/// none, nothing may be received over what was shipped and the receipt waits for a
+/// supervisor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverReceiptTolerance {
+    /// The receiving site (`None`: any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteCode>,
+    /// The item's velocity class (`None`: any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub velocity: Option<VelocityClass>,
+    /// Absolute tolerance in base units.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub absolute: Decimal,
+    /// Relative tolerance, a fraction of the line's shipped quantity (0.02 is 2 %).
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub percent: Decimal,
+    /// What happens beyond it.
+    pub beyond: OverReceiptAction,
+}
+
 /// The ledger's governance rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -268,6 +305,10 @@ pub struct Rules {
     /// How periods are closed and reopened (default: [`PeriodClose::default`]).
     #[serde(default)]
     pub period_close: PeriodClose,
+    /// Over-receipt tolerances on transfer receipts (default: none, so any quantity over
+    /// what was shipped waits for a supervisor).
+    #[serde(default)]
+    pub over_receipt: Vec<OverReceiptTolerance>,
 }
 
 /// A reference cost per base unit.
@@ -297,7 +338,9 @@ impl Rules {
     /// - distinct approvers ([`Segregation::DistinctApprovers`]);
     /// - periods closed by finance scoped to the whole network, at once; reopened by
     ///   finance with a second finance person's approval ([`PeriodClose::default`]; set
-    ///   [`PeriodClose::approver`] to make closes wait for one too).
+    ///   [`PeriodClose::approver`] to make closes wait for one too);
+    /// - no over-receipt tolerance: a transfer receipt over what was shipped waits for a
+    ///   supervisor ([`OverReceiptTolerance`]).
     ///
     /// # Panics
     /// Never: it is built from literals that the crate's tests check.
@@ -381,6 +424,7 @@ impl Rules {
             identity: Identity::Directory(BTreeMap::new()),
             segregation: Segregation::DistinctApprovers,
             period_close: PeriodClose::default(),
+            over_receipt: Vec::new(),
         }
     }
 
@@ -454,6 +498,14 @@ impl Rules {
                 }
             }
         }
+        for t in &self.over_receipt {
+            if t.absolute < Decimal::ZERO || t.percent < Decimal::ZERO {
+                return bad("an over-receipt tolerance is negative".to_owned());
+            }
+            if let Some(site) = t.site.as_ref().filter(|s| catalog.site_ix(s).is_none()) {
+                return bad(format!("an over-receipt tolerance names unknown site {site}"));
+            }
+        }
         for t in &self.count_tolerance {
             if t.absolute < Decimal::ZERO || t.percent < Decimal::ZERO {
                 return bad(format!("the count tolerance of class {} is negative", t.velocity));
@@ -491,6 +543,26 @@ impl Rules {
             .iter()
             .find(|t| t.velocity == velocity)
             .map_or((Decimal::ZERO, Decimal::ZERO), |t| (t.absolute, t.percent))
+    }
+
+    /// The over-receipt tolerance at `site` for an item of class `velocity`: (absolute,
+    /// percent, what happens beyond it). See [`OverReceiptTolerance`].
+    #[must_use]
+    pub fn over_receipt_tolerance(
+        &self,
+        site: &SiteCode,
+        velocity: VelocityClass,
+    ) -> (Decimal, Decimal, OverReceiptAction) {
+        self.over_receipt
+            .iter()
+            .find(|t| {
+                t.site.as_ref().is_none_or(|s| s == site)
+                    && t.velocity.is_none_or(|v| v == velocity)
+            })
+            .map_or(
+                (Decimal::ZERO, Decimal::ZERO, OverReceiptAction::Hold(Role::Supervisor)),
+                |t| (t.absolute, t.percent, t.beyond),
+            )
     }
 
     /// The reference cost per base unit of an item (zero when not set).

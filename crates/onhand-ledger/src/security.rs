@@ -39,6 +39,11 @@
 //!   second person and is a journal entry like any other. The ledger reads no clock:
 //!   the host must stamp `recorded_at` itself, or a close can be pushed as far as a
 //!   forged `recorded_at` reaches (a reopen then undoes it).
+//! - **Over-receipts.** A transfer receipt over what was shipped, counted over every
+//!   receipt on the order line, beyond the tolerance of its site and item class
+//!   ([`OverReceiptTolerance`](crate::OverReceiptTolerance); none in the standard rules)
+//!   waits for approval or is refused, as the rules say; a fully received order takes
+//!   no more receipts.
 //!
 //! # Idempotency
 //!

@@ -264,10 +264,7 @@ fn may_ship(s: TransferState) -> bool {
 fn may_receive(s: TransferState) -> bool {
     matches!(
         s,
-        TransferState::PartlyShipped
-            | TransferState::Shipped
-            | TransferState::PartlyReceived
-            | TransferState::Received
+        TransferState::PartlyShipped | TransferState::Shipped | TransferState::PartlyReceived
     )
 }
 
@@ -1360,6 +1357,8 @@ impl Model {
                     }
                     if !over.is_zero() {
                         p.transition(kind, None, Some(to), &ev.actor);
+                        // No over-receipt tolerance in the standard rules.
+                        p.need(Role::Supervisor);
                     }
                     p.change(to_key, base);
                     p.net(&i, over);
