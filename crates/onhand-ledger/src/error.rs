@@ -51,6 +51,47 @@ pub enum LedgerError {
         /// The current close time.
         closed_through: DateTime<Utc>,
     },
+    /// A transfer receipt beyond the over-receipt tolerance, where the rules refuse it.
+    #[error(
+        "transfer {number}: {over} of {item} received over what was shipped, beyond the tolerance of {tolerance}"
+    )]
+    OverReceipt {
+        /// The transfer order.
+        number: DocNumber,
+        /// The item.
+        item: ItemCode,
+        /// Received over what was shipped on the line, this receipt included.
+        over: Decimal,
+        /// The tolerance.
+        tolerance: Decimal,
+    },
+    /// A period close past the latest recorded time the ledger knows.
+    #[error("a close through {through} passes the latest recorded time, {recorded}")]
+    CloseBeyondRecorded {
+        /// The close time asked for.
+        through: DateTime<Utc>,
+        /// The latest recorded time.
+        recorded: DateTime<Utc>,
+    },
+    /// A period close or reopen (or its approval) by an actor not scoped to every site.
+    #[error("{actor} may not {kind}: it needs authority over every site")]
+    NotNetworkWide {
+        /// The actor.
+        actor: ActorId,
+        /// Close or reopen (or the approval of one).
+        kind: EventKind,
+    },
+    /// A reopen when no period is closed.
+    #[error("no period is closed, so none can be reopened")]
+    NothingToReopen,
+    /// A reopen that does not move the close back.
+    #[error("a reopen to {to} does not move back the close through {closed_through}")]
+    ReopenNotBack {
+        /// The reopen time asked for.
+        to: DateTime<Utc>,
+        /// The current close time.
+        closed_through: DateTime<Utc>,
+    },
     /// The actor holds no role that may post this kind of event.
     #[error("{actor} holds no role that may post {kind} (allowed: {})", roles_list(.allowed))]
     NotPermitted {
@@ -423,6 +464,44 @@ pub enum LedgerError {
         /// How it does not fit.
         why: &'static str,
     },
+    /// A snapshot of a format this version does not read (see
+    /// [`SNAPSHOT_FORMAT`](crate::SNAPSHOT_FORMAT)): rebuild the state from the journal.
+    #[error(
+        "snapshot format {found} is not read by this version (it reads {reads}); rebuild the state from the journal"
+    )]
+    SnapshotFormat {
+        /// The snapshot's format.
+        found: u32,
+        /// The format this version reads.
+        reads: u32,
+    },
+    /// Journal entries with one or more missing: an entry is numbered past the one
+    /// expected (at the start, the one after the genesis or checkpoint).
+    #[error("journal entry {missing} is missing (the next entry given is {found})")]
+    JournalGap {
+        /// The first entry missing.
+        missing: u64,
+        /// The entry found in its place.
+        found: u64,
+    },
+    /// A journal entry repeated, or out of order: numbered at or before the entry it
+    /// follows.
+    #[error("journal entry {seq} comes again after entry {after}")]
+    JournalRepeat {
+        /// The entry's number.
+        seq: u64,
+        /// The entry it follows.
+        after: u64,
+    },
+    /// A snapshot's journal mark that is not the state's position: the state has
+    /// applied `state` events, the mark says `mark`.
+    #[error("the journal mark says entry {mark} but the state has applied {state} events")]
+    MarkMismatch {
+        /// The mark's seq.
+        mark: u64,
+        /// The state's seq.
+        state: u64,
+    },
     /// A snapshot or journal could not be used.
     #[error("{what}")]
     Restore {
@@ -458,6 +537,11 @@ impl LedgerError {
             LedgerError::IdReused { .. } => "id_reused",
             LedgerError::PeriodClosed { .. } => "period_closed",
             LedgerError::CloseNotForward { .. } => "close_not_forward",
+            LedgerError::CloseBeyondRecorded { .. } => "close_beyond_recorded",
+            LedgerError::OverReceipt { .. } => "over_receipt",
+            LedgerError::NotNetworkWide { .. } => "not_network_wide",
+            LedgerError::NothingToReopen => "nothing_to_reopen",
+            LedgerError::ReopenNotBack { .. } => "reopen_not_back",
             LedgerError::NotPermitted { .. } => "not_permitted",
             LedgerError::OutOfScope { .. } => "out_of_scope",
             LedgerError::ReasonNotAllowed { .. } => "reason_not_allowed",
@@ -501,6 +585,10 @@ impl LedgerError {
             LedgerError::InvalidRules { .. } => "invalid_rules",
             LedgerError::Overflow { .. } => "overflow",
             LedgerError::JournalBroken { .. } => "journal_broken",
+            LedgerError::SnapshotFormat { .. } => "snapshot_format",
+            LedgerError::JournalGap { .. } => "journal_gap",
+            LedgerError::JournalRepeat { .. } => "journal_repeat",
+            LedgerError::MarkMismatch { .. } => "mark_mismatch",
             LedgerError::Restore { .. } => "restore",
             LedgerError::InvalidSnapshot { .. } => "invalid_snapshot",
             LedgerError::BaseUnit { .. } => "base_unit",

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::LedgerError;
+use crate::journal::Digest;
 
 /// A caller-minted event id (a UUID; v7 keeps them time-ordered, but any version works).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -424,6 +425,18 @@ pub enum Body {
         /// The close time.
         through: DateTime<Utc>,
     },
+    /// The closed period is reopened back to `to` (`None`: nothing stays closed), so
+    /// events effective from then on are accepted again. It always waits for the
+    /// approval [`PeriodClose::reopen_approver`](crate::PeriodClose::reopen_approver)
+    /// names, and stays in the journal as the audit entry of the reopen. History folded
+    /// at the close is not brought back: a back-dated event in the reopened span is
+    /// checked against the balances from the old close on, and figures as of a time
+    /// before the old close read as at the close.
+    ReopenPeriod {
+        /// The new close time, before the current one (`None`: open everything).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<DateTime<Utc>>,
+    },
 }
 
 /// An event kind without its payload, for governance tables.
@@ -466,11 +479,13 @@ pub enum EventKind {
     Reject,
     /// [`Body::ClosePeriod`].
     ClosePeriod,
+    /// [`Body::ReopenPeriod`].
+    ReopenPeriod,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 18] = [
+    pub const ALL: [EventKind; 19] = [
         EventKind::Receipt,
         EventKind::Putaway,
         EventKind::Pick,
@@ -489,6 +504,7 @@ impl EventKind {
         EventKind::Approve,
         EventKind::Reject,
         EventKind::ClosePeriod,
+        EventKind::ReopenPeriod,
     ];
 
     /// The stable name.
@@ -513,6 +529,7 @@ impl EventKind {
             EventKind::Approve => "approve",
             EventKind::Reject => "reject",
             EventKind::ClosePeriod => "close_period",
+            EventKind::ReopenPeriod => "reopen_period",
         }
     }
 }
@@ -546,7 +563,8 @@ impl Body {
             | Body::TransferClose
             | Body::Approve { .. }
             | Body::Reject { .. }
-            | Body::ClosePeriod { .. } => None,
+            | Body::ClosePeriod { .. }
+            | Body::ReopenPeriod { .. } => None,
         }
     }
 
@@ -585,7 +603,59 @@ impl Body {
             Body::Approve { .. } => EventKind::Approve,
             Body::Reject { .. } => EventKind::Reject,
             Body::ClosePeriod { .. } => EventKind::ClosePeriod,
+            Body::ReopenPeriod { .. } => EventKind::ReopenPeriod,
         }
+    }
+}
+
+/// The canonical encoding of an event, collected from its derived `Hash` with every
+/// integer written as a fixed-width little-endian word (`usize` as 64 bits), so the
+/// bytes are the same on every platform. Most events fit the inline buffer.
+struct Canonical(smallvec::SmallVec<[u8; 384]>);
+
+impl std::hash::Hasher for Canonical {
+    fn finish(&self) -> u64 {
+        // Never read: the bytes go to SHA-256.
+        0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.extend_from_slice(bytes);
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0.push(i);
+    }
+    fn write_u16(&mut self, i: u16) {
+        self.write(&i.to_le_bytes());
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write(&i.to_le_bytes());
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.write(&i.to_le_bytes());
+    }
+    fn write_u128(&mut self, i: u128) {
+        self.write(&i.to_le_bytes());
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn write_i8(&mut self, i: i8) {
+        self.write(&i.to_le_bytes());
+    }
+    fn write_i16(&mut self, i: i16) {
+        self.write(&i.to_le_bytes());
+    }
+    fn write_i32(&mut self, i: i32) {
+        self.write(&i.to_le_bytes());
+    }
+    fn write_i64(&mut self, i: i64) {
+        self.write(&i.to_le_bytes());
+    }
+    fn write_i128(&mut self, i: i128) {
+        self.write(&i.to_le_bytes());
+    }
+    fn write_isize(&mut self, i: isize) {
+        self.write_i64(i as i64);
     }
 }
 
@@ -614,6 +684,40 @@ impl Event {
     #[must_use]
     pub fn kind(&self) -> EventKind {
         self.body.kind()
+    }
+
+    /// The SHA-256 digest of the event's canonical encoding: every field but
+    /// `recorded_at` (a host retrying an event records it again later, and that is still
+    /// the same event), in declaration order, each self-delimiting: integers as fixed-width
+    /// little-endian words, strings and codes followed by `0xFF` (a byte UTF-8 never
+    /// holds), sequences preceded by their length, an enum's variant by its index before
+    /// its fields, decimals normalized (so `12` and `12.0`, which compare equal, encode
+    /// alike). Two events with one digest are equal but for `recorded_at`, unless
+    /// SHA-256 collides. The ledger keeps it per event id to tell a repeat
+    /// ([`Applied::Duplicate`](crate::Applied::Duplicate)) from another event reusing
+    /// the id ([`LedgerError::IdReused`]).
+    ///
+    /// ```
+    /// use onhand_ledger::testing;
+    /// let a = testing::receipt(1, "ATL", "BOLT-M8", "12 EA", "RCV-01")?;
+    /// let mut retried = a.clone();
+    /// retried.recorded_at = testing::at(60);
+    /// assert_eq!(a.content_digest(), retried.content_digest());
+    /// let other = testing::receipt(1, "ATL", "BOLT-M8", "5000 EA", "RCV-01")?;
+    /// assert_ne!(a.content_digest(), other.content_digest());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn content_digest(&self) -> Digest {
+        use std::hash::Hash;
+        let mut canon = Canonical(smallvec::SmallVec::new());
+        self.id.hash(&mut canon);
+        self.effective_at.hash(&mut canon);
+        self.actor.hash(&mut canon);
+        self.reason.hash(&mut canon);
+        self.reference.hash(&mut canon);
+        self.body.hash(&mut canon);
+        Digest::of(&canon.0)
     }
 }
 

@@ -4,10 +4,25 @@
 //! `digest(n) = SHA-256(digest(n − 1) ‖ n as 8 little-endian bytes ‖ event as compact
 //! JSON)`, with `digest(0)` all zeros. Altering, dropping, reordering or inserting an
 //! entry breaks the chain at that point, and [`verify`] names the first entry that does
-//! not fit. The ledger itself stays a pure state machine: the host appends what
-//! [`Ledger::apply`](crate::Ledger::apply) accepted (see
+//! not fit: a gap as a gap ([`LedgerError::JournalGap`]), an entry repeated or out of
+//! order as such ([`LedgerError::JournalRepeat`]), an altered entry or a broken link as
+//! [`LedgerError::JournalBroken`]. The ledger itself stays a pure state machine: the
+//! host appends what [`Ledger::apply`](crate::Ledger::apply) accepted (see
 //! [`Applied::changed_state`](crate::Applied::changed_state)) and persists the entries;
 //! [`Ledger::replay`](crate::Ledger::replay) folds them back into the same state.
+//!
+//! # What the chain proves
+//!
+//! A chain that verifies proves that its entries are in this order and unaltered
+//! *relative to a digest you already trust*: the genesis (all zeros) for the start, a
+//! checkpoint ([`JournalMark`]: seq and digest) for a later start, a trusted head for the
+//! end. It proves nothing on its own about the end: whoever can write the journal can
+//! rewrite it from any entry on and recompute every digest after it, and such a chain
+//! verifies up to its (new) end. Only a head or checkpoint kept where that writer
+//! cannot reach (another system, a signed log, a printed report) catches the rewrite:
+//! [`verify`] with that head, or [`verify_from`] between two checkpoints. A host should
+//! anchor checkpoints outside regularly ([`Journal::checkpoints`], [`Journal::mark`]);
+//! a rewrite is then confined to the entries after the last anchored one.
 
 use std::fmt;
 
@@ -16,6 +31,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::error::LedgerError;
 use crate::event::Event;
+use crate::snapshot::JournalMark;
 
 /// A SHA-256 digest, written as 64 hex digits.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -154,6 +170,43 @@ impl Journal {
         &self.entries
     }
 
+    /// The journal's position: its last entry's seq and digest (seq 0 and zeros when
+    /// empty), a checkpoint the host can anchor outside.
+    #[must_use]
+    pub fn mark(&self) -> JournalMark {
+        self.entries
+            .last()
+            .map_or(JournalMark::GENESIS, |e| JournalMark { seq: e.seq, digest: e.digest })
+    }
+
+    /// A checkpoint every `every` entries (entries `every`, `2 × every`, ...; none when
+    /// `every` is 0), for a host to anchor outside: the chain proves integrity only
+    /// relative to a digest the host trusts (see the [security model](crate::security)).
+    ///
+    /// ```
+    /// use onhand_ledger::{Journal, testing, verify_from};
+    /// let mut journal = Journal::new();
+    /// for i in 1..=5 {
+    ///     journal.append(testing::receipt(i, "ATL", "BOLT-M8", "1 EA", "RCV-01")?)?;
+    /// }
+    /// let marks = journal.checkpoints(2);
+    /// assert_eq!(marks.iter().map(|m| m.seq).collect::<Vec<_>>(), [2, 4]);
+    /// // The entries after a trusted checkpoint verify from it to the trusted head.
+    /// verify_from(marks[1], &journal.entries()[4..], Some(journal.head()))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn checkpoints(&self, every: u64) -> Vec<JournalMark> {
+        if every == 0 {
+            return Vec::new();
+        }
+        self.entries
+            .iter()
+            .filter(|e| e.seq % every == 0)
+            .map(|e| JournalMark { seq: e.seq, digest: e.digest })
+            .collect()
+    }
+
     /// Appends an event, chaining its digest.
     ///
     /// # Errors
@@ -167,29 +220,49 @@ impl Journal {
     }
 }
 
-/// Checks a chain of entries: numbered without gaps from the first, each linked to the
-/// one before, each matching its digest, and (with `head`) ending at the trusted head.
+/// Checks a chain of entries from the genesis: the first entry is entry 1 after the
+/// all-zero digest, each is numbered one after the one before and linked to it, each
+/// matches its digest, and (with `head`) the last is the trusted head. A journal with
+/// its start cut off does not verify here: verify it from a trusted checkpoint with
+/// [`verify_from`].
 ///
 /// # Errors
-/// [`LedgerError::JournalBroken`] naming the first entry that does not fit.
+/// The first entry that does not fit: [`LedgerError::JournalGap`] for an entry missing
+/// (at the start or in between), [`LedgerError::JournalRepeat`] for an entry repeated
+/// or out of order, [`LedgerError::JournalBroken`] for an entry that does not match its
+/// digest or does not follow the one before, or a chain that ends before the head.
 pub fn verify(entries: &[JournalEntry], head: Option<Digest>) -> Result<(), LedgerError> {
-    let mut prev: Option<&JournalEntry> = None;
+    verify_from(JournalMark::GENESIS, entries, head)
+}
+
+/// As [`verify`], from a trusted checkpoint instead of the genesis: the first entry is
+/// the one after `from`, linked to its digest.
+///
+/// # Errors
+/// As [`verify`].
+pub fn verify_from(
+    from: JournalMark,
+    entries: &[JournalEntry],
+    head: Option<Digest>,
+) -> Result<(), LedgerError> {
+    let mut prev = from;
     for e in entries {
-        if let Some(p) = prev {
-            if e.seq != p.seq.saturating_add(1) {
-                return Err(LedgerError::JournalBroken {
-                    seq: p.seq.saturating_add(1),
-                    why: "is missing",
-                });
-            }
-            if e.prev != p.digest {
-                return Err(LedgerError::JournalBroken {
-                    seq: e.seq,
-                    why: "does not follow the entry before it",
-                });
-            }
-        } else if e.seq == 1 && e.prev != Digest::ZERO {
-            return Err(LedgerError::JournalBroken { seq: 1, why: "does not start the chain" });
+        let expected = prev.seq.saturating_add(1);
+        if e.seq > expected {
+            return Err(LedgerError::JournalGap { missing: expected, found: e.seq });
+        }
+        if e.seq < expected {
+            return Err(LedgerError::JournalRepeat { seq: e.seq, after: prev.seq });
+        }
+        if e.prev != prev.digest {
+            return Err(LedgerError::JournalBroken {
+                seq: e.seq,
+                why: if e.seq == 1 {
+                    "does not start the chain"
+                } else {
+                    "does not follow the entry before it"
+                },
+            });
         }
         if entry_digest(&e.prev, e.seq, &e.event)? != e.digest {
             return Err(LedgerError::JournalBroken {
@@ -197,17 +270,15 @@ pub fn verify(entries: &[JournalEntry], head: Option<Digest>) -> Result<(), Ledg
                 why: "does not match its digest",
             });
         }
-        prev = Some(e);
+        prev = JournalMark { seq: e.seq, digest: e.digest };
     }
-    if let Some(expected) = head {
-        let last = entries.last().map_or(Digest::ZERO, |e| e.digest);
-        if last != expected {
-            let seq = entries.last().map_or(1, |e| e.seq.saturating_add(1));
-            return Err(LedgerError::JournalBroken {
-                seq,
-                why: "is missing (the chain ends before the trusted head)",
-            });
-        }
+    if let Some(expected) = head
+        && prev.digest != expected
+    {
+        return Err(LedgerError::JournalBroken {
+            seq: prev.seq.saturating_add(1),
+            why: "is missing (the chain ends before the trusted head)",
+        });
     }
     Ok(())
 }
@@ -249,10 +320,7 @@ mod tests {
 
         let mut missing = j.entries().to_vec();
         missing.remove(1);
-        assert_eq!(
-            verify(&missing, None),
-            Err(LedgerError::JournalBroken { seq: 2, why: "is missing" })
-        );
+        assert_eq!(verify(&missing, None), Err(LedgerError::JournalGap { missing: 2, found: 3 }));
 
         let truncated = &j.entries()[..4];
         assert!(verify(truncated, None).is_ok(), "a clean prefix verifies on its own");

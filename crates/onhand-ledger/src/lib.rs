@@ -96,15 +96,18 @@ pub use event::{
     Actor, ActorId, Body, Count, CountLine, DocKind, DocNumber, DocumentRef, Event, EventId,
     EventKind, Line, Movement, ReasonCode, SiteScope, TransferLine, TransferRequest,
 };
-pub use journal::{Digest, Journal, JournalEntry, entry_digest, verify};
+pub use journal::{Digest, Journal, JournalEntry, entry_digest, verify, verify_from};
 pub use ledger::{Accepted, Applied, Delta, InTransit, Ledger, MAX_LINE_QTY, PendingEvent};
 pub use lot::LotInfo;
 pub use position::{LotIx, PositionKey};
 pub use query::PositionView;
 pub use removal::{RemovalLine, RemovalPlan, RemovalStrategy};
 pub use rules::{
-    ActorRecord, CountTolerance, Identity, ReferenceCost, Rules, Segregation, Threshold,
+    ActorRecord, CloseScope, CountTolerance, DocumentLimit, Identity, OverReceiptAction,
+    OverReceiptTolerance, PeriodClose, ReferenceCost, Rules, Segregation, Threshold,
 };
 pub use signal::Signal;
-pub use snapshot::{Dictionary, JournalMark, PositionRecord, SNAPSHOT_FORMAT, Snapshot, State};
+pub use snapshot::{
+    Dictionary, DocumentEntry, JournalMark, PositionRecord, SNAPSHOT_FORMAT, Snapshot, State,
+};
 pub use transfer::{TransferOrder, TransferOrderLine, TransferState, TransitKey, TransitQty};

@@ -17,7 +17,7 @@
 //! | transfer approve | planning, supervisor |
 //! | transfer close | planning, inventory control, supervisor |
 //! | approve, reject | anyone holding a role the pending event needs |
-//! | close period | finance |
+//! | close period, reopen period | finance (whole-network scope; a reopen always needs a second finance approval, a close when [`PeriodClose::approver`] says) |
 //!
 //! Who holds which role, and where, comes from the rules' actor directory
 //! ([`Identity::Directory`]), not from the event, unless a host opts in to trusting
@@ -28,7 +28,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use onhand_master::{Catalog, CurrencyCode, ItemCode, Role, VelocityClass};
+use onhand_master::{Catalog, CurrencyCode, ItemCode, Role, SiteCode, VelocityClass};
 use onhand_status::MeasureRules;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -61,8 +61,51 @@ pub struct Threshold {
         skip_serializing_if = "Option::is_none"
     )]
     pub max_value: Option<Decimal>,
+    /// An event whose lines together move more than this many base units needs
+    /// approval: the sum of what [`max_qty`](Self::max_qty) reads per line, so splitting
+    /// a movement over lines does not slip under the limit (default: no limit).
+    #[serde(
+        default,
+        with = "onhand_master::decimal::serde_str::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_event_qty: Option<Decimal>,
+    /// Limits on the total of every event of the kind on one reference document within a
+    /// time window, so splitting a movement over events does not slip under them either
+    /// (default: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<DocumentLimit>,
     /// Who must approve.
     pub approver: Role,
+}
+
+/// A limit on the total of the events of one kind on one reference document (its kind
+/// and number) whose effective times lie within a window of each other.
+///
+/// An event is measured as [`Threshold::max_event_qty`] and [`Threshold::max_value`]
+/// measure it; the events counted are those applied (not pending, not rejected) on the
+/// same document, of the same kind, effective less than `window_hours` before or after
+/// the event, plus the event itself. Over the limit, the event waits for the threshold's
+/// approver; once approved and applied it counts toward later events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentLimit {
+    /// The most base units the events may move together.
+    #[serde(
+        default,
+        with = "onhand_master::decimal::serde_str::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_qty: Option<Decimal>,
+    /// The most they may be worth together (at reference cost, in [`Rules::currency`]).
+    #[serde(
+        default,
+        with = "onhand_master::decimal::serde_str::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub max_value: Option<Decimal>,
+    /// The window, in hours (at least 1).
+    pub window_hours: u32,
 }
 
 /// How far a count may differ from the book before it is flagged: the larger of an
@@ -143,6 +186,90 @@ pub enum Identity {
     EventCarried,
 }
 
+/// Whose authority a period close needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseScope {
+    /// A close freezes every site, so the closer (and its approver) must be scoped to
+    /// every site ([`SiteScope::All`]): a finance actor of one site cannot close the
+    /// network. The default.
+    #[default]
+    Network,
+}
+
+/// How periods are closed and reopened.
+///
+/// A close ([`Body::ClosePeriod`](crate::Body::ClosePeriod)) is posted by a role the
+/// permissions allow (finance, in the standard rules) with the authority `scope` says,
+/// may not pass the latest recorded time the ledger knows (the latest `recorded_at` of
+/// the events it applied, this one included: the host stamps `recorded_at`), and waits
+/// for `approver` when one is set. A reopen
+/// ([`Body::ReopenPeriod`](crate::Body::ReopenPeriod)) is posted by the same roles and
+/// always waits for `reopen_approver`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodClose {
+    /// Whose authority a close needs (default: the whole network's).
+    #[serde(default)]
+    pub scope: CloseScope,
+    /// The role that must approve a close, someone other than the closer (`None`: a
+    /// close applies at once, the default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approver: Option<Role>,
+    /// The role that must approve a reopen (default: finance).
+    #[serde(default = "finance")]
+    pub reopen_approver: Role,
+}
+
+fn finance() -> Role {
+    Role::Finance
+}
+
+impl Default for PeriodClose {
+    /// A close by the whole network's authority, applied at once; a reopen approved by
+    /// finance. What rules written before closes were governed read as.
+    fn default() -> Self {
+        PeriodClose { scope: CloseScope::Network, approver: None, reopen_approver: Role::Finance }
+    }
+}
+
+/// What happens to a transfer receipt beyond its over-receipt tolerance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OverReceiptAction {
+    /// Held for the approval of this role (someone other than the poster).
+    Hold(Role),
+    /// Refused ([`LedgerError::OverReceipt`]).
+    Refuse,
+}
+
+/// How much a transfer order line may be received over what was shipped on it, at a
+/// site and for a velocity class of items: the larger of `absolute` base units and
+/// `percent` of the line's shipped quantity, counted over every receipt on the line (so
+/// receiving twice under new ids adds up).
+///
+/// The first entry whose `site` and `velocity` match (`None` matches any) applies; with
+/// none, nothing may be received over what was shipped and the receipt waits for a
+/// supervisor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverReceiptTolerance {
+    /// The receiving site (`None`: any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteCode>,
+    /// The item's velocity class (`None`: any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub velocity: Option<VelocityClass>,
+    /// Absolute tolerance in base units.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub absolute: Decimal,
+    /// Relative tolerance, a fraction of the line's shipped quantity (0.02 is 2 %).
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub percent: Decimal,
+    /// What happens beyond it.
+    pub beyond: OverReceiptAction,
+}
+
 /// The ledger's governance rules.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -175,6 +302,13 @@ pub struct Rules {
     /// How approvals are spread over people (default: distinct approvers).
     #[serde(default)]
     pub segregation: Segregation,
+    /// How periods are closed and reopened (default: [`PeriodClose::default`]).
+    #[serde(default)]
+    pub period_close: PeriodClose,
+    /// Over-receipt tolerances on transfer receipts (default: none, so any quantity over
+    /// what was shipped waits for a supervisor).
+    #[serde(default)]
+    pub over_receipt: Vec<OverReceiptTolerance>,
 }
 
 /// A reference cost per base unit.
@@ -191,15 +325,22 @@ impl Rules {
     ///
     /// - adjustments accept the reasons `DAMAGED`, `FOUND`, `LOST`, `THEFT`, `EXPIRED`,
     ///   `CORRECTION`; scrap accepts `DAMAGED`, `EXPIRED`, `QUALITY`, `DISPOSAL`;
-    /// - an adjustment line over 100 base units, or an adjustment worth more than 1,000
-    ///   (at reference cost), needs a supervisor; a count variance over 500 base units
+    /// - an adjustment line over 100 base units, an adjustment whose lines together move
+    ///   more than 100, or an adjustment worth more than 1,000 (at reference cost), needs
+    ///   a supervisor (no limit across the events of one document: add a
+    ///   [`DocumentLimit`] to the threshold for one); a count variance over 500 base units
     ///   needs a supervisor; any scrap worth more than 2,500 needs finance;
     /// - count tolerance: A items 0 units or 1 %, B items 2 units or 2 %, C and D items 5
     ///   units or 5 %, unclassified 0 or 2 %;
     /// - an empty actor directory ([`Identity::Directory`]): add actors with
     ///   [`with_actor`](Self::with_actor), or opt in to trusting the roles events carry
     ///   with [`trusting_event_actors`](Self::trusting_event_actors);
-    /// - distinct approvers ([`Segregation::DistinctApprovers`]).
+    /// - distinct approvers ([`Segregation::DistinctApprovers`]);
+    /// - periods closed by finance scoped to the whole network, at once; reopened by
+    ///   finance with a second finance person's approval ([`PeriodClose::default`]; set
+    ///   [`PeriodClose::approver`] to make closes wait for one too);
+    /// - no over-receipt tolerance: a transfer receipt over what was shipped waits for a
+    ///   supervisor ([`OverReceiptTolerance`]).
     ///
     /// # Panics
     /// Never: it is built from literals that the crate's tests check.
@@ -207,8 +348,8 @@ impl Rules {
     pub fn standard(currency: CurrencyCode) -> Self {
         use EventKind::{
             Adjustment, ClosePeriod, CustomerReturn, CycleCount, Disposition, Pick, Putaway,
-            Receipt, Scrap, Ship, StatusChange, TransferApprove, TransferClose, TransferReceipt,
-            TransferRequest, TransferShip,
+            Receipt, ReopenPeriod, Scrap, Ship, StatusChange, TransferApprove, TransferClose,
+            TransferReceipt, TransferRequest, TransferShip,
         };
         use Role::{Finance, InventoryControl, Planning, Quality, Supervisor, System, Warehouse};
         let mut permissions = BTreeMap::new();
@@ -224,6 +365,7 @@ impl Rules {
         permissions.insert(TransferApprove, vec![Planning, Supervisor]);
         permissions.insert(TransferClose, vec![Planning, InventoryControl, Supervisor]);
         permissions.insert(ClosePeriod, vec![Finance]);
+        permissions.insert(ReopenPeriod, vec![Finance]);
         let mut reasons = BTreeMap::new();
         reasons.insert(
             Adjustment,
@@ -236,6 +378,8 @@ impl Rules {
                 reason: None,
                 max_qty: Some(Decimal::from(100)),
                 max_value: Some(Decimal::from(1000)),
+                max_event_qty: Some(Decimal::from(100)),
+                document: None,
                 approver: Supervisor,
             },
             Threshold {
@@ -243,6 +387,8 @@ impl Rules {
                 reason: None,
                 max_qty: Some(Decimal::from(500)),
                 max_value: None,
+                max_event_qty: None,
+                document: None,
                 approver: Supervisor,
             },
             Threshold {
@@ -250,6 +396,8 @@ impl Rules {
                 reason: None,
                 max_qty: None,
                 max_value: Some(Decimal::from(2500)),
+                max_event_qty: None,
+                document: None,
                 approver: Finance,
             },
         ];
@@ -275,6 +423,8 @@ impl Rules {
             measures: MeasureRules::canonical(),
             identity: Identity::Directory(BTreeMap::new()),
             segregation: Segregation::DistinctApprovers,
+            period_close: PeriodClose::default(),
+            over_receipt: Vec::new(),
         }
     }
 
@@ -317,10 +467,17 @@ impl Rules {
             }
         }
         for t in &self.thresholds {
-            if t.max_qty.is_some_and(|q| q < Decimal::ZERO)
-                || t.max_value.is_some_and(|v| v < Decimal::ZERO)
+            let doc = t.document.as_ref();
+            if [t.max_qty, t.max_value, t.max_event_qty, doc.and_then(|d| d.max_qty)]
+                .into_iter()
+                .chain([doc.and_then(|d| d.max_value)])
+                .flatten()
+                .any(|q| q < Decimal::ZERO)
             {
                 return bad(format!("a {} threshold is negative", t.kind));
+            }
+            if doc.is_some_and(|d| d.window_hours == 0) {
+                return bad(format!("a {} document limit has no window", t.kind));
             }
         }
         if let Identity::Directory(dir) = &self.identity {
@@ -339,6 +496,14 @@ impl Rules {
                 {
                     return bad(format!("actor {id} is scoped to unknown site {site}"));
                 }
+            }
+        }
+        for t in &self.over_receipt {
+            if t.absolute < Decimal::ZERO || t.percent < Decimal::ZERO {
+                return bad("an over-receipt tolerance is negative".to_owned());
+            }
+            if let Some(site) = t.site.as_ref().filter(|s| catalog.site_ix(s).is_none()) {
+                return bad(format!("an over-receipt tolerance names unknown site {site}"));
             }
         }
         for t in &self.count_tolerance {
@@ -378,6 +543,26 @@ impl Rules {
             .iter()
             .find(|t| t.velocity == velocity)
             .map_or((Decimal::ZERO, Decimal::ZERO), |t| (t.absolute, t.percent))
+    }
+
+    /// The over-receipt tolerance at `site` for an item of class `velocity`: (absolute,
+    /// percent, what happens beyond it). See [`OverReceiptTolerance`].
+    #[must_use]
+    pub fn over_receipt_tolerance(
+        &self,
+        site: &SiteCode,
+        velocity: VelocityClass,
+    ) -> (Decimal, Decimal, OverReceiptAction) {
+        self.over_receipt
+            .iter()
+            .find(|t| {
+                t.site.as_ref().is_none_or(|s| s == site)
+                    && t.velocity.is_none_or(|v| v == velocity)
+            })
+            .map_or(
+                (Decimal::ZERO, Decimal::ZERO, OverReceiptAction::Hold(Role::Supervisor)),
+                |t| (t.absolute, t.percent, t.beyond),
+            )
     }
 
     /// The reference cost per base unit of an item (zero when not set).

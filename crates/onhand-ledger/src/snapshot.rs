@@ -13,13 +13,15 @@ use chrono::{DateTime, Utc};
 use onhand_master::hash::{Map, map};
 use onhand_master::{
     BinCode, BinIx, Catalog, EntityCode, EntityIx, ItemCode, ItemIx, SerialNo, SiteCode, SiteIx,
+    Tracking,
 };
+use onhand_status::StockStatus;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::error::LedgerError;
-use crate::event::EventId;
-use crate::journal::{Digest, JournalEntry, entry_digest};
+use crate::event::{DocumentRef, EventId, EventKind};
+use crate::journal::{Digest, JournalEntry};
 use crate::ledger::{Applied, Ledger, PendingEvent};
 use crate::lot::{LotInfo, Lots};
 use crate::position::{Hist, PositionKey, Positions};
@@ -27,7 +29,14 @@ use crate::rules::Rules;
 use crate::transfer::{TransferOrder, Transfers, TransitKey};
 
 /// The snapshot format this version writes and reads.
-pub const SNAPSHOT_FORMAT: u32 = 1;
+///
+/// Format 2 keeps, per event id seen, the SHA-256 digest of the event's content
+/// ([`Event::content_digest`](crate::Event::content_digest)) where format 1 kept a
+/// 64-bit fingerprint that could be forged. A format-1 snapshot cannot be migrated (the
+/// events behind its fingerprints are not in it): restore refuses it with
+/// [`LedgerError::SnapshotFormat`], and the host rebuilds the state from its journal
+/// ([`Ledger::replay`]) and takes a new snapshot.
+pub const SNAPSHOT_FORMAT: u32 = 2;
 
 /// The codes behind the handles a snapshot's state uses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,21 +81,48 @@ pub struct State {
     pub transfers: Vec<TransferOrder>,
     /// Pending events by id.
     pub pending: Vec<(EventId, PendingEvent)>,
-    /// Event ids seen, with their fingerprints; sorted.
-    pub seen: Vec<(EventId, u64)>,
+    /// Event ids seen, with the digests of their content; sorted.
+    pub seen: Vec<(EventId, Digest)>,
     /// The close time of the last closed period.
     pub closed_through: Option<DateTime<Utc>>,
+    /// The latest recorded time of the events applied (no close may pass it).
+    pub recorded_through: Option<DateTime<Utc>>,
     /// State-changing events applied.
     pub seq: u64,
+    /// What the applied events of document-limited kinds measured, per kind and
+    /// document, in effective-time order (empty unless a threshold has a
+    /// [`DocumentLimit`](crate::DocumentLimit)).
+    pub documents: Vec<(EventKind, DocumentRef, Vec<DocumentEntry>)>,
 }
 
-/// Where in the journal a snapshot was taken.
+/// What one applied event of a document-limited kind measured (see
+/// [`DocumentLimit`](crate::DocumentLimit)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentEntry {
+    /// Its effective time (microseconds since the epoch).
+    pub at: i64,
+    /// The base units its lines moved together.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub qty: Decimal,
+    /// What it was worth at reference cost.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub value: Decimal,
+}
+
+/// A position in the journal: the last entry included and its digest. It marks where
+/// a snapshot was taken, and serves as a checkpoint a host anchors outside and verifies
+/// from ([`verify_from`](crate::verify_from)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JournalMark {
     /// The last entry included.
     pub seq: u64,
     /// Its digest.
     pub digest: Digest,
+}
+
+impl JournalMark {
+    /// Before the first entry: seq 0, digest all zeros.
+    pub const GENESIS: JournalMark = JournalMark { seq: 0, digest: Digest::ZERO };
 }
 
 /// A serialized ledger state.
@@ -98,10 +134,41 @@ pub struct Snapshot {
     pub dictionary: Dictionary,
     /// The state.
     pub state: State,
-    /// The journal position the state corresponds to, if the host keeps a journal.
+    /// The journal position the state corresponds to, if the host keeps a journal: its
+    /// seq is the state's (every state-changing event is one entry).
     pub journal: Option<JournalMark>,
-    /// SHA-256 over the dictionary and state (compact JSON).
+    /// SHA-256 over the dictionary, the state and the journal mark (compact JSON).
     pub digest: Digest,
+}
+
+/// Just the format field of a serialized snapshot, read before the rest.
+#[derive(Deserialize)]
+struct FormatOnly {
+    format: u32,
+}
+
+impl Snapshot {
+    /// Reads a snapshot from its JSON, checking its format version before the rest, so
+    /// a snapshot of another format is refused as such rather than as malformed JSON.
+    ///
+    /// ```
+    /// use onhand_ledger::{LedgerError, Snapshot, SNAPSHOT_FORMAT};
+    /// let old = br#"{"format": 1, "dictionary": {}, "state": {}, "journal": null, "digest": ""}"#;
+    /// assert_eq!(Snapshot::from_json(old), Err(LedgerError::SnapshotFormat { found: 1, reads: SNAPSHOT_FORMAT }));
+    /// ```
+    ///
+    /// # Errors
+    /// [`LedgerError::SnapshotFormat`] for another format version,
+    /// [`LedgerError::Restore`] for JSON that is not a snapshot.
+    pub fn from_json(bytes: &[u8]) -> Result<Snapshot, LedgerError> {
+        let head: FormatOnly = serde_json::from_slice(bytes)
+            .map_err(|e| LedgerError::Restore { what: format!("reading a snapshot: {e}") })?;
+        if head.format != SNAPSHOT_FORMAT {
+            return Err(LedgerError::SnapshotFormat { found: head.format, reads: SNAPSHOT_FORMAT });
+        }
+        serde_json::from_slice(bytes)
+            .map_err(|e| LedgerError::Restore { what: format!("reading a snapshot: {e}") })
+    }
 }
 
 fn dictionary(catalog: &Catalog) -> Dictionary {
@@ -124,6 +191,18 @@ fn digest_of(dictionary: &Dictionary, state: &State) -> Result<Digest, LedgerErr
     Ok(Digest::of(&bytes))
 }
 
+/// A snapshot's digest: over the dictionary, the state and the journal mark, so the mark
+/// cannot be moved without the digest noticing.
+fn snapshot_digest(
+    dictionary: &Dictionary,
+    state: &State,
+    journal: Option<&JournalMark>,
+) -> Result<Digest, LedgerError> {
+    let bytes = serde_json::to_vec(&(dictionary, state, journal))
+        .map_err(|e| LedgerError::Restore { what: format!("encoding state: {e}") })?;
+    Ok(Digest::of(&bytes))
+}
+
 impl Ledger {
     /// The whole state in deterministic order.
     #[must_use]
@@ -134,7 +213,7 @@ impl Ledger {
             .flat_map(|(item, m)| m.iter().map(move |(s, k)| (*item, s.clone(), *k)))
             .collect();
         serials.sort();
-        let mut seen: Vec<(EventId, u64)> = self.seen.iter().map(|(k, v)| (*k, *v)).collect();
+        let mut seen: Vec<(EventId, Digest)> = self.seen.iter().map(|(k, v)| (*k, *v)).collect();
         seen.sort_unstable();
         State {
             positions: self
@@ -154,7 +233,13 @@ impl Ledger {
             pending: self.pending.iter().map(|(k, v)| (*k, v.clone())).collect(),
             seen,
             closed_through: self.closed_through,
+            recorded_through: self.recorded_through,
             seq: self.seq,
+            documents: self
+                .documents
+                .iter()
+                .map(|((kind, doc), entries)| (*kind, doc.clone(), entries.clone()))
+                .collect(),
         }
     }
 
@@ -169,18 +254,25 @@ impl Ledger {
     /// A snapshot of the state, marked with the journal position it corresponds to.
     ///
     /// # Errors
-    /// As [`state_digest`](Self::state_digest).
+    /// [`LedgerError::MarkMismatch`] when the mark's seq is not the state's
+    /// ([`seq`](Self::seq)); otherwise as [`state_digest`](Self::state_digest).
     pub fn snapshot(&self, journal: Option<JournalMark>) -> Result<Snapshot, LedgerError> {
+        if let Some(mark) = journal
+            && mark.seq != self.seq
+        {
+            return Err(LedgerError::MarkMismatch { mark: mark.seq, state: self.seq });
+        }
         let dictionary = dictionary(&self.catalog);
         let state = self.state();
-        let digest = digest_of(&dictionary, &state)?;
+        let digest = snapshot_digest(&dictionary, &state, journal.as_ref())?;
         Ok(Snapshot { format: SNAPSHOT_FORMAT, dictionary, state, journal, digest })
     }
 
     /// Restores a snapshot against `catalog` and `rules`.
     ///
     /// # Errors
-    /// [`LedgerError::Restore`] for another format version, a digest that does not match
+    /// [`LedgerError::SnapshotFormat`] for another format version (see
+    /// [`SNAPSHOT_FORMAT`]); [`LedgerError::Restore`] for a digest that does not match
     /// the content, or a code the catalog no longer has; [`LedgerError::InvalidRules`].
     pub fn restore(
         catalog: Arc<Catalog>,
@@ -188,15 +280,20 @@ impl Ledger {
         snapshot: &Snapshot,
     ) -> Result<Ledger, LedgerError> {
         if snapshot.format != SNAPSHOT_FORMAT {
-            return Err(LedgerError::Restore {
-                what: format!(
-                    "snapshot format {} (this version reads {SNAPSHOT_FORMAT})",
-                    snapshot.format
-                ),
+            return Err(LedgerError::SnapshotFormat {
+                found: snapshot.format,
+                reads: SNAPSHOT_FORMAT,
             });
         }
-        if digest_of(&snapshot.dictionary, &snapshot.state)? != snapshot.digest {
+        if snapshot_digest(&snapshot.dictionary, &snapshot.state, snapshot.journal.as_ref())?
+            != snapshot.digest
+        {
             return Err(LedgerError::Restore { what: "snapshot does not match its digest".into() });
+        }
+        if let Some(mark) = snapshot.journal
+            && mark.seq != snapshot.state.seq
+        {
+            return Err(LedgerError::MarkMismatch { mark: mark.seq, state: snapshot.state.seq });
         }
         let remap = Remap::new(&catalog, &snapshot.dictionary)?;
         let mut ledger = Ledger::new(catalog, rules)?;
@@ -205,11 +302,28 @@ impl Ledger {
         for lot in &st.lots {
             let mut lot = lot.clone();
             lot.item = remap.item(lot.item)?;
+            if ledger.catalog.item(lot.item).is_none_or(|i| i.tracking != Tracking::Lot)
+                || lots.find(lot.item, &lot.code).is_some()
+            {
+                return Err(LedgerError::InvalidSnapshot {
+                    part: "lots",
+                    why: format!("lot {} is repeated or of an item without lots", lot.code),
+                });
+            }
             lots.insert(lot).ok_or_else(|| LedgerError::Restore { what: "lot table".into() })?;
         }
         let mut positions = Positions::with_items(ledger.catalog.item_count());
+        let mut last_key: Option<PositionKey> = None;
         for p in &st.positions {
+            if last_key.is_some_and(|k| k >= p.key) {
+                return Err(LedgerError::InvalidSnapshot {
+                    part: "positions",
+                    why: format!("position {:?} is repeated or out of key order", p.key),
+                });
+            }
+            last_key = Some(p.key);
             let key = remap.key(&p.key)?;
+            check_key(&ledger.catalog, &lots, &key, "positions")?;
             // A balance is its base plus its history, in effective-time order: the
             // ledger reads figures as of a time back from the balance and relies on it.
             let summed = p.hist.iter().try_fold(p.base, |acc, h| acc.checked_add(h.change));
@@ -230,13 +344,7 @@ impl Ledger {
             }
             positions.restore(&key, p.qty, p.hist.iter().copied().collect(), p.counted_at);
         }
-        let mut serials: Map<ItemIx, Map<SerialNo, PositionKey>> = map();
-        for (item, serial, key) in &st.serials {
-            serials
-                .entry(remap.item(*item)?)
-                .or_insert_with(map)
-                .insert(serial.clone(), remap.key(key)?);
-        }
+        let serials = restore_serials(&ledger.catalog, &lots, &remap, &st.serials)?;
         let mut transfers = Transfers::default();
         for order in &st.transfers {
             let mut o = order.clone();
@@ -246,6 +354,15 @@ impl Ledger {
                 line.item = remap.item(line.item)?;
                 let mut moved = BTreeMap::new();
                 for (tk, q) in &line.in_transit {
+                    let lot_ok = tk
+                        .lot
+                        .is_none_or(|l| lots.get(l).is_some_and(|info| info.item == line.item));
+                    if !lot_ok || q.0.is_sign_negative() {
+                        return Err(LedgerError::InvalidSnapshot {
+                            part: "transfers",
+                            why: format!("order {} holds a lot handle it cannot", o.number),
+                        });
+                    }
                     moved.insert(TransitKey { lot: tk.lot, owner: remap.entity(tk.owner)? }, *q);
                 }
                 line.in_transit = moved;
@@ -261,7 +378,9 @@ impl Ledger {
         seen.extend(st.seen.iter().copied());
         ledger.seen = seen;
         ledger.closed_through = st.closed_through;
+        ledger.recorded_through = st.recorded_through;
         ledger.seq = st.seq;
+        ledger.documents = restore_documents(&st.documents)?;
         Ok(ledger)
     }
 
@@ -280,38 +399,28 @@ impl Ledger {
     }
 
     /// Applies journal entries on top of this state (a restored snapshot, say),
-    /// checking each entry's digest and its link to the one before (starting from
-    /// `after`, the snapshot's journal mark, when given).
+    /// checking each entry's digest and its link to the one before, starting from
+    /// `after` (the snapshot's journal mark) or, without one, from the genesis. The mark
+    /// must be this state's position ([`seq`](Self::seq)): entries are never skipped.
     ///
     /// # Errors
-    /// [`LedgerError::JournalBroken`] for a broken chain, [`LedgerError::Restore`] when
-    /// an entry is rejected or found to be a duplicate on replay (the journal and the
-    /// state do not belong together).
+    /// [`LedgerError::MarkMismatch`] when the start is not this state's position;
+    /// [`LedgerError::JournalGap`], [`LedgerError::JournalRepeat`] or
+    /// [`LedgerError::JournalBroken`] for a chain that does not fit (as
+    /// [`verify_from`](crate::verify_from)); [`LedgerError::Restore`] when an entry is
+    /// rejected or found to be a duplicate on replay (the journal and the state do not
+    /// belong together). Entries before the one at fault stay applied.
     pub fn replay_onto<'a>(
         &mut self,
         entries: impl IntoIterator<Item = &'a JournalEntry>,
         after: Option<JournalMark>,
     ) -> Result<(), LedgerError> {
-        let mut prev = after.map_or((0, Digest::ZERO), |m| (m.seq, m.digest));
+        let mut prev = after.unwrap_or(JournalMark::GENESIS);
+        if prev.seq != self.seq {
+            return Err(LedgerError::MarkMismatch { mark: prev.seq, state: self.seq });
+        }
         for e in entries {
-            if e.seq != prev.0.saturating_add(1) {
-                return Err(LedgerError::JournalBroken {
-                    seq: prev.0.saturating_add(1),
-                    why: "is missing",
-                });
-            }
-            if e.prev != prev.1 {
-                return Err(LedgerError::JournalBroken {
-                    seq: e.seq,
-                    why: "does not follow the entry before it",
-                });
-            }
-            if entry_digest(&e.prev, e.seq, &e.event)? != e.digest {
-                return Err(LedgerError::JournalBroken {
-                    seq: e.seq,
-                    why: "does not match its digest",
-                });
-            }
+            crate::journal::verify_from(prev, std::slice::from_ref(e), None)?;
             match self.apply(&e.event) {
                 Ok(Applied::Duplicate) => {
                     return Err(LedgerError::Restore {
@@ -325,9 +434,101 @@ impl Ledger {
                     });
                 }
             }
-            prev = (e.seq, e.digest);
+            prev = JournalMark { seq: e.seq, digest: e.digest };
         }
         Ok(())
+    }
+}
+
+/// The serials of a snapshot, remapped and checked: each of a serial-tracked item, at a
+/// position of that item whose handles hold, and listed once.
+fn restore_serials(
+    catalog: &Catalog,
+    lots: &Lots,
+    remap: &Remap,
+    listed: &[(ItemIx, SerialNo, PositionKey)],
+) -> Result<Map<ItemIx, Map<SerialNo, PositionKey>>, LedgerError> {
+    let mut serials: Map<ItemIx, Map<SerialNo, PositionKey>> = map();
+    for (item, serial, key) in listed {
+        let item = remap.item(*item)?;
+        let key = remap.key(key)?;
+        check_key(catalog, lots, &key, "serials")?;
+        let serial_tracked = catalog.item(item).is_some_and(|i| i.tracking == Tracking::Serial);
+        if key.item != item || !serial_tracked {
+            return Err(LedgerError::InvalidSnapshot {
+                part: "serials",
+                why: format!("serial {serial} is not of the item at its position"),
+            });
+        }
+        if serials.entry(item).or_insert_with(map).insert(serial.clone(), key).is_some() {
+            return Err(LedgerError::InvalidSnapshot {
+                part: "serials",
+                why: format!("serial {serial} is listed twice"),
+            });
+        }
+    }
+    Ok(serials)
+}
+
+/// The document totals of a snapshot, checked: each list non-empty, in time order,
+/// of times that are times and figures not below zero, and no document listed twice.
+fn restore_documents(
+    documents: &[(EventKind, DocumentRef, Vec<DocumentEntry>)],
+) -> Result<BTreeMap<(EventKind, DocumentRef), Vec<DocumentEntry>>, LedgerError> {
+    let mut out = BTreeMap::new();
+    for (kind, doc, entries) in documents {
+        let ordered = entries.is_sorted_by_key(|e| e.at);
+        let valid = entries.iter().all(|e| {
+            DateTime::from_timestamp_micros(e.at).is_some()
+                && !e.qty.is_sign_negative()
+                && !e.value.is_sign_negative()
+        });
+        if entries.is_empty() || !ordered || !valid {
+            return Err(LedgerError::InvalidSnapshot {
+                part: "documents",
+                why: format!("the totals of {kind} {} are not in order or not figures", doc.number),
+            });
+        }
+        if out.insert((*kind, doc.clone()), entries.clone()).is_some() {
+            return Err(LedgerError::InvalidSnapshot {
+                part: "documents",
+                why: format!("{kind} {} is listed twice", doc.number),
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Checks the handles of a (remapped) position key against the catalog and the lot
+/// table: a lot the table has, of the key's item, on an item with lots; a bin of the
+/// key's site; no bin in transit.
+fn check_key(
+    catalog: &Catalog,
+    lots: &Lots,
+    key: &PositionKey,
+    part: &'static str,
+) -> Result<(), LedgerError> {
+    let tracking = catalog.item(key.item).map(|i| i.tracking);
+    let lot_ok = match key.lot {
+        Some(l) => {
+            tracking == Some(Tracking::Lot) && lots.get(l).is_some_and(|i| i.item == key.item)
+        }
+        None => tracking != Some(Tracking::Lot),
+    };
+    let bin_ok = match key.bin {
+        Some(b) => {
+            key.status != StockStatus::InTransit
+                && catalog.bin(b).is_some_and(|bin| bin.site == key.site)
+        }
+        None => true,
+    };
+    if lot_ok && bin_ok {
+        Ok(())
+    } else {
+        Err(LedgerError::InvalidSnapshot {
+            part,
+            why: format!("position {key:?} holds a lot or bin handle it cannot"),
+        })
     }
 }
 
@@ -414,6 +615,7 @@ mod tests {
     use onhand_master::{Catalog, CurrencyCode, seed};
 
     use super::*;
+    use crate::position::LotIx;
 
     fn counted() -> Result<(Arc<Catalog>, Rules, Snapshot), Box<dyn std::error::Error>> {
         let catalog = Arc::new(Catalog::new(seed::demo_network())?);
@@ -432,10 +634,84 @@ mod tests {
         let (catalog, rules, good) = counted()?;
         let mut bad = good;
         bad.state.positions.first_mut().ok_or("a position")?.counted_at = Some(i64::MIN);
-        bad.digest = digest_of(&bad.dictionary, &bad.state)?;
+        bad.digest = snapshot_digest(&bad.dictionary, &bad.state, bad.journal.as_ref())?;
         let err = Ledger::restore(catalog, rules, &bad).err().ok_or("refused")?;
         assert_eq!(err.code(), "invalid_snapshot", "{err}");
         Ok(())
+    }
+
+    /// A ledger holding one lot of glue, and its snapshot.
+    fn with_a_lot() -> Result<(Arc<Catalog>, Rules, Snapshot), Box<dyn std::error::Error>> {
+        let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+        let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+        let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+        let mut glue = crate::testing::receipt(1, "ATL", "GLUE-500", "24 EA", "QA-01")?;
+        if let crate::Body::Receipt(mv) = &mut glue.body {
+            for l in &mut mv.lines {
+                l.lot = Some(onhand_master::LotCode::new("L-1")?);
+            }
+        }
+        ledger.apply(&glue)?;
+        let snapshot = ledger.snapshot(None)?;
+        Ok((catalog, rules, snapshot))
+    }
+
+    fn resealed(mut snap: Snapshot) -> Snapshot {
+        snap.digest = snapshot_digest(&snap.dictionary, &snap.state, snap.journal.as_ref())
+            .unwrap_or(Digest::ZERO);
+        snap
+    }
+
+    /// Issue 13: a snapshot with a recomputed digest and a lot handle of 4e9 (no such
+    /// lot) was accepted. Restore now checks every handle it relies on.
+    #[test]
+    fn restore_accepts_a_lot_handle_of_four_billion() -> Result<(), Box<dyn std::error::Error>> {
+        let (catalog, rules, good) = with_a_lot()?;
+        assert!(Ledger::restore(catalog.clone(), rules.clone(), &good).is_ok());
+        let mut bad = good.clone();
+        let p = bad.state.positions.first_mut().ok_or("a position")?;
+        assert!(p.key.lot.is_some());
+        p.key.lot = Some(LotIx(4_000_000_000));
+        let err = Ledger::restore(catalog.clone(), rules.clone(), &resealed(bad)).err();
+        assert_eq!(err.map(|e| e.code()), Some("invalid_snapshot"));
+
+        // A lot on an item without lots, a bin of another site, a serial on a position
+        // of another item, a lot listed twice: each refused.
+        let mut no_lot = good.clone();
+        no_lot.state.positions.first_mut().ok_or("a position")?.key.lot = None;
+        let mut twice = good.clone();
+        let lot = twice.state.lots.first().ok_or("a lot")?.clone();
+        twice.state.lots.push(lot);
+        let mut foreign_bin = good.clone();
+        let other_site = foreign_bin
+            .dictionary
+            .bins
+            .iter()
+            .position(|(s, _)| s.as_str() != "ATL")
+            .ok_or("a bin elsewhere")?;
+        foreign_bin.state.positions.first_mut().ok_or("a position")?.key.bin =
+            Some(BinIx::new(u32::try_from(other_site)?));
+        for bad in [no_lot, twice, foreign_bin] {
+            let err = Ledger::restore(catalog.clone(), rules.clone(), &resealed(bad)).err();
+            assert_eq!(err.map(|e| e.code()), Some("invalid_snapshot"));
+        }
+        Ok(())
+    }
+
+    proptest::proptest! {
+        /// Whatever lot handle a position holds, restore either refuses it or gives back
+        /// exactly the state written, whose every lot handle names a lot of its item.
+        #[test]
+        fn a_restored_lot_handle_names_a_lot_of_its_item(raw in proptest::prelude::any::<u32>()) {
+            let (catalog, rules, good) = with_a_lot().unwrap();
+            let mut snap = good;
+            snap.state.positions.first_mut().unwrap().key.lot = Some(LotIx(raw));
+            let snap = resealed(snap);
+            if let Ok(ledger) = Ledger::restore(catalog, rules, &snap) {
+                proptest::prop_assert_eq!(raw, 0);
+                proptest::prop_assert_eq!(ledger.state(), snap.state);
+            }
+        }
     }
 
     proptest::proptest! {
@@ -454,7 +730,7 @@ mod tests {
             let (catalog, rules, good) = counted().unwrap();
             let mut snap = good;
             snap.state.positions.first_mut().unwrap().counted_at = Some(at);
-            snap.digest = digest_of(&snap.dictionary, &snap.state).unwrap();
+            snap.digest = snapshot_digest(&snap.dictionary, &snap.state, snap.journal.as_ref()).unwrap();
             if let Ok(ledger) = Ledger::restore(catalog, rules, &snap) {
                 proptest::prop_assert_eq!(ledger.state(), snap.state);
             }
@@ -476,7 +752,7 @@ mod tests {
         let mut bad = good.clone();
         let p = bad.state.positions.first_mut().ok_or("a position")?;
         p.qty += Decimal::ONE;
-        bad.digest = digest_of(&bad.dictionary, &bad.state)?;
+        bad.digest = snapshot_digest(&bad.dictionary, &bad.state, bad.journal.as_ref())?;
         let err = Ledger::restore(catalog.clone(), rules.clone(), &bad).err().ok_or("refused")?;
         assert!(matches!(err, LedgerError::Restore { .. }), "{err}");
 
@@ -485,7 +761,8 @@ mod tests {
         let h = *p.hist.first().ok_or("a change")?;
         p.hist = vec![Hist { at: h.at + 1, change: Decimal::ONE }, Hist { at: h.at, ..h }];
         p.qty += Decimal::ONE;
-        unsorted.digest = digest_of(&unsorted.dictionary, &unsorted.state)?;
+        unsorted.digest =
+            snapshot_digest(&unsorted.dictionary, &unsorted.state, unsorted.journal.as_ref())?;
         assert!(Ledger::restore(catalog, rules, &unsorted).is_err());
         Ok(())
     }

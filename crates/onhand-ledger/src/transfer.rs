@@ -71,9 +71,12 @@ impl TransferState {
         match self {
             TransferState::PartlyShipped
             | TransferState::Shipped
-            | TransferState::PartlyReceived
-            | TransferState::Received => true,
-            TransferState::Requested | TransferState::Approved | TransferState::Closed => false,
+            | TransferState::PartlyReceived => true,
+            // A received order has nothing in transit: anything more is not on it.
+            TransferState::Requested
+            | TransferState::Approved
+            | TransferState::Received
+            | TransferState::Closed => false,
         }
     }
 }

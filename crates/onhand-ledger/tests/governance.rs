@@ -10,6 +10,7 @@ use onhand_ledger::{
     Actor, ActorId, ActorRecord, Applied, Body, DocKind, Event, Identity, Ledger, LedgerError,
     Rules, Segregation, SiteScope, Threshold,
 };
+use onhand_ledger::{DocumentLimit, EventKind};
 use onhand_master::{BinCode, Catalog, CurrencyCode, LotCode, Role, SiteCode, seed};
 use onhand_status::StockStatus;
 use proptest::prelude::*;
@@ -33,6 +34,8 @@ fn staffed() -> Rules {
         reason: None,
         max_qty: Some(Decimal::from(10)),
         max_value: None,
+        max_event_qty: None,
+        document: None,
         approver: Role::Supervisor,
     });
     [
@@ -325,4 +328,258 @@ proptest! {
             prop_assert!(!approved.contains(&"w1".to_owned()));
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Thresholds on the document's totals
+
+/// A loss of `qty` bolts from PF-A01 per line, on document `number`, at `minutes`.
+fn loss_on(id: u128, minutes: i64, number: &str, lines: &[&str]) -> Event {
+    let lines = lines
+        .iter()
+        .map(|q| {
+            let mut l = line("BOLT-M8", q).unwrap().at(bin("PF-A01"));
+            l.from = Some(StockStatus::Available);
+            l
+        })
+        .collect();
+    testing::event(
+        id,
+        minutes,
+        claims("alice", &[Role::InventoryControl]),
+        "LOST",
+        doc(DocKind::Internal, number).unwrap(),
+        Body::Adjustment(movement("ATL", lines).unwrap()),
+    )
+    .unwrap()
+}
+
+/// The standard rules with the adjustment threshold limiting each document to 100 units
+/// within `hours`.
+fn document_limited(hours: u32) -> Rules {
+    let mut rules = staffed();
+    for t in &mut rules.thresholds {
+        if t.kind == EventKind::Adjustment {
+            t.document = Some(DocumentLimit {
+                max_qty: Some(Decimal::from(100)),
+                max_value: None,
+                window_hours: hours,
+            });
+        }
+    }
+    rules
+}
+
+/// Issue 13: approval thresholds applied per line only, so a loss of 150 split into two
+/// lines of 75 needed no approval. The standard rules now limit the event's total too.
+#[test]
+fn a_loss_split_over_lines_needs_no_approval() {
+    let mut ledger = stocked(staffed());
+    let split = loss_on(10, 10, "ADJ-1", &["75 EA", "75 EA"]);
+    assert_eq!(pending_needs(ledger.apply(&split)), vec![Role::Supervisor]);
+    // Two lines of 50 stay under it.
+    let small = loss_on(11, 11, "ADJ-2", &["50 EA", "50 EA"]);
+    assert!(matches!(ledger.apply(&small), Ok(Applied::Accepted(_))));
+}
+
+/// Issue 13: a loss of 150 split into two events of 75 on one document needed no
+/// approval. With a document limit, the second event within the window waits for a
+/// supervisor; another document, or the same one outside the window, does not add up.
+#[test]
+fn a_loss_split_over_events_on_one_document_needs_no_approval() {
+    let mut ledger = stocked(document_limited(24));
+    assert!(matches!(
+        ledger.apply(&loss_on(10, 10, "ADJ-1", &["75 EA"])),
+        Ok(Applied::Accepted(_))
+    ));
+    let second = loss_on(11, 20, "ADJ-1", &["75 EA"]);
+    assert_eq!(pending_needs(ledger.apply(&second)), vec![Role::Supervisor]);
+    // Another document does not add up with ADJ-1.
+    assert!(matches!(
+        ledger.apply(&loss_on(12, 30, "ADJ-2", &["75 EA"])),
+        Ok(Applied::Accepted(_))
+    ));
+    // ADJ-1 two days later is outside the window.
+    assert!(matches!(
+        ledger.apply(&loss_on(13, 48 * 60 + 10, "ADJ-1", &["10 EA"])),
+        Ok(Applied::Accepted(_))
+    ));
+    // Once approved, the second counts toward later events on the document.
+    let ok = approve(14, 40, claims("sup1", &[Role::Supervisor]), &second);
+    assert!(matches!(ledger.apply(&ok), Ok(Applied::Accepted(_))));
+    assert_eq!(
+        pending_needs(ledger.apply(&loss_on(15, 50, "ADJ-1", &["1 EA"]))),
+        vec![Role::Supervisor]
+    );
+    // The totals survive a snapshot.
+    let snap = ledger.snapshot(None).unwrap();
+    let restored = Ledger::restore(catalog(), document_limited(24), &snap).unwrap();
+    assert_eq!(restored.state(), ledger.state());
+}
+
+/// Without a document limit (the default, and what rules written before it read as), the
+/// events of one document do not add up.
+#[test]
+fn document_limits_are_off_unless_set() {
+    let json = serde_json::to_string(&staffed()).unwrap();
+    assert!(!json.contains("document"), "an unset limit is not written");
+    let back: Rules = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, staffed());
+    let mut ledger = stocked(staffed());
+    assert!(matches!(
+        ledger.apply(&loss_on(10, 10, "ADJ-1", &["75 EA"])),
+        Ok(Applied::Accepted(_))
+    ));
+    assert!(matches!(
+        ledger.apply(&loss_on(11, 20, "ADJ-1", &["75 EA"])),
+        Ok(Applied::Accepted(_))
+    ));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// For any run of small losses over two documents at any times, an event waits for a
+    /// supervisor exactly when a line is over 100, its lines together are over 100, or
+    /// the applied events of its document within 6 hours of it and it together are over
+    /// 100 (a reference sum over every applied event); nothing else is held.
+    #[test]
+    fn document_totals_hold_exactly_what_the_limits_say(
+        events in proptest::collection::vec(
+            (0usize..2, -300i64..300, proptest::collection::vec(1u32..60, 1..3)),
+            1..12,
+        ),
+    ) {
+        let rules = document_limited(6);
+        let mut ledger = Ledger::new(catalog(), rules).unwrap();
+        ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "100000 EA", "PF-A01", "available").unwrap()).unwrap();
+        let mut applied: Vec<(usize, i64, u32)> = Vec::new();
+        for (n, (docn, minutes, lines)) in events.iter().enumerate() {
+            let qtys: Vec<String> = lines.iter().map(|q| format!("{q} EA")).collect();
+            let refs: Vec<&str> = qtys.iter().map(String::as_str).collect();
+            let at = 1000 + minutes;
+            let event = loss_on(100 + n as u128, at, &format!("ADJ-{docn}"), &refs);
+            let total: u32 = lines.iter().sum();
+            let window = 6 * 60;
+            let on_doc: u32 = applied
+                .iter()
+                .filter(|(d, t, _)| d == docn && (t - at).abs() < window)
+                .map(|(_, _, q)| q)
+                .sum();
+            let held = total > 100 || on_doc + total > 100;
+            match ledger.apply(&event) {
+                Ok(Applied::Accepted(_)) => {
+                    prop_assert!(!held, "event {n} applied over the limits");
+                    applied.push((*docn, at, total));
+                }
+                Ok(Applied::Pending { needs, .. }) => {
+                    prop_assert!(held, "event {n} held under the limits");
+                    prop_assert_eq!(needs, vec![Role::Supervisor]);
+                }
+                other => prop_assert!(false, "{other:?}"),
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Period close
+
+/// The staffed rules with finance: `fin` and `fin2` everywhere, `fin-atl` at ATL only.
+fn with_finance(rules: Rules) -> Rules {
+    rules
+        .with_actor("fin".parse().unwrap(), everywhere(&[Role::Finance]))
+        .with_actor("fin2".parse().unwrap(), everywhere(&[Role::Finance]))
+        .with_actor(
+            "fin-atl".parse().unwrap(),
+            ActorRecord::new(&[Role::Finance], SiteScope::Sites(vec![site("ATL")])),
+        )
+}
+
+fn period(id: u128, minutes: i64, who: &str, body: Body) -> Event {
+    ev(id, minutes, claims(who, &[Role::Finance]), "PERIOD-END", body)
+}
+
+/// Issue 13: closing ignored site scope: a finance actor scoped to one site closed the
+/// whole network. A close now needs network-wide authority.
+#[test]
+fn a_site_scoped_finance_actor_closes_the_whole_network() {
+    let mut ledger = stocked(with_finance(staffed()));
+    let before = ledger.state_digest().unwrap();
+    let close = period(10, 60, "fin-atl", Body::ClosePeriod { through: testing::at(30) });
+    assert_eq!(ledger.apply(&close).map_err(|e| e.code()), Err("not_network_wide"));
+    assert_eq!(ledger.state_digest().unwrap(), before);
+    assert_eq!(ledger.closed_through(), None);
+}
+
+/// Issue 13: a close had no upper bound: effective in the year 9999 and closing through
+/// it, it froze the ledger for ever. A close may not pass the latest recorded time.
+#[test]
+fn a_close_through_the_year_9999_freezes_the_ledger() {
+    let mut ledger = stocked(with_finance(staffed()));
+    let far: chrono::DateTime<chrono::Utc> = "9999-12-31T00:00:00Z".parse().unwrap();
+    let mut close = period(10, 60, "fin", Body::ClosePeriod { through: far });
+    close.effective_at = far;
+    assert_eq!(ledger.apply(&close).map_err(|e| e.code()), Err("close_beyond_recorded"));
+    assert_eq!(ledger.closed_through(), None);
+    // A receipt at the usual time is still taken.
+    let late = testing::receipt(11, "ATL", "BOLT-M8", "1 EA", "RCV-01").unwrap();
+    assert!(matches!(ledger.apply(&late), Ok(Applied::Accepted(_))));
+}
+
+/// Issue 13: a close needed no approval. With `period_close.approver` set it waits for
+/// another person holding the role, who must also have network-wide authority.
+#[test]
+fn a_close_needs_no_approval() {
+    let mut rules = with_finance(staffed());
+    rules.period_close.approver = Some(Role::Finance);
+    let mut ledger = stocked(rules);
+    let close = period(10, 60, "fin", Body::ClosePeriod { through: testing::at(30) });
+    assert_eq!(pending_needs(ledger.apply(&close)), vec![Role::Finance]);
+    assert_eq!(ledger.closed_through(), None);
+    let own = ev(11, 61, claims("fin", &[Role::Finance]), "OK", Body::Approve { event: close.id });
+    assert_eq!(ledger.apply(&own).map_err(|e| e.code()), Err("self_approval"));
+    let scoped =
+        ev(12, 61, claims("fin-atl", &[Role::Finance]), "OK", Body::Approve { event: close.id });
+    assert_eq!(ledger.apply(&scoped).map_err(|e| e.code()), Err("not_network_wide"));
+    let ok = ev(13, 62, claims("fin2", &[Role::Finance]), "OK", Body::Approve { event: close.id });
+    assert!(matches!(ledger.apply(&ok), Ok(Applied::Accepted(_))));
+    assert_eq!(ledger.closed_through(), Some(testing::at(30)));
+}
+
+/// Issue 13: a close could not be reopened. A reopen always waits for a second finance
+/// person, and stays in the journal: replaying the journal reopens again.
+#[test]
+fn a_closed_period_cannot_be_reopened() {
+    let rules = with_finance(staffed());
+    let mut ledger = stocked(rules.clone());
+    let mut journal = onhand_ledger::Journal::new();
+    let mut post = |ledger: &mut Ledger, e: &Event| {
+        let r = ledger.apply(e);
+        if r.as_ref().is_ok_and(Applied::changed_state) {
+            journal.append(e.clone()).unwrap();
+        }
+        r
+    };
+    let close = period(10, 60, "fin", Body::ClosePeriod { through: testing::at(30) });
+    assert!(matches!(post(&mut ledger, &close), Ok(Applied::Accepted(_))));
+    let back = testing::receipt_to(11, "ATL", "BOLT-M8", "5 EA", "PF-A01", "available").unwrap();
+    let mut back = back;
+    back.effective_at = testing::at(20);
+    assert_eq!(ledger.apply(&back).map_err(|e| e.code()), Err("period_closed"));
+
+    let reopen = period(12, 70, "fin", Body::ReopenPeriod { to: Some(testing::at(10)) });
+    assert_eq!(pending_needs(post(&mut ledger, &reopen)), vec![Role::Finance]);
+    assert_eq!(ledger.closed_through(), Some(testing::at(30)), "nothing reopened yet");
+    let ahead = period(13, 71, "fin", Body::ReopenPeriod { to: Some(testing::at(40)) });
+    assert_eq!(ledger.apply(&ahead).map_err(|e| e.code()), Err("reopen_not_back"));
+    let ok = ev(14, 72, claims("fin2", &[Role::Finance]), "OK", Body::Approve { event: reopen.id });
+    assert!(matches!(post(&mut ledger, &ok), Ok(Applied::Accepted(_))));
+    assert_eq!(ledger.closed_through(), Some(testing::at(10)));
+    assert!(matches!(post(&mut ledger, &back), Ok(Applied::Accepted(_))));
+
+    // The reopen and its approval are journal entries: a replay reopens the same way.
+    let replayed = Ledger::replay(catalog(), rules, journal.entries()).unwrap();
+    assert_eq!(replayed.closed_through(), Some(testing::at(10)));
+    assert!(journal.entries().iter().any(|e| matches!(e.event.body, Body::ReopenPeriod { .. })));
 }

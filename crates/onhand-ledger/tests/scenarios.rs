@@ -734,30 +734,44 @@ fn a_transfer_runs_its_lifecycle_and_conserves_quantity() {
     assert_eq!(key_in_transit(&w), 0);
 }
 
+/// Requests, approves and ships `qty` bolts ORD -> ATL on `number`.
+fn shipped(w: &mut World, number: &str, qty: &str) {
+    w.ok(&testing::receipt_to(1, "ORD", "BOLT-M8", "100 EA", "PF-A01", "available").unwrap());
+    let req = request(w, number, "ORD", "ATL", qty, PLAN);
+    w.ok(&req);
+    let approve = on_order(w, number, 1, PLAN2, Body::TransferApprove);
+    w.ok(&approve);
+    let ship = on_order(
+        w,
+        number,
+        2,
+        WH,
+        Body::TransferShip(body_mv("ORD", vec![l("BOLT-M8", qty).at(bin("PF-A01"))])),
+    );
+    w.ok(&ship);
+}
+
+fn receive(w: &mut World, number: &str, minutes: i64, qty: &str) -> Event {
+    on_order(
+        w,
+        number,
+        minutes,
+        WH,
+        Body::TransferReceipt(body_mv("ATL", vec![l("BOLT-M8", qty).at(bin("RCV-01"))])),
+    )
+}
+
 #[test]
 fn over_delivery_comes_from_outside_and_is_flagged() {
     let mut w = World::new();
-    w.ok(&testing::receipt_to(1, "ORD", "BOLT-M8", "100 EA", "PF-A01", "available").unwrap());
-    let req = request(&mut w, "TO-2", "ORD", "ATL", "50 EA", PLAN);
-    w.ok(&req);
-    let approve = on_order(&mut w, "TO-2", 1, PLAN2, Body::TransferApprove);
-    w.ok(&approve);
-    let ship = on_order(
-        &mut w,
-        "TO-2",
-        2,
-        WH,
-        Body::TransferShip(body_mv("ORD", vec![l("BOLT-M8", "50 EA").at(bin("PF-A01"))])),
+    shipped(&mut w, "TO-2", "50 EA");
+    // No tolerance in the standard rules: the 5 over wait for a supervisor.
+    let recv = receive(&mut w, "TO-2", 3, "55 EA");
+    assert!(
+        matches!(w.apply(&recv), Ok(Applied::Pending { ref needs, .. }) if *needs == [Role::Supervisor])
     );
-    w.ok(&ship);
-    let recv = on_order(
-        &mut w,
-        "TO-2",
-        3,
-        WH,
-        Body::TransferReceipt(body_mv("ATL", vec![l("BOLT-M8", "55 EA").at(bin("RCV-01"))])),
-    );
-    let done = w.ok(&recv);
+    let ok = w.mv(4, SUP, "OK", Body::Approve { event: recv.id });
+    let done = w.ok(&ok);
     assert!(
         done.signals
             .iter()
@@ -768,6 +782,64 @@ fn over_delivery_comes_from_outside_and_is_flagged() {
     assert_eq!(
         w.ledger.transfer(&onhand_ledger::DocNumber::new("TO-2").unwrap()).unwrap().state,
         TransferState::Received
+    );
+}
+
+/// Issue 13: a transfer order could be received twice under new ids: on-hand grew with
+/// only a signal. Receiving on a fully received order is now refused.
+#[test]
+fn a_transfer_order_received_twice_under_new_ids() {
+    let mut w = World::new();
+    shipped(&mut w, "TO-9", "50 EA");
+    let first = receive(&mut w, "TO-9", 3, "50 EA");
+    w.ok(&first);
+    let before = w.ledger.state_digest().unwrap();
+    let again = receive(&mut w, "TO-9", 4, "50 EA");
+    assert_eq!(w.apply(&again).map_err(|e| e.code()), Err("transfer_state"));
+    assert_eq!(w.ledger.state_digest().unwrap(), before);
+}
+
+/// Issue 13: a transfer could be over-received by a million units with only a signal.
+/// Beyond the tolerance of its site and item class the receipt is held or refused, as
+/// the rules say; within it, it is applied with the signal.
+#[test]
+fn a_transfer_over_received_by_a_million_units() {
+    let tolerant = |beyond| {
+        let mut rules = Rules::standard(CurrencyCode::new("USD").unwrap()).trusting_event_actors();
+        rules.over_receipt.push(onhand_ledger::OverReceiptTolerance {
+            site: Some(SiteCode::new("ATL").unwrap()),
+            velocity: None,
+            absolute: d(2),
+            percent: Decimal::new(5, 2),
+            beyond,
+        });
+        rules
+    };
+    // Refused beyond 5 % of 50 (2.5) .. the larger of that and 2 units.
+    let mut w = World::new();
+    w.ledger =
+        Ledger::new(w.catalog.clone(), tolerant(onhand_ledger::OverReceiptAction::Refuse)).unwrap();
+    shipped(&mut w, "TO-8", "50 EA");
+    let before = w.ledger.state_digest().unwrap();
+    let million = receive(&mut w, "TO-8", 3, "1000050 EA");
+    assert_eq!(w.apply(&million).map_err(|e| e.code()), Err("over_receipt"));
+    assert_eq!(w.ledger.state_digest().unwrap(), before);
+    // 2 over is within the tolerance: applied, with the signal.
+    let within = receive(&mut w, "TO-8", 4, "52 EA");
+    let done = w.ok(&within);
+    assert!(done.signals.iter().any(|s| matches!(s, Signal::TransferDiscrepancy { .. })));
+
+    // Held for a chosen role instead.
+    let mut w = World::new();
+    w.ledger = Ledger::new(
+        w.catalog.clone(),
+        tolerant(onhand_ledger::OverReceiptAction::Hold(Role::InventoryControl)),
+    )
+    .unwrap();
+    shipped(&mut w, "TO-7", "50 EA");
+    let million = receive(&mut w, "TO-7", 3, "1000050 EA");
+    assert!(
+        matches!(w.apply(&million), Ok(Applied::Pending { ref needs, .. }) if *needs == [Role::InventoryControl])
     );
 }
 

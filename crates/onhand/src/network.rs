@@ -403,7 +403,8 @@ impl Network {
     /// # Errors
     /// The ledger's refusal ([`Error::Ledger`]), or the network's own before the ledger
     /// decides ([`Error::NotInPartition`], [`Error::NoCost`], [`Error::NoRate`],
-    /// [`Error::UnknownOriginal`]); nothing changes anywhere. [`Error::Diverged`] only
+    /// [`Error::UnknownOriginal`], [`Error::ReopenNotSupported`]); nothing changes
+    /// anywhere. [`Error::Diverged`] only
     /// for a defect (see there).
     pub fn apply(&mut self, event: &Event) -> Result<Outcome, Error> {
         let released = self.held_by(event);
@@ -424,6 +425,9 @@ impl Network {
     /// [`apply`](Self::apply) up to the exception queue.
     fn apply_engines(&mut self, event: &Event) -> Result<Outcome, Error> {
         self.check_live()?;
+        if matches!(event.body, Body::ReopenPeriod { .. }) {
+            return Err(Error::ReopenNotSupported);
+        }
         for item in event_items(event) {
             self.check_item(item)?;
         }

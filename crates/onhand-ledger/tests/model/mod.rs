@@ -157,7 +157,7 @@ pub(crate) fn may_post(kind: EventKind, roles: &[Role]) -> bool {
         EventKind::TransferRequest => &[Planning, Warehouse, Supervisor, System],
         EventKind::TransferApprove => &[Planning, Supervisor],
         EventKind::TransferClose => &[Planning, InventoryControl, Supervisor],
-        EventKind::ClosePeriod => &[Finance],
+        EventKind::ClosePeriod | EventKind::ReopenPeriod => &[Finance],
         EventKind::Approve | EventKind::Reject => &[],
     };
     allowed.iter().any(|r| roles.contains(r))
@@ -191,7 +191,8 @@ fn movement_of(kind: EventKind) -> Option<Mv> {
         | EventKind::TransferApprove
         | EventKind::Approve
         | EventKind::Reject
-        | EventKind::ClosePeriod => return None,
+        | EventKind::ClosePeriod
+        | EventKind::ReopenPeriod => return None,
     })
 }
 
@@ -263,10 +264,7 @@ fn may_ship(s: TransferState) -> bool {
 fn may_receive(s: TransferState) -> bool {
     matches!(
         s,
-        TransferState::PartlyShipped
-            | TransferState::Shipped
-            | TransferState::PartlyReceived
-            | TransferState::Received
+        TransferState::PartlyShipped | TransferState::Shipped | TransferState::PartlyReceived
     )
 }
 
@@ -488,6 +486,8 @@ struct Plan {
     granted_all: bool,
     unsure: bool,
     max_line: Decimal,
+    /// The sum of the lines' measured quantities.
+    total: Decimal,
     partial: Option<(EventId, Vec<Role>)>,
     fx: Effect,
 }
@@ -500,6 +500,7 @@ impl Plan {
             granted_all,
             unsure: false,
             max_line: Decimal::ZERO,
+            total: Decimal::ZERO,
             partial: None,
             fx: Effect { at: micros(ev.effective_at), ..Effect::default() },
         }
@@ -734,7 +735,7 @@ impl Model {
                 self.plan_stock(ev, &mut p);
                 // Standard thresholds; reference costs are empty, so values are zero.
                 let over = match kind {
-                    EventKind::Adjustment => p.max_line > d(100),
+                    EventKind::Adjustment => p.max_line > d(100) || p.total > d(100),
                     EventKind::CycleCount => p.max_line > d(500),
                     _ => false,
                 };
@@ -826,7 +827,8 @@ impl Model {
             Body::TransferApprove
             | Body::Approve { .. }
             | Body::Reject { .. }
-            | Body::ClosePeriod { .. } => Vec::new(),
+            | Body::ClosePeriod { .. }
+            | Body::ReopenPeriod { .. } => Vec::new(),
         }
     }
 
@@ -1125,7 +1127,8 @@ impl Model {
             | Body::TransferApprove
             | Body::Approve { .. }
             | Body::Reject { .. }
-            | Body::ClosePeriod { .. } => {}
+            | Body::ClosePeriod { .. }
+            | Body::ReopenPeriod { .. } => {}
         }
         if !p.errs.is_empty() {
             return;
@@ -1204,6 +1207,7 @@ impl Model {
                 p.err("LotExpired");
             }
             p.max_line = p.max_line.max(base);
+            p.total = p.total.saturating_add(base);
             let key = |status: StockStatus, site: &str, owner: &str, bin: Option<String>| MKey {
                 item: i.clone(),
                 site: site.to_owned(),
@@ -1353,6 +1357,8 @@ impl Model {
                     }
                     if !over.is_zero() {
                         p.transition(kind, None, Some(to), &ev.actor);
+                        // No over-receipt tolerance in the standard rules.
+                        p.need(Role::Supervisor);
                     }
                     p.change(to_key, base);
                     p.net(&i, over);
@@ -1510,6 +1516,7 @@ impl Model {
                 p.transition(EventKind::CycleCount, Some(status), None, &ev.actor);
             }
             p.max_line = p.max_line.max(variance.abs());
+            p.total = p.total.saturating_add(variance.abs());
             if !variance.is_zero() {
                 p.change(key.clone(), variance);
                 p.net(&i, variance);
@@ -1738,7 +1745,8 @@ fn event_net(cat: &Catalog, ev: &Event) -> Option<BTreeMap<String, Decimal>> {
         | Body::TransferApprove
         | Body::Approve { .. }
         | Body::Reject { .. }
-        | Body::ClosePeriod { .. } => return Some(out),
+        | Body::ClosePeriod { .. }
+        | Body::ReopenPeriod { .. } => return Some(out),
     };
     for l in lines {
         let ix = cat.item_ix(&l.item)?;
