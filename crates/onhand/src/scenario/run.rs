@@ -898,7 +898,15 @@ impl Runner<'_> {
         let actual = if let Some(e) = queue.exceptions().filter(|e| about(e)).last() {
             format!("{}, owned by {}", name(&e.state), e.owner.as_str())
         } else {
-            let there: Vec<String> = queue.exceptions().map(exception_line).collect();
+            let mut there: Vec<String> = queue
+                .exceptions()
+                .take(LISTED)
+                .map(|e| exception_line(e, &self.scenario.steps))
+                .collect();
+            let total = queue.exceptions().count();
+            if total > LISTED {
+                there.push(format!("and {} more", total - LISTED));
+            }
             format!("no such exception in the queue, which holds: {}", list(&there))
         };
         Check { what, expected, actual, pass: false }
@@ -1337,15 +1345,25 @@ fn promise_lines(p: &PromiseView) -> Vec<String> {
     v
 }
 
+/// How many exceptions a failed exception check lists.
+const LISTED: usize = 20;
+
 /// An exception as a failure lists it: kind, subject, state and owner.
-fn exception_line(e: &Exception) -> String {
+fn exception_line(e: &Exception, steps: &[Step]) -> String {
     let subject = match &e.subject {
         Subject::Line { order, line } => format!("order {order} line {line}"),
         Subject::ItemSite { item, site, lot: None } => format!("item {item} site {site}"),
         Subject::ItemSite { item, site, lot: Some(lot) } => {
             format!("item {item} site {site} lot {lot}")
         }
-        Subject::Event { event } => format!("event {event}"),
+        Subject::Event { event } => {
+            // A step's event has the step's number for id, unless written out in full.
+            let n = usize::try_from(event.0.as_u128()).unwrap_or(0);
+            match n.checked_sub(1).and_then(|i| steps.get(i)) {
+                Some(s) if s.event.is_none() => format!("event of step {n}"),
+                _ => format!("event {event}"),
+            }
+        }
         Subject::Transfer { transfer, item: None } => format!("transfer {transfer}"),
         Subject::Transfer { transfer, item: Some(item) } => {
             format!("transfer {transfer} item {item}")
@@ -1493,6 +1511,25 @@ mod tests {
              step 2 (count): exception line_short_or_late order SO-1 line 1\n  \
              - expected active\n  \
              + actual   no such exception in the queue, which holds: count_variance item BOLT-M8 site ATL (open, owned by inventory_control)\n"
+        );
+    }
+
+    #[test]
+    fn a_held_event_is_named_by_its_step() {
+        let s = scenario(
+            r#"[{ "receipt": { "site": "ATL", "item": "BOLT-M8", "qty": "10 CS", "bin": "PF-A01", "to": "available" } },
+                { "name": "big", "count": { "site": "ATL", "item": "BOLT-M8", "bin": "PF-A01", "counted": "100 EA" },
+                  "expect": { "outcome": "pending", "exceptions": [
+                    { "kind": "pending_approval", "event": "big", "owner": "supervisor" },
+                    { "kind": "count_variance" } ] } }]"#,
+        );
+        let report = run(&s).unwrap();
+        assert_eq!(report.checks(), 3);
+        assert_eq!(
+            report.failures_text(),
+            "step 2 \"big\" (count): exception count_variance\n  \
+             - expected active\n  \
+             + actual   no such exception in the queue, which holds: pending_approval event of step 2 (open, owned by supervisor)\n"
         );
     }
 
