@@ -252,7 +252,10 @@ ledger's valued stock; every posting balances; intercompany balances
 reconcile); with --checks full (the default), each day's journal also replays
 to the same digest. The same seed prints the same bytes, including the trace
 digest. A failure names its seed, day and step: days run in order, so the
-first failing day is the shortest failing prefix.
+first failing day is the shortest failing prefix. The output ends with the
+exception queue (active and raised, per kind) and the fill rates, promise
+accuracy, inventory record accuracy and transfer receipt accuracy of each month
+played (the last three at most).
 
 Progress (a bar on a terminal, a line per day otherwise) and the throughput in
 events per second go to standard error, so standard output stays the same for
@@ -1097,6 +1100,7 @@ fn simulate(
         SimChecks::Steps => Checks::Steps,
         SimChecks::None => Checks::None,
     };
+    let first = setup.start.date_naive();
     let config = SimConfig::new(seed).steps_per_day(steps).checks(checks);
     writeln!(stdout, "simulating {days} day(s) of {steps} step(s) on {name}, seed {seed}")?;
     let mut sim = match Sim::new(setup, config) {
@@ -1131,6 +1135,7 @@ fn simulate(
             writeln!(stdout, "  {code:<28} {n}")?;
         }
     }
+    sim_summary(sim.network(), first, stdout)?;
     writeln!(stdout, "trace digest {}", sim.trace_digest())?;
     match result {
         Ok(()) => {
@@ -1142,6 +1147,85 @@ fn simulate(
             Ok(EXIT_VIOLATIONS)
         }
     }
+}
+
+/// How many months of KPIs `simulate` prints at most (the last ones).
+const SIM_KPI_MONTHS: usize = 3;
+
+/// The end of a simulation's output: the exception queue by kind, and the main KPIs of
+/// each month the run covered (from `first` to the network's day), at most the last
+/// [`SIM_KPI_MONTHS`].
+fn sim_summary(
+    net: &onhand::Network,
+    first: chrono::NaiveDate,
+    stdout: &mut dyn Write,
+) -> Result<(), Failure> {
+    use onhand::control::ExceptionKind;
+    use onhand::insight::{Dim, Grain, Period};
+    let queue = net.control();
+    let mut raised = [0u64; ExceptionKind::ALL.len()];
+    let mut active = [0u64; ExceptionKind::ALL.len()];
+    for e in queue.exceptions() {
+        let i = e.kind.index();
+        if let Some(n) = raised.get_mut(i) {
+            *n += 1;
+        }
+        if let (true, Some(n)) = (e.state.is_active(), active.get_mut(i)) {
+            *n += 1;
+        }
+    }
+    writeln!(
+        stdout,
+        "exceptions: {} active, {} raised",
+        active.iter().sum::<u64>(),
+        raised.iter().sum::<u64>()
+    )?;
+    let mut kinds: Vec<(ExceptionKind, u64, u64)> = ExceptionKind::ALL
+        .iter()
+        .zip(active.iter().zip(raised.iter()))
+        .filter(|(_, (_, r))| **r > 0)
+        .map(|(k, (a, r))| (*k, *a, *r))
+        .collect();
+    // Most active first, then most raised, then in the kinds' order.
+    kinds.sort_by(|x, y| y.1.cmp(&x.1).then(y.2.cmp(&x.2)));
+    for (kind, a, r) in kinds {
+        writeln!(stdout, "  {:<26} {a:>6} active {r:>6} raised", kind.code())?;
+    }
+    let last = net.now().date_naive();
+    let mut months = vec![Period::containing(Grain::Month, first)];
+    while let Some(p) = months.last().copied()
+        && p.end() <= last
+    {
+        months.push(p.next());
+    }
+    for period in months.iter().skip(months.len().saturating_sub(SIM_KPI_MONTHS)) {
+        let report = match net.kpi_report(*period) {
+            Ok(r) => r,
+            Err(e) => {
+                writeln!(stdout, "kpis {period}: {e}")?;
+                continue;
+            }
+        };
+        writeln!(stdout, "kpis {period}:")?;
+        let na = "n/a".to_owned();
+        let orders = report.orders.iter().find(|(d, _)| *d == Dim::Network).map(|(_, o)| o);
+        let counts = report.counts.iter().find(|(d, _)| *d == Dim::Network).map(|(_, c)| c);
+        let transfers = report.transfers.iter().find(|(d, _)| *d == Dim::Network).map(|(_, t)| t);
+        for (name, value) in [
+            ("unit fill rate", orders.map(|o| o.fill_requested.units.to_string())),
+            ("line fill rate", orders.map(|o| o.fill_requested.lines.to_string())),
+            (
+                "order fill rate",
+                orders.and_then(|o| o.fill_requested.orders.map(|r| r.to_string())),
+            ),
+            ("promise accuracy", orders.map(|o| o.promise_accuracy.to_string())),
+            ("inventory record accuracy", counts.map(|c| c.accuracy.to_string())),
+            ("transfer receipt accuracy", transfers.map(|t| t.receipt_accuracy.to_string())),
+        ] {
+            writeln!(stdout, "  {name:<26} {}", value.as_ref().unwrap_or(&na))?;
+        }
+    }
+    Ok(())
 }
 
 /// Runs the days, showing progress and the throughput on `stderr`: a bar redrawn in

@@ -94,3 +94,21 @@ fn bad_usage_exits_64_with_a_hint() {
         assert!(run.stdout.is_empty(), "{run:#?}");
     }
 }
+
+/// Issue 17: `onhand simulate` ends with the exception queue by kind and the month's
+/// KPIs, the same bytes for the same seed.
+#[test]
+fn simulate_ends_with_exceptions_and_kpis() {
+    let args = ["simulate", "--days", "3", "--steps", "40", "--checks", "none"];
+    let run = check(
+        &args,
+        0,
+        &[
+            "\nexceptions: 0 active, 4 raised\n  line_short_or_late              0 active      3 raised\n",
+            "\nkpis 2026-01:\n  unit fill rate             0.3% (2/774)\n  line fill rate             7.1% (1/14)\n",
+            "  transfer receipt accuracy  n/a\ntrace digest ",
+        ],
+        &[],
+    );
+    assert_eq!(check(&args, 0, &[], &[]).stdout, run.stdout);
+}

@@ -22,6 +22,16 @@
 //!   ([`Step`] lists them all), at `at` (default: the previous step's time), and may
 //!   carry `[steps.expect]` ([`Expect`]), checked right after it.
 //!
+//! Among the expectations, `exceptions` lists exceptions that must be in the network's
+//! queue ([`ExceptionExpect`]): each by its kind's stable code (`count_variance`,
+//! `line_short_or_late`, ...), and optionally the `item`, `site`, `order` and `line`,
+//! `transfer`, or the step whose held `event` it is about, its `state` (default: any
+//! active one) and its `owner` role. A missing one fails with what the queue holds.
+//! `kpis` lists KPI values of the network's report ([`KpiExpect`]):
+//! `{ kpi = "line_fill_rate", period = "2026-01", value = "1/2" }`, for the network or
+//! one `site`; the period is a day, an ISO week or a month as the report prints it, and
+//! the value an exact ratio, an exact decimal, or `"no data"`.
+//!
 //! Quantities are written with their unit (`"10 CS"`) and compared exactly: equal
 //! after conversion to the item's base unit by the item's own exact ratios. Money is
 //! written with its currency (`"20.40 USD"`) and a different currency never matches.
@@ -53,6 +63,8 @@ mod timeline;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use onhand_control::{ExceptionKind, State};
+use onhand_insight::{Grain, Period};
 use onhand_ledger::{
     CountTolerance, DocNumber, Event, EventKind, ReasonCode, ReferenceCost, Threshold,
 };
@@ -495,6 +507,12 @@ pub struct Expect {
     /// Stock in transit to sites.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub in_transit: Vec<TransitExpect>,
+    /// Exceptions in the network's queue ([`Network::control`](crate::Network::control)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<ExceptionExpect>,
+    /// KPI values of the network's report ([`Network::kpi_report`](crate::Network::kpi_report)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kpis: Vec<KpiExpect>,
 }
 
 /// A position: an item's measure at a site.
@@ -762,4 +780,159 @@ pub struct TransitExpect {
     /// The entity that owns it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub owner: Option<EntityCode>,
+}
+
+/// An exception in the queue: one of `kind` about the subject the other fields name, in
+/// `state` (default: any active state: open, acknowledged or in progress), owned by
+/// `owner`. Fields left out match anything.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionExpect {
+    /// The kind's stable code (`line_short_or_late`, `count_variance`, ...).
+    pub kind: ExceptionKind,
+    /// The item it is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<ItemCode>,
+    /// The site it is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteCode>,
+    /// The sales order of a line, or the purchase order of an expected receipt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<DocNumber>,
+    /// The line of `order`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// The transfer order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<DocNumber>,
+    /// The step whose held event it is about (a pending approval).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    /// Its state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<State>,
+    /// The role that owns it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<Role>,
+}
+
+/// A KPI the network's report gives, for the whole network or one site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KpiName {
+    /// Units shipped by the requested date / units ordered.
+    UnitFillRate,
+    /// Lines shipped complete by the requested date / lines.
+    LineFillRate,
+    /// Orders shipped complete by the requested date / orders (network only).
+    OrderFillRate,
+    /// Order promise accuracy: lines shipped as promised / lines.
+    PromiseAccuracy,
+    /// Inventory record accuracy: counts within tolerance / counts.
+    InventoryRecordAccuracy,
+    /// Transfer receipts without discrepancy / transfer receipts.
+    TransferReceiptAccuracy,
+}
+
+/// A reporting period written as the report prints it: a day (`2026-01-05`), an ISO
+/// week (`2026-W02`) or a month (`2026-01`).
+///
+/// ```
+/// use onhand::scenario::PeriodSpec;
+/// let p: PeriodSpec = serde_json::from_str(r#""2026-01""#)?;
+/// assert_eq!(p.0.to_string(), "2026-01");
+/// assert_eq!(p.0.days(), 31);
+/// assert!(serde_json::from_str::<PeriodSpec>(r#""January""#).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PeriodSpec(pub Period);
+
+impl TryFrom<String> for PeriodSpec {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        let bad = || {
+            format!(
+                "{s:?} is not a period: write a day (2026-01-05), an ISO week (2026-W02) or a month (2026-01)"
+            )
+        };
+        let date = if let Some((y, w)) = s.split_once("-W") {
+            let (y, w) =
+                (y.parse::<i32>().map_err(|_| bad())?, w.parse::<u32>().map_err(|_| bad())?);
+            (Grain::Week, NaiveDate::from_isoywd_opt(y, w, chrono::Weekday::Mon).ok_or_else(bad)?)
+        } else if s.len() == 7 {
+            (
+                Grain::Month,
+                NaiveDate::parse_from_str(&format!("{s}-01"), "%Y-%m-%d").map_err(|_| bad())?,
+            )
+        } else {
+            (Grain::Day, NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| bad())?)
+        };
+        let p = Period::containing(date.0, date.1);
+        if p.to_string() == s { Ok(PeriodSpec(p)) } else { Err(bad()) }
+    }
+}
+
+impl From<PeriodSpec> for String {
+    fn from(p: PeriodSpec) -> String {
+        p.0.to_string()
+    }
+}
+
+/// A KPI value: an exact ratio (`"3/4"`: numerator and denominator both as given), an
+/// exact decimal (`"0.75"`: the ratio's value), or `"no data"` (nothing to count).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum KpiValue {
+    /// Numerator over denominator, both compared.
+    Ratio(rust_decimal::Decimal, rust_decimal::Decimal),
+    /// The value, compared exactly.
+    Value(rust_decimal::Decimal),
+    /// Nothing counted in the period.
+    NoData,
+}
+
+impl TryFrom<String> for KpiValue {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        let bad = || {
+            format!(
+                "{s:?} is not a KPI value: write a ratio (3/4), a decimal (0.75) or \"no data\""
+            )
+        };
+        let num = |t: &str| t.trim().parse::<rust_decimal::Decimal>().map_err(|_| bad());
+        if s == "no data" {
+            Ok(KpiValue::NoData)
+        } else if let Some((n, d)) = s.split_once('/') {
+            Ok(KpiValue::Ratio(num(n)?, num(d)?))
+        } else {
+            Ok(KpiValue::Value(num(&s)?))
+        }
+    }
+}
+
+impl From<KpiValue> for String {
+    fn from(v: KpiValue) -> String {
+        match v {
+            KpiValue::Ratio(n, d) => format!("{n}/{d}"),
+            KpiValue::Value(v) => v.to_string(),
+            KpiValue::NoData => "no data".into(),
+        }
+    }
+}
+
+/// A KPI's value in a period, for the network or one site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KpiExpect {
+    /// The KPI.
+    pub kpi: KpiName,
+    /// The period.
+    pub period: PeriodSpec,
+    /// One site's figure (default: the network's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteCode>,
+    /// The value.
+    pub value: KpiValue,
 }

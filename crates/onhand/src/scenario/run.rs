@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
+use onhand_control::{Exception, Subject};
+use onhand_insight::{Dim, Figure, Ratio};
 use onhand_ledger::{
     Actor, ActorId, ActorRecord, Body, Count, CountLine, DocKind, DocNumber, DocumentRef, Event,
     EventId, Identity, LedgerError, Line, Movement, ReasonCode, Rules, SiteScope, TransferLine,
@@ -18,8 +20,9 @@ use rust_decimal::Decimal;
 use super::report::{Check, Report, StepReport};
 use super::timeline::{Recorder, Timeline};
 use super::{
-    AdjustSpec, AmountExpect, Builtin, CountSpec, Expect, Expected, FORMAT, MoveSpec, OutcomeKind,
-    PromiseExpect, Scenario, Step, TransferSpec,
+    AdjustSpec, AmountExpect, Builtin, CountSpec, ExceptionExpect, Expect, Expected, FORMAT,
+    KpiExpect, KpiName, KpiValue, MoveSpec, OutcomeKind, PromiseExpect, Scenario, Step,
+    TransferSpec,
 };
 use crate::error::Error;
 use crate::network::Network;
@@ -197,6 +200,27 @@ impl Runner<'_> {
                 ));
             }
             self.now = at;
+        }
+        for e in step.expect.iter().flat_map(|x| &x.exceptions) {
+            if let Some(name) = &e.event {
+                match self.names.get(name) {
+                    Some(&i) if i <= n => {}
+                    Some(_) => {
+                        return Err(step_err(
+                            n,
+                            "expect.exceptions.event",
+                            format!("step {name:?} comes later"),
+                        ));
+                    }
+                    None => {
+                        return Err(step_err(
+                            n,
+                            "expect.exceptions.event",
+                            format!("no step is named {name:?}"),
+                        ));
+                    }
+                }
+            }
         }
         let (action, result) = self.act(n, step)?;
         let effect = result;
@@ -815,7 +839,121 @@ impl Runner<'_> {
                 Err(e) => out.push(failed(what, t.qty.to_string(), &e)),
             }
         }
+        for e in &x.exceptions {
+            out.push(self.exception_check(e));
+        }
+        for k in &x.kpis {
+            out.push(self.kpi_check(k));
+        }
         out
+    }
+
+    /// An exception expected in the queue: passes when one of its kind, about its
+    /// subject, in its state (default: active) and with its owner is there.
+    fn exception_check(&self, x: &ExceptionExpect) -> Check {
+        let event = x.event.as_ref().map(|n| self.names.get(n).map(|&i| event_id(i)));
+        let about = |e: &Exception| {
+            e.kind == x.kind
+                && x.item.as_ref().is_none_or(|i| e.item.as_ref() == Some(i))
+                && x.site.as_ref().is_none_or(|s| e.site.as_ref() == Some(s))
+                && x.order.as_ref().is_none_or(|o| match &e.subject {
+                    Subject::Line { order, .. } | Subject::Receipt { order } => order == o,
+                    _ => false,
+                })
+                && x.line
+                    .is_none_or(|l| matches!(&e.subject, Subject::Line { line, .. } if *line == l))
+                && x.transfer.as_ref().is_none_or(
+                    |t| matches!(&e.subject, Subject::Transfer { transfer, .. } if transfer == t),
+                )
+                && event.is_none_or(
+                    |id| matches!(&e.subject, Subject::Event { event } if Some(*event) == id),
+                )
+        };
+        let held = |e: &Exception| {
+            x.state.map_or(e.state.is_active(), |s| e.state == s)
+                && x.owner.is_none_or(|o| e.owner == o)
+        };
+        let mut what = format!("exception {}", x.kind.code());
+        for (label, v) in [
+            ("item", x.item.as_ref().map(ToString::to_string)),
+            ("site", x.site.as_ref().map(ToString::to_string)),
+            ("order", x.order.as_ref().map(ToString::to_string)),
+            ("line", x.line.map(|l| l.to_string())),
+            ("transfer", x.transfer.as_ref().map(ToString::to_string)),
+            ("event of step", x.event.clone()),
+        ] {
+            if let Some(v) = v {
+                let _ = write!(what, " {label} {v}");
+            }
+        }
+        let mut expected = x.state.map_or_else(|| "active".to_owned(), |s| name(&s));
+        if let Some(o) = x.owner {
+            let _ = write!(expected, ", owned by {}", o.as_str());
+        }
+        let queue = self.net.control();
+        if queue.exceptions().any(|e| about(e) && held(e)) {
+            return Check { what, actual: expected.clone(), expected, pass: true };
+        }
+        // The latest exception about the subject, as it stands; else the whole queue.
+        let actual = if let Some(e) = queue.exceptions().filter(|e| about(e)).last() {
+            format!("{}, owned by {}", name(&e.state), e.owner.as_str())
+        } else {
+            let mut there: Vec<String> = queue
+                .exceptions()
+                .take(LISTED)
+                .map(|e| exception_line(e, &self.scenario.steps))
+                .collect();
+            let total = queue.exceptions().count();
+            if total > LISTED {
+                there.push(format!("and {} more", total - LISTED));
+            }
+            format!("no such exception in the queue, which holds: {}", list(&there))
+        };
+        Check { what, expected, actual, pass: false }
+    }
+
+    /// A KPI of the network's report.
+    fn kpi_check(&self, k: &KpiExpect) -> Check {
+        let mut what = format!("kpi {} {}", name(&k.kpi), k.period.0);
+        if let Some(s) = &k.site {
+            let _ = write!(what, " at {s}");
+        }
+        let expected = String::from(k.value);
+        let report = match self.net.kpi_report(k.period.0) {
+            Ok(r) => r,
+            Err(e) => return failed(what, expected, &e),
+        };
+        let dim = k.site.clone().map_or(Dim::Network, Dim::Site);
+        let orders = || report.orders.iter().find(|(d, _)| *d == dim).map(|(_, o)| o);
+        let ratio = match k.kpi {
+            KpiName::UnitFillRate => orders().map(|o| Some(o.fill_requested.units)),
+            KpiName::LineFillRate => orders().map(|o| Some(o.fill_requested.lines)),
+            KpiName::OrderFillRate => orders().map(|o| o.fill_requested.orders),
+            KpiName::PromiseAccuracy => orders().map(|o| Some(o.promise_accuracy)),
+            KpiName::InventoryRecordAccuracy => {
+                report.counts.iter().find(|(d, _)| *d == dim).map(|(_, c)| Some(c.accuracy))
+            }
+            KpiName::TransferReceiptAccuracy => report
+                .transfers
+                .iter()
+                .find(|(d, _)| *d == dim)
+                .map(|(_, t)| Some(t.receipt_accuracy)),
+        };
+        let (actual, pass) = match ratio {
+            // No figures in the period (or none for the site): nothing was counted.
+            None => ("no data".to_owned(), k.value == KpiValue::NoData),
+            Some(None) => ("not reported by site".to_owned(), false),
+            Some(Some(r)) => {
+                let pass = match (k.value, r.value()) {
+                    (KpiValue::Ratio(n, d), _) => n == r.numerator && d == r.denominator,
+                    (KpiValue::Value(v), Figure::Value(got)) => v == got,
+                    (KpiValue::NoData, Figure::NotEnoughData { .. }) => true,
+                    _ => false,
+                };
+                (ratio_text(&r), pass)
+            }
+        };
+        Check { what, expected, actual, pass }
     }
 
     fn promise_checks(
@@ -1207,6 +1345,46 @@ fn promise_lines(p: &PromiseView) -> Vec<String> {
     v
 }
 
+/// How many exceptions a failed exception check lists.
+const LISTED: usize = 20;
+
+/// An exception as a failure lists it: kind, subject, state and owner.
+fn exception_line(e: &Exception, steps: &[Step]) -> String {
+    let subject = match &e.subject {
+        Subject::Line { order, line } => format!("order {order} line {line}"),
+        Subject::ItemSite { item, site, lot: None } => format!("item {item} site {site}"),
+        Subject::ItemSite { item, site, lot: Some(lot) } => {
+            format!("item {item} site {site} lot {lot}")
+        }
+        Subject::Event { event } => {
+            // A step's event has the step's number for id, unless written out in full.
+            let n = usize::try_from(event.0.as_u128()).unwrap_or(0);
+            match n.checked_sub(1).and_then(|i| steps.get(i)) {
+                Some(s) if s.event.is_none() => format!("event of step {n}"),
+                _ => format!("event {event}"),
+            }
+        }
+        Subject::Transfer { transfer, item: None } => format!("transfer {transfer}"),
+        Subject::Transfer { transfer, item: Some(item) } => {
+            format!("transfer {transfer} item {item}")
+        }
+        Subject::Receipt { order } => format!("order {order}"),
+        Subject::Entities { seller, buyer } => format!("seller {seller} buyer {buyer}"),
+        Subject::Record { violation, record } => format!("{violation} {record}"),
+    };
+    format!("{} {subject} ({}, owned by {})", e.kind.code(), name(&e.state), e.owner.as_str())
+}
+
+/// A ratio as a KPI check shows it: exact (`3/4 = 0.75`), or `no data`.
+fn ratio_text(r: &Ratio) -> String {
+    match r.value() {
+        Figure::Value(v) => {
+            format!("{}/{} = {v}", r.numerator.normalize(), r.denominator.normalize())
+        }
+        Figure::NotEnoughData { .. } => "no data".into(),
+    }
+}
+
 /// A unit enum's name, as the format writes it (`on_hand`).
 fn name<T: serde::Serialize>(v: &T) -> String {
     match serde_json::to_value(v) {
@@ -1290,6 +1468,145 @@ mod tests {
             err.to_string(),
             "step 2, field `at`: steps go in time order: 2026-01-05 09:00:00 UTC is before 2026-01-06 08:00:00 UTC"
         );
+    }
+
+    /// 240 bolts received, a count finds 230: 10 short, beyond the 1 % tolerance of a
+    /// class-A item, below the approval threshold.
+    fn short_count(expect: &str) -> Scenario {
+        scenario(&format!(
+            r#"[{RECEIPT} }}, {{ "count": {{ "site": "ATL", "item": "BOLT-M8", "bin": "PF-A01", "counted": "230 EA" }},
+                "expect": {expect} }}]"#
+        ))
+    }
+
+    #[test]
+    fn an_exception_in_the_queue_is_expected_by_kind_subject_state_and_owner() {
+        let report = run(&short_count(
+            r#"{ "exceptions": [
+                { "kind": "count_variance" },
+                { "kind": "count_variance", "item": "BOLT-M8", "site": "ATL", "state": "open", "owner": "inventory_control" } ] }"#,
+        ))
+        .unwrap();
+        assert!(report.passed(), "{}", report.failures_text());
+        assert_eq!(report.checks(), 2);
+    }
+
+    #[test]
+    fn a_missing_exception_fails_listing_the_queue() {
+        let report = run(&short_count(
+            r#"{ "exceptions": [
+                { "kind": "count_variance", "site": "DFW" },
+                { "kind": "count_variance", "site": "ATL", "state": "acknowledged" },
+                { "kind": "line_short_or_late", "order": "SO-1", "line": 1 } ] }"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            report.failures_text(),
+            "step 2 (count): exception count_variance site DFW\n  \
+             - expected active\n  \
+             + actual   no such exception in the queue, which holds: count_variance item BOLT-M8 site ATL (open, owned by inventory_control)\n\
+             step 2 (count): exception count_variance site ATL\n  \
+             - expected acknowledged\n  \
+             + actual   open, owned by inventory_control\n\
+             step 2 (count): exception line_short_or_late order SO-1 line 1\n  \
+             - expected active\n  \
+             + actual   no such exception in the queue, which holds: count_variance item BOLT-M8 site ATL (open, owned by inventory_control)\n"
+        );
+    }
+
+    #[test]
+    fn a_held_event_is_named_by_its_step() {
+        let s = scenario(
+            r#"[{ "receipt": { "site": "ATL", "item": "BOLT-M8", "qty": "10 CS", "bin": "PF-A01", "to": "available" } },
+                { "name": "big", "count": { "site": "ATL", "item": "BOLT-M8", "bin": "PF-A01", "counted": "100 EA" },
+                  "expect": { "outcome": "pending", "exceptions": [
+                    { "kind": "pending_approval", "event": "big", "owner": "supervisor" },
+                    { "kind": "count_variance" } ] } }]"#,
+        );
+        let report = run(&s).unwrap();
+        assert_eq!(report.checks(), 3);
+        assert_eq!(
+            report.failures_text(),
+            "step 2 \"big\" (count): exception count_variance\n  \
+             - expected active\n  \
+             + actual   no such exception in the queue, which holds: pending_approval event of step 2 (open, owned by supervisor)\n"
+        );
+    }
+
+    #[test]
+    fn an_exception_about_an_unknown_step_is_malformed() {
+        let s =
+            short_count(r#"{ "exceptions": [ { "kind": "pending_approval", "event": "big" } ] }"#);
+        assert_eq!(
+            run(&s).unwrap_err().to_string(),
+            "step 2, field `expect.exceptions.event`: no step is named \"big\""
+        );
+    }
+
+    #[test]
+    fn a_kpi_is_expected_as_a_ratio_a_decimal_or_no_data() {
+        let report = run(&short_count(
+            r#"{ "kpis": [
+                { "kpi": "inventory_record_accuracy", "period": "2026-01", "value": "0/1" },
+                { "kpi": "inventory_record_accuracy", "period": "2026-W02", "site": "ATL", "value": "0" },
+                { "kpi": "inventory_record_accuracy", "period": "2026-01-06", "value": "no data" },
+                { "kpi": "unit_fill_rate", "period": "2026-01", "value": "no data" } ] }"#,
+        ))
+        .unwrap();
+        assert!(report.passed(), "{}", report.failures_text());
+        assert_eq!(report.checks(), 4);
+    }
+
+    #[test]
+    fn a_wrong_kpi_fails_with_the_exact_ratio() {
+        let report = run(&short_count(
+            r#"{ "kpis": [
+                { "kpi": "inventory_record_accuracy", "period": "2026-01", "value": "1/1" },
+                { "kpi": "inventory_record_accuracy", "period": "2026-01", "site": "DFW", "value": "0/1" },
+                { "kpi": "line_fill_rate", "period": "2026-01-05", "value": "1" } ] }"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            report.failures_text(),
+            "step 2 (count): kpi inventory_record_accuracy 2026-01\n  \
+             - expected 1/1\n  \
+             + actual   0/1 = 0\n\
+             step 2 (count): kpi inventory_record_accuracy 2026-01 at DFW\n  \
+             - expected 0/1\n  \
+             + actual   no data\n\
+             step 2 (count): kpi line_fill_rate 2026-01-05\n  \
+             - expected 1\n  \
+             + actual   no data\n"
+        );
+    }
+
+    #[test]
+    fn periods_and_kpi_values_are_read_strictly() {
+        use super::super::{KpiValue, PeriodSpec};
+        for bad in
+            ["2026-1", "2026-13", "2026-W54", "2026-01-32", "January", "2026-01-05T00:00:00Z"]
+        {
+            assert!(PeriodSpec::try_from(bad.to_owned()).is_err(), "{bad}");
+        }
+        assert_eq!(
+            KpiValue::try_from("3/4".to_owned()),
+            Ok(KpiValue::Ratio(Decimal::new(3, 0), Decimal::new(4, 0)))
+        );
+        assert!(KpiValue::try_from("three quarters".to_owned()).is_err());
+        assert!(KpiValue::try_from("1/".to_owned()).is_err());
+    }
+
+    proptest::proptest! {
+        /// A period written as the report prints it reads back as the same period.
+        #[test]
+        fn a_period_reads_back_as_printed(days in 0i64..200_000, grain in 0u8..3) {
+            use onhand_insight::{Grain, Period};
+            let date = chrono::NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Duration::days(days);
+            let grain = [Grain::Day, Grain::Week, Grain::Month][usize::from(grain)];
+            let p = Period::containing(grain, date);
+            let read = super::super::PeriodSpec::try_from(p.to_string()).unwrap();
+            proptest::prop_assert_eq!(read.0, p);
+        }
     }
 
     #[test]
