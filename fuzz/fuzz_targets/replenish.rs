@@ -55,13 +55,20 @@ fn check_fair(r: &mut Reader<'_>) {
     let step = if r.byte() % 4 == 0 { r.dec() } else { Decimal::ONE };
     let n = usize::from(r.byte() % 8);
     let claims: Vec<FairClaim> = (0..n)
-        .map(|_| FairClaim { on_hand: r.dec(), daily_demand: r.dec(), requested: r.dec() })
+        .map(|_| {
+            // A cap, or none (take what levels the days of supply).
+            let requested = if r.byte() % 3 == 0 { None } else { Some(r.dec()) };
+            FairClaim { on_hand: r.dec(), daily_demand: r.dec(), requested }
+        })
         .collect();
-    if let Ok(shares) = fair_share(supply, &claims, step) {
-        assert_eq!(shares.len(), claims.len());
+    if let Ok(fair) = fair_share(supply, &claims, step) {
+        assert_eq!(fair.shares.len(), claims.len());
         let mut total = Some(Decimal::ZERO);
-        for (s, c) in shares.iter().zip(&claims) {
-            assert!(*s >= Decimal::ZERO && *s <= c.requested, "{s} for {c:?}");
+        for (s, c) in fair.shares.iter().zip(&claims) {
+            assert!(*s >= Decimal::ZERO, "{s} for {c:?}");
+            if let Some(cap) = c.requested {
+                assert!(*s <= cap, "{s} beyond the cap {cap} of {c:?}");
+            }
             // Shares at 28 places can sum beyond what a decimal holds: compare when exact.
             total = total.and_then(|t| add_exact(t, *s).ok());
         }
