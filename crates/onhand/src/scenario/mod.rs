@@ -83,8 +83,8 @@ use crate::purchasing::{ExpectedReceipt, ReceiptChange};
 pub use report::{Check, Report, StepReport};
 pub use run::{ScenarioError, run, run_with_timeline};
 pub use timeline::{
-    ATP_DAYS, ATP_PRIORITY, AtpDay, AtpSeries, Frame, Promised, StockLine, Timeline, TransferLine,
-    TrialBalanceLine,
+    ATP_DAYS, ATP_PRIORITY, AtpDay, AtpSeries, ExceptionLine, Frame, KpiLine, Promised, StockLine,
+    Timeline, TransferLine, TrialBalanceLine,
 };
 
 /// The format version this crate reads and writes.
@@ -832,6 +832,18 @@ pub enum KpiName {
     InventoryRecordAccuracy,
     /// Transfer receipts without discrepancy / transfer receipts.
     TransferReceiptAccuracy,
+}
+
+impl KpiName {
+    /// Every KPI a scenario can expect, in the order reports list them.
+    pub const ALL: [KpiName; 6] = [
+        KpiName::UnitFillRate,
+        KpiName::LineFillRate,
+        KpiName::OrderFillRate,
+        KpiName::PromiseAccuracy,
+        KpiName::InventoryRecordAccuracy,
+        KpiName::TransferReceiptAccuracy,
+    ];
 }
 
 /// A reporting period written as the report prints it: a day (`2026-01-05`), an ISO

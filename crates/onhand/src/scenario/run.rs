@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use onhand_control::{Exception, Subject};
-use onhand_insight::{Dim, Figure, Ratio};
+use onhand_insight::{Dim, Figure, Grain, Period, Ratio, Report as KpiReport};
 use onhand_ledger::{
     Actor, ActorId, ActorRecord, Body, Count, CountLine, DocKind, DocNumber, DocumentRef, Event,
     EventId, Identity, LedgerError, Line, Movement, ReasonCode, Rules, SiteScope, TransferLine,
@@ -18,7 +18,7 @@ use onhand_valuation::{IcDocument, Posting, PostingKey};
 use rust_decimal::Decimal;
 
 use super::report::{Check, Report, StepReport};
-use super::timeline::{Recorder, Timeline};
+use super::timeline::{ExceptionLine, KpiLine, Recorder, Timeline};
 use super::{
     AdjustSpec, AmountExpect, Builtin, CountSpec, ExceptionExpect, Expect, Expected, FORMAT,
     KpiExpect, KpiName, KpiValue, MoveSpec, OutcomeKind, PromiseExpect, Scenario, Step,
@@ -235,10 +235,12 @@ impl Runner<'_> {
             Some(x) => self.check(x, &effect, action),
             None => implicit(&effect, action),
         };
-        if let Some(r) = &mut self.recorder {
+        if let Some(mut r) = self.recorder.take() {
+            let queue = (self.queue_lines(), self.month_kpis());
             let postings = effect.as_ref().map(|e| e.postings.clone()).unwrap_or_default();
-            r.record(&self.net, n, self.now, postings)
-                .map_err(|e| ScenarioError::Record { step: n, error: Box::new(e) })?;
+            let recorded = r.record(&self.net, n, self.now, postings, queue);
+            self.recorder = Some(r);
+            recorded.map_err(|e| ScenarioError::Record { step: n, error: Box::new(e) })?;
         }
         Ok(StepReport {
             step: n,
@@ -912,6 +914,42 @@ impl Runner<'_> {
         Check { what, expected, actual, pass: false }
     }
 
+    /// The queue as a report lists it.
+    fn queue_lines(&self) -> Vec<ExceptionLine> {
+        self.net
+            .control()
+            .exceptions()
+            .map(|e| ExceptionLine {
+                id: e.id.0,
+                kind: e.kind.code().to_owned(),
+                subject: subject_text(e, &self.scenario.steps),
+                state: name(&e.state),
+                owner: e.owner,
+                site: e.site.clone(),
+                value: e.impact.value,
+                currency: e.impact.currency,
+            })
+            .collect()
+    }
+
+    /// The network-wide KPIs of the month holding `now` (none when insight is off).
+    fn month_kpis(&self) -> Vec<KpiLine> {
+        let period = Period::containing(Grain::Month, self.now.date_naive());
+        let Ok(report) = self.net.kpi_report(period) else { return Vec::new() };
+        KpiName::ALL
+            .iter()
+            .map(|k| KpiLine {
+                kpi: name(k),
+                period: period.to_string(),
+                value: match kpi_ratio(&report, *k, &Dim::Network) {
+                    KpiFigure::NoData => "no data".to_owned(),
+                    KpiFigure::NotReported => "not reported".to_owned(),
+                    KpiFigure::Ratio(r) => ratio_text(&r),
+                },
+            })
+            .collect()
+    }
+
     /// A KPI of the network's report.
     fn kpi_check(&self, k: &KpiExpect) -> Check {
         let mut what = format!("kpi {} {}", name(&k.kpi), k.period.0);
@@ -924,26 +962,12 @@ impl Runner<'_> {
             Err(e) => return failed(what, expected, &e),
         };
         let dim = k.site.clone().map_or(Dim::Network, Dim::Site);
-        let orders = || report.orders.iter().find(|(d, _)| *d == dim).map(|(_, o)| o);
-        let ratio = match k.kpi {
-            KpiName::UnitFillRate => orders().map(|o| Some(o.fill_requested.units)),
-            KpiName::LineFillRate => orders().map(|o| Some(o.fill_requested.lines)),
-            KpiName::OrderFillRate => orders().map(|o| o.fill_requested.orders),
-            KpiName::PromiseAccuracy => orders().map(|o| Some(o.promise_accuracy)),
-            KpiName::InventoryRecordAccuracy => {
-                report.counts.iter().find(|(d, _)| *d == dim).map(|(_, c)| Some(c.accuracy))
-            }
-            KpiName::TransferReceiptAccuracy => report
-                .transfers
-                .iter()
-                .find(|(d, _)| *d == dim)
-                .map(|(_, t)| Some(t.receipt_accuracy)),
-        };
+        let ratio = kpi_ratio(&report, k.kpi, &dim);
         let (actual, pass) = match ratio {
             // No figures in the period (or none for the site): nothing was counted.
-            None => ("no data".to_owned(), k.value == KpiValue::NoData),
-            Some(None) => ("not reported by site".to_owned(), false),
-            Some(Some(r)) => {
+            KpiFigure::NoData => ("no data".to_owned(), k.value == KpiValue::NoData),
+            KpiFigure::NotReported => ("not reported by site".to_owned(), false),
+            KpiFigure::Ratio(r) => {
                 let pass = match (k.value, r.value()) {
                     (KpiValue::Ratio(n, d), _) => n == r.numerator && d == r.denominator,
                     (KpiValue::Value(v), Figure::Value(got)) => v == got,
@@ -1345,12 +1369,50 @@ fn promise_lines(p: &PromiseView) -> Vec<String> {
     v
 }
 
+/// A KPI as a report gives it for one dimension.
+enum KpiFigure {
+    /// The period has no figures for the dimension.
+    NoData,
+    /// The KPI is not reported by that dimension (the order fill rate per site).
+    NotReported,
+    /// The ratio.
+    Ratio(Ratio),
+}
+
+/// A KPI's figure in `report` for `dim`.
+fn kpi_ratio(report: &KpiReport, kpi: KpiName, dim: &Dim) -> KpiFigure {
+    let orders = || report.orders.iter().find(|(d, _)| d == dim).map(|(_, o)| o);
+    let found = match kpi {
+        KpiName::UnitFillRate => orders().map(|o| Some(o.fill_requested.units)),
+        KpiName::LineFillRate => orders().map(|o| Some(o.fill_requested.lines)),
+        KpiName::OrderFillRate => orders().map(|o| o.fill_requested.orders),
+        KpiName::PromiseAccuracy => orders().map(|o| Some(o.promise_accuracy)),
+        KpiName::InventoryRecordAccuracy => {
+            report.counts.iter().find(|(d, _)| d == dim).map(|(_, c)| Some(c.accuracy))
+        }
+        KpiName::TransferReceiptAccuracy => {
+            report.transfers.iter().find(|(d, _)| d == dim).map(|(_, t)| Some(t.receipt_accuracy))
+        }
+    };
+    match found {
+        None => KpiFigure::NoData,
+        Some(None) => KpiFigure::NotReported,
+        Some(Some(r)) => KpiFigure::Ratio(r),
+    }
+}
+
 /// How many exceptions a failed exception check lists.
 const LISTED: usize = 20;
 
 /// An exception as a failure lists it: kind, subject, state and owner.
 fn exception_line(e: &Exception, steps: &[Step]) -> String {
-    let subject = match &e.subject {
+    let subject = subject_text(e, steps);
+    format!("{} {subject} ({}, owned by {})", e.kind.code(), name(&e.state), e.owner.as_str())
+}
+
+/// What an exception is about, in the scenario's terms (a held event by its step).
+fn subject_text(e: &Exception, steps: &[Step]) -> String {
+    match &e.subject {
         Subject::Line { order, line } => format!("order {order} line {line}"),
         Subject::ItemSite { item, site, lot: None } => format!("item {item} site {site}"),
         Subject::ItemSite { item, site, lot: Some(lot) } => {
@@ -1371,8 +1433,7 @@ fn exception_line(e: &Exception, steps: &[Step]) -> String {
         Subject::Receipt { order } => format!("order {order}"),
         Subject::Entities { seller, buyer } => format!("seller {seller} buyer {buyer}"),
         Subject::Record { violation, record } => format!("{violation} {record}"),
-    };
-    format!("{} {subject} ({}, owned by {})", e.kind.code(), name(&e.state), e.owner.as_str())
+    }
 }
 
 /// A ratio as a KPI check shows it: exact (`3/4 = 0.75`), or `no data`.

@@ -6,14 +6,14 @@
 //! Recording is opt-in ([`run_with_timeline`](super::run_with_timeline)): a plain
 //! [`run`](super::run) reads none of it. The timeline is pure data (serde), so a report
 //! writer (the command line's HTML report, or a user's own) needs nothing but it and
-//! the run's [`Report`](super::Report). Sections that later engines add (the exception
-//! queue, KPIs) become new fields of [`Frame`], read as empty from older timelines.
+//! the run's [`Report`](super::Report). The exception queue and the month's KPIs are
+//! recorded too; fields added later read as empty from older timelines.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use onhand_ledger::{DocNumber, TransferState};
-use onhand_master::{EntityCode, ItemCode, Qty, SiteCode, UomCode};
+use onhand_master::{CurrencyCode, EntityCode, ItemCode, Qty, Role, SiteCode, UomCode};
 use onhand_status::StockStatus;
 use onhand_valuation::Posting;
 use rust_decimal::Decimal;
@@ -59,6 +59,47 @@ pub struct Frame {
     pub transfers: Vec<TransferLine>,
     /// The postings this step made.
     pub postings: Vec<Posting>,
+    /// Every exception in the network's queue after the step, active and closed, in
+    /// the order they were raised.
+    #[serde(default)]
+    pub exceptions: Vec<ExceptionLine>,
+    /// The network-wide KPIs of the month holding the step.
+    #[serde(default)]
+    pub kpis: Vec<KpiLine>,
+}
+
+/// One exception in the queue, as a report shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExceptionLine {
+    /// Its id in the queue.
+    pub id: u64,
+    /// Its kind's stable code (`line_short_or_late`).
+    pub kind: String,
+    /// What it is about (`item BOLT-M8 site ATL`, `event of step 3`).
+    pub subject: String,
+    /// Its state (`open`, `resolved`, ...).
+    pub state: String,
+    /// The role that owns it.
+    pub owner: Role,
+    /// The site it is scoped to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteCode>,
+    /// The value at risk.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub value: Decimal,
+    /// The value's currency.
+    pub currency: CurrencyCode,
+}
+
+/// One KPI of a period, as a report shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KpiLine {
+    /// The KPI's name, as scenario expectations write it (`unit_fill_rate`).
+    pub kpi: String,
+    /// The period, as the report prints it (`2026-01`).
+    pub period: String,
+    /// Its value: an exact ratio (`3/4 = 0.75`) or `no data`.
+    pub value: String,
 }
 
 /// One item's stock at one site in one status.
@@ -244,6 +285,7 @@ impl Recorder {
         step: usize,
         at: DateTime<Utc>,
         postings: Vec<Posting>,
+        (exceptions, kpis): (Vec<ExceptionLine>, Vec<KpiLine>),
     ) -> Result<(), Error> {
         let stock = stock(net);
         let promises: Vec<PromiseView> =
@@ -302,7 +344,17 @@ impl Recorder {
                 promised: scheduled,
             });
         }
-        self.frames.push(Frame { step, at, stock, atp, promises, transfers, postings });
+        self.frames.push(Frame {
+            step,
+            at,
+            stock,
+            atp,
+            promises,
+            transfers,
+            postings,
+            exceptions,
+            kpis,
+        });
         Ok(())
     }
 
