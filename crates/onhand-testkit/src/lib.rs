@@ -6,6 +6,9 @@
 //!   re-export of `onhand_master::synthetic`).
 //! - [`strategies`]: proptest strategies for codes, units, quantities, valid networks and
 //!   status maps, and defects to plant into them.
+//! - [`pinned`]: property tests whose case count the environment cannot raise, for
+//!   properties whose every case is expensive.
 
+pub mod pinned;
 pub mod scale;
 pub mod strategies;

@@ -441,12 +441,12 @@ fn tasks_match_held_events(n: &Network) -> Result<(), String> {
     if tasks == held { Ok(()) } else { Err(format!("tasks {tasks:?}\nheld {held:?}")) }
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(6))]
-
-    #[test]
-    fn every_open_approval_task_is_a_held_event_and_back(seed in any::<u64>()) {
-        let mut sim = Sim::new(Setup::demo().unwrap(), SimConfig::new(seed).steps_per_day(40)).unwrap();
+// Each case is three simulated days: six cases, whatever PROPTEST_CASES says.
+#[test]
+fn every_open_approval_task_is_a_held_event_and_back() {
+    onhand_testkit::pinned::check(6, any::<u64>(), |seed| {
+        let mut sim =
+            Sim::new(Setup::demo().unwrap(), SimConfig::new(seed).steps_per_day(40)).unwrap();
         let mut raised = 0;
         for _ in 0..3 {
             if let Err(f) = sim.run_day() {
@@ -462,7 +462,8 @@ proptest! {
         }
         // Every held event the simulation saw became a task.
         prop_assert!(raised as u64 >= sim.stats().pending.min(1));
-    }
+        Ok(())
+    });
 }
 
 #[test]

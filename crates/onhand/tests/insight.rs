@@ -329,13 +329,12 @@ fn a_seeded_simulation_feeds_insight_everything_the_ledger_accepted() {
     assert!(feed.late > 0, "back-dated events are fed late: {feed:?}");
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(4))]
-
-    #[test]
-    fn any_seed_keeps_insight_in_step_with_the_ledger_and_its_replay(seed in any::<u64>()) {
+#[test]
+fn any_seed_keeps_insight_in_step_with_the_ledger_and_its_replay() {
+    onhand_testkit::pinned::check(4, any::<u64>(), |seed| {
         check_sim(seed, 40, 2)?;
-    }
+        Ok(())
+    });
 }
 
 #[test]

@@ -15,23 +15,30 @@ fn run(setup: Setup, config: SimConfig, days: u32) -> Sim {
     sim
 }
 
-proptest! {
-    // Each case is a few simulated days with every check on: a handful of cases keeps
-    // the file well under a minute in debug whatever PROPTEST_CASES says; the fuzz
-    // target and the long run below go further.
-    #![proptest_config(ProptestConfig::with_cases(8))]
-
-    #[test]
-    fn any_seed_keeps_every_engine_in_step_on_the_demo_network(seed in any::<u64>()) {
+// Each case is a few simulated days with every check on: a handful of cases keeps
+// the file well under a minute in debug whatever PROPTEST_CASES says; the fuzz
+// target and the long run below go further (`pinned::check`: the environment cannot
+// raise the count).
+#[test]
+fn any_seed_keeps_every_engine_in_step_on_the_demo_network() {
+    onhand_testkit::pinned::check(8, any::<u64>(), |seed| {
         let sim = run(Setup::demo().unwrap(), SimConfig::new(seed).steps_per_day(40), 3);
         prop_assert!(sim.stats().accepted > 0);
-    }
+        Ok(())
+    });
+}
 
-    #[test]
-    fn any_mix_keeps_every_engine_in_step(seed in any::<u64>(), weights in proptest::collection::vec(0u8..8, 27)) {
-        let config = SimConfig::new(seed).steps_per_day(30).mix(Mix::from_bytes(&weights));
-        run(Setup::demo().unwrap(), config, 2);
-    }
+#[test]
+fn any_mix_keeps_every_engine_in_step() {
+    onhand_testkit::pinned::check(
+        8,
+        (any::<u64>(), proptest::collection::vec(0u8..8, 27)),
+        |(seed, weights)| {
+            let config = SimConfig::new(seed).steps_per_day(30).mix(Mix::from_bytes(&weights));
+            run(Setup::demo().unwrap(), config, 2);
+            Ok(())
+        },
+    );
 }
 
 #[test]

@@ -62,17 +62,12 @@ fn leaf<'a>(v: &'a mut serde_json::Value, path: &[String]) -> Option<&'a mut ser
     })
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(16))]
-
-    /// Cut the journal anywhere: replaying the head, snapshotting, restoring and
-    /// replaying the tail reaches the full run's digest, and the restored network has
-    /// the digest of the one it was taken from.
-    #[test]
-    fn a_snapshot_anywhere_plus_the_tail_gives_the_full_runs_digest(
-        seed in any::<u64>(),
-        cut in any::<Index>(),
-    ) {
+/// Cut the journal anywhere: replaying the head, snapshotting, restoring and
+/// replaying the tail reaches the full run's digest, and the restored network has
+/// the digest of the one it was taken from.
+#[test]
+fn a_snapshot_anywhere_plus_the_tail_gives_the_full_runs_digest() {
+    onhand_testkit::pinned::check(16, (any::<u64>(), any::<Index>()), |(seed, cut)| {
         let (setup, network, entries) = simulated(seed, 2);
         let at = cut.index(entries.len() + 1);
         let (head, tail) = entries.split_at(at);
@@ -93,50 +88,61 @@ proptest! {
         restored.replay_onto(tail).unwrap();
         prop_assert_eq!(restored.state_digest().unwrap(), network.state_digest().unwrap());
         prop_assert_eq!(restored.journal().head(), network.journal().head());
-    }
+        Ok(())
+    });
+}
 
-    /// One number changed anywhere: refused by its digest. With the digest made to
-    /// match, restored or refused with a typed error, never a panic.
-    #[test]
-    fn a_changed_snapshot_is_refused_with_a_typed_error(
-        seed in any::<u64>(),
-        pick in any::<Index>(),
-        value in prop_oneof![Just(-1i64), Just(0), Just(1), Just(i64::MAX), 2i64..100],
-    ) {
-        let (setup, network, _) = simulated(seed, 1);
-        let snapshot = network.snapshot().unwrap();
-        let mut json = serde_json::to_value(&snapshot).unwrap();
-        let mut paths = Vec::new();
-        numbers(&json["content"], &mut paths, &mut vec!["content".to_string()]);
-        let path = &paths[pick.index(paths.len())];
-        let slot = leaf(&mut json, path).unwrap();
-        prop_assume!(slot.as_i64() != Some(value));
-        *slot = serde_json::Value::from(value);
-        let Ok(changed) = serde_json::from_value::<NetworkSnapshot>(json) else {
-            return Ok(());
-        };
-        let catalog = network.catalog().clone();
-        let restore = |s: &NetworkSnapshot| {
-            Network::restore(catalog.clone(), setup.rules.clone(), setup.config.clone(), s)
-        };
-        let refused = restore(&changed).map(|_| ()).unwrap_err();
-        prop_assert_eq!(refused.code(), "snapshot_digest");
-        let mut json = serde_json::to_value(&changed).unwrap();
-        json["digest"] = serde_json::to_value(changed.content_digest().unwrap()).unwrap();
-        let resealed: NetworkSnapshot = serde_json::from_value(json).unwrap();
-        // The network's seal holds; the ledger's and the books' own digests still refuse
-        // a change to their part.
-        let part = (path.get(1).map(String::as_str), path.get(2).map(String::as_str));
-        let sealed_by_engine = matches!(
-            part,
-            (Some("ledger"), Some("dictionary" | "state")) | (Some("valuation"), Some("content"))
-        );
-        match restore(&resealed) {
-            Err(e) if sealed_by_engine => prop_assert_eq!(e.code(), "snapshot_digest"),
-            Err(e) => prop_assert!(!matches!(e, onhand::Error::SnapshotDigest), "{:?}: {}", path, e),
-            Ok(_) => prop_assert!(!sealed_by_engine, "{:?} changed and restored", path),
-        }
-    }
+/// One number changed anywhere: refused by its digest. With the digest made to
+/// match, restored or refused with a typed error, never a panic.
+#[test]
+fn a_changed_snapshot_is_refused_with_a_typed_error() {
+    onhand_testkit::pinned::check(
+        16,
+        (
+            any::<u64>(),
+            any::<Index>(),
+            prop_oneof![Just(-1i64), Just(0), Just(1), Just(i64::MAX), 2i64..100],
+        ),
+        |(seed, pick, value)| {
+            let (setup, network, _) = simulated(seed, 1);
+            let snapshot = network.snapshot().unwrap();
+            let mut json = serde_json::to_value(&snapshot).unwrap();
+            let mut paths = Vec::new();
+            numbers(&json["content"], &mut paths, &mut vec!["content".to_string()]);
+            let path = &paths[pick.index(paths.len())];
+            let slot = leaf(&mut json, path).unwrap();
+            prop_assume!(slot.as_i64() != Some(value));
+            *slot = serde_json::Value::from(value);
+            let Ok(changed) = serde_json::from_value::<NetworkSnapshot>(json) else {
+                return Ok(());
+            };
+            let catalog = network.catalog().clone();
+            let restore = |s: &NetworkSnapshot| {
+                Network::restore(catalog.clone(), setup.rules.clone(), setup.config.clone(), s)
+            };
+            let refused = restore(&changed).map(|_| ()).unwrap_err();
+            prop_assert_eq!(refused.code(), "snapshot_digest");
+            let mut json = serde_json::to_value(&changed).unwrap();
+            json["digest"] = serde_json::to_value(changed.content_digest().unwrap()).unwrap();
+            let resealed: NetworkSnapshot = serde_json::from_value(json).unwrap();
+            // The network's seal holds; the ledger's and the books' own digests still refuse
+            // a change to their part.
+            let part = (path.get(1).map(String::as_str), path.get(2).map(String::as_str));
+            let sealed_by_engine = matches!(
+                part,
+                (Some("ledger"), Some("dictionary" | "state"))
+                    | (Some("valuation"), Some("content"))
+            );
+            match restore(&resealed) {
+                Err(e) if sealed_by_engine => prop_assert_eq!(e.code(), "snapshot_digest"),
+                Err(e) => {
+                    prop_assert!(!matches!(e, onhand::Error::SnapshotDigest), "{:?}: {}", path, e);
+                }
+                Ok(_) => prop_assert!(!sealed_by_engine, "{:?} changed and restored", path),
+            }
+            Ok(())
+        },
+    );
 }
 
 #[test]
