@@ -182,22 +182,22 @@ proptest! {
     #[test]
     fn a_repeat_is_a_duplicate_exactly_when_it_is_the_same_event(
         qty_a in 1u32..50, qty_b in 1u32..50,
-        lot_a in proptest::option::of("[A-Z0-9]{1,20}"),
         lot_b in proptest::option::of("[A-Z0-9]{1,20}"),
         reason_b in proptest::bool::ANY,
         late in 0i64..1000,
     ) {
         let base = testing::receipt(1, "ATL", "BOLT-M8", "12 EA", "RCV-01").unwrap();
-        let a = with_lot(&base, &format!("{qty_a} EA"), lot_a.as_deref());
+        // BOLT-M8 takes no lot: the first receipt has none, so it is always applied
+        // (a filter on it ran out of cases under CI's PROPTEST_CASES); the second may
+        // carry one, which only makes it another event.
+        let a = with_lot(&base, &format!("{qty_a} EA"), None);
         let mut b = with_lot(&base, &format!("{qty_b} EA"), lot_b.as_deref());
         if reason_b {
             b.reason = "OTHER".parse().unwrap();
         }
         b.recorded_at = testing::at(late);
         let mut ledger = Ledger::new(catalog(), trusting()).unwrap();
-        // BOLT-M8 takes no lot: a lot makes the receipt fail, so apply whichever is valid.
-        let first = ledger.apply(&a);
-        prop_assume!(first.is_ok());
+        prop_assert!(matches!(ledger.apply(&a), Ok(Applied::Accepted(_))));
         let before = ledger.state_digest().unwrap();
         let mut a_late = a.clone();
         a_late.recorded_at = b.recorded_at;
