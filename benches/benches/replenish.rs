@@ -23,8 +23,10 @@ use std::sync::Arc;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use onhand_benches::Lcg;
-use onhand_master::{Catalog, Decimal};
-use onhand_replenish::{Costs, DemandStats, Planner, Position, SiteState, parameters};
+use onhand_master::{Catalog, CurrencyCode, Decimal};
+use onhand_replenish::{
+    Costs, DemandStats, ExchangeRate, Planner, Position, SiteState, parameters,
+};
 use onhand_testkit::scale;
 
 const ITEMS: usize = 12_500;
@@ -79,12 +81,25 @@ fn states(catalog: &Catalog) -> Vec<SiteState> {
     out
 }
 
+/// The synthetic network's entities keep books in USD and CAD; its suppliers sell in
+/// either: lane costs are compared in the site's currency.
+fn rates() -> Vec<ExchangeRate> {
+    let (usd, cad) =
+        (CurrencyCode::new("USD").expect("usd"), CurrencyCode::new("CAD").expect("cad"));
+    vec![
+        ExchangeRate { from: usd, to: cad, rate: Decimal::new(136, 2) },
+        ExchangeRate { from: cad, to: usd, rate: Decimal::new(7353, 4) },
+    ]
+}
+
 fn network(c: &mut Criterion) {
     let catalog = Arc::new(
         Catalog::new(scale::network(ITEMS, SITES, true)).expect("valid synthetic network"),
     );
     let states = states(&catalog);
-    let planner = Planner::new(catalog.clone(), states.clone()).expect("planner");
+    let planner = Planner::new(catalog.clone(), states.clone())
+        .and_then(|p| p.with_rates(rates()))
+        .expect("planner");
     let recs = planner.evaluate().expect("evaluate");
     let mut kinds = std::collections::BTreeMap::<&str, usize>::new();
     for r in &recs {
@@ -103,7 +118,11 @@ fn network(c: &mut Criterion) {
     g.bench_function("planner_new", |b| {
         b.iter_batched(
             || states.clone(),
-            |s| Planner::new(catalog.clone(), s).expect("planner"),
+            |s| {
+                Planner::new(catalog.clone(), s)
+                    .and_then(|p| p.with_rates(rates()))
+                    .expect("planner")
+            },
             BatchSize::PerIteration,
         );
     });
