@@ -425,9 +425,10 @@ pub struct ReduceSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReprocessSpec {
-    /// Share short supply in proportion to need.
+    /// How lines competing for short supply share it: `first_come` (the default) or
+    /// `fair_share` (in proportion to need).
     #[serde(default)]
-    pub fair_share: bool,
+    pub sharing: onhand_atp::Sharing,
 }
 
 /// A consolidation run.

@@ -403,7 +403,7 @@ impl Runner<'_> {
                 net.advance_to(to).map(|a| Effect { signals: a.signals, ..Effect::default() })
             }),
             "reprocess" => step.reprocess.map(|r| {
-                net.reprocess(r.fair_share).map(|p| Effect {
+                net.reprocess(r.sharing).map(|p| Effect {
                     happened: p
                         .changes
                         .iter()
@@ -1509,7 +1509,7 @@ mod tests {
     #[test]
     fn a_step_doing_two_things_is_malformed() {
         let s = scenario(
-            r#"[{ "advance": "2026-01-06T08:00:00Z", "reprocess": { "fair_share": false } }]"#,
+            r#"[{ "advance": "2026-01-06T08:00:00Z", "reprocess": { "sharing": "fair_share" } }]"#,
         );
         assert_eq!(
             run(&s).unwrap_err().to_string(),
