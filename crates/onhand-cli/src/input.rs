@@ -7,6 +7,7 @@ use std::path::Path;
 
 pub use onhand::files::{InputError, Loaded, NetworkDoc, decode, line_col};
 use onhand::files::{Sources, TextFormat};
+use onhand_master::MasterData;
 
 /// An input file format, chosen by the file's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -71,7 +72,7 @@ pub fn parse_bytes(name: &str, bytes: &[u8], format: Format) -> Result<NetworkDo
 /// ```
 /// use onhand_cli::{Format, parse_network};
 /// let doc = parse_network("n.toml", "[[regions]]\ncode = \"US-SE\"\n", Format::Toml)?;
-/// assert_eq!(doc.regions.len(), 1);
+/// assert_eq!(doc.master.regions.len(), 1);
 /// assert!(parse_network("n.toml", "[[regionz]]\ncode = \"US-SE\"\n", Format::Toml).is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -83,7 +84,7 @@ pub fn parse_network(name: &str, text: &str, format: Format) -> Result<NetworkDo
         return Err(InputError::Empty { file: name.to_owned() });
     }
     let items = crate::csv_items::parse_items_csv(name, text)?;
-    Ok(NetworkDoc { items, ..NetworkDoc::default() })
+    Ok(NetworkDoc::from_parts(MasterData { items, ..MasterData::default() }, Vec::new()))
 }
 
 /// Parses like [`parse_network`], and also finds the line each record starts on.
@@ -98,7 +99,7 @@ pub fn parse_network(name: &str, text: &str, format: Format) -> Result<NetworkDo
 /// use onhand_cli::{Format, LocatedReport, load};
 /// let text = "[[regions]]\ncode = \"US-SE\"\n\n[[regions]]\ncode = \"US-SE\"\n";
 /// let loaded = load("net.toml", text, Format::Toml)?;
-/// assert_eq!(loaded.doc.regions.len(), 2);
+/// assert_eq!(loaded.doc.master.regions.len(), 2);
 /// let (master, maps) = loaded.doc.into_parts();
 /// let report = LocatedReport::new(&master, &maps, &loaded.sources);
 /// let at: Vec<String> = report.locations(0).iter().map(|l| l.to_string()).collect();
@@ -114,7 +115,10 @@ pub fn load(name: &str, text: &str, format: Format) -> Result<Loaded, InputError
     }
     let (items, lines) = crate::csv_items::parse_items_csv_lines(name, text)?;
     let sources = Sources { files: vec![name.to_owned()], items: lines, ..Sources::default() };
-    Ok(Loaded { doc: NetworkDoc { items, ..NetworkDoc::default() }, sources })
+    Ok(Loaded {
+        doc: NetworkDoc::from_parts(MasterData { items, ..MasterData::default() }, Vec::new()),
+        sources,
+    })
 }
 
 /// [`decode`]s `bytes` and [`load`]s the text.

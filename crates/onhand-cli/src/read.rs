@@ -176,7 +176,7 @@ mod tests {
     fn stdin_is_read_through_the_reader_given() {
         let mut stdin = &b"code,base_uom\nA,EA\n"[..];
         let loaded = read_input(&Input::Stdin, Format::Csv, &mut stdin).unwrap();
-        assert_eq!(loaded.doc.items.len(), 1);
+        assert_eq!(loaded.doc.master.items.len(), 1);
         assert_eq!(loaded.sources.files(), ["<stdin>"]);
         let err = read_input(&Input::Stdin, Format::Csv, &mut &b""[..]).unwrap_err();
         assert_eq!(err, InputError::Empty { file: "<stdin>".into() });

@@ -90,7 +90,7 @@ fn trailing_content_and_byte_order_marks() {
     let doc = parse_bytes("f", b"\xEF\xBB\xBF{\"regions\": []}", Format::Json).unwrap();
     assert_eq!(doc, onhand_cli::NetworkDoc::default());
     let items = parse_bytes("f", b"\xEF\xBB\xBFcode,base_uom\nA,EA\n", Format::Csv).unwrap();
-    assert_eq!(items.items.len(), 1);
+    assert_eq!(items.master.items.len(), 1);
 }
 
 #[test]
@@ -99,7 +99,7 @@ fn csv_items_match_the_toml_items() {
     let csv = parse_items_csv("f", ITEMS_CSV).unwrap();
     // The CSV has a third item, the substitute of the first.
     assert_eq!(csv.len(), 3);
-    for (a, b) in toml.items.iter().zip(&csv) {
+    for (a, b) in toml.master.items.iter().zip(&csv) {
         assert_eq!(
             (&a.code, a.base_uom, &a.units, a.tracking),
             (&b.code, b.base_uom, &b.units, b.tracking)

@@ -24,10 +24,7 @@ use std::path::Path;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::value::RawValue;
 
-use onhand_master::{
-    Customer, DeliveryLane, Item, ItemSitePolicy, LegalEntity, MasterData, Region, Site,
-    SourcingLane, Supplier, UnitDef,
-};
+use onhand_master::MasterData;
 use onhand_status::SiteStatusMap;
 use serde::{Deserialize, Serialize};
 
@@ -38,146 +35,112 @@ pub use source::{Location, Pos, Sources};
 /// [`MasterData`] at top level, plus the sites' status maps.
 ///
 /// Every list may be left out. Unknown fields are refused, so a misspelt list name is an
-/// error rather than silently empty.
+/// error rather than silently empty. The master data's lists are [`MasterData`]'s own
+/// ([`MasterData::LISTS`], read with [`MasterData::read_list`]), never declared again
+/// here.
 ///
 /// ```
 /// use onhand::files::{TextFormat, parse_network};
 /// let doc = parse_network("n.toml", "[[regions]]\ncode = \"US-SE\"\n", TextFormat::Toml)?;
-/// assert_eq!(doc.regions.len(), 1);
+/// assert_eq!(doc.master.regions.len(), 1);
 /// assert!(parse_network("n.toml", "[[regionz]]\ncode = \"US-SE\"\n", TextFormat::Toml).is_err());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NetworkDoc {
-    /// Global units beyond the standard set.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub units: Vec<UnitDef>,
-    /// Legal entities.
-    #[serde(default)]
-    pub entities: Vec<LegalEntity>,
-    /// Regions.
-    #[serde(default)]
-    pub regions: Vec<Region>,
-    /// Sites with their zones and bins.
-    #[serde(default)]
-    pub sites: Vec<Site>,
-    /// Suppliers.
-    #[serde(default)]
-    pub suppliers: Vec<Supplier>,
-    /// Customers.
-    #[serde(default)]
-    pub customers: Vec<Customer>,
-    /// Items.
-    #[serde(default)]
-    pub items: Vec<Item>,
-    /// Item-site policies.
-    #[serde(default)]
-    pub policies: Vec<ItemSitePolicy>,
-    /// Sourcing lanes.
-    #[serde(default)]
-    pub lanes: Vec<SourcingLane>,
-    /// Delivery lanes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub delivery_lanes: Vec<DeliveryLane>,
-    /// Site status maps.
-    #[serde(default)]
+    /// The master data, its lists at the document's top level.
+    pub master: MasterData,
+    /// Site status maps (`status_maps`).
     pub status_maps: Vec<SiteStatusMap>,
 }
+
+/// The document's own list beside the master data's.
+const STATUS_MAPS: &str = "status_maps";
+
+impl Serialize for NetworkDoc {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// The master data's lists flattened to the top level, then the status maps
+        /// (flattening serializes exactly; only reading needs the hand-written visitor).
+        #[derive(Serialize)]
+        struct Out<'a> {
+            #[serde(flatten)]
+            master: &'a MasterData,
+            status_maps: &'a [SiteStatusMap],
+        }
+        Out { master: &self.master, status_maps: &self.status_maps }.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for NetworkDoc {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = NetworkDoc;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a network document (master-data lists and status_maps)")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<NetworkDoc, A::Error> {
+                let mut doc = NetworkDoc::default();
+                let mut seen = Vec::new();
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if doc.master.read_list(&key, &mut map, &mut seen)? {
+                        continue;
+                    }
+                    if key != STATUS_MAPS {
+                        return Err(serde::de::Error::unknown_field(&key, FIELDS));
+                    }
+                    if seen.contains(&STATUS_MAPS) {
+                        return Err(serde::de::Error::duplicate_field(STATUS_MAPS));
+                    }
+                    seen.push(STATUS_MAPS);
+                    doc.status_maps = map.next_value()?;
+                }
+                Ok(doc)
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// Every field a network document may hold, for the unknown-field error: the master
+/// data's lists, then the status maps.
+const FIELDS: &[&str] = &FIELD_ARRAY;
+
+const FIELD_ARRAY: [&str; MasterData::LISTS.len() + 1] = {
+    let mut all = [STATUS_MAPS; MasterData::LISTS.len() + 1];
+    let mut i = 0;
+    while i < MasterData::LISTS.len() {
+        #[allow(clippy::indexing_slicing, reason = "evaluated at compile time, in bounds")]
+        {
+            all[i] = MasterData::LISTS[i];
+        }
+        i += 1;
+    }
+    all
+};
 
 impl NetworkDoc {
     /// A document holding `master` and `maps`.
     #[must_use]
     pub fn from_parts(master: MasterData, status_maps: Vec<SiteStatusMap>) -> Self {
-        let MasterData {
-            units,
-            entities,
-            regions,
-            sites,
-            suppliers,
-            customers,
-            items,
-            policies,
-            lanes,
-            delivery_lanes,
-        } = master;
-        NetworkDoc {
-            units,
-            entities,
-            regions,
-            sites,
-            suppliers,
-            customers,
-            items,
-            policies,
-            lanes,
-            delivery_lanes,
-            status_maps,
-        }
+        NetworkDoc { master, status_maps }
     }
 
     /// The master data and the status maps.
     #[must_use]
     pub fn into_parts(self) -> (MasterData, Vec<SiteStatusMap>) {
-        let NetworkDoc {
-            units,
-            entities,
-            regions,
-            sites,
-            suppliers,
-            customers,
-            items,
-            policies,
-            lanes,
-            delivery_lanes,
-            status_maps,
-        } = self;
-        let master = MasterData {
-            units,
-            entities,
-            regions,
-            sites,
-            suppliers,
-            customers,
-            items,
-            policies,
-            lanes,
-            delivery_lanes,
-        };
-        (master, status_maps)
+        (self.master, self.status_maps)
     }
 
     /// Appends every list of `other` to this document's (several files make one network).
     pub fn merge(&mut self, other: NetworkDoc) {
-        let NetworkDoc {
-            units,
-            entities,
-            regions,
-            sites,
-            suppliers,
-            customers,
-            items,
-            policies,
-            lanes,
-            delivery_lanes,
-            status_maps,
-        } = other;
-        self.units.extend(units);
-        self.entities.extend(entities);
-        self.regions.extend(regions);
-        self.sites.extend(sites);
-        self.suppliers.extend(suppliers);
-        self.customers.extend(customers);
-        if self.items.is_empty() {
-            // The common large case, one item master: moved, not copied.
-            self.items = items;
-        } else {
-            self.items.extend(items);
-        }
-        self.policies.extend(policies);
-        self.lanes.extend(lanes);
-        self.delivery_lanes.extend(delivery_lanes);
-        self.status_maps.extend(status_maps);
+        self.master.append(other.master);
+        self.status_maps.extend(other.status_maps);
     }
 }
 
@@ -245,7 +208,7 @@ pub fn decode<'a>(name: &str, bytes: &'a [u8]) -> Result<&'a str, InputError> {
 /// ```
 /// use onhand::files::{TextFormat, parse_network};
 /// let doc = parse_network("n.toml", "[[regions]]\ncode = \"US-SE\"\n", TextFormat::Toml)?;
-/// assert_eq!(doc.regions.len(), 1);
+/// assert_eq!(doc.master.regions.len(), 1);
 /// // A bad value is reported with its file, line, column and field.
 /// let err = parse_network("net.toml", "[[items]]\ncode = \"X\"\nbase_uom = \"ea\"\n",
 ///                         TextFormat::Toml).unwrap_err();
@@ -320,7 +283,7 @@ impl Loaded {
 /// use onhand::files::{TextFormat, load};
 /// let text = "[[regions]]\ncode = \"US-SE\"\n\n[[regions]]\ncode = \"US-NE\"\n";
 /// let loaded = load("net.toml", text, TextFormat::Toml)?;
-/// assert_eq!(loaded.doc.regions.len(), 2);
+/// assert_eq!(loaded.doc.master.regions.len(), 2);
 /// let at: Vec<String> = loaded.sources.regions.iter()
 ///     .filter_map(|p| loaded.sources.location(*p))
 ///     .map(|l| l.to_string())
@@ -565,6 +528,35 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
 mod tests {
     use super::*;
 
+    /// The document reads every list `MasterData` declares (one declaration: a list
+    /// added there is read here), refuses a list given twice and an unknown one, and
+    /// writes what it reads.
+    #[test]
+    fn the_document_reads_the_master_datas_own_lists() {
+        let mut json = String::from("{");
+        for list in MasterData::LISTS {
+            json.push('"');
+            json.push_str(list);
+            json.push_str("\": [], ");
+        }
+        json.push_str("\"status_maps\": []}");
+        assert_eq!(parse_network("n.json", &json, TextFormat::Json).unwrap(), NetworkDoc::default());
+        let twice = "{\"regions\": [], \"regions\": []}";
+        let err = parse_network("n.json", twice, TextFormat::Json).unwrap_err().to_string();
+        assert!(err.contains("duplicate field `regions`"), "{err}");
+        let twice = "{\"status_maps\": [], \"status_maps\": []}";
+        let err = parse_network("n.json", twice, TextFormat::Json).unwrap_err().to_string();
+        assert!(err.contains("duplicate field `status_maps`"), "{err}");
+        let err = parse_network("n.json", "{\"regionz\": []}", TextFormat::Json)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown field `regionz`, expected one of `units`"), "{err}");
+        assert!(err.contains("`delivery_lanes`, `status_maps`"), "{err}");
+        let doc = NetworkDoc::from_parts(onhand_master::seed::demo_network(), Vec::new());
+        let text = serde_json::to_string(&doc).unwrap();
+        assert_eq!(parse_network("n.json", &text, TextFormat::Json).unwrap(), doc);
+    }
+
     #[test]
     fn line_col_counts_lines_and_characters() {
         let text = "ab\ncé\nd";
@@ -646,7 +638,7 @@ mod tests {
             \"bins\": [{\"code\": \"B\\u0031\", \"zone\": \"Z1\"},\n{\"code\": \"B2\", \"zone\": \"Z1\"}]}],\n\
             \"items\": []}";
         let loaded = load("n.json", text, TextFormat::Json).unwrap();
-        assert_eq!(loaded.doc.sites[0].bins[0].code.as_str(), "B1");
+        assert_eq!(loaded.doc.master.sites[0].bins[0].code.as_str(), "B1");
         assert_eq!(
             lines(&loaded),
             [("regions", vec![1, 2]), ("sites", vec![4]), ("zones", vec![6]), ("bins", vec![7, 8])]
