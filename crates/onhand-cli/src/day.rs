@@ -117,17 +117,22 @@ impl DayRun {
     /// A settings or network builder error (the day is literals; the crate's tests run
     /// it).
     pub fn run(catalog: &Catalog) -> Result<Self, String> {
+        let mut day = Self::start(catalog)?;
+        for e in demo_day().map_err(err)? {
+            let outcome = day.network.apply(&e.event);
+            day.outcomes.push((e, outcome));
+        }
+        Ok(day)
+    }
+
+    /// The network of the demo day before its first event.
+    fn start(catalog: &Catalog) -> Result<Self, String> {
         let (rules, config) = settings(catalog)?;
         let start = testing::at(0) - Duration::hours(2);
-        let mut network =
+        let network =
             Network::with_catalog(Arc::new(catalog.clone()), rules.clone(), config.clone(), start)
                 .map_err(err)?;
-        let mut outcomes = Vec::new();
-        for e in demo_day().map_err(err)? {
-            let outcome = network.apply(&e.event);
-            outcomes.push((e, outcome));
-        }
-        Ok(DayRun { network, rules, config, start, outcomes })
+        Ok(DayRun { network, rules, config, start, outcomes: Vec::new() })
     }
 
     /// Runs the day as [`DayRun::run`] does, recording the network's figures after
@@ -139,26 +144,21 @@ impl DayRun {
     /// # Errors
     /// As [`DayRun::run`], and a figure the network cannot read back (a defect).
     pub fn recorded(catalog: &Catalog) -> Result<(Self, Report, Timeline), String> {
-        let (rules, config) = settings(catalog)?;
-        let start = testing::at(0) - Duration::hours(2);
-        let mut network =
-            Network::with_catalog(Arc::new(catalog.clone()), rules.clone(), config.clone(), start)
-                .map_err(err)?;
-        let mut outcomes = Vec::new();
+        let mut day = Self::start(catalog)?;
         let mut recorder = Recorder::new();
         let mut steps = Vec::new();
         for (i, e) in demo_day().map_err(err)?.into_iter().enumerate() {
             let n = i + 1;
-            let outcome = network.apply(&e.event);
+            let outcome = day.network.apply(&e.event);
             let postings = outcome.as_ref().map(|o| o.postings.clone()).unwrap_or_default();
-            recorder.record(&network, n, e.event.effective_at, postings).map_err(err)?;
-            steps.push(step_report(n, &e, &outcome, &network));
-            outcomes.push((e, outcome));
+            recorder.record(&day.network, n, e.event.effective_at, postings).map_err(err)?;
+            steps.push(step_report(n, &e, &outcome, &day.network));
+            day.outcomes.push((e, outcome));
         }
         let name = "The demo day: Monday 5 January 2026 on the demo network";
-        let timeline = recorder.finish(name, start);
+        let timeline = recorder.finish(name, day.start);
         let report = Report { name: name.to_owned(), steps };
-        Ok((DayRun { network, rules, config, start, outcomes }, report, timeline))
+        Ok((day, report, timeline))
     }
 }
 

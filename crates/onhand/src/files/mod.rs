@@ -540,16 +540,18 @@ mod tests {
             json.push_str("\": [], ");
         }
         json.push_str("\"status_maps\": []}");
-        assert_eq!(parse_network("n.json", &json, TextFormat::Json).unwrap(), NetworkDoc::default());
+        assert_eq!(
+            parse_network("n.json", &json, TextFormat::Json).unwrap(),
+            NetworkDoc::default()
+        );
         let twice = "{\"regions\": [], \"regions\": []}";
         let err = parse_network("n.json", twice, TextFormat::Json).unwrap_err().to_string();
         assert!(err.contains("duplicate field `regions`"), "{err}");
         let twice = "{\"status_maps\": [], \"status_maps\": []}";
         let err = parse_network("n.json", twice, TextFormat::Json).unwrap_err().to_string();
         assert!(err.contains("duplicate field `status_maps`"), "{err}");
-        let err = parse_network("n.json", "{\"regionz\": []}", TextFormat::Json)
-            .unwrap_err()
-            .to_string();
+        let err =
+            parse_network("n.json", "{\"regionz\": []}", TextFormat::Json).unwrap_err().to_string();
         assert!(err.contains("unknown field `regionz`, expected one of `units`"), "{err}");
         assert!(err.contains("`delivery_lanes`, `status_maps`"), "{err}");
         let doc = NetworkDoc::from_parts(onhand_master::seed::demo_network(), Vec::new());
