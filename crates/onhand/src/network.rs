@@ -444,10 +444,17 @@ impl Network {
         };
         let inbound = self.cost_inbound(moving)?;
         self.check_gains_costed(moving)?;
-        let command = Command::Event(event.clone());
-        let mark = self.journal.next(&command)?;
+        // The journal's next number is checked before the ledger decides; once it has,
+        // the entry's mark cannot fail. The event enters the chain by the content digest
+        // the ledger keeps for it, so it is hashed once.
+        let seq = self.journal.next_seq()?;
         let applied = self.ledger.apply(event)?;
         let mut out = Outcome::new(event.id, Decision::Accepted);
+        let mark = |n: &Self| {
+            let content =
+                n.ledger.content_digest_of(&event.id).unwrap_or_else(|| event.content_digest());
+            n.journal.event_mark(seq, &content, event.recorded_at)
+        };
         match applied {
             Applied::Duplicate => {
                 out.decision = Decision::Duplicate;
@@ -460,11 +467,13 @@ impl Network {
                     _ => event.id,
                 };
                 out.signals.push(Signal::PendingApproval { event: pending, needs });
+                let mark = mark(self);
                 out.seq = Some(mark.seq);
-                self.journal.push(mark, command);
+                self.journal.push(mark, Command::Event(event.clone()));
                 return Ok(out);
             }
             Applied::Accepted(accepted) => {
+                let mark = mark(self);
                 out.seq = Some(mark.seq);
                 if let Body::Approve { event: id } = &event.body {
                     out.released = Some(*id);
@@ -486,7 +495,7 @@ impl Network {
                     });
                 }
                 self.feed_event(moving, &accepted, &out);
-                self.journal.push(mark, command);
+                self.journal.push(mark, Command::Event(event.clone()));
             }
         }
         Ok(out)
