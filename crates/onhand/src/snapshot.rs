@@ -310,7 +310,7 @@ impl Network {
                 ));
             }
             let key = (r.expected.order.clone(), r.expected.line);
-            if n.receipts.insert(key, r.clone()).is_some() {
+            if n.insert_receipt(key, r.clone()).is_some() {
                 return Err(invalid(
                     "receipts",
                     format!("{}/{} twice", r.expected.order, r.expected.line),
@@ -327,9 +327,10 @@ impl Network {
                 let to = n.known_site("shipments", &s.to)?;
                 open.push(Shipment { key: s.key.clone(), to, arrival: s.arrival, open: s.open });
             }
-            if n.shipments.insert((order.clone(), item), open).is_some() {
+            if n.shipments.contains_key(&(order.clone(), item)) {
                 return Err(invalid("shipments", format!("{order} twice for one item")));
             }
+            *n.shipments_of(order, item) = open;
         }
         n.shipment_count = c.shipment_count;
         for (event, item, ids) in &c.issues {
