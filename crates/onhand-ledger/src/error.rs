@@ -502,6 +502,10 @@ pub enum LedgerError {
         /// The state's seq.
         state: u64,
     },
+    /// A snapshot whose content does not match its digest: it was changed or damaged
+    /// after it was taken.
+    #[error("snapshot does not match its digest")]
+    SnapshotDigest,
     /// A snapshot or journal could not be used.
     #[error("{what}")]
     Restore {
@@ -589,6 +593,7 @@ impl LedgerError {
             LedgerError::JournalGap { .. } => "journal_gap",
             LedgerError::JournalRepeat { .. } => "journal_repeat",
             LedgerError::MarkMismatch { .. } => "mark_mismatch",
+            LedgerError::SnapshotDigest => "snapshot_digest",
             LedgerError::Restore { .. } => "restore",
             LedgerError::InvalidSnapshot { .. } => "invalid_snapshot",
             LedgerError::BaseUnit { .. } => "base_unit",

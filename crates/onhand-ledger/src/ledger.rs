@@ -473,6 +473,14 @@ impl Ledger {
         applied
     }
 
+    /// The content digest ([`Event::content_digest`]) the ledger keeps for an event id
+    /// it applied or holds for approval, or `None` for an id it has not taken. A host
+    /// that hashes the event again (a journal of its own, say) reads it here instead.
+    #[must_use]
+    pub fn content_digest_of(&self, id: &EventId) -> Option<Digest> {
+        self.seen.get(id).copied()
+    }
+
     /// Applies `events` in order, exactly as [`apply`](Self::apply) would one at a time,
     /// handing each result to `f` with the event's index.
     ///

@@ -30,13 +30,19 @@ use crate::transfer::{TransferOrder, Transfers, TransitKey};
 
 /// The snapshot format this version writes and reads.
 ///
+/// Format 3 hashes the snapshot (and [`Ledger::state_digest`] the state) in the
+/// canonical binary form ([`onhand_master::canonical`]) where format 2 hashed compact
+/// JSON: the content is the same, but a format-2 digest does not verify under format 3,
+/// so restore refuses a format-2 snapshot with [`LedgerError::SnapshotFormat`] and the
+/// host rebuilds the state from its journal ([`Ledger::replay`]).
+///
 /// Format 2 keeps, per event id seen, the SHA-256 digest of the event's content
 /// ([`Event::content_digest`](crate::Event::content_digest)) where format 1 kept a
 /// 64-bit fingerprint that could be forged. A format-1 snapshot cannot be migrated (the
 /// events behind its fingerprints are not in it): restore refuses it with
 /// [`LedgerError::SnapshotFormat`], and the host rebuilds the state from its journal
 /// ([`Ledger::replay`]) and takes a new snapshot.
-pub const SNAPSHOT_FORMAT: u32 = 2;
+pub const SNAPSHOT_FORMAT: u32 = 3;
 
 /// The codes behind the handles a snapshot's state uses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,7 +143,8 @@ pub struct Snapshot {
     /// The journal position the state corresponds to, if the host keeps a journal: its
     /// seq is the state's (every state-changing event is one entry).
     pub journal: Option<JournalMark>,
-    /// SHA-256 over the dictionary, the state and the journal mark (compact JSON).
+    /// SHA-256 over the canonical binary form ([`onhand_master::canonical`]) of the
+    /// dictionary, the state and the journal mark.
     pub digest: Digest,
 }
 
@@ -185,10 +192,18 @@ fn dictionary(catalog: &Catalog) -> Dictionary {
     }
 }
 
-fn digest_of(dictionary: &Dictionary, state: &State) -> Result<Digest, LedgerError> {
-    let bytes = serde_json::to_vec(&(dictionary, state))
+/// SHA-256 over `value`'s canonical binary form, streamed into the hash (a large state
+/// is never held twice).
+fn sha256_of<T: Serialize + ?Sized>(value: &T) -> Result<Digest, LedgerError> {
+    use sha2::Digest as _;
+    let mut h = sha2::Sha256::new();
+    onhand_master::canonical::stream(value, |chunk| h.update(chunk))
         .map_err(|e| LedgerError::Restore { what: format!("encoding state: {e}") })?;
-    Ok(Digest::of(&bytes))
+    Ok(Digest(h.finalize().into()))
+}
+
+fn digest_of(dictionary: &Dictionary, state: &State) -> Result<Digest, LedgerError> {
+    sha256_of(&(dictionary, state))
 }
 
 /// A snapshot's digest: over the dictionary, the state and the journal mark, so the mark
@@ -198,9 +213,7 @@ fn snapshot_digest(
     state: &State,
     journal: Option<&JournalMark>,
 ) -> Result<Digest, LedgerError> {
-    let bytes = serde_json::to_vec(&(dictionary, state, journal))
-        .map_err(|e| LedgerError::Restore { what: format!("encoding state: {e}") })?;
-    Ok(Digest::of(&bytes))
+    sha256_of(&(dictionary, state, journal))
 }
 
 impl Ledger {
@@ -272,8 +285,9 @@ impl Ledger {
     ///
     /// # Errors
     /// [`LedgerError::SnapshotFormat`] for another format version (see
-    /// [`SNAPSHOT_FORMAT`]); [`LedgerError::Restore`] for a digest that does not match
-    /// the content, or a code the catalog no longer has; [`LedgerError::InvalidRules`].
+    /// [`SNAPSHOT_FORMAT`]); [`LedgerError::SnapshotDigest`] for a digest that does not
+    /// match the content; [`LedgerError::Restore`] for a code the catalog no longer has;
+    /// [`LedgerError::InvalidRules`].
     pub fn restore(
         catalog: Arc<Catalog>,
         rules: Rules,
@@ -288,7 +302,7 @@ impl Ledger {
         if snapshot_digest(&snapshot.dictionary, &snapshot.state, snapshot.journal.as_ref())?
             != snapshot.digest
         {
-            return Err(LedgerError::Restore { what: "snapshot does not match its digest".into() });
+            return Err(LedgerError::SnapshotDigest);
         }
         if let Some(mark) = snapshot.journal
             && mark.seq != snapshot.state.seq

@@ -983,7 +983,7 @@ fn replay_and_snapshot_rebuild_the_same_state() {
     bad.state.seq += 1;
     assert!(matches!(
         Ledger::restore(w.catalog.clone(), w.ledger.rules().clone(), &bad),
-        Err(LedgerError::Restore { .. })
+        Err(LedgerError::SnapshotDigest)
     ));
 }
 

@@ -32,7 +32,12 @@ use crate::intercompany::{IcDocument, OpenItem};
 use crate::pool::{Pool, Rcpt, Short, State};
 
 /// The snapshot format this version writes and reads.
-pub const VALUATION_SNAPSHOT_FORMAT: u32 = 1;
+///
+/// Format 2 digests the content's canonical binary form ([`onhand_master::canonical`],
+/// streamed into SHA-256) where format 1 digested its compact JSON; the content is the
+/// same. A format-1 snapshot is refused with [`ValuationError::SnapshotFormat`]: rebuild
+/// the books from the events and take a new one.
+pub const VALUATION_SNAPSHOT_FORMAT: u32 = 2;
 
 /// A serialized valuation engine: its whole state, the format it is written in, and a
 /// SHA-256 digest of the content.
@@ -64,7 +69,7 @@ pub const VALUATION_SNAPSHOT_FORMAT: u32 = 1;
 pub struct ValuationSnapshot {
     /// The format version ([`VALUATION_SNAPSHOT_FORMAT`]).
     pub format: u32,
-    /// SHA-256 of the content (its compact JSON), lowercase hex.
+    /// SHA-256 of the content's canonical binary form, lowercase hex.
     pub digest: String,
     content: Content,
 }
@@ -153,11 +158,14 @@ struct TransferRecord {
 }
 
 fn digest_of(content: &Content) -> String {
-    // Serializing plain data with string keys cannot fail; an empty encoding would
-    // still give a digest no real content has.
-    let bytes = serde_json::to_vec(content).unwrap_or_default();
+    let mut h = Sha256::new();
+    // Plain data cannot fail to encode; if it did, the marker is no digest's hex, so the
+    // snapshot would not verify against real content.
+    if onhand_master::canonical::stream(content, |chunk| h.update(chunk)).is_err() {
+        return "unencodable".into();
+    }
     let hex = b"0123456789abcdef";
-    Sha256::digest(&bytes)
+    h.finalize()
         .iter()
         .flat_map(|b| [hex[usize::from(b >> 4)], hex[usize::from(b & 15)]])
         .map(char::from)

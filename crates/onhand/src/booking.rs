@@ -347,7 +347,7 @@ impl Network {
             source: r.order.clone(),
         };
         self.feed_expected(&r.order, r.line, r.supplier.as_ref());
-        self.receipts.insert(
+        self.insert_receipt(
             key,
             OpenReceipt {
                 expected: r,
@@ -431,7 +431,7 @@ impl Network {
                 }
             }
         } else {
-            self.receipts.remove(&key);
+            self.remove_receipt(&key);
         }
         let signals = self.replan_keys(&[(item, site)])?;
         self.raise_exceptions(self.now, &signals, &[(item, site)])?;
@@ -464,7 +464,7 @@ impl Network {
             )?;
         }
         self.journal.push(mark, command);
-        self.receipts.remove(&key);
+        self.remove_receipt(&key);
         let signals = self.replan_keys(&[(item, site)])?;
         self.raise_exceptions(self.now, &signals, &[(item, site)])?;
         self.check_late_order(order, self.now)?;

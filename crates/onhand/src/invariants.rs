@@ -11,7 +11,9 @@
 //! 3. **Books = ledger, in transit.** Per transfer order and item, what the ledger has in
 //!    transit equals what valuation's open shipments hold and what the availability
 //!    engine was given as supply.
-//! 4. **Purchases.** Every open expected receipt has a positive open quantity.
+//! 4. **Purchases.** Every open expected receipt has a positive open quantity, and the
+//!    network's item-site indexes of expected receipts and open shipments name exactly
+//!    the records it holds.
 //! 5. **Bookings.** Every booked order line is known to the availability engine, and no
 //!    line is confirmed beyond what it requested.
 //! 6. **Insight.** The KPI engine took every record the network fed it (see
@@ -66,6 +68,12 @@ impl Network {
             );
         }
         self.check_approvals()?;
+        if !self.indexes_agree() {
+            return fail(
+                "purchases",
+                "the item-site index of expected receipts or shipments is stale".into(),
+            );
+        }
         for r in self.receipts.values() {
             if r.open <= Decimal::ZERO {
                 return fail(

@@ -7,9 +7,22 @@
 //! into the same state, digest for digest.
 //!
 //! `digest(n) = SHA-256(digest(n − 1) ‖ n as 8 little-endian bytes ‖ the command's
-//! canonical binary form)`, with `digest(0)` all zeros. The canonical form (see
-//! [`Command::canonical_bytes`]) is the command's serde shape written compactly without
-//! names: the same command gives the same bytes on every machine and build. The chain proves order and integrity relative to a
+//! journal form)`, with `digest(0)` all zeros. The journal form (format
+//! [`JOURNAL_FORMAT`], see [`Command::canonical_bytes`]) is compact, binary and
+//! canonical: the same command gives the same bytes on every machine and build, and two
+//! commands the network tells apart never give the same bytes.
+//!
+//! | command | journal form |
+//! |---|---|
+//! | an inventory event | `JOURNAL_FORMAT` (1 byte), `0`, the event's content digest ([`Event::content_digest`], 32 bytes), its `recorded_at` as seconds (`i64` LE) and nanoseconds (`u32` LE) since the Unix epoch |
+//! | any other command | `JOURNAL_FORMAT` (1 byte), `1`, the command's serde shape in the canonical binary form (integers little-endian, strings and sequences length-prefixed, enum variants by index, a presence byte per struct field, no names) |
+//!
+//! An event enters the chain by the digest the ledger keeps for it (the ledger's own
+//! compact encoding of every field but `recorded_at`, decimals by value), so accepting
+//! it hashes its content once, not once for the ledger and again for the journal. Like
+//! the ledger, the journal therefore treats `12` and `12.0` as the same quantity.
+//!
+//! The chain proves order and integrity relative to a
 //! head the host trusts (keep the latest `(seq, digest)` somewhere the journal's writer
 //! cannot rewrite); it does not prove who wrote it.
 
@@ -102,16 +115,59 @@ pub enum Command {
     },
 }
 
+/// The version of the journal form each entry's digest covers (see the
+/// [module docs](crate::journal)). Format 1 hashed every command in its serde canonical
+/// form; format 2 hashes an event by its content digest.
+pub const JOURNAL_FORMAT: u8 = 2;
+
+/// The journal form's tag for an inventory event.
+const TAG_EVENT: u8 = 0;
+/// The journal form's tag for any other command.
+const TAG_OTHER: u8 = 1;
+
+/// The journal form of an event whose content digest is `content`.
+fn event_form(content: &Digest, recorded_at: DateTime<Utc>) -> [u8; 46] {
+    let mut out = [0u8; 46];
+    let (head, rest) = out.split_at_mut(2);
+    head.copy_from_slice(&[JOURNAL_FORMAT, TAG_EVENT]);
+    let (digest, rest) = rest.split_at_mut(32);
+    digest.copy_from_slice(&content.0);
+    let (secs, nanos) = rest.split_at_mut(8);
+    secs.copy_from_slice(&recorded_at.timestamp().to_le_bytes());
+    nanos.copy_from_slice(&recorded_at.timestamp_subsec_nanos().to_le_bytes());
+    out
+}
+
 impl Command {
-    /// The command's canonical binary form, the bytes its journal digest covers: its serde
-    /// shape with integers little-endian, strings and sequences length-prefixed, enum
-    /// variants by index, a presence byte per struct field, and no names.
+    /// The command's journal form, the bytes its journal digest covers (see the
+    /// [module docs](crate::journal)): for an event, the format, a tag, the event's
+    /// content digest and its recorded time; for any other command, the format, a tag
+    /// and its serde shape with integers little-endian, strings and sequences
+    /// length-prefixed, enum variants by index, a presence byte per struct field, and no
+    /// names.
+    ///
+    /// ```
+    /// use onhand::{Command, JOURNAL_FORMAT};
+    /// use onhand::ledger::testing;
+    ///
+    /// let event = testing::receipt_to(1, "ATL", "BOLT-M8", "2 CS", "PF-A01", "available")?;
+    /// let bytes = Command::Event(event.clone()).canonical_bytes()?;
+    /// assert_eq!(bytes.len(), 46);
+    /// assert_eq!(bytes[..2], [JOURNAL_FORMAT, 0]);
+    /// assert_eq!(bytes[2..34], event.content_digest().0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::Restore`] if the command cannot be encoded (every command can).
     pub fn canonical_bytes(&self) -> Result<Vec<u8>, Error> {
-        crate::canonical::to_bytes(self)
-            .map_err(|e| Error::Restore { what: format!("encoding a command: {e}") })
+        if let Command::Event(e) = self {
+            return Ok(event_form(&e.content_digest(), e.recorded_at).to_vec());
+        }
+        let mut out = vec![JOURNAL_FORMAT, TAG_OTHER];
+        crate::canonical::encode(self, &mut out)
+            .map_err(|e| Error::Restore { what: format!("encoding a command: {e}") })?;
+        Ok(out)
     }
 }
 
@@ -131,12 +187,16 @@ pub struct Entry {
 /// # Errors
 /// [`Error::Restore`] if the command cannot be encoded (it always can).
 pub fn entry_digest(prev: &Digest, seq: u64, command: &Command) -> Result<Digest, Error> {
-    let bytes = command.canonical_bytes()?;
+    Ok(chain(prev, seq, &command.canonical_bytes()?))
+}
+
+/// `SHA-256(prev ‖ seq ‖ form)`.
+fn chain(prev: &Digest, seq: u64, form: &[u8]) -> Digest {
     let mut h = Sha256::new();
     h.update(prev.0);
     h.update(seq.to_le_bytes());
-    h.update(&bytes);
-    Ok(Digest(h.finalize().into()))
+    h.update(form);
+    Digest(h.finalize().into())
 }
 
 /// Where a journal stands: the last entry's sequence number and digest.
@@ -182,8 +242,24 @@ impl Journal {
 
     /// The digest the next entry would have, without appending it.
     pub(crate) fn next(&self, command: &Command) -> Result<Mark, Error> {
-        let seq = self.head.seq.checked_add(1).ok_or(Error::Overflow { operation: "journal" })?;
+        let seq = self.next_seq()?;
         Ok(Mark { seq, digest: entry_digest(&self.head.digest, seq, command)? })
+    }
+
+    /// The sequence number the next entry would have.
+    pub(crate) fn next_seq(&self) -> Result<u64, Error> {
+        self.head.seq.checked_add(1).ok_or(Error::Overflow { operation: "journal" })
+    }
+
+    /// The mark of an event as entry `seq` (from [`next_seq`](Journal::next_seq)), from
+    /// the content digest the ledger keeps for it, so the event is not hashed again.
+    pub(crate) fn event_mark(
+        &self,
+        seq: u64,
+        content: &Digest,
+        recorded_at: DateTime<Utc>,
+    ) -> Mark {
+        Mark { seq, digest: chain(&self.head.digest, seq, &event_form(content, recorded_at)) }
     }
 
     /// Appends a command whose mark [`next`](Journal::next) computed.

@@ -110,7 +110,7 @@ pub use error::Error;
 pub use figures::{Counts, EntityFigures, Figures, IntercompanyFigures, ItemFigures};
 pub use insight_feed::{FeedStats, InsightSettings, SiteCalendar};
 pub use invariants::Violation;
-pub use journal::{Command, Entry, Mark};
+pub use journal::{Command, Entry, JOURNAL_FORMAT, Mark};
 pub use network::{Network, cost_event_id};
 pub use orders::{
     Booked, ChangeView, OrderRef, OrderRequest, PromiseView, Reprocessed, ScheduleView,

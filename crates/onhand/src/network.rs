@@ -41,7 +41,7 @@
 //! call is all or nothing), or take a clone after each batch (a what-if is exactly
 //! that: a clone you apply events to).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -125,6 +125,14 @@ pub struct Network {
     pub(crate) shipment_count: u64,
     /// The cost events of each shipment event, per item (for returns).
     pub(crate) issues: BTreeMap<(EventId, ItemIx), Vec<u64>>,
+    /// The keys of `receipts` by item-site, so an inventory position reads only its own
+    /// expected receipts (kept by [`insert_receipt`](Network::insert_receipt) and
+    /// [`remove_receipt`](Network::remove_receipt)).
+    pub(crate) receipts_at: BTreeMap<(ItemIx, SiteIx), BTreeSet<(DocNumber, u32)>>,
+    /// The transfer orders of `shipments` by item, so an inventory position reads only
+    /// its item's shipments (kept by [`shipments_of`](Network::shipments_of) and
+    /// [`remove_shipments`](Network::remove_shipments)).
+    pub(crate) shipped: BTreeMap<ItemIx, BTreeSet<DocNumber>>,
     pub(crate) journal: Journal,
     pub(crate) now: DateTime<Utc>,
     pub(crate) poisoned: Option<EventId>,
@@ -266,6 +274,8 @@ impl Network {
             shipments: BTreeMap::new(),
             shipment_count: 0,
             issues: BTreeMap::new(),
+            receipts_at: BTreeMap::new(),
+            shipped: BTreeMap::new(),
             journal: Journal::default(),
             now,
             poisoned: None,
@@ -444,10 +454,17 @@ impl Network {
         };
         let inbound = self.cost_inbound(moving)?;
         self.check_gains_costed(moving)?;
-        let command = Command::Event(event.clone());
-        let mark = self.journal.next(&command)?;
+        // The journal's next number is checked before the ledger decides; once it has,
+        // the entry's mark cannot fail. The event enters the chain by the content digest
+        // the ledger keeps for it, so it is hashed once.
+        let seq = self.journal.next_seq()?;
         let applied = self.ledger.apply(event)?;
         let mut out = Outcome::new(event.id, Decision::Accepted);
+        let mark = |n: &Self| {
+            let content =
+                n.ledger.content_digest_of(&event.id).unwrap_or_else(|| event.content_digest());
+            n.journal.event_mark(seq, &content, event.recorded_at)
+        };
         match applied {
             Applied::Duplicate => {
                 out.decision = Decision::Duplicate;
@@ -460,11 +477,13 @@ impl Network {
                     _ => event.id,
                 };
                 out.signals.push(Signal::PendingApproval { event: pending, needs });
+                let mark = mark(self);
                 out.seq = Some(mark.seq);
-                self.journal.push(mark, command);
+                self.journal.push(mark, Command::Event(event.clone()));
                 return Ok(out);
             }
             Applied::Accepted(accepted) => {
+                let mark = mark(self);
                 out.seq = Some(mark.seq);
                 if let Body::Approve { event: id } = &event.body {
                     out.released = Some(*id);
@@ -486,7 +505,7 @@ impl Network {
                     });
                 }
                 self.feed_event(moving, &accepted, &out);
-                self.journal.push(mark, command);
+                self.journal.push(mark, Command::Event(event.clone()));
             }
         }
         Ok(out)
@@ -757,7 +776,7 @@ impl Network {
                     self.shipment_count += 1;
                     let key = shipment_key(number, self.shipment_count);
                     self.add_supply(*item, *dest, arrival, *change, number, out)?;
-                    self.shipments.entry((number.clone(), *item)).or_default().push(Shipment {
+                    self.shipments_of(number, *item).push(Shipment {
                         key,
                         to: *dest,
                         arrival,
@@ -946,7 +965,7 @@ impl Network {
                 r.open -= take;
                 r.received += q;
                 if r.open <= Decimal::ZERO {
-                    self.receipts.remove(&key);
+                    self.remove_receipt(&key);
                 }
             }
             touch(touched, (item, site));
@@ -1063,7 +1082,7 @@ impl Network {
                     }
                 }
                 for (item, mut left) in received {
-                    let list = self.shipments.entry((number.clone(), item)).or_default();
+                    let list = self.shipments_of(&number, item);
                     let mut rows = Vec::new();
                     for s in list.iter_mut() {
                         if left <= Decimal::ZERO {
@@ -1117,7 +1136,7 @@ impl Network {
                     .map(|((_, i), _)| *i)
                     .collect();
                 for item in keys {
-                    let list = self.shipments.remove(&(number.clone(), item)).unwrap_or_default();
+                    let list = self.remove_shipments(&number, item).unwrap_or_default();
                     for s in list {
                         bodies.push((CostBody::TransferClose { transfer: s.key }, None));
                     }
@@ -1489,6 +1508,90 @@ impl Network {
         Ok(position <= params.reorder_point)
     }
 
+    /// The item-site an expected receipt is for (`None` for codes the catalog lacks,
+    /// which the network never records).
+    fn receipt_site(&self, r: &OpenReceipt) -> Option<(ItemIx, SiteIx)> {
+        Some((self.catalog.item_ix(&r.expected.item)?, self.catalog.site_ix(&r.expected.site)?))
+    }
+
+    /// Records an expected receipt and indexes it by item-site; returns the one it
+    /// replaced.
+    pub(crate) fn insert_receipt(
+        &mut self,
+        key: (DocNumber, u32),
+        r: OpenReceipt,
+    ) -> Option<OpenReceipt> {
+        let new_at = self.receipt_site(&r);
+        let old = self.receipts.insert(key.clone(), r);
+        // A replaced receipt keeps its key; only its item-site may differ.
+        if let Some(old_at) = old.as_ref().and_then(|o| self.receipt_site(o))
+            && Some(old_at) != new_at
+        {
+            self.unindex_receipt(old_at, &key);
+        }
+        if let Some(at) = new_at {
+            self.receipts_at.entry(at).or_default().insert(key);
+        }
+        old
+    }
+
+    /// Removes an expected receipt and its index entry.
+    pub(crate) fn remove_receipt(&mut self, key: &(DocNumber, u32)) -> Option<OpenReceipt> {
+        let r = self.receipts.remove(key)?;
+        if let Some(at) = self.receipt_site(&r) {
+            self.unindex_receipt(at, key);
+        }
+        Some(r)
+    }
+
+    fn unindex_receipt(&mut self, at: (ItemIx, SiteIx), key: &(DocNumber, u32)) {
+        if let Some(keys) = self.receipts_at.get_mut(&at) {
+            keys.remove(key);
+            if keys.is_empty() {
+                self.receipts_at.remove(&at);
+            }
+        }
+    }
+
+    /// The open shipments of a transfer order's item, created empty (and indexed) if it
+    /// has none yet.
+    pub(crate) fn shipments_of(&mut self, number: &DocNumber, item: ItemIx) -> &mut Vec<Shipment> {
+        self.shipped.entry(item).or_default().insert(number.clone());
+        self.shipments.entry((number.clone(), item)).or_default()
+    }
+
+    /// Removes a transfer order's shipments of an item and their index entry.
+    pub(crate) fn remove_shipments(
+        &mut self,
+        number: &DocNumber,
+        item: ItemIx,
+    ) -> Option<Vec<Shipment>> {
+        let list = self.shipments.remove(&(number.clone(), item))?;
+        if let Some(orders) = self.shipped.get_mut(&item) {
+            orders.remove(number);
+            if orders.is_empty() {
+                self.shipped.remove(&item);
+            }
+        }
+        Some(list)
+    }
+
+    /// Whether the item-site indexes name exactly the keys of `receipts` and
+    /// `shipments` (checked by [`Network::check`]).
+    pub(crate) fn indexes_agree(&self) -> bool {
+        let mut at: BTreeMap<(ItemIx, SiteIx), BTreeSet<(DocNumber, u32)>> = BTreeMap::new();
+        for (k, r) in &self.receipts {
+            if let Some(s) = self.receipt_site(r) {
+                at.entry(s).or_default().insert(k.clone());
+            }
+        }
+        let mut shipped: BTreeMap<ItemIx, BTreeSet<DocNumber>> = BTreeMap::new();
+        for (number, item) in self.shipments.keys() {
+            shipped.entry(*item).or_default().insert(number.clone());
+        }
+        at == self.receipts_at && shipped == self.shipped
+    }
+
     /// A planned item-site's inventory position now.
     pub(crate) fn inventory_position(
         &self,
@@ -1507,21 +1610,24 @@ impl Network {
             })
             .map(|(_, q)| q)
             .sum::<Decimal>();
+        // Only this item's shipments and this item-site's receipts, through their
+        // indexes (not a scan of every open shipment and receipt).
         let in_transit: Decimal = self
-            .shipments
-            .iter()
-            .filter(|((_, i), _)| *i == item)
-            .flat_map(|(_, l)| l.iter())
+            .shipped
+            .get(&item)
+            .into_iter()
+            .flatten()
+            .filter_map(|number| self.shipments.get(&(number.clone(), item)))
+            .flatten()
             .filter(|s| s.to == site)
             .map(|s| s.open)
             .sum::<Decimal>();
         let on_order: Decimal = self
-            .receipts
-            .values()
-            .filter(|r| {
-                self.catalog.item_ix(&r.expected.item) == Some(item)
-                    && self.catalog.site_ix(&r.expected.site) == Some(site)
-            })
+            .receipts_at
+            .get(&(item, site))
+            .into_iter()
+            .flatten()
+            .filter_map(|key| self.receipts.get(key))
             .map(|r| r.open)
             .sum();
         let mut allocated = Decimal::ZERO;

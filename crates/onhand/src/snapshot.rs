@@ -190,10 +190,11 @@ impl Content {
 }
 
 fn digest_of<T: Serialize + ?Sized>(value: &T) -> Result<Digest, Error> {
-    let mut out = Vec::new();
-    crate::canonical::encode(value, &mut out)
+    // Streamed into the hash: the availability snapshot's form is never held whole.
+    let mut h = Sha256::new();
+    onhand_master::canonical::stream(value, |chunk| h.update(chunk))
         .map_err(|e| Error::Restore { what: format!("encoding a snapshot: {e}") })?;
-    Ok(Digest(Sha256::digest(&out).into()))
+    Ok(Digest(h.finalize().into()))
 }
 
 fn invalid(part: &'static str, what: impl Into<String>) -> Error {
@@ -284,11 +285,8 @@ impl Network {
         }
         let mut n = Network::with_catalog(catalog.clone(), rules.clone(), config, c.now)?;
         n.ledger = Ledger::restore(catalog.clone(), rules, &c.ledger).map_err(|e| match e {
-            // The ledger's own digest over its part (see `Seal`): the only `Restore`
-            // error before it reads anything with this message.
-            LedgerError::Restore { what } if what.contains("does not match its digest") => {
-                Error::SnapshotDigest
-            }
+            // The ledger's own digest over its part (see `Seal`).
+            LedgerError::SnapshotDigest => Error::SnapshotDigest,
             e => Error::Ledger(e),
         })?;
         if c.atp.config() != n.config.atp.engine {
@@ -312,7 +310,7 @@ impl Network {
                 ));
             }
             let key = (r.expected.order.clone(), r.expected.line);
-            if n.receipts.insert(key, r.clone()).is_some() {
+            if n.insert_receipt(key, r.clone()).is_some() {
                 return Err(invalid(
                     "receipts",
                     format!("{}/{} twice", r.expected.order, r.expected.line),
@@ -329,9 +327,10 @@ impl Network {
                 let to = n.known_site("shipments", &s.to)?;
                 open.push(Shipment { key: s.key.clone(), to, arrival: s.arrival, open: s.open });
             }
-            if n.shipments.insert((order.clone(), item), open).is_some() {
+            if n.shipments.contains_key(&(order.clone(), item)) {
                 return Err(invalid("shipments", format!("{order} twice for one item")));
             }
+            *n.shipments_of(order, item) = open;
         }
         n.shipment_count = c.shipment_count;
         for (event, item, ids) in &c.issues {

@@ -1,0 +1,573 @@
+//! The canonical binary form of a value: bytes to hash, for journals, snapshot digests
+//! and state digests across onhand's crates.
+//!
+//! A value's serde shape, written compactly and without names, so the same value gives
+//! the same bytes on every machine and build, and two different values of one type never
+//! give the same bytes. It is an input to a hash, not a storage format: nothing reads it
+//! back.
+//!
+//! | serde shape | bytes |
+//! |---|---|
+//! | `bool` | one byte, 0 or 1 |
+//! | integers, `char` | their own width, little-endian (`char` as `u32`) |
+//! | floats | their IEEE bits, little-endian |
+//! | string, bytes | length as `u64` LE, then the UTF-8 or raw bytes |
+//! | `None` / `Some(v)` | `0` / `1` then `v` |
+//! | unit, unit struct | nothing |
+//! | enum variant | its index as `u32` LE, then its fields |
+//! | sequence, map | element count as `u64` LE, then each element (key then value) |
+//! | tuple, struct | each field in order; a struct field is `1` then its value, or `0` if skipped |
+//!
+//! Field names and variant names are not written: the type says what comes next. The
+//! presence byte per struct field keeps a skipped optional field from reading as the
+//! next field.
+//!
+//! [`to_bytes`] and [`encode`] write the form into memory; [`stream`] hands it out in
+//! chunks as it is written (to a hasher, say), so a large state is hashed without
+//! holding its whole form: only a sequence whose length the serializer does not know
+//! up front, or text written through `Display`, is held until its length is known.
+//!
+//! ```
+//! use onhand_master::canonical;
+//!
+//! let bytes = canonical::to_bytes(&("ab", 7u16))?;
+//! assert_eq!(bytes, [2, 0, 0, 0, 0, 0, 0, 0, b'a', b'b', 7, 0]);
+//! let mut streamed = Vec::new();
+//! canonical::stream(&("ab", 7u16), |chunk| streamed.extend_from_slice(chunk))?;
+//! assert_eq!(streamed, bytes);
+//! # Ok::<(), canonical::EncodeError>(())
+//! ```
+
+use std::fmt::{self, Display};
+
+use serde::Serialize;
+use serde::ser;
+
+/// Why a value has no canonical form (a `Serialize` impl that reported an error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncodeError(String);
+
+impl Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for EncodeError {}
+
+impl ser::Error for EncodeError {
+    fn custom<T: Display>(msg: T) -> Self {
+        EncodeError(msg.to_string())
+    }
+}
+
+/// Appends the canonical form of `value` to `out`.
+///
+/// # Errors
+/// [`EncodeError`] if `value`'s `Serialize` impl reports one.
+pub fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    let mut sink = Sink { buf: std::mem::take(out), base: 0, open: 0, flush: None };
+    let r = value.serialize(&mut Encoder { out: &mut sink });
+    *out = sink.buf;
+    r
+}
+
+/// The canonical form of `value`, as a new buffer.
+///
+/// # Errors
+/// As [`encode`].
+pub fn to_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::with_capacity(256);
+    encode(value, &mut out)?;
+    Ok(out)
+}
+
+/// Hands the canonical form of `value` to `f` in order, in chunks of up to about 64 KiB
+/// (their boundaries mean nothing): the concatenation is [`to_bytes`]'s.
+///
+/// # Errors
+/// As [`encode`]; `f` may have seen part of the form.
+pub fn stream<T: Serialize + ?Sized>(
+    value: &T,
+    mut f: impl FnMut(&[u8]),
+) -> Result<(), EncodeError> {
+    let mut sink =
+        Sink { buf: Vec::with_capacity(CHUNK + 1024), base: 0, open: 0, flush: Some(&mut f) };
+    value.serialize(&mut Encoder { out: &mut sink })?;
+    sink.hand_out();
+    Ok(())
+}
+
+/// How much a streaming sink holds before handing it out.
+const CHUNK: usize = 64 * 1024;
+
+/// Where the form goes: a buffer, handed out to `flush` (when streaming) whenever no
+/// length waits to be filled in.
+struct Sink<'f> {
+    buf: Vec<u8>,
+    /// The position in the whole form of `buf`'s first byte.
+    base: usize,
+    /// Lengths written as placeholders and not yet filled in.
+    open: usize,
+    flush: Option<Flush<'f>>,
+}
+
+/// Where a streaming sink hands its chunks.
+type Flush<'f> = &'f mut dyn FnMut(&[u8]);
+
+impl Sink<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+        if self.open == 0 && self.buf.len() >= CHUNK {
+            self.hand_out();
+        }
+    }
+
+    fn push(&mut self, byte: u8) {
+        self.buf.push(byte);
+    }
+
+    fn hand_out(&mut self) {
+        if let Some(f) = self.flush.as_mut() {
+            f(&self.buf);
+            self.base += self.buf.len();
+            self.buf.clear();
+        }
+    }
+
+    /// Writes a length placeholder and returns where it is.
+    fn hold(&mut self) -> usize {
+        let at = self.base + self.buf.len();
+        self.open += 1;
+        self.buf.extend_from_slice(&0u64.to_le_bytes());
+        at
+    }
+
+    /// Bytes written since the placeholder at `at` (after it).
+    fn since(&self, at: usize) -> usize {
+        (self.base + self.buf.len()).saturating_sub(at + 8)
+    }
+
+    /// Fills in the placeholder at `at`.
+    fn fill(&mut self, at: usize, n: u64) {
+        // Nothing is handed out while a placeholder is open, so `at` is in `buf`.
+        let i = at.saturating_sub(self.base);
+        if let Some(slot) = self.buf.get_mut(i..i + 8) {
+            slot.copy_from_slice(&n.to_le_bytes());
+        }
+        self.open = self.open.saturating_sub(1);
+    }
+}
+
+impl std::io::Write for Sink<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+struct Encoder<'a, 'f> {
+    out: &'a mut Sink<'f>,
+}
+
+impl Encoder<'_, '_> {
+    fn len(&mut self, n: usize) {
+        // usize is at most 64 bits on every target Rust supports.
+        self.out.put(&u64::try_from(n).unwrap_or(u64::MAX).to_le_bytes());
+    }
+
+    fn variant(&mut self, index: u32) {
+        self.out.put(&index.to_le_bytes());
+    }
+}
+
+/// A sequence or map in progress: its count is written up front when known, or patched
+/// in at the end when the serializer did not know it.
+struct Compound<'a, 'b, 'f> {
+    enc: &'b mut Encoder<'a, 'f>,
+    /// Where the count goes and how many elements came, when the count was not known.
+    patch: Option<(usize, u64)>,
+}
+
+impl<'a, 'b, 'f> Compound<'a, 'b, 'f> {
+    fn start(enc: &'b mut Encoder<'a, 'f>, len: Option<usize>) -> Self {
+        if let Some(n) = len {
+            enc.len(n);
+            Compound { enc, patch: None }
+        } else {
+            let at = enc.out.hold();
+            Compound { enc, patch: Some((at, 0)) }
+        }
+    }
+
+    fn counted(&mut self) {
+        if let Some((_, n)) = &mut self.patch {
+            *n += 1;
+        }
+    }
+
+    fn finish(self) {
+        if let Some((at, n)) = self.patch {
+            self.enc.out.fill(at, n);
+        }
+    }
+}
+
+macro_rules! le {
+    ($($name:ident: $t:ty),*) => {$(
+        fn $name(self, v: $t) -> Result<(), EncodeError> {
+            self.out.put(&v.to_le_bytes());
+            Ok(())
+        }
+    )*};
+}
+
+impl<'a, 'b, 'f> ser::Serializer for &'b mut Encoder<'a, 'f> {
+    type Ok = ();
+    type Error = EncodeError;
+    type SerializeSeq = Compound<'a, 'b, 'f>;
+    type SerializeTuple = Self;
+    type SerializeTupleStruct = Self;
+    type SerializeTupleVariant = Self;
+    type SerializeMap = Compound<'a, 'b, 'f>;
+    type SerializeStruct = Self;
+    type SerializeStructVariant = Self;
+
+    le!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32, serialize_i64: i64,
+        serialize_i128: i128, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
+        serialize_u64: u64, serialize_u128: u128);
+
+    fn serialize_bool(self, v: bool) -> Result<(), EncodeError> {
+        self.out.push(u8::from(v));
+        Ok(())
+    }
+
+    fn serialize_f32(self, v: f32) -> Result<(), EncodeError> {
+        self.out.put(&v.to_bits().to_le_bytes());
+        Ok(())
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<(), EncodeError> {
+        self.out.put(&v.to_bits().to_le_bytes());
+        Ok(())
+    }
+
+    fn serialize_char(self, v: char) -> Result<(), EncodeError> {
+        self.out.put(&u32::from(v).to_le_bytes());
+        Ok(())
+    }
+
+    fn serialize_str(self, v: &str) -> Result<(), EncodeError> {
+        self.serialize_bytes(v.as_bytes())
+    }
+
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), EncodeError> {
+        self.len(v.len());
+        self.out.put(v);
+        Ok(())
+    }
+
+    fn collect_str<T: Display + ?Sized>(self, value: &T) -> Result<(), EncodeError> {
+        // Written in place, then its length patched in front: no temporary string.
+        use std::io::Write as _;
+        let at = self.out.hold();
+        write!(self.out, "{value}").map_err(|e| EncodeError(e.to_string()))?;
+        let n = u64::try_from(self.out.since(at)).unwrap_or(u64::MAX);
+        self.out.fill(at, n);
+        Ok(())
+    }
+
+    fn serialize_none(self) -> Result<(), EncodeError> {
+        self.out.push(0);
+        Ok(())
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), EncodeError> {
+        self.out.push(1);
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<(), EncodeError> {
+        Ok(())
+    }
+
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), EncodeError> {
+        Ok(())
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        index: u32,
+        _: &'static str,
+    ) -> Result<(), EncodeError> {
+        self.variant(index);
+        Ok(())
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        index: u32,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        self.variant(index);
+        value.serialize(self)
+    }
+
+    fn serialize_seq(self, len: Option<usize>) -> Result<Compound<'a, 'b, 'f>, EncodeError> {
+        Ok(Compound::start(self, len))
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Self, EncodeError> {
+        Ok(self)
+    }
+
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Self, EncodeError> {
+        Ok(self)
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        index: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self, EncodeError> {
+        self.variant(index);
+        Ok(self)
+    }
+
+    fn serialize_map(self, len: Option<usize>) -> Result<Compound<'a, 'b, 'f>, EncodeError> {
+        Ok(Compound::start(self, len))
+    }
+
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, EncodeError> {
+        Ok(self)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        index: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self, EncodeError> {
+        self.variant(index);
+        Ok(self)
+    }
+
+    fn is_human_readable(&self) -> bool {
+        // Types with a compact form (uuid, for one) use it; decimals and times keep
+        // their exact text, which is canonical.
+        false
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_, '_, '_> {
+    type Ok = ();
+    type Error = EncodeError;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
+        self.counted();
+        value.serialize(&mut *self.enc)
+    }
+
+    fn end(self) -> Result<(), EncodeError> {
+        self.finish();
+        Ok(())
+    }
+}
+
+impl ser::SerializeMap for Compound<'_, '_, '_> {
+    type Ok = ();
+    type Error = EncodeError;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), EncodeError> {
+        self.counted();
+        key.serialize(&mut *self.enc)
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
+        value.serialize(&mut *self.enc)
+    }
+
+    fn end(self) -> Result<(), EncodeError> {
+        self.finish();
+        Ok(())
+    }
+}
+
+macro_rules! fields {
+    ($($tr:ident: $method:ident),*) => {$(
+        impl ser::$tr for &mut Encoder<'_, '_> {
+            type Ok = ();
+            type Error = EncodeError;
+
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), EncodeError> {
+                value.serialize(&mut **self)
+            }
+
+            fn end(self) -> Result<(), EncodeError> {
+                Ok(())
+            }
+        }
+    )*};
+}
+
+fields!(
+    SerializeTuple: serialize_element,
+    SerializeTupleStruct: serialize_field,
+    SerializeTupleVariant: serialize_field
+);
+
+macro_rules! named_fields {
+    ($($tr:ident),*) => {$(
+        impl ser::$tr for &mut Encoder<'_, '_> {
+            type Ok = ();
+            type Error = EncodeError;
+
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                _: &'static str,
+                value: &T,
+            ) -> Result<(), EncodeError> {
+                self.out.push(1);
+                value.serialize(&mut **self)
+            }
+
+            fn skip_field(&mut self, _: &'static str) -> Result<(), EncodeError> {
+                self.out.push(0);
+                Ok(())
+            }
+
+            fn end(self) -> Result<(), EncodeError> {
+                Ok(())
+            }
+        }
+    )*};
+}
+
+named_fields!(SerializeStruct, SerializeStructVariant);
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+    use std::collections::BTreeMap;
+
+    use serde::Serialize;
+
+    use super::{stream, to_bytes};
+
+    #[derive(Serialize)]
+    struct Line {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        note: Option<u32>,
+        qty: u32,
+    }
+
+    #[derive(Serialize)]
+    enum Kind {
+        A,
+        B(u8),
+        C { x: u16 },
+    }
+
+    /// Written through `Display` (as decimals and times are).
+    struct Shown(rust_decimal::Decimal);
+    impl Serialize for Shown {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            s.collect_str(&self.0)
+        }
+    }
+
+    #[test]
+    fn a_skipped_field_never_reads_as_the_next_one() {
+        let skipped = to_bytes(&Line { note: None, qty: 7 }).unwrap();
+        let present = to_bytes(&Line { note: Some(7), qty: 7 }).unwrap();
+        assert_eq!(skipped, [0, 1, 7, 0, 0, 0]);
+        assert_eq!(present, [1, 1, 7, 0, 0, 0, 1, 7, 0, 0, 0]);
+    }
+
+    #[test]
+    fn shapes_encode_as_documented() {
+        assert_eq!(to_bytes("ab").unwrap(), [2, 0, 0, 0, 0, 0, 0, 0, b'a', b'b']);
+        assert_eq!(to_bytes(&Kind::A).unwrap(), [0, 0, 0, 0]);
+        assert_eq!(to_bytes(&Kind::B(9)).unwrap(), [1, 0, 0, 0, 9]);
+        assert_eq!(to_bytes(&Kind::C { x: 1 }).unwrap(), [2, 0, 0, 0, 1, 1, 0]);
+        let m: BTreeMap<u8, bool> = [(1, true), (2, false)].into();
+        assert_eq!(to_bytes(&m).unwrap(), [2, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2, 0]);
+        let displayed = Shown("12.50".parse().unwrap());
+        let text = "12.50";
+        let bytes = to_bytes(&displayed).unwrap();
+        assert_eq!(&bytes[..8], 5u64.to_le_bytes());
+        assert_eq!(&bytes[8..], text.as_bytes());
+    }
+
+    #[test]
+    fn a_sequence_of_unknown_length_is_counted() {
+        struct Unsized(Vec<u8>);
+        impl Serialize for Unsized {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter().filter(|_| true))
+            }
+        }
+        assert_eq!(to_bytes(&Unsized(vec![4, 5])).unwrap(), to_bytes(&vec![4u8, 5]).unwrap());
+    }
+
+    /// Streaming hands out the bytes `to_bytes` writes, whatever the chunking and
+    /// wherever lengths are patched in.
+    #[test]
+    fn streaming_gives_the_bytes_in_memory() {
+        struct Unsized(Vec<u32>);
+        impl Serialize for Unsized {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.iter().filter(|_| true))
+            }
+        }
+        let big: Vec<(String, Unsized, Shown)> = (0..20_000u32)
+            .map(|i| {
+                let shown = Shown(rust_decimal::Decimal::new(i64::from(i) * 7919, i % 5));
+                (format!("item-{i}"), Unsized((0..i % 7).collect()), shown)
+            })
+            .collect();
+        let whole = to_bytes(&big).unwrap();
+        assert!(whole.len() > 3 * super::CHUNK);
+        let mut chunks = 0;
+        let mut streamed = Vec::new();
+        stream(&big, |c| {
+            chunks += 1;
+            streamed.extend_from_slice(c);
+        })
+        .unwrap();
+        assert!(chunks > 1, "handed out in one piece");
+        assert!(
+            streamed == whole,
+            "streamed {} bytes unlike the {} in memory",
+            streamed.len(),
+            whole.len()
+        );
+        // One unknown-length sequence around everything: held whole, then handed out.
+        let wrapped = Unsized((0..100_000).collect());
+        let mut streamed = Vec::new();
+        stream(&wrapped, |c| streamed.extend_from_slice(c)).unwrap();
+        assert!(
+            streamed == to_bytes(&wrapped).unwrap(),
+            "an unknown length streamed unlike in memory"
+        );
+    }
+}
