@@ -2,6 +2,8 @@
 //! financial facts the physical ledger does not carry (purchase cost, exchange rates).
 //! Ids and times come from the caller; the same events give the same postings.
 
+use std::hash::{Hash, Hasher};
+
 use chrono::{DateTime, Utc};
 use onhand_master::{CurrencyCode, EntityCode, ItemCode, Money, Qty, QtyDelta, SiteCode};
 use rust_decimal::Decimal;
@@ -202,5 +204,251 @@ impl CostBody {
             CostBody::TransferReceipt { .. } => "transfer_receipt",
             CostBody::TransferClose { .. } => "transfer_close",
         }
+    }
+}
+
+/// The event's fingerprint, for telling a repeated delivery from a different event
+/// under the same id: equal events (`1.5` and `1.50` are the same cost) have the same
+/// fingerprint, different ones differ but for a chance of 2^-64.
+///
+/// Receipts, opening balances and issues, nearly every event, are hashed word by word
+/// with a folded multiply ([`Fold`]); the rarer kinds as
+/// [`onhand_master::hash::fingerprint`] hashes them. Engines before this one
+/// fingerprinted every event that way ([`legacy_fingerprint`]); a restored snapshot
+/// keeps those values, so a repeat is also recognised by that fingerprint.
+pub(crate) fn fingerprint(ev: &CostEvent) -> u64 {
+    let mut h = Fold(0x243F_6A88_85A3_08D3);
+    let (kind, site, item, qty, cost, to, owner) = match &ev.body {
+        CostBody::Receipt { site, item, qty, unit_cost, owner } => {
+            (1, site, item, qty, Some(unit_cost), None, owner)
+        }
+        CostBody::OpeningBalance { site, item, qty, unit_cost, owner } => {
+            (2, site, item, qty, Some(unit_cost), None, owner)
+        }
+        CostBody::Issue { site, item, qty, to, owner } => {
+            (3, site, item, qty, None, Some(*to), owner)
+        }
+        _ => return legacy_fingerprint(ev),
+    };
+    let to = match to {
+        None => 0,
+        Some(IssueTo::Sale) => 1,
+        Some(IssueTo::Scrap) => 2,
+        Some(IssueTo::Adjustment) => 3,
+    };
+    h.word(kind | to << 8 | u64::from(owner.is_some()) << 16);
+    h.word(ev.id);
+    h.word(ev.at.timestamp().cast_unsigned());
+    h.word(u64::from(ev.at.timestamp_subsec_nanos()));
+    site.hash(&mut h);
+    item.hash(&mut h);
+    decimal(&mut h, qty.value());
+    qty.uom().hash(&mut h);
+    if let Some(c) = cost {
+        decimal(&mut h, c.amount());
+        c.currency().hash(&mut h);
+    }
+    if let Some(o) = owner {
+        o.hash(&mut h);
+    }
+    h.finish()
+}
+
+/// How engines before the word-by-word [`fingerprint`] fingerprinted every event (and
+/// still fingerprint the rarer kinds): [`onhand_master::hash::fingerprint`] of it.
+pub(crate) fn legacy_fingerprint(ev: &CostEvent) -> u64 {
+    onhand_master::hash::fingerprint(ev)
+}
+
+/// Two words for `d`'s value: its normal form's mantissa, scale and sign (zero has one
+/// form). Normalizing is needed only when the last digit may be a trailing zero.
+fn decimal(h: &mut Fold, d: Decimal) {
+    // A mantissa has at most 96 bits: the low 64 and the rest.
+    let halves = |d: Decimal| {
+        let m = d.mantissa().unsigned_abs();
+        #[allow(clippy::cast_possible_truncation)] // the two halves, on purpose
+        (m as u64, (m >> 64) as u64)
+    };
+    let (mut lo, mut hi) = halves(d);
+    // The last digit, without a 128-bit division: 2^64 is 6 modulo 10.
+    let last = (lo % 10 + 6 * (hi % 10)) % 10;
+    let d = if d.is_zero() {
+        Decimal::ZERO
+    } else if d.scale() > 0 && last == 0 {
+        let n = d.normalize();
+        (lo, hi) = halves(n);
+        n
+    } else {
+        d
+    };
+    h.word(lo);
+    h.word(hi | u64::from(d.scale()) << 32 | u64::from(d.is_sign_negative()) << 40);
+}
+
+/// A 64-bit hasher folding one word at a time with a 128-bit multiply (as foldhash's
+/// fast variant does), fixed keys: the same on every run and machine. Bytes go in as
+/// little-endian words with their count; not for security.
+pub(crate) struct Fold(u64);
+
+/// Odd constants from the fractional digits of pi.
+const K1: u64 = 0x1319_8A2E_0370_7344;
+const K2: u64 = 0xA409_3822_299F_31D1;
+
+impl Fold {
+    fn word(&mut self, w: u64) {
+        self.0 = folded(self.0 ^ K1, w ^ K2);
+    }
+}
+
+/// The 128-bit product of `a` and `b`, its halves xored.
+fn folded(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    #[allow(clippy::cast_possible_truncation)] // the two halves, on purpose
+    let (lo, hi) = (p as u64, (p >> 64) as u64);
+    lo ^ hi
+}
+
+impl Hasher for Fold {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.word(u64::from_le_bytes(c.try_into().unwrap_or_default()));
+        }
+        let mut w = 0u64;
+        for (k, b) in chunks.remainder().iter().enumerate() {
+            w |= u64::from(*b) << (8 * k);
+        }
+        self.word(w ^ (bytes.len() as u64) << 56);
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.word(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.word(u64::from(i));
+    }
+
+    fn write_u16(&mut self, i: u16) {
+        self.word(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.word(i);
+    }
+
+    fn write_u128(&mut self, i: u128) {
+        #[allow(clippy::cast_possible_truncation)] // the two halves, on purpose
+        let (lo, hi) = (i as u64, (i >> 64) as u64);
+        self.word(lo);
+        self.word(hi);
+    }
+
+    // Lengths and enum discriminants: as 64-bit words on every platform (the defaults
+    // write native-endian bytes).
+    fn write_usize(&mut self, i: usize) {
+        self.word(i as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        folded(self.0 ^ K2, K1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use onhand_master::{Money, Qty};
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Decimals of every shape: zero, trailing zeros, up to 96-bit mantissas, every scale.
+    fn decimal() -> impl Strategy<Value = Decimal> {
+        let mantissa = prop_oneof![
+            Just(0i128),
+            -1000i128..1000,
+            (-1000i128..1000).prop_map(|m| m * 1000),
+            any::<i64>().prop_map(i128::from),
+            (0i128..(1 << 96)).prop_map(|m| m - (1 << 95)),
+        ];
+        (mantissa, 0u32..=28)
+            .prop_map(|(m, s)| Decimal::try_from_i128_with_scale(m, s).unwrap_or(Decimal::ZERO))
+    }
+
+    /// An event of every kind the word-by-word fingerprint covers, and a landed cost.
+    fn event() -> impl Strategy<Value = CostEvent> {
+        let codes = (0usize..3, 0usize..3, any::<bool>(), 0u8..6);
+        (any::<u64>(), 0i64..4_000_000_000, 0u32..1_000_000_000, codes, decimal(), decimal())
+            .prop_map(|(id, secs, nanos, (s, i, owned, kind), q, c)| {
+                let site: SiteCode = ["ATL", "DFW", "YYZ"][s].parse().unwrap();
+                let item: ItemCode = ["BOLT-M8", "GLUE-500", "CABLE-CU-2000"][i].parse().unwrap();
+                let qty = Qty::new(q.abs(), "EA".parse().unwrap()).unwrap();
+                let unit_cost = Money::new(c, "USD".parse().unwrap());
+                let owner = owned.then(|| "NA01".parse().unwrap());
+                let to =
+                    [IssueTo::Sale, IssueTo::Scrap, IssueTo::Adjustment][usize::from(kind % 3)];
+                let body = match kind {
+                    0 => CostBody::Receipt { site, item, qty, unit_cost, owner },
+                    1 => CostBody::OpeningBalance { site, item, qty, unit_cost, owner },
+                    2..=4 => CostBody::Issue { site, item, qty, to, owner },
+                    _ => CostBody::LandedCost { receipt: u64::from(owned), amount: unit_cost },
+                };
+                CostEvent { id, at: DateTime::from_timestamp(secs, nanos).unwrap(), body }
+            })
+    }
+
+    /// The same event with every decimal written with `zeros` more trailing zeros (where
+    /// the scale allows): an equal event.
+    fn rewritten(ev: &CostEvent, zeros: u32) -> CostEvent {
+        let widen = |d: Decimal| {
+            let mut w = d;
+            w.rescale((d.scale() + zeros).min(28));
+            if w == d { w } else { d }
+        };
+        let mut ev = ev.clone();
+        match &mut ev.body {
+            CostBody::Receipt { unit_cost, .. }
+            | CostBody::OpeningBalance { unit_cost, .. }
+            | CostBody::LandedCost { amount: unit_cost, .. } => {
+                *unit_cost = Money::new(widen(unit_cost.amount()), unit_cost.currency());
+            }
+            _ => {}
+        }
+        ev
+    }
+
+    proptest! {
+        /// Equal events have one fingerprint; changing the id, the time, the quantity
+        /// or the cost changes it.
+        #[test]
+        fn equal_events_share_a_fingerprint_and_different_ones_do_not(
+            ev in event(),
+            zeros in 0u32..5,
+            other in event(),
+        ) {
+            let same = rewritten(&ev, zeros);
+            prop_assert_eq!(&same, &ev);
+            prop_assert_eq!(fingerprint(&same), fingerprint(&ev));
+            if other != ev {
+                prop_assert_ne!(fingerprint(&other), fingerprint(&ev));
+            }
+            let mut later = ev.clone();
+            later.at += chrono::Duration::nanoseconds(1);
+            prop_assert_ne!(fingerprint(&later), fingerprint(&ev));
+            let mut next = ev.clone();
+            next.id = ev.id.wrapping_add(1);
+            prop_assert_ne!(fingerprint(&next), fingerprint(&ev));
+        }
+    }
+
+    /// The rarer kinds keep the legacy fingerprint.
+    #[test]
+    fn a_transfer_close_keeps_the_legacy_fingerprint() {
+        let ev = CostEvent {
+            id: 9,
+            at: DateTime::from_timestamp(0, 0).unwrap(),
+            body: CostBody::TransferClose { transfer: "T-1".into() },
+        };
+        assert_eq!(fingerprint(&ev), legacy_fingerprint(&ev));
     }
 }

@@ -12,7 +12,8 @@
 // The engine's notation; spelled out it would hide the arithmetic.
 #![allow(clippy::many_single_char_names)]
 
-use onhand_master::{ItemCode, ItemIx, SiteCode, SiteIx};
+use onhand_master::hash::Map;
+use onhand_master::{Catalog, ItemCode, ItemIx, SiteCode, SiteIx};
 use rust_decimal::Decimal;
 
 use crate::config::NegativeStock;
@@ -20,6 +21,7 @@ use crate::engine::{
     Entity, Outcome, ReceiptSeen, SaleSeen, Seen, Valuation, money, pool_key, tag_key,
 };
 use crate::event::{CostBody, CostEvent, IssueTo};
+use crate::history::Slot;
 use crate::pool::{Int, Scales, pow10};
 use crate::posting::{Posting, PostingKey, PostingKind};
 
@@ -53,7 +55,8 @@ impl Valuation {
             _ => {
                 let i = self.catalog.item_ix(item)?;
                 let ps = if ent.per_site { Some(s) } else { None };
-                let slot = *self.slot_ix.get(&pool_key(e, i, ps))?;
+                let slot =
+                    self.recent.slot(&self.slots, &self.slot_ix, &self.catalog, (e, i, ps))?;
                 self.recent.pool = Some((item.clone(), s, i, slot));
                 (i, slot)
             }
@@ -134,7 +137,8 @@ impl Valuation {
 }
 
 /// The site and the pool the last in-order event named, so a run of events for one
-/// site (or one item at one site) skips their code look-ups. Codes map to the same
+/// site (or one item at one site) skips their code look-ups, and each item's last pool,
+/// so events over many items skip the pool index's hash probe. Codes map to the same
 /// handles for an engine's life (its catalog does not change), and a pool keeps its slot.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Recent {
@@ -142,6 +146,10 @@ pub(crate) struct Recent {
     site: Option<(SiteCode, SiteIx, u16)>,
     /// An item code and the site it was named at, the item's handle and the pool's slot.
     pool: Option<(ItemCode, SiteIx, ItemIx, u32)>,
+    /// Per item handle: the slot of the pool an in-order event last named for it, plus
+    /// one (0: none yet). Empty until the first look-up, then one `u32` per catalog
+    /// item. A hint only: checked against the slot's entity, item and site before use.
+    by_item: Vec<u32>,
 }
 
 /// The posting lines of one in-order receipt or issue (see
@@ -158,6 +166,37 @@ struct Lines<'a> {
     made: Vec<Posting>,
 }
 
+impl Recent {
+    /// The slot of pool `(e, i, ps)`: the item's last pool, if it is this one; else
+    /// from the pool index (and the item remembers it). A dense table instead of a hash
+    /// probe, for events over many items.
+    fn slot(
+        &mut self,
+        slots: &[Slot],
+        index: &Map<u64, u32>,
+        catalog: &Catalog,
+        (e, i, ps): (u16, ItemIx, Option<SiteIx>),
+    ) -> Option<u32> {
+        let known = self.by_item.get(i.index()).and_then(|&c| c.checked_sub(1));
+        if let Some(k) = known
+            && let Some(sl) = slots.get(k as usize)
+            && sl.entity == e
+            && sl.item == i
+            && sl.site == ps
+        {
+            return Some(k);
+        }
+        let k = *index.get(&pool_key(e, i, ps))?;
+        if self.by_item.is_empty() {
+            self.by_item.resize(catalog.item_count(), 0);
+        }
+        if let (Some(c), Some(k1)) = (self.by_item.get_mut(i.index()), k.checked_add(1)) {
+            *c = k1;
+        }
+        Some(k)
+    }
+}
+
 impl<'a> Lines<'a> {
     fn new(
         event: u64,
@@ -167,7 +206,7 @@ impl<'a> Lines<'a> {
         sc: Scales,
     ) -> Self {
         // `MAX_AMOUNT` is a whole number: at the currency's minor units, times 10^places.
-        let max = pow10(sc.value).and_then(|k| MAX_WHOLE.checked_mul(k)).unwrap_or(Int::MAX);
+        let max = MAX_AT.get(sc.value as usize).copied().unwrap_or(Int::MAX);
         Lines { event, ent, item, site, sc, max, made: Vec::with_capacity(2) }
     }
 
@@ -215,13 +254,42 @@ impl<'a> Lines<'a> {
 /// [`MAX_AMOUNT`](crate::MAX_AMOUNT) as an integer (it is a whole number).
 const MAX_WHOLE: Int = 1_000_000_000_000_000;
 
+/// [`MAX_WHOLE`] in `10^-k`, for every scale `k` a value can have (`Int::MAX` where it
+/// would not fit), so a line's check is one comparison.
+const MAX_AT: [Int; 29] = {
+    let mut t = [Int::MAX; 29];
+    let mut k = 0;
+    while k < 29 {
+        #[allow(clippy::cast_possible_truncation)] // k < 29
+        if let Some(p) = pow10_const(k as u32)
+            && let Some(m) = MAX_WHOLE.checked_mul(p)
+        {
+            t[k] = m;
+        }
+        k += 1;
+    }
+    t
+};
+
+/// `10^k` at compile time (`None` beyond `Int`).
+const fn pow10_const(k: u32) -> Option<Int> {
+    (10 as Int).checked_pow(k)
+}
+
 /// `qty x unit_cost` as a count of `10^-scale` (the currency's minor units), when the
 /// product is exact at that scale and within what a pool carries; `None` otherwise
 /// (the general path rounds it).
 fn exact_value(qty: Decimal, unit_cost: Decimal, scale: u32) -> Option<Int> {
     let places = qty.scale() + unit_cost.scale();
-    let product = qty.mantissa().checked_mul(unit_cost.mantissa())?;
-    let v = product.checked_mul(pow10(scale.checked_sub(places)?)?)?;
+    let k = scale.checked_sub(places)?;
+    let (a, b) = (qty.mantissa(), unit_cost.mantissa());
+    // Two 64-bit mantissas (nearly always) multiply without an overflow check, and a
+    // product already at the value's scale (whole units at whole cents) needs no more.
+    let product = match (i64::try_from(a), i64::try_from(b)) {
+        (Ok(a), Ok(b)) => Int::from(a) * Int::from(b),
+        _ => a.checked_mul(b)?,
+    };
+    let v = if k == 0 { product } else { product.checked_mul(pow10(k)?)? };
     (v.unsigned_abs() < 1 << 96).then_some(v)
 }
 
