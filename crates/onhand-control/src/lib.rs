@@ -112,8 +112,8 @@ pub use lens::{
     Recommendation, SiteSupply, SupplyInput, SupplyView, WarehouseInput, WarehouseView,
 };
 pub use queue::{
-    Applied, ApprovalTask, BacklogRow, By, Change, Control, Decision, Effect, Escalation,
-    Exception, ExceptionId, Filter, Step, Verdict,
+    Applied, ApprovalTask, BacklogRow, By, Change, Control, ControlSnapshot, Decision, Effect,
+    Escalation, Exception, ExceptionId, Filter, Step, Verdict,
 };
 pub use rules::{
     Finding, Ladder, LadderStep, MAX_STEPS, PriorityBand, Rate, Recurrence, Route, Rules,

@@ -45,11 +45,10 @@
 //!   (per item, site and status), so outcomes tell the whole truth;
 //! - replaying the journal from empty gives the same digest;
 //! - the network's [`snapshot`](Network::snapshot), through JSON and
-//!   [`restore`](Network::restore)d, gives the same
-//!   [`state_digest`](Network::state_digest) (all but the exception queue, which a
-//!   snapshot does not carry yet) and keeps every invariant of [`Network::check`];
+//!   [`restore`](Network::restore)d, gives the same [`digest`](Network::digest)
+//!   (exception queue included) and keeps every invariant of [`Network::check`];
 //! - yesterday's end-of-day snapshot, restored and brought forward with the day's
-//!   journal tail ([`Network::replay_onto`]), gives the same state digest.
+//!   journal tail ([`Network::replay_onto`]), gives the same digest.
 //!
 //! Every step's result is serialized into a trace; the same setup and seed give
 //! byte-identical traces ([`Sim::trace_digest`], [`Sim::records`]). A failure is a
@@ -1520,9 +1519,8 @@ impl Sim {
         if got != digest {
             return Err(fail(self, &"replaying the journal from empty gives another digest"));
         }
-        // Snapshot and restore: the same state digest (all but the exception queue,
-        // which a snapshot does not carry yet), through JSON.
-        let state = self.network.state_digest().map_err(|e| fail(self, &e))?;
+        // Snapshot and restore: the same digest, exception queue included, through JSON.
+        let state = digest;
         let restore = |s: &Self, snapshot: &crate::NetworkSnapshot| {
             Network::restore(
                 s.network.catalog().clone(),
@@ -1536,7 +1534,7 @@ impl Sim {
         let read: crate::NetworkSnapshot =
             serde_json::from_slice(&json).map_err(|e| fail(self, &e))?;
         let restored = restore(self, &read).map_err(|e| fail(self, &format!("restore: {e}")))?;
-        if restored.state_digest().map_err(|e| fail(self, &e))? != state {
+        if restored.digest().map_err(|e| fail(self, &e))? != state {
             return Err(fail(self, &"the restored snapshot gives another digest"));
         }
         if let Err(e) = restored.check() {
@@ -1551,7 +1549,7 @@ impl Sim {
             restored
                 .replay_onto(tail)
                 .map_err(|e| fail(self, &format!("yesterday's snapshot's tail replay: {e}")))?;
-            if restored.state_digest().map_err(|e| fail(self, &e))? != state {
+            if restored.digest().map_err(|e| fail(self, &e))? != state {
                 return Err(fail(
                     self,
                     &"yesterday's snapshot plus today's journal gives another digest",
