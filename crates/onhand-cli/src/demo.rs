@@ -98,6 +98,7 @@ pub const SECTIONS: &[Section] = &[
     Section { title: "Promising customer orders", write: crate::promising::promising },
     Section { title: "Valuing the day", write: crate::valuing::valuing },
     Section { title: "Replenishing the network", write: crate::replenishing::replenishing },
+    Section { title: "Exceptions and KPIs", write: crate::queue::queue },
 ];
 
 /// Writes the whole demo of the built-in network.

@@ -74,6 +74,7 @@ pub mod demo;
 mod html;
 mod input;
 pub mod promising;
+pub mod queue;
 mod read;
 pub mod replenishing;
 mod report;

@@ -104,8 +104,8 @@ fn simulate_ends_with_exceptions_and_kpis() {
         &args,
         0,
         &[
-            "\nexceptions: 0 active, 4 raised\n  line_short_or_late              0 active      3 raised\n",
-            "\nkpis 2026-01:\n  unit fill rate             0.3% (2/774)\n  line fill rate             7.1% (1/14)\n",
+            "\nexceptions: 2 active, 2 raised\n  count_variance                  1 active      1 raised\n",
+            "\nkpis 2026-01:\n  unit fill rate             17.3% (51/294)\n  line fill rate             44.4% (4/9)\n",
             "  transfer receipt accuracy  n/a\ntrace digest ",
         ],
         &[],

@@ -128,3 +128,22 @@ fn the_facade_sections_agree_with_themselves() {
         assert_eq!(words.get(11), words.get(14), "{line}");
     }
 }
+
+/// Issues 18 and 19: the demo ends with the exception queue per role, with the reasons,
+/// and the month's KPI table.
+#[test]
+fn demo_ends_with_the_exception_queue_and_kpis() {
+    let run = check(&["demo"], 0, &[], &[]);
+    let last = run.stdout.split("Exceptions and KPIs").nth(1).expect("the section");
+    for needle in [
+        "\nSupervisor\n",
+        "pending_approval",
+        "count_variance",
+        "raised by signal at",
+        "KPIs of 2026-01",
+        "inventory record accuracy",
+        "transfer receipt accuracy           50.0% (1/2)",
+    ] {
+        assert!(last.contains(needle), "the section lacks {needle:?}:\n{last}");
+    }
+}

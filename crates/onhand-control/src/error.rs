@@ -164,6 +164,13 @@ pub enum ControlError {
         /// The event.
         event: EventId,
     },
+    /// A snapshot holds what the queue could never have held (see
+    /// [`Control::restore`](crate::Control::restore)); nothing was built.
+    #[error("invalid control snapshot: {what}")]
+    InvalidSnapshot {
+        /// What is wrong, and where.
+        what: String,
+    },
 }
 
 impl ControlError {
@@ -189,6 +196,7 @@ impl ControlError {
             ControlError::DecidedByApproval { .. } => "decided_by_approval",
             ControlError::SelfApproval { .. } => "self_approval",
             ControlError::AlreadyDecided { .. } => "already_decided",
+            ControlError::InvalidSnapshot { .. } => "invalid_snapshot",
         }
     }
 }

@@ -24,6 +24,9 @@
 //! - approval routing: held events become [`ApprovalTask`]s routed to actors who hold a
 //!   needed role and the site scope, never the poster; [`approve`](Control::approve) and
 //!   [`reject`](Control::reject) return the [`Decision`] the host posts to the ledger;
+//! - snapshots: [`Control::snapshot`] gives the queue as plain serde data
+//!   ([`ControlSnapshot`]); [`Control::restore`] checks it against the rules and builds
+//!   every index and rank again, refusing a queue it could never have held;
 //! - role lenses over plain inputs the host builds from network state
 //!   ([`warehouse_lens`](Control::warehouse_lens),
 //!   [`supply_chain_lens`](Control::supply_chain_lens),
@@ -112,8 +115,8 @@ pub use lens::{
     Recommendation, SiteSupply, SupplyInput, SupplyView, WarehouseInput, WarehouseView,
 };
 pub use queue::{
-    Applied, ApprovalTask, BacklogRow, By, Change, Control, Decision, Effect, Escalation,
-    Exception, ExceptionId, Filter, Step, Verdict,
+    Applied, ApprovalTask, BacklogRow, By, Change, Control, ControlSnapshot, Decision, Effect,
+    Escalation, Exception, ExceptionId, Filter, Step, Verdict,
 };
 pub use rules::{
     Finding, Ladder, LadderStep, MAX_STEPS, PriorityBand, Rate, Recurrence, Route, Rules,

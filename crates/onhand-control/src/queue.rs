@@ -23,6 +23,9 @@ use crate::rules::{Compiled, Routed, Rules};
 use crate::signal::{ClearReason, Clearance, Hold, Impact, Signal, Subject};
 use crate::store::Store;
 
+mod restore;
+pub use restore::ControlSnapshot;
+
 /// An exception's id: dense, in the order exceptions were raised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -98,7 +101,7 @@ pub struct Step {
 /// The queue order, smallest first: breach time, then value (larger first), then order
 /// lines (more first), then age (older first), then a stable fingerprint of the dedup key,
 /// then the id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Rank {
     breach: i64,
     neg_value: i64,
@@ -110,7 +113,7 @@ pub(crate) struct Rank {
 
 /// An exception: what is wrong, what is at stake, who owns it, where it stands, and its
 /// history.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Exception {
     /// Its id.
@@ -672,6 +675,9 @@ impl Control {
         e.closed_at = Some(at);
         e.history.push(step);
         let (rank, roles, site, due) = (e.rank, e.roles, e.site.clone(), e.next_due.take());
+        // A closed exception is in no queue; its rank follows its state all the same, so
+        // a restored queue (which ranks from the state) holds the same value.
+        e.rank = Rank { breach: e.breach_at().timestamp(), ..rank };
         let key = (e.kind, e.subject.clone());
         let id = e.id;
         if let Subject::Event { event } = &e.subject {

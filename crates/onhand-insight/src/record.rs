@@ -165,7 +165,9 @@ pub struct TransferApproved {
     pub transfer: TransferRef,
 }
 
-/// A transfer line was shipped.
+/// A transfer line was shipped, in full or in part: a line may ship in several parts
+/// until it is complete (everything requested shipped and accounted for by receipts) or
+/// closed. The first shipment ends its time to ship and starts its transit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransferShipped {
@@ -180,7 +182,9 @@ pub struct TransferShipped {
     pub expected_arrival: Option<DateTime<Utc>>,
 }
 
-/// A transfer line was received.
+/// A transfer line was received (in part or in full). The line is complete once
+/// everything requested has shipped and the receipts account for all of it (received,
+/// short or damaged); a line shipped short completes when it is closed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransferReceived {

@@ -246,7 +246,7 @@ impl Transfers {
 
     pub(crate) fn shipped(&mut self, r: &TransferShipped) -> Result<(), InsightError> {
         let t = checked(&mut self.lines, &r.transfer, r.at)?;
-        if t.shipped.is_some() || t.closed.is_some() {
+        if t.completed.is_some() || t.closed.is_some() {
             return Err(step(&r.transfer, "shipped", t));
         }
         if r.qty.uom() != t.uom {
@@ -258,11 +258,17 @@ impl Transfers {
         }
         exact::check("qty", r.qty.value())?;
         let at = r.at.timestamp();
-        let c = cell(&mut self.cells, r.at, t);
-        c.shipped += 1;
-        c.to_ship.add(secs(at, t.requested));
-        t.shipped = Some(at);
-        t.shipped_qty = r.qty.value();
+        let mut shipped_qty = t.shipped_qty;
+        add(&mut shipped_qty, r.qty.value());
+        // A line shipped in parts: the first shipment starts its transit and ends its
+        // time to ship; later ones add their quantity.
+        if t.shipped.is_none() {
+            let c = cell(&mut self.cells, r.at, t);
+            c.shipped += 1;
+            c.to_ship.add(secs(at, t.requested));
+            t.shipped = Some(at);
+        }
+        t.shipped_qty = shipped_qty;
         if let Some(e) = r.expected_arrival {
             t.expected = Some(e.timestamp());
         }
@@ -290,7 +296,9 @@ impl Transfers {
         add(&mut accounted, r.qty.value());
         add(&mut accounted, r.short.value());
         add(&mut accounted, r.damaged.value());
-        let complete = accounted >= t.shipped_qty;
+        // Complete once everything requested has shipped and all of it is accounted for
+        // (a line shipped short completes when it is closed).
+        let complete = accounted >= t.shipped_qty && t.shipped_qty >= t.qty;
         let at = r.at.timestamp();
         let c = cell(&mut self.cells, r.at, t);
         c.receipts += 1;

@@ -208,6 +208,42 @@ fn transfer_cycle_time_by_lane() {
     assert_eq!(s.transfers(month(), &Dim::Network).unwrap(), k);
 }
 
+/// A line shipped in two parts: the first shipment starts its transit and ends its time
+/// to ship; it completes when everything requested has shipped and arrived. A third
+/// shipment after that is refused, and a receipt of the first part alone does not
+/// complete it.
+#[test]
+fn a_transfer_line_shipped_in_parts() {
+    let ship = |at, qty: &str| {
+        Record::TransferShipped(TransferShipped {
+            at,
+            transfer: tref("TO-9", 1),
+            qty: qty.parse().unwrap(),
+            expected_arrival: None,
+        })
+    };
+    let recs = [
+        requested(t(5, 0), tref("TO-9", 1), "ATL", "ORD", "BOLT", "10 EA", "100.00 USD"),
+        ship(t(5, 12), "6 EA"),
+        received(t(6, 0), tref("TO-9", 1), "6 EA", "0 EA"),
+        ship(t(6, 12), "4 EA"),
+        received(t(7, 12), tref("TO-9", 1), "4 EA", "0 EA"),
+    ];
+    let mut s = Insight::from_records(config(), &recs[..3]).unwrap();
+    let k = s.transfers(month(), &Dim::Network).unwrap();
+    assert_eq!((k.shipped, k.completed), (1, 0), "6 of 10 shipped and received: not complete");
+    s.apply_all(&recs[3..]).unwrap();
+    let k = s.transfers(month(), &Dim::Network).unwrap();
+    assert_eq!((k.requested, k.shipped, k.completed, k.closed), (1, 1, 1, 0));
+    // Transit from the first shipment (01-05 12:00) to the last receipt (01-07 12:00):
+    // 172,800 s; total from the request: 216,000 s.
+    assert_eq!(k.transit.value().copied().unwrap().mean_secs, dec("172800"));
+    assert_eq!(k.total.value().copied().unwrap().mean_secs, dec("216000"));
+    assert_eq!(k.receipt_accuracy, Ratio::of_counts(2, 2));
+    let refused = s.apply(&ship(t(8, 0), "1 EA")).unwrap_err();
+    assert!(matches!(refused, InsightError::TransferStep { .. }), "{refused:?}");
+}
+
 fn counts() -> Insight {
     use VelocityClass::{A, B};
     let recs = vec![

@@ -34,10 +34,10 @@ impl Network {
         self.digest_of(true)
     }
 
-    /// The digest of what a [`snapshot`](Network::snapshot) carries: everything
-    /// [`digest`](Network::digest) covers but the exception queue, which a snapshot does
-    /// not carry yet (a restored network starts its queue again from the ledger's held
-    /// events). A restored network has the snapshot's `state_digest`.
+    /// Everything [`digest`](Network::digest) covers but the exception queue: the
+    /// inventory truth alone, equal between networks whose queues were fed or acted on
+    /// differently. A restored network has both digests of the one the snapshot was
+    /// taken from.
     ///
     /// # Errors
     /// As [`digest`](Network::digest).

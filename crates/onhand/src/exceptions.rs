@@ -16,14 +16,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use onhand_control::{
-    Action, ApprovalTask, ClearReason, Clearance, Control, ExceptionId, ExceptionKind, Hold,
-    Impact, Rate, Rules, ServiceClass, Signal as Raise, State, Subject,
+    Action, ApprovalTask, ClearReason, Clearance, Control, ControlSnapshot, ExceptionId,
+    ExceptionKind, Hold, Impact, Rate, Rules, ServiceClass, Signal as Raise, State, Subject,
 };
 use onhand_ledger::{Actor, Body, DocNumber, Event, EventId, PositionKey};
-use onhand_master::{Catalog, CurrencyCode, EntityCode, ItemIx, SiteCode, SiteIx};
+use onhand_master::{Catalog, CurrencyCode, EntityCode, ItemCode, ItemIx, SiteCode, SiteIx};
 use onhand_status::StockStatus;
 use onhand_valuation::Mismatch;
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use crate::config::NetworkConfig;
 use crate::error::Error;
@@ -867,5 +868,148 @@ impl Network {
             self.clear(ExceptionKind::IntercompanyMismatch, subject, at, ClearReason::Reconciled)?;
         }
         Ok(self.exceptions.control.escalate(now))
+    }
+}
+
+/// The exception queue and what the network remembers to clear its exceptions from
+/// data, by code: the part of a [`NetworkSnapshot`](crate::NetworkSnapshot) that makes a
+/// restored network's queue, and every later raise and clearance, the original's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ExceptionsSnapshot {
+    queue: ControlSnapshot,
+    clock: Option<DateTime<Utc>>,
+    short: Vec<(ItemCode, SiteCode, Vec<OrderRef>)>,
+    varied: Vec<(ItemCode, SiteCode)>,
+    below: Vec<(ItemCode, SiteCode)>,
+    negative: Vec<(ItemCode, SiteCode)>,
+    held: Vec<(ItemCode, SiteCode, DateTime<Utc>, bool)>,
+    late_orders: Vec<DocNumber>,
+    late_transfers: Vec<DocNumber>,
+    mismatched: Vec<(EntityCode, EntityCode)>,
+}
+
+fn invalid(what: impl Into<String>) -> Error {
+    Error::InvalidSnapshot { part: "exceptions", what: what.into() }
+}
+
+impl Network {
+    fn codes(&self, (item, site): (ItemIx, SiteIx)) -> Result<(ItemCode, SiteCode), Error> {
+        Ok((self.item_code(item)?, self.site_code(site)?))
+    }
+
+    /// An item-site of a snapshot: an item this partition holds, a site the catalog
+    /// knows.
+    fn item_site_ix(&self, item: &ItemCode, site: &SiteCode) -> Result<(ItemIx, SiteIx), Error> {
+        let i =
+            self.catalog.item_ix(item).filter(|&i| self.holds(i)).ok_or_else(|| {
+                invalid(format!("item {item} is unknown or not in this partition"))
+            })?;
+        let s =
+            self.catalog.site_ix(site).ok_or_else(|| invalid(format!("unknown site {site}")))?;
+        Ok((i, s))
+    }
+
+    /// The queue and what the network remembers about it, by code.
+    pub(crate) fn exceptions_snapshot(&self) -> Result<ExceptionsSnapshot, Error> {
+        let x = &self.exceptions;
+        let sites = |set: &BTreeSet<(ItemIx, SiteIx)>| -> Result<Vec<_>, Error> {
+            set.iter().map(|k| self.codes(*k)).collect()
+        };
+        let mut short = Vec::with_capacity(x.short.len());
+        for (k, lines) in &x.short {
+            let (i, s) = self.codes(*k)?;
+            short.push((i, s, lines.iter().cloned().collect()));
+        }
+        let mut held = Vec::with_capacity(x.held.len());
+        for (k, (since, raised)) in &x.held {
+            let (i, s) = self.codes(*k)?;
+            held.push((i, s, *since, *raised));
+        }
+        Ok(ExceptionsSnapshot {
+            queue: x.control.snapshot(),
+            clock: x.clock,
+            short,
+            varied: sites(&x.varied)?,
+            below: sites(&x.below)?,
+            negative: sites(&x.negative)?,
+            held,
+            late_orders: x.late_orders.iter().cloned().collect(),
+            late_transfers: x.late_transfers.iter().cloned().collect(),
+            mismatched: x.mismatched.iter().cloned().collect(),
+        })
+    }
+
+    /// Restores the queue and what the network remembers about it, over a restored
+    /// ledger: every event the ledger holds has its active approval task, and every
+    /// active approval task is about an event the ledger holds.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSnapshot`] (part `exceptions`) for a queue the control crate
+    /// refuses, an unknown code, an item of another partition, an entry twice, or
+    /// approval tasks and held events that do not match. Nothing changes.
+    pub(crate) fn restore_exceptions(&mut self, snap: &ExceptionsSnapshot) -> Result<(), Error> {
+        let control = Control::restore(self.exceptions.control.rules().clone(), &snap.queue)
+            .map_err(|e| invalid(e.to_string()))?;
+        let mut x = self.exceptions.clone();
+        x.control = control;
+        x.clock = snap.clock;
+        let twice = |what: &str| invalid(format!("{what} twice"));
+        x.short = BTreeMap::new();
+        for (item, site, lines) in &snap.short {
+            let key = self.item_site_ix(item, site)?;
+            let set: BTreeSet<OrderRef> = lines.iter().cloned().collect();
+            if set.len() != lines.len() || set.is_empty() || x.short.insert(key, set).is_some() {
+                return Err(twice(&format!("short lines of {item} at {site}")));
+            }
+        }
+        let sites = |list: &[(ItemCode, SiteCode)], what: &str| {
+            let mut set = BTreeSet::new();
+            for (item, site) in list {
+                if !set.insert(self.item_site_ix(item, site)?) {
+                    return Err(twice(&format!("{what} {item} at {site}")));
+                }
+            }
+            Ok(set)
+        };
+        x.varied = sites(&snap.varied, "count variance")?;
+        x.below = sites(&snap.below, "below reorder point")?;
+        x.negative = sites(&snap.negative, "negative stock")?;
+        x.held = BTreeMap::new();
+        for (item, site, since, raised) in &snap.held {
+            let key = self.item_site_ix(item, site)?;
+            if x.held.insert(key, (*since, *raised)).is_some() {
+                return Err(twice(&format!("held stock of {item} at {site}")));
+            }
+        }
+        let docs = |list: &[DocNumber], what: &str| {
+            let set: BTreeSet<DocNumber> = list.iter().cloned().collect();
+            if set.len() == list.len() { Ok(set) } else { Err(twice(what)) }
+        };
+        x.late_orders = docs(&snap.late_orders, "an overdue purchase order")?;
+        x.late_transfers = docs(&snap.late_transfers, "an overdue transfer")?;
+        x.mismatched = snap.mismatched.iter().cloned().collect();
+        if x.mismatched.len() != snap.mismatched.len() {
+            return Err(twice("an intercompany pair"));
+        }
+        // Approval tasks and held events: one each way.
+        let mut tasks = 0usize;
+        for (id, _) in self.ledger.pending() {
+            let subject = Subject::Event { event: *id };
+            if x.control.active(ExceptionKind::PendingApproval, &subject).is_none() {
+                return Err(invalid(format!("no approval task for held event {id}")));
+            }
+            tasks += 1;
+        }
+        let active = x
+            .control
+            .exceptions()
+            .filter(|e| e.kind == ExceptionKind::PendingApproval && e.state.is_active())
+            .count();
+        if active != tasks {
+            return Err(invalid("an approval task for an event the ledger does not hold"));
+        }
+        self.exceptions = x;
+        Ok(())
     }
 }

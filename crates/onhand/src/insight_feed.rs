@@ -13,7 +13,7 @@
 //! | receipt against a purchase order line with an expected receipt naming a supplier | a supplier receipt per item, valued at its inventory postings |
 //! | adjustment | one adjustment per item: net quantity, and the value of its inventory postings |
 //! | cycle count | one count per counted location: book, counted, the ledger's tolerance for the item's class, the counter (the posting actor), the value of the item's inventory postings shared by variance |
-//! | transfer request, approval, shipment, receipt, close | the transfer lines (numbered as on the order, from 1) requested (valued at the sender's current cost), approved, shipped (the first shipment of a line), received (good, over and damaged), closed |
+//! | transfer request, approval, shipment, receipt, close | the transfer lines (numbered as on the order, from 1) requested (valued at the sender's current cost), approved, shipped (each shipment of a line until it is complete: the first starts its transit), received (good, over and damaged), closed |
 //! | stock moved into damaged or quality hold | stock damaged or held, valued at the pool's current cost |
 //! | postings to cost of sales | cost of sales per entity and site |
 //!
@@ -201,7 +201,10 @@ impl FedLine {
 /// A transfer line as the feed knows it.
 #[derive(Debug, Clone, Default)]
 struct FedTransfer {
+    /// What the line requests, in base units.
+    requested: Decimal,
     approved: bool,
+    /// What its shipments shipped, in base units (`None`: nothing yet).
     shipped: Option<Decimal>,
     accounted: Decimal,
     closed: bool,
@@ -487,7 +490,8 @@ impl Network {
                         continue;
                     };
                     let key = TransferRef { transfer: number.clone(), line: n };
-                    feed.transfers.insert(key.clone(), FedTransfer::default());
+                    let line = FedTransfer { requested: qty.value(), ..FedTransfer::default() };
+                    feed.transfers.insert(key.clone(), line);
                     records.push(Record::TransferRequested(TransferRequested {
                         at,
                         transfer: key,
@@ -523,12 +527,15 @@ impl Network {
                 {
                     let Some(key) = Self::transfer_line(order, number, item) else { continue };
                     let Some(t) = feed.transfers.get_mut(&key) else { continue };
-                    if t.shipped.is_some() || t.closed {
+                    // A line ships in parts until all it shipped is accounted for (then
+                    // insight holds it complete) or it is closed.
+                    let complete = t.shipped.is_some_and(|s| t.accounted >= s && s >= t.requested);
+                    if complete || t.closed {
                         feed.stats.unmatched += 1;
                         continue;
                     }
                     let Ok(qty) = self.base_qty(item, q) else { continue };
-                    t.shipped = Some(q);
+                    t.shipped = Some(t.shipped.unwrap_or(Decimal::ZERO) + q);
                     records.push(Record::TransferShipped(TransferShipped {
                         at,
                         transfer: key,

@@ -7,9 +7,12 @@
 //! generated from the network's own state, so they are plausible: purchase orders are
 //! created ahead and received (in full, short, over, late, costed by the line or by the
 //! order's price, some without any order at all), put away from the bins that hold the
-//! received stock, orders are promised, reserved softly (and expire) or allocated hard,
-//! picked from bins that hold available stock against their allocations (the lines
-//! carry the sales order and its line, so the allocation is used up) and shipped;
+//! received stock, orders are promised, reserved softly (and expire) or allocated hard
+//! (mostly by a customer a site with the item on hand delivers to, for no more than the
+//! site holds, wanted no sooner than the site's delivery lane brings it), picked (the
+//! line due first among a few dozen drawn, mostly in full) from bins that hold available
+//! stock against their allocations (the lines carry the sales order and its line, so
+//! the allocation is used up) and shipped;
 //! transfers are requested within and across entities, approved by a second planner,
 //! shipped and received (short, over, damaged) and closed; counts find variances (some
 //! beyond tolerance, some large enough to need a supervisor); stock is held and released
@@ -45,11 +48,10 @@
 //!   (per item, site and status), so outcomes tell the whole truth;
 //! - replaying the journal from empty gives the same digest;
 //! - the network's [`snapshot`](Network::snapshot), through JSON and
-//!   [`restore`](Network::restore)d, gives the same
-//!   [`state_digest`](Network::state_digest) (all but the exception queue, which a
-//!   snapshot does not carry yet) and keeps every invariant of [`Network::check`];
+//!   [`restore`](Network::restore)d, gives the same [`digest`](Network::digest)
+//!   (exception queue included) and keeps every invariant of [`Network::check`];
 //! - yesterday's end-of-day snapshot, restored and brought forward with the day's
-//!   journal tail ([`Network::replay_onto`]), gives the same state digest.
+//!   journal tail ([`Network::replay_onto`]), gives the same digest.
 //!
 //! Every step's result is serialized into a trace; the same setup and seed give
 //! byte-identical traces ([`Sim::trace_digest`], [`Sim::records`]). A failure is a
@@ -322,8 +324,8 @@ impl Mix {
             (StepKind::Order, 12),
             (StepKind::MakeHard, 2),
             (StepKind::ReleaseOrder, 2),
-            (StepKind::Pick, 10),
-            (StepKind::Ship, 8),
+            (StepKind::Pick, 12),
+            (StepKind::Ship, 12),
             (StepKind::TransferRequest, 3),
             (StepKind::TransferApprove, 3),
             (StepKind::TransferShip, 3),
@@ -747,6 +749,10 @@ struct World {
     /// Item-sites the simulation stocks: (item, site).
     stocked: Vec<(usize, usize)>,
     customers: Vec<CustomerCode>,
+    /// Per site, the customers (indexes into `customers`) whose region a delivery lane
+    /// from the site serves, with the lane's transit days: who can be promised its stock,
+    /// and how soon.
+    serves: Vec<Vec<(usize, u32)>>,
     /// Transfer routes: (from, to), within an entity or with an agreement.
     routes: Vec<(usize, usize)>,
     suppliers: Vec<onhand_master::SupplierCode>,
@@ -851,6 +857,21 @@ impl World {
             .first()
             .map(|e| e.code.clone())
             .ok_or_else(|| config_error("no legal entity"))?;
+        let serves = sites
+            .iter()
+            .map(|st| {
+                data.customers
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(c, customer)| {
+                        data.delivery_lanes
+                            .iter()
+                            .find(|l| l.site == st.code && l.region == customer.region)
+                            .map(|l| (c, l.transit_days))
+                    })
+                    .collect()
+            })
+            .collect();
         Ok(World {
             items,
             sites,
@@ -858,6 +879,7 @@ impl World {
             site_at,
             stocked,
             customers: data.customers.iter().map(|c| c.code.clone()).collect(),
+            serves,
             routes,
             suppliers: data.suppliers.iter().map(|s| s.code.clone()).collect(),
             group,
@@ -1523,9 +1545,8 @@ impl Sim {
         if got != digest {
             return Err(fail(self, &"replaying the journal from empty gives another digest"));
         }
-        // Snapshot and restore: the same state digest (all but the exception queue,
-        // which a snapshot does not carry yet), through JSON.
-        let state = self.network.state_digest().map_err(|e| fail(self, &e))?;
+        // Snapshot and restore: the same digest, exception queue included, through JSON.
+        let state = digest;
         let restore = |s: &Self, snapshot: &crate::NetworkSnapshot| {
             Network::restore(
                 s.network.catalog().clone(),
@@ -1539,7 +1560,7 @@ impl Sim {
         let read: crate::NetworkSnapshot =
             serde_json::from_slice(&json).map_err(|e| fail(self, &e))?;
         let restored = restore(self, &read).map_err(|e| fail(self, &format!("restore: {e}")))?;
-        if restored.state_digest().map_err(|e| fail(self, &e))? != state {
+        if restored.digest().map_err(|e| fail(self, &e))? != state {
             return Err(fail(self, &"the restored snapshot gives another digest"));
         }
         if let Err(e) = restored.check() {
@@ -1554,7 +1575,7 @@ impl Sim {
             restored
                 .replay_onto(tail)
                 .map_err(|e| fail(self, &format!("yesterday's snapshot's tail replay: {e}")))?;
-            if restored.state_digest().map_err(|e| fail(self, &e))? != state {
+            if restored.digest().map_err(|e| fail(self, &e))? != state {
                 return Err(fail(
                     self,
                     &"yesterday's snapshot plus today's journal gives another digest",
@@ -1915,21 +1936,33 @@ impl Sim {
     }
 
     fn gen_order(&mut self) -> Result<Option<Step>, Error> {
-        let Some(customer) = self.rng.pick(&self.world.customers).cloned() else { return Ok(None) };
-        // Mostly an item someone has on hand.
-        let i = match self
+        let Some(anyone) = self.rng.pick(&self.world.customers).cloned() else { return Ok(None) };
+        // Mostly an item on hand at a site that delivers to the customer (a customer the
+        // site's stock cannot reach would only ever be backordered), for no more than the
+        // site holds, wanted no sooner than the lane can deliver it.
+        let drawn = self
             .track
             .with_stock
             .get(&StockStatus::Available)
             .and_then(|s| s.draw(&mut self.rng))
-        {
-            Some((i, _)) if self.rng.percent(80) => i,
-            _ => self.rng.index(self.world.items.len()),
+            .filter(|_| self.rng.percent(80));
+        let served = drawn.and_then(|(i, s)| {
+            let lanes = self.world.serves.get(s).map_or(&[][..], Vec::as_slice);
+            let &(c, transit) = self.rng.pick(lanes)?;
+            let on_hand: Decimal =
+                self.held(i, s, StockStatus::Available).iter().map(|h| h.qty).sum();
+            Some((i, self.world.customers.get(c)?.clone(), transit, on_hand))
+        });
+        let (i, customer, lead, q) = if let Some((i, customer, transit, on_hand)) = served {
+            let q = self.small(i).min(on_hand.floor()).max(Decimal::ONE);
+            (i, customer, i64::from(transit), q)
+        } else {
+            let i = drawn.map_or_else(|| self.rng.index(self.world.items.len()), |(i, _)| i);
+            (i, anyone, 0, self.small(i))
         };
-        let q = self.small(i);
         let number = self.doc("SO");
         let requested =
-            self.today() + Duration::days(i64::try_from(self.rng.range(1, 5)).unwrap_or(1));
+            self.today() + Duration::days(lead + i64::try_from(self.rng.range(1, 5)).unwrap_or(1));
         let mut r = OrderRequest::new(
             DocNumber::new(number.as_str())?,
             1,
@@ -2009,7 +2042,10 @@ impl Sim {
     fn gen_pick(&mut self) -> Result<Option<Step>, Error> {
         let lines = self.network.order_lines();
         let today = self.today();
-        for _ in 0..4 {
+        // Many booked lines wait for stock with nothing confirmed: look at a few dozen
+        // lines for those the warehouse can pick, and pick the one due first.
+        let mut due = Vec::new();
+        for _ in 0..32 {
             let Some(r) = self.rng.pick(&lines).cloned() else { return Ok(None) };
             let Ok(p) = self.network.booked(&r) else { continue };
             let Some(i) = self.item_index(&p.item) else { continue };
@@ -2027,9 +2063,16 @@ impl Sim {
             else {
                 continue;
             };
+            due.push((sched.delivery, r, p, i, sched));
+        }
+        due.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+        due.dedup_by(|a, b| a.1 == b.1);
+        for (_, r, p, i, sched) in due {
             let Some(s) = self.site_index(&sched.site) else { continue };
             let st = self.world.sites[s].clone();
-            let mut want = self.part(sched.qty.value());
+            // Mostly what the line holds there, in full; now and then a part of it.
+            let held = sched.qty.value();
+            let mut want = if self.rng.percent(85) { held } else { self.part(held) };
             let mut lines_out = Vec::new();
             for h in self.held(i, s, StockStatus::Available) {
                 if want <= Decimal::ZERO || lines_out.len() >= 2 {

@@ -25,17 +25,21 @@
 //! [`Error::SnapshotDigest`] wherever the change is, or a typed error for content that
 //! does not fit, and nothing is half restored.
 //!
-//! A restored network has the original's [`state_digest`](Network::state_digest), and
-//! continuing its journal from the snapshot's head ([`Network::replay_onto`]) reaches
-//! the state digest the full run reached.
+//! The exception queue travels too: every exception with its state, roles, hold and
+//! history, the count-variance times recurrence counts, and what the network remembers
+//! to clear exceptions from data (lines signalled short, item-sites raised, held stock
+//! since when, overdue orders and transfers, intercompany pairs). The queue's indexes
+//! and ranks are built again from it by [`Control::restore`](onhand_control::Control::restore),
+//! which refuses a queue it could never have held; every event the ledger holds must
+//! have its active approval task, and the other way round.
 //!
-//! **Not carried yet: the exception queue and the KPIs.** A restored network raises an
-//! approval task again for every event the ledger holds (so [`Network::check`] holds),
-//! and raises other exceptions again as their signals recur; its KPIs start from the
-//! snapshot. A host that needs the queue's history or the KPIs across a restart keeps
-//! the journal and rebuilds them with [`Network::replay`] or
-//! [`Network::replay_insight`]. [`Network::digest`] covers the queue, so it differs on a
-//! restored network; [`Network::state_digest`] is the one a restore keeps.
+//! A restored network has the original's [`digest`](Network::digest) (queue included),
+//! and continuing its journal from the snapshot's head ([`Network::replay_onto`])
+//! reaches the digest the full run reached.
+//!
+//! **Not carried yet: the KPIs.** A restored network's KPIs start from the snapshot; a
+//! host that needs them across a restart keeps the journal and rebuilds them with
+//! [`Network::replay_insight`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -51,13 +55,14 @@ use sha2::{Digest as _, Sha256};
 
 use crate::config::NetworkConfig;
 use crate::error::Error;
+use crate::exceptions::ExceptionsSnapshot;
 use crate::journal::{Journal, Mark};
 use crate::network::{Network, Shipment};
 use crate::orders::Booking;
 use crate::purchasing::OpenReceipt;
 
 /// The snapshot format this version writes and reads.
-pub const NETWORK_SNAPSHOT_FORMAT: u32 = 1;
+pub const NETWORK_SNAPSHOT_FORMAT: u32 = 2;
 
 /// The whole network's state, versioned, with a SHA-256 digest (see the
 /// [module docs](crate::snapshot)).
@@ -138,6 +143,8 @@ struct Content {
     shipment_count: u64,
     /// The cost events each shipment event issued, per item.
     issues: Vec<(EventId, ItemCode, Vec<u64>)>,
+    /// The exception queue and what the network remembers to clear it.
+    exceptions: ExceptionsSnapshot,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,6 +174,7 @@ struct Seal<'a> {
     shipments: &'a [(DocNumber, ItemCode, Vec<ShipmentRecord>)],
     shipment_count: u64,
     issues: &'a [(EventId, ItemCode, Vec<u64>)],
+    exceptions: &'a ExceptionsSnapshot,
 }
 
 impl Content {
@@ -185,6 +193,7 @@ impl Content {
             shipments: &self.shipments,
             shipment_count: self.shipment_count,
             issues: &self.issues,
+            exceptions: &self.exceptions,
         })
     }
 }
@@ -245,6 +254,7 @@ impl Network {
             shipments,
             shipment_count: self.shipment_count,
             issues,
+            exceptions: self.exceptions_snapshot()?,
         };
         let digest = content.seal()?;
         Ok(NetworkSnapshot { format: NETWORK_SNAPSHOT_FORMAT, digest, content })
@@ -261,7 +271,8 @@ impl Network {
     /// another configuration, or planned item-sites the configuration does not plan;
     /// [`Error::InvalidSnapshot`] for network state that does not fit the engines or the
     /// catalog (an unknown code, an item of another partition, a booking the
-    /// availability engine does not hold, a repeated key); an engine's own error for its
+    /// availability engine does not hold, a repeated key, an exception queue the control
+    /// crate refuses, an approval task without its held event or the other way round); an engine's own error for its
     /// part ([`Error::Ledger`], [`Error::Atp`], [`Error::Valuation`]); as
     /// [`Network::with_catalog`] for the configuration.
     pub fn restore(
@@ -340,13 +351,7 @@ impl Network {
             }
         }
         n.journal = Journal::after(c.journal);
-        // The exception queue is not in the snapshot yet: every event the ledger holds
-        // gets its approval task again, so the network's invariants hold; the other
-        // exceptions are raised again as their signals recur.
-        let held: Vec<_> = n.ledger.pending().map(|(id, _)| *id).collect();
-        for id in held {
-            n.raise_held(id, c.now)?;
-        }
+        n.restore_exceptions(&c.exceptions)?;
         Ok(n)
     }
 

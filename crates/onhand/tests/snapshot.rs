@@ -1,5 +1,6 @@
-//! Network snapshots: restore gives the original's digest, a snapshot taken anywhere in
-//! the journal plus the journal's tail gives the full run's digest, and a snapshot that
+//! Network snapshots: restore gives the original's digest (exception queue included), a
+//! snapshot taken anywhere in the journal plus the journal's tail gives the full run's
+//! digest, and a snapshot that
 //! was changed, or is restored under another configuration, is refused with a typed
 //! error and never a panic.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
@@ -82,11 +83,11 @@ fn a_snapshot_anywhere_plus_the_tail_gives_the_full_runs_digest() {
         let snapshot = through_json(&before.snapshot().unwrap());
         prop_assert_eq!(snapshot.journal(), before.journal().head());
         let mut restored = restore(&setup, &network, &snapshot);
-        prop_assert_eq!(restored.state_digest().unwrap(), before.state_digest().unwrap());
+        prop_assert_eq!(restored.digest().unwrap(), before.digest().unwrap());
         prop_assert_eq!(restored.snapshot().unwrap(), before.snapshot().unwrap());
         restored.check().unwrap();
         restored.replay_onto(tail).unwrap();
-        prop_assert_eq!(restored.state_digest().unwrap(), network.state_digest().unwrap());
+        prop_assert_eq!(restored.digest().unwrap(), network.digest().unwrap());
         prop_assert_eq!(restored.journal().head(), network.journal().head());
         Ok(())
     });
@@ -151,7 +152,7 @@ fn another_format_or_configuration_is_refused() {
     let snapshot = network.snapshot().unwrap();
     let catalog: Arc<_> = network.catalog().clone();
     let mut json = serde_json::to_value(&snapshot).unwrap();
-    json["format"] = 2.into();
+    json["format"] = (onhand::NETWORK_SNAPSHOT_FORMAT + 1).into();
     let other: NetworkSnapshot = serde_json::from_value(json).unwrap();
     let e = Network::restore(catalog.clone(), setup.rules.clone(), setup.config.clone(), &other)
         .map(|_| ())

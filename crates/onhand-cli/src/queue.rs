@@ -1,0 +1,119 @@
+//! The demo's last section: the exception queue the day left, per role, with the reasons,
+//! and the month's KPIs as the network's insight computed them from the same day.
+
+use std::io::{self, Write};
+
+use onhand::control::{By, Change, Exception, Subject};
+use onhand::insight::{Dim, Grain, Period};
+use onhand::master::Role;
+
+use crate::demo::Demo;
+use crate::table::Table;
+
+/// What an exception is about, in a few words.
+fn about(s: &Subject) -> String {
+    match s {
+        Subject::Line { order, line } => format!("{order}/{line}"),
+        Subject::ItemSite { item, site, lot: None } => format!("{item} at {site}"),
+        Subject::ItemSite { item, site, lot: Some(lot) } => format!("{item} lot {lot} at {site}"),
+        Subject::Event { event } => format!("event {event}"),
+        Subject::Transfer { transfer, item: None } => transfer.to_string(),
+        Subject::Transfer { transfer, item: Some(item) } => format!("{transfer} {item}"),
+        Subject::Receipt { order } => order.to_string(),
+        Subject::Entities { seller, buyer } => format!("{seller} -> {buyer}"),
+        Subject::Record { violation, record } => format!("{violation} on {record}"),
+    }
+}
+
+/// Why an exception is where it is: its last step.
+fn reason(e: &Exception) -> String {
+    let Some(step) = e.history.last() else { return String::new() };
+    let by = match &step.by {
+        By::Signal => "signal".to_owned(),
+        By::Escalation => "escalation".to_owned(),
+        By::Actor(a) => a.to_string(),
+    };
+    let what = match &step.change {
+        Change::Raised => "raised".to_owned(),
+        Change::Updated => format!("updated ({} signals)", e.signals),
+        Change::Escalated { level, .. } => format!("escalated to level {level}"),
+        other => format!("{other:?}").to_lowercase(),
+    };
+    format!("{what} by {by} at {}", step.at.format("%H:%M"))
+}
+
+/// The exception queue at the end of the demo day, per role in rank order, and the
+/// month's KPI table.
+///
+/// # Errors
+/// Whatever `out` reports.
+pub fn queue(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
+    let Some(run) = &demo.day else {
+        return writeln!(out, "(no day of events for this network)");
+    };
+    let net = &run.network;
+    let control = net.control();
+    writeln!(
+        out,
+        "The day's outcomes raised {} exception(s); {} are active at the end of the day. Each\nrole's queue is ranked by service-level breach, then value at risk, then order lines,\nthen age (every site's queue merged).",
+        control.exceptions().count(),
+        control.active_len(),
+    )?;
+    for role in Role::ALL {
+        let mut mine: Vec<&Exception> = control
+            .exceptions()
+            .filter(|e| e.state.is_active() && e.roles.contains(role))
+            .collect();
+        if mine.is_empty() {
+            continue;
+        }
+        mine.sort_by_key(|e| {
+            (e.breach_at(), std::cmp::Reverse(e.reference_value), e.raised_at, e.id)
+        });
+        writeln!(out, "\n{role:?}")?;
+        let mut t =
+            Table::new(&["#", "kind", "about", "site", "priority", "at risk", "breach", "why"]);
+        for e in mine {
+            t.row(vec![
+                e.id.to_string(),
+                e.kind.code().to_owned(),
+                about(&e.subject),
+                e.site.as_ref().map_or_else(|| "network".to_owned(), ToString::to_string),
+                format!("{:?}", e.priority).to_lowercase(),
+                format!("{} {}", e.impact.value, e.impact.currency),
+                e.breach_at().format("%a %H:%M").to_string(),
+                reason(e),
+            ]);
+        }
+        t.write(out, 2)?;
+    }
+    let period = Period::containing(Grain::Month, net.now().date_naive());
+    let report = match net.kpi_report(period) {
+        Ok(r) => r,
+        Err(e) => return writeln!(out, "\nKPIs {period}: {e}"),
+    };
+    writeln!(out, "\nKPIs of {period} across the network (exact ratios; n/a: no data yet)")?;
+    let na = || "n/a".to_owned();
+    let network = |d: &Dim| *d == Dim::Network;
+    let orders = report.orders.iter().find(|(d, _)| network(d)).map(|(_, o)| o);
+    let counts = report.counts.iter().find(|(d, _)| network(d)).map(|(_, c)| c);
+    let transfers = report.transfers.iter().find(|(d, _)| network(d)).map(|(_, t)| t);
+    let adjustments = report.adjustments.iter().find(|(d, _)| network(d)).map(|(_, a)| a);
+    let mut t = Table::new(&["figure", "value"]);
+    for (name, value) in [
+        ("unit fill rate (requested date)", orders.map(|o| o.fill_requested.units.to_string())),
+        ("line fill rate (requested date)", orders.map(|o| o.fill_requested.lines.to_string())),
+        ("order promise accuracy", orders.map(|o| o.promise_accuracy.to_string())),
+        ("inventory record accuracy", counts.map(|c| c.accuracy.to_string())),
+        ("count variance recurrence", counts.map(|c| c.recurrence.to_string())),
+        (
+            "transfer lines requested / shipped",
+            transfers.map(|t| format!("{} / {}", t.requested, t.shipped)),
+        ),
+        ("transfer receipt accuracy", transfers.map(|t| t.receipt_accuracy.to_string())),
+        ("manual adjustments", adjustments.map(|a| a.count.to_string())),
+    ] {
+        t.row(vec![name.to_owned(), value.unwrap_or_else(na)]);
+    }
+    t.write(out, 2)
+}
