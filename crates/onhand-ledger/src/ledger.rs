@@ -7,7 +7,7 @@ use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use onhand_master::hash::{Map, map};
+use onhand_master::hash::{Map, Set, map, set};
 use onhand_master::{
     Catalog, EntityIx, ItemIx, ItemProfile, LaneSource, NegativeStock, Qty, ReceiveInto, Role,
     SerialNo, SiteCode, SiteIx, Tracking,
@@ -249,6 +249,11 @@ fn receive_status(r: ReceiveInto) -> StockStatus {
     }
 }
 
+/// How many entries a plan's lists (changes, new lots, serials moved) hold before a
+/// hash index replaces scanning them: an event's entries cost O(1) each however many
+/// lines it has.
+const INDEX_FROM: usize = 16;
+
 /// How many events [`Ledger::apply_batch`] reads ahead at a time.
 const READ_AHEAD: usize = 16;
 
@@ -257,10 +262,16 @@ const READ_AHEAD: usize = 16;
 struct Plan {
     at: i64,
     changes: SmallVec<[(PositionKey, Decimal); 4]>,
+    /// Where each key is in `changes`, once an event has [`INDEX_FROM`] of them.
+    change_ix: Option<Map<PositionKey, usize>>,
     /// Slot ids of positions the checks looked up, for commit to apply to directly.
     found: SmallVec<[(PositionKey, u32); 2]>,
     new_lots: Vec<LotInfo>,
+    /// Where each new lot is in `new_lots`, once an event has [`INDEX_FROM`] of them.
+    lot_ix: Option<Map<(ItemIx, onhand_master::LotCode), usize>>,
     serial_moves: Vec<(ItemIx, SerialNo, Option<PositionKey>)>,
+    /// The serials in `serial_moves`, once an event moves [`INDEX_FROM`] of them.
+    serial_ix: Option<Set<(ItemIx, SerialNo)>>,
     transfer: Option<OrderUpdate>,
     counted: Vec<PositionKey>,
     signals: Vec<Signal>,
@@ -283,15 +294,73 @@ impl Plan {
         Plan { at: micros(event.effective_at), measure, ..Plan::default() }
     }
 
+    /// Adds `change` to what the event does to `key`. A scan of the few keys an event
+    /// usually has; a hash look-up once it has [`INDEX_FROM`] (one event of 640,000
+    /// lines would otherwise scan for ever).
     fn change(&mut self, key: PositionKey, change: Decimal) -> Result<(), LedgerError> {
-        match self.changes.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, c)) => {
-                *c = onhand_master::add_exact(*c, change)
-                    .map_err(|_| LedgerError::Overflow { operation: "event total" })?;
+        if self.change_ix.is_none() && self.changes.len() >= INDEX_FROM {
+            let mut ix = map();
+            ix.extend(self.changes.iter().enumerate().map(|(i, (k, _))| (*k, i)));
+            self.change_ix = Some(ix);
+        }
+        let at = match &self.change_ix {
+            Some(ix) => ix.get(&key).copied(),
+            None => self.changes.iter().position(|(k, _)| *k == key),
+        };
+        if let Some((_, c)) = at.and_then(|i| self.changes.get_mut(i)) {
+            *c = onhand_master::add_exact(*c, change)
+                .map_err(|_| LedgerError::Overflow { operation: "event total" })?;
+        } else {
+            if let Some(ix) = &mut self.change_ix {
+                ix.insert(key, self.changes.len());
             }
-            None => self.changes.push((key, change)),
+            self.changes.push((key, change));
         }
         Ok(())
+    }
+
+    /// Where a lot new in this event is in `new_lots` (as [`change`](Self::change),
+    /// a scan and past [`INDEX_FROM`] a hash look-up).
+    fn new_lot(&mut self, item: ItemIx, code: &onhand_master::LotCode) -> Option<usize> {
+        if self.lot_ix.is_none() && self.new_lots.len() >= INDEX_FROM {
+            let mut ix = map();
+            ix.extend(self.new_lots.iter().enumerate().map(|(i, l)| ((l.item, l.code.clone()), i)));
+            self.lot_ix = Some(ix);
+        }
+        match &self.lot_ix {
+            Some(ix) => ix.get(&(item, code.clone())).copied(),
+            None => self.new_lots.iter().position(|l| l.item == item && l.code == *code),
+        }
+    }
+
+    /// Records a lot new in this event.
+    fn push_lot(&mut self, lot: LotInfo) {
+        if let Some(ix) = &mut self.lot_ix {
+            ix.insert((lot.item, lot.code.clone()), self.new_lots.len());
+        }
+        self.new_lots.push(lot);
+    }
+
+    /// Whether this event already moves `serial` (as [`change`](Self::change), a scan
+    /// and past [`INDEX_FROM`] a hash look-up).
+    fn moves_serial(&mut self, item: ItemIx, serial: &SerialNo) -> bool {
+        if self.serial_ix.is_none() && self.serial_moves.len() >= INDEX_FROM {
+            let mut ix = set();
+            ix.extend(self.serial_moves.iter().map(|(i, s, _)| (*i, s.clone())));
+            self.serial_ix = Some(ix);
+        }
+        match &self.serial_ix {
+            Some(ix) => ix.contains(&(item, serial.clone())),
+            None => self.serial_moves.iter().any(|(i, s, _)| *i == item && s == serial),
+        }
+    }
+
+    /// Records that this event moves `serial` to `to` (`None`: out of the network).
+    fn move_serial(&mut self, item: ItemIx, serial: &SerialNo, to: Option<PositionKey>) {
+        if let Some(ix) = &mut self.serial_ix {
+            ix.insert((item, serial.clone()));
+        }
+        self.serial_moves.push((item, serial.clone(), to));
     }
 
     /// Counts a line's quantity toward the largest line, and its value at reference
@@ -932,7 +1001,7 @@ impl Ledger {
             }
             return Ok(Some(ix));
         }
-        if let Some(i) = plan.new_lots.iter().position(|l| l.item == it.ix && l.code == *code) {
+        if let Some(i) = plan.new_lot(it.ix, code) {
             return Ok(self.lots.next(i));
         }
         if !inbound {
@@ -947,7 +1016,7 @@ impl Ledger {
             .lots
             .next(plan.new_lots.len())
             .ok_or(LedgerError::Overflow { operation: "lot table" })?;
-        plan.new_lots.push(LotInfo {
+        plan.push_lot(LotInfo {
             item: it.ix,
             code: code.clone(),
             expiry,
@@ -1097,7 +1166,7 @@ impl Ledger {
             });
         }
         for serial in serials {
-            if plan.serial_moves.iter().any(|(i, s, _)| *i == it.ix && s == serial) {
+            if plan.moves_serial(it.ix, serial) {
                 return Err(LedgerError::SerialRepeated {
                     item: it.code.clone(),
                     serial: serial.clone(),
@@ -1122,7 +1191,7 @@ impl Ledger {
                 }
                 _ => {}
             }
-            plan.serial_moves.push((it.ix, serial.clone(), to_key));
+            plan.move_serial(it.ix, serial, to_key);
         }
         Ok(())
     }
@@ -1511,7 +1580,7 @@ impl Ledger {
         let mut taken: SmallVec<[(TransitKey, Decimal); 2]> = SmallVec::new();
         let mut over = Decimal::ZERO;
         for serial in &line.serials {
-            if plan.serial_moves.iter().any(|(i, s, _)| *i == it.ix && s == serial) {
+            if plan.moves_serial(it.ix, serial) {
                 return Err(LedgerError::SerialRepeated {
                     item: line.item.clone(),
                     serial: serial.clone(),
@@ -1541,7 +1610,7 @@ impl Ledger {
                     });
                 }
             }
-            plan.serial_moves.push((it.ix, serial.clone(), to_key));
+            plan.move_serial(it.ix, serial, to_key);
         }
         Ok((taken, over))
     }
@@ -1641,8 +1710,9 @@ impl Ledger {
                 latest: from_micros(last.at),
             });
         }
-        for (i, serial) in line.serials.iter().enumerate() {
-            if line.serials.iter().take(i).any(|s| s == serial) {
+        let mut on_line: Set<&SerialNo> = set();
+        for serial in &line.serials {
+            if !on_line.insert(serial) {
                 return Err(LedgerError::SerialRepeated {
                     item: line.item.clone(),
                     serial: serial.clone(),
@@ -1655,7 +1725,7 @@ impl Ledger {
             .map(|m| m.iter().filter(|(_, k)| **k == key).map(|(s, _)| s).collect())
             .unwrap_or_default();
         for serial in &line.serials {
-            if plan.serial_moves.iter().any(|(i, s, _)| *i == it.ix && s == serial) {
+            if plan.moves_serial(it.ix, serial) {
                 return Err(LedgerError::SerialRepeated {
                     item: line.item.clone(),
                     serial: serial.clone(),
@@ -1672,12 +1742,12 @@ impl Ledger {
                         site: at_site,
                     });
                 }
-                None => plan.serial_moves.push((it.ix, serial.clone(), Some(key))),
+                None => plan.move_serial(it.ix, serial, Some(key)),
             }
         }
         for serial in booked {
-            if !line.serials.contains(serial) {
-                plan.serial_moves.push((it.ix, serial.clone(), None));
+            if !on_line.contains(serial) {
+                plan.move_serial(it.ix, serial, None);
             }
         }
         Ok(())
@@ -1725,7 +1795,7 @@ impl Ledger {
                 plan.change(key, -q.0)?;
             }
             for serial in &line.serials {
-                plan.serial_moves.push((line.item, serial.clone(), None));
+                plan.move_serial(line.item, serial, None);
             }
             line.in_transit.clear();
             line.serials.clear();
@@ -1819,12 +1889,27 @@ impl Ledger {
             self.lots.insert(lot).ok_or(LedgerError::Overflow { operation: "lot table" })?;
         }
         plan.changes.sort_by_key(|(k, _)| *k);
+        // `found` holds a subset of the keys of `changes`, each once: sorted alike, one
+        // walk pairs them.
+        plan.found.sort_unstable_by_key(|(k, _)| *k);
+        if plan.changes.len() > plan.found.len() + crate::position::SCAN_MAX {
+            // Positions the checks did not find are new: open them together.
+            let mut found = plan.found.iter().peekable();
+            let new: Vec<PositionKey> = plan
+                .changes
+                .iter()
+                .filter(|(k, c)| !c.is_zero() && found.next_if(|(f, _)| f == k).is_none())
+                .map(|(k, _)| *k)
+                .collect();
+            self.positions.open_sorted(&new);
+        }
+        let mut found = plan.found.iter().peekable();
         let mut deltas: SmallVec<[Delta; 2]> = SmallVec::new();
         for (key, change) in &plan.changes {
             if change.is_zero() {
                 continue;
             }
-            let hint = plan.found.iter().find(|(k, _)| k == key).map(|(_, id)| *id);
+            let hint = found.next_if(|(k, _)| k == key).map(|(_, id)| *id);
             // `check_balances` made this very sum: a failure here is a bug, and would
             // leave the event half-applied.
             let applied = self.positions.apply(key, hint, plan.at, *change);

@@ -77,6 +77,7 @@
 mod chunked;
 mod error;
 mod event;
+mod history;
 mod journal;
 mod ledger;
 mod lot;
