@@ -36,7 +36,13 @@ use crate::transfer::{TransferOrder, Transfers, TransitKey};
 /// events behind its fingerprints are not in it): restore refuses it with
 /// [`LedgerError::SnapshotFormat`], and the host rebuilds the state from its journal
 /// ([`Ledger::replay`]) and takes a new snapshot.
-pub const SNAPSHOT_FORMAT: u32 = 2;
+///
+/// Format 3 keeps the same digests over a hand-written canonical encoding of the event
+/// (version 1; see [`Event::content_digest`](crate::Event::content_digest)) where format
+/// 2 hashed an encoding driven by the fields' `Hash` implementations, which a
+/// dependency upgrade could change. A format-2 snapshot's digests cannot be recomputed
+/// without its events either: restore refuses it the same way.
+pub const SNAPSHOT_FORMAT: u32 = 3;
 
 /// The codes behind the handles a snapshot's state uses.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
