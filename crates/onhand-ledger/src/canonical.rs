@@ -31,7 +31,8 @@
 //! 1, pick 2, ship 3, transfer ship 4, transfer receipt 5, customer return 6,
 //! disposition 7, adjustment 8, cycle count 9, status change 10, scrap 11, transfer
 //! request 12, transfer approve 13, transfer close 14, approve 15, reject 16, close
-//! period 17, reopen period 18.
+//! period 17 (through, then the entity as an optional code), reopen period 18 (to as an
+//! optional time, then the entity as an optional code).
 //!
 //! [`Event::content_digest`]: crate::Event::content_digest
 
@@ -234,13 +235,15 @@ impl Encoder {
                 self.u8(16);
                 self.id(*event);
             }
-            Body::ClosePeriod { through } => {
+            Body::ClosePeriod { through, entity } => {
                 self.u8(17);
                 self.time(*through);
+                self.opt(entity.as_ref(), |e, x| e.str(x.as_str()));
             }
-            Body::ReopenPeriod { to } => {
+            Body::ReopenPeriod { to, entity } => {
                 self.u8(18);
                 self.opt(*to, Self::time);
+                self.opt(entity.as_ref(), |e, x| e.str(x.as_str()));
             }
         }
     }

@@ -424,6 +424,13 @@ pub enum Body {
     ClosePeriod {
         /// The close time.
         through: DateTime<Utc>,
+        /// The legal entity whose period closes (`None`: the whole network's). An
+        /// entity's close refuses every stock change of stock it owns effective at or
+        /// before `through`, at any site, while other entities' periods stay open; it is
+        /// governed as a network close (see [`PeriodClose`](crate::PeriodClose)), its
+        /// history is folded at the next network close.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entity: Option<EntityCode>,
     },
     /// The closed period is reopened back to `to` (`None`: nothing stays closed), so
     /// events effective from then on are accepted again. It always waits for the
@@ -436,6 +443,9 @@ pub enum Body {
         /// The new close time, before the current one (`None`: open everything).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to: Option<DateTime<Utc>>,
+        /// The legal entity whose closed period is reopened (`None`: the network's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entity: Option<EntityCode>,
     },
 }
 

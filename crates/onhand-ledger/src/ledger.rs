@@ -25,7 +25,9 @@ use crate::event::{
 use crate::journal::Digest;
 use crate::lot::{LotInfo, Lots};
 use crate::position::{LotIx, PositionKey, Positions, from_micros, micros};
-use crate::rules::{ActorRecord, DocumentLimit, Identity, OverReceiptAction, Rules, Segregation};
+use crate::rules::{
+    ActorRecord, CloseScope, DocumentLimit, Identity, OverReceiptAction, Rules, Segregation,
+};
 use crate::signal::Signal;
 use crate::snapshot::DocumentEntry;
 use crate::transfer::{
@@ -160,6 +162,9 @@ pub struct Ledger {
     pub(crate) pending: BTreeMap<EventId, PendingEvent>,
     pub(crate) seen: Map<EventId, Digest>,
     pub(crate) closed_through: Option<DateTime<Utc>>,
+    /// Per legal entity, the time its own period is closed through (on top of the
+    /// network's `closed_through`).
+    pub(crate) entity_closed: BTreeMap<EntityIx, DateTime<Utc>>,
     /// The latest recorded time of the events applied: no close may pass it.
     pub(crate) recorded_through: Option<DateTime<Utc>>,
     pub(crate) seq: u64,
@@ -472,6 +477,7 @@ impl Ledger {
             pending: BTreeMap::new(),
             seen: map(),
             closed_through: None,
+            entity_closed: BTreeMap::new(),
             recorded_through: None,
             seq: 0,
             site_has_bins,
@@ -506,6 +512,17 @@ impl Ledger {
     #[must_use]
     pub fn closed_through(&self) -> Option<DateTime<Utc>> {
         self.closed_through
+    }
+
+    /// The time `entity`'s own period is closed through (`None`: it has no close of
+    /// its own, or is not in the catalog); its stock is closed through this or the
+    /// network's [`closed_through`](Self::closed_through), whichever is later.
+    #[must_use]
+    pub fn entity_closed_through(
+        &self,
+        entity: &onhand_master::EntityCode,
+    ) -> Option<DateTime<Utc>> {
+        self.entity_closed.get(&self.catalog.entity_ix(entity)?).copied()
     }
 
     /// Validates `event` and applies it whole, holds it for approval, or rejects it with
@@ -675,15 +692,17 @@ impl Ledger {
         match &event.body {
             Body::Approve { event: target } => self.approve(event, *target),
             Body::Reject { event: target } => self.reject(event, *target),
-            Body::ClosePeriod { through } => {
-                self.check_close(event, *through)?;
+            Body::ClosePeriod { through, entity } => {
+                let entity = self.entity(entity.as_ref())?;
+                self.check_close(event, *through, entity)?;
                 match self.rules.period_close.approver {
                     Some(role) => Ok(self.hold(submitted, vec![role])),
-                    None => Ok(self.close_period(*through)),
+                    None => Ok(self.close_period(*through, entity)),
                 }
             }
-            Body::ReopenPeriod { to } => {
-                self.check_reopen(event, *to)?;
+            Body::ReopenPeriod { to, entity } => {
+                let entity = self.entity(entity.as_ref())?;
+                self.check_reopen(event, *to, entity)?;
                 Ok(self.hold(submitted, vec![self.rules.period_close.reopen_approver]))
             }
             Body::TransferRequest(req) => self.transfer_request(event, req),
@@ -728,22 +747,84 @@ impl Ledger {
         Applied::Pending { seq: self.seq, needs }
     }
 
-    /// Whether `event`'s actor has the authority the rules' [`CloseScope`] asks of a
-    /// close or reopen (and of their approvers).
-    fn check_close_scope(event: &Event) -> Result<(), LedgerError> {
-        match &event.actor.sites {
-            SiteScope::All => Ok(()),
-            SiteScope::Sites(_) => Err(LedgerError::NotNetworkWide {
-                actor: event.actor.id.clone(),
-                kind: event.kind(),
-            }),
+    /// The handle of the entity a close or reopen names (`None`: the network's).
+    fn entity(
+        &self,
+        code: Option<&onhand_master::EntityCode>,
+    ) -> Result<Option<EntityIx>, LedgerError> {
+        code.map(|c| {
+            self.catalog
+                .entity_ix(c)
+                .ok_or_else(|| LedgerError::UnknownEntity { entity: c.clone() })
+        })
+        .transpose()
+    }
+
+    /// Whether `event`'s actor has the authority the rules'
+    /// [`CloseScope`](crate::CloseScope) asks of a close or reopen (and of their
+    /// approvers): every site, or for an entity's period under `CloseScope::Entity`,
+    /// every site of the entity.
+    fn check_close_scope(
+        &self,
+        event: &Event,
+        entity: Option<EntityIx>,
+    ) -> Result<(), LedgerError> {
+        let covered = match (&event.actor.sites, entity, self.rules.period_close.scope) {
+            (SiteScope::All, _, _) => true,
+            (SiteScope::Sites(_), Some(e), CloseScope::Entity) => self
+                .catalog
+                .sites()
+                .filter(|(ix, _)| self.catalog.site_entity(*ix) == Some(e))
+                .all(|(_, site)| event.actor.sites.covers(&site.code)),
+            (SiteScope::Sites(_), _, _) => false,
+        };
+        if covered {
+            Ok(())
+        } else {
+            Err(LedgerError::NotNetworkWide { actor: event.actor.id.clone(), kind: event.kind() })
         }
+    }
+
+    /// The time `entity`'s stock is closed through: the network's close or the
+    /// entity's own, whichever is later.
+    fn closed_for(&self, entity: Option<EntityIx>) -> Option<DateTime<Utc>> {
+        let own = entity.and_then(|e| self.entity_closed.get(&e).copied());
+        own.max(self.closed_through)
+    }
+
+    /// Refuses a plan that changes stock of an entity inside the entity's closed period.
+    fn check_entity_periods(&self, plan: &Plan) -> Result<(), LedgerError> {
+        if self.entity_closed.is_empty() {
+            return Ok(());
+        }
+        let at = from_micros(plan.at);
+        for (key, _) in &plan.changes {
+            if let Some(closed) = self.entity_closed.get(&key.owner)
+                && at <= *closed
+            {
+                let entity = self.catalog.entity(key.owner).map(|e| e.code.clone());
+                return Err(match entity {
+                    Some(entity) => LedgerError::EntityPeriodClosed {
+                        entity,
+                        effective_at: at,
+                        closed_through: *closed,
+                    },
+                    None => LedgerError::PeriodClosed { effective_at: at, closed_through: *closed },
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Checks a close through `through`: by network-wide authority, not after its own
     /// effective time nor the latest recorded time (this event's included), and forward.
-    fn check_close(&self, event: &Event, through: DateTime<Utc>) -> Result<(), LedgerError> {
-        Self::check_close_scope(event)?;
+    fn check_close(
+        &self,
+        event: &Event,
+        through: DateTime<Utc>,
+        entity: Option<EntityIx>,
+    ) -> Result<(), LedgerError> {
+        self.check_close_scope(event, entity)?;
         if through > event.effective_at {
             return Err(LedgerError::CloseInFuture { through, effective_at: event.effective_at });
         }
@@ -752,7 +833,7 @@ impl Ledger {
         if through > recorded {
             return Err(LedgerError::CloseBeyondRecorded { through, recorded });
         }
-        if let Some(closed) = self.closed_through
+        if let Some(closed) = self.closed_for(entity)
             && through <= closed
         {
             return Err(LedgerError::CloseNotForward { closed_through: closed });
@@ -762,9 +843,18 @@ impl Ledger {
 
     /// Checks a reopen back to `to`: by network-wide authority, of a closed period, to a
     /// time before its close.
-    fn check_reopen(&self, event: &Event, to: Option<DateTime<Utc>>) -> Result<(), LedgerError> {
-        Self::check_close_scope(event)?;
-        match (self.closed_through, to) {
+    fn check_reopen(
+        &self,
+        event: &Event,
+        to: Option<DateTime<Utc>>,
+        entity: Option<EntityIx>,
+    ) -> Result<(), LedgerError> {
+        self.check_close_scope(event, entity)?;
+        let closed = match entity {
+            Some(e) => self.entity_closed.get(&e).copied(),
+            None => self.closed_through,
+        };
+        match (closed, to) {
             (None, _) => Err(LedgerError::NothingToReopen),
             (Some(closed), Some(to)) if to >= closed => {
                 Err(LedgerError::ReopenNotBack { to, closed_through: closed })
@@ -773,9 +863,17 @@ impl Ledger {
         }
     }
 
-    /// Reopens the closed period back to `to`.
-    fn reopen_period(&mut self, to: Option<DateTime<Utc>>) -> Applied {
-        self.closed_through = to;
+    /// Reopens the closed period (the network's, or `entity`'s) back to `to`.
+    fn reopen_period(&mut self, to: Option<DateTime<Utc>>, entity: Option<EntityIx>) -> Applied {
+        match (entity, to) {
+            (None, _) => self.closed_through = to,
+            (Some(e), Some(to)) => {
+                self.entity_closed.insert(e, to);
+            }
+            (Some(e), None) => {
+                self.entity_closed.remove(&e);
+            }
+        }
         self.seq += 1;
         Applied::Accepted(Accepted { seq: self.seq, deltas: SmallVec::new(), signals: Vec::new() })
     }
@@ -860,6 +958,7 @@ impl Ledger {
             | Body::ReopenPeriod { .. } => {}
         }
         plan.role_needs.retain(|r| !granted.contains(r));
+        self.check_entity_periods(plan)?;
         self.check_balances(plan)?;
         Ok(())
     }
@@ -1985,26 +2084,30 @@ impl Ledger {
         for site in sites_of(&pending.event, self) {
             Self::check_scope(event, &site)?;
         }
-        let period =
-            matches!(pending.event.body, Body::ClosePeriod { .. } | Body::ReopenPeriod { .. });
-        if period {
-            Self::check_close_scope(event)?;
+        match &pending.event.body {
+            Body::ClosePeriod { entity, .. } | Body::ReopenPeriod { entity, .. } => {
+                let entity = self.entity(entity.as_ref())?;
+                self.check_close_scope(event, entity)?;
+            }
+            _ => {}
         }
         let remaining: Vec<Role> =
             pending.needs.iter().copied().filter(|r| !granted_now.contains(r)).collect();
         if remaining.is_empty() {
             // The poster's roles and sites as the rules say now (at its recorded time).
             let original = self.resolve(&pending.event)?.into_owned();
-            match original.body {
-                Body::ClosePeriod { through } => {
-                    self.check_close(&original, through)?;
+            match &original.body {
+                Body::ClosePeriod { through, entity } => {
+                    let entity = self.entity(entity.as_ref())?;
+                    self.check_close(&original, *through, entity)?;
                     self.pending.remove(&target);
-                    return Ok(self.close_period(through));
+                    return Ok(self.close_period(*through, entity));
                 }
-                Body::ReopenPeriod { to } => {
-                    self.check_reopen(&original, to)?;
+                Body::ReopenPeriod { to, entity } => {
+                    let entity = self.entity(entity.as_ref())?;
+                    self.check_reopen(&original, *to, entity)?;
                     self.pending.remove(&target);
-                    return Ok(self.reopen_period(to));
+                    return Ok(self.reopen_period(*to, entity));
                 }
                 _ => {}
             }
@@ -2045,7 +2148,19 @@ impl Ledger {
         }))
     }
 
-    fn close_period(&mut self, through: DateTime<Utc>) -> Applied {
+    /// Closes the network's period (or `entity`'s) through `through`. An entity's
+    /// close only records the time: its positions' history is folded at the next
+    /// network close.
+    fn close_period(&mut self, through: DateTime<Utc>, entity: Option<EntityIx>) -> Applied {
+        if let Some(e) = entity {
+            self.entity_closed.insert(e, through);
+            self.seq += 1;
+            return Applied::Accepted(Accepted {
+                seq: self.seq,
+                deltas: SmallVec::new(),
+                signals: Vec::new(),
+            });
+        }
         self.positions.close_period(micros(through));
         let stale = micros(through).saturating_sub(self.doc_window);
         self.documents.retain(|_, entries| {

@@ -91,6 +91,9 @@ pub struct State {
     pub seen: Vec<(EventId, Digest)>,
     /// The close time of the last closed period.
     pub closed_through: Option<DateTime<Utc>>,
+    /// Legal entities whose own period is closed, with the close time; sorted by code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entity_closed: Vec<(onhand_master::EntityCode, DateTime<Utc>)>,
     /// The latest recorded time of the events applied (no close may pass it).
     pub recorded_through: Option<DateTime<Utc>>,
     /// State-changing events applied.
@@ -209,6 +212,22 @@ fn snapshot_digest(
     Ok(Digest::of(&bytes))
 }
 
+/// Entities' own closes by handle, from their codes.
+fn restore_entity_closed(
+    catalog: &Catalog,
+    closed: &[(onhand_master::EntityCode, DateTime<Utc>)],
+) -> Result<std::collections::BTreeMap<onhand_master::EntityIx, DateTime<Utc>>, LedgerError> {
+    closed
+        .iter()
+        .map(|(code, through)| {
+            let entity = catalog
+                .entity_ix(code)
+                .ok_or_else(|| LedgerError::UnknownEntity { entity: code.clone() })?;
+            Ok((entity, *through))
+        })
+        .collect()
+}
+
 impl Ledger {
     /// The whole state in deterministic order.
     #[must_use]
@@ -239,6 +258,15 @@ impl Ledger {
             pending: self.pending.iter().map(|(k, v)| (*k, v.clone())).collect(),
             seen,
             closed_through: self.closed_through,
+            entity_closed: {
+                let mut closed: Vec<(onhand_master::EntityCode, DateTime<Utc>)> = self
+                    .entity_closed
+                    .iter()
+                    .filter_map(|(e, t)| Some((self.catalog.entity(*e)?.code.clone(), *t)))
+                    .collect();
+                closed.sort();
+                closed
+            },
             recorded_through: self.recorded_through,
             seq: self.seq,
             documents: self
@@ -384,6 +412,7 @@ impl Ledger {
         seen.extend(st.seen.iter().copied());
         ledger.seen = seen;
         ledger.closed_through = st.closed_through;
+        ledger.entity_closed = restore_entity_closed(&ledger.catalog, &st.entity_closed)?;
         ledger.recorded_through = st.recorded_through;
         ledger.seq = st.seq;
         ledger.documents = restore_documents(&st.documents)?;
