@@ -629,6 +629,37 @@ mod tests {
         assert_ne!(copy, p);
     }
 
+    /// Issue 13: one event opening thousands of an item's positions shifted the item's
+    /// slot list once per position. They are merged in one pass, between and around the
+    /// item's existing positions, and found and changed like any other.
+    #[test]
+    fn opening_many_positions_of_an_item_shifts_its_list_once_per_position() {
+        let lot = |i: u32| PositionKey { lot: Some(LotIx(i)), ..key(1, StockStatus::Available) };
+        let mut p = Positions::with_items(1);
+        for i in (0..40).step_by(2) {
+            p.apply(&lot(i), None, 0, d(1)).unwrap();
+        }
+        p.apply(&key(0, StockStatus::Available), None, 0, d(7)).unwrap();
+        p.apply(&key(2, StockStatus::Available), None, 0, d(9)).unwrap();
+        let new: Vec<PositionKey> = (1..40).step_by(2).map(lot).collect();
+        p.open_sorted(&new);
+        for (n, k) in new.iter().enumerate() {
+            let id = p.find(k).map(|(id, _)| id);
+            assert!(id.is_some(), "opened");
+            p.apply(k, id, 1, d(i64::try_from(n).unwrap() + 2)).unwrap();
+        }
+        // Keys already open or out of order are left alone, not opened twice.
+        p.open_sorted(&[lot(3), lot(1)]);
+        let keys: Vec<PositionKey> = p.all().map(|(k, _)| k).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(keys, sorted, "in key order, each once");
+        assert_eq!(p.len(), 20 + 2 + 20);
+        assert_eq!((p.qty(&lot(1)), p.qty(&lot(39)), p.qty(&lot(38))), (d(2), d(21), d(1)));
+        assert_eq!(p.qty(&key(2, StockStatus::Available)), d(9));
+    }
+
     #[test]
     fn a_hint_speeds_a_change_and_a_wrong_hint_is_ignored() {
         let mut p = Positions::with_items(1);
