@@ -404,5 +404,84 @@ fn events(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, events);
+/// Input the ledger once took quadratic time over (issue 13), at ten times the sizes
+/// measured there, each beside the ordinary case of the same work as its baseline: one
+/// receipt of 640,000 lines with distinct lots against 640,000 one-line receipts; one
+/// line of 320,000 serials against 320,000 one-serial receipts; 200,000 events on one
+/// position each back-dated before all the others against the same events in time
+/// order. Throughput is in lines, serials and events.
+fn bounded(c: &mut Criterion) {
+    use onhand_ledger::testing::{actor, doc, event, movement};
+    const LOTS: usize = 640_000;
+    const SERIALS: usize = 320_000;
+    const BACK_DATED: i64 = 200_000;
+
+    let catalog =
+        Arc::new(Catalog::new(onhand_master::seed::demo_network()).expect("demo network"));
+    let empty = Ledger::new(
+        catalog,
+        Rules::standard(CurrencyCode::new("USD").expect("usd")).trusting_event_actors(),
+    )
+    .expect("ledger");
+    let who = actor("bench", &[Role::Warehouse, Role::InventoryControl]).expect("actor");
+    let bin = onhand_master::BinCode::new("PF-A01").expect("bin");
+    let receipt = |id: u128, minute: i64, lines: Vec<Line>| {
+        let mv = movement("ATL", lines).expect("movement");
+        let reference = doc(DocKind::PurchaseOrder, "PO-B").expect("doc");
+        event(id, minute, who.clone(), "BENCH", reference, Body::Receipt(mv)).expect("event")
+    };
+    let line = |item: &str, qty: &str| {
+        let mut l = Line::new(ItemCode::new(item).expect("item"), qty.parse().expect("qty"))
+            .at(bin.clone());
+        l.to = Some(StockStatus::Available);
+        l
+    };
+    let lot_line =
+        |i: usize| line("GLUE-500", "1 EA").lot(LotCode::new(format!("L{i}")).expect("lot"));
+    let serial_line = |range: std::ops::Range<usize>| {
+        let mut l = line("DRILL-18V", &format!("{} EA", range.len()));
+        l.serials = range
+            .map(|i| onhand_master::SerialNo::new(format!("SN-{i}")).expect("serial"))
+            .collect();
+        l
+    };
+    let run = |events: &[Event]| {
+        let mut l = empty.clone();
+        let n = apply_all(&mut l, events);
+        assert_eq!(n, events.len(), "every event accepted");
+        l
+    };
+
+    let mut g = c.benchmark_group("ledger_bounded");
+    g.sample_size(10);
+
+    g.throughput(Throughput::Elements(LOTS as u64));
+    let one = vec![receipt(1, 0, (0..LOTS).map(lot_line).collect())];
+    let each: Vec<Event> =
+        (0..LOTS).map(|i| receipt(i as u128 + 1, 0, vec![lot_line(i)])).collect();
+    g.bench_function("lots_one_per_event", |b| b.iter(|| run(&each)));
+    g.bench_function("lots_one_event", |b| b.iter(|| run(&one)));
+    drop((one, each));
+
+    g.throughput(Throughput::Elements(SERIALS as u64));
+    let one = vec![receipt(1, 0, vec![serial_line(0..SERIALS)])];
+    let each: Vec<Event> =
+        (0..SERIALS).map(|i| receipt(i as u128 + 1, 0, vec![serial_line(i..i + 1)])).collect();
+    g.bench_function("serials_one_per_event", |b| b.iter(|| run(&each)));
+    g.bench_function("serials_one_line", |b| b.iter(|| run(&one)));
+    drop((one, each));
+
+    g.throughput(Throughput::Elements(BACK_DATED as u64));
+    let id = |i: i64| u128::try_from(i).expect("non-negative") + 1;
+    let forward: Vec<Event> =
+        (0..BACK_DATED).map(|i| receipt(id(i), i, vec![line("BOLT-M8", "1 EA")])).collect();
+    let back: Vec<Event> = (0..BACK_DATED)
+        .map(|i| receipt(id(i), BACK_DATED - i, vec![line("BOLT-M8", "1 EA")]))
+        .collect();
+    g.bench_function("one_position_forward", |b| b.iter(|| run(&forward)));
+    g.bench_function("one_position_back_dated", |b| b.iter(|| run(&back)));
+    g.finish();
+}
+
+criterion_group!(benches, events, bounded);
 criterion_main!(benches);

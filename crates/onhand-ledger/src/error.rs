@@ -45,6 +45,18 @@ pub enum LedgerError {
         /// The close time.
         closed_through: DateTime<Utc>,
     },
+    /// The event changes stock of a legal entity inside the entity's closed period.
+    #[error(
+        "event is effective {effective_at}, inside {entity}'s period closed through {closed_through}"
+    )]
+    EntityPeriodClosed {
+        /// The entity owning the stock.
+        entity: onhand_master::EntityCode,
+        /// The event's effective time.
+        effective_at: DateTime<Utc>,
+        /// The entity's close time.
+        closed_through: DateTime<Utc>,
+    },
     /// A period close that does not move forward.
     #[error("the period is already closed through {closed_through}; a close must move forward")]
     CloseNotForward {
@@ -540,6 +552,7 @@ impl LedgerError {
             LedgerError::InvalidCode { .. } => "invalid_code",
             LedgerError::IdReused { .. } => "id_reused",
             LedgerError::PeriodClosed { .. } => "period_closed",
+            LedgerError::EntityPeriodClosed { .. } => "entity_period_closed",
             LedgerError::CloseNotForward { .. } => "close_not_forward",
             LedgerError::CloseBeyondRecorded { .. } => "close_beyond_recorded",
             LedgerError::OverReceipt { .. } => "over_receipt",
@@ -610,9 +623,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn codes_are_snake_case_names() {
+    fn codes_are_snake_case_names() -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(LedgerError::NoLines { kind: EventKind::Pick }.code(), "no_lines");
         let e = LedgerError::IdReused { id: EventId::from_u128(1) };
         assert_eq!(e.code(), "id_reused");
+        let e = LedgerError::EntityPeriodClosed {
+            entity: onhand_master::EntityCode::new("NA01")?,
+            effective_at: DateTime::default(),
+            closed_through: DateTime::default(),
+        };
+        assert_eq!(e.code(), "entity_period_closed");
+        Ok(())
     }
 }

@@ -424,6 +424,13 @@ pub enum Body {
     ClosePeriod {
         /// The close time.
         through: DateTime<Utc>,
+        /// The legal entity whose period closes (`None`: the whole network's). An
+        /// entity's close refuses every stock change of stock it owns effective at or
+        /// before `through`, at any site, while other entities' periods stay open; it is
+        /// governed as a network close (see [`PeriodClose`](crate::PeriodClose)), its
+        /// history is folded at the next network close.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entity: Option<EntityCode>,
     },
     /// The closed period is reopened back to `to` (`None`: nothing stays closed), so
     /// events effective from then on are accepted again. It always waits for the
@@ -436,6 +443,9 @@ pub enum Body {
         /// The new close time, before the current one (`None`: open everything).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to: Option<DateTime<Utc>>,
+        /// The legal entity whose closed period is reopened (`None`: the network's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entity: Option<EntityCode>,
     },
 }
 
@@ -608,57 +618,6 @@ impl Body {
     }
 }
 
-/// The canonical encoding of an event, collected from its derived `Hash` with every
-/// integer written as a fixed-width little-endian word (`usize` as 64 bits), so the
-/// bytes are the same on every platform. Most events fit the inline buffer.
-struct Canonical(smallvec::SmallVec<[u8; 384]>);
-
-impl std::hash::Hasher for Canonical {
-    fn finish(&self) -> u64 {
-        // Never read: the bytes go to SHA-256.
-        0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        self.0.extend_from_slice(bytes);
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.0.push(i);
-    }
-    fn write_u16(&mut self, i: u16) {
-        self.write(&i.to_le_bytes());
-    }
-    fn write_u32(&mut self, i: u32) {
-        self.write(&i.to_le_bytes());
-    }
-    fn write_u64(&mut self, i: u64) {
-        self.write(&i.to_le_bytes());
-    }
-    fn write_u128(&mut self, i: u128) {
-        self.write(&i.to_le_bytes());
-    }
-    fn write_usize(&mut self, i: usize) {
-        self.write_u64(i as u64);
-    }
-    fn write_i8(&mut self, i: i8) {
-        self.write(&i.to_le_bytes());
-    }
-    fn write_i16(&mut self, i: i16) {
-        self.write(&i.to_le_bytes());
-    }
-    fn write_i32(&mut self, i: i32) {
-        self.write(&i.to_le_bytes());
-    }
-    fn write_i64(&mut self, i: i64) {
-        self.write(&i.to_le_bytes());
-    }
-    fn write_i128(&mut self, i: i128) {
-        self.write(&i.to_le_bytes());
-    }
-    fn write_isize(&mut self, i: isize) {
-        self.write_i64(i as i64);
-    }
-}
-
 /// A submitted event.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -686,16 +645,19 @@ impl Event {
         self.body.kind()
     }
 
-    /// The SHA-256 digest of the event's canonical encoding: every field but
-    /// `recorded_at` (a host retrying an event records it again later, and that is still
-    /// the same event), in declaration order, each self-delimiting: integers as fixed-width
-    /// little-endian words, strings and codes followed by `0xFF` (a byte UTF-8 never
-    /// holds), sequences preceded by their length, an enum's variant by its index before
-    /// its fields, decimals normalized (so `12` and `12.0`, which compare equal, encode
-    /// alike). Two events with one digest are equal but for `recorded_at`, unless
-    /// SHA-256 collides. The ledger keeps it per event id to tell a repeat
-    /// ([`Applied::Duplicate`](crate::Applied::Duplicate)) from another event reusing
-    /// the id ([`LedgerError::IdReused`]).
+    /// The SHA-256 digest of the event's canonical encoding (version 1): every field
+    /// but `recorded_at` (a host retrying an event records it again later, and that is
+    /// still the same event), written by hand field by field in declaration order, each
+    /// self-delimiting: integers fixed-width little-endian, strings and codes after
+    /// their length, decimals normalized as scale, sign and 96-bit magnitude (so `12`
+    /// and `12.0`, which compare equal, encode alike), times as seconds and
+    /// nanoseconds, enum variants by a fixed tag. It depends on no dependency's `Hash`
+    /// or serialization, so it stays the same across their upgrades; the full table is
+    /// in the `canonical` module's source documentation. Two events with one digest
+    /// are equal but for `recorded_at`, unless SHA-256 collides. The ledger keeps it
+    /// per event id to tell a repeat ([`Applied::Duplicate`](crate::Applied::Duplicate))
+    /// from another event reusing the id ([`LedgerError::IdReused`]); snapshots keep it
+    /// too (format 3, see [`SNAPSHOT_FORMAT`](crate::SNAPSHOT_FORMAT)).
     ///
     /// ```
     /// use onhand_ledger::testing;
@@ -709,15 +671,7 @@ impl Event {
     /// ```
     #[must_use]
     pub fn content_digest(&self) -> Digest {
-        use std::hash::Hash;
-        let mut canon = Canonical(smallvec::SmallVec::new());
-        self.id.hash(&mut canon);
-        self.effective_at.hash(&mut canon);
-        self.actor.hash(&mut canon);
-        self.reason.hash(&mut canon);
-        self.reference.hash(&mut canon);
-        self.body.hash(&mut canon);
-        Digest::of(&canon.0)
+        Digest::of(&crate::canonical::encode(self))
     }
 }
 

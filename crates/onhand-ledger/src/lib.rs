@@ -74,9 +74,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod canonical;
 mod chunked;
 mod error;
 mod event;
+mod history;
 mod journal;
 mod ledger;
 mod lot;

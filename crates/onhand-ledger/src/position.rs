@@ -115,11 +115,11 @@ pub(crate) struct Hist {
     pub(crate) change: Decimal,
 }
 
-/// A position's open-period history.
-pub(crate) type History = SmallVec<[Hist; 2]>;
+pub(crate) use crate::history::History;
 
-/// One position (104 bytes: a balance at the last period close is not kept, as it is
-/// the current balance less the open period's changes).
+/// One position (112 bytes: a balance at the last period close is not kept, as it is
+/// the current balance less the open period's changes; the history's list-or-tree tag
+/// costs 8 bytes over a bare inline list).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Slot {
     pub(crate) key: SlotKey,
@@ -127,7 +127,7 @@ pub(crate) struct Slot {
     /// plus every change in `hist`.
     pub(crate) qty: Decimal,
     /// Changes since the last close, in effective-time order (ties in arrival order).
-    /// Most positions see one or two changes per period: keep those inline.
+    /// Most positions see one or two changes per period: those are kept inline.
     pub(crate) hist: History,
     /// Effective time of the latest count of this position, or [`NOT_COUNTED`].
     counted: i64,
@@ -143,7 +143,7 @@ impl Slot {
 
     /// The balance at the last period close.
     pub(crate) fn base(&self) -> Decimal {
-        self.as_of_from(0)
+        self.as_of_from_start()
     }
 
     /// Effective time of the latest count of this position.
@@ -153,57 +153,38 @@ impl Slot {
 
     /// The balance as of `at` (every change effective at or before it).
     ///
-    /// Works back from the current balance, so the cost is the number of changes after
-    /// `at` (none for an event that is not back-dated), however long the period's
-    /// history has grown.
+    /// Works back from the current balance over the changes after `at`: free for an
+    /// event that is not back-dated, and O(log n) in the period's changes otherwise
+    /// (see [`History`]).
     pub(crate) fn as_of(&self, at: i64) -> Decimal {
-        self.as_of_from(self.later(at))
+        self.qty.checked_sub(self.hist.suffix(at).sum).unwrap_or(Decimal::MIN)
     }
 
-    /// Where changes effective after `at` start in the history.
-    fn later(&self, at: i64) -> usize {
-        if self.hist.last().is_none_or(|h| h.at <= at) {
-            self.hist.len()
-        } else {
-            self.hist.partition_point(|h| h.at <= at)
-        }
-    }
-
-    /// The balance before the changes from `upto` on.
-    fn as_of_from(&self, upto: usize) -> Decimal {
-        self.hist
-            .iter()
-            .skip(upto)
-            .fold(self.qty, |acc, h| acc.checked_sub(h.change).unwrap_or(Decimal::MIN))
+    /// The balance before every change of the open period.
+    fn as_of_from_start(&self) -> Decimal {
+        self.qty.checked_sub(self.hist.sum()).unwrap_or(Decimal::MIN)
     }
 
     /// The lowest balance from `at` on (after every change at or before `at`), and when
-    /// it occurs; `None` for the time means "at `at`". Like [`as_of`](Self::as_of), its
-    /// cost is the number of changes after `at`.
+    /// it occurs; `None` for the time means "at `at`". Like [`as_of`](Self::as_of), it
+    /// reads one run of the history: O(log n) at most.
     pub(crate) fn min_from(&self, at: i64) -> (Decimal, Option<i64>) {
-        let upto = self.later(at);
-        let mut running = self.as_of_from(upto);
-        let mut min = (running, None);
-        for h in self.hist.iter().skip(upto) {
-            running = running.checked_add(h.change).unwrap_or(Decimal::MAX);
-            if running < min.0 {
-                min = (running, Some(h.at));
+        let later = self.hist.suffix(at);
+        let start = self.qty.checked_sub(later.sum).unwrap_or(Decimal::MIN);
+        match later.low {
+            Some((low, when)) => {
+                let lowest = start.checked_add(low).unwrap_or(Decimal::MAX);
+                if lowest < start { (lowest, Some(when)) } else { (start, None) }
             }
+            None => (start, None),
         }
-        min
     }
 
     /// Applies a change effective at `at`.
     fn apply(&mut self, at: i64, change: Decimal) -> Result<(), LedgerError> {
         self.qty = onhand_master::add_exact(self.qty, change)
             .map_err(|_| LedgerError::Overflow { operation: "position balance" })?;
-        let h = Hist { at, change };
-        if self.hist.last().is_none_or(|last| last.at <= at) {
-            self.hist.push(h);
-        } else {
-            let pos = self.hist.partition_point(|x| x.at <= at);
-            self.hist.insert(pos, h);
-        }
+        self.hist.push(Hist { at, change });
         Ok(())
     }
 }
@@ -215,6 +196,10 @@ struct Ref {
     prefix: u32,
     id: u32,
 }
+
+/// How many slots of an item a scan reads before a search or a bulk merge is the
+/// cheaper way.
+pub(crate) const SCAN_MAX: usize = 8;
 
 /// The slots of one item, in key order. Most items stand in a few positions: four fit
 /// inline.
@@ -354,8 +339,18 @@ impl Positions {
     ) -> Result<(Decimal, Option<i64>), LedgerError> {
         let k = SlotKey::of(key);
         let valid = hint.filter(|id| {
-            self.ids(key.item).iter().any(|r| r.id == *id)
-                && self.slots.get(*id as usize).is_some_and(|s| s.key == k)
+            self.slots.get(*id as usize).is_some_and(|s| s.key == k) && {
+                // Is it this item's slot (not another item's under the same key)? A
+                // scan of the few slots most items have, else a search: never a scan
+                // of an item's thousands of lots.
+                let ids = self.ids(key.item);
+                if ids.len() <= SCAN_MAX {
+                    ids.iter().any(|r| r.id == *id)
+                } else {
+                    Self::search(&self.slots, ids, &k)
+                        .is_ok_and(|i| ids.get(i).is_some_and(|r| r.id == *id))
+                }
+            }
         });
         let slot = match valid {
             Some(id) => self.slots.get_mut(id as usize),
@@ -364,6 +359,57 @@ impl Positions {
         let slot = slot.ok_or(LedgerError::Overflow { operation: "position index" })?;
         slot.apply(at, change)?;
         Ok((slot.qty, slot.counted_at()))
+    }
+
+    /// Opens the positions `keys` names (new ones, in ascending key order), merging each
+    /// item's new slot ids into its list in one pass where it gets more than
+    /// [`SCAN_MAX`]: one event opening 640,000 lots of an item would otherwise shift
+    /// the item's list once per lot. Keys already open, out of order or out of range
+    /// are left to [`apply`](Self::apply), which opens what is left one at a time.
+    pub(crate) fn open_sorted(&mut self, keys: &[PositionKey]) {
+        let mut rest = keys;
+        while let Some(first) = rest.first() {
+            let n = rest.iter().take_while(|k| k.item == first.item).count();
+            let (group, tail) = rest.split_at(n);
+            rest = tail;
+            if group.len() > SCAN_MAX {
+                self.open_item(first.item, group);
+            }
+        }
+    }
+
+    fn open_item(&mut self, item: ItemIx, keys: &[PositionKey]) {
+        let Some(ids) = self.items.get(item.index()) else { return };
+        // Where each key goes in the item's list as it stands; give up (leaving the
+        // keys to `apply`) on one already open or out of order.
+        let mut at = Vec::with_capacity(keys.len());
+        let mut last: Option<(usize, SlotKey)> = None;
+        for key in keys {
+            let k = SlotKey::of(key);
+            let Err(i) = Self::search(&self.slots, ids, &k) else { return };
+            if last.is_some_and(|(li, lk)| li > i || lk >= k) {
+                return;
+            }
+            last = Some((i, k));
+            at.push((i, k));
+        }
+        let Ok(first_id) = u32::try_from(self.slots.len()) else { return };
+        if u32::try_from(keys.len()).ok().and_then(|n| first_id.checked_add(n)).is_none() {
+            return;
+        }
+        let mut merged = Ids::with_capacity(ids.len() + keys.len());
+        let mut old = ids.iter().copied().enumerate().peekable();
+        for (n, (i, k)) in (0u32..).zip(at) {
+            while let Some((_, r)) = old.next_if(|(j, _)| *j < i) {
+                merged.push(r);
+            }
+            self.slots.push(Slot::new(k));
+            merged.push(Ref { prefix: k.prefix(), id: first_id + n });
+        }
+        merged.extend(old.map(|(_, r)| r));
+        if let Some(ids) = self.items.get_mut(item.index()) {
+            *ids = merged;
+        }
     }
 
     /// Records that a position was counted at `at`.
@@ -381,8 +427,7 @@ impl Positions {
             let mut kept = Ids::new();
             for r in ids.iter() {
                 let Some(slot) = old.get_mut(r.id as usize) else { continue };
-                let cut = slot.hist.partition_point(|h| h.at < through);
-                slot.hist.drain(..cut);
+                slot.hist.drop_before(through);
                 if slot.qty.is_zero() && slot.hist.is_empty() {
                     continue;
                 }
@@ -582,6 +627,37 @@ mod tests {
         assert!(p.all().all(|(_, s)| s.hist.is_empty()), "history folded");
         check(&p, &model);
         assert_ne!(copy, p);
+    }
+
+    /// Issue 13: one event opening thousands of an item's positions shifted the item's
+    /// slot list once per position. They are merged in one pass, between and around the
+    /// item's existing positions, and found and changed like any other.
+    #[test]
+    fn opening_many_positions_of_an_item_shifts_its_list_once_per_position() {
+        let lot = |i: u32| PositionKey { lot: Some(LotIx(i)), ..key(1, StockStatus::Available) };
+        let mut p = Positions::with_items(1);
+        for i in (0..40).step_by(2) {
+            p.apply(&lot(i), None, 0, d(1)).unwrap();
+        }
+        p.apply(&key(0, StockStatus::Available), None, 0, d(7)).unwrap();
+        p.apply(&key(2, StockStatus::Available), None, 0, d(9)).unwrap();
+        let new: Vec<PositionKey> = (1..40).step_by(2).map(lot).collect();
+        p.open_sorted(&new);
+        for (n, k) in new.iter().enumerate() {
+            let id = p.find(k).map(|(id, _)| id);
+            assert!(id.is_some(), "opened");
+            p.apply(k, id, 1, d(i64::try_from(n).unwrap() + 2)).unwrap();
+        }
+        // Keys already open or out of order are left alone, not opened twice.
+        p.open_sorted(&[lot(3), lot(1)]);
+        let keys: Vec<PositionKey> = p.all().map(|(k, _)| k).collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(keys, sorted, "in key order, each once");
+        assert_eq!(p.len(), 20 + 2 + 20);
+        assert_eq!((p.qty(&lot(1)), p.qty(&lot(39)), p.qty(&lot(38))), (d(2), d(21), d(1)));
+        assert_eq!(p.qty(&key(2, StockStatus::Available)), d(9));
     }
 
     #[test]

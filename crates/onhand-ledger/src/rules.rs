@@ -192,9 +192,13 @@ pub enum Identity {
 pub enum CloseScope {
     /// A close freezes every site, so the closer (and its approver) must be scoped to
     /// every site ([`SiteScope::All`]): a finance actor of one site cannot close the
-    /// network. The default.
+    /// network. The default; an entity's close needs it too.
     #[default]
     Network,
+    /// As `Network` for a network close; an entity's close (and its approval) needs
+    /// authority over every site the entity owns, so a finance actor of one entity's
+    /// sites can close that entity's period and no other.
+    Entity,
 }
 
 /// How periods are closed and reopened.

@@ -42,6 +42,13 @@ use crate::transfer::{TransferOrder, Transfers, TransitKey};
 /// events behind its fingerprints are not in it): restore refuses it with
 /// [`LedgerError::SnapshotFormat`], and the host rebuilds the state from its journal
 /// ([`Ledger::replay`]) and takes a new snapshot.
+///
+/// Format 3 also keeps those digests over a hand-written canonical encoding of the
+/// event (version 1; see [`Event::content_digest`](crate::Event::content_digest)) where
+/// format 2 hashed an encoding driven by the fields' `Hash` implementations, which a
+/// dependency upgrade could change, and it records per-entity period closes. A format-2
+/// snapshot's digests cannot be recomputed without its events either: restore refuses
+/// it the same way.
 pub const SNAPSHOT_FORMAT: u32 = 3;
 
 /// The codes behind the handles a snapshot's state uses.
@@ -91,6 +98,9 @@ pub struct State {
     pub seen: Vec<(EventId, Digest)>,
     /// The close time of the last closed period.
     pub closed_through: Option<DateTime<Utc>>,
+    /// Legal entities whose own period is closed, with the close time; sorted by code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entity_closed: Vec<(onhand_master::EntityCode, DateTime<Utc>)>,
     /// The latest recorded time of the events applied (no close may pass it).
     pub recorded_through: Option<DateTime<Utc>>,
     /// State-changing events applied.
@@ -216,6 +226,22 @@ fn snapshot_digest(
     sha256_of(&(dictionary, state, journal))
 }
 
+/// Entities' own closes by handle, from their codes.
+fn restore_entity_closed(
+    catalog: &Catalog,
+    closed: &[(onhand_master::EntityCode, DateTime<Utc>)],
+) -> Result<std::collections::BTreeMap<onhand_master::EntityIx, DateTime<Utc>>, LedgerError> {
+    closed
+        .iter()
+        .map(|(code, through)| {
+            let entity = catalog
+                .entity_ix(code)
+                .ok_or_else(|| LedgerError::UnknownEntity { entity: code.clone() })?;
+            Ok((entity, *through))
+        })
+        .collect()
+}
+
 impl Ledger {
     /// The whole state in deterministic order.
     #[must_use]
@@ -246,6 +272,15 @@ impl Ledger {
             pending: self.pending.iter().map(|(k, v)| (*k, v.clone())).collect(),
             seen,
             closed_through: self.closed_through,
+            entity_closed: {
+                let mut closed: Vec<(onhand_master::EntityCode, DateTime<Utc>)> = self
+                    .entity_closed
+                    .iter()
+                    .filter_map(|(e, t)| Some((self.catalog.entity(*e)?.code.clone(), *t)))
+                    .collect();
+                closed.sort();
+                closed
+            },
             recorded_through: self.recorded_through,
             seq: self.seq,
             documents: self
@@ -392,6 +427,7 @@ impl Ledger {
         seen.extend(st.seen.iter().copied());
         ledger.seen = seen;
         ledger.closed_through = st.closed_through;
+        ledger.entity_closed = restore_entity_closed(&ledger.catalog, &st.entity_closed)?;
         ledger.recorded_through = st.recorded_through;
         ledger.seq = st.seq;
         ledger.documents = restore_documents(&st.documents)?;

@@ -506,7 +506,8 @@ fn period(id: u128, minutes: i64, who: &str, body: Body) -> Event {
 fn a_site_scoped_finance_actor_closes_the_whole_network() {
     let mut ledger = stocked(with_finance(staffed()));
     let before = ledger.state_digest().unwrap();
-    let close = period(10, 60, "fin-atl", Body::ClosePeriod { through: testing::at(30) });
+    let close =
+        period(10, 60, "fin-atl", Body::ClosePeriod { through: testing::at(30), entity: None });
     assert_eq!(ledger.apply(&close).map_err(|e| e.code()), Err("not_network_wide"));
     assert_eq!(ledger.state_digest().unwrap(), before);
     assert_eq!(ledger.closed_through(), None);
@@ -518,7 +519,7 @@ fn a_site_scoped_finance_actor_closes_the_whole_network() {
 fn a_close_through_the_year_9999_freezes_the_ledger() {
     let mut ledger = stocked(with_finance(staffed()));
     let far: chrono::DateTime<chrono::Utc> = "9999-12-31T00:00:00Z".parse().unwrap();
-    let mut close = period(10, 60, "fin", Body::ClosePeriod { through: far });
+    let mut close = period(10, 60, "fin", Body::ClosePeriod { through: far, entity: None });
     close.effective_at = far;
     assert_eq!(ledger.apply(&close).map_err(|e| e.code()), Err("close_beyond_recorded"));
     assert_eq!(ledger.closed_through(), None);
@@ -534,7 +535,7 @@ fn a_close_needs_no_approval() {
     let mut rules = with_finance(staffed());
     rules.period_close.approver = Some(Role::Finance);
     let mut ledger = stocked(rules);
-    let close = period(10, 60, "fin", Body::ClosePeriod { through: testing::at(30) });
+    let close = period(10, 60, "fin", Body::ClosePeriod { through: testing::at(30), entity: None });
     assert_eq!(pending_needs(ledger.apply(&close)), vec![Role::Finance]);
     assert_eq!(ledger.closed_through(), None);
     let own = ev(11, 61, claims("fin", &[Role::Finance]), "OK", Body::Approve { event: close.id });
@@ -561,17 +562,19 @@ fn a_closed_period_cannot_be_reopened() {
         }
         r
     };
-    let close = period(10, 60, "fin", Body::ClosePeriod { through: testing::at(30) });
+    let close = period(10, 60, "fin", Body::ClosePeriod { through: testing::at(30), entity: None });
     assert!(matches!(post(&mut ledger, &close), Ok(Applied::Accepted(_))));
     let back = testing::receipt_to(11, "ATL", "BOLT-M8", "5 EA", "PF-A01", "available").unwrap();
     let mut back = back;
     back.effective_at = testing::at(20);
     assert_eq!(ledger.apply(&back).map_err(|e| e.code()), Err("period_closed"));
 
-    let reopen = period(12, 70, "fin", Body::ReopenPeriod { to: Some(testing::at(10)) });
+    let reopen =
+        period(12, 70, "fin", Body::ReopenPeriod { to: Some(testing::at(10)), entity: None });
     assert_eq!(pending_needs(post(&mut ledger, &reopen)), vec![Role::Finance]);
     assert_eq!(ledger.closed_through(), Some(testing::at(30)), "nothing reopened yet");
-    let ahead = period(13, 71, "fin", Body::ReopenPeriod { to: Some(testing::at(40)) });
+    let ahead =
+        period(13, 71, "fin", Body::ReopenPeriod { to: Some(testing::at(40)), entity: None });
     assert_eq!(ledger.apply(&ahead).map_err(|e| e.code()), Err("reopen_not_back"));
     let ok = ev(14, 72, claims("fin2", &[Role::Finance]), "OK", Body::Approve { event: reopen.id });
     assert!(matches!(post(&mut ledger, &ok), Ok(Applied::Accepted(_))));
@@ -582,4 +585,136 @@ fn a_closed_period_cannot_be_reopened() {
     let replayed = Ledger::replay(catalog(), rules, journal.entries()).unwrap();
     assert_eq!(replayed.closed_through(), Some(testing::at(10)));
     assert!(journal.entries().iter().any(|e| matches!(e.event.body, Body::ReopenPeriod { .. })));
+}
+
+/// `fin-ca` holds finance at every site of CA01 (YYZ, YVR, YUL-3PL) and no other.
+fn with_entity_finance(rules: Rules) -> Rules {
+    let ca = SiteScope::Sites(vec![site("YYZ"), site("YVR"), site("YUL-3PL")]);
+    with_finance(rules)
+        .with_actor("fin-ca".parse().unwrap(), ActorRecord::new(&[Role::Finance], ca))
+}
+
+fn back_dated(id: u128, at_site: &str, minutes: i64) -> Event {
+    let mut e = testing::receipt_to(id, at_site, "BOLT-M8", "5 EA", "PF-A01", "available").unwrap();
+    e.effective_at = testing::at(minutes);
+    e
+}
+
+fn entity(code: &str) -> onhand_master::EntityCode {
+    onhand_master::EntityCode::new(code).unwrap()
+}
+
+/// Issue 13: only the whole network's period could be closed, so one legal entity's
+/// books could not be closed while another's stayed open. An entity's close now freezes
+/// the stock it owns, governed as a network close (authority over the entity's sites
+/// under `CloseScope::Entity`, an approval, not past the latest recorded time, forward
+/// only), survives a snapshot, and is reopened with its own approval and journal entry.
+#[test]
+fn one_entity_cannot_close_while_another_stays_open() {
+    let mut rules = with_entity_finance(staffed());
+    rules.period_close.scope = onhand_ledger::CloseScope::Entity;
+    rules.period_close.approver = Some(Role::Finance);
+    let mut ledger = stocked(rules.clone());
+    let mut journal = onhand_ledger::Journal::new();
+    let mut post = |ledger: &mut Ledger, e: &Event| {
+        let r = ledger.apply(e);
+        if r.as_ref().is_ok_and(Applied::changed_state) {
+            journal.append(e.clone()).unwrap();
+        }
+        r
+    };
+    let ca01 = entity("CA01");
+    // CA01's finance may close CA01, not NA01 nor the network.
+    let na = period(
+        10,
+        60,
+        "fin-ca",
+        Body::ClosePeriod { through: testing::at(30), entity: Some(entity("NA01")) },
+    );
+    assert_eq!(ledger.apply(&na).map_err(|e| e.code()), Err("not_network_wide"));
+    let net =
+        period(11, 60, "fin-ca", Body::ClosePeriod { through: testing::at(30), entity: None });
+    assert_eq!(ledger.apply(&net).map_err(|e| e.code()), Err("not_network_wide"));
+    let unknown = period(
+        12,
+        60,
+        "fin",
+        Body::ClosePeriod { through: testing::at(30), entity: Some(entity("XX99")) },
+    );
+    assert_eq!(ledger.apply(&unknown).map_err(|e| e.code()), Err("unknown_entity"));
+    let far = period(
+        13,
+        60,
+        "fin-ca",
+        Body::ClosePeriod { through: testing::at(90), entity: Some(entity("CA01")) },
+    );
+    assert_eq!(ledger.apply(&far).map_err(|e| e.code()), Err("close_in_future"));
+
+    // The close waits for a second finance person with authority over CA01's sites.
+    let close = period(
+        14,
+        60,
+        "fin-ca",
+        Body::ClosePeriod { through: testing::at(30), entity: Some(entity("CA01")) },
+    );
+    assert_eq!(pending_needs(post(&mut ledger, &close)), vec![Role::Finance]);
+    assert_eq!(ledger.entity_closed_through(&ca01), None);
+    let scoped =
+        ev(15, 61, claims("fin-atl", &[Role::Finance]), "OK", Body::Approve { event: close.id });
+    assert_eq!(ledger.apply(&scoped).map_err(|e| e.code()), Err("not_network_wide"));
+    let ok = ev(16, 62, claims("fin2", &[Role::Finance]), "OK", Body::Approve { event: close.id });
+    assert!(matches!(post(&mut ledger, &ok), Ok(Applied::Accepted(_))));
+    assert_eq!(ledger.entity_closed_through(&ca01), Some(testing::at(30)));
+    assert_eq!(ledger.closed_through(), None, "the network's period stays open");
+
+    // CA01's stock before the close is frozen; NA01's is not.
+    let before = ledger.state_digest().unwrap();
+    let refused = ledger.apply(&back_dated(17, "YYZ", 20));
+    assert!(
+        matches!(&refused, Err(LedgerError::EntityPeriodClosed { entity, .. }) if *entity == ca01),
+        "{refused:?}"
+    );
+    assert_eq!(ledger.state_digest().unwrap(), before);
+    assert!(matches!(post(&mut ledger, &back_dated(18, "ATL", 20)), Ok(Applied::Accepted(_))));
+    assert!(matches!(post(&mut ledger, &back_dated(19, "YYZ", 40)), Ok(Applied::Accepted(_))));
+    let backwards = period(
+        20,
+        63,
+        "fin-ca",
+        Body::ClosePeriod { through: testing::at(25), entity: Some(entity("CA01")) },
+    );
+    assert_eq!(ledger.apply(&backwards).map_err(|e| e.code()), Err("close_not_forward"));
+
+    // A snapshot keeps the entity's close.
+    let snapshot = ledger.snapshot(None).unwrap();
+    let mut restored = Ledger::restore(catalog(), rules.clone(), &snapshot).unwrap();
+    assert_eq!(restored.entity_closed_through(&ca01), Some(testing::at(30)));
+    assert_eq!(
+        restored.apply(&back_dated(21, "YYZ", 20)).map_err(|e| e.code()),
+        Err("entity_period_closed")
+    );
+
+    // A reopen waits for its own approval, then CA01's past is open again.
+    let reopen =
+        period(22, 70, "fin-ca", Body::ReopenPeriod { to: None, entity: Some(entity("CA01")) });
+    assert_eq!(pending_needs(post(&mut ledger, &reopen)), vec![Role::Finance]);
+    assert_eq!(ledger.entity_closed_through(&ca01), Some(testing::at(30)), "nothing reopened yet");
+    let nothing =
+        period(23, 70, "fin", Body::ReopenPeriod { to: None, entity: Some(entity("NA01")) });
+    assert_eq!(ledger.apply(&nothing).map_err(|e| e.code()), Err("nothing_to_reopen"));
+    let ok = ev(24, 72, claims("fin2", &[Role::Finance]), "OK", Body::Approve { event: reopen.id });
+    assert!(matches!(post(&mut ledger, &ok), Ok(Applied::Accepted(_))));
+    assert_eq!(ledger.entity_closed_through(&ca01), None);
+    assert!(matches!(post(&mut ledger, &back_dated(25, "YYZ", 20)), Ok(Applied::Accepted(_))));
+
+    // Close, approval, reopen and its approval are journal entries: a replay closes and
+    // reopens the same way.
+    let entries = journal.entries();
+    let approved = entries.iter().position(|e| e.event.id == ok.id).unwrap();
+    let closed_at = entries.iter().position(|e| e.event.id.0.as_u128() == 16).unwrap();
+    let half = Ledger::replay(catalog(), rules.clone(), &entries[..=closed_at]).unwrap();
+    assert_eq!(half.entity_closed_through(&ca01), Some(testing::at(30)));
+    let replayed = Ledger::replay(catalog(), rules, &entries[..=approved]).unwrap();
+    assert_eq!(replayed.entity_closed_through(&ca01), None);
+    assert!(entries.iter().any(|e| matches!(e.event.body, Body::ReopenPeriod { .. })));
 }

@@ -347,7 +347,7 @@ proptest! {
         let before = figures(&h.ledger);
         // The close is posted at the latest event's time: a close is never dated after itself.
         let minute = (last - testing::at(0)).num_minutes();
-        let close = ev(9_000, minute, "fin1", Role::Finance, (DocKind::Internal, "CLOSE-1"), Body::ClosePeriod { through });
+        let close = ev(9_000, minute, "fin1", Role::Finance, (DocKind::Internal, "CLOSE-1"), Body::ClosePeriod { through, entity: None });
         accepted(h.submit(&close).map_err(TestCaseError::fail)?);
         prop_assert_eq!(h.ledger.positions().collect::<Vec<_>>(), positions);
         prop_assert_eq!(h.cat.items().map(|(ix, _)| h.ledger.network_total(ix)).collect::<Vec<_>>(), totals);

@@ -480,7 +480,8 @@ fn back_dated_events_are_checked_against_later_balances() {
 #[test]
 fn a_closed_period_refuses_late_events_and_keeps_balances() {
     let mut w = stocked();
-    let close = w.mv(100, FIN, "CLOSE", Body::ClosePeriod { through: testing::at(60) });
+    let close =
+        w.mv(100, FIN, "CLOSE", Body::ClosePeriod { through: testing::at(60), entity: None });
     w.ok(&close);
     assert_eq!(w.measure("BOLT-M8", "ATL", Measure::Available), d(240));
     let late = w.ev(
@@ -491,9 +492,11 @@ fn a_closed_period_refuses_late_events_and_keeps_balances() {
         Body::Pick(body_mv("ATL", vec![l("BOLT-M8", "1 EA").at(bin("PF-A01"))])),
     );
     assert!(matches!(w.apply(&late), Err(LedgerError::PeriodClosed { .. })));
-    let backwards = w.mv(101, FIN, "CLOSE", Body::ClosePeriod { through: testing::at(50) });
+    let backwards =
+        w.mv(101, FIN, "CLOSE", Body::ClosePeriod { through: testing::at(50), entity: None });
     assert!(matches!(w.apply(&backwards), Err(LedgerError::CloseNotForward { .. })));
-    let by_warehouse = w.mv(102, WH, "CLOSE", Body::ClosePeriod { through: testing::at(90) });
+    let by_warehouse =
+        w.mv(102, WH, "CLOSE", Body::ClosePeriod { through: testing::at(90), entity: None });
     assert!(matches!(w.apply(&by_warehouse), Err(LedgerError::NotPermitted { .. })));
 }
 
@@ -950,7 +953,7 @@ fn replay_and_snapshot_rebuild_the_same_state() {
         )),
     );
     w.apply(&pending).unwrap();
-    let close = w.mv(20, FIN, "CLOSE", Body::ClosePeriod { through: testing::at(8) });
+    let close = w.mv(20, FIN, "CLOSE", Body::ClosePeriod { through: testing::at(8), entity: None });
     w.ok(&close);
     let live = w.ledger.state_digest().unwrap();
 

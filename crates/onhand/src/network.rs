@@ -1009,7 +1009,7 @@ impl Network {
         let mut bodies: Vec<(CostBody, Option<ItemIx>)> = Vec::new();
         let net: Nets = nets(deltas);
         let kind = moving.kind();
-        if let Body::ClosePeriod { through } = moving.body {
+        if let Body::ClosePeriod { through, entity: None } = moving.body {
             // The books close with the ledger, so the history they keep for back-dated
             // movements is bounded the same way.
             if self.valuation.closed_through().is_none_or(|c| c < through) {

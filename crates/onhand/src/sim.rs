@@ -1179,7 +1179,7 @@ impl Sim {
                 "PERIOD-END",
                 DocKind::Internal,
                 &format!("CLOSE-{}", self.day),
-                Body::ClosePeriod { through },
+                Body::ClosePeriod { through, entity: None },
                 start,
             );
             let close = close.map_err(|e| self.fail("day", "a period close", &e))?;

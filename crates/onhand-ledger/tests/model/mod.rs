@@ -720,7 +720,7 @@ impl Model {
         match &ev.body {
             Body::Approve { event } => self.approve(ev, *event, &mut p),
             Body::Reject { event } => self.reject(ev, *event, &mut p),
-            Body::ClosePeriod { through } => {
+            Body::ClosePeriod { through, .. } => {
                 if *through > ev.effective_at {
                     p.err("CloseInFuture");
                 }
@@ -2755,7 +2755,7 @@ impl Harness {
                 let through = testing::at(t - i64::from(back % 40));
                 let a = Self::actor_for(EventKind::ClosePeriod, sel);
                 let doc = self.doc(DocKind::Internal, "CLOSE");
-                self.event(t, a, "PERIOD-END", doc, Body::ClosePeriod { through })
+                self.event(t, a, "PERIOD-END", doc, Body::ClosePeriod { through, entity: None })
             }
             Op::Malformed { defect, base } => {
                 let inner = Step { op: (**base).clone(), actor: step.actor, when: step.when };

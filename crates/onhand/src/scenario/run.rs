@@ -337,9 +337,9 @@ impl Runner<'_> {
                 )),
                 None => None,
             },
-            "close_period" => {
-                step.close_period.map(|through| (Body::ClosePeriod { through }, Internal, None))
-            }
+            "close_period" => step
+                .close_period
+                .map(|through| (Body::ClosePeriod { through, entity: None }, Internal, None)),
             _ => None,
         };
         if let Some((body, kind, doc)) = body {
