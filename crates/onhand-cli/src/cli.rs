@@ -149,7 +149,7 @@ pub const DEMO_USAGE: &str = "\
 onhand demo: a deterministic tour of the built-in demo network
 
 Usage:
-  onhand demo
+  onhand demo [--html OUT.html]
 
 Prints, section by section: the network (entities, regions, sites, items,
 item-site policies, sourcing lanes), its site status maps and status moves,
@@ -160,8 +160,15 @@ the day costed into both legal entities' books at its purchase orders' prices,
 and replenishment recommendations from the network's planner. Every run prints
 the same bytes.
 
+--html OUT.html also writes the demo day as one self-contained page, as `onhand
+run --html` does for a scenario: stock by status, availability, transfers,
+postings, the exception queue and the KPIs after every event, and two checks per
+event (its outcome as the demo expects it, and the network's cross-engine
+invariants).
+
 Exit codes:
   0   done
+  1   a check of the demo day failed (with --html)
   70  internal error (a bug in onhand)
   74  the output could not be written
 ";
@@ -406,7 +413,11 @@ pub enum Command {
         format: ReportFormat,
     },
     /// Print the demo.
-    Demo,
+    Demo {
+        /// Where to write the demo day as a visual report (`--html OUT.html`), if
+        /// asked for.
+        html: Option<PathBuf>,
+    },
     /// Print the demo network as a document.
     ExportDemo {
         /// The document format.
@@ -564,9 +575,6 @@ impl UsageError {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn parse_args(args: &[OsString]) -> Result<Command, UsageError> {
-    let text = |a: &OsString| {
-        a.to_str().map(str::to_owned).ok_or_else(|| UsageError::NotUtf8(a.to_string_lossy().into()))
-    };
     let Some((first, rest)) = args.split_first() else {
         return Err(UsageError::NoCommand);
     };
@@ -591,7 +599,7 @@ pub fn parse_args(args: &[OsString]) -> Result<Command, UsageError> {
             }),
         },
         "--version" | "-V" => no_more("--version", rest, Command::Version),
-        "demo" => no_more("demo", rest, Command::Demo),
+        "demo" => parse_demo(rest),
         "export-demo" => {
             let mut format = ExportFormat::default();
             let mut it = rest.iter();
@@ -625,16 +633,10 @@ pub fn parse_args(args: &[OsString]) -> Result<Command, UsageError> {
                     paths.push(PathBuf::from(arg));
                 } else if arg == "--" {
                     only_files = true;
-                } else if command == "run" && arg == "--html" {
-                    let out = it.next().ok_or(UsageError::MissingValue {
-                        option: "--html",
-                        expected: "an output file name",
-                    })?;
-                    html = Some(PathBuf::from(out));
                 } else if command == "run"
-                    && let Some(out) = text(arg)?.strip_prefix("--html=")
+                    && let Some(out) = html_option(arg, &mut it)?
                 {
-                    html = Some(PathBuf::from(out));
+                    html = Some(out);
                 } else if command == "check"
                     && let Some(value) = option_value("--format", &text(arg)?, &mut it)?
                 {
@@ -664,9 +666,6 @@ pub fn parse_args(args: &[OsString]) -> Result<Command, UsageError> {
 }
 
 fn parse_validate(rest: &[OsString]) -> Result<Command, UsageError> {
-    let text = |a: &OsString| {
-        a.to_str().map(str::to_owned).ok_or_else(|| UsageError::NotUtf8(a.to_string_lossy().into()))
-    };
     let mut format = ReportFormat::default();
     let mut input_format = None;
     let mut inputs = Vec::new();
@@ -723,9 +722,6 @@ fn parse_validate(rest: &[OsString]) -> Result<Command, UsageError> {
 }
 
 fn parse_simulate(rest: &[OsString]) -> Result<Command, UsageError> {
-    let text = |a: &OsString| {
-        a.to_str().map(str::to_owned).ok_or_else(|| UsageError::NotUtf8(a.to_string_lossy().into()))
-    };
     let (mut seed, mut days, mut steps) = (1_u64, 5_u32, 60_u32);
     let (mut network, mut checks) = (SimNetwork::default(), SimChecks::default());
     let (mut items, mut sites, mut named_demo) = (None, None, false);
@@ -796,6 +792,45 @@ const MAX_SIM_STEPS: u32 = 100_000;
 
 fn bad_value(option: &'static str, value: String, expected: &'static str) -> UsageError {
     UsageError::BadValue { option, value, expected }
+}
+
+/// `onhand demo [--html OUT.html]`.
+fn parse_demo(rest: &[OsString]) -> Result<Command, UsageError> {
+    let mut html = None;
+    let mut it = rest.iter();
+    while let Some(arg) = it.next() {
+        if let Some(out) = html_option(arg, &mut it)? {
+            html = Some(out);
+        } else if arg.to_string_lossy().starts_with('-') {
+            let option = arg.to_string_lossy().into_owned();
+            return Err(UsageError::UnknownOption { command: "demo", option });
+        } else {
+            let arg = arg.to_string_lossy().into_owned();
+            return Err(UsageError::UnexpectedArgument { command: "demo", arg });
+        }
+    }
+    Ok(Command::Demo { html })
+}
+
+/// An argument as text, or [`UsageError::NotUtf8`].
+fn text(a: &OsString) -> Result<String, UsageError> {
+    a.to_str().map(str::to_owned).ok_or_else(|| UsageError::NotUtf8(a.to_string_lossy().into()))
+}
+
+/// The file of `--html OUT` or `--html=OUT` when `arg` is that option; `None` when it
+/// is another argument.
+fn html_option<'a>(
+    arg: &OsString,
+    it: &mut impl Iterator<Item = &'a OsString>,
+) -> Result<Option<PathBuf>, UsageError> {
+    if arg == "--html" {
+        let out = it.next().ok_or(UsageError::MissingValue {
+            option: "--html",
+            expected: "an output file name",
+        })?;
+        return Ok(Some(PathBuf::from(out)));
+    }
+    Ok(text(arg)?.strip_prefix("--html=").map(PathBuf::from))
 }
 
 fn no_more(command: &'static str, rest: &[OsString], cmd: Command) -> Result<Command, UsageError> {
@@ -911,7 +946,7 @@ pub fn run(
         Ok(Command::Validate { inputs, format }) => {
             validate(&inputs, format, stdin, stdout, stderr)
         }
-        Ok(Command::Demo) => demo(stdout),
+        Ok(Command::Demo { html }) => demo(html.as_deref(), stdout, stderr),
         Ok(Command::ExportDemo { format }) => export_demo(format, stdout),
         Ok(Command::Run { file, html }) => {
             run_scenario_file(&file, html.as_deref(), stdout, stderr)
@@ -1373,10 +1408,34 @@ fn check(
     Ok(code)
 }
 
-fn demo(stdout: &mut dyn Write) -> Result<u8, Failure> {
-    let demo = crate::demo::Demo::builtin().map_err(|r| Failure::Internal(r.to_string()))?;
+fn demo(
+    html: Option<&std::path::Path>,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Result<u8, Failure> {
+    let mut demo = crate::demo::Demo::builtin().map_err(|r| Failure::Internal(r.to_string()))?;
+    let Some(out) = html else {
+        crate::demo::write_sections(&demo, crate::demo::SECTIONS, stdout)?;
+        return Ok(EXIT_OK);
+    };
+    // The recorded day is the same day (the same events through the same network), so
+    // the printed tour and the page agree.
+    let (day, report, timeline) =
+        crate::day::DayRun::recorded(&demo.catalog).map_err(Failure::Internal)?;
+    demo.day = Some(day);
     crate::demo::write_sections(&demo, crate::demo::SECTIONS, stdout)?;
-    Ok(EXIT_OK)
+    let page = crate::html::render(&report, &timeline);
+    if let Err(e) = std::fs::write(out, page) {
+        writeln!(stderr, "error: cannot write {}: {e}", out.display())?;
+        return Ok(EXIT_OUTPUT);
+    }
+    writeln!(stdout, "report written to {}", out.display())?;
+    if report.passed() {
+        Ok(EXIT_OK)
+    } else {
+        writeln!(stdout, "{} check(s) of the demo day failed", report.failures().count())?;
+        Ok(EXIT_VIOLATIONS)
+    }
 }
 
 /// The first lines of the TOML export.
@@ -1434,7 +1493,15 @@ mod tests {
         check(&["export-demo", "--format", "json", "--help"], &help(Some(HelpTopic::ExportDemo)));
         check(&["frob", "--help"], &help(None));
         check(&["-V"], &Ok(Command::Version));
-        check(&["demo"], &Ok(Command::Demo));
+        check(&["demo"], &Ok(Command::Demo { html: None }));
+        check(
+            &["demo", "--html", "day.html"],
+            &Ok(Command::Demo { html: Some(PathBuf::from("day.html")) }),
+        );
+        check(
+            &["demo", "--html=day.html"],
+            &Ok(Command::Demo { html: Some(PathBuf::from("day.html")) }),
+        );
         check(
             &["demo", "--fast"],
             &Err(UsageError::UnknownOption { command: "demo", option: "--fast".into() }),

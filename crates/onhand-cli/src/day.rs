@@ -15,9 +15,10 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use onhand::atp::{
     AtpConfig, Consumption, DemandClass, Horizon, QuotaAmount, QuotaEntry, QuotaRule,
 };
-use onhand::ledger::seed::{DemoEvent, demo_day};
+use onhand::ledger::seed::{DemoEvent, Expect, demo_day};
 use onhand::ledger::{Body, Ledger, Rules, testing};
 use onhand::master::{Catalog, CurrencyCode, Decimal};
+use onhand::scenario::{Check, Recorder, Report, StepReport, Timeline};
 use onhand::status::{Measure, StockStatus};
 use onhand::valuation::{Agreement, PriceRule, Rate, TitlePoint, ValuationConfig};
 use onhand::{
@@ -127,6 +128,89 @@ impl DayRun {
             outcomes.push((e, outcome));
         }
         Ok(DayRun { network, rules, config, start, outcomes })
+    }
+
+    /// Runs the day as [`DayRun::run`] does, recording the network's figures after
+    /// every event ([`Recorder`]) and checking each event as a scenario step: its
+    /// outcome against the one the demo expects, and the network's cross-engine
+    /// invariants ([`Network::check`]). The report and timeline are what
+    /// `onhand demo --html` draws.
+    ///
+    /// # Errors
+    /// As [`DayRun::run`], and a figure the network cannot read back (a defect).
+    pub fn recorded(catalog: &Catalog) -> Result<(Self, Report, Timeline), String> {
+        let (rules, config) = settings(catalog)?;
+        let start = testing::at(0) - Duration::hours(2);
+        let mut network =
+            Network::with_catalog(Arc::new(catalog.clone()), rules.clone(), config.clone(), start)
+                .map_err(err)?;
+        let mut outcomes = Vec::new();
+        let mut recorder = Recorder::new();
+        let mut steps = Vec::new();
+        for (i, e) in demo_day().map_err(err)?.into_iter().enumerate() {
+            let n = i + 1;
+            let outcome = network.apply(&e.event);
+            let postings = outcome.as_ref().map(|o| o.postings.clone()).unwrap_or_default();
+            recorder.record(&network, n, e.event.effective_at, postings).map_err(err)?;
+            steps.push(step_report(n, &e, &outcome, &network));
+            outcomes.push((e, outcome));
+        }
+        let name = "The demo day: Monday 5 January 2026 on the demo network";
+        let timeline = recorder.finish(name, start);
+        let report = Report { name: name.to_owned(), steps };
+        Ok((DayRun { network, rules, config, start, outcomes }, report, timeline))
+    }
+}
+
+/// One demo event as a scenario step: what happened, and its two checks.
+fn step_report(
+    n: usize,
+    e: &DemoEvent,
+    outcome: &Result<Outcome, Error>,
+    network: &Network,
+) -> StepReport {
+    let actual = match outcome {
+        Ok(o) => match o.decision {
+            Decision::Accepted => Expect::Accepted,
+            Decision::Pending { .. } => Expect::Pending,
+            Decision::Duplicate => Expect::Duplicate,
+        },
+        Err(_) => Expect::Rejected,
+    };
+    let mut happened = vec![e.what.to_owned()];
+    match outcome {
+        Ok(o) => happened.extend(o.signals.iter().map(|s| {
+            let (kind, detail) = describe_signal(s);
+            format!("{kind}: {detail}")
+        })),
+        Err(error) => happened.push(format!("rejected: {}: {error}", error.code())),
+    }
+    let invariants = network.check();
+    let checks = vec![
+        Check {
+            what: "outcome".to_owned(),
+            expected: format!("{:?}", e.expect).to_lowercase(),
+            actual: format!("{actual:?}").to_lowercase(),
+            pass: actual == e.expect,
+        },
+        Check {
+            what: "cross-engine invariants".to_owned(),
+            expected: "hold".to_owned(),
+            actual: invariants.as_ref().map_or_else(ToString::to_string, |()| "hold".to_owned()),
+            pass: invariants.is_ok(),
+        },
+    ];
+    StepReport {
+        step: n,
+        name: Some(format!(
+            "{} {} {}",
+            e.event.effective_at.format("%H:%M"),
+            e.event.kind(),
+            site_of(&e.event.body)
+        )),
+        action: e.event.kind().to_string(),
+        happened,
+        checks,
     }
 }
 

@@ -136,8 +136,10 @@ fn money(amount: Decimal, currency: CurrencyCode) -> String {
     format!("{v} {currency}")
 }
 
+/// The latest time a frame was recorded at (a host's steps may carry back-dated
+/// events), or the start.
 fn end(t: &Timeline) -> DateTime<Utc> {
-    t.frames.last().map_or(t.start, |f| f.at)
+    t.frames.iter().map(|f| f.at).max().unwrap_or(t.start).max(t.start)
 }
 
 fn status_color(s: StockStatus) -> &'static str {

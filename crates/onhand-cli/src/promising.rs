@@ -300,8 +300,9 @@ pub fn promising(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     )
     .map_err(io::Error::other)?;
     network.expect(po).map_err(io::Error::other)?;
-    let sim = network.clone().reprocess(false).map_err(io::Error::other)?;
-    let run = network.reprocess(false).map_err(io::Error::other)?;
+    let sim =
+        network.clone().reprocess(onhand::atp::Sharing::FirstCome).map_err(io::Error::other)?;
+    let run = network.reprocess(onhand::atp::Sharing::FirstCome).map_err(io::Error::other)?;
     let mut t = Table::new(&[
         "line",
         "strategy",
@@ -328,7 +329,7 @@ pub fn promising(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
         ]);
     }
     t.write(out, 2)?;
-    let again = network.reprocess(false).map_err(io::Error::other)?;
+    let again = network.reprocess(onhand::atp::Sharing::FirstCome).map_err(io::Error::other)?;
     writeln!(
         out,
         "Simulation predicted the same result: {}. Re-processing again changes {} line(s).",

@@ -89,3 +89,47 @@ fn an_unwritable_output_is_reported() {
     assert_eq!(code, EXIT_OUTPUT);
     assert!(err.starts_with(&format!("error: cannot write {}", out.display())), "{err}");
 }
+
+/// `onhand demo --html OUT.html`: the printed tour is unchanged, and the page draws
+/// the demo day with two passing checks per event (its outcome as the demo expects it,
+/// and the network's cross-engine invariants), the same bytes every run.
+#[test]
+fn the_demo_day_is_drawn_with_its_checks() {
+    let (plain, plain_out, _) = onhand(&["demo"]);
+    assert_eq!(plain, EXIT_OK);
+    let dir = out_dir("demo");
+    let (a, b) = (dir.join("a.html"), dir.join("b.html"));
+    for out in [&a, &b] {
+        let (code, stdout, err) = onhand(&["demo", "--html", out.to_str().unwrap()]);
+        assert_eq!(code, EXIT_OK, "{err}");
+        let tour = stdout.strip_suffix(&format!("report written to {}\n", out.display()));
+        assert_eq!(tour, Some(plain_out.as_str()), "the tour is the same with --html");
+    }
+    let (a, b) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+    assert!(a == b);
+    let page = String::from_utf8(a).unwrap();
+    let events = onhand_ledger::seed::demo_day().unwrap().len();
+    let summary = format!(
+        "{events} step(s) from 2026-01-05 06:00 UTC to 2026-01-05 15:20 UTC; {} check(s), {} passed, 0 failed",
+        2 * events,
+        2 * events
+    );
+    assert!(page.contains(&summary), "{}", &page[..600]);
+    assert!(page.contains("cross-engine invariants"));
+    for chart in ["stock", "atp", "transfers", "exceptions"] {
+        assert!(page.contains(&format!("data-chart=\"{chart}\"")), "{chart}");
+    }
+    assert!(page.contains("id=\"kpis\""));
+}
+
+#[test]
+fn the_demo_option_is_parsed() {
+    let args = |v: &[&str]| v.iter().map(Into::into).collect::<Vec<std::ffi::OsString>>();
+    assert_eq!(
+        parse_args(&args(&["demo", "--html=d.html"])).unwrap(),
+        Command::Demo { html: Some("d.html".into()) }
+    );
+    assert!(parse_args(&args(&["demo", "--html"])).is_err());
+    assert!(parse_args(&args(&["demo", "extra"])).is_err());
+    assert!(parse_args(&args(&["demo", "--nope"])).is_err());
+}

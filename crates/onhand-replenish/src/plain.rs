@@ -259,7 +259,10 @@ pub struct Levels {
 /// reviewed every `review` periods (0: continuous review), rounded up to `step`.
 ///
 /// Each rounded level is its exact figure rounded up, so the rounded reorder point is
-/// `ceil(d L + SS)`, not `d L + ceil(SS)`.
+/// `ceil(d L + SS)`, not `d L + ceil(SS)`: textbook figures. The planner
+/// ([`crate::parameters`]) rounds differently on purpose: its reorder point covers the
+/// lead time's demand on top of the safety stock it will hold, `ceil(d L + ceil(SS))`,
+/// at most one step higher.
 ///
 /// ```
 /// use onhand_replenish::plain::{levels, Demand, Service};

@@ -172,7 +172,10 @@ pub struct Parameters {
 pub struct Unrounded {
     /// Safety stock.
     pub safety_stock: f64,
-    /// Reorder point `d L + SS`.
+    /// Reorder point `d L + SS`. The rounded [`Parameters::reorder_point`] is
+    /// `up(d L + up(SS))`: it covers the lead time's demand on top of the safety stock
+    /// as held (rounded), so it can be a step above this figure rounded up (unlike
+    /// [`crate::plain::levels`], which rounds `d L + SS` once).
     pub reorder_point: f64,
     /// Order-up-to level: `s + Q` for min-max (the unrounded `s` plus the order quantity
     /// as ordered, within the order minimum and maximum), `d (R + L) + SS` for periodic
@@ -483,6 +486,10 @@ fn compute(
             ((k * sigma).max(0.0), Some(k))
         }
     };
+    // The planner's rounding: the safety stock is rounded to the stock it will hold,
+    // and the reorder point covers the lead time's demand on top of that held stock,
+    // `up(d L + up(SS))`. `plain::levels` gives textbook figures instead, each its own
+    // exact figure rounded once, `up(d L + SS)`; the two differ by at most one step.
     let safety_stock = steps.up(ss)?;
     let reorder_point = steps.up(d * lead + f(safety_stock))?;
     let order_up_to = match policy.planning {

@@ -731,6 +731,13 @@ proptest! {
         prop_assert!(f(p.safety_stock) + slack >= p.unrounded.safety_stock);
         prop_assert!(f(p.safety_stock) < p.unrounded.safety_stock.max(0.0) + f(step) + slack);
         prop_assert!(f(p.reorder_point) + slack >= p.unrounded.reorder_point);
+        // The planner's documented rounding: the reorder point covers the lead time's
+        // demand on top of the safety stock as held, `up(d L + up(SS))`, at most one step
+        // above the textbook `up(d L + SS)`.
+        let lead_demand = p.unrounded.reorder_point - p.unrounded.safety_stock;
+        prop_assert_eq!(p.reorder_point, p.steps.up(lead_demand + f(p.safety_stock)).unwrap());
+        let textbook = p.steps.up(p.unrounded.reorder_point).unwrap();
+        prop_assert!(p.reorder_point >= textbook && p.reorder_point <= textbook + step);
         if let (Some(s), Some(exact)) = (p.order_up_to, p.unrounded.order_up_to) {
             prop_assert!(f(s) + slack >= exact);
         }

@@ -442,3 +442,26 @@ fn a_recommendation_to_protect_nothing_was_made() {
     ) && c.qty
         == step)));
 }
+
+/// Two rounding conventions for the reorder point, undocumented: `parameters` gave
+/// `up(d L + up(SS))` and `plain::levels` `up(d L + SS)`. Both are now documented as
+/// deliberate (the planner's reorder point covers the lead time's demand on top of the
+/// safety stock it holds; `plain` gives textbook figures rounded once). Worked by hand:
+/// 2.3 a day over a 7-day lead time is 16.1; 1.5 days of supply is a safety stock of
+/// 3.45, held as 4. The planner's reorder point is up(16.1 + 4) = 21; the textbook
+/// figure is up(16.1 + 3.45) = up(19.55) = 20.
+#[test]
+fn the_two_reorder_point_roundings_are_the_documented_ones() {
+    let catalog = catalog();
+    let units = catalog.item_units(catalog.item_ix(&"BOLT-M8".parse().unwrap()).unwrap()).unwrap();
+    let mut p = ItemSitePolicy::new("BOLT-M8".parse().unwrap(), "ATL".parse().unwrap());
+    p.planning = PlanningMethod::ReorderPoint;
+    p.safety_stock = SafetyStock::DaysOfSupply("1.5".parse().unwrap());
+    p.lead_time = LeadTime { mean_days: d(7), std_dev_days: Decimal::ZERO };
+    let r = parameters(&p, units, &DemandStats::daily(2.3, 0.0), None).unwrap();
+    assert!((r.unrounded.safety_stock - 3.45).abs() < 1e-9);
+    assert!((r.unrounded.reorder_point - 19.55).abs() < 1e-9);
+    assert_eq!((r.safety_stock, r.reorder_point), (d(4), d(21)));
+    // The textbook figure, `plain::levels`' rounding: up(19.55) = 20, one step below.
+    assert_eq!(r.steps.up(r.unrounded.reorder_point).unwrap(), d(20));
+}

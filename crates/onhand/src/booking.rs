@@ -262,20 +262,15 @@ impl Network {
 
     /// Re-checks every booked line against current supply and applies the new
     /// confirmations (priority, then requested date, then creation order); short supply
-    /// is shared in proportion to need with `fair_share`. Returns the lines whose
+    /// is shared as `sharing` says (first come, or in proportion to need). Returns the lines whose
     /// confirmation or delivery date changed.
     ///
     /// # Errors
     /// [`Error::Poisoned`]; an engine error converting a figure.
-    pub fn reprocess(&mut self, fair_share: bool) -> Result<Reprocessed, Error> {
+    pub fn reprocess(&mut self, sharing: onhand_atp::Sharing) -> Result<Reprocessed, Error> {
         self.check_live()?;
-        let command = Command::Reprocess { fair_share };
+        let command = Command::Reprocess { sharing };
         let mark = self.journal.next(&command)?;
-        let sharing = if fair_share {
-            onhand_atp::Sharing::FairShare
-        } else {
-            onhand_atp::Sharing::FirstCome
-        };
         let run = self.atp.reprocess(Mode::Apply, sharing);
         self.journal.push(mark, command);
         let out = self.change_views(&run.changes)?;

@@ -86,8 +86,8 @@ pub enum Command {
     },
     /// Backorder re-processing applied.
     Reprocess {
-        /// Whether short supply was shared in proportion to need.
-        fair_share: bool,
+        /// How lines competing for short supply shared it.
+        sharing: onhand_atp::Sharing,
     },
     /// An actor's action on an exception (acknowledge, start, resolve, cancel).
     Act {

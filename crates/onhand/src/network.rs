@@ -1664,7 +1664,7 @@ impl Network {
             Command::Release { line } => self.release(line),
             Command::Reduce { line, qty } => self.reduce(line, *qty),
             Command::Advance { now } => self.advance_to(*now).map(|_| ()),
-            Command::Reprocess { fair_share } => self.reprocess(*fair_share).map(|_| ()),
+            Command::Reprocess { sharing } => self.reprocess(*sharing).map(|_| ()),
             Command::Act { exception, actor, action, at } => {
                 self.act(*exception, actor, *action, *at).map(|_| ())
             }

@@ -685,7 +685,7 @@ enum Action {
     MakeHard(OrderRef),
     Release(OrderRef),
     Reduce(OrderRef, Qty),
-    Reprocess(bool),
+    Reprocess(onhand_atp::Sharing),
     Advance(DateTime<Utc>),
     Consolidate(u64),
 }
@@ -1175,7 +1175,10 @@ impl Sim {
             self.run_step(&step)?;
         }
         self.clock = start + Duration::hours(12);
-        self.run_step(&Step::fixed("backorders re-processed", Action::Reprocess(false)))?;
+        self.run_step(&Step::fixed(
+            "backorders re-processed",
+            Action::Reprocess(onhand_atp::Sharing::FirstCome),
+        ))?;
         if self.day % 5 == 4 {
             self.run_step(&Step::fixed(
                 "the group consolidates",
@@ -1373,7 +1376,7 @@ impl Sim {
             Action::MakeHard(r) => tuple(value(n.make_hard(r))),
             Action::Release(r) => tuple(value(n.release(r))),
             Action::Reduce(r, q) => tuple(value(n.reduce(r, *q))),
-            Action::Reprocess(fair) => tuple(value(n.reprocess(*fair))),
+            Action::Reprocess(sharing) => tuple(value(n.reprocess(*sharing))),
             Action::Advance(t) => tuple(value(n.advance_to(*t))),
             Action::Consolidate(run) => {
                 let group = self.world.group.clone();
@@ -1690,11 +1693,15 @@ impl Sim {
             StepKind::Approve => self.gen_approve()?,
             StepKind::BackDated => self.gen_back_dated()?,
             StepKind::Reprocess => {
-                let fair = self.rng.percent(50);
+                let sharing = if self.rng.percent(50) {
+                    onhand_atp::Sharing::FairShare
+                } else {
+                    onhand_atp::Sharing::FirstCome
+                };
                 Some(Step::new(
                     kind,
                     "re-process backorders",
-                    Action::Reprocess(fair),
+                    Action::Reprocess(sharing),
                     Expect::Valid,
                 ))
             }

@@ -27,6 +27,8 @@
 //! `line_short_or_late`, ...), and optionally the `item`, `site`, `order` and `line`,
 //! `transfer`, or the step whose held `event` it is about, its `state` (default: any
 //! active one) and its `owner` role. A missing one fails with what the queue holds.
+//! `active_exceptions = N` expects exactly N active exceptions (`0`: nothing left to
+//! act on); a wrong count fails listing them.
 //! `kpis` lists KPI values of the network's report ([`KpiExpect`]):
 //! `{ kpi = "line_fill_rate", period = "2026-01", value = "1/2" }`, for the network or
 //! one `site`; the period is a day, an ISO week or a month as the report prints it, and
@@ -83,8 +85,8 @@ use crate::purchasing::{ExpectedReceipt, ReceiptChange};
 pub use report::{Check, Report, StepReport};
 pub use run::{ScenarioError, run, run_with_timeline};
 pub use timeline::{
-    ATP_DAYS, ATP_PRIORITY, AtpDay, AtpSeries, ExceptionLine, Frame, KpiLine, Promised, StockLine,
-    Timeline, TransferLine, TrialBalanceLine,
+    ATP_DAYS, ATP_PRIORITY, AtpDay, AtpSeries, ExceptionLine, Frame, KpiLine, Promised, Recorder,
+    StockLine, Timeline, TransferLine, TrialBalanceLine,
 };
 
 /// The format version this crate reads and writes.
@@ -423,9 +425,10 @@ pub struct ReduceSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReprocessSpec {
-    /// Share short supply in proportion to need.
+    /// How lines competing for short supply share it: `first_come` (the default) or
+    /// `fair_share` (in proportion to need).
     #[serde(default)]
-    pub fair_share: bool,
+    pub sharing: onhand_atp::Sharing,
 }
 
 /// A consolidation run.
@@ -510,6 +513,10 @@ pub struct Expect {
     /// Exceptions in the network's queue ([`Network::control`](crate::Network::control)).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exceptions: Vec<ExceptionExpect>,
+    /// How many exceptions in the queue are active (open, acknowledged, in progress or
+    /// escalated): `active_exceptions = 0` expects nothing left to act on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_exceptions: Option<usize>,
     /// KPI values of the network's report ([`Network::kpi_report`](crate::Network::kpi_report)).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kpis: Vec<KpiExpect>,

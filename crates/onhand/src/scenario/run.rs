@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use onhand_control::{Exception, Subject};
-use onhand_insight::{Dim, Figure, Grain, Period, Ratio, Report as KpiReport};
+use onhand_insight::{Dim, Figure, Ratio, Report as KpiReport};
 use onhand_ledger::{
     Actor, ActorId, ActorRecord, Body, Count, CountLine, DocKind, DocNumber, DocumentRef, Event,
     EventId, Identity, LedgerError, Line, Movement, ReasonCode, Rules, SiteScope, TransferLine,
@@ -18,7 +18,7 @@ use onhand_valuation::{IcDocument, Posting, PostingKey};
 use rust_decimal::Decimal;
 
 use super::report::{Check, Report, StepReport};
-use super::timeline::{ExceptionLine, KpiLine, Recorder, Timeline};
+use super::timeline::{self, ExceptionLine, Recorder, Timeline};
 use super::{
     AdjustSpec, AmountExpect, Builtin, CountSpec, ExceptionExpect, Expect, Expected, FORMAT,
     KpiExpect, KpiName, KpiValue, MoveSpec, OutcomeKind, PromiseExpect, Scenario, Step,
@@ -251,9 +251,9 @@ impl Runner<'_> {
             None => implicit(&effect, action),
         };
         if let Some(mut r) = self.recorder.take() {
-            let queue = (self.queue_lines(), self.month_kpis());
+            let queue = (self.queue_lines(), timeline::month_kpis(&self.net, self.now));
             let postings = effect.as_ref().map(|e| e.postings.clone()).unwrap_or_default();
-            let recorded = r.record(&self.net, n, self.now, postings, queue);
+            let recorded = r.record_frame(&self.net, n, self.now, postings, queue);
             self.recorder = Some(r);
             recorded.map_err(|e| ScenarioError::Record { step: n, error: Box::new(e) })?;
         }
@@ -418,7 +418,7 @@ impl Runner<'_> {
                 net.advance_to(to).map(|a| Effect { signals: a.signals, ..Effect::default() })
             }),
             "reprocess" => step.reprocess.map(|r| {
-                net.reprocess(r.fair_share).map(|p| Effect {
+                net.reprocess(r.sharing).map(|p| Effect {
                     happened: p
                         .changes
                         .iter()
@@ -859,10 +859,37 @@ impl Runner<'_> {
         for e in &x.exceptions {
             out.push(self.exception_check(e));
         }
+        if let Some(n) = x.active_exceptions {
+            out.push(self.active_check(n));
+        }
         for k in &x.kpis {
             out.push(self.kpi_check(k));
         }
         out
+    }
+
+    /// The number of active exceptions; a failure lists them.
+    fn active_check(&self, n: usize) -> Check {
+        let active: Vec<&Exception> =
+            self.net.control().exceptions().filter(|e| e.state.is_active()).collect();
+        let mut actual = active.len().to_string();
+        if active.len() != n && !active.is_empty() {
+            let mut there: Vec<String> = active
+                .iter()
+                .take(LISTED)
+                .map(|e| exception_line(e, &self.scenario.steps))
+                .collect();
+            if active.len() > LISTED {
+                there.push(format!("and {} more", active.len() - LISTED));
+            }
+            let _ = write!(actual, ": {}", list(&there));
+        }
+        Check {
+            what: "active exceptions".to_owned(),
+            expected: n.to_string(),
+            pass: active.len() == n,
+            actual,
+        }
     }
 
     /// An exception expected in the queue: passes when one of its kind, about its
@@ -931,38 +958,7 @@ impl Runner<'_> {
 
     /// The queue as a report lists it.
     fn queue_lines(&self) -> Vec<ExceptionLine> {
-        self.net
-            .control()
-            .exceptions()
-            .map(|e| ExceptionLine {
-                id: e.id.0,
-                kind: e.kind.code().to_owned(),
-                subject: subject_text(e, &self.scenario.steps),
-                state: name(&e.state),
-                owner: e.owner,
-                site: e.site.clone(),
-                value: e.impact.value,
-                currency: e.impact.currency,
-            })
-            .collect()
-    }
-
-    /// The network-wide KPIs of the month holding `now` (none when insight is off).
-    fn month_kpis(&self) -> Vec<KpiLine> {
-        let period = Period::containing(Grain::Month, self.now.date_naive());
-        let Ok(report) = self.net.kpi_report(period) else { return Vec::new() };
-        KpiName::ALL
-            .iter()
-            .map(|k| KpiLine {
-                kpi: name(k),
-                period: period.to_string(),
-                value: match kpi_ratio(&report, *k, &Dim::Network) {
-                    KpiFigure::NoData => "no data".to_owned(),
-                    KpiFigure::NotReported => "not reported".to_owned(),
-                    KpiFigure::Ratio(r) => ratio_text(&r),
-                },
-            })
-            .collect()
+        timeline::queue_lines(&self.net, |e| subject_text(e, &self.scenario.steps))
     }
 
     /// A KPI of the network's report.
@@ -1385,7 +1381,7 @@ fn promise_lines(p: &PromiseView) -> Vec<String> {
 }
 
 /// A KPI as a report gives it for one dimension.
-enum KpiFigure {
+pub(super) enum KpiFigure {
     /// The period has no figures for the dimension.
     NoData,
     /// The KPI is not reported by that dimension (the order fill rate per site).
@@ -1395,7 +1391,7 @@ enum KpiFigure {
 }
 
 /// A KPI's figure in `report` for `dim`.
-fn kpi_ratio(report: &KpiReport, kpi: KpiName, dim: &Dim) -> KpiFigure {
+pub(super) fn kpi_ratio(report: &KpiReport, kpi: KpiName, dim: &Dim) -> KpiFigure {
     let orders = || report.orders.iter().find(|(d, _)| d == dim).map(|(_, o)| o);
     let found = match kpi {
         KpiName::UnitFillRate => orders().map(|o| Some(o.fill_requested.units)),
@@ -1426,7 +1422,7 @@ fn exception_line(e: &Exception, steps: &[Step]) -> String {
 }
 
 /// What an exception is about, in the scenario's terms (a held event by its step).
-fn subject_text(e: &Exception, steps: &[Step]) -> String {
+pub(super) fn subject_text(e: &Exception, steps: &[Step]) -> String {
     match &e.subject {
         Subject::Line { order, line } => format!("order {order} line {line}"),
         Subject::ItemSite { item, site, lot: None } => format!("item {item} site {site}"),
@@ -1452,7 +1448,7 @@ fn subject_text(e: &Exception, steps: &[Step]) -> String {
 }
 
 /// A ratio as a KPI check shows it: exact (`3/4 = 0.75`), or `no data`.
-fn ratio_text(r: &Ratio) -> String {
+pub(super) fn ratio_text(r: &Ratio) -> String {
     match r.value() {
         Figure::Value(v) => {
             format!("{}/{} = {v}", r.numerator.normalize(), r.denominator.normalize())
@@ -1462,7 +1458,7 @@ fn ratio_text(r: &Ratio) -> String {
 }
 
 /// A unit enum's name, as the format writes it (`on_hand`).
-fn name<T: serde::Serialize>(v: &T) -> String {
+pub(super) fn name<T: serde::Serialize>(v: &T) -> String {
     match serde_json::to_value(v) {
         Ok(serde_json::Value::String(s)) => s,
         _ => String::new(),
@@ -1528,7 +1524,7 @@ mod tests {
     #[test]
     fn a_step_doing_two_things_is_malformed() {
         let s = scenario(
-            r#"[{ "advance": "2026-01-06T08:00:00Z", "reprocess": { "fair_share": false } }]"#,
+            r#"[{ "advance": "2026-01-06T08:00:00Z", "reprocess": { "sharing": "fair_share" } }]"#,
         );
         assert_eq!(
             run(&s).unwrap_err().to_string(),
@@ -1588,6 +1584,19 @@ mod tests {
              - expected active\n  \
              + actual   no such exception in the queue, which holds: count_variance item BOLT-M8 site ATL (open, owned by inventory_control)\n"
         );
+    }
+
+    #[test]
+    fn an_empty_queue_is_expected_by_the_active_count() {
+        let report = run(&short_count(r#"{ "active_exceptions": 0 }"#)).unwrap();
+        assert_eq!(
+            report.failures_text(),
+            "step 2 (count): active exceptions\n  \
+             - expected 0\n  \
+             + actual   1: count_variance item BOLT-M8 site ATL (open, owned by inventory_control)\n"
+        );
+        let report = run(&short_count(r#"{ "active_exceptions": 1 }"#)).unwrap();
+        assert!(report.passed(), "{}", report.failures_text());
     }
 
     #[test]

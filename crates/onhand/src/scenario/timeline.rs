@@ -19,6 +19,11 @@ use onhand_valuation::Posting;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use onhand_control::Exception;
+use onhand_insight::{Dim, Grain, Period};
+
+use super::KpiName;
+use super::run::{KpiFigure, kpi_ratio, name, ratio_text, subject_text};
 use crate::error::Error;
 use crate::network::Network;
 use crate::orders::{OrderRef, PromiseView};
@@ -270,16 +275,68 @@ impl Timeline {
     }
 }
 
-/// Records frames as a run goes, remembering which item-sites it has seen.
+/// Records a [`Timeline`] as a run goes, remembering which item-sites it has seen.
+///
+/// A scenario run uses one ([`run_with_timeline`](super::run_with_timeline)); a host
+/// that drives a [`Network`] itself (the command line's demo day, a service's replay)
+/// records the same frames with [`Recorder::record`] after each call, and hands the
+/// finished timeline to a report writer.
+///
+/// ```
+/// use onhand::scenario::Recorder;
+/// use onhand::{Network, NetworkConfig};
+/// use onhand::ledger::{ReferenceCost, Rules, testing};
+/// use onhand::master::{CurrencyCode, seed};
+///
+/// let mut rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+/// rules.reference_costs.insert("BOLT-M8".parse()?, ReferenceCost("0.085".parse()?));
+/// let start = testing::at(-60);
+/// let mut net = Network::new(seed::demo_network(), rules, NetworkConfig::default(), start)?;
+/// let mut recorder = Recorder::new();
+/// let receipt = testing::receipt_to(1, "ATL", "BOLT-M8", "2 CS", "PF-A01", "available")?;
+/// let outcome = net.apply(&receipt)?;
+/// recorder.record(&net, 1, receipt.effective_at, outcome.postings.clone())?;
+/// let timeline = recorder.finish("one receipt", start);
+/// assert_eq!(timeline.frames.len(), 1);
+/// assert!(timeline.frames[0].stock.iter().any(|s| s.item.as_str() == "BOLT-M8"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Default)]
-pub(super) struct Recorder {
+pub struct Recorder {
     frames: Vec<Frame>,
     touched: BTreeSet<(ItemCode, SiteCode)>,
 }
 
 impl Recorder {
-    /// Reads the network after step `step` and keeps the frame.
-    pub(super) fn record(
+    /// An empty recorder.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads `net` after the host's step `step` (numbered from 1), which happened at
+    /// `at` (the event's effective time, or the network's [`Network::now`]), and keeps
+    /// the frame: stock, availability from `at`'s date, promises, transfers, the
+    /// exception queue and the KPIs of the month holding `at`, with the `postings` the
+    /// step made.
+    ///
+    /// # Errors
+    /// A figure the network cannot read back (a defect of the network, never of the
+    /// caller's data).
+    pub fn record(
+        &mut self,
+        net: &Network,
+        step: usize,
+        at: DateTime<Utc>,
+        postings: Vec<Posting>,
+    ) -> Result<(), Error> {
+        let queue = (queue_lines(net, |e| subject_text(e, &[])), month_kpis(net, at));
+        self.record_frame(net, step, at, postings, queue)
+    }
+
+    /// Reads the network after step `step` and keeps the frame, with the queue and KPI
+    /// lines the caller made.
+    pub(super) fn record_frame(
         &mut self,
         net: &Network,
         step: usize,
@@ -358,10 +415,50 @@ impl Recorder {
         Ok(())
     }
 
-    /// The timeline recorded.
-    pub(super) fn finish(self, name: &str, start: DateTime<Utc>) -> Timeline {
+    /// The timeline recorded, named `name`, for a run that began at `start`.
+    #[must_use]
+    pub fn finish(self, name: &str, start: DateTime<Utc>) -> Timeline {
         Timeline { name: name.to_owned(), start, frames: self.frames }
     }
+}
+
+/// The network's exception queue as a report lists it, each subject written by
+/// `subject`.
+pub(super) fn queue_lines(
+    net: &Network,
+    subject: impl Fn(&Exception) -> String,
+) -> Vec<ExceptionLine> {
+    net.control()
+        .exceptions()
+        .map(|e| ExceptionLine {
+            id: e.id.0,
+            kind: e.kind.code().to_owned(),
+            subject: subject(e),
+            state: name(&e.state),
+            owner: e.owner,
+            site: e.site.clone(),
+            value: e.impact.value,
+            currency: e.impact.currency,
+        })
+        .collect()
+}
+
+/// The network-wide KPIs of the month holding `now` (none when insight is off).
+pub(super) fn month_kpis(net: &Network, now: DateTime<Utc>) -> Vec<KpiLine> {
+    let period = Period::containing(Grain::Month, now.date_naive());
+    let Ok(report) = net.kpi_report(period) else { return Vec::new() };
+    KpiName::ALL
+        .iter()
+        .map(|k| KpiLine {
+            kpi: name(k),
+            period: period.to_string(),
+            value: match kpi_ratio(&report, *k, &Dim::Network) {
+                KpiFigure::NoData => "no data".to_owned(),
+                KpiFigure::NotReported => "not reported".to_owned(),
+                KpiFigure::Ratio(r) => ratio_text(&r),
+            },
+        })
+        .collect()
 }
 
 /// `qty` of `item` in its base unit.
