@@ -33,7 +33,7 @@ pub const MOVE_KINDS: [MoveKind; 7] = [
 ];
 
 /// One generated operation. The small numbers are selectors: they pick a site, item,
-/// position, quantity (see [`amount`]) ... modulo the list they choose from, so any byte
+/// position, quantity (see `amount`) ... modulo the list they choose from, so any byte
 /// is meaningful.
 #[derive(Debug, Clone)]
 pub enum Op {
