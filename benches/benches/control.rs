@@ -1,5 +1,4 @@
-#![allow(missing_docs)]
-// criterion_group! generates an undocumented function
+#![allow(missing_docs, reason = "criterion_group! generates an undocumented function")]
 //! The exception queue (`onhand-control`), on a queue of 1,000,000 open stockout-risk
 //! exceptions for the planning role over 8 sites (125,000 per site), values drawn
 //! deterministically, raised over an hour.

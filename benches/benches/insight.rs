@@ -1,5 +1,4 @@
-#![allow(missing_docs)]
-// criterion_group! generates an undocumented function
+#![allow(missing_docs, reason = "criterion_group! generates an undocumented function")]
 // Bench inputs are drawn with integer arithmetic; sizes print as floats.
 #![allow(
     clippy::cast_precision_loss,

@@ -1,5 +1,4 @@
-#![allow(missing_docs)]
-// criterion_group! generates an undocumented function
+#![allow(missing_docs, reason = "criterion_group! generates an undocumented function")]
 // Synthetic demand is drawn in floating point, as the planner's statistics are.
 #![allow(clippy::float_arithmetic, clippy::cast_precision_loss)]
 //! Replenishment on 12,500 items x 8 sites (100,000 item-sites): the whole-network

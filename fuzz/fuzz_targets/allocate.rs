@@ -1,7 +1,7 @@
 //! Sequences of promising operations against the ATP engine on the demo network.
 //!
 //! The input decodes into the operations of the property tests' model
-//! (`crates/onhand-atp/tests/model`): loading and adding supply, protecting stock,
+//! (`onhand_testkit::atp_model`): loading and adding supply, protecting stock,
 //! setting quotas (absolute, percent, ratio; discrete or cumulative; with or without a
 //! collective pool), allocating single lines and batches (any item, region, date,
 //! quantity and unit, valid or not), round trips, releases, reductions, conversions to
@@ -25,10 +25,7 @@ use libfuzzer_sys::fuzz_target;
 use onhand_master::seed;
 use reader::Reader;
 
-#[path = "../../crates/onhand-atp/tests/model/mod.rs"]
-mod model;
-
-use model::{
+use onhand_testkit::atp_model::{
     AmountSpec, Checks, Harness, LineQty, LineSpec, Op, QtySpec, ReduceSpec, RuleSpec, World,
 };
 

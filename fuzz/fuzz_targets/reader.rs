@@ -1,7 +1,7 @@
 //! The fuzz targets' byte reader: walks the input one byte at a time, reading zeros once
 //! it runs out, so every input decodes into something. Each target adds its own ways of
 //! reading values on top (a target uses only some of these, hence `dead_code`).
-#![allow(dead_code)]
+#![allow(dead_code, reason = "each target uses only some of the readers")]
 
 pub(crate) struct Reader<'a> {
     data: &'a [u8],

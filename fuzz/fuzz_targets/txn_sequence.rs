@@ -2,7 +2,7 @@
 //!
 //! The input decodes into operations like the state-machine test's generator (receipts,
 //! moves, counts, transfers, approvals, re-submissions, period closes, planted defects),
-//! turned into events by the same harness (`crates/onhand-ledger/tests/model`); selector
+//! turned into events by the same harness (`onhand_testkit::ledger_model`); selector
 //! 255 instead reads a raw JSON `Event` from the bytes that follow, so malformed and
 //! unusual events are covered too. After every event the harness checks the outcome
 //! against a reference model, that a rejected event changes nothing and a pending one
@@ -22,10 +22,7 @@ mod reader;
 use libfuzzer_sys::fuzz_target;
 use reader::Reader;
 
-#[path = "../../crates/onhand-ledger/tests/model/mod.rs"]
-mod model;
-
-use model::{Harness, MOVE_KINDS, Op, Step, transfer_flow};
+use onhand_testkit::ledger_model::{Harness, MOVE_KINDS, Op, Step, transfer_flow};
 
 /// One operation (without a planted defect) from its selector and the bytes after it.
 fn leaf(sel: u8, r: &mut Reader<'_>) -> Op {

@@ -90,6 +90,10 @@ pub use snapshot::{ATP_SNAPSHOT_FORMAT, AtpSnapshot};
 pub use table::{TableCell, TableMode, TableRow, TableRule, atp_table};
 pub use units::Day;
 
+// The crates this one's public signatures use, at the versions it was built with.
+pub use chrono;
+pub use rust_decimal;
+
 /// The most base-unit steps an item-site may hold (2^60, about 1.15 × 10^18): stock on
 /// hand plus the supply on its timeline, counted as added. It is also the most an order
 /// line may ask for. Beyond it [`Atp::set_available`], [`Atp::set_units`],

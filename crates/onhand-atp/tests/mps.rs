@@ -13,7 +13,7 @@
 //! ends below safety stock; (c) a planned quantity is sized by the lot rule for exactly
 //! the requirement that triggered it (lot-for-lot ends at safety stock); (d) the ATP row
 //! is `atp_table` over the MPS and the orders.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
 
 use TableCell::{Blank, Qty};
 use onhand_atp::{MpsInput, MpsLot, MpsRow, TableCell, TableMode, TableRule, atp_table, mps};

@@ -1,19 +1,17 @@
 //! Property tests: invariants of promising, allocation controls and re-processing on
 //! random networks (the demo network and synthetic ones), random supply and random order
-//! lines, checked against the reference model in `tests/model` (which recomputes every
+//! lines, checked against the reference model in `onhand_testkit::atp_model` (which recomputes every
 //! invariant from the inputs, never from the engine's availability).
 #![allow(clippy::unwrap_used)] // test helpers: a failed unwrap is a failed test
 
-mod model;
-
 use std::collections::BTreeMap;
 
-use model::{
-    AmountSpec, Checks, Harness, LineQty, LineSpec, Op, QtySpec, ReduceSpec, RuleSpec, World, date,
-};
 use onhand_atp::table::{TableCell, TableMode, TableRule, atp_table};
 use onhand_atp::{Atp, AtpError, AtpSnapshot, Claim, LineId, OrderLine, Promise};
 use onhand_master::{Qty, seed};
+use onhand_testkit::atp_model::{
+    AmountSpec, Checks, Harness, LineQty, LineSpec, Op, QtySpec, ReduceSpec, RuleSpec, World, date,
+};
 use onhand_testkit::scale;
 use proptest::prelude::*;
 use proptest::sample::Index;

@@ -1,7 +1,7 @@
 //! Fair share for a batch, as properties: lines of one item, region, priority and day
 //! that may all be split get exactly `fair_share` of what they can get together, which
 //! is what first come, first served confirms in total; no line gets more than it asks.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::sync::Arc;
 

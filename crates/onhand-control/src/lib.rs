@@ -123,3 +123,7 @@ pub use rules::{
     ServiceLevel, Threshold,
 };
 pub use signal::{ClearReason, Clearance, Hold, Impact, RefCode, Signal, Subject, kind_accepts};
+
+// The crates this one's public signatures use, at the versions it was built with.
+pub use chrono;
+pub use rust_decimal;

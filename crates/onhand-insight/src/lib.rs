@@ -113,3 +113,7 @@ pub use record::{
 pub use report::Report;
 pub use sketch::Sketch;
 pub use stats::{benjamini_hochberg, binomial_upper_tail};
+
+// The crates this one's public signatures use, at the versions it was built with.
+pub use chrono;
+pub use rust_decimal;

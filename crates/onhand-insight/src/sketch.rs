@@ -248,6 +248,7 @@ mod tests {
             for x in &xs { s.add(*x); }
             let mut sorted = xs.clone();
             sorted.sort_unstable();
+            // The exact rank of quantile `q` in the sorted sample, as the sketch defines it.
             #[allow(clippy::float_arithmetic, clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
             let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
             let exact = sorted[rank - 1];

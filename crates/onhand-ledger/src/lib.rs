@@ -113,3 +113,8 @@ pub use snapshot::{
     Dictionary, DocumentEntry, JournalMark, PositionRecord, SNAPSHOT_FORMAT, Snapshot, State,
 };
 pub use transfer::{TransferOrder, TransferOrderLine, TransferState, TransitKey, TransitQty};
+
+// The crates this one's public signatures use, at the versions it was built with.
+pub use chrono;
+pub use rust_decimal;
+pub use uuid;

@@ -58,6 +58,23 @@ pub enum BuildError {
     },
 }
 
+impl BuildError {
+    /// A stable snake-case name for the kind of error, for logs, metrics and tests that
+    /// match on kinds: the wrapped error's own code for `Ledger`, `Master` and `Status`
+    /// (their messages are printed as they are, so their codes are too), `time` and
+    /// `no_price` otherwise.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            BuildError::Ledger(e) => e.code(),
+            BuildError::Master(e) => e.code(),
+            BuildError::Status(e) => e.code(),
+            BuildError::Time => "time",
+            BuildError::NoPrice { .. } => "no_price",
+        }
+    }
+}
+
 /// `minutes` after 2026-01-05 08:00 UTC, the builders' epoch. Negative minutes go back.
 #[must_use]
 pub fn at(minutes: i64) -> DateTime<Utc> {

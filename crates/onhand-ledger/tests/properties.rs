@@ -2,11 +2,8 @@
 //! ledger bugs the model-based test (`state_machine.rs`) and the `txn_sequence` fuzz
 //! target found, each named after its bug.
 
-mod model;
-
 use std::sync::Arc;
 
-use model::{Harness, ITEMS, Op, Step, d, ea};
 use onhand_ledger::{
     Applied, Body, Count, CountLine, DocKind, Event, Ledger, LedgerError, Line, Movement,
     RemovalStrategy, Rules, TransferLine, TransferRequest, TransferState, testing,
@@ -15,6 +12,7 @@ use onhand_master::{
     Catalog, CurrencyCode, ItemCode, ItemIx, Role, SerialNo, SiteCode, SiteIx, seed,
 };
 use onhand_status::{Measure, StockStatus};
+use onhand_testkit::ledger_model::{self as model, Harness, ITEMS, Op, Step, d, ea};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 

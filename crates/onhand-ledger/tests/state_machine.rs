@@ -1,5 +1,5 @@
 //! Model-based test of the ledger: random sequences of operations, valid and invalid, are
-//! applied to the ledger and to a naive reference model (`model/mod.rs`) on the demo
+//! applied to the ledger and to a naive reference model (`onhand_testkit::ledger_model`) on the demo
 //! network, and compared after every step:
 //!
 //! - (a) positions, lots, serials, transfer orders and pending approvals equal the model's;
@@ -14,9 +14,7 @@
 //! it, a snapshot half-way plus the rest of the journal gives it too, and `verify` names
 //! the first entry that was altered.
 
-mod model;
-
-use model::{Harness, MOVE_KINDS, Op, Step};
+use onhand_testkit::ledger_model::{self as model, Harness, MOVE_KINDS, Op, Step};
 use proptest::prelude::*;
 
 /// A quantity selector (see `model::amount`), weighted toward the edges: exact fit, one

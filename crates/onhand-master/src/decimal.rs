@@ -279,6 +279,24 @@ pub enum DecimalError {
     },
 }
 
+impl DecimalError {
+    /// A stable snake-case name for the kind of error (`inexact`, `division_by_zero`, ...), for logs,
+    /// metrics and tests that match on kinds.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            DecimalError::Inexact { .. } => "inexact",
+            DecimalError::DivisionByZero => "division_by_zero",
+            DecimalError::Overflow => "overflow",
+            DecimalError::Precision => "precision",
+            DecimalError::ScaleTooLarge { .. } => "scale_too_large",
+            DecimalError::NotAMultiple { .. } => "not_a_multiple",
+            DecimalError::BadIncrement { .. } => "bad_increment",
+            DecimalError::ScaleOrIncrement { .. } => "scale_or_increment",
+        }
+    }
+}
+
 /// `numerator / divisor` rounded once, exactly, to `rule`'s scale by `rule`'s mode.
 ///
 /// Computed on the decimals' integer mantissas in 128-bit arithmetic, so the rounding

@@ -93,6 +93,9 @@ pub use validate::{RecordKind, RecordRef, ValidationReport, Violation, validate}
 /// Re-exported so users name the same decimal type onhand computes with.
 pub use rust_decimal::Decimal;
 
+// The crates this one's public signatures use, at the versions it was built with.
+pub use rust_decimal;
+
 /// What [`business_code!`] expands to needs, whatever the defining crate depends on. Not
 /// part of the API.
 #[doc(hidden)]

@@ -74,3 +74,7 @@ pub use policy::{
     Costs, Parameters, Position, Steps, Unrounded, eoq, order_need, parameters, parameters_for_lot,
 };
 pub use stats::{DemandStats, demand_stats, lead_time_stats};
+
+// The crates this one's public signatures use, at the versions it was built with.
+pub use chrono;
+pub use rust_decimal;

@@ -26,7 +26,12 @@
 //! - (h) `normal::inverse_cdf(cdf(z)) ~ z` and `inverse_loss(loss(z)) ~ z` over a range.
 //!
 //! Cases default to `ProptestConfig::default()` (256, or `PROPTEST_CASES`).
-#![allow(clippy::unwrap_used, clippy::float_arithmetic, clippy::cast_precision_loss)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::float_arithmetic,
+    clippy::cast_precision_loss,
+    reason = "test code: a failed unwrap is a failed test, and the textbook formulas are checked in floating point"
+)]
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock};

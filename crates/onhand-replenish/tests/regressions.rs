@@ -1,7 +1,11 @@
 //! Regression tests: minimal reproducers of bugs found by the property tests and by
 //! reading the crate, each named after the bug and stating the expected behaviour (from
 //! the crate's documentation or the textbook rule). All fixed.
-#![allow(clippy::unwrap_used, clippy::float_arithmetic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::float_arithmetic,
+    reason = "test code: a failed unwrap is a failed test, and the textbook formulas are checked in floating point"
+)]
 
 use std::sync::Arc;
 

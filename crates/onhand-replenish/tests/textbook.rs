@@ -22,7 +22,12 @@
 //! - Bowersox, Closs & Cooper, *Supply Chain Logistics Management*, ch. "Inventory
 //!   Management", fair share allocation (three distribution centres, 500 units), as
 //!   reproduced at bms.co.in ("Fair share allocation").
-#![allow(clippy::unwrap_used, clippy::float_arithmetic, clippy::cast_possible_truncation)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::float_arithmetic,
+    clippy::cast_possible_truncation,
+    reason = "test code: a failed unwrap is a failed test, and the textbook formulas are checked in floating point"
+)]
 
 use onhand_master::{
     Catalog, Decimal, ItemSitePolicy, ItemUnits, LeadTime, PlanningMethod, SafetyStock,

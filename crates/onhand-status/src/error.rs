@@ -60,6 +60,22 @@ pub enum StatusError {
     },
 }
 
+impl StatusError {
+    /// A stable snake-case name for the kind of error (`illegal_move`, `unknown_status`, ...), for logs,
+    /// metrics and tests that match on kinds.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            StatusError::UnknownStatus { .. } => "unknown_status",
+            StatusError::IllegalMove { .. } => "illegal_move",
+            StatusError::NettableNotOnHand { .. } => "nettable_not_on_hand",
+            StatusError::UnknownLocalCode { .. } => "unknown_local_code",
+            StatusError::Inexpressible { .. } => "inexpressible",
+            StatusError::InvalidMaps { .. } => "invalid_maps",
+        }
+    }
+}
+
 fn first(v: &[StatusMapViolation]) -> String {
     v.first().map(ToString::to_string).unwrap_or_default()
 }

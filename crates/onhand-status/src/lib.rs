@@ -5,7 +5,8 @@
 //!
 //! - the canonical physical statuses ([`StockStatus`]) and, per status, whether it counts
 //!   as on hand, available, nettable or valuated ([`Measure`], [`MeasureRules`]);
-//! - claims ([`Claim`]: soft reservation, hard allocation), which are *not* statuses;
+//! - not claims (soft reservations, hard allocations): they are not statuses, and the
+//!   ATP engine owns them (`onhand_atp::Claim`);
 //! - the transition table ([`moves_from`], [`check_move`]): which [`Movement`] may take
 //!   stock from which status to which, and which moves need an approver with which
 //!   [`Role`](onhand_master::Role);
@@ -43,5 +44,5 @@ pub use error::StatusError;
 pub use map::{
     SiteStatusMap, StatusMap, StatusMapViolation, StatusMaps, demo_status_maps, validate_maps,
 };
-pub use status::{Claim, Measure, MeasureRules, StatusSet, StockStatus};
+pub use status::{Measure, MeasureRules, StatusSet, StockStatus};
 pub use transition::{Approval, Move, Movement, all_moves, check_move, moves_from};

@@ -368,29 +368,6 @@ impl MeasureRules {
     }
 }
 
-/// A claim demand holds on available stock. Not a status: claimed stock stays
-/// `available` on hand until it is picked; claims lower the free quantity.
-///
-/// | figure | formula |
-/// |---|---|
-/// | available on hand | stock in `available` |
-/// | free (available for reservation) | available on hand − soft reservations − hard allocations |
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Claim {
-    /// A soft reservation: holds stock for a quote or cart until it expires or is
-    /// converted; may be released by a sweep at its expiry time.
-    SoftReservation,
-    /// A hard allocation: stock promised to a confirmed order line, released only by the
-    /// order (cancel, reduce) or consumed by picking.
-    HardAllocation,
-}
-
-impl Claim {
-    /// Both claims.
-    pub const ALL: [Claim; 2] = [Claim::SoftReservation, Claim::HardAllocation];
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,16 @@
 //!   status maps, and defects to plant into them.
 //! - [`pinned`]: property tests whose case count the environment cannot raise, for
 //!   properties whose every case is expensive.
+//! - `ledger_model` (feature `ledger-model`): a naive reference model of the ledger and a
+//!   harness that checks the ledger against it after every step, for the ledger's
+//!   model-based tests and the `txn_sequence` fuzz target.
+//! - `atp_model` (feature `atp-model`): a reference model of what the ATP engine may
+//!   promise, for its property tests and the `allocate` fuzz target.
 
+#[cfg(feature = "atp-model")]
+pub mod atp_model;
+#[cfg(feature = "ledger-model")]
+pub mod ledger_model;
 pub mod pinned;
 pub mod scale;
 pub mod strategies;

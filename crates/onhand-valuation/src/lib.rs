@@ -116,3 +116,7 @@ pub use intercompany::{
 pub use pool::{Layer, Method};
 pub use posting::{Accounts, Posting, PostingKey, PostingKind, balances, unbalanced};
 pub use snapshot::{VALUATION_SNAPSHOT_FORMAT, ValuationSnapshot};
+
+// The crates this one's public signatures use, at the versions it was built with.
+pub use chrono;
+pub use rust_decimal;

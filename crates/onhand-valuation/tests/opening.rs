@@ -2,7 +2,7 @@
 //! random sequence (in and out of time order, FIFO and moving-average pools) by an
 //! opening balance leaves every pool and every posting the same, except that the
 //! goods-received lines post to the opening-balance account instead.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
 
 use std::sync::Arc;
 

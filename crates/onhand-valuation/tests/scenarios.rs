@@ -1,7 +1,11 @@
 //! Worked valuation cases, each with its source or reasoning named, on the demo network
 //! (NA01: USD, FIFO; CA01: CAD, moving average).
 
-#![allow(clippy::unwrap_used, clippy::too_many_lines)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "test code: a failed unwrap is a failed test, and a scenario reads best in one piece"
+)]
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

@@ -2,7 +2,7 @@
 //! sharing short supply pro rata to what they ask) is `onhand_replenish::fair_share`
 //! (claims levelled to equal days of supply) for claims with nothing on hand whose daily
 //! demand and cap are both what they ask, in steps of one unit.
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
 
 use proptest::prelude::*;
 use rust_decimal::Decimal;

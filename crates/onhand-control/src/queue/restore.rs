@@ -196,7 +196,7 @@ impl Control {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, reason = "tests fail loudly on a broken fixture")]
     use chrono::{Duration, TimeZone, Utc};
     use onhand_ledger::{Actor, ActorId, EventId, SiteScope};
     use onhand_master::{CurrencyCode, Role};

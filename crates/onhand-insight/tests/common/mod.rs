@@ -19,7 +19,10 @@ use onhand_master::{Decimal, VelocityClass};
 pub const T0: i64 = 1_767_571_200;
 
 pub fn at(days: f64) -> DateTime<Utc> {
-    #[allow(clippy::cast_possible_truncation)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "test days are small: whole seconds fit an i64"
+    )]
     DateTime::from_timestamp(T0 + (days * 86_400.0).round() as i64, 0).unwrap()
 }
 
@@ -150,7 +153,10 @@ pub fn requested(
     })
 }
 
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "a count record's fields, in the order the tests read them"
+)]
 pub fn count(
     at: DateTime<Utc>,
     item: &str,

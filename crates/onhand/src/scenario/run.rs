@@ -68,6 +68,21 @@ pub enum ScenarioError {
     },
 }
 
+impl ScenarioError {
+    /// A stable snake-case name for the kind of error (`format`, `step`, ...), for logs,
+    /// metrics and tests that match on kinds.
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            ScenarioError::Format { .. } => "format",
+            ScenarioError::NetworkSpec => "network_spec",
+            ScenarioError::Build(_) => "build",
+            ScenarioError::Record { .. } => "record",
+            ScenarioError::Step { .. } => "step",
+        }
+    }
+}
+
 fn step_err(step: usize, field: &str, what: impl std::fmt::Display) -> ScenarioError {
     ScenarioError::Step { step, field: field.to_owned(), what: what.to_string() }
 }

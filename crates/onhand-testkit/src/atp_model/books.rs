@@ -1,502 +1,77 @@
-//! A reference model of what the ATP engine may promise, shared by the property tests
-//! (`tests/properties.rs`) and the `allocate` fuzz target.
-//!
-//! [`Harness`] drives an [`Atp`] with [`Op`]s (raw, generator-level descriptions: indices
-//! that may point past the catalog, quantities in any unit, ids that may be unknown) and
-//! keeps its own books: the supply it loaded (available now and dated receipts per
-//! item-site), the protection and quotas it set, and every booked line with its schedule
-//! lines. After each operation it re-derives the invariants from those inputs alone,
-//! never from the engine's availability:
-//!
-//! - every failed call fails with the typed error the inputs call for;
-//! - **no over-allocation**: per item-site and day `t`, supply effective by `t` minus the
-//!   schedule lines available by `t` is never negative;
-//! - **conservation**: confirmed + unconfirmed = requested, and the schedule covers the
-//!   confirmed quantity;
-//! - **protection**: the schedule lines of lines less urgent than a protection never
-//!   take the site's balance below the protected quantity;
-//! - **quotas**: per quota bucket and period, what the booked schedule lines use stays
-//!   within the capacity computed from the rule and the supply at load time;
-//! - **lead times**: every schedule line's delivery is its availability date plus the
-//!   site's handling and the lane's transit days, and new lines are never dated before
-//!   today;
-//! - dry runs, simulations, release round trips, sweeps and repeated re-processing change
-//!   exactly what they should.
-//!
-//! Over-allocation and protection are facts about the moment each schedule line was
-//! taken, so the model remembers when (which step) it first saw each unit of a schedule
-//! line. Lines beyond today's checking-horizon fence (confirmed against assumed supply)
-//! are exempt until the fence passes them, and lines taken before supply at the
-//! item-site was lowered or its protection changed are exempt: that is something the
-//! engine cannot undo.
-//! Remembering a unit as older than it is only ever exempts more, so the checks never
-//! accuse the engine wrongly.
-#![allow(dead_code)] // two test targets include this module; each uses part of it
+//! The model's books.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::{Debug, Write as _};
-use std::sync::Arc;
-
-use chrono::{DateTime, Days, NaiveDate, TimeDelta, TimeZone, Utc};
-use onhand_atp::{
-    Atp, AtpConfig, AtpError, Change, Claim, Consumption, Day, DemandClass, Horizon, LineId, Mode,
-    OrderLine, Prepared, Promise, QuotaAmount, QuotaEntry, QuotaRule, SourcingRule, Strategy,
-};
-use onhand_master::{
-    Catalog, ChannelCode, CustomerGroupCode, ItemCode, ItemIx, MasterData, Qty, RegionCode,
-    SiteCode, SiteIx, UomCode,
-};
-use rust_decimal::{Decimal, RoundingStrategy};
-
-// ---- days and instants ---------------------------------------------------------------
-
-/// The engine's first "today": 2026-01-05. Model days are offsets from it.
-pub(crate) fn base_date() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 1, 5).expect("base date")
-}
-
-/// The date `off` days from the base date.
-pub(crate) fn date(off: i64) -> NaiveDate {
-    let base = base_date();
-    let days = Days::new(off.unsigned_abs());
-    if off >= 0 { base.checked_add_days(days) } else { base.checked_sub_days(days) }
-        .expect("date in range")
-}
-
-/// A date's offset from the base date.
-pub(crate) fn offset(d: NaiveDate) -> i64 {
-    d.signed_duration_since(base_date()).num_days()
-}
-
-/// `hours` after midnight of the base date.
-pub(crate) fn instant(hours: i64) -> DateTime<Utc> {
-    let midnight = base_date().and_hms_opt(0, 0, 0).expect("midnight");
-    Utc.from_utc_datetime(&midnight) + TimeDelta::hours(hours)
-}
-
-const FAR: i64 = i64::MAX / 4;
-
-// ---- the network ---------------------------------------------------------------------
-
-/// An item as the model sees it.
-#[derive(Debug, Clone)]
-pub(crate) struct ItemInfo {
-    pub(crate) code: ItemCode,
-    pub(crate) ix: ItemIx,
-    pub(crate) base: UomCode,
-    /// Decimal places of the base unit.
-    pub(crate) scale: u32,
-    /// Every unit the item is counted in, base first.
-    pub(crate) units: Vec<UomCode>,
-    /// A unit it is not counted in.
-    pub(crate) wrong: UomCode,
-    /// Substitutes (item index, ratio) in preference order.
-    pub(crate) subs: Vec<(usize, Decimal)>,
-}
-
-/// A ship-to region and the sites delivering to it.
-#[derive(Debug, Clone)]
-pub(crate) struct RegionInfo {
-    pub(crate) code: RegionCode,
-    /// (site index, handling plus transit days), in rank order.
-    pub(crate) lanes: Vec<(usize, i64)>,
-}
-
-/// The network under test, read from the master data.
-#[derive(Debug, Clone)]
-pub(crate) struct World {
-    pub(crate) catalog: Arc<Catalog>,
-    pub(crate) items: Vec<ItemInfo>,
-    pub(crate) sites: Vec<(SiteCode, SiteIx)>,
-    pub(crate) regions: Vec<RegionInfo>,
-    /// Demand classes lines and quota entries pick from.
-    pub(crate) classes: Vec<DemandClass>,
-}
-
-impl World {
-    /// The model of a valid network.
-    ///
-    /// # Panics
-    /// When the network is not valid.
-    pub(crate) fn new(data: MasterData) -> World {
-        let catalog = Arc::new(Catalog::new(data).expect("a valid network"));
-        let candidates: Vec<UomCode> = ["EA", "KG", "M", "L", "CS", "PL", "BX"]
-            .iter()
-            .map(|c| UomCode::new(c).expect("unit code"))
-            .collect();
-        let mut items = Vec::new();
-        for (n, (ix, item)) in catalog.items().enumerate() {
-            assert_eq!(ix.index(), n, "items are indexed in order");
-            let scale = catalog.profile(ix).map_or(0, |p| p.base_rounding.scale());
-            let known = catalog.item_units(ix).expect("item units");
-            let mut units = vec![item.base_uom];
-            for u in &item.units {
-                for c in [u.unit, u.per] {
-                    if !units.contains(&c) && known.knows(c) {
-                        units.push(c);
-                    }
-                }
-            }
-            let wrong = *candidates.iter().find(|c| !known.knows(**c)).expect("an unknown unit");
-            let subs = item
-                .substitutes
-                .iter()
-                .filter_map(|s| catalog.item_ix(&s.item).map(|i| (i.index(), s.ratio)))
-                .collect();
-            items.push(ItemInfo {
-                code: item.code.clone(),
-                ix,
-                base: item.base_uom,
-                scale,
-                units,
-                wrong,
-                subs,
-            });
-        }
-        let mut sites = Vec::new();
-        for (n, (ix, site)) in catalog.sites().enumerate() {
-            assert_eq!(ix.index(), n, "sites are indexed in order");
-            sites.push((site.code.clone(), ix));
-        }
-        let data = catalog.data();
-        let regions: Vec<RegionInfo> = data
-            .regions
-            .iter()
-            .map(|r| {
-                let mut lanes: Vec<_> =
-                    data.delivery_lanes.iter().filter(|l| l.region == r.code).collect();
-                lanes.sort_by_key(|l| l.rank);
-                let lanes = lanes
-                    .iter()
-                    .map(|l| {
-                        let six = catalog.site_ix(&l.site).expect("lane site");
-                        let handling = catalog.site(six).expect("site").handling_days;
-                        (six.index(), i64::from(handling) + i64::from(l.transit_days))
-                    })
-                    .collect();
-                RegionInfo { code: r.code.clone(), lanes }
-            })
-            .collect();
-        let ch = |c: &str| Some(ChannelCode::new(c).expect("channel"));
-        let gr = |g: &str| Some(CustomerGroupCode::new(g).expect("group"));
-        let first = regions.first().map(|r| r.code.clone());
-        let classes = vec![
-            DemandClass::default(),
-            DemandClass { channel: ch("B2B"), ..DemandClass::default() },
-            DemandClass { channel: ch("ECOM"), ..DemandClass::default() },
-            DemandClass { group: gr("RETAIL"), ..DemandClass::default() },
-            DemandClass { group: gr("OEM"), ..DemandClass::default() },
-            DemandClass { channel: ch("B2B"), group: gr("RETAIL"), region: None },
-            DemandClass { region: first.clone(), ..DemandClass::default() },
-            DemandClass { channel: ch("B2B"), group: None, region: first },
-        ];
-        World { catalog, items, sites, regions, classes }
-    }
-
-    fn lead(&self, site: usize, region: &RegionCode) -> Option<i64> {
-        let r = self.regions.iter().find(|r| &r.code == region)?;
-        r.lanes.iter().find(|(s, _)| *s == site).map(|(_, l)| *l)
-    }
-}
-
-// ---- operations ------------------------------------------------------------------------
-
-/// A quantity: `value / 10^decimals` in a unit picked by `unit` (0: the base unit, below
-/// 250: one the item is counted in, from 250: one it is not).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct QtySpec {
-    pub(crate) value: u32,
-    pub(crate) unit: u8,
-    pub(crate) decimals: u8,
-}
-
-impl QtySpec {
-    /// Whole base units.
-    pub(crate) fn base(value: u32) -> QtySpec {
-        QtySpec { value, unit: 0, decimals: 0 }
-    }
-}
-
-/// How much a line asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum LineQty {
-    /// As given.
-    Plain(QtySpec),
-    /// What the first candidate site can promise on the requested date, plus `delta`
-    /// base steps (−1: one short, 0: exact fit, 1: one over).
-    Fit(i8),
-    /// All supply of the item in the network, plus `delta` base steps.
-    Everything(i8),
-}
-
-/// An order line; indices from 250 point to unknown items and regions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct LineSpec {
-    /// `None`: a new id; `Some(k)`: the k-th id handed out so far (a duplicate while it
-    /// is booked).
-    pub(crate) id: Option<u8>,
-    pub(crate) item: u8,
-    pub(crate) region: u8,
-    /// Requested delivery, in days from today.
-    pub(crate) requested: i8,
-    pub(crate) qty: LineQty,
-    pub(crate) priority: u8,
-    pub(crate) split: bool,
-    pub(crate) subs: bool,
-    /// Minimum split in base units.
-    pub(crate) min_split: Option<u16>,
-    /// 0 ranked, 1 least cost, 2 shortest transit (modulo 3).
-    pub(crate) rule: u8,
-    /// win, gain, redistribute, fill, lose (modulo 5).
-    pub(crate) strategy: u8,
-    /// Index into the world's demand classes (modulo).
-    pub(crate) class: u8,
-    /// Creation order (`None`: the id).
-    pub(crate) seq: Option<u16>,
-}
-
-/// A quota amount.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum AmountSpec {
-    Absolute(QtySpec),
-    /// Hundredths (above 100 is invalid).
-    Percent(u8),
-    Ratio(u8),
-}
-
-/// A quota rule.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RuleSpec {
-    pub(crate) item: u8,
-    /// Period starts in days from today (should ascend).
-    pub(crate) periods: Vec<i8>,
-    pub(crate) cumulative: bool,
-    pub(crate) entries: Vec<(u8, AmountSpec)>,
-    pub(crate) collective: Option<AmountSpec>,
-}
-
-/// How much to reduce a line by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ReduceSpec {
-    /// That percentage of what is confirmed (rounded down; above 100 counts as 100).
-    Percent(u8),
-    /// One base step more than is confirmed (refused).
-    Over,
-    /// A quantity finer than the base unit (refused).
-    Fine,
-}
-
-/// One operation against the engine. `pick` selects a line id: below 200 a booked one,
-/// else any id handed out so far, from 250 an unknown one.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Op {
-    SetAvailable {
-        item: u8,
-        site: u8,
-        qty: QtySpec,
-    },
-    /// Supply `day` days from today (before today: effective today).
-    AddSupply {
-        item: u8,
-        site: u8,
-        day: i8,
-        qty: QtySpec,
-    },
-    Protect {
-        item: u8,
-        site: u8,
-        qty: QtySpec,
-        up_to: u8,
-    },
-    SetQuotas(Vec<RuleSpec>),
-    /// `claim`: `None` hard, `Some(h)` soft, expiring `h` hours after midnight today.
-    Allocate {
-        line: LineSpec,
-        claim: Option<i16>,
-    },
-    Batch {
-        lines: Vec<LineSpec>,
-        claim: Option<i16>,
-    },
-    /// Allocate and release at once: availability must come back exactly.
-    RoundTrip {
-        line: LineSpec,
-    },
-    Release {
-        pick: u8,
-    },
-    Reduce {
-        pick: u8,
-        how: ReduceSpec,
-    },
-    MakeHard {
-        pick: u8,
-    },
-    /// Sweep at `hours` after midnight today.
-    Sweep {
-        hours: i16,
-    },
-    Reprocess {
-        fair: bool,
-    },
-    Advance {
-        days: i8,
-    },
-}
-
-// ---- checks --------------------------------------------------------------------------
-
-/// Which invariants the harness asserts (typed errors and agreement of the booked lines
-/// with the model are always asserted).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Checks(u32);
-
-impl Checks {
-    pub(crate) const OVER_ALLOCATION: Checks = Checks(1);
-    pub(crate) const CONSERVATION: Checks = Checks(1 << 1);
-    pub(crate) const QUOTAS: Checks = Checks(1 << 2);
-    pub(crate) const PROTECTION: Checks = Checks(1 << 3);
-    pub(crate) const LEAD_TIMES: Checks = Checks(1 << 4);
-    pub(crate) const DRY_RUN: Checks = Checks(1 << 5);
-    pub(crate) const ROUND_TRIP: Checks = Checks(1 << 6);
-    pub(crate) const SWEEP: Checks = Checks(1 << 7);
-    pub(crate) const REPROCESS_TWICE: Checks = Checks(1 << 8);
-    pub(crate) const SIMULATE: Checks = Checks(1 << 9);
-    pub(crate) const SPLITS: Checks = Checks(1 << 10);
-    pub(crate) const STRATEGIES: Checks = Checks(1 << 11);
-    pub(crate) const NONE: Checks = Checks(0);
-    pub(crate) const ALL: Checks = Checks(u32::MAX);
-
-    pub(crate) fn has(self, c: Checks) -> bool {
-        self.0 & c.0 == c.0
-    }
-
-    #[must_use]
-    pub(crate) fn and(self, c: Checks) -> Checks {
-        Checks(self.0 | c.0)
-    }
-}
-
-/// What a line asks for (item index, base steps), or the error the engine must give.
-type Expect = Result<(usize, i128), ErrKind>;
-
-/// The kind of a typed error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ErrKind {
-    UnknownItem,
-    UnknownSite,
-    UnknownRegion,
-    Quantity,
-    NotRepresentable,
-    ZeroQuantity,
-    DuplicateLine,
-    UnknownLine,
-    InvalidClaim,
-    InvalidConfig,
-    Other,
-}
-
-pub(crate) fn kind(e: &AtpError) -> ErrKind {
-    match e {
-        AtpError::UnknownItem { .. } => ErrKind::UnknownItem,
-        AtpError::UnknownSite { .. } => ErrKind::UnknownSite,
-        AtpError::UnknownRegion { .. } => ErrKind::UnknownRegion,
-        AtpError::Quantity { .. } => ErrKind::Quantity,
-        AtpError::NotRepresentable { .. } => ErrKind::NotRepresentable,
-        AtpError::ZeroQuantity { .. } => ErrKind::ZeroQuantity,
-        AtpError::DuplicateLine { .. } => ErrKind::DuplicateLine,
-        AtpError::UnknownLine { .. } => ErrKind::UnknownLine,
-        AtpError::InvalidClaim { .. } => ErrKind::InvalidClaim,
-        AtpError::InvalidConfig { .. } => ErrKind::InvalidConfig,
-        _ => ErrKind::Other,
-    }
-}
-
-fn expect_outcome<T: Debug, U>(
-    what: &str,
-    expected: &Result<U, ErrKind>,
-    got: &Result<T, AtpError>,
-) {
-    match (expected, got) {
-        (Ok(_), Ok(_)) => {}
-        (Err(k), Err(e)) => assert_eq!(*k, kind(e), "{what}: expected {k:?}, got {e:?}"),
-        (Ok(_), Err(e)) => panic!("{what}: unexpected error {e:?}"),
-        (Err(k), Ok(v)) => panic!("{what}: expected {k:?}, got {v:?}"),
-    }
-}
-
-// ---- the model's books ---------------------------------------------------------------
+use super::*;
 
 /// Supply at an item-site, in base steps: available now (as set, on `since`) plus
 /// receipts effective on their day.
 #[derive(Debug, Clone, Default)]
-struct Supply {
-    base: i128,
-    receipts: Vec<(i64, i128)>,
+pub(crate) struct Supply {
+    pub(crate) base: i128,
+    pub(crate) receipts: Vec<(i64, i128)>,
 }
 
 impl Supply {
-    fn at(&self, t: i64) -> i128 {
+    pub(crate) fn at(&self, t: i64) -> i128 {
         self.base + self.receipts.iter().filter(|(d, _)| *d <= t).map(|(_, q)| q).sum::<i128>()
     }
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Protection {
-    qty: i128,
-    up_to: u8,
-    since: u64,
+pub(crate) struct Protection {
+    pub(crate) qty: i128,
+    pub(crate) up_to: u8,
+    pub(crate) since: u64,
 }
 
 /// Schedule lines of a booked line are aggregated by (item, site, available on,
 /// delivery).
-type Key = (usize, usize, i64, i64);
+pub(crate) type Key = (usize, usize, i64, i64);
 
 /// Units of a schedule line first seen at `step`.
 #[derive(Debug, Clone, Copy)]
-struct Rec {
-    qty: i128,
-    step: u64,
+pub(crate) struct Rec {
+    pub(crate) qty: i128,
+    pub(crate) step: u64,
 }
 
 #[derive(Debug, Clone)]
-struct Booking {
-    line: OrderLine,
-    item: usize,
+pub(crate) struct Booking {
+    pub(crate) line: OrderLine,
+    pub(crate) item: usize,
     /// Requested, in base steps.
-    qty: i128,
-    claim: Claim,
-    recs: BTreeMap<Key, Vec<Rec>>,
+    pub(crate) qty: i128,
+    pub(crate) claim: Claim,
+    pub(crate) recs: BTreeMap<Key, Vec<Rec>>,
     /// Reduced by the caller at some point (no longer all or nothing).
-    reduced: bool,
+    pub(crate) reduced: bool,
 }
 
 #[derive(Debug, Clone)]
-struct QuotaModel {
-    item: usize,
-    starts: Vec<i64>,
-    cumulative: bool,
-    patterns: Vec<DemandClass>,
-    collective: bool,
+pub(crate) struct QuotaModel {
+    pub(crate) item: usize,
+    pub(crate) starts: Vec<i64>,
+    pub(crate) cumulative: bool,
+    pub(crate) patterns: Vec<DemandClass>,
+    pub(crate) collective: bool,
     /// Capacity per bucket (entries, then the collective pool) and period, from the
     /// supply when the rules were loaded.
-    caps: Vec<Vec<i128>>,
+    pub(crate) caps: Vec<Vec<i128>>,
     /// The amounts, to recompute capacities as supply changes.
-    amounts: Vec<QuotaAmount>,
+    pub(crate) amounts: Vec<QuotaAmount>,
     /// Network supply per period, bookings not deducted: on hand when the rules were
     /// loaded, and supply dated today or earlier, in the period holding today (then);
     /// receipts in the period of their date. Later supply changes land in theirs.
-    supply: Vec<i128>,
+    pub(crate) supply: Vec<i128>,
     /// When the rules were loaded.
-    since: u64,
+    pub(crate) since: u64,
 }
 
 impl QuotaModel {
-    fn period(&self, day: i64) -> usize {
+    pub(crate) fn period(&self, day: i64) -> usize {
         self.starts.iter().filter(|s| **s <= day).count().saturating_sub(1)
     }
 
-    fn bucket(&self, class: &DemandClass) -> Option<usize> {
+    pub(crate) fn bucket(&self, class: &DemandClass) -> Option<usize> {
         fn ok<T: PartialEq>(have: Option<&T>, want: Option<&T>) -> bool {
             want.is_none() || have == want
         }
@@ -516,7 +91,7 @@ impl QuotaModel {
     }
 
     /// Whether use within `bucket` from `period` on stays within capacity.
-    fn within(&self, used: &[i128], bucket: usize, period: usize) -> Result<(), String> {
+    pub(crate) fn within(&self, used: &[i128], bucket: usize, period: usize) -> Result<(), String> {
         let caps = &self.caps[bucket];
         if self.cumulative {
             let (mut cum_cap, mut cum_used) = (0i128, 0i128);
@@ -540,37 +115,40 @@ impl QuotaModel {
 }
 
 #[derive(Debug, Clone, Default)]
-struct Quotas {
-    rules: BTreeMap<usize, QuotaModel>,
+pub(crate) struct Quotas {
+    pub(crate) rules: BTreeMap<usize, QuotaModel>,
     /// Loaded with nothing booked: every bucket must stay within capacity. Otherwise
     /// existing confirmations may already exceed it, and only new ones are checked.
-    global: bool,
+    pub(crate) global: bool,
 }
 
 /// The engine and the model, side by side.
 #[derive(Clone)]
-pub(crate) struct Harness {
-    pub(crate) world: World,
-    pub(crate) atp: Atp,
+pub struct Harness {
+    /// The network under test.
+    pub world: World,
+    /// The engine under test.
+    pub atp: Atp,
     pub(crate) checks: Checks,
-    horizon: i64,
-    today: i64,
-    step: u64,
-    ids: Vec<LineId>,
-    next_id: u64,
-    supply: BTreeMap<(usize, usize), Supply>,
+    pub(crate) horizon: i64,
+    pub(crate) today: i64,
+    pub(crate) step: u64,
+    pub(crate) ids: Vec<LineId>,
+    pub(crate) next_id: u64,
+    pub(crate) supply: BTreeMap<(usize, usize), Supply>,
     /// The last step supply at an item-site went down.
-    lowered: BTreeMap<(usize, usize), u64>,
-    protection: BTreeMap<(usize, usize), Protection>,
-    book: BTreeMap<LineId, Booking>,
-    quotas: Option<Quotas>,
-    fair_ran: bool,
+    pub(crate) lowered: BTreeMap<(usize, usize), u64>,
+    pub(crate) protection: BTreeMap<(usize, usize), Protection>,
+    pub(crate) book: BTreeMap<LineId, Booking>,
+    pub(crate) quotas: Option<Quotas>,
+    pub(crate) fair_ran: bool,
 }
 
 impl Harness {
     /// An engine on `world` as of the base date, with a checking horizon of `horizon` days
     /// (0: none).
-    pub(crate) fn new(world: World, horizon: u16, checks: Checks) -> Harness {
+    #[must_use]
+    pub fn new(world: World, horizon: u16, checks: Checks) -> Harness {
         let config = AtpConfig {
             horizon: if horizon == 0 { Horizon::None } else { Horizon::Days(horizon) },
         };
@@ -593,13 +171,9 @@ impl Harness {
         }
     }
 
-    /// The model's today, in days from the base date.
-    pub(crate) fn today(&self) -> i64 {
-        self.today
-    }
-
     /// The ids of the booked lines, in id order.
-    pub(crate) fn booked(&self) -> Vec<LineId> {
+    #[must_use]
+    pub fn booked(&self) -> Vec<LineId> {
         self.book.keys().copied().collect()
     }
 
@@ -608,42 +182,42 @@ impl Harness {
         self.supply.iter().filter(|((i, _), _)| *i == item).map(|(_, s)| s.at(FAR)).sum()
     }
 
-    fn fence(&self) -> i64 {
+    pub(crate) fn fence(&self) -> i64 {
         if self.horizon == 0 { FAR } else { self.today + self.horizon }
     }
 
-    fn item(&self, b: u8) -> Option<usize> {
+    pub(crate) fn item(&self, b: u8) -> Option<usize> {
         (b < 250 && !self.world.items.is_empty()).then(|| usize::from(b) % self.world.items.len())
     }
 
-    fn site(&self, b: u8) -> Option<usize> {
+    pub(crate) fn site(&self, b: u8) -> Option<usize> {
         (b < 250 && !self.world.sites.is_empty()).then(|| usize::from(b) % self.world.sites.len())
     }
 
-    fn region(&self, b: u8) -> Option<usize> {
+    pub(crate) fn region(&self, b: u8) -> Option<usize> {
         (b < 250 && !self.world.regions.is_empty())
             .then(|| usize::from(b) % self.world.regions.len())
     }
 
-    fn item_code(&self, i: Option<usize>) -> ItemCode {
+    pub(crate) fn item_code(&self, i: Option<usize>) -> ItemCode {
         i.map_or_else(
             || ItemCode::new("NO-SUCH-ITEM").expect("code"),
             |i| self.world.items[i].code.clone(),
         )
     }
 
-    fn site_code(&self, s: Option<usize>) -> SiteCode {
+    pub(crate) fn site_code(&self, s: Option<usize>) -> SiteCode {
         s.map_or_else(|| SiteCode::new("NOSITE").expect("code"), |s| self.world.sites[s].0.clone())
     }
 
-    fn region_code(&self, r: Option<usize>) -> RegionCode {
+    pub(crate) fn region_code(&self, r: Option<usize>) -> RegionCode {
         r.map_or_else(
             || RegionCode::new("NOWHERE").expect("code"),
             |r| self.world.regions[r].code.clone(),
         )
     }
 
-    fn qty(&self, item: Option<usize>, q: QtySpec) -> Qty {
+    pub(crate) fn qty(&self, item: Option<usize>, q: QtySpec) -> Qty {
         let value = Decimal::new(i64::from(q.value), u32::from(q.decimals % 6));
         let unit = match item.map(|i| &self.world.items[i]) {
             None => UomCode::new("EA").expect("unit"),
@@ -655,7 +229,7 @@ impl Harness {
     }
 
     /// A quantity in base steps, or the error the engine must give for it.
-    fn base_steps(&self, item: usize, q: Qty) -> Result<i128, ErrKind> {
+    pub(crate) fn base_steps(&self, item: usize, q: Qty) -> Result<i128, ErrKind> {
         let it = &self.world.items[item];
         let units = self.world.catalog.item_units(it.ix).expect("units");
         let base = units.to_base(q).map_err(|_| ErrKind::Quantity)?;
@@ -663,7 +237,7 @@ impl Harness {
     }
 
     /// A base quantity in base steps, if it is a whole number of them that fits an i64.
-    fn steps(&self, item: usize, v: Decimal) -> Option<i128> {
+    pub(crate) fn steps(&self, item: usize, v: Decimal) -> Option<i128> {
         let scale = self.world.items[item].scale;
         let v = v.normalize();
         if v.scale() > scale {
@@ -673,18 +247,18 @@ impl Harness {
         i64::try_from(steps).ok().map(i128::from)
     }
 
-    fn decimal(&self, item: usize, steps: i128) -> Decimal {
+    pub(crate) fn decimal(&self, item: usize, steps: i128) -> Decimal {
         Decimal::from_i128_with_scale(steps, self.world.items[item].scale).normalize()
     }
 
-    fn claim(hours: Option<i16>, today: i64) -> Claim {
+    pub(crate) fn claim(hours: Option<i16>, today: i64) -> Claim {
         match hours {
             None => Claim::Hard,
             Some(h) => Claim::Soft { expires: instant(today * 24 + i64::from(h)) },
         }
     }
 
-    fn pick(&self, pick: u8) -> LineId {
+    pub(crate) fn pick(&self, pick: u8) -> LineId {
         if pick < 200 && !self.book.is_empty() {
             let ids: Vec<LineId> = self.book.keys().copied().collect();
             ids[usize::from(pick) % ids.len()]
@@ -695,7 +269,10 @@ impl Harness {
         }
     }
 
-    pub(crate) fn snapshot(&self) -> Vec<i64> {
+    /// The engine's availability per item, site and day from yesterday to 45 days out,
+    /// for the most and the least urgent priority: equal snapshots mean equal engines.
+    #[must_use]
+    pub fn snapshot(&self) -> Vec<i64> {
         let mut out = Vec::new();
         for it in &self.world.items {
             for (_, six) in &self.world.sites {
@@ -717,7 +294,7 @@ impl Harness {
     ///
     /// # Panics
     /// When the engine breaks one.
-    pub(crate) fn run(&mut self, op: &Op) {
+    pub fn run(&mut self, op: &Op) {
         self.step += 1;
         match op {
             Op::SetAvailable { item, site, qty } => self.set_available(*item, *site, *qty),
@@ -738,12 +315,16 @@ impl Harness {
         self.check_invariants();
     }
 
-    fn item_site(&self, item: u8, site: u8) -> (Option<usize>, Option<usize>, ItemCode, SiteCode) {
+    pub(crate) fn item_site(
+        &self,
+        item: u8,
+        site: u8,
+    ) -> (Option<usize>, Option<usize>, ItemCode, SiteCode) {
         let (i, s) = (self.item(item), self.site(site));
         (i, s, self.item_code(i), self.site_code(s))
     }
 
-    fn expect_item_site_qty(
+    pub(crate) fn expect_item_site_qty(
         &self,
         i: Option<usize>,
         s: Option<usize>,
@@ -754,7 +335,7 @@ impl Harness {
         Ok((i, s, self.base_steps(i, q)?))
     }
 
-    fn set_available(&mut self, item: u8, site: u8, qty: QtySpec) {
+    pub(crate) fn set_available(&mut self, item: u8, site: u8, qty: QtySpec) {
         let (i, s, ic, sc) = self.item_site(item, site);
         let q = self.qty(i, qty);
         let expected = self.expect_item_site_qty(i, s, q);
@@ -776,7 +357,7 @@ impl Harness {
 
     /// Supply of an item changed by `units` on `day` (`None`: on hand): the loaded quota
     /// rule's period supply follows.
-    fn quota_supply_changed(&mut self, item: usize, day: Option<i64>, units: i128) {
+    pub(crate) fn quota_supply_changed(&mut self, item: usize, day: Option<i64>, units: i128) {
         let today = self.today;
         if let Some(rule) = self.quotas.as_mut().and_then(|q| q.rules.get_mut(&item)) {
             let p = match day {
@@ -787,7 +368,7 @@ impl Harness {
         }
     }
 
-    fn add_supply(&mut self, item: u8, site: u8, day: i8, qty: QtySpec) {
+    pub(crate) fn add_supply(&mut self, item: u8, site: u8, day: i8, qty: QtySpec) {
         let (i, s, ic, sc) = self.item_site(item, site);
         let q = self.qty(i, qty);
         let expected = self.expect_item_site_qty(i, s, q);
@@ -801,7 +382,7 @@ impl Harness {
         }
     }
 
-    fn protect(&mut self, item: u8, site: u8, qty: QtySpec, up_to: u8) {
+    pub(crate) fn protect(&mut self, item: u8, site: u8, qty: QtySpec, up_to: u8) {
         let (i, s, ic, sc) = self.item_site(item, site);
         let q = self.qty(i, qty);
         let expected = self.expect_item_site_qty(i, s, q);
@@ -812,23 +393,8 @@ impl Harness {
         }
     }
 
-    /// The balance at an item-site on day `t` (today at the earliest), counting every
-    /// booked schedule line.
-    fn balance(&self, item: usize, site: usize, t: i64) -> i128 {
-        let t = t.max(self.today);
-        let supply = self.supply.get(&(item, site)).map_or(0, |s| s.at(t));
-        let taken: i128 = self
-            .book
-            .values()
-            .flat_map(|b| b.recs.iter())
-            .filter(|((i, s, d, _), _)| *i == item && *s == site && *d <= t)
-            .flat_map(|(_, r)| r.iter().map(|r| r.qty))
-            .sum();
-        supply - taken
-    }
-
     /// The amount as the engine receives it (valid or not).
-    fn raw_amount(&self, i: Option<usize>, a: AmountSpec) -> QuotaAmount {
+    pub(crate) fn raw_amount(&self, i: Option<usize>, a: AmountSpec) -> QuotaAmount {
         match a {
             AmountSpec::Absolute(q) => QuotaAmount::Absolute(self.qty(i, q)),
             AmountSpec::Percent(p) => QuotaAmount::Percent(Decimal::new(i64::from(p), 2)),
@@ -837,7 +403,7 @@ impl Harness {
     }
 
     /// The error the engine must give for an amount, if any.
-    fn check_amount(&self, item: usize, a: AmountSpec) -> Result<(), ErrKind> {
+    pub(crate) fn check_amount(&self, item: usize, a: AmountSpec) -> Result<(), ErrKind> {
         match a {
             AmountSpec::Absolute(q) => self.base_steps(item, self.qty(Some(item), q)).map(|_| ()),
             AmountSpec::Percent(p) if p > 100 => Err(ErrKind::InvalidConfig),
@@ -846,7 +412,7 @@ impl Harness {
     }
 
     /// A rule as the engine receives it, and its model or the error the engine must give.
-    fn quota_model(&self, spec: &RuleSpec) -> (QuotaRule, Result<QuotaModel, ErrKind>) {
+    pub(crate) fn quota_model(&self, spec: &RuleSpec) -> (QuotaRule, Result<QuotaModel, ErrKind>) {
         let i = self.item(spec.item);
         let starts: Vec<i64> = spec.periods.iter().map(|p| self.today + i64::from(*p)).collect();
         let classes: Vec<DemandClass> = spec
@@ -887,7 +453,7 @@ impl Harness {
     }
 
     /// Supply per quota period of an item, as the rules see it when they load.
-    fn quota_supply(&self, item: usize, starts: &[i64]) -> Vec<i128> {
+    pub(crate) fn quota_supply(&self, item: usize, starts: &[i64]) -> Vec<i128> {
         let period = |day: i64| starts.iter().filter(|s| **s <= day).count().saturating_sub(1);
         let mut supply = vec![0i128; starts.len()];
         for ((i, _), sup) in &self.supply {
@@ -903,7 +469,7 @@ impl Harness {
     }
 
     /// Capacities per bucket and period from the supply per period.
-    fn capacities(
+    pub(crate) fn capacities(
         &self,
         item: usize,
         starts: &[i64],
@@ -974,7 +540,7 @@ impl Harness {
         }
     }
 
-    fn set_quotas(&mut self, specs: &[RuleSpec]) {
+    pub(crate) fn set_quotas(&mut self, specs: &[RuleSpec]) {
         let mut rules = Vec::new();
         let mut expected: Result<BTreeMap<usize, QuotaModel>, ErrKind> = Ok(BTreeMap::new());
         for spec in specs {
@@ -1000,7 +566,7 @@ impl Harness {
 
     /// Builds a line; with what it asks for in base steps, or the error the engine must
     /// give for it (duplicates aside).
-    fn line(&mut self, spec: &LineSpec) -> (OrderLine, Expect) {
+    pub(crate) fn line(&mut self, spec: &LineSpec) -> (OrderLine, Expect) {
         let id = match spec.id {
             Some(k) if !self.ids.is_empty() => self.ids[usize::from(k) % self.ids.len()],
             _ => {
@@ -1082,17 +648,17 @@ impl Harness {
     }
 
     /// Builds order lines from specs, without booking them.
-    pub(crate) fn lines(&mut self, specs: &[LineSpec]) -> Vec<OrderLine> {
+    pub fn lines(&mut self, specs: &[LineSpec]) -> Vec<OrderLine> {
         specs.iter().map(|s| self.line(s).0).collect()
     }
 
-    fn book_line(&mut self, line: OrderLine, item: usize, qty: i128, claim: Claim) {
+    pub(crate) fn book_line(&mut self, line: OrderLine, item: usize, qty: i128, claim: Claim) {
         let id = line.id;
         let booking = Booking { line, item, qty, claim, recs: BTreeMap::new(), reduced: false };
         assert!(self.book.insert(id, booking).is_none(), "{id} booked twice");
     }
 
-    fn allocate(&mut self, spec: &LineSpec, hours: Option<i16>) {
+    pub(crate) fn allocate(&mut self, spec: &LineSpec, hours: Option<i16>) {
         let (line, expected) = self.line(spec);
         let expected =
             if self.book.contains_key(&line.id) { Err(ErrKind::DuplicateLine) } else { expected };
@@ -1117,7 +683,7 @@ impl Harness {
         }
     }
 
-    fn batch(&mut self, specs: &[LineSpec], hours: Option<i16>) {
+    pub(crate) fn batch(&mut self, specs: &[LineSpec], hours: Option<i16>) {
         let built: Vec<(OrderLine, Expect)> = specs.iter().map(|s| self.line(s)).collect();
         // The engine serves in (priority, requested, seq, id) order, input order on ties.
         let mut order: Vec<usize> = (0..built.len()).collect();
@@ -1169,7 +735,7 @@ impl Harness {
         }
     }
 
-    fn round_trip(&mut self, spec: &LineSpec) {
+    pub(crate) fn round_trip(&mut self, spec: &LineSpec) {
         let (line, expected) = self.line(spec);
         if !self.checks.has(Checks::ROUND_TRIP)
             || expected.is_err()
@@ -1187,7 +753,7 @@ impl Harness {
         assert_eq!(dry, again, "after releasing {line:?}, promising it again differs");
     }
 
-    fn release(&mut self, pick: u8) {
+    pub(crate) fn release(&mut self, pick: u8) {
         let id = self.pick(pick);
         let expected = if self.book.contains_key(&id) { Ok(()) } else { Err(ErrKind::UnknownLine) };
         let got = self.atp.release(id);
@@ -1197,7 +763,7 @@ impl Harness {
         }
     }
 
-    fn reduce(&mut self, pick: u8, how: ReduceSpec) {
+    pub(crate) fn reduce(&mut self, pick: u8, how: ReduceSpec) {
         let id = self.pick(pick);
         let Some(b) = self.book.get(&id) else {
             let got = self.atp.reduce(id, Decimal::ONE);
@@ -1273,7 +839,7 @@ impl Harness {
         }
     }
 
-    fn make_hard(&mut self, pick: u8) {
+    pub(crate) fn make_hard(&mut self, pick: u8) {
         let id = self.pick(pick);
         let expected = match self.book.get(&id).map(|b| b.claim) {
             None => Err(ErrKind::UnknownLine),
@@ -1287,7 +853,7 @@ impl Harness {
         }
     }
 
-    fn sweep(&mut self, hours: i16) {
+    pub(crate) fn sweep(&mut self, hours: i16) {
         let now = instant(self.today * 24 + i64::from(hours));
         let mut expected: Vec<(DateTime<Utc>, LineId)> = self
             .book
@@ -1308,7 +874,7 @@ impl Harness {
         }
     }
 
-    fn promises(&self) -> Vec<(LineId, Promise)> {
+    pub(crate) fn promises(&self) -> Vec<(LineId, Promise)> {
         self.atp
             .booked_lines()
             .into_iter()
@@ -1316,7 +882,7 @@ impl Harness {
             .collect()
     }
 
-    fn reprocess(&mut self, fair: bool) {
+    pub(crate) fn reprocess(&mut self, fair: bool) {
         let before = self.promises();
         let snap = self.snapshot();
         let sharing =
@@ -1392,7 +958,7 @@ impl Harness {
         }
     }
 
-    fn advance(&mut self, days: i8) {
+    pub(crate) fn advance(&mut self, days: i8) {
         let to = self.today + i64::from(days);
         let expected = if days < 0 { Err(ErrKind::InvalidConfig) } else { Ok(()) };
         let got = self.atp.advance_to(date(to));
@@ -1405,7 +971,7 @@ impl Harness {
     // ---- invariants ----------------------------------------------------------------
 
     /// Remembers when each unit of each schedule line was first seen.
-    fn reconcile(&mut self) {
+    pub(crate) fn reconcile(&mut self) {
         let step = self.step;
         let ids = self.booked();
         for id in ids {
@@ -1444,7 +1010,7 @@ impl Harness {
     }
 
     /// Checks a promise just made.
-    fn fresh(&self, line: &OrderLine, item: usize, p: &Promise) {
+    pub(crate) fn fresh(&self, line: &OrderLine, item: usize, p: &Promise) {
         if self.checks.has(Checks::LEAD_TIMES) {
             for l in &p.schedule {
                 assert!(
@@ -1474,7 +1040,7 @@ impl Harness {
         }
     }
 
-    fn covers(&self, item: usize, shipped: usize, qty: Decimal) -> i128 {
+    pub(crate) fn covers(&self, item: usize, shipped: usize, qty: Decimal) -> i128 {
         let ratio = if shipped == item {
             Decimal::ONE
         } else {
@@ -1487,7 +1053,7 @@ impl Harness {
         self.steps(item, qty / ratio).unwrap_or(0)
     }
 
-    fn check_invariants(&self) {
+    pub(crate) fn check_invariants(&self) {
         // The engine's booked lines are the model's, in serve order, held as the model says.
         let engine = self.atp.booked_lines();
         let mut expected: Vec<(u8, NaiveDate, u64, LineId)> = self
@@ -1514,7 +1080,7 @@ impl Harness {
         }
     }
 
-    fn check_line(&self, b: &Booking, p: &Promise) {
+    pub(crate) fn check_line(&self, b: &Booking, p: &Promise) {
         let id = b.line.id;
         let item = b.item;
         if self.checks.has(Checks::CONSERVATION) {
@@ -1569,7 +1135,7 @@ impl Harness {
     }
 
     /// Item-sites with supply, schedule lines or protection.
-    fn item_sites(&self) -> BTreeSet<(usize, usize)> {
+    pub(crate) fn item_sites(&self) -> BTreeSet<(usize, usize)> {
         let mut out: BTreeSet<(usize, usize)> = self.supply.keys().copied().collect();
         out.extend(self.protection.keys().copied());
         for b in self.book.values() {
@@ -1579,7 +1145,7 @@ impl Harness {
     }
 
     /// Days on which an item-site's balance may change, from today on.
-    fn days(&self, item: usize, site: usize) -> BTreeSet<i64> {
+    pub(crate) fn days(&self, item: usize, site: usize) -> BTreeSet<i64> {
         let mut days = BTreeSet::from([self.today]);
         if let Some(s) = self.supply.get(&(item, site)) {
             days.extend(s.receipts.iter().map(|(d, _)| *d).filter(|d| *d > self.today));
@@ -1599,7 +1165,7 @@ impl Harness {
     /// beyond today's fence, from lines `filter` accepts. (day, qty). A line confirmed
     /// beyond the fence against assumed supply counts once the fence passes it: moving
     /// today re-checks it against real supply.
-    fn counted(
+    pub(crate) fn counted(
         &self,
         item: usize,
         site: usize,
@@ -1620,7 +1186,7 @@ impl Harness {
         out
     }
 
-    fn check_over_allocation(&self) {
+    pub(crate) fn check_over_allocation(&self) {
         for (item, site) in self.item_sites() {
             let since = self.lowered.get(&(item, site)).copied().unwrap_or(0);
             let taken = self.counted(item, site, since, |_| true);
@@ -1640,7 +1206,7 @@ impl Harness {
         }
     }
 
-    fn check_protection(&self) {
+    pub(crate) fn check_protection(&self) {
         for ((item, site), p) in &self.protection {
             if p.up_to == 0 || p.qty <= 0 {
                 continue;
@@ -1665,7 +1231,7 @@ impl Harness {
         }
     }
 
-    fn check_quotas(&self) {
+    pub(crate) fn check_quotas(&self) {
         let Some(q) = &self.quotas else { return };
         for (item, loaded) in &q.rules {
             // Capacities as the engine has them now: from the current supply.
@@ -1714,7 +1280,7 @@ impl Harness {
         }
     }
 
-    fn describe(&self, item: usize, site: usize) -> String {
+    pub(crate) fn describe(&self, item: usize, site: usize) -> String {
         let mut s = format!(
             "today {}, supply {:?}, protection {:?}\n",
             self.today,
