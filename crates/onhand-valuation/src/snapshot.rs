@@ -12,8 +12,11 @@
 //!
 //! [`Valuation::restore`] checks what it relies on and refuses anything else with a
 //! typed error, never a panic: the format version, the digest, every code, and for
-//! every pool that its base is a state the pool can be in and that replaying its
-//! history from there reaches every checkpoint and the pool exactly.
+//! every pool that its base and its current state are states the pool can be in, that
+//! every operation names records that exist, and that its receipts are numbered in
+//! order from the base through every checkpoint to the pool. Restore does not replay
+//! the history (it is linear in the snapshot's size): the digest vouches that the
+//! history is the one the pool went through.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
