@@ -726,6 +726,46 @@ impl Slot {
         self.ops.iter().filter(|o| o.tag == ISSUE && o.flags & TRANSFER != 0).map(|o| o.arg)
     }
 
+    /// Replays the history from its base and checks it reaches every later checkpoint,
+    /// the landed cost each landed-cost operation recorded, and the pool (state and
+    /// records) exactly: the deep check [`restore`](Self::restore) leaves out. `Err`
+    /// names what did not hold.
+    pub(crate) fn verify_history(&self) -> Result<(), &'static str> {
+        let sc = self.pool.scales;
+        let (mut r, _) = self.replay_to(0).map_err(|_| "the base checkpoint")?;
+        let mut next_cp = 1;
+        for (n, op) in self.ops.iter().enumerate() {
+            let (kind, _) = self.kind_of(op).ok_or("an operation's record")?;
+            if let OpKind::Receive { .. } = kind
+                && op.arg != r.state.rlen
+            {
+                return Err("a receipt's record");
+            }
+            let plan = run(&r, &r.state, sc, op.event, &kind).map_err(|_| "an operation")?;
+            if op.tag == ADD_COST
+                && !matches!(self.extras.get(op.arg as usize),
+                    Some(Extra::AddCost { kept, .. }) if *kept == plan.out.value)
+            {
+                return Err("a landed cost's recorded share");
+            }
+            r.commit(&plan);
+            if let Some((m, s)) = self.checkpoints.get(next_cp)
+                && *m as usize == n + 1
+            {
+                if *s != r.state {
+                    return Err("a checkpoint");
+                }
+                next_cp += 1;
+            }
+        }
+        let mut replayed = self.pool.clone();
+        replayed.adopt(r.into_adopt());
+        if replayed != self.pool {
+            return Err("the pool is not its history");
+        }
+        Ok(())
+    }
+
     /// A slot from a snapshot's parts, checked in one pass without replaying: the base
     /// checkpoint must be a state the pool can be in, the pool's own state must be
     /// consistent with its records, every operation must name records and extras that
