@@ -27,7 +27,7 @@
 //! (quotas still apply). A substitute covers the ordered quantity by its ratio; only
 //! substitutes whose ratio is a whole number of their units per ordered unit are used.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -197,6 +197,24 @@ impl Prepared {
     #[must_use]
     pub fn id(&self) -> LineId {
         self.0.id
+    }
+}
+
+/// What booked lines hold of every item-site's stock available today, taken at once
+/// ([`Atp::held_now_all`]).
+#[derive(Debug, Clone)]
+pub struct HeldNow<'a> {
+    atp: &'a Atp,
+    units: BTreeMap<(u32, u16), i64>,
+}
+
+impl HeldNow<'_> {
+    /// What booked lines hold of an item-site's stock available today: the same as
+    /// [`Atp::held`].
+    #[must_use]
+    pub fn get(&self, item: ItemIx, site: SiteIx) -> Decimal {
+        let units = self.units.get(&(item.raw(), site.raw())).copied().unwrap_or(0);
+        self.atp.decimal(item.raw(), units)
     }
 }
 
@@ -472,6 +490,21 @@ impl Atp {
     #[must_use]
     pub fn held(&self, item: ItemIx, site: SiteIx) -> Decimal {
         self.decimal(item.raw(), self.held_now(item.raw(), site.raw()))
+    }
+
+    /// What booked lines hold of every item-site's stock available today, gathered in
+    /// one pass over the booked lines: [`HeldNow::get`] then answers what
+    /// [`held`](Self::held) would for any item-site, without scanning the book again.
+    #[must_use]
+    pub fn held_now_all(&self) -> HeldNow<'_> {
+        let mut units: BTreeMap<(u32, u16), i64> = BTreeMap::new();
+        for l in self.book.values().flat_map(|b| b.promise.lines.iter()) {
+            if l.avail_day <= self.today {
+                let held = units.entry((l.item, l.site)).or_insert(0);
+                *held = held.saturating_add(l.units);
+            }
+        }
+        HeldNow { atp: self, units }
     }
 
     /// What booked lines hold of an item-site's stock available today (lines available

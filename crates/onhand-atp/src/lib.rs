@@ -79,7 +79,7 @@ mod units;
 pub use backorder::{Change, Mode, Reprocess};
 pub use demand::{DemandClass, LineId, OrderLine, SourcingRule, Strategy};
 pub use engine::{
-    Advanced, Atp, AtpConfig, Claim, Horizon, MAX_SCHEDULE_LINES, Prepared, SiteOffer,
+    Advanced, Atp, AtpConfig, Claim, HeldNow, Horizon, MAX_SCHEDULE_LINES, Prepared, SiteOffer,
 };
 pub use error::AtpError;
 pub use mps::{MpsInput, MpsLot, MpsRow, mps};

@@ -59,13 +59,14 @@ impl Network {
             feed(&mut h, "promise", &self.atp.booked(LineId(b.id)))?;
         }
         let today = self.atp.today();
+        let held_now = self.atp.held_now_all();
         for (item, _) in self.catalog.items() {
             if !self.holds(item) {
                 continue;
             }
             for (site, _) in self.catalog.sites() {
                 let free = self.atp.free_now(item, site);
-                let held = self.atp.held(item, site);
+                let held = held_now.get(item, site);
                 h.update(free.serialize());
                 h.update(held.serialize());
             }
