@@ -806,11 +806,7 @@ impl Valuation {
         // still a no-op rather than an error.
         let fp = crate::event::fingerprint(ev);
         if let Some(prev) = self.seen_of(ev.id) {
-            // A snapshot from an engine before the word-by-word fingerprint holds the
-            // legacy fingerprint of what it applied.
-            let same =
-                prev.fingerprint == fp || prev.fingerprint == crate::event::legacy_fingerprint(ev);
-            return if same {
+            return if prev.fingerprint == fp {
                 Ok(Outcome::Duplicate)
             } else {
                 Err(ValuationError::IdReused(ev.id))
@@ -2254,31 +2250,6 @@ impl Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A snapshot from an engine before the word-by-word fingerprint records the legacy
-    /// one: a repeat is still a duplicate, another event under the id still refused.
-    #[test]
-    fn a_legacy_fingerprint_still_recognises_a_repeat() {
-        let catalog = Arc::new(Catalog::new(onhand_master::seed::demo_network()).unwrap());
-        let mut v = Valuation::new(catalog, ValuationConfig::default()).unwrap();
-        let receipt = |cost: &str| CostEvent {
-            id: 1,
-            at: DateTime::from_timestamp(1_767_600_000, 0).unwrap(),
-            body: CostBody::Receipt {
-                site: "ATL".parse().unwrap(),
-                item: "BOLT-M8".parse().unwrap(),
-                qty: "10 EA".parse().unwrap(),
-                unit_cost: cost.parse().unwrap(),
-                owner: None,
-            },
-        };
-        let ev = receipt("1.50 USD");
-        v.apply(&ev).unwrap();
-        assert_ne!(crate::event::fingerprint(&ev), crate::event::legacy_fingerprint(&ev));
-        v.seen_log[0].fingerprint = crate::event::legacy_fingerprint(&ev);
-        assert_eq!(v.apply(&receipt("1.5 USD")), Ok(Outcome::Duplicate));
-        assert_eq!(v.apply(&receipt("1.51 USD")), Err(ValuationError::IdReused(1)));
-    }
 
     /// The sizes the memory formula in the crate docs uses.
     #[test]

@@ -213,9 +213,9 @@ impl CostBody {
 ///
 /// Receipts, opening balances and issues, nearly every event, are hashed word by word
 /// with a folded multiply ([`Fold`]); the rarer kinds as
-/// [`onhand_master::hash::fingerprint`] hashes them. Engines before this one
-/// fingerprinted every event that way ([`legacy_fingerprint`]); a restored snapshot
-/// keeps those values, so a repeat is also recognised by that fingerprint.
+/// [`onhand_master::hash::fingerprint`] hashes them ([`legacy_fingerprint`]). Engines
+/// before this one fingerprinted every event that way; their snapshots (format 1) are
+/// refused on restore, so no seen event carries such a value for the common kinds.
 pub(crate) fn fingerprint(ev: &CostEvent) -> u64 {
     let mut h = Fold(0x243F_6A88_85A3_08D3);
     let (kind, site, item, qty, cost, to, owner) = match &ev.body {
