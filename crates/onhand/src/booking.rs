@@ -140,7 +140,7 @@ impl Network {
         let mark = self.journal.next(&command)?;
         let p = self.atp.allocate(&line, claim)?;
         self.next_line = id;
-        self.bookings.insert(
+        self.insert_booking(
             r.clone(),
             Booking { id, request: req.clone(), picked: Decimal::ZERO, shipped: Decimal::ZERO },
         );
@@ -222,7 +222,7 @@ impl Network {
         if self.atp.booked(LineId(id)).is_some() {
             self.atp.release(LineId(id))?;
         }
-        self.bookings.remove(r);
+        self.remove_booking(r);
         self.line_refs.remove(&id);
         self.journal.push(mark, command);
         self.feed_withdrawn(r);
@@ -541,7 +541,7 @@ impl Network {
         let mut touched: Vec<(ItemIx, SiteIx)> = Vec::new();
         for id in expired {
             let Some(r) = self.line_refs.remove(&id.0) else { continue };
-            if let Some(b) = self.bookings.remove(&r)
+            if let Some(b) = self.remove_booking(&r)
                 && let Some(item) = self.catalog.item_ix(&b.request.item)
             {
                 touched.extend(self.below.keys().filter(|(i, _)| *i == item).copied());

@@ -405,7 +405,7 @@ impl Network {
                 return Err(invalid("bookings", format!("{line}: negative")));
             }
             self.line_refs.insert(b.id, line.clone());
-            if self.bookings.insert(line.clone(), b.clone()).is_some() {
+            if self.insert_booking(line.clone(), b.clone()).is_some() {
                 return Err(invalid("bookings", format!("{line} twice")));
             }
         }
