@@ -6,11 +6,15 @@
 //! Every event is worked out in full before anything changes (pools plan, then commit),
 //! so a refused event leaves the engine exactly as it was.
 //!
-//! Notation: `e` is an entity handle, `i` an item handle, `s`/`b` the selling and
-//! buying entities, `sf`/`st` the shipping and receiving sites, `ps` a pool's site.
-
-// The notation above is used throughout; spelled out it would hide the arithmetic.
-#![allow(clippy::many_single_char_names, clippy::similar_names)]
+//! Notation: `e` is an entity handle, `i` an item handle, `s` a site, `ps` a pool's site
+//! (none for an entity valued across its sites), `q` a quantity in base units; the
+//! transfer planning (`transfer`) spells out `seller` and `buyer`, with `sf`/`st` the
+//! shipping and receiving sites.
+//!
+//! The parts: `lines` builds the posting lines of one event, `replay` turns a
+//! back-dated movement's corrections into lines, `transfer` plans shipments and
+//! receipts between sites and entities, `views` reads the engine, and `period` closes
+//! periods and consolidates.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -29,7 +33,7 @@ use crate::event::{CostBody, CostEvent, IssueTo, Rate};
 use crate::history::{Correction, Counter, Fail, OpOut, Planned, Request, Slot};
 use crate::intercompany::{IcDocument, OpenItem};
 use crate::pool::{Layer, Method, Pool, PoolError, Scales};
-use crate::posting::{Posting, PostingKey, PostingKind};
+use crate::posting::{Posting, PostingKey};
 
 mod lines;
 mod period;
@@ -37,7 +41,7 @@ mod replay;
 mod transfer;
 mod views;
 
-use lines::Out;
+use lines::{At, Out};
 
 type Res<T> = Result<T, ValuationError>;
 
@@ -712,7 +716,7 @@ impl Valuation {
     /// A back-dated event (earlier than later movements of the same pool) is replayed
     /// into the pool's history from the nearest snapshot; every later movement whose
     /// value changes gets correction postings (kind
-    /// [`PostingKind::Correction`]) for the difference.
+    /// [`PostingKind::Correction`](crate::PostingKind::Correction)) for the difference.
     ///
     /// # Errors
     /// Any [`ValuationError`]; the engine is then exactly as it was.
@@ -825,16 +829,16 @@ impl Valuation {
                     self.push_step(out, plan, step)?;
                 } else {
                     let ps = self.pool_site(e, s)?;
-                    let value = if let Some(c) = unit_cost {
-                        self.check_currency(e, *c)?;
-                        not_negative("a gain's unit cost", *c)?;
-                        Self::extend(magnitude, *c)?
+                    let value = if let Some(cost) = unit_cost {
+                        self.check_currency(e, *cost)?;
+                        not_negative("a gain's unit cost", *cost)?;
+                        Self::extend(magnitude, *cost)?
                     } else {
                         let unit = self
                             .unit_cost_now(e, i, ps)?
                             .ok_or_else(|| self.pool_error(PoolError::NoCost, e, i, ps, q))?;
-                        let v = mul_exact(q, unit).map_err(dec("an adjustment value"))?;
-                        convert(v, Decimal::ONE, self.ent(e)?.currency)?
+                        let extended = mul_exact(q, unit).map_err(dec("an adjustment value"))?;
+                        convert(extended, Decimal::ONE, self.ent(e)?.currency)?
                     };
                     self.receive_against(
                         ev,
@@ -851,9 +855,9 @@ impl Valuation {
                 let (i, s, e) = self.locate(item, site, owner.as_ref())?;
                 let q = self.base(i, *qty, "a return quantity")?;
                 let currency = self.ent(e)?.currency;
-                if let Some(c) = unit_cost {
-                    self.check_currency(e, *c)?;
-                    not_negative("a return's unit cost", *c)?;
+                if let Some(cost) = unit_cost {
+                    self.check_currency(e, *cost)?;
+                    not_negative("a return's unit cost", *cost)?;
                 }
                 let value = match (original, unit_cost) {
                     (Some(id), _) => {
@@ -893,7 +897,7 @@ impl Valuation {
                         plan.returned = Some((*id, now_q, now_v));
                         value
                     }
-                    (None, Some(c)) => Self::extend(*qty, *c)?,
+                    (None, Some(cost)) => Self::extend(*qty, *cost)?,
                     (None, None) => return Err(ValuationError::ReturnWithoutCost),
                 };
                 self.receive_against(ev, out, plan, (e, i, s), q, value, PostingKey::CostOfSales)?;
@@ -934,17 +938,10 @@ impl Valuation {
                 let step = self.plan_op(ev, e, i, ps, &kind)?;
                 let kept = step.out.value;
                 let gone = sub_exact(amount.amount(), kept).map_err(dec("a landed cost"))?;
-                out.line(e, PostingKey::Inventory, kept, PostingKind::Movement, Some(i), ps, None);
-                out.line(e, rest, gone, PostingKind::Movement, Some(i), ps, None);
-                out.line(
-                    e,
-                    PostingKey::LandedCost,
-                    -amount.amount(),
-                    PostingKind::Movement,
-                    Some(i),
-                    ps,
-                    None,
-                );
+                let at = At::movement(e, i, ps);
+                out.line(&at, PostingKey::Inventory, kept);
+                out.line(&at, rest, gone);
+                out.line(&at, PostingKey::LandedCost, -amount.amount());
                 self.push_step(out, plan, step)?;
             }
             CostBody::StandardCost { entity, item, site, cost } => {
@@ -978,16 +975,8 @@ impl Valuation {
                 };
                 let step =
                     self.plan_op(ev, e, i, ps, &Request::SetStandard { cost: cost.amount() })?;
-                out.pair(
-                    e,
-                    PostingKey::Inventory,
-                    PostingKey::Revaluation,
-                    step.out.value,
-                    PostingKind::Movement,
-                    Some(i),
-                    ps,
-                    None,
-                );
+                let at = At::movement(e, i, ps);
+                out.pair(&at, PostingKey::Inventory, PostingKey::Revaluation, step.out.value);
                 self.push_step(out, plan, step)?;
             }
             CostBody::TransferShip { transfer, from, to, item, qty, rates } => {
@@ -999,16 +988,8 @@ impl Valuation {
             CostBody::TransferClose { transfer } => {
                 let (t, tr) = self.open_transfer(transfer)?;
                 let mut tr = plan.transfer(t, tr);
-                out.pair(
-                    tr.owner,
-                    PostingKey::Adjustment,
-                    PostingKey::InTransit,
-                    tr.value,
-                    PostingKind::Movement,
-                    Some(tr.item),
-                    None,
-                    Some(&tr.number),
-                );
+                let owner = At::movement(tr.owner, tr.item, None).doc(Some(&tr.number));
+                out.pair(&owner, PostingKey::Adjustment, PostingKey::InTransit, tr.value);
                 tr.value = Decimal::ZERO;
                 tr.profit = Decimal::ZERO;
                 tr.price_left = Decimal::ZERO;

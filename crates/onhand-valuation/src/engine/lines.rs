@@ -19,21 +19,42 @@ pub(super) struct Out<'a> {
     pub(super) sites: Option<(SiteIx, SiteCode)>,
 }
 
+/// Where a run of posting lines belongs: the entity whose books they are in, their kind,
+/// and the item, site and document they name. An event's lines mostly share all of
+/// these, so the builder takes one context and only the key and amount per line.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct At<'d> {
+    pub(super) entity: u16,
+    pub(super) kind: PostingKind,
+    pub(super) item: Option<ItemIx>,
+    pub(super) site: Option<SiteIx>,
+    pub(super) doc: Option<&'d str>,
+}
+
+impl At<'_> {
+    /// Movement lines of `entity` naming `item` (at `site`, if any), with no document.
+    pub(super) fn movement(entity: u16, item: ItemIx, site: Option<SiteIx>) -> Self {
+        At { entity, kind: PostingKind::Movement, item: Some(item), site, doc: None }
+    }
+
+    /// The same, of `kind`.
+    pub(super) fn kind(self, kind: PostingKind) -> Self {
+        At { kind, ..self }
+    }
+
+    /// The same, naming document `doc`.
+    pub(super) fn doc(self, doc: Option<&str>) -> At<'_> {
+        At { entity: self.entity, kind: self.kind, item: self.item, site: self.site, doc }
+    }
+}
+
 impl Out<'_> {
-    #[allow(clippy::too_many_arguments)] // one line's facts
-    pub(super) fn line(
-        &mut self,
-        entity: u16,
-        key: PostingKey,
-        amount: Decimal,
-        kind: PostingKind,
-        item: Option<ItemIx>,
-        site: Option<SiteIx>,
-        document: Option<&str>,
-    ) {
+    /// One line: `amount` (debit positive, credit negative) to `key` (nothing for zero).
+    pub(super) fn line(&mut self, at: &At<'_>, key: PostingKey, amount: Decimal) {
         if amount.is_zero() {
             return;
         }
+        let entity = at.entity;
         let account = self
             .v
             .entities
@@ -48,7 +69,7 @@ impl Out<'_> {
         };
         let cat = &self.v.catalog;
         let amount = at_scale(amount, e.currency);
-        let item = item.and_then(|i| match &self.names {
+        let item = at.item.and_then(|i| match &self.names {
             Some((k, code)) if *k == i => Some(code.clone()),
             _ => {
                 let code = cat.item(i)?.code.clone();
@@ -56,7 +77,7 @@ impl Out<'_> {
                 Some(code)
             }
         });
-        let site = site.and_then(|s| match &self.sites {
+        let site = at.site.and_then(|s| match &self.sites {
             Some((k, code)) if *k == s => Some(code.clone()),
             _ => {
                 let code = cat.site(s)?.code.clone();
@@ -71,90 +92,52 @@ impl Out<'_> {
             account,
             amount,
             currency: e.currency,
-            kind,
+            kind: at.kind,
             item,
             site,
-            document: document.map(str::to_owned),
+            document: at.doc.map(str::to_owned),
         });
     }
 
     /// Debit `dr`, credit `cr`, by `amount` (a negative amount swaps them).
-    #[allow(clippy::too_many_arguments)] // one entry's facts
-    pub(super) fn pair(
-        &mut self,
-        entity: u16,
-        dr: PostingKey,
-        cr: PostingKey,
-        amount: Decimal,
-        kind: PostingKind,
-        item: Option<ItemIx>,
-        site: Option<SiteIx>,
-        document: Option<&str>,
-    ) {
-        self.line(entity, dr, amount, kind, item, site, document);
-        self.line(entity, cr, -amount, kind, item, site, document);
+    pub(super) fn pair(&mut self, at: &At<'_>, dr: PostingKey, cr: PostingKey, amount: Decimal) {
+        self.line(at, dr, amount);
+        self.line(at, cr, -amount);
     }
 }
 
 impl Valuation {
-    /// Lines of a receipt into inventory against `offset` (which gets `value`).
+    /// Lines of a receipt into inventory at `site` against `offset` (which gets `value`).
     pub(super) fn receive_lines(
         out: &mut Out<'_>,
         step: &Step,
         offset: PostingKey,
         value: Decimal,
-        s: SiteIx,
+        site: SiteIx,
         doc: Option<&str>,
     ) {
-        let (e, i) = (step.entity, Some(step.item));
-        let m = PostingKind::Movement;
-        out.line(e, PostingKey::Inventory, step.out.value, m, i, Some(s), doc);
-        out.line(e, PostingKey::PriceVariance, value - step.out.value, m, i, Some(s), doc);
-        out.line(e, offset, -value, m, i, Some(s), doc);
+        let at = At::movement(step.entity, step.item, Some(site)).doc(doc);
+        let kept = step.out.value;
+        out.line(&at, PostingKey::Inventory, kept);
+        out.line(&at, PostingKey::PriceVariance, value - kept);
+        out.line(&at, offset, -value);
+        let true_up = at.kind(PostingKind::TrueUp);
         for (tag, amount) in &step.out.trueups {
-            out.pair(
-                e,
-                tag_key(*tag),
-                PostingKey::Inventory,
-                *amount,
-                PostingKind::TrueUp,
-                i,
-                Some(s),
-                doc,
-            );
+            out.pair(&true_up, tag_key(*tag), PostingKey::Inventory, *amount);
         }
-        out.pair(
-            e,
-            PostingKey::Inventory,
-            PostingKey::Rounding,
-            step.out.residue,
-            m,
-            i,
-            Some(s),
-            doc,
-        );
+        out.pair(&at, PostingKey::Inventory, PostingKey::Rounding, step.out.residue);
     }
 
-    /// Lines of an issue from inventory to `key`.
+    /// Lines of an issue from inventory at `site` to `key`.
     pub(super) fn issue_lines(
         out: &mut Out<'_>,
         step: &Step,
         key: PostingKey,
-        s: SiteIx,
+        site: SiteIx,
         doc: Option<&str>,
     ) {
-        let (e, i) = (step.entity, Some(step.item));
-        let m = PostingKind::Movement;
-        out.pair(e, key, PostingKey::Inventory, step.out.value, m, i, Some(s), doc);
-        out.pair(
-            e,
-            PostingKey::Rounding,
-            PostingKey::Inventory,
-            step.out.residue,
-            m,
-            i,
-            Some(s),
-            doc,
-        );
+        let at = At::movement(step.entity, step.item, Some(site)).doc(doc);
+        out.pair(&at, key, PostingKey::Inventory, step.out.value);
+        out.pair(&at, PostingKey::Rounding, PostingKey::Inventory, step.out.residue);
     }
 }

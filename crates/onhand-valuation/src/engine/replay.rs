@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use onhand_master::{add_exact, sub_exact};
 use rust_decimal::Decimal;
 
+use super::lines::At;
 use super::{Out, Plan, Res, Step, Valuation, dec, tag_key};
 use crate::error::ValuationError;
 use crate::history::{Correction, Counter, What};
@@ -16,23 +17,19 @@ impl Valuation {
     /// Adds a step, turning its corrections into posting lines (and transfer changes).
     #[allow(clippy::too_many_lines)] // one arm per kind of operation corrected
     pub(super) fn push_step(&self, out: &mut Out<'_>, plan: &mut Plan, step: Box<Step>) -> Res<()> {
-        let (e, i, ps) = (step.entity, Some(step.item), step.site);
-        let c = PostingKind::Correction;
+        let corrections =
+            At::movement(step.entity, step.item, step.site).kind(PostingKind::Correction);
         for Correction { event, what, old, new } in &step.corrections {
             let doc = format!("corrects event {event}");
-            let doc = Some(doc.as_str());
+            let at = corrections.doc(Some(doc.as_str()));
             let d = |a: Decimal, b: Decimal| sub_exact(a, b).map_err(dec("a correction"));
             match what {
                 What::Receive => {
                     out.pair(
-                        e,
+                        &at,
                         PostingKey::Inventory,
                         PostingKey::PriceVariance,
                         d(new.value, old.value)?,
-                        c,
-                        i,
-                        ps,
-                        doc,
                     );
                     // True-ups per issue account: what they are now less what was posted.
                     let mut by_key: BTreeMap<u8, Decimal> = BTreeMap::new();
@@ -45,24 +42,20 @@ impl Valuation {
                         *v = sub_exact(*v, *amount).map_err(dec("a correction"))?;
                     }
                     for (tag, delta) in by_key {
-                        out.pair(e, tag_key(tag), PostingKey::Inventory, delta, c, i, ps, doc);
+                        out.pair(&at, tag_key(tag), PostingKey::Inventory, delta);
                     }
                     out.pair(
-                        e,
+                        &at,
                         PostingKey::Inventory,
                         PostingKey::Rounding,
                         d(new.residue, old.residue)?,
-                        c,
-                        i,
-                        ps,
-                        doc,
                     );
                 }
                 What::Issue(counter) => {
                     let delta = d(new.value, old.value)?;
                     match counter {
                         Counter::Key(k) => {
-                            out.pair(e, *k, PostingKey::Inventory, delta, c, i, ps, doc);
+                            out.pair(&at, *k, PostingKey::Inventory, delta);
                         }
                         Counter::Transfer(t) => {
                             let base = self
@@ -80,52 +73,26 @@ impl Valuation {
                                 tr.group_cost_left = add_exact(tr.group_cost_left, delta)
                                     .map_err(dec("a correction"))?;
                             }
-                            out.pair(
-                                e,
-                                PostingKey::InTransit,
-                                PostingKey::Inventory,
-                                delta,
-                                c,
-                                i,
-                                ps,
-                                doc,
-                            );
+                            out.pair(&at, PostingKey::InTransit, PostingKey::Inventory, delta);
                             plan.put_transfer(*t, tr);
                         }
                     }
                     out.pair(
-                        e,
+                        &at,
                         PostingKey::Rounding,
                         PostingKey::Inventory,
                         d(new.residue, old.residue)?,
-                        c,
-                        i,
-                        ps,
-                        doc,
                     );
                 }
                 What::AddCost(rest) => {
-                    out.pair(
-                        e,
-                        PostingKey::Inventory,
-                        *rest,
-                        d(new.value, old.value)?,
-                        c,
-                        i,
-                        ps,
-                        doc,
-                    );
+                    out.pair(&at, PostingKey::Inventory, *rest, d(new.value, old.value)?);
                 }
                 What::SetStandard => {
                     out.pair(
-                        e,
+                        &at,
                         PostingKey::Inventory,
                         PostingKey::Revaluation,
                         d(new.value, old.value)?,
-                        c,
-                        i,
-                        ps,
-                        doc,
                     );
                 }
             }

@@ -8,13 +8,14 @@ use onhand_master::{
 };
 use rust_decimal::Decimal;
 
+use super::lines::At;
 use super::{Out, Plan, Res, Transfer, Valuation, convert, dec, money, rate_of, share};
 use crate::config::{Agreement, PriceRule, TitlePoint};
 use crate::error::ValuationError;
 use crate::event::{CostEvent, Rate};
 use crate::history::{Counter, Request};
 use crate::intercompany::{DocKind, IcDocument, OpenItem};
-use crate::posting::{PostingKey, PostingKind};
+use crate::posting::PostingKey;
 
 impl Valuation {
     pub(super) fn open_transfer(&self, number: &str) -> Res<(u32, Transfer)> {
@@ -95,23 +96,23 @@ impl Valuation {
         if self.transfer_ix.contains_key(number) {
             return Err(ValuationError::TransferExists(number.to_owned()));
         }
-        let i = self.item(item)?;
+        let ix = self.item(item)?;
         let sf = self.site(from)?;
         let st = self.site(to)?;
-        let s = self.owner_of(sf, from, None)?;
-        let b = self.owner_of(st, to, None)?;
-        let q = self.base(i, qty, "a transfer quantity")?;
-        let t = u32::try_from(self.transfers.len())
+        let seller = self.owner_of(sf, from, None)?;
+        let buyer = self.owner_of(st, to, None)?;
+        let units = self.base(ix, qty, "a transfer quantity")?;
+        let tx = u32::try_from(self.transfers.len())
             .map_err(|_| ValuationError::Overflow("the transfer count"))?;
         let mut tr = Transfer {
             number: number.to_owned(),
-            item: i,
+            item: ix,
             to: st,
-            seller: s,
-            buyer: b,
-            owner: s,
+            seller,
+            buyer,
+            owner: seller,
             agreement: None,
-            shipped: q,
+            shipped: units,
             received: Decimal::ZERO,
             value: Decimal::ZERO,
             profit: Decimal::ZERO,
@@ -122,49 +123,51 @@ impl Valuation {
             closed: false,
         };
         let doc = Some(number);
-        if s == b {
+        if seller == buyer {
             plan.new_transfer = Some(tr.clone());
             // A transfer ships only what the books hold: valuing a shortfall at the last cost
             // would carry a guess into another pool (and, across entities, into a price).
-            let kind = Request::Issue { qty: q, negative: false, counter: Counter::Transfer(t) };
-            let step = self.plan_op(ev, s, i, self.pool_site(s, sf)?, &kind)?;
+            let kind =
+                Request::Issue { qty: units, negative: false, counter: Counter::Transfer(tx) };
+            let step = self.plan_op(ev, seller, ix, self.pool_site(seller, sf)?, &kind)?;
             Self::issue_lines(out, &step, PostingKey::InTransit, sf, doc);
-            plan.issued = Some((s, step.out.value));
+            plan.issued = Some((seller, step.out.value));
             tr.value = step.out.value;
             tr.profit = step.out.profit;
             self.push_step(out, plan, step)?;
-            if let Some(updated) = plan.updated.remove(&t) {
+            if let Some(updated) = plan.updated.remove(&tx) {
                 tr.value = updated.value;
             }
             plan.new_transfer = Some(tr);
             return Ok(());
         }
-        let Some(a_ix) = self.agreement_ix.get(&(s, b)).copied() else {
+        let Some(a_ix) = self.agreement_ix.get(&(seller, buyer)).copied() else {
             return Err(ValuationError::NoAgreement {
-                seller: self.ent(s)?.code.clone(),
-                buyer: self.ent(b)?.code.clone(),
+                seller: self.ent(seller)?.code.clone(),
+                buyer: self.ent(buyer)?.code.clone(),
             });
         };
         let a = self.agreements.get(a_ix).ok_or(ValuationError::Overflow("an agreement handle"))?;
         tr.agreement = Some(a_ix);
-        let (sc, bc, k) = (self.ent(s)?.currency, self.ent(b)?.currency, a.currency);
+        let (sc, bc, k) = (self.ent(seller)?.currency, self.ent(buyer)?.currency, a.currency);
         let counter = match a.title {
             TitlePoint::Shipment => Counter::Key(PostingKey::CostOfSales),
-            TitlePoint::Receipt => Counter::Transfer(t),
+            TitlePoint::Receipt => Counter::Transfer(tx),
         };
         plan.new_transfer = Some(tr.clone());
-        let kind = Request::Issue { qty: q, negative: false, counter };
-        let step = self.plan_op(ev, s, i, self.pool_site(s, sf)?, &kind)?;
+        let kind = Request::Issue { qty: units, negative: false, counter };
+        let step = self.plan_op(ev, seller, ix, self.pool_site(seller, sf)?, &kind)?;
         let cost = step.out.value;
-        plan.issued = Some((s, cost));
+        plan.issued = Some((seller, cost));
         let group_cost = sub_exact(cost, step.out.profit).map_err(dec("a group cost"))?;
-        let price = self.price(a, s, i, q, cost, rates)?;
+        let price = self.price(a, seller, ix, units, cost, rates)?;
         let item_code = self
             .catalog
-            .item(i)
+            .item(ix)
             .map(|x| x.code.clone())
             .ok_or(ValuationError::Overflow("an item handle"))?;
-        let (sell, buy) = (self.ent(s)?.code.clone(), self.ent(b)?.code.clone());
+        let (seller_code, buyer_code) =
+            (self.ent(seller)?.code.clone(), self.ent(buyer)?.code.clone());
         let docs = |kind: DocKind, prefix: &str, entity: &EntityCode, counterparty: &EntityCode| {
             IcDocument {
                 kind,
@@ -173,14 +176,14 @@ impl Valuation {
                 counterparty: counterparty.clone(),
                 reference: number.to_owned(),
                 item: item_code.clone(),
-                qty: q,
+                qty: units,
                 amount: money(price, k),
                 at: ev.at,
             }
         };
-        plan.documents.push(docs(DocKind::SalesOrder, "ICSO", &sell, &buy));
-        plan.documents.push(docs(DocKind::PurchaseOrder, "ICPO", &buy, &sell));
-        plan.documents.push(docs(DocKind::Shipment, "SHP", &sell, &buy));
+        plan.documents.push(docs(DocKind::SalesOrder, "ICSO", &seller_code, &buyer_code));
+        plan.documents.push(docs(DocKind::PurchaseOrder, "ICPO", &buyer_code, &seller_code));
+        plan.documents.push(docs(DocKind::Shipment, "SHP", &seller_code, &buyer_code));
         match a.title {
             TitlePoint::Shipment => {
                 Self::issue_lines(out, &step, PostingKey::CostOfSales, sf, doc);
@@ -190,35 +193,20 @@ impl Valuation {
                 let cost_b = convert(group_cost, rate_of(rates, sc, bc)?, bc)?;
                 let embedded =
                     sub_exact(amount_b, cost_b).map_err(dec("an intercompany profit"))?;
-                out.pair(
-                    s,
-                    PostingKey::IcReceivable,
-                    PostingKey::IcRevenue,
-                    amount_s,
-                    PostingKind::Movement,
-                    Some(i),
-                    Some(sf),
-                    Some(&invoice),
-                );
-                out.pair(
-                    b,
-                    PostingKey::InTransit,
-                    PostingKey::IcPayable,
-                    amount_b,
-                    PostingKind::Movement,
-                    Some(i),
-                    None,
-                    Some(&invoice),
-                );
-                let mut inv = docs(DocKind::Invoice, "INV", &sell, &buy);
+                let inv = Some(invoice.as_str());
+                let seller_lines = At::movement(seller, ix, Some(sf)).doc(inv);
+                let buyer_lines = At::movement(buyer, ix, None).doc(inv);
+                out.pair(&seller_lines, PostingKey::IcReceivable, PostingKey::IcRevenue, amount_s);
+                out.pair(&buyer_lines, PostingKey::InTransit, PostingKey::IcPayable, amount_b);
+                let mut inv = docs(DocKind::Invoice, "INV", &seller_code, &buyer_code);
                 inv.number.clone_from(&invoice);
                 plan.documents.push(inv);
                 let item = |rate: Decimal, functional: Money| OpenItem {
-                    seller: sell.clone(),
-                    buyer: buy.clone(),
+                    seller: seller_code.clone(),
+                    buyer: buyer_code.clone(),
                     document: invoice.clone(),
                     transfer: number.to_owned(),
-                    qty: q,
+                    qty: units,
                     amount: money(price, k),
                     rate,
                     invoice_rate: rb,
@@ -226,8 +214,8 @@ impl Valuation {
                 };
                 plan.receivables.push(item(rs, money(amount_s, sc)));
                 plan.payables.push(item(rb, money(amount_b, bc)));
-                plan.period.push(((s, b), amount_s, embedded));
-                tr.owner = b;
+                plan.period.push(((seller, buyer), amount_s, embedded));
+                tr.owner = buyer;
                 tr.value = amount_b;
                 tr.profit = embedded;
                 tr.invoices = 1;
@@ -240,7 +228,7 @@ impl Valuation {
             }
         }
         self.push_step(out, plan, step)?;
-        if let Some(updated) = plan.updated.remove(&t) {
+        if let Some(updated) = plan.updated.remove(&tx) {
             tr.value = updated.value;
             tr.group_cost_left = updated.group_cost_left;
         }
@@ -258,29 +246,30 @@ impl Valuation {
         qty: Qty,
         rates: &[Rate],
     ) -> Res<()> {
-        let (t, tr) = self.open_transfer(number)?;
-        let mut tr = plan.transfer(t, tr);
+        let (tx, tr) = self.open_transfer(number)?;
+        let mut tr = plan.transfer(tx, tr);
         if ev.at < tr.shipped_at {
             return Err(ValuationError::BeforeShipment {
                 transfer: number.to_owned(),
                 shipped_at: tr.shipped_at,
             });
         }
-        let r = self.base(tr.item, qty, "a transfer receipt quantity")?;
+        let got = self.base(tr.item, qty, "a transfer receipt quantity")?;
         let remaining = sub_exact(tr.shipped, tr.received).map_err(dec("a transfer balance"))?;
-        if r > remaining {
+        if got > remaining {
             return Err(ValuationError::OverReceipt { transfer: number.to_owned(), remaining });
         }
-        let (s, b, i, st) = (tr.seller, tr.buyer, tr.item, tr.to);
-        let ps = self.pool_site(b, st)?;
+        let (seller, buyer, ix, st) = (tr.seller, tr.buyer, tr.item, tr.to);
+        let ps = self.pool_site(buyer, st)?;
         let doc = Some(number);
         let agreement = tr.agreement.and_then(|a| self.agreements.get(a));
         match agreement {
             Some(a) if a.title == TitlePoint::Receipt => {
-                let (sc, bc, k) = (self.ent(s)?.currency, self.ent(b)?.currency, a.currency);
-                let cost = share(tr.value, r, remaining, sc)?;
-                let price = share(tr.price_left, r, remaining, k)?;
-                let group_cost = share(tr.group_cost_left, r, remaining, sc)?;
+                let (sc, bc, k) =
+                    (self.ent(seller)?.currency, self.ent(buyer)?.currency, a.currency);
+                let cost = share(tr.value, got, remaining, sc)?;
+                let price = share(tr.price_left, got, remaining, k)?;
+                let group_cost = share(tr.group_cost_left, got, remaining, sc)?;
                 let (rs, rb) = (rate_of(rates, k, sc)?, rate_of(rates, k, bc)?);
                 let (amount_s, amount_b) = (convert(price, rs, sc)?, convert(price, rb, bc)?);
                 let cost_b = convert(group_cost, rate_of(rates, sc, bc)?, bc)?;
@@ -293,57 +282,51 @@ impl Valuation {
                     .ok_or(ValuationError::Overflow("an invoice count"))?;
                 let invoice = format!("INV-{number}-{next}");
                 let inv = Some(invoice.as_str());
+                let seller_lines = At::movement(seller, ix, None);
                 out.pair(
-                    s,
+                    &seller_lines.doc(doc),
                     PostingKey::CostOfSales,
                     PostingKey::InTransit,
                     cost,
-                    PostingKind::Movement,
-                    Some(i),
-                    None,
-                    doc,
                 );
                 out.pair(
-                    s,
+                    &seller_lines.doc(inv),
                     PostingKey::IcReceivable,
                     PostingKey::IcRevenue,
                     amount_s,
-                    PostingKind::Movement,
-                    Some(i),
-                    None,
-                    inv,
                 );
                 let step = self.plan_op(
                     ev,
-                    b,
-                    i,
+                    buyer,
+                    ix,
                     ps,
-                    &Request::Receive { qty: r, value: amount_b, profit: embedded },
+                    &Request::Receive { qty: got, value: amount_b, profit: embedded },
                 )?;
                 Self::receive_lines(out, &step, PostingKey::IcPayable, amount_b, st, inv);
-                let (sell, buy) = (self.ent(s)?.code.clone(), self.ent(b)?.code.clone());
+                let (seller_code, buyer_code) =
+                    (self.ent(seller)?.code.clone(), self.ent(buyer)?.code.clone());
                 let item_code = self
                     .catalog
-                    .item(i)
+                    .item(ix)
                     .map(|x| x.code.clone())
                     .ok_or(ValuationError::Overflow("an item handle"))?;
                 plan.documents.push(IcDocument {
                     kind: DocKind::Invoice,
                     number: invoice.clone(),
-                    entity: sell.clone(),
-                    counterparty: buy.clone(),
+                    entity: seller_code.clone(),
+                    counterparty: buyer_code.clone(),
                     reference: number.to_owned(),
                     item: item_code,
-                    qty: r,
+                    qty: got,
                     amount: money(price, k),
                     at: ev.at,
                 });
                 let item = |rate: Decimal, functional: Money| OpenItem {
-                    seller: sell.clone(),
-                    buyer: buy.clone(),
+                    seller: seller_code.clone(),
+                    buyer: buyer_code.clone(),
                     document: invoice.clone(),
                     transfer: number.to_owned(),
-                    qty: r,
+                    qty: got,
                     amount: money(price, k),
                     rate,
                     invoice_rate: rb,
@@ -351,40 +334,40 @@ impl Valuation {
                 };
                 plan.receivables.push(item(rs, money(amount_s, sc)));
                 plan.payables.push(item(rb, money(amount_b, bc)));
-                plan.period.push(((s, b), amount_s, embedded));
+                plan.period.push(((seller, buyer), amount_s, embedded));
                 tr.value = sub_exact(tr.value, cost).map_err(dec("a transfer balance"))?;
                 tr.price_left =
                     sub_exact(tr.price_left, price).map_err(dec("a transfer balance"))?;
                 tr.group_cost_left =
                     sub_exact(tr.group_cost_left, group_cost).map_err(dec("a transfer balance"))?;
                 tr.invoices = next;
-                plan.receipt = Some(r);
-                plan.put_transfer(t, tr.clone());
+                plan.receipt = Some(got);
+                plan.put_transfer(tx, tr.clone());
                 self.push_step(out, plan, step)?;
             }
             _ => {
                 let owner = tr.owner;
                 let currency = self.ent(owner)?.currency;
-                let value = share(tr.value, r, remaining, currency)?;
-                let profit = share(tr.profit, r, remaining, currency)?;
+                let value = share(tr.value, got, remaining, currency)?;
+                let profit = share(tr.profit, got, remaining, currency)?;
                 let step = self.plan_op(
                     ev,
                     owner,
-                    i,
+                    ix,
                     self.pool_site(owner, st)?,
-                    &Request::Receive { qty: r, value, profit },
+                    &Request::Receive { qty: got, value, profit },
                 )?;
                 Self::receive_lines(out, &step, PostingKey::InTransit, value, st, doc);
                 tr.value = sub_exact(tr.value, value).map_err(dec("a transfer balance"))?;
                 tr.profit = sub_exact(tr.profit, profit).map_err(dec("a transfer balance"))?;
-                plan.receipt = Some(r);
-                plan.put_transfer(t, tr.clone());
+                plan.receipt = Some(got);
+                plan.put_transfer(tx, tr.clone());
                 self.push_step(out, plan, step)?;
             }
         }
-        if let Some(mut tr) = plan.updated.remove(&t) {
-            tr.received = add_exact(tr.received, r).map_err(dec("a transfer balance"))?;
-            plan.put_transfer(t, tr);
+        if let Some(mut tr) = plan.updated.remove(&tx) {
+            tr.received = add_exact(tr.received, got).map_err(dec("a transfer balance"))?;
+            plan.put_transfer(tx, tr);
         }
         Ok(())
     }
