@@ -243,6 +243,8 @@ pub struct Valuation {
     pub(crate) sales: Vec<SaleSeen>,
     pub(crate) seq: u64,
     pub(crate) closed_through: Option<DateTime<Utc>>,
+    /// Entities whose own period is closed, and through when.
+    pub(crate) entity_closed: BTreeMap<u16, DateTime<Utc>>,
     pub(crate) documents: Vec<IcDocument>,
     pub(crate) receivables: Vec<OpenItem>,
     pub(crate) payables: Vec<OpenItem>,
@@ -424,6 +426,7 @@ impl Valuation {
             sales: Vec::new(),
             seq: 0,
             closed_through: None,
+            entity_closed: BTreeMap::new(),
             documents: Vec::new(),
             receivables: Vec::new(),
             payables: Vec::new(),
@@ -741,7 +744,13 @@ impl Valuation {
         {
             return Err(ValuationError::PeriodClosed { at: ev.at, closed_through: closed });
         }
-        if in_order && let Some(done) = self.apply_in_order(ev, fp) {
+        // Inside an entity's closed period only the general path checks which books the
+        // event moves.
+        let in_closed = self.entity_closed.values().any(|c| ev.at <= *c);
+        if in_order
+            && !in_closed
+            && let Some(done) = self.apply_in_order(ev, fp)
+        {
             return Ok(done);
         }
         let v: &Valuation = self;
@@ -749,6 +758,9 @@ impl Valuation {
             Out { v, event: ev.id, lines: Vec::with_capacity(2), names: None, sites: None };
         let mut plan = Plan::default();
         v.plan_body(ev, &mut out, &mut plan)?;
+        if in_closed {
+            v.check_entity_periods(ev, &plan)?;
+        }
         let postings = out.lines;
         // Every amount must be carried exactly at its currency's minor units, with room
         // for sums over many pools.
@@ -1033,6 +1045,24 @@ impl Valuation {
         let ps = self.pool_site(e, s)?;
         let negative = self.ent(e)?.negative == NegativeStock::LastCost;
         self.plan_op(ev, e, i, ps, &Request::Issue { qty: q, negative, counter })
+    }
+
+    /// Refuses a plan that moves stock of a pool of an entity whose own period is closed
+    /// at the event's time (what the ledger refuses of the entity's stock at its sites;
+    /// goods in transit are the ledger's to govern).
+    fn check_entity_periods(&self, ev: &CostEvent, plan: &Plan) -> Res<()> {
+        for e in plan.step.iter().map(|s| s.entity) {
+            if let Some(&closed) = self.entity_closed.get(&e)
+                && ev.at <= closed
+            {
+                return Err(ValuationError::EntityPeriodClosed {
+                    entity: self.ent(e)?.code.clone(),
+                    at: ev.at,
+                    closed_through: closed,
+                });
+            }
+        }
+        Ok(())
     }
 
     // ---- committing --------------------------------------------------------------

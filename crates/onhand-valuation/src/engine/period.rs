@@ -25,9 +25,102 @@ impl Valuation {
         {
             return Err(ValuationError::CloseNotForward(c));
         }
+        self.fold_through(through, None)?;
+        self.closed_through = Some(through);
+        Ok(())
+    }
+
+    /// Closes `entity`'s period through `through`, while other entities' stay open: a
+    /// later event may not move stock of the entity's pools effective at or before it,
+    /// and the history those pools keep for back-dated movements starts after it (as a
+    /// network close does for every pool).
+    ///
+    /// # Errors
+    /// [`ValuationError::UnknownEntity`]; [`ValuationError::CloseNotForward`] for a close
+    /// not after the entity's own close and the network's. Nothing changes.
+    pub fn close_entity_period(&mut self, entity: &EntityCode, through: DateTime<Utc>) -> Res<()> {
+        let e = self.entity(entity)?;
+        if let Some(c) = self.closed_for(e)
+            && through <= c
+        {
+            return Err(ValuationError::CloseNotForward(c));
+        }
+        self.fold_through(through, Some(e))?;
+        self.entity_closed.insert(e, through);
+        Ok(())
+    }
+
+    /// Reopens the network's closed period back to `to` (`None`: nothing stays closed),
+    /// so events effective after `to` are accepted again. What the close folded stays
+    /// folded: each pool's history restarts from its state at the old close, so a
+    /// back-dated movement into the reopened span is valued as if it happened at the
+    /// old close, before every movement kept since. It revalues those later movements
+    /// with correction postings in the current books, and leaves the folded ones, and
+    /// what they posted, as they were. Entities' own closes are not changed.
+    ///
+    /// # Errors
+    /// [`ValuationError::NothingToReopen`] when the network's period is not closed;
+    /// [`ValuationError::ReopenNotBack`] for a `to` not before the close. Nothing changes.
+    pub fn reopen_period(&mut self, to: Option<DateTime<Utc>>) -> Res<()> {
+        let closed = self.closed_through.ok_or(ValuationError::NothingToReopen)?;
+        Self::check_back(to, closed)?;
+        self.closed_through = to;
+        Ok(())
+    }
+
+    /// Reopens `entity`'s own closed period back to `to` (`None`: its own close goes), as
+    /// [`reopen_period`](Self::reopen_period) does for the network; the network's close
+    /// still applies to it.
+    ///
+    /// # Errors
+    /// [`ValuationError::UnknownEntity`]; [`ValuationError::NothingToReopen`] when the
+    /// entity has no close of its own; [`ValuationError::ReopenNotBack`] for a `to` not
+    /// before it. Nothing changes.
+    pub fn reopen_entity_period(
+        &mut self,
+        entity: &EntityCode,
+        to: Option<DateTime<Utc>>,
+    ) -> Res<()> {
+        let e = self.entity(entity)?;
+        let closed = self.entity_closed.get(&e).copied().ok_or(ValuationError::NothingToReopen)?;
+        Self::check_back(to, closed)?;
+        match to {
+            Some(to) => self.entity_closed.insert(e, to),
+            None => self.entity_closed.remove(&e),
+        };
+        Ok(())
+    }
+
+    /// The time `entity`'s stock is closed through: its own close or the network's,
+    /// whichever is later (`None`: neither, or an entity the catalog does not hold).
+    #[must_use]
+    pub fn entity_closed_through(&self, entity: &EntityCode) -> Option<DateTime<Utc>> {
+        self.closed_for(self.entity(entity).ok()?)
+    }
+
+    /// The later of entity `e`'s own close and the network's.
+    pub(crate) fn closed_for(&self, e: u16) -> Option<DateTime<Utc>> {
+        self.entity_closed.get(&e).copied().max(self.closed_through)
+    }
+
+    /// Refuses a reopen to `to` that does not go back from `closed`.
+    fn check_back(to: Option<DateTime<Utc>>, closed: DateTime<Utc>) -> Res<()> {
+        match to {
+            Some(to) if to >= closed => {
+                Err(ValuationError::ReopenNotBack { to, closed_through: closed })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Folds the history of every pool (of entity `only`, if given) through `through`.
+    fn fold_through(&mut self, through: DateTime<Utc>, only: Option<u16>) -> Res<()> {
         // Work out every pool's new base before changing any.
         let mut bases = Vec::with_capacity(self.slots.len());
         for (k, sl) in self.slots.iter().enumerate() {
+            if only.is_some_and(|e| e != sl.entity) {
+                continue;
+            }
             if let Some((n, base)) = sl
                 .state_through(through)
                 .map_err(|_| ValuationError::Overflow("a period close replay"))?
@@ -40,7 +133,6 @@ impl Valuation {
                 sl.close(n, base);
             }
         }
-        self.closed_through = Some(through);
         Ok(())
     }
 
