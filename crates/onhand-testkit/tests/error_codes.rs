@@ -92,7 +92,6 @@ fn onhand_error() {
             "*",
             "*",
             "config",
-            "reopen_not_supported",
             "not_in_partition",
             "no_cost",
             "no_rate",

@@ -739,8 +739,11 @@ impl Valuation {
                 Err(ValuationError::IdReused(ev.id))
             };
         }
+        // As a ledger's network close: an event effective before the close time is
+        // refused, one at the close time itself is not (an entity's close also refuses
+        // the close time, as a ledger's does).
         if let Some(closed) = self.closed_through
-            && ev.at <= closed
+            && ev.at < closed
         {
             return Err(ValuationError::PeriodClosed { at: ev.at, closed_through: closed });
         }
@@ -1047,10 +1050,15 @@ impl Valuation {
         self.plan_op(ev, e, i, ps, &Request::Issue { qty: q, negative, counter })
     }
 
-    /// Refuses a plan that moves stock of a pool of an entity whose own period is closed
-    /// at the event's time (what the ledger refuses of the entity's stock at its sites;
-    /// goods in transit are the ledger's to govern).
+    /// Refuses a plan that moves stock into or out of a pool of an entity whose own
+    /// period is closed at the event's time: what a ledger refuses of the entity's stock
+    /// at its sites, so the two stay in step. Goods in transit are the ledger's to
+    /// govern, and a change of value alone (a landed cost, a new standard) is accepted
+    /// and, like any movement back-dated into folded history, valued as at the close.
     fn check_entity_periods(&self, ev: &CostEvent, plan: &Plan) -> Res<()> {
+        if plan.receipt.is_none() && plan.issued.is_none() {
+            return Ok(());
+        }
         for e in plan.step.iter().map(|s| s.entity) {
             if let Some(&closed) = self.entity_closed.get(&e)
                 && ev.at <= closed

@@ -1,7 +1,7 @@
 //! Period closes per entity and reopens.
 //!
-//! An entity's close refuses movements of its pools at or before the close while other
-//! entities' pools stay open; a reopen (the network's or an entity's) lets events back
+//! A network close refuses events effective before the close time; an entity's close
+//! refuses movements of its pools at or before it while other entities' pools stay open; a reopen (the network's or an entity's) lets events back
 //! into the reopened span, valued as if at the old close, with corrections for what they
 //! change later. The property drives two entities' pools through receipts, issues,
 //! closes and reopens at random times and checks that every refusal leaves the engine
@@ -94,7 +94,7 @@ fn an_entity_close_refuses_only_that_entitys_movements() {
     v.close_period(at(20)).unwrap();
     let err = v.close_entity_period(&entity(1), at(15)).unwrap_err();
     assert_eq!(err.code(), "close_not_forward");
-    assert_eq!(v.entity_closed_through(&entity(0)), Some(at(20)), "the network's is later");
+    assert_eq!(v.entity_closed_through(&entity(0)), Some(at(10)), "its own, under the network's");
 }
 
 #[test]
@@ -111,9 +111,12 @@ fn reopens_are_governed_like_the_ledgers() {
         "reopen_not_back"
     );
     v.reopen_entity_period(&entity(0), Some(at(5))).unwrap();
-    // The network's close still holds the entity.
-    assert_eq!(v.entity_closed_through(&entity(0)), Some(at(10)));
+    assert_eq!(v.entity_closed_through(&entity(0)), Some(at(5)));
+    // The network's close still holds the entity's stock.
+    let err = v.apply(&receipt(1, 0, 8, 1, 100)).unwrap_err();
+    assert_eq!(err.code(), "period_closed");
     v.reopen_period(None).unwrap();
+    v.apply(&receipt(1, 0, 8, 1, 100)).unwrap();
     assert_eq!(v.closed_through(), None);
     assert_eq!(v.entity_closed_through(&entity(0)), Some(at(5)));
     v.reopen_entity_period(&entity(0), None).unwrap();
@@ -215,8 +218,10 @@ proptest! {
             match done {
                 Ok(()) => {
                     if let Some((pool, q)) = moved {
-                        let closed = v.entity_closed_through(&entity(pool));
-                        prop_assert!(closed.is_none_or(|c| at(minute) > c), "moved inside a closed period");
+                        let t = at(minute);
+                        let own = v.entity_closed_through(&entity(pool));
+                        prop_assert!(own.is_none_or(|c| t > c), "moved inside its entity's closed period");
+                        prop_assert!(v.closed_through().is_none_or(|c| t >= c), "moved before the close");
                         held[pool] += q;
                     }
                 }
@@ -225,6 +230,7 @@ proptest! {
                     if let (ValuationError::EntityPeriodClosed { entity: code, at: t, .. }, Some((pool, _))) = (&e, moved) {
                         prop_assert_eq!(code, &entity(pool));
                         prop_assert!(v.entity_closed_through(code).is_some_and(|c| *t <= c));
+                        prop_assert!(v.closed_through().is_none_or(|c| *t >= c), "the network's close refuses first");
                     }
                 }
             }

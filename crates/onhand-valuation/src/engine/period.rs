@@ -13,9 +13,10 @@ use crate::event::Rate;
 use crate::posting::{Posting, PostingKey, PostingKind};
 
 impl Valuation {
-    /// Closes the period through `through`: later events may not be effective at or
-    /// before it, and the history each pool keeps for back-dated movements starts
-    /// after it.
+    /// Closes the period through `through`: later events may not be effective before
+    /// it (one effective at `through` itself is accepted, as a ledger's network close
+    /// accepts it, and is placed after everything folded), and the history each pool
+    /// keeps for back-dated movements starts after it.
     ///
     /// # Errors
     /// [`ValuationError::CloseNotForward`] for a close that does not move forward.
@@ -31,9 +32,11 @@ impl Valuation {
     }
 
     /// Closes `entity`'s period through `through`, while other entities' stay open: a
-    /// later event may not move stock of the entity's pools effective at or before it,
-    /// and the history those pools keep for back-dated movements starts after it (as a
-    /// network close does for every pool).
+    /// later event may not move stock into or out of the entity's pools effective at or
+    /// before it, and the history those pools keep for back-dated movements starts after
+    /// it (as a network close does for every pool). A change of value alone (a landed
+    /// cost, a new standard cost) stays allowed, as a ledger's entity close governs
+    /// stock, and is valued as at the close.
     ///
     /// # Errors
     /// [`ValuationError::UnknownEntity`]; [`ValuationError::CloseNotForward`] for a close
@@ -91,11 +94,13 @@ impl Valuation {
         Ok(())
     }
 
-    /// The time `entity`'s stock is closed through: its own close or the network's,
-    /// whichever is later (`None`: neither, or an entity the catalog does not hold).
+    /// The time `entity`'s own period is closed through (`None`: it has no close of its
+    /// own, or is not in the catalog); its stock is closed through this or the network's
+    /// [`closed_through`](Self::closed_through), whichever is later (as a ledger's
+    /// `entity_closed_through` reads).
     #[must_use]
     pub fn entity_closed_through(&self, entity: &EntityCode) -> Option<DateTime<Utc>> {
-        self.closed_for(self.entity(entity).ok()?)
+        self.entity_closed.get(&self.entity(entity).ok()?).copied()
     }
 
     /// The later of entity `e`'s own close and the network's.
