@@ -1022,12 +1022,19 @@ impl Network {
                 }
                 return Ok(());
             }
+            // The books reopen what they have closed (a network restored from a snapshot
+            // taken before the books kept entity closes has none of the entity's).
             Body::ReopenPeriod { to, entity: None } => {
-                self.valuation.reopen_period(*to)?;
+                if self.valuation.closed_through().is_some_and(|c| to.is_none_or(|t| t < c)) {
+                    self.valuation.reopen_period(*to)?;
+                }
                 return Ok(());
             }
             Body::ReopenPeriod { to, entity: Some(e) } => {
-                self.valuation.reopen_entity_period(e, *to)?;
+                let own = self.valuation.entity_closed_through(e);
+                if own.is_some_and(|c| to.is_none_or(|t| t < c)) {
+                    self.valuation.reopen_entity_period(e, *to)?;
+                }
                 return Ok(());
             }
             _ => {}
