@@ -749,7 +749,9 @@ impl Valuation {
         }
         // Inside an entity's closed period only the general path checks which books the
         // event moves.
-        let in_closed = self.entity_closed.values().any(|c| ev.at <= *c);
+        // (Most engines have none: the map is not even walked then.)
+        let in_closed =
+            !self.entity_closed.is_empty() && self.entity_closed.values().any(|c| ev.at <= *c);
         if in_order
             && !in_closed
             && let Some(done) = self.apply_in_order(ev, fp)
