@@ -424,7 +424,7 @@ impl Network {
     /// # Errors
     /// The ledger's refusal ([`Error::Ledger`]), or the network's own before the ledger
     /// decides ([`Error::NotInPartition`], [`Error::NoCost`], [`Error::NoRate`],
-    /// [`Error::UnknownOriginal`], [`Error::ReopenNotSupported`]); nothing changes
+    /// [`Error::UnknownOriginal`]); nothing changes
     /// anywhere. [`Error::Diverged`] only
     /// for a defect (see there).
     pub fn apply(&mut self, event: &Event) -> Result<Outcome, Error> {
@@ -446,9 +446,6 @@ impl Network {
     /// [`apply`](Self::apply) up to the exception queue.
     fn apply_engines(&mut self, event: &Event) -> Result<Outcome, Error> {
         self.check_live()?;
-        if matches!(event.body, Body::ReopenPeriod { .. }) {
-            return Err(Error::ReopenNotSupported);
-        }
         for item in event_items(event) {
             self.check_item(item)?;
         }
@@ -1020,13 +1017,38 @@ impl Network {
         let mut bodies: Vec<(CostBody, Option<ItemIx>)> = Vec::new();
         let net: Nets = nets(deltas);
         let kind = moving.kind();
-        if let Body::ClosePeriod { through, entity: None } = moving.body {
-            // The books close with the ledger, so the history they keep for back-dated
-            // movements is bounded the same way.
-            if self.valuation.closed_through().is_none_or(|c| c < through) {
-                self.valuation.close_period(through)?;
+        // The books close and reopen with the ledger (the network's period or an
+        // entity's), so what they accept stays in step with it and the history they keep
+        // for back-dated movements is bounded the same way.
+        match &moving.body {
+            Body::ClosePeriod { through, entity: None } => {
+                if self.valuation.closed_through().is_none_or(|c| c < *through) {
+                    self.valuation.close_period(*through)?;
+                }
+                return Ok(());
             }
-            return Ok(());
+            Body::ClosePeriod { through, entity: Some(e) } => {
+                if self.valuation.entity_closed_through(e).is_none_or(|c| c < *through) {
+                    self.valuation.close_entity_period(e, *through)?;
+                }
+                return Ok(());
+            }
+            // The books reopen what they have closed (a network restored from a snapshot
+            // taken before the books kept entity closes has none of the entity's).
+            Body::ReopenPeriod { to, entity: None } => {
+                if self.valuation.closed_through().is_some_and(|c| to.is_none_or(|t| t < c)) {
+                    self.valuation.reopen_period(*to)?;
+                }
+                return Ok(());
+            }
+            Body::ReopenPeriod { to, entity: Some(e) } => {
+                let own = self.valuation.entity_closed_through(e);
+                if own.is_some_and(|c| to.is_none_or(|t| t < c)) {
+                    self.valuation.reopen_entity_period(e, *to)?;
+                }
+                return Ok(());
+            }
+            _ => {}
         }
         match kind {
             EventKind::Receipt => {
