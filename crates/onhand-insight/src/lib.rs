@@ -83,6 +83,7 @@ pub mod plan;
 mod record;
 mod report;
 mod sketch;
+pub mod snapshot;
 mod stats;
 mod stock;
 mod store;
@@ -112,6 +113,7 @@ pub use record::{
 };
 pub use report::Report;
 pub use sketch::Sketch;
+pub use snapshot::{INSIGHT_SNAPSHOT_FORMAT, InsightSnapshot};
 pub use stats::{benjamini_hochberg, binomial_upper_tail};
 
 // The crates this one's public signatures use, at the versions it was built with.
