@@ -20,7 +20,9 @@
 //! Quantities are in the item's base unit. The network learns of shipments, not of
 //! deliveries, so order lines are fulfilled on their shipments ([`Basis::Shipment`]).
 //! An order line's requested date for the fill rates is the ship-by date: the requested
-//! delivery date less the lead of its first promise (delivery less availability).
+//! delivery date less the lead of its first promise (delivery less availability), and
+//! never before the day the line is booked (a request sooner than the lane takes is due
+//! to ship at once, not already late when it is taken).
 //!
 //! **Time.** Records carry the event's effective time (order calls: the network's
 //! time), but insight takes records in time order. The feed hands them over in the order
@@ -43,10 +45,10 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use onhand_atp::{LineId, Promise};
 use onhand_insight::{
-    Adjusted, Basis, Config, CostOfSales, CountRecorded, DamageKind, Insight, LineRef,
-    OrderLineCreated, OrderLinePromised, OrderLineShipped, Period, Record, Report, Scheduled,
-    StockDamaged, SupplierReceipt, TransferApproved, TransferClosed, TransferReceived, TransferRef,
-    TransferRequested, TransferShipped,
+    Adjusted, Basis, Config, CostOfSales, CountRecorded, DamageKind, Insight, InsightSnapshot,
+    LineRef, OrderLineCreated, OrderLinePromised, OrderLineShipped, Period, Record, Report,
+    Scheduled, StockDamaged, SupplierReceipt, TransferApproved, TransferClosed, TransferReceived,
+    TransferRef, TransferRequested, TransferShipped,
 };
 use onhand_ledger::{Accepted, Body, DocKind, DocNumber, Event, Rules, Signal as LedgerSignal};
 use onhand_master::{
@@ -185,7 +187,8 @@ pub struct FeedStats {
 }
 
 /// An order line as the feed knows it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FedLine {
     uom: UomCode,
     ordered: Decimal,
@@ -199,7 +202,8 @@ impl FedLine {
 }
 
 /// A transfer line as the feed knows it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FedTransfer {
     /// What the line requests, in base units.
     requested: Decimal,
@@ -221,7 +225,109 @@ pub(crate) struct Feed {
     stats: FeedStats,
 }
 
+/// The feed's part of a network snapshot: insight's whole state
+/// ([`InsightSnapshot`]) and what the feed keeps to translate (its clock, the order and
+/// transfer lines it follows, the suppliers of expected receipts, its statistics).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FeedSnapshot {
+    insight: InsightSnapshot,
+    clock: Option<DateTime<Utc>>,
+    lines: Vec<(OrderRef, FedLine)>,
+    transfers: Vec<(TransferRef, FedTransfer)>,
+    suppliers: Vec<(DocNumber, u32, SupplierCode)>,
+    stats: FeedStats,
+}
+
+/// The feed's state borrowed, for the network digest.
+#[derive(Serialize)]
+pub(crate) struct FeedState<'a, S: Serialize> {
+    insight: S,
+    clock: &'a Option<DateTime<Utc>>,
+    lines: &'a BTreeMap<OrderRef, FedLine>,
+    transfers: &'a BTreeMap<TransferRef, FedTransfer>,
+    suppliers: &'a BTreeMap<(DocNumber, u32), SupplierCode>,
+    stats: &'a FeedStats,
+}
+
+fn invalid(what: String) -> Error {
+    Error::InvalidSnapshot { part: "insight", what }
+}
+
 impl Feed {
+    /// The feed's part of a network snapshot.
+    pub(crate) fn snapshot(&self) -> FeedSnapshot {
+        FeedSnapshot {
+            insight: self.insight.snapshot(),
+            clock: self.clock,
+            lines: self.lines.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            transfers: self.transfers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            suppliers: self
+                .suppliers
+                .iter()
+                .map(|((o, l), s)| (o.clone(), *l, s.clone()))
+                .collect(),
+            stats: self.stats.clone(),
+        }
+    }
+
+    /// The feed's state without copying it (see [`Network::digest`]).
+    pub(crate) fn state(&self) -> FeedState<'_, impl Serialize + '_> {
+        FeedState {
+            insight: self.insight.state(),
+            clock: &self.clock,
+            lines: &self.lines,
+            transfers: &self.transfers,
+            suppliers: &self.suppliers,
+            stats: &self.stats,
+        }
+    }
+
+    /// The feed `snap` holds, for a network over `catalog` keeping insight under
+    /// `settings`.
+    ///
+    /// # Errors
+    /// [`Error::SnapshotMismatch`] when the settings give insight another configuration
+    /// than the snapshot's; [`Error::Insight`] for a state insight refuses
+    /// ([`Insight::restore`]); [`Error::InvalidSnapshot`] for a line, transfer line or
+    /// expected receipt twice.
+    pub(crate) fn restore(
+        catalog: &Catalog,
+        settings: &InsightSettings,
+        snap: &FeedSnapshot,
+    ) -> Result<Box<Feed>, Error> {
+        if *snap.insight.config() != settings.config(catalog.data())? {
+            return Err(Error::SnapshotMismatch { part: "insight" });
+        }
+        let insight = Insight::restore(&snap.insight)?;
+        let mut lines = BTreeMap::new();
+        for (k, v) in &snap.lines {
+            if lines.insert(k.clone(), v.clone()).is_some() {
+                return Err(invalid(format!("order line {k} twice")));
+            }
+        }
+        let mut transfers = BTreeMap::new();
+        for (k, v) in &snap.transfers {
+            if transfers.insert(k.clone(), v.clone()).is_some() {
+                return Err(invalid(format!("transfer line {}/{} twice", k.transfer, k.line)));
+            }
+        }
+        let mut suppliers = BTreeMap::new();
+        for (o, l, s) in &snap.suppliers {
+            if suppliers.insert((o.clone(), *l), s.clone()).is_some() {
+                return Err(invalid(format!("the supplier of {o}/{l} twice")));
+            }
+        }
+        Ok(Box::new(Feed {
+            insight,
+            clock: snap.clock,
+            lines,
+            transfers,
+            suppliers,
+            stats: snap.stats.clone(),
+        }))
+    }
+
     /// A feed for `catalog` with `settings`, or `None` when they turn insight off.
     pub(crate) fn new(
         catalog: &Catalog,
@@ -909,10 +1015,17 @@ impl Network {
         let qty = Qty::new(self.base_of(&req.item, req.qty)?, uom).ok()?;
         let lead =
             p.schedule.first().map_or(0, |s| (s.delivery - s.available_on).num_days().max(0));
-        let requested: NaiveDate =
-            req.requested.checked_sub_signed(Duration::days(lead)).unwrap_or(req.requested);
+        let at = feed.at(self.now);
+        // A request sooner than the lane takes would be due to ship before the line
+        // existed, and count as unfilled from the start: it is due to ship the day it is
+        // booked instead (the soonest it can).
+        let requested: NaiveDate = req
+            .requested
+            .checked_sub_signed(Duration::days(lead))
+            .unwrap_or(req.requested)
+            .max(at.date_naive());
         Some(Record::OrderLineCreated(OrderLineCreated {
-            at: feed.at(self.now),
+            at,
             line: LineRef { order: req.order.clone(), line: req.line },
             customer,
             group,

@@ -366,3 +366,38 @@ fn a_released_line_stays_in_the_fill_rates_without_its_promise() {
     assert_eq!((k.fill_requested.lines, k.fill_promised.lines), (ratio(0, 1), ratio(0, 1)));
     assert_eq!(n.insight_feed().unwrap().refused, 0);
 }
+
+/// A customer asks for delivery today from a site two days away: the ship-by date (the
+/// request less the lead) would be two days before the line was booked, so the line
+/// would count as unfilled from the start. It is due the day it is booked instead, and a
+/// shipment that day fills it on time.
+#[test]
+fn a_request_sooner_than_the_lane_is_due_to_ship_the_day_it_is_booked() {
+    let mut n = common::network();
+    n.advance_to(onhand::ledger::testing::at(-30)).unwrap();
+    n.apply(&receipt_to(1, "ATL", "BOLT-M8", "2 CS", "PF-A01", "available").unwrap()).unwrap();
+    n.advance_to(onhand::ledger::testing::at(5)).unwrap();
+    let req = OrderRequest::new(
+        "SO-9".parse().unwrap(),
+        1,
+        "HOMEPRO".parse().unwrap(),
+        "BOLT-M8".parse().unwrap(),
+        "50 EA".parse().unwrap(),
+        day(5),
+    );
+    let p = n.allocate(&req).unwrap().promise;
+    assert_eq!((p.schedule[0].available_on, p.schedule[0].delivery), (day(5), day(7)));
+    let pick = line("BOLT-M8", "50 EA").unwrap().at(bin("PF-A01")).to_bin(bin("STG-01"));
+    let body = Body::Pick(mv("ATL", vec![pick.doc_line(1)]));
+    n.apply(&ev(10, 20, WH, DocKind::SalesOrder, "SO-9", body)).unwrap();
+    let ship = line("BOLT-M8", "50 EA").unwrap().at(bin("STG-01")).doc_line(1);
+    let body = Body::Ship(mv("ATL", vec![ship]));
+    assert!(n.apply(&ev(11, 30, WH, DocKind::SalesOrder, "SO-9", body)).unwrap().accepted());
+    let insight = n.insight().unwrap();
+    // Due (and filled) on the 5th, the day it was booked; nothing on the 3rd.
+    let on = |d| insight.orders(Period::containing(Grain::Day, day(d)), &Dim::Network).unwrap();
+    assert_eq!(on(5).fill_requested.lines, ratio(1, 1));
+    assert_eq!(on(5).fill_requested.units, ratio(50, 50));
+    assert_eq!(on(3).fill_requested.lines, Ratio::default());
+    assert_eq!(n.insight_feed().unwrap().refused, 0);
+}

@@ -1,6 +1,6 @@
-//! Network snapshots: restore gives the original's digest (exception queue included), a
-//! snapshot taken anywhere in the journal plus the journal's tail gives the full run's
-//! digest, and a snapshot that
+//! Network snapshots: restore gives the original's digest (exception queue and KPIs
+//! included), a snapshot taken anywhere in the journal plus the journal's tail gives the
+//! full run's digest and KPI reports, and a snapshot that
 //! was changed, or is restored under another configuration, is refused with a typed
 //! error and never a panic.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
@@ -63,6 +63,23 @@ fn leaf<'a>(v: &'a mut serde_json::Value, path: &[String]) -> Option<&'a mut ser
     })
 }
 
+/// Every day, week and month from the simulation's start to the network's time.
+fn kpi_periods(setup: &Setup, network: &Network) -> Vec<onhand::insight::Period> {
+    use onhand::insight::{Grain, Period};
+    let mut out = Vec::new();
+    let mut d = setup.start.date_naive();
+    while d <= network.now().date_naive() {
+        for g in [Grain::Day, Grain::Week, Grain::Month] {
+            let p = Period::containing(g, d);
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+        d = d.succ_opt().unwrap();
+    }
+    out
+}
+
 /// Cut the journal anywhere: replaying the head, snapshotting, restoring and
 /// replaying the tail reaches the full run's digest, and the restored network has
 /// the digest of the one it was taken from.
@@ -89,6 +106,12 @@ fn a_snapshot_anywhere_plus_the_tail_gives_the_full_runs_digest() {
         restored.replay_onto(tail).unwrap();
         prop_assert_eq!(restored.digest().unwrap(), network.digest().unwrap());
         prop_assert_eq!(restored.journal().head(), network.journal().head());
+        // The KPIs carried in the snapshot: every report the straight run gives.
+        prop_assert!(network.insight_feed().unwrap().records > 0);
+        for p in kpi_periods(&setup, &network) {
+            prop_assert_eq!(restored.kpi_report(p).unwrap(), network.kpi_report(p).unwrap());
+        }
+        prop_assert_eq!(restored.insight_feed(), network.insight_feed());
         Ok(())
     });
 }
