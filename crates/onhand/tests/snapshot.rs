@@ -255,3 +255,39 @@ fn a_change_inside_an_engines_part_is_refused_by_its_digest() {
         assert_eq!(e.code(), "snapshot_digest", "{part}: {e}");
     }
 }
+
+/// A format 2 snapshot (before the KPIs travelled) is refused with a typed error, and so
+/// is a resealed snapshot whose KPI part insight cannot restore.
+#[test]
+fn an_old_format_or_a_bad_kpi_part_is_refused() {
+    let (setup, network, _) = simulated(5, 1);
+    let snapshot = network.snapshot().unwrap();
+    let catalog: Arc<_> = network.catalog().clone();
+    let restore = |s: &NetworkSnapshot| {
+        Network::restore(catalog.clone(), setup.rules.clone(), setup.config.clone(), s)
+            .map(|_| ())
+            .unwrap_err()
+            .code()
+    };
+    let mut old = serde_json::to_value(&snapshot).unwrap();
+    old["format"] = 2.into();
+    old["content"].as_object_mut().unwrap().remove("insight");
+    // Format 2 has no KPI part: it reads, and is refused by its format.
+    assert_eq!(restore(&serde_json::from_value(old).unwrap()), "snapshot_format");
+    let reseal = |change: &dyn Fn(&mut serde_json::Value)| {
+        let mut json = serde_json::to_value(&snapshot).unwrap();
+        change(&mut json["content"]["insight"]);
+        let changed: NetworkSnapshot = serde_json::from_value(json.clone()).unwrap();
+        json["digest"] = serde_json::to_value(changed.content_digest().unwrap()).unwrap();
+        serde_json::from_value::<NetworkSnapshot>(json).unwrap()
+    };
+    assert_eq!(restore(&reseal(&|k| k["insight"]["format"] = 9.into())), "snapshot_format");
+    let twice = reseal(&|k| {
+        let lines = k["lines"].as_array_mut().unwrap();
+        let first = lines[0].clone();
+        lines.push(first);
+    });
+    assert_eq!(restore(&twice), "invalid_snapshot");
+    let dangling = reseal(&|k| k["insight"]["orders"]["lines"][0][1]["order"] = 99_999.into());
+    assert_eq!(restore(&dangling), "invalid_snapshot");
+}
