@@ -27,7 +27,8 @@
 //! Main types: [`Insight`] (the state: `apply`, `merge`, the queries), [`Config`]
 //! (sites with entity, region and shift calendar), [`Record`], [`Figure`] (a value or
 //! "not enough data", never NaN), [`Ratio`], [`Sketch`] (the mergeable quantile
-//! sketch), [`Report`].
+//! sketch), [`Report`], [`InsightSnapshot`] (the whole state, to keep across a restart:
+//! [`Insight::snapshot`], [`Insight::restore`]).
 //!
 //! Counts, quantities and money are exact (`Decimal` and integers); statistics (the
 //! p-values, bands, probabilities and safety stock inputs) are `f64`, in the modules
