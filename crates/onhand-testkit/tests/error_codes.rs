@@ -230,6 +230,8 @@ fn onhand_insight_insight_error() {
             "config_mismatch",
             "merge_overlap",
             "unsupported_dimension",
+            "snapshot_format",
+            "invalid_snapshot",
         ],
     );
 }
