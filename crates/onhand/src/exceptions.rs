@@ -22,7 +22,7 @@ use onhand_control::{
 use onhand_ledger::{Actor, Body, DocNumber, Event, EventId, PositionKey};
 use onhand_master::{Catalog, CurrencyCode, EntityCode, ItemCode, ItemIx, SiteCode, SiteIx};
 use onhand_status::StockStatus;
-use onhand_valuation::Mismatch;
+use onhand_valuation::{Mismatch, Reconciliation};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -831,28 +831,49 @@ impl Network {
             }
         }
         // Intercompany books that differ beyond timing, per seller and buyer.
-        let rec = self.reconciliation();
-        let mut pairs: BTreeMap<(EntityCode, EntityCode), Impact> = BTreeMap::new();
-        for d in rec.differences.iter().filter(|d| d.mismatch != Mismatch::InTransit) {
-            let side = d.receivable.as_ref().or(d.payable.as_ref());
-            let Some(item) = side else { continue };
-            let other = if d.receivable.is_some() { d.payable.as_ref() } else { None };
-            let gap = other.map_or(item.functional.amount(), |o| {
-                if o.functional.currency() == item.functional.currency() {
-                    item.functional.amount() - o.functional.amount()
-                } else {
-                    item.functional.amount()
-                }
-            });
-            let entry = pairs
-                .entry((d.seller.clone(), d.buyer.clone()))
-                .or_insert_with(|| Impact::value(Decimal::ZERO, item.functional.currency()));
-            if entry.currency == item.functional.currency() {
-                entry.value += gap.abs();
+        let pairs = intercompany_gaps(&self.reconciliation());
+        self.raise_mismatches(at, &pairs)?;
+        Ok(self.exceptions.control.escalate(now))
+    }
+}
+
+/// What is at stake per seller and buyer whose books differ beyond timing (a document
+/// only the seller has while its goods are in transit is timing): the sum of the gaps
+/// between the two sides in the seller's currency (a side alone counts whole; a side in
+/// another currency counts the seller's), and the quantities involved.
+fn intercompany_gaps(rec: &Reconciliation) -> BTreeMap<(EntityCode, EntityCode), Impact> {
+    let mut pairs: BTreeMap<(EntityCode, EntityCode), Impact> = BTreeMap::new();
+    for d in rec.differences.iter().filter(|d| d.mismatch != Mismatch::InTransit) {
+        let side = d.receivable.as_ref().or(d.payable.as_ref());
+        let Some(item) = side else { continue };
+        let other = if d.receivable.is_some() { d.payable.as_ref() } else { None };
+        let gap = other.map_or(item.functional.amount(), |o| {
+            if o.functional.currency() == item.functional.currency() {
+                item.functional.amount() - o.functional.amount()
+            } else {
+                item.functional.amount()
             }
-            entry.quantity += item.qty.abs();
+        });
+        let entry = pairs
+            .entry((d.seller.clone(), d.buyer.clone()))
+            .or_insert_with(|| Impact::value(Decimal::ZERO, item.functional.currency()));
+        if entry.currency == item.functional.currency() {
+            entry.value += gap.abs();
         }
-        for ((seller, buyer), impact) in &pairs {
+        entry.quantity += item.qty.abs();
+    }
+    pairs
+}
+
+impl Network {
+    /// Raises (or updates) an intercompany mismatch for every pair in `pairs` and clears,
+    /// as reconciled, every pair raised before that is no longer there.
+    fn raise_mismatches(
+        &mut self,
+        at: DateTime<Utc>,
+        pairs: &BTreeMap<(EntityCode, EntityCode), Impact>,
+    ) -> Result<(), Error> {
+        for ((seller, buyer), impact) in pairs {
             let subject = Subject::Entities { seller: seller.clone(), buyer: buyer.clone() };
             let signal =
                 Raise::new(ExceptionKind::IntercompanyMismatch, subject, at, impact.clone())
@@ -867,7 +888,7 @@ impl Network {
             let subject = Subject::Entities { seller, buyer };
             self.clear(ExceptionKind::IntercompanyMismatch, subject, at, ClearReason::Reconciled)?;
         }
-        Ok(self.exceptions.control.escalate(now))
+        Ok(())
     }
 }
 
@@ -1011,5 +1032,149 @@ impl Network {
         }
         self.exceptions = x;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The intercompany-mismatch path of `advance_to`. No valid sequence of public calls
+    //! reaches it (valuation books both sides of every intercompany document in one plan,
+    //! consistently, and never drops one: see `tests/lenses.rs`), so the reconciliation
+    //! it reads is built by hand here, the lowest level that can.
+    #![allow(clippy::unwrap_used, reason = "tests: a failed unwrap is a failed test")]
+
+    use onhand_control::{ClearReason, ExceptionKind, State, Subject};
+    use onhand_ledger::Rules;
+    use onhand_ledger::testing::at;
+    use onhand_master::{CurrencyCode, Money, Role, seed};
+    use onhand_valuation::{Difference, Mismatch, OpenItem, Reconciliation};
+    use rust_decimal::Decimal;
+
+    use super::intercompany_gaps;
+    use crate::{Network, NetworkConfig};
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn item(document: &str, qty: &str, amount: &str, currency: &str) -> OpenItem {
+        let c = CurrencyCode::new(currency).unwrap();
+        OpenItem {
+            seller: "NA01".parse().unwrap(),
+            buyer: "CA01".parse().unwrap(),
+            document: document.into(),
+            transfer: "TO-1".into(),
+            qty: d(qty),
+            amount: Money::new(d(amount), c),
+            rate: Decimal::ONE,
+            invoice_rate: Decimal::ONE,
+            functional: Money::new(d(amount), c),
+        }
+    }
+
+    fn difference(
+        document: &str,
+        mismatch: Mismatch,
+        receivable: Option<OpenItem>,
+        payable: Option<OpenItem>,
+    ) -> Difference {
+        Difference {
+            seller: "NA01".parse().unwrap(),
+            buyer: "CA01".parse().unwrap(),
+            document: document.into(),
+            mismatch,
+            receivable,
+            payable,
+        }
+    }
+
+    /// Books that differ: 400 invoiced against 300 booked, one invoice the buyer lacks,
+    /// and one in transit (timing: left out).
+    fn differing() -> Reconciliation {
+        Reconciliation {
+            matched: 3,
+            differences: vec![
+                difference(
+                    "INV-1",
+                    Mismatch::Quantity,
+                    Some(item("INV-1", "400", "17.60", "USD")),
+                    Some(item("INV-1", "300", "13.20", "USD")),
+                ),
+                difference(
+                    "INV-2",
+                    Mismatch::MissingDocument,
+                    Some(item("INV-2", "10", "2.00", "USD")),
+                    None,
+                ),
+                difference(
+                    "INV-3",
+                    Mismatch::InTransit,
+                    Some(item("INV-3", "99", "50.00", "USD")),
+                    None,
+                ),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_gap_per_pair_sums_what_differs_beyond_timing() {
+        let gaps = intercompany_gaps(&differing());
+        let pair = ("NA01".parse().unwrap(), "CA01".parse().unwrap());
+        let impact = gaps.get(&pair).unwrap();
+        assert_eq!(gaps.len(), 1);
+        // |17.60 - 13.20| + 2.00 (alone, whole); quantities 400 + 10; INV-3 left out.
+        assert_eq!((impact.value, impact.quantity), (d("6.40"), d("410")));
+        assert_eq!(impact.currency.as_str(), "USD");
+        let timing =
+            Reconciliation { matched: 0, differences: differing().differences.split_off(2) };
+        assert!(intercompany_gaps(&timing).is_empty());
+    }
+
+    #[test]
+    fn a_mismatch_is_raised_updated_kept_in_snapshots_and_cleared_when_the_books_reconcile() {
+        let usd = CurrencyCode::new("USD").unwrap();
+        let rules = Rules::standard(usd).trusting_event_actors();
+        let mut n =
+            Network::new(seed::demo_network(), rules, NetworkConfig::default(), at(0)).unwrap();
+        let subject =
+            Subject::Entities { seller: "NA01".parse().unwrap(), buyer: "CA01".parse().unwrap() };
+        n.raise_mismatches(at(10), &intercompany_gaps(&differing())).unwrap();
+        let raised =
+            n.control().active(ExceptionKind::IntercompanyMismatch, &subject).unwrap().clone();
+        assert_eq!(
+            (raised.owner, raised.entity.clone()),
+            (Role::Finance, Some("NA01".parse().unwrap()))
+        );
+        assert_eq!(raised.impact.value, d("6.40"));
+        // The same pair again, with a gap that changed: one exception, updated.
+        let mut smaller = differing();
+        smaller.differences.remove(1);
+        n.raise_mismatches(at(20), &intercompany_gaps(&smaller)).unwrap();
+        let again = n.control().active(ExceptionKind::IntercompanyMismatch, &subject).unwrap();
+        assert_eq!((again.id, again.signals, again.impact.value), (raised.id, 2, d("4.40")));
+        // A snapshot carries the pair, so a restored network clears it the same way.
+        let snap = n.exceptions_snapshot().unwrap();
+        let mut restored = Network::new(
+            seed::demo_network(),
+            Rules::standard(usd).trusting_event_actors(),
+            NetworkConfig::default(),
+            at(0),
+        )
+        .unwrap();
+        restored.restore_exceptions(&snap).unwrap();
+        assert_eq!(restored.exceptions.mismatched, n.exceptions.mismatched);
+        // Time moves on: the network's own books (empty) reconcile, so `advance_to`
+        // clears the mismatch as reconciled, in both.
+        for net in [&mut n, &mut restored] {
+            net.advance_to(at(60)).unwrap();
+            let done = net.control().get(raised.id).unwrap();
+            assert_eq!(done.state, State::Resolved);
+            assert!(matches!(
+                done.history.last().map(|s| &s.change),
+                Some(onhand_control::Change::Cleared { reason: ClearReason::Reconciled })
+            ));
+            assert!(net.exceptions.mismatched.is_empty());
+        }
+        assert_eq!(n.digest().unwrap(), restored.digest().unwrap());
     }
 }
