@@ -57,6 +57,8 @@ pub(crate) struct Exceptions {
     late_transfers: BTreeSet<DocNumber>,
     /// Entity pairs raised as not reconciling.
     mismatched: BTreeSet<(EntityCode, EntityCode)>,
+    /// Planned item-sites raised at risk of stocking out, with the shortfall last raised.
+    at_risk: BTreeMap<(ItemIx, SiteIx), Decimal>,
 }
 
 impl Exceptions {
@@ -85,6 +87,7 @@ impl Exceptions {
             late_orders: BTreeSet::new(),
             late_transfers: BTreeSet::new(),
             mismatched: BTreeSet::new(),
+            at_risk: BTreeMap::new(),
         })
     }
 
@@ -203,6 +206,7 @@ impl Network {
     /// | [`Signal::TransferOverdue`] | `transfer_overdue` | the transfer | nothing of it is outstanding (`received`) |
     /// | [`Signal::ExpectedReceiptOverdue`] | `receipt_overdue` | the purchase order | none of its lines is open and overdue (`received`) |
     /// | [`Signal::NegativeStock`] | `negative_stock` | item at site | no position of the item there is negative (`stock_arrived`) |
+    /// | a planned item-site's available to promise today (look-ahead: free stock plus dated receipts and transfers on the way less promised lines, at its lowest point) below its demand over the policy's protection interval (checked whenever a call touches the item-site) | `stockout_risk` | item at site | that supply covers the demand again (`stock_arrived`) |
     /// | intercompany receivables and payables that differ beyond timing (checked as time moves on) | `intercompany_mismatch` | seller and buyer | they reconcile (`reconciled`) |
     ///
     /// **Impact** comes from the network's own figures: the value at risk is the quantity at
@@ -278,6 +282,11 @@ impl Network {
         self.exceptions.short.keys().copied().collect()
     }
 
+    /// Whether lines at `key` were signalled short.
+    pub(crate) fn short_line_sites_contains(&self, key: (ItemIx, SiteIx)) -> bool {
+        self.exceptions.short.contains_key(&key)
+    }
+
     /// The held event an approval would release, read before the ledger forgets it.
     pub(crate) fn held_by(&self, event: &Event) -> Option<Event> {
         let Body::Approve { event: id } = &event.body else { return None };
@@ -295,7 +304,7 @@ impl Network {
     ) -> Result<(), Error> {
         let at = event.recorded_at;
         let mut touched: Vec<(ItemIx, SiteIx)> = Vec::new();
-        if self.exceptions.watches_sites() {
+        if self.exceptions.watches_sites() || self.planner.is_some() {
             let codes = out
                 .positions
                 .iter()
@@ -406,6 +415,98 @@ impl Network {
         }
         for key in touched {
             self.clear_site(*key, at)?;
+        }
+        if self.planner.is_some() {
+            // A line for an item may be served from its substitutes' stock: their
+            // availability at the same sites moved too.
+            let mut keys: BTreeSet<(ItemIx, SiteIx)> = touched.iter().copied().collect();
+            for &(item, site) in touched {
+                let subs = self.catalog.item(item).map_or(&[][..], |i| &i.substitutes[..]);
+                for sub in subs {
+                    if let Some(x) = self.catalog.item_ix(&sub.item) {
+                        keys.insert((x, site));
+                    }
+                }
+            }
+            for key in keys {
+                self.check_stockout(key, at)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// For a planned item-site, what it has to cover demand until supply ordered now
+    /// could arrive, against that demand: `(cover, demand over the protection interval,
+    /// daily demand)`. The cover is what the site can still promise today to any demand,
+    /// with the availability engine's look-ahead: free stock, plus every expected receipt
+    /// and transfer on the way on its date, less every promised line on its date, at the
+    /// lowest point from today on. The interval is the policy's (the lead time, plus the
+    /// review period for periodic review). `None` for an item-site not planned here,
+    /// without demand, or with supply beyond the checking horizon.
+    fn stockout_cover(
+        &self,
+        (item, site): (ItemIx, SiteIx),
+    ) -> Result<Option<(Decimal, Decimal, Decimal)>, Error> {
+        let Some(planner) = &self.planner else { return Ok(None) };
+        if !self.below.contains_key(&(item, site)) {
+            return Ok(None); // not planned, or another partition's item
+        }
+        let (item, site) = (self.item_code(item)?, self.site_code(site)?);
+        let Some(p) = planner.parameters(&item, &site) else { return Ok(None) };
+        let (Ok(daily), Ok(days)) =
+            (Decimal::try_from(p.daily_demand), Decimal::try_from(p.interval_days))
+        else {
+            return Ok(None); // not finite: the planner refuses such statistics
+        };
+        // Statistics are f64: a demand of 100 a day must not read as 99.999...
+        let (daily, days) = (daily.round_dp(6), days.round_dp(6));
+        let Some(demand) = daily.checked_mul(days) else { return Ok(None) };
+        if demand <= Decimal::ZERO || daily <= Decimal::ZERO {
+            return Ok(None);
+        }
+        let cover = self.atp.atp(&item, &site, self.atp.today(), u8::MAX)?;
+        if cover == Decimal::MAX {
+            return Ok(None); // unlimited: beyond the checking horizon
+        }
+        Ok(Some((cover, demand, daily)))
+    }
+
+    /// Raises (or updates, when the shortfall changed) the stockout risk of a planned
+    /// item-site whose cover ([`stockout_cover`](Self::stockout_cover)) is below its
+    /// demand over the protection interval, with the shortfall at stake and the days the
+    /// cover lasts; clears it, as stock arrived, once the cover meets the demand.
+    fn check_stockout(&mut self, key: (ItemIx, SiteIx), at: DateTime<Utc>) -> Result<(), Error> {
+        let cover = self.stockout_cover(key)?;
+        match cover {
+            Some((supply, demand, daily)) if supply < demand => {
+                let short = demand.checked_sub(supply).ok_or_else(|| Error::Config {
+                    what: format!(
+                        "the shortfall of {} at {} overflows",
+                        key.0.index(),
+                        key.1.index()
+                    ),
+                })?;
+                if self.exceptions.at_risk.get(&key) == Some(&short) {
+                    return Ok(());
+                }
+                let mut signal =
+                    self.item_site_signal(ExceptionKind::StockoutRisk, key.0, key.1, short, at)?;
+                if let Some(days) = supply.max(Decimal::ZERO).checked_div(daily) {
+                    signal.impact = signal.impact.days_of_supply(days.round_dp(1));
+                }
+                self.raise(&signal)?;
+                self.exceptions.at_risk.insert(key, short);
+            }
+            _ => {
+                if self.exceptions.at_risk.remove(&key).is_some() {
+                    self.clear(
+                        ExceptionKind::StockoutRisk,
+                        self.item_site_subject(key)?,
+                        at,
+                        ClearReason::StockArrived,
+                    )?;
+                }
+            }
         }
         Ok(())
     }
@@ -802,8 +903,8 @@ impl Network {
     }
 
     /// As time moves on to `now`: raises held stock past its limit and intercompany
-    /// books that do not reconcile, clears what reconciles again, and escalates what is
-    /// due.
+    /// books that do not reconcile, checks the stockout risks raised again (today moved),
+    /// clears what reconciles or is covered again, and escalates what is due.
     pub(crate) fn exceptions_at(
         &mut self,
         now: DateTime<Utc>,
@@ -829,6 +930,11 @@ impl Network {
             if let Some(h) = self.exceptions.held.get_mut(&key) {
                 h.1 = true;
             }
+        }
+        // The availability engine's today moved: what was at risk is checked again.
+        let at_risk: Vec<(ItemIx, SiteIx)> = self.exceptions.at_risk.keys().copied().collect();
+        for key in at_risk {
+            self.check_stockout(key, at)?;
         }
         // Intercompany books that differ beyond timing, per seller and buyer.
         let pairs = intercompany_gaps(&self.reconciliation());
@@ -908,6 +1014,19 @@ pub(crate) struct ExceptionsSnapshot {
     late_orders: Vec<DocNumber>,
     late_transfers: Vec<DocNumber>,
     mismatched: Vec<(EntityCode, EntityCode)>,
+    /// Absent from snapshots written before stockout risks were raised from data.
+    #[serde(default)]
+    at_risk: Vec<AtRisk>,
+}
+
+/// A planned item-site raised at risk of stocking out, with the shortfall last raised.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AtRisk {
+    item: ItemCode,
+    site: SiteCode,
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    short: Decimal,
 }
 
 fn invalid(what: impl Into<String>) -> Error {
@@ -947,6 +1066,11 @@ impl Network {
             let (i, s) = self.codes(*k)?;
             held.push((i, s, *since, *raised));
         }
+        let mut at_risk = Vec::with_capacity(x.at_risk.len());
+        for (k, short) in &x.at_risk {
+            let (item, site) = self.codes(*k)?;
+            at_risk.push(AtRisk { item, site, short: *short });
+        }
         Ok(ExceptionsSnapshot {
             queue: x.control.snapshot(),
             clock: x.clock,
@@ -958,6 +1082,7 @@ impl Network {
             late_orders: x.late_orders.iter().cloned().collect(),
             late_transfers: x.late_transfers.iter().cloned().collect(),
             mismatched: x.mismatched.iter().cloned().collect(),
+            at_risk,
         })
     }
 
@@ -1012,6 +1137,19 @@ impl Network {
         x.mismatched = snap.mismatched.iter().cloned().collect();
         if x.mismatched.len() != snap.mismatched.len() {
             return Err(twice("an intercompany pair"));
+        }
+        x.at_risk = BTreeMap::new();
+        for r in &snap.at_risk {
+            let key = self.item_site_ix(&r.item, &r.site)?;
+            if r.short <= Decimal::ZERO {
+                return Err(invalid(format!(
+                    "a stockout risk of {} at {} with no shortfall",
+                    r.item, r.site
+                )));
+            }
+            if x.at_risk.insert(key, r.short).is_some() {
+                return Err(twice(&format!("stockout risk of {} at {}", r.item, r.site)));
+            }
         }
         // Approval tasks and held events: one each way.
         let mut tasks = 0usize;
