@@ -19,9 +19,11 @@ use onhand::ledger::{Body, DocKind, Event, Movement};
 use onhand::master::seed;
 use onhand::master::{BinCode, EntityCode, ItemCode, Role, SiteCode};
 use onhand::rust_decimal::Decimal;
+use onhand::sim::{Checks, Setup, Sim, SimConfig};
 use onhand::status::{Measure, StockStatus};
 use onhand::valuation::TitlePoint;
 use onhand::{Availability, Decision, Error, Network};
+use proptest::prelude::*;
 
 fn site(code: &str) -> SiteCode {
     code.parse().unwrap()
@@ -286,4 +288,37 @@ fn a_short_intercompany_receipt_written_off_still_reconciles_and_raises_no_misma
         assert!(!raised, "{title:?}");
         n.check().unwrap();
     }
+}
+
+/// On simulated days, the warehouse input of every site is the hand-built one, and the
+/// supply-chain input of every item adds up to the network's own figures.
+#[test]
+fn on_simulated_days_the_lens_inputs_agree_with_the_networks_queries() {
+    onhand_testkit::pinned::check(6, (any::<u64>(), 1u32..3), |(seed, days)| {
+        let setup = Setup::demo().unwrap();
+        let config = SimConfig::new(seed).steps_per_day(30).checks(Checks::None);
+        let mut sim = Sim::new(setup, config).unwrap();
+        sim.run(days).unwrap();
+        let n = sim.network();
+        for (_, s) in n.catalog().sites() {
+            let input = n.warehouse_input(&s.code).unwrap();
+            prop_assert_eq!(input.bins, warehouse_by_hand(n, s.code.as_str()));
+        }
+        let figures = n.figures().unwrap();
+        for (_, item) in n.catalog().items() {
+            let input = n.supply_input(&item.code).unwrap();
+            let in_transit: Decimal =
+                input.sites.iter().flat_map(|s| s.in_transit.iter().map(|a| a.qty)).sum();
+            let on_order: Decimal = input.sites.iter().map(|s| s.on_order).sum();
+            let f = figures.items.get(&item.code).copied().unwrap_or_default();
+            prop_assert_eq!((in_transit, on_order), (f.in_transit, f.on_order), "{}", item.code);
+        }
+        for entity in &n.catalog().data().entities {
+            let input = n.finance_input(&entity.code).unwrap();
+            let books = n.books(&entity.code).unwrap();
+            prop_assert_eq!(input.stock_value, books.inventory.amount());
+            prop_assert_eq!(input.in_transit_owned, books.in_transit.amount());
+        }
+        Ok(())
+    });
 }
