@@ -10,7 +10,7 @@
 //!
 //! Every quantity is in the item's base unit; every value in the entity's currency.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveTime;
 use onhand_control::{
@@ -239,10 +239,16 @@ impl Network {
             .map(|(_, site)| site.code.clone())
             .collect();
         let in_transit = self.valuation.open_transfers();
+        let booked: BTreeSet<&str> = self
+            .valuation
+            .payables()
+            .iter()
+            .filter(|p| p.seller == *entity)
+            .map(|p| p.document.as_str())
+            .collect();
         let mut pairs: BTreeMap<EntityCode, (Decimal, Decimal)> = BTreeMap::new();
         for r in self.valuation.receivables().iter().filter(|r| r.seller == *entity) {
-            let timing = in_transit.contains(&r.transfer)
-                && !self.valuation.payables().iter().any(|p| p.document == r.document);
+            let timing = in_transit.contains(&r.transfer) && !booked.contains(r.document.as_str());
             if !timing {
                 add(&mut pairs.entry(r.buyer.clone()).or_default().0, r.functional.amount())?;
             }
