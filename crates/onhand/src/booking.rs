@@ -279,8 +279,10 @@ impl Network {
         let keys: Vec<(ItemIx, SiteIx)> = self.below.keys().copied().collect();
         let mut signals = Vec::new();
         self.replan(&keys, &mut signals)?;
-        let lines = self.short_line_sites();
-        self.raise_exceptions(self.now, &signals, &lines)?;
+        // Every line may have moved: the short lines' item-sites and every planned one.
+        let mut touched = self.short_line_sites();
+        touched.extend(keys.iter().filter(|k| !self.short_line_sites_contains(**k)));
+        self.raise_exceptions(self.now, &signals, &touched)?;
         Ok(Reprocessed { changes: out, signals })
     }
 

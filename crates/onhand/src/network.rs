@@ -1775,8 +1775,8 @@ impl Network {
     }
 
     /// The planner's recommendation for one item-site, with its position as it is now.
-    fn recommend(
-        &mut self,
+    pub(crate) fn recommend(
+        &self,
         key: (ItemIx, SiteIx),
     ) -> Result<Option<onhand_replenish::Recommendation>, Error> {
         let item = self.item_code(key.0)?;
