@@ -31,6 +31,9 @@ use crate::intercompany::{DocKind, IcDocument, OpenItem};
 use crate::pool::{Layer, Method, Pool, PoolError, Scales};
 use crate::posting::{Posting, PostingKey, PostingKind};
 
+mod reversal;
+mod supplier_return;
+
 type Res<T> = Result<T, ValuationError>;
 
 /// The largest amount a posting may carry (10^15 in any currency): sums over millions
@@ -742,6 +745,9 @@ impl Valuation {
             (PoolError::WrongMethod, Some(entity), Some(item)) => {
                 ValuationError::NotStandard { entity, item, method: "fifo or moving average" }
             }
+            (PoolError::NotOldest, Some(entity), Some(item)) => {
+                ValuationError::LayerNotOldest { entity, item }
+            }
             (PoolError::Negative { value }, _, _) => ValuationError::NegativeCost {
                 what: "a receipt's value after a landed cost credit",
                 value,
@@ -874,6 +880,7 @@ impl Valuation {
                     value,
                     PostingKey::OpeningBalance,
                 )?;
+                plan.kind = Some(Seen::OPENING);
             }
             CostBody::Issue { site, item, qty, to, owner } => {
                 let (i, s, e) = self.locate(item, site, owner.as_ref())?;
@@ -886,9 +893,9 @@ impl Valuation {
                 let step = self.plan_issue(ev, e, i, s, q, Counter::Key(key))?;
                 Self::issue_lines(out, &step, key, s, None);
                 plan.issued = Some((e, step.out.value));
-                if *to == IssueTo::Sale {
-                    plan.sale = Some((q, step.out.value));
-                }
+                // Every issue is kept (a reversal names it); only a sale is returnable.
+                plan.sale = Some((q, step.out.value));
+                plan.kind = Some(Seen::issue_kind(*to));
                 self.push_step(out, plan, step)?;
             }
             CostBody::Adjustment { site, item, delta, unit_cost, owner } => {
@@ -902,6 +909,8 @@ impl Valuation {
                         self.plan_issue(ev, e, i, s, q, Counter::Key(PostingKey::Adjustment))?;
                     Self::issue_lines(out, &step, PostingKey::Adjustment, s, None);
                     plan.issued = Some((e, step.out.value));
+                    plan.sale = Some((q, step.out.value));
+                    plan.kind = Some(Seen::issue_kind(IssueTo::Adjustment));
                     self.push_step(out, plan, step)?;
                 } else {
                     let ps = self.pool_site(e, s)?;
@@ -925,6 +934,7 @@ impl Valuation {
                         value,
                         PostingKey::Adjustment,
                     )?;
+                    plan.kind = Some(Seen::GAIN);
                 }
             }
             CostBody::CustomerReturn { site, item, qty, original, unit_cost, owner } => {
@@ -977,6 +987,7 @@ impl Valuation {
                     (None, None) => return Err(ValuationError::ReturnWithoutCost),
                 };
                 self.receive_against(ev, out, plan, (e, i, s), q, value, PostingKey::CostOfSales)?;
+                plan.kind = Some(Seen::CUSTOMER_RETURN);
             }
             CostBody::LandedCost { receipt, amount } => {
                 if !amount.is_rounded() {
@@ -1095,6 +1106,10 @@ impl Valuation {
                 tr.group_cost_left = Decimal::ZERO;
                 tr.closed = true;
                 plan.put_transfer(t, tr);
+            }
+            CostBody::Reversal { original } => self.plan_reversal(ev, out, plan, *original)?,
+            CostBody::SupplierReturn { receipt, qty } => {
+                self.plan_supplier_return(ev, out, plan, *receipt, *qty)?;
             }
         }
         Ok(())
@@ -1298,6 +1313,28 @@ impl Valuation {
                         PostingKey::Inventory,
                         PostingKey::Revaluation,
                         d(new.value, old.value)?,
+                        c,
+                        i,
+                        ps,
+                        doc,
+                    );
+                }
+                What::Withdraw(key) => {
+                    out.pair(
+                        e,
+                        *key,
+                        PostingKey::Inventory,
+                        d(new.value, old.value)?,
+                        c,
+                        i,
+                        ps,
+                        doc,
+                    );
+                    out.pair(
+                        e,
+                        PostingKey::Rounding,
+                        PostingKey::Inventory,
+                        d(new.residue, old.residue)?,
                         c,
                         i,
                         ps,
@@ -1712,16 +1749,16 @@ impl Valuation {
             }
             match (plan.receipt, plan.sale, record) {
                 (Some(qty), _, Some(rcpt)) => {
-                    seen.kind = Seen::RECEIPT;
+                    seen.kind = plan.kind.unwrap_or(Seen::RECEIPT);
                     seen.idx = u32::try_from(self.receipts.len()).unwrap_or(u32::MAX);
                     self.receipts.push(ReceiptSeen { slot, rcpt, qty });
                 }
                 (None, Some((qty, value)), _) => {
-                    seen.kind = Seen::SALE;
+                    seen.kind = plan.kind.unwrap_or(Seen::SALE);
                     seen.idx = u32::try_from(self.sales.len()).unwrap_or(u32::MAX);
                     self.sales.push(SaleSeen { slot, qty, value });
                 }
-                _ => {}
+                _ => seen.kind = plan.kind.unwrap_or(0),
             }
         }
         if let Some(tr) = plan.new_transfer {
@@ -2138,13 +2175,14 @@ impl Seen {
     pub(crate) const RECEIPT: u8 = 1;
     pub(crate) const SALE: u8 = 2;
 
-    /// A receipt's entry (for landed cost).
-    fn receipt(&self) -> Option<u32> {
-        (self.kind == Seen::RECEIPT).then_some(self.idx)
+    /// A receipt's entry (for landed cost): a goods receipt, an opening balance, a
+    /// gain or a customer return.
+    pub(crate) fn receipt(&self) -> Option<u32> {
+        Seen::is_receipt(self.kind).then_some(self.idx)
     }
 
     /// A sale's entry (for returns).
-    fn sale(&self) -> Option<u32> {
+    pub(crate) fn sale(&self) -> Option<u32> {
         (self.kind == Seen::SALE).then_some(self.idx)
     }
 }
@@ -2228,6 +2266,8 @@ struct Plan {
     issued: Option<(u16, Decimal)>,
     /// A return against a sale: the sale, and its returned quantity and value after it.
     returned: Option<(u64, Decimal, Decimal)>,
+    /// What the event is, when not told by the above ([`Seen`]'s kinds).
+    kind: Option<u8>,
     new_transfer: Option<Transfer>,
     updated: BTreeMap<u32, Transfer>,
     documents: Vec<IcDocument>,

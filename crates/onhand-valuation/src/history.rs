@@ -61,13 +61,26 @@ pub(crate) enum Request {
     SetStandard {
         cost: Decimal,
     },
+    /// Units of receipt `origin` (record `rcpt` of this pool) leaving at its cost: a
+    /// return to the supplier or a receipt's reversal (see
+    /// [`State::plan_withdraw`](crate::pool::State::plan_withdraw)); `key` is the
+    /// account a later correction of its value goes to.
+    Withdraw {
+        origin: u64,
+        rcpt: Option<u32>,
+        qty: Decimal,
+        value: Decimal,
+        key: PostingKey,
+    },
 }
 
 impl Request {
     /// The quantity it moves (for error reports).
     pub(crate) fn qty(&self) -> Decimal {
         match self {
-            Request::Receive { qty, .. } | Request::Issue { qty, .. } => *qty,
+            Request::Receive { qty, .. }
+            | Request::Issue { qty, .. }
+            | Request::Withdraw { qty, .. } => *qty,
             _ => Decimal::ZERO,
         }
     }
@@ -80,6 +93,7 @@ enum OpKind {
     Issue { qty: Int, negative: bool, counter: Counter },
     AddCost { rcpt: Option<u32>, received: Int, amount: Int },
     SetStandard { cost: Decimal },
+    Withdraw { rcpt: Option<u32>, qty: Int, value: Int },
 }
 
 /// What a recorded operation was, for corrections.
@@ -89,6 +103,8 @@ pub(crate) enum What {
     Issue(Counter),
     AddCost(PostingKey),
     SetStandard,
+    /// A withdrawal at a receipt's cost; corrections go to the account given.
+    Withdraw(PostingKey),
 }
 
 /// Details of the rarer operations, kept beside the compact records.
@@ -104,12 +120,20 @@ pub(crate) enum Extra {
         kept: Int,
     },
     SetStandard(Decimal),
+    Withdraw {
+        origin: u64,
+        rcpt: Option<u32>,
+        qty: Int,
+        value: Int,
+        key: PostingKey,
+    },
 }
 
 const RECEIVE: u8 = 0;
 const ISSUE: u8 = 1;
 const ADD_COST: u8 = 2;
 const SET_STANDARD: u8 = 3;
+const WITHDRAW: u8 = 4;
 const NEGATIVE: u8 = 1;
 const TRANSFER: u8 = 2;
 
@@ -307,6 +331,7 @@ fn run(
             state.plan_add_cost(book, sc, rcpt, received, amount)
         }
         OpKind::SetStandard { cost } => state.plan_set_standard(sc, cost),
+        OpKind::Withdraw { rcpt, qty, value } => state.plan_withdraw(book, sc, rcpt, qty, value),
     }
 }
 
@@ -343,6 +368,9 @@ impl Slot {
                 amount: sc.value_in(*amount)?,
             },
             Request::SetStandard { cost } => OpKind::SetStandard { cost: *cost },
+            Request::Withdraw { rcpt, qty, value, .. } => {
+                OpKind::Withdraw { rcpt: *rcpt, qty: sc.qty_in(*qty)?, value: sc.value_in(*value)? }
+            }
         })
     }
 
@@ -379,7 +407,20 @@ impl Slot {
                 op.arg = extra_ix;
                 extra = Some(Extra::SetStandard(*cost));
             }
-            (_, OpKind::AddCost { .. }) => debug_assert!(false, "add-cost request mismatch"),
+            (Request::Withdraw { origin, key, .. }, OpKind::Withdraw { rcpt, qty, value }) => {
+                op.tag = WITHDRAW;
+                op.arg = extra_ix;
+                extra = Some(Extra::Withdraw {
+                    origin: *origin,
+                    rcpt: *rcpt,
+                    qty: *qty,
+                    value: *value,
+                    key: *key,
+                });
+            }
+            (_, OpKind::AddCost { .. } | OpKind::Withdraw { .. }) => {
+                debug_assert!(false, "request and operation mismatch");
+            }
         }
         (op, extra)
     }
@@ -405,13 +446,20 @@ impl Slot {
                     OpKind::AddCost { rcpt: *rcpt, received: *received, amount: *amount },
                     What::AddCost(*rest),
                 ),
-                Extra::SetStandard(_) => return None,
+                Extra::SetStandard(_) | Extra::Withdraw { .. } => return None,
+            },
+            WITHDRAW => match self.extras.get(op.arg as usize)? {
+                Extra::Withdraw { rcpt, qty, value, key, .. } => (
+                    OpKind::Withdraw { rcpt: *rcpt, qty: *qty, value: *value },
+                    What::Withdraw(*key),
+                ),
+                Extra::SetStandard(_) | Extra::AddCost { .. } => return None,
             },
             _ => match self.extras.get(op.arg as usize)? {
                 Extra::SetStandard(cost) => {
                     (OpKind::SetStandard { cost: *cost }, What::SetStandard)
                 }
-                Extra::AddCost { .. } => return None,
+                Extra::AddCost { .. } | Extra::Withdraw { .. } => return None,
             },
         })
     }
@@ -580,6 +628,16 @@ impl Slot {
                     *rcpt = found;
                 }
             }
+            // So does a withdrawal.
+            if let OpKind::Withdraw { rcpt: Some(ix), .. } = &mut k
+                && *ix >= rfrom.max(unmoved)
+                && let Some(Extra::Withdraw { origin, .. }) = self.extras.get(op.arg as usize)
+            {
+                let found = placed.get(origin).copied();
+                if let OpKind::Withdraw { rcpt, .. } = &mut k {
+                    *rcpt = found;
+                }
+            }
             let plan = run(&r, &r.state, sc, op.event, &k).map_err(|err| Fail {
                 err,
                 later: matches!(err, PoolError::Insufficient { .. } | PoolError::NoCost)
@@ -609,6 +667,22 @@ impl Slot {
                                 amount: *amount,
                                 rest: *rest,
                                 kept: plan.out.value,
+                            },
+                        ));
+                    }
+                }
+                OpKind::Withdraw { rcpt, .. } => {
+                    if let Some(Extra::Withdraw { origin, qty, value, key, .. }) =
+                        self.extras.get(op.arg as usize)
+                    {
+                        extras.push((
+                            op.arg,
+                            Extra::Withdraw {
+                                origin: *origin,
+                                rcpt,
+                                qty: *qty,
+                                value: *value,
+                                key: *key,
                             },
                         ));
                     }
@@ -704,7 +778,7 @@ impl Slot {
         // Extras only the closed operations used go too.
         let mut extras = Vec::new();
         for op in &mut self.ops {
-            if matches!(op.tag, ADD_COST | SET_STANDARD)
+            if matches!(op.tag, ADD_COST | SET_STANDARD | WITHDRAW)
                 && let Some(x) = self.extras.get(op.arg as usize)
             {
                 op.arg = u32::try_from(extras.len()).unwrap_or(u32::MAX);
