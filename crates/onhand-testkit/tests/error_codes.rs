@@ -442,6 +442,7 @@ fn onhand_valuation_valuation_error() {
             "reversal_refused",
             "return_exceeds_receipt",
             "layer_not_oldest",
+            "method_change",
         ],
     );
 }

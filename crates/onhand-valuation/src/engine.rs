@@ -31,6 +31,7 @@ use crate::intercompany::{DocKind, IcDocument, OpenItem};
 use crate::pool::{Layer, Method, Pool, PoolError, Scales};
 use crate::posting::{Posting, PostingKey, PostingKind};
 
+mod method_change;
 mod reversal;
 mod supplier_return;
 
@@ -748,6 +749,11 @@ impl Valuation {
             (PoolError::NotOldest, Some(entity), Some(item)) => {
                 ValuationError::LayerNotOldest { entity, item }
             }
+            (PoolError::Short, Some(entity), Some(item)) => ValuationError::MethodChange {
+                entity,
+                item,
+                reason: "the pool owes stock (a shortfall or a negative quantity)",
+            },
             (PoolError::Negative { value }, _, _) => ValuationError::NegativeCost {
                 what: "a receipt's value after a landed cost credit",
                 value,
@@ -1048,7 +1054,9 @@ impl Valuation {
                         value: cost.amount(),
                     });
                 }
-                let method = self.method_of(e, i)?;
+                let ps = self.named_pool_site(e, entity, site.as_ref())?;
+                // The pool's own method: a method change may have set it.
+                let method = self.pool_method(e, i, ps)?;
                 if method != Method::Standard {
                     return Err(ValuationError::NotStandard {
                         entity: entity.clone(),
@@ -1056,17 +1064,6 @@ impl Valuation {
                         method: method.as_str(),
                     });
                 }
-                let ps = match site {
-                    Some(code) if self.ent(e)?.per_site => Some(self.site(code)?),
-                    Some(code) => {
-                        self.site(code)?;
-                        None
-                    }
-                    None if self.ent(e)?.per_site => {
-                        return Err(ValuationError::SiteRequired(entity.clone()));
-                    }
-                    None => None,
-                };
                 let step =
                     self.plan_op(ev, e, i, ps, &Request::SetStandard { cost: cost.amount() })?;
                 out.pair(
@@ -1108,6 +1105,16 @@ impl Valuation {
                 plan.put_transfer(t, tr);
             }
             CostBody::Reversal { original } => self.plan_reversal(ev, out, plan, *original)?,
+            CostBody::MethodChange { entity, item, site, method, standard } => {
+                self.plan_method_change(
+                    ev,
+                    out,
+                    plan,
+                    (entity, item, site.as_ref()),
+                    *method,
+                    *standard,
+                )?;
+            }
             CostBody::SupplierReturn { receipt, qty } => {
                 self.plan_supplier_return(ev, out, plan, *receipt, *qty)?;
             }
@@ -1307,7 +1314,7 @@ impl Valuation {
                         doc,
                     );
                 }
-                What::SetStandard => {
+                What::SetStandard | What::ChangeMethod => {
                     out.pair(
                         e,
                         PostingKey::Inventory,

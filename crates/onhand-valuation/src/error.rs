@@ -277,6 +277,16 @@ pub enum ValuationError {
         /// What was asked for.
         requested: Decimal,
     },
+    /// A costing method change that cannot be made.
+    #[error("{entity}'s {item} cannot change costing method: {reason}")]
+    MethodChange {
+        /// The entity.
+        entity: EntityCode,
+        /// The item.
+        item: ItemCode,
+        /// Why.
+        reason: &'static str,
+    },
     /// FIFO: the receipt's layer is behind older stock, which leaves first.
     #[error(
         "{entity} still holds {item} received before this receipt; under FIFO that leaves first"
@@ -340,6 +350,7 @@ impl ValuationError {
             ValuationError::ReversalRefused { .. } => "reversal_refused",
             ValuationError::ReturnExceedsReceipt { .. } => "return_exceeds_receipt",
             ValuationError::LayerNotOldest { .. } => "layer_not_oldest",
+            ValuationError::MethodChange { .. } => "method_change",
         }
     }
 }

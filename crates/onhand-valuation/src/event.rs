@@ -224,6 +224,69 @@ pub enum CostBody {
         /// The cost event reversed.
         original: u64,
     },
+    /// The costing method of an entity's item (at one site, for an entity valued per
+    /// site) changes to `method` from this event on. What the pool holds keeps its
+    /// quantity; moving to moving average merges the FIFO layers (or the standard
+    /// value) into one average, moving to FIFO makes what is held one layer at its
+    /// value, both without a posting; moving to standard (at `standard`, required
+    /// then and refused otherwise) revalues what is held at it, the difference to
+    /// revaluation. Refused for the method in force and for a pool that owes stock (an
+    /// open shortfall). Movements dated before the change are still valued by the old
+    /// method when back-dated; later receipts and issues follow the new one. Name the
+    /// new method in the configuration too (a
+    /// [`MethodOverride`](crate::MethodOverride)) before a period close forgets the
+    /// change: a snapshot's pool under a method other than the configuration's is
+    /// restored only while its open history holds the change.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_master::{Catalog, seed};
+    /// use onhand_valuation::{CostBody, CostEvent, Method, Outcome, PostingKey, Valuation, ValuationConfig};
+    ///
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let mut v = Valuation::new(catalog, ValuationConfig::default())?;
+    /// let at = |h: i64| chrono::DateTime::from_timestamp(1_767_600_000 + h * 3600, 0).unwrap();
+    /// // Atlanta (NA01) values by FIFO: 10 @ 1.00 and 10 @ 1.50.
+    /// for (id, cost) in [(1, "1.00 USD"), (2, "1.50 USD")] {
+    ///     let body = CostBody::Receipt {
+    ///         site: "ATL".parse()?,
+    ///         item: "BOLT-M8".parse()?,
+    ///         qty: "10 EA".parse()?,
+    ///         unit_cost: cost.parse()?,
+    ///         owner: None,
+    ///     };
+    ///     v.apply(&CostEvent { id, at: at(id.try_into()?), body })?;
+    /// }
+    /// // To standard at 1.40: 20 held worth 25.00 become 28.00, a revaluation of 3.00.
+    /// let body = CostBody::MethodChange {
+    ///     entity: "NA01".parse()?,
+    ///     item: "BOLT-M8".parse()?,
+    ///     site: None,
+    ///     method: Method::Standard,
+    ///     standard: Some("1.40 USD".parse()?),
+    /// };
+    /// let Outcome::Posted { postings, .. } = v.apply(&CostEvent { id: 3, at: at(3), body })?
+    /// else { unreachable!() };
+    /// let reval: rust_decimal::Decimal =
+    ///     postings.iter().filter(|p| p.key == PostingKey::Revaluation).map(|p| p.amount).sum();
+    /// assert_eq!(reval.to_string(), "-3.00");
+    /// assert_eq!(v.inventory_value(&"NA01".parse()?).to_string(), "28.00");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    MethodChange {
+        /// The entity.
+        entity: EntityCode,
+        /// The item.
+        item: ItemCode,
+        /// The site, for an entity valued per site.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        site: Option<SiteCode>,
+        /// The new method.
+        method: crate::Method,
+        /// The standard cost per base unit, when the new method is standard.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        standard: Option<Money>,
+    },
     /// Goods of receipt `receipt` going back to the supplier, at that receipt's cost
     /// (its value shared over what is still returnable, so the last unit back takes
     /// the last cent), against the goods-received clearing account (GR/IR) that the
@@ -302,6 +365,7 @@ impl CostBody {
             CostBody::TransferReceipt { .. } => "transfer_receipt",
             CostBody::TransferClose { .. } => "transfer_close",
             CostBody::Reversal { .. } => "reversal",
+            CostBody::MethodChange { .. } => "method_change",
             CostBody::SupplierReturn { .. } => "supplier_return",
         }
     }

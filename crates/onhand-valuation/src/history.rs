@@ -72,6 +72,12 @@ pub(crate) enum Request {
         value: Decimal,
         key: PostingKey,
     },
+    /// The pool's costing method changes to `method` (standard: at `cost`); see
+    /// [`State::plan_change_method`](crate::pool::State::plan_change_method).
+    ChangeMethod {
+        method: crate::pool::Method,
+        cost: Decimal,
+    },
 }
 
 impl Request {
@@ -94,6 +100,7 @@ enum OpKind {
     AddCost { rcpt: Option<u32>, received: Int, amount: Int },
     SetStandard { cost: Decimal },
     Withdraw { rcpt: Option<u32>, qty: Int, value: Int },
+    ChangeMethod { method: crate::pool::Method, cost: Decimal },
 }
 
 /// What a recorded operation was, for corrections.
@@ -105,6 +112,8 @@ pub(crate) enum What {
     SetStandard,
     /// A withdrawal at a receipt's cost; corrections go to the account given.
     Withdraw(PostingKey),
+    /// A costing method change (its revaluation).
+    ChangeMethod,
 }
 
 /// Details of the rarer operations, kept beside the compact records.
@@ -127,6 +136,12 @@ pub(crate) enum Extra {
         value: Int,
         key: PostingKey,
     },
+    /// A method change, and the receipt record it opened (a FIFO pool's one layer).
+    ChangeMethod {
+        method: crate::pool::Method,
+        cost: Decimal,
+        rcpt: Option<u32>,
+    },
 }
 
 const RECEIVE: u8 = 0;
@@ -134,6 +149,7 @@ const ISSUE: u8 = 1;
 const ADD_COST: u8 = 2;
 const SET_STANDARD: u8 = 3;
 const WITHDRAW: u8 = 4;
+const CHANGE_METHOD: u8 = 5;
 const NEGATIVE: u8 = 1;
 const TRANSFER: u8 = 2;
 
@@ -332,6 +348,7 @@ fn run(
         }
         OpKind::SetStandard { cost } => state.plan_set_standard(sc, cost),
         OpKind::Withdraw { rcpt, qty, value } => state.plan_withdraw(book, sc, rcpt, qty, value),
+        OpKind::ChangeMethod { method, cost } => state.plan_change_method(sc, event, method, cost),
     }
 }
 
@@ -370,6 +387,9 @@ impl Slot {
             Request::SetStandard { cost } => OpKind::SetStandard { cost: *cost },
             Request::Withdraw { rcpt, qty, value, .. } => {
                 OpKind::Withdraw { rcpt: *rcpt, qty: sc.qty_in(*qty)?, value: sc.value_in(*value)? }
+            }
+            Request::ChangeMethod { method, cost } => {
+                OpKind::ChangeMethod { method: *method, cost: *cost }
             }
         })
     }
@@ -418,6 +438,15 @@ impl Slot {
                     key: *key,
                 });
             }
+            (_, OpKind::ChangeMethod { method, cost }) => {
+                op.tag = CHANGE_METHOD;
+                op.arg = extra_ix;
+                extra = Some(Extra::ChangeMethod {
+                    method: *method,
+                    cost: *cost,
+                    rcpt: plan.rcpt.map(|_| plan.state.rlen - 1),
+                });
+            }
             (_, OpKind::AddCost { .. } | OpKind::Withdraw { .. }) => {
                 debug_assert!(false, "request and operation mismatch");
             }
@@ -446,20 +475,34 @@ impl Slot {
                     OpKind::AddCost { rcpt: *rcpt, received: *received, amount: *amount },
                     What::AddCost(*rest),
                 ),
-                Extra::SetStandard(_) | Extra::Withdraw { .. } => return None,
+                Extra::SetStandard(_) | Extra::Withdraw { .. } | Extra::ChangeMethod { .. } => {
+                    return None;
+                }
             },
             WITHDRAW => match self.extras.get(op.arg as usize)? {
                 Extra::Withdraw { rcpt, qty, value, key, .. } => (
                     OpKind::Withdraw { rcpt: *rcpt, qty: *qty, value: *value },
                     What::Withdraw(*key),
                 ),
-                Extra::SetStandard(_) | Extra::AddCost { .. } => return None,
+                Extra::SetStandard(_) | Extra::AddCost { .. } | Extra::ChangeMethod { .. } => {
+                    return None;
+                }
+            },
+            CHANGE_METHOD => match self.extras.get(op.arg as usize)? {
+                Extra::ChangeMethod { method, cost, .. } => {
+                    (OpKind::ChangeMethod { method: *method, cost: *cost }, What::ChangeMethod)
+                }
+                Extra::SetStandard(_) | Extra::AddCost { .. } | Extra::Withdraw { .. } => {
+                    return None;
+                }
             },
             _ => match self.extras.get(op.arg as usize)? {
                 Extra::SetStandard(cost) => {
                     (OpKind::SetStandard { cost: *cost }, What::SetStandard)
                 }
-                Extra::AddCost { .. } | Extra::Withdraw { .. } => return None,
+                Extra::AddCost { .. } | Extra::Withdraw { .. } | Extra::ChangeMethod { .. } => {
+                    return None;
+                }
             },
         })
     }
@@ -671,6 +714,10 @@ impl Slot {
                         ));
                     }
                 }
+                OpKind::ChangeMethod { method, cost } => {
+                    let rcpt = plan.rcpt.map(|_| plan.state.rlen - 1);
+                    extras.push((op.arg, Extra::ChangeMethod { method, cost, rcpt }));
+                }
                 OpKind::Withdraw { rcpt, .. } => {
                     if let Some(Extra::Withdraw { origin, qty, value, key, .. }) =
                         self.extras.get(op.arg as usize)
@@ -778,7 +825,7 @@ impl Slot {
         // Extras only the closed operations used go too.
         let mut extras = Vec::new();
         for op in &mut self.ops {
-            if matches!(op.tag, ADD_COST | SET_STANDARD | WITHDRAW)
+            if matches!(op.tag, ADD_COST | SET_STANDARD | WITHDRAW | CHANGE_METHOD)
                 && let Some(x) = self.extras.get(op.arg as usize)
             {
                 op.arg = u32::try_from(extras.len()).unwrap_or(u32::MAX);
@@ -793,6 +840,11 @@ impl Slot {
     /// The history's parts, for a snapshot: operations, extras, checkpoints.
     pub(crate) fn parts(&self) -> (&[Op], &[Extra], &[(u32, State)]) {
         (&self.ops, &self.extras, &self.checkpoints)
+    }
+
+    /// Whether the open history changes the pool's costing method.
+    pub(crate) fn changes_method(&self) -> bool {
+        self.ops.iter().any(|o| o.tag == CHANGE_METHOD)
     }
 
     /// The transfers the history's issues name.
@@ -821,6 +873,13 @@ impl Slot {
                     Some(Extra::AddCost { kept, .. }) if *kept == plan.out.value)
             {
                 return Err("a landed cost's recorded share");
+            }
+            if op.tag == CHANGE_METHOD
+                && !matches!(self.extras.get(op.arg as usize),
+                    Some(Extra::ChangeMethod { rcpt, .. })
+                        if *rcpt == plan.rcpt.map(|_| plan.state.rlen - 1))
+            {
+                return Err("a method change's layer");
             }
             r.commit(&plan);
             if let Some((m, s)) = self.checkpoints.get(next_cp)
@@ -870,7 +929,8 @@ impl Slot {
         if !positions_ok {
             return Err("checkpoint positions");
         }
-        if checkpoints.iter().any(|(_, s)| s.method != pool.state.method) {
+        let changes = ops.iter().any(|o| o.tag == CHANGE_METHOD);
+        if !changes && checkpoints.iter().any(|(_, s)| s.method != pool.state.method) {
             return Err("a checkpoint of another costing method");
         }
         let slot = Slot { entity, item, site, last_at, pool, ops, extras, checkpoints };
@@ -891,6 +951,15 @@ impl Slot {
             if let OpKind::Receive { .. } = kind {
                 if op.arg != next {
                     return Err("a receipt's record");
+                }
+                next = next.checked_add(1).ok_or("a receipt's record")?;
+            }
+            // A method change to FIFO may open a layer: its record comes next too.
+            if let (CHANGE_METHOD, Some(Extra::ChangeMethod { rcpt: Some(k), .. })) =
+                (op.tag, slot.extras.get(op.arg as usize))
+            {
+                if *k != next {
+                    return Err("a method change's layer");
                 }
                 next = next.checked_add(1).ok_or("a receipt's record")?;
             }

@@ -385,9 +385,7 @@ impl Valuation {
                 return Err(bad("a pool's site (the configuration's per-site valuation)", n));
             }
             let fresh = v.fresh_pool(e, i, ps)?;
-            if fresh.state.method != p.state.method
-                || (fresh.scales.qty, fresh.scales.value) != (p.qty_scale, p.value_scale)
-            {
+            if (fresh.scales.qty, fresh.scales.value) != (p.qty_scale, p.value_scale) {
                 return Err(bad("a pool's costing method or units", n));
             }
             let pool = Pool::from_parts(
@@ -410,6 +408,11 @@ impl Valuation {
                 p.checkpoints.clone(),
             )
             .map_err(|what| bad(what, n))?;
+            // A pool under another method than the configuration's: only when its open
+            // history holds the change (`CostBody::MethodChange`) that set it.
+            if fresh.state.method != slot.pool.state.method && !slot.changes_method() {
+                return Err(bad("a pool's costing method or units", n));
+            }
             if slot.transfers_named().any(|t| t as usize >= v.transfers.len()) {
                 return Err(bad("a transfer a pool's history names", n));
             }
