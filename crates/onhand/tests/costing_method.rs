@@ -92,3 +92,26 @@ fn a_method_change_is_one_call_journaled_and_replayed() {
     let back = Network::restore(catalog, rules(), NetworkConfig::default(), &snap).unwrap();
     assert_eq!(back.digest().unwrap(), net.digest().unwrap());
 }
+
+/// The same as a scenario step: `change_method`, with its revaluation checked and a
+/// refused change reported by its code.
+#[test]
+fn a_scenario_changes_a_costing_method() {
+    let text = r#"{ "format": 1, "start": "2026-01-05T08:00:00Z", "network": { "builtin": "demo" },
+        "steps": [
+          { "receipt": { "site": "ATL", "item": "BOLT-M8", "qty": "2 CS", "bin": "PF-A01",
+                         "to": "available", "unit_cost": "10.20 USD" } },
+          { "at": "2026-01-05T09:00:00Z",
+            "change_method": { "entity": "NA01", "item": "BOLT-M8", "method": "standard",
+                               "standard": "0.09 USD" },
+            "expect": { "postings": [
+              { "entity": "NA01", "key": "inventory", "amount": "1.20 USD" },
+              { "entity": "NA01", "key": "revaluation", "amount": "-1.20 USD" } ] } },
+          { "change_method": { "entity": "NA01", "item": "BOLT-M8", "method": "standard",
+                               "standard": "0.10 USD" },
+            "expect": { "error": "method_change" } } ] }"#;
+    let scenario: onhand::scenario::Scenario = serde_json::from_str(text).unwrap();
+    let report = onhand::scenario::run(&scenario).unwrap();
+    assert!(report.passed(), "{report:#?}");
+    assert_eq!(report.steps.len(), 3);
+}
