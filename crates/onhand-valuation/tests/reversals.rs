@@ -359,3 +359,52 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// A receipt returned to its supplier in any number of parts clears exactly its
+    /// value from goods received (the last unit back takes the last cent), under every
+    /// method; one unit more is refused and changes nothing.
+    #[test]
+    fn returns_in_parts_clear_exactly_the_receipts_value(
+        qty in 1u32..200,
+        cents in 1u32..100_000,
+        cuts in prop::collection::vec(1u32..200, 0..6),
+        site in prop_oneof![Just("ATL"), Just("YYZ"), Just("ORD")],
+    ) {
+        let (item, currency) = match site {
+            "YYZ" => ("BOLT-M8", "CAD"),
+            "ORD" => ("GLUE-500", "USD"),
+            _ => ("BOLT-M8", "USD"),
+        };
+        let mut v = standard_engine();
+        // Cost per unit with 3 decimals, so shares round.
+        let cost = format!("{}.{:03} {currency}", cents / 1000, cents % 1000);
+        let Ok(Outcome::Posted { postings: r, .. }) =
+            v.apply(&ev(1, receipt(site, item, &format!("{qty} EA"), &cost)))
+        else {
+            return Err(TestCaseError::fail("the receipt was refused"));
+        };
+        let value = -amount(&r, PostingKey::GoodsReceived);
+        let mut parts: Vec<u32> = cuts.iter().map(|c| c % qty).filter(|c| *c > 0).collect();
+        parts.sort_unstable();
+        parts.dedup();
+        let mut sizes = Vec::new();
+        let mut last = 0;
+        for p in parts.into_iter().chain([qty]) {
+            sizes.push(p - last);
+            last = p;
+        }
+        let mut cleared = Decimal::ZERO;
+        for (k, size) in sizes.iter().enumerate() {
+            let id = 2 + u64::try_from(k).unwrap();
+            let p = posted(&mut v, &ev(id, back(1, &format!("{size} EA"))));
+            cleared += amount(&p, PostingKey::GoodsReceived);
+        }
+        prop_assert_eq!(cleared, value);
+        prop_assert_eq!(held(&v.pools()), Vec::<(Decimal, Decimal)>::new());
+        let before = v.pools();
+        let err = v.apply(&ev(100, back(1, "1 EA"))).unwrap_err();
+        prop_assert_eq!(err.code(), "return_exceeds_receipt");
+        prop_assert_eq!(v.pools(), before);
+    }
+}
