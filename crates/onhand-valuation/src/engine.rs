@@ -2172,7 +2172,8 @@ impl Valuation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Seen {
     pub(crate) fingerprint: u64,
-    /// 0, or [`Seen::RECEIPT`] or [`Seen::SALE`].
+    /// 0, or one of the kinds [`Seen::RECEIPT`], [`Seen::SALE`] and those of the
+    /// `reversal` module (other issues and receipts, a reversal).
     pub(crate) kind: u8,
     /// The index in `receipts` or `sales`.
     pub(crate) idx: u32,
