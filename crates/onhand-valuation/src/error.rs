@@ -255,7 +255,8 @@ pub enum ValuationError {
     /// The event was reversed already.
     #[error("cost event {0} was reversed already")]
     AlreadyReversed(u64),
-    /// Later movements make an exact reversal impossible.
+    /// Later movements make an exact reversal impossible, or the reversal (or a return
+    /// to supplier) is dated before the event it names.
     #[error("cost event {original} cannot be reversed exactly: {reason}")]
     ReversalRefused {
         /// The event named.

@@ -842,6 +842,12 @@ impl Slot {
         (&self.ops, &self.extras, &self.checkpoints)
     }
 
+    /// Whether operation `event` of this pool is dated after `at` (so an event dated
+    /// `at` cannot return or reverse it). Only the operations after `at` are read.
+    pub(crate) fn dated_after(&self, event: u64, at: DateTime<Utc>) -> bool {
+        self.ops.iter().rev().take_while(|o| o.at > at).any(|o| o.event == event)
+    }
+
     /// Whether the open history changes the pool's costing method.
     pub(crate) fn changes_method(&self) -> bool {
         self.ops.iter().any(|o| o.tag == CHANGE_METHOD)

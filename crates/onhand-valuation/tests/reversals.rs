@@ -408,3 +408,22 @@ proptest! {
         prop_assert_eq!(v.pools(), before);
     }
 }
+
+/// A return or a reversal cannot come before what it names: moving average, 10 @ 1.00
+/// (hour 1) and 10 @ 2.00 (hour 5); returning or reversing the second at hour 3 would
+/// take its value out before it came in.
+#[test]
+fn a_return_or_reversal_dated_before_its_original_is_refused() {
+    let mut v = engine(ValuationConfig::default());
+    posted(&mut v, &ev(1, receipt("YYZ", "BOLT-M8", "10 EA", "1.00 CAD")));
+    posted(&mut v, &ev(5, receipt("YYZ", "BOLT-M8", "10 EA", "2.00 CAD")));
+    let before = v.pools();
+    for body in [back(5, "5 EA"), reverse(5)] {
+        let err = v.apply(&CostEvent { id: 9, at: at(3), body }).unwrap_err();
+        assert_eq!(err.code(), "reversal_refused", "{err}");
+    }
+    assert_eq!(v.pools(), before);
+    // Dated after it, both are fine.
+    posted(&mut v, &CostEvent { id: 9, at: at(6), body: back(5, "5 EA") });
+    assert_eq!(held(&v.pools()), [(d("15"), d("20.00"))]);
+}

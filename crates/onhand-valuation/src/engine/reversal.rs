@@ -83,6 +83,9 @@ impl Valuation {
             }
             let sl =
                 self.slots.get(slot as usize).ok_or(ValuationError::UnknownOriginal(original))?;
+            if sl.dated_after(original, ev.at) {
+                return Err(refused("it is dated before the event it reverses"));
+            }
             let (e, i, ps) = (sl.entity, sl.item, sl.site);
             let key = match kind {
                 Seen::SALE => PostingKey::CostOfSales,
@@ -120,12 +123,7 @@ impl Valuation {
             return self.push_step(out, plan, step);
         }
         if !Seen::is_receipt(kind) || kind == Seen::CUSTOMER_RETURN {
-            let what = match kind {
-                Seen::REVERSAL => "reversal",
-                Seen::CUSTOMER_RETURN => "customer return",
-                _ => "movement other than a receipt, issue or adjustment",
-            };
-            return Err(ValuationError::NotReversible { original, kind: what });
+            return Err(not_reversible(original, kind));
         }
         let &ReceiptSeen { slot, rcpt, qty } =
             self.receipts.get(idx).ok_or(ValuationError::UnknownOriginal(original))?;
@@ -135,6 +133,9 @@ impl Valuation {
             None => {}
         }
         let sl = self.slots.get(slot as usize).ok_or(ValuationError::UnknownOriginal(original))?;
+        if sl.dated_after(original, ev.at) {
+            return Err(refused("it is dated before the event it reverses"));
+        }
         let (e, i, ps) = (sl.entity, sl.item, sl.site);
         let record = sl.pool.rcpt(rcpt).ok_or_else(|| refused("its record was closed away"))?;
         let value = sl.pool.scales.value_out(record.value);
@@ -204,4 +205,14 @@ impl Valuation {
             None,
         );
     }
+}
+
+/// Why event `original`, of Seen kind `kind`, cannot be reversed.
+fn not_reversible(original: u64, kind: u8) -> ValuationError {
+    let what = match kind {
+        Seen::REVERSAL => "reversal",
+        Seen::CUSTOMER_RETURN => "customer return",
+        _ => "movement other than a receipt, issue or adjustment",
+    };
+    ValuationError::NotReversible { original, kind: what }
 }

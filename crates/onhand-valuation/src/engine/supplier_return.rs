@@ -30,6 +30,12 @@ impl Valuation {
             .and_then(|s| self.receipts.get(s.idx as usize))
             .ok_or(ValuationError::UnknownReceipt(receipt))?;
         let sl = self.slots.get(slot as usize).ok_or(ValuationError::UnknownReceipt(receipt))?;
+        if sl.dated_after(receipt, ev.at) {
+            return Err(ValuationError::ReversalRefused {
+                original: receipt,
+                reason: "a return to supplier cannot be dated before its receipt",
+            });
+        }
         let (e, i, ps) = (sl.entity, sl.item, sl.site);
         let q = self.base(i, qty, "a supplier return quantity")?;
         let (rq, rv) = self.returned.get(&receipt).copied().unwrap_or_default();
