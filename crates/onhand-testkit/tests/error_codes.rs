@@ -440,6 +440,13 @@ fn onhand_valuation_valuation_error() {
             "snapshot_digest",
             "restore",
             "overflow",
+            "unknown_original",
+            "not_reversible",
+            "already_reversed",
+            "reversal_refused",
+            "return_exceeds_receipt",
+            "layer_not_oldest",
+            "method_change",
         ],
     );
 }

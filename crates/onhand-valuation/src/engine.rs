@@ -43,6 +43,10 @@ mod views;
 
 use lines::{At, Out};
 
+mod method_change;
+mod reversal;
+mod supplier_return;
+
 type Res<T> = Result<T, ValuationError>;
 
 /// The largest amount a posting may carry (10^15 in any currency): sums over millions
@@ -669,6 +673,14 @@ impl Valuation {
             (PoolError::WrongMethod, Some(entity), Some(item)) => {
                 ValuationError::NotStandard { entity, item, method: "fifo or moving average" }
             }
+            (PoolError::NotOldest, Some(entity), Some(item)) => {
+                ValuationError::LayerNotOldest { entity, item }
+            }
+            (PoolError::Short, Some(entity), Some(item)) => ValuationError::MethodChange {
+                entity,
+                item,
+                reason: "the pool owes stock (a shortfall or a negative quantity)",
+            },
             (PoolError::Negative { value }, _, _) => ValuationError::NegativeCost {
                 what: "a receipt's value after a landed cost credit",
                 value,
@@ -815,6 +827,7 @@ impl Valuation {
                     value,
                     PostingKey::OpeningBalance,
                 )?;
+                plan.kind = Some(Seen::OPENING);
             }
             CostBody::Issue { site, item, qty, to, owner } => {
                 let (i, s, e) = self.locate(item, site, owner.as_ref())?;
@@ -827,9 +840,9 @@ impl Valuation {
                 let step = self.plan_issue(ev, e, i, s, q, Counter::Key(key))?;
                 Self::issue_lines(out, &step, key, s, None);
                 plan.issued = Some((e, step.out.value));
-                if *to == IssueTo::Sale {
-                    plan.sale = Some((q, step.out.value));
-                }
+                // Every issue is kept (a reversal names it); only a sale is returnable.
+                plan.sale = Some((q, step.out.value));
+                plan.kind = Some(Seen::issue_kind(*to));
                 self.push_step(out, plan, step)?;
             }
             CostBody::Adjustment { site, item, delta, unit_cost, owner } => {
@@ -843,6 +856,8 @@ impl Valuation {
                         self.plan_issue(ev, e, i, s, q, Counter::Key(PostingKey::Adjustment))?;
                     Self::issue_lines(out, &step, PostingKey::Adjustment, s, None);
                     plan.issued = Some((e, step.out.value));
+                    plan.sale = Some((q, step.out.value));
+                    plan.kind = Some(Seen::issue_kind(IssueTo::Adjustment));
                     self.push_step(out, plan, step)?;
                 } else {
                     let ps = self.pool_site(e, s)?;
@@ -866,6 +881,7 @@ impl Valuation {
                         value,
                         PostingKey::Adjustment,
                     )?;
+                    plan.kind = Some(Seen::GAIN);
                 }
             }
             CostBody::CustomerReturn { site, item, qty, original, unit_cost, owner } => {
@@ -918,6 +934,7 @@ impl Valuation {
                     (None, None) => return Err(ValuationError::ReturnWithoutCost),
                 };
                 self.receive_against(ev, out, plan, (e, i, s), q, value, PostingKey::CostOfSales)?;
+                plan.kind = Some(Seen::CUSTOMER_RETURN);
             }
             CostBody::LandedCost { receipt, amount } => {
                 if !amount.is_rounded() {
@@ -971,7 +988,9 @@ impl Valuation {
                         value: cost.amount(),
                     });
                 }
-                let method = self.method_of(e, i)?;
+                let ps = self.named_pool_site(e, entity, site.as_ref())?;
+                // The pool's own method: a method change may have set it.
+                let method = self.pool_method(e, i, ps)?;
                 if method != Method::Standard {
                     return Err(ValuationError::NotStandard {
                         entity: entity.clone(),
@@ -979,17 +998,6 @@ impl Valuation {
                         method: method.as_str(),
                     });
                 }
-                let ps = match site {
-                    Some(code) if self.ent(e)?.per_site => Some(self.site(code)?),
-                    Some(code) => {
-                        self.site(code)?;
-                        None
-                    }
-                    None if self.ent(e)?.per_site => {
-                        return Err(ValuationError::SiteRequired(entity.clone()));
-                    }
-                    None => None,
-                };
                 let step =
                     self.plan_op(ev, e, i, ps, &Request::SetStandard { cost: cost.amount() })?;
                 let at = At::movement(e, i, ps);
@@ -1013,6 +1021,20 @@ impl Valuation {
                 tr.group_cost_left = Decimal::ZERO;
                 tr.closed = true;
                 plan.put_transfer(t, tr);
+            }
+            CostBody::Reversal { original } => self.plan_reversal(ev, out, plan, *original)?,
+            CostBody::MethodChange { entity, item, site, method, standard } => {
+                self.plan_method_change(
+                    ev,
+                    out,
+                    plan,
+                    (entity, item, site.as_ref()),
+                    *method,
+                    *standard,
+                )?;
+            }
+            CostBody::SupplierReturn { receipt, qty } => {
+                self.plan_supplier_return(ev, out, plan, *receipt, *qty)?;
             }
         }
         Ok(())
@@ -1105,16 +1127,16 @@ impl Valuation {
             }
             match (plan.receipt, plan.sale, record) {
                 (Some(qty), _, Some(rcpt)) => {
-                    seen.kind = Seen::RECEIPT;
+                    seen.kind = plan.kind.unwrap_or(Seen::RECEIPT);
                     seen.idx = u32::try_from(self.receipts.len()).unwrap_or(u32::MAX);
                     self.receipts.push(ReceiptSeen { slot, rcpt, qty });
                 }
                 (None, Some((qty, value)), _) => {
-                    seen.kind = Seen::SALE;
+                    seen.kind = plan.kind.unwrap_or(Seen::SALE);
                     seen.idx = u32::try_from(self.sales.len()).unwrap_or(u32::MAX);
                     self.sales.push(SaleSeen { slot, qty, value });
                 }
-                _ => {}
+                _ => seen.kind = plan.kind.unwrap_or(0),
             }
         }
         if let Some(tr) = plan.new_transfer {
@@ -1160,7 +1182,8 @@ impl Valuation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Seen {
     pub(crate) fingerprint: u64,
-    /// 0, or [`Seen::RECEIPT`] or [`Seen::SALE`].
+    /// 0, or one of the kinds [`Seen::RECEIPT`], [`Seen::SALE`] and those of the
+    /// `reversal` module (other issues and receipts, a reversal).
     pub(crate) kind: u8,
     /// The index in `receipts` or `sales`.
     pub(crate) idx: u32,
@@ -1170,13 +1193,14 @@ impl Seen {
     pub(crate) const RECEIPT: u8 = 1;
     pub(crate) const SALE: u8 = 2;
 
-    /// A receipt's entry (for landed cost).
-    fn receipt(&self) -> Option<u32> {
-        (self.kind == Seen::RECEIPT).then_some(self.idx)
+    /// A receipt's entry (for landed cost): a goods receipt, an opening balance, a
+    /// gain or a customer return.
+    pub(crate) fn receipt(&self) -> Option<u32> {
+        Seen::is_receipt(self.kind).then_some(self.idx)
     }
 
     /// A sale's entry (for returns).
-    fn sale(&self) -> Option<u32> {
+    pub(crate) fn sale(&self) -> Option<u32> {
         (self.kind == Seen::SALE).then_some(self.idx)
     }
 }
@@ -1260,6 +1284,8 @@ struct Plan {
     issued: Option<(u16, Decimal)>,
     /// A return against a sale: the sale, and its returned quantity and value after it.
     returned: Option<(u64, Decimal, Decimal)>,
+    /// What the event is, when not told by the above ([`Seen`]'s kinds).
+    kind: Option<u8>,
     new_transfer: Option<Transfer>,
     updated: BTreeMap<u32, Transfer>,
     documents: Vec<IcDocument>,

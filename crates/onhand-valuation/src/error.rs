@@ -264,6 +264,63 @@ pub enum ValuationError {
     /// Arithmetic beyond the decimal range.
     #[error("{0} is beyond the decimal range")]
     Overflow(&'static str),
+    /// A reversal names an event this engine has not applied (or has closed away).
+    #[error("no cost event {0} to reverse")]
+    UnknownOriginal(u64),
+    /// A reversal names an event of a kind that cannot be reversed.
+    #[error("cost event {original} is a {kind}, which cannot be reversed")]
+    NotReversible {
+        /// The event named.
+        original: u64,
+        /// What it is.
+        kind: &'static str,
+    },
+    /// The event was reversed already.
+    #[error("cost event {0} was reversed already")]
+    AlreadyReversed(u64),
+    /// Later movements make an exact reversal impossible, or the reversal (or a return
+    /// to supplier) is dated before the event it names.
+    #[error("cost event {original} cannot be reversed exactly: {reason}")]
+    ReversalRefused {
+        /// The event named.
+        original: u64,
+        /// Why.
+        reason: &'static str,
+    },
+    /// More returned to the supplier than the receipt brought in.
+    #[error(
+        "receipt {receipt} brought in {received}, {returned} went back already; {requested} more is too many"
+    )]
+    ReturnExceedsReceipt {
+        /// The receipt.
+        receipt: u64,
+        /// What it brought in (base units).
+        received: Decimal,
+        /// What went back already.
+        returned: Decimal,
+        /// What was asked for.
+        requested: Decimal,
+    },
+    /// A costing method change that cannot be made.
+    #[error("{entity}'s {item} cannot change costing method: {reason}")]
+    MethodChange {
+        /// The entity.
+        entity: EntityCode,
+        /// The item.
+        item: ItemCode,
+        /// Why.
+        reason: &'static str,
+    },
+    /// FIFO: the receipt's layer is behind older stock, which leaves first.
+    #[error(
+        "{entity} still holds {item} received before this receipt; under FIFO that leaves first"
+    )]
+    LayerNotOldest {
+        /// The entity.
+        entity: EntityCode,
+        /// The item.
+        item: ItemCode,
+    },
 }
 
 fn at_site(site: Option<&SiteCode>) -> String {
@@ -314,6 +371,13 @@ impl ValuationError {
             ValuationError::SnapshotDigest => "snapshot_digest",
             ValuationError::Restore { .. } => "restore",
             ValuationError::Overflow(_) => "overflow",
+            ValuationError::UnknownOriginal(_) => "unknown_original",
+            ValuationError::NotReversible { .. } => "not_reversible",
+            ValuationError::AlreadyReversed(_) => "already_reversed",
+            ValuationError::ReversalRefused { .. } => "reversal_refused",
+            ValuationError::ReturnExceedsReceipt { .. } => "return_exceeds_receipt",
+            ValuationError::LayerNotOldest { .. } => "layer_not_oldest",
+            ValuationError::MethodChange { .. } => "method_change",
         }
     }
 }

@@ -174,6 +174,167 @@ pub enum CostBody {
         /// The transfer.
         transfer: String,
     },
+    /// Reverses cost event `original` (a receipt, an opening balance, an issue or an
+    /// adjustment) exactly: the same accounts, the same amounts, the other way. Refused
+    /// with [`ValuationError::ReversalRefused`](crate::ValuationError::ReversalRefused)
+    /// when later movements make that impossible:
+    ///
+    /// - an **issue** comes back at the value it left with, against the account it went
+    ///   to (FIFO: as a new layer); refused when the pool is short, when a customer
+    ///   returned part of the sale, and under standard cost when the standard changed;
+    /// - a **receipt** leaves at the value it came in with, against its own offset
+    ///   account: under FIFO its layer must be whole and the oldest held; under moving
+    ///   average the pool must still hold its quantity and value; under standard the
+    ///   units leave at standard and its price variance is reversed. Refused once part
+    ///   of it went back to the supplier.
+    ///
+    /// A reversal, a customer return and a transfer cannot be reversed; a second
+    /// reversal of one event is refused
+    /// ([`ValuationError::AlreadyReversed`](crate::ValuationError::AlreadyReversed)).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_master::{Catalog, seed};
+    /// use onhand_valuation::{CostBody, CostEvent, Outcome, PostingKey, Valuation, ValuationConfig};
+    ///
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let mut v = Valuation::new(catalog, ValuationConfig::default())?;
+    /// let at = |h: i64| chrono::DateTime::from_timestamp(1_767_600_000 + h * 3600, 0).unwrap();
+    /// let receipt = CostBody::Receipt {
+    ///     site: "ATL".parse()?,
+    ///     item: "BOLT-M8".parse()?,
+    ///     qty: "100 EA".parse()?,
+    ///     unit_cost: "1.25 USD".parse()?,
+    ///     owner: None,
+    /// };
+    /// v.apply(&CostEvent { id: 1, at: at(1), body: receipt })?;
+    /// // Keyed in by mistake: reversed, exactly.
+    /// let out = v.apply(&CostEvent { id: 2, at: at(2), body: CostBody::Reversal { original: 1 } })?;
+    /// let Outcome::Posted { postings, .. } = out else { unreachable!() };
+    /// let gr: rust_decimal::Decimal =
+    ///     postings.iter().filter(|p| p.key == PostingKey::GoodsReceived).map(|p| p.amount).sum();
+    /// assert_eq!(gr.to_string(), "125.00");
+    /// assert_eq!(v.inventory_value(&"NA01".parse()?), rust_decimal::Decimal::ZERO);
+    /// // Twice is refused.
+    /// let again = v.apply(&CostEvent { id: 3, at: at(3), body: CostBody::Reversal { original: 1 } });
+    /// assert_eq!(again.unwrap_err().code(), "already_reversed");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    Reversal {
+        /// The cost event reversed.
+        original: u64,
+    },
+    /// The costing method of an entity's item (at one site, for an entity valued per
+    /// site) changes to `method` from this event on. What the pool holds keeps its
+    /// quantity; moving to moving average merges the FIFO layers (or the standard
+    /// value) into one average, moving to FIFO makes what is held one layer at its
+    /// value, both without a posting; moving to standard (at `standard`, required
+    /// then and refused otherwise) revalues what is held at it, the difference to
+    /// revaluation. Refused for the method in force and for a pool that owes stock (an
+    /// open shortfall). Movements dated before the change are still valued by the old
+    /// method when back-dated; later receipts and issues follow the new one. Name the
+    /// new method in the configuration too (a
+    /// [`MethodOverride`](crate::MethodOverride)) before a period close forgets the
+    /// change: a snapshot's pool under a method other than the configuration's is
+    /// restored only while its open history holds the change.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_master::{Catalog, seed};
+    /// use onhand_valuation::{CostBody, CostEvent, Method, Outcome, PostingKey, Valuation, ValuationConfig};
+    ///
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let mut v = Valuation::new(catalog, ValuationConfig::default())?;
+    /// let at = |h: i64| chrono::DateTime::from_timestamp(1_767_600_000 + h * 3600, 0).unwrap();
+    /// // Atlanta (NA01) values by FIFO: 10 @ 1.00 and 10 @ 1.50.
+    /// for (id, cost) in [(1, "1.00 USD"), (2, "1.50 USD")] {
+    ///     let body = CostBody::Receipt {
+    ///         site: "ATL".parse()?,
+    ///         item: "BOLT-M8".parse()?,
+    ///         qty: "10 EA".parse()?,
+    ///         unit_cost: cost.parse()?,
+    ///         owner: None,
+    ///     };
+    ///     v.apply(&CostEvent { id, at: at(id.try_into()?), body })?;
+    /// }
+    /// // To standard at 1.40: 20 held worth 25.00 become 28.00, a revaluation of 3.00.
+    /// let body = CostBody::MethodChange {
+    ///     entity: "NA01".parse()?,
+    ///     item: "BOLT-M8".parse()?,
+    ///     site: None,
+    ///     method: Method::Standard,
+    ///     standard: Some("1.40 USD".parse()?),
+    /// };
+    /// let Outcome::Posted { postings, .. } = v.apply(&CostEvent { id: 3, at: at(3), body })?
+    /// else { unreachable!() };
+    /// let reval: rust_decimal::Decimal =
+    ///     postings.iter().filter(|p| p.key == PostingKey::Revaluation).map(|p| p.amount).sum();
+    /// assert_eq!(reval.to_string(), "-3.00");
+    /// assert_eq!(v.inventory_value(&"NA01".parse()?).to_string(), "28.00");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    MethodChange {
+        /// The entity.
+        entity: EntityCode,
+        /// The item.
+        item: ItemCode,
+        /// The site, for an entity valued per site.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        site: Option<SiteCode>,
+        /// The new method.
+        method: crate::Method,
+        /// The standard cost per base unit, when the new method is standard.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        standard: Option<Money>,
+    },
+    /// Goods of receipt `receipt` going back to the supplier, at that receipt's cost
+    /// (its value shared over what is still returnable, so the last unit back takes
+    /// the last cent), against the goods-received clearing account (GR/IR) that the
+    /// supplier's credit note clears. FIFO: out of the receipt's own layer, which must
+    /// be the oldest held
+    /// ([`ValuationError::LayerNotOldest`](crate::ValuationError::LayerNotOldest));
+    /// moving average: at the receipt's cost, so what stays keeps its own cost (the
+    /// last unit out takes what value is left; any difference goes to price
+    /// variance); standard: at standard, with the receipt's price variance on those
+    /// units reversed. More than the receipt brought in, less what went back, is
+    /// refused ([`ValuationError::ReturnExceedsReceipt`](crate::ValuationError::ReturnExceedsReceipt)).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_master::{Catalog, seed};
+    /// use onhand_valuation::{CostBody, CostEvent, Outcome, PostingKey, Valuation, ValuationConfig};
+    ///
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let mut v = Valuation::new(catalog, ValuationConfig::default())?;
+    /// let at = |h: i64| chrono::DateTime::from_timestamp(1_767_600_000 + h * 3600, 0).unwrap();
+    /// // Toronto values by moving average: 100 @ 10.00 and 100 @ 12.00 average 11.00.
+    /// for (id, cost) in [(1, "10.00 CAD"), (2, "12.00 CAD")] {
+    ///     let body = CostBody::Receipt {
+    ///         site: "YYZ".parse()?,
+    ///         item: "BOLT-M8".parse()?,
+    ///         qty: "100 EA".parse()?,
+    ///         unit_cost: cost.parse()?,
+    ///         owner: None,
+    ///     };
+    ///     v.apply(&CostEvent { id, at: at(id.try_into()?), body })?;
+    /// }
+    /// // 50 of the second receipt go back at 12.00: 600.00 against goods received.
+    /// let body = CostBody::SupplierReturn { receipt: 2, qty: "50 EA".parse()? };
+    /// let Outcome::Posted { postings, .. } = v.apply(&CostEvent { id: 3, at: at(3), body })?
+    /// else { unreachable!() };
+    /// let gr: rust_decimal::Decimal =
+    ///     postings.iter().filter(|p| p.key == PostingKey::GoodsReceived).map(|p| p.amount).sum();
+    /// assert_eq!(gr.to_string(), "600.00");
+    /// // 150 stay, worth 1,600.00.
+    /// assert_eq!(v.inventory_value(&"CA01".parse()?).to_string(), "1600.00");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    SupplierReturn {
+        /// The receipt (its cost event id) the goods came in with.
+        receipt: u64,
+        /// How much goes back (any unit of the item).
+        qty: Qty,
+    },
 }
 
 /// One cost event: a caller-given id, the time it takes effect, and what it records.
@@ -203,6 +364,9 @@ impl CostBody {
             CostBody::TransferShip { .. } => "transfer_ship",
             CostBody::TransferReceipt { .. } => "transfer_receipt",
             CostBody::TransferClose { .. } => "transfer_close",
+            CostBody::Reversal { .. } => "reversal",
+            CostBody::MethodChange { .. } => "method_change",
+            CostBody::SupplierReturn { .. } => "supplier_return",
         }
     }
 }

@@ -61,13 +61,32 @@ pub(crate) enum Request {
     SetStandard {
         cost: Decimal,
     },
+    /// Units of receipt `origin` (record `rcpt` of this pool) leaving at its cost: a
+    /// return to the supplier or a receipt's reversal (see
+    /// [`State::plan_withdraw`](crate::pool::State::plan_withdraw)); `key` is the
+    /// account a later correction of its value goes to.
+    Withdraw {
+        origin: u64,
+        rcpt: Option<u32>,
+        qty: Decimal,
+        value: Decimal,
+        key: PostingKey,
+    },
+    /// The pool's costing method changes to `method` (standard: at `cost`); see
+    /// [`State::plan_change_method`](crate::pool::State::plan_change_method).
+    ChangeMethod {
+        method: crate::pool::Method,
+        cost: Decimal,
+    },
 }
 
 impl Request {
     /// The quantity it moves (for error reports).
     pub(crate) fn qty(&self) -> Decimal {
         match self {
-            Request::Receive { qty, .. } | Request::Issue { qty, .. } => *qty,
+            Request::Receive { qty, .. }
+            | Request::Issue { qty, .. }
+            | Request::Withdraw { qty, .. } => *qty,
             _ => Decimal::ZERO,
         }
     }
@@ -80,6 +99,8 @@ enum OpKind {
     Issue { qty: Int, negative: bool, counter: Counter },
     AddCost { rcpt: Option<u32>, received: Int, amount: Int },
     SetStandard { cost: Decimal },
+    Withdraw { rcpt: Option<u32>, qty: Int, value: Int },
+    ChangeMethod { method: crate::pool::Method, cost: Decimal },
 }
 
 /// What a recorded operation was, for corrections.
@@ -89,6 +110,10 @@ pub(crate) enum What {
     Issue(Counter),
     AddCost(PostingKey),
     SetStandard,
+    /// A withdrawal at a receipt's cost; corrections go to the account given.
+    Withdraw(PostingKey),
+    /// A costing method change (its revaluation).
+    ChangeMethod,
 }
 
 /// Details of the rarer operations, kept beside the compact records.
@@ -104,12 +129,27 @@ pub(crate) enum Extra {
         kept: Int,
     },
     SetStandard(Decimal),
+    Withdraw {
+        origin: u64,
+        rcpt: Option<u32>,
+        qty: Int,
+        value: Int,
+        key: PostingKey,
+    },
+    /// A method change, and the receipt record it opened (a FIFO pool's one layer).
+    ChangeMethod {
+        method: crate::pool::Method,
+        cost: Decimal,
+        rcpt: Option<u32>,
+    },
 }
 
 const RECEIVE: u8 = 0;
 const ISSUE: u8 = 1;
 const ADD_COST: u8 = 2;
 const SET_STANDARD: u8 = 3;
+const WITHDRAW: u8 = 4;
+const CHANGE_METHOD: u8 = 5;
 const NEGATIVE: u8 = 1;
 const TRANSFER: u8 = 2;
 
@@ -307,6 +347,8 @@ fn run(
             state.plan_add_cost(book, sc, rcpt, received, amount)
         }
         OpKind::SetStandard { cost } => state.plan_set_standard(sc, cost),
+        OpKind::Withdraw { rcpt, qty, value } => state.plan_withdraw(book, sc, rcpt, qty, value),
+        OpKind::ChangeMethod { method, cost } => state.plan_change_method(sc, event, method, cost),
     }
 }
 
@@ -343,6 +385,12 @@ impl Slot {
                 amount: sc.value_in(*amount)?,
             },
             Request::SetStandard { cost } => OpKind::SetStandard { cost: *cost },
+            Request::Withdraw { rcpt, qty, value, .. } => {
+                OpKind::Withdraw { rcpt: *rcpt, qty: sc.qty_in(*qty)?, value: sc.value_in(*value)? }
+            }
+            Request::ChangeMethod { method, cost } => {
+                OpKind::ChangeMethod { method: *method, cost: *cost }
+            }
         })
     }
 
@@ -379,7 +427,29 @@ impl Slot {
                 op.arg = extra_ix;
                 extra = Some(Extra::SetStandard(*cost));
             }
-            (_, OpKind::AddCost { .. }) => debug_assert!(false, "add-cost request mismatch"),
+            (Request::Withdraw { origin, key, .. }, OpKind::Withdraw { rcpt, qty, value }) => {
+                op.tag = WITHDRAW;
+                op.arg = extra_ix;
+                extra = Some(Extra::Withdraw {
+                    origin: *origin,
+                    rcpt: *rcpt,
+                    qty: *qty,
+                    value: *value,
+                    key: *key,
+                });
+            }
+            (_, OpKind::ChangeMethod { method, cost }) => {
+                op.tag = CHANGE_METHOD;
+                op.arg = extra_ix;
+                extra = Some(Extra::ChangeMethod {
+                    method: *method,
+                    cost: *cost,
+                    rcpt: plan.rcpt.map(|_| plan.state.rlen - 1),
+                });
+            }
+            (_, OpKind::AddCost { .. } | OpKind::Withdraw { .. }) => {
+                debug_assert!(false, "request and operation mismatch");
+            }
         }
         (op, extra)
     }
@@ -405,13 +475,34 @@ impl Slot {
                     OpKind::AddCost { rcpt: *rcpt, received: *received, amount: *amount },
                     What::AddCost(*rest),
                 ),
-                Extra::SetStandard(_) => return None,
+                Extra::SetStandard(_) | Extra::Withdraw { .. } | Extra::ChangeMethod { .. } => {
+                    return None;
+                }
+            },
+            WITHDRAW => match self.extras.get(op.arg as usize)? {
+                Extra::Withdraw { rcpt, qty, value, key, .. } => (
+                    OpKind::Withdraw { rcpt: *rcpt, qty: *qty, value: *value },
+                    What::Withdraw(*key),
+                ),
+                Extra::SetStandard(_) | Extra::AddCost { .. } | Extra::ChangeMethod { .. } => {
+                    return None;
+                }
+            },
+            CHANGE_METHOD => match self.extras.get(op.arg as usize)? {
+                Extra::ChangeMethod { method, cost, .. } => {
+                    (OpKind::ChangeMethod { method: *method, cost: *cost }, What::ChangeMethod)
+                }
+                Extra::SetStandard(_) | Extra::AddCost { .. } | Extra::Withdraw { .. } => {
+                    return None;
+                }
             },
             _ => match self.extras.get(op.arg as usize)? {
                 Extra::SetStandard(cost) => {
                     (OpKind::SetStandard { cost: *cost }, What::SetStandard)
                 }
-                Extra::AddCost { .. } => return None,
+                Extra::AddCost { .. } | Extra::Withdraw { .. } | Extra::ChangeMethod { .. } => {
+                    return None;
+                }
             },
         })
     }
@@ -580,6 +671,16 @@ impl Slot {
                     *rcpt = found;
                 }
             }
+            // So does a withdrawal.
+            if let OpKind::Withdraw { rcpt: Some(ix), .. } = &mut k
+                && *ix >= rfrom.max(unmoved)
+                && let Some(Extra::Withdraw { origin, .. }) = self.extras.get(op.arg as usize)
+            {
+                let found = placed.get(origin).copied();
+                if let OpKind::Withdraw { rcpt, .. } = &mut k {
+                    *rcpt = found;
+                }
+            }
             let plan = run(&r, &r.state, sc, op.event, &k).map_err(|err| Fail {
                 err,
                 later: matches!(err, PoolError::Insufficient { .. } | PoolError::NoCost)
@@ -609,6 +710,26 @@ impl Slot {
                                 amount: *amount,
                                 rest: *rest,
                                 kept: plan.out.value,
+                            },
+                        ));
+                    }
+                }
+                OpKind::ChangeMethod { method, cost } => {
+                    let rcpt = plan.rcpt.map(|_| plan.state.rlen - 1);
+                    extras.push((op.arg, Extra::ChangeMethod { method, cost, rcpt }));
+                }
+                OpKind::Withdraw { rcpt, .. } => {
+                    if let Some(Extra::Withdraw { origin, qty, value, key, .. }) =
+                        self.extras.get(op.arg as usize)
+                    {
+                        extras.push((
+                            op.arg,
+                            Extra::Withdraw {
+                                origin: *origin,
+                                rcpt,
+                                qty: *qty,
+                                value: *value,
+                                key: *key,
                             },
                         ));
                     }
@@ -704,7 +825,7 @@ impl Slot {
         // Extras only the closed operations used go too.
         let mut extras = Vec::new();
         for op in &mut self.ops {
-            if matches!(op.tag, ADD_COST | SET_STANDARD)
+            if matches!(op.tag, ADD_COST | SET_STANDARD | WITHDRAW | CHANGE_METHOD)
                 && let Some(x) = self.extras.get(op.arg as usize)
             {
                 op.arg = u32::try_from(extras.len()).unwrap_or(u32::MAX);
@@ -719,6 +840,17 @@ impl Slot {
     /// The history's parts, for a snapshot: operations, extras, checkpoints.
     pub(crate) fn parts(&self) -> (&[Op], &[Extra], &[(u32, State)]) {
         (&self.ops, &self.extras, &self.checkpoints)
+    }
+
+    /// Whether operation `event` of this pool is dated after `at` (so an event dated
+    /// `at` cannot return or reverse it). Only the operations after `at` are read.
+    pub(crate) fn dated_after(&self, event: u64, at: DateTime<Utc>) -> bool {
+        self.ops.iter().rev().take_while(|o| o.at > at).any(|o| o.event == event)
+    }
+
+    /// Whether the open history changes the pool's costing method.
+    pub(crate) fn changes_method(&self) -> bool {
+        self.ops.iter().any(|o| o.tag == CHANGE_METHOD)
     }
 
     /// The transfers the history's issues name.
@@ -747,6 +879,13 @@ impl Slot {
                     Some(Extra::AddCost { kept, .. }) if *kept == plan.out.value)
             {
                 return Err("a landed cost's recorded share");
+            }
+            if op.tag == CHANGE_METHOD
+                && !matches!(self.extras.get(op.arg as usize),
+                    Some(Extra::ChangeMethod { rcpt, .. })
+                        if *rcpt == plan.rcpt.map(|_| plan.state.rlen - 1))
+            {
+                return Err("a method change's layer");
             }
             r.commit(&plan);
             if let Some((m, s)) = self.checkpoints.get(next_cp)
@@ -796,7 +935,8 @@ impl Slot {
         if !positions_ok {
             return Err("checkpoint positions");
         }
-        if checkpoints.iter().any(|(_, s)| s.method != pool.state.method) {
+        let changes = ops.iter().any(|o| o.tag == CHANGE_METHOD);
+        if !changes && checkpoints.iter().any(|(_, s)| s.method != pool.state.method) {
             return Err("a checkpoint of another costing method");
         }
         let slot = Slot { entity, item, site, last_at, pool, ops, extras, checkpoints };
@@ -817,6 +957,15 @@ impl Slot {
             if let OpKind::Receive { .. } = kind {
                 if op.arg != next {
                     return Err("a receipt's record");
+                }
+                next = next.checked_add(1).ok_or("a receipt's record")?;
+            }
+            // A method change to FIFO may open a layer: its record comes next too.
+            if let (CHANGE_METHOD, Some(Extra::ChangeMethod { rcpt: Some(k), .. })) =
+                (op.tag, slot.extras.get(op.arg as usize))
+            {
+                if *k != next {
+                    return Err("a method change's layer");
                 }
                 next = next.checked_add(1).ok_or("a receipt's record")?;
             }

@@ -122,12 +122,10 @@ impl Valuation {
                 let issued = Some(money(value, ent.currency));
                 let sl = self.slots.get_mut(slot as usize)?;
                 sl.append_issue(ev.at, ev.id, plan, (q, negative, key));
-                let mut seen = Seen { fingerprint: fp, kind: 0, idx: 0 };
-                if *to == IssueTo::Sale {
-                    seen.kind = Seen::SALE;
-                    seen.idx = u32::try_from(self.sales.len()).unwrap_or(u32::MAX);
-                    self.sales.push(SaleSeen { slot, qty: qty.value(), value });
-                }
+                // Every issue is kept (a reversal names it); only a sale is returnable.
+                let idx = u32::try_from(self.sales.len()).unwrap_or(u32::MAX);
+                self.sales.push(SaleSeen { slot, qty: qty.value(), value });
+                let seen = Seen { fingerprint: fp, kind: Seen::issue_kind(*to), idx };
                 self.seen_event(ev.id, seen);
                 Some(Outcome::Posted { postings, documents: Vec::new(), issued })
             }

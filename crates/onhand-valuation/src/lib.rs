@@ -13,6 +13,11 @@
 //!   issues to sales, scrap and adjustments, count gains, customer returns at the cost
 //!   they left with, landed cost after the fact, and the negative-stock policy (refuse,
 //!   or issue at the last cost and true up on the next receipt);
+//! - returns to supplier at the cost of the receipt returned, against goods received
+//!   ([`CostBody::SupplierReturn`]); exact reversals of receipts, issues and
+//!   adjustments, refused when later movements make them impossible
+//!   ([`CostBody::Reversal`]); and a change of a live item's costing method with the
+//!   revaluation it implies ([`CostBody::MethodChange`]);
 //! - back-dated movements, replayed into the affected pool's history from the nearest
 //!   checkpoint, with a correction posting for every later movement whose value changed;
 //! - transfers: at cost through in transit inside an entity; across entities by an
@@ -64,7 +69,7 @@
 //! | per open shortfall part (and those since the close) | 48 |
 //! | per 64 operations of a pool (a checkpoint) | 260 |
 //! | per applied event (idempotency: fingerprint and id index, ids in increasing order) | 28 |
-//! | per receipt into a pool (what a landed cost names) / per sale (what a return names) | 24 / 36 |
+//! | per receipt into a pool (what a landed cost or a supplier return names) / per issue (what a return or a reversal names) | 24 / 36 |
 //! | per catalog item, once any in-order event has run (each item's last pool, a dense table) | 4 |
 //!
 //! So 1,000,000 movements on one item (half receipts, half sales) with no close take

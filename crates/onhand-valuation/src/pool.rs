@@ -40,6 +40,9 @@
 
 use std::collections::BTreeMap;
 
+mod method_change;
+mod withdraw;
+
 use onhand_master::{Rounding, RoundingMode, mul_div_round, mul_exact};
 use rust_decimal::Decimal;
 
@@ -115,6 +118,10 @@ pub(crate) enum PoolError {
     WrongMethod,
     /// A landed cost credit would leave the value below zero.
     Negative { value: Decimal },
+    /// A FIFO withdrawal from a receipt's layer while older stock is held.
+    NotOldest,
+    /// A method change on a pool that owes stock (a shortfall, a negative quantity).
+    Short,
 }
 
 impl From<onhand_master::DecimalError> for PoolError {

@@ -394,9 +394,7 @@ impl Valuation {
                 return Err(bad("a pool's site (the configuration's per-site valuation)", n));
             }
             let fresh = v.fresh_pool(e, i, ps)?;
-            if fresh.state.method != p.state.method
-                || (fresh.scales.qty, fresh.scales.value) != (p.qty_scale, p.value_scale)
-            {
+            if (fresh.scales.qty, fresh.scales.value) != (p.qty_scale, p.value_scale) {
                 return Err(bad("a pool's costing method or units", n));
             }
             let pool = Pool::from_parts(
@@ -419,6 +417,11 @@ impl Valuation {
                 p.checkpoints.clone(),
             )
             .map_err(|what| bad(what, n))?;
+            // A pool under another method than the configuration's: only when its open
+            // history holds the change (`CostBody::MethodChange`) that set it.
+            if fresh.state.method != slot.pool.state.method && !slot.changes_method() {
+                return Err(bad("a pool's costing method or units", n));
+            }
             if slot.transfers_named().any(|t| t as usize >= v.transfers.len()) {
                 return Err(bad("a transfer a pool's history names", n));
             }
@@ -443,9 +446,9 @@ impl Valuation {
         let mut ids = Ids::default();
         for (n, s) in c.seen.iter().enumerate() {
             let target_ok = match s.kind {
-                0 => s.idx == 0,
-                Seen::RECEIPT => (s.idx as usize) < v.receipts.len(),
-                Seen::SALE => (s.idx as usize) < v.sales.len(),
+                0 | Seen::REVERSAL => s.idx == 0,
+                k if Seen::is_receipt(k) => (s.idx as usize) < v.receipts.len(),
+                k if Seen::is_issue(k) => (s.idx as usize) < v.sales.len(),
                 _ => false,
             };
             if !target_ok || ids.get(s.id).is_some() {
@@ -455,12 +458,19 @@ impl Valuation {
             v.seen_log.push(Seen { fingerprint: s.fingerprint, kind: s.kind, idx: s.idx });
         }
         v.seen = ids;
-        for (n, (sale, (qty, _))) in c.returned.iter().enumerate() {
-            let sold = v
-                .seen_of(*sale)
-                .and_then(|s| (s.kind == Seen::SALE).then_some(s.idx))
-                .and_then(|k| v.sales.get(k as usize));
-            if sold.is_none_or(|s| *qty > s.qty) || qty.is_sign_negative() {
+        // What came back: against a sale (customer returns, a reversal), an issue (a
+        // reversal) or a receipt (supplier returns, a reversal).
+        for (n, (original, (qty, _))) in c.returned.iter().enumerate() {
+            let moved = v.seen_of(*original).and_then(|s| {
+                if Seen::is_issue(s.kind) {
+                    v.sales.get(s.idx as usize).map(|x| x.qty)
+                } else if Seen::is_receipt(s.kind) {
+                    v.receipts.get(s.idx as usize).map(|x| x.qty)
+                } else {
+                    None
+                }
+            });
+            if moved.is_none_or(|m| *qty > m) || qty.is_sign_negative() {
                 return Err(bad("a return", n));
             }
         }

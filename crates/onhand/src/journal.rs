@@ -102,6 +102,9 @@ pub enum Command {
         /// How lines competing for short supply shared it.
         sharing: onhand_atp::Sharing,
     },
+    /// A live item's costing method changed
+    /// ([`Network::change_costing_method`](crate::Network::change_costing_method)).
+    ChangeCostingMethod(crate::costing::MethodChange),
     /// An actor's action on an exception (acknowledge, start, resolve, cancel).
     Act {
         /// The exception.

@@ -1862,6 +1862,7 @@ impl Network {
             Command::Consolidate { run, group, currency } => {
                 self.consolidate(*run, group, *currency).map(|_| ())
             }
+            Command::ChangeCostingMethod(change) => self.change_costing_method(change).map(|_| ()),
         }
     }
 }

@@ -87,12 +87,21 @@ impl Valuation {
                 What::AddCost(rest) => {
                     out.pair(&at, PostingKey::Inventory, *rest, d(new.value, old.value)?);
                 }
-                What::SetStandard => {
+                What::SetStandard | What::ChangeMethod => {
                     out.pair(
                         &at,
                         PostingKey::Inventory,
                         PostingKey::Revaluation,
                         d(new.value, old.value)?,
+                    );
+                }
+                What::Withdraw(key) => {
+                    out.pair(&at, *key, PostingKey::Inventory, d(new.value, old.value)?);
+                    out.pair(
+                        &at,
+                        PostingKey::Rounding,
+                        PostingKey::Inventory,
+                        d(new.residue, old.residue)?,
                     );
                 }
             }

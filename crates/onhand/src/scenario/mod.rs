@@ -322,6 +322,10 @@ pub struct Step {
     /// A consolidation run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consolidate: Option<ConsolidateSpec>,
+    /// A live item's costing method changed, effective at the step's `effective` time
+    /// (default: its time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_method: Option<MethodChangeSpec>,
 
     /// What must hold after the step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -471,6 +475,25 @@ pub struct ConsolidateSpec {
     pub group: EntityCode,
     /// The group currency.
     pub currency: CurrencyCode,
+}
+
+/// A change of a live item's costing method (see
+/// [`Network::change_costing_method`](crate::Network::change_costing_method)).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MethodChangeSpec {
+    /// The entity.
+    pub entity: EntityCode,
+    /// The item.
+    pub item: ItemCode,
+    /// The site, for an entity valued per site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<SiteCode>,
+    /// The new method (`fifo`, `moving_average`, `standard`).
+    pub method: onhand_valuation::Method,
+    /// The standard cost per base unit, for a change to standard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standard: Option<onhand_master::Money>,
 }
 
 /// What a step's call did.

@@ -521,6 +521,21 @@ impl Runner<'_> {
                     ..Effect::default()
                 })
             }),
+            "change_method" => step.change_method.as_ref().map(|c| {
+                let change = crate::costing::MethodChange {
+                    entity: c.entity.clone(),
+                    item: c.item.clone(),
+                    site: c.site.clone(),
+                    method: c.method,
+                    standard: c.standard,
+                    at: step.effective.unwrap_or(self.now),
+                };
+                net.change_costing_method(&change).map(|postings| Effect {
+                    happened: postings.iter().map(posting_line).collect(),
+                    postings,
+                    ..Effect::default()
+                })
+            }),
             "consolidate" => step.consolidate.as_ref().map(|c| {
                 net.consolidate(c.run, &c.group, c.currency).map(|k| Effect {
                     happened: k.postings.iter().map(posting_line).collect(),
@@ -1322,6 +1337,7 @@ fn present(s: &Step) -> Vec<&'static str> {
         ("advance", s.advance.is_some()),
         ("reprocess", s.reprocess.is_some()),
         ("consolidate", s.consolidate.is_some()),
+        ("change_method", s.change_method.is_some()),
     ];
     flags.into_iter().filter(|(_, on)| *on).map(|(n, _)| n).collect()
 }

@@ -1,0 +1,70 @@
+//! Returns to supplier ([`CostBody::SupplierReturn`]): goods of one receipt going back,
+//! at that receipt's cost, against the goods-received clearing account (GR/IR), so the
+//! supplier's credit note clears it. The value is the receipt's value shared over what
+//! is still returnable (the last unit back takes the last cent); the pool gives it up
+//! by a withdrawal ([`State::plan_withdraw`](crate::pool::State)): FIFO out of the
+//! receipt's own layer, which must be the oldest held; moving average at the receipt's
+//! cost, so the average of what stays is not disturbed; standard at standard, with the
+//! difference to price variance, which also takes any landed cost the FIFO layer
+//! carried. A back-dated return is replayed into the pool's history like any movement.
+
+use super::{
+    CostEvent, Out, Plan, PostingKey, Qty, ReceiptSeen, Request, Res, Seen, Valuation,
+    ValuationError, add_exact, dec, share, sub_exact,
+};
+use crate::pool::Book;
+
+impl Valuation {
+    /// Plans the return of `qty` of receipt `receipt` to its supplier.
+    pub(super) fn plan_supplier_return(
+        &self,
+        ev: &CostEvent,
+        out: &mut Out<'_>,
+        plan: &mut Plan,
+        receipt: u64,
+        qty: Qty,
+    ) -> Res<()> {
+        let &ReceiptSeen { slot, rcpt, qty: received } = self
+            .seen_of(receipt)
+            .filter(|s| s.kind == Seen::RECEIPT)
+            .and_then(|s| self.receipts.get(s.idx as usize))
+            .ok_or(ValuationError::UnknownReceipt(receipt))?;
+        let sl = self.slots.get(slot as usize).ok_or(ValuationError::UnknownReceipt(receipt))?;
+        if sl.dated_after(receipt, ev.at) {
+            return Err(ValuationError::ReversalRefused {
+                original: receipt,
+                reason: "a return to supplier cannot be dated before its receipt",
+            });
+        }
+        let (e, i, ps) = (sl.entity, sl.item, sl.site);
+        let q = self.base(i, qty, "a supplier return quantity")?;
+        let (rq, rv) = self.returned.get(&receipt).copied().unwrap_or_default();
+        let left_q = sub_exact(received, rq).map_err(dec("a returnable quantity"))?;
+        if q > left_q {
+            return Err(ValuationError::ReturnExceedsReceipt {
+                receipt,
+                received,
+                returned: rq,
+                requested: q,
+            });
+        }
+        let record = sl.pool.rcpt(rcpt).ok_or(ValuationError::UnknownReceipt(receipt))?;
+        let total = sl.pool.scales.value_out(record.value);
+        let left_v = sub_exact(total, rv).map_err(dec("a returnable value"))?;
+        let value = share(left_v, q, left_q, self.ent(e)?.currency)?;
+        let req = Request::Withdraw {
+            origin: receipt,
+            rcpt: Some(rcpt),
+            qty: q,
+            value,
+            key: PostingKey::PriceVariance,
+        };
+        let step = self.plan_op(ev, e, i, ps, &req)?;
+        Self::withdraw_lines(out, &step, PostingKey::GoodsReceived, value, ps);
+        let now_q = add_exact(rq, q).map_err(dec("a returned quantity"))?;
+        let now_v = add_exact(rv, value).map_err(dec("a returned value"))?;
+        plan.returned = Some((receipt, now_q, now_v));
+        plan.issued = Some((e, step.out.value));
+        self.push_step(out, plan, step)
+    }
+}
