@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use chrono::{DateTime, Days, Utc};
-use onhand_master::hash::Map;
+use onhand_master::hash::{Map, map};
 use onhand_master::{EntityIx, ItemIx, LaneSource, Role, SerialNo, SiteCode, SiteIx, Tracking};
 use onhand_status::StockStatus;
 use rust_decimal::Decimal;
@@ -17,7 +17,7 @@ use smallvec::SmallVec;
 use crate::chunked::Chunked;
 use crate::error::LedgerError;
 use crate::event::{ActorId, DocKind, DocNumber, Event, EventKind, Line, TransferRequest};
-use crate::ledger::{Accepted, Applied, ItemCtx, Ledger, LineCtx, Plan, add, positive};
+use crate::ledger::{Accepted, Applied, INDEX_FROM, ItemCtx, Ledger, LineCtx, Plan, add, positive};
 use crate::position::{LotIx, PositionKey};
 use crate::rules::OverReceiptAction;
 use crate::signal::Signal;
@@ -222,6 +222,11 @@ pub(crate) struct OrderUpdate {
     at: usize,
     /// Changed lines by their place on the order.
     lines: SmallVec<[(usize, TransferOrderLine); 1]>,
+    /// Where each item's line is on the order, once the order has more than
+    /// [`INDEX_FROM`] lines (built on the first look-up).
+    item_ix: Option<Map<ItemIx, usize>>,
+    /// Where each changed line is in `lines`, once there are [`INDEX_FROM`] of them.
+    changed_ix: Option<Map<usize, usize>>,
     pub(crate) state: TransferState,
     pub(crate) shipped_at: Option<DateTime<Utc>>,
     pub(crate) expected_arrival: Option<DateTime<Utc>>,
@@ -235,6 +240,8 @@ impl OrderUpdate {
         OrderUpdate {
             at,
             lines: SmallVec::new(),
+            item_ix: None,
+            changed_ix: None,
             state: order.state,
             shipped_at: order.shipped_at,
             expected_arrival: order.expected_arrival,
@@ -245,33 +252,81 @@ impl OrderUpdate {
 
     /// The line for `item` as this update leaves it (copied from `order` the first time
     /// it is asked for), or `None` when the order has no such line.
+    /// A scan of a short order's lines; past [`INDEX_FROM`] lines a hash look-up, so
+    /// an event of many lines on an order of many lines costs O(1) per line (a scan
+    /// per line made it quadratic, issue 13).
     pub(crate) fn line_mut(
         &mut self,
         order: &TransferOrder,
         item: ItemIx,
     ) -> Option<&mut TransferOrderLine> {
-        let li = order.lines.iter().position(|l| l.item == item)?;
-        let at = if let Some(at) = self.lines.iter().position(|(i, _)| *i == li) {
-            at
+        let li = if order.lines.len() > INDEX_FROM {
+            let ix = self.item_ix.get_or_insert_with(|| {
+                let mut ix = map();
+                for (i, l) in order.lines.iter().enumerate() {
+                    ix.entry(l.item).or_insert(i);
+                }
+                ix
+            });
+            *ix.get(&item)?
         } else {
-            self.lines.push((li, order.lines.get(li)?.clone()));
-            self.lines.len() - 1
+            order.lines.iter().position(|l| l.item == item)?
+        };
+        let at = match self.changed(li) {
+            Some(at) => at,
+            None => self.push(li, order.lines.get(li)?.clone()),
         };
         self.lines.get_mut(at).map(|(_, l)| l)
     }
 
+    /// Where the changed line for the order's line `li` is in `lines` (a scan, and past
+    /// [`INDEX_FROM`] changed lines a hash look-up).
+    fn changed(&mut self, li: usize) -> Option<usize> {
+        if self.changed_ix.is_none() && self.lines.len() >= INDEX_FROM {
+            let mut ix = map();
+            ix.extend(self.lines.iter().enumerate().map(|(at, (i, _))| (*i, at)));
+            self.changed_ix = Some(ix);
+        }
+        match &self.changed_ix {
+            Some(ix) => ix.get(&li).copied(),
+            None => self.lines.iter().position(|(i, _)| *i == li),
+        }
+    }
+
+    /// Adds a changed line for the order's line `li`; returns where it is in `lines`.
+    fn push(&mut self, li: usize, line: TransferOrderLine) -> usize {
+        let at = self.lines.len();
+        if let Some(ix) = &mut self.changed_ix {
+            ix.insert(li, at);
+        }
+        self.lines.push((li, line));
+        at
+    }
+
     /// Sets the line at `li` whole.
     pub(crate) fn set_line(&mut self, li: usize, line: TransferOrderLine) {
-        match self.lines.iter_mut().find(|(i, _)| *i == li) {
+        match self.changed(li).and_then(|at| self.lines.get_mut(at)) {
             Some((_, l)) => *l = line,
-            None => self.lines.push((li, line)),
+            None => {
+                self.push(li, line);
+            }
         }
     }
 
     /// Settles the state over `order`'s lines with this update's in place of theirs.
     pub(crate) fn settle(&mut self, order: &TransferOrder) {
+        // One look-up per line of the order, through the index once it is worth one.
+        if self.changed_ix.is_none() && self.lines.len() >= INDEX_FROM {
+            self.changed(0);
+        }
+        let changed = &self.lines;
+        let ix = self.changed_ix.as_ref();
         let lines = order.lines.iter().enumerate().map(|(i, l)| {
-            self.lines.iter().find(|(j, _)| *j == i).map_or(l, |(_, changed)| changed)
+            let at = match ix {
+                Some(ix) => ix.get(&i).copied(),
+                None => changed.iter().position(|(j, _)| *j == i),
+            };
+            at.and_then(|at| changed.get(at)).map_or(l, |(_, c)| c)
         });
         self.state = settled(self.state, lines);
     }
@@ -832,15 +887,20 @@ impl Ledger {
             return Err(LedgerError::NoLines { kind: EventKind::TransferRequest });
         }
         let mut lines: Vec<TransferOrderLine> = Vec::with_capacity(req.lines.len());
+        // Where each item's line is in `lines`: a request of many lines costs O(1) per
+        // line, where a scan per line made it quadratic (issue 13).
+        let mut line_of: Map<ItemIx, usize> = map();
         for l in &req.lines {
             let it = self.item(&l.item)?;
             let base = self.to_base(&it, l.qty)?;
             if !positive(base) {
                 return Err(LedgerError::ZeroQuantity { item: l.item.clone() });
             }
-            match lines.iter_mut().find(|x| x.item == it.ix) {
-                Some(x) => x.requested = add(x.requested, base, "transfer requested")?,
-                None => lines.push(TransferOrderLine {
+            if let Some(x) = line_of.get(&it.ix).and_then(|at| lines.get_mut(*at)) {
+                x.requested = add(x.requested, base, "transfer requested")?;
+            } else {
+                line_of.insert(it.ix, lines.len());
+                lines.push(TransferOrderLine {
                     item: it.ix,
                     requested: base,
                     shipped: Decimal::ZERO,
@@ -850,7 +910,7 @@ impl Ledger {
                     written_off: Decimal::ZERO,
                     in_transit: BTreeMap::new(),
                     serials: std::collections::BTreeSet::new(),
-                }),
+                });
             }
         }
         let order = TransferOrder {

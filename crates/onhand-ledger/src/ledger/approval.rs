@@ -1,13 +1,14 @@
 //! Approvals: holding an event for the roles it needs (status moves, thresholds per
 //! line, event and document), and releasing or rejecting it.
 
+use onhand_master::{Role, SiteCode};
+use rust_decimal::Decimal;
+use smallvec::SmallVec;
+
 use super::{Accepted, Applied, Ledger, PendingEvent, Plan};
 use crate::error::LedgerError;
 use crate::event::{Body, Event, EventId};
 use crate::rules::{DocumentLimit, Segregation};
-use onhand_master::{Role, SiteCode};
-use rust_decimal::Decimal;
-use smallvec::SmallVec;
 
 /// The sites an event acts on (for checking an approver's scope).
 pub(crate) fn sites_of(event: &Event, ledger: &Ledger) -> Vec<SiteCode> {
@@ -62,7 +63,7 @@ impl Ledger {
 
     /// What the applied events of `event`'s kind on its document, effective within the
     /// limit's window of it, measured together with `plan`'s (quantity, value;
-    /// saturating). The entries are in time order: the window is found by binary search.
+    /// saturating), in O(log n) in the document's entries.
     pub(crate) fn document_total(
         &self,
         event: &Event,
@@ -71,16 +72,14 @@ impl Ledger {
     ) -> (Decimal, Decimal) {
         let window = i64::from(limit.window_hours).saturating_mul(3_600_000_000);
         let (from, to) = (plan.at.saturating_sub(window), plan.at.saturating_add(window));
-        let mut qty = plan.total;
-        let mut value = plan.value;
-        let entries = self.documents.get(&(event.kind(), event.reference.clone()));
-        let entries = entries.map_or(&[][..], Vec::as_slice);
-        let start = entries.partition_point(|e| e.at <= from);
-        for e in entries.get(start..).unwrap_or_default().iter().take_while(|e| e.at < to) {
-            qty = qty.checked_add(e.qty).unwrap_or(Decimal::MAX);
-            value = value.checked_add(e.value).unwrap_or(Decimal::MAX);
-        }
-        (qty, value)
+        let (qty, value) = self
+            .documents
+            .get(&(event.kind(), event.reference.clone()))
+            .map_or((Decimal::ZERO, Decimal::ZERO), |d| d.between(from, to));
+        (
+            plan.total.checked_add(qty).unwrap_or(Decimal::MAX),
+            plan.value.checked_add(value).unwrap_or(Decimal::MAX),
+        )
     }
 
     pub(crate) fn approve(

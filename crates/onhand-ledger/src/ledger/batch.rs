@@ -1,10 +1,11 @@
 //! [`Ledger::apply_batch`]: events applied in runs, with what each run will look up read
 //! ahead together.
 
+use smallvec::SmallVec;
+
 use super::{Applied, Ledger};
 use crate::error::LedgerError;
 use crate::event::{Body, Event};
-use smallvec::SmallVec;
 
 /// How many events [`Ledger::apply_batch`] reads ahead at a time.
 pub(crate) const READ_AHEAD: usize = 16;

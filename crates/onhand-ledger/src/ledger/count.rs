@@ -1,15 +1,16 @@
 //! Cycle counts: a counted quantity (and its serials) against the book, planned as the
 //! variance.
 
+use onhand_master::hash::{Set, set};
+use onhand_master::{SerialNo, SiteCode, Tracking};
+use onhand_status::StockStatus;
+use rust_decimal::Decimal;
+
 use super::{ItemCtx, Ledger, Plan, negative, positive};
 use crate::error::LedgerError;
 use crate::event::{Count, Event, EventKind};
 use crate::position::{PositionKey, from_micros};
 use crate::signal::Signal;
-use onhand_master::hash::{Set, set};
-use onhand_master::{SerialNo, SiteCode, Tracking};
-use onhand_status::StockStatus;
-use rust_decimal::Decimal;
 
 impl Ledger {
     pub(crate) fn plan_count(
@@ -47,7 +48,7 @@ impl Ledger {
                 plan,
             )?;
             let key = PositionKey { item: it.ix, site: site_ix, status, owner, bin, lot };
-            if plan.counted.contains(&key) {
+            if !plan.count_key(key) {
                 return Err(LedgerError::WrongStatuses {
                     kind: EventKind::CycleCount,
                     from: Some(status),
@@ -80,7 +81,6 @@ impl Ledger {
             if !variance.is_zero() {
                 plan.change(key, variance)?;
             }
-            plan.counted.push(key);
         }
         Ok(())
     }
@@ -121,11 +121,9 @@ impl Ledger {
                 });
             }
         }
-        let booked: Vec<&SerialNo> = self
-            .serials
-            .get(&it.ix)
-            .map(|m| m.iter().filter(|(_, k)| **k == key).map(|(s, _)| s).collect())
-            .unwrap_or_default();
+        // The position's serials from the reverse index: a scan of the item's serials
+        // per count line made counts of an item with many serials quadratic (issue 13).
+        let booked = self.serials_at.get(&key).into_iter().flatten();
         for serial in &line.serials {
             if plan.moves_serial(it.ix, serial) {
                 return Err(LedgerError::SerialRepeated {

@@ -1,18 +1,19 @@
 //! Line checks: a movement's lines resolved against the catalog (item, unit, statuses,
 //! owner, bin, lot, expiry, serials) and planned as moves between positions.
 
-use super::{Ledger, MAX_LINE_QTY, Plan, positive};
-use crate::error::LedgerError;
-use crate::event::{Event, EventKind, Line};
-use crate::lot::LotInfo;
-use crate::position::{LotIx, PositionKey};
-use crate::transfer::{OrderUpdate, TransferOrder};
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use onhand_master::{
     EntityIx, ItemIx, ItemProfile, Qty, ReceiveInto, SerialNo, SiteCode, SiteIx, Tracking,
 };
 use onhand_status::{Approval, Movement, StockStatus, check_move};
 use rust_decimal::Decimal;
+
+use super::{Ledger, MAX_LINE_QTY, Plan, positive};
+use crate::error::LedgerError;
+use crate::event::{Event, EventKind, Line};
+use crate::lot::LotInfo;
+use crate::position::{LotIx, PositionKey};
+use crate::transfer::{OrderUpdate, TransferOrder};
 
 /// Checks the fields a line carries for other engines: a unit cost only on stock from
 /// outside and never negative, an original shipment only on a customer return.

@@ -18,7 +18,7 @@ mod plan;
 
 pub(crate) use fingerprint::fingerprint;
 pub(crate) use lines::{ItemCtx, LineCtx};
-pub(crate) use plan::Plan;
+pub(crate) use plan::{INDEX_FROM, Plan};
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -26,7 +26,7 @@ use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use onhand_master::hash::{Map, map};
+use onhand_master::hash::{Map, Set, map};
 use onhand_master::{Catalog, EntityIx, ItemIx, Role, SerialNo, SiteCode, SiteIx};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -34,12 +34,12 @@ use smallvec::SmallVec;
 
 use crate::error::LedgerError;
 use crate::event::{ActorId, Body, DocumentRef, Event, EventId, EventKind};
+use crate::history::DocTotals;
 use crate::journal::Digest;
 use crate::lot::Lots;
 use crate::position::{LotIx, PositionKey, Positions};
 use crate::rules::{ActorRecord, Identity, Rules};
 use crate::signal::Signal;
-use crate::snapshot::DocumentEntry;
 use crate::transfer::{TransferOrder, Transfers};
 
 /// The largest quantity one line may move, in base units (10^15). Far above any real
@@ -166,6 +166,9 @@ pub struct Ledger {
     pub(crate) positions: Positions,
     pub(crate) lots: Lots,
     pub(crate) serials: Map<ItemIx, Map<SerialNo, PositionKey>>,
+    /// The serials at each position (`serials` the other way round), so a count reads a
+    /// position's serials without scanning every serial of its item.
+    pub(crate) serials_at: Map<PositionKey, Set<SerialNo>>,
     pub(crate) transfers: Transfers,
     pub(crate) pending: BTreeMap<EventId, PendingEvent>,
     pub(crate) seen: Map<EventId, Digest>,
@@ -192,7 +195,7 @@ pub struct Ledger {
     doc_window: i64,
     /// What the applied events of document-limited kinds measured, per kind and
     /// document, in effective-time order.
-    pub(crate) documents: BTreeMap<(EventKind, DocumentRef), Vec<DocumentEntry>>,
+    pub(crate) documents: BTreeMap<(EventKind, DocumentRef), DocTotals>,
     /// The actor directory by canonical id (`None`: events' actors are trusted).
     directory: Option<Map<ActorId, ActorRecord>>,
 }
@@ -251,6 +254,7 @@ impl Ledger {
             rules,
             lots: Lots::default(),
             serials: map(),
+            serials_at: map(),
             transfers: Transfers::default(),
             pending: BTreeMap::new(),
             seen: map(),

@@ -1,14 +1,15 @@
 //! Period close and reopen: who may close or reopen the network's or an entity's period,
 //! how far, and what a closed period refuses.
 
+use chrono::{DateTime, Utc};
+use onhand_master::EntityIx;
+use smallvec::SmallVec;
+
 use super::{Accepted, Applied, Ledger, Plan};
 use crate::error::LedgerError;
 use crate::event::{Event, SiteScope};
 use crate::position::{from_micros, micros};
 use crate::rules::CloseScope;
-use chrono::{DateTime, Utc};
-use onhand_master::EntityIx;
-use smallvec::SmallVec;
 
 impl Ledger {
     pub(crate) fn check_period(&self, at: DateTime<Utc>) -> Result<(), LedgerError> {
@@ -174,9 +175,9 @@ impl Ledger {
         }
         self.positions.close_period(micros(through));
         let stale = micros(through).saturating_sub(self.doc_window);
-        self.documents.retain(|_, entries| {
-            entries.retain(|e| e.at > stale);
-            !entries.is_empty()
+        self.documents.retain(|_, totals| {
+            totals.drop_through(stale);
+            !totals.is_empty()
         });
         self.closed_through = Some(through);
         self.seq += 1;

@@ -2,6 +2,14 @@
 //! anything ([`Plan`], [`Ledger::plan`], [`Ledger::check_balances`]), then applied whole
 //! ([`Ledger::commit`]).
 
+use std::collections::hash_map::Entry;
+
+use onhand_master::hash::{Map, Set, map, set};
+use onhand_master::{ItemIx, NegativeStock, Role, SerialNo, Tracking};
+use onhand_status::StockStatus;
+use rust_decimal::Decimal;
+use smallvec::SmallVec;
+
 use super::{Accepted, Applied, Delta, Ledger, add, negative};
 use crate::error::LedgerError;
 use crate::event::{Body, DocumentRef, Event, EventKind};
@@ -10,11 +18,6 @@ use crate::position::{PositionKey, from_micros, micros};
 use crate::signal::Signal;
 use crate::snapshot::DocumentEntry;
 use crate::transfer::OrderUpdate;
-use onhand_master::hash::{Map, Set, map, set};
-use onhand_master::{ItemIx, NegativeStock, Role, SerialNo, Tracking};
-use onhand_status::StockStatus;
-use rust_decimal::Decimal;
-use smallvec::SmallVec;
 
 /// How many entries a plan's lists (changes, new lots, serials moved) hold before a
 /// hash index replaces scanning them: an event's entries cost O(1) each however many
@@ -38,6 +41,8 @@ pub(crate) struct Plan {
     pub(crate) serial_ix: Option<Set<(ItemIx, SerialNo)>>,
     pub(crate) transfer: Option<OrderUpdate>,
     pub(crate) counted: Vec<PositionKey>,
+    /// The keys in `counted`, once a count has [`INDEX_FROM`] of them.
+    pub(crate) counted_ix: Option<Set<PositionKey>>,
     pub(crate) signals: Vec<Signal>,
     pub(crate) role_needs: Vec<Role>,
     pub(crate) max_line: Decimal,
@@ -117,6 +122,25 @@ impl Plan {
             Some(ix) => ix.contains(&(item, serial.clone())),
             None => self.serial_moves.iter().any(|(i, s, _)| *i == item && s == serial),
         }
+    }
+
+    /// Records that this count counts `key`; `false` (recording nothing) when it
+    /// counted `key` already (as [`change`](Self::change), a scan and past
+    /// [`INDEX_FROM`] a hash look-up).
+    pub(crate) fn count_key(&mut self, key: PositionKey) -> bool {
+        if self.counted_ix.is_none() && self.counted.len() >= INDEX_FROM {
+            let mut ix = set();
+            ix.extend(self.counted.iter().copied());
+            self.counted_ix = Some(ix);
+        }
+        let new = match &mut self.counted_ix {
+            Some(ix) => ix.insert(key),
+            None => !self.counted.contains(&key),
+        };
+        if new {
+            self.counted.push(key);
+        }
+        new
     }
 
     /// Records that this event moves `serial` to `to` (`None`: out of the network).
@@ -309,22 +333,28 @@ impl Ledger {
         }
         for (item, serial, to) in plan.serial_moves.drain(..) {
             let map = self.serials.entry(item).or_insert_with(map);
-            match to {
-                Some(k) => {
-                    map.insert(serial, k);
+            let was = match to {
+                Some(k) => map.insert(serial.clone(), k),
+                None => map.remove(&serial),
+            };
+            if let Some(was) = was
+                && let Entry::Occupied(mut at) = self.serials_at.entry(was)
+            {
+                at.get_mut().remove(&serial);
+                if at.get().is_empty() {
+                    at.remove();
                 }
-                None => {
-                    map.remove(&serial);
-                }
+            }
+            if let Some(k) = to {
+                self.serials_at.entry(k).or_insert_with(set).insert(serial);
             }
         }
         if let Some(update) = plan.transfer.take() {
             self.transfers.update(update);
         }
         if let Some(doc) = plan.doc.take() {
-            let entries = self.documents.entry(doc).or_default();
-            let at = entries.partition_point(|e| e.at <= plan.at);
-            entries.insert(at, DocumentEntry { at: plan.at, qty: plan.total, value: plan.value });
+            let entry = DocumentEntry { at: plan.at, qty: plan.total, value: plan.value };
+            self.documents.entry(doc).or_default().push(entry);
         }
         self.seq += 1;
         Ok(Applied::Accepted(Accepted {
