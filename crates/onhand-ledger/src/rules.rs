@@ -359,8 +359,7 @@ impl Rules {
     ///   until a second finance person acts, which a one-person finance team cannot do
     ///   and which the simulation's month-end closes, the reference model and the
     ///   `reservation-expiry-and-period-close` scenario do not model. A host with two
-    ///   finance people sets
-    ///   `period_close.approver`.
+    ///   finance people sets `period_close.approver`.
     /// - **Document limits.** A limit needs a window and a ceiling that only the business
     ///   can set (a day's or a shift's losses, per document kind); any default would
     ///   hold routine splits of large adjustments somewhere and miss them elsewhere, and
