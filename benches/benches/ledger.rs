@@ -480,6 +480,247 @@ fn bounded(c: &mut Criterion) {
         .collect();
     g.bench_function("one_position_forward", |b| b.iter(|| run(&forward)));
     g.bench_function("one_position_back_dated", |b| b.iter(|| run(&back)));
+    drop((forward, back));
+    g.finish();
+    bounded_documents_counts_orders(c);
+}
+
+/// More input the ledger once took quadratic time over (issue 13), each beside the
+/// ordinary case: 200,000 receipts on one document under a document limit, each
+/// back-dated before the others, against the same in time order; 10,000 counts of a
+/// bin holding one serial of an item with 320,000 serials in another bin, against the
+/// same counts of an item with that one serial; and one transfer order of 100,000
+/// lines shipped and received in one event each, against 6,250 orders of 16 lines.
+/// Throughput is in events, counts and lines.
+#[allow(
+    clippy::too_many_lines,
+    reason = "three fixtures of one criterion group, each beside its baseline"
+)]
+fn bounded_documents_counts_orders(c: &mut Criterion) {
+    use onhand_ledger::testing::{actor, doc, event, movement};
+    const ON_DOCUMENT: i64 = 200_000;
+    const SERIALS: usize = 320_000;
+    const COUNTS: usize = 10_000;
+    const ORDER_LINES: usize = 100_000;
+    const SHORT: usize = 16;
+
+    let catalog =
+        Arc::new(Catalog::new(onhand_master::seed::demo_network()).expect("demo network"));
+    let usd = || CurrencyCode::new("USD").expect("usd");
+    let mut limited = Rules::standard(usd()).trusting_event_actors();
+    limited.thresholds.push(onhand_ledger::Threshold {
+        kind: onhand_ledger::EventKind::Receipt,
+        reason: None,
+        max_qty: None,
+        max_value: None,
+        max_event_qty: None,
+        // A year either side: every receipt counts toward every other; none is held.
+        document: Some(onhand_ledger::DocumentLimit {
+            max_qty: Some(rust_decimal::Decimal::from(1_000_000_000_i64)),
+            max_value: None,
+            window_hours: 8_760,
+        }),
+        approver: Role::Supervisor,
+    });
+    let limited = Ledger::new(catalog.clone(), limited).expect("ledger");
+    let plain = Ledger::new(catalog.clone(), Rules::standard(usd()).trusting_event_actors())
+        .expect("ledger");
+    let who = actor("bench", &[Role::Warehouse, Role::InventoryControl]).expect("actor");
+    let bin = |b: &str| onhand_master::BinCode::new(b).expect("bin");
+    let line = |item: &str, qty: &str, at: &str| {
+        let mut l =
+            Line::new(ItemCode::new(item).expect("item"), qty.parse().expect("qty")).at(bin(at));
+        l.to = Some(StockStatus::Available);
+        l
+    };
+    let receipt = |id: u128, minute: i64, lines: Vec<Line>| {
+        let mv = movement("ATL", lines).expect("movement");
+        let reference = doc(DocKind::PurchaseOrder, "PO-D").expect("doc");
+        event(id, minute, who.clone(), "BENCH", reference, Body::Receipt(mv)).expect("event")
+    };
+    let all_accepted = |ledger: &mut Ledger, events: &[Event]| {
+        assert_eq!(apply_all(ledger, events), events.len(), "every event accepted");
+    };
+
+    let mut g = c.benchmark_group("ledger_bounded");
+    g.sample_size(10);
+
+    g.throughput(Throughput::Elements(ON_DOCUMENT as u64));
+    let id = |i: i64| u128::try_from(i).expect("non-negative") + 1;
+    let forward: Vec<Event> = (0..ON_DOCUMENT)
+        .map(|i| receipt(id(i), i, vec![line("BOLT-M8", "1 EA", "PF-A01")]))
+        .collect();
+    let back: Vec<Event> = (0..ON_DOCUMENT)
+        .map(|i| receipt(id(i), ON_DOCUMENT - i, vec![line("BOLT-M8", "1 EA", "PF-A01")]))
+        .collect();
+    all_accepted(&mut limited.clone(), &back);
+    g.bench_function("one_document_forward", |b| {
+        b.iter(|| {
+            let mut l = limited.clone();
+            all_accepted(&mut l, &forward);
+            l
+        });
+    });
+    g.bench_function("one_document_back_dated", |b| {
+        b.iter(|| {
+            let mut l = limited.clone();
+            all_accepted(&mut l, &back);
+            l
+        });
+    });
+    drop((forward, back));
+
+    g.throughput(Throughput::Elements(COUNTS as u64));
+    let serial = |i: usize| onhand_master::SerialNo::new(format!("SN-{i}")).expect("serial");
+    let drills = |range: std::ops::Range<usize>, at: &str| {
+        let mut l = line("DRILL-18V", &format!("{} EA", range.len()), at);
+        l.serials = range.map(serial).collect();
+        l
+    };
+    let mut one_serial = plain.clone();
+    all_accepted(&mut one_serial, &[receipt(1, 0, vec![drills(0..1, "PF-A02")])]);
+    let mut many_serials = one_serial.clone();
+    all_accepted(&mut many_serials, &[receipt(2, 0, vec![drills(1..SERIALS + 1, "PF-A01")])]);
+    let counts: Vec<Event> = (0..COUNTS)
+        .map(|i| {
+            let line = CountLine {
+                item: ItemCode::new("DRILL-18V").expect("item"),
+                bin: Some(bin("PF-A02")),
+                lot: None,
+                status: None,
+                counted: "1 EA".parse().expect("qty"),
+                serials: vec![serial(0)],
+                owner: None,
+            };
+            let site = SiteCode::new("ATL").expect("site");
+            let reference = doc(DocKind::Count, "CNT-S").expect("doc");
+            let body = Body::CycleCount(Count { site, lines: vec![line] });
+            let minute = 1 + i64::try_from(i).expect("small");
+            event(10 + i as u128, minute, who.clone(), "BENCH", reference, body).expect("count")
+        })
+        .collect();
+    for ledger in [&one_serial, &many_serials] {
+        all_accepted(&mut ledger.clone(), &counts);
+    }
+    g.bench_function("serial_counts_item_of_one_serial", |b| {
+        b.iter_batched(
+            || one_serial.clone(),
+            |mut l| {
+                all_accepted(&mut l, &counts);
+                l
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    g.bench_function("serial_counts_item_of_many_serials", |b| {
+        b.iter_batched(
+            || many_serials.clone(),
+            |mut l| {
+                all_accepted(&mut l, &counts);
+                l
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    drop((counts, one_serial, many_serials));
+
+    // Transfer orders on a synthetic network of ORDER_LINES untracked items, stocked at
+    // the first site; requested and approved outside the timed section.
+    let network = scale::network(ORDER_LINES, 2, false);
+    let big = Arc::new(Catalog::new(network).expect("synthetic network"));
+    let mut stocked =
+        Ledger::new(big.clone(), Rules::standard(usd()).trusting_event_actors()).expect("ledger");
+    let items: Vec<ItemCode> = (0..ORDER_LINES)
+        .map(scale::item_code)
+        .filter(|code| {
+            let ix = big.item_ix(code).expect("item");
+            big.item(ix).is_some_and(|i| i.tracking == onhand_master::Tracking::None)
+        })
+        .collect();
+    // Lines of every item; at the first site received into available stock.
+    let at_site = |site: usize, qty: &str| -> Vec<Line> {
+        items
+            .iter()
+            .map(|code| {
+                let mut l = Line::new(code.clone(), qty.parse().expect("qty"));
+                if site == 0 {
+                    l.to = Some(StockStatus::Available);
+                }
+                l
+            })
+            .collect()
+    };
+    let stock = Movement { site: scale::site_code(0), lines: at_site(0, "10 EA") };
+    let po = doc(DocKind::PurchaseOrder, "PO-S").expect("doc");
+    all_accepted(
+        &mut stocked,
+        &[event(1, 0, who.clone(), "BENCH", po, Body::Receipt(stock)).expect("event")],
+    );
+    let planner = actor("planner", &[Role::Planning]).expect("actor");
+    let order = |number: &str, id: u128, lines: &[Line]| -> Vec<Event> {
+        let reference = doc(DocKind::TransferOrder, number).expect("doc");
+        let req = TransferRequest {
+            from: scale::site_code(0),
+            to: scale::site_code(1),
+            lines: lines
+                .iter()
+                .map(|l| TransferLine { item: l.item.clone(), qty: l.qty })
+                .collect(),
+            expected_arrival: None,
+        };
+        let by = actor("bench", &[Role::Planning]).expect("actor");
+        vec![
+            event(id, 1, by, "BENCH", reference.clone(), Body::TransferRequest(req)).expect("req"),
+            event(id + 1, 2, planner.clone(), "BENCH", reference, Body::TransferApprove)
+                .expect("approve"),
+        ]
+    };
+    let moves = |number: &str, id: u128, ship: Vec<Line>, receive: Vec<Line>| -> Vec<Event> {
+        let reference = doc(DocKind::TransferOrder, number).expect("doc");
+        let ship = Movement { site: scale::site_code(0), lines: ship };
+        let receive = Movement { site: scale::site_code(1), lines: receive };
+        vec![
+            event(id, 3, who.clone(), "BENCH", reference.clone(), Body::TransferShip(ship))
+                .expect("ship"),
+            event(id + 1, 4, who.clone(), "BENCH", reference, Body::TransferReceipt(receive))
+                .expect("receive"),
+        ]
+    };
+    // Lines with no statuses: out of available stock, into the receiving site's default.
+    let moving = at_site(1, "2 EA");
+    let (ship_lines, receive_lines) = (moving.clone(), moving);
+    let mut one_order = stocked.clone();
+    all_accepted(&mut one_order, &order("TO-LONG", 10, &ship_lines));
+    let long = moves("TO-LONG", 20, ship_lines.clone(), receive_lines.clone());
+    let mut short_orders = stocked;
+    let mut short = Vec::new();
+    for (k, (s, r)) in ship_lines.chunks(SHORT).zip(receive_lines.chunks(SHORT)).enumerate() {
+        let number = format!("TO-{k}");
+        let id = 100 + 4 * k as u128;
+        all_accepted(&mut short_orders, &order(&number, id, s));
+        short.extend(moves(&number, id + 2, s.to_vec(), r.to_vec()));
+    }
+    g.throughput(Throughput::Elements(2 * items.len() as u64));
+    g.bench_function("transfer_lines_short_orders", |b| {
+        b.iter_batched(
+            || short_orders.clone(),
+            |mut l| {
+                all_accepted(&mut l, &short);
+                l
+            },
+            BatchSize::PerIteration,
+        );
+    });
+    g.bench_function("transfer_lines_one_order", |b| {
+        b.iter_batched(
+            || one_order.clone(),
+            |mut l| {
+                all_accepted(&mut l, &long);
+                l
+            },
+            BatchSize::PerIteration,
+        );
+    });
     g.finish();
 }
 

@@ -262,6 +262,16 @@ pub(crate) fn encode(event: &Event) -> SmallVec<[u8; 256]> {
     e.0
 }
 
+/// What a journal entry's digest covers of `event` (format 2, see
+/// [`JOURNAL_FORMAT`](crate::JOURNAL_FORMAT)): its canonical encoding, then
+/// `recorded_at` (a time), which the canonical encoding leaves out and a journal entry
+/// must not.
+pub(crate) fn encode_recorded(event: &Event) -> SmallVec<[u8; 256]> {
+    let mut e = Encoder(encode(event));
+    e.time(event.recorded_at);
+    e.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -476,6 +476,23 @@ pub enum LedgerError {
         /// How it does not fit.
         why: &'static str,
     },
+    /// A journal entry chained in a digest format this version no longer computes: its
+    /// digest is the format-1 digest (over the event's JSON) where this version computes
+    /// format [`JOURNAL_FORMAT`](crate::JOURNAL_FORMAT) (over its canonical encoding).
+    /// Verify the journal with the version that wrote it, then re-chain its events
+    /// ([`Journal::append`](crate::Journal::append) each in order) and anchor the new
+    /// head.
+    #[error(
+        "journal entry {seq} is chained in digest format {found}, this version reads format {reads}; re-chain the journal"
+    )]
+    JournalFormat {
+        /// The first entry in the old format.
+        seq: u64,
+        /// Its format.
+        found: u32,
+        /// The format this version computes.
+        reads: u32,
+    },
     /// A snapshot of a format this version does not read (see
     /// [`SNAPSHOT_FORMAT`](crate::SNAPSHOT_FORMAT)): rebuild the state from the journal.
     #[error(
@@ -605,6 +622,7 @@ impl LedgerError {
             LedgerError::SnapshotFormat { .. } => "snapshot_format",
             LedgerError::JournalGap { .. } => "journal_gap",
             LedgerError::JournalRepeat { .. } => "journal_repeat",
+            LedgerError::JournalFormat { .. } => "journal_format",
             LedgerError::MarkMismatch { .. } => "mark_mismatch",
             LedgerError::SnapshotDigest => "snapshot_digest",
             LedgerError::Restore { .. } => "restore",

@@ -20,6 +20,7 @@ use rust_decimal::Decimal;
 use smallvec::SmallVec;
 
 use crate::position::Hist;
+use crate::snapshot::DocumentEntry;
 
 /// Changes kept as a sorted list; one more makes the history a tree. A back-dated
 /// change on a list shifts at most this many entries and a read scans at most this
@@ -183,6 +184,45 @@ impl Tree {
             }
         }
         acc
+    }
+
+    /// The sum of the changes effective after `lo` and before `hi` (see
+    /// [`History::between`]): O(log n), down the two paths the bounds take.
+    fn between(&self, lo: i64, hi: i64) -> Decimal {
+        // Down to the first change inside the range: below it the bounds' paths part.
+        let mut t = self.root;
+        let top = loop {
+            let Some(n) = self.node(t) else { return Decimal::ZERO };
+            if n.h.at <= lo {
+                t = n.right;
+            } else if n.h.at >= hi {
+                t = n.left;
+            } else {
+                break n;
+            }
+        };
+        let mut sum = top.h.change;
+        // Left of it every change is before `hi`: take each after `lo`, with its right.
+        let mut t = top.left;
+        while let Some(n) = self.node(t) {
+            if n.h.at <= lo {
+                t = n.right;
+            } else {
+                sum = sat_add(sum, sat_add(n.h.change, self.run(n.right).sum));
+                t = n.left;
+            }
+        }
+        // Right of it every change is after `lo`: take each before `hi`, with its left.
+        let mut t = top.right;
+        while let Some(n) = self.node(t) {
+            if n.h.at >= hi {
+                t = n.left;
+            } else {
+                sum = sat_add(sum, sat_add(n.h.change, self.run(n.left).sum));
+                t = n.right;
+            }
+        }
+        sum
     }
 
     fn len(&self) -> usize {
@@ -376,6 +416,24 @@ impl History {
         }
     }
 
+    /// The sum of the changes effective after `lo` and before `hi` (saturating, so
+    /// exact when the changes are not below zero or no partial sum leaves the decimal
+    /// range). Costs the changes in the range on a list (at most [`FLAT_MAX`]),
+    /// O(log n) on a tree.
+    pub(crate) fn between(&self, lo: i64, hi: i64) -> Decimal {
+        match self {
+            History::Flat(v) => {
+                let from = v.partition_point(|h| h.at <= lo);
+                v.get(from..)
+                    .unwrap_or_default()
+                    .iter()
+                    .take_while(|h| h.at < hi)
+                    .fold(Decimal::ZERO, |acc, h| sat_add(acc, h.change))
+            }
+            History::Tree(t) => t.between(lo, hi),
+        }
+    }
+
     /// The sum of every change.
     pub(crate) fn sum(&self) -> Decimal {
         match self {
@@ -395,6 +453,65 @@ impl History {
                 *self = self.iter().filter(|h| h.at >= through).collect();
             }
         }
+    }
+}
+
+/// What the applied events of a document-limited kind measured on one document (see
+/// [`DocumentLimit`](crate::DocumentLimit)), in effective-time order (ties in arrival
+/// order): a quantity and a value history side by side, with the same times. A
+/// back-dated entry and a window's totals cost O(log n) in the entries, where a sorted
+/// list made many back-dated events on one document quadratic (issue 13).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct DocTotals {
+    qty: History,
+    value: History,
+}
+
+impl DocTotals {
+    /// Records an entry after every entry at or before its time.
+    pub(crate) fn push(&mut self, e: DocumentEntry) {
+        self.qty.push(Hist { at: e.at, change: e.qty });
+        self.value.push(Hist { at: e.at, change: e.value });
+    }
+
+    /// The quantity and value of the entries effective after `lo` and before `hi`
+    /// (saturating).
+    pub(crate) fn between(&self, lo: i64, hi: i64) -> (Decimal, Decimal) {
+        (self.qty.between(lo, hi), self.value.between(lo, hi))
+    }
+
+    /// The entries in order.
+    pub(crate) fn entries(&self) -> Vec<DocumentEntry> {
+        self.qty
+            .iter()
+            .zip(self.value.iter())
+            .map(|(q, v)| DocumentEntry { at: q.at, qty: q.change, value: v.change })
+            .collect()
+    }
+
+    /// Drops the entries effective at or before `through`.
+    pub(crate) fn drop_through(&mut self, through: i64) {
+        let Some(after) = through.checked_add(1) else {
+            *self = DocTotals::default();
+            return;
+        };
+        self.qty.drop_before(after);
+        self.value.drop_before(after);
+    }
+
+    /// Whether there are none.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.qty.is_empty()
+    }
+}
+
+impl FromIterator<DocumentEntry> for DocTotals {
+    fn from_iter<I: IntoIterator<Item = DocumentEntry>>(iter: I) -> Self {
+        let mut totals = DocTotals::default();
+        for e in iter {
+            totals.push(e);
+        }
+        totals
     }
 }
 
@@ -452,6 +569,13 @@ mod tests {
             for at in probes {
                 prop_assert_eq!(hist.suffix(at), model_suffix(&model, at));
                 prop_assert_eq!(tree.suffix(at), model_suffix(&model, at));
+                // Every window from this probe: the sum strictly inside it.
+                for hi in at..at + 8 {
+                    let want: Decimal =
+                        model.iter().filter(|h| h.at > at && h.at < hi).map(|h| h.change).sum();
+                    prop_assert_eq!(hist.between(at, hi), want, "({}, {})", at, hi);
+                    prop_assert_eq!(tree.between(at, hi), want, "({}, {})", at, hi);
+                }
             }
             hist.drop_before(cut);
             tree.drop_before(cut);

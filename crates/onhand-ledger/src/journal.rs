@@ -1,8 +1,11 @@
 //! The journal: an append-only, tamper-evident log of every event that changed the
 //! ledger's state, each entry chained to the one before by a SHA-256 digest.
 //!
-//! `digest(n) = SHA-256(digest(n − 1) ‖ n as 8 little-endian bytes ‖ event as compact
-//! JSON)`, with `digest(0)` all zeros. Altering, dropping, reordering or inserting an
+//! `digest(n) = SHA-256("OHJE" ‖ format ‖ digest(n − 1) ‖ n as 8 little-endian bytes ‖
+//! event)`, with `digest(0)` all zeros, the format one byte ([`JOURNAL_FORMAT`], 2), and
+//! the event in the ledger's canonical encoding (the bytes of its content digest, see
+//! [`Event::content_digest`](crate::Event::content_digest)) followed by its
+//! `recorded_at`, so no dependency's serialization decides the digest. Altering, dropping, reordering or inserting an
 //! entry breaks the chain at that point, and [`verify`] names the first entry that does
 //! not fit: a gap as a gap ([`LedgerError::JournalGap`]), an entry repeated or out of
 //! order as such ([`LedgerError::JournalRepeat`]), an altered entry or a broken link as
@@ -103,19 +106,57 @@ pub struct JournalEntry {
     pub digest: Digest,
 }
 
-/// The digest of an entry with `seq` and `event` after `prev`.
+/// The digest format of journal entries this version computes and verifies.
+///
+/// | format | an entry's digest covers |
+/// |---|---|
+/// | 1 (up to this version) | the previous digest, seq, and the event as compact JSON (`serde_json`) |
+/// | 2 | `OHJE` and the format byte, the previous digest, seq, and the event in the canonical encoding then its `recorded_at` |
+///
+/// Format 1 hashed `serde_json`'s output, which a serializer upgrade or an embedding
+/// service's serde features could change; format 2 hashes the ledger's own encoding,
+/// fixed by its version. An entry still in format 1 is reported as such
+/// ([`LedgerError::JournalFormat`]), not as altered.
+pub const JOURNAL_FORMAT: u32 = 2;
+
+/// What each entry digest of format 2 starts with.
+const ENTRY_HEADER: [u8; 5] = *b"OHJE\x02";
+
+/// The digest of an entry with `seq` and `event` after `prev` (format
+/// [`JOURNAL_FORMAT`]).
+///
+/// ```
+/// use onhand_ledger::{Digest, entry_digest, testing};
+/// let receipt = testing::receipt(1, "ATL", "BOLT-M8", "240 EA", "RCV-01")?;
+/// let first = entry_digest(&Digest::ZERO, 1, &receipt)?;
+/// assert_ne!(first, entry_digest(&Digest::ZERO, 2, &receipt)?);
+/// let mut later = receipt.clone();
+/// later.recorded_at = testing::at(99);
+/// assert_ne!(first, entry_digest(&Digest::ZERO, 1, &later)?, "recorded_at is covered");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// # Errors
-/// [`LedgerError::Restore`] if the event cannot be encoded (it always can: events hold
-/// no maps with non-text keys).
+/// None today: the canonical encoding encodes every event. The `Result` is kept so a
+/// later format may refuse an event without changing the signature.
 pub fn entry_digest(prev: &Digest, seq: u64, event: &Event) -> Result<Digest, LedgerError> {
-    let json = serde_json::to_vec(event)
-        .map_err(|e| LedgerError::Restore { what: format!("encoding event: {e}") })?;
+    let mut h = Sha256::new();
+    h.update(ENTRY_HEADER);
+    h.update(prev.0);
+    h.update(seq.to_le_bytes());
+    h.update(crate::canonical::encode_recorded(event));
+    Ok(Digest(h.finalize().into()))
+}
+
+/// The format-1 digest of an entry (over the event's JSON), to tell an entry of an old
+/// journal from an altered one. `None` if the event does not encode as JSON.
+fn format_1_digest(prev: &Digest, seq: u64, event: &Event) -> Option<Digest> {
+    let json = serde_json::to_vec(event).ok()?;
     let mut h = Sha256::new();
     h.update(prev.0);
     h.update(seq.to_le_bytes());
     h.update(&json);
-    Ok(Digest(h.finalize().into()))
+    Some(Digest(h.finalize().into()))
 }
 
 /// An in-memory journal (hosts with their own storage can keep entries themselves and
@@ -229,8 +270,10 @@ impl Journal {
 /// # Errors
 /// The first entry that does not fit: [`LedgerError::JournalGap`] for an entry missing
 /// (at the start or in between), [`LedgerError::JournalRepeat`] for an entry repeated
-/// or out of order, [`LedgerError::JournalBroken`] for an entry that does not match its
-/// digest or does not follow the one before, or a chain that ends before the head.
+/// or out of order, [`LedgerError::JournalFormat`] for an entry of an old journal
+/// (chained in digest format 1), [`LedgerError::JournalBroken`] for an entry that does
+/// not match its digest or does not follow the one before, or a chain that ends before
+/// the head.
 pub fn verify(entries: &[JournalEntry], head: Option<Digest>) -> Result<(), LedgerError> {
     verify_from(JournalMark::GENESIS, entries, head)
 }
@@ -265,6 +308,13 @@ pub fn verify_from(
             });
         }
         if entry_digest(&e.prev, e.seq, &e.event)? != e.digest {
+            if format_1_digest(&e.prev, e.seq, &e.event) == Some(e.digest) {
+                return Err(LedgerError::JournalFormat {
+                    seq: e.seq,
+                    found: 1,
+                    reads: JOURNAL_FORMAT,
+                });
+            }
             return Err(LedgerError::JournalBroken {
                 seq: e.seq,
                 why: "does not match its digest",
@@ -294,6 +344,52 @@ mod tests {
             j.append(testing::receipt(i, "ATL", "BOLT-M8", "12 EA", "RCV-01").unwrap()).unwrap();
         }
         j
+    }
+
+    /// Entry digests are what hosts anchor outside: they must not change between
+    /// versions or machines. Taken when format 2 was introduced.
+    #[test]
+    fn entry_digests_are_stable() {
+        let j = journal(2);
+        let digests: Vec<String> = j.entries().iter().map(|e| e.digest.to_string()).collect();
+        assert_eq!(
+            digests,
+            [
+                "24bd6cbfb6d4d84ad9df6d3c9a5f8e0e935fa2938b3027b4a7ccfc0a293686ab",
+                "932c797bea0444a0210cc642caa33ce629388e9e454d4cafd9c44abd3250ac33"
+            ]
+        );
+    }
+
+    /// A journal chained in format 1 (over the events' JSON) is reported as an old
+    /// journal from its first entry, not as altered; an entry altered after it was
+    /// chained in format 1 is still reported as altered.
+    #[test]
+    fn a_format_1_journal_is_named_as_such() {
+        let mut prev = Digest::ZERO;
+        let mut old = Vec::new();
+        for seq in 1..=3 {
+            let event =
+                testing::receipt(u128::from(seq), "ATL", "BOLT-M8", "1 EA", "RCV-01").unwrap();
+            let digest = format_1_digest(&prev, seq, &event).unwrap();
+            old.push(JournalEntry { seq, event, prev, digest });
+            prev = digest;
+        }
+        assert_eq!(
+            verify(&old, None),
+            Err(LedgerError::JournalFormat { seq: 1, found: 1, reads: JOURNAL_FORMAT })
+        );
+        old[0].event.reason = crate::event::ReasonCode::new("OTHER").unwrap();
+        assert_eq!(
+            verify(&old, None),
+            Err(LedgerError::JournalBroken { seq: 1, why: "does not match its digest" })
+        );
+        // Re-chained, the same events verify.
+        let mut rechained = Journal::new();
+        for e in &old {
+            rechained.append(e.event.clone()).unwrap();
+        }
+        assert!(verify(rechained.entries(), Some(rechained.head())).is_ok());
     }
 
     #[test]

@@ -98,7 +98,9 @@ pub use event::{
     Actor, ActorId, Body, Count, CountLine, DocKind, DocNumber, DocumentRef, Event, EventId,
     EventKind, Line, Movement, ReasonCode, SiteScope, TransferLine, TransferRequest,
 };
-pub use journal::{Digest, Journal, JournalEntry, entry_digest, verify, verify_from};
+pub use journal::{
+    Digest, JOURNAL_FORMAT, Journal, JournalEntry, entry_digest, verify, verify_from,
+};
 pub use ledger::{Accepted, Applied, Delta, InTransit, Ledger, MAX_LINE_QTY, PendingEvent};
 pub use lot::LotInfo;
 pub use position::{LotIx, PositionKey};

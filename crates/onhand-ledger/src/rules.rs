@@ -346,6 +346,28 @@ impl Rules {
     /// - no over-receipt tolerance: a transfer receipt over what was shipped waits for a
     ///   supervisor ([`OverReceiptTolerance`]).
     ///
+    /// # Why closes need no approval and documents have no limit here
+    ///
+    /// Both are available ([`PeriodClose::approver`], [`Threshold::document`]) and both
+    /// are off in these rules, on purpose:
+    ///
+    /// - **Close approval.** What made an ungoverned close dangerous (issue 13) is refused
+    ///   without it: only finance closes, only with network-wide (or, per
+    ///   [`CloseScope`], entity-wide) authority, never past the latest recorded time nor
+    ///   its own effective time, and the only undo, a reopen, needs a second finance
+    ///   person and is journalled. An approval on top would hold every routine close
+    ///   until a second finance person acts, which a one-person finance team cannot do
+    ///   and which the simulation's month-end closes, the reference model and the
+    ///   `reservation-expiry-and-period-close` scenario do not model. A host with two
+    ///   finance people sets `period_close.approver`.
+    /// - **Document limits.** A limit needs a window and a ceiling that only the business
+    ///   can set (a day's or a shift's losses, per document kind); any default would
+    ///   hold routine splits of large adjustments somewhere and miss them elsewhere, and
+    ///   it makes the ledger keep every adjustment's totals per document until a close.
+    ///   The per-line and per-event thresholds above already catch a loss split over
+    ///   lines; a loss split over events is caught once a host adds a
+    ///   [`DocumentLimit`].
+    ///
     /// # Panics
     /// Never: it is built from literals that the crate's tests check.
     #[must_use]

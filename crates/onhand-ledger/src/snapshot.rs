@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use onhand_master::hash::{Map, map};
+use onhand_master::hash::{Map, Set, map, set};
 use onhand_master::{
     BinCode, BinIx, Catalog, EntityCode, EntityIx, ItemCode, ItemIx, SerialNo, SiteCode, SiteIx,
     Tracking,
@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::LedgerError;
 use crate::event::{DocumentRef, EventId, EventKind};
+use crate::history::DocTotals;
 use crate::journal::{Digest, JournalEntry};
 use crate::ledger::{Applied, Ledger, PendingEvent};
 use crate::lot::{LotInfo, Lots};
@@ -286,7 +287,7 @@ impl Ledger {
             documents: self
                 .documents
                 .iter()
-                .map(|((kind, doc), entries)| (*kind, doc.clone(), entries.clone()))
+                .map(|((kind, doc), totals)| (*kind, doc.clone(), totals.entries()))
                 .collect(),
         }
     }
@@ -420,6 +421,7 @@ impl Ledger {
         }
         ledger.positions = positions;
         ledger.lots = lots;
+        ledger.serials_at = serials_by_position(&serials);
         ledger.serials = serials;
         ledger.transfers = transfers;
         ledger.pending = st.pending.iter().cloned().collect();
@@ -520,11 +522,22 @@ fn restore_serials(
     Ok(serials)
 }
 
+/// The serials at each position, from where each serial is.
+fn serials_by_position(
+    serials: &Map<ItemIx, Map<SerialNo, PositionKey>>,
+) -> Map<PositionKey, Set<SerialNo>> {
+    let mut at: Map<PositionKey, Set<SerialNo>> = map();
+    for (serial, key) in serials.values().flat_map(|m| m.iter()) {
+        at.entry(*key).or_insert_with(set).insert(serial.clone());
+    }
+    at
+}
+
 /// The document totals of a snapshot, checked: each list non-empty, in time order,
 /// of times that are times and figures not below zero, and no document listed twice.
 fn restore_documents(
     documents: &[(EventKind, DocumentRef, Vec<DocumentEntry>)],
-) -> Result<BTreeMap<(EventKind, DocumentRef), Vec<DocumentEntry>>, LedgerError> {
+) -> Result<BTreeMap<(EventKind, DocumentRef), DocTotals>, LedgerError> {
     let mut out = BTreeMap::new();
     for (kind, doc, entries) in documents {
         let ordered = entries.is_sorted_by_key(|e| e.at);
@@ -539,7 +552,7 @@ fn restore_documents(
                 why: format!("the totals of {kind} {} are not in order or not figures", doc.number),
             });
         }
-        if out.insert((*kind, doc.clone()), entries.clone()).is_some() {
+        if out.insert((*kind, doc.clone()), entries.iter().copied().collect()).is_some() {
             return Err(LedgerError::InvalidSnapshot {
                 part: "documents",
                 why: format!("{kind} {} is listed twice", doc.number),

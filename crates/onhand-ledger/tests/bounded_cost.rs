@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use onhand_ledger::testing::{self, actor, doc, line, movement};
 use onhand_ledger::{
-    Applied, Body, Count, CountLine, DocKind, Event, Ledger, LedgerError, Line, PositionKey, Rules,
+    Applied, Body, Count, CountLine, DocKind, Event, Ledger, LedgerError, Line, Movement,
+    PositionKey, Rules,
 };
 use onhand_master::{BinCode, Catalog, CurrencyCode, LotCode, Qty, Role, SerialNo, seed};
 use onhand_status::StockStatus;
@@ -269,4 +270,235 @@ proptest! {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Back-dated events on one document with a document limit
+
+/// Receipts limited to `max` units per document within an hour either side.
+fn receipts_limited(max: i64) -> Ledger {
+    let mut rules = Rules::standard(CurrencyCode::new("USD").unwrap()).trusting_event_actors();
+    rules.thresholds.push(onhand_ledger::Threshold {
+        kind: onhand_ledger::EventKind::Receipt,
+        reason: None,
+        max_qty: None,
+        max_value: None,
+        max_event_qty: None,
+        document: Some(onhand_ledger::DocumentLimit {
+            max_qty: Some(Decimal::from(max)),
+            max_value: None,
+            window_hours: 1,
+        }),
+        approver: Role::Supervisor,
+    });
+    Ledger::new(catalog(), rules).unwrap()
+}
+
+/// A receipt of `qty` bolts on document PO-ONE at `minute`.
+fn on_one_document(id: u128, minute: i64, qty: i64) -> Event {
+    let who = actor("ops", &[Role::Warehouse]).unwrap();
+    let mv = movement("ATL", vec![bolt(qty)]).unwrap();
+    let reference = doc(DocKind::PurchaseOrder, "PO-ONE").unwrap();
+    testing::event(id, minute, who, "OPS", reference, Body::Receipt(mv)).unwrap()
+}
+
+/// The reference: an event is held when the accepted events on the document effective
+/// strictly within an hour of it, and itself, add up to more than `max`.
+fn document_model_holds(model: &[(i64, i64)], minute: i64, qty: i64, max: i64) -> bool {
+    let near: i64 = model.iter().filter(|(m, _)| (m - minute).abs() < 60).map(|(_, q)| q).sum();
+    near + qty > max
+}
+
+/// 1,200 receipts on one document, each back-dated before every earlier one (the
+/// document's entries past the list's size, so a tree answers the window), against a
+/// limit that holds some of them: held exactly as the reference says, and a snapshot
+/// keeps the document's totals.
+#[test]
+fn back_dated_events_on_one_document_with_a_limit_are_quadratic() {
+    let (n, max) = (1_200i64, 40);
+    let mut l = receipts_limited(max);
+    let mut model: Vec<(i64, i64)> = Vec::new();
+    let mut held = 0;
+    for i in 0..n {
+        // Every third minute apart, back-dated, with a spike every seventh event.
+        let (minute, qty) = (3 * (n - i), if i % 7 == 0 { 9 } else { 1 });
+        let got = l.apply(&on_one_document(u128::try_from(i).unwrap() + 1, minute, qty)).unwrap();
+        if document_model_holds(&model, minute, qty, max) {
+            assert!(matches!(got, Applied::Pending { .. }), "event {i}: {got:?}");
+            held += 1;
+        } else {
+            assert!(accepted(Ok(got)), "event {i}");
+            model.push((minute, qty));
+        }
+    }
+    assert!(held > 0 && held < n, "the limit holds some: {held}");
+    let restored =
+        Ledger::restore(catalog(), l.rules().clone(), &l.snapshot(None).unwrap()).unwrap();
+    assert!(restored.state() == l.state());
+    // The restored ledger answers the window as the original: one more at each end.
+    for (id, minute) in [(90_001, 1), (90_002, 3 * n + 1)] {
+        let e = on_one_document(id, minute, 5);
+        assert_eq!(l.clone().apply(&e), restored.clone().apply(&e));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Counting serials
+
+/// A count of DRILL-18V at `bin` listing `sn`.
+fn drill_count(id: u128, minute: i64, bin_code: &str, sn: Vec<SerialNo>) -> Event {
+    let line = CountLine {
+        item: "DRILL-18V".parse().unwrap(),
+        bin: Some(bin(bin_code)),
+        lot: None,
+        status: None,
+        counted: Qty::new(Decimal::from(sn.len()), "EA".parse().unwrap()).unwrap(),
+        serials: sn,
+        owner: None,
+    };
+    let body = Body::CycleCount(Count { site: "ATL".parse().unwrap(), lines: vec![line] });
+    event(id, minute, DocKind::Count, body)
+}
+
+/// 3,000 serials of one item in one bin and a few in another: counts of the other bin
+/// read only its serials (the position's serials from the reverse index, where each
+/// count line scanned every serial of the item), finding one missing, one new and the
+/// rest in place, exactly as the serials' positions say.
+#[test]
+fn plan_count_serials_scans_the_items_serials() {
+    let mut l = ledger();
+    assert!(accepted(l.apply(&receipt(1, 0, vec![drill(3_000, serials(0..3_000))]))));
+    let mut other = drill(4, serials(5_000..5_004));
+    other.to_bin = Some(bin("PF-A02"));
+    other.bin = Some(bin("PF-A02"));
+    assert!(accepted(l.apply(&receipt(2, 1, vec![other]))));
+    // Counted: 5,000..5,003 less 5,003, plus 6,000 (new to the network).
+    let mut counted = serials(5_000..5_003);
+    counted.push(SerialNo::new("SN-6000").unwrap());
+    assert!(accepted(l.apply(&drill_count(3, 2, "PF-A02", counted.clone()))));
+    let mut at_b: Vec<SerialNo> =
+        (5_000..5_004).chain([6_000]).map(|i| SerialNo::new(format!("SN-{i}")).unwrap()).collect();
+    at_b.retain(|s| counted.contains(s));
+    let item = catalog().item_ix(&"DRILL-18V".parse().unwrap()).unwrap();
+    for s in &at_b {
+        let key = l.serial(item, s).unwrap();
+        assert_eq!(key.bin, catalog().bin_ix(key.site, &bin("PF-A02")), "{s}");
+    }
+    assert_eq!(l.serial(item, &SerialNo::new("SN-5003").unwrap()), None);
+    assert!(l.serial(item, &SerialNo::new("SN-17").unwrap()).is_some());
+    // Counting it again as it now is changes nothing; a snapshot restores the index.
+    let restored =
+        Ledger::restore(catalog(), l.rules().clone(), &l.snapshot(None).unwrap()).unwrap();
+    for mut ledger in [l.clone(), restored] {
+        let Ok(Applied::Accepted(again)) = ledger.apply(&drill_count(4, 3, "PF-A02", at_b.clone()))
+        else {
+            panic!("accepted")
+        };
+        assert!(again.deltas.is_empty());
+        // And a count missing one reads the position's serials, not the item's.
+        let fewer = at_b.iter().skip(1).cloned().collect();
+        let Ok(Applied::Accepted(less)) = ledger.apply(&drill_count(5, 4, "PF-A02", fewer)) else {
+            panic!("accepted")
+        };
+        assert_eq!(less.deltas.len(), 1);
+        assert_eq!(less.deltas.first().map(|d| d.change), Some(Decimal::NEGATIVE_ONE));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Transfer orders with very many lines
+
+/// One transfer order of `n` items on the synthetic network (no bins), stocked at the
+/// first site, requested and approved.
+fn long_order(n: usize) -> (Ledger, Vec<Line>) {
+    use onhand_ledger::{TransferLine, TransferRequest};
+    use onhand_master::synthetic;
+    let cat = Arc::new(Catalog::new(synthetic::network(n, 2, false)).unwrap());
+    let mut l = Ledger::new(
+        cat.clone(),
+        Rules::standard(CurrencyCode::new("USD").unwrap()).trusting_event_actors(),
+    )
+    .unwrap();
+    let who = actor("ops", &[Role::Warehouse, Role::Planning]).unwrap();
+    let at = |id: u128, minute: i64, body: Body| {
+        let reference = doc(DocKind::TransferOrder, "TO-BIG").unwrap();
+        testing::event(id, minute, who.clone(), "OPS", reference, body).unwrap()
+    };
+    let untracked: Vec<usize> = (0..n)
+        .filter(|i| {
+            let ix = cat.item_ix(&synthetic::item_code(*i)).unwrap();
+            cat.item(ix).unwrap().tracking == onhand_master::Tracking::None
+        })
+        .collect();
+    let stock: Vec<Line> = untracked
+        .iter()
+        .map(|i| {
+            Line::new(synthetic::item_code(*i), "100 EA".parse().unwrap())
+                .statuses(None, Some(StockStatus::Available))
+        })
+        .collect();
+    let mv = Movement { site: synthetic::site_code(0), lines: stock };
+    let po = doc(DocKind::PurchaseOrder, "PO-1").unwrap();
+    assert!(accepted(
+        l.apply(&testing::event(1, 0, who.clone(), "OPS", po, Body::Receipt(mv)).unwrap())
+    ));
+    // Each item requested twice (the request folds repeats into one order line).
+    let req = TransferRequest {
+        from: synthetic::site_code(0),
+        to: synthetic::site_code(1),
+        lines: untracked
+            .iter()
+            .chain(&untracked)
+            .map(|i| TransferLine { item: synthetic::item_code(*i), qty: "3 EA".parse().unwrap() })
+            .collect(),
+        expected_arrival: None,
+    };
+    assert!(accepted(l.apply(&at(2, 1, Body::TransferRequest(req)))));
+    let mut approve = at(3, 2, Body::TransferApprove);
+    approve.actor = actor("planner", &[Role::Planning]).unwrap();
+    assert!(accepted(l.apply(&approve)));
+    let lines = untracked
+        .iter()
+        .map(|i| Line::new(synthetic::item_code(*i), "6 EA".parse().unwrap()))
+        .collect();
+    (l, lines)
+}
+
+/// A transfer order of 1,000 items (past the order update's index thresholds), shipped
+/// and received in one event of 1,000 lines each (each line found its order line by a
+/// scan of the order, and its changed line by a scan of the update), against the same
+/// in one event per line: the same positions and order lines, the order received.
+#[test]
+fn transfer_orders_with_very_many_lines_are_quadratic() {
+    use onhand_ledger::TransferState;
+    let (ordered, lines) = long_order(1_000);
+    assert!(lines.len() > 500, "{} untracked items", lines.len());
+    let who = actor("ops", &[Role::Warehouse]).unwrap();
+    let ev = |id: u128, minute: i64, body: Body| {
+        let reference = doc(DocKind::TransferOrder, "TO-BIG").unwrap();
+        testing::event(id, minute, who.clone(), "OPS", reference, body).unwrap()
+    };
+    let mv = |site: usize, lines: Vec<Line>| Movement {
+        site: onhand_master::synthetic::site_code(site),
+        lines,
+    };
+    let (mut whole, mut parts) = (ordered.clone(), ordered);
+    assert!(accepted(whole.apply(&ev(10, 3, Body::TransferShip(mv(0, lines.clone()))))));
+    assert!(accepted(whole.apply(&ev(11, 4, Body::TransferReceipt(mv(1, lines.clone()))))));
+    for (i, l) in lines.iter().enumerate() {
+        let id = 100 + 2 * i as u128;
+        assert!(accepted(parts.apply(&ev(id, 3, Body::TransferShip(mv(0, vec![l.clone()]))))));
+        assert!(accepted(parts.apply(&ev(
+            id + 1,
+            4,
+            Body::TransferReceipt(mv(1, vec![l.clone()]))
+        ))));
+    }
+    assert_eq!(positions(&whole), positions(&parts));
+    let number = "TO-BIG".parse().unwrap();
+    let (a, b) = (whole.transfer(&number).unwrap(), parts.transfer(&number).unwrap());
+    assert_eq!(a.state, TransferState::Received);
+    assert_eq!(a.lines, b.lines);
+    assert_eq!(a.lines.len(), lines.len());
+    assert!(a.lines.iter().all(|l| l.requested == Decimal::from(6) && l.received == l.requested));
 }

@@ -298,6 +298,7 @@ fn onhand_ledger_ledger_error() {
             "snapshot_format",
             "journal_gap",
             "journal_repeat",
+            "journal_format",
             "mark_mismatch",
             "snapshot_digest",
             "restore",
