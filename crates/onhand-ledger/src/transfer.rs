@@ -680,23 +680,22 @@ impl Ledger {
         shipped.checked_add_days(Days::new(u64::from(days))).unwrap_or(shipped)
     }
 
+    /// The transfer order `number` names, with its place in the store.
+    fn referenced_order(&self, number: &DocNumber) -> Result<(usize, &TransferOrder), LedgerError> {
+        self.transfers
+            .find(number)
+            .ok_or_else(|| LedgerError::UnknownTransfer { number: number.clone() })
+    }
+
     pub(crate) fn order_for(
         &self,
         event: &Event,
         site: &SiteCode,
         action: EventKind,
     ) -> Result<(usize, &TransferOrder), LedgerError> {
-        if event.reference.kind != DocKind::TransferOrder {
-            return Err(LedgerError::WrongDocument {
-                kind: action,
-                expected: DocKind::TransferOrder,
-            });
-        }
+        on_transfer_order(event, action)?;
         let number = &event.reference.number;
-        let (at, order) = self
-            .transfers
-            .find(number)
-            .ok_or_else(|| LedgerError::UnknownTransfer { number: number.clone() })?;
+        let (at, order) = self.referenced_order(number)?;
         let ok_state = match action {
             EventKind::TransferShip => order.state.may_ship(),
             _ => order.state.may_receive(),
@@ -783,17 +782,9 @@ impl Ledger {
     }
 
     pub(crate) fn plan_close(&self, event: &Event, plan: &mut Plan) -> Result<(), LedgerError> {
-        if event.reference.kind != DocKind::TransferOrder {
-            return Err(LedgerError::WrongDocument {
-                kind: EventKind::TransferClose,
-                expected: DocKind::TransferOrder,
-            });
-        }
+        on_transfer_order(event, EventKind::TransferClose)?;
         let number = &event.reference.number;
-        let (at, order) = self
-            .transfers
-            .find(number)
-            .ok_or_else(|| LedgerError::UnknownTransfer { number: number.clone() })?;
+        let (at, order) = self.referenced_order(number)?;
         if order.state == TransferState::Closed {
             return Err(LedgerError::TransferState {
                 number: number.clone(),
@@ -862,12 +853,7 @@ impl Ledger {
         event: &Event,
         req: &TransferRequest,
     ) -> Result<Applied, LedgerError> {
-        if event.reference.kind != DocKind::TransferOrder {
-            return Err(LedgerError::WrongDocument {
-                kind: EventKind::TransferRequest,
-                expected: DocKind::TransferOrder,
-            });
-        }
+        on_transfer_order(event, EventKind::TransferRequest)?;
         let number = event.reference.number.clone();
         if self.transfers.contains_key(&number) {
             return Err(LedgerError::TransferExists { number });
@@ -937,12 +923,7 @@ impl Ledger {
     }
 
     pub(crate) fn transfer_approve(&mut self, event: &Event) -> Result<Applied, LedgerError> {
-        if event.reference.kind != DocKind::TransferOrder {
-            return Err(LedgerError::WrongDocument {
-                kind: EventKind::TransferApprove,
-                expected: DocKind::TransferOrder,
-            });
-        }
+        on_transfer_order(event, EventKind::TransferApprove)?;
         let number = &event.reference.number;
         let order = self
             .transfers
@@ -983,5 +964,14 @@ impl Ledger {
             deltas: SmallVec::new(),
             signals: Vec::new(),
         }))
+    }
+}
+
+/// Refuses an event of `kind` whose reference document is not a transfer order.
+fn on_transfer_order(event: &Event, kind: EventKind) -> Result<(), LedgerError> {
+    if event.reference.kind == DocKind::TransferOrder {
+        Ok(())
+    } else {
+        Err(LedgerError::WrongDocument { kind, expected: DocKind::TransferOrder })
     }
 }
