@@ -425,8 +425,8 @@ pub enum Body {
         /// The close time.
         through: DateTime<Utc>,
         /// The legal entity whose period closes (`None`: the whole network's). An
-        /// entity's close refuses every stock change of stock it owns effective at or
-        /// before `through`, at any site, while other entities' periods stay open; it is
+        /// entity's close refuses every stock change of stock it owns effective before
+        /// `through` (the network close's boundary), at any site, while other entities' periods stay open; it is
         /// governed as a network close (see [`PeriodClose`](crate::PeriodClose)), its
         /// history is folded at the next network close.
         #[serde(default, skip_serializing_if = "Option::is_none")]

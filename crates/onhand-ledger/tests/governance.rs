@@ -677,6 +677,11 @@ fn one_entity_cannot_close_while_another_stays_open() {
     assert_eq!(ledger.state_digest().unwrap(), before);
     assert!(matches!(post(&mut ledger, &back_dated(18, "ATL", 20)), Ok(Applied::Accepted(_))));
     assert!(matches!(post(&mut ledger, &back_dated(19, "YYZ", 40)), Ok(Applied::Accepted(_))));
+    // The boundary is the network close's: an event exactly at the close time is in the
+    // open period, one a minute before it is not.
+    let edge = ledger.apply(&back_dated(121, "YYZ", 29)).map_err(|e| e.code());
+    assert_eq!(edge.err(), Some("entity_period_closed"));
+    assert!(matches!(post(&mut ledger, &back_dated(122, "YYZ", 30)), Ok(Applied::Accepted(_))));
     let backwards = period(
         20,
         63,

@@ -763,7 +763,7 @@ impl Valuation {
         // event moves.
         // (Most engines have none: the map is not even walked then.)
         let in_closed =
-            !self.entity_closed.is_empty() && self.entity_closed.values().any(|c| ev.at <= *c);
+            !self.entity_closed.is_empty() && self.entity_closed.values().any(|c| ev.at < *c);
         if in_order
             && !in_closed
             && let Some(done) = self.apply_in_order(ev, fp)
@@ -1085,7 +1085,7 @@ impl Valuation {
         }
         for e in plan.step.iter().map(|s| s.entity) {
             if let Some(&closed) = self.entity_closed.get(&e)
-                && ev.at <= closed
+                && ev.at < closed
             {
                 return Err(ValuationError::EntityPeriodClosed {
                     entity: self.ent(e)?.code.clone(),

@@ -78,7 +78,9 @@ fn an_entity_close_refuses_only_that_entitys_movements() {
     assert_eq!(v.entity_closed_through(&entity(0)), Some(at(10)));
     assert_eq!(v.entity_closed_through(&entity(1)), None);
     let before = v.snapshot().digest;
-    for ev in [receipt(3, 0, 10, 5, 100), issue(4, 0, 5, 1)] {
+    // Before the close time is refused; exactly at it is the open period (the ledger's
+    // boundary, for the network close and an entity's alike).
+    for ev in [receipt(3, 0, 9, 5, 100), issue(4, 0, 5, 1)] {
         let err = v.apply(&ev).unwrap_err();
         assert_eq!(err.code(), "entity_period_closed", "{err}");
         assert_eq!(v.snapshot().digest, before, "a refusal changes nothing");
@@ -220,7 +222,7 @@ proptest! {
                     if let Some((pool, q)) = moved {
                         let t = at(minute);
                         let own = v.entity_closed_through(&entity(pool));
-                        prop_assert!(own.is_none_or(|c| t > c), "moved inside its entity's closed period");
+                        prop_assert!(own.is_none_or(|c| t >= c), "moved inside its entity's closed period");
                         prop_assert!(v.closed_through().is_none_or(|c| t >= c), "moved before the close");
                         held[pool] += q;
                     }
@@ -229,7 +231,7 @@ proptest! {
                     prop_assert_eq!(&v.snapshot().digest, &before, "refused ({}) yet changed", e);
                     if let (ValuationError::EntityPeriodClosed { entity: code, at: t, .. }, Some((pool, _))) = (&e, moved) {
                         prop_assert_eq!(code, &entity(pool));
-                        prop_assert!(v.entity_closed_through(code).is_some_and(|c| *t <= c));
+                        prop_assert!(v.entity_closed_through(code).is_some_and(|c| *t < c));
                         prop_assert!(v.closed_through().is_none_or(|c| *t >= c), "the network's close refuses first");
                     }
                 }

@@ -74,7 +74,7 @@ impl Ledger {
         let at = from_micros(plan.at);
         for (key, _) in &plan.changes {
             if let Some(closed) = self.entity_closed.get(&key.owner)
-                && at <= *closed
+                && at < *closed
             {
                 let entity = self.catalog.entity(key.owner).map(|e| e.code.clone());
                 return Err(match entity {

@@ -32,8 +32,8 @@ impl Valuation {
     }
 
     /// Closes `entity`'s period through `through`, while other entities' stay open: a
-    /// later event may not move stock into or out of the entity's pools effective at or
-    /// before it, and the history those pools keep for back-dated movements starts after
+    /// later event may not move stock into or out of the entity's pools effective before
+    /// it (as a network close, an event exactly at the close time is accepted), and the history those pools keep for back-dated movements starts after
     /// it (as a network close does for every pool). A change of value alone (a landed
     /// cost, a new standard cost) stays allowed, as a ledger's entity close governs
     /// stock, and is valued as at the close.
