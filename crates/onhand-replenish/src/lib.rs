@@ -66,7 +66,7 @@ pub use drp::{
     DrpNode, DrpRecord, FairClaim, FairShare, LIMIT, LotSizing, MAX_CELLS, MAX_PERIODS, drp,
     fair_share,
 };
-pub use error::ReplenishError;
+pub use error::{Bound, Field, ReplenishError};
 pub use network::{
     Action, Candidate, ExchangeRate, Planner, Recommendation, SiteState, TransferRequest,
 };

@@ -50,13 +50,13 @@ use std::sync::Arc;
 use onhand_master::hash::{Map, map};
 use onhand_master::{
     Catalog, CurrencyCode, ItemCode, ItemIx, ItemSitePolicy, LaneSource, Money, SiteCode, SiteIx,
-    SupplierCode,
+    SourcingLane, SupplierCode,
 };
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ReplenishError;
+use crate::error::{Bound, Field, ReplenishError};
 use crate::exact::Exact;
 use crate::normal;
 use crate::policy::{Costs, Parameters, Position, order_need, parameters};
@@ -263,7 +263,7 @@ impl Planner {
     ///
     /// # Errors
     /// [`ReplenishError::UnknownItem`], [`ReplenishError::UnknownSite`],
-    /// [`ReplenishError::InvalidInput`] for a repeated item-site, and whatever
+    /// [`ReplenishError::DuplicateItemSite`] for a repeated item-site, and whatever
     /// [`parameters`] refuses.
     pub fn new(catalog: Arc<Catalog>, states: Vec<SiteState>) -> Res<Self> {
         let mut index = map();
@@ -283,10 +283,10 @@ impl Planner {
             let slot =
                 u32::try_from(k).map_err(|_| ReplenishError::Overflow("the item-site count"))?;
             if index.insert(key, slot).is_some() {
-                return Err(ReplenishError::InvalidInput(format!(
-                    "{} at {} given twice",
-                    s.item, s.site
-                )));
+                return Err(ReplenishError::DuplicateItemSite {
+                    item: s.item.clone(),
+                    site: s.site.clone(),
+                });
             }
             let policy = catalog
                 .policy(i, site)
@@ -321,34 +321,31 @@ impl Planner {
     /// [`ReplenishError::InvalidInput`] for a rate that is not positive.
     pub fn with_rates(mut self, rates: Vec<ExchangeRate>) -> Res<Self> {
         if let Some(r) = rates.iter().find(|r| r.rate <= Decimal::ZERO) {
-            return Err(ReplenishError::InvalidInput(format!(
-                "the rate from {} to {} must be positive, not {}",
-                r.from, r.to, r.rate
-            )));
+            return Err(ReplenishError::input(Field::ExchangeRate, Bound::Positive, r.rate));
         }
         self.rates = rates;
         Ok(self)
     }
 
     /// `money` per unit in the currency of `site`.
-    fn in_site_currency(
-        &self,
-        site: SiteIx,
-        money: Money,
-        lane: &dyn Fn() -> String,
-    ) -> Res<Decimal> {
+    fn in_site_currency(&self, site: SiteIx, money: Money, lane: &SourcingLane) -> Res<Decimal> {
         let to = self
             .catalog
             .site_entity(site)
             .and_then(|e| self.catalog.entity(e))
             .map(|e| e.currency)
-            .ok_or_else(|| ReplenishError::InvalidInput(format!("{} has no entity", lane())))?;
+            .ok_or_else(|| ReplenishError::NoEntity { site: lane.to.clone() })?;
         if money.currency() == to {
             return Ok(money.amount());
         }
         let rate =
             self.rates.iter().find(|r| r.from == money.currency() && r.to == to).ok_or_else(
-                || ReplenishError::NoRate { from: money.currency(), to, what: lane() },
+                || ReplenishError::NoRate {
+                    from: money.currency(),
+                    to,
+                    origin: lane.from.clone(),
+                    site: lane.to.clone(),
+                },
             )?;
         money.amount().mul_x(rate.rate).ok_or(ReplenishError::Overflow("a currency conversion"))
     }
@@ -524,12 +521,8 @@ impl Planner {
         let mut out = Vec::new();
         let lanes: Vec<_> = cat.lanes_into(ev.site, ev.item).cloned().collect();
         let lead = ev.policy.lead_time.mean_days.ceil().to_u32().unwrap_or(0);
-        let lane_name = |lane: &onhand_master::SourcingLane| {
-            format!("the lane from {} to {}", lane.from, lane.to)
-        };
         for lane in &lanes {
-            let cost_unit =
-                self.in_site_currency(ev.site, lane.cost_per_unit, &|| lane_name(lane))?;
+            let cost_unit = self.in_site_currency(ev.site, lane.cost_per_unit, lane)?;
             let currency = self.site_currency(ev.site);
             match &lane.from {
                 LaneSource::Site(code) => {
@@ -744,38 +737,37 @@ impl Planner {
     ///
     /// # Errors
     /// [`ReplenishError::UnknownItem`], [`ReplenishError::UnknownSite`],
-    /// [`ReplenishError::InvalidInput`] when either site has no state for the item, no
-    /// lane joins them, or the quantity is not positive; [`ReplenishError::NoRate`] for
+    /// [`ReplenishError::NoState`] when either site has no state for the item,
+    /// [`ReplenishError::NoLane`] when no lane joins them,
+    /// [`ReplenishError::InvalidInput`] when the quantity is not positive; [`ReplenishError::NoRate`] for
     /// the lane's cost in another currency than the receiving site's without a rate.
     pub fn score_transfer(&self, req: &TransferRequest) -> Res<Candidate> {
         let cat = &self.catalog;
         if req.qty <= Decimal::ZERO {
-            return Err(ReplenishError::InvalidInput(format!(
-                "a transfer of {} {} must be positive",
-                req.qty, req.item
-            )));
+            return Err(ReplenishError::InvalidInput {
+                field: Field::TransferQty,
+                bound: Bound::Positive,
+                value: Some(req.qty),
+                item: Some(req.item.clone()),
+                site: Some(req.to.clone()),
+            });
         }
         let i =
             cat.item_ix(&req.item).ok_or_else(|| ReplenishError::UnknownItem(req.item.clone()))?;
         let from =
             cat.site_ix(&req.from).ok_or_else(|| ReplenishError::UnknownSite(req.from.clone()))?;
         let to = cat.site_ix(&req.to).ok_or_else(|| ReplenishError::UnknownSite(req.to.clone()))?;
-        let missing = |s: &SiteCode| {
-            ReplenishError::InvalidInput(format!("no state for {} at {s}", req.item))
-        };
+        let missing =
+            |s: &SiteCode| ReplenishError::NoState { item: req.item.clone(), site: s.clone() };
         let k = self.slot(i, to).ok_or_else(|| missing(&req.to))?;
         let sk = self.slot(i, from).ok_or_else(|| missing(&req.from))?;
         let lane = cat
             .lanes_into(to, i)
             .find(|l| matches!(&l.from, LaneSource::Site(c) if c == &req.from))
             .cloned()
-            .ok_or_else(|| {
-                ReplenishError::InvalidInput(format!("no lane from {} to {}", req.from, req.to))
-            })?;
+            .ok_or_else(|| ReplenishError::NoLane { from: req.from.clone(), to: req.to.clone() })?;
         let excess = self.excess(sk, lane.transit_days)?;
-        let cost_unit = self.in_site_currency(to, lane.cost_per_unit, &|| {
-            format!("the lane from {} to {}", lane.from, lane.to)
-        })?;
+        let cost_unit = self.in_site_currency(to, lane.cost_per_unit, &lane)?;
         let freight = cost_unit.mul_x(req.qty).ok_or(ReplenishError::Overflow("a cost"))?;
         // What the receiving site's policy asks for now (none: the request is its need).
         let need = match (self.params.get(k), self.policies.get(k), self.positions.get(k)) {

@@ -265,8 +265,9 @@ fn drp_memory_grew_without_a_bound() {
     drop(recs);
     nodes.push(DrpNode { source: None, gross: vec![], ..chain_node(nodes_at_limit, 0) });
     let err = drp(periods, &nodes).unwrap_err();
-    assert_eq!(err.code(), "invalid_input");
-    assert!(err.to_string().contains("at most 1000000 cells"), "{err}");
+    assert_eq!(err, onhand_replenish::ReplenishError::PlanTooLarge { periods, nodes: nodes.len() });
+    assert_eq!(err.code(), "plan_too_large");
+    assert!(err.to_string().contains("at most 10000 periods and 1000000 cells"), "{err}");
     // The old worst case is refused outright.
     assert!(drp(10_000, &nodes).is_err());
 }

@@ -374,6 +374,18 @@ fn onhand_replenish_replenish_error() {
             "overflow",
             "no_review_period",
             "no_rate",
+            "no_entity",
+            "duplicate_item_site",
+            "no_state",
+            "no_lane",
+            "max_below_min",
+            "no_service_target",
+            "too_few_periods",
+            "too_few_observations",
+            "plan_too_large",
+            "duplicate_site",
+            "unknown_source",
+            "source_cycle",
         ],
     );
 }
