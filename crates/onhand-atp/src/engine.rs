@@ -43,7 +43,7 @@ use crate::avail::{Store, UNLIMITED};
 use crate::backorder::Change;
 use crate::book::Book;
 use crate::demand::{DemandClass, LineId, OrderLine, ServeKey, SourcingRule, Strategy};
-use crate::error::AtpError;
+use crate::error::{AtpError, Capacity};
 use crate::promise::{Limit, Limits, Promise, RawLine, RawPromise, ScheduleLine};
 use crate::quota::{Amount, Bucket, ItemQuotas, QuotaAmount, QuotaRule};
 use crate::share::Sharing;
@@ -249,15 +249,15 @@ fn substitution_groups(subs: &[SmallVec<[Sub; 2]>]) -> Vec<u32> {
 }
 
 fn sites_count(catalog: &Catalog) -> Result<u16, AtpError> {
-    u16::try_from(catalog.site_count())
-        .map_err(|_| AtpError::InvalidConfig { what: "too many sites".into() })
+    u16::try_from(catalog.site_count()).map_err(|_| AtpError::TooMany { what: Capacity::Sites })
 }
 
 impl Atp {
     /// An engine over `catalog` with nothing available yet, as of `today`.
     ///
     /// # Errors
-    /// [`AtpError::DateOutOfRange`], [`AtpError::InvalidConfig`].
+    /// [`AtpError::DateOutOfRange`]; [`AtpError::TooMany`] for a catalog of more sites
+    /// than the engine indexes.
     pub fn new(
         catalog: Arc<Catalog>,
         config: AtpConfig,
@@ -626,8 +626,9 @@ impl Atp {
     /// (stock on hand: the period holding today then).
     ///
     /// # Errors
-    /// [`AtpError::UnknownItem`], [`AtpError::Quantity`], [`AtpError::InvalidConfig`] for
-    /// periods out of order, no periods, or a percentage outside 0..=1.
+    /// [`AtpError::UnknownItem`], [`AtpError::Quantity`]; [`AtpError::QuotaPeriods`] for
+    /// periods out of order or no periods, [`AtpError::QuotaShare`] for a percentage
+    /// outside 0..=1.
     pub fn set_quotas(&mut self, rules: &[QuotaRule]) -> Result<(), AtpError> {
         let mut quotas = map();
         for rule in rules {
@@ -635,9 +636,7 @@ impl Atp {
             let starts: SmallVec<[i32; 4]> =
                 rule.periods.iter().map(|d| Day::of(*d).map(|x| x.0)).collect::<Result<_, _>>()?;
             if starts.is_empty() || starts.windows(2).any(|w| w.first() >= w.get(1)) {
-                return Err(AtpError::InvalidConfig {
-                    what: format!("quota periods of {} must be ascending and not empty", rule.item),
-                });
+                return Err(AtpError::QuotaPeriods { item: rule.item.clone() });
             }
             // Network supply per period: free now counts in the period holding today,
             // each dated change in the period of its day. Not clamped yet: with bookings
@@ -673,8 +672,9 @@ impl Atp {
                     }
                     QuotaAmount::Percent(p) => {
                         if *p < Decimal::ZERO || *p > Decimal::ONE {
-                            return Err(AtpError::InvalidConfig {
-                                what: format!("quota share {p} of {} is outside 0..=1", rule.item),
+                            return Err(AtpError::QuotaShare {
+                                item: rule.item.clone(),
+                                share: *p,
                             });
                         }
                         Amount::Share(*p)
@@ -723,9 +723,8 @@ impl Atp {
         if let Some(ix) = self.class_ix.get(class) {
             return Ok(*ix);
         }
-        let ix = u16::try_from(self.classes.len()).map_err(|_| AtpError::InvalidConfig {
-            what: "more than 65,536 demand classes".into(),
-        })?;
+        let ix = u16::try_from(self.classes.len())
+            .map_err(|_| AtpError::TooMany { what: Capacity::DemandClasses })?;
         self.classes.push(class.clone());
         self.class_ix.insert(class.clone(), ix);
         Ok(ix)
@@ -781,11 +780,11 @@ impl Atp {
     /// ```
     ///
     /// # Errors
-    /// [`AtpError::DateOutOfRange`]; a date before today is refused as configuration.
+    /// [`AtpError::DateOutOfRange`]; [`AtpError::DayBackwards`] for a date before today.
     pub fn advance_to(&mut self, today: NaiveDate) -> Result<Advanced, AtpError> {
         let day = Day::of(today)?.0;
         if day < self.today {
-            return Err(AtpError::InvalidConfig { what: "today cannot move back".into() });
+            return Err(AtpError::DayBackwards { today: Day(self.today).date(), to: today });
         }
         let old = self.today;
         self.store.advance(day);
@@ -1435,7 +1434,7 @@ impl Atp {
         // then put in full order (creation order, id, position).
         let Ok(n) = u32::try_from(lines.len()) else {
             for _ in lines {
-                f(Err(AtpError::InvalidConfig { what: "a batch holds at most 2^32 lines".into() }));
+                f(Err(AtpError::TooMany { what: Capacity::BatchLines }));
             }
             return;
         };
@@ -1472,7 +1471,7 @@ impl Atp {
             u32::try_from(self.book.slot_count()).ok().filter(|f| f.checked_add(n).is_some())
         else {
             for _ in lines {
-                f(Err(AtpError::InvalidConfig { what: "more than 2^32 booked lines".into() }));
+                f(Err(AtpError::TooMany { what: Capacity::BookedLines }));
             }
             return;
         };

@@ -81,7 +81,7 @@ pub use demand::{DemandClass, LineId, OrderLine, SourcingRule, Strategy};
 pub use engine::{
     Advanced, Atp, AtpConfig, Claim, HeldNow, Horizon, MAX_SCHEDULE_LINES, Prepared, SiteOffer,
 };
-pub use error::AtpError;
+pub use error::{AtpError, Capacity, PlanInput};
 pub use mps::{MpsInput, MpsLot, MpsRow, mps};
 pub use promise::{Limit, Limits, Promise, ScheduleLine};
 pub use quota::{Consumption, QuotaAmount, QuotaEntry, QuotaRule};
