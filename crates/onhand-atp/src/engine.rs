@@ -40,6 +40,7 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use crate::avail::{Store, UNLIMITED};
+use crate::availability::Availability;
 use crate::backorder::Change;
 use crate::book::Book;
 use crate::demand::{DemandClass, LineId, OrderLine, ServeKey, SourcingRule, Strategy};
@@ -809,8 +810,8 @@ impl Atp {
     }
 
     /// Available to promise at an item-site on a date for a demand of `priority`, in base
-    /// units (cumulative with look-ahead; unlimited beyond the checking horizon shows as
-    /// `Decimal::MAX`). Stock only: allocation quotas, which depend on the demand class,
+    /// units (cumulative with look-ahead; [`Availability::Unlimited`] beyond the checking
+    /// horizon). Stock only: allocation quotas, which depend on the demand class,
     /// are applied by [`network_atp_for`](Self::network_atp_for) and by promising.
     ///
     /// # Errors
@@ -821,11 +822,20 @@ impl Atp {
         site: &SiteCode,
         date: NaiveDate,
         priority: u8,
-    ) -> Result<Decimal, AtpError> {
+    ) -> Result<Availability<Decimal>, AtpError> {
         let iix = self.item_ix(item)?;
         let six = self.site_ix(site)?;
         let units = self.atp_units(iix, six, Day::of(date)?, priority);
-        Ok(if units >= UNLIMITED { Decimal::MAX } else { self.decimal(iix.raw(), units) })
+        Ok(self.availability(iix.raw(), units))
+    }
+
+    /// `units` of item `i` as an [`Availability`] in base units.
+    fn availability(&self, i: u32, units: i64) -> Availability<Decimal> {
+        if units >= UNLIMITED {
+            Availability::Unlimited
+        } else {
+            Availability::Limited(self.decimal(i, units))
+        }
     }
 
     /// For an item and a ship-to region: what each candidate site can promise for
@@ -897,7 +907,7 @@ impl Atp {
             let (units, _) = self.offer_for(iix.raw(), src.site, mad, priority, class);
             out.push(SiteOffer {
                 site: SiteIx::new(src.site),
-                qty: if units >= UNLIMITED { Decimal::MAX } else { self.decimal(iix.raw(), units) },
+                qty: self.availability(iix.raw(), units),
                 available_on: Day(mad).date(),
                 delivery: Day(mad.saturating_add(src.lead)).date(),
                 on_time: mad.saturating_add(src.lead) <= day,
@@ -1691,9 +1701,8 @@ pub struct Advanced {
 pub struct SiteOffer {
     /// The site.
     pub site: SiteIx,
-    /// What it can promise (base units; `Decimal::MAX` beyond its horizon).
-    #[serde(with = "onhand_master::decimal::serde_str")]
-    pub qty: Decimal,
+    /// What it can promise (base units; unlimited beyond its horizon).
+    pub qty: Availability<Decimal>,
     /// Its material availability date (today at the earliest).
     pub available_on: NaiveDate,
     /// When goods available then would be delivered.
@@ -1797,7 +1806,10 @@ mod tests {
         assert_eq!(p.schedule[0].available_on, day(5));
         // Nothing shipped: the ledger still has 100 available, and says so again.
         atp.set_available(&nut, &ord, "100 EA".parse().unwrap()).unwrap();
-        assert_eq!(atp.atp(&nut, &ord, day(5), 5).unwrap(), Decimal::from(40));
+        assert_eq!(
+            atp.atp(&nut, &ord, day(5), 5).unwrap(),
+            Availability::Limited(Decimal::from(40))
+        );
         let p = atp.allocate(&line(2), Claim::Hard).unwrap();
         assert!(p.confirmed.is_zero(), "{p:?}");
     }

@@ -63,6 +63,7 @@
 //! ```
 
 mod avail;
+mod availability;
 mod backorder;
 mod book;
 mod demand;
@@ -76,6 +77,7 @@ mod snapshot;
 pub mod table;
 mod units;
 
+pub use availability::Availability;
 pub use backorder::{Change, Mode, Reprocess};
 pub use demand::{DemandClass, LineId, OrderLine, SourcingRule, Strategy};
 pub use engine::{

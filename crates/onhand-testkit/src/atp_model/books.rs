@@ -594,7 +594,7 @@ impl Harness {
                         )
                         .ok()
                         .and_then(|o| o.first().map(|o| o.qty))
-                        .filter(|q| *q != Decimal::MAX)
+                        .and_then(onhand_atp::Availability::limited)
                         .and_then(|q| self.steps(i, q))
                         .unwrap_or(1),
                     (Some(i), _) => self.total_supply(i),

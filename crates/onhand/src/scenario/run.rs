@@ -1161,7 +1161,7 @@ impl Runner<'_> {
         }
     }
 
-    fn expected_eq(&self, item: &ItemCode, want: Expected, got: Availability) -> bool {
+    fn expected_eq(&self, item: &ItemCode, want: Expected, got: Availability<Qty>) -> bool {
         match (want, got) {
             (Expected::Unlimited, Availability::Unlimited) => true,
             (Expected::Qty(w), Availability::Limited(g)) => self.qty_eq(item, w, g),
@@ -1323,7 +1323,7 @@ fn list(v: &[String]) -> String {
     if v.is_empty() { "(none)".into() } else { v.join("; ") }
 }
 
-fn availability(a: Availability) -> String {
+fn availability(a: Availability<Qty>) -> String {
     match a {
         Availability::Limited(q) => q.to_string(),
         Availability::Unlimited => "unlimited".into(),
