@@ -274,7 +274,7 @@ pub enum Field {
     ScheduledReceipt,
     /// An exchange rate.
     ExchangeRate,
-    /// The quantity of a transfer request.
+    /// The quantity of a proposed transfer.
     TransferQty,
     /// Mean demand per period ([`plain::Demand::mean`](crate::plain::Demand::mean)).
     DemandMean,

@@ -209,9 +209,12 @@ pub struct Recommendation {
     pub also: Option<Candidate>,
 }
 
-/// A transfer request to score.
+/// A transfer someone proposes, to score as the planner scores its own candidates
+/// ([`Planner::score_transfer`], [`Planner::rank_transfers`]). Not the ledger's
+/// `TransferRequest` event, which requests a transfer order; this one only asks what a
+/// transfer would be worth.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TransferRequest {
+pub struct ProposedTransfer {
     /// The item.
     pub item: ItemCode,
     /// From.
@@ -733,7 +736,7 @@ impl Planner {
         Ok(out)
     }
 
-    /// Scores a transfer request like a candidate for the receiving site.
+    /// Scores a proposed transfer like a candidate for the receiving site.
     ///
     /// # Errors
     /// [`ReplenishError::UnknownItem`], [`ReplenishError::UnknownSite`],
@@ -741,7 +744,7 @@ impl Planner {
     /// [`ReplenishError::NoLane`] when no lane joins them,
     /// [`ReplenishError::InvalidInput`] when the quantity is not positive; [`ReplenishError::NoRate`] for
     /// the lane's cost in another currency than the receiving site's without a rate.
-    pub fn score_transfer(&self, req: &TransferRequest) -> Res<Candidate> {
+    pub fn score_transfer(&self, req: &ProposedTransfer) -> Res<Candidate> {
         let cat = &self.catalog;
         if req.qty <= Decimal::ZERO {
             return Err(ReplenishError::InvalidInput {
@@ -794,14 +797,14 @@ impl Planner {
         )
     }
 
-    /// Orders transfer requests by impact and urgency: highest expected shortage and
+    /// Orders proposed transfers by impact and urgency: highest expected shortage and
     /// priority risk at the receiving site first, then the least slack (days until the
     /// site runs out less the transit), then score. Returns each request's
     /// index with its candidate.
     ///
     /// # Errors
     /// As [`score_transfer`](Self::score_transfer).
-    pub fn rank_transfers(&self, requests: &[TransferRequest]) -> Res<Vec<(usize, Candidate)>> {
+    pub fn rank_transfers(&self, requests: &[ProposedTransfer]) -> Res<Vec<(usize, Candidate)>> {
         let mut out = Vec::with_capacity(requests.len());
         for (n, r) in requests.iter().enumerate() {
             out.push((n, self.score_transfer(r)?));

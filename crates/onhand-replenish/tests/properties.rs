@@ -44,7 +44,7 @@ use onhand_master::{
 };
 use onhand_replenish::{
     Action, Bound, Costs, DemandStats, DrpNode, DrpRecord, ExchangeRate, FairClaim, Field,
-    LotSizing, Planner, Position, Recommendation, ReplenishError, SiteState, TransferRequest, drp,
+    LotSizing, Planner, Position, ProposedTransfer, Recommendation, ReplenishError, SiteState, drp,
     fair_share, normal, parameters,
 };
 use proptest::prelude::*;
@@ -560,7 +560,7 @@ proptest! {
                         // Scored as a request, the same transfer is the same candidate; one
                         // step past the source's free stock above its protected level is
                         // flagged.
-                        let req = |qty| TransferRequest {
+                        let req = |qty| ProposedTransfer {
                             item: r.item.clone(),
                             from: from.clone(),
                             to: r.site.clone(),

@@ -178,7 +178,7 @@ fn a_negative_transfer_request_is_refused() {
         vec![state("BOLT-M8", "ORD", 100.0, 3_000), state("BOLT-M8", "ATL", 400.0, 100)],
     )
     .unwrap();
-    let req = |qty: i64| onhand_replenish::TransferRequest {
+    let req = |qty: i64| onhand_replenish::ProposedTransfer {
         item: "BOLT-M8".parse().unwrap(),
         from: "ORD".parse().unwrap(),
         to: "ATL".parse().unwrap(),
