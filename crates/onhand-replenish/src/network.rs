@@ -98,6 +98,7 @@ pub struct ExchangeRate {
 /// A way to cover a need.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Action {
     /// Transfer from another site with excess.
     Transfer {
@@ -119,6 +120,24 @@ pub enum Action {
 }
 
 impl Action {
+    /// The action's stable snake-case name, as serialized (`transfer`, `purchase`,
+    /// `substitute`, `protect_allocation`): what reports and scenario files name it by,
+    /// so they need not match every variant of this growing enum.
+    ///
+    /// ```
+    /// use onhand_replenish::Action;
+    /// assert_eq!(Action::ProtectAllocation.code(), "protect_allocation");
+    /// ```
+    #[must_use]
+    pub fn code(&self) -> &'static str {
+        match self {
+            Action::Transfer { .. } => "transfer",
+            Action::Purchase { .. } => "purchase",
+            Action::Substitute { .. } => "substitute",
+            Action::ProtectAllocation => "protect_allocation",
+        }
+    }
+
     fn rank(&self) -> u8 {
         match self {
             Action::Transfer { .. } => 0,

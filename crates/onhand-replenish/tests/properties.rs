@@ -587,6 +587,8 @@ proptest! {
                         prop_assert!(c.qty >= Decimal::ZERO);
                         prop_assert!(c.qty <= s.priority_demand && c.qty <= free);
                     }
+                    // `Action` may grow: a new action needs its property here.
+                    other => prop_assert!(false, "no property for {:?} yet", other),
                 }
                 prop_assert!(c.score.is_finite() && c.expected_short >= 0.0);
                 prop_assert!((0.0..=1.0).contains(&c.stockout_risk));

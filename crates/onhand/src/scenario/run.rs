@@ -1103,11 +1103,11 @@ impl Runner<'_> {
             return Check { what, expected, actual: "no recommendation".into(), pass: false };
         };
         let best = &rec.best;
-        let (name, from, supplier) = match &best.action {
-            onhand_replenish::Action::Transfer { from } => ("transfer", Some(from), None),
-            onhand_replenish::Action::Purchase { supplier } => ("purchase", None, Some(supplier)),
-            onhand_replenish::Action::Substitute { .. } => ("substitute", None, None),
-            onhand_replenish::Action::ProtectAllocation => ("protect_allocation", None, None),
+        let name = best.action.code();
+        let (from, supplier) = match &best.action {
+            onhand_replenish::Action::Transfer { from } => (Some(from), None),
+            onhand_replenish::Action::Purchase { supplier } => (None, Some(supplier)),
+            _ => (None, None),
         };
         let mut actual = name.to_owned();
         if let Some(f) = from {
