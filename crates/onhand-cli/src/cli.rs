@@ -12,6 +12,8 @@ use crate::input::InputError;
 use crate::input::{Format, Loaded, NetworkDoc};
 use crate::read::{Input, read_input};
 use crate::report::{JsonParts, LocatedReport};
+use onhand::scenario::Played;
+
 use crate::scenarios::FileOutcome;
 
 /// Exit code: done; for `validate`, the network is clean.
@@ -33,9 +35,9 @@ onhand: master data, governance and a demo for multi-warehouse distribution inve
 
 Usage:
   onhand validate FILE... [--format text|json] [--input-format toml|json|csv]
-  onhand demo
-  onhand export-demo [--format toml|json]
-  onhand run FILE
+  onhand demo [--html OUT.html]
+  onhand export-demo [--format toml|json] [--scenario]
+  onhand run FILE [--html OUT.html]
   onhand check PATH... [--format text|json|junit]
   onhand simulate [--seed N] [--days N] [--steps N] [--network demo|synthetic]
                   [--items N] [--sites N] [--checks full|steps|none]
@@ -53,10 +55,13 @@ Commands:
                the network (ledger, availability, costs and replenishment in
                one call per event), customer orders promised against the stock,
                the day costed in both legal entities' books, and replenishment.
+               The day is a scenario file shipped with onhand (see export-demo
+               --scenario), run as `onhand run` runs any scenario.
   export-demo  Print the demo network as a document to start from (TOML by
-               default).
+               default); with --scenario, the demo day as a scenario file.
   run          Run a scenario file (.toml, .json): each step, what happened,
-               and each expectation checked, expected against actual.
+               and each expectation checked, expected against actual; then the
+               end-of-run reports (stock, transfers, books, exceptions, KPIs).
   check        Run every scenario file under the paths (files or folders) and
                print the failures as diffs, each with its file and line, then a
                summary.
@@ -178,11 +183,15 @@ pub const EXPORT_DEMO_USAGE: &str = "\
 onhand export-demo: print the demo network as a document to start from
 
 Usage:
-  onhand export-demo [--format toml|json]
+  onhand export-demo [--format toml|json] [--scenario]
 
 Prints the demo network's master data and site status maps as one network
 document, TOML by default, JSON with --format json. Edit it, then check it with
 `onhand validate FILE`.
+
+With --scenario, prints instead the demo day as a scenario file: the demo's
+settings and each of the day's events with the outcome it must have. This is the
+file `onhand demo` runs; `onhand run FILE` prints it step by step.
 
 Exit codes:
   0   done
@@ -199,10 +208,13 @@ Usage:
   onhand run FILE [--html OUT.html]
 
 Runs the scenario in FILE (.toml or .json) on a fresh network: each step, what it
-did, and each expectation after it, passed or with expected against actual. A
-scenario names its network (the built-in demo or inline master data), its rules
-and configuration, and its steps in time order; `scenarios/` in the repository
-has one per rule family.
+did, and each expectation after it, passed or with expected against actual; then
+the end-of-run reports, read from the network the run left: positions by status,
+transfer orders, pending approvals, each entity's books, the trial balance of the
+run's postings, the exception queue per role and the month's KPIs. A scenario
+names its network (the built-in demo or inline master data), its rules and
+configuration, and its steps in time order; `scenarios/` in the repository has
+one per rule family, and `onhand export-demo --scenario` prints the demo day.
 
 --html OUT.html also writes the run as one self-contained page (charts drawn as
 inline SVG, no script, nothing fetched): stock by status per site after each
@@ -418,10 +430,12 @@ pub enum Command {
         /// asked for.
         html: Option<PathBuf>,
     },
-    /// Print the demo network as a document.
+    /// Print the demo network as a document, or the demo day as a scenario.
     ExportDemo {
         /// The document format.
         format: ExportFormat,
+        /// Print the demo day's scenario instead of the network (`--scenario`).
+        scenario: bool,
     },
     /// Run one scenario file.
     Run {
@@ -568,7 +582,7 @@ impl UsageError {
 /// ```
 /// use onhand_cli::{parse_args, Command, ExportFormat, HelpTopic};
 /// let cmd = parse_args(&["export-demo".into(), "--format=json".into()])?;
-/// assert_eq!(cmd, Command::ExportDemo { format: ExportFormat::Json });
+/// assert_eq!(cmd, Command::ExportDemo { format: ExportFormat::Json, scenario: false });
 /// let help = parse_args(&["validate".into(), "--help".into()])?;
 /// assert_eq!(help, Command::Help { topic: Some(HelpTopic::Validate) });
 /// assert!(parse_args(&["frobnicate".into()]).is_err());
@@ -602,10 +616,13 @@ pub fn parse_args(args: &[OsString]) -> Result<Command, UsageError> {
         "demo" => parse_demo(rest),
         "export-demo" => {
             let mut format = ExportFormat::default();
+            let mut scenario = false;
             let mut it = rest.iter();
             while let Some(arg) = it.next() {
                 let arg = text(arg)?;
-                if let Some(value) = option_value("--format", &arg, &mut it)? {
+                if arg == "--scenario" {
+                    scenario = true;
+                } else if let Some(value) = option_value("--format", &arg, &mut it)? {
                     format = match value.as_str() {
                         "toml" => ExportFormat::Toml,
                         "json" => ExportFormat::Json,
@@ -617,7 +634,7 @@ pub fn parse_args(args: &[OsString]) -> Result<Command, UsageError> {
                     return Err(UsageError::UnexpectedArgument { command: "export-demo", arg });
                 }
             }
-            Ok(Command::ExportDemo { format })
+            Ok(Command::ExportDemo { format, scenario })
         }
         "validate" => parse_validate(rest),
         "simulate" => parse_simulate(rest),
@@ -947,7 +964,8 @@ pub fn run(
             validate(&inputs, format, stdin, stdout, stderr)
         }
         Ok(Command::Demo { html }) => demo(html.as_deref(), stdout, stderr),
-        Ok(Command::ExportDemo { format }) => export_demo(format, stdout),
+        Ok(Command::ExportDemo { format, scenario: false }) => export_demo(format, stdout),
+        Ok(Command::ExportDemo { format, scenario: true }) => export_scenario(format, stdout),
         Ok(Command::Run { file, html }) => {
             run_scenario_file(&file, html.as_deref(), stdout, stderr)
         }
@@ -1318,23 +1336,19 @@ fn run_scenario_file(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<u8, Failure> {
-    let outcome = match html {
-        None => crate::scenarios::run_file(file),
-        Some(out) => match crate::scenarios::read_scenario(file) {
-            Err(e) => FileOutcome::Broken(e),
-            Ok(f) => {
-                let (outcome, timeline) = crate::scenarios::run_scenario_with_timeline(&f);
-                if let (FileOutcome::Ran { report, .. }, Some(timeline)) = (&outcome, timeline) {
-                    let page = crate::html::render(report, &timeline);
-                    if let Err(e) = std::fs::write(out, page) {
-                        writeln!(stderr, "error: cannot write {}: {e}", out.display())?;
-                        return Ok(EXIT_OUTPUT);
-                    }
-                }
-                outcome
-            }
-        },
+    let (outcome, played) = match crate::scenarios::read_scenario(file) {
+        Err(e) => (FileOutcome::Broken(e), None),
+        Ok(f) => crate::scenarios::play_scenario(&f, html.is_some()),
     };
+    if let (Some(out), FileOutcome::Ran { report, .. }, Some(Played { timeline: Some(t), .. })) =
+        (html, &outcome, &played)
+    {
+        let page = crate::html::render(report, t);
+        if let Err(e) = std::fs::write(out, page) {
+            writeln!(stderr, "error: cannot write {}: {e}", out.display())?;
+            return Ok(EXIT_OUTPUT);
+        }
+    }
     match outcome {
         FileOutcome::Broken(e) => {
             writeln!(stderr, "error: {e}")?;
@@ -1343,6 +1357,16 @@ fn run_scenario_file(
         outcome @ FileOutcome::Ran { .. } => {
             if let FileOutcome::Ran { report, .. } = &outcome {
                 stdout.write_all(report.text().as_bytes())?;
+            }
+            if let Some(played) = &played {
+                let postings: Vec<_> = played
+                    .events
+                    .iter()
+                    .flatten()
+                    .filter_map(|o| o.as_ref().ok())
+                    .flat_map(|o| o.postings.iter().cloned())
+                    .collect();
+                crate::end::write_end(&played.network, &postings, stdout)?;
             }
             if let Some(out) = html {
                 writeln!(stdout, "report written to {}", out.display())?;
@@ -1413,7 +1437,7 @@ fn demo(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<u8, Failure> {
-    let mut demo = crate::demo::Demo::builtin().map_err(|r| Failure::Internal(r.to_string()))?;
+    let mut demo = crate::demo::Demo::builtin().map_err(Failure::Internal)?;
     let Some(out) = html else {
         crate::demo::write_sections(&demo, crate::demo::SECTIONS, stdout)?;
         return Ok(EXIT_OK);
@@ -1459,6 +1483,27 @@ pub fn export_demo_text(format: ExportFormat) -> Result<String, String> {
             serde_json::to_string_pretty(&doc).map(|j| j + "\n").map_err(|e| e.to_string())
         }
     }
+}
+
+/// The demo day as a scenario in `format`: the shipped file as it is for TOML, the same
+/// scenario as pretty JSON.
+///
+/// # Errors
+/// The shipped file does not parse, or a serializer error (bugs).
+pub fn export_scenario_text(format: ExportFormat) -> Result<String, String> {
+    match format {
+        ExportFormat::Toml => Ok(crate::day::DEMO_SCENARIO.to_owned()),
+        ExportFormat::Json => {
+            let s = crate::day::shipped_scenario()?;
+            serde_json::to_string_pretty(&s).map(|j| j + "\n").map_err(|e| e.to_string())
+        }
+    }
+}
+
+fn export_scenario(format: ExportFormat, stdout: &mut dyn Write) -> Result<u8, Failure> {
+    let text = export_scenario_text(format).map_err(Failure::Internal)?;
+    stdout.write_all(text.as_bytes())?;
+    Ok(EXIT_OK)
 }
 
 fn export_demo(format: ExportFormat, stdout: &mut dyn Write) -> Result<u8, Failure> {
@@ -1510,10 +1555,17 @@ mod tests {
             &["demo", "x"],
             &Err(UsageError::UnexpectedArgument { command: "demo", arg: "x".into() }),
         );
-        check(&["export-demo"], &Ok(Command::ExportDemo { format: ExportFormat::Toml }));
+        check(
+            &["export-demo"],
+            &Ok(Command::ExportDemo { format: ExportFormat::Toml, scenario: false }),
+        );
+        check(
+            &["export-demo", "--scenario"],
+            &Ok(Command::ExportDemo { format: ExportFormat::Toml, scenario: true }),
+        );
         check(
             &["export-demo", "--format", "json"],
-            &Ok(Command::ExportDemo { format: ExportFormat::Json }),
+            &Ok(Command::ExportDemo { format: ExportFormat::Json, scenario: false }),
         );
         check(
             &["export-demo", "--format", "yaml"],

@@ -15,10 +15,14 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use onhand::atp::{
     AtpConfig, Consumption, DemandClass, Horizon, QuotaAmount, QuotaEntry, QuotaRule,
 };
-use onhand::ledger::seed::{DemoEvent, Expect, demo_day};
+use onhand::ledger::Event;
+use onhand::ledger::seed::{Expect, demo_day};
 use onhand::ledger::{Body, Ledger, Rules, testing};
 use onhand::master::{Catalog, CurrencyCode, Decimal};
-use onhand::scenario::{Check, Recorder, Report, StepReport, Timeline};
+use onhand::scenario::{
+    Builtin, Expect as ScenarioExpect, NetworkSpec, OutcomeKind, Report, RulesSpec, Scenario, Step,
+    Timeline,
+};
 use onhand::status::{Measure, StockStatus};
 use onhand::valuation::{Agreement, PriceRule, Rate, TitlePoint, ValuationConfig};
 use onhand::{
@@ -34,6 +38,25 @@ pub const USD_CAD: &str = "1.36";
 /// The demo's rate back, USD per CAD (1 / 1.36 to four places).
 pub const CAD_USD: &str = "0.7353";
 
+/// The demo day as a scenario file, shipped with the CLI: the demo's settings and each
+/// of the day's events with the outcome it must have. `onhand demo` runs it; `onhand run`
+/// runs it step by step (`onhand export-demo --scenario` prints it).
+pub const DEMO_SCENARIO: &str = include_str!("../scenarios/demo-day.toml");
+
+/// The name [`DEMO_SCENARIO`] goes by in messages.
+pub const DEMO_SCENARIO_FILE: &str = "demo-day.toml";
+
+/// One event of the day, as the scenario narrates it.
+#[derive(Debug, Clone)]
+pub struct DayEvent {
+    /// What happens, in a few words (the step's note).
+    pub what: String,
+    /// The event.
+    pub event: Event,
+    /// What the network should do with it.
+    pub expect: Expect,
+}
+
 /// The day, run through the network.
 #[derive(Debug, Clone)]
 pub struct DayRun {
@@ -47,7 +70,7 @@ pub struct DayRun {
     pub start: DateTime<Utc>,
     /// Each event with what the network made of it, in submission order (an `Err` is
     /// refused: nothing changed).
-    pub outcomes: Vec<(DemoEvent, Result<Outcome, Error>)>,
+    pub outcomes: Vec<(DayEvent, Result<Outcome, Error>)>,
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -109,108 +132,164 @@ pub fn settings(catalog: &Catalog) -> Result<(Rules, NetworkConfig), String> {
     Ok((Rules::standard(usd).trusting_event_actors(), config))
 }
 
+/// The network's time before the day's first event (04:00; the first receipt is
+/// recorded at 06:00).
+fn day_start() -> DateTime<Utc> {
+    testing::at(0) - Duration::hours(2)
+}
+
+/// The demo day as a scenario: [`settings`] and the ledger's seed day
+/// ([`demo_day`]), one step per event with its narration as the note and the outcome
+/// the network gives it (with the error code of a refusal) as the expectation.
+/// [`DEMO_SCENARIO`] is this, written out; a test keeps the two the same.
+///
+/// # Errors
+/// As [`settings`], and a seed event the network cannot decide (a defect).
+pub fn demo_scenario(catalog: &Catalog) -> Result<Scenario, String> {
+    let (rules, config) = settings(catalog)?;
+    let start = day_start();
+    let mut network =
+        Network::with_catalog(Arc::new(catalog.clone()), rules.clone(), config.clone(), start)
+            .map_err(err)?;
+    let mut steps = Vec::new();
+    // A step's `at` is when the event reaches the network: its recorded time, or later
+    // for one recorded before an event already submitted (written only when time moves).
+    let mut now = start;
+    for e in demo_day().map_err(err)? {
+        let at = (e.event.recorded_at > now).then_some(e.event.recorded_at);
+        now = now.max(e.event.recorded_at);
+        let outcome = match network.apply(&e.event) {
+            Ok(o) => match o.decision {
+                Decision::Accepted => OutcomeKind::Accepted,
+                Decision::Pending { .. } => OutcomeKind::Pending,
+                Decision::Duplicate => OutcomeKind::Duplicate,
+            },
+            Err(_) => OutcomeKind::Rejected,
+        };
+        let (error, outcome) = match (&e.expect, outcome) {
+            (Expect::Rejected, OutcomeKind::Rejected) => {
+                let code = network.apply(&e.event).err().map(|x| x.code().to_owned());
+                (code, None)
+            }
+            _ => (None, Some(expected_kind(e.expect))),
+        };
+        steps.push(Step {
+            note: Some(e.what.to_owned()),
+            at,
+            event: Some(Box::new(e.event)),
+            expect: Some(ScenarioExpect { outcome, error, ..ScenarioExpect::default() }),
+            ..Step::default()
+        });
+    }
+    Ok(Scenario {
+        format: onhand::scenario::FORMAT,
+        name: "The demo day: Monday 5 January 2026 on the demo network".to_owned(),
+        start,
+        network: NetworkSpec { builtin: Some(Builtin::Demo), master: None },
+        rules: RulesSpec {
+            currency: Some(rules.currency),
+            trust_event_actors: true,
+            ..RulesSpec::default()
+        },
+        config,
+        actors: std::collections::BTreeMap::new(),
+        check_invariants: true,
+        steps,
+    })
+}
+
+/// The first lines of [`DEMO_SCENARIO`].
+const SCENARIO_HEADER: &str = "\
+# The onhand demo day as a scenario: the built-in demo network, the demo's settings, and
+# Monday 5 January 2026's events, each with the outcome it must have. `onhand demo` runs
+# this file; `onhand run demo-day.toml` prints it step by step; `onhand check` checks it.
+#
+# The events are written out in full (`event`), with their own ids, times and actors:
+# the ledger's seed day (`onhand::ledger::seed::demo_day`) as data. The rules trust the
+# roles events carry (`trust_event_actors`): the demo's host authenticates upstream.
+# Generated from the seed by `demo_scenario_text` (ONHAND_BLESS=1 cargo test -p
+# onhand-cli the_shipped_scenario); a test fails when the two differ.
+
+";
+
+/// [`demo_scenario`] as the TOML text of [`DEMO_SCENARIO`].
+///
+/// # Errors
+/// As [`demo_scenario`], and a serializer error (a defect).
+pub fn demo_scenario_text(catalog: &Catalog) -> Result<String, String> {
+    let s = demo_scenario(catalog)?;
+    toml::to_string(&s).map(|t| format!("{SCENARIO_HEADER}{t}")).map_err(err)
+}
+
+fn expected_kind(e: Expect) -> OutcomeKind {
+    match e {
+        Expect::Accepted => OutcomeKind::Accepted,
+        Expect::Pending => OutcomeKind::Pending,
+        Expect::Duplicate => OutcomeKind::Duplicate,
+        Expect::Rejected => OutcomeKind::Rejected,
+    }
+}
+
+fn seed_expect(k: OutcomeKind) -> Expect {
+    match k {
+        OutcomeKind::Accepted => Expect::Accepted,
+        OutcomeKind::Pending => Expect::Pending,
+        OutcomeKind::Duplicate => Expect::Duplicate,
+        OutcomeKind::Rejected => Expect::Rejected,
+    }
+}
+
+/// [`DEMO_SCENARIO`], parsed.
+///
+/// # Errors
+/// The parse error (a defect: the crate's tests parse it).
+pub fn shipped_scenario() -> Result<Scenario, String> {
+    crate::scenarios::parse_scenario(DEMO_SCENARIO_FILE, DEMO_SCENARIO, crate::input::Format::Toml)
+        .map(|f| f.scenario)
+        .map_err(err)
+}
+
 impl DayRun {
-    /// Runs the demo day on a network over `catalog`, built with [`settings`], starting
-    /// at the day's first event (06:00).
+    /// Runs the shipped demo-day scenario ([`DEMO_SCENARIO`]) with
+    /// [`onhand::scenario::play`] on a network over `catalog`'s master data.
     ///
     /// # Errors
-    /// A settings or network builder error (the day is literals; the crate's tests run
-    /// it).
+    /// The scenario does not parse or cannot run, or a step is not an event (defects;
+    /// the crate's tests run it).
     pub fn run(catalog: &Catalog) -> Result<Self, String> {
-        let mut day = Self::start(catalog)?;
-        for e in demo_day().map_err(err)? {
-            let outcome = day.network.apply(&e.event);
-            day.outcomes.push((e, outcome));
-        }
-        Ok(day)
+        Self::play(catalog, false).map(|(day, _)| day)
     }
 
-    /// The network of the demo day before its first event.
-    fn start(catalog: &Catalog) -> Result<Self, String> {
-        let (rules, config) = settings(catalog)?;
-        let start = testing::at(0) - Duration::hours(2);
-        let network =
-            Network::with_catalog(Arc::new(catalog.clone()), rules.clone(), config.clone(), start)
-                .map_err(err)?;
-        Ok(DayRun { network, rules, config, start, outcomes: Vec::new() })
-    }
-
-    /// Runs the day as [`DayRun::run`] does, recording the network's figures after
-    /// every event ([`Recorder`]) and checking each event as a scenario step: its
-    /// outcome against the one the demo expects, and the network's cross-engine
-    /// invariants ([`Network::check`]). The report and timeline are what
-    /// `onhand demo --html` draws.
+    /// Runs the day as [`DayRun::run`] does, recording the network's figures after every
+    /// event. Each event is a scenario step with two checks: its outcome against the one
+    /// the scenario expects, and the network's cross-engine invariants
+    /// ([`Network::check`]). The report and timeline are what `onhand demo --html`
+    /// draws.
     ///
     /// # Errors
     /// As [`DayRun::run`], and a figure the network cannot read back (a defect).
     pub fn recorded(catalog: &Catalog) -> Result<(Self, Report, Timeline), String> {
-        let mut day = Self::start(catalog)?;
-        let mut recorder = Recorder::new();
-        let mut steps = Vec::new();
-        for (i, e) in demo_day().map_err(err)?.into_iter().enumerate() {
-            let n = i + 1;
-            let outcome = day.network.apply(&e.event);
-            let postings = outcome.as_ref().map(|o| o.postings.clone()).unwrap_or_default();
-            recorder.record(&day.network, n, e.event.effective_at, postings).map_err(err)?;
-            steps.push(step_report(n, &e, &outcome, &day.network));
-            day.outcomes.push((e, outcome));
-        }
-        let name = "The demo day: Monday 5 January 2026 on the demo network";
-        let timeline = recorder.finish(name, day.start);
-        let report = Report { name: name.to_owned(), steps };
-        Ok((day, report, timeline))
+        let (day, played) = Self::play(catalog, true)?;
+        let timeline = played.1.ok_or("the run recorded no timeline")?;
+        Ok((day, played.0, timeline))
     }
-}
 
-/// One demo event as a scenario step: what happened, and its two checks.
-fn step_report(
-    n: usize,
-    e: &DemoEvent,
-    outcome: &Result<Outcome, Error>,
-    network: &Network,
-) -> StepReport {
-    let actual = match outcome {
-        Ok(o) => match o.decision {
-            Decision::Accepted => Expect::Accepted,
-            Decision::Pending { .. } => Expect::Pending,
-            Decision::Duplicate => Expect::Duplicate,
-        },
-        Err(_) => Expect::Rejected,
-    };
-    let mut happened = vec![e.what.to_owned()];
-    match outcome {
-        Ok(o) => happened.extend(o.signals.iter().map(|s| {
-            let (kind, detail) = describe_signal(s);
-            format!("{kind}: {detail}")
-        })),
-        Err(error) => happened.push(format!("rejected: {}: {error}", error.code())),
-    }
-    let invariants = network.check();
-    let checks = vec![
-        Check {
-            what: "outcome".to_owned(),
-            expected: format!("{:?}", e.expect).to_lowercase(),
-            actual: format!("{actual:?}").to_lowercase(),
-            pass: actual == e.expect,
-        },
-        Check {
-            what: "cross-engine invariants".to_owned(),
-            expected: "hold".to_owned(),
-            actual: invariants.as_ref().map_or_else(ToString::to_string, |()| "hold".to_owned()),
-            pass: invariants.is_ok(),
-        },
-    ];
-    StepReport {
-        step: n,
-        name: Some(format!(
-            "{} {} {}",
-            e.event.effective_at.format("%H:%M"),
-            e.event.kind(),
-            site_of(&e.event.body)
-        )),
-        action: e.event.kind().to_string(),
-        happened,
-        checks,
+    fn play(catalog: &Catalog, record: bool) -> Result<(Self, (Report, Option<Timeline>)), String> {
+        let s = shipped_scenario()?;
+        let (rules, config) = settings(catalog)?;
+        let played = onhand::scenario::play(&s, record).map_err(err)?;
+        let mut outcomes = Vec::with_capacity(s.steps.len());
+        for ((n, step), outcome) in s.steps.into_iter().enumerate().zip(played.events) {
+            let (Some(event), Some(outcome)) = (step.event, outcome) else {
+                return Err(format!("{DEMO_SCENARIO_FILE}: step {} is not an event", n + 1));
+            };
+            let x = step.expect.unwrap_or_default();
+            let expect = seed_expect(x.outcome.unwrap_or(OutcomeKind::Rejected));
+            let what = step.note.unwrap_or_default();
+            outcomes.push((DayEvent { what, event: *event, expect }, outcome));
+        }
+        let day = DayRun { network: played.network, rules, config, start: s.start, outcomes };
+        Ok((day, (played.report, played.timeline)))
     }
 }
 
@@ -320,6 +399,10 @@ pub fn day(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
         decided(|o| o.as_ref().is_ok_and(|o| o.decision == Decision::Duplicate)),
         decided(Result::is_err),
     )?;
+    writeln!(
+        out,
+        "The day is a scenario file shipped with onhand, {DEMO_SCENARIO_FILE} (`onhand export-demo\n--scenario` prints it; `onhand run` on it prints every step and checks each outcome)."
+    )?;
     writeln!(out)?;
     let mut t = Table::new(&["time", "site", "event", "outcome", "what"]);
     let mut signals: Vec<(String, String, String)> = Vec::new();
@@ -348,7 +431,7 @@ pub fn day(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
             site_of(&e.event.body),
             e.event.kind().to_string(),
             outcome,
-            e.what.to_owned(),
+            e.what.clone(),
         ]);
         if let Err(err) = o {
             t.row(vec![
@@ -379,12 +462,9 @@ fn signals_table(signals: Vec<(String, String, String)>, out: &mut dyn Write) ->
     t.write(out, 2)
 }
 
-fn positions(ledger: &Ledger, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn positions(ledger: &Ledger, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
-    writeln!(
-        out,
-        "Positions at the end of the day, in base units, by status (items with stock only)"
-    )?;
+    writeln!(out, "Positions at the end, in base units, by status (items with stock only)")?;
     let mut t = Table::new(&[
         "site",
         "item",
@@ -430,7 +510,7 @@ fn positions(ledger: &Ledger, out: &mut dyn Write) -> io::Result<()> {
     t.write(out, 2)
 }
 
-fn transfers(ledger: &Ledger, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn transfers(ledger: &Ledger, out: &mut dyn Write) -> io::Result<()> {
     let cat = ledger.catalog();
     writeln!(out)?;
     writeln!(out, "Transfer orders")?;
@@ -469,7 +549,7 @@ fn transfers(ledger: &Ledger, out: &mut dyn Write) -> io::Result<()> {
     t.write(out, 2)
 }
 
-fn pending(ledger: &Ledger, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn pending(ledger: &Ledger, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
     writeln!(out, "Pending approvals")?;
     let mut t = Table::new(&["event", "kind", "submitted by", "needs"]);
@@ -561,6 +641,27 @@ mod tests {
         // ATL, DFW, ORD, LAX: 480 bolts at 0.085, 1000 nuts at 0.04, 60 gloves at 0.15;
         // 72 and 48 adhesive tubes at 4.20.
         assert_eq!(received.to_string(), "863.20");
+    }
+
+    // The shipped file is the seed day with the demo's settings, byte for byte; with
+    // ONHAND_BLESS=1 the test writes it instead.
+    #[test]
+    fn the_shipped_scenario_is_the_seed_day() {
+        // Not `Demo::builtin`: that runs the shipped file this test may have to rewrite.
+        let demo = Demo::from_network(
+            onhand::master::seed::demo_network(),
+            onhand::status::demo_status_maps(),
+        )
+        .unwrap();
+        let text = demo_scenario_text(&demo.catalog).unwrap();
+        if std::env::var_os("ONHAND_BLESS").is_some() {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/demo-day.toml");
+            std::fs::write(path, &text).unwrap();
+            return;
+        }
+        assert!(DEMO_SCENARIO == text, "scenarios/demo-day.toml is stale: run with ONHAND_BLESS=1");
+        let parsed = shipped_scenario().unwrap();
+        assert_eq!(parsed, demo_scenario(&demo.catalog).unwrap());
     }
 
     #[test]

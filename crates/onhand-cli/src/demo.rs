@@ -38,14 +38,17 @@ pub struct Demo {
 }
 
 impl Demo {
-    /// The built-in demo network ([`seed::demo_network`] and [`demo_status_maps`]).
+    /// The built-in demo network ([`seed::demo_network`] and [`demo_status_maps`]), with
+    /// its day: the shipped demo-day scenario, run ([`DayRun::run`]).
     ///
     /// # Errors
-    /// As [`Demo::from_network`]; the built-in network is valid, which the crate's tests
-    /// check.
-    pub fn builtin() -> Result<Self, Report> {
-        let mut demo = Demo::from_network(seed::demo_network(), demo_status_maps())?;
-        demo.day = DayRun::run(&demo.catalog).ok();
+    /// As [`Demo::from_network`], or the day's scenario not running, as text; the
+    /// built-in network and the shipped scenario are valid, which the crate's tests check.
+    pub fn builtin() -> Result<Self, String> {
+        let mut demo = Demo::from_network(seed::demo_network(), demo_status_maps())
+            .map_err(|r| r.to_string())?;
+        let day = DayRun::run(&demo.catalog)?;
+        demo.day = Some(day);
         Ok(demo)
     }
 

@@ -941,7 +941,13 @@ fn checks_section(out: &mut String, report: &Report, t: &Timeline) {
             .find(|f| f.step == s.step)
             .map(|f| f.at.format("%Y-%m-%d %H:%M").to_string())
             .unwrap_or_default();
-        let happened = s.happened.iter().map(|h| esc(h)).collect::<Vec<_>>().join("<br>");
+        let happened = s
+            .note
+            .iter()
+            .map(|n| format!("<em>{}</em>", esc(n)))
+            .chain(s.happened.iter().map(|h| esc(h)))
+            .collect::<Vec<_>>()
+            .join("<br>");
         let rows = s.checks.len().max(1);
         let first = match s.checks.first() {
             Some(c) if !c.pass => "fail",

@@ -17,15 +17,17 @@
 //! parsed here. The binary is a thin shell over [`run`].
 //!
 //! `onhand demo` runs its day, orders, costs and replenishment through one
-//! [`onhand::Network`]: its sections ([`day`], [`promising`], [`valuing`],
-//! [`replenishing`]) hold the demo's input and print, and nothing else.
+//! [`onhand::Network`]: the day is a scenario file shipped with the CLI
+//! ([`day::DEMO_SCENARIO`]), run by [`onhand::scenario::play`] like any other; its
+//! sections ([`day`], [`promising`], [`valuing`], [`replenishing`], [`queue`]) hold the
+//! demo's other input and print, and nothing else.
 //!
 //! | command | what it does | exit codes |
 //! |---|---|---|
 //! | `onhand validate FILE... [--format text\|json] [--input-format toml\|json\|csv]` | validate the merged inputs (`-` is standard input) | 0 clean, 1 violations, 2 unreadable input |
 //! | `onhand demo` | a deterministic tour of the demo network | 0 |
-//! | `onhand export-demo [--format toml\|json]` | the demo network as a document | 0 |
-//! | `onhand run FILE [--html OUT.html]` | run a scenario file, step by step, checking its expectations; optionally write the visual report | 0 all hold, 1 a failure, 2 unreadable |
+//! | `onhand export-demo [--format toml\|json] [--scenario]` | the demo network as a document, or the demo day as a scenario ([`day::DEMO_SCENARIO`]) | 0 |
+//! | `onhand run FILE [--html OUT.html]` | run a scenario file, step by step, checking its expectations, then the end-of-run reports ([`end`]); optionally write the visual report | 0 all hold, 1 a failure, 2 unreadable |
 //! | `onhand check PATH... [--format text\|json\|junit]` | run every scenario file under the paths; failures as diffs | 0 all hold, 1 a failure, 2 unreadable |
 //! | `onhand help [COMMAND]`, `onhand COMMAND --help` | the usage text, global or the command's | 0 |
 //!
@@ -71,6 +73,7 @@ pub struct ReadmeDoctests;
 
 pub mod day;
 pub mod demo;
+pub mod end;
 mod html;
 mod input;
 pub mod promising;
@@ -86,7 +89,7 @@ pub use cli::{
     CHECK_USAGE, CheckFormat, Command, DEMO_USAGE, EXIT_INPUT, EXIT_OK, EXIT_OUTPUT, EXIT_SOFTWARE,
     EXIT_USAGE, EXIT_VIOLATIONS, EXPORT_DEMO_USAGE, ExportFormat, HelpTopic, RUN_USAGE,
     ReportFormat, SIMULATE_USAGE, SimChecks, SimNetwork, USAGE, UsageError, VALIDATE_USAGE,
-    export_demo_text, parse_args, run,
+    export_demo_text, export_scenario_text, parse_args, run,
 };
 pub use csv_items::{COLUMNS as CSV_COLUMNS, parse_items_csv};
 pub use html::render as render_html;
@@ -99,6 +102,6 @@ pub use read::{Input, MAX_INPUT_BYTES, read_file, read_input};
 pub use report::{LocatedReport, Report};
 pub use scenarios::{
     FileOutcome, ScenarioFile, assert_scenarios, check_json, check_junit, check_paths,
-    parse_scenario, read_scenario, run_file, run_scenario, run_scenario_with_timeline,
-    scenario_files, summary,
+    parse_scenario, play_scenario, read_scenario, run_file, run_scenario,
+    run_scenario_with_timeline, scenario_files, summary,
 };

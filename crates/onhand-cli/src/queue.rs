@@ -3,6 +3,7 @@
 
 use std::io::{self, Write};
 
+use onhand::Network;
 use onhand::control::{By, Change, Exception, Subject};
 use onhand::insight::{Dim, Grain, Period};
 use onhand::master::Role;
@@ -51,11 +52,19 @@ pub fn queue(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     let Some(run) = &demo.day else {
         return writeln!(out, "(no day of events for this network)");
     };
-    let net = &run.network;
+    write_queue(&run.network, "the day", out)
+}
+
+/// The network's exception queue, per role in rank order, and the KPI table of the
+/// month it is in; `what` names the run in the opening line ("the day").
+///
+/// # Errors
+/// Whatever `out` reports.
+pub fn write_queue(net: &Network, what: &str, out: &mut dyn Write) -> io::Result<()> {
     let control = net.control();
     writeln!(
         out,
-        "The day's outcomes raised {} exception(s); {} are active at the end of the day. Each\nrole's queue is ranked by service-level breach, then value at risk, then order lines,\nthen age (every site's queue merged).",
+        "The outcomes of {what} raised {} exception(s); {} are active at the end. Each\nrole's queue is ranked by service-level breach, then value at risk, then order lines,\nthen age (every site's queue merged).",
         control.exceptions().count(),
         control.active_len(),
     )?;

@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use onhand::scenario::{Report, Scenario, ScenarioError, Timeline};
+use onhand::scenario::{Played, Report, Scenario, ScenarioError, Timeline};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -179,6 +179,24 @@ pub fn run_scenario_with_timeline(f: &ScenarioFile) -> (FileOutcome, Option<Time
         Ok((report, timeline)) => (
             FileOutcome::Ran { file: f.file.clone(), report, step_lines: f.step_lines.clone() },
             Some(timeline),
+        ),
+        Err(e) => (broken(f, &e), None),
+    }
+}
+
+/// Runs a parsed scenario file as [`run_scenario`] does, and hands back what the run
+/// left ([`Played`]: the network, each event's outcome and, with `record`, the
+/// [`Timeline`]), `None` when it did not run.
+#[must_use]
+pub fn play_scenario(f: &ScenarioFile, record: bool) -> (FileOutcome, Option<Played>) {
+    match onhand::scenario::play(&f.scenario, record) {
+        Ok(played) => (
+            FileOutcome::Ran {
+                file: f.file.clone(),
+                report: played.report.clone(),
+                step_lines: f.step_lines.clone(),
+            },
+            Some(played),
         ),
         Err(e) => (broken(f, &e), None),
     }

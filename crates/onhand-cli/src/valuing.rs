@@ -26,7 +26,7 @@ fn money(v: Decimal) -> String {
     if v.is_zero() { String::new() } else { v.to_string() }
 }
 
-fn trial_balance(postings: &[Posting], out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn trial_balance(postings: &[Posting], out: &mut dyn Write) -> io::Result<()> {
     let mut sums: BTreeMap<(EntityCode, String, PostingKey), (Decimal, CurrencyCode)> =
         BTreeMap::new();
     for p in postings {

@@ -147,3 +147,41 @@ fn demo_ends_with_the_exception_queue_and_kpis() {
         assert!(last.contains(needle), "the section lacks {needle:?}:\n{last}");
     }
 }
+
+/// The demo day is a scenario file shipped with the CLI: `export-demo --scenario`
+/// prints it, and `onhand run` on it passes every check (each event's outcome and the
+/// cross-engine invariants after it), then prints the end-of-run reports. The demo's
+/// tour reports the same day.
+#[test]
+fn the_demo_day_is_a_scenario_onhand_run_passes() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("demo-day");
+    std::fs::create_dir_all(&dir).unwrap();
+    let toml = check(&["export-demo", "--scenario"], 0, &["format = 1", "[[steps]]"], &[]);
+    assert_eq!(toml.stdout, onhand_cli::day::DEMO_SCENARIO);
+    let json = check(&["export-demo", "--scenario", "--format", "json"], 0, &["\"steps\""], &[]);
+    let events = onhand_ledger::seed::demo_day().unwrap().len();
+    let summary = format!("{n} check(s), {n} passed, 0 failed", n = 2 * events);
+    let mut texts = Vec::new();
+    for (name, text) in [("demo-day.toml", &toml.stdout), ("demo-day.json", &json.stdout)] {
+        let file = dir.join(name);
+        std::fs::write(&file, text).unwrap();
+        let run = check(
+            &["run", file.to_str().unwrap()],
+            0,
+            &[
+                &summary,
+                "# ACME delivers fasteners and gloves",
+                "End of run",
+                "Books per entity (stock at cost)",
+                "Trial balance of the run's postings",
+                "KPIs of 2026-01",
+            ],
+            &[],
+        );
+        texts.push(run.stdout);
+    }
+    // TOML and JSON are one model: the same run, byte for byte.
+    assert_eq!(texts[0], texts[1]);
+    let demo = check(&["demo"], 0, &[&format!("{events} events submitted"), "demo-day.toml"], &[]);
+    assert!(demo.stderr.is_empty());
+}

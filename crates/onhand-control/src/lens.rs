@@ -54,6 +54,16 @@ impl Lens {
         };
         roles.iter().copied().collect()
     }
+
+    /// Whether `actor` may open the lens at all (it holds one of [`Lens::roles`]); the
+    /// lens itself also checks the scope it is asked for. A host checks this before it
+    /// gathers the lens's input, so a refused actor learns nothing from how that fails.
+    ///
+    /// # Errors
+    /// [`ControlError::Refused`] with [`Refusal::NoRole`].
+    pub fn allows(self, actor: &Actor) -> Result<(), ControlError> {
+        open(actor, self)
+    }
 }
 
 /// A figure and what it means.
@@ -298,9 +308,10 @@ pub struct FinanceInput {
     /// Intercompany profit in its stock that consolidation eliminates.
     #[serde(with = "onhand_master::decimal::serde_str")]
     pub unrealized_profit: Decimal,
-    /// Value of adjustments in the period (signed).
-    #[serde(with = "onhand_master::decimal::serde_str")]
-    pub adjustment_value: Decimal,
+    /// Value of adjustments in the period (signed), when the host knows it: the figure
+    /// is left out of the view otherwise.
+    #[serde(with = "onhand_master::decimal::serde_str::option", default)]
+    pub adjustment_value: Option<Decimal>,
 }
 
 /// The finance lens of one entity.
@@ -519,7 +530,7 @@ impl Control {
         });
         let gap = sum(gaps.collect::<Result<Vec<_>, _>>()?)?;
         let owned = sum([input.stock_value, input.in_transit_owned])?;
-        let figures = vec![
+        let mut figures = vec![
             figure("stock_value", "value of stock at the entity's sites", input.stock_value),
             figure(
                 "in_transit_owned",
@@ -542,12 +553,14 @@ impl Control {
                 "intercompany profit still in stock, eliminated on consolidation",
                 input.unrealized_profit,
             ),
-            figure(
+        ];
+        if let Some(value) = input.adjustment_value {
+            figures.push(figure(
                 "adjustment_value",
                 "value of adjustments in the period (signed)",
-                input.adjustment_value,
-            ),
-        ];
+                value,
+            ));
+        }
         let entity = input.entity.clone();
         let exceptions = self.lens_exceptions(actor, |e| {
             e.entity.as_ref() == Some(&entity)
@@ -727,7 +740,7 @@ mod tests {
                 counterparty_payable: d(450),
             }],
             unrealized_profit: d(30),
-            adjustment_value: d(-12),
+            adjustment_value: Some(d(-12)),
         };
         assert!(refused(
             c.finance_lens(&actor(&[Role::Finance], Some(&["ATL"])), &fin).map(|_| ())
@@ -764,7 +777,7 @@ mod tests {
                 counterparty_payable: Decimal::MIN,
             }],
             unrealized_profit: d(0),
-            adjustment_value: d(0),
+            adjustment_value: None,
         };
         let err = c.finance_lens(&actor(&[Role::Finance], None), &fin).unwrap_err();
         assert_eq!(err.code(), "value_too_large");

@@ -514,7 +514,7 @@ proptest! {
             in_transit_owned: zero,
             intercompany: vec![],
             unrealized_profit: zero,
-            adjustment_value: zero,
+            adjustment_value: Some(zero),
         };
         let view = control.finance_lens(&actor, &input);
         let allowed = may(Lens::Finance) && input.sites.iter().all(|x| covers(&actor.sites, x));

@@ -27,14 +27,14 @@ use crate::transfers::Transfers;
 /// merge the same way: a week is the merge of its days.
 #[derive(Debug, Clone)]
 pub struct Insight {
-    config: Config,
+    pub(crate) config: Config,
     site_ix: Map<SiteCode, u16>,
     site_entity: Vec<u16>,
     site_region: Vec<u16>,
     entities: Vec<EntityCode>,
     regions: Vec<RegionCode>,
-    newest: Option<i64>,
-    records: u64,
+    pub(crate) newest: Option<i64>,
+    pub(crate) records: u64,
     pub(crate) orders: Orders,
     pub(crate) transfers: Transfers,
     pub(crate) stock: Stock,
@@ -145,6 +145,10 @@ impl Insight {
 
     pub(crate) fn region_ix(&self, code: &RegionCode) -> Option<u16> {
         self.regions.binary_search(code).ok().and_then(|i| u16::try_from(i).ok())
+    }
+
+    pub(crate) fn entity_count(&self) -> usize {
+        self.entities.len()
     }
 
     pub(crate) fn region_code(&self, ix: u16) -> Option<&RegionCode> {

@@ -137,6 +137,21 @@ pub enum InsightError {
         /// The dimension's kind.
         dim: &'static str,
     },
+    /// A snapshot of another format version.
+    #[error("insight snapshot format {found}; this version reads {reads}")]
+    SnapshotFormat {
+        /// The snapshot's format.
+        found: u32,
+        /// The format this version reads.
+        reads: u32,
+    },
+    /// A snapshot whose content no state could have held (an index out of range, a key
+    /// twice, a line without its order).
+    #[error("invalid insight snapshot: {what}")]
+    InvalidSnapshot {
+        /// What does not fit.
+        what: String,
+    },
 }
 
 impl InsightError {
@@ -162,6 +177,8 @@ impl InsightError {
             InsightError::ConfigMismatch => "config_mismatch",
             InsightError::MergeOverlap { .. } => "merge_overlap",
             InsightError::UnsupportedDimension { .. } => "unsupported_dimension",
+            InsightError::SnapshotFormat { .. } => "snapshot_format",
+            InsightError::InvalidSnapshot { .. } => "invalid_snapshot",
         }
     }
 }
@@ -200,6 +217,8 @@ mod tests {
             InsightError::ConfigMismatch,
             InsightError::MergeOverlap { what: "item-site", key: "X@Y".into() },
             InsightError::UnsupportedDimension { figure: "aging", dim: "lane" },
+            InsightError::SnapshotFormat { found: 0, reads: 1 },
+            InsightError::InvalidSnapshot { what: "a line without its order".into() },
         ];
         let codes: Vec<&str> = all.iter().map(InsightError::code).collect();
         assert_eq!(
@@ -223,6 +242,8 @@ mod tests {
                 "config_mismatch",
                 "merge_overlap",
                 "unsupported_dimension",
+                "snapshot_format",
+                "invalid_snapshot",
             ]
         );
         let mut sorted = codes.clone();

@@ -10,6 +10,8 @@ use chrono::{DateTime, Utc};
 use onhand_ledger::DocNumber;
 use onhand_master::{Decimal, Money, hash::Map};
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::InsightError;
 use crate::exact::{self, add};
 use crate::figure::Amounts;
@@ -20,7 +22,7 @@ use crate::record::{
 use crate::sketch::Sketch;
 
 /// Aging of one snapshot: quantity and value per bucket.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct AgingCell {
     pub(crate) qty: Vec<Decimal>,
     pub(crate) value: Vec<Amounts>,
@@ -42,7 +44,7 @@ impl AgingCell {
 }
 
 /// One in-transit snapshot of one owner.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct TransitCell {
     pub(crate) lines: u64,
     pub(crate) qty: Decimal,
@@ -70,7 +72,7 @@ impl TransitCell {
 }
 
 /// An intercompany mismatch.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Mismatch {
     pub(crate) entity: u16,
     pub(crate) opened: i64,
@@ -79,7 +81,7 @@ pub(crate) struct Mismatch {
 }
 
 /// Mismatches opened and resolved on one day by one entity.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ReconCell {
     pub(crate) opened: u64,
     pub(crate) opened_value: Amounts,
@@ -118,18 +120,24 @@ fn merge_series<T: Default + Clone>(a: &mut Series<T>, b: &Series<T>, f: impl Fn
 }
 
 /// Financial cells and snapshots.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Finance {
     /// (day, site, entity) -> cost of goods sold.
+    #[serde(with = "crate::snapshot::sorted")]
     pub(crate) cogs: Map<(i32, u16, u16), Amounts>,
     /// (entity, site) -> valuations.
+    #[serde(with = "crate::snapshot::sorted")]
     pub(crate) valued: Map<(u16, u16), Series<Amounts>>,
     /// (entity, site) -> aging snapshots.
+    #[serde(with = "crate::snapshot::sorted")]
     pub(crate) aging: Map<(u16, u16), Series<AgingCell>>,
     /// owner -> in-transit snapshots.
+    #[serde(with = "crate::snapshot::sorted")]
     pub(crate) transit: Map<u16, Series<TransitCell>>,
+    #[serde(with = "crate::snapshot::sorted")]
     pub(crate) mismatches: Map<DocNumber, Mismatch>,
     /// (day, entity) -> opened and resolved.
+    #[serde(with = "crate::snapshot::sorted")]
     pub(crate) recon: Map<(i32, u16), ReconCell>,
 }
 
@@ -138,6 +146,42 @@ fn secs(later: i64, earlier: i64) -> u64 {
 }
 
 impl Finance {
+    /// Checks every site and entity index, and that every series is in time order,
+    /// after a restore.
+    pub(crate) fn check(&self, b: &crate::snapshot::Bounds) -> Result<(), InsightError> {
+        use crate::snapshot::{in_time_order, invalid};
+        for (_, site, entity) in self.cogs.keys() {
+            b.site(*site, false, "cost of sales")?;
+            b.entity(*entity, "cost of sales")?;
+        }
+        for ((entity, site), series) in &self.valued {
+            b.site(*site, false, "valuation")?;
+            b.entity(*entity, "valuation")?;
+            if !in_time_order(series) {
+                return Err(invalid("valuations out of time order"));
+            }
+        }
+        for ((entity, site), series) in &self.aging {
+            b.site(*site, false, "aging")?;
+            b.entity(*entity, "aging")?;
+            if !in_time_order(series) {
+                return Err(invalid("aging snapshots out of time order"));
+            }
+        }
+        for (owner, series) in &self.transit {
+            b.entity(*owner, "in transit")?;
+            if !in_time_order(series) {
+                return Err(invalid("in-transit snapshots out of time order"));
+            }
+        }
+        for (id, m) in &self.mismatches {
+            b.entity(m.entity, &format!("mismatch {id}"))?;
+        }
+        for (_, entity) in self.recon.keys() {
+            b.entity(*entity, "reconciliation")?;
+        }
+        Ok(())
+    }
     pub(crate) fn cost_of_sales(
         &mut self,
         r: &CostOfSales,

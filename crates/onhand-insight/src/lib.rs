@@ -27,7 +27,8 @@
 //! Main types: [`Insight`] (the state: `apply`, `merge`, the queries), [`Config`]
 //! (sites with entity, region and shift calendar), [`Record`], [`Figure`] (a value or
 //! "not enough data", never NaN), [`Ratio`], [`Sketch`] (the mergeable quantile
-//! sketch), [`Report`].
+//! sketch), [`Report`], [`InsightSnapshot`] (the whole state, to keep across a restart:
+//! [`Insight::snapshot`], [`Insight::restore`]).
 //!
 //! Counts, quantities and money are exact (`Decimal` and integers); statistics (the
 //! p-values, bands, probabilities and safety stock inputs) are `f64`, in the modules
@@ -83,6 +84,7 @@ pub mod plan;
 mod record;
 mod report;
 mod sketch;
+pub mod snapshot;
 mod stats;
 mod stock;
 mod store;
@@ -112,6 +114,7 @@ pub use record::{
 };
 pub use report::Report;
 pub use sketch::Sketch;
+pub use snapshot::{INSIGHT_SNAPSHOT_FORMAT, InsightSnapshot};
 pub use stats::{benjamini_hochberg, binomial_upper_tail};
 
 // The crates this one's public signatures use, at the versions it was built with.

@@ -18,6 +18,8 @@ use onhand_ledger::DocNumber;
 use onhand_master::{CustomerGroupCode, Decimal, UomCode, hash::Map};
 use smallvec::SmallVec;
 
+use serde::{Deserialize, Serialize};
+
 use crate::config::Basis;
 use crate::error::InsightError;
 use crate::exact::{self, add, count, sub};
@@ -33,7 +35,7 @@ use crate::store::{Keyed, Store};
 pub(crate) const NO_SITE: u16 = u16::MAX;
 
 /// One order line.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(clippy::struct_excessive_bools, reason = "a line's independent states")]
 pub(crate) struct Line {
     /// Its order's index.
@@ -210,7 +212,7 @@ fn day_of_secs(secs: i64) -> i32 {
 }
 
 /// One order: counters over its lines.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Order {
     number: DocNumber,
     group: CustomerGroupCode,
@@ -274,7 +276,7 @@ impl Order {
 }
 
 /// The figures of one day, site and customer group.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[allow(
     clippy::struct_field_names,
     reason = "orders_* are the order-level figures beside the line-level ones"
@@ -450,12 +452,15 @@ fn shift_order(
 }
 
 /// Order lines, orders and their day cells.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[allow(clippy::struct_field_names, reason = "the orders of `Orders` read best as such")]
 pub(crate) struct Orders {
     lines: Keyed<LineRef, Line>,
+    /// Built again from `orders` on restore.
+    #[serde(skip)]
     order_index: Map<DocNumber, u32>,
     orders: Store<Order>,
+    #[serde(with = "crate::snapshot::sorted")]
     pub(crate) cells: Cells,
 }
 
@@ -464,6 +469,33 @@ fn closed(key: &LineRef, state: &'static str) -> InsightError {
 }
 
 impl Orders {
+    /// Builds the order index again after a restore, checking every index.
+    pub(crate) fn reindex(&mut self, b: &crate::snapshot::Bounds) -> Result<(), InsightError> {
+        use crate::snapshot::invalid;
+        let mut index = onhand_master::hash::map();
+        for (ix, order) in self.orders.iter() {
+            if index.insert(order.number.clone(), ix).is_some() {
+                return Err(invalid(format!("order {} twice", order.number)));
+            }
+        }
+        for (key, line) in self.lines.iter() {
+            let what = format!("order line {}/{}", key.order, key.line);
+            let order =
+                self.orders.get(line.order).ok_or_else(|| invalid(format!("{what}: no order")))?;
+            if order.number != key.order {
+                return Err(invalid(format!("{what}: under order {}", order.number)));
+            }
+            b.site(line.ship_site, true, &what)?;
+            for s in &line.schedule {
+                b.site(s.1, false, &what)?;
+            }
+        }
+        for (day, site, _) in self.cells.keys() {
+            b.site(*site, true, &format!("order cell of day {day}"))?;
+        }
+        self.order_index = index;
+        Ok(())
+    }
     /// Every line with its reference (in no particular order).
     pub(crate) fn iter_lines(&self) -> impl Iterator<Item = (&LineRef, &Line)> {
         self.lines.iter()

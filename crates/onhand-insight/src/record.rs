@@ -286,9 +286,11 @@ pub enum DamageKind {
     Damaged,
     /// Put on quality hold.
     Hold,
+    /// Scrapped (written off).
+    Scrapped,
 }
 
-/// Stock was found damaged or put on hold at a site.
+/// Stock was found damaged, put on hold or scrapped at a site.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StockDamaged {

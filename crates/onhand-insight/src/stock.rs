@@ -18,6 +18,8 @@ use onhand_master::{
 };
 use smallvec::SmallVec;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::InsightError;
 use crate::exact::{self, add};
 use crate::figure::Amounts;
@@ -32,7 +34,7 @@ use crate::store::Keyed;
 pub(crate) type CountKey = (i32, u16, VelocityClass, u8, ActorId);
 
 /// The counts of one day, site, class, shift and counter.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct CountCell {
     pub(crate) counts: u64,
     pub(crate) within: u64,
@@ -59,7 +61,7 @@ impl CountCell {
 pub(crate) type AdjustKey = (i32, u16, ReasonCode, ActorId);
 
 /// The adjustments of one day, site, reason and actor.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct AdjustCell {
     pub(crate) count: u64,
     pub(crate) increases: u64,
@@ -86,7 +88,7 @@ impl AdjustCell {
 pub(crate) type SupplierKey = (i32, SupplierCode);
 
 /// A supplier's receipts of one day and how many were followed by trouble.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct SupplierCell {
     pub(crate) receipts: u64,
     pub(crate) followed: u64,
@@ -98,7 +100,7 @@ pub(crate) struct SupplierCell {
 pub(crate) type DamageKey = (i32, u16, DamageKind);
 
 /// Damage or holds of one day and site.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct DamageCell {
     pub(crate) count: u64,
     pub(crate) qty: Decimal,
@@ -106,14 +108,14 @@ pub(crate) struct DamageCell {
 }
 
 /// Sum and sum of squares of daily demand totals in one month of the year.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Moment {
     pub(crate) sum: Decimal,
     pub(crate) sq: Decimal,
 }
 
 /// An item-site's daily demand, as exact moments.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Demand {
     pub(crate) first: i32,
     pub(crate) cur: i32,
@@ -133,7 +135,7 @@ impl Demand {
 }
 
 /// An item-site's latest position.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Position {
     pub(crate) at: i64,
     pub(crate) uom: UomCode,
@@ -144,7 +146,7 @@ pub(crate) struct Position {
 }
 
 /// Count, sum and sum of squares of lead times in days (exact integers).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Moments {
     pub(crate) n: u64,
     pub(crate) sum: i64,
@@ -166,7 +168,7 @@ impl Moments {
 }
 
 /// A supplier receipt still inside its follow-up window.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Pending {
     at: i64,
     day: i32,
@@ -174,7 +176,7 @@ pub(crate) struct Pending {
 }
 
 /// What one item at one site remembers.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ItemSite {
     pub(crate) counts: u64,
     pub(crate) out: u64,
@@ -188,14 +190,20 @@ pub(crate) struct ItemSite {
 }
 
 /// Stock-side cells and item-site states.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Stock {
+    #[serde(with = "crate::snapshot::sorted")]
     pub(crate) counts: Map<CountKey, CountCell>,
+    #[serde(with = "crate::snapshot::sorted")]
     pub(crate) adjusts: Map<AdjustKey, AdjustCell>,
+    #[serde(with = "crate::snapshot::sorted")]
     pub(crate) suppliers: Map<SupplierKey, SupplierCell>,
+    #[serde(with = "crate::snapshot::sorted")]
     pub(crate) damage: Map<DamageKey, DamageCell>,
     pub(crate) item_sites: Keyed<(ItemCode, u16), ItemSite>,
+    #[serde(with = "crate::snapshot::sorted")]
     pub(crate) lane_lead: Map<(LaneSource, u16), Moments>,
+    #[serde(with = "crate::snapshot::sorted")]
     pub(crate) site_lead: Map<u16, Moments>,
 }
 
@@ -208,6 +216,28 @@ fn same_unit(what: &'static str, expected: UomCode, found: UomCode) -> Result<()
 }
 
 impl Stock {
+    /// Checks every site index after a restore.
+    pub(crate) fn check(&self, b: &crate::snapshot::Bounds) -> Result<(), InsightError> {
+        for k in self.counts.keys() {
+            b.site(k.1, false, "count cell")?;
+        }
+        for k in self.adjusts.keys() {
+            b.site(k.1, false, "adjustment cell")?;
+        }
+        for k in self.damage.keys() {
+            b.site(k.1, false, "damage cell")?;
+        }
+        for ((item, site), _) in self.item_sites.iter() {
+            b.site(*site, false, &format!("item-site of {item}"))?;
+        }
+        for (_, site) in self.lane_lead.keys() {
+            b.site(*site, false, "lane lead time")?;
+        }
+        for site in self.site_lead.keys() {
+            b.site(*site, false, "site lead time")?;
+        }
+        Ok(())
+    }
     /// Reads item-site `(item, site)` (for [`crate::Insight::apply_all`]'s look-ahead).
     pub(crate) fn touch(&self, item: &ItemCode, site: u16) -> u64 {
         self.item_sites.get(&(item.clone(), site)).map_or(0, |s| s.counts)

@@ -152,6 +152,57 @@ impl<K: std::hash::Hash + Eq + Clone, V> Keyed<K, V> {
     }
 }
 
+// Snapshots: a store is its values in index order, a keyed store its (key, value)
+// pairs in insertion order, so handles held elsewhere (a line's order) stay valid; the
+// fingerprint table is built again on reading, and a key read twice is refused.
+
+impl<T: serde::Serialize> serde::Serialize for Store<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.chunks.iter().flatten())
+    }
+}
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Store<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let values: Vec<T> = Vec::deserialize(d)?;
+        if u32::try_from(values.len()).is_err() {
+            return Err(serde::de::Error::custom("more than 2^32 values"));
+        }
+        let mut store = Store::default();
+        for v in values {
+            store.push(v);
+        }
+        Ok(store)
+    }
+}
+
+impl<K: serde::Serialize, V: serde::Serialize> serde::Serialize for Keyed<K, V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.values.serialize(s)
+    }
+}
+
+impl<'de, K, V> serde::Deserialize<'de> for Keyed<K, V>
+where
+    K: serde::Deserialize<'de> + std::hash::Hash + Eq + Clone,
+    V: serde::Deserialize<'de>,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let pairs: Vec<(K, V)> = Vec::deserialize(d)?;
+        if u32::try_from(pairs.len()).is_err() {
+            return Err(serde::de::Error::custom("more than 2^32 values"));
+        }
+        let mut keyed = Keyed::default();
+        for (k, v) in pairs {
+            if keyed.contains(&k) {
+                return Err(serde::de::Error::custom("a key twice"));
+            }
+            keyed.insert_new(k, v);
+        }
+        Ok(keyed)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,8 @@
 use chrono::{DateTime, Utc};
 use onhand_master::{Decimal, ItemCode, Money, UomCode, hash::Map};
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::InsightError;
 use crate::exact::{self, add};
 use crate::figure::Amounts;
@@ -22,7 +24,7 @@ use crate::record::{
 use crate::sketch::Sketch;
 
 /// One transfer line.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Transfer {
     pub(crate) from: u16,
     pub(crate) to: u16,
@@ -69,7 +71,7 @@ impl Transfer {
 }
 
 /// The figures of one day and lane.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct TransferCell {
     pub(crate) requested: u64,
     pub(crate) requested_qty: Decimal,
@@ -114,11 +116,14 @@ impl TransferCell {
 pub(crate) type TransferKey = (i32, u16, u16);
 
 /// Transfer lines and their day cells, and the first time each lane carried each item.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Transfers {
+    #[serde(with = "crate::snapshot::sorted")]
     pub(crate) lines: Map<TransferRef, Transfer>,
+    #[serde(with = "crate::snapshot::sorted")]
     pub(crate) cells: Map<TransferKey, TransferCell>,
     /// (from, to, item) -> (first request time, its transfer line).
+    #[serde(with = "crate::snapshot::sorted")]
     pub(crate) lane_items: Map<(u16, u16, ItemCode), (i64, TransferRef)>,
 }
 
@@ -163,6 +168,25 @@ fn cell<'a>(
 }
 
 impl Transfers {
+    /// Checks every site index after a restore.
+    pub(crate) fn check(&self, b: &crate::snapshot::Bounds) -> Result<(), InsightError> {
+        for (key, t) in &self.lines {
+            let what = format!("transfer line {}/{}", key.transfer, key.line);
+            b.site(t.from, false, &what)?;
+            b.site(t.to, false, &what)?;
+        }
+        for (day, from, to) in self.cells.keys() {
+            let what = format!("transfer cell of day {day}");
+            b.site(*from, false, &what)?;
+            b.site(*to, false, &what)?;
+        }
+        for (from, to, item) in self.lane_items.keys() {
+            let what = format!("lane item {item}");
+            b.site(*from, false, &what)?;
+            b.site(*to, false, &what)?;
+        }
+        Ok(())
+    }
     /// Reads transfer line `key` (for [`crate::Insight::apply_all`]'s look-ahead).
     pub(crate) fn touch(&self, key: &TransferRef) -> u64 {
         self.lines.get(key).map_or(0, |t| t.last.unsigned_abs())

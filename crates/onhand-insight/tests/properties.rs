@@ -654,3 +654,137 @@ fn same_records_give_byte_identical_reports() {
         serde_json::to_string(&b.report(p).unwrap()).unwrap()
     );
 }
+
+/// `history` with stock-side and financial records woven in at the same times: supplier
+/// receipts, demand, positions, lead times, valuations, layers, in-transit and
+/// intercompany mismatches, so a snapshot carries every part of the state.
+fn full_history(ops: &[(u8, u32, u32)]) -> Vec<Record> {
+    let mut out = Vec::new();
+    for (i, r) in history(ops).into_iter().enumerate() {
+        let at = r.at();
+        out.push(r);
+        let (item, site) = (ITEMS[i % 4], SITES[i % 3]);
+        let n = i64::try_from(i).unwrap();
+        match i % 6 {
+            0 => out.push(receipt(at, ["ACME", "GLOBEX"][i % 2], item, site, 1 + n % 9)),
+            1 => out.push(demand(at, at.date_naive(), item, site, n % 7)),
+            2 => out.push(position(at, item, site, n % 40, n % 50 - 5, Some(3), None)),
+            3 => out.push(lead(at, item, "ACME", site, jan(1), at.date_naive())),
+            4 => {
+                out.push(Record::StockValued(StockValued {
+                    at,
+                    entity: "NA01".parse().unwrap(),
+                    site: site.parse().unwrap(),
+                    value: format!("{}.00 USD", 100 + n).parse().unwrap(),
+                }));
+                out.push(Record::StockLayer(StockLayer {
+                    at,
+                    entity: "NA01".parse().unwrap(),
+                    site: site.parse().unwrap(),
+                    item: item.parse().unwrap(),
+                    qty: format!("{} EA", 1 + n % 5).parse().unwrap(),
+                    value: format!("{}.50 USD", 1 + n % 5).parse().unwrap(),
+                    received: jan(1),
+                }));
+            }
+            _ => {
+                let id = format!("IC-{}", i / 6);
+                out.push(Record::MismatchOpened(MismatchOpened {
+                    at,
+                    id: id.parse().unwrap(),
+                    entity: "NA01".parse().unwrap(),
+                    counterparty: "NA01".parse().unwrap(),
+                    value: "5.00 USD".parse().unwrap(),
+                }));
+                if i % 12 == 5 {
+                    out.push(Record::MismatchResolved(MismatchResolved {
+                        at,
+                        id: id.parse().unwrap(),
+                    }));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn through_json(s: &InsightSnapshot) -> InsightSnapshot {
+    serde_json::from_str(&serde_json::to_string(s).unwrap()).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Snapshot anywhere, through JSON, restore, feed the rest: the same state byte for
+    /// byte, and the same reports, as one state fed everything.
+    #[test]
+    fn a_snapshot_anywhere_plus_the_rest_equals_a_straight_run(ops in ops(), cut in any::<prop::sample::Index>()) {
+        let all = full_history(&ops);
+        let (straight, _) = accepted(&all);
+        let at = cut.index(all.len() + 1);
+        let (head, tail) = all.split_at(at);
+        let (before, _) = accepted(head);
+        let mut restored = Insight::restore(&through_json(&before.snapshot())).unwrap();
+        prop_assert_eq!(restored.snapshot(), before.snapshot());
+        prop_assert_eq!(
+            onhand_master::canonical::to_bytes(&restored.state()).unwrap(),
+            onhand_master::canonical::to_bytes(&before.snapshot()).unwrap()
+        );
+        for r in tail {
+            let _ = restored.apply(r);
+        }
+        prop_assert_eq!(restored.snapshot(), straight.snapshot());
+        prop_assert_eq!(restored.records(), straight.records());
+        for p in periods() {
+            prop_assert_eq!(restored.report(p).unwrap(), straight.report(p).unwrap(), "{}", p);
+        }
+        let detect = DetectConfig::default();
+        prop_assert_eq!(
+            format!("{:?}", restored.detect(date(2026, 2, 1), &detect)),
+            format!("{:?}", straight.detect(date(2026, 2, 1), &detect))
+        );
+    }
+}
+
+/// A snapshot of another format, or with an index pointing nowhere, is refused with a
+/// typed error; a key twice does not even read.
+#[test]
+fn a_bad_snapshot_is_refused_with_a_typed_error() {
+    let ops: Vec<(u8, u32, u32)> =
+        (0..80u32).map(|i| ((i * 7 % 10) as u8, i.wrapping_mul(2_654_435_761), i * 3)).collect();
+    let (s, _) = accepted(&full_history(&ops));
+    let good = serde_json::to_value(s.snapshot()).unwrap();
+    assert!(Insight::restore(&serde_json::from_value(good.clone()).unwrap()).is_ok());
+    let refused = |json: serde_json::Value| {
+        let snap: InsightSnapshot = serde_json::from_value(json).unwrap();
+        Insight::restore(&snap).map(|_| ()).unwrap_err().code()
+    };
+    let mut j = good.clone();
+    j["format"] = 0.into();
+    assert_eq!(refused(j), "snapshot_format");
+    // A line whose order index points past the orders.
+    let mut j = good.clone();
+    j["orders"]["lines"][0][1]["order"] = 100_000.into();
+    assert_eq!(refused(j), "invalid_snapshot");
+    // A transfer line from a site the configuration does not have.
+    let mut j = good.clone();
+    j["transfers"]["lines"][0][1]["from"] = 7.into();
+    assert_eq!(refused(j), "invalid_snapshot");
+    // A valuation of an entity index past the entities.
+    let mut j = good.clone();
+    j["finance"]["valued"][0][0][0] = 9.into();
+    assert_eq!(refused(j), "invalid_snapshot");
+    // Two orders with one number.
+    let mut j = good.clone();
+    let first = j["orders"]["orders"][0].clone();
+    j["orders"]["orders"].as_array_mut().unwrap().push(first);
+    assert_eq!(refused(j), "invalid_snapshot");
+    // The same cell key twice, and an unknown field: not a snapshot at all.
+    let mut j = good.clone();
+    let cell = j["orders"]["cells"][0].clone();
+    j["orders"]["cells"].as_array_mut().unwrap().push(cell);
+    assert!(serde_json::from_value::<InsightSnapshot>(j).is_err());
+    let mut j = good;
+    j["extra"] = 1.into();
+    assert!(serde_json::from_value::<InsightSnapshot>(j).is_err());
+}

@@ -92,7 +92,6 @@ fn onhand_error() {
             "*",
             "*",
             "config",
-            "reopen_not_supported",
             "not_in_partition",
             "no_cost",
             "no_rate",
@@ -237,6 +236,8 @@ fn onhand_insight_insight_error() {
             "config_mismatch",
             "merge_overlap",
             "unsupported_dimension",
+            "snapshot_format",
+            "invalid_snapshot",
         ],
     );
 }
@@ -441,6 +442,9 @@ fn onhand_valuation_valuation_error() {
             "return_without_cost",
             "not_standard",
             "period_closed",
+            "entity_period_closed",
+            "nothing_to_reopen",
+            "reopen_not_back",
             "close_not_forward",
             "id_reused",
             "back_dated_shortage",

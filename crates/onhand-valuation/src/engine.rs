@@ -6,11 +6,15 @@
 //! Every event is worked out in full before anything changes (pools plan, then commit),
 //! so a refused event leaves the engine exactly as it was.
 //!
-//! Notation: `e` is an entity handle, `i` an item handle, `s`/`b` the selling and
-//! buying entities, `sf`/`st` the shipping and receiving sites, `ps` a pool's site.
-
-// The notation above is used throughout; spelled out it would hide the arithmetic.
-#![allow(clippy::many_single_char_names, clippy::similar_names)]
+//! Notation: `e` is an entity handle, `i` an item handle, `s` a site, `ps` a pool's site
+//! (none for an entity valued across its sites), `q` a quantity in base units; the
+//! transfer planning (`transfer`) spells out `seller` and `buyer`, with `sf`/`st` the
+//! shipping and receiving sites.
+//!
+//! The parts: `lines` builds the posting lines of one event, `replay` turns a
+//! back-dated movement's corrections into lines, `transfer` plans shipments and
+//! receipts between sites and entities, `views` reads the engine, and `period` closes
+//! periods and consolidates.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -23,13 +27,21 @@ use onhand_master::{
 };
 use rust_decimal::Decimal;
 
-use crate::config::{Agreement, NegativeStock, PriceRule, TitlePoint, ValuationConfig};
+use crate::config::{Agreement, NegativeStock, PriceRule, ValuationConfig};
 use crate::error::ValuationError;
 use crate::event::{CostBody, CostEvent, IssueTo, Rate};
-use crate::history::{Correction, Counter, Fail, OpOut, Planned, Request, Slot, What};
-use crate::intercompany::{DocKind, IcDocument, OpenItem};
+use crate::history::{Correction, Counter, Fail, OpOut, Planned, Request, Slot};
+use crate::intercompany::{IcDocument, OpenItem};
 use crate::pool::{Layer, Method, Pool, PoolError, Scales};
-use crate::posting::{Posting, PostingKey, PostingKind};
+use crate::posting::{Posting, PostingKey};
+
+mod lines;
+mod period;
+mod replay;
+mod transfer;
+mod views;
+
+use lines::{At, Out};
 
 type Res<T> = Result<T, ValuationError>;
 
@@ -231,6 +243,8 @@ pub struct Valuation {
     pub(crate) sales: Vec<SaleSeen>,
     pub(crate) seq: u64,
     pub(crate) closed_through: Option<DateTime<Utc>>,
+    /// Entities whose own period is closed, and through when.
+    pub(crate) entity_closed: BTreeMap<u16, DateTime<Utc>>,
     pub(crate) documents: Vec<IcDocument>,
     pub(crate) receivables: Vec<OpenItem>,
     pub(crate) payables: Vec<OpenItem>,
@@ -293,94 +307,6 @@ fn not_negative(what: &'static str, cost: Money) -> Res<()> {
         Err(ValuationError::NegativeCost { what, value: cost.amount() })
     } else {
         Ok(())
-    }
-}
-
-/// Postings being built for one event.
-struct Out<'a> {
-    v: &'a Valuation,
-    event: u64,
-    lines: Vec<Posting>,
-    /// The codes of the item and site the last line named (an event's lines mostly
-    /// name the same).
-    names: Option<(ItemIx, ItemCode)>,
-    sites: Option<(SiteIx, SiteCode)>,
-}
-
-impl Out<'_> {
-    #[allow(clippy::too_many_arguments)] // one line's facts
-    fn line(
-        &mut self,
-        entity: u16,
-        key: PostingKey,
-        amount: Decimal,
-        kind: PostingKind,
-        item: Option<ItemIx>,
-        site: Option<SiteIx>,
-        document: Option<&str>,
-    ) {
-        if amount.is_zero() {
-            return;
-        }
-        let account = self
-            .v
-            .entities
-            .get(usize::from(entity))
-            .and_then(|e| Some((e, e.accounts.get(key as usize)?.clone())));
-        let Some((e, account)) = account else {
-            debug_assert!(
-                false,
-                "a posting for entity {entity} or key {key} the engine has no account for"
-            );
-            return;
-        };
-        let cat = &self.v.catalog;
-        let amount = at_scale(amount, e.currency);
-        let item = item.and_then(|i| match &self.names {
-            Some((k, code)) if *k == i => Some(code.clone()),
-            _ => {
-                let code = cat.item(i)?.code.clone();
-                self.names = Some((i, code.clone()));
-                Some(code)
-            }
-        });
-        let site = site.and_then(|s| match &self.sites {
-            Some((k, code)) if *k == s => Some(code.clone()),
-            _ => {
-                let code = cat.site(s)?.code.clone();
-                self.sites = Some((s, code.clone()));
-                Some(code)
-            }
-        });
-        self.lines.push(Posting {
-            event: self.event,
-            entity: e.code.clone(),
-            key,
-            account,
-            amount,
-            currency: e.currency,
-            kind,
-            item,
-            site,
-            document: document.map(str::to_owned),
-        });
-    }
-
-    /// Debit `dr`, credit `cr`, by `amount` (a negative amount swaps them).
-    #[allow(clippy::too_many_arguments)] // one entry's facts
-    fn pair(
-        &mut self,
-        entity: u16,
-        dr: PostingKey,
-        cr: PostingKey,
-        amount: Decimal,
-        kind: PostingKind,
-        item: Option<ItemIx>,
-        site: Option<SiteIx>,
-        document: Option<&str>,
-    ) {
-        self.line(entity, dr, amount, kind, item, site, document);
-        self.line(entity, cr, -amount, kind, item, site, document);
     }
 }
 
@@ -500,6 +426,7 @@ impl Valuation {
             sales: Vec::new(),
             seq: 0,
             closed_through: None,
+            entity_closed: BTreeMap::new(),
             documents: Vec::new(),
             receivables: Vec::new(),
             payables: Vec::new(),
@@ -792,7 +719,7 @@ impl Valuation {
     /// A back-dated event (earlier than later movements of the same pool) is replayed
     /// into the pool's history from the nearest snapshot; every later movement whose
     /// value changes gets correction postings (kind
-    /// [`PostingKind::Correction`]) for the difference.
+    /// [`PostingKind::Correction`](crate::PostingKind::Correction)) for the difference.
     ///
     /// # Errors
     /// Any [`ValuationError`]; the engine is then exactly as it was.
@@ -812,12 +739,23 @@ impl Valuation {
                 Err(ValuationError::IdReused(ev.id))
             };
         }
+        // As a ledger's network close: an event effective before the close time is
+        // refused, one at the close time itself is not (an entity's close also refuses
+        // the close time, as a ledger's does).
         if let Some(closed) = self.closed_through
-            && ev.at <= closed
+            && ev.at < closed
         {
             return Err(ValuationError::PeriodClosed { at: ev.at, closed_through: closed });
         }
-        if in_order && let Some(done) = self.apply_in_order(ev, fp) {
+        // Inside an entity's closed period only the general path checks which books the
+        // event moves.
+        // (Most engines have none: the map is not even walked then.)
+        let in_closed =
+            !self.entity_closed.is_empty() && self.entity_closed.values().any(|c| ev.at <= *c);
+        if in_order
+            && !in_closed
+            && let Some(done) = self.apply_in_order(ev, fp)
+        {
             return Ok(done);
         }
         let v: &Valuation = self;
@@ -825,6 +763,9 @@ impl Valuation {
             Out { v, event: ev.id, lines: Vec::with_capacity(2), names: None, sites: None };
         let mut plan = Plan::default();
         v.plan_body(ev, &mut out, &mut plan)?;
+        if in_closed {
+            v.check_entity_periods(ev, &plan)?;
+        }
         let postings = out.lines;
         // Every amount must be carried exactly at its currency's minor units, with room
         // for sums over many pools.
@@ -905,16 +846,16 @@ impl Valuation {
                     self.push_step(out, plan, step)?;
                 } else {
                     let ps = self.pool_site(e, s)?;
-                    let value = if let Some(c) = unit_cost {
-                        self.check_currency(e, *c)?;
-                        not_negative("a gain's unit cost", *c)?;
-                        Self::extend(magnitude, *c)?
+                    let value = if let Some(cost) = unit_cost {
+                        self.check_currency(e, *cost)?;
+                        not_negative("a gain's unit cost", *cost)?;
+                        Self::extend(magnitude, *cost)?
                     } else {
                         let unit = self
                             .unit_cost_now(e, i, ps)?
                             .ok_or_else(|| self.pool_error(PoolError::NoCost, e, i, ps, q))?;
-                        let v = mul_exact(q, unit).map_err(dec("an adjustment value"))?;
-                        convert(v, Decimal::ONE, self.ent(e)?.currency)?
+                        let extended = mul_exact(q, unit).map_err(dec("an adjustment value"))?;
+                        convert(extended, Decimal::ONE, self.ent(e)?.currency)?
                     };
                     self.receive_against(
                         ev,
@@ -931,9 +872,9 @@ impl Valuation {
                 let (i, s, e) = self.locate(item, site, owner.as_ref())?;
                 let q = self.base(i, *qty, "a return quantity")?;
                 let currency = self.ent(e)?.currency;
-                if let Some(c) = unit_cost {
-                    self.check_currency(e, *c)?;
-                    not_negative("a return's unit cost", *c)?;
+                if let Some(cost) = unit_cost {
+                    self.check_currency(e, *cost)?;
+                    not_negative("a return's unit cost", *cost)?;
                 }
                 let value = match (original, unit_cost) {
                     (Some(id), _) => {
@@ -973,7 +914,7 @@ impl Valuation {
                         plan.returned = Some((*id, now_q, now_v));
                         value
                     }
-                    (None, Some(c)) => Self::extend(*qty, *c)?,
+                    (None, Some(cost)) => Self::extend(*qty, *cost)?,
                     (None, None) => return Err(ValuationError::ReturnWithoutCost),
                 };
                 self.receive_against(ev, out, plan, (e, i, s), q, value, PostingKey::CostOfSales)?;
@@ -1014,17 +955,10 @@ impl Valuation {
                 let step = self.plan_op(ev, e, i, ps, &kind)?;
                 let kept = step.out.value;
                 let gone = sub_exact(amount.amount(), kept).map_err(dec("a landed cost"))?;
-                out.line(e, PostingKey::Inventory, kept, PostingKind::Movement, Some(i), ps, None);
-                out.line(e, rest, gone, PostingKind::Movement, Some(i), ps, None);
-                out.line(
-                    e,
-                    PostingKey::LandedCost,
-                    -amount.amount(),
-                    PostingKind::Movement,
-                    Some(i),
-                    ps,
-                    None,
-                );
+                let at = At::movement(e, i, ps);
+                out.line(&at, PostingKey::Inventory, kept);
+                out.line(&at, rest, gone);
+                out.line(&at, PostingKey::LandedCost, -amount.amount());
                 self.push_step(out, plan, step)?;
             }
             CostBody::StandardCost { entity, item, site, cost } => {
@@ -1058,16 +992,8 @@ impl Valuation {
                 };
                 let step =
                     self.plan_op(ev, e, i, ps, &Request::SetStandard { cost: cost.amount() })?;
-                out.pair(
-                    e,
-                    PostingKey::Inventory,
-                    PostingKey::Revaluation,
-                    step.out.value,
-                    PostingKind::Movement,
-                    Some(i),
-                    ps,
-                    None,
-                );
+                let at = At::movement(e, i, ps);
+                out.pair(&at, PostingKey::Inventory, PostingKey::Revaluation, step.out.value);
                 self.push_step(out, plan, step)?;
             }
             CostBody::TransferShip { transfer, from, to, item, qty, rates } => {
@@ -1079,16 +1005,8 @@ impl Valuation {
             CostBody::TransferClose { transfer } => {
                 let (t, tr) = self.open_transfer(transfer)?;
                 let mut tr = plan.transfer(t, tr);
-                out.pair(
-                    tr.owner,
-                    PostingKey::Adjustment,
-                    PostingKey::InTransit,
-                    tr.value,
-                    PostingKind::Movement,
-                    Some(tr.item),
-                    None,
-                    Some(&tr.number),
-                );
+                let owner = At::movement(tr.owner, tr.item, None).doc(Some(&tr.number));
+                out.pair(&owner, PostingKey::Adjustment, PostingKey::InTransit, tr.value);
                 tr.value = Decimal::ZERO;
                 tr.profit = Decimal::ZERO;
                 tr.price_left = Decimal::ZERO;
@@ -1134,550 +1052,25 @@ impl Valuation {
         self.plan_op(ev, e, i, ps, &Request::Issue { qty: q, negative, counter })
     }
 
-    /// Lines of a receipt into inventory against `offset` (which gets `value`).
-    fn receive_lines(
-        out: &mut Out<'_>,
-        step: &Step,
-        offset: PostingKey,
-        value: Decimal,
-        s: SiteIx,
-        doc: Option<&str>,
-    ) {
-        let (e, i) = (step.entity, Some(step.item));
-        let m = PostingKind::Movement;
-        out.line(e, PostingKey::Inventory, step.out.value, m, i, Some(s), doc);
-        out.line(e, PostingKey::PriceVariance, value - step.out.value, m, i, Some(s), doc);
-        out.line(e, offset, -value, m, i, Some(s), doc);
-        for (tag, amount) in &step.out.trueups {
-            out.pair(
-                e,
-                tag_key(*tag),
-                PostingKey::Inventory,
-                *amount,
-                PostingKind::TrueUp,
-                i,
-                Some(s),
-                doc,
-            );
-        }
-        out.pair(
-            e,
-            PostingKey::Inventory,
-            PostingKey::Rounding,
-            step.out.residue,
-            m,
-            i,
-            Some(s),
-            doc,
-        );
-    }
-
-    /// Lines of an issue from inventory to `key`.
-    fn issue_lines(out: &mut Out<'_>, step: &Step, key: PostingKey, s: SiteIx, doc: Option<&str>) {
-        let (e, i) = (step.entity, Some(step.item));
-        let m = PostingKind::Movement;
-        out.pair(e, key, PostingKey::Inventory, step.out.value, m, i, Some(s), doc);
-        out.pair(
-            e,
-            PostingKey::Rounding,
-            PostingKey::Inventory,
-            step.out.residue,
-            m,
-            i,
-            Some(s),
-            doc,
-        );
-    }
-
-    /// Adds a step, turning its corrections into posting lines (and transfer changes).
-    #[allow(clippy::too_many_lines)] // one arm per kind of operation corrected
-    fn push_step(&self, out: &mut Out<'_>, plan: &mut Plan, step: Box<Step>) -> Res<()> {
-        let (e, i, ps) = (step.entity, Some(step.item), step.site);
-        let c = PostingKind::Correction;
-        for Correction { event, what, old, new } in &step.corrections {
-            let doc = format!("corrects event {event}");
-            let doc = Some(doc.as_str());
-            let d = |a: Decimal, b: Decimal| sub_exact(a, b).map_err(dec("a correction"));
-            match what {
-                What::Receive => {
-                    out.pair(
-                        e,
-                        PostingKey::Inventory,
-                        PostingKey::PriceVariance,
-                        d(new.value, old.value)?,
-                        c,
-                        i,
-                        ps,
-                        doc,
-                    );
-                    // True-ups per issue account: what they are now less what was posted.
-                    let mut by_key: BTreeMap<u8, Decimal> = BTreeMap::new();
-                    for (tag, amount) in &new.trueups {
-                        let v = by_key.entry(*tag).or_default();
-                        *v = add_exact(*v, *amount).map_err(dec("a correction"))?;
-                    }
-                    for (tag, amount) in &old.trueups {
-                        let v = by_key.entry(*tag).or_default();
-                        *v = sub_exact(*v, *amount).map_err(dec("a correction"))?;
-                    }
-                    for (tag, delta) in by_key {
-                        out.pair(e, tag_key(tag), PostingKey::Inventory, delta, c, i, ps, doc);
-                    }
-                    out.pair(
-                        e,
-                        PostingKey::Inventory,
-                        PostingKey::Rounding,
-                        d(new.residue, old.residue)?,
-                        c,
-                        i,
-                        ps,
-                        doc,
-                    );
-                }
-                What::Issue(counter) => {
-                    let delta = d(new.value, old.value)?;
-                    match counter {
-                        Counter::Key(k) => {
-                            out.pair(e, *k, PostingKey::Inventory, delta, c, i, ps, doc);
-                        }
-                        Counter::Transfer(t) => {
-                            let base = self
-                                .transfers
-                                .get(*t as usize)
-                                .cloned()
-                                .or_else(|| plan.new_transfer.clone());
-                            let Some(base) = base else { continue };
-                            let mut tr = plan.transfer(*t, base);
-                            if tr.closed || tr.received >= tr.shipped {
-                                return Err(ValuationError::TransferRecosted(tr.number.clone()));
-                            }
-                            tr.value = add_exact(tr.value, delta).map_err(dec("a correction"))?;
-                            if tr.agreement.is_some() {
-                                tr.group_cost_left = add_exact(tr.group_cost_left, delta)
-                                    .map_err(dec("a correction"))?;
-                            }
-                            out.pair(
-                                e,
-                                PostingKey::InTransit,
-                                PostingKey::Inventory,
-                                delta,
-                                c,
-                                i,
-                                ps,
-                                doc,
-                            );
-                            plan.put_transfer(*t, tr);
-                        }
-                    }
-                    out.pair(
-                        e,
-                        PostingKey::Rounding,
-                        PostingKey::Inventory,
-                        d(new.residue, old.residue)?,
-                        c,
-                        i,
-                        ps,
-                        doc,
-                    );
-                }
-                What::AddCost(rest) => {
-                    out.pair(
-                        e,
-                        PostingKey::Inventory,
-                        *rest,
-                        d(new.value, old.value)?,
-                        c,
-                        i,
-                        ps,
-                        doc,
-                    );
-                }
-                What::SetStandard => {
-                    out.pair(
-                        e,
-                        PostingKey::Inventory,
-                        PostingKey::Revaluation,
-                        d(new.value, old.value)?,
-                        c,
-                        i,
-                        ps,
-                        doc,
-                    );
-                }
-            }
-        }
-        plan.step = Some(step);
-        Ok(())
-    }
-
-    fn open_transfer(&self, number: &str) -> Res<(u32, Transfer)> {
-        let t = *self
-            .transfer_ix
-            .get(number)
-            .ok_or_else(|| ValuationError::UnknownTransfer(number.to_owned()))?;
-        let tr = self
-            .transfers
-            .get(t as usize)
-            .ok_or_else(|| ValuationError::UnknownTransfer(number.to_owned()))?;
-        if tr.closed {
-            return Err(ValuationError::TransferClosed(number.to_owned()));
-        }
-        Ok((t, tr.clone()))
-    }
-
-    /// The price of a cross-entity transfer in the agreement's currency.
-    fn price(
-        &self,
-        a: &Agreement,
-        s: u16,
-        item: ItemIx,
-        q: Decimal,
-        cost: Decimal,
-        rates: &[Rate],
-    ) -> Res<Decimal> {
-        let k = a.currency;
-        let seller = self.ent(s)?;
-        match &a.price {
-            PriceRule::AtCost => convert(cost, rate_of(rates, seller.currency, k)?, k),
-            PriceRule::CostPlus { markup } => {
-                let factor = add_exact(Decimal::ONE, *markup).map_err(dec("a markup"))?;
-                let marked = mul_exact(cost, factor).map_err(dec("a transfer price"))?;
-                convert(marked, rate_of(rates, seller.currency, k)?, k)
-            }
-            PriceRule::CostPlusMargin { margin } => {
-                // cost x rate / (1 - margin), rounded once.
-                let keep = sub_exact(Decimal::ONE, *margin).map_err(dec("a margin"))?;
-                let rule = Rounding::new(k.minor_units(), RoundingMode::HalfUp)
-                    .map_err(dec("a rounding rule"))?;
-                mul_div_round(cost, rate_of(rates, seller.currency, k)?, keep, rule)
-                    .map_err(dec("a transfer price"))
-            }
-            PriceRule::PriceList { prices } => {
-                let code = self
-                    .catalog
-                    .item(item)
-                    .map(|x| x.code.clone())
-                    .ok_or(ValuationError::Overflow("an item handle"))?;
-                let price = prices.get(&code).ok_or_else(|| ValuationError::NoPrice {
-                    seller: a.seller.clone(),
-                    buyer: a.buyer.clone(),
-                    item: code.clone(),
-                })?;
-                convert(mul_exact(*price, q).map_err(dec("a transfer price"))?, Decimal::ONE, k)
-            }
-        }
-    }
-
-    #[allow(clippy::too_many_arguments, clippy::too_many_lines)] // one transfer's facts and books
-    fn plan_ship(
-        &self,
-        ev: &CostEvent,
-        out: &mut Out<'_>,
-        plan: &mut Plan,
-        number: &str,
-        (from, to): (&SiteCode, &SiteCode),
-        item: &ItemCode,
-        qty: Qty,
-        rates: &[Rate],
-    ) -> Res<()> {
-        if number.is_empty() || number.len() > 64 {
-            return Err(ValuationError::Config(format!(
-                "transfer number {number:?} must be 1 to 64 characters"
-            )));
-        }
-        if self.transfer_ix.contains_key(number) {
-            return Err(ValuationError::TransferExists(number.to_owned()));
-        }
-        let i = self.item(item)?;
-        let sf = self.site(from)?;
-        let st = self.site(to)?;
-        let s = self.owner_of(sf, from, None)?;
-        let b = self.owner_of(st, to, None)?;
-        let q = self.base(i, qty, "a transfer quantity")?;
-        let t = u32::try_from(self.transfers.len())
-            .map_err(|_| ValuationError::Overflow("the transfer count"))?;
-        let mut tr = Transfer {
-            number: number.to_owned(),
-            item: i,
-            to: st,
-            seller: s,
-            buyer: b,
-            owner: s,
-            agreement: None,
-            shipped: q,
-            received: Decimal::ZERO,
-            value: Decimal::ZERO,
-            profit: Decimal::ZERO,
-            price_left: Decimal::ZERO,
-            group_cost_left: Decimal::ZERO,
-            invoices: 0,
-            shipped_at: ev.at,
-            closed: false,
-        };
-        let doc = Some(number);
-        if s == b {
-            plan.new_transfer = Some(tr.clone());
-            // A transfer ships only what the books hold: valuing a shortfall at the last cost
-            // would carry a guess into another pool (and, across entities, into a price).
-            let kind = Request::Issue { qty: q, negative: false, counter: Counter::Transfer(t) };
-            let step = self.plan_op(ev, s, i, self.pool_site(s, sf)?, &kind)?;
-            Self::issue_lines(out, &step, PostingKey::InTransit, sf, doc);
-            plan.issued = Some((s, step.out.value));
-            tr.value = step.out.value;
-            tr.profit = step.out.profit;
-            self.push_step(out, plan, step)?;
-            if let Some(updated) = plan.updated.remove(&t) {
-                tr.value = updated.value;
-            }
-            plan.new_transfer = Some(tr);
+    /// Refuses a plan that moves stock into or out of a pool of an entity whose own
+    /// period is closed at the event's time: what a ledger refuses of the entity's stock
+    /// at its sites, so the two stay in step. Goods in transit are the ledger's to
+    /// govern, and a change of value alone (a landed cost, a new standard) is accepted
+    /// and, like any movement back-dated into folded history, valued as at the close.
+    fn check_entity_periods(&self, ev: &CostEvent, plan: &Plan) -> Res<()> {
+        if plan.receipt.is_none() && plan.issued.is_none() {
             return Ok(());
         }
-        let Some(a_ix) = self.agreement_ix.get(&(s, b)).copied() else {
-            return Err(ValuationError::NoAgreement {
-                seller: self.ent(s)?.code.clone(),
-                buyer: self.ent(b)?.code.clone(),
-            });
-        };
-        let a = self.agreements.get(a_ix).ok_or(ValuationError::Overflow("an agreement handle"))?;
-        tr.agreement = Some(a_ix);
-        let (sc, bc, k) = (self.ent(s)?.currency, self.ent(b)?.currency, a.currency);
-        let counter = match a.title {
-            TitlePoint::Shipment => Counter::Key(PostingKey::CostOfSales),
-            TitlePoint::Receipt => Counter::Transfer(t),
-        };
-        plan.new_transfer = Some(tr.clone());
-        let kind = Request::Issue { qty: q, negative: false, counter };
-        let step = self.plan_op(ev, s, i, self.pool_site(s, sf)?, &kind)?;
-        let cost = step.out.value;
-        plan.issued = Some((s, cost));
-        let group_cost = sub_exact(cost, step.out.profit).map_err(dec("a group cost"))?;
-        let price = self.price(a, s, i, q, cost, rates)?;
-        let item_code = self
-            .catalog
-            .item(i)
-            .map(|x| x.code.clone())
-            .ok_or(ValuationError::Overflow("an item handle"))?;
-        let (sell, buy) = (self.ent(s)?.code.clone(), self.ent(b)?.code.clone());
-        let docs = |kind: DocKind, prefix: &str, entity: &EntityCode, counterparty: &EntityCode| {
-            IcDocument {
-                kind,
-                number: format!("{prefix}-{number}"),
-                entity: entity.clone(),
-                counterparty: counterparty.clone(),
-                reference: number.to_owned(),
-                item: item_code.clone(),
-                qty: q,
-                amount: money(price, k),
-                at: ev.at,
-            }
-        };
-        plan.documents.push(docs(DocKind::SalesOrder, "ICSO", &sell, &buy));
-        plan.documents.push(docs(DocKind::PurchaseOrder, "ICPO", &buy, &sell));
-        plan.documents.push(docs(DocKind::Shipment, "SHP", &sell, &buy));
-        match a.title {
-            TitlePoint::Shipment => {
-                Self::issue_lines(out, &step, PostingKey::CostOfSales, sf, doc);
-                let invoice = format!("INV-{number}-1");
-                let (rs, rb) = (rate_of(rates, k, sc)?, rate_of(rates, k, bc)?);
-                let (amount_s, amount_b) = (convert(price, rs, sc)?, convert(price, rb, bc)?);
-                let cost_b = convert(group_cost, rate_of(rates, sc, bc)?, bc)?;
-                let embedded =
-                    sub_exact(amount_b, cost_b).map_err(dec("an intercompany profit"))?;
-                out.pair(
-                    s,
-                    PostingKey::IcReceivable,
-                    PostingKey::IcRevenue,
-                    amount_s,
-                    PostingKind::Movement,
-                    Some(i),
-                    Some(sf),
-                    Some(&invoice),
-                );
-                out.pair(
-                    b,
-                    PostingKey::InTransit,
-                    PostingKey::IcPayable,
-                    amount_b,
-                    PostingKind::Movement,
-                    Some(i),
-                    None,
-                    Some(&invoice),
-                );
-                let mut inv = docs(DocKind::Invoice, "INV", &sell, &buy);
-                inv.number.clone_from(&invoice);
-                plan.documents.push(inv);
-                let item = |rate: Decimal, functional: Money| OpenItem {
-                    seller: sell.clone(),
-                    buyer: buy.clone(),
-                    document: invoice.clone(),
-                    transfer: number.to_owned(),
-                    qty: q,
-                    amount: money(price, k),
-                    rate,
-                    invoice_rate: rb,
-                    functional,
-                };
-                plan.receivables.push(item(rs, money(amount_s, sc)));
-                plan.payables.push(item(rb, money(amount_b, bc)));
-                plan.period.push(((s, b), amount_s, embedded));
-                tr.owner = b;
-                tr.value = amount_b;
-                tr.profit = embedded;
-                tr.invoices = 1;
-            }
-            TitlePoint::Receipt => {
-                Self::issue_lines(out, &step, PostingKey::InTransit, sf, doc);
-                tr.value = cost;
-                tr.price_left = price;
-                tr.group_cost_left = group_cost;
-            }
-        }
-        self.push_step(out, plan, step)?;
-        if let Some(updated) = plan.updated.remove(&t) {
-            tr.value = updated.value;
-            tr.group_cost_left = updated.group_cost_left;
-        }
-        plan.new_transfer = Some(tr);
-        Ok(())
-    }
-
-    #[allow(clippy::too_many_lines)] // both title points, both entities' books
-    fn plan_transfer_receipt(
-        &self,
-        ev: &CostEvent,
-        out: &mut Out<'_>,
-        plan: &mut Plan,
-        number: &str,
-        qty: Qty,
-        rates: &[Rate],
-    ) -> Res<()> {
-        let (t, tr) = self.open_transfer(number)?;
-        let mut tr = plan.transfer(t, tr);
-        if ev.at < tr.shipped_at {
-            return Err(ValuationError::BeforeShipment {
-                transfer: number.to_owned(),
-                shipped_at: tr.shipped_at,
-            });
-        }
-        let r = self.base(tr.item, qty, "a transfer receipt quantity")?;
-        let remaining = sub_exact(tr.shipped, tr.received).map_err(dec("a transfer balance"))?;
-        if r > remaining {
-            return Err(ValuationError::OverReceipt { transfer: number.to_owned(), remaining });
-        }
-        let (s, b, i, st) = (tr.seller, tr.buyer, tr.item, tr.to);
-        let ps = self.pool_site(b, st)?;
-        let doc = Some(number);
-        let agreement = tr.agreement.and_then(|a| self.agreements.get(a));
-        match agreement {
-            Some(a) if a.title == TitlePoint::Receipt => {
-                let (sc, bc, k) = (self.ent(s)?.currency, self.ent(b)?.currency, a.currency);
-                let cost = share(tr.value, r, remaining, sc)?;
-                let price = share(tr.price_left, r, remaining, k)?;
-                let group_cost = share(tr.group_cost_left, r, remaining, sc)?;
-                let (rs, rb) = (rate_of(rates, k, sc)?, rate_of(rates, k, bc)?);
-                let (amount_s, amount_b) = (convert(price, rs, sc)?, convert(price, rb, bc)?);
-                let cost_b = convert(group_cost, rate_of(rates, sc, bc)?, bc)?;
-                let embedded =
-                    sub_exact(amount_b, cost_b).map_err(dec("an intercompany profit"))?;
-                // A count restored from a snapshot may be anything a `u32` holds.
-                let next = tr
-                    .invoices
-                    .checked_add(1)
-                    .ok_or(ValuationError::Overflow("an invoice count"))?;
-                let invoice = format!("INV-{number}-{next}");
-                let inv = Some(invoice.as_str());
-                out.pair(
-                    s,
-                    PostingKey::CostOfSales,
-                    PostingKey::InTransit,
-                    cost,
-                    PostingKind::Movement,
-                    Some(i),
-                    None,
-                    doc,
-                );
-                out.pair(
-                    s,
-                    PostingKey::IcReceivable,
-                    PostingKey::IcRevenue,
-                    amount_s,
-                    PostingKind::Movement,
-                    Some(i),
-                    None,
-                    inv,
-                );
-                let step = self.plan_op(
-                    ev,
-                    b,
-                    i,
-                    ps,
-                    &Request::Receive { qty: r, value: amount_b, profit: embedded },
-                )?;
-                Self::receive_lines(out, &step, PostingKey::IcPayable, amount_b, st, inv);
-                let (sell, buy) = (self.ent(s)?.code.clone(), self.ent(b)?.code.clone());
-                let item_code = self
-                    .catalog
-                    .item(i)
-                    .map(|x| x.code.clone())
-                    .ok_or(ValuationError::Overflow("an item handle"))?;
-                plan.documents.push(IcDocument {
-                    kind: DocKind::Invoice,
-                    number: invoice.clone(),
-                    entity: sell.clone(),
-                    counterparty: buy.clone(),
-                    reference: number.to_owned(),
-                    item: item_code,
-                    qty: r,
-                    amount: money(price, k),
+        for e in plan.step.iter().map(|s| s.entity) {
+            if let Some(&closed) = self.entity_closed.get(&e)
+                && ev.at <= closed
+            {
+                return Err(ValuationError::EntityPeriodClosed {
+                    entity: self.ent(e)?.code.clone(),
                     at: ev.at,
+                    closed_through: closed,
                 });
-                let item = |rate: Decimal, functional: Money| OpenItem {
-                    seller: sell.clone(),
-                    buyer: buy.clone(),
-                    document: invoice.clone(),
-                    transfer: number.to_owned(),
-                    qty: r,
-                    amount: money(price, k),
-                    rate,
-                    invoice_rate: rb,
-                    functional,
-                };
-                plan.receivables.push(item(rs, money(amount_s, sc)));
-                plan.payables.push(item(rb, money(amount_b, bc)));
-                plan.period.push(((s, b), amount_s, embedded));
-                tr.value = sub_exact(tr.value, cost).map_err(dec("a transfer balance"))?;
-                tr.price_left =
-                    sub_exact(tr.price_left, price).map_err(dec("a transfer balance"))?;
-                tr.group_cost_left =
-                    sub_exact(tr.group_cost_left, group_cost).map_err(dec("a transfer balance"))?;
-                tr.invoices = next;
-                plan.receipt = Some(r);
-                plan.put_transfer(t, tr.clone());
-                self.push_step(out, plan, step)?;
             }
-            _ => {
-                let owner = tr.owner;
-                let currency = self.ent(owner)?.currency;
-                let value = share(tr.value, r, remaining, currency)?;
-                let profit = share(tr.profit, r, remaining, currency)?;
-                let step = self.plan_op(
-                    ev,
-                    owner,
-                    i,
-                    self.pool_site(owner, st)?,
-                    &Request::Receive { qty: r, value, profit },
-                )?;
-                Self::receive_lines(out, &step, PostingKey::InTransit, value, st, doc);
-                tr.value = sub_exact(tr.value, value).map_err(dec("a transfer balance"))?;
-                tr.profit = sub_exact(tr.profit, profit).map_err(dec("a transfer balance"))?;
-                plan.receipt = Some(r);
-                plan.put_transfer(t, tr.clone());
-                self.push_step(out, plan, step)?;
-            }
-        }
-        if let Some(mut tr) = plan.updated.remove(&t) {
-            tr.received = add_exact(tr.received, r).map_err(dec("a transfer balance"))?;
-            plan.put_transfer(t, tr);
         }
         Ok(())
     }
@@ -1759,367 +1152,6 @@ impl Valuation {
         self.seen.insert(id, at);
         self.seen_log.push(seen);
         self.seq += 1;
-    }
-}
-
-impl Valuation {
-    // ---- reading ---------------------------------------------------------------------
-
-    /// What was recorded for an applied event.
-    pub(crate) fn seen_of(&self, id: u64) -> Option<&Seen> {
-        self.seen.get(id).and_then(|at| self.seen_log.get(at as usize))
-    }
-
-    fn view(&self, sl: &Slot) -> Option<PoolView> {
-        let e = self.entities.get(usize::from(sl.entity))?;
-        let (st, sc) = (&sl.pool.state, sl.pool.scales);
-        Some(PoolView {
-            entity: e.code.clone(),
-            item: self.catalog.item(sl.item)?.code.clone(),
-            site: sl.site.and_then(|s| self.catalog.site(s)).map(|s| s.code.clone()),
-            method: st.method,
-            qty: sc.qty_out(st.book_qty()),
-            value: sc.value_out(st.book_value()),
-            profit: sc.value_out(st.profit),
-            currency: e.currency,
-            layers: st.layers(&sl.pool, sc).collect(),
-            unit_cost: st.unit_cost(&sl.pool, sc),
-            shortfall: sc.qty_out(st.short.0),
-            shortfall_value: sc.value_out(st.short.1),
-        })
-    }
-
-    /// The pool of `entity`'s `item` (at `site`, for an entity valued per site; the
-    /// site is ignored otherwise).
-    #[must_use]
-    pub fn pool(
-        &self,
-        entity: &EntityCode,
-        item: &ItemCode,
-        site: Option<&SiteCode>,
-    ) -> Option<PoolView> {
-        let e = self.entity(entity).ok()?;
-        let i = self.item(item).ok()?;
-        let ps = match site {
-            Some(code) if self.ent(e).ok()?.per_site => Some(self.site(code).ok()?),
-            _ => None,
-        };
-        let slot = self.slot_of(e, i, ps)?;
-        self.view(self.slots.get(slot as usize)?)
-    }
-
-    /// Every pool, by entity, item and site code.
-    #[must_use]
-    pub fn pools(&self) -> Vec<PoolView> {
-        let mut out: Vec<PoolView> = self.slots.iter().filter_map(|sl| self.view(sl)).collect();
-        out.sort_by(|a, b| (&a.entity, &a.item, &a.site).cmp(&(&b.entity, &b.item, &b.site)));
-        out
-    }
-
-    /// The value of `entity`'s inventory on hand (the sum of its pools).
-    #[must_use]
-    pub fn inventory_value(&self, entity: &EntityCode) -> Decimal {
-        let Ok(e) = self.entity(entity) else { return Decimal::ZERO };
-        let Ok(currency) = self.ent(e).map(|x| x.currency) else { return Decimal::ZERO };
-        at_scale(
-            total(
-                self.slots
-                    .iter()
-                    .filter(|s| s.entity == e)
-                    .map(|s| s.pool.scales.value_out(s.pool.state.book_value())),
-            ),
-            currency,
-        )
-    }
-
-    /// Every transfer, by document number.
-    #[must_use]
-    pub fn transfers(&self) -> Vec<TransitView> {
-        let code = |e: u16| self.entities.get(usize::from(e)).map(|x| x.code.clone());
-        let mut out: Vec<TransitView> = self
-            .transfers
-            .iter()
-            .filter_map(|t| {
-                Some(TransitView {
-                    transfer: t.number.clone(),
-                    item: self.catalog.item(t.item)?.code.clone(),
-                    seller: code(t.seller)?,
-                    buyer: code(t.buyer)?,
-                    owner: code(t.owner)?,
-                    shipped: t.shipped,
-                    received: t.received,
-                    value: t.value,
-                    profit: t.profit,
-                    closed: t.closed,
-                })
-            })
-            .collect();
-        out.sort_by(|a, b| a.transfer.cmp(&b.transfer));
-        out
-    }
-
-    /// The value `entity` carries in transit (goods it owns on the way).
-    #[must_use]
-    pub fn in_transit_value(&self, entity: &EntityCode) -> Decimal {
-        let Ok(e) = self.entity(entity) else { return Decimal::ZERO };
-        let Ok(currency) = self.ent(e).map(|x| x.currency) else { return Decimal::ZERO };
-        at_scale(total(self.transfers.iter().filter(|t| t.owner == e).map(|t| t.value)), currency)
-    }
-
-    /// What `entity` holds of `item`, in base units: on hand at its sites (its pools of
-    /// the item) and on the way in transfers it owns. O(sites of the entity).
-    #[must_use]
-    pub fn held(&self, entity: &EntityCode, item: &ItemCode) -> Held {
-        let (Ok(e), Ok(i)) = (self.entity(entity), self.item(item)) else {
-            return Held::default();
-        };
-        let qty = |site: Option<SiteIx>| {
-            self.slot_of(e, i, site)
-                .and_then(|s| self.slots.get(s as usize))
-                .map_or(Decimal::ZERO, |sl| sl.pool.scales.qty_out(sl.pool.state.book_qty()))
-        };
-        let on_hand = if self.entities.get(usize::from(e)).is_some_and(|x| x.per_site) {
-            total(
-                self.catalog
-                    .sites()
-                    .filter(|(s, _)| {
-                        self.catalog.site_entity(*s).and_then(|x| u16::try_from(x.index()).ok())
-                            == Some(e)
-                    })
-                    .map(|(s, _)| qty(Some(s)))
-                    .chain(
-                        // A per-site entity's stock at sites of others (an owner given).
-                        self.slots
-                            .iter()
-                            .filter(|sl| {
-                                sl.entity == e
-                                    && sl.item == i
-                                    && sl
-                                        .site
-                                        .and_then(|s| self.catalog.site_entity(s))
-                                        .and_then(|x| u16::try_from(x.index()).ok())
-                                        != Some(e)
-                            })
-                            .map(|sl| sl.pool.scales.qty_out(sl.pool.state.book_qty())),
-                    ),
-            )
-        } else {
-            qty(None)
-        };
-        let in_transit = self.transit_qty.get(&(e, i.raw())).copied().unwrap_or_default();
-        Held { on_hand, in_transit }
-    }
-
-    /// What every entity holds of every item it ever valued, by entity and item code.
-    #[must_use]
-    pub fn held_all(&self) -> BTreeMap<(EntityCode, ItemCode), Held> {
-        let mut out: BTreeMap<(EntityCode, ItemCode), Held> = BTreeMap::new();
-        let code = |e: u16, i: ItemIx| {
-            Some((
-                self.entities.get(usize::from(e))?.code.clone(),
-                self.catalog.item(i)?.code.clone(),
-            ))
-        };
-        for sl in &self.slots {
-            if let Some(k) = code(sl.entity, sl.item) {
-                let h = out.entry(k).or_default();
-                let q = sl.pool.scales.qty_out(sl.pool.state.book_qty());
-                h.on_hand = h.on_hand.checked_add(q).unwrap_or(Decimal::MAX);
-            }
-        }
-        for (&(e, i), q) in &self.transit_qty {
-            if let Some(k) = code(e, ItemIx::new(i)) {
-                out.entry(k).or_default().in_transit = *q;
-            }
-        }
-        out
-    }
-
-    /// Counts a transfer's goods on the way into (or, `add` false, out of) its owner's
-    /// in-transit quantity.
-    pub(crate) fn count_transit(&mut self, t: &Transfer, add: bool) {
-        let q = on_the_way(t);
-        if q.is_zero() {
-            return;
-        }
-        let sum = self.transit_qty.entry((t.owner, t.item.raw())).or_default();
-        let next = if add { sum.checked_add(q) } else { sum.checked_sub(q) };
-        debug_assert!(next.is_some(), "in-transit quantity beyond the decimal range");
-        *sum = next.unwrap_or(*sum);
-        if sum.is_zero() {
-            self.transit_qty.remove(&(t.owner, t.item.raw()));
-        }
-    }
-
-    /// The intercompany documents issued, in order.
-    #[must_use]
-    pub fn documents(&self) -> &[IcDocument] {
-        &self.documents
-    }
-
-    /// The sellers' intercompany receivables, in order.
-    #[must_use]
-    pub fn receivables(&self) -> &[OpenItem] {
-        &self.receivables
-    }
-
-    /// The buyers' intercompany payables, in order.
-    #[must_use]
-    pub fn payables(&self) -> &[OpenItem] {
-        &self.payables
-    }
-
-    /// Transfers with goods still on the way (for [`reconcile`](crate::reconcile)).
-    #[must_use]
-    pub fn open_transfers(&self) -> std::collections::BTreeSet<String> {
-        self.transfers
-            .iter()
-            .filter(|t| !t.closed && t.received < t.shipped)
-            .map(|t| t.number.clone())
-            .collect()
-    }
-
-    /// The intercompany profit still embedded in what `buyer` holds: on hand, and in
-    /// transit that it already owns, in its own currency.
-    #[must_use]
-    pub fn unrealized_profit(&self, buyer: &EntityCode) -> Decimal {
-        let Ok(b) = self.entity(buyer) else { return Decimal::ZERO };
-        let held = self
-            .slots
-            .iter()
-            .filter(|s| s.entity == b)
-            .map(|s| s.pool.scales.value_out(s.pool.state.profit));
-        let moving = self.transfers.iter().filter(|t| t.owner == b).map(|t| t.profit);
-        let Ok(currency) = self.ent(b).map(|x| x.currency) else { return Decimal::ZERO };
-        at_scale(total(held.chain(moving)), currency)
-    }
-
-    /// The period is closed through this time, if any.
-    #[must_use]
-    pub fn closed_through(&self) -> Option<DateTime<Utc>> {
-        self.closed_through
-    }
-
-    // ---- period end ----------------------------------------------------------------
-
-    /// Closes the period through `through`: later events may not be effective at or
-    /// before it, and the history each pool keeps for back-dated movements starts
-    /// after it.
-    ///
-    /// # Errors
-    /// [`ValuationError::CloseNotForward`] for a close that does not move forward.
-    pub fn close_period(&mut self, through: DateTime<Utc>) -> Res<()> {
-        if let Some(c) = self.closed_through
-            && through <= c
-        {
-            return Err(ValuationError::CloseNotForward(c));
-        }
-        // Work out every pool's new base before changing any.
-        let mut bases = Vec::with_capacity(self.slots.len());
-        for (k, sl) in self.slots.iter().enumerate() {
-            if let Some((n, base)) = sl
-                .state_through(through)
-                .map_err(|_| ValuationError::Overflow("a period close replay"))?
-            {
-                bases.push((k, n, base));
-            }
-        }
-        for (k, n, base) in bases {
-            if let Some(sl) = self.slots.get_mut(k) {
-                sl.close(n, base);
-            }
-        }
-        self.closed_through = Some(through);
-        Ok(())
-    }
-
-    /// Consolidates the intercompany activity since the last run into the group
-    /// currency: eliminates the period's intercompany revenue against cost of sales,
-    /// removes the profit still held in buyers' inventory (on hand and owned in transit)
-    /// at the end, and releases the profit that was held at the start (through retained
-    /// earnings). `rates` convert each entity's currency into `currency`.
-    ///
-    /// # Errors
-    /// [`ValuationError::MissingRate`] or [`ValuationError::Overflow`]; nothing changes.
-    pub fn consolidate(
-        &mut self,
-        run: u64,
-        group: &EntityCode,
-        currency: CurrencyCode,
-        rates: &[Rate],
-    ) -> Res<Consolidation> {
-        let mut buyers: BTreeMap<EntityCode, Unrealized> = BTreeMap::new();
-        let mut revenue: BTreeMap<(EntityCode, EntityCode), Decimal> = BTreeMap::new();
-        let mut postings = Vec::new();
-        let mut closing_by: BTreeMap<u16, Decimal> = BTreeMap::new();
-        let line = |key: PostingKey, amount: Decimal, doc: &str, postings: &mut Vec<Posting>| {
-            if amount.is_zero() {
-                return;
-            }
-            postings.push(Posting {
-                event: run,
-                entity: group.clone(),
-                key,
-                account: self.config_account(group, key),
-                amount: at_scale(amount, currency),
-                currency,
-                kind: PostingKind::Elimination,
-                item: None,
-                site: None,
-                document: Some(doc.to_owned()),
-            });
-        };
-        for ((s, b), p) in &self.period {
-            let (se, be) = (self.ent(*s)?, self.ent(*b)?);
-            let rev = convert(p.revenue, rate_of(rates, se.currency, currency)?, currency)?;
-            revenue.insert((se.code.clone(), be.code.clone()), at_scale(rev, currency));
-            let doc = format!("intercompany sales {} -> {}", se.code, be.code);
-            line(PostingKey::IcRevenue, rev, &doc, &mut postings);
-            line(PostingKey::CostOfSales, -rev, &doc, &mut postings);
-        }
-        // Every entity that ever bought, or holds profit now.
-        let mut involved: Vec<u16> = self.eliminated.keys().copied().collect();
-        involved.extend(self.period.keys().map(|(_, b)| *b));
-        involved.extend(self.slots.iter().filter(|s| s.pool.state.profit != 0).map(|s| s.entity));
-        involved.extend(self.transfers.iter().filter(|t| !t.profit.is_zero()).map(|t| t.owner));
-        involved.sort_unstable();
-        involved.dedup();
-        for b in involved {
-            let be = self.ent(b)?;
-            let rate = rate_of(rates, be.currency, currency)?;
-            let held = self.unrealized_profit(&be.code);
-            let closing = convert(held, rate, currency)?;
-            let created_local =
-                total(self.period.iter().filter(|((_, x), _)| *x == b).map(|(_, p)| p.created));
-            let created = convert(created_local, rate, currency)?;
-            let opening = self.eliminated.get(&b).copied().unwrap_or_default();
-            let realized = add_exact(opening, created)
-                .and_then(|x| sub_exact(x, closing))
-                .map_err(dec("the realized intercompany profit"))?;
-            let doc = format!("unrealized profit held by {}", be.code);
-            line(PostingKey::CostOfSales, closing, &doc, &mut postings);
-            line(PostingKey::Inventory, -closing, &doc, &mut postings);
-            line(PostingKey::RetainedEarnings, opening, &doc, &mut postings);
-            line(PostingKey::CostOfSales, -opening, &doc, &mut postings);
-            let g = |x: Decimal| at_scale(x, currency);
-            buyers.insert(
-                be.code.clone(),
-                Unrealized {
-                    opening: g(opening),
-                    created: g(created),
-                    closing: g(closing),
-                    realized: g(realized),
-                },
-            );
-            closing_by.insert(b, closing);
-        }
-        self.eliminated = closing_by;
-        self.period.clear();
-        Ok(Consolidation { run, currency, buyers, revenue, postings })
-    }
-
-    fn config_account(&self, entity: &EntityCode, key: PostingKey) -> AccountCode {
-        self.accounts.account(entity, key)
     }
 }
 

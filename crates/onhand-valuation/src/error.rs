@@ -170,6 +170,29 @@ pub enum ValuationError {
         /// The close.
         closed_through: DateTime<Utc>,
     },
+    /// An event that moves stock of an entity inside the entity's own closed period.
+    #[error(
+        "event is effective {at}, inside the period of {entity} closed through {closed_through}"
+    )]
+    EntityPeriodClosed {
+        /// The entity.
+        entity: EntityCode,
+        /// The event's time.
+        at: DateTime<Utc>,
+        /// The entity's close.
+        closed_through: DateTime<Utc>,
+    },
+    /// A reopen of a period that is not closed.
+    #[error("there is no closed period to reopen")]
+    NothingToReopen,
+    /// A reopen to a time not before the close.
+    #[error("a reopen to {to} does not go back from the close through {closed_through}")]
+    ReopenNotBack {
+        /// The time asked for.
+        to: DateTime<Utc>,
+        /// The close.
+        closed_through: DateTime<Utc>,
+    },
     /// A period close that does not move forward.
     #[error("the period is already closed through {0}")]
     CloseNotForward(DateTime<Utc>),
@@ -275,6 +298,9 @@ impl ValuationError {
             ValuationError::ReturnWithoutCost => "return_without_cost",
             ValuationError::NotStandard { .. } => "not_standard",
             ValuationError::PeriodClosed { .. } => "period_closed",
+            ValuationError::EntityPeriodClosed { .. } => "entity_period_closed",
+            ValuationError::NothingToReopen => "nothing_to_reopen",
+            ValuationError::ReopenNotBack { .. } => "reopen_not_back",
             ValuationError::CloseNotForward(_) => "close_not_forward",
             ValuationError::IdReused(_) => "id_reused",
             ValuationError::BackDatedShortage { .. } => "back_dated_shortage",

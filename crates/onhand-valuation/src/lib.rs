@@ -46,9 +46,16 @@
 //! and each item's last pool, so events over many items find their pool without a hash
 //! probe.
 //!
+//! Periods close for the whole network ([`Valuation::close_period`]: no event effective
+//! before the close time) or for one entity ([`Valuation::close_entity_period`]: no
+//! movement of its pools effective at or before it), as a ledger's do, and reopen
+//! ([`Valuation::reopen_period`], [`Valuation::reopen_entity_period`]). A close folds
+//! the history it covers; a reopen does not bring it back, so a movement back-dated into
+//! a reopened span is valued as at the old close, and corrects only what came after it.
+//!
 //! Memory is the live layers plus the history kept for back-dating, which a period close
-//! ([`Valuation::close_period`]) forgets. Without a close it grows linearly, never with
-//! the square of the movements:
+//! (the network's, or an entity's for its pools) forgets. Without a close it grows
+//! linearly, never with the square of the movements:
 //!
 //! | what | bytes |
 //! |---|---|

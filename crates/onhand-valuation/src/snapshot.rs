@@ -100,6 +100,10 @@ struct Content {
     returned: BTreeMap<u64, (Decimal, Decimal)>,
     seq: u64,
     closed_through: Option<DateTime<Utc>>,
+    /// Entities whose own period is closed, and through when (absent when none is, so
+    /// a snapshot without entity closes reads and digests as before).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    entity_closed: Vec<(EntityCode, DateTime<Utc>)>,
     documents: Vec<IcDocument>,
     receivables: Vec<OpenItem>,
     payables: Vec<OpenItem>,
@@ -294,6 +298,11 @@ impl Valuation {
             returned: self.returned.clone(),
             seq: self.seq,
             closed_through: self.closed_through,
+            entity_closed: self
+                .entity_closed
+                .iter()
+                .filter_map(|(e, at)| Some((self.entities.get(usize::from(*e))?.code.clone(), *at)))
+                .collect(),
             documents: self.documents.clone(),
             receivables: self.receivables.clone(),
             payables: self.payables.clone(),
@@ -458,6 +467,11 @@ impl Valuation {
         v.returned = c.returned.clone();
         v.seq = c.seq;
         v.closed_through = c.closed_through;
+        for (n, (e, at)) in c.entity_closed.iter().enumerate() {
+            if v.entity_closed.insert(v.entity(e)?, *at).is_some() {
+                return Err(bad("an entity close", n));
+            }
+        }
         v.documents.clone_from(&c.documents);
         v.receivables.clone_from(&c.receivables);
         v.payables.clone_from(&c.payables);

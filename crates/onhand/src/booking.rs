@@ -140,7 +140,7 @@ impl Network {
         let mark = self.journal.next(&command)?;
         let p = self.atp.allocate(&line, claim)?;
         self.next_line = id;
-        self.bookings.insert(
+        self.insert_booking(
             r.clone(),
             Booking { id, request: req.clone(), picked: Decimal::ZERO, shipped: Decimal::ZERO },
         );
@@ -222,7 +222,7 @@ impl Network {
         if self.atp.booked(LineId(id)).is_some() {
             self.atp.release(LineId(id))?;
         }
-        self.bookings.remove(r);
+        self.remove_booking(r);
         self.line_refs.remove(&id);
         self.journal.push(mark, command);
         self.feed_withdrawn(r);
@@ -279,8 +279,10 @@ impl Network {
         let keys: Vec<(ItemIx, SiteIx)> = self.below.keys().copied().collect();
         let mut signals = Vec::new();
         self.replan(&keys, &mut signals)?;
-        let lines = self.short_line_sites();
-        self.raise_exceptions(self.now, &signals, &lines)?;
+        // Every line may have moved: the short lines' item-sites and every planned one.
+        let mut touched = self.short_line_sites();
+        touched.extend(keys.iter().filter(|k| !self.short_line_sites_contains(**k)));
+        self.raise_exceptions(self.now, &signals, &touched)?;
         Ok(Reprocessed { changes: out, signals })
     }
 
@@ -541,7 +543,7 @@ impl Network {
         let mut touched: Vec<(ItemIx, SiteIx)> = Vec::new();
         for id in expired {
             let Some(r) = self.line_refs.remove(&id.0) else { continue };
-            if let Some(b) = self.bookings.remove(&r)
+            if let Some(b) = self.remove_booking(&r)
                 && let Some(item) = self.catalog.item_ix(&b.request.item)
             {
                 touched.extend(self.below.keys().filter(|(i, _)| *i == item).copied());

@@ -26,7 +26,9 @@ impl Network {
     /// costs, every booked line's promise, availability per item-site (free now, held,
     /// and the availability on every date supply or a promise is dated), the books (every
     /// pool's quantity, value and layers, every transfer, every intercompany document
-    /// and open item), and every exception in the queue with its history.
+    /// and open item), every exception in the queue with its history, and the KPIs
+    /// (insight's whole state and the feed's, see
+    /// [`insight_feed`](crate::insight_feed)).
     ///
     /// # Errors
     /// [`Error::Ledger`] or [`Error::Restore`] if a part cannot be encoded (it always
@@ -35,9 +37,9 @@ impl Network {
         self.digest_of(true)
     }
 
-    /// Everything [`digest`](Network::digest) covers but the exception queue: the
-    /// inventory truth alone, equal between networks whose queues were fed or acted on
-    /// differently. A restored network has both digests of the one the snapshot was
+    /// Everything [`digest`](Network::digest) covers but the exception queue and the
+    /// KPIs: the inventory truth alone, equal between networks whose queues were fed or
+    /// acted on differently, or that keep their KPIs under other settings. A restored network has both digests of the one the snapshot was
     /// taken from.
     ///
     /// # Errors
@@ -115,6 +117,9 @@ impl Network {
         feed(&mut h, "payables", self.valuation.payables())?;
         if with_queue {
             feed(&mut h, "exceptions", &self.control().exceptions().collect::<Vec<_>>())?;
+            if let Some(f) = self.insight.as_deref() {
+                feed(&mut h, "insight", &f.state())?;
+            }
         }
         Ok(Digest(h.finalize().into()))
     }

@@ -53,10 +53,6 @@ pub enum Error {
         /// What is wrong.
         what: String,
     },
-    /// A ledger reopen of a closed period: the books (valuation) keep their close and
-    /// cannot follow, so the network refuses it rather than let the engines diverge.
-    #[error("the network cannot reopen a closed period: the books stay closed")]
-    ReopenNotSupported,
     /// An item this partition does not hold.
     #[error("item {item} belongs to partition {owner}, not to this one ({this})")]
     NotInPartition {
@@ -211,7 +207,6 @@ impl Error {
             Error::Insight(e) => e.code(),
             Error::Control(e) => e.code(),
             Error::Config { .. } => "config",
-            Error::ReopenNotSupported => "reopen_not_supported",
             Error::NotInPartition { .. } => "not_in_partition",
             Error::NoCost { .. } => "no_cost",
             Error::NoRate { .. } => "no_rate",

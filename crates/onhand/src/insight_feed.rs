@@ -14,13 +14,24 @@
 //! | adjustment | one adjustment per item: net quantity, and the value of its inventory postings |
 //! | cycle count | one count per counted location: book, counted, the ledger's tolerance for the item's class, the counter (the posting actor), the value of the item's inventory postings shared by variance |
 //! | transfer request, approval, shipment, receipt, close | the transfer lines (numbered as on the order, from 1) requested (valued at the sender's current cost), approved, shipped (each shipment of a line until it is complete: the first starts its transit), received (good, over and damaged), closed |
-//! | stock moved into damaged or quality hold | stock damaged or held, valued at the pool's current cost |
+//! | stock moved into damaged, quality hold or scrapped (a scrap, a disposition, a status change) | stock damaged, held or scrapped, valued at the pool's current cost |
+//! | period close (the network's, or one entity's) | the books as they stand: per entity and site the stock's value; per FIFO layer its quantity, value and the day the event that opened it took effect (aging); per transfer line in transit its quantity, value, owner and expected arrival. A pool kept per entity (not per site) is shared among the entity's sites in proportion to the valuated stock each holds: the books do not say which units are where, so its per-site figures are an allocation (entity and network figures are exact) |
 //! | postings to cost of sales | cost of sales per entity and site |
 //!
 //! Quantities are in the item's base unit. The network learns of shipments, not of
-//! deliveries, so order lines are fulfilled on their shipments ([`Basis::Shipment`]).
+//! deliveries (no event confirms a customer's receipt), so order lines are fulfilled on
+//! their shipments ([`Basis::Shipment`]): a shipment counts as delivered on the day it
+//! ships, and perfect order fulfillment's condition and documentation hold unless a host
+//! feeds [`OrderLineDelivered`](onhand_insight::OrderLineDelivered) records itself.
+//!
+//! **Not fed.** Customer returns: insight has no record for them (a return is neither
+//! a delivery nor damage found at a site), so they reach it only through what follows,
+//! when their inspection moves the stock to damaged, hold or scrapped. Average and standard
+//! cost pools have no layers and add no aging.
 //! An order line's requested date for the fill rates is the ship-by date: the requested
-//! delivery date less the lead of its first promise (delivery less availability).
+//! delivery date less the lead of its first promise (delivery less availability), and
+//! never before the day the line is booked (a request sooner than the lane takes is due
+//! to ship at once, not already late when it is taken).
 //!
 //! **Time.** Records carry the event's effective time (order calls: the network's
 //! time), but insight takes records in time order. The feed hands them over in the order
@@ -43,15 +54,16 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use onhand_atp::{LineId, Promise};
 use onhand_insight::{
-    Adjusted, Basis, Config, CostOfSales, CountRecorded, DamageKind, Insight, LineRef,
-    OrderLineCreated, OrderLinePromised, OrderLineShipped, Period, Record, Report, Scheduled,
-    StockDamaged, SupplierReceipt, TransferApproved, TransferClosed, TransferReceived, TransferRef,
-    TransferRequested, TransferShipped,
+    Adjusted, Basis, Config, CostOfSales, CountRecorded, DamageKind, InTransitHeld, Insight,
+    InsightSnapshot, LineRef, OrderLineCreated, OrderLinePromised, OrderLineShipped, Period,
+    Record, Report, Scheduled, StockDamaged, StockLayer, StockValued, SupplierReceipt,
+    TransferApproved, TransferClosed, TransferReceived, TransferRef, TransferRequested,
+    TransferShipped,
 };
 use onhand_ledger::{Accepted, Body, DocKind, DocNumber, Event, Rules, Signal as LedgerSignal};
 use onhand_master::{
-    Catalog, CustomerGroupCode, EntityCode, ItemCode, ItemIx, MasterData, Money, Qty, QtyDelta,
-    RoundingMode, SiteCode, SiteIx, SupplierCode, UomCode,
+    Catalog, CustomerGroupCode, EntityCode, EntityIx, ItemCode, ItemIx, MasterData, Money, Qty,
+    QtyDelta, RoundingMode, SiteCode, SiteIx, SupplierCode, UomCode,
 };
 use onhand_status::StockStatus;
 use onhand_valuation::PostingKey;
@@ -185,7 +197,8 @@ pub struct FeedStats {
 }
 
 /// An order line as the feed knows it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FedLine {
     uom: UomCode,
     ordered: Decimal,
@@ -199,7 +212,8 @@ impl FedLine {
 }
 
 /// A transfer line as the feed knows it.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct FedTransfer {
     /// What the line requests, in base units.
     requested: Decimal,
@@ -218,10 +232,132 @@ pub(crate) struct Feed {
     lines: BTreeMap<OrderRef, FedLine>,
     transfers: BTreeMap<TransferRef, FedTransfer>,
     suppliers: BTreeMap<(DocNumber, u32), SupplierCode>,
+    /// The day each event that brought stock into the books took effect, by journal
+    /// sequence: the receipt days of FIFO layers (a layer's origin is a cost event id).
+    origins: BTreeMap<u64, NaiveDate>,
     stats: FeedStats,
 }
 
+/// A transfer line in transit: owner, quantity, value, expected arrival.
+type Transit = (EntityCode, Decimal, Money, Option<DateTime<Utc>>);
+
+/// Cost event ids per journal entry (see [`crate::network::cost_event_id`]).
+const COST_IDS_PER_EVENT: u64 = 4096;
+
+/// The feed's part of a network snapshot: insight's whole state
+/// ([`InsightSnapshot`]) and what the feed keeps to translate (its clock, the order and
+/// transfer lines it follows, the suppliers of expected receipts, its statistics).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FeedSnapshot {
+    insight: InsightSnapshot,
+    clock: Option<DateTime<Utc>>,
+    lines: Vec<(OrderRef, FedLine)>,
+    transfers: Vec<(TransferRef, FedTransfer)>,
+    suppliers: Vec<(DocNumber, u32, SupplierCode)>,
+    origins: Vec<(u64, NaiveDate)>,
+    stats: FeedStats,
+}
+
+/// The feed's state borrowed, for the network digest.
+#[derive(Serialize)]
+pub(crate) struct FeedState<'a, S: Serialize> {
+    insight: S,
+    clock: &'a Option<DateTime<Utc>>,
+    lines: &'a BTreeMap<OrderRef, FedLine>,
+    transfers: &'a BTreeMap<TransferRef, FedTransfer>,
+    suppliers: &'a BTreeMap<(DocNumber, u32), SupplierCode>,
+    origins: &'a BTreeMap<u64, NaiveDate>,
+    stats: &'a FeedStats,
+}
+
+fn invalid(what: String) -> Error {
+    Error::InvalidSnapshot { part: "insight", what }
+}
+
 impl Feed {
+    /// The feed's part of a network snapshot.
+    pub(crate) fn snapshot(&self) -> FeedSnapshot {
+        FeedSnapshot {
+            insight: self.insight.snapshot(),
+            clock: self.clock,
+            lines: self.lines.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            transfers: self.transfers.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            suppliers: self
+                .suppliers
+                .iter()
+                .map(|((o, l), s)| (o.clone(), *l, s.clone()))
+                .collect(),
+            origins: self.origins.iter().map(|(k, v)| (*k, *v)).collect(),
+            stats: self.stats.clone(),
+        }
+    }
+
+    /// The feed's state without copying it (see [`Network::digest`]).
+    pub(crate) fn state(&self) -> FeedState<'_, impl Serialize + '_> {
+        FeedState {
+            insight: self.insight.state(),
+            clock: &self.clock,
+            lines: &self.lines,
+            transfers: &self.transfers,
+            suppliers: &self.suppliers,
+            origins: &self.origins,
+            stats: &self.stats,
+        }
+    }
+
+    /// The feed `snap` holds, for a network over `catalog` keeping insight under
+    /// `settings`.
+    ///
+    /// # Errors
+    /// [`Error::SnapshotMismatch`] when the settings give insight another configuration
+    /// than the snapshot's; [`Error::Insight`] for a state insight refuses
+    /// ([`Insight::restore`]); [`Error::InvalidSnapshot`] for a line, transfer line or
+    /// expected receipt twice.
+    pub(crate) fn restore(
+        catalog: &Catalog,
+        settings: &InsightSettings,
+        snap: &FeedSnapshot,
+    ) -> Result<Box<Feed>, Error> {
+        if *snap.insight.config() != settings.config(catalog.data())? {
+            return Err(Error::SnapshotMismatch { part: "insight" });
+        }
+        let insight = Insight::restore(&snap.insight)?;
+        let mut lines = BTreeMap::new();
+        for (k, v) in &snap.lines {
+            if lines.insert(k.clone(), v.clone()).is_some() {
+                return Err(invalid(format!("order line {k} twice")));
+            }
+        }
+        let mut transfers = BTreeMap::new();
+        for (k, v) in &snap.transfers {
+            if transfers.insert(k.clone(), v.clone()).is_some() {
+                return Err(invalid(format!("transfer line {}/{} twice", k.transfer, k.line)));
+            }
+        }
+        let mut suppliers = BTreeMap::new();
+        for (o, l, s) in &snap.suppliers {
+            if suppliers.insert((o.clone(), *l), s.clone()).is_some() {
+                return Err(invalid(format!("the supplier of {o}/{l} twice")));
+            }
+        }
+        let mut origins = BTreeMap::new();
+        for (seq, day) in &snap.origins {
+            if origins.insert(*seq, *day).is_some() {
+                return Err(invalid(format!("the receipt day of journal entry {seq} twice")));
+            }
+        }
+        Ok(Box::new(Feed {
+            insight,
+            clock: snap.clock,
+            lines,
+            transfers,
+            suppliers,
+            origins,
+            stats: snap.stats.clone(),
+        }))
+    }
+
     /// A feed for `catalog` with `settings`, or `None` when they turn insight off.
     pub(crate) fn new(
         catalog: &Catalog,
@@ -237,6 +373,7 @@ impl Feed {
             lines: BTreeMap::new(),
             transfers: BTreeMap::new(),
             suppliers: BTreeMap::new(),
+            origins: BTreeMap::new(),
             stats: FeedStats::default(),
         })))
     }
@@ -290,6 +427,27 @@ fn share(total: Money, parts: &[Decimal]) -> Vec<Money> {
         };
         left -= amount;
         out.push(Money::new(amount, total.currency()));
+    }
+    out
+}
+
+/// `total` split over `parts` in proportion, to six decimal places, the last part
+/// taking what is left so the parts add up to `total` exactly.
+fn split(total: Decimal, parts: &[Decimal]) -> Vec<Decimal> {
+    let whole: Decimal = parts.iter().map(Decimal::abs).sum();
+    let mut out = Vec::with_capacity(parts.len());
+    let mut left = total;
+    for (i, p) in parts.iter().enumerate() {
+        let q = if i + 1 == parts.len() {
+            left
+        } else {
+            total
+                .checked_mul(p.abs())
+                .and_then(|v| v.checked_div(whole))
+                .map_or(Decimal::ZERO, |v| v.round_dp(6).normalize())
+        };
+        left -= q;
+        out.push(q);
     }
     out
 }
@@ -377,6 +535,14 @@ impl Network {
         let at = feed.at(moving.effective_at);
         let mut records = Vec::new();
         self.translate(&mut feed, moving, accepted, out, at, &mut records);
+        if let Some(seq) = out.seq
+            && out
+                .postings
+                .iter()
+                .any(|p| p.key == PostingKey::Inventory && p.amount > Decimal::ZERO)
+        {
+            feed.origins.insert(seq, moving.effective_at.date_naive());
+        }
         for r in &records {
             feed.push(r);
         }
@@ -612,6 +778,9 @@ impl Network {
                         .push(Record::TransferClosed(TransferClosed { at, transfer: key.clone() }));
                 }
             }
+            Body::ClosePeriod { entity, .. } => {
+                self.translate_close(feed, entity.as_ref(), at, records);
+            }
             _ => {}
         }
         // Stock moved into damaged or quality hold (a count's own variance is a count).
@@ -620,6 +789,7 @@ impl Network {
                 let kind = match d.key.status {
                     StockStatus::Damaged => DamageKind::Damaged,
                     StockStatus::QualityHold => DamageKind::Hold,
+                    StockStatus::Scrapped => DamageKind::Scrapped,
                     _ => continue,
                 };
                 let (Ok(item), Ok(site), Ok(qty)) = (
@@ -653,6 +823,165 @@ impl Network {
         }
         for ((entity, site), value) in cogs {
             records.push(Record::CostOfSales(CostOfSales { at, entity, site, value }));
+        }
+    }
+
+    /// The books at a period close (of `entity`, or of the whole network): valuations
+    /// by entity and site, FIFO layers with the day they were received, and transfer
+    /// lines in transit. A whole-network close also forgets the receipt days of layers
+    /// no longer held.
+    fn translate_close(
+        &self,
+        feed: &mut Feed,
+        entity: Option<&EntityCode>,
+        at: DateTime<Utc>,
+        records: &mut Vec<Record>,
+    ) {
+        let pools = self.valuation.pools();
+        // Pools kept per entity: the valuated stock each of its sites holds, to share
+        // them by.
+        let mut at_sites: BTreeMap<(EntityIx, ItemIx), Vec<(SiteIx, Decimal)>> = BTreeMap::new();
+        if pools.iter().any(|p| p.site.is_none()) {
+            let mut held: BTreeMap<(EntityIx, ItemIx, SiteIx), Decimal> = BTreeMap::new();
+            for (key, q) in self.ledger.positions() {
+                if key.status != StockStatus::InTransit && key.status.is_valuated() {
+                    *held.entry((key.owner, key.item, key.site)).or_default() += q;
+                }
+            }
+            for ((e, i, site), q) in held.into_iter().filter(|(_, q)| *q > Decimal::ZERO) {
+                at_sites.entry((e, i)).or_default().push((site, q));
+            }
+        }
+        let mut valued: BTreeMap<(EntityCode, SiteCode), Money> = BTreeMap::new();
+        let mut live = std::collections::BTreeSet::new();
+        for p in &pools {
+            for l in &p.layers {
+                live.insert(l.origin / COST_IDS_PER_EVENT);
+            }
+            if entity.is_some_and(|e| *e != p.entity) {
+                continue;
+            }
+            let sites: Vec<(SiteCode, Decimal)> = if let Some(site) = &p.site {
+                vec![(site.clone(), Decimal::ONE)]
+            } else {
+                let (Some(e), Some(i)) =
+                    (self.catalog.entity_ix(&p.entity), self.catalog.item_ix(&p.item))
+                else {
+                    continue;
+                };
+                at_sites
+                    .get(&(e, i))
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(s, q)| Some((self.site_code(*s).ok()?, *q)))
+                    .collect()
+            };
+            if sites.is_empty() {
+                continue;
+            }
+            let weights: Vec<Decimal> = sites.iter().map(|s| s.1).collect();
+            let Ok(value) = Money::new(p.value, p.currency).round(RoundingMode::HalfEven) else {
+                continue;
+            };
+            for ((site, _), v) in sites.iter().zip(share(value, &weights)) {
+                let sum = valued
+                    .entry((p.entity.clone(), site.clone()))
+                    .or_insert_with(|| Money::zero(p.currency));
+                if let Ok(total) = sum.checked_add(v) {
+                    *sum = total;
+                }
+            }
+            let Some(uom) = self.uom_of(&p.item) else { continue };
+            for l in p.layers.iter().filter(|l| l.qty > Decimal::ZERO) {
+                let (Some(received), Ok(value)) = (
+                    feed.origins.get(&(l.origin / COST_IDS_PER_EVENT)).copied(),
+                    Money::new(l.value, p.currency).round(RoundingMode::HalfEven),
+                ) else {
+                    feed.stats.unmatched += 1;
+                    continue;
+                };
+                let parts = sites.iter().zip(split(l.qty, &weights)).zip(share(value, &weights));
+                for (((site, _), q), value) in parts {
+                    let Ok(qty) = Qty::new(q, uom) else { continue };
+                    if qty.is_zero() {
+                        continue;
+                    }
+                    records.push(Record::StockLayer(StockLayer {
+                        at,
+                        entity: p.entity.clone(),
+                        site: site.clone(),
+                        item: p.item.clone(),
+                        qty,
+                        value,
+                        received,
+                    }));
+                }
+            }
+        }
+        for ((entity, site), value) in valued {
+            records.push(Record::StockValued(StockValued { at, entity, site, value }));
+        }
+        if entity.is_none() {
+            feed.origins.retain(|seq, _| live.contains(seq));
+        }
+        self.translate_transit(entity, at, records);
+    }
+
+    /// Transfer lines in transit at a close: each open shipment by its valuation
+    /// transfer, summed per line.
+    fn translate_transit(
+        &self,
+        entity: Option<&EntityCode>,
+        at: DateTime<Utc>,
+        records: &mut Vec<Record>,
+    ) {
+        let transit: BTreeMap<String, onhand_valuation::TransitView> =
+            self.valuation.transfers().into_iter().map(|t| (t.transfer.clone(), t)).collect();
+        let mut held: BTreeMap<TransferRef, Transit> = BTreeMap::new();
+        for ((number, item), list) in &self.shipments {
+            let Some(order) = self.ledger.transfer(number) else { continue };
+            let Some(key) = Self::transfer_line(order, number, *item) else { continue };
+            for s in list.iter().filter(|s| s.open > Decimal::ZERO) {
+                let Some(t) = transit.get(&s.key) else { continue };
+                if t.closed || entity.is_some_and(|e| *e != t.owner) {
+                    continue;
+                }
+                let Some(currency) =
+                    self.catalog.entity_ix(&t.owner).and_then(|e| self.catalog.entity(e))
+                else {
+                    continue;
+                };
+                let value = Money::new(t.value, currency.currency);
+                let e = held.entry(key.clone()).or_insert_with(|| {
+                    (t.owner.clone(), Decimal::ZERO, Money::zero(currency.currency), None)
+                });
+                e.1 += s.open;
+                if let Ok(sum) = e.2.checked_add(value) {
+                    e.2 = sum;
+                }
+                e.3 = order.expected_arrival;
+            }
+        }
+        for (transfer, (owner, q, value, expected_arrival)) in held {
+            let (Some(item), Ok(value)) = (
+                self.ledger.transfer(&transfer.transfer).and_then(|o| {
+                    o.lines
+                        .get(usize::try_from(transfer.line).ok()?.checked_sub(1)?)
+                        .map(|l| l.item)
+                }),
+                value.round(RoundingMode::HalfEven),
+            ) else {
+                continue;
+            };
+            let Ok(qty) = self.base_qty(item, q) else { continue };
+            records.push(Record::InTransitHeld(InTransitHeld {
+                at,
+                transfer,
+                owner,
+                qty,
+                value,
+                expected_arrival,
+            }));
         }
     }
 
@@ -909,10 +1238,17 @@ impl Network {
         let qty = Qty::new(self.base_of(&req.item, req.qty)?, uom).ok()?;
         let lead =
             p.schedule.first().map_or(0, |s| (s.delivery - s.available_on).num_days().max(0));
-        let requested: NaiveDate =
-            req.requested.checked_sub_signed(Duration::days(lead)).unwrap_or(req.requested);
+        let at = feed.at(self.now);
+        // A request sooner than the lane takes would be due to ship before the line
+        // existed, and count as unfilled from the start: it is due to ship the day it is
+        // booked instead (the soonest it can).
+        let requested: NaiveDate = req
+            .requested
+            .checked_sub_signed(Duration::days(lead))
+            .unwrap_or(req.requested)
+            .max(at.date_naive());
         Some(Record::OrderLineCreated(OrderLineCreated {
-            at: feed.at(self.now),
+            at,
             line: LineRef { order: req.order.clone(), line: req.line },
             customer,
             group,
@@ -960,6 +1296,26 @@ mod tests {
             for m in &shares {
                 prop_assert_eq!(m.currency(), usd());
                 prop_assert!(m.amount().scale() <= 2);
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn splits_add_up_to_the_total_exactly(
+            total in 0i64..10_000_000,
+            parts in proptest::collection::vec(0i64..1_000, 1..6),
+        ) {
+            let total = Decimal::new(total, 3);
+            let parts: Vec<Decimal> = parts.into_iter().map(Decimal::from).collect();
+            let split = split(total, &parts);
+            prop_assert_eq!(split.len(), parts.len());
+            prop_assert_eq!(split.iter().copied().sum::<Decimal>(), total);
+            let whole: Decimal = parts.iter().sum();
+            for (q, p) in split.iter().zip(&parts).take(parts.len() - 1) {
+                prop_assert!(q.scale() <= 6);
+                let exact = if whole.is_zero() { Decimal::ZERO } else { total * p / whole };
+                prop_assert!((*q - exact).abs() <= Decimal::new(5, 7));
             }
         }
     }

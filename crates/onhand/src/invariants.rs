@@ -24,7 +24,7 @@
 //!
 //! [`Network::check`] returns the first one that fails, with its figures.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use onhand_atp::LineId;
 use onhand_master::{EntityIx, ItemIx};
@@ -208,6 +208,21 @@ impl Network {
             if self.line_refs.get(&b.id) != Some(r) {
                 return fail("bookings", format!("{r}: line id {} maps elsewhere", b.id));
             }
+            let indexed = self
+                .catalog
+                .item_ix(&b.request.item)
+                .and_then(|i| self.booked_in_group.get(&self.group_of(i)))
+                .is_some_and(|set| set.contains(r));
+            if !indexed {
+                return fail("bookings", format!("{r} is missing from its group's index"));
+            }
+        }
+        let indexed: usize = self.booked_in_group.values().map(BTreeSet::len).sum();
+        if indexed != self.bookings.len() {
+            return fail(
+                "bookings",
+                format!("{indexed} indexed lines for {} bookings", self.bookings.len()),
+            );
         }
         Ok(())
     }

@@ -95,6 +95,7 @@ pub mod files;
 pub mod insight_feed;
 mod invariants;
 pub mod journal;
+mod lens;
 mod network;
 mod orders;
 mod outcome;

@@ -113,8 +113,16 @@ pub struct Network {
     pub(crate) planner: Option<Arc<Planner>>,
     /// Planned item-sites: whether each is at or below its reorder point now.
     pub(crate) below: BTreeMap<(ItemIx, SiteIx), bool>,
-    /// Booked order lines.
+    /// Booked order lines (kept with `booked_in_group` by
+    /// [`insert_booking`](Network::insert_booking) and
+    /// [`remove_booking`](Network::remove_booking)).
     pub(crate) bookings: BTreeMap<OrderRef, Booking>,
+    /// Per item handle, its substitution group: the smallest item handle linked to it by
+    /// substitution either way (an order line's schedule stays inside its item's group).
+    pub(crate) sub_group: Arc<Vec<u32>>,
+    /// The keys of `bookings` by their item's substitution group, so an inventory
+    /// position reads only the lines that can hold its item.
+    pub(crate) booked_in_group: BTreeMap<u32, BTreeSet<OrderRef>>,
     /// The availability engine's line ids, back to order lines.
     pub(crate) line_refs: BTreeMap<u64, OrderRef>,
     pub(crate) next_line: u64,
@@ -258,6 +266,7 @@ impl Network {
                 Planner::new(catalog.clone(), states)?.with_rates(replenish_rates(&config))?,
             ))
         };
+        let catalog_for_groups = catalog.clone();
         let mut network = Network {
             catalog,
             config: Arc::new(config),
@@ -267,7 +276,9 @@ impl Network {
             valuation,
             planner,
             below,
+            sub_group: Arc::new(substitution_groups(&catalog_for_groups)),
             bookings: BTreeMap::new(),
+            booked_in_group: BTreeMap::new(),
             line_refs: BTreeMap::new(),
             next_line: 0,
             receipts: BTreeMap::new(),
@@ -413,7 +424,7 @@ impl Network {
     /// # Errors
     /// The ledger's refusal ([`Error::Ledger`]), or the network's own before the ledger
     /// decides ([`Error::NotInPartition`], [`Error::NoCost`], [`Error::NoRate`],
-    /// [`Error::UnknownOriginal`], [`Error::ReopenNotSupported`]); nothing changes
+    /// [`Error::UnknownOriginal`]); nothing changes
     /// anywhere. [`Error::Diverged`] only
     /// for a defect (see there).
     pub fn apply(&mut self, event: &Event) -> Result<Outcome, Error> {
@@ -435,9 +446,6 @@ impl Network {
     /// [`apply`](Self::apply) up to the exception queue.
     fn apply_engines(&mut self, event: &Event) -> Result<Outcome, Error> {
         self.check_live()?;
-        if matches!(event.body, Body::ReopenPeriod { .. }) {
-            return Err(Error::ReopenNotSupported);
-        }
         for item in event_items(event) {
             self.check_item(item)?;
         }
@@ -749,7 +757,7 @@ impl Network {
             if self.atp.booked(LineId(id)).is_some() {
                 self.atp.release(LineId(id))?;
             }
-            self.bookings.remove(r);
+            self.remove_booking(r);
             self.line_refs.remove(&id);
         }
         Ok(())
@@ -1009,13 +1017,38 @@ impl Network {
         let mut bodies: Vec<(CostBody, Option<ItemIx>)> = Vec::new();
         let net: Nets = nets(deltas);
         let kind = moving.kind();
-        if let Body::ClosePeriod { through, entity: None } = moving.body {
-            // The books close with the ledger, so the history they keep for back-dated
-            // movements is bounded the same way.
-            if self.valuation.closed_through().is_none_or(|c| c < through) {
-                self.valuation.close_period(through)?;
+        // The books close and reopen with the ledger (the network's period or an
+        // entity's), so what they accept stays in step with it and the history they keep
+        // for back-dated movements is bounded the same way.
+        match &moving.body {
+            Body::ClosePeriod { through, entity: None } => {
+                if self.valuation.closed_through().is_none_or(|c| c < *through) {
+                    self.valuation.close_period(*through)?;
+                }
+                return Ok(());
             }
-            return Ok(());
+            Body::ClosePeriod { through, entity: Some(e) } => {
+                if self.valuation.entity_closed_through(e).is_none_or(|c| c < *through) {
+                    self.valuation.close_entity_period(e, *through)?;
+                }
+                return Ok(());
+            }
+            // The books reopen what they have closed (a network restored from a snapshot
+            // taken before the books kept entity closes has none of the entity's).
+            Body::ReopenPeriod { to, entity: None } => {
+                if self.valuation.closed_through().is_some_and(|c| to.is_none_or(|t| t < c)) {
+                    self.valuation.reopen_period(*to)?;
+                }
+                return Ok(());
+            }
+            Body::ReopenPeriod { to, entity: Some(e) } => {
+                let own = self.valuation.entity_closed_through(e);
+                if own.is_some_and(|c| to.is_none_or(|t| t < c)) {
+                    self.valuation.reopen_entity_period(e, *to)?;
+                }
+                return Ok(());
+            }
+            _ => {}
         }
         match kind {
             EventKind::Receipt => {
@@ -1514,6 +1547,38 @@ impl Network {
         Some((self.catalog.item_ix(&r.expected.item)?, self.catalog.site_ix(&r.expected.site)?))
     }
 
+    /// An item's substitution group ([`Network::sub_group`]).
+    pub(crate) fn group_of(&self, item: ItemIx) -> u32 {
+        self.sub_group.get(item.index()).copied().unwrap_or(item.raw())
+    }
+
+    /// The substitution group of the item a request names (`None`: an unknown item).
+    fn request_group(&self, b: &Booking) -> Option<u32> {
+        self.catalog.item_ix(&b.request.item).map(|i| self.group_of(i))
+    }
+
+    /// Records a booked order line and indexes it by its item's substitution group.
+    pub(crate) fn insert_booking(&mut self, r: OrderRef, b: Booking) -> Option<Booking> {
+        if let Some(g) = self.request_group(&b) {
+            self.booked_in_group.entry(g).or_default().insert(r.clone());
+        }
+        self.bookings.insert(r, b)
+    }
+
+    /// Drops a booked order line and its index entry.
+    pub(crate) fn remove_booking(&mut self, r: &OrderRef) -> Option<Booking> {
+        let b = self.bookings.remove(r)?;
+        if let Some(g) = self.request_group(&b)
+            && let Some(set) = self.booked_in_group.get_mut(&g)
+        {
+            set.remove(r);
+            if set.is_empty() {
+                self.booked_in_group.remove(&g);
+            }
+        }
+        Some(b)
+    }
+
     /// Records an expected receipt and indexes it by item-site; returns the one it
     /// replaced.
     pub(crate) fn insert_receipt(
@@ -1630,9 +1695,29 @@ impl Network {
             .filter_map(|key| self.receipts.get(key))
             .map(|r| r.open)
             .sum();
+        // Only the lines of the item's substitution group can hold it.
+        let lines = self.booked_in_group.get(&self.group_of(item)).into_iter().flatten();
+        let (allocated, backorders) =
+            self.booked_at((item, site), lines.filter_map(|r| self.bookings.get(r)));
+        debug_assert_eq!(
+            (allocated, backorders),
+            self.booked_at((item, site), self.bookings.values()),
+            "the substitution-group index missed a line"
+        );
+        onhand_replenish::Position { on_hand, on_order, in_transit, backorders, allocated }
+    }
+
+    /// What `lines` hold of an item-site (their schedule lines there) and what they wait
+    /// for there (the unconfirmed part of lines for the item that the site would serve
+    /// first).
+    fn booked_at<'a>(
+        &self,
+        (item, site): (ItemIx, SiteIx),
+        lines: impl Iterator<Item = &'a Booking>,
+    ) -> (Decimal, Decimal) {
         let mut allocated = Decimal::ZERO;
         let mut backorders = Decimal::ZERO;
-        for b in self.bookings.values() {
+        for b in lines {
             let Some(p) = self.atp.booked(LineId(b.id)) else { continue };
             for s in p.schedule.iter().filter(|s| s.item == item && s.site == site) {
                 allocated += s.qty;
@@ -1643,7 +1728,7 @@ impl Network {
                     if self.first_source(b) == Some(site) { p.unconfirmed } else { Decimal::ZERO };
             }
         }
-        onhand_replenish::Position { on_hand, on_order, in_transit, backorders, allocated }
+        (allocated, backorders)
     }
 
     /// The site that would serve a booking first: the best-ranked delivery lane into its
@@ -1690,8 +1775,8 @@ impl Network {
     }
 
     /// The planner's recommendation for one item-site, with its position as it is now.
-    fn recommend(
-        &mut self,
+    pub(crate) fn recommend(
+        &self,
         key: (ItemIx, SiteIx),
     ) -> Result<Option<onhand_replenish::Recommendation>, Error> {
         let item = self.item_code(key.0)?;
@@ -1807,4 +1892,78 @@ fn replenish_rates(config: &NetworkConfig) -> Vec<onhand_replenish::ExchangeRate
         .iter()
         .map(|r| onhand_replenish::ExchangeRate { from: r.from, to: r.to, rate: r.rate })
         .collect()
+}
+
+/// The root of `i` in a union-find forest, halving the path on the way.
+fn root(parent: &mut [usize], mut i: usize) -> usize {
+    while let Some(&p) = parent.get(i) {
+        if p == i {
+            break;
+        }
+        // Path halving.
+        let grand = parent.get(p).copied().unwrap_or(p);
+        if let Some(slot) = parent.get_mut(i) {
+            *slot = grand;
+        }
+        i = p;
+    }
+    i
+}
+
+/// Per item handle, the smallest item handle linked to it by substitution either way
+/// (the connected components of the catalog's substitution graph), by union-find.
+fn substitution_groups(catalog: &Catalog) -> Vec<u32> {
+    let n = catalog.items().map(|(ix, _)| ix.index() + 1).max().unwrap_or(0);
+    let mut parent: Vec<usize> = (0..n).collect();
+    for (ix, item) in catalog.items() {
+        for s in &item.substitutes {
+            let Some(other) = catalog.item_ix(&s.item) else { continue };
+            let (a, b) = (root(&mut parent, ix.index()), root(&mut parent, other.index()));
+            let (lo, hi) = (a.min(b), a.max(b));
+            if let Some(slot) = parent.get_mut(hi) {
+                *slot = lo;
+            }
+        }
+    }
+    (0..n).map(|i| u32::try_from(root(&mut parent, i)).unwrap_or(u32::MAX)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
+
+    use onhand_master::{Catalog, Decimal, Item, ItemCode, Substitute, seed};
+
+    use super::substitution_groups;
+
+    // Groups are the connected components of the substitution graph, named by their
+    // smallest handle, whichever way the links point.
+    #[test]
+    fn substitution_groups_join_links_either_way() {
+        let mut data = seed::demo_network();
+        let code = |c: &str| ItemCode::new(c).unwrap();
+        let sub = |c: &str| Substitute { item: code(c), ratio: Decimal::ONE };
+        // A chain NUT-M8 -> GLUE-500 and GLOVE-NIT -> GLUE-500 joins the three.
+        for (from, to) in [("NUT-M8", "GLUE-500"), ("GLOVE-NIT", "GLUE-500")] {
+            let it: &mut Item = data.items.iter_mut().find(|i| i.code == code(from)).unwrap();
+            it.substitutes.push(sub(to));
+        }
+        let cat = Catalog::new(data).unwrap();
+        let g = substitution_groups(&cat);
+        let of = |c: &str| g[cat.item_ix(&code(c)).unwrap().index()];
+        assert_eq!(of("NUT-M8"), of("GLUE-500"));
+        assert_eq!(of("GLOVE-NIT"), of("GLUE-500"));
+        let smallest = ["NUT-M8", "GLUE-500", "GLOVE-NIT"]
+            .map(|c| cat.item_ix(&code(c)).unwrap().raw())
+            .into_iter()
+            .min()
+            .unwrap();
+        assert_eq!(of("NUT-M8"), smallest);
+        // The demo's own link: BOLT-M8 by BOLT-M8-SS.
+        assert_eq!(of("BOLT-M8"), of("BOLT-M8-SS"));
+        assert_ne!(of("BOLT-M8"), of("NUT-M8"));
+        // An item with no links is its own group.
+        let drill = cat.item_ix(&code("DRILL-18V")).unwrap();
+        assert_eq!(g[drill.index()], drill.raw());
+    }
 }

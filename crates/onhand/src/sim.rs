@@ -708,6 +708,11 @@ impl Step {
     fn fixed(what: impl Into<String>, action: Action) -> Self {
         Step { kind: None, what: what.into(), action, expect: Expect::Valid }
     }
+
+    /// A step applying `event`, expected as `expect`.
+    fn event(kind: StepKind, what: impl Into<String>, event: Event, expect: Expect) -> Self {
+        Step::new(kind, what, Action::Event(Box::new(event)), expect)
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1613,6 +1618,19 @@ impl Sim {
         })
     }
 
+    /// [`Self::event`] taking effect when it is recorded.
+    fn now_event(
+        &mut self,
+        who: Who,
+        reason: &str,
+        kind: DocKind,
+        number: &str,
+        body: Body,
+    ) -> Result<Event, Error> {
+        let at = self.clock;
+        self.event(who, reason, kind, number, body, at)
+    }
+
     fn doc(&mut self, prefix: &str) -> String {
         self.next_doc += 1;
         format!("{prefix}-{}", self.next_doc)
@@ -1871,20 +1889,14 @@ impl Sim {
             let late = if e.due < self.today() { ", late" } else { "" };
             let what = format!("{}: {q} {} received {how}{late} at {}", e.order, e.item, e.site);
             let body = Body::Receipt(Movement { site: e.site.clone(), lines: vec![line] });
-            let ev = self.event(
+            let ev = self.now_event(
                 Who::Warehouse2,
                 "RECEIPT",
                 DocKind::PurchaseOrder,
                 e.order.as_str(),
                 body,
-                self.clock,
             )?;
-            return Ok(Some(Step::new(
-                StepKind::Receive,
-                what,
-                Action::Event(Box::new(ev)),
-                Expect::Valid,
-            )));
+            return Ok(Some(Step::event(StepKind::Receive, what, ev, Expect::Valid)));
         }
         // Goods without a purchase order: the line carries the price.
         let Some(&(i, s)) = self.rng.pick(&self.world.stocked) else { return Ok(None) };
@@ -1894,7 +1906,7 @@ impl Sim {
             "{q} {} received without an order at {}",
             self.world.items[i].code, self.world.sites[s].code
         );
-        Ok(Some(Step::new(StepKind::Receive, what, Action::Event(Box::new(ev)), Expect::Valid)))
+        Ok(Some(Step::event(StepKind::Receive, what, ev, Expect::Valid)))
     }
 
     fn receipt_without_order(
@@ -1930,9 +1942,8 @@ impl Sim {
         let what = format!("{q} {} put away at {}", self.world.items[i].code, st.code);
         let number = self.doc("PA");
         let body = Body::Putaway(Movement { site: st.code.clone(), lines: vec![line] });
-        let ev =
-            self.event(Who::Warehouse, "PUTAWAY", DocKind::Internal, &number, body, self.clock)?;
-        Ok(Some(Step::new(StepKind::Putaway, what, Action::Event(Box::new(ev)), Expect::Valid)))
+        let ev = self.now_event(Who::Warehouse, "PUTAWAY", DocKind::Internal, &number, body)?;
+        Ok(Some(Step::event(StepKind::Putaway, what, ev, Expect::Valid)))
     }
 
     fn gen_order(&mut self) -> Result<Option<Step>, Error> {
@@ -2093,20 +2104,14 @@ impl Sim {
             let total: Decimal = lines_out.iter().map(|l| l.qty.value()).sum();
             let what = format!("{r}: {total} {} picked at {}", p.item, st.code);
             let body = Body::Pick(Movement { site: st.code.clone(), lines: lines_out });
-            let ev = self.event(
+            let ev = self.now_event(
                 Who::Warehouse,
                 "PICK",
                 DocKind::SalesOrder,
                 r.order.as_str(),
                 body,
-                self.clock,
             )?;
-            return Ok(Some(Step::new(
-                StepKind::Pick,
-                what,
-                Action::Event(Box::new(ev)),
-                Expect::Valid,
-            )));
+            return Ok(Some(Step::event(StepKind::Pick, what, ev, Expect::Valid)));
         }
         Ok(None)
     }
@@ -2131,15 +2136,14 @@ impl Sim {
         let what =
             format!("{}: {q} {} shipped from {}", p.line, self.world.items[p.item].code, st.code);
         let body = Body::Ship(Movement { site: st.code.clone(), lines: vec![line] });
-        let ev = self.event(
+        let ev = self.now_event(
             Who::Warehouse,
             "SHIP",
             DocKind::SalesOrder,
             p.line.order.as_str(),
             body,
-            self.clock,
         )?;
-        Ok(Some(Step::new(StepKind::Ship, what, Action::Event(Box::new(ev)), Expect::Valid)))
+        Ok(Some(Step::event(StepKind::Ship, what, ev, Expect::Valid)))
     }
 
     fn gen_transfer_request(&mut self) -> Result<Option<Step>, Error> {
@@ -2169,20 +2173,9 @@ impl Sim {
             }],
             expected_arrival,
         });
-        let ev = self.event(
-            Who::Planner,
-            "REPLENISH",
-            DocKind::TransferOrder,
-            &number,
-            body,
-            self.clock,
-        )?;
-        Ok(Some(Step::new(
-            StepKind::TransferRequest,
-            what,
-            Action::Event(Box::new(ev)),
-            Expect::Valid,
-        )))
+        let ev =
+            self.now_event(Who::Planner, "REPLENISH", DocKind::TransferOrder, &number, body)?;
+        Ok(Some(Step::event(StepKind::TransferRequest, what, ev, Expect::Valid)))
     }
 
     /// A transfer the simulation requested, in one of `states` (closed ones are
@@ -2206,20 +2199,14 @@ impl Sim {
     fn gen_transfer_approve(&mut self) -> Result<Option<Step>, Error> {
         let Some(o) = self.transfer_in(&[TransferState::Requested]) else { return Ok(None) };
         let what = format!("{} approved by a second planner", o.number);
-        let ev = self.event(
+        let ev = self.now_event(
             Who::Planner2,
             "APPROVE",
             DocKind::TransferOrder,
             o.number.as_str(),
             Body::TransferApprove,
-            self.clock,
         )?;
-        Ok(Some(Step::new(
-            StepKind::TransferApprove,
-            what,
-            Action::Event(Box::new(ev)),
-            Expect::Valid,
-        )))
+        Ok(Some(Step::event(StepKind::TransferApprove, what, ev, Expect::Valid)))
     }
 
     fn gen_transfer_ship(&mut self) -> Result<Option<Step>, Error> {
@@ -2258,20 +2245,14 @@ impl Sim {
         );
         let body =
             Body::TransferShip(Movement { site: self.world.sites[from].code.clone(), lines });
-        let ev = self.event(
+        let ev = self.now_event(
             Who::Warehouse,
             "TRANSFER",
             DocKind::TransferOrder,
             o.number.as_str(),
             body,
-            self.clock,
         )?;
-        Ok(Some(Step::new(
-            StepKind::TransferShip,
-            what,
-            Action::Event(Box::new(ev)),
-            Expect::Valid,
-        )))
+        Ok(Some(Step::event(StepKind::TransferShip, what, ev, Expect::Valid)))
     }
 
     fn gen_transfer_receive(&mut self) -> Result<Option<Step>, Error> {
@@ -2331,20 +2312,14 @@ impl Sim {
         let site = self.world.sites[to].code.clone();
         let what = format!("{}: received {how} at {site}", o.number);
         let body = Body::TransferReceipt(Movement { site, lines });
-        let ev = self.event(
+        let ev = self.now_event(
             Who::Warehouse2,
             "TRANSFER",
             DocKind::TransferOrder,
             o.number.as_str(),
             body,
-            self.clock,
         )?;
-        Ok(Some(Step::new(
-            StepKind::TransferReceive,
-            what,
-            Action::Event(Box::new(ev)),
-            Expect::Valid,
-        )))
+        Ok(Some(Step::event(StepKind::TransferReceive, what, ev, Expect::Valid)))
     }
 
     fn gen_transfer_close(&mut self) -> Result<Option<Step>, Error> {
@@ -2364,20 +2339,14 @@ impl Sim {
         }
         let open: Decimal = o.lines.iter().map(onhand_ledger::TransferOrderLine::outstanding).sum();
         let what = format!("{} closed ({open} still in transit)", o.number);
-        let ev = self.event(
+        let ev = self.now_event(
             Who::Planner,
             "CLOSE",
             DocKind::TransferOrder,
             o.number.as_str(),
             Body::TransferClose,
-            self.clock,
         )?;
-        Ok(Some(Step::new(
-            StepKind::TransferClose,
-            what,
-            Action::Event(Box::new(ev)),
-            Expect::Valid,
-        )))
+        Ok(Some(Step::event(StepKind::TransferClose, what, ev, Expect::Valid)))
     }
 
     fn gen_count(&mut self) -> Result<Option<Step>, Error> {
@@ -2408,8 +2377,8 @@ impl Sim {
         let what = format!("count of {} at {site}: {counted} against {book} ({how})", line.item);
         let number = self.doc("CNT");
         let body = Body::CycleCount(Count { site, lines: vec![line] });
-        let ev = self.event(Who::Warehouse, "CYCLE", DocKind::Count, &number, body, self.clock)?;
-        Ok(Some(Step::new(StepKind::Count, what, Action::Event(Box::new(ev)), Expect::Valid)))
+        let ev = self.now_event(Who::Warehouse, "CYCLE", DocKind::Count, &number, body)?;
+        Ok(Some(Step::event(StepKind::Count, what, ev, Expect::Valid)))
     }
 
     fn gen_hold(&mut self) -> Result<Option<Step>, Error> {
@@ -2434,8 +2403,8 @@ impl Sim {
         let number = self.doc("QN");
         let who = if block { Who::Control } else { Who::Warehouse };
         let body = Body::StatusChange(Movement { site: st.code.clone(), lines: vec![line] });
-        let ev = self.event(who, "HOLD", DocKind::Internal, &number, body, self.clock)?;
-        Ok(Some(Step::new(StepKind::Hold, what, Action::Event(Box::new(ev)), Expect::Valid)))
+        let ev = self.now_event(who, "HOLD", DocKind::Internal, &number, body)?;
+        Ok(Some(Step::event(StepKind::Hold, what, ev, Expect::Valid)))
     }
 
     fn gen_release_hold(&mut self) -> Result<Option<Step>, Error> {
@@ -2465,8 +2434,8 @@ impl Sim {
         );
         let number = self.doc("QN");
         let body = Body::StatusChange(Movement { site: st.code.clone(), lines: vec![line] });
-        let ev = self.event(who, "RELEASE", DocKind::Internal, &number, body, self.clock)?;
-        Ok(Some(Step::new(StepKind::ReleaseHold, what, Action::Event(Box::new(ev)), Expect::Valid)))
+        let ev = self.now_event(who, "RELEASE", DocKind::Internal, &number, body)?;
+        Ok(Some(Step::event(StepKind::ReleaseHold, what, ev, Expect::Valid)))
     }
 
     fn gen_return(&mut self) -> Result<Option<Step>, Error> {
@@ -2489,20 +2458,14 @@ impl Sim {
                 self.world.items[sh.item].code, st.code, sh.event
             );
             let body = Body::CustomerReturn(Movement { site: st.code.clone(), lines: vec![line] });
-            let ev = self.event(
+            let ev = self.now_event(
                 Who::Warehouse2,
                 "RETURN",
                 DocKind::ReturnAuthorisation,
                 &number,
                 body,
-                self.clock,
             )?;
-            return Ok(Some(Step::new(
-                StepKind::Return,
-                what,
-                Action::Event(Box::new(ev)),
-                Expect::Valid,
-            )));
+            return Ok(Some(Step::event(StepKind::Return, what, ev, Expect::Valid)));
         }
         // A return nobody can trace to a shipment: costed on the line. Lot-tracked items
         // come back in a lot the network knows.
@@ -2530,15 +2493,9 @@ impl Sim {
         line.lot = lot;
         let what = format!("{q} {} returned at {} without a shipment", it.code, st.code);
         let body = Body::CustomerReturn(Movement { site: st.code.clone(), lines: vec![line] });
-        let ev = self.event(
-            Who::Warehouse2,
-            "RETURN",
-            DocKind::ReturnAuthorisation,
-            &number,
-            body,
-            self.clock,
-        )?;
-        Ok(Some(Step::new(StepKind::Return, what, Action::Event(Box::new(ev)), Expect::Valid)))
+        let ev =
+            self.now_event(Who::Warehouse2, "RETURN", DocKind::ReturnAuthorisation, &number, body)?;
+        Ok(Some(Step::event(StepKind::Return, what, ev, Expect::Valid)))
     }
 
     fn gen_disposition(&mut self) -> Result<Option<Step>, Error> {
@@ -2561,15 +2518,9 @@ impl Sim {
         let what = format!("inspection at {}: {q} {} to {to}", st.code, self.world.items[i].code);
         let number = self.doc("INS");
         let body = Body::Disposition(Movement { site: st.code.clone(), lines: vec![line] });
-        let ev = self.event(
-            Who::Quality,
-            "INSPECTED",
-            DocKind::ReturnAuthorisation,
-            &number,
-            body,
-            self.clock,
-        )?;
-        Ok(Some(Step::new(StepKind::Disposition, what, Action::Event(Box::new(ev)), Expect::Valid)))
+        let ev =
+            self.now_event(Who::Quality, "INSPECTED", DocKind::ReturnAuthorisation, &number, body)?;
+        Ok(Some(Step::event(StepKind::Disposition, what, ev, Expect::Valid)))
     }
 
     fn gen_adjust(&mut self) -> Result<Option<Step>, Error> {
@@ -2587,8 +2538,8 @@ impl Sim {
         let what = format!("{q} {} lost at {}", self.world.items[i].code, st.code);
         let number = self.doc("ADJ");
         let body = Body::Adjustment(Movement { site: st.code.clone(), lines: vec![line] });
-        let ev = self.event(Who::Control, "LOST", DocKind::Internal, &number, body, self.clock)?;
-        Ok(Some(Step::new(StepKind::Adjust, what, Action::Event(Box::new(ev)), Expect::Valid)))
+        let ev = self.now_event(Who::Control, "LOST", DocKind::Internal, &number, body)?;
+        Ok(Some(Step::event(StepKind::Adjust, what, ev, Expect::Valid)))
     }
 
     /// Found stock at a storage bin (in a lot already known at the site, for lot-tracked
@@ -2630,7 +2581,7 @@ impl Sim {
         let number = self.doc("ADJ");
         let body = Body::Adjustment(Movement { site: st.code.clone(), lines: vec![line] });
         let ev = self.event(Who::Control, "FOUND", DocKind::Internal, &number, body, at)?;
-        Ok(Some(Step::new(kind, what, Action::Event(Box::new(ev)), expect)))
+        Ok(Some(Step::event(kind, what, ev, expect)))
     }
 
     fn gen_scrap(&mut self) -> Result<Option<Step>, Error> {
@@ -2649,8 +2600,8 @@ impl Sim {
             format!("{} {} {status} at {} scrapped", h.qty, self.world.items[i].code, st.code);
         let number = self.doc("SCR");
         let body = Body::Scrap(Movement { site: st.code.clone(), lines: vec![line] });
-        let ev = self.event(Who::Control, reason, DocKind::Internal, &number, body, self.clock)?;
-        Ok(Some(Step::new(StepKind::Scrap, what, Action::Event(Box::new(ev)), Expect::Valid)))
+        let ev = self.now_event(Who::Control, reason, DocKind::Internal, &number, body)?;
+        Ok(Some(Step::event(StepKind::Scrap, what, ev, Expect::Valid)))
     }
 
     fn gen_approve(&mut self) -> Result<Option<Step>, Error> {
@@ -2672,20 +2623,19 @@ impl Sim {
         let what =
             format!("{} {} event {id}", who.id(), if reject { "rejects" } else { "approves" });
         let number = self.doc("APR");
-        let ev = self.event(
+        let ev = self.now_event(
             who,
             if reject { "REJECTED" } else { "APPROVED" },
             DocKind::Internal,
             &number,
             body,
-            self.clock,
         )?;
         // What a held event moves may have moved since it was submitted (another event
         // took the stock, the transfer was closed, the period closed before it): the
         // approval may then be refused, with nothing changed.
         let _ = at;
         let expect = Expect::Either;
-        Ok(Some(Step::new(StepKind::Approve, what, Action::Event(Box::new(ev)), expect)))
+        Ok(Some(Step::event(StepKind::Approve, what, ev, expect)))
     }
 
     /// A time in the open period some hours before now.
@@ -2712,12 +2662,7 @@ impl Sim {
                     "{q} {} received at {}, effective {at}",
                     self.world.items[i].code, self.world.sites[s].code
                 );
-                Ok(Some(Step::new(
-                    StepKind::BackDated,
-                    what,
-                    Action::Event(Box::new(ev)),
-                    Expect::Valid,
-                )))
+                Ok(Some(Step::event(StepKind::BackDated, what, ev, Expect::Valid)))
             }
             _ => {
                 // A back-dated loss: refused when a later balance would go below zero.
@@ -2735,12 +2680,7 @@ impl Sim {
                 let number = self.doc("ADJ");
                 let body = Body::Adjustment(Movement { site: st.code.clone(), lines: vec![line] });
                 let ev = self.event(Who::Control, "LOST", DocKind::Internal, &number, body, at)?;
-                Ok(Some(Step::new(
-                    StepKind::BackDated,
-                    what,
-                    Action::Event(Box::new(ev)),
-                    Expect::Either,
-                )))
+                Ok(Some(Step::event(StepKind::BackDated, what, ev, Expect::Either)))
             }
         }
     }
@@ -2748,15 +2688,13 @@ impl Sim {
     fn gen_duplicate(&mut self) -> Option<Step> {
         let e = self.rng.pick(&self.track.recent)?.clone();
         let what = format!("event {} re-submitted", e.id);
-        Some(Step::new(StepKind::Duplicate, what, Action::Event(Box::new(e)), Expect::Duplicate))
+        Some(Step::event(StepKind::Duplicate, what, e, Expect::Duplicate))
     }
 
     #[allow(clippy::too_many_lines)] // one case per kind of mistake, read top to bottom
     fn gen_invalid(&mut self) -> Result<Option<Step>, Error> {
         let kind = StepKind::Invalid;
-        let invalid = |what: String, ev: Event| {
-            Some(Step::new(kind, what, Action::Event(Box::new(ev)), Expect::Invalid))
-        };
+        let invalid = |what: String, ev: Event| Some(Step::event(kind, what, ev, Expect::Invalid));
         let mut choice = self.rng.below(6);
         if choice == 3 && self.world.items.iter().all(|it| it.costed) {
             choice = 0; // every item has a cost: nothing to receive uncosted
@@ -2779,14 +2717,8 @@ impl Sim {
                     self.world.items[i].code, st.code, h.qty
                 );
                 let body = Body::Pick(Movement { site: st.code.clone(), lines: vec![line] });
-                let ev = self.event(
-                    Who::Warehouse,
-                    "PICK",
-                    DocKind::SalesOrder,
-                    &number,
-                    body,
-                    self.clock,
-                )?;
+                let ev =
+                    self.now_event(Who::Warehouse, "PICK", DocKind::SalesOrder, &number, body)?;
                 Ok(invalid(what, ev))
             }
             1 => {
@@ -2801,14 +2733,8 @@ impl Sim {
                 let number = self.doc("PA");
                 let what = format!("put-away from unknown bin NOPE-99 at {}", st.code);
                 let body = Body::Putaway(Movement { site: st.code.clone(), lines: vec![line] });
-                let ev = self.event(
-                    Who::Warehouse,
-                    "PUTAWAY",
-                    DocKind::Internal,
-                    &number,
-                    body,
-                    self.clock,
-                )?;
+                let ev =
+                    self.now_event(Who::Warehouse, "PUTAWAY", DocKind::Internal, &number, body)?;
                 Ok(invalid(what, ev))
             }
             2 => {
@@ -2830,13 +2756,12 @@ impl Sim {
                 );
                 let body =
                     Body::CustomerReturn(Movement { site: st.code.clone(), lines: vec![line] });
-                let ev = self.event(
+                let ev = self.now_event(
                     Who::Warehouse2,
                     "RETURN",
                     DocKind::ReturnAuthorisation,
                     &number,
                     body,
-                    self.clock,
                 )?;
                 Ok(invalid(what, ev))
             }
@@ -2864,13 +2789,12 @@ impl Sim {
                     return Ok(None);
                 };
                 let what = format!("{} approved by its own requester", o.number);
-                let ev = self.event(
+                let ev = self.now_event(
                     Who::Planner,
                     "APPROVE",
                     DocKind::TransferOrder,
                     o.number.as_str(),
                     Body::TransferApprove,
-                    self.clock,
                 )?;
                 Ok(invalid(what, ev))
             }
@@ -2887,8 +2811,7 @@ impl Sim {
                 let number = self.doc("ADJ");
                 let what = format!("adjustment at {} for reason WHIM", st.code);
                 let body = Body::Adjustment(Movement { site: st.code.clone(), lines: vec![line] });
-                let ev =
-                    self.event(Who::Control, "WHIM", DocKind::Internal, &number, body, self.clock)?;
+                let ev = self.now_event(Who::Control, "WHIM", DocKind::Internal, &number, body)?;
                 Ok(invalid(what, ev))
             }
         }

@@ -37,9 +37,14 @@
 //! and continuing its journal from the snapshot's head ([`Network::replay_onto`])
 //! reaches the digest the full run reached.
 //!
-//! **Not carried yet: the KPIs.** A restored network's KPIs start from the snapshot; a
-//! host that needs them across a restart keeps the journal and rebuilds them with
-//! [`Network::replay_insight`].
+//! The KPIs travel too (format 3 on): insight's whole state
+//! ([`InsightSnapshot`](onhand_insight::InsightSnapshot)) and what the feed keeps to
+//! translate events into records (its clock, the order and transfer lines it follows, the
+//! suppliers of expected receipts, its statistics). A restored network answers
+//! [`Network::kpi_report`] and [`Network::insight`] as the original did, and a snapshot
+//! plus the journal's tail reaches the figures of the straight run. Format 2 snapshots
+//! (without the KPIs) are refused with [`Error::SnapshotFormat`]: take a new snapshot, or
+//! rebuild from the journal with [`Network::replay`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -56,13 +61,14 @@ use sha2::{Digest as _, Sha256};
 use crate::config::NetworkConfig;
 use crate::error::Error;
 use crate::exceptions::ExceptionsSnapshot;
+use crate::insight_feed::{Feed, FeedSnapshot};
 use crate::journal::{Journal, Mark};
 use crate::network::{Network, Shipment};
 use crate::orders::Booking;
 use crate::purchasing::OpenReceipt;
 
 /// The snapshot format this version writes and reads.
-pub const NETWORK_SNAPSHOT_FORMAT: u32 = 2;
+pub const NETWORK_SNAPSHOT_FORMAT: u32 = 3;
 
 /// The whole network's state, versioned, with a SHA-256 digest (see the
 /// [module docs](crate::snapshot)).
@@ -145,6 +151,8 @@ struct Content {
     issues: Vec<(EventId, ItemCode, Vec<u64>)>,
     /// The exception queue and what the network remembers to clear it.
     exceptions: ExceptionsSnapshot,
+    /// The KPIs and the feed's own state (`None`: insight is off).
+    insight: Option<FeedSnapshot>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,6 +183,7 @@ struct Seal<'a> {
     shipment_count: u64,
     issues: &'a [(EventId, ItemCode, Vec<u64>)],
     exceptions: &'a ExceptionsSnapshot,
+    insight: &'a Option<FeedSnapshot>,
 }
 
 impl Content {
@@ -194,6 +203,7 @@ impl Content {
             shipment_count: self.shipment_count,
             issues: &self.issues,
             exceptions: &self.exceptions,
+            insight: &self.insight,
         })
     }
 }
@@ -255,6 +265,7 @@ impl Network {
             shipment_count: self.shipment_count,
             issues,
             exceptions: self.exceptions_snapshot()?,
+            insight: self.insight.as_deref().map(Feed::snapshot),
         };
         let digest = content.seal()?;
         Ok(NetworkSnapshot { format: NETWORK_SNAPSHOT_FORMAT, digest, content })
@@ -268,12 +279,14 @@ impl Network {
     /// [`Error::SnapshotFormat`] for another format version; [`Error::SnapshotDigest`]
     /// for content that does not match its digest (the network's, or the ledger's or
     /// the books' own for their part); [`Error::SnapshotMismatch`] for
-    /// another configuration, or planned item-sites the configuration does not plan;
+    /// another configuration, planned item-sites the configuration does not plan, or
+    /// KPIs kept under another insight configuration (a catalog with other sites);
     /// [`Error::InvalidSnapshot`] for network state that does not fit the engines or the
     /// catalog (an unknown code, an item of another partition, a booking the
     /// availability engine does not hold, a repeated key, an exception queue the control
     /// crate refuses, an approval task without its held event or the other way round); an engine's own error for its
-    /// part ([`Error::Ledger`], [`Error::Atp`], [`Error::Valuation`]); as
+    /// part ([`Error::Ledger`], [`Error::Atp`], [`Error::Valuation`], [`Error::Insight`]
+    /// for a KPI state insight refuses); as
     /// [`Network::with_catalog`] for the configuration.
     pub fn restore(
         catalog: Arc<Catalog>,
@@ -352,6 +365,11 @@ impl Network {
         }
         n.journal = Journal::after(c.journal);
         n.restore_exceptions(&c.exceptions)?;
+        n.insight = match (&c.insight, n.insight.is_some()) {
+            (Some(f), true) => Some(Feed::restore(&n.catalog, &n.config.insight, f)?),
+            (None, false) => None,
+            _ => return Err(Error::SnapshotMismatch { part: "insight" }),
+        };
         Ok(n)
     }
 
@@ -405,7 +423,7 @@ impl Network {
                 return Err(invalid("bookings", format!("{line}: negative")));
             }
             self.line_refs.insert(b.id, line.clone());
-            if self.bookings.insert(line.clone(), b.clone()).is_some() {
+            if self.insert_booking(line.clone(), b.clone()).is_some() {
                 return Err(invalid("bookings", format!("{line} twice")));
             }
         }

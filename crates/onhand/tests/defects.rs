@@ -140,9 +140,6 @@ fn a_receipt_of_loose_units_against_an_order_priced_per_case_is_costed() {
 /// network's debug assertions that these calls raise nothing panicked on valid calls.
 #[test]
 fn releasing_a_line_while_another_is_already_short_does_not_panic() {
-    use onhand::ledger::testing::{actor, doc, event, line};
-    use onhand::ledger::{Body, DocKind, Movement};
-    use onhand::master::{BinCode, Role};
     let mut n = common::network();
     n.apply(&receipt_to(1, "ATL", "BOLT-M8", "100 EA", "PF-A01", "available").unwrap()).unwrap();
     let order = |number: &str, qty: &str| {
@@ -159,23 +156,7 @@ fn releasing_a_line_while_another_is_already_short_does_not_panic() {
     n.allocate(&order("SO-2", "30 EA")).unwrap();
     n.allocate(&order("SO-3", "10 EA")).unwrap();
     // 50 are lost: the lines hold 100 of the 50 left.
-    let loss = event(
-        2,
-        10,
-        actor("ic1", &[Role::InventoryControl]).unwrap(),
-        "LOST",
-        doc(DocKind::Internal, "ADJ-1").unwrap(),
-        Body::Adjustment(Movement {
-            site: "ATL".parse().unwrap(),
-            lines: vec![
-                line("BOLT-M8", "50 EA")
-                    .unwrap()
-                    .at(BinCode::new("PF-A01").unwrap())
-                    .statuses(Some(onhand::status::StockStatus::Available), None),
-            ],
-        }),
-    )
-    .unwrap();
+    let loss = common::loss(2, 10, "50 EA");
     n.apply(&loss).unwrap();
     // Releasing the small line leaves the others still short: no panic, no new state.
     n.release(&onhand::OrderRef { order: "SO-3".parse().unwrap(), line: 1 }).unwrap();

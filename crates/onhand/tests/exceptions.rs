@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::loss;
+
 use chrono::{DateTime, Duration, Utc};
 use onhand::control::{
     Action, By, Change, ClearReason, ControlError, Exception, ExceptionKind, Filter, Priority,
@@ -19,7 +21,6 @@ use onhand::ledger::{
 };
 use onhand::master::{BinCode, Role, SiteCode};
 use onhand::sim::{Setup, Sim, SimConfig};
-use onhand::status::StockStatus;
 use onhand::{Decision, Error, Network, OrderRequest};
 use proptest::prelude::*;
 
@@ -60,18 +61,6 @@ fn count(id: u128, minutes: i64, counted: &str) -> Event {
     let body = Body::CycleCount(Count { site: site("LAX"), lines: vec![line] });
     let who = actor("picker", &[Role::Warehouse]).unwrap();
     event(id, minutes, who, "CYCLE", doc(DocKind::Count, &format!("CNT-{id}")).unwrap(), body)
-        .unwrap()
-}
-
-/// `qty` of bolts lost from the Atlanta pick face at `minutes`.
-fn loss(id: u128, minutes: i64, qty: &str) -> Event {
-    let lost = line("BOLT-M8", qty)
-        .unwrap()
-        .at(BinCode::new("PF-A01").unwrap())
-        .statuses(Some(StockStatus::Available), None);
-    let who = actor("ic1", &[Role::InventoryControl]).unwrap();
-    let body = Body::Adjustment(Movement { site: site("ATL"), lines: vec![lost] });
-    event(id, minutes, who, "LOST", doc(DocKind::Internal, &format!("ADJ-{id}")).unwrap(), body)
         .unwrap()
 }
 

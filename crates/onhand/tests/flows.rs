@@ -332,23 +332,7 @@ mod signals {
         n.allocate(&order("SO-1", "60 EA", 1)).unwrap();
         n.allocate(&order("SO-2", "40 EA", 5)).unwrap();
         // Inventory control finds 50 missing.
-        let loss = event(
-            2,
-            10,
-            actor("ic1", &[Role::InventoryControl]).unwrap(),
-            "LOST",
-            doc(DocKind::Internal, "ADJ-1").unwrap(),
-            Body::Adjustment(Movement {
-                site: "ATL".parse().unwrap(),
-                lines: vec![
-                    line("BOLT-M8", "50 EA")
-                        .unwrap()
-                        .at(BinCode::new("PF-A01").unwrap())
-                        .statuses(Some(onhand::status::StockStatus::Available), None),
-                ],
-            }),
-        )
-        .unwrap();
+        let loss = common::loss(2, 10, "50 EA");
         let o = n.apply(&loss).unwrap();
         let short: Vec<(String, String)> = o
             .signals

@@ -366,3 +366,115 @@ fn a_released_line_stays_in_the_fill_rates_without_its_promise() {
     assert_eq!((k.fill_requested.lines, k.fill_promised.lines), (ratio(0, 1), ratio(0, 1)));
     assert_eq!(n.insight_feed().unwrap().refused, 0);
 }
+
+/// A customer asks for delivery today from a site two days away: the ship-by date (the
+/// request less the lead) would be two days before the line was booked, so the line
+/// would count as unfilled from the start. It is due the day it is booked instead, and a
+/// shipment that day fills it on time.
+#[test]
+fn a_request_sooner_than_the_lane_is_due_to_ship_the_day_it_is_booked() {
+    let mut n = common::network();
+    n.advance_to(onhand::ledger::testing::at(-30)).unwrap();
+    n.apply(&receipt_to(1, "ATL", "BOLT-M8", "2 CS", "PF-A01", "available").unwrap()).unwrap();
+    n.advance_to(onhand::ledger::testing::at(5)).unwrap();
+    let req = OrderRequest::new(
+        "SO-9".parse().unwrap(),
+        1,
+        "HOMEPRO".parse().unwrap(),
+        "BOLT-M8".parse().unwrap(),
+        "50 EA".parse().unwrap(),
+        day(5),
+    );
+    let p = n.allocate(&req).unwrap().promise;
+    assert_eq!((p.schedule[0].available_on, p.schedule[0].delivery), (day(5), day(7)));
+    let pick = line("BOLT-M8", "50 EA").unwrap().at(bin("PF-A01")).to_bin(bin("STG-01"));
+    let body = Body::Pick(mv("ATL", vec![pick.doc_line(1)]));
+    n.apply(&ev(10, 20, WH, DocKind::SalesOrder, "SO-9", body)).unwrap();
+    let ship = line("BOLT-M8", "50 EA").unwrap().at(bin("STG-01")).doc_line(1);
+    let body = Body::Ship(mv("ATL", vec![ship]));
+    assert!(n.apply(&ev(11, 30, WH, DocKind::SalesOrder, "SO-9", body)).unwrap().accepted());
+    let insight = n.insight().unwrap();
+    // Due (and filled) on the 5th, the day it was booked; nothing on the 3rd.
+    let on = |d| insight.orders(Period::containing(Grain::Day, day(d)), &Dim::Network).unwrap();
+    assert_eq!(on(5).fill_requested.lines, ratio(1, 1));
+    assert_eq!(on(5).fill_requested.units, ratio(50, 50));
+    assert_eq!(on(3).fill_requested.lines, Ratio::default());
+    assert_eq!(n.insight_feed().unwrap().refused, 0);
+}
+
+/// The books at a period close reach insight: aging from the FIFO layers (by the day
+/// their receipt took effect), turns' valuations by entity and site, and stock in
+/// transit; scrapped stock is recorded as such.
+///
+/// 240 EA of BOLT-M8 (at 0.085) are received at Atlanta and at Chicago on the 5th;
+/// Atlanta scraps 10; 100 leave Chicago for Atlanta on TR-1 and are in transit when the
+/// network closes its period on the 5th. Aging then: 230 + 140 = 370 EA, 19.55 + 11.90 =
+/// 31.45 USD, all under 30 days; in transit one line of 100 EA worth 8.50 USD. Forty
+/// days later a second close finds the same layers aged 40 days: the 31 to 60 bucket.
+#[test]
+fn a_period_close_feeds_aging_valuations_and_stock_in_transit() {
+    use onhand::insight::AgingBucket;
+    use onhand::status::StockStatus;
+    let mut n = common::network();
+    n.advance_to(onhand::ledger::testing::at(-30)).unwrap();
+    for (id, site) in [(1, "ATL"), (2, "ORD")] {
+        n.apply(&receipt_to(id, site, "BOLT-M8", "2 CS", "PF-A01", "available").unwrap()).unwrap();
+    }
+    let mut scrap = line("BOLT-M8", "10 EA").unwrap().at(bin("PF-A01"));
+    scrap.from = Some(StockStatus::Available);
+    let controller = ("inv.control", Role::InventoryControl);
+    let evr = |id, minutes, who: (&str, Role), reason, number: &str, body| {
+        let reference = doc(DocKind::Internal, number).unwrap();
+        event(id, minutes, actor(who.0, &[who.1]).unwrap(), reason, reference, body).unwrap()
+    };
+    let scrap = evr(5, 10, controller, "DAMAGED", "SCR-1", Body::Scrap(mv("ATL", vec![scrap])));
+    assert!(n.apply(&scrap).unwrap().accepted());
+    let request = Body::TransferRequest(TransferRequest {
+        from: "ORD".parse().unwrap(),
+        to: "ATL".parse().unwrap(),
+        lines: vec![TransferLine {
+            item: "BOLT-M8".parse().unwrap(),
+            qty: "100 EA".parse().unwrap(),
+        }],
+        expected_arrival: None,
+    });
+    let (planner, approver) = (("planner.one", Role::Planning), ("planner.two", Role::Planning));
+    n.apply(&ev(30, 20, planner, DocKind::TransferOrder, "TR-1", request)).unwrap();
+    n.apply(&ev(31, 30, approver, DocKind::TransferOrder, "TR-1", Body::TransferApprove)).unwrap();
+    let ship =
+        Body::TransferShip(mv("ORD", vec![line("BOLT-M8", "100 EA").unwrap().at(bin("PF-A01"))]));
+    assert!(n.apply(&ev(32, 40, WH, DocKind::TransferOrder, "TR-1", ship)).unwrap().accepted());
+    let finance = ("finance", Role::Finance);
+    let close = |id, minutes, through| {
+        let body =
+            Body::ClosePeriod { through: onhand::ledger::testing::at(through), entity: None };
+        evr(id, minutes, finance, "PERIOD-END", &format!("CLOSE-{id}"), body)
+    };
+    assert!(n.apply(&close(40, 60, 0)).unwrap().accepted());
+
+    let insight = n.insight().unwrap();
+    let aging = insight.aging(day(5), &Dim::Network).unwrap();
+    let held = |b: &AgingBucket| (b.from_days, b.qty, b.value.get(common::usd()));
+    assert_eq!(held(&aging.buckets[0]), (0, Decimal::from(370), Decimal::new(3145, 2)));
+    assert!(aging.buckets[1..].iter().all(|b| b.qty.is_zero()));
+    let atl = insight.aging(day(5), &Dim::Site("ATL".parse().unwrap())).unwrap();
+    assert_eq!(held(&atl.buckets[0]), (0, Decimal::from(230), Decimal::new(1955, 2)));
+    let transit = insight.in_transit(day(5), &Dim::Network).unwrap();
+    assert_eq!((transit.lines, transit.qty), (1, Decimal::from(100)));
+    assert_eq!(transit.value.get(common::usd()), Decimal::new(850, 2));
+    let turns = insight.turns(Period::containing(Grain::Day, day(5)), &Dim::Network).unwrap();
+    assert_eq!(turns.valued_days, 1);
+    // The scrap reached insight as stock scrapped at Atlanta.
+    let state = serde_json::to_string(&insight.snapshot()).unwrap();
+    assert!(state.contains("\"scrapped\""), "{state}");
+
+    let forty = 40 * 24 * 60;
+    n.advance_to(onhand::ledger::testing::at(forty)).unwrap();
+    assert!(n.apply(&close(41, forty + 10, forty - 24 * 60)).unwrap().accepted());
+    let later = NaiveDate::from_ymd_opt(2026, 2, 14).unwrap();
+    let aging = n.insight().unwrap().aging(later, &Dim::Network).unwrap();
+    assert_eq!(held(&aging.buckets[1]), (31, Decimal::from(370), Decimal::new(3145, 2)));
+    assert!(aging.buckets[0].qty.is_zero());
+    assert_eq!(n.insight_feed().unwrap().refused, 0);
+    assert_eq!(n.insight_feed().unwrap().unmatched, 0);
+}

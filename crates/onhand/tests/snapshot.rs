@@ -1,6 +1,6 @@
-//! Network snapshots: restore gives the original's digest (exception queue included), a
-//! snapshot taken anywhere in the journal plus the journal's tail gives the full run's
-//! digest, and a snapshot that
+//! Network snapshots: restore gives the original's digest (exception queue and KPIs
+//! included), a snapshot taken anywhere in the journal plus the journal's tail gives the
+//! full run's digest and KPI reports, and a snapshot that
 //! was changed, or is restored under another configuration, is refused with a typed
 //! error and never a panic.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
@@ -63,6 +63,23 @@ fn leaf<'a>(v: &'a mut serde_json::Value, path: &[String]) -> Option<&'a mut ser
     })
 }
 
+/// Every day, week and month from the simulation's start to the network's time.
+fn kpi_periods(setup: &Setup, network: &Network) -> Vec<onhand::insight::Period> {
+    use onhand::insight::{Grain, Period};
+    let mut out = Vec::new();
+    let mut d = setup.start.date_naive();
+    while d <= network.now().date_naive() {
+        for g in [Grain::Day, Grain::Week, Grain::Month] {
+            let p = Period::containing(g, d);
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+        d = d.succ_opt().unwrap();
+    }
+    out
+}
+
 /// Cut the journal anywhere: replaying the head, snapshotting, restoring and
 /// replaying the tail reaches the full run's digest, and the restored network has
 /// the digest of the one it was taken from.
@@ -89,6 +106,12 @@ fn a_snapshot_anywhere_plus_the_tail_gives_the_full_runs_digest() {
         restored.replay_onto(tail).unwrap();
         prop_assert_eq!(restored.digest().unwrap(), network.digest().unwrap());
         prop_assert_eq!(restored.journal().head(), network.journal().head());
+        // The KPIs carried in the snapshot: every report the straight run gives.
+        prop_assert!(network.insight_feed().unwrap().records > 0);
+        for p in kpi_periods(&setup, &network) {
+            prop_assert_eq!(restored.kpi_report(p).unwrap(), network.kpi_report(p).unwrap());
+        }
+        prop_assert_eq!(restored.insight_feed(), network.insight_feed());
         Ok(())
     });
 }
@@ -231,4 +254,40 @@ fn a_change_inside_an_engines_part_is_refused_by_its_digest() {
         .unwrap_err();
         assert_eq!(e.code(), "snapshot_digest", "{part}: {e}");
     }
+}
+
+/// A format 2 snapshot (before the KPIs travelled) is refused with a typed error, and so
+/// is a resealed snapshot whose KPI part insight cannot restore.
+#[test]
+fn an_old_format_or_a_bad_kpi_part_is_refused() {
+    let (setup, network, _) = simulated(5, 1);
+    let snapshot = network.snapshot().unwrap();
+    let catalog: Arc<_> = network.catalog().clone();
+    let restore = |s: &NetworkSnapshot| {
+        Network::restore(catalog.clone(), setup.rules.clone(), setup.config.clone(), s)
+            .map(|_| ())
+            .unwrap_err()
+            .code()
+    };
+    let mut old = serde_json::to_value(&snapshot).unwrap();
+    old["format"] = 2.into();
+    old["content"].as_object_mut().unwrap().remove("insight");
+    // Format 2 has no KPI part: it reads, and is refused by its format.
+    assert_eq!(restore(&serde_json::from_value(old).unwrap()), "snapshot_format");
+    let reseal = |change: &dyn Fn(&mut serde_json::Value)| {
+        let mut json = serde_json::to_value(&snapshot).unwrap();
+        change(&mut json["content"]["insight"]);
+        let changed: NetworkSnapshot = serde_json::from_value(json.clone()).unwrap();
+        json["digest"] = serde_json::to_value(changed.content_digest().unwrap()).unwrap();
+        serde_json::from_value::<NetworkSnapshot>(json).unwrap()
+    };
+    assert_eq!(restore(&reseal(&|k| k["insight"]["format"] = 9.into())), "snapshot_format");
+    let twice = reseal(&|k| {
+        let lines = k["lines"].as_array_mut().unwrap();
+        let first = lines[0].clone();
+        lines.push(first);
+    });
+    assert_eq!(restore(&twice), "invalid_snapshot");
+    let dangling = reseal(&|k| k["insight"]["orders"]["lines"][0][1]["order"] = 99_999.into());
+    assert_eq!(restore(&dangling), "invalid_snapshot");
 }

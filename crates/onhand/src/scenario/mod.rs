@@ -17,10 +17,15 @@
 //!   `permissions`, `reasons`, `thresholds`, `count_tolerance` replaced and
 //!   `reference_costs` added. `[config]`: the network's [`NetworkConfig`].
 //! - `[actors]`: names and their roles (`clerk = { roles = ["warehouse"] }`). A step
-//!   without `by` posts as `scenario`, an actor with every role.
+//!   without `by` posts as `scenario`, an actor with every role. `trust_event_actors =
+//!   true` under `[rules]` believes what events carry instead (the ledger's opt-in for
+//!   hosts that authenticate upstream).
+//! - `check_invariants = true`: every step also checks the network's cross-engine
+//!   invariants.
 //! - `[[steps]]`, in time order. Each step does at most one thing, named by its key
 //!   ([`Step`] lists them all), at `at` (default: the previous step's time), and may
-//!   carry `[steps.expect]` ([`Expect`]), checked right after it.
+//!   carry `[steps.expect]` ([`Expect`]), checked right after it, and a `note` saying
+//!   in words what it shows.
 //!
 //! Among the expectations, `exceptions` lists exceptions that must be in the network's
 //! queue ([`ExceptionExpect`]): each by its kind's stable code (`count_variance`,
@@ -83,7 +88,7 @@ use crate::orders::{OrderRef, OrderRequest};
 use crate::purchasing::{ExpectedReceipt, ReceiptChange};
 
 pub use report::{Check, Report, StepReport};
-pub use run::{ScenarioError, run, run_with_timeline};
+pub use run::{Played, ScenarioError, play, run, run_with_timeline};
 pub use timeline::{
     ATP_DAYS, ATP_PRIORITY, AtpDay, AtpSeries, ExceptionLine, Frame, KpiLine, Promised, Recorder,
     StockLine, Timeline, TransferLine, TrialBalanceLine,
@@ -114,9 +119,23 @@ pub struct Scenario {
     /// Named actors, by name.
     #[serde(default)]
     pub actors: BTreeMap<String, ActorSpec>,
+    /// After every step, also check the network's cross-engine invariants
+    /// ([`Network::check`](crate::Network::check)): one more check per step, named
+    /// `cross-engine invariants`. Off by default: the invariants are the engine's
+    /// promise, not a business rule, and every step pays a full check.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub check_invariants: bool,
     /// The steps, in time order.
     #[serde(default)]
     pub steps: Vec<Step>,
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// A built-in network.
@@ -162,6 +181,13 @@ pub struct RulesSpec {
     /// Reference costs per item (in `currency`, per base unit), added.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub reference_costs: BTreeMap<ItemCode, ReferenceCost>,
+    /// Opt-in: believe the roles and sites each event carries
+    /// ([`Identity::EventCarried`](onhand_ledger::Identity::EventCarried)), as a host that
+    /// authenticates actors upstream does, instead of checking them against `[actors]`.
+    /// Events written out in full (`event`) then post with the roles they name; compact
+    /// steps carry their actor's roles from `[actors]` as before.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub trust_event_actors: bool,
 }
 
 /// A named actor.
@@ -186,6 +212,9 @@ pub struct Step {
     /// A name other steps refer to (`approve = "big-gain"`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// What the step shows, in words: printed by `onhand run` and kept in the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// When it is recorded (default: the previous step's time, or the start).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub at: Option<DateTime<Utc>>,

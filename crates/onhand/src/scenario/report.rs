@@ -26,6 +26,9 @@ pub struct StepReport {
     /// Its name, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// What it shows, in words (the step's `note`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// What it did (`receipt`, `allocate`, ...; `check` for a step with no action).
     pub action: String,
     /// What happened, a line each.
@@ -86,6 +89,9 @@ impl Report {
         let _ = writeln!(out, "scenario: {}", self.name);
         for s in &self.steps {
             let _ = writeln!(out, "{}", s.label());
+            if let Some(note) = &s.note {
+                let _ = writeln!(out, "  # {note}");
+            }
             for h in &s.happened {
                 let _ = writeln!(out, "    {h}");
             }

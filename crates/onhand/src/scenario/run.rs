@@ -27,7 +27,7 @@ use super::{
 use crate::error::Error;
 use crate::network::Network;
 use crate::orders::{ChangeView, OrderRef, PromiseView};
-use crate::outcome::{Decision, Signal};
+use crate::outcome::{Decision, Outcome, Signal};
 use crate::query::Availability;
 
 /// Why a scenario could not run (as opposed to an expectation that failed, which the
@@ -98,7 +98,7 @@ fn step_err(step: usize, field: &str, what: impl std::fmt::Display) -> ScenarioE
 /// network that cannot be built, a step with two actions or naming an unknown actor or
 /// step.
 pub fn run(scenario: &Scenario) -> Result<Report, ScenarioError> {
-    play(scenario, None).map(|(report, _)| report)
+    play_with(scenario, None, false).map(|p| p.report)
 }
 
 /// Runs `scenario` as [`run`] does, and records after every step the figures a report
@@ -109,15 +109,66 @@ pub fn run(scenario: &Scenario) -> Result<Report, ScenarioError> {
 /// As [`run`]; [`ScenarioError::Record`] when a figure cannot be read back (a defect
 /// of the network, never of the scenario).
 pub fn run_with_timeline(scenario: &Scenario) -> Result<(Report, Timeline), ScenarioError> {
-    let (report, recorder) = play(scenario, Some(Recorder::default()))?;
-    let timeline = recorder.unwrap_or_default().finish(&scenario.name, scenario.start);
-    Ok((report, timeline))
+    let p = play_with(scenario, Some(Recorder::default()), false)?;
+    let timeline =
+        p.timeline.unwrap_or_else(|| Recorder::default().finish(&scenario.name, scenario.start));
+    Ok((p.report, timeline))
 }
 
-fn play(
+/// Everything a run leaves behind: its [`Report`], the network as the last step left it,
+/// what the network answered to each step that applied a ledger event, and, when asked
+/// for, the [`Timeline`].
+#[derive(Debug, Clone)]
+pub struct Played {
+    /// Every step with its checks.
+    pub report: Report,
+    /// The network after the last step: query it, snapshot it, go on applying to it.
+    pub network: Network,
+    /// Per step (index 0 is step 1): the network's answer to the ledger event the step
+    /// applied (`Err` when it was refused, so nothing changed), or `None` for a step that
+    /// applied no event (an order call, a move of time, a check).
+    pub events: Vec<Option<Result<Outcome, Error>>>,
+    /// The figures after every step, when [`play`] was asked to record them.
+    pub timeline: Option<Timeline>,
+}
+
+/// Runs `scenario` as [`run`] does and hands back the network and each event's outcome
+/// as well as the report ([`Played`]); with `record`, also the [`Timeline`]. This is how
+/// a host builds on a scenario: run the rules as data, then read or extend the network
+/// in Rust.
+///
+/// ```
+/// use onhand::scenario::{self, Scenario};
+///
+/// let s: Scenario = serde_json::from_str(r#"{
+///   "format": 1, "name": "a receipt", "start": "2026-01-05T08:00:00Z",
+///   "network": { "builtin": "demo" }, "check_invariants": true,
+///   "rules": { "reference_costs": { "BOLT-M8": "0.085" } },
+///   "steps": [ { "note": "two cases arrive at Atlanta",
+///                "receipt": { "site": "ATL", "item": "BOLT-M8", "qty": "2 CS", "bin": "PF-A01", "to": "available" } } ]
+/// }"#)?;
+/// let played = scenario::play(&s, false)?;
+/// assert!(played.report.passed(), "{}", played.report.failures_text());
+/// // A step without expectations is checked only for being refused, which counts
+/// // as a failure, not a check; `check_invariants` adds one check per step.
+/// assert_eq!(played.report.checks(), 1);
+/// let outcome = played.events[0].clone().expect("the receipt is an event")?;
+/// assert_eq!(outcome.positions.len(), 1);
+/// assert!(played.network.check().is_ok());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+/// As [`run_with_timeline`].
+pub fn play(scenario: &Scenario, record: bool) -> Result<Played, ScenarioError> {
+    play_with(scenario, record.then(Recorder::default), true)
+}
+
+fn play_with(
     scenario: &Scenario,
     recorder: Option<Recorder>,
-) -> Result<(Report, Option<Recorder>), ScenarioError> {
+    keep: bool,
+) -> Result<Played, ScenarioError> {
     if scenario.format != FORMAT {
         return Err(ScenarioError::Format { found: scenario.format });
     }
@@ -137,13 +188,31 @@ fn play(
             return Err(step_err(i + 1, "name", format!("the name {n:?} is used twice")));
         }
     }
-    let mut runner =
-        Runner { scenario, net, now: scenario.start, names, postings: Vec::new(), recorder };
+    let mut runner = Runner {
+        scenario,
+        net,
+        now: scenario.start,
+        names,
+        postings: Vec::new(),
+        recorder,
+        keep,
+        last: None,
+    };
     let mut steps = Vec::with_capacity(scenario.steps.len());
+    let mut events = Vec::with_capacity(if keep { scenario.steps.len() } else { 0 });
     for (i, step) in scenario.steps.iter().enumerate() {
         steps.push(runner.step(i + 1, step)?);
+        if keep {
+            events.push(runner.last.take());
+        }
     }
-    Ok((Report { name: scenario.name.clone(), steps }, runner.recorder))
+    let timeline = runner.recorder.map(|r| r.finish(&scenario.name, scenario.start));
+    Ok(Played {
+        report: Report { name: scenario.name.clone(), steps },
+        network: runner.net,
+        events,
+        timeline,
+    })
 }
 
 /// Who posts a step's event when the step names no actor: holds every role everywhere.
@@ -157,14 +226,18 @@ fn rules(s: &Scenario) -> Result<Rules, Error> {
     let mut rules = Rules::standard(currency);
     // The scenario's `[actors]` are the ledger's directory, with the default actor of
     // steps that name none: the ledger checks roles and sites against it, never against
-    // what an event carries.
+    // what an event carries (unless the scenario opts in to trusting events).
     let mut directory = BTreeMap::new();
     directory.insert(ActorId::new(DEFAULT_ACTOR)?, ActorRecord::new(&Role::ALL, SiteScope::All));
     for (name, spec) in &s.actors {
         let sites = spec.sites.clone().map_or(SiteScope::All, SiteScope::Sites);
         directory.insert(ActorId::new(name)?, ActorRecord::new(&spec.roles, sites));
     }
-    rules.identity = Identity::Directory(directory);
+    rules.identity = if s.rules.trust_event_actors {
+        Identity::EventCarried
+    } else {
+        Identity::Directory(directory)
+    };
     for (kind, roles) in &s.rules.permissions {
         rules.permissions.insert(*kind, roles.clone());
     }
@@ -202,6 +275,10 @@ struct Runner<'a> {
     names: BTreeMap<String, usize>,
     postings: Vec<Posting>,
     recorder: Option<Recorder>,
+    /// Whether to keep each event's outcome for [`Played::events`].
+    keep: bool,
+    /// The outcome of the ledger event the current step applied.
+    last: Option<Result<Outcome, Error>>,
 }
 
 impl Runner<'_> {
@@ -246,10 +323,19 @@ impl Runner<'_> {
         } else if let Err(e) = &effect {
             happened.push(format!("rejected: {}: {e}", e.code()));
         }
-        let checks = match &step.expect {
+        let mut checks = match &step.expect {
             Some(x) => self.check(x, &effect, action),
             None => implicit(&effect, action),
         };
+        if self.scenario.check_invariants {
+            let held = self.net.check();
+            checks.push(Check {
+                what: "cross-engine invariants".to_owned(),
+                expected: "hold".to_owned(),
+                actual: held.as_ref().map_or_else(ToString::to_string, |()| "hold".to_owned()),
+                pass: held.is_ok(),
+            });
+        }
         if let Some(mut r) = self.recorder.take() {
             let queue = (self.queue_lines(), timeline::month_kpis(&self.net, self.now));
             let postings = effect.as_ref().map(|e| e.postings.clone()).unwrap_or_default();
@@ -257,10 +343,16 @@ impl Runner<'_> {
             self.recorder = Some(r);
             recorded.map_err(|e| ScenarioError::Record { step: n, error: Box::new(e) })?;
         }
+        // A full event's step is named by its kind (`receipt`), like a compact one.
+        let action = match (&step.event, action) {
+            (Some(e), "event") => e.kind().to_string(),
+            _ => action.to_owned(),
+        };
         Ok(StepReport {
             step: n,
             name: step.name.clone(),
-            action: action.to_owned(),
+            note: step.note.clone(),
+            action,
             happened,
             checks,
         })
@@ -534,7 +626,11 @@ impl Runner<'_> {
     }
 
     fn apply(&mut self, event: &Event) -> Result<Effect, Error> {
-        let o = self.net.apply(event)?;
+        let applied = self.net.apply(event);
+        if self.keep {
+            self.last = Some(applied.clone());
+        }
+        let o = applied?;
         let mut happened = vec![match &o.decision {
             Decision::Accepted => "accepted".to_owned(),
             Decision::Pending { needs } => format!("pending, needs {}", roles(needs)),

@@ -2,8 +2,11 @@
 #![allow(dead_code, clippy::unwrap_used)] // shared by several test binaries
 
 use chrono::{DateTime, Duration, Utc};
-use onhand::ledger::{ReferenceCost, Rules, testing};
+use onhand::ledger::testing::{actor, doc, event, line};
+use onhand::ledger::{Body, DocKind, Event, Movement, ReferenceCost, Rules, testing};
+use onhand::master::{BinCode, Role};
 use onhand::master::{CurrencyCode, Decimal, seed};
+use onhand::status::StockStatus;
 use onhand::valuation::{Agreement, PriceRule, Rate, TitlePoint, ValuationConfig};
 use onhand::{Network, NetworkConfig};
 
@@ -56,4 +59,17 @@ pub(crate) fn start() -> DateTime<Utc> {
 
 pub(crate) fn network() -> Network {
     Network::new(seed::demo_network(), rules(), config(), start()).unwrap()
+}
+
+/// `qty` of bolts lost from the Atlanta pick face at `minutes`, by inventory control
+/// (adjustment `ADJ-<id>`, reason `LOST`).
+pub(crate) fn loss(id: u128, minutes: i64, qty: &str) -> Event {
+    let lost = line("BOLT-M8", qty)
+        .unwrap()
+        .at(BinCode::new("PF-A01").unwrap())
+        .statuses(Some(StockStatus::Available), None);
+    let who = actor("ic1", &[Role::InventoryControl]).unwrap();
+    let body = Body::Adjustment(Movement { site: "ATL".parse().unwrap(), lines: vec![lost] });
+    event(id, minutes, who, "LOST", doc(DocKind::Internal, &format!("ADJ-{id}")).unwrap(), body)
+        .unwrap()
 }

@@ -1,0 +1,249 @@
+//! Reading the engine: pools, transfers, holdings, intercompany documents and open
+//! items, as views that name everything by code.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use onhand_master::{EntityCode, ItemCode, ItemIx, SiteCode, SiteIx};
+use rust_decimal::Decimal;
+
+use super::{Held, PoolView, Seen, Transfer, TransitView, Valuation, at_scale, on_the_way, total};
+use crate::history::Slot;
+use crate::intercompany::{IcDocument, OpenItem};
+
+impl Valuation {
+    /// What was recorded for an applied event.
+    pub(crate) fn seen_of(&self, id: u64) -> Option<&Seen> {
+        self.seen.get(id).and_then(|at| self.seen_log.get(at as usize))
+    }
+
+    fn view(&self, sl: &Slot) -> Option<PoolView> {
+        let e = self.entities.get(usize::from(sl.entity))?;
+        let (st, sc) = (&sl.pool.state, sl.pool.scales);
+        Some(PoolView {
+            entity: e.code.clone(),
+            item: self.catalog.item(sl.item)?.code.clone(),
+            site: sl.site.and_then(|s| self.catalog.site(s)).map(|s| s.code.clone()),
+            method: st.method,
+            qty: sc.qty_out(st.book_qty()),
+            value: sc.value_out(st.book_value()),
+            profit: sc.value_out(st.profit),
+            currency: e.currency,
+            layers: st.layers(&sl.pool, sc).collect(),
+            unit_cost: st.unit_cost(&sl.pool, sc),
+            shortfall: sc.qty_out(st.short.0),
+            shortfall_value: sc.value_out(st.short.1),
+        })
+    }
+
+    /// The pool of `entity`'s `item` (at `site`, for an entity valued per site; the
+    /// site is ignored otherwise).
+    #[must_use]
+    pub fn pool(
+        &self,
+        entity: &EntityCode,
+        item: &ItemCode,
+        site: Option<&SiteCode>,
+    ) -> Option<PoolView> {
+        let e = self.entity(entity).ok()?;
+        let i = self.item(item).ok()?;
+        let ps = match site {
+            Some(code) if self.ent(e).ok()?.per_site => Some(self.site(code).ok()?),
+            _ => None,
+        };
+        let slot = self.slot_of(e, i, ps)?;
+        self.view(self.slots.get(slot as usize)?)
+    }
+
+    /// Every pool, by entity, item and site code.
+    #[must_use]
+    pub fn pools(&self) -> Vec<PoolView> {
+        let mut out: Vec<PoolView> = self.slots.iter().filter_map(|sl| self.view(sl)).collect();
+        out.sort_by(|a, b| (&a.entity, &a.item, &a.site).cmp(&(&b.entity, &b.item, &b.site)));
+        out
+    }
+
+    /// The value of `entity`'s inventory on hand (the sum of its pools).
+    #[must_use]
+    pub fn inventory_value(&self, entity: &EntityCode) -> Decimal {
+        let Ok(e) = self.entity(entity) else { return Decimal::ZERO };
+        let Ok(currency) = self.ent(e).map(|x| x.currency) else { return Decimal::ZERO };
+        at_scale(
+            total(
+                self.slots
+                    .iter()
+                    .filter(|s| s.entity == e)
+                    .map(|s| s.pool.scales.value_out(s.pool.state.book_value())),
+            ),
+            currency,
+        )
+    }
+
+    /// Every transfer, by document number.
+    #[must_use]
+    pub fn transfers(&self) -> Vec<TransitView> {
+        let code = |e: u16| self.entities.get(usize::from(e)).map(|x| x.code.clone());
+        let mut out: Vec<TransitView> = self
+            .transfers
+            .iter()
+            .filter_map(|t| {
+                Some(TransitView {
+                    transfer: t.number.clone(),
+                    item: self.catalog.item(t.item)?.code.clone(),
+                    seller: code(t.seller)?,
+                    buyer: code(t.buyer)?,
+                    owner: code(t.owner)?,
+                    shipped: t.shipped,
+                    received: t.received,
+                    value: t.value,
+                    profit: t.profit,
+                    closed: t.closed,
+                })
+            })
+            .collect();
+        out.sort_by(|a, b| a.transfer.cmp(&b.transfer));
+        out
+    }
+
+    /// The value `entity` carries in transit (goods it owns on the way).
+    #[must_use]
+    pub fn in_transit_value(&self, entity: &EntityCode) -> Decimal {
+        let Ok(e) = self.entity(entity) else { return Decimal::ZERO };
+        let Ok(currency) = self.ent(e).map(|x| x.currency) else { return Decimal::ZERO };
+        at_scale(total(self.transfers.iter().filter(|t| t.owner == e).map(|t| t.value)), currency)
+    }
+
+    /// What `entity` holds of `item`, in base units: on hand at its sites (its pools of
+    /// the item) and on the way in transfers it owns. O(sites of the entity).
+    #[must_use]
+    pub fn held(&self, entity: &EntityCode, item: &ItemCode) -> Held {
+        let (Ok(e), Ok(i)) = (self.entity(entity), self.item(item)) else {
+            return Held::default();
+        };
+        let qty = |site: Option<SiteIx>| {
+            self.slot_of(e, i, site)
+                .and_then(|s| self.slots.get(s as usize))
+                .map_or(Decimal::ZERO, |sl| sl.pool.scales.qty_out(sl.pool.state.book_qty()))
+        };
+        let on_hand = if self.entities.get(usize::from(e)).is_some_and(|x| x.per_site) {
+            total(
+                self.catalog
+                    .sites()
+                    .filter(|(s, _)| {
+                        self.catalog.site_entity(*s).and_then(|x| u16::try_from(x.index()).ok())
+                            == Some(e)
+                    })
+                    .map(|(s, _)| qty(Some(s)))
+                    .chain(
+                        // A per-site entity's stock at sites of others (an owner given).
+                        self.slots
+                            .iter()
+                            .filter(|sl| {
+                                sl.entity == e
+                                    && sl.item == i
+                                    && sl
+                                        .site
+                                        .and_then(|s| self.catalog.site_entity(s))
+                                        .and_then(|x| u16::try_from(x.index()).ok())
+                                        != Some(e)
+                            })
+                            .map(|sl| sl.pool.scales.qty_out(sl.pool.state.book_qty())),
+                    ),
+            )
+        } else {
+            qty(None)
+        };
+        let in_transit = self.transit_qty.get(&(e, i.raw())).copied().unwrap_or_default();
+        Held { on_hand, in_transit }
+    }
+
+    /// What every entity holds of every item it ever valued, by entity and item code.
+    #[must_use]
+    pub fn held_all(&self) -> BTreeMap<(EntityCode, ItemCode), Held> {
+        let mut out: BTreeMap<(EntityCode, ItemCode), Held> = BTreeMap::new();
+        let code = |e: u16, i: ItemIx| {
+            Some((
+                self.entities.get(usize::from(e))?.code.clone(),
+                self.catalog.item(i)?.code.clone(),
+            ))
+        };
+        for sl in &self.slots {
+            if let Some(k) = code(sl.entity, sl.item) {
+                let h = out.entry(k).or_default();
+                let q = sl.pool.scales.qty_out(sl.pool.state.book_qty());
+                h.on_hand = h.on_hand.checked_add(q).unwrap_or(Decimal::MAX);
+            }
+        }
+        for (&(e, i), q) in &self.transit_qty {
+            if let Some(k) = code(e, ItemIx::new(i)) {
+                out.entry(k).or_default().in_transit = *q;
+            }
+        }
+        out
+    }
+
+    /// Counts a transfer's goods on the way into (or, `add` false, out of) its owner's
+    /// in-transit quantity.
+    pub(crate) fn count_transit(&mut self, t: &Transfer, add: bool) {
+        let q = on_the_way(t);
+        if q.is_zero() {
+            return;
+        }
+        let sum = self.transit_qty.entry((t.owner, t.item.raw())).or_default();
+        let next = if add { sum.checked_add(q) } else { sum.checked_sub(q) };
+        debug_assert!(next.is_some(), "in-transit quantity beyond the decimal range");
+        *sum = next.unwrap_or(*sum);
+        if sum.is_zero() {
+            self.transit_qty.remove(&(t.owner, t.item.raw()));
+        }
+    }
+
+    /// The intercompany documents issued, in order.
+    #[must_use]
+    pub fn documents(&self) -> &[IcDocument] {
+        &self.documents
+    }
+
+    /// The sellers' intercompany receivables, in order.
+    #[must_use]
+    pub fn receivables(&self) -> &[OpenItem] {
+        &self.receivables
+    }
+
+    /// The buyers' intercompany payables, in order.
+    #[must_use]
+    pub fn payables(&self) -> &[OpenItem] {
+        &self.payables
+    }
+
+    /// Transfers with goods still on the way (for [`reconcile`](crate::reconcile)).
+    #[must_use]
+    pub fn open_transfers(&self) -> std::collections::BTreeSet<String> {
+        self.transfers
+            .iter()
+            .filter(|t| !t.closed && t.received < t.shipped)
+            .map(|t| t.number.clone())
+            .collect()
+    }
+
+    /// The intercompany profit still embedded in what `buyer` holds: on hand, and in
+    /// transit that it already owns, in its own currency.
+    #[must_use]
+    pub fn unrealized_profit(&self, buyer: &EntityCode) -> Decimal {
+        let Ok(b) = self.entity(buyer) else { return Decimal::ZERO };
+        let held = self
+            .slots
+            .iter()
+            .filter(|s| s.entity == b)
+            .map(|s| s.pool.scales.value_out(s.pool.state.profit));
+        let moving = self.transfers.iter().filter(|t| t.owner == b).map(|t| t.profit);
+        let Ok(currency) = self.ent(b).map(|x| x.currency) else { return Decimal::ZERO };
+        at_scale(total(held.chain(moving)), currency)
+    }
+
+    /// The period is closed through this time, if any.
+    #[must_use]
+    pub fn closed_through(&self) -> Option<DateTime<Utc>> {
+        self.closed_through
+    }
+}
