@@ -182,7 +182,7 @@ pub fn replenishing(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
             Action::Purchase { supplier } => format!("buy from {supplier}"),
             Action::Substitute { item } => format!("substitute {item}"),
             Action::ProtectAllocation => "protect for priority".to_owned(),
-            other => other.code().replace('_', " "),
+            other => other.kind().replace('_', " "),
         };
         t.row(vec![
             r.item.to_string(),

@@ -120,24 +120,6 @@ pub enum Action {
 }
 
 impl Action {
-    /// The action's stable snake-case name, as serialized (`transfer`, `purchase`,
-    /// `substitute`, `protect_allocation`): what reports and scenario files name it by,
-    /// so they need not match every variant of this growing enum.
-    ///
-    /// ```
-    /// use onhand_replenish::Action;
-    /// assert_eq!(Action::ProtectAllocation.code(), "protect_allocation");
-    /// ```
-    #[must_use]
-    pub fn code(&self) -> &'static str {
-        match self {
-            Action::Transfer { .. } => "transfer",
-            Action::Purchase { .. } => "purchase",
-            Action::Substitute { .. } => "substitute",
-            Action::ProtectAllocation => "protect_allocation",
-        }
-    }
-
     fn rank(&self) -> u8 {
         match self {
             Action::Transfer { .. } => 0,
@@ -147,7 +129,14 @@ impl Action {
         }
     }
 
-    /// The stable name of the kind.
+    /// The stable snake-case name of the kind, as serialized (`transfer`, `purchase`,
+    /// `substitute`, `protect_allocation`): what reports and scenario files name an
+    /// action by, so they need not match every variant of this growing enum.
+    ///
+    /// ```
+    /// use onhand_replenish::Action;
+    /// assert_eq!(Action::ProtectAllocation.kind(), "protect_allocation");
+    /// ```
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {

@@ -1199,7 +1199,7 @@ impl Runner<'_> {
             return Check { what, expected, actual: "no recommendation".into(), pass: false };
         };
         let best = &rec.best;
-        let name = best.action.code();
+        let name = best.action.kind();
         let (from, supplier) = match &best.action {
             onhand_replenish::Action::Transfer { from } => (Some(from), None),
             onhand_replenish::Action::Purchase { supplier } => (None, Some(supplier)),
