@@ -40,10 +40,11 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use crate::avail::{Store, UNLIMITED};
+use crate::availability::Availability;
 use crate::backorder::Change;
 use crate::book::Book;
 use crate::demand::{DemandClass, LineId, OrderLine, ServeKey, SourcingRule, Strategy};
-use crate::error::AtpError;
+use crate::error::{AtpError, Capacity};
 use crate::promise::{Limit, Limits, Promise, RawLine, RawPromise, ScheduleLine};
 use crate::quota::{Amount, Bucket, ItemQuotas, QuotaAmount, QuotaRule};
 use crate::share::Sharing;
@@ -249,15 +250,15 @@ fn substitution_groups(subs: &[SmallVec<[Sub; 2]>]) -> Vec<u32> {
 }
 
 fn sites_count(catalog: &Catalog) -> Result<u16, AtpError> {
-    u16::try_from(catalog.site_count())
-        .map_err(|_| AtpError::InvalidConfig { what: "too many sites".into() })
+    u16::try_from(catalog.site_count()).map_err(|_| AtpError::TooMany { what: Capacity::Sites })
 }
 
 impl Atp {
     /// An engine over `catalog` with nothing available yet, as of `today`.
     ///
     /// # Errors
-    /// [`AtpError::DateOutOfRange`], [`AtpError::InvalidConfig`].
+    /// [`AtpError::DateOutOfRange`]; [`AtpError::TooMany`] for a catalog of more sites
+    /// than the engine indexes.
     pub fn new(
         catalog: Arc<Catalog>,
         config: AtpConfig,
@@ -626,8 +627,9 @@ impl Atp {
     /// (stock on hand: the period holding today then).
     ///
     /// # Errors
-    /// [`AtpError::UnknownItem`], [`AtpError::Quantity`], [`AtpError::InvalidConfig`] for
-    /// periods out of order, no periods, or a percentage outside 0..=1.
+    /// [`AtpError::UnknownItem`], [`AtpError::Quantity`]; [`AtpError::QuotaPeriods`] for
+    /// periods out of order or no periods, [`AtpError::QuotaShare`] for a percentage
+    /// outside 0..=1.
     pub fn set_quotas(&mut self, rules: &[QuotaRule]) -> Result<(), AtpError> {
         let mut quotas = map();
         for rule in rules {
@@ -635,9 +637,7 @@ impl Atp {
             let starts: SmallVec<[i32; 4]> =
                 rule.periods.iter().map(|d| Day::of(*d).map(|x| x.0)).collect::<Result<_, _>>()?;
             if starts.is_empty() || starts.windows(2).any(|w| w.first() >= w.get(1)) {
-                return Err(AtpError::InvalidConfig {
-                    what: format!("quota periods of {} must be ascending and not empty", rule.item),
-                });
+                return Err(AtpError::QuotaPeriods { item: rule.item.clone() });
             }
             // Network supply per period: free now counts in the period holding today,
             // each dated change in the period of its day. Not clamped yet: with bookings
@@ -673,8 +673,9 @@ impl Atp {
                     }
                     QuotaAmount::Percent(p) => {
                         if *p < Decimal::ZERO || *p > Decimal::ONE {
-                            return Err(AtpError::InvalidConfig {
-                                what: format!("quota share {p} of {} is outside 0..=1", rule.item),
+                            return Err(AtpError::QuotaShare {
+                                item: rule.item.clone(),
+                                share: *p,
                             });
                         }
                         Amount::Share(*p)
@@ -723,9 +724,8 @@ impl Atp {
         if let Some(ix) = self.class_ix.get(class) {
             return Ok(*ix);
         }
-        let ix = u16::try_from(self.classes.len()).map_err(|_| AtpError::InvalidConfig {
-            what: "more than 65,536 demand classes".into(),
-        })?;
+        let ix = u16::try_from(self.classes.len())
+            .map_err(|_| AtpError::TooMany { what: Capacity::DemandClasses })?;
         self.classes.push(class.clone());
         self.class_ix.insert(class.clone(), ix);
         Ok(ix)
@@ -781,11 +781,11 @@ impl Atp {
     /// ```
     ///
     /// # Errors
-    /// [`AtpError::DateOutOfRange`]; a date before today is refused as configuration.
+    /// [`AtpError::DateOutOfRange`]; [`AtpError::DayBackwards`] for a date before today.
     pub fn advance_to(&mut self, today: NaiveDate) -> Result<Advanced, AtpError> {
         let day = Day::of(today)?.0;
         if day < self.today {
-            return Err(AtpError::InvalidConfig { what: "today cannot move back".into() });
+            return Err(AtpError::DayBackwards { today: Day(self.today).date(), to: today });
         }
         let old = self.today;
         self.store.advance(day);
@@ -810,8 +810,8 @@ impl Atp {
     }
 
     /// Available to promise at an item-site on a date for a demand of `priority`, in base
-    /// units (cumulative with look-ahead; unlimited beyond the checking horizon shows as
-    /// `Decimal::MAX`). Stock only: allocation quotas, which depend on the demand class,
+    /// units (cumulative with look-ahead; [`Availability::Unlimited`] beyond the checking
+    /// horizon). Stock only: allocation quotas, which depend on the demand class,
     /// are applied by [`network_atp_for`](Self::network_atp_for) and by promising.
     ///
     /// # Errors
@@ -822,11 +822,20 @@ impl Atp {
         site: &SiteCode,
         date: NaiveDate,
         priority: u8,
-    ) -> Result<Decimal, AtpError> {
+    ) -> Result<Availability<Decimal>, AtpError> {
         let iix = self.item_ix(item)?;
         let six = self.site_ix(site)?;
         let units = self.atp_units(iix, six, Day::of(date)?, priority);
-        Ok(if units >= UNLIMITED { Decimal::MAX } else { self.decimal(iix.raw(), units) })
+        Ok(self.availability(iix.raw(), units))
+    }
+
+    /// `units` of item `i` as an [`Availability`] in base units.
+    fn availability(&self, i: u32, units: i64) -> Availability<Decimal> {
+        if units >= UNLIMITED {
+            Availability::Unlimited
+        } else {
+            Availability::Limited(self.decimal(i, units))
+        }
     }
 
     /// For an item and a ship-to region: what each candidate site can promise for
@@ -898,7 +907,7 @@ impl Atp {
             let (units, _) = self.offer_for(iix.raw(), src.site, mad, priority, class);
             out.push(SiteOffer {
                 site: SiteIx::new(src.site),
-                qty: if units >= UNLIMITED { Decimal::MAX } else { self.decimal(iix.raw(), units) },
+                qty: self.availability(iix.raw(), units),
                 available_on: Day(mad).date(),
                 delivery: Day(mad.saturating_add(src.lead)).date(),
                 on_time: mad.saturating_add(src.lead) <= day,
@@ -1435,7 +1444,7 @@ impl Atp {
         // then put in full order (creation order, id, position).
         let Ok(n) = u32::try_from(lines.len()) else {
             for _ in lines {
-                f(Err(AtpError::InvalidConfig { what: "a batch holds at most 2^32 lines".into() }));
+                f(Err(AtpError::TooMany { what: Capacity::BatchLines }));
             }
             return;
         };
@@ -1472,7 +1481,7 @@ impl Atp {
             u32::try_from(self.book.slot_count()).ok().filter(|f| f.checked_add(n).is_some())
         else {
             for _ in lines {
-                f(Err(AtpError::InvalidConfig { what: "more than 2^32 booked lines".into() }));
+                f(Err(AtpError::TooMany { what: Capacity::BookedLines }));
             }
             return;
         };
@@ -1692,9 +1701,8 @@ pub struct Advanced {
 pub struct SiteOffer {
     /// The site.
     pub site: SiteIx,
-    /// What it can promise (base units; `Decimal::MAX` beyond its horizon).
-    #[serde(with = "onhand_master::decimal::serde_str")]
-    pub qty: Decimal,
+    /// What it can promise (base units; unlimited beyond its horizon).
+    pub qty: Availability<Decimal>,
     /// Its material availability date (today at the earliest).
     pub available_on: NaiveDate,
     /// When goods available then would be delivered.
@@ -1798,7 +1806,10 @@ mod tests {
         assert_eq!(p.schedule[0].available_on, day(5));
         // Nothing shipped: the ledger still has 100 available, and says so again.
         atp.set_available(&nut, &ord, "100 EA".parse().unwrap()).unwrap();
-        assert_eq!(atp.atp(&nut, &ord, day(5), 5).unwrap(), Decimal::from(40));
+        assert_eq!(
+            atp.atp(&nut, &ord, day(5), 5).unwrap(),
+            Availability::Limited(Decimal::from(40))
+        );
         let p = atp.allocate(&line(2), Claim::Hard).unwrap();
         assert!(p.confirmed.is_zero(), "{p:?}");
     }

@@ -77,11 +77,63 @@ pub enum AtpError {
         /// What is wrong.
         what: &'static str,
     },
-    /// A configuration that does not fit the catalog.
-    #[error("configuration: {what}")]
-    InvalidConfig {
-        /// What is wrong.
-        what: String,
+    /// A quota rule whose periods are empty or not strictly ascending.
+    #[error("quota periods of {item} must be ascending and not empty")]
+    QuotaPeriods {
+        /// The item of the rule.
+        item: ItemCode,
+    },
+    /// A quota share outside 0..=1.
+    #[error("quota share {share} of {item} is outside 0..=1")]
+    QuotaShare {
+        /// The item of the rule.
+        item: ItemCode,
+        /// The share given.
+        share: Decimal,
+    },
+    /// [`Atp::advance_to`](crate::Atp::advance_to) a day before the engine's today.
+    #[error("today cannot move back from {today} to {to}")]
+    DayBackwards {
+        /// The engine's today.
+        today: NaiveDate,
+        /// The day asked for.
+        to: NaiveDate,
+    },
+    /// More of something than the engine's dense indexes hold.
+    #[error("more {what} than the engine holds (at most {})", .what.limit())]
+    TooMany {
+        /// What overflowed.
+        what: Capacity,
+    },
+    /// A negative figure given to a plain-number calculation ([`atp_table`](crate::atp_table),
+    /// [`mps`](crate::mps)).
+    #[error("{field}{} is negative: {value}", period_text(*.period))]
+    Negative {
+        /// The input.
+        field: PlanInput,
+        /// The period (from 1) of a per-period figure; `None` for a single figure.
+        period: Option<usize>,
+        /// The figure.
+        value: Decimal,
+    },
+    /// A lot size that is not positive.
+    #[error("{field} must be positive, got {value}")]
+    NotPositive {
+        /// The input.
+        field: PlanInput,
+        /// The figure.
+        value: Decimal,
+    },
+    /// A per-period input covering more (or other) periods than the one it must follow.
+    #[error("{field} covers {periods} periods, {expected} expected")]
+    Periods {
+        /// The input.
+        field: PlanInput,
+        /// The periods it covers.
+        periods: usize,
+        /// The periods it must cover (at most, for the master schedule's orders and firm
+        /// receipts; exactly, for the table's demand).
+        expected: usize,
     },
     /// A quantity that would take an item-site (stock on hand plus dated supply) or an
     /// order line past [`MAX_UNITS`](crate::MAX_UNITS) base-unit steps.
@@ -134,11 +186,110 @@ impl AtpError {
             AtpError::DuplicateLine { .. } => "duplicate_line",
             AtpError::UnknownLine { .. } => "unknown_line",
             AtpError::InvalidClaim { .. } => "invalid_claim",
-            AtpError::InvalidConfig { .. } => "invalid_config",
+            AtpError::QuotaPeriods { .. } => "quota_periods",
+            AtpError::QuotaShare { .. } => "quota_share",
+            AtpError::DayBackwards { .. } => "day_backwards",
+            AtpError::TooMany { .. } => "too_many",
+            AtpError::Negative { .. } => "negative",
+            AtpError::NotPositive { .. } => "not_positive",
+            AtpError::Periods { .. } => "periods",
             AtpError::TooLarge { .. } => "too_large",
             AtpError::SnapshotFormat { .. } => "snapshot_format",
             AtpError::InvalidSnapshot { .. } => "invalid_snapshot",
             AtpError::Overflow { .. } => "overflow",
         }
+    }
+}
+
+/// What a dense index of the engine counts, in [`AtpError::TooMany`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Capacity {
+    /// Sites of the catalog (at most 65,535).
+    Sites,
+    /// Demand classes (at most 65,536).
+    DemandClasses,
+    /// Lines in one batch (at most 2^32).
+    BatchLines,
+    /// Booked lines (at most 2^32).
+    BookedLines,
+}
+
+impl Capacity {
+    /// The most the engine holds.
+    #[must_use]
+    pub fn limit(self) -> u64 {
+        match self {
+            Capacity::Sites => u64::from(u16::MAX),
+            Capacity::DemandClasses => 1 << 16,
+            Capacity::BatchLines | Capacity::BookedLines => 1 << 32,
+        }
+    }
+}
+
+impl std::fmt::Display for Capacity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Capacity::Sites => "sites",
+            Capacity::DemandClasses => "demand classes",
+            Capacity::BatchLines => "lines in a batch",
+            Capacity::BookedLines => "booked lines",
+        })
+    }
+}
+
+/// An input of the plain-number calculations ([`atp_table`](crate::atp_table),
+/// [`mps`](crate::mps)), in [`AtpError::Negative`], [`AtpError::NotPositive`] and
+/// [`AtpError::Periods`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PlanInput {
+    /// Stock on hand at the start.
+    OnHand,
+    /// Safety stock.
+    SafetyStock,
+    /// Supply per period.
+    Supply,
+    /// Demand per period.
+    Demand,
+    /// Forecast per period.
+    Forecast,
+    /// Customer orders per period.
+    Orders,
+    /// Firm receipts per period.
+    FirmReceipts,
+    /// The lot size or multiple.
+    Lot,
+}
+
+impl std::fmt::Display for PlanInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PlanInput::OnHand => "on hand",
+            PlanInput::SafetyStock => "safety stock",
+            PlanInput::Supply => "supply",
+            PlanInput::Demand => "demand",
+            PlanInput::Forecast => "forecast",
+            PlanInput::Orders => "orders",
+            PlanInput::FirmReceipts => "firm receipts",
+            PlanInput::Lot => "lot",
+        })
+    }
+}
+
+fn period_text(period: Option<usize>) -> String {
+    period.map(|p| format!(" in period {p}")).unwrap_or_default()
+}
+
+/// The first negative figure of `values` (per period, from 1) as an
+/// [`AtpError::Negative`].
+pub(crate) fn first_negative(field: PlanInput, values: &[Decimal]) -> Result<(), AtpError> {
+    match values.iter().position(|v| *v < Decimal::ZERO) {
+        Some(k) => Err(AtpError::Negative {
+            field,
+            period: Some(k + 1),
+            value: values.get(k).copied().unwrap_or_default(),
+        }),
+        None => Ok(()),
     }
 }

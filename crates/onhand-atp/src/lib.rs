@@ -63,6 +63,7 @@
 //! ```
 
 mod avail;
+mod availability;
 mod backorder;
 mod book;
 mod demand;
@@ -76,12 +77,13 @@ mod snapshot;
 pub mod table;
 mod units;
 
+pub use availability::Availability;
 pub use backorder::{Change, Mode, Reprocess};
 pub use demand::{DemandClass, LineId, OrderLine, SourcingRule, Strategy};
 pub use engine::{
     Advanced, Atp, AtpConfig, Claim, HeldNow, Horizon, MAX_SCHEDULE_LINES, Prepared, SiteOffer,
 };
-pub use error::AtpError;
+pub use error::{AtpError, Capacity, PlanInput};
 pub use mps::{MpsInput, MpsLot, MpsRow, mps};
 pub use promise::{Limit, Limits, Promise, ScheduleLine};
 pub use quota::{Consumption, QuotaAmount, QuotaEntry, QuotaRule};

@@ -21,7 +21,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::error::AtpError;
+use crate::error::{AtpError, PlanInput, first_negative};
 use crate::table::{TableCell, TableMode, TableRule, atp_table};
 
 /// How the master schedule sizes a planned lot for a net requirement `N` (what brings
@@ -162,26 +162,33 @@ fn lot_for(lot: MpsLot, need: Decimal) -> Result<Decimal, AtpError> {
 /// ```
 ///
 /// # Errors
-/// [`AtpError::InvalidConfig`] for a negative on hand, forecast, order, firm receipt or
-/// safety stock, orders or firm receipts beyond the forecast's periods, or a lot that
-/// is not positive; [`AtpError::Overflow`].
+/// [`AtpError::Negative`] for a negative on hand, forecast, order, firm receipt or
+/// safety stock; [`AtpError::Periods`] for orders or firm receipts beyond the forecast's
+/// periods; [`AtpError::NotPositive`] for a lot that is not positive;
+/// [`AtpError::Overflow`].
 pub fn mps(input: &MpsInput) -> Result<Vec<MpsRow>, AtpError> {
-    let bad = |what: &str| Err(AtpError::InvalidConfig { what: what.into() });
     let n = input.forecast.len();
-    if input.orders.len() > n || input.firm.len() > n {
-        return bad("orders and firm receipts must not run past the forecast");
-    }
-    let negative = |v: &Decimal| *v < Decimal::ZERO;
-    if negative(&input.on_hand)
-        || negative(&input.safety_stock)
-        || input.forecast.iter().chain(&input.orders).chain(&input.firm).any(negative)
+    for (field, per_period) in
+        [(PlanInput::Orders, &input.orders), (PlanInput::FirmReceipts, &input.firm)]
     {
-        return bad("a master schedule's quantities must not be negative");
+        if per_period.len() > n {
+            return Err(AtpError::Periods { field, periods: per_period.len(), expected: n });
+        }
     }
+    for (field, v) in
+        [(PlanInput::OnHand, input.on_hand), (PlanInput::SafetyStock, input.safety_stock)]
+    {
+        if v < Decimal::ZERO {
+            return Err(AtpError::Negative { field, period: None, value: v });
+        }
+    }
+    first_negative(PlanInput::Forecast, &input.forecast)?;
+    first_negative(PlanInput::Orders, &input.orders)?;
+    first_negative(PlanInput::FirmReceipts, &input.firm)?;
     if let MpsLot::Fixed(q) | MpsLot::Multiple(q) = input.lot
         && q <= Decimal::ZERO
     {
-        return bad("a master schedule lot must be positive");
+        return Err(AtpError::NotPositive { field: PlanInput::Lot, value: q });
     }
     let add = |a: Decimal, b: Decimal| onhand_master::add_exact(a, b).map_err(|_| overflow());
     let sub = |a: Decimal, b: Decimal| onhand_master::sub_exact(a, b).map_err(|_| overflow());
@@ -245,10 +252,24 @@ mod tests {
     fn bad_input_is_refused() {
         let ok = MpsInput::new(d(1), ds(&[1, 1]), ds(&[1]), MpsLot::LotForLot);
         assert!(mps(&ok).is_ok());
-        assert!(mps(&MpsInput { orders: ds(&[1, 1, 1]), ..ok.clone() }).is_err());
-        assert!(mps(&MpsInput { forecast: ds(&[1, -1]), ..ok.clone() }).is_err());
-        assert!(mps(&MpsInput { lot: MpsLot::Fixed(d(0)), ..ok.clone() }).is_err());
-        assert!(mps(&MpsInput { safety_stock: d(-1), ..ok }).is_err());
+        assert_eq!(
+            mps(&MpsInput { orders: ds(&[1, 1, 1]), ..ok.clone() }).unwrap_err(),
+            AtpError::Periods { field: PlanInput::Orders, periods: 3, expected: 2 }
+        );
+        let e = mps(&MpsInput { forecast: ds(&[1, -1]), ..ok.clone() }).unwrap_err();
+        assert_eq!(
+            e,
+            AtpError::Negative { field: PlanInput::Forecast, period: Some(2), value: d(-1) }
+        );
+        assert_eq!(e.to_string(), "forecast in period 2 is negative: -1");
+        assert_eq!(
+            mps(&MpsInput { lot: MpsLot::Fixed(d(0)), ..ok.clone() }).unwrap_err(),
+            AtpError::NotPositive { field: PlanInput::Lot, value: d(0) }
+        );
+        assert_eq!(
+            mps(&MpsInput { safety_stock: d(-1), ..ok }).unwrap_err(),
+            AtpError::Negative { field: PlanInput::SafetyStock, period: None, value: d(-1) }
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::demand::LineId;
 /// A rule that kept a line from being confirmed in full on time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Limit {
     /// Not enough stock or supply in time at any candidate site.
     Stock,

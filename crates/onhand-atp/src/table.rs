@@ -27,7 +27,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::error::AtpError;
+use crate::error::{AtpError, PlanInput, first_negative};
 
 /// How ATP is computed per period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -124,8 +124,8 @@ fn sub(a: Decimal, b: Decimal) -> Result<Decimal, AtpError> {
 /// ```
 ///
 /// # Errors
-/// [`AtpError::InvalidConfig`] when `supply` and `demand` differ in length or hold a
-/// negative quantity; [`AtpError::Overflow`].
+/// [`AtpError::Periods`] when `supply` and `demand` differ in length;
+/// [`AtpError::Negative`] for a negative quantity in either; [`AtpError::Overflow`].
 pub fn atp_table(
     on_hand: Decimal,
     supply: &[Decimal],
@@ -133,15 +133,14 @@ pub fn atp_table(
     rule: TableRule,
 ) -> Result<Vec<TableRow>, AtpError> {
     if supply.len() != demand.len() {
-        return Err(AtpError::InvalidConfig {
-            what: "supply and demand must cover the same periods".into(),
+        return Err(AtpError::Periods {
+            field: PlanInput::Demand,
+            periods: demand.len(),
+            expected: supply.len(),
         });
     }
-    if supply.iter().chain(demand).any(|q| *q < Decimal::ZERO) {
-        return Err(AtpError::InvalidConfig {
-            what: "supply and demand must not be negative".into(),
-        });
-    }
+    first_negative(PlanInput::Supply, supply)?;
+    first_negative(PlanInput::Demand, demand)?;
     let n = supply.len();
     let mut projected = Vec::with_capacity(n);
     let mut running = on_hand;
@@ -509,7 +508,14 @@ mod tests {
 
     #[test]
     fn bad_input_is_refused() {
-        assert!(atp_table(d(1), &[d(1)], &[], TableRule::plain(TableMode::Discrete)).is_err());
-        assert!(atp_table(d(1), &[d(-1)], &[d(0)], TableRule::plain(TableMode::Discrete)).is_err());
+        let rule = TableRule::plain(TableMode::Discrete);
+        assert_eq!(
+            atp_table(d(1), &[d(1)], &[], rule).unwrap_err(),
+            AtpError::Periods { field: PlanInput::Demand, periods: 0, expected: 1 }
+        );
+        assert_eq!(
+            atp_table(d(1), &[d(0), d(-1)], &[d(0), d(0)], rule).unwrap_err(),
+            AtpError::Negative { field: PlanInput::Supply, period: Some(2), value: d(-1) }
+        );
     }
 }

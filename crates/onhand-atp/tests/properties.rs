@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use onhand_atp::table::{TableCell, TableMode, TableRule, atp_table};
-use onhand_atp::{Atp, AtpError, AtpSnapshot, Claim, LineId, OrderLine, Promise};
+use onhand_atp::{Atp, AtpError, AtpSnapshot, Availability, Claim, LineId, OrderLine, Promise};
 use onhand_master::{Qty, seed};
 use onhand_testkit::atp_model::{
     AmountSpec, Checks, Harness, LineQty, LineSpec, Op, QtySpec, ReduceSpec, RuleSpec, World, date,
@@ -332,9 +332,7 @@ proptest! {
             let offers = h.atp.network_atp_for(&code, &ship_to, requested, priority, &class).unwrap();
             // Beyond a site's checking horizon, with no quota, the figure is unlimited.
             let Some(best) = offers.iter().filter(|o| o.on_time).map(|o| o.qty).max() else { continue };
-            if best == Decimal::MAX {
-                continue;
-            }
+            let Availability::Limited(best) = best else { continue };
             let step = Decimal::new(1, h.world.items[i].scale);
             let promise = |h: &mut Harness, qty: Decimal| {
                 let mut line = OrderLine::new(LineId(u64::MAX), code.clone(), Qty::new(qty, base).unwrap(), requested, ship_to.clone());
@@ -725,9 +723,9 @@ proptest! {
             let engine = h.atp.atp(&item, &site, date(i64::try_from(t).unwrap()), 5).unwrap();
             let table = rows.get(t.min(n - 1)).unwrap().atp;
             let expected = if t >= fence {
-                Decimal::MAX
+                Availability::Unlimited
             } else {
-                cell_qty(table).unwrap()
+                Availability::Limited(cell_qty(table).unwrap())
             };
             prop_assert_eq!(engine, expected, "period {}", t + 1);
         }

@@ -5,9 +5,10 @@
 use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use onhand_atp::Availability::Limited;
 use onhand_atp::{
-    Atp, AtpConfig, Claim, Consumption, DemandClass, Horizon, Limit, LineId, Mode, OrderLine,
-    QuotaAmount, QuotaEntry, QuotaRule, SourcingRule, Strategy,
+    Atp, AtpConfig, Availability, Claim, Consumption, DemandClass, Horizon, Limit, LineId, Mode,
+    OrderLine, QuotaAmount, QuotaEntry, QuotaRule, SourcingRule, Strategy,
 };
 use onhand_master::{Catalog, ItemCode, SiteCode, seed};
 use rust_decimal::Decimal;
@@ -64,9 +65,12 @@ fn network_atp_ignored_allocation_quotas() {
     .unwrap();
     let (item, region) = ("GLOVE-NIT".parse().unwrap(), "US-SE".parse().unwrap());
     let atl = |offers: Vec<onhand_atp::SiteOffer>| offers[0].qty;
-    assert_eq!(atl(atp.network_atp_for(&item, &region, day(8), 5, &retail).unwrap()), d(10));
+    assert_eq!(
+        atl(atp.network_atp_for(&item, &region, day(8), 5, &retail).unwrap()),
+        Limited(d(10))
+    );
     // No class: the collective pool.
-    assert_eq!(atl(atp.network_atp(&item, &region, day(8), 5).unwrap()), d(25));
+    assert_eq!(atl(atp.network_atp(&item, &region, day(8), 5).unwrap()), Limited(d(25)));
     let mut l = line(1, "GLOVE-NIT", "11 EA", 8, "US-SE");
     l.class = retail;
     let p = atp.promise(&l).unwrap();
@@ -80,7 +84,7 @@ fn network_atp_shows_every_candidate_site_and_its_dates() {
     set(&mut atp, "BOLT-M8", "DFW", "300 EA");
     let offers =
         atp.network_atp(&"BOLT-M8".parse().unwrap(), &"US-SE".parse().unwrap(), day(9), 5).unwrap();
-    let rows: Vec<(String, Decimal, NaiveDate, NaiveDate, bool)> = offers
+    let rows: Vec<(String, Availability<Decimal>, NaiveDate, NaiveDate, bool)> = offers
         .iter()
         .map(|o| {
             (
@@ -95,9 +99,9 @@ fn network_atp_shows_every_candidate_site_and_its_dates() {
     assert_eq!(
         rows,
         [
-            ("ATL".to_owned(), d(100), day(7), day(9), true), // 1 day handling + 1 transit
-            ("DFW".to_owned(), d(300), day(6), day(9), true), // 1 + 2
-            ("ORD".to_owned(), d(0), day(5), day(9), true),   // 1 + 3
+            ("ATL".to_owned(), Limited(d(100)), day(7), day(9), true), // 1 day handling + 1 transit
+            ("DFW".to_owned(), Limited(d(300)), day(6), day(9), true), // 1 + 2
+            ("ORD".to_owned(), Limited(d(0)), day(5), day(9), true),   // 1 + 3
         ]
     );
 }
@@ -323,17 +327,17 @@ fn reservations_expire_convert_reduce_and_release() {
         .unwrap();
     atp.allocate(&line(2, "GLUE-500", "12 EA", 10, "US-MW"), Claim::Soft { expires: noon(15) })
         .unwrap();
-    assert_eq!(atp.atp(&item, &site, day(5), 5).unwrap(), d(12));
+    assert_eq!(atp.atp(&item, &site, day(5), 5).unwrap(), Limited(d(12)));
     atp.make_hard(LineId(2)).unwrap();
     assert!(atp.make_hard(LineId(2)).is_err());
     assert_eq!(atp.sweep(noon(11)), []);
     assert_eq!(atp.sweep(noon(16)), [LineId(1)], "the hard line stays");
-    assert_eq!(atp.atp(&item, &site, day(5), 5).unwrap(), d(36));
+    assert_eq!(atp.atp(&item, &site, day(5), 5).unwrap(), Limited(d(36)));
     atp.reduce(LineId(2), d(5)).unwrap();
     assert_eq!(atp.booked(LineId(2)).unwrap().confirmed, d(7));
     assert!(atp.reduce(LineId(2), d(8)).is_err());
     atp.release(LineId(2)).unwrap();
-    assert_eq!(atp.atp(&item, &site, day(5), 5).unwrap(), d(48));
+    assert_eq!(atp.atp(&item, &site, day(5), 5).unwrap(), Limited(d(48)));
     assert!(atp.release(LineId(2)).is_err());
     assert!(atp.allocate(&line(3, "GLUE-500", "1 EA", 10, "US-MW"), Claim::Hard).is_ok());
     assert!(matches!(
@@ -528,8 +532,8 @@ fn loading_from_the_ledger_counts_transfers_in_transit_at_their_arrival() {
     let atp = Atp::from_ledger(&ledger, AtpConfig::default(), day(5)).unwrap();
     let (nut, yyz) = (&"NUT-M8".parse::<ItemCode>().unwrap(), &"YYZ".parse::<SiteCode>().unwrap());
     // Toronto has 1000 nuts; 400 more are in transit from Chicago, due on the 8th.
-    assert_eq!(atp.atp(nut, yyz, day(5), 5).unwrap(), d(1000));
-    assert_eq!(atp.atp(nut, yyz, day(8), 5).unwrap(), d(1400));
+    assert_eq!(atp.atp(nut, yyz, day(5), 5).unwrap(), Limited(d(1000)));
+    assert_eq!(atp.atp(nut, yyz, day(8), 5).unwrap(), Limited(d(1400)));
 }
 
 #[test]
@@ -587,7 +591,7 @@ fn confirmations_beyond_the_horizon_showed_as_over_allocation_once_it_moved() {
     let p = atp.booked(LineId(1)).unwrap();
     assert!(p.on_time && p.schedule[0].available_on == day(18), "{p:?}");
     // What real supply has left before the fence: 10 − 8.
-    assert_eq!(atp.atp(&nut, &ord, day(18), 1).unwrap(), d(2));
+    assert_eq!(atp.atp(&nut, &ord, day(18), 1).unwrap(), Limited(d(2)));
     // Re-processing finds nothing left to move.
     assert!(atp.reprocess(Mode::Simulate, onhand_atp::Sharing::FirstCome).changes.is_empty());
 }
@@ -628,7 +632,7 @@ fn very_large_stock_read_as_unlimited() {
     let limit = onhand_atp::MAX_UNITS;
     let qty = |v: i64| format!("{v} EA").parse().unwrap();
     atp.set_available(&nut, &ord, qty(limit)).unwrap();
-    assert_eq!(atp.atp(&nut, &ord, day(5), 5).unwrap(), d(limit));
+    assert_eq!(atp.atp(&nut, &ord, day(5), 5).unwrap(), Limited(d(limit)));
     for (what, got) in [
         ("stock", atp.set_available(&nut, &ord, qty(limit + 1))),
         ("stock", atp.set_available(&nut, &ord, qty(1 << 61))),
@@ -643,11 +647,11 @@ fn very_large_stock_read_as_unlimited() {
         assert_eq!(err.code(), "too_large");
     }
     // Nothing changed: the figure is still exact, and not unlimited.
-    assert_eq!(atp.atp(&nut, &ord, day(20), 5).unwrap(), d(limit));
+    assert_eq!(atp.atp(&nut, &ord, day(20), 5).unwrap(), Limited(d(limit)));
     // Supply counts toward the limit with the stock.
     atp.set_available(&nut, &ord, qty(limit - 10)).unwrap();
     atp.add_supply(&nut, &ord, day(9), qty(10)).unwrap();
-    assert_eq!(atp.atp(&nut, &ord, day(9), 5).unwrap(), d(limit));
+    assert_eq!(atp.atp(&nut, &ord, day(9), 5).unwrap(), Limited(d(limit)));
     assert!(atp.set_available(&nut, &ord, qty(limit - 9)).is_err());
     // An order line for more than the limit is refused too.
     let huge = line(1, "NUT-M8", &format!("{} EA", limit + 1), 9, "US-MW");

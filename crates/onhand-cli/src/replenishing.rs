@@ -13,7 +13,7 @@ use std::io::{self, Write};
 
 use onhand::ItemSitePlan;
 use onhand::master::{Catalog, Decimal, ItemCode, SiteCode, seed};
-use onhand::replenish::{Action, Costs, DemandStats, DrpNode, LotSizing, TransferRequest, drp};
+use onhand::replenish::{Action, Costs, DemandStats, DrpNode, LotSizing, ProposedTransfer, drp};
 
 use crate::demo::Demo;
 use crate::table::Table;
@@ -182,6 +182,7 @@ pub fn replenishing(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
             Action::Purchase { supplier } => format!("buy from {supplier}"),
             Action::Substitute { item } => format!("substitute {item}"),
             Action::ProtectAllocation => "protect for priority".to_owned(),
+            other => other.kind().replace('_', " "),
         };
         t.row(vec![
             r.item.to_string(),
@@ -220,8 +221,8 @@ pub fn replenishing(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     // Transfer requests, queued by urgency and impact.
     writeln!(out)?;
     writeln!(out, "Transfer requests waiting for approval, ordered by urgency and impact:")?;
-    let req = |item: &str, from: &str, to: &str, qty: i64| -> io::Result<TransferRequest> {
-        Ok(TransferRequest {
+    let req = |item: &str, from: &str, to: &str, qty: i64| -> io::Result<ProposedTransfer> {
+        Ok(ProposedTransfer {
             item: item.parse().map_err(err)?,
             from: from.parse().map_err(err)?,
             to: to.parse().map_err(err)?,

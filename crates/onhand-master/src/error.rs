@@ -7,6 +7,7 @@
 
 use rust_decimal::Decimal;
 
+use crate::code::ItemCode;
 use crate::money::CurrencyCode;
 use crate::uom::UomCode;
 
@@ -111,22 +112,22 @@ pub enum MasterError {
         right: CurrencyCode,
     },
     /// No conversion between the two units is known (for this item).
-    #[error("no conversion from {from} to {to}{}", fmt_item(.item.as_deref()))]
+    #[error("no conversion from {from} to {to}{}", fmt_item(.item.as_ref()))]
     NoConversion {
         /// The source unit.
         from: UomCode,
         /// The target unit.
         to: UomCode,
         /// The item whose conversions were consulted, if any.
-        item: Option<String>,
+        item: Option<ItemCode>,
     },
     /// The unit is not known (globally, or to the item).
-    #[error("unknown unit of measure {uom}{}", fmt_item(.item.as_deref()))]
+    #[error("unknown unit of measure {uom}{}", fmt_item(.item.as_ref()))]
     UnknownUom {
         /// The unit.
         uom: UomCode,
         /// The item whose units were consulted, if any.
-        item: Option<String>,
+        item: Option<ItemCode>,
     },
     /// A value cannot be held exactly in the unit's scale and its rounding rule is `exact`.
     #[error("{value} does not fit {uom} exactly (at most {scale} decimal places)")]
@@ -235,7 +236,7 @@ impl MasterError {
     }
 }
 
-fn fmt_item(item: Option<&str>) -> String {
+fn fmt_item(item: Option<&ItemCode>) -> String {
     item.map(|i| format!(" for item {i}")).unwrap_or_default()
 }
 
@@ -248,7 +249,7 @@ mod tests {
         let e = MasterError::NoConversion {
             from: UomCode::new("PL").unwrap(),
             to: UomCode::new("KG").unwrap(),
-            item: Some("BOLT".into()),
+            item: Some(ItemCode::new("BOLT").unwrap()),
         };
         assert_eq!(e.to_string(), "no conversion from PL to KG for item BOLT");
         assert!(!e.to_string().ends_with('.'));

@@ -40,6 +40,7 @@ pub struct LegalEntity {
 /// bins; a cross-dock rarely holds stock overnight).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum SiteKind {
     /// A regional distribution centre: full storage, replenishes branches.
     RegionalDc,

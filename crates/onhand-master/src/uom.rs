@@ -907,7 +907,7 @@ fn expand_category(
 
 impl UnitIssue {
     fn into_error(self, item: &Item) -> MasterError {
-        let item_code = Some(item.code.as_str().to_owned());
+        let item_code = Some(item.code.clone());
         match self {
             UnitIssue::UnknownBase => {
                 MasterError::UnknownUom { uom: item.base_uom, item: item_code }

@@ -39,6 +39,7 @@ use crate::uom::{ItemUnits, UnitIssue, UnitRegistry, UomCode};
 /// A kind of master record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RecordKind {
     /// A global unit of measure.
     Unit,

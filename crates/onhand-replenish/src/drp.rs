@@ -26,7 +26,7 @@ use onhand_master::{RoundingMode, SiteCode};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ReplenishError;
+use crate::error::{Bound, Field, ReplenishError};
 use crate::exact::Exact;
 use crate::policy::to_multiple;
 
@@ -135,7 +135,7 @@ pub const MAX_PERIODS: usize = 10_000;
 
 /// The most cells (periods x nodes) a DRP run covers: its records hold seven figures a
 /// cell (about 120 bytes), so a run at the limit returns about 120 MB. A larger plan is
-/// refused with [`ReplenishError::InvalidInput`]; plan it in parts (by item).
+/// refused with [`ReplenishError::PlanTooLarge`]; plan it in parts (by item).
 pub const MAX_CELLS: usize = 1_000_000;
 
 /// The largest figure DRP and fair share take (10^20): sums over many periods and
@@ -172,26 +172,31 @@ fn floor_to(v: Decimal, step: Decimal) -> Res<Decimal> {
 ///
 /// # Errors
 /// [`ReplenishError::InvalidInput`] for a negative supply, demand or cap, a figure
-/// beyond [`LIMIT`], or a step that is not positive; [`ReplenishError::Overflow`] for
+/// beyond [`LIMIT`], or a step that is not positive (the first such figure, in the
+/// order step, supply, then each claim's on hand, demand and cap); [`ReplenishError::Overflow`] for
 /// days of supply beyond the decimal range (a tiny demand against a large stock).
 pub fn fair_share(supply: Decimal, claims: &[FairClaim], step: Decimal) -> Res<FairShare> {
     if step <= Decimal::ZERO {
-        return Err(ReplenishError::InvalidInput("the step must be positive".into()));
+        return Err(ReplenishError::input(Field::Step, Bound::Positive, step));
     }
-    if supply < Decimal::ZERO
-        || claims.iter().any(|c| {
-            c.daily_demand < Decimal::ZERO || c.requested.is_some_and(|r| r < Decimal::ZERO)
-        })
-    {
-        return Err(ReplenishError::InvalidInput("fair share figures cannot be negative".into()));
+    within_limit(Field::Step, step)?;
+    if supply < Decimal::ZERO {
+        return Err(ReplenishError::input(Field::Supply, Bound::NotNegative, supply));
     }
-    let figures =
-        claims.iter().flat_map(|c| [c.on_hand, c.daily_demand, c.requested.unwrap_or_default()]);
-    if std::iter::once(supply).chain(std::iter::once(step)).chain(figures).any(|v| v.abs() > LIMIT)
-    {
-        return Err(ReplenishError::InvalidInput(format!(
-            "fair share figures must be within {LIMIT}"
-        )));
+    within_limit(Field::Supply, supply)?;
+    for c in claims {
+        // On hand may be negative (a backorder): only its size is bounded.
+        within_limit(Field::OnHand, c.on_hand)?;
+        for (field, v) in
+            [(Field::DailyDemand, Some(c.daily_demand)), (Field::Requested, c.requested)]
+        {
+            if let Some(v) = v {
+                if v < Decimal::ZERO {
+                    return Err(ReplenishError::input(field, Bound::NotNegative, v));
+                }
+                within_limit(field, v)?;
+            }
+        }
     }
     let ov = || ReplenishError::Overflow("fair share");
     // Every claim capped, and the caps fit: each gets what it asked.
@@ -391,10 +396,16 @@ fn take_first_steps(
     Ok(())
 }
 
+/// `v` if its magnitude is at most [`LIMIT`], else the [`ReplenishError::InvalidInput`]
+/// for `field`.
+fn within_limit(field: Field, v: Decimal) -> Res<Decimal> {
+    if v.abs() > LIMIT { Err(ReplenishError::input(field, Bound::AtMost(LIMIT), v)) } else { Ok(v) }
+}
+
 fn lot(rule: LotSizing, net: Decimal) -> Res<Decimal> {
     let up = |v: Decimal, m: Decimal| -> Res<Decimal> {
         if m <= Decimal::ZERO {
-            return Err(ReplenishError::InvalidInput("a lot must be positive".into()));
+            return Err(ReplenishError::input(Field::Lot, Bound::Positive, m));
         }
         to_multiple(v, m, RoundingMode::Up)
     };
@@ -464,26 +475,20 @@ fn plan_node(node: &DrpNode, gross: Vec<Decimal>, periods: usize) -> Res<DrpReco
 /// `n log n` in the nodes to index them, and fair sharing at constrained sources).
 ///
 /// # Errors
-/// [`ReplenishError::InvalidInput`] for a repeated site, a source not in the plan, a
-/// cycle of sources, negative figures or figures beyond [`LIMIT`], a lot that is not
-/// positive, more than [`MAX_PERIODS`] periods, or more than [`MAX_CELLS`] periods x
-/// nodes.
+/// [`ReplenishError::DuplicateSite`] for a repeated site,
+/// [`ReplenishError::UnknownSource`] for a source not in the plan,
+/// [`ReplenishError::SourceCycle`] for a cycle of sources,
+/// [`ReplenishError::InvalidInput`] for negative figures or figures beyond [`LIMIT`] or
+/// a lot that is not positive, [`ReplenishError::PlanTooLarge`] for more than
+/// [`MAX_PERIODS`] periods or more than [`MAX_CELLS`] periods x nodes.
 pub fn drp(periods: usize, nodes: &[DrpNode]) -> Res<Vec<DrpRecord>> {
-    if periods > MAX_PERIODS {
-        return Err(ReplenishError::InvalidInput(format!(
-            "{periods} periods: a plan covers at most {MAX_PERIODS}"
-        )));
-    }
-    if periods.saturating_mul(nodes.len()) > MAX_CELLS {
-        return Err(ReplenishError::InvalidInput(format!(
-            "{periods} periods x {} nodes: a plan covers at most {MAX_CELLS} cells; plan it in parts",
-            nodes.len()
-        )));
+    if periods > MAX_PERIODS || periods.saturating_mul(nodes.len()) > MAX_CELLS {
+        return Err(ReplenishError::PlanTooLarge { periods, nodes: nodes.len() });
     }
     let mut by_site: BTreeMap<&SiteCode, usize> = BTreeMap::new();
     for (k, n) in nodes.iter().enumerate() {
         if by_site.insert(&n.site, k).is_some() {
-            return Err(ReplenishError::InvalidInput(format!("site {} is planned twice", n.site)));
+            return Err(ReplenishError::DuplicateSite { site: n.site.clone() });
         }
     }
     // The source of each node, as an index.
@@ -494,37 +499,35 @@ pub fn drp(periods: usize, nodes: &[DrpNode]) -> Res<Vec<DrpRecord>> {
             Some(s) => match by_site.get(s) {
                 Some(p) => parent.push(Some(*p)),
                 None => {
-                    return Err(ReplenishError::InvalidInput(format!(
-                        "source {s} of {} is not in the plan",
-                        n.site
-                    )));
+                    return Err(ReplenishError::UnknownSource {
+                        site: n.site.clone(),
+                        source_site: s.clone(),
+                    });
                 }
             },
         }
         let figures = || {
-            [n.on_hand, n.safety_stock]
+            [(Field::OnHand, n.on_hand), (Field::SafetyStock, n.safety_stock)]
                 .into_iter()
-                .chain(n.gross.iter().chain(&n.scheduled).copied())
+                .chain(n.gross.iter().map(|v| (Field::GrossRequirement, *v)))
+                .chain(n.scheduled.iter().map(|v| (Field::ScheduledReceipt, *v)))
         };
-        if figures().any(|v| v < Decimal::ZERO) {
-            return Err(ReplenishError::InvalidInput(format!(
-                "negative DRP figures at {}",
-                n.site
-            )));
+        if let Some((field, v)) = figures().find(|(_, v)| *v < Decimal::ZERO) {
+            return Err(ReplenishError::input(field, Bound::NotNegative, v).at_site(&n.site));
         }
         let lot_size = match n.lot {
             LotSizing::LotForLot => Decimal::ZERO,
             LotSizing::FixedLot(q) => q,
             LotSizing::MinMultiple { min, multiple } => min.max(multiple),
         };
-        if figures().chain(std::iter::once(lot_size)).any(|v| v.abs() > LIMIT) {
-            return Err(ReplenishError::InvalidInput(format!(
-                "DRP figures at {} must be within {LIMIT}",
-                n.site
-            )));
+        for (field, v) in figures().chain(std::iter::once((Field::Lot, lot_size))) {
+            within_limit(field, v).map_err(|e| e.at_site(&n.site))?;
         }
     }
-    let order = children_first(&parent)?;
+    let order = children_first(&parent).map_err(|k| match nodes.get(k) {
+        Some(n) => ReplenishError::SourceCycle { site: n.site.clone() },
+        None => ReplenishError::Overflow("a node index"),
+    })?;
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
     for (c, p) in parent.iter().enumerate() {
         if let Some(list) = p.and_then(|p| children.get_mut(p)) {
@@ -559,9 +562,9 @@ pub fn drp(periods: usize, nodes: &[DrpNode]) -> Res<Vec<DrpRecord>> {
 }
 
 /// The nodes in an order where every node comes after all of its children (deepest
-/// first, then by position), or [`ReplenishError::InvalidInput`] for a cycle. Linear:
-/// each node's depth is found once, walking up only to the first node already known.
-fn children_first(parent: &[Option<usize>]) -> Res<Vec<usize>> {
+/// first, then by position), or the index of a node on a cycle. Linear: each node's
+/// depth is found once, walking up only to the first node already known.
+fn children_first(parent: &[Option<usize>]) -> Result<Vec<usize>, usize> {
     const UNKNOWN: usize = usize::MAX;
     let mut depth = vec![UNKNOWN; parent.len()];
     let mut path = Vec::new();
@@ -573,9 +576,7 @@ fn children_first(parent: &[Option<usize>]) -> Res<Vec<usize>> {
             match depth.get(k).copied() {
                 Some(UNKNOWN) => {
                     if path.len() > parent.len() {
-                        return Err(ReplenishError::InvalidInput(
-                            "the sources form a cycle".into(),
-                        ));
+                        return Err(k);
                     }
                     path.push(k);
                     at_node = parent.get(k).copied().flatten();

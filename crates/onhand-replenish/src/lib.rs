@@ -22,7 +22,7 @@
 //! - network decisions ([`Planner`]): candidates (transfer from a site with excess,
 //!   purchase, substitute, allocation control) scored on urgency, customer impact, cost
 //!   and service risk, the best recommended with ranked alternatives and reasons;
-//!   transfer requests scored the same way;
+//!   proposed transfers ([`ProposedTransfer`]) scored the same way;
 //! - distribution requirements planning across a multi-echelon network with lot sizing
 //!   ([`drp`]) and fair-share allocation of short supply by equal days of supply
 //!   ([`fair_share`]).
@@ -66,9 +66,9 @@ pub use drp::{
     DrpNode, DrpRecord, FairClaim, FairShare, LIMIT, LotSizing, MAX_CELLS, MAX_PERIODS, drp,
     fair_share,
 };
-pub use error::ReplenishError;
+pub use error::{Bound, Field, ReplenishError};
 pub use network::{
-    Action, Candidate, ExchangeRate, Planner, Recommendation, SiteState, TransferRequest,
+    Action, Candidate, ExchangeRate, Planner, ProposedTransfer, Recommendation, SiteState,
 };
 pub use policy::{
     Costs, Parameters, Position, Steps, Unrounded, eoq, order_need, parameters, parameters_for_lot,

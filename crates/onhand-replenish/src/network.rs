@@ -50,13 +50,13 @@ use std::sync::Arc;
 use onhand_master::hash::{Map, map};
 use onhand_master::{
     Catalog, CurrencyCode, ItemCode, ItemIx, ItemSitePolicy, LaneSource, Money, SiteCode, SiteIx,
-    SupplierCode,
+    SourcingLane, SupplierCode,
 };
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ReplenishError;
+use crate::error::{Bound, Field, ReplenishError};
 use crate::exact::Exact;
 use crate::normal;
 use crate::policy::{Costs, Parameters, Position, order_need, parameters};
@@ -98,6 +98,7 @@ pub struct ExchangeRate {
 /// A way to cover a need.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Action {
     /// Transfer from another site with excess.
     Transfer {
@@ -128,7 +129,14 @@ impl Action {
         }
     }
 
-    /// The stable name of the kind.
+    /// The stable snake-case name of the kind, as serialized (`transfer`, `purchase`,
+    /// `substitute`, `protect_allocation`): what reports and scenario files name an
+    /// action by, so they need not match every variant of this growing enum.
+    ///
+    /// ```
+    /// use onhand_replenish::Action;
+    /// assert_eq!(Action::ProtectAllocation.kind(), "protect_allocation");
+    /// ```
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
@@ -209,9 +217,12 @@ pub struct Recommendation {
     pub also: Option<Candidate>,
 }
 
-/// A transfer request to score.
+/// A transfer someone proposes, to score as the planner scores its own candidates
+/// ([`Planner::score_transfer`], [`Planner::rank_transfers`]). Not the ledger's
+/// `TransferRequest` event, which requests a transfer order; this one only asks what a
+/// transfer would be worth.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TransferRequest {
+pub struct ProposedTransfer {
     /// The item.
     pub item: ItemCode,
     /// From.
@@ -263,7 +274,7 @@ impl Planner {
     ///
     /// # Errors
     /// [`ReplenishError::UnknownItem`], [`ReplenishError::UnknownSite`],
-    /// [`ReplenishError::InvalidInput`] for a repeated item-site, and whatever
+    /// [`ReplenishError::DuplicateItemSite`] for a repeated item-site, and whatever
     /// [`parameters`] refuses.
     pub fn new(catalog: Arc<Catalog>, states: Vec<SiteState>) -> Res<Self> {
         let mut index = map();
@@ -283,10 +294,10 @@ impl Planner {
             let slot =
                 u32::try_from(k).map_err(|_| ReplenishError::Overflow("the item-site count"))?;
             if index.insert(key, slot).is_some() {
-                return Err(ReplenishError::InvalidInput(format!(
-                    "{} at {} given twice",
-                    s.item, s.site
-                )));
+                return Err(ReplenishError::DuplicateItemSite {
+                    item: s.item.clone(),
+                    site: s.site.clone(),
+                });
             }
             let policy = catalog
                 .policy(i, site)
@@ -321,34 +332,31 @@ impl Planner {
     /// [`ReplenishError::InvalidInput`] for a rate that is not positive.
     pub fn with_rates(mut self, rates: Vec<ExchangeRate>) -> Res<Self> {
         if let Some(r) = rates.iter().find(|r| r.rate <= Decimal::ZERO) {
-            return Err(ReplenishError::InvalidInput(format!(
-                "the rate from {} to {} must be positive, not {}",
-                r.from, r.to, r.rate
-            )));
+            return Err(ReplenishError::input(Field::ExchangeRate, Bound::Positive, r.rate));
         }
         self.rates = rates;
         Ok(self)
     }
 
     /// `money` per unit in the currency of `site`.
-    fn in_site_currency(
-        &self,
-        site: SiteIx,
-        money: Money,
-        lane: &dyn Fn() -> String,
-    ) -> Res<Decimal> {
+    fn in_site_currency(&self, site: SiteIx, money: Money, lane: &SourcingLane) -> Res<Decimal> {
         let to = self
             .catalog
             .site_entity(site)
             .and_then(|e| self.catalog.entity(e))
             .map(|e| e.currency)
-            .ok_or_else(|| ReplenishError::InvalidInput(format!("{} has no entity", lane())))?;
+            .ok_or_else(|| ReplenishError::NoEntity { site: lane.to.clone() })?;
         if money.currency() == to {
             return Ok(money.amount());
         }
         let rate =
             self.rates.iter().find(|r| r.from == money.currency() && r.to == to).ok_or_else(
-                || ReplenishError::NoRate { from: money.currency(), to, what: lane() },
+                || ReplenishError::NoRate {
+                    from: money.currency(),
+                    to,
+                    origin: lane.from.clone(),
+                    site: lane.to.clone(),
+                },
             )?;
         money.amount().mul_x(rate.rate).ok_or(ReplenishError::Overflow("a currency conversion"))
     }
@@ -524,12 +532,8 @@ impl Planner {
         let mut out = Vec::new();
         let lanes: Vec<_> = cat.lanes_into(ev.site, ev.item).cloned().collect();
         let lead = ev.policy.lead_time.mean_days.ceil().to_u32().unwrap_or(0);
-        let lane_name = |lane: &onhand_master::SourcingLane| {
-            format!("the lane from {} to {}", lane.from, lane.to)
-        };
         for lane in &lanes {
-            let cost_unit =
-                self.in_site_currency(ev.site, lane.cost_per_unit, &|| lane_name(lane))?;
+            let cost_unit = self.in_site_currency(ev.site, lane.cost_per_unit, lane)?;
             let currency = self.site_currency(ev.site);
             match &lane.from {
                 LaneSource::Site(code) => {
@@ -740,42 +744,41 @@ impl Planner {
         Ok(out)
     }
 
-    /// Scores a transfer request like a candidate for the receiving site.
+    /// Scores a proposed transfer like a candidate for the receiving site.
     ///
     /// # Errors
     /// [`ReplenishError::UnknownItem`], [`ReplenishError::UnknownSite`],
-    /// [`ReplenishError::InvalidInput`] when either site has no state for the item, no
-    /// lane joins them, or the quantity is not positive; [`ReplenishError::NoRate`] for
+    /// [`ReplenishError::NoState`] when either site has no state for the item,
+    /// [`ReplenishError::NoLane`] when no lane joins them,
+    /// [`ReplenishError::InvalidInput`] when the quantity is not positive; [`ReplenishError::NoRate`] for
     /// the lane's cost in another currency than the receiving site's without a rate.
-    pub fn score_transfer(&self, req: &TransferRequest) -> Res<Candidate> {
+    pub fn score_transfer(&self, req: &ProposedTransfer) -> Res<Candidate> {
         let cat = &self.catalog;
         if req.qty <= Decimal::ZERO {
-            return Err(ReplenishError::InvalidInput(format!(
-                "a transfer of {} {} must be positive",
-                req.qty, req.item
-            )));
+            return Err(ReplenishError::InvalidInput {
+                field: Field::TransferQty,
+                bound: Bound::Positive,
+                value: Some(req.qty),
+                item: Some(req.item.clone()),
+                site: Some(req.to.clone()),
+            });
         }
         let i =
             cat.item_ix(&req.item).ok_or_else(|| ReplenishError::UnknownItem(req.item.clone()))?;
         let from =
             cat.site_ix(&req.from).ok_or_else(|| ReplenishError::UnknownSite(req.from.clone()))?;
         let to = cat.site_ix(&req.to).ok_or_else(|| ReplenishError::UnknownSite(req.to.clone()))?;
-        let missing = |s: &SiteCode| {
-            ReplenishError::InvalidInput(format!("no state for {} at {s}", req.item))
-        };
+        let missing =
+            |s: &SiteCode| ReplenishError::NoState { item: req.item.clone(), site: s.clone() };
         let k = self.slot(i, to).ok_or_else(|| missing(&req.to))?;
         let sk = self.slot(i, from).ok_or_else(|| missing(&req.from))?;
         let lane = cat
             .lanes_into(to, i)
             .find(|l| matches!(&l.from, LaneSource::Site(c) if c == &req.from))
             .cloned()
-            .ok_or_else(|| {
-                ReplenishError::InvalidInput(format!("no lane from {} to {}", req.from, req.to))
-            })?;
+            .ok_or_else(|| ReplenishError::NoLane { from: req.from.clone(), to: req.to.clone() })?;
         let excess = self.excess(sk, lane.transit_days)?;
-        let cost_unit = self.in_site_currency(to, lane.cost_per_unit, &|| {
-            format!("the lane from {} to {}", lane.from, lane.to)
-        })?;
+        let cost_unit = self.in_site_currency(to, lane.cost_per_unit, &lane)?;
         let freight = cost_unit.mul_x(req.qty).ok_or(ReplenishError::Overflow("a cost"))?;
         // What the receiving site's policy asks for now (none: the request is its need).
         let need = match (self.params.get(k), self.policies.get(k), self.positions.get(k)) {
@@ -802,14 +805,14 @@ impl Planner {
         )
     }
 
-    /// Orders transfer requests by impact and urgency: highest expected shortage and
+    /// Orders proposed transfers by impact and urgency: highest expected shortage and
     /// priority risk at the receiving site first, then the least slack (days until the
     /// site runs out less the transit), then score. Returns each request's
     /// index with its candidate.
     ///
     /// # Errors
     /// As [`score_transfer`](Self::score_transfer).
-    pub fn rank_transfers(&self, requests: &[TransferRequest]) -> Res<Vec<(usize, Candidate)>> {
+    pub fn rank_transfers(&self, requests: &[ProposedTransfer]) -> Res<Vec<(usize, Candidate)>> {
         let mut out = Vec::with_capacity(requests.len());
         for (n, r) in requests.iter().enumerate() {
             out.push((n, self.score_transfer(r)?));

@@ -63,7 +63,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ReplenishError;
+use crate::error::{Bound, Field, ReplenishError};
 use crate::exact::Exact;
 use crate::normal;
 use crate::stats::DemandStats;
@@ -122,15 +122,10 @@ impl Demand {
     }
 
     fn check(&self) -> Res<()> {
-        let ok = |v: f64| v.is_finite() && v >= 0.0;
-        if ok(self.mean) && ok(self.std_dev) && ok(self.lead_time) && ok(self.lead_time_std_dev) {
-            Ok(())
-        } else {
-            Err(ReplenishError::InvalidInput(format!(
-                "demand {} (sd {}) and lead time {} (sd {}) must be finite and not negative",
-                self.mean, self.std_dev, self.lead_time, self.lead_time_std_dev
-            )))
-        }
+        not_negative(Field::DemandMean, self.mean)?;
+        not_negative(Field::DemandStdDev, self.std_dev)?;
+        not_negative(Field::LeadTime, self.lead_time)?;
+        not_negative(Field::LeadTimeStdDev, self.lead_time_std_dev)
     }
 }
 
@@ -190,9 +185,31 @@ impl Level {
 }
 
 /// `x` rounded up (towards +∞) to a whole number of `step`s.
+/// `Ok` for a finite `v` that is not negative, else the error for `field`.
+fn not_negative(field: Field, v: f64) -> Res<()> {
+    if !v.is_finite() {
+        Err(ReplenishError::float(field, Bound::Finite, v))
+    } else if v < 0.0 {
+        Err(ReplenishError::float(field, Bound::NotNegative, v))
+    } else {
+        Ok(())
+    }
+}
+
+/// `Ok` for a finite `v` above zero, else the error for `field`.
+fn positive(field: Field, v: f64) -> Res<()> {
+    if !v.is_finite() {
+        Err(ReplenishError::float(field, Bound::Finite, v))
+    } else if v > 0.0 {
+        Ok(())
+    } else {
+        Err(ReplenishError::float(field, Bound::Positive, v))
+    }
+}
+
 fn round_up(x: f64, step: Decimal) -> Res<Decimal> {
     if step <= Decimal::ZERO {
-        return Err(ReplenishError::InvalidInput(format!("the step {step} must be positive")));
+        return Err(ReplenishError::input(Field::Step, Bound::Positive, step));
     }
     if !x.is_finite() {
         return Err(ReplenishError::Overflow("a level"));
@@ -208,19 +225,15 @@ fn safety_factor(service: Service, sigma: f64) -> Res<f64> {
     match service {
         Service::CycleServiceLevel(a) => {
             if !in_unit(a) {
-                return Err(ReplenishError::Target(a.to_string()));
+                return Err(ReplenishError::target(a));
             }
-            normal::inverse_cdf(a).ok_or_else(|| ReplenishError::Target(a.to_string()))
+            normal::inverse_cdf(a).ok_or_else(|| ReplenishError::target(a))
         }
         Service::FillRate { rate, lot_size } => {
             if !in_unit(rate) {
-                return Err(ReplenishError::Target(rate.to_string()));
+                return Err(ReplenishError::target(rate));
             }
-            if !(lot_size.is_finite() && lot_size > 0.0) {
-                return Err(ReplenishError::InvalidInput(format!(
-                    "a fill rate needs a positive lot size, not {lot_size}"
-                )));
-            }
+            positive(Field::Lot, lot_size)?;
             if sigma <= 0.0 {
                 // No uncertainty: no safety stock is needed for any fill rate.
                 return Ok(0.0);
@@ -232,7 +245,7 @@ fn safety_factor(service: Service, sigma: f64) -> Res<f64> {
             if z.is_finite() {
                 Ok(z)
             } else {
-                Err(ReplenishError::InvalidInput(format!("safety factor {z}")))
+                Err(ReplenishError::float(Field::SafetyFactor, Bound::Finite, z))
             }
         }
     }
@@ -302,11 +315,11 @@ pub fn levels(demand: &Demand, review: f64, service: Service, step: Decimal) -> 
     })
 }
 
-fn check_review(review: f64, positive: bool) -> Res<()> {
-    if review.is_finite() && (review > 0.0 || (!positive && review == 0.0)) {
-        Ok(())
+fn check_review(review: f64, must_be_positive: bool) -> Res<()> {
+    if must_be_positive {
+        positive(Field::ReviewPeriod, review)
     } else {
-        Err(ReplenishError::InvalidInput(format!("review period {review}")))
+        not_negative(Field::ReviewPeriod, review)
     }
 }
 
@@ -369,7 +382,7 @@ pub fn order_up_to(demand: &Demand, review: f64, service: Service, step: Decimal
     check_review(review, true)?;
     levels(demand, review, service, step)?
         .order_up_to
-        .ok_or_else(|| ReplenishError::InvalidInput(format!("review period {review}")))
+        .ok_or_else(|| ReplenishError::float(Field::ReviewPeriod, Bound::Positive, review))
 }
 
 /// The economic order quantity `sqrt(2 D K / h)` as a [`Level`]: annual demand `D`,
@@ -394,13 +407,11 @@ pub fn eoq(
     holding_per_unit_year: f64,
     step: Decimal,
 ) -> Res<Level> {
-    let q =
-        crate::policy::eoq(annual_demand, order_cost, holding_per_unit_year).ok_or_else(|| {
-            ReplenishError::InvalidInput(format!(
-                "EOQ needs positive annual demand ({annual_demand}), order cost ({order_cost}) \
-             and holding cost ({holding_per_unit_year})"
-            ))
-        })?;
+    positive(Field::AnnualDemand, annual_demand)?;
+    positive(Field::OrderCost, order_cost)?;
+    positive(Field::HoldingCost, holding_per_unit_year)?;
+    let q = crate::policy::eoq(annual_demand, order_cost, holding_per_unit_year)
+        .ok_or(ReplenishError::Overflow("an economic order quantity"))?;
     Level::new(q, step)
 }
 
@@ -521,17 +532,21 @@ pub struct Evaluation {
 /// non-finite or (periods) zero.
 pub fn evaluate(demand: &Demand, policy: Policy, year: Option<Year>) -> Res<Evaluation> {
     demand.check()?;
-    let bad = |what: String| Err(ReplenishError::InvalidInput(what));
     let (level, review, q) = match policy {
         Policy::ReorderPointLot { reorder_point, lot } => {
-            if !(lot.is_finite() && lot > 0.0) {
-                return bad(format!("lot {lot} must be positive"));
-            }
+            positive(Field::Lot, lot)?;
             (reorder_point, 0.0, lot)
         }
         Policy::ReorderPointUpTo { reorder_point, up_to } => {
-            if !(up_to - reorder_point > 0.0 && up_to.is_finite()) {
-                return bad(format!("order-up-to {up_to} must be above the reorder point"));
+            if !up_to.is_finite() {
+                return Err(ReplenishError::float(Field::OrderUpTo, Bound::Finite, up_to));
+            }
+            if up_to.partial_cmp(&reorder_point) != Some(std::cmp::Ordering::Greater) {
+                return Err(ReplenishError::float(
+                    Field::OrderUpTo,
+                    Bound::AboveReorderPoint,
+                    up_to,
+                ));
             }
             (reorder_point, 0.0, up_to - reorder_point)
         }
@@ -541,16 +556,12 @@ pub fn evaluate(demand: &Demand, policy: Policy, year: Option<Year>) -> Res<Eval
         }
     };
     if !level.is_finite() {
-        return bad(format!("level {level}"));
+        return Err(ReplenishError::float(Field::Level, Bound::Finite, level));
     }
     if let Some(y) = year {
-        let ok = |v: f64| v.is_finite() && v >= 0.0;
-        if !(ok(y.periods) && y.periods > 0.0 && ok(y.order_cost) && ok(y.holding_per_unit)) {
-            return bad(format!(
-                "a year of {} periods, {} an order, {} a unit-year",
-                y.periods, y.order_cost, y.holding_per_unit
-            ));
-        }
+        positive(Field::PeriodsPerYear, y.periods)?;
+        not_negative(Field::OrderCost, y.order_cost)?;
+        not_negative(Field::HoldingCost, y.holding_per_unit)?;
     }
     let mean = demand.mean_over(review);
     let sigma = demand.sigma_over(review);

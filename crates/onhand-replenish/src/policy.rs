@@ -30,7 +30,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ReplenishError;
+use crate::error::{Bound, Field, ReplenishError};
 use crate::exact::Exact;
 use crate::normal;
 use crate::stats::DemandStats;
@@ -202,8 +202,8 @@ impl Steps {
     ///
     /// # Errors
     /// [`ReplenishError::Quantity`] for a minimum, multiple or maximum in a unit the item
-    /// is not counted in; [`ReplenishError::InvalidInput`] for a maximum below the
-    /// minimum or a multiple that is not positive.
+    /// is not counted in; [`ReplenishError::MaxBelowMin`] for a maximum below the
+    /// minimum; [`ReplenishError::InvalidInput`] for a multiple that is not positive.
     pub fn of(policy: &ItemSitePolicy, units: &ItemUnits) -> Res<Steps> {
         let base = |q: &onhand_master::Qty, what: &'static str| -> Res<Decimal> {
             units
@@ -219,10 +219,8 @@ impl Steps {
             Some(m) => {
                 let m = base(m, "an order multiple")?;
                 if m <= Decimal::ZERO {
-                    return Err(ReplenishError::InvalidInput(format!(
-                        "order multiple of {} at {} must be positive",
-                        policy.item, policy.site
-                    )));
+                    return Err(ReplenishError::input(Field::OrderMultiple, Bound::Positive, m)
+                        .at(&policy.item, &policy.site));
                 }
                 m
             }
@@ -233,10 +231,12 @@ impl Steps {
         if let (Some(lo), Some(hi)) = (min, max)
             && hi < lo
         {
-            return Err(ReplenishError::InvalidInput(format!(
-                "order maximum {hi} below the minimum {lo} for {} at {}",
-                policy.item, policy.site
-            )));
+            return Err(ReplenishError::MaxBelowMin {
+                item: policy.item.clone(),
+                site: policy.site.clone(),
+                min: lo,
+                max: hi,
+            });
         }
         Ok(Steps { step, min, max })
     }
@@ -310,7 +310,7 @@ fn f(v: Decimal) -> f64 {
 
 fn target_value(t: ServiceTarget) -> Res<f64> {
     let v = f(t.value());
-    if v > 0.0 && v < 1.0 { Ok(v) } else { Err(ReplenishError::Target(t.value().to_string())) }
+    if v > 0.0 && v < 1.0 { Ok(v) } else { Err(ReplenishError::Target { value: Some(t.value()) }) }
 }
 
 /// The parameters of `policy` for demand `stats`, with `costs` for the economic order
@@ -338,8 +338,8 @@ fn target_value(t: ServiceTarget) -> Res<f64> {
 /// # Errors
 /// [`ReplenishError::NoReviewPeriod`] for periodic review without a review period (or
 /// one of zero days), [`ReplenishError::Target`] for a service target outside (0, 1),
-/// [`ReplenishError::InvalidInput`] for statistical safety stock without a target or
-/// negative statistics, [`ReplenishError::Quantity`] for a fixed safety stock in
+/// [`ReplenishError::NoServiceTarget`] for statistical safety stock without a target,
+/// [`ReplenishError::InvalidInput`] for negative or non-finite statistics, [`ReplenishError::Quantity`] for a fixed safety stock in
 /// another unit.
 pub fn parameters(
     policy: &ItemSitePolicy,
@@ -384,10 +384,9 @@ pub fn parameters_for_lot(
     lot: Decimal,
 ) -> Res<Parameters> {
     if lot <= Decimal::ZERO {
-        return Err(ReplenishError::InvalidInput(format!(
-            "lot size {lot} for {} at {} must be positive",
-            policy.item, policy.site
-        )));
+        return Err(
+            ReplenishError::input(Field::Lot, Bound::Positive, lot).at(&policy.item, &policy.site)
+        );
     }
     compute(policy, units, stats, Lot::Given(lot))
 }
@@ -430,11 +429,15 @@ fn compute(
     let steps = &Steps::of(policy, units)?;
     let d = stats.daily_mean();
     let sd = stats.daily_std_dev();
-    if !(d >= 0.0 && sd >= 0.0 && d.is_finite() && sd.is_finite()) {
-        return Err(ReplenishError::InvalidInput(format!(
-            "demand statistics for {} at {} must be finite and not negative",
-            policy.item, policy.site
-        )));
+    for (field, v) in [(Field::DailyDemand, d), (Field::DailyStdDev, sd)] {
+        let bound = if !v.is_finite() {
+            Bound::Finite
+        } else if v < 0.0 {
+            Bound::NotNegative
+        } else {
+            continue;
+        };
+        return Err(ReplenishError::float(field, bound, v).at(&policy.item, &policy.site));
     }
     let lead = f(policy.lead_time.mean_days).max(0.0);
     let lead_sd = f(policy.lead_time.std_dev_days).max(0.0);
@@ -463,16 +466,14 @@ fn compute(
         }
         SafetyStock::DaysOfSupply(n) => (f(*n) * d, None),
         SafetyStock::Statistical => {
-            let target = policy.service_target.ok_or_else(|| {
-                ReplenishError::InvalidInput(format!(
-                    "statistical safety stock for {} at {} needs a service target",
-                    policy.item, policy.site
-                ))
+            let target = policy.service_target.ok_or_else(|| ReplenishError::NoServiceTarget {
+                item: policy.item.clone(),
+                site: policy.site.clone(),
             })?;
             let v = target_value(target)?;
             let k = match target {
                 ServiceTarget::CycleServiceLevel(_) => {
-                    normal::inverse_cdf(v).ok_or_else(|| ReplenishError::Target(v.to_string()))?
+                    normal::inverse_cdf(v).ok_or_else(|| ReplenishError::target(v))?
                 }
                 ServiceTarget::FillRate(_) => {
                     if sigma <= 0.0 {

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
-use crate::error::ReplenishError;
+use crate::error::{Bound, Field, ReplenishError};
 
 /// Demand statistics of one item at one site.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -107,8 +107,9 @@ impl DemandStats {
 /// ```
 ///
 /// # Errors
-/// [`ReplenishError::InvalidInput`] for an empty window, zero-day periods, fewer than
-/// two periods, or a negative or unrepresentable quantity.
+/// [`ReplenishError::TooFewPeriods`] for a window of fewer than two periods (an empty
+/// one too); [`ReplenishError::InvalidInput`] for zero-day periods or a negative or
+/// unrepresentable quantity.
 pub fn demand_stats(
     history: &[(NaiveDate, Decimal)],
     from: NaiveDate,
@@ -117,19 +118,17 @@ pub fn demand_stats(
     season: Option<usize>,
 ) -> Result<DemandStats, ReplenishError> {
     if period_days == 0 {
-        return Err(ReplenishError::InvalidInput("periods must be at least a day".into()));
+        return Err(ReplenishError::input(Field::PeriodDays, Bound::Positive, Decimal::ZERO));
     }
     let days = (to - from).num_days();
     let periods = usize::try_from(days / i64::from(period_days)).unwrap_or(0);
     if periods < 2 {
-        return Err(ReplenishError::InvalidInput(format!(
-            "{days} days from {from} hold fewer than two {period_days}-day periods"
-        )));
+        return Err(ReplenishError::TooFewPeriods { days, period_days });
     }
     let mut buckets = vec![0.0f64; periods];
     for (date, qty) in history {
         if *qty < Decimal::ZERO {
-            return Err(ReplenishError::InvalidInput(format!("negative demand {qty} on {date}")));
+            return Err(ReplenishError::input(Field::Demand, Bound::NotNegative, *qty));
         }
         let offset = (*date - from).num_days();
         if offset < 0 {
@@ -139,7 +138,7 @@ pub fn demand_stats(
         if let Some(b) = buckets.get_mut(k) {
             *b += qty
                 .to_f64()
-                .ok_or_else(|| ReplenishError::InvalidInput(format!("demand {qty}")))?;
+                .ok_or_else(|| ReplenishError::input(Field::Demand, Bound::Finite, *qty))?;
         }
     }
     let n = periods as f64;
@@ -168,17 +167,21 @@ pub fn demand_stats(
 /// Lead-time statistics from observed lead times in days: mean and sample deviation.
 ///
 /// # Errors
-/// [`ReplenishError::InvalidInput`] for fewer than two observations or a negative one.
+/// [`ReplenishError::TooFewObservations`] for fewer than two observations;
+/// [`ReplenishError::InvalidInput`] for a negative one.
 pub fn lead_time_stats(observed_days: &[Decimal]) -> Result<(f64, f64), ReplenishError> {
     if observed_days.len() < 2 {
-        return Err(ReplenishError::InvalidInput("at least two lead times are needed".into()));
+        return Err(ReplenishError::TooFewObservations { found: observed_days.len() });
     }
     let mut xs = Vec::with_capacity(observed_days.len());
     for d in observed_days {
         if *d < Decimal::ZERO {
-            return Err(ReplenishError::InvalidInput(format!("negative lead time {d}")));
+            return Err(ReplenishError::input(Field::ObservedLeadTime, Bound::NotNegative, *d));
         }
-        xs.push(d.to_f64().ok_or_else(|| ReplenishError::InvalidInput(format!("lead time {d}")))?);
+        xs.push(
+            d.to_f64()
+                .ok_or_else(|| ReplenishError::input(Field::ObservedLeadTime, Bound::Finite, *d))?,
+        );
     }
     let n = xs.len() as f64;
     let mean = xs.iter().sum::<f64>() / n;

@@ -23,7 +23,9 @@
 //!   row by row, projected on hand never falls below safety stock after the lead time,
 //!   and a source's gross requirements are its own plus its children's planned releases;
 //!   a constrained source never ships more than it has;
-//! - (h) `normal::inverse_cdf(cdf(z)) ~ z` and `inverse_loss(loss(z)) ~ z` over a range.
+//! - (h) `normal::inverse_cdf(cdf(z)) ~ z` and `inverse_loss(loss(z)) ~ z` over a range;
+//! - (i) a DRP plan with one negative figure anywhere is refused with a typed error that
+//!   names the figure's field, the bound, the value and the node's site.
 //!
 //! Cases default to `ProptestConfig::default()` (256, or `PROPTEST_CASES`).
 #![allow(
@@ -41,8 +43,9 @@ use onhand_master::{
     SafetyStock, ServiceTarget, SiteCode, seed,
 };
 use onhand_replenish::{
-    Action, Costs, DemandStats, DrpNode, DrpRecord, ExchangeRate, FairClaim, LotSizing, Planner,
-    Position, Recommendation, SiteState, TransferRequest, drp, fair_share, normal, parameters,
+    Action, Bound, Costs, DemandStats, DrpNode, DrpRecord, ExchangeRate, FairClaim, Field,
+    LotSizing, Planner, Position, ProposedTransfer, Recommendation, ReplenishError, SiteState, drp,
+    fair_share, normal, parameters,
 };
 use proptest::prelude::*;
 use rust_decimal::prelude::ToPrimitive;
@@ -557,7 +560,7 @@ proptest! {
                         // Scored as a request, the same transfer is the same candidate; one
                         // step past the source's free stock above its protected level is
                         // flagged.
-                        let req = |qty| TransferRequest {
+                        let req = |qty| ProposedTransfer {
                             item: r.item.clone(),
                             from: from.clone(),
                             to: r.site.clone(),
@@ -584,6 +587,8 @@ proptest! {
                         prop_assert!(c.qty >= Decimal::ZERO);
                         prop_assert!(c.qty <= s.priority_demand && c.qty <= free);
                     }
+                    // `Action` may grow: a new action needs its property here.
+                    other => prop_assert!(false, "no property for {:?} yet", other),
                 }
                 prop_assert!(c.score.is_finite() && c.expected_short >= 0.0);
                 prop_assert!((0.0..=1.0).contains(&c.stockout_risk));
@@ -884,5 +889,33 @@ proptest! {
         let back = normal::inverse_loss(g).unwrap();
         let tol = (4e-16 * g.max(1.0) / normal::sf(y)).max(1e-9);
         prop_assert!((back - y).abs() <= tol, "inverse_loss(loss({y})) = {back} (g {g})");
+    }
+
+    /// (i) One negative figure in a valid plan is refused naming its field, bound, value
+    /// and site.
+    #[test]
+    fn a_negative_drp_figure_is_named(
+        g in gen_drp(1),
+        node in any::<prop::sample::Index>(),
+        which in 0usize..4,
+        slot in any::<prop::sample::Index>(),
+        size in 1i64..1_000,
+    ) {
+        let mut nodes = drp_nodes(&g, false);
+        let k = node.index(nodes.len());
+        let n = &mut nodes[k];
+        let bad = -d(size);
+        let field = match which {
+            0 => { n.on_hand = bad; Field::OnHand }
+            1 => { n.safety_stock = bad; Field::SafetyStock }
+            2 => { let t = slot.index(n.gross.len()); n.gross[t] = bad; Field::GrossRequirement }
+            _ => { n.scheduled.push(bad); Field::ScheduledReceipt }
+        };
+        let site = n.site.clone();
+        let err = drp(g.periods, &nodes).unwrap_err();
+        prop_assert_eq!(err.code(), "invalid_input");
+        prop_assert_eq!(err, ReplenishError::InvalidInput {
+            field, bound: Bound::NotNegative, value: Some(bad), item: None, site: Some(site),
+        });
     }
 }

@@ -178,7 +178,7 @@ fn a_negative_transfer_request_is_refused() {
         vec![state("BOLT-M8", "ORD", 100.0, 3_000), state("BOLT-M8", "ATL", 400.0, 100)],
     )
     .unwrap();
-    let req = |qty: i64| onhand_replenish::TransferRequest {
+    let req = |qty: i64| onhand_replenish::ProposedTransfer {
         item: "BOLT-M8".parse().unwrap(),
         from: "ORD".parse().unwrap(),
         to: "ATL".parse().unwrap(),
@@ -265,8 +265,9 @@ fn drp_memory_grew_without_a_bound() {
     drop(recs);
     nodes.push(DrpNode { source: None, gross: vec![], ..chain_node(nodes_at_limit, 0) });
     let err = drp(periods, &nodes).unwrap_err();
-    assert_eq!(err.code(), "invalid_input");
-    assert!(err.to_string().contains("at most 1000000 cells"), "{err}");
+    assert_eq!(err, onhand_replenish::ReplenishError::PlanTooLarge { periods, nodes: nodes.len() });
+    assert_eq!(err.code(), "plan_too_large");
+    assert!(err.to_string().contains("at most 10000 periods and 1000000 cells"), "{err}");
     // The old worst case is refused outright.
     assert!(drp(10_000, &nodes).is_err());
 }

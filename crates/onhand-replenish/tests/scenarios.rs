@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use onhand_master::{Catalog, Decimal, seed};
 use onhand_replenish::{
-    Action, Costs, DemandStats, ExchangeRate, Planner, Position, SiteState, TransferRequest,
+    Action, Costs, DemandStats, ExchangeRate, Planner, Position, ProposedTransfer, SiteState,
 };
 
 fn d(v: i64) -> Decimal {
@@ -82,7 +82,7 @@ fn transfer_requests_are_queued_by_impact_then_slack() {
         state("NUT-M8", "YYZ", 50.0, 10.0, 5_000),
         state("NUT-M8", "ORD", 50.0, 10.0, 5_000),
     ]);
-    let req = |item: &str, from: &str, to: &str, qty: i64| TransferRequest {
+    let req = |item: &str, from: &str, to: &str, qty: i64| ProposedTransfer {
         item: item.parse().unwrap(),
         from: from.parse().unwrap(),
         to: to.parse().unwrap(),

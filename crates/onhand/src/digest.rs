@@ -5,6 +5,7 @@
 
 use onhand_atp::LineId;
 use onhand_ledger::Digest;
+use rust_decimal::Decimal;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
@@ -96,7 +97,9 @@ impl Network {
         }
         for (item, site, date) in dated {
             let (Ok(i), Ok(s)) = (self.item_code(item), self.site_code(site)) else { continue };
-            feed(&mut h, "dated", &self.atp.atp(&i, &s, date, u8::MAX)?)?;
+            // Encoded as the digest always had it: unlimited as the largest decimal.
+            let dated = self.atp.atp(&i, &s, date, u8::MAX)?.limited().unwrap_or(Decimal::MAX);
+            feed(&mut h, "dated", &dated)?;
         }
         for p in self.valuation.pools() {
             let layers: Vec<String> = p.layers.iter().map(|l| format!("{l:?}")).collect();

@@ -464,10 +464,11 @@ impl Network {
         if demand <= Decimal::ZERO || daily <= Decimal::ZERO {
             return Ok(None);
         }
-        let cover = self.atp.atp(&item, &site, self.atp.today(), u8::MAX)?;
-        if cover == Decimal::MAX {
+        let onhand_atp::Availability::Limited(cover) =
+            self.atp.atp(&item, &site, self.atp.today(), u8::MAX)?
+        else {
             return Ok(None); // unlimited: beyond the checking horizon
-        }
+        };
         Ok(Some((cover, demand, daily)))
     }
 

@@ -161,7 +161,11 @@ impl Network {
         today: chrono::NaiveDate,
     ) -> Result<SiteSupply, Error> {
         let (item, site) = (self.item_code(i)?, self.site_code(s)?);
-        let available_to_promise = self.atp.atp(&item, &site, today, u8::MAX)?;
+        // Today is inside every checking horizon (its fence is at least a day ahead),
+        // so today's figure is always limited.
+        let today_atp = self.atp.atp(&item, &site, today, u8::MAX)?;
+        debug_assert!(!today_atp.is_unlimited(), "ATP today is limited");
+        let available_to_promise = today_atp.limited().unwrap_or(Decimal::MAX);
         let mut on_order = Decimal::ZERO;
         for key in self.receipts_at.get(&(i, s)).into_iter().flatten() {
             if let Some(r) = self.receipts.get(key) {
@@ -191,9 +195,7 @@ impl Network {
             for c in std::iter::once(&rec.best).chain(rec.also.as_ref()) {
                 let from = match &c.action {
                     Action::Transfer { from } => Some(from.clone()),
-                    Action::Purchase { .. }
-                    | Action::Substitute { .. }
-                    | Action::ProtectAllocation => None,
+                    _ => None,
                 };
                 recommendations.push(Recommendation {
                     action: c.action.kind().to_owned(),

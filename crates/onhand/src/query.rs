@@ -15,15 +15,9 @@ use crate::error::Error;
 use crate::network::Network;
 
 /// Availability: a quantity, or unlimited beyond the checking horizon (where new supply
-/// can still be ordered in time).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Availability {
-    /// This much.
-    Limited(Qty),
-    /// Beyond the checking horizon: as much as is asked.
-    Unlimited,
-}
+/// can still be ordered in time). The ATP engine's type; the facade's figures carry
+/// their unit (`Availability<Qty>`).
+pub use onhand_atp::Availability;
 
 /// What one site can promise for a ship-to region on a requested date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,7 +25,7 @@ pub struct SiteAvailability {
     /// The site.
     pub site: SiteCode,
     /// What it can promise.
-    pub available: Availability,
+    pub available: Availability<Qty>,
     /// When the stock must be at the site to deliver on the requested date.
     pub available_on: NaiveDate,
     /// When it would be delivered.
@@ -123,19 +117,19 @@ impl Network {
         site: &SiteCode,
         date: NaiveDate,
         priority: u8,
-    ) -> Result<Availability, Error> {
+    ) -> Result<Availability<Qty>, Error> {
         self.check_item(item)?;
         let (i, _) = self.item_site(item, site)?;
         let q = self.atp.atp(item, site, date, priority)?;
         self.availability(i, q)
     }
 
-    fn availability(&self, item: onhand_master::ItemIx, q: Decimal) -> Result<Availability, Error> {
-        Ok(if q == Decimal::MAX {
-            Availability::Unlimited
-        } else {
-            Availability::Limited(Qty::new(q.max(Decimal::ZERO), self.base_uom(item)?)?)
-        })
+    fn availability(
+        &self,
+        item: onhand_master::ItemIx,
+        a: Availability<Decimal>,
+    ) -> Result<Availability<Qty>, Error> {
+        a.try_map(|q| Ok(Qty::new(q.max(Decimal::ZERO), self.base_uom(item)?)?))
     }
 
     /// For a ship-to region and a requested delivery date: what each candidate site can

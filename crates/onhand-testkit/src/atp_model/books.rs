@@ -406,7 +406,7 @@ impl Harness {
     pub(crate) fn check_amount(&self, item: usize, a: AmountSpec) -> Result<(), ErrKind> {
         match a {
             AmountSpec::Absolute(q) => self.base_steps(item, self.qty(Some(item), q)).map(|_| ()),
-            AmountSpec::Percent(p) if p > 100 => Err(ErrKind::InvalidConfig),
+            AmountSpec::Percent(p) if p > 100 => Err(ErrKind::QuotaShare),
             AmountSpec::Percent(_) | AmountSpec::Ratio(_) => Ok(()),
         }
     }
@@ -441,7 +441,7 @@ impl Harness {
         let model = (|| {
             let i = i.ok_or(ErrKind::UnknownItem)?;
             if starts.is_empty() || starts.windows(2).any(|w| w[0] >= w[1]) {
-                return Err(ErrKind::InvalidConfig);
+                return Err(ErrKind::QuotaPeriods);
             }
             for a in &specs {
                 self.check_amount(i, *a)?;
@@ -594,7 +594,7 @@ impl Harness {
                         )
                         .ok()
                         .and_then(|o| o.first().map(|o| o.qty))
-                        .filter(|q| *q != Decimal::MAX)
+                        .and_then(onhand_atp::Availability::limited)
                         .and_then(|q| self.steps(i, q))
                         .unwrap_or(1),
                     (Some(i), _) => self.total_supply(i),
@@ -960,7 +960,7 @@ impl Harness {
 
     pub(crate) fn advance(&mut self, days: i8) {
         let to = self.today + i64::from(days);
-        let expected = if days < 0 { Err(ErrKind::InvalidConfig) } else { Ok(()) };
+        let expected = if days < 0 { Err(ErrKind::DayBackwards) } else { Ok(()) };
         let got = self.atp.advance_to(date(to));
         expect_outcome("advance_to", &expected, &got);
         if got.is_ok() {

@@ -65,7 +65,9 @@ pub(crate) enum ErrKind {
     DuplicateLine,
     UnknownLine,
     InvalidClaim,
-    InvalidConfig,
+    QuotaPeriods,
+    QuotaShare,
+    DayBackwards,
     Other,
 }
 
@@ -80,7 +82,9 @@ pub(crate) fn kind(e: &AtpError) -> ErrKind {
         AtpError::DuplicateLine { .. } => ErrKind::DuplicateLine,
         AtpError::UnknownLine { .. } => ErrKind::UnknownLine,
         AtpError::InvalidClaim { .. } => ErrKind::InvalidClaim,
-        AtpError::InvalidConfig { .. } => ErrKind::InvalidConfig,
+        AtpError::QuotaPeriods { .. } => ErrKind::QuotaPeriods,
+        AtpError::QuotaShare { .. } => ErrKind::QuotaShare,
+        AtpError::DayBackwards { .. } => ErrKind::DayBackwards,
         _ => ErrKind::Other,
     }
 }

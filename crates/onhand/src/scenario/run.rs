@@ -1214,11 +1214,11 @@ impl Runner<'_> {
             return Check { what, expected, actual: "no recommendation".into(), pass: false };
         };
         let best = &rec.best;
-        let (name, from, supplier) = match &best.action {
-            onhand_replenish::Action::Transfer { from } => ("transfer", Some(from), None),
-            onhand_replenish::Action::Purchase { supplier } => ("purchase", None, Some(supplier)),
-            onhand_replenish::Action::Substitute { .. } => ("substitute", None, None),
-            onhand_replenish::Action::ProtectAllocation => ("protect_allocation", None, None),
+        let name = best.action.kind();
+        let (from, supplier) = match &best.action {
+            onhand_replenish::Action::Transfer { from } => (Some(from), None),
+            onhand_replenish::Action::Purchase { supplier } => (None, Some(supplier)),
+            _ => (None, None),
         };
         let mut actual = name.to_owned();
         if let Some(f) = from {
@@ -1272,7 +1272,7 @@ impl Runner<'_> {
         }
     }
 
-    fn expected_eq(&self, item: &ItemCode, want: Expected, got: Availability) -> bool {
+    fn expected_eq(&self, item: &ItemCode, want: Expected, got: Availability<Qty>) -> bool {
         match (want, got) {
             (Expected::Unlimited, Availability::Unlimited) => true,
             (Expected::Qty(w), Availability::Limited(g)) => self.qty_eq(item, w, g),
@@ -1435,7 +1435,7 @@ fn list(v: &[String]) -> String {
     if v.is_empty() { "(none)".into() } else { v.join("; ") }
 }
 
-fn availability(a: Availability) -> String {
+fn availability(a: Availability<Qty>) -> String {
     match a {
         Availability::Limited(q) => q.to_string(),
         Availability::Unlimited => "unlimited".into(),

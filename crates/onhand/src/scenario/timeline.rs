@@ -159,7 +159,7 @@ pub struct AtpDay {
     /// The date.
     pub date: NaiveDate,
     /// What can be promised on it, at priority [`ATP_PRIORITY`].
-    pub available: Availability,
+    pub available: Availability<Qty>,
 }
 
 /// One line of a transfer order.
