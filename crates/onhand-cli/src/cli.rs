@@ -1444,8 +1444,7 @@ fn demo(
     };
     // The recorded day is the same day (the same events through the same network), so
     // the printed tour and the page agree.
-    let (day, report, timeline) =
-        crate::day::DayRun::recorded(&demo.catalog).map_err(Failure::Internal)?;
+    let (day, report, timeline) = crate::day::DayRun::recorded().map_err(Failure::Internal)?;
     demo.day = Some(day);
     crate::demo::write_sections(&demo, crate::demo::SECTIONS, stdout)?;
     let page = crate::html::render(&report, &timeline);

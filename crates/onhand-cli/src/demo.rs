@@ -47,7 +47,7 @@ impl Demo {
     pub fn builtin() -> Result<Self, String> {
         let mut demo = Demo::from_network(seed::demo_network(), demo_status_maps())
             .map_err(|r| r.to_string())?;
-        let day = DayRun::run(&demo.catalog)?;
+        let day = DayRun::run()?;
         demo.day = Some(day);
         Ok(demo)
     }

@@ -119,21 +119,11 @@ pub fn assignment(catalog: &Catalog, count: u16) -> Vec<u16> {
 
 /// The items an event names (movement and count lines, transfer request lines).
 pub(crate) fn event_items(event: &Event) -> impl Iterator<Item = &ItemCode> {
-    let (moves, counts, transfer) = match &event.body {
-        Body::Receipt(m)
-        | Body::Putaway(m)
-        | Body::Pick(m)
-        | Body::Ship(m)
-        | Body::TransferShip(m)
-        | Body::TransferReceipt(m)
-        | Body::CustomerReturn(m)
-        | Body::Disposition(m)
-        | Body::Adjustment(m)
-        | Body::StatusChange(m)
-        | Body::Scrap(m) => (Some(m), None, None),
-        Body::CycleCount(c) => (None, Some(c), None),
-        Body::TransferRequest(t) => (None, None, Some(t)),
-        _ => (None, None, None),
+    let moves = event.body.movement();
+    let (counts, transfer) = match &event.body {
+        Body::CycleCount(c) => (Some(c), None),
+        Body::TransferRequest(t) => (None, Some(t)),
+        _ => (None, None),
     };
     moves
         .into_iter()
