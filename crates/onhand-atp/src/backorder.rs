@@ -131,16 +131,14 @@ impl Atp {
         // Release everything but the gain lines, keeping the old promises.
         let mut old: Vec<RawPromise> = Vec::with_capacity(order.len());
         for (_, _, ix, strategy) in &order {
-            let Some(b) = self.book.at_mut(*ix) else {
+            if *strategy == Strategy::Gain {
+                old.push(self.book.at(*ix).map(|b| b.promise.clone()).unwrap_or_default());
+                continue;
+            }
+            let Some((d, p)) = self.book.take_promise(*ix) else {
                 old.push(RawPromise::default());
                 continue;
             };
-            if *strategy == Strategy::Gain {
-                old.push(b.promise.clone());
-                continue;
-            }
-            let p = std::mem::take(&mut b.promise);
-            let d = b.demand.clone();
             self.give_back(&d, &p);
             old.push(p);
         }
@@ -173,7 +171,7 @@ impl Atp {
             if before.confirmed == 0 {
                 // Nothing to keep, and a fill line gains nothing: what held it back still
                 // explains it.
-                if let Some(b) = self.book.at_mut(ix) {
+                if let Some(mut b) = self.book.at_mut(ix) {
                     b.promise.limits = before.limits;
                 }
             } else if !self.keep_at(ix, before) {
@@ -244,12 +242,10 @@ impl Atp {
         slots.sort_unstable();
         let mut old: Vec<RawPromise> = Vec::with_capacity(slots.len());
         for (_, ix) in &slots {
-            let Some(b) = self.book.at_mut(*ix) else {
+            let Some((d, p)) = self.book.take_promise(*ix) else {
                 old.push(RawPromise::default());
                 continue;
             };
-            let p = std::mem::take(&mut b.promise);
-            let d = b.demand.clone();
             self.give_back(&d, &p);
             old.push(p);
         }
@@ -281,7 +277,7 @@ impl Atp {
             d.units = d.units.min(c);
         }
         let p = self.fill(&d);
-        if let Some(b) = self.book.at_mut(ix) {
+        if let Some(mut b) = self.book.at_mut(ix) {
             b.promise = p;
         }
     }
@@ -300,7 +296,7 @@ impl Atp {
             self.take_line(&d, *l, &mut kept);
         }
         kept.limits = before.limits;
-        if let Some(b) = self.book.at_mut(ix) {
+        if let Some(mut b) = self.book.at_mut(ix) {
             b.promise = kept;
         }
         true
@@ -318,7 +314,7 @@ impl Atp {
         let mut d = b.demand.clone();
         d.units = missing;
         let extra = self.fill(&d);
-        if let Some(b) = self.book.at_mut(ix) {
+        if let Some(mut b) = self.book.at_mut(ix) {
             b.promise.confirmed = b.promise.confirmed.saturating_add(extra.confirmed);
             b.promise.lines.extend(extra.lines);
             b.promise.limits = extra.limits;

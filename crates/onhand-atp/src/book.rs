@@ -1,10 +1,42 @@
 //! The book of allocated lines: a slab of entries (so a batch appends without moving
-//! large values through a hash table) with a small id index beside it.
+//! large values through a hash table) with a small id index beside it, and the units
+//! its schedule lines hold per item-site and availability day (so "held now" at one
+//! item-site is a range sum, not a scan of every booked line).
+
+use std::collections::BTreeMap;
+use std::ops::{Deref, DerefMut};
 
 use onhand_master::hash::{Map, map};
 
 use crate::demand::LineId;
-use crate::engine::Booked;
+use crate::engine::{Booked, Demand};
+use crate::promise::RawPromise;
+
+/// Units held by booked schedule lines, summed per (item, site, availability day).
+/// Entries are never zero: an entry whose sum returns to zero is removed, so two books
+/// with the same lines have the same index whatever their history.
+type Held = BTreeMap<(u32, u16, i32), i128>;
+
+/// Adds (`sign` 1) or takes away (`sign` -1) a booked line's schedule lines.
+fn count(held: &mut Held, b: &Booked, sign: i128) {
+    for l in &b.promise.lines {
+        if l.units == 0 {
+            continue;
+        }
+        let key = (l.item, l.site, l.avail_day);
+        let sum = held.get(&key).copied().unwrap_or(0) + sign * i128::from(l.units);
+        if sum == 0 {
+            held.remove(&key);
+        } else {
+            held.insert(key, sum);
+        }
+    }
+}
+
+/// `units` clamped to the `i64` range.
+fn saturate(units: i128) -> i64 {
+    i64::try_from(units).unwrap_or(if units < 0 { i64::MIN } else { i64::MAX })
+}
 
 /// Booked lines by id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,11 +44,45 @@ pub(crate) struct Book {
     slots: Vec<Option<Booked>>,
     index: Map<LineId, u32>,
     free: Vec<u32>,
+    held: Held,
 }
 
 impl Default for Book {
     fn default() -> Self {
-        Book { slots: Vec::new(), index: map(), free: Vec::new() }
+        Book { slots: Vec::new(), index: map(), free: Vec::new(), held: Held::new() }
+    }
+}
+
+/// A booked line lent out to change: its schedule lines leave the held index when it
+/// is lent and return, as they then are, when it is dropped.
+pub(crate) struct BookedMut<'a> {
+    booked: &'a mut Booked,
+    held: &'a mut Held,
+}
+
+impl<'a> BookedMut<'a> {
+    fn lend(booked: &'a mut Booked, held: &'a mut Held) -> Self {
+        count(held, booked, -1);
+        BookedMut { booked, held }
+    }
+}
+
+impl Deref for BookedMut<'_> {
+    type Target = Booked;
+    fn deref(&self) -> &Booked {
+        self.booked
+    }
+}
+
+impl DerefMut for BookedMut<'_> {
+    fn deref_mut(&mut self) -> &mut Booked {
+        self.booked
+    }
+}
+
+impl Drop for BookedMut<'_> {
+    fn drop(&mut self) {
+        count(self.held, self.booked, 1);
     }
 }
 
@@ -35,18 +101,23 @@ impl Book {
         if let Some(&ix) = self.index.get(&id)
             && let Some(slot) = self.slots.get_mut(ix as usize)
         {
+            if let Some(old) = slot.as_ref() {
+                count(&mut self.held, old, -1);
+            }
+            count(&mut self.held, &b, 1);
             *slot = Some(b);
             return;
         }
+        let Ok(end) = u32::try_from(self.slots.len()) else { return };
+        count(&mut self.held, &b, 1);
         let ix = if let Some(ix) = self.free.pop() {
             if let Some(slot) = self.slots.get_mut(ix as usize) {
                 *slot = Some(b);
             }
             ix
         } else {
-            let Ok(ix) = u32::try_from(self.slots.len()) else { return };
             self.slots.push(Some(b));
-            ix
+            end
         };
         self.index.insert(id, ix);
     }
@@ -55,15 +126,17 @@ impl Book {
         self.index.get(&id).and_then(|&ix| self.slots.get(ix as usize)).and_then(Option::as_ref)
     }
 
-    pub(crate) fn get_mut(&mut self, id: LineId) -> Option<&mut Booked> {
+    pub(crate) fn get_mut(&mut self, id: LineId) -> Option<BookedMut<'_>> {
         let ix = *self.index.get(&id)?;
-        self.slots.get_mut(ix as usize).and_then(Option::as_mut)
+        self.at_mut(ix)
     }
 
     pub(crate) fn remove(&mut self, id: LineId) -> Option<Booked> {
         let ix = self.index.remove(&id)?;
         self.free.push(ix);
-        self.slots.get_mut(ix as usize).and_then(Option::take)
+        let b = self.slots.get_mut(ix as usize).and_then(Option::take)?;
+        count(&mut self.held, &b, -1);
+        Some(b)
     }
 
     /// A book from its slab and free list, as a snapshot keeps them: the id index is
@@ -72,12 +145,14 @@ impl Book {
     pub(crate) fn from_parts(slots: Vec<Option<Booked>>, free: Vec<u32>) -> Book {
         let mut index = map();
         index.reserve(slots.len());
+        let mut held = Held::new();
         for (ix, b) in slots.iter().enumerate() {
             if let (Some(b), Ok(ix)) = (b, u32::try_from(ix)) {
                 index.insert(b.demand.id, ix);
+                count(&mut held, b, 1);
             }
         }
-        Book { slots, index, free }
+        Book { slots, index, free, held }
     }
 
     /// The slab, booked and empty slots in order.
@@ -98,6 +173,7 @@ impl Book {
     /// Appends a line without indexing it: [`index_appended`](Self::index_appended)
     /// must follow before any look-up by id.
     pub(crate) fn append(&mut self, b: Booked) {
+        count(&mut self.held, &b, 1);
         self.slots.push(Some(b));
     }
 
@@ -129,7 +205,9 @@ impl Book {
                 }
             };
             if let Some(slot) = self.slots.get_mut(loser as usize) {
-                *slot = None;
+                if let Some(gone) = slot.take() {
+                    count(&mut self.held, &gone, -1);
+                }
                 self.free.push(loser);
             }
         }
@@ -146,8 +224,38 @@ impl Book {
     }
 
     /// A line by slab position, to change.
-    pub(crate) fn at_mut(&mut self, ix: u32) -> Option<&mut Booked> {
-        self.slots.get_mut(ix as usize).and_then(Option::as_mut)
+    pub(crate) fn at_mut(&mut self, ix: u32) -> Option<BookedMut<'_>> {
+        let booked = self.slots.get_mut(ix as usize).and_then(Option::as_mut)?;
+        Some(BookedMut::lend(booked, &mut self.held))
+    }
+
+    /// Takes a booked line's promise out (the line stays booked, with nothing
+    /// scheduled), returning its demand and the promise it had.
+    pub(crate) fn take_promise(&mut self, ix: u32) -> Option<(Demand, RawPromise)> {
+        let mut b = self.at_mut(ix)?;
+        let p = std::mem::take(&mut b.promise);
+        Some((b.demand.clone(), p))
+    }
+
+    /// What the booked lines' schedule lines at an item-site hold of the stock
+    /// available on `day` (lines available that day or earlier), in the item's units;
+    /// saturates at the `i64` range.
+    pub(crate) fn held_until(&self, item: u32, site: u16, day: i32) -> i64 {
+        let sum: i128 =
+            self.held.range((item, site, i32::MIN)..=(item, site, day)).map(|(_, u)| *u).sum();
+        saturate(sum)
+    }
+
+    /// [`held_until`](Self::held_until) for every item-site holding anything, in
+    /// (item, site) order.
+    pub(crate) fn held_all_until(&self, day: i32) -> BTreeMap<(u32, u16), i64> {
+        let mut sums: BTreeMap<(u32, u16), i128> = BTreeMap::new();
+        for (&(item, site, d), &u) in &self.held {
+            if d <= day {
+                *sums.entry((item, site)).or_insert(0) += u;
+            }
+        }
+        sums.into_iter().map(|(k, u)| (k, saturate(u))).collect()
     }
 
     /// Every booked line with its slab position, in slab order.

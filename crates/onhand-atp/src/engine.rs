@@ -498,24 +498,13 @@ impl Atp {
     /// [`held`](Self::held) would for any item-site, without scanning the book again.
     #[must_use]
     pub fn held_now_all(&self) -> HeldNow<'_> {
-        let mut units: BTreeMap<(u32, u16), i64> = BTreeMap::new();
-        for l in self.book.values().flat_map(|b| b.promise.lines.iter()) {
-            if l.avail_day <= self.today {
-                let held = units.entry((l.item, l.site)).or_insert(0);
-                *held = held.saturating_add(l.units);
-            }
-        }
-        HeldNow { atp: self, units }
+        HeldNow { atp: self, units: self.book.held_all_until(self.today) }
     }
 
     /// What booked lines hold of an item-site's stock available today (lines available
-    /// today or earlier; later ones are on its timeline).
+    /// today or earlier; later ones are on its timeline), from the book's index.
     fn held_now(&self, item: u32, site: u16) -> i64 {
-        self.book
-            .values()
-            .flat_map(|b| b.promise.lines.iter())
-            .filter(|l| l.item == item && l.site == site && l.avail_day <= self.today)
-            .fold(0i64, |held, l| held.saturating_add(l.units))
+        self.book.held_until(item, site, self.today)
     }
 
     /// Adds supply arriving at an item-site on a date (a purchase receipt, say).
@@ -1404,9 +1393,7 @@ impl Atp {
             .collect();
         slots.sort_unstable();
         for (_, _, ix) in &slots {
-            let Some(b) = self.book.at_mut(*ix) else { continue };
-            let p = std::mem::take(&mut b.promise);
-            let d = b.demand.clone();
+            let Some((d, p)) = self.book.take_promise(*ix) else { continue };
             self.give_back(&d, &p);
         }
         let order: Vec<u32> = slots.iter().map(|(_, _, ix)| *ix).collect();
@@ -1509,7 +1496,7 @@ impl Atp {
             if let Claim::Soft { expires } = claim {
                 self.soft.insert((expires, d.id));
             }
-            if let Some(b) = self.book.at_mut(slot) {
+            if let Some(mut b) = self.book.at_mut(slot) {
                 b.promise = p;
             }
             f(Ok(promise));
@@ -1557,7 +1544,7 @@ impl Atp {
     /// # Errors
     /// [`AtpError::UnknownLine`], or [`AtpError::InvalidClaim`] when it is already hard.
     pub fn make_hard(&mut self, line: LineId) -> Result<(), AtpError> {
-        let b = self.book.get_mut(line).ok_or(AtpError::UnknownLine { line })?;
+        let mut b = self.book.get_mut(line).ok_or(AtpError::UnknownLine { line })?;
         match b.claim {
             Claim::Hard => Err(AtpError::InvalidClaim { line, what: "already a hard allocation" }),
             Claim::Soft { expires } => {

@@ -103,6 +103,17 @@ impl Network {
                 let ledger = self.ledger.measure(item, site, Measure::Available);
                 let free = self.atp.free_now(item, site);
                 let h = held.get(&(item, site)).copied().unwrap_or_default();
+                let indexed = self.atp.held(item, site);
+                if indexed != h {
+                    return fail(
+                        "availability",
+                        format!(
+                            "item {} at site {}: the availability engine's held index says {indexed}, its booked lines hold {h}",
+                            self.item_code(item).map(|c| c.to_string()).unwrap_or_default(),
+                            self.site_code(site).map(|c| c.to_string()).unwrap_or_default(),
+                        ),
+                    );
+                }
                 if free + h != ledger {
                     return fail(
                         "availability",

@@ -1064,10 +1064,26 @@ impl Harness {
         expected.sort();
         let expected: Vec<LineId> = expected.into_iter().map(|k| k.3).collect();
         assert_eq!(engine, expected, "booked lines in serve order");
+        // What the engine says booked lines hold of today's stock (from its own index)
+        // equals what their schedules say, at every item-site.
+        let today = self.atp.today();
+        let mut held: std::collections::BTreeMap<(u32, u16), Decimal> =
+            std::collections::BTreeMap::new();
         for (id, b) in &self.book {
             assert_eq!(self.atp.claim(*id), Some(b.claim), "claim of {id}");
             let p = self.atp.booked(*id).expect("booked");
             self.check_line(b, &p);
+            for l in p.schedule.iter().filter(|l| l.available_on <= today) {
+                *held.entry((l.item.raw(), l.site.raw())).or_default() += l.qty;
+            }
+        }
+        let held_all = self.atp.held_now_all();
+        for it in &self.world.items {
+            for (code, s) in &self.world.sites {
+                let want = held.get(&(it.ix.raw(), s.raw())).copied().unwrap_or_default();
+                assert_eq!(self.atp.held(it.ix, *s), want, "held now: {} at {code}", it.code);
+                assert_eq!(held_all.get(it.ix, *s), want, "held now (all): {} at {code}", it.code);
+            }
         }
         if self.checks.has(Checks::OVER_ALLOCATION) {
             self.check_over_allocation();
