@@ -21,10 +21,10 @@
 //! - `replan/with_bookings` against `replan/no_bookings`: picks of planned item-sites
 //!   (each re-plans its item-site from its inventory position) on a network of 2,000
 //!   planned items, holding 20,000 booked order lines of other items or none. The
-//!   facade's inventory position reads only the lines of the item's substitution group;
-//!   what still grows with the booked lines is the availability engine's `held_now`,
-//!   which sums every booked line on each `set_available` (77% of `Network::apply`'s
-//!   instructions with the lines booked, under callgrind): the next index to build.
+//!   facade's inventory position reads only the lines of the item's substitution group,
+//!   and the availability engine reads what booked lines hold at an item-site from an
+//!   index kept with its book, so the two should cost about the same (before both
+//!   indexes: 81 ms against 6.8 ms for 2,000 picks).
 //!
 //! Each iteration applies a batch to a copy made outside the timed section.
 
