@@ -148,7 +148,7 @@ impl Network {
         self.journal.push(mark, command);
         self.feed_booked(&r);
         let promise = self.view(&r, req, &p)?;
-        let signals = self.replan_item(&req.item)?;
+        let signals = self.replan_item(&req.item, &schedule_sites(&p))?;
         Ok(Booked { promise, signals })
     }
 
@@ -219,7 +219,9 @@ impl Network {
         let (id, item) = (b.id, b.request.item.clone());
         let command = Command::Release { line: r.clone() };
         let mark = self.journal.next(&command)?;
-        if self.atp.booked(LineId(id)).is_some() {
+        let mut sites = Vec::new();
+        if let Some(p) = self.atp.booked(LineId(id)) {
+            sites = schedule_sites(&p);
             self.atp.release(LineId(id))?;
         }
         self.remove_booking(r);
@@ -228,7 +230,7 @@ impl Network {
         self.feed_withdrawn(r);
         // A release only frees supply: lines it re-checks that are short were short
         // before (and signalled when they fell short), so what it finds is not news.
-        self.replan_item(&item)?;
+        self.replan_item(&item, &sites)?;
         Ok(())
     }
 
@@ -252,11 +254,12 @@ impl Network {
         let base = units.to_base(qty)?.value();
         let command = Command::Reduce { line: r.clone(), qty };
         let mark = self.journal.next(&command)?;
+        let sites = self.atp.booked(LineId(id)).map(|p| schedule_sites(&p)).unwrap_or_default();
         self.atp.reduce(LineId(id), base)?;
         self.journal.push(mark, command);
         self.feed_repromised(std::slice::from_ref(r));
         // As for a release: lines still short were short before.
-        self.replan_item(&code)?;
+        self.replan_item(&code, &sites)?;
         Ok(())
     }
 
@@ -308,11 +311,22 @@ impl Network {
     }
 
     /// Re-checks one item's planned item-sites and booked lines after its bookings or
-    /// supply changed: signals item-sites that fell below their reorder point and lines
-    /// no longer covered.
-    fn replan_item(&mut self, code: &onhand_master::ItemCode) -> Result<Vec<Signal>, Error> {
+    /// supply changed, with the item-sites `also` names (where a line's schedule held or
+    /// now holds stock: a substitute's, say): signals item-sites that fell below their
+    /// reorder point and lines no longer covered.
+    fn replan_item(
+        &mut self,
+        code: &onhand_master::ItemCode,
+        also: &[(ItemIx, SiteIx)],
+    ) -> Result<Vec<Signal>, Error> {
         let Some(item) = self.catalog.item_ix(code) else { return Ok(Vec::new()) };
-        let keys: Vec<(ItemIx, SiteIx)> = self.catalog.sites().map(|(s, _)| (item, s)).collect();
+        let mut keys: Vec<(ItemIx, SiteIx)> =
+            self.catalog.sites().map(|(s, _)| (item, s)).collect();
+        for k in also {
+            if k.0 != item && !keys.contains(k) {
+                keys.push(*k);
+            }
+        }
         let signals = self.replan_keys(&keys)?;
         self.raise_exceptions(self.now, &signals, &keys)?;
         Ok(signals)
@@ -546,7 +560,10 @@ impl Network {
             if let Some(b) = self.remove_booking(&r)
                 && let Some(item) = self.catalog.item_ix(&b.request.item)
             {
-                touched.extend(self.below.keys().filter(|(i, _)| *i == item).copied());
+                // The line may have held a substitute's stock: every item-site of its
+                // substitution group that is below may now be above.
+                let group = self.group_of(item);
+                touched.extend(self.below.keys().filter(|(i, _)| self.group_of(*i) == group));
             }
             self.feed_withdrawn(&r);
             signals.push(Signal::ReservationExpired { line: r });
@@ -598,4 +615,15 @@ impl Network {
             escalations,
         })
     }
+}
+
+/// The item-sites a promise's schedule draws on, each once, in schedule order.
+fn schedule_sites(p: &onhand_atp::Promise) -> Vec<(ItemIx, SiteIx)> {
+    let mut out: Vec<(ItemIx, SiteIx)> = Vec::new();
+    for s in &p.schedule {
+        if !out.contains(&(s.item, s.site)) {
+            out.push((s.item, s.site));
+        }
+    }
+    out
 }

@@ -406,6 +406,64 @@ mod signals {
     }
 
     #[test]
+    fn a_line_filled_by_a_substitute_re_plans_the_substitute_item_site() {
+        let mut config = common::config();
+        config.replenish.item_sites = vec![ItemSitePlan {
+            item: "BOLT-M8-SS".parse().unwrap(),
+            site: "ATL".parse().unwrap(),
+            demand: DemandStats::daily(100.0, 30.0),
+            costs: None,
+            priority_demand: onhand::rust_decimal::Decimal::ZERO,
+        }];
+        let mut n = onhand::Network::new(
+            onhand::master::seed::demo_network(),
+            common::rules(),
+            config,
+            common::start(),
+        )
+        .unwrap();
+        // 2,000 stainless bolts at Atlanta (reorder point 1,500) and no zinc-plated ones.
+        let o = n
+            .apply(&receipt_to(1, "ATL", "BOLT-M8-SS", "20 CS", "PF-A01", "available").unwrap())
+            .unwrap();
+        assert!(!o.signals.iter().any(|s| matches!(s, Signal::BelowReorderPoint { .. })));
+        // An order for 1,000 zinc-plated bolts that takes stainless ones instead.
+        let mut req = order("SO-1", "1000 EA", 5);
+        req.allow_substitutes = true;
+        let booked = n.allocate(&req).unwrap();
+        assert_eq!(booked.promise.confirmed.to_string(), "1000 EA");
+        let rec = booked
+            .signals
+            .iter()
+            .find_map(|s| match s {
+                Signal::BelowReorderPoint { recommendation } => Some(recommendation.clone()),
+                _ => None,
+            })
+            .expect("the substitute's item-site is re-planned");
+        assert_eq!((rec.item.as_str(), rec.site.as_str()), ("BOLT-M8-SS", "ATL"));
+        assert_eq!(rec.position.to_string(), "1000");
+        let subject = onhand::control::Subject::ItemSite {
+            item: "BOLT-M8-SS".parse().unwrap(),
+            site: "ATL".parse().unwrap(),
+            lot: None,
+        };
+        let below = onhand::control::ExceptionKind::BelowReorderPoint;
+        assert!(n.control().active(below, &subject).is_some());
+        // Releasing the line lifts the stainless bolts back above their reorder point.
+        n.release(&req.reference()).unwrap();
+        assert!(n.control().active(below, &subject).is_none());
+        // A reservation that takes them below again, and lapses.
+        let mut soft = order("SO-2", "1000 EA", 5);
+        soft.allow_substitutes = true;
+        let expires = common::start() + chrono::Duration::days(3);
+        n.reserve(&soft, expires).unwrap();
+        assert!(n.control().active(below, &subject).is_some());
+        n.advance_to(expires + chrono::Duration::hours(1)).unwrap();
+        assert!(n.control().active(below, &subject).is_none());
+        n.check().unwrap();
+    }
+
+    #[test]
     fn a_return_comes_back_at_the_cost_it_left_with() {
         let mut n = common::network();
         // Two receipts at different costs (FIFO): the first 100 at 0.085, then 0.10.
