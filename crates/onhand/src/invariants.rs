@@ -147,6 +147,15 @@ impl Network {
                     format!("a pool of unknown {} / {}", p.entity, p.item),
                 );
             };
+            if self.valuation.unit_cost(&p.entity, &p.item, p.site.as_ref()) != p.unit_cost {
+                return fail(
+                    "books_at_sites",
+                    format!(
+                        "{} / {}: the pool's unit cost read alone differs from its view",
+                        p.entity, p.item
+                    ),
+                );
+            }
             *books.entry((e, i)).or_default() += p.qty;
         }
         ledger.retain(|_, q| !q.is_zero());

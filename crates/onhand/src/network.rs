@@ -1452,7 +1452,7 @@ impl Network {
         else {
             return Ok(true); // the ledger refuses unknown codes
         };
-        Ok(self.valuation.pool(&e.code, &i.code, Some(&s.code)).and_then(|p| p.unit_cost).is_some())
+        Ok(self.valuation.unit_cost(&e.code, &i.code, Some(&s.code)).is_some())
     }
 
     /// Refuses, before the ledger decides, stock found by an adjustment or a count that

@@ -55,6 +55,25 @@ impl Valuation {
         self.view(self.slots.get(slot as usize)?)
     }
 
+    /// The unit cost of a pool ([`PoolView::unit_cost`]) without building its view (no
+    /// layers are collected): `None` for no such pool or a pool with no cost yet.
+    #[must_use]
+    pub fn unit_cost(
+        &self,
+        entity: &EntityCode,
+        item: &ItemCode,
+        site: Option<&SiteCode>,
+    ) -> Option<Decimal> {
+        let e = self.entity(entity).ok()?;
+        let i = self.item(item).ok()?;
+        let ps = match site {
+            Some(code) if self.ent(e).ok()?.per_site => Some(self.site(code).ok()?),
+            _ => None,
+        };
+        let sl = self.slots.get(self.slot_of(e, i, ps)? as usize)?;
+        sl.pool.state.unit_cost(&sl.pool, sl.pool.scales)
+    }
+
     /// Every pool, by entity, item and site code.
     #[must_use]
     pub fn pools(&self) -> Vec<PoolView> {
