@@ -465,6 +465,25 @@ impl Atp {
         self.set_units(iix, six, units)
     }
 
+    /// [`set_available`](Self::set_available) by handle, with the quantity in the item's
+    /// base unit: no code look-ups and no unit conversion, for a host that already holds
+    /// handles from the engine's catalog and base quantities (as the `onhand` network
+    /// does on every stock change).
+    ///
+    /// # Errors
+    /// [`AtpError::NotRepresentable`] for a quantity finer than the item's base rounding
+    /// or beyond the engine's integer range; [`AtpError::TooLarge`] as for
+    /// [`set_available`](Self::set_available). Nothing changes then.
+    pub fn set_available_base(
+        &mut self,
+        item: ItemIx,
+        site: SiteIx,
+        base: Decimal,
+    ) -> Result<(), AtpError> {
+        let units = self.units(item.raw(), base)?;
+        self.set_units(item, site, units)
+    }
+
     /// Free stock now at an item-site: available on hand minus what booked lines hold
     /// of it, before protection and without look-ahead (later demand and supply are on
     /// the item-site's timeline). With [`held`](Self::held) it adds up to the available

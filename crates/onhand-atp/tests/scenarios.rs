@@ -659,3 +659,24 @@ fn very_large_stock_read_as_unlimited() {
     let all = line(2, "NUT-M8", &format!("{limit} EA"), 9, "US-MW");
     assert_eq!(atp.promise(&all).unwrap().confirmed, d(limit));
 }
+
+#[test]
+fn setting_stock_by_handle_in_base_units_equals_setting_it_by_code() {
+    let mut by_code = engine(AtpConfig::default());
+    let mut by_handle = engine(AtpConfig::default());
+    let catalog = Catalog::new(seed::demo_network()).unwrap();
+    let bolt = catalog.item_ix(&"BOLT-M8".parse().unwrap()).unwrap();
+    let atl = catalog.site_ix(&"ATL".parse().unwrap()).unwrap();
+    // 2 cases of 120 by code; 240 each by handle.
+    set(&mut by_code, "BOLT-M8", "ATL", "2 CS");
+    by_handle.set_available_base(bolt, atl, d(240)).unwrap();
+    assert_eq!(by_code.free_now(bolt, atl), d(240));
+    assert_eq!(by_handle.free_now(bolt, atl), d(240));
+    // Half a bolt is finer than the item's base rounding: refused, nothing changes.
+    let half = Decimal::new(2405, 1);
+    assert!(matches!(
+        by_handle.set_available_base(bolt, atl, half),
+        Err(onhand_atp::AtpError::NotRepresentable { .. })
+    ));
+    assert_eq!(by_handle.free_now(bolt, atl), d(240));
+}

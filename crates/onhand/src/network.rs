@@ -575,13 +575,11 @@ impl Network {
         // Availability.
         for ((item, site), change) in &avail_change {
             let after = self.ledger.measure(*item, *site, Measure::Available);
-            let code = self.item_code(*item)?;
-            let site_code = self.site_code(*site)?;
-            self.atp.set_available(&code, &site_code, self.base_qty(*item, after)?)?;
+            self.atp.set_available_base(*item, *site, after)?;
             if !change.is_zero() {
                 out.availability.push(AvailabilityChange {
-                    item: code,
-                    site: site_code,
+                    item: self.item_code(*item)?,
+                    site: self.site_code(*site)?,
                     before: self.base_delta(*item, after - *change)?,
                     after: self.base_delta(*item, after)?,
                 });
