@@ -394,14 +394,14 @@ fn plan_count_serials_scans_the_items_serials() {
         else {
             panic!("accepted")
         };
-        assert!(again.deltas.is_empty());
+        assert!(again.deltas().is_empty());
         // And a count missing one reads the position's serials, not the item's.
         let fewer = at_b.iter().skip(1).cloned().collect();
         let Ok(Applied::Accepted(less)) = ledger.apply(&drill_count(5, 4, "PF-A02", fewer)) else {
             panic!("accepted")
         };
-        assert_eq!(less.deltas.len(), 1);
-        assert_eq!(less.deltas.first().map(|d| d.change), Some(Decimal::NEGATIVE_ONE));
+        assert_eq!(less.deltas().len(), 1);
+        assert_eq!(less.deltas().first().map(|d| d.change), Some(Decimal::NEGATIVE_ONE));
     }
 }
 

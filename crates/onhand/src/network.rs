@@ -529,7 +529,7 @@ impl Network {
         seq: u64,
         out: &mut Outcome,
     ) -> Result<(), Error> {
-        let deltas: &[onhand_ledger::Delta] = &accepted.deltas;
+        let deltas: &[onhand_ledger::Delta] = accepted.deltas();
         let measures = self.ledger.rules().measures;
         let mut touched: Touched = Vec::new();
         let mut avail_change: BTreeMap<(ItemIx, SiteIx), Decimal> = BTreeMap::new();

@@ -962,7 +962,7 @@ impl Harness {
             }
             // The deltas the ledger reports add up to the change.
             let mut by_item: BTreeMap<String, Decimal> = BTreeMap::new();
-            for dl in &acc.deltas {
+            for dl in acc.deltas() {
                 if dl.key.status.is_on_hand() || dl.key.status == StockStatus::InTransit {
                     *by_item.entry(MKey::of(&self.ledger, &dl.key).item).or_default() += dl.change;
                 }
