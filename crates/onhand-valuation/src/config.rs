@@ -20,12 +20,12 @@ use crate::posting::Accounts;
 /// and site by `ItemSitePolicy::negative_stock`), which valuation never reads. The two
 /// are set separately because they answer different questions, but they must agree
 /// where both engines see the same movements (as in the `onhand` facade): a site whose
-/// policy allows negative stock needs its entity at [`NegativeStock::LastCost`] here,
+/// policy allows negative stock needs its entity at [`NegativeCostPolicy::LastCost`] here,
 /// or valuation refuses the issue the ledger accepted; the facade refuses to build a
 /// network where they disagree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum NegativeStock {
+pub enum NegativeCostPolicy {
     /// Refuse the movement (a typed error; nothing changes).
     #[default]
     Refuse,
@@ -130,9 +130,9 @@ pub struct ValuationConfig {
     #[serde(default)]
     pub standards: Vec<Standard>,
     /// The negative-stock policy of the books per entity (default: refuse); see
-    /// [`NegativeStock`] for how it relates to the sites' physical policy.
+    /// [`NegativeCostPolicy`] for how it relates to the sites' physical policy.
     #[serde(default)]
-    pub negative_stock: BTreeMap<EntityCode, NegativeStock>,
+    pub negative_stock: BTreeMap<EntityCode, NegativeCostPolicy>,
     /// Intercompany agreements, one per seller and buyer.
     #[serde(default)]
     pub agreements: Vec<Agreement>,

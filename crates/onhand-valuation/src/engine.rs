@@ -27,7 +27,7 @@ use onhand_master::{
 };
 use rust_decimal::Decimal;
 
-use crate::config::{Agreement, NegativeStock, PriceRule, ValuationConfig};
+use crate::config::{Agreement, NegativeCostPolicy, PriceRule, ValuationConfig};
 use crate::error::ValuationError;
 use crate::event::{CostBody, CostEvent, IssueTo, Rate};
 use crate::history::{Correction, Counter, Fail, OpOut, Planned, Request, Slot};
@@ -188,7 +188,7 @@ pub(crate) struct Entity {
     pub(crate) currency: CurrencyCode,
     pub(crate) method: Method,
     pub(crate) per_site: bool,
-    pub(crate) negative: NegativeStock,
+    pub(crate) negative: NegativeCostPolicy,
     pub(crate) accounts: [AccountCode; PostingKey::ALL.len()],
 }
 
@@ -1070,7 +1070,7 @@ impl Valuation {
         counter: Counter,
     ) -> Res<Box<Step>> {
         let ps = self.pool_site(e, s)?;
-        let negative = self.ent(e)?.negative == NegativeStock::LastCost;
+        let negative = self.ent(e)?.negative == NegativeCostPolicy::LastCost;
         self.plan_op(ev, e, i, ps, &Request::Issue { qty: q, negative, counter })
     }
 

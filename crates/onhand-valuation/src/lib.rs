@@ -115,7 +115,7 @@ mod posting;
 mod snapshot;
 
 pub use config::{
-    Agreement, MethodOverride, NegativeStock, PriceRule, Standard, TitlePoint, ValuationConfig,
+    Agreement, MethodOverride, NegativeCostPolicy, PriceRule, Standard, TitlePoint, ValuationConfig,
 };
 pub use engine::{
     Consolidation, Held, MAX_AMOUNT, Outcome, PoolView, TransitView, Unrealized, Valuation,

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use onhand_master::{Catalog, Decimal, EntityCode, seed};
 use onhand_valuation::{
-    Agreement, CostBody, CostEvent, IssueTo, Method, MethodOverride, Mismatch, NegativeStock,
+    Agreement, CostBody, CostEvent, IssueTo, Method, MethodOverride, Mismatch, NegativeCostPolicy,
     Outcome, PostingKey, PostingKind, PriceRule, Rate, Standard, TitlePoint, Valuation,
     ValuationConfig, ValuationError, balances, reconcile, unbalanced,
 };
@@ -231,7 +231,7 @@ fn negative_stock_is_refused_or_trued_up_by_policy() {
     assert_eq!(v.pools(), before);
 
     let mut config = ValuationConfig::default();
-    config.negative_stock.insert(e("NA01"), NegativeStock::LastCost);
+    config.negative_stock.insert(e("NA01"), NegativeCostPolicy::LastCost);
     let mut v = engine(config);
     posted(&mut v, &receipt(1, "ATL", "NUT-M8", "50 EA", "0.20 USD"));
     // 30 issued without stock at the last cost, 0.20.

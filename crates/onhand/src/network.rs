@@ -155,7 +155,7 @@ pub struct Network {
 /// accept an issue that valuation then refuses, after the fact.
 fn books_allow_what_sites_allow(catalog: &Catalog, config: &NetworkConfig) -> Result<(), Error> {
     use onhand_master::NegativeStock as Physical;
-    use onhand_valuation::NegativeStock as Books;
+    use onhand_valuation::NegativeCostPolicy as Books;
     let data = catalog.data();
     let allowing = data
         .sites

@@ -249,6 +249,6 @@ fn a_site_allowing_negative_stock_needs_books_that_allow_it() {
     let e = build(common::config()).err().unwrap();
     assert_eq!(e.code(), "config", "{e}");
     let mut config = common::config();
-    config.valuation.negative_stock.insert(entity, onhand::valuation::NegativeStock::LastCost);
+    config.valuation.negative_stock.insert(entity, onhand::valuation::NegativeCostPolicy::LastCost);
     assert!(build(config).is_ok());
 }
