@@ -123,7 +123,7 @@ pub use engine::{
 pub use error::ValuationError;
 pub use event::{CostBody, CostEvent, IssueTo, Rate};
 pub use intercompany::{
-    Difference, DocKind, IcDocument, Mismatch, OpenItem, Reconciliation, reconcile,
+    Difference, IcDocKind, IcDocument, Mismatch, OpenItem, Reconciliation, reconcile,
 };
 pub use pool::{Layer, Method};
 pub use posting::{Accounts, Posting, PostingKey, PostingKind, balances, unbalanced};

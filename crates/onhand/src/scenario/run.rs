@@ -870,7 +870,7 @@ impl Runner<'_> {
             let want: Vec<String> = docs
                 .iter()
                 .map(|d| {
-                    let kind = d.kind.map_or("", onhand_valuation::DocKind::as_str);
+                    let kind = d.kind.map_or("", onhand_valuation::IcDocKind::as_str);
                     format!("{kind} {} -> {} {} {}", d.entity, d.counterparty, d.item, d.amount)
                 })
                 .collect();
