@@ -304,7 +304,7 @@ impl Line {
 /// Stock lines at one site.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Movement {
+pub struct SiteLines {
     /// The site.
     pub site: SiteCode,
     /// The lines.
@@ -377,32 +377,32 @@ pub struct TransferRequest {
 #[serde(rename_all = "snake_case")]
 pub enum Body {
     /// Goods received from outside into receiving, available or quality hold.
-    Receipt(Movement),
+    Receipt(SiteLines),
     /// A bin-to-bin move, or a status change on put-away.
-    Putaway(Movement),
+    Putaway(SiteLines),
     /// Available stock picked against an allocation (the event's reference document).
-    Pick(Movement),
+    Pick(SiteLines),
     /// Picked stock shipped out of the network.
-    Ship(Movement),
+    Ship(SiteLines),
     /// Stock shipped on the transfer order named by the reference document.
-    TransferShip(Movement),
+    TransferShip(SiteLines),
     /// Stock received on the transfer order named by the reference document; a line
     /// into `damaged` records damage in transit. Short and over quantities are computed
     /// against what was shipped.
-    TransferReceipt(Movement),
+    TransferReceipt(SiteLines),
     /// A customer return, into return-pending inspection.
-    CustomerReturn(Movement),
+    CustomerReturn(SiteLines),
     /// The outcome of an inspection (return pending or quality hold to available,
     /// damaged, scrapped, ...).
-    Disposition(Movement),
+    Disposition(SiteLines),
     /// A gain (from outside) or loss (to outside); the reason says why.
-    Adjustment(Movement),
+    Adjustment(SiteLines),
     /// A cycle count; the ledger computes each variance against the book.
     CycleCount(Count),
     /// A hold, release or block.
-    StatusChange(Movement),
+    StatusChange(SiteLines),
     /// Scrapping stock, or disposing of scrapped stock.
-    Scrap(Movement),
+    Scrap(SiteLines),
     /// A transfer order is requested (the reference document is its number).
     TransferRequest(TransferRequest),
     /// A transfer order is approved.
@@ -554,7 +554,7 @@ impl Body {
     /// The movement (site and lines) of a body that moves stock line by line: every kind
     /// but counts, transfer requests, approvals and closes.
     #[must_use]
-    pub fn movement(&self) -> Option<&Movement> {
+    pub fn movement(&self) -> Option<&SiteLines> {
         match self {
             Body::Receipt(m)
             | Body::Putaway(m)

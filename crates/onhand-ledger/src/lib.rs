@@ -96,7 +96,7 @@ mod transfer;
 pub use error::LedgerError;
 pub use event::{
     Actor, ActorId, Body, Count, CountLine, DocKind, DocNumber, DocumentRef, Event, EventId,
-    EventKind, Line, Movement, ReasonCode, SiteScope, TransferLine, TransferRequest,
+    EventKind, Line, ReasonCode, SiteLines, SiteScope, TransferLine, TransferRequest,
 };
 pub use journal::{
     Digest, JOURNAL_FORMAT, Journal, JournalEntry, entry_digest, verify, verify_from,

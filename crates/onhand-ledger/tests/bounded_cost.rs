@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use onhand_ledger::testing::{self, actor, doc, line, movement};
 use onhand_ledger::{
-    Applied, Body, Count, CountLine, DocKind, Event, Ledger, LedgerError, Line, Movement,
-    PositionKey, Rules,
+    Applied, Body, Count, CountLine, DocKind, Event, Ledger, LedgerError, Line, PositionKey, Rules,
+    SiteLines,
 };
 use onhand_master::{BinCode, Catalog, CurrencyCode, LotCode, Qty, Role, SerialNo, seed};
 use onhand_status::StockStatus;
@@ -437,7 +437,7 @@ fn long_order(n: usize) -> (Ledger, Vec<Line>) {
                 .statuses(None, Some(StockStatus::Available))
         })
         .collect();
-    let mv = Movement { site: synthetic::site_code(0), lines: stock };
+    let mv = SiteLines { site: synthetic::site_code(0), lines: stock };
     let po = doc(DocKind::PurchaseOrder, "PO-1").unwrap();
     assert!(accepted(
         l.apply(&testing::event(1, 0, who.clone(), "OPS", po, Body::Receipt(mv)).unwrap())
@@ -478,7 +478,7 @@ fn transfer_orders_with_very_many_lines_are_quadratic() {
         let reference = doc(DocKind::TransferOrder, "TO-BIG").unwrap();
         testing::event(id, minute, who.clone(), "OPS", reference, body).unwrap()
     };
-    let mv = |site: usize, lines: Vec<Line>| Movement {
+    let mv = |site: usize, lines: Vec<Line>| SiteLines {
         site: onhand_master::synthetic::site_code(site),
         lines,
     };

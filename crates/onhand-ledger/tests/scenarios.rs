@@ -138,7 +138,7 @@ fn with(mut line: Line, from: Option<StockStatus>, to: Option<StockStatus>) -> L
     line
 }
 
-fn body_mv(site: &str, lines: Vec<Line>) -> onhand_ledger::Movement {
+fn body_mv(site: &str, lines: Vec<Line>) -> onhand_ledger::SiteLines {
     movement(site, lines).unwrap()
 }
 
