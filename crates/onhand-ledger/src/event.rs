@@ -450,6 +450,19 @@ pub enum Body {
 }
 
 /// An event kind without its payload, for governance tables.
+///
+/// # Two vocabularies
+///
+/// The status crate has its own, smaller list of kinds,
+/// [`onhand_status::Movement`]: the kinds of stock move its transition table governs
+/// (which status may go to which, and who approves). They are kept apart on purpose.
+/// `EventKind` names every event the ledger takes, including those that move no stock
+/// (transfer requests and approvals, approvals of pending events, period closes and
+/// reopens), and it is part of the ledger's wire form (governance rules, journals);
+/// the status crate sits below the ledger and knows nothing of documents, approvals or
+/// periods. The ledger maps each stock-moving kind to the status-crate move it performs
+/// (a transfer close writes what is still in transit off as an adjustment, so two
+/// kinds map to one move) and checks every line against that move's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
@@ -551,8 +564,8 @@ impl fmt::Display for EventKind {
 }
 
 impl Body {
-    /// The movement (site and lines) of a body that moves stock line by line: every kind
-    /// but counts, transfer requests, approvals and closes.
+    /// The site and lines ([`SiteLines`]) of a body that moves stock line by line: every
+    /// kind but counts, transfer requests, approvals and closes.
     #[must_use]
     pub fn movement(&self) -> Option<&SiteLines> {
         match self {
@@ -707,5 +720,20 @@ mod tests {
         let err = serde_json::from_str::<DocNumber>("\"PO 1\"").unwrap_err();
         assert!(err.to_string().starts_with("invalid document number \"PO 1\""), "{err}");
         assert_eq!("PO-1".parse::<DocNumber>().unwrap(), DocNumber::try_from("PO-1").unwrap());
+    }
+
+    /// Issue 15: renaming the ledger's `Movement` to [`SiteLines`] left the wire form
+    /// alone (a variant's payload carries no type name): this text is what journals
+    /// written before the rename hold.
+    #[test]
+    fn site_lines_keep_the_wire_form_of_movement() {
+        let text = r#"{"receipt":{"site":"ATL","lines":[{"item":"BOLT-M8","qty":"5 EA"}]}}"#;
+        let body: Body = serde_json::from_str(text).unwrap();
+        let expected = Body::Receipt(SiteLines {
+            site: SiteCode::new("ATL").unwrap(),
+            lines: vec![Line::new(ItemCode::new("BOLT-M8").unwrap(), "5 EA".parse().unwrap())],
+        });
+        assert_eq!(body, expected);
+        assert_eq!(serde_json::to_string(&body).unwrap(), text);
     }
 }

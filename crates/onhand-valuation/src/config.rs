@@ -140,3 +140,36 @@ pub struct ValuationConfig {
     #[serde(default)]
     pub accounts: Accounts,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 15: `NegativeStock` became [`NegativeCostPolicy`] and `DocKind`
+    /// [`IcDocKind`](crate::IcDocKind); type names are not on the wire, so configurations
+    /// and documents written before the renames read the same.
+    #[test]
+    fn renamed_types_keep_their_wire_forms() {
+        let text = r#"{"negative_stock":{"NA01":"last_cost","EU01":"refuse"}}"#;
+        let config: ValuationConfig = serde_json::from_str(text).unwrap();
+        let entity = |code: &str| EntityCode::new(code).unwrap();
+        assert_eq!(config.negative_stock.get(&entity("NA01")), Some(&NegativeCostPolicy::LastCost));
+        assert_eq!(config.negative_stock.get(&entity("EU01")), Some(&NegativeCostPolicy::Refuse));
+        let written = serde_json::to_string(&config.negative_stock).unwrap();
+        assert_eq!(written, r#"{"EU01":"refuse","NA01":"last_cost"}"#);
+        for kind in [
+            crate::IcDocKind::SalesOrder,
+            crate::IcDocKind::PurchaseOrder,
+            crate::IcDocKind::Shipment,
+            crate::IcDocKind::Invoice,
+        ] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert_eq!(serde_json::from_str::<crate::IcDocKind>(&json).unwrap(), kind);
+        }
+        assert_eq!(
+            serde_json::to_string(&crate::IcDocKind::SalesOrder).unwrap(),
+            "\"sales_order\""
+        );
+    }
+}
