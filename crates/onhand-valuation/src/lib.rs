@@ -120,7 +120,7 @@ pub use config::{
 pub use engine::{
     Consolidation, Held, MAX_AMOUNT, Outcome, PoolView, TransitView, Unrealized, Valuation,
 };
-pub use error::ValuationError;
+pub use error::{ConfigProblem, ValuationError};
 pub use event::{CostBody, CostEvent, IssueTo, Rate};
 pub use intercompany::{
     Difference, IcDocKind, IcDocument, Mismatch, OpenItem, Reconciliation, reconcile,

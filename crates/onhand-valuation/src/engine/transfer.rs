@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use super::lines::At;
 use super::{Out, Plan, Res, Transfer, Valuation, convert, dec, money, rate_of, share};
 use crate::config::{Agreement, PriceRule, TitlePoint};
-use crate::error::ValuationError;
+use crate::error::{ConfigProblem, ValuationError};
 use crate::event::{CostEvent, Rate};
 use crate::history::{Counter, Request};
 use crate::intercompany::{IcDocKind, IcDocument, OpenItem};
@@ -89,9 +89,9 @@ impl Valuation {
         rates: &[Rate],
     ) -> Res<()> {
         if number.is_empty() || number.len() > 64 {
-            return Err(ValuationError::Config(format!(
-                "transfer number {number:?} must be 1 to 64 characters"
-            )));
+            return Err(ValuationError::Config(ConfigProblem::TransferNumber {
+                number: number.to_owned(),
+            }));
         }
         if self.transfer_ix.contains_key(number) {
             return Err(ValuationError::TransferExists(number.to_owned()));
