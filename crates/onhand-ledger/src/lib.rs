@@ -74,6 +74,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod build;
 mod canonical;
 mod chunked;
 mod error;
@@ -93,6 +94,7 @@ mod snapshot;
 pub mod testing;
 mod transfer;
 
+pub use build::StockEvent;
 pub use error::LedgerError;
 pub use event::{
     Actor, ActorId, Body, Count, CountLine, DocKind, DocNumber, DocumentRef, Event, EventId,
