@@ -319,6 +319,26 @@ impl Ledger {
     /// Validates `event` and applies it whole, holds it for approval, or rejects it with
     /// the reason; a rejected or pending event leaves every position exactly as it was.
     ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_ledger::{Applied, Ledger, LedgerError, Rules, testing};
+    /// use onhand_master::{seed, Catalog, CurrencyCode};
+    ///
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// let mut ledger = Ledger::new(catalog, rules)?;
+    /// let before = ledger.state();
+    /// // A receipt of an item the catalog does not hold: refused, nothing changes.
+    /// let unknown = testing::receipt(1, "ATL", "NO-SUCH-ITEM", "5 EA", "RCV-01")?;
+    /// assert!(matches!(ledger.apply(&unknown), Err(LedgerError::UnknownItem { .. })));
+    /// assert!(ledger.state() == before);
+    /// // A known one is accepted, and the same event again is a duplicate.
+    /// let receipt = testing::receipt(2, "ATL", "BOLT-M8", "5 EA", "RCV-01")?;
+    /// assert!(matches!(ledger.apply(&receipt)?, Applied::Accepted(_)));
+    /// assert_eq!(ledger.apply(&receipt)?, Applied::Duplicate);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// The [`LedgerError`] saying why the event was rejected.
     pub fn apply(&mut self, event: &Event) -> Result<Applied, LedgerError> {
