@@ -86,17 +86,19 @@ fn point_query(c: &mut Criterion) {
             )
         })
         .collect();
-    assert_eq!(atp.atp_units(keys[0].0, keys[0].1, day, 5), 50);
+    assert_eq!(onhand_atp::perf::atp_units(&atp, keys[0].0, keys[0].1, day, 5), 50);
     eprintln!(
         "atp memory: {} bytes per item-site cell ({} item-sites, {} MiB of cells)",
-        onhand_atp::HOT_BYTES_PER_ITEM_SITE,
+        onhand_atp::perf::HOT_BYTES_PER_ITEM_SITE,
         items * SITES,
-        (items * SITES * onhand_atp::HOT_BYTES_PER_ITEM_SITE) >> 20
+        (items * SITES * onhand_atp::perf::HOT_BYTES_PER_ITEM_SITE) >> 20
     );
     let mut g = c.benchmark_group("atp_point_query_1m");
     g.throughput(Throughput::Elements(1));
     g.bench_function("onhand_same_key", |b| {
-        b.iter(|| atp.atp_units(black_box(keys[0].0), black_box(keys[0].1), day, 5));
+        b.iter(|| {
+            onhand_atp::perf::atp_units(&atp, black_box(keys[0].0), black_box(keys[0].1), day, 5)
+        });
     });
     g.bench_function("baseline_same_key", |b| {
         b.iter(|| flat[black_box(keys[0].0).index() * SITES + black_box(keys[0].1).index()]);
@@ -106,7 +108,7 @@ fn point_query(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 1) & 4095;
             let (it, st) = keys[i];
-            atp.atp_units(black_box(it), black_box(st), day, 5)
+            onhand_atp::perf::atp_units(&atp, black_box(it), black_box(st), day, 5)
         });
     });
     let mut j = 0usize;
@@ -154,7 +156,9 @@ fn time_phased_query(c: &mut Criterion) {
     let flat_cum: Vec<i64> = vec![20, 45, 45, 70, 95, 120, 120];
     let mut g = c.benchmark_group("atp_time_phased_query");
     g.bench_function("onhand", |b| {
-        b.iter(|| atp.atp_units(black_box(item), black_box(site), black_box(day), 5));
+        b.iter(|| {
+            onhand_atp::perf::atp_units(&atp, black_box(item), black_box(site), black_box(day), 5)
+        });
     });
     g.bench_function("baseline_min_over_future", |b| {
         b.iter(|| black_box(&flat_cum).iter().skip(black_box(3)).copied().min().unwrap_or(0));

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use onhand_ledger::{
     Actor, ActorId, Applied, Body, Count, CountLine, DocKind, DocNumber, DocumentRef, Event,
-    EventId, Journal, Ledger, Line, Movement, ReasonCode, Rules, SiteScope, TransferLine,
+    EventId, Journal, Ledger, Line, ReasonCode, Rules, SiteLines, SiteScope, TransferLine,
     TransferRequest,
 };
 use onhand_master::{Catalog, CurrencyCode, ItemCode, LotCode, Qty, Role, SiteCode};
@@ -82,8 +82,8 @@ impl Setup {
         line
     }
 
-    fn mv(site: usize, lines: Vec<Line>) -> Movement {
-        Movement { site: scale::site_code(site), lines }
+    fn mv(site: usize, lines: Vec<Line>) -> SiteLines {
+        SiteLines { site: scale::site_code(site), lines }
     }
 
     /// One available receipt per item, spread over the sites: item i at site i % SITES.
@@ -650,7 +650,7 @@ fn bounded_documents_counts_orders(c: &mut Criterion) {
             })
             .collect()
     };
-    let stock = Movement { site: scale::site_code(0), lines: at_site(0, "10 EA") };
+    let stock = SiteLines { site: scale::site_code(0), lines: at_site(0, "10 EA") };
     let po = doc(DocKind::PurchaseOrder, "PO-S").expect("doc");
     all_accepted(
         &mut stocked,
@@ -677,8 +677,8 @@ fn bounded_documents_counts_orders(c: &mut Criterion) {
     };
     let moves = |number: &str, id: u128, ship: Vec<Line>, receive: Vec<Line>| -> Vec<Event> {
         let reference = doc(DocKind::TransferOrder, number).expect("doc");
-        let ship = Movement { site: scale::site_code(0), lines: ship };
-        let receive = Movement { site: scale::site_code(1), lines: receive };
+        let ship = SiteLines { site: scale::site_code(0), lines: ship };
+        let receive = SiteLines { site: scale::site_code(1), lines: receive };
         vec![
             event(id, 3, who.clone(), "BENCH", reference.clone(), Body::TransferShip(ship))
                 .expect("ship"),

@@ -34,7 +34,7 @@ use chrono::NaiveDate;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use onhand::ledger::{
     Actor, ActorId, Applied, Body, Count, CountLine, DocKind, DocNumber, DocumentRef, Event,
-    EventId, Ledger, Line, Movement, ReasonCode, Rules, SiteScope,
+    EventId, Ledger, Line, ReasonCode, Rules, SiteLines, SiteScope,
 };
 use onhand::master::{Catalog, CurrencyCode, LotCode, Money, Qty, Role};
 use onhand::status::StockStatus;
@@ -113,7 +113,7 @@ impl Setup {
             .expect("every synthetic site has an entity");
         let cost = Money::new("1.25".parse().expect("cost"), currency);
         let line = self.line(i, qty).statuses(None, Some(StockStatus::Available)).cost(cost);
-        let body = Body::Receipt(Movement { site: scale::site_code(site), lines: vec![line] });
+        let body = Body::Receipt(SiteLines { site: scale::site_code(site), lines: vec![line] });
         self.event(id, minute, DocKind::PurchaseOrder, body)
     }
 
@@ -164,7 +164,7 @@ impl Setup {
                             id,
                             10,
                             DocKind::SalesOrder,
-                            Body::Pick(Movement { site, lines: vec![line] }),
+                            Body::Pick(SiteLines { site, lines: vec![line] }),
                         )
                     }
                     _ => {
@@ -355,7 +355,7 @@ fn replan(c: &mut Criterion) {
                 2_000_000 + i as u128,
                 10,
                 DocKind::SalesOrder,
-                Body::Pick(Movement { site, lines: vec![line] }),
+                Body::Pick(SiteLines { site, lines: vec![line] }),
             )
         })
         .collect();

@@ -20,8 +20,8 @@ use chrono::{Duration, NaiveDate};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use onhand::atp::Atp;
 use onhand::ledger::{
-    Actor, ActorId, Body, DocKind, DocNumber, DocumentRef, Event, EventId, Ledger, Line, Movement,
-    ReasonCode, Rules, SiteScope,
+    Actor, ActorId, Body, DocKind, DocNumber, DocumentRef, Event, EventId, Ledger, Line,
+    ReasonCode, Rules, SiteLines, SiteScope,
 };
 use onhand::master::{Catalog, CurrencyCode, LotCode, Money, Role};
 use onhand::status::StockStatus;
@@ -86,7 +86,7 @@ fn network(catalog: &Arc<Catalog>) -> Network {
                     kind: DocKind::PurchaseOrder,
                     number: DocNumber::new("PO-STOCK").expect("doc"),
                 },
-                body: Body::Receipt(Movement { site: code.clone(), lines }),
+                body: Body::Receipt(SiteLines { site: code.clone(), lines }),
             };
             assert!(n.apply(&event).expect("receipt").accepted());
         }

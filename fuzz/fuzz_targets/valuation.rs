@@ -35,7 +35,7 @@ use onhand_master::{
     Catalog, CurrencyCode, EntityCode, ItemCode, Money, Qty, QtyDelta, SiteCode, UomCode, seed,
 };
 use onhand_valuation::{
-    Agreement, CostBody, CostEvent, IssueTo, Method, MethodOverride, NegativeStock, Outcome,
+    Agreement, CostBody, CostEvent, IssueTo, Method, MethodOverride, NegativeCostPolicy, Outcome,
     Posting, PostingKey, PriceRule, Rate, TitlePoint, Valuation, ValuationConfig,
     ValuationSnapshot, balances, unbalanced,
 };
@@ -155,7 +155,7 @@ fn config(a: u8, b: u8, c: u8) -> ValuationConfig {
         ("NA01".parse().expect("entity"), "CA01".parse().expect("entity"));
     for (bit, e) in [(1u8, &na), (2, &ca)] {
         if a & bit != 0 {
-            cfg.negative_stock.insert(e.clone(), NegativeStock::LastCost);
+            cfg.negative_stock.insert(e.clone(), NegativeCostPolicy::LastCost);
         }
         if a & (bit << 2) != 0 {
             cfg.per_site.insert(e.clone());

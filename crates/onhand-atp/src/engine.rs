@@ -809,10 +809,11 @@ impl Atp {
     // ---- queries ----------------------------------------------------------------
 
     /// Available to promise at an item-site on a day for a demand of `priority`, in
-    /// integer units (the hot-path query: no allocation, no hashing).
+    /// integer units (the hot-path query: no allocation, no hashing; public as
+    /// [`perf::atp_units`](crate::perf::atp_units)).
     #[must_use]
     #[inline]
-    pub fn atp_units(&self, item: ItemIx, site: SiteIx, day: Day, priority: u8) -> i64 {
+    pub(crate) fn atp_units(&self, item: ItemIx, site: SiteIx, day: Day, priority: u8) -> i64 {
         let ix = self.store.index(item.index(), site.index());
         self.store.avail_for(ix, self.today, day.0, priority)
     }

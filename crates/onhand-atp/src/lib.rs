@@ -70,6 +70,7 @@ mod demand;
 mod engine;
 mod error;
 mod mps;
+pub mod perf;
 mod promise;
 mod quota;
 mod share;
@@ -102,7 +103,3 @@ pub use rust_decimal;
 /// [`Atp::add_supply`] and promising refuse with [`AtpError::TooLarge`] and change
 /// nothing, so every figure below it is exact and none reads as unlimited.
 pub const MAX_UNITS: i64 = 1 << 60;
-
-/// Bytes the hot structure holds per item-site (one cell; dated supply and demand, where
-/// there is any, live in a separate small timeline).
-pub const HOT_BYTES_PER_ITEM_SITE: usize = std::mem::size_of::<avail::Cell>();

@@ -204,6 +204,9 @@ impl Insight {
             for r in chunk {
                 touched = touched.wrapping_add(self.touch(r.borrow()));
             }
+            // `black_box` keeps the reads in `touch`: their sum is used nowhere else, so
+            // the compiler could delete them. It changes no answer, only when the
+            // state the run needs is fetched.
             std::hint::black_box(touched);
             for (i, r) in chunk.iter().enumerate() {
                 self.apply(r.borrow()).map_err(|e| (run * 16 + i, e))?;

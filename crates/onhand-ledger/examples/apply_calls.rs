@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use onhand_ledger::{
     Actor, ActorId, Applied, Body, Count, CountLine, DocKind, DocNumber, DocumentRef, Event,
-    EventId, Ledger, Line, Movement, ReasonCode, Rules, SiteScope, TransferLine, TransferRequest,
+    EventId, Ledger, Line, ReasonCode, Rules, SiteLines, SiteScope, TransferLine, TransferRequest,
 };
 use onhand_master::{Catalog, CurrencyCode, ItemCode, LotCode, Qty, Role, SiteCode};
 use onhand_status::StockStatus;
@@ -59,8 +59,8 @@ impl Setup {
         line
     }
 
-    fn mv(site: usize, lines: Vec<Line>) -> Movement {
-        Movement { site: scale::site_code(site), lines }
+    fn mv(site: usize, lines: Vec<Line>) -> SiteLines {
+        SiteLines { site: scale::site_code(site), lines }
     }
 }
 

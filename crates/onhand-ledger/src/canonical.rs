@@ -43,8 +43,8 @@ use rust_decimal::Decimal;
 use smallvec::SmallVec;
 
 use crate::event::{
-    Actor, Body, Count, CountLine, DocKind, DocumentRef, Event, EventId, Line, Movement, SiteScope,
-    TransferRequest,
+    Actor, Body, Count, CountLine, DocKind, DocumentRef, Event, EventId, Line, SiteLines,
+    SiteScope, TransferRequest,
 };
 
 /// The encoding's name and version, first in every encoding.
@@ -177,7 +177,7 @@ impl Encoder {
         self.opt(l.original, Self::id);
     }
 
-    fn movement(&mut self, tag: u8, m: &Movement) {
+    fn movement(&mut self, tag: u8, m: &SiteLines) {
         self.u8(tag);
         self.str(m.site.as_str());
         self.seq(&m.lines, Self::line);

@@ -304,7 +304,7 @@ impl Line {
 /// Stock lines at one site.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Movement {
+pub struct SiteLines {
     /// The site.
     pub site: SiteCode,
     /// The lines.
@@ -377,32 +377,32 @@ pub struct TransferRequest {
 #[serde(rename_all = "snake_case")]
 pub enum Body {
     /// Goods received from outside into receiving, available or quality hold.
-    Receipt(Movement),
+    Receipt(SiteLines),
     /// A bin-to-bin move, or a status change on put-away.
-    Putaway(Movement),
+    Putaway(SiteLines),
     /// Available stock picked against an allocation (the event's reference document).
-    Pick(Movement),
+    Pick(SiteLines),
     /// Picked stock shipped out of the network.
-    Ship(Movement),
+    Ship(SiteLines),
     /// Stock shipped on the transfer order named by the reference document.
-    TransferShip(Movement),
+    TransferShip(SiteLines),
     /// Stock received on the transfer order named by the reference document; a line
     /// into `damaged` records damage in transit. Short and over quantities are computed
     /// against what was shipped.
-    TransferReceipt(Movement),
+    TransferReceipt(SiteLines),
     /// A customer return, into return-pending inspection.
-    CustomerReturn(Movement),
+    CustomerReturn(SiteLines),
     /// The outcome of an inspection (return pending or quality hold to available,
     /// damaged, scrapped, ...).
-    Disposition(Movement),
+    Disposition(SiteLines),
     /// A gain (from outside) or loss (to outside); the reason says why.
-    Adjustment(Movement),
+    Adjustment(SiteLines),
     /// A cycle count; the ledger computes each variance against the book.
     CycleCount(Count),
     /// A hold, release or block.
-    StatusChange(Movement),
+    StatusChange(SiteLines),
     /// Scrapping stock, or disposing of scrapped stock.
-    Scrap(Movement),
+    Scrap(SiteLines),
     /// A transfer order is requested (the reference document is its number).
     TransferRequest(TransferRequest),
     /// A transfer order is approved.
@@ -450,6 +450,19 @@ pub enum Body {
 }
 
 /// An event kind without its payload, for governance tables.
+///
+/// # Two vocabularies
+///
+/// The status crate has its own, smaller list of kinds,
+/// [`onhand_status::Movement`]: the kinds of stock move its transition table governs
+/// (which status may go to which, and who approves). They are kept apart on purpose.
+/// `EventKind` names every event the ledger takes, including those that move no stock
+/// (transfer requests and approvals, approvals of pending events, period closes and
+/// reopens), and it is part of the ledger's wire form (governance rules, journals);
+/// the status crate sits below the ledger and knows nothing of documents, approvals or
+/// periods. The ledger maps each stock-moving kind to the status-crate move it performs
+/// (a transfer close writes what is still in transit off as an adjustment, so two
+/// kinds map to one move) and checks every line against that move's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
@@ -551,10 +564,10 @@ impl fmt::Display for EventKind {
 }
 
 impl Body {
-    /// The movement (site and lines) of a body that moves stock line by line: every kind
-    /// but counts, transfer requests, approvals and closes.
+    /// The site and lines ([`SiteLines`]) of a body that moves stock line by line: every
+    /// kind but counts, transfer requests, approvals and closes.
     #[must_use]
-    pub fn movement(&self) -> Option<&Movement> {
+    pub fn movement(&self) -> Option<&SiteLines> {
         match self {
             Body::Receipt(m)
             | Body::Putaway(m)
@@ -707,5 +720,20 @@ mod tests {
         let err = serde_json::from_str::<DocNumber>("\"PO 1\"").unwrap_err();
         assert!(err.to_string().starts_with("invalid document number \"PO 1\""), "{err}");
         assert_eq!("PO-1".parse::<DocNumber>().unwrap(), DocNumber::try_from("PO-1").unwrap());
+    }
+
+    /// Issue 15: renaming the ledger's `Movement` to [`SiteLines`] left the wire form
+    /// alone (a variant's payload carries no type name): this text is what journals
+    /// written before the rename hold.
+    #[test]
+    fn site_lines_keep_the_wire_form_of_movement() {
+        let text = r#"{"receipt":{"site":"ATL","lines":[{"item":"BOLT-M8","qty":"5 EA"}]}}"#;
+        let body: Body = serde_json::from_str(text).unwrap();
+        let expected = Body::Receipt(SiteLines {
+            site: SiteCode::new("ATL").unwrap(),
+            lines: vec![Line::new(ItemCode::new("BOLT-M8").unwrap(), "5 EA".parse().unwrap())],
+        });
+        assert_eq!(body, expected);
+        assert_eq!(serde_json::to_string(&body).unwrap(), text);
     }
 }

@@ -250,6 +250,22 @@ impl Journal {
 
     /// Appends an event, chaining its digest.
     ///
+    /// ```
+    /// use onhand_ledger::{Journal, LedgerError, testing, verify};
+    ///
+    /// let mut journal = Journal::new();
+    /// journal.append(testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?)?;
+    /// journal.append(testing::receipt(2, "ATL", "BOLT-M8", "7 EA", "RCV-01")?)?;
+    /// assert_eq!(journal.len(), 2);
+    /// verify(journal.entries(), Some(journal.head()))?;
+    ///
+    /// // An entry changed after the fact no longer matches its digest.
+    /// let mut tampered = journal.entries().to_vec();
+    /// tampered[0].event = testing::receipt(1, "ATL", "BOLT-M8", "500 EA", "RCV-01")?;
+    /// assert!(matches!(verify(&tampered, None), Err(LedgerError::JournalBroken { .. })));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// As [`entry_digest`].
     pub fn append(&mut self, event: Event) -> Result<&JournalEntry, LedgerError> {

@@ -74,6 +74,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod build;
 mod canonical;
 mod chunked;
 mod error;
@@ -93,10 +94,11 @@ mod snapshot;
 pub mod testing;
 mod transfer;
 
+pub use build::StockEvent;
 pub use error::LedgerError;
 pub use event::{
     Actor, ActorId, Body, Count, CountLine, DocKind, DocNumber, DocumentRef, Event, EventId,
-    EventKind, Line, Movement, ReasonCode, SiteScope, TransferLine, TransferRequest,
+    EventKind, Line, ReasonCode, SiteLines, SiteScope, TransferLine, TransferRequest,
 };
 pub use journal::{
     Digest, JOURNAL_FORMAT, Journal, JournalEntry, entry_digest, verify, verify_from,

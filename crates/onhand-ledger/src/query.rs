@@ -111,6 +111,24 @@ impl Ledger {
 
     /// A measure of an item at a site (base units), by the rules' measure definitions;
     /// in-transit stock is at no site and never counts here.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_ledger::{Ledger, Rules, testing};
+    /// use onhand_master::{seed, Catalog, CurrencyCode};
+    /// use onhand_status::Measure;
+    ///
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// let mut ledger = Ledger::new(catalog.clone(), rules)?;
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// ledger.apply(&testing::receipt_to(2, "ATL", "BOLT-M8", "10 EA", "RCV-01", "quality_hold")?)?;
+    /// let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// assert_eq!(ledger.measure(item, site, Measure::OnHand), "40".parse()?);
+    /// assert_eq!(ledger.measure(item, site, Measure::Available), "30".parse()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn measure(&self, item: ItemIx, site: SiteIx, measure: Measure) -> Decimal {
         let set = self.rules.measures.statuses(measure);

@@ -302,6 +302,21 @@ impl Ledger {
 
     /// A snapshot of the state, marked with the journal position it corresponds to.
     ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_ledger::{Ledger, Rules, testing};
+    /// use onhand_master::{seed, Catalog, CurrencyCode};
+    ///
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// ledger.apply(&testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?)?;
+    /// let snapshot = ledger.snapshot(None)?;
+    /// let restored = Ledger::restore(catalog, rules, &snapshot)?;
+    /// assert!(restored.state() == ledger.state());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Errors
     /// [`LedgerError::MarkMismatch`] when the mark's seq is not the state's
     /// ([`seq`](Self::seq)); otherwise as [`state_digest`](Self::state_digest).

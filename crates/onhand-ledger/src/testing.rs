@@ -28,8 +28,8 @@ use onhand_status::StockStatus;
 
 use crate::error::LedgerError;
 use crate::event::{
-    Actor, ActorId, Body, DocKind, DocNumber, DocumentRef, Event, EventId, Line, Movement,
-    ReasonCode, SiteScope,
+    Actor, ActorId, Body, DocKind, DocNumber, DocumentRef, Event, EventId, Line, ReasonCode,
+    SiteLines, SiteScope,
 };
 
 /// Errors from the builders: a bad code, quantity or status name.
@@ -110,8 +110,8 @@ pub fn line(item: &str, qty: &str) -> Result<Line, BuildError> {
 ///
 /// # Errors
 /// [`BuildError::Master`] for an invalid site code.
-pub fn movement(site: &str, lines: Vec<Line>) -> Result<Movement, BuildError> {
-    Ok(Movement { site: SiteCode::new(site)?, lines })
+pub fn movement(site: &str, lines: Vec<Line>) -> Result<SiteLines, BuildError> {
+    Ok(SiteLines { site: SiteCode::new(site)?, lines })
 }
 
 /// An event with id `id`, effective and recorded `minutes` after [`at`]'s epoch.

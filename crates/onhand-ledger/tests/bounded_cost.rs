@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use onhand_ledger::testing::{self, actor, doc, line, movement};
 use onhand_ledger::{
-    Applied, Body, Count, CountLine, DocKind, Event, Ledger, LedgerError, Line, Movement,
-    PositionKey, Rules,
+    Applied, Body, Count, CountLine, DocKind, Event, Ledger, LedgerError, Line, PositionKey, Rules,
+    SiteLines,
 };
 use onhand_master::{BinCode, Catalog, CurrencyCode, LotCode, Qty, Role, SerialNo, seed};
 use onhand_status::StockStatus;
@@ -394,14 +394,14 @@ fn plan_count_serials_scans_the_items_serials() {
         else {
             panic!("accepted")
         };
-        assert!(again.deltas.is_empty());
+        assert!(again.deltas().is_empty());
         // And a count missing one reads the position's serials, not the item's.
         let fewer = at_b.iter().skip(1).cloned().collect();
         let Ok(Applied::Accepted(less)) = ledger.apply(&drill_count(5, 4, "PF-A02", fewer)) else {
             panic!("accepted")
         };
-        assert_eq!(less.deltas.len(), 1);
-        assert_eq!(less.deltas.first().map(|d| d.change), Some(Decimal::NEGATIVE_ONE));
+        assert_eq!(less.deltas().len(), 1);
+        assert_eq!(less.deltas().first().map(|d| d.change), Some(Decimal::NEGATIVE_ONE));
     }
 }
 
@@ -437,7 +437,7 @@ fn long_order(n: usize) -> (Ledger, Vec<Line>) {
                 .statuses(None, Some(StockStatus::Available))
         })
         .collect();
-    let mv = Movement { site: synthetic::site_code(0), lines: stock };
+    let mv = SiteLines { site: synthetic::site_code(0), lines: stock };
     let po = doc(DocKind::PurchaseOrder, "PO-1").unwrap();
     assert!(accepted(
         l.apply(&testing::event(1, 0, who.clone(), "OPS", po, Body::Receipt(mv)).unwrap())
@@ -478,7 +478,7 @@ fn transfer_orders_with_very_many_lines_are_quadratic() {
         let reference = doc(DocKind::TransferOrder, "TO-BIG").unwrap();
         testing::event(id, minute, who.clone(), "OPS", reference, body).unwrap()
     };
-    let mv = |site: usize, lines: Vec<Line>| Movement {
+    let mv = |site: usize, lines: Vec<Line>| SiteLines {
         site: onhand_master::synthetic::site_code(site),
         lines,
     };

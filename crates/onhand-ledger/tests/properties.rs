@@ -5,8 +5,8 @@
 use std::sync::Arc;
 
 use onhand_ledger::{
-    Applied, Body, Count, CountLine, DocKind, Event, Ledger, LedgerError, Line, Movement,
-    RemovalStrategy, Rules, TransferLine, TransferRequest, TransferState, testing,
+    Applied, Body, Count, CountLine, DocKind, Event, Ledger, LedgerError, Line, RemovalStrategy,
+    Rules, SiteLines, TransferLine, TransferRequest, TransferState, testing,
 };
 use onhand_master::{
     Catalog, CurrencyCode, ItemCode, ItemIx, Role, SerialNo, SiteCode, SiteIx, seed,
@@ -61,7 +61,7 @@ fn line(item: &str, qty: Decimal, bin: &str) -> Line {
         .at(bin.parse().expect("test literal"))
 }
 
-fn mv(site: &str, lines: Vec<Line>) -> Movement {
+fn mv(site: &str, lines: Vec<Line>) -> SiteLines {
     testing::movement(site, lines).expect("test literal")
 }
 

@@ -138,7 +138,7 @@ fn with(mut line: Line, from: Option<StockStatus>, to: Option<StockStatus>) -> L
     line
 }
 
-fn body_mv(site: &str, lines: Vec<Line>) -> onhand_ledger::Movement {
+fn body_mv(site: &str, lines: Vec<Line>) -> onhand_ledger::SiteLines {
     movement(site, lines).unwrap()
 }
 
@@ -327,7 +327,7 @@ fn quality_release_needs_the_quality_role() {
     assert!(matches!(w.apply(&wrong), Err(LedgerError::ApproverLacksRole { .. })));
     let approve = w.mv(7, QA, "OK", Body::Approve { event: by_warehouse.id });
     let done = w.ok(&approve);
-    assert_eq!(done.deltas.len(), 2);
+    assert_eq!(done.deltas().len(), 2);
     assert_eq!(w.status_qty("GLUE-500", "ATL", Available), d(24));
     assert_eq!(w.ledger.pending().count(), 0);
 
@@ -523,14 +523,17 @@ fn cycle_counts_post_variances_and_flag_them() {
     };
     let c = count(&mut w, 30, "237 EA");
     let done = w.ok(&c);
-    assert_eq!(done.deltas[0].change, d(-3));
+    assert_eq!(done.deltas()[0].change, d(-3));
     // BOLT-M8 is an A item: 0 units or 1 % of 240 = 2.4 tolerated, 3 is over.
     assert!(
         matches!(done.signals.as_slice(), [Signal::VarianceOverTolerance { book, counted, .. }] if *book == d(240) && *counted == d(237))
     );
     let c = count(&mut w, 40, "237 EA");
     let done = w.ok(&c);
-    assert!(done.deltas.is_empty() && done.signals.is_empty(), "a matching count changes nothing");
+    assert!(
+        done.deltas().is_empty() && done.signals.is_empty(),
+        "a matching count changes nothing"
+    );
     // A back-dated movement before the count invalidates it.
     let late = w.ev(
         35,

@@ -388,28 +388,30 @@ impl Catalog {
         self.items.get(code).and_then(|pos| self.item_at(pos))
     }
 
-    /// [`lookup_item`](Self::lookup_item) for several codes at once, into `out` (as far
-    /// as both go): the same answers, faster on a large catalog, where the look-ups'
-    /// memory reads overlap instead of following one another.
+    /// [`lookup_item`](Self::lookup_item) for several codes at once, answered in their
+    /// order: the same answers, faster on a large catalog, where the look-ups' memory
+    /// reads overlap instead of following one another. (How many are read together is
+    /// the catalog's business; the answers do not depend on it.)
     ///
     /// ```
     /// use onhand_master::{seed, Catalog, ItemCode};
     ///
     /// let catalog = Catalog::new(seed::demo_network())?;
     /// let (bolt, nope) = (ItemCode::new("BOLT-M8")?, ItemCode::new("NOPE")?);
-    /// let mut out = [None; 2];
-    /// catalog.lookup_items(&[&bolt, &nope], &mut out);
-    /// assert_eq!(out, [catalog.lookup_item(&bolt), None]);
+    /// let found: Vec<_> = catalog.lookup_items(&[&bolt, &nope]).collect();
+    /// assert_eq!(found, [catalog.lookup_item(&bolt), None]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn lookup_items(&self, codes: &[&ItemCode], out: &mut [Option<(ItemIx, ItemProfile)>]) {
-        let mut at = [None; 16];
-        for (codes, out) in codes.chunks(at.len()).zip(out.chunks_mut(at.len())) {
-            self.items.get_many(codes, &mut at);
-            for (o, pos) in out.iter_mut().zip(at) {
-                *o = pos.and_then(|p| self.item_at(p));
-            }
-        }
+    pub fn lookup_items<'a>(
+        &'a self,
+        codes: &'a [&'a ItemCode],
+    ) -> impl Iterator<Item = Option<(ItemIx, ItemProfile)>> + 'a {
+        const RUN: usize = 16;
+        codes.chunks(RUN).flat_map(move |run| {
+            let mut at = [None; RUN];
+            self.items.get_many(run, &mut at);
+            at.into_iter().take(run.len()).map(move |pos| pos.and_then(|p| self.item_at(p)))
+        })
     }
 
     /// The item behind a handle.

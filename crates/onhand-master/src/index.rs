@@ -86,6 +86,9 @@ impl<C: Hash + Eq> CodeIndex<C> {
             for h in hashes.iter().take(codes.len()) {
                 touched ^= self.slots.get(self.start(*h)).map_or(0, |s| s[1]);
             }
+            // `black_box` keeps these first-slot reads: nothing else uses `touched`, so
+            // without it the compiler may delete them, and the fetches they start with
+            // them. It changes no answer (each probe below is complete on its own).
             std::hint::black_box(touched);
             for ((o, code), h) in out.iter_mut().zip(codes).zip(hashes) {
                 *o = self.get_hashed(code, h);

@@ -108,7 +108,7 @@ pub struct Bin {
 
 /// Whether a site may post stock below zero: the ledger's rule for physical positions.
 ///
-/// Valuation has its own setting for the books (`onhand_valuation::NegativeStock`, per
+/// Valuation has its own setting for the books (`onhand_valuation::NegativeCostPolicy`, per
 /// entity: refuse, or issue at the last cost and true up), which does not read this
 /// one; where both engines see the same movements, a site that allows negative stock
 /// needs its entity's books to allow it too.

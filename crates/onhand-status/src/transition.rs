@@ -57,6 +57,10 @@ use crate::error::StatusError;
 use crate::status::StockStatus;
 
 /// A kind of stock movement (the ledger's event kinds that move stock).
+///
+/// A smaller vocabulary than the ledger's `EventKind` on purpose: only the moves this
+/// crate's transition table governs. The ledger also names events that move no stock
+/// (requests, approvals, period closes) and maps each kind that does onto one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Movement {

@@ -20,12 +20,12 @@ use crate::posting::Accounts;
 /// and site by `ItemSitePolicy::negative_stock`), which valuation never reads. The two
 /// are set separately because they answer different questions, but they must agree
 /// where both engines see the same movements (as in the `onhand` facade): a site whose
-/// policy allows negative stock needs its entity at [`NegativeStock::LastCost`] here,
+/// policy allows negative stock needs its entity at [`NegativeCostPolicy::LastCost`] here,
 /// or valuation refuses the issue the ledger accepted; the facade refuses to build a
 /// network where they disagree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum NegativeStock {
+pub enum NegativeCostPolicy {
     /// Refuse the movement (a typed error; nothing changes).
     #[default]
     Refuse,
@@ -130,13 +130,46 @@ pub struct ValuationConfig {
     #[serde(default)]
     pub standards: Vec<Standard>,
     /// The negative-stock policy of the books per entity (default: refuse); see
-    /// [`NegativeStock`] for how it relates to the sites' physical policy.
+    /// [`NegativeCostPolicy`] for how it relates to the sites' physical policy.
     #[serde(default)]
-    pub negative_stock: BTreeMap<EntityCode, NegativeStock>,
+    pub negative_stock: BTreeMap<EntityCode, NegativeCostPolicy>,
     /// Intercompany agreements, one per seller and buyer.
     #[serde(default)]
     pub agreements: Vec<Agreement>,
     /// The chart of accounts.
     #[serde(default)]
     pub accounts: Accounts,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 15: `NegativeStock` became [`NegativeCostPolicy`] and `DocKind`
+    /// [`IcDocKind`](crate::IcDocKind); type names are not on the wire, so configurations
+    /// and documents written before the renames read the same.
+    #[test]
+    fn renamed_types_keep_their_wire_forms() {
+        let text = r#"{"negative_stock":{"NA01":"last_cost","EU01":"refuse"}}"#;
+        let config: ValuationConfig = serde_json::from_str(text).unwrap();
+        let entity = |code: &str| EntityCode::new(code).unwrap();
+        assert_eq!(config.negative_stock.get(&entity("NA01")), Some(&NegativeCostPolicy::LastCost));
+        assert_eq!(config.negative_stock.get(&entity("EU01")), Some(&NegativeCostPolicy::Refuse));
+        let written = serde_json::to_string(&config.negative_stock).unwrap();
+        assert_eq!(written, r#"{"EU01":"refuse","NA01":"last_cost"}"#);
+        for kind in [
+            crate::IcDocKind::SalesOrder,
+            crate::IcDocKind::PurchaseOrder,
+            crate::IcDocKind::Shipment,
+            crate::IcDocKind::Invoice,
+        ] {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert_eq!(serde_json::from_str::<crate::IcDocKind>(&json).unwrap(), kind);
+        }
+        assert_eq!(
+            serde_json::to_string(&crate::IcDocKind::SalesOrder).unwrap(),
+            "\"sales_order\""
+        );
+    }
 }

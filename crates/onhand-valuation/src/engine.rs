@@ -27,8 +27,8 @@ use onhand_master::{
 };
 use rust_decimal::Decimal;
 
-use crate::config::{Agreement, NegativeStock, PriceRule, ValuationConfig};
-use crate::error::ValuationError;
+use crate::config::{Agreement, NegativeCostPolicy, PriceRule, ValuationConfig};
+use crate::error::{ConfigProblem, ValuationError};
 use crate::event::{CostBody, CostEvent, IssueTo, Rate};
 use crate::history::{Correction, Counter, Fail, OpOut, Planned, Request, Slot};
 use crate::intercompany::{IcDocument, OpenItem};
@@ -188,7 +188,7 @@ pub(crate) struct Entity {
     pub(crate) currency: CurrencyCode,
     pub(crate) method: Method,
     pub(crate) per_site: bool,
-    pub(crate) negative: NegativeStock,
+    pub(crate) negative: NegativeCostPolicy,
     pub(crate) accounts: [AccountCode; PostingKey::ALL.len()],
 }
 
@@ -396,7 +396,9 @@ impl Valuation {
         let mut entities = Vec::new();
         for (i, e) in catalog.data().entities.iter().enumerate() {
             if catalog.entity_ix(&e.code).map(EntityIx::index) != Some(i) {
-                return Err(ValuationError::Config(format!("entity {} is out of order", e.code)));
+                return Err(ValuationError::Config(ConfigProblem::EntityOutOfOrder {
+                    entity: e.code.clone(),
+                }));
             }
             let accounts: [AccountCode; PostingKey::ALL.len()] =
                 PostingKey::ALL.map(|k| config.accounts.account(&e.code, k));
@@ -410,7 +412,9 @@ impl Valuation {
             });
         }
         if entities.len() > usize::from(u16::MAX) {
-            return Err(ValuationError::Config("more than 65,535 entities".into()));
+            return Err(ValuationError::Config(ConfigProblem::TooManyEntities {
+                count: entities.len(),
+            }));
         }
         let mut v = Valuation {
             catalog,
@@ -471,43 +475,47 @@ impl Valuation {
             let s = v.entity(&a.seller)?;
             let b = v.entity(&a.buyer)?;
             if s == b {
-                return Err(ValuationError::Config(format!(
-                    "agreement of {} with itself",
-                    a.seller
-                )));
+                return Err(ValuationError::Config(ConfigProblem::AgreementWithItself {
+                    entity: a.seller.clone(),
+                }));
             }
             match &a.price {
                 PriceRule::CostPlus { markup } if *markup < Decimal::ZERO => {
-                    return Err(ValuationError::Config(format!(
-                        "negative markup {markup} in the {} -> {} agreement",
-                        a.seller, a.buyer
-                    )));
+                    return Err(ValuationError::Config(ConfigProblem::NegativeMarkup {
+                        seller: a.seller.clone(),
+                        buyer: a.buyer.clone(),
+                        markup: *markup,
+                    }));
                 }
                 PriceRule::CostPlusMargin { margin }
                     if *margin < Decimal::ZERO || *margin >= Decimal::ONE =>
                 {
-                    return Err(ValuationError::Config(format!(
-                        "margin {margin} in the {} -> {} agreement must be at least 0 and below 1",
-                        a.seller, a.buyer
-                    )));
+                    return Err(ValuationError::Config(ConfigProblem::MarginOutOfRange {
+                        seller: a.seller.clone(),
+                        buyer: a.buyer.clone(),
+                        margin: *margin,
+                    }));
                 }
                 PriceRule::PriceList { prices } => {
                     for (item, price) in prices {
                         v.item(item)?;
                         if *price < Decimal::ZERO {
-                            return Err(ValuationError::Config(format!(
-                                "negative price for {item}"
-                            )));
+                            return Err(ValuationError::Config(ConfigProblem::NegativePrice {
+                                seller: a.seller.clone(),
+                                buyer: a.buyer.clone(),
+                                item: item.clone(),
+                                price: *price,
+                            }));
                         }
                     }
                 }
                 _ => {}
             }
             if v.agreement_ix.insert((s, b), n).is_some() {
-                return Err(ValuationError::Config(format!(
-                    "two agreements for {} selling to {}",
-                    a.seller, a.buyer
-                )));
+                return Err(ValuationError::Config(ConfigProblem::DuplicateAgreement {
+                    seller: a.seller.clone(),
+                    buyer: a.buyer.clone(),
+                }));
             }
         }
         v.agreements = config.agreements;
@@ -1070,7 +1078,7 @@ impl Valuation {
         counter: Counter,
     ) -> Res<Box<Step>> {
         let ps = self.pool_site(e, s)?;
-        let negative = self.ent(e)?.negative == NegativeStock::LastCost;
+        let negative = self.ent(e)?.negative == NegativeCostPolicy::LastCost;
         self.plan_op(ev, e, i, ps, &Request::Issue { qty: q, negative, counter })
     }
 

@@ -239,9 +239,9 @@ pub enum ValuationError {
         /// Its currency.
         currency: CurrencyCode,
     },
-    /// A configuration that cannot be used.
+    /// A configuration that cannot be used (or a transfer number that cannot be one).
     #[error("invalid configuration: {0}")]
-    Config(String),
+    Config(ConfigProblem),
     /// A snapshot in a format this version does not read.
     #[error("snapshot format {found}; this version reads {reads}")]
     SnapshotFormat {
@@ -320,6 +320,83 @@ pub enum ValuationError {
         entity: EntityCode,
         /// The item.
         item: ItemCode,
+    },
+}
+
+/// What is wrong with a configuration, as [`ValuationError::Config`] carries it.
+///
+/// ```
+/// use onhand_valuation::ConfigProblem;
+/// let problem = ConfigProblem::AgreementWithItself { entity: "NA01".parse()? };
+/// assert_eq!(problem.to_string(), "agreement of NA01 with itself");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigProblem {
+    /// The catalog lists an entity out of its handle order.
+    #[error("entity {entity} is out of order")]
+    EntityOutOfOrder {
+        /// The entity.
+        entity: EntityCode,
+    },
+    /// More entities than valuation can number.
+    #[error("more than 65,535 entities")]
+    TooManyEntities {
+        /// How many the catalog holds.
+        count: usize,
+    },
+    /// An intercompany agreement of an entity with itself.
+    #[error("agreement of {entity} with itself")]
+    AgreementWithItself {
+        /// The entity.
+        entity: EntityCode,
+    },
+    /// A cost-plus agreement with a markup below zero.
+    #[error("negative markup {markup} in the {seller} -> {buyer} agreement")]
+    NegativeMarkup {
+        /// The selling entity.
+        seller: EntityCode,
+        /// The buying entity.
+        buyer: EntityCode,
+        /// The markup.
+        markup: Decimal,
+    },
+    /// A cost-plus-margin agreement with a margin outside `0 <= margin < 1`.
+    #[error("margin {margin} in the {seller} -> {buyer} agreement must be at least 0 and below 1")]
+    MarginOutOfRange {
+        /// The selling entity.
+        seller: EntityCode,
+        /// The buying entity.
+        buyer: EntityCode,
+        /// The margin.
+        margin: Decimal,
+    },
+    /// A price list with a price below zero.
+    #[error("negative price for {item}")]
+    NegativePrice {
+        /// The selling entity.
+        seller: EntityCode,
+        /// The buying entity.
+        buyer: EntityCode,
+        /// The item.
+        item: ItemCode,
+        /// The price.
+        price: Decimal,
+    },
+    /// Two agreements for the same seller and buyer.
+    #[error("two agreements for {seller} selling to {buyer}")]
+    DuplicateAgreement {
+        /// The selling entity.
+        seller: EntityCode,
+        /// The buying entity.
+        buyer: EntityCode,
+    },
+    /// A transfer number that is empty or longer than 64 bytes.
+    #[error("transfer number {number:?} must be 1 to 64 characters")]
+    TransferNumber {
+        /// The number given.
+        number: String,
     },
 }
 

@@ -16,7 +16,7 @@ use onhand_master::hash::Map;
 use onhand_master::{Catalog, ItemCode, ItemIx, SiteCode, SiteIx};
 use rust_decimal::Decimal;
 
-use crate::config::NegativeStock;
+use crate::config::NegativeCostPolicy;
 use crate::engine::{
     Entity, Outcome, ReceiptSeen, SaleSeen, Seen, Valuation, money, pool_key, tag_key,
 };
@@ -111,7 +111,7 @@ impl Valuation {
                     IssueTo::Scrap => PostingKey::WriteOff,
                     IssueTo::Adjustment => PostingKey::Adjustment,
                 };
-                let negative = ent.negative == NegativeStock::LastCost;
+                let negative = ent.negative == NegativeCostPolicy::LastCost;
                 let planned = sl.plan_issue_now(q, negative, key);
                 let Ok(plan) = &planned else { return None };
                 let o = &plan.out;
@@ -382,7 +382,7 @@ mod tests {
                     c.per_site.insert(e.clone());
                 }
                 if last_cost[k] {
-                    c.negative_stock.insert(e, NegativeStock::LastCost);
+                    c.negative_stock.insert(e, NegativeCostPolicy::LastCost);
                 }
             }
             let method = [Method::Fifo, Method::MovingAverage, Method::Standard][usize::from(glue)];

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// The kind of an intercompany document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum DocKind {
+pub enum IcDocKind {
     /// The seller's intercompany sales order.
     SalesOrder,
     /// The buyer's intercompany purchase order.
@@ -27,15 +27,15 @@ pub enum DocKind {
     Invoice,
 }
 
-impl DocKind {
+impl IcDocKind {
     /// The stable name.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
-            DocKind::SalesOrder => "sales_order",
-            DocKind::PurchaseOrder => "purchase_order",
-            DocKind::Shipment => "shipment",
-            DocKind::Invoice => "invoice",
+            IcDocKind::SalesOrder => "sales_order",
+            IcDocKind::PurchaseOrder => "purchase_order",
+            IcDocKind::Shipment => "shipment",
+            IcDocKind::Invoice => "invoice",
         }
     }
 }
@@ -45,7 +45,7 @@ impl DocKind {
 #[serde(deny_unknown_fields)]
 pub struct IcDocument {
     /// Its kind.
-    pub kind: DocKind,
+    pub kind: IcDocKind,
     /// Its number (derived from the transfer: `ICSO-`, `ICPO-`, `SHP-`, `INV-`).
     pub number: String,
     /// The entity that issued it.

@@ -115,15 +115,15 @@ mod posting;
 mod snapshot;
 
 pub use config::{
-    Agreement, MethodOverride, NegativeStock, PriceRule, Standard, TitlePoint, ValuationConfig,
+    Agreement, MethodOverride, NegativeCostPolicy, PriceRule, Standard, TitlePoint, ValuationConfig,
 };
 pub use engine::{
     Consolidation, Held, MAX_AMOUNT, Outcome, PoolView, TransitView, Unrealized, Valuation,
 };
-pub use error::ValuationError;
+pub use error::{ConfigProblem, ValuationError};
 pub use event::{CostBody, CostEvent, IssueTo, Rate};
 pub use intercompany::{
-    Difference, DocKind, IcDocument, Mismatch, OpenItem, Reconciliation, reconcile,
+    Difference, IcDocKind, IcDocument, Mismatch, OpenItem, Reconciliation, reconcile,
 };
 pub use pool::{Layer, Method};
 pub use posting::{Accounts, Posting, PostingKey, PostingKind, balances, unbalanced};

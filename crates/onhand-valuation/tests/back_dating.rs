@@ -16,7 +16,8 @@ use std::sync::Arc;
 
 use onhand_master::{Catalog, Decimal, EntityCode, seed};
 use onhand_valuation::{
-    CostBody, CostEvent, IssueTo, NegativeStock, Posting, PostingKey, Valuation, ValuationConfig,
+    CostBody, CostEvent, IssueTo, NegativeCostPolicy, Posting, PostingKey, Valuation,
+    ValuationConfig,
 };
 use proptest::prelude::*;
 
@@ -79,7 +80,7 @@ fn engine(last_cost: bool) -> Valuation {
     let mut config = ValuationConfig::default();
     if last_cost {
         for e in ["NA01", "CA01"] {
-            config.negative_stock.insert(e.parse().unwrap(), NegativeStock::LastCost);
+            config.negative_stock.insert(e.parse().unwrap(), NegativeCostPolicy::LastCost);
         }
     }
     Valuation::new(catalog, config).unwrap()

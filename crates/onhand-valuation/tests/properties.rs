@@ -52,10 +52,10 @@ use onhand_master::{
     Catalog, CurrencyCode, Decimal, EntityCode, ItemCode, Money, Qty, QtyDelta, SiteCode, seed,
 };
 use onhand_valuation::{
-    Agreement, CostBody, CostEvent, IcDocument, IssueTo, Method, MethodOverride, NegativeStock,
-    OpenItem, Outcome, PoolView, Posting, PostingKey, PriceRule, Rate, Standard, TitlePoint,
-    TransitView, Valuation, ValuationConfig, ValuationError, ValuationSnapshot, balances,
-    reconcile, unbalanced,
+    Agreement, CostBody, CostEvent, IcDocument, IssueTo, Method, MethodOverride,
+    NegativeCostPolicy, OpenItem, Outcome, PoolView, Posting, PostingKey, PriceRule, Rate,
+    Standard, TitlePoint, TransitView, Valuation, ValuationConfig, ValuationError,
+    ValuationSnapshot, balances, reconcile, unbalanced,
 };
 use proptest::prelude::*;
 use rust_decimal::RoundingStrategy;
@@ -321,8 +321,11 @@ impl Setup {
             if self.per_site[e] {
                 c.per_site.insert(ent(e));
             }
-            let policy =
-                if self.last_cost[e] { NegativeStock::LastCost } else { NegativeStock::Refuse };
+            let policy = if self.last_cost[e] {
+                NegativeCostPolicy::LastCost
+            } else {
+                NegativeCostPolicy::Refuse
+            };
             c.negative_stock.insert(ent(e), policy);
         }
         let glue: ItemCode = "GLUE-500".parse().unwrap();

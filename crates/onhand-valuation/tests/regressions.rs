@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use onhand_master::{Catalog, Decimal, EntityCode, seed};
 use onhand_valuation::{
-    Agreement, CostBody, CostEvent, IssueTo, Method, MethodOverride, NegativeStock, Posting,
+    Agreement, CostBody, CostEvent, IssueTo, Method, MethodOverride, NegativeCostPolicy, Posting,
     PostingKey, PriceRule, Rate, Standard, TitlePoint, Valuation, ValuationConfig, balances,
 };
 
@@ -74,7 +74,7 @@ fn run(v: &mut Valuation, bodies: Vec<CostBody>) -> Vec<Posting> {
 
 fn last_cost(entity: &str) -> ValuationConfig {
     let mut c = ValuationConfig::default();
-    c.negative_stock.insert(entity.parse().unwrap(), NegativeStock::LastCost);
+    c.negative_stock.insert(entity.parse().unwrap(), NegativeCostPolicy::LastCost);
     c
 }
 

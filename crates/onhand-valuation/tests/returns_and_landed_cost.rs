@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use onhand_master::{Catalog, Decimal, seed};
 use onhand_valuation::{
-    CostBody, CostEvent, IssueTo, NegativeStock, Posting, PostingKey, PostingKind, Valuation,
+    CostBody, CostEvent, IssueTo, NegativeCostPolicy, Posting, PostingKey, PostingKind, Valuation,
     ValuationConfig,
 };
 use proptest::prelude::*;
@@ -95,7 +95,7 @@ fn run(last_cost: bool, ops: &[Op]) -> Result<(), TestCaseError> {
     let mut config = ValuationConfig::default();
     if last_cost {
         for (_, e, _) in POOLS {
-            config.negative_stock.insert(e.parse().unwrap(), NegativeStock::LastCost);
+            config.negative_stock.insert(e.parse().unwrap(), NegativeCostPolicy::LastCost);
         }
     }
     let mut v = Valuation::new(catalog, config).unwrap();

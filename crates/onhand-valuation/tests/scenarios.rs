@@ -13,7 +13,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use onhand_master::{Catalog, Decimal, EntityCode, seed};
 use onhand_valuation::{
-    Agreement, CostBody, CostEvent, IssueTo, Method, MethodOverride, Mismatch, NegativeStock,
+    Agreement, CostBody, CostEvent, IssueTo, Method, MethodOverride, Mismatch, NegativeCostPolicy,
     Outcome, PostingKey, PostingKind, PriceRule, Rate, Standard, TitlePoint, Valuation,
     ValuationConfig, ValuationError, balances, reconcile, unbalanced,
 };
@@ -231,7 +231,7 @@ fn negative_stock_is_refused_or_trued_up_by_policy() {
     assert_eq!(v.pools(), before);
 
     let mut config = ValuationConfig::default();
-    config.negative_stock.insert(e("NA01"), NegativeStock::LastCost);
+    config.negative_stock.insert(e("NA01"), NegativeCostPolicy::LastCost);
     let mut v = engine(config);
     posted(&mut v, &receipt(1, "ATL", "NUT-M8", "50 EA", "0.20 USD"));
     // 30 issued without stock at the last cost, 0.20.
@@ -532,8 +532,20 @@ fn cost_plus_a_margin_on_the_price() {
     // A margin of 1 or more (or below 0) cannot price anything.
     for bad in ["1", "1.5", "-0.1"] {
         let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
-        let err = Valuation::new(catalog, margin(bad)).unwrap_err();
+        let config = margin(bad);
+        let (seller, buyer) =
+            (config.agreements[0].seller.clone(), config.agreements[0].buyer.clone());
+        let err = Valuation::new(catalog, config).unwrap_err();
         assert_eq!(err.code(), "config", "{bad}");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "invalid configuration: margin {bad} in the {seller} -> {buyer} agreement must be at least 0 and below 1"
+            )
+        );
+        let expected =
+            onhand_valuation::ConfigProblem::MarginOutOfRange { seller, buyer, margin: d(bad) };
+        assert_eq!(err, onhand_valuation::ValuationError::Config(expected));
     }
 }
 

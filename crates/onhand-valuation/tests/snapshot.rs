@@ -9,15 +9,15 @@ use std::sync::Arc;
 
 use onhand_master::{Catalog, seed};
 use onhand_valuation::{
-    Agreement, CostBody, CostEvent, IssueTo, NegativeStock, PriceRule, Rate, TitlePoint, Valuation,
-    ValuationConfig, ValuationSnapshot,
+    Agreement, CostBody, CostEvent, IssueTo, NegativeCostPolicy, PriceRule, Rate, TitlePoint,
+    Valuation, ValuationConfig, ValuationSnapshot,
 };
 use proptest::prelude::*;
 use serde_json::Value;
 
 fn config() -> ValuationConfig {
     let mut c = ValuationConfig::default();
-    c.negative_stock.insert("NA01".parse().unwrap(), NegativeStock::LastCost);
+    c.negative_stock.insert("NA01".parse().unwrap(), NegativeCostPolicy::LastCost);
     c.agreements.push(Agreement {
         seller: "NA01".parse().unwrap(),
         buyer: "CA01".parse().unwrap(),

@@ -9,7 +9,7 @@
 //! Run it with `cargo run -p onhand --example intercompany`.
 
 use onhand::ledger::testing::{actor, at, doc, event, line};
-use onhand::ledger::{Body, DocKind, Movement, Rules, TransferLine, TransferRequest};
+use onhand::ledger::{Body, DocKind, Rules, SiteLines, TransferLine, TransferRequest};
 use onhand::master::{BinCode, CurrencyCode, Decimal, Money, Role, seed};
 use onhand::valuation::{Agreement, PriceRule, Rate, TitlePoint, ValuationConfig};
 use onhand::{Network, NetworkConfig, Outcome};
@@ -66,7 +66,7 @@ fn main() -> Res<()> {
         wh()?,
         "RECEIPT",
         doc(DocKind::PurchaseOrder, "PO-1")?,
-        Body::Receipt(Movement {
+        Body::Receipt(SiteLines {
             site: "ORD".parse()?,
             lines: vec![
                 line("NUT-M8", "1000 EA")?
@@ -82,7 +82,7 @@ fn main() -> Res<()> {
         wh()?,
         "PUTAWAY",
         doc(DocKind::Internal, "PA-1")?,
-        Body::Putaway(Movement {
+        Body::Putaway(SiteLines {
             site: "ORD".parse()?,
             lines: vec![line("NUT-M8", "1000 EA")?.at(bin("RCV-01")?).to_bin(bin("PF-A02")?)],
         }),
@@ -118,7 +118,7 @@ fn main() -> Res<()> {
         wh()?,
         "TRANSFER",
         to()?,
-        Body::TransferShip(Movement {
+        Body::TransferShip(SiteLines {
             site: "ORD".parse()?,
             lines: vec![line("NUT-M8", "500 EA")?.at(bin("PF-A02")?)],
         }),
@@ -132,7 +132,7 @@ fn main() -> Res<()> {
         wh()?,
         "TRANSFER",
         to()?,
-        Body::TransferReceipt(Movement {
+        Body::TransferReceipt(SiteLines {
             site: "YYZ".parse()?,
             lines: vec![line("NUT-M8", "500 EA")?.at(bin("RCV-01")?)],
         }),
@@ -144,7 +144,7 @@ fn main() -> Res<()> {
         wh()?,
         "PUTAWAY",
         doc(DocKind::Internal, "PA-2")?,
-        Body::Putaway(Movement {
+        Body::Putaway(SiteLines {
             site: "YYZ".parse()?,
             lines: vec![line("NUT-M8", "500 EA")?.at(bin("RCV-01")?).to_bin(bin("PF-A01")?)],
         }),
@@ -157,7 +157,7 @@ fn main() -> Res<()> {
         wh()?,
         "PICK",
         so()?,
-        Body::Pick(Movement {
+        Body::Pick(SiteLines {
             site: "YYZ".parse()?,
             lines: vec![line("NUT-M8", "200 EA")?.at(bin("PF-A01")?).to_bin(bin("STG-01")?)],
         }),
@@ -169,7 +169,7 @@ fn main() -> Res<()> {
         wh()?,
         "SHIP",
         so()?,
-        Body::Ship(Movement {
+        Body::Ship(SiteLines {
             site: "YYZ".parse()?,
             lines: vec![line("NUT-M8", "200 EA")?.at(bin("STG-01")?)],
         }),

@@ -10,7 +10,7 @@
 
 use chrono::{Duration, NaiveDate};
 use onhand::ledger::testing::{actor, at, doc, event, line};
-use onhand::ledger::{Body, DocKind, Movement, Rules};
+use onhand::ledger::{Body, DocKind, Rules, SiteLines};
 use onhand::master::{BinCode, CurrencyCode, Money, Role, seed};
 use onhand::{ExpectedReceipt, Network, NetworkConfig, OrderRequest, Outcome};
 
@@ -63,7 +63,7 @@ fn main() -> Res<()> {
         wh()?,
         "RECEIPT",
         doc(DocKind::PurchaseOrder, "PO-100")?,
-        Body::Receipt(Movement {
+        Body::Receipt(SiteLines {
             site: "ATL".parse()?,
             lines: vec![line("BOLT-M8", "10 CS")?.at(bin("RCV-01")?).doc_line(1)],
         }),
@@ -75,7 +75,7 @@ fn main() -> Res<()> {
         wh()?,
         "PUTAWAY",
         doc(DocKind::Internal, "PA-1")?,
-        Body::Putaway(Movement {
+        Body::Putaway(SiteLines {
             site: "ATL".parse()?,
             lines: vec![line("BOLT-M8", "10 CS")?.at(bin("RCV-01")?).to_bin(bin("PF-A01")?)],
         }),
@@ -108,7 +108,7 @@ fn main() -> Res<()> {
         wh()?,
         "PICK",
         doc(DocKind::SalesOrder, "SO-500")?,
-        Body::Pick(Movement {
+        Body::Pick(SiteLines {
             site: "ATL".parse()?,
             lines: vec![
                 line("BOLT-M8", "10 CS")?.at(bin("PF-A01")?).to_bin(bin("STG-01")?).doc_line(1),
@@ -122,7 +122,7 @@ fn main() -> Res<()> {
         wh()?,
         "SHIP",
         doc(DocKind::SalesOrder, "SO-500")?,
-        Body::Ship(Movement {
+        Body::Ship(SiteLines {
             site: "ATL".parse()?,
             lines: vec![line("BOLT-M8", "10 CS")?.at(bin("STG-01")?).doc_line(1)],
         }),

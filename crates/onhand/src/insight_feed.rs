@@ -686,7 +686,7 @@ impl Network {
             }
             Body::TransferShip(_) => {
                 let Some(order) = self.ledger.transfer(number) else { return };
-                for (item, q) in crate::costing::transit(&accepted.deltas)
+                for (item, q) in crate::costing::transit(accepted.deltas())
                     .into_iter()
                     .filter(|(_, q)| *q > Decimal::ZERO)
                     .map(|((i, _), q)| (i, q))
@@ -715,7 +715,7 @@ impl Network {
                 // Per item: good and damaged arrivals at the destination.
                 let mut arrived: BTreeMap<ItemIx, (Decimal, Decimal)> = BTreeMap::new();
                 for d in accepted
-                    .deltas
+                    .deltas()
                     .iter()
                     .filter(|d| d.key.status != StockStatus::InTransit && d.change > Decimal::ZERO)
                 {
@@ -785,7 +785,7 @@ impl Network {
         }
         // Stock moved into damaged or quality hold (a count's own variance is a count).
         if !matches!(moving.body, Body::CycleCount(_)) {
-            for d in accepted.deltas.iter().filter(|d| d.change > Decimal::ZERO) {
+            for d in accepted.deltas().iter().filter(|d| d.change > Decimal::ZERO) {
                 let kind = match d.key.status {
                     StockStatus::Damaged => DamageKind::Damaged,
                     StockStatus::QualityHold => DamageKind::Hold,
@@ -1023,7 +1023,7 @@ impl Network {
                 lot,
             };
             let variance: Decimal =
-                accepted.deltas.iter().filter(|d| d.key == key).map(|d| d.change).sum();
+                accepted.deltas().iter().filter(|d| d.key == key).map(|d| d.change).sum();
             let book = counted - variance;
             let Some(profile) = self.catalog.profile(item) else { continue };
             let (abs, pct) = self.ledger.rules().tolerance(profile.velocity);

@@ -155,7 +155,7 @@ pub struct Network {
 /// accept an issue that valuation then refuses, after the fact.
 fn books_allow_what_sites_allow(catalog: &Catalog, config: &NetworkConfig) -> Result<(), Error> {
     use onhand_master::NegativeStock as Physical;
-    use onhand_valuation::NegativeStock as Books;
+    use onhand_valuation::NegativeCostPolicy as Books;
     let data = catalog.data();
     let allowing = data
         .sites
@@ -529,7 +529,7 @@ impl Network {
         seq: u64,
         out: &mut Outcome,
     ) -> Result<(), Error> {
-        let deltas: &[onhand_ledger::Delta] = &accepted.deltas;
+        let deltas: &[onhand_ledger::Delta] = accepted.deltas();
         let measures = self.ledger.rules().measures;
         let mut touched: Touched = Vec::new();
         let mut avail_change: BTreeMap<(ItemIx, SiteIx), Decimal> = BTreeMap::new();

@@ -72,7 +72,7 @@ use std::fmt;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use onhand_ledger::{
     Actor, ActorId, Body, Count, CountLine, DocKind, DocNumber, DocumentRef, Event, EventId, Line,
-    Movement, ReasonCode, ReferenceCost, Rules, SiteScope, TransferLine, TransferRequest,
+    ReasonCode, ReferenceCost, Rules, SiteLines, SiteScope, TransferLine, TransferRequest,
     TransferState,
 };
 use onhand_master::{
@@ -1888,7 +1888,7 @@ impl Sim {
             }
             let late = if e.due < self.today() { ", late" } else { "" };
             let what = format!("{}: {q} {} received {how}{late} at {}", e.order, e.item, e.site);
-            let body = Body::Receipt(Movement { site: e.site.clone(), lines: vec![line] });
+            let body = Body::Receipt(SiteLines { site: e.site.clone(), lines: vec![line] });
             let ev = self.now_event(
                 Who::Warehouse2,
                 "RECEIPT",
@@ -1927,7 +1927,7 @@ impl Sim {
         }
         let number = self.doc("PO-X");
         let body =
-            Body::Receipt(Movement { site: self.world.sites[s].code.clone(), lines: vec![line] });
+            Body::Receipt(SiteLines { site: self.world.sites[s].code.clone(), lines: vec![line] });
         self.event(Who::Warehouse2, "RECEIPT", DocKind::PurchaseOrder, &number, body, at)
     }
 
@@ -1941,7 +1941,7 @@ impl Sim {
         line.to_bin = self.rng.pick(&st.storage).cloned();
         let what = format!("{q} {} put away at {}", self.world.items[i].code, st.code);
         let number = self.doc("PA");
-        let body = Body::Putaway(Movement { site: st.code.clone(), lines: vec![line] });
+        let body = Body::Putaway(SiteLines { site: st.code.clone(), lines: vec![line] });
         let ev = self.now_event(Who::Warehouse, "PUTAWAY", DocKind::Internal, &number, body)?;
         Ok(Some(Step::event(StepKind::Putaway, what, ev, Expect::Valid)))
     }
@@ -2103,7 +2103,7 @@ impl Sim {
             }
             let total: Decimal = lines_out.iter().map(|l| l.qty.value()).sum();
             let what = format!("{r}: {total} {} picked at {}", p.item, st.code);
-            let body = Body::Pick(Movement { site: st.code.clone(), lines: lines_out });
+            let body = Body::Pick(SiteLines { site: st.code.clone(), lines: lines_out });
             let ev = self.now_event(
                 Who::Warehouse,
                 "PICK",
@@ -2135,7 +2135,7 @@ impl Sim {
         let st = &self.world.sites[p.site];
         let what =
             format!("{}: {q} {} shipped from {}", p.line, self.world.items[p.item].code, st.code);
-        let body = Body::Ship(Movement { site: st.code.clone(), lines: vec![line] });
+        let body = Body::Ship(SiteLines { site: st.code.clone(), lines: vec![line] });
         let ev = self.now_event(
             Who::Warehouse,
             "SHIP",
@@ -2244,7 +2244,7 @@ impl Sim {
             o.number, self.world.sites[from].code, self.world.sites[to].code
         );
         let body =
-            Body::TransferShip(Movement { site: self.world.sites[from].code.clone(), lines });
+            Body::TransferShip(SiteLines { site: self.world.sites[from].code.clone(), lines });
         let ev = self.now_event(
             Who::Warehouse,
             "TRANSFER",
@@ -2311,7 +2311,7 @@ impl Sim {
         }
         let site = self.world.sites[to].code.clone();
         let what = format!("{}: received {how} at {site}", o.number);
-        let body = Body::TransferReceipt(Movement { site, lines });
+        let body = Body::TransferReceipt(SiteLines { site, lines });
         let ev = self.now_event(
             Who::Warehouse2,
             "TRANSFER",
@@ -2402,7 +2402,7 @@ impl Sim {
         );
         let number = self.doc("QN");
         let who = if block { Who::Control } else { Who::Warehouse };
-        let body = Body::StatusChange(Movement { site: st.code.clone(), lines: vec![line] });
+        let body = Body::StatusChange(SiteLines { site: st.code.clone(), lines: vec![line] });
         let ev = self.now_event(who, "HOLD", DocKind::Internal, &number, body)?;
         Ok(Some(Step::event(StepKind::Hold, what, ev, Expect::Valid)))
     }
@@ -2433,7 +2433,7 @@ impl Sim {
             who.id()
         );
         let number = self.doc("QN");
-        let body = Body::StatusChange(Movement { site: st.code.clone(), lines: vec![line] });
+        let body = Body::StatusChange(SiteLines { site: st.code.clone(), lines: vec![line] });
         let ev = self.now_event(who, "RELEASE", DocKind::Internal, &number, body)?;
         Ok(Some(Step::event(StepKind::ReleaseHold, what, ev, Expect::Valid)))
     }
@@ -2457,7 +2457,7 @@ impl Sim {
                 "{q} {} returned at {} against shipment {}",
                 self.world.items[sh.item].code, st.code, sh.event
             );
-            let body = Body::CustomerReturn(Movement { site: st.code.clone(), lines: vec![line] });
+            let body = Body::CustomerReturn(SiteLines { site: st.code.clone(), lines: vec![line] });
             let ev = self.now_event(
                 Who::Warehouse2,
                 "RETURN",
@@ -2492,7 +2492,7 @@ impl Sim {
         line.bin = pick_bin(&mut self.rng, &st.returns, &st.receiving);
         line.lot = lot;
         let what = format!("{q} {} returned at {} without a shipment", it.code, st.code);
-        let body = Body::CustomerReturn(Movement { site: st.code.clone(), lines: vec![line] });
+        let body = Body::CustomerReturn(SiteLines { site: st.code.clone(), lines: vec![line] });
         let ev =
             self.now_event(Who::Warehouse2, "RETURN", DocKind::ReturnAuthorisation, &number, body)?;
         Ok(Some(Step::event(StepKind::Return, what, ev, Expect::Valid)))
@@ -2517,7 +2517,7 @@ impl Sim {
         }
         let what = format!("inspection at {}: {q} {} to {to}", st.code, self.world.items[i].code);
         let number = self.doc("INS");
-        let body = Body::Disposition(Movement { site: st.code.clone(), lines: vec![line] });
+        let body = Body::Disposition(SiteLines { site: st.code.clone(), lines: vec![line] });
         let ev =
             self.now_event(Who::Quality, "INSPECTED", DocKind::ReturnAuthorisation, &number, body)?;
         Ok(Some(Step::event(StepKind::Disposition, what, ev, Expect::Valid)))
@@ -2537,7 +2537,7 @@ impl Sim {
         line.from = Some(StockStatus::Available);
         let what = format!("{q} {} lost at {}", self.world.items[i].code, st.code);
         let number = self.doc("ADJ");
-        let body = Body::Adjustment(Movement { site: st.code.clone(), lines: vec![line] });
+        let body = Body::Adjustment(SiteLines { site: st.code.clone(), lines: vec![line] });
         let ev = self.now_event(Who::Control, "LOST", DocKind::Internal, &number, body)?;
         Ok(Some(Step::event(StepKind::Adjust, what, ev, Expect::Valid)))
     }
@@ -2579,7 +2579,7 @@ impl Sim {
             if at < self.clock { format!(", effective {at}") } else { String::new() }
         );
         let number = self.doc("ADJ");
-        let body = Body::Adjustment(Movement { site: st.code.clone(), lines: vec![line] });
+        let body = Body::Adjustment(SiteLines { site: st.code.clone(), lines: vec![line] });
         let ev = self.event(Who::Control, "FOUND", DocKind::Internal, &number, body, at)?;
         Ok(Some(Step::event(kind, what, ev, expect)))
     }
@@ -2599,7 +2599,7 @@ impl Sim {
         let what =
             format!("{} {} {status} at {} scrapped", h.qty, self.world.items[i].code, st.code);
         let number = self.doc("SCR");
-        let body = Body::Scrap(Movement { site: st.code.clone(), lines: vec![line] });
+        let body = Body::Scrap(SiteLines { site: st.code.clone(), lines: vec![line] });
         let ev = self.now_event(Who::Control, reason, DocKind::Internal, &number, body)?;
         Ok(Some(Step::event(StepKind::Scrap, what, ev, Expect::Valid)))
     }
@@ -2678,7 +2678,7 @@ impl Sim {
                 let what =
                     format!("{q} {} lost at {}, effective {at}", self.world.items[i].code, st.code);
                 let number = self.doc("ADJ");
-                let body = Body::Adjustment(Movement { site: st.code.clone(), lines: vec![line] });
+                let body = Body::Adjustment(SiteLines { site: st.code.clone(), lines: vec![line] });
                 let ev = self.event(Who::Control, "LOST", DocKind::Internal, &number, body, at)?;
                 Ok(Some(Step::event(StepKind::BackDated, what, ev, Expect::Either)))
             }
@@ -2716,7 +2716,7 @@ impl Sim {
                     "over-pick of {q} {} at {} (holds {})",
                     self.world.items[i].code, st.code, h.qty
                 );
-                let body = Body::Pick(Movement { site: st.code.clone(), lines: vec![line] });
+                let body = Body::Pick(SiteLines { site: st.code.clone(), lines: vec![line] });
                 let ev =
                     self.now_event(Who::Warehouse, "PICK", DocKind::SalesOrder, &number, body)?;
                 Ok(invalid(what, ev))
@@ -2732,7 +2732,7 @@ impl Sim {
                 line.lot = h.lot;
                 let number = self.doc("PA");
                 let what = format!("put-away from unknown bin NOPE-99 at {}", st.code);
-                let body = Body::Putaway(Movement { site: st.code.clone(), lines: vec![line] });
+                let body = Body::Putaway(SiteLines { site: st.code.clone(), lines: vec![line] });
                 let ev =
                     self.now_event(Who::Warehouse, "PUTAWAY", DocKind::Internal, &number, body)?;
                 Ok(invalid(what, ev))
@@ -2755,7 +2755,7 @@ impl Sim {
                     self.world.items[other].code, sh.event, self.world.items[sh.item].code
                 );
                 let body =
-                    Body::CustomerReturn(Movement { site: st.code.clone(), lines: vec![line] });
+                    Body::CustomerReturn(SiteLines { site: st.code.clone(), lines: vec![line] });
                 let ev = self.now_event(
                     Who::Warehouse2,
                     "RETURN",
@@ -2810,7 +2810,7 @@ impl Sim {
                 line.from = Some(StockStatus::Available);
                 let number = self.doc("ADJ");
                 let what = format!("adjustment at {} for reason WHIM", st.code);
-                let body = Body::Adjustment(Movement { site: st.code.clone(), lines: vec![line] });
+                let body = Body::Adjustment(SiteLines { site: st.code.clone(), lines: vec![line] });
                 let ev = self.now_event(Who::Control, "WHIM", DocKind::Internal, &number, body)?;
                 Ok(invalid(what, ev))
             }

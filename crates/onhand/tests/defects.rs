@@ -189,7 +189,7 @@ fn releasing_a_line_while_another_is_already_short_does_not_panic() {
 #[test]
 fn a_gain_of_an_item_without_any_cost_is_refused_before_the_ledger_decides() {
     use onhand::ledger::testing::{actor, doc, event, line};
-    use onhand::ledger::{Body, DocKind, Movement};
+    use onhand::ledger::{Body, DocKind, SiteLines};
     use onhand::master::{BinCode, Role};
     let mut rules = common::rules();
     rules.reference_costs.remove(&"GLOVE-LTX".parse().unwrap());
@@ -206,7 +206,7 @@ fn a_gain_of_an_item_without_any_cost_is_refused_before_the_ledger_decides() {
         actor("ic1", &[Role::InventoryControl]).unwrap(),
         "FOUND",
         doc(DocKind::Internal, "ADJ-1").unwrap(),
-        Body::Adjustment(Movement {
+        Body::Adjustment(SiteLines {
             site: "YVR".parse().unwrap(),
             lines: vec![
                 line("GLOVE-LTX", "3 EA")
@@ -249,6 +249,6 @@ fn a_site_allowing_negative_stock_needs_books_that_allow_it() {
     let e = build(common::config()).err().unwrap();
     assert_eq!(e.code(), "config", "{e}");
     let mut config = common::config();
-    config.valuation.negative_stock.insert(entity, onhand::valuation::NegativeStock::LastCost);
+    config.valuation.negative_stock.insert(entity, onhand::valuation::NegativeCostPolicy::LastCost);
     assert!(build(config).is_ok());
 }

@@ -17,7 +17,7 @@ use onhand::control::{
 use onhand::ledger::seed::demo_day;
 use onhand::ledger::testing::{actor, at, doc, event, line, receipt_to};
 use onhand::ledger::{
-    Actor, ActorId, Body, Count, CountLine, DocKind, Event, EventId, Movement, SiteScope,
+    Actor, ActorId, Body, Count, CountLine, DocKind, Event, EventId, SiteLines, SiteScope,
 };
 use onhand::master::{BinCode, Role, SiteCode};
 use onhand::sim::{Setup, Sim, SimConfig};
@@ -494,7 +494,7 @@ fn an_overdue_purchase_order_is_raised_once_and_cleared_by_its_receipt() {
             who,
             "RECEIPT",
             doc(DocKind::PurchaseOrder, "PO-77").unwrap(),
-            Body::Receipt(Movement { site: site("ATL"), lines: vec![l] }),
+            Body::Receipt(SiteLines { site: site("ATL"), lines: vec![l] }),
         )
         .unwrap()
     };

@@ -80,7 +80,7 @@ mod order_to_cash {
     use super::common;
     use chrono::NaiveDate;
     use onhand::ledger::testing::{actor, doc, event, line};
-    use onhand::ledger::{Body, DocKind, Event, Movement};
+    use onhand::ledger::{Body, DocKind, Event, SiteLines};
     use onhand::master::{BinCode, Money, Role};
     use onhand::status::{Measure, StockStatus};
     use onhand::{Availability, ExpectedReceipt, OrderRef, OrderRequest, Signal};
@@ -105,8 +105,8 @@ mod order_to_cash {
         .unwrap()
     }
 
-    fn mv(site: &str, lines: Vec<onhand::ledger::Line>) -> Movement {
-        Movement { site: site.parse().unwrap(), lines }
+    fn mv(site: &str, lines: Vec<onhand::ledger::Line>) -> SiteLines {
+        SiteLines { site: site.parse().unwrap(), lines }
     }
 
     fn available(n: &onhand::Network, item: &str, site: &str, d: u32) -> String {
@@ -302,7 +302,7 @@ mod signals {
     use super::common;
     use chrono::NaiveDate;
     use onhand::ledger::testing::{actor, doc, event, line, receipt_to};
-    use onhand::ledger::{Body, DocKind, Movement};
+    use onhand::ledger::{Body, DocKind, SiteLines};
     use onhand::master::{BinCode, Role};
     use onhand::replenish::DemandStats;
     use onhand::{ItemSitePlan, OrderRequest, Signal};
@@ -486,7 +486,7 @@ mod signals {
             wh(),
             "PICK",
             doc(DocKind::SalesOrder, "SO-7").unwrap(),
-            Body::Pick(Movement {
+            Body::Pick(SiteLines {
                 site: "ATL".parse().unwrap(),
                 lines: vec![line("BOLT-M8", "100 EA").unwrap().at(pf()).to_bin(stg())],
             }),
@@ -499,7 +499,7 @@ mod signals {
             wh(),
             "SHIP",
             doc(DocKind::SalesOrder, "SO-7").unwrap(),
-            Body::Ship(Movement {
+            Body::Ship(SiteLines {
                 site: "ATL".parse().unwrap(),
                 lines: vec![line("BOLT-M8", "100 EA").unwrap().at(stg())],
             }),
@@ -513,7 +513,7 @@ mod signals {
             wh(),
             "RETURN",
             doc(DocKind::ReturnAuthorisation, "RA-1").unwrap(),
-            Body::CustomerReturn(Movement {
+            Body::CustomerReturn(SiteLines {
                 site: "ATL".parse().unwrap(),
                 lines: vec![
                     line("BOLT-M8", "10 EA")
@@ -540,7 +540,7 @@ mod signals {
             wh(),
             "RETURN",
             doc(DocKind::ReturnAuthorisation, "RA-2").unwrap(),
-            Body::CustomerReturn(Movement {
+            Body::CustomerReturn(SiteLines {
                 site: "ATL".parse().unwrap(),
                 lines: vec![
                     line("NUT-M8", "1 EA")

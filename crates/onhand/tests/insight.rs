@@ -13,7 +13,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use onhand::insight::{Dim, Figure, Grain, Period, Ratio};
 use onhand::ledger::testing::{actor, doc, event, line, receipt_to};
 use onhand::ledger::{
-    Applied, Body, Count, CountLine, DocKind, Event, EventId, Ledger, Movement, TransferLine,
+    Applied, Body, Count, CountLine, DocKind, Event, EventId, Ledger, SiteLines, TransferLine,
     TransferRequest,
 };
 use onhand::master::{BinCode, Decimal, Role};
@@ -34,8 +34,8 @@ fn ev(id: u128, minutes: i64, who: (&str, Role), kind: DocKind, number: &str, bo
         .unwrap()
 }
 
-fn mv(site: &str, lines: Vec<onhand::ledger::Line>) -> Movement {
-    Movement { site: site.parse().unwrap(), lines }
+fn mv(site: &str, lines: Vec<onhand::ledger::Line>) -> SiteLines {
+    SiteLines { site: site.parse().unwrap(), lines }
 }
 
 fn ratio(n: i64, d: i64) -> Ratio {

@@ -15,7 +15,7 @@ use onhand::insight::{Dim, Grain, Period};
 use onhand::ledger::seed::demo_day;
 use onhand::ledger::testing::{actor, at, doc, event, line};
 use onhand::ledger::{Actor, ActorId, SiteScope};
-use onhand::ledger::{Body, DocKind, Event, Movement};
+use onhand::ledger::{Body, DocKind, Event, SiteLines};
 use onhand::master::seed;
 use onhand::master::{BinCode, EntityCode, ItemCode, Role, SiteCode};
 use onhand::rust_decimal::Decimal;
@@ -271,7 +271,7 @@ fn a_short_intercompany_receipt_written_off_still_reconciles_and_raises_no_misma
         }
         let dock = actor("dock.yyz", &[Role::Warehouse]).unwrap();
         let nuts = line("NUT-M8", "300 EA").unwrap().at(BinCode::new("RCV-01").unwrap());
-        let body = Body::TransferReceipt(Movement { site: site("YYZ"), lines: vec![nuts] });
+        let body = Body::TransferReceipt(SiteLines { site: site("YYZ"), lines: vec![nuts] });
         n.apply(&transfer_event(900, 600, dock, "TRANSFER", body)).unwrap();
         let planner = actor("planner.na", &[Role::Planning]).unwrap();
         let close = transfer_event(901, 610, planner, "CLOSE", Body::TransferClose);

@@ -80,12 +80,21 @@ pub struct Delta {
 pub struct Accepted {
     /// Its position in the sequence of state-changing events (1-based).
     pub seq: u64,
-    /// The position changes, one per position touched, in key order. Two are kept
+    /// The position changes (read them with [`deltas`](Self::deltas)). Two are kept
     /// inline (a receipt makes one, a move between statuses or bins two), so the
-    /// outcome of a one-line event allocates nothing and stays small to return.
-    pub deltas: SmallVec<[Delta; 2]>,
+    /// outcome of a one-line event allocates nothing and stays small to return; that
+    /// storage is the ledger's business, not part of the public API.
+    pub(crate) deltas: SmallVec<[Delta; 2]>,
     /// What it raised.
     pub signals: Vec<Signal>,
+}
+
+impl Accepted {
+    /// The position changes, one per position touched, in key order.
+    #[must_use]
+    pub fn deltas(&self) -> &[Delta] {
+        &self.deltas
+    }
 }
 
 /// The outcome of an event the ledger did not reject.
@@ -155,7 +164,7 @@ pub struct InTransit<'a> {
 /// let mut ledger = Ledger::new(catalog, Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors())?;
 /// let receipt = testing::receipt(1, "ATL", "BOLT-M8", "240 EA", "RCV-01")?;
 /// let Applied::Accepted(done) = ledger.apply(&receipt)? else { panic!("accepted") };
-/// assert_eq!(done.deltas.len(), 1);
+/// assert_eq!(done.deltas().len(), 1);
 /// assert_eq!(ledger.apply(&receipt)?, Applied::Duplicate); // idempotent
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -309,6 +318,26 @@ impl Ledger {
 
     /// Validates `event` and applies it whole, holds it for approval, or rejects it with
     /// the reason; a rejected or pending event leaves every position exactly as it was.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_ledger::{Applied, Ledger, LedgerError, Rules, testing};
+    /// use onhand_master::{seed, Catalog, CurrencyCode};
+    ///
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// let mut ledger = Ledger::new(catalog, rules)?;
+    /// let before = ledger.state();
+    /// // A receipt of an item the catalog does not hold: refused, nothing changes.
+    /// let unknown = testing::receipt(1, "ATL", "NO-SUCH-ITEM", "5 EA", "RCV-01")?;
+    /// assert!(matches!(ledger.apply(&unknown), Err(LedgerError::UnknownItem { .. })));
+    /// assert!(ledger.state() == before);
+    /// // A known one is accepted, and the same event again is a duplicate.
+    /// let receipt = testing::receipt(2, "ATL", "BOLT-M8", "5 EA", "RCV-01")?;
+    /// assert!(matches!(ledger.apply(&receipt)?, Applied::Accepted(_)));
+    /// assert_eq!(ledger.apply(&receipt)?, Applied::Duplicate);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     /// The [`LedgerError`] saying why the event was rejected.

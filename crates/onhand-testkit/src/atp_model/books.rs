@@ -280,7 +280,7 @@ impl Harness {
                     let day = Day::of(date(self.today + d)).expect("day");
                     // Most urgent (never protected against) and least urgent.
                     for prio in [0, u8::MAX] {
-                        out.push(self.atp.atp_units(it.ix, *six, day, prio));
+                        out.push(onhand_atp::perf::atp_units(&self.atp, it.ix, *six, day, prio));
                     }
                 }
             }

@@ -251,7 +251,7 @@ impl Harness {
                 }
                 let a = Self::actor_for(EventKind::Receipt, sel);
                 let doc = self.doc(DocKind::PurchaseOrder, "PO");
-                let body = Body::Receipt(Movement { site: code(site), lines: vec![l] });
+                let body = Body::Receipt(SiteLines { site: code(site), lines: vec![l] });
                 self.event(t, a, "RECEIPT", doc, body)
             }
             Op::Move { kind, pos, qty, to, bin } => {
@@ -270,7 +270,7 @@ impl Harness {
                 let t = self.time(step.when);
                 let mut l = self.pos_line(&key, amount(*qty, have));
                 let st = key.status;
-                let (ek, reason, dk, body): (EventKind, &str, DocKind, fn(Movement) -> Body) =
+                let (ek, reason, dk, body): (EventKind, &str, DocKind, fn(SiteLines) -> Body) =
                     match kind {
                         MoveKind::Putaway => {
                             l.from = if st == Receiving && to % 4 == 0 { None } else { Some(st) };
@@ -337,7 +337,7 @@ impl Harness {
                     a,
                     reason,
                     doc,
-                    body(Movement { site: code(&key.site), lines: vec![l] }),
+                    body(SiteLines { site: code(&key.site), lines: vec![l] }),
                 )
             }
             Op::Gain { site, item, bin, lot, qty, to } => {
@@ -367,7 +367,7 @@ impl Harness {
                 let a = Self::actor_for(EventKind::Adjustment, sel);
                 let doc = self.doc(DocKind::Internal, "ADJ");
                 let body =
-                    Body::Adjustment(Movement { site: code(site_sel(*site)), lines: vec![l] });
+                    Body::Adjustment(SiteLines { site: code(site_sel(*site)), lines: vec![l] });
                 self.event(t, a, "FOUND", doc, body)
             }
             Op::Count { pos, qty, fresh, site, item, bin, lot } => {
@@ -428,7 +428,7 @@ impl Harness {
                 let a = Self::actor_for(EventKind::CustomerReturn, sel);
                 let doc = self.doc(DocKind::ReturnAuthorisation, "RMA");
                 let body =
-                    Body::CustomerReturn(Movement { site: code(site_sel(*site)), lines: vec![l] });
+                    Body::CustomerReturn(SiteLines { site: code(site_sel(*site)), lines: vec![l] });
                 self.event(t, a, "RETURN", doc, body)
             }
             Op::ReleaseTwo { pos } => {
@@ -449,7 +449,7 @@ impl Harness {
                     a,
                     "RELEASE",
                     doc,
-                    Body::StatusChange(Movement { site: code(&k1.site), lines }),
+                    Body::StatusChange(SiteLines { site: code(&k1.site), lines }),
                 )
             }
             Op::TransferRequest { lane, items, qty } => {
@@ -547,7 +547,7 @@ impl Harness {
                 l.from = (status != Available).then_some(status);
                 let a = Self::actor_for(EventKind::TransferShip, sel);
                 let doc = DocumentRef { kind: DocKind::TransferOrder, number: code(&number) };
-                let body = Body::TransferShip(Movement { site: code(&o.from), lines: vec![l] });
+                let body = Body::TransferShip(SiteLines { site: code(&o.from), lines: vec![l] });
                 self.event(t, a, "TRANSFER", doc, body)
             }
             Op::TransferReceive { order, mode, bin, to } => {
@@ -626,7 +626,7 @@ impl Harness {
                 }
                 let a = Self::actor_for(EventKind::TransferReceipt, sel);
                 let doc = DocumentRef { kind: DocKind::TransferOrder, number: code(&number) };
-                let body = Body::TransferReceipt(Movement { site: code(&o.to), lines });
+                let body = Body::TransferReceipt(SiteLines { site: code(&o.to), lines });
                 self.event(t, a, "TRANSFER", doc, body)
             }
             Op::TransferClose { order } => {
@@ -962,7 +962,7 @@ impl Harness {
             }
             // The deltas the ledger reports add up to the change.
             let mut by_item: BTreeMap<String, Decimal> = BTreeMap::new();
-            for dl in &acc.deltas {
+            for dl in acc.deltas() {
                 if dl.key.status.is_on_hand() || dl.key.status == StockStatus::InTransit {
                     *by_item.entry(MKey::of(&self.ledger, &dl.key).item).or_default() += dl.change;
                 }

@@ -48,8 +48,8 @@ use std::sync::Arc;
 use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
 use onhand_ledger::{
     Actor, ActorId, ActorRecord, Applied, Body, Count, CountLine, DocKind, DocumentRef, Event,
-    EventId, EventKind, Journal, JournalMark, Ledger, LedgerError, Line, MAX_LINE_QTY, Movement,
-    PositionKey, ReasonCode, Rules, SiteScope, State, TransferLine, TransferRequest, TransferState,
+    EventId, EventKind, Journal, JournalMark, Ledger, LedgerError, Line, MAX_LINE_QTY, PositionKey,
+    ReasonCode, Rules, SiteLines, SiteScope, State, TransferLine, TransferRequest, TransferState,
     testing, verify,
 };
 use onhand_master::{

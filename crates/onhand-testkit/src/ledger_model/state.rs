@@ -843,7 +843,7 @@ impl Model {
         }
     }
 
-    pub(crate) fn plan_lines(&self, ev: &Event, kind: EventKind, mv: &Movement, p: &mut Plan) {
+    pub(crate) fn plan_lines(&self, ev: &Event, kind: EventKind, mv: &SiteLines, p: &mut Plan) {
         let site_ix = self.cat.site_ix(&mv.site);
         if site_ix.is_none() {
             p.err("UnknownSite");

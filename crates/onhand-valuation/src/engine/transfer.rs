@@ -11,10 +11,10 @@ use rust_decimal::Decimal;
 use super::lines::At;
 use super::{Out, Plan, Res, Transfer, Valuation, convert, dec, money, rate_of, share};
 use crate::config::{Agreement, PriceRule, TitlePoint};
-use crate::error::ValuationError;
+use crate::error::{ConfigProblem, ValuationError};
 use crate::event::{CostEvent, Rate};
 use crate::history::{Counter, Request};
-use crate::intercompany::{DocKind, IcDocument, OpenItem};
+use crate::intercompany::{IcDocKind, IcDocument, OpenItem};
 use crate::posting::PostingKey;
 
 impl Valuation {
@@ -89,9 +89,9 @@ impl Valuation {
         rates: &[Rate],
     ) -> Res<()> {
         if number.is_empty() || number.len() > 64 {
-            return Err(ValuationError::Config(format!(
-                "transfer number {number:?} must be 1 to 64 characters"
-            )));
+            return Err(ValuationError::Config(ConfigProblem::TransferNumber {
+                number: number.to_owned(),
+            }));
         }
         if self.transfer_ix.contains_key(number) {
             return Err(ValuationError::TransferExists(number.to_owned()));
@@ -168,22 +168,23 @@ impl Valuation {
             .ok_or(ValuationError::Overflow("an item handle"))?;
         let (seller_code, buyer_code) =
             (self.ent(seller)?.code.clone(), self.ent(buyer)?.code.clone());
-        let docs = |kind: DocKind, prefix: &str, entity: &EntityCode, counterparty: &EntityCode| {
-            IcDocument {
-                kind,
-                number: format!("{prefix}-{number}"),
-                entity: entity.clone(),
-                counterparty: counterparty.clone(),
-                reference: number.to_owned(),
-                item: item_code.clone(),
-                qty: units,
-                amount: money(price, k),
-                at: ev.at,
-            }
-        };
-        plan.documents.push(docs(DocKind::SalesOrder, "ICSO", &seller_code, &buyer_code));
-        plan.documents.push(docs(DocKind::PurchaseOrder, "ICPO", &buyer_code, &seller_code));
-        plan.documents.push(docs(DocKind::Shipment, "SHP", &seller_code, &buyer_code));
+        let docs =
+            |kind: IcDocKind, prefix: &str, entity: &EntityCode, counterparty: &EntityCode| {
+                IcDocument {
+                    kind,
+                    number: format!("{prefix}-{number}"),
+                    entity: entity.clone(),
+                    counterparty: counterparty.clone(),
+                    reference: number.to_owned(),
+                    item: item_code.clone(),
+                    qty: units,
+                    amount: money(price, k),
+                    at: ev.at,
+                }
+            };
+        plan.documents.push(docs(IcDocKind::SalesOrder, "ICSO", &seller_code, &buyer_code));
+        plan.documents.push(docs(IcDocKind::PurchaseOrder, "ICPO", &buyer_code, &seller_code));
+        plan.documents.push(docs(IcDocKind::Shipment, "SHP", &seller_code, &buyer_code));
         match a.title {
             TitlePoint::Shipment => {
                 Self::issue_lines(out, &step, PostingKey::CostOfSales, sf, doc);
@@ -198,7 +199,7 @@ impl Valuation {
                 let buyer_lines = At::movement(buyer, ix, None).doc(inv);
                 out.pair(&seller_lines, PostingKey::IcReceivable, PostingKey::IcRevenue, amount_s);
                 out.pair(&buyer_lines, PostingKey::InTransit, PostingKey::IcPayable, amount_b);
-                let mut inv = docs(DocKind::Invoice, "INV", &seller_code, &buyer_code);
+                let mut inv = docs(IcDocKind::Invoice, "INV", &seller_code, &buyer_code);
                 inv.number.clone_from(&invoice);
                 plan.documents.push(inv);
                 let item = |rate: Decimal, functional: Money| OpenItem {
@@ -311,7 +312,7 @@ impl Valuation {
                     .map(|x| x.code.clone())
                     .ok_or(ValuationError::Overflow("an item handle"))?;
                 plan.documents.push(IcDocument {
-                    kind: DocKind::Invoice,
+                    kind: IcDocKind::Invoice,
                     number: invoice.clone(),
                     entity: seller_code.clone(),
                     counterparty: buyer_code.clone(),

@@ -772,7 +772,7 @@ pub struct PoolExpect {
 pub struct DocumentExpect {
     /// Its kind (`sales_order`, `purchase_order`, `shipment`, `invoice`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<onhand_valuation::DocKind>,
+    pub kind: Option<onhand_valuation::IcDocKind>,
     /// The issuing entity.
     pub entity: EntityCode,
     /// The other side.

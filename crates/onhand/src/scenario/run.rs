@@ -9,7 +9,7 @@ use onhand_control::{Exception, Subject};
 use onhand_insight::{Dim, Figure, Ratio, Report as KpiReport};
 use onhand_ledger::{
     Actor, ActorId, ActorRecord, Body, Count, CountLine, DocKind, DocNumber, DocumentRef, Event,
-    EventId, Identity, LedgerError, Line, Movement, ReasonCode, Rules, SiteScope, TransferLine,
+    EventId, Identity, LedgerError, Line, ReasonCode, Rules, SiteLines, SiteScope, TransferLine,
     TransferRequest,
 };
 use onhand_master::{CurrencyCode, ItemCode, MasterError, Money, Qty, Role, seed};
@@ -563,7 +563,7 @@ impl Runner<'_> {
         step: &Step,
         m: Option<&MoveSpec>,
         kind: DocKind,
-        body: fn(Movement) -> Body,
+        body: fn(SiteLines) -> Body,
     ) -> Result<Option<(Body, DocKind, Option<DocNumber>)>, ScenarioError> {
         let Some(m) = m else { return Ok(None) };
         let mut line = Line::new(m.item.clone(), m.qty);
@@ -579,7 +579,7 @@ impl Runner<'_> {
             line.original = Some(self.event_of(n, "original", name)?);
         }
         let _ = step;
-        Ok(Some((body(Movement { site: m.site.clone(), lines: vec![line] }), kind, m.doc.clone())))
+        Ok(Some((body(SiteLines { site: m.site.clone(), lines: vec![line] }), kind, m.doc.clone())))
     }
 
     fn event_of(&self, n: usize, field: &str, name: &str) -> Result<EventId, ScenarioError> {
@@ -870,7 +870,7 @@ impl Runner<'_> {
             let want: Vec<String> = docs
                 .iter()
                 .map(|d| {
-                    let kind = d.kind.map_or("", onhand_valuation::DocKind::as_str);
+                    let kind = d.kind.map_or("", onhand_valuation::IcDocKind::as_str);
                     format!("{kind} {} -> {} {} {}", d.entity, d.counterparty, d.item, d.amount)
                 })
                 .collect();
@@ -1355,7 +1355,7 @@ fn adjustment(n: usize, a: &AdjustSpec) -> Result<Body, ScenarioError> {
     } else {
         line.to = Some(status);
     }
-    Ok(Body::Adjustment(Movement { site: a.site.clone(), lines: vec![line] }))
+    Ok(Body::Adjustment(SiteLines { site: a.site.clone(), lines: vec![line] }))
 }
 
 fn count(c: &CountSpec) -> Body {

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use onhand::ledger::testing::{actor, doc, event, line};
-use onhand::ledger::{Body, DocKind, Event, Movement, ReferenceCost, Rules, testing};
+use onhand::ledger::{Body, DocKind, Event, ReferenceCost, Rules, SiteLines, testing};
 use onhand::master::{BinCode, Role};
 use onhand::master::{CurrencyCode, Decimal, seed};
 use onhand::status::StockStatus;
@@ -69,7 +69,7 @@ pub(crate) fn loss(id: u128, minutes: i64, qty: &str) -> Event {
         .at(BinCode::new("PF-A01").unwrap())
         .statuses(Some(StockStatus::Available), None);
     let who = actor("ic1", &[Role::InventoryControl]).unwrap();
-    let body = Body::Adjustment(Movement { site: "ATL".parse().unwrap(), lines: vec![lost] });
+    let body = Body::Adjustment(SiteLines { site: "ATL".parse().unwrap(), lines: vec![lost] });
     event(id, minutes, who, "LOST", doc(DocKind::Internal, &format!("ADJ-{id}")).unwrap(), body)
         .unwrap()
 }
