@@ -204,6 +204,7 @@ impl Scales {
     }
 
     /// A quantity as an integer count (exact, or an error).
+    #[inline]
     pub(crate) fn qty_in(self, d: Decimal) -> R<Int> {
         to_int(d, self.qty).ok_or(PoolError::Overflow)
     }
@@ -267,7 +268,7 @@ fn to_int(d: Decimal, scale: u32) -> Option<Int> {
     let m = d.mantissa();
     let v = match s.cmp(&scale) {
         std::cmp::Ordering::Equal => m,
-        std::cmp::Ordering::Less => m.checked_mul(pow10(scale - s)?)?,
+        std::cmp::Ordering::Less => mul(m, pow10(scale - s)?)?,
         std::cmp::Ordering::Greater => {
             let k = pow10(s - scale)?;
             if m % k != 0 {
@@ -292,12 +293,22 @@ fn to_dec(i: Int, scale: u32) -> Decimal {
 /// `a x b / c` rounded half away from zero (`c > 0`), if it fits 128 bits.
 #[allow(clippy::many_single_char_names)] // the formula's own names
 fn mul_div(a: Int, b: Int, c: Int) -> Option<Int> {
-    let n = a.checked_mul(b)?;
+    let n = mul(a, b)?;
     let (q, r) = match (i64::try_from(n), i64::try_from(c)) {
         (Ok(n), Ok(c)) => (Int::from(n / c), Int::from(n % c)),
         _ => (n / c, n % c),
     };
     Some(if 2 * r.abs() >= c { q + n.signum() } else { q })
+}
+
+/// `a x b`, if it fits 128 bits. Two factors within 64 bits (nearly always) multiply
+/// without the overflow check, which for 128 bits is a call to a slow routine.
+#[inline]
+fn mul(a: Int, b: Int) -> Option<Int> {
+    match (i64::try_from(a), i64::try_from(b)) {
+        (Ok(a), Ok(b)) => Some(Int::from(a) * Int::from(b)),
+        _ => a.checked_mul(b),
+    }
 }
 
 /// `a + b` within [`LIMIT`].
@@ -467,12 +478,12 @@ impl State {
         // mantissa within 96 bits): qty x cost's mantissa, over 10^(places - minor).
         let places = sc.qty + self.cost.scale();
         if places <= 28
-            && let Some(n) = qty.checked_mul(self.cost.mantissa())
+            && let Some(n) = mul(qty, self.cost.mantissa())
             && n.unsigned_abs() < 1 << 96
         {
             let v = match places.checked_sub(sc.value) {
                 Some(down) => pow10(down).and_then(|k| mul_div(qty, self.cost.mantissa(), k)),
-                None => pow10(sc.value - places).and_then(|k| n.checked_mul(k)),
+                None => pow10(sc.value - places).and_then(|k| mul(n, k)),
             };
             if let Some(v) = v.filter(|v| v.abs() <= LIMIT) {
                 return Ok(v);
@@ -1260,6 +1271,12 @@ mod tests {
         assert_eq!(mul_div(-1, 1, 2), Some(-1));
         assert_eq!(mul_div(100, 1, 3), Some(33));
         assert_eq!(mul_div(200, 1, 3), Some(67));
+        // Beyond 64 bits: the checked 128-bit product, and no result past 128 bits.
+        assert_eq!(mul_div(1 << 70, 3, 2), Some(3 << 69));
+        assert_eq!(mul_div(-(1 << 70), 1 << 40, 1 << 50), Some(-(1 << 60)));
+        assert_eq!(mul_div(1 << 100, 1 << 30, 1), None);
+        assert_eq!(mul(i128::from(i64::MIN), i128::from(i64::MIN)), Some(1 << 126));
+        assert_eq!(mul(1 << 64, 1 << 64), None);
         assert_eq!(to_int(d("0.110"), 2), Some(11));
         assert_eq!(to_int(d("0.115"), 2), None);
         assert_eq!(to_dec(11, 2).to_string(), "0.11");
