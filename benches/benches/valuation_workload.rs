@@ -14,6 +14,9 @@
 //! Groups (throughput in movements, each valued with its postings produced):
 //! - `workload/items_10000` and `workload/one_item`: an empty engine per iteration, all
 //!   1,000,000 movements applied one by one (the events are built outside the timing).
+//!   `workload/items_10000_into` and `workload/one_item_into`: the same through
+//!   `Valuation::apply_into`, the posting lines going into one buffer the caller clears
+//!   and reuses (no heap allocation per movement).
 //! - `deep_queue/{layers}`: one item whose FIFO queue holds `layers` layers at alternating
 //!   costs; each movement is a receipt of 1 EA or an issue of 1 EA, so the queue length
 //!   stays where it is. The time per movement is the same at 1,000 and 1,000,000
@@ -249,6 +252,31 @@ fn workload(c: &mut Criterion) {
                         black_box(v.apply(e).ok());
                     }
                     v
+                },
+                BatchSize::PerIteration,
+            );
+        });
+        // The same through `apply_into`, the lines into one buffer the caller reuses: no
+        // heap allocation per movement. The same lines and the same final value.
+        let mut v = setup.engine();
+        let mut buffer = Vec::new();
+        let mut into_lines = 0;
+        for e in &events {
+            buffer.clear();
+            assert!(v.apply_into(e, &mut buffer).is_ok(), "event {} not posted", e.id);
+            into_lines += buffer.len();
+        }
+        assert_eq!((into_lines, v.inventory_value(&Setup::entity())), (lines, value));
+        drop(v);
+        g.bench_function(format!("{name}_into"), |b| {
+            b.iter_batched(
+                || (setup.engine(), Vec::new()),
+                |(mut v, mut buffer)| {
+                    for e in &events {
+                        buffer.clear();
+                        black_box(v.apply_into(e, &mut buffer).ok());
+                    }
+                    (v, buffer)
                 },
                 BatchSize::PerIteration,
             );

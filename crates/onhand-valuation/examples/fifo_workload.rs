@@ -10,7 +10,8 @@
 //! The first argument is the shape (`items`: 10,000 items; `one`: one item), the second
 //! the number of movements (receipts and issues), the third the costing method of every
 //! item (`fifo`, the default, checked against an integer FIFO model; `average`;
-//! `standard`, at 25.50). Only `apply_all` (the engine's work,
+//! `standard`, at 25.50), the fourth the entry point (`apply`, the default, or `into`:
+//! [`Valuation::apply_into`] with one reused buffer). Only `apply_all` (the engine's work,
 //! postings included) is what `--toggle-collect` counts; the events are built before.
 //! It also prints the wall-clock time `apply_all` took, which means little on a busy
 //! machine (the criterion bench is the measurement).
@@ -114,13 +115,23 @@ fn scenario(items: usize, movements: usize) -> (Vec<CostEvent>, i128) {
     (events, value)
 }
 
-/// Applies every event; the posting lines made.
+/// Applies every event; the posting lines made. With `into`, through
+/// [`Valuation::apply_into`] and one buffer, cleared after each event's lines are counted.
 #[inline(never)]
-fn apply_all(v: &mut Valuation, events: &[CostEvent]) -> usize {
+fn apply_all(v: &mut Valuation, events: &[CostEvent], into: bool) -> usize {
     let mut lines = 0;
+    let mut buffer = Vec::new();
     for e in events {
-        match v.apply(e) {
-            Ok(Outcome::Posted { postings, .. }) => lines += black_box(postings).len(),
+        let done = if into {
+            buffer.clear();
+            v.apply_into(e, &mut buffer)
+        } else {
+            v.apply(e)
+        };
+        match done {
+            Ok(Outcome::Posted { postings, .. }) => {
+                lines += black_box(postings).len() + black_box(&buffer).len();
+            }
             other => panic!("event {} not posted: {other:?}", e.id),
         }
     }
@@ -148,6 +159,11 @@ fn main() {
         Some("standard") => Method::Standard,
         Some(other) => panic!("method `{other}`: `fifo`, `average` or `standard`"),
     };
+    let into = match args.next().as_deref() {
+        Some("apply") | None => false,
+        Some("into") => true,
+        Some(other) => panic!("entry point `{other}`: `apply` or `into`"),
+    };
     let catalog =
         Arc::new(Catalog::new(synthetic::network(items, 1, false)).expect("synthetic network"));
     let (events, want) = scenario(items, movements);
@@ -171,7 +187,7 @@ fn main() {
     #[allow(clippy::disallowed_methods)]
     let start = std::time::Instant::now();
     let cpu_start = on_cpu_ns();
-    let lines = apply_all(&mut v, &events);
+    let lines = apply_all(&mut v, &events, into);
     let took = start.elapsed();
     let cpu = on_cpu_ns().zip(cpu_start).map(|(b, a)| b.saturating_sub(a));
     let value = v.inventory_value(&entity);

@@ -747,8 +747,34 @@ impl Valuation {
         self.apply_with(ev, true)
     }
 
+    /// [`Valuation::apply`], appending the posting lines to `postings` instead of
+    /// returning them (the outcome's own `postings` is then empty). A caller that
+    /// clears and reuses one buffer applies the common receipt or issue without a heap
+    /// allocation.
+    ///
+    /// # Errors
+    /// As [`Valuation::apply`]; `postings` is then as it was, too.
+    pub fn apply_into(&mut self, ev: &CostEvent, postings: &mut Vec<Posting>) -> Res<Outcome> {
+        self.apply_to(ev, true, postings)
+    }
+
     /// [`Valuation::apply`], with or without the in-order path (tests compare the two).
     pub(crate) fn apply_with(&mut self, ev: &CostEvent, in_order: bool) -> Res<Outcome> {
+        let mut lines = Vec::with_capacity(2);
+        let mut done = self.apply_to(ev, in_order, &mut lines)?;
+        if let Outcome::Posted { postings, .. } = &mut done {
+            *postings = lines;
+        }
+        Ok(done)
+    }
+
+    /// [`Valuation::apply_into`], with or without the in-order path.
+    fn apply_to(
+        &mut self,
+        ev: &CostEvent,
+        in_order: bool,
+        lines: &mut Vec<Posting>,
+    ) -> Res<Outcome> {
         // A repeat is recognised first, so a retried delivery after a period close is
         // still a no-op rather than an error.
         let fp = crate::event::fingerprint(ev);
@@ -774,7 +800,7 @@ impl Valuation {
             !self.entity_closed.is_empty() && self.entity_closed.values().any(|c| ev.at < *c);
         if in_order
             && !in_closed
-            && let Some(done) = self.apply_in_order(ev, fp)
+            && let Some(done) = self.apply_in_order(ev, fp, lines)
         {
             return Ok(done);
         }
@@ -798,7 +824,12 @@ impl Valuation {
             None => None,
         };
         self.commit(ev, plan, fp);
-        Ok(Outcome::Posted { postings, documents, issued })
+        if lines.is_empty() {
+            *lines = postings;
+        } else {
+            lines.extend(postings);
+        }
+        Ok(Outcome::Posted { postings: Vec::new(), documents, issued })
     }
 
     #[allow(clippy::too_many_lines)] // one arm per event kind

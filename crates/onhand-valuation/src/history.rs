@@ -21,7 +21,7 @@ use chrono::{DateTime, Utc};
 use onhand_master::{ItemIx, SiteIx};
 use rust_decimal::Decimal;
 
-use crate::pool::{Book, Int, Plan, Pool, PoolError, Replay, Scales, State};
+use crate::pool::{Book, Int, Plan, Pool, PoolError, Quick, Replay, Scales, State};
 use crate::posting::PostingKey;
 
 /// A checkpoint every this many operations: a back-dated movement replays at most this
@@ -578,9 +578,42 @@ impl Slot {
         self.append(plan, Op::issue(at, event, qty, negative, Counter::Key(key)), None);
     }
 
+    /// Applies an in-order FIFO receipt worked out by [`Pool::quick_receive`], effective
+    /// `at`, as [`Slot::append_receive`] applies its plan; its receipt record.
+    pub(crate) fn append_quick_receive(
+        &mut self,
+        at: DateTime<Utc>,
+        event: u64,
+        quick: &Quick,
+    ) -> u32 {
+        let rcpt = self.pool.state.rlen;
+        self.pool.commit_quick(quick);
+        self.push_op(Op::receive(at, event, rcpt), None);
+        rcpt
+    }
+
+    /// Applies an in-order FIFO issue worked out by [`Pool::quick_issue`] with the same
+    /// figures, effective `at`, as [`Slot::append_issue`] applies its plan.
+    pub(crate) fn append_quick_issue(
+        &mut self,
+        at: DateTime<Utc>,
+        event: u64,
+        quick: &Quick,
+        (qty, negative, key): (Int, bool, PostingKey),
+    ) {
+        self.pool.commit_quick(quick);
+        self.push_op(Op::issue(at, event, qty, negative, Counter::Key(key)), None);
+    }
+
     /// Applies an in-order operation's plan and appends its record (nothing can fail).
     fn append(&mut self, plan: &Plan, op: Op, extra: Option<Extra>) {
         self.pool.commit(plan);
+        self.push_op(op, extra);
+    }
+
+    /// Appends an applied operation's record, and a checkpoint every
+    /// [`CHECKPOINT_EVERY`] operations.
+    fn push_op(&mut self, op: Op, extra: Option<Extra>) {
         if let Some(x) = extra {
             self.extras.push(x);
         }

@@ -4,8 +4,12 @@
 //! decimal round trips). [`Valuation::apply_in_order`] works it out straight on the
 //! pool's integers and commits it, making exactly the postings, records and outcome the
 //! general path makes; anything else, a refusal included, it leaves to the general path
-//! without changing anything. The `in_order_is_the_general_path` property holds the two
-//! to the same results, event by event and state by state.
+//! without changing anything. A FIFO receipt into a pool that owes nothing, or a FIFO
+//! issue of stock the pool holds (nearly every movement), is not even planned: the pool
+//! works out the few figures it changes ([`Quick`](crate::pool::Quick)) and applies them
+//! in place, instead of copying its state into a plan and back. The
+//! `in_order_is_the_general_path` property holds the two paths to the same results,
+//! event by event and state by state.
 //!
 //! Notation as in the engine: `e` an entity handle, `i` an item handle, `s` a site.
 
@@ -13,7 +17,7 @@
 #![allow(clippy::many_single_char_names)]
 
 use onhand_master::hash::Map;
-use onhand_master::{Catalog, ItemCode, ItemIx, SiteCode, SiteIx};
+use onhand_master::{Catalog, CurrencyCode, ItemCode, ItemIx, SiteCode, SiteIx};
 use rust_decimal::Decimal;
 
 use crate::config::NegativeCostPolicy;
@@ -29,17 +33,27 @@ impl Valuation {
     /// The common case, a receipt or an issue at a site's own entity into a pool that
     /// exists, in its base unit, not back-dated, worked out straight on the pool's
     /// integers: the same postings, records and outcome as the general planning, without
-    /// its steps. `None` (nothing a caller can see changed) for anything else, any refusal included: the
-    /// general path then decides, and reports the error.
-    pub(crate) fn apply_in_order(&mut self, ev: &CostEvent, fp: u64) -> Option<Outcome> {
-        let (CostBody::Receipt { site, item, qty, owner, .. }
-        | CostBody::Issue { site, item, qty, owner, .. }) = &ev.body
-        else {
-            return None;
-        };
-        if owner.is_some() {
-            return None;
+    /// its steps; the posting lines are appended to `lines`, and the outcome's own
+    /// `postings` is empty. `None` (nothing a caller can see changed, `lines` included)
+    /// for anything else, any refusal included: the general path then decides, and
+    /// reports the error.
+    pub(crate) fn apply_in_order(
+        &mut self,
+        ev: &CostEvent,
+        fp: u64,
+        lines: &mut Vec<Posting>,
+    ) -> Option<Outcome> {
+        let start = lines.len();
+        let done = self.in_order(ev, fp, lines);
+        if done.is_none() {
+            lines.truncate(start);
         }
+        done
+    }
+
+    /// The entity and the pool's slot of an in-order event for `item` at `site`, with
+    /// the site's and item's handles: from the last event's, when it named the same.
+    fn in_order_pool(&mut self, site: &SiteCode, item: &ItemCode) -> Option<(u16, ItemIx, u32)> {
         let (s, e) = match &self.recent.site {
             Some((code, s, e)) if code == site => (*s, *e),
             _ => {
@@ -49,10 +63,10 @@ impl Valuation {
                 (s, e)
             }
         };
-        let ent = self.entities.get(usize::from(e))?;
         let (i, slot) = match &self.recent.pool {
             Some((code, ps, i, slot)) if *ps == s && code == item => (*i, *slot),
             _ => {
+                let ent = self.entities.get(usize::from(e))?;
                 let i = self.catalog.item_ix(item)?;
                 let ps = if ent.per_site { Some(s) } else { None };
                 let slot =
@@ -61,6 +75,21 @@ impl Valuation {
                 (i, slot)
             }
         };
+        Some((e, i, slot))
+    }
+
+    /// [`Valuation::apply_in_order`], leaving lines it made in `made` when it gives up.
+    fn in_order(&mut self, ev: &CostEvent, fp: u64, made: &mut Vec<Posting>) -> Option<Outcome> {
+        let (CostBody::Receipt { site, item, qty, owner, .. }
+        | CostBody::Issue { site, item, qty, owner, .. }) = &ev.body
+        else {
+            return None;
+        };
+        if owner.is_some() {
+            return None;
+        }
+        let (e, i, slot) = self.in_order_pool(site, item)?;
+        let ent = self.entities.get(usize::from(e))?;
         let sl = self.slots.get(slot as usize)?;
         if !sl.in_order(ev.at) {
             return None;
@@ -74,13 +103,27 @@ impl Valuation {
         let sc = sl.pool.scales;
         let q = sc.qty_in(qty.value()).ok().filter(|q| *q > 0)?;
         let m = PostingKind::Movement;
-        let mut lines = Lines::new(ev.id, ent, item, site, sc);
+        let mut lines = Lines::new(ev.id, ent, item, site, sc, made);
         match &ev.body {
             CostBody::Receipt { unit_cost, .. } => {
                 if unit_cost.currency() != ent.currency || unit_cost.amount().is_sign_negative() {
                     return None;
                 }
                 let value = exact_value(qty.value(), unit_cost.amount(), sc.value)?;
+                // A FIFO pool that owes nothing (nearly always): its few figures, changed
+                // in place.
+                if let Some(quick) = sl.pool.quick_receive(ev.id, q, value) {
+                    // All of the value is kept: no price variance, no residue.
+                    lines.pair(
+                        PostingKey::Inventory,
+                        PostingKey::GoodsReceived,
+                        quick.value(),
+                        m,
+                    )?;
+                    let sl = self.slots.get_mut(slot as usize)?;
+                    let rcpt = sl.append_quick_receive(ev.at, ev.id, &quick);
+                    return Some(self.received((ev.id, fp), (slot, rcpt), qty.value()));
+                }
                 // Borrowed where it lies: a plan is a few hundred bytes.
                 let planned = sl.plan_receive_now(ev.id, q, value);
                 let Ok(plan) = &planned else { return None };
@@ -97,40 +140,64 @@ impl Valuation {
                     )?;
                 }
                 lines.pair(PostingKey::Inventory, PostingKey::Rounding, o.residue, m)?;
-                let postings = lines.done();
                 let sl = self.slots.get_mut(slot as usize)?;
                 let rcpt = sl.append_receive(ev.at, ev.id, plan);
-                let at = u32::try_from(self.receipts.len()).unwrap_or(u32::MAX);
-                self.receipts.push(ReceiptSeen { slot, rcpt, qty: qty.value() });
-                self.seen_event(ev.id, Seen { fingerprint: fp, kind: Seen::RECEIPT, idx: at });
-                Some(Outcome::Posted { postings, documents: Vec::new(), issued: None })
+                Some(self.received((ev.id, fp), (slot, rcpt), qty.value()))
             }
             CostBody::Issue { to, .. } => {
-                let key = match to {
-                    IssueTo::Sale => PostingKey::CostOfSales,
-                    IssueTo::Scrap => PostingKey::WriteOff,
-                    IssueTo::Adjustment => PostingKey::Adjustment,
-                };
+                let key = issue_key(*to);
                 let negative = ent.negative == NegativeCostPolicy::LastCost;
+                if let Some(quick) = sl.pool.quick_issue(q) {
+                    lines.pair(key, PostingKey::Inventory, quick.value(), m)?;
+                    let issued = (sc.value_out(quick.value()), ent.currency);
+                    let sl = self.slots.get_mut(slot as usize)?;
+                    sl.append_quick_issue(ev.at, ev.id, &quick, (q, negative, key));
+                    return Some(self.issued((ev.id, fp), (slot, *to), qty.value(), issued));
+                }
                 let planned = sl.plan_issue_now(q, negative, key);
                 let Ok(plan) = &planned else { return None };
                 let o = &plan.out;
                 lines.pair(key, PostingKey::Inventory, o.value, m)?;
                 lines.pair(PostingKey::Rounding, PostingKey::Inventory, o.residue, m)?;
-                let postings = lines.done();
-                let value = sc.value_out(o.value);
-                let issued = Some(money(value, ent.currency));
+                let issued = (sc.value_out(o.value), ent.currency);
                 let sl = self.slots.get_mut(slot as usize)?;
                 sl.append_issue(ev.at, ev.id, plan, (q, negative, key));
-                // Every issue is kept (a reversal names it); only a sale is returnable.
-                let idx = u32::try_from(self.sales.len()).unwrap_or(u32::MAX);
-                self.sales.push(SaleSeen { slot, qty: qty.value(), value });
-                let seen = Seen { fingerprint: fp, kind: Seen::issue_kind(*to), idx };
-                self.seen_event(ev.id, seen);
-                Some(Outcome::Posted { postings, documents: Vec::new(), issued })
+                Some(self.issued((ev.id, fp), (slot, *to), qty.value(), issued))
             }
             _ => None,
         }
+    }
+
+    /// Remembers in-order receipt `id` of `qty` (fingerprint `fp`), applied as receipt
+    /// record `rcpt` of the pool in `slot`; its outcome.
+    fn received(
+        &mut self,
+        (id, fp): (u64, u64),
+        (slot, rcpt): (u32, u32),
+        qty: Decimal,
+    ) -> Outcome {
+        let at = u32::try_from(self.receipts.len()).unwrap_or(u32::MAX);
+        self.receipts.push(ReceiptSeen { slot, rcpt, qty });
+        self.seen_event(id, Seen { fingerprint: fp, kind: Seen::RECEIPT, idx: at });
+        Outcome::Posted { postings: Vec::new(), documents: Vec::new(), issued: None }
+    }
+
+    /// Remembers in-order issue `id` of `qty` (fingerprint `fp`) to `to` from the pool in
+    /// `slot`, which took `value` (in `currency`); its outcome.
+    fn issued(
+        &mut self,
+        (id, fp): (u64, u64),
+        (slot, to): (u32, IssueTo),
+        qty: Decimal,
+        (value, currency): (Decimal, CurrencyCode),
+    ) -> Outcome {
+        let issued = money(value, currency);
+        // Every issue is kept (a reversal names it); only a sale is returnable.
+        let idx = u32::try_from(self.sales.len()).unwrap_or(u32::MAX);
+        self.sales.push(SaleSeen { slot, qty, value });
+        let seen = Seen { fingerprint: fp, kind: Seen::issue_kind(to), idx };
+        self.seen_event(id, seen);
+        Outcome::Posted { postings: Vec::new(), documents: Vec::new(), issued: Some(issued) }
     }
 }
 
@@ -161,7 +228,8 @@ struct Lines<'a> {
     sc: Scales,
     /// The largest amount, in minor units ([`MAX_AMOUNT`](crate::MAX_AMOUNT)).
     max: Int,
-    made: Vec<Posting>,
+    /// Where the lines go (the caller's buffer).
+    made: &'a mut Vec<Posting>,
 }
 
 impl Recent {
@@ -202,10 +270,11 @@ impl<'a> Lines<'a> {
         item: &'a ItemCode,
         site: &'a SiteCode,
         sc: Scales,
+        made: &'a mut Vec<Posting>,
     ) -> Self {
         // `MAX_AMOUNT` is a whole number: at the currency's minor units, times 10^places.
         let max = MAX_AT.get(sc.value as usize).copied().unwrap_or(Int::MAX);
-        Lines { event, ent, item, site, sc, max, made: Vec::with_capacity(2) }
+        Lines { event, ent, item, site, sc, max, made }
     }
 
     /// A line of `amount` minor units (none for zero); `None` for an amount beyond
@@ -217,22 +286,30 @@ impl<'a> Lines<'a> {
         if amount.unsigned_abs() > self.max.unsigned_abs() {
             return None;
         }
-        self.made.push(Posting {
+        let line = self.posting(key, self.sc.value_out(amount), kind)?;
+        self.made.push(line);
+        Some(())
+    }
+
+    /// The posting of `amount` to `key` (`None` for a key without an account).
+    fn posting(&self, key: PostingKey, amount: Decimal, kind: PostingKind) -> Option<Posting> {
+        Some(Posting {
             event: self.event,
             entity: self.ent.code.clone(),
             key,
             account: self.ent.accounts.get(key as usize)?.clone(),
-            amount: self.sc.value_out(amount),
+            amount,
             currency: self.ent.currency,
             kind,
             item: Some(self.item.clone()),
             site: Some(self.site.clone()),
             document: None,
-        });
-        Some(())
+        })
     }
 
-    /// Debit `dr`, credit `cr`, by `amount`.
+    /// Debit `dr`, credit `cr`, by `amount`: two lines that differ only in their key,
+    /// account and sign, so the amount is checked and converted once and the credit
+    /// copies the debit.
     fn pair(
         &mut self,
         dr: PostingKey,
@@ -240,12 +317,18 @@ impl<'a> Lines<'a> {
         amount: Int,
         kind: PostingKind,
     ) -> Option<()> {
-        self.line(dr, amount, kind)?;
-        self.line(cr, amount.checked_neg()?, kind)
-    }
-
-    fn done(self) -> Vec<Posting> {
-        self.made
+        if amount == 0 {
+            return Some(());
+        }
+        if amount.unsigned_abs() > self.max.unsigned_abs() {
+            return None;
+        }
+        let debit = self.posting(dr, self.sc.value_out(amount), kind)?;
+        let account = self.ent.accounts.get(cr as usize)?.clone();
+        let credit = Posting { key: cr, account, amount: -debit.amount, ..debit.clone() };
+        self.made.push(debit);
+        self.made.push(credit);
+        Some(())
     }
 }
 
@@ -272,6 +355,15 @@ const MAX_AT: [Int; 29] = {
 /// `10^k` at compile time (`None` beyond `Int`).
 const fn pow10_const(k: u32) -> Option<Int> {
     (10 as Int).checked_pow(k)
+}
+
+/// The account an issue to `to` debits.
+fn issue_key(to: IssueTo) -> PostingKey {
+    match to {
+        IssueTo::Sale => PostingKey::CostOfSales,
+        IssueTo::Scrap => PostingKey::WriteOff,
+        IssueTo::Adjustment => PostingKey::Adjustment,
+    }
 }
 
 /// `qty x unit_cost` as a count of `10^-scale` (the currency's minor units), when the
@@ -461,13 +553,18 @@ mod tests {
             steps in prop::collection::vec((step(), prop::bool::weighted(0.15), 1i64..7200), 1..250),
         ) {
             let mut fast = engine(config.clone());
+            let mut into = engine(config.clone());
             let mut general = engine(config);
             let mut made: Vec<CostEvent> = Vec::new();
+            // `apply_into`'s buffer, cleared only now and then: earlier lines stay put.
+            let mut buffer: Vec<Posting> = Vec::new();
             for (k, (s, back_dated, back)) in steps.iter().enumerate() {
                 let id = k as u64 + 1;
                 if let Step::Close = s {
                     let through = at(i64::try_from(id).unwrap() * 60 - 3600);
-                    prop_assert_eq!(fast.close_period(through), general.close_period(through));
+                    let closed = general.close_period(through);
+                    prop_assert_eq!(fast.close_period(through), closed.clone());
+                    prop_assert_eq!(into.close_period(through), closed);
                     continue;
                 }
                 let Some(ev) = event(s, id, if *back_dated { *back } else { 0 }, &made) else {
@@ -476,12 +573,31 @@ mod tests {
                 let a = fast.apply_with(&ev, true);
                 let b = general.apply_with(&ev, false);
                 prop_assert_eq!(&a, &b, "event {:?}", ev);
+                if k % 7 == 0 {
+                    buffer.clear();
+                }
+                let before = buffer.clone();
+                let c = into.apply_into(&ev, &mut buffer).map(|mut done| {
+                    if let Outcome::Posted { postings, .. } = &mut done {
+                        prop_assert!(postings.is_empty());
+                        *postings = buffer.split_off(before.len());
+                        buffer.extend(postings.iter().cloned());
+                    }
+                    Ok(done)
+                });
+                let c = match c { Ok(r) => Ok(r?), Err(e) => Err(e) };
+                prop_assert_eq!(&c, &a, "event {:?} into a buffer", ev);
+                prop_assert_eq!(buffer.get(..before.len()), Some(before.as_slice()));
+                if c.is_err() {
+                    prop_assert_eq!(buffer.len(), before.len());
+                }
                 if a.is_ok() && ev.id == id {
                     made.push(ev);
                 }
             }
             prop_assert_eq!(fast.snapshot(), general.snapshot());
             prop_assert_eq!(fast.pools(), general.pools());
+            prop_assert_eq!(into.snapshot(), general.snapshot());
         }
     }
 
@@ -490,6 +606,16 @@ mod tests {
         assert_eq!(Decimal::from_i128_with_scale(MAX_WHOLE, 0), crate::MAX_AMOUNT);
         assert_eq!(exact_value(Decimal::new(125, 1), Decimal::new(3, 2), 2), None);
         assert_eq!(exact_value(Decimal::new(12, 0), Decimal::new(3, 1), 2), Some(360));
+    }
+
+    /// The in-order path, its lines in the outcome as [`Valuation::apply`] returns them.
+    fn in_order(v: &mut Valuation, ev: &CostEvent) -> Option<Outcome> {
+        let mut lines = Vec::new();
+        let mut done = v.apply_in_order(ev, 0, &mut lines)?;
+        if let Outcome::Posted { postings, .. } = &mut done {
+            *postings = lines;
+        }
+        Some(done)
     }
 
     /// The workload's receipts and issues, once their pool exists, take the in-order
@@ -520,26 +646,26 @@ mod tests {
             },
         };
         // The first receipt makes the pool (the general path).
-        assert!(v.clone().apply_in_order(&receipt(1, "10 EA", "1.00 USD"), 0).is_none());
+        assert!(in_order(&mut v.clone(), &receipt(1, "10 EA", "1.00 USD")).is_none());
         v.apply(&receipt(1, "10 EA", "1.00 USD")).unwrap();
         let mut general = v.clone();
-        let r = v.apply_in_order(&receipt(2, "20 EA", "1.20 USD"), 0).unwrap();
+        let r = in_order(&mut v, &receipt(2, "20 EA", "1.20 USD")).unwrap();
         assert_eq!(Ok(r), general.apply_with(&receipt(2, "20 EA", "1.20 USD"), false));
-        let s = v.apply_in_order(&sale, 0).unwrap();
+        let s = in_order(&mut v, &sale).unwrap();
         let issued = s.issued().unwrap();
         assert_eq!(Ok(s), general.apply_with(&sale, false));
         assert_eq!(issued.amount(), Decimal::new(1600, 2));
         // Not the in-order path: back-dated, in another unit, more than is held.
         let mut late = receipt(4, "1 EA", "1.00 USD");
         late.at = at(0);
-        assert!(v.apply_in_order(&late, 0).is_none());
-        assert!(v.apply_in_order(&receipt(4, "1 CS", "1.00 USD"), 0).is_none());
+        assert!(in_order(&mut v, &late).is_none());
+        assert!(in_order(&mut v, &receipt(4, "1 CS", "1.00 USD")).is_none());
         let mut big = sale.clone();
         big.id = 4;
         big.at = at(4);
         if let CostBody::Issue { qty, .. } = &mut big.body {
             *qty = "16 EA".parse().unwrap();
         }
-        assert!(v.apply_in_order(&big, 0).is_none());
+        assert!(in_order(&mut v, &big).is_none());
     }
 }

@@ -204,6 +204,7 @@ impl Scales {
     }
 
     /// A quantity as an integer count (exact, or an error).
+    #[inline]
     pub(crate) fn qty_in(self, d: Decimal) -> R<Int> {
         to_int(d, self.qty).ok_or(PoolError::Overflow)
     }
@@ -267,7 +268,7 @@ fn to_int(d: Decimal, scale: u32) -> Option<Int> {
     let m = d.mantissa();
     let v = match s.cmp(&scale) {
         std::cmp::Ordering::Equal => m,
-        std::cmp::Ordering::Less => m.checked_mul(pow10(scale - s)?)?,
+        std::cmp::Ordering::Less => mul(m, pow10(scale - s)?)?,
         std::cmp::Ordering::Greater => {
             let k = pow10(s - scale)?;
             if m % k != 0 {
@@ -292,12 +293,32 @@ fn to_dec(i: Int, scale: u32) -> Decimal {
 /// `a x b / c` rounded half away from zero (`c > 0`), if it fits 128 bits.
 #[allow(clippy::many_single_char_names)] // the formula's own names
 fn mul_div(a: Int, b: Int, c: Int) -> Option<Int> {
-    let n = a.checked_mul(b)?;
+    // All in 64 bits (nearly always): one 64-bit multiply and division.
+    if let (Ok(a), Ok(b), Ok(c)) = (i64::try_from(a), i64::try_from(b), i64::try_from(c))
+        && c > 0
+        && let Some(n) = a.checked_mul(b)
+    {
+        let (q, r) = (n / c, n % c);
+        // |r| < c < 2^63, so twice it fits 64 unsigned bits.
+        let up = 2 * r.unsigned_abs() >= c.unsigned_abs();
+        return Some(Int::from(if up { q + n.signum() } else { q }));
+    }
+    let n = mul(a, b)?;
     let (q, r) = match (i64::try_from(n), i64::try_from(c)) {
         (Ok(n), Ok(c)) => (Int::from(n / c), Int::from(n % c)),
         _ => (n / c, n % c),
     };
     Some(if 2 * r.abs() >= c { q + n.signum() } else { q })
+}
+
+/// `a x b`, if it fits 128 bits. Two factors within 64 bits (nearly always) multiply
+/// without the overflow check, which for 128 bits is a call to a slow routine.
+#[inline]
+fn mul(a: Int, b: Int) -> Option<Int> {
+    match (i64::try_from(a), i64::try_from(b)) {
+        (Ok(a), Ok(b)) => Some(Int::from(a) * Int::from(b)),
+        _ => a.checked_mul(b),
+    }
 }
 
 /// `a + b` within [`LIMIT`].
@@ -467,12 +488,12 @@ impl State {
         // mantissa within 96 bits): qty x cost's mantissa, over 10^(places - minor).
         let places = sc.qty + self.cost.scale();
         if places <= 28
-            && let Some(n) = qty.checked_mul(self.cost.mantissa())
+            && let Some(n) = mul(qty, self.cost.mantissa())
             && n.unsigned_abs() < 1 << 96
         {
             let v = match places.checked_sub(sc.value) {
                 Some(down) => pow10(down).and_then(|k| mul_div(qty, self.cost.mantissa(), k)),
-                None => pow10(sc.value - places).and_then(|k| n.checked_mul(k)),
+                None => pow10(sc.value - places).and_then(|k| mul(n, k)),
             };
             if let Some(v) = v.filter(|v| v.abs() <= LIMIT) {
                 return Ok(v);
@@ -815,6 +836,28 @@ impl State {
     }
 }
 
+/// An in-order FIFO receipt or issue worked out by [`Pool::quick_receive`] or
+/// [`Pool::quick_issue`]: the few figures it changes, applied in place by
+/// [`Pool::commit_quick`]. The same result as [`State::plan_receive`] or
+/// [`State::plan_issue`] and [`Pool::commit`], without copying the state twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Quick {
+    /// A receipt of `qty` worth `value` (no profit) as cost event `event`.
+    Receive { event: u64, qty: Int, value: Int },
+    /// An issue of `qty` worth `value`, `profit` of it embedded profit, leaving the FIFO
+    /// head at `head` with `used` taken from it.
+    Issue { qty: Int, value: Int, profit: Int, head: u32, used: (Int, Int, Int) },
+}
+
+impl Quick {
+    /// What the movement debits (a receipt) or credits (an issue) to inventory.
+    pub(crate) fn value(&self) -> Int {
+        match *self {
+            Quick::Receive { value, .. } | Quick::Issue { value, .. } => value,
+        }
+    }
+}
+
 /// One pool's stock and value: its state and its records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Pool {
@@ -880,6 +923,78 @@ impl Pool {
     /// records from them on.
     pub(crate) fn parts(&self) -> (u32, &[Rcpt], u32, &[Short]) {
         (self.rbase, &self.rcpts, self.sbase, &self.shorts)
+    }
+
+    /// A FIFO receipt of `qty` (> 0) worth `value`, with no profit, as cost event
+    /// `event`, into a pool that owes nothing (no shortfall): what
+    /// [`State::plan_receive`] works out then, without the plan. `None` for any other
+    /// case, a refusal included (the plan then decides).
+    pub(crate) fn quick_receive(&self, event: u64, qty: Int, value: Int) -> Option<Quick> {
+        let st = &self.state;
+        if st.method != Method::Fifo || st.short.0 != 0 || qty <= 0 || value.abs() > LIMIT {
+            return None;
+        }
+        st.rlen.checked_add(1)?;
+        add(st.qty, qty).ok()?;
+        add(st.value, value).ok()?;
+        Some(Quick::Receive { event, qty, value })
+    }
+
+    /// A FIFO issue of `qty` (> 0) that the pool holds: what [`State::plan_issue`] works
+    /// out then (oldest layers first, the last one touched giving its proportional
+    /// value), without the plan. `None` for any other case, a refusal included.
+    pub(crate) fn quick_issue(&self, qty: Int) -> Option<Quick> {
+        let st = &self.state;
+        if st.method != Method::Fifo || qty <= 0 || qty > st.qty || st.short.0 != 0 {
+            return None;
+        }
+        let (mut value, mut profit, mut rem) = (0, 0, qty);
+        let (mut k, mut used) = (st.head, st.used);
+        while rem > 0 {
+            let r = self.rcpt(k)?;
+            let (lq, lv, lp) = (r.qty - used.0, r.value + r.landed - used.1, r.profit - used.2);
+            if lq <= rem {
+                rem -= lq;
+                value = add(value, lv).ok()?;
+                profit = add(profit, lp).ok()?;
+                k += 1;
+                used = (0, 0, 0);
+            } else {
+                let v = self.scales.share(lv, rem, lq).ok()?;
+                let p = if lp == 0 { 0 } else { self.scales.share(lp, rem, lq).ok()? };
+                value = add(value, v).ok()?;
+                profit = add(profit, p).ok()?;
+                used = (used.0 + rem, used.1 + v, used.2 + p);
+                rem = 0;
+            }
+        }
+        sub(st.value, value).ok()?;
+        sub(st.profit, profit).ok()?;
+        Some(Quick::Issue { qty, value, profit, head: k, used })
+    }
+
+    /// Applies a movement worked out by [`Pool::quick_receive`] or
+    /// [`Pool::quick_issue`] on this pool's current state (nothing can fail here: the
+    /// figures were checked then).
+    pub(crate) fn commit_quick(&mut self, quick: &Quick) {
+        let st = &mut self.state;
+        match *quick {
+            Quick::Receive { event, qty, value } => {
+                self.rcpts.push(Rcpt { event, qty, value, profit: 0, landed: 0 });
+                st.qty += qty;
+                st.value += value;
+                st.rlen += 1;
+                st.last = Some((value, qty));
+            }
+            Quick::Issue { qty, value, profit, head, used } => {
+                st.qty -= qty;
+                st.value -= value;
+                st.profit -= profit;
+                st.head = head;
+                st.used = used;
+            }
+        }
+        debug_assert_eq!(self.rbase as usize + self.rcpts.len(), st.rlen as usize);
     }
 
     /// Applies a plan worked out on this pool's current state (nothing can fail here).
@@ -1051,6 +1166,8 @@ impl Replay<'_> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::strategy::Strategy as _;
+
     use super::*;
 
     fn d(s: &str) -> Decimal {
@@ -1254,12 +1371,48 @@ mod tests {
         }
     }
 
+    /// [`mul_div`] all in 128 bits, as it was before its 64-bit path.
+    #[allow(clippy::many_single_char_names)] // the formula's own names
+    fn mul_div_wide(a: Int, b: Int, c: Int) -> Option<Int> {
+        let n = a.checked_mul(b)?;
+        let (q, r) = (n / c, n % c);
+        Some(if 2 * r.abs() >= c { q + n.signum() } else { q })
+    }
+
+    proptest::proptest! {
+        /// The 64-bit path of a share rounds exactly as the 128-bit one: every sign,
+        /// halves, and products at the edge of 64 bits.
+        #[test]
+        fn a_share_in_64_bits_is_the_128_bit_one(
+            a in proptest::prop_oneof![
+                -1000i128..1000,
+                proptest::prelude::any::<i64>().prop_map(i128::from),
+                proptest::prelude::any::<i32>().prop_map(i128::from),
+            ],
+            b in proptest::prop_oneof![
+                -1000i128..1000,
+                proptest::prelude::any::<i64>().prop_map(i128::from),
+                proptest::prelude::any::<i32>().prop_map(i128::from),
+            ],
+            c in proptest::prop_oneof![1i128..10, 1i128..1_000_000, 1i128..=i128::from(i64::MAX)],
+        ) {
+            proptest::prop_assert_eq!(mul_div(a, b, c), mul_div_wide(a, b, c));
+            proptest::prop_assert_eq!(mul_div(a, 2 * b, 2 * c), mul_div_wide(a, 2 * b, 2 * c));
+        }
+    }
+
     #[test]
     fn integer_shares_round_half_away_from_zero() {
         assert_eq!(mul_div(1, 1, 2), Some(1));
         assert_eq!(mul_div(-1, 1, 2), Some(-1));
         assert_eq!(mul_div(100, 1, 3), Some(33));
         assert_eq!(mul_div(200, 1, 3), Some(67));
+        // Beyond 64 bits: the checked 128-bit product, and no result past 128 bits.
+        assert_eq!(mul_div(1 << 70, 3, 2), Some(3 << 69));
+        assert_eq!(mul_div(-(1 << 70), 1 << 40, 1 << 50), Some(-(1 << 60)));
+        assert_eq!(mul_div(1 << 100, 1 << 30, 1), None);
+        assert_eq!(mul(i128::from(i64::MIN), i128::from(i64::MIN)), Some(1 << 126));
+        assert_eq!(mul(1 << 64, 1 << 64), None);
         assert_eq!(to_int(d("0.110"), 2), Some(11));
         assert_eq!(to_int(d("0.115"), 2), None);
         assert_eq!(to_dec(11, 2).to_string(), "0.11");
