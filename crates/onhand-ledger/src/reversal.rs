@@ -284,6 +284,13 @@ impl Ledger {
             }
             let it = self.item(&line.item)?;
             let base = self.to_base(&it, line.qty)?;
+            let owner = self.owner(site, line.owner.as_ref())?;
+            if !rec.changes.iter().any(|c| c.key.item == it.ix && c.key.owner == owner) {
+                return Err(LedgerError::ReversalRefused {
+                    event: receipt,
+                    reason: "the receipt brought in none of the item for that owner",
+                });
+            }
             let returns = &mut plan.record.returns;
             let asked = if let Some((_, _, q)) =
                 returns.iter_mut().find(|(r, i, _)| *r == receipt && *i == it.ix)

@@ -96,6 +96,7 @@ fn onhand_error() {
             "no_cost",
             "no_rate",
             "unknown_original",
+            "not_costed",
             "unknown_order_line",
             "order_line_exists",
             "unknown_expected_receipt",

@@ -90,6 +90,16 @@ pub enum Error {
         /// The returned item.
         item: ItemCode,
     },
+    /// A reversal or return to supplier naming an event whose cost events the network
+    /// does not know (taken before a snapshot that did not record them): the books
+    /// could not follow.
+    #[error(
+        "the network keeps no cost events of {event}: it cannot be reversed or returned against"
+    )]
+    NotCosted {
+        /// The event named.
+        event: EventId,
+    },
     /// No order line with this reference.
     #[error("no order line {order}/{line}")]
     UnknownOrderLine {
@@ -211,6 +221,7 @@ impl Error {
             Error::NoCost { .. } => "no_cost",
             Error::NoRate { .. } => "no_rate",
             Error::UnknownOriginal { .. } => "unknown_original",
+            Error::NotCosted { .. } => "not_costed",
             Error::UnknownOrderLine { .. } => "unknown_order_line",
             Error::OrderLineExists { .. } => "order_line_exists",
             Error::UnknownExpectedReceipt { .. } => "unknown_expected_receipt",

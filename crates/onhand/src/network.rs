@@ -133,6 +133,9 @@ pub struct Network {
     pub(crate) shipment_count: u64,
     /// The cost events of each shipment event, per item (for returns).
     pub(crate) issues: BTreeMap<(EventId, ItemIx), Vec<u64>>,
+    /// The cost events of each receipt, shipment, scrap and adjustment, with their
+    /// items, in order (for reversals and returns to supplier; dropped once reversed).
+    pub(crate) costed: BTreeMap<EventId, Vec<(ItemIx, u64)>>,
     /// The keys of `receipts` by item-site, so an inventory position reads only its own
     /// expected receipts (kept by [`insert_receipt`](Network::insert_receipt) and
     /// [`remove_receipt`](Network::remove_receipt)).
@@ -285,6 +288,7 @@ impl Network {
             shipments: BTreeMap::new(),
             shipment_count: 0,
             issues: BTreeMap::new(),
+            costed: BTreeMap::new(),
             receipts_at: BTreeMap::new(),
             shipped: BTreeMap::new(),
             journal: Journal::default(),
@@ -412,7 +416,7 @@ impl Network {
         Ok(QtyDelta::new(q, self.base_uom(ix)?))
     }
 
-    fn to_base(&self, item: ItemIx, qty: Qty) -> Result<Decimal, Error> {
+    pub(crate) fn to_base(&self, item: ItemIx, qty: Qty) -> Result<Decimal, Error> {
         let units = self.catalog.item_units(item).ok_or_else(|| Error::Restore {
             what: format!("no units for item handle {}", item.index()),
         })?;
@@ -466,6 +470,12 @@ impl Network {
         // the entry's mark cannot fail. The event enters the chain by the content digest
         // the ledger keeps for it, so it is hashed once.
         let seq = self.journal.next_seq()?;
+        // A repeat of an event taken before is the ledger's to call a duplicate.
+        let derived = if self.ledger.content_digest_of(&event.id).is_some() {
+            Vec::new()
+        } else {
+            self.derive_costs(moving, seq)?
+        };
         let applied = self.ledger.apply(event)?;
         let mut out = Outcome::new(event.id, Decision::Accepted);
         let mark = |n: &Self| {
@@ -500,7 +510,9 @@ impl Network {
                 if let Body::Reject { event: id } = &event.body {
                     out.signals.push(Signal::Rejected { event: *id });
                 }
-                if let Err(e) = self.downstream(moving, &accepted, inbound, mark.seq, &mut out) {
+                if let Err(e) =
+                    self.downstream(moving, &accepted, (inbound, derived), mark.seq, &mut out)
+                {
                     self.poisoned = Some(event.id);
                     return Err(match e {
                         Error::Diverged { .. } => e,
@@ -525,7 +537,7 @@ impl Network {
         &mut self,
         moving: &Event,
         accepted: &onhand_ledger::Accepted,
-        inbound: Vec<Inbound>,
+        (inbound, derived): (Vec<Inbound>, Vec<CostBody>),
         seq: u64,
         out: &mut Outcome,
     ) -> Result<(), Error> {
@@ -590,7 +602,7 @@ impl Network {
         // Booked lines no longer covered where availability or supply fell.
         self.find_short(&touched, &mut out.signals)?;
         // Costs.
-        self.cost(moving, deltas, &transit_changes, inbound, seq, out)?;
+        self.cost(moving, deltas, &transit_changes, (inbound, derived), seq, out)?;
         // Ledger signals, in codes.
         for s in &accepted.signals {
             if let Some(sig) = self.ledger_signal(s)? {
@@ -1009,7 +1021,7 @@ impl Network {
         moving: &Event,
         deltas: &[onhand_ledger::Delta],
         transit_changes: &BTreeMap<(ItemIx, SiteIx), Decimal>,
-        inbound: Vec<Inbound>,
+        (inbound, derived): (Vec<Inbound>, Vec<CostBody>),
         seq: u64,
         out: &mut Outcome,
     ) -> Result<(), Error> {
@@ -1051,6 +1063,10 @@ impl Network {
             _ => {}
         }
         match kind {
+            // Worked out and checked against the books before the ledger decided.
+            EventKind::Reversal | EventKind::SupplierReturn => {
+                bodies.extend(derived.into_iter().map(|b| (b, None)));
+            }
             EventKind::Receipt => {
                 for i in inbound {
                     bodies.push((
@@ -1245,6 +1261,7 @@ impl Network {
         }
         for (k, (body, issue_of)) in (0u64..).zip(bodies) {
             let id = cost_event_id(seq, k);
+            self.note_costed(moving, &body, id);
             let o = self.valuation.apply(&CostEvent { id, at, body })?;
             if let onhand_valuation::Outcome::Posted { postings, documents, .. } = o {
                 out.postings.extend(postings);
@@ -1254,6 +1271,7 @@ impl Network {
                 self.issues.entry((moving.id, item)).or_default().push(id);
             }
         }
+        self.forget_reversed(moving);
         Ok(())
     }
 

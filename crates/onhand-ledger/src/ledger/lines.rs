@@ -363,7 +363,8 @@ impl Ledger {
                 _ => return Err(wrong()),
             },
             EventKind::SupplierReturn => {
-                if lt.is_some() {
+                // Goods go back from a site's shelves, never from a truck between sites.
+                if lt.is_some() || lf == Some(InTransit) {
                     return Err(wrong());
                 }
                 (Some(lf.unwrap_or(Available)), None)
