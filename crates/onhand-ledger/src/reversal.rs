@@ -164,6 +164,36 @@ impl Ledger {
     /// The record of an applied event the ledger keeps for reversals and returns to
     /// supplier (see the `reversal` module), or `None` for an id it did not apply or
     /// does not keep a record of.
+    ///
+    /// A receipt of 240 bolts, 40 of which go back to the supplier: 200 are left to
+    /// return, and a return of 201 more is refused.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_ledger::{Body, DocKind, Ledger, LedgerError, Rules, testing};
+    /// use onhand_master::{seed, Catalog, CurrencyCode, Role};
+    ///
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// let mut ledger = Ledger::new(catalog, rules)?;
+    /// let receipt = testing::receipt_to(1, "ATL", "BOLT-M8", "2 CS", "PF-A01", "available")?;
+    /// ledger.apply(&receipt)?;
+    /// let back = |id, qty: &str| -> Result<_, Box<dyn std::error::Error>> {
+    ///     let line = testing::line("BOLT-M8", qty)?.at("PF-A01".parse()?).original(receipt.id);
+    ///     Ok(testing::event(
+    ///         id, 10, testing::actor("w", &[Role::Warehouse])?, "RTV",
+    ///         testing::doc(DocKind::PurchaseOrder, "RTV-1")?,
+    ///         Body::SupplierReturn(testing::movement("ATL", vec![line])?),
+    ///     )?)
+    /// };
+    /// ledger.apply(&back(2, "40 EA")?)?;
+    /// let rec = ledger.posted(&receipt.id).ok_or("a record")?;
+    /// assert_eq!((rec.received[0].qty.to_string(), rec.received[0].returned.to_string()),
+    ///            ("240".to_owned(), "40".to_owned()));
+    /// let err = ledger.apply(&back(3, "201 EA")?).unwrap_err();
+    /// assert!(matches!(err, LedgerError::ReturnExceedsReceipt { .. }), "{err}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn posted(&self, id: &EventId) -> Option<&Posted> {
         self.posted.get(id)

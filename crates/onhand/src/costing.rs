@@ -19,9 +19,9 @@
 //! | return to supplier | a return per line against its receipt's cost events of the item, at the receipt's cost |
 //!
 //! A reversal and a return to supplier are checked against the books before the ledger
-//! decides ([`Network::derive_costs`]): the books' refusal (a FIFO receipt whose layer
-//! is no longer whole, a pool short of the units, ...) refuses the event with nothing
-//! changed anywhere.
+//! decides (`Network::derive_costs`): the books' refusal (a FIFO receipt whose layer is
+//! no longer whole or not the oldest, a pool short of the units, ...) refuses the event
+//! with nothing changed anywhere.
 //!
 //! A change of a live item's costing method is not a stock movement: the host asks for
 //! it with [`Network::change_costing_method`], which journals it as a
