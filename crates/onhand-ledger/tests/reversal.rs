@@ -429,3 +429,44 @@ proptest::proptest! {
         }
     }
 }
+
+/// A reversal held for approval takes effect when approved, and only then: the
+/// original stays reversible until the approval, and is refused a second reversal
+/// after it.
+#[test]
+fn a_held_reversal_takes_effect_when_approved() -> R {
+    let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    let mut rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    rules.thresholds.push(onhand_ledger::Threshold {
+        kind: onhand_ledger::EventKind::Reversal,
+        reason: None,
+        max_qty: Some(Decimal::from(50)),
+        max_value: None,
+        max_event_qty: None,
+        document: None,
+        approver: Role::Supervisor,
+    });
+    let mut l = Ledger::new(catalog, rules)?;
+    let r1 = receipt_to(1, "ATL", "BOLT-M8", "100 EA", "PF-A01", "available")?;
+    l.apply(&r1)?;
+    let rev = reversal(2, 10, r1.id)?;
+    assert!(matches!(l.apply(&rev)?, Applied::Pending { .. }), "100 > 50 waits for a supervisor");
+    assert_eq!(bolts(&l, StockStatus::Available), Decimal::from(100), "nothing moved yet");
+    assert_eq!(l.posted(&r1.id).and_then(|p| p.reversed_by), None);
+    let approve = event(
+        3,
+        20,
+        actor("boss", &[Role::Supervisor])?,
+        "APPROVED",
+        doc(DocKind::Internal, "APP-1")?,
+        Body::Approve { event: rev.id },
+    )?;
+    accepted(l.apply(&approve)?)?;
+    assert_eq!(bolts(&l, StockStatus::Available), Decimal::ZERO);
+    assert_eq!(l.posted(&r1.id).and_then(|p| p.reversed_by), Some(rev.id));
+    assert_eq!(
+        l.apply(&reversal(4, 30, r1.id)?),
+        Err(LedgerError::AlreadyReversed { event: r1.id, by: rev.id })
+    );
+    Ok(())
+}
