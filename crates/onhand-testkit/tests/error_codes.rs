@@ -97,6 +97,7 @@ fn onhand_error() {
             "no_rate",
             "unknown_original",
             "not_costed",
+            "back_dated_before_withdrawal",
             "unknown_order_line",
             "order_line_exists",
             "unknown_expected_receipt",

@@ -323,4 +323,53 @@ impl Network {
             self.issues.remove(&k);
         }
     }
+
+    /// Refuses a back-dated event naming an item whose books took a reversal or a
+    /// return to supplier effective after it ([`Error::BackDatedBeforeWithdrawal`]).
+    pub(crate) fn check_withdrawn(&self, moving: &Event) -> Result<(), Error> {
+        if self.withdrawn.is_empty() {
+            return Ok(());
+        }
+        let mut items: Vec<ItemIx> =
+            crate::partition::event_items(moving).filter_map(|c| self.catalog.item_ix(c)).collect();
+        if let Body::Reversal { event } = &moving.body
+            && let Some(p) = self.ledger.posted(event)
+        {
+            items.extend(p.changes.iter().map(|c| c.key.item));
+        }
+        for item in items {
+            if let Some(at) = self.withdrawn.get(&item)
+                && moving.effective_at < *at
+            {
+                return Err(Error::BackDatedBeforeWithdrawal {
+                    item: self.item_code(item)?,
+                    at: *at,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Notes the items a reversal or return to supplier moved on the books (`skip`:
+    /// it moved none), at its effective time.
+    pub(crate) fn note_withdrawn(&mut self, moving: &Event, skip: bool) {
+        if skip {
+            return;
+        }
+        let items: Vec<ItemIx> = match &moving.body {
+            Body::Reversal { event } => self
+                .ledger
+                .posted(event)
+                .map(|p| p.changes.iter().map(|c| c.key.item).collect())
+                .unwrap_or_default(),
+            Body::SupplierReturn(m) => {
+                m.lines.iter().filter_map(|l| self.catalog.item_ix(&l.item)).collect()
+            }
+            _ => return,
+        };
+        for item in items {
+            let at = self.withdrawn.entry(item).or_insert(moving.effective_at);
+            *at = (*at).max(moving.effective_at);
+        }
+    }
 }

@@ -136,6 +136,9 @@ pub struct Network {
     /// The cost events of each receipt, shipment, scrap and adjustment, with their
     /// items, in order (for reversals and returns to supplier; dropped once reversed).
     pub(crate) costed: BTreeMap<EventId, Vec<(ItemIx, u64)>>,
+    /// Per item, the latest effective time of a reversal or return to supplier that
+    /// moved its books: no back-dated event naming the item may come before it.
+    pub(crate) withdrawn: BTreeMap<ItemIx, DateTime<Utc>>,
     /// The keys of `receipts` by item-site, so an inventory position reads only its own
     /// expected receipts (kept by [`insert_receipt`](Network::insert_receipt) and
     /// [`remove_receipt`](Network::remove_receipt)).
@@ -289,6 +292,7 @@ impl Network {
             shipment_count: 0,
             issues: BTreeMap::new(),
             costed: BTreeMap::new(),
+            withdrawn: BTreeMap::new(),
             receipts_at: BTreeMap::new(),
             shipped: BTreeMap::new(),
             journal: Journal::default(),
@@ -464,18 +468,18 @@ impl Network {
             (Body::Approve { .. }, Some(h)) => h,
             _ => event,
         };
+        // A repeat of an event taken before is the ledger's to call a duplicate.
+        let repeat = self.ledger.content_digest_of(&event.id).is_some();
+        if !repeat {
+            self.check_withdrawn(moving)?;
+        }
         let inbound = self.cost_inbound(moving)?;
         self.check_gains_costed(moving)?;
         // The journal's next number is checked before the ledger decides; once it has,
         // the entry's mark cannot fail. The event enters the chain by the content digest
         // the ledger keeps for it, so it is hashed once.
         let seq = self.journal.next_seq()?;
-        // A repeat of an event taken before is the ledger's to call a duplicate.
-        let derived = if self.ledger.content_digest_of(&event.id).is_some() {
-            Vec::new()
-        } else {
-            self.derive_costs(moving, seq)?
-        };
+        let derived = if repeat { Vec::new() } else { self.derive_costs(moving, seq)? };
         let applied = self.ledger.apply(event)?;
         let mut out = Outcome::new(event.id, Decision::Accepted);
         let mark = |n: &Self| {
@@ -1029,6 +1033,7 @@ impl Network {
         let mut bodies: Vec<(CostBody, Option<ItemIx>)> = Vec::new();
         let net: Nets = nets(deltas);
         let kind = moving.kind();
+        let mut derived_any = false;
         // The books close and reopen with the ledger (the network's period or an
         // entity's), so what they accept stays in step with it and the history they keep
         // for back-dated movements is bounded the same way.
@@ -1065,6 +1070,7 @@ impl Network {
         match kind {
             // Worked out and checked against the books before the ledger decided.
             EventKind::Reversal | EventKind::SupplierReturn => {
+                derived_any = !derived.is_empty();
                 bodies.extend(derived.into_iter().map(|b| (b, None)));
             }
             EventKind::Receipt => {
@@ -1271,6 +1277,7 @@ impl Network {
                 self.issues.entry((moving.id, item)).or_default().push(id);
             }
         }
+        self.note_withdrawn(moving, !derived_any);
         self.forget_reversed(moving);
         Ok(())
     }

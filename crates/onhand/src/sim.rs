@@ -964,11 +964,11 @@ struct Held {
 #[derive(Debug, Clone, Default)]
 struct Track {
     /// The latest time a reversal or a return to supplier was generated for. Back-dated
-    /// events stay after it: the books replay a back-dated movement through the
-    /// history after it, and a FIFO withdrawal (a receipt reversed or returned) whose
-    /// layer a back-dated movement makes older or partly issued is then refused, after
-    /// the ledger took the movement (a known limit: FIFO withdrawals come only from the
-    /// oldest layer, whole for a reversal).
+    /// steps stay after it: the network refuses a back-dated event naming an item
+    /// whose books took such a withdrawal later
+    /// ([`Error::BackDatedBeforeWithdrawal`]), since replaying it ahead of a FIFO
+    /// withdrawal could leave the withdrawn layer no longer whole or the oldest, and
+    /// the back-dated steps expect to be taken.
     withdrawn_at: Option<DateTime<Utc>>,
     /// Per (item, site, status), the stock the outcomes reported (outside transit).
     totals: BTreeMap<(usize, usize, StockStatus), Decimal>,

@@ -155,6 +155,9 @@ struct Content {
     /// [`Error::NotCosted`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     costed: Vec<(EventId, Vec<(ItemCode, u64)>)>,
+    /// Per item, the latest reversal or return to supplier that moved its books.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    withdrawn: Vec<(ItemCode, DateTime<Utc>)>,
     /// The exception queue and what the network remembers to clear it.
     exceptions: ExceptionsSnapshot,
     /// The KPIs and the feed's own state (`None`: insight is off).
@@ -190,6 +193,8 @@ struct Seal<'a> {
     issues: &'a [(EventId, ItemCode, Vec<u64>)],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     costed: &'a [(EventId, Vec<(ItemCode, u64)>)],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    withdrawn: &'a [(ItemCode, DateTime<Utc>)],
     exceptions: &'a ExceptionsSnapshot,
     insight: &'a Option<FeedSnapshot>,
 }
@@ -211,6 +216,7 @@ impl Content {
             shipment_count: self.shipment_count,
             issues: &self.issues,
             costed: &self.costed,
+            withdrawn: &self.withdrawn,
             exceptions: &self.exceptions,
             insight: &self.insight,
         })
@@ -267,6 +273,10 @@ impl Network {
             }
             costed.push((*event, with_codes));
         }
+        let mut withdrawn = Vec::with_capacity(self.withdrawn.len());
+        for (item, at) in &self.withdrawn {
+            withdrawn.push((self.item_code(*item)?, *at));
+        }
         let content = Content {
             config: digest_of(self.config.as_ref())?,
             now: self.now,
@@ -282,6 +292,7 @@ impl Network {
             shipment_count: self.shipment_count,
             issues,
             costed,
+            withdrawn,
             exceptions: self.exceptions_snapshot()?,
             insight: self.insight.as_deref().map(Feed::snapshot),
         };
@@ -388,6 +399,12 @@ impl Network {
             }
             if n.costed.insert(*event, held).is_some() {
                 return Err(invalid("costed", format!("event {event} twice")));
+            }
+        }
+        for (item, at) in &c.withdrawn {
+            let item = n.held_item("withdrawn", item)?;
+            if n.withdrawn.insert(item, *at).is_some() {
+                return Err(invalid("withdrawn", "an item twice".to_owned()));
             }
         }
         n.journal = Journal::after(c.journal);
