@@ -3,8 +3,9 @@
 //! An input that parses as a JSON array of `CostEvent`s is applied as it is (on a fixed
 //! configuration); any other input decodes into a configuration and a sequence of
 //! events: receipts, issues, adjustments, customer returns, landed cost, standard cost
-//! changes, transfer shipments, receipts and closes, plus consolidation runs and period
-//! closes, with any site, item, unit, quantity (small, fractional, huge, zero), amount,
+//! changes, transfer shipments, receipts and closes, reversals of any earlier id, returns
+//! to supplier against any earlier id and costing method changes, plus consolidation
+//! runs and period closes, with any site, item, unit, quantity (small, fractional, huge, zero), amount,
 //! currency and rate, ids that repeat and times that go back.
 //!
 //! After every event: a refused event changes nothing a caller can see (pools,
@@ -234,7 +235,7 @@ fn decode(data: &[u8]) -> (ValuationConfig, Vec<Step>) {
             next_id - 1
         };
         let transfer = |b: u8| format!("T{}", b % 8);
-        let body = match sel % 11 {
+        let body = match sel % 14 {
             0 => {
                 let site = r.site();
                 let (item, base) = r.item();
@@ -312,6 +313,22 @@ fn decode(data: &[u8]) -> (ValuationConfig, Vec<Step>) {
             9 => {
                 steps.push(Step::Consolidate(r.byte()));
                 continue;
+            }
+            11 => CostBody::Reversal { original: 1 + u64::from(r.byte()) % next_id },
+            12 => {
+                let receipt = 1 + u64::from(r.byte()) % next_id;
+                let base = r.pick(&UNITS).parse().expect("unit");
+                CostBody::SupplierReturn { receipt, qty: r.qty(base) }
+            }
+            13 => {
+                let entity = r.entity();
+                let (item, _) = r.item();
+                let site = (r.byte().is_multiple_of(2)).then(|| r.site());
+                let method =
+                    [Method::Fifo, Method::MovingAverage, Method::Standard][usize::from(r.byte() % 3)];
+                let c = if entity.as_str() == "NA01" { usd() } else { "CAD".parse().expect("cad") };
+                let standard = (r.byte() % 4 != 0).then(|| r.money(c));
+                CostBody::MethodChange { entity, item, site, method, standard }
             }
             _ => {
                 steps.push(Step::Close(at(secs)));

@@ -32,7 +32,8 @@
 //! disposition 7, adjustment 8, cycle count 9, status change 10, scrap 11, transfer
 //! request 12, transfer approve 13, transfer close 14, approve 15, reject 16, close
 //! period 17 (through, then the entity as an optional code), reopen period 18 (to as an
-//! optional time, then the entity as an optional code).
+//! optional time, then the entity as an optional code), reversal 19 (the event
+//! reversed), return to supplier 20 (a movement).
 //!
 //! [`Event::content_digest`]: crate::Event::content_digest
 
@@ -245,6 +246,11 @@ impl Encoder {
                 self.opt(*to, Self::time);
                 self.opt(entity.as_ref(), |e, x| e.str(x.as_str()));
             }
+            Body::Reversal { event } => {
+                self.u8(19);
+                self.id(*event);
+            }
+            Body::SupplierReturn(m) => self.movement(20, m),
         }
     }
 }

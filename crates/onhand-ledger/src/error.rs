@@ -338,6 +338,74 @@ pub enum LedgerError {
         /// For a back-dated event, the later time at which stock would go below zero.
         at: Option<DateTime<Utc>>,
     },
+    /// A reversal or return to supplier names an event the ledger has not applied.
+    #[error("no applied event {event} to reverse or return against")]
+    UnknownOriginal {
+        /// The event named.
+        event: EventId,
+    },
+    /// A reversal names an applied event of a kind that is not reversed this way
+    /// (only receipts, picks, shipments, scraps and adjustments are; a reversal itself
+    /// is not).
+    #[error("{event} is {}, which cannot be reversed", .kind.map_or_else(|| "an event of a kind the ledger keeps no record of".to_owned(), |k| format!("a {k}")))]
+    NotReversible {
+        /// The event named.
+        event: EventId,
+        /// Its kind, when the ledger keeps a record of its kind (a reversal, a return
+        /// to supplier); `None` for the other kinds (put-aways, status changes,
+        /// transfers, counts, ...), whose records the ledger does not keep.
+        kind: Option<EventKind>,
+    },
+    /// A reversal names an event that was reversed already.
+    #[error("{event} was already reversed by {by}")]
+    AlreadyReversed {
+        /// The event named.
+        event: EventId,
+        /// The reversal that undid it.
+        by: EventId,
+    },
+    /// A reversal or return to supplier that does not fit its original for another
+    /// reason: dated before it, a receipt part of which went back to the supplier, a
+    /// return against a reversed receipt or from another site.
+    #[error("{event} cannot be reversed or returned against: {reason}")]
+    ReversalRefused {
+        /// The original event.
+        event: EventId,
+        /// Why.
+        reason: &'static str,
+    },
+    /// A return-to-supplier line that does not name its receipt.
+    #[error("{item}: a return to supplier names the receipt it returns (`original`)")]
+    OriginalRequired {
+        /// The line's item.
+        item: ItemCode,
+    },
+    /// A return to supplier names an event that is not a purchase receipt.
+    #[error("{event} is a {kind}, not a receipt: only received goods go back to the supplier")]
+    NotAReceipt {
+        /// The event named.
+        event: EventId,
+        /// Its kind.
+        kind: EventKind,
+    },
+    /// A return to supplier beyond what its receipt brought in of the item, net of
+    /// earlier returns.
+    #[error(
+        "receipt {receipt} brought in {received} of {item} and {returned} went back already: \
+         {requested} more cannot be returned"
+    )]
+    ReturnExceedsReceipt {
+        /// The receipt.
+        receipt: EventId,
+        /// The item.
+        item: ItemCode,
+        /// What the receipt brought in (base units).
+        received: Decimal,
+        /// What earlier returns took back (base units).
+        returned: Decimal,
+        /// What this return asks for (base units).
+        requested: Decimal,
+    },
     /// A pending event that does not exist (or was already decided).
     #[error("no pending event {event}")]
     NoSuchPending {
@@ -602,6 +670,13 @@ impl LedgerError {
             LedgerError::IllegalMove(_) => "illegal_move",
             LedgerError::WrongStatuses { .. } => "wrong_statuses",
             LedgerError::InsufficientStock { .. } => "insufficient_stock",
+            LedgerError::UnknownOriginal { .. } => "unknown_original",
+            LedgerError::NotReversible { .. } => "not_reversible",
+            LedgerError::AlreadyReversed { .. } => "already_reversed",
+            LedgerError::ReversalRefused { .. } => "reversal_refused",
+            LedgerError::OriginalRequired { .. } => "original_required",
+            LedgerError::NotAReceipt { .. } => "not_a_receipt",
+            LedgerError::ReturnExceedsReceipt { .. } => "return_exceeds_receipt",
             LedgerError::NoSuchPending { .. } => "no_such_pending",
             LedgerError::SelfApproval { .. } => "self_approval",
             LedgerError::AlreadyApproved { .. } => "already_approved",

@@ -224,7 +224,8 @@ pub struct Line {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc_line: Option<u32>,
     /// For a customer return: the shipment event whose goods come back, so they return
-    /// at the cost they left with. Refused on other kinds.
+    /// at the cost they left with. For a return to supplier (required there): the
+    /// receipt event whose goods go back. Refused on other kinds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub original: Option<EventId>,
 }
@@ -264,7 +265,8 @@ impl Line {
         self
     }
 
-    /// The same line, returning the goods of shipment `event`.
+    /// The same line, returning the goods of shipment `event` (on a customer return) or
+    /// of receipt `event` (on a return to supplier).
     #[must_use]
     pub fn original(mut self, event: EventId) -> Self {
         self.original = Some(event);
@@ -447,6 +449,20 @@ pub enum Body {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         entity: Option<EntityCode>,
     },
+    /// A posted receipt, pick, shipment, scrap or adjustment undone exactly: every
+    /// position it changed changes back, and the serials it moved move back. Refused
+    /// ([`LedgerError::ReversalRefused`], or [`LedgerError::InsufficientStock`] and the
+    /// serial errors when stock moved on since) when that is impossible; see the
+    /// `reversal` module for the rule.
+    Reversal {
+        /// The event reversed.
+        event: EventId,
+    },
+    /// Goods of a purchase receipt going back to the supplier: each line leaves the
+    /// site (from `available` unless it says otherwise) and names the receipt in its
+    /// [`original`](Line::original); refused beyond what that receipt brought in of
+    /// the item, net of earlier returns ([`LedgerError::ReturnExceedsReceipt`]).
+    SupplierReturn(SiteLines),
 }
 
 /// An event kind without its payload, for governance tables.
@@ -504,11 +520,15 @@ pub enum EventKind {
     ClosePeriod,
     /// [`Body::ReopenPeriod`].
     ReopenPeriod,
+    /// [`Body::Reversal`].
+    Reversal,
+    /// [`Body::SupplierReturn`].
+    SupplierReturn,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 19] = [
+    pub const ALL: [EventKind; 21] = [
         EventKind::Receipt,
         EventKind::Putaway,
         EventKind::Pick,
@@ -528,6 +548,8 @@ impl EventKind {
         EventKind::Reject,
         EventKind::ClosePeriod,
         EventKind::ReopenPeriod,
+        EventKind::Reversal,
+        EventKind::SupplierReturn,
     ];
 
     /// The stable name.
@@ -553,6 +575,8 @@ impl EventKind {
             EventKind::Reject => "reject",
             EventKind::ClosePeriod => "close_period",
             EventKind::ReopenPeriod => "reopen_period",
+            EventKind::Reversal => "reversal",
+            EventKind::SupplierReturn => "supplier_return",
         }
     }
 }
@@ -565,7 +589,7 @@ impl fmt::Display for EventKind {
 
 impl Body {
     /// The site and lines ([`SiteLines`]) of a body that moves stock line by line: every
-    /// kind but counts, transfer requests, approvals and closes.
+    /// kind but counts, transfer requests, approvals, closes and reversals.
     #[must_use]
     pub fn movement(&self) -> Option<&SiteLines> {
         match self {
@@ -579,8 +603,10 @@ impl Body {
             | Body::Disposition(m)
             | Body::Adjustment(m)
             | Body::StatusChange(m)
-            | Body::Scrap(m) => Some(m),
+            | Body::Scrap(m)
+            | Body::SupplierReturn(m) => Some(m),
             Body::CycleCount(_)
+            | Body::Reversal { .. }
             | Body::TransferRequest(_)
             | Body::TransferApprove
             | Body::TransferClose
@@ -627,6 +653,8 @@ impl Body {
             Body::Reject { .. } => EventKind::Reject,
             Body::ClosePeriod { .. } => EventKind::ClosePeriod,
             Body::ReopenPeriod { .. } => EventKind::ReopenPeriod,
+            Body::Reversal { .. } => EventKind::Reversal,
+            Body::SupplierReturn(_) => EventKind::SupplierReturn,
         }
     }
 }

@@ -86,6 +86,7 @@ mod lot;
 mod position;
 mod query;
 mod removal;
+mod reversal;
 mod rules;
 pub mod security;
 pub mod seed;
@@ -108,6 +109,7 @@ pub use lot::LotInfo;
 pub use position::{LotIx, PositionKey};
 pub use query::PositionView;
 pub use removal::{RemovalLine, RemovalPlan, RemovalStrategy};
+pub use reversal::{Posted, PostedChange, PostedSerial, Received};
 pub use rules::{
     ActorRecord, CloseScope, CountTolerance, DocumentLimit, Identity, OverReceiptAction,
     OverReceiptTolerance, PeriodClose, ReferenceCost, Rules, Segregation, Threshold,

@@ -7,7 +7,7 @@
 //!
 //! | kind | who may post (standard rules) |
 //! |---|---|
-//! | receipt, put-away, pick, ship, transfer ship/receipt, customer return | warehouse, supervisor, system |
+//! | receipt, put-away, pick, ship, transfer ship/receipt, customer return, return to supplier | warehouse, supervisor, system |
 //! | disposition | quality, supervisor |
 //! | adjustment | inventory control, supervisor |
 //! | cycle count | warehouse, inventory control, supervisor |
@@ -17,6 +17,7 @@
 //! | transfer approve | planning, supervisor |
 //! | transfer close | planning, inventory control, supervisor |
 //! | approve, reject | anyone holding a role the pending event needs |
+//! | reversal | inventory control, finance, supervisor |
 //! | close period, reopen period | finance (whole-network scope; a reopen always needs a second finance approval, a close when [`PeriodClose::approver`] says) |
 //!
 //! Who holds which role, and where, comes from the rules' actor directory
@@ -374,8 +375,8 @@ impl Rules {
     pub fn standard(currency: CurrencyCode) -> Self {
         use EventKind::{
             Adjustment, ClosePeriod, CustomerReturn, CycleCount, Disposition, Pick, Putaway,
-            Receipt, ReopenPeriod, Scrap, Ship, StatusChange, TransferApprove, TransferClose,
-            TransferReceipt, TransferRequest, TransferShip,
+            Receipt, ReopenPeriod, Reversal, Scrap, Ship, StatusChange, SupplierReturn,
+            TransferApprove, TransferClose, TransferReceipt, TransferRequest, TransferShip,
         };
         use Role::{Finance, InventoryControl, Planning, Quality, Supervisor, System, Warehouse};
         let mut permissions = BTreeMap::new();
@@ -392,6 +393,8 @@ impl Rules {
         permissions.insert(TransferClose, vec![Planning, InventoryControl, Supervisor]);
         permissions.insert(ClosePeriod, vec![Finance]);
         permissions.insert(ReopenPeriod, vec![Finance]);
+        permissions.insert(Reversal, vec![InventoryControl, Finance, Supervisor]);
+        permissions.insert(SupplierReturn, vec![Warehouse, Supervisor, System]);
         let mut reasons = BTreeMap::new();
         reasons.insert(
             Adjustment,

@@ -26,6 +26,7 @@ use crate::journal::{Digest, JournalEntry};
 use crate::ledger::{Applied, Ledger, PendingEvent};
 use crate::lot::{LotInfo, Lots};
 use crate::position::{Hist, PositionKey, Positions};
+use crate::reversal::Posted;
 use crate::rules::Rules;
 use crate::transfer::{TransferOrder, Transfers, TransitKey};
 
@@ -110,6 +111,13 @@ pub struct State {
     /// document, in effective-time order (empty unless a threshold has a
     /// [`DocumentLimit`](crate::DocumentLimit)).
     pub documents: Vec<(EventKind, DocumentRef, Vec<DocumentEntry>)>,
+    /// What each applied receipt, pick, shipment, scrap, adjustment, reversal and
+    /// return to supplier did, by event id; sorted (see [`Posted`]). Kept so a restored
+    /// ledger reverses, and refuses a second reversal, as the live one does; a snapshot
+    /// written before reversals existed has none, and the events before it cannot be
+    /// reversed or returned against.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub posted: Vec<(EventId, Posted)>,
 }
 
 /// What one applied event of a document-limited kind measured (see
@@ -289,6 +297,12 @@ impl Ledger {
                 .iter()
                 .map(|((kind, doc), totals)| (*kind, doc.clone(), totals.entries()))
                 .collect(),
+            posted: {
+                let mut posted: Vec<(EventId, Posted)> =
+                    self.posted.iter().map(|(id, p)| (*id, p.clone())).collect();
+                posted.sort_unstable_by_key(|(id, _)| *id);
+                posted
+            },
         }
     }
 
@@ -440,14 +454,13 @@ impl Ledger {
         ledger.serials = serials;
         ledger.transfers = transfers;
         ledger.pending = st.pending.iter().cloned().collect();
-        let mut seen = map();
-        seen.extend(st.seen.iter().copied());
-        ledger.seen = seen;
+        ledger.seen = st.seen.iter().copied().collect();
         ledger.closed_through = st.closed_through;
         ledger.entity_closed = restore_entity_closed(&ledger.catalog, &st.entity_closed)?;
         ledger.recorded_through = st.recorded_through;
         ledger.seq = st.seq;
         ledger.documents = restore_documents(&st.documents)?;
+        ledger.posted = restore_posted(&ledger.lots, &remap, &st.posted)?;
         Ok(ledger)
     }
 
@@ -550,6 +563,48 @@ fn serials_by_position(
 
 /// The document totals of a snapshot, checked: each list non-empty, in time order,
 /// of times that are times and figures not below zero, and no document listed twice.
+/// The posted-event records of a snapshot, their handles mapped to the catalog's.
+fn restore_posted(
+    lots: &Lots,
+    remap: &Remap,
+    posted: &[(EventId, Posted)],
+) -> Result<Map<EventId, Posted>, LedgerError> {
+    let bad = |id: &EventId, why: &str| LedgerError::InvalidSnapshot {
+        part: "posted",
+        why: format!("event {id}: {why}"),
+    };
+    let key = |id: &EventId, k: &PositionKey| -> Result<PositionKey, LedgerError> {
+        let k = remap.key(k)?;
+        if k.lot.is_some_and(|l| lots.get(l).is_none_or(|info| info.item != k.item)) {
+            return Err(bad(id, "a lot handle of another item"));
+        }
+        Ok(k)
+    };
+    let mut out = map();
+    for (id, p) in posted {
+        let mut p = p.clone();
+        p.site = remap.site(p.site)?;
+        for c in &mut p.changes {
+            c.key = key(id, &c.key)?;
+        }
+        for s in &mut p.serials {
+            s.item = remap.item(s.item)?;
+            s.from = s.from.map(|k| key(id, &k)).transpose()?;
+            s.to = s.to.map(|k| key(id, &k)).transpose()?;
+        }
+        for r in &mut p.received {
+            r.item = remap.item(r.item)?;
+        }
+        if DateTime::from_timestamp_micros(p.at).is_none() {
+            return Err(bad(id, "a time that is not one"));
+        }
+        if out.insert(*id, p).is_some() {
+            return Err(bad(id, "twice"));
+        }
+    }
+    Ok(out)
+}
+
 fn restore_documents(
     documents: &[(EventKind, DocumentRef, Vec<DocumentEntry>)],
 ) -> Result<BTreeMap<(EventKind, DocumentRef), DocTotals>, LedgerError> {

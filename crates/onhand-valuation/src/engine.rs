@@ -758,6 +758,53 @@ impl Valuation {
         self.apply_to(ev, true, postings)
     }
 
+    /// Whether [`apply`](Valuation::apply) would accept `ev` now, without applying it:
+    /// the same checks and valuation, nothing committed. A host that must know the
+    /// books will follow before it commits elsewhere (the `onhand` facade, before the
+    /// ledger takes a reversal or a return to supplier) asks here first. A repeat of an
+    /// applied event checks as accepted (applying it is a no-op).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_master::{seed, Catalog};
+    /// use onhand_valuation::{CostBody, CostEvent, Valuation, ValuationConfig};
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let v = Valuation::new(catalog, ValuationConfig::default())?;
+    /// let at = chrono::DateTime::from_timestamp(1_767_600_000, 0).ok_or("a time")?;
+    /// let reversal = CostEvent { id: 2, at, body: CostBody::Reversal { original: 1 } };
+    /// assert_eq!(v.check(&reversal).unwrap_err().code(), "unknown_original");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The [`ValuationError`] `apply` would return.
+    pub fn check(&self, ev: &CostEvent) -> Res<()> {
+        let fp = crate::event::fingerprint(ev);
+        if let Some(prev) = self.seen_of(ev.id) {
+            return if prev.fingerprint == fp {
+                Ok(())
+            } else {
+                Err(ValuationError::IdReused(ev.id))
+            };
+        }
+        if let Some(closed) = self.closed_through
+            && ev.at < closed
+        {
+            return Err(ValuationError::PeriodClosed { at: ev.at, closed_through: closed });
+        }
+        let mut out =
+            Out { v: self, event: ev.id, lines: Vec::with_capacity(2), names: None, sites: None };
+        let mut plan = Plan::default();
+        self.plan_body(ev, &mut out, &mut plan)?;
+        if self.entity_closed.values().any(|c| ev.at < *c) {
+            self.check_entity_periods(ev, &plan)?;
+        }
+        if let Some(p) = out.lines.iter().find(|p| p.amount.abs() > MAX_AMOUNT) {
+            return Err(ValuationError::TooLarge { amount: p.amount, currency: p.currency });
+        }
+        Ok(())
+    }
+
     /// [`Valuation::apply`], with or without the in-order path (tests compare the two).
     pub(crate) fn apply_with(&mut self, ev: &CostEvent, in_order: bool) -> Res<Outcome> {
         let mut lines = Vec::with_capacity(2);

@@ -15,6 +15,13 @@
 //! | transfer receipt | a transfer receipt against the item's open shipments, oldest first; anything received beyond them is a gain |
 //! | transfer close | a close of every open shipment of the order |
 //! | put-away, pick, status change, disposition between valuated statuses | nothing |
+//! | reversal | a reversal of each cost event of the original, the last first |
+//! | return to supplier | a return per line against its receipt's cost events of the item, at the receipt's cost |
+//!
+//! A reversal and a return to supplier are checked against the books before the ledger
+//! decides (`Network::derive_costs`): the books' refusal (a FIFO receipt whose layer is
+//! no longer whole or not the oldest, a pool short of the units, ...) refuses the event
+//! with nothing changed anywhere.
 //!
 //! A change of a live item's costing method is not a stock movement: the host asks for
 //! it with [`Network::change_costing_method`], which journals it as a
@@ -24,7 +31,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use onhand_ledger::{Body, Delta, Event, Line};
+use onhand_ledger::{Body, Delta, Event, EventId, EventKind, Line};
 use onhand_master::{EntityCode, EntityIx, ItemCode, ItemIx, Money, SiteCode, SiteIx};
 use onhand_status::StockStatus;
 use onhand_valuation::{CostBody, CostEvent, Method, Outcome, Posting};
@@ -160,5 +167,209 @@ pub(crate) fn inbound_lines(event: &Event) -> &[Line] {
     match &event.body {
         Body::Receipt(m) | Body::CustomerReturn(m) => &m.lines,
         _ => &[],
+    }
+}
+
+/// The item a cost event of a receipt, shipment, scrap or adjustment values.
+fn cost_item(body: &CostBody) -> Option<&ItemCode> {
+    match body {
+        CostBody::Receipt { item, .. }
+        | CostBody::Issue { item, .. }
+        | CostBody::Adjustment { item, .. }
+        | CostBody::CustomerReturn { item, .. } => Some(item),
+        _ => None,
+    }
+}
+
+impl Network {
+    /// The cost events a ledger reversal or return to supplier derives, worked out
+    /// (and checked against the books, [`Valuation::check`](onhand_valuation::Valuation::check))
+    /// before the ledger decides, so the books never refuse what the ledger took:
+    ///
+    /// - a **reversal** reverses every cost event of its original
+    ///   ([`CostBody::Reversal`]), the last first;
+    /// - a **return to supplier** returns each line against its receipt's cost events
+    ///   of the item ([`CostBody::SupplierReturn`]), what each can still give back,
+    ///   in the receipt's line order.
+    ///
+    /// Other events derive nothing here. An original the ledger does not know, of
+    /// another kind or reversed already derives nothing either: the ledger refuses it.
+    /// Nor does an event the ledger has taken before (a repeat is a duplicate; the
+    /// caller does not ask).
+    ///
+    /// # Errors
+    /// [`Error::NotCosted`] for an original with valuated stock whose cost events the
+    /// network does not know (taken before a snapshot that did not record them);
+    /// [`Error::Valuation`] when the books refuse one of the derived events.
+    pub(crate) fn derive_costs(&self, moving: &Event, seq: u64) -> Result<Vec<CostBody>, Error> {
+        let mut bodies = Vec::new();
+        match &moving.body {
+            Body::Reversal { event: original } => {
+                // What the ledger refuses (an unknown or reversed original, another
+                // kind) derives nothing: its own error says why.
+                let Some(posted) = self.ledger.posted(original).filter(|p| {
+                    p.reversed_by.is_none()
+                        && matches!(
+                            p.kind,
+                            EventKind::Receipt
+                                | EventKind::Pick
+                                | EventKind::Ship
+                                | EventKind::Scrap
+                                | EventKind::Adjustment
+                        )
+                }) else {
+                    return Ok(bodies);
+                };
+                if let Some(ids) = self.costed.get(original) {
+                    bodies.extend(
+                        ids.iter().rev().map(|(_, id)| CostBody::Reversal { original: *id }),
+                    );
+                } else {
+                    let deltas: Vec<Delta> = posted
+                        .changes
+                        .iter()
+                        .map(|c| Delta { key: c.key, change: c.change, balance: Decimal::ZERO })
+                        .collect();
+                    if !nets(&deltas).is_empty() {
+                        return Err(Error::NotCosted { event: *original });
+                    }
+                }
+            }
+            Body::SupplierReturn(m) => {
+                let mut taken: BTreeMap<u64, Decimal> = BTreeMap::new();
+                for line in &m.lines {
+                    let (Some(receipt), Some(item)) =
+                        (line.original, self.catalog.item_ix(&line.item))
+                    else {
+                        return Ok(Vec::new()); // the ledger refuses the line
+                    };
+                    if self
+                        .ledger
+                        .posted(&receipt)
+                        .is_none_or(|p| p.kind != EventKind::Receipt || p.reversed_by.is_some())
+                    {
+                        return Ok(Vec::new()); // likewise
+                    }
+                    let ids: Vec<u64> = self
+                        .costed
+                        .get(&receipt)
+                        .map(|l| l.iter().filter(|(i, _)| *i == item).map(|(_, id)| *id).collect())
+                        .unwrap_or_default();
+                    let Some(last) = ids.last().copied() else {
+                        return Err(Error::NotCosted { event: receipt });
+                    };
+                    let mut left = self.to_base(item, line.qty)?;
+                    for id in &ids {
+                        if left <= Decimal::ZERO {
+                            break;
+                        }
+                        let done = taken.entry(*id).or_default();
+                        let can = self
+                            .valuation
+                            .returnable(*id)
+                            .unwrap_or_default()
+                            .checked_sub(*done)
+                            .unwrap_or_default();
+                        // The last receipt line takes whatever is left, so the books
+                        // refuse a return beyond the receipt with their own error.
+                        let take = if *id == last { left } else { left.min(can) };
+                        if take > Decimal::ZERO {
+                            *done += take;
+                            left -= take;
+                            bodies.push(CostBody::SupplierReturn {
+                                receipt: *id,
+                                qty: self.base_qty(item, take)?,
+                            });
+                        }
+                    }
+                }
+            }
+            _ => return Ok(bodies),
+        }
+        for (k, body) in (0u64..).zip(&bodies) {
+            let id = crate::network::cost_event_id(seq, k);
+            self.valuation.check(&CostEvent { id, at: moving.effective_at, body: body.clone() })?;
+        }
+        Ok(bodies)
+    }
+
+    /// Records the cost event `id` of `moving` when the ledger keeps a record of its
+    /// kind that a reversal or a return to supplier may name.
+    pub(crate) fn note_costed(&mut self, moving: &Event, body: &CostBody, id: u64) {
+        if !matches!(
+            moving.kind(),
+            EventKind::Receipt | EventKind::Ship | EventKind::Scrap | EventKind::Adjustment
+        ) {
+            return;
+        }
+        if let Some(item) = cost_item(body).and_then(|c| self.catalog.item_ix(c)) {
+            self.costed.entry(moving.id).or_default().push((item, id));
+        }
+    }
+
+    /// Forgets what a reversed event costed: nothing may name it again (the ledger
+    /// refuses a second reversal and a return against a reversed receipt, and a
+    /// customer return against a reversed shipment is refused here).
+    pub(crate) fn forget_reversed(&mut self, moving: &Event) {
+        let Body::Reversal { event: original } = &moving.body else { return };
+        self.costed.remove(original);
+        let keys: Vec<(EventId, ItemIx)> = self
+            .issues
+            .range((*original, ItemIx::new(0))..)
+            .take_while(|((e, _), _)| e == original)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in keys {
+            self.issues.remove(&k);
+        }
+    }
+
+    /// Refuses a back-dated event naming an item whose books took a reversal or a
+    /// return to supplier effective after it ([`Error::BackDatedBeforeWithdrawal`]).
+    pub(crate) fn check_withdrawn(&self, moving: &Event) -> Result<(), Error> {
+        if self.withdrawn.is_empty() {
+            return Ok(());
+        }
+        let mut items: Vec<ItemIx> =
+            crate::partition::event_items(moving).filter_map(|c| self.catalog.item_ix(c)).collect();
+        if let Body::Reversal { event } = &moving.body
+            && let Some(p) = self.ledger.posted(event)
+        {
+            items.extend(p.changes.iter().map(|c| c.key.item));
+        }
+        for item in items {
+            if let Some(at) = self.withdrawn.get(&item)
+                && moving.effective_at < *at
+            {
+                return Err(Error::BackDatedBeforeWithdrawal {
+                    item: self.item_code(item)?,
+                    at: *at,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Notes the items a reversal or return to supplier moved on the books (`skip`:
+    /// it moved none), at its effective time.
+    pub(crate) fn note_withdrawn(&mut self, moving: &Event, skip: bool) {
+        if skip {
+            return;
+        }
+        let items: Vec<ItemIx> = match &moving.body {
+            Body::Reversal { event } => self
+                .ledger
+                .posted(event)
+                .map(|p| p.changes.iter().map(|c| c.key.item).collect())
+                .unwrap_or_default(),
+            Body::SupplierReturn(m) => {
+                m.lines.iter().filter_map(|l| self.catalog.item_ix(&l.item)).collect()
+            }
+            _ => return,
+        };
+        for item in items {
+            let at = self.withdrawn.entry(item).or_insert(moving.effective_at);
+            *at = (*at).max(moving.effective_at);
+        }
     }
 }

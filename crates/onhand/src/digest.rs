@@ -57,6 +57,12 @@ impl Network {
         feed(&mut h, "receipts", &self.receipts.values().collect::<Vec<_>>())?;
         feed(&mut h, "shipments", &self.shipments.iter().collect::<Vec<_>>())?;
         feed(&mut h, "issues", &self.issues.iter().collect::<Vec<_>>())?;
+        if !self.costed.is_empty() {
+            feed(&mut h, "costed", &self.costed.iter().collect::<Vec<_>>())?;
+        }
+        if !self.withdrawn.is_empty() {
+            feed(&mut h, "withdrawn", &self.withdrawn.iter().collect::<Vec<_>>())?;
+        }
         feed(&mut h, "replenishment", &self.below.iter().collect::<Vec<_>>())?;
         for b in self.bookings.values() {
             feed(&mut h, "promise", &self.atp.booked(LineId(b.id)))?;

@@ -90,6 +90,30 @@ pub enum Error {
         /// The returned item.
         item: ItemCode,
     },
+    /// A reversal or return to supplier naming an event whose cost events the network
+    /// does not know (taken before a snapshot that did not record them): the books
+    /// could not follow.
+    #[error(
+        "the network keeps no cost events of {event}: it cannot be reversed or returned against"
+    )]
+    NotCosted {
+        /// The event named.
+        event: EventId,
+    },
+    /// A back-dated event naming an item whose books took a FIFO withdrawal (a
+    /// reversal or a return to supplier) effective after it: replaying the event
+    /// before the withdrawal could leave its layer no longer whole or the oldest, so
+    /// the books would refuse what the ledger took. Post it effective after the
+    /// withdrawal, or reverse the withdrawal first.
+    #[error(
+        "{item}: a reversal or return to supplier effective {at} is after this back-dated event"
+    )]
+    BackDatedBeforeWithdrawal {
+        /// The item.
+        item: ItemCode,
+        /// The latest withdrawal's effective time.
+        at: chrono::DateTime<chrono::Utc>,
+    },
     /// No order line with this reference.
     #[error("no order line {order}/{line}")]
     UnknownOrderLine {
@@ -211,6 +235,8 @@ impl Error {
             Error::NoCost { .. } => "no_cost",
             Error::NoRate { .. } => "no_rate",
             Error::UnknownOriginal { .. } => "unknown_original",
+            Error::NotCosted { .. } => "not_costed",
+            Error::BackDatedBeforeWithdrawal { .. } => "back_dated_before_withdrawal",
             Error::UnknownOrderLine { .. } => "unknown_order_line",
             Error::OrderLineExists { .. } => "order_line_exists",
             Error::UnknownExpectedReceipt { .. } => "unknown_expected_receipt",

@@ -133,6 +133,12 @@ pub struct Network {
     pub(crate) shipment_count: u64,
     /// The cost events of each shipment event, per item (for returns).
     pub(crate) issues: BTreeMap<(EventId, ItemIx), Vec<u64>>,
+    /// The cost events of each receipt, shipment, scrap and adjustment, with their
+    /// items, in order (for reversals and returns to supplier; dropped once reversed).
+    pub(crate) costed: BTreeMap<EventId, Vec<(ItemIx, u64)>>,
+    /// Per item, the latest effective time of a reversal or return to supplier that
+    /// moved its books: no back-dated event naming the item may come before it.
+    pub(crate) withdrawn: BTreeMap<ItemIx, DateTime<Utc>>,
     /// The keys of `receipts` by item-site, so an inventory position reads only its own
     /// expected receipts (kept by [`insert_receipt`](Network::insert_receipt) and
     /// [`remove_receipt`](Network::remove_receipt)).
@@ -285,6 +291,8 @@ impl Network {
             shipments: BTreeMap::new(),
             shipment_count: 0,
             issues: BTreeMap::new(),
+            costed: BTreeMap::new(),
+            withdrawn: BTreeMap::new(),
             receipts_at: BTreeMap::new(),
             shipped: BTreeMap::new(),
             journal: Journal::default(),
@@ -412,7 +420,7 @@ impl Network {
         Ok(QtyDelta::new(q, self.base_uom(ix)?))
     }
 
-    fn to_base(&self, item: ItemIx, qty: Qty) -> Result<Decimal, Error> {
+    pub(crate) fn to_base(&self, item: ItemIx, qty: Qty) -> Result<Decimal, Error> {
         let units = self.catalog.item_units(item).ok_or_else(|| Error::Restore {
             what: format!("no units for item handle {}", item.index()),
         })?;
@@ -460,12 +468,18 @@ impl Network {
             (Body::Approve { .. }, Some(h)) => h,
             _ => event,
         };
+        // A repeat of an event taken before is the ledger's to call a duplicate.
+        let repeat = self.ledger.content_digest_of(&event.id).is_some();
+        if !repeat {
+            self.check_withdrawn(moving)?;
+        }
         let inbound = self.cost_inbound(moving)?;
         self.check_gains_costed(moving)?;
         // The journal's next number is checked before the ledger decides; once it has,
         // the entry's mark cannot fail. The event enters the chain by the content digest
         // the ledger keeps for it, so it is hashed once.
         let seq = self.journal.next_seq()?;
+        let derived = if repeat { Vec::new() } else { self.derive_costs(moving, seq)? };
         let applied = self.ledger.apply(event)?;
         let mut out = Outcome::new(event.id, Decision::Accepted);
         let mark = |n: &Self| {
@@ -500,7 +514,9 @@ impl Network {
                 if let Body::Reject { event: id } = &event.body {
                     out.signals.push(Signal::Rejected { event: *id });
                 }
-                if let Err(e) = self.downstream(moving, &accepted, inbound, mark.seq, &mut out) {
+                if let Err(e) =
+                    self.downstream(moving, &accepted, (inbound, derived), mark.seq, &mut out)
+                {
                     self.poisoned = Some(event.id);
                     return Err(match e {
                         Error::Diverged { .. } => e,
@@ -525,7 +541,7 @@ impl Network {
         &mut self,
         moving: &Event,
         accepted: &onhand_ledger::Accepted,
-        inbound: Vec<Inbound>,
+        (inbound, derived): (Vec<Inbound>, Vec<CostBody>),
         seq: u64,
         out: &mut Outcome,
     ) -> Result<(), Error> {
@@ -588,7 +604,7 @@ impl Network {
         // Booked lines no longer covered where availability or supply fell.
         self.find_short(&touched, &mut out.signals)?;
         // Costs.
-        self.cost(moving, deltas, &transit_changes, inbound, seq, out)?;
+        self.cost(moving, deltas, &transit_changes, (inbound, derived), seq, out)?;
         // Ledger signals, in codes.
         for s in &accepted.signals {
             if let Some(sig) = self.ledger_signal(s)? {
@@ -1007,7 +1023,7 @@ impl Network {
         moving: &Event,
         deltas: &[onhand_ledger::Delta],
         transit_changes: &BTreeMap<(ItemIx, SiteIx), Decimal>,
-        inbound: Vec<Inbound>,
+        (inbound, derived): (Vec<Inbound>, Vec<CostBody>),
         seq: u64,
         out: &mut Outcome,
     ) -> Result<(), Error> {
@@ -1015,6 +1031,7 @@ impl Network {
         let mut bodies: Vec<(CostBody, Option<ItemIx>)> = Vec::new();
         let net: Nets = nets(deltas);
         let kind = moving.kind();
+        let mut derived_any = false;
         // The books close and reopen with the ledger (the network's period or an
         // entity's), so what they accept stays in step with it and the history they keep
         // for back-dated movements is bounded the same way.
@@ -1049,6 +1066,11 @@ impl Network {
             _ => {}
         }
         match kind {
+            // Worked out and checked against the books before the ledger decided.
+            EventKind::Reversal | EventKind::SupplierReturn => {
+                derived_any = !derived.is_empty();
+                bodies.extend(derived.into_iter().map(|b| (b, None)));
+            }
             EventKind::Receipt => {
                 for i in inbound {
                     bodies.push((
@@ -1243,6 +1265,7 @@ impl Network {
         }
         for (k, (body, issue_of)) in (0u64..).zip(bodies) {
             let id = cost_event_id(seq, k);
+            self.note_costed(moving, &body, id);
             let o = self.valuation.apply(&CostEvent { id, at, body })?;
             if let onhand_valuation::Outcome::Posted { postings, documents, .. } = o {
                 out.postings.extend(postings);
@@ -1252,6 +1275,8 @@ impl Network {
                 self.issues.entry((moving.id, item)).or_default().push(id);
             }
         }
+        self.note_withdrawn(moving, !derived_any);
+        self.forget_reversed(moving);
         Ok(())
     }
 

@@ -167,7 +167,8 @@ pub fn split_event(catalog: &Catalog, event: &Event, count: u16) -> Vec<(u16, Ev
                 | Body::Disposition(m)
                 | Body::Adjustment(m)
                 | Body::StatusChange(m)
-                | Body::Scrap(m) => m.lines.retain(|l| part(&l.item) == p),
+                | Body::Scrap(m)
+                | Body::SupplierReturn(m) => m.lines.retain(|l| part(&l.item) == p),
                 Body::CycleCount(c) => c.lines.retain(|l| part(&l.item) == p),
                 Body::TransferRequest(t) => t.lines.retain(|l| part(&l.item) == p),
                 _ => {}

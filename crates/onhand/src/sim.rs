@@ -217,11 +217,16 @@ pub enum StepKind {
     Duplicate,
     /// A step that must be refused with nothing changed.
     Invalid,
+    /// Reverse a recent receipt, adjustment or scrap (refused, with nothing changed,
+    /// when the stock or the books moved on).
+    Reverse,
+    /// Return part of a recent purchase receipt's goods to the supplier.
+    SupplierReturn,
 }
 
 impl StepKind {
     /// Every kind, in declaration order.
-    pub const ALL: [StepKind; 27] = [
+    pub const ALL: [StepKind; 29] = [
         StepKind::Purchase,
         StepKind::ChangePurchase,
         StepKind::CancelPurchase,
@@ -249,6 +254,8 @@ impl StepKind {
         StepKind::Reprocess,
         StepKind::Duplicate,
         StepKind::Invalid,
+        StepKind::Reverse,
+        StepKind::SupplierReturn,
     ];
 
     /// The stable name.
@@ -282,6 +289,8 @@ impl StepKind {
             StepKind::Reprocess => "reprocess",
             StepKind::Duplicate => "duplicate",
             StepKind::Invalid => "invalid",
+            StepKind::Reverse => "reverse",
+            StepKind::SupplierReturn => "supplier_return",
         }
     }
 
@@ -343,6 +352,8 @@ impl Mix {
             (StepKind::Reprocess, 1),
             (StepKind::Duplicate, 1),
             (StepKind::Invalid, 3),
+            (StepKind::Reverse, 1),
+            (StepKind::SupplierReturn, 1),
         ] {
             m.weights[kind.position()] = w;
         }
@@ -952,6 +963,13 @@ struct Held {
 
 #[derive(Debug, Clone, Default)]
 struct Track {
+    /// The latest time a reversal or a return to supplier was generated for. Back-dated
+    /// steps stay after it: the network refuses a back-dated event naming an item
+    /// whose books took such a withdrawal later
+    /// ([`Error::BackDatedBeforeWithdrawal`]), since replaying it ahead of a FIFO
+    /// withdrawal could leave the withdrawn layer no longer whole or the oldest, and
+    /// the back-dated steps expect to be taken.
+    withdrawn_at: Option<DateTime<Utc>>,
     /// Per (item, site, status), the stock the outcomes reported (outside transit).
     totals: BTreeMap<(usize, usize, StockStatus), Decimal>,
     /// Per status, the item-sites with stock in it.
@@ -1746,6 +1764,8 @@ impl Sim {
             }
             StepKind::Duplicate => self.gen_duplicate(),
             StepKind::Invalid => self.gen_invalid()?,
+            StepKind::Reverse => self.gen_reverse()?,
+            StepKind::SupplierReturn => self.gen_supplier_return()?,
         };
         if let Some(s) = step {
             return Ok(s);
@@ -2647,6 +2667,7 @@ impl Sim {
             .closed_through()
             .map_or(self.setup.start, |c| c.max(self.setup.start))
             + Duration::minutes(1);
+        let floor = self.track.withdrawn_at.map_or(floor, |w| floor.max(w + Duration::minutes(1)));
         (self.clock - Duration::hours(hours)).max(floor).min(self.clock)
     }
 
@@ -2683,6 +2704,77 @@ impl Sim {
                 Ok(Some(Step::event(StepKind::BackDated, what, ev, Expect::Either)))
             }
         }
+    }
+
+    /// A reversal of a recent receipt, adjustment or scrap. Picks and shipments are
+    /// left alone: the order lines they served would not follow (see the costing
+    /// module).
+    fn gen_reverse(&mut self) -> Result<Option<Step>, Error> {
+        let candidates: Vec<EventId> = self
+            .track
+            .recent
+            .iter()
+            .filter(|e| matches!(e.body, Body::Receipt(_) | Body::Adjustment(_) | Body::Scrap(_)))
+            .map(|e| e.id)
+            .collect();
+        let Some(&original) = self.rng.pick(&candidates) else { return Ok(None) };
+        let what = format!("event {original} reversed");
+        let number = self.doc("REV");
+        let body = Body::Reversal { event: original };
+        let ev = self.now_event(Who::Control, "CORRECTION", DocKind::Internal, &number, body)?;
+        self.track.withdrawn_at = Some(ev.effective_at);
+        Ok(Some(Step::event(StepKind::Reverse, what, ev, Expect::Either)))
+    }
+
+    /// Part of a recent purchase receipt's goods back to the supplier, from stock of its
+    /// item (and lot) at its site in receiving, available or quality hold.
+    fn gen_supplier_return(&mut self) -> Result<Option<Step>, Error> {
+        let receipts: Vec<(EventId, SiteLines)> = self
+            .track
+            .recent
+            .iter()
+            .filter_map(|e| match &e.body {
+                Body::Receipt(m) => Some((e.id, m.clone())),
+                _ => None,
+            })
+            .collect();
+        let Some((receipt, mv)) = self.rng.pick(&receipts).cloned() else { return Ok(None) };
+        let Some(first) = mv.lines.first() else { return Ok(None) };
+        let (Some(i), Some(s)) = (
+            self.world.items.iter().position(|it| it.code == first.item),
+            self.world.sites.iter().position(|st| st.code == mv.site),
+        ) else {
+            return Ok(None);
+        };
+        // From where the receipt put the goods, or where they went since.
+        let mut held: Vec<(StockStatus, Held)> = Vec::new();
+        for status in [StockStatus::Receiving, StockStatus::Available, StockStatus::QualityHold] {
+            held.extend(
+                self.held(i, s, status)
+                    .into_iter()
+                    .filter(|h| {
+                        h.lot == first.lot && first.owner.as_ref().is_none_or(|o| *o == h.owner)
+                    })
+                    .map(|h| (status, h)),
+            );
+        }
+        let Some((status, h)) = self.rng.pick(&held).cloned() else { return Ok(None) };
+        let q = self.part(h.qty);
+        let mut line = Self::owner_of(self.line(i, q)?, &h.owner).original(receipt);
+        line.bin = h.bin;
+        line.lot = h.lot;
+        line.from = Some(status);
+        let st = self.world.sites[s].clone();
+        let what = format!(
+            "{q} {} back to the supplier from {} against receipt {receipt}",
+            self.world.items[i].code, st.code
+        );
+        let number = self.doc("RTV");
+        let body = Body::SupplierReturn(SiteLines { site: st.code.clone(), lines: vec![line] });
+        let ev = self.now_event(Who::Warehouse, "RTV", DocKind::PurchaseOrder, &number, body)?;
+        self.track.withdrawn_at = Some(ev.effective_at);
+        // Refused beyond what the receipt brought in (earlier returns, other stock).
+        Ok(Some(Step::event(StepKind::SupplierReturn, what, ev, Expect::Either)))
     }
 
     fn gen_duplicate(&mut self) -> Option<Step> {

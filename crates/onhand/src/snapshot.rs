@@ -149,6 +149,15 @@ struct Content {
     shipment_count: u64,
     /// The cost events each shipment event issued, per item.
     issues: Vec<(EventId, ItemCode, Vec<u64>)>,
+    /// The cost events of each receipt, shipment, scrap and adjustment, with their
+    /// items, for reversals and returns to supplier (absent from snapshots taken
+    /// before them: the events before such a snapshot are refused as
+    /// [`Error::NotCosted`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    costed: Vec<(EventId, Vec<(ItemCode, u64)>)>,
+    /// Per item, the latest reversal or return to supplier that moved its books.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    withdrawn: Vec<(ItemCode, DateTime<Utc>)>,
     /// The exception queue and what the network remembers to clear it.
     exceptions: ExceptionsSnapshot,
     /// The KPIs and the feed's own state (`None`: insight is off).
@@ -182,6 +191,10 @@ struct Seal<'a> {
     shipments: &'a [(DocNumber, ItemCode, Vec<ShipmentRecord>)],
     shipment_count: u64,
     issues: &'a [(EventId, ItemCode, Vec<u64>)],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    costed: &'a [(EventId, Vec<(ItemCode, u64)>)],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    withdrawn: &'a [(ItemCode, DateTime<Utc>)],
     exceptions: &'a ExceptionsSnapshot,
     insight: &'a Option<FeedSnapshot>,
 }
@@ -202,6 +215,8 @@ impl Content {
             shipments: &self.shipments,
             shipment_count: self.shipment_count,
             issues: &self.issues,
+            costed: &self.costed,
+            withdrawn: &self.withdrawn,
             exceptions: &self.exceptions,
             insight: &self.insight,
         })
@@ -250,6 +265,18 @@ impl Network {
         for ((event, item), ids) in &self.issues {
             issues.push((*event, self.item_code(*item)?, ids.clone()));
         }
+        let mut costed = Vec::with_capacity(self.costed.len());
+        for (event, ids) in &self.costed {
+            let mut with_codes = Vec::with_capacity(ids.len());
+            for (item, id) in ids {
+                with_codes.push((self.item_code(*item)?, *id));
+            }
+            costed.push((*event, with_codes));
+        }
+        let mut withdrawn = Vec::with_capacity(self.withdrawn.len());
+        for (item, at) in &self.withdrawn {
+            withdrawn.push((self.item_code(*item)?, *at));
+        }
         let content = Content {
             config: digest_of(self.config.as_ref())?,
             now: self.now,
@@ -264,6 +291,8 @@ impl Network {
             shipments,
             shipment_count: self.shipment_count,
             issues,
+            costed,
+            withdrawn,
             exceptions: self.exceptions_snapshot()?,
             insight: self.insight.as_deref().map(Feed::snapshot),
         };
@@ -361,6 +390,21 @@ impl Network {
             let item = n.held_item("issues", item)?;
             if n.issues.insert((*event, item), ids.clone()).is_some() {
                 return Err(invalid("issues", format!("event {event} twice for one item")));
+            }
+        }
+        for (event, ids) in &c.costed {
+            let mut held = Vec::with_capacity(ids.len());
+            for (item, id) in ids {
+                held.push((n.held_item("costed", item)?, *id));
+            }
+            if n.costed.insert(*event, held).is_some() {
+                return Err(invalid("costed", format!("event {event} twice")));
+            }
+        }
+        for (item, at) in &c.withdrawn {
+            let item = n.held_item("withdrawn", item)?;
+            if n.withdrawn.insert(item, *at).is_some() {
+                return Err(invalid("withdrawn", "an item twice".to_owned()));
             }
         }
         n.journal = Journal::after(c.journal);

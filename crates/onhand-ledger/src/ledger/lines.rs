@@ -16,7 +16,8 @@ use crate::position::{LotIx, PositionKey};
 use crate::transfer::{OrderUpdate, TransferOrder};
 
 /// Checks the fields a line carries for other engines: a unit cost only on stock from
-/// outside and never negative, an original shipment only on a customer return.
+/// outside and never negative, an original shipment only on a customer return, an
+/// original receipt always on a return to supplier.
 pub(crate) fn check_line_refs(
     kind: EventKind,
     line: &Line,
@@ -34,7 +35,12 @@ pub(crate) fn check_line_refs(
             return Err(LedgerError::NegativeCost { item: line.item.clone(), cost });
         }
     }
-    if line.original.is_some() && kind != EventKind::CustomerReturn {
+    if kind == EventKind::SupplierReturn && line.original.is_none() {
+        return Err(LedgerError::OriginalRequired { item: line.item.clone() });
+    }
+    if line.original.is_some()
+        && !matches!(kind, EventKind::CustomerReturn | EventKind::SupplierReturn)
+    {
         return Err(LedgerError::FieldNotAllowed {
             kind,
             item: line.item.clone(),
@@ -55,7 +61,10 @@ pub(crate) fn movement_of(kind: EventKind) -> Option<Movement> {
         EventKind::TransferReceipt => Some(Movement::TransferReceipt),
         EventKind::CustomerReturn => Some(Movement::CustomerReturn),
         EventKind::Disposition => Some(Movement::Disposition),
-        EventKind::Adjustment | EventKind::TransferClose => Some(Movement::Adjustment),
+        // A return to supplier leaves the network as a loss does.
+        EventKind::Adjustment | EventKind::TransferClose | EventKind::SupplierReturn => {
+            Some(Movement::Adjustment)
+        }
         EventKind::CycleCount => Some(Movement::CycleCount),
         EventKind::StatusChange => Some(Movement::StatusChange),
         EventKind::Scrap => Some(Movement::Scrap),
@@ -64,7 +73,8 @@ pub(crate) fn movement_of(kind: EventKind) -> Option<Movement> {
         | EventKind::Approve
         | EventKind::Reject
         | EventKind::ClosePeriod
-        | EventKind::ReopenPeriod => None,
+        | EventKind::ReopenPeriod
+        | EventKind::Reversal => None,
     }
 }
 
@@ -352,6 +362,13 @@ impl Ledger {
                 (None, Some(t)) => (None, Some(t)),
                 _ => return Err(wrong()),
             },
+            EventKind::SupplierReturn => {
+                // Goods go back from a site's shelves, never from a truck between sites.
+                if lt.is_some() || lf == Some(InTransit) {
+                    return Err(wrong());
+                }
+                (Some(lf.unwrap_or(Available)), None)
+            }
             EventKind::Scrap => match lf {
                 Some(Scrapped) if lt.is_none() => (Some(Scrapped), None),
                 Some(f) => (Some(f), Some(lt.unwrap_or(Scrapped))),
@@ -364,7 +381,8 @@ impl Ledger {
             | EventKind::Approve
             | EventKind::Reject
             | EventKind::ClosePeriod
-            | EventKind::ReopenPeriod => return Err(wrong()),
+            | EventKind::ReopenPeriod
+            | EventKind::Reversal => return Err(wrong()),
         };
         Ok(pair)
     }

@@ -181,6 +181,9 @@ pub struct Ledger {
     pub(crate) transfers: Transfers,
     pub(crate) pending: BTreeMap<EventId, PendingEvent>,
     pub(crate) seen: Map<EventId, Digest>,
+    /// What each applied receipt, pick, shipment, scrap, adjustment, reversal and
+    /// return to supplier did (see the `reversal` module).
+    pub(crate) posted: Map<EventId, crate::reversal::Posted>,
     pub(crate) closed_through: Option<DateTime<Utc>>,
     /// Per legal entity, the time its own period is closed through (on top of the
     /// network's `closed_through`).
@@ -267,6 +270,7 @@ impl Ledger {
             transfers: Transfers::default(),
             pending: BTreeMap::new(),
             seen: map(),
+            posted: map(),
             closed_through: None,
             entity_closed: BTreeMap::new(),
             recorded_through: None,
@@ -343,6 +347,7 @@ impl Ledger {
     /// The [`LedgerError`] saying why the event was rejected.
     pub fn apply(&mut self, event: &Event) -> Result<Applied, LedgerError> {
         let fp = fingerprint(event);
+        self.refuse_unrecorded(event)?;
         // The id is hashed and its slot found once: the index is set aside while the
         // event is dispatched (nothing there reads it), holding the slot the id takes.
         let mut seen = std::mem::take(&mut self.seen);
@@ -452,6 +457,8 @@ impl Ledger {
             | Body::CycleCount(_)
             | Body::StatusChange(_)
             | Body::Scrap(_)
+            | Body::Reversal { .. }
+            | Body::SupplierReturn(_)
             | Body::TransferClose => {
                 let mut plan = self.plan_for(event);
                 self.plan(event, &[], &mut plan)?;

@@ -55,12 +55,16 @@ pub(crate) struct Plan {
     /// what it measured there.
     pub(crate) doc: Option<(EventKind, DocumentRef)>,
     pub(crate) is_count: bool,
+    /// The event's id.
+    pub(crate) id: Option<crate::event::EventId>,
+    /// What the ledger will record of the event for reversals and returns.
+    pub(crate) record: crate::reversal::PlanRecord,
 }
 
 impl Plan {
     /// An empty plan for `event`; `measure` as [`Plan::measure`] says.
     pub(crate) fn at(event: &Event, measure: bool) -> Self {
-        Plan { at: micros(event.effective_at), measure, ..Plan::default() }
+        Plan { at: micros(event.effective_at), measure, id: Some(event.id), ..Plan::default() }
     }
 
     /// Adds `change` to what the event does to `key`. A scan of the few keys an event
@@ -194,6 +198,11 @@ impl Ledger {
                 self.plan_lines(event, kind, &mv.site, &mv.lines, Some(order), plan)?;
             }
             Body::TransferClose => self.plan_close(event, plan)?,
+            Body::Reversal { event: target } => self.plan_reversal(event, *target, plan)?,
+            Body::SupplierReturn(mv) => {
+                self.plan_lines(event, kind, &mv.site, &mv.lines, None, plan)?;
+                self.plan_returns(mv, plan)?;
+            }
             Body::Receipt(mv)
             | Body::Putaway(mv)
             | Body::Pick(mv)
@@ -215,6 +224,7 @@ impl Ledger {
         plan.role_needs.retain(|r| !granted.contains(r));
         self.check_entity_periods(plan)?;
         self.check_balances(plan)?;
+        self.plan_record(event, plan);
         Ok(())
     }
 
@@ -355,6 +365,9 @@ impl Ledger {
         if let Some(doc) = plan.doc.take() {
             let entry = DocumentEntry { at: plan.at, qty: plan.total, value: plan.value };
             self.documents.entry(doc).or_default().push(entry);
+        }
+        if let Some(id) = plan.id {
+            self.commit_record(id, plan);
         }
         self.seq += 1;
         Ok(Applied::Accepted(Accepted {

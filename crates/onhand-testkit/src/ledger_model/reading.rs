@@ -94,7 +94,11 @@ pub(crate) fn same_stock(a: &State, b: &State) -> bool {
 pub(crate) fn event_net(cat: &Catalog, ev: &Event) -> Option<BTreeMap<String, Decimal>> {
     let mut out: BTreeMap<String, Decimal> = BTreeMap::new();
     let lines = match &ev.body {
-        Body::CycleCount(_) | Body::TransferReceipt(_) | Body::TransferClose => return None,
+        Body::CycleCount(_)
+        | Body::TransferReceipt(_)
+        | Body::TransferClose
+        | Body::Reversal { .. }
+        | Body::SupplierReturn(_) => return None,
         Body::Receipt(m)
         | Body::Ship(m)
         | Body::Adjustment(m)

@@ -12,7 +12,8 @@ pub(crate) fn may_post(kind: EventKind, roles: &[Role]) -> bool {
         | EventKind::Ship
         | EventKind::TransferShip
         | EventKind::TransferReceipt
-        | EventKind::CustomerReturn => &[Warehouse, Supervisor, System],
+        | EventKind::CustomerReturn
+        | EventKind::SupplierReturn => &[Warehouse, Supervisor, System],
         EventKind::Disposition => &[Quality, Supervisor],
         EventKind::Adjustment => &[InventoryControl, Supervisor],
         EventKind::CycleCount => &[Warehouse, InventoryControl, Supervisor],
@@ -22,6 +23,7 @@ pub(crate) fn may_post(kind: EventKind, roles: &[Role]) -> bool {
         EventKind::TransferApprove => &[Planning, Supervisor],
         EventKind::TransferClose => &[Planning, InventoryControl, Supervisor],
         EventKind::ClosePeriod | EventKind::ReopenPeriod => &[Finance],
+        EventKind::Reversal => &[InventoryControl, Finance, Supervisor],
         EventKind::Approve | EventKind::Reject => &[],
     };
     allowed.iter().any(|r| roles.contains(r))
@@ -47,7 +49,9 @@ pub(crate) fn movement_of(kind: EventKind) -> Option<Mv> {
         EventKind::TransferReceipt => Mv::TransferReceipt,
         EventKind::CustomerReturn => Mv::CustomerReturn,
         EventKind::Disposition => Mv::Disposition,
-        EventKind::Adjustment | EventKind::TransferClose => Mv::Adjustment,
+        EventKind::Adjustment | EventKind::TransferClose | EventKind::SupplierReturn => {
+            Mv::Adjustment
+        }
         EventKind::CycleCount => Mv::CycleCount,
         EventKind::StatusChange => Mv::StatusChange,
         EventKind::Scrap => Mv::Scrap,
@@ -56,7 +60,8 @@ pub(crate) fn movement_of(kind: EventKind) -> Option<Mv> {
         | EventKind::Approve
         | EventKind::Reject
         | EventKind::ClosePeriod
-        | EventKind::ReopenPeriod => return None,
+        | EventKind::ReopenPeriod
+        | EventKind::Reversal => return None,
     })
 }
 

@@ -13,8 +13,20 @@ use super::{
     ValuationError, add_exact, dec, share, sub_exact,
 };
 use crate::pool::Book;
+use rust_decimal::Decimal;
 
 impl Valuation {
+    /// What of receipt `receipt` (its cost event id) can still go back to the supplier,
+    /// in base units: what it brought in less earlier returns; `None` when `receipt` is
+    /// not a receipt the books took.
+    #[must_use]
+    pub fn returnable(&self, receipt: u64) -> Option<Decimal> {
+        let seen = self.seen_of(receipt).filter(|s| s.kind == Seen::RECEIPT)?;
+        let r = self.receipts.get(seen.idx as usize)?;
+        let (rq, _) = self.returned.get(&receipt).copied().unwrap_or_default();
+        r.qty.checked_sub(rq)
+    }
+
     /// Plans the return of `qty` of receipt `receipt` to its supplier.
     pub(super) fn plan_supplier_return(
         &self,

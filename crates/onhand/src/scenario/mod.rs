@@ -273,6 +273,13 @@ pub struct Step {
     /// A transfer order closed (its number): what is still in transit is written off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transfer_close: Option<DocNumber>,
+    /// Goods back to the supplier: the line's `original` names the receipt's step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supplier_return: Option<MoveSpec>,
+    /// The event of the named step reversed (a receipt, pick, shipment, scrap or
+    /// adjustment).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverse: Option<String>,
     /// The held event of the named step approved.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approve: Option<String>,

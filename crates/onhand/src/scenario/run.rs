@@ -428,6 +428,21 @@ impl Runner<'_> {
             "transfer_close" => {
                 step.transfer_close.clone().map(|t| (Body::TransferClose, TransferOrder, Some(t)))
             }
+            "supplier_return" => self.movement(
+                n,
+                step,
+                step.supplier_return.as_ref(),
+                PurchaseOrder,
+                Body::SupplierReturn,
+            )?,
+            "reverse" => match &step.reverse {
+                Some(name) => Some((
+                    Body::Reversal { event: self.event_of(n, "reverse", name)? },
+                    Internal,
+                    None,
+                )),
+                None => None,
+            },
             "approve" => match &step.approve {
                 Some(name) => Some((
                     Body::Approve { event: self.event_of(n, "approve", name)? },
@@ -1321,6 +1336,8 @@ fn present(s: &Step) -> Vec<&'static str> {
         ("transfer_ship", s.transfer_ship.is_some()),
         ("transfer_receipt", s.transfer_receipt.is_some()),
         ("transfer_close", s.transfer_close.is_some()),
+        ("supplier_return", s.supplier_return.is_some()),
+        ("reverse", s.reverse.is_some()),
         ("approve", s.approve.is_some()),
         ("reject", s.reject.is_some()),
         ("close_period", s.close_period.is_some()),
