@@ -3,9 +3,11 @@
 //! figures, and the approval tasks of held events.
 //!
 //! Layout: exceptions live in one vector indexed by id; active ones are found by their
-//! dedup key in a hash map; each (role, site) pair has its own ordered set of rank keys
-//! (so the top of a queue is the first entries of one set), and an ordered set of
-//! escalation deadlines lets [`Control::escalate`] touch only what is due.
+//! dedup key in a hash map; each (role, site) pair has its own [`Ranked`] queue of rank
+//! keys (a short sorted head and sorted runs merged lazily, with stale entries skipped
+//! on read and compacted away, so a raise or an update touches no large tree and the top
+//! of a queue is a merge of a few sorted runs), and an ordered set of escalation
+//! deadlines lets [`Control::escalate`] touch only what is due.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -23,7 +25,9 @@ use crate::rules::{Compiled, Routed, Rules};
 use crate::signal::{ClearReason, Clearance, Hold, Impact, Signal, Subject};
 use crate::store::Store;
 
+mod ranked;
 mod restore;
+use ranked::Ranked;
 pub use restore::ControlSnapshot;
 
 /// An exception's id: dense, in the order exceptions were raised.
@@ -400,7 +404,7 @@ pub struct Control {
     items: Store<Exception>,
     active: Map<Key, usize>,
     closed: Map<Key, ExceptionId>,
-    queues: BTreeMap<(Role, Option<SiteCode>), BTreeSet<Rank>>,
+    queues: BTreeMap<(Role, Option<SiteCode>), Ranked>,
     due: BTreeSet<(i64, u64)>,
     holds: BTreeMap<EventId, usize>,
     variances: Map<(ItemCode, SiteCode), Vec<i64>>,
@@ -654,16 +658,19 @@ impl Control {
         new: Rank,
         new_roles: RoleSet,
     ) {
-        if old == new && old_roles == new_roles {
-            return;
-        }
-        for role in old_roles.iter() {
-            if let Some(q) = self.queues.get_mut(&(role, site.cloned())) {
-                q.remove(&old);
-            }
-        }
-        for role in new_roles.iter() {
+        // Unchanged rank: only the queues of roles gained or lost change.
+        let (gone, added) = if old == new {
+            (old_roles.minus(new_roles), new_roles.minus(old_roles))
+        } else {
+            (old_roles, new_roles)
+        };
+        for role in added.iter() {
             self.queues.entry((role, site.cloned())).or_default().insert(new);
+        }
+        for role in gone.iter() {
+            if let Some(q) = self.queues.get_mut(&(role, site.cloned())) {
+                q.forget(live(&self.items, role));
+            }
         }
     }
 
@@ -685,7 +692,7 @@ impl Control {
         }
         for role in roles.iter() {
             if let Some(q) = self.queues.get_mut(&(role, site.clone())) {
-                q.remove(&rank);
+                q.forget(live(&self.items, role));
             }
         }
         if let Some(due) = due {
@@ -781,8 +788,8 @@ impl Control {
         let later = self.due.split_off(&(t.saturating_add(1), 0));
         let due = std::mem::replace(&mut self.due, later);
         let mut out = Vec::with_capacity(due.len());
-        // Ranks to add per queue, inserted in rank order afterwards: due order is not
-        // rank order, and sorted insertion keeps each queue's tree walk in cache.
+        // Ranks to add per queue, added afterwards as one sorted run per queue (due order
+        // is not rank order).
         let mut adds: Map<(Role, Option<SiteCode>), Vec<Rank>> = map();
         for (_, id) in due {
             let Ok(i) = usize::try_from(id) else { continue };
@@ -823,15 +830,9 @@ impl Control {
             out.push(Escalation { id: ExceptionId(id), from, to, added });
         }
         for (key, mut ranks) in adds {
+            // One exception per rank: sorted, they are strictly ascending.
             ranks.sort_unstable();
-            let queue = self.queues.entry(key).or_default();
-            if ranks.len().saturating_mul(8) >= queue.len() {
-                // Many at once: merge two sorted sets in one pass.
-                let mut more: BTreeSet<Rank> = ranks.into_iter().collect();
-                queue.append(&mut more);
-            } else {
-                queue.extend(ranks);
-            }
+            self.queues.entry(key).or_default().extend_sorted(ranks);
         }
         out
     }
@@ -845,12 +846,12 @@ impl Control {
         site: Option<&SiteCode>,
         limit: usize,
     ) -> impl Iterator<Item = &Exception> {
-        self.queues
+        let ranks = self
+            .queues
             .get(&(role, site.cloned()))
-            .into_iter()
-            .flat_map(|q| q.iter())
-            .take(limit)
-            .filter_map(|r| usize::try_from(r.id).ok().and_then(|i| self.items.get(i)))
+            .map(|q| q.top(limit, live(&self.items, role)))
+            .unwrap_or_default();
+        ranks.into_iter().filter_map(|r| usize::try_from(r.id).ok().and_then(|i| self.items.get(i)))
     }
 
     /// The first `limit` active exceptions `actor` may act on, narrowed by `filter`, in
@@ -888,7 +889,7 @@ impl Control {
                     },
                 );
             for (_, q) in queues {
-                ranks.extend(q.iter().take(limit));
+                ranks.extend(q.top(limit, live(&self.items, role)));
             }
         }
         ranks.sort_unstable();
@@ -1001,6 +1002,18 @@ impl Control {
         self.decide(event, actor, at, Verdict::Reject)
     }
 
+    /// Every non-empty queue's live ranks, in order (for tests comparing queues).
+    #[cfg(test)]
+    pub(crate) fn ranked_queues(&self) -> BTreeMap<(Role, Option<SiteCode>), Vec<Rank>> {
+        self.queues
+            .iter()
+            .map(|((role, site), q)| {
+                ((*role, site.clone()), q.top(usize::MAX, live(&self.items, *role)))
+            })
+            .filter(|(_, ranks)| !ranks.is_empty())
+            .collect()
+    }
+
     fn decide(
         &mut self,
         event: EventId,
@@ -1060,6 +1073,17 @@ impl Control {
             }
         }
         Ok(Decision { event, verdict, by: actor.id.clone(), granted, remaining, at })
+    }
+}
+
+/// Whether a queue entry of `role` stands for its exception: the exception is active,
+/// holds the role, and has exactly this rank (see [`Ranked`]).
+fn live(items: &Store<Exception>, role: Role) -> impl Fn(&Rank) -> bool + '_ {
+    move |r| {
+        usize::try_from(r.id)
+            .ok()
+            .and_then(|i| items.get(i))
+            .is_some_and(|e| e.state.is_active() && e.rank == *r && e.roles.contains(role))
     }
 }
 

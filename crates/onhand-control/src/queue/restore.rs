@@ -11,7 +11,11 @@ use onhand_master::hash::fingerprint;
 use onhand_master::{ItemCode, SiteCode};
 use serde::{Deserialize, Serialize};
 
-use super::{Control, Exception, Key, rank};
+use std::collections::BTreeMap;
+
+use onhand_master::Role;
+
+use super::{Control, Exception, Key, Rank, rank};
 use crate::error::ControlError;
 use crate::kind::{ExceptionKind, RoleSet};
 use crate::rules::Rules;
@@ -85,6 +89,8 @@ impl Control {
     /// for a value too large to rank. Nothing is built.
     pub fn restore(rules: Rules, snapshot: &ControlSnapshot) -> Result<Control, ControlError> {
         let mut c = Control::new(rules)?;
+        // Each queue's ranks, added as one sorted run at the end.
+        let mut queues: BTreeMap<(Role, Option<SiteCode>), Vec<Rank>> = BTreeMap::new();
         for (i, e) in snapshot.exceptions.iter().enumerate() {
             c.check_restored(i, e)?;
             let mut e = e.clone();
@@ -100,7 +106,7 @@ impl Control {
                     .get(usize::from(e.level))
                     .map(|(after, _)| raised.saturating_add(*after));
                 for role in e.roles.iter() {
-                    c.queues.entry((role, e.site.clone())).or_default().insert(e.rank);
+                    queues.entry((role, e.site.clone())).or_default().push(e.rank);
                 }
                 if let Some(due) = e.next_due {
                     c.due.insert((due, e.id.0));
@@ -115,6 +121,11 @@ impl Control {
                 c.closed.insert(key, e.id);
             }
             c.items.push(e);
+        }
+        for (key, mut ranks) in queues {
+            // Ids are unique, so sorted ranks are strictly ascending.
+            ranks.sort_unstable();
+            c.queues.entry(key).or_default().extend_sorted(ranks);
         }
         for (item, site, times) in &snapshot.variances {
             if times.windows(2).any(|w| matches!(w, [a, b] if a >= b)) {
@@ -256,7 +267,7 @@ mod tests {
         assert_eq!(r.snapshot(), c.snapshot());
         assert_eq!(r.active, c.active);
         assert_eq!(r.closed, c.closed);
-        assert_eq!(r.queues, c.queues);
+        assert_eq!(r.ranked_queues(), c.ranked_queues());
         assert_eq!(r.due, c.due);
         assert_eq!(r.holds, c.holds);
         assert_eq!(r.variances, c.variances);
