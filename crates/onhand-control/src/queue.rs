@@ -25,8 +25,10 @@ use crate::rules::{Compiled, Routed, Rules};
 use crate::signal::{ClearReason, Clearance, Hold, Impact, Signal, Subject};
 use crate::store::Store;
 
+mod active;
 mod ranked;
 mod restore;
+use active::Active;
 use ranked::Ranked;
 pub use restore::ControlSnapshot;
 
@@ -349,6 +351,8 @@ struct Prepared {
     minor: i64,
     priority: Priority,
     key: Key,
+    /// The key's fingerprint.
+    print: u64,
     target: Target,
     /// The service level's deadlines (acknowledge, resolve), from the raise time.
     deadlines: (DateTime<Utc>, DateTime<Utc>),
@@ -402,7 +406,7 @@ enum Target {
 pub struct Control {
     rules: Compiled,
     items: Store<Exception>,
-    active: Map<Key, usize>,
+    active: Active,
     closed: Map<Key, ExceptionId>,
     queues: BTreeMap<(Role, Option<SiteCode>), Ranked>,
     due: BTreeSet<(i64, u64)>,
@@ -419,7 +423,7 @@ impl Control {
         Ok(Control {
             rules: Compiled::new(rules)?,
             items: Store::default(),
-            active: map(),
+            active: Active::default(),
             closed: map(),
             queues: BTreeMap::new(),
             due: BTreeSet::new(),
@@ -448,7 +452,8 @@ impl Control {
     /// The active exception of `kind` about `subject`, if any.
     #[must_use]
     pub fn active(&self, kind: ExceptionKind, subject: &Subject) -> Option<&Exception> {
-        self.active.get(&(kind, subject.clone())).and_then(|&i| self.items.get(i))
+        let key = (kind, subject.clone());
+        self.active.get(&key, fingerprint(&key), &self.items).and_then(|i| self.items.get(i))
     }
 
     /// How many exceptions are active.
@@ -466,8 +471,9 @@ impl Control {
         let minor = self.rules.minor_units(reference)?;
         let priority = self.rules.priority(reference, signal.impact.service_class);
         let key = (signal.kind, signal.subject.clone());
-        let target = match self.active.get(&key) {
-            Some(&i) => Target::Update(i),
+        let print = fingerprint(&key);
+        let target = match self.active.get(&key, print, &self.items) {
+            Some(i) => Target::Update(i),
             None if self.rules.below_threshold(signal.kind, reference, signal.impact.quantity) => {
                 Target::Below
             }
@@ -493,7 +499,7 @@ impl Control {
                 .ok_or(ControlError::TimeOutOfRange { at: signal.at })
         };
         let deadlines = (after(ack)?, after(res)?);
-        Ok(Prepared { reference, minor, priority, key, target, deadlines })
+        Ok(Prepared { reference, minor, priority, key, print, target, deadlines })
     }
 
     /// Raises an exception from `signal`, or updates the active one with the same kind
@@ -602,7 +608,7 @@ impl Control {
             rank: Rank { breach: 0, neg_value: 0, neg_lines: 0, raised, key: 0, id: id.0 },
             next_due,
         };
-        e.rank = rank(&e, p.minor, fingerprint(&key));
+        e.rank = rank(&e, p.minor, p.print);
         for role in e.roles.iter() {
             self.queues.entry((role, e.site.clone())).or_default().insert(e.rank);
         }
@@ -612,8 +618,8 @@ impl Control {
         if let Subject::Event { event } = &e.subject {
             self.holds.insert(*event, i);
         }
-        self.active.insert(key, i);
         self.items.push(e);
+        self.active.insert(key, p.print, i, &self.items);
         (Effect::Raised, Some(id))
     }
 
@@ -686,7 +692,7 @@ impl Control {
         // a restored queue (which ranks from the state) holds the same value.
         e.rank = Rank { breach: e.breach_at().timestamp(), ..rank };
         let key = (e.kind, e.subject.clone());
-        let id = e.id;
+        let (id, print) = (e.id, e.rank.key);
         if let Subject::Event { event } = &e.subject {
             self.holds.remove(event);
         }
@@ -698,7 +704,7 @@ impl Control {
         if let Some(due) = due {
             self.due.remove(&(due, id.0));
         }
-        self.active.remove(&key);
+        self.active.remove(&key, print, &self.items);
         self.closed.insert(key, id);
     }
 
@@ -715,7 +721,9 @@ impl Control {
             });
         }
         let key = (clearance.kind, clearance.subject.clone());
-        let Some(&i) = self.active.get(&key) else { return Ok(None) };
+        let Some(i) = self.active.get(&key, fingerprint(&key), &self.items) else {
+            return Ok(None);
+        };
         let step = Step {
             at: clearance.at,
             by: By::Signal,
@@ -791,6 +799,8 @@ impl Control {
         // Ranks to add per queue, added afterwards as one sorted run per queue (due order
         // is not rank order).
         let mut adds: Map<(Role, Option<SiteCode>), Vec<Rank>> = map();
+        // Next deadlines, added at the end in one sorted pass.
+        let mut next: Vec<(i64, u64)> = Vec::new();
         for (_, id) in due {
             let Ok(i) = usize::try_from(id) else { continue };
             let Some(e) = self.items.get(i) else { continue };
@@ -815,7 +825,7 @@ impl Control {
                 adds.entry((role, e.site.clone())).or_default().push(e.rank);
             }
             if let Some(due) = next_due {
-                self.due.insert((due, id));
+                next.push((due, id));
             }
             if let Some(e) = self.items.get_mut(i) {
                 e.level = to;
@@ -828,6 +838,14 @@ impl Control {
                 });
             }
             out.push(Escalation { id: ExceptionId(id), from, to, added });
+        }
+        next.sort_unstable();
+        if next.len().saturating_mul(8) >= self.due.len() {
+            // Many at once: merge two sorted sets in one pass.
+            let mut more: BTreeSet<(i64, u64)> = next.into_iter().collect();
+            self.due.append(&mut more);
+        } else {
+            self.due.extend(next);
         }
         for (key, mut ranks) in adds {
             // One exception per rank: sorted, they are strictly ascending.

@@ -96,7 +96,8 @@ impl Control {
             let mut e = e.clone();
             let key: Key = (e.kind, e.subject.clone());
             let minor = c.rules.minor_units(e.reference_value)?;
-            e.rank = rank(&e, minor, fingerprint(&key));
+            let print = fingerprint(&key);
+            e.rank = rank(&e, minor, print);
             e.next_due = None;
             if e.state.is_active() {
                 let raised = e.raised_at.timestamp();
@@ -114,7 +115,7 @@ impl Control {
                 if let Subject::Event { event } = &e.subject {
                     c.holds.insert(*event, i);
                 }
-                if c.active.insert(key, i).is_some() {
+                if !c.active.insert(key, print, i, &c.items) {
                     return Err(invalid(format!("exception {}: a second active one", e.id)));
                 }
             } else {
