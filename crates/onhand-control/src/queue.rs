@@ -795,13 +795,18 @@ impl Control {
         let t = now.timestamp();
         let later = self.due.split_off(&(t.saturating_add(1), 0));
         let due = std::mem::replace(&mut self.due, later);
-        let mut out = Vec::with_capacity(due.len());
+        // Each exception's step depends on it alone: visit them in id order (the order
+        // they lie in memory), report them in due order.
+        let mut visit: Vec<(u64, usize)> =
+            due.iter().enumerate().map(|(pos, &(_, id))| (id, pos)).collect();
+        visit.sort_unstable();
+        let mut moved: Vec<Option<Escalation>> = vec![None; visit.len()];
         // Ranks to add per queue, added afterwards as one sorted run per queue (due order
         // is not rank order).
         let mut adds: Map<(Role, Option<SiteCode>), Vec<Rank>> = map();
         // Next deadlines, added at the end in one sorted pass.
-        let mut next: Vec<(i64, u64)> = Vec::new();
-        for (_, id) in due {
+        let mut next: Vec<(i64, u64)> = Vec::with_capacity(visit.len());
+        for (id, pos) in visit {
             let Ok(i) = usize::try_from(id) else { continue };
             let Some(e) = self.items.get(i) else { continue };
             let ladder = self.rules.ladder(e.kind);
@@ -837,8 +842,11 @@ impl Control {
                     change: Change::Escalated { level: to, roles: added },
                 });
             }
-            out.push(Escalation { id: ExceptionId(id), from, to, added });
+            if let Some(slot) = moved.get_mut(pos) {
+                *slot = Some(Escalation { id: ExceptionId(id), from, to, added });
+            }
         }
+        let out: Vec<Escalation> = moved.into_iter().flatten().collect();
         next.sort_unstable();
         if next.len().saturating_mul(8) >= self.due.len() {
             // Many at once: merge two sorted sets in one pass.
