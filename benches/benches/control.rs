@@ -16,12 +16,28 @@
 //!   first ladder step (the worst case; the queue is cloned outside the timing). Target:
 //!   under 1 s.
 //!
-//! Run: `cargo bench -p onhand-benches --bench control`.
+//! Each target runs next to a bare baseline in the same run (printed first, with the
+//! targets):
+//!
+//! - `control/baseline_push`: the signal pushed onto a plain `Vec` (the least a raise
+//!   can cost: storing what came in), and `control/baseline_dedup`: the signal's dedup key
+//!   looked up and inserted in a plain `HashMap` of 1,000,000 keys (the least a raise or
+//!   an update can cost: finding its exception);
+//! - `control/baseline_sort_top50`: the first 50 of the same site's 125,000 open
+//!   exceptions by a plain partial sort of their ranks (`select_nth_unstable`, then sort
+//!   50), what the queue's index saves;
+//! - `control/baseline_scan`: one pass over the 1,000,000 exceptions deciding which are
+//!   due (the least `escalate` can do when every one is due).
+//!
+//! Run: `cargo bench -p onhand-benches --bench control -- --warm-up-time 1
+//! --measurement-time 3`.
 
+use std::collections::HashMap;
 use std::hint::black_box;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::measurement::WallTime;
+use criterion::{BatchSize, BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use onhand_benches::Lcg;
 use onhand_control::{Control, Effect, ExceptionKind, Filter, Impact, Rules, Signal, Subject};
 use onhand_ledger::{Actor, ActorId, SiteScope};
@@ -71,13 +87,59 @@ fn planner(sites: SiteScope) -> Actor {
 }
 
 fn bench(c: &mut Criterion) {
+    println!(
+        "targets: control/raise and control/update at most 1 µs (baselines: \
+         control/baseline_push, control/baseline_dedup); control/top50_* at most 100 µs \
+         (baseline: control/baseline_sort_top50); control/escalate under 1 s over {OPEN} \
+         (baseline: control/baseline_scan)"
+    );
     let base = queue();
     let mut g = c.benchmark_group("control");
+    raise_and_update(&mut g, &base);
+    top50(&mut g, &base);
+    escalate(&mut g, &base);
+    g.finish();
+}
+
+/// `baseline_push`, `baseline_dedup`, `raise`, `update`.
+fn raise_and_update(g: &mut BenchmarkGroup<'_, WallTime>, base: &Control) {
+    let mut pushed: Vec<Signal> = Vec::new();
+    let mut rng = Lcg(11);
+    let mut next = OPEN;
+    let later = t0() + Duration::hours(2);
+    g.bench_function("baseline_push", |b| {
+        b.iter_batched(
+            || {
+                next += 1;
+                signal(next, &mut rng, later)
+            },
+            |s| pushed.push(s),
+            BatchSize::SmallInput,
+        );
+    });
+    drop(pushed);
+    let mut keys: HashMap<(ExceptionKind, Subject), usize> = base
+        .exceptions()
+        .map(|e| ((e.kind, e.subject.clone()), usize::try_from(e.id.0).unwrap_or(0)))
+        .collect();
+    let mut next = OPEN;
+    g.bench_function("baseline_dedup", |b| {
+        b.iter_batched(
+            || {
+                next += 1;
+                signal(next, &mut rng, later)
+            },
+            |s| {
+                let n = keys.len();
+                *keys.entry((s.kind, s.subject)).or_insert(n)
+            },
+            BatchSize::SmallInput,
+        );
+    });
+    drop(keys);
 
     let mut control = base.clone();
     let mut next = OPEN;
-    let mut rng = Lcg(11);
-    let later = t0() + Duration::hours(2);
     g.bench_function("raise", |b| {
         b.iter_batched(
             || {
@@ -112,11 +174,36 @@ fn bench(c: &mut Criterion) {
         );
     });
     drop(control);
+}
 
+/// The documented order as a plain tuple: breach, value (larger first), age, id.
+type PlainRank = (DateTime<Utc>, std::cmp::Reverse<Decimal>, DateTime<Utc>, u64);
+
+/// `baseline_sort_top50`, `top50_site`, `top50_actor`, `top50_all_sites`.
+fn top50(g: &mut BenchmarkGroup<'_, WallTime>, base: &Control) {
     let s0 = site(0);
     let top: Vec<_> = base.top(Role::Planning, Some(&s0), 50).collect();
     assert_eq!(top.len(), 50);
     assert!(top.windows(2).all(|w| w[0].breach_at() <= w[1].breach_at()));
+    // The baseline's ranks: the documented order as a plain tuple.
+    let ranks: Vec<PlainRank> = base
+        .exceptions()
+        .filter(|e| e.site.as_ref() == Some(&s0))
+        .map(|e| (e.breach_at(), std::cmp::Reverse(e.reference_value), e.raised_at, e.id.0))
+        .collect();
+    g.bench_function("baseline_sort_top50", |b| {
+        b.iter_batched(
+            || ranks.clone(),
+            |mut r| {
+                r.select_nth_unstable(49);
+                let first = r.get_mut(..50).unwrap_or_default();
+                first.sort_unstable();
+                first.iter().map(|x| x.3).sum::<u64>()
+            },
+            BatchSize::LargeInput,
+        );
+    });
+    drop(ranks);
     g.bench_function("top50_site", |b| {
         b.iter(|| base.top(Role::Planning, Some(black_box(&s0)), 50).map(|e| e.id.0).sum::<u64>());
     });
@@ -134,10 +221,20 @@ fn bench(c: &mut Criterion) {
     g.bench_function("top50_all_sites", |b| {
         b.iter(|| base.view(black_box(&all), &Filter::default(), 50).map(|v| v.len()));
     });
+}
 
+/// `baseline_scan`, `escalate`.
+fn escalate(g: &mut BenchmarkGroup<'_, WallTime>, base: &Control) {
     let now = t0() + Duration::hours(9);
     assert_eq!(base.clone().escalate(now).len(), OPEN);
     g.sample_size(10);
+    g.bench_function("baseline_scan", |b| {
+        b.iter(|| {
+            base.exceptions()
+                .filter(|e| e.level == 0 && e.raised_at + Duration::hours(8) <= black_box(now))
+                .count()
+        });
+    });
     g.bench_function("escalate", |b| {
         b.iter_batched(
             || base.clone(),
@@ -148,7 +245,6 @@ fn bench(c: &mut Criterion) {
             BatchSize::LargeInput,
         );
     });
-    g.finish();
 }
 
 criterion_group!(benches, bench);

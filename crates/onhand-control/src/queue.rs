@@ -3,9 +3,11 @@
 //! figures, and the approval tasks of held events.
 //!
 //! Layout: exceptions live in one vector indexed by id; active ones are found by their
-//! dedup key in a hash map; each (role, site) pair has its own ordered set of rank keys
-//! (so the top of a queue is the first entries of one set), and an ordered set of
-//! escalation deadlines lets [`Control::escalate`] touch only what is due.
+//! dedup key in a hash map; each (role, site) pair has its own [`Ranked`] queue of rank
+//! keys (a short sorted head and sorted runs merged lazily, with stale entries skipped
+//! on read and compacted away, so a raise or an update touches no large tree and the top
+//! of a queue is a merge of a few sorted runs), and an ordered set of escalation
+//! deadlines lets [`Control::escalate`] touch only what is due.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -23,7 +25,11 @@ use crate::rules::{Compiled, Routed, Rules};
 use crate::signal::{ClearReason, Clearance, Hold, Impact, Signal, Subject};
 use crate::store::Store;
 
+mod active;
+mod ranked;
 mod restore;
+use active::Active;
+use ranked::Ranked;
 pub use restore::ControlSnapshot;
 
 /// An exception's id: dense, in the order exceptions were raised.
@@ -345,6 +351,8 @@ struct Prepared {
     minor: i64,
     priority: Priority,
     key: Key,
+    /// The key's fingerprint.
+    print: u64,
     target: Target,
     /// The service level's deadlines (acknowledge, resolve), from the raise time.
     deadlines: (DateTime<Utc>, DateTime<Utc>),
@@ -398,9 +406,9 @@ enum Target {
 pub struct Control {
     rules: Compiled,
     items: Store<Exception>,
-    active: Map<Key, usize>,
+    active: Active,
     closed: Map<Key, ExceptionId>,
-    queues: BTreeMap<(Role, Option<SiteCode>), BTreeSet<Rank>>,
+    queues: BTreeMap<(Role, Option<SiteCode>), Ranked>,
     due: BTreeSet<(i64, u64)>,
     holds: BTreeMap<EventId, usize>,
     variances: Map<(ItemCode, SiteCode), Vec<i64>>,
@@ -415,7 +423,7 @@ impl Control {
         Ok(Control {
             rules: Compiled::new(rules)?,
             items: Store::default(),
-            active: map(),
+            active: Active::default(),
             closed: map(),
             queues: BTreeMap::new(),
             due: BTreeSet::new(),
@@ -444,7 +452,8 @@ impl Control {
     /// The active exception of `kind` about `subject`, if any.
     #[must_use]
     pub fn active(&self, kind: ExceptionKind, subject: &Subject) -> Option<&Exception> {
-        self.active.get(&(kind, subject.clone())).and_then(|&i| self.items.get(i))
+        let key = (kind, subject.clone());
+        self.active.get(&key, fingerprint(&key), &self.items).and_then(|i| self.items.get(i))
     }
 
     /// How many exceptions are active.
@@ -462,8 +471,9 @@ impl Control {
         let minor = self.rules.minor_units(reference)?;
         let priority = self.rules.priority(reference, signal.impact.service_class);
         let key = (signal.kind, signal.subject.clone());
-        let target = match self.active.get(&key) {
-            Some(&i) => Target::Update(i),
+        let print = fingerprint(&key);
+        let target = match self.active.get(&key, print, &self.items) {
+            Some(i) => Target::Update(i),
             None if self.rules.below_threshold(signal.kind, reference, signal.impact.quantity) => {
                 Target::Below
             }
@@ -489,7 +499,7 @@ impl Control {
                 .ok_or(ControlError::TimeOutOfRange { at: signal.at })
         };
         let deadlines = (after(ack)?, after(res)?);
-        Ok(Prepared { reference, minor, priority, key, target, deadlines })
+        Ok(Prepared { reference, minor, priority, key, print, target, deadlines })
     }
 
     /// Raises an exception from `signal`, or updates the active one with the same kind
@@ -598,7 +608,7 @@ impl Control {
             rank: Rank { breach: 0, neg_value: 0, neg_lines: 0, raised, key: 0, id: id.0 },
             next_due,
         };
-        e.rank = rank(&e, p.minor, fingerprint(&key));
+        e.rank = rank(&e, p.minor, p.print);
         for role in e.roles.iter() {
             self.queues.entry((role, e.site.clone())).or_default().insert(e.rank);
         }
@@ -608,8 +618,8 @@ impl Control {
         if let Subject::Event { event } = &e.subject {
             self.holds.insert(*event, i);
         }
-        self.active.insert(key, i);
         self.items.push(e);
+        self.active.insert(key, p.print, i, &self.items);
         (Effect::Raised, Some(id))
     }
 
@@ -654,16 +664,19 @@ impl Control {
         new: Rank,
         new_roles: RoleSet,
     ) {
-        if old == new && old_roles == new_roles {
-            return;
-        }
-        for role in old_roles.iter() {
-            if let Some(q) = self.queues.get_mut(&(role, site.cloned())) {
-                q.remove(&old);
-            }
-        }
-        for role in new_roles.iter() {
+        // Unchanged rank: only the queues of roles gained or lost change.
+        let (gone, added) = if old == new {
+            (old_roles.minus(new_roles), new_roles.minus(old_roles))
+        } else {
+            (old_roles, new_roles)
+        };
+        for role in added.iter() {
             self.queues.entry((role, site.cloned())).or_default().insert(new);
+        }
+        for role in gone.iter() {
+            if let Some(q) = self.queues.get_mut(&(role, site.cloned())) {
+                q.forget(live(&self.items, role));
+            }
         }
     }
 
@@ -679,19 +692,19 @@ impl Control {
         // a restored queue (which ranks from the state) holds the same value.
         e.rank = Rank { breach: e.breach_at().timestamp(), ..rank };
         let key = (e.kind, e.subject.clone());
-        let id = e.id;
+        let (id, print) = (e.id, e.rank.key);
         if let Subject::Event { event } = &e.subject {
             self.holds.remove(event);
         }
         for role in roles.iter() {
             if let Some(q) = self.queues.get_mut(&(role, site.clone())) {
-                q.remove(&rank);
+                q.forget(live(&self.items, role));
             }
         }
         if let Some(due) = due {
             self.due.remove(&(due, id.0));
         }
-        self.active.remove(&key);
+        self.active.remove(&key, print, &self.items);
         self.closed.insert(key, id);
     }
 
@@ -708,7 +721,9 @@ impl Control {
             });
         }
         let key = (clearance.kind, clearance.subject.clone());
-        let Some(&i) = self.active.get(&key) else { return Ok(None) };
+        let Some(i) = self.active.get(&key, fingerprint(&key), &self.items) else {
+            return Ok(None);
+        };
         let step = Step {
             at: clearance.at,
             by: By::Signal,
@@ -780,11 +795,18 @@ impl Control {
         let t = now.timestamp();
         let later = self.due.split_off(&(t.saturating_add(1), 0));
         let due = std::mem::replace(&mut self.due, later);
-        let mut out = Vec::with_capacity(due.len());
-        // Ranks to add per queue, inserted in rank order afterwards: due order is not
-        // rank order, and sorted insertion keeps each queue's tree walk in cache.
+        // Each exception's step depends on it alone: visit them in id order (the order
+        // they lie in memory), report them in due order.
+        let mut visit: Vec<(u64, usize)> =
+            due.iter().enumerate().map(|(pos, &(_, id))| (id, pos)).collect();
+        visit.sort_unstable();
+        let mut moved: Vec<Option<Escalation>> = vec![None; visit.len()];
+        // Ranks to add per queue, added afterwards as one sorted run per queue (due order
+        // is not rank order).
         let mut adds: Map<(Role, Option<SiteCode>), Vec<Rank>> = map();
-        for (_, id) in due {
+        // Next deadlines, added at the end in one sorted pass.
+        let mut next: Vec<(i64, u64)> = Vec::with_capacity(visit.len());
+        for (id, pos) in visit {
             let Ok(i) = usize::try_from(id) else { continue };
             let Some(e) = self.items.get(i) else { continue };
             let ladder = self.rules.ladder(e.kind);
@@ -808,7 +830,7 @@ impl Control {
                 adds.entry((role, e.site.clone())).or_default().push(e.rank);
             }
             if let Some(due) = next_due {
-                self.due.insert((due, id));
+                next.push((due, id));
             }
             if let Some(e) = self.items.get_mut(i) {
                 e.level = to;
@@ -820,18 +842,23 @@ impl Control {
                     change: Change::Escalated { level: to, roles: added },
                 });
             }
-            out.push(Escalation { id: ExceptionId(id), from, to, added });
+            if let Some(slot) = moved.get_mut(pos) {
+                *slot = Some(Escalation { id: ExceptionId(id), from, to, added });
+            }
+        }
+        let out: Vec<Escalation> = moved.into_iter().flatten().collect();
+        next.sort_unstable();
+        if next.len().saturating_mul(8) >= self.due.len() {
+            // Many at once: merge two sorted sets in one pass.
+            let mut more: BTreeSet<(i64, u64)> = next.into_iter().collect();
+            self.due.append(&mut more);
+        } else {
+            self.due.extend(next);
         }
         for (key, mut ranks) in adds {
+            // One exception per rank: sorted, they are strictly ascending.
             ranks.sort_unstable();
-            let queue = self.queues.entry(key).or_default();
-            if ranks.len().saturating_mul(8) >= queue.len() {
-                // Many at once: merge two sorted sets in one pass.
-                let mut more: BTreeSet<Rank> = ranks.into_iter().collect();
-                queue.append(&mut more);
-            } else {
-                queue.extend(ranks);
-            }
+            self.queues.entry(key).or_default().extend_sorted(ranks);
         }
         out
     }
@@ -845,12 +872,12 @@ impl Control {
         site: Option<&SiteCode>,
         limit: usize,
     ) -> impl Iterator<Item = &Exception> {
-        self.queues
+        let ranks = self
+            .queues
             .get(&(role, site.cloned()))
-            .into_iter()
-            .flat_map(|q| q.iter())
-            .take(limit)
-            .filter_map(|r| usize::try_from(r.id).ok().and_then(|i| self.items.get(i)))
+            .map(|q| q.top(limit, live(&self.items, role)))
+            .unwrap_or_default();
+        ranks.into_iter().filter_map(|r| usize::try_from(r.id).ok().and_then(|i| self.items.get(i)))
     }
 
     /// The first `limit` active exceptions `actor` may act on, narrowed by `filter`, in
@@ -888,7 +915,7 @@ impl Control {
                     },
                 );
             for (_, q) in queues {
-                ranks.extend(q.iter().take(limit));
+                ranks.extend(q.top(limit, live(&self.items, role)));
             }
         }
         ranks.sort_unstable();
@@ -1001,6 +1028,18 @@ impl Control {
         self.decide(event, actor, at, Verdict::Reject)
     }
 
+    /// Every non-empty queue's live ranks, in order (for tests comparing queues).
+    #[cfg(test)]
+    pub(crate) fn ranked_queues(&self) -> BTreeMap<(Role, Option<SiteCode>), Vec<Rank>> {
+        self.queues
+            .iter()
+            .map(|((role, site), q)| {
+                ((*role, site.clone()), q.top(usize::MAX, live(&self.items, *role)))
+            })
+            .filter(|(_, ranks)| !ranks.is_empty())
+            .collect()
+    }
+
     fn decide(
         &mut self,
         event: EventId,
@@ -1060,6 +1099,17 @@ impl Control {
             }
         }
         Ok(Decision { event, verdict, by: actor.id.clone(), granted, remaining, at })
+    }
+}
+
+/// Whether a queue entry of `role` stands for its exception: the exception is active,
+/// holds the role, and has exactly this rank (see [`Ranked`]).
+fn live(items: &Store<Exception>, role: Role) -> impl Fn(&Rank) -> bool + '_ {
+    move |r| {
+        usize::try_from(r.id)
+            .ok()
+            .and_then(|i| items.get(i))
+            .is_some_and(|e| e.state.is_active() && e.rank == *r && e.roles.contains(role))
     }
 }
 

@@ -11,7 +11,11 @@ use onhand_master::hash::fingerprint;
 use onhand_master::{ItemCode, SiteCode};
 use serde::{Deserialize, Serialize};
 
-use super::{Control, Exception, Key, rank};
+use std::collections::BTreeMap;
+
+use onhand_master::Role;
+
+use super::{Control, Exception, Key, Rank, rank};
 use crate::error::ControlError;
 use crate::kind::{ExceptionKind, RoleSet};
 use crate::rules::Rules;
@@ -85,12 +89,15 @@ impl Control {
     /// for a value too large to rank. Nothing is built.
     pub fn restore(rules: Rules, snapshot: &ControlSnapshot) -> Result<Control, ControlError> {
         let mut c = Control::new(rules)?;
+        // Each queue's ranks, added as one sorted run at the end.
+        let mut queues: BTreeMap<(Role, Option<SiteCode>), Vec<Rank>> = BTreeMap::new();
         for (i, e) in snapshot.exceptions.iter().enumerate() {
             c.check_restored(i, e)?;
             let mut e = e.clone();
             let key: Key = (e.kind, e.subject.clone());
             let minor = c.rules.minor_units(e.reference_value)?;
-            e.rank = rank(&e, minor, fingerprint(&key));
+            let print = fingerprint(&key);
+            e.rank = rank(&e, minor, print);
             e.next_due = None;
             if e.state.is_active() {
                 let raised = e.raised_at.timestamp();
@@ -100,7 +107,7 @@ impl Control {
                     .get(usize::from(e.level))
                     .map(|(after, _)| raised.saturating_add(*after));
                 for role in e.roles.iter() {
-                    c.queues.entry((role, e.site.clone())).or_default().insert(e.rank);
+                    queues.entry((role, e.site.clone())).or_default().push(e.rank);
                 }
                 if let Some(due) = e.next_due {
                     c.due.insert((due, e.id.0));
@@ -108,13 +115,18 @@ impl Control {
                 if let Subject::Event { event } = &e.subject {
                     c.holds.insert(*event, i);
                 }
-                if c.active.insert(key, i).is_some() {
+                if !c.active.insert(key, print, i, &c.items) {
                     return Err(invalid(format!("exception {}: a second active one", e.id)));
                 }
             } else {
                 c.closed.insert(key, e.id);
             }
             c.items.push(e);
+        }
+        for (key, mut ranks) in queues {
+            // Ids are unique, so sorted ranks are strictly ascending.
+            ranks.sort_unstable();
+            c.queues.entry(key).or_default().extend_sorted(ranks);
         }
         for (item, site, times) in &snapshot.variances {
             if times.windows(2).any(|w| matches!(w, [a, b] if a >= b)) {
@@ -256,7 +268,7 @@ mod tests {
         assert_eq!(r.snapshot(), c.snapshot());
         assert_eq!(r.active, c.active);
         assert_eq!(r.closed, c.closed);
-        assert_eq!(r.queues, c.queues);
+        assert_eq!(r.ranked_queues(), c.ranked_queues());
         assert_eq!(r.due, c.due);
         assert_eq!(r.holds, c.holds);
         assert_eq!(r.variances, c.variances);
