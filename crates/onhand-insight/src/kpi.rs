@@ -15,7 +15,7 @@
 //! | perfect order fulfillment (SCOR RL.1.1) | orders delivered in full, on time to the customer commit date (the promise, else the requested date), in perfect condition and with accurate documentation / orders fulfilled; each of the four components also as its own share | the day the order's last line was fulfilled |
 //! | order fulfillment cycle time (SCOR RS.1.1) | last line fulfilled − first line received, per order: count, mean, p50, p90 | fulfilment day |
 //! | transfer cycle time | request → approval, request → shipment, shipment → receipt completion, request → receipt completion: count, mean, p50, p90 by lane | the day of the later event |
-//! | transfer receipt accuracy | receipts without short, over or damaged quantity / receipts | receipt day |
+//! | transfer receipt accuracy | receipts without short, over or damaged quantity / receipts; a close writing off quantity shipped and never received counts as one more receipt, short by it | receipt day; close day |
 //! | inventory record accuracy | counts with `abs(counted − book) <= tolerance` / counts; net and absolute variance in units and value | count day |
 //! | count variance recurrence | out-of-tolerance counts with another out-of-tolerance count among the item-site's previous N ([`crate::Config::recurrence_window`]) / out-of-tolerance counts | count day |
 //! | in-transit visibility | in-transit lines, quantity and value with an expected arrival / all in transit; value per owner; lines past their expected arrival, their value and age | the latest snapshot by the date |
@@ -198,9 +198,10 @@ pub struct TransferKpis {
     pub transit: Figure<Dist>,
     /// Request to receipt completion.
     pub total: Figure<Dist>,
-    /// Receipts without discrepancy / receipts.
+    /// Receipts without discrepancy / receipts (a close writing off what never arrived
+    /// counts as a receipt short by it).
     pub receipt_accuracy: Ratio,
-    /// Units short.
+    /// Units short (at receipt, and written off at close).
     #[serde(with = "onhand_master::decimal::serde_str")]
     pub short: Decimal,
     /// Units over.

@@ -203,6 +203,10 @@ pub struct TransferReceived {
 }
 
 /// A transfer line was closed.
+///
+/// What was shipped and never received is written off at the close: the close carries
+/// that quantity, and the transfer receipt accuracy counts it as a receipt short by it
+/// (a line closed short is not received accurately).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransferClosed {
@@ -210,6 +214,10 @@ pub struct TransferClosed {
     pub at: DateTime<Utc>,
     /// The line.
     pub transfer: TransferRef,
+    /// Shipped, never received, written off by the close (`None`: nothing; in the
+    /// line's unit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_off: Option<Qty>,
 }
 
 /// A cycle count of one item at one location.

@@ -167,7 +167,11 @@ fn transfers() -> Insight {
         received(t(7, 0), tref("TO-3", 1), "5 EA", "0 EA"),
         received(t(7, 12), tref("TO-1", 1), "10 EA", "0 EA"),
         received(t(8, 6), tref("TO-2", 1), "8 EA", "2 EA"),
-        Record::TransferClosed(TransferClosed { at: t(9, 0), transfer: tref("TO-3", 1) }),
+        Record::TransferClosed(TransferClosed {
+            at: t(9, 0),
+            transfer: tref("TO-3", 1),
+            written_off: None,
+        }),
     ];
     Insight::from_records(config(), &recs).unwrap()
 }
@@ -242,6 +246,59 @@ fn a_transfer_line_shipped_in_parts() {
     assert_eq!(k.receipt_accuracy, Ratio::of_counts(2, 2));
     let refused = s.apply(&ship(t(8, 0), "1 EA")).unwrap_err();
     assert!(matches!(refused, InsightError::TransferStep { .. }), "{refused:?}");
+}
+
+/// A line closed short: 10 shipped, 8 received in good order (a receipt with no
+/// discrepancy on its own: the rest may still come), then closed, writing off the 2
+/// that never arrived. The close is the line's last receipt, short by 2: receipt
+/// accuracy 1 of 2, 2 units short. A second line closed with nothing written off adds
+/// no receipt; a write-off on a line never shipped, or in another unit, is refused.
+#[test]
+fn a_transfer_line_closed_short_is_a_receipt_discrepancy() {
+    let close = |at, doc: &str, written_off: Option<&str>| {
+        Record::TransferClosed(TransferClosed {
+            at,
+            transfer: tref(doc, 1),
+            written_off: written_off.map(|q| q.parse().unwrap()),
+        })
+    };
+    let ship = |at, doc: &str| {
+        Record::TransferShipped(TransferShipped {
+            at,
+            transfer: tref(doc, 1),
+            qty: "10 EA".parse().unwrap(),
+            expected_arrival: None,
+        })
+    };
+    let recs = [
+        requested(t(5, 0), tref("TO-5", 1), "ATL", "ORD", "BOLT", "10 EA", "100.00 USD"),
+        requested(t(5, 0), tref("TO-6", 1), "ATL", "ORD", "NUT", "10 EA", "50.00 USD"),
+        ship(t(5, 12), "TO-5"),
+        ship(t(5, 12), "TO-6"),
+        received(t(6, 0), tref("TO-5", 1), "8 EA", "0 EA"),
+        received(t(6, 0), tref("TO-6", 1), "10 EA", "0 EA"),
+        close(t(9, 0), "TO-5", Some("2 EA")),
+        close(t(9, 0), "TO-6", Some("0 EA")),
+    ];
+    let mut s = Insight::from_records(config(), &recs).unwrap();
+    let k = s.transfers(month(), &Dim::Network).unwrap();
+    assert_eq!(k.receipt_accuracy, Ratio::of_counts(2, 3));
+    assert_eq!(k.short, dec("2"));
+    assert_eq!((k.completed, k.closed), (2, 2));
+    // The write-off counts on the close's day.
+    let ninth = s.transfers(Period::containing(Grain::Day, jan(9)), &Dim::Network).unwrap();
+    assert_eq!(ninth.receipt_accuracy, Ratio::of_counts(0, 1));
+    s.apply(&requested(t(9, 1), tref("TO-7", 1), "ATL", "ORD", "BOLT", "10 EA", "1.00 USD"))
+        .unwrap();
+    let before = s.snapshot();
+    let e = s.apply(&close(t(9, 2), "TO-7", Some("1 EA"))).unwrap_err();
+    assert!(matches!(e, InsightError::InvalidRecord { field: "written_off", .. }), "{e:?}");
+    assert_eq!(s.snapshot(), before, "a refused close changes nothing");
+    s.apply(&ship(t(9, 3), "TO-7")).unwrap();
+    let before = s.snapshot();
+    let e = s.apply(&close(t(9, 4), "TO-7", Some("1 CS"))).unwrap_err();
+    assert!(matches!(e, InsightError::UnitMismatch { .. }), "{e:?}");
+    assert_eq!(s.snapshot(), before, "a refused close changes nothing");
 }
 
 fn counts() -> Insight {

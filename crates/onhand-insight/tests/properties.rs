@@ -151,7 +151,11 @@ fn history(ops: &[(u8, u32, u32)]) -> Vec<Record> {
                             over: "0 EA".parse().unwrap(),
                             damaged: "0 EA".parse().unwrap(),
                         }),
-                        _ => Record::TransferClosed(TransferClosed { at, transfer: r }),
+                        _ => Record::TransferClosed(TransferClosed {
+                            at,
+                            transfer: r,
+                            written_off: (b % 3 == 0).then(|| "2 EA".parse().unwrap()),
+                        }),
                     });
                 }
             }

@@ -13,7 +13,7 @@
 //! | receipt against a purchase order line with an expected receipt naming a supplier | a supplier receipt per item, valued at its inventory postings |
 //! | adjustment | one adjustment per item: net quantity, and the value of its inventory postings |
 //! | cycle count | one count per counted location: book, counted, the ledger's tolerance for the item's class, the counter (the posting actor), the value of the item's inventory postings shared by variance |
-//! | transfer request, approval, shipment, receipt, close | the transfer lines (numbered as on the order, from 1) requested (valued at the sender's current cost), approved, shipped (each shipment of a line until it is complete: the first starts its transit), received (good, over and damaged), closed |
+//! | transfer request, approval, shipment, receipt, close | the transfer lines (numbered as on the order, from 1) requested (valued at the sender's current cost), approved, shipped (each shipment of a line until it is complete: the first starts its transit), received (good, over and damaged), closed (with what the close wrote off: shipped, never received, which receipt accuracy counts as a receipt short by it) |
 //! | stock moved into damaged, quality hold or scrapped (a scrap, a disposition, a status change) | stock damaged, held or scrapped, valued at the pool's current cost |
 //! | period close (the network's, or one entity's) | the books as they stand: per entity and site the stock's value; per FIFO layer its quantity, value and the day the event that opened it took effect (aging); per transfer line in transit its quantity, value, owner and expected arrival. A pool kept per entity (not per site) is shared among the entity's sites in proportion to the valuated stock each holds: the books do not say which units are where, so its per-site figures are an allocation (entity and network figures are exact) |
 //! | postings to cost of sales | cost of sales per entity and site |
@@ -769,13 +769,33 @@ impl Network {
                 }
             }
             Body::TransferClose => {
+                // What each line wrote off: shipped, never received (base units).
+                let mut written_off: BTreeMap<u32, Qty> = BTreeMap::new();
+                if let Some(order) = self.ledger.transfer(number) {
+                    for s in &accepted.signals {
+                        let LedgerSignal::TransferDiscrepancy { item, short, .. } = s else {
+                            continue;
+                        };
+                        let Some(key) = Self::transfer_line(order, number, *item) else {
+                            continue;
+                        };
+                        if let Ok(q) = self.base_qty(*item, *short)
+                            && !q.is_zero()
+                        {
+                            written_off.insert(key.line, q);
+                        }
+                    }
+                }
                 for (key, t) in feed.transfers.range_mut(Self::lines_of(number)) {
                     if key.transfer != *number || t.closed {
                         continue;
                     }
                     t.closed = true;
-                    records
-                        .push(Record::TransferClosed(TransferClosed { at, transfer: key.clone() }));
+                    records.push(Record::TransferClosed(TransferClosed {
+                        at,
+                        transfer: key.clone(),
+                        written_off: written_off.remove(&key.line),
+                    }));
                 }
             }
             Body::ClosePeriod { entity, .. } => {

@@ -187,6 +187,74 @@ fn the_worked_day_gives_the_figures_computed_by_hand() {
     assert_eq!(n.kpi_report(january()).unwrap(), insight.report(january()).unwrap());
 }
 
+/// A transfer closed short (issue 19): Chicago ships 100 to Atlanta, 80 arrive, and the
+/// order is closed, writing off the 20 that never came. The receipt of 80 shows no
+/// discrepancy on its own (the rest might still come); the close is the line's last
+/// receipt, short by 20: receipt accuracy 1 of 2, 20 units short, not 1 of 1.
+#[test]
+fn a_transfer_closed_short_counts_as_a_receipt_discrepancy() {
+    let mut n = common::network();
+    n.advance_to(onhand::ledger::testing::at(-30)).unwrap();
+    n.apply(&receipt_to(2, "ORD", "BOLT-M8", "2 CS", "PF-A01", "available").unwrap()).unwrap();
+    n.advance_to(onhand::ledger::testing::at(5)).unwrap();
+    let request = Body::TransferRequest(TransferRequest {
+        from: "ORD".parse().unwrap(),
+        to: "ATL".parse().unwrap(),
+        lines: vec![TransferLine {
+            item: "BOLT-M8".parse().unwrap(),
+            qty: "100 EA".parse().unwrap(),
+        }],
+        expected_arrival: None,
+    });
+    let planner = ("planner.one", Role::Planning);
+    let approver = ("planner.two", Role::Planning);
+    let supervisor = ("shift.boss", Role::Supervisor);
+    n.apply(&ev(30, 120, planner, DocKind::TransferOrder, "TR-2", request)).unwrap();
+    let o = n.apply(&ev(31, 180, approver, DocKind::TransferOrder, "TR-2", Body::TransferApprove));
+    assert!(o.unwrap().accepted());
+    let ship =
+        Body::TransferShip(mv("ORD", vec![line("BOLT-M8", "100 EA").unwrap().at(bin("PF-A01"))]));
+    assert!(n.apply(&ev(32, 240, WH, DocKind::TransferOrder, "TR-2", ship)).unwrap().accepted());
+    let receive =
+        Body::TransferReceipt(mv("ATL", vec![line("BOLT-M8", "80 EA").unwrap().at(bin("RCV-01"))]));
+    assert!(n.apply(&ev(33, 600, WH, DocKind::TransferOrder, "TR-2", receive)).unwrap().accepted());
+    let t = n.insight().unwrap().transfers(january(), &Dim::Network).unwrap();
+    assert_eq!((t.receipt_accuracy, t.short), (ratio(1, 1), Decimal::ZERO));
+    let o = n
+        .apply(&ev(
+            34,
+            2 * 24 * 60,
+            supervisor,
+            DocKind::TransferOrder,
+            "TR-2",
+            Body::TransferClose,
+        ))
+        .unwrap();
+    // Writing off stock in transit waits for inventory control's approval.
+    let control = ("inv.control", Role::InventoryControl);
+    let approve = Body::Approve { event: o.event };
+    let o = n.apply(&ev(35, 2 * 24 * 60 + 5, control, DocKind::TransferOrder, "TR-2", approve));
+    assert!(o.unwrap().accepted());
+    let feed = n.insight_feed().unwrap();
+    assert_eq!(feed.refused, 0, "{feed:?}");
+    let t = n.insight().unwrap().transfers(january(), &Dim::Network).unwrap();
+    assert_eq!((t.completed, t.closed), (1, 1));
+    assert_eq!(t.receipt_accuracy, ratio(1, 2));
+    assert_eq!(t.short, Decimal::from(20));
+    n.check().unwrap();
+    // The journal replayed gives the same figures.
+    let (replayed, _) = Network::replay_insight(
+        onhand::master::seed::demo_network(),
+        common::rules(),
+        common::config(),
+        InsightSettings::default(),
+        common::start(),
+        n.journal().entries(),
+    )
+    .unwrap();
+    assert_eq!(replayed.transfers(january(), &Dim::Network).unwrap(), t);
+}
+
 #[test]
 fn the_journal_replayed_into_a_fresh_insight_gives_the_live_figures() {
     let n = worked_day();
