@@ -71,6 +71,11 @@ pub(crate) struct Line {
     pub(crate) docs_ok: bool,
     pub(crate) fulfilled: Option<i64>,
     pub(crate) cancelled: bool,
+    /// The contribution and flags as last computed ([`Line::fig`]), so a change reads
+    /// the old one instead of computing it again; not kept in snapshots (computed on
+    /// the first change after a restore).
+    #[serde(skip)]
+    cached: Option<(Option<LineFig>, Flags)>,
 }
 
 /// What a live line contributes against its requested date.
@@ -146,7 +151,7 @@ impl Line {
     /// date order; a unit is on time when its schedule line's date is on or after the
     /// day it shipped. Units beyond the confirmed quantity (or the ordered one) are not.
     fn on_time_promised(&self, confirmed: Decimal) -> Decimal {
-        let cap = confirmed.min(self.ordered);
+        let cap = exact::min(confirmed, self.ordered);
         let mut pos = Decimal::ZERO;
         let mut on_time = Decimal::ZERO;
         for (d, q) in &self.ships {
@@ -156,9 +161,9 @@ impl Line {
             for s in self.schedule.iter().take_while(|s| s.0 < *d) {
                 add(&mut before, s.2);
             }
-            let a = lo.max(before);
-            let b = pos.min(cap);
-            if b > a {
+            let a = exact::max(lo, before);
+            let b = exact::min(pos, cap);
+            if exact::lt(a, b) {
                 add(&mut on_time, b - a);
             }
         }
@@ -175,7 +180,7 @@ impl Line {
         for (_, q) in self.ships.iter().filter(|(d, _)| *d <= self.requested) {
             add(&mut by_requested, *q);
         }
-        let on_time_req = by_requested.min(self.ordered);
+        let on_time_req = exact::min(by_requested, self.ordered);
         let site = self.site();
         let prom = self.schedule.last().map(|last| {
             let confirmed = self.confirmed();
@@ -189,8 +194,8 @@ impl Line {
                 site,
                 ordered: self.ordered,
                 on_time,
-                filled: on_time >= self.ordered,
-                accurate: confirmed > Decimal::ZERO && by_date >= confirmed,
+                filled: exact::ge(on_time, self.ordered),
+                accurate: exact::lt(Decimal::ZERO, confirmed) && exact::ge(by_date, confirmed),
             }
         });
         let req = ReqFig {
@@ -198,7 +203,7 @@ impl Line {
             site,
             ordered: self.ordered,
             on_time: on_time_req,
-            filled: on_time_req >= self.ordered,
+            filled: exact::ge(on_time_req, self.ordered),
         };
         f.0[LIVE] = true;
         f.0[FILLED_REQ] = req.filled;
@@ -207,7 +212,7 @@ impl Line {
         if let Some(done) = self.fulfilled {
             let commit = self.schedule.last().map_or(self.requested, |s| s.0);
             f.0[FULFILLED] = true;
-            f.0[IN_FULL] = self.basis_qty(basis) >= self.ordered;
+            f.0[IN_FULL] = exact::ge(self.basis_qty(basis), self.ordered);
             f.0[ON_TIME] = day_of_secs(done) <= commit;
             // Perfect condition (SCOR RL.2.4): nothing delivered damaged, and nothing
             // returned and found damaged or defective.
@@ -586,10 +591,17 @@ impl Orders {
             debug_assert!(false, "validated line");
             return;
         };
-        let (old_fig, old_flags) = line.fig(basis);
+        let (old_fig, old_flags) = match line.cached.take() {
+            Some(c) => {
+                debug_assert!(c == line.fig(basis), "the cached contribution is the line's");
+                c
+            }
+            None => line.fig(basis),
+        };
         let was_fulfilled = line.fulfilled;
         f(line);
         let (new_fig, new_flags) = line.fig(basis);
+        line.cached = Some((new_fig, new_flags));
         shift_line(&mut self.cells, &line.group, old_fig.as_ref(), new_fig.as_ref());
         let fulfilled = line.fulfilled;
         if old_flags == new_flags && fulfilled == was_fulfilled {
@@ -689,6 +701,7 @@ impl Orders {
                 docs_ok: true,
                 fulfilled: None,
                 cancelled: true,
+                cached: None,
             },
         );
         self.change(ix, basis, |l| l.cancelled = false);
@@ -752,7 +765,7 @@ impl Orders {
             if l.ship_site == NO_SITE {
                 l.ship_site = site;
             }
-            l.ship_closed = r.complete || l.shipped >= l.ordered;
+            l.ship_closed = r.complete || exact::ge(l.shipped, l.ordered);
             l.last = at;
             if basis == Basis::Shipment && l.ship_closed && l.fulfilled.is_none() {
                 l.fulfilled = Some(at);
@@ -792,7 +805,7 @@ impl Orders {
             add(&mut l.delivered, r.qty.value());
             add(&mut l.damaged, r.damaged.value());
             l.docs_ok &= r.documents_ok;
-            l.deliv_closed = r.complete || l.delivered >= l.ordered;
+            l.deliv_closed = r.complete || exact::ge(l.delivered, l.ordered);
             l.last = at;
             if basis == Basis::Delivery && l.deliv_closed && l.fulfilled.is_none() {
                 l.fulfilled = Some(at);
