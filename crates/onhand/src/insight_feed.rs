@@ -27,8 +27,11 @@
 //! feeds [`OrderLineDelivered`](onhand_insight::OrderLineDelivered) records itself.
 //!
 //! **Not fed.** Customer returns that name no shipment the feed saw ship a booked order
-//! line (no `original`, or a shipment of a line booked without a customer) count in
-//! [`FeedStats::unmatched`]: insight cannot tell which order they spoil. Average and
+//! line (no `original`, or a shipment of a line booked without a customer), and
+//! inspections of goods no traced return brought, count in [`FeedStats::untraced_returns`]:
+//! insight cannot tell which order they concern. An inspection under another document
+//! than the return's takes the oldest traced returns of the item awaiting inspection at
+//! its site. Average and
 //! standard cost pools have no layers and add no aging.
 //! An order line's requested date for the fill rates is the ship-by date: the requested
 //! delivery date less the lead of its first promise (delivery less availability), and
@@ -198,6 +201,19 @@ pub struct FeedStats {
     pub unmatched: u64,
     /// Order lines booked without a customer (insight needs one).
     pub skipped_lines: u64,
+    /// Customer returns, and inspections of returned goods, that name no order line the
+    /// feed follows (a return without its original shipment, or of a shipment of a line
+    /// booked without a customer): not order-line returns, so insight is not told.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub untraced_returns: u64,
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// An order line as the feed knows it.
@@ -252,6 +268,7 @@ pub(crate) struct Feed {
 #[serde(deny_unknown_fields)]
 struct PendingReturn {
     line: OrderRef,
+    site: SiteCode,
     /// In base units.
     qty: Decimal,
     reason: ReasonCode,
@@ -1088,7 +1105,7 @@ impl Network {
             let Some(r) =
                 line.original.and_then(|e| feed.shipped.get(&(e, line.item.clone()))).cloned()
             else {
-                feed.stats.unmatched += 1;
+                feed.stats.untraced_returns += 1;
                 continue;
             };
             let (Some(q), Some(uom)) =
@@ -1106,7 +1123,12 @@ impl Network {
                 feed.returns
                     .entry((moving.reference.number.clone(), line.item.clone()))
                     .or_default()
-                    .push(PendingReturn { line: r.clone(), qty: q, reason: moving.reason.clone() });
+                    .push(PendingReturn {
+                        line: r.clone(),
+                        site: m.site.clone(),
+                        qty: q,
+                        reason: moving.reason.clone(),
+                    });
             }
             records.push(Record::OrderLineReturned(OrderLineReturned {
                 at,
@@ -1142,9 +1164,18 @@ impl Network {
             else {
                 continue;
             };
-            let key = (number.clone(), line.item.clone());
+            // The authorisation's own returns; an inspection under another document
+            // takes the oldest returns of the item awaiting inspection at the site.
+            let mut key = (number.clone(), line.item.clone());
+            if !feed.returns.contains_key(&key)
+                && let Some(k) = feed.returns.iter().find_map(|(k, v)| {
+                    (k.1 == line.item && v.iter().any(|p| p.site == m.site)).then(|| k.clone())
+                })
+            {
+                key = k;
+            }
             let Some(pending) = feed.returns.get_mut(&key) else {
-                feed.stats.unmatched += 1;
+                feed.stats.untraced_returns += 1;
                 continue;
             };
             while left > Decimal::ZERO {
@@ -1167,7 +1198,7 @@ impl Network {
                 }
             }
             if left > Decimal::ZERO {
-                feed.stats.unmatched += 1;
+                feed.stats.untraced_returns += 1;
             }
             if pending.is_empty() {
                 feed.returns.remove(&key);

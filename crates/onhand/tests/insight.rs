@@ -314,7 +314,7 @@ fn a_customer_return_found_damaged_spoils_its_perfect_order() {
     assert!(o.unwrap().accepted());
 
     let feed = n.insight_feed().unwrap();
-    assert_eq!((feed.refused, feed.unmatched), (0, 0), "{feed:?}");
+    assert_eq!((feed.refused, feed.unmatched, feed.untraced_returns), (0, 0, 0), "{feed:?}");
     let insight = n.insight().unwrap();
     let p = insight.orders(january(), &Dim::Network).unwrap().perfect_order.unwrap();
     assert_eq!(
