@@ -79,7 +79,7 @@ pub(crate) struct Line {
 }
 
 /// What a live line contributes against its requested date.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct ReqFig {
     day: i32,
     site: u16,
@@ -89,7 +89,7 @@ struct ReqFig {
 }
 
 /// What a live, promised line contributes against its promise.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 struct PromFig {
     day: i32,
     site: u16,
@@ -97,28 +97,6 @@ struct PromFig {
     on_time: Decimal,
     filled: bool,
     accurate: bool,
-}
-
-// Equal as `Decimal`s are (5 == 5.0), compared without rescaling when the scales agree.
-impl PartialEq for ReqFig {
-    fn eq(&self, o: &Self) -> bool {
-        self.day == o.day
-            && self.site == o.site
-            && self.filled == o.filled
-            && exact::cmp(self.ordered, o.ordered).is_eq()
-            && exact::cmp(self.on_time, o.on_time).is_eq()
-    }
-}
-
-impl PartialEq for PromFig {
-    fn eq(&self, o: &Self) -> bool {
-        self.day == o.day
-            && self.site == o.site
-            && self.filled == o.filled
-            && self.accurate == o.accurate
-            && exact::cmp(self.ordered, o.ordered).is_eq()
-            && exact::cmp(self.on_time, o.on_time).is_eq()
-    }
 }
 
 /// What a live line contributes.
