@@ -284,7 +284,11 @@ fn kpi_mix(n: usize) -> Vec<Record> {
                 push(
                     &mut out,
                     rec + 60,
-                    Record::TransferClosed(TransferClosed { at: time(rec + 60), transfer: tr }),
+                    Record::TransferClosed(TransferClosed {
+                        at: time(rec + 60),
+                        transfer: tr,
+                        written_off: None,
+                    }),
                 );
             }
             7 => {

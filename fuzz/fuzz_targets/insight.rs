@@ -151,7 +151,11 @@ impl Reader<'_> {
                 over: self.qty(),
                 damaged: self.qty(),
             }),
-            9 => Record::TransferClosed(TransferClosed { at, transfer: self.transfer() }),
+            9 => Record::TransferClosed(TransferClosed {
+                at,
+                transfer: self.transfer(),
+                written_off: Some(self.qty()),
+            }),
             10 => Record::CountRecorded(CountRecorded {
                 at,
                 item,

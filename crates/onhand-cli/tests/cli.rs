@@ -104,9 +104,9 @@ fn simulate_ends_with_exceptions_and_kpis() {
         &args,
         0,
         &[
-            "\nexceptions: 20 active, 20 raised\n  stockout_risk                  18 active     18 raised\n  count_variance                  1 active      1 raised\n",
-            "\nkpis 2026-01:\n  unit fill rate             17.3% (51/294)\n  line fill rate             44.4% (4/9)\n",
-            "  transfer receipt accuracy  n/a\ntrace digest ",
+            "\nexceptions: 19 active, 21 raised\n  stockout_risk                  18 active     18 raised\n  count_variance                  1 active      1 raised\n",
+            "\nkpis 2026-01:\n  unit fill rate             65.9% (331/502)\n  line fill rate             27.3% (3/11)\n",
+            "  transfer receipt accuracy  100% (1/1)\ntrace digest ",
         ],
         &[],
     );

@@ -226,6 +226,8 @@ impl Insight {
             Record::OrderLineShipped(r) => line(&r.line),
             Record::OrderLineDelivered(r) => line(&r.line),
             Record::OrderLineCancelled(r) => line(&r.line),
+            Record::OrderLineReturned(r) => line(&r.line),
+            Record::ReturnInspected(r) => line(&r.line),
             Record::CountRecorded(r) => item_site(&r.item, &r.site),
             Record::SupplierReceipt(r) => item_site(&r.item, &r.site),
             Record::DemandObserved(r) => item_site(&r.item, &r.site),
@@ -253,6 +255,14 @@ impl Insight {
             }
             Record::OrderLineDelivered(r) => self.orders.delivered(r, basis),
             Record::OrderLineCancelled(r) => self.orders.cancelled(r, basis),
+            Record::OrderLineReturned(r) => {
+                let site = self.site(&r.site)?;
+                self.orders.returned(r, site, basis)
+            }
+            Record::ReturnInspected(r) => {
+                let site = self.site(&r.site)?;
+                self.orders.inspected(r, site, basis)
+            }
             Record::TransferRequested(r) => {
                 let (from, to) = (self.site(&r.from)?, self.site(&r.to)?);
                 self.transfers.requested(r, from, to)

@@ -12,14 +12,15 @@
 //! | unit fill rate vs promised | units shipped on or before their schedule line's date (schedule lines filled in date order, at most the confirmed and the ordered quantity) / units ordered of promised lines | last schedule date |
 //! | line and order fill rate vs promised | as above, over promised lines; an order counts when all its lines are promised | last schedule date; order due date |
 //! | order promise accuracy | promised lines whose fulfilling quantity (delivered, or shipped: [`crate::Basis`]) by the last schedule date reaches the confirmed quantity / promised lines | last schedule date |
-//! | perfect order fulfillment (SCOR RL.1.1) | orders delivered in full, on time to the customer commit date (the promise, else the requested date), in perfect condition and with accurate documentation / orders fulfilled; each of the four components also as its own share | the day the order's last line was fulfilled |
+//! | perfect order fulfillment (SCOR RL.1.1) | orders delivered in full, on time to the customer commit date (the promise, else the requested date), in perfect condition and with accurate documentation / orders fulfilled; each of the four components also as its own share. Perfect condition (RL.2.4): no line delivered damaged, and no line returned and found damaged or defective (on arrival or at inspection, whenever the return comes: the order's figure on its fulfilment day changes); a return found sound (the customer's choice) leaves the order perfect | the day the order's last line was fulfilled |
 //! | order fulfillment cycle time (SCOR RS.1.1) | last line fulfilled − first line received, per order: count, mean, p50, p90 | fulfilment day |
 //! | transfer cycle time | request → approval, request → shipment, shipment → receipt completion, request → receipt completion: count, mean, p50, p90 by lane | the day of the later event |
-//! | transfer receipt accuracy | receipts without short, over or damaged quantity / receipts | receipt day |
+//! | transfer receipt accuracy | receipts without short, over or damaged quantity / receipts; a close writing off quantity shipped and never received counts as one more receipt, short by it | receipt day; close day |
 //! | inventory record accuracy | counts with `abs(counted − book) <= tolerance` / counts; net and absolute variance in units and value | count day |
 //! | count variance recurrence | out-of-tolerance counts with another out-of-tolerance count among the item-site's previous N ([`crate::Config::recurrence_window`]) / out-of-tolerance counts | count day |
 //! | in-transit visibility | in-transit lines, quantity and value with an expected arrival / all in transit; value per owner; lines past their expected arrival, their value and age | the latest snapshot by the date |
 //! | inventory aging | quantity and value by days since receipt ([`crate::Config::aging_buckets`]) | the latest snapshot by the date |
+//! | customer returns | returns and units taken back; units found sound and found damaged; damaged / (sound + damaged), by site, entity, region and the return's reason | return day; inspection day for what inspection found |
 //! | manual adjustment volume | count, increases, decreases, net and absolute units and value | adjustment day |
 //! | reconciliation effort | intercompany mismatches opened and resolved (count, value), age at resolution, and open at the period's end with their ages | opening and resolution days |
 //! | inventory turns | cost of goods sold / average inventory, and × 365 / days for the annual rate | period |
@@ -27,7 +28,9 @@
 //! | average inventory | mean over the period's days of the stock value at each day's end (the latest valuation by then, carried forward) | period |
 //!
 //! SCOR references: APICS/ASCM, *SCOR Digital Standard* (2022), metrics RL.1.1
-//! Perfect Order Fulfillment, RS.1.1 Order Fulfillment Cycle Time, AM.2.2 Inventory
+//! Perfect Order Fulfillment, RL.2.4 Perfect Condition (orders delivered undamaged,
+//! meeting specification and accepted by the customer: an order whose goods come back
+//! damaged or defective was not), RS.1.1 Order Fulfillment Cycle Time, AM.2.2 Inventory
 //! Days of Supply.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -42,7 +45,7 @@ use crate::error::InsightError;
 use crate::exact::{dec, sum};
 use crate::figure::{Amounts, Dist, Figure, Ratio};
 use crate::finance::latest;
-use crate::orders::{NO_SITE, OrderCell};
+use crate::orders::{NO_SITE, OrderCell, ReturnCell};
 use crate::period::{Period, date_of, day_number};
 use crate::sketch::Sketch;
 use crate::stock::{AdjustCell, CountCell};
@@ -175,6 +178,24 @@ pub struct OrderKpis {
     pub cycle_time: Option<Figure<Dist>>,
 }
 
+/// Customer returns of a period and dimension.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReturnKpis {
+    /// Returns taken back (one per order line coming back).
+    pub returns: u64,
+    /// Units returned.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub units: Decimal,
+    /// Units found sound (on arrival or at inspection, in the period).
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub sound: Decimal,
+    /// Units found damaged or defective (on arrival or at inspection, in the period).
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub damaged: Decimal,
+    /// Damaged / (sound + damaged): the share of inspected returns found damaged.
+    pub damaged_share: Ratio,
+}
+
 /// The transfer KPIs of a period and lane.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransferKpis {
@@ -198,9 +219,10 @@ pub struct TransferKpis {
     pub transit: Figure<Dist>,
     /// Request to receipt completion.
     pub total: Figure<Dist>,
-    /// Receipts without discrepancy / receipts.
+    /// Receipts without discrepancy / receipts (a close writing off what never arrived
+    /// counts as a receipt short by it).
     pub receipt_accuracy: Ratio,
-    /// Units short.
+    /// Units short (at receipt, and written off at close).
     #[serde(with = "onhand_master::decimal::serde_str")]
     pub short: Decimal,
     /// Units over.
@@ -511,6 +533,41 @@ impl Insight {
             short: c.short,
             over: c.over,
             damaged: c.damaged,
+        })
+    }
+
+    /// The customer returns of `period` by `dim` (network, site, entity, region or the
+    /// return's reason): returns and units taken back on their day, and units found
+    /// sound or damaged on the day they were found.
+    ///
+    /// # Errors
+    /// [`InsightError::UnsupportedDimension`]; [`InsightError::UnknownSite`] or
+    /// [`InsightError::UnknownEntity`]; [`InsightError::Overflow`].
+    pub fn returns(&self, period: Period, dim: &Dim) -> Result<ReturnKpis, InsightError> {
+        let range = period.day_range();
+        let (sites, reason) = match dim {
+            Dim::Reason(r) => (Sites::All, Some(r)),
+            d => (self.sites_of(d, "customer returns")?, None),
+        };
+        let mut c = ReturnCell::default();
+        for ((day, site, r), cell) in &self.orders.returns {
+            if in_range(*day, range)
+                && reason.is_none_or(|x| x == r)
+                && self.site_matches(sites, *site)
+            {
+                c.returns += cell.returns;
+                sum(&mut c.units, cell.units)?;
+                sum(&mut c.sound, cell.sound)?;
+                sum(&mut c.damaged, cell.damaged)?;
+            }
+        }
+        let inspected = c.sound.checked_add(c.damaged).ok_or(InsightError::Overflow("a sum"))?;
+        Ok(ReturnKpis {
+            returns: c.returns,
+            units: c.units,
+            sound: c.sound,
+            damaged: c.damaged,
+            damaged_share: Ratio::new(c.damaged, inspected),
         })
     }
 

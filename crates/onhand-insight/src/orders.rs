@@ -14,7 +14,7 @@
 //! its first shipment) and the customer group; order figures use no site.
 
 use chrono::{DateTime, Utc};
-use onhand_ledger::DocNumber;
+use onhand_ledger::{DocNumber, ReasonCode};
 use onhand_master::{CustomerGroupCode, Decimal, UomCode, hash::Map};
 use smallvec::SmallVec;
 
@@ -26,7 +26,7 @@ use crate::exact::{self, add, count, sub};
 use crate::period::{day_number, day_of};
 use crate::record::{
     LineRef, OrderLineCancelled, OrderLineCreated, OrderLineDelivered, OrderLinePromised,
-    OrderLineShipped,
+    OrderLineReturned, OrderLineShipped, ReturnCondition, ReturnInspected,
 };
 use crate::sketch::Sketch;
 use crate::store::{Keyed, Store};
@@ -59,9 +59,23 @@ pub(crate) struct Line {
     pub(crate) delivered: Decimal,
     pub(crate) deliv_closed: bool,
     pub(crate) damaged: Decimal,
+    /// Returned by the customer, in all.
+    #[serde(default, skip_serializing_if = "Decimal::is_zero")]
+    pub(crate) returned: Decimal,
+    /// Of it, awaiting inspection.
+    #[serde(default, skip_serializing_if = "Decimal::is_zero")]
+    pub(crate) return_pending: Decimal,
+    /// Of it, found damaged (on arrival or at inspection).
+    #[serde(default, skip_serializing_if = "Decimal::is_zero")]
+    pub(crate) return_damaged: Decimal,
     pub(crate) docs_ok: bool,
     pub(crate) fulfilled: Option<i64>,
     pub(crate) cancelled: bool,
+    /// The contribution and flags as last computed ([`Line::fig`]), so a change reads
+    /// the old one instead of computing it again; not kept in snapshots (computed on
+    /// the first change after a restore).
+    #[serde(skip)]
+    cached: Option<(Option<LineFig>, Flags)>,
 }
 
 /// What a live line contributes against its requested date.
@@ -137,7 +151,7 @@ impl Line {
     /// date order; a unit is on time when its schedule line's date is on or after the
     /// day it shipped. Units beyond the confirmed quantity (or the ordered one) are not.
     fn on_time_promised(&self, confirmed: Decimal) -> Decimal {
-        let cap = confirmed.min(self.ordered);
+        let cap = exact::min(confirmed, self.ordered);
         let mut pos = Decimal::ZERO;
         let mut on_time = Decimal::ZERO;
         for (d, q) in &self.ships {
@@ -147,9 +161,9 @@ impl Line {
             for s in self.schedule.iter().take_while(|s| s.0 < *d) {
                 add(&mut before, s.2);
             }
-            let a = lo.max(before);
-            let b = pos.min(cap);
-            if b > a {
+            let a = exact::max(lo, before);
+            let b = exact::min(pos, cap);
+            if exact::lt(a, b) {
                 add(&mut on_time, b - a);
             }
         }
@@ -166,7 +180,7 @@ impl Line {
         for (_, q) in self.ships.iter().filter(|(d, _)| *d <= self.requested) {
             add(&mut by_requested, *q);
         }
-        let on_time_req = by_requested.min(self.ordered);
+        let on_time_req = exact::min(by_requested, self.ordered);
         let site = self.site();
         let prom = self.schedule.last().map(|last| {
             let confirmed = self.confirmed();
@@ -180,8 +194,8 @@ impl Line {
                 site,
                 ordered: self.ordered,
                 on_time,
-                filled: on_time >= self.ordered,
-                accurate: confirmed > Decimal::ZERO && by_date >= confirmed,
+                filled: exact::ge(on_time, self.ordered),
+                accurate: exact::lt(Decimal::ZERO, confirmed) && exact::ge(by_date, confirmed),
             }
         });
         let req = ReqFig {
@@ -189,7 +203,7 @@ impl Line {
             site,
             ordered: self.ordered,
             on_time: on_time_req,
-            filled: on_time_req >= self.ordered,
+            filled: exact::ge(on_time_req, self.ordered),
         };
         f.0[LIVE] = true;
         f.0[FILLED_REQ] = req.filled;
@@ -198,9 +212,11 @@ impl Line {
         if let Some(done) = self.fulfilled {
             let commit = self.schedule.last().map_or(self.requested, |s| s.0);
             f.0[FULFILLED] = true;
-            f.0[IN_FULL] = self.basis_qty(basis) >= self.ordered;
+            f.0[IN_FULL] = exact::ge(self.basis_qty(basis), self.ordered);
             f.0[ON_TIME] = day_of_secs(done) <= commit;
-            f.0[CONDITION] = self.damaged.is_zero();
+            // Perfect condition (SCOR RL.2.4): nothing delivered damaged, and nothing
+            // returned and found damaged or defective.
+            f.0[CONDITION] = self.damaged.is_zero() && self.return_damaged.is_zero();
             f.0[DOCS] = self.docs_ok;
         }
         (Some(LineFig { req, prom }), f)
@@ -462,6 +478,42 @@ pub(crate) struct Orders {
     orders: Store<Order>,
     #[serde(with = "crate::snapshot::sorted")]
     pub(crate) cells: Cells,
+    /// Customer returns by day, site and reason (absent from snapshots without any).
+    #[serde(default, skip_serializing_if = "Map::is_empty", with = "crate::snapshot::sorted")]
+    pub(crate) returns: Map<ReturnKey, ReturnCell>,
+}
+
+/// Key of a return cell: day, site, reason.
+pub(crate) type ReturnKey = (i32, u16, ReasonCode);
+
+/// The customer returns of one day, site and reason.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ReturnCell {
+    /// Return records (a line coming back once counts once).
+    pub(crate) returns: u64,
+    /// Units returned.
+    pub(crate) units: Decimal,
+    /// Units found sound (on arrival or at inspection, on the day it was found).
+    pub(crate) sound: Decimal,
+    /// Units found damaged (on arrival or at inspection, on the day it was found).
+    pub(crate) damaged: Decimal,
+}
+
+impl ReturnCell {
+    fn merge(&mut self, o: &ReturnCell) {
+        self.returns += o.returns;
+        add(&mut self.units, o.units);
+        add(&mut self.sound, o.sound);
+        add(&mut self.damaged, o.damaged);
+    }
+
+    fn found(&mut self, condition: ReturnCondition, qty: Decimal) {
+        match condition {
+            ReturnCondition::Pending => {}
+            ReturnCondition::Sound => add(&mut self.sound, qty),
+            ReturnCondition::Damaged => add(&mut self.damaged, qty),
+        }
+    }
 }
 
 fn closed(key: &LineRef, state: &'static str) -> InsightError {
@@ -492,6 +544,9 @@ impl Orders {
         }
         for (day, site, _) in self.cells.keys() {
             b.site(*site, true, &format!("order cell of day {day}"))?;
+        }
+        for (day, site, _) in self.returns.keys() {
+            b.site(*site, false, &format!("return cell of day {day}"))?;
         }
         self.order_index = index;
         Ok(())
@@ -536,10 +591,17 @@ impl Orders {
             debug_assert!(false, "validated line");
             return;
         };
-        let (old_fig, old_flags) = line.fig(basis);
+        let (old_fig, old_flags) = match line.cached.take() {
+            Some(c) => {
+                debug_assert!(c == line.fig(basis), "the cached contribution is the line's");
+                c
+            }
+            None => line.fig(basis),
+        };
         let was_fulfilled = line.fulfilled;
         f(line);
         let (new_fig, new_flags) = line.fig(basis);
+        line.cached = Some((new_fig, new_flags));
         shift_line(&mut self.cells, &line.group, old_fig.as_ref(), new_fig.as_ref());
         let fulfilled = line.fulfilled;
         if old_flags == new_flags && fulfilled == was_fulfilled {
@@ -633,9 +695,13 @@ impl Orders {
                 delivered: Decimal::ZERO,
                 deliv_closed: false,
                 damaged: Decimal::ZERO,
+                returned: Decimal::ZERO,
+                return_pending: Decimal::ZERO,
+                return_damaged: Decimal::ZERO,
                 docs_ok: true,
                 fulfilled: None,
                 cancelled: true,
+                cached: None,
             },
         );
         self.change(ix, basis, |l| l.cancelled = false);
@@ -699,7 +765,7 @@ impl Orders {
             if l.ship_site == NO_SITE {
                 l.ship_site = site;
             }
-            l.ship_closed = r.complete || l.shipped >= l.ordered;
+            l.ship_closed = r.complete || exact::ge(l.shipped, l.ordered);
             l.last = at;
             if basis == Basis::Shipment && l.ship_closed && l.fulfilled.is_none() {
                 l.fulfilled = Some(at);
@@ -739,7 +805,7 @@ impl Orders {
             add(&mut l.delivered, r.qty.value());
             add(&mut l.damaged, r.damaged.value());
             l.docs_ok &= r.documents_ok;
-            l.deliv_closed = r.complete || l.delivered >= l.ordered;
+            l.deliv_closed = r.complete || exact::ge(l.delivered, l.ordered);
             l.last = at;
             if basis == Basis::Delivery && l.deliv_closed && l.fulfilled.is_none() {
                 l.fulfilled = Some(at);
@@ -767,6 +833,96 @@ impl Orders {
         Ok(())
     }
 
+    /// A customer return of part of line `r.line`: counted in the returns of its day,
+    /// site and reason; found damaged, it takes the line out of perfect condition.
+    pub(crate) fn returned(
+        &mut self,
+        r: &OrderLineReturned,
+        site: u16,
+        basis: Basis,
+    ) -> Result<(), InsightError> {
+        let (ix, line) = self.open_line(&r.line, r.at)?;
+        if r.qty.uom() != line.uom {
+            return Err(InsightError::UnitMismatch {
+                what: "returned quantity",
+                expected: line.uom,
+                found: r.qty.uom(),
+            });
+        }
+        exact::check("qty", r.qty.value())?;
+        let qty = r.qty.value();
+        if qty.is_zero() {
+            return Err(InsightError::InvalidRecord { field: "qty", reason: "a return of zero" });
+        }
+        let mut returned = line.returned;
+        add(&mut returned, qty);
+        if returned > line.shipped.max(line.delivered) {
+            return Err(InsightError::InvalidRecord {
+                field: "qty",
+                reason: "more than the line shipped, with its earlier returns",
+            });
+        }
+        let at = r.at.timestamp();
+        let c = self.returns.entry((day_of(r.at), site, r.reason.clone())).or_default();
+        c.returns += 1;
+        add(&mut c.units, qty);
+        c.found(r.condition, qty);
+        self.change(ix, basis, |l| {
+            l.returned = returned;
+            match r.condition {
+                ReturnCondition::Pending => add(&mut l.return_pending, qty),
+                ReturnCondition::Sound => {}
+                ReturnCondition::Damaged => add(&mut l.return_damaged, qty),
+            }
+            l.last = at;
+        });
+        Ok(())
+    }
+
+    /// An inspection of returned goods of line `r.line` awaiting it.
+    pub(crate) fn inspected(
+        &mut self,
+        r: &ReturnInspected,
+        site: u16,
+        basis: Basis,
+    ) -> Result<(), InsightError> {
+        let (ix, line) = self.open_line(&r.line, r.at)?;
+        if r.qty.uom() != line.uom {
+            return Err(InsightError::UnitMismatch {
+                what: "inspected quantity",
+                expected: line.uom,
+                found: r.qty.uom(),
+            });
+        }
+        exact::check("qty", r.qty.value())?;
+        let qty = r.qty.value();
+        if r.condition == ReturnCondition::Pending {
+            return Err(InsightError::InvalidRecord {
+                field: "condition",
+                reason: "an inspection finds the goods sound or damaged",
+            });
+        }
+        if qty.is_zero() || qty > line.return_pending {
+            return Err(InsightError::InvalidRecord {
+                field: "qty",
+                reason: "none, or more than the line's returns awaiting inspection",
+            });
+        }
+        let at = r.at.timestamp();
+        self.returns
+            .entry((day_of(r.at), site, r.reason.clone()))
+            .or_default()
+            .found(r.condition, qty);
+        self.change(ix, basis, |l| {
+            sub(&mut l.return_pending, qty);
+            if r.condition == ReturnCondition::Damaged {
+                add(&mut l.return_damaged, qty);
+            }
+            l.last = at;
+        });
+        Ok(())
+    }
+
     /// The first line both hold, as the error a merge reports.
     pub(crate) fn overlap(&self, other: &Orders) -> Option<InsightError> {
         let mut both: Vec<_> =
@@ -783,6 +939,9 @@ impl Orders {
     pub(crate) fn merge(&mut self, other: &Orders) {
         for (k, c) in &other.cells {
             self.cells.entry(k.clone()).or_default().merge(c);
+        }
+        for (k, c) in &other.returns {
+            self.returns.entry(k.clone()).or_default().merge(c);
         }
         // Orders: new ones are added; shared ones combine their counters, and their
         // contributions (added on both sides) are retracted and added back once.

@@ -126,6 +126,61 @@ pub struct OrderLineCancelled {
     pub line: LineRef,
 }
 
+/// What a customer return's goods were found to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnCondition {
+    /// Not inspected yet (awaiting inspection; a [`ReturnInspected`] says later).
+    Pending,
+    /// In good order, back to stock: the customer's choice, not a fault of the
+    /// delivery.
+    Sound,
+    /// Damaged, defective or scrapped: the delivery was not in perfect condition.
+    Damaged,
+}
+
+/// Goods of a customer order line came back (a customer return).
+///
+/// A return found [`ReturnCondition::Damaged`] (on arrival, or at its inspection)
+/// means the line was not delivered in perfect condition: its order is not a perfect
+/// order (SCOR RL.1.1, component RL.2.4 *perfect condition*; see [`crate::kpi`]). A
+/// sound return does not change the order's perfection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderLineReturned {
+    /// When it came back.
+    pub at: DateTime<Utc>,
+    /// The order line whose goods came back.
+    pub line: LineRef,
+    /// The site that took it back.
+    pub site: SiteCode,
+    /// The quantity returned (in the line's unit; at most what the line shipped or
+    /// delivered, less what came back before).
+    pub qty: Qty,
+    /// Why the customer returned it (the return's reason code).
+    pub reason: ReasonCode,
+    /// What the goods were found to be on arrival.
+    pub condition: ReturnCondition,
+}
+
+/// Returned goods of an order line awaiting inspection were inspected (a disposition).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnInspected {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The order line whose returned goods were inspected.
+    pub line: LineRef,
+    /// The site that inspected them.
+    pub site: SiteCode,
+    /// The quantity inspected (at most what awaits inspection).
+    pub qty: Qty,
+    /// The return's reason code (the one its [`OrderLineReturned`] carried).
+    pub reason: ReasonCode,
+    /// What inspection found: sound or damaged (pending is refused).
+    pub condition: ReturnCondition,
+}
+
 /// A transfer line was requested.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -203,6 +258,10 @@ pub struct TransferReceived {
 }
 
 /// A transfer line was closed.
+///
+/// What was shipped and never received is written off at the close: the close carries
+/// that quantity, and the transfer receipt accuracy counts it as a receipt short by it
+/// (a line closed short is not received accurately).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TransferClosed {
@@ -210,6 +269,10 @@ pub struct TransferClosed {
     pub at: DateTime<Utc>,
     /// The line.
     pub transfer: TransferRef,
+    /// Shipped, never received, written off by the close (`None`: nothing; in the
+    /// line's unit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_off: Option<Qty>,
 }
 
 /// A cycle count of one item at one location.
@@ -478,6 +541,10 @@ pub enum Record {
     OrderLineDelivered(OrderLineDelivered),
     /// See [`OrderLineCancelled`].
     OrderLineCancelled(OrderLineCancelled),
+    /// See [`OrderLineReturned`].
+    OrderLineReturned(OrderLineReturned),
+    /// See [`ReturnInspected`].
+    ReturnInspected(ReturnInspected),
     /// See [`TransferRequested`].
     TransferRequested(TransferRequested),
     /// See [`TransferApproved`].
@@ -526,6 +593,8 @@ impl Record {
             Record::OrderLineShipped(r) => r.at,
             Record::OrderLineDelivered(r) => r.at,
             Record::OrderLineCancelled(r) => r.at,
+            Record::OrderLineReturned(r) => r.at,
+            Record::ReturnInspected(r) => r.at,
             Record::TransferRequested(r) => r.at,
             Record::TransferApproved(r) => r.at,
             Record::TransferShipped(r) => r.at,
@@ -556,6 +625,8 @@ impl Record {
             Record::OrderLineShipped(_) => "order_line_shipped",
             Record::OrderLineDelivered(_) => "order_line_delivered",
             Record::OrderLineCancelled(_) => "order_line_cancelled",
+            Record::OrderLineReturned(_) => "order_line_returned",
+            Record::ReturnInspected(_) => "return_inspected",
             Record::TransferRequested(_) => "transfer_requested",
             Record::TransferApproved(_) => "transfer_approved",
             Record::TransferShipped(_) => "transfer_shipped",

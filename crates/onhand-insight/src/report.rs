@@ -13,7 +13,7 @@ use crate::error::InsightError;
 use crate::figure::Figure;
 use crate::kpi::{
     AdjustmentKpis, AgingKpis, CountKpis, Dim, InTransitKpis, OrderKpis, ReconciliationKpis,
-    TransferKpis, TurnsKpis,
+    ReturnKpis, TransferKpis, TurnsKpis,
 };
 use crate::orders::NO_SITE;
 use crate::period::Period;
@@ -39,6 +39,10 @@ pub struct Report {
     pub reconciliation: Vec<(Dim, ReconciliationKpis)>,
     /// Turns and days: network, entities, sites.
     pub turns: Vec<(Dim, TurnsKpis)>,
+    /// Customer returns: network, sites, reasons (empty, and left out of the serialized
+    /// report, when the period has none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub returns: Vec<(Dim, ReturnKpis)>,
 }
 
 impl Insight {
@@ -125,6 +129,18 @@ impl Insight {
         }
         let turns = with_network(dims, |d| self.turns(period, d))?;
 
+        let mut dims = BTreeSet::new();
+        let mut any = false;
+        for (day, s, reason) in self.orders.returns.keys() {
+            if inside(*day) {
+                any = true;
+                dims.extend(site(*s));
+                dims.insert(Dim::Reason(reason.clone()));
+            }
+        }
+        let returns =
+            if any { with_network(dims, |d| self.returns(period, d))? } else { Vec::new() };
+
         Ok(Report {
             period,
             orders,
@@ -135,6 +151,7 @@ impl Insight {
             aging,
             reconciliation,
             turns,
+            returns,
         })
     }
 }
@@ -160,6 +177,7 @@ fn fig<T: std::fmt::Display>(f: &Figure<T>) -> String {
 }
 
 impl std::fmt::Display for Report {
+    #[allow(clippy::too_many_lines, reason = "one short block per KPI family")]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut s = String::new();
         let _ = writeln!(s, "KPIs for {}", self.period);
@@ -199,6 +217,17 @@ impl std::fmt::Display for Report {
                 k.abs_units.normalize(),
                 k.abs_value,
                 k.recurrence
+            );
+        }
+        for (d, k) in &self.returns {
+            let _ = writeln!(
+                s,
+                "  returns  {d:<24} {} ({} units) | found sound {} damaged {} | damaged share {}",
+                k.returns,
+                k.units.normalize(),
+                k.sound.normalize(),
+                k.damaged.normalize(),
+                k.damaged_share
             );
         }
         for (d, k) in &self.adjustments {

@@ -6,7 +6,9 @@
 //! approval time (request to approval), shipment time (request to shipment), and at
 //! receipt completion (the receipt after which received + short covers the quantity
 //! shipped, or the close of a line received in part) the transit time (shipment to
-//! completion) and the total cycle (request to completion).
+//! completion) and the total cycle (request to completion). A close that writes off
+//! what was shipped and never received counts, on its day, as one more receipt, short
+//! by the quantity written off: receipt accuracy sees a line closed short.
 
 use chrono::{DateTime, Utc};
 use onhand_master::{Decimal, ItemCode, Money, UomCode, hash::Map};
@@ -348,10 +350,35 @@ impl Transfers {
         if t.closed.is_some() {
             return Err(step(&r.transfer, "closed", t));
         }
+        let written_off = match r.written_off {
+            None => Decimal::ZERO,
+            Some(q) => {
+                if q.uom() != t.uom {
+                    return Err(InsightError::UnitMismatch {
+                        what: "written-off quantity",
+                        expected: t.uom,
+                        found: q.uom(),
+                    });
+                }
+                exact::check("written_off", q.value())?;
+                if !q.is_zero() && t.shipped.is_none() {
+                    return Err(InsightError::InvalidRecord {
+                        field: "written_off",
+                        reason: "the line never shipped",
+                    });
+                }
+                q.value()
+            }
+        };
         let complete_now = t.receipts > 0 && t.completed.is_none();
         let at = r.at.timestamp();
         let c = cell(&mut self.cells, r.at, t);
         c.closed += 1;
+        // What never arrived is the line's last receipt, short by all of it.
+        if !written_off.is_zero() {
+            c.receipts += 1;
+            add(&mut c.short, written_off);
+        }
         if complete_now {
             c.completed += 1;
             c.transit.add(secs(at, t.shipped.unwrap_or(at)));

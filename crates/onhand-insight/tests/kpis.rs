@@ -103,6 +103,128 @@ fn perfect_order_fulfillment_and_its_components() {
     assert_eq!(p.documentation, Ratio::of_counts(1, 2));
 }
 
+fn returned(
+    at: chrono::DateTime<chrono::Utc>,
+    l: LineRef,
+    qty: &str,
+    reason: &str,
+    c: ReturnCondition,
+) -> Record {
+    Record::OrderLineReturned(OrderLineReturned {
+        at,
+        line: l,
+        site: "ATL".parse().unwrap(),
+        qty: qty.parse().unwrap(),
+        reason: reason.parse().unwrap(),
+        condition: c,
+    })
+}
+
+fn inspected(
+    at: chrono::DateTime<chrono::Utc>,
+    l: LineRef,
+    qty: &str,
+    reason: &str,
+    c: ReturnCondition,
+) -> Record {
+    Record::ReturnInspected(ReturnInspected {
+        at,
+        line: l,
+        site: "ATL".parse().unwrap(),
+        qty: qty.parse().unwrap(),
+        reason: reason.parse().unwrap(),
+        condition: c,
+    })
+}
+
+/// Customer returns and perfect order fulfillment (SCOR RL.1.1; perfect condition,
+/// RL.2.4: delivered undamaged and accepted by the customer).
+///
+/// Three one-line orders of 10, each shipped in full on 01-06 for 01-07 and delivered
+/// in full, undamaged, with right documents on 01-07: three perfect orders.
+/// - SO-7/1: 4 come back on 01-12 (reason `CHANGED-MIND`), pending inspection, found
+///   sound on 01-13: still perfect.
+/// - SO-8/1: 3 come back on 01-12 (reason `DEFECT`), pending; on 01-13 inspection finds
+///   1 sound and 2 damaged: not in perfect condition, so not perfect.
+/// - SO-9/1: 2 come back damaged on 01-14 (reason `DEFECT`): not perfect.
+///
+/// Perfect orders: 3 of 3 before the returns, 1 of 3 after; condition 1 of 3. The
+/// orders' figures stay on their fulfilment day (01-07). Returns in January: 3 returns,
+/// 9 units; found sound 4 + 1 = 5, damaged 2 + 2 = 4, damaged share 4 of 9. By reason
+/// `DEFECT`: 2 returns, 5 units, 1 sound, 4 damaged. On 01-12 alone: 2 returns, 7 units,
+/// nothing found yet.
+#[test]
+fn customer_returns_and_perfect_orders() {
+    use ReturnCondition::{Damaged, Pending, Sound};
+    let orders = ["SO-7", "SO-8", "SO-9"];
+    let mut recs = Vec::new();
+    recs.extend(orders.map(|o| created(t(5, 8), line(o, 1), "RETAIL", "BOLT", "10 EA", jan(7))));
+    recs.extend(orders.map(|o| promised(t(5, 9), line(o, 1), &[("ATL", "10 EA", jan(7))])));
+    recs.extend(orders.map(|o| shipped(t(6, 10), line(o, 1), "ATL", "10 EA", true)));
+    recs.extend(orders.map(|o| delivered(t(7, 10), line(o, 1), "10 EA", "0 EA", true, true)));
+    let mut s = Insight::from_records(config(), &recs).unwrap();
+    let p = s.orders(month(), &Dim::Network).unwrap().perfect_order.unwrap();
+    assert_eq!(p.perfect, Ratio::of_counts(3, 3));
+    assert!(s.report(month()).unwrap().returns.is_empty(), "no returns, no section");
+    let later = [
+        returned(t(12, 9), line("SO-7", 1), "4 EA", "CHANGED-MIND", Pending),
+        returned(t(12, 10), line("SO-8", 1), "3 EA", "DEFECT", Pending),
+        inspected(t(13, 9), line("SO-7", 1), "4 EA", "CHANGED-MIND", Sound),
+        inspected(t(13, 10), line("SO-8", 1), "1 EA", "DEFECT", Sound),
+        inspected(t(13, 11), line("SO-8", 1), "2 EA", "DEFECT", Damaged),
+        returned(t(14, 9), line("SO-9", 1), "2 EA", "DEFECT", Damaged),
+    ];
+    s.apply_all(&later[..2]).unwrap();
+    let p = s.orders(month(), &Dim::Network).unwrap().perfect_order.unwrap();
+    assert_eq!(p.perfect, Ratio::of_counts(3, 3), "pending returns change nothing yet");
+    s.apply_all(&later[2..]).unwrap();
+    let p = s.orders(month(), &Dim::Network).unwrap().perfect_order.unwrap();
+    assert_eq!(p.perfect, Ratio::of_counts(1, 3));
+    assert_eq!(p.condition, Ratio::of_counts(1, 3));
+    assert_eq!((p.in_full, p.on_time), (Ratio::of_counts(3, 3), Ratio::of_counts(3, 3)));
+    let day7 = Period::containing(Grain::Day, jan(7));
+    let p7 = s.orders(day7, &Dim::Network).unwrap().perfect_order.unwrap();
+    assert_eq!(p7.perfect, Ratio::of_counts(1, 3), "on the fulfilment day");
+
+    let r = s.returns(month(), &Dim::Network).unwrap();
+    assert_eq!((r.returns, r.units, r.sound, r.damaged), (3, dec("9"), dec("5"), dec("4")));
+    assert_eq!(r.damaged_share, Ratio::new(dec("4"), dec("9")));
+    let defect = s.returns(month(), &Dim::Reason("DEFECT".parse().unwrap())).unwrap();
+    assert_eq!(
+        (defect.returns, defect.units, defect.sound, defect.damaged),
+        (2, dec("5"), dec("1"), dec("4"))
+    );
+    let day12 = s.returns(Period::containing(Grain::Day, jan(12)), &Dim::Network).unwrap();
+    assert_eq!(
+        (day12.returns, day12.units, day12.sound, day12.damaged),
+        (2, dec("7"), dec("0"), dec("0"))
+    );
+    assert_eq!(s.returns(month(), &Dim::Site("ORD".parse().unwrap())).unwrap().returns, 0);
+    let report = s.report(month()).unwrap();
+    assert_eq!(report.returns.first().map(|(_, k)| k), Some(&r));
+    assert!(report.to_string().contains("returns  network"));
+
+    // Refused, changing nothing: more back than shipped, an inspection of more than
+    // awaits it, an inspection finding "pending", a return in another unit.
+    let before = s.snapshot();
+    for (bad, field) in [
+        (returned(t(15, 0), line("SO-7", 1), "7 EA", "DEFECT", Damaged), Some("qty")),
+        (inspected(t(15, 0), line("SO-8", 1), "1 EA", "DEFECT", Damaged), Some("qty")),
+        (inspected(t(15, 0), line("SO-9", 1), "1 EA", "DEFECT", Pending), Some("condition")),
+        (returned(t(15, 0), line("SO-9", 1), "1 CS", "DEFECT", Damaged), None),
+    ] {
+        let e = s.apply(&bad).unwrap_err();
+        match field {
+            Some(f) => assert!(
+                matches!(e, InsightError::InvalidRecord { field, .. } if field == f),
+                "{e:?}"
+            ),
+            None => assert!(matches!(e, InsightError::UnitMismatch { .. }), "{e:?}"),
+        }
+        assert_eq!(s.snapshot(), before);
+    }
+}
+
 #[test]
 fn order_fulfillment_cycle_time() {
     let k = orders(Basis::Delivery).orders(month(), &Dim::Network).unwrap();
@@ -167,7 +289,11 @@ fn transfers() -> Insight {
         received(t(7, 0), tref("TO-3", 1), "5 EA", "0 EA"),
         received(t(7, 12), tref("TO-1", 1), "10 EA", "0 EA"),
         received(t(8, 6), tref("TO-2", 1), "8 EA", "2 EA"),
-        Record::TransferClosed(TransferClosed { at: t(9, 0), transfer: tref("TO-3", 1) }),
+        Record::TransferClosed(TransferClosed {
+            at: t(9, 0),
+            transfer: tref("TO-3", 1),
+            written_off: None,
+        }),
     ];
     Insight::from_records(config(), &recs).unwrap()
 }
@@ -242,6 +368,59 @@ fn a_transfer_line_shipped_in_parts() {
     assert_eq!(k.receipt_accuracy, Ratio::of_counts(2, 2));
     let refused = s.apply(&ship(t(8, 0), "1 EA")).unwrap_err();
     assert!(matches!(refused, InsightError::TransferStep { .. }), "{refused:?}");
+}
+
+/// A line closed short: 10 shipped, 8 received in good order (a receipt with no
+/// discrepancy on its own: the rest may still come), then closed, writing off the 2
+/// that never arrived. The close is the line's last receipt, short by 2: receipt
+/// accuracy 1 of 2, 2 units short. A second line closed with nothing written off adds
+/// no receipt; a write-off on a line never shipped, or in another unit, is refused.
+#[test]
+fn a_transfer_line_closed_short_is_a_receipt_discrepancy() {
+    let close = |at, doc: &str, written_off: Option<&str>| {
+        Record::TransferClosed(TransferClosed {
+            at,
+            transfer: tref(doc, 1),
+            written_off: written_off.map(|q| q.parse().unwrap()),
+        })
+    };
+    let ship = |at, doc: &str| {
+        Record::TransferShipped(TransferShipped {
+            at,
+            transfer: tref(doc, 1),
+            qty: "10 EA".parse().unwrap(),
+            expected_arrival: None,
+        })
+    };
+    let recs = [
+        requested(t(5, 0), tref("TO-5", 1), "ATL", "ORD", "BOLT", "10 EA", "100.00 USD"),
+        requested(t(5, 0), tref("TO-6", 1), "ATL", "ORD", "NUT", "10 EA", "50.00 USD"),
+        ship(t(5, 12), "TO-5"),
+        ship(t(5, 12), "TO-6"),
+        received(t(6, 0), tref("TO-5", 1), "8 EA", "0 EA"),
+        received(t(6, 0), tref("TO-6", 1), "10 EA", "0 EA"),
+        close(t(9, 0), "TO-5", Some("2 EA")),
+        close(t(9, 0), "TO-6", Some("0 EA")),
+    ];
+    let mut s = Insight::from_records(config(), &recs).unwrap();
+    let k = s.transfers(month(), &Dim::Network).unwrap();
+    assert_eq!(k.receipt_accuracy, Ratio::of_counts(2, 3));
+    assert_eq!(k.short, dec("2"));
+    assert_eq!((k.completed, k.closed), (2, 2));
+    // The write-off counts on the close's day.
+    let ninth = s.transfers(Period::containing(Grain::Day, jan(9)), &Dim::Network).unwrap();
+    assert_eq!(ninth.receipt_accuracy, Ratio::of_counts(0, 1));
+    s.apply(&requested(t(9, 1), tref("TO-7", 1), "ATL", "ORD", "BOLT", "10 EA", "1.00 USD"))
+        .unwrap();
+    let before = s.snapshot();
+    let e = s.apply(&close(t(9, 2), "TO-7", Some("1 EA"))).unwrap_err();
+    assert!(matches!(e, InsightError::InvalidRecord { field: "written_off", .. }), "{e:?}");
+    assert_eq!(s.snapshot(), before, "a refused close changes nothing");
+    s.apply(&ship(t(9, 3), "TO-7")).unwrap();
+    let before = s.snapshot();
+    let e = s.apply(&close(t(9, 4), "TO-7", Some("1 CS"))).unwrap_err();
+    assert!(matches!(e, InsightError::UnitMismatch { .. }), "{e:?}");
+    assert_eq!(s.snapshot(), before, "a refused close changes nothing");
 }
 
 fn counts() -> Insight {

@@ -74,6 +74,35 @@ fn history(ops: &[(u8, u32, u32)]) -> Vec<Record> {
                 let qty = 1 + i64::from(a) % q;
                 out.push(shipped(at, l, SITES[pick(3)], &format!("{qty} EA"), a % 4 == 0));
             }
+            // Customer returns (some refused: nothing shipped yet, more than shipped)
+            // and their inspections.
+            5 if !lines.is_empty() && a % 6 == 1 => {
+                let (l, _) = lines[pick(lines.len())].clone();
+                let condition =
+                    [ReturnCondition::Pending, ReturnCondition::Sound, ReturnCondition::Damaged]
+                        [(b % 3) as usize];
+                out.push(Record::OrderLineReturned(OrderLineReturned {
+                    at,
+                    line: l,
+                    site: SITES[pick(3)].parse().unwrap(),
+                    qty: format!("{} EA", 1 + a % 3).parse().unwrap(),
+                    reason: ["DEFECT", "CHANGED"][(b % 2) as usize].parse().unwrap(),
+                    condition,
+                }));
+            }
+            5 if !lines.is_empty() && a % 6 == 4 => {
+                let (l, _) = lines[pick(lines.len())].clone();
+                let condition =
+                    [ReturnCondition::Sound, ReturnCondition::Damaged][(b % 2) as usize];
+                out.push(Record::ReturnInspected(ReturnInspected {
+                    at,
+                    line: l,
+                    site: SITES[pick(3)].parse().unwrap(),
+                    qty: "1 EA".parse().unwrap(),
+                    reason: ["DEFECT", "CHANGED"][(b % 2) as usize].parse().unwrap(),
+                    condition,
+                }));
+            }
             5 if !lines.is_empty() => {
                 let (l, q) = lines[pick(lines.len())].clone();
                 let qty = 1 + i64::from(a) % q;
@@ -151,7 +180,11 @@ fn history(ops: &[(u8, u32, u32)]) -> Vec<Record> {
                             over: "0 EA".parse().unwrap(),
                             damaged: "0 EA".parse().unwrap(),
                         }),
-                        _ => Record::TransferClosed(TransferClosed { at, transfer: r }),
+                        _ => Record::TransferClosed(TransferClosed {
+                            at,
+                            transfer: r,
+                            written_off: (b % 3 == 0).then(|| "2 EA".parse().unwrap()),
+                        }),
                     });
                 }
             }
@@ -264,6 +297,13 @@ fn naive_lines(records: &[Record]) -> Vec<NLine> {
                 }
             }
             Record::OrderLineCancelled(c) => lines.get_mut(&key(&c.line)).unwrap().cancelled = true,
+            // Returned goods found damaged take the line out of perfect condition.
+            Record::OrderLineReturned(r) if r.condition == ReturnCondition::Damaged => {
+                lines.get_mut(&key(&r.line)).unwrap().damaged += int(&r.qty);
+            }
+            Record::ReturnInspected(r) if r.condition == ReturnCondition::Damaged => {
+                lines.get_mut(&key(&r.line)).unwrap().damaged += int(&r.qty);
+            }
             _ => {}
         }
     }
@@ -449,6 +489,8 @@ proptest! {
                 Record::OrderLineShipped(x) => lines[&format!("{}/{}", x.line.order, x.line.line)].clone(),
                 Record::OrderLineDelivered(x) => lines[&format!("{}/{}", x.line.order, x.line.line)].clone(),
                 Record::OrderLineCancelled(x) => lines[&format!("{}/{}", x.line.order, x.line.line)].clone(),
+                Record::OrderLineReturned(x) => lines[&format!("{}/{}", x.line.order, x.line.line)].clone(),
+                Record::ReturnInspected(x) => lines[&format!("{}/{}", x.line.order, x.line.line)].clone(),
                 Record::CountRecorded(c) => c.item.to_string(),
                 Record::Adjusted(c) => c.item.to_string(),
                 Record::TransferRequested(t) => t.item.to_string(),

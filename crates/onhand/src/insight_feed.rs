@@ -13,7 +13,9 @@
 //! | receipt against a purchase order line with an expected receipt naming a supplier | a supplier receipt per item, valued at its inventory postings |
 //! | adjustment | one adjustment per item: net quantity, and the value of its inventory postings |
 //! | cycle count | one count per counted location: book, counted, the ledger's tolerance for the item's class, the counter (the posting actor), the value of the item's inventory postings shared by variance |
-//! | transfer request, approval, shipment, receipt, close | the transfer lines (numbered as on the order, from 1) requested (valued at the sender's current cost), approved, shipped (each shipment of a line until it is complete: the first starts its transit), received (good, over and damaged), closed |
+//! | transfer request, approval, shipment, receipt, close | the transfer lines (numbered as on the order, from 1) requested (valued at the sender's current cost), approved, shipped (each shipment of a line until it is complete: the first starts its transit), received (good, over and damaged), closed (with what the close wrote off: shipped, never received, which receipt accuracy counts as a receipt short by it) |
+//! | customer return (a line naming its shipment: `original`) | the order line that shipment shipped, returned: quantity, the return's reason, and what the goods were found to be on arrival (into damaged or scrapped: damaged; into available: sound; else awaiting inspection) |
+//! | disposition of a return authorisation's goods out of return pending | the inspection of the authorisation's pending returns of the item, oldest first: into available sound, into damaged or scrapped damaged (a damaged return takes its order out of perfect condition, SCOR RL.2.4) |
 //! | stock moved into damaged, quality hold or scrapped (a scrap, a disposition, a status change) | stock damaged, held or scrapped, valued at the pool's current cost |
 //! | period close (the network's, or one entity's) | the books as they stand: per entity and site the stock's value; per FIFO layer its quantity, value and the day the event that opened it took effect (aging); per transfer line in transit its quantity, value, owner and expected arrival. A pool kept per entity (not per site) is shared among the entity's sites in proportion to the valuated stock each holds: the books do not say which units are where, so its per-site figures are an allocation (entity and network figures are exact) |
 //! | postings to cost of sales | cost of sales per entity and site |
@@ -24,10 +26,13 @@
 //! ships, and perfect order fulfillment's condition and documentation hold unless a host
 //! feeds [`OrderLineDelivered`](onhand_insight::OrderLineDelivered) records itself.
 //!
-//! **Not fed.** Customer returns: insight has no record for them (a return is neither
-//! a delivery nor damage found at a site), so they reach it only through what follows,
-//! when their inspection moves the stock to damaged, hold or scrapped. Average and standard
-//! cost pools have no layers and add no aging.
+//! **Not fed.** Customer returns that name no shipment the feed saw ship a booked order
+//! line (no `original`, or a shipment of a line booked without a customer), and
+//! inspections of goods no traced return brought, count in [`FeedStats::untraced_returns`]:
+//! insight cannot tell which order they concern. An inspection under another document
+//! than the return's takes the oldest traced returns of the item awaiting inspection at
+//! its site. Average and
+//! standard cost pools have no layers and add no aging.
 //! An order line's requested date for the fill rates is the ship-by date: the requested
 //! delivery date less the lead of its first promise (delivery less availability), and
 //! never before the day the line is booked (a request sooner than the lane takes is due
@@ -55,12 +60,14 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use onhand_atp::{LineId, Promise};
 use onhand_insight::{
     Adjusted, Basis, Config, CostOfSales, CountRecorded, DamageKind, InTransitHeld, Insight,
-    InsightSnapshot, LineRef, OrderLineCreated, OrderLinePromised, OrderLineShipped, Period,
-    Record, Report, Scheduled, StockDamaged, StockLayer, StockValued, SupplierReceipt,
-    TransferApproved, TransferClosed, TransferReceived, TransferRef, TransferRequested,
-    TransferShipped,
+    InsightSnapshot, LineRef, OrderLineCreated, OrderLinePromised, OrderLineReturned,
+    OrderLineShipped, Period, Record, Report, ReturnCondition, ReturnInspected, Scheduled,
+    StockDamaged, StockLayer, StockValued, SupplierReceipt, TransferApproved, TransferClosed,
+    TransferReceived, TransferRef, TransferRequested, TransferShipped,
 };
-use onhand_ledger::{Accepted, Body, DocKind, DocNumber, Event, Rules, Signal as LedgerSignal};
+use onhand_ledger::{
+    Accepted, Body, DocKind, DocNumber, Event, EventId, ReasonCode, Rules, Signal as LedgerSignal,
+};
 use onhand_master::{
     Catalog, CustomerGroupCode, EntityCode, EntityIx, ItemCode, ItemIx, MasterData, Money, Qty,
     QtyDelta, RoundingMode, SiteCode, SiteIx, SupplierCode, UomCode,
@@ -194,6 +201,19 @@ pub struct FeedStats {
     pub unmatched: u64,
     /// Order lines booked without a customer (insight needs one).
     pub skipped_lines: u64,
+    /// Customer returns, and inspections of returned goods, that name no order line the
+    /// feed follows (a return without its original shipment, or of a shipment of a line
+    /// booked without a customer): not order-line returns, so insight is not told.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub untraced_returns: u64,
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// An order line as the feed knows it.
@@ -235,7 +255,23 @@ pub(crate) struct Feed {
     /// The day each event that brought stock into the books took effect, by journal
     /// sequence: the receipt days of FIFO layers (a layer's origin is a cost event id).
     origins: BTreeMap<u64, NaiveDate>,
+    /// The order line each sales shipment shipped, per item: what a customer return
+    /// naming the shipment (`Line::original`) brings back.
+    shipped: BTreeMap<(EventId, ItemCode), OrderRef>,
+    /// Returned goods awaiting inspection, per return authorisation and item.
+    returns: BTreeMap<(DocNumber, ItemCode), Vec<PendingReturn>>,
     stats: FeedStats,
+}
+
+/// Returned goods of an order line awaiting inspection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PendingReturn {
+    line: OrderRef,
+    site: SiteCode,
+    /// In base units.
+    qty: Decimal,
+    reason: ReasonCode,
 }
 
 /// A transfer line in transit: owner, quantity, value, expected arrival.
@@ -256,6 +292,10 @@ pub(crate) struct FeedSnapshot {
     transfers: Vec<(TransferRef, FedTransfer)>,
     suppliers: Vec<(DocNumber, u32, SupplierCode)>,
     origins: Vec<(u64, NaiveDate)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    shipped: Vec<(EventId, ItemCode, OrderRef)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    returns: Vec<(DocNumber, ItemCode, Vec<PendingReturn>)>,
     stats: FeedStats,
 }
 
@@ -268,7 +308,19 @@ pub(crate) struct FeedState<'a, S: Serialize> {
     transfers: &'a BTreeMap<TransferRef, FedTransfer>,
     suppliers: &'a BTreeMap<(DocNumber, u32), SupplierCode>,
     origins: &'a BTreeMap<u64, NaiveDate>,
+    #[serde(skip_serializing_if = "empty")]
+    shipped: &'a BTreeMap<(EventId, ItemCode), OrderRef>,
+    #[serde(skip_serializing_if = "empty")]
+    returns: &'a BTreeMap<(DocNumber, ItemCode), Vec<PendingReturn>>,
     stats: &'a FeedStats,
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference to the field"
+)]
+fn empty<K, V>(m: &&BTreeMap<K, V>) -> bool {
+    m.is_empty()
 }
 
 fn invalid(what: String) -> Error {
@@ -289,6 +341,12 @@ impl Feed {
                 .map(|((o, l), s)| (o.clone(), *l, s.clone()))
                 .collect(),
             origins: self.origins.iter().map(|(k, v)| (*k, *v)).collect(),
+            shipped: self.shipped.iter().map(|((e, i), l)| (*e, i.clone(), l.clone())).collect(),
+            returns: self
+                .returns
+                .iter()
+                .map(|((n, i), p)| (n.clone(), i.clone(), p.clone()))
+                .collect(),
             stats: self.stats.clone(),
         }
     }
@@ -302,6 +360,8 @@ impl Feed {
             transfers: &self.transfers,
             suppliers: &self.suppliers,
             origins: &self.origins,
+            shipped: &self.shipped,
+            returns: &self.returns,
             stats: &self.stats,
         }
     }
@@ -347,6 +407,21 @@ impl Feed {
                 return Err(invalid(format!("the receipt day of journal entry {seq} twice")));
             }
         }
+        let mut shipped = BTreeMap::new();
+        for (e, i, l) in &snap.shipped {
+            if shipped.insert((*e, i.clone()), l.clone()).is_some() {
+                return Err(invalid(format!("the order line of shipment {e} of {i} twice")));
+            }
+        }
+        let mut returns = BTreeMap::new();
+        for (n, i, p) in &snap.returns {
+            if p.iter().any(|r| r.qty <= Decimal::ZERO) {
+                return Err(invalid(format!("return {n} of {i}: nothing awaiting inspection")));
+            }
+            if returns.insert((n.clone(), i.clone()), p.clone()).is_some() {
+                return Err(invalid(format!("the returns of {n} of {i} twice")));
+            }
+        }
         Ok(Box::new(Feed {
             insight,
             clock: snap.clock,
@@ -354,6 +429,8 @@ impl Feed {
             transfers,
             suppliers,
             origins,
+            shipped,
+            returns,
             stats: snap.stats.clone(),
         }))
     }
@@ -374,6 +451,8 @@ impl Feed {
             transfers: BTreeMap::new(),
             suppliers: BTreeMap::new(),
             origins: BTreeMap::new(),
+            shipped: BTreeMap::new(),
+            returns: BTreeMap::new(),
             stats: FeedStats::default(),
         })))
     }
@@ -604,6 +683,7 @@ impl Network {
                         continue;
                     }
                     line_fed.shipped += q;
+                    feed.shipped.entry((moving.id, line.item.clone())).or_insert_with(|| r.clone());
                     let Ok(qty) = Qty::new(q, line_fed.uom) else { continue };
                     records.push(Record::OrderLineShipped(OrderLineShipped {
                         at,
@@ -613,6 +693,10 @@ impl Network {
                         complete: line_fed.complete(),
                     }));
                 }
+            }
+            Body::CustomerReturn(m) => self.translate_return(feed, moving, m, at, records),
+            Body::Disposition(m) if moving.reference.kind == DocKind::ReturnAuthorisation => {
+                self.translate_inspection(feed, number, m, at, records);
             }
             Body::Adjustment(m) => {
                 let mut by: BTreeMap<ItemCode, Decimal> = BTreeMap::new();
@@ -769,13 +853,33 @@ impl Network {
                 }
             }
             Body::TransferClose => {
+                // What each line wrote off: shipped, never received (base units).
+                let mut written_off: BTreeMap<u32, Qty> = BTreeMap::new();
+                if let Some(order) = self.ledger.transfer(number) {
+                    for s in &accepted.signals {
+                        let LedgerSignal::TransferDiscrepancy { item, short, .. } = s else {
+                            continue;
+                        };
+                        let Some(key) = Self::transfer_line(order, number, *item) else {
+                            continue;
+                        };
+                        if let Ok(q) = self.base_qty(*item, *short)
+                            && !q.is_zero()
+                        {
+                            written_off.insert(key.line, q);
+                        }
+                    }
+                }
                 for (key, t) in feed.transfers.range_mut(Self::lines_of(number)) {
                     if key.transfer != *number || t.closed {
                         continue;
                     }
                     t.closed = true;
-                    records
-                        .push(Record::TransferClosed(TransferClosed { at, transfer: key.clone() }));
+                    records.push(Record::TransferClosed(TransferClosed {
+                        at,
+                        transfer: key.clone(),
+                        written_off: written_off.remove(&key.line),
+                    }));
                 }
             }
             Body::ClosePeriod { entity, .. } => {
@@ -982,6 +1086,123 @@ impl Network {
                 value,
                 expected_arrival,
             }));
+        }
+    }
+
+    /// A customer return: per line naming the shipment it brings back, the order line
+    /// returned, with the return's reason and what the goods were found to be on
+    /// arrival (into damaged or scrapped: damaged; into available: sound; anything else,
+    /// return pending by default: awaiting inspection).
+    fn translate_return(
+        &self,
+        feed: &mut Feed,
+        moving: &Event,
+        m: &onhand_ledger::SiteLines,
+        at: DateTime<Utc>,
+        records: &mut Vec<Record>,
+    ) {
+        for line in &m.lines {
+            let Some(r) =
+                line.original.and_then(|e| feed.shipped.get(&(e, line.item.clone()))).cloned()
+            else {
+                feed.stats.untraced_returns += 1;
+                continue;
+            };
+            let (Some(q), Some(uom)) =
+                (self.base_of(&line.item, line.qty), self.uom_of(&line.item))
+            else {
+                continue;
+            };
+            let Ok(qty) = Qty::new(q, uom) else { continue };
+            let condition = match line.to {
+                Some(StockStatus::Damaged | StockStatus::Scrapped) => ReturnCondition::Damaged,
+                Some(StockStatus::Available) => ReturnCondition::Sound,
+                _ => ReturnCondition::Pending,
+            };
+            if condition == ReturnCondition::Pending {
+                feed.returns
+                    .entry((moving.reference.number.clone(), line.item.clone()))
+                    .or_default()
+                    .push(PendingReturn {
+                        line: r.clone(),
+                        site: m.site.clone(),
+                        qty: q,
+                        reason: moving.reason.clone(),
+                    });
+            }
+            records.push(Record::OrderLineReturned(OrderLineReturned {
+                at,
+                line: line_ref(&r),
+                site: m.site.clone(),
+                qty,
+                reason: moving.reason.clone(),
+                condition,
+            }));
+        }
+    }
+
+    /// The disposition of returned goods awaiting inspection (out of return pending):
+    /// into available, sound; into damaged or scrapped, damaged; shared over the
+    /// authorisation's pending returns of the item, oldest first. Moves elsewhere
+    /// (quality hold) leave them awaiting inspection.
+    fn translate_inspection(
+        &self,
+        feed: &mut Feed,
+        number: &DocNumber,
+        m: &onhand_ledger::SiteLines,
+        at: DateTime<Utc>,
+        records: &mut Vec<Record>,
+    ) {
+        for line in m.lines.iter().filter(|l| l.from == Some(StockStatus::ReturnPending)) {
+            let condition = match line.to {
+                Some(StockStatus::Damaged | StockStatus::Scrapped) => ReturnCondition::Damaged,
+                Some(StockStatus::Available) => ReturnCondition::Sound,
+                _ => continue,
+            };
+            let (Some(mut left), Some(uom)) =
+                (self.base_of(&line.item, line.qty), self.uom_of(&line.item))
+            else {
+                continue;
+            };
+            // The authorisation's own returns; an inspection under another document
+            // takes the oldest returns of the item awaiting inspection at the site.
+            let mut key = (number.clone(), line.item.clone());
+            if !feed.returns.contains_key(&key)
+                && let Some(k) = feed.returns.iter().find_map(|(k, v)| {
+                    (k.1 == line.item && v.iter().any(|p| p.site == m.site)).then(|| k.clone())
+                })
+            {
+                key = k;
+            }
+            let Some(pending) = feed.returns.get_mut(&key) else {
+                feed.stats.untraced_returns += 1;
+                continue;
+            };
+            while left > Decimal::ZERO {
+                let Some(p) = pending.first_mut() else { break };
+                let q = left.min(p.qty);
+                left -= q;
+                p.qty -= q;
+                if let Ok(qty) = Qty::new(q, uom) {
+                    records.push(Record::ReturnInspected(ReturnInspected {
+                        at,
+                        line: line_ref(&p.line),
+                        site: m.site.clone(),
+                        qty,
+                        reason: p.reason.clone(),
+                        condition,
+                    }));
+                }
+                if p.qty <= Decimal::ZERO {
+                    pending.remove(0);
+                }
+            }
+            if left > Decimal::ZERO {
+                feed.stats.untraced_returns += 1;
+            }
+            if pending.is_empty() {
+                feed.returns.remove(&key);
+            }
         }
     }
 

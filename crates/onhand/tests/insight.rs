@@ -187,6 +187,171 @@ fn the_worked_day_gives_the_figures_computed_by_hand() {
     assert_eq!(n.kpi_report(january()).unwrap(), insight.report(january()).unwrap());
 }
 
+/// A transfer closed short (issue 19): Chicago ships 100 to Atlanta, 80 arrive, and the
+/// order is closed, writing off the 20 that never came. The receipt of 80 shows no
+/// discrepancy on its own (the rest might still come); the close is the line's last
+/// receipt, short by 20: receipt accuracy 1 of 2, 20 units short, not 1 of 1.
+#[test]
+fn a_transfer_closed_short_counts_as_a_receipt_discrepancy() {
+    let mut n = common::network();
+    n.advance_to(onhand::ledger::testing::at(-30)).unwrap();
+    n.apply(&receipt_to(2, "ORD", "BOLT-M8", "2 CS", "PF-A01", "available").unwrap()).unwrap();
+    n.advance_to(onhand::ledger::testing::at(5)).unwrap();
+    let request = Body::TransferRequest(TransferRequest {
+        from: "ORD".parse().unwrap(),
+        to: "ATL".parse().unwrap(),
+        lines: vec![TransferLine {
+            item: "BOLT-M8".parse().unwrap(),
+            qty: "100 EA".parse().unwrap(),
+        }],
+        expected_arrival: None,
+    });
+    let planner = ("planner.one", Role::Planning);
+    let approver = ("planner.two", Role::Planning);
+    let supervisor = ("shift.boss", Role::Supervisor);
+    n.apply(&ev(30, 120, planner, DocKind::TransferOrder, "TR-2", request)).unwrap();
+    let o = n.apply(&ev(31, 180, approver, DocKind::TransferOrder, "TR-2", Body::TransferApprove));
+    assert!(o.unwrap().accepted());
+    let ship =
+        Body::TransferShip(mv("ORD", vec![line("BOLT-M8", "100 EA").unwrap().at(bin("PF-A01"))]));
+    assert!(n.apply(&ev(32, 240, WH, DocKind::TransferOrder, "TR-2", ship)).unwrap().accepted());
+    let receive =
+        Body::TransferReceipt(mv("ATL", vec![line("BOLT-M8", "80 EA").unwrap().at(bin("RCV-01"))]));
+    assert!(n.apply(&ev(33, 600, WH, DocKind::TransferOrder, "TR-2", receive)).unwrap().accepted());
+    let t = n.insight().unwrap().transfers(january(), &Dim::Network).unwrap();
+    assert_eq!((t.receipt_accuracy, t.short), (ratio(1, 1), Decimal::ZERO));
+    let o = n
+        .apply(&ev(
+            34,
+            2 * 24 * 60,
+            supervisor,
+            DocKind::TransferOrder,
+            "TR-2",
+            Body::TransferClose,
+        ))
+        .unwrap();
+    // Writing off stock in transit waits for inventory control's approval.
+    let control = ("inv.control", Role::InventoryControl);
+    let approve = Body::Approve { event: o.event };
+    let o = n.apply(&ev(35, 2 * 24 * 60 + 5, control, DocKind::TransferOrder, "TR-2", approve));
+    assert!(o.unwrap().accepted());
+    let feed = n.insight_feed().unwrap();
+    assert_eq!(feed.refused, 0, "{feed:?}");
+    let t = n.insight().unwrap().transfers(january(), &Dim::Network).unwrap();
+    assert_eq!((t.completed, t.closed), (1, 1));
+    assert_eq!(t.receipt_accuracy, ratio(1, 2));
+    assert_eq!(t.short, Decimal::from(20));
+    n.check().unwrap();
+    // The journal replayed gives the same figures.
+    let (replayed, _) = Network::replay_insight(
+        onhand::master::seed::demo_network(),
+        common::rules(),
+        common::config(),
+        InsightSettings::default(),
+        common::start(),
+        n.journal().entries(),
+    )
+    .unwrap();
+    assert_eq!(replayed.transfers(january(), &Dim::Network).unwrap(), t);
+}
+
+/// Customer returns (issue 19) on the worked day. Shipped in full on the 5th, its ship-by
+/// date, SO-2 is the day's one fulfilled order, and perfect (SO-1 still waits for 30 of
+/// line 2). Then, on the 8th, `HOMEPRO` returns 5 of SO-2's 40 (reason `DEFECT`) and 10
+/// of SO-1/1's 100 (reason `CHANGED`) at Atlanta, into return pending; on the 9th
+/// inspection finds the 5 damaged and puts the 10 back to stock. SO-2 was not delivered
+/// in perfect condition (SCOR RL.2.4): perfect orders go from 1 of 1 to 0 of 1.
+/// Returns in January: 2 returns, 15 units, 10 found sound and 5 damaged.
+#[test]
+fn a_customer_return_found_damaged_spoils_its_perfect_order() {
+    let mut n = worked_day();
+    let insight = n.insight().unwrap();
+    let p = insight.orders(january(), &Dim::Network).unwrap().perfect_order.unwrap();
+    assert_eq!((p.perfect, p.condition), (ratio(1, 1), ratio(1, 1)));
+    let day = 24 * 60;
+    let returns =
+        [("RA-1", "SO-2", 15, "5 EA", "DEFECT"), ("RA-2", "SO-1", 11, "10 EA", "CHANGED")];
+    for (i, (ra, _, shipment, qty, reason)) in returns.iter().enumerate() {
+        let back =
+            line("BOLT-M8", qty).unwrap().at(bin("RET-01")).original(EventId::from_u128(*shipment));
+        let body = Body::CustomerReturn(mv("ATL", vec![back]));
+        let e = event(
+            40 + i as u128,
+            3 * day,
+            actor("wh.lead", &[Role::Warehouse]).unwrap(),
+            reason,
+            doc(DocKind::ReturnAuthorisation, ra).unwrap(),
+            body,
+        )
+        .unwrap();
+        let o = n.apply(&e).unwrap();
+        assert!(o.accepted(), "{o:?}");
+    }
+    let quality = ("qa.one", Role::Quality);
+    let mut inspect = line("BOLT-M8", "5 EA").unwrap().at(bin("RET-01"));
+    inspect.from = Some(onhand::status::StockStatus::ReturnPending);
+    inspect.to = Some(onhand::status::StockStatus::Damaged);
+    let o = n.apply(&ev(
+        50,
+        4 * day,
+        quality,
+        DocKind::ReturnAuthorisation,
+        "RA-1",
+        Body::Disposition(mv("ATL", vec![inspect])),
+    ));
+    assert!(o.unwrap().accepted());
+    let mut inspect = line("BOLT-M8", "10 EA").unwrap().at(bin("RET-01")).to_bin(bin("PF-A01"));
+    inspect.from = Some(onhand::status::StockStatus::ReturnPending);
+    inspect.to = Some(onhand::status::StockStatus::Available);
+    let o = n.apply(&ev(
+        51,
+        4 * day,
+        quality,
+        DocKind::ReturnAuthorisation,
+        "RA-2",
+        Body::Disposition(mv("ATL", vec![inspect])),
+    ));
+    assert!(o.unwrap().accepted());
+
+    let feed = n.insight_feed().unwrap();
+    assert_eq!((feed.refused, feed.unmatched, feed.untraced_returns), (0, 0, 0), "{feed:?}");
+    let insight = n.insight().unwrap();
+    let p = insight.orders(january(), &Dim::Network).unwrap().perfect_order.unwrap();
+    assert_eq!(
+        (p.perfect, p.condition, p.in_full, p.on_time),
+        (ratio(0, 1), ratio(0, 1), ratio(1, 1), ratio(1, 1))
+    );
+    let r = insight.returns(january(), &Dim::Network).unwrap();
+    assert_eq!(
+        (r.returns, r.units, r.sound, r.damaged),
+        (2, Decimal::from(15), Decimal::from(10), Decimal::from(5))
+    );
+    let defect = insight.returns(january(), &Dim::Reason("DEFECT".parse().unwrap())).unwrap();
+    assert_eq!((defect.returns, defect.damaged), (1, Decimal::from(5)));
+    assert!(n.kpi_report(january()).unwrap().to_string().contains("returns  reason DEFECT"));
+    n.check().unwrap();
+
+    // The journal replayed, and a snapshot restored, give the same figures.
+    let (replayed, _) = Network::replay_insight(
+        onhand::master::seed::demo_network(),
+        common::rules(),
+        common::config(),
+        InsightSettings::default(),
+        common::start(),
+        n.journal().entries(),
+    )
+    .unwrap();
+    assert_eq!(replayed.report(january()).unwrap(), insight.report(january()).unwrap());
+    // Through JSON: the returns the feed follows travel in the snapshot.
+    let json = serde_json::to_string(&n.snapshot().unwrap()).unwrap();
+    let snapshot: onhand::NetworkSnapshot = serde_json::from_str(&json).unwrap();
+    let restored =
+        Network::restore(n.catalog().clone(), common::rules(), common::config(), &snapshot)
+            .unwrap();
+    assert_eq!(restored.digest().unwrap(), n.digest().unwrap());
+    assert_eq!(restored.kpi_report(january()).unwrap(), n.kpi_report(january()).unwrap());
+}
+
 #[test]
 fn the_journal_replayed_into_a_fresh_insight_gives_the_live_figures() {
     let n = worked_day();
