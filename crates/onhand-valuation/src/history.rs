@@ -886,6 +886,11 @@ impl Slot {
         self.ops.iter().any(|o| o.tag == CHANGE_METHOD)
     }
 
+    /// The costing method at the base of the open history (the last close's state).
+    pub(crate) fn base_method(&self) -> Option<crate::Method> {
+        self.checkpoints.first().map(|(_, s)| s.method)
+    }
+
     /// The transfers the history's issues name.
     pub(crate) fn transfers_named(&self) -> impl Iterator<Item = u32> + '_ {
         self.ops.iter().filter(|o| o.tag == ISSUE && o.flags & TRANSFER != 0).map(|o| o.arg)

@@ -417,9 +417,11 @@ impl Valuation {
                 p.checkpoints.clone(),
             )
             .map_err(|what| bad(what, n))?;
-            // A pool under another method than the configuration's: only when its open
-            // history holds the change (`CostBody::MethodChange`) that set it.
-            if fresh.state.method != slot.pool.state.method && !slot.changes_method() {
+            // A pool under another method than the one its open history starts from
+            // (the configuration's, or what a change before the last close left): only
+            // when that history holds the change (`CostBody::MethodChange`) that set it.
+            let from = slot.base_method().unwrap_or(fresh.state.method);
+            if from != slot.pool.state.method && !slot.changes_method() {
                 return Err(bad("a pool's costing method or units", n));
             }
             if slot.transfers_named().any(|t| t as usize >= v.transfers.len()) {

@@ -163,6 +163,26 @@ fn a_receipt_back_dated_before_a_change_is_replayed_through_it() {
     w.verify_histories().unwrap();
 }
 
+/// A pool left under another method than the configuration's survives a period close
+/// (which forgets the history holding the change) and a snapshot of the closed books.
+#[test]
+fn a_changed_method_survives_a_close_and_a_snapshot() {
+    let mut v = Valuation::new(catalog(), ValuationConfig::default()).unwrap();
+    posted(&mut v, &ev(1, receipt("100 EA", "10.00 USD")));
+    posted(&mut v, &ev(2, change(Method::MovingAverage, None)));
+    v.close_period(at(10)).unwrap();
+    let json = serde_json::to_string(&v.snapshot()).unwrap();
+    let w = Valuation::restore(
+        catalog(),
+        ValuationConfig::default(),
+        &serde_json::from_str(&json).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(w.pools(), v.pools());
+    assert_eq!(pool(&w), (Method::MovingAverage, d("100"), d("1000.00"), 0));
+    w.verify_histories().unwrap();
+}
+
 /// A standard cost event follows the pool's method, not the configuration's.
 #[test]
 fn a_standard_cost_follows_the_changed_method() {
