@@ -321,6 +321,10 @@ pub(crate) struct Slot {
     /// `(n, state after ops[..n])`, ascending; the first is `(0, the state at the last
     /// close)`.
     checkpoints: Vec<(u32, State)>,
+    /// Whether a method change was ever applied to the pool, so a pool left under
+    /// another method than the configuration's is told from a mismatched configuration
+    /// after the close that forgot the change.
+    pub(crate) method_changed: bool,
 }
 
 /// Runs one operation's plan on `state` over `book` (no change).
@@ -365,6 +369,7 @@ impl Slot {
             ops: Vec::new(),
             extras: Vec::new(),
             checkpoints: vec![(0, base)],
+            method_changed: false,
         }
     }
 
@@ -618,6 +623,7 @@ impl Slot {
             self.extras.push(x);
         }
         self.last_at = Some(op.at);
+        self.method_changed |= op.tag == CHANGE_METHOD;
         self.ops.push(op);
         if self.ops.len().is_multiple_of(CHECKPOINT_EVERY) {
             let n = u32::try_from(self.ops.len()).unwrap_or(u32::MAX);
@@ -817,6 +823,7 @@ impl Slot {
                     }
                 }
                 self.ops.truncate(at);
+                self.method_changed |= op.tag == CHANGE_METHOD;
                 self.ops.push(op);
                 self.ops.extend(later);
                 self.last_at = self.ops.last().map(|o| o.at);
@@ -977,7 +984,17 @@ impl Slot {
         if !changes && checkpoints.iter().any(|(_, s)| s.method != pool.state.method) {
             return Err("a checkpoint of another costing method");
         }
-        let slot = Slot { entity, item, site, last_at, pool, ops, extras, checkpoints };
+        let slot = Slot {
+            entity,
+            item,
+            site,
+            last_at,
+            pool,
+            ops,
+            extras,
+            checkpoints,
+            method_changed: changes,
+        };
         let sc = slot.pool.scales;
         let (r, _) = slot.replay_to(0).map_err(|_| "the base checkpoint")?;
         if !r.state.is_consistent(&r, sc) {

@@ -141,6 +141,10 @@ struct PoolRecord {
     ops: Vec<Op>,
     extras: Vec<Extra>,
     checkpoints: Vec<(u32, State)>,
+    /// Whether a method change was ever applied to the pool (kept past the close that
+    /// forgets the change itself); left out when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    method_changed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -244,6 +248,7 @@ impl Valuation {
                     ops: ops.to_vec(),
                     extras: extras.to_vec(),
                     checkpoints: checkpoints.to_vec(),
+                    method_changed: sl.method_changed,
                 })
             })
             .collect();
@@ -417,10 +422,17 @@ impl Valuation {
                 p.checkpoints.clone(),
             )
             .map_err(|what| bad(what, n))?;
-            // A pool under another method than the one its open history starts from
-            // (the configuration's, or what a change before the last close left): only
-            // when that history holds the change (`CostBody::MethodChange`) that set it.
-            let from = slot.base_method().unwrap_or(fresh.state.method);
+            // A pool under another method than the configuration's: only when its open
+            // history holds the change (`CostBody::MethodChange`) that set it, or, after
+            // a close forgot that change, when the pool records that one was applied and
+            // its history starts from that method.
+            let mut slot = slot;
+            slot.method_changed |= p.method_changed;
+            let from = if p.method_changed {
+                slot.base_method().unwrap_or(fresh.state.method)
+            } else {
+                fresh.state.method
+            };
             if from != slot.pool.state.method && !slot.changes_method() {
                 return Err(bad("a pool's costing method or units", n));
             }
