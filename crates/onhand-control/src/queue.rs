@@ -789,8 +789,9 @@ impl Control {
 
     /// Moves every active exception whose next ladder step is due at `now` up its
     /// ladder (several steps if several are due), adds the steps' roles, and returns what
-    /// changed, in the order the steps fell due. Only what is due is touched; calling it again with the same `now`
-    /// changes nothing, and an earlier `now` never undoes a step.
+    /// changed, in the order the steps fell due. Only what is due is touched; calling it
+    /// again with the same `now` changes nothing, and an earlier `now` never undoes a
+    /// step.
     pub fn escalate(&mut self, now: DateTime<Utc>) -> Vec<Escalation> {
         let t = now.timestamp();
         let later = self.due.split_off(&(t.saturating_add(1), 0));
