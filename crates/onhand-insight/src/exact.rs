@@ -33,7 +33,7 @@ pub(crate) fn check(field: &'static str, d: Decimal) -> Result<(), InsightError>
     let s = d.scale();
     if s <= MAX_SCALE {
         let m = d.mantissa().unsigned_abs();
-        return if m <= POW10[s as usize] {
+        return if POW10.get(s as usize).is_some_and(|limit| m <= *limit) {
             Ok(())
         } else {
             Err(InsightError::InvalidRecord { field, reason: "beyond 10^12 in magnitude" })

@@ -750,15 +750,8 @@ impl Orders {
         if line.ship_closed {
             return Err(closed(&r.line, "shipped"));
         }
-        if r.qty.uom() != line.uom {
-            return Err(InsightError::UnitMismatch {
-                what: "shipped quantity",
-                expected: line.uom,
-                found: r.qty.uom(),
-            });
-        }
-        exact::check("qty", r.qty.value())?;
-        let (at, day, qty) = (r.at.timestamp(), day_of(r.at), r.qty.value());
+        let qty = line_qty(line, r.qty, "shipped quantity")?;
+        let (at, day) = (r.at.timestamp(), day_of(r.at));
         self.change(ix, basis, |l| {
             l.ships.push((day, qty));
             add(&mut l.shipped, qty);
@@ -842,15 +835,7 @@ impl Orders {
         basis: Basis,
     ) -> Result<(), InsightError> {
         let (ix, line) = self.open_line(&r.line, r.at)?;
-        if r.qty.uom() != line.uom {
-            return Err(InsightError::UnitMismatch {
-                what: "returned quantity",
-                expected: line.uom,
-                found: r.qty.uom(),
-            });
-        }
-        exact::check("qty", r.qty.value())?;
-        let qty = r.qty.value();
+        let qty = line_qty(line, r.qty, "returned quantity")?;
         if qty.is_zero() {
             return Err(InsightError::InvalidRecord { field: "qty", reason: "a return of zero" });
         }
@@ -887,15 +872,7 @@ impl Orders {
         basis: Basis,
     ) -> Result<(), InsightError> {
         let (ix, line) = self.open_line(&r.line, r.at)?;
-        if r.qty.uom() != line.uom {
-            return Err(InsightError::UnitMismatch {
-                what: "inspected quantity",
-                expected: line.uom,
-                found: r.qty.uom(),
-            });
-        }
-        exact::check("qty", r.qty.value())?;
-        let qty = r.qty.value();
+        let qty = line_qty(line, r.qty, "inspected quantity")?;
         if r.condition == ReturnCondition::Pending {
             return Err(InsightError::InvalidRecord {
                 field: "condition",
@@ -982,4 +959,18 @@ impl Orders {
         }
         self.cells.retain(|_, c| !c.is_empty());
     }
+}
+
+/// A record's quantity for `line`: in the line's unit (`what` names it otherwise) and
+/// within insight's bounds.
+fn line_qty(
+    line: &Line,
+    qty: onhand_master::Qty,
+    what: &'static str,
+) -> Result<Decimal, InsightError> {
+    if qty.uom() != line.uom {
+        return Err(InsightError::UnitMismatch { what, expected: line.uom, found: qty.uom() });
+    }
+    exact::check("qty", qty.value())?;
+    Ok(qty.value())
 }
