@@ -45,14 +45,23 @@ impl Valuation {
         item: &ItemCode,
         site: Option<&SiteCode>,
     ) -> Option<PoolView> {
+        self.view(self.slot_by_codes(entity, item, site)?)
+    }
+
+    /// The slot of a pool by codes (the site counts only for an entity valued per site).
+    fn slot_by_codes(
+        &self,
+        entity: &EntityCode,
+        item: &ItemCode,
+        site: Option<&SiteCode>,
+    ) -> Option<&Slot> {
         let e = self.entity(entity).ok()?;
         let i = self.item(item).ok()?;
         let ps = match site {
             Some(code) if self.ent(e).ok()?.per_site => Some(self.site(code).ok()?),
             _ => None,
         };
-        let slot = self.slot_of(e, i, ps)?;
-        self.view(self.slots.get(slot as usize)?)
+        self.slots.get(self.slot_of(e, i, ps)? as usize)
     }
 
     /// The unit cost of a pool ([`PoolView::unit_cost`]) without building its view (no
@@ -64,13 +73,7 @@ impl Valuation {
         item: &ItemCode,
         site: Option<&SiteCode>,
     ) -> Option<Decimal> {
-        let e = self.entity(entity).ok()?;
-        let i = self.item(item).ok()?;
-        let ps = match site {
-            Some(code) if self.ent(e).ok()?.per_site => Some(self.site(code).ok()?),
-            _ => None,
-        };
-        let sl = self.slots.get(self.slot_of(e, i, ps)? as usize)?;
+        let sl = self.slot_by_codes(entity, item, site)?;
         sl.pool.state.unit_cost(&sl.pool, sl.pool.scales)
     }
 
