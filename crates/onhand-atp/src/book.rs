@@ -4,6 +4,7 @@
 //! item-site is a range sum, not a scan of every booked line).
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::ops::{Deref, DerefMut};
 
 use onhand_master::hash::{Map, map};
@@ -23,12 +24,16 @@ fn count(held: &mut Held, b: &Booked, sign: i128) {
         if l.units == 0 {
             continue;
         }
-        let key = (l.item, l.site, l.avail_day);
-        let sum = held.get(&key).copied().unwrap_or(0) + sign * i128::from(l.units);
-        if sum == 0 {
-            held.remove(&key);
-        } else {
-            held.insert(key, sum);
+        match held.entry((l.item, l.site, l.avail_day)) {
+            Entry::Occupied(mut o) => {
+                *o.get_mut() += sign * i128::from(l.units);
+                if *o.get() == 0 {
+                    o.remove();
+                }
+            }
+            Entry::Vacant(v) => {
+                v.insert(sign * i128::from(l.units));
+            }
         }
     }
 }
