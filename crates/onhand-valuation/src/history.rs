@@ -157,6 +157,7 @@ const TRANSFER: u8 = 2;
 /// holds its figures), an issue carries its quantity, the rarer kinds an [`Extra`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Op {
+    #[serde(with = "crate::instant")]
     pub(crate) at: DateTime<Utc>,
     tag: u8,
     flags: u8,

@@ -109,6 +109,7 @@ mod error;
 mod event;
 mod history;
 mod in_order;
+mod instant;
 mod intercompany;
 mod pool;
 mod posting;

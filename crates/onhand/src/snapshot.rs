@@ -15,9 +15,9 @@
 //! ([`Error::SnapshotMismatch`]): quotas, valuation methods and planned item-sites decide
 //! what the state means.
 //!
-//! The digest is SHA-256 over the canonical binary form (see
-//! [`Command::canonical_bytes`](crate::Command::canonical_bytes) for the encoding) of
-//! the network's own state, the availability snapshot, and the ledger's and the books'
+//! The digest is SHA-256 over the compact canonical form
+//! ([`onhand_master::canonical::stream_compact`]: integers as variable-length numbers;
+//! format 4 on, format 3 used the fixed-width form) of the network's own state, the availability snapshot, and the ledger's and the books'
 //! snapshots by their format, journal mark and own digest (each covers its snapshot's
 //! content, and each engine's restore checks it), so the large parts are hashed once
 //! and not again. Restore checks the network digest before reading anything else, then
@@ -68,7 +68,12 @@ use crate::orders::Booking;
 use crate::purchasing::OpenReceipt;
 
 /// The snapshot format this version writes and reads.
-pub const NETWORK_SNAPSHOT_FORMAT: u32 = 3;
+///
+/// Format 4 takes the digests (the network's and its configuration's) over the compact
+/// canonical form, and carries the ledger's format-4 and the books' format-3 snapshots;
+/// its JSON is format 3's otherwise. A format-3 snapshot is refused with
+/// [`Error::SnapshotFormat`]: replay the journal and take a new one.
+pub const NETWORK_SNAPSHOT_FORMAT: u32 = 4;
 
 /// The whole network's state, versioned, with a SHA-256 digest (see the
 /// [module docs](crate::snapshot)).
@@ -226,7 +231,7 @@ impl Content {
 fn digest_of<T: Serialize + ?Sized>(value: &T) -> Result<Digest, Error> {
     // Streamed into the hash: the availability snapshot's form is never held whole.
     let mut h = Sha256::new();
-    onhand_master::canonical::stream(value, |chunk| h.update(chunk))
+    onhand_master::canonical::stream_compact(value, |chunk| h.update(chunk))
         .map_err(|e| Error::Restore { what: format!("encoding a snapshot: {e}") })?;
     Ok(Digest(h.finalize().into()))
 }
