@@ -17,6 +17,11 @@
 //!   `workload/items_10000_into` and `workload/one_item_into`: the same through
 //!   `Valuation::apply_into`, the posting lines going into one buffer the caller clears
 //!   and reuses (no heap allocation per movement).
+//!   `workload/items_10000_bare` and `workload/one_item_bare`: the bare baseline, in
+//!   the same run: the same movements on a plain integer FIFO (one `VecDeque` of
+//!   (units, cents) layers per item, a receipt at the newest layer's cost merging into
+//!   it), each issue's value in cents summed, no engine and no postings. The engine's
+//!   time over this one is what valuing, posting and keeping history cost.
 //! - `deep_queue/{layers}`: one item whose FIFO queue holds `layers` layers at alternating
 //!   costs; each movement is a receipt of 1 EA or an issue of 1 EA, so the queue length
 //!   stays where it is. The time per movement is the same at 1,000 and 1,000,000
@@ -33,7 +38,9 @@ use chrono::{DateTime, Utc};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use onhand_master::{Catalog, CurrencyCode, EntityCode, Money, Qty, SiteCode, UomCode};
 use onhand_testkit::scale;
-use onhand_valuation::{CostBody, CostEvent, IssueTo, Outcome, Valuation, ValuationConfig};
+use onhand_valuation::{
+    CostBody, CostEvent, IssueTo, Outcome, PostingKey, Valuation, ValuationConfig,
+};
 use rust_decimal::Decimal;
 
 const MOVEMENTS: usize = 1_000_000;
@@ -163,6 +170,41 @@ impl Setup {
     }
 }
 
+/// The bare baseline: `moves` on a plain integer FIFO, one queue of (units, cents)
+/// layers per item; the value issued and the value left, in cents. Every issue must be
+/// covered (the scenario issues only what the item holds).
+fn bare_fifo(items: usize, moves: &[Move]) -> (i128, i128) {
+    let mut queues: Vec<VecDeque<(u64, u64)>> = vec![VecDeque::new(); items];
+    let mut issued: i128 = 0;
+    for m in moves {
+        match *m {
+            Move::Receive { item, qty, cents } => {
+                let q = &mut queues[item];
+                match q.back_mut() {
+                    Some(last) if last.1 == cents => last.0 += qty,
+                    _ => q.push_back((qty, cents)),
+                }
+            }
+            Move::Issue { item, qty } => {
+                let q = &mut queues[item];
+                let mut left = qty;
+                while left > 0 {
+                    let front = q.front_mut().expect("the scenario issues only held stock");
+                    let take = left.min(front.0);
+                    issued += i128::from(take) * i128::from(front.1);
+                    front.0 -= take;
+                    left -= take;
+                    if front.0 == 0 {
+                        q.pop_front();
+                    }
+                }
+            }
+        }
+    }
+    let left = queues.iter().flatten().map(|&(qty, cents)| i128::from(qty) * i128::from(cents));
+    (issued, left.sum())
+}
+
 /// Applies every event; the posting lines made (every event must be accepted).
 fn apply_all(v: &mut Valuation, events: &[CostEvent]) -> usize {
     let mut lines = 0;
@@ -244,6 +286,11 @@ fn workload(c: &mut Criterion) {
         );
         drop(v);
         g.throughput(Throughput::Elements(events.len() as u64));
+        // The bare baseline first: the same movements on a plain integer FIFO.
+        assert_eq!(bare_fifo(items, &moves).1, want, "{name}: bare FIFO vs reference");
+        g.bench_function(format!("{name}_bare"), |b| {
+            b.iter(|| black_box(bare_fifo(items, black_box(&moves))));
+        });
         g.bench_function(name, |b| {
             b.iter_batched(
                 || setup.engine(),
@@ -261,12 +308,19 @@ fn workload(c: &mut Criterion) {
         let mut v = setup.engine();
         let mut buffer = Vec::new();
         let mut into_lines = 0;
+        let mut cost_of_sales = Decimal::ZERO;
         for e in &events {
             buffer.clear();
             assert!(v.apply_into(e, &mut buffer).is_ok(), "event {} not posted", e.id);
             into_lines += buffer.len();
+            for p in buffer.iter().filter(|p| p.key == PostingKey::CostOfSales) {
+                cost_of_sales += p.amount;
+            }
         }
         assert_eq!((into_lines, v.inventory_value(&Setup::entity())), (lines, value));
+        // The baseline issues what the engine issues, to the cent.
+        let (bare_issued, _) = bare_fifo(items, &moves);
+        assert_eq!(cost_of_sales, Decimal::from_i128_with_scale(bare_issued, 2), "{name}: issued");
         drop(v);
         g.bench_function(format!("{name}_into"), |b| {
             b.iter_batched(

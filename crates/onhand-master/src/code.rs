@@ -44,8 +44,10 @@ fn check_rule(value: &str, max: usize) -> Result<(), CodeRule> {
 
 /// ASCII text of at most `N` bytes (`N` ≤ 255) stored inline, without a heap
 /// allocation. Ordering is by bytes, which for ASCII is the order of the text; hashing
-/// covers only the text, like `str`'s.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// covers only the text, like `str`'s. Equality compares the lengths, then the bytes
+/// eight at a time (the same answer as comparing every byte and the length, without a
+/// call to `memcmp`).
+#[derive(Clone, Copy, Eq, PartialOrd, Ord)]
 pub(crate) struct InlineStr<const N: usize> {
     bytes: [u8; N],
     len: u8,
@@ -73,6 +75,24 @@ impl<const N: usize> InlineStr<N> {
         let used = self.bytes.get(..usize::from(self.len)).unwrap_or_default();
         // Only ASCII is ever stored.
         std::str::from_utf8(used).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> PartialEq for InlineStr<N> {
+    // Inline, so a code compare is a few loads and xors at its caller.
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        if self.len != other.len {
+            return false;
+        }
+        // Every byte, the unused (zero) ones too: what a derived `==` compares.
+        let (words, rest) = self.bytes.as_chunks::<8>();
+        let (theirs, their_rest) = other.bytes.as_chunks::<8>();
+        let diff = words
+            .iter()
+            .zip(theirs)
+            .fold(0, |d, (a, b)| d | (u64::from_ne_bytes(*a) ^ u64::from_ne_bytes(*b)));
+        diff == 0 && rest == their_rest
     }
 }
 
@@ -379,6 +399,28 @@ mod tests {
         assert!(InlineStr::<4>::new("ABCDE").is_none());
         assert!(InlineStr::<4>::new("A\0").is_none());
         assert!(InlineStr::<4>::new("É").is_none());
+    }
+
+    proptest::proptest! {
+        /// Equality is the text's, whatever the length (below, at and past a word).
+        #[test]
+        fn equal_codes_are_equal_texts(a in "[A-Z0-9]{1,40}", b in "[A-Z0-9]{1,40}") {
+            let (x, y) = (ItemCode::new(a.as_str()).unwrap(), ItemCode::new(b.as_str()).unwrap());
+            proptest::prop_assert_eq!(x == y, a == b);
+            let (s, t) = (InlineStr::<13>::new(&a[..a.len().min(13)]).unwrap(),
+                InlineStr::<13>::new(&b[..b.len().min(13)]).unwrap());
+            proptest::prop_assert_eq!(s == t, s.as_str() == t.as_str());
+        }
+
+        /// Codes that differ in one byte only, anywhere, are different.
+        #[test]
+        fn one_byte_apart_is_different(a in "[A-Z0-9]{1,40}", at in 0usize..40) {
+            let mut b = a.clone().into_bytes();
+            let k = at % b.len();
+            b[k] = if b[k] == b'Z' { b'Y' } else { b'Z' };
+            let b = String::from_utf8(b).unwrap();
+            proptest::prop_assert!(ItemCode::new(a.as_str()).unwrap() != ItemCode::new(b).unwrap());
+        }
     }
 
     #[test]
