@@ -165,7 +165,7 @@ pub(crate) struct Booked {
 ///     NaiveDate::from_ymd_opt(2026, 1, 8).ok_or("date")?, "US-SE".parse()?);
 /// let promise = atp.allocate(&line, Claim::Hard)?;
 /// assert!(promise.on_time);
-/// assert_eq!(promise.schedule[0].available_on, NaiveDate::from_ymd_opt(2026, 1, 6).ok_or("date")?);
+/// assert_eq!(promise.schedule()[0].available_on, NaiveDate::from_ymd_opt(2026, 1, 6).ok_or("date")?);
 /// assert_eq!(atp.atp(&"BOLT-M8".parse()?, &"ATL".parse()?, today, 5)?.to_string(), "100");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -783,7 +783,7 @@ impl Atp {
     /// assert_eq!(moved.rechecked.len(), 1);
     /// assert_eq!(moved.rechecked[0].after_delivery, Some(day(22)?));
     /// let p = atp.booked(LineId(1)).ok_or("booked")?;
-    /// let (item, site) = (p.schedule[0].item, p.schedule[0].site);
+    /// let (item, site) = (p.schedule()[0].item, p.schedule()[0].site);
     /// assert!(atp.overcommitted(item, site).is_zero());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

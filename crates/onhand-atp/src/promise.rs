@@ -155,12 +155,39 @@ pub struct Promise {
     /// Not confirmed (requested − confirmed).
     #[serde(with = "onhand_master::decimal::serde_str")]
     pub unconfirmed: Decimal,
-    /// The schedule lines, in the order they were found.
-    pub schedule: SmallVec<[ScheduleLine; 2]>,
+    /// The schedule lines, in the order they were found (read with [`Promise::schedule`]).
+    pub(crate) schedule: SmallVec<[ScheduleLine; 2]>,
     /// Whether everything confirmed arrives by the requested date and nothing is missing.
     pub on_time: bool,
     /// What kept it from full, on-time confirmation (empty when it was).
     pub limits: Limits,
+}
+
+impl Promise {
+    /// The schedule lines, in the order they were found: where and when the confirmed
+    /// quantity ships. Empty when nothing was confirmed.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_atp::{Atp, AtpConfig, Claim, LineId, OrderLine};
+    /// use onhand_master::{seed, Catalog};
+    /// use chrono::NaiveDate;
+    ///
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// let mut atp = Atp::new(catalog, AtpConfig::default(), day(5)?)?;
+    /// atp.set_available(&"GLOVE-NIT".parse()?, &"ATL".parse()?, "40 EA".parse()?)?;
+    ///
+    /// let line = OrderLine::new(LineId(1), "GLOVE-NIT".parse()?, "30 EA".parse()?, day(8)?, "US-SE".parse()?);
+    /// let p = atp.allocate(&line, Claim::Hard)?;
+    /// assert_eq!(p.schedule().len(), 1);
+    /// assert_eq!(p.schedule()[0].qty.to_string(), "30");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn schedule(&self) -> &[ScheduleLine] {
+        &self.schedule
+    }
 }
 
 /// A schedule line in engine units.

@@ -91,7 +91,7 @@ impl Network {
         let mut held: BTreeMap<(ItemIx, onhand_master::SiteIx), Decimal> = BTreeMap::new();
         for b in self.bookings.values() {
             let Some(p) = self.atp.booked(LineId(b.id)) else { continue };
-            for s in p.schedule.iter().filter(|s| s.available_on <= today) {
+            for s in p.schedule().iter().filter(|s| s.available_on <= today) {
                 *held.entry((s.item, s.site)).or_default() += s.qty;
             }
         }

@@ -641,7 +641,7 @@ impl Network {
             for (r, b) in &self.bookings {
                 let Some(p) = self.atp.booked(LineId(b.id)) else { continue };
                 let here: Decimal = p
-                    .schedule
+                    .schedule()
                     .iter()
                     .filter(|s| s.item == item && s.site == site)
                     .map(|s| s.qty)
@@ -1742,7 +1742,7 @@ impl Network {
         let mut backorders = Decimal::ZERO;
         for b in lines {
             let Some(p) = self.atp.booked(LineId(b.id)) else { continue };
-            for s in p.schedule.iter().filter(|s| s.item == item && s.site == site) {
+            for s in p.schedule().iter().filter(|s| s.item == item && s.site == site) {
                 allocated += s.qty;
             }
             if self.catalog.item_ix(&b.request.item) == Some(item) && p.unconfirmed > Decimal::ZERO
