@@ -27,6 +27,7 @@ use onhand_master::{
 };
 use rust_decimal::Decimal;
 
+use crate::code::TransferNo;
 use crate::config::{Agreement, NegativeCostPolicy, PriceRule, ValuationConfig};
 use crate::error::{ConfigProblem, ValuationError};
 use crate::event::{CostBody, CostEvent, IssueTo, Rate};
@@ -131,7 +132,7 @@ pub struct PoolView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransitView {
     /// Its document number.
-    pub transfer: String,
+    pub transfer: TransferNo,
     /// The item.
     pub item: ItemCode,
     /// Shipping and receiving entities.
@@ -194,7 +195,7 @@ pub(crate) struct Entity {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Transfer {
-    pub(crate) number: String,
+    pub(crate) number: TransferNo,
     pub(crate) item: ItemIx,
     pub(crate) to: SiteIx,
     pub(crate) seller: u16,
@@ -235,7 +236,7 @@ pub struct Valuation {
     pub(crate) slots: Vec<Slot>,
     pub(crate) slot_ix: Map<u64, u32>,
     pub(crate) transfers: Vec<Transfer>,
-    pub(crate) transfer_ix: Map<String, u32>,
+    pub(crate) transfer_ix: Map<TransferNo, u32>,
     /// Every applied event by id, as a position in `seen_log`.
     pub(crate) seen: Ids,
     /// Every applied event, in order: its fingerprint, and for receipts (landed cost)
@@ -1099,7 +1100,7 @@ impl Valuation {
             CostBody::TransferClose { transfer } => {
                 let (t, tr) = self.open_transfer(transfer)?;
                 let mut tr = plan.transfer(t, tr);
-                let owner = At::movement(tr.owner, tr.item, None).doc(Some(&tr.number));
+                let owner = At::movement(tr.owner, tr.item, None).doc(Some(tr.number.as_str()));
                 out.pair(&owner, PostingKey::Adjustment, PostingKey::InTransit, tr.value);
                 tr.value = Decimal::ZERO;
                 tr.profit = Decimal::ZERO;

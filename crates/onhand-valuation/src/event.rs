@@ -4,6 +4,7 @@
 
 use std::hash::{Hash, Hasher};
 
+use crate::code::TransferNo;
 use chrono::{DateTime, Utc};
 use onhand_master::{CurrencyCode, EntityCode, ItemCode, Money, Qty, QtyDelta, SiteCode};
 use rust_decimal::Decimal;
@@ -146,7 +147,7 @@ pub enum CostBody {
     /// agreement prices it and the rates convert it.
     TransferShip {
         /// The transfer (its document number).
-        transfer: String,
+        transfer: TransferNo,
         /// The shipping site.
         from: SiteCode,
         /// The receiving site.
@@ -162,7 +163,7 @@ pub enum CostBody {
     /// Part or all of a transfer arrives.
     TransferReceipt {
         /// The transfer.
-        transfer: String,
+        transfer: TransferNo,
         /// How much arrived.
         qty: Qty,
         /// Exchange rates (title passing at receipt across currencies).
@@ -172,7 +173,7 @@ pub enum CostBody {
     /// A transfer is closed: what never arrived is written off by whoever owns it.
     TransferClose {
         /// The transfer.
-        transfer: String,
+        transfer: TransferNo,
     },
     /// Reverses cost event `original` (a receipt, an opening balance, an issue or an
     /// adjustment) exactly: the same accounts, the same amounts, the other way. Refused
@@ -686,7 +687,7 @@ mod tests {
         let ev = CostEvent {
             id: 9,
             at: DateTime::from_timestamp(0, 0).unwrap(),
-            body: CostBody::TransferClose { transfer: "T-1".into() },
+            body: CostBody::TransferClose { transfer: "T-1".parse().unwrap() },
         };
         assert_eq!(fingerprint(&ev), legacy_fingerprint(&ev));
     }

@@ -13,6 +13,8 @@ use onhand_master::{EntityCode, ItemCode, Money};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::code::TransferNo;
+
 /// The kind of an intercompany document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -53,7 +55,7 @@ pub struct IcDocument {
     /// The other party.
     pub counterparty: EntityCode,
     /// The matching reference both sides carry: the transfer's document number.
-    pub reference: String,
+    pub reference: TransferNo,
     /// The item.
     pub item: ItemCode,
     /// The quantity, in the item's base unit.
@@ -77,7 +79,7 @@ pub struct OpenItem {
     /// The invoice number.
     pub document: String,
     /// The transfer it belongs to.
-    pub transfer: String,
+    pub transfer: TransferNo,
     /// The quantity invoiced, in base units.
     #[serde(with = "onhand_master::decimal::serde_str")]
     pub qty: Decimal,
@@ -176,7 +178,7 @@ type Key = (EntityCode, EntityCode, String);
 /// let item = |qty: &str, amount: &str| -> Result<OpenItem, Box<dyn std::error::Error>> {
 ///     Ok(OpenItem {
 ///         seller: "NA01".parse()?, buyer: "CA01".parse()?, document: "INV-T1-1".into(),
-///         transfer: "T1".into(), qty: qty.parse()?, amount: amount.parse()?,
+///         transfer: "T1".parse().unwrap(), qty: qty.parse()?, amount: amount.parse()?,
 ///         rate: "1".parse()?, invoice_rate: "1".parse()?, functional: amount.parse()?,
 ///     })
 /// };
@@ -188,7 +190,7 @@ type Key = (EntityCode, EntityCode, String);
 pub fn reconcile(
     receivables: &[OpenItem],
     payables: &[OpenItem],
-    in_transit: &BTreeSet<String>,
+    in_transit: &BTreeSet<TransferNo>,
 ) -> Reconciliation {
     let key = |i: &OpenItem| (i.seller.clone(), i.buyer.clone(), i.document.clone());
     let mut sides: BTreeMap<Key, (Option<&OpenItem>, Option<&OpenItem>)> = BTreeMap::new();

@@ -103,6 +103,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod code;
 mod config;
 mod engine;
 mod error;
@@ -114,6 +115,7 @@ mod pool;
 mod posting;
 mod snapshot;
 
+pub use code::TransferNo;
 pub use config::{
     Agreement, MethodOverride, NegativeCostPolicy, PriceRule, Standard, TitlePoint, ValuationConfig,
 };

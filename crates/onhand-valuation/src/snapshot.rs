@@ -27,6 +27,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
+use crate::code::TransferNo;
 use crate::config::ValuationConfig;
 use crate::engine::{IcPeriod, Ids, ReceiptSeen, SaleSeen, Seen, Transfer, Valuation, pool_key};
 use crate::error::ValuationError;
@@ -150,7 +151,7 @@ struct PoolRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct TransferRecord {
-    number: String,
+    number: TransferNo,
     item: ItemCode,
     to: SiteCode,
     seller: EntityCode,
@@ -378,7 +379,7 @@ impl Valuation {
             let figures_ok = !tr.shipped.is_sign_negative()
                 && tr.received >= Decimal::ZERO
                 && tr.received <= tr.shipped;
-            if !agreement_ok || !owner_ok || !figures_ok || tr.number.is_empty() {
+            if !agreement_ok || !owner_ok || !figures_ok {
                 return Err(bad("a transfer", n));
             }
             let ix = u32::try_from(n).map_err(|_| bad("the transfer count", n))?;

@@ -73,7 +73,7 @@ use onhand_master::{
     QtyDelta, RoundingMode, SiteCode, SiteIx, SupplierCode, UomCode,
 };
 use onhand_status::StockStatus;
-use onhand_valuation::PostingKey;
+use onhand_valuation::{PostingKey, TransferNo};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -1039,7 +1039,7 @@ impl Network {
         at: DateTime<Utc>,
         records: &mut Vec<Record>,
     ) {
-        let transit: BTreeMap<String, onhand_valuation::TransitView> =
+        let transit: BTreeMap<TransferNo, onhand_valuation::TransitView> =
             self.valuation.transfers().into_iter().map(|t| (t.transfer.clone(), t)).collect();
         let mut held: BTreeMap<TransferRef, Transit> = BTreeMap::new();
         for ((number, item), list) in &self.shipments {

@@ -29,6 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use onhand_atp::LineId;
 use onhand_master::{EntityIx, ItemIx};
 use onhand_status::{Measure, StockStatus};
+use onhand_valuation::TransferNo;
 use rust_decimal::Decimal;
 
 use crate::network::Network;
@@ -182,7 +183,7 @@ impl Network {
     }
 
     fn check_transit(&self) -> Result<(), Violation> {
-        let views: BTreeMap<String, onhand_valuation::TransitView> =
+        let views: BTreeMap<TransferNo, onhand_valuation::TransitView> =
             self.valuation.transfers().into_iter().map(|t| (t.transfer.clone(), t)).collect();
         for order in self.ledger.transfers() {
             for line in &order.lines {

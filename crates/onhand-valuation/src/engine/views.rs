@@ -8,6 +8,7 @@ use onhand_master::{EntityCode, ItemCode, ItemIx, SiteCode, SiteIx};
 use rust_decimal::Decimal;
 
 use super::{Held, PoolView, Seen, Transfer, TransitView, Valuation, at_scale, on_the_way, total};
+use crate::code::TransferNo;
 use crate::history::Slot;
 use crate::intercompany::{IcDocument, OpenItem};
 
@@ -240,7 +241,7 @@ impl Valuation {
 
     /// Transfers with goods still on the way (for [`reconcile`](crate::reconcile)).
     #[must_use]
-    pub fn open_transfers(&self) -> std::collections::BTreeSet<String> {
+    pub fn open_transfers(&self) -> std::collections::BTreeSet<TransferNo> {
         self.transfers
             .iter()
             .filter(|t| !t.closed && t.received < t.shipped)
