@@ -44,6 +44,12 @@ impl Limit {
     ];
 
     /// The stable name.
+    ///
+    /// ```
+    /// use onhand_atp::Limit;
+    /// assert_eq!(Limit::Stock.as_str(), "stock");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -68,17 +74,44 @@ pub struct Limits(u8);
 
 impl Limits {
     /// Adds a limit.
+    ///
+    /// ```
+    /// use onhand_atp::{Limit, Limits};
+    /// let mut l = Limits::default();
+    /// l.add(Limit::Stock);
+    /// l.add(Limit::Stock);
+    /// assert_eq!(l.iter().collect::<Vec<_>>(), [Limit::Stock]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn add(&mut self, l: Limit) {
         self.0 |= l.bit();
     }
 
     /// Whether it holds `l`.
+    ///
+    /// ```
+    /// use onhand_atp::{Limit, Limits};
+    /// let mut l = Limits::default();
+    /// assert!(!l.has(Limit::Stock));
+    /// l.add(Limit::Stock);
+    /// assert!(l.has(Limit::Stock));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn has(self, l: Limit) -> bool {
         self.0 & l.bit() != 0
     }
 
     /// Whether it is empty.
+    ///
+    /// ```
+    /// use onhand_atp::{Limit, Limits};
+    /// let mut l = Limits::default();
+    /// assert!(l.is_empty());
+    /// l.add(Limit::Stock);
+    /// assert!(!l.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn is_empty(self) -> bool {
         self.0 == 0
@@ -96,6 +129,14 @@ impl Limits {
     }
 
     /// The limits, in declaration order.
+    ///
+    /// ```
+    /// use onhand_atp::{Limit, Limits};
+    /// let mut l = Limits::default();
+    /// l.add(Limit::Stock);
+    /// assert_eq!(l.iter().map(Limit::as_str).collect::<Vec<_>>(), ["stock"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn iter(self) -> impl Iterator<Item = Limit> {
         Limit::ALL.into_iter().filter(move |l| self.has(*l))
     }

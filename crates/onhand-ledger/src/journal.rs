@@ -182,30 +182,75 @@ pub struct Journal {
 
 impl Journal {
     /// An empty journal.
+    ///
+    /// ```
+    /// use onhand_ledger::Journal;
+    /// let journal = Journal::new();
+    /// assert!(journal.is_empty());
+    /// assert_eq!(journal.mark().seq, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         Journal::default()
     }
 
     /// The digest of the last entry (zeros when empty).
+    ///
+    /// ```
+    /// use onhand_ledger::{Journal, testing};
+    /// let mut journal = Journal::new();
+    /// let empty = journal.head();
+    /// journal.append(testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?)?;
+    /// assert_ne!(journal.head(), empty);
+    /// assert_eq!(journal.head(), journal.entries()[0].digest);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn head(&self) -> Digest {
         self.entries.last().map_or(Digest::ZERO, |e| e.digest)
     }
 
     /// Number of entries.
+    ///
+    /// ```
+    /// use onhand_ledger::{Journal, testing};
+    /// let mut journal = Journal::new();
+    /// journal.append(testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?)?;
+    /// assert_eq!(journal.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
     /// Whether it is empty.
+    ///
+    /// ```
+    /// use onhand_ledger::{Journal, testing};
+    /// let mut journal = Journal::new();
+    /// assert!(journal.is_empty());
+    /// journal.append(testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?)?;
+    /// assert!(!journal.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
     /// The entries, in order.
+    ///
+    /// ```
+    /// use onhand_ledger::{Journal, testing};
+    /// let mut journal = Journal::new();
+    /// journal.append(testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?)?;
+    /// journal.append(testing::receipt(2, "ATL", "BOLT-M8", "7 EA", "RCV-01")?)?;
+    /// let seqs: Vec<u64> = journal.entries().iter().map(|e| e.seq).collect();
+    /// assert_eq!(seqs, [1, 2]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn entries(&self) -> &[JournalEntry] {
         &self.entries
@@ -213,6 +258,15 @@ impl Journal {
 
     /// The journal's position: its last entry's seq and digest (seq 0 and zeros when
     /// empty), a checkpoint the host can anchor outside.
+    ///
+    /// ```
+    /// use onhand_ledger::{Journal, testing};
+    /// let mut journal = Journal::new();
+    /// journal.append(testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?)?;
+    /// let mark = journal.mark();
+    /// assert_eq!((mark.seq, mark.digest), (1, journal.head()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn mark(&self) -> JournalMark {
         self.entries

@@ -48,6 +48,24 @@ impl Ledger {
     ///
     /// # Panics
     /// Never: the fallback codes are valid literals.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// let (key, _) = ledger.positions().next().ok_or("position")?;
+    /// let view = ledger.describe(&key);
+    /// assert_eq!((view.item.as_str(), view.site.as_str(), view.owner.as_str()), ("BOLT-M8", "ATL", "NA01"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn describe(&self, key: &PositionKey) -> PositionView {
         let c = &self.catalog;
@@ -69,29 +87,121 @@ impl Ledger {
     }
 
     /// The current balance of one position (base units; zero if it never existed).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// let (key, qty) = ledger.positions().next().ok_or("position")?;
+    /// assert_eq!(ledger.qty(&key), qty);
+    /// assert_eq!(qty, n("30")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn qty(&self, key: &PositionKey) -> Decimal {
         self.positions.qty(key)
     }
 
     /// The balance of one position as of `at` (since the last period close).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// ledger.apply(&testing::receipt_to(50, "ATL", "BOLT-M8", "5 EA", "RCV-01", "available")?)?;
+    /// let (key, _) = ledger.positions().next().ok_or("position")?;
+    /// // Before the second receipt (minute 50), and after it.
+    /// assert_eq!(ledger.qty_as_of(&key, testing::at(10)), n("30")?);
+    /// assert_eq!(ledger.qty_as_of(&key, testing::at(60)), n("35")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn qty_as_of(&self, key: &PositionKey, at: DateTime<Utc>) -> Decimal {
         self.positions.slot(key).map_or(Decimal::ZERO, |s| s.as_of(micros(at)))
     }
 
     /// Every position with a non-zero balance, in key order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// ledger.apply(&testing::receipt_to(2, "ATL", "NUT-M8", "10 EA", "RCV-01", "available")?)?;
+    /// assert_eq!(ledger.positions().count(), 2);
+    /// assert_eq!(ledger.positions().map(|(_, q)| q).sum::<Decimal>(), n("40")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn positions(&self) -> impl Iterator<Item = (PositionKey, Decimal)> + '_ {
         self.positions.all().filter(|(_, s)| !s.qty.is_zero()).map(|(k, s)| (k, s.qty))
     }
 
     /// The non-zero positions of one item, in key order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// ledger.apply(&testing::receipt_to(2, "ATL", "NUT-M8", "10 EA", "RCV-01", "available")?)?;
+    /// let bolts: Vec<Decimal> = ledger.positions_of(item).map(|(_, q)| q).collect();
+    /// assert_eq!(bolts, [n("30")?]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn positions_of(&self, item: ItemIx) -> impl Iterator<Item = (PositionKey, Decimal)> + '_ {
         self.positions.of_item(item).filter(|(_, s)| !s.qty.is_zero()).map(|(k, s)| (k, s.qty))
     }
 
     /// The non-zero positions of one item at one site (in-transit stock bound for the site
     /// included, with status `in_transit`), in key order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// ledger.apply(&testing::receipt_to(2, "ATL", "BOLT-M8", "10 EA", "RCV-01", "quality_hold")?)?;
+    /// let at_atl: Decimal = ledger.positions_at(item, site).map(|(_, q)| q).sum();
+    /// assert_eq!(at_atl, n("40")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn positions_at(
         &self,
         item: ItemIx,
@@ -104,6 +214,23 @@ impl Ledger {
     }
 
     /// Number of positions held (including empty ones kept for their open-period history).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// assert_eq!(ledger.position_count(), 0);
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// assert_eq!(ledger.position_count(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn position_count(&self) -> usize {
         self.positions.len()
@@ -140,6 +267,24 @@ impl Ledger {
     }
 
     /// A measure of an item at a site as of `at` (since the last period close).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// ledger.apply(&testing::receipt_to(50, "ATL", "BOLT-M8", "5 EA", "RCV-01", "available")?)?;
+    /// assert_eq!(ledger.measure_as_of(item, site, Measure::Available, testing::at(10)), n("30")?);
+    /// assert_eq!(ledger.measure_as_of(item, site, Measure::Available, testing::at(60)), n("35")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn measure_as_of(
         &self,
@@ -159,6 +304,23 @@ impl Ledger {
 
     /// A measure of an item across the network: the sites' figures, plus in-transit stock
     /// where the measure counts it (valuated).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// ledger.apply(&testing::receipt_to(2, "DFW", "BOLT-M8", "12 EA", "RCV-01", "available")?)?;
+    /// assert_eq!(ledger.network_measure(item, Measure::OnHand), n("42")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn network_measure(&self, item: ItemIx, measure: Measure) -> Decimal {
         let set = self.rules.measures.statuses(measure);
@@ -171,6 +333,23 @@ impl Ledger {
 
     /// Everything of an item in the network: on hand at sites plus in transit. Only
     /// receipts, shipments, adjustments, count variances and scrap change it.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// ledger.apply(&testing::receipt_to(2, "DFW", "BOLT-M8", "12 EA", "RCV-01", "quality_hold")?)?;
+    /// assert_eq!(ledger.network_total(item), n("42")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn network_total(&self, item: ItemIx) -> Decimal {
         sum(self
@@ -181,6 +360,25 @@ impl Ledger {
     }
 
     /// What an entity owns of an item: valuated stock at any site, and in transit.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// let na01 = catalog.entity_ix(&"NA01".parse()?).ok_or("entity")?;
+    /// let ca01 = catalog.entity_ix(&"CA01".parse()?).ok_or("entity")?;
+    /// assert_eq!(ledger.owned(item, na01), n("30")?);
+    /// assert_eq!(ledger.owned(item, ca01), Decimal::ZERO);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn owned(&self, item: ItemIx, entity: EntityIx) -> Decimal {
         sum(self

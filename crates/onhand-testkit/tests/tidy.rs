@@ -322,3 +322,101 @@ fn wrapped_errors_are_printed_or_transparent_never_both() {
         bad.join("\n")
     );
 }
+
+/// Public functions of ledger, ATP and valuation that still have no doc example of their
+/// own, per crate: the check fails when a crate has more (a new function without one)
+/// or fewer (lower the figure, so it only goes down). A getter documented by its type's
+/// example still counts here.
+const WITHOUT_EXAMPLE: &[(&str, usize)] =
+    &[("onhand-ledger", 67), ("onhand-atp", 12), ("onhand-valuation", 0)];
+
+/// The public functions (`pub fn`, `pub const fn`) of `text` whose doc comment has no
+/// code block, as `line: name`; a `#[cfg(test)]` at the start of a line ends the scan.
+fn public_fns_without_example(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if line.starts_with("#[cfg(test)]") {
+            break;
+        }
+        let t = line.trim_start();
+        let Some(rest) = t.strip_prefix("pub fn ").or_else(|| t.strip_prefix("pub const fn "))
+        else {
+            continue;
+        };
+        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        // Back over attributes (which may span lines) and plain comments to the doc.
+        let mut example = false;
+        for prev in lines[..i].iter().rev().map(|l| l.trim()) {
+            if prev.starts_with("///") {
+                example |= prev.contains("```");
+                continue;
+            }
+            let code = prev.is_empty()
+                || prev.ends_with('}')
+                || prev.ends_with('{')
+                || prev.ends_with(';');
+            if code && !prev.starts_with("#[") {
+                break;
+            }
+        }
+        if !example {
+            out.push(format!("{}: {name}", i + 1));
+        }
+    }
+    out
+}
+
+#[test]
+fn public_functions_of_ledger_atp_and_valuation_have_examples() {
+    let mut problems = Vec::new();
+    for (krate, allowed) in WITHOUT_EXAMPLE {
+        let mut sources = Vec::new();
+        common::walk(&workspace_root().join("crates").join(krate).join("src"), &mut sources);
+        let missing: Vec<String> = sources
+            .iter()
+            .flat_map(|s| {
+                public_fns_without_example(&s.text).into_iter().map(|m| format!("{}:{m}", s.rel))
+            })
+            .collect();
+        if missing.len() != *allowed {
+            problems.push(format!(
+                "{krate}: {} public functions without a doc example, {allowed} allowed in \
+                 WITHOUT_EXAMPLE (write the example, or lower the figure):\n  {}",
+                missing.len(),
+                missing.join("\n  ")
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_example_check_reads_docs_through_attributes() {
+    let text = "\
+impl X {
+    /// With one.
+    ///
+    /// ```
+    /// assert!(true);
+    /// ```
+    #[must_use]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = \"...\"
+    )]
+    pub fn a() {}
+
+    /// Without.
+    #[must_use]
+    pub const fn b() {}
+
+    pub(crate) fn c() {}
+}
+#[cfg(test)]
+mod tests {
+    pub fn d() {}
+}
+";
+    assert_eq!(public_fns_without_example(text), vec!["16: b".to_owned()]);
+}

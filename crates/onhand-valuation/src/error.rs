@@ -411,6 +411,29 @@ fn at_site(site: Option<&SiteCode>) -> String {
 
 impl ValuationError {
     /// The stable code.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// let err = v.apply(&sale(1, "5 EA")?).unwrap_err();
+    /// assert_eq!(err.code(), "insufficient");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn code(&self) -> &'static str {
         match self {

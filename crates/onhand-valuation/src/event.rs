@@ -352,6 +352,29 @@ pub struct CostEvent {
 
 impl CostBody {
     /// The stable name of the kind.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// assert_eq!(receipt(1, "5 EA", "0.10 USD")?.body.kind(), "receipt");
+    /// assert_eq!(sale(2, "5 EA")?.body.kind(), "issue");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {

@@ -81,6 +81,32 @@ pub struct ValuationSnapshot {
 impl ValuationSnapshot {
     /// The digest of the content as it is now (equal to `digest` unless the snapshot was
     /// changed after it was taken).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// v.apply(&receipt(1, "100 EA", "0.10 USD")?)?;
+    /// let snap = v.snapshot();
+    /// assert_eq!(snap.content_digest(), snap.digest);
+    /// v.apply(&sale(2, "10 EA")?)?;
+    /// assert_ne!(v.snapshot().content_digest(), snap.digest);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn content_digest(&self) -> String {
         digest_of(&self.content)
@@ -222,6 +248,32 @@ impl Valuation {
     }
 
     /// The whole state as a versioned, serializable snapshot with its digest.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// v.apply(&receipt(1, "100 EA", "0.10 USD")?)?;
+    /// let snap = v.snapshot();
+    /// // Plain data: it serializes, and reads back the same.
+    /// let text = serde_json::to_string(&snap)?;
+    /// assert_eq!(serde_json::from_str::<onhand_valuation::ValuationSnapshot>(&text)?, snap);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn snapshot(&self) -> ValuationSnapshot {
         let code = |e: u16| self.entities.get(usize::from(e)).map(|x| x.code.clone());
@@ -334,6 +386,38 @@ impl Valuation {
     /// content the engine cannot rely on (a pool the configuration values otherwise or
     /// in other units, a history that does not lead to its pool, a reference out of
     /// range).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// v.apply(&receipt(1, "100 EA", "0.10 USD")?)?;
+    /// let snap = v.snapshot();
+    /// let mut back = Valuation::restore(catalog.clone(), ValuationConfig::default(), &snap)?;
+    /// // The restored engine continues as the original would.
+    /// let a = v.apply(&sale(2, "10 EA")?)?;
+    /// let b = back.apply(&sale(2, "10 EA")?)?;
+    /// assert_eq!(a.postings(), b.postings());
+    /// // A tampered snapshot is refused.
+    /// let mut bad = snap.clone();
+    /// bad.digest = "0".repeat(64);
+    /// assert!(Valuation::restore(catalog, ValuationConfig::default(), &bad).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[allow(clippy::too_many_lines)] // one check per part of the state
     pub fn restore(
         catalog: Arc<Catalog>,
