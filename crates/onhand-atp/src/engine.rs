@@ -938,6 +938,30 @@ impl Atp {
     ///
     /// # Errors
     /// [`AtpError::Quantity`] for a safety stock in a unit the item is not counted in.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(8)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.protect_safety_stock(1)?;
+    /// // Less urgent demand never sees more than the most urgent.
+    /// let urgent = atp.atp(&glove, &atl, day(6)?, 1)?;
+    /// let routine = atp.atp(&glove, &atl, day(6)?, 5)?;
+    /// assert!(routine <= urgent);
+    /// assert_eq!(urgent, Availability::Limited(n("40")?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn protect_safety_stock(&mut self, up_to: u8) -> Result<(), AtpError> {
         let catalog = self.catalog.clone();
         for p in &catalog.data().policies {
@@ -958,6 +982,32 @@ impl Atp {
     /// [`AtpError::UnknownItem`], [`AtpError::Quantity`]; [`AtpError::QuotaPeriods`] for
     /// periods out of order or no periods, [`AtpError::QuotaShare`] for a percentage
     /// outside 0..=1.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(8)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// use onhand_atp::{Consumption, QuotaRule};
+    /// // A rule needs at least one period.
+    /// let rule = QuotaRule { item: glove.clone(), periods: vec![], consumption: Consumption::Discrete,
+    ///                        entries: vec![], collective: None };
+    /// assert_eq!(atp.set_quotas(&[rule]).map_err(|e| e.code()), Err("quota_periods"));
+    /// // No rules: nothing is capped.
+    /// atp.set_quotas(&[])?;
+    /// assert_eq!(atp.allocate(&line(1, "40 EA")?, Claim::Hard)?.confirmed, n("40")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_quotas(&mut self, rules: &[QuotaRule]) -> Result<(), AtpError> {
         let mut quotas = map();
         for rule in rules {

@@ -169,6 +169,22 @@ impl StockEvent {
     }
 
     /// The same event with `line` added after the others.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, Line, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let receiver = Actor { id: "receiver-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let po = DocumentRef { kind: DocKind::PurchaseOrder, number: "PO-1001".parse()? };
+    /// let e = Event::receipt(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .line(Line::new("BOLT-M8".parse()?, "240 EA".parse()?))
+    ///     .line(Line::new("NUT-M8".parse()?, "100 EA".parse()?))
+    ///     .post(receiver, "RECEIPT".parse()?, po);
+    /// let items: Vec<&str> = e.body.item_codes().map(|c| c.as_str()).collect();
+    /// assert_eq!(items, ["BOLT-M8", "NUT-M8"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn line(mut self, line: Line) -> Self {
         self.lines.lines.push(line);
         self
@@ -176,17 +192,62 @@ impl StockEvent {
 
     /// The same event with a plain line of `qty` of `item` added (every other field of
     /// the line left to the kind's defaults, see [`Line`]).
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, Line, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let receiver = Actor { id: "receiver-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let po = DocumentRef { kind: DocKind::PurchaseOrder, number: "PO-1001".parse()? };
+    /// let e = Event::receipt(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "240 EA".parse()?)
+    ///     .post(receiver, "RECEIPT".parse()?, po);
+    /// let lines = &e.body.movement().ok_or("movement")?.lines;
+    /// assert_eq!(lines, &[Line::new("BOLT-M8".parse()?, "240 EA".parse()?)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn item(self, item: ItemCode, qty: Qty) -> Self {
         self.line(Line::new(item, qty))
     }
 
     /// The same event recorded at `at` (default: when it is effective).
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, Line, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let receiver = Actor { id: "receiver-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let po = DocumentRef { kind: DocKind::PurchaseOrder, number: "PO-1001".parse()? };
+    /// let later = at + chrono::Duration::hours(2);
+    /// let e = Event::receipt(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "240 EA".parse()?)
+    ///     .recorded_at(later)
+    ///     .post(receiver, "RECEIPT".parse()?, po);
+    /// assert_eq!((e.effective_at, e.recorded_at), (at, later));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn recorded_at(mut self, at: DateTime<Utc>) -> Self {
         self.recorded_at = at;
         self
     }
 
     /// The event, posted by `actor` for `reason` on the document `reference`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, Line, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let receiver = Actor { id: "receiver-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let po = DocumentRef { kind: DocKind::PurchaseOrder, number: "PO-1001".parse()? };
+    /// let e = Event::receipt(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "240 EA".parse()?)
+    ///     .post(receiver.clone(), "RECEIPT".parse()?, po.clone());
+    /// assert_eq!((e.kind(), &e.actor, &e.reference), (EventKind::Receipt, &receiver, &po));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn post(self, actor: Actor, reason: ReasonCode, reference: DocumentRef) -> Event {
         Event {

@@ -45,6 +45,13 @@ impl Digest {
     pub const ZERO: Digest = Digest([0; 32]);
 
     /// SHA-256 of `bytes`.
+    ///
+    /// ```
+    /// use onhand_ledger::Digest;
+    /// assert_eq!(Digest::of(b"abc").to_string(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    /// assert_ne!(Digest::of(b"abc"), Digest::ZERO);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn of(bytes: &[u8]) -> Self {
         Digest(Sha256::digest(bytes).into())
@@ -344,6 +351,20 @@ impl Journal {
 /// (chained in digest format 1), [`LedgerError::JournalBroken`] for an entry that does
 /// not match its digest or does not follow the one before, or a chain that ends before
 /// the head.
+///
+/// ```
+/// use onhand_ledger::{Journal, testing, verify};
+/// let mut journal = Journal::new();
+/// journal.append(testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?)?;
+/// journal.append(testing::receipt(2, "ATL", "BOLT-M8", "7 EA", "RCV-01")?)?;
+/// verify(journal.entries(), Some(journal.head()))?;
+/// // Against a head the host trusts that is not this chain's: refused.
+/// assert!(verify(journal.entries(), Some(onhand_ledger::Digest::of(b"other"))).is_err());
+/// // An entry dropped from the middle breaks the chain.
+/// let gap = [journal.entries()[1].clone()];
+/// assert!(verify(&gap, None).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn verify(entries: &[JournalEntry], head: Option<Digest>) -> Result<(), LedgerError> {
     verify_from(JournalMark::GENESIS, entries, head)
 }
@@ -353,6 +374,18 @@ pub fn verify(entries: &[JournalEntry], head: Option<Digest>) -> Result<(), Ledg
 ///
 /// # Errors
 /// As [`verify`].
+///
+/// ```
+/// use onhand_ledger::{Journal, testing, verify_from};
+/// let mut journal = Journal::new();
+/// journal.append(testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?)?;
+/// let mark = journal.mark();
+/// journal.append(testing::receipt(2, "ATL", "BOLT-M8", "7 EA", "RCV-01")?)?;
+/// // Only the entries after the mark, checked to continue from it.
+/// verify_from(mark, &journal.entries()[1..], Some(journal.head()))?;
+/// assert!(verify_from(mark, journal.entries(), None).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn verify_from(
     from: JournalMark,
     entries: &[JournalEntry],
