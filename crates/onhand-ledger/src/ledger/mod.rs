@@ -406,6 +406,28 @@ impl Ledger {
     }
 
     /// The close time of the last closed period.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// use onhand_ledger::Body;
+    /// use onhand_master::Role;
+    /// assert_eq!(ledger.closed_through(), None);
+    /// let close = testing::event(9, 60, testing::actor("fin-1", &[Role::Finance])?, "PERIOD-END",
+    ///     testing::doc(onhand_ledger::DocKind::Internal, "D-9")?,
+    ///     Body::ClosePeriod { through: testing::at(30), entity: None })?;
+    /// ledger.apply(&close)?;
+    /// assert_eq!(ledger.closed_through(), Some(testing::at(30)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn closed_through(&self) -> Option<DateTime<Utc>> {
         self.closed_through
@@ -414,6 +436,30 @@ impl Ledger {
     /// The time `entity`'s own period is closed through (`None`: it has no close of
     /// its own, or is not in the catalog); its stock is closed through this or the
     /// network's [`closed_through`](Self::closed_through), whichever is later.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// use onhand_ledger::Body;
+    /// use onhand_master::Role;
+    /// let na01: onhand_master::EntityCode = "NA01".parse()?;
+    /// let close = testing::event(9, 60, testing::actor("fin-1", &[Role::Finance])?, "PERIOD-END",
+    ///     testing::doc(onhand_ledger::DocKind::Internal, "D-9")?,
+    ///     Body::ClosePeriod { through: testing::at(30), entity: Some(na01.clone()) })?;
+    /// ledger.apply(&close)?;
+    /// assert_eq!(ledger.entity_closed_through(&na01), Some(testing::at(30)));
+    /// assert_eq!(ledger.entity_closed_through(&"CA01".parse()?), None);
+    /// assert_eq!(ledger.closed_through(), None, "the network stays open");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn entity_closed_through(
         &self,
