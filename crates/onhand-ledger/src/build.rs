@@ -133,27 +133,192 @@ macro_rules! stock_event_constructors {
 
 stock_event_constructors! {
     /// Starts a receipt ([`Body::Receipt`]) at `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::receipt(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::Receipt);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     receipt => Receipt;
     /// Starts a put-away ([`Body::Putaway`]) at `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::putaway(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::Putaway);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     putaway => Putaway;
     /// Starts a pick ([`Body::Pick`]) at `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::pick(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::Pick);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pick => Pick;
     /// Starts a shipment ([`Body::Ship`]) from `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::ship(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::Ship);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ship => Ship;
     /// Starts a transfer shipment ([`Body::TransferShip`]) from `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::transfer_ship(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::TransferShip);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     transfer_ship => TransferShip;
     /// Starts a transfer receipt ([`Body::TransferReceipt`]) at `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::transfer_receipt(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::TransferReceipt);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     transfer_receipt => TransferReceipt;
     /// Starts a customer return ([`Body::CustomerReturn`]) at `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::customer_return(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::CustomerReturn);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     customer_return => CustomerReturn;
     /// Starts an inspection outcome ([`Body::Disposition`]) at `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::disposition(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::Disposition);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     disposition => Disposition;
     /// Starts an adjustment ([`Body::Adjustment`]) at `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::adjustment(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::Adjustment);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     adjustment => Adjustment;
     /// Starts a hold, release or block ([`Body::StatusChange`]) at `site`, effective at
     /// `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::status_change(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::StatusChange);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     status_change => StatusChange;
     /// Starts a scrapping or disposal ([`Body::Scrap`]) at `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::scrap(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::Scrap);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     scrap => Scrap;
 }
 

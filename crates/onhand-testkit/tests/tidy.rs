@@ -330,11 +330,33 @@ fn wrapped_errors_are_printed_or_transparent_never_both() {
 const WITHOUT_EXAMPLE: &[(&str, usize)] =
     &[("onhand-ledger", 0), ("onhand-atp", 0), ("onhand-valuation", 0)];
 
+/// Whether the doc comment above line `i` (back over attributes, which may span lines,
+/// and plain comments) holds a code block.
+fn doc_above_has_example(lines: &[&str], i: usize) -> bool {
+    let mut example = false;
+    for prev in lines[..i].iter().rev().map(|l| l.trim()) {
+        if prev.starts_with("///") {
+            example |= prev.contains("```");
+            continue;
+        }
+        let code =
+            prev.is_empty() || prev.ends_with('}') || prev.ends_with('{') || prev.ends_with(';');
+        if code && !prev.starts_with("#[") {
+            break;
+        }
+    }
+    example
+}
+
 /// The public functions (`pub fn`, `pub const fn`) of `text` whose doc comment has no
 /// code block, as `line: name`; a `#[cfg(test)]` at the start of a line ends the scan.
+/// A function a macro defines (`pub fn $name`) is documented where the macro is invoked:
+/// each invocation entry of the form `name => Kind;` counts as one function, with the doc
+/// comment above it.
 fn public_fns_without_example(text: &str) -> Vec<String> {
     let lines: Vec<&str> = text.lines().collect();
     let mut out = Vec::new();
+    let mut templates = false;
     for (i, line) in lines.iter().enumerate() {
         if line.starts_with("#[cfg(test)]") {
             break;
@@ -344,24 +366,25 @@ fn public_fns_without_example(text: &str) -> Vec<String> {
         else {
             continue;
         };
-        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-        // Back over attributes (which may span lines) and plain comments to the doc.
-        let mut example = false;
-        for prev in lines[..i].iter().rev().map(|l| l.trim()) {
-            if prev.starts_with("///") {
-                example |= prev.contains("```");
-                continue;
-            }
-            let code = prev.is_empty()
-                || prev.ends_with('}')
-                || prev.ends_with('{')
-                || prev.ends_with(';');
-            if code && !prev.starts_with("#[") {
-                break;
-            }
+        if rest.starts_with('$') {
+            templates = true;
+            continue;
         }
-        if !example {
+        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        if !doc_above_has_example(&lines, i) {
             out.push(format!("{}: {name}", i + 1));
+        }
+    }
+    if templates {
+        for (i, line) in lines.iter().enumerate() {
+            let t = line.trim();
+            let Some((name, rest)) = t.split_once(" => ") else { continue };
+            let entry = name.chars().all(|c| c.is_alphanumeric() || c == '_')
+                && rest.ends_with(';')
+                && rest.trim_end_matches(';').chars().all(char::is_alphanumeric);
+            if entry && !doc_above_has_example(&lines, i) {
+                out.push(format!("{}: {name} (macro)", i + 1));
+            }
         }
     }
     out
@@ -419,4 +442,26 @@ mod tests {
 }
 ";
     assert_eq!(public_fns_without_example(text), vec!["16: b".to_owned()]);
+
+    // Functions a macro defines count once per invocation entry.
+    let text = "\
+macro_rules! ctors {
+    ($($(#[$meta:meta])* $name:ident => $kind:ident;)*) => {
+        $(
+            $(#[$meta])*
+            pub fn $name() -> Kind { Kind::$kind }
+        )*
+    };
+}
+ctors! {
+    /// One.
+    ///
+    /// ```
+    /// ```
+    one => One;
+    /// Two.
+    two => Two;
+}
+";
+    assert_eq!(public_fns_without_example(text), vec!["16: two (macro)".to_owned()]);
 }
