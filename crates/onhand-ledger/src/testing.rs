@@ -235,6 +235,83 @@ pub fn receipt(
     )
 }
 
+/// A reversal of event `original`, at minute `minutes`, by an inventory-control actor
+/// for `CORRECTION` on the internal document `REV-{id}`.
+///
+/// # Errors
+/// As the other builders.
+///
+/// ```
+/// use std::sync::Arc;
+/// use onhand_ledger::{Ledger, Rules, testing};
+/// use onhand_master::{seed, Catalog, CurrencyCode};
+///
+/// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+/// let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+/// let mut ledger = Ledger::new(catalog, rules)?;
+/// let r1 = testing::receipt_to(1, "ATL", "BOLT-M8", "5 EA", "RCV-01", "available")?;
+/// ledger.apply(&r1)?;
+/// ledger.apply(&testing::reversal(2, 10, r1.id)?)?;
+/// // The receipt is undone: every position is back where it was.
+/// assert!(ledger.positions().next().is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn reversal(id: u128, minutes: i64, original: EventId) -> Result<Event, BuildError> {
+    event(
+        id,
+        minutes,
+        actor("ic", &[Role::InventoryControl])?,
+        "CORRECTION",
+        doc(DocKind::Internal, &format!("REV-{id}"))?,
+        Body::Reversal { event: original },
+    )
+}
+
+/// A return to the supplier of `qty` of `item` from `bin` at `site`, against receipt
+/// `receipt`, at minute `minutes`, by a warehouse actor for `RTV` on the purchase
+/// document `RTV-{id}`.
+///
+/// # Errors
+/// As the other builders.
+///
+/// ```
+/// use std::sync::Arc;
+/// use onhand_ledger::{Ledger, LedgerError, Rules, testing};
+/// use onhand_master::{seed, Catalog, CurrencyCode};
+///
+/// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+/// let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+/// let mut ledger = Ledger::new(catalog, rules)?;
+/// let r1 = testing::receipt_to(1, "ATL", "BOLT-M8", "50 EA", "PF-A01", "available")?;
+/// ledger.apply(&r1)?;
+/// ledger.apply(&testing::supplier_return(2, 10, "ATL", "BOLT-M8", "20 EA", "PF-A01", r1.id)?)?;
+/// // 30 of the receipt are left to return.
+/// let more = testing::supplier_return(3, 20, "ATL", "BOLT-M8", "31 EA", "PF-A01", r1.id)?;
+/// assert!(ledger.apply(&more).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn supplier_return(
+    id: u128,
+    minutes: i64,
+    site: &str,
+    item: &str,
+    qty: &str,
+    bin: &str,
+    receipt: EventId,
+) -> Result<Event, BuildError> {
+    event(
+        id,
+        minutes,
+        actor("w", &[Role::Warehouse])?,
+        "RTV",
+        doc(DocKind::PurchaseOrder, &format!("RTV-{id}"))?,
+        Body::SupplierReturn(movement(
+            site,
+            vec![line(item, qty)?.at(BinCode::new(bin)?).original(receipt)],
+        )?),
+    )
+}
+
 /// As [`receipt`], straight into the status named `status` (`"available"`, ...).
 ///
 /// # Errors
