@@ -194,7 +194,7 @@ fn allocate_one(c: &mut Criterion) {
         .collect();
     let mut probe = atp.clone();
     let p = probe.allocate_prepared(&batch[0], Claim::Hard).expect("allocates");
-    assert!(p.on_time && p.schedule[0].site == SiteIx::new(7), "served by the eighth site");
+    assert!(p.on_time && p.schedule()[0].site == SiteIx::new(7), "served by the eighth site");
     let flat: Vec<i64> =
         (0..items * SITES).map(|i| if i % SITES == SITES - 1 { 1_000_000 } else { 5 }).collect();
     let mut g = c.benchmark_group("atp_allocate_one_line_8_sites");

@@ -37,7 +37,7 @@ use onhand_master::{
 };
 use onhand_valuation::{
     Agreement, CostBody, CostEvent, IssueTo, Method, MethodOverride, NegativeCostPolicy, Outcome,
-    Posting, PostingKey, PriceRule, Rate, TitlePoint, Valuation, ValuationConfig,
+    Posting, PostingKey, PriceRule, Rate, TitlePoint, TransferNo, Valuation, ValuationConfig,
     ValuationSnapshot, balances, unbalanced,
 };
 use reader::Reader;
@@ -234,7 +234,7 @@ fn decode(data: &[u8]) -> (ValuationConfig, Vec<Step>) {
             next_id += 1;
             next_id - 1
         };
-        let transfer = |b: u8| format!("T{}", b % 8);
+        let transfer = |b: u8| format!("T{}", b % 8).parse::<TransferNo>().expect("transfer number");
         let body = match sel % 14 {
             0 => {
                 let site = r.site();

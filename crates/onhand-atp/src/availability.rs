@@ -34,6 +34,13 @@ pub enum Availability<Q> {
 
 impl<Q> Availability<Q> {
     /// The quantity when limited; `None` when unlimited.
+    ///
+    /// ```
+    /// use onhand_atp::Availability;
+    /// assert_eq!(Availability::Limited(5).limited(), Some(5));
+    /// assert_eq!(Availability::<i32>::Unlimited.limited(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn limited(self) -> Option<Q> {
         match self {
@@ -43,12 +50,26 @@ impl<Q> Availability<Q> {
     }
 
     /// Whether it is unlimited.
+    ///
+    /// ```
+    /// use onhand_atp::Availability;
+    /// assert!(Availability::<i32>::Unlimited.is_unlimited());
+    /// assert!(!Availability::Limited(5).is_unlimited());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn is_unlimited(&self) -> bool {
         matches!(self, Availability::Unlimited)
     }
 
     /// The limited quantity mapped by `f`; unlimited stays unlimited.
+    ///
+    /// ```
+    /// use onhand_atp::Availability;
+    /// assert_eq!(Availability::Limited(5).map(|q| q * 2), Availability::Limited(10));
+    /// assert_eq!(Availability::<i32>::Unlimited.map(|q| q * 2), Availability::Unlimited);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn map<R>(self, f: impl FnOnce(Q) -> R) -> Availability<R> {
         match self {
@@ -61,6 +82,15 @@ impl<Q> Availability<Q> {
     ///
     /// # Errors
     /// What `f` returns.
+    ///
+    /// ```
+    /// use onhand_atp::Availability;
+    /// let half = |q: i32| if q % 2 == 0 { Ok(q / 2) } else { Err("odd") };
+    /// assert_eq!(Availability::Limited(10).try_map(half), Ok(Availability::Limited(5)));
+    /// assert_eq!(Availability::Limited(5).try_map(half), Err("odd"));
+    /// assert_eq!(Availability::Unlimited.try_map(half), Ok(Availability::Unlimited));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn try_map<R, E>(self, f: impl FnOnce(Q) -> Result<R, E>) -> Result<Availability<R>, E> {
         Ok(match self {
             Availability::Limited(q) => Availability::Limited(f(q)?),
@@ -70,6 +100,14 @@ impl<Q> Availability<Q> {
 
     /// How much of `asked` this covers: `asked` when unlimited, else the smaller of the
     /// two.
+    ///
+    /// ```
+    /// use onhand_atp::Availability;
+    /// assert_eq!(Availability::Limited(10).covered(25), 10);
+    /// assert_eq!(Availability::Limited(10).covered(4), 4);
+    /// assert_eq!(Availability::Unlimited.covered(25), 25);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn covered(self, asked: Q) -> Q
     where

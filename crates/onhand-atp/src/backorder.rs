@@ -65,12 +65,28 @@ pub struct Change {
 
 impl Change {
     /// What the line gained (zero if it lost).
+    ///
+    /// ```
+    /// use onhand_atp::{Change, LineId, Strategy};
+    /// let c = Change { line: LineId(1), strategy: Strategy::Redistribute, before: 10.into(), after: 25.into(),
+    ///                  before_delivery: None, after_delivery: None };
+    /// assert_eq!((c.gained(), c.lost()), (15.into(), 0.into()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn gained(&self) -> Decimal {
         (self.after - self.before).max(Decimal::ZERO)
     }
 
     /// What the line lost (zero if it gained).
+    ///
+    /// ```
+    /// use onhand_atp::{Change, LineId, Strategy};
+    /// let c = Change { line: LineId(1), strategy: Strategy::Lose, before: 10.into(), after: 0.into(),
+    ///                  before_delivery: None, after_delivery: None };
+    /// assert_eq!((c.lost(), c.gained()), (10.into(), 0.into()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn lost(&self) -> Decimal {
         (self.before - self.after).max(Decimal::ZERO)

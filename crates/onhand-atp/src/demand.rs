@@ -53,6 +53,13 @@ pub enum Strategy {
 
 impl Strategy {
     /// The stable name.
+    ///
+    /// ```
+    /// use onhand_atp::Strategy;
+    /// assert_eq!(Strategy::default().as_str(), "redistribute");
+    /// assert_eq!(serde_json::to_string(&Strategy::Win)?, "\"win\"");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -84,6 +91,17 @@ pub struct DemandClass {
 impl DemandClass {
     /// Whether this (a demand's class) matches `pattern` (a quota's): equal on every
     /// characteristic the pattern names.
+    ///
+    /// ```
+    /// use onhand_atp::DemandClass;
+    /// let demand = DemandClass { channel: Some("WEB".parse()?), group: Some("KEY".parse()?), region: None };
+    /// let web = DemandClass { channel: Some("WEB".parse()?), ..DemandClass::default() };
+    /// let shop = DemandClass { channel: Some("SHOP".parse()?), ..DemandClass::default() };
+    /// assert!(demand.matches(&web));
+    /// assert!(!demand.matches(&shop));
+    /// assert!(demand.matches(&DemandClass::default()), "a pattern naming nothing matches all");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn matches(&self, pattern: &DemandClass) -> bool {
         fn ok<T: PartialEq>(have: Option<&T>, want: Option<&T>) -> bool {
@@ -95,6 +113,14 @@ impl DemandClass {
     }
 
     /// How many characteristics it names (a more specific quota wins).
+    ///
+    /// ```
+    /// use onhand_atp::DemandClass;
+    /// let web = DemandClass { channel: Some("WEB".parse()?), ..DemandClass::default() };
+    /// let web_key = DemandClass { group: Some("KEY".parse()?), ..web.clone() };
+    /// assert_eq!((DemandClass::default().specificity(), web.specificity(), web_key.specificity()), (0, 1, 2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn specificity(&self) -> usize {
         usize::from(self.channel.is_some())
@@ -162,6 +188,15 @@ pub struct OrderLine {
 impl OrderLine {
     /// A line with priority 5, no class, no splits or substitutes, ranked sourcing, the
     /// redistribute strategy and its id as creation order.
+    ///
+    /// ```
+    /// use onhand_atp::{LineId, OrderLine, Strategy};
+    /// let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 8).ok_or("date")?;
+    /// let line = OrderLine::new(LineId(7), "GLOVE-NIT".parse()?, "60 EA".parse()?, day, "US-SE".parse()?);
+    /// assert_eq!((line.priority, line.seq, line.allow_split), (5, 7, false));
+    /// assert_eq!(line.strategy, Strategy::Redistribute);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn new(
         id: LineId,

@@ -165,7 +165,7 @@ pub(crate) struct Booked {
 ///     NaiveDate::from_ymd_opt(2026, 1, 8).ok_or("date")?, "US-SE".parse()?);
 /// let promise = atp.allocate(&line, Claim::Hard)?;
 /// assert!(promise.on_time);
-/// assert_eq!(promise.schedule[0].available_on, NaiveDate::from_ymd_opt(2026, 1, 6).ok_or("date")?);
+/// assert_eq!(promise.schedule()[0].available_on, NaiveDate::from_ymd_opt(2026, 1, 6).ok_or("date")?);
 /// assert_eq!(atp.atp(&"BOLT-M8".parse()?, &"ATL".parse()?, today, 5)?.to_string(), "100");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -195,6 +195,26 @@ pub struct Prepared(pub(crate) Demand);
 
 impl Prepared {
     /// The line's id.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let prepared = atp.prepare(&line(7, "10 EA")?)?;
+    /// assert_eq!(prepared.id(), LineId(7));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn id(&self) -> LineId {
         self.0.id
@@ -212,6 +232,26 @@ pub struct HeldNow<'a> {
 impl HeldNow<'_> {
     /// What booked lines hold of an item-site's stock available today: the same as
     /// [`Atp::held`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.allocate(&line(1, "15 EA")?, Claim::Hard)?;
+    /// assert_eq!(atp.held_now_all().get(g, a), n("15")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn get(&self, item: ItemIx, site: SiteIx) -> Decimal {
         let units = self.units.get(&(item.raw(), site.raw())).copied().unwrap_or(0);
@@ -259,6 +299,19 @@ impl Atp {
     /// # Errors
     /// [`AtpError::DateOutOfRange`]; [`AtpError::TooMany`] for a catalog of more sites
     /// than the engine indexes.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_atp::{Atp, AtpConfig};
+    /// use onhand_master::{seed, Catalog};
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).ok_or("date")?;
+    /// let atp = Atp::new(catalog, AtpConfig::default(), today)?;
+    /// // Nothing is available until stock or supply is set.
+    /// assert_eq!(atp.today(), today);
+    /// assert!(atp.booked_lines().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(
         catalog: Arc<Catalog>,
         config: AtpConfig,
@@ -363,6 +416,22 @@ impl Atp {
     /// As [`Atp::new`], plus [`AtpError::NotRepresentable`] for a ledger quantity finer
     /// than the item's base unit and [`AtpError::TooLarge`] for an item-site beyond
     /// [`MAX_UNITS`](crate::MAX_UNITS).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_atp::{Atp, AtpConfig};
+    /// use onhand_ledger::{Ledger, Rules, testing};
+    /// use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// let mut ledger = Ledger::new(catalog.clone(), rules)?;
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "500 EA", "RCV-01", "available")?)?;
+    /// let today = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).ok_or("date")?;
+    /// let atp = Atp::from_ledger(&ledger, AtpConfig::default(), today)?;
+    /// let (item, site) = (catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?, catalog.site_ix(&"ATL".parse()?).ok_or("site")?);
+    /// assert_eq!(atp.free_now(item, site), Decimal::from(500));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn from_ledger(
         ledger: &Ledger,
         config: AtpConfig,
@@ -402,18 +471,77 @@ impl Atp {
     }
 
     /// The day the engine works from.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// assert_eq!(atp.today(), day(5)?);
+    /// atp.advance_to(day(6)?)?;
+    /// assert_eq!(atp.today(), day(6)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn today(&self) -> NaiveDate {
         Day(self.today).date()
     }
 
     /// The engine's settings.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// assert_eq!(atp.config(), AtpConfig::default());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn config(&self) -> AtpConfig {
         self.config
     }
 
     /// The catalog.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// assert!(Arc::ptr_eq(atp.catalog(), &catalog));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn catalog(&self) -> &Arc<Catalog> {
         &self.catalog
@@ -453,6 +581,29 @@ impl Atp {
     /// [`AtpError::UnknownItem`], [`AtpError::UnknownSite`], [`AtpError::Quantity`];
     /// [`AtpError::TooLarge`] when it and the item-site's dated supply together exceed
     /// [`MAX_UNITS`](crate::MAX_UNITS) (nothing changes then).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// assert_eq!(atp.free_now(g, a), n("40")?);
+    /// // Stock counted again replaces the figure.
+    /// atp.set_available(&glove, &atl, "25 EA".parse()?)?;
+    /// assert_eq!(atp.free_now(g, a), n("25")?);
+    /// assert!(atp.set_available(&glove, &"NOWHERE".parse()?, "1 EA".parse()?).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_available(
         &mut self,
         item: &ItemCode,
@@ -474,6 +625,26 @@ impl Atp {
     /// [`AtpError::NotRepresentable`] for a quantity finer than the item's base rounding
     /// or beyond the engine's integer range; [`AtpError::TooLarge`] as for
     /// [`set_available`](Self::set_available). Nothing changes then.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.set_available_base(g, a, n("25")?)?;
+    /// assert_eq!(atp.free_now(g, a), n("25")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_available_base(
         &mut self,
         item: ItemIx,
@@ -488,6 +659,26 @@ impl Atp {
     /// of it, before protection and without look-ahead (later demand and supply are on
     /// the item-site's timeline). With [`held`](Self::held) it adds up to the available
     /// stock last set.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.allocate(&line(1, "15 EA")?, Claim::Hard)?;
+    /// assert_eq!(atp.free_now(g, a), n("25")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn free_now(&self, item: ItemIx, site: SiteIx) -> Decimal {
         let ix = self.store.index(item.index(), site.index());
@@ -498,6 +689,29 @@ impl Atp {
     /// the free balance goes below zero from today on, before the checking horizon
     /// (zero when every booked line is covered). Supply removed or stock lost under
     /// booked lines shows here until re-processing moves them.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.allocate(&line(1, "30 EA")?, Claim::Hard)?;
+    /// assert_eq!(atp.overcommitted(g, a), Decimal::ZERO);
+    /// // Stock counted lower than what is promised from it.
+    /// atp.set_available(&glove, &atl, "20 EA".parse()?)?;
+    /// assert_eq!(atp.overcommitted(g, a), n("10")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn overcommitted(&self, item: ItemIx, site: SiteIx) -> Decimal {
         let ix = self.store.index(item.index(), site.index());
@@ -507,6 +721,26 @@ impl Atp {
 
     /// What booked lines hold of an item-site's stock available today (schedule lines
     /// available today or earlier, hard and soft).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.allocate(&line(1, "15 EA")?, Claim::Hard)?;
+    /// assert_eq!(atp.held(g, a), n("15")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn held(&self, item: ItemIx, site: SiteIx) -> Decimal {
         self.decimal(item.raw(), self.held_now(item.raw(), site.raw()))
@@ -515,6 +749,27 @@ impl Atp {
     /// What booked lines hold of every item-site's stock available today, gathered in
     /// one pass over the booked lines: [`HeldNow::get`] then answers what
     /// [`held`](Self::held) would for any item-site, without scanning the book again.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.allocate(&line(1, "15 EA")?, Claim::Hard)?;
+    /// let held = atp.held_now_all();
+    /// assert_eq!(held.get(g, a), atp.held(g, a));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn held_now_all(&self) -> HeldNow<'_> {
         HeldNow { atp: self, units: self.book.held_all_until(self.today) }
@@ -532,6 +787,28 @@ impl Atp {
     /// As [`set_available`](Self::set_available) ([`AtpError::TooLarge`] when the
     /// item-site's stock and dated supply would exceed [`MAX_UNITS`](crate::MAX_UNITS)),
     /// and [`AtpError::DateOutOfRange`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.add_supply(&glove, &atl, day(12)?, "100 EA".parse()?)?;
+    /// // Available now is unchanged; by the 12th the receipt counts.
+    /// assert_eq!(atp.atp(&glove, &atl, day(6)?, 0)?, Availability::Limited(n("40")?));
+    /// assert_eq!(atp.atp(&glove, &atl, day(12)?, 0)?, Availability::Limited(n("140")?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn add_supply(
         &mut self,
         item: &ItemCode,
@@ -567,6 +844,27 @@ impl Atp {
     ///
     /// # Errors
     /// As [`add_supply`](Self::add_supply).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.add_supply(&glove, &atl, day(12)?, "100 EA".parse()?)?;
+    /// atp.remove_supply(&glove, &atl, day(12)?, "60 EA".parse()?)?;
+    /// assert_eq!(atp.atp(&glove, &atl, day(12)?, 0)?, Availability::Limited(n("80")?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn remove_supply(
         &mut self,
         item: &ItemCode,
@@ -594,6 +892,28 @@ impl Atp {
     ///
     /// # Errors
     /// As [`set_available`](Self::set_available).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// // 30 kept for priority 1 (the most urgent) and above.
+    /// atp.protect(&glove, &atl, "30 EA".parse()?, 1)?;
+    /// assert_eq!(atp.atp(&glove, &atl, day(6)?, 5)?, Availability::Limited(n("10")?));
+    /// assert_eq!(atp.atp(&glove, &atl, day(6)?, 1)?, Availability::Limited(n("40")?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn protect(
         &mut self,
         item: &ItemCode,
@@ -618,6 +938,30 @@ impl Atp {
     ///
     /// # Errors
     /// [`AtpError::Quantity`] for a safety stock in a unit the item is not counted in.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(8)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.protect_safety_stock(1)?;
+    /// // Less urgent demand never sees more than the most urgent.
+    /// let urgent = atp.atp(&glove, &atl, day(6)?, 1)?;
+    /// let routine = atp.atp(&glove, &atl, day(6)?, 5)?;
+    /// assert!(routine <= urgent);
+    /// assert_eq!(urgent, Availability::Limited(n("40")?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn protect_safety_stock(&mut self, up_to: u8) -> Result<(), AtpError> {
         let catalog = self.catalog.clone();
         for p in &catalog.data().policies {
@@ -638,6 +982,32 @@ impl Atp {
     /// [`AtpError::UnknownItem`], [`AtpError::Quantity`]; [`AtpError::QuotaPeriods`] for
     /// periods out of order or no periods, [`AtpError::QuotaShare`] for a percentage
     /// outside 0..=1.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(8)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// use onhand_atp::{Consumption, QuotaRule};
+    /// // A rule needs at least one period.
+    /// let rule = QuotaRule { item: glove.clone(), periods: vec![], consumption: Consumption::Discrete,
+    ///                        entries: vec![], collective: None };
+    /// assert_eq!(atp.set_quotas(&[rule]).map_err(|e| e.code()), Err("quota_periods"));
+    /// // No rules: nothing is capped.
+    /// atp.set_quotas(&[])?;
+    /// assert_eq!(atp.allocate(&line(1, "40 EA")?, Claim::Hard)?.confirmed, n("40")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_quotas(&mut self, rules: &[QuotaRule]) -> Result<(), AtpError> {
         let mut quotas = map();
         for rule in rules {
@@ -783,7 +1153,7 @@ impl Atp {
     /// assert_eq!(moved.rechecked.len(), 1);
     /// assert_eq!(moved.rechecked[0].after_delivery, Some(day(22)?));
     /// let p = atp.booked(LineId(1)).ok_or("booked")?;
-    /// let (item, site) = (p.schedule[0].item, p.schedule[0].site);
+    /// let (item, site) = (p.schedule()[0].item, p.schedule()[0].site);
     /// assert!(atp.overcommitted(item, site).is_zero());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -825,6 +1195,27 @@ impl Atp {
     ///
     /// # Errors
     /// [`AtpError::UnknownItem`], [`AtpError::UnknownSite`], [`AtpError::DateOutOfRange`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// assert_eq!(atp.atp(&glove, &atl, day(6)?, 0)?, Availability::Limited(n("40")?));
+    /// atp.allocate(&line(1, "15 EA")?, Claim::Hard)?;
+    /// assert_eq!(atp.atp(&glove, &atl, day(6)?, 0)?, Availability::Limited(n("25")?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn atp(
         &self,
         item: &ItemCode,
@@ -854,6 +1245,29 @@ impl Atp {
     ///
     /// # Errors
     /// [`AtpError::UnknownItem`], [`AtpError::UnknownRegion`], [`AtpError::DateOutOfRange`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.set_available(&glove, &"DFW".parse()?, "25 EA".parse()?)?;
+    /// let offers = atp.network_atp(&glove, &"US-SE".parse()?, day(8)?, 0)?;
+    /// let atlanta = offers.iter().find(|o| o.site == a).ok_or("no offer from ATL")?;
+    /// assert_eq!(atlanta.qty, Availability::Limited(n("40")?));
+    /// assert!(atlanta.on_time);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn network_atp(
         &self,
         item: &ItemCode,
@@ -1230,11 +1644,56 @@ impl Atp {
     /// # Errors
     /// [`AtpError::UnknownItem`], [`AtpError::UnknownRegion`], [`AtpError::Quantity`],
     /// [`AtpError::ZeroQuantity`], [`AtpError::DateOutOfRange`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let prepared = atp.prepare(&line(1, "15 EA")?)?;
+    /// let p = atp.allocate_prepared(&prepared, Claim::Hard)?;
+    /// assert_eq!(p.confirmed, n("15")?);
+    /// assert!(atp.prepare(&OrderLine::new(LineId(2), "NOPE".parse()?, "1 EA".parse()?, day(8)?, "US-SE".parse()?)).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn prepare(&mut self, line: &OrderLine) -> Result<Prepared, AtpError> {
         self.demand(line).map(Prepared)
     }
 
     /// What the engine would confirm for a prepared line, without taking anything.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let prepared = atp.prepare(&line(1, "15 EA")?)?;
+    /// let p = atp.promise_prepared(&prepared);
+    /// assert_eq!(p.confirmed, n("15")?);
+    /// // A promise books nothing.
+    /// assert_eq!(atp.free_now(g, a), n("40")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn promise_prepared(&mut self, line: &Prepared) -> Promise {
         let p = self.fill(&line.0);
         self.give_back(&line.0, &p);
@@ -1245,6 +1704,27 @@ impl Atp {
     ///
     /// # Errors
     /// [`AtpError::DuplicateLine`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let prepared = atp.prepare(&line(1, "15 EA")?)?;
+    /// atp.allocate_prepared(&prepared, Claim::Hard)?;
+    /// assert_eq!(atp.booked_lines(), [LineId(1)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn allocate_prepared(
         &mut self,
         line: &Prepared,
@@ -1269,6 +1749,26 @@ impl Atp {
     /// # Errors
     /// [`AtpError::TooLarge`] when `units` and the item-site's dated supply together
     /// exceed [`MAX_UNITS`](crate::MAX_UNITS); nothing changes then.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.set_units(g, a, 12)?;
+    /// assert_eq!(atp.free_now(g, a), n("12")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set_units(&mut self, item: ItemIx, site: SiteIx, units: i64) -> Result<(), AtpError> {
         let ix = self.store.index(item.index(), site.index());
         self.check_room(item, ix, units, 0, "stock")?;
@@ -1315,6 +1815,29 @@ impl Atp {
     /// # Errors
     /// [`AtpError::UnknownItem`], [`AtpError::UnknownRegion`], [`AtpError::Quantity`],
     /// [`AtpError::ZeroQuantity`], [`AtpError::DateOutOfRange`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let p = atp.promise(&line(1, "30 EA")?)?;
+    /// assert_eq!((p.confirmed, p.on_time), (n("30")?, true));
+    /// // A promise books nothing: the stock is still free.
+    /// assert!(atp.booked(LineId(1)).is_none());
+    /// assert_eq!(atp.free_now(g, a), n("40")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn promise(&mut self, line: &OrderLine) -> Result<Promise, AtpError> {
         let d = self.demand(line)?;
         let p = self.fill(&d);
@@ -1326,6 +1849,27 @@ impl Atp {
     ///
     /// # Errors
     /// As [`promise`](Self::promise), plus [`AtpError::DuplicateLine`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let p = atp.allocate(&line(1, "30 EA")?, Claim::Hard)?;
+    /// assert_eq!((p.confirmed, p.on_time), (n("30")?, true));
+    /// assert_eq!(atp.claim(LineId(1)), Some(Claim::Hard));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn allocate(&mut self, line: &OrderLine, claim: Claim) -> Result<Promise, AtpError> {
         if self.book.contains_key(line.id) {
             return Err(AtpError::DuplicateLine { line: line.id });
@@ -1337,6 +1881,30 @@ impl Atp {
     /// Allocates many lines, in the deterministic serve order (priority, requested date,
     /// creation order, id), whatever order they come in. Lines that fail validation come
     /// back as errors in their place; the rest are booked.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let lines = [line(1, "30 EA")?, line(2, "5 EA")?, line(1, "5 EA")?];
+    /// let results = atp.allocate_batch(&lines, Claim::Hard);
+    /// let confirmed: Vec<Option<Decimal>> = results.iter().map(|r| r.as_ref().ok().map(|p| p.confirmed)).collect();
+    /// // One result per line, in order; the repeated line id is refused.
+    /// assert_eq!(confirmed, [Some(n("30")?), Some(n("5")?), None]);
+    /// assert_eq!(atp.held(g, a), n("35")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn allocate_batch(
         &mut self,
         lines: &[OrderLine],
@@ -1440,6 +2008,30 @@ impl Atp {
     /// would give; only the order in which `f` sees them differs (each group's lines
     /// together, groups by item). Serving an item's lines back to back keeps its
     /// availability in cache, which is what makes a large batch fast.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let prepared = [atp.prepare(&line(1, "10 EA")?)?, atp.prepare(&line(2, "10 EA")?)?];
+    /// let mut confirmed = Decimal::ZERO;
+    /// atp.allocate_stream(&prepared, Claim::Hard, |r| {
+    ///     if let Ok(p) = r { confirmed += p.confirmed }
+    /// });
+    /// assert_eq!(confirmed, n("20")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn allocate_stream(
         &mut self,
         lines: &[Prepared],
@@ -1526,18 +2118,82 @@ impl Atp {
     // ---- reservations -----------------------------------------------------------
 
     /// The current promise of a booked line.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.allocate(&line(1, "15 EA")?, Claim::Hard)?;
+    /// assert_eq!(atp.booked(LineId(1)).map(|p| p.confirmed), Some(n("15")?));
+    /// assert!(atp.booked(LineId(2)).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn booked(&self, line: LineId) -> Option<Promise> {
         self.book.get(line).map(|b| self.to_promise(&b.demand, &b.promise))
     }
 
     /// How a booked line holds its confirmation.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let expires = day(6)?.and_hms_opt(0, 0, 0).ok_or("time")?.and_utc();
+    /// atp.allocate(&line(1, "15 EA")?, Claim::Soft { expires })?;
+    /// assert_eq!(atp.claim(LineId(1)), Some(Claim::Soft { expires }));
+    /// assert_eq!(atp.claim(LineId(2)), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn claim(&self, line: LineId) -> Option<Claim> {
         self.book.get(line).map(|b| b.claim)
     }
 
     /// Every booked line, in serve order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.allocate(&line(2, "5 EA")?, Claim::Hard)?;
+    /// atp.allocate(&line(1, "5 EA")?, Claim::Hard)?;
+    /// assert_eq!(atp.booked_lines(), [LineId(1), LineId(2)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn booked_lines(&self) -> Vec<LineId> {
         let mut keys: Vec<(ServeKey, LineId)> =
@@ -1550,6 +2206,28 @@ impl Atp {
     ///
     /// # Errors
     /// [`AtpError::UnknownLine`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.allocate(&line(1, "15 EA")?, Claim::Hard)?;
+    /// atp.release(LineId(1))?;
+    /// assert_eq!(atp.free_now(g, a), n("40")?);
+    /// assert!(atp.release(LineId(1)).is_err(), "nothing left to release");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn release(&mut self, line: LineId) -> Result<(), AtpError> {
         let b = self.book.remove(line).ok_or(AtpError::UnknownLine { line })?;
         self.give_back(&b.demand, &b.promise);
@@ -1563,6 +2241,30 @@ impl Atp {
     ///
     /// # Errors
     /// [`AtpError::UnknownLine`], or [`AtpError::InvalidClaim`] when it is already hard.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let expires = day(6)?.and_hms_opt(0, 0, 0).ok_or("time")?.and_utc();
+    /// atp.allocate(&line(1, "15 EA")?, Claim::Soft { expires })?;
+    /// atp.make_hard(LineId(1))?;
+    /// assert_eq!(atp.claim(LineId(1)), Some(Claim::Hard));
+    /// // A hard allocation outlives the sweep.
+    /// assert!(atp.sweep(expires).is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn make_hard(&mut self, line: LineId) -> Result<(), AtpError> {
         let mut b = self.book.get_mut(line).ok_or(AtpError::UnknownLine { line })?;
         match b.claim {
@@ -1581,6 +2283,27 @@ impl Atp {
     /// # Errors
     /// [`AtpError::UnknownLine`], [`AtpError::Quantity`], [`AtpError::InvalidClaim`] when
     /// `qty` exceeds what is confirmed.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.allocate(&line(1, "15 EA")?, Claim::Hard)?;
+    /// atp.reduce(LineId(1), n("5")?)?;
+    /// assert_eq!(atp.held(g, a), n("10")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reduce(&mut self, line: LineId, qty: Decimal) -> Result<(), AtpError> {
         let b = self.book.get(line).ok_or(AtpError::UnknownLine { line })?;
         let mut cut = self.units(b.demand.item, qty)?;
@@ -1631,6 +2354,29 @@ impl Atp {
     /// # Errors
     /// [`AtpError::UnknownLine`], [`AtpError::UnknownItem`], [`AtpError::UnknownSite`],
     /// [`AtpError::Quantity`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.allocate(&line(1, "15 EA")?, Claim::Hard)?;
+    /// // 10 of the line's boxes are picked at Atlanta.
+    /// let covered = atp.consume(LineId(1), &glove, &atl, "10 EA".parse()?)?;
+    /// assert_eq!(covered, n("10")?);
+    /// assert_eq!(atp.held(g, a), n("5")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn consume(
         &mut self,
         line: LineId,
@@ -1678,6 +2424,29 @@ impl Atp {
 
     /// Releases every soft reservation that has expired by `now`; returns them, oldest
     /// expiry first.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let expires = day(6)?.and_hms_opt(0, 0, 0).ok_or("time")?.and_utc();
+    /// atp.allocate(&line(1, "15 EA")?, Claim::Soft { expires })?;
+    /// assert!(atp.sweep(expires - chrono::Duration::hours(1)).is_empty());
+    /// assert_eq!(atp.sweep(expires), [LineId(1)]);
+    /// assert_eq!(atp.free_now(g, a), n("40")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn sweep(&mut self, now: DateTime<Utc>) -> Vec<LineId> {
         let expired: Vec<(DateTime<Utc>, LineId)> =
             self.soft.iter().take_while(|(e, _)| *e <= now).copied().collect();

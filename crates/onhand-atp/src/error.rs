@@ -173,6 +173,26 @@ pub enum AtpError {
 impl AtpError {
     /// A stable snake-case name for the kind of error (`unknown_line`, `quantity`, ...),
     /// for logs, metrics and tests that match on kinds.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(8)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let err = atp.set_available(&"NO-SUCH".parse()?, &atl, "1 EA".parse()?).unwrap_err();
+    /// assert_eq!(err.code(), "unknown_item");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn code(&self) -> &'static str {
         match self {
@@ -217,6 +237,13 @@ pub enum Capacity {
 
 impl Capacity {
     /// The most the engine holds.
+    ///
+    /// ```
+    /// use onhand_atp::Capacity;
+    /// assert_eq!(Capacity::Sites.limit(), 65_535);
+    /// assert_eq!(Capacity::BookedLines.limit(), 1 << 32);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn limit(self) -> u64 {
         match self {

@@ -49,7 +49,7 @@
 //! let mut line = OrderLine::new(LineId(7), "GLOVE-NIT".parse()?, "60 EA".parse()?, day(8)?, "US-SE".parse()?);
 //! line.allow_split = true;
 //! let p = atp.allocate(&line, Claim::Hard)?;
-//! let split: Vec<String> = p.schedule.iter().map(|s| s.qty.to_string()).collect();
+//! let split: Vec<String> = p.schedule().iter().map(|s| s.qty.to_string()).collect();
 //! assert_eq!(split, ["40", "20"]);
 //! assert!(p.on_time);
 //!
@@ -57,7 +57,7 @@
 //! // delivers on the 14th.
 //! let late = OrderLine::new(LineId(8), "GLOVE-NIT".parse()?, "30 EA".parse()?, day(8)?, "US-SE".parse()?);
 //! let p = atp.allocate(&late, Claim::Hard)?;
-//! assert_eq!(p.schedule[0].delivery, day(14)?);
+//! assert_eq!(p.schedule()[0].delivery, day(14)?);
 //! assert!(!p.on_time && p.limits.has(Limit::Stock));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```

@@ -69,6 +69,18 @@ pub struct MpsInput {
 
 impl MpsInput {
     /// A record with no firm receipts, no safety stock, no fences and discrete ATP.
+    ///
+    /// ```
+    /// use onhand_atp::{MpsInput, MpsLot, mps};
+    /// use rust_decimal::Decimal;
+    /// let d = |v: i64| Decimal::from(v);
+    /// let input = MpsInput::new(d(20), vec![d(30), d(30)], vec![d(25), d(10)], MpsLot::Fixed(d(50)));
+    /// let rows = mps(&input)?;
+    /// // Period 1: 20 on hand cannot cover 30; one lot of 50 leaves 40.
+    /// assert_eq!((rows[0].mps, rows[0].projected), (d(50), d(40)));
+    /// assert_eq!(input.safety_stock, Decimal::ZERO);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn new(
         on_hand: Decimal,

@@ -44,6 +44,12 @@ impl Limit {
     ];
 
     /// The stable name.
+    ///
+    /// ```
+    /// use onhand_atp::Limit;
+    /// assert_eq!(Limit::Stock.as_str(), "stock");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -68,17 +74,44 @@ pub struct Limits(u8);
 
 impl Limits {
     /// Adds a limit.
+    ///
+    /// ```
+    /// use onhand_atp::{Limit, Limits};
+    /// let mut l = Limits::default();
+    /// l.add(Limit::Stock);
+    /// l.add(Limit::Stock);
+    /// assert_eq!(l.iter().collect::<Vec<_>>(), [Limit::Stock]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn add(&mut self, l: Limit) {
         self.0 |= l.bit();
     }
 
     /// Whether it holds `l`.
+    ///
+    /// ```
+    /// use onhand_atp::{Limit, Limits};
+    /// let mut l = Limits::default();
+    /// assert!(!l.has(Limit::Stock));
+    /// l.add(Limit::Stock);
+    /// assert!(l.has(Limit::Stock));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn has(self, l: Limit) -> bool {
         self.0 & l.bit() != 0
     }
 
     /// Whether it is empty.
+    ///
+    /// ```
+    /// use onhand_atp::{Limit, Limits};
+    /// let mut l = Limits::default();
+    /// assert!(l.is_empty());
+    /// l.add(Limit::Stock);
+    /// assert!(!l.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn is_empty(self) -> bool {
         self.0 == 0
@@ -96,6 +129,14 @@ impl Limits {
     }
 
     /// The limits, in declaration order.
+    ///
+    /// ```
+    /// use onhand_atp::{Limit, Limits};
+    /// let mut l = Limits::default();
+    /// l.add(Limit::Stock);
+    /// assert_eq!(l.iter().map(Limit::as_str).collect::<Vec<_>>(), ["stock"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn iter(self) -> impl Iterator<Item = Limit> {
         Limit::ALL.into_iter().filter(move |l| self.has(*l))
     }
@@ -155,12 +196,39 @@ pub struct Promise {
     /// Not confirmed (requested − confirmed).
     #[serde(with = "onhand_master::decimal::serde_str")]
     pub unconfirmed: Decimal,
-    /// The schedule lines, in the order they were found.
-    pub schedule: SmallVec<[ScheduleLine; 2]>,
+    /// The schedule lines, in the order they were found (read with [`Promise::schedule`]).
+    pub(crate) schedule: SmallVec<[ScheduleLine; 2]>,
     /// Whether everything confirmed arrives by the requested date and nothing is missing.
     pub on_time: bool,
     /// What kept it from full, on-time confirmation (empty when it was).
     pub limits: Limits,
+}
+
+impl Promise {
+    /// The schedule lines, in the order they were found: where and when the confirmed
+    /// quantity ships. Empty when nothing was confirmed.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_atp::{Atp, AtpConfig, Claim, LineId, OrderLine};
+    /// use onhand_master::{seed, Catalog};
+    /// use chrono::NaiveDate;
+    ///
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// let mut atp = Atp::new(catalog, AtpConfig::default(), day(5)?)?;
+    /// atp.set_available(&"GLOVE-NIT".parse()?, &"ATL".parse()?, "40 EA".parse()?)?;
+    ///
+    /// let line = OrderLine::new(LineId(1), "GLOVE-NIT".parse()?, "30 EA".parse()?, day(8)?, "US-SE".parse()?);
+    /// let p = atp.allocate(&line, Claim::Hard)?;
+    /// assert_eq!(p.schedule().len(), 1);
+    /// assert_eq!(p.schedule()[0].qty.to_string(), "30");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn schedule(&self) -> &[ScheduleLine] {
+        &self.schedule
+    }
 }
 
 /// A schedule line in engine units.

@@ -92,18 +92,76 @@ pub struct AtpSnapshot {
 
 impl AtpSnapshot {
     /// The day the engine worked from.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(8)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// assert_eq!(atp.snapshot().today(), day(5)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn today(&self) -> NaiveDate {
         self.today
     }
 
     /// The engine's settings.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(8)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// assert_eq!(atp.snapshot().config(), atp.config());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn config(&self) -> AtpConfig {
         self.config
     }
 
     /// How many lines are booked.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(8)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.allocate(&line(1, "15 EA")?, Claim::Hard)?;
+    /// assert_eq!(atp.snapshot().booked_count(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn booked_count(&self) -> usize {
         self.book.iter().flatten().count()
@@ -223,6 +281,28 @@ impl Remap {
 
 impl Atp {
     /// The engine's whole state (see [`AtpSnapshot`]).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(8)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.allocate(&line(1, "15 EA")?, Claim::Hard)?;
+    /// let snap = atp.snapshot();
+    /// let text = serde_json::to_string(&snap)?;
+    /// assert_eq!(serde_json::from_str::<onhand_atp::AtpSnapshot>(&text)?, snap);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn snapshot(&self) -> AtpSnapshot {
         let items: Vec<(ItemCode, u32)> = self
@@ -307,6 +387,29 @@ impl Atp {
     /// quotas whose capacities do not follow from their supply, a booked line whose
     /// figures do not add up, a free list or soft-reservation index that does not match
     /// the book); as [`Atp::new`] for the settings.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(8)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.allocate(&line(1, "15 EA")?, Claim::Hard)?;
+    /// let mut back = Atp::restore(catalog.clone(), &atp.snapshot())?;
+    /// assert_eq!(back.booked(LineId(1)), atp.booked(LineId(1)));
+    /// // It continues as the original would.
+    /// assert_eq!(back.allocate(&line(2, "30 EA")?, Claim::Hard)?, atp.allocate(&line(2, "30 EA")?, Claim::Hard)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[allow(clippy::too_many_lines)] // one check per part of the state
     pub fn restore(catalog: Arc<Catalog>, snapshot: &AtpSnapshot) -> Result<Atp, AtpError> {
         if snapshot.format != ATP_SNAPSHOT_FORMAT {

@@ -62,6 +62,13 @@ pub struct TableRule {
 
 impl TableRule {
     /// A rule with no window and no horizon.
+    ///
+    /// ```
+    /// use onhand_atp::{TableMode, TableRule};
+    /// let rule = TableRule::plain(TableMode::Discrete);
+    /// assert_eq!((rule.window, rule.horizon), (None, None));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn plain(mode: TableMode) -> Self {
         TableRule { mode, window: None, horizon: None }

@@ -26,12 +26,26 @@ impl Day {
     ///
     /// # Errors
     /// [`AtpError::DateOutOfRange`] for dates beyond ±5.8 million years.
+    ///
+    /// ```
+    /// use onhand_atp::Day;
+    /// let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).ok_or("date")?;
+    /// assert_eq!(Day::of(date)?.date(), date);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn of(date: NaiveDate) -> Result<Day, AtpError> {
         let days = date.signed_duration_since(epoch()).num_days();
         i32::try_from(days).map(Day).map_err(|_| AtpError::DateOutOfRange { date })
     }
 
     /// The date of this day.
+    ///
+    /// ```
+    /// use onhand_atp::Day;
+    /// let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).ok_or("date")?;
+    /// assert_eq!(Day::of(date)?.plus(3).date(), chrono::NaiveDate::from_ymd_opt(2026, 1, 8).ok_or("date")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn date(self) -> NaiveDate {
         // 1970-01-01 is day 719,163 counted from 0001-01-01 (day 1).
@@ -42,12 +56,27 @@ impl Day {
     }
 
     /// `n` days later (saturating).
+    ///
+    /// ```
+    /// use onhand_atp::Day;
+    /// let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 30).ok_or("date")?;
+    /// assert_eq!(Day::of(date)?.plus(3).date(), chrono::NaiveDate::from_ymd_opt(2026, 2, 2).ok_or("date")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn plus(self, n: i32) -> Day {
         Day(self.0.saturating_add(n))
     }
 
     /// `n` days earlier (saturating).
+    ///
+    /// ```
+    /// use onhand_atp::Day;
+    /// let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).ok_or("date")?;
+    /// assert_eq!(Day::of(date)?.minus(5).date(), chrono::NaiveDate::from_ymd_opt(2025, 12, 31).ok_or("date")?);
+    /// assert_eq!(Day::of(date)?.minus(5).plus(5), Day::of(date)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn minus(self, n: i32) -> Day {
         Day(self.0.saturating_sub(n))

@@ -922,7 +922,7 @@ fn reprocessing_twice_keeps_every_schedule() {
     let sites = |r: &onhand_atp::Reprocess| -> Vec<Vec<(usize, Decimal)>> {
         r.promises
             .iter()
-            .map(|p| p.schedule.iter().map(|l| (l.site.index(), l.qty)).collect())
+            .map(|p| p.schedule().iter().map(|l| (l.site.index(), l.qty)).collect())
             .collect()
     };
     assert_eq!(sites(&second), sites(&first));

@@ -42,7 +42,7 @@ fn line(id: u64, item: &str, qty: &str, requested: u32, region: &str) -> OrderLi
 }
 
 fn site_of(atp: &Atp, p: &onhand_atp::Promise, i: usize) -> String {
-    atp.catalog().site(p.schedule[i].site).unwrap().code.to_string()
+    atp.catalog().site(p.schedule()[i].site).unwrap().code.to_string()
 }
 
 // The network figure read stock only: with a quota of 10 left for the class, it offered
@@ -112,7 +112,7 @@ fn a_requested_date_too_soon_for_transit_confirms_late_with_the_reason() {
     set(&mut atp, "BOLT-M8", "DFW", "50 EA");
     // US-SE from DFW needs 3 days; asked for the 6th, the earliest is the 8th.
     let p = atp.allocate(&line(1, "BOLT-M8", "10 EA", 6, "US-SE"), Claim::Hard).unwrap();
-    assert_eq!(p.schedule[0].delivery, day(8));
+    assert_eq!(p.schedule()[0].delivery, day(8));
     assert!(!p.on_time);
     assert!(p.limits.has(Limit::LeadTime));
 }
@@ -159,7 +159,7 @@ fn substitutes_fill_on_time_before_the_original_goes_late() {
     l.allow_substitutes = true;
     let p = atp.allocate(&l, Claim::Hard).unwrap();
     assert!(p.on_time);
-    assert_eq!(atp.catalog().item(p.schedule[0].item).unwrap().code.as_str(), "BOLT-M8-SS");
+    assert_eq!(atp.catalog().item(p.schedule()[0].item).unwrap().code.as_str(), "BOLT-M8-SS");
     assert_eq!(p.confirmed, d(200));
 }
 
@@ -178,9 +178,9 @@ fn protected_stock_is_kept_for_urgent_demand() {
     low.priority = 5;
     low.allow_split = true;
     let p = atp.allocate(&low, Claim::Hard).unwrap();
-    let from_atl: Decimal = (0..p.schedule.len())
+    let from_atl: Decimal = (0..p.schedule().len())
         .filter(|i| site_of(&atp, &p, *i) == "ATL")
-        .map(|i| p.schedule[i].qty)
+        .map(|i| p.schedule()[i].qty)
         .sum();
     assert_eq!(from_atl, d(60), "40 of the 100 are protected for priorities 1 and 2");
     assert!(p.limits.has(Limit::Protection));
@@ -295,12 +295,12 @@ fn discrete_quota_lapses_cumulative_quota_carries_forward() {
         l.class = class("RETAIL");
         l.allow_split = true;
         let p = atp.allocate(&l, Claim::Hard).unwrap();
-        assert_eq!(p.schedule[0].qty, second_period, "{consumption:?}");
+        assert_eq!(p.schedule()[0].qty, second_period, "{consumption:?}");
         // The collective pool serves a class without its own entry, by the same rule.
         let mut c = line(2, "NUT-M8", "50 EA", 15, "US-MW");
         c.class = class("OEM");
         c.allow_split = true;
-        assert_eq!(atp.promise(&c).unwrap().schedule[0].qty, pool, "{consumption:?}");
+        assert_eq!(atp.promise(&c).unwrap().schedule()[0].qty, pool, "{consumption:?}");
     }
 }
 
@@ -314,7 +314,11 @@ fn beyond_the_checking_horizon_supply_is_assumed() {
     assert!(p.limits.has(Limit::Horizon));
     let p = atp.promise(&line(2, "BOLT-M8", "1 EA", 7, "US-SE")).unwrap();
     assert!(!p.on_time, "within the horizon nothing is there");
-    assert_eq!(p.schedule[0].available_on, day(10), "the earliest assumed supply is at the fence");
+    assert_eq!(
+        p.schedule()[0].available_on,
+        day(10),
+        "the earliest assumed supply is at the fence"
+    );
 }
 
 #[test]
@@ -589,7 +593,7 @@ fn confirmations_beyond_the_horizon_showed_as_over_allocation_once_it_moved() {
     assert_eq!((c.line, c.before, c.after), (LineId(2), d(8), d(8)));
     assert_eq!((c.before_delivery, c.after_delivery), (Some(day(20)), Some(day(22))));
     let p = atp.booked(LineId(1)).unwrap();
-    assert!(p.on_time && p.schedule[0].available_on == day(18), "{p:?}");
+    assert!(p.on_time && p.schedule()[0].available_on == day(18), "{p:?}");
     // What real supply has left before the fence: 10 − 8.
     assert_eq!(atp.atp(&nut, &ord, day(18), 1).unwrap(), Limited(d(2)));
     // Re-processing finds nothing left to move.

@@ -1293,8 +1293,11 @@ fn run_days(
     // A bar only where a person watches: the process's standard error is a terminal.
     let bar = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let started = std::time::Instant::now();
-    // Events per second, for display only.
-    #[allow(clippy::cast_precision_loss, clippy::float_arithmetic)]
+    #[allow(
+        clippy::cast_precision_loss,
+        clippy::float_arithmetic,
+        reason = "events per second, for display only"
+    )]
     let rate = |events: u64, secs: f64| if secs > 0.0 { events as f64 / secs } else { 0.0 };
     let mut result = Ok(());
     for day in 1..=days {

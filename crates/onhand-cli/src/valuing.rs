@@ -214,7 +214,7 @@ pub fn valuing(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     )?;
     let mut t = Table::new(&["document", "kind", "issued by", "to", ">qty", ">amount"]);
     // The network names each shipment of a transfer order: TO-7002/<shipment>.
-    for d in day.documents.iter().filter(|d| d.reference.starts_with("TO-7002")) {
+    for d in day.documents.iter().filter(|d| d.reference.as_str().starts_with("TO-7002")) {
         t.row(vec![
             d.number.clone(),
             d.kind.as_str().to_owned(),

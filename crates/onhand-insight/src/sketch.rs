@@ -249,7 +249,7 @@ mod tests {
             let mut sorted = xs.clone();
             sorted.sort_unstable();
             // The exact rank of quantile `q` in the sorted sample, as the sketch defines it.
-            #[allow(clippy::float_arithmetic, clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
+            #[allow(clippy::float_arithmetic, clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss, reason = "a test's reference rank, from a quantile in (0, 1]")]
             let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
             let exact = sorted[rank - 1];
             let got = s.quantile(q).unwrap();

@@ -133,27 +133,192 @@ macro_rules! stock_event_constructors {
 
 stock_event_constructors! {
     /// Starts a receipt ([`Body::Receipt`]) at `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::receipt(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::Receipt);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     receipt => Receipt;
     /// Starts a put-away ([`Body::Putaway`]) at `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::putaway(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::Putaway);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     putaway => Putaway;
     /// Starts a pick ([`Body::Pick`]) at `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::pick(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::Pick);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pick => Pick;
     /// Starts a shipment ([`Body::Ship`]) from `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::ship(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::Ship);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ship => Ship;
     /// Starts a transfer shipment ([`Body::TransferShip`]) from `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::transfer_ship(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::TransferShip);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     transfer_ship => TransferShip;
     /// Starts a transfer receipt ([`Body::TransferReceipt`]) at `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::transfer_receipt(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::TransferReceipt);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     transfer_receipt => TransferReceipt;
     /// Starts a customer return ([`Body::CustomerReturn`]) at `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::customer_return(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::CustomerReturn);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     customer_return => CustomerReturn;
     /// Starts an inspection outcome ([`Body::Disposition`]) at `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::disposition(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::Disposition);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     disposition => Disposition;
     /// Starts an adjustment ([`Body::Adjustment`]) at `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::adjustment(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::Adjustment);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     adjustment => Adjustment;
     /// Starts a hold, release or block ([`Body::StatusChange`]) at `site`, effective at
     /// `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::status_change(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::StatusChange);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     status_change => StatusChange;
     /// Starts a scrapping or disposal ([`Body::Scrap`]) at `site`, effective at `at`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let who = Actor { id: "clerk-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let doc = DocumentRef { kind: DocKind::Internal, number: "D-1".parse()? };
+    /// let e = Event::scrap(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "5 EA".parse()?)
+    ///     .post(who, "REASON".parse()?, doc);
+    /// assert_eq!(e.kind(), EventKind::Scrap);
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     scrap => Scrap;
 }
 
@@ -169,6 +334,22 @@ impl StockEvent {
     }
 
     /// The same event with `line` added after the others.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, Line, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let receiver = Actor { id: "receiver-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let po = DocumentRef { kind: DocKind::PurchaseOrder, number: "PO-1001".parse()? };
+    /// let e = Event::receipt(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .line(Line::new("BOLT-M8".parse()?, "240 EA".parse()?))
+    ///     .line(Line::new("NUT-M8".parse()?, "100 EA".parse()?))
+    ///     .post(receiver, "RECEIPT".parse()?, po);
+    /// let items: Vec<&str> = e.body.item_codes().map(|c| c.as_str()).collect();
+    /// assert_eq!(items, ["BOLT-M8", "NUT-M8"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn line(mut self, line: Line) -> Self {
         self.lines.lines.push(line);
         self
@@ -176,17 +357,62 @@ impl StockEvent {
 
     /// The same event with a plain line of `qty` of `item` added (every other field of
     /// the line left to the kind's defaults, see [`Line`]).
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, Line, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let receiver = Actor { id: "receiver-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let po = DocumentRef { kind: DocKind::PurchaseOrder, number: "PO-1001".parse()? };
+    /// let e = Event::receipt(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "240 EA".parse()?)
+    ///     .post(receiver, "RECEIPT".parse()?, po);
+    /// let lines = &e.body.movement().ok_or("movement")?.lines;
+    /// assert_eq!(lines, &[Line::new("BOLT-M8".parse()?, "240 EA".parse()?)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn item(self, item: ItemCode, qty: Qty) -> Self {
         self.line(Line::new(item, qty))
     }
 
     /// The same event recorded at `at` (default: when it is effective).
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, Line, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let receiver = Actor { id: "receiver-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let po = DocumentRef { kind: DocKind::PurchaseOrder, number: "PO-1001".parse()? };
+    /// let later = at + chrono::Duration::hours(2);
+    /// let e = Event::receipt(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "240 EA".parse()?)
+    ///     .recorded_at(later)
+    ///     .post(receiver, "RECEIPT".parse()?, po);
+    /// assert_eq!((e.effective_at, e.recorded_at), (at, later));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn recorded_at(mut self, at: DateTime<Utc>) -> Self {
         self.recorded_at = at;
         self
     }
 
     /// The event, posted by `actor` for `reason` on the document `reference`.
+    ///
+    /// ```
+    /// # use chrono::{TimeZone, Utc};
+    /// # use onhand_ledger::{Actor, DocKind, DocumentRef, Event, EventId, EventKind, Line, SiteScope};
+    /// # use onhand_master::Role;
+    /// # let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).single().ok_or("time")?;
+    /// # let receiver = Actor { id: "receiver-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// # let po = DocumentRef { kind: DocKind::PurchaseOrder, number: "PO-1001".parse()? };
+    /// let e = Event::receipt(EventId::from_u128(1), at, "ATL".parse()?)
+    ///     .item("BOLT-M8".parse()?, "240 EA".parse()?)
+    ///     .post(receiver.clone(), "RECEIPT".parse()?, po.clone());
+    /// assert_eq!((e.kind(), &e.actor, &e.reference), (EventKind::Receipt, &receiver, &po));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn post(self, actor: Actor, reason: ReasonCode, reference: DocumentRef) -> Event {
         Event {

@@ -631,6 +631,22 @@ pub enum LedgerError {
 impl LedgerError {
     /// A stable snake-case name for the kind of error (`insufficient_stock`,
     /// `not_permitted`, ...), for logs, metrics and tests that match on kinds.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let err = ledger.apply(&testing::receipt(1, "ATL", "NO-SUCH-ITEM", "5 EA", "RCV-01")?).unwrap_err();
+    /// assert_eq!(err.code(), "unknown_item");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn code(&self) -> &'static str {
         match self {

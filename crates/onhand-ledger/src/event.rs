@@ -29,6 +29,13 @@ pub struct EventId(pub Uuid);
 
 impl EventId {
     /// The id from its 128-bit value (handy in tests: `EventId::from_u128(1)`).
+    ///
+    /// ```
+    /// use onhand_ledger::EventId;
+    /// assert_eq!(EventId::from_u128(1).to_string(), "00000000-0000-0000-0000-000000000001");
+    /// assert_ne!(EventId::from_u128(1), EventId::from_u128(2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn from_u128(v: u128) -> Self {
         EventId(Uuid::from_u128(v))
@@ -80,6 +87,12 @@ text_code!(
 impl ActorId {
     /// The canonical identity: the id in ASCII lowercase (see [the identity
     /// rule](ActorId#identity)).
+    ///
+    /// ```
+    /// use onhand_ledger::ActorId;
+    /// assert_eq!(ActorId::new("Receiver-1")?.canonical(), ActorId::new("receiver-1")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn canonical(&self) -> ActorId {
         let lower = self.as_str().to_ascii_lowercase();
@@ -90,6 +103,15 @@ impl ActorId {
     }
 
     /// Whether two ids name the same actor: equal ignoring ASCII case.
+    ///
+    /// ```
+    /// use onhand_ledger::ActorId;
+    /// let a = ActorId::new("Alice")?;
+    /// assert!(a.same_as(&ActorId::new("ALICE")?));
+    /// assert!(!a.same_as(&ActorId::new("Bob")?));
+    /// assert_ne!(a, ActorId::new("ALICE")?, "equality keeps the spelling");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn same_as(&self, other: &ActorId) -> bool {
         self.as_str().eq_ignore_ascii_case(other.as_str())
@@ -119,6 +141,15 @@ pub enum SiteScope {
 
 impl SiteScope {
     /// Whether `site` is in scope.
+    ///
+    /// ```
+    /// use onhand_ledger::SiteScope;
+    /// let some = SiteScope::Sites(vec!["ATL".parse()?]);
+    /// assert!(some.covers(&"ATL".parse()?));
+    /// assert!(!some.covers(&"DFW".parse()?));
+    /// assert!(SiteScope::All.covers(&"DFW".parse()?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn covers(&self, site: &SiteCode) -> bool {
         match self {
@@ -142,6 +173,15 @@ pub struct Actor {
 
 impl Actor {
     /// Whether the actor holds `role`.
+    ///
+    /// ```
+    /// use onhand_ledger::{Actor, SiteScope};
+    /// use onhand_master::Role;
+    /// let a = Actor { id: "receiver-1".parse()?, roles: vec![Role::Warehouse], sites: SiteScope::All };
+    /// assert!(a.has(Role::Warehouse));
+    /// assert!(!a.has(Role::Planning));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
@@ -232,6 +272,14 @@ pub struct Line {
 
 impl Line {
     /// A line of `qty` of `item`, everything else defaulted.
+    ///
+    /// ```
+    /// use onhand_ledger::Line;
+    /// let line = Line::new("BOLT-M8".parse()?, "240 EA".parse()?);
+    /// assert_eq!(line.qty.to_string(), "240 EA");
+    /// assert_eq!((line.bin, line.lot, line.unit_cost), (None, None, None));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn new(item: ItemCode, qty: Qty) -> Self {
         Line {
@@ -252,6 +300,14 @@ impl Line {
     }
 
     /// The same line costed at `unit_cost` per `qty` unit.
+    ///
+    /// ```
+    /// # use onhand_ledger::Line;
+    /// # let line = Line::new("BOLT-M8".parse()?, "240 EA".parse()?);
+    /// let line = line.cost("0.12 USD".parse()?);
+    /// assert_eq!(line.unit_cost.map(|m| m.to_string()), Some("0.12 USD".to_owned()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn cost(mut self, unit_cost: Money) -> Self {
         self.unit_cost = Some(unit_cost);
@@ -259,6 +315,13 @@ impl Line {
     }
 
     /// The same line, as line `line` of the event's reference document.
+    ///
+    /// ```
+    /// # use onhand_ledger::Line;
+    /// # let line = Line::new("BOLT-M8".parse()?, "240 EA".parse()?);
+    /// assert_eq!(line.doc_line(3).doc_line, Some(3));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn doc_line(mut self, line: u32) -> Self {
         self.doc_line = Some(line);
@@ -267,6 +330,14 @@ impl Line {
 
     /// The same line, returning the goods of shipment `event` (on a customer return) or
     /// of receipt `event` (on a return to supplier).
+    ///
+    /// ```
+    /// # use onhand_ledger::Line;
+    /// # let line = Line::new("BOLT-M8".parse()?, "240 EA".parse()?);
+    /// use onhand_ledger::EventId;
+    /// assert_eq!(line.original(EventId::from_u128(7)).original, Some(EventId::from_u128(7)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn original(mut self, event: EventId) -> Self {
         self.original = Some(event);
@@ -274,6 +345,14 @@ impl Line {
     }
 
     /// The same line in `bin`.
+    ///
+    /// ```
+    /// # use onhand_ledger::Line;
+    /// # let line = Line::new("BOLT-M8".parse()?, "240 EA".parse()?);
+    /// let line = line.at("RCV-01".parse()?);
+    /// assert_eq!(line.bin.map(|b| b.to_string()), Some("RCV-01".to_owned()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn at(mut self, bin: BinCode) -> Self {
         self.bin = Some(bin);
@@ -281,6 +360,14 @@ impl Line {
     }
 
     /// The same line moving to `bin`.
+    ///
+    /// ```
+    /// # use onhand_ledger::Line;
+    /// # let line = Line::new("BOLT-M8".parse()?, "240 EA".parse()?);
+    /// let line = line.at("RCV-01".parse()?).to_bin("PF-A01".parse()?);
+    /// assert_eq!(line.to_bin.map(|b| b.to_string()), Some("PF-A01".to_owned()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn to_bin(mut self, bin: BinCode) -> Self {
         self.to_bin = Some(bin);
@@ -288,6 +375,14 @@ impl Line {
     }
 
     /// The same line for `lot`.
+    ///
+    /// ```
+    /// # use onhand_ledger::Line;
+    /// # let line = Line::new("BOLT-M8".parse()?, "240 EA".parse()?);
+    /// let line = line.lot("L-2026-01".parse()?);
+    /// assert_eq!(line.lot.map(|l| l.to_string()), Some("L-2026-01".to_owned()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn lot(mut self, lot: LotCode) -> Self {
         self.lot = Some(lot);
@@ -295,6 +390,16 @@ impl Line {
     }
 
     /// The same line from status `from` to status `to`.
+    ///
+    /// ```
+    /// # use onhand_ledger::Line;
+    /// # let line = Line::new("BOLT-M8".parse()?, "240 EA".parse()?);
+    /// use onhand_status::StockStatus;
+    /// let hold = StockStatus::parse("quality_hold")?;
+    /// let line = line.statuses(Some(hold), Some(StockStatus::parse("available")?));
+    /// assert_eq!(line.from, Some(hold));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn statuses(mut self, from: Option<StockStatus>, to: Option<StockStatus>) -> Self {
         self.from = from;
@@ -553,6 +658,13 @@ impl EventKind {
     ];
 
     /// The stable name.
+    ///
+    /// ```
+    /// use onhand_ledger::EventKind;
+    /// assert_eq!(EventKind::Receipt.as_str(), "receipt");
+    /// assert_eq!(serde_json::to_string(&EventKind::Receipt)?, "\"receipt\"");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -590,6 +702,13 @@ impl fmt::Display for EventKind {
 impl Body {
     /// The site and lines ([`SiteLines`]) of a body that moves stock line by line: every
     /// kind but counts, transfer requests, approvals, closes and reversals.
+    ///
+    /// ```
+    /// use onhand_ledger::testing;
+    /// let e = testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?;
+    /// assert_eq!(e.body.movement().map(|m| m.site.as_str()), Some("ATL"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn movement(&self) -> Option<&SiteLines> {
         match self {
@@ -618,6 +737,13 @@ impl Body {
     }
 
     /// The item codes the body names, line by line.
+    ///
+    /// ```
+    /// use onhand_ledger::testing;
+    /// let e = testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?;
+    /// assert_eq!(e.body.item_codes().map(|c| c.as_str()).collect::<Vec<_>>(), ["BOLT-M8"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn item_codes(&self) -> impl Iterator<Item = &ItemCode> {
         let moved: &[Line] = self.movement().map_or(&[], |m| &m.lines);
         let counted: &[CountLine] = if let Body::CycleCount(c) = self { &c.lines } else { &[] };
@@ -631,6 +757,13 @@ impl Body {
     }
 
     /// The kind of this body.
+    ///
+    /// ```
+    /// use onhand_ledger::{EventKind, testing};
+    /// let e = testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?;
+    /// assert_eq!(e.body.kind(), EventKind::Receipt);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn kind(&self) -> EventKind {
         match self {
@@ -681,6 +814,14 @@ pub struct Event {
 
 impl Event {
     /// The kind of the event.
+    ///
+    /// ```
+    /// use onhand_ledger::{EventKind, testing};
+    /// let e = testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?;
+    /// assert_eq!(e.kind(), EventKind::Receipt);
+    /// assert_eq!(e.kind(), e.body.kind());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn kind(&self) -> EventKind {
         self.body.kind()

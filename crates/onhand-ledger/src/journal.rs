@@ -45,6 +45,13 @@ impl Digest {
     pub const ZERO: Digest = Digest([0; 32]);
 
     /// SHA-256 of `bytes`.
+    ///
+    /// ```
+    /// use onhand_ledger::Digest;
+    /// assert_eq!(Digest::of(b"abc").to_string(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    /// assert_ne!(Digest::of(b"abc"), Digest::ZERO);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn of(bytes: &[u8]) -> Self {
         Digest(Sha256::digest(bytes).into())
@@ -182,30 +189,75 @@ pub struct Journal {
 
 impl Journal {
     /// An empty journal.
+    ///
+    /// ```
+    /// use onhand_ledger::Journal;
+    /// let journal = Journal::new();
+    /// assert!(journal.is_empty());
+    /// assert_eq!(journal.mark().seq, 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn new() -> Self {
         Journal::default()
     }
 
     /// The digest of the last entry (zeros when empty).
+    ///
+    /// ```
+    /// use onhand_ledger::{Journal, testing};
+    /// let mut journal = Journal::new();
+    /// let empty = journal.head();
+    /// journal.append(testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?)?;
+    /// assert_ne!(journal.head(), empty);
+    /// assert_eq!(journal.head(), journal.entries()[0].digest);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn head(&self) -> Digest {
         self.entries.last().map_or(Digest::ZERO, |e| e.digest)
     }
 
     /// Number of entries.
+    ///
+    /// ```
+    /// use onhand_ledger::{Journal, testing};
+    /// let mut journal = Journal::new();
+    /// journal.append(testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?)?;
+    /// assert_eq!(journal.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
     /// Whether it is empty.
+    ///
+    /// ```
+    /// use onhand_ledger::{Journal, testing};
+    /// let mut journal = Journal::new();
+    /// assert!(journal.is_empty());
+    /// journal.append(testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?)?;
+    /// assert!(!journal.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
     /// The entries, in order.
+    ///
+    /// ```
+    /// use onhand_ledger::{Journal, testing};
+    /// let mut journal = Journal::new();
+    /// journal.append(testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?)?;
+    /// journal.append(testing::receipt(2, "ATL", "BOLT-M8", "7 EA", "RCV-01")?)?;
+    /// let seqs: Vec<u64> = journal.entries().iter().map(|e| e.seq).collect();
+    /// assert_eq!(seqs, [1, 2]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn entries(&self) -> &[JournalEntry] {
         &self.entries
@@ -213,6 +265,15 @@ impl Journal {
 
     /// The journal's position: its last entry's seq and digest (seq 0 and zeros when
     /// empty), a checkpoint the host can anchor outside.
+    ///
+    /// ```
+    /// use onhand_ledger::{Journal, testing};
+    /// let mut journal = Journal::new();
+    /// journal.append(testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?)?;
+    /// let mark = journal.mark();
+    /// assert_eq!((mark.seq, mark.digest), (1, journal.head()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn mark(&self) -> JournalMark {
         self.entries
@@ -290,6 +351,20 @@ impl Journal {
 /// (chained in digest format 1), [`LedgerError::JournalBroken`] for an entry that does
 /// not match its digest or does not follow the one before, or a chain that ends before
 /// the head.
+///
+/// ```
+/// use onhand_ledger::{Journal, testing, verify};
+/// let mut journal = Journal::new();
+/// journal.append(testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?)?;
+/// journal.append(testing::receipt(2, "ATL", "BOLT-M8", "7 EA", "RCV-01")?)?;
+/// verify(journal.entries(), Some(journal.head()))?;
+/// // Against a head the host trusts that is not this chain's: refused.
+/// assert!(verify(journal.entries(), Some(onhand_ledger::Digest::of(b"other"))).is_err());
+/// // An entry dropped from the middle breaks the chain.
+/// let gap = [journal.entries()[1].clone()];
+/// assert!(verify(&gap, None).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn verify(entries: &[JournalEntry], head: Option<Digest>) -> Result<(), LedgerError> {
     verify_from(JournalMark::GENESIS, entries, head)
 }
@@ -299,6 +374,18 @@ pub fn verify(entries: &[JournalEntry], head: Option<Digest>) -> Result<(), Ledg
 ///
 /// # Errors
 /// As [`verify`].
+///
+/// ```
+/// use onhand_ledger::{Journal, testing, verify_from};
+/// let mut journal = Journal::new();
+/// journal.append(testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?)?;
+/// let mark = journal.mark();
+/// journal.append(testing::receipt(2, "ATL", "BOLT-M8", "7 EA", "RCV-01")?)?;
+/// // Only the entries after the mark, checked to continue from it.
+/// verify_from(mark, &journal.entries()[1..], Some(journal.head()))?;
+/// assert!(verify_from(mark, journal.entries(), None).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn verify_from(
     from: JournalMark,
     entries: &[JournalEntry],

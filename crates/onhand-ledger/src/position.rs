@@ -25,6 +25,31 @@ pub struct LotIx(pub(crate) u32);
 
 impl LotIx {
     /// The position in the ledger's lot table.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// #
+    /// # for e in onhand_ledger::seed::demo_day()? {
+    /// #     let _ = ledger.apply(&e.event); // the day includes postings the rules refuse
+    /// # }
+    /// # let to = |n: &str| -> Result<onhand_ledger::DocNumber, Box<dyn std::error::Error>> { Ok(n.parse()?) };
+    /// # let ix = |s: &str| catalog.site_ix(&s.parse().ok()?);
+    /// let glue = catalog.item_ix(&"GLUE-500".parse()?).ok_or("item")?;
+    /// let ix = ledger.lot_ix(glue, &"G-0398".parse()?).ok_or("lot")?;
+    /// // The second lot the day received.
+    /// assert_eq!(ix.index(), 1);
+    /// assert_eq!(ledger.lots()[ix.index()].code.as_str(), "G-0398");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn index(self) -> usize {
         self.0 as usize

@@ -48,6 +48,24 @@ impl Ledger {
     ///
     /// # Panics
     /// Never: the fallback codes are valid literals.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// let (key, _) = ledger.positions().next().ok_or("position")?;
+    /// let view = ledger.describe(&key);
+    /// assert_eq!((view.item.as_str(), view.site.as_str(), view.owner.as_str()), ("BOLT-M8", "ATL", "NA01"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn describe(&self, key: &PositionKey) -> PositionView {
         let c = &self.catalog;
@@ -69,29 +87,121 @@ impl Ledger {
     }
 
     /// The current balance of one position (base units; zero if it never existed).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// let (key, qty) = ledger.positions().next().ok_or("position")?;
+    /// assert_eq!(ledger.qty(&key), qty);
+    /// assert_eq!(qty, n("30")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn qty(&self, key: &PositionKey) -> Decimal {
         self.positions.qty(key)
     }
 
     /// The balance of one position as of `at` (since the last period close).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// ledger.apply(&testing::receipt_to(50, "ATL", "BOLT-M8", "5 EA", "RCV-01", "available")?)?;
+    /// let (key, _) = ledger.positions().next().ok_or("position")?;
+    /// // Before the second receipt (minute 50), and after it.
+    /// assert_eq!(ledger.qty_as_of(&key, testing::at(10)), n("30")?);
+    /// assert_eq!(ledger.qty_as_of(&key, testing::at(60)), n("35")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn qty_as_of(&self, key: &PositionKey, at: DateTime<Utc>) -> Decimal {
         self.positions.slot(key).map_or(Decimal::ZERO, |s| s.as_of(micros(at)))
     }
 
     /// Every position with a non-zero balance, in key order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// ledger.apply(&testing::receipt_to(2, "ATL", "NUT-M8", "10 EA", "RCV-01", "available")?)?;
+    /// assert_eq!(ledger.positions().count(), 2);
+    /// assert_eq!(ledger.positions().map(|(_, q)| q).sum::<Decimal>(), n("40")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn positions(&self) -> impl Iterator<Item = (PositionKey, Decimal)> + '_ {
         self.positions.all().filter(|(_, s)| !s.qty.is_zero()).map(|(k, s)| (k, s.qty))
     }
 
     /// The non-zero positions of one item, in key order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// ledger.apply(&testing::receipt_to(2, "ATL", "NUT-M8", "10 EA", "RCV-01", "available")?)?;
+    /// let bolts: Vec<Decimal> = ledger.positions_of(item).map(|(_, q)| q).collect();
+    /// assert_eq!(bolts, [n("30")?]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn positions_of(&self, item: ItemIx) -> impl Iterator<Item = (PositionKey, Decimal)> + '_ {
         self.positions.of_item(item).filter(|(_, s)| !s.qty.is_zero()).map(|(k, s)| (k, s.qty))
     }
 
     /// The non-zero positions of one item at one site (in-transit stock bound for the site
     /// included, with status `in_transit`), in key order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// ledger.apply(&testing::receipt_to(2, "ATL", "BOLT-M8", "10 EA", "RCV-01", "quality_hold")?)?;
+    /// let at_atl: Decimal = ledger.positions_at(item, site).map(|(_, q)| q).sum();
+    /// assert_eq!(at_atl, n("40")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn positions_at(
         &self,
         item: ItemIx,
@@ -104,6 +214,23 @@ impl Ledger {
     }
 
     /// Number of positions held (including empty ones kept for their open-period history).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// assert_eq!(ledger.position_count(), 0);
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// assert_eq!(ledger.position_count(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn position_count(&self) -> usize {
         self.positions.len()
@@ -140,6 +267,24 @@ impl Ledger {
     }
 
     /// A measure of an item at a site as of `at` (since the last period close).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// ledger.apply(&testing::receipt_to(50, "ATL", "BOLT-M8", "5 EA", "RCV-01", "available")?)?;
+    /// assert_eq!(ledger.measure_as_of(item, site, Measure::Available, testing::at(10)), n("30")?);
+    /// assert_eq!(ledger.measure_as_of(item, site, Measure::Available, testing::at(60)), n("35")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn measure_as_of(
         &self,
@@ -159,6 +304,23 @@ impl Ledger {
 
     /// A measure of an item across the network: the sites' figures, plus in-transit stock
     /// where the measure counts it (valuated).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// ledger.apply(&testing::receipt_to(2, "DFW", "BOLT-M8", "12 EA", "RCV-01", "available")?)?;
+    /// assert_eq!(ledger.network_measure(item, Measure::OnHand), n("42")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn network_measure(&self, item: ItemIx, measure: Measure) -> Decimal {
         let set = self.rules.measures.statuses(measure);
@@ -171,6 +333,23 @@ impl Ledger {
 
     /// Everything of an item in the network: on hand at sites plus in transit. Only
     /// receipts, shipments, adjustments, count variances and scrap change it.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// ledger.apply(&testing::receipt_to(2, "DFW", "BOLT-M8", "12 EA", "RCV-01", "quality_hold")?)?;
+    /// assert_eq!(ledger.network_total(item), n("42")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn network_total(&self, item: ItemIx) -> Decimal {
         sum(self
@@ -181,6 +360,25 @@ impl Ledger {
     }
 
     /// What an entity owns of an item: valuated stock at any site, and in transit.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// let na01 = catalog.entity_ix(&"NA01".parse()?).ok_or("entity")?;
+    /// let ca01 = catalog.entity_ix(&"CA01".parse()?).ok_or("entity")?;
+    /// assert_eq!(ledger.owned(item, na01), n("30")?);
+    /// assert_eq!(ledger.owned(item, ca01), Decimal::ZERO);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn owned(&self, item: ItemIx, entity: EntityIx) -> Decimal {
         sum(self
@@ -191,11 +389,56 @@ impl Ledger {
     }
 
     /// Every transfer order, by number.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// #
+    /// # for e in onhand_ledger::seed::demo_day()? {
+    /// #     let _ = ledger.apply(&e.event); // the day includes postings the rules refuse
+    /// # }
+    /// # let to = |n: &str| -> Result<onhand_ledger::DocNumber, Box<dyn std::error::Error>> { Ok(n.parse()?) };
+    /// # let ix = |s: &str| catalog.site_ix(&s.parse().ok()?);
+    /// let numbers: Vec<&str> = ledger.transfers().map(|t| t.number.as_str()).collect();
+    /// assert_eq!(numbers, ["TO-7001", "TO-7002", "TO-7003"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn transfers(&self) -> impl Iterator<Item = &TransferOrder> {
         self.transfers.by_number(|_| true).into_iter()
     }
 
     /// One transfer order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// #
+    /// # for e in onhand_ledger::seed::demo_day()? {
+    /// #     let _ = ledger.apply(&e.event); // the day includes postings the rules refuse
+    /// # }
+    /// # let to = |n: &str| -> Result<onhand_ledger::DocNumber, Box<dyn std::error::Error>> { Ok(n.parse()?) };
+    /// # let ix = |s: &str| catalog.site_ix(&s.parse().ok()?);
+    /// let t = ledger.transfer(&to("TO-7002")?).ok_or("TO-7002")?;
+    /// assert_eq!((t.from, t.to), (ix("ORD").ok_or("ORD")?, ix("YYZ").ok_or("YYZ")?));
+    /// assert!(ledger.transfer(&to("TO-9999")?).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn transfer(&self, number: &DocNumber) -> Option<&TransferOrder> {
         self.transfers.get(number)
@@ -223,47 +466,240 @@ impl Ledger {
 
     /// Everything in transit to a site, by transfer number, with expected arrival on the
     /// order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// #
+    /// # for e in onhand_ledger::seed::demo_day()? {
+    /// #     let _ = ledger.apply(&e.event); // the day includes postings the rules refuse
+    /// # }
+    /// # let to = |n: &str| -> Result<onhand_ledger::DocNumber, Box<dyn std::error::Error>> { Ok(n.parse()?) };
+    /// # let ix = |s: &str| catalog.site_ix(&s.parse().ok()?);
+    /// // Chicago shipped 400 of Toronto's 500 nuts; none has arrived.
+    /// let coming = ledger.in_transit_to(ix("YYZ").ok_or("YYZ")?);
+    /// let nuts: Decimal = coming.iter().filter(|t| t.order.number.as_str() == "TO-7002").map(|t| t.qty).sum();
+    /// assert_eq!(nuts, n("400")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn in_transit_to(&self, site: SiteIx) -> Vec<InTransit<'_>> {
         self.in_transit_where(|o| o.to == site)
     }
 
     /// Everything in transit from a site, by transfer number.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// #
+    /// # for e in onhand_ledger::seed::demo_day()? {
+    /// #     let _ = ledger.apply(&e.event); // the day includes postings the rules refuse
+    /// # }
+    /// # let to = |n: &str| -> Result<onhand_ledger::DocNumber, Box<dyn std::error::Error>> { Ok(n.parse()?) };
+    /// # let ix = |s: &str| catalog.site_ix(&s.parse().ok()?);
+    /// let leaving = ledger.in_transit_from(ix("ORD").ok_or("ORD")?);
+    /// assert!(leaving.iter().any(|t| t.order.number.as_str() == "TO-7002" && t.qty == Decimal::from(400)));
+    /// assert!(ledger.in_transit_from(ix("DFW").ok_or("DFW")?).is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn in_transit_from(&self, site: SiteIx) -> Vec<InTransit<'_>> {
         self.in_transit_where(|o| o.from == site)
     }
 
     /// Events waiting for approval, by id.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// #
+    /// # for e in onhand_ledger::seed::demo_day()? {
+    /// #     let _ = ledger.apply(&e.event); // the day includes postings the rules refuse
+    /// # }
+    /// # let to = |n: &str| -> Result<onhand_ledger::DocNumber, Box<dyn std::error::Error>> { Ok(n.parse()?) };
+    /// # let ix = |s: &str| catalog.site_ix(&s.parse().ok()?);
+    /// // The day ends with postings waiting for approval, each naming the roles it needs.
+    /// assert!(ledger.pending().count() > 0);
+    /// assert!(ledger.pending().all(|(id, p)| !p.needs.is_empty() && p.event.id == *id));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn pending(&self) -> impl Iterator<Item = (&EventId, &PendingEvent)> {
         self.pending.iter()
     }
 
     /// A lot by handle.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// #
+    /// # for e in onhand_ledger::seed::demo_day()? {
+    /// #     let _ = ledger.apply(&e.event); // the day includes postings the rules refuse
+    /// # }
+    /// # let to = |n: &str| -> Result<onhand_ledger::DocNumber, Box<dyn std::error::Error>> { Ok(n.parse()?) };
+    /// # let ix = |s: &str| catalog.site_ix(&s.parse().ok()?);
+    /// let glue = catalog.item_ix(&"GLUE-500".parse()?).ok_or("item")?;
+    /// let ix = ledger.lot_ix(glue, &"G-0412".parse()?).ok_or("lot")?;
+    /// let lot = ledger.lot(ix).ok_or("lot info")?;
+    /// // No expiry on the receipt: the item's shelf life from the first receipt.
+    /// assert_eq!((lot.item, lot.code.as_str()), (glue, "G-0412"));
+    /// assert_eq!(lot.expiry, chrono::NaiveDate::from_ymd_opt(2027, 1, 5));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn lot(&self, ix: LotIx) -> Option<&LotInfo> {
         self.lots.get(ix)
     }
 
     /// The handle of an item's lot.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// #
+    /// # for e in onhand_ledger::seed::demo_day()? {
+    /// #     let _ = ledger.apply(&e.event); // the day includes postings the rules refuse
+    /// # }
+    /// # let to = |n: &str| -> Result<onhand_ledger::DocNumber, Box<dyn std::error::Error>> { Ok(n.parse()?) };
+    /// # let ix = |s: &str| catalog.site_ix(&s.parse().ok()?);
+    /// let glue = catalog.item_ix(&"GLUE-500".parse()?).ok_or("item")?;
+    /// let ix = ledger.lot_ix(glue, &"G-0398".parse()?).ok_or("lot")?;
+    /// assert_eq!(ledger.lot(ix).map(|l| l.code.as_str()), Some("G-0398"));
+    /// assert!(ledger.lot_ix(glue, &"G-9999".parse()?).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn lot_ix(&self, item: ItemIx, code: &LotCode) -> Option<LotIx> {
         self.lots.find(item, code)
     }
 
     /// Every lot, in handle order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// #
+    /// # for e in onhand_ledger::seed::demo_day()? {
+    /// #     let _ = ledger.apply(&e.event); // the day includes postings the rules refuse
+    /// # }
+    /// # let to = |n: &str| -> Result<onhand_ledger::DocNumber, Box<dyn std::error::Error>> { Ok(n.parse()?) };
+    /// # let ix = |s: &str| catalog.site_ix(&s.parse().ok()?);
+    /// let codes: Vec<&str> = ledger.lots().iter().map(|l| l.code.as_str()).collect();
+    /// assert_eq!(codes, ["G-0412", "G-0398"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn lots(&self) -> &[LotInfo] {
         self.lots.all()
     }
 
     /// Where a serial number is.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// #
+    /// # for e in onhand_ledger::seed::demo_day()? {
+    /// #     let _ = ledger.apply(&e.event); // the day includes postings the rules refuse
+    /// # }
+    /// # let to = |n: &str| -> Result<onhand_ledger::DocNumber, Box<dyn std::error::Error>> { Ok(n.parse()?) };
+    /// # let ix = |s: &str| catalog.site_ix(&s.parse().ok()?);
+    /// let drill = catalog.item_ix(&"DRILL-18V".parse()?).ok_or("item")?;
+    /// let key = ledger.serial(drill, &"VT-1001".parse()?).ok_or("serial")?;
+    /// assert_eq!(key.site, ix("YYZ").ok_or("YYZ")?);
+    /// assert!(ledger.serial(drill, &"VT-9999".parse()?).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn serial(&self, item: ItemIx, serial: &SerialNo) -> Option<PositionKey> {
         self.serials.get(&item).and_then(|m| m.get(serial)).copied()
     }
 
     /// Lots of an item that have expired by `today` and are still in stock somewhere.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// #
+    /// # for e in onhand_ledger::seed::demo_day()? {
+    /// #     let _ = ledger.apply(&e.event); // the day includes postings the rules refuse
+    /// # }
+    /// # let to = |n: &str| -> Result<onhand_ledger::DocNumber, Box<dyn std::error::Error>> { Ok(n.parse()?) };
+    /// # let ix = |s: &str| catalog.site_ix(&s.parse().ok()?);
+    /// let glue = catalog.item_ix(&"GLUE-500".parse()?).ok_or("item")?;
+    /// let may = chrono::NaiveDate::from_ymd_opt(2026, 5, 1).ok_or("date")?;
+    /// let expired = ledger.expired_lots(glue, may);
+    /// let lots: Vec<&str> = expired.iter().filter_map(|(l, _)| ledger.lot(*l)).map(|l| l.code.as_str()).collect();
+    /// // G-0398 expired on 30 April; G-0412 keeps until January 2027.
+    /// assert_eq!(lots, ["G-0398"]);
+    /// assert!(ledger.expired_lots(glue, may - chrono::Duration::days(2)).is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn expired_lots(&self, item: ItemIx, today: NaiveDate) -> Vec<(LotIx, Decimal)> {
         let mut out: Vec<(LotIx, Decimal)> = Vec::new();

@@ -159,12 +159,30 @@ pub struct ActorRecord {
 
 impl ActorRecord {
     /// A record of `roles` at `sites`, valid at all times.
+    ///
+    /// ```
+    /// use onhand_ledger::{ActorRecord, SiteScope};
+    /// use onhand_master::Role;
+    /// let r = ActorRecord::new(&[Role::Warehouse], SiteScope::All);
+    /// assert_eq!((r.roles.as_slice(), r.valid_from, r.valid_to), (&[Role::Warehouse][..], None, None));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn new(roles: &[Role], sites: SiteScope) -> Self {
         ActorRecord { roles: roles.to_vec(), sites, valid_from: None, valid_to: None }
     }
 
     /// Whether the record holds at `at`.
+    ///
+    /// ```
+    /// use onhand_ledger::{ActorRecord, SiteScope, testing};
+    /// use onhand_master::Role;
+    /// let mut r = ActorRecord::new(&[Role::Warehouse], SiteScope::All);
+    /// r.valid_from = Some(testing::at(60));
+    /// assert!(!r.valid_at(testing::at(0)));
+    /// assert!(r.valid_at(testing::at(60)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn valid_at(&self, at: DateTime<Utc>) -> bool {
         self.valid_from.is_none_or(|from| from <= at) && self.valid_to.is_none_or(|to| at < to)
@@ -371,6 +389,15 @@ impl Rules {
     ///
     /// # Panics
     /// Never: it is built from literals that the crate's tests check.
+    ///
+    /// ```
+    /// # use onhand_ledger::{EventKind, Rules};
+    /// # use onhand_master::{CurrencyCode, Role};
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?);
+    /// assert!(rules.may_post(EventKind::Receipt, &[Role::Warehouse]));
+    /// assert!(!rules.may_post(EventKind::ClosePeriod, &[Role::Warehouse]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn standard(currency: CurrencyCode) -> Self {
         use EventKind::{
@@ -459,6 +486,16 @@ impl Rules {
 
     /// The same rules with `id` in the actor directory (switching to
     /// [`Identity::Directory`] if the rules trusted events).
+    ///
+    /// ```
+    /// # use onhand_ledger::{EventKind, Rules};
+    /// # use onhand_master::{CurrencyCode, Role};
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?);
+    /// use onhand_ledger::{ActorRecord, SiteScope};
+    /// let rules = rules.with_actor("alice".parse()?, ActorRecord::new(&[Role::Warehouse], SiteScope::All));
+    /// assert_ne!(rules, Rules::standard(CurrencyCode::new("USD")?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn with_actor(mut self, id: ActorId, record: ActorRecord) -> Self {
         match &mut self.identity {
@@ -474,6 +511,16 @@ impl Rules {
 
     /// The same rules believing the roles and sites each event carries
     /// ([`Identity::EventCarried`]): for hosts that authenticate upstream.
+    ///
+    /// ```
+    /// # use onhand_ledger::{EventKind, Rules};
+    /// # use onhand_master::{CurrencyCode, Role};
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?);
+    /// let trusting = rules.clone().trusting_event_actors();
+    /// assert_ne!(trusting, rules);
+    /// assert_eq!(trusting.clone().trusting_event_actors(), trusting);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn trusting_event_actors(mut self) -> Self {
         self.identity = Identity::EventCarried;
@@ -485,6 +532,18 @@ impl Rules {
     ///
     /// # Errors
     /// [`LedgerError::InvalidRules`] naming the first problem.
+    ///
+    /// ```
+    /// # use onhand_ledger::{EventKind, Rules};
+    /// # use onhand_master::{CurrencyCode, Role};
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?);
+    /// use std::sync::Arc;
+    /// use onhand_master::{seed, Catalog};
+    /// let catalog = Catalog::new(seed::demo_network())?;
+    /// rules.check(&catalog)?;
+    /// # let _ = Arc::new(catalog);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn check(&self, catalog: &Catalog) -> Result<(), LedgerError> {
         let bad = |what: String| Err(LedgerError::InvalidRules { what });
         for (item, cost) in &self.reference_costs {
@@ -554,18 +613,48 @@ impl Rules {
     }
 
     /// Whether `role` may post `kind`.
+    ///
+    /// ```
+    /// # use onhand_ledger::{EventKind, Rules};
+    /// # use onhand_master::{CurrencyCode, Role};
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?);
+    /// assert!(rules.may_post(EventKind::Pick, &[Role::Warehouse]));
+    /// assert!(!rules.may_post(EventKind::Pick, &[Role::Finance]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn may_post(&self, kind: EventKind, roles: &[Role]) -> bool {
         self.permissions.get(&kind).is_some_and(|allowed| allowed.iter().any(|r| roles.contains(r)))
     }
 
     /// Whether `kind` accepts `reason`.
+    ///
+    /// ```
+    /// # use onhand_ledger::{EventKind, Rules};
+    /// # use onhand_master::{CurrencyCode, Role};
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?);
+    /// assert!(rules.accepts_reason(EventKind::Scrap, &"DAMAGED".parse()?));
+    /// assert!(!rules.accepts_reason(EventKind::Scrap, &"BIRTHDAY".parse()?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn accepts_reason(&self, kind: EventKind, reason: &ReasonCode) -> bool {
         self.reasons.get(&kind).is_none_or(|list| list.contains(reason))
     }
 
     /// The tolerance for a velocity class: (absolute, percent).
+    ///
+    /// ```
+    /// # use onhand_ledger::{EventKind, Rules};
+    /// # use onhand_master::{CurrencyCode, Role};
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?);
+    /// use onhand_master::VelocityClass;
+    /// use onhand_master::Decimal;
+    /// // A items: 0 units or 1 %; B items: 2 units or 2 %.
+    /// assert_eq!(rules.tolerance(VelocityClass::A), (Decimal::ZERO, Decimal::new(1, 2)));
+    /// assert_eq!(rules.tolerance(VelocityClass::B), (Decimal::TWO, Decimal::new(2, 2)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn tolerance(&self, velocity: VelocityClass) -> (Decimal, Decimal) {
         self.count_tolerance
@@ -576,6 +665,19 @@ impl Rules {
 
     /// The over-receipt tolerance at `site` for an item of class `velocity`: (absolute,
     /// percent, what happens beyond it). See [`OverReceiptTolerance`].
+    ///
+    /// ```
+    /// # use onhand_ledger::{EventKind, Rules};
+    /// # use onhand_master::{CurrencyCode, Role};
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?);
+    /// use onhand_master::VelocityClass;
+    /// use onhand_ledger::OverReceiptAction;
+    /// use onhand_master::Decimal;
+    /// // None configured: nothing over what was shipped, and a supervisor decides.
+    /// let t = rules.over_receipt_tolerance(&"ATL".parse()?, VelocityClass::A);
+    /// assert_eq!(t, (Decimal::ZERO, Decimal::ZERO, OverReceiptAction::Hold(Role::Supervisor)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn over_receipt_tolerance(
         &self,
@@ -595,6 +697,14 @@ impl Rules {
     }
 
     /// The reference cost per base unit of an item (zero when not set).
+    ///
+    /// ```
+    /// # use onhand_ledger::{EventKind, Rules};
+    /// # use onhand_master::{CurrencyCode, Role};
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?);
+    /// assert_eq!(rules.reference_cost(&"NO-SUCH-ITEM".parse()?), onhand_master::Decimal::ZERO);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn reference_cost(&self, item: &ItemCode) -> Decimal {
         self.reference_costs.get(item).map_or(Decimal::ZERO, |c| c.0)

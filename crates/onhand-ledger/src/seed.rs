@@ -111,6 +111,19 @@ const PLANNER2: (&str, &[Role]) = ("planner.ca", &[Role::Planning]);
 /// # Errors
 /// Never in practice: every code in it is a valid literal (the crate's tests apply the
 /// whole day); the `Result` only carries the builders' checks.
+///
+/// ```
+/// use std::sync::Arc;
+/// use onhand_ledger::{Ledger, Rules, seed::{Expect, demo_day}};
+/// use onhand_master::{seed, Catalog, CurrencyCode};
+/// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+/// let mut ledger = Ledger::new(catalog, Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors())?;
+/// for e in demo_day()? {
+///     let rejected = ledger.apply(&e.event).is_err();
+///     assert_eq!(rejected, e.expect == Expect::Rejected, "{}", e.what);
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[allow(clippy::too_many_lines)] // a script: one event after another reads best in one place
 pub fn demo_day() -> Result<Vec<DemoEvent>, BuildError> {
     use Expect::{Accepted, Duplicate, Pending, Rejected};

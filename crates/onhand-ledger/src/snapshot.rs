@@ -260,6 +260,24 @@ fn restore_entity_closed(
 
 impl Ledger {
     /// The whole state in deterministic order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let empty = ledger.state();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// assert!(ledger.state() != empty);
+    /// assert_eq!(Ledger::new(catalog.clone(), rules.clone())?.state(), empty);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn state(&self) -> State {
         let mut serials: Vec<(ItemIx, SerialNo, PositionKey)> = self
@@ -317,6 +335,24 @@ impl Ledger {
     ///
     /// # Errors
     /// [`LedgerError::Restore`] if the state cannot be encoded (it always can).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let before = ledger.state_digest()?;
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// assert_ne!(ledger.state_digest()?, before);
+    /// assert_eq!(Ledger::new(catalog.clone(), rules.clone())?.state_digest()?, before);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn state_digest(&self) -> Result<Digest, LedgerError> {
         digest_of(&dictionary(&self.catalog), &self.state())
     }
@@ -360,6 +396,25 @@ impl Ledger {
     /// [`SNAPSHOT_FORMAT`]); [`LedgerError::SnapshotDigest`] for a digest that does not
     /// match the content; [`LedgerError::Restore`] for a code the catalog no longer has;
     /// [`LedgerError::InvalidRules`].
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// let snap = ledger.snapshot(None)?;
+    /// let back = Ledger::restore(catalog.clone(), rules.clone(), &snap)?;
+    /// assert!(back.state() == ledger.state());
+    /// assert_eq!(back.seq(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn restore(
         catalog: Arc<Catalog>,
         rules: Rules,
@@ -475,6 +530,28 @@ impl Ledger {
     ///
     /// # Errors
     /// As [`replay_onto`](Self::replay_onto).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let mut journal = onhand_ledger::Journal::new();
+    /// for (id, qty) in [(1, "30 EA"), (2, "5 EA")] {
+    ///     let e = testing::receipt_to(id, "ATL", "BOLT-M8", qty, "RCV-01", "available")?;
+    ///     ledger.apply(&e)?;
+    ///     journal.append(e)?;
+    /// }
+    /// let replayed = Ledger::replay(catalog.clone(), rules.clone(), journal.entries())?;
+    /// assert!(replayed.state() == ledger.state());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn replay<'a>(
         catalog: Arc<Catalog>,
         rules: Rules,
@@ -497,6 +574,28 @@ impl Ledger {
     /// [`verify_from`](crate::verify_from)); [`LedgerError::Restore`] when an entry is
     /// rejected or found to be a duplicate on replay (the journal and the state do not
     /// belong together). Entries before the one at fault stay applied.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let mut journal = onhand_ledger::Journal::new();
+    /// journal.append(testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// ledger.replay_onto(journal.entries(), None)?;
+    /// let mark = journal.mark();
+    /// journal.append(testing::receipt_to(2, "ATL", "BOLT-M8", "5 EA", "RCV-01", "available")?)?;
+    /// // The entries after the mark, checked to continue from it.
+    /// ledger.replay_onto(&journal.entries()[1..], Some(mark))?;
+    /// assert_eq!(ledger.measure(item, site, Measure::OnHand), n("35")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn replay_onto<'a>(
         &mut self,
         entries: impl IntoIterator<Item = &'a JournalEntry>,

@@ -44,6 +44,12 @@ pub enum TransferState {
 
 impl TransferState {
     /// The stable name.
+    ///
+    /// ```
+    /// use onhand_ledger::TransferState;
+    /// assert_eq!(TransferState::PartlyShipped.as_str(), "partly_shipped");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -58,6 +64,13 @@ impl TransferState {
     }
 
     /// Whether goods may ship on an order in this state.
+    ///
+    /// ```
+    /// use onhand_ledger::TransferState;
+    /// assert!(TransferState::Approved.may_ship());
+    /// assert!(!TransferState::Requested.may_ship(), "not before approval");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn may_ship(self) -> bool {
         match self {
@@ -72,6 +85,13 @@ impl TransferState {
     }
 
     /// Whether goods may be received on an order in this state.
+    ///
+    /// ```
+    /// use onhand_ledger::TransferState;
+    /// assert!(TransferState::Shipped.may_receive());
+    /// assert!(!TransferState::Approved.may_receive(), "nothing shipped yet");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn may_receive(self) -> bool {
         match self {
@@ -141,6 +161,29 @@ pub struct TransitQty(#[serde(with = "onhand_master::decimal::serde_str")] pub D
 
 impl TransferOrderLine {
     /// Shipped and neither received nor written off.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// #
+    /// # for e in onhand_ledger::seed::demo_day()? {
+    /// #     let _ = ledger.apply(&e.event); // the day includes postings the rules refuse
+    /// # }
+    /// # let to = |n: &str| -> Result<onhand_ledger::DocNumber, Box<dyn std::error::Error>> { Ok(n.parse()?) };
+    /// # let ix = |s: &str| catalog.site_ix(&s.parse().ok()?);
+    /// let nuts = catalog.item_ix(&"NUT-M8".parse()?).ok_or("item")?;
+    /// let t = ledger.transfer(&to("TO-7002")?).ok_or("TO-7002")?;
+    /// assert_eq!(t.line(nuts).map(|l| l.outstanding()), Some(n("400")?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn outstanding(&self) -> Decimal {
         self.in_transit
@@ -181,6 +224,30 @@ pub struct TransferOrder {
 
 impl TransferOrder {
     /// The line for an item.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// #
+    /// # for e in onhand_ledger::seed::demo_day()? {
+    /// #     let _ = ledger.apply(&e.event); // the day includes postings the rules refuse
+    /// # }
+    /// # let to = |n: &str| -> Result<onhand_ledger::DocNumber, Box<dyn std::error::Error>> { Ok(n.parse()?) };
+    /// # let ix = |s: &str| catalog.site_ix(&s.parse().ok()?);
+    /// let nuts = catalog.item_ix(&"NUT-M8".parse()?).ok_or("item")?;
+    /// let t = ledger.transfer(&to("TO-7002")?).ok_or("TO-7002")?;
+    /// assert_eq!(t.line(nuts).map(|l| (l.requested, l.shipped)), Some((n("500")?, n("400")?)));
+    /// assert!(t.line(item).is_none(), "no bolts on this order");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn line(&self, item: ItemIx) -> Option<&TransferOrderLine> {
         self.lines.iter().find(|l| l.item == item)

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use onhand_ledger::testing::{actor, doc, event, line, movement, receipt_to};
+use onhand_ledger::testing::{self, actor, doc, event, line, movement, receipt_to, reversal};
 use onhand_ledger::{Applied, Body, DocKind, Event, EventId, Ledger, LedgerError, Rules};
 use onhand_master::{Catalog, CurrencyCode, ItemCode, Role, SerialNo, SiteCode, seed};
 use onhand_status::StockStatus;
@@ -31,21 +31,6 @@ fn bolts(l: &Ledger, status: StockStatus) -> Decimal {
         .sum()
 }
 
-fn reversal(
-    id: u128,
-    minutes: i64,
-    original: EventId,
-) -> Result<Event, Box<dyn std::error::Error>> {
-    Ok(event(
-        id,
-        minutes,
-        actor("ic", &[Role::InventoryControl])?,
-        "CORRECTION",
-        doc(DocKind::Internal, &format!("REV-{id}"))?,
-        Body::Reversal { event: original },
-    )?)
-}
-
 fn moved(
     id: u128,
     minutes: i64,
@@ -65,21 +50,14 @@ fn moved(
     )?)
 }
 
+/// A return to the supplier of `qty` BOLT-M8 from Atlanta's PF-A01 against `receipt`.
 fn supplier_return(
     id: u128,
     minutes: i64,
     qty: &str,
     receipt: EventId,
 ) -> Result<Event, Box<dyn std::error::Error>> {
-    moved(
-        id,
-        minutes,
-        Role::Warehouse,
-        "RTV",
-        DocKind::PurchaseOrder,
-        Body::SupplierReturn,
-        line("BOLT-M8", qty)?.at("PF-A01".parse()?).original(receipt),
-    )
+    Ok(testing::supplier_return(id, minutes, "ATL", "BOLT-M8", qty, "PF-A01", receipt)?)
 }
 
 fn accepted(a: Applied) -> Result<onhand_ledger::Accepted, Box<dyn std::error::Error>> {

@@ -58,8 +58,11 @@ impl<C: Hash + Eq> CodeIndex<C> {
 
     fn start(&self, h: u64) -> usize {
         // The low bits pick the slot, the high bits are the tag: independent parts of
-        // the hash. Truncation to the table size is the point.
-        #[allow(clippy::cast_possible_truncation)]
+        // the hash.
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "truncation to the table size is the point"
+        )]
         let low = h as usize;
         low & self.mask
     }
@@ -116,8 +119,10 @@ impl<C: Hash + Eq> CodeIndex<C> {
 }
 
 fn tag(h: u64) -> u32 {
-    // The high half of the hash.
-    #[allow(clippy::cast_possible_truncation)]
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "the high half of the hash: a shift by 32 leaves 32 bits"
+    )]
     let high = (h >> 32) as u32;
     high
 }

@@ -73,8 +73,7 @@ impl UomCode {
         for (dst, src) in bytes.iter_mut().zip(b) {
             *dst = *src;
         }
-        // `ok` bounds the length by 8.
-        #[allow(clippy::cast_possible_truncation)]
+        #[allow(clippy::cast_possible_truncation, reason = "`ok` bounds the length by 8")]
         let len = b.len() as u8;
         Ok(UomCode { bytes, len })
     }

@@ -2,8 +2,10 @@
 //! `tidy`): they read the sources as text and fail with every offending line listed.
 //!
 //! - every module opens with docs (`//!`);
-//! - every `allow` carries its reason (`reason = "..."`, a comment on the same line, or a
-//!   comment on the line above);
+//! - every `allow` and `expect` (outer, inner or in `cfg_attr`) carries its reason
+//!   (`reason = "..."`, a comment on the same line, or a comment on the line above); one
+//!   on a statement or expression carries `reason = "..."`, since a comment above a
+//!   statement explains the statement;
 //! - library code has no `unwrap()`, and `expect` only on documented literals (a message
 //!   that says "literal", or one of the few listed in [`EXPECT_ALLOWED`]);
 //! - internal dependencies come from the workspace, whose versions match the workspace
@@ -52,39 +54,157 @@ fn every_module_opens_with_docs() {
     assert!(bad.is_empty(), "modules without opening docs (`//!`):\n{}", bad.join("\n"));
 }
 
+/// Whether `line` opens a lint attribute: `allow` or `expect`, outer or inner, bare or
+/// inside `cfg_attr`.
+fn opens_lint_attribute(line: &str) -> bool {
+    let t = line.trim_start();
+    let attr = t.starts_with("#[") || t.starts_with("#![");
+    attr && ["allow(", "expect("].iter().any(|lint| {
+        let rest = t.trim_start_matches("#![").trim_start_matches("#[");
+        rest.starts_with(lint) || (rest.starts_with("cfg_attr(") && rest.contains(lint))
+    })
+}
+
+/// Whether the code an outer attribute at line `i` applies to is a statement or an
+/// expression inside a body rather than an item: the first line after the attributes is
+/// not an item keyword. Inner attributes (`#![..]`) are not statements.
+fn is_statement_level(lines: &[&str], i: usize) -> bool {
+    const ITEM: &[&str] = &[
+        "fn ",
+        "pub ",
+        "pub(",
+        "struct ",
+        "enum ",
+        "impl",
+        "mod ",
+        "const ",
+        "static ",
+        "type ",
+        "trait ",
+        "use ",
+        "unsafe ",
+        "async ",
+        "extern ",
+        "macro_rules!",
+        "union ",
+    ];
+    if lines.get(i).is_some_and(|l| l.trim_start().starts_with("#![")) {
+        return false;
+    }
+    // Skip the attribute's own lines, further attributes and comments.
+    let mut depth = 0i32;
+    for l in &lines[i..] {
+        let t = l.trim_start();
+        if depth == 0 && !(t.starts_with("#[") || t.starts_with("//") || t.is_empty()) {
+            return !ITEM.iter().any(|k| t.starts_with(k));
+        }
+        depth += i32::try_from(t.matches('[').count()).unwrap_or(0);
+        depth -= i32::try_from(t.matches(']').count()).unwrap_or(0);
+        depth = depth.max(0);
+    }
+    false
+}
+
+/// What is wrong with the lint attribute at line `i`, if anything: every one needs a
+/// reason; one on a statement or expression needs it in the attribute or after it on its
+/// line, since a comment above a statement explains the statement, not the lint.
+fn lint_attribute_problem(lines: &[&str], i: usize) -> Option<&'static str> {
+    // The attribute's text up to its closing `)]`, which may span lines, and what follows
+    // the closing `)]` on its line.
+    let mut attr = String::new();
+    let mut after = "";
+    for l in &lines[i..] {
+        attr.push_str(l);
+        attr.push('\n');
+        if let Some((_, rest)) = l.split_once(")]") {
+            after = rest;
+            break;
+        }
+    }
+    if attr.contains("reason =") {
+        return None;
+    }
+    let trailing = after.trim_start().starts_with("//");
+    if trailing {
+        return None;
+    }
+    if is_statement_level(lines, i) {
+        return Some("on a statement: needs `reason = \"...\"` or a comment after it");
+    }
+    let above = i > 0 && {
+        let prev = lines[i - 1].trim_start();
+        prev.starts_with("//") && !prev.starts_with("///") && !prev.starts_with("//!")
+    };
+    (!above).then_some("no reason")
+}
+
+/// The lint attributes of `text` that lack a reason, as `line: problem: attribute`.
+fn lint_attribute_problems(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if opens_lint_attribute(line)
+            && let Some(problem) = lint_attribute_problem(&lines, i)
+        {
+            out.push(format!("{}: {problem}: {}", i + 1, line.trim()));
+        }
+    }
+    out
+}
+
 #[test]
 fn every_allow_carries_a_reason() {
     let mut bad = Vec::new();
     for s in all_rust_files() {
-        let lines: Vec<&str> = s.text.lines().collect();
-        for (i, line) in lines.iter().enumerate() {
-            let t = line.trim_start();
-            if !(t.starts_with("#[allow(") || t.starts_with("#![allow(")) {
-                continue;
-            }
-            // The attribute's text up to its closing `)]`, which may span lines, and what
-            // follows the closing `)]` on its line.
-            let mut attr = String::new();
-            let mut after = "";
-            for l in &lines[i..] {
-                attr.push_str(l);
-                attr.push('\n');
-                if let Some((_, rest)) = l.split_once(")]") {
-                    after = rest;
-                    break;
-                }
-            }
-            let trailing = after.trim_start().starts_with("//");
-            let above = i > 0 && {
-                let prev = lines[i - 1].trim_start();
-                prev.starts_with("//") && !prev.starts_with("///") && !prev.starts_with("//!")
-            };
-            if !(attr.contains("reason =") || trailing || above) {
-                bad.push(format!("{}:{}: {}", s.rel, i + 1, t));
-            }
+        for p in lint_attribute_problems(&s.text) {
+            bad.push(format!("{}:{p}", s.rel));
         }
     }
-    assert!(bad.is_empty(), "`allow` without a reason:\n{}", bad.join("\n"));
+    assert!(bad.is_empty(), "`allow`/`expect` without a reason:\n{}", bad.join("\n"));
+}
+
+#[test]
+fn the_allow_check_catches_statement_level_inner_and_expect_attributes() {
+    // `@` stands for `#`, so this file's own lines are not attributes.
+    let text = "\
+//! A module.
+@![allow(dead_code)]
+
+// Items may give their reason in a comment above.
+@[allow(clippy::too_many_lines)]
+fn a() {}
+
+fn b(h: u64) -> u32 {
+    // The high half.
+    @[allow(clippy::cast_possible_truncation)]
+    let high = (h >> 32) as u32;
+    @[allow(clippy::cast_possible_truncation, reason = \"the high half, on purpose\")]
+    let ok = (h >> 32) as u32;
+    @[allow(clippy::cast_possible_truncation)] // the low half, on purpose
+    let low = h as u32;
+    high + ok + low
+}
+
+mod m {
+    @![expect(clippy::float_arithmetic)]
+    @[cfg_attr(test, allow(dead_code))]
+    struct S;
+}
+"
+    .replace('@', "#");
+    assert_eq!(
+        lint_attribute_problems(&text),
+        vec![
+            "2: no reason: #![allow(dead_code)]".to_owned(),
+            concat!(
+                "10: on a statement: needs `reason = \"...\"` or a comment after it: ",
+                "#[allow(clippy::cast_possible_truncation)]"
+            )
+            .to_owned(),
+            "20: no reason: #![expect(clippy::float_arithmetic)]".to_owned(),
+            "21: no reason: #[cfg_attr(test, allow(dead_code))]".to_owned(),
+        ]
+    );
 }
 
 #[test]
@@ -201,4 +321,147 @@ fn wrapped_errors_are_printed_or_transparent_never_both() {
          `#[error(transparent)]`, or print the error and drop `#[source]`):\n{}",
         bad.join("\n")
     );
+}
+
+/// Public functions of ledger, ATP and valuation that still have no doc example of their
+/// own, per crate: the check fails when a crate has more (a new function without one)
+/// or fewer (lower the figure, so it only goes down). A getter documented by its type's
+/// example still counts here.
+const WITHOUT_EXAMPLE: &[(&str, usize)] =
+    &[("onhand-ledger", 0), ("onhand-atp", 0), ("onhand-valuation", 0)];
+
+/// Whether the doc comment above line `i` (back over attributes, which may span lines,
+/// and plain comments) holds a code block.
+fn doc_above_has_example(lines: &[&str], i: usize) -> bool {
+    let mut example = false;
+    for prev in lines[..i].iter().rev().map(|l| l.trim()) {
+        if prev.starts_with("///") {
+            example |= prev.contains("```");
+            continue;
+        }
+        let code =
+            prev.is_empty() || prev.ends_with('}') || prev.ends_with('{') || prev.ends_with(';');
+        if code && !prev.starts_with("#[") {
+            break;
+        }
+    }
+    example
+}
+
+/// The public functions (`pub fn`, `pub const fn`) of `text` whose doc comment has no
+/// code block, as `line: name`; a `#[cfg(test)]` at the start of a line ends the scan.
+/// A function a macro defines (`pub fn $name`) is documented where the macro is invoked:
+/// each invocation entry of the form `name => Kind;` counts as one function, with the doc
+/// comment above it.
+fn public_fns_without_example(text: &str) -> Vec<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = Vec::new();
+    let mut templates = false;
+    for (i, line) in lines.iter().enumerate() {
+        if line.starts_with("#[cfg(test)]") {
+            break;
+        }
+        let t = line.trim_start();
+        let Some(rest) = t.strip_prefix("pub fn ").or_else(|| t.strip_prefix("pub const fn "))
+        else {
+            continue;
+        };
+        if rest.starts_with('$') {
+            templates = true;
+            continue;
+        }
+        let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        if !doc_above_has_example(&lines, i) {
+            out.push(format!("{}: {name}", i + 1));
+        }
+    }
+    if templates {
+        for (i, line) in lines.iter().enumerate() {
+            let t = line.trim();
+            let Some((name, rest)) = t.split_once(" => ") else { continue };
+            let entry = name.chars().all(|c| c.is_alphanumeric() || c == '_')
+                && rest.ends_with(';')
+                && rest.trim_end_matches(';').chars().all(char::is_alphanumeric);
+            if entry && !doc_above_has_example(&lines, i) {
+                out.push(format!("{}: {name} (macro)", i + 1));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn public_functions_of_ledger_atp_and_valuation_have_examples() {
+    let mut problems = Vec::new();
+    for (krate, allowed) in WITHOUT_EXAMPLE {
+        let mut sources = Vec::new();
+        common::walk(&workspace_root().join("crates").join(krate).join("src"), &mut sources);
+        let missing: Vec<String> = sources
+            .iter()
+            .flat_map(|s| {
+                public_fns_without_example(&s.text).into_iter().map(|m| format!("{}:{m}", s.rel))
+            })
+            .collect();
+        if missing.len() != *allowed {
+            problems.push(format!(
+                "{krate}: {} public functions without a doc example, {allowed} allowed in \
+                 WITHOUT_EXAMPLE (write the example, or lower the figure):\n  {}",
+                missing.len(),
+                missing.join("\n  ")
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn the_example_check_reads_docs_through_attributes() {
+    let text = "\
+impl X {
+    /// With one.
+    ///
+    /// ```
+    /// assert!(true);
+    /// ```
+    #[must_use]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = \"...\"
+    )]
+    pub fn a() {}
+
+    /// Without.
+    #[must_use]
+    pub const fn b() {}
+
+    pub(crate) fn c() {}
+}
+#[cfg(test)]
+mod tests {
+    pub fn d() {}
+}
+";
+    assert_eq!(public_fns_without_example(text), vec!["16: b".to_owned()]);
+
+    // Functions a macro defines count once per invocation entry.
+    let text = "\
+macro_rules! ctors {
+    ($($(#[$meta:meta])* $name:ident => $kind:ident;)*) => {
+        $(
+            $(#[$meta])*
+            pub fn $name() -> Kind { Kind::$kind }
+        )*
+    };
+}
+ctors! {
+    /// One.
+    ///
+    /// ```
+    /// ```
+    one => One;
+    /// Two.
+    two => Two;
+}
+";
+    assert_eq!(public_fns_without_example(text), vec!["16: two (macro)".to_owned()]);
 }

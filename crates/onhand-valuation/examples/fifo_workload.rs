@@ -183,8 +183,10 @@ fn main() {
         }
     }
     let mut v = Valuation::new(catalog, config).expect("valuation");
-    // An example timing itself (the library crates read no clock).
-    #[allow(clippy::disallowed_methods)]
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "an example timing itself (the library crates read no clock)"
+    )]
     let start = std::time::Instant::now();
     let cpu_start = on_cpu_ns();
     let lines = apply_all(&mut v, &events, into);

@@ -27,6 +27,7 @@ use onhand_master::{
 };
 use rust_decimal::Decimal;
 
+use crate::code::TransferNo;
 use crate::config::{Agreement, NegativeCostPolicy, PriceRule, ValuationConfig};
 use crate::error::{ConfigProblem, ValuationError};
 use crate::event::{CostBody, CostEvent, IssueTo, Rate};
@@ -76,6 +77,33 @@ pub enum Outcome {
 
 impl Outcome {
     /// The postings (none for a duplicate).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// v.apply(&receipt(1, "100 EA", "0.10 USD")?)?;
+    /// let out = v.apply(&sale(2, "40 EA")?)?;
+    /// let keys: Vec<String> = out.postings().iter().map(|p| format!("{} {}", p.key, p.amount)).collect();
+    /// assert_eq!(keys, ["cost_of_sales 4.00", "inventory -4.00"]);
+    /// // A repeated event posts nothing.
+    /// assert!(v.apply(&sale(2, "40 EA")?)?.postings().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn postings(&self) -> &[Posting] {
         match self {
@@ -86,6 +114,32 @@ impl Outcome {
 
     /// The inventory value the event issued (the `issued` field of [`Outcome::Posted`]); `None`
     /// for a duplicate or an event that issues nothing.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// v.apply(&receipt(1, "100 EA", "0.10 USD")?)?;
+    /// let out = v.apply(&sale(2, "40 EA")?)?;
+    /// assert_eq!(out.issued().map(|m| m.to_string()), Some("4.00 USD".to_owned()));
+    /// // A receipt issues nothing.
+    /// assert_eq!(v.apply(&receipt(3, "10 EA", "0.10 USD")?)?.issued(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn issued(&self) -> Option<Money> {
         match self {
@@ -131,7 +185,7 @@ pub struct PoolView {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TransitView {
     /// Its document number.
-    pub transfer: String,
+    pub transfer: TransferNo,
     /// The item.
     pub item: ItemCode,
     /// Shipping and receiving entities.
@@ -194,7 +248,7 @@ pub(crate) struct Entity {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Transfer {
-    pub(crate) number: String,
+    pub(crate) number: TransferNo,
     pub(crate) item: ItemIx,
     pub(crate) to: SiteIx,
     pub(crate) seller: u16,
@@ -235,7 +289,7 @@ pub struct Valuation {
     pub(crate) slots: Vec<Slot>,
     pub(crate) slot_ix: Map<u64, u32>,
     pub(crate) transfers: Vec<Transfer>,
-    pub(crate) transfer_ix: Map<String, u32>,
+    pub(crate) transfer_ix: Map<TransferNo, u32>,
     /// Every applied event by id, as a position in `seen_log`.
     pub(crate) seen: Ids,
     /// Every applied event, in order: its fingerprint, and for receipts (landed cost)
@@ -279,6 +333,13 @@ pub struct Held {
 
 impl Held {
     /// On hand plus in transit.
+    ///
+    /// ```
+    /// use onhand_valuation::Held;
+    /// let held = Held { on_hand: "40".parse()?, in_transit: "15".parse()? };
+    /// assert_eq!(held.total(), "55".parse()?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn total(&self) -> Decimal {
         self.on_hand.checked_add(self.in_transit).unwrap_or(Decimal::MAX)
@@ -391,6 +452,30 @@ impl Valuation {
     /// [`ValuationError::UnknownSite`] for references the catalog does not hold;
     /// [`ValuationError::Config`] for a duplicate agreement, an agreement of an entity
     /// with itself, a negative markup or price, or a standard cost in another currency.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// // Every entity of the demo network gets its books; nothing is valued yet.
+    /// assert_eq!(v.inventory_value(&na01), Decimal::ZERO);
+    /// assert!(v.pools().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[allow(clippy::too_many_lines)] // one check per part of the configuration
     pub fn new(catalog: Arc<Catalog>, config: ValuationConfig) -> Res<Self> {
         let mut entities = Vec::new();
@@ -524,6 +609,29 @@ impl Valuation {
     }
 
     /// The catalog.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// assert!(Arc::ptr_eq(v.catalog(), &catalog));
+    /// assert!(v.catalog().item_ix(&bolt).is_some());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn catalog(&self) -> &Arc<Catalog> {
         &self.catalog
@@ -743,6 +851,33 @@ impl Valuation {
     ///
     /// # Errors
     /// Any [`ValuationError`]; the engine is then exactly as it was.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// let out = v.apply(&receipt(1, "100 EA", "0.10 USD")?)?;
+    /// assert_eq!(out.postings().len(), 2);
+    /// // Selling more than is held is refused, and changes nothing.
+    /// let before = v.pools();
+    /// assert!(v.apply(&sale(2, "150 EA")?).is_err());
+    /// assert_eq!(v.pools(), before);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn apply(&mut self, ev: &CostEvent) -> Res<Outcome> {
         self.apply_with(ev, true)
     }
@@ -754,6 +889,33 @@ impl Valuation {
     ///
     /// # Errors
     /// As [`Valuation::apply`]; `postings` is then as it was, too.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// let mut postings = Vec::new();
+    /// v.apply_into(&receipt(1, "100 EA", "0.10 USD")?, &mut postings)?;
+    /// v.apply_into(&sale(2, "30 EA")?, &mut postings)?;
+    /// // Both events' postings, appended in order to the caller's buffer.
+    /// assert_eq!(postings.len(), 4);
+    /// assert_eq!(onhand_valuation::unbalanced(&postings), Vec::new());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn apply_into(&mut self, ev: &CostEvent, postings: &mut Vec<Posting>) -> Res<Outcome> {
         self.apply_to(ev, true, postings)
     }
@@ -1099,7 +1261,7 @@ impl Valuation {
             CostBody::TransferClose { transfer } => {
                 let (t, tr) = self.open_transfer(transfer)?;
                 let mut tr = plan.transfer(t, tr);
-                let owner = At::movement(tr.owner, tr.item, None).doc(Some(&tr.number));
+                let owner = At::movement(tr.owner, tr.item, None).doc(Some(tr.number.as_str()));
                 out.pair(&owner, PostingKey::Adjustment, PostingKey::InTransit, tr.value);
                 tr.value = Decimal::ZERO;
                 tr.profit = Decimal::ZERO;

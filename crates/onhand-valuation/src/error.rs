@@ -1,8 +1,10 @@
 //! The one error type of `onhand-valuation`. A refused event changes nothing.
 
 use chrono::{DateTime, Utc};
-use onhand_master::{CurrencyCode, EntityCode, ItemCode, MasterError, SiteCode};
+use onhand_master::{CodeRule, CurrencyCode, EntityCode, ItemCode, MasterError, SiteCode};
 use rust_decimal::Decimal;
+
+use crate::code::TransferNo;
 
 /// Why valuation refused an event or a configuration.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -96,13 +98,13 @@ pub enum ValuationError {
     },
     /// A transfer that does not exist (or not open).
     #[error("unknown transfer {0}")]
-    UnknownTransfer(String),
+    UnknownTransfer(TransferNo),
     /// A transfer shipped twice under one document number.
     #[error("transfer {0} was already shipped")]
-    TransferExists(String),
+    TransferExists(TransferNo),
     /// A transfer that is closed.
     #[error("transfer {0} is closed")]
-    TransferClosed(String),
+    TransferClosed(TransferNo),
     /// Landed cost for a receipt that is not known.
     #[error("no receipt with event id {0}")]
     UnknownReceipt(u64),
@@ -211,12 +213,12 @@ pub enum ValuationError {
     #[error(
         "back-dated, this movement would re-cost transfer {0}, which has already arrived; post an adjustment instead"
     )]
-    TransferRecosted(String),
+    TransferRecosted(TransferNo),
     /// More received than is still in transit.
     #[error("transfer {transfer} has {remaining} in transit; record the excess as an adjustment")]
     OverReceipt {
         /// The transfer.
-        transfer: String,
+        transfer: TransferNo,
         /// What is still in transit.
         remaining: Decimal,
     },
@@ -224,7 +226,7 @@ pub enum ValuationError {
     #[error("transfer {transfer} shipped at {shipped_at}; a receipt cannot be earlier")]
     BeforeShipment {
         /// The transfer.
-        transfer: String,
+        transfer: TransferNo,
         /// When it shipped.
         shipped_at: DateTime<Utc>,
     },
@@ -392,11 +394,14 @@ pub enum ConfigProblem {
         /// The buying entity.
         buyer: EntityCode,
     },
-    /// A transfer number that is empty or longer than 64 bytes.
-    #[error("transfer number {number:?} must be 1 to 64 characters")]
+    /// A transfer number that breaks the business-code rule (1 to 64 bytes of ASCII
+    /// letters, digits and `- _ . / # +`, starting with a letter or digit).
+    #[error("transfer number {number:?}: {rule}")]
     TransferNumber {
-        /// The number given.
+        /// The text given.
         number: String,
+        /// The part of the rule it breaks.
+        rule: CodeRule,
     },
 }
 
@@ -406,6 +411,29 @@ fn at_site(site: Option<&SiteCode>) -> String {
 
 impl ValuationError {
     /// The stable code.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// let err = v.apply(&sale(1, "5 EA")?).unwrap_err();
+    /// assert_eq!(err.code(), "insufficient");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn code(&self) -> &'static str {
         match self {

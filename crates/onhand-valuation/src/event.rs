@@ -4,6 +4,7 @@
 
 use std::hash::{Hash, Hasher};
 
+use crate::code::TransferNo;
 use chrono::{DateTime, Utc};
 use onhand_master::{CurrencyCode, EntityCode, ItemCode, Money, Qty, QtyDelta, SiteCode};
 use rust_decimal::Decimal;
@@ -146,7 +147,7 @@ pub enum CostBody {
     /// agreement prices it and the rates convert it.
     TransferShip {
         /// The transfer (its document number).
-        transfer: String,
+        transfer: TransferNo,
         /// The shipping site.
         from: SiteCode,
         /// The receiving site.
@@ -162,7 +163,7 @@ pub enum CostBody {
     /// Part or all of a transfer arrives.
     TransferReceipt {
         /// The transfer.
-        transfer: String,
+        transfer: TransferNo,
         /// How much arrived.
         qty: Qty,
         /// Exchange rates (title passing at receipt across currencies).
@@ -172,7 +173,7 @@ pub enum CostBody {
     /// A transfer is closed: what never arrived is written off by whoever owns it.
     TransferClose {
         /// The transfer.
-        transfer: String,
+        transfer: TransferNo,
     },
     /// Reverses cost event `original` (a receipt, an opening balance, an issue or an
     /// adjustment) exactly: the same accounts, the same amounts, the other way. Refused
@@ -351,6 +352,29 @@ pub struct CostEvent {
 
 impl CostBody {
     /// The stable name of the kind.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// assert_eq!(receipt(1, "5 EA", "0.10 USD")?.body.kind(), "receipt");
+    /// assert_eq!(sale(2, "5 EA")?.body.kind(), "issue");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
@@ -686,7 +710,7 @@ mod tests {
         let ev = CostEvent {
             id: 9,
             at: DateTime::from_timestamp(0, 0).unwrap(),
-            body: CostBody::TransferClose { transfer: "T-1".into() },
+            body: CostBody::TransferClose { transfer: "T-1".parse().unwrap() },
         };
         assert_eq!(fingerprint(&ev), legacy_fingerprint(&ev));
     }

@@ -13,6 +13,8 @@ use onhand_master::{EntityCode, ItemCode, Money};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::code::TransferNo;
+
 /// The kind of an intercompany document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -29,6 +31,13 @@ pub enum IcDocKind {
 
 impl IcDocKind {
     /// The stable name.
+    ///
+    /// ```
+    /// use onhand_valuation::IcDocKind;
+    /// assert_eq!(IcDocKind::Invoice.as_str(), "invoice");
+    /// assert_eq!(serde_json::to_string(&IcDocKind::SalesOrder)?, format!("\"{}\"", IcDocKind::SalesOrder.as_str()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -53,7 +62,7 @@ pub struct IcDocument {
     /// The other party.
     pub counterparty: EntityCode,
     /// The matching reference both sides carry: the transfer's document number.
-    pub reference: String,
+    pub reference: TransferNo,
     /// The item.
     pub item: ItemCode,
     /// The quantity, in the item's base unit.
@@ -77,7 +86,7 @@ pub struct OpenItem {
     /// The invoice number.
     pub document: String,
     /// The transfer it belongs to.
-    pub transfer: String,
+    pub transfer: TransferNo,
     /// The quantity invoiced, in base units.
     #[serde(with = "onhand_master::decimal::serde_str")]
     pub qty: Decimal,
@@ -115,6 +124,13 @@ pub enum Mismatch {
 
 impl Mismatch {
     /// The stable name.
+    ///
+    /// ```
+    /// use onhand_valuation::Mismatch;
+    /// assert_eq!(Mismatch::InTransit.as_str(), "in_transit");
+    /// assert_eq!(serde_json::to_string(&Mismatch::ExchangeRate)?, "\"exchange_rate\"");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -155,6 +171,56 @@ pub struct Reconciliation {
 
 impl Reconciliation {
     /// How many differences fall in each class.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// #
+    /// # use onhand_valuation::{Agreement, PriceRule, Rate, TitlePoint};
+    /// # let config = ValuationConfig {
+    /// #     agreements: vec![Agreement {
+    /// #         seller: "NA01".parse()?, buyer: "CA01".parse()?,
+    /// #         price: PriceRule::CostPlus { markup: "0.25".parse()? },
+    /// #         currency: "USD".parse()?, title: TitlePoint::Shipment,
+    /// #     }],
+    /// #     ..ValuationConfig::default()
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), config)?;
+    /// # let ca01: onhand_master::EntityCode = "CA01".parse()?;
+    /// # let rates = vec![Rate { from: "USD".parse()?, to: "CAD".parse()?, rate: "1.35".parse()? }];
+    /// # // 100 drills at 80 USD in Chicago, shipped to Toronto at cost plus 25%.
+    /// # v.apply(&CostEvent { id: 1, at: at(1)?, body: CostBody::Receipt {
+    /// #     site: "ORD".parse()?, item: "DRILL-18V".parse()?, qty: "100 EA".parse()?,
+    /// #     unit_cost: "80.00 USD".parse()?, owner: None } })?;
+    /// # v.apply(&CostEvent { id: 2, at: at(2)?, body: CostBody::TransferShip {
+    /// #     transfer: "IC-7".parse()?, from: "ORD".parse()?, to: "YYZ".parse()?,
+    /// #     item: "DRILL-18V".parse()?, qty: "100 EA".parse()?, rates: rates.clone() } })?;
+    /// use onhand_valuation::{reconcile, Mismatch};
+    /// // The buyer has not booked the receipt: the seller's invoice waits in transit.
+    /// let r = reconcile(v.receivables(), &[], &v.open_transfers());
+    /// assert_eq!(r.counts().get(&Mismatch::InTransit), Some(&1));
+    /// assert_eq!(r.matched, 0);
+    /// // Both sides booked it: it matches.
+    /// let r = reconcile(v.receivables(), v.payables(), &v.open_transfers());
+    /// assert!(r.counts().is_empty());
+    /// assert_eq!(r.matched, 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn counts(&self) -> BTreeMap<Mismatch, usize> {
         let mut out = BTreeMap::new();
@@ -176,7 +242,7 @@ type Key = (EntityCode, EntityCode, String);
 /// let item = |qty: &str, amount: &str| -> Result<OpenItem, Box<dyn std::error::Error>> {
 ///     Ok(OpenItem {
 ///         seller: "NA01".parse()?, buyer: "CA01".parse()?, document: "INV-T1-1".into(),
-///         transfer: "T1".into(), qty: qty.parse()?, amount: amount.parse()?,
+///         transfer: "T1".parse().unwrap(), qty: qty.parse()?, amount: amount.parse()?,
 ///         rate: "1".parse()?, invoice_rate: "1".parse()?, functional: amount.parse()?,
 ///     })
 /// };
@@ -188,7 +254,7 @@ type Key = (EntityCode, EntityCode, String);
 pub fn reconcile(
     receivables: &[OpenItem],
     payables: &[OpenItem],
-    in_transit: &BTreeSet<String>,
+    in_transit: &BTreeSet<TransferNo>,
 ) -> Reconciliation {
     let key = |i: &OpenItem| (i.seller.clone(), i.buyer.clone(), i.document.clone());
     let mut sides: BTreeMap<Key, (Option<&OpenItem>, Option<&OpenItem>)> = BTreeMap::new();

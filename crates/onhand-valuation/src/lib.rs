@@ -103,6 +103,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod code;
 mod config;
 mod engine;
 mod error;
@@ -115,6 +116,7 @@ mod pool;
 mod posting;
 mod snapshot;
 
+pub use code::TransferNo;
 pub use config::{
     Agreement, MethodOverride, NegativeCostPolicy, PriceRule, Standard, TitlePoint, ValuationConfig,
 };

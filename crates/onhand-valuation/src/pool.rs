@@ -69,6 +69,13 @@ pub enum Method {
 
 impl Method {
     /// The stable name.
+    ///
+    /// ```
+    /// use onhand_valuation::Method;
+    /// assert_eq!(Method::Fifo.as_str(), "fifo");
+    /// assert_eq!(serde_json::to_string(&Method::Fifo)?, "\"fifo\"");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {

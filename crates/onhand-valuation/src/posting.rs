@@ -67,6 +67,13 @@ impl PostingKey {
     ];
 
     /// The stable name.
+    ///
+    /// ```
+    /// use onhand_valuation::PostingKey;
+    /// assert_eq!(PostingKey::Inventory.as_str(), "inventory");
+    /// assert_eq!(PostingKey::CostOfSales.to_string(), "cost_of_sales");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
@@ -139,6 +146,16 @@ pub struct Accounts {
 
 impl Accounts {
     /// Sets the account of `key`, for one entity or (with `None`) for all.
+    ///
+    /// ```
+    /// use onhand_valuation::{Accounts, PostingKey};
+    /// let mut accounts = Accounts::default();
+    /// accounts.set(None, PostingKey::CostOfSales, "5100".parse()?);
+    /// accounts.set(Some("CA01".parse()?), PostingKey::CostOfSales, "5200".parse()?);
+    /// assert_eq!(accounts.account(&"NA01".parse()?, PostingKey::CostOfSales).as_str(), "5100");
+    /// assert_eq!(accounts.account(&"CA01".parse()?, PostingKey::CostOfSales).as_str(), "5200");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn set(&mut self, entity: Option<EntityCode>, key: PostingKey, account: AccountCode) {
         match entity {
             Some(e) => {
@@ -151,6 +168,14 @@ impl Accounts {
     }
 
     /// The account `entity` posts `key` to.
+    ///
+    /// ```
+    /// use onhand_valuation::{Accounts, PostingKey};
+    /// let accounts = Accounts::default();
+    /// // The built-in chart when nothing is set.
+    /// assert_eq!(accounts.account(&"NA01".parse()?, PostingKey::Inventory).as_str(), "1400");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn account(&self, entity: &EntityCode, key: PostingKey) -> AccountCode {
         self.entities
@@ -215,12 +240,60 @@ pub struct Posting {
 
 impl Posting {
     /// The debit amount (zero for a credit).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// let out = v.apply(&receipt(1, "10 EA", "0.50 USD")?)?;
+    /// let debits: Vec<String> = out.postings().iter().map(|p| p.debit().to_string()).collect();
+    /// assert_eq!(debits, ["5.00", "0"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn debit(&self) -> Decimal {
         self.amount.max(Decimal::ZERO)
     }
 
     /// The credit amount (zero for a debit).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// let out = v.apply(&receipt(1, "10 EA", "0.50 USD")?)?;
+    /// let credits: Vec<String> = out.postings().iter().map(|p| p.credit().to_string()).collect();
+    /// assert_eq!(credits, ["0", "5.00"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn credit(&self) -> Decimal {
         (-self.amount).max(Decimal::ZERO)
@@ -245,6 +318,32 @@ pub fn unbalanced(postings: &[Posting]) -> Vec<(EntityCode, CurrencyCode, Decima
 }
 
 /// The balance of each entity's account for `key` over `postings`.
+///
+/// ```
+/// # use std::sync::Arc;
+/// # use onhand_master::{seed, Catalog, Decimal};
+/// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+/// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+/// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+/// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+/// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+/// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+/// #         unit_cost: cost.parse()?, owner: None } })
+/// # };
+/// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+/// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+/// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+/// #         to: IssueTo::Sale, owner: None } })
+/// # };
+/// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+/// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+/// use onhand_valuation::{balances, PostingKey};
+/// let mut postings = Vec::new();
+/// v.apply_into(&receipt(1, "100 EA", "0.10 USD")?, &mut postings)?;
+/// v.apply_into(&sale(2, "40 EA")?, &mut postings)?;
+/// assert_eq!(balances(&postings, PostingKey::Inventory).get(&na01), Some(&"6.00".parse()?));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[must_use]
 pub fn balances(postings: &[Posting], key: PostingKey) -> BTreeMap<EntityCode, Decimal> {
     let mut out: BTreeMap<EntityCode, Decimal> = BTreeMap::new();

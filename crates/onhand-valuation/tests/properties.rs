@@ -54,7 +54,7 @@ use onhand_master::{
 use onhand_valuation::{
     Agreement, CostBody, CostEvent, IcDocument, IssueTo, Method, MethodOverride,
     NegativeCostPolicy, OpenItem, Outcome, PoolView, Posting, PostingKey, PriceRule, Rate,
-    Standard, TitlePoint, TransitView, Valuation, ValuationConfig, ValuationError,
+    Standard, TitlePoint, TransferNo, TransitView, Valuation, ValuationConfig, ValuationError,
     ValuationSnapshot, balances, reconcile, unbalanced,
 };
 use proptest::prelude::*;
@@ -386,7 +386,7 @@ struct Snapshot {
     receivables: Vec<OpenItem>,
     payables: Vec<OpenItem>,
     documents: Vec<IcDocument>,
-    open: Vec<String>,
+    open: Vec<TransferNo>,
     values: Vec<(Decimal, Decimal, Decimal)>,
     closed: Option<DateTime<Utc>>,
 }
@@ -421,7 +421,7 @@ enum Action {
 
 #[derive(Debug, Clone)]
 struct ModelTransfer {
-    number: String,
+    number: TransferNo,
     item: u8,
     /// The receiving pool.
     to: PoolKey,
@@ -683,7 +683,7 @@ impl Harness {
                 let (q, base) = qty.get(i);
                 let number = match (reuse, self.transfers.first()) {
                     (true, Some(t)) => t.number.clone(),
-                    _ => format!("TR-{}", self.next_id),
+                    _ => TransferNo::new(format!("TR-{}", self.next_id)).unwrap(),
                 };
                 let body = CostBody::TransferShip {
                     transfer: number.clone(),

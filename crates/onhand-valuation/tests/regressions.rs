@@ -52,7 +52,7 @@ fn issue(site: &str, item: &str, qty: &str, to: IssueTo) -> CostBody {
 
 fn ship(transfer: &str, from: &str, to: &str, item: &str, qty: &str, rates: Vec<Rate>) -> CostBody {
     CostBody::TransferShip {
-        transfer: transfer.into(),
+        transfer: transfer.parse().unwrap(),
         from: from.parse().unwrap(),
         to: to.parse().unwrap(),
         item: item.parse().unwrap(),
@@ -183,7 +183,7 @@ fn standard_pool_keeps_profit_received_into_negative_stock() {
             issue("ATL", "GLUE-500", "1 EA", IssueTo::Sale),
             ship("T1", "YYZ", "ATL", "GLUE-500", "1 EA", vec![cad_usd]),
             CostBody::TransferReceipt {
-                transfer: "T1".into(),
+                transfer: "T1".parse().unwrap(),
                 qty: "1 EA".parse().unwrap(),
                 rates: vec![],
             },

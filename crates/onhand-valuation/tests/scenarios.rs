@@ -333,7 +333,7 @@ fn a_transfer_inside_an_entity_moves_cost_through_in_transit() {
         id: 2,
         at: at(2),
         body: CostBody::TransferShip {
-            transfer: "TO-1".into(),
+            transfer: "TO-1".parse().unwrap(),
             from: "ORD".parse().unwrap(),
             to: "ATL".parse().unwrap(),
             item: "NUT-M8".parse().unwrap(),
@@ -348,7 +348,7 @@ fn a_transfer_inside_an_entity_moves_cost_through_in_transit() {
         id: 3,
         at: at(3),
         body: CostBody::TransferReceipt {
-            transfer: "TO-1".into(),
+            transfer: "TO-1".parse().unwrap(),
             qty: "390 EA".parse().unwrap(),
             rates: vec![],
         },
@@ -358,8 +358,11 @@ fn a_transfer_inside_an_entity_moves_cost_through_in_transit() {
         v.pool(&e("NA01"), &"NUT-M8".parse().unwrap(), Some(&"ATL".parse().unwrap())).unwrap();
     assert_eq!((atl.qty, atl.value), (d("390"), d("19.50")));
     // Ten never arrive: closing writes them off.
-    let close =
-        CostEvent { id: 4, at: at(4), body: CostBody::TransferClose { transfer: "TO-1".into() } };
+    let close = CostEvent {
+        id: 4,
+        at: at(4),
+        body: CostBody::TransferClose { transfer: "TO-1".parse().unwrap() },
+    };
     let p = posted(&mut v, &close);
     assert_eq!(amount(&p, PostingKey::Adjustment), d("0.50"));
     assert_eq!(v.in_transit_value(&e("NA01")), Decimal::ZERO);
@@ -367,7 +370,7 @@ fn a_transfer_inside_an_entity_moves_cost_through_in_transit() {
         id: 5,
         at: at(5),
         body: CostBody::TransferReceipt {
-            transfer: "TO-1".into(),
+            transfer: "TO-1".parse().unwrap(),
             qty: "1 EA".parse().unwrap(),
             rates: vec![],
         },
@@ -408,7 +411,7 @@ fn cost_plus_intercompany_sale_and_unrealized_profit_elimination() {
         id: 2,
         at: at(2),
         body: CostBody::TransferShip {
-            transfer: "IC-7".into(),
+            transfer: "IC-7".parse().unwrap(),
             from: "ORD".parse().unwrap(),
             to: "YYZ".parse().unwrap(),
             item: "DRILL-18V".parse().unwrap(),
@@ -439,7 +442,7 @@ fn cost_plus_intercompany_sale_and_unrealized_profit_elimination() {
         id: 3,
         at: at(3),
         body: CostBody::TransferReceipt {
-            transfer: "IC-7".into(),
+            transfer: "IC-7".parse().unwrap(),
             qty: "100 EA".parse().unwrap(),
             rates: vec![],
         },
@@ -498,7 +501,7 @@ fn cost_plus_a_margin_on_the_price() {
         id: 2,
         at: at(2),
         body: CostBody::TransferShip {
-            transfer: "IC-9".into(),
+            transfer: "IC-9".parse().unwrap(),
             from: "ORD".parse().unwrap(),
             to: "YYZ".parse().unwrap(),
             item: "DRILL-18V".parse().unwrap(),
@@ -557,7 +560,7 @@ fn title_at_receipt_keeps_the_goods_on_the_sellers_books_until_they_arrive() {
         id: 2,
         at: at(2),
         body: CostBody::TransferShip {
-            transfer: "IC-8".into(),
+            transfer: "IC-8".parse().unwrap(),
             from: "ORD".parse().unwrap(),
             to: "YYZ".parse().unwrap(),
             item: "DRILL-18V".parse().unwrap(),
@@ -574,7 +577,7 @@ fn title_at_receipt_keeps_the_goods_on_the_sellers_books_until_they_arrive() {
         id: 3,
         at: at(3),
         body: CostBody::TransferReceipt {
-            transfer: "IC-8".into(),
+            transfer: "IC-8".parse().unwrap(),
             qty: "4 EA".parse().unwrap(),
             rates: vec![],
         },
@@ -584,7 +587,7 @@ fn title_at_receipt_keeps_the_goods_on_the_sellers_books_until_they_arrive() {
         id: 3,
         at: at(3),
         body: CostBody::TransferReceipt {
-            transfer: "IC-8".into(),
+            transfer: "IC-8".parse().unwrap(),
             qty: "4 EA".parse().unwrap(),
             rates: rates(),
         },
@@ -614,7 +617,7 @@ fn reconciliation_classifies_each_difference() {
             id,
             at: at(i64::try_from(id).unwrap()),
             body: CostBody::TransferShip {
-                transfer: t.into(),
+                transfer: t.parse().unwrap(),
                 from: "ORD".parse().unwrap(),
                 to: "YYZ".parse().unwrap(),
                 item: "DRILL-18V".parse().unwrap(),

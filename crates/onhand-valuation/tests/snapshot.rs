@@ -80,7 +80,7 @@ fn busy() -> Valuation {
             10,
             9,
             CostBody::TransferShip {
-                transfer: "T1".into(),
+                transfer: "T1".parse().unwrap(),
                 from: "ATL".parse().unwrap(),
                 to: "YYZ".parse().unwrap(),
                 item: "BOLT-M8".parse().unwrap(),
@@ -92,7 +92,7 @@ fn busy() -> Valuation {
             11,
             10,
             CostBody::TransferReceipt {
-                transfer: "T1".into(),
+                transfer: "T1".parse().unwrap(),
                 qty: "3 EA".parse().unwrap(),
                 rates: rates.clone(),
             },
@@ -118,7 +118,7 @@ fn exercise(v: &mut Valuation) {
             105,
             24,
             CostBody::TransferReceipt {
-                transfer: "T1".into(),
+                transfer: "T1".parse().unwrap(),
                 qty: "3 EA".parse().unwrap(),
                 rates: vec![Rate {
                     from: "USD".parse().unwrap(),
@@ -310,7 +310,7 @@ fn an_invoice_count_at_its_limit_is_refused_not_a_panic() {
         105,
         24,
         CostBody::TransferReceipt {
-            transfer: "T1".into(),
+            transfer: "T1".parse().unwrap(),
             qty: "3 EA".parse().unwrap(),
             rates: vec![Rate {
                 from: "USD".parse().unwrap(),

@@ -89,8 +89,8 @@ impl Network {
         } else {
             self.base_qty(item, p.unconfirmed)?
         };
-        let mut schedule = Vec::with_capacity(p.schedule.len());
-        for s in &p.schedule {
+        let mut schedule = Vec::with_capacity(p.schedule().len());
+        for s in p.schedule() {
             schedule.push(ScheduleView {
                 item: self.item_code(s.item)?,
                 site: self.site_code(s.site)?,
@@ -620,7 +620,7 @@ impl Network {
 /// The item-sites a promise's schedule draws on, each once, in schedule order.
 fn schedule_sites(p: &onhand_atp::Promise) -> Vec<(ItemIx, SiteIx)> {
     let mut out: Vec<(ItemIx, SiteIx)> = Vec::new();
-    for s in &p.schedule {
+    for s in p.schedule() {
         if !out.contains(&(s.item, s.site)) {
             out.push((s.item, s.site));
         }

@@ -96,7 +96,7 @@ impl Network {
         }
         for b in self.bookings.values() {
             if let Some(p) = self.atp.booked(LineId(b.id)) {
-                for s in &p.schedule {
+                for s in p.schedule() {
                     dated.insert((s.item, s.site, s.available_on));
                 }
             }

@@ -1202,7 +1202,7 @@ mod tests {
             seller: "NA01".parse().unwrap(),
             buyer: "CA01".parse().unwrap(),
             document: document.into(),
-            transfer: "TO-1".into(),
+            transfer: "TO-1".parse().unwrap(),
             qty: d(qty),
             amount: Money::new(d(amount), c),
             rate: Decimal::ONE,

@@ -73,7 +73,7 @@ use onhand_master::{
     QtyDelta, RoundingMode, SiteCode, SiteIx, SupplierCode, UomCode,
 };
 use onhand_status::StockStatus;
-use onhand_valuation::PostingKey;
+use onhand_valuation::{PostingKey, TransferNo};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -1039,7 +1039,7 @@ impl Network {
         at: DateTime<Utc>,
         records: &mut Vec<Record>,
     ) {
-        let transit: BTreeMap<String, onhand_valuation::TransitView> =
+        let transit: BTreeMap<TransferNo, onhand_valuation::TransitView> =
             self.valuation.transfers().into_iter().map(|t| (t.transfer.clone(), t)).collect();
         let mut held: BTreeMap<TransferRef, Transit> = BTreeMap::new();
         for ((number, item), list) in &self.shipments {
@@ -1418,8 +1418,8 @@ impl Network {
         if feed.lines.get(r).is_none_or(FedLine::complete) {
             return;
         }
-        let mut schedule = Vec::with_capacity(p.schedule.len());
-        for s in &p.schedule {
+        let mut schedule = Vec::with_capacity(p.schedule().len());
+        for s in p.schedule() {
             let (Ok(site), Ok(qty)) = (self.site_code(s.site), self.base_qty(s.item, s.qty)) else {
                 continue;
             };
@@ -1458,7 +1458,7 @@ impl Network {
             .or_else(|| CustomerGroupCode::new(UNGROUPED).ok())?;
         let qty = Qty::new(self.base_of(&req.item, req.qty)?, uom).ok()?;
         let lead =
-            p.schedule.first().map_or(0, |s| (s.delivery - s.available_on).num_days().max(0));
+            p.schedule().first().map_or(0, |s| (s.delivery - s.available_on).num_days().max(0));
         let at = feed.at(self.now);
         // A request sooner than the lane takes would be due to ship before the line
         // existed, and count as unfilled from the start: it is due to ship the day it is

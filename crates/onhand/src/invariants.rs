@@ -29,6 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use onhand_atp::LineId;
 use onhand_master::{EntityIx, ItemIx};
 use onhand_status::{Measure, StockStatus};
+use onhand_valuation::TransferNo;
 use rust_decimal::Decimal;
 
 use crate::network::Network;
@@ -91,7 +92,7 @@ impl Network {
         let mut held: BTreeMap<(ItemIx, onhand_master::SiteIx), Decimal> = BTreeMap::new();
         for b in self.bookings.values() {
             let Some(p) = self.atp.booked(LineId(b.id)) else { continue };
-            for s in p.schedule.iter().filter(|s| s.available_on <= today) {
+            for s in p.schedule().iter().filter(|s| s.available_on <= today) {
                 *held.entry((s.item, s.site)).or_default() += s.qty;
             }
         }
@@ -182,7 +183,7 @@ impl Network {
     }
 
     fn check_transit(&self) -> Result<(), Violation> {
-        let views: BTreeMap<String, onhand_valuation::TransitView> =
+        let views: BTreeMap<TransferNo, onhand_valuation::TransitView> =
             self.valuation.transfers().into_iter().map(|t| (t.transfer.clone(), t)).collect();
         for order in self.ledger.transfers() {
             for line in &order.lines {

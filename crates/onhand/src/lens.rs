@@ -109,7 +109,7 @@ impl Network {
         let mut pick = 0u32;
         for b in self.bookings.values() {
             let Some(p) = self.atp.booked(onhand_atp::LineId(b.id)) else { continue };
-            let open = p.schedule.iter().filter(|l| l.site == s && l.qty > Decimal::ZERO).count();
+            let open = p.schedule().iter().filter(|l| l.site == s && l.qty > Decimal::ZERO).count();
             pick = pick.saturating_add(u32::try_from(open).unwrap_or(u32::MAX));
         }
         let receive = u32::try_from(self.ledger.in_transit_to(s).len()).unwrap_or(u32::MAX);

@@ -55,7 +55,7 @@ use onhand_master::{
 };
 use onhand_replenish::{Planner, SiteState};
 use onhand_status::{Measure, StockStatus};
-use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation};
+use onhand_valuation::{CostBody, CostEvent, IssueTo, TransferNo, Valuation, ValuationError};
 use rust_decimal::Decimal;
 
 use crate::config::NetworkConfig;
@@ -81,7 +81,7 @@ pub fn cost_event_id(seq: u64, index: u64) -> u64 {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Shipment {
     /// The valuation transfer's number.
-    pub(crate) key: String,
+    pub(crate) key: TransferNo,
     /// The destination.
     pub(crate) to: SiteIx,
     /// When it is expected at the destination.
@@ -641,7 +641,7 @@ impl Network {
             for (r, b) in &self.bookings {
                 let Some(p) = self.atp.booked(LineId(b.id)) else { continue };
                 let here: Decimal = p
-                    .schedule
+                    .schedule()
                     .iter()
                     .filter(|s| s.item == item && s.site == site)
                     .map(|s| s.qty)
@@ -795,8 +795,8 @@ impl Network {
                         continue;
                     }
                     let arrival = self.arrival(order.as_ref(), moving, *item, *dest);
+                    let key = shipment_key(number, self.shipment_count + 1)?;
                     self.shipment_count += 1;
-                    let key = shipment_key(number, self.shipment_count);
                     self.add_supply(*item, *dest, arrival, *change, number, out)?;
                     self.shipments_of(number, *item).push(Shipment {
                         key,
@@ -1742,7 +1742,7 @@ impl Network {
         let mut backorders = Decimal::ZERO;
         for b in lines {
             let Some(p) = self.atp.booked(LineId(b.id)) else { continue };
-            for s in p.schedule.iter().filter(|s| s.item == item && s.site == site) {
+            for s in p.schedule().iter().filter(|s| s.item == item && s.site == site) {
                 allocated += s.qty;
             }
             if self.catalog.item_ix(&b.request.item) == Some(item) && p.unconfirmed > Decimal::ZERO
@@ -1891,10 +1891,14 @@ impl Network {
 }
 
 /// A transfer shipment's key in valuation: the order number and a running shipment
-/// number (valuation keys a transfer by one shipment of one item).
-fn shipment_key(number: &DocNumber, n: u64) -> String {
-    let key = format!("{number}/{n}");
-    if key.len() <= 64 { key } else { format!("#{n}") }
+/// number (valuation keys a transfer by one shipment of one item). An order number too
+/// long for both is cut to fit: the running number alone tells shipments apart, and
+/// the key stays a valid transfer number (it starts as the order number does).
+fn shipment_key(number: &DocNumber, n: u64) -> Result<TransferNo, ValuationError> {
+    let suffix = format!("/{n}");
+    let keep = 64usize.saturating_sub(suffix.len());
+    let head = number.as_str().get(..keep).unwrap_or(number.as_str());
+    TransferNo::new(format!("{head}{suffix}"))
 }
 
 /// A line of stock arriving from outside, costed.
@@ -1958,7 +1962,28 @@ mod tests {
 
     use onhand_master::{Catalog, Decimal, Item, ItemCode, Substitute, seed};
 
-    use super::substitution_groups;
+    use super::{shipment_key, substitution_groups};
+
+    proptest::proptest! {
+        // Every order number gives a valid key of at most 64 bytes; a short one keeps the
+        // whole number, and two running numbers never give the same key.
+        #[test]
+        fn shipment_keys_are_valid_and_tell_shipments_apart(
+            number in "[A-Z0-9][A-Z0-9/-]{0,63}",
+            n in 1u64..u64::MAX,
+        ) {
+            let doc: onhand_ledger::DocNumber = number.parse().unwrap();
+            let key = shipment_key(&doc, n).unwrap();
+            let text = key.as_str();
+            let suffix = format!("/{n}");
+            proptest::prop_assert!(text.len() <= 64);
+            proptest::prop_assert!(text.ends_with(&suffix));
+            if number.len() + suffix.len() <= 64 {
+                proptest::prop_assert_eq!(text, format!("{number}/{n}"));
+            }
+            proptest::prop_assert_ne!(key, shipment_key(&doc, n - 1).unwrap());
+        }
+    }
 
     // Groups are the connected components of the substitution graph, named by their
     // smallest handle, whichever way the links point.

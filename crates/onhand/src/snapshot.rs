@@ -53,7 +53,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use onhand_atp::{Atp, AtpSnapshot, LineId};
 use onhand_ledger::{Digest, DocNumber, EventId, Ledger, LedgerError, Rules};
 use onhand_master::{Catalog, ItemCode, ItemIx, SiteCode, SiteIx};
-use onhand_valuation::{Valuation, ValuationError, ValuationSnapshot};
+use onhand_valuation::{TransferNo, Valuation, ValuationError, ValuationSnapshot};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -172,7 +172,7 @@ struct Content {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ShipmentRecord {
-    key: String,
+    key: TransferNo,
     to: SiteCode,
     arrival: NaiveDate,
     #[serde(with = "onhand_master::decimal::serde_str")]

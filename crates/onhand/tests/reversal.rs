@@ -2,7 +2,7 @@
 //! `Network::apply` moves the books in the same call, with the postings in the outcome,
 //! and the engines stay in step (`Network::check`), across a snapshot too.
 
-use onhand::ledger::testing::{actor, doc, event, line, movement, receipt_to};
+use onhand::ledger::testing::{self, actor, doc, event, line, movement, receipt_to, reversal};
 use onhand::ledger::{Body, DocKind, Event, EventId, ReferenceCost, Rules};
 use onhand::master::{CurrencyCode, Role, seed};
 use onhand::rust_decimal::Decimal;
@@ -30,38 +30,14 @@ fn value(n: &Network) -> Result<String, Box<dyn std::error::Error>> {
     Ok(n.valuation().inventory_value(&"NA01".parse()?).to_string())
 }
 
-fn reversal(
-    id: u128,
-    minutes: i64,
-    original: EventId,
-) -> Result<Event, Box<dyn std::error::Error>> {
-    Ok(event(
-        id,
-        minutes,
-        actor("ic", &[Role::InventoryControl])?,
-        "CORRECTION",
-        doc(DocKind::Internal, &format!("REV-{id}"))?,
-        Body::Reversal { event: original },
-    )?)
-}
-
+/// A return to the supplier of `qty` BOLT-M8 from Atlanta's PF-A01 against `receipt`.
 fn supplier_return(
     id: u128,
     minutes: i64,
     qty: &str,
     receipt: EventId,
 ) -> Result<Event, Box<dyn std::error::Error>> {
-    Ok(event(
-        id,
-        minutes,
-        actor("w", &[Role::Warehouse])?,
-        "RTV",
-        doc(DocKind::PurchaseOrder, &format!("RTV-{id}"))?,
-        Body::SupplierReturn(movement(
-            "ATL",
-            vec![line("BOLT-M8", qty)?.at("PF-A01".parse()?).original(receipt)],
-        )?),
-    )?)
+    Ok(testing::supplier_return(id, minutes, "ATL", "BOLT-M8", qty, "PF-A01", receipt)?)
 }
 
 fn loss(id: u128, minutes: i64, qty: &str) -> Result<Event, Box<dyn std::error::Error>> {

@@ -17,6 +17,24 @@ impl Ledger {
     /// The content digest ([`Event::content_digest`]) the ledger keeps for an event id
     /// it applied or holds for approval, or `None` for an id it has not taken. A host
     /// that hashes the event again (a journal of its own, say) reads it here instead.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let receipt = testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?;
+    /// ledger.apply(&receipt)?;
+    /// assert_eq!(ledger.content_digest_of(&receipt.id), Some(receipt.content_digest()));
+    /// assert_eq!(ledger.content_digest_of(&onhand_ledger::EventId::from_u128(2)), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn content_digest_of(&self, id: &EventId) -> Option<Digest> {
         self.seen.get(id).copied()

@@ -91,6 +91,24 @@ pub struct Accepted {
 
 impl Accepted {
     /// The position changes, one per position touched, in key order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let applied = ledger.apply(&testing::receipt_to(1, "ATL", "BOLT-M8", "30 EA", "RCV-01", "available")?)?;
+    /// let Applied::Accepted(accepted) = applied else { return Err("not accepted".into()) };
+    /// assert_eq!(accepted.deltas().len(), 1);
+    /// assert_eq!((accepted.deltas()[0].change, accepted.deltas()[0].balance), (n("30")?, n("30")?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn deltas(&self) -> &[Delta] {
         &self.deltas
@@ -120,6 +138,23 @@ pub enum Applied {
 
 impl Applied {
     /// Whether the event changed state, so it belongs in the journal.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let receipt = testing::receipt(1, "ATL", "BOLT-M8", "30 EA", "RCV-01")?;
+    /// assert!(ledger.apply(&receipt)?.changed_state());
+    /// assert!(!ledger.apply(&receipt)?.changed_state(), "a duplicate changes nothing");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn changed_state(&self) -> bool {
         !matches!(self, Applied::Duplicate)
@@ -217,6 +252,23 @@ impl Ledger {
     ///
     /// # Errors
     /// [`LedgerError::InvalidRules`] when the rules do not fit the catalog.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// assert_eq!(ledger.seq(), 0);
+    /// assert_eq!(ledger.positions().count(), 0);
+    /// assert_eq!(ledger.closed_through(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn new(catalog: Arc<Catalog>, rules: Rules) -> Result<Self, LedgerError> {
         rules.check(&catalog)?;
         let site_has_bins = catalog.sites().map(|(_, s)| !s.bins.is_empty()).collect();
@@ -286,24 +338,96 @@ impl Ledger {
     }
 
     /// The catalog the ledger validates against.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// assert!(Arc::ptr_eq(ledger.catalog(), &catalog));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn catalog(&self) -> &Arc<Catalog> {
         &self.catalog
     }
 
     /// The governance rules.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// assert_eq!(ledger.rules(), &rules);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn rules(&self) -> &Rules {
         &self.rules
     }
 
     /// How many state-changing events have been applied.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// assert_eq!(ledger.seq(), 0);
+    /// let receipt = testing::receipt(1, "ATL", "BOLT-M8", "30 EA", "RCV-01")?;
+    /// ledger.apply(&receipt)?;
+    /// ledger.apply(&receipt)?;
+    /// // The duplicate takes no sequence number.
+    /// assert_eq!(ledger.seq(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn seq(&self) -> u64 {
         self.seq
     }
 
     /// The close time of the last closed period.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// use onhand_ledger::Body;
+    /// use onhand_master::Role;
+    /// assert_eq!(ledger.closed_through(), None);
+    /// let close = testing::event(9, 60, testing::actor("fin-1", &[Role::Finance])?, "PERIOD-END",
+    ///     testing::doc(onhand_ledger::DocKind::Internal, "D-9")?,
+    ///     Body::ClosePeriod { through: testing::at(30), entity: None })?;
+    /// ledger.apply(&close)?;
+    /// assert_eq!(ledger.closed_through(), Some(testing::at(30)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn closed_through(&self) -> Option<DateTime<Utc>> {
         self.closed_through
@@ -312,6 +436,30 @@ impl Ledger {
     /// The time `entity`'s own period is closed through (`None`: it has no close of
     /// its own, or is not in the catalog); its stock is closed through this or the
     /// network's [`closed_through`](Self::closed_through), whichever is later.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Applied, Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # use onhand_status::Measure;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # let item = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// # let site = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// use onhand_ledger::Body;
+    /// use onhand_master::Role;
+    /// let na01: onhand_master::EntityCode = "NA01".parse()?;
+    /// let close = testing::event(9, 60, testing::actor("fin-1", &[Role::Finance])?, "PERIOD-END",
+    ///     testing::doc(onhand_ledger::DocKind::Internal, "D-9")?,
+    ///     Body::ClosePeriod { through: testing::at(30), entity: Some(na01.clone()) })?;
+    /// ledger.apply(&close)?;
+    /// assert_eq!(ledger.entity_closed_through(&na01), Some(testing::at(30)));
+    /// assert_eq!(ledger.entity_closed_through(&"CA01".parse()?), None);
+    /// assert_eq!(ledger.closed_through(), None, "the network stays open");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn entity_closed_through(
         &self,

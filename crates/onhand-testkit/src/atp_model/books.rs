@@ -805,7 +805,7 @@ impl Harness {
             // Only quantities go down, latest schedule lines first.
             let agg = |p: &Promise| {
                 let mut m: BTreeMap<(i64, i64, usize, usize), Decimal> = BTreeMap::new();
-                for l in &p.schedule {
+                for l in p.schedule() {
                     *m.entry((
                         offset(l.delivery),
                         offset(l.available_on),
@@ -909,7 +909,7 @@ impl Harness {
             let mut changes = Vec::new();
             for ((id, old), (_, new)) in before.iter().zip(&after) {
                 let b = &self.book[id];
-                let last = |p: &Promise| p.schedule.iter().map(|s| s.delivery).max();
+                let last = |p: &Promise| p.schedule().iter().map(|s| s.delivery).max();
                 if old.confirmed != new.confirmed || last(old) != last(new) {
                     changes.push(Change {
                         line: *id,
@@ -947,7 +947,7 @@ impl Harness {
             // win line with nothing met other lines' older promises in the first run).
             let outcome = |ps: &[Promise]| -> Vec<_> {
                 ps.iter()
-                    .map(|p| (p.line, p.confirmed, p.unconfirmed, p.on_time, p.schedule.clone()))
+                    .map(|p| (p.line, p.confirmed, p.unconfirmed, p.on_time, p.schedule().to_vec()))
                     .collect()
             };
             assert_eq!(
@@ -978,7 +978,7 @@ impl Harness {
             let p =
                 self.atp.booked(id).unwrap_or_else(|| panic!("{id} is not booked in the engine"));
             let mut agg: BTreeMap<Key, i128> = BTreeMap::new();
-            for l in &p.schedule {
+            for l in p.schedule() {
                 let item = l.item.index();
                 let units = self.steps(item, l.qty).expect("whole steps");
                 let key = (item, l.site.index(), offset(l.available_on), offset(l.delivery));
@@ -1012,7 +1012,7 @@ impl Harness {
     /// Checks a promise just made.
     pub(crate) fn fresh(&self, line: &OrderLine, item: usize, p: &Promise) {
         if self.checks.has(Checks::LEAD_TIMES) {
-            for l in &p.schedule {
+            for l in p.schedule() {
                 assert!(
                     offset(l.available_on) >= self.today,
                     "{} available on {} before today {}",
@@ -1025,9 +1025,9 @@ impl Harness {
         if self.checks.has(Checks::SPLITS) {
             let min = line.min_split.map_or(1, |m| self.steps(item, m.value()).unwrap_or(1).max(1));
             let requested = self.decimal(item, self.steps(item, p.requested).unwrap_or(0));
-            assert!(p.schedule.len() <= onhand_atp::MAX_SCHEDULE_LINES, "too many lines");
+            assert!(p.schedule().len() <= onhand_atp::MAX_SCHEDULE_LINES, "too many lines");
             if line.allow_split {
-                for l in &p.schedule {
+                for l in p.schedule() {
                     let covers = self.covers(item, l.item.index(), l.qty);
                     assert!(
                         covers >= min || p.confirmed == requested,
@@ -1073,7 +1073,7 @@ impl Harness {
             assert_eq!(self.atp.claim(*id), Some(b.claim), "claim of {id}");
             let p = self.atp.booked(*id).expect("booked");
             self.check_line(b, &p);
-            for l in p.schedule.iter().filter(|l| l.available_on <= today) {
+            for l in p.schedule().iter().filter(|l| l.available_on <= today) {
                 *held.entry((l.item.raw(), l.site.raw())).or_default() += l.qty;
             }
         }
@@ -1105,22 +1105,22 @@ impl Harness {
             assert_eq!(p.confirmed + p.unconfirmed, p.requested, "{id}: confirmed + unconfirmed");
             assert!(p.confirmed >= Decimal::ZERO && p.unconfirmed >= Decimal::ZERO, "{id}: {p:?}");
             let covered: i128 =
-                p.schedule.iter().map(|l| self.covers(item, l.item.index(), l.qty)).sum();
+                p.schedule().iter().map(|l| self.covers(item, l.item.index(), l.qty)).sum();
             assert_eq!(
                 self.decimal(item, covered),
                 p.confirmed,
                 "{id}: the schedule covers the confirmation"
             );
             assert!(
-                p.schedule.iter().all(|l| l.qty > Decimal::ZERO),
+                p.schedule().iter().all(|l| l.qty > Decimal::ZERO),
                 "{id}: an empty schedule line"
             );
             let on_time = p.confirmed == p.requested
-                && p.schedule.iter().all(|l| l.delivery <= b.line.requested);
+                && p.schedule().iter().all(|l| l.delivery <= b.line.requested);
             assert_eq!(p.on_time, on_time, "{id}: on time");
         }
         if self.checks.has(Checks::LEAD_TIMES) {
-            for l in &p.schedule {
+            for l in p.schedule() {
                 let lead = self.world.lead(l.site.index(), &b.line.ship_to);
                 let lead = lead.unwrap_or_else(|| {
                     panic!("{id} ships from a site not delivering to its region: {p:?}")
@@ -1142,7 +1142,7 @@ impl Harness {
             }
         }
         if self.checks.has(Checks::SPLITS) && !self.fair_ran && !b.reduced && !b.line.allow_split {
-            assert!(p.schedule.len() <= 1, "{id} allows no split but has {p:?}");
+            assert!(p.schedule().len() <= 1, "{id} allows no split but has {p:?}");
             assert!(
                 p.confirmed.is_zero() || p.confirmed == p.requested,
                 "{id} allows no split but is partly confirmed: {p:?}"

@@ -20,6 +20,34 @@ impl Valuation {
     ///
     /// # Errors
     /// [`ValuationError::CloseNotForward`] for a close that does not move forward.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// v.apply(&receipt(1, "100 EA", "0.10 USD")?)?;
+    /// v.close_period(at(5)?)?;
+    /// // Nothing may be effective before the close any more.
+    /// let mut late = sale(2, "10 EA")?;
+    /// late.at = at(4)?;
+    /// assert!(v.apply(&late).is_err());
+    /// assert!(v.close_period(at(3)?).is_err(), "a close moves forward");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn close_period(&mut self, through: DateTime<Utc>) -> Res<()> {
         if let Some(c) = self.closed_through
             && through <= c
@@ -41,6 +69,34 @@ impl Valuation {
     /// # Errors
     /// [`ValuationError::UnknownEntity`]; [`ValuationError::CloseNotForward`] for a close
     /// not after the entity's own close and the network's. Nothing changes.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// v.apply(&receipt(1, "100 EA", "0.10 USD")?)?;
+    /// v.close_entity_period(&na01, at(5)?)?;
+    /// assert_eq!(v.entity_closed_through(&na01), Some(at(5)?));
+    /// // A movement of NA01's pools dated in the closed span is refused.
+    /// let mut late = sale(2, "10 EA")?;
+    /// late.at = at(4)?;
+    /// assert!(v.apply(&late).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn close_entity_period(&mut self, entity: &EntityCode, through: DateTime<Utc>) -> Res<()> {
         let e = self.entity(entity)?;
         if let Some(c) = self.closed_for(e)
@@ -64,6 +120,33 @@ impl Valuation {
     /// # Errors
     /// [`ValuationError::NothingToReopen`] when the network's period is not closed;
     /// [`ValuationError::ReopenNotBack`] for a `to` not before the close. Nothing changes.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// v.close_period(at(10)?)?;
+    /// v.reopen_period(Some(at(5)?))?;
+    /// assert_eq!(v.closed_through(), Some(at(5)?));
+    /// v.reopen_period(None)?;
+    /// assert_eq!(v.closed_through(), None);
+    /// assert!(v.reopen_period(None).is_err(), "nothing left to reopen");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reopen_period(&mut self, to: Option<DateTime<Utc>>) -> Res<()> {
         let closed = self.closed_through.ok_or(ValuationError::NothingToReopen)?;
         Self::check_back(to, closed)?;
@@ -79,6 +162,32 @@ impl Valuation {
     /// [`ValuationError::UnknownEntity`]; [`ValuationError::NothingToReopen`] when the
     /// entity has no close of its own; [`ValuationError::ReopenNotBack`] for a `to` not
     /// before it. Nothing changes.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// v.close_entity_period(&na01, at(10)?)?;
+    /// v.reopen_entity_period(&na01, None)?;
+    /// assert_eq!(v.entity_closed_through(&na01), None);
+    /// // Back-dating into the reopened span is accepted again.
+    /// v.apply(&receipt(3, "10 EA", "0.10 USD")?)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reopen_entity_period(
         &mut self,
         entity: &EntityCode,
@@ -98,6 +207,31 @@ impl Valuation {
     /// own, or is not in the catalog); its stock is closed through this or the network's
     /// [`closed_through`](Self::closed_through), whichever is later (as a ledger's
     /// `entity_closed_through` reads).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// assert_eq!(v.entity_closed_through(&na01), None);
+    /// v.close_entity_period(&na01, at(3)?)?;
+    /// assert_eq!(v.entity_closed_through(&na01), Some(at(3)?));
+    /// assert_eq!(v.entity_closed_through(&"CA01".parse()?), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn entity_closed_through(&self, entity: &EntityCode) -> Option<DateTime<Utc>> {
         self.entity_closed.get(&self.entity(entity).ok()?).copied()
@@ -149,6 +283,53 @@ impl Valuation {
     ///
     /// # Errors
     /// [`ValuationError::MissingRate`] or [`ValuationError::Overflow`]; nothing changes.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// #
+    /// # use onhand_valuation::{Agreement, PriceRule, Rate, TitlePoint};
+    /// # let config = ValuationConfig {
+    /// #     agreements: vec![Agreement {
+    /// #         seller: "NA01".parse()?, buyer: "CA01".parse()?,
+    /// #         price: PriceRule::CostPlus { markup: "0.25".parse()? },
+    /// #         currency: "USD".parse()?, title: TitlePoint::Shipment,
+    /// #     }],
+    /// #     ..ValuationConfig::default()
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), config)?;
+    /// # let ca01: onhand_master::EntityCode = "CA01".parse()?;
+    /// # let rates = vec![Rate { from: "USD".parse()?, to: "CAD".parse()?, rate: "1.35".parse()? }];
+    /// # // 100 drills at 80 USD in Chicago, shipped to Toronto at cost plus 25%.
+    /// # v.apply(&CostEvent { id: 1, at: at(1)?, body: CostBody::Receipt {
+    /// #     site: "ORD".parse()?, item: "DRILL-18V".parse()?, qty: "100 EA".parse()?,
+    /// #     unit_cost: "80.00 USD".parse()?, owner: None } })?;
+    /// # v.apply(&CostEvent { id: 2, at: at(2)?, body: CostBody::TransferShip {
+    /// #     transfer: "IC-7".parse()?, from: "ORD".parse()?, to: "YYZ".parse()?,
+    /// #     item: "DRILL-18V".parse()?, qty: "100 EA".parse()?, rates: rates.clone() } })?;
+    /// let to_usd = vec![Rate { from: "CAD".parse()?, to: "USD".parse()?, rate: Decimal::ONE / Decimal::new(135, 2) }];
+    /// let c = v.consolidate(1, &na01, "USD".parse()?, &to_usd)?;
+    /// // The group eliminates NA01's sale to CA01 and the 2,000 USD of profit still held.
+    /// assert_eq!(c.revenue.get(&(na01.clone(), ca01.clone())), Some(&"10000.00".parse()?));
+    /// assert_eq!(c.buyers.get(&ca01).map(|u| u.closing), Some("2000.00".parse()?));
+    /// assert!(onhand_valuation::unbalanced(&c.postings).is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn consolidate(
         &mut self,
         run: u64,

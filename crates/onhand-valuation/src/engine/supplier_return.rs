@@ -19,6 +19,33 @@ impl Valuation {
     /// What of receipt `receipt` (its cost event id) can still go back to the supplier,
     /// in base units: what it brought in less earlier returns; `None` when `receipt` is
     /// not a receipt the books took.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// v.apply(&receipt(1, "100 EA", "0.10 USD")?)?;
+    /// assert_eq!(v.returnable(1), Some("100".parse()?));
+    /// v.apply(&sale(2, "30 EA")?)?;
+    /// // Sales do not lower it (only returns to the supplier do).
+    /// assert_eq!(v.returnable(1), Some("100".parse()?));
+    /// assert_eq!(v.returnable(2), None, "a sale is not a receipt");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn returnable(&self, receipt: u64) -> Option<Decimal> {
         let seen = self.seen_of(receipt).filter(|s| s.kind == Seen::RECEIPT)?;

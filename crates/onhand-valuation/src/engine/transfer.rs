@@ -10,25 +10,26 @@ use rust_decimal::Decimal;
 
 use super::lines::At;
 use super::{Out, Plan, Res, Transfer, Valuation, convert, dec, money, rate_of, share};
+use crate::code::TransferNo;
 use crate::config::{Agreement, PriceRule, TitlePoint};
-use crate::error::{ConfigProblem, ValuationError};
+use crate::error::ValuationError;
 use crate::event::{CostEvent, Rate};
 use crate::history::{Counter, Request};
 use crate::intercompany::{IcDocKind, IcDocument, OpenItem};
 use crate::posting::PostingKey;
 
 impl Valuation {
-    pub(super) fn open_transfer(&self, number: &str) -> Res<(u32, Transfer)> {
+    pub(super) fn open_transfer(&self, number: &TransferNo) -> Res<(u32, Transfer)> {
         let t = *self
             .transfer_ix
             .get(number)
-            .ok_or_else(|| ValuationError::UnknownTransfer(number.to_owned()))?;
+            .ok_or_else(|| ValuationError::UnknownTransfer(number.clone()))?;
         let tr = self
             .transfers
             .get(t as usize)
-            .ok_or_else(|| ValuationError::UnknownTransfer(number.to_owned()))?;
+            .ok_or_else(|| ValuationError::UnknownTransfer(number.clone()))?;
         if tr.closed {
-            return Err(ValuationError::TransferClosed(number.to_owned()));
+            return Err(ValuationError::TransferClosed(number.clone()));
         }
         Ok((t, tr.clone()))
     }
@@ -82,19 +83,14 @@ impl Valuation {
         ev: &CostEvent,
         out: &mut Out<'_>,
         plan: &mut Plan,
-        number: &str,
+        number: &TransferNo,
         (from, to): (&SiteCode, &SiteCode),
         item: &ItemCode,
         qty: Qty,
         rates: &[Rate],
     ) -> Res<()> {
-        if number.is_empty() || number.len() > 64 {
-            return Err(ValuationError::Config(ConfigProblem::TransferNumber {
-                number: number.to_owned(),
-            }));
-        }
         if self.transfer_ix.contains_key(number) {
-            return Err(ValuationError::TransferExists(number.to_owned()));
+            return Err(ValuationError::TransferExists(number.clone()));
         }
         let ix = self.item(item)?;
         let sf = self.site(from)?;
@@ -105,7 +101,7 @@ impl Valuation {
         let tx = u32::try_from(self.transfers.len())
             .map_err(|_| ValuationError::Overflow("the transfer count"))?;
         let mut tr = Transfer {
-            number: number.to_owned(),
+            number: number.clone(),
             item: ix,
             to: st,
             seller,
@@ -122,7 +118,7 @@ impl Valuation {
             shipped_at: ev.at,
             closed: false,
         };
-        let doc = Some(number);
+        let doc = Some(number.as_str());
         if seller == buyer {
             plan.new_transfer = Some(tr.clone());
             // A transfer ships only what the books hold: valuing a shortfall at the last cost
@@ -175,7 +171,7 @@ impl Valuation {
                     number: format!("{prefix}-{number}"),
                     entity: entity.clone(),
                     counterparty: counterparty.clone(),
-                    reference: number.to_owned(),
+                    reference: number.clone(),
                     item: item_code.clone(),
                     qty: units,
                     amount: money(price, k),
@@ -206,7 +202,7 @@ impl Valuation {
                     seller: seller_code.clone(),
                     buyer: buyer_code.clone(),
                     document: invoice.clone(),
-                    transfer: number.to_owned(),
+                    transfer: number.clone(),
                     qty: units,
                     amount: money(price, k),
                     rate,
@@ -243,7 +239,7 @@ impl Valuation {
         ev: &CostEvent,
         out: &mut Out<'_>,
         plan: &mut Plan,
-        number: &str,
+        number: &TransferNo,
         qty: Qty,
         rates: &[Rate],
     ) -> Res<()> {
@@ -251,18 +247,18 @@ impl Valuation {
         let mut tr = plan.transfer(tx, tr);
         if ev.at < tr.shipped_at {
             return Err(ValuationError::BeforeShipment {
-                transfer: number.to_owned(),
+                transfer: number.clone(),
                 shipped_at: tr.shipped_at,
             });
         }
         let got = self.base(tr.item, qty, "a transfer receipt quantity")?;
         let remaining = sub_exact(tr.shipped, tr.received).map_err(dec("a transfer balance"))?;
         if got > remaining {
-            return Err(ValuationError::OverReceipt { transfer: number.to_owned(), remaining });
+            return Err(ValuationError::OverReceipt { transfer: number.clone(), remaining });
         }
         let (seller, buyer, ix, st) = (tr.seller, tr.buyer, tr.item, tr.to);
         let ps = self.pool_site(buyer, st)?;
-        let doc = Some(number);
+        let doc = Some(number.as_str());
         let agreement = tr.agreement.and_then(|a| self.agreements.get(a));
         match agreement {
             Some(a) if a.title == TitlePoint::Receipt => {
@@ -316,7 +312,7 @@ impl Valuation {
                     number: invoice.clone(),
                     entity: seller_code.clone(),
                     counterparty: buyer_code.clone(),
-                    reference: number.to_owned(),
+                    reference: number.clone(),
                     item: item_code,
                     qty: got,
                     amount: money(price, k),
@@ -326,7 +322,7 @@ impl Valuation {
                     seller: seller_code.clone(),
                     buyer: buyer_code.clone(),
                     document: invoice.clone(),
-                    transfer: number.to_owned(),
+                    transfer: number.clone(),
                     qty: got,
                     amount: money(price, k),
                     rate,

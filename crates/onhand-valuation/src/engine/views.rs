@@ -8,6 +8,7 @@ use onhand_master::{EntityCode, ItemCode, ItemIx, SiteCode, SiteIx};
 use rust_decimal::Decimal;
 
 use super::{Held, PoolView, Seen, Transfer, TransitView, Valuation, at_scale, on_the_way, total};
+use crate::code::TransferNo;
 use crate::history::Slot;
 use crate::intercompany::{IcDocument, OpenItem};
 
@@ -38,6 +39,31 @@ impl Valuation {
 
     /// The pool of `entity`'s `item` (at `site`, for an entity valued per site; the
     /// site is ignored otherwise).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// v.apply(&receipt(1, "100 EA", "0.10 USD")?)?;
+    /// let pool = v.pool(&na01, &bolt, None).ok_or("pool")?;
+    /// assert_eq!((pool.qty, pool.value), ("100".parse()?, "10.00".parse()?));
+    /// assert!(v.pool(&na01, &"NUT-M8".parse()?, None).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn pool(
         &self,
@@ -66,6 +92,31 @@ impl Valuation {
 
     /// The unit cost of a pool ([`PoolView::unit_cost`]) without building its view (no
     /// layers are collected): `None` for no such pool or a pool with no cost yet.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// v.apply(&receipt(1, "100 EA", "0.10 USD")?)?;
+    /// v.apply(&receipt(2, "100 EA", "0.20 USD")?)?;
+    /// // FIFO: the next unit out is the oldest, at 0.10.
+    /// assert_eq!(v.unit_cost(&na01, &bolt, None), Some("0.10".parse()?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn unit_cost(
         &self,
@@ -78,6 +129,31 @@ impl Valuation {
     }
 
     /// Every pool, by entity, item and site code.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// v.apply(&receipt(1, "100 EA", "0.10 USD")?)?;
+    /// let pools = v.pools();
+    /// assert_eq!(pools.len(), 1);
+    /// assert_eq!((pools[0].entity.as_str(), pools[0].item.as_str()), ("NA01", "BOLT-M8"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn pools(&self) -> Vec<PoolView> {
         let mut out: Vec<PoolView> = self.slots.iter().filter_map(|sl| self.view(sl)).collect();
@@ -86,6 +162,31 @@ impl Valuation {
     }
 
     /// The value of `entity`'s inventory on hand (the sum of its pools).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// v.apply(&receipt(1, "100 EA", "0.10 USD")?)?;
+    /// v.apply(&sale(2, "25 EA")?)?;
+    /// assert_eq!(v.inventory_value(&na01), "7.50".parse()?);
+    /// assert_eq!(v.inventory_value(&"CA01".parse()?), Decimal::ZERO);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn inventory_value(&self, entity: &EntityCode) -> Decimal {
         let Ok(e) = self.entity(entity) else { return Decimal::ZERO };
@@ -102,6 +203,50 @@ impl Valuation {
     }
 
     /// Every transfer, by document number.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// #
+    /// # use onhand_valuation::{Agreement, PriceRule, Rate, TitlePoint};
+    /// # let config = ValuationConfig {
+    /// #     agreements: vec![Agreement {
+    /// #         seller: "NA01".parse()?, buyer: "CA01".parse()?,
+    /// #         price: PriceRule::CostPlus { markup: "0.25".parse()? },
+    /// #         currency: "USD".parse()?, title: TitlePoint::Shipment,
+    /// #     }],
+    /// #     ..ValuationConfig::default()
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), config)?;
+    /// # let ca01: onhand_master::EntityCode = "CA01".parse()?;
+    /// # let rates = vec![Rate { from: "USD".parse()?, to: "CAD".parse()?, rate: "1.35".parse()? }];
+    /// # // 100 drills at 80 USD in Chicago, shipped to Toronto at cost plus 25%.
+    /// # v.apply(&CostEvent { id: 1, at: at(1)?, body: CostBody::Receipt {
+    /// #     site: "ORD".parse()?, item: "DRILL-18V".parse()?, qty: "100 EA".parse()?,
+    /// #     unit_cost: "80.00 USD".parse()?, owner: None } })?;
+    /// # v.apply(&CostEvent { id: 2, at: at(2)?, body: CostBody::TransferShip {
+    /// #     transfer: "IC-7".parse()?, from: "ORD".parse()?, to: "YYZ".parse()?,
+    /// #     item: "DRILL-18V".parse()?, qty: "100 EA".parse()?, rates: rates.clone() } })?;
+    /// let t = &v.transfers()[0];
+    /// assert_eq!((t.transfer.as_str(), t.item.as_str()), ("IC-7", "DRILL-18V"));
+    /// assert!(!t.closed);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn transfers(&self) -> Vec<TransitView> {
         let code = |e: u16| self.entities.get(usize::from(e)).map(|x| x.code.clone());
@@ -128,6 +273,51 @@ impl Valuation {
     }
 
     /// The value `entity` carries in transit (goods it owns on the way).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// #
+    /// # use onhand_valuation::{Agreement, PriceRule, Rate, TitlePoint};
+    /// # let config = ValuationConfig {
+    /// #     agreements: vec![Agreement {
+    /// #         seller: "NA01".parse()?, buyer: "CA01".parse()?,
+    /// #         price: PriceRule::CostPlus { markup: "0.25".parse()? },
+    /// #         currency: "USD".parse()?, title: TitlePoint::Shipment,
+    /// #     }],
+    /// #     ..ValuationConfig::default()
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), config)?;
+    /// # let ca01: onhand_master::EntityCode = "CA01".parse()?;
+    /// # let rates = vec![Rate { from: "USD".parse()?, to: "CAD".parse()?, rate: "1.35".parse()? }];
+    /// # // 100 drills at 80 USD in Chicago, shipped to Toronto at cost plus 25%.
+    /// # v.apply(&CostEvent { id: 1, at: at(1)?, body: CostBody::Receipt {
+    /// #     site: "ORD".parse()?, item: "DRILL-18V".parse()?, qty: "100 EA".parse()?,
+    /// #     unit_cost: "80.00 USD".parse()?, owner: None } })?;
+    /// # v.apply(&CostEvent { id: 2, at: at(2)?, body: CostBody::TransferShip {
+    /// #     transfer: "IC-7".parse()?, from: "ORD".parse()?, to: "YYZ".parse()?,
+    /// #     item: "DRILL-18V".parse()?, qty: "100 EA".parse()?, rates: rates.clone() } })?;
+    /// // Title passed at shipment: the goods are the buyer's, in transit, at the
+    /// // agreement's price converted (10,000 USD at 1.35).
+    /// assert_eq!(v.in_transit_value(&ca01), "13500.00".parse()?);
+    /// assert_eq!(v.in_transit_value(&na01), Decimal::ZERO);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn in_transit_value(&self, entity: &EntityCode) -> Decimal {
         let Ok(e) = self.entity(entity) else { return Decimal::ZERO };
@@ -137,6 +327,51 @@ impl Valuation {
 
     /// What `entity` holds of `item`, in base units: on hand at its sites (its pools of
     /// the item) and on the way in transfers it owns. O(sites of the entity).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// #
+    /// # use onhand_valuation::{Agreement, PriceRule, Rate, TitlePoint};
+    /// # let config = ValuationConfig {
+    /// #     agreements: vec![Agreement {
+    /// #         seller: "NA01".parse()?, buyer: "CA01".parse()?,
+    /// #         price: PriceRule::CostPlus { markup: "0.25".parse()? },
+    /// #         currency: "USD".parse()?, title: TitlePoint::Shipment,
+    /// #     }],
+    /// #     ..ValuationConfig::default()
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), config)?;
+    /// # let ca01: onhand_master::EntityCode = "CA01".parse()?;
+    /// # let rates = vec![Rate { from: "USD".parse()?, to: "CAD".parse()?, rate: "1.35".parse()? }];
+    /// # // 100 drills at 80 USD in Chicago, shipped to Toronto at cost plus 25%.
+    /// # v.apply(&CostEvent { id: 1, at: at(1)?, body: CostBody::Receipt {
+    /// #     site: "ORD".parse()?, item: "DRILL-18V".parse()?, qty: "100 EA".parse()?,
+    /// #     unit_cost: "80.00 USD".parse()?, owner: None } })?;
+    /// # v.apply(&CostEvent { id: 2, at: at(2)?, body: CostBody::TransferShip {
+    /// #     transfer: "IC-7".parse()?, from: "ORD".parse()?, to: "YYZ".parse()?,
+    /// #     item: "DRILL-18V".parse()?, qty: "100 EA".parse()?, rates: rates.clone() } })?;
+    /// let drill = "DRILL-18V".parse()?;
+    /// let held = v.held(&ca01, &drill);
+    /// assert_eq!((held.on_hand, held.in_transit), (Decimal::ZERO, "100".parse()?));
+    /// assert_eq!(v.held(&na01, &drill).total(), Decimal::ZERO);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn held(&self, entity: &EntityCode, item: &ItemCode) -> Held {
         let (Ok(e), Ok(i)) = (self.entity(entity), self.item(item)) else {
@@ -180,6 +415,52 @@ impl Valuation {
     }
 
     /// What every entity holds of every item it ever valued, by entity and item code.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// #
+    /// # use onhand_valuation::{Agreement, PriceRule, Rate, TitlePoint};
+    /// # let config = ValuationConfig {
+    /// #     agreements: vec![Agreement {
+    /// #         seller: "NA01".parse()?, buyer: "CA01".parse()?,
+    /// #         price: PriceRule::CostPlus { markup: "0.25".parse()? },
+    /// #         currency: "USD".parse()?, title: TitlePoint::Shipment,
+    /// #     }],
+    /// #     ..ValuationConfig::default()
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), config)?;
+    /// # let ca01: onhand_master::EntityCode = "CA01".parse()?;
+    /// # let rates = vec![Rate { from: "USD".parse()?, to: "CAD".parse()?, rate: "1.35".parse()? }];
+    /// # // 100 drills at 80 USD in Chicago, shipped to Toronto at cost plus 25%.
+    /// # v.apply(&CostEvent { id: 1, at: at(1)?, body: CostBody::Receipt {
+    /// #     site: "ORD".parse()?, item: "DRILL-18V".parse()?, qty: "100 EA".parse()?,
+    /// #     unit_cost: "80.00 USD".parse()?, owner: None } })?;
+    /// # v.apply(&CostEvent { id: 2, at: at(2)?, body: CostBody::TransferShip {
+    /// #     transfer: "IC-7".parse()?, from: "ORD".parse()?, to: "YYZ".parse()?,
+    /// #     item: "DRILL-18V".parse()?, qty: "100 EA".parse()?, rates: rates.clone() } })?;
+    /// let all = v.held_all();
+    /// let drill: onhand_master::ItemCode = "DRILL-18V".parse()?;
+    /// assert_eq!(all.get(&(ca01.clone(), drill.clone())).map(|h| h.total()), Some("100".parse()?));
+    /// // The seller shipped all it had.
+    /// assert_eq!(all.get(&(na01.clone(), drill)).map_or(Decimal::ZERO, |h| h.total()), Decimal::ZERO);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn held_all(&self) -> BTreeMap<(EntityCode, ItemCode), Held> {
         let mut out: BTreeMap<(EntityCode, ItemCode), Held> = BTreeMap::new();
@@ -221,26 +502,203 @@ impl Valuation {
     }
 
     /// The intercompany documents issued, in order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// #
+    /// # use onhand_valuation::{Agreement, PriceRule, Rate, TitlePoint};
+    /// # let config = ValuationConfig {
+    /// #     agreements: vec![Agreement {
+    /// #         seller: "NA01".parse()?, buyer: "CA01".parse()?,
+    /// #         price: PriceRule::CostPlus { markup: "0.25".parse()? },
+    /// #         currency: "USD".parse()?, title: TitlePoint::Shipment,
+    /// #     }],
+    /// #     ..ValuationConfig::default()
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), config)?;
+    /// # let ca01: onhand_master::EntityCode = "CA01".parse()?;
+    /// # let rates = vec![Rate { from: "USD".parse()?, to: "CAD".parse()?, rate: "1.35".parse()? }];
+    /// # // 100 drills at 80 USD in Chicago, shipped to Toronto at cost plus 25%.
+    /// # v.apply(&CostEvent { id: 1, at: at(1)?, body: CostBody::Receipt {
+    /// #     site: "ORD".parse()?, item: "DRILL-18V".parse()?, qty: "100 EA".parse()?,
+    /// #     unit_cost: "80.00 USD".parse()?, owner: None } })?;
+    /// # v.apply(&CostEvent { id: 2, at: at(2)?, body: CostBody::TransferShip {
+    /// #     transfer: "IC-7".parse()?, from: "ORD".parse()?, to: "YYZ".parse()?,
+    /// #     item: "DRILL-18V".parse()?, qty: "100 EA".parse()?, rates: rates.clone() } })?;
+    /// let numbers: Vec<&str> = v.documents().iter().map(|d| d.number.as_str()).collect();
+    /// assert_eq!(numbers, ["ICSO-IC-7", "ICPO-IC-7", "SHP-IC-7", "INV-IC-7-1"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn documents(&self) -> &[IcDocument] {
         &self.documents
     }
 
     /// The sellers' intercompany receivables, in order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// #
+    /// # use onhand_valuation::{Agreement, PriceRule, Rate, TitlePoint};
+    /// # let config = ValuationConfig {
+    /// #     agreements: vec![Agreement {
+    /// #         seller: "NA01".parse()?, buyer: "CA01".parse()?,
+    /// #         price: PriceRule::CostPlus { markup: "0.25".parse()? },
+    /// #         currency: "USD".parse()?, title: TitlePoint::Shipment,
+    /// #     }],
+    /// #     ..ValuationConfig::default()
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), config)?;
+    /// # let ca01: onhand_master::EntityCode = "CA01".parse()?;
+    /// # let rates = vec![Rate { from: "USD".parse()?, to: "CAD".parse()?, rate: "1.35".parse()? }];
+    /// # // 100 drills at 80 USD in Chicago, shipped to Toronto at cost plus 25%.
+    /// # v.apply(&CostEvent { id: 1, at: at(1)?, body: CostBody::Receipt {
+    /// #     site: "ORD".parse()?, item: "DRILL-18V".parse()?, qty: "100 EA".parse()?,
+    /// #     unit_cost: "80.00 USD".parse()?, owner: None } })?;
+    /// # v.apply(&CostEvent { id: 2, at: at(2)?, body: CostBody::TransferShip {
+    /// #     transfer: "IC-7".parse()?, from: "ORD".parse()?, to: "YYZ".parse()?,
+    /// #     item: "DRILL-18V".parse()?, qty: "100 EA".parse()?, rates: rates.clone() } })?;
+    /// let r = &v.receivables()[0];
+    /// assert_eq!((r.seller.as_str(), r.buyer.as_str(), r.document.as_str()), ("NA01", "CA01", "INV-IC-7-1"));
+    /// assert_eq!(r.amount.to_string(), "10000.00 USD");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn receivables(&self) -> &[OpenItem] {
         &self.receivables
     }
 
     /// The buyers' intercompany payables, in order.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// #
+    /// # use onhand_valuation::{Agreement, PriceRule, Rate, TitlePoint};
+    /// # let config = ValuationConfig {
+    /// #     agreements: vec![Agreement {
+    /// #         seller: "NA01".parse()?, buyer: "CA01".parse()?,
+    /// #         price: PriceRule::CostPlus { markup: "0.25".parse()? },
+    /// #         currency: "USD".parse()?, title: TitlePoint::Shipment,
+    /// #     }],
+    /// #     ..ValuationConfig::default()
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), config)?;
+    /// # let ca01: onhand_master::EntityCode = "CA01".parse()?;
+    /// # let rates = vec![Rate { from: "USD".parse()?, to: "CAD".parse()?, rate: "1.35".parse()? }];
+    /// # // 100 drills at 80 USD in Chicago, shipped to Toronto at cost plus 25%.
+    /// # v.apply(&CostEvent { id: 1, at: at(1)?, body: CostBody::Receipt {
+    /// #     site: "ORD".parse()?, item: "DRILL-18V".parse()?, qty: "100 EA".parse()?,
+    /// #     unit_cost: "80.00 USD".parse()?, owner: None } })?;
+    /// # v.apply(&CostEvent { id: 2, at: at(2)?, body: CostBody::TransferShip {
+    /// #     transfer: "IC-7".parse()?, from: "ORD".parse()?, to: "YYZ".parse()?,
+    /// #     item: "DRILL-18V".parse()?, qty: "100 EA".parse()?, rates: rates.clone() } })?;
+    /// let p = &v.payables()[0];
+    /// assert_eq!((p.buyer.as_str(), p.transfer.as_str()), ("CA01", "IC-7"));
+    /// // The same invoice on both sides.
+    /// assert_eq!(p.document, v.receivables()[0].document);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn payables(&self) -> &[OpenItem] {
         &self.payables
     }
 
     /// Transfers with goods still on the way (for [`reconcile`](crate::reconcile)).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// #
+    /// # use onhand_valuation::{Agreement, PriceRule, Rate, TitlePoint};
+    /// # let config = ValuationConfig {
+    /// #     agreements: vec![Agreement {
+    /// #         seller: "NA01".parse()?, buyer: "CA01".parse()?,
+    /// #         price: PriceRule::CostPlus { markup: "0.25".parse()? },
+    /// #         currency: "USD".parse()?, title: TitlePoint::Shipment,
+    /// #     }],
+    /// #     ..ValuationConfig::default()
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), config)?;
+    /// # let ca01: onhand_master::EntityCode = "CA01".parse()?;
+    /// # let rates = vec![Rate { from: "USD".parse()?, to: "CAD".parse()?, rate: "1.35".parse()? }];
+    /// # // 100 drills at 80 USD in Chicago, shipped to Toronto at cost plus 25%.
+    /// # v.apply(&CostEvent { id: 1, at: at(1)?, body: CostBody::Receipt {
+    /// #     site: "ORD".parse()?, item: "DRILL-18V".parse()?, qty: "100 EA".parse()?,
+    /// #     unit_cost: "80.00 USD".parse()?, owner: None } })?;
+    /// # v.apply(&CostEvent { id: 2, at: at(2)?, body: CostBody::TransferShip {
+    /// #     transfer: "IC-7".parse()?, from: "ORD".parse()?, to: "YYZ".parse()?,
+    /// #     item: "DRILL-18V".parse()?, qty: "100 EA".parse()?, rates: rates.clone() } })?;
+    /// assert!(v.open_transfers().contains(&"IC-7".parse()?));
+    /// v.apply(&CostEvent { id: 3, at: at(3)?, body: CostBody::TransferReceipt {
+    ///     transfer: "IC-7".parse()?, qty: "100 EA".parse()?, rates: vec![] } })?;
+    /// assert!(v.open_transfers().is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
-    pub fn open_transfers(&self) -> std::collections::BTreeSet<String> {
+    pub fn open_transfers(&self) -> std::collections::BTreeSet<TransferNo> {
         self.transfers
             .iter()
             .filter(|t| !t.closed && t.received < t.shipped)
@@ -250,6 +708,50 @@ impl Valuation {
 
     /// The intercompany profit still embedded in what `buyer` holds: on hand, and in
     /// transit that it already owns, in its own currency.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// #
+    /// # use onhand_valuation::{Agreement, PriceRule, Rate, TitlePoint};
+    /// # let config = ValuationConfig {
+    /// #     agreements: vec![Agreement {
+    /// #         seller: "NA01".parse()?, buyer: "CA01".parse()?,
+    /// #         price: PriceRule::CostPlus { markup: "0.25".parse()? },
+    /// #         currency: "USD".parse()?, title: TitlePoint::Shipment,
+    /// #     }],
+    /// #     ..ValuationConfig::default()
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), config)?;
+    /// # let ca01: onhand_master::EntityCode = "CA01".parse()?;
+    /// # let rates = vec![Rate { from: "USD".parse()?, to: "CAD".parse()?, rate: "1.35".parse()? }];
+    /// # // 100 drills at 80 USD in Chicago, shipped to Toronto at cost plus 25%.
+    /// # v.apply(&CostEvent { id: 1, at: at(1)?, body: CostBody::Receipt {
+    /// #     site: "ORD".parse()?, item: "DRILL-18V".parse()?, qty: "100 EA".parse()?,
+    /// #     unit_cost: "80.00 USD".parse()?, owner: None } })?;
+    /// # v.apply(&CostEvent { id: 2, at: at(2)?, body: CostBody::TransferShip {
+    /// #     transfer: "IC-7".parse()?, from: "ORD".parse()?, to: "YYZ".parse()?,
+    /// #     item: "DRILL-18V".parse()?, qty: "100 EA".parse()?, rates: rates.clone() } })?;
+    /// // 13,500 CAD paid for goods that cost the group 8,000 USD (10,800 CAD).
+    /// assert_eq!(v.unrealized_profit(&ca01), "2700.00".parse()?);
+    /// assert_eq!(v.unrealized_profit(&na01), Decimal::ZERO);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn unrealized_profit(&self, buyer: &EntityCode) -> Decimal {
         let Ok(b) = self.entity(buyer) else { return Decimal::ZERO };
@@ -264,6 +766,30 @@ impl Valuation {
     }
 
     /// The period is closed through this time, if any.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let at = |h: u64| chrono::DateTime::from_timestamp(1_767_600_000 + 3600 * h as i64, 0).ok_or("time");
+    /// # let receipt = |id: u64, qty: &str, cost: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Receipt {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         unit_cost: cost.parse()?, owner: None } })
+    /// # };
+    /// # let sale = |id: u64, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    /// #     Ok(CostEvent { id, at: at(id)?, body: CostBody::Issue {
+    /// #         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: qty.parse()?,
+    /// #         to: IssueTo::Sale, owner: None } })
+    /// # };
+    /// # let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// # let (na01, bolt) = ("NA01".parse::<onhand_master::EntityCode>()?, "BOLT-M8".parse::<onhand_master::ItemCode>()?);
+    /// assert_eq!(v.closed_through(), None);
+    /// v.close_period(at(10)?)?;
+    /// assert_eq!(v.closed_through(), Some(at(10)?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn closed_through(&self) -> Option<DateTime<Utc>> {
         self.closed_through
