@@ -273,6 +273,25 @@ pub struct AdjustmentKpis {
     pub abs_value: Amounts,
 }
 
+/// Supplier receipts of a period (by the day received) and how many were followed by
+/// trouble at the receiving item-site: a negative adjustment, damage or hold, or goods
+/// of the same supplier sent back to it, within [`crate::Config::follow_days`] (the
+/// figure the supplier follow-up detector tests, [`crate::detect`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupplierKpis {
+    /// Receipts (one per supplier, item and receiving event), reversed ones excepted.
+    pub receipts: u64,
+    /// Of them, followed by trouble so far.
+    pub followed: u64,
+    /// `followed / receipts`.
+    pub followed_share: Ratio,
+    /// Units received.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub qty: Decimal,
+    /// Value received.
+    pub value: Amounts,
+}
+
 /// A share of money in one currency.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CurrencyShare {
@@ -652,6 +671,38 @@ impl Insight {
             abs_units: c.abs_units,
             net_value: c.net_value,
             abs_value: c.abs_value,
+        })
+    }
+
+    /// The receipts of `period` from `supplier` (every supplier: `None`) and the share
+    /// of them followed by trouble (see [`SupplierKpis`]): `followed_share = followed /
+    /// receipts`, not enough data without receipts.
+    ///
+    /// # Errors
+    /// [`InsightError::Overflow`] for a sum beyond the decimal range.
+    pub fn supplier_receipts(
+        &self,
+        period: Period,
+        supplier: Option<&onhand_master::SupplierCode>,
+    ) -> Result<SupplierKpis, InsightError> {
+        let range = period.day_range();
+        let (mut receipts, mut followed) = (0u64, 0u64);
+        let mut qty = Decimal::ZERO;
+        let mut value = Amounts::default();
+        for ((day, s), cell) in &self.stock.suppliers {
+            if in_range(*day, range) && supplier.is_none_or(|x| x == s) {
+                receipts += cell.receipts;
+                followed += cell.followed;
+                sum(&mut qty, cell.qty)?;
+                value.merge(&cell.value)?;
+            }
+        }
+        Ok(SupplierKpis {
+            receipts,
+            followed,
+            followed_share: Ratio::of_counts(followed, receipts),
+            qty,
+            value,
         })
     }
 

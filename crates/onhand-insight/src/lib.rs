@@ -98,7 +98,8 @@ pub use exact::{MAX_MAGNITUDE, MAX_SCALE};
 pub use figure::{Amounts, Dist, Figure, Ratio};
 pub use kpi::{
     AdjustmentKpis, AgingBucket, AgingKpis, CountKpis, CurrencyShare, Dim, Fill, InTransitKpis,
-    OrderKpis, PerfectOrder, ReconciliationKpis, ReturnKpis, TransferKpis, Turns, TurnsKpis,
+    OrderKpis, PerfectOrder, ReconciliationKpis, ReturnKpis, SupplierKpis, TransferKpis, Turns,
+    TurnsKpis,
 };
 pub use period::{Grain, Period};
 pub use plan::{
@@ -109,9 +110,9 @@ pub use record::{
     Adjusted, CostOfSales, CountRecorded, DamageKind, DemandObserved, InTransitHeld,
     LeadTimeObserved, LineRef, MismatchOpened, MismatchResolved, OrderLineCancelled,
     OrderLineCreated, OrderLineDelivered, OrderLinePromised, OrderLineReturned, OrderLineShipped,
-    PositionObserved, Record, ReturnCondition, ReturnInspected, Scheduled, StockDamaged,
-    StockLayer, StockValued, SupplierReceipt, TransferApproved, TransferClosed, TransferReceived,
-    TransferRef, TransferRequested, TransferShipped,
+    PositionObserved, Record, ReturnCondition, ReturnInspected, Reversed, Scheduled, StockDamaged,
+    StockLayer, StockValued, SupplierReceipt, SupplierReturned, TransferApproved, TransferClosed,
+    TransferReceived, TransferRef, TransferRequested, TransferShipped,
 };
 pub use report::Report;
 pub use sketch::Sketch;

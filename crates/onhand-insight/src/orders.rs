@@ -767,6 +767,55 @@ impl Orders {
         Ok(())
     }
 
+    /// Shipment `r` of its line reversed at `at`: it leaves the line's shipments (its
+    /// day's entry of its quantity) and shipped quantity; a line that no longer ships
+    /// its order in full is open again and, on [`Basis::Shipment`], no longer
+    /// fulfilled. Refused when the line holds no such shipment or its returns would
+    /// exceed what stays shipped.
+    ///
+    /// Its order's completion time, when the line ships again, is the latest
+    /// fulfilment of its lines, this one's new one included; a line cancelled after
+    /// being un-shipped leaves the order's latest fulfilment as it stood (the order
+    /// does not keep its lines' times).
+    pub(crate) fn unshipped(
+        &mut self,
+        r: &OrderLineShipped,
+        at: DateTime<Utc>,
+        basis: Basis,
+    ) -> Result<(), InsightError> {
+        let (ix, line) = self.open_line(&r.line, at)?;
+        let qty = line_qty(line, r.qty, "shipped quantity")?;
+        let day = day_of(r.at);
+        let Some(pos) = line.ships.iter().position(|(d, q)| *d == day && *q == qty) else {
+            return Err(InsightError::InvalidRecord {
+                field: "original",
+                reason: "a shipment the line does not hold",
+            });
+        };
+        let mut left = line.shipped;
+        sub(&mut left, qty);
+        if exact::lt(left, line.returned) {
+            return Err(InsightError::InvalidRecord {
+                field: "original",
+                reason: "a shipment whose goods the customer returned",
+            });
+        }
+        let t = at.timestamp();
+        self.change(ix, basis, |l| {
+            l.ships.remove(pos);
+            l.shipped = left;
+            if l.ships.is_empty() {
+                l.ship_site = NO_SITE;
+            }
+            l.ship_closed = exact::ge(l.shipped, l.ordered);
+            if basis == Basis::Shipment && !l.ship_closed {
+                l.fulfilled = None;
+            }
+            l.last = t;
+        });
+        Ok(())
+    }
+
     pub(crate) fn delivered(
         &mut self,
         r: &OrderLineDelivered,
