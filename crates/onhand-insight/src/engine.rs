@@ -349,8 +349,8 @@ impl Insight {
         }
         match r.original.as_ref() {
             Record::OrderLineShipped(o) => {
-                self.site(&o.site)?;
-                self.orders.unshipped(o, r.at, basis)
+                let site = self.site(&o.site)?;
+                self.orders.unshipped(o, site, r.at, basis)
             }
             Record::SupplierReceipt(o) => {
                 let site = self.site(&o.site)?;

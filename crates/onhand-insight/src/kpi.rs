@@ -194,6 +194,14 @@ pub struct ReturnKpis {
     pub damaged: Decimal,
     /// Damaged / (sound + damaged): the share of inspected returns found damaged.
     pub damaged_share: Ratio,
+    /// Units shipped in the period from the dimension's sites (every site for a
+    /// reason), reversed shipments excepted: the return rate's denominator.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub shipped: Decimal,
+    /// Units returned / units shipped, both counted on their own days within the
+    /// period (the goods returned need not be those shipped in it): not enough data
+    /// when nothing shipped.
+    pub return_rate: Ratio,
 }
 
 /// The transfer KPIs of a period and lane.
@@ -559,6 +567,11 @@ impl Insight {
     /// return's reason): returns and units taken back on their day, and units found
     /// sound or damaged on the day they were found.
     ///
+    /// **Return rate** = units returned in the period at the dimension's sites / units
+    /// shipped in the period from them (every site for a reason), each on its own day;
+    /// a reversed shipment leaves the day it shipped. Not enough data when nothing
+    /// shipped.
+    ///
     /// # Errors
     /// [`InsightError::UnsupportedDimension`]; [`InsightError::UnknownSite`] or
     /// [`InsightError::UnknownEntity`]; [`InsightError::Overflow`].
@@ -580,6 +593,12 @@ impl Insight {
                 sum(&mut c.damaged, cell.damaged)?;
             }
         }
+        let mut shipped = Decimal::ZERO;
+        for ((day, site), q) in &self.orders.shipped {
+            if in_range(*day, range) && self.site_matches(sites, *site) {
+                sum(&mut shipped, *q)?;
+            }
+        }
         let inspected = c.sound.checked_add(c.damaged).ok_or(InsightError::Overflow("a sum"))?;
         Ok(ReturnKpis {
             returns: c.returns,
@@ -587,6 +606,8 @@ impl Insight {
             sound: c.sound,
             damaged: c.damaged,
             damaged_share: Ratio::new(c.damaged, inspected),
+            shipped,
+            return_rate: Ratio::new(c.units, shipped),
         })
     }
 

@@ -481,6 +481,11 @@ pub(crate) struct Orders {
     /// Customer returns by day, site and reason (absent from snapshots without any).
     #[serde(default, skip_serializing_if = "Map::is_empty", with = "crate::snapshot::sorted")]
     pub(crate) returns: Map<ReturnKey, ReturnCell>,
+    /// Units shipped by day and shipping site, less reversed shipments: the return
+    /// rate's denominator (absent from snapshots without any shipment; a state restored
+    /// from a snapshot written before it was kept has none for its earlier days).
+    #[serde(default, skip_serializing_if = "Map::is_empty", with = "crate::snapshot::sorted")]
+    pub(crate) shipped: Map<(i32, u16), Decimal>,
 }
 
 /// Key of a return cell: day, site, reason.
@@ -547,6 +552,9 @@ impl Orders {
         }
         for (day, site, _) in self.returns.keys() {
             b.site(*site, false, &format!("return cell of day {day}"))?;
+        }
+        for (day, site) in self.shipped.keys() {
+            b.site(*site, false, &format!("units shipped on day {day}"))?;
         }
         self.order_index = index;
         Ok(())
@@ -752,6 +760,7 @@ impl Orders {
         }
         let qty = line_qty(line, r.qty, "shipped quantity")?;
         let (at, day) = (r.at.timestamp(), day_of(r.at));
+        add(self.shipped.entry((day, site)).or_default(), qty);
         self.change(ix, basis, |l| {
             l.ships.push((day, qty));
             add(&mut l.shipped, qty);
@@ -780,6 +789,7 @@ impl Orders {
     pub(crate) fn unshipped(
         &mut self,
         r: &OrderLineShipped,
+        site: u16,
         at: DateTime<Utc>,
         basis: Basis,
     ) -> Result<(), InsightError> {
@@ -801,6 +811,12 @@ impl Orders {
             });
         }
         let t = at.timestamp();
+        if let Some(units) = self.shipped.get_mut(&(day, site)) {
+            sub(units, qty);
+            if units.is_zero() {
+                self.shipped.remove(&(day, site));
+            }
+        }
         self.change(ix, basis, |l| {
             l.ships.remove(pos);
             l.shipped = left;
@@ -968,6 +984,9 @@ impl Orders {
         }
         for (k, c) in &other.returns {
             self.returns.entry(k.clone()).or_default().merge(c);
+        }
+        for (k, q) in &other.shipped {
+            add(self.shipped.entry(*k).or_default(), *q);
         }
         // Orders: new ones are added; shared ones combine their counters, and their
         // contributions (added on both sides) are retracted and added back once.
