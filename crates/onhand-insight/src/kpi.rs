@@ -21,11 +21,20 @@
 //! | in-transit visibility | in-transit lines, quantity and value with an expected arrival / all in transit; value per owner; lines past their expected arrival, their value and age | the latest snapshot by the date |
 //! | inventory aging | quantity and value by days since receipt ([`crate::Config::aging_buckets`]) | the latest snapshot by the date |
 //! | customer returns | returns and units taken back; units found sound and found damaged; damaged / (sound + damaged), by site, entity, region and the return's reason | return day; inspection day for what inspection found |
+//! | return rate | units returned at the dimension's sites / units shipped from them (every site for a reason), reversed shipments excepted | return day; shipment day |
+//! | supplier follow-ups | receipts of a supplier; of them, followed within [`crate::Config::follow_days`] by a negative adjustment, damage or hold at the receiving item-site, or goods of the same supplier sent back; followed / receipts | receipt day |
 //! | manual adjustment volume | count, increases, decreases, net and absolute units and value | adjustment day |
 //! | reconciliation effort | intercompany mismatches opened and resolved (count, value), age at resolution, and open at the period's end with their ages | opening and resolution days |
 //! | inventory turns | cost of goods sold / average inventory, and × 365 / days for the annual rate | period |
 //! | days of inventory (SCOR AM.2.2, inventory days of supply) | average inventory / (cost of goods sold / days in period) | period |
 //! | average inventory | mean over the period's days of the stock value at each day's end (the latest valuation by then, carried forward) | period |
+//!
+//! **Reversals.** A record undone by a ledger reversal ([`crate::Reversed`]) leaves every
+//! figure above as if it had never been taken in, on the day it counted: a shipment
+//! leaves the fill rates, promise accuracy, perfect orders and the return rate's
+//! denominator; a supplier receipt leaves its supplier's receipts (and, reversed inside
+//! its follow-up window, the followed ones it was charged with); an adjustment leaves
+//! the adjustment volume. Trouble reversed stays charged to the receipts it followed.
 //!
 //! SCOR references: APICS/ASCM, *SCOR Digital Standard* (2022), metrics RL.1.1
 //! Perfect Order Fulfillment, RL.2.4 Perfect Condition (orders delivered undamaged,

@@ -3,9 +3,10 @@
 //! `onhand-insight` answers: *is the inventory truth holding, and where is it going
 //! wrong?* It takes one [`Record`] per thing that happened (order lines created,
 //! promised, shipped, delivered; transfers requested to closed; counts; adjustments;
-//! supplier receipts and damage; valuations, layers, in-transit snapshots;
-//! intercompany mismatches; daily demand, positions, lead times) and keeps, in
-//! O(1) amortized per record:
+//! supplier receipts, returns to supplier and damage; valuations, layers, in-transit
+//! snapshots; intercompany mismatches; daily demand, positions, lead times; and
+//! reversals of earlier records, which take them back out) and keeps, in O(1)
+//! amortized per record:
 //!
 //! - the KPIs ([`kpi`] lists every formula): fill rates by unit,
 //!   line and order against the requested and the promised date, order promise
