@@ -53,35 +53,10 @@ pub(crate) fn check_money(field: &'static str, m: Money) -> Result<(), InsightEr
     check(field, m.amount())
 }
 
-/// The largest mantissa a `Decimal` holds (96 bits).
-const MAX_MANTISSA: u128 = (1u128 << 96) - 1;
-
-/// `a + b` (or `a - b`) when both have the same scale and the sum fits the mantissa:
-/// the mantissas added as integers, giving exactly `Decimal`'s own sum (the same
-/// scale, and a zero as `Decimal` writes it: the test below compares mantissa, scale,
-/// sign and text). Every other case takes `Decimal`'s path.
-#[inline]
-fn fast_sum(a: Decimal, b: Decimal, negate_b: bool) -> Option<Decimal> {
-    if a.scale() != b.scale() {
-        return None;
-    }
-    let mb = if negate_b { -b.mantissa() } else { b.mantissa() };
-    let m = a.mantissa() + mb; // two 96-bit mantissas: no i128 overflow
-    if m.unsigned_abs() > MAX_MANTISSA {
-        return None;
-    }
-    Some(Decimal::from_i128_with_scale(m, a.scale()))
-}
-
 /// `a += b` for figures within the bounds (exact; a sum beyond the decimal range, which
-/// the bounds rule out for any realistic cell, is asserted in debug builds). Sums of
-/// the same scale add their mantissas as integers ([`fast_sum`]).
+/// the bounds rule out for any realistic cell, is asserted in debug builds).
 #[inline]
 pub(crate) fn add(a: &mut Decimal, b: Decimal) {
-    if let Some(v) = fast_sum(*a, b, false) {
-        *a = v;
-        return;
-    }
     match a.checked_add(b) {
         Some(v) => *a = v,
         None => debug_assert!(false, "a cell sum beyond the decimal range"),
@@ -91,10 +66,6 @@ pub(crate) fn add(a: &mut Decimal, b: Decimal) {
 /// `a -= b`, as [`add`].
 #[inline]
 pub(crate) fn sub(a: &mut Decimal, b: Decimal) {
-    if let Some(v) = fast_sum(*a, b, true) {
-        *a = v;
-        return;
-    }
     match a.checked_sub(b) {
         Some(v) => *a = v,
         None => debug_assert!(false, "a cell sum beyond the decimal range"),
@@ -179,36 +150,6 @@ mod tests {
                 let (m, mx) = (min(p, q), max(p, q));
                 proptest::prop_assert_eq!((m.mantissa(), m.scale()), (p.min(q).mantissa(), p.min(q).scale()));
                 proptest::prop_assert_eq!((mx.mantissa(), mx.scale()), (p.max(q).mantissa(), p.max(q).scale()));
-            }
-        }
-
-        /// The integer sums are `Decimal`'s, representation included (mantissa, scale,
-        /// sign, text), at the edges of the mantissa too.
-        #[test]
-        fn fast_sums_are_decimal_s(a in proptest::num::i64::ANY, sa in 0u32..=10, b in proptest::num::i64::ANY, sb in 0u32..=10, same in proptest::bool::ANY, wide in 0u8..4) {
-            let big = |m: i64| -> Decimal {
-                // Now and then a mantissa near 2^96, to reach the overflow edge.
-                let m = i128::from(m);
-                let m = if wide == 0 { m.signum() * (MAX_MANTISSA.cast_signed() - (m.abs() % 1000)) } else { m };
-                Decimal::from_i128_with_scale(m, 0)
-            };
-            let mut x = big(a);
-            x.set_scale(sa).unwrap();
-            let mut y = big(b);
-            y.set_scale(if same { sa } else { sb }).unwrap();
-            for (p, q) in [(x, y), (y, x), (x, x), (x, -x), (-x, x), (x, Decimal::ZERO), (Decimal::ZERO, x)] {
-                let repr = |d: Decimal| (d.mantissa(), d.scale(), d.is_sign_negative(), d.to_string());
-                // (A sum beyond the range is asserted in debug builds: not tried.)
-                if let Some(want) = p.checked_add(q) {
-                    let mut s = p;
-                    add(&mut s, q);
-                    proptest::prop_assert_eq!(repr(s), repr(want));
-                }
-                if let Some(want) = p.checked_sub(q) {
-                    let mut d = p;
-                    sub(&mut d, q);
-                    proptest::prop_assert_eq!(repr(d), repr(want));
-                }
             }
         }
 
