@@ -34,7 +34,13 @@
 //! insight cannot tell which order they concern. An inspection under another document
 //! than the return's takes the oldest traced returns of the item awaiting inspection at
 //! its site. Average and
-//! standard cost pools have no layers and add no aging.
+//! standard cost pools have no layers and add no aging. A return to supplier naming a
+//! receipt the feed did not take as a supplier receipt (no expected receipt naming a
+//! supplier, or taken before a snapshot of an older version, which lacks them) feeds
+//! nothing, and a reversal of an
+//! event that fed insight nothing undoes nothing in it. The records a reversal may
+//! take back are kept per original event for as long as the network lives (as the
+//! ledger keeps its record of each posted event), and travel in snapshots.
 //! An order line's requested date for the fill rates is the ship-by date: the requested
 //! delivery date less the lead of its first promise (delivery less availability), and
 //! never before the day the line is booked (a request sooner than the lane takes is due
