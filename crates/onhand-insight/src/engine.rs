@@ -288,6 +288,11 @@ impl Insight {
                 let site = self.site(&r.site)?;
                 self.stock.damaged(r, site, follow)
             }
+            Record::SupplierReturned(r) => {
+                let site = self.site(&r.site)?;
+                self.stock.supplier_returned(r, site, follow)
+            }
+            Record::Reversed(r) => self.reverse(r, basis, follow),
             Record::CostOfSales(r) => {
                 let (site, entity) = (self.site(&r.site)?, self.entity(&r.entity)?);
                 self.finance.cost_of_sales(r, site, entity)
@@ -325,6 +330,44 @@ impl Insight {
                 }
                 self.stock.lead_time(r, site)
             }
+        }
+    }
+
+    /// Takes a reversed record's contribution out of the figures it fed (see
+    /// [`Reversed`](crate::Reversed)).
+    fn reverse(
+        &mut self,
+        r: &crate::record::Reversed,
+        basis: crate::config::Basis,
+        follow: i64,
+    ) -> Result<(), InsightError> {
+        if r.original.at() > r.at {
+            return Err(InsightError::InvalidRecord {
+                field: "original",
+                reason: "later than its reversal",
+            });
+        }
+        match r.original.as_ref() {
+            Record::OrderLineShipped(o) => {
+                let site = self.site(&o.site)?;
+                self.orders.unshipped(o, site, r.at, basis)
+            }
+            Record::SupplierReceipt(o) => {
+                let site = self.site(&o.site)?;
+                self.stock.receipt_reversed(o, site, r.at, follow)
+            }
+            Record::Adjusted(o) => {
+                let site = self.site(&o.site)?;
+                self.stock.adjustment_reversed(o, site)
+            }
+            Record::StockDamaged(o) => {
+                let site = self.site(&o.site)?;
+                self.stock.damage_reversed(o, site)
+            }
+            _ => Err(InsightError::InvalidRecord {
+                field: "original",
+                reason: "not a record insight can reverse",
+            }),
         }
     }
 

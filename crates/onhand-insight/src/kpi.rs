@@ -21,11 +21,20 @@
 //! | in-transit visibility | in-transit lines, quantity and value with an expected arrival / all in transit; value per owner; lines past their expected arrival, their value and age | the latest snapshot by the date |
 //! | inventory aging | quantity and value by days since receipt ([`crate::Config::aging_buckets`]) | the latest snapshot by the date |
 //! | customer returns | returns and units taken back; units found sound and found damaged; damaged / (sound + damaged), by site, entity, region and the return's reason | return day; inspection day for what inspection found |
+//! | return rate | units returned at the dimension's sites / units shipped from them (every site for a reason), reversed shipments excepted | return day; shipment day |
+//! | supplier follow-ups | receipts of a supplier; of them, followed within [`crate::Config::follow_days`] by a negative adjustment, damage or hold at the receiving item-site, or goods of the same supplier sent back; followed / receipts | receipt day |
 //! | manual adjustment volume | count, increases, decreases, net and absolute units and value | adjustment day |
 //! | reconciliation effort | intercompany mismatches opened and resolved (count, value), age at resolution, and open at the period's end with their ages | opening and resolution days |
 //! | inventory turns | cost of goods sold / average inventory, and × 365 / days for the annual rate | period |
 //! | days of inventory (SCOR AM.2.2, inventory days of supply) | average inventory / (cost of goods sold / days in period) | period |
 //! | average inventory | mean over the period's days of the stock value at each day's end (the latest valuation by then, carried forward) | period |
+//!
+//! **Reversals.** A record undone by a ledger reversal ([`crate::Reversed`]) leaves every
+//! figure above as if it had never been taken in, on the day it counted: a shipment
+//! leaves the fill rates, promise accuracy, perfect orders and the return rate's
+//! denominator; a supplier receipt leaves its supplier's receipts (and, reversed inside
+//! its follow-up window, the followed ones it was charged with); an adjustment leaves
+//! the adjustment volume. Trouble reversed stays charged to the receipts it followed.
 //!
 //! SCOR references: APICS/ASCM, *SCOR Digital Standard* (2022), metrics RL.1.1
 //! Perfect Order Fulfillment, RL.2.4 Perfect Condition (orders delivered undamaged,
@@ -194,6 +203,14 @@ pub struct ReturnKpis {
     pub damaged: Decimal,
     /// Damaged / (sound + damaged): the share of inspected returns found damaged.
     pub damaged_share: Ratio,
+    /// Units shipped in the period from the dimension's sites (every site for a
+    /// reason), reversed shipments excepted: the return rate's denominator.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub shipped: Decimal,
+    /// Units returned / units shipped, both counted on their own days within the
+    /// period (the goods returned need not be those shipped in it): not enough data
+    /// when nothing shipped.
+    pub return_rate: Ratio,
 }
 
 /// The transfer KPIs of a period and lane.
@@ -271,6 +288,25 @@ pub struct AdjustmentKpis {
     pub net_value: Amounts,
     /// Absolute value.
     pub abs_value: Amounts,
+}
+
+/// Supplier receipts of a period (by the day received) and how many were followed by
+/// trouble at the receiving item-site: a negative adjustment, damage or hold, or goods
+/// of the same supplier sent back to it, within [`crate::Config::follow_days`] (the
+/// figure the supplier follow-up detector tests, [`crate::detect`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SupplierKpis {
+    /// Receipts (one per supplier, item and receiving event), reversed ones excepted.
+    pub receipts: u64,
+    /// Of them, followed by trouble so far.
+    pub followed: u64,
+    /// `followed / receipts`.
+    pub followed_share: Ratio,
+    /// Units received.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub qty: Decimal,
+    /// Value received.
+    pub value: Amounts,
 }
 
 /// A share of money in one currency.
@@ -540,6 +576,11 @@ impl Insight {
     /// return's reason): returns and units taken back on their day, and units found
     /// sound or damaged on the day they were found.
     ///
+    /// **Return rate** = units returned in the period at the dimension's sites / units
+    /// shipped in the period from them (every site for a reason), each on its own day;
+    /// a reversed shipment leaves the day it shipped. Not enough data when nothing
+    /// shipped.
+    ///
     /// # Errors
     /// [`InsightError::UnsupportedDimension`]; [`InsightError::UnknownSite`] or
     /// [`InsightError::UnknownEntity`]; [`InsightError::Overflow`].
@@ -561,6 +602,12 @@ impl Insight {
                 sum(&mut c.damaged, cell.damaged)?;
             }
         }
+        let mut shipped = Decimal::ZERO;
+        for ((day, site), q) in &self.orders.shipped {
+            if in_range(*day, range) && self.site_matches(sites, *site) {
+                sum(&mut shipped, *q)?;
+            }
+        }
         let inspected = c.sound.checked_add(c.damaged).ok_or(InsightError::Overflow("a sum"))?;
         Ok(ReturnKpis {
             returns: c.returns,
@@ -568,6 +615,8 @@ impl Insight {
             sound: c.sound,
             damaged: c.damaged,
             damaged_share: Ratio::new(c.damaged, inspected),
+            shipped,
+            return_rate: Ratio::new(c.units, shipped),
         })
     }
 
@@ -652,6 +701,38 @@ impl Insight {
             abs_units: c.abs_units,
             net_value: c.net_value,
             abs_value: c.abs_value,
+        })
+    }
+
+    /// The receipts of `period` from `supplier` (every supplier: `None`) and the share
+    /// of them followed by trouble (see [`SupplierKpis`]): `followed_share = followed /
+    /// receipts`, not enough data without receipts.
+    ///
+    /// # Errors
+    /// [`InsightError::Overflow`] for a sum beyond the decimal range.
+    pub fn supplier_receipts(
+        &self,
+        period: Period,
+        supplier: Option<&onhand_master::SupplierCode>,
+    ) -> Result<SupplierKpis, InsightError> {
+        let range = period.day_range();
+        let (mut receipts, mut followed) = (0u64, 0u64);
+        let mut qty = Decimal::ZERO;
+        let mut value = Amounts::default();
+        for ((day, s), cell) in &self.stock.suppliers {
+            if in_range(*day, range) && supplier.is_none_or(|x| x == s) {
+                receipts += cell.receipts;
+                followed += cell.followed;
+                sum(&mut qty, cell.qty)?;
+                value.merge(&cell.value)?;
+            }
+        }
+        Ok(SupplierKpis {
+            receipts,
+            followed,
+            followed_share: Ratio::of_counts(followed, receipts),
+            qty,
+            value,
         })
     }
 

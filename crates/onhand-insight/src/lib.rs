@@ -3,9 +3,10 @@
 //! `onhand-insight` answers: *is the inventory truth holding, and where is it going
 //! wrong?* It takes one [`Record`] per thing that happened (order lines created,
 //! promised, shipped, delivered; transfers requested to closed; counts; adjustments;
-//! supplier receipts and damage; valuations, layers, in-transit snapshots;
-//! intercompany mismatches; daily demand, positions, lead times) and keeps, in
-//! O(1) amortized per record:
+//! supplier receipts, returns to supplier and damage; valuations, layers, in-transit
+//! snapshots; intercompany mismatches; daily demand, positions, lead times; and
+//! reversals of earlier records, which take them back out) and keeps, in O(1)
+//! amortized per record:
 //!
 //! - the KPIs ([`kpi`] lists every formula): fill rates by unit,
 //!   line and order against the requested and the promised date, order promise
@@ -98,7 +99,8 @@ pub use exact::{MAX_MAGNITUDE, MAX_SCALE};
 pub use figure::{Amounts, Dist, Figure, Ratio};
 pub use kpi::{
     AdjustmentKpis, AgingBucket, AgingKpis, CountKpis, CurrencyShare, Dim, Fill, InTransitKpis,
-    OrderKpis, PerfectOrder, ReconciliationKpis, ReturnKpis, TransferKpis, Turns, TurnsKpis,
+    OrderKpis, PerfectOrder, ReconciliationKpis, ReturnKpis, SupplierKpis, TransferKpis, Turns,
+    TurnsKpis,
 };
 pub use period::{Grain, Period};
 pub use plan::{
@@ -109,9 +111,9 @@ pub use record::{
     Adjusted, CostOfSales, CountRecorded, DamageKind, DemandObserved, InTransitHeld,
     LeadTimeObserved, LineRef, MismatchOpened, MismatchResolved, OrderLineCancelled,
     OrderLineCreated, OrderLineDelivered, OrderLinePromised, OrderLineReturned, OrderLineShipped,
-    PositionObserved, Record, ReturnCondition, ReturnInspected, Scheduled, StockDamaged,
-    StockLayer, StockValued, SupplierReceipt, TransferApproved, TransferClosed, TransferReceived,
-    TransferRef, TransferRequested, TransferShipped,
+    PositionObserved, Record, ReturnCondition, ReturnInspected, Reversed, Scheduled, StockDamaged,
+    StockLayer, StockValued, SupplierReceipt, SupplierReturned, TransferApproved, TransferClosed,
+    TransferReceived, TransferRef, TransferRequested, TransferShipped,
 };
 pub use report::Report;
 pub use sketch::Sketch;

@@ -481,6 +481,11 @@ pub(crate) struct Orders {
     /// Customer returns by day, site and reason (absent from snapshots without any).
     #[serde(default, skip_serializing_if = "Map::is_empty", with = "crate::snapshot::sorted")]
     pub(crate) returns: Map<ReturnKey, ReturnCell>,
+    /// Units shipped by day and shipping site, less reversed shipments: the return
+    /// rate's denominator (absent from snapshots without any shipment; a state restored
+    /// from a snapshot written before it was kept has none for its earlier days).
+    #[serde(default, skip_serializing_if = "Map::is_empty", with = "crate::snapshot::sorted")]
+    pub(crate) shipped: Map<(i32, u16), Decimal>,
 }
 
 /// Key of a return cell: day, site, reason.
@@ -547,6 +552,9 @@ impl Orders {
         }
         for (day, site, _) in self.returns.keys() {
             b.site(*site, false, &format!("return cell of day {day}"))?;
+        }
+        for (day, site) in self.shipped.keys() {
+            b.site(*site, false, &format!("units shipped on day {day}"))?;
         }
         self.order_index = index;
         Ok(())
@@ -752,6 +760,7 @@ impl Orders {
         }
         let qty = line_qty(line, r.qty, "shipped quantity")?;
         let (at, day) = (r.at.timestamp(), day_of(r.at));
+        add(self.shipped.entry((day, site)).or_default(), qty);
         self.change(ix, basis, |l| {
             l.ships.push((day, qty));
             add(&mut l.shipped, qty);
@@ -763,6 +772,62 @@ impl Orders {
             if basis == Basis::Shipment && l.ship_closed && l.fulfilled.is_none() {
                 l.fulfilled = Some(at);
             }
+        });
+        Ok(())
+    }
+
+    /// Shipment `r` of its line reversed at `at`: it leaves the line's shipments (its
+    /// day's entry of its quantity) and shipped quantity; a line that no longer ships
+    /// its order in full is open again and, on [`Basis::Shipment`], no longer
+    /// fulfilled. Refused when the line holds no such shipment or its returns would
+    /// exceed what stays shipped.
+    ///
+    /// Its order's completion time, when the line ships again, is the latest
+    /// fulfilment of its lines, this one's new one included; a line cancelled after
+    /// being un-shipped leaves the order's latest fulfilment as it stood (the order
+    /// does not keep its lines' times).
+    pub(crate) fn unshipped(
+        &mut self,
+        r: &OrderLineShipped,
+        site: u16,
+        at: DateTime<Utc>,
+        basis: Basis,
+    ) -> Result<(), InsightError> {
+        let (ix, line) = self.open_line(&r.line, at)?;
+        let qty = line_qty(line, r.qty, "shipped quantity")?;
+        let day = day_of(r.at);
+        let Some(pos) = line.ships.iter().position(|(d, q)| *d == day && *q == qty) else {
+            return Err(InsightError::InvalidRecord {
+                field: "original",
+                reason: "a shipment the line does not hold",
+            });
+        };
+        let mut left = line.shipped;
+        sub(&mut left, qty);
+        if exact::lt(left, line.returned) {
+            return Err(InsightError::InvalidRecord {
+                field: "original",
+                reason: "a shipment whose goods the customer returned",
+            });
+        }
+        let t = at.timestamp();
+        if let Some(units) = self.shipped.get_mut(&(day, site)) {
+            sub(units, qty);
+            if units.is_zero() {
+                self.shipped.remove(&(day, site));
+            }
+        }
+        self.change(ix, basis, |l| {
+            l.ships.remove(pos);
+            l.shipped = left;
+            if l.ships.is_empty() {
+                l.ship_site = NO_SITE;
+            }
+            l.ship_closed = exact::ge(l.shipped, l.ordered);
+            if basis == Basis::Shipment && !l.ship_closed {
+                l.fulfilled = None;
+            }
+            l.last = t;
         });
         Ok(())
     }
@@ -919,6 +984,9 @@ impl Orders {
         }
         for (k, c) in &other.returns {
             self.returns.entry(k.clone()).or_default().merge(c);
+        }
+        for (k, q) in &other.shipped {
+            add(self.shipped.entry(*k).or_default(), *q);
         }
         // Orders: new ones are added; shared ones combine their counters, and their
         // contributions (added on both sides) are retracted and added back once.

@@ -341,6 +341,56 @@ pub struct SupplierReceipt {
     pub value: Money,
 }
 
+/// Goods received from a supplier went back to it (a return to supplier naming the
+/// receipt it returns).
+///
+/// It counts as trouble following the supplier's receipts: every receipt of this
+/// supplier of the item at the site still inside its follow-up window
+/// ([`crate::Config::follow_days`]) is charged as followed, like a negative adjustment
+/// or damage there (see [`crate::detect`]). Receipts of other suppliers are not
+/// charged: the return names whose goods failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupplierReturned {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The supplier the goods went back to.
+    pub supplier: SupplierCode,
+    /// The item.
+    pub item: ItemCode,
+    /// The site they left.
+    pub site: SiteCode,
+    /// The quantity.
+    pub qty: Qty,
+    /// Its value.
+    pub value: Money,
+}
+
+/// An earlier record was undone (the ledger reversed the event it came from): its
+/// contribution leaves the figures it fed, in the cells it fed (its own day), so a
+/// reversed record counts as if it had never been taken in.
+///
+/// | original | what leaves the figures |
+/// |---|---|
+/// | [`OrderLineShipped`] | the shipment: it leaves the line's shipments (its day's, of its quantity), so the fill rates and promise accuracy count the line's other shipments only; the line is open again unless what stays shipped covers what was ordered (on [`crate::Basis::Shipment`] it is then no longer fulfilled, and its order not complete). A close by a shipment's `complete` flag does not survive the reversal of any of the line's shipments (the `onhand` feed closes a line only when it has shipped in full) |
+/// | [`SupplierReceipt`] | the receipt, its quantity and value from its supplier's day; for the follow-up detector, a receipt reversed inside its window leaves both the receipts and, if trouble was charged to it, the followed ones; after its window the detector's sample of that day is closed and keeps it (followed or not, as it was) |
+/// | [`Adjusted`] | the adjustment from its day's count, increases or decreases, net and absolute units and value |
+/// | [`StockDamaged`] | the damage, hold or scrap from its day's count, quantity and value |
+///
+/// Trouble charged to supplier receipts by a reversed adjustment or damage stays
+/// charged: the detector counts receipts followed by trouble, and the trouble was seen.
+/// Any other record is refused ([`crate::InsightError::InvalidRecord`]), as is an
+/// original later than the reversal or one whose contribution is not in the state
+/// (never taken in, or reversed already).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reversed {
+    /// When it was undone.
+    pub at: DateTime<Utc>,
+    /// The record undone, exactly as it was taken in (its own time included).
+    pub original: Box<Record>,
+}
+
 /// What befell stock found wanting at a site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -563,6 +613,10 @@ pub enum Record {
     SupplierReceipt(SupplierReceipt),
     /// See [`StockDamaged`].
     StockDamaged(StockDamaged),
+    /// See [`SupplierReturned`].
+    SupplierReturned(SupplierReturned),
+    /// See [`Reversed`].
+    Reversed(Reversed),
     /// See [`CostOfSales`].
     CostOfSales(CostOfSales),
     /// See [`StockValued`].
@@ -604,6 +658,8 @@ impl Record {
             Record::Adjusted(r) => r.at,
             Record::SupplierReceipt(r) => r.at,
             Record::StockDamaged(r) => r.at,
+            Record::SupplierReturned(r) => r.at,
+            Record::Reversed(r) => r.at,
             Record::CostOfSales(r) => r.at,
             Record::StockValued(r) => r.at,
             Record::StockLayer(r) => r.at,
@@ -636,6 +692,8 @@ impl Record {
             Record::Adjusted(_) => "adjusted",
             Record::SupplierReceipt(_) => "supplier_receipt",
             Record::StockDamaged(_) => "stock_damaged",
+            Record::SupplierReturned(_) => "supplier_returned",
+            Record::Reversed(_) => "reversed",
             Record::CostOfSales(_) => "cost_of_sales",
             Record::StockValued(_) => "stock_valued",
             Record::StockLayer(_) => "stock_layer",

@@ -222,12 +222,13 @@ impl std::fmt::Display for Report {
         for (d, k) in &self.returns {
             let _ = writeln!(
                 s,
-                "  returns  {d:<24} {} ({} units) | found sound {} damaged {} | damaged share {}",
+                "  returns  {d:<24} {} ({} units) | found sound {} damaged {} | damaged share {} | return rate {}",
                 k.returns,
                 k.units.normalize(),
                 k.sound.normalize(),
                 k.damaged.normalize(),
-                k.damaged_share
+                k.damaged_share,
+                k.return_rate
             );
         }
         for (d, k) in &self.adjustments {

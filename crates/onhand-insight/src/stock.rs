@@ -26,7 +26,7 @@ use crate::figure::Amounts;
 use crate::period::{day_number, day_of, month_index};
 use crate::record::{
     Adjusted, CountRecorded, DamageKind, DemandObserved, LeadTimeObserved, PositionObserved,
-    StockDamaged, SupplierReceipt,
+    StockDamaged, SupplierReceipt, SupplierReturned,
 };
 use crate::store::Keyed;
 
@@ -207,6 +207,11 @@ pub(crate) struct Stock {
     pub(crate) site_lead: Map<u16, Moments>,
 }
 
+/// `-m`.
+fn neg(m: onhand_master::Money) -> onhand_master::Money {
+    onhand_master::Money::new(-m.amount(), m.currency())
+}
+
 fn same_unit(what: &'static str, expected: UomCode, found: UomCode) -> Result<(), InsightError> {
     if expected == found {
         Ok(())
@@ -326,9 +331,147 @@ impl Stock {
         Ok(())
     }
 
+    /// A return to supplier: trouble charged to that supplier's receipts of the item
+    /// at the site inside their window (see [`SupplierReturned`]).
+    pub(crate) fn supplier_returned(
+        &mut self,
+        r: &SupplierReturned,
+        site: u16,
+        follow_secs: i64,
+    ) -> Result<(), InsightError> {
+        exact::check("qty", r.qty.value())?;
+        exact::check_money("value", r.value)?;
+        if r.qty.is_zero() {
+            return Err(InsightError::InvalidRecord { field: "qty", reason: "a return of zero" });
+        }
+        self.charge(&r.item, site, r.at, follow_secs, Some(&r.supplier));
+        Ok(())
+    }
+
+    /// Receipt `r` reversed at `at` (see [`crate::Reversed`]): out of its supplier's
+    /// day, and out of the follow-up sample when reversed inside its window. A receipt
+    /// in its window is either still pending (not followed yet) or was charged (a
+    /// charge is the only thing that drops a pending receipt before its window ends).
+    pub(crate) fn receipt_reversed(
+        &mut self,
+        r: &SupplierReceipt,
+        site: u16,
+        at: DateTime<Utc>,
+        follow_secs: i64,
+    ) -> Result<(), InsightError> {
+        exact::check("qty", r.qty.value())?;
+        exact::check_money("value", r.value)?;
+        let (t, day) = (r.at.timestamp(), day_of(r.at));
+        let key = (day, r.supplier.clone());
+        let found = self
+            .suppliers
+            .get(&key)
+            .is_some_and(|c| c.receipts > 0 && exact::ge(c.qty, r.qty.value()));
+        if !found {
+            return Err(InsightError::InvalidRecord {
+                field: "original",
+                reason: "a receipt its supplier's day does not hold",
+            });
+        }
+        let in_window = at.timestamp() - t <= follow_secs;
+        let mut was_pending = false;
+        if in_window
+            && let Some(is) = self.item_sites.get_mut(&(r.item.clone(), site))
+            && let Some(p) = is.pending.iter().position(|p| p.at == t && p.supplier == r.supplier)
+        {
+            is.pending.remove(p);
+            was_pending = true;
+        }
+        let Some(c) = self.suppliers.get_mut(&key) else { return Ok(()) };
+        if in_window {
+            c.receipts -= 1;
+            if !was_pending {
+                c.followed = c.followed.saturating_sub(1);
+            }
+        }
+        exact::sub(&mut c.qty, r.qty.value());
+        c.value.acc(neg(r.value));
+        if c.receipts == 0 && c.qty.is_zero() && c.value.is_zero() {
+            self.suppliers.remove(&key);
+        }
+        Ok(())
+    }
+
+    /// Adjustment `r` reversed: out of its day's cell.
+    pub(crate) fn adjustment_reversed(
+        &mut self,
+        r: &Adjusted,
+        site: u16,
+    ) -> Result<(), InsightError> {
+        exact::check("delta", r.delta.value())?;
+        exact::check_money("value", r.value)?;
+        let d = r.delta.value();
+        let key = (day_of(r.at), site, r.reason.clone(), r.actor.clone());
+        let Some(c) = self.adjusts.get_mut(&key).filter(|c| {
+            c.count > 0
+                && if d > Decimal::ZERO {
+                    c.increases > 0
+                } else {
+                    d == Decimal::ZERO || c.decreases > 0
+                }
+        }) else {
+            return Err(InsightError::InvalidRecord {
+                field: "original",
+                reason: "an adjustment its day does not hold",
+            });
+        };
+        c.count -= 1;
+        c.increases -= u64::from(d > Decimal::ZERO);
+        c.decreases -= u64::from(d < Decimal::ZERO);
+        exact::sub(&mut c.net_units, d);
+        exact::sub(&mut c.abs_units, d.abs());
+        c.net_value.acc(neg(r.value));
+        c.abs_value.acc(onhand_master::Money::new(-r.value.amount().abs(), r.value.currency()));
+        if c.count == 0 {
+            self.adjusts.remove(&key);
+        }
+        Ok(())
+    }
+
+    /// Damage `r` reversed: out of its day's cell.
+    pub(crate) fn damage_reversed(
+        &mut self,
+        r: &StockDamaged,
+        site: u16,
+    ) -> Result<(), InsightError> {
+        exact::check("qty", r.qty.value())?;
+        exact::check_money("value", r.value)?;
+        let key = (day_of(r.at), site, r.kind);
+        let Some(c) = self.damage.get_mut(&key).filter(|c| c.count > 0) else {
+            return Err(InsightError::InvalidRecord {
+                field: "original",
+                reason: "damage its day does not hold",
+            });
+        };
+        c.count -= 1;
+        exact::sub(&mut c.qty, r.qty.value());
+        c.value.acc(neg(r.value));
+        if c.count == 0 {
+            self.damage.remove(&key);
+        }
+        Ok(())
+    }
+
     /// Charges trouble at an item-site to every supplier receipt there within the
     /// window (each receipt once), and forgets receipts past it.
     fn follow_up(&mut self, item: &ItemCode, site: u16, at: DateTime<Utc>, follow_secs: i64) {
+        self.charge(item, site, at, follow_secs, None);
+    }
+
+    /// As [`Stock::follow_up`], charging only `supplier`'s receipts when one is named.
+    fn charge(
+        &mut self,
+        item: &ItemCode,
+        site: u16,
+        at: DateTime<Utc>,
+        follow_secs: i64,
+        supplier: Option<&SupplierCode>,
+    ) {
         let Some(is) = self.item_sites.get_mut(&(item.clone(), site)) else { return };
         if is.pending.is_empty() {
             return;
@@ -339,7 +482,7 @@ impl Stock {
             if t - p.at > follow_secs {
                 continue;
             }
-            if p.at <= t {
+            if p.at <= t && supplier.is_none_or(|s| *s == p.supplier) {
                 self.suppliers.entry((p.day, p.supplier.clone())).or_default().followed += 1;
             } else {
                 keep.push(p);

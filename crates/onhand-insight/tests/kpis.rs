@@ -225,6 +225,76 @@ fn customer_returns_and_perfect_orders() {
     }
 }
 
+/// The return rate, per day: units returned / units shipped, each on its own day.
+///
+/// | day | shipped | returned |
+/// |---|---|---|
+/// | 01-06 | SO-7, SO-8, SO-9: 10 each from ATL (30) | |
+/// | 01-12 | SO-6: 20 from ORD | SO-7 4 at ATL (changed mind), SO-8 3 at ATL (defect) |
+/// | 01-14 | | SO-6 5 at ORD (defect) |
+/// | 01-15 | SO-9's shipment reversed: 01-06 shipped 20 | |
+///
+/// January before the reversal: 12 of 50; ATL 7 of 30; ORD 5 of 20; reason `DEFECT` 8
+/// of 50 (a reason does not split shipments). 01-06: 0 of 30; 01-12: 7 of 20 for the
+/// network, and at ATL 7 of 0, not enough data. After it: January 12 of 40, 01-06 0 of
+/// 20, ATL 7 of 20.
+#[test]
+fn the_return_rate_per_day_against_units_shipped() {
+    use ReturnCondition::Pending;
+    let so9 = shipped(t(6, 10), line("SO-9", 1), "ATL", "10 EA", true);
+    let mut recs = Vec::new();
+    for o in ["SO-7", "SO-8", "SO-9"] {
+        recs.push(created(t(5, 8), line(o, 1), "RETAIL", "BOLT", "10 EA", jan(7)));
+    }
+    recs.push(created(t(5, 8), line("SO-6", 1), "RETAIL", "BOLT", "20 EA", jan(12)));
+    recs.push(shipped(t(6, 10), line("SO-7", 1), "ATL", "10 EA", true));
+    recs.push(shipped(t(6, 10), line("SO-8", 1), "ATL", "10 EA", true));
+    recs.push(so9.clone());
+    recs.push(shipped(t(12, 8), line("SO-6", 1), "ORD", "20 EA", true));
+    recs.push(returned(t(12, 9), line("SO-7", 1), "4 EA", "CHANGED-MIND", Pending));
+    recs.push(returned(t(12, 10), line("SO-8", 1), "3 EA", "DEFECT", Pending));
+    let mut back = returned(t(14, 9), line("SO-6", 1), "5 EA", "DEFECT", Pending);
+    if let Record::OrderLineReturned(r) = &mut back {
+        r.site = "ORD".parse().unwrap();
+    }
+    recs.push(back);
+    let mut s = Insight::from_records(config(), &recs).unwrap();
+    let rate = |s: &Insight, p: Period, d: &Dim| {
+        let k = s.returns(p, d).unwrap();
+        assert_eq!(k.return_rate, Ratio::new(k.units, k.shipped));
+        (k.units, k.shipped)
+    };
+    let (atl, ord) = (Dim::Site("ATL".parse().unwrap()), Dim::Site("ORD".parse().unwrap()));
+    let defect = Dim::Reason("DEFECT".parse().unwrap());
+    let day = |d| Period::containing(Grain::Day, jan(d));
+    assert_eq!(rate(&s, month(), &Dim::Network), (dec("12"), dec("50")));
+    assert_eq!(rate(&s, month(), &atl), (dec("7"), dec("30")));
+    assert_eq!(rate(&s, month(), &ord), (dec("5"), dec("20")));
+    assert_eq!(rate(&s, month(), &defect), (dec("8"), dec("50")));
+    assert_eq!(rate(&s, day(6), &Dim::Network), (dec("0"), dec("30")));
+    assert_eq!(
+        s.returns(day(6), &Dim::Network).unwrap().return_rate.value(),
+        Figure::Value(dec("0"))
+    );
+    assert_eq!(rate(&s, day(12), &Dim::Network), (dec("7"), dec("20")));
+    assert_eq!(rate(&s, day(12), &atl), (dec("7"), dec("0")));
+    assert!(!s.returns(day(12), &atl).unwrap().return_rate.value().is_value());
+    assert_eq!(
+        s.returns(month(), &Dim::Network).unwrap().return_rate.value(),
+        Figure::Value(dec("0.24"))
+    );
+
+    s.apply(&Record::Reversed(Reversed { at: t(15, 0), original: Box::new(so9) })).unwrap();
+    assert_eq!(rate(&s, month(), &Dim::Network), (dec("12"), dec("40")));
+    assert_eq!(rate(&s, day(6), &Dim::Network), (dec("0"), dec("20")));
+    assert_eq!(rate(&s, month(), &atl), (dec("7"), dec("20")));
+    assert!(
+        s.report(month()).unwrap().to_string().contains("return rate 30.0% (12/40)"),
+        "{}",
+        s.report(month()).unwrap()
+    );
+}
+
 #[test]
 fn order_fulfillment_cycle_time() {
     let k = orders(Basis::Delivery).orders(month(), &Dim::Network).unwrap();

@@ -18,7 +18,9 @@
 //! | disposition of a return authorisation's goods out of return pending | the inspection of the authorisation's pending returns of the item, oldest first: into available sound, into damaged or scrapped damaged (a damaged return takes its order out of perfect condition, SCOR RL.2.4) |
 //! | stock moved into damaged, quality hold or scrapped (a scrap, a disposition, a status change) | stock damaged, held or scrapped, valued at the pool's current cost |
 //! | period close (the network's, or one entity's) | the books as they stand: per entity and site the stock's value; per FIFO layer its quantity, value and the day the event that opened it took effect (aging); per transfer line in transit its quantity, value, owner and expected arrival. A pool kept per entity (not per site) is shared among the entity's sites in proportion to the valuated stock each holds: the books do not say which units are where, so its per-site figures are an allocation (entity and network figures are exact) |
-//! | postings to cost of sales | cost of sales per entity and site |
+//! | postings to cost of sales | cost of sales per entity and site (a reversed shipment's reversing postings: negative) |
+//! | reversal of a receipt, shipment, scrap or adjustment | every record insight took from the original, undone ([`Reversed`]): a reversed shipment un-ships its order lines (fill rates, promise accuracy and perfect orders count the line without it; the line is open again and ships anew), a reversed supplier receipt leaves its supplier's receipts (and the follow-up detector's sample while inside its window), a reversed adjustment leaves the adjustment volume (count, units, value by reason, site and actor), a reversed scrap or damaging receipt leaves the damage figures. The stock a reversal moves back into damaged or hold is not new damage and feeds nothing |
+//! | return to supplier (lines naming their purchase receipt, `original`) | per supplier and item, goods returned ([`SupplierReturned`]), valued at the return's inventory postings: trouble charged to that supplier's receipts of the item at the site still inside their follow-up window, as an adjustment or damage would be (the detector of adjustments after receipts); the receipt's own figures stay (goods did arrive) |
 //!
 //! Quantities are in the item's base unit. The network learns of shipments, not of
 //! deliveries (no event confirms a customer's receipt), so order lines are fulfilled on
@@ -32,7 +34,13 @@
 //! insight cannot tell which order they concern. An inspection under another document
 //! than the return's takes the oldest traced returns of the item awaiting inspection at
 //! its site. Average and
-//! standard cost pools have no layers and add no aging.
+//! standard cost pools have no layers and add no aging. A return to supplier naming a
+//! receipt the feed did not take as a supplier receipt (no expected receipt naming a
+//! supplier, or taken before a snapshot of an older version, which lacks them) feeds
+//! nothing, and a reversal of an
+//! event that fed insight nothing undoes nothing in it. The records a reversal may
+//! take back are kept per original event for as long as the network lives (as the
+//! ledger keeps its record of each posted event), and travel in snapshots.
 //! An order line's requested date for the fill rates is the ship-by date: the requested
 //! delivery date less the lead of its first promise (delivery less availability), and
 //! never before the day the line is booked (a request sooner than the lane takes is due
@@ -61,12 +69,14 @@ use onhand_atp::{LineId, Promise};
 use onhand_insight::{
     Adjusted, Basis, Config, CostOfSales, CountRecorded, DamageKind, InTransitHeld, Insight,
     InsightSnapshot, LineRef, OrderLineCreated, OrderLinePromised, OrderLineReturned,
-    OrderLineShipped, Period, Record, Report, ReturnCondition, ReturnInspected, Scheduled,
-    StockDamaged, StockLayer, StockValued, SupplierReceipt, TransferApproved, TransferClosed,
-    TransferReceived, TransferRef, TransferRequested, TransferShipped,
+    OrderLineShipped, Period, Record, Report, ReturnCondition, ReturnInspected, Reversed,
+    Scheduled, StockDamaged, StockLayer, StockValued, SupplierReceipt, SupplierReturned,
+    TransferApproved, TransferClosed, TransferReceived, TransferRef, TransferRequested,
+    TransferShipped,
 };
 use onhand_ledger::{
-    Accepted, Body, DocKind, DocNumber, Event, EventId, ReasonCode, Rules, Signal as LedgerSignal,
+    Accepted, Body, DocKind, DocNumber, Event, EventId, EventKind, ReasonCode, Rules,
+    Signal as LedgerSignal,
 };
 use onhand_master::{
     Catalog, CustomerGroupCode, EntityCode, EntityIx, ItemCode, ItemIx, MasterData, Money, Qty,
@@ -260,6 +270,11 @@ pub(crate) struct Feed {
     shipped: BTreeMap<(EventId, ItemCode), OrderRef>,
     /// Returned goods awaiting inspection, per return authorisation and item.
     returns: BTreeMap<(DocNumber, ItemCode), Vec<PendingReturn>>,
+    /// The records insight took from each receipt, shipment, scrap and adjustment that
+    /// a reversal may name (supplier receipts, shipped order lines, adjustments,
+    /// damage): what its reversal takes back out, and the supplier a return to
+    /// supplier names through its receipt. Dropped once reversed.
+    fed: BTreeMap<EventId, Vec<Record>>,
     stats: FeedStats,
 }
 
@@ -296,6 +311,8 @@ pub(crate) struct FeedSnapshot {
     shipped: Vec<(EventId, ItemCode, OrderRef)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     returns: Vec<(DocNumber, ItemCode, Vec<PendingReturn>)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    fed: Vec<(EventId, Vec<Record>)>,
     stats: FeedStats,
 }
 
@@ -312,6 +329,8 @@ pub(crate) struct FeedState<'a, S: Serialize> {
     shipped: &'a BTreeMap<(EventId, ItemCode), OrderRef>,
     #[serde(skip_serializing_if = "empty")]
     returns: &'a BTreeMap<(DocNumber, ItemCode), Vec<PendingReturn>>,
+    #[serde(skip_serializing_if = "empty")]
+    fed: &'a BTreeMap<EventId, Vec<Record>>,
     stats: &'a FeedStats,
 }
 
@@ -347,6 +366,7 @@ impl Feed {
                 .iter()
                 .map(|((n, i), p)| (n.clone(), i.clone(), p.clone()))
                 .collect(),
+            fed: self.fed.iter().map(|(e, r)| (*e, r.clone())).collect(),
             stats: self.stats.clone(),
         }
     }
@@ -362,6 +382,7 @@ impl Feed {
             origins: &self.origins,
             shipped: &self.shipped,
             returns: &self.returns,
+            fed: &self.fed,
             stats: &self.stats,
         }
     }
@@ -422,6 +443,15 @@ impl Feed {
                 return Err(invalid(format!("the returns of {n} of {i} twice")));
             }
         }
+        let mut fed = BTreeMap::new();
+        for (e, records) in &snap.fed {
+            if let Some(r) = records.iter().find(|r| !reversible(r)) {
+                return Err(invalid(format!("event {e}: a {} record to reverse", r.kind())));
+            }
+            if fed.insert(*e, records.clone()).is_some() {
+                return Err(invalid(format!("the records of event {e} twice")));
+            }
+        }
         Ok(Box::new(Feed {
             insight,
             clock: snap.clock,
@@ -431,6 +461,7 @@ impl Feed {
             origins,
             shipped,
             returns,
+            fed,
             stats: snap.stats.clone(),
         }))
     }
@@ -453,6 +484,7 @@ impl Feed {
             origins: BTreeMap::new(),
             shipped: BTreeMap::new(),
             returns: BTreeMap::new(),
+            fed: BTreeMap::new(),
             stats: FeedStats::default(),
         })))
     }
@@ -471,17 +503,34 @@ impl Feed {
         }
     }
 
-    fn push(&mut self, record: &Record) {
+    /// Feeds `record`: whether insight took it.
+    fn push(&mut self, record: &Record) -> bool {
         match self.insight.apply(record) {
-            Ok(()) => self.stats.records += 1,
+            Ok(()) => {
+                self.stats.records += 1;
+                true
+            }
             Err(e) => {
                 self.stats.refused += 1;
                 if self.stats.first_refusal.is_none() {
                     self.stats.first_refusal = Some((record.kind().into(), e.code().into()));
                 }
+                false
             }
         }
     }
+}
+
+/// Whether a reversal of the event a record came from takes it back out of insight
+/// ([`Reversed`]).
+fn reversible(record: &Record) -> bool {
+    matches!(
+        record,
+        Record::SupplierReceipt(_)
+            | Record::OrderLineShipped(_)
+            | Record::Adjusted(_)
+            | Record::StockDamaged(_)
+    )
 }
 
 fn line_ref(r: &OrderRef) -> LineRef {
@@ -622,8 +671,18 @@ impl Network {
         {
             feed.origins.insert(seq, moving.effective_at.date_naive());
         }
-        for r in &records {
-            feed.push(r);
+        let keep = matches!(
+            moving.kind(),
+            EventKind::Receipt | EventKind::Ship | EventKind::Scrap | EventKind::Adjustment
+        );
+        let mut taken = Vec::new();
+        for r in records {
+            if feed.push(&r) && keep && reversible(&r) {
+                taken.push(r);
+            }
+        }
+        if !taken.is_empty() {
+            feed.fed.insert(moving.id, taken);
         }
         self.insight = Some(feed);
     }
@@ -695,6 +754,8 @@ impl Network {
                 }
             }
             Body::CustomerReturn(m) => self.translate_return(feed, moving, m, at, records),
+            Body::Reversal { event } => self.translate_reversal(feed, *event, at, records),
+            Body::SupplierReturn(m) => self.translate_supplier_return(feed, m, out, at, records),
             Body::Disposition(m) if moving.reference.kind == DocKind::ReturnAuthorisation => {
                 self.translate_inspection(feed, number, m, at, records);
             }
@@ -887,8 +948,9 @@ impl Network {
             }
             _ => {}
         }
-        // Stock moved into damaged or quality hold (a count's own variance is a count).
-        if !matches!(moving.body, Body::CycleCount(_)) {
+        // Stock moved into damaged or quality hold (a count's own variance is a count;
+        // a reversal puts back what its original took out, which is no new damage).
+        if !matches!(moving.body, Body::CycleCount(_) | Body::Reversal { .. }) {
             for d in accepted.deltas().iter().filter(|d| d.change > Decimal::ZERO) {
                 let kind = match d.key.status {
                     StockStatus::Damaged => DamageKind::Damaged,
@@ -927,6 +989,78 @@ impl Network {
         }
         for ((entity, site), value) in cogs {
             records.push(Record::CostOfSales(CostOfSales { at, entity, site, value }));
+        }
+    }
+
+    /// A reversal of `original`: every record insight took from it, undone
+    /// ([`Reversed`]); a shipment's order lines are shipped that much less (a customer
+    /// return can no longer name it: the network refuses one).
+    fn translate_reversal(
+        &self,
+        feed: &mut Feed,
+        original: EventId,
+        at: DateTime<Utc>,
+        records: &mut Vec<Record>,
+    ) {
+        let Some(taken) = feed.fed.remove(&original) else { return };
+        if let Some(posted) = self.ledger.posted(&original) {
+            for c in &posted.changes {
+                if let Ok(item) = self.item_code(c.key.item) {
+                    feed.shipped.remove(&(original, item));
+                }
+            }
+        }
+        for r in taken {
+            if let Record::OrderLineShipped(s) = &r
+                && let Some(line) =
+                    feed.lines.get_mut(&OrderRef { order: s.line.order.clone(), line: s.line.line })
+            {
+                line.shipped -= s.qty.value();
+            }
+            records.push(Record::Reversed(Reversed { at, original: Box::new(r) }));
+        }
+    }
+
+    /// A return to supplier: per supplier and item, the goods that went back, each
+    /// line's supplier being the one whose receipt it names (lines naming a receipt
+    /// insight was not told of, one without an expected receipt naming a supplier, feed
+    /// nothing). Valued at its inventory postings.
+    fn translate_supplier_return(
+        &self,
+        feed: &Feed,
+        m: &onhand_ledger::SiteLines,
+        out: &Outcome,
+        at: DateTime<Utc>,
+        records: &mut Vec<Record>,
+    ) {
+        let mut by: BTreeMap<(SupplierCode, ItemCode), Decimal> = BTreeMap::new();
+        for line in &m.lines {
+            let Some(supplier) = line.original.and_then(|e| feed.fed.get(&e)).and_then(|rs| {
+                rs.iter().find_map(|r| match r {
+                    Record::SupplierReceipt(x) if x.item == line.item => Some(&x.supplier),
+                    _ => None,
+                })
+            }) else {
+                continue;
+            };
+            let Some(q) = self.base_of(&line.item, line.qty) else { continue };
+            *by.entry((supplier.clone(), line.item.clone())).or_default() += q;
+        }
+        for ((supplier, item), q) in by {
+            let (Some(qty), Some(value)) =
+                (self.qty_of(&item, q), self.posted(out, PostingKey::Inventory, &item, &m.site))
+            else {
+                continue;
+            };
+            let value = Money::new(value.amount().abs(), value.currency());
+            records.push(Record::SupplierReturned(SupplierReturned {
+                at,
+                supplier,
+                item,
+                site: m.site.clone(),
+                qty,
+                value,
+            }));
         }
     }
 

@@ -643,3 +643,143 @@ fn a_period_close_feeds_aging_valuations_and_stock_in_transit() {
     assert_eq!(n.insight_feed().unwrap().refused, 0);
     assert_eq!(n.insight_feed().unwrap().unmatched, 0);
 }
+
+/// Issue 20 through the feed, on the worked day (ship-by date the 5th for every line):
+///
+/// 1. SO-1/1's shipment of 100 (event 11) is reversed on the 6th: it is un-shipped, so
+///    70 of 200 units were shipped by the ship-by date (30 of SO-1/2, 40 of SO-2/1),
+///    1 line of 3 in full, order SO-2 of 2; SO-1 is open again.
+/// 2. The 100 ship again on the 6th, late: the units stay 70 of 200 on time.
+/// 3. A loss of 10 at Atlanta, then its reversal: the adjustment volume is 1, then 0.
+/// 4. PO-7, expected from ACME: line 1 brings 120 EA of NUT-M8 to Atlanta on the 6th;
+///    5 EA go back to ACME the next day: ACME's receipt is followed by trouble, 1 of 1.
+///    Then line 2 brings 120 EA of BOLT-M8-SS, a receipt reversed inside its window:
+///    ACME is back to 1 receipt of 120 units, followed 1.
+#[test]
+#[allow(clippy::too_many_lines)] // one worked story, step by step
+fn reversals_and_returns_to_supplier_follow_into_the_figures() {
+    let mut n = worked_day();
+    let ic = ("inv.control", Role::InventoryControl);
+    let day_min = 24 * 60;
+    let reversal = |id: u128, minutes: i64, original: u128| {
+        ev(
+            id,
+            minutes,
+            ic,
+            DocKind::Internal,
+            &format!("REV-{id}"),
+            Body::Reversal { event: EventId::from_u128(original) },
+        )
+    };
+    let o = n.apply(&reversal(60, day_min, 11)).unwrap();
+    assert!(o.accepted(), "{o:?}");
+    let insight = n.insight().unwrap();
+    let k = insight.orders(january(), &Dim::Network).unwrap();
+    assert_eq!(k.fill_requested.units, ratio(70, 200));
+    assert_eq!(k.fill_requested.lines, ratio(1, 3));
+    assert_eq!(k.fill_requested.orders, Some(ratio(1, 2)));
+    assert_eq!(k.promise_accuracy, ratio(1, 3));
+
+    // The 100 ship again, a day late.
+    let ship = line("BOLT-M8", "100 EA").unwrap().at(bin("STG-01")).doc_line(1);
+    let o = n.apply(&ev(
+        61,
+        day_min + 10,
+        WH,
+        DocKind::SalesOrder,
+        "SO-1",
+        Body::Ship(mv("ATL", vec![ship])),
+    ));
+    assert!(o.unwrap().accepted());
+    let k = n.insight().unwrap().orders(january(), &Dim::Network).unwrap();
+    assert_eq!(k.fill_requested.units, ratio(70, 200));
+    assert_eq!(k.fill_requested.lines, ratio(1, 3));
+
+    // A loss and its reversal.
+    let mut loss = line("BOLT-M8", "10 EA").unwrap().at(bin("PF-A01"));
+    loss.from = Some(onhand::status::StockStatus::Available);
+    let adj = event(
+        62,
+        day_min + 20,
+        actor(ic.0, &[ic.1]).unwrap(),
+        "LOST",
+        doc(DocKind::Internal, "ADJ-1").unwrap(),
+        Body::Adjustment(mv("ATL", vec![loss])),
+    )
+    .unwrap();
+    let o = n.apply(&adj);
+    assert!(o.unwrap().accepted());
+    assert_eq!(n.insight().unwrap().adjustments(january(), &Dim::Network).unwrap().count, 1);
+    assert!(n.apply(&reversal(63, day_min + 30, 62)).unwrap().accepted());
+    let a = n.insight().unwrap().adjustments(january(), &Dim::Network).unwrap();
+    assert_eq!((a.count, a.net_units), (0, Decimal::ZERO));
+
+    // Receipts from ACME, part of one sent back, another reversed.
+    for (line_no, item) in [(1, "NUT-M8"), (2, "BOLT-M8-SS")] {
+        n.expect(onhand::ExpectedReceipt {
+            order: "PO-7".parse().unwrap(),
+            line: line_no,
+            supplier: Some("ACME".parse().unwrap()),
+            item: item.parse().unwrap(),
+            site: "ATL".parse().unwrap(),
+            qty: "120 EA".parse().unwrap(),
+            due: day(8),
+            unit_cost: Some(onhand::master::Money::new(Decimal::new(4, 2), common::usd())),
+        })
+        .unwrap();
+    }
+    let receive = |id: u128, minutes: i64, line_no: u32, item: &str| {
+        let mut l = line(item, "120 EA").unwrap().at(bin("PF-A01")).doc_line(line_no);
+        l.to = Some(onhand::status::StockStatus::Available);
+        ev(id, minutes, WH, DocKind::PurchaseOrder, "PO-7", Body::Receipt(mv("ATL", vec![l])))
+    };
+    assert!(n.apply(&receive(64, day_min + 40, 1, "NUT-M8")).unwrap().accepted());
+    let back = line("NUT-M8", "5 EA").unwrap().at(bin("PF-A01")).original(EventId::from_u128(64));
+    let body = Body::SupplierReturn(mv("ATL", vec![back]));
+    let o = n.apply(&ev(65, 2 * day_min, WH, DocKind::PurchaseOrder, "RTV-1", body));
+    assert!(o.unwrap().accepted());
+    let acme = |n: &Network| {
+        let s = n
+            .insight()
+            .unwrap()
+            .supplier_receipts(january(), Some(&"ACME".parse().unwrap()))
+            .unwrap();
+        (s.receipts, s.followed, s.qty)
+    };
+    assert_eq!(acme(&n), (1, 1, Decimal::from(120)));
+    assert!(n.apply(&receive(66, 2 * day_min + 10, 2, "BOLT-M8-SS")).unwrap().accepted());
+    assert_eq!(acme(&n), (2, 1, Decimal::from(240)));
+    assert!(n.apply(&reversal(67, 2 * day_min + 20, 66)).unwrap().accepted());
+    assert_eq!(acme(&n), (1, 1, Decimal::from(120)));
+
+    let feed = n.insight_feed().unwrap();
+    assert_eq!((feed.refused, feed.unmatched), (0, 0), "{feed:?}");
+    n.check().unwrap();
+    // The journal replayed, and a snapshot restored, give the same figures.
+    let (replayed, stats) = Network::replay_insight(
+        onhand::master::seed::demo_network(),
+        common::rules(),
+        common::config(),
+        InsightSettings::default(),
+        common::start(),
+        n.journal().entries(),
+    )
+    .unwrap();
+    assert_eq!(&stats, n.insight_feed().unwrap());
+    assert_eq!(replayed.report(january()).unwrap(), n.kpi_report(january()).unwrap());
+    let json = serde_json::to_string(&n.snapshot().unwrap()).unwrap();
+    let snapshot: onhand::NetworkSnapshot = serde_json::from_str(&json).unwrap();
+    let mut restored =
+        Network::restore(n.catalog().clone(), common::rules(), common::config(), &snapshot)
+            .unwrap();
+    assert_eq!(restored.digest().unwrap(), n.digest().unwrap());
+    // The restored feed still knows what the second shipment fed: its reversal
+    // un-ships it there as here.
+    for net in [&mut n, &mut restored] {
+        assert!(net.apply(&reversal(68, 2 * day_min + 30, 61)).unwrap().accepted());
+    }
+    assert_eq!(restored.kpi_report(january()).unwrap(), n.kpi_report(january()).unwrap());
+    let k = n.insight().unwrap().orders(january(), &Dim::Network).unwrap();
+    assert_eq!(k.fill_requested.lines, ratio(1, 3));
+    assert_eq!(n.insight_feed().unwrap().refused, 0);
+}
