@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use onhand_master::Role;
 
-use super::{Control, Exception, Key, Rank, rank};
+use super::{Control, Exception, Rank, rank};
 use crate::error::ControlError;
 use crate::kind::{ExceptionKind, RoleSet};
 use crate::rules::Rules;
@@ -94,9 +94,8 @@ impl Control {
         for (i, e) in snapshot.exceptions.iter().enumerate() {
             c.check_restored(i, e)?;
             let mut e = e.clone();
-            let key: Key = (e.kind, e.subject.clone());
             let minor = c.rules.minor_units(e.reference_value)?;
-            let print = fingerprint(&key);
+            let print = fingerprint(&(e.kind, &e.subject));
             e.rank = rank(&e, minor, print);
             e.next_due = None;
             if e.state.is_active() {
@@ -115,11 +114,11 @@ impl Control {
                 if let Subject::Event { event } = &e.subject {
                     c.holds.insert(*event, i);
                 }
-                if !c.active.insert(key, print, i, &c.items) {
+                if !c.active.insert((e.kind, &e.subject), print, i, &c.items) {
                     return Err(invalid(format!("exception {}: a second active one", e.id)));
                 }
             } else {
-                c.closed.insert(key, e.id);
+                c.closed.insert((e.kind, e.subject.clone()), e.id);
             }
             c.items.push(e);
         }
