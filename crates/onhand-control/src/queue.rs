@@ -7,10 +7,11 @@
 //! site) pair has its own [`Ranked`] queue of rank keys (a binary heap, with stale
 //! entries skipped on read and compacted away, so a raise or an update adds one entry
 //! and touches no large tree, and the top of a queue is a best-first walk of the heap's
-//! first levels), and an ordered set of escalation deadlines lets [`Control::escalate`]
-//! touch only what is due.
+//! first levels), and escalation deadlines grouped by second in an ordered map let
+//! [`Control::escalate`] touch only what is due (a closed exception's deadline is left
+//! where it lies and skipped when its second comes).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -409,7 +410,11 @@ pub struct Control {
     active: Active,
     closed: Map<Key, ExceptionId>,
     queues: Map<(Role, Option<SiteCode>), Ranked>,
-    due: BTreeSet<(i64, u64)>,
+    /// Escalation deadlines: per second (Unix), the ids whose next ladder step falls due
+    /// then, in the order they were added. A closed exception's id stays until
+    /// escalation passes its second and is skipped then: its `next_due` no longer names
+    /// that second.
+    due: BTreeMap<i64, Vec<u64>>,
     holds: BTreeMap<EventId, usize>,
     variances: Map<(ItemCode, SiteCode), Vec<i64>>,
 }
@@ -426,7 +431,7 @@ impl Control {
             active: Active::default(),
             closed: map(),
             queues: map(),
-            due: BTreeSet::new(),
+            due: BTreeMap::new(),
             holds: BTreeMap::new(),
             variances: map(),
         })
@@ -613,7 +618,7 @@ impl Control {
             self.queues.entry((role, e.site.clone())).or_default().insert(e.rank);
         }
         if let Some(due) = next_due {
-            self.due.insert((due, id.0));
+            self.due.entry(due).or_default().push(id.0);
         }
         if let Subject::Event { event } = &e.subject {
             self.holds.insert(*event, i);
@@ -694,7 +699,9 @@ impl Control {
         e.state = state;
         e.closed_at = Some(at);
         e.history.push(step);
-        let (rank, roles, site, due) = (e.rank, e.roles, e.site.clone(), e.next_due.take());
+        // Its escalation deadline goes stale where it lies (see `due`).
+        let (rank, roles, site) = (e.rank, e.roles, e.site.clone());
+        e.next_due = None;
         // A closed exception is in no queue; its rank follows its state all the same, so
         // a restored queue (which ranks from the state) holds the same value.
         e.rank = Rank { breach: e.breach_at().timestamp(), ..rank };
@@ -706,9 +713,6 @@ impl Control {
             if let Some(q) = self.queues.get_mut(&(role, site.clone())) {
                 q.forget(live(&self.items, role));
             }
-        }
-        if let Some(due) = due {
-            self.due.remove(&(due, id.0));
         }
         let Some(e) = self.items.get(i) else { return };
         self.active.remove((e.kind, &e.subject), print, &self.items);
@@ -809,22 +813,32 @@ impl Control {
     /// step.
     pub fn escalate(&mut self, now: DateTime<Utc>) -> Vec<Escalation> {
         let t = now.timestamp();
-        let later = self.due.split_off(&(t.saturating_add(1), 0));
+        let later = self.due.split_off(&t.saturating_add(1));
         let due = std::mem::replace(&mut self.due, later);
         // Each exception's step depends on it alone: visit them in id order (the order
-        // they lie in memory), report them in due order.
-        let mut visit: Vec<(u64, usize)> =
-            due.iter().enumerate().map(|(pos, &(_, id))| (id, pos)).collect();
+        // they lie in memory), report them in due order (second, then id).
+        let mut visit: Vec<(u64, usize, i64)> = Vec::new();
+        for (at, mut ids) in due {
+            ids.sort_unstable();
+            visit.extend(ids.into_iter().map(|id| (id, 0, at)));
+        }
+        for (pos, v) in visit.iter_mut().enumerate() {
+            v.1 = pos;
+        }
         visit.sort_unstable();
         let mut moved: Vec<Option<Escalation>> = vec![None; visit.len()];
         // Ranks to add per queue, added afterwards as one sorted run per queue (due order
         // is not rank order).
         let mut adds: Map<(Role, Option<SiteCode>), Vec<Rank>> = map();
-        // Next deadlines, added at the end in one sorted pass.
+        // Next deadlines, added at the end grouped by second.
         let mut next: Vec<(i64, u64)> = Vec::with_capacity(visit.len());
-        for (id, pos) in visit {
+        for (id, pos, at) in visit {
             let Ok(i) = usize::try_from(id) else { continue };
             let Some(e) = self.items.get(i) else { continue };
+            if e.next_due != Some(at) {
+                // Stale: the exception closed after this deadline was set.
+                continue;
+            }
             let ladder = self.rules.ladder(e.kind);
             let from = e.level;
             let mut level = usize::from(from);
@@ -864,12 +878,10 @@ impl Control {
         }
         let out: Vec<Escalation> = moved.into_iter().flatten().collect();
         next.sort_unstable();
-        if next.len().saturating_mul(8) >= self.due.len() {
-            // Many at once: merge two sorted sets in one pass.
-            let mut more: BTreeSet<(i64, u64)> = next.into_iter().collect();
-            self.due.append(&mut more);
-        } else {
-            self.due.extend(next);
+        for run in next.chunk_by(|a, b| a.0 == b.0) {
+            if let Some(&(at, _)) = run.first() {
+                self.due.entry(at).or_default().extend(run.iter().map(|&(_, id)| id));
+            }
         }
         for (key, mut ranks) in adds {
             // One exception per rank: sorted, they are strictly ascending.
@@ -1040,6 +1052,26 @@ impl Control {
         at: DateTime<Utc>,
     ) -> Result<Decision, ControlError> {
         self.decide(event, actor, at, Verdict::Reject)
+    }
+
+    /// The escalation deadlines that still stand, as (second, id), in order: those whose
+    /// exception's next ladder step falls due at that second (for tests comparing
+    /// queues).
+    #[cfg(test)]
+    pub(crate) fn due_live(&self) -> Vec<(i64, u64)> {
+        let mut out: Vec<(i64, u64)> = self
+            .due
+            .iter()
+            .flat_map(|(&at, ids)| ids.iter().map(move |&id| (at, id)))
+            .filter(|&(at, id)| {
+                usize::try_from(id)
+                    .ok()
+                    .and_then(|i| self.items.get(i))
+                    .is_some_and(|e| e.next_due == Some(at))
+            })
+            .collect();
+        out.sort_unstable();
+        out
     }
 
     /// Every non-empty queue's live ranks, in order (for tests comparing queues).

@@ -109,7 +109,7 @@ impl Control {
                     queues.entry((role, e.site.clone())).or_default().push(e.rank);
                 }
                 if let Some(due) = e.next_due {
-                    c.due.insert((due, e.id.0));
+                    c.due.entry(due).or_default().push(e.id.0);
                 }
                 if let Subject::Event { event } = &e.subject {
                     c.holds.insert(*event, i);
@@ -268,7 +268,13 @@ mod tests {
         assert_eq!(r.active, c.active);
         assert_eq!(r.closed, c.closed);
         assert_eq!(r.ranked_queues(), c.ranked_queues());
-        assert_eq!(r.due, c.due);
+        assert_eq!(r.due_live(), c.due_live());
+        // Every active exception with a ladder step ahead stands once at its second.
+        let mut ahead: Vec<(i64, u64)> =
+            c.items.iter().filter_map(|e| e.next_due.map(|at| (at, e.id.0))).collect();
+        ahead.sort_unstable();
+        assert_eq!(c.due_live(), ahead);
+        assert!(!ahead.is_empty());
         assert_eq!(r.holds, c.holds);
         assert_eq!(r.variances, c.variances);
         for (a, b) in r.items.iter().zip(c.items.iter()) {
