@@ -618,7 +618,11 @@ impl Control {
             self.queues.entry((role, e.site.clone())).or_default().insert(e.rank);
         }
         if let Some(due) = next_due {
-            self.due.entry(due).or_default().push(id.0);
+            match self.due.last_entry() {
+                // Raises mostly come in time order: their second is the latest.
+                Some(mut last) if *last.key() == due => last.get_mut().push(id.0),
+                _ => self.due.entry(due).or_default().push(id.0),
+            }
         }
         if let Subject::Event { event } = &e.subject {
             self.holds.insert(*event, i);
