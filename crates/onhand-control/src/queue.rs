@@ -937,20 +937,19 @@ impl Control {
             return Err(refuse(Refusal::OutOfScope { site: Some(site.clone()) }));
         }
         let roles = filter.role.map_or(held, |r| held.intersection(RoleSet::one(r)));
-        let mut ranks: Vec<Rank> = Vec::new();
-        let queues = self.queues.iter().filter(|((r, s), _)| {
-            roles.contains(*r)
-                && match &filter.site {
-                    Some(site) => s.as_ref() == Some(site),
-                    None => in_scope(&actor.sites, s.as_ref()),
-                }
-        });
-        for ((role, _), q) in queues {
-            ranks.extend(q.top(limit, live(&self.items, *role)));
-        }
-        ranks.sort_unstable();
-        ranks.dedup();
-        ranks.truncate(limit);
+        let queues: Vec<_> = self
+            .queues
+            .iter()
+            .filter(|((r, s), _)| {
+                roles.contains(*r)
+                    && match &filter.site {
+                        Some(site) => s.as_ref() == Some(site),
+                        None => in_scope(&actor.sites, s.as_ref()),
+                    }
+            })
+            .map(|((role, _), q)| (q, live(&self.items, *role)))
+            .collect();
+        let ranks = ranked::top_of(&queues, limit);
         Ok(ranks
             .iter()
             .filter_map(|r| usize::try_from(r.id).ok().and_then(|i| self.items.get(i)))

@@ -40,6 +40,48 @@ fn children(i: usize) -> [usize; 2] {
     [left, left.saturating_add(1)]
 }
 
+/// The first `limit` ranks live in their queue over several queues (each with its own
+/// liveness), in rank order, each once: one best-first walk over all their heaps at
+/// once, which stops as soon as `limit` are found.
+pub(crate) fn top_of<L: Fn(&Rank) -> bool>(queues: &[(&Ranked, L)], limit: usize) -> Vec<Rank> {
+    let held: usize = queues.iter().map(|(q, _)| q.heap.len()).sum();
+    if limit.saturating_mul(4) >= held {
+        // Most of the queues: sorting what is live costs less than walking the heaps.
+        let mut out: Vec<Rank> = queues
+            .iter()
+            .flat_map(|(q, live)| q.heap.iter().copied().filter(|r| live(r)))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out.truncate(limit);
+        return out;
+    }
+    let mut out: Vec<Rank> = Vec::with_capacity(limit);
+    // The entries read next: the roots, then the children of every entry read; smallest
+    // first. Equal ranks (repeats in one queue, one exception in several) come out one
+    // after the other, so a rank equal to the last one kept is a repeat.
+    let mut frontier: BinaryHeap<Reverse<(Rank, usize, usize)>> =
+        BinaryHeap::with_capacity(limit.saturating_add(queues.len()).saturating_add(1));
+    for (n, (q, _)) in queues.iter().enumerate() {
+        if let Some(&root) = q.heap.first() {
+            frontier.push(Reverse((root, n, 0)));
+        }
+    }
+    while out.len() < limit {
+        let Some(Reverse((r, n, i))) = frontier.pop() else { break };
+        let Some((q, live)) = queues.get(n) else { continue };
+        for c in children(i) {
+            if let Some(&child) = q.heap.get(c) {
+                frontier.push(Reverse((child, n, c)));
+            }
+        }
+        if out.last() != Some(&r) && live(&r) {
+            out.push(r);
+        }
+    }
+    out
+}
+
 impl Ranked {
     /// Adds a live entry.
     pub(crate) fn insert(&mut self, rank: Rank) {
@@ -78,36 +120,7 @@ impl Ranked {
 
     /// The first `limit` live entries, in rank order.
     pub(crate) fn top(&self, limit: usize, live: impl Fn(&Rank) -> bool) -> Vec<Rank> {
-        if limit.saturating_mul(4) >= self.heap.len() {
-            // Most of the queue: sorting what is live costs less than walking the heap.
-            let mut out: Vec<Rank> = self.heap.iter().copied().filter(|r| live(r)).collect();
-            out.sort_unstable();
-            out.dedup();
-            out.truncate(limit);
-            return out;
-        }
-        let mut out = Vec::with_capacity(limit);
-        // The entries read next: those whose parents have been read, smallest first
-        // (the position breaks no tie that matters: equal ranks are read one after the
-        // other whatever their positions).
-        let mut frontier: BinaryHeap<Reverse<(Rank, usize)>> = BinaryHeap::new();
-        if let Some(&root) = self.heap.first() {
-            frontier.push(Reverse((root, 0)));
-        }
-        let mut last: Option<Rank> = None;
-        while out.len() < limit {
-            let Some(Reverse((r, i))) = frontier.pop() else { break };
-            for c in children(i) {
-                if let Some(&child) = self.heap.get(c) {
-                    frontier.push(Reverse((child, c)));
-                }
-            }
-            if last != Some(r) && live(&r) {
-                out.push(r);
-            }
-            last = Some(r);
-        }
-        out
+        top_of(&[(self, live)], limit)
     }
 
     /// Moves the entry at `i` up until its parent is no greater.
