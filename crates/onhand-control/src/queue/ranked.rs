@@ -208,9 +208,21 @@ mod tests {
                         if set.remove(&rank) {
                             q.forget(|x| set.contains(x));
                         }
+                        // And up to 15 held ones at positions drawn from the id, so
+                        // stale entries pile up and the queue compacts.
+                        for k in 0..breach % 16 {
+                            let at = usize::try_from(id + 7 * k).unwrap() % set.len().max(1);
+                            if let Some(gone) = set.iter().nth(at).copied() {
+                                set.remove(&gone);
+                                q.forget(|x| set.contains(x));
+                            }
+                        }
                     }
                     _ => {
-                        let batch: Vec<Rank> = (0..breach)
+                        // Up to 15 at once: queues stay small enough for a full read
+                        // after every step, and batches still take both paths (sifting
+                        // each, or one pass over all).
+                        let batch: Vec<Rank> = (0..breach % 16)
                             .map(|n| r(n.cast_signed(), 100 + id * 64 + n))
                             .filter(|x| !set.contains(x))
                             .collect();
