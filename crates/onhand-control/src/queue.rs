@@ -3,13 +3,15 @@
 //! figures, and the approval tasks of held events.
 //!
 //! Layout: exceptions live in one vector indexed by id; active ones are found by their
-//! dedup key in a hash map; each (role, site) pair has its own [`Ranked`] queue of rank
-//! keys (a short sorted head and sorted runs merged lazily, with stale entries skipped
-//! on read and compacted away, so a raise or an update touches no large tree and the top
-//! of a queue is a merge of a few sorted runs), and an ordered set of escalation
-//! deadlines lets [`Control::escalate`] touch only what is due.
+//! dedup key's fingerprint in one flat open-addressing table ([`Active`]); each (role,
+//! site) pair has its own [`Ranked`] queue of rank keys (a binary heap, with stale
+//! entries skipped on read and compacted away, so a raise or an update adds one entry
+//! and touches no large tree, and the top of a queue is a best-first walk of the heap's
+//! first levels), and escalation deadlines grouped by second in an ordered map let
+//! [`Control::escalate`] touch only what is due (a closed exception's deadline is left
+//! where it lies and skipped when its second comes).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -350,8 +352,7 @@ struct Prepared {
     reference: Decimal,
     minor: i64,
     priority: Priority,
-    key: Key,
-    /// The key's fingerprint.
+    /// The dedup key's fingerprint.
     print: u64,
     target: Target,
     /// The service level's deadlines (acknowledge, resolve), from the raise time.
@@ -408,8 +409,12 @@ pub struct Control {
     items: Store<Exception>,
     active: Active,
     closed: Map<Key, ExceptionId>,
-    queues: BTreeMap<(Role, Option<SiteCode>), Ranked>,
-    due: BTreeSet<(i64, u64)>,
+    queues: Map<(Role, Option<SiteCode>), Ranked>,
+    /// Escalation deadlines: per second (Unix), the ids whose next ladder step falls due
+    /// then, in the order they were added. A closed exception's id stays until
+    /// escalation passes its second and is skipped then: its `next_due` no longer names
+    /// that second.
+    due: BTreeMap<i64, Vec<u64>>,
     holds: BTreeMap<EventId, usize>,
     variances: Map<(ItemCode, SiteCode), Vec<i64>>,
 }
@@ -425,8 +430,8 @@ impl Control {
             items: Store::default(),
             active: Active::default(),
             closed: map(),
-            queues: BTreeMap::new(),
-            due: BTreeSet::new(),
+            queues: map(),
+            due: BTreeMap::new(),
             holds: BTreeMap::new(),
             variances: map(),
         })
@@ -452,8 +457,8 @@ impl Control {
     /// The active exception of `kind` about `subject`, if any.
     #[must_use]
     pub fn active(&self, kind: ExceptionKind, subject: &Subject) -> Option<&Exception> {
-        let key = (kind, subject.clone());
-        self.active.get(&key, fingerprint(&key), &self.items).and_then(|i| self.items.get(i))
+        let print = fingerprint(&(kind, subject));
+        self.active.get((kind, subject), print, &self.items).and_then(|i| self.items.get(i))
     }
 
     /// How many exceptions are active.
@@ -470,9 +475,10 @@ impl Control {
         let reference = self.rules.to_reference(signal.impact.value, signal.impact.currency)?;
         let minor = self.rules.minor_units(reference)?;
         let priority = self.rules.priority(reference, signal.impact.service_class);
-        let key = (signal.kind, signal.subject.clone());
-        let print = fingerprint(&key);
-        let target = match self.active.get(&key, print, &self.items) {
+        // The fingerprint of the dedup key `(kind, subject)`: a reference hashes as what
+        // it refers to.
+        let print = fingerprint(&(signal.kind, &signal.subject));
+        let target = match self.active.get((signal.kind, &signal.subject), print, &self.items) {
             Some(i) => Target::Update(i),
             None if self.rules.below_threshold(signal.kind, reference, signal.impact.quantity) => {
                 Target::Below
@@ -499,7 +505,7 @@ impl Control {
                 .ok_or(ControlError::TimeOutOfRange { at: signal.at })
         };
         let deadlines = (after(ack)?, after(res)?);
-        Ok(Prepared { reference, minor, priority, key, print, target, deadlines })
+        Ok(Prepared { reference, minor, priority, print, target, deadlines })
     }
 
     /// Raises an exception from `signal`, or updates the active one with the same kind
@@ -517,12 +523,12 @@ impl Control {
             Some(s) => Some((self.prepare(&s)?, s)),
             None => None,
         };
-        let (effect, id) = self.commit(signal, prepared);
+        let (effect, id) = self.commit(signal, &prepared);
         if signal.kind == ExceptionKind::CountVariance {
             self.record_variance(signal);
         }
         let recurring = recurring.and_then(|(p, s)| {
-            let (effect, id) = self.commit(&s, p);
+            let (effect, id) = self.commit(&s, &p);
             id.map(|id| (effect, id))
         });
         Ok(Applied { effect, id, recurring })
@@ -563,14 +569,13 @@ impl Control {
         times.retain(|&x| x > latest.saturating_sub(window.saturating_mul(2)));
     }
 
-    fn commit(&mut self, signal: &Signal, p: Prepared) -> (Effect, Option<ExceptionId>) {
+    fn commit(&mut self, signal: &Signal, p: &Prepared) -> (Effect, Option<ExceptionId>) {
         let owner = match p.target {
-            Target::Update(i) => return (self.update(i, signal, &p), Some(ExceptionId(i as u64))),
+            Target::Update(i) => return (self.update(i, signal, p), Some(ExceptionId(i as u64))),
             Target::Below => return (Effect::BelowThreshold, None),
             Target::Raise(owner) => owner,
         };
         let impact = &signal.impact;
-        let key = p.key;
         let i = self.items.len();
         let id = ExceptionId(i as u64);
         let raised = signal.at.timestamp();
@@ -602,7 +607,7 @@ impl Control {
             acknowledge_by: p.deadlines.0,
             resolve_by: p.deadlines.1,
             signals: 1,
-            previous: self.closed.get(&key).copied(),
+            previous: self.previous(signal.kind, &signal.subject),
             hold: signal.hold.clone(),
             history,
             rank: Rank { breach: 0, neg_value: 0, neg_lines: 0, raised, key: 0, id: id.0 },
@@ -613,13 +618,17 @@ impl Control {
             self.queues.entry((role, e.site.clone())).or_default().insert(e.rank);
         }
         if let Some(due) = next_due {
-            self.due.insert((due, id.0));
+            match self.due.last_entry() {
+                // Raises mostly come in time order: their second is the latest.
+                Some(mut last) if *last.key() == due => last.get_mut().push(id.0),
+                _ => self.due.entry(due).or_default().push(id.0),
+            }
         }
         if let Subject::Event { event } = &e.subject {
             self.holds.insert(*event, i);
         }
         self.items.push(e);
-        self.active.insert(key, p.print, i, &self.items);
+        self.active.insert((signal.kind, &signal.subject), p.print, i, &self.items);
         (Effect::Raised, Some(id))
     }
 
@@ -670,11 +679,18 @@ impl Control {
         } else {
             (old_roles, new_roles)
         };
-        for role in added.iter() {
-            self.queues.entry((role, site.cloned())).or_default().insert(new);
-        }
-        for role in gone.iter() {
-            if let Some(q) = self.queues.get_mut(&(role, site.cloned())) {
+        // One look-up per queue, whether it gains the new entry, loses the old or both.
+        for role in gone.union(added).iter() {
+            let key = (role, site.cloned());
+            let q = if added.contains(role) {
+                let q = self.queues.entry(key).or_default();
+                q.insert(new);
+                q
+            } else {
+                let Some(q) = self.queues.get_mut(&key) else { continue };
+                q
+            };
+            if gone.contains(role) {
                 q.forget(live(&self.items, role));
             }
         }
@@ -687,11 +703,12 @@ impl Control {
         e.state = state;
         e.closed_at = Some(at);
         e.history.push(step);
-        let (rank, roles, site, due) = (e.rank, e.roles, e.site.clone(), e.next_due.take());
+        // Its escalation deadline goes stale where it lies (see `due`).
+        let (rank, roles, site) = (e.rank, e.roles, e.site.clone());
+        e.next_due = None;
         // A closed exception is in no queue; its rank follows its state all the same, so
         // a restored queue (which ranks from the state) holds the same value.
         e.rank = Rank { breach: e.breach_at().timestamp(), ..rank };
-        let key = (e.kind, e.subject.clone());
         let (id, print) = (e.id, e.rank.key);
         if let Subject::Event { event } = &e.subject {
             self.holds.remove(event);
@@ -701,11 +718,9 @@ impl Control {
                 q.forget(live(&self.items, role));
             }
         }
-        if let Some(due) = due {
-            self.due.remove(&(due, id.0));
-        }
-        self.active.remove(&key, print, &self.items);
-        self.closed.insert(key, id);
+        let Some(e) = self.items.get(i) else { return };
+        self.active.remove((e.kind, &e.subject), print, &self.items);
+        self.closed.insert((e.kind, e.subject.clone()), id);
     }
 
     /// Resolves the active exception the clearance names, with its reason; `None` when
@@ -720,8 +735,8 @@ impl Control {
                 subject: clearance.subject.shape(),
             });
         }
-        let key = (clearance.kind, clearance.subject.clone());
-        let Some(i) = self.active.get(&key, fingerprint(&key), &self.items) else {
+        let key = (clearance.kind, &clearance.subject);
+        let Some(i) = self.active.get(key, fingerprint(&key), &self.items) else {
             return Ok(None);
         };
         let step = Step {
@@ -731,6 +746,14 @@ impl Control {
         };
         self.close(i, State::Resolved, clearance.at, step);
         Ok(Some(ExceptionId(i as u64)))
+    }
+
+    /// The latest closed exception with dedup key `(kind, subject)`, if any.
+    fn previous(&self, kind: ExceptionKind, subject: &Subject) -> Option<ExceptionId> {
+        if self.closed.is_empty() {
+            return None;
+        }
+        self.closed.get(&(kind, subject.clone())).copied()
     }
 
     fn index_of(&self, id: ExceptionId) -> Result<usize, ControlError> {
@@ -794,22 +817,32 @@ impl Control {
     /// step.
     pub fn escalate(&mut self, now: DateTime<Utc>) -> Vec<Escalation> {
         let t = now.timestamp();
-        let later = self.due.split_off(&(t.saturating_add(1), 0));
+        let later = self.due.split_off(&t.saturating_add(1));
         let due = std::mem::replace(&mut self.due, later);
         // Each exception's step depends on it alone: visit them in id order (the order
-        // they lie in memory), report them in due order.
-        let mut visit: Vec<(u64, usize)> =
-            due.iter().enumerate().map(|(pos, &(_, id))| (id, pos)).collect();
+        // they lie in memory), report them in due order (second, then id).
+        let mut visit: Vec<(u64, usize, i64)> = Vec::new();
+        for (at, mut ids) in due {
+            ids.sort_unstable();
+            visit.extend(ids.into_iter().map(|id| (id, 0, at)));
+        }
+        for (pos, v) in visit.iter_mut().enumerate() {
+            v.1 = pos;
+        }
         visit.sort_unstable();
         let mut moved: Vec<Option<Escalation>> = vec![None; visit.len()];
         // Ranks to add per queue, added afterwards as one sorted run per queue (due order
         // is not rank order).
         let mut adds: Map<(Role, Option<SiteCode>), Vec<Rank>> = map();
-        // Next deadlines, added at the end in one sorted pass.
+        // Next deadlines, added at the end grouped by second.
         let mut next: Vec<(i64, u64)> = Vec::with_capacity(visit.len());
-        for (id, pos) in visit {
+        for (id, pos, at) in visit {
             let Ok(i) = usize::try_from(id) else { continue };
             let Some(e) = self.items.get(i) else { continue };
+            if e.next_due != Some(at) {
+                // Stale: the exception closed after this deadline was set.
+                continue;
+            }
             let ladder = self.rules.ladder(e.kind);
             let from = e.level;
             let mut level = usize::from(from);
@@ -849,12 +882,10 @@ impl Control {
         }
         let out: Vec<Escalation> = moved.into_iter().flatten().collect();
         next.sort_unstable();
-        if next.len().saturating_mul(8) >= self.due.len() {
-            // Many at once: merge two sorted sets in one pass.
-            let mut more: BTreeSet<(i64, u64)> = next.into_iter().collect();
-            self.due.append(&mut more);
-        } else {
-            self.due.extend(next);
+        for run in next.chunk_by(|a, b| a.0 == b.0) {
+            if let Some(&(at, _)) = run.first() {
+                self.due.entry(at).or_default().extend(run.iter().map(|&(_, id)| id));
+            }
         }
         for (key, mut ranks) in adds {
             // One exception per rank: sorted, they are strictly ascending.
@@ -906,22 +937,19 @@ impl Control {
             return Err(refuse(Refusal::OutOfScope { site: Some(site.clone()) }));
         }
         let roles = filter.role.map_or(held, |r| held.intersection(RoleSet::one(r)));
-        let mut ranks: Vec<Rank> = Vec::new();
-        for role in roles.iter() {
-            let queues =
-                self.queues.range((role, None)..).take_while(|((r, _), _)| *r == role).filter(
-                    |((_, s), _)| match &filter.site {
+        let queues: Vec<_> = self
+            .queues
+            .iter()
+            .filter(|((r, s), _)| {
+                roles.contains(*r)
+                    && match &filter.site {
                         Some(site) => s.as_ref() == Some(site),
                         None => in_scope(&actor.sites, s.as_ref()),
-                    },
-                );
-            for (_, q) in queues {
-                ranks.extend(q.top(limit, live(&self.items, role)));
-            }
-        }
-        ranks.sort_unstable();
-        ranks.dedup();
-        ranks.truncate(limit);
+                    }
+            })
+            .map(|((role, _), q)| (q, live(&self.items, *role)))
+            .collect();
+        let ranks = ranked::top_of(&queues, limit);
         Ok(ranks
             .iter()
             .filter_map(|r| usize::try_from(r.id).ok().and_then(|i| self.items.get(i)))
@@ -1027,6 +1055,26 @@ impl Control {
         at: DateTime<Utc>,
     ) -> Result<Decision, ControlError> {
         self.decide(event, actor, at, Verdict::Reject)
+    }
+
+    /// The escalation deadlines that still stand, as (second, id), in order: those whose
+    /// exception's next ladder step falls due at that second (for tests comparing
+    /// queues).
+    #[cfg(test)]
+    pub(crate) fn due_live(&self) -> Vec<(i64, u64)> {
+        let mut out: Vec<(i64, u64)> = self
+            .due
+            .iter()
+            .flat_map(|(&at, ids)| ids.iter().map(move |&id| (at, id)))
+            .filter(|&(at, id)| {
+                usize::try_from(id)
+                    .ok()
+                    .and_then(|i| self.items.get(i))
+                    .is_some_and(|e| e.next_due == Some(at))
+            })
+            .collect();
+        out.sort_unstable();
+        out
     }
 
     /// Every non-empty queue's live ranks, in order (for tests comparing queues).

@@ -2,95 +2,197 @@
 //! fingerprint.
 //!
 //! The dedup key (a kind and a subject) is large; a table of a million of them is slow
-//! to probe and slower to grow. This index keys a small table by the fingerprint the
-//! rank already carries, and checks the exception it finds against the key itself. Two
-//! different active keys with the same fingerprint are kept apart: the second goes into
-//! a table keyed by the full key, which is empty unless such a collision happened.
+//! to probe and slower to grow. This index is one flat open-addressing table (linear
+//! probing) of `(fingerprint, index)` slots, 16 bytes each, placed by the fingerprint the
+//! rank already carries: a look-up reads one or two neighbouring slots, usually in one
+//! cache line, and checks the exception a matching slot names against the key itself.
+//! Two different active keys with the same fingerprint simply occupy two slots of one
+//! probe run. A removal shifts the run's later slots back (no tombstones), so the table
+//! never fills with dead slots.
 
-use std::collections::hash_map::Entry;
-
-use onhand_master::hash::{Map, map};
-
-use super::{Exception, Key};
+use super::Exception;
+use crate::kind::ExceptionKind;
+use crate::signal::Subject;
 use crate::store::Store;
 
-/// Active exceptions by dedup key (see the module documentation).
-#[derive(Debug, Clone)]
-pub(crate) struct Active {
-    /// Fingerprint -> index of the active exception with a key of that fingerprint.
-    by_print: Map<u64, usize>,
-    /// Active keys whose fingerprint another active key holds in `by_print`.
-    collided: Map<Key, usize>,
+/// The least number of slots a non-empty table has (a power of two).
+const MIN_SLOTS: usize = 16;
+
+/// One slot: a fingerprint and the index of the exception whose key has it, plus one
+/// (`0`: the slot is empty).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Slot {
+    print: u64,
+    index: usize,
 }
 
-impl Default for Active {
-    fn default() -> Self {
-        Active { by_print: map(), collided: map() }
-    }
+/// Active exceptions by dedup key (see the module documentation).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Active {
+    /// A power of two of slots (or none), at most half full.
+    slots: Vec<Slot>,
+    /// Occupied slots.
+    len: usize,
 }
 
 impl PartialEq for Active {
+    /// The same keys at the same indexes, wherever their slots lie.
     fn eq(&self, other: &Self) -> bool {
-        self.by_print == other.by_print && self.collided == other.collided
+        self.len == other.len
+            && self.occupied().all(|s| other.run(s.print).any(|o| o.index == s.index))
     }
 }
 
 impl Eq for Active {}
 
+/// A dedup key, borrowed: a kind and a subject.
+pub(crate) type KeyRef<'a> = (ExceptionKind, &'a Subject);
+
 /// Whether exception `i` has dedup key `key`.
-fn holds(items: &Store<Exception>, i: usize, key: &Key) -> bool {
-    items.get(i).is_some_and(|e| e.kind == key.0 && e.subject == key.1)
+fn holds(items: &Store<Exception>, i: usize, key: KeyRef<'_>) -> bool {
+    items.get(i).is_some_and(|e| e.kind == key.0 && e.subject == *key.1)
 }
 
 impl Active {
     /// How many keys are active.
     pub(crate) fn len(&self) -> usize {
-        self.by_print.len() + self.collided.len()
+        self.len
+    }
+
+    /// The home slot of a fingerprint (Fibonacci hashing of its bits onto the table).
+    fn home(&self, print: u64) -> usize {
+        let bits = self.slots.len().trailing_zeros();
+        if bits == 0 {
+            return 0;
+        }
+        let spread = print.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits);
+        // `spread` is below the slot count, a `usize`.
+        usize::try_from(spread).unwrap_or(0)
+    }
+
+    /// The slot after `at`, wrapping.
+    fn after(&self, at: usize) -> usize {
+        (at + 1) & (self.slots.len().wrapping_sub(1))
+    }
+
+    /// The occupied slots.
+    fn occupied(&self) -> impl Iterator<Item = &Slot> {
+        self.slots.iter().filter(|s| s.index != 0)
+    }
+
+    /// The occupied slots of `print`'s probe run with that fingerprint.
+    fn run(&self, print: u64) -> impl Iterator<Item = &Slot> + '_ {
+        self.positions(print).filter_map(|at| self.slots.get(at))
+    }
+
+    /// The positions of the occupied slots with fingerprint `print`, in probe order.
+    fn positions(&self, print: u64) -> impl Iterator<Item = usize> + '_ {
+        let mut at = self.home(print);
+        let mut left = self.slots.len();
+        std::iter::from_fn(move || {
+            while left > 0 {
+                left -= 1;
+                let slot = self.slots.get(at)?;
+                if slot.index == 0 {
+                    return None;
+                }
+                let here = at;
+                at = self.after(at);
+                if slot.print == print {
+                    return Some(here);
+                }
+            }
+            None
+        })
+    }
+
+    /// The position of the slot holding `key` (of fingerprint `print`).
+    fn find(&self, key: KeyRef<'_>, print: u64, items: &Store<Exception>) -> Option<usize> {
+        self.positions(print).find(|&at| {
+            self.slots.get(at).is_some_and(|s| holds(items, s.index.wrapping_sub(1), key))
+        })
     }
 
     /// The index of the active exception with `key` (of fingerprint `print`).
-    pub(crate) fn get(&self, key: &Key, print: u64, items: &Store<Exception>) -> Option<usize> {
-        match self.by_print.get(&print) {
-            Some(&i) if holds(items, i, key) => Some(i),
-            None if self.collided.is_empty() => None,
-            // Another key holds the fingerprint, or held it: a collided key stays in
-            // `collided` after the key it collided with has gone.
-            Some(_) | None => self.collided.get(key).copied(),
-        }
+    pub(crate) fn get(
+        &self,
+        key: KeyRef<'_>,
+        print: u64,
+        items: &Store<Exception>,
+    ) -> Option<usize> {
+        let at = self.find(key, print, items)?;
+        self.slots.get(at).map(|s| s.index.wrapping_sub(1))
     }
 
     /// Records exception `i` as the active one with `key`; `false` (and nothing
     /// changed) when an active exception already has that key.
     pub(crate) fn insert(
         &mut self,
-        key: Key,
+        key: KeyRef<'_>,
         print: u64,
         i: usize,
         items: &Store<Exception>,
     ) -> bool {
-        if self.get(&key, print, items).is_some() {
+        if self.find(key, print, items).is_some() {
             return false;
         }
-        match self.by_print.entry(print) {
-            Entry::Vacant(slot) => {
-                slot.insert(i);
-            }
-            Entry::Occupied(_) => {
-                self.collided.insert(key, i);
-            }
+        if (self.len + 1).saturating_mul(2) > self.slots.len() {
+            self.grow();
         }
+        self.place(Slot { print, index: i.wrapping_add(1) });
+        self.len += 1;
         true
     }
 
-    /// Forgets the active exception with `key`.
-    pub(crate) fn remove(&mut self, key: &Key, print: u64, items: &Store<Exception>) {
-        match self.by_print.get(&print) {
-            Some(&i) if holds(items, i, key) => {
-                self.by_print.remove(&print);
+    /// Puts an occupied slot into the first empty slot of its probe run.
+    fn place(&mut self, slot: Slot) {
+        let mut at = self.home(slot.print);
+        for _ in 0..self.slots.len() {
+            match self.slots.get_mut(at) {
+                Some(s) if s.index == 0 => {
+                    *s = slot;
+                    return;
+                }
+                Some(_) => at = self.after(at),
+                None => return,
             }
-            _ => {
-                self.collided.remove(key);
+        }
+    }
+
+    /// Doubles the slots (at least [`MIN_SLOTS`]) and places every occupied slot again.
+    fn grow(&mut self) {
+        let size = self.slots.len().saturating_mul(2).max(MIN_SLOTS);
+        let old = std::mem::replace(&mut self.slots, vec![Slot::default(); size]);
+        for slot in old.into_iter().filter(|s| s.index != 0) {
+            self.place(slot);
+        }
+    }
+
+    /// Forgets the active exception with `key` (of fingerprint `print`).
+    pub(crate) fn remove(&mut self, key: KeyRef<'_>, print: u64, items: &Store<Exception>) {
+        let Some(mut hole) = self.find(key, print, items) else { return };
+        self.len -= 1;
+        // Backward-shift deletion: move each later slot of the run whose home does not
+        // lie strictly between the hole and it into the hole.
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut at = self.after(hole);
+        for _ in 0..self.slots.len() {
+            let Some(&next) = self.slots.get(at) else { break };
+            if next.index == 0 {
+                break;
             }
+            let start = self.home(next.print);
+            // How far `next` sits from its home, and from the hole, along the probe.
+            if (at.wrapping_sub(start) & mask) >= (at.wrapping_sub(hole) & mask) {
+                if let Some(h) = self.slots.get_mut(hole) {
+                    *h = next;
+                }
+                hole = at;
+            }
+            at = self.after(at);
+        }
+        if let Some(h) = self.slots.get_mut(hole) {
+            *h = Slot::default();
         }
     }
 }
@@ -98,56 +200,101 @@ impl Active {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests fail loudly on a broken fixture")]
+    use std::collections::HashMap;
+
     use chrono::{TimeZone, Utc};
     use onhand_master::{CurrencyCode, ItemCode, SiteCode};
+    use proptest::prelude::*;
     use rust_decimal::Decimal;
 
     use super::*;
     use crate::queue::Control;
-    use crate::{ExceptionKind, Impact, Rules, Signal, Subject};
+    use crate::{Impact, Rules, Signal};
+
+    const RISK: ExceptionKind = ExceptionKind::StockoutRisk;
+
+    /// A queue holding `n` exceptions about items `I0`, `I1`, ... (their subjects are
+    /// the keys the tests index).
+    fn raised(n: usize) -> (Control, Vec<Subject>) {
+        let usd = CurrencyCode::new("USD").unwrap();
+        let mut c = Control::new(Rules::standard(usd)).unwrap();
+        let at = Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap();
+        let mut keys = Vec::new();
+        for k in 0..n {
+            let subject = Subject::ItemSite {
+                item: ItemCode::new(format!("I{k}")).unwrap(),
+                site: SiteCode::new("S1").unwrap(),
+                lot: None,
+            };
+            let s = Signal::new(RISK, subject.clone(), at, Impact::value(Decimal::from(900), usd));
+            c.apply(&s).unwrap();
+            keys.push(subject);
+        }
+        (c, keys)
+    }
 
     /// Two keys forced onto one fingerprint are found, refused twice and forgotten
     /// apart, whichever goes first.
     #[test]
     fn keys_sharing_a_fingerprint_stay_apart() {
-        let usd = CurrencyCode::new("USD").unwrap();
-        let mut c = Control::new(Rules::standard(usd)).unwrap();
-        let at = Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap();
-        let mut keys = Vec::new();
-        for item in ["A", "B", "C"] {
-            let subject = Subject::ItemSite {
-                item: ItemCode::new(item).unwrap(),
-                site: SiteCode::new("S1").unwrap(),
-                lot: None,
-            };
-            let s = Signal::new(
-                ExceptionKind::StockoutRisk,
-                subject.clone(),
-                at,
-                Impact::value(Decimal::from(900), usd),
-            );
-            c.apply(&s).unwrap();
-            keys.push((ExceptionKind::StockoutRisk, subject));
-        }
+        let (c, keys) = raised(3);
         for first in 0..2 {
             let mut a = Active::default();
             for (i, key) in keys.iter().enumerate() {
-                assert!(a.insert(key.clone(), 7, i, &c.items));
-                assert!(!a.insert(key.clone(), 7, i, &c.items), "a second active one");
+                assert!(a.insert((RISK, key), 7, i, &c.items));
+                assert!(!a.insert((RISK, key), 7, i, &c.items), "a second active one");
             }
             assert_eq!(a.len(), 3);
             for (i, key) in keys.iter().enumerate() {
-                assert_eq!(a.get(key, 7, &c.items), Some(i));
+                assert_eq!(a.get((RISK, key), 7, &c.items), Some(i));
             }
-            a.remove(&keys[first], 7, &c.items);
+            a.remove((RISK, &keys[first]), 7, &c.items);
             assert_eq!(a.len(), 2);
-            assert_eq!(a.get(&keys[first], 7, &c.items), None);
+            assert_eq!(a.get((RISK, &keys[first]), 7, &c.items), None);
             for (i, key) in keys.iter().enumerate().filter(|(i, _)| *i != first) {
-                assert_eq!(a.get(key, 7, &c.items), Some(i));
+                assert_eq!(a.get((RISK, key), 7, &c.items), Some(i));
             }
-            assert!(a.insert(keys[first].clone(), 7, first, &c.items));
-            assert_eq!(a.get(&keys[first], 7, &c.items), Some(first));
+            assert!(a.insert((RISK, &keys[first]), 7, first, &c.items));
+            assert_eq!(a.get((RISK, &keys[first]), 7, &c.items), Some(first));
             assert_eq!(a.len(), 3);
+        }
+    }
+
+    proptest! {
+        /// Against a plain map: inserts and removals of 40 keys whose fingerprints are
+        /// drawn from a handful (so probe runs collide, wrap around the table's end and
+        /// shift back on removal), through growth, find exactly the map's keys, and
+        /// tables with the same keys are equal however they were filled.
+        #[test]
+        fn finds_what_a_map_holds(ops in proptest::collection::vec((any::<bool>(), 0..40_usize), 0..300)) {
+            let (c, keys) = raised(40);
+            // Few fingerprints, some near the top of the range (homes at the end).
+            let print = |k: usize| [3_u64, 7, u64::MAX, u64::MAX - 1, 1 << 63][k % 5];
+            let mut a = Active::default();
+            let mut model: HashMap<usize, usize> = HashMap::new();
+            for (add, k) in ops {
+                let key = (RISK, &keys[k]);
+                if add {
+                    prop_assert_eq!(a.insert(key, print(k), k, &c.items), !model.contains_key(&k));
+                    model.insert(k, k);
+                } else {
+                    a.remove(key, print(k), &c.items);
+                    model.remove(&k);
+                }
+                prop_assert_eq!(a.len(), model.len());
+                for (j, subject) in keys.iter().enumerate() {
+                    prop_assert_eq!(a.get((RISK, subject), print(j), &c.items), model.get(&j).copied());
+                }
+                prop_assert!(a.len() * 2 <= a.slots.len().max(MIN_SLOTS));
+            }
+            // The same keys inserted afresh, in another order: an equal table.
+            let mut b = Active::default();
+            let mut held: Vec<usize> = model.keys().copied().collect();
+            held.sort_unstable_by(|x, y| y.cmp(x));
+            for k in held {
+                b.insert((RISK, &keys[k]), print(k), k, &c.items);
+            }
+            prop_assert_eq!(&a, &b);
         }
     }
 }

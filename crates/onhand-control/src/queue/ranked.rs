@@ -1,65 +1,111 @@
-//! [`Ranked`]: one role's queue at one site, kept so that a raise or an update touches
-//! only a small sorted head, and ranks are merged lazily.
+//! [`Ranked`]: one role's queue at one site, kept as a binary min-heap of ranks, so a
+//! raise or an update adds one entry at the heap's end and sifts it up (constant time
+//! on average when ranks arrive in no particular order, and when they arrive in rising
+//! order, as raises mostly do), and nothing is ever searched for or moved in bulk.
 //!
-//! Entries are [`Rank`]s (which carry the exception id). They sit in a short sorted head
-//! and in sorted runs whose lengths at least halve from one run to the next (so there
-//! are about `log2(len / HEAD)` of them); a full head becomes a run, and runs merge,
-//! smallest first, like a binary counter: every entry is moved `O(log len)` times in
-//! sequential passes, and nothing is ever searched for in a large tree.
-//!
-//! Nothing is removed in place. When an exception's rank changes, it closes, or it loses
-//! the role, its old entry simply stops standing for it: an entry is *live* when its
-//! exception is active, holds the queue's role and still has exactly that rank. Readers
-//! skip entries that are not live and repeats of an equal entry (an exception can come
-//! back to a rank it had), so a read yields exactly the sorted live ranks: what a sorted
-//! set with eager removal would hold. The queue counts what it has let go stale and
-//! compacts itself (drops every entry that is not live) once that is more than half of
-//! what it holds, so a read never wades through more dead entries than live ones.
+//! Entries are [`Rank`]s (which carry the exception id). Nothing is removed in place.
+//! When an exception's rank changes, it closes, or it loses the role, its old entry
+//! simply stops standing for it: an entry is *live* when its exception is active, holds
+//! the queue's role and still has exactly that rank. Readers walk the heap best first
+//! (a small frontier heap of the entries whose parents were read), which yields the
+//! entries in rank order; they skip entries that are not live and repeats of an equal
+//! entry (an exception can come back to a rank it had), so a read yields exactly the
+//! sorted live ranks: what a sorted set with eager removal would hold. The queue counts
+//! what it has let go stale and compacts itself (keeps each live entry once, sorted,
+//! which is a heap) once that is more than half of what it holds, so a read never wades
+//! through more dead entries than live ones.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use super::Rank;
 
-/// The head's capacity: a raise or an update inserts into a sorted vector this short.
-const HEAD: usize = 32;
+/// A queue this small never compacts: reading it is cheap whatever it holds.
+const SMALL: usize = 32;
 
 /// One role's queue at one site (see the module documentation).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Ranked {
-    /// The newest entries, sorted.
-    head: Vec<Rank>,
-    /// Sorted runs, longest first; each more than twice as long as the next.
-    runs: Vec<Vec<Rank>>,
-    /// Entries held, live or not.
-    len: usize,
-    /// An upper bound on the entries that are no longer live (stale or repeated).
+    /// Every entry, live or not, in heap order: none is greater than its children (at
+    /// `2i + 1` and `2i + 2`).
+    heap: Vec<Rank>,
+    /// Entries that are no longer live, repeats of a live entry included: one per
+    /// [`forget`](Self::forget) since the last compaction.
     stale: usize,
+}
+
+/// The children of heap position `i`.
+fn children(i: usize) -> [usize; 2] {
+    let left = i.saturating_mul(2).saturating_add(1);
+    [left, left.saturating_add(1)]
+}
+
+/// The first `limit` ranks live in their queue over several queues (each with its own
+/// liveness), in rank order, each once: one best-first walk over all their heaps at
+/// once, which stops as soon as `limit` are found.
+pub(crate) fn top_of<L: Fn(&Rank) -> bool>(queues: &[(&Ranked, L)], limit: usize) -> Vec<Rank> {
+    let held: usize = queues.iter().map(|(q, _)| q.heap.len()).sum();
+    if limit.saturating_mul(4) >= held {
+        // Most of the queues: sorting what is live costs less than walking the heaps.
+        let mut out: Vec<Rank> = queues
+            .iter()
+            .flat_map(|(q, live)| q.heap.iter().copied().filter(|r| live(r)))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out.truncate(limit);
+        return out;
+    }
+    let mut out: Vec<Rank> = Vec::with_capacity(limit);
+    // The entries read next: the roots, then the children of every entry read; smallest
+    // first. Equal ranks (repeats in one queue, one exception in several) come out one
+    // after the other, so a rank equal to the last one kept is a repeat.
+    let mut frontier: BinaryHeap<Reverse<(Rank, usize, usize)>> =
+        BinaryHeap::with_capacity(limit.saturating_add(queues.len()).saturating_add(1));
+    for (n, (q, _)) in queues.iter().enumerate() {
+        if let Some(&root) = q.heap.first() {
+            frontier.push(Reverse((root, n, 0)));
+        }
+    }
+    while out.len() < limit {
+        let Some(Reverse((r, n, i))) = frontier.pop() else { break };
+        let Some((q, live)) = queues.get(n) else { continue };
+        for c in children(i) {
+            if let Some(&child) = q.heap.get(c) {
+                frontier.push(Reverse((child, n, c)));
+            }
+        }
+        if out.last() != Some(&r) && live(&r) {
+            out.push(r);
+        }
+    }
+    out
 }
 
 impl Ranked {
     /// Adds a live entry.
     pub(crate) fn insert(&mut self, rank: Rank) {
-        let at = self.head.partition_point(|r| *r < rank);
-        if self.head.get(at) == Some(&rank) {
-            // Already held (a repeat after the exception came back to this rank): the
-            // copy counted stale when the rank was left is live again.
-            self.stale = self.stale.saturating_sub(1);
-            return;
-        }
-        self.head.insert(at, rank);
-        self.len += 1;
-        if self.head.len() >= HEAD {
-            let run = std::mem::replace(&mut self.head, Vec::with_capacity(HEAD));
-            self.push_run(run);
-        }
+        self.heap.push(rank);
+        self.sift_up(self.heap.len().saturating_sub(1));
     }
 
     /// Adds many live entries at once, sorted ascending.
     pub(crate) fn extend_sorted(&mut self, ranks: Vec<Rank>) {
         debug_assert!(ranks.windows(2).all(|w| matches!(w, [a, b] if a < b)), "unsorted");
-        if ranks.is_empty() {
-            return;
+        if self.heap.is_empty() {
+            // A sorted vector is a heap.
+            self.heap = ranks;
+        } else if ranks.len() >= self.heap.len() / 8 {
+            // Many: one bottom-up pass over everything costs less than sifting each.
+            self.heap.extend(ranks);
+            for i in (0..self.heap.len() / 2).rev() {
+                self.sift_down(i);
+            }
+        } else {
+            for rank in ranks {
+                self.insert(rank);
+            }
         }
-        self.len += ranks.len();
-        self.push_run(ranks);
     }
 
     /// Notes that one entry stopped being live (the exception's rank changed, it closed,
@@ -67,96 +113,65 @@ impl Ranked {
     /// `live` tells whether an entry is live.
     pub(crate) fn forget(&mut self, live: impl Fn(&Rank) -> bool) {
         self.stale = self.stale.saturating_add(1);
-        if self.stale.saturating_mul(2) > self.len && self.len > HEAD {
+        if self.stale.saturating_mul(2) > self.heap.len() && self.heap.len() > SMALL {
             self.compact(live);
         }
     }
 
     /// The first `limit` live entries, in rank order.
     pub(crate) fn top(&self, limit: usize, live: impl Fn(&Rank) -> bool) -> Vec<Rank> {
-        let mut out = Vec::with_capacity(limit.min(self.len));
-        let mut cursors: Vec<&[Rank]> = Vec::with_capacity(self.runs.len() + 1);
-        cursors.extend(self.runs.iter().map(Vec::as_slice).filter(|r| !r.is_empty()));
-        if !self.head.is_empty() {
-            cursors.push(&self.head);
-        }
-        let mut last: Option<Rank> = None;
-        while out.len() < limit {
-            // The smallest first entry over the cursors (there are O(log len) of them).
-            let mut best: Option<(usize, Rank)> = None;
-            for (n, c) in cursors.iter().enumerate() {
-                if let Some(&r) = c.first()
-                    && best.is_none_or(|(_, b)| r < b)
-                {
-                    best = Some((n, r));
-                }
-            }
-            let Some((n, r)) = best else { break };
-            if let Some(c) = cursors.get_mut(n) {
-                *c = c.get(1..).unwrap_or_default();
-            }
-            if last != Some(r) && live(&r) {
-                out.push(r);
-            }
-            last = Some(r);
-        }
-        out
+        top_of(&[(self, live)], limit)
     }
 
-    /// Pushes a sorted run and merges runs until each is more than twice as long as the
-    /// next.
-    fn push_run(&mut self, run: Vec<Rank>) {
-        self.runs.push(run);
-        while let [.., older, newer] = self.runs.as_slice()
-            && older.len() <= newer.len().saturating_mul(2)
-        {
-            let (Some(newer), Some(older)) = (self.runs.pop(), self.runs.pop()) else { break };
-            let merged = self.merge(&older, &newer);
-            self.runs.push(merged);
+    /// Moves the entry at `i` up until its parent is no greater.
+    fn sift_up(&mut self, mut i: usize) {
+        let Some(&x) = self.heap.get(i) else { return };
+        while i > 0 {
+            let p = (i - 1) / 2;
+            let Some(&parent) = self.heap.get(p) else { break };
+            if parent <= x {
+                break;
+            }
+            if let Some(slot) = self.heap.get_mut(i) {
+                *slot = parent;
+            }
+            i = p;
+        }
+        if let Some(slot) = self.heap.get_mut(i) {
+            *slot = x;
         }
     }
 
-    /// `left` and `right` merged into one sorted run, repeats dropped (and uncounted).
-    fn merge(&mut self, left: &[Rank], right: &[Rank]) -> Vec<Rank> {
-        let mut out = Vec::with_capacity(left.len() + right.len());
-        let (mut l, mut r) = (0, 0);
+    /// Moves the entry at `at` down until no child is smaller.
+    fn sift_down(&mut self, mut at: usize) {
+        let Some(&moving) = self.heap.get(at) else { return };
         loop {
-            let next = match (left.get(l), right.get(r)) {
-                (Some(x), Some(y)) if x <= y => {
-                    l += 1;
-                    if x == y {
-                        r += 1;
-                        // One of the two copies goes.
-                        self.len = self.len.saturating_sub(1);
-                        self.stale = self.stale.saturating_sub(1);
-                    }
-                    *x
-                }
-                (_, Some(y)) => {
-                    r += 1;
-                    *y
-                }
-                (Some(x), None) => {
-                    l += 1;
-                    *x
-                }
-                (None, None) => break,
+            let [left, right] = children(at);
+            let next = match (self.heap.get(left), self.heap.get(right)) {
+                (Some(a), Some(b)) if b < a => right,
+                (Some(_), _) => left,
+                (None, _) => break,
             };
-            out.push(next);
+            let Some(&child) = self.heap.get(next) else { break };
+            if moving <= child {
+                break;
+            }
+            if let Some(slot) = self.heap.get_mut(at) {
+                *slot = child;
+            }
+            at = next;
         }
-        out
+        if let Some(slot) = self.heap.get_mut(at) {
+            *slot = moving;
+        }
     }
 
-    /// Keeps only the live entries, once each, in one run.
+    /// Keeps only the live entries, once each, sorted (which is a heap).
     fn compact(&mut self, live: impl Fn(&Rank) -> bool) {
-        let all = self.top(usize::MAX, live);
-        self.len = all.len();
+        self.heap.retain(|r| live(r));
+        self.heap.sort_unstable();
+        self.heap.dedup();
         self.stale = 0;
-        self.head.clear();
-        self.runs.clear();
-        if !all.is_empty() {
-            self.runs.push(all);
-        }
     }
 }
 
@@ -175,8 +190,8 @@ mod tests {
 
     proptest! {
         /// Against a sorted set with eager removal: inserts, removals (an entry of the
-        /// set stops being live) and re-inserts of entries that went stale, the head,
-        /// the runs, merges and compaction all yield exactly the set's order.
+        /// set stops being live), re-inserts of entries that went stale, batches and
+        /// compaction all yield exactly the set's order, and the heap stays a heap.
         #[test]
         fn reads_equal_a_sorted_set(ops in proptest::collection::vec((0..4_u8, 0..60_u64, 0..40_u64), 0..400)) {
             let mut q = Ranked::default();
@@ -193,9 +208,21 @@ mod tests {
                         if set.remove(&rank) {
                             q.forget(|x| set.contains(x));
                         }
+                        // And up to 15 held ones at positions drawn from the id, so
+                        // stale entries pile up and the queue compacts.
+                        for k in 0..breach % 16 {
+                            let at = usize::try_from(id + 7 * k).unwrap() % set.len().max(1);
+                            if let Some(gone) = set.iter().nth(at).copied() {
+                                set.remove(&gone);
+                                q.forget(|x| set.contains(x));
+                            }
+                        }
                     }
                     _ => {
-                        let batch: Vec<Rank> = (0..breach)
+                        // Up to 15 at once: queues stay small enough for a full read
+                        // after every step, and batches still take both paths (sifting
+                        // each, or one pass over all).
+                        let batch: Vec<Rank> = (0..breach % 16)
                             .map(|n| r(n.cast_signed(), 100 + id * 64 + n))
                             .filter(|x| !set.contains(x))
                             .collect();
@@ -206,8 +233,9 @@ mod tests {
                 let live = |x: &Rank| set.contains(x);
                 prop_assert_eq!(q.top(usize::MAX, live), set.iter().copied().collect::<Vec<_>>());
                 prop_assert_eq!(q.top(5, live), set.iter().copied().take(5).collect::<Vec<_>>());
-                prop_assert!(q.stale * 2 <= q.len.max(HEAD * 2), "{} stale of {}", q.stale, q.len);
-                prop_assert!(q.runs.windows(2).all(|w| w[0].len() > 2 * w[1].len()));
+                let len = q.heap.len();
+                prop_assert!(q.stale * 2 <= len.max(2 * SMALL), "{} stale of {}", q.stale, len);
+                prop_assert!((1..len).all(|i| q.heap[(i - 1) / 2] <= q.heap[i]), "not a heap");
             }
         }
     }

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use onhand_master::Role;
 
-use super::{Control, Exception, Key, Rank, rank};
+use super::{Control, Exception, Rank, rank};
 use crate::error::ControlError;
 use crate::kind::{ExceptionKind, RoleSet};
 use crate::rules::Rules;
@@ -94,9 +94,8 @@ impl Control {
         for (i, e) in snapshot.exceptions.iter().enumerate() {
             c.check_restored(i, e)?;
             let mut e = e.clone();
-            let key: Key = (e.kind, e.subject.clone());
             let minor = c.rules.minor_units(e.reference_value)?;
-            let print = fingerprint(&key);
+            let print = fingerprint(&(e.kind, &e.subject));
             e.rank = rank(&e, minor, print);
             e.next_due = None;
             if e.state.is_active() {
@@ -110,16 +109,16 @@ impl Control {
                     queues.entry((role, e.site.clone())).or_default().push(e.rank);
                 }
                 if let Some(due) = e.next_due {
-                    c.due.insert((due, e.id.0));
+                    c.due.entry(due).or_default().push(e.id.0);
                 }
                 if let Subject::Event { event } = &e.subject {
                     c.holds.insert(*event, i);
                 }
-                if !c.active.insert(key, print, i, &c.items) {
+                if !c.active.insert((e.kind, &e.subject), print, i, &c.items) {
                     return Err(invalid(format!("exception {}: a second active one", e.id)));
                 }
             } else {
-                c.closed.insert(key, e.id);
+                c.closed.insert((e.kind, e.subject.clone()), e.id);
             }
             c.items.push(e);
         }
@@ -269,7 +268,13 @@ mod tests {
         assert_eq!(r.active, c.active);
         assert_eq!(r.closed, c.closed);
         assert_eq!(r.ranked_queues(), c.ranked_queues());
-        assert_eq!(r.due, c.due);
+        assert_eq!(r.due_live(), c.due_live());
+        // Every active exception with a ladder step ahead stands once at its second.
+        let mut ahead: Vec<(i64, u64)> =
+            c.items.iter().filter_map(|e| e.next_due.map(|at| (at, e.id.0))).collect();
+        ahead.sort_unstable();
+        assert_eq!(c.due_live(), ahead);
+        assert!(!ahead.is_empty());
         assert_eq!(r.holds, c.holds);
         assert_eq!(r.variances, c.variances);
         for (a, b) in r.items.iter().zip(c.items.iter()) {
