@@ -671,7 +671,7 @@ impl Compiled {
     }
 
     /// Every role that appears in a ladder of `kind` (for tests and views).
-    #[allow(dead_code)] // used by tests only
+    #[allow(dead_code, reason = "used by tests only")]
     pub(crate) fn ladder_roles(&self, kind: ExceptionKind) -> RoleSet {
         self.ladder(kind).iter().map(|(_, r)| *r).collect()
     }
