@@ -3,7 +3,7 @@
 //! supplier's credit note clears it. The value is the receipt's value shared over what
 //! is still returnable (the last unit back takes the last cent); the pool gives it up
 //! by a withdrawal ([`State::plan_withdraw`](crate::pool::State)): FIFO out of the
-//! receipt's own layer, which must be the oldest held; moving average at the receipt's
+//! receipt's own layer, wherever it is in the queue; moving average at the receipt's
 //! cost, so the average of what stays is not disturbed; standard at standard, with the
 //! difference to price variance, which also takes any landed cost the FIFO layer
 //! carried. A back-dated return is replayed into the pool's history like any movement.
