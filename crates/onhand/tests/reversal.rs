@@ -234,29 +234,45 @@ proptest::proptest! {
     }
 }
 
-/// A back-dated receipt before a return to supplier would be replayed ahead of it and
-/// could leave the returned layer no longer the oldest: it is refused, with nothing
-/// changed, where it would otherwise leave the books unable to follow the ledger. After
-/// the return it is taken as usual, and the rule survives a snapshot.
+/// Worked by hand, FIFO at Atlanta (NA01), 0.085 a bolt. R1 brings 100 (8.50) at
+/// minute 1 and 40 of it go back to the supplier at minute 60 (3.40), leaving 5.10. A
+/// receipt of 10 back-dated to minute −30 is taken: the books replay it ahead of R1, as
+/// the oldest layer (0.85), and the return still takes its 40 out of R1's own layer,
+/// now behind it: 10 @ 0.85 and 60 @ 5.10, 5.95. A loss back-dated to minute 30 could
+/// leave R1's layer short at the return's time, so it is refused with nothing
+/// changed (also after a restore); at minute 61 it is taken from the oldest layer, 5
+/// of 10 @ 0.85 = 0.43 (half of 0.85, rounded up): 5.52.
 #[test]
-fn a_back_dated_event_stays_after_a_withdrawal() -> R {
+fn a_back_dated_receipt_lands_before_a_withdrawal_and_a_loss_does_not() -> R {
     let mut n = network()?;
     let r1 = receipt_to(1, "ATL", "BOLT-M8", "100 EA", "PF-A01", "available")?;
     n.apply(&r1)?;
     n.apply(&supplier_return(2, 60, "40 EA", r1.id)?)?;
+    assert_eq!(value(&n)?, "5.10");
     let mut early = receipt_to(3, "ATL", "BOLT-M8", "10 EA", "PF-A01", "available")?;
     early.effective_at = onhand::ledger::testing::at(-30);
+    let out = n.apply(&early)?;
+    assert_eq!(sum(&out, PostingKey::Inventory), "0.85".parse::<Decimal>()?);
+    assert_eq!(value(&n)?, "5.95");
+    let pool = n.valuation().pool(&"NA01".parse()?, &"BOLT-M8".parse()?, None).ok_or("pool")?;
+    let layers: Vec<(String, String)> =
+        pool.layers.iter().map(|l| (l.qty.to_string(), l.value.to_string())).collect();
+    assert_eq!(layers, [("10".into(), "0.85".into()), ("60".into(), "5.10".into())]);
+    n.check()?;
+
+    let mut lost = loss(4, 0, "5 EA")?;
+    lost.effective_at = onhand::ledger::testing::at(30);
     let before = n.digest()?;
-    let err = n.apply(&early).map(|_| ()).unwrap_err();
+    let err = n.apply(&lost).map(|_| ()).unwrap_err();
     assert_eq!(err.code(), "back_dated_before_withdrawal", "{err}");
     assert_eq!(n.digest()?, before);
     let snap = n.snapshot()?;
     let catalog = n.catalog().clone();
     let mut m = Network::restore(catalog, n.ledger().rules().clone(), n.config().clone(), &snap)?;
-    assert_eq!(m.apply(&early).map(|_| ()).unwrap_err().code(), "back_dated_before_withdrawal");
-    let mut later = receipt_to(4, "ATL", "BOLT-M8", "10 EA", "PF-A01", "available")?;
-    later.effective_at = onhand::ledger::testing::at(61);
-    m.apply(&later)?;
+    assert_eq!(m.apply(&lost).map(|_| ()).unwrap_err().code(), "back_dated_before_withdrawal");
+    let out = m.apply(&loss(5, 61, "5 EA")?)?;
+    assert_eq!(sum(&out, PostingKey::Inventory), "-0.43".parse::<Decimal>()?);
+    assert_eq!(value(&m)?, "5.52");
     m.check()?;
     Ok(())
 }
