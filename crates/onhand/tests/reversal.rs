@@ -276,3 +276,95 @@ fn a_back_dated_receipt_lands_before_a_withdrawal_and_a_loss_does_not() -> R {
     m.check()?;
     Ok(())
 }
+
+/// A receipt of `qty` BOLT-M8 into available stock at Atlanta against purchase order
+/// PO-7 (its only open line of the item there).
+fn po_receipt(id: u128, minutes: i64, qty: &str) -> Result<Event, Box<dyn std::error::Error>> {
+    Ok(event(
+        id,
+        minutes,
+        actor("receiver", &[Role::Warehouse])?,
+        "RECEIPT",
+        doc(DocKind::PurchaseOrder, "PO-7")?,
+        Body::Receipt(movement(
+            "ATL",
+            vec![
+                line("BOLT-M8", qty)?
+                    .at("PF-A01".parse()?)
+                    .statuses(None, Some(onhand::status::StockStatus::Available)),
+            ],
+        )?),
+    )?)
+}
+
+fn open_lines(n: &Network) -> Vec<(String, String)> {
+    n.expected_receipts().map(|r| (r.open.to_string(), r.received.to_string())).collect()
+}
+
+fn available_on(n: &Network, day: u32) -> Result<String, Box<dyn std::error::Error>> {
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 1, day).ok_or("day")?;
+    Ok(match n.available(&"BOLT-M8".parse()?, &"ATL".parse()?, day, 9)? {
+        onhand::Availability::Limited(q) => q.to_string(),
+        onhand::Availability::Unlimited => "unlimited".into(),
+    })
+}
+
+/// Worked by hand: PO-7 expects 2 cases (240 EA) of BOLT-M8 at Atlanta on the 8th.
+///
+/// | step | event | PO-7 open / received | supply change | available 7th / 8th |
+/// |---|---|---|---|---|
+/// | 1 | receipt R1, 120 | 120 / 120 | −120 on the 8th | 120 / 240 |
+/// | 2 | receipt R2, 120: closes the line | — | −120 | 240 / 240 |
+/// | 3 | R1 reversed: the line reopens | 120 / 120 | +120 on the 8th | 120 / 240 |
+/// | 4 | 20 of R2 back to the supplier: no replacement expected | 120 / 120 | none | 100 / 220 |
+/// | 3' | (from a snapshot after 3) R2 reversed | 240 / 0 | +120 | 0 / 240 |
+#[test]
+fn a_reversed_purchase_receipt_reopens_its_expected_receipt() -> R {
+    let mut n = network()?;
+    n.expect(onhand::ExpectedReceipt {
+        order: "PO-7".parse()?,
+        line: 1,
+        supplier: None,
+        item: "BOLT-M8".parse()?,
+        site: "ATL".parse()?,
+        qty: "2 CS".parse()?,
+        due: chrono::NaiveDate::from_ymd_opt(2026, 1, 8).ok_or("day")?,
+        unit_cost: None,
+    })?;
+    let r1 = po_receipt(1, 1, "120 EA")?;
+    let out = n.apply(&r1)?;
+    assert_eq!(out.supply.len(), 1);
+    assert_eq!(out.supply[0].change.to_string(), "-120 EA");
+    assert_eq!(open_lines(&n), [("120".to_owned(), "120".to_owned())]);
+    assert_eq!((available_on(&n, 7)?, available_on(&n, 8)?), ("120 EA".into(), "240 EA".into()));
+    let r2 = po_receipt(2, 2, "120 EA")?;
+    n.apply(&r2)?;
+    assert!(open_lines(&n).is_empty());
+    assert_eq!((available_on(&n, 7)?, available_on(&n, 8)?), ("240 EA".into(), "240 EA".into()));
+
+    let out = n.apply(&reversal(3, 10, r1.id)?)?;
+    assert_eq!(sum(&out, PostingKey::Inventory), "-10.20".parse::<Decimal>()?);
+    assert_eq!(out.supply.len(), 1);
+    assert_eq!(out.supply[0].change.to_string(), "+120 EA");
+    assert_eq!(out.supply[0].date, chrono::NaiveDate::from_ymd_opt(2026, 1, 8).ok_or("day")?);
+    assert_eq!(open_lines(&n), [("120".to_owned(), "120".to_owned())]);
+    assert_eq!((available_on(&n, 7)?, available_on(&n, 8)?), ("120 EA".into(), "240 EA".into()));
+    n.check()?;
+
+    let snap = n.snapshot()?;
+    let catalog = n.catalog().clone();
+    let mut m = Network::restore(catalog, n.ledger().rules().clone(), n.config().clone(), &snap)?;
+
+    let out = n.apply(&supplier_return(4, 20, "20 EA", r2.id)?)?;
+    assert!(out.supply.is_empty(), "a return to supplier reopens nothing");
+    assert_eq!(open_lines(&n), [("120".to_owned(), "120".to_owned())]);
+    assert_eq!((available_on(&n, 7)?, available_on(&n, 8)?), ("100 EA".into(), "220 EA".into()));
+    n.check()?;
+
+    let out = m.apply(&reversal(5, 20, r2.id)?)?;
+    assert_eq!(out.supply[0].change.to_string(), "+120 EA");
+    assert_eq!(open_lines(&m), [("240".to_owned(), "0".to_owned())]);
+    assert_eq!((available_on(&m, 7)?, available_on(&m, 8)?), ("0 EA".into(), "240 EA".into()));
+    m.check()?;
+    Ok(())
+}
