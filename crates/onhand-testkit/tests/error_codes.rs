@@ -473,7 +473,6 @@ fn onhand_valuation_valuation_error() {
             "already_reversed",
             "reversal_refused",
             "return_exceeds_receipt",
-            "layer_not_oldest",
             "method_change",
         ],
     );

@@ -789,9 +789,6 @@ impl Valuation {
             (PoolError::WrongMethod, Some(entity), Some(item)) => {
                 ValuationError::NotStandard { entity, item, method: "fifo or moving average" }
             }
-            (PoolError::NotOldest, Some(entity), Some(item)) => {
-                ValuationError::LayerNotOldest { entity, item }
-            }
             (PoolError::Short, Some(entity), Some(item)) => ValuationError::MethodChange {
                 entity,
                 item,
@@ -941,10 +938,68 @@ impl Valuation {
     /// # Errors
     /// The [`ValuationError`] `apply` would return.
     pub fn check(&self, ev: &CostEvent) -> Res<()> {
+        self.check_pool(ev).map(|_| ())
+    }
+
+    /// Whether [`apply`](Valuation::apply) would accept every one of `evs` applied in
+    /// turn, without applying them: each is checked as [`check`](Valuation::check)
+    /// does, and when two of them move one pool (so each could pass alone and fail
+    /// after the other) they are applied in turn to a copy of the engine, which is
+    /// dropped. A host that derives several cost events from one event of its own (the
+    /// `onhand` facade: a reversal of a receipt with several lines, a return to
+    /// supplier against several receipts) checks them together here.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_master::{seed, Catalog};
+    /// use onhand_valuation::{CostBody, CostEvent, Valuation, ValuationConfig};
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let mut v = Valuation::new(catalog, ValuationConfig::default())?;
+    /// let at = |s: i64| chrono::DateTime::from_timestamp(1_767_600_000 + s, 0).ok_or("a time");
+    /// // 10 bolts in (moving average, CA01 at Toronto): 10 @ 1.00.
+    /// v.apply(&CostEvent { id: 1, at: at(0)?, body: CostBody::Receipt {
+    ///     site: "YYZ".parse()?, item: "BOLT-M8".parse()?, qty: "10 EA".parse()?,
+    ///     unit_cost: "1.00 CAD".parse()?, owner: None } })?;
+    /// let back = |id, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
+    ///     Ok(CostEvent { id, at: at(60)?, body: CostBody::SupplierReturn {
+    ///         receipt: 1, qty: qty.parse()? } })
+    /// };
+    /// // 6 and 5 back: each alone is within the receipt, together they are not.
+    /// v.check(&back(2, "6 EA")?)?;
+    /// v.check(&back(3, "5 EA")?)?;
+    /// let err = v.check_all(&[back(2, "6 EA")?, back(3, "5 EA")?]).unwrap_err();
+    /// assert_eq!(err.code(), "return_exceeds_receipt");
+    /// v.check_all(&[back(2, "6 EA")?, back(3, "4 EA")?])?;
+    /// assert_eq!(v.returnable(1), Some("10".parse()?)); // nothing applied
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The first [`ValuationError`] applying them in turn would return.
+    pub fn check_all(&self, evs: &[CostEvent]) -> Res<()> {
+        let mut pools = std::collections::BTreeSet::new();
+        let mut shared = false;
+        for ev in evs {
+            if let Some(pool) = self.check_pool(ev)? {
+                shared |= !pools.insert(pool);
+            }
+        }
+        if shared {
+            let mut scratch = self.clone();
+            for ev in evs {
+                scratch.apply(ev)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Valuation::check`], and the pool the event moves (entity, item, valuation
+    /// site), if one.
+    fn check_pool(&self, ev: &CostEvent) -> Res<Option<(u16, ItemIx, Option<SiteIx>)>> {
         let fp = crate::event::fingerprint(ev);
         if let Some(prev) = self.seen_of(ev.id) {
             return if prev.fingerprint == fp {
-                Ok(())
+                Ok(None)
             } else {
                 Err(ValuationError::IdReused(ev.id))
             };
@@ -964,7 +1019,7 @@ impl Valuation {
         if let Some(p) = out.lines.iter().find(|p| p.amount.abs() > MAX_AMOUNT) {
             return Err(ValuationError::TooLarge { amount: p.amount, currency: p.currency });
         }
-        Ok(())
+        Ok(plan.step.map(|s| (s.entity, s.item, s.site)))
     }
 
     /// [`Valuation::apply`], with or without the in-order path (tests compare the two).

@@ -313,16 +313,6 @@ pub enum ValuationError {
         /// Why.
         reason: &'static str,
     },
-    /// FIFO: the receipt's layer is behind older stock, which leaves first.
-    #[error(
-        "{entity} still holds {item} received before this receipt; under FIFO that leaves first"
-    )]
-    LayerNotOldest {
-        /// The entity.
-        entity: EntityCode,
-        /// The item.
-        item: ItemCode,
-    },
 }
 
 /// What is wrong with a configuration, as [`ValuationError::Config`] carries it.
@@ -481,7 +471,6 @@ impl ValuationError {
             ValuationError::AlreadyReversed(_) => "already_reversed",
             ValuationError::ReversalRefused { .. } => "reversal_refused",
             ValuationError::ReturnExceedsReceipt { .. } => "return_exceeds_receipt",
-            ValuationError::LayerNotOldest { .. } => "layer_not_oldest",
             ValuationError::MethodChange { .. } => "method_change",
         }
     }

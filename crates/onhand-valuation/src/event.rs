@@ -291,10 +291,9 @@ pub enum CostBody {
     /// Goods of receipt `receipt` going back to the supplier, at that receipt's cost
     /// (its value shared over what is still returnable, so the last unit back takes
     /// the last cent), against the goods-received clearing account (GR/IR) that the
-    /// supplier's credit note clears. FIFO: out of the receipt's own layer, which must
-    /// be the oldest held
-    /// ([`ValuationError::LayerNotOldest`](crate::ValuationError::LayerNotOldest));
-    /// moving average: at the receipt's cost, so what stays keeps its own cost (the
+    /// supplier's credit note clears. FIFO: out of the receipt's own layer, wherever
+    /// it is in the queue (what issues and earlier returns left of it; issues that
+    /// later reach the layer take only what stays); moving average: at the receipt's cost, so what stays keeps its own cost (the
     /// last unit out takes what value is left; any difference goes to price
     /// variance); standard: at standard, with the receipt's price variance on those
     /// units reversed. More than the receipt brought in, less what went back, is

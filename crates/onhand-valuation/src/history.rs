@@ -981,6 +981,14 @@ impl Slot {
         if !positions_ok {
             return Err("checkpoint positions");
         }
+        // Withdrawal records only grow: every checkpoint saw those the pool kept and
+        // none it does not have.
+        let wbase = pool.wdr_parts().0;
+        let wlens_ok = checkpoints.windows(2).all(|w| matches!(w, [a, b] if a.1.wlen <= b.1.wlen))
+            && checkpoints.iter().all(|(_, s)| wbase <= s.wlen && s.wlen <= pool.state.wlen);
+        if !wlens_ok {
+            return Err("a checkpoint's withdrawal records");
+        }
         let changes = ops.iter().any(|o| o.tag == CHANGE_METHOD);
         if !changes && checkpoints.iter().any(|(_, s)| s.method != pool.state.method) {
             return Err("a checkpoint of another costing method");

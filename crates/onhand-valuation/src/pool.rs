@@ -28,11 +28,17 @@
 //! # Layout: append-only records and an O(1) state
 //!
 //! Every receipt is recorded once, as it came in ([`Rcpt`]), in an append-only arena;
-//! so is every shortfall part ([`Short`]). A pool's [`State`] is a handful of numbers:
-//! the totals held, the oldest receipt with units left (the FIFO **head**) and what was
-//! taken from it, the same for the shortfall parts, and the arenas' lengths. A FIFO
-//! receipt appends a record and an issue moves the head forward, so both cost O(1)
-//! amortized whatever the queue length (the totals are kept, never summed). Because
+//! so is every shortfall part ([`Short`]), and every withdrawal (a return to the
+//! supplier, a receipt's reversal) from a FIFO layer behind the oldest one ([`Wdr`]:
+//! the running total taken from that layer). A pool's [`State`] is a handful of
+//! numbers: the totals held, the oldest receipt with units left (the FIFO **head**)
+//! and what was taken from it, the same for the shortfall parts, and the arenas'
+//! lengths. A FIFO receipt appends a record and an issue moves the head forward, so
+//! both cost O(1) amortized whatever the queue length (the totals are kept, never
+//! summed). A layer holds its record less its latest withdrawal record (found through
+//! an index by receipt, only when the pool has any) less, at the head, what issues
+//! took; an issue that reaches a layer takes only what is left of it, and the head
+//! passes over a layer withdrawals emptied. Because
 //! records never change (a landed cost is kept beside the record, in `landed`), a copy
 //! of the state *is* a checkpoint of the whole pool: the engine keeps one every few
 //! operations for back-dated movements, sharing every layer with the live pool instead
@@ -125,8 +131,6 @@ pub(crate) enum PoolError {
     WrongMethod,
     /// A landed cost credit would leave the value below zero.
     Negative { value: Decimal },
-    /// A FIFO withdrawal from a receipt's layer while older stock is held.
-    NotOldest,
     /// A method change on a pool that owes stock (a shortfall, a negative quantity).
     Short,
 }
@@ -150,6 +154,28 @@ pub(crate) struct Rcpt {
     pub(crate) profit: Int,
     /// Landed cost added to the units still held when it was posted.
     pub(crate) landed: Int,
+}
+
+/// What withdrawals took from one FIFO layer while it was not the oldest held (the
+/// head's are counted in [`State::used`] instead): the receipt record it names and, as
+/// running totals over every such withdrawal from that receipt up to this one, the
+/// quantity, value and embedded profit taken. Appended like the other records, so a
+/// state's `wlen` says which of them it has seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Wdr {
+    pub(crate) rcpt: u32,
+    pub(crate) qty: Int,
+    pub(crate) value: Int,
+    pub(crate) profit: Int,
+}
+
+/// Whether a count is zero (a snapshot leaves such a field out).
+#[expect(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+pub(crate) fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A part of a shortfall: issued without stock at the last known cost, to the account
@@ -186,6 +212,10 @@ pub(crate) struct State {
     pub(crate) short: (Int, Int),
     /// The last receipt's value and quantity (its unit cost values a shortfall).
     pub(crate) last: Option<(Int, Int)>,
+    /// Withdrawal records ([`Wdr`]) recorded (an absolute count); left out of a
+    /// snapshot while the pool never withdrew from a layer behind its head.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) wlen: u32,
 }
 
 /// The fixed facts of a pool: the scales its integers count in.
@@ -371,6 +401,9 @@ pub(crate) trait Book {
     fn rcpt(&self, k: u32) -> Option<Rcpt>;
     /// Shortfall part `k` (absolute).
     fn short(&self, k: u32) -> Option<Short>;
+    /// What the withdrawal records before `wlen` took from receipt `k`'s layer:
+    /// quantity, value, embedded profit.
+    fn taken(&self, k: u32, wlen: u32) -> (Int, Int, Int);
 }
 
 /// What an operation reports.
@@ -399,6 +432,8 @@ pub(crate) struct Plan {
     pub(crate) short: Option<Short>,
     /// A receipt's landed cost after the operation.
     pub(crate) landed: Option<(u32, Int)>,
+    /// A withdrawal from a layer behind the head.
+    pub(crate) wdr: Option<Wdr>,
     pub(crate) out: Out,
 }
 
@@ -419,6 +454,7 @@ impl State {
             sused: (0, 0),
             short: (0, 0),
             last: None,
+            wlen: 0,
         }
     }
 
@@ -445,11 +481,22 @@ impl State {
             return None;
         }
         let r = book.rcpt(k)?;
+        let (wq, wv, wp) = book.taken(k, self.wlen);
         let (uq, uv, up) = if k == self.head { self.used } else { (0, 0, 0) };
-        Some((r, r.qty - uq, r.value + r.landed - uv, r.profit - up))
+        Some((r, r.qty - wq - uq, r.value + r.landed - wv - uv, r.profit - wp - up))
     }
 
-    /// The FIFO layers, oldest first.
+    /// The first receipt from `k` on (`k` past the head) whose layer withdrawals left
+    /// units in, `rlen` when none: where the FIFO head goes once the layers before `k`
+    /// are gone.
+    pub(crate) fn next_held(&self, book: &impl Book, mut k: u32) -> u32 {
+        while k < self.rlen && book.rcpt(k).is_some_and(|r| r.qty <= book.taken(k, self.wlen).0) {
+            k += 1;
+        }
+        k
+    }
+
+    /// The FIFO layers, oldest first (a layer withdrawals emptied is gone).
     pub(crate) fn layers<'a>(
         &'a self,
         book: &'a impl Book,
@@ -457,7 +504,7 @@ impl State {
     ) -> impl Iterator<Item = Layer> + 'a {
         let ks = if self.method == Method::Fifo { self.head..self.rlen } else { 0..0 };
         ks.filter_map(move |k| {
-            let (r, q, v, p) = self.layer(book, k)?;
+            let (r, q, v, p) = self.layer(book, k).filter(|l| l.1 > 0)?;
             Some(Layer {
                 origin: r.event,
                 received: sc.qty_out(r.qty),
@@ -554,12 +601,28 @@ impl State {
         }
         match self.method {
             Method::Fifo => {
-                let Some((q, (v, p))) = sums(self.head, self.rlen, self.used.0, self.used.1, |k| {
-                    book.rcpt(k).map(|r| (r.qty, r.value + r.landed, r.profit))
-                }) else {
+                // Every layer holds what its record, its withdrawals and (the head) what
+                // issues took leave: nothing below zero, nothing empty worth anything,
+                // the head not empty.
+                let (mut q, mut v, mut p) = (0 as Int, 0 as Int, 0 as Int);
+                if (self.head == self.rlen && self.used != (0, 0, 0)) || self.used.0 < 0 {
                     return false;
-                };
-                let p = p - self.used.2;
+                }
+                for k in self.head..self.rlen {
+                    let Some((_, lq, lv, lp)) = self.layer(book, k) else {
+                        return false;
+                    };
+                    let empty_ok = lq > 0 || (lq == 0 && lv == 0 && lp == 0 && k != self.head);
+                    let (Some(q2), Some(v2), Some(p2)) =
+                        (q.checked_add(lq), v.checked_add(lv), p.checked_add(lp))
+                    else {
+                        return false;
+                    };
+                    if !empty_ok {
+                        return false;
+                    }
+                    (q, v, p) = (q2, v2, p2);
+                }
                 (q, v, p) == (self.qty, self.value, self.profit)
                     && (self.short.0 == 0 || self.head == self.rlen)
                     && (self.qty != 0 || (self.value == 0 && self.profit == 0))
@@ -610,7 +673,7 @@ impl State {
             st.value = new_value;
             st.profit = add(self.profit, kept_profit)?;
             st.rlen = rlen;
-            return Ok(Plan { state: st, rcpt, short: None, landed: None, out });
+            return Ok(Plan { state: st, rcpt, short: None, landed: None, wdr: None, out });
         }
         out.value = value;
         let (mut covered, mut covered_value, mut covered_profit) = (0, 0, 0);
@@ -661,7 +724,7 @@ impl State {
         }
         st.rlen = rlen;
         st.last = Some((value, qty));
-        Ok(Plan { state: st, rcpt, short: None, landed: None, out })
+        Ok(Plan { state: st, rcpt, short: None, landed: None, wdr: None, out })
     }
 
     /// Works out an issue of `qty` (> 0). With `allow_negative`, what the pool does not
@@ -702,7 +765,7 @@ impl State {
             st.qty = new_qty;
             st.value = new_value;
             st.profit = sub(self.profit, took_profit)?;
-            return Ok(Plan { state: st, rcpt: None, short: None, landed: None, out });
+            return Ok(Plan { state: st, rcpt: None, short: None, landed: None, wdr: None, out });
         }
         let short = (qty - held).max(0);
         let short_value = if short > 0 {
@@ -729,7 +792,9 @@ impl State {
             let (mut k, mut used) = (self.head, self.used);
             while rem > 0 {
                 let r = book.rcpt(k).ok_or(PoolError::Overflow)?;
-                let (lq, lv, lp) = (r.qty - used.0, r.value + r.landed - used.1, r.profit - used.2);
+                let (wq, wv, wp) = book.taken(k, self.wlen);
+                let (lq, lv, lp) =
+                    (r.qty - wq - used.0, r.value + r.landed - wv - used.1, r.profit - wp - used.2);
                 if lq <= rem {
                     rem -= lq;
                     value = add(value, lv)?;
@@ -745,7 +810,8 @@ impl State {
                     rem = 0;
                 }
             }
-            st.head = k;
+            // A layer withdrawals emptied is passed over.
+            st.head = if used.0 == 0 { self.next_held(book, k) } else { k };
             st.used = used;
             (value, profit)
         } else if take == 0 {
@@ -769,7 +835,7 @@ impl State {
             st.slen = self.slen.checked_add(1).ok_or(PoolError::Overflow)?;
             part = Some(Short { qty: short, value: short_value, tag });
         }
-        Ok(Plan { state: st, rcpt: None, short: part, landed: None, out })
+        Ok(Plan { state: st, rcpt: None, short: part, landed: None, wdr: None, out })
     }
 
     /// Works out a landed cost of `amount` on receipt `k` (if the pool still has its
@@ -790,6 +856,7 @@ impl State {
             rcpt: None,
             short: None,
             landed,
+            wdr: None,
             out: Out { value: kept, ..Out::default() },
         };
         let mut st = *self;
@@ -838,6 +905,7 @@ impl State {
             rcpt: None,
             short: None,
             landed: None,
+            wdr: None,
             out: Out { value: reval, ..Out::default() },
         })
     }
@@ -876,6 +944,13 @@ pub(crate) struct Pool {
     /// Shortfall parts `sbase..state.slen`.
     shorts: Vec<Short>,
     sbase: u32,
+    /// Withdrawal records `wbase..state.wlen`, and their index: for each receipt, the
+    /// (absolute, ascending) numbers of the records that name it. Empty while no
+    /// withdrawal took from a layer behind the head, which keeps issues on their
+    /// plain path.
+    wdrs: Vec<Wdr>,
+    wbase: u32,
+    wix: BTreeMap<u32, Vec<u32>>,
 }
 
 impl Book for Pool {
@@ -885,6 +960,21 @@ impl Book for Pool {
 
     fn short(&self, k: u32) -> Option<Short> {
         self.shorts.get(k.checked_sub(self.sbase)? as usize).copied()
+    }
+
+    #[inline]
+    fn taken(&self, k: u32, wlen: u32) -> (Int, Int, Int) {
+        if self.wix.is_empty() {
+            return (0, 0, 0);
+        }
+        self.wix
+            .get(&k)
+            .and_then(|ixs| {
+                let n = ixs.partition_point(|&i| i < wlen);
+                let i = *ixs.get(n.checked_sub(1)?)?;
+                self.wdrs.get(i.checked_sub(self.wbase)? as usize)
+            })
+            .map_or((0, 0, 0), |w| (w.qty, w.value, w.profit))
     }
 }
 
@@ -898,11 +988,36 @@ impl Pool {
             rbase: 0,
             shorts: Vec::new(),
             sbase: 0,
+            wdrs: Vec::new(),
+            wbase: 0,
+            wix: BTreeMap::new(),
+        }
+    }
+
+    /// Records withdrawal `w` as number `wbase + wdrs.len()`.
+    fn push_wdr(&mut self, w: Wdr) {
+        let i = self.wbase + u32::try_from(self.wdrs.len()).unwrap_or(u32::MAX);
+        self.wdrs.push(w);
+        self.wix.entry(w.rcpt).or_default().push(i);
+    }
+
+    /// Forgets the withdrawal records from number `from` on (the newest first).
+    fn truncate_wdrs(&mut self, from: u32) {
+        let keep = from.saturating_sub(self.wbase) as usize;
+        while self.wdrs.len() > keep {
+            let Some(w) = self.wdrs.pop() else { break };
+            if let Some(ixs) = self.wix.get_mut(&w.rcpt) {
+                ixs.pop();
+                if ixs.is_empty() {
+                    self.wix.remove(&w.rcpt);
+                }
+            }
         }
     }
 
     /// A pool from its parts (a restored snapshot); `None` when they do not fit
-    /// together.
+    /// together. `wdrs` are the withdrawal records from number `wbase` on.
+    #[expect(clippy::too_many_arguments, reason = "one pool's parts, as a snapshot keeps them")]
     pub(crate) fn from_parts(
         state: State,
         scales: Scales,
@@ -910,6 +1025,8 @@ impl Pool {
         rcpts: Vec<Rcpt>,
         sbase: u32,
         shorts: Vec<Short>,
+        wbase: u32,
+        wdrs: Vec<Wdr>,
     ) -> Option<Self> {
         let rend = rbase.checked_add(u32::try_from(rcpts.len()).ok()?)?;
         let send = sbase.checked_add(u32::try_from(shorts.len()).ok()?)?;
@@ -922,14 +1039,47 @@ impl Pool {
             && rcpts.iter().all(|r| {
                 r.qty > 0 && [r.qty, r.value, r.profit, r.landed].iter().all(|x| x.abs() <= LIMIT)
             })
-            && shorts.iter().all(|p| p.qty > 0 && p.value.abs() <= LIMIT);
-        ok.then_some(Pool { state, scales, rcpts, rbase, shorts, sbase })
+            && shorts.iter().all(|p| p.qty > 0 && p.value.abs() <= LIMIT)
+            && wbase.checked_add(u32::try_from(wdrs.len()).ok()?)? == state.wlen
+            && wdrs.iter().all(|w| {
+                w.rcpt < state.rlen
+                    && w.qty > 0
+                    && [w.qty, w.value, w.profit].iter().all(|x| x.abs() <= LIMIT)
+            });
+        if !ok {
+            return None;
+        }
+        let mut pool = Pool {
+            state,
+            scales,
+            rcpts,
+            rbase,
+            shorts,
+            sbase,
+            wdrs: Vec::with_capacity(wdrs.len()),
+            wbase,
+            wix: BTreeMap::new(),
+        };
+        for w in wdrs {
+            // Running totals: each record of a receipt takes more than the one before.
+            let (before, _, _) = pool.taken(w.rcpt, pool.state.wlen);
+            if w.qty <= before {
+                return None;
+            }
+            pool.push_wdr(w);
+        }
+        Some(pool)
     }
 
     /// The parts a snapshot keeps: the first receipt and shortfall part held, and the
     /// records from them on.
     pub(crate) fn parts(&self) -> (u32, &[Rcpt], u32, &[Short]) {
         (self.rbase, &self.rcpts, self.sbase, &self.shorts)
+    }
+
+    /// The withdrawal records a snapshot keeps: the number of the first, and the records.
+    pub(crate) fn wdr_parts(&self) -> (u32, &[Wdr]) {
+        (self.wbase, &self.wdrs)
     }
 
     /// A FIFO receipt of `qty` (> 0) worth `value`, with no profit, as cost event
@@ -949,14 +1099,22 @@ impl Pool {
 
     /// A FIFO issue of `qty` (> 0) that the pool holds: what [`State::plan_issue`] works
     /// out then (oldest layers first, the last one touched giving its proportional
-    /// value), without the plan. `None` for any other case, a refusal included.
+    /// value), without the plan. `None` for any other case, a refusal included, and
+    /// for a pool with withdrawal records (its layers are read through them: the plan
+    /// does it).
     pub(crate) fn quick_issue(&self, qty: Int) -> Option<Quick> {
         let st = &self.state;
-        if st.method != Method::Fifo || qty <= 0 || qty > st.qty || st.short.0 != 0 {
+        if st.method != Method::Fifo
+            || qty <= 0
+            || qty > st.qty
+            || st.short.0 != 0
+            || !self.wdrs.is_empty()
+        {
             return None;
         }
         let (mut value, mut profit, mut rem) = (0, 0, qty);
         let (mut k, mut used) = (st.head, st.used);
+        // Without withdrawal records every layer holds its record less the head's use.
         while rem > 0 {
             let r = self.rcpt(k)?;
             let (lq, lv, lp) = (r.qty - used.0, r.value + r.landed - used.1, r.profit - used.2);
@@ -1008,11 +1166,15 @@ impl Pool {
     pub(crate) fn commit(&mut self, plan: &Plan) {
         debug_assert_eq!(plan.state.rlen, self.state.rlen + u32::from(plan.rcpt.is_some()));
         debug_assert_eq!(plan.state.slen, self.state.slen + u32::from(plan.short.is_some()));
+        debug_assert_eq!(plan.state.wlen, self.state.wlen + u32::from(plan.wdr.is_some()));
         if let Some(r) = plan.rcpt {
             self.rcpts.push(r);
         }
         if let Some(s) = plan.short {
             self.shorts.push(s);
+        }
+        if let Some(w) = plan.wdr {
+            self.push_wdr(w);
         }
         if let Some((k, landed)) = plan.landed {
             let slot = k.checked_sub(self.rbase).and_then(|i| self.rcpts.get_mut(i as usize));
@@ -1026,11 +1188,15 @@ impl Pool {
 
     /// Replaces everything after a replay's starting point with what the replay made.
     pub(crate) fn adopt(&mut self, replay: Adopt) {
-        let Adopt { state, rfrom, rcpts, sfrom, shorts, landed } = replay;
+        let Adopt { state, rfrom, rcpts, sfrom, shorts, wfrom, wdrs, landed } = replay;
         self.rcpts.truncate(rfrom.saturating_sub(self.rbase) as usize);
         self.rcpts.extend(rcpts);
         self.shorts.truncate(sfrom.saturating_sub(self.sbase) as usize);
         self.shorts.extend(shorts);
+        self.truncate_wdrs(wfrom);
+        for w in wdrs {
+            self.push_wdr(w);
+        }
         for (k, l) in landed {
             if let Some(r) = k.checked_sub(self.rbase).and_then(|i| self.rcpts.get_mut(i as usize))
             {
@@ -1039,14 +1205,33 @@ impl Pool {
         }
         debug_assert_eq!(self.rbase as usize + self.rcpts.len(), state.rlen as usize);
         debug_assert_eq!(self.sbase as usize + self.shorts.len(), state.slen as usize);
+        debug_assert_eq!(self.wbase as usize + self.wdrs.len(), state.wlen as usize);
         self.state = state;
     }
 
     /// Forgets the records a pool at `base` no longer needs (a period close): receipts
-    /// before its FIFO head (for other methods, before its end) and shortfall parts
-    /// before its oldest open one.
+    /// before its FIFO head (for other methods, before its end), shortfall parts
+    /// before its oldest open one, and the oldest withdrawal records up to the first
+    /// that `base` saw and that names a receipt kept.
     pub(crate) fn forget_before(&mut self, base: &State) {
         let keep_from = if base.method == Method::Fifo { base.head } else { base.rlen };
+        let gone = self
+            .wdrs
+            .iter()
+            .zip(self.wbase..base.wlen)
+            .take_while(|(w, _)| w.rcpt < keep_from)
+            .count();
+        for w in self.wdrs.drain(..gone) {
+            if let Some(ixs) = self.wix.get_mut(&w.rcpt) {
+                if !ixs.is_empty() {
+                    ixs.remove(0);
+                }
+                if ixs.is_empty() {
+                    self.wix.remove(&w.rcpt);
+                }
+            }
+        }
+        self.wbase += u32::try_from(gone).unwrap_or(0);
         let drop = keep_from.saturating_sub(self.rbase);
         self.rcpts.drain(..(drop as usize).min(self.rcpts.len()));
         self.rbase += drop;
@@ -1082,6 +1267,9 @@ impl Pool {
             rcpts: Vec::new(),
             sfrom: state.slen,
             shorts: Vec::new(),
+            wfrom: state.wlen,
+            wdrs: Vec::new(),
+            wlast: BTreeMap::new(),
             landed,
         }
     }
@@ -1095,6 +1283,8 @@ pub(crate) struct Adopt {
     rcpts: Vec<Rcpt>,
     sfrom: u32,
     shorts: Vec<Short>,
+    wfrom: u32,
+    wdrs: Vec<Wdr>,
     landed: BTreeMap<u32, Int>,
 }
 
@@ -1108,6 +1298,10 @@ pub(crate) struct Replay<'a> {
     rcpts: Vec<Rcpt>,
     sfrom: u32,
     shorts: Vec<Short>,
+    /// Withdrawal records from `wfrom` on, and the latest of them per receipt.
+    wfrom: u32,
+    wdrs: Vec<Wdr>,
+    wlast: BTreeMap<u32, usize>,
     /// Landed cost of receipts before `rfrom`, as of the replay's point.
     landed: BTreeMap<u32, Int>,
 }
@@ -1132,6 +1326,20 @@ impl Book for Replay<'_> {
             self.shorts.get((k - self.sfrom) as usize).copied()
         }
     }
+
+    fn taken(&self, k: u32, wlen: u32) -> (Int, Int, Int) {
+        let own = wlen.saturating_sub(self.wfrom) as usize;
+        let latest = match self.wlast.get(&k) {
+            Some(&j) if j < own => self.wdrs.get(j),
+            None => None,
+            // Seen as of an earlier point than the replay's own: look back.
+            Some(_) => self.wdrs.iter().take(own).rev().find(|w| w.rcpt == k),
+        };
+        match latest {
+            Some(w) => (w.qty, w.value, w.profit),
+            None => self.pool.taken(k, wlen.min(self.wfrom)),
+        }
+    }
 }
 
 impl Replay<'_> {
@@ -1142,6 +1350,10 @@ impl Replay<'_> {
         }
         if let Some(s) = plan.short {
             self.shorts.push(s);
+        }
+        if let Some(w) = plan.wdr {
+            self.wlast.insert(w.rcpt, self.wdrs.len());
+            self.wdrs.push(w);
         }
         if let Some((k, l)) = plan.landed {
             if k < self.rfrom {
@@ -1166,8 +1378,8 @@ impl Replay<'_> {
 
     /// What the replay made, to adopt.
     pub(crate) fn into_adopt(self) -> Adopt {
-        let Replay { state, rfrom, rcpts, sfrom, shorts, landed, .. } = self;
-        Adopt { state, rfrom, rcpts, sfrom, shorts, landed }
+        let Replay { state, rfrom, rcpts, sfrom, shorts, wfrom, wdrs, landed, .. } = self;
+        Adopt { state, rfrom, rcpts, sfrom, shorts, wfrom, wdrs, landed }
     }
 }
 

@@ -33,7 +33,7 @@ use crate::engine::{IcPeriod, Ids, ReceiptSeen, SaleSeen, Seen, Transfer, Valuat
 use crate::error::ValuationError;
 use crate::history::{Extra, Op, Slot};
 use crate::intercompany::{IcDocument, OpenItem};
-use crate::pool::{Pool, Rcpt, Short, State};
+use crate::pool::{Pool, Rcpt, Short, State, Wdr, is_zero};
 
 /// The snapshot format this version writes and reads.
 ///
@@ -169,6 +169,12 @@ struct PoolRecord {
     rcpts: Vec<Rcpt>,
     sbase: u32,
     shorts: Vec<Short>,
+    /// The first withdrawal record kept, and the records from it on (FIFO withdrawals
+    /// from a layer behind the oldest); left out while there are none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    wbase: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    wdrs: Vec<Wdr>,
     ops: Vec<Op>,
     extras: Vec<Extra>,
     checkpoints: Vec<(u32, State)>,
@@ -286,6 +292,7 @@ impl Valuation {
             .iter()
             .filter_map(|sl| {
                 let (rbase, rcpts, sbase, shorts) = sl.pool.parts();
+                let (wbase, wdrs) = sl.pool.wdr_parts();
                 let (ops, extras, checkpoints) = sl.parts();
                 Some(PoolRecord {
                     entity: code(sl.entity)?,
@@ -302,6 +309,8 @@ impl Valuation {
                     rcpts: rcpts.to_vec(),
                     sbase,
                     shorts: shorts.to_vec(),
+                    wbase,
+                    wdrs: wdrs.to_vec(),
                     ops: ops.to_vec(),
                     extras: extras.to_vec(),
                     checkpoints: checkpoints.to_vec(),
@@ -498,6 +507,8 @@ impl Valuation {
                 p.rcpts.clone(),
                 p.sbase,
                 p.shorts.clone(),
+                p.wbase,
+                p.wdrs.clone(),
             )
             .ok_or_else(|| bad("a pool's records", n))?;
             let slot = Slot::restore(

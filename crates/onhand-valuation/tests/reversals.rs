@@ -86,39 +86,39 @@ fn pool(v: &Valuation, entity: &str, item: &str) -> (Decimal, Decimal) {
     (p.qty, p.value)
 }
 
-/// FIFO: buy 100 @ 1.00 and 50 @ 1.20, sell 100 (cost 100.00: the first layer). Return
-/// 20 of the second receipt to the supplier: 20 x 1.20 = 24.00 against goods received,
-/// leaving 30 @ 1.20 = 36.00. Reverse the sale: 100 come back at 100.00 against cost of
-/// sales (a new layer), 130 worth 136.00.
+/// FIFO: buy 100 @ 1.00 and 50 @ 1.20. Return 20 of the second receipt to the
+/// supplier while the first is still held: they come out of the second layer, 20 x
+/// 1.20 = 24.00 against goods received, leaving 100 @ 100.00 and 30 @ 36.00. Sell 110:
+/// 100.00 and 10/30 of 36.00 = 12.00, 112.00; 20 of the second receipt stay, worth
+/// 24.00. Reverse the sale: 110 come back at 112.00 against cost of sales (a new
+/// layer), 130 worth 136.00.
 #[test]
 fn fifo_returns_to_supplier_and_reversals_by_hand() {
     let mut v = engine(ValuationConfig::default());
     posted(&mut v, &ev(1, receipt("ATL", "BOLT-M8", "100 EA", "1.00 USD")));
     posted(&mut v, &ev(2, receipt("ATL", "BOLT-M8", "50 EA", "1.20 USD")));
-    // Not yet: the first receipt's 100 units are older and leave first.
-    let err = v.apply(&ev(3, back(2, "20 EA"))).unwrap_err();
-    assert_eq!(err.code(), "layer_not_oldest");
-    let err = v.apply(&ev(3, reverse(2))).unwrap_err();
-    assert_eq!(err.code(), "reversal_refused");
-    let p = posted(&mut v, &ev(4, issue("ATL", "BOLT-M8", "100 EA", IssueTo::Sale)));
-    assert_eq!(amount(&p, PostingKey::CostOfSales), d("100.00"));
-
-    let p = posted(&mut v, &ev(5, back(2, "20 EA")));
+    let p = posted(&mut v, &ev(3, back(2, "20 EA")));
     assert_eq!(amount(&p, PostingKey::GoodsReceived), d("24.00"));
     assert_eq!(amount(&p, PostingKey::Inventory), d("-24.00"));
     assert_eq!(amount(&p, PostingKey::PriceVariance), Decimal::ZERO);
-    assert_eq!(pool(&v, "NA01", "BOLT-M8"), (d("30"), d("36.00")));
-    // 50 came in, 20 went back: 31 more is too many; and the receipt, partly returned,
-    // can no longer be reversed exactly.
+    let view = v.pool(&e("NA01"), &"BOLT-M8".parse().unwrap(), None).unwrap();
+    let layers: Vec<_> = view.layers.iter().map(|l| (l.origin, l.qty, l.value)).collect();
+    assert_eq!(layers, [(1, d("100"), d("100.00")), (2, d("30"), d("36.00"))]);
+    let p = posted(&mut v, &ev(4, issue("ATL", "BOLT-M8", "110 EA", IssueTo::Sale)));
+    assert_eq!(amount(&p, PostingKey::CostOfSales), d("112.00"));
+    assert_eq!(pool(&v, "NA01", "BOLT-M8"), (d("20"), d("24.00")));
+    // 50 came in, 20 went back: 31 more is too many; 21 is more than its layer holds;
+    // and the receipt, partly returned, can no longer be reversed exactly.
     let err = v.apply(&ev(6, back(2, "31 EA"))).unwrap_err();
     assert!(matches!(err, ValuationError::ReturnExceedsReceipt { .. }), "{err:?}");
+    assert_eq!(v.apply(&ev(6, back(2, "21 EA"))).unwrap_err().code(), "insufficient");
     assert_eq!(v.apply(&ev(6, reverse(2))).unwrap_err().code(), "reversal_refused");
     // The first receipt's layer is gone.
     assert_eq!(v.apply(&ev(6, back(1, "1 EA"))).unwrap_err().code(), "insufficient");
 
     let p = posted(&mut v, &ev(7, reverse(4)));
-    assert_eq!(amount(&p, PostingKey::Inventory), d("100.00"));
-    assert_eq!(amount(&p, PostingKey::CostOfSales), d("-100.00"));
+    assert_eq!(amount(&p, PostingKey::Inventory), d("112.00"));
+    assert_eq!(amount(&p, PostingKey::CostOfSales), d("-112.00"));
     assert_eq!(pool(&v, "NA01", "BOLT-M8"), (d("130"), d("136.00")));
     assert_eq!(v.apply(&ev(8, reverse(4))).unwrap_err(), ValuationError::AlreadyReversed(4));
     assert_eq!(v.apply(&ev(8, reverse(7))).unwrap_err().code(), "not_reversible");
@@ -127,6 +127,27 @@ fn fifo_returns_to_supplier_and_reversals_by_hand() {
     assert_eq!(v.apply(&ev(8, back(4, "1 EA"))).unwrap_err().code(), "unknown_receipt");
     // The same reversal again is a duplicate, not a second reversal.
     assert_eq!(v.apply(&ev(7, reverse(4))).unwrap(), Outcome::Duplicate);
+}
+
+/// FIFO: buy 10 @ 1.00, 5 @ 2.00 and 4 @ 3.00, and reverse the middle receipt while
+/// the older stock is held: exactly 10.00 leaves against goods received, and the
+/// layers before and after it are untouched (10 @ 10.00, 4 @ 12.00). A sale of 12
+/// then takes 10.00 and 2 @ 3.00: 16.00.
+#[test]
+fn fifo_reverses_a_receipt_behind_older_stock() {
+    let mut v = engine(ValuationConfig::default());
+    posted(&mut v, &ev(1, receipt("ATL", "GLUE-500", "10 EA", "1.00 USD")));
+    posted(&mut v, &ev(2, receipt("ATL", "GLUE-500", "5 EA", "2.00 USD")));
+    posted(&mut v, &ev(3, receipt("ATL", "GLUE-500", "4 EA", "3.00 USD")));
+    let p = posted(&mut v, &ev(4, reverse(2)));
+    assert_eq!(amount(&p, PostingKey::GoodsReceived), d("10.00"));
+    assert_eq!(amount(&p, PostingKey::Inventory), d("-10.00"));
+    let view = v.pool(&e("NA01"), &"GLUE-500".parse().unwrap(), None).unwrap();
+    let layers: Vec<_> = view.layers.iter().map(|l| (l.origin, l.qty, l.value)).collect();
+    assert_eq!(layers, [(1, d("10"), d("10.00")), (3, d("4"), d("12.00"))]);
+    let p = posted(&mut v, &ev(5, issue("ATL", "GLUE-500", "12 EA", IssueTo::Sale)));
+    assert_eq!(amount(&p, PostingKey::CostOfSales), d("16.00"));
+    assert_eq!(pool(&v, "NA01", "GLUE-500"), (d("2"), d("6.00")));
 }
 
 /// Moving average: buy 100 @ 10.00 and 100 @ 12.00 (average 11.00). Return 50 of the
@@ -426,4 +447,32 @@ fn a_return_or_reversal_dated_before_its_original_is_refused() {
     // Dated after it, both are fine.
     posted(&mut v, &CostEvent { id: 9, at: at(6), body: back(5, "5 EA") });
     assert_eq!(held(&v.pools()), [(d("15"), d("20.00"))]);
+}
+
+/// Events checked together: FIFO, buy 10 @ 1.00 and 10 @ 1.30. Returning 6 of the
+/// second receipt (7.80) and reversing that receipt each pass alone (its layer holds all
+/// 10); together the reversal finds part of the receipt gone back and is refused, and a
+/// return of 4 more (5.20) after the 6 passes. Checking applies nothing.
+#[test]
+fn derived_events_are_checked_together() {
+    let mut v = engine(ValuationConfig::default());
+    posted(&mut v, &ev(1, receipt("ATL", "BOLT-M8", "10 EA", "1.00 USD")));
+    posted(&mut v, &ev(2, receipt("ATL", "BOLT-M8", "10 EA", "1.30 USD")));
+    let before = v.snapshot().digest;
+    v.check(&ev(3, back(2, "6 EA"))).unwrap();
+    v.check(&ev(4, reverse(2))).unwrap();
+    let err = v.check_all(&[ev(3, back(2, "6 EA")), ev(4, reverse(2))]).unwrap_err();
+    assert_eq!(err.code(), "reversal_refused");
+    v.check_all(&[ev(3, back(2, "6 EA")), ev(4, back(2, "4 EA"))]).unwrap();
+    assert_eq!(v.snapshot().digest, before, "checking applies nothing");
+    // One pool each: checked one by one, nothing copied.
+    posted(&mut v, &ev(5, receipt("YYZ", "BOLT-M8", "10 EA", "1.00 CAD")));
+    v.check_all(&[ev(6, back(2, "6 EA")), ev(7, back(5, "10 EA"))]).unwrap();
+    v.check_all(&[]).unwrap();
+    assert_eq!(v.returnable(2), Some(d("10")));
+    let p = posted(&mut v, &ev(6, back(2, "6 EA")));
+    assert_eq!(amount(&p, PostingKey::GoodsReceived), d("7.80"));
+    let p = posted(&mut v, &ev(7, back(2, "4 EA")));
+    assert_eq!(amount(&p, PostingKey::GoodsReceived), d("5.20"));
+    assert_eq!(pool(&v, "NA01", "BOLT-M8"), (d("10"), d("10.00")));
 }

@@ -20,8 +20,11 @@
 //!
 //! A reversal and a return to supplier are checked against the books before the ledger
 //! decides (`Network::derive_costs`): the books' refusal (a FIFO receipt whose layer is
-//! no longer whole or not the oldest, a pool short of the units, ...) refuses the event
-//! with nothing changed anywhere.
+//! no longer whole, a layer or pool short of the units, ...) refuses the event with
+//! nothing changed anywhere. A return or reversal takes its units out of its receipt's
+//! own FIFO layer wherever it is in the queue. A back-dated event that can take stock
+//! off an item's books is refused when a withdrawal of that item is effective after
+//! it (`back_dated_before_withdrawal`); back-dated inflows are taken.
 //!
 //! A change of a live item's costing method is not a stock movement: the host asks for
 //! it with [`Network::change_costing_method`], which journals it as a
@@ -170,6 +173,26 @@ pub(crate) fn inbound_lines(event: &Event) -> &[Line] {
     }
 }
 
+/// Whether `event` can take valuated stock off an item's books (see
+/// [`Network::check_withdrawn`]). Receipts, customer returns and transfer receipts bring
+/// stock in; put-aways and picks move it between valuated statuses; an adjustment
+/// whose every line comes from outside is a gain; a reversal and a return to supplier
+/// are checked against the books before the ledger decides (`derive_costs`). Anything
+/// else may.
+fn may_take_off(event: &Event) -> bool {
+    match &event.body {
+        Body::Receipt(_)
+        | Body::CustomerReturn(_)
+        | Body::TransferReceipt(_)
+        | Body::Putaway(_)
+        | Body::Pick(_)
+        | Body::Reversal { .. }
+        | Body::SupplierReturn(_) => false,
+        Body::Adjustment(m) => m.lines.iter().any(|l| l.from.is_some()),
+        _ => true,
+    }
+}
+
 /// The item a cost event of a receipt, shipment, scrap or adjustment values.
 fn cost_item(body: &CostBody) -> Option<&ItemCode> {
     match body {
@@ -183,8 +206,9 @@ fn cost_item(body: &CostBody) -> Option<&ItemCode> {
 
 impl Network {
     /// The cost events a ledger reversal or return to supplier derives, worked out
-    /// (and checked against the books, [`Valuation::check`](onhand_valuation::Valuation::check))
-    /// before the ledger decides, so the books never refuse what the ledger took:
+    /// (and checked against the books together, in order,
+    /// [`Valuation::check_all`](onhand_valuation::Valuation::check_all)) before the
+    /// ledger decides, so the books never refuse what the ledger took:
     ///
     /// - a **reversal** reverses every cost event of its original
     ///   ([`CostBody::Reversal`]), the last first;
@@ -286,10 +310,16 @@ impl Network {
             }
             _ => return Ok(bodies),
         }
-        for (k, body) in (0u64..).zip(&bodies) {
-            let id = crate::network::cost_event_id(seq, k);
-            self.valuation.check(&CostEvent { id, at: moving.effective_at, body: body.clone() })?;
-        }
+        // Together: two that move one pool could each pass alone and fail together.
+        let events: Vec<CostEvent> = (0u64..)
+            .zip(&bodies)
+            .map(|(k, body)| CostEvent {
+                id: crate::network::cost_event_id(seq, k),
+                at: moving.effective_at,
+                body: body.clone(),
+            })
+            .collect();
+        self.valuation.check_all(&events)?;
         Ok(bodies)
     }
 
@@ -324,19 +354,23 @@ impl Network {
         }
     }
 
-    /// Refuses a back-dated event naming an item whose books took a reversal or a
-    /// return to supplier effective after it ([`Error::BackDatedBeforeWithdrawal`]).
+    /// Refuses a back-dated event that can take stock of an item off the books when the
+    /// books took a reversal or a return to supplier of that item effective after it
+    /// ([`Error::BackDatedBeforeWithdrawal`]).
+    ///
+    /// The books replay a back-dated movement ahead of the later ones, the withdrawal
+    /// included, which takes its units out of its receipt's own FIFO layer wherever it
+    /// is (or out of the pool, average and standard). Stock brought in earlier only
+    /// leaves that layer or pool fuller, so inflows pass; a reversal or return to
+    /// supplier is itself checked against the books before the ledger decides. An
+    /// outflow replayed ahead of the withdrawal could leave fewer units there at the
+    /// withdrawal's time than it took (the ledger checks balances now, not as they
+    /// were then), and the books would refuse what the ledger took: still refused.
     pub(crate) fn check_withdrawn(&self, moving: &Event) -> Result<(), Error> {
-        if self.withdrawn.is_empty() {
+        if self.withdrawn.is_empty() || !may_take_off(moving) {
             return Ok(());
         }
-        let mut items: Vec<ItemIx> =
-            crate::partition::event_items(moving).filter_map(|c| self.catalog.item_ix(c)).collect();
-        if let Body::Reversal { event } = &moving.body
-            && let Some(p) = self.ledger.posted(event)
-        {
-            items.extend(p.changes.iter().map(|c| c.key.item));
-        }
+        let items = crate::partition::event_items(moving).filter_map(|c| self.catalog.item_ix(c));
         for item in items {
             if let Some(at) = self.withdrawn.get(&item)
                 && moving.effective_at < *at

@@ -63,6 +63,12 @@ impl Network {
         if !self.withdrawn.is_empty() {
             feed(&mut h, "withdrawn", &self.withdrawn.iter().collect::<Vec<_>>())?;
         }
+        if !self.used.is_empty() {
+            feed(&mut h, "used", &self.used.iter().collect::<Vec<_>>())?;
+        }
+        if !self.closed_receipts.is_empty() {
+            feed(&mut h, "closed receipts", &self.closed_receipts.values().collect::<Vec<_>>())?;
+        }
         feed(&mut h, "replenishment", &self.below.iter().collect::<Vec<_>>())?;
         for b in self.bookings.values() {
             feed(&mut h, "promise", &self.atp.booked(LineId(b.id)))?;

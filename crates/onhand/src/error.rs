@@ -100,11 +100,14 @@ pub enum Error {
         /// The event named.
         event: EventId,
     },
-    /// A back-dated event naming an item whose books took a FIFO withdrawal (a
-    /// reversal or a return to supplier) effective after it: replaying the event
-    /// before the withdrawal could leave its layer no longer whole or the oldest, so
-    /// the books would refuse what the ledger took. Post it effective after the
-    /// withdrawal, or reverse the withdrawal first.
+    /// A back-dated event that can take stock of an item off the books (a shipment,
+    /// scrap, loss, count, status change, transfer shipment) while the books took a
+    /// withdrawal of that item (a reversal or a return to supplier) effective after
+    /// it: replayed ahead of the withdrawal, it could leave fewer units in the
+    /// withdrawn receipt's layer (or the pool) at the withdrawal's time than the
+    /// withdrawal took, and the books would refuse what the ledger took. Back-dated
+    /// receipts, gains and returns are taken. Post it effective after the withdrawal,
+    /// or reverse the withdrawal first.
     #[error(
         "{item}: a reversal or return to supplier effective {at} is after this back-dated event"
     )]

@@ -128,6 +128,12 @@ pub struct Network {
     pub(crate) next_line: u64,
     /// Expected receipts by purchase order and line.
     pub(crate) receipts: BTreeMap<(DocNumber, u32), OpenReceipt>,
+    /// What each purchase receipt event used up of expected receipts (for its
+    /// reversal; dropped once reversed).
+    pub(crate) used: BTreeMap<EventId, Vec<crate::purchasing::Used>>,
+    /// Expected receipts that receipts closed, as they were then (open zero), so a
+    /// reversal of one of those receipts can reopen the line.
+    pub(crate) closed_receipts: BTreeMap<(DocNumber, u32), OpenReceipt>,
     /// Open shipments per transfer order and item.
     pub(crate) shipments: BTreeMap<(DocNumber, ItemIx), Vec<Shipment>>,
     pub(crate) shipment_count: u64,
@@ -288,6 +294,8 @@ impl Network {
             line_refs: BTreeMap::new(),
             next_line: 0,
             receipts: BTreeMap::new(),
+            used: BTreeMap::new(),
+            closed_receipts: BTreeMap::new(),
             shipments: BTreeMap::new(),
             shipment_count: 0,
             issues: BTreeMap::new(),
@@ -588,6 +596,7 @@ impl Network {
         let transit_changes = transit(deltas);
         self.flow_transfers(moving, &transit_changes, out, &mut touched)?;
         self.flow_purchases(moving, out, &mut touched)?;
+        self.reopen_purchases(moving, out, &mut touched)?;
         // Availability.
         for ((item, site), change) in &avail_change {
             let after = self.ledger.measure(*item, *site, Measure::Available);
@@ -986,9 +995,55 @@ impl Network {
             if let Some(r) = self.receipts.get_mut(&key) {
                 r.open -= take;
                 r.received += q;
-                if r.open <= Decimal::ZERO {
-                    self.remove_receipt(&key);
+                if r.open <= Decimal::ZERO
+                    && let Some(closed) = self.remove_receipt(&key)
+                {
+                    self.closed_receipts.insert(key.clone(), closed);
                 }
+            }
+            let (order, line) = key;
+            let used = crate::purchasing::Used { order, line, took: take, received: q };
+            self.used.entry(moving.id).or_default().push(used);
+            touch(touched, (item, site));
+        }
+        Ok(())
+    }
+
+    /// A reversed purchase receipt reopens what it used up of its expected receipts
+    /// (see [`purchasing`](crate::purchasing)): the open quantity back, as supply on
+    /// the due date, the line itself back when receipts closed it.
+    fn reopen_purchases(
+        &mut self,
+        moving: &Event,
+        out: &mut Outcome,
+        touched: &mut Touched,
+    ) -> Result<(), Error> {
+        let Body::Reversal { event: original } = &moving.body else { return Ok(()) };
+        let Some(used) = self.used.remove(original) else { return Ok(()) };
+        for u in used {
+            let key = (u.order.clone(), u.line);
+            if !self.receipts.contains_key(&key) {
+                // Closed by receipts: back; cancelled since: it stays cancelled.
+                let Some(closed) = self.closed_receipts.remove(&key) else { continue };
+                self.insert_receipt(key.clone(), closed);
+            }
+            let Some(r) = self.receipts.get_mut(&key) else { continue };
+            r.open += u.took;
+            r.received -= u.received;
+            let back = u.took;
+            let (item_code, site_code, due) =
+                (r.expected.item.clone(), r.expected.site.clone(), r.expected.due);
+            let (item, site) = self.item_site(&item_code, &site_code)?;
+            let date = self.supply_day(due);
+            if back > Decimal::ZERO {
+                self.atp.add_supply(&item_code, &site_code, date, self.base_qty(item, back)?)?;
+                out.supply.push(SupplyChange {
+                    item: item_code,
+                    site: site_code,
+                    date,
+                    change: self.base_delta(item, back)?,
+                    source: u.order,
+                });
             }
             touch(touched, (item, site));
         }

@@ -10,6 +10,15 @@
 //! the receipt's cost when the receipt line carries none. One still open after its due
 //! date raises [`Signal::ExpectedReceiptOverdue`](crate::Signal::ExpectedReceiptOverdue)
 //! when time moves past it.
+//!
+//! A reversal of such a receipt ([`Body::Reversal`](onhand_ledger::Body::Reversal))
+//! reopens what it used up: the goods never came, so the purchase order line is open
+//! again, as supply on its due date and on order for replenishment (a line receipts
+//! closed comes back; a line cancelled since stays cancelled). A return to supplier
+//! does not reopen it: whether the supplier sends a replacement is the buyer's call,
+//! which the host makes by expecting the replacement ([`Network::expect`](crate::Network::expect))
+//! or changing the line ([`Network::change_expected`](crate::Network::change_expected));
+//! reopening on every return would count on goods nobody ordered.
 
 use chrono::NaiveDate;
 use onhand_ledger::DocNumber;
@@ -55,6 +64,22 @@ pub struct OpenReceipt {
     pub received: Decimal,
     /// Whether the overdue signal was raised (once per due date).
     pub flagged_overdue: bool,
+}
+
+/// What a purchase receipt's line used up of an expected receipt, kept so the receipt's
+/// reversal can reopen it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Used {
+    /// The purchase order and line.
+    pub(crate) order: DocNumber,
+    pub(crate) line: u32,
+    /// Base units of its open quantity the receipt took.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub(crate) took: Decimal,
+    /// Base units it counted as received.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub(crate) received: Decimal,
 }
 
 /// A change to an open expected receipt.

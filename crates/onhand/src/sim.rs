@@ -964,11 +964,10 @@ struct Held {
 #[derive(Debug, Clone, Default)]
 struct Track {
     /// The latest time a reversal or a return to supplier was generated for. Back-dated
-    /// steps stay after it: the network refuses a back-dated event naming an item
-    /// whose books took such a withdrawal later
-    /// ([`Error::BackDatedBeforeWithdrawal`]), since replaying it ahead of a FIFO
-    /// withdrawal could leave the withdrawn layer no longer whole or the oldest, and
-    /// the back-dated steps expect to be taken.
+    /// losses stay after it: the network refuses a back-dated event that can take stock
+    /// of an item off the books when the books took such a withdrawal later
+    /// ([`Error::BackDatedBeforeWithdrawal`]). Back-dated receipts and gains may land
+    /// before it (replayed ahead of the withdrawal, they leave its layer fuller).
     withdrawn_at: Option<DateTime<Utc>>,
     /// Per (item, site, status), the stock the outcomes reported (outside transit).
     totals: BTreeMap<(usize, usize, StockStatus), Decimal>,
@@ -2658,8 +2657,9 @@ impl Sim {
         Ok(Some(Step::event(StepKind::Approve, what, ev, expect)))
     }
 
-    /// A time in the open period some hours before now.
-    fn back_time(&mut self) -> DateTime<Utc> {
+    /// A time in the open period some hours before now, and the same kept after the
+    /// latest reversal or return to supplier.
+    fn back_time(&mut self) -> (DateTime<Utc>, DateTime<Utc>) {
         let hours = i64::try_from(self.rng.range(1, 20)).unwrap_or(1);
         let floor = self
             .network
@@ -2667,17 +2667,20 @@ impl Sim {
             .closed_through()
             .map_or(self.setup.start, |c| c.max(self.setup.start))
             + Duration::minutes(1);
-        let floor = self.track.withdrawn_at.map_or(floor, |w| floor.max(w + Duration::minutes(1)));
-        (self.clock - Duration::hours(hours)).max(floor).min(self.clock)
+        let after = self.track.withdrawn_at.map_or(floor, |w| floor.max(w + Duration::minutes(1)));
+        let back = self.clock - Duration::hours(hours);
+        (back.max(floor).min(self.clock), back.max(after).min(self.clock))
     }
 
     fn gen_back_dated(&mut self) -> Result<Option<Step>, Error> {
-        let at = self.back_time();
+        // Receipts and gains may land before a withdrawal; a loss may not.
+        let (any, after) = self.back_time();
         match self.rng.below(3) {
-            0 => self.gain(at, StepKind::BackDated),
+            0 => self.gain(any, StepKind::BackDated),
             1 => {
                 let Some(&(i, s)) = self.rng.pick(&self.world.stocked) else { return Ok(None) };
                 let q = self.small(i);
+                let at = any;
                 let ev = self.receipt_without_order(i, s, q, true, at)?;
                 let what = format!(
                     "{q} {} received at {}, effective {at}",
@@ -2687,6 +2690,7 @@ impl Sim {
             }
             _ => {
                 // A back-dated loss: refused when a later balance would go below zero.
+                let at = after;
                 let Some((i, s, h)) = self.find_held(StockStatus::Available) else {
                     return Ok(None);
                 };

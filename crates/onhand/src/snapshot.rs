@@ -65,7 +65,7 @@ use crate::insight_feed::{Feed, FeedSnapshot};
 use crate::journal::{Journal, Mark};
 use crate::network::{Network, Shipment};
 use crate::orders::Booking;
-use crate::purchasing::OpenReceipt;
+use crate::purchasing::{OpenReceipt, Used};
 
 /// The snapshot format this version writes and reads.
 ///
@@ -163,6 +163,13 @@ struct Content {
     /// Per item, the latest reversal or return to supplier that moved its books.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     withdrawn: Vec<(ItemCode, DateTime<Utc>)>,
+    /// What each purchase receipt used up of expected receipts, and the expected
+    /// receipts receipts closed, for reversals to reopen (absent from snapshots taken
+    /// before them: a reversal of a receipt before such a snapshot reopens nothing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    used: Vec<(EventId, Vec<Used>)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    closed_receipts: Vec<OpenReceipt>,
     /// The exception queue and what the network remembers to clear it.
     exceptions: ExceptionsSnapshot,
     /// The KPIs and the feed's own state (`None`: insight is off).
@@ -200,6 +207,10 @@ struct Seal<'a> {
     costed: &'a [(EventId, Vec<(ItemCode, u64)>)],
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     withdrawn: &'a [(ItemCode, DateTime<Utc>)],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    used: &'a [(EventId, Vec<Used>)],
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    closed_receipts: &'a [OpenReceipt],
     exceptions: &'a ExceptionsSnapshot,
     insight: &'a Option<FeedSnapshot>,
 }
@@ -222,6 +233,8 @@ impl Content {
             issues: &self.issues,
             costed: &self.costed,
             withdrawn: &self.withdrawn,
+            used: &self.used,
+            closed_receipts: &self.closed_receipts,
             exceptions: &self.exceptions,
             insight: &self.insight,
         })
@@ -298,6 +311,8 @@ impl Network {
             issues,
             costed,
             withdrawn,
+            used: self.used.iter().map(|(e, u)| (*e, u.clone())).collect(),
+            closed_receipts: self.closed_receipts.values().cloned().collect(),
             exceptions: self.exceptions_snapshot()?,
             insight: self.insight.as_deref().map(Feed::snapshot),
         };
@@ -412,6 +427,7 @@ impl Network {
                 return Err(invalid("withdrawn", "an item twice".to_owned()));
             }
         }
+        n.restore_used(&c.used, &c.closed_receipts)?;
         n.journal = Journal::after(c.journal);
         n.restore_exceptions(&c.exceptions)?;
         n.insight = match (&c.insight, n.insight.is_some()) {
@@ -420,6 +436,35 @@ impl Network {
             _ => return Err(Error::SnapshotMismatch { part: "insight" }),
         };
         Ok(n)
+    }
+
+    /// Restores what purchase receipts used up of expected receipts and the expected
+    /// receipts they closed.
+    fn restore_used(
+        &mut self,
+        used: &[(EventId, Vec<Used>)],
+        closed: &[OpenReceipt],
+    ) -> Result<(), Error> {
+        for (event, used) in used {
+            if used.iter().any(|u| u.took < Decimal::ZERO || u.received < u.took) {
+                return Err(invalid("used", format!("event {event}: negative")));
+            }
+            if self.used.insert(*event, used.clone()).is_some() {
+                return Err(invalid("used", format!("event {event} twice")));
+            }
+        }
+        for r in closed {
+            self.held_item("closed_receipts", &r.expected.item)?;
+            self.known_site("closed_receipts", &r.expected.site)?;
+            let key = (r.expected.order.clone(), r.expected.line);
+            if r.open != Decimal::ZERO || r.received < Decimal::ZERO {
+                return Err(invalid("closed_receipts", format!("{}/{}: open", key.0, key.1)));
+            }
+            if self.closed_receipts.insert(key.clone(), r.clone()).is_some() {
+                return Err(invalid("closed_receipts", format!("{}/{} twice", key.0, key.1)));
+            }
+        }
+        Ok(())
     }
 
     /// An item the catalog knows and this partition holds.

@@ -12,7 +12,8 @@
 //!   cover the shortfall instead), and for a sale part of which a customer returned.
 //! - **A receipt** (goods receipt, opening balance, gain) leaves the pool at exactly the
 //!   value it came in with, against its own offset account. FIFO: its layer must be
-//!   whole (nothing issued from it, no landed cost on it) and the oldest held;
+//!   whole (nothing issued or returned from it, no landed cost on it), wherever it is
+//!   in the queue;
 //!   moving average: the pool must still hold the quantity and the value, so that what
 //!   stays keeps its own cost; standard: the units leave at the standard in force and
 //!   the receipt's price variance is reversed at it. Refused once any of it went back
@@ -145,9 +146,6 @@ impl Valuation {
         };
         let step = self.plan_op(ev, e, i, ps, &req).map_err(|err| match err {
             ValuationError::Insufficient { .. } => refused("part of its stock left since"),
-            ValuationError::LayerNotOldest { .. } => {
-                refused("stock received before it is still held")
-            }
             other => other,
         })?;
         if sl.pool.state.method != Method::Standard && step.out.value != value {

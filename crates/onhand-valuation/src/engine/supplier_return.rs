@@ -3,7 +3,7 @@
 //! supplier's credit note clears it. The value is the receipt's value shared over what
 //! is still returnable (the last unit back takes the last cent); the pool gives it up
 //! by a withdrawal ([`State::plan_withdraw`](crate::pool::State)): FIFO out of the
-//! receipt's own layer, which must be the oldest held; moving average at the receipt's
+//! receipt's own layer, wherever it is in the queue; moving average at the receipt's
 //! cost, so the average of what stays is not disturbed; standard at standard, with the
 //! difference to price variance, which also takes any landed cost the FIFO layer
 //! carried. A back-dated return is replayed into the pool's history like any movement.
@@ -44,6 +44,33 @@ impl Valuation {
     /// // Sales do not lower it (only returns to the supplier do).
     /// assert_eq!(v.returnable(1), Some("100".parse()?));
     /// assert_eq!(v.returnable(2), None, "a sale is not a receipt");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// A FIFO return takes from its receipt's own layer wherever it is in the queue:
+    /// buy 10 @ 1.00 and 10 @ 1.30 (NA01 at Atlanta), return 4 of the second while
+    /// the first is still held: 4 x 1.30 = 5.20 leave, the layers are 10 @ 10.00 and
+    /// 6 @ 7.80.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_master::{seed, Catalog};
+    /// use onhand_valuation::{CostBody, CostEvent, Valuation, ValuationConfig};
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let mut v = Valuation::new(catalog, ValuationConfig::default())?;
+    /// let at = |s: i64| chrono::DateTime::from_timestamp(1_767_600_000 + s, 0).ok_or("a time");
+    /// for (id, cost) in [(1, "1.00 USD"), (2, "1.30 USD")] {
+    ///     v.apply(&CostEvent { id, at: at(i64::try_from(id)?)?, body: CostBody::Receipt {
+    ///         site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: "10 EA".parse()?,
+    ///         unit_cost: cost.parse()?, owner: None } })?;
+    /// }
+    /// v.apply(&CostEvent { id: 3, at: at(60)?,
+    ///     body: CostBody::SupplierReturn { receipt: 2, qty: "4 EA".parse()? } })?;
+    /// assert_eq!(v.returnable(2), Some("6".parse()?));
+    /// let pool = v.pool(&"NA01".parse()?, &"BOLT-M8".parse()?, None).ok_or("pool")?;
+    /// let layers: Vec<String> =
+    ///     pool.layers.iter().map(|l| format!("{} @ {}", l.qty, l.value)).collect();
+    /// assert_eq!(layers, ["10 @ 10.00", "6 @ 7.80"]);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]

@@ -34,8 +34,14 @@ impl State {
         cost: Decimal,
     ) -> R<Plan> {
         let mut st = *self;
-        let nothing =
-            |state| Plan { state, rcpt: None, short: None, landed: None, out: Out::default() };
+        let nothing = |state| Plan {
+            state,
+            rcpt: None,
+            short: None,
+            landed: None,
+            wdr: None,
+            out: Out::default(),
+        };
         if method == self.method {
             return Ok(nothing(st));
         }
@@ -68,7 +74,7 @@ impl State {
                 }
             }
         }
-        Ok(Plan { state: st, rcpt, short: None, landed: None, out })
+        Ok(Plan { state: st, rcpt, short: None, landed: None, wdr: None, out })
     }
 }
 
