@@ -170,14 +170,21 @@ impl<'f> Sink<'f> {
     #[inline]
     fn put(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
-        if self.open == 0 && self.buf.len() >= CHUNK {
-            self.hand_out();
-        }
+        self.settle();
     }
 
     #[inline]
     fn push(&mut self, byte: u8) {
         self.buf.push(byte);
+    }
+
+    /// Hands the buffer out if it is full and no length waits to be filled in (after
+    /// bytes written with [`push`](Self::push)).
+    #[inline]
+    fn settle(&mut self) {
+        if self.open == 0 && self.buf.len() >= CHUNK {
+            self.hand_out();
+        }
     }
 
     fn hand_out(&mut self) {
@@ -253,26 +260,18 @@ impl Encoder<'_, '_> {
     /// `v` as LEB128: seven bits a byte, low first, the high bit set on all but the last.
     #[inline]
     fn varint(&mut self, mut v: u128) {
-        if let Ok(byte @ 0..0x80) = u8::try_from(v) {
-            // One byte: the common case, without the buffer.
-            self.out.push(byte);
-            return;
-        }
-        let mut bytes = [0u8; 19];
-        let mut n = 0;
-        for b in &mut bytes {
-            n += 1;
+        loop {
             // Keeps the low seven bits: the cast cannot lose them.
             #[allow(clippy::cast_possible_truncation, reason = "masked to seven bits")]
             let low = (v & 0x7f) as u8;
             v >>= 7;
             if v == 0 {
-                *b = low;
+                self.out.push(low);
                 break;
             }
-            *b = low | 0x80;
+            self.out.push(low | 0x80);
         }
-        self.out.put(bytes.get(..n).unwrap_or(&bytes));
+        self.out.settle();
     }
 
     /// A signed integer zigzag-encoded (0, -1, 1, -2 as 0, 1, 2, 3), then as LEB128.
