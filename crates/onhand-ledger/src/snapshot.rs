@@ -79,10 +79,10 @@ pub struct PositionRecord {
     /// The position.
     pub key: PositionKey,
     /// Balance at the last close.
-    #[serde(with = "onhand_master::decimal::serde_str")]
+    #[serde(with = "crate::figure")]
     pub base: Decimal,
     /// Current balance.
-    #[serde(with = "onhand_master::decimal::serde_str")]
+    #[serde(with = "crate::figure")]
     pub qty: Decimal,
     /// Open-period history.
     hist: Vec<Hist>,
@@ -134,10 +134,10 @@ pub struct DocumentEntry {
     /// Its effective time (microseconds since the epoch).
     pub at: i64,
     /// The base units its lines moved together.
-    #[serde(with = "onhand_master::decimal::serde_str")]
+    #[serde(with = "crate::figure")]
     pub qty: Decimal,
     /// What it was worth at reference cost.
-    #[serde(with = "onhand_master::decimal::serde_str")]
+    #[serde(with = "crate::figure")]
     pub value: Decimal,
 }
 
