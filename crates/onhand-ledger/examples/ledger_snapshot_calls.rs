@@ -1,11 +1,13 @@
 //! Snapshot and restore of a ledger with many positions, without criterion: for
-//! profiling (the `snapshot` bench's `ledger` case is the measurement).
+//! profiling (the `snapshot` bench's `ledger` case is the measurement). Named apart
+//! from the valuation crate's `snapshot_calls`, so the two binaries do not overwrite
+//! each other in `target/release/examples`.
 //!
 //! ```text
-//! cargo build --release -p onhand-ledger --example snapshot_calls
-//! perf record -F 999 --call-graph dwarf target/release/examples/snapshot_calls 111112
+//! cargo build --release -p onhand-ledger --example ledger_snapshot_calls
+//! perf record -F 999 --call-graph dwarf target/release/examples/ledger_snapshot_calls 111112
 //! valgrind --tool=callgrind --toggle-collect='*measured*' \
-//!     target/release/examples/snapshot_calls 10000
+//!     target/release/examples/ledger_snapshot_calls 10000
 //! ```
 //!
 //! The argument is the number of items; each is received at each of 9 sites through
