@@ -353,7 +353,8 @@ impl History {
         }
     }
 
-    /// The changes in order, copied.
+    /// The changes in order, copied (the tests compare with a model).
+    #[cfg(test)]
     pub(crate) fn to_vec(&self) -> Vec<Hist> {
         match self {
             History::Flat(v) => v.to_vec(),

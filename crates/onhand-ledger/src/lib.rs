@@ -79,6 +79,7 @@ mod canonical;
 mod chunked;
 mod error;
 mod event;
+mod figure;
 mod history;
 mod journal;
 mod ledger;

@@ -136,7 +136,7 @@ pub(crate) struct Hist {
     /// Effective time, microseconds since the Unix epoch.
     pub(crate) at: i64,
     /// The change in base units.
-    #[serde(with = "onhand_master::decimal::serde_str")]
+    #[serde(with = "crate::figure")]
     pub(crate) change: Decimal,
 }
 

@@ -94,7 +94,7 @@ pub struct PostedChange {
     /// The position.
     pub key: PositionKey,
     /// The change (base units).
-    #[serde(with = "onhand_master::decimal::serde_str")]
+    #[serde(with = "crate::figure")]
     pub change: Decimal,
 }
 
@@ -117,10 +117,10 @@ pub struct Received {
     /// The item.
     pub item: ItemIx,
     /// What the receipt brought in (base units).
-    #[serde(with = "onhand_master::decimal::serde_str")]
+    #[serde(with = "crate::figure")]
     pub qty: Decimal,
     /// What returns to supplier took back since (base units).
-    #[serde(with = "onhand_master::decimal::serde_str")]
+    #[serde(with = "crate::figure")]
     pub returned: Decimal,
 }
 

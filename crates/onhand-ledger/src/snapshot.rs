@@ -18,6 +18,7 @@ use onhand_master::{
 use onhand_status::StockStatus;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::error::LedgerError;
 use crate::event::{DocumentRef, EventId, EventKind};
@@ -79,13 +80,14 @@ pub struct PositionRecord {
     /// The position.
     pub key: PositionKey,
     /// Balance at the last close.
-    #[serde(with = "onhand_master::decimal::serde_str")]
+    #[serde(with = "crate::figure")]
     pub base: Decimal,
     /// Current balance.
-    #[serde(with = "onhand_master::decimal::serde_str")]
+    #[serde(with = "crate::figure")]
     pub qty: Decimal,
-    /// Open-period history.
-    hist: Vec<Hist>,
+    /// Open-period history (inline when one change: most positions have one, and a
+    /// million-position snapshot then makes no allocation per position).
+    hist: SmallVec<[Hist; 1]>,
     /// Latest count time (microseconds since the epoch).
     pub counted_at: Option<i64>,
 }
@@ -134,10 +136,10 @@ pub struct DocumentEntry {
     /// Its effective time (microseconds since the epoch).
     pub at: i64,
     /// The base units its lines moved together.
-    #[serde(with = "onhand_master::decimal::serde_str")]
+    #[serde(with = "crate::figure")]
     pub qty: Decimal,
     /// What it was worth at reference cost.
-    #[serde(with = "onhand_master::decimal::serde_str")]
+    #[serde(with = "crate::figure")]
     pub value: Decimal,
 }
 
@@ -288,18 +290,17 @@ impl Ledger {
         serials.sort();
         let mut seen: Vec<(EventId, Digest)> = self.seen.iter().map(|(k, v)| (*k, *v)).collect();
         seen.sort_unstable();
+        // The count is known: one allocation, rather than doubling through a million.
+        let mut positions = Vec::with_capacity(self.positions.len());
+        positions.extend(self.positions.all().map(|(key, s)| PositionRecord {
+            key,
+            base: s.base(),
+            qty: s.qty,
+            hist: s.hist.iter().collect(),
+            counted_at: s.counted_at(),
+        }));
         State {
-            positions: self
-                .positions
-                .all()
-                .map(|(key, s)| PositionRecord {
-                    key,
-                    base: s.base(),
-                    qty: s.qty,
-                    hist: s.hist.to_vec(),
-                    counted_at: s.counted_at(),
-                })
-                .collect(),
+            positions,
             lots: self.lots.all().to_vec(),
             serials,
             transfers: self.transfers().cloned().collect(),
@@ -687,6 +688,7 @@ fn restore_posted(
         Ok(k)
     };
     let mut out = map();
+    out.reserve(posted.len());
     for (id, p) in posted {
         let mut p = p.clone();
         p.site = remap.site(p.site)?;
@@ -998,7 +1000,10 @@ mod tests {
         let mut unsorted = good;
         let p = unsorted.state.positions.first_mut().ok_or("a position")?;
         let h = *p.hist.first().ok_or("a change")?;
-        p.hist = vec![Hist { at: h.at + 1, change: Decimal::ONE }, Hist { at: h.at, ..h }];
+        p.hist = smallvec::smallvec![
+            Hist { at: h.at + 1, change: Decimal::ONE },
+            Hist { at: h.at, ..h }
+        ];
         p.qty += Decimal::ONE;
         unsorted.digest =
             snapshot_digest(&unsorted.dictionary, &unsorted.state, unsorted.journal.as_ref())?;

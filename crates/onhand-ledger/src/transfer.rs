@@ -128,22 +128,22 @@ pub struct TransferOrderLine {
     /// The item.
     pub item: ItemIx,
     /// Requested.
-    #[serde(with = "onhand_master::decimal::serde_str")]
+    #[serde(with = "crate::figure")]
     pub requested: Decimal,
     /// Shipped so far.
-    #[serde(with = "onhand_master::decimal::serde_str")]
+    #[serde(with = "crate::figure")]
     pub shipped: Decimal,
     /// Received so far from what was shipped (damaged included).
-    #[serde(with = "onhand_master::decimal::serde_str")]
+    #[serde(with = "crate::figure")]
     pub received: Decimal,
     /// Of the received, how much arrived damaged.
-    #[serde(with = "onhand_master::decimal::serde_str")]
+    #[serde(with = "crate::figure")]
     pub damaged: Decimal,
     /// Received beyond what was shipped.
-    #[serde(with = "onhand_master::decimal::serde_str")]
+    #[serde(with = "crate::figure")]
     pub over: Decimal,
     /// Shipped, never received, written off at close.
-    #[serde(with = "onhand_master::decimal::serde_str")]
+    #[serde(with = "crate::figure")]
     pub written_off: Decimal,
     /// What is in transit now, per lot and owner (serialized as a list of pairs, since
     /// the keys are not text).
@@ -157,7 +157,7 @@ pub struct TransferOrderLine {
 /// A quantity in transit (base units).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct TransitQty(#[serde(with = "onhand_master::decimal::serde_str")] pub Decimal);
+pub struct TransitQty(#[serde(with = "crate::figure")] pub Decimal);
 
 impl TransferOrderLine {
     /// Shipped and neither received nor written off.

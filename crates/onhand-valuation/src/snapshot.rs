@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use onhand_master::{Catalog, EntityCode, ItemCode, SiteCode};
+use onhand_master::{Catalog, EntityCode, ItemCode, SiteCode, SiteIx};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -486,13 +486,31 @@ impl Valuation {
             v.count_transit(&tr, true);
             v.transfers.push(tr);
         }
+        // Sized up front: a million pools would otherwise rehash the index and move
+        // the slots some twenty times over.
+        v.slots.reserve(c.pools.len());
+        v.slot_ix.reserve(c.pools.len());
+        // Neighbouring pools mostly share their entity and site: the last code looked
+        // up is compared before the catalog is asked.
+        let mut last_entity: Option<(&EntityCode, u16)> = None;
+        let mut last_site: Option<(&SiteCode, SiteIx)> = None;
         for (n, p) in c.pools.iter().enumerate() {
-            let e = v.entity(&p.entity)?;
+            let e = match last_entity {
+                Some((code, e)) if *code == p.entity => e,
+                _ => v.entity(&p.entity)?,
+            };
+            last_entity = Some((&p.entity, e));
             let i = v.item(&p.item)?;
             let ps = match &p.site {
-                Some(code) => Some(v.site(code)?),
+                Some(code) => Some(match last_site {
+                    Some((last, site)) if last == code => site,
+                    _ => v.site(code)?,
+                }),
                 None => None,
             };
+            if let (Some(code), Some(site)) = (&p.site, ps) {
+                last_site = Some((code, site));
+            }
             if ps.is_some() != v.ent(e)?.per_site {
                 return Err(bad("a pool's site (the configuration's per-site valuation)", n));
             }
@@ -545,6 +563,8 @@ impl Valuation {
             }
             v.slots.push(slot);
         }
+        v.receipts.reserve(c.receipts.len());
+        v.sales.reserve(c.sales.len());
         for (n, &(slot, rcpt, qty)) in c.receipts.iter().enumerate() {
             if slot as usize >= v.slots.len() || qty <= Decimal::ZERO {
                 return Err(bad("a receipt", n));
@@ -558,6 +578,7 @@ impl Valuation {
             v.sales.push(SaleSeen { slot, qty, value });
         }
         let mut ids = Ids::default();
+        v.seen_log.reserve(c.seen.len());
         for (n, s) in c.seen.iter().enumerate() {
             let target_ok = match s.kind {
                 0 | Seen::REVERSAL => s.idx == 0,
