@@ -4,10 +4,10 @@
 //! signal under callgrind (which counts what a loaded machine's timings blur).
 //!
 //! ```text
-//! cargo build --release -p onhand-control --example apply_calls
+//! cargo build --release -p onhand-control --example control_calls
 //! for phase in raise update fill; do
 //!   valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-//!     --toggle-collect=apply_calls::measured target/release/examples/apply_calls $phase
+//!     --toggle-collect=control_calls::measured target/release/examples/control_calls $phase
 //! done
 //! ```
 //!
