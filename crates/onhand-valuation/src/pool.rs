@@ -243,6 +243,11 @@ impl Scales {
     /// A quantity as an integer count (exact, or an error).
     #[inline]
     pub(crate) fn qty_in(self, d: Decimal) -> R<Int> {
+        // At the unit's own scale (nearly always) the mantissa is the count, and a
+        // mantissa never exceeds [`LIMIT`].
+        if d.scale() == self.qty {
+            return Ok(d.mantissa());
+        }
         to_int(d, self.qty).ok_or(PoolError::Overflow)
     }
 
@@ -262,6 +267,9 @@ impl Scales {
     }
 
     /// `value x part / whole` rounded half up (`value` itself when `part == whole`).
+    /// Inline, so an issue's split of its last layer is a multiply and a division at
+    /// its caller; anything past 64 bits goes out of line.
+    #[inline]
     fn share(self, value: Int, part: Int, whole: Int) -> R<Int> {
         if part == whole {
             return Ok(value);
@@ -269,6 +277,15 @@ impl Scales {
         if whole <= 0 {
             return Err(PoolError::Overflow);
         }
+        if let Some(x) = mul_div_64(value, part, whole) {
+            return Ok(x);
+        }
+        self.share_wide(value, part, whole)
+    }
+
+    /// [`Scales::share`] past 64 bits (`whole > 0`).
+    #[inline(never)]
+    fn share_wide(self, value: Int, part: Int, whole: Int) -> R<Int> {
         if let Some(x) = mul_div(value, part, whole) {
             return Ok(x);
         }
@@ -327,10 +344,11 @@ fn to_dec(i: Int, scale: u32) -> Decimal {
     })
 }
 
-/// `a x b / c` rounded half away from zero (`c > 0`), if it fits 128 bits.
+/// [`mul_div`] when all three and the product fit 64 bits (nearly always: one 64-bit
+/// multiply and division); `None` otherwise.
+#[inline]
 #[allow(clippy::many_single_char_names)] // the formula's own names
-fn mul_div(a: Int, b: Int, c: Int) -> Option<Int> {
-    // All in 64 bits (nearly always): one 64-bit multiply and division.
+fn mul_div_64(a: Int, b: Int, c: Int) -> Option<Int> {
     if let (Ok(a), Ok(b), Ok(c)) = (i64::try_from(a), i64::try_from(b), i64::try_from(c))
         && c > 0
         && let Some(n) = a.checked_mul(b)
@@ -339,6 +357,15 @@ fn mul_div(a: Int, b: Int, c: Int) -> Option<Int> {
         // |r| < c < 2^63, so twice it fits 64 unsigned bits.
         let up = 2 * r.unsigned_abs() >= c.unsigned_abs();
         return Some(Int::from(if up { q + n.signum() } else { q }));
+    }
+    None
+}
+
+/// `a x b / c` rounded half away from zero (`c > 0`), if it fits 128 bits.
+#[allow(clippy::many_single_char_names)] // the formula's own names
+fn mul_div(a: Int, b: Int, c: Int) -> Option<Int> {
+    if let Some(x) = mul_div_64(a, b, c) {
+        return Some(x);
     }
     let n = mul(a, b)?;
     let (q, r) = match (i64::try_from(n), i64::try_from(c)) {
