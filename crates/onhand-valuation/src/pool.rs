@@ -1647,6 +1647,27 @@ mod tests {
         }
     }
 
+    /// A quantity at its unit's scale is its mantissa; at fewer places it is scaled up,
+    /// at more it must be exact (the same as `to_int`).
+    #[test]
+    fn a_quantity_converts_exactly_at_its_units_scale() {
+        let sc = |places| Scales::new(places, 2).unwrap();
+        assert_eq!(sc(0).qty_in(d("12")), Ok(12));
+        assert_eq!(sc(0).qty_in(d("-3")), Ok(-3));
+        assert_eq!(sc(0).qty_in(d("1.5")), Err(PoolError::Overflow));
+        assert_eq!(sc(0).qty_in(d("2.0")), Ok(2));
+        assert_eq!(sc(2).qty_in(d("1.5")), Ok(150));
+        assert_eq!(sc(3).qty_in(d("0.125")), Ok(125));
+        let big = Decimal::from_i128_with_scale(LIMIT, 0);
+        assert_eq!(sc(0).qty_in(big), Ok(LIMIT));
+        assert_eq!(sc(0).qty_in(-big), Ok(-LIMIT));
+        for x in ["0", "7", "-7.25", "0.001", "123456.789"] {
+            for places in 0..5 {
+                assert_eq!(sc(places).qty_in(d(x)).ok(), to_int(d(x), places), "{x} at {places}");
+            }
+        }
+    }
+
     #[test]
     fn integer_shares_round_half_away_from_zero() {
         assert_eq!(mul_div(1, 1, 2), Some(1));
