@@ -230,7 +230,7 @@ impl Line {
 }
 
 fn day_of_secs(secs: i64) -> i32 {
-    DateTime::from_timestamp(secs, 0).map_or(0, day_of)
+    crate::period::day_of_timestamp(secs)
 }
 
 /// One order: counters over its lines.
@@ -452,6 +452,23 @@ fn shift_line(
     old: Option<&LineFig>,
     new: Option<&LineFig>,
 ) {
+    // The common case, a promised line whose requested and promised figures sit in
+    // one cell before and after: one look-up for both parts.
+    if let (Some(o), Some(n)) = (old, new)
+        && let (Some(op), Some(np)) = (&o.prom, &n.prom)
+    {
+        let k = (o.req.day, o.req.site);
+        if (n.req.day, n.req.site) == k && (op.day, op.site) == k && (np.day, np.site) == k {
+            if o != n {
+                let c = cells.entry((k.0, k.1, group.clone())).or_default();
+                put_req(c, &o.req, -1);
+                put_req(c, &n.req, 1);
+                put_prom(c, op, -1);
+                put_prom(c, np, 1);
+            }
+            return;
+        }
+    }
     shift(cells, group, old.map(|f| &f.req), new.map(|f| &f.req), |f| (f.day, f.site), put_req);
     shift(
         cells,
