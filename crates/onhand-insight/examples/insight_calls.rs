@@ -15,6 +15,7 @@
 
 #![allow(
     clippy::too_many_lines,
+    clippy::many_single_char_names,
     reason = "the bench's generator, copied whole so both streams stay the same"
 )]
 
