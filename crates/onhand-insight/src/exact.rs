@@ -97,16 +97,93 @@ pub(crate) fn ge(a: Decimal, b: Decimal) -> bool {
     cmp(a, b).is_ge()
 }
 
-/// `a.min(b)`, exactly as `Decimal::min` (`a` when equal).
-#[inline]
-pub(crate) fn min(a: Decimal, b: Decimal) -> Decimal {
-    if cmp(a, b).is_gt() { b } else { a }
+/// The scale of [`Fx`]: units of 10^-8, the finest a record may carry.
+const FX_SCALE: u32 = 8;
+
+/// 10^k for k in 0..=20.
+const FX_POW: [i128; 21] = {
+    let mut p = [1i128; 21];
+    let mut k = 1;
+    while k < 21 {
+        p[k] = p[k - 1] * 10;
+        k += 1;
+    }
+    p
+};
+
+/// A quantity or a sum of quantities in fixed point, in units of 10^-8: every record
+/// quantity within the bounds is an exact integer of these (at most 10^20 in
+/// magnitude), so sums are integer additions, exact far beyond any realistic cell
+/// (`i128` holds 10^18 such records). It reads and writes as the `Decimal` it is
+/// (normalized: `2.50` is written `2.5`), so snapshots keep their shape.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Fx(pub(crate) i128);
+
+impl Fx {
+    /// `d` in units of 10^-8 (exact for a quantity within the bounds, see [`check`];
+    /// digits beyond the 8th place, which the bounds refuse, are dropped).
+    #[inline]
+    pub(crate) fn of(d: Decimal) -> Fx {
+        let (m, s) = (d.mantissa(), d.scale());
+        // |m| < 2^96 and 10^8 < 2^27: the product fits an `i128`.
+        match FX_SCALE.checked_sub(s) {
+            Some(up) => Fx(m * FX_POW.get(up as usize).copied().unwrap_or(1)),
+            None => Fx(m / FX_POW.get((s - FX_SCALE) as usize).copied().unwrap_or(1)),
+        }
+    }
+
+    /// The value as a `Decimal` (normalized: no trailing zeros after the point), or
+    /// `None` beyond `Decimal`'s range.
+    pub(crate) fn to_decimal(self) -> Option<Decimal> {
+        let (mut m, mut s) = (self.0, FX_SCALE);
+        while s > 0 && m % 10 == 0 {
+            m /= 10;
+            s -= 1;
+        }
+        Decimal::try_from_i128_with_scale(m, s).ok()
+    }
+
+    /// The value as a `Decimal`, [`InsightError::Overflow`] beyond its range.
+    pub(crate) fn dec(self) -> Result<Decimal, InsightError> {
+        self.to_decimal().ok_or(InsightError::Overflow("a figure"))
+    }
+
+    /// `self += v` inside a cell (the bounds keep it exact; saturates, never wraps).
+    #[inline]
+    pub(crate) fn add(&mut self, v: Fx) {
+        self.0 = self.0.saturating_add(v.0);
+    }
+
+    /// `self -= v`, as [`Fx::add`].
+    #[inline]
+    pub(crate) fn sub(&mut self, v: Fx) {
+        self.0 = self.0.saturating_sub(v.0);
+    }
+
+    /// `self += v` across cells at query time.
+    pub(crate) fn sum(&mut self, v: Fx) -> Result<(), InsightError> {
+        self.0 = self.0.checked_add(v.0).ok_or(InsightError::Overflow("a figure"))?;
+        Ok(())
+    }
 }
 
-/// `a.max(b)`, exactly as `Decimal::max` (`a` when equal).
-#[inline]
-pub(crate) fn max(a: Decimal, b: Decimal) -> Decimal {
-    if cmp(a, b).is_lt() { b } else { a }
+impl serde::Serialize for Fx {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::Error as _;
+        let d = self.to_decimal().ok_or_else(|| S::Error::custom("beyond the decimal range"))?;
+        serde::Serialize::serialize(&d, s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Fx {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let v = <Decimal as serde::Deserialize>::deserialize(d)?;
+        if v.normalize().scale() > FX_SCALE {
+            return Err(D::Error::custom("more than 8 decimal places"));
+        }
+        Ok(Fx::of(v))
+    }
 }
 
 /// `a += s` for signed counts kept as `i64` (contributions are added and retracted).
@@ -137,6 +214,18 @@ mod tests {
         assert!(check("qty", Decimal::new(-100_000_000_000_000_001, 5)).is_err());
     }
 
+    #[test]
+    fn fixed_point() {
+        assert_eq!(Fx::of(Decimal::new(250, 2)), Fx(250_000_000));
+        assert_eq!(Fx::of(Decimal::new(-3, 0)), Fx(-300_000_000));
+        assert_eq!(Fx::of(Decimal::new(10, 9)), Fx(1));
+        assert_eq!(Fx(250_000_000).to_decimal(), Some(Decimal::new(25, 1)));
+        let big = Fx::of(Decimal::MAX);
+        assert_eq!(big.to_decimal(), Some(Decimal::MAX));
+        assert_eq!(Fx(big.0 + 1).to_decimal(), None);
+        assert!(Fx(i128::MAX).dec().is_err());
+    }
+
     proptest::proptest! {
         /// The fast comparisons agree with `Decimal`'s, representation included.
         #[test]
@@ -147,10 +236,21 @@ mod tests {
                 proptest::prop_assert_eq!(cmp(p, q), p.cmp(&q));
                 proptest::prop_assert_eq!(lt(p, q), p < q);
                 proptest::prop_assert_eq!(ge(p, q), p >= q);
-                let (m, mx) = (min(p, q), max(p, q));
-                proptest::prop_assert_eq!((m.mantissa(), m.scale()), (p.min(q).mantissa(), p.min(q).scale()));
-                proptest::prop_assert_eq!((mx.mantissa(), mx.scale()), (p.max(q).mantissa(), p.max(q).scale()));
             }
+        }
+
+        /// Fixed point is exact both ways for quantities within the bounds, and its
+        /// order and sums are `Decimal`'s.
+        #[test]
+        fn fixed_point_is_decimal(a in -1_000_000_000_000_000i64..1_000_000_000_000_000, sa in 0u32..=8, b in proptest::num::i64::ANY, sb in 0u32..=8) {
+            let (x, y) = (Decimal::new(a, sa), Decimal::new(b, sb));
+            proptest::prop_assert_eq!(Fx::of(x).to_decimal(), Some(x.normalize()));
+            proptest::prop_assert_eq!(Fx::of(x).cmp(&Fx::of(y)), x.cmp(&y));
+            let mut s = Fx::of(x);
+            s.add(Fx::of(y));
+            proptest::prop_assert_eq!(s.to_decimal(), Some((x + y).normalize()));
+            s.sub(Fx::of(x));
+            proptest::prop_assert_eq!(s, Fx::of(y));
         }
 
         /// The fast path agrees with comparing decimals.

@@ -156,6 +156,17 @@ impl Amounts {
     /// Adds `m` inside a cell, whose sums the record bounds keep far inside the decimal
     /// range (see [`crate::exact`]); beyond it is asserted in debug builds.
     pub(crate) fn acc(&mut self, m: Money) {
+        // The common case, one sum in `m`'s currency at `m`'s scale: `Decimal`'s own
+        // addition of equal scales (no rescaling; exactly `Money::checked_add`'s sum,
+        // representation included, within the bounds).
+        if let Some(x) = self.0.iter_mut().find(|x| x.currency() == m.currency())
+            && x.amount().scale() == m.amount().scale()
+            && let Some(sum) = x.amount().checked_add(m.amount())
+            && sum.scale() == m.amount().scale()
+        {
+            *x = Money::new(sum, m.currency());
+            return;
+        }
         let r = self.add(m);
         debug_assert!(r.is_ok(), "a cell amount beyond the decimal range");
     }

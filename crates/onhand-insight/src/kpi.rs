@@ -497,12 +497,12 @@ impl Insight {
         };
         Ok(OrderKpis {
             fill_requested: fill(
-                (c.req_units_on_time, c.req_units),
+                (c.req_units_on_time.dec()?, c.req_units.dec()?),
                 (c.req_lines_filled, c.req_lines),
                 (c.orders_req_filled, c.orders_req),
             ),
             fill_promised: fill(
-                (c.prom_units_on_time, c.prom_units),
+                (c.prom_units_on_time.dec()?, c.prom_units.dec()?),
                 (c.prom_lines_filled, c.prom_lines),
                 (c.orders_prom_filled, c.orders_prom),
             ),
@@ -979,10 +979,10 @@ impl Insight {
 }
 
 fn add_order_cell(c: &mut OrderCell, o: &OrderCell) -> Result<(), InsightError> {
-    sum(&mut c.req_units, o.req_units)?;
-    sum(&mut c.req_units_on_time, o.req_units_on_time)?;
-    sum(&mut c.prom_units, o.prom_units)?;
-    sum(&mut c.prom_units_on_time, o.prom_units_on_time)?;
+    c.req_units.sum(o.req_units)?;
+    c.req_units_on_time.sum(o.req_units_on_time)?;
+    c.prom_units.sum(o.prom_units)?;
+    c.prom_units_on_time.sum(o.prom_units_on_time)?;
     for (a, b) in [
         (&mut c.req_lines, o.req_lines),
         (&mut c.req_lines_filled, o.req_lines_filled),

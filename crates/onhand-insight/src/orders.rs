@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Basis;
 use crate::error::InsightError;
-use crate::exact::{self, add, count, sub};
+use crate::exact::{self, Fx, add, count, sub};
 use crate::period::{day_number, day_of};
 use crate::record::{
     LineRef, OrderLineCancelled, OrderLineCreated, OrderLineDelivered, OrderLinePromised,
@@ -83,8 +83,8 @@ pub(crate) struct Line {
 struct ReqFig {
     day: i32,
     site: u16,
-    ordered: Decimal,
-    on_time: Decimal,
+    ordered: Fx,
+    on_time: Fx,
     filled: bool,
 }
 
@@ -93,8 +93,8 @@ struct ReqFig {
 struct PromFig {
     day: i32,
     site: u16,
-    ordered: Decimal,
-    on_time: Decimal,
+    ordered: Fx,
+    on_time: Fx,
     filled: bool,
     accurate: bool,
 }
@@ -150,60 +150,66 @@ impl Line {
     /// Units shipped on time against the promise: shipments fill the schedule lines in
     /// date order; a unit is on time when its schedule line's date is on or after the
     /// day it shipped. Units beyond the confirmed quantity (or the ordered one) are not.
-    fn on_time_promised(&self, confirmed: Decimal) -> Decimal {
-        let cap = exact::min(confirmed, self.ordered);
-        let mut pos = Decimal::ZERO;
-        let mut on_time = Decimal::ZERO;
+    fn on_time_promised(&self, confirmed: Fx, ordered: Fx) -> Fx {
+        let cap = confirmed.min(ordered);
+        let mut pos = Fx::default();
+        let mut on_time = Fx::default();
         for (d, q) in &self.ships {
             let lo = pos;
-            add(&mut pos, *q);
-            let mut before = Decimal::ZERO;
+            pos.add(Fx::of(*q));
+            let mut before = Fx::default();
             for s in self.schedule.iter().take_while(|s| s.0 < *d) {
-                add(&mut before, s.2);
+                before.add(Fx::of(s.2));
             }
-            let a = exact::max(lo, before);
-            let b = exact::min(pos, cap);
-            if exact::lt(a, b) {
-                add(&mut on_time, b - a);
+            let a = lo.max(before);
+            let b = pos.min(cap);
+            if a < b {
+                on_time.add(b);
+                on_time.sub(a);
             }
         }
         on_time
     }
 
-    /// The line's contribution and its flags (nothing for a cancelled line).
+    /// The line's contribution and its flags (nothing for a cancelled line), worked
+    /// out in fixed point ([`Fx`]: exact, integer additions and comparisons).
     fn fig(&self, basis: Basis) -> (Option<LineFig>, Flags) {
         let mut f = Flags::default();
         if self.cancelled {
             return (None, f);
         }
-        let mut by_requested = Decimal::ZERO;
+        let ordered = Fx::of(self.ordered);
+        let mut by_requested = Fx::default();
         for (_, q) in self.ships.iter().filter(|(d, _)| *d <= self.requested) {
-            add(&mut by_requested, *q);
+            by_requested.add(Fx::of(*q));
         }
-        let on_time_req = exact::min(by_requested, self.ordered);
+        let on_time_req = by_requested.min(ordered);
         let site = self.site();
         let prom = self.schedule.last().map(|last| {
-            let confirmed = self.confirmed();
-            let on_time = self.on_time_promised(confirmed);
-            let mut by_date = Decimal::ZERO;
+            let mut confirmed = Fx::default();
+            for s in &self.schedule {
+                confirmed.add(Fx::of(s.2));
+            }
+            let on_time = self.on_time_promised(confirmed, ordered);
+            let mut by_date = Fx::default();
             for (_, q) in self.basis_records(basis).iter().filter(|(d, _)| *d <= last.0) {
-                add(&mut by_date, *q);
+                by_date.add(Fx::of(*q));
             }
             PromFig {
                 day: last.0,
                 site,
-                ordered: self.ordered,
+                ordered,
                 on_time,
-                filled: exact::ge(on_time, self.ordered),
-                accurate: exact::lt(Decimal::ZERO, confirmed) && exact::ge(by_date, confirmed),
+                filled: on_time >= ordered,
+                accurate: Fx::default() < confirmed && by_date >= confirmed,
             }
         });
         let req = ReqFig {
             day: self.requested,
             site,
-            ordered: self.ordered,
+            ordered,
             on_time: on_time_req,
-            filled: exact::ge(on_time_req, self.ordered),
+            filled: on_time_req >= ordered,
         };
         f.0[LIVE] = true;
         f.0[FILLED_REQ] = req.filled;
@@ -212,7 +218,7 @@ impl Line {
         if let Some(done) = self.fulfilled {
             let commit = self.schedule.last().map_or(self.requested, |s| s.0);
             f.0[FULFILLED] = true;
-            f.0[IN_FULL] = exact::ge(self.basis_qty(basis), self.ordered);
+            f.0[IN_FULL] = Fx::of(self.basis_qty(basis)) >= ordered;
             f.0[ON_TIME] = day_of_secs(done) <= commit;
             // Perfect condition (SCOR RL.2.4): nothing delivered damaged, and nothing
             // returned and found damaged or defective.
@@ -224,7 +230,7 @@ impl Line {
 }
 
 fn day_of_secs(secs: i64) -> i32 {
-    DateTime::from_timestamp(secs, 0).map_or(0, day_of)
+    crate::period::day_of_timestamp(secs)
 }
 
 /// One order: counters over its lines.
@@ -298,12 +304,12 @@ impl Order {
     reason = "orders_* are the order-level figures beside the line-level ones"
 )]
 pub(crate) struct OrderCell {
-    pub(crate) req_units: Decimal,
-    pub(crate) req_units_on_time: Decimal,
+    pub(crate) req_units: Fx,
+    pub(crate) req_units_on_time: Fx,
     pub(crate) req_lines: i64,
     pub(crate) req_lines_filled: i64,
-    pub(crate) prom_units: Decimal,
-    pub(crate) prom_units_on_time: Decimal,
+    pub(crate) prom_units: Fx,
+    pub(crate) prom_units_on_time: Fx,
     pub(crate) prom_lines: i64,
     pub(crate) prom_lines_filled: i64,
     pub(crate) accurate_lines: i64,
@@ -320,12 +326,12 @@ pub(crate) struct OrderCell {
 
 impl OrderCell {
     fn merge(&mut self, o: &OrderCell) {
-        add(&mut self.req_units, o.req_units);
-        add(&mut self.req_units_on_time, o.req_units_on_time);
+        self.req_units.add(o.req_units);
+        self.req_units_on_time.add(o.req_units_on_time);
         count(&mut self.req_lines, o.req_lines);
         count(&mut self.req_lines_filled, o.req_lines_filled);
-        add(&mut self.prom_units, o.prom_units);
-        add(&mut self.prom_units_on_time, o.prom_units_on_time);
+        self.prom_units.add(o.prom_units);
+        self.prom_units_on_time.add(o.prom_units_on_time);
         count(&mut self.prom_lines, o.prom_lines);
         count(&mut self.prom_lines_filled, o.prom_lines_filled);
         count(&mut self.accurate_lines, o.accurate_lines);
@@ -356,8 +362,8 @@ fn b(x: bool) -> i64 {
     i64::from(x)
 }
 
-fn signed(a: &mut Decimal, v: Decimal, s: i64) {
-    if s > 0 { add(a, v) } else { sub(a, v) }
+fn signed(a: &mut Fx, v: Fx, s: i64) {
+    if s > 0 { a.add(v) } else { a.sub(v) }
 }
 
 fn put_req(c: &mut OrderCell, f: &ReqFig, s: i64) {
@@ -446,6 +452,23 @@ fn shift_line(
     old: Option<&LineFig>,
     new: Option<&LineFig>,
 ) {
+    // The common case, a promised line whose requested and promised figures sit in
+    // one cell before and after: one look-up for both parts.
+    if let (Some(o), Some(n)) = (old, new)
+        && let (Some(op), Some(np)) = (&o.prom, &n.prom)
+    {
+        let k = (o.req.day, o.req.site);
+        if (n.req.day, n.req.site) == k && (op.day, op.site) == k && (np.day, np.site) == k {
+            if o != n {
+                let c = cells.entry((k.0, k.1, group.clone())).or_default();
+                put_req(c, &o.req, -1);
+                put_req(c, &n.req, 1);
+                put_prom(c, op, -1);
+                put_prom(c, np, 1);
+            }
+            return;
+        }
+    }
     shift(cells, group, old.map(|f| &f.req), new.map(|f| &f.req), |f| (f.day, f.site), put_req);
     shift(
         cells,

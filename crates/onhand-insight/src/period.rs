@@ -112,7 +112,20 @@ pub(crate) fn day_number(date: NaiveDate) -> i32 {
 /// The UTC day number of a time.
 #[must_use]
 pub(crate) fn day_of(at: DateTime<Utc>) -> i32 {
-    day_number(at.date_naive())
+    // The UTC date read directly (`date_naive` goes through a zero offset).
+    day_number(at.naive_utc().date())
+}
+
+/// The UTC day number of a Unix time in seconds (0 outside the dates `chrono` can
+/// hold), without building the date: 1970-01-01 is day 719,163.
+#[must_use]
+pub(crate) fn day_of_timestamp(secs: i64) -> i32 {
+    const FIRST: i64 = DateTime::<Utc>::MIN_UTC.timestamp();
+    const LAST: i64 = DateTime::<Utc>::MAX_UTC.timestamp();
+    if !(FIRST..=LAST).contains(&secs) {
+        return 0;
+    }
+    i32::try_from(secs.div_euclid(86_400) + 719_163).unwrap_or(0)
 }
 
 /// The date of a day number.
@@ -149,5 +162,11 @@ mod tests {
         assert_eq!(b - a, 29);
         assert_eq!(date_of(a), d(2024, 2, 1));
         assert_eq!(month_index(a), 1);
+        for secs in [0, -1, 86_399, 86_400, 1_767_571_200, -62_135_596_800, 253_402_300_799] {
+            let at = DateTime::from_timestamp(secs, 0).unwrap();
+            assert_eq!(day_of_timestamp(secs), day_of(at), "{secs}");
+            assert_eq!(day_of(at), day_number(at.date_naive()), "{secs}");
+        }
+        assert_eq!(day_of_timestamp(i64::MAX), 0);
     }
 }
