@@ -1343,6 +1343,12 @@ impl Atp {
 
     pub(crate) fn demand(&mut self, line: &OrderLine) -> Result<Demand, AtpError> {
         let iix = self.item_ix(&line.item)?;
+        self.demand_of(iix, line)
+    }
+
+    /// [`demand`](Self::demand) for a line whose item is already resolved to `iix` (a
+    /// handle outside the catalog is refused as an unknown item).
+    fn demand_of(&mut self, iix: ItemIx, line: &OrderLine) -> Result<Demand, AtpError> {
         let rix = self
             .catalog
             .region_ix(&line.ship_to)
@@ -1840,6 +1846,50 @@ impl Atp {
     /// ```
     pub fn promise(&mut self, line: &OrderLine) -> Result<Promise, AtpError> {
         let d = self.demand(line)?;
+        let p = self.fill(&d);
+        self.give_back(&d, &p);
+        Ok(self.to_promise(&d, &p))
+    }
+
+    /// [`promise`](Self::promise) for a line whose item the caller has already resolved
+    /// to its handle in the engine's catalog (`catalog().item_ix(&line.item)`), so the
+    /// engine does not look the code up again: the same answer, for a host that needs
+    /// the handle itself. `item` is trusted to be `line.item`'s handle; errors still
+    /// name `line.item`.
+    ///
+    /// # Errors
+    /// As [`promise`](Self::promise); [`AtpError::UnknownItem`] for a handle outside the
+    /// catalog.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, ItemIx, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// let l = line(1, "30 EA")?;
+    /// let p = atp.promise_resolved(g, &l)?;
+    /// assert_eq!(p, atp.promise(&l)?);
+    /// assert_eq!((p.confirmed, p.on_time), (n("30")?, true));
+    /// // A handle outside the catalog is an unknown item.
+    /// assert!(atp.promise_resolved(ItemIx::new(u32::MAX), &l).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn promise_resolved(
+        &mut self,
+        item: ItemIx,
+        line: &OrderLine,
+    ) -> Result<Promise, AtpError> {
+        let d = self.demand_of(item, line)?;
         let p = self.fill(&d);
         self.give_back(&d, &p);
         Ok(self.to_promise(&d, &p))

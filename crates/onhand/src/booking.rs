@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use onhand_atp::{Claim, DemandClass, LineId, Mode, OrderLine, Promise};
 use onhand_ledger::DocNumber;
-use onhand_master::{ItemIx, Qty, RegionCode, SiteIx};
+use onhand_master::{ItemCode, ItemIx, Qty, RegionCode, SiteIx};
 use rust_decimal::Decimal;
 
 use crate::error::Error;
@@ -21,6 +21,24 @@ impl Network {
     /// The availability engine's line for a request.
     fn order_line(&self, req: &OrderRequest, id: u64) -> Result<OrderLine, Error> {
         self.check_item(&req.item)?;
+        self.order_line_checked(req, id)
+    }
+
+    /// Refuses an item of another partition, by its handle (as
+    /// [`check_item`](Network::check_item) without looking the code up again).
+    fn check_item_ix(&self, code: &ItemCode, ix: ItemIx) -> Result<(), Error> {
+        let Some(p) = self.config.partition else { return Ok(()) };
+        match self.parts.get(ix.index()) {
+            Some(owner) if *owner != p.index => {
+                Err(Error::NotInPartition { item: code.clone(), owner: *owner, this: p.index })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// [`order_line`](Self::order_line) for a request whose item was checked.
+    #[inline(always)]
+    fn order_line_checked(&self, req: &OrderRequest, id: u64) -> Result<OrderLine, Error> {
         let customer = match &req.customer {
             Some(code) => Some(
                 self.catalog
@@ -71,43 +89,76 @@ impl Network {
             .catalog
             .item_ix(&req.item)
             .ok_or_else(|| Error::Config { what: format!("unknown item {}", req.item) })?;
+        self.view_of(item, r.clone(), req, p)
+    }
+
+    /// [`view`](Self::view) for a request whose item is `item`: the ordered item's base
+    /// unit and unit table are looked up once, and its code is the request's.
+    fn view_of(
+        &self,
+        item: ItemIx,
+        line: OrderRef,
+        req: &OrderRequest,
+        p: &Promise,
+    ) -> Result<PromiseView, Error> {
+        // The unit table the engine just read (the base unit is the profile's).
+        let table = self.catalog.item_units(item).ok_or_else(|| Error::Restore {
+            what: format!("no item with handle {}", item.index()),
+        })?;
+        let base = table.base();
         let uom = req.qty.uom();
-        let in_line = |ix: ItemIx, q: Decimal| -> Result<Qty, Error> {
-            let base = self.base_qty(ix, q)?;
-            if ix != item || base.uom() == uom {
-                return Ok(base);
+        // The ordered item's quantities go into the line's unit where it converts
+        // exactly, else stay in the base unit.
+        let units = (uom != base).then_some(table);
+        // As `base_qty`: negative is zero. The engine's figures are normalised already,
+        // and zero (most lines' unconfirmed part) needs no normalising at all.
+        let in_base = |q: Decimal| -> Result<Qty, onhand_master::MasterError> {
+            if q.is_zero() || q.is_sign_negative() {
+                return Ok(Qty::zero(base));
             }
-            let units = self
-                .catalog
-                .item_units(ix)
-                .ok_or_else(|| Error::Config { what: format!("no units for {}", req.item) })?;
-            Ok(units.convert(base, uom).unwrap_or(base))
+            Qty::new(q, base)
         };
-        let confirmed = in_line(item, p.confirmed)?;
-        let unconfirmed = if confirmed.uom() == uom {
-            in_line(item, p.unconfirmed)?
-        } else {
-            self.base_qty(item, p.unconfirmed)?
+        let in_line = |q: Decimal| -> Result<Qty, Error> {
+            let b = in_base(q)?;
+            Ok(match units {
+                Some(u) => u.convert(b, uom).unwrap_or(b),
+                None => b,
+            })
         };
+        let confirmed = in_line(p.confirmed)?;
+        let unconfirmed =
+            if confirmed.uom() == uom { in_line(p.unconfirmed)? } else { in_base(p.unconfirmed)? };
         let mut schedule = Vec::with_capacity(p.schedule().len());
         for s in p.schedule() {
+            let (code, qty) = if s.item == item {
+                // A single line usually confirms all: the same figure, bit for bit.
+                let qty = if s.qty.serialize() == p.confirmed.serialize() {
+                    confirmed
+                } else {
+                    in_line(s.qty)?
+                };
+                (req.item.clone(), qty)
+            } else {
+                // A substitute, in its own base unit.
+                (self.item_code(s.item)?, self.base_qty(s.item, s.qty)?)
+            };
             schedule.push(ScheduleView {
-                item: self.item_code(s.item)?,
+                item: code,
                 site: self.site_code(s.site)?,
-                qty: in_line(s.item, s.qty)?,
+                qty,
                 available_on: s.available_on,
                 delivery: s.delivery,
             });
         }
         Ok(PromiseView {
-            line: r.clone(),
+            line,
             item: req.item.clone(),
             requested: req.qty,
             confirmed,
             unconfirmed,
             schedule,
             on_time: p.on_time,
-            limits: p.limits.iter().collect(),
+            limits: if p.limits.is_empty() { Vec::new() } else { p.limits.iter().collect() },
         })
     }
 
@@ -118,9 +169,17 @@ impl Network {
     /// [`Error::NotInPartition`]; [`Error::Config`] for an unknown customer.
     pub fn promise(&mut self, req: &OrderRequest) -> Result<PromiseView, Error> {
         self.check_live()?;
-        let line = self.order_line(req, u64::MAX)?;
-        let p = self.atp.promise(&line)?;
-        self.view(&req.reference(), req, &p)
+        // The item is looked up once: the engine and the view take its handle.
+        let Some(item) = self.catalog.item_ix(&req.item) else {
+            // Unknown: the engine refuses it, after the network's own checks.
+            let line = self.order_line(req, u64::MAX)?;
+            let p = self.atp.promise(&line)?;
+            return self.view(&req.reference(), req, &p);
+        };
+        self.check_item_ix(&req.item, item)?;
+        let line = self.order_line_checked(req, u64::MAX)?;
+        let p = self.atp.promise_resolved(item, &line)?;
+        self.view_of(item, req.reference(), req, &p)
     }
 
     fn book(
