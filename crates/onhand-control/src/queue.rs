@@ -171,7 +171,8 @@ pub struct Exception {
     /// The closed exception with the same key it follows, if any.
     pub previous: Option<ExceptionId>,
     /// For a pending approval: the hold (its needs shrink as approvers grant roles).
-    pub hold: Option<Hold>,
+    /// Boxed: few exceptions have one, and every other exception is smaller for it.
+    pub hold: Option<Box<Hold>>,
     /// Who did what, when. The first two steps (the raise and the first update, act or
     /// close) are held in place, so raising an exception allocates nothing.
     pub history: History,
@@ -632,7 +633,7 @@ impl Control {
             resolve_by: p.deadlines.1,
             signals: 1,
             previous: self.previous(signal.kind, &signal.subject),
-            hold: signal.hold.clone(),
+            hold: signal.hold.clone().map(Box::new),
             history,
             rank: Rank {
                 // Open: the deadline to acknowledge.
@@ -684,7 +685,7 @@ impl Control {
         e.updated_at = signal.at;
         e.signals = e.signals.saturating_add(1);
         if let Some(hold) = &signal.hold {
-            e.hold = Some(hold.clone());
+            e.hold = Some(Box::new(hold.clone()));
         }
         let needs = e.hold.as_ref().map_or(RoleSet::EMPTY, |h| h.needs);
         e.roles = RoleSet::one(e.owner).union(needs).union(escalated);

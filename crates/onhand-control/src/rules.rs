@@ -746,7 +746,10 @@ fn ceil_minor_units(value: Decimal, minor: u32) -> Option<i64> {
 fn minor_units(value: Decimal, minor: u32) -> Option<i64> {
     let m = value.mantissa();
     let scale = value.scale();
-    let units = if scale <= minor {
+    let units = if scale == minor {
+        // The common case (a value with exactly the currency's decimals): no scaling.
+        m
+    } else if scale < minor {
         m.checked_mul(10_i128.checked_pow(minor - scale)?)?
     } else {
         // A Decimal's scale is at most 28, so 10^(scale - minor) fits an i128.

@@ -11,6 +11,9 @@ use super::ranked::Ranked;
 /// How many roles there are: queues per site.
 const ROLES: usize = Role::ALL.len();
 
+/// Up to this many sites, a site's number is found by comparing codes.
+const FEW: usize = 16;
+
 /// The position of a role in [`Role::ALL`].
 fn role_index(role: Role) -> usize {
     match role {
@@ -42,7 +45,12 @@ impl Default for Queues {
 impl Queues {
     /// The number of `site`, given it one if it has none.
     pub(crate) fn number(&mut self, site: Option<&SiteCode>) -> u32 {
-        if let Some(&n) = self.numbers.get(&site.cloned()) {
+        // A few sites: comparing codes costs less than hashing one.
+        if self.sites.len() <= FEW {
+            if let Some(n) = self.sites.iter().position(|(s, _)| s.as_ref() == site) {
+                return u32::try_from(n).unwrap_or(u32::MAX);
+            }
+        } else if let Some(&n) = self.numbers.get(&site.cloned()) {
             return n;
         }
         let n = u32::try_from(self.sites.len()).unwrap_or(u32::MAX);
