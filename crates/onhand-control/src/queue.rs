@@ -4,7 +4,8 @@
 //!
 //! Layout: exceptions live in one vector indexed by id; active ones are found by their
 //! dedup key's fingerprint in one flat open-addressing table ([`Active`]); each (role,
-//! site) pair has its own [`Ranked`](ranked::Ranked) queue of rank keys (a binary heap, with stale
+//! site) pair has its own [`Ranked`](ranked::Ranked) queue of rank keys in [`Queues`]
+//! (by a site number each exception keeps; a binary heap, with stale
 //! entries skipped on read and compacted away, so a raise or an update adds one entry
 //! and touches no large tree, and the top of a queue is a best-first walk of the heap's
 //! first levels), and escalation deadlines grouped by second in an ordered map let

@@ -746,16 +746,16 @@ fn ceil_minor_units(value: Decimal, minor: u32) -> Option<i64> {
 fn minor_units(value: Decimal, minor: u32) -> Option<i64> {
     let m = value.mantissa();
     let scale = value.scale();
-    let units = if scale == minor {
+    let units = match scale.cmp(&minor) {
         // The common case (a value with exactly the currency's decimals): no scaling.
-        m
-    } else if scale < minor {
-        m.checked_mul(10_i128.checked_pow(minor - scale)?)?
-    } else {
-        // A Decimal's scale is at most 28, so 10^(scale - minor) fits an i128.
-        let d = 10_i128.checked_pow(scale - minor)?;
-        let (q, r) = (m / d, m % d);
-        if r.unsigned_abs() * 2 >= d.unsigned_abs() { q + m.signum() } else { q }
+        std::cmp::Ordering::Equal => m,
+        std::cmp::Ordering::Less => m.checked_mul(10_i128.checked_pow(minor - scale)?)?,
+        std::cmp::Ordering::Greater => {
+            // A Decimal's scale is at most 28, so 10^(scale - minor) fits an i128.
+            let d = 10_i128.checked_pow(scale - minor)?;
+            let (q, r) = (m / d, m % d);
+            if r.unsigned_abs() * 2 >= d.unsigned_abs() { q + m.signum() } else { q }
+        }
     };
     i64::try_from(units).ok()
 }
