@@ -116,7 +116,7 @@ pub use lens::{
 };
 pub use queue::{
     Applied, ApprovalTask, BacklogRow, By, Change, Control, ControlSnapshot, Decision, Effect,
-    Escalation, Exception, ExceptionId, Filter, Step, Verdict,
+    Escalation, Exception, ExceptionId, Filter, History, Step, Verdict,
 };
 pub use rules::{
     Finding, Ladder, LadderStep, MAX_STEPS, PriorityBand, Rate, Recurrence, Route, Rules,

@@ -4,7 +4,8 @@
 //!
 //! Layout: exceptions live in one vector indexed by id; active ones are found by their
 //! dedup key's fingerprint in one flat open-addressing table ([`Active`]); each (role,
-//! site) pair has its own [`Ranked`] queue of rank keys (a binary heap, with stale
+//! site) pair has its own [`Ranked`](ranked::Ranked) queue of rank keys in [`Queues`]
+//! (by a site number each exception keeps; a binary heap, with stale
 //! entries skipped on read and compacted away, so a raise or an update adds one entry
 //! and touches no large tree, and the top of a queue is a best-first walk of the heap's
 //! first levels), and escalation deadlines grouped by second in an ordered map let
@@ -20,18 +21,20 @@ use onhand_master::hash::{Map, fingerprint, map};
 use onhand_master::{EntityCode, ItemCode, Role, SiteCode, VelocityClass};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::error::{ControlError, Refusal};
 use crate::kind::{Action, ExceptionKind, Priority, RoleSet, State, transition};
-use crate::rules::{Compiled, Routed, Rules};
+use crate::rules::{Amount, Compiled, Routed, Rules};
 use crate::signal::{ClearReason, Clearance, Hold, Impact, Signal, Subject};
 use crate::store::Store;
 
 mod active;
+mod queues;
 mod ranked;
 mod restore;
 use active::Active;
-use ranked::Ranked;
+use queues::Queues;
 pub use restore::ControlSnapshot;
 
 /// An exception's id: dense, in the order exceptions were raised.
@@ -169,14 +172,23 @@ pub struct Exception {
     /// The closed exception with the same key it follows, if any.
     pub previous: Option<ExceptionId>,
     /// For a pending approval: the hold (its needs shrink as approvers grant roles).
-    pub hold: Option<Hold>,
-    /// Who did what, when.
-    pub history: Vec<Step>,
+    /// Boxed: few exceptions have one, and every other exception is smaller for it.
+    pub hold: Option<Box<Hold>>,
+    /// Who did what, when. The first two steps (the raise and the first update, act or
+    /// close) are held in place, so raising an exception allocates nothing.
+    pub history: History,
     #[serde(skip)]
     rank: Rank,
     #[serde(skip)]
     next_due: Option<i64>,
+    /// Its site's number in [`Queues`] (given at the raise, in id order).
+    #[serde(skip)]
+    site_no: u32,
 }
+
+/// An exception's history: its steps, oldest first (a slice, through `Deref`; in serde,
+/// a plain list).
+pub type History = SmallVec<[Step; 2]>;
 
 impl Exception {
     /// Its place in the queue order (smaller first).
@@ -349,14 +361,18 @@ type Key = (ExceptionKind, Subject);
 
 /// Everything a signal needs, computed before anything changes.
 struct Prepared {
-    reference: Decimal,
-    minor: i64,
+    /// The reference value and its minor units.
+    amount: Amount,
     priority: Priority,
     /// The dedup key's fingerprint.
     print: u64,
     target: Target,
     /// The service level's deadlines (acknowledge, resolve), from the raise time.
     deadlines: (DateTime<Utc>, DateTime<Utc>),
+    /// The same, in Unix seconds (for the rank).
+    deadline_secs: (i64, i64),
+    /// The raise time in Unix seconds.
+    raised: i64,
 }
 
 /// What committing a prepared signal does.
@@ -409,7 +425,7 @@ pub struct Control {
     items: Store<Exception>,
     active: Active,
     closed: Map<Key, ExceptionId>,
-    queues: Map<(Role, Option<SiteCode>), Ranked>,
+    queues: Queues,
     /// Escalation deadlines: per second (Unix), the ids whose next ladder step falls due
     /// then, in the order they were added. A closed exception's id stays until
     /// escalation passes its second and is skipped then: its `next_due` no longer names
@@ -430,7 +446,7 @@ impl Control {
             items: Store::default(),
             active: Active::default(),
             closed: map(),
-            queues: map(),
+            queues: Queues::default(),
             due: BTreeMap::new(),
             holds: BTreeMap::new(),
             variances: map(),
@@ -473,14 +489,14 @@ impl Control {
     fn prepare(&self, signal: &Signal) -> Result<Prepared, ControlError> {
         signal.check()?;
         let reference = self.rules.to_reference(signal.impact.value, signal.impact.currency)?;
-        let minor = self.rules.minor_units(reference)?;
-        let priority = self.rules.priority(reference, signal.impact.service_class);
+        let amount = self.rules.amount(reference)?;
+        let priority = self.rules.priority(&amount, signal.impact.service_class);
         // The fingerprint of the dedup key `(kind, subject)`: a reference hashes as what
         // it refers to.
         let print = fingerprint(&(signal.kind, &signal.subject));
         let target = match self.active.get((signal.kind, &signal.subject), print, &self.items) {
             Some(i) => Target::Update(i),
-            None if self.rules.below_threshold(signal.kind, reference, signal.impact.quantity) => {
+            None if self.rules.below_threshold(signal.kind, &amount, signal.impact.quantity) => {
                 Target::Below
             }
             None => {
@@ -494,18 +510,29 @@ impl Control {
                 Target::Raise(self.rules.route(&routed)?)
             }
         };
-        let raised = match target {
-            Target::Update(i) => self.items.get(i).map_or(signal.at, |e| e.raised_at),
-            Target::Below | Target::Raise(_) => signal.at,
+        // The raise time, and the deadlines already set when the priority (so the
+        // service level) is unchanged.
+        let (raised_at, raised, kept) = match target {
+            Target::Update(i) => {
+                self.items.get(i).map_or((signal.at, signal.at.timestamp(), None), |e| {
+                    let kept = (e.priority == priority).then_some((e.acknowledge_by, e.resolve_by));
+                    (e.raised_at, e.rank.raised, kept)
+                })
+            }
+            Target::Below | Target::Raise(_) => (signal.at, signal.at.timestamp(), None),
         };
         let (ack, res) = self.rules.sla(signal.kind, priority);
-        let after = |secs: i64| {
-            raised
-                .checked_add_signed(chrono::Duration::seconds(secs))
-                .ok_or(ControlError::TimeOutOfRange { at: signal.at })
+        let out = || ControlError::TimeOutOfRange { at: signal.at };
+        let deadlines = match kept {
+            Some(kept) => kept,
+            None => (
+                add_seconds(raised_at, ack).ok_or_else(out)?,
+                add_seconds(raised_at, res).ok_or_else(out)?,
+            ),
         };
-        let deadlines = (after(ack)?, after(res)?);
-        Ok(Prepared { reference, minor, priority, print, target, deadlines })
+        let deadline_secs =
+            (raised.checked_add(ack).ok_or_else(out)?, raised.checked_add(res).ok_or_else(out)?);
+        Ok(Prepared { amount, priority, print, target, deadlines, deadline_secs, raised })
     }
 
     /// Raises an exception from `signal`, or updates the active one with the same kind
@@ -578,15 +605,14 @@ impl Control {
         let impact = &signal.impact;
         let i = self.items.len();
         let id = ExceptionId(i as u64);
-        let raised = signal.at.timestamp();
+        let raised = p.raised;
         let needs = signal.hold.as_ref().map_or(RoleSet::EMPTY, |h| h.needs);
         let next_due =
             self.rules.ladder(signal.kind).first().map(|(s, _)| raised.saturating_add(*s));
-        // Every exception that is ever updated, acted on or closed has a second step:
-        // room for it now saves growing the history on the first update.
-        let mut history = Vec::with_capacity(2);
+        let mut history = History::new();
         history.push(Step { at: signal.at, by: By::Signal, change: Change::Raised });
-        let mut e = Exception {
+        let site_no = self.queues.number(signal.site());
+        let e = Exception {
             id,
             kind: signal.kind,
             subject: signal.subject.clone(),
@@ -595,7 +621,7 @@ impl Control {
             item: signal.item_code().cloned(),
             item_class: signal.item_class,
             impact: impact.clone(),
-            reference_value: p.reference,
+            reference_value: p.amount.value,
             priority: p.priority,
             owner,
             roles: RoleSet::one(owner).union(needs),
@@ -608,14 +634,25 @@ impl Control {
             resolve_by: p.deadlines.1,
             signals: 1,
             previous: self.previous(signal.kind, &signal.subject),
-            hold: signal.hold.clone(),
+            hold: signal.hold.clone().map(Box::new),
             history,
-            rank: Rank { breach: 0, neg_value: 0, neg_lines: 0, raised, key: 0, id: id.0 },
+            rank: Rank {
+                // Open: the deadline to acknowledge.
+                breach: p.deadline_secs.0,
+                neg_value: p.amount.minor.saturating_neg(),
+                neg_lines: -i64::from(impact.order_lines),
+                raised,
+                key: p.print,
+                id: id.0,
+            },
             next_due,
+            site_no,
         };
-        e.rank = rank(&e, p.minor, p.print);
+        debug_assert_eq!(e.rank, rank(&e, p.amount.minor, p.print));
         for role in e.roles.iter() {
-            self.queues.entry((role, e.site.clone())).or_default().insert(e.rank);
+            if let Some(q) = self.queues.get_mut(role, site_no) {
+                q.insert(e.rank);
+            }
         }
         if let Some(due) = next_due {
             match self.due.last_entry() {
@@ -628,7 +665,8 @@ impl Control {
             self.holds.insert(*event, i);
         }
         self.items.push(e);
-        self.active.insert((signal.kind, &signal.subject), p.print, i, &self.items);
+        // `prepare` found no active exception with this key.
+        self.active.insert_absent(p.print, i);
         (Effect::Raised, Some(id))
     }
 
@@ -642,20 +680,26 @@ impl Control {
         let escalated = self.escalated_roles(e.kind, e.level);
         let Some(e) = self.items.get_mut(i) else { return Effect::Stale };
         e.impact = signal.impact.clone();
-        e.reference_value = p.reference;
+        e.reference_value = p.amount.value;
         e.priority = p.priority;
         (e.acknowledge_by, e.resolve_by) = p.deadlines;
         e.updated_at = signal.at;
         e.signals = e.signals.saturating_add(1);
         if let Some(hold) = &signal.hold {
-            e.hold = Some(hold.clone());
+            e.hold = Some(Box::new(hold.clone()));
         }
         let needs = e.hold.as_ref().map_or(RoleSet::EMPTY, |h| h.needs);
         e.roles = RoleSet::one(e.owner).union(needs).union(escalated);
         e.history.push(Step { at: signal.at, by: By::Signal, change: Change::Updated });
-        e.rank = rank(e, p.minor, e.rank.key);
-        let (new_rank, new_roles, site) = (e.rank, e.roles, e.site.clone());
-        self.reindex(site.as_ref(), old_rank, old_roles, new_rank, new_roles);
+        e.rank = Rank {
+            breach: if e.state == State::Open { p.deadline_secs.0 } else { p.deadline_secs.1 },
+            neg_value: p.amount.minor.saturating_neg(),
+            neg_lines: -i64::from(e.impact.order_lines),
+            ..e.rank
+        };
+        debug_assert_eq!(e.rank, rank(e, p.amount.minor, e.rank.key));
+        let (new_rank, new_roles, site) = (e.rank, e.roles, e.site_no);
+        self.reindex(site, old_rank, old_roles, new_rank, new_roles);
         Effect::Updated
     }
 
@@ -665,14 +709,7 @@ impl Control {
     }
 
     /// Moves an exception's rank between role queues.
-    fn reindex(
-        &mut self,
-        site: Option<&SiteCode>,
-        old: Rank,
-        old_roles: RoleSet,
-        new: Rank,
-        new_roles: RoleSet,
-    ) {
+    fn reindex(&mut self, site: u32, old: Rank, old_roles: RoleSet, new: Rank, new_roles: RoleSet) {
         // Unchanged rank: only the queues of roles gained or lost change.
         let (gone, added) = if old == new {
             (old_roles.minus(new_roles), new_roles.minus(old_roles))
@@ -681,15 +718,10 @@ impl Control {
         };
         // One look-up per queue, whether it gains the new entry, loses the old or both.
         for role in gone.union(added).iter() {
-            let key = (role, site.cloned());
-            let q = if added.contains(role) {
-                let q = self.queues.entry(key).or_default();
+            let Some(q) = self.queues.get_mut(role, site) else { continue };
+            if added.contains(role) {
                 q.insert(new);
-                q
-            } else {
-                let Some(q) = self.queues.get_mut(&key) else { continue };
-                q
-            };
+            }
             if gone.contains(role) {
                 q.forget(live(&self.items, role));
             }
@@ -704,7 +736,7 @@ impl Control {
         e.closed_at = Some(at);
         e.history.push(step);
         // Its escalation deadline goes stale where it lies (see `due`).
-        let (rank, roles, site) = (e.rank, e.roles, e.site.clone());
+        let (rank, roles, site) = (e.rank, e.roles, e.site_no);
         e.next_due = None;
         // A closed exception is in no queue; its rank follows its state all the same, so
         // a restored queue (which ranks from the state) holds the same value.
@@ -714,7 +746,7 @@ impl Control {
             self.holds.remove(event);
         }
         for role in roles.iter() {
-            if let Some(q) = self.queues.get_mut(&(role, site.clone())) {
+            if let Some(q) = self.queues.get_mut(role, site) {
                 q.forget(live(&self.items, role));
             }
         }
@@ -805,8 +837,8 @@ impl Control {
         e.state = to;
         e.history.push(step);
         e.rank = Rank { breach: e.breach_at().timestamp(), ..old };
-        let (new, roles, site) = (e.rank, e.roles, e.site.clone());
-        self.reindex(site.as_ref(), old, roles, new, roles);
+        let (new, roles, site) = (e.rank, e.roles, e.site_no);
+        self.reindex(site, old, roles, new, roles);
         Ok(to)
     }
 
@@ -833,7 +865,7 @@ impl Control {
         let mut moved: Vec<Option<Escalation>> = vec![None; visit.len()];
         // Ranks to add per queue, added afterwards as one sorted run per queue (due order
         // is not rank order).
-        let mut adds: Map<(Role, Option<SiteCode>), Vec<Rank>> = map();
+        let mut adds: Map<(Role, u32), Vec<Rank>> = map();
         // Next deadlines, added at the end grouped by second.
         let mut next: Vec<(i64, u64)> = Vec::with_capacity(visit.len());
         for (id, pos, at) in visit {
@@ -861,7 +893,7 @@ impl Control {
             let to = u8::try_from(level).unwrap_or(u8::MAX);
             let new_roles = added.minus(e.roles);
             for role in new_roles.iter() {
-                adds.entry((role, e.site.clone())).or_default().push(e.rank);
+                adds.entry((role, e.site_no)).or_default().push(e.rank);
             }
             if let Some(due) = next_due {
                 next.push((due, id));
@@ -887,10 +919,12 @@ impl Control {
                 self.due.entry(at).or_default().extend(run.iter().map(|&(_, id)| id));
             }
         }
-        for (key, mut ranks) in adds {
+        for ((role, site), mut ranks) in adds {
             // One exception per rank: sorted, they are strictly ascending.
             ranks.sort_unstable();
-            self.queues.entry(key).or_default().extend_sorted(ranks);
+            if let Some(q) = self.queues.get_mut(role, site) {
+                q.extend_sorted(ranks);
+            }
         }
         out
     }
@@ -906,7 +940,7 @@ impl Control {
     ) -> impl Iterator<Item = &Exception> {
         let ranks = self
             .queues
-            .get(&(role, site.cloned()))
+            .get(role, site)
             .map(|q| q.top(limit, live(&self.items, role)))
             .unwrap_or_default();
         ranks.into_iter().filter_map(|r| usize::try_from(r.id).ok().and_then(|i| self.items.get(i)))
@@ -940,14 +974,15 @@ impl Control {
         let queues: Vec<_> = self
             .queues
             .iter()
-            .filter(|((r, s), _)| {
+            .filter(|(r, s, q)| {
                 roles.contains(*r)
+                    && !q.is_empty()
                     && match &filter.site {
-                        Some(site) => s.as_ref() == Some(site),
-                        None => in_scope(&actor.sites, s.as_ref()),
+                        Some(site) => *s == Some(site),
+                        None => in_scope(&actor.sites, *s),
                     }
             })
-            .map(|((role, _), q)| (q, live(&self.items, *role)))
+            .map(|(role, _, q)| (q, live(&self.items, role)))
             .collect();
         let ranks = ranked::top_of(&queues, limit);
         Ok(ranks
@@ -1082,8 +1117,8 @@ impl Control {
     pub(crate) fn ranked_queues(&self) -> BTreeMap<(Role, Option<SiteCode>), Vec<Rank>> {
         self.queues
             .iter()
-            .map(|((role, site), q)| {
-                ((*role, site.clone()), q.top(usize::MAX, live(&self.items, *role)))
+            .map(|(role, site, q)| {
+                ((role, site.cloned()), q.top(usize::MAX, live(&self.items, role)))
             })
             .filter(|(_, ranks)| !ranks.is_empty())
             .collect()
@@ -1143,8 +1178,8 @@ impl Control {
                 }
                 e.roles = RoleSet::one(e.owner).union(remaining).union(escalated);
                 e.history.push(Step { at, by, change: Change::Approved { granted, remaining } });
-                let (rank, roles, site) = (e.rank, e.roles, e.site.clone());
-                self.reindex(site.as_ref(), rank, old_roles, rank, roles);
+                let (rank, roles, site) = (e.rank, e.roles, e.site_no);
+                self.reindex(site, rank, old_roles, rank, roles);
             }
         }
         Ok(Decision { event, verdict, by: actor.id.clone(), granted, remaining, at })
@@ -1152,7 +1187,7 @@ impl Control {
 }
 
 /// Whether a queue entry of `role` stands for its exception: the exception is active,
-/// holds the role, and has exactly this rank (see [`Ranked`]).
+/// holds the role, and has exactly this rank (see [`Ranked`](ranked::Ranked)).
 fn live(items: &Store<Exception>, role: Role) -> impl Fn(&Rank) -> bool + '_ {
     move |r| {
         usize::try_from(r.id)
@@ -1160,6 +1195,28 @@ fn live(items: &Store<Exception>, role: Role) -> impl Fn(&Rank) -> bool + '_ {
             .and_then(|i| items.get(i))
             .is_some_and(|e| e.state.is_active() && e.rank == *r && e.roles.contains(role))
     }
+}
+
+/// `t` plus `secs` (at least 0) seconds; `None` beyond the last representable time.
+/// Whole days are added to the date only when the time of day wraps, which costs far
+/// less than chrono's general `checked_add_signed` (what it falls back to for a leap
+/// second).
+fn add_seconds(t: DateTime<Utc>, secs: i64) -> Option<DateTime<Utc>> {
+    use chrono::{Days, NaiveTime, Timelike};
+    let naive = t.naive_utc();
+    let time = naive.time();
+    let nano = time.nanosecond();
+    if nano >= 1_000_000_000 || secs < 0 {
+        return t.checked_add_signed(chrono::Duration::try_seconds(secs)?);
+    }
+    let total = i64::from(time.num_seconds_from_midnight()).checked_add(secs)?;
+    let (days, rest) = (total / 86_400, total % 86_400);
+    let date = match u64::try_from(days).ok()? {
+        0 => naive.date(),
+        days => naive.date().checked_add_days(Days::new(days))?,
+    };
+    let time = NaiveTime::from_num_seconds_from_midnight_opt(u32::try_from(rest).ok()?, nano)?;
+    Some(date.and_time(time).and_utc())
 }
 
 /// The rank of an exception in its current state.
@@ -1269,6 +1326,30 @@ mod tests {
         assert_eq!(e.reference_value, Decimal::new(148_000, 2));
         assert_eq!(e.impact.value, Decimal::from(2_000));
         assert_eq!(e.priority, Priority::Medium);
+    }
+
+    proptest::proptest! {
+        /// `add_seconds` is chrono's addition of seconds, wherever it lands.
+        #[test]
+        fn adding_seconds_agrees_with_chrono(
+            start in -70_000_000_000_i64..70_000_000_000,
+            nano in 0u32..1_000_000_000,
+            secs in 0_i64..40_000_000,
+        ) {
+            let t = DateTime::<Utc>::from_timestamp(start, nano).unwrap();
+            proptest::prop_assert_eq!(
+                add_seconds(t, secs),
+                t.checked_add_signed(chrono::Duration::seconds(secs))
+            );
+        }
+    }
+
+    #[test]
+    fn adding_seconds_at_the_end_of_time_is_none() {
+        let end = DateTime::<Utc>::MAX_UTC;
+        assert_eq!(add_seconds(end, 0), Some(end));
+        assert_eq!(add_seconds(end, 1), None);
+        assert_eq!(add_seconds(end - chrono::Duration::days(3), 86_400 * 5), None);
     }
 
     #[test]

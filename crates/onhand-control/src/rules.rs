@@ -552,9 +552,47 @@ pub(crate) struct Compiled {
     sla: [[(i64, i64); Priority::ALL.len()]; KINDS],
     /// Per kind: (seconds after raise, role).
     ladders: [Vec<(i64, Role)>; KINDS],
-    thresholds: [(Option<Decimal>, Option<Decimal>); KINDS],
+    /// Per kind: (minimum value, minimum quantity).
+    thresholds: [(Option<Bound>, Option<Decimal>); KINDS],
+    /// The priority bands, highest bound last (as in the rules).
+    bands: Vec<(Bound, Priority)>,
     /// Reference minor units per unit of value, per currency (the reference: its own).
     minor: u32,
+}
+
+/// A reference value with its whole minor units, computed once per signal so the
+/// comparisons against the rules' bounds are integer ones whenever that is exact.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Amount {
+    /// The value.
+    pub(crate) value: Decimal,
+    /// Its minor units (rounded half away from zero).
+    pub(crate) minor: i64,
+    /// Whether `minor` is exact (the value has no more decimals than the minor unit).
+    exact: bool,
+}
+
+/// A bound of the rules on a reference value, with the least whole number of minor
+/// units at or above it (when that fits an `i64`): an exact amount is at or above the
+/// bound exactly when its minor units are at or above that number.
+#[derive(Debug, Clone, Copy)]
+struct Bound {
+    value: Decimal,
+    ceil: Option<i64>,
+}
+
+impl Bound {
+    fn new(value: Decimal, minor: u32) -> Bound {
+        Bound { value, ceil: ceil_minor_units(value, minor) }
+    }
+
+    /// Whether `amount` is at or above the bound.
+    fn reached_by(&self, amount: &Amount) -> bool {
+        match self.ceil {
+            Some(ceil) if amount.exact => amount.minor >= ceil,
+            _ => amount.value >= self.value,
+        }
+    }
 }
 
 impl Compiled {
@@ -566,6 +604,7 @@ impl Compiled {
         }
         let mut sla = [[(0, 0); Priority::ALL.len()]; KINDS];
         let mut ladders: [Vec<(i64, Role)>; KINDS] = Default::default();
+        let minor = rules.reference_currency.minor_units();
         let mut thresholds = [(None, None); KINDS];
         for kind in ExceptionKind::ALL {
             let k = kind.index();
@@ -589,11 +628,12 @@ impl Compiled {
             if let (Some(t), Some(cell)) =
                 (rules.thresholds.iter().find(|t| t.kind == kind), thresholds.get_mut(k))
             {
-                *cell = (t.min_value, t.min_quantity);
+                *cell = (t.min_value.map(|v| Bound::new(v, minor)), t.min_quantity);
             }
         }
-        let minor = rules.reference_currency.minor_units();
-        Ok(Compiled { source: rules, sla, ladders, thresholds, minor })
+        let bands =
+            rules.priorities.iter().map(|b| (Bound::new(b.at_least, minor), b.priority)).collect();
+        Ok(Compiled { source: rules, sla, ladders, thresholds, bands, minor })
     }
 
     /// `value` in `currency` converted to the reference currency.
@@ -621,15 +661,24 @@ impl Compiled {
         minor_units(reference, self.minor).ok_or(ControlError::ValueTooLarge { value: reference })
     }
 
+    /// A reference value with its minor units, for ranking and for comparing against
+    /// the rules' bounds.
+    pub(crate) fn amount(&self, reference: Decimal) -> Result<Amount, ControlError> {
+        Ok(Amount {
+            value: reference,
+            minor: self.minor_units(reference)?,
+            exact: reference.scale() <= self.minor,
+        })
+    }
+
     /// The priority of a reference value for a service class.
-    pub(crate) fn priority(&self, reference: Decimal, class: ServiceClass) -> Priority {
+    pub(crate) fn priority(&self, reference: &Amount, class: ServiceClass) -> Priority {
         let base = self
-            .source
-            .priorities
+            .bands
             .iter()
             .rev()
-            .find(|b| reference >= b.at_least)
-            .map_or(Priority::Low, |b| b.priority);
+            .find(|(b, _)| b.reached_by(reference))
+            .map_or(Priority::Low, |(_, p)| *p);
         match class {
             ServiceClass::Key => base.raised(),
             ServiceClass::Standard | ServiceClass::Economy => base,
@@ -640,12 +689,12 @@ impl Compiled {
     pub(crate) fn below_threshold(
         &self,
         kind: ExceptionKind,
-        reference: Decimal,
+        reference: &Amount,
         quantity: Decimal,
     ) -> bool {
         // Tables are sized by `ExceptionKind::ALL` and `Priority::ALL`; `index` is below.
         let (value, qty) = self.thresholds[kind.index()];
-        let value_below = value.is_none_or(|v| reference < v);
+        let value_below = value.is_none_or(|v| !v.reached_by(reference));
         let qty_below = qty.is_none_or(|q| quantity < q);
         (value.is_some() || qty.is_some()) && value_below && qty_below
     }
@@ -677,17 +726,36 @@ impl Compiled {
     }
 }
 
-/// `value` in units of `10^-minor`, rounded half away from zero; `None` beyond `i64`.
-fn minor_units(value: Decimal, minor: u32) -> Option<i64> {
+/// The least whole number of units of `10^-minor` at or above `value`; `None` beyond
+/// `i64`.
+fn ceil_minor_units(value: Decimal, minor: u32) -> Option<i64> {
     let m = value.mantissa();
     let scale = value.scale();
     let units = if scale <= minor {
         m.checked_mul(10_i128.checked_pow(minor - scale)?)?
     } else {
-        // A Decimal's scale is at most 28, so 10^(scale - minor) fits an i128.
         let d = 10_i128.checked_pow(scale - minor)?;
+        // Division truncates toward zero: up for a negative value, down for a positive.
         let (q, r) = (m / d, m % d);
-        if r.unsigned_abs() * 2 >= d.unsigned_abs() { q + m.signum() } else { q }
+        if r > 0 { q + 1 } else { q }
+    };
+    i64::try_from(units).ok()
+}
+
+/// `value` in units of `10^-minor`, rounded half away from zero; `None` beyond `i64`.
+fn minor_units(value: Decimal, minor: u32) -> Option<i64> {
+    let m = value.mantissa();
+    let scale = value.scale();
+    let units = match scale.cmp(&minor) {
+        // The common case (a value with exactly the currency's decimals): no scaling.
+        std::cmp::Ordering::Equal => m,
+        std::cmp::Ordering::Less => m.checked_mul(10_i128.checked_pow(minor - scale)?)?,
+        std::cmp::Ordering::Greater => {
+            // A Decimal's scale is at most 28, so 10^(scale - minor) fits an i128.
+            let d = 10_i128.checked_pow(scale - minor)?;
+            let (q, r) = (m / d, m % d);
+            if r.unsigned_abs() * 2 >= d.unsigned_abs() { q + m.signum() } else { q }
+        }
     };
     i64::try_from(units).ok()
 }
@@ -724,6 +792,26 @@ mod tests {
                 scale,
             );
             proptest::prop_assert_eq!(minor_units(value, minor), minor_units_by_decimal(value, minor));
+        }
+    }
+
+    proptest::proptest! {
+        /// Comparing an amount with a bound through minor units agrees with comparing
+        /// the decimals, for amounts with few decimals (exact) and many (not).
+        #[test]
+        fn bounds_compare_as_decimals(
+            value in -1_000_000_000_i64..1_000_000_000,
+            value_scale in 0u32..=4,
+            bound in -1_000_000_000_i64..1_000_000_000,
+            bound_scale in 0u32..=4,
+            near in proptest::prelude::any::<bool>(),
+        ) {
+            let b = Decimal::new(bound, bound_scale);
+            // Half the cases: the value a hair off the bound.
+            let v = if near { b + Decimal::new(value % 3 - 1, 4) } else { Decimal::new(value, value_scale) };
+            let rules = Compiled::new(Rules::standard(usd())).unwrap();
+            let amount = rules.amount(v).unwrap();
+            proptest::prop_assert_eq!(Bound::new(b, rules.minor).reached_by(&amount), v >= b, "{} {}", v, b);
         }
     }
 

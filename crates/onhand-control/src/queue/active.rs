@@ -144,6 +144,16 @@ impl Active {
         true
     }
 
+    /// Records exception `i` as the active one with a key of fingerprint `print` that
+    /// the caller has just looked up and found inactive (so no look-up again).
+    pub(crate) fn insert_absent(&mut self, print: u64, i: usize) {
+        if (self.len + 1).saturating_mul(2) > self.slots.len() {
+            self.grow();
+        }
+        self.place(Slot { print, index: i.wrapping_add(1) });
+        self.len += 1;
+    }
+
     /// Puts an occupied slot into the first empty slot of its probe run.
     fn place(&mut self, slot: Slot) {
         let mut at = self.home(slot.print);

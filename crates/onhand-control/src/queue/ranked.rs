@@ -83,6 +83,11 @@ pub(crate) fn top_of<L: Fn(&Rank) -> bool>(queues: &[(&Ranked, L)], limit: usize
 }
 
 impl Ranked {
+    /// Whether it holds no entry at all (live or not).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+
     /// Adds a live entry.
     pub(crate) fn insert(&mut self, rank: Rank) {
         self.heap.push(rank);

@@ -90,7 +90,7 @@ impl Control {
     pub fn restore(rules: Rules, snapshot: &ControlSnapshot) -> Result<Control, ControlError> {
         let mut c = Control::new(rules)?;
         // Each queue's ranks, added as one sorted run at the end.
-        let mut queues: BTreeMap<(Role, Option<SiteCode>), Vec<Rank>> = BTreeMap::new();
+        let mut queues: BTreeMap<(Role, u32), Vec<Rank>> = BTreeMap::new();
         for (i, e) in snapshot.exceptions.iter().enumerate() {
             c.check_restored(i, e)?;
             let mut e = e.clone();
@@ -98,6 +98,8 @@ impl Control {
             let print = fingerprint(&(e.kind, &e.subject));
             e.rank = rank(&e, minor, print);
             e.next_due = None;
+            // Sites are numbered in id order, as the raises numbered them.
+            e.site_no = c.queues.number(e.site.as_ref());
             if e.state.is_active() {
                 let raised = e.raised_at.timestamp();
                 e.next_due = c
@@ -106,7 +108,7 @@ impl Control {
                     .get(usize::from(e.level))
                     .map(|(after, _)| raised.saturating_add(*after));
                 for role in e.roles.iter() {
-                    queues.entry((role, e.site.clone())).or_default().push(e.rank);
+                    queues.entry((role, e.site_no)).or_default().push(e.rank);
                 }
                 if let Some(due) = e.next_due {
                     c.due.entry(due).or_default().push(e.id.0);
@@ -122,10 +124,12 @@ impl Control {
             }
             c.items.push(e);
         }
-        for (key, mut ranks) in queues {
+        for ((role, site), mut ranks) in queues {
             // Ids are unique, so sorted ranks are strictly ascending.
             ranks.sort_unstable();
-            c.queues.entry(key).or_default().extend_sorted(ranks);
+            if let Some(q) = c.queues.get_mut(role, site) {
+                q.extend_sorted(ranks);
+            }
         }
         for (item, site, times) in &snapshot.variances {
             if times.windows(2).any(|w| matches!(w, [a, b] if a >= b)) {
