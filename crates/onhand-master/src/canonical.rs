@@ -266,31 +266,19 @@ impl Encoder<'_, '_> {
         }
     }
 
-    /// [`varint`](Self::varint) for a number of at most 64 bits, the common case: one
-    /// byte pushed for a number below 128, else the bytes worked out in registers and
-    /// copied once (most figures, counts and ids take one to three bytes).
+    /// [`varint`](Self::varint) for a number of at most 64 bits, the common case, in
+    /// 64-bit arithmetic: most figures, counts and ids take one to three bytes, each
+    /// pushed (a copy of a few bytes would go through `memcpy`).
     #[inline]
     fn varint64(&mut self, mut v: u64) {
-        if v < 0x80 {
-            #[allow(clippy::cast_possible_truncation, reason = "below 128")]
-            self.out.push(v as u8);
-        } else {
-            let mut bytes = [0u8; 10];
-            let mut n = 0;
-            for b in &mut bytes {
-                // Keeps the low seven bits: the cast cannot lose them.
-                #[allow(clippy::cast_possible_truncation, reason = "masked to seven bits")]
-                let low = (v & 0x7f) as u8;
-                v >>= 7;
-                n += 1;
-                if v == 0 {
-                    *b = low;
-                    break;
-                }
-                *b = low | 0x80;
-            }
-            self.out.buf.extend_from_slice(bytes.get(..n).unwrap_or(&bytes));
+        while v >= 0x80 {
+            // Keeps the low seven bits: the cast cannot lose them.
+            #[allow(clippy::cast_possible_truncation, reason = "masked to seven bits")]
+            self.out.push((v & 0x7f) as u8 | 0x80);
+            v >>= 7;
         }
+        #[allow(clippy::cast_possible_truncation, reason = "below 128")]
+        self.out.push(v as u8);
         self.out.settle();
     }
 

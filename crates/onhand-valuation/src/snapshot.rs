@@ -392,6 +392,7 @@ impl Valuation {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
+    #[allow(clippy::too_many_lines, reason = "one part of the state after the other")]
     pub fn snapshot(&self) -> ValuationSnapshot {
         let code = |e: u16| self.entities.get(usize::from(e)).map(|x| x.code.clone());
         let mut items = Dict::new(self.catalog.item_count());
@@ -407,9 +408,9 @@ impl Valuation {
         let mut checkpoints = Vec::with_capacity(self.slots.len());
         let count = |n: usize| u32::try_from(n).ok();
         for sl in &self.slots {
-            let (rbase, r, sbase, sh) = sl.pool.parts();
-            let (wbase, w) = sl.pool.wdr_parts();
-            let (o, x, cp) = sl.parts();
+            let (rbase, pool_rcpts, sbase, pool_shorts) = sl.pool.parts();
+            let (wbase, pool_wdrs) = sl.pool.wdr_parts();
+            let (pool_ops, pool_extras, pool_checkpoints) = sl.parts();
             let record = (|| {
                 Some(PoolRecord {
                     entity: sl.entity,
@@ -427,26 +428,26 @@ impl Valuation {
                     last_at: sl.last_at,
                     state: sl.pool.state,
                     rbase,
-                    rcpts: count(r.len())?,
+                    rcpts: count(pool_rcpts.len())?,
                     sbase,
-                    shorts: count(sh.len())?,
+                    shorts: count(pool_shorts.len())?,
                     wbase,
-                    wdrs: count(w.len())?,
-                    ops: count(o.len())?,
-                    extras: count(x.len())?,
-                    checkpoints: count(cp.len())?,
+                    wdrs: count(pool_wdrs.len())?,
+                    ops: count(pool_ops.len())?,
+                    extras: count(pool_extras.len())?,
+                    checkpoints: count(pool_checkpoints.len())?,
                     method_changed: sl.method_changed,
                 })
             })();
             // A pool whose codes the catalog lost (it cannot) is left out whole.
             let Some(record) = record else { continue };
             pools.push(record);
-            rcpts.extend_from_slice(r);
-            shorts.extend_from_slice(sh);
-            wdrs.extend_from_slice(w);
-            ops.extend_from_slice(o);
-            extras.extend_from_slice(x);
-            checkpoints.extend_from_slice(cp);
+            rcpts.extend_from_slice(pool_rcpts);
+            shorts.extend_from_slice(pool_shorts);
+            wdrs.extend_from_slice(pool_wdrs);
+            ops.extend_from_slice(pool_ops);
+            extras.extend_from_slice(pool_extras);
+            checkpoints.extend_from_slice(pool_checkpoints);
         }
         let transfers = self
             .transfers
@@ -571,6 +572,7 @@ impl Valuation {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[allow(clippy::too_many_lines)] // one check per part of the state
+    #[allow(clippy::many_single_char_names, reason = "the content, engine, pool and handles")]
     pub fn restore(
         catalog: Arc<Catalog>,
         config: ValuationConfig,
@@ -653,19 +655,16 @@ impl Valuation {
             }
             // The units a fresh pool of the configuration would count in, as
             // `fresh_pool` works them out, and its method.
-            let qty_scale = match qty_scales.get(p.item as usize).copied().flatten() {
-                Some(q) => q,
-                None => {
-                    let units = v
-                        .catalog
-                        .item_units(i)
-                        .ok_or(ValuationError::Overflow("an item handle"))?;
-                    let q = units.rounding(units.base()).map_or(0, Rounding::scale);
-                    if let Some(x) = qty_scales.get_mut(p.item as usize) {
-                        *x = Some(q);
-                    }
-                    q
+            let qty_scale = if let Some(q) = qty_scales.get(p.item as usize).copied().flatten() {
+                q
+            } else {
+                let units =
+                    v.catalog.item_units(i).ok_or(ValuationError::Overflow("an item handle"))?;
+                let q = units.rounding(units.base()).map_or(0, Rounding::scale);
+                if let Some(x) = qty_scales.get_mut(p.item as usize) {
+                    *x = Some(q);
                 }
+                q
             };
             let value_scale = ent.currency.minor_units();
             let scales = match last_scales {
