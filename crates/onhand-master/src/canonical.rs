@@ -242,7 +242,7 @@ impl Encoder<'_, '_> {
         // usize is at most 64 bits on every target Rust supports.
         let n = u64::try_from(n).unwrap_or(u64::MAX);
         if self.compact {
-            self.varint(u128::from(n));
+            self.varint64(n);
         } else {
             self.out.put(&n.to_le_bytes());
         }
@@ -251,7 +251,7 @@ impl Encoder<'_, '_> {
     #[inline]
     fn variant(&mut self, index: u32) {
         if self.compact {
-            self.varint(u128::from(index));
+            self.varint64(u64::from(index));
         } else {
             self.out.put(&index.to_le_bytes());
         }
@@ -259,7 +259,32 @@ impl Encoder<'_, '_> {
 
     /// `v` as LEB128: seven bits a byte, low first, the high bit set on all but the last.
     #[inline]
-    fn varint(&mut self, mut v: u128) {
+    fn varint(&mut self, v: u128) {
+        match u64::try_from(v) {
+            Ok(v) => self.varint64(v),
+            Err(_) => self.varint_wide(v),
+        }
+    }
+
+    /// [`varint`](Self::varint) for a number of at most 64 bits, the common case, in
+    /// 64-bit arithmetic: most figures, counts and ids take one to three bytes, each
+    /// pushed (a copy of a few bytes would go through `memcpy`).
+    #[inline]
+    fn varint64(&mut self, mut v: u64) {
+        while v >= 0x80 {
+            // Keeps the low seven bits: the cast cannot lose them.
+            #[allow(clippy::cast_possible_truncation, reason = "masked to seven bits")]
+            self.out.push((v & 0x7f) as u8 | 0x80);
+            v >>= 7;
+        }
+        #[allow(clippy::cast_possible_truncation, reason = "below 128")]
+        self.out.push(v as u8);
+        self.out.settle();
+    }
+
+    /// [`varint`](Self::varint) for a number beyond 64 bits, byte by byte.
+    #[inline(never)]
+    fn varint_wide(&mut self, mut v: u128) {
         loop {
             // Keeps the low seven bits: the cast cannot lose them.
             #[allow(clippy::cast_possible_truncation, reason = "masked to seven bits")]
@@ -280,6 +305,14 @@ impl Encoder<'_, '_> {
         #[allow(clippy::cast_sign_loss, reason = "zigzag maps the sign into the low bit")]
         let z = ((v << 1) ^ (v >> 127)) as u128;
         self.varint(z);
+    }
+
+    /// [`zigzag`](Self::zigzag) for a number of at most 64 bits: the same bytes.
+    #[inline]
+    fn zigzag64(&mut self, v: i64) {
+        #[allow(clippy::cast_sign_loss, reason = "zigzag maps the sign into the low bit")]
+        let z = ((v << 1) ^ (v >> 63)) as u64;
+        self.varint64(z);
     }
 }
 
@@ -340,10 +373,11 @@ impl<'a, 'b, 'f> ser::Serializer for &'b mut Encoder<'a, 'f> {
     type SerializeStruct = Self;
     type SerializeStructVariant = Self;
 
-    le!(serialize_i8: i8 => zigzag, serialize_i16: i16 => zigzag, serialize_i32: i32 => zigzag,
-        serialize_i64: i64 => zigzag, serialize_i128: i128 => zigzag, serialize_u8: u8 => varint,
-        serialize_u16: u16 => varint, serialize_u32: u32 => varint, serialize_u64: u64 => varint,
-        serialize_u128: u128 => varint);
+    le!(serialize_i8: i8 => zigzag64, serialize_i16: i16 => zigzag64,
+        serialize_i32: i32 => zigzag64, serialize_i64: i64 => zigzag64,
+        serialize_i128: i128 => zigzag, serialize_u8: u8 => varint64,
+        serialize_u16: u16 => varint64, serialize_u32: u32 => varint64,
+        serialize_u64: u64 => varint64, serialize_u128: u128 => varint);
 
     fn serialize_bool(self, v: bool) -> Result<(), EncodeError> {
         self.out.push(u8::from(v));
@@ -589,6 +623,29 @@ mod tests {
     use serde::Serialize;
 
     use super::{stream, stream_compact, to_bytes, to_bytes_compact};
+
+    /// The 64-bit fast paths write the bytes the wide path does: a number and its
+    /// 128-bit widening encode the same, at every length of the variable-length form.
+    #[test]
+    fn narrow_and_wide_integers_encode_alike() {
+        let mut shifts: Vec<u64> = (0..64).map(|k| 1u64 << k).collect();
+        shifts.extend((0..64).map(|k| (1u64 << k) - 1));
+        shifts.push(u64::MAX);
+        for v in shifts {
+            assert_eq!(to_bytes_compact(&v).unwrap(), to_bytes_compact(&u128::from(v)).unwrap());
+            #[allow(clippy::cast_possible_wrap, reason = "every bit pattern, on purpose")]
+            for s in [v as i64, (v as i64).wrapping_neg(), !(v as i64)] {
+                assert_eq!(
+                    to_bytes_compact(&s).unwrap(),
+                    to_bytes_compact(&i128::from(s)).unwrap(),
+                    "{s}"
+                );
+            }
+        }
+        let wide = to_bytes_compact(&u128::MAX).unwrap();
+        assert_eq!(wide.len(), 19);
+        assert_eq!(to_bytes_compact(&(u128::from(u64::MAX) + 1)).unwrap().len(), 10);
+    }
 
     #[derive(Serialize)]
     struct Line {

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use onhand_master::{Catalog, EntityCode, ItemCode, SiteCode, SiteIx};
+use onhand_master::{Catalog, EntityCode, ItemCode, Rounding, SiteCode};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -33,7 +33,7 @@ use crate::engine::{IcPeriod, Ids, ReceiptSeen, SaleSeen, Seen, Transfer, Valuat
 use crate::error::ValuationError;
 use crate::history::{Extra, Op, Slot};
 use crate::intercompany::{IcDocument, OpenItem};
-use crate::pool::{Pool, Rcpt, Short, State, Wdr, is_zero};
+use crate::pool::{Pool, Rcpt, Scales, Short, State, Wdr, is_zero};
 
 /// The snapshot format this version writes and reads.
 ///
@@ -44,7 +44,16 @@ use crate::pool::{Pool, Rcpt, Short, State, Wdr, is_zero};
 /// and format 1 compact JSON. The JSON is the same in all three. A snapshot of another
 /// format is refused with [`ValuationError::SnapshotFormat`]: rebuild the books from
 /// the events and take a new one.
-pub const VALUATION_SNAPSHOT_FORMAT: u32 = 3;
+///
+/// Format 4 lays the pools out flat: the codes they name once each (`entities`,
+/// `items`, `sites`, which the pools index), and every pool's records, history and
+/// checkpoints in one list per kind, pool after pool, each pool saying how many are
+/// its own; and it writes the receipts' and sales' figures in the digest as their
+/// parts (scale and sign, mantissa) rather than as text. Taking and restoring a
+/// snapshot of a million pools then allocates nothing per pool on the way out and
+/// looks each code up once on the way in. Format 3's JSON nested the records in
+/// each pool.
+pub const VALUATION_SNAPSHOT_FORMAT: u32 = 4;
 
 /// A serialized valuation engine: its whole state, the format it is written in, and a
 /// SHA-256 digest of the content.
@@ -119,13 +128,27 @@ impl ValuationSnapshot {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Content {
+    /// The codes the pools name, by the index a pool gives: every entity of the
+    /// engine (by handle), and the items and sites in the order pools first name them.
+    entities: Vec<EntityCode>,
+    items: Vec<ItemCode>,
+    sites: Vec<SiteCode>,
     pools: Vec<PoolRecord>,
+    /// Every pool's receipt records, shortfall parts, withdrawal records, operations,
+    /// extras and checkpoints, pool after pool (each [`PoolRecord`] counts its own).
+    rcpts: Vec<Rcpt>,
+    shorts: Vec<Short>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    wdrs: Vec<Wdr>,
+    ops: Vec<Op>,
+    extras: Vec<Extra>,
+    checkpoints: Vec<(u32, State)>,
     transfers: Vec<TransferRecord>,
     /// Applied events in order: id, fingerprint, and for receipts and sales the index
     /// into `receipts` or `sales`.
     seen: Vec<SeenRecord>,
-    receipts: Vec<(u32, u32, Decimal)>,
-    sales: Vec<(u32, Decimal, Decimal)>,
+    receipts: Vec<(u32, u32, Fig)>,
+    sales: Vec<(u32, Fig, Fig)>,
     /// Sales with returns: the quantity and value back so far.
     returned: BTreeMap<u64, (Decimal, Decimal)>,
     seq: u64,
@@ -156,28 +179,33 @@ struct SeenRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PoolRecord {
-    entity: EntityCode,
-    item: ItemCode,
-    site: Option<SiteCode>,
+    /// Indices into the content's `entities`, `items` and `sites`.
+    entity: u16,
+    item: u32,
+    site: Option<u32>,
     /// The scales its integers count in (the item's base unit, the currency).
     qty_scale: u32,
     value_scale: u32,
     #[serde(with = "crate::instant::option")]
     last_at: Option<DateTime<Utc>>,
     state: State,
+    /// The number of the first receipt record kept, and how many of the content's
+    /// `rcpts` are this pool's; the same for its shortfall parts.
     rbase: u32,
-    rcpts: Vec<Rcpt>,
+    rcpts: u32,
     sbase: u32,
-    shorts: Vec<Short>,
-    /// The first withdrawal record kept, and the records from it on (FIFO withdrawals
-    /// from a layer behind the oldest); left out while there are none.
+    shorts: u32,
+    /// The first withdrawal record kept, and how many of the content's `wdrs` (FIFO
+    /// withdrawals from a layer behind the oldest) are this pool's; left out while
+    /// there are none.
     #[serde(default, skip_serializing_if = "is_zero")]
     wbase: u32,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    wdrs: Vec<Wdr>,
-    ops: Vec<Op>,
-    extras: Vec<Extra>,
-    checkpoints: Vec<(u32, State)>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    wdrs: u32,
+    /// How many of the content's `ops`, `extras` and `checkpoints` are this pool's.
+    ops: u32,
+    extras: u32,
+    checkpoints: u32,
     /// Whether a method change was ever applied to the pool (kept past the close that
     /// forgets the change itself); left out when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -203,6 +231,85 @@ struct TransferRecord {
     invoices: u32,
     shipped_at: DateTime<Utc>,
     closed: bool,
+}
+
+/// A figure of the content: text in formats people read (as a decimal serializes),
+/// and its parts (the scale times two plus one for a negative sign, then the
+/// mantissa's magnitude) in the canonical form the digest is taken over, where
+/// formatting a million figures as text was a large part of the cost. The parts tell
+/// two decimals apart exactly when their texts do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Fig(Decimal);
+
+impl Serialize for Fig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            Serialize::serialize(&self.0, s)
+        } else {
+            let d = &self.0;
+            (d.scale() << 1 | u32::from(d.is_sign_negative()), d.mantissa().unsigned_abs())
+                .serialize(s)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Fig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if d.is_human_readable() {
+            return <Decimal as Deserialize>::deserialize(d).map(Fig);
+        }
+        let (scale_sign, magnitude) = <(u32, u128)>::deserialize(d)?;
+        i128::try_from(magnitude)
+            .ok()
+            .and_then(|m| Decimal::try_from_i128_with_scale(m, scale_sign >> 1).ok())
+            .map(|mut x| {
+                x.set_sign_negative(scale_sign & 1 == 1);
+                Fig(x)
+            })
+            .ok_or_else(|| serde::de::Error::custom("decimal parts out of range"))
+    }
+}
+
+/// The next `count` of `all` after `at` (moved past them), if there are so many.
+fn take<'a, T>(all: &'a [T], at: &mut usize, count: u32) -> Option<&'a [T]> {
+    let end = at.checked_add(count as usize)?;
+    let part = all.get(*at..end)?;
+    *at = end;
+    Some(part)
+}
+
+/// Where each arena of the content has been read up to, pool after pool.
+#[derive(Default)]
+struct Cursors {
+    rcpts: usize,
+    shorts: usize,
+    wdrs: usize,
+    ops: usize,
+    extras: usize,
+    checkpoints: usize,
+}
+
+/// A dictionary of codes built in the order they are first named: `at` maps a
+/// catalog handle's index to the code's index in `codes`.
+struct Dict<C> {
+    at: Vec<u32>,
+    codes: Vec<C>,
+}
+
+impl<C> Dict<C> {
+    fn new(handles: usize) -> Self {
+        Dict { at: vec![u32::MAX; handles], codes: Vec::new() }
+    }
+
+    /// The index of the code of handle `ix`, added with `code` when first named.
+    fn index(&mut self, ix: usize, code: impl FnOnce() -> Option<C>) -> Option<u32> {
+        let slot = self.at.get_mut(ix)?;
+        if *slot == u32::MAX {
+            *slot = u32::try_from(self.codes.len()).ok()?;
+            self.codes.push(code()?);
+        }
+        Some(*slot)
+    }
 }
 
 fn digest_of(content: &Content) -> String {
@@ -285,20 +392,35 @@ impl Valuation {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
+    #[allow(clippy::too_many_lines, reason = "one part of the state after the other")]
     pub fn snapshot(&self) -> ValuationSnapshot {
         let code = |e: u16| self.entities.get(usize::from(e)).map(|x| x.code.clone());
-        let pools = self
-            .slots
-            .iter()
-            .filter_map(|sl| {
-                let (rbase, rcpts, sbase, shorts) = sl.pool.parts();
-                let (wbase, wdrs) = sl.pool.wdr_parts();
-                let (ops, extras, checkpoints) = sl.parts();
+        let mut items = Dict::new(self.catalog.item_count());
+        let mut sites = Dict::new(self.catalog.site_count());
+        let mut pools = Vec::with_capacity(self.slots.len());
+        // The arenas sized up front: most pools hold one receipt, one operation and
+        // one checkpoint.
+        let mut rcpts = Vec::with_capacity(self.slots.len());
+        let mut shorts = Vec::new();
+        let mut wdrs = Vec::new();
+        let mut ops = Vec::with_capacity(self.slots.len());
+        let mut extras = Vec::new();
+        let mut checkpoints = Vec::with_capacity(self.slots.len());
+        let count = |n: usize| u32::try_from(n).ok();
+        for sl in &self.slots {
+            let (rbase, pool_rcpts, sbase, pool_shorts) = sl.pool.parts();
+            let (wbase, pool_wdrs) = sl.pool.wdr_parts();
+            let (pool_ops, pool_extras, pool_checkpoints) = sl.parts();
+            let record = (|| {
                 Some(PoolRecord {
-                    entity: code(sl.entity)?,
-                    item: self.catalog.item(sl.item)?.code.clone(),
+                    entity: sl.entity,
+                    item: items.index(sl.item.index(), || {
+                        Some(self.catalog.item(sl.item)?.code.clone())
+                    })?,
                     site: match sl.site {
-                        Some(s) => Some(self.catalog.site(s)?.code.clone()),
+                        Some(s) => Some(
+                            sites.index(s.index(), || Some(self.catalog.site(s)?.code.clone()))?,
+                        ),
                         None => None,
                     },
                     qty_scale: sl.pool.scales.qty,
@@ -306,18 +428,27 @@ impl Valuation {
                     last_at: sl.last_at,
                     state: sl.pool.state,
                     rbase,
-                    rcpts: rcpts.to_vec(),
+                    rcpts: count(pool_rcpts.len())?,
                     sbase,
-                    shorts: shorts.to_vec(),
+                    shorts: count(pool_shorts.len())?,
                     wbase,
-                    wdrs: wdrs.to_vec(),
-                    ops: ops.to_vec(),
-                    extras: extras.to_vec(),
-                    checkpoints: checkpoints.to_vec(),
+                    wdrs: count(pool_wdrs.len())?,
+                    ops: count(pool_ops.len())?,
+                    extras: count(pool_extras.len())?,
+                    checkpoints: count(pool_checkpoints.len())?,
                     method_changed: sl.method_changed,
                 })
-            })
-            .collect();
+            })();
+            // A pool whose codes the catalog lost (it cannot) is left out whole.
+            let Some(record) = record else { continue };
+            pools.push(record);
+            rcpts.extend_from_slice(pool_rcpts);
+            shorts.extend_from_slice(pool_shorts);
+            wdrs.extend_from_slice(pool_wdrs);
+            ops.extend_from_slice(pool_ops);
+            extras.extend_from_slice(pool_extras);
+            checkpoints.extend_from_slice(pool_checkpoints);
+        }
         let transfers = self
             .transfers
             .iter()
@@ -361,11 +492,20 @@ impl Valuation {
             .map(|(s, id)| SeenRecord { id, fingerprint: s.fingerprint, kind: s.kind, idx: s.idx })
             .collect();
         let content = Content {
+            entities: self.entities.iter().map(|x| x.code.clone()).collect(),
+            items: items.codes,
+            sites: sites.codes,
             pools,
+            rcpts,
+            shorts,
+            wdrs,
+            ops,
+            extras,
+            checkpoints,
             transfers,
             seen,
-            receipts: self.receipts.iter().map(|r| (r.slot, r.rcpt, r.qty)).collect(),
-            sales: self.sales.iter().map(|s| (s.slot, s.qty, s.value)).collect(),
+            receipts: self.receipts.iter().map(|r| (r.slot, r.rcpt, Fig(r.qty))).collect(),
+            sales: self.sales.iter().map(|s| (s.slot, Fig(s.qty), Fig(s.value))).collect(),
             returned: self.returned.clone(),
             seq: self.seq,
             closed_through: self.closed_through,
@@ -432,6 +572,7 @@ impl Valuation {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[allow(clippy::too_many_lines)] // one check per part of the state
+    #[allow(clippy::many_single_char_names, reason = "the content, engine, pool and handles")]
     pub fn restore(
         catalog: Arc<Catalog>,
         config: ValuationConfig,
@@ -486,58 +627,79 @@ impl Valuation {
             v.count_transit(&tr, true);
             v.transfers.push(tr);
         }
+        // Each code once: pools name them by index.
+        let entities =
+            c.entities.iter().map(|code| v.entity(code)).collect::<Result<Vec<_>, _>>()?;
+        let items = c.items.iter().map(|code| v.item(code)).collect::<Result<Vec<_>, _>>()?;
+        let sites = c.sites.iter().map(|code| v.site(code)).collect::<Result<Vec<_>, _>>()?;
+        // Per item, the scale of its base unit (what a fresh pool would count in),
+        // worked out when a pool first names it.
+        let mut qty_scales: Vec<Option<u32>> = vec![None; items.len()];
+        let mut last_scales: Option<Scales> = None;
         // Sized up front: a million pools would otherwise rehash the index and move
         // the slots some twenty times over.
         v.slots.reserve(c.pools.len());
         v.slot_ix.reserve(c.pools.len());
-        // Neighbouring pools mostly share their entity and site: the last code looked
-        // up is compared before the catalog is asked.
-        let mut last_entity: Option<(&EntityCode, u16)> = None;
-        let mut last_site: Option<(&SiteCode, SiteIx)> = None;
+        let mut at = Cursors::default();
         for (n, p) in c.pools.iter().enumerate() {
-            let e = match last_entity {
-                Some((code, e)) if *code == p.entity => e,
-                _ => v.entity(&p.entity)?,
-            };
-            last_entity = Some((&p.entity, e));
-            let i = v.item(&p.item)?;
-            let ps = match &p.site {
-                Some(code) => Some(match last_site {
-                    Some((last, site)) if last == code => site,
-                    _ => v.site(code)?,
-                }),
+            let e =
+                *entities.get(usize::from(p.entity)).ok_or_else(|| bad("a pool's entity", n))?;
+            let i = *items.get(p.item as usize).ok_or_else(|| bad("a pool's item", n))?;
+            let ps = match p.site {
+                Some(s) => Some(*sites.get(s as usize).ok_or_else(|| bad("a pool's site", n))?),
                 None => None,
             };
-            if let (Some(code), Some(site)) = (&p.site, ps) {
-                last_site = Some((code, site));
-            }
-            if ps.is_some() != v.ent(e)?.per_site {
+            let ent = v.ent(e)?;
+            if ps.is_some() != ent.per_site {
                 return Err(bad("a pool's site (the configuration's per-site valuation)", n));
             }
-            let fresh = v.fresh_pool(e, i, ps)?;
-            if (fresh.scales.qty, fresh.scales.value) != (p.qty_scale, p.value_scale) {
+            // The units a fresh pool of the configuration would count in, as
+            // `fresh_pool` works them out, and its method.
+            let qty_scale = if let Some(q) = qty_scales.get(p.item as usize).copied().flatten() {
+                q
+            } else {
+                let units =
+                    v.catalog.item_units(i).ok_or(ValuationError::Overflow("an item handle"))?;
+                let q = units.rounding(units.base()).map_or(0, Rounding::scale);
+                if let Some(x) = qty_scales.get_mut(p.item as usize) {
+                    *x = Some(q);
+                }
+                q
+            };
+            let value_scale = ent.currency.minor_units();
+            let scales = match last_scales {
+                Some(sc) if (sc.qty, sc.value) == (qty_scale, value_scale) => sc,
+                _ => Scales::new(qty_scale, value_scale)
+                    .map_err(|_| ValuationError::Overflow("a unit or currency scale"))?,
+            };
+            last_scales = Some(scales);
+            if (qty_scale, value_scale) != (p.qty_scale, p.value_scale) {
                 return Err(bad("a pool's costing method or units", n));
             }
+            let method = v.method_of(e, i)?;
+            let records = || bad("a pool's records", n);
             let pool = Pool::from_parts(
                 p.state,
-                fresh.scales,
+                scales,
                 p.rbase,
-                p.rcpts.clone(),
+                take(&c.rcpts, &mut at.rcpts, p.rcpts).ok_or_else(records)?.to_vec(),
                 p.sbase,
-                p.shorts.clone(),
+                take(&c.shorts, &mut at.shorts, p.shorts).ok_or_else(records)?.to_vec(),
                 p.wbase,
-                p.wdrs.clone(),
+                take(&c.wdrs, &mut at.wdrs, p.wdrs).ok_or_else(records)?.to_vec(),
             )
-            .ok_or_else(|| bad("a pool's records", n))?;
+            .ok_or_else(records)?;
             let slot = Slot::restore(
                 e,
                 i,
                 ps,
                 p.last_at,
                 pool,
-                p.ops.clone(),
-                p.extras.clone(),
-                p.checkpoints.clone(),
+                take(&c.ops, &mut at.ops, p.ops).ok_or_else(records)?.to_vec(),
+                take(&c.extras, &mut at.extras, p.extras).ok_or_else(records)?.to_vec(),
+                take(&c.checkpoints, &mut at.checkpoints, p.checkpoints)
+                    .ok_or_else(records)?
+                    .to_vec(),
             )
             .map_err(|what| bad(what, n))?;
             // A pool under another method than the configuration's: only when its open
@@ -546,11 +708,7 @@ impl Valuation {
             // its history starts from that method.
             let mut slot = slot;
             slot.method_changed |= p.method_changed;
-            let from = if p.method_changed {
-                slot.base_method().unwrap_or(fresh.state.method)
-            } else {
-                fresh.state.method
-            };
+            let from = if p.method_changed { slot.base_method().unwrap_or(method) } else { method };
             if from != slot.pool.state.method && !slot.changes_method() {
                 return Err(bad("a pool's costing method or units", n));
             }
@@ -563,15 +721,25 @@ impl Valuation {
             }
             v.slots.push(slot);
         }
+        // Every record belongs to a pool.
+        let all_read = at.rcpts == c.rcpts.len()
+            && at.shorts == c.shorts.len()
+            && at.wdrs == c.wdrs.len()
+            && at.ops == c.ops.len()
+            && at.extras == c.extras.len()
+            && at.checkpoints == c.checkpoints.len();
+        if !all_read {
+            return Err(bad("records no pool counts", c.pools.len()));
+        }
         v.receipts.reserve(c.receipts.len());
         v.sales.reserve(c.sales.len());
-        for (n, &(slot, rcpt, qty)) in c.receipts.iter().enumerate() {
+        for (n, &(slot, rcpt, Fig(qty))) in c.receipts.iter().enumerate() {
             if slot as usize >= v.slots.len() || qty <= Decimal::ZERO {
                 return Err(bad("a receipt", n));
             }
             v.receipts.push(ReceiptSeen { slot, rcpt, qty });
         }
-        for (n, &(slot, qty, value)) in c.sales.iter().enumerate() {
+        for (n, &(slot, Fig(qty), Fig(value))) in c.sales.iter().enumerate() {
             if slot as usize >= v.slots.len() || qty <= Decimal::ZERO {
                 return Err(bad("a sale", n));
             }

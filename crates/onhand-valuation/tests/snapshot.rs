@@ -150,6 +150,34 @@ fn a_snapshot_restores_to_an_engine_that_continues_identically() {
     assert_eq!(restored.pools(), original.pools());
 }
 
+/// The pools' records lie in one list per kind, each pool counting its own: counts
+/// that do not add up to the lists (the digest made to match) are refused, whether a
+/// pool claims more than is left or records are left that no pool claims.
+#[test]
+fn record_counts_that_do_not_add_up_are_refused() {
+    let snap = busy().snapshot();
+    let json: Value = serde_json::to_value(&snap).unwrap();
+    let pools = json["content"]["pools"].as_array().unwrap().len();
+    assert!(pools > 1);
+    for (pool, step) in [(0, 1i64), (pools - 1, -1), (pools - 1, 1)] {
+        let mut json = json.clone();
+        let ops = &mut json["content"]["pools"][pool]["ops"];
+        *ops = Value::from(ops.as_i64().unwrap() + step);
+        let mut changed: ValuationSnapshot = serde_json::from_value(json).unwrap();
+        changed.digest = changed.content_digest();
+        let err = Valuation::restore(catalog(), config(), &changed).unwrap_err();
+        assert_eq!(err.code(), "restore", "pool {pool}, {step}: {err}");
+    }
+    // A record no pool claims.
+    let mut json = json;
+    let ops = json["content"]["ops"].as_array_mut().unwrap();
+    ops.push(ops.last().unwrap().clone());
+    let mut changed: ValuationSnapshot = serde_json::from_value(json).unwrap();
+    changed.digest = changed.content_digest();
+    let err = Valuation::restore(catalog(), config(), &changed).unwrap_err();
+    assert_eq!(err.code(), "restore", "{err}");
+}
+
 #[test]
 fn a_snapshot_changed_after_it_was_taken_is_refused() {
     let snap = busy().snapshot();

@@ -72,8 +72,9 @@ use crate::purchasing::{OpenReceipt, Used};
 /// Format 4 takes the digests (the network's and its configuration's) over the compact
 /// canonical form, and carries the ledger's format-4 and the books' format-3 snapshots;
 /// its JSON is format 3's otherwise. A format-3 snapshot is refused with
-/// [`Error::SnapshotFormat`]: replay the journal and take a new one.
-pub const NETWORK_SNAPSHOT_FORMAT: u32 = 4;
+/// [`Error::SnapshotFormat`]: replay the journal and take a new one. Format 5 carries
+/// the books' format-4 snapshot (pools laid out flat); format 4 is refused the same way.
+pub const NETWORK_SNAPSHOT_FORMAT: u32 = 5;
 
 /// The whole network's state, versioned, with a SHA-256 digest (see the
 /// [module docs](crate::snapshot)).
