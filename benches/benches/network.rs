@@ -13,7 +13,9 @@
 //!   The KPI engine alone is `benches/insight.rs`. Instruction counts of the feed:
 //!   `NETWORK_BENCH_ITEMS=3000 valgrind --tool=callgrind <bench binary> --bench --exact
 //!   mixed/network --profile-time 1`, then the inclusive cost of `feed_event` against
-//!   `Network::apply` in `callgrind_annotate --inclusive=yes`.
+//!   `Network::apply` in `callgrind_annotate --inclusive=yes`. The same events through
+//!   the ledger alone and through the network, in instructions per event (10,000 items):
+//!   `crates/onhand/examples/network_apply_calls.rs` (its docs give the commands).
 //! - `network/promise` against `atp/promise`: promising the same order lines through
 //!   `Network::promise` (by code, answered in the line's unit) and `Atp::promise`.
 //!   Target: at most 1.3x the engine alone.

@@ -1385,9 +1385,11 @@ impl Network {
             let tolerance = abs.max(pct.checked_mul(book.abs()).unwrap_or(Decimal::MAX));
             lines.push((line, item, profile, book, counted, variance, tolerance));
         }
-        // The value of each item's postings, shared by its lines' variances.
+        // The value of each item's postings, shared by its lines' variances (one line,
+        // the common count, takes its item's whole value: no sharing, no map).
+        let single = lines.len() == 1;
         let mut values: BTreeMap<ItemIx, Vec<Money>> = BTreeMap::new();
-        for (line, item, ..) in &lines {
+        for (line, item, ..) in lines.iter().filter(|_| !single) {
             if values.contains_key(item) {
                 continue;
             }
@@ -1399,7 +1401,12 @@ impl Network {
             values.insert(*item, share(total, &parts).into_iter().rev().collect());
         }
         for (line, item, profile, book, counted, _, tolerance) in lines {
-            let Some(value) = values.get_mut(&item).and_then(Vec::pop) else { continue };
+            let value = if single {
+                self.posted(out, PostingKey::Inventory, &line.item, &count.site)
+            } else {
+                values.get_mut(&item).and_then(Vec::pop)
+            };
+            let Some(value) = value else { continue };
             let uom = profile.base_uom;
             let (Ok(book), Ok(counted), Ok(tolerance)) = (
                 Qty::new(book.max(Decimal::ZERO), uom),

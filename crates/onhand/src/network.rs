@@ -556,7 +556,8 @@ impl Network {
         let deltas: &[onhand_ledger::Delta] = accepted.deltas();
         let measures = self.ledger.rules().measures;
         let mut touched: Touched = Vec::new();
-        let mut avail_change: BTreeMap<(ItemIx, SiteIx), Decimal> = BTreeMap::new();
+        // Per item-site, in the order of the key once sorted (an event touches few).
+        let mut avail_change: Vec<((ItemIx, SiteIx), Decimal)> = Vec::new();
         for d in deltas {
             let view = self.ledger.describe(&d.key);
             out.positions.push(PositionChange {
@@ -573,7 +574,11 @@ impl Network {
                 touch(&mut touched, (d.key.item, d.key.site));
             }
             if measures.counts(d.key.status, Measure::Available) {
-                *avail_change.entry((d.key.item, d.key.site)).or_default() += d.change;
+                let key = (d.key.item, d.key.site);
+                match avail_change.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, c)) => *c += d.change,
+                    None => avail_change.push((key, d.change)),
+                }
             }
             if matches!(
                 d.key.status,
@@ -598,6 +603,7 @@ impl Network {
         self.flow_purchases(moving, out, &mut touched)?;
         self.reopen_purchases(moving, out, &mut touched)?;
         // Availability.
+        avail_change.sort_unstable_by_key(|(k, _)| *k);
         for ((item, site), change) in &avail_change {
             let after = self.ledger.measure(*item, *site, Measure::Available);
             self.atp.set_available_base(*item, *site, after)?;
@@ -1321,7 +1327,8 @@ impl Network {
         for (k, (body, issue_of)) in (0u64..).zip(bodies) {
             let id = cost_event_id(seq, k);
             self.note_costed(moving, &body, id);
-            let o = self.valuation.apply(&CostEvent { id, at, body })?;
+            // Straight into the outcome's postings: no list of its own per cost event.
+            let o = self.valuation.apply_into(&CostEvent { id, at, body }, &mut out.postings)?;
             if let onhand_valuation::Outcome::Posted { postings, documents, .. } = o {
                 out.postings.extend(postings);
                 out.documents.extend(documents);
@@ -1525,12 +1532,18 @@ impl Network {
         if line_cost || self.reference_cost(item, owner)?.is_some() {
             return Ok(true);
         }
+        Ok(self.pool_costed(item, site, owner))
+    }
+
+    /// Whether the pool of `item` owned by `owner` at `site` holds stock at a cost (the
+    /// last of [`gain_costed`](Network::gain_costed)'s questions).
+    fn pool_costed(&self, item: ItemIx, site: SiteIx, owner: EntityIx) -> bool {
         let (Some(i), Some(e), Some(s)) =
             (self.catalog.item(item), self.catalog.entity(owner), self.catalog.site(site))
         else {
-            return Ok(true); // the ledger refuses unknown codes
+            return true; // the ledger refuses unknown codes
         };
-        Ok(self.valuation.unit_cost(&e.code, &i.code, Some(&s.code)).is_some())
+        self.valuation.unit_cost(&e.code, &i.code, Some(&s.code)).is_some()
     }
 
     /// Refuses, before the ledger decides, stock found by an adjustment or a count that
@@ -1564,10 +1577,12 @@ impl Network {
                     ) else {
                         continue;
                     };
-                    if self.gain_costed(item, site, owner, false)? {
+                    // A reference cost values a gain (its errors are the count's, gain
+                    // or not); the pool's cost is asked only of a count that finds more
+                    // than the book.
+                    if self.reference_cost(item, owner)?.is_some() {
                         continue;
                     }
-                    // Nothing values a gain: refuse only a count that finds more than the book.
                     let bin = match &line.bin {
                         Some(b) => match self.catalog.bin_ix(site, b) {
                             Some(ix) => Some(ix),
@@ -1589,7 +1604,8 @@ impl Network {
                     };
                     let book = self.ledger.qty_as_of(&key, moving.effective_at);
                     let Ok(counted) = self.to_base(item, line.counted) else { continue };
-                    if counted > book {
+                    // Nothing values a gain: refuse only a count that finds more than the book.
+                    if counted > book && !self.pool_costed(item, site, owner) {
                         return Err(Error::NoCost {
                             item: line.item.clone(),
                             site: c.site.clone(),
