@@ -37,7 +37,7 @@ impl Network {
     }
 
     /// [`order_line`](Self::order_line) for a request whose item was checked.
-    #[inline(always)]
+    #[inline]
     fn order_line_checked(&self, req: &OrderRequest, id: u64) -> Result<OrderLine, Error> {
         let customer = match &req.customer {
             Some(code) => Some(
@@ -102,9 +102,10 @@ impl Network {
         p: &Promise,
     ) -> Result<PromiseView, Error> {
         // The unit table the engine just read (the base unit is the profile's).
-        let table = self.catalog.item_units(item).ok_or_else(|| Error::Restore {
-            what: format!("no item with handle {}", item.index()),
-        })?;
+        let table = self
+            .catalog
+            .item_units(item)
+            .ok_or_else(|| Error::Config { what: format!("no units for {}", req.item) })?;
         let base = table.base();
         let uom = req.qty.uom();
         // The ordered item's quantities go into the line's unit where it converts
