@@ -325,6 +325,31 @@ pub fn div_round(
     mul_div_round(numerator, Decimal::ONE, divisor, rule)
 }
 
+/// `am·bm · 10^shift` over `cm` as a numerator and a divisor, or `None` when the
+/// numerator overflows 128 bits.
+fn scaled_terms(am: u128, bm: u128, cm: u128, shift: i64) -> Option<(u128, u128)> {
+    let product = am.checked_mul(bm)?;
+    if shift >= 0 {
+        let k = pow10(shift)?;
+        Some((product.checked_mul(k)?, cm))
+    } else {
+        match pow10(-shift).and_then(|k| cm.checked_mul(k)) {
+            Some(denom) => Some((product, denom)),
+            // The divisor exceeds 128 bits, so it exceeds the numerator: the quotient is
+            // zero with the whole numerator left over, less than half the divisor.
+            None => Some((product, u128::MAX)),
+        }
+    }
+}
+
+/// The greatest common divisor (`gcd(0, n)` is `n`; never zero for a non-zero divisor).
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a.max(1)
+}
+
 /// `a × b / c` rounded once, exactly, to `rule`'s scale by `rule`'s mode (the shape of a
 /// unit conversion: quantity × numerator / denominator).
 ///
@@ -346,19 +371,18 @@ pub fn mul_div_round(
     let am = a.mantissa().unsigned_abs();
     let bm = b.mantissa().unsigned_abs();
     let cm = c.mantissa().unsigned_abs();
-    let product = am.checked_mul(bm).ok_or(DecimalError::Precision)?;
     // a·b/c · 10^S = am·bm · 10^(S + c_s − a_s − b_s) / cm
     let shift =
         i64::from(rule.scale) + i64::from(c.scale()) - i64::from(a.scale()) - i64::from(b.scale());
-    let (numer, denom) = if shift >= 0 {
-        let k = pow10(shift).ok_or(DecimalError::Precision)?;
-        (product.checked_mul(k).ok_or(DecimalError::Precision)?, cm)
-    } else {
-        match pow10(-shift).and_then(|k| cm.checked_mul(k)) {
-            Some(denom) => (product, denom),
-            // The divisor exceeds 128 bits, so it exceeds the numerator: the quotient is
-            // zero with the whole numerator left over, less than half the divisor.
-            None => (product, u128::MAX),
+    // When the product overflows 128 bits, the same fraction in lowest terms may not:
+    // a conversion's ratio often shares factors with its divisor.
+    let (numer, denom) = match scaled_terms(am, bm, cm, shift) {
+        Some(terms) => terms,
+        None => {
+            let g = gcd(bm, cm);
+            let (bm, cm) = (bm / g, cm / g);
+            let g = gcd(am, cm);
+            scaled_terms(am / g, bm, cm / g, shift).ok_or(DecimalError::Precision)?
         }
     };
     // The quotient in last places, then in steps: q·denom + r = numer, q = t + steps·step.
@@ -658,6 +682,21 @@ mod tests {
         let got =
             div_round(Decimal::from(n), Decimal::from(d), Rounding::new(scale, mode).unwrap());
         assert_eq!(got.ok(), expected, "{n}/{d} at {scale} {mode:?}");
+    }
+
+    #[test]
+    fn a_product_beyond_128_bits_is_worked_out_in_lowest_terms() {
+        // 2774337612291199.5 × (45359237·10^13 / 10^21): the mantissas' product times
+        // 10^2 needs more than 128 bits, the ratio in lowest terms (0.45359237) does not.
+        let a: Decimal = "2774337612291199.5".parse().unwrap();
+        let b = Decimal::from_i128_with_scale(45_359_237 * 10i128.pow(13), 0);
+        let c = Decimal::from_i128_with_scale(10i128.pow(21), 0);
+        let r = Rounding::new(3, RoundingMode::HalfUp).unwrap();
+        assert_eq!(mul_div_round(a, b, c, r).unwrap().to_string(), "1258418372739306.311");
+        // With no common factor there is nothing to reduce: still a typed refusal.
+        let prime = Decimal::from_i128_with_scale(10i128.pow(21) + 7, 0);
+        let big = Decimal::from_i128_with_scale(45_359_237 * 10i128.pow(13) + 1, 0);
+        assert_eq!(mul_div_round(a, big, prime, r), Err(DecimalError::Precision));
     }
 
     #[test]
