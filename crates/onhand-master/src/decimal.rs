@@ -376,14 +376,13 @@ pub fn mul_div_round(
         i64::from(rule.scale) + i64::from(c.scale()) - i64::from(a.scale()) - i64::from(b.scale());
     // When the product overflows 128 bits, the same fraction in lowest terms may not:
     // a conversion's ratio often shares factors with its divisor.
-    let (numer, denom) = match scaled_terms(am, bm, cm, shift) {
-        Some(terms) => terms,
-        None => {
-            let g = gcd(bm, cm);
-            let (bm, cm) = (bm / g, cm / g);
-            let g = gcd(am, cm);
-            scaled_terms(am / g, bm, cm / g, shift).ok_or(DecimalError::Precision)?
-        }
+    let (numer, denom) = if let Some(terms) = scaled_terms(am, bm, cm, shift) {
+        terms
+    } else {
+        let g = gcd(bm, cm);
+        let (bm, cm) = (bm / g, cm / g);
+        let g = gcd(am, cm);
+        scaled_terms(am / g, bm, cm / g, shift).ok_or(DecimalError::Precision)?
     };
     // The quotient in last places, then in steps: q·denom + r = numer, q = t + steps·step.
     let quotient = numer / denom;
