@@ -2,6 +2,8 @@
 //! with `cargo bench -p onhand-benches`, or one group with
 //! `cargo bench -p onhand-benches --bench master -- convert`.
 
+pub mod insight_mix;
+
 /// A small deterministic generator (a 64-bit linear congruential step, the high bits
 /// out): the benchmarks read no random source either, so every run measures the same
 /// inputs.

@@ -1,32 +1,23 @@
-//! The criterion bench `insight_kpi`'s record stream (1,000,000 records in time order:
-//! order lines created, promised, shipped and delivered; transfers requested,
-//! approved, shipped, received and closed; counts; adjustments; supplier receipts;
-//! daily demand), applied once through [`Insight::apply`], for instruction counts per
-//! record under callgrind (which counts what a loaded machine's timings blur).
-//!
-//! ```text
-//! cargo build --release -p onhand-insight --example insight_calls
-//! valgrind --tool=callgrind --callgrind-out-file=/tmp/insight.cg \
-//!   --toggle-collect=insight_calls::measured target/release/examples/insight_calls
-//! ```
-//!
-//! Only `measured` is counted (generating the records is not): divide the instruction
-//! count by the record count printed. An optional argument sets the record count.
+//! The `insight_kpi` bench's record stream, shared by the bench and the
+//! `insight_calls` callgrind example: 1,000,000 records in time order (order lines
+//! created, promised, shipped and delivered; transfers requested, approved, shipped,
+//! received and closed; counts; adjustments; supplier receipts; daily demand), and the
+//! insight configuration they are taken in with.
 
 #![allow(
     clippy::too_many_lines,
     clippy::many_single_char_names,
-    reason = "the bench's generator, copied whole so both streams stay the same"
+    clippy::missing_panics_doc,
+    clippy::must_use_candidate,
+    reason = "a bench generator: fixed valid codes, one long generator function"
 )]
-
-use std::hint::black_box;
 
 use chrono::{DateTime, NaiveTime, Utc};
 use onhand_insight::{
-    Adjusted, Config, CountRecorded, DemandObserved, Insight, LineRef, OrderLineCreated,
-    OrderLineDelivered, OrderLinePromised, OrderLineShipped, Record, Scheduled, SiteConfig,
-    SupplierReceipt, TransferApproved, TransferClosed, TransferReceived, TransferRef,
-    TransferRequested, TransferShipped,
+    Adjusted, Config, CountRecorded, DemandObserved, LineRef, OrderLineCreated, OrderLineDelivered,
+    OrderLinePromised, OrderLineShipped, Record, Scheduled, SiteConfig, SupplierReceipt,
+    TransferApproved, TransferClosed, TransferReceived, TransferRef, TransferRequested,
+    TransferShipped,
 };
 use onhand_ledger::{ActorId, DocNumber, ReasonCode};
 use onhand_master::{
@@ -34,31 +25,20 @@ use onhand_master::{
     SupplierCode, UomCode, VelocityClass,
 };
 
-/// The bench's deterministic generator (`onhand_benches::Lcg`, which this crate does
-/// not depend on): a 64-bit LCG's top 31 bits.
-struct Lcg(u64);
+use crate::Lcg;
 
-impl Lcg {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 =
-            self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        (self.0 >> 33) % n.max(1)
-    }
-
-    fn int(&mut self, n: u64) -> i64 {
-        i64::try_from(self.below(n)).unwrap_or(0)
-    }
-}
-
-const SITES: usize = 8;
+/// Sites in the stream.
+pub const SITES: usize = 8;
 /// 2026-01-05 00:00 UTC.
-const T0: i64 = 1_767_571_200;
+pub const T0: i64 = 1_767_571_200;
 
-fn site_code(s: usize) -> SiteCode {
+/// Site `s`'s code (`S00`...).
+pub fn site_code(s: usize) -> SiteCode {
     format!("S{s:02}").parse().expect("site code")
 }
 
-fn config() -> Config {
+/// The bench's insight configuration: eight sites in two entities and four regions.
+pub fn config() -> Config {
     let starts = [6, 14, 22].map(|h| NaiveTime::from_hms_opt(h, 0, 0).expect("time")).to_vec();
     Config::new(
         (0..SITES)
@@ -73,25 +53,36 @@ fn config() -> Config {
     )
 }
 
-fn time(secs: i64) -> DateTime<Utc> {
+/// `T0` plus `secs`.
+pub fn time(secs: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(T0 + secs, 0).expect("time")
 }
 
 /// Codes built once and cloned (inline, no allocation) into records.
-struct Codes {
-    items: Vec<ItemCode>,
-    sites: Vec<SiteCode>,
-    suppliers: Vec<SupplierCode>,
-    counters: Vec<ActorId>,
-    reasons: Vec<ReasonCode>,
-    groups: Vec<CustomerGroupCode>,
-    customer: CustomerCode,
-    ea: UomCode,
-    usd: onhand_master::CurrencyCode,
+pub struct Codes {
+    /// Built once.
+    pub items: Vec<ItemCode>,
+    /// Built once.
+    pub sites: Vec<SiteCode>,
+    /// Built once.
+    pub suppliers: Vec<SupplierCode>,
+    /// Built once.
+    pub counters: Vec<ActorId>,
+    /// Built once.
+    pub reasons: Vec<ReasonCode>,
+    /// Built once.
+    pub groups: Vec<CustomerGroupCode>,
+    /// Built once.
+    pub customer: CustomerCode,
+    /// Built once.
+    pub ea: UomCode,
+    /// Built once.
+    pub usd: onhand_master::CurrencyCode,
 }
 
 impl Codes {
-    fn new(items: usize) -> Codes {
+    /// Codes for `items` items.
+    pub fn new(items: usize) -> Codes {
         Codes {
             items: (0..items).map(|i| format!("ITEM-{i:06}").parse().expect("item")).collect(),
             sites: (0..SITES).map(site_code).collect(),
@@ -113,21 +104,24 @@ impl Codes {
         }
     }
 
-    fn qty(&self, n: i64) -> Qty {
+    /// `n` each.
+    pub fn qty(&self, n: i64) -> Qty {
         Qty::new(Decimal::from(n), self.ea).expect("qty")
     }
 
-    fn usd(&self, cents: i64) -> Money {
+    /// `cents` in USD.
+    pub fn usd(&self, cents: i64) -> Money {
         Money::new(Decimal::new(cents, 2), self.usd)
     }
 }
 
-fn doc(prefix: &str, n: u64) -> DocNumber {
+/// A document number `prefix` + `n`.
+pub fn doc(prefix: &str, n: u64) -> DocNumber {
     DocNumber::new(format!("{prefix}{n}")).expect("doc")
 }
 
 /// The KPI mix: 1,000,000 records in time order.
-fn kpi_mix(n: usize) -> Vec<Record> {
+pub fn kpi_mix(n: usize) -> Vec<Record> {
     let c = Codes::new(5_000);
     let mut rng = Lcg(7);
     let mut out: Vec<(i64, u32, Record)> = Vec::with_capacity(n + 16);
@@ -332,23 +326,4 @@ fn kpi_mix(n: usize) -> Vec<Record> {
     out.sort_by_key(|(t, s, _)| (*t, *s));
     out.truncate(n);
     out.into_iter().map(|(_, _, r)| r).collect()
-}
-
-/// The counted part: every record through `Insight::apply`.
-#[inline(never)]
-fn measured(s: &mut Insight, recs: &[Record]) -> usize {
-    let mut refused = 0;
-    for r in recs {
-        refused += usize::from(s.apply(black_box(r)).is_err());
-    }
-    refused
-}
-
-fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
-    let recs = kpi_mix(n);
-    let mut s = Insight::new(config()).expect("config");
-    let refused = measured(&mut s, &recs);
-    assert_eq!(refused, 0, "every record is accepted");
-    println!("{} records applied", s.records());
 }
