@@ -273,17 +273,23 @@ pub fn transition(from: State, action: Action) -> Option<State> {
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct RoleSet(u8);
 
+/// The position of a role in [`Role::ALL`] (its bit in a [`RoleSet`], its queue at a
+/// site).
+pub(crate) fn role_index(role: Role) -> usize {
+    match role {
+        Role::Warehouse => 0,
+        Role::InventoryControl => 1,
+        Role::Quality => 2,
+        Role::Supervisor => 3,
+        Role::Planning => 4,
+        Role::Finance => 5,
+        Role::System => 6,
+    }
+}
+
 /// The role's bit in a [`RoleSet`].
 fn bit(role: Role) -> u8 {
-    match role {
-        Role::Warehouse => 1,
-        Role::InventoryControl => 1 << 1,
-        Role::Quality => 1 << 2,
-        Role::Supervisor => 1 << 3,
-        Role::Planning => 1 << 4,
-        Role::Finance => 1 << 5,
-        Role::System => 1 << 6,
-    }
+    1 << role_index(role)
 }
 
 impl RoleSet {

@@ -746,12 +746,21 @@ impl Valuation {
             .or_else(|| self.standards.get(&(e, item.raw(), NO_SITE)))
             .copied()
             .unwrap_or_default();
+        let scales = self.scales(e, self.qty_scale(item)?)?;
+        Ok(Pool::new(method, scales, std))
+    }
+
+    /// The scale a pool of `item` counts its quantities in: its base unit's.
+    pub(crate) fn qty_scale(&self, item: ItemIx) -> Res<u32> {
         let units =
             self.catalog.item_units(item).ok_or(ValuationError::Overflow("an item handle"))?;
-        let qty_scale = units.rounding(units.base()).map_or(0, Rounding::scale);
-        let scales = Scales::new(qty_scale, self.ent(e)?.currency.minor_units())
-            .map_err(|_| ValuationError::Overflow("a unit or currency scale"))?;
-        Ok(Pool::new(method, scales, std))
+        Ok(units.rounding(units.base()).map_or(0, Rounding::scale))
+    }
+
+    /// A pool's scales: quantities at `qty_scale`, values in entity `e`'s currency.
+    pub(crate) fn scales(&self, e: u16, qty_scale: u32) -> Res<Scales> {
+        Scales::new(qty_scale, self.ent(e)?.currency.minor_units())
+            .map_err(|_| ValuationError::Overflow("a unit or currency scale"))
     }
 
     /// What an issue of one unit of the pool would cost now (`None`: no cost known).

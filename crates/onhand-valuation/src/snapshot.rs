@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use onhand_master::{Catalog, EntityCode, ItemCode, Rounding, SiteCode};
+use onhand_master::{Catalog, EntityCode, ItemCode, SiteCode};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
@@ -653,27 +653,23 @@ impl Valuation {
             if ps.is_some() != ent.per_site {
                 return Err(bad("a pool's site (the configuration's per-site valuation)", n));
             }
-            // The units a fresh pool of the configuration would count in, as
-            // `fresh_pool` works them out, and its method.
+            // The units a fresh pool of the configuration would count in (as
+            // `fresh_pool` works them out, each item's once), and its method.
             let qty_scale = if let Some(q) = qty_scales.get(p.item as usize).copied().flatten() {
                 q
             } else {
-                let units =
-                    v.catalog.item_units(i).ok_or(ValuationError::Overflow("an item handle"))?;
-                let q = units.rounding(units.base()).map_or(0, Rounding::scale);
+                let q = v.qty_scale(i)?;
                 if let Some(x) = qty_scales.get_mut(p.item as usize) {
                     *x = Some(q);
                 }
                 q
             };
-            let value_scale = ent.currency.minor_units();
             let scales = match last_scales {
-                Some(sc) if (sc.qty, sc.value) == (qty_scale, value_scale) => sc,
-                _ => Scales::new(qty_scale, value_scale)
-                    .map_err(|_| ValuationError::Overflow("a unit or currency scale"))?,
+                Some(sc) if (sc.qty, sc.value) == (qty_scale, ent.currency.minor_units()) => sc,
+                _ => v.scales(e, qty_scale)?,
             };
             last_scales = Some(scales);
-            if (qty_scale, value_scale) != (p.qty_scale, p.value_scale) {
+            if (scales.qty, scales.value) != (p.qty_scale, p.value_scale) {
                 return Err(bad("a pool's costing method or units", n));
             }
             let method = v.method_of(e, i)?;

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use onhand_atp::{Claim, DemandClass, LineId, Mode, OrderLine, Promise};
 use onhand_ledger::DocNumber;
-use onhand_master::{ItemCode, ItemIx, Qty, RegionCode, SiteIx};
+use onhand_master::{ItemIx, Qty, RegionCode, SiteIx};
 use rust_decimal::Decimal;
 
 use crate::error::Error;
@@ -22,18 +22,6 @@ impl Network {
     fn order_line(&self, req: &OrderRequest, id: u64) -> Result<OrderLine, Error> {
         self.check_item(&req.item)?;
         self.order_line_checked(req, id)
-    }
-
-    /// Refuses an item of another partition, by its handle (as
-    /// [`check_item`](Network::check_item) without looking the code up again).
-    fn check_item_ix(&self, code: &ItemCode, ix: ItemIx) -> Result<(), Error> {
-        let Some(p) = self.config.partition else { return Ok(()) };
-        match self.parts.get(ix.index()) {
-            Some(owner) if *owner != p.index => {
-                Err(Error::NotInPartition { item: code.clone(), owner: *owner, this: p.index })
-            }
-            _ => Ok(()),
-        }
     }
 
     /// [`order_line`](Self::order_line) for a request whose item was checked.
@@ -159,7 +147,7 @@ impl Network {
             unconfirmed,
             schedule,
             on_time: p.on_time,
-            limits: if p.limits.is_empty() { Vec::new() } else { p.limits.iter().collect() },
+            limits: p.limits.iter().collect(),
         })
     }
 

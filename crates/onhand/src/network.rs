@@ -388,9 +388,17 @@ impl Network {
     }
 
     pub(crate) fn check_item(&self, code: &ItemCode) -> Result<(), Error> {
-        let Some(p) = self.config.partition else { return Ok(()) };
+        if self.config.partition.is_none() {
+            return Ok(());
+        }
         // Unknown items are the engines' to refuse.
         let Some(ix) = self.catalog.item_ix(code) else { return Ok(()) };
+        self.check_item_ix(code, ix)
+    }
+
+    /// [`check_item`](Network::check_item) for an item already resolved to `ix`.
+    pub(crate) fn check_item_ix(&self, code: &ItemCode, ix: ItemIx) -> Result<(), Error> {
+        let Some(p) = self.config.partition else { return Ok(()) };
         match self.parts.get(ix.index()) {
             Some(owner) if *owner != p.index => {
                 Err(Error::NotInPartition { item: code.clone(), owner: *owner, this: p.index })
@@ -1329,8 +1337,7 @@ impl Network {
             self.note_costed(moving, &body, id);
             // Straight into the outcome's postings: no list of its own per cost event.
             let o = self.valuation.apply_into(&CostEvent { id, at, body }, &mut out.postings)?;
-            if let onhand_valuation::Outcome::Posted { postings, documents, .. } = o {
-                out.postings.extend(postings);
+            if let onhand_valuation::Outcome::Posted { documents, .. } = o {
                 out.documents.extend(documents);
             }
             if let Some(item) = issue_of {

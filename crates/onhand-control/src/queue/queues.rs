@@ -7,25 +7,13 @@ use onhand_master::hash::{Map, map};
 use onhand_master::{Role, SiteCode};
 
 use super::ranked::Ranked;
+use crate::kind::role_index;
 
 /// How many roles there are: queues per site.
 const ROLES: usize = Role::ALL.len();
 
 /// Up to this many sites, a site's number is found by comparing codes.
 const FEW: usize = 16;
-
-/// The position of a role in [`Role::ALL`].
-fn role_index(role: Role) -> usize {
-    match role {
-        Role::Warehouse => 0,
-        Role::InventoryControl => 1,
-        Role::Quality => 2,
-        Role::Supervisor => 3,
-        Role::Planning => 4,
-        Role::Finance => 5,
-        Role::System => 6,
-    }
-}
 
 /// The role queues of every site (see the module documentation).
 #[derive(Debug, Clone)]
