@@ -66,7 +66,8 @@ pub enum By {
 pub enum Change {
     /// Raised from a signal.
     Raised,
-    /// Updated by a repeated signal (new impact).
+    /// Updated by repeated signals (new impact): a run of them with no other step
+    /// between is one step, at the latest; [`Exception::signals`] counts them all.
     Updated,
     /// An actor's action and the state it led to.
     Moved {
@@ -690,7 +691,14 @@ impl Control {
         }
         let needs = e.hold.as_ref().map_or(RoleSet::EMPTY, |h| h.needs);
         e.roles = RoleSet::one(e.owner).union(needs).union(escalated);
-        e.history.push(Step { at: signal.at, by: By::Signal, change: Change::Updated });
+        // A run of repeated signals is one step, at the latest (`signals` counts them),
+        // so an exception signalled on every event keeps a bounded history.
+        match e.history.last_mut() {
+            Some(last) if last.by == By::Signal && last.change == Change::Updated => {
+                last.at = signal.at;
+            }
+            _ => e.history.push(Step { at: signal.at, by: By::Signal, change: Change::Updated }),
+        }
         e.rank = Rank {
             breach: if e.state == State::Open { p.deadline_secs.0 } else { p.deadline_secs.1 },
             neg_value: p.amount.minor.saturating_neg(),
@@ -723,7 +731,7 @@ impl Control {
                 q.insert(new);
             }
             if gone.contains(role) {
-                q.forget(live(&self.items, role));
+                q.forget(old);
             }
         }
     }
@@ -747,7 +755,7 @@ impl Control {
         }
         for role in roles.iter() {
             if let Some(q) = self.queues.get_mut(role, site) {
-                q.forget(live(&self.items, role));
+                q.forget(rank);
             }
         }
         let Some(e) = self.items.get(i) else { return };

@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use onhand_control::{
-    Action, ClearReason, Clearance, Control, ControlError, Effect, ExceptionKind, Filter, Hold,
-    Impact, Priority, Rate, Refusal, Rules, ServiceClass, Signal, State, Subject, Threshold,
+    Action, Change, ClearReason, Clearance, Control, ControlError, Effect, ExceptionKind, Filter,
+    Hold, Impact, Priority, Rate, Refusal, Rules, ServiceClass, Signal, State, Subject, Threshold,
     Verdict,
 };
 use onhand_ledger::{Actor, ActorId, DocNumber, EventId, SiteScope};
@@ -109,7 +109,24 @@ fn a_day_on_the_demo_network_ends_with_the_expected_queue_and_escalations() {
     assert_eq!(control.apply(&worse).unwrap().effect, Effect::Updated);
     let e = control.get(line_id).unwrap();
     assert_eq!((e.signals, e.priority, e.owner), (2, Priority::High, Role::Planning));
+    // A run of repeated signals is one history step, at the latest; an action between
+    // two runs keeps them apart.
+    let mut again = short(8, 3_100);
+    again.at += Duration::minutes(45);
+    assert_eq!(control.apply(&again).unwrap().effect, Effect::Updated);
+    let steps = |control: &Control| -> Vec<(Change, DateTime<Utc>)> {
+        control.get(line_id).unwrap().history.iter().map(|s| (s.change.clone(), s.at)).collect()
+    };
+    let updated_at = at(2, 8) + Duration::minutes(45);
+    assert_eq!(steps(&control), [(Change::Raised, at(2, 8)), (Change::Updated, updated_at)]);
+    assert_eq!(control.get(line_id).unwrap().signals, 3);
     control.act(line_id, &pat, Action::Acknowledge, at(2, 9)).unwrap();
+    let mut later = short(9, 3_200);
+    later.at += Duration::minutes(10);
+    assert_eq!(control.apply(&later).unwrap().effect, Effect::Updated);
+    let history = steps(&control);
+    assert_eq!(history.len(), 4, "{history:?}");
+    assert_eq!(history.last(), Some(&(Change::Updated, at(2, 9) + Duration::minutes(10))));
 
     // 09:00 stockout risk for BOLT-M8 at ATL, cleared when stock arrives at 14:00.
     let risk = Signal::new(

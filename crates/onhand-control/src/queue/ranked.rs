@@ -10,13 +10,19 @@
 //! (a small frontier heap of the entries whose parents were read), which yields the
 //! entries in rank order; they skip entries that are not live and repeats of an equal
 //! entry (an exception can come back to a rank it had), so a read yields exactly the
-//! sorted live ranks: what a sorted set with eager removal would hold. The queue counts
-//! what it has let go stale and compacts itself (keeps each live entry once, sorted,
-//! which is a heap) once that is more than half of what it holds, so a read never wades
-//! through more dead entries than live ones.
+//! sorted live ranks: what a sorted set with eager removal would hold.
+//!
+//! The caller names each entry it lets go stale (the exception's old rank), and the
+//! queue keeps those names. Once they are more than half of what it holds, it compacts
+//! itself: it takes out one entry per name (a multiset difference, so an exception that
+//! came back to an old rank keeps its live copy) and rebuilds the heap bottom-up. That
+//! reads nothing but the queue itself, so compaction costs no look-up of an exception,
+//! and a read never wades through more dead entries than live ones.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+
+use onhand_master::hash::{Map, map};
 
 use super::Rank;
 
@@ -29,9 +35,9 @@ pub(crate) struct Ranked {
     /// Every entry, live or not, in heap order: none is greater than its children (at
     /// `2i + 1` and `2i + 2`).
     heap: Vec<Rank>,
-    /// Entries that are no longer live, repeats of a live entry included: one per
-    /// [`forget`](Self::forget) since the last compaction.
-    stale: usize,
+    /// The entries that are no longer live, one per [`forget`](Self::forget) since the
+    /// last compaction (an entry named twice is in the heap twice).
+    dead: Vec<Rank>,
 }
 
 /// The children of heap position `i`.
@@ -113,13 +119,14 @@ impl Ranked {
         }
     }
 
-    /// Notes that one entry stopped being live (the exception's rank changed, it closed,
-    /// or it lost the role); compacts when more than half of the entries are dead.
-    /// `live` tells whether an entry is live.
-    pub(crate) fn forget(&mut self, live: impl Fn(&Rank) -> bool) {
-        self.stale = self.stale.saturating_add(1);
-        if self.stale.saturating_mul(2) > self.heap.len() && self.heap.len() > SMALL {
-            self.compact(live);
+    /// Notes that entry `old` stopped being live (the exception's rank changed, it
+    /// closed, or it lost the role); `old` must be in the heap, once for each time it
+    /// was inserted and not yet forgotten. Compacts when more than half of the entries
+    /// are dead.
+    pub(crate) fn forget(&mut self, old: Rank) {
+        self.dead.push(old);
+        if self.dead.len().saturating_mul(2) > self.heap.len() && self.heap.len() > SMALL {
+            self.compact();
         }
     }
 
@@ -171,12 +178,26 @@ impl Ranked {
         }
     }
 
-    /// Keeps only the live entries, once each, sorted (which is a heap).
-    fn compact(&mut self, live: impl Fn(&Rank) -> bool) {
-        self.heap.retain(|r| live(r));
-        self.heap.sort_unstable();
-        self.heap.dedup();
-        self.stale = 0;
+    /// Takes one heap entry out per dead name, then restores the heap order bottom-up
+    /// (linear in the entries kept).
+    fn compact(&mut self) {
+        let mut dead: Map<Rank, u32> = map();
+        dead.reserve(self.dead.len());
+        for r in self.dead.drain(..) {
+            *dead.entry(r).or_insert(0) += 1;
+        }
+        self.heap.retain(|r| match dead.get_mut(r) {
+            Some(n) if *n > 0 => {
+                *n -= 1;
+                false
+            }
+            _ => true,
+        });
+        for i in (0..self.heap.len() / 2).rev() {
+            self.sift_down(i);
+        }
+        // The names held as much as the heap: give it back.
+        self.dead = Vec::new();
     }
 }
 
@@ -211,7 +232,7 @@ mod tests {
                     }
                     2 => {
                         if set.remove(&rank) {
-                            q.forget(|x| set.contains(x));
+                            q.forget(rank);
                         }
                         // And up to 15 held ones at positions drawn from the id, so
                         // stale entries pile up and the queue compacts.
@@ -219,7 +240,7 @@ mod tests {
                             let at = usize::try_from(id + 7 * k).unwrap() % set.len().max(1);
                             if let Some(gone) = set.iter().nth(at).copied() {
                                 set.remove(&gone);
-                                q.forget(|x| set.contains(x));
+                                q.forget(gone);
                             }
                         }
                     }
@@ -239,7 +260,10 @@ mod tests {
                 prop_assert_eq!(q.top(usize::MAX, live), set.iter().copied().collect::<Vec<_>>());
                 prop_assert_eq!(q.top(5, live), set.iter().copied().take(5).collect::<Vec<_>>());
                 let len = q.heap.len();
-                prop_assert!(q.stale * 2 <= len.max(2 * SMALL), "{} stale of {}", q.stale, len);
+                let dead = q.dead.len();
+                prop_assert!(dead * 2 <= len.max(2 * SMALL), "{} dead of {}", dead, len);
+                // Exact accounting: every entry is live or named dead, never both.
+                prop_assert_eq!(len - dead, set.len());
                 prop_assert!((1..len).all(|i| q.heap[(i - 1) / 2] <= q.heap[i]), "not a heap");
             }
         }
