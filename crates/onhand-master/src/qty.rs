@@ -53,8 +53,13 @@ impl Qty {
     /// # Errors
     /// [`MasterError::NegativeQty`] when `value` is negative.
     pub fn new(value: Decimal, uom: UomCode) -> Result<Self, MasterError> {
-        if value.is_sign_negative() && !value.is_zero() {
-            return Err(MasterError::NegativeQty { value, uom });
+        if value.is_sign_negative() {
+            if !value.is_zero() {
+                return Err(MasterError::NegativeQty { value, uom });
+            }
+        } else if value.scale() == 0 {
+            // A whole number at scale 0 is normalised already (most quantities are).
+            return Ok(Qty { value, uom });
         }
         Ok(Qty { value: value.normalize(), uom })
     }
@@ -339,6 +344,20 @@ mod tests {
 
     fn q(s: &str) -> Qty {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn new_always_holds_the_normalised_value() {
+        let ea = q("1 EA").uom();
+        for (m, scale) in [(5, 0), (500, 2), (1_000, 0), (125, 3), (0, 0), (0, 4), (7_000, 3)] {
+            let d = Decimal::new(m, scale);
+            let made = Qty::new(d, ea).unwrap().value();
+            assert_eq!((made, made.scale()), (d.normalize(), d.normalize().scale()), "{d}");
+        }
+        let negative_zero = Decimal::from_parts(0, 0, 0, true, 2);
+        let zero = Qty::new(negative_zero, ea).unwrap().value();
+        assert!(zero.is_zero() && !zero.is_sign_negative() && zero.scale() == 0);
+        assert!(matches!(Qty::new(Decimal::new(-5, 0), ea), Err(MasterError::NegativeQty { .. })));
     }
 
     #[test]

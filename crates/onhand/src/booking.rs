@@ -12,7 +12,8 @@ use crate::error::Error;
 use crate::journal::Command;
 use crate::network::Network;
 use crate::orders::{
-    Booked, Booking, ChangeView, OrderRef, OrderRequest, PromiseView, Reprocessed, ScheduleView,
+    Booked, Booking, ChangeView, OrderRef, OrderRequest, PromiseView, Reprocessed, Schedule,
+    ScheduleView,
 };
 use crate::outcome::{Advanced, AvailabilityChange, Signal, SupplyChange, SupplyUpdate};
 use crate::purchasing::{ExpectedReceipt, OpenReceipt, ReceiptChange};
@@ -21,12 +22,16 @@ impl Network {
     /// The availability engine's line for a request.
     fn order_line(&self, req: &OrderRequest, id: u64) -> Result<OrderLine, Error> {
         self.check_item(&req.item)?;
-        self.order_line_checked(req, id)
+        let (customer, ship_to) = self.line_parties(req)?;
+        Ok(order_line_of(req, id, customer, ship_to))
     }
 
-    /// [`order_line`](Self::order_line) for a request whose item was checked.
-    #[inline]
-    fn order_line_checked(&self, req: &OrderRequest, id: u64) -> Result<OrderLine, Error> {
+    /// The request's customer (looked up by code) and where the line ships to: the
+    /// request's own ship-to, else the customer's region.
+    fn line_parties<'a>(
+        &'a self,
+        req: &OrderRequest,
+    ) -> Result<(Option<&'a onhand_master::Customer>, RegionCode), Error> {
         let customer = match &req.customer {
             Some(code) => Some(
                 self.catalog
@@ -48,22 +53,7 @@ impl Network {
                 });
             }
         };
-        let class = DemandClass {
-            channel: req.channel.clone().or_else(|| customer.and_then(|c| c.channel.clone())),
-            group: req.group.clone().or_else(|| customer.and_then(|c| c.group.clone())),
-            region: Some(ship_to.clone()),
-        };
-        let mut line =
-            OrderLine::new(LineId(id), req.item.clone(), req.qty, req.requested, ship_to);
-        line.customer.clone_from(&req.customer);
-        line.class = class;
-        line.priority = req.priority;
-        line.allow_split = req.allow_split;
-        line.allow_substitutes = req.allow_substitutes;
-        line.min_split = req.min_split;
-        line.rule = req.rule;
-        line.strategy = req.strategy;
-        Ok(line)
+        Ok((customer, ship_to))
     }
 
     /// A promise in codes and the request's unit.
@@ -107,7 +97,7 @@ impl Network {
             }
             Qty::new(q, base)
         };
-        let in_line = |q: Decimal| -> Result<Qty, Error> {
+        let in_line = |q: Decimal| -> Result<Qty, onhand_master::MasterError> {
             let b = in_base(q)?;
             Ok(match units {
                 Some(u) => u.convert(b, uom).unwrap_or(b),
@@ -117,7 +107,7 @@ impl Network {
         let confirmed = in_line(p.confirmed)?;
         let unconfirmed =
             if confirmed.uom() == uom { in_line(p.unconfirmed)? } else { in_base(p.unconfirmed)? };
-        let mut schedule = Vec::with_capacity(p.schedule().len());
+        let mut schedule = Schedule::with_capacity(p.schedule().len());
         for s in p.schedule() {
             let (code, qty) = if s.item == item {
                 // A single line usually confirms all: the same figure, bit for bit.
@@ -147,7 +137,8 @@ impl Network {
             unconfirmed,
             schedule,
             on_time: p.on_time,
-            limits: p.limits.iter().collect(),
+            // Most promises have none: no walk over every kind of limit.
+            limits: if p.limits.is_empty() { Vec::new() } else { p.limits.iter().collect() },
         })
     }
 
@@ -166,9 +157,15 @@ impl Network {
             return self.view(&req.reference(), req, &p);
         };
         self.check_item_ix(&req.item, item)?;
-        let line = self.order_line_checked(req, u64::MAX)?;
-        let p = self.atp.promise_resolved(item, &line)?;
-        self.view_of(item, req.reference(), req, &p)
+        let (customer, ship_to) = self.line_parties(req)?;
+        let line = order_line_of(req, u64::MAX, customer, ship_to);
+        // Read where the engine left it: moving the promise out costs a copy.
+        let promised = self.atp.promise_resolved(item, &line);
+        let p = match promised {
+            Ok(ref p) => p,
+            Err(e) => return Err(e.into()),
+        };
+        self.view_of(item, req.reference(), req, p)
     }
 
     fn book(
@@ -663,6 +660,32 @@ impl Network {
             escalations,
         })
     }
+}
+
+/// The availability engine's line for `req`, with its customer and ship-to resolved:
+/// infallible, so it is built where the caller keeps it.
+#[inline]
+fn order_line_of(
+    req: &OrderRequest,
+    id: u64,
+    customer: Option<&onhand_master::Customer>,
+    ship_to: RegionCode,
+) -> OrderLine {
+    let class = DemandClass {
+        channel: req.channel.clone().or_else(|| customer.and_then(|c| c.channel.clone())),
+        group: req.group.clone().or_else(|| customer.and_then(|c| c.group.clone())),
+        region: Some(ship_to.clone()),
+    };
+    let mut line = OrderLine::new(LineId(id), req.item.clone(), req.qty, req.requested, ship_to);
+    line.customer.clone_from(&req.customer);
+    line.class = class;
+    line.priority = req.priority;
+    line.allow_split = req.allow_split;
+    line.allow_substitutes = req.allow_substitutes;
+    line.min_split = req.min_split;
+    line.rule = req.rule;
+    line.strategy = req.strategy;
+    line
 }
 
 /// The item-sites a promise's schedule draws on, each once, in schedule order.

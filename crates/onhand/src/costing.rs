@@ -40,6 +40,7 @@ use onhand_status::StockStatus;
 use onhand_valuation::{CostBody, CostEvent, Method, Outcome, Posting};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::error::Error;
 use crate::journal::Command;
@@ -136,18 +137,90 @@ impl Network {
 }
 
 /// Net change of valuated stock per (item, site, owner), outside transit.
-pub(crate) type Nets = BTreeMap<(ItemIx, SiteIx, EntityIx), Decimal>;
+/// An event id as a map key: its 128-bit value, which orders exactly as the id does
+/// (the id's bytes read big-endian), compared in one step rather than byte by byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct EventKey(u128);
+
+impl EventKey {
+    /// The event's id again.
+    pub(crate) fn id(self) -> EventId {
+        EventId::from_u128(self.0)
+    }
+}
+
+impl From<EventId> for EventKey {
+    fn from(id: EventId) -> Self {
+        Self(id.0.as_u128())
+    }
+}
+
+/// A key of [`Nets`]: item, site and owner.
+pub(crate) type NetKey = (ItemIx, SiteIx, EntityIx);
+
+/// Net valuated changes per (item, site, owner), in key order: a small sorted list (an
+/// event nets to a handful of keys), so netting an event allocates nothing.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Nets(SmallVec<[(NetKey, Decimal); 4]>);
+
+impl Nets {
+    /// Adds `change` at `key`, keeping the keys sorted.
+    fn add(&mut self, key: NetKey, change: Decimal) {
+        match self.0.binary_search_by(|(k, _)| k.cmp(&key)) {
+            Ok(i) => {
+                if let Some((_, v)) = self.0.get_mut(i) {
+                    *v += change;
+                }
+            }
+            Err(i) => self.0.insert(i, (key, change)),
+        }
+    }
+
+    /// Whether nothing nets.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The entries, in key order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&NetKey, &Decimal)> + '_ {
+        self.0.iter().map(|(k, v)| (k, v))
+    }
+
+    /// The entries with their changes writable, in key order.
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (&NetKey, &mut Decimal)> + '_ {
+        self.0.iter_mut().map(|(k, v)| (&*k, v))
+    }
+
+    /// The change at `key`, writable.
+    pub(crate) fn get_mut(&mut self, key: NetKey) -> Option<&mut Decimal> {
+        let i = self.0.binary_search_by(|(k, _)| k.cmp(&key)).ok()?;
+        self.0.get_mut(i).map(|(_, v)| v)
+    }
+
+    /// Keeps the entries `keep` approves.
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&NetKey, &Decimal) -> bool) {
+        self.0.retain(|(k, v)| keep(k, v));
+    }
+}
+
+impl IntoIterator for Nets {
+    type Item = (NetKey, Decimal);
+    type IntoIter = smallvec::IntoIter<[(NetKey, Decimal); 4]>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
 
 /// Sums the deltas that change valuated stock at a site (not in transit) per item, site
 /// and owner, dropping those that net to zero.
 pub(crate) fn nets(deltas: &[Delta]) -> Nets {
-    let mut out = Nets::new();
+    let mut out = Nets::default();
     for d in deltas {
         if d.key.status == StockStatus::InTransit || !d.key.status.is_valuated() {
             continue;
         }
-        let v = out.entry((d.key.item, d.key.site, d.key.owner)).or_default();
-        *v += d.change;
+        out.add((d.key.item, d.key.site, d.key.owner), d.change);
     }
     out.retain(|_, v| !v.is_zero());
     out
@@ -244,7 +317,7 @@ impl Network {
                 }) else {
                     return Ok(bodies);
                 };
-                if let Some(ids) = self.costed.get(original) {
+                if let Some(ids) = self.costed.get(&EventKey::from(*original)) {
                     bodies.extend(
                         ids.iter().rev().map(|(_, id)| CostBody::Reversal { original: *id }),
                     );
@@ -276,7 +349,7 @@ impl Network {
                     }
                     let ids: Vec<u64> = self
                         .costed
-                        .get(&receipt)
+                        .get(&EventKey::from(receipt))
                         .map(|l| l.iter().filter(|(i, _)| *i == item).map(|(_, id)| *id).collect())
                         .unwrap_or_default();
                     let Some(last) = ids.last().copied() else {
@@ -333,7 +406,7 @@ impl Network {
             return;
         }
         if let Some(item) = cost_item(body).and_then(|c| self.catalog.item_ix(c)) {
-            self.costed.entry(moving.id).or_default().push((item, id));
+            self.costed.entry(moving.id.into()).or_default().push((item, id));
         }
     }
 
@@ -342,11 +415,12 @@ impl Network {
     /// customer return against a reversed shipment is refused here).
     pub(crate) fn forget_reversed(&mut self, moving: &Event) {
         let Body::Reversal { event: original } = &moving.body else { return };
-        self.costed.remove(original);
-        let keys: Vec<(EventId, ItemIx)> = self
+        let original = EventKey::from(*original);
+        self.costed.remove(&original);
+        let keys: Vec<(EventKey, ItemIx)> = self
             .issues
-            .range((*original, ItemIx::new(0))..)
-            .take_while(|((e, _), _)| e == original)
+            .range((original, ItemIx::new(0))..)
+            .take_while(|((e, _), _)| *e == original)
             .map(|(k, _)| *k)
             .collect();
         for k in keys {
@@ -404,6 +478,71 @@ impl Network {
         for item in items {
             let at = self.withdrawn.entry(item).or_insert(moving.effective_at);
             *at = (*at).max(moving.effective_at);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nets_sum_per_key_in_key_order_and_drop_zeros() {
+        let delta = |item: u32, site, owner, status, change: i64| Delta {
+            key: onhand_ledger::PositionKey {
+                item: ItemIx::new(item),
+                site: SiteIx::new(site),
+                status,
+                owner: EntityIx::new(owner),
+                bin: None,
+                lot: None,
+            },
+            change: Decimal::from(change),
+            balance: Decimal::ZERO,
+        };
+        let a = StockStatus::Available;
+        let deltas = [
+            delta(3, 1, 0, a, 5),
+            delta(1, 2, 0, a, -4),
+            delta(3, 1, 0, StockStatus::Damaged, 2),
+            delta(1, 0, 1, a, 7),
+            delta(2, 0, 0, a, 3),
+            delta(1, 2, 0, StockStatus::InTransit, 9),
+            delta(2, 0, 0, a, -3),
+            delta(1, 0, 1, a, 1),
+        ];
+        // What a map gives: the reference.
+        let mut expected: BTreeMap<NetKey, Decimal> = BTreeMap::new();
+        for d in &deltas {
+            if d.key.status != StockStatus::InTransit && d.key.status.is_valuated() {
+                *expected.entry((d.key.item, d.key.site, d.key.owner)).or_default() += d.change;
+            }
+        }
+        expected.retain(|_, v| !v.is_zero());
+        let got: Vec<(NetKey, Decimal)> = nets(&deltas).into_iter().collect();
+        assert_eq!(got, expected.into_iter().collect::<Vec<_>>());
+        assert!(got.windows(2).all(|w| w[0].0 < w[1].0), "{got:?}");
+    }
+
+    #[test]
+    fn event_keys_order_as_their_ids_and_give_them_back() {
+        let values = [
+            0,
+            1,
+            0xff,
+            0x100,
+            u128::from(u64::MAX),
+            1 << 64,
+            0x0123_4567_89ab_cdef_0011_2233_4455_6677,
+            0xff00_0000_0000_0000_0000_0000_0000_0001,
+            1 << 127,
+            u128::MAX,
+        ];
+        for a in values.map(EventId::from_u128) {
+            assert_eq!(EventKey::from(a).id(), a);
+            for b in values.map(EventId::from_u128) {
+                assert_eq!(EventKey::from(a).cmp(&EventKey::from(b)), a.cmp(&b), "{a} {b}");
+            }
         }
     }
 }

@@ -56,9 +56,12 @@ impl Network {
         feed(&mut h, "bookings", &self.bookings.iter().collect::<Vec<_>>())?;
         feed(&mut h, "receipts", &self.receipts.values().collect::<Vec<_>>())?;
         feed(&mut h, "shipments", &self.shipments.iter().collect::<Vec<_>>())?;
-        feed(&mut h, "issues", &self.issues.iter().collect::<Vec<_>>())?;
+        // Keyed by the event's id, as the maps were before they kept its 128-bit value.
+        let issues: Vec<_> = self.issues.iter().map(|((e, i), ids)| ((e.id(), *i), ids)).collect();
+        feed(&mut h, "issues", &issues)?;
         if !self.costed.is_empty() {
-            feed(&mut h, "costed", &self.costed.iter().collect::<Vec<_>>())?;
+            let costed: Vec<_> = self.costed.iter().map(|(e, ids)| (e.id(), ids)).collect();
+            feed(&mut h, "costed", &costed)?;
         }
         if !self.withdrawn.is_empty() {
             feed(&mut h, "withdrawn", &self.withdrawn.iter().collect::<Vec<_>>())?;

@@ -114,7 +114,7 @@ pub use invariants::Violation;
 pub use journal::{Command, Entry, JOURNAL_FORMAT, Mark};
 pub use network::{Network, cost_event_id};
 pub use orders::{
-    Booked, ChangeView, OrderRef, OrderRequest, PromiseView, Reprocessed, ScheduleView,
+    Booked, ChangeView, OrderRef, OrderRequest, PromiseView, Reprocessed, Schedule, ScheduleView,
 };
 pub use outcome::{
     Advanced, AllocationUse, AvailabilityChange, Decision, Outcome, PositionChange, Signal,

@@ -57,9 +57,10 @@ use onhand_replenish::{Planner, SiteState};
 use onhand_status::{Measure, StockStatus};
 use onhand_valuation::{CostBody, CostEvent, IssueTo, TransferNo, Valuation, ValuationError};
 use rust_decimal::Decimal;
+use smallvec::SmallVec;
 
 use crate::config::NetworkConfig;
-use crate::costing::{Nets, inbound_lines, nets, transit};
+use crate::costing::{EventKey, Nets, inbound_lines, nets, transit};
 use crate::error::Error;
 use crate::exceptions::Exceptions;
 use crate::journal::{Command, Journal, Mark};
@@ -92,7 +93,7 @@ pub(crate) struct Shipment {
 }
 
 /// The item-sites an event touched, deduplicated, in order.
-type Touched = Vec<(ItemIx, SiteIx)>;
+type Touched = SmallVec<[(ItemIx, SiteIx); 4]>;
 
 fn touch(list: &mut Touched, key: (ItemIx, SiteIx)) {
     if !list.contains(&key) {
@@ -138,10 +139,10 @@ pub struct Network {
     pub(crate) shipments: BTreeMap<(DocNumber, ItemIx), Vec<Shipment>>,
     pub(crate) shipment_count: u64,
     /// The cost events of each shipment event, per item (for returns).
-    pub(crate) issues: BTreeMap<(EventId, ItemIx), Vec<u64>>,
+    pub(crate) issues: BTreeMap<(EventKey, ItemIx), Vec<u64>>,
     /// The cost events of each receipt, shipment, scrap and adjustment, with their
     /// items, in order (for reversals and returns to supplier; dropped once reversed).
-    pub(crate) costed: BTreeMap<EventId, Vec<(ItemIx, u64)>>,
+    pub(crate) costed: BTreeMap<EventKey, Vec<(ItemIx, u64)>>,
     /// Per item, the latest effective time of a reversal or return to supplier that
     /// moved its books: no back-dated event naming the item may come before it.
     pub(crate) withdrawn: BTreeMap<ItemIx, DateTime<Utc>>,
@@ -563,9 +564,9 @@ impl Network {
     ) -> Result<(), Error> {
         let deltas: &[onhand_ledger::Delta] = accepted.deltas();
         let measures = self.ledger.rules().measures;
-        let mut touched: Touched = Vec::new();
+        let mut touched = Touched::new();
         // Per item-site, in the order of the key once sorted (an event touches few).
-        let mut avail_change: Vec<((ItemIx, SiteIx), Decimal)> = Vec::new();
+        let mut avail_change: SmallVec<[((ItemIx, SiteIx), Decimal); 4]> = SmallVec::new();
         for d in deltas {
             let view = self.ledger.describe(&d.key);
             out.positions.push(PositionChange {
@@ -1097,7 +1098,7 @@ impl Network {
         out: &mut Outcome,
     ) -> Result<(), Error> {
         let at = moving.effective_at;
-        let mut bodies: Vec<(CostBody, Option<ItemIx>)> = Vec::new();
+        let mut bodies: SmallVec<[(CostBody, Option<ItemIx>); 2]> = SmallVec::new();
         let net: Nets = nets(deltas);
         let kind = moving.kind();
         let mut derived_any = false;
@@ -1230,11 +1231,11 @@ impl Network {
                     }
                 }
                 // Received beyond what was in transit: a gain at the pool's cost.
-                let mut arrived: BTreeMap<(ItemIx, SiteIx, EntityIx), Decimal> = net.clone();
+                let mut arrived = net.clone();
                 for ((item, dest), change) in transit_changes {
                     if *change < Decimal::ZERO {
                         let mut left = -*change;
-                        for ((i, s, _), q) in &mut arrived {
+                        for ((i, s, _), q) in arrived.iter_mut() {
                             if *i == *item && *s == *dest && left > Decimal::ZERO {
                                 let take = left.min(*q);
                                 *q -= take;
@@ -1287,7 +1288,7 @@ impl Network {
                             continue;
                         };
                         let q = self.to_base(item, line.qty)?;
-                        if let Some(n) = net.get_mut(&(item, site, owner)) {
+                        if let Some(n) = net.get_mut((item, site, owner)) {
                             *n -= q;
                         }
                         bodies.push((
@@ -1303,7 +1304,7 @@ impl Network {
                     }
                     net.retain(|_, q| !q.is_zero());
                 }
-                for ((item, site, owner), q) in &net {
+                for ((item, site, owner), q) in net.iter() {
                     bodies.push((
                         CostBody::Adjustment {
                             site: self.site_code(*site)?,
@@ -1323,7 +1324,7 @@ impl Network {
             _ => {
                 // Scrap, dispositions and status changes: stock leaving the valuated
                 // statuses is written off; stock coming back is a gain.
-                for ((item, site, owner), q) in &net {
+                for ((item, site, owner), q) in net.iter() {
                     if *q < Decimal::ZERO {
                         bodies.push((self.issue(*item, *site, *owner, -*q, IssueTo::Scrap)?, None));
                     } else {
@@ -1341,7 +1342,7 @@ impl Network {
                 out.documents.extend(documents);
             }
             if let Some(item) = issue_of {
-                self.issues.entry((moving.id, item)).or_default().push(id);
+                self.issues.entry((moving.id.into(), item)).or_default().push(id);
             }
         }
         self.note_withdrawn(moving, !derived_any);
@@ -1451,9 +1452,8 @@ impl Network {
             };
             let mut original = None;
             if is_return && let Some(ship) = line.original {
-                let ids = self.issues.get(&(ship, item)).ok_or_else(|| Error::UnknownOriginal {
-                    original: ship,
-                    item: line.item.clone(),
+                let ids = self.issues.get(&(ship.into(), item)).ok_or_else(|| {
+                    Error::UnknownOriginal { original: ship, item: line.item.clone() }
                 })?;
                 original = ids.first().copied();
             }

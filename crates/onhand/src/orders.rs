@@ -123,6 +123,10 @@ impl OrderRequest {
     }
 }
 
+/// A promise's schedule lines: the first is held in place, so promising a line that
+/// ships from one site allocates nothing for its schedule.
+pub type Schedule = smallvec::SmallVec<[ScheduleView; 1]>;
+
 /// One confirmed schedule line, by code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ScheduleView {
@@ -152,8 +156,9 @@ pub struct PromiseView {
     pub confirmed: Qty,
     /// Not confirmed, in the same unit as `confirmed`.
     pub unconfirmed: Qty,
-    /// The schedule lines.
-    pub schedule: Vec<ScheduleView>,
+    /// The schedule lines: most promises have one, held in place (it derefs to a
+    /// slice, and its JSON is a list).
+    pub schedule: Schedule,
     /// Whether everything confirmed arrives by the requested date and nothing is missing.
     pub on_time: bool,
     /// What kept it from full, on-time confirmation.

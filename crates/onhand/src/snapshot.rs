@@ -282,7 +282,7 @@ impl Network {
         }
         let mut issues = Vec::with_capacity(self.issues.len());
         for ((event, item), ids) in &self.issues {
-            issues.push((*event, self.item_code(*item)?, ids.clone()));
+            issues.push((event.id(), self.item_code(*item)?, ids.clone()));
         }
         let mut costed = Vec::with_capacity(self.costed.len());
         for (event, ids) in &self.costed {
@@ -290,7 +290,7 @@ impl Network {
             for (item, id) in ids {
                 with_codes.push((self.item_code(*item)?, *id));
             }
-            costed.push((*event, with_codes));
+            costed.push((event.id(), with_codes));
         }
         let mut withdrawn = Vec::with_capacity(self.withdrawn.len());
         for (item, at) in &self.withdrawn {
@@ -409,7 +409,7 @@ impl Network {
         n.shipment_count = c.shipment_count;
         for (event, item, ids) in &c.issues {
             let item = n.held_item("issues", item)?;
-            if n.issues.insert((*event, item), ids.clone()).is_some() {
+            if n.issues.insert(((*event).into(), item), ids.clone()).is_some() {
                 return Err(invalid("issues", format!("event {event} twice for one item")));
             }
         }
@@ -418,7 +418,7 @@ impl Network {
             for (item, id) in ids {
                 held.push((n.held_item("costed", item)?, *id));
             }
-            if n.costed.insert(*event, held).is_some() {
+            if n.costed.insert((*event).into(), held).is_some() {
                 return Err(invalid("costed", format!("event {event} twice")));
             }
         }
