@@ -638,10 +638,21 @@ impl Slot {
         let ci = self.checkpoints.partition_point(|(m, _)| *m as usize <= n).saturating_sub(1);
         let &(c, state) = self.checkpoints.get(ci).ok_or(PoolError::Overflow)?;
         let c = c as usize;
-        // Landed cost the operations after the checkpoint kept is taken off again.
-        let later = self.ops.get(c..).unwrap_or_default().iter().filter_map(|o| {
+        // Landed cost the operations after the checkpoint kept on a receipt is taken off
+        // again: only what they kept while the pool was FIFO (under the other methods
+        // the pool's value took it, and the receipt's record never saw it).
+        let mut method = state.method;
+        let later = self.ops.get(c..).unwrap_or_default().iter().filter_map(move |o| {
             match (o.tag, self.extras.get(o.arg as usize)) {
-                (ADD_COST, Some(Extra::AddCost { rcpt: Some(k), kept, .. })) => Some((*k, *kept)),
+                (ADD_COST, Some(Extra::AddCost { rcpt: Some(k), kept, .. }))
+                    if method == crate::pool::Method::Fifo =>
+                {
+                    Some((*k, *kept))
+                }
+                (CHANGE_METHOD, Some(Extra::ChangeMethod { method: to, .. })) => {
+                    method = *to;
+                    None
+                }
                 _ => None,
             }
         });

@@ -1277,8 +1277,7 @@ impl Pool {
     ) -> Replay<'_> {
         let mut landed = BTreeMap::new();
         // Only a FIFO receipt keeps its landed cost (the other methods add it to the
-        // pool's value).
-        let later = later.filter(|_| state.method == Method::Fifo);
+        // pool's value): `later` names only what was kept while the pool was FIFO.
         for (k, kept) in later {
             if k < state.rlen
                 && let Some(r) = self.rcpt(k)
