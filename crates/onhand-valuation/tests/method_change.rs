@@ -73,6 +73,13 @@ fn posted(v: &mut Valuation, ev: &CostEvent) -> Vec<Posting> {
     postings
 }
 
+/// `v` through a JSON snapshot and a restore.
+fn restored(v: &Valuation) -> Valuation {
+    let json = serde_json::to_string(&v.snapshot()).unwrap();
+    Valuation::restore(catalog(), ValuationConfig::default(), &serde_json::from_str(&json).unwrap())
+        .unwrap()
+}
+
 fn amount(postings: &[Posting], key: PostingKey) -> Decimal {
     postings.iter().filter(|p| p.key == key).map(|p| p.amount).sum()
 }
@@ -152,13 +159,7 @@ fn a_receipt_back_dated_before_a_change_is_replayed_through_it() {
     assert_eq!(pool(&v), (Method::Fifo, d("160"), d("1920.00"), 1));
 
     // The history, changes and all, survives a snapshot and replays to the same pools.
-    let json = serde_json::to_string(&v.snapshot()).unwrap();
-    let w = Valuation::restore(
-        catalog(),
-        ValuationConfig::default(),
-        &serde_json::from_str(&json).unwrap(),
-    )
-    .unwrap();
+    let w = restored(&v);
     assert_eq!(w.pools(), v.pools());
     w.verify_histories().unwrap();
 }
@@ -171,13 +172,7 @@ fn a_changed_method_survives_a_close_and_a_snapshot() {
     posted(&mut v, &ev(1, receipt("100 EA", "10.00 USD")));
     posted(&mut v, &ev(2, change(Method::MovingAverage, None)));
     v.close_period(at(10)).unwrap();
-    let json = serde_json::to_string(&v.snapshot()).unwrap();
-    let w = Valuation::restore(
-        catalog(),
-        ValuationConfig::default(),
-        &serde_json::from_str(&json).unwrap(),
-    )
-    .unwrap();
+    let w = restored(&v);
     assert_eq!(w.pools(), v.pools());
     assert_eq!(pool(&w), (Method::MovingAverage, d("100"), d("1000.00"), 0));
     w.verify_histories().unwrap();
@@ -305,8 +300,7 @@ mod properties {
                 }
             }
             v.verify_histories().unwrap();
-            let json = serde_json::to_string(&v.snapshot()).unwrap();
-            let w = Valuation::restore(catalog(), ValuationConfig::default(), &serde_json::from_str(&json).unwrap()).unwrap();
+            let w = restored(&v);
             prop_assert_eq!(w.pools(), v.pools());
         }
     }
@@ -335,13 +329,7 @@ fn landed_cost_after_a_change_from_fifo_survives_a_snapshot_and_back_dating() {
     posted(&mut v, &ev(5, landed(1, "3.00 USD")));
     assert_eq!(pool(&v), (Method::MovingAverage, d("10"), d("56.00"), 0));
     v.verify_histories().unwrap();
-    let json = serde_json::to_string(&v.snapshot()).unwrap();
-    let mut w = Valuation::restore(
-        catalog(),
-        ValuationConfig::default(),
-        &serde_json::from_str(&json).unwrap(),
-    )
-    .unwrap();
+    let mut w = restored(&v);
     assert_eq!(w.pools(), v.pools());
     w.verify_histories().unwrap();
     // A receipt back-dated between the close and the change replays from the close:
