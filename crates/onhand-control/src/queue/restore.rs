@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 use onhand_master::Role;
 
-use super::{Control, Exception, Rank, rank};
+use super::{Control, Exception, Rank};
 use crate::error::ControlError;
 use crate::kind::{ExceptionKind, RoleSet};
 use crate::rules::Rules;
@@ -96,7 +96,7 @@ impl Control {
             let mut e = e.clone();
             let minor = c.rules.minor_units(e.reference_value)?;
             let print = fingerprint(&(e.kind, &e.subject));
-            e.rank = rank(&e, minor, print);
+            (e.neg_value, e.print) = (minor.saturating_neg(), print);
             e.next_due = None;
             // Sites are numbered in id order, as the raises numbered them.
             e.site_no = c.queues.number(e.site.as_ref());
@@ -108,7 +108,7 @@ impl Control {
                     .get(usize::from(e.level))
                     .map(|(after, _)| raised.saturating_add(*after));
                 for role in e.roles.iter() {
-                    queues.entry((role, e.site_no)).or_default().push(e.rank);
+                    queues.entry((role, e.site_no)).or_default().push(e.rank_key());
                 }
                 if let Some(due) = e.next_due {
                     c.due.entry(due).or_default().push(e.id.0);
@@ -282,7 +282,7 @@ mod tests {
         assert_eq!(r.holds, c.holds);
         assert_eq!(r.variances, c.variances);
         for (a, b) in r.items.iter().zip(c.items.iter()) {
-            assert_eq!((a.rank, a.next_due), (b.rank, b.next_due));
+            assert_eq!((a.rank_key(), a.next_due), (b.rank_key(), b.next_due));
         }
     }
 
