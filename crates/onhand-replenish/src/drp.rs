@@ -174,7 +174,9 @@ fn floor_to(v: Decimal, step: Decimal) -> Res<Decimal> {
 /// [`ReplenishError::InvalidInput`] for a negative supply, demand or cap, a figure
 /// beyond [`LIMIT`], or a step that is not positive (the first such figure, in the
 /// order step, supply, then each claim's on hand, demand and cap); [`ReplenishError::Overflow`] for
-/// days of supply beyond the decimal range (a tiny demand against a large stock).
+/// days of supply beyond the decimal range (a tiny demand against a large stock), or a
+/// share that needs more than 28 digits to write exactly (a step far finer than the
+/// figures), which would otherwise be rounded.
 pub fn fair_share(supply: Decimal, claims: &[FairClaim], step: Decimal) -> Res<FairShare> {
     if step <= Decimal::ZERO {
         return Err(ReplenishError::input(Field::Step, Bound::Positive, step));
@@ -238,8 +240,9 @@ pub fn fair_share(supply: Decimal, claims: &[FairClaim], step: Decimal) -> Res<F
         take_first_steps(claims, &demanding, &cap, &mut steps, total, level, step)?;
         Some(level.normalize())
     };
+    // Exactly: a share rounded to 28 digits could take the total past the supply.
     let mut shares: Vec<Decimal> =
-        steps.iter().map(|n| n.checked_mul(step).ok_or_else(ov)).collect::<Res<_>>()?;
+        steps.iter().map(|n| n.mul_x(step).ok_or_else(ov)).collect::<Res<_>>()?;
     // What the claims with demand leave goes to the others, in order.
     let mut left = supply
         .sub_x(shares.iter().try_fold(Decimal::ZERO, |a, s| a.add_x(*s)).ok_or_else(ov)?)
@@ -253,6 +256,10 @@ pub fn fair_share(supply: Decimal, claims: &[FairClaim], step: Decimal) -> Res<F
         left = left.sub_x(give).ok_or_else(ov)?;
     }
     debug_assert!(left >= Decimal::ZERO, "fair share gave more than the supply");
+    if left < Decimal::ZERO {
+        // Never handed out: a share beyond the supply is an over-allocation.
+        return Err(ov());
+    }
     Ok(FairShare { shares, days_of_supply })
 }
 

@@ -470,3 +470,43 @@ fn the_two_reorder_point_roundings_are_the_documented_ones() {
     // The textbook figure, `plain::levels`' rounding: up(19.55) = 20, one step below.
     assert_eq!(r.steps.up(r.unrounded.reorder_point).unwrap(), d(20));
 }
+
+/// Found by the `replenish` fuzz target in a build with debug assertions: with a step
+/// so fine that a share needs more than 28 digits in steps (28,913 units in steps of
+/// 5e-25), each share was its step count times the step, rounded; the rounded shares
+/// added up to more than the supply, an over-allocation a release build returned as it
+/// was. The shares are computed exactly now, and a share that cannot be written exactly
+/// is a typed overflow; whatever is returned never adds up to more than the supply.
+#[test]
+fn shares_in_steps_too_fine_for_a_decimal_were_rounded_past_the_supply() {
+    let claim = |on_hand: Decimal, daily: Decimal| FairClaim {
+        on_hand,
+        daily_demand: daily,
+        requested: None,
+    };
+    let supply = d(28_913);
+    let step = Decimal::new(5, 25);
+    let claims = [
+        claim(d(65_535), d(65_535)),
+        claim(d(65_535), d(65_535)),
+        claim(Decimal::new(1_283, 2), Decimal::new(65_334, 2)),
+        claim(d(65_535), d(65_535)),
+        claim(Decimal::ZERO, Decimal::ZERO),
+        claim(Decimal::ZERO, Decimal::ZERO),
+        claim(Decimal::ZERO, Decimal::ZERO),
+    ];
+    match fair_share(supply, &claims, step) {
+        Ok(shared) => {
+            let total = shared
+                .shares
+                .iter()
+                .try_fold(Decimal::ZERO, |a, s| onhand_master::add_exact(a, *s).ok());
+            assert!(total.is_some_and(|t| t <= supply), "{:?} over {supply}", shared.shares);
+        }
+        Err(e) => assert_eq!(e.code(), "overflow", "{e}"),
+    }
+    // A step the figures can carry still shares exactly: 28,913 in steps of 0.001.
+    let shared = fair_share(supply, &claims, Decimal::new(1, 3)).unwrap();
+    let total: Decimal = shared.shares.iter().sum();
+    assert!(total <= supply && supply - total < Decimal::new(1, 3), "{:?}", shared.shares);
+}
