@@ -362,6 +362,16 @@ fn take_first_steps(
         *s = cap.get(k).copied().flatten().map_or(x, |n| x.min(n));
         given = given.add_x(*s).ok_or_else(ov)?;
     }
+    // From a level placed exactly, fewer steps than there are claims are dropped or
+    // added (each claim's count is rounded up by less than a step). The level is a
+    // rounded quotient, which for any step the figures can carry is far closer than a
+    // step; a step so fine that it is not would have these loops run on for as many
+    // steps as the rounding missed (a fuzzed input ran for hours): refused instead.
+    let mut budget = demanding.len().saturating_mul(4).saturating_add(64);
+    let mut spend = || {
+        budget = budget.checked_sub(1).ok_or_else(ov)?;
+        Ok::<(), ReplenishError>(())
+    };
     if given > total {
         // Drop the last steps handed out: the largest days of supply before the step.
         let mut last = BinaryHeap::new();
@@ -372,6 +382,7 @@ fn take_first_steps(
             }
         }
         while given > total {
+            spend()?;
             let Some((_, k)) = last.pop() else { break };
             let (Some(c), Some(s)) = (claims.get(k), steps.get_mut(k)) else { continue };
             *s -= Decimal::ONE;
@@ -391,6 +402,7 @@ fn take_first_steps(
             }
         }
         while given < total {
+            spend()?;
             let Some(Reverse((_, k))) = next.pop() else { break };
             let (Some(c), Some(s)) = (claims.get(k), steps.get_mut(k)) else { continue };
             *s += Decimal::ONE;

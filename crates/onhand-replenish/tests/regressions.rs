@@ -510,3 +510,25 @@ fn shares_in_steps_too_fine_for_a_decimal_were_rounded_past_the_supply() {
     let total: Decimal = shared.shares.iter().sum();
     assert!(total <= supply && supply - total < Decimal::new(1, 3), "{:?}", shared.shares);
 }
+
+/// Found by the `replenish` fuzz target, which stopped on it: a claim with a tiny demand
+/// (4.104e-25 a day) and a fine step (2.5096e-12) put the level, a rounded quotient,
+/// billions of steps away from the exact count, and the correction that drops or adds
+/// one step at a time ran on for hours. A correction of more steps than the claims can
+/// round by now stops with the documented overflow (days of supply beyond the decimal
+/// range); before the fix this test did not finish.
+#[test]
+fn a_level_far_from_the_step_count_was_corrected_one_step_at_a_time() {
+    let claim = |on_hand: Decimal, daily: Decimal| FairClaim {
+        on_hand,
+        daily_demand: daily,
+        requested: None,
+    };
+    let claims = [
+        claim(Decimal::new(16, 6), Decimal::new(4_104, 28)),
+        claim(Decimal::ZERO, Decimal::ZERO),
+        claim(Decimal::ZERO, Decimal::ZERO),
+    ];
+    let got = fair_share(d(59_367), &claims, Decimal::new(25_096, 16));
+    assert_eq!(got.map_err(|e| e.code()), Err("overflow"));
+}
