@@ -220,3 +220,19 @@ proptest! {
         prop_assert_eq!(atp, table.iter().map(|r| r.atp).collect::<Vec<_>>());
     }
 }
+
+/// A forecast figure written as `2` and a million underscores: `rust_decimal`'s own
+/// parser (which plain `Decimal` fields used through its serde) recurses once per
+/// underscore and overflowed the stack, aborting the process, even in release builds.
+/// Every decimal of the input now goes through the plain-decimal rule, which refuses
+/// underscores before any parsing. The JSON of a valid input is unchanged.
+#[test]
+fn a_forecast_figure_of_a_million_underscores_is_refused_not_a_stack_overflow() {
+    let json = serde_json::to_string(&pumps()).unwrap();
+    assert!(json.contains(r#""forecast":["30","30","30""#), "{json}");
+    let back: MpsInput = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, pumps());
+    let hostile = json.replacen(r#""30""#, &format!("\"2{}\"", "_".repeat(1_000_000)), 1);
+    let got = serde_json::from_str::<MpsInput>(&hostile);
+    assert!(got.is_err_and(|e| e.to_string().contains("is not a decimal number")));
+}

@@ -650,6 +650,56 @@ pub mod serde_str {
             Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
         }
     }
+
+    /// The same for `Vec<Decimal>` fields: a list of decimals, each as a string.
+    ///
+    /// ```
+    /// use rust_decimal::Decimal;
+    /// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+    /// struct Plan {
+    ///     #[serde(with = "onhand_master::decimal::serde_str::vec")]
+    ///     gross: Vec<Decimal>,
+    /// }
+    /// let plan: Plan = serde_json::from_str(r#"{"gross": ["12.5", 3]}"#)?;
+    /// assert_eq!(plan.gross, [Decimal::new(125, 1), Decimal::from(3)]);
+    /// assert_eq!(serde_json::to_string(&plan)?, r#"{"gross":["12.5","3"]}"#);
+    /// // Underscores, exponents and floats are refused, as for every decimal field.
+    /// assert!(serde_json::from_str::<Plan>(r#"{"gross": ["1_000"]}"#).is_err());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub mod vec {
+        use rust_decimal::Decimal;
+        use serde::ser::SerializeSeq;
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        /// Writes each decimal as a string.
+        ///
+        /// # Errors
+        /// Whatever the serializer reports.
+        pub fn serialize<S: Serializer>(values: &[Decimal], s: S) -> Result<S::Ok, S::Error> {
+            struct Text<'a>(&'a Decimal);
+            impl serde::Serialize for Text<'_> {
+                fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                    s.collect_str(self.0)
+                }
+            }
+            let mut seq = s.serialize_seq(Some(values.len()))?;
+            for v in values {
+                seq.serialize_element(&Text(v))?;
+            }
+            seq.end()
+        }
+
+        /// Reads a list of decimals, each from a string or an integer.
+        ///
+        /// # Errors
+        /// A float, or a string that is not a decimal.
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Decimal>, D::Error> {
+            #[derive(Deserialize)]
+            struct Wrap(#[serde(with = "super")] Decimal);
+            Ok(Vec::<Wrap>::deserialize(d)?.into_iter().map(|w| w.0).collect())
+        }
+    }
 }
 
 #[cfg(test)]
