@@ -651,6 +651,39 @@ pub mod serde_str {
         }
     }
 
+    /// Reads a map of decimals (each from a string or an integer) through the same rule,
+    /// for `#[serde(deserialize_with = "onhand_master::decimal::serde_str::map")]` on a
+    /// `BTreeMap<K, Decimal>` field; writing it is left to `Decimal`'s own `Serialize`
+    /// (a string), so what is written, and every digest over it, stays the same.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use rust_decimal::Decimal;
+    /// #[derive(serde::Serialize, serde::Deserialize)]
+    /// struct Prices {
+    ///     #[serde(deserialize_with = "onhand_master::decimal::serde_str::map")]
+    ///     each: BTreeMap<String, Decimal>,
+    /// }
+    /// let p: Prices = serde_json::from_str(r#"{"each": {"BOLT": "0.25"}}"#)?;
+    /// assert_eq!(p.each["BOLT"], Decimal::new(25, 2));
+    /// assert!(serde_json::from_str::<Prices>(r#"{"each": {"BOLT": "0_25"}}"#).is_err());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A key that does not read, a float, or a string that is not a decimal.
+    pub fn map<'de, D, K>(d: D) -> Result<std::collections::BTreeMap<K, Decimal>, D::Error>
+    where
+        D: Deserializer<'de>,
+        K: serde::Deserialize<'de> + Ord,
+    {
+        use serde::Deserialize;
+        #[derive(Deserialize)]
+        struct Wrap(#[serde(deserialize_with = "deserialize")] Decimal);
+        let m = std::collections::BTreeMap::<K, Wrap>::deserialize(d)?;
+        Ok(m.into_iter().map(|(k, w)| (k, w.0)).collect())
+    }
+
     /// The same for `Vec<Decimal>` fields: a list of decimals, each as a string.
     ///
     /// ```

@@ -473,7 +473,8 @@ ctors! {
 /// Plain `Decimal` fields of deserialized types that do not read through the
 /// plain-decimal rule yet (snapshot internals and outputs). `rust_decimal`'s own parser,
 /// which they use, recurses once per `_` separator, so a long enough string aborts the
-/// process with a stack overflow. This list may only shrink.
+/// process with a stack overflow. This list may only shrink. (Outputs, snapshot
+/// internals and signals: no configuration or event type is left.)
 const PLAIN_DECIMALS_LEFT: &[&str] = &[
     "crates/onhand-atp/src/engine.rs SiteOffer.qty",
     "crates/onhand-insight/src/finance.rs AgingCell.qty",
@@ -515,6 +516,14 @@ const PLAIN_DECIMALS_LEFT: &[&str] = &[
     "crates/onhand-insight/src/transfers.rs TransferCell.short",
     "crates/onhand-insight/src/transfers.rs TransferCell.over",
     "crates/onhand-insight/src/transfers.rs TransferCell.damaged",
+    "crates/onhand-ledger/src/signal.rs Signal::VarianceOverTolerance.book",
+    "crates/onhand-ledger/src/signal.rs Signal::VarianceOverTolerance.counted",
+    "crates/onhand-ledger/src/signal.rs Signal::VarianceOverTolerance.tolerance",
+    "crates/onhand-ledger/src/signal.rs Signal::TransferDiscrepancy.short",
+    "crates/onhand-ledger/src/signal.rs Signal::TransferDiscrepancy.over",
+    "crates/onhand-ledger/src/signal.rs Signal::TransferDiscrepancy.damaged",
+    "crates/onhand-ledger/src/signal.rs Signal::NegativeStock.balance",
+    "crates/onhand-valuation/src/history.rs Extra::ChangeMethod.cost",
     "crates/onhand-valuation/src/pool.rs State.cost",
     "crates/onhand-valuation/src/snapshot.rs Content.returned",
     "crates/onhand-valuation/src/snapshot.rs Content.period",
@@ -553,10 +562,49 @@ fn brace_body(text: &str, from: usize) -> Option<(&str, usize)> {
     None
 }
 
-/// `Type.field` for every field typed with `Decimal` (alone or inside another type) in
-/// a struct that derives `Deserialize`, without `with`, `deserialize_with` or `skip`
-/// in its attributes. A type read through `try_from`/`from` at the container level is
-/// skipped (it parses its own text).
+/// The fields of a brace body (split at depth-0 commas, line comments dropped) typed
+/// with `Decimal`, alone or inside another type, whose attributes have no `with`,
+/// `deserialize_with` or `skip`.
+fn plain_decimals_in(body: &str) -> Vec<String> {
+    let (mut depth, mut field) = (0i32, String::new());
+    let mut fields = Vec::new();
+    for line in body.lines().filter(|l| !l.trim_start().starts_with("//")) {
+        for c in line.chars().chain(std::iter::once('\n')) {
+            match c {
+                '<' | '(' | '[' | '{' => depth += 1,
+                '>' | ')' | ']' | '}' => depth -= 1,
+                _ => {}
+            }
+            if c == ',' && depth == 0 {
+                fields.push(std::mem::take(&mut field));
+            } else {
+                field.push(c);
+            }
+        }
+    }
+    fields.push(field);
+    let mut out = Vec::new();
+    for f in fields {
+        let decl = f.lines().rfind(|l| !l.trim().is_empty()).unwrap_or_default();
+        let Some((lhs, ty)) = decl.split_once(':') else { continue };
+        let is_decimal =
+            ty.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == "Decimal");
+        if !is_decimal || lhs.contains('#') {
+            continue;
+        }
+        let name = lhs.trim().rsplit(' ').next().unwrap_or_default();
+        let attrs = f.get(..f.rfind(decl).unwrap_or(0)).unwrap_or_default();
+        if ["with =", "deserialize_with", "serde(skip"].iter().any(|a| attrs.contains(a)) {
+            continue;
+        }
+        out.push(name.to_owned());
+    }
+    out
+}
+
+/// `Type.field` (or `Enum::Variant.field`) for every field [`plain_decimals_in`] finds in
+/// a struct or enum that derives `Deserialize`. A type read through `try_from`/`from` at
+/// the container level is skipped (it parses its own text).
 fn plain_decimal_fields(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut at = 0;
@@ -567,13 +615,18 @@ fn plain_decimal_fields(text: &str) -> Vec<String> {
             continue;
         }
         let rest = text.get(d..).unwrap_or_default();
-        let Some(h) = rest.find("struct ") else { continue };
-        let header = rest.get(h + 7..).unwrap_or_default();
+        let (h, is_enum) = match (rest.find("struct "), rest.find("enum ")) {
+            (Some(s), Some(e)) if e < s => (e + 5, true),
+            (Some(s), _) => (s + 7, false),
+            (None, Some(e)) => (e + 5, true),
+            (None, None) => continue,
+        };
+        let header = rest.get(h..).unwrap_or_default();
         let name: String =
             header.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
         let before = rest.get(..h).unwrap_or_default();
-        // Another item between the derive and this struct: not its derive.
-        if before.contains("enum ") || before.contains("fn ") || before.contains("impl ") {
+        // Another item between the derive and this type: not its derive.
+        if before.contains("fn ") || before.contains("impl ") {
             continue;
         }
         if before.contains("try_from") || before.contains("from =") {
@@ -584,38 +637,24 @@ fn plain_decimal_fields(text: &str) -> Vec<String> {
             continue;
         }
         let Some((body, _)) = brace_body(text, d + h) else { continue };
-        // Fields split at depth-0 commas.
-        let (mut depth, mut field) = (0i32, String::new());
-        let mut fields = Vec::new();
-        for line in body.lines().filter(|l| !l.trim_start().starts_with("//")) {
-            for c in line.chars().chain(std::iter::once('\n')) {
-                match c {
-                    '<' | '(' | '[' | '{' => depth += 1,
-                    '>' | ')' | ']' | '}' => depth -= 1,
-                    _ => {}
-                }
-                if c == ',' && depth == 0 {
-                    fields.push(std::mem::take(&mut field));
-                } else {
-                    field.push(c);
-                }
-            }
+        if !is_enum {
+            out.extend(plain_decimals_in(body).into_iter().map(|f| format!("{name}.{f}")));
+            continue;
         }
-        fields.push(field);
-        for f in fields {
-            let decl = f.lines().rfind(|l| !l.trim().is_empty()).unwrap_or_default();
-            let Some((lhs, ty)) = decl.split_once(':') else { continue };
-            let is_decimal =
-                ty.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|w| w == "Decimal");
-            if !is_decimal || lhs.contains('#') {
-                continue;
-            }
-            let field_name = lhs.trim().rsplit(' ').next().unwrap_or_default();
-            let attrs = f.get(..f.rfind(decl).unwrap_or(0)).unwrap_or_default();
-            if ["with =", "deserialize_with", "serde(skip"].iter().any(|a| attrs.contains(a)) {
-                continue;
-            }
-            out.push(format!("{name}.{field_name}"));
+        // An enum: each variant with named fields.
+        let mut from = 0;
+        while let Some((fields, end)) = brace_body(body, from) {
+            let open = body.get(..end).and_then(|b| b.rfind(fields)).unwrap_or(0);
+            let head = body.get(from..open.saturating_sub(1)).unwrap_or_default();
+            let variant = head
+                .trim_end()
+                .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .next()
+                .unwrap_or_default();
+            out.extend(
+                plain_decimals_in(fields).into_iter().map(|f| format!("{name}::{variant}.{f}")),
+            );
+            from = end;
         }
     }
     out
@@ -660,6 +699,16 @@ pub struct Plan {
 }
 #[derive(Debug, Serialize)]
 pub struct Out { pub v: Decimal }
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    Margin {
+        #[serde(with = "onhand_master::decimal::serde_str")]
+        margin: Decimal,
+    },
+    List { prices: BTreeMap<ItemCode, Decimal> },
+    None,
+}
 "#;
-    assert_eq!(plain_decimal_fields(text), ["Plan.gross", "Plan.pairs"]);
+    assert_eq!(plain_decimal_fields(text), ["Plan.gross", "Plan.pairs", "Rule::List.prices"]);
 }

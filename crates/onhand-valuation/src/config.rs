@@ -56,7 +56,8 @@ pub enum PriceRule {
     },
     /// A price per base unit of each item, in the agreement's currency.
     PriceList {
-        /// The prices.
+        /// The prices (each read by the plain-decimal rule).
+        #[serde(deserialize_with = "onhand_master::decimal::serde_str::map")]
         prices: BTreeMap<ItemCode, Decimal>,
     },
 }

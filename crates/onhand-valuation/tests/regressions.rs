@@ -463,3 +463,17 @@ fn negative_unit_cost_posts_negative_inventory() {
     assert_eq!(pool.value, d("30.00"));
     assert!(v.pools().iter().all(|p| p.value >= Decimal::ZERO));
 }
+
+/// An agreement's price list read a price written as `2` and a million underscores with
+/// `rust_decimal`'s own parser, which recurses once per underscore: the process aborted
+/// with a stack overflow, release builds included. Prices read by the plain-decimal rule
+/// now, which refuses underscores first; what a price list writes is unchanged.
+#[test]
+fn a_price_of_a_million_underscores_is_refused_not_a_stack_overflow() {
+    let json = r#"{"price_list":{"prices":{"BOLT-M8":"0.25"}}}"#;
+    let rule: PriceRule = serde_json::from_str(json).unwrap();
+    assert_eq!(serde_json::to_string(&rule).unwrap(), json);
+    let hostile = json.replace("0.25", &format!("2{}", "_".repeat(1_000_000)));
+    let got = serde_json::from_str::<PriceRule>(&hostile);
+    assert!(got.is_err_and(|e| e.to_string().contains("is not a decimal number")));
+}
