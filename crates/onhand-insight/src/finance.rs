@@ -24,6 +24,7 @@ use crate::sketch::Sketch;
 /// Aging of one snapshot: quantity and value per bucket.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct AgingCell {
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::vec::deserialize")]
     pub(crate) qty: Vec<Decimal>,
     pub(crate) value: Vec<Amounts>,
 }
@@ -47,9 +48,11 @@ impl AgingCell {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct TransitCell {
     pub(crate) lines: u64,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) qty: Decimal,
     pub(crate) value: Amounts,
     pub(crate) eta_lines: u64,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) eta_qty: Decimal,
     pub(crate) eta_value: Amounts,
     pub(crate) overdue_lines: u64,

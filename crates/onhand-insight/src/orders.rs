@@ -47,26 +47,33 @@ pub(crate) struct Line {
     pub(crate) last: i64,
     pub(crate) requested: i32,
     pub(crate) uom: UomCode,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) ordered: Decimal,
     /// (day, site, qty), sorted by day then site.
     pub(crate) schedule: SmallVec<[(i32, u16, Decimal); 1]>,
     /// (day, qty) in time order.
     pub(crate) ships: SmallVec<[(i32, Decimal); 1]>,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) shipped: Decimal,
     pub(crate) ship_site: u16,
     pub(crate) ship_closed: bool,
     pub(crate) delivs: SmallVec<[(i32, Decimal); 1]>,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) delivered: Decimal,
     pub(crate) deliv_closed: bool,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) damaged: Decimal,
     /// Returned by the customer, in all.
     #[serde(default, skip_serializing_if = "Decimal::is_zero")]
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) returned: Decimal,
     /// Of it, awaiting inspection.
     #[serde(default, skip_serializing_if = "Decimal::is_zero")]
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) return_pending: Decimal,
     /// Of it, found damaged (on arrival or at inspection).
     #[serde(default, skip_serializing_if = "Decimal::is_zero")]
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) return_damaged: Decimal,
     pub(crate) docs_ok: bool,
     pub(crate) fulfilled: Option<i64>,
@@ -520,10 +527,13 @@ pub(crate) struct ReturnCell {
     /// Return records (a line coming back once counts once).
     pub(crate) returns: u64,
     /// Units returned.
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) units: Decimal,
     /// Units found sound (on arrival or at inspection, on the day it was found).
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) sound: Decimal,
     /// Units found damaged (on arrival or at inspection, on the day it was found).
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) damaged: Decimal,
 }
 

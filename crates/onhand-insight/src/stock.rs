@@ -39,7 +39,9 @@ pub(crate) struct CountCell {
     pub(crate) counts: u64,
     pub(crate) within: u64,
     pub(crate) recurrences: u64,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) net_units: Decimal,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) abs_units: Decimal,
     pub(crate) net_value: Amounts,
     pub(crate) abs_value: Amounts,
@@ -66,7 +68,9 @@ pub(crate) struct AdjustCell {
     pub(crate) count: u64,
     pub(crate) increases: u64,
     pub(crate) decreases: u64,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) net_units: Decimal,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) abs_units: Decimal,
     pub(crate) net_value: Amounts,
     pub(crate) abs_value: Amounts,
@@ -92,6 +96,7 @@ pub(crate) type SupplierKey = (i32, SupplierCode);
 pub(crate) struct SupplierCell {
     pub(crate) receipts: u64,
     pub(crate) followed: u64,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) qty: Decimal,
     pub(crate) value: Amounts,
 }
@@ -103,6 +108,7 @@ pub(crate) type DamageKey = (i32, u16, DamageKind);
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct DamageCell {
     pub(crate) count: u64,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) qty: Decimal,
     pub(crate) value: Amounts,
 }
@@ -110,7 +116,9 @@ pub(crate) struct DamageCell {
 /// Sum and sum of squares of daily demand totals in one month of the year.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Moment {
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) sum: Decimal,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) sq: Decimal,
 }
 
@@ -119,6 +127,7 @@ pub(crate) struct Moment {
 pub(crate) struct Demand {
     pub(crate) first: i32,
     pub(crate) cur: i32,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) cur_qty: Decimal,
     pub(crate) months: [Moment; 12],
 }
@@ -139,8 +148,11 @@ impl Demand {
 pub(crate) struct Position {
     pub(crate) at: i64,
     pub(crate) uom: UomCode,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) on_hand: Decimal,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) level: Decimal,
+    #[serde(default, deserialize_with = "onhand_master::decimal::serde_str::option::deserialize")]
     pub(crate) safety: Option<Decimal>,
     pub(crate) next_receipt: Option<i32>,
 }

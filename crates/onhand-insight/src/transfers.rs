@@ -32,12 +32,15 @@ pub(crate) struct Transfer {
     pub(crate) to: u16,
     pub(crate) item: ItemCode,
     pub(crate) uom: UomCode,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) qty: Decimal,
     pub(crate) value: Money,
     pub(crate) requested: i64,
     pub(crate) approved: Option<i64>,
     pub(crate) shipped: Option<i64>,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) shipped_qty: Decimal,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) accounted: Decimal,
     pub(crate) receipts: u32,
     pub(crate) completed: Option<i64>,
@@ -76,6 +79,7 @@ impl Transfer {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct TransferCell {
     pub(crate) requested: u64,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) requested_qty: Decimal,
     pub(crate) requested_value: Amounts,
     pub(crate) approved: u64,
@@ -83,8 +87,11 @@ pub(crate) struct TransferCell {
     pub(crate) completed: u64,
     pub(crate) receipts: u64,
     pub(crate) receipts_exact: u64,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) short: Decimal,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) over: Decimal,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) damaged: Decimal,
     pub(crate) closed: u64,
     pub(crate) to_approve: Sketch,

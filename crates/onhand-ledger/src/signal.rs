@@ -19,10 +19,13 @@ pub enum Signal {
         /// The counted position.
         key: PositionKey,
         /// Book quantity at the count's effective time (base units).
+        #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
         book: Decimal,
         /// Counted quantity (base units).
+        #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
         counted: Decimal,
         /// The tolerance that applied (base units).
+        #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
         tolerance: Decimal,
     },
     /// A transfer received short, over or damaged (at receipt: over and damaged; at
@@ -33,10 +36,13 @@ pub enum Signal {
         /// The item.
         item: onhand_master::ItemIx,
         /// Shipped but never received, written off at close (base units).
+        #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
         short: Decimal,
         /// Received beyond what was shipped (base units).
+        #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
         over: Decimal,
         /// Received damaged (base units).
+        #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
         damaged: Decimal,
     },
     /// The event waits for approval and changed nothing yet.
@@ -51,6 +57,7 @@ pub enum Signal {
         /// The position.
         key: PositionKey,
         /// Its balance now (base units, negative).
+        #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
         balance: Decimal,
     },
     /// A back-dated event changed a position before its latest count: the count's

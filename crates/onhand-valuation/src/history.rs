@@ -139,6 +139,7 @@ pub(crate) enum Extra {
     /// A method change, and the receipt record it opened (a FIFO pool's one layer).
     ChangeMethod {
         method: crate::pool::Method,
+        #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
         cost: Decimal,
         rcpt: Option<u32>,
     },

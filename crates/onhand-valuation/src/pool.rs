@@ -197,6 +197,7 @@ pub(crate) struct State {
     pub(crate) value: Int,
     pub(crate) profit: Int,
     /// Standard: the cost per base unit.
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) cost: Decimal,
     /// Receipts recorded (an absolute count).
     pub(crate) rlen: u32,

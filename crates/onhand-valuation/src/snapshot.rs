@@ -222,11 +222,17 @@ struct TransferRecord {
     buyer: EntityCode,
     owner: EntityCode,
     agreement: Option<usize>,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     shipped: Decimal,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     received: Decimal,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     value: Decimal,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     profit: Decimal,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     price_left: Decimal,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     group_cost_left: Decimal,
     invoices: u32,
     shipped_at: DateTime<Utc>,

@@ -231,7 +231,9 @@ fn is_zero(n: &u64) -> bool {
 #[serde(deny_unknown_fields)]
 struct FedLine {
     uom: UomCode,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     ordered: Decimal,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     shipped: Decimal,
 }
 
@@ -246,10 +248,13 @@ impl FedLine {
 #[serde(deny_unknown_fields)]
 struct FedTransfer {
     /// What the line requests, in base units.
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     requested: Decimal,
     approved: bool,
     /// What its shipments shipped, in base units (`None`: nothing yet).
+    #[serde(default, deserialize_with = "onhand_master::decimal::serde_str::option::deserialize")]
     shipped: Option<Decimal>,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     accounted: Decimal,
     closed: bool,
 }
@@ -285,6 +290,7 @@ struct PendingReturn {
     line: OrderRef,
     site: SiteCode,
     /// In base units.
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     qty: Decimal,
     reason: ReasonCode,
 }
