@@ -44,13 +44,13 @@ pub struct MpsInput {
     #[serde(with = "onhand_master::decimal::serde_str")]
     pub on_hand: Decimal,
     /// Forecast per period; its length is the record's number of periods.
-    #[serde(with = "onhand_master::decimal::serde_str::vec")]
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::vec")]
     pub forecast: Vec<Decimal>,
     /// Customer orders (committed) per period; missing periods are 0.
-    #[serde(with = "onhand_master::decimal::serde_str::vec")]
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::vec")]
     pub orders: Vec<Decimal>,
     /// Firm MPS receipts per period (already released or frozen); missing periods are 0.
-    #[serde(default, with = "onhand_master::decimal::serde_str::vec")]
+    #[serde(default, deserialize_with = "onhand_master::decimal::serde_str::vec")]
     pub firm: Vec<Decimal>,
     /// Safety stock the projected balance should not fall below (0: plan when it would
     /// go negative).

@@ -24,7 +24,7 @@ use crate::sketch::Sketch;
 /// Aging of one snapshot: quantity and value per bucket.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct AgingCell {
-    #[serde(deserialize_with = "onhand_master::decimal::serde_str::vec::deserialize")]
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::vec")]
     pub(crate) qty: Vec<Decimal>,
     pub(crate) value: Vec<Amounts>,
 }

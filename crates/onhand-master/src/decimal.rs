@@ -624,6 +624,10 @@ pub mod serde_str {
         t.parse::<Decimal>().ok()
     }
 
+    /// A decimal read by [`deserialize`], for the lists and maps below.
+    #[derive(serde::Deserialize)]
+    struct Plain(#[serde(deserialize_with = "deserialize")] Decimal);
+
     /// The same for `Option<Decimal>` fields (use with `#[serde(default)]`).
     pub mod option {
         use rust_decimal::Decimal;
@@ -645,9 +649,7 @@ pub mod serde_str {
         /// # Errors
         /// A float, or a string that is not a decimal.
         pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-            #[derive(Deserialize)]
-            struct Wrap(#[serde(with = "super")] Decimal);
-            Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
+            Ok(Option::<super::Plain>::deserialize(d)?.map(|w| w.0))
         }
     }
 
@@ -677,20 +679,20 @@ pub mod serde_str {
         D: Deserializer<'de>,
         K: serde::Deserialize<'de> + Ord,
     {
-        use serde::Deserialize;
-        #[derive(Deserialize)]
-        struct Wrap(#[serde(deserialize_with = "deserialize")] Decimal);
-        let m = std::collections::BTreeMap::<K, Wrap>::deserialize(d)?;
+        let m = <std::collections::BTreeMap<K, Plain> as serde::Deserialize>::deserialize(d)?;
         Ok(m.into_iter().map(|(k, w)| (k, w.0)).collect())
     }
 
-    /// The same for `Vec<Decimal>` fields: a list of decimals, each as a string.
+    /// Reads a list of decimals (each from a string or an integer) through the same
+    /// rule, for `#[serde(deserialize_with = "onhand_master::decimal::serde_str::vec")]`
+    /// on a `Vec<Decimal>` field; writing it is left to `Decimal`'s own `Serialize` (a
+    /// string), as for [`map`].
     ///
     /// ```
     /// use rust_decimal::Decimal;
     /// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
     /// struct Plan {
-    ///     #[serde(with = "onhand_master::decimal::serde_str::vec")]
+    ///     #[serde(deserialize_with = "onhand_master::decimal::serde_str::vec")]
     ///     gross: Vec<Decimal>,
     /// }
     /// let plan: Plan = serde_json::from_str(r#"{"gross": ["12.5", 3]}"#)?;
@@ -700,38 +702,12 @@ pub mod serde_str {
     /// assert!(serde_json::from_str::<Plan>(r#"{"gross": ["1_000"]}"#).is_err());
     /// # Ok::<(), serde_json::Error>(())
     /// ```
-    pub mod vec {
-        use rust_decimal::Decimal;
-        use serde::ser::SerializeSeq;
-        use serde::{Deserialize, Deserializer, Serializer};
-
-        /// Writes each decimal as a string.
-        ///
-        /// # Errors
-        /// Whatever the serializer reports.
-        pub fn serialize<S: Serializer>(values: &[Decimal], s: S) -> Result<S::Ok, S::Error> {
-            struct Text<'a>(&'a Decimal);
-            impl serde::Serialize for Text<'_> {
-                fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                    s.collect_str(self.0)
-                }
-            }
-            let mut seq = s.serialize_seq(Some(values.len()))?;
-            for v in values {
-                seq.serialize_element(&Text(v))?;
-            }
-            seq.end()
-        }
-
-        /// Reads a list of decimals, each from a string or an integer.
-        ///
-        /// # Errors
-        /// A float, or a string that is not a decimal.
-        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Decimal>, D::Error> {
-            #[derive(Deserialize)]
-            struct Wrap(#[serde(with = "super")] Decimal);
-            Ok(Vec::<Wrap>::deserialize(d)?.into_iter().map(|w| w.0).collect())
-        }
+    ///
+    /// # Errors
+    /// A float, or a string that is not a decimal.
+    pub fn vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Decimal>, D::Error> {
+        let v = <Vec<Plain> as serde::Deserialize>::deserialize(d)?;
+        Ok(v.into_iter().map(|w| w.0).collect())
     }
 }
 

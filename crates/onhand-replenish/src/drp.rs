@@ -69,10 +69,10 @@ pub struct DrpNode {
     /// Lot sizing.
     pub lot: LotSizing,
     /// Gross requirements (forecast) per period.
-    #[serde(with = "onhand_master::decimal::serde_str::vec")]
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::vec")]
     pub gross: Vec<Decimal>,
     /// Scheduled receipts per period.
-    #[serde(with = "onhand_master::decimal::serde_str::vec")]
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::vec")]
     pub scheduled: Vec<Decimal>,
     /// Days per period (for days of supply in fair share).
     pub period_days: u32,
@@ -86,28 +86,28 @@ pub struct DrpRecord {
     /// The site.
     pub site: SiteCode,
     /// Gross requirements: its own plus its children's planned releases.
-    #[serde(with = "onhand_master::decimal::serde_str::vec")]
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::vec")]
     pub gross: Vec<Decimal>,
     /// Scheduled receipts.
-    #[serde(with = "onhand_master::decimal::serde_str::vec")]
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::vec")]
     pub scheduled: Vec<Decimal>,
     /// Projected on hand at the end of each period.
-    #[serde(with = "onhand_master::decimal::serde_str::vec")]
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::vec")]
     pub projected: Vec<Decimal>,
     /// Net requirements.
-    #[serde(with = "onhand_master::decimal::serde_str::vec")]
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::vec")]
     pub net: Vec<Decimal>,
     /// Planned order receipts.
-    #[serde(with = "onhand_master::decimal::serde_str::vec")]
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::vec")]
     pub planned_receipts: Vec<Decimal>,
     /// Planned order releases (lead time earlier).
-    #[serde(with = "onhand_master::decimal::serde_str::vec")]
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::vec")]
     pub planned_releases: Vec<Decimal>,
     /// Releases that fall before the first period.
-    #[serde(with = "onhand_master::decimal::serde_str")]
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub past_due: Decimal,
     /// What a constrained source could not give, per period.
-    #[serde(with = "onhand_master::decimal::serde_str::vec")]
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::vec")]
     pub shortfall: Vec<Decimal>,
 }
 
@@ -130,7 +130,7 @@ pub struct FairClaim {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FairShare {
     /// One share per claim, in the claims' order.
-    #[serde(with = "onhand_master::decimal::serde_str::vec")]
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::vec")]
     pub shares: Vec<Decimal>,
     /// The common days of supply `D` the claims with demand were levelled to: the level
     /// at which each, given `clamp(D x daily demand - on hand, 0, cap)`, would take the
@@ -138,7 +138,7 @@ pub struct FairShare {
     /// it (a claim above `D` before sharing gets nothing). `None` when the supply was
     /// not short for the claims with demand (every one of them got its cap) or none has
     /// demand.
-    #[serde(with = "onhand_master::decimal::serde_str::option")]
+    #[serde(default, deserialize_with = "onhand_master::decimal::serde_str::option::deserialize")]
     pub days_of_supply: Option<Decimal>,
 }
 

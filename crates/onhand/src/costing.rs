@@ -169,6 +169,8 @@ impl Nets {
         match self.0.binary_search_by(|(k, _)| k.cmp(&key)) {
             Ok(i) => {
                 if let Some((_, v)) = self.0.get_mut(i) {
+                    // Cannot overflow: the ledger refuses a line above 10^15 base units,
+                    // and it would take some 10^13 of them in one event.
                     *v += change;
                 }
             }
