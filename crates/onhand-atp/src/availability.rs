@@ -128,3 +128,38 @@ impl<Q: fmt::Display> fmt::Display for Availability<Q> {
         }
     }
 }
+
+/// Reads an `Availability<Decimal>` whose quantity follows the plain-decimal rule of
+/// [`onhand_master::decimal::serde_str`] (no underscores, exponents or floats), for
+/// `#[serde(deserialize_with = "...")]`; it writes as the derive does.
+pub(crate) fn plain<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Availability<rust_decimal::Decimal>, D::Error> {
+    Ok(Availability::<onhand_master::decimal::serde_str::Plain>::deserialize(d)?.map(|p| p.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+    use serde::Deserialize;
+
+    use super::Availability;
+
+    #[derive(Debug, Deserialize)]
+    struct Offer(#[serde(deserialize_with = "super::plain")] Availability<Decimal>);
+
+    #[test]
+    fn a_quantity_read_through_the_plain_rule_refuses_underscores_without_recursing() {
+        let read = |s: &str| serde_json::from_str::<Offer>(s).map(|o| o.0);
+        assert_eq!(
+            read(r#"{"limited": "12.5"}"#).unwrap(),
+            Availability::Limited(Decimal::new(125, 1))
+        );
+        assert_eq!(read(r#""unlimited""#).unwrap(), Availability::Unlimited);
+        assert!(read(r#"{"limited": "1_0"}"#).is_err());
+        assert!(read(r#"{"limited": 1.5}"#).is_err());
+        // rust_decimal's own parser recurses once per `_`: this aborted the process.
+        let hostile = format!(r#"{{"limited": "2{}"}}"#, "_".repeat(1_000_000));
+        assert!(read(&hostile).is_err());
+    }
+}

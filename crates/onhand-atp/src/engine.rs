@@ -2528,6 +2528,7 @@ pub struct SiteOffer {
     /// The site.
     pub site: SiteIx,
     /// What it can promise (base units; unlimited beyond its horizon).
+    #[serde(deserialize_with = "crate::availability::plain")]
     pub qty: Availability<Decimal>,
     /// Its material availability date (today at the earliest).
     pub available_on: NaiveDate,

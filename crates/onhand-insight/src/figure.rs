@@ -264,9 +264,34 @@ impl std::fmt::Display for Dist {
     }
 }
 
+/// Reads a `Figure<Decimal>` whose value follows the plain-decimal rule of
+/// [`onhand_master::decimal::serde_str`] (no underscores, exponents or floats), for
+/// `#[serde(deserialize_with = "...")]`; it writes as the derive does.
+pub(crate) fn plain<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Figure<Decimal>, D::Error> {
+    Ok(match Figure::<onhand_master::decimal::serde_str::Plain>::deserialize(d)? {
+        Figure::Value(p) => Figure::Value(p.0),
+        Figure::NotEnoughData { have, need } => Figure::NotEnoughData { have, need },
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_figure_read_through_the_plain_rule_refuses_underscores_without_recursing() {
+        #[derive(Debug, Deserialize)]
+        struct F(#[serde(deserialize_with = "super::plain")] Figure<Decimal>);
+        let read = |s: &str| serde_json::from_str::<F>(s).map(|f| f.0);
+        assert_eq!(read(r#"{"value": "0.5"}"#).unwrap(), Figure::Value(Decimal::new(5, 1)));
+        assert_eq!(
+            read(r#"{"not_enough_data": {"have": 1, "need": 2}}"#).unwrap(),
+            Figure::NotEnoughData { have: 1, need: 2 }
+        );
+        assert!(read(r#"{"value": "1e3"}"#).is_err());
+        let hostile = format!(r#"{{"value": "2{}"}}"#, "_".repeat(1_000_000));
+        assert!(read(&hostile).is_err());
+    }
 
     #[test]
     fn amounts_keep_currencies_apart_and_sorted() {

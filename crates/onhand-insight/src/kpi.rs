@@ -397,12 +397,16 @@ pub struct Turns {
     #[serde(with = "onhand_master::decimal::serde_str")]
     pub cogs: Decimal,
     /// Average inventory value.
+    #[serde(deserialize_with = "crate::figure::plain")]
     pub average_inventory: Figure<Decimal>,
     /// COGS / average inventory.
+    #[serde(deserialize_with = "crate::figure::plain")]
     pub turns: Figure<Decimal>,
     /// Turns × 365 / days.
+    #[serde(deserialize_with = "crate::figure::plain")]
     pub annualized_turns: Figure<Decimal>,
     /// Average inventory / (COGS / days).
+    #[serde(deserialize_with = "crate::figure::plain")]
     pub days_of_inventory: Figure<Decimal>,
 }
 

@@ -15,6 +15,7 @@
 
 use chrono::{DateTime, Utc};
 use onhand_ledger::{DocNumber, ReasonCode};
+use onhand_master::decimal::serde_str::Plain;
 use onhand_master::{CustomerGroupCode, Decimal, UomCode, hash::Map};
 use smallvec::SmallVec;
 
@@ -50,13 +51,16 @@ pub(crate) struct Line {
     #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) ordered: Decimal,
     /// (day, site, qty), sorted by day then site.
-    pub(crate) schedule: SmallVec<[(i32, u16, Decimal); 1]>,
+    #[serde(deserialize_with = "plain_schedule")]
+    pub(crate) schedule: Schedule,
     /// (day, qty) in time order.
+    #[serde(deserialize_with = "plain_dated")]
     pub(crate) ships: SmallVec<[(i32, Decimal); 1]>,
     #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) shipped: Decimal,
     pub(crate) ship_site: u16,
     pub(crate) ship_closed: bool,
+    #[serde(deserialize_with = "plain_dated")]
     pub(crate) delivs: SmallVec<[(i32, Decimal); 1]>,
     #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     pub(crate) delivered: Decimal,
@@ -104,6 +108,26 @@ struct PromFig {
     on_time: Fx,
     filled: bool,
     accurate: bool,
+}
+
+/// A line's schedule lines: (day, site, qty), sorted by day then site.
+type Schedule = SmallVec<[(i32, u16, Decimal); 1]>;
+
+/// Reads a line's schedule with its quantities in plain decimal notation (see
+/// [`onhand_master::decimal::serde_str`]).
+fn plain_schedule<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Schedule, D::Error> {
+    let v = <SmallVec<[(i32, u16, Plain); 1]> as Deserialize>::deserialize(d)?;
+    Ok(v.into_iter().map(|(day, site, q)| (day, site, q.0)).collect())
+}
+
+/// Reads a line's dated quantities (shipments, deliveries) in plain decimal notation.
+fn plain_dated<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<SmallVec<[(i32, Decimal); 1]>, D::Error> {
+    let v = <SmallVec<[(i32, Plain); 1]> as Deserialize>::deserialize(d)?;
+    Ok(v.into_iter().map(|(day, q)| (day, q.0)).collect())
 }
 
 /// What a live line contributes.
@@ -1074,4 +1098,29 @@ fn line_qty(
     }
     exact::check("qty", qty.value())?;
     Ok(qty.value())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Dated {
+        #[serde(deserialize_with = "plain_schedule")]
+        schedule: Schedule,
+        #[serde(deserialize_with = "plain_dated")]
+        ships: SmallVec<[(i32, Decimal); 1]>,
+    }
+
+    #[test]
+    fn a_lines_dated_quantities_read_through_the_plain_rule() {
+        let read = |s: &str| serde_json::from_str::<Dated>(s);
+        let d = read(r#"{"schedule": [[3, 1, "2.5"]], "ships": [[4, "7"], [5, 1]]}"#).unwrap();
+        assert_eq!(d.schedule.as_slice(), [(3, 1, Decimal::new(25, 1))]);
+        assert_eq!(d.ships.as_slice(), [(4, Decimal::from(7)), (5, Decimal::ONE)]);
+        assert!(read(r#"{"schedule": [[3, 1, "2_5"]], "ships": []}"#).is_err());
+        let hostile =
+            format!(r#"{{"schedule": [], "ships": [[4, "2{}"]]}}"#, "_".repeat(1_000_000));
+        assert!(read(&hostile).is_err());
+    }
 }

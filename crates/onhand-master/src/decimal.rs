@@ -624,9 +624,29 @@ pub mod serde_str {
         t.parse::<Decimal>().ok()
     }
 
-    /// A decimal read by [`deserialize`], for the lists and maps below.
-    #[derive(serde::Deserialize)]
-    struct Plain(#[serde(deserialize_with = "deserialize")] Decimal);
+    /// A decimal read by [`deserialize`] and written as `Decimal` writes itself, for
+    /// the lists and maps below and for a decimal nested in another type: deserialize
+    /// the type with `Plain` in place of `Decimal` and take the decimals out, so the
+    /// shape on the wire stays the same and the plain-notation rule holds inside it.
+    ///
+    /// ```
+    /// use onhand_master::decimal::serde_str::Plain;
+    /// use rust_decimal::Decimal;
+    /// let pairs: Vec<(u32, Plain)> = serde_json::from_str(r#"[[1, "2.5"]]"#)?;
+    /// let pairs: Vec<(u32, Decimal)> = pairs.into_iter().map(|(d, q)| (d, q.0)).collect();
+    /// assert_eq!(pairs, [(1, Decimal::new(25, 1))]);
+    /// assert!(serde_json::from_str::<Vec<(u32, Plain)>>(r#"[[1, "2_5"]]"#).is_err());
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+    #[serde(transparent)]
+    pub struct Plain(#[serde(deserialize_with = "deserialize")] pub Decimal);
+
+    impl From<Plain> for Decimal {
+        fn from(p: Plain) -> Decimal {
+            p.0
+        }
+    }
 
     /// The same for `Option<Decimal>` fields (use with `#[serde(default)]`).
     pub mod option {

@@ -20,8 +20,8 @@
 //!   variants, so a chain reporter never prints the same words twice;
 //! - a deserialized `Decimal` field reads through the plain-decimal rule
 //!   (`onhand_master::decimal::serde_str`), not `rust_decimal`'s own parser, which
-//!   overflows the stack on a long run of `_`; the fields still left are listed in
-//!   [`PLAIN_DECIMALS_LEFT`], which may only shrink.
+//!   overflows the stack on a long run of `_`. A decimal nested in another type reads
+//!   through `serde_str::Plain` in a field's own `deserialize_with` function.
 
 mod common;
 
@@ -470,25 +470,6 @@ ctors! {
     assert_eq!(public_fns_without_example(text), vec!["16: two (macro)".to_owned()]);
 }
 
-/// Plain `Decimal` fields of deserialized types that do not read through the
-/// plain-decimal rule yet (snapshot internals and outputs). `rust_decimal`'s own parser,
-/// which they use, recurses once per `_` separator, so a long enough string aborts the
-/// process with a stack overflow. This list may only shrink. (Decimals inside other
-/// types, in outputs and snapshot internals: no configuration or event type is left.)
-const PLAIN_DECIMALS_LEFT: &[&str] = &[
-    "crates/onhand-atp/src/engine.rs SiteOffer.qty",
-    "crates/onhand-insight/src/kpi.rs Turns.average_inventory",
-    "crates/onhand-insight/src/kpi.rs Turns.turns",
-    "crates/onhand-insight/src/kpi.rs Turns.annualized_turns",
-    "crates/onhand-insight/src/kpi.rs Turns.days_of_inventory",
-    "crates/onhand-insight/src/orders.rs Line.schedule",
-    "crates/onhand-insight/src/orders.rs Line.ships",
-    "crates/onhand-insight/src/orders.rs Line.delivs",
-    "crates/onhand-valuation/src/snapshot.rs Content.returned",
-    "crates/onhand-valuation/src/snapshot.rs Content.period",
-    "crates/onhand-valuation/src/snapshot.rs Content.eliminated",
-];
-
 /// The body of the brace block that opens at or after `from` (without its braces), and
 /// the offset just past it.
 fn brace_body(text: &str, from: usize) -> Option<(&str, usize)> {
@@ -615,16 +596,12 @@ fn deserialized_decimals_read_through_the_plain_decimal_rule() {
             found.push(format!("{} {f}", s.rel));
         }
     }
-    let new: Vec<_> = found.iter().filter(|f| !PLAIN_DECIMALS_LEFT.contains(&f.as_str())).collect();
-    let gone: Vec<_> =
-        PLAIN_DECIMALS_LEFT.iter().filter(|l| !found.iter().any(|f| f == *l)).collect();
     assert!(
-        new.is_empty(),
+        found.is_empty(),
         "a deserialized `Decimal` field without `#[serde(with = \"onhand_master::decimal::serde_str\")]` \
          (or `::option`, `::vec`): rust_decimal's parser overflows the stack on a long run of \
-         `_`:\n{new:#?}"
+         `_`:\n{found:#?}"
     );
-    assert!(gone.is_empty(), "fixed, so take them off PLAIN_DECIMALS_LEFT:\n{gone:#?}");
 }
 
 #[test]

@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use onhand_master::decimal::serde_str::Plain;
 use onhand_master::{Catalog, EntityCode, ItemCode, SiteCode};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -150,6 +151,7 @@ struct Content {
     receipts: Vec<(u32, u32, Fig)>,
     sales: Vec<(u32, Fig, Fig)>,
     /// Sales with returns: the quantity and value back so far.
+    #[serde(deserialize_with = "plain_returned")]
     returned: BTreeMap<u64, (Decimal, Decimal)>,
     seq: u64,
     closed_through: Option<DateTime<Utc>>,
@@ -162,9 +164,39 @@ struct Content {
     payables: Vec<OpenItem>,
     /// Intercompany activity since the last consolidation: seller, buyer, revenue,
     /// profit created.
-    period: Vec<(EntityCode, EntityCode, Decimal, Decimal)>,
+    #[serde(deserialize_with = "plain_period")]
+    period: Vec<PeriodRecord>,
     /// Unrealized profit eliminated by the last consolidation, per buyer.
+    #[serde(deserialize_with = "plain_eliminated")]
     eliminated: Vec<(EntityCode, Decimal)>,
+}
+
+/// Reads the returns per sale with their figures in plain decimal notation (see
+/// [`onhand_master::decimal::serde_str`]), like every other decimal of a snapshot.
+fn plain_returned<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<BTreeMap<u64, (Decimal, Decimal)>, D::Error> {
+    let m = <BTreeMap<u64, (Plain, Plain)> as Deserialize>::deserialize(d)?;
+    Ok(m.into_iter().map(|(sale, (qty, value))| (sale, (qty.0, value.0))).collect())
+}
+
+/// Intercompany activity between a seller and a buyer: revenue, profit created.
+type PeriodRecord = (EntityCode, EntityCode, Decimal, Decimal);
+
+/// Reads the intercompany activity since the last consolidation in plain notation.
+fn plain_period<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<PeriodRecord>, D::Error> {
+    let v = <Vec<(EntityCode, EntityCode, Plain, Plain)> as Deserialize>::deserialize(d)?;
+    Ok(v.into_iter().map(|(s, b, revenue, created)| (s, b, revenue.0, created.0)).collect())
+}
+
+/// Reads the profit eliminated per buyer in plain notation.
+fn plain_eliminated<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<(EntityCode, Decimal)>, D::Error> {
+    let v = <Vec<(EntityCode, Plain)> as Deserialize>::deserialize(d)?;
+    Ok(v.into_iter().map(|(b, value)| (b, value.0)).collect())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -800,5 +832,46 @@ impl Valuation {
             v.eliminated.insert(v.entity(b)?, *value);
         }
         Ok(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Consolidation {
+        #[serde(deserialize_with = "plain_returned")]
+        returned: BTreeMap<u64, (Decimal, Decimal)>,
+        #[serde(deserialize_with = "plain_period")]
+        period: Vec<PeriodRecord>,
+        #[serde(deserialize_with = "plain_eliminated")]
+        eliminated: Vec<(EntityCode, Decimal)>,
+    }
+
+    #[test]
+    fn returns_and_consolidation_figures_read_through_the_plain_rule() {
+        let read = |s: &str| serde_json::from_str::<Consolidation>(s);
+        let c = read(
+            r#"{"returned": {"7": ["1", "2.50"]}, "period": [["E1", "E2", "10", "2"]],
+                "eliminated": [["E2", "0.5"]]}"#,
+        )
+        .unwrap();
+        assert_eq!(c.returned[&7], (Decimal::ONE, Decimal::new(250, 2)));
+        assert_eq!(c.period[0].3, Decimal::TWO);
+        assert_eq!(c.eliminated[0].1, Decimal::new(5, 1));
+        let hostile = format!("2{}", "_".repeat(1_000_000));
+        for bad in [
+            format!(
+                r#"{{"returned": {{"7": ["1", "{hostile}"]}}, "period": [], "eliminated": []}}"#
+            ),
+            format!(
+                r#"{{"returned": {{}}, "period": [["E1", "E2", "{hostile}", "2"]], "eliminated": []}}"#
+            ),
+            format!(r#"{{"returned": {{}}, "period": [], "eliminated": [["E2", "{hostile}"]]}}"#),
+            r#"{"returned": {}, "period": [], "eliminated": [["E2", "1e2"]]}"#.to_owned(),
+        ] {
+            assert!(read(&bad).is_err(), "{}", bad.get(..60).unwrap_or_default());
+        }
     }
 }
