@@ -115,9 +115,7 @@ type Schedule = SmallVec<[(i32, u16, Decimal); 1]>;
 
 /// Reads a line's schedule with its quantities in plain decimal notation (see
 /// [`onhand_master::decimal::serde_str`]).
-fn plain_schedule<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Schedule, D::Error> {
+fn plain_schedule<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Schedule, D::Error> {
     let v = <SmallVec<[(i32, u16, Plain); 1]> as Deserialize>::deserialize(d)?;
     Ok(v.into_iter().map(|(day, site, q)| (day, site, q.0)).collect())
 }

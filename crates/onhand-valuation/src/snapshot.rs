@@ -184,9 +184,7 @@ fn plain_returned<'de, D: serde::Deserializer<'de>>(
 type PeriodRecord = (EntityCode, EntityCode, Decimal, Decimal);
 
 /// Reads the intercompany activity since the last consolidation in plain notation.
-fn plain_period<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Vec<PeriodRecord>, D::Error> {
+fn plain_period<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PeriodRecord>, D::Error> {
     let v = <Vec<(EntityCode, EntityCode, Plain, Plain)> as Deserialize>::deserialize(d)?;
     Ok(v.into_iter().map(|(s, b, revenue, created)| (s, b, revenue.0, created.0)).collect())
 }
