@@ -204,6 +204,31 @@ impl Snapshot {
         serde_json::from_slice(bytes)
             .map_err(|e| LedgerError::Restore { what: format!("reading a snapshot: {e}") })
     }
+
+    /// The digest of the content as it is now: what [`digest`](Self::digest) holds
+    /// unless the snapshot changed after it was taken. A host checks a stored snapshot
+    /// with it without restoring it.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Ledger, Rules, testing};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// let mut ledger = Ledger::new(catalog, rules)?;
+    /// ledger.apply(&testing::receipt(1, "ATL", "BOLT-M8", "5 EA", "RCV-01")?)?;
+    /// let mut snapshot = ledger.snapshot(None)?;
+    /// assert_eq!(snapshot.content_digest()?, snapshot.digest);
+    /// snapshot.state.seq += 1;
+    /// assert_ne!(snapshot.content_digest()?, snapshot.digest);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`LedgerError::Restore`] if the content cannot be encoded (it always can).
+    pub fn content_digest(&self) -> Result<Digest, LedgerError> {
+        snapshot_digest(&self.dictionary, &self.state, self.journal.as_ref())
+    }
 }
 
 fn dictionary(catalog: &Catalog) -> Dictionary {
@@ -427,9 +452,7 @@ impl Ledger {
                 reads: SNAPSHOT_FORMAT,
             });
         }
-        if snapshot_digest(&snapshot.dictionary, &snapshot.state, snapshot.journal.as_ref())?
-            != snapshot.digest
-        {
+        if snapshot.content_digest()? != snapshot.digest {
             return Err(LedgerError::SnapshotDigest);
         }
         if let Some(mark) = snapshot.journal

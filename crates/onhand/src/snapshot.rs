@@ -334,7 +334,9 @@ impl Network {
     /// [`Error::InvalidSnapshot`] for network state that does not fit the engines or the
     /// catalog (an unknown code, an item of another partition, a booking the
     /// availability engine does not hold, a repeated key, an exception queue the control
-    /// crate refuses, an approval task without its held event or the other way round); an engine's own error for its
+    /// crate refuses, an approval task without its held event or the other way round,
+    /// engines that disagree: an invariant of [`Network::check`] but the KPI feed's
+    /// fails); an engine's own error for its
     /// part ([`Error::Ledger`], [`Error::Atp`], [`Error::Valuation`], [`Error::Insight`]
     /// for a KPI state insight refuses); as
     /// [`Network::with_catalog`] for the configuration.
@@ -436,6 +438,12 @@ impl Network {
             (None, false) => None,
             _ => return Err(Error::SnapshotMismatch { part: "insight" }),
         };
+        // Each part passed its own checks; together they must also hold one truth. A
+        // snapshot edited behind recomputed digests (SHA-256 guards against accidents,
+        // it is no signature) can pass every part's checks and still have the engines
+        // disagree: free stock that is not the ledger's, pools that are not its
+        // valuated stock.
+        n.check_agreement().map_err(|v| invalid("invariants", v.to_string()))?;
         Ok(n)
     }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use onhand_master::{EntityCode, ItemCode, ItemIx, SiteCode, SiteIx};
+use onhand_master::{EntityCode, EntityIx, ItemCode, ItemIx, SiteCode, SiteIx};
 use rust_decimal::Decimal;
 
 use super::{Held, PoolView, Seen, Transfer, TransitView, Valuation, at_scale, on_the_way, total};
@@ -483,6 +483,36 @@ impl Valuation {
             }
         }
         out
+    }
+
+    /// Every pool's entity and item handles and the quantity it holds (base units;
+    /// negative after a shortfall), in no particular order: what [`held_all`] sums per
+    /// entity and item, without codes or a map, for a host that checks the books
+    /// against a ledger by handle over many pools.
+    ///
+    /// [`held_all`]: Valuation::held_all
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # use onhand_valuation::{CostBody, CostEvent, Valuation, ValuationConfig};
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let mut v = Valuation::new(catalog.clone(), ValuationConfig::default())?;
+    /// let at = chrono::DateTime::from_timestamp(1_767_600_000, 0).ok_or("time")?;
+    /// v.apply(&CostEvent { id: 1, at, body: CostBody::Receipt {
+    ///     site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: "100 EA".parse()?,
+    ///     unit_cost: "0.10 USD".parse()?, owner: None } })?;
+    /// let bolt = catalog.item_ix(&"BOLT-M8".parse()?).ok_or("item")?;
+    /// let pools: Vec<_> = v.pool_quantities().collect();
+    /// assert_eq!(pools.len(), 1);
+    /// assert_eq!((pools[0].1, pools[0].2), (bolt, Decimal::from(100)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn pool_quantities(&self) -> impl Iterator<Item = (EntityIx, ItemIx, Decimal)> + '_ {
+        self.slots.iter().map(|sl| {
+            let q = sl.pool.scales.qty_out(sl.pool.state.book_qty());
+            (EntityIx::new(sl.entity), sl.item, q)
+        })
     }
 
     /// Counts a transfer's goods on the way into (or, `add` false, out of) its owner's
