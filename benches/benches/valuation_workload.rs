@@ -9,7 +9,9 @@
 //!   `rq` units at `rc / 100`, then issues `iq` units to a sale if the item holds at least
 //!   `iq`. The scenario stops at exactly 1,000,000 movements (receipts and issues).
 //! - **Check**: the final inventory value equals an exact integer FIFO model of the
-//!   same steps (cents), kept in this file; every movement is accepted.
+//!   same steps (cents); every movement is accepted. The workload, the model and the
+//!   bare baseline live in `onhand_benches::fifo_workload`, which the `valuation_calls`
+//!   example shares.
 //!
 //! Groups (throughput in movements, each valued with its postings produced):
 //! - `workload/items_10000` and `workload/one_item`: an empty engine per iteration, all

@@ -17,9 +17,9 @@
 //! and must snapshot again to a snapshot that restores to the same digest.
 //!
 //! Input layout: per edit, a byte choosing the operation, then path bytes (below 24:
-//! stop at this node; otherwise the child at that byte modulo the node's length), then
-//! the operation's own bytes; edits follow each other until the input runs out (at
-//! most 8).
+//! stop at this node; otherwise the child at that byte, with a second byte for a list
+//! or map of more than 200, modulo the node's length), then the operation's own bytes;
+//! edits follow each other until the input runs out (at most 8).
 #![no_main]
 
 use std::sync::{Arc, OnceLock};
@@ -82,6 +82,25 @@ impl Bytes<'_> {
     fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// An index below `len`: one byte for a short list, two for a long one, so every
+    /// element of a list of a few thousand is reachable.
+    fn index(&mut self, len: usize) -> usize {
+        let b = usize::from(self.next());
+        let k = if len > 200 { b << 8 | usize::from(self.next()) } else { b };
+        k % len.max(1)
+    }
+}
+
+/// Which child the path takes at a container of `len`, or `None` to stop here (a
+/// first byte below 24).
+fn step(bytes: &mut Bytes<'_>, len: usize) -> Option<usize> {
+    let b = bytes.next();
+    if len == 0 || b < 24 {
+        return None;
+    }
+    let k = if len > 200 { usize::from(b - 24) << 8 | usize::from(bytes.next()) } else { usize::from(b) };
+    Some(k % len)
 }
 
 /// The node the path bytes lead to.
@@ -92,11 +111,7 @@ fn walk<'v>(mut v: &'v mut Value, bytes: &mut Bytes<'_>) -> &'v mut Value {
             Value::Object(o) => o.len(),
             _ => return v,
         };
-        let b = bytes.next();
-        if len == 0 || b < 24 {
-            return v;
-        }
-        let k = usize::from(b) % len;
+        let Some(k) = step(bytes, len) else { return v };
         v = match v {
             Value::Array(a) => &mut a[k],
             Value::Object(o) => o.values_mut().nth(k).expect("k is below the length"),
@@ -106,10 +121,20 @@ fn walk<'v>(mut v: &'v mut Value, bytes: &mut Bytes<'_>) -> &'v mut Value {
     v
 }
 
-/// A copy of the node the path bytes lead to (from the unedited tree).
-fn pick(tree: &Value, bytes: &mut Bytes<'_>) -> Value {
-    let mut copy = tree.clone();
-    walk(&mut copy, bytes).clone()
+/// A copy of the node the path bytes lead to in the unedited tree.
+fn pick(mut v: &Value, bytes: &mut Bytes<'_>) -> Value {
+    for _ in 0..64 {
+        let next = match v {
+            Value::Array(a) => step(bytes, a.len()).and_then(|k| a.get(k)),
+            Value::Object(o) => step(bytes, o.len()).and_then(|k| o.values().nth(k)),
+            _ => None,
+        };
+        match next {
+            Some(n) => v = n,
+            None => break,
+        }
+    }
+    v.clone()
 }
 
 /// Numbers and decimals at the edges of what the engines hold.
@@ -145,20 +170,19 @@ fn boundary(b: u8) -> Value {
 fn edit(tree: &mut Value, bytes: &mut Bytes<'_>, strings: &[String], original: &Value) {
     let op = bytes.next();
     let node = walk(tree, bytes);
-    let arg = bytes.next();
     match op % 9 {
-        0 | 1 => *node = boundary(arg),
+        0 | 1 => *node = boundary(bytes.next()),
         2 => {
-            if let Some(s) = strings.get(usize::from(arg) * 251 % strings.len().max(1)) {
+            if let Some(s) = strings.get(bytes.index(strings.len())) {
                 *node = Value::from(s.clone());
             }
         }
         3 => match node {
             Value::Array(a) if !a.is_empty() => {
-                a.remove(usize::from(arg) % a.len());
+                a.remove(bytes.index(a.len()));
             }
             Value::Object(o) if !o.is_empty() => {
-                let key = o.keys().nth(usize::from(arg) % o.len()).cloned();
+                let key = o.keys().nth(bytes.index(o.len())).cloned();
                 if let Some(key) = key {
                     o.remove(&key);
                 }
@@ -169,7 +193,7 @@ fn edit(tree: &mut Value, bytes: &mut Bytes<'_>, strings: &[String], original: &
             if let Value::Array(a) = node
                 && !a.is_empty()
             {
-                let k = usize::from(arg) % a.len();
+                let k = bytes.index(a.len());
                 let copy = a[k].clone();
                 a.insert(k, copy);
             }
@@ -178,7 +202,7 @@ fn edit(tree: &mut Value, bytes: &mut Bytes<'_>, strings: &[String], original: &
             if let Value::Array(a) = node
                 && a.len() > 1
             {
-                let (i, j) = (usize::from(arg) % a.len(), usize::from(bytes.next()) % a.len());
+                let (i, j) = (bytes.index(a.len()), bytes.index(a.len()));
                 a.swap(i, j);
             }
         }
@@ -191,6 +215,7 @@ fn edit(tree: &mut Value, bytes: &mut Bytes<'_>, strings: &[String], original: &
         7 => *node = pick(original, bytes),
         _ => {
             // A number nudged by one either way, a string cut short.
+            let arg = bytes.next();
             match node {
                 Value::Number(n) => {
                     if let Some(i) = n.as_i64() {

@@ -52,7 +52,7 @@ pub(crate) struct Line {
     pub(crate) ordered: Decimal,
     /// (day, site, qty), sorted by day then site.
     #[serde(deserialize_with = "plain_schedule")]
-    pub(crate) schedule: Schedule,
+    pub(crate) schedule: SmallVec<[(i32, u16, Decimal); 1]>,
     /// (day, qty) in time order.
     #[serde(deserialize_with = "plain_dated")]
     pub(crate) ships: SmallVec<[(i32, Decimal); 1]>,
@@ -110,12 +110,12 @@ struct PromFig {
     accurate: bool,
 }
 
-/// A line's schedule lines: (day, site, qty), sorted by day then site.
-type Schedule = SmallVec<[(i32, u16, Decimal); 1]>;
-
 /// Reads a line's schedule with its quantities in plain decimal notation (see
 /// [`onhand_master::decimal::serde_str`]).
-fn plain_schedule<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Schedule, D::Error> {
+#[allow(clippy::type_complexity, reason = "spelled out, so the tidy check sees the decimal")]
+fn plain_schedule<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<SmallVec<[(i32, u16, Decimal); 1]>, D::Error> {
     let v = <SmallVec<[(i32, u16, Plain); 1]> as Deserialize>::deserialize(d)?;
     Ok(v.into_iter().map(|(day, site, q)| (day, site, q.0)).collect())
 }
@@ -1105,7 +1105,7 @@ mod tests {
     #[derive(Debug, Deserialize)]
     struct Dated {
         #[serde(deserialize_with = "plain_schedule")]
-        schedule: Schedule,
+        schedule: SmallVec<[(i32, u16, Decimal); 1]>,
         #[serde(deserialize_with = "plain_dated")]
         ships: SmallVec<[(i32, Decimal); 1]>,
     }

@@ -165,7 +165,7 @@ struct Content {
     /// Intercompany activity since the last consolidation: seller, buyer, revenue,
     /// profit created.
     #[serde(deserialize_with = "plain_period")]
-    period: Vec<PeriodRecord>,
+    period: Vec<(EntityCode, EntityCode, Decimal, Decimal)>,
     /// Unrealized profit eliminated by the last consolidation, per buyer.
     #[serde(deserialize_with = "plain_eliminated")]
     eliminated: Vec<(EntityCode, Decimal)>,
@@ -180,11 +180,11 @@ fn plain_returned<'de, D: serde::Deserializer<'de>>(
     Ok(m.into_iter().map(|(sale, (qty, value))| (sale, (qty.0, value.0))).collect())
 }
 
-/// Intercompany activity between a seller and a buyer: revenue, profit created.
-type PeriodRecord = (EntityCode, EntityCode, Decimal, Decimal);
-
 /// Reads the intercompany activity since the last consolidation in plain notation.
-fn plain_period<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<PeriodRecord>, D::Error> {
+#[allow(clippy::type_complexity, reason = "spelled out, so the tidy check sees the decimal")]
+fn plain_period<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<(EntityCode, EntityCode, Decimal, Decimal)>, D::Error> {
     let v = <Vec<(EntityCode, EntityCode, Plain, Plain)> as Deserialize>::deserialize(d)?;
     Ok(v.into_iter().map(|(s, b, revenue, created)| (s, b, revenue.0, created.0)).collect())
 }
@@ -842,7 +842,7 @@ mod tests {
         #[serde(deserialize_with = "plain_returned")]
         returned: BTreeMap<u64, (Decimal, Decimal)>,
         #[serde(deserialize_with = "plain_period")]
-        period: Vec<PeriodRecord>,
+        period: Vec<(EntityCode, EntityCode, Decimal, Decimal)>,
         #[serde(deserialize_with = "plain_eliminated")]
         eliminated: Vec<(EntityCode, Decimal)>,
     }

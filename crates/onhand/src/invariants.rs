@@ -50,6 +50,15 @@ fn fail(invariant: &'static str, detail: String) -> Result<(), Violation> {
     Err(Violation { invariant, detail })
 }
 
+/// `a + b`, or the invariant failing: figures a snapshot restored from storage brings
+/// may each be in range and their sum not (a live network never gets there).
+fn add(a: Decimal, b: Decimal, invariant: &'static str) -> Result<Decimal, Violation> {
+    a.checked_add(b).ok_or_else(|| Violation {
+        invariant,
+        detail: format!("{a} + {b} is beyond the decimal range"),
+    })
+}
+
 impl Network {
     /// Checks the invariants between the engines (see the module docs). It reads every
     /// item-site, pool and booking: a test and audit tool, not a per-event call.
@@ -104,7 +113,8 @@ impl Network {
         for b in self.bookings.values() {
             let Some(p) = self.atp.booked(LineId(b.id)) else { continue };
             for s in p.schedule().iter().filter(|s| s.available_on <= today) {
-                *held.entry((s.item, s.site)).or_default() += s.qty;
+                let sum = held.entry((s.item, s.site)).or_default();
+                *sum = add(*sum, s.qty, "availability")?;
             }
         }
         for (item, _) in self.catalog.items() {
@@ -126,7 +136,7 @@ impl Network {
                         ),
                     );
                 }
-                if free + h != ledger {
+                if free.checked_add(h) != Some(ledger) {
                     return fail(
                         "availability",
                         format!(
@@ -148,11 +158,13 @@ impl Network {
             if key.status == StockStatus::InTransit || !key.status.is_valuated() {
                 continue;
             }
-            *ledger.entry((key.owner, key.item)).or_default() += q;
+            let sum = ledger.entry((key.owner, key.item)).or_default();
+            *sum = add(*sum, q, "books_at_sites")?;
         }
         let mut books: Map<(EntityIx, ItemIx), Decimal> = Map::default();
         for (e, i, q) in self.valuation.pool_quantities() {
-            *books.entry((e, i)).or_default() += q;
+            let sum = books.entry((e, i)).or_default();
+            *sum = add(*sum, q, "books_at_sites")?;
         }
         ledger.retain(|_, q| !q.is_zero());
         books.retain(|_, q| !q.is_zero());
@@ -215,17 +227,14 @@ impl Network {
             for line in &order.lines {
                 let ledger = line.outstanding();
                 let list = self.shipments.get(&(order.number.clone(), line.item));
-                let mine: Decimal =
-                    list.map(|l| l.iter().map(|s| s.open).sum()).unwrap_or_default();
-                let books: Decimal = list
-                    .map(|l| {
-                        l.iter()
-                            .filter_map(|s| views.get(&s.key))
-                            .filter(|v| !v.closed)
-                            .map(|v| v.shipped - v.received)
-                            .sum()
-                    })
-                    .unwrap_or_default();
+                let (mut mine, mut books) = (Decimal::ZERO, Decimal::ZERO);
+                for s in list.into_iter().flatten() {
+                    mine = add(mine, s.open, "books_in_transit")?;
+                    if let Some(v) = views.get(&s.key).filter(|v| !v.closed) {
+                        let left = add(v.shipped, -v.received, "books_in_transit")?;
+                        books = add(books, left, "books_in_transit")?;
+                    }
+                }
                 if ledger != mine || ledger != books {
                     return fail(
                         "books_in_transit",

@@ -352,3 +352,43 @@ fn a_snapshot_resealed_at_every_level_restores_only_to_engines_that_agree() {
     assert!(restored > 0, "some changes are harmless (a time, a counter)");
     assert!(disagreeing > 0, "some changes only the invariants between the engines catch");
 }
+
+/// Two held positions of one owner and item near the decimal limit, resealed: each is
+/// within range, their sum is not. Checking the engines' agreement on restore summed
+/// them with a panicking `+=` (found in review); the snapshot is refused instead.
+#[test]
+fn positions_whose_sum_overflows_are_refused_not_a_panic() {
+    let (setup, network, _) = simulated(7, 1);
+    let mut json = serde_json::to_value(network.snapshot().unwrap()).unwrap();
+    let positions = json["content"]["ledger"]["state"]["positions"].as_array_mut().unwrap();
+    let mut near: Vec<&mut serde_json::Value> = positions
+        .iter_mut()
+        .filter(|p| {
+            p["key"]["status"] == "quality_hold"
+                && p["key"]["owner"] == 0
+                && p["key"]["item"] == 3
+                && p["hist"].as_array().is_some_and(|h| h.len() == 1)
+        })
+        .collect();
+    assert!(near.len() >= 2, "the seeded day holds two lots of one item in quality");
+    let max = rust_decimal::Decimal::MAX;
+    for p in near.iter_mut().take(2) {
+        let change: rust_decimal::Decimal =
+            p["hist"][0]["change"].as_str().unwrap().parse().unwrap();
+        p["base"] = (max - change).to_string().into();
+        p["qty"] = max.to_string().into();
+    }
+    let resealed = reseal_all(json).expect("still a snapshot");
+    let refused = Network::restore(
+        network.catalog().clone(),
+        setup.rules.clone(),
+        setup.config.clone(),
+        &resealed,
+    )
+    .map(|_| ())
+    .unwrap_err();
+    assert!(
+        matches!(refused, onhand::Error::InvalidSnapshot { .. } | onhand::Error::Ledger(_)),
+        "{refused}"
+    );
+}
