@@ -14,7 +14,9 @@
 //! [`onhand::valuation::ValuationSnapshot::content_digest`],
 //! [`NetworkSnapshot::content_digest`]), so the edit reaches every check behind the
 //! digest. A network that restores must have engines that agree ([`Network::check`]),
-//! and must snapshot again to a snapshot that restores to the same digest.
+//! must snapshot again to a snapshot that restores to the same digest, and must run:
+//! its figures, two days moving on, and a re-promise of every booked line end in a
+//! result, never a panic.
 //!
 //! Input layout: per edit, a byte choosing the operation, then path bytes (below 24:
 //! stop at this node; otherwise the child at that byte, with a second byte for a list
@@ -283,4 +285,11 @@ fuzz_target!(|data: &[u8]| {
         network.digest().expect("digest"),
         "snapshot and restore of a restored network changed it"
     );
+    // And it runs: the whole-network passes (figures, time moving on with its
+    // expiries and escalations, every booked line re-promised) end in a result, never
+    // a panic.
+    let mut network = network;
+    let _ = network.figures();
+    let _ = network.advance_to(network.now() + chrono::Duration::days(2));
+    let _ = network.reprocess(onhand::atp::Sharing::FairShare);
 });
