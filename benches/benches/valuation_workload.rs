@@ -9,9 +9,7 @@
 //!   `rq` units at `rc / 100`, then issues `iq` units to a sale if the item holds at least
 //!   `iq`. The scenario stops at exactly 1,000,000 movements (receipts and issues).
 //! - **Check**: the final inventory value equals an exact integer FIFO model of the
-//!   same steps (cents); every movement is accepted. The workload, the model and the
-//!   bare baseline live in `onhand_benches::fifo_workload`, which the `valuation_calls`
-//!   example shares.
+//!   same steps (cents), kept in this file; every movement is accepted.
 //!
 //! Groups (throughput in movements, each valued with its postings produced):
 //! - `workload/items_10000` and `workload/one_item`: an empty engine per iteration, all
@@ -32,12 +30,180 @@
 //!   an engine after the one-item scenario's 1,000,000 movements with no period close
 //!   (events made on the fly, so only the engine is measured). The bound is 200 MB.
 
+use std::collections::VecDeque;
 use std::hint::black_box;
+use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use onhand_benches::fifo_workload::{MOVEMENTS, Move, Setup, bare_fifo, scenario};
-use onhand_valuation::{CostEvent, Outcome, PostingKey, Valuation};
+use onhand_master::{Catalog, CurrencyCode, EntityCode, Money, Qty, SiteCode, UomCode};
+use onhand_testkit::scale;
+use onhand_valuation::{
+    CostBody, CostEvent, IssueTo, Outcome, PostingKey, Valuation, ValuationConfig,
+};
 use rust_decimal::Decimal;
+
+const MOVEMENTS: usize = 1_000_000;
+const T0: i64 = 1_767_600_000;
+
+/// `SplitMix64` as the issue states it, all arithmetic mod 2^64.
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn draw(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo + 1)
+    }
+}
+
+/// One movement of the workload: item, receipt (quantity and cents) or issue quantity.
+#[derive(Clone, Copy)]
+enum Move {
+    Receive { item: usize, qty: u64, cents: u64 },
+    Issue { item: usize, qty: u64 },
+}
+
+/// The scenario's movements and the exact integer FIFO reference: the final stock
+/// value in cents.
+fn scenario(items: usize) -> (Vec<Move>, i128) {
+    let mut rng = SplitMix64(42);
+    let mut queues: Vec<VecDeque<(u64, u64)>> = vec![VecDeque::new(); items];
+    let mut stock = vec![0u64; items];
+    let mut moves = Vec::with_capacity(MOVEMENTS);
+    while moves.len() < MOVEMENTS {
+        let item =
+            if items > 1 { usize::try_from(rng.draw(0, 9999)).expect("small") % items } else { 0 };
+        let rq = rng.draw(1, 100);
+        let rc = rng.draw(100, 5000);
+        let iq = rng.draw(1, 80);
+        moves.push(Move::Receive { item, qty: rq, cents: rc });
+        let q = &mut queues[item];
+        match q.back_mut() {
+            Some(last) if last.1 == rc => last.0 += rq,
+            _ => q.push_back((rq, rc)),
+        }
+        stock[item] += rq;
+        if moves.len() == MOVEMENTS {
+            break;
+        }
+        if iq <= stock[item] {
+            moves.push(Move::Issue { item, qty: iq });
+            stock[item] -= iq;
+            let mut left = iq;
+            while left > 0 {
+                let front = q.front_mut().expect("stock covers the issue");
+                let take = left.min(front.0);
+                front.0 -= take;
+                left -= take;
+                if front.0 == 0 {
+                    q.pop_front();
+                }
+            }
+        }
+    }
+    let value =
+        queues.iter().flatten().map(|&(qty, cents)| i128::from(qty) * i128::from(cents)).sum();
+    (moves, value)
+}
+
+struct Setup {
+    catalog: Arc<Catalog>,
+    site: SiteCode,
+    ea: UomCode,
+    usd: CurrencyCode,
+    items: usize,
+}
+
+impl Setup {
+    fn new(items: usize) -> Self {
+        Setup {
+            catalog: Arc::new(
+                Catalog::new(scale::network(items, 1, false)).expect("valid synthetic network"),
+            ),
+            site: scale::site_code(0),
+            ea: UomCode::new("EA").expect("unit"),
+            usd: CurrencyCode::new("USD").expect("currency"),
+            items,
+        }
+    }
+
+    fn engine(&self) -> Valuation {
+        Valuation::new(self.catalog.clone(), ValuationConfig::default()).expect("valuation")
+    }
+
+    /// Movement `n` (from 0) as cost event `n + 1`, one second after the previous one.
+    fn event(&self, n: usize, m: Move) -> CostEvent {
+        let id = n as u64 + 1;
+        let at = DateTime::<Utc>::from_timestamp(T0 + i64::try_from(n).expect("small"), 0)
+            .expect("time");
+        let body = match m {
+            Move::Receive { item, qty, cents } => CostBody::Receipt {
+                site: self.site.clone(),
+                item: scale::item_code(item),
+                qty: Qty::new(Decimal::from(qty), self.ea).expect("qty"),
+                unit_cost: Money::new(
+                    Decimal::new(i64::try_from(cents).expect("small"), 2),
+                    self.usd,
+                ),
+                owner: None,
+            },
+            Move::Issue { item, qty } => CostBody::Issue {
+                site: self.site.clone(),
+                item: scale::item_code(item),
+                qty: Qty::new(Decimal::from(qty), self.ea).expect("qty"),
+                to: IssueTo::Sale,
+                owner: None,
+            },
+        };
+        CostEvent { id, at, body }
+    }
+
+    fn entity() -> EntityCode {
+        EntityCode::new("E1").expect("entity")
+    }
+}
+
+/// The bare baseline: `moves` on a plain integer FIFO, one queue of (units, cents)
+/// layers per item; the value issued and the value left, in cents. Every issue must be
+/// covered (the scenario issues only what the item holds).
+fn bare_fifo(items: usize, moves: &[Move]) -> (i128, i128) {
+    let mut queues: Vec<VecDeque<(u64, u64)>> = vec![VecDeque::new(); items];
+    let mut issued: i128 = 0;
+    for m in moves {
+        match *m {
+            Move::Receive { item, qty, cents } => {
+                let q = &mut queues[item];
+                match q.back_mut() {
+                    Some(last) if last.1 == cents => last.0 += qty,
+                    _ => q.push_back((qty, cents)),
+                }
+            }
+            Move::Issue { item, qty } => {
+                let q = &mut queues[item];
+                let mut left = qty;
+                while left > 0 {
+                    let front = q.front_mut().expect("the scenario issues only held stock");
+                    let take = left.min(front.0);
+                    issued += i128::from(take) * i128::from(front.1);
+                    front.0 -= take;
+                    left -= take;
+                    if front.0 == 0 {
+                        q.pop_front();
+                    }
+                }
+            }
+        }
+    }
+    let left = queues.iter().flatten().map(|&(qty, cents)| i128::from(qty) * i128::from(cents));
+    (issued, left.sum())
+}
 
 /// Applies every event; the posting lines made (every event must be accepted).
 fn apply_all(v: &mut Valuation, events: &[CostEvent]) -> usize {

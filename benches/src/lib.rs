@@ -2,7 +2,6 @@
 //! with `cargo bench -p onhand-benches`, or one group with
 //! `cargo bench -p onhand-benches --bench master -- convert`.
 
-pub mod fifo_workload;
 pub mod insight_mix;
 
 /// A small deterministic generator (a 64-bit linear congruential step, the high bits
