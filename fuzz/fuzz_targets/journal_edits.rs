@@ -22,7 +22,7 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use onhand::sim::{Checks, Setup, Sim, SimConfig};
 use onhand::{Command, Network};
-use json_edit::{Bytes, collect_strings, edit};
+use json_edit::{Bytes, edit, strings_of};
 use serde_json::Value;
 
 struct Base {
@@ -43,10 +43,7 @@ fn base() -> &'static Base {
         let commands: Vec<&Command> =
             sim.network().journal().entries().iter().map(|e| &e.command).collect();
         let tree = serde_json::to_value(&commands).expect("commands are JSON");
-        let mut strings = Vec::new();
-        collect_strings(&tree, &mut strings);
-        strings.sort();
-        strings.dedup();
+        let strings = strings_of(&tree);
         Base { setup, tree, strings }
     })
 }

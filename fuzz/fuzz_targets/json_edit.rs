@@ -11,8 +11,17 @@
 
 use serde_json::Value;
 
-/// Every string of at most 40 bytes in `v`, for edits that move a code elsewhere.
-pub(crate) fn collect_strings(v: &Value, out: &mut Vec<String>) {
+/// Every distinct string of at most 40 bytes in `v`, sorted: what edits that move a
+/// code elsewhere pick from.
+pub(crate) fn strings_of(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    collect_strings(v, &mut out);
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn collect_strings(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::String(s) if s.len() <= 40 => out.push(s.clone()),
         Value::Array(a) => a.iter().for_each(|x| collect_strings(x, out)),

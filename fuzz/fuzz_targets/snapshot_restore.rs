@@ -32,7 +32,7 @@ use onhand::master::Catalog;
 use onhand::sim::{Setup, Sim, SimConfig};
 use onhand::valuation::ValuationSnapshot;
 use onhand::{Network, NetworkConfig, NetworkSnapshot};
-use json_edit::{Bytes, collect_strings, edit};
+use json_edit::{Bytes, edit, strings_of};
 use serde_json::Value;
 
 struct Base {
@@ -55,10 +55,7 @@ fn base() -> &'static Base {
         let network = sim.network();
         let snapshot = network.snapshot().expect("a live network snapshots");
         let tree = serde_json::to_value(&snapshot).expect("a snapshot is JSON");
-        let mut strings = Vec::new();
-        collect_strings(&tree, &mut strings);
-        strings.sort();
-        strings.dedup();
+        let strings = strings_of(&tree);
         Base { catalog: network.catalog().clone(), rules, config, tree, strings }
     })
 }

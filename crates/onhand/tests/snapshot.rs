@@ -29,6 +29,13 @@ fn restore(setup: &Setup, network: &Network, snapshot: &NetworkSnapshot) -> Netw
         .unwrap()
 }
 
+/// Why restoring `snapshot` over `network`'s catalog and `setup` is refused.
+fn refusal(setup: &Setup, network: &Network, snapshot: &NetworkSnapshot) -> onhand::Error {
+    Network::restore(network.catalog().clone(), setup.rules.clone(), setup.config.clone(), snapshot)
+        .map(|_| ())
+        .unwrap_err()
+}
+
 fn through_json(snapshot: &NetworkSnapshot) -> NetworkSnapshot {
     serde_json::from_str(&serde_json::to_string(snapshot).unwrap()).unwrap()
 }
@@ -210,14 +217,7 @@ fn a_resealed_snapshot_with_a_dangling_booking_is_refused() {
     let mut json = serde_json::to_value(&changed).unwrap();
     json["digest"] = serde_json::to_value(changed.content_digest().unwrap()).unwrap();
     let resealed: NetworkSnapshot = serde_json::from_value(json).unwrap();
-    let e = Network::restore(
-        network.catalog().clone(),
-        setup.rules.clone(),
-        setup.config.clone(),
-        &resealed,
-    )
-    .map(|_| ())
-    .unwrap_err();
+    let e = refusal(&setup, &network, &resealed);
     assert_eq!(e.code(), "invalid_snapshot", "{e}");
 }
 
@@ -379,14 +379,7 @@ fn positions_whose_sum_overflows_are_refused_not_a_panic() {
         p["qty"] = max.to_string().into();
     }
     let resealed = reseal_all(json).expect("still a snapshot");
-    let refused = Network::restore(
-        network.catalog().clone(),
-        setup.rules.clone(),
-        setup.config.clone(),
-        &resealed,
-    )
-    .map(|_| ())
-    .unwrap_err();
+    let refused = refusal(&setup, &network, &resealed);
     assert!(
         matches!(refused, onhand::Error::InvalidSnapshot { .. } | onhand::Error::Ledger(_)),
         "{refused}"
