@@ -340,6 +340,10 @@ impl Network {
     /// part ([`Error::Ledger`], [`Error::Atp`], [`Error::Valuation`], [`Error::Insight`]
     /// for a KPI state insight refuses); as
     /// [`Network::with_catalog`] for the configuration.
+    ///
+    /// A snapshot refused because its engines disagree was edited, or was taken by a
+    /// build with a defect since fixed: the journal it was taken from still replays
+    /// ([`Network::replay`]) to a network whose engines agree.
     pub fn restore(
         catalog: Arc<Catalog>,
         rules: Rules,
