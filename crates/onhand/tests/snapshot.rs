@@ -62,6 +62,32 @@ fn numbers(v: &serde_json::Value, out: &mut Vec<Vec<String>>, path: &mut Vec<Str
     }
 }
 
+/// Every string leaf of a JSON value that reads as a plain decimal (`"12.5"`), by path.
+fn decimal_strings(v: &serde_json::Value, out: &mut Vec<Vec<String>>, path: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(t)
+            if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') =>
+        {
+            out.push(path.clone());
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                path.push(i.to_string());
+                decimal_strings(x, out, path);
+                path.pop();
+            }
+        }
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                path.push(k.clone());
+                decimal_strings(x, out, path);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
 fn leaf<'a>(v: &'a mut serde_json::Value, path: &[String]) -> Option<&'a mut serde_json::Value> {
     path.iter().try_fold(v, |v, k| match v {
         serde_json::Value::Array(a) => a.get_mut(k.parse::<usize>().ok()?),
@@ -308,7 +334,7 @@ fn reseal_all(mut json: serde_json::Value) -> Option<NetworkSnapshot> {
     Some(s)
 }
 
-/// A number changed anywhere in the ledger's, the availability engine's or the books'
+/// A number or a decimal (a quantity, a value) changed anywhere in the ledger's, the availability engine's or the books'
 /// part, with every digest recomputed, passes the digests: restore then refuses the
 /// snapshot with a typed error, or gives a network whose engines agree. Changed stock
 /// figures of the availability engine do restore as that part alone, and are refused
@@ -320,18 +346,27 @@ fn a_snapshot_resealed_at_every_level_restores_only_to_engines_that_agree() {
     let snapshot = network.snapshot().unwrap();
     let base = serde_json::to_value(&snapshot).unwrap();
     let catalog: Arc<_> = network.catalog().clone();
-    let mut paths = Vec::new();
+    let (mut paths, mut decimals) = (Vec::new(), Vec::new());
     for part in ["ledger", "atp", "valuation"] {
         let mut path = vec!["content".to_string(), part.to_string()];
         numbers(&base["content"][part], &mut paths, &mut path);
+        decimal_strings(&base["content"][part], &mut decimals, &mut path);
     }
-    // Every 7th leaf, so the test stays quick in a debug build.
+    assert!(decimals.len() > 100, "quantities and values are decimal strings");
+    // Every 7th leaf of each kind, so the test stays quick in a debug build.
     let (mut restored, mut disagreeing) = (0, 0);
-    for path in paths.iter().step_by(7) {
+    let leaves = paths.iter().step_by(7).chain(decimals.iter().step_by(7));
+    for path in leaves {
         let mut json = base.clone();
         let slot = leaf(&mut json, path).unwrap();
-        let Some(n) = slot.as_i64() else { continue };
-        *slot = serde_json::Value::from(n.saturating_add(1));
+        // A number, or a decimal written as a string (quantities, values), plus one.
+        *slot = match (slot.as_i64(), slot.as_str().map(str::parse::<rust_decimal::Decimal>)) {
+            (Some(n), _) => serde_json::Value::from(n.saturating_add(1)),
+            (None, Some(Ok(d))) => {
+                serde_json::Value::from((d + rust_decimal::Decimal::ONE).to_string())
+            }
+            _ => continue,
+        };
         let Some(resealed) = reseal_all(json) else { continue };
         match Network::restore(
             catalog.clone(),
