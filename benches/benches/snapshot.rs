@@ -9,7 +9,7 @@
 //!   alone, to show where the network's time goes;
 //! - `snapshot/network`: `Network::snapshot` then `Network::restore` (ledger,
 //!   availability, valuation and the network's own state, with the network's digest
-//!   computed and checked).
+//!   computed and checked, and the invariants between the engines checked).
 //!
 //! The restored network's digest is checked against the original once, outside the
 //! timed section.
