@@ -21,7 +21,8 @@
 //! - a deserialized `Decimal` field reads through the plain-decimal rule
 //!   (`onhand_master::decimal::serde_str`), not `rust_decimal`'s own parser, which
 //!   overflows the stack on a long run of `_`. A decimal nested in another type reads
-//!   through `serde_str::Plain` in a field's own `deserialize_with` function.
+//!   through `serde_str::Plain` in a field's own `deserialize_with` function, and the
+//!   check reads that function: its body must name `Plain` or `serde_str`.
 
 mod common;
 
@@ -491,9 +492,9 @@ fn brace_body(text: &str, from: usize) -> Option<(&str, usize)> {
 }
 
 /// The fields of a brace body (split at depth-0 commas, line comments dropped) typed
-/// with `Decimal`, alone or inside another type, whose attributes have no `with`,
-/// `deserialize_with` or `skip`.
-fn plain_decimals_in(body: &str) -> Vec<String> {
+/// with `Decimal`, alone or inside another type, whose attributes have no `with` or
+/// `skip`, and no `deserialize_with` naming a function that `reads_plain` accepts.
+fn plain_decimals_in(body: &str, reads_plain: &dyn Fn(&str) -> bool) -> Vec<String> {
     let (mut depth, mut field) = (0i32, String::new());
     let mut fields = Vec::new();
     for line in body.lines().filter(|l| !l.trim_start().starts_with("//")) {
@@ -522,7 +523,12 @@ fn plain_decimals_in(body: &str) -> Vec<String> {
         }
         let name = lhs.trim().rsplit(' ').next().unwrap_or_default();
         let attrs = f.get(..f.rfind(decl).unwrap_or(0)).unwrap_or_default();
-        if ["with =", "deserialize_with", "serde(skip"].iter().any(|a| attrs.contains(a)) {
+        if let Some(at) = attrs.find("deserialize_with = \"") {
+            let path = attrs.get(at + 20..).and_then(|r| r.split('"').next()).unwrap_or_default();
+            if reads_plain(path) {
+                continue;
+            }
+        } else if ["with =", "serde(skip"].iter().any(|a| attrs.contains(a)) {
             continue;
         }
         out.push(name.to_owned());
@@ -533,7 +539,7 @@ fn plain_decimals_in(body: &str) -> Vec<String> {
 /// `Type.field` (or `Enum::Variant.field`) for every field [`plain_decimals_in`] finds in
 /// a struct or enum that derives `Deserialize`. A type read through `try_from`/`from` at
 /// the container level is skipped (it parses its own text).
-fn plain_decimal_fields(text: &str) -> Vec<String> {
+fn plain_decimal_fields(text: &str, reads_plain: &dyn Fn(&str) -> bool) -> Vec<String> {
     let mut out = Vec::new();
     let mut at = 0;
     while let Some(d) = text.get(at..).and_then(|t| t.find("#[derive(")).map(|d| d + at) {
@@ -566,7 +572,9 @@ fn plain_decimal_fields(text: &str) -> Vec<String> {
         }
         let Some((body, _)) = brace_body(text, d + h) else { continue };
         if !is_enum {
-            out.extend(plain_decimals_in(body).into_iter().map(|f| format!("{name}.{f}")));
+            out.extend(
+                plain_decimals_in(body, reads_plain).into_iter().map(|f| format!("{name}.{f}")),
+            );
             continue;
         }
         // An enum: each variant with named fields.
@@ -580,7 +588,9 @@ fn plain_decimal_fields(text: &str) -> Vec<String> {
                 .next()
                 .unwrap_or_default();
             out.extend(
-                plain_decimals_in(fields).into_iter().map(|f| format!("{name}::{variant}.{f}")),
+                plain_decimals_in(fields, reads_plain)
+                    .into_iter()
+                    .map(|f| format!("{name}::{variant}.{f}")),
             );
             from = end;
         }
@@ -588,11 +598,32 @@ fn plain_decimal_fields(text: &str) -> Vec<String> {
     out
 }
 
+/// Whether the `deserialize_with` function at `path` reads through the plain-decimal
+/// rule: one of `serde_str`'s own, or a function (found by name in `texts`) whose body
+/// names `Plain` or `serde_str`.
+fn reads_through_plain(path: &str, texts: &[&str]) -> bool {
+    if path.contains("serde_str") {
+        return true;
+    }
+    let name = path.rsplit("::").next().unwrap_or(path);
+    texts.iter().any(|text| {
+        [format!("fn {name}<"), format!("fn {name}(")].iter().any(|head| {
+            text.match_indices(head.as_str()).any(|(at, _)| {
+                brace_body(text, at)
+                    .is_some_and(|(body, _)| body.contains("Plain") || body.contains("serde_str"))
+            })
+        })
+    })
+}
+
 #[test]
 fn deserialized_decimals_read_through_the_plain_decimal_rule() {
+    let sources = library_sources();
+    let texts: Vec<&str> = sources.iter().map(|s| s.text.as_str()).collect();
+    let reads_plain = |path: &str| reads_through_plain(path, &texts);
     let mut found = Vec::new();
-    for s in library_sources() {
-        for f in plain_decimal_fields(&s.text) {
+    for s in &sources {
+        for f in plain_decimal_fields(&s.text, &reads_plain) {
             found.push(format!("{} {f}", s.rel));
         }
     }
@@ -634,5 +665,26 @@ pub enum Rule {
     None,
 }
 "#;
-    assert_eq!(plain_decimal_fields(text), ["Plan.gross", "Plan.pairs", "Rule::List.prices"]);
+    let all = |_: &str| true;
+    assert_eq!(plain_decimal_fields(text, &all), ["Plan.gross", "Plan.pairs", "Rule::List.prices"]);
+    // A `deserialize_with` function must read through the rule itself.
+    let own = r#"
+fn mine<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Decimal>, D::Error> {
+    Vec::<Decimal>::deserialize(d)
+}
+fn safe<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Decimal>, D::Error> {
+    Ok(Vec::<Plain>::deserialize(d)?.into_iter().map(|p| p.0).collect())
+}
+#[derive(Deserialize)]
+struct Figures {
+    #[serde(deserialize_with = "mine")]
+    a: Vec<Decimal>,
+    #[serde(deserialize_with = "crate::figures::safe")]
+    b: Vec<Decimal>,
+    #[serde(deserialize_with = "onhand_master::decimal::serde_str::vec")]
+    c: Vec<Decimal>,
+}
+"#;
+    let reads_plain = |path: &str| reads_through_plain(path, &[own]);
+    assert_eq!(plain_decimal_fields(own, &reads_plain), ["Figures.a"]);
 }
