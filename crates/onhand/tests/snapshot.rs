@@ -40,52 +40,46 @@ fn through_json(snapshot: &NetworkSnapshot) -> NetworkSnapshot {
     serde_json::from_str(&serde_json::to_string(snapshot).unwrap()).unwrap()
 }
 
-/// Every number leaf of a JSON value, by path.
-fn numbers(v: &serde_json::Value, out: &mut Vec<Vec<String>>, path: &mut Vec<String>) {
+/// Every leaf of a JSON value that `pick` accepts, by path.
+fn leaves(
+    v: &serde_json::Value,
+    pick: &dyn Fn(&serde_json::Value) -> bool,
+    out: &mut Vec<Vec<String>>,
+    path: &mut Vec<String>,
+) {
     match v {
-        serde_json::Value::Number(_) => out.push(path.clone()),
         serde_json::Value::Array(a) => {
             for (i, x) in a.iter().enumerate() {
                 path.push(i.to_string());
-                numbers(x, out, path);
+                leaves(x, pick, out, path);
                 path.pop();
             }
         }
         serde_json::Value::Object(m) => {
             for (k, x) in m {
                 path.push(k.clone());
-                numbers(x, out, path);
+                leaves(x, pick, out, path);
                 path.pop();
             }
         }
+        leaf if pick(leaf) => out.push(path.clone()),
         _ => {}
     }
 }
 
+/// Every number leaf of a JSON value, by path.
+fn numbers(v: &serde_json::Value, out: &mut Vec<Vec<String>>, path: &mut Vec<String>) {
+    leaves(v, &serde_json::Value::is_number, out, path);
+}
+
 /// Every string leaf of a JSON value that reads as a plain decimal (`"12.5"`), by path.
 fn decimal_strings(v: &serde_json::Value, out: &mut Vec<Vec<String>>, path: &mut Vec<String>) {
-    match v {
-        serde_json::Value::String(t)
-            if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-') =>
-        {
-            out.push(path.clone());
-        }
-        serde_json::Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                path.push(i.to_string());
-                decimal_strings(x, out, path);
-                path.pop();
-            }
-        }
-        serde_json::Value::Object(m) => {
-            for (k, x) in m {
-                path.push(k.clone());
-                decimal_strings(x, out, path);
-                path.pop();
-            }
-        }
-        _ => {}
-    }
+    let decimal = |x: &serde_json::Value| {
+        x.as_str().is_some_and(|t| {
+            !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit() || b == b'.' || b == b'-')
+        })
+    };
+    leaves(v, &decimal, out, path);
 }
 
 fn leaf<'a>(v: &'a mut serde_json::Value, path: &[String]) -> Option<&'a mut serde_json::Value> {

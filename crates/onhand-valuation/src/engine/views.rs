@@ -470,10 +470,9 @@ impl Valuation {
                 self.catalog.item(i)?.code.clone(),
             ))
         };
-        for sl in &self.slots {
-            if let Some(k) = code(sl.entity, sl.item) {
+        for (e, i, q) in self.pool_quantities() {
+            if let Some(k) = code(e.raw(), i) {
                 let h = out.entry(k).or_default();
-                let q = sl.pool.scales.qty_out(sl.pool.state.book_qty());
                 h.on_hand = h.on_hand.checked_add(q).unwrap_or(Decimal::MAX);
             }
         }
