@@ -614,6 +614,61 @@ impl Orders {
         self.order_index = index;
         Ok(())
     }
+    /// Checks, after [`Self::reindex`], what the lines determine: every order's
+    /// counters, first line and group are its lines', its latest fulfilment is at
+    /// least theirs, and the day cells are exactly the sum of every line's and order's
+    /// current contribution (as [`Self::change`] keeps them). A restored state that
+    /// passes retracts only what it added.
+    pub(crate) fn verify(&self, basis: Basis) -> Result<(), InsightError> {
+        use crate::snapshot::invalid;
+        type Derived<'a> = ([u32; 9], Option<(i64, u32, i32)>, Option<&'a CustomerGroupCode>);
+        let mut derived: Vec<Derived<'_>> = vec![([0; 9], None, None); self.orders.iter().count()];
+        let mut cells = Cells::default();
+        for (key, line) in self.lines.iter() {
+            let (fig, flags) = line.fig(basis);
+            shift_line(&mut cells, &line.group, None, fig.as_ref());
+            let Some((counts, first, group)) = derived.get_mut(line.order as usize) else {
+                return Err(invalid(format!("order line {}/{}: no order", key.order, key.line)));
+            };
+            for (c, on) in counts.iter_mut().zip(flags.0) {
+                *c = c.saturating_add(u32::from(on));
+            }
+            let mine = (line.created, key.line, line.requested);
+            if first.is_none_or(|f| mine < f) {
+                *first = Some(mine);
+                *group = Some(&line.group);
+            }
+            let order = self.orders.get(line.order);
+            if let (Some(t), Some(order)) = (line.fulfilled, order)
+                && order.max_fulfilled.is_none_or(|m| m < t)
+            {
+                return Err(invalid(format!(
+                    "order {}: fulfilled before its line {}",
+                    key.order, key.line
+                )));
+            }
+        }
+        for ((_, order), (counts, first, group)) in self.orders.iter().zip(&derived) {
+            if order.counts != *counts
+                || Some(order.first) != *first
+                || Some(&order.group) != *group
+            {
+                return Err(invalid(format!(
+                    "order {}: counters, first line or group not its lines'",
+                    order.number
+                )));
+            }
+            shift_order(&mut cells, &order.group, (None, None), order.fig());
+        }
+        let held = self.cells.iter().filter(|(_, c)| !c.is_empty());
+        if held.clone().count() != cells.len()
+            || held.into_iter().any(|(k, c)| cells.get(k) != Some(c))
+        {
+            return Err(invalid("order cells: not the sum of their lines' and orders' figures"));
+        }
+        Ok(())
+    }
+
     /// Every line with its reference (in no particular order).
     pub(crate) fn iter_lines(&self) -> impl Iterator<Item = (&LineRef, &Line)> {
         self.lines.iter()

@@ -70,12 +70,60 @@ fn representative(ix: u16) -> u64 {
 /// assert!(p50.abs_diff(18_000) <= 18_000 / 128);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// Reading one back (serde) checks that it is one [`Sketch::add`] could have built:
+/// buckets in strictly increasing order, each a real bucket and non-empty, the count
+/// their total, and the sum within what values in those buckets can add up to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "Raw")]
 pub struct Sketch {
     /// Non-empty buckets, sorted by index.
     buckets: Vec<(u16, u64)>,
     count: u64,
     sum: u128,
+}
+
+/// A sketch as read, before its checks.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    buckets: Vec<(u16, u64)>,
+    count: u64,
+    sum: u128,
+}
+
+impl TryFrom<Raw> for Sketch {
+    type Error = String;
+
+    fn try_from(raw: Raw) -> Result<Sketch, String> {
+        let top = bucket(u64::MAX);
+        let (mut count, mut low, mut high) = (0u64, 0u128, 0u128);
+        let mut last = None;
+        for &(ix, n) in &raw.buckets {
+            if ix > top {
+                return Err(format!("sketch bucket {ix} beyond the last, {top}"));
+            }
+            if last.is_some_and(|l| l >= ix) {
+                return Err(format!("sketch bucket {ix} out of order"));
+            }
+            if n == 0 {
+                return Err(format!("sketch bucket {ix} empty"));
+            }
+            last = Some(ix);
+            count = count.checked_add(n).ok_or("sketch counts beyond u64")?;
+            let (lo, width) = bounds(ix);
+            let n = u128::from(n);
+            low = low.saturating_add(u128::from(lo) * n);
+            high = high.saturating_add(u128::from(lo + (width - 1)) * n);
+        }
+        if count != raw.count {
+            return Err(format!("sketch count {} but buckets hold {count}", raw.count));
+        }
+        if raw.sum < low || raw.sum > high {
+            return Err(format!("sketch sum {} outside [{low}, {high}]", raw.sum));
+        }
+        Ok(Sketch { buckets: raw.buckets, count: raw.count, sum: raw.sum })
+    }
 }
 
 impl Sketch {
@@ -110,11 +158,11 @@ impl Sketch {
             return false;
         };
         let Some((_, c)) = self.buckets.get_mut(i) else { return false };
-        *c -= 1;
+        *c = c.saturating_sub(1);
         if *c == 0 {
             self.buckets.remove(i);
         }
-        self.count -= 1;
+        self.count = self.count.saturating_sub(1);
         self.sum = self.sum.saturating_sub(u128::from(x));
         true
     }
@@ -235,6 +283,35 @@ mod tests {
         assert!(!s.remove(100));
         assert_eq!((s.count(), s.sum(), s.quantile(1.0)), (4, 14, Some(7)));
         assert_eq!(Sketch::default().quantile(0.5), None);
+    }
+
+    #[test]
+    fn reading_a_sketch_back_refuses_one_add_could_not_build() {
+        let mut s = Sketch::default();
+        for x in [3u64, 3, 900, 1 << 40] {
+            s.add(x);
+        }
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<Sketch>(&json).unwrap(), s);
+        for (bad, why) in [
+            (r#"{"buckets":[[3,1],[3,1]],"count":2,"sum":6}"#, "out of order"),
+            (r#"{"buckets":[[9,1],[3,1]],"count":2,"sum":12}"#, "out of order"),
+            (r#"{"buckets":[[3,0]],"count":0,"sum":0}"#, "empty"),
+            (r#"{"buckets":[[3776,1]],"count":1,"sum":0}"#, "beyond the last"),
+            (r#"{"buckets":[[3,2]],"count":1,"sum":6}"#, "count 1 but"),
+            (r#"{"buckets":[[3,2]],"count":2,"sum":7}"#, "outside"),
+            (r#"{"buckets":[],"count":0,"sum":1}"#, "outside"),
+            (r#"{"buckets":[[3775,2]],"count":3,"sum":0}"#, "count 3 but"),
+        ] {
+            let err = serde_json::from_str::<Sketch>(bad).unwrap_err().to_string();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+        // Values from one bucket of width 2^34 (1 << 40 falls in one): any sum the
+        // bucket's values could give is accepted.
+        let (lo, w) = bounds(bucket(1 << 40));
+        let ok =
+            format!(r#"{{"buckets":[[{}, 1]],"count":1,"sum":{}}}"#, bucket(1 << 40), lo + w - 1);
+        assert!(serde_json::from_str::<Sketch>(&ok).is_ok());
     }
 
     proptest! {

@@ -11,10 +11,15 @@
 //!
 //! Restore checks what it can check without replaying: the format, the configuration
 //! ([`Config::validate`]), that no key appears twice, that every index (a line's order,
-//! a cell's site or entity) points at something, and that snapshot series are
-//! in time order. It refuses the rest with [`InsightError::InvalidSnapshot`]. It does
-//! not recompute the figures: a host that needs a tamper check seals the snapshot (the
-//! `onhand` facade's network snapshot carries a SHA-256 over it).
+//! a cell's site or entity) points at something, that snapshot series are in time
+//! order, and that every duration sketch is one [`Sketch::add`](crate::Sketch::add)
+//! could have built. The order figures it recomputes: every order's counters and the
+//! order day cells must be exactly what the lines give, since a later record retracts
+//! a line's contribution from them. It refuses the rest with
+//! [`InsightError::InvalidSnapshot`]. The other figures (transfers, counts,
+//! adjustments, finance) it does not recompute: a host that needs a tamper check
+//! seals the snapshot (the `onhand` facade's network snapshot carries a SHA-256 over
+//! it).
 
 use serde::{Deserialize, Serialize};
 
@@ -145,6 +150,7 @@ impl Insight {
         let bounds = Bounds { sites: s.config.sites.len(), entities: s.entity_count() };
         let mut orders = snapshot.orders.clone();
         orders.reindex(&bounds)?;
+        orders.verify(s.config.basis)?;
         snapshot.transfers.check(&bounds)?;
         snapshot.stock.check(&bounds)?;
         snapshot.finance.check(&bounds)?;

@@ -523,6 +523,9 @@ proptest! {
             prop_assert_eq!(&ab.report(p).unwrap(), &w, "{}", p);
             prop_assert_eq!(&ba.report(p).unwrap(), &w, "{}", p);
         }
+        // A merged state restores: its cells are the sum of its lines' and orders'.
+        let restored = Insight::restore(&through_json(&ab.snapshot())).unwrap();
+        prop_assert_eq!(restored.snapshot(), ab.snapshot());
         // Overlapping partitions are refused and change nothing.
         let before = ab.report(periods()[0]).unwrap();
         if ab.merge(&whole).is_err() {
@@ -820,6 +823,22 @@ fn a_bad_snapshot_is_refused_with_a_typed_error() {
     let mut j = good.clone();
     let first = j["orders"]["orders"][0].clone();
     j["orders"]["orders"].as_array_mut().unwrap().push(first);
+    assert_eq!(refused(j), "invalid_snapshot");
+    // Cells or order counters that are not what the lines give (a live line's
+    // contribution missing would be retracted from nothing on its next record).
+    let mut j = good.clone();
+    let n = j["orders"]["cells"][0][1]["req_lines"].as_i64().unwrap();
+    j["orders"]["cells"][0][1]["req_lines"] = (n + 1).into();
+    assert_eq!(refused(j), "invalid_snapshot");
+    let mut j = good.clone();
+    j["orders"]["cells"].as_array_mut().unwrap().remove(0);
+    assert_eq!(refused(j), "invalid_snapshot");
+    let mut j = good.clone();
+    let n = j["orders"]["orders"][0]["counts"][0].as_u64().unwrap();
+    j["orders"]["orders"][0]["counts"][0] = (n + 1).into();
+    assert_eq!(refused(j), "invalid_snapshot");
+    let mut j = good.clone();
+    j["orders"]["orders"][0]["first"][0] = (-1).into();
     assert_eq!(refused(j), "invalid_snapshot");
     // The same cell key twice, and an unknown field: not a snapshot at all.
     let mut j = good.clone();
