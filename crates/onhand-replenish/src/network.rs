@@ -338,6 +338,45 @@ impl Planner {
         Ok(self)
     }
 
+    /// Checks that every lane into every planned item-site can be costed in the
+    /// site's currency: a lane cost in another currency needs a rate (see
+    /// [`with_rates`](Self::with_rates)). A host that checks when it builds the planner
+    /// learns of a missing rate from its configuration, not from the first
+    /// [`evaluate`](Self::evaluate) that needs it.
+    ///
+    /// # Errors
+    /// [`ReplenishError::NoRate`] for the first lane (in item-site, then lane order)
+    /// without one; [`ReplenishError::NoEntity`] for a site without an entity.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_master::{seed, Catalog, Decimal};
+    /// use onhand_replenish::{DemandStats, ExchangeRate, Planner, Position, ReplenishError, SiteState};
+    ///
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// // Toronto books in CAD; its transfer lane from Chicago is costed in USD.
+    /// let toronto = SiteState {
+    ///     item: "BOLT-M8".parse()?, site: "YYZ".parse()?,
+    ///     stats: DemandStats::daily(100.0, 30.0), position: Position::default(),
+    ///     priority_demand: Decimal::ZERO, costs: None,
+    /// };
+    /// let planner = Planner::new(catalog, vec![toronto])?;
+    /// assert!(matches!(planner.check_rates(), Err(ReplenishError::NoRate { .. })));
+    /// let usd_cad = ExchangeRate {
+    ///     from: "USD".parse()?, to: "CAD".parse()?, rate: Decimal::new(137, 2),
+    /// };
+    /// planner.with_rates(vec![usd_cad])?.check_rates()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_rates(&self) -> Res<()> {
+        for &(item, site) in &self.handles {
+            for lane in self.catalog.lanes_into(site, item) {
+                self.in_site_currency(site, lane.cost_per_unit, lane)?;
+            }
+        }
+        Ok(())
+    }
+
     /// `money` per unit in the currency of `site`.
     fn in_site_currency(&self, site: SiteIx, money: Money, lane: &SourcingLane) -> Res<Decimal> {
         let to = self

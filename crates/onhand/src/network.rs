@@ -275,9 +275,12 @@ impl Network {
         let planner = if states.is_empty() {
             None
         } else {
-            Some(Arc::new(
-                Planner::new(catalog.clone(), states)?.with_rates(replenish_rates(&config))?,
-            ))
+            // A missing rate is a configuration error now, not a failure of the first
+            // event that takes an item-site below its reorder point.
+            let planner =
+                Planner::new(catalog.clone(), states)?.with_rates(replenish_rates(&config))?;
+            planner.check_rates()?;
+            Some(Arc::new(planner))
         };
         let catalog_for_groups = catalog.clone();
         let mut network = Network {
@@ -660,21 +663,16 @@ impl Network {
             if short <= Decimal::ZERO {
                 continue;
             }
-            // The lines booked there, last served first.
-            let mut lines: Vec<(u8, NaiveDate, u64, OrderRef, Decimal)> = Vec::new();
-            for (r, b) in &self.bookings {
-                let Some(p) = self.atp.booked(LineId(b.id)) else { continue };
-                let here: Decimal = p
-                    .schedule()
-                    .iter()
-                    .filter(|s| s.item == item && s.site == site)
-                    .map(|s| s.qty)
-                    .sum();
-                if here > Decimal::ZERO {
-                    lines.push((b.request.priority, b.request.requested, b.id, r.clone(), here));
-                }
-            }
-            lines.sort_by_key(|l| std::cmp::Reverse((l.0, l.1, l.2)));
+            // The lines booked there, last served first: only the lines of the item's
+            // substitution group can hold it (not a scan of every booked line).
+            let group = self.booked_in_group.get(&self.group_of(item)).into_iter().flatten();
+            let lines =
+                self.holding((item, site), group.filter_map(|r| self.bookings.get_key_value(r)));
+            debug_assert_eq!(
+                lines,
+                self.holding((item, site), self.bookings.iter()),
+                "the substitution-group index missed a line"
+            );
             for (_, _, _, r, here) in lines {
                 if short <= Decimal::ZERO {
                     break;
@@ -690,6 +688,31 @@ impl Network {
             }
         }
         Ok(())
+    }
+
+    /// The booked `lines` that hold stock of an item-site, with what they hold there,
+    /// last served first (least urgent priority, then latest requested date, then
+    /// latest created).
+    fn holding<'a>(
+        &self,
+        (item, site): (ItemIx, SiteIx),
+        lines: impl Iterator<Item = (&'a OrderRef, &'a Booking)>,
+    ) -> Vec<(u8, NaiveDate, u64, OrderRef, Decimal)> {
+        let mut held = Vec::new();
+        for (r, b) in lines {
+            let Some(p) = self.atp.booked(LineId(b.id)) else { continue };
+            let here: Decimal = p
+                .schedule()
+                .iter()
+                .filter(|s| s.item == item && s.site == site)
+                .map(|s| s.qty)
+                .sum();
+            if here > Decimal::ZERO {
+                held.push((b.request.priority, b.request.requested, b.id, r.clone(), here));
+            }
+        }
+        held.sort_by_key(|l| std::cmp::Reverse((l.0, l.1, l.2)));
+        held
     }
 
     fn ledger_signal(&self, s: &LedgerSignal) -> Result<Option<Signal>, Error> {

@@ -10,7 +10,7 @@ mod common;
 
 use onhand::control::{ClearReason, ExceptionKind, State, Subject};
 use onhand::ledger::testing::receipt_to;
-use onhand::master::{Money, Role, SiteCode, seed};
+use onhand::master::{LaneSource, Money, Role, SiteCode, seed};
 use onhand::replenish::DemandStats;
 use onhand::rust_decimal::Decimal;
 use onhand::sim::{Checks, Setup, Sim, SimConfig};
@@ -188,4 +188,80 @@ fn every_active_stockout_risk_is_short_now() {
         n.check().unwrap();
         Ok(())
     });
+}
+
+/// The demo network with the Chicago -> Toronto lane's freight quoted in EUR: a
+/// currency neither entity books in, so only planning Toronto needs a rate for it.
+fn euro_lane() -> onhand::master::MasterData {
+    let mut md = seed::demo_network();
+    let lane = md
+        .lanes
+        .iter_mut()
+        .find(|l| {
+            l.to == site("YYZ") && matches!(&l.from, LaneSource::Site(s) if *s == site("ORD"))
+        })
+        .unwrap();
+    lane.cost_per_unit = Money::new("0.04".parse().unwrap(), "EUR".parse().unwrap());
+    md
+}
+
+fn toronto_planned() -> NetworkConfig {
+    let mut config = config();
+    config.replenish.item_sites.push(ItemSitePlan {
+        item: "BOLT-M8".parse().unwrap(),
+        site: site("YYZ"),
+        demand: DemandStats::daily(100.0, 30.0),
+        priority_demand: Decimal::ZERO,
+        costs: None,
+    });
+    config
+}
+
+/// Toronto: 5,000 bolts, then an allocation of 4,990 that takes it below its reorder
+/// point.
+fn toronto_short(n: &mut Network) -> Result<onhand::Booked, onhand::Error> {
+    n.apply(&receipt_to(1, "YYZ", "BOLT-M8", "5000 EA", "PF-A01", "available").unwrap()).unwrap();
+    let mut r = order(1, "4990 EA");
+    r.customer = None;
+    r.ship_to = Some("CA-ON".parse().unwrap());
+    n.allocate(&r)
+}
+
+/// A planned item-site whose lane is costed in another currency than the site's needs
+/// a rate. Without one the network is refused when it is built. Before, it was built,
+/// and the first call that took the item-site below its reorder point failed after
+/// the engines had taken it: an allocation returned an error for a line that was
+/// booked all the same, and an event left the network poisoned.
+#[test]
+fn a_missing_rate_for_a_planned_lane_is_refused_at_build_not_at_the_first_shortage() {
+    let err = Network::new(euro_lane(), common::rules(), toronto_planned(), common::start())
+        .map(|_| ())
+        .unwrap_err();
+    assert!(
+        matches!(&err, onhand::Error::Replenish(onhand::replenish::ReplenishError::NoRate { .. })),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("YYZ") && err.to_string().contains("EUR"), "{err}");
+
+    // With the rate, Toronto falling below its reorder point gets a recommendation
+    // (its candidates costed in CAD), and the network lives on.
+    let mut config = toronto_planned();
+    config.rates.push(onhand::valuation::Rate {
+        from: "EUR".parse().unwrap(),
+        to: "CAD".parse().unwrap(),
+        rate: "1.48".parse().unwrap(),
+    });
+    let mut n = Network::new(euro_lane(), common::rules(), config, common::start()).unwrap();
+    let booked = toronto_short(&mut n).unwrap();
+    let rec = booked
+        .signals
+        .iter()
+        .find_map(|s| match s {
+            onhand::Signal::BelowReorderPoint { recommendation } => Some(recommendation),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("{booked:?}"));
+    assert_eq!(rec.site, site("YYZ"));
+    n.apply(&receipt_to(2, "ATL", "BOLT-M8", "10 EA", "PF-A01", "available").unwrap()).unwrap();
+    n.check().unwrap();
 }
