@@ -114,6 +114,9 @@ pub struct Network {
     pub(crate) planner: Option<Arc<Planner>>,
     /// Planned item-sites: whether each is at or below its reorder point now.
     pub(crate) below: BTreeMap<(ItemIx, SiteIx), bool>,
+    /// Per planned item, where its item-sites are in the configuration's
+    /// `replenish.item_sites`, so a recommendation reads only its item's plans.
+    pub(crate) plans_of: Arc<BTreeMap<ItemIx, Vec<usize>>>,
     /// Booked order lines (kept with `booked_in_group` by
     /// [`insert_booking`](Network::insert_booking) and
     /// [`remove_booking`](Network::remove_booking)).
@@ -249,7 +252,8 @@ impl Network {
         let insight = crate::insight_feed::Feed::new(&catalog, &config.insight)?;
         let mut states = Vec::new();
         let mut below = BTreeMap::new();
-        for p in &config.replenish.item_sites {
+        let mut plans_of: BTreeMap<ItemIx, Vec<usize>> = BTreeMap::new();
+        for (k, p) in config.replenish.item_sites.iter().enumerate() {
             let item = catalog.item_ix(&p.item).ok_or_else(|| Error::Config {
                 what: format!("replenishment plans unknown item {}", p.item),
             })?;
@@ -271,6 +275,7 @@ impl Network {
                 costs: p.costs,
             });
             below.insert((item, site), false);
+            plans_of.entry(item).or_default().push(k);
         }
         let planner = if states.is_empty() {
             None
@@ -292,6 +297,7 @@ impl Network {
             valuation,
             planner,
             below,
+            plans_of: Arc::new(plans_of),
             sub_group: Arc::new(substitution_groups(&catalog_for_groups)),
             bookings: BTreeMap::new(),
             booked_in_group: BTreeMap::new(),
@@ -1908,10 +1914,8 @@ impl Network {
         // The planner weighs transfers from the other planned sites of the item, so they
         // get their positions as they are now too.
         let mut states = Vec::new();
-        for p in &self.config.replenish.item_sites {
-            if p.item != item {
-                continue;
-            }
+        let plans = self.plans_of.get(&key.0).into_iter().flatten();
+        for p in plans.filter_map(|k| self.config.replenish.item_sites.get(*k)) {
             let Some(s) = self.catalog.site_ix(&p.site) else { continue };
             states.push(SiteState {
                 item: p.item.clone(),
@@ -2015,7 +2019,7 @@ pub(crate) struct Inbound {
 
 /// The configured exchange rates, for the planner to convert lane costs into a site's
 /// currency.
-fn replenish_rates(config: &NetworkConfig) -> Vec<onhand_replenish::ExchangeRate> {
+pub(crate) fn replenish_rates(config: &NetworkConfig) -> Vec<onhand_replenish::ExchangeRate> {
     config
         .rates
         .iter()

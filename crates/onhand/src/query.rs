@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use onhand_master::{CurrencyCode, EntityCode, ItemCode, Money, Qty, RegionCode, SiteCode};
-use onhand_replenish::{ExchangeRate, Planner, SiteState};
+use onhand_replenish::{Planner, SiteState};
 use onhand_status::Measure;
 use onhand_valuation::{Reconciliation, reconcile};
 use rust_decimal::Decimal;
@@ -276,12 +276,7 @@ impl Network {
         if states.is_empty() {
             return Ok(None);
         }
-        let rates = self
-            .config
-            .rates
-            .iter()
-            .map(|r| ExchangeRate { from: r.from, to: r.to, rate: r.rate })
-            .collect();
+        let rates = crate::network::replenish_rates(&self.config);
         Ok(Some(Planner::new(self.catalog.clone(), states)?.with_rates(rates)?))
     }
 
