@@ -389,8 +389,8 @@ impl Insight {
         // Item-sites, against all other item-sites.
         let (mut tk, mut tn) = (0u64, 0u64);
         for (_, s) in self.stock.item_sites.iter() {
-            tk += s.out;
-            tn += s.counts;
+            tk = tk.saturating_add(s.out);
+            tn = tn.saturating_add(s.counts);
         }
         let mut keys: Vec<_> = self.stock.item_sites.iter().filter(|(_, s)| s.counts > 0).collect();
         keys.sort_by(|a, b| a.0.cmp(b.0));
@@ -404,8 +404,8 @@ impl Insight {
                     },
                     k: s.out,
                     n: s.counts,
-                    peer_k: tk - s.out,
-                    peer_n: tn - s.counts,
+                    peer_k: tk.saturating_sub(s.out),
+                    peer_n: tn.saturating_sub(s.counts),
                 })
             })
             .collect();
@@ -426,23 +426,25 @@ impl Insight {
             if *day > last {
                 continue;
             }
-            let o = c.counts - c.within;
+            let o = c.counts.saturating_sub(c.within);
             let e = counters.entry(counter).or_default();
-            e.0 += o;
-            e.1 += c.counts;
+            e.0 = e.0.saturating_add(o);
+            e.1 = e.1.saturating_add(c.counts);
             let e = shifts.entry((*site, *shift)).or_default();
-            e.0 += o;
-            e.1 += c.counts;
+            e.0 = e.0.saturating_add(o);
+            e.1 = e.1.saturating_add(c.counts);
         }
-        let (ck, cn) = counters.values().fold((0, 0), |a, v| (a.0 + v.0, a.1 + v.1));
+        let (ck, cn) = counters
+            .values()
+            .fold((0u64, 0u64), |a, v| (a.0.saturating_add(v.0), a.1.saturating_add(v.1)));
         let trials = counters
             .iter()
             .map(|(a, (k, n))| Trial {
                 subject: Subject::Counter((*a).clone()),
                 k: *k,
                 n: *n,
-                peer_k: ck - k,
-                peer_n: cn - n,
+                peer_k: ck.saturating_sub(*k),
+                peer_n: cn.saturating_sub(*n),
             })
             .collect();
         let t = binomial_family(trials, cfg, cfg.min_counts, |s, test, r, p0, n| {
@@ -457,8 +459,8 @@ impl Insight {
         let mut per_site: BTreeMap<u16, (u64, u64)> = BTreeMap::default();
         for ((site, _), (k, n)) in &shifts {
             let e = per_site.entry(*site).or_default();
-            e.0 += k;
-            e.1 += n;
+            e.0 = e.0.saturating_add(*k);
+            e.1 = e.1.saturating_add(*n);
         }
         let trials = shifts
             .iter()
@@ -468,8 +470,8 @@ impl Insight {
                     subject: Subject::Shift { site: self.site_code(*site)?.clone(), shift: *shift },
                     k: *k,
                     n: *n,
-                    peer_k: sk - k,
-                    peer_n: sn - n,
+                    peer_k: sk.saturating_sub(*k),
+                    peer_n: sn.saturating_sub(*n),
                 })
             })
             .collect();
@@ -492,25 +494,27 @@ impl Insight {
         thin: &mut Vec<Thin>,
     ) {
         // Only receipts whose whole follow-up window lies before the end of as_of.
-        let matured =
-            day_number(as_of) - i32::try_from(self.config().follow_days).unwrap_or(i32::MAX);
+        let matured = day_number(as_of)
+            .saturating_sub(i32::try_from(self.config().follow_days).unwrap_or(i32::MAX));
         let mut per: BTreeMap<&SupplierCode, (u64, u64)> = BTreeMap::default();
         for ((day, supplier), c) in &self.stock.suppliers {
             if *day < matured {
                 let e = per.entry(supplier).or_default();
-                e.0 += c.followed;
-                e.1 += c.receipts;
+                e.0 = e.0.saturating_add(c.followed);
+                e.1 = e.1.saturating_add(c.receipts);
             }
         }
-        let (tk, tn) = per.values().fold((0, 0), |a, v| (a.0 + v.0, a.1 + v.1));
+        let (tk, tn) = per
+            .values()
+            .fold((0u64, 0u64), |a, v| (a.0.saturating_add(v.0), a.1.saturating_add(v.1)));
         let trials = per
             .iter()
             .map(|(s, (k, n))| Trial {
                 subject: Subject::Supplier((*s).clone()),
                 k: *k,
                 n: *n,
-                peer_k: tk - k,
-                peer_n: tn - n,
+                peer_k: tk.saturating_sub(*k),
+                peer_n: tn.saturating_sub(*n),
             })
             .collect();
         let follow = self.config().follow_days;
@@ -559,7 +563,7 @@ impl Insight {
             }
             let week = day_number(Period::containing(Grain::Week, date_of(*day)).start());
             let w = lanes.entry((*from, *to)).or_default().entry(week).or_default();
-            w.0 += c.requested;
+            w.0 = w.0.saturating_add(c.requested);
             for m in c.requested_value.as_slice() {
                 let v = m.amount().to_f64().unwrap_or(0.0);
                 match w.1.iter_mut().find(|(cur, _)| *cur == m.currency()) {
@@ -669,9 +673,9 @@ impl Insight {
         }
         for v in daily.values_mut() {
             v.sort_unstable();
-            let mut acc = 0;
+            let mut acc = 0u64;
             for e in v.iter_mut() {
-                acc += e.1;
+                acc = acc.saturating_add(e.1);
                 e.1 = acc;
             }
         }

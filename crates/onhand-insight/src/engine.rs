@@ -183,7 +183,7 @@ impl Insight {
         }
         self.dispatch(record)?;
         self.newest = Some(self.newest.map_or(t, |n| n.max(t)));
-        self.records += 1;
+        self.records = self.records.saturating_add(1);
         Ok(())
     }
 
@@ -399,7 +399,7 @@ impl Insight {
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
-        self.records += other.records;
+        self.records = self.records.saturating_add(other.records);
         Ok(())
     }
 }

@@ -192,6 +192,13 @@ pub(crate) fn count(a: &mut i64, s: i64) {
     *a = a.saturating_add(s);
 }
 
+/// `a += b` for counts across cells at query time (a cell's counts come from a
+/// snapshot too, so their sum is checked).
+pub(crate) fn sum_count(a: &mut u64, b: u64) -> Result<(), InsightError> {
+    *a = a.checked_add(b).ok_or(InsightError::Overflow("a count"))?;
+    Ok(())
+}
+
 /// A count as a decimal (counts held are never negative once every retraction has
 /// met its addition).
 pub(crate) fn dec(n: i64) -> Decimal {

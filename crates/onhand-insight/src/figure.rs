@@ -107,13 +107,13 @@ impl std::fmt::Display for Ratio {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.value() {
             Figure::Value(v) => {
-                let pct = (v * Decimal::ONE_HUNDRED).round_dp(1);
-                write!(
-                    f,
-                    "{pct}% ({}/{})",
-                    self.numerator.normalize(),
-                    self.denominator.normalize()
-                )
+                let (n, d) = (self.numerator.normalize(), self.denominator.normalize());
+                match v.checked_mul(Decimal::ONE_HUNDRED) {
+                    Some(pct) => write!(f, "{}% ({n}/{d})", pct.round_dp(1)),
+                    // A share beyond a hundredth of the decimal range (only a ratio
+                    // built from figures no record could give): the share itself.
+                    None => write!(f, "{v} ({n}/{d})"),
+                }
             }
             Figure::NotEnoughData { .. } => f.write_str("n/a"),
         }
@@ -324,5 +324,15 @@ mod tests {
         );
         assert_eq!(Dist::of(&Sketch::default()), Figure::NotEnoughData { have: 0, need: 1 });
         assert_eq!(Ratio::of_counts(1, 3).to_string(), "33.3% (1/3)");
+    }
+
+    #[test]
+    fn a_ratio_beyond_a_hundredth_of_the_range_prints_without_panicking() {
+        let r = Ratio::new(Decimal::MAX, Decimal::ONE);
+        assert_eq!(r.to_string(), format!("{} ({}/1)", Decimal::MAX, Decimal::MAX));
+        assert_eq!(Ratio::of_counts(u64::MAX, 1).to_string(), {
+            let n = Decimal::from(u64::MAX);
+            format!("{}% ({n}/1)", n * Decimal::ONE_HUNDRED)
+        });
     }
 }

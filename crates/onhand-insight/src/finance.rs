@@ -62,13 +62,13 @@ pub(crate) struct TransitCell {
 
 impl TransitCell {
     fn merge(&mut self, o: &TransitCell) {
-        self.lines += o.lines;
+        self.lines = self.lines.saturating_add(o.lines);
         add(&mut self.qty, o.qty);
         self.value.acc_all(&o.value);
-        self.eta_lines += o.eta_lines;
+        self.eta_lines = self.eta_lines.saturating_add(o.eta_lines);
         add(&mut self.eta_qty, o.eta_qty);
         self.eta_value.acc_all(&o.eta_value);
-        self.overdue_lines += o.overdue_lines;
+        self.overdue_lines = self.overdue_lines.saturating_add(o.overdue_lines);
         self.overdue_value.acc_all(&o.overdue_value);
         self.overdue_age.merge(&o.overdue_age);
     }
@@ -145,7 +145,7 @@ pub(crate) struct Finance {
 }
 
 fn secs(later: i64, earlier: i64) -> u64 {
-    u64::try_from(later - earlier).unwrap_or(0)
+    u64::try_from(later.saturating_sub(earlier)).unwrap_or(0)
 }
 
 impl Finance {
@@ -249,15 +249,15 @@ impl Finance {
         let Some(cell) = at_time(self.transit.entry(owner).or_default(), t) else {
             return Ok(());
         };
-        cell.lines += 1;
+        cell.lines = cell.lines.saturating_add(1);
         add(&mut cell.qty, r.qty.value());
         cell.value.acc(r.value);
         if let Some(eta) = r.expected_arrival {
-            cell.eta_lines += 1;
+            cell.eta_lines = cell.eta_lines.saturating_add(1);
             add(&mut cell.eta_qty, r.qty.value());
             cell.eta_value.acc(r.value);
             if eta.timestamp() < t {
-                cell.overdue_lines += 1;
+                cell.overdue_lines = cell.overdue_lines.saturating_add(1);
                 cell.overdue_value.acc(r.value);
                 cell.overdue_age.add(secs(t, eta.timestamp()));
             }
@@ -272,7 +272,7 @@ impl Finance {
         exact::check_money("value", r.value)?;
         let t = r.at.timestamp();
         let c = self.recon.entry((day_of(r.at), entity)).or_default();
-        c.opened += 1;
+        c.opened = c.opened.saturating_add(1);
         c.opened_value.acc(r.value);
         self.mismatches
             .insert(r.id.clone(), Mismatch { entity, opened: t, value: r.value, resolved: None });
@@ -297,7 +297,7 @@ impl Finance {
         }
         let (entity, value, opened) = (m.entity, m.value, m.opened);
         let c = self.recon.entry((day_of(r.at), entity)).or_default();
-        c.resolved += 1;
+        c.resolved = c.resolved.saturating_add(1);
         c.resolved_value.acc(value);
         c.age.add(secs(t, opened));
         if let Some(m) = self.mismatches.get_mut(&r.id) {
@@ -333,9 +333,9 @@ impl Finance {
         }
         for (k, c) in &other.recon {
             let m = self.recon.entry(*k).or_default();
-            m.opened += c.opened;
+            m.opened = m.opened.saturating_add(c.opened);
             m.opened_value.acc_all(&c.opened_value);
-            m.resolved += c.resolved;
+            m.resolved = m.resolved.saturating_add(c.resolved);
             m.resolved_value.acc_all(&c.resolved_value);
             m.age.merge(&c.age);
         }

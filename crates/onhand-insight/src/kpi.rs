@@ -51,7 +51,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::Insight;
 use crate::error::InsightError;
-use crate::exact::{dec, sum};
+use crate::exact::{dec, sum, sum_count};
 use crate::figure::{Amounts, Dist, Figure, Ratio};
 use crate::finance::latest;
 use crate::orders::{NO_SITE, OrderCell, ReturnCell};
@@ -475,7 +475,8 @@ impl Insight {
     ///
     /// # Errors
     /// [`InsightError::UnsupportedDimension`]; [`InsightError::UnknownSite`] or
-    /// [`InsightError::UnknownEntity`] for a dimension naming one.
+    /// [`InsightError::UnknownEntity`] for a dimension naming one; [`InsightError::Overflow`]
+    /// for a sum beyond its type.
     pub fn orders(&self, period: Period, dim: &Dim) -> Result<OrderKpis, InsightError> {
         let range = period.day_range();
         let (filter, group) = match dim {
@@ -525,7 +526,8 @@ impl Insight {
     /// The transfer KPIs of `period` by `dim` (network or lane).
     ///
     /// # Errors
-    /// [`InsightError::UnsupportedDimension`]; [`InsightError::UnknownSite`].
+    /// [`InsightError::UnsupportedDimension`]; [`InsightError::UnknownSite`];
+    /// [`InsightError::Overflow`] for a sum beyond its type.
     pub fn transfers(&self, period: Period, dim: &Dim) -> Result<TransferKpis, InsightError> {
         let range = period.day_range();
         let lane = match dim {
@@ -541,14 +543,14 @@ impl Insight {
         let mut c = TransferCell::default();
         for ((day, from, to), cell) in &self.transfers.cells {
             if in_range(*day, range) && lane.is_none_or(|l| l == (*from, *to)) {
-                c.requested += cell.requested;
+                sum_count(&mut c.requested, cell.requested)?;
                 c.requested_value.merge(&cell.requested_value)?;
-                c.approved += cell.approved;
-                c.shipped += cell.shipped;
-                c.completed += cell.completed;
-                c.closed += cell.closed;
-                c.receipts += cell.receipts;
-                c.receipts_exact += cell.receipts_exact;
+                sum_count(&mut c.approved, cell.approved)?;
+                sum_count(&mut c.shipped, cell.shipped)?;
+                sum_count(&mut c.completed, cell.completed)?;
+                sum_count(&mut c.closed, cell.closed)?;
+                sum_count(&mut c.receipts, cell.receipts)?;
+                sum_count(&mut c.receipts_exact, cell.receipts_exact)?;
                 sum(&mut c.short, cell.short)?;
                 sum(&mut c.over, cell.over)?;
                 sum(&mut c.damaged, cell.damaged)?;
@@ -600,7 +602,7 @@ impl Insight {
                 && reason.is_none_or(|x| x == r)
                 && self.site_matches(sites, *site)
             {
-                c.returns += cell.returns;
+                sum_count(&mut c.returns, cell.returns)?;
                 sum(&mut c.units, cell.units)?;
                 sum(&mut c.sound, cell.sound)?;
                 sum(&mut c.damaged, cell.damaged)?;
@@ -629,7 +631,7 @@ impl Insight {
     ///
     /// # Errors
     /// [`InsightError::UnsupportedDimension`]; [`InsightError::UnknownSite`] or
-    /// [`InsightError::UnknownEntity`].
+    /// [`InsightError::UnknownEntity`]; [`InsightError::Overflow`] for a sum beyond its type.
     pub fn counts(&self, period: Period, dim: &Dim) -> Result<CountKpis, InsightError> {
         let range = period.day_range();
         let pred: CountPred<'_> = match dim {
@@ -650,9 +652,9 @@ impl Insight {
         let mut c = CountCell::default();
         for ((day, site, class, shift, counter), cell) in &self.stock.counts {
             if in_range(*day, range) && pred(*site, *class, *shift, counter) {
-                c.counts += cell.counts;
-                c.within += cell.within;
-                c.recurrences += cell.recurrences;
+                sum_count(&mut c.counts, cell.counts)?;
+                sum_count(&mut c.within, cell.within)?;
+                sum_count(&mut c.recurrences, cell.recurrences)?;
                 sum(&mut c.net_units, cell.net_units)?;
                 sum(&mut c.abs_units, cell.abs_units)?;
                 c.net_value.merge(&cell.net_value)?;
@@ -665,7 +667,7 @@ impl Insight {
             abs_units: c.abs_units,
             net_value: c.net_value,
             abs_value: c.abs_value,
-            recurrence: Ratio::of_counts(c.recurrences, c.counts - c.within),
+            recurrence: Ratio::of_counts(c.recurrences, c.counts.saturating_sub(c.within)),
         })
     }
 
@@ -674,7 +676,7 @@ impl Insight {
     ///
     /// # Errors
     /// [`InsightError::UnsupportedDimension`]; [`InsightError::UnknownSite`] or
-    /// [`InsightError::UnknownEntity`].
+    /// [`InsightError::UnknownEntity`]; [`InsightError::Overflow`] for a sum beyond its type.
     pub fn adjustments(&self, period: Period, dim: &Dim) -> Result<AdjustmentKpis, InsightError> {
         let range = period.day_range();
         let pred: AdjustPred<'_> = match dim {
@@ -688,9 +690,9 @@ impl Insight {
         let mut c = AdjustCell::default();
         for ((day, site, reason, actor), cell) in &self.stock.adjusts {
             if in_range(*day, range) && pred(*site, reason, actor) {
-                c.count += cell.count;
-                c.increases += cell.increases;
-                c.decreases += cell.decreases;
+                sum_count(&mut c.count, cell.count)?;
+                sum_count(&mut c.increases, cell.increases)?;
+                sum_count(&mut c.decreases, cell.decreases)?;
                 sum(&mut c.net_units, cell.net_units)?;
                 sum(&mut c.abs_units, cell.abs_units)?;
                 c.net_value.merge(&cell.net_value)?;
@@ -713,7 +715,7 @@ impl Insight {
     /// receipts`, not enough data without receipts.
     ///
     /// # Errors
-    /// [`InsightError::Overflow`] for a sum beyond the decimal range.
+    /// [`InsightError::Overflow`] for a sum beyond its type.
     pub fn supplier_receipts(
         &self,
         period: Period,
@@ -725,8 +727,8 @@ impl Insight {
         let mut value = Amounts::default();
         for ((day, s), cell) in &self.stock.suppliers {
             if in_range(*day, range) && supplier.is_none_or(|x| x == s) {
-                receipts += cell.receipts;
-                followed += cell.followed;
+                sum_count(&mut receipts, cell.receipts)?;
+                sum_count(&mut followed, cell.followed)?;
                 sum(&mut qty, cell.qty)?;
                 value.merge(&cell.value)?;
             }
@@ -744,7 +746,8 @@ impl Insight {
     /// from each owner's latest in-transit snapshot taken by then.
     ///
     /// # Errors
-    /// [`InsightError::UnsupportedDimension`]; [`InsightError::UnknownEntity`].
+    /// [`InsightError::UnsupportedDimension`]; [`InsightError::UnknownEntity`];
+    /// [`InsightError::Overflow`] for a sum beyond its type.
     pub fn in_transit(&self, date: NaiveDate, dim: &Dim) -> Result<InTransitKpis, InsightError> {
         let owner = match dim {
             Dim::Network => None,
@@ -783,13 +786,13 @@ impl Insight {
             };
             let t = DateTime::from_timestamp(*t, 0);
             k.snapshot = k.snapshot.max(t);
-            k.lines += c.lines;
+            sum_count(&mut k.lines, c.lines)?;
             sum(&mut k.qty, c.qty)?;
             k.value.merge(&c.value)?;
-            eta_lines += c.eta_lines;
+            sum_count(&mut eta_lines, c.eta_lines)?;
             sum(&mut eta_qty, c.eta_qty)?;
             eta_value.merge(&c.eta_value)?;
-            k.overdue_lines += c.overdue_lines;
+            sum_count(&mut k.overdue_lines, c.overdue_lines)?;
             k.overdue_value.merge(&c.overdue_value)?;
             age.merge(&c.overdue_age);
             if let Some(code) = self.entity_code(o) {
@@ -844,7 +847,7 @@ impl Insight {
         for (i, (q, v)) in qty.into_iter().zip(value).enumerate() {
             let to = bounds.get(i).copied();
             buckets.push(AgingBucket { from_days: from, to_days: to, qty: q, value: v });
-            from = to.map_or(from, |t| t + 1);
+            from = to.map_or(from, |t| t.saturating_add(1));
         }
         Ok(AgingKpis { buckets })
     }
@@ -852,7 +855,8 @@ impl Insight {
     /// Reconciliation effort of `period` by `dim` (network or entity).
     ///
     /// # Errors
-    /// [`InsightError::UnsupportedDimension`]; [`InsightError::UnknownEntity`].
+    /// [`InsightError::UnsupportedDimension`]; [`InsightError::UnknownEntity`];
+    /// [`InsightError::Overflow`] for a sum beyond its type.
     pub fn reconciliation(
         &self,
         period: Period,
@@ -882,9 +886,9 @@ impl Insight {
         let mut age = Sketch::default();
         for ((day, e), c) in &self.finance.recon {
             if in_range(*day, range) && entity.is_none_or(|x| x == *e) {
-                k.opened += c.opened;
+                sum_count(&mut k.opened, c.opened)?;
                 k.opened_value.merge(&c.opened_value)?;
-                k.resolved += c.resolved;
+                sum_count(&mut k.resolved, c.resolved)?;
                 k.resolved_value.merge(&c.resolved_value)?;
                 age.merge(&c.age);
             }
@@ -899,7 +903,7 @@ impl Insight {
             if m.opened <= end && m.resolved.is_none_or(|r| r > end) {
                 k.open_at_end += 1;
                 k.open_value_at_end.add(m.value)?;
-                open_age.add(u64::try_from(end - m.opened).unwrap_or(0));
+                open_age.add(u64::try_from(end.saturating_sub(m.opened)).unwrap_or(0));
             }
         }
         k.open_age_at_end = dist(&open_age);
@@ -961,7 +965,10 @@ impl Insight {
                         let t = div6(c, *a);
                         let annual =
                             t.value().map_or(Figure::NotEnoughData { have: 0, need: 1 }, |t| {
-                                div6(*t * Decimal::from(365), Decimal::from(days))
+                                t.checked_mul(Decimal::from(365))
+                                    .map_or(Figure::NotEnoughData { have: 0, need: 1 }, |t| {
+                                        div6(t, Decimal::from(days))
+                                    })
                             });
                         let daily = c.checked_div(Decimal::from(days)).unwrap_or_default();
                         (t, annual, div6(*a, daily))

@@ -302,7 +302,7 @@ impl Order {
                 let parts = [all(IN_FULL), all(ON_TIME), all(CONDITION), all(DOCS)];
                 Some(Done {
                     day: day_of_secs(t),
-                    cycle: u64::try_from(t - self.first.0).unwrap_or(0),
+                    cycle: u64::try_from(t.saturating_sub(self.first.0)).unwrap_or(0),
                     perfect: parts.iter().all(|p| *p),
                     parts,
                 })
@@ -561,7 +561,7 @@ pub(crate) struct ReturnCell {
 
 impl ReturnCell {
     fn merge(&mut self, o: &ReturnCell) {
-        self.returns += o.returns;
+        self.returns = self.returns.saturating_add(o.returns);
         add(&mut self.units, o.units);
         add(&mut self.sound, o.sound);
         add(&mut self.damaged, o.damaged);
@@ -1024,7 +1024,7 @@ impl Orders {
         }
         let at = r.at.timestamp();
         let c = self.returns.entry((day_of(r.at), site, r.reason.clone())).or_default();
-        c.returns += 1;
+        c.returns = c.returns.saturating_add(1);
         add(&mut c.units, qty);
         c.found(r.condition, qty);
         self.change(ix, basis, |l| {

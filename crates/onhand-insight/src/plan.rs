@@ -421,7 +421,7 @@ impl Insight {
             };
             let (horizon, days, stock, mu, var) =
                 if let Some(next) = pos.next_receipt.filter(|d| *d > today) {
-                    let h = u32::try_from(next - today).unwrap_or(0);
+                    let h = u32::try_from(i64::from(next) - i64::from(today)).unwrap_or(0);
                     let (mu, var) = model.horizon(as_of, h);
                     (Horizon::NextReceipt, f64::from(h), to_f64(pos.on_hand), mu, var)
                 } else {
@@ -520,7 +520,7 @@ impl Insight {
                 continue;
             };
             let confirmed = l.confirmed();
-            let unshipped = confirmed - l.shipped;
+            let Some(unshipped) = confirmed.checked_sub(l.shipped) else { continue };
             if unshipped > Decimal::ZERO {
                 open.entry((&l.item, first.1))
                     .or_default()
@@ -573,7 +573,7 @@ impl Insight {
                 if short > Decimal::ZERO {
                     w_short += w * to_f64(short);
                     at_risk.push((*line).clone());
-                    short_units += short;
+                    short_units = short_units.saturating_add(short);
                 }
             }
             let impact = if w_all > 0.0 { w_short / w_all } else { 0.0 };
@@ -655,7 +655,7 @@ impl Insight {
                     .sqrt();
             let recommended = ceil_dec(ss);
             let current = s.position.as_ref().and_then(|p| p.safety);
-            let change = current.map(|c| recommended - c);
+            let change = current.and_then(|c| recommended.checked_sub(c));
             let season_ix = model
                 .season
                 .map(|_| if model.base_mean > 0.0 { daily / model.base_mean } else { 1.0 });
@@ -678,7 +678,10 @@ impl Insight {
                 (Some(c), Some(ch)) => {
                     let _ = write!(why, "; current {c}, change {ch:+}");
                 }
-                _ => why.push_str("; no current policy"),
+                (Some(c), None) => {
+                    let _ = write!(why, "; current {c}");
+                }
+                (None, _) => why.push_str("; no current policy"),
             }
             out.push(SafetyStockAdvice {
                 item: key.0.clone(),

@@ -239,7 +239,7 @@ impl Sketch {
         };
         let mut seen = 0u64;
         for (b, c) in &self.buckets {
-            seen += c;
+            seen = seen.saturating_add(*c);
             if seen >= rank {
                 return Some(representative(*b));
             }

@@ -49,9 +49,9 @@ pub(crate) struct CountCell {
 
 impl CountCell {
     pub(crate) fn merge(&mut self, o: &CountCell) {
-        self.counts += o.counts;
-        self.within += o.within;
-        self.recurrences += o.recurrences;
+        self.counts = self.counts.saturating_add(o.counts);
+        self.within = self.within.saturating_add(o.within);
+        self.recurrences = self.recurrences.saturating_add(o.recurrences);
         add(&mut self.net_units, o.net_units);
         add(&mut self.abs_units, o.abs_units);
         self.net_value.acc_all(&o.net_value);
@@ -78,9 +78,9 @@ pub(crate) struct AdjustCell {
 
 impl AdjustCell {
     pub(crate) fn merge(&mut self, o: &AdjustCell) {
-        self.count += o.count;
-        self.increases += o.increases;
-        self.decreases += o.decreases;
+        self.count = self.count.saturating_add(o.count);
+        self.increases = self.increases.saturating_add(o.increases);
+        self.decreases = self.decreases.saturating_add(o.decreases);
         add(&mut self.net_units, o.net_units);
         add(&mut self.abs_units, o.abs_units);
         self.net_value.acc_all(&o.net_value);
@@ -167,13 +167,13 @@ pub(crate) struct Moments {
 
 impl Moments {
     fn add(&mut self, days: i64) {
-        self.n += 1;
+        self.n = self.n.saturating_add(1);
         self.sum = self.sum.saturating_add(days);
         self.sq = self.sq.saturating_add(i128::from(days) * i128::from(days));
     }
 
     pub(crate) fn merge(&mut self, o: Moments) {
-        self.n += o.n;
+        self.n = self.n.saturating_add(o.n);
         self.sum = self.sum.saturating_add(o.sum);
         self.sq = self.sq.saturating_add(o.sq);
     }
@@ -283,15 +283,15 @@ impl Stock {
         let Some(is) = self.item_site(&r.item, site) else { return Ok(()) };
         let mask = if window >= 32 { u32::MAX } else { (1u32 << window) - 1 };
         let recurs = out && (is.recent & mask) != 0;
-        is.counts += 1;
-        is.out += u64::from(out);
+        is.counts = is.counts.saturating_add(1);
+        is.out = is.out.saturating_add(u64::from(out));
         is.recent = (is.recent << 1) | u32::from(out);
         is.seen = is.seen.saturating_add(1).min(32);
         let c =
             self.counts.entry((day_of(r.at), site, r.class, shift, r.counter.clone())).or_default();
-        c.counts += 1;
-        c.within += u64::from(!out);
-        c.recurrences += u64::from(recurs);
+        c.counts = c.counts.saturating_add(1);
+        c.within = c.within.saturating_add(u64::from(!out));
+        c.recurrences = c.recurrences.saturating_add(u64::from(recurs));
         add(&mut c.net_units, variance);
         add(&mut c.abs_units, variance.abs());
         c.net_value.acc(r.variance_value);
@@ -314,9 +314,9 @@ impl Stock {
             .adjusts
             .entry((day_of(r.at), site, r.reason.clone(), r.actor.clone()))
             .or_default();
-        c.count += 1;
-        c.increases += u64::from(d > Decimal::ZERO);
-        c.decreases += u64::from(d < Decimal::ZERO);
+        c.count = c.count.saturating_add(1);
+        c.increases = c.increases.saturating_add(u64::from(d > Decimal::ZERO));
+        c.decreases = c.decreases.saturating_add(u64::from(d < Decimal::ZERO));
         add(&mut c.net_units, d);
         add(&mut c.abs_units, d.abs());
         c.net_value.acc(r.value);
@@ -336,7 +336,7 @@ impl Stock {
         exact::check("qty", r.qty.value())?;
         exact::check_money("value", r.value)?;
         let c = self.damage.entry((day_of(r.at), site, r.kind)).or_default();
-        c.count += 1;
+        c.count = c.count.saturating_add(1);
         add(&mut c.qty, r.qty.value());
         c.value.acc(r.value);
         self.follow_up(&r.item, site, r.at, follow_secs);
@@ -491,11 +491,12 @@ impl Stock {
         let t = at.timestamp();
         let mut keep: SmallVec<[Pending; 1]> = SmallVec::new();
         for p in is.pending.drain(..) {
-            if t - p.at > follow_secs {
+            if t.saturating_sub(p.at) > follow_secs {
                 continue;
             }
             if p.at <= t && supplier.is_none_or(|s| *s == p.supplier) {
-                self.suppliers.entry((p.day, p.supplier.clone())).or_default().followed += 1;
+                let c = self.suppliers.entry((p.day, p.supplier.clone())).or_default();
+                c.followed = c.followed.saturating_add(1);
             } else {
                 keep.push(p);
             }
@@ -513,11 +514,11 @@ impl Stock {
         exact::check_money("value", r.value)?;
         let (t, day) = (r.at.timestamp(), day_of(r.at));
         let c = self.suppliers.entry((day, r.supplier.clone())).or_default();
-        c.receipts += 1;
+        c.receipts = c.receipts.saturating_add(1);
         add(&mut c.qty, r.qty.value());
         c.value.acc(r.value);
         let Some(is) = self.item_site(&r.item, site) else { return Ok(()) };
-        is.pending.retain(|p| t - p.at <= follow_secs);
+        is.pending.retain(|p| t.saturating_sub(p.at) <= follow_secs);
         is.pending.push(Pending { at: t, day, supplier: r.supplier.clone() });
         Ok(())
     }
@@ -637,14 +638,14 @@ impl Stock {
         }
         for (k, c) in &other.suppliers {
             let m = self.suppliers.entry(k.clone()).or_default();
-            m.receipts += c.receipts;
-            m.followed += c.followed;
+            m.receipts = m.receipts.saturating_add(c.receipts);
+            m.followed = m.followed.saturating_add(c.followed);
             add(&mut m.qty, c.qty);
             m.value.acc_all(&c.value);
         }
         for (k, c) in &other.damage {
             let m = self.damage.entry(*k).or_default();
-            m.count += c.count;
+            m.count = m.count.saturating_add(c.count);
             add(&mut m.qty, c.qty);
             m.value.acc_all(&c.value);
         }

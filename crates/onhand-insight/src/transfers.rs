@@ -102,18 +102,18 @@ pub(crate) struct TransferCell {
 
 impl TransferCell {
     fn merge(&mut self, o: &TransferCell) {
-        self.requested += o.requested;
+        self.requested = self.requested.saturating_add(o.requested);
         add(&mut self.requested_qty, o.requested_qty);
         self.requested_value.acc_all(&o.requested_value);
-        self.approved += o.approved;
-        self.shipped += o.shipped;
-        self.completed += o.completed;
-        self.receipts += o.receipts;
-        self.receipts_exact += o.receipts_exact;
+        self.approved = self.approved.saturating_add(o.approved);
+        self.shipped = self.shipped.saturating_add(o.shipped);
+        self.completed = self.completed.saturating_add(o.completed);
+        self.receipts = self.receipts.saturating_add(o.receipts);
+        self.receipts_exact = self.receipts_exact.saturating_add(o.receipts_exact);
         add(&mut self.short, o.short);
         add(&mut self.over, o.over);
         add(&mut self.damaged, o.damaged);
-        self.closed += o.closed;
+        self.closed = self.closed.saturating_add(o.closed);
         self.to_approve.merge(&o.to_approve);
         self.to_ship.merge(&o.to_ship);
         self.transit.merge(&o.transit);
@@ -137,7 +137,7 @@ pub(crate) struct Transfers {
 }
 
 fn secs(later: i64, earlier: i64) -> u64 {
-    u64::try_from(later - earlier).unwrap_or(0)
+    u64::try_from(later.saturating_sub(earlier)).unwrap_or(0)
 }
 
 fn checked<'a>(
@@ -226,7 +226,7 @@ impl Transfers {
         }
         let at = r.at.timestamp();
         let c = self.cells.entry((day_of(r.at), from, to)).or_default();
-        c.requested += 1;
+        c.requested = c.requested.saturating_add(1);
         add(&mut c.requested_qty, r.qty.value());
         c.requested_value.acc(r.value);
         self.lane_items
@@ -270,7 +270,7 @@ impl Transfers {
         }
         let at = r.at.timestamp();
         let c = cell(&mut self.cells, r.at, t);
-        c.approved += 1;
+        c.approved = c.approved.saturating_add(1);
         c.to_approve.add(secs(at, t.requested));
         t.approved = Some(at);
         t.last = at;
@@ -297,7 +297,7 @@ impl Transfers {
         // time to ship; later ones add their quantity.
         if t.shipped.is_none() {
             let c = cell(&mut self.cells, r.at, t);
-            c.shipped += 1;
+            c.shipped = c.shipped.saturating_add(1);
             c.to_ship.add(secs(at, t.requested));
             t.shipped = Some(at);
         }
@@ -334,20 +334,20 @@ impl Transfers {
         let complete = accounted >= t.shipped_qty && t.shipped_qty >= t.qty;
         let at = r.at.timestamp();
         let c = cell(&mut self.cells, r.at, t);
-        c.receipts += 1;
+        c.receipts = c.receipts.saturating_add(1);
         let exact = r.short.is_zero() && r.over.is_zero() && r.damaged.is_zero();
-        c.receipts_exact += u64::from(exact);
+        c.receipts_exact = c.receipts_exact.saturating_add(u64::from(exact));
         add(&mut c.short, r.short.value());
         add(&mut c.over, r.over.value());
         add(&mut c.damaged, r.damaged.value());
         if complete {
-            c.completed += 1;
+            c.completed = c.completed.saturating_add(1);
             c.transit.add(secs(at, shipped));
             c.total.add(secs(at, t.requested));
             t.completed = Some(at);
         }
         t.accounted = accounted;
-        t.receipts += 1;
+        t.receipts = t.receipts.saturating_add(1);
         t.last = at;
         Ok(())
     }
@@ -380,14 +380,14 @@ impl Transfers {
         let complete_now = t.receipts > 0 && t.completed.is_none();
         let at = r.at.timestamp();
         let c = cell(&mut self.cells, r.at, t);
-        c.closed += 1;
+        c.closed = c.closed.saturating_add(1);
         // What never arrived is the line's last receipt, short by all of it.
         if !written_off.is_zero() {
-            c.receipts += 1;
+            c.receipts = c.receipts.saturating_add(1);
             add(&mut c.short, written_off);
         }
         if complete_now {
-            c.completed += 1;
+            c.completed = c.completed.saturating_add(1);
             c.transit.add(secs(at, t.shipped.unwrap_or(at)));
             c.total.add(secs(at, t.requested));
             t.completed = Some(at);

@@ -849,3 +849,381 @@ fn a_bad_snapshot_is_refused_with_a_typed_error() {
     j["extra"] = 1.into();
     assert!(serde_json::from_value::<InsightSnapshot>(j).is_err());
 }
+
+/// The integer leaves of `v` that are fields of an object (not map keys or tuple
+/// members), as JSON pointers.
+fn integer_fields(v: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                let p = format!("{path}/{k}");
+                if x.is_i64() || x.is_u64() {
+                    out.push(p);
+                } else {
+                    integer_fields(x, &p, out);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                integer_fields(x, &format!("{path}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A pointer's shape: its array positions left out (every leaf of one shape has one
+/// type).
+fn shape(pointer: &str) -> String {
+    let parts: Vec<&str> =
+        pointer.split('/').map(|s| if s.parse::<usize>().is_ok() { "*" } else { s }).collect();
+    parts.join("/")
+}
+
+/// Every duration sketch of `v` outside the order figures replaced by one holding
+/// `u64::MAX` durations.
+fn sketches(v: &mut serde_json::Value, path: &str) {
+    let is_sketch = v.as_object().is_some_and(|m| {
+        m.len() == 3 && ["buckets", "count", "sum"].iter().all(|k| m.contains_key(*k))
+    });
+    if is_sketch && !path.starts_with("/orders") {
+        // Durations of 0 and 1 s: the sum fits a JSON number, the count is u64::MAX.
+        *v = serde_json::json!({
+            "buckets": [[0, 1], [1, u64::MAX - 1]],
+            "count": u64::MAX,
+            "sum": u64::MAX - 1,
+        });
+        return;
+    }
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                sketches(x, &format!("{path}/{k}"));
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter_mut().enumerate() {
+                sketches(x, &format!("{path}/{i}"));
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `good` with every integer field `pick` chooses set to the first of its candidates
+/// that still reads as a snapshot (tried once per shape, alone), and every duration
+/// sketch outside the order figures (which restore recomputes) replaced by one
+/// holding `u64::MAX` durations whose buckets add up to the count exactly.
+fn pushed(
+    good: &serde_json::Value,
+    pick: impl Fn(&str) -> Option<Vec<serde_json::Value>>,
+) -> serde_json::Value {
+    let mut leaves = Vec::new();
+    integer_fields(good, "", &mut leaves);
+    let mut by_shape: BTreeMap<String, Option<serde_json::Value>> = BTreeMap::new();
+    let mut j = good.clone();
+    for p in leaves {
+        let Some(candidates) = pick(&p) else { continue };
+        let v = by_shape
+            .entry(shape(&p))
+            .or_insert_with(|| {
+                candidates.into_iter().find(|c| {
+                    let mut t = good.clone();
+                    *t.pointer_mut(&p).unwrap() = c.clone();
+                    serde_json::from_value::<InsightSnapshot>(t).is_ok()
+                })
+            })
+            .clone();
+        if let Some(v) = v {
+            *j.pointer_mut(&p).unwrap() = v;
+        }
+    }
+    sketches(&mut j, "");
+    j
+}
+
+/// `records` again under other document numbers (order, transfer and mismatch ids
+/// suffixed), at the same times: they land in the same day cells as the originals.
+fn renamed(records: &[Record]) -> Vec<Record> {
+    fn rename(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m.iter_mut() {
+                    match x {
+                        serde_json::Value::String(s)
+                            if ["order", "transfer", "id"].contains(&k.as_str()) =>
+                        {
+                            s.push_str("-R");
+                        }
+                        _ => rename(x),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(rename),
+            _ => {}
+        }
+    }
+    records
+        .iter()
+        .map(|r| {
+            let mut j = serde_json::to_value(r).unwrap();
+            rename(&mut j);
+            serde_json::from_value(j).unwrap()
+        })
+        .collect()
+}
+
+/// `records` with in-transit snapshots (some overdue), damage, returns to supplier and
+/// cost of sales woven in at the same times, so every kind of cell is held.
+fn with_trouble(records: Vec<Record>) -> Vec<Record> {
+    let mut out = Vec::new();
+    for (i, r) in records.into_iter().enumerate() {
+        let at = r.at();
+        // A position where there is demand, so item-sites are scored.
+        let scored = match &r {
+            Record::DemandObserved(d) => Some(position(
+                at,
+                d.item.as_ref(),
+                d.site.as_ref(),
+                5 + (i % 10) as i64,
+                3,
+                Some(2),
+                (i % 2 == 0).then(|| d.day + chrono::Days::new(3)),
+            )),
+            _ => None,
+        };
+        out.push(r);
+        out.extend(scored);
+        let (item, site) = (ITEMS[i % 4], SITES[i % 3]);
+        out.push(match i % 4 {
+            0 => Record::InTransitHeld(InTransitHeld {
+                at,
+                transfer: tref(&format!("TO-H{i}"), 1),
+                owner: "NA01".parse().unwrap(),
+                qty: "3 EA".parse().unwrap(),
+                value: "30.00 USD".parse().unwrap(),
+                expected_arrival: (i % 3 != 0)
+                    .then(|| at + chrono::Duration::hours(if i % 2 == 0 { -30 } else { 30 })),
+            }),
+            1 => Record::StockDamaged(StockDamaged {
+                at,
+                item: item.parse().unwrap(),
+                site: site.parse().unwrap(),
+                kind: [DamageKind::Damaged, DamageKind::Hold][i % 2],
+                qty: "1 EA".parse().unwrap(),
+                value: "2.00 USD".parse().unwrap(),
+            }),
+            2 => Record::CostOfSales(CostOfSales {
+                at,
+                entity: "NA01".parse().unwrap(),
+                site: site.parse().unwrap(),
+                value: "7.00 USD".parse().unwrap(),
+            }),
+            _ => Record::SupplierReturned(SupplierReturned {
+                at,
+                supplier: "ACME".parse().unwrap(),
+                item: item.parse().unwrap(),
+                site: site.parse().unwrap(),
+                qty: "1 EA".parse().unwrap(),
+                value: "2.00 USD".parse().unwrap(),
+            }),
+        });
+    }
+    out
+}
+
+/// Every query the other tests make, on a state restored from a tampered snapshot:
+/// records taken in, a merge, reports (and their text), detectors, planning scores,
+/// and the snapshot again. Errors are fine; a panic is the failure.
+fn exercise(s: &mut Insight, more: &[Record], other: Option<&Insight>) {
+    for r in more {
+        let _ = s.apply(r);
+    }
+    let _ = s.apply_all(more);
+    if let Some(o) = other {
+        let _ = s.merge(o);
+        let mut copy = o.clone();
+        let _ = copy.merge(o);
+    }
+    let plans = [
+        PlanConfig::default(),
+        PlanConfig {
+            min_demand_days: 2,
+            season_min_days: 2,
+            min_lead_obs: 2,
+            ..PlanConfig::default()
+        },
+    ];
+    let detect = DetectConfig::default();
+    for p in periods() {
+        if let Ok(r) = s.report(p) {
+            let _ = r.to_string();
+            serde_json::to_string(&r).unwrap();
+        }
+        let _ = s.supplier_receipts(p, None);
+        for g in GROUPS {
+            let _ = s.orders(p, &Dim::CustomerGroup(g.parse().unwrap()));
+        }
+        for x in SITES {
+            let site = Dim::Site(x.parse().unwrap());
+            let _ = s.counts(p, &site);
+            let _ = s.adjustments(p, &site);
+            let _ = s.returns(p, &site);
+            let _ = s.turns(p, &site);
+        }
+    }
+    for d in [jan(4), jan(12), date(2026, 2, 1), date(2026, 6, 30)] {
+        let _ = s.detect(d, &detect);
+        let _ = s.in_transit(d, &Dim::Network);
+        let _ = s.aging(d, &Dim::Network);
+        for plan in &plans {
+            let _ = s.stockout_risk(d, plan);
+            let _ = s.score_transfers(d, plan);
+            let _ = s.safety_stock(d, plan);
+            for item in ITEMS {
+                for site in SITES {
+                    let _ = s.demand_model(&item.parse().unwrap(), &site.parse().unwrap(), plan);
+                }
+            }
+        }
+    }
+    let _ = serde_json::to_string(&s.snapshot());
+    let _ = onhand_master::canonical::to_bytes(&s.state());
+    let _ = Insight::restore(&s.snapshot());
+}
+
+/// Cell counters: what is counted, and what it is counted against.
+const COUNTED: [&str; 14] = [
+    "approved",
+    "shipped",
+    "completed",
+    "closed",
+    "receipts_exact",
+    "within",
+    "recurrences",
+    "increases",
+    "decreases",
+    "followed",
+    "out",
+    "n",
+    "opened",
+    "resolved",
+];
+const AGAINST: [&str; 9] = [
+    "records",
+    "requested",
+    "receipts",
+    "counts",
+    "count",
+    "lines",
+    "eta_lines",
+    "overdue_lines",
+    "returns",
+];
+
+/// A snapshot whose counters are near their type's largest value (as a fuzzer or a
+/// tampered store gives) is refused or restored, and whatever is restored takes in
+/// more records, merges and answers every query without panicking: counters saturate
+/// in the state and sums at query time are checked ([`InsightError::Overflow`]).
+#[test]
+fn a_snapshot_with_counters_at_their_limit_never_panics() {
+    let ops: Vec<(u8, u32, u32)> = (0..200u32)
+        .map(|i| ((i * 7 % 10) as u8, i.wrapping_mul(2_654_435_761), i.wrapping_mul(40_503)))
+        .collect();
+    let (s, ok) = accepted(&with_trouble(full_history(&ops)));
+    let more = renamed(&ok);
+    let mut good = serde_json::to_value(s.snapshot()).unwrap();
+    // Records as old as the snapshot's are taken in (the renamed ones land in the same
+    // day cells), and the last aging bucket ends at the largest bound.
+    good["config"]["lateness_secs"] = u32::MAX.into();
+    good["config"]["aging_buckets"].as_array_mut().unwrap().push(u32::MAX.into());
+    let largest = || -> Vec<serde_json::Value> {
+        vec![
+            u64::MAX.into(),
+            i64::MAX.into(),
+            u32::MAX.into(),
+            i32::MAX.into(),
+            u16::MAX.into(),
+            i16::MAX.into(),
+            u8::MAX.into(),
+        ]
+    };
+    // Not the order figures, which restore recomputes from the lines (and refuses
+    // when they differ); not indexes and line numbers (refused, or a key twice); not
+    // the newest time (every record after would be out of order); not the demand
+    // and position days (a history or horizon of millions of years is no panic, but
+    // the planning scores walk it day by day or month by month).
+    let unverified = |p: &str| {
+        !["/config", "/format", "/newest", "/orders/lines", "/orders/orders", "/orders/cells"]
+            .iter()
+            .any(|s| p.starts_with(s))
+            && !["/line", "/from", "/to", "/entity"].iter().any(|f| p.ends_with(f))
+            && !["/demand/", "/position/"].iter().any(|f| p.contains(f))
+    };
+
+    // 1. Every integer field at its largest (times and days too): refused or not, no
+    // panic.
+    let mut all = pushed(&good, |p| unverified(p).then(largest));
+    all["config"]["follow_days"] = u32::MAX.into();
+    let snap: InsightSnapshot = serde_json::from_value(all).unwrap();
+    if let Ok(mut r) = Insight::restore(&snap) {
+        exercise(&mut r, &more, None);
+    }
+
+    // 2. Every integer field at its smallest.
+    let smallest = || -> Vec<serde_json::Value> {
+        vec![i64::MIN.into(), i32::MIN.into(), i16::MIN.into(), i8::MIN.into(), 0.into()]
+    };
+    let snap: InsightSnapshot =
+        serde_json::from_value(pushed(&good, |p| unverified(p).then(smallest))).unwrap();
+    if let Ok(mut r) = Insight::restore(&snap) {
+        exercise(&mut r, &more, None);
+    }
+
+    // 3. The record count and every cell counter (not the order figures, which
+    // restore recomputes from the lines): what is counted at the largest value, what
+    // it is counted against one below, so shares come out above one. This restores.
+    let cells = |p: &str| {
+        let field = p.rsplit('/').next().unwrap_or("");
+        let documents =
+            ["/config", "/orders/lines", "/orders/orders", "/orders/cells", "/finance/mismatches"];
+        // A transfer line's times share names with its lane's counters.
+        let times = ["/demand/", "/position/", "/pending/"].iter().any(|s| p.contains(s))
+            || (p.starts_with("/transfers/lines") && field != "receipts");
+        if documents.iter().any(|s| p.starts_with(s)) || times {
+            None
+        } else if COUNTED.contains(&field) {
+            Some(largest())
+        } else if AGAINST.contains(&field) {
+            Some(vec![(u64::MAX - 1).into(), (u32::MAX - 1).into()])
+        } else {
+            None
+        }
+    };
+    let counters = pushed(&good, cells);
+    assert_eq!(counters["records"], u64::MAX - 1);
+    assert_eq!(counters["stock"]["counts"][0][1]["within"], u64::MAX);
+    let snap: InsightSnapshot = serde_json::from_value(counters.clone()).unwrap();
+    let mut restored = Insight::restore(&snap).unwrap();
+    // A second state with the same cells and no documents or item-sites, to merge in.
+    let mut cells_only = counters;
+    for p in [
+        "/orders/lines",
+        "/orders/orders",
+        "/orders/cells",
+        "/transfers/lines",
+        "/stock/item_sites",
+        "/finance/mismatches",
+    ] {
+        *cells_only.pointer_mut(p).unwrap() = serde_json::json!([]);
+    }
+    let other =
+        Insight::restore(&serde_json::from_value::<InsightSnapshot>(cells_only).unwrap()).unwrap();
+    exercise(&mut restored, &more, Some(&other));
+    assert_eq!(restored.records(), u64::MAX);
+    // A month sums day cells: beyond u64, a typed error.
+    let month = Period::containing(Grain::Month, jan(5));
+    assert_eq!(restored.report(month).unwrap_err().code(), "overflow");
+    assert_eq!(restored.counts(month, &Dim::Network).unwrap_err().code(), "overflow");
+}
