@@ -599,20 +599,29 @@ impl Network {
         self.now = now;
         let mut signals = Vec::new();
         let expired = self.atp.sweep(now);
-        let mut touched: Vec<(ItemIx, SiteIx)> = Vec::new();
+        // The line may have held a substitute's stock: every planned item-site of its
+        // substitution group may have moved (one pass over the planned item-sites for
+        // all the groups, not one per expired line).
+        let mut groups = std::collections::BTreeSet::new();
         for id in expired {
             let Some(r) = self.line_refs.remove(&id.0) else { continue };
             if let Some(b) = self.remove_booking(&r)
                 && let Some(item) = self.catalog.item_ix(&b.request.item)
             {
-                // The line may have held a substitute's stock: every item-site of its
-                // substitution group that is below may now be above.
-                let group = self.group_of(item);
-                touched.extend(self.below.keys().filter(|(i, _)| self.group_of(*i) == group));
+                groups.insert(self.group_of(item));
             }
             self.feed_withdrawn(&r);
             signals.push(Signal::ReservationExpired { line: r });
         }
+        let mut touched: Vec<(ItemIx, SiteIx)> = if groups.is_empty() {
+            Vec::new()
+        } else {
+            self.below
+                .keys()
+                .filter(|(i, _)| groups.contains(&self.group_of(*i)))
+                .copied()
+                .collect()
+        };
         // Expected receipts past due, once per due date.
         let today = now.date_naive();
         for r in self.receipts.values_mut() {

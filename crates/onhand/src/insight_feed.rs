@@ -825,7 +825,7 @@ impl Network {
             }
             Body::TransferApprove => {
                 for (key, t) in feed.transfers.range_mut(Self::lines_of(number)) {
-                    if key.transfer != *number || t.approved {
+                    if t.approved {
                         continue;
                     }
                     t.approved = true;
@@ -938,7 +938,7 @@ impl Network {
                     }
                 }
                 for (key, t) in feed.transfers.range_mut(Self::lines_of(number)) {
-                    if key.transfer != *number || t.closed {
+                    if t.closed {
                         continue;
                     }
                     t.closed = true;
@@ -1436,9 +1436,13 @@ impl Network {
         }
     }
 
-    /// The transfer lines of `number`, as a range of keys.
-    fn lines_of(number: &DocNumber) -> std::ops::RangeFrom<TransferRef> {
-        TransferRef { transfer: number.clone(), line: 0 }..
+    /// The transfer lines of `number`, as a range of keys: exactly its lines, so a
+    /// walk over it reads no other transfer's.
+    fn lines_of(number: &DocNumber) -> std::ops::RangeInclusive<TransferRef> {
+        TransferRef { transfer: number.clone(), line: 0 }..=TransferRef {
+            transfer: number.clone(),
+            line: u32::MAX,
+        }
     }
 
     /// The transfer line of `item` on `order`: its place on the order, from 1.
