@@ -4,7 +4,7 @@
 //! document and run again, command by command, on a fresh network. Whatever the edits
 //! (a quantity at its bounds, a code moved to another place, an event repeated or
 //! dropped, dates swapped), every command ends in its result or a typed error, never a
-//! panic and never `Error::Diverged`, and after every command the engines still agree
+//! panic and never `Error::Diverged` or `Error::CallDiverged`, and after every command the engines still agree
 //! ([`Network::check`]): what the network accepts keeps one truth, whoever wrote the
 //! events.
 //!
@@ -67,7 +67,9 @@ fuzz_target!(|data: &[u8]| {
         Network::new(s.master.clone(), s.rules.clone(), s.config.clone(), s.start)
             .expect("the demo network");
     for (n, command) in commands.iter().enumerate() {
-        if let Err(e @ onhand::Error::Diverged { .. }) = network.run(command) {
+        if let Err(e @ (onhand::Error::Diverged { .. } | onhand::Error::CallDiverged { .. })) =
+            network.run(command)
+        {
             panic!("command {n} ({command:?}): the engines diverged: {e}");
         }
         if let Err(v) = network.check() {

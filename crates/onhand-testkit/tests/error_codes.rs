@@ -111,6 +111,8 @@ fn onhand_error() {
             "invalid_snapshot",
             "diverged",
             "poisoned",
+            "call_diverged",
+            "poisoned_after_call",
         ],
     );
 }

@@ -1,6 +1,11 @@
 //! The network's order, purchasing and time calls: promising, reserving, allocating,
 //! releasing and re-processing order lines by code; expected receipts; moving time.
-//! Each call that changes state is all or nothing and is journaled.
+//! Each call that changes state is all or nothing and is journaled: it validates
+//! before it changes anything, so an error is a refusal that changed nothing. What
+//! follows once its command is journaled (re-planning, signals, exceptions) cannot be
+//! refused any more; should it fail, the call returns [`Error::CallDiverged`] and the
+//! network takes no more changes until restored, as for an event
+//! ([`Error::Diverged`]), never a plain error for a change that stands.
 
 use chrono::{DateTime, Utc};
 use onhand_atp::{Claim, DemandClass, LineId, Mode, OrderLine, Promise};
@@ -203,6 +208,17 @@ impl Network {
     /// # Errors
     /// As [`promise`](Network::promise), and [`Error::OrderLineExists`].
     pub fn reserve(&mut self, req: &OrderRequest, expires: DateTime<Utc>) -> Result<Booked, Error> {
+        let head = self.journal.head().seq;
+        let result = self.reserve_committing(req, expires);
+        self.settle("reserve", head, result)
+    }
+
+    /// [`reserve`](Network::reserve), its result not yet settled.
+    fn reserve_committing(
+        &mut self,
+        req: &OrderRequest,
+        expires: DateTime<Utc>,
+    ) -> Result<Booked, Error> {
         self.book(req, Claim::Soft { expires }, Command::Reserve { request: req.clone(), expires })
     }
 
@@ -212,6 +228,13 @@ impl Network {
     /// # Errors
     /// As [`promise`](Network::promise), and [`Error::OrderLineExists`].
     pub fn allocate(&mut self, req: &OrderRequest) -> Result<Booked, Error> {
+        let head = self.journal.head().seq;
+        let result = self.allocate_committing(req);
+        self.settle("allocate", head, result)
+    }
+
+    /// [`allocate`](Network::allocate), its result not yet settled.
+    fn allocate_committing(&mut self, req: &OrderRequest) -> Result<Booked, Error> {
         self.book(req, Claim::Hard, Command::Allocate { request: req.clone() })
     }
 
@@ -259,6 +282,13 @@ impl Network {
     /// # Errors
     /// [`Error::UnknownOrderLine`].
     pub fn release(&mut self, r: &OrderRef) -> Result<(), Error> {
+        let head = self.journal.head().seq;
+        let result = self.release_committing(r);
+        self.settle("release", head, result)
+    }
+
+    /// [`release`](Network::release), its result not yet settled.
+    fn release_committing(&mut self, r: &OrderRef) -> Result<(), Error> {
         self.check_live()?;
         let b = self.booking(r)?;
         let (id, item) = (b.id, b.request.item.clone());
@@ -285,6 +315,13 @@ impl Network {
     /// # Errors
     /// [`Error::UnknownOrderLine`]; [`Error::Atp`] for more than is confirmed.
     pub fn reduce(&mut self, r: &OrderRef, qty: Qty) -> Result<(), Error> {
+        let head = self.journal.head().seq;
+        let result = self.reduce_committing(r, qty);
+        self.settle("reduce", head, result)
+    }
+
+    /// [`reduce`](Network::reduce), its result not yet settled.
+    fn reduce_committing(&mut self, r: &OrderRef, qty: Qty) -> Result<(), Error> {
         self.check_live()?;
         let b = self.booking(r)?;
         let (id, code) = (b.id, b.request.item.clone());
@@ -316,6 +353,13 @@ impl Network {
     /// # Errors
     /// [`Error::Poisoned`]; an engine error converting a figure.
     pub fn reprocess(&mut self, sharing: onhand_atp::Sharing) -> Result<Reprocessed, Error> {
+        let head = self.journal.head().seq;
+        let result = self.reprocess_committing(sharing);
+        self.settle("reprocess", head, result)
+    }
+
+    /// [`reprocess`](Network::reprocess), its result not yet settled.
+    fn reprocess_committing(&mut self, sharing: onhand_atp::Sharing) -> Result<Reprocessed, Error> {
         self.check_live()?;
         let command = Command::Reprocess { sharing };
         let mark = self.journal.next(&command)?;
@@ -383,6 +427,13 @@ impl Network {
     /// [`Error::ExpectedReceiptExists`]; [`Error::Atp`] for an unknown item or site or a
     /// quantity that does not convert; [`Error::NotInPartition`].
     pub fn expect(&mut self, r: ExpectedReceipt) -> Result<SupplyChange, Error> {
+        let head = self.journal.head().seq;
+        let result = self.expect_committing(r);
+        self.settle("expect", head, result)
+    }
+
+    /// [`expect`](Network::expect), its result not yet settled.
+    fn expect_committing(&mut self, r: ExpectedReceipt) -> Result<SupplyChange, Error> {
         self.check_live()?;
         self.check_item(&r.item)?;
         let key = (r.order.clone(), r.line);
@@ -428,6 +479,13 @@ impl Network {
     /// # Errors
     /// [`Error::UnknownExpectedReceipt`]; as [`expect`](Network::expect).
     pub fn change_expected(&mut self, c: &ReceiptChange) -> Result<SupplyUpdate, Error> {
+        let head = self.journal.head().seq;
+        let result = self.change_expected_committing(c);
+        self.settle("change_expected", head, result)
+    }
+
+    /// [`change_expected`](Network::change_expected), its result not yet settled.
+    fn change_expected_committing(&mut self, c: &ReceiptChange) -> Result<SupplyUpdate, Error> {
         self.check_live()?;
         let key = (c.order.clone(), c.line);
         let r = self.receipts.get(&key).cloned().ok_or_else(|| Error::UnknownExpectedReceipt {
@@ -449,21 +507,20 @@ impl Network {
         let mark = self.journal.next(&command)?;
         let old_date = self.supply_day(r.expected.due);
         let new_date = self.supply_day(due);
+        let (was, now) = (self.base_qty(item, r.open)?, self.base_qty(item, open)?);
         if r.open > Decimal::ZERO {
-            self.atp.remove_supply(
-                &r.expected.item,
-                &r.expected.site,
-                old_date,
-                self.base_qty(item, r.open)?,
-            )?;
+            self.atp.remove_supply(&r.expected.item, &r.expected.site, old_date, was)?;
         }
-        if open > Decimal::ZERO {
-            self.atp.add_supply(
-                &r.expected.item,
-                &r.expected.site,
-                new_date,
-                self.base_qty(item, open)?,
-            )?;
+        if open > Decimal::ZERO
+            && let Err(e) = self.atp.add_supply(&r.expected.item, &r.expected.site, new_date, now)
+        {
+            // The new supply does not fit (past the engine's bound): put the old back,
+            // so the refusal changes nothing. It fitted before, so it fits again.
+            if r.open > Decimal::ZERO {
+                let undone = self.atp.add_supply(&r.expected.item, &r.expected.site, old_date, was);
+                debug_assert!(undone.is_ok(), "supply just removed fits again");
+            }
+            return Err(e.into());
         }
         self.journal.push(mark, command);
         let mut changes = vec![SupplyChange {
@@ -505,6 +562,17 @@ impl Network {
     /// # Errors
     /// [`Error::UnknownExpectedReceipt`].
     pub fn cancel_expected(&mut self, order: &DocNumber, line: u32) -> Result<SupplyUpdate, Error> {
+        let head = self.journal.head().seq;
+        let result = self.cancel_expected_committing(order, line);
+        self.settle("cancel_expected", head, result)
+    }
+
+    /// [`cancel_expected`](Network::cancel_expected), its result not yet settled.
+    fn cancel_expected_committing(
+        &mut self,
+        order: &DocNumber,
+        line: u32,
+    ) -> Result<SupplyUpdate, Error> {
         self.check_live()?;
         let key = (order.clone(), line);
         let r = self
@@ -574,6 +642,13 @@ impl Network {
     /// # Errors
     /// [`Error::TimeBackwards`]; [`Error::Poisoned`].
     pub fn advance_to(&mut self, now: DateTime<Utc>) -> Result<Advanced, Error> {
+        let head = self.journal.head().seq;
+        let result = self.advance_to_committing(now);
+        self.settle("advance_to", head, result)
+    }
+
+    /// [`advance_to`](Network::advance_to), its result not yet settled.
+    fn advance_to_committing(&mut self, now: DateTime<Utc>) -> Result<Advanced, Error> {
         self.check_live()?;
         if now < self.now {
             return Err(Error::TimeBackwards { now: self.now, to: now });

@@ -217,6 +217,36 @@ pub enum Error {
         /// The event at which it diverged.
         event: EventId,
     },
+    /// What follows an order, supply or time call failed after the call's command was
+    /// committed (its change made in the engines and written to the journal, at entry
+    /// `seq`), so it cannot be refused any more. As [`Error::Diverged`] for events: the
+    /// network refuses every further change until it is restored from a snapshot or
+    /// rebuilt from its journal. This is a defect of the network, or configuration its
+    /// build should have refused: please report it.
+    #[error(
+        "{call} was committed as journal entry {seq}, then the {engine} engine failed: {message}"
+    )]
+    CallDiverged {
+        /// The call (`allocate`, `release`, `advance_to`, ...).
+        call: &'static str,
+        /// Its journal entry.
+        seq: u64,
+        /// The engine that failed.
+        engine: &'static str,
+        /// The engine's stable error code.
+        code: &'static str,
+        /// The engine's message.
+        message: String,
+    },
+    /// The network diverged earlier after a committed call (see
+    /// [`Error::CallDiverged`]) and takes no changes.
+    #[error(
+        "the network diverged after journal entry {seq} and takes no more changes until restored"
+    )]
+    PoisonedAfter {
+        /// The journal entry of the call after which it diverged.
+        seq: u64,
+    },
 }
 
 impl Error {
@@ -253,6 +283,8 @@ impl Error {
             Error::InvalidSnapshot { .. } => "invalid_snapshot",
             Error::Diverged { .. } => "diverged",
             Error::Poisoned { .. } => "poisoned",
+            Error::CallDiverged { .. } => "call_diverged",
+            Error::PoisonedAfter { .. } => "poisoned_after_call",
         }
     }
 

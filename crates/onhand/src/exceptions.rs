@@ -154,14 +154,16 @@ fn default_rules(
 
 /// `one` added to `sum`: quantities always, values when they are in the same currency
 /// (the first's is kept).
+/// Sums saturate: an impact is a ranking figure, and one past the decimal range
+/// (quantities near the bounds on many lines) ranks as the largest, never a panic.
 fn add(sum: Option<Impact>, one: Impact) -> Impact {
     match sum {
         None => one,
         Some(mut sum) => {
             if sum.currency == one.currency {
-                sum.value += one.value;
+                sum.value = sum.value.saturating_add(one.value);
             }
-            sum.quantity += one.quantity;
+            sum.quantity = sum.quantity.saturating_add(one.quantity);
             sum
         }
     }
@@ -623,9 +625,14 @@ impl Network {
         })?;
         let (item_code, site_code) = (self.item_code(item)?, self.site_code(site)?);
         let pool = self.valuation.pool(&entity.code, &item_code, Some(&site_code));
+        // A reference cost that does not convert into the entity's currency (no rate
+        // configured) is no cost known: the value at risk is then zero, as for a value
+        // out of range, rather than a failure after the call that raised it is taken.
         let cost = match pool.and_then(|p| p.unit_cost) {
             Some(c) => Some(c),
-            None => self.reference_cost(item, owner)?.map(onhand_master::Money::amount),
+            None => {
+                self.reference_cost(item, owner).ok().flatten().map(onhand_master::Money::amount)
+            }
         };
         let value = cost
             .and_then(|c| c.checked_mul(qty))
@@ -813,8 +820,8 @@ impl Network {
         if let Some(s) = valued_at {
             for (i, q) in moved {
                 let (one, e) = self.at_risk(i, s, q)?;
-                impact.value += one.value;
-                impact.quantity += one.quantity;
+                impact.value = impact.value.saturating_add(one.value);
+                impact.quantity = impact.quantity.saturating_add(one.quantity);
                 entity = entity.or(e);
                 item = item.or(Some(i));
             }
@@ -956,7 +963,7 @@ fn intercompany_gaps(rec: &Reconciliation) -> BTreeMap<(EntityCode, EntityCode),
         let other = if d.receivable.is_some() { d.payable.as_ref() } else { None };
         let gap = other.map_or(item.functional.amount(), |o| {
             if o.functional.currency() == item.functional.currency() {
-                item.functional.amount() - o.functional.amount()
+                item.functional.amount().saturating_sub(o.functional.amount())
             } else {
                 item.functional.amount()
             }
@@ -965,9 +972,9 @@ fn intercompany_gaps(rec: &Reconciliation) -> BTreeMap<(EntityCode, EntityCode),
             .entry((d.seller.clone(), d.buyer.clone()))
             .or_insert_with(|| Impact::value(Decimal::ZERO, item.functional.currency()));
         if entry.currency == item.functional.currency() {
-            entry.value += gap.abs();
+            entry.value = entry.value.saturating_add(gap.abs());
         }
-        entry.quantity += item.qty.abs();
+        entry.quantity = entry.quantity.saturating_add(item.qty.abs());
     }
     pairs
 }

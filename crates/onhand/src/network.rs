@@ -101,6 +101,13 @@ fn touch(list: &mut Touched, key: (ItemIx, SiteIx)) {
     }
 }
 
+/// Where a network diverged: at an event, or after the call at a journal entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Poison {
+    Event(EventId),
+    Call(u64),
+}
+
 /// The engines of one network (or one partition of it), kept in step.
 #[derive(Debug, Clone)]
 pub struct Network {
@@ -159,7 +166,7 @@ pub struct Network {
     pub(crate) shipped: BTreeMap<ItemIx, BTreeSet<DocNumber>>,
     pub(crate) journal: Journal,
     pub(crate) now: DateTime<Utc>,
-    pub(crate) poisoned: Option<EventId>,
+    pub(crate) poisoned: Option<Poison>,
     /// The KPIs, fed from every outcome (see [`insight_feed`](crate::insight_feed)).
     pub(crate) insight: Option<Box<crate::insight_feed::Feed>>,
     /// The exception queue, fed from every call's outcome (see [`crate::exceptions`]).
@@ -392,8 +399,37 @@ impl Network {
 
     pub(crate) fn check_live(&self) -> Result<(), Error> {
         match self.poisoned {
-            Some(event) => Err(Error::Poisoned { event }),
+            Some(Poison::Event(event)) => Err(Error::Poisoned { event }),
+            Some(Poison::Call(seq)) => Err(Error::PoisonedAfter { seq }),
             None => Ok(()),
+        }
+    }
+
+    /// Settles the result of a call that journals a command, given the journal's head
+    /// before it. An error before the command entered the journal is a refusal: the
+    /// call validates before it changes anything. An error after it cannot be undone
+    /// (the command stands, in the engines and the journal), so it poisons the network
+    /// and is reported as [`Error::CallDiverged`], never as a plain refusal a host
+    /// could retry.
+    pub(crate) fn settle<T>(
+        &mut self,
+        call: &'static str,
+        head: u64,
+        result: Result<T, Error>,
+    ) -> Result<T, Error> {
+        match result {
+            Err(e) if self.journal.head().seq != head => {
+                let seq = self.journal.head().seq;
+                self.poisoned = Some(Poison::Call(seq));
+                Err(Error::CallDiverged {
+                    call,
+                    seq,
+                    engine: e.engine(),
+                    code: e.code(),
+                    message: e.to_string(),
+                })
+            }
+            r => r,
         }
     }
 
@@ -466,7 +502,7 @@ impl Network {
         let out = self.apply_engines(event)?;
         // The exception queue follows what the outcome reports.
         if let Err(e) = self.raise_for_event(event, released.as_ref(), &out) {
-            self.poisoned = Some(event.id);
+            self.poisoned = Some(Poison::Event(event.id));
             return Err(Error::Diverged {
                 engine: e.engine(),
                 event: event.id,
@@ -543,7 +579,7 @@ impl Network {
                 if let Err(e) =
                     self.downstream(moving, &accepted, (inbound, derived), mark.seq, &mut out)
                 {
-                    self.poisoned = Some(event.id);
+                    self.poisoned = Some(Poison::Event(event.id));
                     return Err(match e {
                         Error::Diverged { .. } => e,
                         other => Error::Diverged {

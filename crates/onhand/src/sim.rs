@@ -1314,7 +1314,13 @@ impl Sim {
             if step.expect == Expect::Invalid {
                 self.stats.invalid += 1;
             }
-            if matches!(e, Error::Diverged { .. } | Error::Poisoned { .. }) {
+            if matches!(
+                e,
+                Error::Diverged { .. }
+                    | Error::Poisoned { .. }
+                    | Error::CallDiverged { .. }
+                    | Error::PoisonedAfter { .. }
+            ) {
                 return Some(format!("the network diverged: {e}"));
             }
             if checks == Checks::None {
