@@ -552,6 +552,30 @@ impl Ledger {
         self.pending.iter()
     }
 
+    /// The event `id` waiting for approval, if it is (a look-up, not a walk over
+    /// [`pending`](Self::pending)).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Ledger, Rules};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # for e in onhand_ledger::seed::demo_day()? {
+    /// #     let _ = ledger.apply(&e.event); // the day includes postings the rules refuse
+    /// # }
+    /// let (id, _) = ledger.pending().next().ok_or("a held event")?;
+    /// let held = ledger.pending_event(id).ok_or("held")?;
+    /// assert_eq!(held.event.id, *id);
+    /// assert!(ledger.pending_event(&onhand_ledger::EventId::from_u128(u128::MAX)).is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn pending_event(&self, id: &EventId) -> Option<&PendingEvent> {
+        self.pending.get(id)
+    }
+
     /// A lot by handle.
     ///
     /// ```

@@ -292,7 +292,7 @@ impl Network {
     /// The held event an approval would release, read before the ledger forgets it.
     pub(crate) fn held_by(&self, event: &Event) -> Option<Event> {
         let Body::Approve { event: id } = &event.body else { return None };
-        self.ledger.pending().find(|(i, _)| **i == *id).map(|(_, p)| p.event.clone())
+        self.ledger.pending_event(id).map(|p| p.event.clone())
     }
 
     /// Feeds one accepted or held event's outcome to the queue; `released` is the held
@@ -804,7 +804,7 @@ impl Network {
     /// Raises (or updates) the approval task of a held event, from the ledger's record of
     /// it: its poster, the roles it still needs, its site and what it moves.
     pub(crate) fn raise_held(&mut self, id: EventId, at: DateTime<Utc>) -> Result<(), Error> {
-        let Some((_, pending)) = self.ledger.pending().find(|(i, _)| **i == id) else {
+        let Some(pending) = self.ledger.pending_event(&id) else {
             return Ok(());
         };
         let event = pending.event.clone();

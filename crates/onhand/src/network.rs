@@ -522,7 +522,7 @@ impl Network {
         // What an approval releases: the held event, read before the ledger forgets it.
         let held = match &event.body {
             Body::Approve { event: id } | Body::Reject { event: id } => {
-                self.ledger.pending().find(|(i, _)| **i == *id).map(|(_, p)| p.event.clone())
+                self.ledger.pending_event(id).map(|p| p.event.clone())
             }
             _ => None,
         };
@@ -878,12 +878,14 @@ impl Network {
         let number = &moving.reference.number;
         match moving.body {
             Body::TransferShip(_) => {
-                let order = self.ledger.transfer(number).cloned();
+                // Only where it comes from and when it is expected (not a copy of the
+                // order with every line).
+                let order = self.ledger.transfer(number).map(|o| (o.from, o.expected_arrival));
                 for ((item, dest), change) in transit_changes {
                     if *change <= Decimal::ZERO {
                         continue;
                     }
-                    let arrival = self.arrival(order.as_ref(), moving, *item, *dest);
+                    let arrival = self.arrival(order, moving, *item, *dest);
                     let key = shipment_key(number, self.shipment_count + 1)?;
                     self.shipment_count += 1;
                     self.add_supply(*item, *dest, arrival, *change, number, out)?;
@@ -944,15 +946,15 @@ impl Network {
     /// When a shipment is expected at its destination.
     fn arrival(
         &self,
-        order: Option<&onhand_ledger::TransferOrder>,
+        order: Option<(SiteIx, Option<DateTime<Utc>>)>,
         moving: &Event,
         item: ItemIx,
         dest: SiteIx,
     ) -> NaiveDate {
-        if let Some(at) = order.and_then(|o| o.expected_arrival) {
+        if let Some(at) = order.and_then(|o| o.1) {
             return at.date_naive().max(self.now.date_naive());
         }
-        let from = order.map(|o| o.from);
+        let from = order.map(|o| o.0);
         let days = from
             .and_then(|f| {
                 let code = self.catalog.site(f).map(|s| s.code.clone())?;
@@ -1237,8 +1239,7 @@ impl Network {
             }
             EventKind::TransferShip => {
                 let number = &moving.reference.number;
-                let order = self.ledger.transfer(number).cloned();
-                let to = order.as_ref().map(|o| o.to);
+                let to = self.ledger.transfer(number).map(|o| o.to);
                 for ((item, site, _), q) in net.iter().filter(|(_, q)| **q < Decimal::ZERO) {
                     let Some(to) = to else { continue };
                     // The shipment this item's in-transit change opened (flow_transfers ran
