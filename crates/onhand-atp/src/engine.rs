@@ -746,6 +746,38 @@ impl Atp {
         self.decimal(item.raw(), self.held_now(item.raw(), site.raw()))
     }
 
+    /// What booked lines hold at an item-site, whatever day their schedule lines are
+    /// available on (stock now and dated supply): the allocated figure of an inventory
+    /// position. Read from the book's index, not by walking the lines.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.add_supply(&glove, &atl, day(6)?, "100 EA".parse()?)?;
+    /// let expires = day(6)?.and_hms_opt(0, 0, 0).ok_or("time")?.and_utc();
+    /// atp.allocate(&line(1, "30 EA")?, Claim::Hard)?;
+    /// atp.allocate(&line(2, "50 EA")?, Claim::Soft { expires })?; // from the supply due on the 6th
+    /// assert_eq!(atp.held(g, a), n("30")?); // of the stock now
+    /// assert_eq!(atp.booked_at(g, a), n("80")?); // whatever the day
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn booked_at(&self, item: ItemIx, site: SiteIx) -> Decimal {
+        self.decimal(item.raw(), self.book.held_until(item.raw(), site.raw(), i32::MAX))
+    }
+
     /// What booked lines hold of every item-site's stock available today, gathered in
     /// one pass over the booked lines: [`HeldNow::get`] then answers what
     /// [`held`](Self::held) would for any item-site, without scanning the book again.

@@ -1862,21 +1862,42 @@ impl Network {
             .filter_map(|key| self.receipts.get(key))
             .map(|r| r.open)
             .sum();
-        // Only the lines of the item's substitution group can hold it.
+        // What booked lines hold here, from the availability engine's index; what
+        // they wait for, from the lines of this item only (through the
+        // substitution-group index), each promise read only for those.
+        let allocated = self.atp.booked_at(item, site);
         let lines = self.booked_in_group.get(&self.group_of(item)).into_iter().flatten();
-        let (allocated, backorders) =
-            self.booked_at((item, site), lines.filter_map(|r| self.bookings.get(r)));
+        let backorders =
+            self.backordered_at((item, site), lines.filter_map(|r| self.bookings.get(r)));
         debug_assert_eq!(
             (allocated, backorders),
             self.booked_at((item, site), self.bookings.values()),
-            "the substitution-group index missed a line"
+            "the indexes missed a line"
         );
         onhand_replenish::Position { on_hand, on_order, in_transit, backorders, allocated }
     }
 
+    /// What `lines` wait for at an item-site: the unconfirmed part of the lines for the
+    /// item that the site would serve first.
+    fn backordered_at<'a>(
+        &self,
+        (item, site): (ItemIx, SiteIx),
+        lines: impl Iterator<Item = &'a Booking>,
+    ) -> Decimal {
+        let mut backorders = Decimal::ZERO;
+        for b in lines.filter(|b| self.catalog.item_ix(&b.request.item) == Some(item)) {
+            let Some(p) = self.atp.booked(LineId(b.id)) else { continue };
+            if p.unconfirmed > Decimal::ZERO && self.first_source(b) == Some(site) {
+                backorders += p.unconfirmed;
+            }
+        }
+        backorders
+    }
+
     /// What `lines` hold of an item-site (their schedule lines there) and what they wait
     /// for there (the unconfirmed part of lines for the item that the site would serve
-    /// first).
+    /// first), by reading every line's promise: the reference the indexes are checked
+    /// against in debug builds.
     fn booked_at<'a>(
         &self,
         (item, site): (ItemIx, SiteIx),
