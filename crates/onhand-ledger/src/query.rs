@@ -415,6 +415,35 @@ impl Ledger {
         self.transfers.by_number(|_| true).into_iter()
     }
 
+    /// The transfer orders shipped and not yet fully received (partly shipped, shipped,
+    /// partly received), by number: every order with stock in transit is among them.
+    /// Kept as an index, so a look for overdue transfers reads these, not every order
+    /// ever requested.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{Ledger, Rules};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// # let mut ledger = Ledger::new(catalog.clone(), rules.clone())?;
+    /// # for e in onhand_ledger::seed::demo_day()? {
+    /// #     let _ = ledger.apply(&e.event); // the day includes postings the rules refuse
+    /// # }
+    /// let flying: Vec<&str> = ledger.transfers_in_flight().map(|t| t.number.as_str()).collect();
+    /// let in_transit: Vec<&str> = ledger
+    ///     .transfers()
+    ///     .filter(|t| t.lines.iter().any(|l| l.outstanding() > Decimal::ZERO))
+    ///     .map(|t| t.number.as_str())
+    ///     .collect();
+    /// assert!(!in_transit.is_empty());
+    /// assert!(in_transit.iter().all(|n| flying.contains(n)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn transfers_in_flight(&self) -> impl Iterator<Item = &TransferOrder> {
+        self.transfers.in_flight_by_number().into_iter()
+    }
+
     /// One transfer order.
     ///
     /// ```

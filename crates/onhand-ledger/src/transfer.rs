@@ -431,6 +431,18 @@ mod pairs {
 pub(crate) struct Transfers {
     orders: Chunked<TransferOrder, 6>,
     by_number: Map<DocNumber, usize>,
+    /// The positions of the orders shipped and not yet fully received (partly shipped,
+    /// shipped, partly received): the only ones with stock in transit, so a look for
+    /// overdue transfers reads these, not every order ever requested.
+    in_flight: std::collections::BTreeSet<usize>,
+}
+
+/// Whether an order in `state` may have stock in transit.
+fn in_flight(state: TransferState) -> bool {
+    matches!(
+        state,
+        TransferState::PartlyShipped | TransferState::Shipped | TransferState::PartlyReceived
+    )
 }
 
 impl Transfers {
@@ -453,6 +465,11 @@ impl Transfers {
             }
         }
         order.state = update.state;
+        if in_flight(update.state) {
+            self.in_flight.insert(update.at);
+        } else {
+            self.in_flight.remove(&update.at);
+        }
         order.shipped_at = update.shipped_at;
         order.expected_arrival = update.expected_arrival;
         order.received_at = update.received_at;
@@ -469,13 +486,31 @@ impl Transfers {
 
     /// Stores `order`, replacing the order with its number if there is one.
     pub(crate) fn insert(&mut self, order: TransferOrder) {
-        if let Some(slot) = self.get_mut(&order.number) {
-            *slot = order;
+        let flying = in_flight(order.state);
+        let at = if let Some((at, _)) = self.find(&order.number) {
+            if let Some(slot) = self.orders.get_mut(at) {
+                *slot = order;
+            }
+            at
         } else {
             let number = order.number.clone();
             let at = self.orders.push(order);
             self.by_number.insert(number, at);
+            at
+        };
+        if flying {
+            self.in_flight.insert(at);
+        } else {
+            self.in_flight.remove(&at);
         }
+    }
+
+    /// The orders that may have stock in transit (see `in_flight`), by number.
+    pub(crate) fn in_flight_by_number(&self) -> Vec<&TransferOrder> {
+        let mut orders: Vec<&TransferOrder> =
+            self.in_flight.iter().filter_map(|at| self.orders.get(*at)).collect();
+        orders.sort_unstable_by(|a, b| a.number.cmp(&b.number));
+        orders
     }
 
     /// The orders `pick` keeps, by number (only those are sorted).

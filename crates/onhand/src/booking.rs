@@ -716,10 +716,22 @@ impl Network {
             }
         }
         // Transfers past their expected arrival, once each (between this call's times).
-        for o in self.ledger.transfers() {
-            let Some(expected) = o.expected_arrival else { continue };
-            let outstanding = o.lines.iter().any(|l| l.outstanding() > Decimal::ZERO);
-            if outstanding && expected < now && expected >= before {
+        // Only orders with stock in transit can be overdue: the ledger's index of them,
+        // not every order ever requested (debug builds check it against the full list).
+        let overdue = |o: &&onhand_ledger::TransferOrder| {
+            o.expected_arrival.is_some_and(|at| at < now && at >= before)
+                && o.lines.iter().any(|l| l.outstanding() > Decimal::ZERO)
+        };
+        debug_assert!(
+            self.ledger.transfers().filter(overdue).map(|o| &o.number).eq(self
+                .ledger
+                .transfers_in_flight()
+                .filter(overdue)
+                .map(|o| &o.number)),
+            "the in-flight index missed a transfer"
+        );
+        for o in self.ledger.transfers_in_flight().filter(overdue) {
+            if let Some(expected) = o.expected_arrival {
                 signals.push(Signal::TransferOverdue {
                     transfer: o.number.clone(),
                     from: self.site_code(o.from)?,
