@@ -11,11 +11,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use onhand::master::{Catalog, seed};
-use onhand::replenish::DemandStats;
-use onhand::rust_decimal::Decimal;
 use onhand::{
-    Error, ExpectedReceipt, ItemSitePlan, Network, NetworkConfig, OrderRef, OrderRequest,
-    ReceiptChange,
+    Error, ExpectedReceipt, Network, NetworkConfig, OrderRef, OrderRequest, ReceiptChange,
 };
 
 fn day(d: u32) -> NaiveDate {
@@ -55,13 +52,7 @@ fn so(line: u32, qty: &str) -> OrderRequest {
 #[test]
 fn calls_go_through_when_a_reference_cost_does_not_convert() {
     let mut config = NetworkConfig::default();
-    config.replenish.item_sites.push(ItemSitePlan {
-        item: "BOLT-M8".parse().unwrap(),
-        site: "YUL-3PL".parse().unwrap(),
-        demand: DemandStats::daily(100.0, 30.0),
-        priority_demand: Decimal::ZERO,
-        costs: None,
-    });
+    config.replenish.item_sites.push(common::bolts_planned_at("YUL-3PL"));
     assert!(config.rates.is_empty());
     let mut n =
         Network::new(seed::demo_network(), common::rules(), config.clone(), common::start())
@@ -89,15 +80,7 @@ fn calls_go_through_when_a_reference_cost_does_not_convert() {
     n.expect(po(2, "YYZ", "10 EA", 6)).unwrap();
     n.advance_to(common::start() + Duration::days(5)).unwrap();
     n.check().unwrap();
-    let replayed = Network::replay(
-        seed::demo_network(),
-        common::rules(),
-        config,
-        common::start(),
-        n.journal().entries(),
-    )
-    .unwrap();
-    assert_eq!(replayed.digest().unwrap(), n.digest().unwrap());
+    common::assert_replays(&n, config);
 }
 
 /// Moving time to the end of what a timestamp holds, with a purchase order overdue:

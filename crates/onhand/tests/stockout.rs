@@ -11,12 +11,9 @@ mod common;
 use onhand::control::{ClearReason, ExceptionKind, State, Subject};
 use onhand::ledger::testing::receipt_to;
 use onhand::master::{LaneSource, Money, Role, SiteCode, seed};
-use onhand::replenish::DemandStats;
 use onhand::rust_decimal::Decimal;
 use onhand::sim::{Checks, Setup, Sim, SimConfig};
-use onhand::{
-    Availability, ExpectedReceipt, ItemSitePlan, Network, NetworkConfig, OrderRef, OrderRequest,
-};
+use onhand::{Availability, ExpectedReceipt, Network, NetworkConfig, OrderRef, OrderRequest};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
@@ -27,13 +24,7 @@ fn site(code: &str) -> SiteCode {
 /// The demo network with Atlanta planning bolts: 100 a day (deviation 30).
 fn config() -> NetworkConfig {
     let mut config = common::config();
-    config.replenish.item_sites.push(ItemSitePlan {
-        item: "BOLT-M8".parse().unwrap(),
-        site: site("ATL"),
-        demand: DemandStats::daily(100.0, 30.0),
-        priority_demand: Decimal::ZERO,
-        costs: None,
-    });
+    config.replenish.item_sites.push(common::bolts_planned_at("ATL"));
     config
 }
 
@@ -114,15 +105,7 @@ fn a_stockout_risk_is_raised_updated_and_resolved_from_the_networks_data() {
     n.check().unwrap();
 
     // Replay gives the same queue, digest for digest.
-    let replayed = Network::replay(
-        seed::demo_network(),
-        common::rules(),
-        config(),
-        common::start(),
-        n.journal().entries(),
-    )
-    .unwrap();
-    assert_eq!(replayed.digest().unwrap(), n.digest().unwrap());
+    common::assert_replays(&n, config());
 }
 
 #[test]
@@ -207,13 +190,7 @@ fn euro_lane() -> onhand::master::MasterData {
 
 fn toronto_planned() -> NetworkConfig {
     let mut config = config();
-    config.replenish.item_sites.push(ItemSitePlan {
-        item: "BOLT-M8".parse().unwrap(),
-        site: site("YYZ"),
-        demand: DemandStats::daily(100.0, 30.0),
-        priority_demand: Decimal::ZERO,
-        costs: None,
-    });
+    config.replenish.item_sites.push(common::bolts_planned_at("YYZ"));
     config
 }
 

@@ -73,3 +73,23 @@ pub(crate) fn loss(id: u128, minutes: i64, qty: &str) -> Event {
     event(id, minutes, who, "LOST", doc(DocKind::Internal, &format!("ADJ-{id}")).unwrap(), body)
         .unwrap()
 }
+
+/// Bolts planned at `site`: 100 a day, deviation 30.
+pub(crate) fn bolts_planned_at(site: &str) -> onhand::ItemSitePlan {
+    onhand::ItemSitePlan {
+        item: "BOLT-M8".parse().unwrap(),
+        site: site.parse().unwrap(),
+        demand: onhand::replenish::DemandStats::daily(100.0, 30.0),
+        priority_demand: Decimal::ZERO,
+        costs: None,
+    }
+}
+
+/// Replaying `n`'s journal from empty (the demo network, [`rules`], `config`,
+/// [`start`]) gives `n`'s state, digest for digest.
+pub(crate) fn assert_replays(n: &Network, config: NetworkConfig) {
+    let replayed =
+        Network::replay(seed::demo_network(), rules(), config, start(), n.journal().entries())
+            .unwrap();
+    assert_eq!(replayed.digest().unwrap(), n.digest().unwrap());
+}
