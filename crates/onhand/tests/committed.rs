@@ -33,14 +33,7 @@ fn po(line: u32, site: &str, qty: &str, due: u32) -> ExpectedReceipt {
 }
 
 fn so(line: u32, qty: &str) -> OrderRequest {
-    OrderRequest::new(
-        "SO-1".parse().unwrap(),
-        line,
-        "HOMEPRO".parse().unwrap(),
-        "BOLT-M8".parse().unwrap(),
-        qty.parse().unwrap(),
-        day(9),
-    )
+    common::bolt_order(line, qty)
 }
 
 /// Every order and supply call on a network whose rules keep reference costs in USD,

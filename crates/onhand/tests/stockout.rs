@@ -45,14 +45,7 @@ fn demand(n: &Network) -> Decimal {
 }
 
 fn order(line: u32, qty: &str) -> OrderRequest {
-    OrderRequest::new(
-        "SO-1".parse().unwrap(),
-        line,
-        "HOMEPRO".parse().unwrap(),
-        "BOLT-M8".parse().unwrap(),
-        qty.parse().unwrap(),
-        chrono::NaiveDate::from_ymd_opt(2026, 1, 9).unwrap(),
-    )
+    common::bolt_order(line, qty)
 }
 
 #[test]

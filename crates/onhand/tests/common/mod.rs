@@ -93,3 +93,15 @@ pub(crate) fn assert_replays(n: &Network, config: NetworkConfig) {
             .unwrap();
     assert_eq!(replayed.digest().unwrap(), n.digest().unwrap());
 }
+
+/// Line `line` of sales order SO-1: `qty` bolts for HomePro, requested on 9 January.
+pub(crate) fn bolt_order(line: u32, qty: &str) -> onhand::OrderRequest {
+    onhand::OrderRequest::new(
+        "SO-1".parse().unwrap(),
+        line,
+        "HOMEPRO".parse().unwrap(),
+        "BOLT-M8".parse().unwrap(),
+        qty.parse().unwrap(),
+        chrono::NaiveDate::from_ymd_opt(2026, 1, 9).unwrap(),
+    )
+}
