@@ -94,7 +94,7 @@ pub(crate) fn assert_replays(n: &Network, config: NetworkConfig) {
     assert_eq!(replayed.digest().unwrap(), n.digest().unwrap());
 }
 
-/// Line `line` of sales order SO-1: `qty` bolts for HomePro, requested on 9 January.
+/// Line `line` of sales order SO-1: `qty` bolts for the customer `HOMEPRO`, requested on 9 January.
 pub(crate) fn bolt_order(line: u32, qty: &str) -> onhand::OrderRequest {
     onhand::OrderRequest::new(
         "SO-1".parse().unwrap(),
