@@ -126,27 +126,63 @@ fn to_f64(d: Decimal) -> f64 {
     d.to_f64().unwrap_or(0.0)
 }
 
-/// Days of each month of the year between `first` and `last` inclusive.
+/// Days of each month of the year between `first` and `last` inclusive. Whole
+/// calendar years in between count at once (leap years by the proleptic Gregorian
+/// rule), so the cost does not grow with the span: a restored demand history starting
+/// near the beginning of the calendar took millions of steps.
 fn month_days(first: i32, last: i32) -> [u64; 12] {
+    const DAYS: [u64; 12] = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
     let mut out = [0u64; 12];
-    let mut d = date_of(first);
-    let end = date_of(last);
-    while d <= end {
-        let next_month = d
+    let (start, end) = (date_of(first), date_of(last));
+    if start > end {
+        return out;
+    }
+    let (y0, y1) = (start.year(), end.year());
+    match (NaiveDate::from_ymd_opt(y0, 12, 31), NaiveDate::from_ymd_opt(y1, 1, 1)) {
+        (Some(dec31), Some(jan1)) if y1 - y0 >= 2 => {
+            walk_months(&mut out, start, dec31);
+            walk_months(&mut out, jan1, end);
+            let years = u64::try_from(y1 - y0 - 1).unwrap_or(0);
+            for (slot, days) in out.iter_mut().zip(DAYS) {
+                *slot = slot.saturating_add(days.saturating_mul(years));
+            }
+            if let Some(feb) = out.get_mut(1) {
+                *feb = feb.saturating_add(leap_years(y0 + 1, y1 - 1));
+            }
+        }
+        _ => walk_months(&mut out, start, end),
+    }
+    out
+}
+
+/// Leap years from `a` to `b` inclusive (proleptic Gregorian, year 0 a leap year).
+fn leap_years(a: i32, b: i32) -> u64 {
+    // Leap years up to `y`, counted from a fixed origin (floor division, so it holds
+    // for years before 1 too): the difference counts those in between.
+    let upto = |y: i64| y.div_euclid(4) - y.div_euclid(100) + y.div_euclid(400);
+    u64::try_from(upto(i64::from(b)) - upto(i64::from(a) - 1)).unwrap_or(0)
+}
+
+/// Adds the days from `from` to `to` inclusive to their months, a month at a time.
+fn walk_months(out: &mut [u64; 12], from: NaiveDate, to: NaiveDate) {
+    let mut d = from;
+    while d <= to {
+        // The month's last day (the calendar's own last day has no next month).
+        let month_end = d
             .with_day(1)
             .and_then(|x| x.checked_add_months(chrono::Months::new(1)))
+            .and_then(|x| x.pred_opt())
             .unwrap_or(NaiveDate::MAX);
-        let stop = next_month.min(end.succ_opt().unwrap_or(end));
-        let n = (stop - d).num_days().max(0);
+        let stop = month_end.min(to);
+        let n = (stop - d).num_days() + 1;
         if let Some(slot) = out.get_mut(d.month0() as usize) {
             *slot += u64::try_from(n).unwrap_or(0);
         }
-        if stop <= d {
-            break;
+        match stop.succ_opt() {
+            Some(next) => d = next,
+            None => break,
         }
-        d = stop;
     }
-    out
 }
 
 /// The demand model of one item-site's history, or the days it has.
@@ -710,6 +746,33 @@ impl Insight {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The month walk `month_days` had, day by month: the reference for its whole-year
+    /// shortcut.
+    fn month_days_walked(first: i32, last: i32) -> [u64; 12] {
+        let mut out = [0u64; 12];
+        if first <= last {
+            walk_months(&mut out, date_of(first), date_of(last));
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// Whole years counted at once give what walking every month gives, leap years
+        /// (1900, 2000, year 0, before year 1) included.
+        #[test]
+        fn month_days_equal_the_walk(a in -800_000i32..800_000, span in 0i32..900_000) {
+            proptest::prop_assert_eq!(month_days(a, a + span), month_days_walked(a, a + span));
+        }
+    }
+
+    #[test]
+    fn month_days_of_the_whole_calendar_are_quick_and_add_up() {
+        let (a, b) = (day_number(NaiveDate::MIN), day_number(NaiveDate::MAX));
+        let m = month_days(a, b);
+        assert_eq!(m.iter().sum::<u64>(), u64::try_from(i64::from(b) - i64::from(a) + 1).unwrap());
+        assert_eq!(month_days(b, a), [0; 12]);
+    }
 
     #[test]
     fn month_days_split_a_range() {
