@@ -1226,4 +1226,45 @@ fn a_snapshot_with_counters_at_their_limit_never_panics() {
     let month = Period::containing(Grain::Month, jan(5));
     assert_eq!(restored.report(month).unwrap_err().code(), "overflow");
     assert_eq!(restored.counts(month, &Dim::Network).unwrap_err().code(), "overflow");
+
+    // 4. Every decimal figure of the cells at the end of the decimal range, either way
+    // (not the order figures, which restore recomputes): it restores, and sums into
+    // those cells saturate where they panicked in debug builds.
+    for edge in [Decimal::MAX, Decimal::MIN] {
+        let mut j = good.clone();
+        let n = set_decimals(&mut j, "", edge, &|p| {
+            !["/config", "/orders/lines", "/orders/orders", "/orders/cells"]
+                .iter()
+                .any(|s| p.starts_with(s))
+        });
+        assert!(n > 20, "{n} decimal figures set");
+        let snap: InsightSnapshot = serde_json::from_value(j).unwrap();
+        let mut r = Insight::restore(&snap).unwrap();
+        exercise(&mut r, &more, None);
+    }
+}
+
+/// Sets every string leaf of `v` that reads as a decimal, under a path `pick` keeps,
+/// to `to`: how many.
+fn set_decimals(
+    v: &mut serde_json::Value,
+    path: &str,
+    to: Decimal,
+    pick: &dyn Fn(&str) -> bool,
+) -> usize {
+    match v {
+        serde_json::Value::String(s) if pick(path) && s.parse::<Decimal>().is_ok() => {
+            *s = to.to_string();
+            1
+        }
+        serde_json::Value::Array(a) => a
+            .iter_mut()
+            .enumerate()
+            .map(|(i, x)| set_decimals(x, &format!("{path}/{i}"), to, pick))
+            .sum(),
+        serde_json::Value::Object(m) => {
+            m.iter_mut().map(|(k, x)| set_decimals(x, &format!("{path}/{k}"), to, pick)).sum()
+        }
+        _ => 0,
+    }
 }
