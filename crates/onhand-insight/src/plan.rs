@@ -108,13 +108,23 @@ impl DemandModel {
                 (h * self.base_mean, h * self.base_std_dev * self.base_std_dev)
             }
             Some(idx) => {
+                // Each day weighs its month's index: count the days per month of year
+                // (whole years at once), so a long horizon costs no more than a short
+                // one. A horizon past the end of the calendar stops there.
+                let first = day_number(as_of).saturating_add(1);
+                let last = first.saturating_add(i32::try_from(days).unwrap_or(i32::MAX)) - 1;
+                let last = last.min(day_number(NaiveDate::MAX));
                 let (mut mu, mut var) = (0.0, 0.0);
-                let mut d = as_of;
-                for _ in 0..days {
-                    d = d.succ_opt().unwrap_or(d);
-                    let i = idx.get(d.month0() as usize).copied().unwrap_or(1.0);
-                    mu += self.base_mean * i;
-                    var += (self.base_std_dev * i).powi(2);
+                if days > 0 {
+                    for (n, i) in month_days(first, last).iter().zip(idx) {
+                        #[allow(
+                            clippy::cast_precision_loss,
+                            reason = "a day count, far below 2^52"
+                        )]
+                        let n = *n as f64;
+                        mu += n * self.base_mean * i;
+                        var += n * (self.base_std_dev * i).powi(2);
+                    }
                 }
                 (mu, var)
             }
@@ -764,6 +774,52 @@ mod tests {
         fn month_days_equal_the_walk(a in -800_000i32..800_000, span in 0i32..900_000) {
             proptest::prop_assert_eq!(month_days(a, a + span), month_days_walked(a, a + span));
         }
+    }
+
+    proptest::proptest! {
+        /// A seasonal horizon weighs each day by its month's index, as a walk day by
+        /// day does (to rounding: the sums are grouped by month).
+        #[test]
+        fn a_seasonal_horizon_is_the_day_by_day_sum(
+            as_of in -400_000i32..400_000,
+            days in 0u32..3_000,
+            idx in proptest::array::uniform12(0.2f64..3.0),
+        ) {
+            let m = DemandModel {
+                days: 730, mean: 10.0, std_dev: 3.0, season: Some(idx),
+                base_mean: 10.0, base_std_dev: 3.0,
+            };
+            let as_of = date_of(as_of);
+            let (mu, var) = m.horizon(as_of, days);
+            let (mut mu_d, mut var_d) = (0.0f64, 0.0f64);
+            let mut d = as_of;
+            for _ in 0..days {
+                d = d.succ_opt().unwrap();
+                let i = idx[d.month0() as usize];
+                mu_d += 10.0 * i;
+                var_d += (3.0 * i).powi(2);
+            }
+            proptest::prop_assert!((mu - mu_d).abs() <= 1e-9 * mu_d.max(1.0), "{mu} vs {mu_d}");
+            proptest::prop_assert!((var - var_d).abs() <= 1e-9 * var_d.max(1.0), "{var} vs {var_d}");
+        }
+    }
+
+    #[test]
+    fn a_horizon_of_billions_of_days_is_quick() {
+        let m = DemandModel {
+            days: 730,
+            mean: 10.0,
+            std_dev: 3.0,
+            season: Some([1.0; 12]),
+            base_mean: 10.0,
+            base_std_dev: 3.0,
+        };
+        let as_of = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        let (mu, _) = m.horizon(as_of, u32::MAX);
+        // To the end of the calendar, each day weighing one.
+        let to_end = i64::from(day_number(NaiveDate::MAX)) - i64::from(day_number(as_of));
+        assert!((mu - 10.0 * to_end as f64).abs() < 1.0, "{mu}");
+        assert!(m.horizon(as_of, 0).0.abs() < f64::EPSILON);
     }
 
     #[test]
