@@ -743,7 +743,10 @@ impl Network {
                         feed.stats.unmatched += 1;
                         continue;
                     };
-                    if line_fed.complete() {
+                    // Complete already, or an item counted in another unit than the
+                    // line's (a substitute, or the line booked again for another item):
+                    // it cannot add to the line's figures.
+                    if line_fed.complete() || self.uom_of(&line.item) != Some(line_fed.uom) {
                         feed.stats.unmatched += 1;
                         continue;
                     }
@@ -1566,9 +1569,12 @@ impl Network {
             let Some(q) = self.base_of(&req.item, req.qty) else { return };
             feed.lines.insert(r.clone(), FedLine { uom, ordered: q, shipped: Decimal::ZERO });
         }
-        if feed.lines.get(r).is_none_or(FedLine::complete) {
+        // The line as insight knows it: its unit is the one it was created in (a line
+        // booked again under its reference for an item counted in another unit keeps
+        // it, and what is in another unit cannot add to its figures).
+        let Some(uom) = feed.lines.get(r).filter(|l| !l.complete()).map(|l| l.uom) else {
             return;
-        }
+        };
         let mut schedule = Vec::with_capacity(p.schedule().len());
         for s in p.schedule() {
             let (Ok(site), Ok(qty)) = (self.site_code(s.site), self.base_qty(s.item, s.qty)) else {

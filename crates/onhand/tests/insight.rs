@@ -783,3 +783,32 @@ fn reversals_and_returns_to_supplier_follow_into_the_figures() {
     assert_eq!(k.fill_requested.lines, ratio(1, 3));
     assert_eq!(n.insight_feed().unwrap().refused, 0);
 }
+
+/// An order line released and booked again under its reference for an item counted in
+/// another unit (found by the `journal_edits` fuzz target): the KPI line keeps the unit
+/// it was created in, and what is promised or shipped in another unit does not add to
+/// its figures (as for a substitute counted in another unit). Before, the feed sent a
+/// promise in metres for a line of eaches, insight refused it, and the network's
+/// invariants failed.
+#[test]
+fn a_line_booked_again_for_an_item_in_another_unit_keeps_its_kpi_line() {
+    let mut n = common::network();
+    n.apply(&receipt_to(1, "ATL", "BOLT-M8", "1200 EA", "PF-A01", "available").unwrap()).unwrap();
+    n.apply(&receipt_to(2, "ATL", "CABLE-CU", "1200 M", "PF-A01", "available").unwrap()).unwrap();
+    n.allocate(&common::bolt_order(1, "10 EA")).unwrap();
+    n.release(&onhand::OrderRef { order: "SO-1".parse().unwrap(), line: 1 }).unwrap();
+    let mut cable = common::bolt_order(1, "30 M");
+    cable.item = "CABLE-CU".parse().unwrap();
+    n.allocate(&cable).unwrap();
+    n.check().unwrap();
+    let unmatched = n.insight_feed().unwrap().unmatched;
+    let pick = line("CABLE-CU", "30 M").unwrap().at(bin("PF-A01")).to_bin(bin("STG-01"));
+    let body = Body::Pick(mv("ATL", vec![pick.doc_line(1)]));
+    n.apply(&ev(10, 20, WH, DocKind::SalesOrder, "SO-1", body)).unwrap();
+    let ship = line("CABLE-CU", "30 M").unwrap().at(bin("STG-01")).doc_line(1);
+    n.apply(&ev(11, 30, WH, DocKind::SalesOrder, "SO-1", Body::Ship(mv("ATL", vec![ship]))))
+        .unwrap();
+    n.check().unwrap();
+    assert_eq!(n.insight_feed().unwrap().unmatched, unmatched + 1, "the shipment in metres");
+    assert_eq!(n.insight_feed().unwrap().refused, 0);
+}
