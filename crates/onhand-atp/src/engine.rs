@@ -855,7 +855,17 @@ impl Atp {
         let ix = self.store.index(iix.index(), six.index());
         let now = self.store.cell(ix).map_or(0, |c| c.now);
         self.check_room(iix, ix, now, units, "supply")?;
+        self.put_supply(iix, ix, day, units);
+        Ok(())
+    }
+
+    /// Puts `units` (negative: takes them) of supply on `day` at store cell `ix` of
+    /// item `iix`, checked by the caller.
+    fn put_supply(&mut self, iix: ItemIx, ix: usize, day: i32, units: i64) {
         self.store.apply(ix, self.today, day, units);
+        if units < 0 {
+            self.store.prune(ix, day);
+        }
         if day > self.today {
             self.store.count_supply(ix, units);
         }
@@ -863,6 +873,54 @@ impl Atp {
             // Supply dated today or earlier is free now, which counts in today's period.
             q.add_supply(day.max(self.today), units);
         }
+    }
+
+    /// Replaces supply added for a date by other supply (a purchase order line's due
+    /// date or quantity changed; open supply moved on to the next day): as
+    /// [`remove_supply`](Self::remove_supply) then [`add_supply`](Self::add_supply), but
+    /// all or nothing. The room check counts only what the replacement adds: moving
+    /// supply, or making it smaller, is never refused for room (stock freed by released
+    /// lines can take an item-site's stock and supply past the bound after the supply
+    /// was added).
+    ///
+    /// # Errors
+    /// As [`add_supply`](Self::add_supply), with nothing changed.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.add_supply(&glove, &atl, day(12)?, "100 EA".parse()?)?;
+    /// // The purchase order comes forward to the 9th, for 80.
+    /// atp.replace_supply(&glove, &atl, (day(12)?, "100 EA".parse()?), (day(9)?, "80 EA".parse()?))?;
+    /// assert_eq!(atp.atp(&glove, &atl, day(9)?, 0)?, Availability::Limited(n("80")?));
+    /// assert_eq!(atp.atp(&glove, &atl, day(12)?, 0)?, Availability::Limited(n("80")?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn replace_supply(
+        &mut self,
+        item: &ItemCode,
+        site: &SiteCode,
+        old: (NaiveDate, Qty),
+        new: (NaiveDate, Qty),
+    ) -> Result<(), AtpError> {
+        let iix = self.item_ix(item)?;
+        let six = self.site_ix(site)?;
+        let (was, will) = (self.base_units(iix, item, old.1)?, self.base_units(iix, item, new.1)?);
+        let (from, to) = (Day::of(old.0)?.0, Day::of(new.0)?.0);
+        let ix = self.store.index(iix.index(), six.index());
+        if will > was {
+            let now = self.store.cell(ix).map_or(0, |c| c.now);
+            self.check_room(iix, ix, now, will - was.max(0), "supply")?;
+        }
+        self.put_supply(iix, ix, from, -was);
+        self.put_supply(iix, ix, to, will);
         Ok(())
     }
 
@@ -909,14 +967,7 @@ impl Atp {
         let units = self.base_units(iix, item, qty)?;
         let day = Day::of(date)?.0;
         let ix = self.store.index(iix.index(), six.index());
-        self.store.apply(ix, self.today, day, -units);
-        self.store.prune(ix, day);
-        if day > self.today {
-            self.store.count_supply(ix, -units);
-        }
-        if let Some(q) = self.quotas.get_mut(&iix.raw()) {
-            q.add_supply(day.max(self.today), -units);
-        }
+        self.put_supply(iix, ix, day, -units);
         Ok(())
     }
 

@@ -115,7 +115,8 @@ impl DemandModel {
                 let last = first.saturating_add(i32::try_from(days).unwrap_or(i32::MAX)) - 1;
                 let last = last.min(day_number(NaiveDate::MAX));
                 let (mut mu, mut var) = (0.0, 0.0);
-                if days > 0 {
+                // Nothing after the calendar's last day (as of it, `first` is past it).
+                if days > 0 && first <= last {
                     for (n, i) in month_days(first, last).iter().zip(idx) {
                         #[allow(
                             clippy::cast_precision_loss,
@@ -820,6 +821,8 @@ mod tests {
         let to_end = i64::from(day_number(NaiveDate::MAX)) - i64::from(day_number(as_of));
         assert!((mu - 10.0 * to_end as f64).abs() < 1.0, "{mu}");
         assert!(m.horizon(as_of, 0).0.abs() < f64::EPSILON);
+        // From the calendar's last day there is nothing left to count.
+        assert!(m.horizon(NaiveDate::MAX, 30).0.abs() < f64::EPSILON);
     }
 
     #[test]

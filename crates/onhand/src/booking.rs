@@ -445,7 +445,7 @@ impl Network {
             .catalog
             .item_units(item)
             .ok_or_else(|| Error::Config { what: format!("unknown item {}", r.item) })?;
-        let base = units.to_base(r.qty)?.value();
+        let base = line_qty(units.to_base(r.qty)?.value())?;
         let command = Command::Expect(r.clone());
         let mark = self.journal.next(&command)?;
         let date = self.supply_day(r.due);
@@ -498,7 +498,7 @@ impl Network {
             .item_units(item)
             .ok_or_else(|| Error::Config { what: format!("unknown item {}", r.expected.item) })?;
         let new_total = match c.qty {
-            Some(q) => units.to_base(q)?.value(),
+            Some(q) => line_qty(units.to_base(q)?.value())?,
             None => r.open + r.received,
         };
         let open = (new_total - r.received).max(Decimal::ZERO);
@@ -508,20 +508,10 @@ impl Network {
         let old_date = self.supply_day(r.expected.due);
         let new_date = self.supply_day(due);
         let (was, now) = (self.base_qty(item, r.open)?, self.base_qty(item, open)?);
-        if r.open > Decimal::ZERO {
-            self.atp.remove_supply(&r.expected.item, &r.expected.site, old_date, was)?;
-        }
-        if open > Decimal::ZERO
-            && let Err(e) = self.atp.add_supply(&r.expected.item, &r.expected.site, new_date, now)
-        {
-            // The new supply does not fit (past the engine's bound): put the old back,
-            // so the refusal changes nothing. It fitted before, so it fits again.
-            if r.open > Decimal::ZERO {
-                let undone = self.atp.add_supply(&r.expected.item, &r.expected.site, old_date, was);
-                debug_assert!(undone.is_ok(), "supply just removed fits again");
-            }
-            return Err(e.into());
-        }
+        // One all-or-nothing replacement: new supply that does not fit (past the
+        // engine's bound) is refused with the old still in place.
+        let (item_code, site_code) = (&r.expected.item, &r.expected.site);
+        self.atp.replace_supply(item_code, site_code, (old_date, was), (new_date, now))?;
         self.journal.push(mark, command);
         let mut changes = vec![SupplyChange {
             item: r.expected.item.clone(),
@@ -663,9 +653,11 @@ impl Network {
             // passes are re-checked against the supply there will be.
             let due = self.supply_due_by(now.date_naive())?;
             let next = now.date_naive().succ_opt().unwrap_or(now.date_naive());
+            // Each move is all or nothing and never refused for room (the quantity stays
+            // the same); every move goes to the same day, so a date the engine cannot
+            // hold refuses the first, before anything moved.
             for (item, site, date, qty) in &due {
-                self.atp.remove_supply(item, site, *date, *qty)?;
-                self.atp.add_supply(item, site, next, *qty)?;
+                self.atp.replace_supply(item, site, (*date, *qty), (next, *qty))?;
             }
             let moved = self.atp.advance_to(now.date_naive())?;
             rechecked = self.change_views(&moved.rechecked)?;
@@ -756,6 +748,18 @@ impl Network {
             escalations,
         })
     }
+}
+
+/// An expected receipt line's quantity in base units, within what a ledger line may
+/// move (the receipt will be one): a purchase order line of more is refused, as the
+/// receipt would be, before it takes room in the availability engine.
+fn line_qty(base: Decimal) -> Result<Decimal, Error> {
+    if base > onhand_ledger::MAX_LINE_QTY {
+        return Err(Error::Master(onhand_master::MasterError::Overflow {
+            operation: "an expected receipt line above 10^15 base units",
+        }));
+    }
+    Ok(base)
 }
 
 /// The availability engine's line for `req`, with its customer and ship-to resolved:

@@ -152,6 +152,11 @@ fn default_rules(
     rules
 }
 
+/// The largest value at risk handed to the exception queue (10^12 in the entity's
+/// currency): any real one is far below, and the queue converts it into its reference
+/// currency in `i64` minor units, which a larger one times a rate could overflow.
+const RANKED_VALUE_CAP: Decimal = Decimal::from_parts(0xD4A5_1000, 0xE8, 0, false, 0);
+
 /// `one` added to `sum`: quantities always, values when they are in the same currency
 /// (the first's is kept).
 /// Sums saturate: an impact is a ranking figure, and one past the decimal range
@@ -526,7 +531,20 @@ impl Network {
     }
 
     fn raise(&mut self, signal: &Raise) -> Result<(), Error> {
-        self.exceptions.control.apply(signal)?;
+        // A value at risk past what the queue can rank (figures near the quantity
+        // bounds) ranks as the largest it can: the call that raised it is committed by
+        // now, and a ranking figure is no reason to fail it.
+        if signal.impact.value.abs() > RANKED_VALUE_CAP {
+            let mut capped = signal.clone();
+            capped.impact.value = if signal.impact.value.is_sign_negative() {
+                -RANKED_VALUE_CAP
+            } else {
+                RANKED_VALUE_CAP
+            };
+            self.exceptions.control.apply(&capped)?;
+        } else {
+            self.exceptions.control.apply(signal)?;
+        }
         Ok(())
     }
 
