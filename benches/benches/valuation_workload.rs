@@ -9,7 +9,8 @@
 //!   `rq` units at `rc / 100`, then issues `iq` units to a sale if the item holds at least
 //!   `iq`. The scenario stops at exactly 1,000,000 movements (receipts and issues).
 //! - **Check**: the final inventory value equals an exact integer FIFO model of the
-//!   same steps (cents), kept in this file; every movement is accepted.
+//!   same steps (cents), from `onhand_testkit::fifo_workload` (which the
+//!   `fifo_workload` example of `onhand-valuation` shares); every movement is accepted.
 //!
 //! Groups (throughput in movements, each valued with its postings produced):
 //! - `workload/items_10000` and `workload/one_item`: an empty engine per iteration, all
@@ -37,6 +38,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use onhand_master::{Catalog, CurrencyCode, EntityCode, Money, Qty, SiteCode, UomCode};
+use onhand_testkit::fifo_workload::{Move, moves};
 use onhand_testkit::scale;
 use onhand_valuation::{
     CostBody, CostEvent, IssueTo, Outcome, PostingKey, Valuation, ValuationConfig,
@@ -45,73 +47,6 @@ use rust_decimal::Decimal;
 
 const MOVEMENTS: usize = 1_000_000;
 const T0: i64 = 1_767_600_000;
-
-/// `SplitMix64` as the issue states it, all arithmetic mod 2^64.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn draw(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-}
-
-/// One movement of the workload: item, receipt (quantity and cents) or issue quantity.
-#[derive(Clone, Copy)]
-enum Move {
-    Receive { item: usize, qty: u64, cents: u64 },
-    Issue { item: usize, qty: u64 },
-}
-
-/// The scenario's movements and the exact integer FIFO reference: the final stock
-/// value in cents.
-fn scenario(items: usize) -> (Vec<Move>, i128) {
-    let mut rng = SplitMix64(42);
-    let mut queues: Vec<VecDeque<(u64, u64)>> = vec![VecDeque::new(); items];
-    let mut stock = vec![0u64; items];
-    let mut moves = Vec::with_capacity(MOVEMENTS);
-    while moves.len() < MOVEMENTS {
-        let item =
-            if items > 1 { usize::try_from(rng.draw(0, 9999)).expect("small") % items } else { 0 };
-        let rq = rng.draw(1, 100);
-        let rc = rng.draw(100, 5000);
-        let iq = rng.draw(1, 80);
-        moves.push(Move::Receive { item, qty: rq, cents: rc });
-        let q = &mut queues[item];
-        match q.back_mut() {
-            Some(last) if last.1 == rc => last.0 += rq,
-            _ => q.push_back((rq, rc)),
-        }
-        stock[item] += rq;
-        if moves.len() == MOVEMENTS {
-            break;
-        }
-        if iq <= stock[item] {
-            moves.push(Move::Issue { item, qty: iq });
-            stock[item] -= iq;
-            let mut left = iq;
-            while left > 0 {
-                let front = q.front_mut().expect("stock covers the issue");
-                let take = left.min(front.0);
-                front.0 -= take;
-                left -= take;
-                if front.0 == 0 {
-                    q.pop_front();
-                }
-            }
-        }
-    }
-    let value =
-        queues.iter().flatten().map(|&(qty, cents)| i128::from(qty) * i128::from(cents)).sum();
-    (moves, value)
-}
 
 struct Setup {
     catalog: Arc<Catalog>,
@@ -234,7 +169,7 @@ fn peak_bytes() -> Option<u64> {
 /// engine's resident growth and the process's peak growth must stay under 200 MB.
 fn memory(_: &mut Criterion) {
     let setup = Setup::new(1);
-    let (moves, want) = scenario(1);
+    let (moves, want) = moves(1, MOVEMENTS);
     let mut v = setup.engine();
     let before = statm_pages(1).map(|p| p * 4096);
     let peak_before = peak_bytes();
@@ -271,7 +206,7 @@ fn workload(c: &mut Criterion) {
     g.sample_size(10);
     for (name, items) in [("items_10000", 10_000), ("one_item", 1)] {
         let setup = Setup::new(items);
-        let (moves, want) = scenario(setup.items);
+        let (moves, want) = moves(setup.items, MOVEMENTS);
         let events: Vec<CostEvent> =
             moves.iter().enumerate().map(|(n, m)| setup.event(n, *m)).collect();
         let mut v = setup.engine();

@@ -6,6 +6,7 @@
 //!   re-export of `onhand_master::synthetic`).
 //! - [`strategies`]: proptest strategies for codes, units, quantities, valid networks and
 //!   status maps, and defects to plant into them.
+//! - [`fifo_workload`]: the FIFO costing workload of issue 14 and its integer model.
 //! - [`pinned`]: property tests whose case count the environment cannot raise, for
 //!   properties whose every case is expensive.
 //! - `ledger_model` (feature `ledger-model`): a naive reference model of the ledger and a
@@ -16,6 +17,7 @@
 
 #[cfg(feature = "atp-model")]
 pub mod atp_model;
+pub mod fifo_workload;
 #[cfg(feature = "ledger-model")]
 pub mod ledger_model;
 pub mod pinned;

@@ -16,102 +16,57 @@
 //! It also prints the wall-clock time `apply_all` took, which means little on a busy
 //! machine (the criterion bench is the measurement).
 
-use std::collections::VecDeque;
 use std::hint::black_box;
 use std::sync::Arc;
 
 use chrono::DateTime;
 use onhand_master::synthetic;
 use onhand_master::{Catalog, CurrencyCode, EntityCode, Money, Qty, UomCode};
+use onhand_testkit::fifo_workload::{self, Move};
 use onhand_valuation::{
     CostBody, CostEvent, IssueTo, Method, MethodOverride, Outcome, Standard, Valuation,
     ValuationConfig,
 };
 use rust_decimal::Decimal;
 
-/// `SplitMix64` as the issue states it.
-struct SplitMix64(u64);
-
-impl SplitMix64 {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn draw(&mut self, lo: u64, hi: u64) -> u64 {
-        lo + self.next() % (hi - lo + 1)
-    }
-}
-
-/// The events of the scenario and the final value by an integer FIFO model, in cents.
+/// The events of the scenario and the final value by an integer FIFO model, in cents
+/// (the workload and the model: `onhand_testkit::fifo_workload`, shared with the bench).
 fn scenario(items: usize, movements: usize) -> (Vec<CostEvent>, i128) {
     let site = synthetic::site_code(0);
     let ea = UomCode::new("EA").expect("unit");
     let usd = CurrencyCode::new("USD").expect("currency");
-    let mut rng = SplitMix64(42);
-    let mut queues: Vec<VecDeque<(u64, u64)>> = vec![VecDeque::new(); items];
-    let mut stock = vec![0u64; items];
-    let mut events = Vec::with_capacity(movements);
-    let event = |n: usize, body| CostEvent {
-        id: n as u64 + 1,
-        at: DateTime::from_timestamp(1_767_600_000 + i64::try_from(n).expect("small"), 0)
-            .expect("time"),
-        body,
-    };
-    while events.len() < movements {
-        let item =
-            if items > 1 { usize::try_from(rng.draw(0, 9999)).expect("small") % items } else { 0 };
-        let rq = rng.draw(1, 100);
-        let rc = rng.draw(100, 5000);
-        let iq = rng.draw(1, 80);
-        events.push(event(
-            events.len(),
-            CostBody::Receipt {
-                site: site.clone(),
-                item: synthetic::item_code(item),
-                qty: Qty::new(Decimal::from(rq), ea).expect("qty"),
-                unit_cost: Money::new(Decimal::new(i64::try_from(rc).expect("small"), 2), usd),
-                owner: None,
-            },
-        ));
-        let q = &mut queues[item];
-        match q.back_mut() {
-            Some(last) if last.1 == rc => last.0 += rq,
-            _ => q.push_back((rq, rc)),
-        }
-        stock[item] += rq;
-        if events.len() == movements {
-            break;
-        }
-        if iq <= stock[item] {
-            events.push(event(
-                events.len(),
-                CostBody::Issue {
+    let (moves, value) = fifo_workload::moves(items, movements);
+    let events = moves
+        .iter()
+        .enumerate()
+        .map(|(n, m)| {
+            let body = match *m {
+                Move::Receive { item, qty, cents } => CostBody::Receipt {
                     site: site.clone(),
                     item: synthetic::item_code(item),
-                    qty: Qty::new(Decimal::from(iq), ea).expect("qty"),
+                    qty: Qty::new(Decimal::from(qty), ea).expect("qty"),
+                    unit_cost: Money::new(
+                        Decimal::new(i64::try_from(cents).expect("small"), 2),
+                        usd,
+                    ),
+                    owner: None,
+                },
+                Move::Issue { item, qty } => CostBody::Issue {
+                    site: site.clone(),
+                    item: synthetic::item_code(item),
+                    qty: Qty::new(Decimal::from(qty), ea).expect("qty"),
                     to: IssueTo::Sale,
                     owner: None,
                 },
-            ));
-            stock[item] -= iq;
-            let mut left = iq;
-            while left > 0 {
-                let front = q.front_mut().expect("stock covers the issue");
-                let take = left.min(front.0);
-                front.0 -= take;
-                left -= take;
-                if front.0 == 0 {
-                    q.pop_front();
-                }
+            };
+            CostEvent {
+                id: n as u64 + 1,
+                at: DateTime::from_timestamp(1_767_600_000 + i64::try_from(n).expect("small"), 0)
+                    .expect("time"),
+                body,
             }
-        }
-    }
-    let value =
-        queues.iter().flatten().map(|&(qty, cents)| i128::from(qty) * i128::from(cents)).sum();
+        })
+        .collect();
     (events, value)
 }
 
