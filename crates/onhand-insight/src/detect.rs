@@ -357,7 +357,7 @@ impl Insight {
         let mut thin = Vec::new();
         self.detect_counts(as_of, cfg, &mut anomalies, &mut thin);
         self.detect_suppliers(as_of, cfg, &mut anomalies, &mut thin);
-        self.detect_transfers(as_of, cfg, &mut anomalies, &mut thin);
+        self.detect_transfers(as_of, cfg, &mut anomalies, &mut thin, true);
         anomalies.sort_by(|a, b| {
             (a.detector, &a.subject, a.period).cmp(&(b.detector, &b.subject, b.period))
         });
@@ -546,12 +546,18 @@ impl Insight {
         clippy::too_many_lines,
         reason = "the weekly series and the first-on-lane check share their lane tables"
     )]
+    /// The lane detectors. With `skip_empty` (always, but in the test that compares
+    /// the two), a run of weeks without transfers is stepped over once the lane's
+    /// window holds nothing but such weeks (see below): a transfer dated decades before
+    /// the rest (a wrong date, an edited snapshot) costs one step, not a walk over every
+    /// week in between.
     fn detect_transfers(
         &self,
         as_of: NaiveDate,
         cfg: &DetectConfig,
         out: &mut Vec<Anomaly>,
         thin: &mut Vec<Thin>,
+        skip_empty: bool,
     ) {
         let last_day = day_number(as_of);
         let report_from = cfg.report_from.map_or(i32::MIN, day_number);
@@ -596,8 +602,22 @@ impl Insight {
             let mut series_v: Vec<Vec<f64>> = vec![Vec::new(); currencies.len()];
             let mut tested = false;
             let mut wk = first;
+            // Weeks without transfers just before `wk`.
+            let mut empty_run = 0usize;
             while wk <= end_week {
                 let w = weeks.get(&wk);
+                if skip_empty && w.is_none() && empty_run >= cfg.history_weeks {
+                    // The window (the last `history_weeks` weeks) holds only empty
+                    // weeks, and so does every week up to the lane's next transfer: no
+                    // band flags them (no lines against a floor of one line; no value
+                    // band without lines), and the window stays as it is. (Whether the
+                    // lane was tested is settled too: the window was already full at
+                    // the last empty week walked.) Straight to the next transfer.
+                    let next = weeks.range(wk..).next().map_or(i32::MAX, |(k, _)| *k);
+                    wk = next.min(end_week.saturating_add(7));
+                    continue;
+                }
+                empty_run = if w.is_none() { empty_run.saturating_add(1) } else { 0 };
                 let n = w.map_or(0.0, |w| w.0 as f64);
                 let vals: Vec<f64> = currencies
                     .iter()
@@ -772,6 +792,107 @@ fn band_anomaly(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{DateTime, NaiveTime, Utc};
+    use proptest::prelude::*;
+
+    use crate::config::{Config, SiteConfig};
+    use crate::record::{Record, TransferRequested};
+
+    fn site(code: &str) -> SiteConfig {
+        SiteConfig {
+            site: code.parse().unwrap(),
+            entity: "NA01".parse().unwrap(),
+            region: "US-SE".parse().unwrap(),
+            utc_offset_minutes: 0,
+            shift_starts: vec![NaiveTime::from_hms_opt(6, 0, 0).unwrap()],
+        }
+    }
+
+    /// Transfers on two lanes: for each `(lane, week, lines, value)`, `lines` transfer
+    /// lines requested in that week (counted back from 2026-06-01), each worth `value`.
+    fn lanes(weeks: &[(bool, u32, u8, u16)]) -> Insight {
+        let end = DateTime::<Utc>::from_timestamp(1_780_272_000, 0).unwrap(); // 2026-06-01
+        let mut recs: Vec<Record> = Vec::new();
+        for (k, (lane, week, lines, value)) in weeks.iter().enumerate() {
+            let at = end - chrono::Duration::weeks(i64::from(*week));
+            for n in 0..*lines {
+                recs.push(Record::TransferRequested(TransferRequested {
+                    at,
+                    transfer: TransferRef {
+                        transfer: format!("TO-{k}").parse().unwrap(),
+                        line: u32::from(n) + 1,
+                    },
+                    from: "ATL".parse().unwrap(),
+                    to: if *lane { "ORD" } else { "DFW" }.parse().unwrap(),
+                    item: "BOLT".parse().unwrap(),
+                    qty: "5 EA".parse().unwrap(),
+                    value: format!("{value} USD").parse().unwrap(),
+                    expected_arrival: None,
+                    transport_cost: None,
+                    purchase_cost: None,
+                }));
+            }
+        }
+        recs.sort_by_key(|r| match r {
+            Record::TransferRequested(t) => t.at,
+            _ => end,
+        });
+        let config = Config::new(vec![site("ATL"), site("ORD"), site("DFW")]);
+        Insight::from_records(config, &recs).unwrap()
+    }
+
+    proptest! {
+        /// Stepping over runs of empty weeks finds exactly what walking every week
+        /// finds: the same anomalies and the same thin lanes, whatever the gaps (some
+        /// of them longer than the window, some of them not) and the thresholds.
+        #[test]
+        fn stepping_over_empty_weeks_finds_what_walking_them_finds(
+            weeks in prop::collection::vec((any::<bool>(), 0u32..400, 1u8..6, 1u16..900), 1..60),
+            history_weeks in 0usize..30,
+            min_weeks in 1usize..12,
+            report_weeks in prop::option::of(0u32..300),
+        ) {
+            let s = lanes(&weeks);
+            let as_of = NaiveDate::from_ymd_opt(2026, 6, 3).unwrap();
+            let cfg = DetectConfig {
+                history_weeks,
+                min_weeks,
+                report_from: report_weeks
+                    .map(|w| as_of - chrono::Duration::weeks(i64::from(w))),
+                ..DetectConfig::default()
+            };
+            let (mut stepped, mut walked) = (Vec::new(), Vec::new());
+            let (mut thin_s, mut thin_w) = (Vec::new(), Vec::new());
+            s.detect_transfers(as_of, &cfg, &mut stepped, &mut thin_s, true);
+            s.detect_transfers(as_of, &cfg, &mut walked, &mut thin_w, false);
+            prop_assert_eq!(stepped, walked);
+            prop_assert_eq!(thin_s, thin_w);
+        }
+    }
+
+    /// A lane whose first transfer is dated 100,000 years before the others is
+    /// stepped over in one step per gap (walking it would take over five million
+    /// weeks), and finds what a gap of a year finds.
+    #[test]
+    fn a_transfer_dated_ages_back_is_one_step() {
+        let as_of = NaiveDate::from_ymd_opt(2026, 6, 3).unwrap();
+        let recent: Vec<(bool, u32, u8, u16)> =
+            (0..40).map(|w| (true, w, 1 + u8::try_from(w % 3).unwrap(), 100)).collect();
+        let with_gap = |weeks_back: u32| {
+            let mut w = recent.clone();
+            w.push((true, weeks_back, 1, 100));
+            let s = lanes(&w);
+            let cfg = DetectConfig {
+                report_from: Some(as_of - chrono::Duration::weeks(40)),
+                ..DetectConfig::default()
+            };
+            s.detect(as_of, &cfg).unwrap()
+        };
+        let year = with_gap(92);
+        let ages = with_gap(5_200_000);
+        assert_eq!(ages.anomalies, year.anomalies);
+        assert_eq!(ages.thin, year.thin);
+    }
 
     #[test]
     fn band_with_a_zero_mad_falls_back() {
