@@ -27,6 +27,9 @@
 //!   costs; each movement is a receipt of 1 EA or an issue of 1 EA, so the queue length
 //!   stays where it is. The time per movement is the same at 1,000 and 1,000,000
 //!   layers: a receipt and an issue cost O(1) whatever the queue length.
+//! - `dry_run/*`: `Valuation::check_all` of two returns to supplier against one receipt
+//!   on the engine after the 10,000-item workload, beside `check` of one alone and a
+//!   copy of the engine (what `check_all` cost before it undid instead of copying).
 //! - `memory` (printed first, once, and asserted): the resident set growth and peak of
 //!   an engine after the one-item scenario's 1,000,000 movements with no period close
 //!   (events made on the fly, so only the engine is measured). The bound is 200 MB.
@@ -318,5 +321,54 @@ fn deep_queue(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, memory, workload, deep_queue);
+/// `dry_run/*`: on the engine after the 10,000-item workload (1,000,000 movements), two
+/// returns to supplier of 1 EA against one receipt (one pool, so `check_all` applies
+/// them in turn and undoes them). In the same run: `check_one`, planning one of them
+/// alone (`check`, the least a dry run costs); and `clone_engine`, copying the engine,
+/// which is what `check_all` did before it could undo.
+#[allow(clippy::many_single_char_names)] // criterion's `c`, `g`, `b`; the engine `v`
+fn dry_run(c: &mut Criterion) {
+    let setup = Setup::new(10_000);
+    let (moves, _) = moves(setup.items, MOVEMENTS);
+    let mut v = setup.engine();
+    for (n, m) in moves.iter().enumerate() {
+        let e = setup.event(n, *m);
+        assert!(matches!(v.apply(&e), Ok(Outcome::Posted { .. })), "event {} refused", e.id);
+    }
+    // The newest receipt of at least 2 EA with no issue of its item after it: its
+    // layer still holds what it brought.
+    let issued_after = |k: usize, item: usize| {
+        moves[k..].iter().any(|m| matches!(m, Move::Issue { item: i, .. } if *i == item))
+    };
+    let receipt = moves
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(n, m)| match *m {
+            Move::Receive { item, qty, .. } if qty >= 2 && !issued_after(n, item) => Some(n),
+            _ => None,
+        })
+        .expect("a receipt still held");
+    let back = |k: usize| {
+        let n = moves.len() + k;
+        let at = DateTime::<Utc>::from_timestamp(T0 + i64::try_from(n).expect("small"), 0)
+            .expect("time");
+        let qty = Qty::new(Decimal::ONE, setup.ea).expect("qty");
+        CostEvent {
+            id: n as u64 + 1,
+            at,
+            body: CostBody::SupplierReturn { receipt: receipt as u64 + 1, qty },
+        }
+    };
+    let evs = [back(0), back(1)];
+    assert_eq!(v.check_all(&evs), Ok(()), "two returns within the receipt");
+    let mut g = c.benchmark_group("dry_run");
+    g.sample_size(10);
+    g.bench_function("check_one", |b| b.iter(|| black_box(v.check(black_box(&evs[0])))));
+    g.bench_function("check_all_two", |b| b.iter(|| black_box(v.check_all(black_box(&evs)))));
+    g.bench_function("clone_engine", |b| b.iter(|| black_box(v.clone())));
+    g.finish();
+}
+
+criterion_group!(benches, memory, workload, deep_queue, dry_run);
 criterion_main!(benches);

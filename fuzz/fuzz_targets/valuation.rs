@@ -8,6 +8,8 @@
 //! runs and period closes, with any site, item, unit, quantity (small, fractional, huge, zero), amount,
 //! currency and rate, ids that repeat and times that go back.
 //!
+//! Before every event, `check_all` of it and the next answers as applying both in turn
+//! to a copy of the engine does, and leaves the engine's snapshot as it was.
 //! After every event: a refused event changes nothing a caller can see (pools,
 //! transfers, documents, open items, values); an accepted one's postings balance per
 //! entity and currency; re-applying it is a duplicate that changes nothing; the running
@@ -396,9 +398,19 @@ fn run(cfg: ValuationConfig, steps: &[Step]) {
     let mut postings: Vec<Posting> = Vec::new();
     let mut accepted: Vec<&Step> = Vec::new();
     let mut runs = 0u64;
-    for step in steps {
+    for (k, step) in steps.iter().enumerate() {
         match step {
             Step::Event(ev) => {
+                // A dry run of this event and the next answers as applying them in turn
+                // to a copy, and leaves the engine exactly as it was.
+                if let Some(Step::Event(next)) = steps.get(k + 1) {
+                    let pair = [ev.clone(), next.clone()];
+                    let inner = v.snapshot();
+                    let mut copy = v.clone();
+                    let want = pair.iter().try_for_each(|e| copy.apply(e).map(|_| ()));
+                    assert_eq!(v.check_all(&pair), want, "check_all {pair:?}");
+                    assert_eq!(v.snapshot(), inner, "check_all {pair:?} changed the engine");
+                }
                 let before = snapshot(&v);
                 match v.apply(ev) {
                     Err(_) => assert_eq!(before, snapshot(&v), "refused {ev:?} changed state"),

@@ -47,6 +47,7 @@ use lines::{At, Out};
 mod method_change;
 mod reversal;
 mod supplier_return;
+mod trial;
 
 type Res<T> = Result<T, ValuationError>;
 
@@ -950,61 +951,9 @@ impl Valuation {
         self.check_pool(ev).map(|_| ())
     }
 
-    /// Whether [`apply`](Valuation::apply) would accept every one of `evs` applied in
-    /// turn, without applying them: each is checked as [`check`](Valuation::check)
-    /// does, and when two of them move one pool (so each could pass alone and fail
-    /// after the other) they are applied in turn to a copy of the engine, which is
-    /// dropped. A host that derives several cost events from one event of its own (the
-    /// `onhand` facade: a reversal of a receipt with several lines, a return to
-    /// supplier against several receipts) checks them together here.
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use onhand_master::{seed, Catalog};
-    /// use onhand_valuation::{CostBody, CostEvent, Valuation, ValuationConfig};
-    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
-    /// let mut v = Valuation::new(catalog, ValuationConfig::default())?;
-    /// let at = |s: i64| chrono::DateTime::from_timestamp(1_767_600_000 + s, 0).ok_or("a time");
-    /// // 10 bolts in (moving average, CA01 at Toronto): 10 @ 1.00.
-    /// v.apply(&CostEvent { id: 1, at: at(0)?, body: CostBody::Receipt {
-    ///     site: "YYZ".parse()?, item: "BOLT-M8".parse()?, qty: "10 EA".parse()?,
-    ///     unit_cost: "1.00 CAD".parse()?, owner: None } })?;
-    /// let back = |id, qty: &str| -> Result<CostEvent, Box<dyn std::error::Error>> {
-    ///     Ok(CostEvent { id, at: at(60)?, body: CostBody::SupplierReturn {
-    ///         receipt: 1, qty: qty.parse()? } })
-    /// };
-    /// // 6 and 5 back: each alone is within the receipt, together they are not.
-    /// v.check(&back(2, "6 EA")?)?;
-    /// v.check(&back(3, "5 EA")?)?;
-    /// let err = v.check_all(&[back(2, "6 EA")?, back(3, "5 EA")?]).unwrap_err();
-    /// assert_eq!(err.code(), "return_exceeds_receipt");
-    /// v.check_all(&[back(2, "6 EA")?, back(3, "4 EA")?])?;
-    /// assert_eq!(v.returnable(1), Some("10".parse()?)); // nothing applied
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    ///
-    /// # Errors
-    /// The first [`ValuationError`] applying them in turn would return.
-    pub fn check_all(&self, evs: &[CostEvent]) -> Res<()> {
-        let mut pools = std::collections::BTreeSet::new();
-        let mut shared = false;
-        for ev in evs {
-            if let Some(pool) = self.check_pool(ev)? {
-                shared |= !pools.insert(pool);
-            }
-        }
-        if shared {
-            let mut scratch = self.clone();
-            for ev in evs {
-                scratch.apply(ev)?;
-            }
-        }
-        Ok(())
-    }
-
     /// [`Valuation::check`], and the pool the event moves (entity, item, valuation
     /// site), if one.
-    fn check_pool(&self, ev: &CostEvent) -> Res<Option<(u16, ItemIx, Option<SiteIx>)>> {
+    pub(crate) fn check_pool(&self, ev: &CostEvent) -> Res<Option<(u16, ItemIx, Option<SiteIx>)>> {
         let fp = crate::event::fingerprint(ev);
         if let Some(prev) = self.seen_of(ev.id) {
             return if prev.fingerprint == fp {
@@ -1048,6 +997,18 @@ impl Valuation {
         in_order: bool,
         lines: &mut Vec<Posting>,
     ) -> Res<Outcome> {
+        self.apply_undoable(ev, in_order, lines, None)
+    }
+
+    /// [`Valuation::apply_to`]; with `undo`, the general path only, recording there what
+    /// undoes the event (nothing for a duplicate).
+    pub(crate) fn apply_undoable(
+        &mut self,
+        ev: &CostEvent,
+        in_order: bool,
+        lines: &mut Vec<Posting>,
+        undo: Option<&mut trial::Undo>,
+    ) -> Res<Outcome> {
         // A repeat is recognised first, so a retried delivery after a period close is
         // still a no-op rather than an error.
         let fp = crate::event::fingerprint(ev);
@@ -1072,6 +1033,7 @@ impl Valuation {
         let in_closed =
             !self.entity_closed.is_empty() && self.entity_closed.values().any(|c| ev.at < *c);
         if in_order
+            && undo.is_none()
             && !in_closed
             && let Some(done) = self.apply_in_order(ev, fp, lines)
         {
@@ -1096,7 +1058,7 @@ impl Valuation {
             Some((e, value)) => Some(money(value, self.ent(e)?.currency)),
             None => None,
         };
-        self.commit(ev, plan, fp);
+        self.commit(ev, plan, fp, undo);
         if lines.is_empty() {
             *lines = postings;
         } else {
@@ -1411,21 +1373,37 @@ impl Valuation {
 
     // ---- committing --------------------------------------------------------------
 
-    fn commit(&mut self, ev: &CostEvent, plan: Plan, fp: u64) {
+    /// Commits `plan` for `ev` (fingerprint `fp`); with `undo`, records there what
+    /// undoes it ([`Valuation::undo`], the `trial` module).
+    fn commit(&mut self, ev: &CostEvent, plan: Plan, fp: u64, mut undo: Option<&mut trial::Undo>) {
+        if let Some(u) = undo.as_deref_mut() {
+            u.before(self, ev.id, &plan);
+        }
         let mut seen = Seen { fingerprint: fp, kind: 0, idx: 0 };
         if let Some(step) = plan.step {
             let record = step.change.receipt_record();
+            let key = pool_key(step.entity, step.item, step.site);
             let slot = match step.target {
                 Target::Slot(s) => s,
                 Target::New(sl) => {
                     let s = u32::try_from(self.slots.len()).unwrap_or(u32::MAX);
-                    self.slot_ix.insert(pool_key(step.entity, step.item, step.site), s);
+                    self.slot_ix.insert(key, s);
                     self.slots.push(*sl);
+                    if let Some(u) = undo.as_deref_mut() {
+                        u.new_slot = Some(key);
+                    }
                     s
                 }
             };
             let moved = if let Some(sl) = self.slots.get_mut(slot as usize) {
-                sl.commit(step.change)
+                match undo.as_deref_mut() {
+                    Some(u) if u.new_slot.is_none() => {
+                        let (moved, slot_undo) = sl.commit_undoable(step.change);
+                        u.slot = Some((slot, slot_undo));
+                        moved
+                    }
+                    _ => sl.commit(step.change),
+                }
             } else {
                 debug_assert!(false, "a step for slot {slot}, which does not exist");
                 Vec::new()
@@ -1434,6 +1412,9 @@ impl Valuation {
             for (event, rcpt) in moved {
                 let k = self.seen_of(event).and_then(Seen::receipt);
                 if let Some(r) = k.and_then(|k| self.receipts.get_mut(k as usize)) {
+                    if let (Some(u), Some(k)) = (undo.as_deref_mut(), k) {
+                        u.moved.push((k as usize, r.rcpt));
+                    }
                     r.rcpt = rcpt;
                 }
             }

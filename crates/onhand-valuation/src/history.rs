@@ -308,6 +308,24 @@ pub(crate) struct Rewrite {
     pub(crate) moved: Vec<(u64, u32)>,
 }
 
+/// What undoes one change to a slot ([`Slot::commit_undoable`]): the pool's inverse,
+/// and the history the change truncated or overwrote.
+#[derive(Debug)]
+pub(crate) struct SlotUndo {
+    pool: crate::pool::Adopt,
+    /// Operations from `ops_at` on, as they were.
+    ops_at: usize,
+    ops: Vec<Op>,
+    /// How many extras there were, and the old values of those the change rewrote.
+    extras_len: usize,
+    extras: Vec<(u32, Extra)>,
+    /// Checkpoints from `keep` on, as they were.
+    keep: usize,
+    checkpoints: Vec<(u32, State)>,
+    last_at: Option<DateTime<Utc>>,
+    method_changed: bool,
+}
+
 /// One pool with its history.
 #[derive(Debug, Clone)]
 pub(crate) struct Slot {
@@ -845,6 +863,64 @@ impl Slot {
                 moved
             }
         }
+    }
+
+    /// [`Slot::commit`], and what undoes it ([`Slot::undo`]): the pool's inverse and
+    /// what the change replaces of the history, so undoing costs what the change did,
+    /// not the pool's whole history.
+    pub(crate) fn commit_undoable(&mut self, change: Change) -> (Vec<(u64, u32)>, SlotUndo) {
+        // An append only adds: the history is truncated back to its lengths now.
+        let (pool, ops_at, keep, extras) = match &change {
+            Change::Append { plan, .. } => {
+                (self.pool.inverse_of_plan(plan), self.ops.len(), self.checkpoints.len(), None)
+            }
+            Change::Rewrite(w) => (self.pool.inverse_of(&w.replay), w.at, w.keep, Some(&w.extras)),
+        };
+        let undo = SlotUndo {
+            pool,
+            ops_at,
+            ops: self.ops.get(ops_at..).unwrap_or_default().to_vec(),
+            extras_len: self.extras.len(),
+            extras: extras
+                .into_iter()
+                .flatten()
+                .filter_map(|(ix, _)| Some((*ix, self.extras.get(*ix as usize)?.clone())))
+                .collect(),
+            keep,
+            checkpoints: self.checkpoints.get(keep..).unwrap_or_default().to_vec(),
+            last_at: self.last_at,
+            method_changed: self.method_changed,
+        };
+        (self.commit(change), undo)
+    }
+
+    /// Puts the slot back as it was before the change [`Slot::commit_undoable`]
+    /// returned `undo` for (the latest change to it).
+    pub(crate) fn undo(&mut self, undo: SlotUndo) {
+        let SlotUndo {
+            pool,
+            ops_at,
+            ops,
+            extras_len,
+            extras,
+            keep,
+            checkpoints,
+            last_at,
+            method_changed,
+        } = undo;
+        self.pool.adopt(pool);
+        self.extras.truncate(extras_len);
+        for (ix, x) in extras {
+            if let Some(slot) = self.extras.get_mut(ix as usize) {
+                *slot = x;
+            }
+        }
+        self.ops.truncate(ops_at);
+        self.ops.extend(ops);
+        self.checkpoints.truncate(keep);
+        self.checkpoints.extend(checkpoints);
+        self.last_at = last_at;
+        self.method_changed = method_changed;
     }
 
     /// The state after the operations effective at or before `through`, and how many

@@ -1237,6 +1237,37 @@ impl Pool {
         self.state = state;
     }
 
+    /// What puts this pool back as it is now once `replay` is adopted: its state, its
+    /// records from the replay's starting points on, and the landed cost the replay
+    /// sets on receipts before them. Adopting it undoes the replay exactly.
+    pub(crate) fn inverse_of(&self, replay: &Adopt) -> Adopt {
+        let landed = replay.landed.keys().filter(|&&k| k < replay.rfrom);
+        self.mark(replay.rfrom, replay.sfrom, replay.wfrom, landed.copied())
+    }
+
+    /// What puts this pool back as it is now once `plan` is committed (see
+    /// [`Pool::inverse_of`]).
+    pub(crate) fn inverse_of_plan(&self, plan: &Plan) -> Adopt {
+        let st = &self.state;
+        self.mark(st.rlen, st.slen, st.wlen, plan.landed.map(|(k, _)| k).into_iter())
+    }
+
+    /// The pool now, from receipt `rfrom`, shortfall part `sfrom` and withdrawal record
+    /// `wfrom` on, with the landed cost of receipts `landed` (before `rfrom`).
+    fn mark(&self, rfrom: u32, sfrom: u32, wfrom: u32, landed: impl Iterator<Item = u32>) -> Adopt {
+        let tail = |from: u32, base: u32| from.saturating_sub(base) as usize;
+        Adopt {
+            state: self.state,
+            rfrom,
+            rcpts: self.rcpts.get(tail(rfrom, self.rbase)..).unwrap_or_default().to_vec(),
+            sfrom,
+            shorts: self.shorts.get(tail(sfrom, self.sbase)..).unwrap_or_default().to_vec(),
+            wfrom,
+            wdrs: self.wdrs.get(tail(wfrom, self.wbase)..).unwrap_or_default().to_vec(),
+            landed: landed.filter_map(|k| Some((k, self.rcpt(k)?.landed))).collect(),
+        }
+    }
+
     /// Forgets the records a pool at `base` no longer needs (a period close): receipts
     /// before its FIFO head (for other methods, before its end), shortfall parts
     /// before its oldest open one, and the oldest withdrawal records up to the first

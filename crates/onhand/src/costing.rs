@@ -300,7 +300,11 @@ impl Network {
     /// [`Error::NotCosted`] for an original with valuated stock whose cost events the
     /// network does not know (taken before a snapshot that did not record them);
     /// [`Error::Valuation`] when the books refuse one of the derived events.
-    pub(crate) fn derive_costs(&self, moving: &Event, seq: u64) -> Result<Vec<CostBody>, Error> {
+    pub(crate) fn derive_costs(
+        &mut self,
+        moving: &Event,
+        seq: u64,
+    ) -> Result<Vec<CostBody>, Error> {
         let mut bodies = Vec::new();
         match &moving.body {
             Body::Reversal { event: original } => {

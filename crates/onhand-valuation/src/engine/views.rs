@@ -514,6 +514,31 @@ impl Valuation {
         })
     }
 
+    /// How many events the engine has applied (restored with its snapshot): every
+    /// accepted event adds one, a duplicate or a refusal none, and nothing else moves
+    /// it (a dry run, [`check_all`](Valuation::check_all), puts it back). The books,
+    /// the transfers and the intercompany open items change only with it, so a host
+    /// can keep what it derives from them (a reconciliation) until it moves.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_master::{seed, Catalog};
+    /// # use onhand_valuation::{CostBody, CostEvent, Valuation, ValuationConfig};
+    /// let mut v = Valuation::new(Arc::new(Catalog::new(seed::demo_network())?), ValuationConfig::default())?;
+    /// let at = chrono::DateTime::from_timestamp(1_767_600_000, 0).ok_or("a time")?;
+    /// let receipt = CostEvent { id: 1, at, body: CostBody::Receipt {
+    ///     site: "ATL".parse()?, item: "BOLT-M8".parse()?, qty: "10 EA".parse()?,
+    ///     unit_cost: "0.10 USD".parse()?, owner: None } };
+    /// v.apply(&receipt)?;
+    /// v.apply(&receipt)?; // a duplicate
+    /// assert_eq!(v.applied(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn applied(&self) -> u64 {
+        self.seq
+    }
+
     /// Counts a transfer's goods on the way into (or, `add` false, out of) its owner's
     /// in-transit quantity.
     pub(crate) fn count_transit(&mut self, t: &Transfer, add: bool) {
