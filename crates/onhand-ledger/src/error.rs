@@ -37,6 +37,13 @@ pub enum LedgerError {
         /// The id.
         id: EventId,
     },
+    /// The host refused the positions the event would change, before they were
+    /// committed ([`Ledger::apply_vetted`](crate::Ledger::apply_vetted)); nothing changed.
+    #[error("event {id} was refused by the host before it was committed")]
+    Vetoed {
+        /// The event whose changes were refused (for an approval, the held event).
+        id: EventId,
+    },
     /// The event is effective inside a closed period.
     #[error("event is effective {effective_at}, inside the period closed through {closed_through}")]
     PeriodClosed {
@@ -652,6 +659,7 @@ impl LedgerError {
         match self {
             LedgerError::InvalidCode { .. } => "invalid_code",
             LedgerError::IdReused { .. } => "id_reused",
+            LedgerError::Vetoed { .. } => "vetoed",
             LedgerError::PeriodClosed { .. } => "period_closed",
             LedgerError::EntityPeriodClosed { .. } => "entity_period_closed",
             LedgerError::CloseNotForward { .. } => "close_not_forward",

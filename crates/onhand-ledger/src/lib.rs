@@ -105,7 +105,7 @@ pub use event::{
 pub use journal::{
     Digest, JOURNAL_FORMAT, Journal, JournalEntry, entry_digest, verify, verify_from,
 };
-pub use ledger::{Accepted, Applied, Delta, InTransit, Ledger, MAX_LINE_QTY, PendingEvent};
+pub use ledger::{Accepted, Applied, Delta, InTransit, Ledger, MAX_LINE_QTY, PendingEvent, Veto};
 pub use lot::LotInfo;
 pub use position::{LotIx, PositionKey};
 pub use query::PositionView;

@@ -723,3 +723,41 @@ fn one_entity_cannot_close_while_another_stays_open() {
     assert_eq!(replayed.entity_closed_through(&ca01), None);
     assert!(entries.iter().any(|e| matches!(e.event.body, Body::ReopenPeriod { .. })));
 }
+
+/// A host's veto is asked when an approval would release a held event: refused, the
+/// approval changes nothing and the event stays held, needing the same roles; allowed,
+/// the event commits. It is shown the held event's changes, not the approval's (none).
+#[test]
+fn a_veto_on_an_approval_keeps_the_event_held() {
+    let mut ledger = stocked(staffed());
+    let e = release(10, claims("w1", &[Role::Warehouse]));
+    assert_eq!(pending_needs(ledger.apply(&e)), vec![Role::Quality, Role::Supervisor]);
+    let bob = claims("bob", &[Role::Quality, Role::Supervisor]);
+    let mut four = staffed();
+    four.segregation = Segregation::FourEyes;
+    let mut ledger4 = stocked(four);
+    ledger4.apply(&e).unwrap();
+    let before = ledger4.state();
+    let mut shown = Vec::new();
+    let mut no = |_: &Ledger, changes: &[(onhand_ledger::PositionKey, Decimal)]| {
+        shown.extend(changes.iter().map(|(_, c)| *c));
+        false
+    };
+    let refused = ledger4.apply_vetted(&approve(11, 11, bob.clone(), &e), &mut no);
+    assert!(matches!(refused, Err(LedgerError::Vetoed { id }) if id == e.id), "{refused:?}");
+    // The release's two changes: 24 out of quality hold, 24 into available.
+    shown.sort();
+    assert_eq!(shown, vec![Decimal::from(-24), Decimal::from(24)]);
+    assert!(ledger4.state() == before);
+    assert_eq!(ledger4.pending().count(), 1);
+    let mut yes = |_: &Ledger, _: &[(onhand_ledger::PositionKey, Decimal)]| true;
+    let ok = ledger4.apply_vetted(&approve(11, 11, bob, &e), &mut yes);
+    assert!(matches!(ok, Ok(Applied::Accepted(_))), "{ok:?}");
+    assert_eq!(ledger4.pending().count(), 0);
+    // A held event is not shown to the veto when it is posted (nothing commits then).
+    let mut never = |_: &Ledger, _: &[(onhand_ledger::PositionKey, Decimal)]| -> bool {
+        panic!("asked for an event that only waits")
+    };
+    let again = release(20, claims("w1", &[Role::Warehouse]));
+    assert!(matches!(ledger.apply_vetted(&again, &mut never), Ok(Applied::Pending { .. })));
+}

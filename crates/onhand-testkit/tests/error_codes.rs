@@ -254,6 +254,7 @@ fn onhand_ledger_ledger_error() {
         &[
             "invalid_code",
             "id_reused",
+            "vetoed",
             "period_closed",
             "entity_period_closed",
             "close_not_forward",

@@ -86,6 +86,7 @@ impl Ledger {
         &mut self,
         event: &Event,
         target: EventId,
+        veto: Option<&mut super::Veto<'_>>,
     ) -> Result<Applied, LedgerError> {
         let pending =
             self.pending.get(&target).ok_or(LedgerError::NoSuchPending { event: target })?;
@@ -145,6 +146,7 @@ impl Ledger {
             self.check_period(original.effective_at)?;
             let mut plan = self.plan_for(&original);
             self.plan(&original, &Role::ALL, &mut plan)?;
+            self.vet(veto, target, &plan)?;
             let applied = self.commit(&mut plan);
             if applied.is_ok() {
                 self.pending.remove(&target);

@@ -42,6 +42,10 @@ use crate::rules::{ActorRecord, Identity, Rules};
 use crate::signal::Signal;
 use crate::transfer::{TransferOrder, Transfers};
 
+/// A host's last word on the positions an event would change ([`Ledger::apply_vetted`]):
+/// shown the ledger and the planned changes (each key once), `false` refuses the event.
+pub type Veto<'v> = dyn FnMut(&Ledger, &[(crate::PositionKey, Decimal)]) -> bool + 'v;
+
 /// The largest quantity one line may move, in base units (10^15). Far above any real
 /// movement, it keeps every running balance far inside the decimal range.
 pub const MAX_LINE_QTY: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0);
@@ -494,6 +498,55 @@ impl Ledger {
     /// # Errors
     /// The [`LedgerError`] saying why the event was rejected.
     pub fn apply(&mut self, event: &Event) -> Result<Applied, LedgerError> {
+        self.apply_with(event, None)
+    }
+
+    /// [`Ledger::apply`], with the host's last word: when the event would change
+    /// positions now (an event accepted, or an approval releasing a held one), `veto`
+    /// is shown the ledger as it is and the changes planned, each position key once
+    /// with its change, before anything is committed. Returning `false` refuses the
+    /// event with [`LedgerError::Vetoed`], and nothing changes (a held event stays
+    /// held). A host whose other engines must follow every accepted event (the `onhand`
+    /// facade: an availability engine with a bound on what an item-site holds) checks
+    /// there that they can, so the ledger never takes what they would refuse.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_ledger::{Applied, Ledger, LedgerError, Rules, testing};
+    /// use onhand_master::{seed, Catalog, CurrencyCode, Decimal};
+    ///
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// let mut ledger = Ledger::new(catalog, rules)?;
+    /// // No more than 100 of anything at a time.
+    /// let mut at_most_100 = |l: &Ledger, changes: &[(onhand_ledger::PositionKey, Decimal)]| {
+    ///     changes.iter().all(|(k, c)| l.measure(k.item, k.site, onhand_status::Measure::OnHand) + c <= Decimal::from(100))
+    /// };
+    /// let small = testing::receipt(1, "ATL", "BOLT-M8", "60 EA", "RCV-01")?;
+    /// assert!(matches!(ledger.apply_vetted(&small, &mut at_most_100)?, Applied::Accepted(_)));
+    /// let more = testing::receipt(2, "ATL", "BOLT-M8", "60 EA", "RCV-01")?;
+    /// let err = ledger.apply_vetted(&more, &mut at_most_100).unwrap_err();
+    /// assert!(matches!(err, LedgerError::Vetoed { .. }));
+    /// assert!(matches!(ledger.apply(&more)?, Applied::Accepted(_))); // not seen before
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Ledger::apply`], and [`LedgerError::Vetoed`].
+    pub fn apply_vetted(
+        &mut self,
+        event: &Event,
+        veto: &mut Veto<'_>,
+    ) -> Result<Applied, LedgerError> {
+        self.apply_with(event, Some(veto))
+    }
+
+    /// [`Ledger::apply`], with a veto or without.
+    fn apply_with(
+        &mut self,
+        event: &Event,
+        veto: Option<&mut Veto<'_>>,
+    ) -> Result<Applied, LedgerError> {
         let fp = fingerprint(event);
         self.refuse_unrecorded(event)?;
         // The id is hashed and its slot found once: the index is set aside while the
@@ -512,7 +565,7 @@ impl Ledger {
             Entry::Vacant(vacant) => vacant,
         };
         // Returned as it is (not re-wrapped through `?`), so the outcome is not copied.
-        let applied = self.dispatch(event);
+        let applied = self.dispatch(event, veto);
         if applied.is_ok() {
             vacant.insert(fp);
             if self.recorded_through.is_none_or(|r| r < event.recorded_at) {
@@ -521,6 +574,21 @@ impl Ledger {
         }
         self.seen = seen;
         applied
+    }
+
+    /// The host's veto on `plan` for event `id`, if it has one.
+    pub(crate) fn vet(
+        &self,
+        veto: Option<&mut Veto<'_>>,
+        id: EventId,
+        plan: &plan::Plan,
+    ) -> Result<(), LedgerError> {
+        if let Some(v) = veto
+            && !v(self, &plan.changes)
+        {
+            return Err(LedgerError::Vetoed { id });
+        }
+        Ok(())
     }
 
     pub(crate) fn site(&self, code: &SiteCode) -> Result<SiteIx, LedgerError> {
@@ -555,7 +623,11 @@ impl Ledger {
         Ok(Cow::Owned(resolved))
     }
 
-    fn dispatch(&mut self, submitted: &Event) -> Result<Applied, LedgerError> {
+    fn dispatch(
+        &mut self,
+        submitted: &Event,
+        veto: Option<&mut Veto<'_>>,
+    ) -> Result<Applied, LedgerError> {
         let resolved = self.resolve(submitted)?;
         let event: &Event = &resolved;
         let kind = event.kind();
@@ -576,7 +648,7 @@ impl Ledger {
             });
         }
         match &event.body {
-            Body::Approve { event: target } => self.approve(event, *target),
+            Body::Approve { event: target } => self.approve(event, *target, veto),
             Body::Reject { event: target } => self.reject(event, *target),
             Body::ClosePeriod { through, entity } => {
                 let entity = self.entity(entity.as_ref())?;
@@ -617,6 +689,7 @@ impl Ledger {
                     }
                 }
                 if needs.is_empty() {
+                    self.vet(veto, event.id, &plan)?;
                     self.commit(&mut plan)
                 } else {
                     Ok(self.hold(submitted, needs))
