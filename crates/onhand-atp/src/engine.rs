@@ -655,6 +655,88 @@ impl Atp {
         self.set_units(item, site, units)
     }
 
+    /// Whether an item-site can take `stock` more base units available on hand and
+    /// `supply` more base units of dated supply (negative: that much taken away first):
+    /// the refusals [`set_available_base`](Self::set_available_base) and
+    /// [`add_supply`](Self::add_supply) would make for them ([`AtpError::TooLarge`]
+    /// past [`MAX_UNITS`](crate::MAX_UNITS), or a quantity the item's steps cannot
+    /// hold), without changing anything. Less stock counts as none. A host that
+    /// must follow another engine's decision (the `onhand` facade, before its ledger
+    /// commits) asks here first.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig};
+    /// # use onhand_master::{seed, Catalog, Decimal};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = chrono::NaiveDate::from_ymd_opt(2026, 1, 5).ok_or("date")?;
+    /// let atp = Atp::new(catalog.clone(), AtpConfig::default(), day)?;
+    /// let resin = catalog.item_ix(&"RESIN-EP".parse()?).ok_or("item")?;
+    /// let atl = catalog.site_ix(&"ATL".parse()?).ok_or("site")?;
+    /// // Resin counts in grams: 2^60 of them is about 1.15 * 10^15 KG.
+    /// let kg = |s: &str| s.parse::<Decimal>();
+    /// atp.check_growth_base(resin, atl, kg("1000000000000000")?, Decimal::ZERO)?;
+    /// let err = atp.check_growth_base(resin, atl, kg("1000000000000000")?, kg("500000000000000")?);
+    /// assert_eq!(err.unwrap_err().code(), "too_large");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`AtpError::TooLarge`], and the errors converting either quantity to steps.
+    pub fn check_growth_base(
+        &self,
+        item: ItemIx,
+        site: SiteIx,
+        stock: Decimal,
+        supply: Decimal,
+    ) -> Result<(), AtpError> {
+        let more = self.units(item.raw(), stock)?.max(0);
+        let supply = self.units(item.raw(), supply)?;
+        let ix = self.store.index(item.index(), site.index());
+        // The stock last set: what is free now and what booked lines hold of it.
+        let now = self.store.cell(ix).map_or(0, |c| c.now);
+        let stock = now.saturating_add(self.held_now(item.raw(), site.raw()));
+        self.check_room(item, ix, stock.saturating_add(more), supply, "stock")
+    }
+
+    /// An item-site's dated changes after today, in day order: for each day on which
+    /// its balance changes, by how much (base units): the supply dated then, less what
+    /// booked lines take of it then (their availability date). Today's stock and what
+    /// lines take of it are [`free_now`](Self::free_now) and [`held`](Self::held). A
+    /// host that feeds the engine its supply can check the engine holds exactly that
+    /// (the `onhand` facade's `Network::check` does).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.add_supply(&glove, &atl, day(9)?, "40 EA".parse()?)?;
+    /// atp.add_supply(&glove, &atl, day(12)?, "10 EA".parse()?)?;
+    /// // A line for 25, available only from the 9th, takes 25 of the 9th's 40.
+    /// let line = OrderLine::new(LineId(1), glove.clone(), "25 EA".parse()?, day(9)?, "US-SE".parse()?);
+    /// atp.allocate(&line, Claim::Hard)?;
+    /// assert_eq!(atp.timeline(g, a), vec![(day(9)?, n("15")?), (day(12)?, n("10")?)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn timeline(&self, item: ItemIx, site: SiteIx) -> Vec<(NaiveDate, Decimal)> {
+        let ix = self.store.index(item.index(), site.index());
+        let mut out = Vec::new();
+        self.store.changes(ix, |day, units| {
+            if units != 0 {
+                out.push((Day(day).date(), self.decimal(item.raw(), units)));
+            }
+        });
+        out
+    }
+
     /// Free stock now at an item-site: available on hand minus what booked lines hold
     /// of it, before protection and without look-ahead (later demand and supply are on
     /// the item-site's timeline). With [`held`](Self::held) it adds up to the available
