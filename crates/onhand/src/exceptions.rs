@@ -59,6 +59,12 @@ pub(crate) struct Exceptions {
     mismatched: BTreeSet<(EntityCode, EntityCode)>,
     /// Planned item-sites raised at risk of stocking out, with the shortfall last raised.
     at_risk: BTreeMap<(ItemIx, SiteIx), Decimal>,
+    /// The intercompany gaps last worked out, and the valuation's count of applied
+    /// events then ([`Valuation::applied`](onhand_valuation::Valuation::applied)): the
+    /// open items and transfers they come from change only with it, so `advance_to`
+    /// reads every open item again only after the books moved. A cache (not in
+    /// snapshots): a restored network works them out at its first `advance_to`.
+    gaps: Option<(u64, Gaps)>,
 }
 
 impl Exceptions {
@@ -88,6 +94,7 @@ impl Exceptions {
             late_transfers: BTreeSet::new(),
             mismatched: BTreeSet::new(),
             at_risk: BTreeMap::new(),
+            gaps: None,
         })
     }
 
@@ -962,18 +969,27 @@ impl Network {
         for key in at_risk {
             self.check_stockout(key, at)?;
         }
-        // Intercompany books that differ beyond timing, per seller and buyer.
-        let pairs = intercompany_gaps(&self.reconciliation());
+        // Intercompany books that differ beyond timing, per seller and buyer (worked
+        // out again only when the books moved).
+        let applied = self.valuation.applied();
+        let pairs = match self.exceptions.gaps.take() {
+            Some((n, pairs)) if n == applied => pairs,
+            _ => intercompany_gaps(&self.reconciliation()),
+        };
         self.raise_mismatches(at, &pairs)?;
+        self.exceptions.gaps = Some((applied, pairs));
         Ok(self.exceptions.control.escalate(now))
     }
 }
+
+/// What is at stake per seller and buyer whose books differ (see [`intercompany_gaps`]).
+type Gaps = BTreeMap<(EntityCode, EntityCode), Impact>;
 
 /// What is at stake per seller and buyer whose books differ beyond timing (a document
 /// only the seller has while its goods are in transit is timing): the sum of the gaps
 /// between the two sides in the seller's currency (a side alone counts whole; a side in
 /// another currency counts the seller's), and the quantities involved.
-fn intercompany_gaps(rec: &Reconciliation) -> BTreeMap<(EntityCode, EntityCode), Impact> {
+fn intercompany_gaps(rec: &Reconciliation) -> Gaps {
     let mut pairs: BTreeMap<(EntityCode, EntityCode), Impact> = BTreeMap::new();
     for d in rec.differences.iter().filter(|d| d.mismatch != Mismatch::InTransit) {
         let side = d.receivable.as_ref().or(d.payable.as_ref());
@@ -1165,6 +1181,7 @@ impl Network {
             return Err(twice("an intercompany pair"));
         }
         x.at_risk = BTreeMap::new();
+        x.gaps = None;
         for r in &snap.at_risk {
             let key = self.item_site_ix(&r.item, &r.site)?;
             if r.short <= Decimal::ZERO {
@@ -1294,14 +1311,19 @@ mod tests {
         assert!(intercompany_gaps(&timing).is_empty());
     }
 
-    #[test]
-    fn a_mismatch_is_raised_updated_kept_in_snapshots_and_cleared_when_the_books_reconcile() {
+    /// The demo network, and the subject of an NA01 -> CA01 mismatch.
+    fn demo_with_pair() -> (Network, Subject) {
         let usd = CurrencyCode::new("USD").unwrap();
         let rules = Rules::standard(usd).trusting_event_actors();
-        let mut n =
-            Network::new(seed::demo_network(), rules, NetworkConfig::default(), at(0)).unwrap();
+        let n = Network::new(seed::demo_network(), rules, NetworkConfig::default(), at(0)).unwrap();
         let subject =
             Subject::Entities { seller: "NA01".parse().unwrap(), buyer: "CA01".parse().unwrap() };
+        (n, subject)
+    }
+
+    #[test]
+    fn a_mismatch_is_raised_updated_kept_in_snapshots_and_cleared_when_the_books_reconcile() {
+        let (mut n, subject) = demo_with_pair();
         n.raise_mismatches(at(10), &intercompany_gaps(&differing())).unwrap();
         let raised =
             n.control().active(ExceptionKind::IntercompanyMismatch, &subject).unwrap().clone();
@@ -1320,7 +1342,7 @@ mod tests {
         let snap = n.exceptions_snapshot().unwrap();
         let mut restored = Network::new(
             seed::demo_network(),
-            Rules::standard(usd).trusting_event_actors(),
+            Rules::standard(CurrencyCode::new("USD").unwrap()).trusting_event_actors(),
             NetworkConfig::default(),
             at(0),
         )
@@ -1340,5 +1362,30 @@ mod tests {
             assert!(net.exceptions.mismatched.is_empty());
         }
         assert_eq!(n.digest().unwrap(), restored.digest().unwrap());
+    }
+
+    /// `advance_to` works the intercompany gaps out again only after the books moved:
+    /// a gap kept under the books' current count is taken as it is (planted here, as
+    /// the public calls cannot make books that differ), and one event later the books
+    /// are read again and it is cleared.
+    #[test]
+    fn intercompany_gaps_are_worked_out_again_only_after_the_books_moved() {
+        let (mut n, subject) = demo_with_pair();
+        n.advance_to(at(10)).unwrap();
+        let applied = n.valuation.applied();
+        assert_eq!(n.exceptions.gaps.as_ref().map(|(k, g)| (*k, g.len())), Some((applied, 0)));
+        n.exceptions.gaps = Some((applied, intercompany_gaps(&differing())));
+        n.advance_to(at(20)).unwrap();
+        assert!(n.control().active(ExceptionKind::IntercompanyMismatch, &subject).is_some());
+        let mut receipt =
+            onhand_ledger::testing::receipt(30, "ATL", "BOLT-M8", "5 EA", "RCV-01").unwrap();
+        if let onhand_ledger::Body::Receipt(m) = &mut receipt.body {
+            m.lines[0].unit_cost = Some("0.10 USD".parse().unwrap());
+        }
+        n.apply(&receipt).unwrap();
+        assert_eq!(n.valuation.applied(), applied + 1);
+        n.advance_to(at(40)).unwrap();
+        assert!(n.control().active(ExceptionKind::IntercompanyMismatch, &subject).is_none());
+        assert_eq!(n.exceptions.gaps.as_ref().map(|(k, g)| (*k, g.len())), Some((applied + 1, 0)));
     }
 }

@@ -21,6 +21,10 @@
 //! 7. **Approvals.** Every event the ledger holds for approval has exactly one open
 //!    approval task in the exception queue, needing the roles the ledger still needs,
 //!    posted by its poster; and every open approval task is such an event.
+//! 8. **Supply.** At every item-site this network holds, the availability engine's
+//!    dated changes after today are exactly the open expected receipts and transfer
+//!    shipments on the days they are held (their due date or arrival, or tomorrow when
+//!    that has passed), less what booked lines take on their availability dates.
 //!
 //! [`Network::check`] returns the first one that fails, with its figures.
 
@@ -39,7 +43,7 @@ use crate::network::Network;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invariant {invariant} fails: {detail}")]
 pub struct Violation {
-    /// Which invariant (`availability`, `books_at_sites`, `books_in_transit`,
+    /// Which invariant (`availability`, `books_at_sites`, `books_in_transit`, `supply`,
     /// `purchases`, `bookings`, `insight`, `approvals`).
     pub invariant: &'static str,
     /// The figures.
@@ -79,7 +83,7 @@ impl Network {
         Ok(())
     }
 
-    /// Every invariant but the KPI feed's (1 to 5 and 7): that the engines hold one
+    /// Every invariant but the KPI feed's (1 to 5, 7 and 8): that the engines hold one
     /// truth. [`Network::restore`] checks these, so a snapshot edited behind its
     /// digests is refused; a KPI record refused before the snapshot is not a reason to
     /// refuse the stock.
@@ -89,6 +93,7 @@ impl Network {
         self.check_transit()?;
         self.check_bookings()?;
         self.check_approvals()?;
+        self.check_supply()?;
         if !self.indexes_agree() {
             return fail(
                 "purchases",
@@ -141,6 +146,69 @@ impl Network {
                         "availability",
                         format!(
                             "item {} at site {}: free now {free} + held {h} != ledger available {ledger}",
+                            self.item_code(item).map(|c| c.to_string()).unwrap_or_default(),
+                            self.site_code(site).map(|c| c.to_string()).unwrap_or_default(),
+                        ),
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_supply(&self) -> Result<(), Violation> {
+        type Dated = BTreeMap<chrono::NaiveDate, Decimal>;
+        let today = self.atp.today();
+        let mut want: BTreeMap<(ItemIx, onhand_master::SiteIx), Dated> = BTreeMap::new();
+        let mut put = |key, day, q: Decimal| -> Result<(), Violation> {
+            let sum = want.entry(key).or_default().entry(day).or_default();
+            *sum = add(*sum, q, "supply")?;
+            Ok(())
+        };
+        for r in self.receipts.values().filter(|r| r.open > Decimal::ZERO) {
+            let (Some(i), Some(s)) =
+                (self.catalog.item_ix(&r.expected.item), self.catalog.site_ix(&r.expected.site))
+            else {
+                return fail(
+                    "supply",
+                    format!(
+                        "{}/{} names an unknown item or site",
+                        r.expected.order, r.expected.line
+                    ),
+                );
+            };
+            put((i, s), self.supply_day(r.expected.due), r.open)?;
+        }
+        for ((_, item), list) in &self.shipments {
+            for sh in list.iter().filter(|sh| sh.open > Decimal::ZERO) {
+                put((*item, sh.to), self.supply_day(sh.arrival), sh.open)?;
+            }
+        }
+        for b in self.bookings.values() {
+            let Some(p) = self.atp.booked(LineId(b.id)) else { continue };
+            for l in p.schedule().iter().filter(|l| l.available_on > today) {
+                put((l.item, l.site), l.available_on, -l.qty)?;
+            }
+        }
+        for (item, _) in self.catalog.items() {
+            if !self.holds(item) {
+                continue;
+            }
+            for (site, _) in self.catalog.sites() {
+                let mut expected: Vec<(chrono::NaiveDate, Decimal)> = want
+                    .get(&(item, site))
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, q)| !q.is_zero())
+                    .map(|(d, q)| (*d, *q))
+                    .collect();
+                expected.sort_unstable();
+                let held = self.atp.timeline(item, site);
+                if held != expected {
+                    return fail(
+                        "supply",
+                        format!(
+                            "item {} at site {}: the availability engine holds {held:?}, open supply less booked lines is {expected:?}",
                             self.item_code(item).map(|c| c.to_string()).unwrap_or_default(),
                             self.site_code(site).map(|c| c.to_string()).unwrap_or_default(),
                         ),

@@ -541,8 +541,11 @@ impl Network {
         // the entry's mark cannot fail. The event enters the chain by the content digest
         // the ledger keeps for it, so it is hashed once.
         let seq = self.journal.next_seq()?;
+        if !repeat {
+            self.check_inbound(moving, &inbound, seq)?;
+        }
         let derived = if repeat { Vec::new() } else { self.derive_costs(moving, seq)? };
-        let applied = self.ledger.apply(event)?;
+        let applied = self.ledger_decides(event, moving)?;
         let mut out = Outcome::new(event.id, Decision::Accepted);
         let mark = |n: &Self| {
             let content =
@@ -597,13 +600,46 @@ impl Network {
         Ok(out)
     }
 
+    /// The ledger's decision on `event` (`moving`: the event, or the held event an
+    /// approval releases). The availability engine must take every change the ledger
+    /// commits: its room is checked on the ledger's plan, before the commit, and a
+    /// refusal there is the engine's own error.
+    fn ledger_decides(&mut self, event: &Event, moving: &Event) -> Result<Applied, Error> {
+        let mut refused = None;
+        let applied = {
+            let (atp, shipments) = (&self.atp, &self.shipments);
+            let number = &moving.reference.number;
+            // What a transfer's shipments of an item still have open.
+            let open = |item: ItemIx| {
+                let list = shipments.get(&(number.clone(), item));
+                list.into_iter().flatten().fold(Decimal::ZERO, |a, s| a.saturating_add(s.open))
+            };
+            let mut veto =
+                |ledger: &onhand_ledger::Ledger,
+                 changes: &[(onhand_ledger::PositionKey, Decimal)]| {
+                    match availability_room(ledger, atp, moving, changes, open) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            refused = Some(e);
+                            false
+                        }
+                    }
+                };
+            self.ledger.apply_vetted(event, &mut veto)
+        };
+        match (applied, refused) {
+            (Err(onhand_ledger::LedgerError::Vetoed { .. }), Some(e)) => Err(e),
+            (applied, _) => Ok(applied?),
+        }
+    }
+
     /// Everything after the ledger accepted `moving` (the event, or the held event an
     /// approval released).
     fn downstream(
         &mut self,
         moving: &Event,
         accepted: &onhand_ledger::Accepted,
-        (inbound, derived): (Vec<Inbound>, Vec<CostBody>),
+        (inbound, derived): (Vec<CostBody>, Vec<CostBody>),
         seq: u64,
         out: &mut Outcome,
     ) -> Result<(), Error> {
@@ -1160,7 +1196,7 @@ impl Network {
         moving: &Event,
         deltas: &[onhand_ledger::Delta],
         transit_changes: &BTreeMap<(ItemIx, SiteIx), Decimal>,
-        (inbound, derived): (Vec<Inbound>, Vec<CostBody>),
+        (inbound, derived): (Vec<CostBody>, Vec<CostBody>),
         seq: u64,
         out: &mut Outcome,
     ) -> Result<(), Error> {
@@ -1208,34 +1244,8 @@ impl Network {
                 derived_any = !derived.is_empty();
                 bodies.extend(derived.into_iter().map(|b| (b, None)));
             }
-            EventKind::Receipt => {
-                for i in inbound {
-                    bodies.push((
-                        CostBody::Receipt {
-                            site: i.site,
-                            item: i.item,
-                            qty: i.qty,
-                            unit_cost: i.unit_cost,
-                            owner: Some(i.owner),
-                        },
-                        None,
-                    ));
-                }
-            }
-            EventKind::CustomerReturn => {
-                for i in inbound {
-                    bodies.push((
-                        CostBody::CustomerReturn {
-                            site: i.site,
-                            item: i.item,
-                            qty: i.qty,
-                            original: i.original,
-                            unit_cost: i.original.is_none().then_some(i.unit_cost),
-                            owner: Some(i.owner),
-                        },
-                        None,
-                    ));
-                }
+            EventKind::Receipt | EventKind::CustomerReturn => {
+                bodies.extend(inbound.into_iter().map(|b| (b, None)));
             }
             EventKind::TransferShip => {
                 let number = &moving.reference.number;
@@ -1489,8 +1499,10 @@ impl Network {
     }
 
     /// Costs every line of stock arriving from outside, before the ledger decides, so a
-    /// receipt no one can cost is refused with nothing changed.
-    fn cost_inbound(&self, moving: &Event) -> Result<Vec<Inbound>, Error> {
+    /// receipt no one can cost is refused with nothing changed: the cost event bodies
+    /// (receipts, or customer returns at the cost the goods left with when they name
+    /// the shipment) that [`cost`](Network::cost) applies after the commit.
+    fn cost_inbound(&self, moving: &Event) -> Result<Vec<CostBody>, Error> {
         let lines = inbound_lines(moving);
         if lines.is_empty() {
             return Ok(Vec::new());
@@ -1569,16 +1581,48 @@ impl Network {
                     }
                 }
             };
-            out.push(Inbound {
-                site: site_code.clone(),
-                item: line.item.clone(),
-                owner: self.entity_code(owner)?,
-                qty,
-                unit_cost,
-                original,
+            let (site, item, owner) =
+                (site_code.clone(), line.item.clone(), Some(self.entity_code(owner)?));
+            out.push(if is_return {
+                CostBody::CustomerReturn {
+                    site,
+                    item,
+                    qty,
+                    original,
+                    unit_cost: original.is_none().then_some(unit_cost),
+                    owner,
+                }
+            } else {
+                CostBody::Receipt { site, item, qty, unit_cost, owner }
             });
         }
         Ok(out)
+    }
+
+    /// Refuses, before the ledger decides, a receipt or customer return whose cost
+    /// events the books would refuse (a value beyond what valuation carries, a
+    /// quantity or cost the pool cannot hold): they are exactly the events
+    /// [`cost`](Network::cost) applies after the commit, checked together
+    /// ([`Valuation::check_all`]).
+    fn check_inbound(
+        &mut self,
+        moving: &Event,
+        inbound: &[CostBody],
+        seq: u64,
+    ) -> Result<(), Error> {
+        if inbound.is_empty() {
+            return Ok(());
+        }
+        let events: Vec<CostEvent> = (0u64..)
+            .zip(inbound)
+            .map(|(k, body)| CostEvent {
+                id: cost_event_id(seq, k),
+                at: moving.effective_at,
+                body: body.clone(),
+            })
+            .collect();
+        self.valuation.check_all(&events)?;
+        Ok(())
     }
 
     /// The entity owning a line's stock at a site: the line's, else the site's.
@@ -2053,6 +2097,77 @@ impl Network {
     }
 }
 
+/// An item-site, the change of its available stock and the supply an event adds there.
+type Room = ((ItemIx, SiteIx), Decimal, Decimal);
+
+/// Whether the availability engine can follow the position `changes` the ledger
+/// plans for `moving`: at every item-site they touch, its available stock grown by
+/// the event's net increase there, with the dated supply the event adds or takes away
+/// (a transfer shipment's stock in transit adds supply at its destination, and a
+/// transfer receipt takes away what its shipments of the item still have open there,
+/// `open`; a reversal of a purchase receipt gives its expected receipts back at most
+/// what it takes away there), must fit the engine's bound ([`Atp::check_growth_base`];
+/// the engine's stock is the ledger's available stock, invariant 1). Supply is taken
+/// away before stock arrives, and given back before stock leaves, so the state
+/// checked bounds every state on the way. Checked before the ledger commits, so an
+/// event whose consequences the engine would refuse is refused whole.
+fn availability_room(
+    ledger: &onhand_ledger::Ledger,
+    atp: &Atp,
+    moving: &Event,
+    changes: &[(onhand_ledger::PositionKey, Decimal)],
+    open: impl Fn(ItemIx) -> Decimal,
+) -> Result<(), Error> {
+    let measures = ledger.rules().measures;
+    let ship = matches!(moving.body, Body::TransferShip(_));
+    let receive = matches!(moving.body, Body::TransferReceipt(_));
+    let reversal = matches!(moving.body, Body::Reversal { .. });
+    // Per item-site: the change of available stock, and of dated supply.
+    let mut sites: SmallVec<[Room; 4]> = SmallVec::new();
+    for (k, c) in changes {
+        let available =
+            if measures.counts(k.status, Measure::Available) { *c } else { Decimal::ZERO };
+        let supply = if k.status == StockStatus::InTransit {
+            if ship {
+                (*c).max(Decimal::ZERO)
+            } else if receive && c.is_sign_negative() {
+                // A receipt takes its shipments' supply away before the stock arrives
+                // (at most what they still have open).
+                -(-*c).min(open(k.item))
+            } else {
+                Decimal::ZERO
+            }
+        } else if reversal {
+            (-*c).max(Decimal::ZERO)
+        } else {
+            Decimal::ZERO
+        };
+        if available.is_zero() && supply.is_zero() {
+            continue;
+        }
+        let key = (k.item, k.site);
+        let overflow = || {
+            Error::Master(onhand_master::MasterError::Overflow {
+                operation: "an event's change at an item-site",
+            })
+        };
+        match sites.iter_mut().find(|(x, _, _)| *x == key) {
+            Some((_, a, s)) => {
+                *a = a.checked_add(available).ok_or_else(overflow)?;
+                *s = s.checked_add(supply).ok_or_else(overflow)?;
+            }
+            None => sites.push((key, available, supply)),
+        }
+    }
+    // Only growth can break the bound (the engine holds what is there now).
+    for ((item, site), available, supply) in sites {
+        if available > Decimal::ZERO || supply > Decimal::ZERO {
+            atp.check_growth_base(item, site, available.max(Decimal::ZERO), supply)?;
+        }
+    }
+    Ok(())
+}
+
 /// A transfer shipment's key in valuation: the order number and a running shipment
 /// number (valuation keys a transfer by one shipment of one item). An order number too
 /// long for both is cut to fit: the running number alone tells shipments apart, and
@@ -2062,17 +2177,6 @@ fn shipment_key(number: &DocNumber, n: u64) -> Result<TransferNo, ValuationError
     let keep = 64usize.saturating_sub(suffix.len());
     let head = number.as_str().get(..keep).unwrap_or(number.as_str());
     TransferNo::new(format!("{head}{suffix}"))
-}
-
-/// A line of stock arriving from outside, costed.
-#[derive(Debug, Clone)]
-pub(crate) struct Inbound {
-    site: SiteCode,
-    item: ItemCode,
-    owner: onhand_master::EntityCode,
-    qty: Qty,
-    unit_cost: Money,
-    original: Option<u64>,
 }
 
 /// The configured exchange rates, for the planner to convert lane costs into a site's
