@@ -8,7 +8,8 @@
 
 use rust_decimal::Decimal;
 
-use super::{IcPeriod, Plan, Res, Transfer, Valuation};
+use super::{IcPeriod, Outcome, Plan, Res, Transfer, Valuation};
+use crate::Posting;
 use crate::code::TransferNo;
 use crate::event::CostEvent;
 use crate::history::SlotUndo;
@@ -137,6 +138,88 @@ impl Valuation {
             self.undo(undo);
         }
         result
+    }
+
+    /// Applies every one of `evs` in turn, or none: when one is refused, those applied
+    /// before it are undone (newest first, as [`check_all`](Valuation::check_all)
+    /// undoes), `postings` is cut back to what it held, and the engine is exactly as it
+    /// was. Their posting lines are appended to `postings` in order (as
+    /// [`apply_into`](Valuation::apply_into)), and their outcomes returned in order. A
+    /// host that derives several cost events from one event of its own and must book
+    /// all of them or none (the `onhand` facade, while its ledger decides) applies them
+    /// here, once: the last needs no undo (a refused event changes nothing), so one
+    /// event costs what [`apply_into`](Valuation::apply_into) costs.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use onhand_master::{seed, Catalog};
+    /// use onhand_valuation::{CostBody, CostEvent, IssueTo, Valuation, ValuationConfig};
+    /// let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let mut v = Valuation::new(catalog, ValuationConfig::default())?;
+    /// let at = chrono::DateTime::from_timestamp(1_767_600_000, 0).ok_or("a time")?;
+    /// let ev = |id, body| CostEvent { id, at, body };
+    /// let receipt = |qty: &str| -> Result<CostBody, Box<dyn std::error::Error>> {
+    ///     Ok(CostBody::Receipt { site: "ATL".parse()?, item: "BOLT-M8".parse()?,
+    ///         qty: qty.parse()?, unit_cost: "0.10 USD".parse()?, owner: None })
+    /// };
+    /// let sale = |qty: &str| -> Result<CostBody, Box<dyn std::error::Error>> {
+    ///     Ok(CostBody::Issue { site: "ATL".parse()?, item: "BOLT-M8".parse()?,
+    ///         qty: qty.parse()?, to: IssueTo::Sale, owner: None })
+    /// };
+    /// let mut postings = Vec::new();
+    /// // 100 in and 150 out: the sale is refused, so the receipt is undone too.
+    /// let err = v.apply_all_into(&[ev(1, receipt("100 EA")?), ev(2, sale("150 EA")?)], &mut postings);
+    /// assert_eq!(err.unwrap_err().code(), "insufficient");
+    /// assert!(postings.is_empty() && v.pools().is_empty());
+    /// // 100 in and 30 out: both booked.
+    /// let done = v.apply_all_into(&[ev(1, receipt("100 EA")?), ev(2, sale("30 EA")?)], &mut postings)?;
+    /// assert_eq!((done.len(), postings.len()), (2, 4));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// The first [`ValuationError`](crate::ValuationError) applying them in turn
+    /// returns; nothing is then applied.
+    pub fn apply_all_into(
+        &mut self,
+        evs: &[CostEvent],
+        postings: &mut Vec<Posting>,
+    ) -> Res<Vec<Outcome>> {
+        let Some((last, before)) = evs.split_last() else { return Ok(Vec::new()) };
+        let start = postings.len();
+        let mut undos = Vec::with_capacity(before.len());
+        let mut done = Vec::with_capacity(evs.len());
+        let mut result = Ok(());
+        for ev in before {
+            let mut undo = Undo::default();
+            let seq = self.seq;
+            match self.apply_undoable(ev, false, postings, Some(&mut undo)) {
+                Ok(o) => {
+                    if self.seq != seq {
+                        undos.push(undo);
+                    }
+                    done.push(o);
+                }
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+        }
+        if result.is_ok() {
+            match self.apply_into(last, postings) {
+                Ok(o) => {
+                    done.push(o);
+                    return Ok(done);
+                }
+                Err(e) => result = Err(e),
+            }
+        }
+        for undo in undos.into_iter().rev() {
+            self.undo(undo);
+        }
+        postings.truncate(start);
+        result.map(|()| Vec::new())
     }
 
     /// Undoes the latest applied event, as `undo` recorded it.
@@ -456,6 +539,58 @@ mod tests {
             apply_all(&mut other, &after, &mut made_o, &mut id_o);
             prop_assert_eq!(made_v, made_o);
             prop_assert_eq!(inside(&v), inside(&other));
+        }
+
+        /// `apply_all_into` books every event as applying them in turn does, or, when
+        /// one is refused, none: the engine and the caller's postings are then exactly
+        /// as they were.
+        #[test]
+        fn a_batch_is_booked_whole_or_not_at_all(
+            per_site in any::<bool>(),
+            glue in prop_oneof![Just(Method::Fifo), Just(Method::MovingAverage), Just(Method::Standard)],
+            history in prop::collection::vec((step(), back()), 1..200),
+            batch in prop::collection::vec((step(), back()), 1..5),
+        ) {
+            let mut v = engine(per_site, glue);
+            let mut made: Vec<CostEvent> = Vec::new();
+            let mut id = 0;
+            for (s, back) in &history {
+                id += 1;
+                if let Some(ev) = event(s, id, secs(id, *back), &made) && v.apply(&ev).is_ok() {
+                    made.push(ev);
+                }
+            }
+            let mut evs = Vec::new();
+            for (s, back) in &batch {
+                id += 1;
+                if let Some(ev) = event(s, id, secs(id, *back), &made) {
+                    evs.push(ev);
+                }
+            }
+            let before = v.clone();
+            let inside_before = inside(&v);
+            let mut postings = Vec::new();
+            let got = v.apply_all_into(&evs, &mut postings);
+            let mut copy = before.clone();
+            let mut want_postings = Vec::new();
+            let mut want_done = Vec::new();
+            let want = evs.iter().try_for_each(|ev| {
+                copy.apply_into(ev, &mut want_postings).map(|o| want_done.push(o))
+            });
+            match (got, want) {
+                (Ok(done), Ok(())) => {
+                    prop_assert_eq!(done, want_done);
+                    prop_assert_eq!(postings, want_postings);
+                    prop_assert_eq!(inside(&v), inside(&copy));
+                }
+                (Err(g), Err(w)) => {
+                    prop_assert_eq!(g, w);
+                    prop_assert!(postings.is_empty());
+                    prop_assert_eq!(inside(&v), inside_before);
+                    prop_assert_eq!(v.snapshot(), before.snapshot());
+                }
+                (g, w) => prop_assert!(false, "batch {:?}, in turn {:?}", g, w),
+            }
         }
     }
 }
