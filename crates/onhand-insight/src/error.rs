@@ -106,6 +106,16 @@ pub enum InsightError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A quantity or amount beyond what insight carries exactly (10^12 in magnitude,
+    /// [`MAX_MAGNITUDE`](crate::exact::MAX_MAGNITUDE)): a well-formed record too large
+    /// for the figures, not a wrong one. A host that feeds insight from books that
+    /// carry more can leave such a record out and count it (the `onhand` facade's
+    /// feed does).
+    #[error("{field} is beyond 10^12 in magnitude, which insight carries exactly")]
+    BeyondRange {
+        /// The field.
+        field: &'static str,
+    },
     /// A sum beyond the decimal range.
     #[error("{0} is beyond the decimal range")]
     Overflow(&'static str),
@@ -172,6 +182,7 @@ impl InsightError {
             InsightError::OutOfOrder { .. } => "out_of_order",
             InsightError::UnitMismatch { .. } => "unit_mismatch",
             InsightError::InvalidRecord { .. } => "invalid_record",
+            InsightError::BeyondRange { .. } => "beyond_range",
             InsightError::Overflow(_) => "overflow",
             InsightError::InvalidConfig { .. } => "invalid_config",
             InsightError::ConfigMismatch => "config_mismatch",
@@ -212,6 +223,7 @@ mod tests {
             InsightError::OutOfOrder { what: "record", at, after: at },
             InsightError::UnitMismatch { what: "shipped", expected: ea, found: ea },
             InsightError::InvalidRecord { field: "schedule", reason: "empty" },
+            InsightError::BeyondRange { field: "qty" },
             InsightError::Overflow("a sum"),
             InsightError::InvalidConfig { field: "sites", reason: "duplicate".into() },
             InsightError::ConfigMismatch,
@@ -237,6 +249,7 @@ mod tests {
                 "out_of_order",
                 "unit_mismatch",
                 "invalid_record",
+                "beyond_range",
                 "overflow",
                 "invalid_config",
                 "config_mismatch",

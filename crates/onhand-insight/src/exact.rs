@@ -36,14 +36,14 @@ pub(crate) fn check(field: &'static str, d: Decimal) -> Result<(), InsightError>
         return if POW10.get(s as usize).is_some_and(|limit| m <= *limit) {
             Ok(())
         } else {
-            Err(InsightError::InvalidRecord { field, reason: "beyond 10^12 in magnitude" })
+            Err(InsightError::BeyondRange { field })
         };
     }
     if d.scale() > MAX_SCALE && d.normalize().scale() > MAX_SCALE {
         return Err(InsightError::InvalidRecord { field, reason: "more than 8 decimal places" });
     }
     if d.abs() > Decimal::from(MAX_MAGNITUDE) {
-        return Err(InsightError::InvalidRecord { field, reason: "beyond 10^12 in magnitude" });
+        return Err(InsightError::BeyondRange { field });
     }
     Ok(())
 }

@@ -593,7 +593,7 @@ fn typed_errors_for_bad_records() {
     );
     assert_eq!(
         codes(&mut s, shipped(t(5, 9), line("SO-1", 1), "ATL", "10000000000000 EA", false)),
-        "invalid_record"
+        "beyond_range"
     );
     s.apply(&shipped(t(5, 9), line("SO-1", 1), "ATL", "10 EA", true)).unwrap();
     assert_eq!(

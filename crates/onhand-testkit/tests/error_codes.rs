@@ -235,6 +235,7 @@ fn onhand_insight_insight_error() {
             "out_of_order",
             "unit_mismatch",
             "invalid_record",
+            "beyond_range",
             "overflow",
             "invalid_config",
             "config_mismatch",

@@ -56,6 +56,9 @@
 //! **Never in the way.** The ledger has decided when the feed runs: a record insight
 //! refuses changes nothing in the network and nothing in insight; it is counted in
 //! [`FeedStats::refused`] with the first refusal's code, so a test can require none.
+//! A record with a quantity or amount beyond what insight carries exactly (10^12 in
+//! magnitude, where the ledger and the books carry 10^15) is not a defect: it is left
+//! out of the figures and counted in [`FeedStats::beyond_range`].
 //!
 //! **Replay.** A count's variance is measured against the book as it stood, so only the
 //! network's own replay can recompute the records of a journal:
@@ -216,6 +219,11 @@ pub struct FeedStats {
     /// booked without a customer): not order-line returns, so insight is not told.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub untraced_returns: u64,
+    /// Records left out because a quantity or amount in them is beyond what insight
+    /// carries exactly (10^12 in magnitude; the ledger takes lines up to 10^15 and the
+    /// books amounts up to 10^15): the figures leave them out, and say so here.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub beyond_range: u64,
 }
 
 #[allow(
@@ -515,6 +523,10 @@ impl Feed {
             Ok(()) => {
                 self.stats.records += 1;
                 true
+            }
+            Err(onhand_insight::InsightError::BeyondRange { .. }) => {
+                self.stats.beyond_range += 1;
+                false
             }
             Err(e) => {
                 self.stats.refused += 1;
@@ -840,10 +852,11 @@ impl Network {
             }
             Body::TransferShip(_) => {
                 let Some(order) = self.ledger.transfer(number) else { return };
-                for (item, q) in crate::costing::transit(accepted.deltas())
-                    .into_iter()
-                    .filter(|(_, q)| *q > Decimal::ZERO)
-                    .map(|((i, _), q)| (i, q))
+                for (item, q) in
+                    crate::costing::transit(accepted.deltas().iter().map(|d| (&d.key, &d.change)))
+                        .into_iter()
+                        .filter(|(_, q)| *q > Decimal::ZERO)
+                        .map(|((i, _), q)| (i, q))
                 {
                     let Some(key) = Self::transfer_line(order, number, item) else { continue };
                     let Some(t) = feed.transfers.get_mut(&key) else { continue };
