@@ -34,7 +34,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use onhand_ledger::{Body, Delta, Event, EventId, EventKind, Line};
+use onhand_ledger::{Body, Event, EventId, EventKind, Line, PositionKey};
 use onhand_master::{EntityCode, EntityIx, ItemCode, ItemIx, Money, SiteCode, SiteIx};
 use onhand_status::StockStatus;
 use onhand_valuation::{CostBody, CostEvent, Method, Outcome, Posting};
@@ -216,24 +216,26 @@ impl IntoIterator for Nets {
 
 /// Sums the deltas that change valuated stock at a site (not in transit) per item, site
 /// and owner, dropping those that net to zero.
-pub(crate) fn nets(deltas: &[Delta]) -> Nets {
+pub(crate) fn nets<'a>(changes: impl IntoIterator<Item = (&'a PositionKey, &'a Decimal)>) -> Nets {
     let mut out = Nets::default();
-    for d in deltas {
-        if d.key.status == StockStatus::InTransit || !d.key.status.is_valuated() {
+    for (key, change) in changes {
+        if key.status == StockStatus::InTransit || !key.status.is_valuated() {
             continue;
         }
-        out.add((d.key.item, d.key.site, d.key.owner), d.change);
+        out.add((key.item, key.site, key.owner), *change);
     }
     out.retain(|_, v| !v.is_zero());
     out
 }
 
 /// In-transit changes per (item, destination site), in base units.
-pub(crate) fn transit(deltas: &[Delta]) -> BTreeMap<(ItemIx, SiteIx), Decimal> {
+pub(crate) fn transit<'a>(
+    changes: impl IntoIterator<Item = (&'a PositionKey, &'a Decimal)>,
+) -> BTreeMap<(ItemIx, SiteIx), Decimal> {
     let mut out = BTreeMap::new();
-    for d in deltas.iter().filter(|d| d.key.status == StockStatus::InTransit) {
-        let v: &mut Decimal = out.entry((d.key.item, d.key.site)).or_default();
-        *v += d.change;
+    for (key, change) in changes.into_iter().filter(|(k, _)| k.status == StockStatus::InTransit) {
+        let v: &mut Decimal = out.entry((key.item, key.site)).or_default();
+        *v += *change;
     }
     out.retain(|_, v| !v.is_zero());
     out
@@ -281,9 +283,8 @@ fn cost_item(body: &CostBody) -> Option<&ItemCode> {
 
 impl Network {
     /// The cost events a ledger reversal or return to supplier derives, worked out
-    /// (and checked against the books together, in order,
-    /// [`Valuation::check_all`](onhand_valuation::Valuation::check_all)) before the
-    /// ledger decides, so the books never refuse what the ledger took:
+    /// before the ledger decides (and booked whole while it does, or the event is
+    /// refused: see [`crate::cost_plan`]):
     ///
     /// - a **reversal** reverses every cost event of its original
     ///   ([`CostBody::Reversal`]), the last first;
@@ -298,13 +299,8 @@ impl Network {
     ///
     /// # Errors
     /// [`Error::NotCosted`] for an original with valuated stock whose cost events the
-    /// network does not know (taken before a snapshot that did not record them);
-    /// [`Error::Valuation`] when the books refuse one of the derived events.
-    pub(crate) fn derive_costs(
-        &mut self,
-        moving: &Event,
-        seq: u64,
-    ) -> Result<Vec<CostBody>, Error> {
+    /// network does not know (taken before a snapshot that did not record them).
+    pub(crate) fn derive_costs(&self, moving: &Event) -> Result<Vec<CostBody>, Error> {
         let mut bodies = Vec::new();
         match &moving.body {
             Body::Reversal { event: original } => {
@@ -327,15 +323,8 @@ impl Network {
                     bodies.extend(
                         ids.iter().rev().map(|(_, id)| CostBody::Reversal { original: *id }),
                     );
-                } else {
-                    let deltas: Vec<Delta> = posted
-                        .changes
-                        .iter()
-                        .map(|c| Delta { key: c.key, change: c.change, balance: Decimal::ZERO })
-                        .collect();
-                    if !nets(&deltas).is_empty() {
-                        return Err(Error::NotCosted { event: *original });
-                    }
+                } else if !nets(posted.changes.iter().map(|c| (&c.key, &c.change))).is_empty() {
+                    return Err(Error::NotCosted { event: *original });
                 }
             }
             Body::SupplierReturn(m) => {
@@ -389,16 +378,6 @@ impl Network {
             }
             _ => return Ok(bodies),
         }
-        // Together: two that move one pool could each pass alone and fail together.
-        let events: Vec<CostEvent> = (0u64..)
-            .zip(&bodies)
-            .map(|(k, body)| CostEvent {
-                id: crate::network::cost_event_id(seq, k),
-                at: moving.effective_at,
-                body: body.clone(),
-            })
-            .collect();
-        self.valuation.check_all(&events)?;
         Ok(bodies)
     }
 
@@ -490,6 +469,8 @@ impl Network {
 
 #[cfg(test)]
 mod tests {
+    use onhand_ledger::Delta;
+
     use super::*;
 
     #[test]
@@ -525,7 +506,8 @@ mod tests {
             }
         }
         expected.retain(|_, v| !v.is_zero());
-        let got: Vec<(NetKey, Decimal)> = nets(&deltas).into_iter().collect();
+        let got: Vec<(NetKey, Decimal)> =
+            nets(deltas.iter().map(|d| (&d.key, &d.change))).into_iter().collect();
         assert_eq!(got, expected.into_iter().collect::<Vec<_>>());
         assert!(got.windows(2).all(|w| w[0].0 < w[1].0), "{got:?}");
     }

@@ -86,6 +86,7 @@ pub use uuid;
 mod booking;
 mod canonical;
 mod config;
+mod cost_plan;
 pub mod costing;
 mod digest;
 mod error;

@@ -55,12 +55,13 @@ use onhand_master::{
 };
 use onhand_replenish::{Planner, SiteState};
 use onhand_status::{Measure, StockStatus};
-use onhand_valuation::{CostBody, CostEvent, IssueTo, TransferNo, Valuation, ValuationError};
+use onhand_valuation::{CostBody, TransferNo, Valuation, ValuationError};
 use rust_decimal::Decimal;
 use smallvec::SmallVec;
 
 use crate::config::NetworkConfig;
-use crate::costing::{EventKey, Nets, inbound_lines, nets, transit};
+use crate::cost_plan::{Names, Planning, Valued, plan_costs};
+use crate::costing::{EventKey, inbound_lines, transit};
 use crate::error::Error;
 use crate::exceptions::Exceptions;
 use crate::journal::{Command, Journal, Mark};
@@ -124,7 +125,7 @@ pub struct Network {
     /// Per planned item, where its item-sites are in the configuration's
     /// `replenish.item_sites`, so a recommendation reads only its item's plans.
     pub(crate) plans_of: Arc<BTreeMap<ItemIx, Vec<usize>>>,
-    /// Booked order lines (kept with `booked_in_group` by
+    /// Valued order lines (kept with `booked_in_group` by
     /// [`insert_booking`](Network::insert_booking) and
     /// [`remove_booking`](Network::remove_booking)).
     pub(crate) bookings: BTreeMap<OrderRef, Booking>,
@@ -453,40 +454,33 @@ impl Network {
         }
     }
 
+    /// The names of the network's handles (see [`Names`]).
+    pub(crate) fn names(&self) -> Names<'_> {
+        Names { catalog: &self.catalog, config: &self.config, rules: self.ledger.rules() }
+    }
+
     pub(crate) fn item_code(&self, ix: ItemIx) -> Result<ItemCode, Error> {
-        self.catalog
-            .item(ix)
-            .map(|i| i.code.clone())
-            .ok_or_else(|| Error::Restore { what: format!("no item with handle {}", ix.index()) })
+        self.names().item_code(ix)
     }
 
     pub(crate) fn site_code(&self, ix: SiteIx) -> Result<SiteCode, Error> {
-        self.catalog
-            .site(ix)
-            .map(|s| s.code.clone())
-            .ok_or_else(|| Error::Restore { what: format!("no site with handle {}", ix.index()) })
+        self.names().site_code(ix)
     }
 
     pub(crate) fn base_uom(&self, ix: ItemIx) -> Result<onhand_master::UomCode, Error> {
-        self.catalog
-            .profile(ix)
-            .map(|p| p.base_uom)
-            .ok_or_else(|| Error::Restore { what: format!("no item with handle {}", ix.index()) })
+        self.names().base_uom(ix)
     }
 
     pub(crate) fn base_qty(&self, ix: ItemIx, q: Decimal) -> Result<Qty, Error> {
-        Ok(Qty::new(q.max(Decimal::ZERO), self.base_uom(ix)?)?)
+        self.names().base_qty(ix, q)
     }
 
     pub(crate) fn base_delta(&self, ix: ItemIx, q: Decimal) -> Result<QtyDelta, Error> {
-        Ok(QtyDelta::new(q, self.base_uom(ix)?))
+        self.names().base_delta(ix, q)
     }
 
     pub(crate) fn to_base(&self, item: ItemIx, qty: Qty) -> Result<Decimal, Error> {
-        let units = self.catalog.item_units(item).ok_or_else(|| Error::Restore {
-            what: format!("no units for item handle {}", item.index()),
-        })?;
-        Ok(units.to_base(qty)?.value())
+        self.names().to_base(item, qty)
     }
 
     /// Applies one inventory event everywhere it matters (see the module docs).
@@ -541,11 +535,8 @@ impl Network {
         // the entry's mark cannot fail. The event enters the chain by the content digest
         // the ledger keeps for it, so it is hashed once.
         let seq = self.journal.next_seq()?;
-        if !repeat {
-            self.check_inbound(moving, &inbound, seq)?;
-        }
-        let derived = if repeat { Vec::new() } else { self.derive_costs(moving, seq)? };
-        let applied = self.ledger_decides(event, moving)?;
+        let derived = if repeat { Vec::new() } else { self.derive_costs(moving)? };
+        let (applied, booked) = self.ledger_decides(event, moving, seq, (inbound, derived))?;
         let mut out = Outcome::new(event.id, Decision::Accepted);
         let mark = |n: &Self| {
             let content =
@@ -579,9 +570,7 @@ impl Network {
                 if let Body::Reject { event: id } = &event.body {
                     out.signals.push(Signal::Rejected { event: *id });
                 }
-                if let Err(e) =
-                    self.downstream(moving, &accepted, (inbound, derived), mark.seq, &mut out)
-                {
+                if let Err(e) = self.downstream(moving, &accepted, booked, &mut out) {
                     self.poisoned = Some(Poison::Event(event.id));
                     return Err(match e {
                         Error::Diverged { .. } => e,
@@ -601,13 +590,27 @@ impl Network {
     }
 
     /// The ledger's decision on `event` (`moving`: the event, or the held event an
-    /// approval releases). The availability engine must take every change the ledger
-    /// commits: its room is checked on the ledger's plan, before the commit, and a
-    /// refusal there is the engine's own error.
-    fn ledger_decides(&mut self, event: &Event, moving: &Event) -> Result<Applied, Error> {
+    /// approval releases), with what the books took for it. The engines must take
+    /// every change the ledger commits, so the network's veto decides on the ledger's
+    /// plan, before the commit: the availability engine's room is checked, and the
+    /// event's cost events ([`plan_costs`]: `inbound` and `derived` worked out before,
+    /// the rest from the plan) are booked whole. A refusal there is the engine's own
+    /// error, and nothing changed anywhere. The books are booked only for an event the
+    /// ledger commits (a held event when it is released).
+    fn ledger_decides(
+        &mut self,
+        event: &Event,
+        moving: &Event,
+        seq: u64,
+        costs: (Vec<CostBody>, Vec<CostBody>),
+    ) -> Result<(Applied, Option<Valued>), Error> {
         let mut refused = None;
+        let mut booked = None;
+        let mut costs = Some(costs);
         let applied = {
-            let (atp, shipments) = (&self.atp, &self.shipments);
+            let (atp, shipments, valuation) = (&self.atp, &self.shipments, &mut self.valuation);
+            let (catalog, config, shipment_count) =
+                (&*self.catalog, &self.config, self.shipment_count);
             let number = &moving.reference.number;
             // What a transfer's shipments of an item still have open.
             let open = |item: ItemIx| {
@@ -617,8 +620,21 @@ impl Network {
             let mut veto =
                 |ledger: &onhand_ledger::Ledger,
                  changes: &[(onhand_ledger::PositionKey, Decimal)]| {
-                    match availability_room(ledger, atp, moving, changes, open) {
-                        Ok(()) => true,
+                    let decided =
+                        availability_room(ledger, atp, moving, changes, open).and_then(|()| {
+                            let names = Names { catalog, config, rules: ledger.rules() };
+                            let planning = Planning { names, ledger, shipments, shipment_count };
+                            let costs = costs.take().unwrap_or_default();
+                            let plan = plan_costs(&planning, moving, changes, seq, costs)?;
+                            let mut postings = Vec::new();
+                            let outcomes = valuation.apply_all_into(&plan.events, &mut postings)?;
+                            Ok(Valued { plan, postings, outcomes })
+                        });
+                    match decided {
+                        Ok(b) => {
+                            booked = Some(b);
+                            true
+                        }
                         Err(e) => {
                             refused = Some(e);
                             false
@@ -627,9 +643,21 @@ impl Network {
                 };
             self.ledger.apply_vetted(event, &mut veto)
         };
-        match (applied, refused) {
-            (Err(onhand_ledger::LedgerError::Vetoed { .. }), Some(e)) => Err(e),
-            (applied, _) => Ok(applied?),
+        match (applied, refused, booked) {
+            (Err(onhand_ledger::LedgerError::Vetoed { .. }), Some(e), _) => Err(e),
+            (Ok(applied), _, booked) => Ok((applied, booked)),
+            // The ledger refused after its veto agreed, and the books took the costs:
+            // a defect (its commit cannot fail once its plan is checked).
+            (Err(e), _, Some(_)) => {
+                self.poisoned = Some(Poison::Event(event.id));
+                Err(Error::Diverged {
+                    engine: "ledger",
+                    event: event.id,
+                    code: e.code(),
+                    message: format!("refused after the books took the event's costs: {e}"),
+                })
+            }
+            (Err(e), _, None) => Err(e.into()),
         }
     }
 
@@ -639,8 +667,7 @@ impl Network {
         &mut self,
         moving: &Event,
         accepted: &onhand_ledger::Accepted,
-        (inbound, derived): (Vec<CostBody>, Vec<CostBody>),
-        seq: u64,
+        booked: Option<Valued>,
         out: &mut Outcome,
     ) -> Result<(), Error> {
         let deltas: &[onhand_ledger::Delta] = accepted.deltas();
@@ -688,7 +715,7 @@ impl Network {
         // so free stock stays where it was).
         self.use_allocations(moving, out)?;
         // Transfers and purchases: dated supply.
-        let transit_changes = transit(deltas);
+        let transit_changes = transit(deltas.iter().map(|d| (&d.key, &d.change)));
         self.flow_transfers(moving, &transit_changes, out, &mut touched)?;
         self.flow_purchases(moving, out, &mut touched)?;
         self.reopen_purchases(moving, out, &mut touched)?;
@@ -706,10 +733,10 @@ impl Network {
                 });
             }
         }
-        // Booked lines no longer covered where availability or supply fell.
+        // Valued lines no longer covered where availability or supply fell.
         self.find_short(&touched, &mut out.signals)?;
         // Costs.
-        self.cost(moving, deltas, &transit_changes, (inbound, derived), seq, out)?;
+        self.record_costs(moving, booked, out)?;
         // Ledger signals, in codes.
         for s in &accepted.signals {
             if let Some(sig) = self.ledger_signal(s)? {
@@ -1189,22 +1216,15 @@ impl Network {
         found.next().is_none().then_some(first)
     }
 
-    /// Values what `moving` did to the books.
-    #[allow(clippy::too_many_lines)] // one match over the event kinds, read top to bottom
-    fn cost(
+    /// What `moving` did to the books: a period closed or reopened with the ledger's,
+    /// and the rest of what the books took while the ledger decided (`booked`),
+    /// recorded where later events read it.
+    fn record_costs(
         &mut self,
         moving: &Event,
-        deltas: &[onhand_ledger::Delta],
-        transit_changes: &BTreeMap<(ItemIx, SiteIx), Decimal>,
-        (inbound, derived): (Vec<CostBody>, Vec<CostBody>),
-        seq: u64,
+        booked: Option<Valued>,
         out: &mut Outcome,
     ) -> Result<(), Error> {
-        let at = moving.effective_at;
-        let mut bodies: SmallVec<[(CostBody, Option<ItemIx>); 2]> = SmallVec::new();
-        let net: Nets = nets(deltas);
-        let kind = moving.kind();
-        let mut derived_any = false;
         // The books close and reopen with the ledger (the network's period or an
         // entity's), so what they accept stays in step with it and the history they keep
         // for back-dated movements is bounded the same way.
@@ -1238,264 +1258,66 @@ impl Network {
             }
             _ => {}
         }
-        match kind {
-            // Worked out and checked against the books before the ledger decided.
-            EventKind::Reversal | EventKind::SupplierReturn => {
-                derived_any = !derived.is_empty();
-                bodies.extend(derived.into_iter().map(|b| (b, None)));
-            }
-            EventKind::Receipt | EventKind::CustomerReturn => {
-                bodies.extend(inbound.into_iter().map(|b| (b, None)));
-            }
-            EventKind::TransferShip => {
-                let number = &moving.reference.number;
-                let to = self.ledger.transfer(number).map(|o| o.to);
-                for ((item, site, _), q) in net.iter().filter(|(_, q)| **q < Decimal::ZERO) {
-                    let Some(to) = to else { continue };
-                    // The shipment this item's in-transit change opened (flow_transfers ran
-                    // first).
-                    let Some(s) =
-                        self.shipments.get(&(number.clone(), *item)).and_then(|l| l.last())
-                    else {
-                        continue;
-                    };
-                    bodies.push((
-                        CostBody::TransferShip {
-                            transfer: s.key.clone(),
-                            from: self.site_code(*site)?,
-                            to: self.site_code(to)?,
-                            item: self.item_code(*item)?,
-                            qty: self.base_qty(*item, -*q)?,
-                            rates: self.config.rates.clone(),
-                        },
-                        None,
-                    ));
-                }
-            }
+        let Some(Valued { plan, mut postings, outcomes }) = booked else { return Ok(()) };
+        let number = &moving.reference.number;
+        match moving.kind() {
+            // What the receipt took off its shipments; those left with nothing close.
             EventKind::TransferReceipt => {
-                let number = moving.reference.number.clone();
-                let mut received: BTreeMap<ItemIx, Decimal> = BTreeMap::new();
-                for ((item, _), change) in transit_changes {
-                    if *change < Decimal::ZERO {
-                        *received.entry(*item).or_default() += -*change;
-                    }
-                }
-                for (item, mut left) in received {
-                    let list = self.shipments_of(&number, item);
-                    let mut rows = Vec::new();
-                    for s in list.iter_mut() {
-                        if left <= Decimal::ZERO {
-                            break;
-                        }
-                        let take = left.min(s.open);
-                        if take > Decimal::ZERO {
-                            s.open -= take;
-                            left -= take;
-                            rows.push((s.key.clone(), take));
-                        }
+                for (item, key, take) in &plan.received {
+                    let list = self.shipments_of(number, *item);
+                    if let Some(s) = list.iter_mut().find(|s| s.key == *key) {
+                        s.open -= *take;
                     }
                     list.retain(|s| s.open > Decimal::ZERO);
-                    for (key, take) in rows {
-                        bodies.push((
-                            CostBody::TransferReceipt {
-                                transfer: key,
-                                qty: self.base_qty(item, take)?,
-                                rates: self.config.rates.clone(),
-                            },
-                            None,
-                        ));
-                    }
-                }
-                // Received beyond what was in transit: a gain at the pool's cost.
-                let mut arrived = net.clone();
-                for ((item, dest), change) in transit_changes {
-                    if *change < Decimal::ZERO {
-                        let mut left = -*change;
-                        for ((i, s, _), q) in arrived.iter_mut() {
-                            if *i == *item && *s == *dest && left > Decimal::ZERO {
-                                let take = left.min(*q);
-                                *q -= take;
-                                left -= take;
-                            }
-                        }
-                    }
-                }
-                for ((item, site, owner), q) in
-                    arrived.into_iter().filter(|(_, q)| *q > Decimal::ZERO)
-                {
-                    bodies.push((self.gain(item, site, owner, q)?, None));
                 }
             }
             EventKind::TransferClose => {
-                let number = moving.reference.number.clone();
-                let keys: Vec<ItemIx> = self
+                let items: Vec<ItemIx> = self
                     .shipments
                     .range((number.clone(), ItemIx::new(0))..)
-                    .take_while(|((n, _), _)| *n == number)
+                    .take_while(|((n, _), _)| n == number)
                     .map(|((_, i), _)| *i)
                     .collect();
-                for item in keys {
-                    let list = self.remove_shipments(&number, item).unwrap_or_default();
-                    for s in list {
-                        bodies.push((CostBody::TransferClose { transfer: s.key }, None));
-                    }
+                for item in items {
+                    self.remove_shipments(number, item);
                 }
             }
-            EventKind::Ship => {
-                for ((item, site, owner), q) in net.iter().filter(|(_, q)| **q < Decimal::ZERO) {
-                    bodies
-                        .push((self.issue(*item, *site, *owner, -*q, IssueTo::Sale)?, Some(*item)));
-                }
-            }
-            EventKind::Adjustment | EventKind::CycleCount => {
-                let mut net = net;
-                // Found stock a line prices: at that price (the rest of a gain at the
-                // reference cost or the pool's cost).
-                if let Body::Adjustment(m) = &moving.body
-                    && let Some(site) = self.catalog.site_ix(&m.site)
-                {
-                    for line in m.lines.iter().filter(|l| l.from.is_none()) {
-                        let (Some(cost), Some(item)) =
-                            (line.unit_cost, self.catalog.item_ix(&line.item))
-                        else {
-                            continue;
-                        };
-                        let Some(owner) = self.owner_of(site, line.owner.as_ref()) else {
-                            continue;
-                        };
-                        let q = self.to_base(item, line.qty)?;
-                        if let Some(n) = net.get_mut((item, site, owner)) {
-                            *n -= q;
-                        }
-                        bodies.push((
-                            CostBody::Adjustment {
-                                site: m.site.clone(),
-                                item: line.item.clone(),
-                                delta: self.base_delta(item, q)?,
-                                unit_cost: Some(self.in_currency_of(cost, owner)?),
-                                owner: Some(self.entity_code(owner)?),
-                            },
-                            None,
-                        ));
-                    }
-                    net.retain(|_, q| !q.is_zero());
-                }
-                for ((item, site, owner), q) in net.iter() {
-                    bodies.push((
-                        CostBody::Adjustment {
-                            site: self.site_code(*site)?,
-                            item: self.item_code(*item)?,
-                            delta: self.base_delta(*item, *q)?,
-                            unit_cost: if *q > Decimal::ZERO {
-                                self.reference_cost(*item, *owner)?
-                            } else {
-                                None
-                            },
-                            owner: Some(self.entity_code(*owner)?),
-                        },
-                        None,
-                    ));
-                }
-            }
-            _ => {
-                // Scrap, dispositions and status changes: stock leaving the valuated
-                // statuses is written off; stock coming back is a gain.
-                for ((item, site, owner), q) in net.iter() {
-                    if *q < Decimal::ZERO {
-                        bodies.push((self.issue(*item, *site, *owner, -*q, IssueTo::Scrap)?, None));
-                    } else {
-                        bodies.push((self.gain(*item, *site, *owner, *q)?, None));
-                    }
-                }
+            _ => {}
+        }
+        for (ev, issue_of) in plan.events.iter().zip(&plan.issue_of) {
+            self.note_costed(moving, &ev.body, ev.id);
+            if let Some(item) = issue_of {
+                self.issues.entry((moving.id.into(), *item)).or_default().push(ev.id);
             }
         }
-        for (k, (body, issue_of)) in (0u64..).zip(bodies) {
-            let id = cost_event_id(seq, k);
-            self.note_costed(moving, &body, id);
-            // Straight into the outcome's postings: no list of its own per cost event.
-            let o = self.valuation.apply_into(&CostEvent { id, at, body }, &mut out.postings)?;
+        if out.postings.is_empty() {
+            out.postings = postings;
+        } else {
+            out.postings.append(&mut postings);
+        }
+        for o in outcomes {
             if let onhand_valuation::Outcome::Posted { documents, .. } = o {
                 out.documents.extend(documents);
             }
-            if let Some(item) = issue_of {
-                self.issues.entry((moving.id.into(), item)).or_default().push(id);
-            }
         }
-        self.note_withdrawn(moving, !derived_any);
+        self.note_withdrawn(moving, !plan.withdrew);
         self.forget_reversed(moving);
         Ok(())
     }
 
-    fn entity_code(&self, ix: EntityIx) -> Result<onhand_master::EntityCode, Error> {
-        self.catalog
-            .entity(ix)
-            .map(|e| e.code.clone())
-            .ok_or_else(|| Error::Restore { what: format!("no entity with handle {}", ix.index()) })
-    }
-
-    fn issue(
-        &self,
-        item: ItemIx,
-        site: SiteIx,
-        owner: EntityIx,
-        q: Decimal,
-        to: IssueTo,
-    ) -> Result<CostBody, Error> {
-        Ok(CostBody::Issue {
-            site: self.site_code(site)?,
-            item: self.item_code(item)?,
-            qty: self.base_qty(item, q)?,
-            to,
-            owner: Some(self.entity_code(owner)?),
-        })
-    }
-
-    fn gain(
-        &self,
-        item: ItemIx,
-        site: SiteIx,
-        owner: EntityIx,
-        q: Decimal,
-    ) -> Result<CostBody, Error> {
-        Ok(CostBody::Adjustment {
-            site: self.site_code(site)?,
-            item: self.item_code(item)?,
-            delta: self.base_delta(item, q)?,
-            unit_cost: self.reference_cost(item, owner)?,
-            owner: Some(self.entity_code(owner)?),
-        })
-    }
-
-    /// The item's reference cost per base unit in the owner's currency, when the ledger's
-    /// rules give one (converted by the configured rates).
+    /// The item's reference cost per base unit in the owner's currency (see
+    /// [`Names::reference_cost`]).
     pub(crate) fn reference_cost(
         &self,
         item: ItemIx,
         owner: EntityIx,
     ) -> Result<Option<Money>, Error> {
-        let code = self.item_code(item)?;
-        let Some(cost) = self.ledger.rules().reference_costs.get(&code) else { return Ok(None) };
-        let money = Money::new(cost.0, self.ledger.rules().currency);
-        self.in_currency_of(money, owner).map(Some)
+        self.names().reference_cost(item, owner)
     }
 
     /// `money` in the owner's currency, by the configured rates.
     pub(crate) fn in_currency_of(&self, money: Money, owner: EntityIx) -> Result<Money, Error> {
-        let to = self.catalog.entity(owner).map(|e| e.currency).ok_or_else(|| Error::Restore {
-            what: format!("no entity with handle {}", owner.index()),
-        })?;
-        if money.currency() == to {
-            return Ok(money);
-        }
-        let rate = self
-            .config
-            .rates
-            .iter()
-            .find(|r| r.from == money.currency() && r.to == to)
-            .ok_or(Error::NoRate { from: money.currency(), to })?;
-        let amount = onhand_master::mul_exact(money.amount(), rate.rate)
-            .map_err(|_| Error::Overflow { operation: "a currency conversion" })?;
-        Ok(Money::new(amount, to))
+        self.names().in_currency_of(money, owner)
     }
 
     /// Costs every line of stock arriving from outside, before the ledger decides, so a
@@ -1582,7 +1404,7 @@ impl Network {
                 }
             };
             let (site, item, owner) =
-                (site_code.clone(), line.item.clone(), Some(self.entity_code(owner)?));
+                (site_code.clone(), line.item.clone(), Some(self.names().entity_code(owner)?));
             out.push(if is_return {
                 CostBody::CustomerReturn {
                     site,
@@ -1599,42 +1421,13 @@ impl Network {
         Ok(out)
     }
 
-    /// Refuses, before the ledger decides, a receipt or customer return whose cost
-    /// events the books would refuse (a value beyond what valuation carries, a
-    /// quantity or cost the pool cannot hold): they are exactly the events
-    /// [`cost`](Network::cost) applies after the commit, checked together
-    /// ([`Valuation::check_all`]).
-    fn check_inbound(
-        &mut self,
-        moving: &Event,
-        inbound: &[CostBody],
-        seq: u64,
-    ) -> Result<(), Error> {
-        if inbound.is_empty() {
-            return Ok(());
-        }
-        let events: Vec<CostEvent> = (0u64..)
-            .zip(inbound)
-            .map(|(k, body)| CostEvent {
-                id: cost_event_id(seq, k),
-                at: moving.effective_at,
-                body: body.clone(),
-            })
-            .collect();
-        self.valuation.check_all(&events)?;
-        Ok(())
-    }
-
     /// The entity owning a line's stock at a site: the line's, else the site's.
     fn owner_of(
         &self,
         site: SiteIx,
         owner: Option<&onhand_master::EntityCode>,
     ) -> Option<EntityIx> {
-        match owner {
-            Some(code) => self.catalog.entity_ix(code),
-            None => self.catalog.site_entity(site),
-        }
+        self.names().owner_of(site, owner)
     }
 
     /// Whether found stock of `item` owned by `owner` at `site` can be valued: a price on
@@ -2172,7 +1965,7 @@ fn availability_room(
 /// number (valuation keys a transfer by one shipment of one item). An order number too
 /// long for both is cut to fit: the running number alone tells shipments apart, and
 /// the key stays a valid transfer number (it starts as the order number does).
-fn shipment_key(number: &DocNumber, n: u64) -> Result<TransferNo, ValuationError> {
+pub(crate) fn shipment_key(number: &DocNumber, n: u64) -> Result<TransferNo, ValuationError> {
     let suffix = format!("/{n}");
     let keep = 64usize.saturating_sub(suffix.len());
     let head = number.as_str().get(..keep).unwrap_or(number.as_str());
