@@ -647,7 +647,8 @@ impl Network {
         let mark = self.journal.next(&command)?;
         let before = self.now;
         let mut rechecked = Vec::new();
-        if now.date_naive() > self.atp.today() {
+        let day_moved = now.date_naive() > self.atp.today();
+        if day_moved {
             // Open supply never becomes stock now: what the new day would reach moves on
             // to the day after it, before the day moves, so lines the checking horizon
             // passes are re-checked against the supply there will be.
@@ -738,7 +739,7 @@ impl Network {
         touched.dedup();
         self.replan(&touched, &mut signals)?;
         self.raise_exceptions(now, &signals, &touched)?;
-        let escalations = self.exceptions_at(now)?;
+        let escalations = self.exceptions_at(now, day_moved)?;
         Ok(Advanced {
             seq: mark.seq,
             now,

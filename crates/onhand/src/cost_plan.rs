@@ -161,19 +161,52 @@ pub(crate) struct Planning<'a> {
 }
 
 /// The cost events one event books, in order, under the ids
-/// [`cost_event_id`]`(seq, k)`.
-#[derive(Debug, Default)]
+/// [`cost_event_id`]`(seq, k)`, and what the books did with them. The network keeps one
+/// and fills it again for every event (cleared first), so planning and booking an
+/// event's costs neither allocates in the steady state nor moves the plan around.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct CostPlan {
-    pub(crate) events: SmallVec<[CostEvent; 2]>,
+    pub(crate) events: Vec<CostEvent>,
     /// Per event, the item whose sale it values (a shipment's issues, for returns).
-    pub(crate) issue_of: SmallVec<[Option<ItemIx>; 2]>,
+    pub(crate) issue_of: Vec<Option<ItemIx>>,
     /// What a transfer receipt takes off its shipments: item, shipment, base units.
     pub(crate) received: Vec<(ItemIx, TransferNo, Decimal)>,
     /// Whether the events are a reversal's or a return to supplier's and move stock.
     pub(crate) withdrew: bool,
+    /// Whether the books took the events (the ledger's veto booked them).
+    pub(crate) booked: bool,
+    /// The books' posting lines for the events, in order.
+    pub(crate) postings: Vec<onhand_valuation::Posting>,
+    /// The intercompany documents the books issued for them.
+    pub(crate) documents: Vec<onhand_valuation::IcDocument>,
 }
 
 impl CostPlan {
+    /// Empty, keeping what its lists hold room for.
+    pub(crate) fn clear(&mut self) {
+        self.events.clear();
+        self.issue_of.clear();
+        self.received.clear();
+        self.withdrew = false;
+        self.booked = false;
+        self.postings.clear();
+        self.documents.clear();
+    }
+
+    /// Books the events whole (see [`Valuation::apply_all_into`]), keeping the books'
+    /// postings and documents.
+    ///
+    /// [`Valuation::apply_all_into`]: onhand_valuation::Valuation::apply_all_into
+    pub(crate) fn book(&mut self, books: &mut onhand_valuation::Valuation) -> Result<(), Error> {
+        for o in books.apply_all_into(&self.events, &mut self.postings)? {
+            if let onhand_valuation::Outcome::Posted { documents, .. } = o {
+                self.documents.extend(documents);
+            }
+        }
+        self.booked = true;
+        Ok(())
+    }
+
     fn push(&mut self, body: CostBody, issue_of: Option<ItemIx>, seq: u64, moving: &Event) {
         let k = self.events.len() as u64;
         self.events.push(CostEvent { id: cost_event_id(seq, k), at: moving.effective_at, body });
@@ -182,19 +215,20 @@ impl CostPlan {
 }
 
 /// The cost events `moving` books when the ledger commits `changes` (its plan, before
-/// the commit), under journal number `seq`. `inbound` are a receipt's or a customer
-/// return's, `derived` a reversal's or a return to supplier's, worked out before the
-/// ledger decided; everything else is worked out here from the plan: shipments,
-/// transfers, adjustments, counts, scrap and status changes.
+/// the commit), under journal number `seq`, into `plan` (cleared). `inbound` are a
+/// receipt's or a customer return's, `derived` a reversal's or a return to supplier's,
+/// worked out before the ledger decided; everything else is worked out here from the
+/// plan: shipments, transfers, adjustments, counts, scrap and status changes.
 pub(crate) fn plan_costs(
     p: &Planning<'_>,
     moving: &Event,
     changes: &[(PositionKey, Decimal)],
     seq: u64,
     (inbound, derived): (Vec<CostBody>, Vec<CostBody>),
-) -> Result<CostPlan, Error> {
+    plan: &mut CostPlan,
+) -> Result<(), Error> {
     let names = &p.names;
-    let mut plan = CostPlan::default();
+    plan.clear();
     let net = nets(changes.iter().map(|(k, c)| (k, c)));
     match moving.kind() {
         EventKind::Reversal | EventKind::SupplierReturn => {
@@ -208,8 +242,8 @@ pub(crate) fn plan_costs(
                 plan.push(b, None, seq, moving);
             }
         }
-        EventKind::TransferShip => plan_ship(p, moving, changes, &net, seq, &mut plan)?,
-        EventKind::TransferReceipt => plan_receive(p, moving, changes, net, seq, &mut plan)?,
+        EventKind::TransferShip => plan_ship(p, moving, changes, &net, seq, plan)?,
+        EventKind::TransferReceipt => plan_receive(p, moving, changes, net, seq, plan)?,
         EventKind::TransferClose => {
             let number = &moving.reference.number;
             let lists = p
@@ -234,7 +268,7 @@ pub(crate) fn plan_costs(
             }
         }
         EventKind::Adjustment | EventKind::CycleCount => {
-            plan_adjust(names, moving, net, seq, &mut plan)?;
+            plan_adjust(names, moving, net, seq, plan)?;
         }
         _ => {
             // Scrap, dispositions and status changes: stock leaving the valuated
@@ -249,7 +283,7 @@ pub(crate) fn plan_costs(
             }
         }
     }
-    Ok(plan)
+    Ok(())
 }
 
 /// A transfer shipment: each item leaves its owner's books at the sender for the
@@ -388,13 +422,4 @@ fn plan_adjust(
         plan.push(body, None, seq, moving);
     }
     Ok(())
-}
-
-/// What the books took for one event while the ledger decided: the plan, the posting
-/// lines and the books' outcomes, in the plan's order.
-#[derive(Debug)]
-pub(crate) struct Valued {
-    pub(crate) plan: CostPlan,
-    pub(crate) postings: Vec<onhand_valuation::Posting>,
-    pub(crate) outcomes: Vec<onhand_valuation::Outcome>,
 }

@@ -18,10 +18,14 @@
 //! | reversal | a reversal of each cost event of the original, the last first |
 //! | return to supplier | a return per line against its receipt's cost events of the item, at the receipt's cost |
 //!
-//! A reversal and a return to supplier are checked against the books before the ledger
-//! decides (`Network::derive_costs`): the books' refusal (a FIFO receipt whose layer is
-//! no longer whole, a layer or pool short of the units, ...) refuses the event with
-//! nothing changed anywhere. A return or reversal takes its units out of its receipt's
+//! Every event's cost events are booked whole while the ledger decides, before it
+//! commits (`cost_plan`): the books' refusal (a write-off worth more than they carry, a
+//! FIFO receipt whose layer is no longer whole, a layer or pool short of the units, ...)
+//! refuses the event with nothing changed anywhere. A receipt's, customer return's,
+//! reversal's and return to supplier's cost events are known before the ledger's plan
+//! (`Network::derive_costs` works out the last two), and are checked against the books
+//! before the ledger decides too, so such an event is refused rather than held for an
+//! approval the books could never follow. A return or reversal takes its units out of its receipt's
 //! own FIFO layer wherever it is in the queue. A back-dated event that can take stock
 //! off an item's books is refused when a withdrawal of that item is effective after
 //! it (`back_dated_before_withdrawal`); back-dated inflows are taken.

@@ -936,11 +936,13 @@ impl Network {
     }
 
     /// As time moves on to `now`: raises held stock past its limit and intercompany
-    /// books that do not reconcile, checks the stockout risks raised again (today moved),
+    /// books that do not reconcile, checks the stockout risks raised again (when today
+    /// moved: `day_moved`),
     /// clears what reconciles or is covered again, and escalates what is due.
     pub(crate) fn exceptions_at(
         &mut self,
         now: DateTime<Utc>,
+        day_moved: bool,
     ) -> Result<Vec<onhand_control::Escalation>, Error> {
         let at = self.exceptions.stamp(now);
         let limit = self.exceptions.hold_limit;
@@ -964,10 +966,16 @@ impl Network {
                 h.1 = true;
             }
         }
-        // The availability engine's today moved: what was at risk is checked again.
-        let at_risk: Vec<(ItemIx, SiteIx)> = self.exceptions.at_risk.keys().copied().collect();
-        for key in at_risk {
-            self.check_stockout(key, at)?;
+        // When the availability engine's today moved, what was at risk is checked
+        // again (its cover is read from today on). Within a day nothing else moves it:
+        // the events and calls that change an item-site's stock, supply or bookings
+        // check it themselves, so a host that advances the clock per event does not
+        // re-check every item-site at risk each time.
+        if day_moved {
+            let at_risk: Vec<(ItemIx, SiteIx)> = self.exceptions.at_risk.keys().copied().collect();
+            for key in at_risk {
+                self.check_stockout(key, at)?;
+            }
         }
         // Intercompany books that differ beyond timing, per seller and buyer (worked
         // out again only when the books moved).

@@ -55,12 +55,12 @@ use onhand_master::{
 };
 use onhand_replenish::{Planner, SiteState};
 use onhand_status::{Measure, StockStatus};
-use onhand_valuation::{CostBody, TransferNo, Valuation, ValuationError};
+use onhand_valuation::{CostBody, CostEvent, TransferNo, Valuation, ValuationError};
 use rust_decimal::Decimal;
 use smallvec::SmallVec;
 
 use crate::config::NetworkConfig;
-use crate::cost_plan::{Names, Planning, Valued, plan_costs};
+use crate::cost_plan::{CostPlan, Names, Planning, plan_costs};
 use crate::costing::{EventKey, inbound_lines, transit};
 use crate::error::Error;
 use crate::exceptions::Exceptions;
@@ -151,6 +151,9 @@ pub struct Network {
     pub(crate) shipment_count: u64,
     /// The cost events of each shipment event, per item (for returns).
     pub(crate) issues: BTreeMap<(EventKey, ItemIx), Vec<u64>>,
+    /// The cost events of the event being applied, as the ledger's veto booked them
+    /// (filled again for every event; not state).
+    pub(crate) cost_plan: CostPlan,
     /// The cost events of each receipt, shipment, scrap and adjustment, with their
     /// items, in order (for reversals and returns to supplier; dropped once reversed).
     pub(crate) costed: BTreeMap<EventKey, Vec<(ItemIx, u64)>>,
@@ -317,6 +320,7 @@ impl Network {
             shipments: BTreeMap::new(),
             shipment_count: 0,
             issues: BTreeMap::new(),
+            cost_plan: CostPlan::default(),
             costed: BTreeMap::new(),
             withdrawn: BTreeMap::new(),
             receipts_at: BTreeMap::new(),
@@ -486,7 +490,9 @@ impl Network {
     /// Applies one inventory event everywhere it matters (see the module docs).
     ///
     /// # Errors
-    /// The ledger's refusal ([`Error::Ledger`]), or the network's own before the ledger
+    /// The ledger's refusal ([`Error::Ledger`]); an engine's refusal of the event's
+    /// consequences on the ledger's plan, before it commits ([`Error::Atp`],
+    /// [`Error::Valuation`]); or the network's own before the ledger
     /// decides ([`Error::NotInPartition`], [`Error::NoCost`], [`Error::NoRate`],
     /// [`Error::UnknownOriginal`]); nothing changes
     /// anywhere. [`Error::Diverged`] only
@@ -536,7 +542,10 @@ impl Network {
         // the ledger keeps for it, so it is hashed once.
         let seq = self.journal.next_seq()?;
         let derived = if repeat { Vec::new() } else { self.derive_costs(moving)? };
-        let (applied, booked) = self.ledger_decides(event, moving, seq, (inbound, derived))?;
+        if !repeat {
+            self.check_known_costs(moving, &inbound, &derived, seq)?;
+        }
+        let applied = self.ledger_decides(event, moving, seq, (inbound, derived))?;
         let mut out = Outcome::new(event.id, Decision::Accepted);
         let mark = |n: &Self| {
             let content =
@@ -570,7 +579,7 @@ impl Network {
                 if let Body::Reject { event: id } = &event.body {
                     out.signals.push(Signal::Rejected { event: *id });
                 }
-                if let Err(e) = self.downstream(moving, &accepted, booked, &mut out) {
+                if let Err(e) = self.downstream(moving, &accepted, &mut out) {
                     self.poisoned = Some(Poison::Event(event.id));
                     return Err(match e {
                         Error::Diverged { .. } => e,
@@ -603,14 +612,15 @@ impl Network {
         moving: &Event,
         seq: u64,
         costs: (Vec<CostBody>, Vec<CostBody>),
-    ) -> Result<(Applied, Option<Valued>), Error> {
+    ) -> Result<Applied, Error> {
         let mut refused = None;
-        let mut booked = None;
         let mut costs = Some(costs);
+        self.cost_plan.clear();
         let applied = {
             let (atp, shipments, valuation) = (&self.atp, &self.shipments, &mut self.valuation);
             let (catalog, config, shipment_count) =
                 (&*self.catalog, &self.config, self.shipment_count);
+            let plan = &mut self.cost_plan;
             let number = &moving.reference.number;
             // What a transfer's shipments of an item still have open.
             let open = |item: ItemIx| {
@@ -625,16 +635,11 @@ impl Network {
                             let names = Names { catalog, config, rules: ledger.rules() };
                             let planning = Planning { names, ledger, shipments, shipment_count };
                             let costs = costs.take().unwrap_or_default();
-                            let plan = plan_costs(&planning, moving, changes, seq, costs)?;
-                            let mut postings = Vec::new();
-                            let outcomes = valuation.apply_all_into(&plan.events, &mut postings)?;
-                            Ok(Valued { plan, postings, outcomes })
+                            plan_costs(&planning, moving, changes, seq, costs, plan)?;
+                            plan.book(valuation)
                         });
                     match decided {
-                        Ok(b) => {
-                            booked = Some(b);
-                            true
-                        }
+                        Ok(()) => true,
                         Err(e) => {
                             refused = Some(e);
                             false
@@ -643,12 +648,12 @@ impl Network {
                 };
             self.ledger.apply_vetted(event, &mut veto)
         };
-        match (applied, refused, booked) {
-            (Err(onhand_ledger::LedgerError::Vetoed { .. }), Some(e), _) => Err(e),
-            (Ok(applied), _, booked) => Ok((applied, booked)),
+        match (applied, refused) {
+            (Err(onhand_ledger::LedgerError::Vetoed { .. }), Some(e)) => Err(e),
+            (Ok(applied), _) => Ok(applied),
             // The ledger refused after its veto agreed, and the books took the costs:
             // a defect (its commit cannot fail once its plan is checked).
-            (Err(e), _, Some(_)) => {
+            (Err(e), _) if self.cost_plan.booked => {
                 self.poisoned = Some(Poison::Event(event.id));
                 Err(Error::Diverged {
                     engine: "ledger",
@@ -657,7 +662,7 @@ impl Network {
                     message: format!("refused after the books took the event's costs: {e}"),
                 })
             }
-            (Err(e), _, None) => Err(e.into()),
+            (Err(e), _) => Err(e.into()),
         }
     }
 
@@ -667,7 +672,6 @@ impl Network {
         &mut self,
         moving: &Event,
         accepted: &onhand_ledger::Accepted,
-        booked: Option<Valued>,
         out: &mut Outcome,
     ) -> Result<(), Error> {
         let deltas: &[onhand_ledger::Delta] = accepted.deltas();
@@ -736,7 +740,7 @@ impl Network {
         // Valued lines no longer covered where availability or supply fell.
         self.find_short(&touched, &mut out.signals)?;
         // Costs.
-        self.record_costs(moving, booked, out)?;
+        self.record_costs(moving, out)?;
         // Ledger signals, in codes.
         for s in &accepted.signals {
             if let Some(sig) = self.ledger_signal(s)? {
@@ -1219,12 +1223,7 @@ impl Network {
     /// What `moving` did to the books: a period closed or reopened with the ledger's,
     /// and the rest of what the books took while the ledger decided (`booked`),
     /// recorded where later events read it.
-    fn record_costs(
-        &mut self,
-        moving: &Event,
-        booked: Option<Valued>,
-        out: &mut Outcome,
-    ) -> Result<(), Error> {
+    fn record_costs(&mut self, moving: &Event, out: &mut Outcome) -> Result<(), Error> {
         // The books close and reopen with the ledger (the network's period or an
         // entity's), so what they accept stays in step with it and the history they keep
         // for back-dated movements is bounded the same way.
@@ -1258,7 +1257,11 @@ impl Network {
             }
             _ => {}
         }
-        let Some(Valued { plan, mut postings, outcomes }) = booked else { return Ok(()) };
+        if !self.cost_plan.booked {
+            return Ok(());
+        }
+        // Set aside while the network records it (its lists keep their room).
+        let mut plan = std::mem::take(&mut self.cost_plan);
         let number = &moving.reference.number;
         match moving.kind() {
             // What the receipt took off its shipments; those left with nothing close.
@@ -1291,17 +1294,16 @@ impl Network {
             }
         }
         if out.postings.is_empty() {
-            out.postings = postings;
+            // The outcome takes the lines; the plan's list starts again next time.
+            std::mem::swap(&mut out.postings, &mut plan.postings);
         } else {
-            out.postings.append(&mut postings);
+            out.postings.append(&mut plan.postings);
         }
-        for o in outcomes {
-            if let onhand_valuation::Outcome::Posted { documents, .. } = o {
-                out.documents.extend(documents);
-            }
-        }
+        out.documents.append(&mut plan.documents);
         self.note_withdrawn(moving, !plan.withdrew);
         self.forget_reversed(moving);
+        plan.clear();
+        self.cost_plan = plan;
         Ok(())
     }
 
@@ -1419,6 +1421,35 @@ impl Network {
             });
         }
         Ok(out)
+    }
+
+    /// Refuses, before the ledger decides, a receipt, customer return, reversal or
+    /// return to supplier whose cost events (known before the ledger's plan) the books
+    /// would refuse: a value beyond what valuation carries, a quantity or cost the pool
+    /// cannot hold, a return beyond its receipt. The veto books the same events whole
+    /// when the ledger commits; asking first refuses such an event before the ledger
+    /// would hold it for an approval the books could never follow.
+    fn check_known_costs(
+        &mut self,
+        moving: &Event,
+        inbound: &[CostBody],
+        derived: &[CostBody],
+        seq: u64,
+    ) -> Result<(), Error> {
+        let bodies = if inbound.is_empty() { derived } else { inbound };
+        if bodies.is_empty() {
+            return Ok(());
+        }
+        let events: SmallVec<[CostEvent; 2]> = (0u64..)
+            .zip(bodies)
+            .map(|(k, body)| CostEvent {
+                id: cost_event_id(seq, k),
+                at: moving.effective_at,
+                body: body.clone(),
+            })
+            .collect();
+        self.valuation.check_all(&events)?;
+        Ok(())
     }
 
     /// The entity owning a line's stock at a site: the line's, else the site's.

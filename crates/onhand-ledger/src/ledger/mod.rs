@@ -506,9 +506,12 @@ impl Ledger {
     /// is shown the ledger as it is and the changes planned, each position key once
     /// with its change, before anything is committed. Returning `false` refuses the
     /// event with [`LedgerError::Vetoed`], and nothing changes (a held event stays
-    /// held). A host whose other engines must follow every accepted event (the `onhand`
-    /// facade: an availability engine with a bound on what an item-site holds) checks
-    /// there that they can, so the ledger never takes what they would refuse.
+    /// held). `veto` is asked at most once per call, as the last check: once it returns
+    /// `true`, the ledger commits. A host whose other engines must follow every
+    /// accepted event (the `onhand` facade: an availability engine with a bound on what
+    /// an item-site holds, and books that carry amounts up to a bound) checks there that
+    /// they can, or applies to them there, so the ledger never takes what they would
+    /// refuse.
     ///
     /// ```
     /// use std::sync::Arc;
