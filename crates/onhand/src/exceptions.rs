@@ -967,13 +967,20 @@ impl Network {
             }
         }
         // When the availability engine's today moved, what was at risk is checked
-        // again (its cover is read from today on). Within a day nothing else moves it:
-        // the events and calls that change an item-site's stock, supply or bookings
-        // check it themselves, so a host that advances the clock per event does not
-        // re-check every item-site at risk each time.
+        // again (its cover is read from today on); with a checking horizon, which moves
+        // with the day and takes in lines booked beyond it, so is every planned
+        // item-site (a risk may start there). Within a day nothing else moves the
+        // cover: the events and calls that change an item-site's stock, supply or
+        // bookings check it themselves, so a host that advances the clock per event
+        // does not re-check every item-site each time.
         if day_moved {
-            let at_risk: Vec<(ItemIx, SiteIx)> = self.exceptions.at_risk.keys().copied().collect();
-            for key in at_risk {
+            let mut keys: Vec<(ItemIx, SiteIx)> = self.exceptions.at_risk.keys().copied().collect();
+            if self.config.atp.engine.horizon != onhand_atp::Horizon::None {
+                let at_risk = &self.exceptions.at_risk;
+                keys.extend(self.below.keys().filter(|k| !at_risk.contains_key(k)));
+                keys.sort_unstable();
+            }
+            for key in keys {
                 self.check_stockout(key, at)?;
             }
         }

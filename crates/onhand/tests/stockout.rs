@@ -235,3 +235,52 @@ fn a_missing_rate_for_a_planned_lane_is_refused_at_build_not_at_the_first_shorta
     n.apply(&receipt_to(2, "ATL", "BOLT-M8", "10 EA", "PF-A01", "available").unwrap()).unwrap();
     n.check().unwrap();
 }
+
+/// The checking horizon moves with the day: a line booked beyond it is covered by
+/// supply assumed there, and counts against the site's stock once the horizon reaches
+/// it. When the day moves, an item-site at risk is checked again (its shortfall grows
+/// with the line the horizon takes in), and so is every planned item-site (a risk
+/// starts where the horizon takes in a line).
+#[test]
+fn the_moving_horizon_raises_and_grows_risks_with_the_lines_it_takes_in() {
+    let mut config = config();
+    config.atp.engine.horizon = onhand::atp::Horizon::Days(3);
+    let start = common::start();
+    let risk = |n: &Network| n.control().active(ExceptionKind::StockoutRisk, &subject()).cloned();
+    let late = |line: u32, qty: &str| {
+        let mut o = order(line, qty);
+        o.requested = chrono::NaiveDate::from_ymd_opt(2026, 1, 30).unwrap();
+        o
+    };
+    let stocked = || {
+        let mut n =
+            Network::new(seed::demo_network(), common::rules(), config.clone(), start).unwrap();
+        let receipt = receipt_to(1, "ATL", "BOLT-M8", "1200 EA", "PF-A01", "available");
+        n.apply(&receipt.unwrap()).unwrap();
+        n
+    };
+    // At risk now (1,000 of 1,200 allocated: 300 short), and 100 more booked beyond the
+    // horizon: 400 short once the horizon reaches it.
+    let mut n = stocked();
+    n.allocate(&order(1, "1000 EA")).unwrap();
+    n.allocate(&late(2, "100 EA")).unwrap();
+    let before = risk(&n).unwrap();
+    assert_eq!(before.impact.quantity, Decimal::from(300));
+    n.advance_to(start + chrono::Duration::hours(1)).unwrap();
+    assert_eq!(risk(&n).unwrap().impact.quantity, Decimal::from(300), "the same day");
+    n.advance_to(start + chrono::Duration::days(22)).unwrap();
+    let after = risk(&n).unwrap();
+    assert_eq!((after.id, after.impact.quantity), (before.id, Decimal::from(400)));
+    n.check().unwrap();
+    common::assert_replays(&n, config.clone());
+
+    // Not at risk now (1,000 booked beyond the horizon), at risk once the horizon
+    // reaches the line.
+    let mut n = stocked();
+    n.allocate(&late(1, "1000 EA")).unwrap();
+    assert!(risk(&n).is_none(), "beyond the horizon, supply is assumed");
+    n.advance_to(start + chrono::Duration::days(22)).unwrap();
+    assert_eq!(risk(&n).unwrap().impact.quantity, Decimal::from(300));
+    n.check().unwrap();
+    common::assert_replays(&n, config.clone());
+}
