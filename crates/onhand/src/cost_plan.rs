@@ -162,8 +162,8 @@ pub(crate) struct Planning<'a> {
 
 /// The cost events one event books, in order, under the ids
 /// [`cost_event_id`]`(seq, k)`, and what the books did with them. The network keeps one
-/// and fills it again for every event (cleared first), so planning and booking an
-/// event's costs neither allocates in the steady state nor moves the plan around.
+/// and fills it again for every event (cleared first), so its lists keep their room and
+/// the plan is never moved around (the books' outcomes are the one list made per event).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CostPlan {
     pub(crate) events: Vec<CostEvent>,
