@@ -198,6 +198,25 @@ impl Op {
     }
 }
 
+impl Op {
+    /// The compact canonical form its derived `Serialize` writes (see `pool::State::write`).
+    pub(crate) fn write(&self, w: &mut onhand_master::canonical::Compact<'_>) {
+        w.field();
+        crate::pool::write_instant(w, &self.at);
+        w.field();
+        w.u64(u64::from(self.tag));
+        w.field();
+        w.u64(u64::from(self.flags));
+        w.field();
+        w.u64(u64::from(self.arg));
+        w.field();
+        w.u64(self.event);
+        w.field();
+        w.u64(self.qty[0]);
+        w.u64(self.qty[1]);
+    }
+}
+
 #[allow(clippy::cast_possible_truncation)] // the two halves, on purpose
 fn split(q: Int) -> [u64; 2] {
     let bits = q.cast_unsigned();

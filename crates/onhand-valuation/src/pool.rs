@@ -49,6 +49,7 @@ use std::collections::BTreeMap;
 mod method_change;
 mod withdraw;
 
+use onhand_master::canonical::{Compact, EncodeError};
 use onhand_master::{Rounding, RoundingMode, mul_div_round, mul_exact};
 use rust_decimal::Decimal;
 
@@ -217,6 +218,102 @@ pub(crate) struct State {
     /// snapshot while the pool never withdrew from a layer behind its head.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub(crate) wlen: u32,
+}
+
+// The compact canonical form of the records a snapshot's digest is taken over, written
+// by hand: the bytes their derived `Serialize` writes (the snapshot module's tests hold
+// the two to the same digest), without the serde walk's generic steps.
+
+/// A time as `crate::instant` writes it for a digest: seconds, then nanoseconds.
+pub(crate) fn write_instant(w: &mut Compact<'_>, at: &chrono::DateTime<chrono::Utc>) {
+    w.i64(at.timestamp());
+    w.u64(u64::from(at.timestamp_subsec_nanos()));
+}
+
+impl Rcpt {
+    pub(crate) fn write(&self, w: &mut Compact<'_>) {
+        w.field();
+        w.u64(self.event);
+        for x in [self.qty, self.value, self.profit, self.landed] {
+            w.field();
+            w.i128(x);
+        }
+    }
+}
+
+impl Wdr {
+    pub(crate) fn write(&self, w: &mut Compact<'_>) {
+        w.field();
+        w.u64(u64::from(self.rcpt));
+        for x in [self.qty, self.value, self.profit] {
+            w.field();
+            w.i128(x);
+        }
+    }
+}
+
+impl Short {
+    pub(crate) fn write(&self, w: &mut Compact<'_>) {
+        w.field();
+        w.i128(self.qty);
+        w.field();
+        w.i128(self.value);
+        w.field();
+        w.u64(u64::from(self.tag));
+    }
+}
+
+impl State {
+    /// # Errors
+    /// The standard cost's encoding error (a decimal always encodes).
+    pub(crate) fn write(&self, w: &mut Compact<'_>) -> Result<(), EncodeError> {
+        w.field();
+        // The variant's index, as serde writes a unit variant.
+        w.u64(match self.method {
+            Method::Fifo => 0,
+            Method::MovingAverage => 1,
+            Method::Standard => 2,
+        });
+        for x in [self.qty, self.value, self.profit] {
+            w.field();
+            w.i128(x);
+        }
+        w.field();
+        w.value(&self.cost)?;
+        w.field();
+        w.u64(u64::from(self.rlen));
+        w.field();
+        w.u64(u64::from(self.head));
+        w.field();
+        for x in [self.used.0, self.used.1, self.used.2] {
+            w.i128(x);
+        }
+        w.field();
+        w.u64(u64::from(self.slen));
+        w.field();
+        w.u64(u64::from(self.shead));
+        for (a, b) in [self.sused, self.short] {
+            w.field();
+            w.i128(a);
+            w.i128(b);
+        }
+        w.field();
+        match self.last {
+            None => w.skipped(),
+            Some((a, b)) => {
+                w.field();
+                w.i128(a);
+                w.i128(b);
+            }
+        }
+        if self.wlen == 0 {
+            w.skipped();
+        } else {
+            w.field();
+            w.u64(u64::from(self.wlen));
+        }
+        Ok(())
+    }
 }
 
 /// The fixed facts of a pool: the scales its integers count in.
