@@ -3,6 +3,7 @@
 //! `cargo bench -p onhand-benches --bench master -- convert`.
 
 pub mod insight_mix;
+pub mod snapshot_network;
 
 /// A small deterministic generator (a 64-bit linear congruential step, the high bits
 /// out): the benchmarks read no random source either, so every run measures the same
