@@ -31,11 +31,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use onhand_atp::LineId;
-use onhand_master::hash::Map;
 use onhand_master::{EntityIx, ItemIx};
 use onhand_status::{Measure, StockStatus};
 use onhand_valuation::TransferNo;
 use rust_decimal::Decimal;
+use smallvec::SmallVec;
 
 use crate::network::Network;
 
@@ -220,47 +220,78 @@ impl Network {
     }
 
     fn check_books(&self) -> Result<(), Violation> {
-        // By handle, in hash maps: a restore checks this over every position and pool.
-        let mut ledger: Map<(EntityIx, ItemIx), Decimal> = Map::default();
+        // Per item (a dense table: the catalog's items), each owning entity's sum: a
+        // restore checks this over every position and pool, and an item has one or two
+        // owners, so the sums sit inline and a look-up is a step along a short list.
+        type Owners = SmallVec<[(EntityIx, Decimal); 1]>;
+        fn put(sums: &mut [Owners], e: EntityIx, i: ItemIx, q: Decimal) -> Result<(), Violation> {
+            let Some(owners) = sums.get_mut(i.index()) else {
+                return fail("books_at_sites", format!("item handle {} out of range", i.index()));
+            };
+            match owners.iter_mut().find(|(x, _)| *x == e) {
+                Some((_, sum)) => *sum = add(*sum, q, "books_at_sites")?,
+                None => owners.push((e, q)),
+            }
+            Ok(())
+        }
+        let items = self.catalog.item_count();
+        let mut ledger: Vec<Owners> = vec![Owners::new(); items];
         for (key, q) in self.ledger.positions() {
             if key.status == StockStatus::InTransit || !key.status.is_valuated() {
                 continue;
             }
-            let sum = ledger.entry((key.owner, key.item)).or_default();
-            *sum = add(*sum, q, "books_at_sites")?;
+            put(&mut ledger, key.owner, key.item, q)?;
         }
-        let mut books: Map<(EntityIx, ItemIx), Decimal> = Map::default();
+        let mut books: Vec<Owners> = vec![Owners::new(); items];
         for (e, i, q) in self.valuation.pool_quantities() {
-            let sum = books.entry((e, i)).or_default();
-            *sum = add(*sum, q, "books_at_sites")?;
+            put(&mut books, e, i, q)?;
         }
-        ledger.retain(|_, q| !q.is_zero());
-        books.retain(|_, q| !q.is_zero());
-        if ledger != books {
-            let mut keys: Vec<(EntityIx, ItemIx)> = ledger
-                .keys()
-                .chain(books.keys())
-                .filter(|k| ledger.get(k) != books.get(k))
-                .copied()
-                .collect();
-            keys.sort_unstable();
-            keys.dedup();
-            let diff: Vec<String> = keys
-                .iter()
-                .take(3)
-                .map(|(e, i)| {
-                    format!(
-                        "entity {} item {}: ledger {} books {}",
-                        self.catalog.entity(*e).map(|x| x.code.to_string()).unwrap_or_default(),
-                        self.item_code(*i).map(|c| c.to_string()).unwrap_or_default(),
-                        ledger.get(&(*e, *i)).copied().unwrap_or_default(),
-                        books.get(&(*e, *i)).copied().unwrap_or_default(),
-                    )
-                })
-                .collect();
-            return fail("books_at_sites", diff.join("; "));
+        // Each side's non-zero sums in entity order, compared item by item.
+        let mut keys: Vec<(EntityIx, ItemIx)> = Vec::new();
+        for (i, (l, b)) in ledger.iter_mut().zip(books.iter_mut()).enumerate() {
+            for side in [&mut *l, &mut *b] {
+                side.retain(|(_, q)| !q.is_zero());
+                side.sort_unstable_by_key(|(e, _)| *e);
+            }
+            if l != b {
+                let item = ItemIx::new(u32::try_from(i).unwrap_or(u32::MAX));
+                keys.extend(
+                    l.iter()
+                        .chain(b.iter())
+                        .map(|(e, _)| *e)
+                        .filter(|e| {
+                            let of = |side: &Owners| side.iter().find(|(x, _)| x == e).map(|x| x.1);
+                            of(l) != of(b)
+                        })
+                        .map(|e| (e, item)),
+                );
+            }
         }
-        Ok(())
+        if keys.is_empty() {
+            return Ok(());
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        let sum = |side: &[Owners], e: EntityIx, i: ItemIx| {
+            side.get(i.index())
+                .and_then(|o| o.iter().find(|(x, _)| *x == e))
+                .map(|x| x.1)
+                .unwrap_or_default()
+        };
+        let diff: Vec<String> = keys
+            .iter()
+            .take(3)
+            .map(|&(e, i)| {
+                format!(
+                    "entity {} item {}: ledger {} books {}",
+                    self.catalog.entity(e).map(|x| x.code.to_string()).unwrap_or_default(),
+                    self.item_code(i).map(|c| c.to_string()).unwrap_or_default(),
+                    sum(&ledger, e, i),
+                    sum(&books, e, i),
+                )
+            })
+            .collect();
+        fail("books_at_sites", diff.join("; "))
     }
 
     /// Every pool's view names known codes, and its unit cost read alone is its view's
@@ -408,5 +439,57 @@ impl Network {
             );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "test code: a failed unwrap is a failed test")]
+
+    use std::sync::Arc;
+
+    use onhand_ledger::{Rules, testing};
+    use onhand_master::{Catalog, CurrencyCode, seed};
+    use onhand_valuation::{CostBody, CostEvent, Rate};
+
+    use crate::{Network, NetworkConfig};
+
+    /// Books that hold more than the ledger's valued stock of one owner and item are
+    /// named, with both figures, and only that owner and item: the check compares
+    /// owner by owner, not item totals.
+    #[test]
+    fn books_apart_from_the_ledger_name_the_owner_and_item() {
+        let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
+        let mut rules = Rules::standard(CurrencyCode::new("USD").unwrap()).trusting_event_actors();
+        rules.reference_costs.insert(
+            "BOLT-M8".parse().unwrap(),
+            onhand_ledger::ReferenceCost("0.085".parse().unwrap()),
+        );
+        let (usd, cad) = (CurrencyCode::new("USD").unwrap(), CurrencyCode::new("CAD").unwrap());
+        let config = NetworkConfig {
+            rates: vec![
+                Rate { from: usd, to: cad, rate: "1.25".parse().unwrap() },
+                Rate { from: cad, to: usd, rate: "0.8".parse().unwrap() },
+            ],
+            ..NetworkConfig::default()
+        };
+        let mut n = Network::with_catalog(catalog, rules, config, testing::at(-60)).unwrap();
+        for (id, site) in [(1, "ATL"), (2, "YYZ")] {
+            let receipt = testing::receipt_to(id, site, "BOLT-M8", "2 CS", "PF-A01", "available");
+            assert!(n.apply(&receipt.unwrap()).unwrap().accepted());
+        }
+        assert_eq!(n.check_agreement(), Ok(()));
+        // Three more bolts in the books at Atlanta only, behind the ledger's back.
+        let receipt = CostBody::Receipt {
+            site: "ATL".parse().unwrap(),
+            item: "BOLT-M8".parse().unwrap(),
+            qty: "3 EA".parse().unwrap(),
+            unit_cost: "0.10 USD".parse().unwrap(),
+            owner: None,
+        };
+        n.valuation.apply(&CostEvent { id: 99, at: testing::at(0), body: receipt }).unwrap();
+        let v = n.check_agreement().unwrap_err();
+        assert_eq!(v.invariant, "books_at_sites");
+        assert_eq!(v.detail, "entity NA01 item BOLT-M8: ledger 240 books 243", "{v}");
     }
 }
