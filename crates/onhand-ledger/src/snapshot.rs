@@ -383,12 +383,7 @@ impl Posted {
                 write_figure(w, &c.change);
             }
         }
-        if self.serials.is_empty() {
-            w.skipped();
-        } else {
-            w.field();
-            w.value(&self.serials)?;
-        }
+        w.field_unless(self.serials.is_empty(), &self.serials)?;
         if self.received.is_empty() {
             w.skipped();
         } else {
@@ -403,12 +398,7 @@ impl Posted {
                 write_figure(w, &r.returned);
             }
         }
-        if self.reversed_by.is_none() {
-            w.skipped();
-        } else {
-            w.field();
-            w.value(&self.reversed_by)?;
-        }
+        w.field_unless(self.reversed_by.is_none(), &self.reversed_by)?;
         Ok(())
     }
 }
@@ -432,12 +422,7 @@ impl State {
         w.value(&self.seen)?;
         w.field();
         w.value(&self.closed_through)?;
-        if self.entity_closed.is_empty() {
-            w.skipped();
-        } else {
-            w.field();
-            w.value(&self.entity_closed)?;
-        }
+        w.field_unless(self.entity_closed.is_empty(), &self.entity_closed)?;
         w.field();
         w.value(&self.recorded_through)?;
         w.field();

@@ -220,6 +220,26 @@ impl Compact<'_> {
         Encoder { out: &mut self.sink, compact: true }.len(n);
     }
 
+    /// A struct field with `skip_serializing_if`: its skipped mark when `skip`, else
+    /// its present mark and `value` the serde way.
+    ///
+    /// # Errors
+    /// [`EncodeError`] if `value`'s `Serialize` impl reports one.
+    #[inline]
+    pub fn field_unless<T: Serialize + ?Sized>(
+        &mut self,
+        skip: bool,
+        value: &T,
+    ) -> Result<(), EncodeError> {
+        if skip {
+            self.skipped();
+            Ok(())
+        } else {
+            self.field();
+            self.value(value)
+        }
+    }
+
     /// `value` the serde way, in the compact form.
     ///
     /// # Errors

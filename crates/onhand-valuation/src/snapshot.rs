@@ -496,12 +496,7 @@ impl Content {
         w.u64(self.seq);
         w.field();
         w.value(&self.closed_through)?;
-        if self.entity_closed.is_empty() {
-            w.skipped();
-        } else {
-            w.field();
-            w.value(&self.entity_closed)?;
-        }
+        w.field_unless(self.entity_closed.is_empty(), &self.entity_closed)?;
         w.field();
         w.value(&self.documents)?;
         w.field();

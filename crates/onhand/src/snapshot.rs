@@ -250,10 +250,10 @@ impl Content {
                 w.u64(seal.shipment_count);
                 w.field();
                 w.value(seal.issues)?;
-                skippable(w, seal.costed)?;
-                skippable(w, seal.withdrawn)?;
-                skippable(w, seal.used)?;
-                skippable(w, seal.closed_receipts)?;
+                w.field_unless(seal.costed.is_empty(), seal.costed)?;
+                w.field_unless(seal.withdrawn.is_empty(), seal.withdrawn)?;
+                w.field_unless(seal.used.is_empty(), seal.used)?;
+                w.field_unless(seal.closed_receipts.is_empty(), seal.closed_receipts)?;
                 w.field();
                 w.value(seal.exceptions)?;
                 w.field();
@@ -292,20 +292,6 @@ impl Content {
             exceptions: &self.exceptions,
             insight: &self.insight,
         }
-    }
-}
-
-/// A list of the seal that is left out when empty (`skip_serializing_if`).
-fn skippable<T: Serialize>(
-    w: &mut onhand_master::canonical::Compact<'_>,
-    part: &[T],
-) -> Result<(), onhand_master::canonical::EncodeError> {
-    if part.is_empty() {
-        w.skipped();
-        Ok(())
-    } else {
-        w.field();
-        w.value(part)
     }
 }
 
