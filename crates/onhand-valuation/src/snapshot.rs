@@ -426,8 +426,8 @@ impl PoolRecord {
 
 impl Content {
     /// The compact canonical form its derived `Serialize` writes, the large arenas by
-    /// hand (see [`stream_compact_with`]); `digest_of_serde` in the tests takes the same
-    /// digest the serde way.
+    /// hand (see [`stream_compact_with`]); in debug builds `digest_of` holds every
+    /// digest taken so to the serde walk's.
     fn write(&self, w: &mut Compact<'_>) -> Result<(), EncodeError> {
         /// A sequence of records written by `each`.
         fn seq<T>(
