@@ -12,11 +12,19 @@ use sha2::{Digest as _, Sha256};
 use crate::error::Error;
 use crate::network::Network;
 
-fn feed<T: Serialize + ?Sized>(h: &mut Sha256, what: &str, value: &T) -> Result<(), Error> {
-    let bytes = crate::canonical::to_bytes(value)
+/// Feeds `value`'s canonical form, after its length, to the hash. The form is written
+/// into the hasher's `scratch` buffer, reused from part to part: a million pools are a
+/// million parts.
+fn feed<T: Serialize + ?Sized>(
+    (h, scratch): &mut (Sha256, Vec<u8>),
+    what: &str,
+    value: &T,
+) -> Result<(), Error> {
+    scratch.clear();
+    crate::canonical::encode(value, scratch)
         .map_err(|e| Error::Restore { what: format!("encoding {what}: {e}") })?;
-    h.update((bytes.len() as u64).to_le_bytes());
-    h.update(&bytes);
+    h.update((scratch.len() as u64).to_le_bytes());
+    h.update(&scratch[..]);
     Ok(())
 }
 
@@ -49,8 +57,8 @@ impl Network {
     }
 
     fn digest_of(&self, with_queue: bool) -> Result<Digest, Error> {
-        let mut h = Sha256::new();
-        h.update(self.ledger.state_digest()?.0);
+        let mut h = (Sha256::new(), Vec::new());
+        h.0.update(self.ledger.state_digest()?.0);
         feed(&mut h, "time", &self.now)?;
         feed(&mut h, "journal head", &self.journal.head())?;
         feed(&mut h, "bookings", &self.bookings.iter().collect::<Vec<_>>())?;
@@ -85,8 +93,8 @@ impl Network {
             for (site, _) in self.catalog.sites() {
                 let free = self.atp.free_now(item, site);
                 let held = held_now.get(item, site);
-                h.update(free.serialize());
-                h.update(held.serialize());
+                h.0.update(free.serialize());
+                h.0.update(held.serialize());
             }
         }
         // Dated availability wherever the network put something on a timeline.
@@ -136,6 +144,6 @@ impl Network {
                 feed(&mut h, "insight", &f.state())?;
             }
         }
-        Ok(Digest(h.finalize().into()))
+        Ok(Digest(h.0.finalize().into()))
     }
 }
