@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use onhand_master::canonical::{Compact, EncodeError, stream_compact_with};
+use onhand_master::canonical::{Compact, EncodeError, stream_compact_as};
 use onhand_master::hash::{Map, Set, map, set};
 use onhand_master::{
     BinCode, BinIx, Catalog, EntityCode, EntityIx, ItemCode, ItemIx, SerialNo, SiteCode, SiteIx,
@@ -246,40 +246,24 @@ fn dictionary(catalog: &Catalog) -> Dictionary {
     }
 }
 
-/// SHA-256 over the compact canonical form `write` writes, streamed into the hash (a
-/// large state is never held twice).
-fn sha256_with(
+/// SHA-256 over `value`'s compact canonical form as `write` spells it out, streamed
+/// into the hash (a large state is never held twice; see [`stream_compact_as`]).
+fn sha256_as<T: Serialize + ?Sized>(
+    value: &T,
     write: impl FnOnce(&mut Compact<'_>) -> Result<(), EncodeError>,
 ) -> Result<Digest, LedgerError> {
     use sha2::Digest as _;
     let mut h = sha2::Sha256::new();
-    stream_compact_with(|chunk| h.update(chunk), write)
+    stream_compact_as(value, |chunk| h.update(chunk), write)
         .map_err(|e| LedgerError::Restore { what: format!("encoding state: {e}") })?;
     Ok(Digest(h.finalize().into()))
 }
 
-/// In debug builds (every test, the fuzz targets), holds a digest written by hand to
-/// SHA-256 over `value`'s derived compact canonical form.
-fn checked_against_serde<T: Serialize + ?Sized>(digest: Digest, value: &T) -> Digest {
-    #[cfg(debug_assertions)]
-    {
-        use sha2::Digest as _;
-        let mut h = sha2::Sha256::new();
-        let serde = onhand_master::canonical::stream_compact(value, |chunk| h.update(chunk));
-        assert!(serde.is_ok(), "the state encodes the serde way");
-        assert_eq!(digest, Digest(h.finalize().into()), "the digest by hand is the serde walk's");
-    }
-    #[cfg(not(debug_assertions))]
-    let _ = value;
-    digest
-}
-
 fn digest_of(dictionary: &Dictionary, state: &State) -> Result<Digest, LedgerError> {
-    let digest = sha256_with(|w| {
+    sha256_as(&(dictionary, state), |w| {
         w.value(dictionary)?;
         state.write(w)
-    })?;
-    Ok(checked_against_serde(digest, &(dictionary, state)))
+    })
 }
 
 /// A snapshot's digest: over the dictionary, the state and the journal mark, so the mark
@@ -289,17 +273,16 @@ fn snapshot_digest(
     state: &State,
     journal: Option<&JournalMark>,
 ) -> Result<Digest, LedgerError> {
-    let digest = sha256_with(|w| {
+    sha256_as(&(dictionary, state, journal), |w| {
         w.value(dictionary)?;
         state.write(w)?;
         w.value(&journal)
-    })?;
-    Ok(checked_against_serde(digest, &(dictionary, state, journal)))
+    })
 }
 
 // The compact canonical form of the state, the positions and the posted events' changes
 // by hand: the bytes the derived `Serialize` writes (held to them in debug builds by
-// `checked_against_serde`), without the serde walk's generic steps over a million
+// `stream_compact_as`), without the serde walk's generic steps over a million
 // positions.
 
 /// A figure as `crate::figure` writes it for a digest: scale and sign, then magnitude.

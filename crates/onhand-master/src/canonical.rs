@@ -123,7 +123,7 @@ pub fn stream_compact<T: Serialize + ?Sized>(
 /// for the large, regular parts of a state, where the serde walk's generic steps cost
 /// several times the bytes they write. Written right, the bytes are exactly
 /// [`stream_compact`]'s for the same value, so a digest does not depend on which way it
-/// was taken (each caller holds the two to the same bytes in its tests).
+/// was taken ([`stream_compact_as`] holds the two to the same bytes in debug builds).
 ///
 /// ```
 /// use onhand_master::canonical::{self, Compact};
@@ -159,6 +159,51 @@ pub fn stream_compact_with(
     write(&mut w)?;
     w.sink.hand_out();
     Ok(())
+}
+
+/// [`stream_compact_with`] for a `write` that spells out `value`'s own form: the bytes
+/// handed to `f` are `write`'s. In debug builds (every test and fuzz target) they are
+/// also held to [`to_bytes_compact`]`(value)`, and a difference panics naming the first
+/// byte where they part, so a form written by hand cannot drift from the serde walk's.
+///
+/// # Errors
+/// What `write` or, in debug builds, the serde walk returns.
+///
+/// # Panics
+/// In debug builds only, when `write` wrote other bytes than the serde walk: a defect
+/// in the hand-written form, never in the input.
+pub fn stream_compact_as<T: Serialize + ?Sized>(
+    value: &T,
+    mut f: impl FnMut(&[u8]),
+    write: impl FnOnce(&mut Compact<'_>) -> Result<(), EncodeError>,
+) -> Result<(), EncodeError> {
+    #[cfg(debug_assertions)]
+    {
+        let mut by_hand = Vec::new();
+        stream_compact_with(
+            |chunk| {
+                by_hand.extend_from_slice(chunk);
+                f(chunk);
+            },
+            write,
+        )?;
+        let derived = to_bytes_compact(value)?;
+        if by_hand != derived {
+            let at = by_hand.iter().zip(&derived).take_while(|(a, b)| a == b).count();
+            panic!(
+                "a form written by hand parts from the serde walk's at byte {at} \
+                 ({} bytes by hand, {} by serde)",
+                by_hand.len(),
+                derived.len()
+            );
+        }
+        Ok(())
+    }
+    #[cfg(not(debug_assertions))]
+    {
+        let _ = value;
+        stream_compact_with(f, write)
+    }
 }
 
 /// A compact canonical form written part by part ([`stream_compact_with`]): each method
@@ -805,6 +850,43 @@ mod tests {
         fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
             s.collect_str(&self.0)
         }
+    }
+
+    /// A hand-written form that parts from the serde walk's is caught (debug builds,
+    /// as tests are), at the byte where it parts.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[should_panic(expected = "at byte 2")]
+    fn a_hand_written_form_apart_from_the_serde_walk_panics() {
+        let line = Line { note: None, qty: 7 };
+        let _ = super::stream_compact_as(
+            &line,
+            |_| {},
+            |w| {
+                w.skipped();
+                w.field();
+                w.u64(8);
+                Ok(())
+            },
+        );
+    }
+
+    #[test]
+    fn a_hand_written_form_like_the_serde_walks_passes() {
+        let line = Line { note: None, qty: 7 };
+        let mut out = Vec::new();
+        super::stream_compact_as(
+            &line,
+            |c| out.extend_from_slice(c),
+            |w| {
+                w.field_unless(line.note.is_none(), &line.note)?;
+                w.field();
+                w.u64(line.qty.into());
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(out, to_bytes_compact(&line).unwrap());
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use onhand_master::canonical::{Compact, EncodeError, stream_compact_with};
+use onhand_master::canonical::{Compact, EncodeError, stream_compact_as};
 use onhand_master::decimal::serde_str::Plain;
 use onhand_master::{Catalog, EntityCode, ItemCode, SiteCode};
 use rust_decimal::Decimal;
@@ -426,8 +426,8 @@ impl PoolRecord {
 
 impl Content {
     /// The compact canonical form its derived `Serialize` writes, the large arenas by
-    /// hand (see [`stream_compact_with`]); in debug builds `digest_of` holds every
-    /// digest taken so to the serde walk's.
+    /// hand (see [`stream_compact_as`], which holds it to the serde walk's in debug
+    /// builds).
     fn write(&self, w: &mut Compact<'_>) -> Result<(), EncodeError> {
         /// A sequence of records written by `each`.
         fn seq<T>(
@@ -514,24 +514,9 @@ fn digest_of(content: &Content) -> String {
     let mut h = Sha256::new();
     // Plain data cannot fail to encode; if it did, the marker is no digest's hex, so the
     // snapshot would not verify against real content.
-    if stream_compact_with(|chunk| h.update(chunk), |w| content.write(w)).is_err() {
+    if stream_compact_as(content, |chunk| h.update(chunk), |w| content.write(w)).is_err() {
         return "unencodable".into();
     }
-    let digest = hex(h);
-    // Every snapshot a debug build takes (every test, the fuzz targets) holds the form
-    // written by hand to the derived one.
-    #[cfg(debug_assertions)]
-    {
-        let mut h = Sha256::new();
-        let serde = onhand_master::canonical::stream_compact(content, |chunk| h.update(chunk));
-        assert!(serde.is_ok(), "the content encodes the serde way");
-        assert_eq!(digest, hex(h), "the digest by hand is the serde walk's");
-    }
-    digest
-}
-
-/// A finished SHA-256 as lowercase hex.
-fn hex(h: Sha256) -> String {
     let hex = b"0123456789abcdef";
     h.finalize()
         .iter()
