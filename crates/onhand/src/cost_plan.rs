@@ -209,9 +209,15 @@ impl CostPlan {
 
     fn push(&mut self, body: CostBody, issue_of: Option<ItemIx>, seq: u64, moving: &Event) {
         let k = self.events.len() as u64;
-        self.events.push(CostEvent { id: cost_event_id(seq, k), at: moving.effective_at, body });
+        self.events.push(cost_event(moving, seq, k, body));
         self.issue_of.push(issue_of);
     }
+}
+
+/// The `k`-th cost event `moving` books under journal number `seq`: id
+/// [`cost_event_id`]`(seq, k)`, effective when `moving` is.
+pub(crate) fn cost_event(moving: &Event, seq: u64, k: u64, body: CostBody) -> CostEvent {
+    CostEvent { id: cost_event_id(seq, k), at: moving.effective_at, body }
 }
 
 /// The cost events `moving` books when the ledger commits `changes` (its plan, before
@@ -229,7 +235,8 @@ pub(crate) fn plan_costs(
 ) -> Result<(), Error> {
     let names = &p.names;
     plan.clear();
-    let net = nets(changes.iter().map(|(k, c)| (k, c)));
+    // The changes netted per key: only the kinds worked out from the plan read them.
+    let net = || nets(changes.iter().map(|(k, c)| (k, c)));
     match moving.kind() {
         EventKind::Reversal | EventKind::SupplierReturn => {
             plan.withdrew = !derived.is_empty();
@@ -242,8 +249,8 @@ pub(crate) fn plan_costs(
                 plan.push(b, None, seq, moving);
             }
         }
-        EventKind::TransferShip => plan_ship(p, moving, changes, &net, seq, plan)?,
-        EventKind::TransferReceipt => plan_receive(p, moving, changes, net, seq, plan)?,
+        EventKind::TransferShip => plan_ship(p, moving, changes, &net(), seq, plan)?,
+        EventKind::TransferReceipt => plan_receive(p, moving, changes, net(), seq, plan)?,
         EventKind::TransferClose => {
             let number = &moving.reference.number;
             let lists = p
@@ -262,18 +269,18 @@ pub(crate) fn plan_costs(
             }
         }
         EventKind::Ship => {
-            for (key, q) in net.iter().filter(|(_, q)| **q < Decimal::ZERO) {
+            for (key, q) in net().iter().filter(|(_, q)| **q < Decimal::ZERO) {
                 let body = names.issue(*key, -*q, IssueTo::Sale)?;
                 plan.push(body, Some(key.0), seq, moving);
             }
         }
         EventKind::Adjustment | EventKind::CycleCount => {
-            plan_adjust(names, moving, net, seq, plan)?;
+            plan_adjust(names, moving, net(), seq, plan)?;
         }
         _ => {
             // Scrap, dispositions and status changes: stock leaving the valuated
             // statuses is written off; stock coming back is a gain.
-            for (key, q) in net.iter() {
+            for (key, q) in net().iter() {
                 let body = if *q < Decimal::ZERO {
                     names.issue(*key, -*q, IssueTo::Scrap)?
                 } else {

@@ -60,7 +60,7 @@ use rust_decimal::Decimal;
 use smallvec::SmallVec;
 
 use crate::config::NetworkConfig;
-use crate::cost_plan::{CostPlan, Names, Planning, plan_costs};
+use crate::cost_plan::{CostPlan, Names, Planning, cost_event, plan_costs};
 use crate::costing::{EventKey, inbound_lines, transit};
 use crate::error::Error;
 use crate::exceptions::Exceptions;
@@ -1442,11 +1442,7 @@ impl Network {
         }
         let events: SmallVec<[CostEvent; 2]> = (0u64..)
             .zip(bodies)
-            .map(|(k, body)| CostEvent {
-                id: cost_event_id(seq, k),
-                at: moving.effective_at,
-                body: body.clone(),
-            })
+            .map(|(k, body)| cost_event(moving, seq, k, body.clone()))
             .collect();
         self.valuation.check_all(&events)?;
         Ok(())
