@@ -224,6 +224,9 @@ impl Network {
         // restore checks this over every position and pool, and an item has one or two
         // owners, so the sums sit inline and a look-up is a step along a short list.
         type Owners = SmallVec<[(EntityIx, Decimal); 1]>;
+        fn owned(owners: &Owners, e: EntityIx) -> Option<Decimal> {
+            owners.iter().find(|(x, _)| *x == e).map(|x| x.1)
+        }
         fn put(sums: &mut [Owners], e: EntityIx, i: ItemIx, q: Decimal) -> Result<(), Violation> {
             let Some(owners) = sums.get_mut(i.index()) else {
                 return fail("books_at_sites", format!("item handle {} out of range", i.index()));
@@ -259,10 +262,7 @@ impl Network {
                     l.iter()
                         .chain(b.iter())
                         .map(|(e, _)| *e)
-                        .filter(|e| {
-                            let of = |side: &Owners| side.iter().find(|(x, _)| x == e).map(|x| x.1);
-                            of(l) != of(b)
-                        })
+                        .filter(|e| owned(l, *e) != owned(b, *e))
                         .map(|e| (e, item)),
                 );
             }
@@ -273,10 +273,7 @@ impl Network {
         keys.sort_unstable();
         keys.dedup();
         let sum = |side: &[Owners], e: EntityIx, i: ItemIx| {
-            side.get(i.index())
-                .and_then(|o| o.iter().find(|(x, _)| *x == e))
-                .map(|x| x.1)
-                .unwrap_or_default()
+            side.get(i.index()).and_then(|o| owned(o, e)).unwrap_or_default()
         };
         let diff: Vec<String> = keys
             .iter()
