@@ -18,6 +18,9 @@
 //!   `workload/items_10000_into` and `workload/one_item_into`: the same through
 //!   `Valuation::apply_into`, the posting lines going into one buffer the caller clears
 //!   and reuses (no heap allocation per movement).
+//!   `workload/items_10000_batch` and `workload/one_item_batch`: the same through
+//!   `Valuation::apply_batch`, 1,024 events at a time into one buffer cleared after
+//!   each run (the batch reads each run's pools ahead, 16 events at a time).
 //!   `workload/items_10000_bare` and `workload/one_item_bare`: the bare baseline, in
 //!   the same run: the same movements on a plain integer FIFO (one `VecDeque` of
 //!   (units, cents) layers per item, a receipt at the newest layer's cost merging into
@@ -273,9 +276,38 @@ fn workload(c: &mut Criterion) {
                 BatchSize::PerIteration,
             );
         });
+        // The same through `apply_batch`, runs of `RUN` events into one buffer cleared
+        // after each run: the same lines and the same final value.
+        let mut v = setup.engine();
+        let (mut batch_lines, mut refused) = (0, 0);
+        for run in events.chunks(RUN) {
+            buffer.clear();
+            v.apply_batch(run, &mut buffer, |_, done| refused += usize::from(done.is_err()));
+            batch_lines += buffer.len();
+        }
+        assert_eq!((refused, batch_lines, v.inventory_value(&Setup::entity())), (0, lines, value));
+        drop(v);
+        g.bench_function(format!("{name}_batch"), |b| {
+            b.iter_batched(
+                || (setup.engine(), Vec::new()),
+                |(mut v, mut buffer)| {
+                    for run in events.chunks(RUN) {
+                        buffer.clear();
+                        v.apply_batch(run, &mut buffer, |_, done| {
+                            black_box(done.ok());
+                        });
+                    }
+                    (v, buffer)
+                },
+                BatchSize::PerIteration,
+            );
+        });
     }
     g.finish();
 }
+
+/// How many events the `_batch` groups hand [`Valuation::apply_batch`] at a time.
+const RUN: usize = 1_024;
 
 #[allow(clippy::many_single_char_names)] // criterion's `c`, `g`, `b`; the engine `v`; counter `n`
 fn deep_queue(c: &mut Criterion) {

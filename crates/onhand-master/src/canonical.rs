@@ -174,11 +174,12 @@ pub fn stream_compact_with(
 /// in the hand-written form, never in the input.
 pub fn stream_compact_as<T: Serialize + ?Sized>(
     value: &T,
-    mut f: impl FnMut(&[u8]),
+    f: impl FnMut(&[u8]),
     write: impl FnOnce(&mut Compact<'_>) -> Result<(), EncodeError>,
 ) -> Result<(), EncodeError> {
     #[cfg(debug_assertions)]
     {
+        let mut f = f;
         let mut by_hand = Vec::new();
         stream_compact_with(
             |chunk| {

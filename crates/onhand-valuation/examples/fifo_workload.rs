@@ -10,8 +10,9 @@
 //! The first argument is the shape (`items`: 10,000 items; `one`: one item), the second
 //! the number of movements (receipts and issues), the third the costing method of every
 //! item (`fifo`, the default, checked against an integer FIFO model; `average`;
-//! `standard`, at 25.50), the fourth the entry point (`apply`, the default, or `into`:
-//! [`Valuation::apply_into`] with one reused buffer). Only `apply_all` (the engine's work,
+//! `standard`, at 25.50), the fourth the entry point (`apply`, the default; `into`:
+//! [`Valuation::apply_into`] with one reused buffer; `batch`: [`Valuation::apply_batch`],
+//! 1,024 events at a time into one reused buffer). Only `apply_all` (the engine's work,
 //! postings included) is what `--toggle-collect` counts; the events are built before.
 //! It also prints the wall-clock time `apply_all` took, which means little on a busy
 //! machine (the criterion bench is the measurement).
@@ -73,9 +74,22 @@ fn scenario(items: usize, movements: usize) -> (Vec<CostEvent>, i128) {
 /// Applies every event; the posting lines made. With `into`, through
 /// [`Valuation::apply_into`] and one buffer, cleared after each event's lines are counted.
 #[inline(never)]
-fn apply_all(v: &mut Valuation, events: &[CostEvent], into: bool) -> usize {
+fn apply_all(v: &mut Valuation, events: &[CostEvent], into: Entry) -> usize {
     let mut lines = 0;
     let mut buffer = Vec::new();
+    if into == Entry::Batch {
+        for run in events.chunks(1024) {
+            buffer.clear();
+            v.apply_batch(run, &mut buffer, |n, done| {
+                if let Err(err) = done {
+                    panic!("event {} not posted: {err:?}", run.get(n).map_or(0, |e| e.id));
+                }
+            });
+            lines += black_box(&buffer).len();
+        }
+        return lines;
+    }
+    let into = into == Entry::Into;
     for e in events {
         let done = if into {
             buffer.clear();
@@ -91,6 +105,15 @@ fn apply_all(v: &mut Valuation, events: &[CostEvent], into: bool) -> usize {
         }
     }
     lines
+}
+
+/// How the events go in: [`Valuation::apply`], [`Valuation::apply_into`] or
+/// [`Valuation::apply_batch`] (runs of 1,024 events, one buffer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Entry {
+    Apply,
+    Into,
+    Batch,
 }
 
 /// The time this thread has spent on a CPU, in nanoseconds (Linux's schedstat): on a
@@ -115,9 +138,10 @@ fn main() {
         Some(other) => panic!("method `{other}`: `fifo`, `average` or `standard`"),
     };
     let into = match args.next().as_deref() {
-        Some("apply") | None => false,
-        Some("into") => true,
-        Some(other) => panic!("entry point `{other}`: `apply` or `into`"),
+        Some("apply") | None => Entry::Apply,
+        Some("into") => Entry::Into,
+        Some("batch") => Entry::Batch,
+        Some(other) => panic!("entry point `{other}`: `apply`, `into` or `batch`"),
     };
     let catalog =
         Arc::new(Catalog::new(synthetic::network(items, 1, false)).expect("synthetic network"));

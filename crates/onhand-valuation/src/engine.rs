@@ -36,6 +36,7 @@ use crate::intercompany::{IcDocument, OpenItem};
 use crate::pool::{Layer, Method, Pool, PoolError, Scales};
 use crate::posting::{Posting, PostingKey};
 
+mod batch;
 mod lines;
 mod period;
 mod replay;

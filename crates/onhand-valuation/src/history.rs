@@ -396,6 +396,23 @@ fn run(
 }
 
 impl Slot {
+    /// Reads what an in-order event reads of the slot itself (for a batch's read-ahead);
+    /// a value that depends on every read.
+    pub(crate) fn touch(&self) -> u64 {
+        let st = &self.pool.state;
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "a checksum")]
+        let q = st.qty as u64;
+        q.wrapping_add(u64::from(st.head))
+            .wrapping_add(self.ops.len() as u64)
+            .wrapping_add(self.pool.touch_lens())
+    }
+
+    /// Reads the records an in-order event reads next: the oldest layer held, the
+    /// newest receipt and the newest operation (for a batch's read-ahead).
+    pub(crate) fn touch_records(&self) -> u64 {
+        self.pool.touch().wrapping_add(self.ops.last().map_or(0, |op| op.event))
+    }
+
     /// A new pool's slot, empty.
     pub(crate) fn new(entity: u16, item: ItemIx, site: Option<SiteIx>, pool: Pool) -> Self {
         let base = pool.state;

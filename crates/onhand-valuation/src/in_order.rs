@@ -233,6 +233,12 @@ struct Lines<'a> {
 }
 
 impl Recent {
+    /// The slot an in-order event last named for item `i`, if any: a hint for reading
+    /// ahead (see [`Recent::slot`]).
+    pub(crate) fn hint(&self, i: ItemIx) -> Option<u32> {
+        self.by_item.get(i.index()).and_then(|&c| c.checked_sub(1))
+    }
+
     /// The slot of pool `(e, i, ps)`: the item's last pool, if it is this one; else
     /// from the pool index (and the item remembers it). A dense table instead of a hash
     /// probe, for events over many items.
@@ -546,13 +552,17 @@ mod tests {
 
     proptest! {
         /// The in-order path and the general path give the same result for every event
-        /// (postings, outcome or error) and leave the same engine (its snapshot).
+        /// (postings, outcome or error) and leave the same engine (its snapshot); so does
+        /// [`Valuation::apply_batch`], the events between two closes in one batch.
         #[test]
         fn in_order_is_the_general_path(
             config in config(),
             steps in prop::collection::vec((step(), prop::bool::weighted(0.15), 1i64..7200), 1..250),
         ) {
             let mut fast = engine(config.clone());
+            let mut batched = engine(config.clone());
+            // The events since the last close, with what `apply` gave for each.
+            let mut pending: Vec<(CostEvent, Result<Outcome, crate::ValuationError>)> = Vec::new();
             let mut into = engine(config.clone());
             let mut general = engine(config);
             let mut made: Vec<CostEvent> = Vec::new();
@@ -563,6 +573,8 @@ mod tests {
                 if let Step::Close = s {
                     let through = at(i64::try_from(id).unwrap() * 60 - 3600);
                     let closed = general.close_period(through);
+                    apply_batch_as(&mut batched, &mut pending)?;
+                    prop_assert_eq!(batched.close_period(through), closed.clone());
                     prop_assert_eq!(fast.close_period(through), closed.clone());
                     prop_assert_eq!(into.close_period(through), closed);
                     continue;
@@ -573,6 +585,7 @@ mod tests {
                 let a = fast.apply_with(&ev, true);
                 let b = general.apply_with(&ev, false);
                 prop_assert_eq!(&a, &b, "event {:?}", ev);
+                pending.push((ev.clone(), a.clone()));
                 if k % 7 == 0 {
                     buffer.clear();
                 }
@@ -598,7 +611,35 @@ mod tests {
             prop_assert_eq!(fast.snapshot(), general.snapshot());
             prop_assert_eq!(fast.pools(), general.pools());
             prop_assert_eq!(into.snapshot(), general.snapshot());
+            apply_batch_as(&mut batched, &mut pending)?;
+            prop_assert_eq!(batched.snapshot(), general.snapshot());
         }
+    }
+
+    /// Applies the `pending` events to `v` in one [`Valuation::apply_batch`] and checks
+    /// each result and the lines against what `apply` gave one at a time; empties
+    /// `pending`.
+    fn apply_batch_as(
+        v: &mut Valuation,
+        pending: &mut Vec<(CostEvent, Result<Outcome, crate::ValuationError>)>,
+    ) -> Result<(), TestCaseError> {
+        let events: Vec<CostEvent> = pending.iter().map(|(e, _)| e.clone()).collect();
+        let (mut lines, mut got) = (Vec::new(), Vec::new());
+        v.apply_batch(&events, &mut lines, |n, r| got.push((n, r)));
+        let mut want_lines = Vec::new();
+        prop_assert_eq!(got.len(), pending.len());
+        for ((n, r), (k, (ev, want))) in got.into_iter().zip(pending.drain(..).enumerate()) {
+            prop_assert_eq!(n, k);
+            let want = want.map(|mut done| {
+                if let Outcome::Posted { postings, .. } = &mut done {
+                    want_lines.append(postings);
+                }
+                done
+            });
+            prop_assert_eq!(r, want, "event {:?} in a batch", ev);
+        }
+        prop_assert_eq!(lines, want_lines);
+        Ok(())
     }
 
     #[test]

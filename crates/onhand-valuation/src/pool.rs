@@ -1119,6 +1119,18 @@ impl Pool {
         }
     }
 
+    /// Reads the oldest layer held and the newest receipt (for a batch's read-ahead); a
+    /// value that depends on both.
+    pub(crate) fn touch(&self) -> u64 {
+        let head = self.rcpt(self.state.head).map_or(0, |r| r.event);
+        head.wrapping_add(self.rcpts.last().map_or(0, |r| r.event))
+    }
+
+    /// Reads the lengths of the pool's records (for a batch's read-ahead).
+    pub(crate) fn touch_lens(&self) -> u64 {
+        (self.rcpts.len() + self.wdrs.len() + self.shorts.len()) as u64
+    }
+
     /// Records withdrawal `w` as number `wbase + wdrs.len()`.
     fn push_wdr(&mut self, w: Wdr) {
         let i = self.wbase + u32::try_from(self.wdrs.len()).unwrap_or(u32::MAX);
