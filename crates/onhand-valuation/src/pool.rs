@@ -47,7 +47,10 @@
 use std::collections::BTreeMap;
 
 mod method_change;
+mod rcpts;
 mod withdraw;
+
+use rcpts::Rcpts;
 
 use onhand_master::canonical::{Compact, EncodeError};
 use onhand_master::{Rounding, RoundingMode, mul_div_round, mul_exact};
@@ -1064,7 +1067,7 @@ pub(crate) struct Pool {
     pub(crate) state: State,
     pub(crate) scales: Scales,
     /// Receipts `rbase..state.rlen`.
-    rcpts: Vec<Rcpt>,
+    rcpts: Rcpts,
     rbase: u32,
     /// Shortfall parts `sbase..state.slen`.
     shorts: Vec<Short>,
@@ -1080,7 +1083,7 @@ pub(crate) struct Pool {
 
 impl Book for Pool {
     fn rcpt(&self, k: u32) -> Option<Rcpt> {
-        self.rcpts.get(k.checked_sub(self.rbase)? as usize).copied()
+        self.rcpts.get(k.checked_sub(self.rbase)? as usize)
     }
 
     fn short(&self, k: u32) -> Option<Short> {
@@ -1109,7 +1112,7 @@ impl Pool {
         Pool {
             state: State::empty(method, standard),
             scales,
-            rcpts: Vec::new(),
+            rcpts: Rcpts::default(),
             rbase: 0,
             shorts: Vec::new(),
             sbase: 0,
@@ -1123,7 +1126,7 @@ impl Pool {
     /// value that depends on both.
     pub(crate) fn touch(&self) -> u64 {
         let head = self.rcpt(self.state.head).map_or(0, |r| r.event);
-        head.wrapping_add(self.rcpts.last().map_or(0, |r| r.event))
+        head.wrapping_add(self.rcpts.last_event().unwrap_or(0))
     }
 
     /// Reads the lengths of the pool's records (for a batch's read-ahead).
@@ -1189,7 +1192,7 @@ impl Pool {
         let mut pool = Pool {
             state,
             scales,
-            rcpts,
+            rcpts: rcpts.into_iter().collect(),
             rbase,
             shorts,
             sbase,
@@ -1210,7 +1213,7 @@ impl Pool {
 
     /// The parts a snapshot keeps: the first receipt and shortfall part held, and the
     /// records from them on.
-    pub(crate) fn parts(&self) -> (u32, &[Rcpt], u32, &[Short]) {
+    pub(crate) fn parts(&self) -> (u32, &Rcpts, u32, &[Short]) {
         (self.rbase, &self.rcpts, self.sbase, &self.shorts)
     }
 
@@ -1314,11 +1317,10 @@ impl Pool {
             self.push_wdr(w);
         }
         if let Some((k, landed)) = plan.landed {
-            let slot = k.checked_sub(self.rbase).and_then(|i| self.rcpts.get_mut(i as usize));
-            debug_assert!(slot.is_some(), "landed cost on receipt {k} not held");
-            if let Some(r) = slot {
-                r.landed = landed;
-            }
+            let set = k
+                .checked_sub(self.rbase)
+                .is_some_and(|i| self.rcpts.set_landed(i as usize, landed));
+            debug_assert!(set, "landed cost on receipt {k} not held");
         }
         self.state = plan.state;
     }
@@ -1335,9 +1337,8 @@ impl Pool {
             self.push_wdr(w);
         }
         for (k, l) in landed {
-            if let Some(r) = k.checked_sub(self.rbase).and_then(|i| self.rcpts.get_mut(i as usize))
-            {
-                r.landed = l;
+            if let Some(i) = k.checked_sub(self.rbase) {
+                self.rcpts.set_landed(i as usize, l);
             }
         }
         debug_assert_eq!(self.rbase as usize + self.rcpts.len(), state.rlen as usize);
@@ -1368,7 +1369,7 @@ impl Pool {
         Adopt {
             state: self.state,
             rfrom,
-            rcpts: self.rcpts.get(tail(rfrom, self.rbase)..).unwrap_or_default().to_vec(),
+            rcpts: self.rcpts.iter_from(tail(rfrom, self.rbase)).collect(),
             sfrom,
             shorts: self.shorts.get(tail(sfrom, self.sbase)..).unwrap_or_default().to_vec(),
             wfrom,
@@ -1401,7 +1402,7 @@ impl Pool {
         }
         self.wbase += u32::try_from(gone).unwrap_or(0);
         let drop = keep_from.saturating_sub(self.rbase);
-        self.rcpts.drain(..(drop as usize).min(self.rcpts.len()));
+        self.rcpts.drop_front(drop as usize);
         self.rbase += drop;
         let drop = base.shead.saturating_sub(self.sbase);
         self.shorts.drain(..(drop as usize).min(self.shorts.len()));

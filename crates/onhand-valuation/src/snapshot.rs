@@ -640,7 +640,7 @@ impl Valuation {
             // A pool whose codes the catalog lost (it cannot) is left out whole.
             let Some(record) = record else { continue };
             pools.push(record);
-            rcpts.extend_from_slice(pool_rcpts);
+            rcpts.extend(pool_rcpts.iter_from(0));
             shorts.extend_from_slice(pool_shorts);
             wdrs.extend_from_slice(pool_wdrs);
             ops.extend_from_slice(pool_ops);
