@@ -414,6 +414,30 @@ impl Catalog {
         })
     }
 
+    /// [`item_ix`](Self::item_ix) for several codes at once, answered in their order,
+    /// as [`lookup_items`](Self::lookup_items) answers (without the profiles).
+    ///
+    /// ```
+    /// use onhand_master::{seed, Catalog, ItemCode};
+    ///
+    /// let catalog = Catalog::new(seed::demo_network())?;
+    /// let (bolt, nope) = (ItemCode::new("BOLT-M8")?, ItemCode::new("NOPE")?);
+    /// let found: Vec<_> = catalog.item_ixs(&[&bolt, &nope]).collect();
+    /// assert_eq!(found, [catalog.item_ix(&bolt), None]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn item_ixs<'a>(
+        &'a self,
+        codes: &'a [&'a ItemCode],
+    ) -> impl Iterator<Item = Option<ItemIx>> + 'a {
+        const RUN: usize = 16;
+        codes.chunks(RUN).flat_map(move |run| {
+            let mut at = [None; RUN];
+            self.items.get_many(run, &mut at);
+            at.into_iter().take(run.len()).map(|pos| pos.and_then(ItemIx::from_position))
+        })
+    }
+
     /// The item behind a handle.
     #[must_use]
     pub fn item(&self, ix: ItemIx) -> Option<&Item> {

@@ -67,7 +67,14 @@ impl Valuation {
             Some((code, ps, i, slot)) if *ps == s && code == item => (*i, *slot),
             _ => {
                 let ent = self.entities.get(usize::from(e))?;
-                let i = self.catalog.item_ix(item)?;
+                // A batch looked the item up already (see `Recent::item`).
+                let i = match self.recent.item {
+                    Some(i) => {
+                        debug_assert_eq!(Some(i), self.catalog.item_ix(item), "a stale item hint");
+                        i
+                    }
+                    None => self.catalog.item_ix(item)?,
+                };
                 let ps = if ent.per_site { Some(s) } else { None };
                 let slot =
                     self.recent.slot(&self.slots, &self.slot_ix, &self.catalog, (e, i, ps))?;
@@ -215,6 +222,10 @@ pub(crate) struct Recent {
     /// one (0: none yet). Empty until the first look-up, then one `u32` per catalog
     /// item. A hint only: checked against the slot's entity, item and site before use.
     by_item: Vec<u32>,
+    /// The handle of the item the event being applied names, when a batch's read-ahead
+    /// looked it up (set and cleared around that one event by
+    /// [`Valuation::apply_batch`]).
+    pub(crate) item: Option<ItemIx>,
 }
 
 /// The posting lines of one in-order receipt or issue (see

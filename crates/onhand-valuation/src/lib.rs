@@ -49,7 +49,10 @@
 //! pool's integers with the same postings as every other event; the engine remembers
 //! the last site and pool it named, so a run of events for one site skips those look-ups,
 //! and each item's last pool, so events over many items find their pool without a hash
-//! probe.
+//! probe. Over many items, most of an event's time is waiting for memory no recent
+//! event touched; [`Valuation::apply_batch`] applies a run of events exactly as
+//! [`Valuation::apply_into`] would, reading each few events' pools ahead together so
+//! those waits overlap.
 //!
 //! Periods close for the whole network ([`Valuation::close_period`]: no event effective
 //! before the close time) or for one entity ([`Valuation::close_entity_period`]: no
@@ -65,7 +68,7 @@
 //! | what | bytes |
 //! |---|---|
 //! | per pool operation since the last close | 48 |
-//! | per receipt since the last close (FIFO: since the oldest layer held then), live layers included | 80 |
+//! | per receipt since the last close (FIFO: since the oldest layer held then), live layers included | 40 (80 in a pool once any of its receipts carries intercompany profit or a landed cost) |
 //! | per open shortfall part (and those since the close) | 48 |
 //! | per 64 operations of a pool (a checkpoint) | 260 |
 //! | per applied event (idempotency: fingerprint and id index, ids in increasing order) | 28 |

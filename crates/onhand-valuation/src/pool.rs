@@ -1125,8 +1125,9 @@ impl Pool {
     /// Reads the oldest layer held and the newest receipt (for a batch's read-ahead); a
     /// value that depends on both.
     pub(crate) fn touch(&self) -> u64 {
-        let head = self.rcpt(self.state.head).map_or(0, |r| r.event);
-        head.wrapping_add(self.rcpts.last_event().unwrap_or(0))
+        let head =
+            self.state.head.checked_sub(self.rbase).and_then(|i| self.rcpts.event(i as usize));
+        head.unwrap_or(0).wrapping_add(self.rcpts.last_event().unwrap_or(0))
     }
 
     /// Reads the lengths of the pool's records (for a batch's read-ahead).

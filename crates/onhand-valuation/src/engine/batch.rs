@@ -10,10 +10,20 @@
 //! read-ahead changes nothing: every event is then applied exactly as
 //! [`Valuation::apply_into`] applies it.
 
+use onhand_master::{ItemCode, ItemIx};
+
 use crate::engine::{Outcome, Res, Valuation};
 use crate::event::{CostBody, CostEvent};
 use crate::history::Slot;
 use crate::posting::Posting;
+
+/// The item a receipt or an issue names (the events a batch reads ahead for).
+fn named(e: &CostEvent) -> Option<&ItemCode> {
+    match &e.body {
+        CostBody::Receipt { item, .. } | CostBody::Issue { item, .. } => Some(item),
+        _ => None,
+    }
+}
 
 /// How many events [`Valuation::apply_batch`] reads ahead at a time.
 const READ_AHEAD: usize = 16;
@@ -66,11 +76,17 @@ impl Valuation {
     ) {
         let mut at = 0;
         for run in events.chunks(READ_AHEAD) {
+            let mut items = [None; READ_AHEAD];
             // `black_box` only keeps the read-ahead from being optimized away (its sum is
             // used nowhere else); it changes no answer.
-            std::hint::black_box(self.read_ahead(run));
-            for e in run {
-                f(at, self.apply_into(e, postings));
+            std::hint::black_box(self.read_ahead(run, &mut items));
+            for (e, item) in run.iter().zip(items) {
+                // The item's handle, looked up once: the in-order path takes it instead
+                // of hashing the code again.
+                self.recent.item = item;
+                let done = self.apply_into(e, postings);
+                self.recent.item = None;
+                f(at, done);
                 at += 1;
             }
         }
@@ -78,22 +94,35 @@ impl Valuation {
 
     /// Reads what the receipts and issues among `events` will read, each kind of read
     /// in its own short loop: their items in the code index, their pools' slots, then
-    /// the pools' records. Returns a value that depends on every read.
-    fn read_ahead(&self, events: &[CostEvent]) -> u64 {
-        let mut items = events.iter().filter_map(|e| match &e.body {
-            CostBody::Receipt { item, .. } | CostBody::Issue { item, .. } => Some(item),
-            _ => None,
-        });
-        let Some(first) = items.next() else { return 0 };
-        let mut codes = [first; READ_AHEAD];
-        let mut n = 1;
-        for (c, item) in codes.iter_mut().skip(1).zip(items) {
-            *c = item;
-            n += 1;
+    /// the pools' records. Returns a value that depends on every read, and leaves in
+    /// `items` each event's item handle (`None` for an event that names no item, or
+    /// none the catalog knows).
+    fn read_ahead(&self, events: &[CostEvent], items: &mut [Option<ItemIx>; READ_AHEAD]) -> u64 {
+        let mut codes: [Option<&ItemCode>; READ_AHEAD] = [None; READ_AHEAD];
+        let mut n = 0;
+        for e in events {
+            if let (Some(item), Some(c)) = (named(e), codes.get_mut(n)) {
+                *c = Some(item);
+                n += 1;
+            }
         }
+        let Some(first) = codes.first().copied().flatten() else { return 0 };
+        let codes = codes.map(|c| c.unwrap_or(first));
+        let mut found = [None; READ_AHEAD];
+        for (f, ix) in
+            found.iter_mut().zip(self.catalog.item_ixs(codes.get(..n).unwrap_or_default()))
+        {
+            *f = ix;
+        }
+        // Back to the events' places: the k-th event that names an item has the k-th
+        // answer.
         let (mut slots, mut m) = ([0u32; READ_AHEAD], 0);
-        for (ix, _) in self.catalog.lookup_items(codes.get(..n).unwrap_or_default()).flatten() {
-            if let (Some(k), Some(s)) = (self.recent.hint(ix), slots.get_mut(m)) {
+        let mut answers = found.iter().copied();
+        for (slot, e) in items.iter_mut().zip(events) {
+            *slot = if named(e).is_some() { answers.next().flatten() } else { None };
+            if let Some(ix) = *slot
+                && let (Some(k), Some(s)) = (self.recent.hint(ix), slots.get_mut(m))
+            {
                 *s = k;
                 m += 1;
             }

@@ -52,6 +52,11 @@ impl Rcpts {
         self.lean.len()
     }
 
+    /// Record `i`'s event.
+    pub(crate) fn event(&self, i: usize) -> Option<u64> {
+        self.lean.get(i).map(|l| l.event)
+    }
+
     /// The newest record's event.
     pub(crate) fn last_event(&self) -> Option<u64> {
         self.lean.last().map(|l| l.event)
