@@ -24,6 +24,10 @@ use rust_decimal::Decimal;
 use crate::pool::{Book, Int, Plan, Pool, PoolError, Quick, Replay, Scales, State};
 use crate::posting::PostingKey;
 
+mod checkpoints;
+
+pub(crate) use checkpoints::Checkpoints;
+
 /// A checkpoint every this many operations: a back-dated movement replays at most this
 /// many operations before its place.
 pub(crate) const CHECKPOINT_EVERY: usize = 64;
@@ -359,7 +363,7 @@ pub(crate) struct Slot {
     extras: Vec<Extra>,
     /// `(n, state after ops[..n])`, ascending; the first is `(0, the state at the last
     /// close)`.
-    checkpoints: Vec<(u32, State)>,
+    checkpoints: Checkpoints,
     /// Whether a method change was ever applied to the pool, so a pool left under
     /// another method than the configuration's is told from a mismatched configuration
     /// after the close that forgot the change.
@@ -424,7 +428,7 @@ impl Slot {
             pool,
             ops: Vec::new(),
             extras: Vec::new(),
-            checkpoints: vec![(0, base)],
+            checkpoints: Checkpoints::new(base),
             method_changed: false,
         }
     }
@@ -690,8 +694,8 @@ impl Slot {
     /// The replay from the latest checkpoint at or before operation `n`, and that
     /// checkpoint's index.
     fn replay_to(&self, n: usize) -> Result<(Replay<'_>, usize), PoolError> {
-        let ci = self.checkpoints.partition_point(|(m, _)| *m as usize <= n).saturating_sub(1);
-        let &(c, state) = self.checkpoints.get(ci).ok_or(PoolError::Overflow)?;
+        let ci = self.checkpoints.partition_point(|m| m as usize <= n).saturating_sub(1);
+        let (c, state) = self.checkpoints.get(ci).ok_or(PoolError::Overflow)?;
         let c = c as usize;
         // Landed cost the operations after the checkpoint kept on a receipt is taken off
         // again: only what they kept while the pool was FIFO (under the other methods
@@ -853,7 +857,7 @@ impl Slot {
             }
         }
         // Keep the checkpoints at or before the new operation's place.
-        let keep = self.checkpoints.partition_point(|(m, _)| *m as usize <= p).max(ci + 1);
+        let keep = self.checkpoints.partition_point(|m| m as usize <= p).max(ci + 1);
         Ok(Planned {
             out,
             corrections,
@@ -923,7 +927,7 @@ impl Slot {
                 .filter_map(|(ix, _)| Some((*ix, self.extras.get(*ix as usize)?.clone())))
                 .collect(),
             keep,
-            checkpoints: self.checkpoints.get(keep..).unwrap_or_default().to_vec(),
+            checkpoints: self.checkpoints.tail(keep),
             last_at: self.last_at,
             method_changed: self.method_changed,
         };
@@ -982,9 +986,9 @@ impl Slot {
         let shift = u32::try_from(n).unwrap_or(u32::MAX);
         let mut cps = vec![(0, base)];
         cps.extend(
-            self.checkpoints.iter().filter(|(m, _)| *m > shift).map(|(m, s)| (m - shift, *s)),
+            self.checkpoints.iter().filter(|(m, _)| *m > shift).map(|(m, s)| (m - shift, s)),
         );
-        self.checkpoints = cps;
+        self.checkpoints = Checkpoints::from_list(cps);
         self.last_at = self.ops.last().map(|o| o.at);
         self.pool.forget_before(&base);
         // Extras only the closed operations used go too.
@@ -1003,7 +1007,7 @@ impl Slot {
 
 impl Slot {
     /// The history's parts, for a snapshot: operations, extras, checkpoints.
-    pub(crate) fn parts(&self) -> (&[Op], &[Extra], &[(u32, State)]) {
+    pub(crate) fn parts(&self) -> (&[Op], &[Extra], &Checkpoints) {
         (&self.ops, &self.extras, &self.checkpoints)
     }
 
@@ -1059,9 +1063,9 @@ impl Slot {
             }
             r.commit(&plan);
             if let Some((m, s)) = self.checkpoints.get(next_cp)
-                && *m as usize == n + 1
+                && m as usize == n + 1
             {
-                if *s != r.state {
+                if s != r.state {
                     return Err("a checkpoint");
                 }
                 next_cp += 1;
@@ -1125,7 +1129,7 @@ impl Slot {
             pool,
             ops,
             extras,
-            checkpoints,
+            checkpoints: Checkpoints::from_list(checkpoints),
             method_changed: changes,
         };
         let sc = slot.pool.scales;
@@ -1158,7 +1162,7 @@ impl Slot {
                 next = next.checked_add(1).ok_or("a receipt's record")?;
             }
             if let Some((m, s)) = slot.checkpoints.get(next_cp)
-                && *m as usize == n + 1
+                && m as usize == n + 1
             {
                 if s.rlen != next || !(s.head <= s.rlen && s.shead <= s.slen) {
                     return Err("a checkpoint");

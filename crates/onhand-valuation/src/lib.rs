@@ -67,6 +67,8 @@
 //!
 //! | what | bytes |
 //! |---|---|
+//! | per pool (its slot, and its entry in the pool index) | about 550 |
+//! | per pool closed at least once, or valued at standard cost (its base checkpoint: a new pool's is read back from its method, not stored) | 272 |
 //! | per pool operation since the last close | 48 |
 //! | per receipt since the last close (FIFO: since the oldest layer held then), live layers included | 40 (80 in a pool once any of its receipts carries intercompany profit or a landed cost) |
 //! | per open shortfall part (and those since the close) | 48 |

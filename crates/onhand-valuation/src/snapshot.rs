@@ -645,7 +645,7 @@ impl Valuation {
             wdrs.extend_from_slice(pool_wdrs);
             ops.extend_from_slice(pool_ops);
             extras.extend_from_slice(pool_extras);
-            checkpoints.extend_from_slice(pool_checkpoints);
+            checkpoints.extend(pool_checkpoints.iter());
         }
         let transfers = self
             .transfers
