@@ -1517,11 +1517,17 @@ pub(crate) struct SaleSeen {
 
 /// Event ids to their position in the log. Ids that arrive in increasing order (the
 /// usual case) are appended to a sorted vector, so a new id needs no look-up at all and
-/// the index costs 12 bytes per event; the others go to a hash map.
+/// the index costs 8 bytes per event; the others go to a hash map.
+///
+/// The log position of the `k`-th sorted id is `k` plus the number of other ids logged
+/// before it. That count changes only when an id arrives out of order, so it is kept as
+/// runs (`from`, count), one per change: nothing at all while every id arrives in order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Ids {
     pub(crate) sorted: Vec<u64>,
-    pub(crate) at: Vec<u32>,
+    /// `(from, n)`, ascending in `from`: sorted ids from the `from`-th on sit `n` places
+    /// after their own index in the log (until the next run).
+    runs: Vec<(u32, u32)>,
     pub(crate) others: Map<u64, u32>,
 }
 
@@ -1529,7 +1535,7 @@ impl Ids {
     pub(crate) fn get(&self, id: u64) -> Option<u32> {
         match self.sorted.last() {
             Some(&last) if id <= last => match self.sorted.binary_search(&id) {
-                Ok(k) => self.at.get(k).copied(),
+                Ok(k) => self.at(k),
                 Err(_) => self.others.get(&id).copied(),
             },
             // Ids in `others` are all below the largest sorted one.
@@ -1537,13 +1543,44 @@ impl Ids {
         }
     }
 
+    /// The log position of the `k`-th sorted id.
+    fn at(&self, k: usize) -> Option<u32> {
+        let k = u32::try_from(k).ok()?;
+        let r = self.runs.partition_point(|&(from, _)| from <= k);
+        let shift = r.checked_sub(1).and_then(|r| self.runs.get(r)).map_or(0, |&(_, n)| n);
+        k.checked_add(shift)
+    }
+
     pub(crate) fn insert(&mut self, id: u64, at: u32) {
         if self.sorted.last().is_none_or(|&last| id > last) {
+            let k = u32::try_from(self.sorted.len()).unwrap_or(u32::MAX);
+            let shift = self.runs.last().map_or(0, |&(_, n)| n);
+            if k.checked_add(shift) != Some(at) {
+                // Positions are never behind their index (the log holds every id).
+                self.runs.push((k, at.saturating_sub(k)));
+            }
             self.sorted.push(id);
-            self.at.push(at);
         } else {
             self.others.insert(id, at);
         }
+    }
+
+    /// Forgets the newest sorted id (an undo); `false` when `id` is not it.
+    pub(crate) fn pop_sorted(&mut self, id: u64) -> bool {
+        if self.sorted.last() != Some(&id) {
+            return false;
+        }
+        self.sorted.pop();
+        let k = u32::try_from(self.sorted.len()).unwrap_or(u32::MAX);
+        if self.runs.last().is_some_and(|&(from, _)| from == k) {
+            self.runs.pop();
+        }
+        true
+    }
+
+    /// The sorted ids with their log positions, in order.
+    pub(crate) fn sorted_at(&self) -> impl Iterator<Item = (u64, u32)> + '_ {
+        self.sorted.iter().enumerate().filter_map(|(k, id)| Some((*id, self.at(k)?)))
     }
 }
 
@@ -1610,5 +1647,48 @@ mod tests {
         assert_eq!(size_of::<ReceiptSeen>(), 24);
         assert_eq!(size_of::<SaleSeen>(), 36);
         assert_eq!(size_of::<crate::pool::State>(), 256);
+    }
+
+    proptest::proptest! {
+        /// The id index answers what a plain map of ids to log positions answers,
+        /// through ids in and out of order and undoes of the newest; and lists its sorted
+        /// ids with their positions.
+        #[test]
+        fn the_id_index_answers_as_a_map(
+            steps in proptest::collection::vec((0u8..8, 0u64..60), 0..120),
+        ) {
+            let (mut ids, mut model) = (Ids::default(), std::collections::HashMap::new());
+            // The log: each id, in the order it came.
+            let mut log: Vec<u64> = Vec::new();
+            for (op, id) in steps {
+                if op == 0 {
+                    // Undo the newest, as an event's undo does.
+                    if let Some(last) = log.pop() {
+                        if !ids.pop_sorted(last) {
+                            ids.others.remove(&last);
+                        }
+                        model.remove(&last);
+                    }
+                } else if !model.contains_key(&id) {
+                    // Mostly increasing: ids well above the largest, now and then one below.
+                    let id = if op < 6 { log.iter().max().map_or(0, |m| m + 1 + id % 3) } else { id };
+                    if model.contains_key(&id) {
+                        continue;
+                    }
+                    let at = u32::try_from(log.len()).unwrap();
+                    ids.insert(id, at);
+                    model.insert(id, at);
+                    log.push(id);
+                }
+                for probe in 0..200u64 {
+                    proptest::prop_assert_eq!(ids.get(probe), model.get(&probe).copied());
+                }
+                let listed: Vec<(u64, u32)> = ids.sorted_at().collect();
+                for (id, at) in &listed {
+                    proptest::prop_assert_eq!(model.get(id), Some(at));
+                }
+                proptest::prop_assert_eq!(listed.len() + ids.others.len(), model.len());
+            }
+        }
     }
 }

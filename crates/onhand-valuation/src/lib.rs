@@ -73,7 +73,7 @@
 //! | per receipt since the last close (FIFO: since the oldest layer held then), live layers included | 40 (80 in a pool once any of its receipts carries intercompany profit or a landed cost) |
 //! | per open shortfall part (and those since the close) | 48 |
 //! | per 64 operations of a pool (a checkpoint) | 260 |
-//! | per applied event (idempotency: fingerprint and id index, ids in increasing order) | 28 |
+//! | per applied event (idempotency: fingerprint and id index, ids in increasing order; an id out of order takes a hash-map entry instead) | 24 |
 //! | per receipt into a pool (what a landed cost or a supplier return names) / per issue (what a return or a reversal names) | 24 / 36 |
 //! | per catalog item, once any in-order event has run (each item's last pool, a dense table) | 4 |
 //!

@@ -673,9 +673,9 @@ impl Valuation {
             .collect();
         // Ids by position in the log.
         let mut ids = vec![0u64; self.seen_log.len()];
-        for (id, at) in self.seen.sorted.iter().zip(&self.seen.at) {
-            if let Some(x) = ids.get_mut(*at as usize) {
-                *x = *id;
+        for (id, at) in self.seen.sorted_at() {
+            if let Some(x) = ids.get_mut(at as usize) {
+                *x = id;
             }
         }
         for (id, at) in &self.seen.others {

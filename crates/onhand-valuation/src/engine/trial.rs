@@ -244,10 +244,7 @@ impl Valuation {
             returned,
         } = undo;
         // The event's id: the newest, so it is the last sorted one, or among the others.
-        if self.seen.sorted.last() == Some(&id) {
-            self.seen.sorted.pop();
-            self.seen.at.pop();
-        } else {
+        if !self.seen.pop_sorted(id) {
             self.seen.others.remove(&id);
         }
         self.seen_log.truncate(seen_log);
@@ -480,7 +477,14 @@ mod tests {
         format!(
             "{:?}",
             (
-                (&v.slots, &v.seen.sorted, &v.seen.at, others, &v.seen_log, &v.receipts, &v.sales),
+                (
+                    &v.slots,
+                    v.seen.sorted_at().collect::<Vec<_>>(),
+                    others,
+                    &v.seen_log,
+                    &v.receipts,
+                    &v.sales
+                ),
                 (slot_ix, transfer_ix, &v.transfers, &v.transit_qty, v.seq),
                 (&v.documents, &v.receivables, &v.payables, &v.returned),
                 v.period.iter().map(|(k, p)| (*k, p.revenue, p.created)).collect::<Vec<_>>(),
