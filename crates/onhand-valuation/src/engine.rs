@@ -925,6 +925,9 @@ impl Valuation {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn apply_into(&mut self, ev: &CostEvent, postings: &mut Vec<Posting>) -> Res<Outcome> {
+        // An item handle only a batch's read-ahead may leave for its next event: never
+        // one left behind by a batch that did not finish (a caller that caught a panic).
+        self.recent.item = None;
         self.apply_to(ev, true, postings)
     }
 
@@ -983,6 +986,8 @@ impl Valuation {
 
     /// [`Valuation::apply`], with or without the in-order path (tests compare the two).
     pub(crate) fn apply_with(&mut self, ev: &CostEvent, in_order: bool) -> Res<Outcome> {
+        // As in `apply_into`: no item handle left behind by an unfinished batch.
+        self.recent.item = None;
         let mut lines = Vec::with_capacity(2);
         let mut done = self.apply_to(ev, in_order, &mut lines)?;
         if let Outcome::Posted { postings, .. } = &mut done {
@@ -992,7 +997,7 @@ impl Valuation {
     }
 
     /// [`Valuation::apply_into`], with or without the in-order path.
-    fn apply_to(
+    pub(crate) fn apply_to(
         &mut self,
         ev: &CostEvent,
         in_order: bool,

@@ -84,7 +84,7 @@ impl Valuation {
                 // The item's handle, looked up once: the in-order path takes it instead
                 // of hashing the code again.
                 self.recent.item = item;
-                let done = self.apply_into(e, postings);
+                let done = self.apply_to(e, true, postings);
                 self.recent.item = None;
                 f(at, done);
                 at += 1;
