@@ -19,7 +19,7 @@
 //!   `Valuation::apply_into`, the posting lines going into one buffer the caller clears
 //!   and reuses (no heap allocation per movement).
 //!   `workload/items_10000_batch` and `workload/one_item_batch`: the same through
-//!   `Valuation::apply_batch`, 1,024 events at a time into one buffer cleared after
+//!   `Valuation::apply_batch`, 256 events at a time into one buffer cleared after
 //!   each run (the batch reads each run's pools ahead, 16 events at a time).
 //!   `workload/items_10000_bare` and `workload/one_item_bare`: the bare baseline, in
 //!   the same run: the same movements on a plain integer FIFO (one `VecDeque` of
@@ -307,7 +307,7 @@ fn workload(c: &mut Criterion) {
 }
 
 /// How many events the `_batch` groups hand [`Valuation::apply_batch`] at a time.
-const RUN: usize = 1_024;
+const RUN: usize = 256;
 
 #[allow(clippy::many_single_char_names)] // criterion's `c`, `g`, `b`; the engine `v`; counter `n`
 fn deep_queue(c: &mut Criterion) {

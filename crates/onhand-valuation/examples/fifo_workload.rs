@@ -12,7 +12,7 @@
 //! item (`fifo`, the default, checked against an integer FIFO model; `average`;
 //! `standard`, at 25.50), the fourth the entry point (`apply`, the default; `into`:
 //! [`Valuation::apply_into`] with one reused buffer; `batch`: [`Valuation::apply_batch`],
-//! 1,024 events at a time into one reused buffer). Only `apply_all` (the engine's work,
+//! 256 events at a time into one reused buffer). Only `apply_all` (the engine's work,
 //! postings included) is what `--toggle-collect` counts; the events are built before.
 //! It also prints the wall-clock time `apply_all` took, which means little on a busy
 //! machine (the criterion bench is the measurement).
@@ -78,7 +78,7 @@ fn apply_all(v: &mut Valuation, events: &[CostEvent], into: Entry) -> usize {
     let mut lines = 0;
     let mut buffer = Vec::new();
     if into == Entry::Batch {
-        for run in events.chunks(1024) {
+        for run in events.chunks(256) {
             buffer.clear();
             v.apply_batch(run, &mut buffer, |n, done| {
                 if let Err(err) = done {
@@ -108,7 +108,7 @@ fn apply_all(v: &mut Valuation, events: &[CostEvent], into: Entry) -> usize {
 }
 
 /// How the events go in: [`Valuation::apply`], [`Valuation::apply_into`] or
-/// [`Valuation::apply_batch`] (runs of 1,024 events, one buffer).
+/// [`Valuation::apply_batch`] (runs of 256 events, one buffer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Entry {
     Apply,

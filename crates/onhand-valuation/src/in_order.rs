@@ -244,6 +244,11 @@ struct Lines<'a> {
 }
 
 impl Recent {
+    /// Whether `item` is the item the last in-order event named.
+    pub(crate) fn is_last_item(&self, item: &ItemCode) -> bool {
+        self.pool.as_ref().is_some_and(|(code, ..)| code == item)
+    }
+
     /// The slot an in-order event last named for item `i`, if any: a hint for reading
     /// ahead (see [`Recent::slot`]).
     pub(crate) fn hint(&self, i: ItemIx) -> Option<u32> {

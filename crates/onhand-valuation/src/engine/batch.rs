@@ -95,13 +95,16 @@ impl Valuation {
     /// Reads what the receipts and issues among `events` will read, each kind of read
     /// in its own short loop: their items in the code index, their pools' slots, then
     /// the pools' records. Returns a value that depends on every read, and leaves in
-    /// `items` each event's item handle (`None` for an event that names no item, or
-    /// none the catalog knows).
+    /// `items` each event's item handle (`None` for an event that names no item, none
+    /// the catalog knows, or the item the last event applied named).
     fn read_ahead(&self, events: &[CostEvent], items: &mut [Option<ItemIx>; READ_AHEAD]) -> u64 {
+        // An event for the item the last one named finds its pool without a look-up (and
+        // its memory is at hand): nothing to read ahead.
+        let wanted = |e| named(e).filter(|item| !self.recent.is_last_item(item));
         let mut codes: [Option<&ItemCode>; READ_AHEAD] = [None; READ_AHEAD];
         let mut n = 0;
         for e in events {
-            if let (Some(item), Some(c)) = (named(e), codes.get_mut(n)) {
+            if let (Some(item), Some(c)) = (wanted(e), codes.get_mut(n)) {
                 *c = Some(item);
                 n += 1;
             }
@@ -119,7 +122,7 @@ impl Valuation {
         let (mut slots, mut m) = ([0u32; READ_AHEAD], 0);
         let mut answers = found.iter().copied();
         for (slot, e) in items.iter_mut().zip(events) {
-            *slot = if named(e).is_some() { answers.next().flatten() } else { None };
+            *slot = if wanted(e).is_some() { answers.next().flatten() } else { None };
             if let Some(ix) = *slot
                 && let (Some(k), Some(s)) = (self.recent.hint(ix), slots.get_mut(m))
             {
