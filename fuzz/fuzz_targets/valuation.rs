@@ -19,8 +19,10 @@
 //! eliminations balance, and a second run straight after opens at the first's closing
 //! with no revenue. At the end the accepted events replay on a fresh engine to the
 //! same postings and pools, a snapshot (through JSON) restores to the same state, and
-//! what each entity holds is its pools plus what it owns in transit. Panics anywhere
-//! are crashes.
+//! what each entity holds is its pools plus what it owns in transit; and the same steps
+//! on a fresh engine, each run of events between two other steps through one
+//! `apply_batch`, give every event the result its first `apply` gave and end in the
+//! same state. Panics anywhere are crashes.
 //!
 //! Input layout: three configuration bytes, then per event a selector byte, a time byte
 //! (below 200 forward; from 200 back-dated), an id byte (below 240 a new id; from 240
@@ -236,7 +238,8 @@ fn decode(data: &[u8]) -> (ValuationConfig, Vec<Step>) {
             next_id += 1;
             next_id - 1
         };
-        let transfer = |b: u8| format!("T{}", b % 8).parse::<TransferNo>().expect("transfer number");
+        let transfer =
+            |b: u8| format!("T{}", b % 8).parse::<TransferNo>().expect("transfer number");
         let body = match sel % 14 {
             0 => {
                 let site = r.site();
@@ -326,8 +329,8 @@ fn decode(data: &[u8]) -> (ValuationConfig, Vec<Step>) {
                 let entity = r.entity();
                 let (item, _) = r.item();
                 let site = (r.byte().is_multiple_of(2)).then(|| r.site());
-                let method =
-                    [Method::Fifo, Method::MovingAverage, Method::Standard][usize::from(r.byte() % 3)];
+                let method = [Method::Fifo, Method::MovingAverage, Method::Standard]
+                    [usize::from(r.byte() % 3)];
                 let c = if entity.as_str() == "NA01" { usd() } else { "CAD".parse().expect("cad") };
                 let standard = (r.byte() % 4 != 0).then(|| r.money(c));
                 CostBody::MethodChange { entity, item, site, method, standard }
@@ -397,6 +400,8 @@ fn run(cfg: ValuationConfig, steps: &[Step]) {
     let Ok(mut v) = Valuation::new(catalog(), cfg.clone()) else { return };
     let mut postings: Vec<Posting> = Vec::new();
     let mut accepted: Vec<&Step> = Vec::new();
+    // What the first `apply` of each event gave, for the batched run below.
+    let mut first: Vec<Result<Outcome, onhand_valuation::ValuationError>> = Vec::new();
     let mut runs = 0u64;
     for (k, step) in steps.iter().enumerate() {
         match step {
@@ -412,7 +417,9 @@ fn run(cfg: ValuationConfig, steps: &[Step]) {
                     assert_eq!(v.snapshot(), inner, "check_all {pair:?} changed the engine");
                 }
                 let before = snapshot(&v);
-                match v.apply(ev) {
+                let done = v.apply(ev);
+                first.push(done.clone());
+                match done {
                     Err(_) => assert_eq!(before, snapshot(&v), "refused {ev:?} changed state"),
                     Ok(Outcome::Duplicate) => {
                         assert_eq!(before, snapshot(&v), "duplicate changed state")
@@ -430,30 +437,7 @@ fn run(cfg: ValuationConfig, steps: &[Step]) {
             }
             Step::Consolidate(b) => {
                 runs += 1;
-                let (group, currency, rate) = if b % 2 == 0 {
-                    (
-                        "NA01",
-                        "USD",
-                        Rate {
-                            from: "CAD".parse().expect("c"),
-                            to: usd(),
-                            rate: Decimal::new(74, 2),
-                        },
-                    )
-                } else {
-                    (
-                        "CA01",
-                        "CAD",
-                        Rate {
-                            from: usd(),
-                            to: "CAD".parse().expect("c"),
-                            rate: Decimal::new(135, 2),
-                        },
-                    )
-                };
-                let group: EntityCode = group.parse().expect("entity");
-                let currency: CurrencyCode = currency.parse().expect("currency");
-                let rates = if b & 2 == 0 { vec![rate] } else { Vec::new() };
+                let (group, currency, rates) = consolidation(*b);
                 if let Ok(c) = v.consolidate(runs, &group, currency, &rates) {
                     assert!(unbalanced(&c.postings).is_empty(), "eliminations {:?}", c.postings);
                     let again = v.consolidate(runs + 1_000_000, &group, currency, &rates);
@@ -477,6 +461,89 @@ fn run(cfg: ValuationConfig, steps: &[Step]) {
         }
         check_books(&v, &postings);
     }
+    batched(&cfg, steps, &first, &v);
+    ends(&v, cfg, accepted, &postings);
+}
+
+/// The group, currency and rates of consolidation step `b`.
+fn consolidation(b: u8) -> (EntityCode, CurrencyCode, Vec<Rate>) {
+    let (group, currency, rate) = if b % 2 == 0 {
+        (
+            "NA01",
+            "USD",
+            Rate { from: "CAD".parse().expect("c"), to: usd(), rate: Decimal::new(74, 2) },
+        )
+    } else {
+        (
+            "CA01",
+            "CAD",
+            Rate { from: usd(), to: "CAD".parse().expect("c"), rate: Decimal::new(135, 2) },
+        )
+    };
+    let group: EntityCode = group.parse().expect("entity");
+    let currency: CurrencyCode = currency.parse().expect("currency");
+    let rates = if b & 2 == 0 { vec![rate] } else { Vec::new() };
+    (group, currency, rates)
+}
+
+/// The same steps on a fresh engine, each run of events between two other steps through
+/// one `apply_batch`: every event's result is what its first `apply` gave (`first`),
+/// and the engine ends as `v` did.
+fn batched(
+    cfg: &ValuationConfig,
+    steps: &[Step],
+    first: &[Result<Outcome, onhand_valuation::ValuationError>],
+    v: &Valuation,
+) {
+    let Ok(mut b) = Valuation::new(catalog(), cfg.clone()) else { return };
+    let (mut runs, mut at, mut k) = (0u64, 0usize, 0usize);
+    while let Some(step) = steps.get(k) {
+        match step {
+            Step::Event(_) => {
+                let run: Vec<CostEvent> = steps
+                    .get(k..)
+                    .unwrap_or_default()
+                    .iter()
+                    .map_while(|s| if let Step::Event(e) = s { Some(e.clone()) } else { None })
+                    .collect();
+                let mut lines = Vec::new();
+                b.apply_batch(&run, &mut lines, |n, got| {
+                    let want = first.get(at + n).cloned().map(|w| {
+                        w.map(|mut o| {
+                            if let Outcome::Posted { postings, .. } = &mut o {
+                                postings.clear();
+                            }
+                            o
+                        })
+                    });
+                    assert_eq!(Some(got), want, "batched {:?}", run.get(n));
+                });
+                // (The first run applied each accepted event twice; the second was a
+                // duplicate that changed nothing, so it is not repeated here.)
+                at += run.len();
+                k += run.len();
+            }
+            Step::Consolidate(x) => {
+                runs += 1;
+                let (group, currency, rates) = consolidation(*x);
+                if b.consolidate(runs, &group, currency, &rates).is_ok() {
+                    b.consolidate(runs + 1_000_000, &group, currency, &rates)
+                        .expect("a second run with the same rates");
+                }
+                k += 1;
+            }
+            Step::Close(t) => {
+                let _ = b.close_period(*t);
+                k += 1;
+            }
+        }
+    }
+    assert_eq!(snapshot(&b), snapshot(v), "batched state");
+}
+
+/// What must hold at the end of a run: the snapshot restores, holdings add up, and a
+/// replay of the accepted steps gives the same postings and state.
+fn ends(v: &Valuation, cfg: ValuationConfig, accepted: Vec<&Step>, postings: &[Posting]) {
     // A snapshot restores (through JSON) to the same state.
     let snap = v.snapshot();
     let json = serde_json::to_string(&snap).expect("a snapshot serializes");
