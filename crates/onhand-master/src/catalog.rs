@@ -406,12 +406,7 @@ impl Catalog {
         &'a self,
         codes: &'a [&'a ItemCode],
     ) -> impl Iterator<Item = Option<(ItemIx, ItemProfile)>> + 'a {
-        const RUN: usize = 16;
-        codes.chunks(RUN).flat_map(move |run| {
-            let mut at = [None; RUN];
-            self.items.get_many(run, &mut at);
-            at.into_iter().take(run.len()).map(move |pos| pos.and_then(|p| self.item_at(p)))
-        })
+        self.item_positions(codes).map(move |pos| pos.and_then(|p| self.item_at(p)))
     }
 
     /// [`item_ix`](Self::item_ix) for several codes at once, answered in their order,
@@ -430,11 +425,20 @@ impl Catalog {
         &'a self,
         codes: &'a [&'a ItemCode],
     ) -> impl Iterator<Item = Option<ItemIx>> + 'a {
+        self.item_positions(codes).map(|pos| pos.and_then(ItemIx::from_position))
+    }
+
+    /// The code index's positions of `codes`, in their order, looked up a run at a
+    /// time so each run's memory reads overlap.
+    fn item_positions<'a>(
+        &'a self,
+        codes: &'a [&'a ItemCode],
+    ) -> impl Iterator<Item = Option<usize>> + 'a {
         const RUN: usize = 16;
         codes.chunks(RUN).flat_map(move |run| {
             let mut at = [None; RUN];
             self.items.get_many(run, &mut at);
-            at.into_iter().take(run.len()).map(|pos| pos.and_then(ItemIx::from_position))
+            at.into_iter().take(run.len())
         })
     }
 

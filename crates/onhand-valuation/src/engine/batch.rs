@@ -102,27 +102,23 @@ impl Valuation {
         // its memory is at hand): nothing to read ahead.
         let wanted = |e| named(e).filter(|item| !self.recent.is_last_item(item));
         let mut codes: [Option<&ItemCode>; READ_AHEAD] = [None; READ_AHEAD];
+        // Which of the events asked for a look-up (the k-th that did gets the k-th
+        // answer).
+        let mut asked = [false; READ_AHEAD];
         let mut n = 0;
-        for e in events {
+        for (e, ask) in events.iter().zip(&mut asked) {
             if let (Some(item), Some(c)) = (wanted(e), codes.get_mut(n)) {
                 *c = Some(item);
+                *ask = true;
                 n += 1;
             }
         }
         let Some(first) = codes.first().copied().flatten() else { return 0 };
         let codes = codes.map(|c| c.unwrap_or(first));
-        let mut found = [None; READ_AHEAD];
-        for (f, ix) in
-            found.iter_mut().zip(self.catalog.item_ixs(codes.get(..n).unwrap_or_default()))
-        {
-            *f = ix;
-        }
-        // Back to the events' places: the k-th event that names an item has the k-th
-        // answer.
+        let mut answers = self.catalog.item_ixs(codes.get(..n).unwrap_or_default());
         let (mut slots, mut m) = ([0u32; READ_AHEAD], 0);
-        let mut answers = found.iter().copied();
-        for (slot, e) in items.iter_mut().zip(events) {
-            *slot = if wanted(e).is_some() { answers.next().flatten() } else { None };
+        for (slot, ask) in items.iter_mut().zip(asked) {
+            *slot = if ask { answers.next().flatten() } else { None };
             if let Some(ix) = *slot
                 && let (Some(k), Some(s)) = (self.recent.hint(ix), slots.get_mut(m))
             {

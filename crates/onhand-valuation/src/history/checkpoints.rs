@@ -72,14 +72,10 @@ impl Checkpoints {
     }
 
     pub(crate) fn push(&mut self, (n, state): (u32, State)) {
-        self.push_at(n, &state);
-    }
-
-    fn push_at(&mut self, n: u32, state: &State) {
         if self.len() == 0 {
-            *self = Checkpoints::from_list(vec![(n, *state)]);
+            *self = Checkpoints::from_list(vec![(n, state)]);
         } else {
-            self.list.push((n, *state));
+            self.list.push((n, state));
         }
     }
 
