@@ -69,6 +69,13 @@ impl<const N: usize> InlineStr<N> {
         Some(InlineStr { bytes, len })
     }
 
+    /// The text's bytes (ASCII), without the UTF-8 check [`as_str`](Self::as_str) makes.
+    #[must_use]
+    #[inline]
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
+    }
+
     /// The text.
     #[must_use]
     pub(crate) fn as_str(&self) -> &str {
@@ -146,6 +153,20 @@ impl<const N: usize> BusinessCode<N> {
     #[inline]
     pub fn as_str(&self) -> &str {
         self.0.as_str()
+    }
+
+    /// The code's bytes: its text, which is ASCII, read without the UTF-8 check
+    /// [`as_str`](Self::as_str) makes (for encoders and hashes on hot paths).
+    ///
+    /// ```
+    /// let code = onhand_master::BusinessCode::<8>::new("PO-1001")?;
+    /// assert_eq!(code.as_bytes(), b"PO-1001");
+    /// # Ok::<(), onhand_master::CodeRule>(())
+    /// ```
+    #[must_use]
+    #[inline]
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
     }
 }
 
@@ -230,8 +251,17 @@ macro_rules! business_code {
 
             /// The code as a string slice.
             #[must_use]
+            #[inline]
             pub fn as_str(&self) -> &str {
                 self.0.as_str()
+            }
+
+            /// The code's bytes: its text, which is ASCII, read without the UTF-8
+            /// check `as_str` makes.
+            #[must_use]
+            #[inline]
+            pub fn as_bytes(&self) -> &[u8] {
+                self.0.as_bytes()
             }
         }
 
