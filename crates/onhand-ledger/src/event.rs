@@ -853,7 +853,7 @@ impl Event {
     /// ```
     #[must_use]
     pub fn content_digest(&self) -> Digest {
-        Digest::of(crate::canonical::encode(self).as_slice())
+        crate::canonical::digest(self)
     }
 }
 

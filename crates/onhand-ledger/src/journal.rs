@@ -151,7 +151,9 @@ pub fn entry_digest(prev: &Digest, seq: u64, event: &Event) -> Result<Digest, Le
     h.update(ENTRY_HEADER);
     h.update(prev.0);
     h.update(seq.to_le_bytes());
-    h.update(crate::canonical::encode_recorded(event).as_slice());
+    let mut e = crate::canonical::Encoder::new();
+    e.event_recorded(event);
+    h.update(e.as_slice());
     Ok(Digest(h.finalize().into()))
 }
 

@@ -855,7 +855,7 @@ fn restore_posted(
     lots: &Lots,
     remap: &Remap,
     posted: &[(EventId, Posted)],
-) -> Result<Map<EventId, Posted>, LedgerError> {
+) -> Result<crate::chunked::ChunkedMap<EventId, Posted>, LedgerError> {
     let bad = |id: &EventId, why: &str| LedgerError::InvalidSnapshot {
         part: "posted",
         why: format!("event {id}: {why}"),
@@ -867,7 +867,7 @@ fn restore_posted(
         }
         Ok(k)
     };
-    let mut out = map();
+    let mut out = crate::chunked::ChunkedMap::default();
     out.reserve(posted.len());
     for (id, p) in posted {
         let mut p = p.clone();
@@ -886,7 +886,7 @@ fn restore_posted(
         if DateTime::from_timestamp_micros(p.at).is_none() {
             return Err(bad(id, "a time that is not one"));
         }
-        if out.insert(*id, p).is_some() {
+        if out.insert(*id, p) {
             return Err(bad(id, "twice"));
         }
     }

@@ -222,7 +222,7 @@ pub struct Ledger {
     pub(crate) seen: Map<EventId, Digest>,
     /// What each applied receipt, pick, shipment, scrap, adjustment, reversal and
     /// return to supplier did (see the `reversal` module).
-    pub(crate) posted: Map<EventId, crate::reversal::Posted>,
+    pub(crate) posted: crate::chunked::ChunkedMap<EventId, crate::reversal::Posted>,
     pub(crate) closed_through: Option<DateTime<Utc>>,
     /// Per legal entity, the time its own period is closed through (on top of the
     /// network's `closed_through`).
@@ -326,7 +326,7 @@ impl Ledger {
             transfers: Transfers::default(),
             pending: BTreeMap::new(),
             seen: map(),
-            posted: map(),
+            posted: crate::chunked::ChunkedMap::default(),
             closed_through: None,
             entity_closed: BTreeMap::new(),
             recorded_through: None,
