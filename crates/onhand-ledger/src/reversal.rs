@@ -390,8 +390,11 @@ impl Ledger {
                 .collect();
         }
         if kind == EventKind::Receipt {
+            // The changes are in key order, item first: an item's changes are adjacent,
+            // so its total is the last one listed (linear in the lines, where a search
+            // of the list per change was quadratic on a receipt of many items).
             for c in own.changes.iter().filter(|c| c.change > Decimal::ZERO) {
-                match own.received.iter_mut().find(|r| r.item == c.key.item) {
+                match own.received.last_mut().filter(|r| r.item == c.key.item) {
                     // The plan's checks made every sum of the event's changes.
                     Some(r) => r.qty = r.qty.saturating_add(c.change),
                     None => own.received.push(Received {

@@ -448,3 +448,43 @@ fn a_held_reversal_takes_effect_when_approved() -> R {
     );
     Ok(())
 }
+
+/// A receipt's record totals what it received per item, one entry per item in item
+/// order, whatever the order of its lines and however many bins each item went to.
+#[test]
+fn a_receipt_of_several_items_is_totalled_per_item() -> R {
+    let mut l = ledger()?;
+    let lines = vec![
+        line("NUT-M8", "5 EA")?.at(onhand_master::BinCode::new("PF-A01")?),
+        line("BOLT-M8", "10 EA")?.at(onhand_master::BinCode::new("PF-A01")?),
+        line("NUT-M8", "7 EA")?.at(onhand_master::BinCode::new("PF-A02")?),
+        line("BOLT-M8", "3 EA")?.at(onhand_master::BinCode::new("PF-A02")?),
+        line("BOLT-M8-SS", "4 EA")?.at(onhand_master::BinCode::new("PF-A01")?),
+    ];
+    let r = event(
+        1,
+        0,
+        actor("u", &[Role::Warehouse])?,
+        "RECEIPT",
+        doc(DocKind::PurchaseOrder, "PO-M")?,
+        Body::Receipt(movement("ATL", lines)?),
+    )?;
+    l.apply(&r)?;
+    let rec = l.posted(&r.id).ok_or("a record of the receipt")?;
+    let mut got: Vec<(String, Decimal)> = rec
+        .received
+        .iter()
+        .map(|x| (l.catalog().item(x.item).map(|i| i.code.to_string()).unwrap_or_default(), x.qty))
+        .collect();
+    assert!(rec.received.windows(2).all(|w| w[0].item < w[1].item), "one entry per item, in order");
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("BOLT-M8".to_owned(), 13.into()),
+            ("BOLT-M8-SS".to_owned(), 4.into()),
+            ("NUT-M8".to_owned(), 12.into())
+        ]
+    );
+    Ok(())
+}
