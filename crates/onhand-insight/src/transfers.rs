@@ -127,8 +127,10 @@ pub(crate) type TransferKey = (i32, u16, u16);
 /// Transfer lines and their day cells, and the first time each lane carried each item.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub(crate) struct Transfers {
+    /// Boxed (a box serializes as its content): the table's growth then moves a key
+    /// and a pointer per line, not the whole line.
     #[serde(with = "crate::snapshot::sorted")]
-    pub(crate) lines: Map<TransferRef, Transfer>,
+    pub(crate) lines: Map<TransferRef, Box<Transfer>>,
     #[serde(with = "crate::snapshot::sorted")]
     pub(crate) cells: Map<TransferKey, TransferCell>,
     /// (from, to, item) -> (first request time, its transfer line).
@@ -141,7 +143,7 @@ fn secs(later: i64, earlier: i64) -> u64 {
 }
 
 fn checked<'a>(
-    lines: &'a mut Map<TransferRef, Transfer>,
+    lines: &'a mut Map<TransferRef, Box<Transfer>>,
     key: &TransferRef,
     at: DateTime<Utc>,
 ) -> Result<&'a mut Transfer, InsightError> {
@@ -239,7 +241,7 @@ impl Transfers {
             .or_insert_with(|| (at, r.transfer.clone()));
         self.lines.insert(
             r.transfer.clone(),
-            Transfer {
+            Box::new(Transfer {
                 from,
                 to,
                 item: r.item.clone(),
@@ -258,7 +260,7 @@ impl Transfers {
                 transport_cost: r.transport_cost,
                 purchase_cost: r.purchase_cost,
                 last: at,
-            },
+            }),
         );
         Ok(())
     }
