@@ -87,16 +87,26 @@ impl Valuation {
 
     /// [`Valuation::apply_in_order`], leaving lines it made in `made` when it gives up.
     fn in_order(&mut self, ev: &CostEvent, fp: u64, made: &mut Vec<Posting>) -> Option<Outcome> {
-        let (CostBody::Receipt { site, item, qty, owner, .. }
-        | CostBody::Issue { site, item, qty, owner, .. }) = &ev.body
-        else {
-            return None;
+        let (site, item, qty, owner, to) = match &ev.body {
+            CostBody::Receipt { site, item, qty, owner, .. } => (site, item, *qty, owner, None),
+            CostBody::Issue { site, item, qty, owner, to } => (site, item, *qty, owner, Some(*to)),
+            // A loss is an issue to adjustment, as the general path plans it.
+            CostBody::Adjustment { site, item, delta, owner, .. }
+                if delta.value().is_sign_negative() =>
+            {
+                let magnitude = onhand_master::Qty::new(delta.value().abs(), delta.uom()).ok()?;
+                (site, item, magnitude, owner, Some(IssueTo::Adjustment))
+            }
+            _ => return None,
         };
-        if owner.is_some() {
-            return None;
-        }
         let (e, i, slot) = self.in_order_pool(site, item)?;
         let ent = self.entities.get(usize::from(e))?;
+        // Stock of another owner (consignment) is that owner's pool: the general path's.
+        // The site's own entity named as the owner is the pool no owner names (the
+        // `onhand` facade names it on every event).
+        if owner.as_ref().is_some_and(|o| *o != ent.code) {
+            return None;
+        }
         let sl = self.slots.get(slot as usize)?;
         if !sl.in_order(ev.at) {
             return None;
@@ -151,15 +161,16 @@ impl Valuation {
                 let rcpt = sl.append_receive(ev.at, ev.id, plan);
                 Some(self.received((ev.id, fp), (slot, rcpt), qty.value()))
             }
-            CostBody::Issue { to, .. } => {
-                let key = issue_key(*to);
+            CostBody::Issue { .. } | CostBody::Adjustment { .. } => {
+                let to = to?;
+                let key = issue_key(to);
                 let negative = ent.negative == NegativeCostPolicy::LastCost;
                 if let Some(quick) = sl.pool.quick_issue(q) {
                     lines.pair(key, PostingKey::Inventory, quick.value(), m)?;
                     let issued = (sc.value_out(quick.value()), ent.currency);
                     let sl = self.slots.get_mut(slot as usize)?;
                     sl.append_quick_issue(ev.at, ev.id, &quick, (q, negative, key));
-                    return Some(self.issued((ev.id, fp), (slot, *to), qty.value(), issued));
+                    return Some(self.issued((ev.id, fp), (slot, to), qty.value(), issued));
                 }
                 let planned = sl.plan_issue_now(q, negative, key);
                 let Ok(plan) = &planned else { return None };
@@ -169,7 +180,7 @@ impl Valuation {
                 let issued = (sc.value_out(o.value), ent.currency);
                 let sl = self.slots.get_mut(slot as usize)?;
                 sl.append_issue(ev.at, ev.id, plan, (q, negative, key));
-                Some(self.issued((ev.id, fp), (slot, *to), qty.value(), issued))
+                Some(self.issued((ev.id, fp), (slot, to), qty.value(), issued))
             }
             _ => None,
         }
@@ -461,7 +472,8 @@ mod tests {
     #[derive(Debug, Clone)]
     enum Step {
         Receipt { site: usize, item: usize, n: u32, qty_how: u8, cents: u32, how: u8, owner: bool },
-        Issue { site: usize, item: usize, n: u32, qty_how: u8, to: u8 },
+        Issue { site: usize, item: usize, n: u32, qty_how: u8, to: u8, owner: bool },
+        Adjust { site: usize, item: usize, n: u32, qty_how: u8, gain: bool, owner: bool },
         Landed { pick: usize, cents: u32 },
         Return { pick: usize, n: u32 },
         Again { pick: usize },
@@ -474,12 +486,19 @@ mod tests {
         let item = prop_oneof![4 => Just(0usize), 1 => 0usize..3];
         prop_oneof![
             8 => (site.clone(), item.clone(), 1u32..40, any::<u8>(), 1u32..5000, any::<u8>(),
-                prop::bool::weighted(0.05))
+                prop::bool::weighted(0.2))
                 .prop_map(|(site, item, n, qty_how, cents, how, owner)| Step::Receipt {
                     site, item, n, qty_how, cents, how, owner
                 }),
-            8 => (site, item, 1u32..60, any::<u8>(), any::<u8>())
-                .prop_map(|(site, item, n, qty_how, to)| Step::Issue { site, item, n, qty_how, to }),
+            8 => (site.clone(), item.clone(), 1u32..60, any::<u8>(), any::<u8>(), prop::bool::weighted(0.2))
+                .prop_map(|(site, item, n, qty_how, to, owner)| {
+                    Step::Issue { site, item, n, qty_how, to, owner }
+                }),
+            3 => (site.clone(), item.clone(), 1u32..60, any::<u8>(), prop::bool::weighted(0.3),
+                prop::bool::weighted(0.2))
+                .prop_map(|(site, item, n, qty_how, gain, owner)| {
+                    Step::Adjust { site, item, n, qty_how, gain, owner }
+                }),
             1 => (any::<usize>(), 1u32..3000).prop_map(|(pick, cents)| Step::Landed { pick, cents }),
             1 => (any::<usize>(), 1u32..10).prop_map(|(pick, n)| Step::Return { pick, n }),
             1 => any::<usize>().prop_map(|pick| Step::Again { pick }),
@@ -531,13 +550,25 @@ mod tests {
                 unit_cost: cost(*site, *cents, *how).parse::<Money>().unwrap(),
                 owner: owner.then(|| "CA01".parse().unwrap()),
             },
-            Step::Issue { site, item, n, qty_how, to } => CostBody::Issue {
+            Step::Issue { site, item, n, qty_how, to, owner } => CostBody::Issue {
                 site: SITES[*site].0.parse().unwrap(),
                 item: ITEMS[*item].parse().unwrap(),
                 qty: qty(*item, *n, *qty_how).parse().unwrap(),
                 to: [IssueTo::Sale, IssueTo::Scrap, IssueTo::Adjustment][usize::from(*to % 3)],
-                owner: None,
+                owner: owner.then(|| "CA01".parse().unwrap()),
             },
+            Step::Adjust { site, item, n, qty_how, gain, owner } => {
+                let q: Qty = qty(*item, *n, *qty_how).parse().unwrap();
+                let v = if *gain { q.value() } else { -q.value() };
+                let delta = onhand_master::QtyDelta::new(v, q.uom());
+                CostBody::Adjustment {
+                    site: SITES[*site].0.parse().unwrap(),
+                    item: ITEMS[*item].parse().unwrap(),
+                    delta,
+                    unit_cost: None,
+                    owner: owner.then(|| "CA01".parse().unwrap()),
+                }
+            }
             Step::Landed { pick: p, cents } => {
                 let r = pick(*p, &|e| matches!(e.body, CostBody::Receipt { .. }))?;
                 let CostBody::Receipt { unit_cost, .. } = r.body else { return None };
