@@ -367,6 +367,7 @@ pub(crate) fn digest(event: &Event) -> crate::journal::Digest {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing;
 
     fn encode(event: &Event) -> Encoder {
         let mut e = Encoder::new();
@@ -379,7 +380,6 @@ mod tests {
         e.event_recorded(event);
         e
     }
-    use crate::testing;
 
     /// The encoding of a receipt, byte for byte as the module documentation says.
     #[test]

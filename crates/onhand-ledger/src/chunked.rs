@@ -9,12 +9,12 @@
 //! that never move; a push allocates at most one more chunk, and at most one chunk is
 //! partly empty. An entry's index never changes.
 
-/// Entries by index, in chunks of `1 << BITS`.
 use std::collections::hash_map::Entry;
 use std::hash::Hash;
 
 use onhand_master::hash::{Map, map};
 
+/// Entries by index, in chunks of `1 << BITS`.
 #[derive(Debug)]
 pub(crate) struct Chunked<T, const BITS: u32> {
     chunks: Vec<Vec<T>>,

@@ -955,6 +955,12 @@ impl Valuation {
         self.check_pool(ev).map(|_| ())
     }
 
+    /// Whether `at` falls in some entity's closed period (most engines have none: the
+    /// map is not even walked then).
+    pub(crate) fn in_entity_closed(&self, at: DateTime<Utc>) -> bool {
+        !self.entity_closed.is_empty() && self.entity_closed.values().any(|c| at < *c)
+    }
+
     /// [`Valuation::check`], and the pool the event moves (entity, item, valuation
     /// site), if one.
     pub(crate) fn check_pool(&self, ev: &CostEvent) -> Res<Option<(u16, ItemIx, Option<SiteIx>)>> {
@@ -975,7 +981,7 @@ impl Valuation {
             Out { v: self, event: ev.id, lines: Vec::with_capacity(2), names: None, sites: None };
         let mut plan = Plan::default();
         self.plan_body(ev, &mut out, &mut plan)?;
-        if self.entity_closed.values().any(|c| ev.at < *c) {
+        if self.in_entity_closed(ev.at) {
             self.check_entity_periods(ev, &plan)?;
         }
         if let Some(p) = out.lines.iter().find(|p| p.amount.abs() > MAX_AMOUNT) {
@@ -1035,9 +1041,7 @@ impl Valuation {
         }
         // Inside an entity's closed period only the general path checks which books the
         // event moves.
-        // (Most engines have none: the map is not even walked then.)
-        let in_closed =
-            !self.entity_closed.is_empty() && self.entity_closed.values().any(|c| ev.at < *c);
+        let in_closed = self.in_entity_closed(ev.at);
         if in_order
             && undo.is_none()
             && !in_closed

@@ -1,7 +1,7 @@
-//! The in-order path: a receipt or an issue at a site's own entity, into a pool that
-//! exists, in the item's base unit and not back-dated, is by far the most common event,
-//! and it needs none of the general planning (no replay, no step to box and carry, no
-//! decimal round trips). [`Valuation::apply_in_order`] works it out straight on the
+//! The in-order path: a receipt, an issue or a loss at a site's own entity, into a pool
+//! that exists, in the item's base unit and not back-dated, is by far the most common
+//! event, and it needs none of the general planning (no replay, no step to box and
+//! carry, no decimal round trips). [`Valuation::apply_in_order`] works it out straight on the
 //! pool's integers and commits it, making exactly the postings, records and outcome the
 //! general path makes; anything else, a refusal included, it leaves to the general path
 //! without changing anything. A FIFO receipt into a pool that owes nothing, or a FIFO
@@ -30,10 +30,10 @@ use crate::pool::{Int, Scales, pow10};
 use crate::posting::{Posting, PostingKey, PostingKind};
 
 impl Valuation {
-    /// The common case, a receipt or an issue at a site's own entity into a pool that
-    /// exists, in its base unit, not back-dated, worked out straight on the pool's
-    /// integers: the same postings, records and outcome as the general planning, without
-    /// its steps; the posting lines are appended to `lines`, and the outcome's own
+    /// The common case, a receipt, an issue or a loss (an issue to adjustment) at a
+    /// site's own entity (named or not) into a pool that exists, in its base unit, not
+    /// back-dated, worked out straight on the pool's integers: the same postings, records
+    /// and outcome as the general planning, without its steps; the posting lines are appended to `lines`, and the outcome's own
     /// `postings` is empty. `None` (nothing a caller can see changed, `lines` included)
     /// for anything else, any refusal included: the general path then decides, and
     /// reports the error.
@@ -55,8 +55,14 @@ impl Valuation {
     /// passes it), worked out the same way and stopped before anything changes. A
     /// receipt the network checks before its ledger decides, then books, is planned
     /// twice; this makes the first the in-order path's few steps, not the general
-    /// planning. The caller has checked that the event is new and in no closed period.
+    /// planning. Only a new event in no closed period, as the apply takes the path.
     pub(crate) fn in_order_takes(&mut self, ev: &CostEvent) -> bool {
+        if self.seen_of(ev.id).is_some()
+            || self.closed_through.is_some_and(|c| ev.at < c)
+            || self.in_entity_closed(ev.at)
+        {
+            return false;
+        }
         // No item handle from an unfinished batch (as `apply_with`).
         self.recent.item = None;
         let mut lines = Vec::new();

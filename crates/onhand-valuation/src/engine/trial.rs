@@ -116,12 +116,9 @@ impl Valuation {
     /// return.
     pub fn check_all(&mut self, evs: &[CostEvent]) -> Res<()> {
         if let [ev] = evs {
-            // New, in no closed period, and taken by the in-order path: its few steps
-            // answer for the general planning (`in_order_is_the_general_path`).
-            let new = self.seen_of(ev.id).is_none();
-            let open = self.closed_through.is_none_or(|c| ev.at >= c)
-                && self.entity_closed.values().all(|c| ev.at >= *c);
-            if new && open && self.in_order_takes(ev) {
+            // Taken by the in-order path: its few steps answer for the general planning
+            // (`in_order_is_the_general_path`).
+            if self.in_order_takes(ev) {
                 return Ok(());
             }
             return self.check(ev);
