@@ -105,7 +105,6 @@ mod lens;
 mod queue;
 mod rules;
 mod signal;
-mod store;
 
 pub use error::{ControlError, Refusal};
 pub use kind::{Action, ExceptionKind, Priority, RoleSet, ServiceClass, State, transition};

@@ -27,7 +27,7 @@ use crate::error::{ControlError, Refusal};
 use crate::kind::{Action, ExceptionKind, Priority, RoleSet, State, transition};
 use crate::rules::{Amount, Compiled, Routed, Rules};
 use crate::signal::{ClearReason, Clearance, Hold, Impact, Signal, Subject};
-use crate::store::Store;
+use onhand_master::chunked::Chunked;
 
 mod active;
 mod queues;
@@ -437,7 +437,7 @@ enum Target {
 #[derive(Debug, Clone)]
 pub struct Control {
     rules: Compiled,
-    items: Store<Exception>,
+    items: Chunked<Exception>,
     active: Active,
     closed: Map<Key, ExceptionId>,
     queues: Queues,
@@ -458,7 +458,7 @@ impl Control {
     pub fn new(rules: Rules) -> Result<Control, ControlError> {
         Ok(Control {
             rules: Compiled::new(rules)?,
-            items: Store::default(),
+            items: Chunked::new(),
             active: Active::default(),
             closed: map(),
             queues: Queues::default(),
@@ -1047,7 +1047,7 @@ impl Control {
         // (kind, site, state) -> (count, oldest, total age), in minutes.
         type Cell = (u64, i64, i64);
         let mut cells: BTreeMap<(ExceptionKind, Option<&SiteCode>, State), Cell> = BTreeMap::new();
-        for e in self.items.iter() {
+        for e in &self.items {
             let end = e.closed_at.unwrap_or(now);
             let age = (end - e.raised_at).num_minutes().max(0);
             let cell = cells.entry((e.kind, e.site.as_ref(), e.state)).or_insert((0, 0, 0));
@@ -1227,7 +1227,7 @@ impl Control {
 
 /// Whether a queue entry of `role` stands for its exception: the exception is active,
 /// holds the role, and has exactly this rank (see [`Ranked`](ranked::Ranked)).
-fn live(items: &Store<Exception>, role: Role) -> impl Fn(&Rank) -> bool + '_ {
+fn live(items: &Chunked<Exception>, role: Role) -> impl Fn(&Rank) -> bool + '_ {
     move |r| {
         usize::try_from(r.id)
             .ok()

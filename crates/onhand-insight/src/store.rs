@@ -1,56 +1,40 @@
-//! A growable store of values in fixed chunks, addressed by a dense `u32`: growth
-//! never moves a stored value (a `Vec` doubling would copy every order line), and an
-//! index look-up is two array reads.
+//! A growable store of values addressed by a dense `u32`, in the fixed chunks of
+//! [`Chunked`]: growth never moves a stored value (a `Vec` doubling would copy every
+//! order line), and an index look-up is two array reads.
 
-const CHUNK: usize = 4096;
+use onhand_master::chunked::Chunked;
 
-/// Values in chunks of 4,096.
+/// Values in chunks of 4,096, by a `u32` index.
 #[derive(Debug, Clone)]
-pub(crate) struct Store<T> {
-    chunks: Vec<Vec<T>>,
-    len: usize,
-}
+pub(crate) struct Store<T>(Chunked<T>);
 
 impl<T> Default for Store<T> {
     fn default() -> Self {
-        Store { chunks: Vec::new(), len: 0 }
+        Store(Chunked::new())
     }
 }
 
 impl<T> Store<T> {
     /// Adds `v`, returning its index.
     pub(crate) fn push(&mut self, v: T) -> u32 {
-        if self.chunks.last().is_none_or(|c| c.len() == CHUNK) {
-            self.chunks.push(Vec::with_capacity(CHUNK));
-        }
-        if let Some(c) = self.chunks.last_mut() {
-            c.push(v);
-        }
-        let ix = self.len;
-        self.len += 1;
+        let ix = self.0.push(v);
         debug_assert!(u32::try_from(ix).is_ok(), "fewer than 2^32 values");
         u32::try_from(ix).unwrap_or(u32::MAX)
     }
 
     /// The value at `ix`.
     pub(crate) fn get(&self, ix: u32) -> Option<&T> {
-        let i = ix as usize;
-        self.chunks.get(i / CHUNK).and_then(|c| c.get(i % CHUNK))
+        self.0.get(ix as usize)
     }
 
     /// The value at `ix`, to change.
     pub(crate) fn get_mut(&mut self, ix: u32) -> Option<&mut T> {
-        let i = ix as usize;
-        self.chunks.get_mut(i / CHUNK).and_then(|c| c.get_mut(i % CHUNK))
+        self.0.get_mut(ix as usize)
     }
 
     /// Every value with its index, in index order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u32, &T)> {
-        self.chunks
-            .iter()
-            .flatten()
-            .enumerate()
-            .map(|(i, v)| (u32::try_from(i).unwrap_or(u32::MAX), v))
+        self.0.iter().enumerate().map(|(i, v)| (u32::try_from(i).unwrap_or(u32::MAX), v))
     }
 }
 
@@ -158,21 +142,17 @@ impl<K: std::hash::Hash + Eq + Clone, V> Keyed<K, V> {
 
 impl<T: serde::Serialize> serde::Serialize for Store<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.chunks.iter().flatten())
+        self.0.serialize(s)
     }
 }
 
 impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Store<T> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let values: Vec<T> = Vec::deserialize(d)?;
+        let values = Chunked::deserialize(d)?;
         if u32::try_from(values.len()).is_err() {
             return Err(serde::de::Error::custom("more than 2^32 values"));
         }
-        let mut store = Store::default();
-        for v in values {
-            store.push(v);
-        }
-        Ok(store)
+        Ok(Store(values))
     }
 }
 

@@ -43,6 +43,7 @@
 
 pub mod canonical;
 mod catalog;
+pub mod chunked;
 mod code;
 mod data;
 pub mod decimal;

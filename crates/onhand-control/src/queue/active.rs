@@ -13,7 +13,7 @@
 use super::Exception;
 use crate::kind::ExceptionKind;
 use crate::signal::Subject;
-use crate::store::Store;
+use onhand_master::chunked::Chunked;
 
 /// The least number of slots a non-empty table has (a power of two).
 const MIN_SLOTS: usize = 16;
@@ -49,7 +49,7 @@ impl Eq for Active {}
 pub(crate) type KeyRef<'a> = (ExceptionKind, &'a Subject);
 
 /// Whether exception `i` has dedup key `key`.
-fn holds(items: &Store<Exception>, i: usize, key: KeyRef<'_>) -> bool {
+fn holds(items: &Chunked<Exception>, i: usize, key: KeyRef<'_>) -> bool {
     items.get(i).is_some_and(|e| e.kind == key.0 && e.subject == *key.1)
 }
 
@@ -107,7 +107,7 @@ impl Active {
     }
 
     /// The position of the slot holding `key` (of fingerprint `print`).
-    fn find(&self, key: KeyRef<'_>, print: u64, items: &Store<Exception>) -> Option<usize> {
+    fn find(&self, key: KeyRef<'_>, print: u64, items: &Chunked<Exception>) -> Option<usize> {
         self.positions(print).find(|&at| {
             self.slots.get(at).is_some_and(|s| holds(items, s.index.wrapping_sub(1), key))
         })
@@ -118,7 +118,7 @@ impl Active {
         &self,
         key: KeyRef<'_>,
         print: u64,
-        items: &Store<Exception>,
+        items: &Chunked<Exception>,
     ) -> Option<usize> {
         let at = self.find(key, print, items)?;
         self.slots.get(at).map(|s| s.index.wrapping_sub(1))
@@ -131,7 +131,7 @@ impl Active {
         key: KeyRef<'_>,
         print: u64,
         i: usize,
-        items: &Store<Exception>,
+        items: &Chunked<Exception>,
     ) -> bool {
         if self.find(key, print, items).is_some() {
             return false;
@@ -179,7 +179,7 @@ impl Active {
     }
 
     /// Forgets the active exception with `key` (of fingerprint `print`).
-    pub(crate) fn remove(&mut self, key: KeyRef<'_>, print: u64, items: &Store<Exception>) {
+    pub(crate) fn remove(&mut self, key: KeyRef<'_>, print: u64, items: &Chunked<Exception>) {
         let Some(mut hole) = self.find(key, print, items) else { return };
         self.len -= 1;
         // Backward-shift deletion: move each later slot of the run whose home does not
