@@ -659,14 +659,18 @@ impl Network {
     ///
     /// # Errors
     /// As [`Network::replay`]; [`Error::Insight`] for settings insight refuses.
-    pub fn replay_insight(
+    pub fn replay_insight<'a, I>(
         master: MasterData,
         rules: Rules,
         mut config: NetworkConfig,
         settings: InsightSettings,
         start: DateTime<Utc>,
-        entries: &[Entry],
-    ) -> Result<(Insight, FeedStats), Error> {
+        entries: I,
+    ) -> Result<(Insight, FeedStats), Error>
+    where
+        I: IntoIterator<Item = &'a Entry>,
+        I::IntoIter: Clone,
+    {
         config.insight = InsightSettings { enabled: true, ..settings };
         let mut n = Network::replay(master, rules, config, start, entries)?;
         let feed =

@@ -211,19 +211,26 @@ pub struct Mark {
     pub digest: Digest,
 }
 
+/// Journal entries in memory, in order: chunks of 1,024 that never move, so an
+/// append never copies the entries before it (a doubling `Vec` of them would, and would
+/// hold both copies while it did). It iterates, indexes and serializes as the list of
+/// its entries; [`into_vec`](onhand_master::chunked::Chunked::into_vec) and
+/// [`to_vec`](onhand_master::chunked::Chunked::to_vec) give that list.
+pub type Entries = onhand_master::chunked::Chunked<Entry, 10>;
+
 /// The network's journal: the head, and the entries kept in memory since the last
 /// [`drain`](Journal::drain).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Journal {
     head: Mark,
-    entries: Vec<Entry>,
+    entries: Entries,
 }
 
 impl Journal {
     /// An empty journal that continues after `head`.
     #[must_use]
     pub fn after(head: Mark) -> Self {
-        Journal { head, entries: Vec::new() }
+        Journal { head, entries: Entries::new() }
     }
 
     /// The last entry's sequence number and digest.
@@ -234,12 +241,12 @@ impl Journal {
 
     /// The entries kept since the last drain.
     #[must_use]
-    pub fn entries(&self) -> &[Entry] {
+    pub fn entries(&self) -> &Entries {
         &self.entries
     }
 
     /// Takes the entries kept so far (to persist them); the head stays.
-    pub fn drain(&mut self) -> Vec<Entry> {
+    pub fn drain(&mut self) -> Entries {
         std::mem::take(&mut self.entries)
     }
 
@@ -279,7 +286,7 @@ impl Journal {
 /// # Errors
 /// [`Error::Restore`] naming the first entry that does not fit: a gap or repeat in the
 /// sequence numbers, or a digest that does not match.
-pub fn verify(from: Mark, entries: &[Entry]) -> Result<Mark, Error> {
+pub fn verify<'a>(from: Mark, entries: impl IntoIterator<Item = &'a Entry>) -> Result<Mark, Error> {
     let mut head = from;
     for e in entries {
         let want = head.seq.checked_add(1).ok_or(Error::Overflow { operation: "journal" })?;

@@ -383,7 +383,7 @@ impl Network {
     }
 
     /// Takes the journal entries kept so far, to persist them.
-    pub fn drain_journal(&mut self) -> Vec<crate::journal::Entry> {
+    pub fn drain_journal(&mut self) -> crate::journal::Entries {
         self.journal.drain()
     }
 
@@ -1857,14 +1857,19 @@ impl Network {
     ///
     /// # Errors
     /// As the commands' calls; [`Error::Restore`] for a broken chain.
-    pub fn replay(
+    pub fn replay<'a, I>(
         master: MasterData,
         rules: Rules,
         config: NetworkConfig,
         start: DateTime<Utc>,
-        entries: &[crate::journal::Entry],
-    ) -> Result<Self, Error> {
-        crate::journal::verify(Mark::default(), entries)?;
+        entries: I,
+    ) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = &'a crate::journal::Entry>,
+        I::IntoIter: Clone,
+    {
+        let entries = entries.into_iter();
+        crate::journal::verify(Mark::default(), entries.clone())?;
         let mut n = Network::new(master, rules, config, start)?;
         n.replay_onto(entries)?;
         Ok(n)
@@ -1874,8 +1879,13 @@ impl Network {
     ///
     /// # Errors
     /// [`Error::Restore`] when they do not continue it, or a command's own error.
-    pub fn replay_onto(&mut self, entries: &[crate::journal::Entry]) -> Result<(), Error> {
-        crate::journal::verify(self.journal.head(), entries)?;
+    pub fn replay_onto<'a, I>(&mut self, entries: I) -> Result<(), Error>
+    where
+        I: IntoIterator<Item = &'a crate::journal::Entry>,
+        I::IntoIter: Clone,
+    {
+        let entries = entries.into_iter();
+        crate::journal::verify(self.journal.head(), entries.clone())?;
         for e in entries {
             self.run(&e.command)?;
             if self.journal.head().digest != e.digest {

@@ -1595,7 +1595,7 @@ impl Sim {
             return Err(fail(self, &format!("the restored network breaks an invariant: {e}")));
         }
         // Snapshot plus tail: yesterday's snapshot, restored, and the day's journal tail.
-        let tail = entries.get(self.replayed..).unwrap_or(&[]);
+        let tail = entries.iter().skip(self.replayed);
         let count = entries.len();
         if let Some(yesterday) = &self.snapshot {
             let mut restored = restore(self, yesterday)

@@ -18,7 +18,7 @@ use onhand::ledger::{
 };
 use onhand::master::{BinCode, Decimal, Role};
 use onhand::sim::{Setup, Sim, SimConfig};
-use onhand::{Command, Entry, InsightSettings, Network, OrderRequest};
+use onhand::{Command, InsightSettings, Network, OrderRequest};
 use proptest::prelude::*;
 
 fn day(d: u32) -> NaiveDate {
@@ -406,7 +406,7 @@ fn a_calendar_for_an_unknown_site_is_refused() {
 /// Count lines the ledger accepted, found independently of the network: the journal's
 /// events replayed through a bare ledger, a count counting when it is accepted or when
 /// an approval releases it.
-fn counts_accepted(setup: &Setup, entries: &[Entry]) -> u64 {
+fn counts_accepted(setup: &Setup, entries: &onhand::journal::Entries) -> u64 {
     let catalog = std::sync::Arc::new(onhand::master::Catalog::new(setup.master.clone()).unwrap());
     let mut ledger = Ledger::new(catalog, setup.rules.clone()).unwrap();
     let mut held: BTreeMap<EventId, Event> = BTreeMap::new();
