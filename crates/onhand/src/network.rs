@@ -542,7 +542,9 @@ impl Network {
         // the ledger keeps for it, so it is hashed once.
         let seq = self.journal.next_seq()?;
         let derived = if repeat { Vec::new() } else { self.derive_costs(moving)? };
-        if !repeat {
+        // Only an event the ledger may hold needs its costs asked first: one it commits
+        // has them booked by the veto, with the same refusal and nothing changed.
+        if !repeat && self.ledger.may_hold(event.kind()) {
             self.check_known_costs(moving, &inbound, &derived, seq)?;
         }
         let applied = self.ledger_decides(event, moving, seq, (inbound, derived))?;
@@ -1428,7 +1430,8 @@ impl Network {
     /// would refuse: a value beyond what valuation carries, a quantity or cost the pool
     /// cannot hold, a return beyond its receipt. The veto books the same events whole
     /// when the ledger commits; asking first refuses such an event before the ledger
-    /// would hold it for an approval the books could never follow.
+    /// would hold it for an approval the books could never follow, so it is asked only
+    /// of kinds the ledger may hold ([`Ledger::may_hold`](onhand_ledger::Ledger::may_hold)).
     fn check_known_costs(
         &mut self,
         moving: &Event,

@@ -31,6 +31,11 @@ pub(crate) fn sites_of(event: &Event, ledger: &Ledger) -> Vec<SiteCode> {
 impl Ledger {
     /// Holds `submitted` for the approval of `needs`.
     pub(crate) fn hold(&mut self, submitted: &Event, needs: Vec<Role>) -> Applied {
+        debug_assert!(
+            self.may_hold(submitted.kind()),
+            "may_hold says {} is never held",
+            submitted.kind()
+        );
         self.seq += 1;
         self.pending.insert(
             submitted.id,

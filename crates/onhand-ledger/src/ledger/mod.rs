@@ -244,6 +244,9 @@ pub struct Ledger {
     /// The widest document window (microseconds): entries older than a close less this
     /// can never count again, and the close drops them.
     doc_window: i64,
+    /// Per kind, whether the rules could hold an event of it for approval
+    /// ([`Ledger::may_hold`]).
+    may_hold: [bool; EventKind::ALL.len()],
     /// What the applied events of document-limited kinds measured, per kind and
     /// document, in effective-time order.
     pub(crate) documents: BTreeMap<(EventKind, DocumentRef), DocTotals>,
@@ -297,6 +300,7 @@ impl Ledger {
             .map(|d| i64::from(d.window_hours).saturating_mul(3_600_000_000))
             .max()
             .unwrap_or(0);
+        let may_hold = EventKind::ALL.map(|kind| may_hold(&rules, kind));
         let mut costs = Vec::new();
         if !rules.reference_costs.is_empty() {
             costs = vec![Decimal::ZERO; catalog.item_count()];
@@ -337,6 +341,7 @@ impl Ledger {
             costs,
             doc_limited,
             doc_window,
+            may_hold,
             documents: BTreeMap::new(),
         })
     }
@@ -381,6 +386,30 @@ impl Ledger {
     #[must_use]
     pub fn rules(&self) -> &Rules {
         &self.rules
+    }
+
+    /// Whether these rules could ever hold an event of `kind` for approval, whatever
+    /// its lines and actor: `false` only when no approval threshold names the kind, no
+    /// status move its lines can make needs a role, and it is not a transfer receipt
+    /// (an over-receipt may need an approver). Period closes, reopenings, approvals and
+    /// the other kinds that are not stock movements answer `true`. A host that must ask something only of events the ledger may hold (the
+    /// facade checks their costs before the ledger decides) skips the rest.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_ledger::{EventKind, Ledger, Rules};
+    /// # use onhand_master::{seed, Catalog, CurrencyCode};
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// let ledger = Ledger::new(catalog, Rules::standard(CurrencyCode::new("USD")?))?;
+    /// // Receiving needs no approver; releasing quality-held stock needs one.
+    /// assert!(!ledger.may_hold(EventKind::Receipt));
+    /// assert!(ledger.may_hold(EventKind::StatusChange));
+    /// assert!(ledger.may_hold(EventKind::ReopenPeriod));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn may_hold(&self, kind: EventKind) -> bool {
+        self.may_hold.get(kind as usize).copied().unwrap_or(true)
     }
 
     /// How many state-changing events have been applied.
@@ -700,4 +729,18 @@ impl Ledger {
             }
         }
     }
+}
+
+/// Whether `rules` could hold an event of `kind` for approval (see
+/// [`Ledger::may_hold`]): a stock movement is held only for a threshold of its kind, a
+/// status move that needs a role, or (a transfer receipt) an over-receipt, the only
+/// sources of a plan's needs.
+fn may_hold(rules: &Rules, kind: EventKind) -> bool {
+    let Some(movement) = lines::movement_of(kind) else { return true };
+    if kind == EventKind::TransferReceipt || rules.thresholds.iter().any(|t| t.kind == kind) {
+        return true;
+    }
+    onhand_status::all_moves().any(|(_, m)| {
+        m.movement == movement && matches!(m.approval, onhand_status::Approval::Role(_))
+    })
 }

@@ -915,6 +915,10 @@ impl Harness {
                         self.fail("a pending event changed positions, lots, serials or transfers")
                     );
                 }
+                // `may_hold` never answers "no" for a kind the ledger holds.
+                if !self.ledger.may_hold(ev.kind()) {
+                    return Err(self.fail("held an event of a kind `may_hold` says is never held"));
+                }
             }
             Ok(Applied::Accepted(_)) => {}
         }
