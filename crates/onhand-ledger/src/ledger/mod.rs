@@ -392,8 +392,9 @@ impl Ledger {
     /// its lines and actor: `false` only when no approval threshold names the kind, no
     /// status move its lines can make needs a role, and it is not a transfer receipt
     /// (an over-receipt may need an approver). Period closes, reopenings, approvals and
-    /// the other kinds that are not stock movements answer `true`. A host that must ask something only of events the ledger may hold (the
-    /// facade checks their costs before the ledger decides) skips the rest.
+    /// the other kinds that are not stock movements answer `true`. A host that must ask
+    /// something only of events the ledger may hold (the facade checks their costs
+    /// before the ledger decides) skips the rest.
     ///
     /// ```
     /// # use std::sync::Arc;
