@@ -30,7 +30,7 @@
 //! | safety stock | `SS = s − d L` (or `S − d (R + L)`), and `z = SS / σT` |
 //! | cycle service level | `Φ(z)` |
 //! | expected shortage per cycle | `ESC = σT G(z)` |
-//! | fill rate, backorders | `1 − ESC / Q` |
+//! | fill rate, backorders | `1 − ESC / Q`, and 0 once `ESC` passes `Q` (no demand met from stock) |
 //! | fill rate, lost sales | `Q / (Q + ESC)` (a cycle's demand is what it sells, `Q`, plus what it loses) |
 //! | cycle stock | `Q / 2` |
 //! | average inventory | `Q / 2 + SS` |
@@ -485,7 +485,8 @@ pub struct Evaluation {
     /// Expected shortage per cycle `σT G(z)`: units backordered (backorder form) or
     /// lost (lost-sales form); the same figure in both forms.
     pub expected_shortage_per_cycle: f64,
-    /// Fill rate when shortages are backordered: `1 − ESC / Q`.
+    /// Fill rate when shortages are backordered: `1 − ESC / Q`, at least 0 (a share of
+    /// demand; the formula alone goes negative once `ESC` passes `Q`).
     pub fill_rate_backorder: f64,
     /// Fill rate when shortages are lost: `Q / (Q + ESC)`.
     pub fill_rate_lost_sales: f64,
@@ -573,7 +574,11 @@ pub fn evaluate(demand: &Demand, policy: Policy, year: Option<Year>) -> Res<Eval
         // Certain demand: short by exactly what the level misses.
         (None, if ss >= 0.0 { 1.0 } else { 0.0 }, (-ss).max(0.0))
     };
-    let (fill_back, fill_lost) = if q > 0.0 { (1.0 - esc / q, q / (q + esc)) } else { (1.0, 1.0) };
+    // A fill rate is a share of demand: past `ESC = Q` (a level far below demand over
+    // the interval) nothing is met from stock, and the textbook `1 − ESC / Q` would go
+    // negative.
+    let (fill_back, fill_lost) =
+        if q > 0.0 { ((1.0 - esc / q).max(0.0), q / (q + esc)) } else { (1.0, 1.0) };
     let cycle_stock = q / 2.0;
     let average = cycle_stock + ss;
     let flow_time = (demand.mean > 0.0).then(|| average / demand.mean);
@@ -681,5 +686,16 @@ mod tests {
         let l = levels(&d, 0.0, Service::FillRate { rate: 0.99, lot_size: 20.0 }, Decimal::ONE)
             .unwrap();
         assert_eq!((l.z, l.safety_stock.exact), (0.0, 0.0));
+    }
+
+    /// A level far below demand over the lead time: each cycle of 10 is short by 20, so
+    /// no demand is met from stock (the textbook `1 − ESC / Q` would say −1).
+    #[test]
+    fn a_fill_rate_is_never_negative() {
+        let d = Demand { mean: 10.0, std_dev: 0.0, lead_time: 3.0, lead_time_std_dev: 0.0 };
+        let e =
+            evaluate(&d, Policy::ReorderPointLot { reorder_point: 10.0, lot: 10.0 }, None).unwrap();
+        assert_eq!((e.expected_shortage_per_cycle, e.fill_rate_backorder), (20.0, 0.0));
+        assert!((e.fill_rate_lost_sales - 10.0 / 30.0).abs() < 1e-12);
     }
 }

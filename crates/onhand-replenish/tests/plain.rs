@@ -266,6 +266,7 @@ proptest! {
         let e = evaluate(&demand, Policy::ReorderPointLot { reorder_point: s, lot: q }, Some(year)).unwrap();
         prop_assert!(e.fill_rate_lost_sales >= e.fill_rate_backorder - 1e-12);
         prop_assert!(e.fill_rate_lost_sales <= 1.0 && e.fill_rate_backorder <= 1.0);
+        prop_assert!(e.fill_rate_lost_sales >= 0.0 && e.fill_rate_backorder >= 0.0);
         prop_assert!((0.0..=1.0).contains(&e.cycle_service_level));
         prop_assert!(e.expected_shortage_per_cycle >= 0.0);
         prop_assert!((e.average_inventory - (e.cycle_stock + e.safety_stock)).abs() < 1e-9 * (1.0 + e.average_inventory.abs()));
