@@ -24,12 +24,17 @@
 
 /// Entries by index, in chunks of `1 << BITS` (4,096 by default).
 ///
-/// It serializes as a plain sequence, and compares and iterates as the sequence of its
-/// entries (where the chunk boundaries fall never shows).
-#[derive(Debug)]
+/// It serializes, prints (`{:?}`), compares and iterates as the sequence of its
+/// entries: where the chunk boundaries fall never shows.
 pub struct Chunked<T, const BITS: u32 = 12> {
     chunks: Vec<Vec<T>>,
     len: usize,
+}
+
+impl<T: std::fmt::Debug, const BITS: u32> std::fmt::Debug for Chunked<T, BITS> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 impl<T, const BITS: u32> Default for Chunked<T, BITS> {
@@ -318,6 +323,7 @@ mod tests {
                 }
             }
             proptest::prop_assert!(c == copy && copy == read);
+            proptest::prop_assert_eq!(format!("{c:?}"), format!("{want:?}"));
             proptest::prop_assert_eq!(read.into_iter().collect::<Vec<_>>(), want.clone());
             proptest::prop_assert_eq!(copy.into_vec(), want);
         }
