@@ -861,6 +861,15 @@ impl Event {
 mod tests {
     use super::*;
 
+    /// The ledger's per-kind tables (permissions, thresholds, `may_hold`) are built
+    /// from `ALL` and read by `kind as usize`: the two orders must agree.
+    #[test]
+    fn every_kind_sits_at_its_own_index_in_all() {
+        for (i, kind) in EventKind::ALL.into_iter().enumerate() {
+            assert_eq!(kind as usize, i, "{kind}");
+        }
+    }
+
     /// Issue 15: the ledger's codes are master's business codes (one rule, one
     /// representation), refused with the ledger's own error as before.
     #[test]
