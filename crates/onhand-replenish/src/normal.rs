@@ -1,11 +1,13 @@
 //! The standard normal distribution, to documented accuracy: density, cumulative
-//! distribution, its inverse, and the standard normal loss function with its inverse.
+//! distribution, its inverse, and the standard normal loss function with its inverse
+//! and its integral (the second-order loss function).
 //!
 //! | function | method | accuracy (absolute) |
 //! |---|---|---|
 //! | [`cdf`], [`sf`] | Hart (1968) double-precision rational approximation, as given by West (2005), "Better approximations to cumulative normal functions" | about 1e-14 (relative 1e-8 in the tail beyond 7.07) |
 //! | [`inverse_cdf`] | Acklam's rational approximation (relative error 1.15e-9) refined by one Halley step on [`cdf`] | about 1e-13 for p in [1e-12, 1 - 1e-12] |
 //! | [`loss`] | `pdf(z) - z (1 - cdf(z))` with the upper tail computed directly | about 1e-14 |
+//! | [`loss2`] | `((z² + 1)(1 - cdf(z)) - z pdf(z)) / 2` | about (z² + 1) × 1e-14 |
 //! | [`inverse_loss`] | bisection to a 1e-13 bracket, then Newton steps | about 1e-12 in z |
 //!
 //! Statistics may use floating point; quantities leave this crate as exact decimals.
@@ -151,6 +153,25 @@ pub fn inverse_cdf(p: f64) -> Option<f64> {
 #[must_use]
 pub fn loss(z: f64) -> f64 {
     (pdf(z) - z * sf(z)).max(0.0)
+}
+
+/// The standard normal second-order loss function
+/// `G2(z) = ∫_z^∞ G(t) dt = E[((Z − z)+)²] / 2 = ((z² + 1)(1 − Φ(z)) − z φ(z)) / 2`:
+/// averaged over a range of stocking levels, the expected shortage, in squared
+/// deviations (see [`crate::plain::evaluate`]'s average backorders). Never negative;
+/// `(z² + 1) / 2` far below the mean, 0 far above it.
+///
+/// ```
+/// use onhand_replenish::normal::loss2;
+/// // At the mean, E[Z+²] / 2 = 1/4.
+/// assert!((loss2(0.0) - 0.25).abs() < 1e-13);
+/// // Its derivative is -G(z): the slope at 1 is -G(1) = -0.083316.
+/// let slope = (loss2(1.0 + 1e-6) - loss2(1.0 - 1e-6)) / 2e-6;
+/// assert!((slope + 0.083_315_470_2).abs() < 1e-6);
+/// ```
+#[must_use]
+pub fn loss2(z: f64) -> f64 {
+    (((z * z + 1.0) * sf(z) - z * pdf(z)) / 2.0).max(0.0)
 }
 
 /// The `z` with `loss(z) = g`, for `g > 0` (`G` decreases from +inf to 0); `None` for

@@ -33,10 +33,19 @@
 //! | fill rate, backorders | `1 − ESC / Q`, and 0 once `ESC` passes `Q` (no demand met from stock) |
 //! | fill rate, lost sales | `Q / (Q + ESC)` (a cycle's demand is what it sells, `Q`, plus what it loses) |
 //! | cycle stock | `Q / 2` |
-//! | average inventory | `Q / 2 + SS` |
+//! | average backorders | `B = (σT² / Q) (G2(z) − G2(z + Q / σT))` (`G2`: the second-order loss function; for certain demand, with `a = −SS`: 0, `a² / 2Q`, or `a − Q / 2` past `a = Q`) |
+//! | average inventory (on hand) | `Q / 2 + SS + B`: never negative; `Q / 2 + SS` whenever shortages are rare |
 //! | flow time | average inventory / `d`, in periods (Little's law) |
 //! | orders per year | annual demand / `Q` (for (R, S): periods per year / `R`) |
 //! | annual cost | orders per year × `K` + average inventory × `h` |
+//!
+//! The textbook's average inventory `Q / 2 + SS` is the average *net* inventory, on hand
+//! less backordered: it is the stock on hand only while shortages are rare, and goes
+//! negative (and with it the holding cost and the flow time) for a level far below
+//! demand. The average backorders `B` are the exact expected backorders of an inventory
+//! position spread evenly over the cycle (Hadley & Whitin; Zipkin, *Foundations of
+//! Inventory Management*, on the (r, q) policy), so `Q / 2 + SS + B` is the average on
+//! hand: 0.71 above the Lego example's 6,000, and 0 when nothing is ever on hand.
 //!
 //! Sources: Chopra & Meindl, *Supply Chain Management*, chapters on cycle and safety
 //! inventory; Silver, Pyke & Thomas, *Inventory and Production Management in Supply
@@ -492,10 +501,14 @@ pub struct Evaluation {
     pub fill_rate_lost_sales: f64,
     /// Cycle stock `Q / 2`.
     pub cycle_stock: f64,
-    /// Average inventory `Q / 2 + SS`.
+    /// Average backorders `B`: units owed to customers on average, over a cycle (see
+    /// the module's table).
+    pub average_backorders: f64,
+    /// Average inventory on hand, `Q / 2 + SS + B` (never negative): the textbook's
+    /// `Q / 2 + SS` plus what it counts as negative stock while backordered.
     pub average_inventory: f64,
-    /// Average flow time in periods, average inventory / demand per period; `None` for
-    /// no demand.
+    /// Average flow time in periods, average inventory (on hand) / demand per period;
+    /// `None` for no demand.
     pub flow_time: Option<f64>,
     /// Orders per year, with a [`Year`].
     pub orders_per_year: Option<f64>,
@@ -511,7 +524,9 @@ pub struct Evaluation {
 /// use onhand_replenish::plain::{evaluate, Demand, Policy, Year};
 /// // Chopra & Meindl, the Lego example: weekly demand 2,500 (sd 500), lead time 2
 /// // weeks, reorder point 6,000, lots of 10,000: SS = 1,000, CSL = Φ(1.414) = 0.921,
-/// // ESC = 25.13, fill rate 0.9975, average inventory 6,000, flow time 2.4 weeks.
+/// // ESC = 25.13, fill rate 0.9975, average inventory 6,000 (the book's Q/2 + SS; 0.71
+/// // more on hand, the units it counts as negative while backordered), flow time 2.4
+/// // weeks.
 /// let demand = Demand { mean: 2500.0, std_dev: 500.0, lead_time: 2.0, lead_time_std_dev: 0.0 };
 /// let year = Year { periods: 52.0, order_cost: 400.0, holding_per_unit: 2.0 };
 /// let policy = Policy::ReorderPointLot { reorder_point: 6000.0, lot: 10_000.0 };
@@ -519,10 +534,12 @@ pub struct Evaluation {
 /// assert!((e.cycle_service_level - 0.9214).abs() < 1e-4);
 /// assert!((e.expected_shortage_per_cycle - 25.13).abs() < 0.01);
 /// assert!((e.fill_rate_backorder - 0.9975).abs() < 1e-4);
-/// assert_eq!((e.safety_stock, e.average_inventory), (1000.0, 6000.0));
-/// assert!((e.flow_time.ok_or("demand")? - 2.4).abs() < 1e-12);
-/// // 130,000 a year in lots of 10,000: 13 orders (5,200) and 6,000 held (12,000).
-/// assert!((e.annual_cost.ok_or("year")?.total - 17_200.0).abs() < 1e-9);
+/// assert_eq!(e.safety_stock, 1000.0);
+/// assert!((e.average_backorders - 0.71).abs() < 0.005);
+/// assert!((e.average_inventory - 6000.71).abs() < 0.005);
+/// assert!((e.flow_time.ok_or("demand")? - 2.4).abs() < 0.001);
+/// // 130,000 a year in lots of 10,000: 13 orders (5,200) and 6,000.71 held (12,001.42).
+/// assert!((e.annual_cost.ok_or("year")?.total - 17_201.42).abs() < 0.01);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
@@ -580,7 +597,10 @@ pub fn evaluate(demand: &Demand, policy: Policy, year: Option<Year>) -> Res<Eval
     let (fill_back, fill_lost) =
         if q > 0.0 { ((1.0 - esc / q).max(0.0), q / (q + esc)) } else { (1.0, 1.0) };
     let cycle_stock = q / 2.0;
-    let average = cycle_stock + ss;
+    let backorders = average_backorders(ss, sigma, q, esc);
+    // Net plus backordered: on hand. Far below demand the two nearly cancel, and the
+    // rounding must not leave a negative stock.
+    let average = (cycle_stock + ss + backorders).max(0.0);
     let flow_time = (demand.mean > 0.0).then(|| average / demand.mean);
     let orders = year.map(|y| match policy {
         Policy::PeriodicUpTo { review, .. } => y.periods / review,
@@ -602,11 +622,37 @@ pub fn evaluate(demand: &Demand, policy: Policy, year: Option<Year>) -> Res<Eval
         fill_rate_backorder: fill_back,
         fill_rate_lost_sales: fill_lost,
         cycle_stock,
+        average_backorders: backorders,
         average_inventory: average,
         flow_time,
         orders_per_year: orders,
         annual_cost,
     })
+}
+
+/// The average backorders of a policy whose inventory position runs evenly over
+/// `(level, level + q]` against demand over the protection interval with deviation
+/// `sigma`, the level `ss` above its mean: `(σ² / q) (G2(z) − G2(z + q / σ))`, the
+/// expected shortage `σ G` averaged over the positions. For certain demand, the level
+/// misses by `a = −ss`, owed for part of the cycle or all of it; for `q = 0` (no demand
+/// over a review) the position stays at the level, and `esc` is the answer.
+fn average_backorders(ss: f64, sigma: f64, q: f64, esc: f64) -> f64 {
+    if q <= 0.0 {
+        return esc;
+    }
+    if sigma > 0.0 {
+        let z = ss / sigma;
+        let spread = normal::loss2(z) - normal::loss2(z + q / sigma);
+        return (sigma * sigma / q * spread).max(0.0);
+    }
+    let a = -ss;
+    if a <= 0.0 {
+        0.0
+    } else if a < q {
+        a * a / (2.0 * q)
+    } else {
+        a - q / 2.0
+    }
 }
 
 /// What a reorder point implies: see [`implied_by_reorder_point`].

@@ -17,7 +17,9 @@
 //!   reorder point is the safety stock;
 //! - (c) a higher cycle service level never lowers safety stock;
 //! - (d) the lost-sales fill rate is never below the backorder one, both at most 1, the
-//!   cycle service level in [0, 1], and average inventory is cycle plus safety stock;
+//!   cycle service level in [0, 1], average inventory (on hand) never negative and,
+//!   less the average backorders, cycle plus safety stock, and the average backorders
+//!   the expected shortage integrated over the cycle's positions;
 //! - (e) (s, S) evaluates as (s, Q) with `Q = S − s`;
 //! - (f) at the EOQ, with certain demand, annual ordering cost equals holding cost.
 // Figures such as 1,000.0 and 6,000.0 are exact in binary, so `float_cmp` would only hide
@@ -25,9 +27,10 @@
 #![allow(clippy::unwrap_used, clippy::float_arithmetic, clippy::float_cmp)]
 
 use onhand_replenish::DemandStats;
+use onhand_replenish::normal::loss;
 use onhand_replenish::plain::{
-    Demand, Policy, Service, Year, eoq, evaluate, implied_by_reorder_point, levels, order_up_to,
-    reorder_point, safety_stock,
+    Demand, Evaluation, Policy, Service, Year, eoq, evaluate, implied_by_reorder_point, levels,
+    order_up_to, reorder_point, safety_stock,
 };
 use proptest::prelude::*;
 use rust_decimal::Decimal;
@@ -40,6 +43,37 @@ fn d(v: i64) -> Decimal {
 /// Chopra & Meindl's Lego store: 2,500 boxes a week (sd 500), lead time 2 weeks.
 fn lego() -> Demand {
     Demand::from_stats(&DemandStats::weekly(2500.0, 500.0), 2.0, 0.0)
+}
+
+/// The average backorders of an evaluated (s, Q) policy, worked out independently of
+/// the second-order loss function: the expected shortage at each inventory position y
+/// in (s, s + Q], `σ G((y − μ) / σ)` (or `(μ − y)+` for certain demand), integrated by
+/// Simpson's rule and divided by Q. In deviations, the range splits where `G(t)` is
+/// straight (`−t` below −10, 0 above 40) and where it bends.
+fn integrated_backorders(e: &Evaluation) -> f64 {
+    fn simpson(f: impl Fn(f64) -> f64, from: f64, to: f64) -> f64 {
+        if to <= from {
+            return 0.0;
+        }
+        let n = 2_000;
+        let step = (to - from) / f64::from(n);
+        let mut sum = f(from) + f(to);
+        for k in 1..n {
+            sum += f(from + step * f64::from(k)) * if k % 2 == 1 { 4.0 } else { 2.0 };
+        }
+        sum * step / 3.0
+    }
+    let (q, sigma, ss) = (e.cycle_quantity, e.sigma_over_interval, e.safety_stock);
+    if sigma == 0.0 {
+        // Short by a − u at position s + u while u < a = −SS.
+        return simpson(|u| -ss - u, 0.0, (-ss).min(q)) / q;
+    }
+    let (lo, hi) = (ss / sigma, (ss + q) / sigma);
+    let mut total = 0.0;
+    for (from, to) in [(lo, -10.0_f64), (-10.0, 10.0), (10.0, 40.0)] {
+        total += simpson(loss, from.max(lo), to.min(hi));
+    }
+    sigma * sigma / q * total
 }
 
 fn close(what: &str, got: f64, want: f64, tol: f64) {
@@ -110,9 +144,12 @@ fn evaluating_a_continuous_review_policy() {
     // 0.92135 (book: 0.92). ESC = σL G(k) = 707.107 × (φ(1.414) − 1.414 × (1 − 0.92135)) =
     // 707.107 × (0.146763 − 0.111229) = 25.13 (book: 25.13); fill rate = 1 − 25.13 /
     // 10,000 = 0.99749 (book: 0.9975). Lost sales: 10,000 / 10,025.13 = 0.99749. Cycle
-    // stock 5,000; average inventory 6,000; flow time 6,000 / 2,500 = 2.4 weeks (book:
-    // 2.4). With a 52-week year, 400 an order and 2 a unit-year: 130,000 / 10,000 = 13
-    // orders (5,200) and 6,000 × 2 = 12,000 holding, 17,200 in all.
+    // stock 5,000; average net inventory Q/2 + SS = 6,000 (the book's average
+    // inventory), plus average backorders (σL² / Q)(G2(1.414214) − G2(15.56)) = 50 ×
+    // 0.0141975 = 0.709877 on hand: 6,000.709877; flow time 6,000.71 / 2,500 = 2.40028
+    // weeks (book: 2.4). With a 52-week year, 400 an order and 2 a unit-year: 130,000 /
+    // 10,000 = 13 orders (5,200) and 6,000.71 × 2 = 12,001.42 holding, 17,201.42 in all
+    // (book, without the backorders: 17,200).
     let year = Year { periods: 52.0, order_cost: 400.0, holding_per_unit: 2.0 };
     let sq = Policy::ReorderPointLot { reorder_point: 6_000.0, lot: 10_000.0 };
     let e = evaluate(&lego(), sq, Some(year)).unwrap();
@@ -121,11 +158,15 @@ fn evaluating_a_continuous_review_policy() {
     close("ESC", e.expected_shortage_per_cycle, 25.13, 0.005);
     close("fill rate", e.fill_rate_backorder, 0.997_49, 1e-5);
     close("fill rate, lost sales", e.fill_rate_lost_sales, 10_000.0 / 10_025.127, 1e-7);
-    assert_eq!((e.cycle_stock, e.safety_stock, e.average_inventory), (5_000.0, 1_000.0, 6_000.0));
-    close("flow time", e.flow_time.unwrap(), 2.4, 1e-12);
+    assert_eq!((e.cycle_stock, e.safety_stock), (5_000.0, 1_000.0));
+    close("average backorders", e.average_backorders, 0.709_877, 1e-6);
+    close("average inventory", e.average_inventory, 6_000.709_877, 1e-6);
+    close("flow time", e.flow_time.unwrap(), 2.400_284, 1e-6);
     close("orders a year", e.orders_per_year.unwrap(), 13.0, 1e-12);
     let cost = e.annual_cost.unwrap();
-    assert_eq!((cost.ordering, cost.holding, cost.total), (5_200.0, 12_000.0, 17_200.0));
+    assert_eq!(cost.ordering, 5_200.0);
+    close("holding", cost.holding, 12_001.419_753, 1e-5);
+    close("annual cost", cost.total, 17_201.419_753, 1e-5);
     // (s, S) = (6,000, 16,000) is the same policy.
     let ss = Policy::ReorderPointUpTo { reorder_point: 6_000.0, up_to: 16_000.0 };
     assert_eq!(evaluate(&lego(), ss, Some(year)).unwrap(), e);
@@ -141,8 +182,9 @@ fn evaluating_a_periodic_review_policy() {
     // σ = 1,224.745; k = 1.281900, CSL = 0.90006 (the 90% the level was set for, plus the
     // rounding). A cycle brings d R = 10,000; ESC = 1,224.745 × G(1.2819) = 1,224.745 ×
     // 0.047308 = 57.94; fill rate 1 − 57.94 / 10,000 = 0.99421. Cycle stock 5,000,
-    // average inventory 6,570, flow time 6,570 / 2,500 = 2.628 weeks; 52 / 4 = 13 reviews
-    // a year.
+    // average net inventory 6,570 (the book's average inventory) plus average backorders
+    // (σ² / dR)(G2(1.2819) − G2(9.447)) = 150 × 0.0196472 = 2.947075: 6,572.947075 on
+    // hand, flow time 6,572.95 / 2,500 = 2.629179 weeks; 52 / 4 = 13 reviews a year.
     let year = Year { periods: 52.0, order_cost: 400.0, holding_per_unit: 2.0 };
     let rs = Policy::PeriodicUpTo { review: 4.0, up_to: 16_570.0 };
     let e = evaluate(&lego(), rs, Some(year)).unwrap();
@@ -150,10 +192,11 @@ fn evaluating_a_periodic_review_policy() {
     close("CSL", e.cycle_service_level, 0.900_06, 1e-5);
     close("ESC", e.expected_shortage_per_cycle, 57.94, 0.005);
     close("fill rate", e.fill_rate_backorder, 0.994_21, 1e-5);
-    close("average inventory", e.average_inventory, 6_570.0, 1e-9);
-    close("flow time", e.flow_time.unwrap(), 2.628, 1e-12);
+    close("average backorders", e.average_backorders, 2.947_075, 1e-6);
+    close("average inventory", e.average_inventory, 6_572.947_075, 1e-6);
+    close("flow time", e.flow_time.unwrap(), 2.629_179, 1e-6);
     close("orders a year", e.orders_per_year.unwrap(), 13.0, 1e-12);
-    close("annual cost", e.annual_cost.unwrap().total, 13.0 * 400.0 + 6_570.0 * 2.0, 1e-9);
+    close("annual cost", e.annual_cost.unwrap().total, 13.0 * 400.0 + 6_572.947_075 * 2.0, 1e-5);
 }
 
 #[test]
@@ -269,7 +312,17 @@ proptest! {
         prop_assert!(e.fill_rate_lost_sales >= 0.0 && e.fill_rate_backorder >= 0.0);
         prop_assert!((0.0..=1.0).contains(&e.cycle_service_level));
         prop_assert!(e.expected_shortage_per_cycle >= 0.0);
-        prop_assert!((e.average_inventory - (e.cycle_stock + e.safety_stock)).abs() < 1e-9 * (1.0 + e.average_inventory.abs()));
+        // On hand is never negative, and net inventory (on hand less backordered) is the
+        // textbook's Q/2 + SS.
+        let scale = 1.0 + e.safety_stock.abs() + q;
+        prop_assert!(e.average_inventory >= 0.0 && e.average_backorders >= 0.0, "{e:?}");
+        let net = e.average_inventory - e.average_backorders;
+        prop_assert!((net - (e.cycle_stock + e.safety_stock)).abs() < 1e-9 * scale, "{e:?}");
+        // The backorders are the expected shortage averaged over the positions the
+        // cycle runs through: a numerical integral of σ G((y − μ) / σ) over (s, s + Q].
+        prop_assert!((e.average_backorders - integrated_backorders(&e)).abs() < 1e-6 * scale, "{e:?} vs {}", integrated_backorders(&e));
+        if let Some(t) = e.flow_time { prop_assert!(t >= 0.0); }
+        prop_assert!(e.annual_cost.is_some_and(|c| c.holding >= 0.0));
         let up_to = Policy::ReorderPointUpTo { reorder_point: s, up_to: s + q };
         let same = evaluate(&demand, up_to, Some(year)).unwrap();
         prop_assert!((same.fill_rate_backorder - e.fill_rate_backorder).abs() < 1e-9);
