@@ -102,6 +102,34 @@ impl<T, const BITS: u32> Chunked<T, BITS> {
         self.len - 1
     }
 
+    /// Removes the last entry and returns it (with its chunk, when it was the chunk's
+    /// only one).
+    pub fn pop(&mut self) -> Option<T> {
+        let last = self.chunks.last_mut()?;
+        let entry = last.pop();
+        if last.is_empty() {
+            self.chunks.pop();
+        }
+        if entry.is_some() {
+            self.len -= 1;
+        }
+        entry
+    }
+
+    /// Keeps the first `len` entries and drops the rest (nothing, if there are no more
+    /// than `len`), with the chunks they emptied.
+    pub fn truncate(&mut self, len: usize) {
+        if len >= self.len {
+            return;
+        }
+        let chunks = len.div_ceil(Self::CHUNK);
+        self.chunks.truncate(chunks);
+        if let Some(last) = self.chunks.last_mut() {
+            last.truncate(len - (chunks - 1) * Self::CHUNK);
+        }
+        self.len = len;
+    }
+
     /// Every entry, in index order.
     #[must_use]
     pub fn iter(&self) -> Iter<'_, T> {
@@ -121,6 +149,24 @@ impl<T, const BITS: u32> Chunked<T, BITS> {
             out.extend(chunk);
         }
         out
+    }
+}
+
+impl<T: Ord, const BITS: u32> Chunked<T, BITS> {
+    /// [`slice::binary_search`] over entries kept in ascending order: `Ok` with the
+    /// index of an entry equal to `x`, or `Err` with where `x` would go. It finds the
+    /// chunk by its last entry, then searches that chunk alone.
+    ///
+    /// # Errors
+    /// `Err(index)` where `x` is not held: the index it would be inserted at to keep the
+    /// order.
+    pub fn binary_search(&self, x: &T) -> Result<usize, usize> {
+        let c = self.chunks.partition_point(|chunk| chunk.last().is_some_and(|l| l < x));
+        let base = c << BITS;
+        match self.chunks.get(c) {
+            Some(chunk) => chunk.binary_search(x).map(|i| base + i).map_err(|i| base + i),
+            None => Err(self.len),
+        }
     }
 }
 
@@ -281,7 +327,7 @@ mod tests {
         /// across chunk boundaries, in a copy, and through serde.
         #[test]
         fn a_chunked_table_answers_as_a_vec(
-            ops in proptest::collection::vec((0u32..1000, 0u8..4), 0..300),
+            ops in proptest::collection::vec((0u32..1000, 0u8..12), 0..300),
         ) {
             let mut c: Chunked<u32, 3> = Chunked::new();
             let mut want: Vec<u32> = Vec::new();
@@ -292,6 +338,15 @@ mod tests {
                         *x += 1;
                     }
                     want[i] += 1;
+                } else if op == 2 {
+                    proptest::prop_assert_eq!(c.pop(), want.pop());
+                } else if op == 1 {
+                    // Back by a few, or to any length (past the end included).
+                    let to = if v % 2 == 0 { want.len().saturating_sub(v as usize % 11) } else { v as usize % 40 };
+                    c.truncate(to);
+                    want.truncate(to);
+                    proptest::prop_assert_eq!(c.len(), want.len());
+                    proptest::prop_assert_eq!(c.last(), want.last());
                 } else {
                     proptest::prop_assert_eq!(c.push(v), want.len());
                     want.push(v);
@@ -323,6 +378,19 @@ mod tests {
                 }
             }
             proptest::prop_assert!(c == copy && copy == read);
+            // Searching the table sorted answers as searching the sorted vector.
+            let mut sorted = want.clone();
+            sorted.sort_unstable();
+            let table: Chunked<u32, 3> = sorted.iter().copied().collect();
+            for x in [0, 1, 499, 500, 998, 999, 1000, 2000] {
+                let (got, exp) = (table.binary_search(&x), sorted.binary_search(&x));
+                // With duplicates either may name a different equal entry.
+                if let (Ok(i), Ok(_)) = (got, exp) {
+                    proptest::prop_assert_eq!(sorted.get(i), Some(&x));
+                } else {
+                    proptest::prop_assert_eq!(got, exp);
+                }
+            }
             proptest::prop_assert_eq!(format!("{c:?}"), format!("{want:?}"));
             proptest::prop_assert_eq!(read.into_iter().collect::<Vec<_>>(), want.clone());
             proptest::prop_assert_eq!(copy.into_vec(), want);

@@ -58,6 +58,7 @@ mod policy;
 mod qty;
 mod role;
 pub mod seed;
+pub mod spread;
 pub mod synthetic;
 mod uom;
 mod validate;
