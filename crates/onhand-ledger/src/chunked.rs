@@ -7,21 +7,22 @@ use std::collections::hash_map::Entry;
 use std::hash::Hash;
 
 pub(crate) use onhand_master::chunked::Chunked;
-use onhand_master::hash::{Map, map};
+use onhand_master::spread::SpreadMap;
 
 /// A map that only grows: its entries sit in a [`Chunked`] table, and the hash index
 /// holds only each key and its entry's position. Growing the index moves those small
 /// slots, never the values (a hash map of the values themselves moves every one of them
-/// each time it doubles, and a record of an event is about 130 bytes).
+/// each time it doubles, and a record of an event is about 130 bytes), and the index is
+/// a [`SpreadMap`], so a growth moves at most a 256th of the slots.
 #[derive(Debug, Clone)]
 pub(crate) struct ChunkedMap<K, V> {
-    index: Map<K, u32>,
+    index: SpreadMap<K, u32>,
     entries: Chunked<(K, V), 12>,
 }
 
 impl<K, V> Default for ChunkedMap<K, V> {
     fn default() -> Self {
-        ChunkedMap { index: map(), entries: Chunked::default() }
+        ChunkedMap { index: SpreadMap::new(), entries: Chunked::default() }
     }
 }
 

@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use onhand_master::chunked::Chunked;
 use onhand_master::hash::{Map, map};
 use onhand_master::{
     AccountCode, Catalog, CurrencyCode, EntityCode, EntityIx, ItemCode, ItemIx, Money, Qty,
@@ -295,12 +296,14 @@ pub struct Valuation {
     /// Every applied event by id, as a position in `seen_log`.
     pub(crate) seen: Ids,
     /// Every applied event, in order: its fingerprint, and for receipts (landed cost)
-    /// and sales (returns) where to find the pool, quantity and value.
-    pub(crate) seen_log: Vec<Seen>,
+    /// and sales (returns) where to find the pool, quantity and value. These three grow
+    /// by an entry an event, in chunks that never move (a doubling `Vec` would copy a
+    /// million entries inside one event's call).
+    pub(crate) seen_log: Chunked<Seen>,
     /// Receipts into pools (what a landed cost names), in order.
-    pub(crate) receipts: Vec<ReceiptSeen>,
+    pub(crate) receipts: Chunked<ReceiptSeen>,
     /// Sales (what a customer return names), in order.
-    pub(crate) sales: Vec<SaleSeen>,
+    pub(crate) sales: Chunked<SaleSeen>,
     pub(crate) seq: u64,
     pub(crate) closed_through: Option<DateTime<Utc>>,
     /// Entities whose own period is closed, and through when.
@@ -516,9 +519,9 @@ impl Valuation {
             transfers: Vec::new(),
             transfer_ix: map(),
             seen: Ids::default(),
-            seen_log: Vec::new(),
-            receipts: Vec::new(),
-            sales: Vec::new(),
+            seen_log: Chunked::new(),
+            receipts: Chunked::new(),
+            sales: Chunked::new(),
             seq: 0,
             closed_through: None,
             entity_closed: BTreeMap::new(),
@@ -1525,15 +1528,16 @@ pub(crate) struct SaleSeen {
 }
 
 /// Event ids to their position in the log. Ids that arrive in increasing order (the
-/// usual case) are appended to a sorted vector, so a new id needs no look-up at all and
-/// the index costs 8 bytes per event; the others go to a hash map.
+/// usual case) are appended to a sorted table (in chunks that never move, so no event
+/// copies the whole of it), so a new id needs no look-up at all and the index costs 8
+/// bytes per event; the others go to a hash map.
 ///
 /// The log position of the `k`-th sorted id is `k` plus the number of other ids logged
 /// before it. That count changes only when an id arrives out of order, so it is kept as
 /// runs (`from`, count), one per change: nothing at all while every id arrives in order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Ids {
-    pub(crate) sorted: Vec<u64>,
+    pub(crate) sorted: Chunked<u64>,
     /// `(from, n)`, ascending in `from`: sorted ids from the `from`-th on sit `n` places
     /// after their own index in the log (until the next run).
     runs: Vec<(u32, u32)>,
@@ -1579,7 +1583,7 @@ impl Ids {
         if self.sorted.last() != Some(&id) {
             return false;
         }
-        self.sorted.pop();
+        let _ = self.sorted.pop();
         let k = u32::try_from(self.sorted.len()).unwrap_or(u32::MAX);
         if self.runs.last().is_some_and(|&(from, _)| from == k) {
             self.runs.pop();

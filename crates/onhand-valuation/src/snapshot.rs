@@ -925,8 +925,6 @@ impl Valuation {
         if !all_read {
             return Err(bad("records no pool counts", c.pools.len()));
         }
-        v.receipts.reserve(c.receipts.len());
-        v.sales.reserve(c.sales.len());
         for (n, &(slot, rcpt, Fig(qty))) in c.receipts.iter().enumerate() {
             if slot as usize >= v.slots.len() || qty <= Decimal::ZERO {
                 return Err(bad("a receipt", n));
@@ -940,7 +938,6 @@ impl Valuation {
             v.sales.push(SaleSeen { slot, qty, value });
         }
         let mut ids = Ids::default();
-        v.seen_log.reserve(c.seen.len());
         for (n, s) in c.seen.iter().enumerate() {
             let target_ok = match s.kind {
                 0 | Seen::REVERSAL => s.idx == 0,

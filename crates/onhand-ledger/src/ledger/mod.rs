@@ -219,7 +219,7 @@ pub struct Ledger {
     pub(crate) serials_at: Map<PositionKey, Set<SerialNo>>,
     pub(crate) transfers: Transfers,
     pub(crate) pending: BTreeMap<EventId, PendingEvent>,
-    pub(crate) seen: Map<EventId, Digest>,
+    pub(crate) seen: onhand_master::spread::SpreadMap<EventId, Digest>,
     /// What each applied receipt, pick, shipment, scrap, adjustment, reversal and
     /// return to supplier did (see the `reversal` module).
     pub(crate) posted: crate::chunked::ChunkedMap<EventId, crate::reversal::Posted>,
@@ -329,7 +329,7 @@ impl Ledger {
             serials_at: map(),
             transfers: Transfers::default(),
             pending: BTreeMap::new(),
-            seen: map(),
+            seen: onhand_master::spread::SpreadMap::new(),
             posted: crate::chunked::ChunkedMap::default(),
             closed_through: None,
             entity_closed: BTreeMap::new(),
@@ -582,13 +582,14 @@ impl Ledger {
     ) -> Result<Applied, LedgerError> {
         let fp = fingerprint(event);
         self.refuse_unrecorded(event)?;
-        // The id is hashed and its slot found once: the index is set aside while the
-        // event is dispatched (nothing there reads it), holding the slot the id takes.
-        let mut seen = std::mem::take(&mut self.seen);
+        // The id is hashed and its slot found once: the id's shard of the index is set
+        // aside while the event is dispatched (nothing there reads it), holding the slot
+        // the id takes.
+        let (shard, mut seen) = self.seen.take_for(&event.id);
         let vacant = match seen.entry(event.id) {
             Entry::Occupied(old) => {
                 let known = *old.get() == fp;
-                self.seen = seen;
+                self.seen.put_back(shard, seen);
                 return if known {
                     Ok(Applied::Duplicate)
                 } else {
@@ -605,7 +606,7 @@ impl Ledger {
                 self.recorded_through = Some(event.recorded_at);
             }
         }
-        self.seen = seen;
+        self.seen.put_back(shard, seen);
         applied
     }
 
