@@ -16,7 +16,7 @@
 //!   milliseconds), and each later growth moves one shard. The price is at the 99.99th
 //!   percentile: the 512 shard growths between 1 and 2 million events each take about
 //!   0.5 ms, where the one doubling took them all at once. `LATENCY_EVENTS=N` changes
-//!   the count.
+//!   the count (a check run, `-- --test`, takes 50,000).
 //! - `spread/insert_map` and `spread/insert_spread`: 1,000,000 new event ids (with a
 //!   32-byte digest, as the ledger keeps) inserted into a plain map and into a spread
 //!   map, the cost per insert of spreading (a second hash and a shard look-up) against
@@ -153,10 +153,14 @@ fn report(what: &str, times: &[Duration]) {
 }
 
 fn latency(_: &mut Criterion) {
-    let n = std::env::var("LATENCY_EVENTS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(2_000_000_usize);
+    // A check run (`cargo bench -- --test`, as CI runs every bench once) takes 50,000:
+    // past the size at which the ledger's indexes spread, so that path runs too.
+    let check = std::env::args().any(|a| a == "--test");
+    let n = std::env::var("LATENCY_EVENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(if check {
+        50_000
+    } else {
+        2_000_000_usize
+    });
     let setup = Setup::new();
     let mut ledger = Ledger::new(setup.catalog.clone(), Setup::rules()).expect("ledger");
     let times = timed(&setup, n, |e| ledger.apply(e).is_ok());
