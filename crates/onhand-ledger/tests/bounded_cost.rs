@@ -502,3 +502,37 @@ fn transfer_orders_with_very_many_lines_are_quadratic() {
     assert_eq!(a.lines.len(), lines.len());
     assert!(a.lines.iter().all(|l| l.requested == Decimal::from(6) && l.received == l.requested));
 }
+
+/// Past 28,672 events the ledger's event-id and posted-record indexes spread over
+/// shards (so no single `apply` moves a whole index as it grows). Spread, they answer
+/// as before: a repeated event is a duplicate, a reused id is refused, a reversal finds
+/// its original, and a snapshot restores to the same state, which answers the same.
+#[test]
+fn the_event_indexes_answer_the_same_once_spread() {
+    let mut l = ledger();
+    let n: u128 = 30_000;
+    for id in 1..=n {
+        let r = testing::receipt(id, "ATL", "BOLT-M8", "1 EA", "RCV-01").unwrap();
+        let got = l.apply(&r);
+        assert!(matches!(got, Ok(Applied::Accepted(_))), "receipt {id}: {got:?}");
+    }
+    let again = testing::receipt(5, "ATL", "BOLT-M8", "1 EA", "RCV-01").unwrap();
+    assert!(matches!(l.apply(&again), Ok(Applied::Duplicate)));
+    let other = testing::receipt(6, "ATL", "BOLT-M8", "2 EA", "RCV-01").unwrap();
+    assert!(matches!(l.apply(&other), Err(LedgerError::IdReused { .. })));
+    let first = testing::receipt(17, "ATL", "BOLT-M8", "1 EA", "RCV-01").unwrap();
+    let rev = testing::reversal(n + 1, i64::try_from(n).unwrap() + 1, first.id).unwrap();
+    assert!(matches!(l.apply(&rev), Ok(Applied::Accepted(_))));
+    assert!(l.posted(&first.id).is_some());
+    let on_hand: Decimal = l.positions().map(|(_, q)| q).sum();
+    assert_eq!(on_hand, Decimal::from(29_999));
+
+    let restored =
+        Ledger::restore(catalog(), l.rules().clone(), &l.snapshot(None).unwrap()).unwrap();
+    assert_eq!(restored.state_digest().unwrap(), l.state_digest().unwrap());
+    let mut restored = restored;
+    let late = testing::receipt(29_999, "ATL", "BOLT-M8", "1 EA", "RCV-01").unwrap();
+    assert!(matches!(restored.apply(&late), Ok(Applied::Duplicate)));
+    assert_eq!(restored.content_digest_of(&late.id), Some(late.content_digest()));
+    assert!(matches!(restored.apply(&rev), Ok(Applied::Duplicate)));
+}
