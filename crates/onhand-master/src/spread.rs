@@ -4,7 +4,7 @@
 //! A hash map doubles when it fills, moving every entry into a new table in one call. An
 //! engine that keeps one entry per applied event (the ledger's event-id index, its
 //! posted-event records) then has one `apply` in a million that moves the whole index:
-//! 163 ms at 1.8 million events for the ledger alone, half a second for the whole
+//! 160 ms at 1.8 million events for the ledger alone, 150 to 520 ms for the whole
 //! network, doubling again with every doubling of the history. Spread over 256 maps,
 //! a growth moves at most the one shard's entries, a 256th of the map, so the slowest
 //! call is 256 times shorter; the total work of growing is the same (amortized O(1) per
@@ -35,8 +35,8 @@ use std::hash::{BuildHasher, Hash};
 
 use crate::hash::{FixedState, Map, map};
 
-/// How many shards a [`SpreadMap`] has once it is large: its slowest insert then moves
-/// at most this fraction of its entries.
+/// How many shards a [`SpreadMap`] has once it is large: an insert that grows it then
+/// moves at most one shard, about `1 / SHARDS` of its entries.
 pub const SHARDS: usize = 256;
 
 /// The size at which a [`SpreadMap`] spreads: below it, it is one map (a doubling moves
