@@ -140,11 +140,6 @@ impl<K, V> SpreadMap<K, V> {
         self.maps().iter().flat_map(|s| s.iter())
     }
 
-    /// Every value, to change, in no particular order.
-    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
-        self.maps_mut().iter_mut().flat_map(|s| s.values_mut())
-    }
-
     /// Removes every entry, keeping the room it had.
     pub fn clear(&mut self) {
         for s in self.maps_mut() {

@@ -4,10 +4,11 @@
 //! carry, no decimal round trips). [`Valuation::apply_in_order`] works it out straight
 //! on the pool's integers and commits it, making exactly the postings, records and
 //! outcome the general path makes; anything else, a refusal included, it leaves to the
-//! general path without changing anything. A FIFO receipt into a pool that owes nothing, or a FIFO
-//! issue of stock the pool holds (nearly every movement), is not even planned: the pool
-//! works out the few figures it changes ([`Quick`](crate::pool::Quick)) and applies them
-//! in place, instead of copying its state into a plan and back. The
+//! general path without changing anything. A FIFO receipt into a pool that owes
+//! nothing, or a FIFO issue of stock the pool holds (nearly every movement), is not
+//! even planned: the pool works out the few figures it changes
+//! ([`Quick`](crate::pool::Quick)) and applies them in place, instead of copying its
+//! state into a plan and back. The
 //! `in_order_is_the_general_path` property holds the two paths to the same results,
 //! event by event and state by state.
 //!
@@ -34,9 +35,9 @@ impl Valuation {
     /// site's own entity (named or not) into a pool that exists, in its base unit, not
     /// back-dated, worked out straight on the pool's integers: the same postings, records
     /// and outcome as the general planning, without its steps; the posting lines are
-    /// appended to `lines`, and the outcome's own `postings` is empty. `None` (nothing a caller can see changed, `lines` included)
-    /// for anything else, any refusal included: the general path then decides, and
-    /// reports the error.
+    /// appended to `lines`, and the outcome's own `postings` is empty. `None` (nothing
+    /// a caller can see changed, `lines` included) for anything else, any refusal
+    /// included: the general path then decides, and reports the error.
     pub(crate) fn apply_in_order(
         &mut self,
         ev: &CostEvent,
