@@ -8,6 +8,7 @@ use onhand_ledger::Digest;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
+use smallvec::SmallVec;
 
 use crate::error::Error;
 use crate::network::Network;
@@ -125,8 +126,15 @@ impl Network {
             feed(&mut h, "dated", &dated)?;
         }
         for p in self.valuation.pools() {
-            let layers: Vec<String> = p.layers.iter().map(|l| format!("{l:?}")).collect();
-            feed(&mut h, "pool", &(p.entity, p.item, p.site, p.qty, p.value, p.profit, layers))?;
+            // Each layer's figures in their canonical form: never a `Debug` rendering,
+            // whose shape Rust does not promise to keep from one release to the next.
+            let layers: SmallVec<[_; 4]> =
+                p.layers.iter().map(|l| (l.origin, l.received, l.qty, l.value, l.profit)).collect();
+            feed(
+                &mut h,
+                "pool",
+                &(p.entity, p.item, p.site, p.qty, p.value, p.profit, &layers[..]),
+            )?;
         }
         for t in self.valuation.transfers() {
             feed(
