@@ -530,13 +530,19 @@ impl Network {
             (Body::Approve { .. }, Some(h)) => h,
             _ => event,
         };
-        // A repeat of an event taken before is the ledger's to call a duplicate.
+        // A repeat of an event taken before is the ledger's to call a duplicate (or an
+        // id used again for other content): nothing about it is costed or checked
+        // again, since what it was costed from (its purchase order, the pool it gained
+        // into) may be gone, and a host retrying a delivery must hear "duplicate".
         let repeat = self.ledger.content_digest_of(&event.id).is_some();
-        if !repeat {
+        let inbound = if repeat {
+            Vec::new()
+        } else {
             self.check_withdrawn(moving)?;
-        }
-        let inbound = self.cost_inbound(moving)?;
-        self.check_gains_costed(moving)?;
+            let inbound = self.cost_inbound(moving)?;
+            self.check_gains_costed(moving)?;
+            inbound
+        };
         // The journal's next number is checked before the ledger decides; once it has,
         // the entry's mark cannot fail. The event enters the chain by the content digest
         // the ledger keeps for it, so it is hashed once.

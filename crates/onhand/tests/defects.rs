@@ -252,3 +252,48 @@ fn a_site_allowing_negative_stock_needs_books_that_allow_it() {
     config.valuation.negative_stock.insert(entity, onhand::valuation::NegativeCostPolicy::LastCost);
     assert!(build(config).is_ok());
 }
+
+/// A purchase receipt re-submitted after it had used up its purchase order (a host
+/// retrying a message it was not sure was delivered) was refused with `no_cost`: the
+/// network looked for the order's price before letting the ledger call the event a
+/// duplicate, and an item without a reference cost had no other. Found by the
+/// simulation once it used refused events' ids again.
+#[test]
+fn a_receipt_re_submitted_after_its_order_closed_is_a_duplicate() {
+    use onhand::master::Money;
+    use onhand::{Decision, ExpectedReceipt};
+    let mut rules = common::rules();
+    rules.reference_costs.remove(&"GLOVE-LTX".parse().unwrap());
+    let mut n = onhand::Network::new(
+        onhand::master::seed::demo_network(),
+        rules,
+        common::config(),
+        common::start(),
+    )
+    .unwrap();
+    n.expect(ExpectedReceipt {
+        order: "PO-7".parse().unwrap(),
+        line: 1,
+        supplier: None,
+        item: "GLOVE-LTX".parse().unwrap(),
+        site: "LAX".parse().unwrap(),
+        qty: "2 EA".parse().unwrap(),
+        due: day(8),
+        unit_cost: Some(Money::new("0.13".parse().unwrap(), common::usd())),
+    })
+    .unwrap();
+    let mut r = receipt_to(1, "LAX", "GLOVE-LTX", "2 EA", "RCV-01", "receiving").unwrap();
+    r.reference.number = "PO-7".parse().unwrap();
+    assert_eq!(n.apply(&r).unwrap().decision, Decision::Accepted);
+    assert_eq!(n.expected_receipts().count(), 0, "the order is used up");
+    let before = n.digest().unwrap();
+    let again = n.apply(&r).unwrap();
+    assert_eq!(again.decision, Decision::Duplicate);
+    assert_eq!(n.digest().unwrap(), before);
+    // The same id with other content is still refused, as the ledger refuses it.
+    let mut other = r.clone();
+    other.reference.number = "PO-8".parse().unwrap();
+    assert_eq!(n.apply(&other).unwrap_err().code(), "id_reused");
+    assert_eq!(n.digest().unwrap(), before);
+    n.check().unwrap();
+}
