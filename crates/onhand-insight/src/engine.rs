@@ -111,6 +111,16 @@ impl Insight {
         self.newest.and_then(|t| DateTime::from_timestamp(t, 0))
     }
 
+    /// Whether transfer line `line` still takes shipments and receipts: `Some(true)`
+    /// until it is complete (everything requested shipped, and everything shipped
+    /// received, short or damaged, as of a receipt) or closed; `None` for a line no
+    /// record requested. A feed that must not send a step insight would refuse asks
+    /// this, rather than keeping its own copy of the rule.
+    #[must_use]
+    pub fn transfer_open(&self, line: &crate::TransferRef) -> Option<bool> {
+        self.transfers.lines.get(line).map(|t| t.completed.is_none() && t.closed.is_none())
+    }
+
     pub(crate) fn site(&self, code: &SiteCode) -> Result<u16, InsightError> {
         self.site_ix.get(code).copied().ok_or_else(|| InsightError::UnknownSite(code.clone()))
     }

@@ -863,11 +863,11 @@ impl Network {
                         .map(|((i, _), q)| (i, q))
                 {
                     let Some(key) = Self::transfer_line(order, number, item) else { continue };
+                    // A line ships in parts until insight holds it complete (everything
+                    // requested shipped and accounted for, as of a receipt) or closed.
+                    let open = feed.insight.transfer_open(&key) == Some(true);
                     let Some(t) = feed.transfers.get_mut(&key) else { continue };
-                    // A line ships in parts until all it shipped is accounted for (then
-                    // insight holds it complete) or it is closed.
-                    let complete = t.shipped.is_some_and(|s| t.accounted >= s && s >= t.requested);
-                    if complete || t.closed {
+                    if !open || t.closed {
                         feed.stats.unmatched += 1;
                         continue;
                     }
@@ -911,12 +911,14 @@ impl Network {
                         })
                         .sum();
                     let Some(key) = Self::transfer_line(order, number, item) else { continue };
+                    // Insight's own rule: a receipt of a line shipped and not yet
+                    // complete or closed. (An over-receipt held for approval and
+                    // released after another receipt took what was in transit arrives
+                    // when all that shipped is accounted for, and is still taken while
+                    // the line waits for the rest of what it requested.)
+                    let open = feed.insight.transfer_open(&key) == Some(true);
                     let Some(t) = feed.transfers.get_mut(&key) else { continue };
-                    let Some(shipped) = t.shipped else {
-                        feed.stats.unmatched += 1;
-                        continue;
-                    };
-                    if t.closed || t.accounted >= shipped {
+                    if t.shipped.is_none() || t.closed || !open {
                         feed.stats.unmatched += 1;
                         continue;
                     }
