@@ -105,8 +105,8 @@ fn simulate_ends_with_exceptions_and_kpis() {
         0,
         &[
             "\nexceptions: 19 active, 21 raised\n  stockout_risk                  18 active     18 raised\n  count_variance                  1 active      1 raised\n",
-            "\nkpis 2026-01:\n  unit fill rate             65.9% (331/502)\n  line fill rate             27.3% (3/11)\n",
-            "  transfer receipt accuracy  100% (1/1)\ntrace digest ",
+            "\nkpis 2026-01:\n  unit fill rate             1.5% (3/205)\n  line fill rate             14.3% (1/7)\n",
+            "  transfer receipt accuracy  n/a\ntrace digest ",
         ],
         &[],
     );

@@ -21,7 +21,9 @@
 //! the open period; and a share of steps is deliberately invalid (over-picks, unknown
 //! bins, returns against a shipment of another item, receipts no one can cost, a
 //! planner approving their own transfer, a reason the rules refuse) and must be refused
-//! with nothing changed.
+//! with nothing changed. A refused event leaves its id unused everywhere, so now and
+//! then a later event is submitted under the id of one refused before, and must be
+//! judged as if the id were fresh ([`Stats::reused_ids`]).
 //!
 //! Serial-tracked items are left out: every serial-numbered unit would need its own
 //! identity threaded through picks, transfers and returns, and the ledger's own
@@ -660,6 +662,9 @@ pub struct Stats {
     pub refused: u64,
     /// Deliberately invalid steps, all refused.
     pub invalid: u64,
+    /// Events accepted (or held) under the id of an event refused earlier: a refused
+    /// event leaves its id unused, in every engine.
+    pub reused_ids: u64,
     /// Signals raised by events.
     pub signals: u64,
     /// Steps per kind.
@@ -979,6 +984,10 @@ struct Track {
     transfers: Vec<DocNumber>,
     purchases: Vec<(DocNumber, u32)>,
     recent: Vec<Event>,
+    /// Ids of refused events, free to be used again (the last few).
+    refused: Vec<EventId>,
+    /// Ids handed out again, until an event under one is accepted or held.
+    reusing: BTreeSet<EventId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -1284,6 +1293,24 @@ impl Sim {
         }
         if let Some(o) = &outcome {
             self.follow(step, o);
+        }
+        if let Action::Event(e) = &step.action {
+            match (&error, outcome.as_ref().map(|o| &o.decision)) {
+                (Some(_), _) => {
+                    if self.track.refused.len() >= 16 {
+                        self.track.refused.remove(0);
+                    }
+                    if !self.track.refused.contains(&e.id) {
+                        self.track.refused.push(e.id);
+                    }
+                }
+                (None, Some(Decision::Accepted | Decision::Pending { .. }))
+                    if self.track.reusing.remove(&e.id) =>
+                {
+                    self.stats.reused_ids += 1;
+                }
+                _ => {}
+            }
         }
         self.step += 1;
         Ok(())
@@ -1630,8 +1657,17 @@ impl Sim {
         self.next_event += 1;
         let actor =
             self.actors.get(&who).cloned().ok_or_else(|| config_error("an actor is missing"))?;
+        // Now and then the id of an event refused earlier: nothing may remember it.
+        let id = if self.track.refused.is_empty() || !self.rng.percent(25) {
+            EventId::from_u128(self.next_event)
+        } else {
+            let at = self.rng.index(self.track.refused.len());
+            let id = self.track.refused.swap_remove(at);
+            self.track.reusing.insert(id);
+            id
+        };
         Ok(Event {
-            id: EventId::from_u128(self.next_event),
+            id,
             effective_at: at,
             recorded_at: self.clock,
             actor,
@@ -1947,12 +1983,32 @@ impl Sim {
         if self.world.items[i].lot {
             line.lot = Some(self.new_lot()?);
         }
+        let mut lines = Vec::with_capacity(2);
         if costed {
             line.unit_cost = Some(self.usd(self.world.items[i].price));
+            // Now and then a second item on the same receipt: the books cost its lines
+            // as one (and a reversal or supplier return of it asks them of both first).
+            let others: Vec<usize> = self
+                .world
+                .stocked
+                .iter()
+                .filter(|&&(k, x)| x == s && k != i && self.world.items[k].costed)
+                .map(|&(k, _)| k)
+                .collect();
+            let other = self.rng.pick(&others).copied();
+            if let Some(k) = other.filter(|_| self.rng.percent(20)) {
+                let mut second = self.line(k, q)?;
+                second.bin = self.receiving_bin(k, s);
+                if self.world.items[k].lot {
+                    second.lot = Some(self.new_lot()?);
+                }
+                second.unit_cost = Some(self.usd(self.world.items[k].price));
+                lines.push(second);
+            }
         }
+        lines.insert(0, line);
         let number = self.doc("PO-X");
-        let body =
-            Body::Receipt(SiteLines { site: self.world.sites[s].code.clone(), lines: vec![line] });
+        let body = Body::Receipt(SiteLines { site: self.world.sites[s].code.clone(), lines });
         self.event(Who::Warehouse2, "RECEIPT", DocKind::PurchaseOrder, &number, body, at)
     }
 
@@ -2878,9 +2934,32 @@ impl Sim {
                     .filter(|(i, _)| !self.world.items[*i].costed)
                     .collect();
                 let Some(&(i, s)) = self.rng.pick(&uncosted) else { return Ok(None) };
-                let ev = self.receipt_without_order(i, s, Decimal::ONE, false, self.clock)?;
+                let mut ev = self.receipt_without_order(i, s, Decimal::ONE, false, self.clock)?;
+                // Half the time after a line that can be costed, of another item: the
+                // books take that line before they refuse this one, and must let go of
+                // it whole.
+                let costed: Vec<usize> = (0..self.world.items.len())
+                    .filter(|&k| k != i && self.world.items[k].costed)
+                    .collect();
+                let other = self.rng.pick(&costed).copied();
+                let first = match other {
+                    Some(k) if self.rng.percent(50) => {
+                        let q = Decimal::from(self.rng.range(1, 5));
+                        let mut line = self.line(k, q)?;
+                        line.bin = self.receiving_bin(k, s);
+                        if self.world.items[k].lot {
+                            line.lot = Some(self.new_lot()?);
+                        }
+                        line.unit_cost = Some(self.usd(self.world.items[k].price));
+                        if let Body::Receipt(m) = &mut ev.body {
+                            m.lines.insert(0, line);
+                        }
+                        format!(" after a costed line of {}", self.world.items[k].code)
+                    }
+                    _ => String::new(),
+                };
                 let what = format!(
-                    "receipt of {} at {} with no cost",
+                    "receipt of {} at {} with no cost{first}",
                     self.world.items[i].code, self.world.sites[s].code
                 );
                 Ok(invalid(what, ev))

@@ -53,6 +53,8 @@ fn a_long_seeded_run_covers_every_kind_of_step() {
     // Every deliberately invalid step was refused; periods closed; approvals and
     // duplicates happened.
     assert!(s.invalid > 0 && s.pending > 0 && s.duplicates > 0, "{s:?}");
+    // Ids of refused events were used again, and those events were taken.
+    assert!(s.reused_ids > 0, "{s:?}");
     assert!(sim.network().ledger().closed_through().is_some());
     assert!(sim.network().ledger().transfers().count() > 0);
 }
