@@ -64,11 +64,12 @@ fn main() {
     let valuation = n.valuation();
     let s = best("valuation snapshot", || valuation.snapshot());
     best("valuation content digest", || s.content_digest());
-    best("valuation serde walk, no hash", || {
+    let bytes = best("valuation serde walk, no hash", || {
         let mut n = 0usize;
         onhand_master::canonical::stream_compact(&s, |c| n += c.len()).expect("encode");
         n
     });
+    eprintln!("valuation form: {bytes} bytes");
     let config = ValuationConfig::default();
     drop(best("valuation restore", || {
         Valuation::restore(catalog.clone(), config.clone(), &s).expect("restore")
