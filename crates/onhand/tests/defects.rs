@@ -12,6 +12,19 @@ fn day(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 1, d).unwrap()
 }
 
+/// The demo network, with `item` left without a reference cost.
+fn without_reference_cost(item: &str) -> onhand::Network {
+    let mut rules = common::rules();
+    rules.reference_costs.remove(&item.parse().unwrap());
+    onhand::Network::new(
+        onhand::master::seed::demo_network(),
+        rules,
+        common::config(),
+        common::start(),
+    )
+    .unwrap()
+}
+
 /// The digest fed the bookings to JSON as a map keyed by order line, which JSON cannot
 /// key by a struct: any network with a booked line had no digest.
 #[test]
@@ -191,15 +204,7 @@ fn a_gain_of_an_item_without_any_cost_is_refused_before_the_ledger_decides() {
     use onhand::ledger::testing::{actor, doc, event, line};
     use onhand::ledger::{Body, DocKind, SiteLines};
     use onhand::master::{BinCode, Role};
-    let mut rules = common::rules();
-    rules.reference_costs.remove(&"GLOVE-LTX".parse().unwrap());
-    let mut n = onhand::Network::new(
-        onhand::master::seed::demo_network(),
-        rules,
-        common::config(),
-        common::start(),
-    )
-    .unwrap();
+    let mut n = without_reference_cost("GLOVE-LTX");
     let found = event(
         1,
         10,
@@ -262,15 +267,7 @@ fn a_site_allowing_negative_stock_needs_books_that_allow_it() {
 fn a_receipt_re_submitted_after_its_order_closed_is_a_duplicate() {
     use onhand::master::Money;
     use onhand::{Decision, ExpectedReceipt};
-    let mut rules = common::rules();
-    rules.reference_costs.remove(&"GLOVE-LTX".parse().unwrap());
-    let mut n = onhand::Network::new(
-        onhand::master::seed::demo_network(),
-        rules,
-        common::config(),
-        common::start(),
-    )
-    .unwrap();
+    let mut n = without_reference_cost("GLOVE-LTX");
     n.expect(ExpectedReceipt {
         order: "PO-7".parse().unwrap(),
         line: 1,
