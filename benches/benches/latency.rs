@@ -17,6 +17,12 @@
 //!   percentile: the 512 shard growths between 1 and 2 million events each take about
 //!   0.5 ms, where the one doubling took them all at once. `LATENCY_EVENTS=N` changes
 //!   the count (a check run, `-- --test`, takes 50,000).
+//! - `latency/control_raise` (printed after): 1,200,000 stockout risks, each about
+//!   another item-site, raised one by one into one exception queue
+//!   (`LATENCY_RAISES=N`; a check run takes 50,000). Its index of active exceptions was
+//!   one open-addressing table that doubled inside a single raise: at 1,048,576 open
+//!   exceptions, 64 MiB zeroed and a million keys placed again. Spread over 256 tables
+//!   from 32,768 keys on, each grows on its own.
 //! - `spread/insert_map` and `spread/insert_spread`: 1,000,000 new event ids (with a
 //!   32-byte digest, as the ledger keeps) inserted into a plain map and into a spread
 //!   map, the cost per insert of spreading (a second hash and a shard look-up) against
@@ -34,6 +40,7 @@ use onhand::ledger::{
     Rules, SiteLines, SiteScope,
 };
 use onhand::master::{Catalog, CurrencyCode, LotCode, Money, Qty, Role};
+use onhand::rust_decimal::Decimal;
 use onhand::status::StockStatus;
 use onhand::{Network, NetworkConfig};
 use onhand_master::hash::{Map, map};
@@ -175,6 +182,43 @@ fn latency(_: &mut Criterion) {
     .expect("network");
     let times = timed(&setup, n, |e| network.apply(e).is_ok_and(|o| o.accepted()));
     report("network", &times);
+    drop(network);
+    // The exception queue: a stockout risk raised per item-site, into one queue.
+    let raises = std::env::var("LATENCY_RAISES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if check { 50_000 } else { 1_200_000_usize });
+    let times = raised(raises);
+    report("control_raise", &times);
+}
+
+/// Raises `n` stockout-risk exceptions, each about another item-site, into one queue,
+/// timing each call; the times, in order.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a bench times each call with the clock the pure crates never read"
+)]
+fn raised(n: usize) -> Vec<Duration> {
+    use onhand::control::{Control, Effect, ExceptionKind, Impact, Rules, Signal, Subject};
+    let usd = CurrencyCode::new("USD").expect("usd");
+    let mut control = Control::new(Rules::standard(usd)).expect("standard rules");
+    let at = onhand::ledger::testing::at(0);
+    let sites: Vec<_> = (0..SITES).map(scale::site_code).collect();
+    let mut times = Vec::with_capacity(n);
+    for k in 0..n {
+        let subject = Subject::ItemSite {
+            item: scale::item_code(k / SITES),
+            site: sites.get(k % SITES).cloned().expect("a site"),
+            lot: None,
+        };
+        let value = Decimal::from(u64::try_from(k % 9_973).unwrap_or(0) + 100);
+        let s = Signal::new(ExceptionKind::StockoutRisk, subject, at, Impact::value(value, usd));
+        let start = Instant::now();
+        let applied = control.apply(black_box(&s));
+        times.push(start.elapsed());
+        assert!(applied.is_ok_and(|a| a.effect == Effect::Raised), "signal {k} refused");
+    }
+    times
 }
 
 fn spread(c: &mut Criterion) {

@@ -9,6 +9,11 @@
 //! Two different active keys with the same fingerprint simply occupy two slots of one
 //! probe run. A removal shifts the run's later slots back (no tombstones), so the table
 //! never fills with dead slots.
+//!
+//! From [`SPREAD_AT`] keys on, the keys are spread over [`SHARDS`] such tables, chosen
+//! by the fingerprint's top eight bits, and each grows on its own: the call that grows
+//! one moves a 256th of the keys. One table of a million keys grew to 4 million slots
+//! (64 MiB, zeroed, and every key placed again) inside a single `apply`.
 
 use super::Exception;
 use crate::kind::ExceptionKind;
@@ -17,6 +22,13 @@ use onhand_master::chunked::Chunked;
 
 /// The least number of slots a non-empty table has (a power of two).
 const MIN_SLOTS: usize = 16;
+
+/// Keys from which the index is spread over [`SHARDS`] tables (one table of this many
+/// keys holds 64 Ki slots, 1 MiB).
+pub(crate) const SPREAD_AT: usize = 32 * 1024;
+
+/// Tables a spread index keeps, chosen by the fingerprint's top eight bits.
+const SHARDS: usize = 256;
 
 /// One slot: a fingerprint and the index of the exception whose key has it, plus one
 /// (`0`: the slot is empty).
@@ -27,23 +39,42 @@ struct Slot {
 }
 
 /// Active exceptions by dedup key (see the module documentation).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Active {
+    /// None while empty, one while small, [`SHARDS`] once spread.
+    tables: Vec<Table>,
+    /// Keys held, over all tables.
+    len: usize,
+    /// Keys from which the index spreads ([`SPREAD_AT`], smaller in tests).
+    spread_at: usize,
+}
+
+impl Default for Active {
+    fn default() -> Self {
+        Active { tables: Vec::new(), len: 0, spread_at: SPREAD_AT }
+    }
+}
+
+impl PartialEq for Active {
+    /// The same keys at the same indexes, wherever their slots lie (spread or not).
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len
+            && self.tables.iter().flat_map(Table::occupied).all(|s| {
+                other.table(s.print).is_some_and(|t| t.run(s.print).any(|o| o.index == s.index))
+            })
+    }
+}
+
+impl Eq for Active {}
+
+/// One open-addressing table of slots.
+#[derive(Debug, Clone, Default)]
+struct Table {
     /// A power of two of slots (or none), at most half full.
     slots: Vec<Slot>,
     /// Occupied slots.
     len: usize,
 }
-
-impl PartialEq for Active {
-    /// The same keys at the same indexes, wherever their slots lie.
-    fn eq(&self, other: &Self) -> bool {
-        self.len == other.len
-            && self.occupied().all(|s| other.run(s.print).any(|o| o.index == s.index))
-    }
-}
-
-impl Eq for Active {}
 
 /// A dedup key, borrowed: a kind and a subject.
 pub(crate) type KeyRef<'a> = (ExceptionKind, &'a Subject);
@@ -54,9 +85,120 @@ fn holds(items: &Chunked<Exception>, i: usize, key: KeyRef<'_>) -> bool {
 }
 
 impl Active {
+    /// An index that spreads from `keys` keys on (tests reach the spread with few).
+    #[cfg(test)]
+    fn spreading_at(keys: usize) -> Self {
+        Active { spread_at: keys, ..Active::default() }
+    }
+
     /// How many keys are active.
     pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    /// Whether the keys are spread over [`SHARDS`] tables.
+    #[cfg(test)]
+    fn is_spread(&self) -> bool {
+        self.tables.len() == SHARDS
+    }
+
+    /// Slots over all tables.
+    #[cfg(test)]
+    fn slot_count(&self) -> usize {
+        self.tables.iter().map(|t| t.slots.len()).sum()
+    }
+
+    /// The position of `print`'s table.
+    fn shard(&self, print: u64) -> usize {
+        if self.tables.len() == SHARDS {
+            // The top eight bits: below 256.
+            usize::try_from(print >> 56).unwrap_or(0)
+        } else {
+            0
+        }
+    }
+
+    /// The table `print` lies in (none while empty).
+    fn table(&self, print: u64) -> Option<&Table> {
+        self.tables.get(self.shard(print))
+    }
+
+    /// The index of the active exception with `key` (of fingerprint `print`).
+    pub(crate) fn get(
+        &self,
+        key: KeyRef<'_>,
+        print: u64,
+        items: &Chunked<Exception>,
+    ) -> Option<usize> {
+        self.table(print)?.get(key, print, items)
+    }
+
+    /// Records exception `i` as the active one with `key`; `false` (and nothing
+    /// changed) when an active exception already has that key.
+    pub(crate) fn insert(
+        &mut self,
+        key: KeyRef<'_>,
+        print: u64,
+        i: usize,
+        items: &Chunked<Exception>,
+    ) -> bool {
+        if self.get(key, print, items).is_some() {
+            return false;
+        }
+        self.insert_absent(print, i);
+        true
+    }
+
+    /// Records exception `i` as the active one with a key of fingerprint `print` that
+    /// the caller has just looked up and found inactive (so no look-up again).
+    pub(crate) fn insert_absent(&mut self, print: u64, i: usize) {
+        if self.tables.is_empty() {
+            self.tables.push(Table::default());
+        } else if self.tables.len() == 1 && self.len >= self.spread_at {
+            self.spread();
+        }
+        let at = self.shard(print);
+        if let Some(t) = self.tables.get_mut(at) {
+            t.insert_absent(print, i);
+            self.len += 1;
+        }
+    }
+
+    /// Forgets the active exception with `key` (of fingerprint `print`).
+    pub(crate) fn remove(&mut self, key: KeyRef<'_>, print: u64, items: &Chunked<Exception>) {
+        let at = self.shard(print);
+        if let Some(t) = self.tables.get_mut(at)
+            && t.remove(key, print, items)
+        {
+            self.len -= 1;
+        }
+    }
+
+    /// Moves the one table's keys into [`SHARDS`] tables, each sized for its share.
+    fn spread(&mut self) {
+        let Some(one) = self.tables.pop() else { return };
+        let mut counts = [0_usize; SHARDS];
+        for s in one.occupied() {
+            if let Some(c) = usize::try_from(s.print >> 56).ok().and_then(|x| counts.get_mut(x)) {
+                *c += 1;
+            }
+        }
+        self.tables = counts.iter().map(|&n| Table::for_keys(n)).collect();
+        for s in one.occupied() {
+            let at = self.shard(s.print);
+            if let Some(t) = self.tables.get_mut(at) {
+                t.place(*s);
+                t.len += 1;
+            }
+        }
+    }
+}
+
+impl Table {
+    /// An empty table that holds `keys` keys before it grows.
+    fn for_keys(keys: usize) -> Self {
+        let size = keys.saturating_mul(2).next_power_of_two().max(MIN_SLOTS);
+        Table { slots: vec![Slot::default(); size], len: 0 }
     }
 
     /// The home slot of a fingerprint (Fibonacci hashing of its bits onto the table).
@@ -113,40 +255,14 @@ impl Active {
         })
     }
 
-    /// The index of the active exception with `key` (of fingerprint `print`).
-    pub(crate) fn get(
-        &self,
-        key: KeyRef<'_>,
-        print: u64,
-        items: &Chunked<Exception>,
-    ) -> Option<usize> {
+    /// The index of the exception with `key` (of fingerprint `print`).
+    fn get(&self, key: KeyRef<'_>, print: u64, items: &Chunked<Exception>) -> Option<usize> {
         let at = self.find(key, print, items)?;
         self.slots.get(at).map(|s| s.index.wrapping_sub(1))
     }
 
-    /// Records exception `i` as the active one with `key`; `false` (and nothing
-    /// changed) when an active exception already has that key.
-    pub(crate) fn insert(
-        &mut self,
-        key: KeyRef<'_>,
-        print: u64,
-        i: usize,
-        items: &Chunked<Exception>,
-    ) -> bool {
-        if self.find(key, print, items).is_some() {
-            return false;
-        }
-        if (self.len + 1).saturating_mul(2) > self.slots.len() {
-            self.grow();
-        }
-        self.place(Slot { print, index: i.wrapping_add(1) });
-        self.len += 1;
-        true
-    }
-
-    /// Records exception `i` as the active one with a key of fingerprint `print` that
-    /// the caller has just looked up and found inactive (so no look-up again).
-    pub(crate) fn insert_absent(&mut self, print: u64, i: usize) {
+    /// Records exception `i` under fingerprint `print`, known not to be held.
+    fn insert_absent(&mut self, print: u64, i: usize) {
         if (self.len + 1).saturating_mul(2) > self.slots.len() {
             self.grow();
         }
@@ -178,9 +294,9 @@ impl Active {
         }
     }
 
-    /// Forgets the active exception with `key` (of fingerprint `print`).
-    pub(crate) fn remove(&mut self, key: KeyRef<'_>, print: u64, items: &Chunked<Exception>) {
-        let Some(mut hole) = self.find(key, print, items) else { return };
+    /// Forgets the exception with `key` (of fingerprint `print`); whether it was held.
+    fn remove(&mut self, key: KeyRef<'_>, print: u64, items: &Chunked<Exception>) -> bool {
+        let Some(mut hole) = self.find(key, print, items) else { return false };
         self.len -= 1;
         // Backward-shift deletion: move each later slot of the run whose home does not
         // lie strictly between the hole and it into the hole.
@@ -204,6 +320,7 @@ impl Active {
         if let Some(h) = self.slots.get_mut(hole) {
             *h = Slot::default();
         }
+        true
     }
 }
 
@@ -270,17 +387,48 @@ mod tests {
         }
     }
 
+    /// Spread, a larger index finds every key in its own table, each sized for its
+    /// share, and forgets them all.
+    #[test]
+    fn a_spread_index_finds_every_key_in_its_table() {
+        let (c, keys) = raised(3_000);
+        // Fingerprints as the queue's are: well mixed over all 64 bits.
+        let print = |k: usize| (k as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17);
+        let mut a = Active::spreading_at(1_000);
+        for (k, key) in keys.iter().enumerate() {
+            assert!(a.insert((RISK, key), print(k), k, &c.items));
+            assert_eq!(a.is_spread(), k >= 1_000, "spread once it held 1,000");
+        }
+        assert_eq!(a.len(), 3_000);
+        for (k, key) in keys.iter().enumerate() {
+            assert_eq!(a.get((RISK, key), print(k), &c.items), Some(k));
+            let shard = usize::try_from(print(k) >> 56).unwrap();
+            assert!(a.tables[shard].run(print(k)).any(|s| s.index == k + 1));
+        }
+        // About 12 keys a table: none holds more than a few times that.
+        assert!(a.tables.iter().all(|t| t.len < 48 && t.len * 2 <= t.slots.len()));
+        for (k, key) in keys.iter().enumerate() {
+            a.remove((RISK, key), print(k), &c.items);
+        }
+        assert_eq!((a.len(), a.tables.iter().map(|t| t.len).sum::<usize>()), (0, 0));
+    }
+
     proptest! {
         /// Against a plain map: inserts and removals of 40 keys whose fingerprints are
         /// drawn from a handful (so probe runs collide, wrap around the table's end and
         /// shift back on removal), through growth, find exactly the map's keys, and
         /// tables with the same keys are equal however they were filled.
         #[test]
-        fn finds_what_a_map_holds(ops in proptest::collection::vec((any::<bool>(), 0..40_usize), 0..300)) {
+        fn finds_what_a_map_holds(
+            ops in proptest::collection::vec((any::<bool>(), 0..40_usize), 0..300),
+            spread in any::<bool>(),
+        ) {
             let (c, keys) = raised(40);
-            // Few fingerprints, some near the top of the range (homes at the end).
+            // Few fingerprints, some near the top of the range (homes at the end), in
+            // three of the spread index's tables.
             let print = |k: usize| [3_u64, 7, u64::MAX, u64::MAX - 1, 1 << 63][k % 5];
-            let mut a = Active::default();
+            // Spread from the ninth key on, or never (the equal table below is not).
+            let mut a = if spread { Active::spreading_at(8) } else { Active::default() };
             let mut model: HashMap<usize, usize> = HashMap::new();
             for (add, k) in ops {
                 let key = (RISK, &keys[k]);
@@ -295,8 +443,9 @@ mod tests {
                 for (j, subject) in keys.iter().enumerate() {
                     prop_assert_eq!(a.get((RISK, subject), print(j), &c.items), model.get(&j).copied());
                 }
-                prop_assert!(a.len() * 2 <= a.slots.len().max(MIN_SLOTS));
+                prop_assert!(a.len() * 2 <= a.slot_count().max(MIN_SLOTS));
             }
+            prop_assert!(!a.is_spread() || spread);
             // The same keys inserted afresh, in another order: an equal table.
             let mut b = Active::default();
             let mut held: Vec<usize> = model.keys().copied().collect();

@@ -286,6 +286,37 @@ mod tests {
         }
     }
 
+    /// Past the size where the active index spreads over its tables: a restored queue
+    /// holds the same index, and a repeated signal still finds its exception.
+    #[test]
+    fn a_queue_past_the_spreading_size_restores_and_deduplicates() {
+        let n = crate::queue::active::SPREAD_AT + 300;
+        let mut c = Control::new(Rules::standard(usd())).unwrap();
+        let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 8, 0, 0).unwrap();
+        let signal = |k: usize, v: u32| {
+            let subject = Subject::ItemSite {
+                item: ItemCode::new(format!("I{k}")).unwrap(),
+                site: SiteCode::new("DC-EAST").unwrap(),
+                lot: None,
+            };
+            Signal::new(ExceptionKind::StockoutRisk, subject, t0, Impact::value(v.into(), usd()))
+        };
+        for k in 0..n {
+            assert_eq!(c.apply(&signal(k, 900)).unwrap().effect, crate::Effect::Raised);
+        }
+        let mut r = Control::restore(c.rules().clone(), &c.snapshot()).unwrap();
+        assert_eq!(r.active, c.active);
+        assert_eq!(r.active_len(), n);
+        for k in [0, 1, n / 2, n - 1] {
+            let again = r.apply(&signal(k, 1_000)).unwrap();
+            assert_eq!(
+                (again.effect, again.id),
+                (crate::Effect::Updated, Some(ExceptionId(k as u64)))
+            );
+        }
+        assert_eq!(r.active_len(), n);
+    }
+
     #[test]
     fn a_snapshot_the_queue_could_not_hold_is_refused() {
         let c = queue();
