@@ -2805,38 +2805,50 @@ impl Sim {
             })
             .collect();
         let Some((receipt, mv)) = self.rng.pick(&receipts).cloned() else { return Ok(None) };
-        let Some(first) = mv.lines.first() else { return Ok(None) };
-        let (Some(i), Some(s)) = (
-            self.world.items.iter().position(|it| it.code == first.item),
-            self.world.sites.iter().position(|st| st.code == mv.site),
-        ) else {
+        let Some(s) = self.world.sites.iter().position(|st| st.code == mv.site) else {
             return Ok(None);
         };
-        // From where the receipt put the goods, or where they went since.
-        let mut held: Vec<(StockStatus, Held)> = Vec::new();
-        for status in [StockStatus::Receiving, StockStatus::Available, StockStatus::QualityHold] {
-            held.extend(
-                self.held(i, s, status)
-                    .into_iter()
-                    .filter(|h| {
-                        h.lot == first.lot && first.owner.as_ref().is_none_or(|o| *o == h.owner)
-                    })
-                    .map(|h| (status, h)),
-            );
+        // Part of every item the receipt brought (a receipt of two items, both back at
+        // once: the books cost the lines as one, and refuse them as one).
+        let mut lines = Vec::with_capacity(mv.lines.len());
+        let mut parts = Vec::with_capacity(mv.lines.len());
+        for first in &mv.lines {
+            let Some(i) = self.world.items.iter().position(|it| it.code == first.item) else {
+                continue;
+            };
+            // From where the receipt put the goods, or where they went since.
+            let mut held: Vec<(StockStatus, Held)> = Vec::new();
+            for status in [StockStatus::Receiving, StockStatus::Available, StockStatus::QualityHold]
+            {
+                held.extend(
+                    self.held(i, s, status)
+                        .into_iter()
+                        .filter(|h| {
+                            h.lot == first.lot && first.owner.as_ref().is_none_or(|o| *o == h.owner)
+                        })
+                        .map(|h| (status, h)),
+                );
+            }
+            let Some((status, h)) = self.rng.pick(&held).cloned() else { continue };
+            let q = self.part(h.qty);
+            let mut line = Self::owner_of(self.line(i, q)?, &h.owner).original(receipt);
+            line.bin = h.bin;
+            line.lot = h.lot;
+            line.from = Some(status);
+            lines.push(line);
+            parts.push(format!("{q} {}", self.world.items[i].code));
         }
-        let Some((status, h)) = self.rng.pick(&held).cloned() else { return Ok(None) };
-        let q = self.part(h.qty);
-        let mut line = Self::owner_of(self.line(i, q)?, &h.owner).original(receipt);
-        line.bin = h.bin;
-        line.lot = h.lot;
-        line.from = Some(status);
+        if lines.is_empty() {
+            return Ok(None);
+        }
         let st = self.world.sites[s].clone();
         let what = format!(
-            "{q} {} back to the supplier from {} against receipt {receipt}",
-            self.world.items[i].code, st.code
+            "{} back to the supplier from {} against receipt {receipt}",
+            parts.join(" and "),
+            st.code
         );
         let number = self.doc("RTV");
-        let body = Body::SupplierReturn(SiteLines { site: st.code.clone(), lines: vec![line] });
+        let body = Body::SupplierReturn(SiteLines { site: st.code.clone(), lines });
         let ev = self.now_event(Who::Warehouse, "RTV", DocKind::PurchaseOrder, &number, body)?;
         self.track.withdrawn_at = Some(ev.effective_at);
         // Refused beyond what the receipt brought in (earlier returns, other stock).
