@@ -1970,6 +1970,26 @@ impl Sim {
         Ok(Some(Step::event(StepKind::Receive, what, ev, Expect::Valid)))
     }
 
+    /// A line receiving `q` of item `i` at site `s` into a receiving bin (with a new lot
+    /// for a lot-controlled item), priced at the item's price when `costed`.
+    fn receiving_line(
+        &mut self,
+        i: usize,
+        s: usize,
+        q: Decimal,
+        costed: bool,
+    ) -> Result<Line, Error> {
+        let mut line = self.line(i, q)?;
+        line.bin = self.receiving_bin(i, s);
+        if self.world.items[i].lot {
+            line.lot = Some(self.new_lot()?);
+        }
+        if costed {
+            line.unit_cost = Some(self.usd(self.world.items[i].price));
+        }
+        Ok(line)
+    }
+
     fn receipt_without_order(
         &mut self,
         i: usize,
@@ -1978,16 +1998,11 @@ impl Sim {
         costed: bool,
         at: DateTime<Utc>,
     ) -> Result<Event, Error> {
-        let mut line = self.line(i, q)?;
-        line.bin = self.receiving_bin(i, s);
-        if self.world.items[i].lot {
-            line.lot = Some(self.new_lot()?);
-        }
+        let line = self.receiving_line(i, s, q, costed)?;
         let mut lines = Vec::with_capacity(2);
         if costed {
-            line.unit_cost = Some(self.usd(self.world.items[i].price));
             // Now and then a second item on the same receipt: the books cost its lines
-            // as one (and a reversal or supplier return of it asks them of both first).
+            // as one (and a return to supplier of it sends both back at once).
             let others: Vec<usize> = self
                 .world
                 .stocked
@@ -1997,13 +2012,7 @@ impl Sim {
                 .collect();
             let other = self.rng.pick(&others).copied();
             if let Some(k) = other.filter(|_| self.rng.percent(20)) {
-                let mut second = self.line(k, q)?;
-                second.bin = self.receiving_bin(k, s);
-                if self.world.items[k].lot {
-                    second.lot = Some(self.new_lot()?);
-                }
-                second.unit_cost = Some(self.usd(self.world.items[k].price));
-                lines.push(second);
+                lines.push(self.receiving_line(k, s, q, true)?);
             }
         }
         lines.insert(0, line);
@@ -2948,8 +2957,7 @@ impl Sim {
                 let Some(&(i, s)) = self.rng.pick(&uncosted) else { return Ok(None) };
                 let mut ev = self.receipt_without_order(i, s, Decimal::ONE, false, self.clock)?;
                 // Half the time after a line that can be costed, of another item: the
-                // books take that line before they refuse this one, and must let go of
-                // it whole.
+                // receipt is refused whole, the costed line with it.
                 let costed: Vec<usize> = (0..self.world.items.len())
                     .filter(|&k| k != i && self.world.items[k].costed)
                     .collect();
@@ -2957,12 +2965,7 @@ impl Sim {
                 let first = match other {
                     Some(k) if self.rng.percent(50) => {
                         let q = Decimal::from(self.rng.range(1, 5));
-                        let mut line = self.line(k, q)?;
-                        line.bin = self.receiving_bin(k, s);
-                        if self.world.items[k].lot {
-                            line.lot = Some(self.new_lot()?);
-                        }
-                        line.unit_cost = Some(self.usd(self.world.items[k].price));
+                        let line = self.receiving_line(k, s, q, true)?;
                         if let Body::Receipt(m) = &mut ev.body {
                             m.lines.insert(0, line);
                         }

@@ -76,6 +76,12 @@ struct Table {
     len: usize,
 }
 
+/// The table of a spread index that fingerprint `print` lies in: its top eight bits.
+fn shard_of(print: u64) -> usize {
+    // Below 256: a `usize` on every target.
+    usize::try_from(print >> 56).unwrap_or(0)
+}
+
 /// A dedup key, borrowed: a kind and a subject.
 pub(crate) type KeyRef<'a> = (ExceptionKind, &'a Subject);
 
@@ -110,12 +116,7 @@ impl Active {
 
     /// The position of `print`'s table.
     fn shard(&self, print: u64) -> usize {
-        if self.tables.len() == SHARDS {
-            // The top eight bits: below 256.
-            usize::try_from(print >> 56).unwrap_or(0)
-        } else {
-            0
-        }
+        if self.tables.len() == SHARDS { shard_of(print) } else { 0 }
     }
 
     /// The table `print` lies in (none while empty).
@@ -179,7 +180,7 @@ impl Active {
         let Some(one) = self.tables.pop() else { return };
         let mut counts = [0_usize; SHARDS];
         for s in one.occupied() {
-            if let Some(c) = usize::try_from(s.print >> 56).ok().and_then(|x| counts.get_mut(x)) {
+            if let Some(c) = counts.get_mut(shard_of(s.print)) {
                 *c += 1;
             }
         }
@@ -402,8 +403,7 @@ mod tests {
         assert_eq!(a.len(), 3_000);
         for (k, key) in keys.iter().enumerate() {
             assert_eq!(a.get((RISK, key), print(k), &c.items), Some(k));
-            let shard = usize::try_from(print(k) >> 56).unwrap();
-            assert!(a.tables[shard].run(print(k)).any(|s| s.index == k + 1));
+            assert!(a.tables[shard_of(print(k))].run(print(k)).any(|s| s.index == k + 1));
         }
         // About 12 keys a table: none holds more than a few times that.
         assert!(a.tables.iter().all(|t| t.len < 48 && t.len * 2 <= t.slots.len()));
