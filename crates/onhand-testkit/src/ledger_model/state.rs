@@ -1166,11 +1166,18 @@ impl Model {
                     p.err("BackDatedSerialCount");
                     continue;
                 }
-                let mut bad = false;
+                // As the ledger checks: a serial listed twice on the line first, then
+                // each serial in turn (on another line of the event, then elsewhere in
+                // the network).
                 let mut listed: BTreeSet<String> = BTreeSet::new();
+                if !line.serials.iter().all(|s| listed.insert(s.to_string())) {
+                    p.err("SerialRepeated");
+                    continue;
+                }
+                let mut bad = false;
                 for s in &line.serials {
                     let s = s.to_string();
-                    if !listed.insert(s.clone()) || Self::repeated(p, &i, &s) {
+                    if Self::repeated(p, &i, &s) {
                         p.err("SerialRepeated");
                         bad = true;
                         break;
