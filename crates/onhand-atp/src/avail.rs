@@ -16,7 +16,22 @@
 //! decreases as `d` moves later, so the earliest date a quantity is available is found by
 //! walking the change points once. Promising `q` at `d` lowers `cum` from `d` on, so it
 //! never takes what an earlier-dated promise still needs later.
+//!
+//! **Protection is nested**: what lines urgent enough to use an item-site's protected
+//! stock (priority up to `protect_up_to`) hold there counts against the protection first.
+//! Less urgent demand may take what is free as long as what less urgent lines hold
+//! together stays within the supply less the protected quantity:
+//!
+//! ```text
+//! avail_less_urgent(d) = min( avail(d), now + min{ cum(t) + urgent(t) : d ≤ t < fence } − protected )
+//! ```
+//!
+//! where `urgent(t)` is what urgent lines hold available by `t`. With nothing held by
+//! urgent lines this is `avail(d) − protected`. So what a less urgent line may have does
+//! not depend on whether urgent lines were served before or after it, and giving a less
+//! urgent line its stock back and promising it again gives it back what it had.
 
+use onhand_master::hash::{Map, map};
 use smallvec::SmallVec;
 
 /// Availability beyond the checking horizon. No real balance reaches it: an item-site
@@ -77,11 +92,20 @@ pub(crate) struct Store {
     pub(crate) sites: usize,
     pub(crate) cells: Vec<Cell>,
     pub(crate) timelines: Vec<Timeline>,
+    /// Per protected item-site (by cell): what lines that may use its protected stock
+    /// hold there, as (availability day, units), in day order, no zero entries. Derived
+    /// from the book, never saved.
+    pub(crate) urgent: Map<usize, SmallVec<[(i32, i64); 2]>>,
 }
 
 impl Store {
     pub(crate) fn new(items: usize, sites: usize) -> Self {
-        Store { sites, cells: vec![Cell::default(); items * sites], timelines: Vec::new() }
+        Store {
+            sites,
+            cells: vec![Cell::default(); items * sites],
+            timelines: Vec::new(),
+            urgent: map(),
+        }
     }
 
     #[inline]
@@ -127,7 +151,7 @@ impl Store {
     }
 
     /// Free quantity at `day` for a demand of `priority`: with look-ahead, less any stock
-    /// protected from it, never below zero.
+    /// protected from it (nested: see the module docs), never below zero.
     #[inline]
     pub(crate) fn avail_for(&self, ix: usize, today: i32, day: i32, priority: u8) -> i64 {
         let a = self.avail(ix, today, day);
@@ -135,7 +159,106 @@ impl Store {
             return a;
         }
         let prot = self.cell(ix).map_or(0, |c| c.protection_for(priority));
-        a.saturating_sub(prot).max(0)
+        if prot == 0 {
+            return a.max(0);
+        }
+        self.protected_avail(ix, today, day, a, prot)
+    }
+
+    /// [`avail_for`](Self::avail_for) where `prot` is protected from the demand and `a`
+    /// is free (kept out of line: the point query stays small).
+    #[cold]
+    #[inline(never)]
+    fn protected_avail(&self, ix: usize, today: i32, day: i32, a: i64, prot: i64) -> i64 {
+        match self.urgent.get(&ix) {
+            None => a.saturating_sub(prot).max(0),
+            Some(held) => a.min(self.with_urgent(ix, today, day, held).saturating_sub(prot)).max(0),
+        }
+    }
+
+    /// Availability at `day` with look-ahead, counting what urgent lines hold there
+    /// (`held`) as free: the supply less what less urgent lines hold.
+    fn with_urgent(&self, ix: usize, today: i32, day: i32, held: &[(i32, i64)]) -> i64 {
+        let Some(cell) = self.cell(ix) else { return 0 };
+        let fence = Self::fence(cell, today);
+        let day = day.max(today);
+        if day >= fence {
+            return UNLIMITED;
+        }
+        let points: &[Point] = self.timeline(cell).map_or(&[], |tl| &tl.points);
+        let urgent_by = |t: i32| -> i64 {
+            held.iter().take_while(|(d, _)| *d <= t).fold(0i64, |s, (_, u)| s.saturating_add(*u))
+        };
+        let cum = |t: i32| -> i64 {
+            let i = points.partition_point(|p| p.day <= t);
+            i.checked_sub(1).and_then(|j| points.get(j)).map_or(0, |p| p.net)
+        };
+        let mut least = cum(day).saturating_add(urgent_by(day));
+        for t in points.iter().map(|p| p.day).chain(held.iter().map(|(d, _)| *d)) {
+            if t > day && t < fence {
+                least = least.min(cum(t).saturating_add(urgent_by(t)));
+            }
+        }
+        cell.now.saturating_add(least)
+    }
+
+    /// The earliest day from `from` on when a demand of `priority` may take `need`
+    /// (see [`avail_for`](Self::avail_for)): `None` when it never may.
+    pub(crate) fn earliest_for(
+        &self,
+        ix: usize,
+        today: i32,
+        from: i32,
+        need: i64,
+        priority: u8,
+    ) -> Option<i32> {
+        if need <= 0 {
+            return self.cell(ix).map(|_| from.max(today));
+        }
+        let prot = self.cell(ix).map_or(0, |c| c.protection_for(priority));
+        let Some(held) = self.urgent.get(&ix).filter(|_| prot > 0) else {
+            return self.earliest(ix, today, from, need.saturating_add(prot));
+        };
+        // Both bounds only grow with the day: from the first day the free stock allows,
+        // the first change point on which the nested bound allows too.
+        let first = self.earliest(ix, today, from, need)?;
+        let fits =
+            |d: i32| self.with_urgent(ix, today, d, held).saturating_sub(prot).max(0) >= need;
+        if fits(first) {
+            return Some(first);
+        }
+        let mut days: SmallVec<[i32; 8]> = held.iter().map(|(d, _)| *d).collect();
+        self.later_days(ix, today, first, |d| {
+            days.push(d);
+            false
+        });
+        days.retain(|d| *d > first);
+        days.sort_unstable();
+        days.dedup();
+        days.into_iter().find(|d| fits(*d))
+    }
+
+    /// Records `delta` units held (negative: given back) at `day` by a line of
+    /// `priority`, if that line may use the item-site's protected stock.
+    pub(crate) fn hold(&mut self, ix: usize, day: i32, delta: i64, priority: u8) {
+        let Some(cell) = self.cells.get(ix) else { return };
+        if cell.protect_up_to == 0 || priority > cell.protect_up_to || delta == 0 {
+            return;
+        }
+        let held = self.urgent.entry(ix).or_default();
+        let i = held.partition_point(|(d, _)| *d < day);
+        match held.get_mut(i) {
+            Some(e) if e.0 == day => {
+                e.1 = e.1.saturating_add(delta);
+                if e.1 == 0 {
+                    held.remove(i);
+                }
+            }
+            _ => held.insert(i, (day, delta)),
+        }
+        if held.is_empty() {
+            self.urgent.remove(&ix);
+        }
     }
 
     /// The days at which availability may change after `from` (change points before the
@@ -342,6 +465,99 @@ mod tests {
         assert_eq!(s.avail_for(0, 0, 0, 1), 10);
         assert_eq!(s.avail_for(0, 0, 0, 2), 10);
         assert_eq!(s.avail_for(0, 0, 0, 3), 6);
+    }
+
+    /// What urgent lines hold counts against the protection first; what less urgent
+    /// lines hold does not.
+    #[test]
+    fn protection_is_nested() {
+        let protected = |urgent: bool| {
+            let mut s = store(40);
+            if let Some(c) = s.cells.get_mut(0) {
+                c.protected = 30;
+                c.protect_up_to = 1;
+            }
+            let priority = if urgent { 1 } else { 5 };
+            s.apply(0, 0, 0, -20);
+            s.hold(0, 0, 20, priority);
+            s
+        };
+        // An urgent line took 20 of the 30 kept for it: 10 of the 20 free are not kept.
+        let s = protected(true);
+        assert_eq!((s.avail_for(0, 0, 0, 1), s.avail_for(0, 0, 0, 5)), (20, 10));
+        // A less urgent line took 20: all 20 free are kept.
+        let s = protected(false);
+        assert_eq!((s.avail_for(0, 0, 0, 1), s.avail_for(0, 0, 0, 5)), (20, 0));
+        assert!(s.urgent.is_empty(), "less urgent holdings are not counted");
+        // Given back, the urgent holding is gone without a trace.
+        let mut s = protected(true);
+        s.apply(0, 0, 0, 20);
+        s.hold(0, 0, -20, 1);
+        assert!(s.urgent.is_empty());
+        assert_eq!(s.avail_for(0, 0, 0, 5), 10);
+    }
+
+    /// The nested bound with dated supply and holdings, and `earliest_for`, agree with
+    /// the definition evaluated day by day.
+    #[test]
+    fn nested_protection_matches_its_definition_day_by_day() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            i64::try_from(seed % n).unwrap()
+        };
+        for _ in 0..3_000 {
+            let mut s = store(next(20));
+            let prot = next(12);
+            if let Some(c) = s.cells.get_mut(0) {
+                c.horizon = u16::try_from(next(3) * 8).unwrap();
+                c.protected = prot;
+                c.protect_up_to = 2;
+            }
+            let mut urgent: Vec<(i32, i64)> = Vec::new();
+            for _ in 0..next(6) {
+                let day = i32::try_from(next(16)).unwrap();
+                let units = next(15);
+                if next(2) == 0 {
+                    s.apply(0, 0, day, units); // supply
+                } else {
+                    s.apply(0, 0, day, -units); // a promise, urgent or not
+                    let priority = if next(2) == 0 { 1 } else { 4 };
+                    s.hold(0, day, units, priority);
+                    if priority == 1 {
+                        urgent.push((day, units));
+                    }
+                }
+            }
+            let fence = s.cells[0].horizon;
+            let fence = if fence == 0 { 40 } else { i32::from(fence) };
+            for d in 0..30 {
+                let a = s.avail(0, 0, d);
+                // The balance by `t` with what urgent lines hold counted as free.
+                let bal = |t: i32| -> i64 {
+                    let mut c = s.cells[0].now;
+                    s.changes(0, |day, delta| {
+                        if day <= t {
+                            c += delta;
+                        }
+                    });
+                    c + urgent.iter().filter(|(u, _)| *u <= t).map(|(_, q)| q).sum::<i64>()
+                };
+                let want = if d >= fence {
+                    UNLIMITED
+                } else {
+                    a.min((d..fence).map(bal).min().unwrap_or(0) - prot).max(0)
+                };
+                assert_eq!(s.avail_for(0, 0, d, 4), want, "day {d}: {s:?}");
+                assert_eq!(s.avail_for(0, 0, d, 1), a.max(0), "urgent demand sees it all");
+            }
+            let from = i32::try_from(next(14)).unwrap();
+            let need = next(25);
+            let brute = (from..60).find(|&d| s.avail_for(0, 0, d, 4) >= need);
+            assert_eq!(s.earliest_for(0, 0, from, need, 4), brute, "{s:?} from {from} need {need}");
+        }
     }
 
     /// The one-pass `earliest` agrees with trying every candidate day in turn.

@@ -22,7 +22,8 @@
 //!
 //! Availability is cumulative ATP with look-ahead (see [`crate::table`]): what is free on
 //! a day after every later promise is kept. Stock protected for more urgent demand is not
-//! available to less urgent lines; an allocation quota caps what the line's demand class
+//! available to less urgent lines (nested: what urgent lines hold uses the protection up
+//! first, see [`Atp::protect`]); an allocation quota caps what the line's demand class
 //! may take in the period. Beyond a site's checking horizon, supply is assumed unlimited
 //! (quotas still apply). A substitute covers the ordered quantity by its ratio; only
 //! substitutes whose ratio is a whole number of their units per ordered unit are used.
@@ -1055,6 +1056,13 @@ impl Atp {
 
     /// Protects `qty` at an item-site for demand of priority `up_to` or more urgent.
     ///
+    /// Protection is nested: what lines of priority `up_to` or more urgent hold at the
+    /// item-site uses the protected quantity up first, and less urgent lines together may
+    /// hold at most the supply less the protected quantity (with look-ahead, day by day).
+    /// So a less urgent line is not squeezed further by urgent lines that already took
+    /// what was kept for them, and what it may have does not depend on the order lines
+    /// came in: re-processing gives a less urgent line back what it had.
+    ///
     /// # Errors
     /// As [`set_available`](Self::set_available).
     ///
@@ -1077,6 +1085,15 @@ impl Atp {
     /// atp.protect(&glove, &atl, "30 EA".parse()?, 1)?;
     /// assert_eq!(atp.atp(&glove, &atl, day(6)?, 5)?, Availability::Limited(n("10")?));
     /// assert_eq!(atp.atp(&glove, &atl, day(6)?, 1)?, Availability::Limited(n("40")?));
+    /// // An urgent order takes 20 of the 30 kept for it: 10 stay kept, 10 may go to anyone.
+    /// let mut urgent = line(1, "20 EA")?;
+    /// urgent.priority = 1;
+    /// atp.allocate(&urgent, Claim::Hard)?;
+    /// assert_eq!(atp.atp(&glove, &atl, day(6)?, 5)?, Availability::Limited(n("10")?));
+    /// // A routine order takes those 10: what is left is all kept.
+    /// atp.allocate(&line(2, "10 EA")?, Claim::Hard)?;
+    /// assert_eq!(atp.atp(&glove, &atl, day(6)?, 5)?, Availability::Limited(n("0")?));
+    /// assert_eq!(atp.atp(&glove, &atl, day(6)?, 1)?, Availability::Limited(n("10")?));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn protect(
@@ -1086,15 +1103,64 @@ impl Atp {
         qty: Qty,
         up_to: u8,
     ) -> Result<(), AtpError> {
+        let (ix, units) = self.protection_cell(item, site, qty)?;
+        self.set_protection(&[(ix, units)], up_to);
+        Ok(())
+    }
+
+    /// An item-site's cell and a protected quantity in its base units.
+    fn protection_cell(
+        &self,
+        item: &ItemCode,
+        site: &SiteCode,
+        qty: Qty,
+    ) -> Result<(usize, i64), AtpError> {
         let iix = self.item_ix(item)?;
         let six = self.site_ix(site)?;
         let units = self.base_units(iix, item, qty)?;
-        let ix = self.store.index(iix.index(), six.index());
-        if let Some(c) = self.store.cells.get_mut(ix) {
-            c.protected = units;
-            c.protect_up_to = up_to;
+        Ok((self.store.index(iix.index(), six.index()), units))
+    }
+
+    /// Sets the protection of the given cells and counts again what urgent lines hold
+    /// there.
+    fn set_protection(&mut self, cells: &[(usize, i64)], up_to: u8) {
+        let mut ixs = Vec::with_capacity(cells.len());
+        for (ix, units) in cells {
+            if let Some(c) = self.store.cells.get_mut(*ix) {
+                c.protected = *units;
+                c.protect_up_to = up_to;
+                ixs.push(*ix);
+            }
         }
-        Ok(())
+        ixs.sort_unstable();
+        ixs.dedup();
+        self.count_urgent(Some(&ixs));
+    }
+
+    /// Counts again, from the book, what lines urgent enough to use protected stock hold
+    /// at the given cells (sorted; `None`: at every protected item-site).
+    pub(crate) fn count_urgent(&mut self, cells: Option<&[usize]>) {
+        match cells {
+            Some(cells) => {
+                for ix in cells {
+                    self.store.urgent.remove(ix);
+                }
+            }
+            None => self.store.urgent.clear(),
+        }
+        let wanted = |ix: usize| cells.is_none_or(|c| c.binary_search(&ix).is_ok());
+        let mut held: Vec<(usize, i32, i64, u8)> = Vec::new();
+        for (_, b) in self.book.positions() {
+            for l in &b.promise.lines {
+                let ix = self.store.index(l.item as usize, usize::from(l.site));
+                if wanted(ix) {
+                    held.push((ix, l.avail_day, l.units, b.demand.priority));
+                }
+            }
+        }
+        for (ix, day, units, priority) in held {
+            self.store.hold(ix, day, units, priority);
+        }
     }
 
     /// Protects every item-site's fixed safety stock (from its policy) for demand of
@@ -1128,12 +1194,15 @@ impl Atp {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn protect_safety_stock(&mut self, up_to: u8) -> Result<(), AtpError> {
+        // Every quantity is checked before any is set: an error leaves the engine as it was.
         let catalog = self.catalog.clone();
+        let mut cells = Vec::new();
         for p in &catalog.data().policies {
             if let (SafetyStock::Fixed(q), true) = (&p.safety_stock, p.stocked) {
-                self.protect(&p.item, &p.site, *q, up_to)?;
+                cells.push(self.protection_cell(&p.item, &p.site, *q)?);
             }
         }
+        self.set_protection(&cells, up_to);
         Ok(())
     }
 
@@ -1344,7 +1413,8 @@ impl Atp {
     // ---- queries ----------------------------------------------------------------
 
     /// Available to promise at an item-site on a day for a demand of `priority`, in
-    /// integer units (the hot-path query: no allocation, no hashing; public as
+    /// integer units (the hot-path query: no allocation, and no hashing but at a protected
+    /// item-site for less urgent demand; public as
     /// [`perf::atp_units`](crate::perf::atp_units)).
     #[must_use]
     #[inline]
@@ -1584,9 +1654,10 @@ impl Atp {
         let raw = self.store.avail(ix, self.today, day);
         let stock = if raw >= UNLIMITED {
             raw
+        } else if self.store.cell(ix).is_some_and(|c| c.protection_for(priority) > 0) {
+            self.store.avail_for(ix, self.today, day, priority)
         } else {
-            let prot = self.store.cell(ix).map_or(0, |c| c.protection_for(priority));
-            raw.saturating_sub(prot).max(0)
+            raw.max(0)
         };
         let quota = if self.quotas.is_empty() {
             i64::MAX
@@ -1617,10 +1688,9 @@ impl Atp {
     fn earliest(&self, item: u32, site: u16, from: i32, want: i64, d: &Demand) -> Option<i32> {
         let ix = self.store.index(item as usize, usize::from(site));
         // Without a quota on the item, stock alone decides: one pass over the change
-        // points (protection is the same every day).
+        // points.
         if self.quotas.is_empty() || !self.quotas.contains_key(&item) {
-            let prot = self.store.cell(ix).map_or(0, |c| c.protection_for(d.priority));
-            return self.store.earliest(ix, self.today, from, want.saturating_add(prot));
+            return self.store.earliest_for(ix, self.today, from, want, d.priority);
         }
         let mut days: SmallVec<[i32; 8]> = SmallVec::new();
         days.push(from);
@@ -1632,6 +1702,9 @@ impl Atp {
             && let Some(q) = self.quotas.get(&item)
         {
             days.extend(q.later_starts(from));
+        }
+        if let Some(held) = self.store.urgent.get(&ix) {
+            days.extend(held.iter().map(|(x, _)| *x).filter(|x| *x > from));
         }
         days.sort_unstable();
         days.dedup();
@@ -1654,6 +1727,7 @@ impl Atp {
             p.limits.add(Limit::Horizon);
         }
         self.store.apply(ix, self.today, day, -units);
+        self.store.hold(ix, day, units, d.priority);
         self.use_quota(item, d.class, day, units);
         p.confirmed = p.confirmed.saturating_add(covers);
         p.lines.push(RawLine {
@@ -1781,6 +1855,7 @@ impl Atp {
             let ix = self.store.index(l.item as usize, usize::from(l.site));
             self.store.apply(ix, self.today, l.avail_day, l.units);
             self.store.prune(ix, l.avail_day);
+            self.store.hold(ix, l.avail_day, -l.units, d.priority);
             self.use_quota(l.item, d.class, l.avail_day, -l.units);
         }
     }
@@ -2544,6 +2619,7 @@ impl Atp {
             let ix = self.store.index(l.item as usize, usize::from(l.site));
             self.store.apply(ix, self.today, l.avail_day, back);
             self.store.prune(ix, l.avail_day);
+            self.store.hold(ix, l.avail_day, -back, b.demand.priority);
             self.use_quota(l.item, b.demand.class, l.avail_day, -back);
             l.units -= back;
             l.covers -= c;
@@ -2625,6 +2701,7 @@ impl Atp {
             let ix = self.store.index(l.item as usize, usize::from(l.site));
             self.store.apply(ix, self.today, l.avail_day, back);
             self.store.prune(ix, l.avail_day);
+            self.store.hold(ix, l.avail_day, -back, b.demand.priority);
             l.units -= back;
             l.covers -= c;
             b.promise.confirmed -= c;

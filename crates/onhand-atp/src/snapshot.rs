@@ -634,6 +634,7 @@ impl Atp {
         }
         atp.book = Book::from_parts(slots, snapshot.free.clone());
         atp.soft = soft;
+        atp.count_urgent(None);
         Ok(atp)
     }
 

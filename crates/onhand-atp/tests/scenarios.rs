@@ -415,6 +415,37 @@ fn win_goes_first_and_lose_gives_up() {
     assert_eq!(run.changes.len(), 2);
 }
 
+// A CI run's random case: a less urgent win line kept its unit in the first run, a more
+// urgent gain line then took the rest, protected stock included; in the second run the
+// win line, given its unit back, found it protected from it and lost it to the gain
+// line. Re-processing twice must change nothing the second time.
+#[test]
+fn protection_does_not_take_back_what_a_win_line_held() {
+    let mut atp = engine(AtpConfig::default());
+    set(&mut atp, "NUT-M8", "ORD", "11 EA");
+    // 1 kept for priorities 1 and 2.
+    atp.protect(&"NUT-M8".parse().unwrap(), &"ORD".parse().unwrap(), "1 EA".parse().unwrap(), 2)
+        .unwrap();
+    let mut urgent = line(1, "NUT-M8", "11 EA", 12, "US-MW");
+    urgent.priority = 1;
+    urgent.strategy = Strategy::Gain;
+    urgent.allow_split = true;
+    atp.allocate(&urgent, Claim::Hard).unwrap();
+    atp.reduce(LineId(1), d(6)).unwrap();
+    let mut win = line(2, "NUT-M8", "1 EA", 12, "US-MW");
+    win.priority = 3;
+    win.strategy = Strategy::Win;
+    assert_eq!(atp.allocate(&win, Claim::Hard).unwrap().confirmed, d(1), "6 free, 1 protected");
+    let first = atp.reprocess(Mode::Apply, onhand_atp::Sharing::FirstCome);
+    let got = |atp: &Atp, id| atp.booked(LineId(id)).unwrap().confirmed;
+    assert_eq!((got(&atp, 1), got(&atp, 2)), (d(10), d(1)), "{first:?}");
+    for sharing in [onhand_atp::Sharing::FirstCome, onhand_atp::Sharing::FairShare] {
+        let again = atp.reprocess(Mode::Apply, sharing);
+        assert_eq!(again.changes, vec![], "{sharing:?}");
+        assert_eq!((got(&atp, 1), got(&atp, 2)), (d(10), d(1)));
+    }
+}
+
 #[test]
 fn fair_share_splits_short_supply_in_proportion() {
     let mut atp = engine(AtpConfig::default());
