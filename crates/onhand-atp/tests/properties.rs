@@ -426,10 +426,16 @@ fn batch_case(flavor: Flavor) -> impl Strategy<Value = BatchCase> {
 }
 
 /// A batch on a synthetic network with one site, without quotas.
+/// Batches from one site without quotas, of lines without a minimum split (with one,
+/// more supply can confirm less: see
+/// `more_supply_never_lowers_the_total_with_a_minimum_split`).
 fn one_site_batch_case() -> impl Strategy<Value = BatchCase> {
     (1usize..=3, any::<bool>(), batch_case(Flavor::NoQuotas)).prop_map(
         |(items, policies, mut c)| {
             c.scenario.net = Net::Synthetic { items, sites: 1, policies };
+            for l in &mut c.lines {
+                l.min_split = None;
+            }
             c
         },
     )
@@ -502,7 +508,7 @@ proptest! {
         prop_assert_eq!(h.snapshot(), a);
     }
 
-    /// From one candidate site without quotas, adding supply anywhere never lowers the total that priority-ordered allocation confirms (see the two ignored tests below for why not with several sites or quotas).
+    /// From one candidate site without quotas, adding supply anywhere never lowers the total that priority-ordered allocation confirms to lines without a minimum split (see the three ignored tests below for why not with several sites, quotas or a minimum split).
     #[test]
     fn more_supply_never_lowers_the_total_confirmed_from_one_site(
         c in one_site_batch_case(),
@@ -842,6 +848,33 @@ fn more_supply_never_lowers_the_total_under_quotas() {
         if extra {
             h.run(&Op::AddSupply { item: 0, site: 1, day: 1, qty: QtySpec::base(1) });
         }
+        total_confirmed(h.atp.allocate_batch(&lines, Claim::Hard))
+    };
+    assert!(run(true) >= run(false), "{} < {}", run(true), run(false));
+}
+
+/// Not monotone by design (the late pass takes, at the soonest day a piece of at least
+/// the minimum split is there, all it can): a line of 125 with a minimum split of 11
+/// takes 105 on day 3, then, with 8 more on day 14 and 8 on day 28, 16 on day 28 (121
+/// confirmed). Three more on day 27 make 11 there: it takes those 11 a day sooner, and
+/// the 8 of day 28 are then short of the 9 it still needs, a piece it may not split
+/// further (116 confirmed). Found by a CI run of the one-site property, which now draws
+/// lines without a minimum split.
+#[test]
+#[ignore = "known: the late pass prefers the sooner delivery of a minimum split over \
+            the larger quantity later, so more supply can confirm less"]
+fn more_supply_never_lowers_the_total_with_a_minimum_split() {
+    let run = |extra: bool| {
+        let mut h = Harness::new(World::new(scale::network(1, 1, false)), 0, Checks::NONE);
+        for (day, qty) in [(3, 105), (14, 8), (28, 8)] {
+            h.run(&Op::AddSupply { item: 0, site: 0, day, qty: QtySpec::base(qty) });
+        }
+        if extra {
+            h.run(&Op::AddSupply { item: 0, site: 0, day: 27, qty: QtySpec::base(3) });
+        }
+        let line =
+            LineSpec { split: true, priority: 1, min_split: Some(11), ..demo_line(0, 0, 0, 125) };
+        let lines = h.lines(&[line]);
         total_confirmed(h.atp.allocate_batch(&lines, Claim::Hard))
     };
     assert!(run(true) >= run(false), "{} < {}", run(true), run(false));
