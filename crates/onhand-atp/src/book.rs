@@ -251,6 +251,11 @@ impl Book {
         saturate(sum)
     }
 
+    /// Whether any booked line holds anything at an item-site.
+    pub(crate) fn holds_at(&self, item: u32, site: u16) -> bool {
+        self.held.range((item, site, i32::MIN)..=(item, site, i32::MAX)).next().is_some()
+    }
+
     /// [`held_until`](Self::held_until) for every item-site holding anything, in
     /// (item, site) order.
     pub(crate) fn held_all_until(&self, day: i32) -> BTreeMap<(u32, u16), i64> {

@@ -1063,6 +1063,10 @@ impl Atp {
     /// what was kept for them, and what it may have does not depend on the order lines
     /// came in: re-processing gives a less urgent line back what it had.
     ///
+    /// Where booked lines already hold stock at the item-site, the book is read once to
+    /// count what urgent lines hold there: protect item-sites before booking, or all at
+    /// once ([`protect_safety_stock`](Self::protect_safety_stock)), on a large book.
+    ///
     /// # Errors
     /// As [`set_available`](Self::set_available).
     ///
@@ -1147,6 +1151,21 @@ impl Atp {
                 }
             }
             None => self.store.urgent.clear(),
+        }
+        // Only a cell where some line holds something needs the book read (protection
+        // is usually set before anything is booked, or where nothing is).
+        if let Some(cells) = cells {
+            let sites = self.store.sites.max(1);
+            let held_anywhere = cells.iter().any(|ix| {
+                let (item, site) = (ix / sites, ix % sites);
+                match (u32::try_from(item), u16::try_from(site)) {
+                    (Ok(item), Ok(site)) => self.book.holds_at(item, site),
+                    _ => false,
+                }
+            });
+            if !held_anywhere {
+                return;
+            }
         }
         let wanted = |ix: usize| cells.is_none_or(|c| c.binary_search(&ix).is_ok());
         let mut held: Vec<(usize, i32, i64, u8)> = Vec::new();
