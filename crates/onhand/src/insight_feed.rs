@@ -226,6 +226,12 @@ pub struct FeedStats {
     pub beyond_range: u64,
 }
 
+/// Counts one more (a count restored from a snapshot may already be at the top: it
+/// stays there).
+fn bump(count: &mut u64) {
+    *count = count.saturating_add(1);
+}
+
 #[allow(
     clippy::trivially_copy_pass_by_ref,
     reason = "serde's skip_serializing_if passes a reference"
@@ -507,7 +513,7 @@ impl Feed {
     fn at(&mut self, at: DateTime<Utc>) -> DateTime<Utc> {
         match self.clock {
             Some(c) if c > at => {
-                self.stats.late += 1;
+                bump(&mut self.stats.late);
                 c
             }
             _ => {
@@ -521,15 +527,15 @@ impl Feed {
     fn push(&mut self, record: &Record) -> bool {
         match self.insight.apply(record) {
             Ok(()) => {
-                self.stats.records += 1;
+                bump(&mut self.stats.records);
                 true
             }
             Err(onhand_insight::InsightError::BeyondRange { .. }) => {
-                self.stats.beyond_range += 1;
+                bump(&mut self.stats.beyond_range);
                 false
             }
             Err(e) => {
-                self.stats.refused += 1;
+                bump(&mut self.stats.refused);
                 if self.stats.first_refusal.is_none() {
                     self.stats.first_refusal = Some((record.kind().into(), e.code().into()));
                 }
@@ -756,14 +762,14 @@ impl Network {
                     let r = OrderRef { order: number.clone(), line: doc_line };
                     let Some(q) = self.base_of(&line.item, line.qty) else { continue };
                     let Some(line_fed) = feed.lines.get_mut(&r) else {
-                        feed.stats.unmatched += 1;
+                        bump(&mut feed.stats.unmatched);
                         continue;
                     };
                     // Complete already, or an item counted in another unit than the
                     // line's (a substitute, or the line booked again for another item):
                     // it cannot add to the line's figures.
                     if line_fed.complete() || self.uom_of(&line.item) != Some(line_fed.uom) {
-                        feed.stats.unmatched += 1;
+                        bump(&mut feed.stats.unmatched);
                         continue;
                     }
                     line_fed.shipped += q;
@@ -868,7 +874,7 @@ impl Network {
                     let open = feed.insight.transfer_open(&key) == Some(true);
                     let Some(t) = feed.transfers.get_mut(&key) else { continue };
                     if !open || t.closed {
-                        feed.stats.unmatched += 1;
+                        bump(&mut feed.stats.unmatched);
                         continue;
                     }
                     let Ok(qty) = self.base_qty(item, q) else { continue };
@@ -919,7 +925,7 @@ impl Network {
                     let open = feed.insight.transfer_open(&key) == Some(true);
                     let Some(t) = feed.transfers.get_mut(&key) else { continue };
                     if t.shipped.is_none() || t.closed || !open {
-                        feed.stats.unmatched += 1;
+                        bump(&mut feed.stats.unmatched);
                         continue;
                     }
                     let (Ok(qty), Ok(over), Ok(damaged), Ok(short)) = (
@@ -1163,7 +1169,7 @@ impl Network {
                     feed.origins.get(&(l.origin / COST_IDS_PER_EVENT)).copied(),
                     Money::new(l.value, p.currency).round(RoundingMode::HalfEven),
                 ) else {
-                    feed.stats.unmatched += 1;
+                    bump(&mut feed.stats.unmatched);
                     continue;
                 };
                 let parts = sites.iter().zip(split(l.qty, &weights)).zip(share(value, &weights));
@@ -1267,7 +1273,7 @@ impl Network {
             let Some(r) =
                 line.original.and_then(|e| feed.shipped.get(&(e, line.item.clone()))).cloned()
             else {
-                feed.stats.untraced_returns += 1;
+                bump(&mut feed.stats.untraced_returns);
                 continue;
             };
             let (Some(q), Some(uom)) =
@@ -1337,7 +1343,7 @@ impl Network {
                 key = k;
             }
             let Some(pending) = feed.returns.get_mut(&key) else {
-                feed.stats.untraced_returns += 1;
+                bump(&mut feed.stats.untraced_returns);
                 continue;
             };
             while left > Decimal::ZERO {
@@ -1360,7 +1366,7 @@ impl Network {
                 }
             }
             if left > Decimal::ZERO {
-                feed.stats.untraced_returns += 1;
+                bump(&mut feed.stats.untraced_returns);
             }
             if pending.is_empty() {
                 feed.returns.remove(&key);
@@ -1581,7 +1587,7 @@ impl Network {
                 return;
             }
             let Some(created) = self.created(req, &p, uom, feed) else {
-                feed.stats.skipped_lines += 1;
+                bump(&mut feed.stats.skipped_lines);
                 return;
             };
             feed.push(&created);

@@ -461,6 +461,10 @@ impl Network {
             }
             *n.shipments_of(order, item) = open;
         }
+        // Every shipment counts one more: a count past `i64::MAX` is not a network's.
+        if i64::try_from(c.shipment_count).is_err() {
+            return Err(invalid("shipment_count", c.shipment_count.to_string()));
+        }
         n.shipment_count = c.shipment_count;
         for (event, item, ids) in &c.issues {
             let item = n.held_item("issues", item)?;

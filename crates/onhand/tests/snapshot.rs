@@ -414,3 +414,19 @@ fn positions_whose_sum_overflows_are_refused_not_a_panic() {
         "{refused}"
     );
 }
+
+/// Found by the `snapshot_restore` fuzz target: counts restored at the top of their
+/// range overflowed on the next event (a panic where overflow is checked, a wrap where
+/// not). The shipment count is refused past `i64::MAX`. (The insight feed's counts now
+/// stay at the top: the fuzz target's crashing input is kept among its seeds,
+/// `fuzz/seeds/snapshot_restore/feed-stats-at-the-top`.)
+#[test]
+fn a_shipment_count_past_any_network_is_refused() {
+    let (setup, network, _) = simulated(7, 1);
+    let mut json = serde_json::to_value(network.snapshot().unwrap()).unwrap();
+    assert!(json["content"]["shipment_count"].is_u64());
+    json["content"]["shipment_count"] = u64::MAX.into();
+    let resealed = reseal_all(json).expect("still a snapshot");
+    let refused = refusal(&setup, &network, &resealed);
+    assert!(matches!(refused, onhand::Error::InvalidSnapshot { .. }), "{refused}");
+}
