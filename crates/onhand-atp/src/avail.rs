@@ -165,11 +165,18 @@ impl Store {
         self.protected_avail(ix, today, day, a, prot)
     }
 
-    /// [`avail_for`](Self::avail_for) where `prot` is protected from the demand and `a`
-    /// is free (kept out of line: the point query stays small).
+    /// [`avail_for`](Self::avail_for) where `prot` (above zero) is protected from the
+    /// demand and `a` is free (kept out of line: the point query stays small).
     #[cold]
     #[inline(never)]
-    fn protected_avail(&self, ix: usize, today: i32, day: i32, a: i64, prot: i64) -> i64 {
+    pub(crate) fn protected_avail(
+        &self,
+        ix: usize,
+        today: i32,
+        day: i32,
+        a: i64,
+        prot: i64,
+    ) -> i64 {
         match self.urgent.get(&ix) {
             None => a.saturating_sub(prot).max(0),
             Some(held) => a.min(self.with_urgent(ix, today, day, held).saturating_sub(prot)).max(0),
@@ -185,14 +192,12 @@ impl Store {
         if day >= fence {
             return UNLIMITED;
         }
-        let points: &[Point] = self.timeline(cell).map_or(&[], |tl| &tl.points);
+        let tl = self.timeline(cell);
+        let points: &[Point] = tl.map_or(&[], |tl| &tl.points);
         let urgent_by = |t: i32| -> i64 {
             held.iter().take_while(|(d, _)| *d <= t).fold(0i64, |s, (_, u)| s.saturating_add(*u))
         };
-        let cum = |t: i32| -> i64 {
-            let i = points.partition_point(|p| p.day <= t);
-            i.checked_sub(1).and_then(|j| points.get(j)).map_or(0, |p| p.net)
-        };
+        let cum = |t: i32| tl.map_or(0, |tl| tl.cum(t));
         let mut least = cum(day).saturating_add(urgent_by(day));
         for t in points.iter().map(|p| p.day).chain(held.iter().map(|(d, _)| *d)) {
             if t > day && t < fence {
@@ -467,6 +472,16 @@ mod tests {
         assert_eq!(s.avail_for(0, 0, 0, 3), 6);
     }
 
+    /// A deterministic generator: each call draws a number below `n`.
+    fn xorshift(mut seed: u64) -> impl FnMut(u64) -> i64 {
+        move |n| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            i64::try_from(seed % n).unwrap()
+        }
+    }
+
     /// What urgent lines hold counts against the protection first; what less urgent
     /// lines hold does not.
     #[test]
@@ -501,13 +516,7 @@ mod tests {
     /// the definition evaluated day by day.
     #[test]
     fn nested_protection_matches_its_definition_day_by_day() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            i64::try_from(seed % n).unwrap()
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         for _ in 0..3_000 {
             let mut s = store(next(20));
             let prot = next(12);
@@ -563,13 +572,7 @@ mod tests {
     /// The one-pass `earliest` agrees with trying every candidate day in turn.
     #[test]
     fn earliest_matches_a_day_by_day_search() {
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            i64::try_from(seed % n).unwrap()
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         for _ in 0..5_000 {
             let mut s = store(next(20) - 5);
             if let Some(c) = s.cells.get_mut(0) {

@@ -1673,8 +1673,10 @@ impl Atp {
         let raw = self.store.avail(ix, self.today, day);
         let stock = if raw >= UNLIMITED {
             raw
-        } else if self.store.cell(ix).is_some_and(|c| c.protection_for(priority) > 0) {
-            self.store.avail_for(ix, self.today, day, priority)
+        } else if let Some(prot) =
+            self.store.cell(ix).map(|c| c.protection_for(priority)).filter(|p| *p > 0)
+        {
+            self.store.protected_avail(ix, self.today, day, raw, prot)
         } else {
             raw.max(0)
         };
