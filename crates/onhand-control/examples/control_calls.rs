@@ -100,9 +100,14 @@ fn main() {
     if phase == "fill" {
         // Every raise from an empty queue to `open`: amortizes every table's growth.
         let signals: Vec<Signal> = (0..open).map(|n| signal(n, &mut rng, start(n))).collect();
+        let clock = std::time::Instant::now();
         let done = measured(&mut control, &signals, Effect::Raised);
+        let took = clock.elapsed();
         assert_eq!(done, open, "every signal raised");
-        println!("fill: {done} signals from an empty queue");
+        println!(
+            "fill: {done} signals from an empty queue; {:.0} ns a signal (wall clock)",
+            took.as_secs_f64() * 1e9 / done.max(1) as f64
+        );
         return;
     }
     for n in 0..open {
@@ -126,7 +131,13 @@ fn main() {
         ),
         other => panic!("unknown phase {other}: raise, update or fill"),
     };
+    let clock = std::time::Instant::now();
     let done = measured(&mut control, &signals, expect);
+    let took = clock.elapsed();
     assert_eq!(done, count, "every signal {expect:?}");
-    println!("{phase}: {done} signals on a queue of {open}; {} active", control.active_len());
+    println!(
+        "{phase}: {done} signals on a queue of {open}; {} active; {:.0} ns a signal (wall clock)",
+        control.active_len(),
+        took.as_secs_f64() * 1e9 / done.max(1) as f64
+    );
 }
