@@ -113,15 +113,25 @@ pub struct Step {
 
 /// The queue order, smallest first: breach time, then value (larger first), then order
 /// lines (more first), then age (older first), then a stable fingerprint of the dedup key,
-/// then the id.
+/// then the id. Last, the exception's stamp when the entry was made (see
+/// [`Control::stamps`]): it orders nothing (the id is unique), it tells a queue entry
+/// that still stands for its exception from one that went stale.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Rank {
     breach: i64,
     neg_value: i64,
-    neg_lines: i64,
+    /// `u32::MAX` less the order lines (more lines, smaller), in 4 bytes, so the rank
+    /// with its stamp stays 48.
+    lines: u32,
     raised: i64,
     key: u64,
     id: u64,
+    stamp: u32,
+}
+
+/// The rank's order-lines key: more lines first.
+fn lines_key(order_lines: u32) -> u32 {
+    u32::MAX - order_lines
 }
 
 /// An exception: what is wrong, what is at stake, who owns it, where it stands, and its
@@ -199,15 +209,17 @@ pub type History = SmallVec<[Step; 2]>;
 
 impl Exception {
     /// Its place in the queue order (smaller first), from its state: kept as two
-    /// figures rather than a whole [`Rank`], 32 bytes less per exception.
+    /// figures rather than a whole [`Rank`], 32 bytes less per exception. The stamp is
+    /// 0: the queue's stamp of it is [`Control::rank_of`]'s.
     pub(crate) fn rank_key(&self) -> Rank {
         Rank {
             breach: self.breach_at().timestamp(),
             neg_value: self.neg_value,
-            neg_lines: -i64::from(self.impact.order_lines),
+            lines: lines_key(self.impact.order_lines),
             raised: self.raised_at.timestamp(),
             key: self.print,
             id: self.id.0,
+            stamp: 0,
         }
     }
 
@@ -448,6 +460,12 @@ pub struct Control {
     due: BTreeMap<i64, Vec<u64>>,
     holds: BTreeMap<EventId, usize>,
     variances: Map<(ItemCode, SiteCode), Vec<i64>>,
+    /// Per exception (by id), its stamp: bumped whenever its rank changes, it loses a
+    /// role or it closes, which is when its queue entries stop standing for it. A queue
+    /// entry is live exactly when it carries its exception's stamp, so a queue compacts
+    /// by reading this dense list, not the exceptions (derived: never saved, 0 on
+    /// restore).
+    stamps: Vec<u32>,
 }
 
 impl Control {
@@ -465,6 +483,7 @@ impl Control {
             due: BTreeMap::new(),
             holds: BTreeMap::new(),
             variances: map(),
+            stamps: Vec::new(),
         })
     }
 
@@ -661,10 +680,11 @@ impl Control {
             // Open: the deadline to acknowledge.
             breach: p.deadline_secs.0,
             neg_value: e.neg_value,
-            neg_lines: -i64::from(impact.order_lines),
+            lines: lines_key(impact.order_lines),
             raised,
             key: p.print,
             id: id.0,
+            stamp: 0,
         };
         debug_assert_eq!(rank, e.rank_key());
         for role in e.roles.iter() {
@@ -672,6 +692,7 @@ impl Control {
                 q.insert(rank);
             }
         }
+        self.stamps.push(0);
         if let Some(due) = next_due {
             match self.due.last_entry() {
                 // Raises mostly come in time order: their second is the latest.
@@ -700,12 +721,13 @@ impl Control {
         let old_rank = Rank {
             breach: if e.priority == p.priority { breach } else { e.breach_at().timestamp() },
             neg_value: e.neg_value,
-            neg_lines: -i64::from(e.impact.order_lines),
+            lines: lines_key(e.impact.order_lines),
             raised: p.raised,
             key: e.print,
             id: e.id.0,
+            stamp: self.stamps.get(i).copied().unwrap_or(0),
         };
-        debug_assert_eq!(old_rank, e.rank_key());
+        debug_assert_eq!(Some(old_rank), self.rank_of(i));
         let old_roles = e.roles;
         let escalated = self.escalated_roles(e.kind, e.level);
         let Some(e) = self.items.get_mut(i) else { return Effect::Stale };
@@ -732,12 +754,12 @@ impl Control {
         let new_rank = Rank {
             breach,
             neg_value: e.neg_value,
-            neg_lines: -i64::from(e.impact.order_lines),
+            lines: lines_key(e.impact.order_lines),
             ..old_rank
         };
-        debug_assert_eq!(new_rank, e.rank_key());
+        debug_assert_eq!(Rank { stamp: 0, ..new_rank }, e.rank_key());
         let (new_roles, site) = (e.roles, e.site_no);
-        self.reindex(site, old_rank, old_roles, new_rank, new_roles);
+        self.reindex(i, site, old_rank, old_roles, new_rank, new_roles);
         Effect::Updated
     }
 
@@ -746,13 +768,45 @@ impl Control {
         self.rules.ladder(kind).iter().take(usize::from(level)).map(|(_, r)| *r).collect()
     }
 
-    /// Moves an exception's rank between role queues.
-    fn reindex(&mut self, site: u32, old: Rank, old_roles: RoleSet, new: Rank, new_roles: RoleSet) {
-        // Unchanged rank: only the queues of roles gained or lost change.
-        let (gone, added) = if old == new {
-            (old_roles.minus(new_roles), new_roles.minus(old_roles))
+    /// The rank exception `i`'s live queue entries carry (its stamp included).
+    fn rank_of(&self, i: usize) -> Option<Rank> {
+        let e = self.items.get(i)?;
+        Some(Rank { stamp: self.stamps.get(i).copied().unwrap_or(0), ..e.rank_key() })
+    }
+
+    /// Gives exception `i` a new stamp: every queue entry it had goes stale. Returns it.
+    fn bump(&mut self, i: usize) -> u32 {
+        match self.stamps.get_mut(i) {
+            Some(s) => {
+                // A stale entry is compacted away long before its queue sees 2^32
+                // stamps of one exception, so a wrapped stamp meets no entry of its own.
+                *s = s.wrapping_add(1);
+                *s
+            }
+            None => 0,
+        }
+    }
+
+    /// Moves exception `i`'s entries between role queues: `old` (its stamp current) in
+    /// the queues of `old_roles` before, `new` (any stamp) in those of `new_roles` after.
+    fn reindex(
+        &mut self,
+        i: usize,
+        site: u32,
+        old: Rank,
+        old_roles: RoleSet,
+        new: Rank,
+        new_roles: RoleSet,
+    ) {
+        let same = Rank { stamp: old.stamp, ..new } == old;
+        let lost = old_roles.minus(new_roles);
+        // Same rank, no role lost: the entries stand; only roles gained get one.
+        let (gone, added, new) = if same && lost.is_empty() {
+            (RoleSet::EMPTY, new_roles.minus(old_roles), Rank { stamp: old.stamp, ..new })
         } else {
-            (old_roles, new_roles)
+            // Every old entry goes stale at once; each current role gets a new one.
+            let stamp = self.bump(i);
+            (old_roles, new_roles, Rank { stamp, ..new })
         };
         // One look-up per queue, whether it gains the new entry, loses the old or both.
         for role in gone.union(added).iter() {
@@ -761,7 +815,7 @@ impl Control {
                 q.insert(new);
             }
             if gone.contains(role) {
-                q.forget(old);
+                q.forget(&self.stamps);
             }
         }
     }
@@ -772,7 +826,7 @@ impl Control {
         debug_assert!(e.state.is_active(), "closing a closed exception");
         // The rank its queue entries hold (a closed exception is in no queue; the rank
         // read off it follows its state all the same).
-        let (rank, roles, site) = (e.rank_key(), e.roles, e.site_no);
+        let (roles, site) = (e.roles, e.site_no);
         e.state = state;
         e.closed_at = Some(at);
         e.history.push(step);
@@ -782,9 +836,10 @@ impl Control {
         if let Subject::Event { event } = &e.subject {
             self.holds.remove(event);
         }
+        self.bump(i);
         for role in roles.iter() {
             if let Some(q) = self.queues.get_mut(role, site) {
-                q.forget(rank);
+                q.forget(&self.stamps);
             }
         }
         let Some(e) = self.items.get(i) else { return };
@@ -870,14 +925,14 @@ impl Control {
             self.close(i, to, at, step);
             return Ok(to);
         }
+        let old = self.rank_of(i).ok_or(ControlError::UnknownException { id })?;
         let Some(e) = self.items.get_mut(i) else {
             return Err(ControlError::UnknownException { id });
         };
-        let old = e.rank_key();
         e.state = to;
         e.history.push(step);
         let (new, roles, site) = (e.rank_key(), e.roles, e.site_no);
-        self.reindex(site, old, roles, new, roles);
+        self.reindex(i, site, old, roles, new, roles);
         Ok(to)
     }
 
@@ -931,8 +986,11 @@ impl Control {
             debug_assert!(level <= crate::rules::MAX_STEPS);
             let to = u8::try_from(level).unwrap_or(u8::MAX);
             let new_roles = added.minus(e.roles);
+            // Roles only gained: the entries it has stand, and the new ones carry its
+            // stamp.
+            let rank = Rank { stamp: self.stamps.get(i).copied().unwrap_or(0), ..e.rank_key() };
             for role in new_roles.iter() {
-                adds.entry((role, e.site_no)).or_default().push(e.rank_key());
+                adds.entry((role, e.site_no)).or_default().push(rank);
             }
             if let Some(due) = next_due {
                 next.push((due, id));
@@ -980,7 +1038,7 @@ impl Control {
         let ranks = self
             .queues
             .get(role, site)
-            .map(|q| q.top(limit, live(&self.items, role)))
+            .map(|q| q.top(limit, live(&self.items, &self.stamps, role)))
             .unwrap_or_default();
         ranks.into_iter().filter_map(|r| usize::try_from(r.id).ok().and_then(|i| self.items.get(i)))
     }
@@ -1021,7 +1079,7 @@ impl Control {
                         None => in_scope(&actor.sites, *s),
                     }
             })
-            .map(|(role, _, q)| (q, live(&self.items, role)))
+            .map(|(role, _, q)| (q, live(&self.items, &self.stamps, role)))
             .collect();
         let ranks = ranked::top_of(&queues, limit);
         Ok(ranks
@@ -1151,13 +1209,16 @@ impl Control {
         out
     }
 
-    /// Every non-empty queue's live ranks, in order (for tests comparing queues).
+    /// Every non-empty queue's live ranks, in order, without their stamps (which a
+    /// restore starts again from 0): for tests comparing queues.
     #[cfg(test)]
     pub(crate) fn ranked_queues(&self) -> BTreeMap<(Role, Option<SiteCode>), Vec<Rank>> {
         self.queues
             .iter()
             .map(|(role, site, q)| {
-                ((role, site.cloned()), q.top(usize::MAX, live(&self.items, role)))
+                let live = live(&self.items, &self.stamps, role);
+                let ranks = q.top(usize::MAX, live).into_iter();
+                ((role, site.cloned()), ranks.map(|r| Rank { stamp: 0, ..r }).collect::<Vec<_>>())
             })
             .filter(|(_, ranks)| !ranks.is_empty())
             .collect()
@@ -1208,6 +1269,7 @@ impl Control {
             }
             Verdict::Approve => {
                 let escalated = self.escalated_roles(e.kind, e.level);
+                let rank = self.rank_of(i).ok_or(ControlError::UnknownApproval { event })?;
                 let Some(e) = self.items.get_mut(i) else {
                     return Err(ControlError::UnknownApproval { event });
                 };
@@ -1217,8 +1279,8 @@ impl Control {
                 }
                 e.roles = RoleSet::one(e.owner).union(remaining).union(escalated);
                 e.history.push(Step { at, by, change: Change::Approved { granted, remaining } });
-                let (rank, roles, site) = (e.rank_key(), e.roles, e.site_no);
-                self.reindex(site, rank, old_roles, rank, roles);
+                let (roles, site) = (e.roles, e.site_no);
+                self.reindex(i, site, rank, old_roles, rank, roles);
             }
         }
         Ok(Decision { event, verdict, by: actor.id.clone(), granted, remaining, at })
@@ -1226,13 +1288,21 @@ impl Control {
 }
 
 /// Whether a queue entry of `role` stands for its exception: the exception is active,
-/// holds the role, and has exactly this rank (see [`Ranked`](ranked::Ranked)).
-fn live(items: &Chunked<Exception>, role: Role) -> impl Fn(&Rank) -> bool + '_ {
+/// holds the role, and has exactly this rank and its current stamp (see
+/// [`Ranked`](ranked::Ranked)).
+fn live<'a>(
+    items: &'a Chunked<Exception>,
+    stamps: &'a [u32],
+    role: Role,
+) -> impl Fn(&Rank) -> bool + 'a {
     move |r| {
-        usize::try_from(r.id)
-            .ok()
-            .and_then(|i| items.get(i))
-            .is_some_and(|e| e.state.is_active() && e.rank_key() == *r && e.roles.contains(role))
+        let Ok(i) = usize::try_from(r.id) else { return false };
+        stamps.get(i) == Some(&r.stamp)
+            && items.get(i).is_some_and(|e| {
+                e.state.is_active()
+                    && e.rank_key() == Rank { stamp: 0, ..*r }
+                    && e.roles.contains(role)
+            })
     }
 }
 
@@ -1287,6 +1357,51 @@ mod tests {
             at(minute),
             Impact::value(Decimal::from(value), usd()),
         )
+    }
+
+    /// Every queue's accounting holds through raises, updates that move ranks and
+    /// priorities, acts, clearances and escalation: what it holds is its live entries
+    /// plus the ones it counts dead, and compaction keeps no stale entry for long.
+    #[test]
+    fn queues_count_their_stale_entries_exactly() {
+        let mut c = Control::new(Rules::standard(usd())).unwrap();
+        let sue = Actor {
+            id: onhand_ledger::ActorId::new("sue").unwrap(),
+            roles: vec![Role::Planning, Role::Supervisor],
+            sites: onhand_ledger::SiteScope::All,
+        };
+        let check = |c: &Control| {
+            for (role, _, q) in c.queues.iter() {
+                let live = q.top(usize::MAX, live(&c.items, &c.stamps, role)).len();
+                let (held, dead) = q.counts();
+                assert_eq!(held - dead, live, "{role:?}: {held} held, {dead} dead");
+                assert!(dead * 2 <= held.max(64), "{role:?}: {dead} dead of {held}");
+            }
+        };
+        for round in 0..6_i64 {
+            for k in 0..300_i64 {
+                // Values across the priority bands, so ranks and deadlines move.
+                let value = (k * 7_919 + round * 104_729) % 60_000;
+                c.apply(&risk(&format!("I{k}"), value, round * 10 + 1)).unwrap();
+            }
+            check(&c);
+            for k in (0..300_u64).step_by(7) {
+                let _ = c.act(ExceptionId(k), &sue, Action::Acknowledge, at(round * 10 + 2));
+            }
+            check(&c);
+            for k in (round..300).step_by(11) {
+                let clearance = Clearance {
+                    kind: ExceptionKind::StockoutRisk,
+                    subject: risk(&format!("I{k}"), 0, 0).subject,
+                    at: at(round * 10 + 3),
+                    reason: crate::ClearReason::StockArrived,
+                };
+                c.clear(&clearance).unwrap();
+            }
+            check(&c);
+            c.escalate(at(round * 10 + 9 * 60));
+            check(&c);
+        }
     }
 
     fn snapshot(c: &Control) -> String {

@@ -3,26 +3,25 @@
 //! on average when ranks arrive in no particular order, and when they arrive in rising
 //! order, as raises mostly do), and nothing is ever searched for or moved in bulk.
 //!
-//! Entries are [`Rank`]s (which carry the exception id). Nothing is removed in place.
-//! When an exception's rank changes, it closes, or it loses the role, its old entry
-//! simply stops standing for it: an entry is *live* when its exception is active, holds
-//! the queue's role and still has exactly that rank. Readers walk the heap best first
-//! (a small frontier heap of the entries whose parents were read), which yields the
-//! entries in rank order; they skip entries that are not live and repeats of an equal
-//! entry (an exception can come back to a rank it had), so a read yields exactly the
-//! sorted live ranks: what a sorted set with eager removal would hold.
+//! Entries are [`Rank`]s (which carry the exception id and its stamp). Nothing is
+//! removed in place. When an exception's rank changes, it closes, or it loses a role,
+//! the queue's owner gives it a new stamp, and its old entries simply stop standing for
+//! it: an entry is *live* when it carries its exception's current stamp (the exception
+//! is then active, holds the queue's role and has exactly that rank). Readers walk the
+//! heap best first (a small frontier heap of the entries whose parents were read), which
+//! yields the entries in rank order; they skip entries that are not live and repeats of
+//! an equal entry (one exception in several queues read together), so a read yields
+//! exactly the sorted live ranks: what a sorted set with eager removal would hold.
 //!
-//! The caller names each entry it lets go stale (the exception's old rank), and the
-//! queue keeps those names. Once they are more than half of what it holds, it compacts
-//! itself: it takes out one entry per name (a multiset difference, so an exception that
-//! came back to an old rank keeps its live copy) and rebuilds the heap bottom-up. That
-//! reads nothing but the queue itself, so compaction costs no look-up of an exception,
-//! and a read never wades through more dead entries than live ones.
+//! The caller says each time one of the queue's entries goes stale, and the queue counts
+//! them. Once they are more than half of what it holds, it compacts itself: it keeps the
+//! entries whose stamp is their exception's current one, read from the owner's dense list
+//! of stamps (4 bytes an exception, where the exceptions themselves are hundreds), and
+//! rebuilds the heap bottom-up. So compaction costs one look-up in that list per entry
+//! and nothing else, and a read never wades through more dead entries than live ones.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-
-use onhand_master::hash::{Map, map};
 
 use super::Rank;
 
@@ -35,9 +34,9 @@ pub(crate) struct Ranked {
     /// Every entry, live or not, in heap order: none is greater than its children (at
     /// `2i + 1` and `2i + 2`).
     heap: Vec<Rank>,
-    /// The entries that are no longer live, one per [`forget`](Self::forget) since the
-    /// last compaction (an entry named twice is in the heap twice).
-    dead: Vec<Rank>,
+    /// How many entries are no longer live: one per [`forget`](Self::forget) since the
+    /// last compaction.
+    dead: usize,
 }
 
 /// The children of heap position `i`.
@@ -119,15 +118,21 @@ impl Ranked {
         }
     }
 
-    /// Notes that entry `old` stopped being live (the exception's rank changed, it
-    /// closed, or it lost the role); `old` must be in the heap, once for each time it
-    /// was inserted and not yet forgotten. Compacts when more than half of the entries
-    /// are dead.
-    pub(crate) fn forget(&mut self, old: Rank) {
-        self.dead.push(old);
-        if self.dead.len().saturating_mul(2) > self.heap.len() && self.heap.len() > SMALL {
-            self.compact();
+    /// Notes that one of its entries stopped being live (its exception has a new stamp
+    /// in `stamps`, by id: its rank changed, it closed, or it lost the role). Compacts
+    /// when more than half of the entries are dead.
+    pub(crate) fn forget(&mut self, stamps: &[u32]) {
+        self.dead = self.dead.saturating_add(1);
+        if self.dead.saturating_mul(2) > self.heap.len() && self.heap.len() > SMALL {
+            self.compact(stamps);
         }
+    }
+
+    /// The entries it holds, live or not, and how many of them are dead (for tests
+    /// checking its accounting).
+    #[cfg(test)]
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        (self.heap.len(), self.dead)
     }
 
     /// The first `limit` live entries, in rank order.
@@ -178,69 +183,83 @@ impl Ranked {
         }
     }
 
-    /// Takes one heap entry out per dead name, then restores the heap order bottom-up
-    /// (linear in the entries kept).
-    fn compact(&mut self) {
-        let mut dead: Map<Rank, u32> = map();
-        dead.reserve(self.dead.len());
-        for r in self.dead.drain(..) {
-            *dead.entry(r).or_insert(0) += 1;
-        }
-        self.heap.retain(|r| match dead.get_mut(r) {
-            Some(n) if *n > 0 => {
-                *n -= 1;
-                false
-            }
-            _ => true,
-        });
+    /// Keeps the entries that carry their exception's stamp in `stamps`, then restores
+    /// the heap order bottom-up (linear in the entries).
+    fn compact(&mut self, stamps: &[u32]) {
+        self.heap
+            .retain(|r| usize::try_from(r.id).ok().and_then(|i| stamps.get(i)) == Some(&r.stamp));
         for i in (0..self.heap.len() / 2).rev() {
             self.sift_down(i);
         }
-        // The names held as much as the heap: give it back.
-        self.dead = Vec::new();
+        self.dead = 0;
     }
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, reason = "tests fail loudly on a broken fixture")]
-    use std::collections::BTreeSet;
+    use std::collections::BTreeMap;
 
     use proptest::prelude::*;
 
     use super::*;
 
-    fn r(breach: i64, id: u64) -> Rank {
-        Rank { breach, id, ..Rank::default() }
+    /// The largest id the ops below make (batches: `100 + 39 * 64 + 15`).
+    const IDS: usize = 2_700;
+
+    fn r(breach: i64, id: u64, stamps: &[u32]) -> Rank {
+        let stamp = stamps[usize::try_from(id).unwrap()];
+        Rank { breach, id, stamp, ..Rank::default() }
+    }
+
+    /// The owner's side of a change: a new stamp for `id`, and the queue told that its
+    /// entry went stale.
+    fn stale(q: &mut Ranked, stamps: &mut [u32], id: u64) {
+        let s = &mut stamps[usize::try_from(id).unwrap()];
+        *s = s.wrapping_add(1);
+        q.forget(stamps);
     }
 
     proptest! {
-        /// Against a sorted set with eager removal: inserts, removals (an entry of the
-        /// set stops being live), re-inserts of entries that went stale, batches and
-        /// compaction all yield exactly the set's order, and the heap stays a heap.
+        /// Against a map of each exception's live rank with eager removal: inserts, rank
+        /// changes, removals (an entry stops being live), re-inserts of exceptions that
+        /// went stale, batches and compaction all yield exactly the map's ranks in
+        /// order, and the heap stays a heap.
         #[test]
         fn reads_equal_a_sorted_set(ops in proptest::collection::vec((0..4_u8, 0..60_u64, 0..40_u64), 0..400)) {
             let mut q = Ranked::default();
-            let mut set: BTreeSet<Rank> = BTreeSet::new();
+            let mut stamps = vec![0_u32; IDS];
+            let mut live_ranks: BTreeMap<u64, Rank> = BTreeMap::new();
             for (op, breach, id) in ops {
-                let rank = r(breach.cast_signed(), id);
                 match op {
                     0 | 1 => {
-                        if set.insert(rank) {
-                            q.insert(rank);
+                        // The exception's rank is set: unchanged, new, or moved.
+                        let now = r(breach.cast_signed(), id, &stamps);
+                        match live_ranks.get(&id) {
+                            Some(old) if old.breach == now.breach => {}
+                            Some(_) => {
+                                stale(&mut q, &mut stamps, id);
+                                let moved = r(breach.cast_signed(), id, &stamps);
+                                q.insert(moved);
+                                live_ranks.insert(id, moved);
+                            }
+                            None => {
+                                q.insert(now);
+                                live_ranks.insert(id, now);
+                            }
                         }
                     }
                     2 => {
-                        if set.remove(&rank) {
-                            q.forget(rank);
+                        if live_ranks.remove(&id).is_some() {
+                            stale(&mut q, &mut stamps, id);
                         }
                         // And up to 15 held ones at positions drawn from the id, so
                         // stale entries pile up and the queue compacts.
                         for k in 0..breach % 16 {
-                            let at = usize::try_from(id + 7 * k).unwrap() % set.len().max(1);
-                            if let Some(gone) = set.iter().nth(at).copied() {
-                                set.remove(&gone);
-                                q.forget(gone);
+                            let at = usize::try_from(id + 7 * k).unwrap() % live_ranks.len().max(1);
+                            if let Some(gone) = live_ranks.keys().nth(at).copied() {
+                                live_ranks.remove(&gone);
+                                stale(&mut q, &mut stamps, gone);
                             }
                         }
                     }
@@ -248,22 +267,24 @@ mod tests {
                         // Up to 15 at once: queues stay small enough for a full read
                         // after every step, and batches still take both paths (sifting
                         // each, or one pass over all).
-                        let batch: Vec<Rank> = (0..breach % 16)
-                            .map(|n| r(n.cast_signed(), 100 + id * 64 + n))
-                            .filter(|x| !set.contains(x))
+                        let mut batch: Vec<Rank> = (0..breach % 16)
+                            .map(|n| r(n.cast_signed(), 100 + id * 64 + n, &stamps))
+                            .filter(|x| !live_ranks.contains_key(&x.id))
                             .collect();
-                        set.extend(batch.iter().copied());
+                        batch.sort_unstable();
+                        live_ranks.extend(batch.iter().map(|x| (x.id, *x)));
                         q.extend_sorted(batch);
                     }
                 }
-                let live = |x: &Rank| set.contains(x);
-                prop_assert_eq!(q.top(usize::MAX, live), set.iter().copied().collect::<Vec<_>>());
-                prop_assert_eq!(q.top(5, live), set.iter().copied().take(5).collect::<Vec<_>>());
-                let len = q.heap.len();
-                let dead = q.dead.len();
+                let mut want: Vec<Rank> = live_ranks.values().copied().collect();
+                want.sort_unstable();
+                let live = |x: &Rank| live_ranks.get(&x.id) == Some(x);
+                prop_assert_eq!(q.top(usize::MAX, live), want.clone());
+                prop_assert_eq!(q.top(5, live), want.iter().copied().take(5).collect::<Vec<_>>());
+                let (len, dead) = q.counts();
                 prop_assert!(dead * 2 <= len.max(2 * SMALL), "{} dead of {}", dead, len);
-                // Exact accounting: every entry is live or named dead, never both.
-                prop_assert_eq!(len - dead, set.len());
+                // Exact accounting: every entry is live or counted dead, never both.
+                prop_assert_eq!(len - dead, live_ranks.len());
                 prop_assert!((1..len).all(|i| q.heap[(i - 1) / 2] <= q.heap[i]), "not a heap");
             }
         }

@@ -123,6 +123,8 @@ impl Control {
                 c.closed.insert((e.kind, e.subject.clone()), e.id);
             }
             c.items.push(e);
+            // A restored exception's entries are its first: stamp 0 (`rank_key`'s).
+            c.stamps.push(0);
         }
         for ((role, site), mut ranks) in queues {
             // Ids are unique, so sorted ranks are strictly ascending.
