@@ -15,6 +15,12 @@
 //!
 //! The run named on the command line is measured (the others are not run); each applies
 //! [`ITEMS`] events: divide the instruction count by that.
+//!
+//! Under valgrind the CPU reports no SHA extensions, so `sha2` takes its portable path:
+//! callgrind then puts more than half of a network event's instructions in SHA-256,
+//! where on a CPU with them (`grep sha_ni /proc/cpuinfo`) a `perf record` of the
+//! `network` bench finds about 3% of its time there. Read SHA-256's share from a
+//! profile on the hardware, not from these counts.
 
 use std::hint::black_box;
 use std::sync::Arc;
