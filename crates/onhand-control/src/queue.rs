@@ -1399,6 +1399,31 @@ mod tests {
                 c.clear(&clearance).unwrap();
             }
             check(&c);
+            // Approvals needing two roles: granting one takes a role away (the entries
+            // of every role go stale at once), granting the other closes the exception.
+            let fin = Actor {
+                id: onhand_ledger::ActorId::new("fin").unwrap(),
+                roles: vec![Role::Finance],
+                ..sue.clone()
+            };
+            for k in 0..40_u128 {
+                let event = EventId::from_u128(1 + 1_000 * u128::from(round.unsigned_abs()) + k);
+                let hold = crate::Hold::new(
+                    onhand_ledger::ActorId::new("clerk").unwrap(),
+                    [Role::Supervisor, Role::Finance],
+                );
+                let site = SiteCode::new("ATL").unwrap();
+                let value = Impact::value(Decimal::from(100 + 37 * k), usd());
+                c.apply(&Signal::pending_approval(event, hold, site, at(round * 10 + 4), value))
+                    .unwrap();
+                if k % 2 == 0 {
+                    c.approve(event, &fin, at(round * 10 + 5)).unwrap();
+                }
+                if k % 4 == 0 {
+                    c.approve(event, &sue, at(round * 10 + 6)).unwrap();
+                }
+            }
+            check(&c);
             c.escalate(at(round * 10 + 9 * 60));
             check(&c);
         }
