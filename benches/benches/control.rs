@@ -8,7 +8,10 @@
 //!   1 µs. Raises are timed in runs of 1,024; after each run, outside the timing, the
 //!   exceptions it raised are cleared, so every raise meets the same 1,000,000 open
 //!   (their records stay, as closed exceptions do, so the raise still pays for the memory
-//!   its record takes).
+//!   its record takes). Each cleared key also joins the closed exceptions a raise looks
+//!   up (the one its new exception follows), so that map grows with the measurement: a
+//!   real queue's does too, and the figure moves little with it (0.84 µs over 3 s,
+//!   0.87 µs over 6 s).
 //! - `control/update`: a repeated signal for an open exception updates it (new impact,
 //!   priority and rank, moved in its queue). Target: at most 1 µs.
 //! - `control/top50_site`: the first 50 of one role's queue at one site; and

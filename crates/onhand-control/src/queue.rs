@@ -778,8 +778,11 @@ impl Control {
     fn bump(&mut self, i: usize) -> u32 {
         match self.stamps.get_mut(i) {
             Some(s) => {
-                // A stale entry is compacted away long before its queue sees 2^32
-                // stamps of one exception, so a wrapped stamp meets no entry of its own.
+                // Wrapping: a stale entry usually goes at its queue's next compaction,
+                // long before 2^32 bumps; one that outlives them (in a queue too small to
+                // compact, or of a role the exception lost) is still not read as live
+                // unless it is an exact copy of the live entry, and at worst the queue's
+                // count of stale entries is one short.
                 *s = s.wrapping_add(1);
                 *s
             }
