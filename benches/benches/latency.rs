@@ -23,6 +23,12 @@
 //!   one open-addressing table that doubled inside a single raise: at 1,048,576 open
 //!   exceptions, 64 MiB zeroed and a million keys placed again. Spread over 256 tables
 //!   from 32,768 keys on, each grows on its own.
+//! - `latency/insight` (printed last): the `insight_kpi` bench's record stream (order
+//!   lines, transfers, counts, adjustments, receipts, demand, in time order), 4,000,000
+//!   records (`LATENCY_RECORDS=N`; a check run takes 50,000) applied one by one to the
+//!   KPI engine alone. Its tables of order lines, transfer lines and day cells are plain
+//!   hash maps: the record that crosses a doubling moves a whole one (18 ms at record
+//!   2,971,595; the network's KPI feed pays the same inside `Network::apply`).
 //! - `spread/insert_map` and `spread/insert_spread`: 1,000,000 new event ids (with a
 //!   32-byte digest, as the ledger keeps) inserted into a plain map and into a spread
 //!   map, the cost per insert of spreading (a second hash and a shard look-up) against
@@ -143,7 +149,7 @@ fn report(what: &str, times: &[Duration]) {
     let at = |per: usize, of: usize| sorted.get(n * per / of).copied().unwrap_or_default();
     let total: Duration = times.iter().sum();
     println!(
-        "latency/{what}: {n} receipts in {total:.2?}; p50 {:?}, p99 {:?}, p99.9 {:?}, \
+        "latency/{what}: {n} calls in {total:.2?}; p50 {:?}, p99 {:?}, p99.9 {:?}, \
          p99.99 {:?}, slowest {:?}",
         at(1, 2),
         at(99, 100),
@@ -190,6 +196,34 @@ fn latency(_: &mut Criterion) {
         .unwrap_or(if check { 50_000 } else { 1_200_000_usize });
     let times = raised(raises);
     report("control_raise", &times);
+    // The KPI engine alone: the `insight_kpi` bench's record stream, one call each.
+    let records = std::env::var("LATENCY_RECORDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(if check { 50_000 } else { 4_000_000_usize });
+    let times = insight_calls(records);
+    report("insight", &times);
+}
+
+/// Applies `n` records of the KPI mix (`onhand_benches::insight_mix::kpi_mix`: order
+/// lines, transfers, counts, adjustments, receipts, demand, in time order) to one
+/// `Insight`, timing each call; the times, in order.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "a bench times each call with the clock the pure crates never read"
+)]
+fn insight_calls(n: usize) -> Vec<Duration> {
+    use onhand_benches::insight_mix::{config, kpi_mix};
+    let records = kpi_mix(n);
+    let mut insight = onhand_insight::Insight::new(config()).expect("config");
+    let mut times = Vec::with_capacity(records.len());
+    for (k, r) in records.iter().enumerate() {
+        let start = Instant::now();
+        let applied = insight.apply(black_box(r));
+        times.push(start.elapsed());
+        assert!(applied.is_ok(), "record {k} refused");
+    }
+    times
 }
 
 /// Raises `n` stockout-risk exceptions, each about another item-site, into one queue,
