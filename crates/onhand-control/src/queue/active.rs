@@ -3,11 +3,13 @@
 //!
 //! The dedup key (a kind and a subject) is large; a table of a million of them is slow
 //! to probe and slower to grow. This index is one flat open-addressing table (linear
-//! probing) of `(fingerprint, index)` slots, 16 bytes each, placed by the fingerprint the
-//! rank already carries: a look-up reads one or two neighbouring slots, usually in one
-//! cache line, and checks the exception a matching slot names against the key itself.
-//! Two different active keys with the same fingerprint simply occupy two slots of one
-//! probe run. A removal shifts the run's later slots back (no tombstones), so the table
+//! probing) of `(tag, index)` slots, 8 bytes each (the tag is the top half of the
+//! fingerprint the rank already carries), placed by the tag: a look-up reads one or two
+//! neighbouring slots, usually in one cache line, and checks the exception a matching
+//! slot names against the key itself. Two different active keys with the same tag
+//! simply occupy two slots of one probe run. At 8 bytes a slot, the index of a million
+//! keys is half the size it was at 16 (a fingerprint and a `usize`), so more of it stays
+//! in the last-level cache, where a look-up of a random key finds it. A removal shifts the run's later slots back (no tombstones), so the table
 //! never fills with dead slots.
 //!
 //! From [`SPREAD_AT`] keys on, the keys are spread over [`SHARDS`] such tables, chosen
@@ -30,12 +32,27 @@ pub(crate) const SPREAD_AT: usize = 32 * 1024;
 /// Tables a spread index keeps, chosen by the fingerprint's top eight bits.
 const SHARDS: usize = 256;
 
-/// One slot: a fingerprint and the index of the exception whose key has it, plus one
-/// (`0`: the slot is empty).
+/// One slot: the tag of a key's fingerprint ([`tag_of`]) and the index of the exception
+/// whose key it is, plus one (`0`: the slot is empty). An index fits in 32 bits: 2^32
+/// exceptions would take terabytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Slot {
-    print: u64,
-    index: usize,
+    tag: u32,
+    index: u32,
+}
+
+impl Slot {
+    /// The exception this occupied slot names.
+    fn exception(self) -> usize {
+        usize::try_from(self.index.wrapping_sub(1)).unwrap_or(usize::MAX)
+    }
+}
+
+/// A fingerprint's tag: its top 32 bits (so its top eight still choose the table).
+fn tag_of(print: u64) -> u32 {
+    #[allow(clippy::cast_possible_truncation, reason = "the top half, shifted down")]
+    let tag = (print >> 32) as u32;
+    tag
 }
 
 /// Active exceptions by dedup key (see the module documentation).
@@ -60,7 +77,7 @@ impl PartialEq for Active {
     fn eq(&self, other: &Self) -> bool {
         self.len == other.len
             && self.tables.iter().flat_map(Table::occupied).all(|s| {
-                other.table(s.print).is_some_and(|t| t.run(s.print).any(|o| o.index == s.index))
+                other.table_of(s.tag).is_some_and(|t| t.run(s.tag).any(|o| o.index == s.index))
             })
     }
 }
@@ -76,10 +93,11 @@ struct Table {
     len: usize,
 }
 
-/// The table of a spread index that fingerprint `print` lies in: its top eight bits.
-fn shard_of(print: u64) -> usize {
+/// The table of a spread index that a key of tag `tag` lies in: its top eight bits (the
+/// fingerprint's).
+fn shard_of(tag: u32) -> usize {
     // Below 256: a `usize` on every target.
-    usize::try_from(print >> 56).unwrap_or(0)
+    usize::try_from(tag >> 24).unwrap_or(0)
 }
 
 /// A dedup key, borrowed: a kind and a subject.
@@ -114,14 +132,14 @@ impl Active {
         self.tables.iter().map(|t| t.slots.len()).sum()
     }
 
-    /// The position of `print`'s table.
-    fn shard(&self, print: u64) -> usize {
-        if self.tables.len() == SHARDS { shard_of(print) } else { 0 }
+    /// The position of the table of tag `tag`.
+    fn shard(&self, tag: u32) -> usize {
+        if self.tables.len() == SHARDS { shard_of(tag) } else { 0 }
     }
 
-    /// The table `print` lies in (none while empty).
-    fn table(&self, print: u64) -> Option<&Table> {
-        self.tables.get(self.shard(print))
+    /// The table tag `tag` lies in (none while empty).
+    fn table_of(&self, tag: u32) -> Option<&Table> {
+        self.tables.get(self.shard(tag))
     }
 
     /// The index of the active exception with `key` (of fingerprint `print`).
@@ -131,7 +149,7 @@ impl Active {
         print: u64,
         items: &Chunked<Exception>,
     ) -> Option<usize> {
-        self.table(print)?.get(key, print, items)
+        self.table_of(tag_of(print))?.get(key, tag_of(print), items)
     }
 
     /// Records exception `i` as the active one with `key`; `false` (and nothing
@@ -158,18 +176,18 @@ impl Active {
         } else if self.tables.len() == 1 && self.len >= self.spread_at {
             self.spread();
         }
-        let at = self.shard(print);
+        let at = self.shard(tag_of(print));
         if let Some(t) = self.tables.get_mut(at) {
-            t.insert_absent(print, i);
+            t.insert_absent(tag_of(print), i);
             self.len += 1;
         }
     }
 
     /// Forgets the active exception with `key` (of fingerprint `print`).
     pub(crate) fn remove(&mut self, key: KeyRef<'_>, print: u64, items: &Chunked<Exception>) {
-        let at = self.shard(print);
+        let at = self.shard(tag_of(print));
         if let Some(t) = self.tables.get_mut(at)
-            && t.remove(key, print, items)
+            && t.remove(key, tag_of(print), items)
         {
             self.len -= 1;
         }
@@ -180,13 +198,13 @@ impl Active {
         let Some(one) = self.tables.pop() else { return };
         let mut counts = [0_usize; SHARDS];
         for s in one.occupied() {
-            if let Some(c) = counts.get_mut(shard_of(s.print)) {
+            if let Some(c) = counts.get_mut(shard_of(s.tag)) {
                 *c += 1;
             }
         }
         self.tables = counts.iter().map(|&n| Table::for_keys(n)).collect();
         for s in one.occupied() {
-            let at = self.shard(s.print);
+            let at = self.shard(s.tag);
             if let Some(t) = self.tables.get_mut(at) {
                 t.place(*s);
                 t.len += 1;
@@ -202,13 +220,13 @@ impl Table {
         Table { slots: vec![Slot::default(); size], len: 0 }
     }
 
-    /// The home slot of a fingerprint (Fibonacci hashing of its bits onto the table).
-    fn home(&self, print: u64) -> usize {
+    /// The home slot of a tag (Fibonacci hashing of its bits onto the table).
+    fn home(&self, tag: u32) -> usize {
         let bits = self.slots.len().trailing_zeros();
         if bits == 0 {
             return 0;
         }
-        let spread = print.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits);
+        let spread = u64::from(tag).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - bits);
         // `spread` is below the slot count, a `usize`.
         usize::try_from(spread).unwrap_or(0)
     }
@@ -223,14 +241,14 @@ impl Table {
         self.slots.iter().filter(|s| s.index != 0)
     }
 
-    /// The occupied slots of `print`'s probe run with that fingerprint.
-    fn run(&self, print: u64) -> impl Iterator<Item = &Slot> + '_ {
-        self.positions(print).filter_map(|at| self.slots.get(at))
+    /// The occupied slots of `tag`'s probe run with that tag.
+    fn run(&self, tag: u32) -> impl Iterator<Item = &Slot> + '_ {
+        self.positions(tag).filter_map(|at| self.slots.get(at))
     }
 
-    /// The positions of the occupied slots with fingerprint `print`, in probe order.
-    fn positions(&self, print: u64) -> impl Iterator<Item = usize> + '_ {
-        let mut at = self.home(print);
+    /// The positions of the occupied slots with tag `tag`, in probe order.
+    fn positions(&self, tag: u32) -> impl Iterator<Item = usize> + '_ {
+        let mut at = self.home(tag);
         let mut left = self.slots.len();
         std::iter::from_fn(move || {
             while left > 0 {
@@ -241,7 +259,7 @@ impl Table {
                 }
                 let here = at;
                 at = self.after(at);
-                if slot.print == print {
+                if slot.tag == tag {
                     return Some(here);
                 }
             }
@@ -249,31 +267,33 @@ impl Table {
         })
     }
 
-    /// The position of the slot holding `key` (of fingerprint `print`).
-    fn find(&self, key: KeyRef<'_>, print: u64, items: &Chunked<Exception>) -> Option<usize> {
-        self.positions(print).find(|&at| {
-            self.slots.get(at).is_some_and(|s| holds(items, s.index.wrapping_sub(1), key))
-        })
+    /// The position of the slot holding `key` (of tag `tag`).
+    fn find(&self, key: KeyRef<'_>, tag: u32, items: &Chunked<Exception>) -> Option<usize> {
+        self.positions(tag)
+            .find(|&at| self.slots.get(at).is_some_and(|s| holds(items, s.exception(), key)))
     }
 
-    /// The index of the exception with `key` (of fingerprint `print`).
-    fn get(&self, key: KeyRef<'_>, print: u64, items: &Chunked<Exception>) -> Option<usize> {
-        let at = self.find(key, print, items)?;
-        self.slots.get(at).map(|s| s.index.wrapping_sub(1))
+    /// The index of the exception with `key` (of tag `tag`).
+    fn get(&self, key: KeyRef<'_>, tag: u32, items: &Chunked<Exception>) -> Option<usize> {
+        let at = self.find(key, tag, items)?;
+        self.slots.get(at).map(|s| s.exception())
     }
 
-    /// Records exception `i` under fingerprint `print`, known not to be held.
-    fn insert_absent(&mut self, print: u64, i: usize) {
+    /// Records exception `i` under tag `tag`, known not to be held.
+    fn insert_absent(&mut self, tag: u32, i: usize) {
         if (self.len + 1).saturating_mul(2) > self.slots.len() {
             self.grow();
         }
-        self.place(Slot { print, index: i.wrapping_add(1) });
+        // Fewer than 2^32 - 1 exceptions: each takes hundreds of bytes.
+        let index = u32::try_from(i.wrapping_add(1)).unwrap_or(u32::MAX);
+        debug_assert!(index < u32::MAX, "fewer than 2^32 - 1 exceptions");
+        self.place(Slot { tag, index });
         self.len += 1;
     }
 
     /// Puts an occupied slot into the first empty slot of its probe run.
     fn place(&mut self, slot: Slot) {
-        let mut at = self.home(slot.print);
+        let mut at = self.home(slot.tag);
         for _ in 0..self.slots.len() {
             match self.slots.get_mut(at) {
                 Some(s) if s.index == 0 => {
@@ -295,9 +315,9 @@ impl Table {
         }
     }
 
-    /// Forgets the exception with `key` (of fingerprint `print`); whether it was held.
-    fn remove(&mut self, key: KeyRef<'_>, print: u64, items: &Chunked<Exception>) -> bool {
-        let Some(mut hole) = self.find(key, print, items) else { return false };
+    /// Forgets the exception with `key` (of tag `tag`); whether it was held.
+    fn remove(&mut self, key: KeyRef<'_>, tag: u32, items: &Chunked<Exception>) -> bool {
+        let Some(mut hole) = self.find(key, tag, items) else { return false };
         self.len -= 1;
         // Backward-shift deletion: move each later slot of the run whose home does not
         // lie strictly between the hole and it into the hole.
@@ -308,7 +328,7 @@ impl Table {
             if next.index == 0 {
                 break;
             }
-            let start = self.home(next.print);
+            let start = self.home(next.tag);
             // How far `next` sits from its home, and from the hole, along the probe.
             if (at.wrapping_sub(start) & mask) >= (at.wrapping_sub(hole) & mask) {
                 if let Some(h) = self.slots.get_mut(hole) {
@@ -403,7 +423,8 @@ mod tests {
         assert_eq!(a.len(), 3_000);
         for (k, key) in keys.iter().enumerate() {
             assert_eq!(a.get((RISK, key), print(k), &c.items), Some(k));
-            assert!(a.tables[shard_of(print(k))].run(print(k)).any(|s| s.index == k + 1));
+            let tag = tag_of(print(k));
+            assert!(a.tables[shard_of(tag)].run(tag).any(|s| s.exception() == k));
         }
         // About 12 keys a table: none holds more than a few times that.
         assert!(a.tables.iter().all(|t| t.len < 48 && t.len * 2 <= t.slots.len()));
