@@ -169,11 +169,7 @@ fn latency(_: &mut Criterion) {
     // A check run (`cargo bench -- --test`, as CI runs every bench once) takes 50,000:
     // past the size at which the ledger's indexes spread, so that path runs too.
     let check = std::env::args().any(|a| a == "--test");
-    let n = std::env::var("LATENCY_EVENTS").ok().and_then(|s| s.parse().ok()).unwrap_or(if check {
-        50_000
-    } else {
-        2_000_000_usize
-    });
+    let n = count("LATENCY_EVENTS", check, 2_000_000);
     let setup = Setup::new();
     let mut ledger = Ledger::new(setup.catalog.clone(), Setup::rules()).expect("ledger");
     let times = timed(&setup, n, |e| ledger.apply(e).is_ok());
@@ -190,19 +186,21 @@ fn latency(_: &mut Criterion) {
     report("network", &times);
     drop(network);
     // The exception queue: a stockout risk raised per item-site, into one queue.
-    let raises = std::env::var("LATENCY_RAISES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(if check { 50_000 } else { 1_200_000_usize });
-    let times = raised(raises);
+    let times = raised(count("LATENCY_RAISES", check, 1_200_000));
     report("control_raise", &times);
     // The KPI engine alone: the `insight_kpi` bench's record stream, one call each.
-    let records = std::env::var("LATENCY_RECORDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(if check { 50_000 } else { 4_000_000_usize });
-    let times = insight_calls(records);
+    let times = insight_calls(count("LATENCY_RECORDS", check, 4_000_000));
     report("insight", &times);
+}
+
+/// How many calls a measurement makes: the environment variable `var` if set, else
+/// 50,000 in a check run (`-- --test`) and `full` otherwise.
+fn count(var: &str, check: bool, full: usize) -> usize {
+    std::env::var(var).ok().and_then(|s| s.parse().ok()).unwrap_or(if check {
+        50_000
+    } else {
+        full
+    })
 }
 
 /// Applies `n` records of the KPI mix (`onhand_benches::insight_mix::kpi_mix`: order
