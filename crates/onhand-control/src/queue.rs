@@ -129,6 +129,14 @@ pub(crate) struct Rank {
     stamp: u32,
 }
 
+impl Rank {
+    /// Whether this queue entry carries its exception's current stamp in `stamps` (by
+    /// id): whether it still stands for the exception.
+    pub(crate) fn is_current(&self, stamps: &[u32]) -> bool {
+        usize::try_from(self.id).ok().and_then(|i| stamps.get(i)) == Some(&self.stamp)
+    }
+}
+
 /// The rank's order-lines key: more lines first.
 fn lines_key(order_lines: u32) -> u32 {
     u32::MAX - order_lines
@@ -725,7 +733,7 @@ impl Control {
             raised: p.raised,
             key: e.print,
             id: e.id.0,
-            stamp: self.stamps.get(i).copied().unwrap_or(0),
+            stamp: self.stamp(i),
         };
         debug_assert_eq!(Some(old_rank), self.rank_of(i));
         let old_roles = e.roles;
@@ -768,10 +776,15 @@ impl Control {
         self.rules.ladder(kind).iter().take(usize::from(level)).map(|(_, r)| *r).collect()
     }
 
+    /// Exception `i`'s current stamp.
+    fn stamp(&self, i: usize) -> u32 {
+        self.stamps.get(i).copied().unwrap_or(0)
+    }
+
     /// The rank exception `i`'s live queue entries carry (its stamp included).
     fn rank_of(&self, i: usize) -> Option<Rank> {
         let e = self.items.get(i)?;
-        Some(Rank { stamp: self.stamps.get(i).copied().unwrap_or(0), ..e.rank_key() })
+        Some(Rank { stamp: self.stamp(i), ..e.rank_key() })
     }
 
     /// Gives exception `i` a new stamp: every queue entry it had goes stale. Returns it.
@@ -991,7 +1004,7 @@ impl Control {
             let new_roles = added.minus(e.roles);
             // Roles only gained: the entries it has stand, and the new ones carry its
             // stamp.
-            let rank = Rank { stamp: self.stamps.get(i).copied().unwrap_or(0), ..e.rank_key() };
+            let rank = Rank { stamp: self.stamp(i), ..e.rank_key() };
             for role in new_roles.iter() {
                 adds.entry((role, e.site_no)).or_default().push(rank);
             }
@@ -1299,9 +1312,8 @@ fn live<'a>(
     role: Role,
 ) -> impl Fn(&Rank) -> bool + 'a {
     move |r| {
-        let Ok(i) = usize::try_from(r.id) else { return false };
-        stamps.get(i) == Some(&r.stamp)
-            && items.get(i).is_some_and(|e| {
+        r.is_current(stamps)
+            && usize::try_from(r.id).ok().and_then(|i| items.get(i)).is_some_and(|e| {
                 e.state.is_active()
                     && e.rank_key() == Rank { stamp: 0, ..*r }
                     && e.roles.contains(role)

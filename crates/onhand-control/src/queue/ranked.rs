@@ -186,8 +186,7 @@ impl Ranked {
     /// Keeps the entries that carry their exception's stamp in `stamps`, then restores
     /// the heap order bottom-up (linear in the entries).
     fn compact(&mut self, stamps: &[u32]) {
-        self.heap
-            .retain(|r| usize::try_from(r.id).ok().and_then(|i| stamps.get(i)) == Some(&r.stamp));
+        self.heap.retain(|r| r.is_current(stamps));
         for i in (0..self.heap.len() / 2).rev() {
             self.sift_down(i);
         }
