@@ -295,6 +295,10 @@ pub(crate) struct Feed {
     /// supplier names through its receipt. Dropped once reversed.
     fed: BTreeMap<EventId, Vec<Record>>,
     stats: FeedStats,
+    /// The records of the event being fed, emptied after each: kept so that feeding an
+    /// event allocates nothing for them (a record is large enough that a fresh list of
+    /// them missed the allocator's fast path, 2% of a network event).
+    scratch: Vec<Record>,
 }
 
 /// Returned goods of an order line awaiting inspection.
@@ -483,6 +487,7 @@ impl Feed {
             returns,
             fed,
             stats: snap.stats.clone(),
+            scratch: Vec::new(),
         }))
     }
 
@@ -506,6 +511,7 @@ impl Feed {
             returns: BTreeMap::new(),
             fed: BTreeMap::new(),
             stats: FeedStats::default(),
+            scratch: Vec::new(),
         })))
     }
 
@@ -689,7 +695,8 @@ impl Network {
     pub(crate) fn feed_event(&mut self, moving: &Event, accepted: &Accepted, out: &Outcome) {
         let Some(mut feed) = self.insight.take() else { return };
         let at = feed.at(moving.effective_at);
-        let mut records = Vec::new();
+        let mut records = std::mem::take(&mut feed.scratch);
+        records.clear();
         self.translate(&mut feed, moving, accepted, out, at, &mut records);
         if let Some(seq) = out.seq
             && out
@@ -704,7 +711,7 @@ impl Network {
             EventKind::Receipt | EventKind::Ship | EventKind::Scrap | EventKind::Adjustment
         );
         let mut taken = Vec::new();
-        for r in records {
+        for r in records.drain(..) {
             if feed.push(&r) && keep && reversible(&r) {
                 taken.push(r);
             }
@@ -712,6 +719,7 @@ impl Network {
         if !taken.is_empty() {
             feed.fed.insert(moving.id, taken);
         }
+        feed.scratch = records;
         self.insight = Some(feed);
     }
 
