@@ -121,3 +121,30 @@ proptest! {
         h.finish(tamper).map_err(TestCaseError::fail)?;
     }
 }
+
+/// Found by fuzzing (`txn_sequence`): a close whose own recorded time is before its
+/// effective time (raw events may say so), through a time past every event taken. The
+/// ledger refuses it (a close never passes the latest recorded time); the model did not
+/// know the rule and expected it applied.
+#[test]
+fn a_close_past_every_recorded_time_is_refused_as_the_model_says() {
+    let raw = |json: &str| Step { op: Op::Raw(json.as_bytes().to_vec()), actor: 0, when: 0 };
+    let receipt = r#"{"id":"00000000-0000-0000-0000-0000000007d6","effective_at":"2026-01-05T08:01:00Z","recorded_at":"2026-01-05T08:01:00Z","actor":{"id":"sys","roles":["system"],"sites":"all"},"reason":"RECEIPT","reference":{"kind":"purchase_order","number":"PO-2"},"body":{"receipt":{"site":"BOS-BR","lines":[{"item":"GLUE-500","qty":"2 CS","bin":"PF-A01","lot":"B1","owner":"CA01"}]}}}"#;
+    let close = |id: &str, recorded: &str, through: &str| {
+        format!(
+            r#"{{"id":"00000000-0000-0000-0000-0000000007{id}","effective_at":"2026-01-05T08:06:00Z","recorded_at":"{recorded}","actor":{{"id":"fin1","roles":["finance"],"sites":"all"}},"reason":"EOM","reference":{{"kind":"internal","number":"P-{id}"}},"body":{{"close_period":{{"through":"{through}"}}}}}}"#
+        )
+    };
+    let mut h = Harness::new();
+    let steps = [
+        raw(receipt),
+        // Recorded in 1013, through 08:04: past the receipt's 08:01, refused.
+        raw(&close("db", "1013-01-05T08:06:00Z", "2026-01-05T08:04:00Z")),
+        // Through 08:01, the latest recorded time: applied.
+        raw(&close("dc", "1013-01-05T08:06:00Z", "2026-01-05T08:01:00Z")),
+    ];
+    for s in &steps {
+        h.step(s).unwrap_or_else(|e| panic!("{e}"));
+    }
+    h.finish(0).unwrap_or_else(|e| panic!("{e}"));
+}

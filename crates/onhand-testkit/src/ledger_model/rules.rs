@@ -182,6 +182,7 @@ pub(crate) fn class(e: &LedgerError) -> &'static str {
         LedgerError::BackDatedSerialCount { .. } => "BackDatedSerialCount",
         LedgerError::LotExpiryConflict { .. } => "LotExpiryConflict",
         LedgerError::CloseInFuture { .. } => "CloseInFuture",
+        LedgerError::CloseBeyondRecorded { .. } => "CloseBeyondRecorded",
         _ => "other",
     }
 }

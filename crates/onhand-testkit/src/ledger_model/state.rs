@@ -401,6 +401,14 @@ impl Model {
                 if *through > ev.effective_at {
                     p.err("CloseInFuture");
                 }
+                // Nor past the latest recorded time of the events taken (applied or
+                // held), this one's included: an event may be recorded before it takes
+                // effect, so the close's own effective time does not bound it.
+                let recorded =
+                    self.seen.values().map(|e| e.recorded_at).fold(ev.recorded_at, Ord::max);
+                if *through > recorded {
+                    p.err("CloseBeyondRecorded");
+                }
                 if self.closed.is_some_and(|c| *through <= c) {
                     p.err("CloseNotForward");
                 }
