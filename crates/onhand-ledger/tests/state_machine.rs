@@ -148,3 +148,36 @@ fn a_close_past_every_recorded_time_is_refused_as_the_model_says() {
     }
     h.finish(0).unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// Raw period events the model leaves to the ledger (an entity's own close, a reopen):
+/// a reopen with nothing closed, an entity close, a reopen that does not move the close
+/// back, and a reopen held for a second finance person. Before, the model expected each
+/// applied (a network-wide close for the entity's), and the harness failed where the
+/// ledger was right.
+#[test]
+fn raw_reopens_and_entity_closes_are_left_to_the_ledger() {
+    let raw = |json: String| Step { op: Op::Raw(json.into_bytes()), actor: 0, when: 0 };
+    let ev = |id: &str, min: u32, body: &str| {
+        raw(format!(
+            r#"{{"id":"00000000-0000-0000-0000-0000000007{id}","effective_at":"2026-01-05T08:{min:02}:00Z","recorded_at":"2026-01-05T08:{min:02}:00Z","actor":{{"id":"fin1","roles":["finance"],"sites":"all"}},"reason":"EOM","reference":{{"kind":"internal","number":"P-{id}"}},"body":{body}}}"#
+        ))
+    };
+    let close = r#"{"close_period":{"through":"2026-01-05T08:02:00Z"}}"#;
+    let cases = [
+        vec![ev("d1", 1, r#"{"reopen_period":{}}"#)],
+        vec![ev("d2", 2, r#"{"close_period":{"through":"2026-01-05T08:01:00Z","entity":"CA01"}}"#)],
+        vec![ev("d3", 3, close), ev("d4", 4, r#"{"reopen_period":{"to":"2026-01-05T08:03:00Z"}}"#)],
+        vec![
+            ev("d5", 3, close),
+            ev("d6", 4, r#"{"reopen_period":{"to":"2026-01-05T08:01:00Z"}}"#),
+            ev("d7", 5, close),
+        ],
+    ];
+    for steps in cases {
+        let mut h = Harness::new();
+        for s in &steps {
+            h.step(s).unwrap_or_else(|e| panic!("{e}"));
+        }
+        h.finish(0).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
