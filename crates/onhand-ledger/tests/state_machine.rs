@@ -181,3 +181,42 @@ fn raw_reopens_and_entity_closes_are_left_to_the_ledger() {
         h.finish(0).unwrap_or_else(|e| panic!("{e}"));
     }
 }
+
+/// Raw lines with fields for other engines, which the model did not check: a negative
+/// unit cost, an original shipment on a receipt, a unit cost on a shipment (refused
+/// before its statuses are). Found by probing the model with raw events after fuzzing
+/// found a rule it lacked.
+#[test]
+fn raw_line_fields_for_other_engines_are_checked_as_the_ledger_does() {
+    let raw = |json: String| Step { op: Op::Raw(json.into_bytes()), actor: 0, when: 0 };
+    let ev = |id: &str, min: u32, reason: &str, reference: &str, body: String| {
+        raw(format!(
+            r#"{{"id":"00000000-0000-0000-0000-0000000007{id}","effective_at":"2026-01-05T08:{min:02}:00Z","recorded_at":"2026-01-05T08:{min:02}:00Z","actor":{{"id":"sys","roles":["system"],"sites":"all"}},"reason":"{reason}","reference":{reference},"body":{body}}}"#
+        ))
+    };
+    let po = r#"{"kind":"purchase_order","number":"PO-9"}"#;
+    let receipt = |id: &str, extra: &str| {
+        let line = format!(r#"{{"item":"BOLT-M8","qty":"5 EA","bin":"PF-A01"{extra}}}"#);
+        ev(id, 1, "RECEIPT", po, format!(r#"{{"receipt":{{"site":"ATL","lines":[{line}]}}}}"#))
+    };
+    let ship = ev(
+        "e5",
+        2,
+        "SHIP",
+        r#"{"kind":"sales_order","number":"SO-1"}"#,
+        r#"{"ship":{"site":"ATL","lines":[{"item":"BOLT-M8","qty":"1 EA","bin":"PF-A01","from":"available","unit_cost":"1.00 USD"}]}}"#.to_owned(),
+    );
+    let cases = [
+        vec![receipt("e1", r#","unit_cost":"-1.00 USD""#)],
+        vec![receipt("e2", r#","unit_cost":"0.00 USD""#)],
+        vec![receipt("e3", r#","original":"00000000-0000-0000-0000-000000000001""#)],
+        vec![receipt("e4", ""), ship],
+    ];
+    for steps in cases {
+        let mut h = Harness::new();
+        for s in &steps {
+            h.step(s).unwrap_or_else(|e| panic!("{e}"));
+        }
+        h.finish(0).unwrap_or_else(|e| panic!("{e}"));
+    }
+}

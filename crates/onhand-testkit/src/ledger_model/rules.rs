@@ -183,6 +183,8 @@ pub(crate) fn class(e: &LedgerError) -> &'static str {
         LedgerError::LotExpiryConflict { .. } => "LotExpiryConflict",
         LedgerError::CloseInFuture { .. } => "CloseInFuture",
         LedgerError::CloseBeyondRecorded { .. } => "CloseBeyondRecorded",
+        LedgerError::FieldNotAllowed { .. } => "FieldNotAllowed",
+        LedgerError::NegativeCost { .. } => "NegativeCost",
         _ => "other",
     }
 }

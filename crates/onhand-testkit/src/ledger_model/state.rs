@@ -908,6 +908,19 @@ impl Model {
                 p.err("WrongStatuses");
                 continue;
             };
+            // The fields a line carries for other engines: a unit cost only on stock
+            // from outside and never below zero, an original shipment only on a customer
+            // return (returns to supplier are left to the ledger).
+            if let Some(cost) = line.unit_cost {
+                if from.is_some() {
+                    p.err("FieldNotAllowed");
+                } else if cost.amount() < Decimal::ZERO {
+                    p.err("NegativeCost");
+                }
+            }
+            if line.original.is_some() && kind != EventKind::CustomerReturn {
+                p.err("FieldNotAllowed");
+            }
             let Some(owner) = self.owner(site_ix, line.owner.as_ref(), p) else { continue };
             let Ok(lot) = self.lot_for(item, line.lot.as_ref(), line.expiry, from.is_none(), ev, p)
             else {
