@@ -12,6 +12,14 @@
 //! several defects the model lists every error it can see, and the ledger's error must be
 //! one of them.
 //!
+//! Some events it leaves to the ledger: reversals and returns to supplier (they act on
+//! what an earlier event did, which it does not record), period reopens and an entity's
+//! own close (the ledger's `tests/governance.rs` checks them), and quantities at the
+//! edge of the decimal range. The generators make no reversal, return to supplier,
+//! reopen or entity close; raw events (the fuzz target's) may. Once the ledger takes an
+//! event the model left to it, the comparison ends for the rest of the sequence and only
+//! the model-free checks go on.
+//!
 //! Generated operations ([`Op`]) are turned into events using the *model's* state, so most
 //! of them are meaningful (pick what is there, exactly, one short, one over, zero ...).
 //!
