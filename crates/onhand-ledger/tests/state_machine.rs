@@ -122,31 +122,75 @@ proptest! {
     }
 }
 
+/// A raw event (as the fuzz target sends them): id `7xx`, at minute `min` past 08:00 on
+/// 2026-01-05, recorded then unless `recorded` says otherwise, by `actor` holding
+/// `role`, with the reason, document reference and body given as JSON.
+struct Raw<'a> {
+    id: &'a str,
+    min: u32,
+    recorded: Option<&'a str>,
+    actor: (&'a str, &'a str),
+    reason: &'a str,
+    reference: &'a str,
+    body: &'a str,
+}
+
+impl Raw<'_> {
+    fn step(&self) -> Step {
+        let Raw { id, min, recorded, actor: (actor, role), reason, reference, body } = self;
+        let at = format!("2026-01-05T08:{min:02}:00Z");
+        let recorded = recorded.unwrap_or(&at);
+        let json = format!(
+            r#"{{"id":"00000000-0000-0000-0000-0000000007{id}","effective_at":"{at}","recorded_at":"{recorded}","actor":{{"id":"{actor}","roles":["{role}"],"sites":"all"}},"reason":"{reason}","reference":{reference},"body":{body}}}"#
+        );
+        Step { op: Op::Raw(json.into_bytes()), actor: 0, when: 0 }
+    }
+}
+
+/// A finance person's period event at minute `min`.
+fn period(id: &str, min: u32, recorded: Option<&str>, body: &str) -> Step {
+    let reference = format!(r#"{{"kind":"internal","number":"P-{id}"}}"#);
+    let (reason, actor) = ("EOM", ("fin1", "finance"));
+    Raw { id, min, recorded, actor, reason, reference: &reference, body }.step()
+}
+
+/// Each sequence through a fresh harness: the ledger and the model agree at every step,
+/// and at the end.
+fn agree(cases: &[Vec<Step>]) {
+    for steps in cases {
+        let mut h = Harness::new();
+        for s in steps {
+            h.step(s).unwrap_or_else(|e| panic!("{e}"));
+        }
+        h.finish(0).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// A raw receipt into ATL of 5 bolts, with `extra` JSON fields on its line.
+fn receipt(id: &str, min: u32, extra: &str) -> Step {
+    let body = format!(
+        r#"{{"receipt":{{"site":"ATL","lines":[{{"item":"BOLT-M8","qty":"5 EA","bin":"PF-A01"{extra}}}]}}}}"#
+    );
+    let reference = r#"{"kind":"purchase_order","number":"PO-9"}"#;
+    let actor = ("sys", "system");
+    Raw { id, min, recorded: None, actor, reason: "RECEIPT", reference, body: &body }.step()
+}
+
 /// Found by fuzzing (`txn_sequence`): a close whose own recorded time is before its
 /// effective time (raw events may say so), through a time past every event taken. The
 /// ledger refuses it (a close never passes the latest recorded time); the model did not
 /// know the rule and expected it applied.
 #[test]
 fn a_close_past_every_recorded_time_is_refused_as_the_model_says() {
-    let raw = |json: &str| Step { op: Op::Raw(json.as_bytes().to_vec()), actor: 0, when: 0 };
-    let receipt = r#"{"id":"00000000-0000-0000-0000-0000000007d6","effective_at":"2026-01-05T08:01:00Z","recorded_at":"2026-01-05T08:01:00Z","actor":{"id":"sys","roles":["system"],"sites":"all"},"reason":"RECEIPT","reference":{"kind":"purchase_order","number":"PO-2"},"body":{"receipt":{"site":"BOS-BR","lines":[{"item":"GLUE-500","qty":"2 CS","bin":"PF-A01","lot":"B1","owner":"CA01"}]}}}"#;
-    let close = |id: &str, recorded: &str, through: &str| {
-        format!(
-            r#"{{"id":"00000000-0000-0000-0000-0000000007{id}","effective_at":"2026-01-05T08:06:00Z","recorded_at":"{recorded}","actor":{{"id":"fin1","roles":["finance"],"sites":"all"}},"reason":"EOM","reference":{{"kind":"internal","number":"P-{id}"}},"body":{{"close_period":{{"through":"{through}"}}}}}}"#
-        )
-    };
-    let mut h = Harness::new();
-    let steps = [
-        raw(receipt),
+    let close = |through: &str| format!(r#"{{"close_period":{{"through":"{through}"}}}}"#);
+    let in_1013 = Some("1013-01-05T08:06:00Z");
+    agree(&[vec![
+        receipt("d6", 1, ""),
         // Recorded in 1013, through 08:04: past the receipt's 08:01, refused.
-        raw(&close("db", "1013-01-05T08:06:00Z", "2026-01-05T08:04:00Z")),
+        period("db", 6, in_1013, &close("2026-01-05T08:04:00Z")),
         // Through 08:01, the latest recorded time: applied.
-        raw(&close("dc", "1013-01-05T08:06:00Z", "2026-01-05T08:01:00Z")),
-    ];
-    for s in &steps {
-        h.step(s).unwrap_or_else(|e| panic!("{e}"));
-    }
-    h.finish(0).unwrap_or_else(|e| panic!("{e}"));
+        period("dc", 6, in_1013, &close("2026-01-05T08:01:00Z")),
+    ]]);
 }
 
 /// Raw period events the model leaves to the ledger (an entity's own close, a reopen):
@@ -156,30 +200,21 @@ fn a_close_past_every_recorded_time_is_refused_as_the_model_says() {
 /// ledger was right.
 #[test]
 fn raw_reopens_and_entity_closes_are_left_to_the_ledger() {
-    let raw = |json: String| Step { op: Op::Raw(json.into_bytes()), actor: 0, when: 0 };
-    let ev = |id: &str, min: u32, body: &str| {
-        raw(format!(
-            r#"{{"id":"00000000-0000-0000-0000-0000000007{id}","effective_at":"2026-01-05T08:{min:02}:00Z","recorded_at":"2026-01-05T08:{min:02}:00Z","actor":{{"id":"fin1","roles":["finance"],"sites":"all"}},"reason":"EOM","reference":{{"kind":"internal","number":"P-{id}"}},"body":{body}}}"#
-        ))
-    };
     let close = r#"{"close_period":{"through":"2026-01-05T08:02:00Z"}}"#;
-    let cases = [
-        vec![ev("d1", 1, r#"{"reopen_period":{}}"#)],
-        vec![ev("d2", 2, r#"{"close_period":{"through":"2026-01-05T08:01:00Z","entity":"CA01"}}"#)],
-        vec![ev("d3", 3, close), ev("d4", 4, r#"{"reopen_period":{"to":"2026-01-05T08:03:00Z"}}"#)],
+    let entity_close = r#"{"close_period":{"through":"2026-01-05T08:01:00Z","entity":"CA01"}}"#;
+    agree(&[
+        vec![period("d1", 1, None, r#"{"reopen_period":{}}"#)],
+        vec![period("d2", 2, None, entity_close)],
         vec![
-            ev("d5", 3, close),
-            ev("d6", 4, r#"{"reopen_period":{"to":"2026-01-05T08:01:00Z"}}"#),
-            ev("d7", 5, close),
+            period("d3", 3, None, close),
+            period("d4", 4, None, r#"{"reopen_period":{"to":"2026-01-05T08:03:00Z"}}"#),
         ],
-    ];
-    for steps in cases {
-        let mut h = Harness::new();
-        for s in &steps {
-            h.step(s).unwrap_or_else(|e| panic!("{e}"));
-        }
-        h.finish(0).unwrap_or_else(|e| panic!("{e}"));
-    }
+        vec![
+            period("d5", 3, None, close),
+            period("d6", 4, None, r#"{"reopen_period":{"to":"2026-01-05T08:01:00Z"}}"#),
+            period("d7", 5, None, close),
+        ],
+    ]);
 }
 
 /// Raw lines with fields for other engines, which the model did not check: a negative
@@ -188,35 +223,19 @@ fn raw_reopens_and_entity_closes_are_left_to_the_ledger() {
 /// found a rule it lacked.
 #[test]
 fn raw_line_fields_for_other_engines_are_checked_as_the_ledger_does() {
-    let raw = |json: String| Step { op: Op::Raw(json.into_bytes()), actor: 0, when: 0 };
-    let ev = |id: &str, min: u32, reason: &str, reference: &str, body: String| {
-        raw(format!(
-            r#"{{"id":"00000000-0000-0000-0000-0000000007{id}","effective_at":"2026-01-05T08:{min:02}:00Z","recorded_at":"2026-01-05T08:{min:02}:00Z","actor":{{"id":"sys","roles":["system"],"sites":"all"}},"reason":"{reason}","reference":{reference},"body":{body}}}"#
-        ))
+    let ship = Raw {
+        id: "e5",
+        min: 2,
+        recorded: None,
+        actor: ("sys", "system"),
+        reason: "SHIP",
+        reference: r#"{"kind":"sales_order","number":"SO-1"}"#,
+        body: r#"{"ship":{"site":"ATL","lines":[{"item":"BOLT-M8","qty":"1 EA","bin":"PF-A01","from":"available","unit_cost":"1.00 USD"}]}}"#,
     };
-    let po = r#"{"kind":"purchase_order","number":"PO-9"}"#;
-    let receipt = |id: &str, extra: &str| {
-        let line = format!(r#"{{"item":"BOLT-M8","qty":"5 EA","bin":"PF-A01"{extra}}}"#);
-        ev(id, 1, "RECEIPT", po, format!(r#"{{"receipt":{{"site":"ATL","lines":[{line}]}}}}"#))
-    };
-    let ship = ev(
-        "e5",
-        2,
-        "SHIP",
-        r#"{"kind":"sales_order","number":"SO-1"}"#,
-        r#"{"ship":{"site":"ATL","lines":[{"item":"BOLT-M8","qty":"1 EA","bin":"PF-A01","from":"available","unit_cost":"1.00 USD"}]}}"#.to_owned(),
-    );
-    let cases = [
-        vec![receipt("e1", r#","unit_cost":"-1.00 USD""#)],
-        vec![receipt("e2", r#","unit_cost":"0.00 USD""#)],
-        vec![receipt("e3", r#","original":"00000000-0000-0000-0000-000000000001""#)],
-        vec![receipt("e4", ""), ship],
-    ];
-    for steps in cases {
-        let mut h = Harness::new();
-        for s in &steps {
-            h.step(s).unwrap_or_else(|e| panic!("{e}"));
-        }
-        h.finish(0).unwrap_or_else(|e| panic!("{e}"));
-    }
+    agree(&[
+        vec![receipt("e1", 1, r#","unit_cost":"-1.00 USD""#)],
+        vec![receipt("e2", 1, r#","unit_cost":"0.00 USD""#)],
+        vec![receipt("e3", 1, r#","original":"00000000-0000-0000-0000-000000000001""#)],
+        vec![receipt("e4", 1, ""), ship.step()],
+    ]);
 }
