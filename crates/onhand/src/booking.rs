@@ -424,7 +424,8 @@ impl Network {
     /// Adds an expected receipt: supply on its due date, on order for replenishment.
     ///
     /// # Errors
-    /// [`Error::ExpectedReceiptExists`]; [`Error::Atp`] for an unknown item or site or a
+    /// [`Error::ExpectedReceiptExists`]; [`Error::ZeroExpectedReceipt`] for a quantity of
+    /// zero; [`Error::Atp`] for an unknown item or site or a
     /// quantity that does not convert; [`Error::NotInPartition`].
     pub fn expect(&mut self, r: ExpectedReceipt) -> Result<SupplyChange, Error> {
         let head = self.journal.head().seq;
@@ -446,6 +447,11 @@ impl Network {
             .item_units(item)
             .ok_or_else(|| Error::Config { what: format!("unknown item {}", r.item) })?;
         let base = line_qty(units.to_base(r.qty)?.value())?;
+        // An open expected receipt always has something open (`Network::check`): a line
+        // for nothing would be one that is open with zero.
+        if base <= Decimal::ZERO {
+            return Err(Error::ZeroExpectedReceipt { order: r.order, line: r.line });
+        }
         let command = Command::Expect(r.clone());
         let mark = self.journal.next(&command)?;
         let date = self.supply_day(r.due);

@@ -149,6 +149,15 @@ pub enum Error {
         /// The line.
         line: u32,
     },
+    /// An expected receipt of nothing (a purchase line that will bring no stock is
+    /// cancelled, not expected).
+    #[error("expected receipt {order}/{line} is for zero")]
+    ZeroExpectedReceipt {
+        /// The purchase order.
+        order: DocNumber,
+        /// The line.
+        line: u32,
+    },
     /// Time moved backwards.
     #[error("the network is at {now}; it cannot move back to {to}")]
     TimeBackwards {
@@ -274,6 +283,7 @@ impl Error {
             Error::OrderLineExists { .. } => "order_line_exists",
             Error::UnknownExpectedReceipt { .. } => "unknown_expected_receipt",
             Error::ExpectedReceiptExists { .. } => "expected_receipt_exists",
+            Error::ZeroExpectedReceipt { .. } => "zero_expected_receipt",
             Error::TimeBackwards { .. } => "time_backwards",
             Error::Overflow { .. } => "overflow",
             Error::Restore { .. } => "restore",

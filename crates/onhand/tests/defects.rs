@@ -294,3 +294,36 @@ fn a_receipt_re_submitted_after_its_order_closed_is_a_duplicate() {
     assert_eq!(n.digest().unwrap(), before);
     n.check().unwrap();
 }
+
+/// Found by fuzzing (`journal_edits`): an expected receipt of zero was taken, and left
+/// the network with a purchase line open for nothing (`Network::check`: "PO-49/1 is
+/// open with 0"). It is refused with a typed error, and nothing changes.
+#[test]
+fn an_expected_receipt_of_zero_is_refused_and_changes_nothing() {
+    let mut n = common::network();
+    let before = n.digest().unwrap();
+    let zero = onhand::ExpectedReceipt {
+        order: "PO-49".parse().unwrap(),
+        line: 1,
+        supplier: None,
+        item: "BOLT-M8".parse().unwrap(),
+        site: "DFW".parse().unwrap(),
+        qty: "0 EA".parse().unwrap(),
+        due: day(7),
+        unit_cost: None,
+    };
+    let refused = n.expect(zero.clone()).unwrap_err();
+    assert_eq!(refused.code(), "zero_expected_receipt");
+    assert_eq!(n.digest().unwrap(), before);
+    n.check().unwrap();
+    // A line of something is taken, and changing it to zero closes it.
+    n.expect(onhand::ExpectedReceipt { qty: "5 EA".parse().unwrap(), ..zero }).unwrap();
+    let change = onhand::ReceiptChange {
+        order: "PO-49".parse().unwrap(),
+        line: 1,
+        qty: Some("0 EA".parse().unwrap()),
+        due: None,
+    };
+    n.change_expected(&change).unwrap();
+    n.check().unwrap();
+}
