@@ -12,6 +12,21 @@ fn day(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 1, d).unwrap()
 }
 
+/// An expected receipt of BOLT-M8 at `site`, line 1 of `order`, with no supplier or
+/// price.
+fn bolts_expected(order: &str, site: &str, qty: &str, due: NaiveDate) -> onhand::ExpectedReceipt {
+    onhand::ExpectedReceipt {
+        order: order.parse().unwrap(),
+        line: 1,
+        supplier: None,
+        item: "BOLT-M8".parse().unwrap(),
+        site: site.parse().unwrap(),
+        qty: qty.parse().unwrap(),
+        due,
+        unit_cost: None,
+    }
+}
+
 /// The demo network, with `item` left without a reference cost.
 fn without_reference_cost(item: &str) -> onhand::Network {
     let mut rules = common::rules();
@@ -62,21 +77,10 @@ fn the_digest_of_a_network_with_a_booked_line_can_be_taken() {
 /// free stock a second time.
 #[test]
 fn supply_due_today_is_not_free_stock_before_it_arrives() {
-    use onhand::ExpectedReceipt;
     let mut n = common::network();
     let atl = || "ATL".parse::<onhand::master::SiteCode>().unwrap();
     let bolt = || "BOLT-M8".parse::<onhand::master::ItemCode>().unwrap();
-    n.expect(ExpectedReceipt {
-        order: "PO-1".parse().unwrap(),
-        line: 1,
-        supplier: None,
-        item: bolt(),
-        site: atl(),
-        qty: "100 EA".parse().unwrap(),
-        due: common::start().date_naive(),
-        unit_cost: None,
-    })
-    .unwrap();
+    n.expect(bolts_expected("PO-1", "ATL", "100 EA", common::start().date_naive())).unwrap();
     n.check().unwrap();
     // Other stock arrives at the item-site: availability is set from the ledger.
     n.apply(&receipt_to(1, "ATL", "BOLT-M8", "50 EA", "PF-A01", "available").unwrap()).unwrap();
@@ -90,17 +94,7 @@ fn supply_due_today_is_not_free_stock_before_it_arrives() {
     assert_eq!(free, onhand::Availability::Limited("50 EA".parse().unwrap()));
     // An order due yesterday, seen today, is not stock either; it is supply from tomorrow.
     n.advance_to(common::start() + chrono::Duration::days(2)).unwrap();
-    n.expect(ExpectedReceipt {
-        order: "PO-2".parse().unwrap(),
-        line: 1,
-        supplier: None,
-        item: bolt(),
-        site: atl(),
-        qty: "30 EA".parse().unwrap(),
-        due: common::start().date_naive(),
-        unit_cost: None,
-    })
-    .unwrap();
+    n.expect(bolts_expected("PO-2", "ATL", "30 EA", common::start().date_naive())).unwrap();
     n.check().unwrap();
     let today = (common::start() + chrono::Duration::days(2)).date_naive();
     let at = |d| n.available(&bolt(), &atl(), d, 9).unwrap();
@@ -119,18 +113,11 @@ fn supply_due_today_is_not_free_stock_before_it_arrives() {
 /// instead of the order's price into the received unit.
 #[test]
 fn a_receipt_of_loose_units_against_an_order_priced_per_case_is_costed() {
-    use onhand::ExpectedReceipt;
     use onhand::master::Money;
     let mut n = common::network();
-    n.expect(ExpectedReceipt {
-        order: "PO-1".parse().unwrap(),
-        line: 1,
-        supplier: None,
-        item: "BOLT-M8".parse().unwrap(),
-        site: "ATL".parse().unwrap(),
-        qty: "2 CS".parse().unwrap(),
-        due: day(8),
+    n.expect(onhand::ExpectedReceipt {
         unit_cost: Some(Money::new("10.20".parse().unwrap(), common::usd())),
+        ..bolts_expected("PO-1", "ATL", "2 CS", day(8))
     })
     .unwrap();
     // 90 bolts arrive: three quarters of a case, at 10.20 / 120 = 0.085 each.
@@ -179,17 +166,7 @@ fn releasing_a_line_while_another_is_already_short_does_not_panic() {
     )
     .unwrap();
     // New supply too small to cover them is no news either.
-    n.expect(onhand::ExpectedReceipt {
-        order: "PO-1".parse().unwrap(),
-        line: 1,
-        supplier: None,
-        item: "BOLT-M8".parse().unwrap(),
-        site: "ATL".parse().unwrap(),
-        qty: "5 EA".parse().unwrap(),
-        due: day(20),
-        unit_cost: None,
-    })
-    .unwrap();
+    n.expect(bolts_expected("PO-1", "ATL", "5 EA", day(20))).unwrap();
     n.check().unwrap();
 }
 
@@ -302,16 +279,7 @@ fn a_receipt_re_submitted_after_its_order_closed_is_a_duplicate() {
 fn an_expected_receipt_of_zero_is_refused_and_changes_nothing() {
     let mut n = common::network();
     let before = n.digest().unwrap();
-    let zero = onhand::ExpectedReceipt {
-        order: "PO-49".parse().unwrap(),
-        line: 1,
-        supplier: None,
-        item: "BOLT-M8".parse().unwrap(),
-        site: "DFW".parse().unwrap(),
-        qty: "0 EA".parse().unwrap(),
-        due: day(7),
-        unit_cost: None,
-    };
+    let zero = bolts_expected("PO-49", "DFW", "0 EA", day(7));
     let refused = n.expect(zero.clone()).unwrap_err();
     assert_eq!(refused.code(), "zero_expected_receipt");
     assert_eq!(n.digest().unwrap(), before);
