@@ -102,6 +102,7 @@ fn onhand_error() {
             "order_line_exists",
             "unknown_expected_receipt",
             "expected_receipt_exists",
+            "zero_expected_receipt",
             "time_backwards",
             "overflow",
             "restore",
