@@ -9,8 +9,8 @@
 //! slot names against the key itself. Two different active keys with the same tag
 //! simply occupy two slots of one probe run. At 8 bytes a slot, the index of a million
 //! keys is half the size it was at 16 (a fingerprint and a `usize`), so more of it stays
-//! in the last-level cache, where a look-up of a random key finds it. A removal shifts the run's later slots back (no tombstones), so the table
-//! never fills with dead slots.
+//! in the last-level cache, where a look-up of a random key finds it. A removal shifts
+//! the run's later slots back (no tombstones), so the table never fills with dead slots.
 //!
 //! From [`SPREAD_AT`] keys on, the keys are spread over [`SHARDS`] such tables, chosen
 //! by the fingerprint's top eight bits, and each grows on its own: the call that grows
@@ -149,7 +149,8 @@ impl Active {
         print: u64,
         items: &Chunked<Exception>,
     ) -> Option<usize> {
-        self.table_of(tag_of(print))?.get(key, tag_of(print), items)
+        let tag = tag_of(print);
+        self.table_of(tag)?.get(key, tag, items)
     }
 
     /// Records exception `i` as the active one with `key`; `false` (and nothing
@@ -176,18 +177,20 @@ impl Active {
         } else if self.tables.len() == 1 && self.len >= self.spread_at {
             self.spread();
         }
-        let at = self.shard(tag_of(print));
+        let tag = tag_of(print);
+        let at = self.shard(tag);
         if let Some(t) = self.tables.get_mut(at) {
-            t.insert_absent(tag_of(print), i);
+            t.insert_absent(tag, i);
             self.len += 1;
         }
     }
 
     /// Forgets the active exception with `key` (of fingerprint `print`).
     pub(crate) fn remove(&mut self, key: KeyRef<'_>, print: u64, items: &Chunked<Exception>) {
-        let at = self.shard(tag_of(print));
+        let tag = tag_of(print);
+        let at = self.shard(tag);
         if let Some(t) = self.tables.get_mut(at)
-            && t.remove(key, tag_of(print), items)
+            && t.remove(key, tag, items)
         {
             self.len -= 1;
         }
