@@ -15,7 +15,9 @@
 //! 256 events at a time into one reused buffer). Only `apply_all` (the engine's work,
 //! postings included) is what `--toggle-collect` counts; the events are built before.
 //! It also prints the wall-clock time `apply_all` took, which means little on a busy
-//! machine (the criterion bench is the measurement).
+//! machine (the criterion bench is the measurement), and the minor page faults it took:
+//! the fresh pages the engine's growing state touched, a count that does not depend on
+//! the machine's load.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -123,6 +125,15 @@ fn on_cpu_ns() -> Option<u64> {
     stat.split_whitespace().next()?.parse().ok()
 }
 
+/// The minor page faults this thread has taken (Linux's `stat`, field 10): each is a
+/// page of fresh memory the kernel zeroed and mapped.
+fn minor_faults() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')')?.1;
+    rest.split_whitespace().nth(7)?.parse().ok()
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let items = match args.next().as_deref() {
@@ -168,9 +179,11 @@ fn main() {
     )]
     let start = std::time::Instant::now();
     let cpu_start = on_cpu_ns();
+    let faults_start = minor_faults();
     let lines = apply_all(&mut v, &events, into);
     let took = start.elapsed();
     let cpu = on_cpu_ns().zip(cpu_start).map(|(b, a)| b.saturating_sub(a));
+    let faults = minor_faults().zip(faults_start).map(|(b, a)| b.saturating_sub(a));
     let value = v.inventory_value(&entity);
     if method == Method::Fifo {
         assert_eq!(value, Decimal::from_i128_with_scale(want, 2), "value vs the integer model");
@@ -187,9 +200,10 @@ fn main() {
     };
     println!(
         "{items} items, {} movements, {lines} posting lines, value {value}; applied: wall clock \
-         {}; on the CPU {}",
+         {}; on the CPU {}; {} page faults",
         events.len(),
         rate(took.as_nanos()),
         cpu.map_or_else(|| "unknown".to_owned(), |ns| rate(u128::from(ns))),
+        faults.map_or_else(|| "unknown".to_owned(), |f| f.to_string()),
     );
 }
