@@ -258,6 +258,36 @@ impl HeldNow<'_> {
         let units = self.units.get(&(item.raw(), site.raw())).copied().unwrap_or(0);
         self.atp.decimal(item.raw(), units)
     }
+
+    /// Every item-site where booked lines hold something available today, in item then
+    /// site order, with what [`get`](Self::get) answers there (every other item-site:
+    /// zero). Reading the whole network this way walks the index once.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.allocate(&line(1, "15 EA")?, Claim::Hard)?;
+    /// assert_eq!(atp.held_now_all().iter().collect::<Vec<_>>(), vec![(g, a, n("15")?)]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn iter(&self) -> impl Iterator<Item = (ItemIx, SiteIx, Decimal)> + '_ {
+        self.units
+            .iter()
+            .filter(|&(_, &u)| u != 0)
+            .map(|(&(i, s), &u)| (ItemIx::new(i), SiteIx::new(s), self.atp.decimal(i, u)))
+    }
 }
 
 /// Connected components of the substitution graph, each named by its smallest item.

@@ -254,6 +254,31 @@ proptest! {
         }
     }
 
+    /// `measure_each` lists exactly the item-sites with positions, in item then site
+    /// order, each with what `measure` answers there; every other item-site measures zero.
+    #[test]
+    fn measure_each_is_measure_at_every_item_site(steps in stock_steps()) {
+        let mut h = Harness::new();
+        for s in &steps {
+            h.step(s).map_err(TestCaseError::fail)?;
+        }
+        let with_positions: std::collections::BTreeSet<(ItemIx, SiteIx)> =
+            h.ledger.positions().map(|(k, _)| (k.item, k.site)).collect();
+        for m in Measure::ALL {
+            let each: Vec<(ItemIx, SiteIx, Decimal)> = h.ledger.measure_each(m).collect();
+            prop_assert!(each.windows(2).all(|w| (w[0].0, w[0].1) < (w[1].0, w[1].1)), "{:?}: not in order", m);
+            let listed: std::collections::BTreeMap<(ItemIx, SiteIx), Decimal> =
+                each.iter().map(|&(i, s, q)| ((i, s), q)).collect();
+            prop_assert!(with_positions.iter().all(|k| listed.contains_key(k)), "{:?}: an item-site left out", m);
+            for (it, _) in h.cat.items() {
+                for (sx, _) in h.cat.sites() {
+                    let want = h.ledger.measure(it, sx, m);
+                    prop_assert_eq!(listed.get(&(it, sx)).copied().unwrap_or_default(), want, "{:?}", m);
+                }
+            }
+        }
+    }
+
     /// `suggest_removal` never suggests more than is available per position, never an expired lot, and suggested plus shortfall equals the request.
     #[test]
     fn suggest_removal_stays_within_available_stock(

@@ -1085,6 +1085,12 @@ impl Harness {
                 assert_eq!(held_all.get(it.ix, *s), want, "held now (all): {} at {code}", it.code);
             }
         }
+        // Listed: exactly the item-sites holding something, in order.
+        let listed: Vec<(u32, u16, Decimal)> =
+            held_all.iter().map(|(i, s, q)| (i.raw(), s.raw(), q)).collect();
+        let want: Vec<(u32, u16, Decimal)> =
+            held.iter().filter(|(_, q)| !q.is_zero()).map(|(&(i, s), &q)| (i, s, q)).collect();
+        assert_eq!(listed, want, "held now (listed)");
         if self.checks.has(Checks::OVER_ALLOCATION) {
             self.check_over_allocation();
         }
