@@ -31,7 +31,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use onhand_atp::LineId;
-use onhand_master::{EntityIx, ItemIx};
+use onhand_master::{EntityIx, ItemIx, SiteIx};
 use onhand_status::{Measure, StockStatus};
 use onhand_valuation::TransferNo;
 use rust_decimal::Decimal;
@@ -61,6 +61,24 @@ fn add(a: Decimal, b: Decimal, invariant: &'static str) -> Result<Decimal, Viola
         invariant,
         detail: format!("{a} + {b} is beyond the decimal range"),
     })
+}
+
+/// Figures per item-site, listed in item then site order, read at item-sites visited in
+/// the same order: each listed figure is passed once, and an item-site not listed reads
+/// zero.
+struct Merge<I: Iterator<Item = (ItemIx, SiteIx, Decimal)>>(std::iter::Peekable<I>);
+
+impl<I: Iterator<Item = (ItemIx, SiteIx, Decimal)>> Merge<I> {
+    fn new(listed: I) -> Self {
+        Merge(listed.peekable())
+    }
+
+    /// The figure at `(item, site)`, at or after every item-site read before.
+    fn at(&mut self, item: ItemIx, site: SiteIx) -> Decimal {
+        // Item-sites visited past (another partition's items) are skipped.
+        while self.0.next_if(|(i, s, _)| (*i, *s) < (item, site)).is_some() {}
+        self.0.next_if(|(i, s, _)| (*i, *s) == (item, site)).map_or(Decimal::ZERO, |(_, _, q)| q)
+    }
 }
 
 impl Network {
@@ -114,7 +132,7 @@ impl Network {
     fn check_availability(&self) -> Result<(), Violation> {
         // What booked lines hold of today's stock, per item-site.
         let today = self.atp.today();
-        let mut held: BTreeMap<(ItemIx, onhand_master::SiteIx), Decimal> = BTreeMap::new();
+        let mut held: BTreeMap<(ItemIx, SiteIx), Decimal> = BTreeMap::new();
         for b in self.bookings.values() {
             let Some(p) = self.atp.booked(LineId(b.id)) else { continue };
             for s in p.schedule().iter().filter(|s| s.available_on <= today) {
@@ -122,16 +140,25 @@ impl Network {
                 *sum = add(*sum, s.qty, "availability")?;
             }
         }
+        // Every item-site is read, in item then site order: the ledger's figures, the
+        // engine's held index and the booked lines' sums each in one ordered pass
+        // (a look-up per item-site in each was most of a restore's check).
+        let indexed_now = self.atp.held_now_all();
+        let mut ledger = Merge::new(self.ledger.measure_each(Measure::Available));
+        let mut indexed = Merge::new(indexed_now.iter());
+        let mut booked = Merge::new(held.iter().map(|(&(i, s), &q)| (i, s, q)));
         for (item, _) in self.catalog.items() {
             if !self.holds(item) {
                 continue;
             }
             for (site, _) in self.catalog.sites() {
-                let ledger = self.ledger.measure(item, site, Measure::Available);
+                let ledger = ledger.at(item, site);
                 let free = self.atp.free_now(item, site);
-                let h = held.get(&(item, site)).copied().unwrap_or_default();
-                let indexed = self.atp.held(item, site);
-                if indexed != h {
+                let h = booked.at(item, site);
+                let indexed = indexed.at(item, site);
+                // Most item-sites hold nothing for booked lines: no decimal arithmetic.
+                let none_held = h.is_zero() && indexed.is_zero();
+                if !none_held && indexed != h {
                     return fail(
                         "availability",
                         format!(
@@ -141,7 +168,8 @@ impl Network {
                         ),
                     );
                 }
-                if free.checked_add(h) != Some(ledger) {
+                let sum = if none_held { Some(free) } else { free.checked_add(h) };
+                if sum != Some(ledger) {
                     return fail(
                         "availability",
                         format!(
@@ -159,7 +187,7 @@ impl Network {
     fn check_supply(&self) -> Result<(), Violation> {
         type Dated = BTreeMap<chrono::NaiveDate, Decimal>;
         let today = self.atp.today();
-        let mut want: BTreeMap<(ItemIx, onhand_master::SiteIx), Dated> = BTreeMap::new();
+        let mut want: BTreeMap<(ItemIx, SiteIx), Dated> = BTreeMap::new();
         let mut put = |key, day, q: Decimal| -> Result<(), Violation> {
             let sum = want.entry(key).or_default().entry(day).or_default();
             *sum = add(*sum, q, "supply")?;
@@ -190,13 +218,17 @@ impl Network {
                 put((l.item, l.site), l.available_on, -l.qty)?;
             }
         }
+        // Read in item then site order, as the item-sites are.
+        let mut wanted = want.iter().peekable();
         for (item, _) in self.catalog.items() {
             if !self.holds(item) {
                 continue;
             }
             for (site, _) in self.catalog.sites() {
-                let mut expected: Vec<(chrono::NaiveDate, Decimal)> = want
-                    .get(&(item, site))
+                while wanted.next_if(|(k, _)| **k < (item, site)).is_some() {}
+                let mut expected: Vec<(chrono::NaiveDate, Decimal)> = wanted
+                    .next_if(|(k, _)| **k == (item, site))
+                    .map(|(_, dated)| dated)
                     .into_iter()
                     .flatten()
                     .filter(|(_, q)| !q.is_zero())
