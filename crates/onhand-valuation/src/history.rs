@@ -26,7 +26,7 @@ use crate::posting::PostingKey;
 
 mod checkpoints;
 
-pub(crate) use checkpoints::Checkpoints;
+pub(crate) use checkpoints::{Checkpoints, empty_of};
 
 /// A checkpoint every this many operations: a back-dated movement replays at most this
 /// many operations before its place.

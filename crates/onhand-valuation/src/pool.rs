@@ -50,7 +50,7 @@ mod method_change;
 mod rcpts;
 mod withdraw;
 
-use rcpts::Rcpts;
+pub(crate) use rcpts::Rcpts;
 
 use onhand_master::canonical::{Compact, EncodeError};
 use onhand_master::{Rounding, RoundingMode, mul_div_round, mul_exact};
@@ -1163,7 +1163,7 @@ impl Pool {
         state: State,
         scales: Scales,
         rbase: u32,
-        rcpts: Vec<Rcpt>,
+        rcpts: Rcpts,
         sbase: u32,
         shorts: Vec<Short>,
         wbase: u32,
@@ -1177,7 +1177,7 @@ impl Pool {
             && state.head <= state.rlen
             && state.shead >= sbase
             && state.shead <= state.slen
-            && rcpts.iter().all(|r| {
+            && rcpts.iter_from(0).all(|r| {
                 r.qty > 0 && [r.qty, r.value, r.profit, r.landed].iter().all(|x| x.abs() <= LIMIT)
             })
             && shorts.iter().all(|p| p.qty > 0 && p.value.abs() <= LIMIT)
@@ -1193,7 +1193,7 @@ impl Pool {
         let mut pool = Pool {
             state,
             scales,
-            rcpts: rcpts.into_iter().collect(),
+            rcpts,
             rbase,
             shorts,
             sbase,

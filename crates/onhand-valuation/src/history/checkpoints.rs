@@ -21,7 +21,7 @@ pub(crate) struct Checkpoints {
 
 /// The method whose empty state `state` is, exactly (zero cost at scale 0, as a new
 /// pool of a method other than standard cost starts), if it is one.
-fn empty_of(state: &State) -> Option<Method> {
+pub(crate) fn empty_of(state: &State) -> Option<Method> {
     let empty = State::empty(state.method, Decimal::ZERO);
     (*state == empty && state.cost.serialize() == Decimal::ZERO.serialize()).then_some(state.method)
 }

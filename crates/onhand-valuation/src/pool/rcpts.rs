@@ -114,6 +114,19 @@ impl Rcpts {
     pub(crate) fn iter_from(&self, from: usize) -> impl Iterator<Item = Rcpt> + '_ {
         (from..self.lean.len()).filter_map(|i| self.get(i))
     }
+
+    /// Records `from..to` as a list of their own, copied as they are stored (`None`
+    /// unless all are held); their rare figures only if one of them has any.
+    pub(crate) fn slice(&self, from: usize, to: usize) -> Option<Rcpts> {
+        let lean = self.lean.get(from..to)?.to_vec();
+        let rare = match self.rare.get(from..to) {
+            _ if self.rare.is_empty() => Vec::new(),
+            Some(part) if part.iter().all(|&p| p == (0, 0)) => Vec::new(),
+            Some(part) => part.to_vec(),
+            None => return None,
+        };
+        Some(Rcpts { lean, rare })
+    }
 }
 
 impl FromIterator<Rcpt> for Rcpts {
