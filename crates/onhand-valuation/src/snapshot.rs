@@ -330,6 +330,10 @@ impl RcptList {
         self.0.iter_from(0)
     }
 
+    fn push_item(&mut self, r: Rcpt) {
+        self.0.push(r);
+    }
+
     /// The next `count` records after `at` (moved past them), if there are so many.
     fn take(&self, at: &mut usize, count: u32) -> Option<Rcpts> {
         let end = at.checked_add(count as usize)?;
@@ -339,62 +343,64 @@ impl RcptList {
     }
 }
 
-impl PartialEq for RcptList {
-    fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
-    }
-}
-
-impl Eq for RcptList {}
-
-impl std::fmt::Debug for RcptList {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl Serialize for RcptList {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        serialize_all(s, self.len(), self.iter())
-    }
-}
-
-/// `len` elements as a sequence of that length, as a `Vec` of them serializes.
-fn serialize_all<S: serde::Serializer, T: Serialize>(
-    s: S,
-    len: usize,
-    all: impl Iterator<Item = T>,
-) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeSeq as _;
-    let mut seq = s.serialize_seq(Some(len))?;
-    for x in all {
-        seq.serialize_element(&x)?;
-    }
-    seq.end()
-}
-
-impl<'de> Deserialize<'de> for RcptList {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Records;
-        impl<'de> serde::de::Visitor<'de> for Records {
-            type Value = RcptList;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a list of receipt records")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<RcptList, A::Error> {
-                let mut list = RcptList::default();
-                while let Some(r) = seq.next_element::<Rcpt>()? {
-                    list.0.push(r);
-                }
-                Ok(list)
+/// What a compact list ([`RcptList`], [`CheckpointList`]) is to everything outside it:
+/// the plain list of `$item` it stands for, compared, printed, serialized and read as
+/// that list (`len`, `iter` and `push_item` are its own).
+macro_rules! plain_list {
+    ($list:ident, $item:ty, $expecting:literal) => {
+        impl PartialEq for $list {
+            fn eq(&self, other: &Self) -> bool {
+                self.len() == other.len() && self.iter().eq(other.iter())
             }
         }
-        d.deserialize_seq(Records)
-    }
+
+        impl Eq for $list {}
+
+        impl std::fmt::Debug for $list {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_list().entries(self.iter()).finish()
+            }
+        }
+
+        impl Serialize for $list {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeSeq as _;
+                // As a `Vec` serializes: its length first.
+                let mut seq = s.serialize_seq(Some(self.len()))?;
+                for x in self.iter() {
+                    seq.serialize_element(&x)?;
+                }
+                seq.end()
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $list {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct Elements;
+                impl<'de> serde::de::Visitor<'de> for Elements {
+                    type Value = $list;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str($expecting)
+                    }
+                    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                        self,
+                        mut seq: A,
+                    ) -> Result<$list, A::Error> {
+                        let mut list = $list::default();
+                        while let Some(x) = seq.next_element::<$item>()? {
+                            list.push_item(x);
+                        }
+                        Ok(list)
+                    }
+                }
+                d.deserialize_seq(Elements)
+            }
+        }
+    };
 }
+
+plain_list!(RcptList, Rcpt, "a list of receipt records");
+plain_list!(CheckpointList, (u32, State), "a list of checkpoints");
 
 /// The content's checkpoints `(n, state)`, pool after pool, held without the state
 /// where it is the empty state of its costing method (the first checkpoint of every
@@ -418,6 +424,10 @@ enum Held {
 impl CheckpointList {
     fn len(&self) -> usize {
         self.list.len()
+    }
+
+    fn push_item(&mut self, (n, state): (u32, State)) {
+        self.push(n, &state);
     }
 
     fn push(&mut self, n: u32, state: &State) {
@@ -456,49 +466,6 @@ impl CheckpointList {
         }
         *at = end;
         Some(part)
-    }
-}
-
-impl PartialEq for CheckpointList {
-    fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
-    }
-}
-
-impl Eq for CheckpointList {}
-
-impl std::fmt::Debug for CheckpointList {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-impl Serialize for CheckpointList {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        serialize_all(s, self.len(), self.iter())
-    }
-}
-
-impl<'de> Deserialize<'de> for CheckpointList {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct List;
-        impl<'de> serde::de::Visitor<'de> for List {
-            type Value = CheckpointList;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a list of checkpoints")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<CheckpointList, A::Error> {
-                let mut list = CheckpointList::default();
-                while let Some((n, state)) = seq.next_element::<(u32, State)>()? {
-                    list.push(n, &state);
-                }
-                Ok(list)
-            }
-        }
-        d.deserialize_seq(List)
     }
 }
 
@@ -836,7 +803,7 @@ impl Valuation {
             // A pool whose codes the catalog lost (it cannot) is left out whole.
             let Some(record) = record else { continue };
             pools.push(record);
-            pool_rcpts.iter_from(0).for_each(|r| rcpts.0.push(r));
+            pool_rcpts.iter_from(0).for_each(|r| rcpts.push_item(r));
             shorts.extend_from_slice(pool_shorts);
             wdrs.extend_from_slice(pool_wdrs);
             ops.extend_from_slice(pool_ops);
