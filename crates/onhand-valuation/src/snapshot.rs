@@ -427,14 +427,10 @@ impl CheckpointList {
     }
 
     fn push_item(&mut self, (n, state): (u32, State)) {
-        self.push(n, &state);
-    }
-
-    fn push(&mut self, n: u32, state: &State) {
-        let held = if let Some(method) = crate::history::empty_of(state) {
+        let held = if let Some(method) = crate::history::empty_of(&state) {
             Held::Empty(method)
         } else {
-            self.states.push(*state);
+            self.states.push(state);
             Held::At(self.states.len() - 1)
         };
         self.list.push((n, held));
@@ -808,7 +804,7 @@ impl Valuation {
             wdrs.extend_from_slice(pool_wdrs);
             ops.extend_from_slice(pool_ops);
             extras.extend_from_slice(pool_extras);
-            pool_checkpoints.iter().for_each(|(n, state)| checkpoints.push(n, &state));
+            pool_checkpoints.iter().for_each(|c| checkpoints.push_item(c));
         }
         let transfers = self
             .transfers
@@ -1193,7 +1189,7 @@ mod tests {
         ) {
             let mut held = CheckpointList::default();
             for (n, s) in &checkpoints {
-                held.push(*n, s);
+                held.push_item((*n, *s));
             }
             prop_assert_eq!(held.iter().collect::<Vec<_>>(), checkpoints.clone());
             prop_assert_eq!(serde_json::to_string(&held).unwrap(), serde_json::to_string(&checkpoints).unwrap());

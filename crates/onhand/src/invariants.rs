@@ -63,22 +63,29 @@ fn add(a: Decimal, b: Decimal, invariant: &'static str) -> Result<Decimal, Viola
     })
 }
 
-/// Figures per item-site, listed in item then site order, read at item-sites visited in
-/// the same order: each listed figure is passed once, and an item-site not listed reads
-/// zero.
-struct Merge<I: Iterator<Item = (ItemIx, SiteIx, Decimal)>>(std::iter::Peekable<I>);
+/// Values per item-site, listed in item then site order, read at item-sites visited in
+/// the same order: each listed value is passed once.
+struct Merge<V, I: Iterator<Item = ((ItemIx, SiteIx), V)>>(std::iter::Peekable<I>);
 
-impl<I: Iterator<Item = (ItemIx, SiteIx, Decimal)>> Merge<I> {
+impl<V, I: Iterator<Item = ((ItemIx, SiteIx), V)>> Merge<V, I> {
     fn new(listed: I) -> Self {
         Merge(listed.peekable())
     }
 
-    /// The figure at `(item, site)`, at or after every item-site read before.
-    fn at(&mut self, item: ItemIx, site: SiteIx) -> Decimal {
+    /// The value at `(item, site)` (`None`: not listed), at or after every item-site
+    /// read before.
+    fn at(&mut self, item: ItemIx, site: SiteIx) -> Option<V> {
         // Item-sites visited past (another partition's items) are skipped.
-        while self.0.next_if(|(i, s, _)| (*i, *s) < (item, site)).is_some() {}
-        self.0.next_if(|(i, s, _)| (*i, *s) == (item, site)).map_or(Decimal::ZERO, |(_, _, q)| q)
+        while self.0.next_if(|(k, _)| *k < (item, site)).is_some() {}
+        self.0.next_if(|(k, _)| *k == (item, site)).map(|(_, v)| v)
     }
+}
+
+/// Figures per item-site as [`Merge`] lists them, from `(item, site, figure)`.
+fn figures(
+    listed: impl Iterator<Item = (ItemIx, SiteIx, Decimal)>,
+) -> Merge<Decimal, impl Iterator<Item = ((ItemIx, SiteIx), Decimal)>> {
+    Merge::new(listed.map(|(i, s, q)| ((i, s), q)))
 }
 
 impl Network {
@@ -144,21 +151,19 @@ impl Network {
         // engine's held index and the booked lines' sums each in one ordered pass
         // (a look-up per item-site in each was most of a restore's check).
         let indexed_now = self.atp.held_now_all();
-        let mut ledger = Merge::new(self.ledger.measure_each(Measure::Available));
-        let mut indexed = Merge::new(indexed_now.iter());
-        let mut booked = Merge::new(held.iter().map(|(&(i, s), &q)| (i, s, q)));
+        let mut ledger = figures(self.ledger.measure_each(Measure::Available));
+        let mut indexed = figures(indexed_now.iter());
+        let mut booked = Merge::new(held.iter().map(|(&k, &q)| (k, q)));
         for (item, _) in self.catalog.items() {
             if !self.holds(item) {
                 continue;
             }
             for (site, _) in self.catalog.sites() {
-                let ledger = ledger.at(item, site);
+                let ledger = ledger.at(item, site).unwrap_or_default();
                 let free = self.atp.free_now(item, site);
-                let h = booked.at(item, site);
-                let indexed = indexed.at(item, site);
-                // Most item-sites hold nothing for booked lines: no decimal arithmetic.
-                let none_held = h.is_zero() && indexed.is_zero();
-                if !none_held && indexed != h {
+                let h = booked.at(item, site).unwrap_or_default();
+                let indexed = indexed.at(item, site).unwrap_or_default();
+                if indexed != h {
                     return fail(
                         "availability",
                         format!(
@@ -168,8 +173,7 @@ impl Network {
                         ),
                     );
                 }
-                let sum = if none_held { Some(free) } else { free.checked_add(h) };
-                if sum != Some(ledger) {
+                if free.checked_add(h) != Some(ledger) {
                     return fail(
                         "availability",
                         format!(
@@ -219,16 +223,14 @@ impl Network {
             }
         }
         // Read in item then site order, as the item-sites are.
-        let mut wanted = want.iter().peekable();
+        let mut wanted = Merge::new(want.iter().map(|(&k, dated)| (k, dated)));
         for (item, _) in self.catalog.items() {
             if !self.holds(item) {
                 continue;
             }
             for (site, _) in self.catalog.sites() {
-                while wanted.next_if(|(k, _)| **k < (item, site)).is_some() {}
                 let mut expected: Vec<(chrono::NaiveDate, Decimal)> = wanted
-                    .next_if(|(k, _)| **k == (item, site))
-                    .map(|(_, dated)| dated)
+                    .at(item, site)
                     .into_iter()
                     .flatten()
                     .filter(|(_, q)| !q.is_zero())
