@@ -430,3 +430,52 @@ fn a_shipment_count_past_any_network_is_refused() {
     let refused = refusal(&setup, &network, &resealed);
     assert!(matches!(refused, onhand::Error::InvalidSnapshot { .. }), "{refused}");
 }
+
+/// One item-site's free stock in the availability part raised by one unit, every digest
+/// recomputed: each part restores alone, and the network refuses the snapshot because
+/// free stock plus what booked lines hold is no longer the ledger's available stock
+/// (the availability invariant, checked in item-site order against the ledger's
+/// figures; leaving that comparison out fails this test).
+#[test]
+fn free_stock_the_ledger_does_not_have_is_refused_by_the_availability_invariant() {
+    let (setup, network, _) = simulated(7, 1);
+    let mut json = serde_json::to_value(network.snapshot().unwrap()).unwrap();
+    let cells = json["content"]["atp"]["cells"].as_array_mut().unwrap();
+    let cell = cells
+        .iter_mut()
+        .find(|c| c["timeline"].is_null())
+        .expect("an item-site without dated supply");
+    let now = cell["now"].as_i64().unwrap();
+    cell["now"] = (now + 1).into();
+    let resealed = reseal_all(json).expect("still a snapshot");
+    match refusal(&setup, &network, &resealed) {
+        onhand::Error::InvalidSnapshot { part: "invariants", what } => {
+            assert!(what.contains("invariant availability fails"), "{what}");
+        }
+        e => panic!("refused otherwise: {e}"),
+    }
+}
+
+/// One dated change on an item-site's timeline in the availability part moved by one
+/// unit, every digest recomputed: the network refuses the snapshot because the
+/// engine's dated supply is no longer the open expected receipts and shipments less
+/// what booked lines take (the supply invariant; leaving it out fails this test).
+#[test]
+fn dated_supply_nothing_is_due_for_is_refused_by_the_supply_invariant() {
+    let (setup, network, _) = simulated(7, 1);
+    let mut json = serde_json::to_value(network.snapshot().unwrap()).unwrap();
+    let cells = json["content"]["atp"]["cells"].as_array_mut().unwrap();
+    let timeline = cells
+        .iter_mut()
+        .find_map(|c| c.get_mut("timeline")?.get_mut(0)?.as_array_mut().filter(|t| !t.is_empty()))
+        .expect("an item-site with dated supply");
+    let net = timeline[0][1].as_i64().unwrap();
+    timeline[0][1] = (net + 1).into();
+    let resealed = reseal_all(json).expect("still a snapshot");
+    match refusal(&setup, &network, &resealed) {
+        onhand::Error::InvalidSnapshot { part: "invariants", what } => {
+            assert!(what.contains("invariant supply fails"), "{what}");
+        }
+        e => panic!("refused otherwise: {e}"),
+    }
+}
