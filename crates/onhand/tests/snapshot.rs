@@ -447,13 +447,7 @@ fn free_stock_the_ledger_does_not_have_is_refused_by_the_availability_invariant(
         .expect("an item-site without dated supply");
     let now = cell["now"].as_i64().unwrap();
     cell["now"] = (now + 1).into();
-    let resealed = reseal_all(json).expect("still a snapshot");
-    match refusal(&setup, &network, &resealed) {
-        onhand::Error::InvalidSnapshot { part: "invariants", what } => {
-            assert!(what.contains("invariant availability fails"), "{what}");
-        }
-        e => panic!("refused otherwise: {e}"),
-    }
+    refused_by_invariant(&setup, &network, json, "availability");
 }
 
 /// One dated change on an item-site's timeline in the availability part moved by one
@@ -471,10 +465,16 @@ fn dated_supply_nothing_is_due_for_is_refused_by_the_supply_invariant() {
         .expect("an item-site with dated supply");
     let net = timeline[0][1].as_i64().unwrap();
     timeline[0][1] = (net + 1).into();
+    refused_by_invariant(&setup, &network, json, "supply");
+}
+
+/// `json`, resealed at every level, is refused on restore by invariant `name` between
+/// the engines.
+fn refused_by_invariant(setup: &Setup, network: &Network, json: serde_json::Value, name: &str) {
     let resealed = reseal_all(json).expect("still a snapshot");
-    match refusal(&setup, &network, &resealed) {
+    match refusal(setup, network, &resealed) {
         onhand::Error::InvalidSnapshot { part: "invariants", what } => {
-            assert!(what.contains("invariant supply fails"), "{what}");
+            assert!(what.contains(&format!("invariant {name} fails")), "{what}");
         }
         e => panic!("refused otherwise: {e}"),
     }
