@@ -64,6 +64,30 @@ impl Qty {
         Ok(Qty { value: value.normalize(), uom })
     }
 
+    /// A quantity of `value` in `uom`, a negative `value` read as zero: for a figure
+    /// that may run below zero (what is left, a shortfall) and means nothing there.
+    /// Unlike [`new`](Self::new) it cannot fail, so a hot path that clamps anyway does
+    /// not carry an error it never returns.
+    ///
+    /// ```
+    /// use onhand_master::{Qty, UomCode};
+    /// use rust_decimal::Decimal;
+    /// let ea = UomCode::new("EA")?;
+    /// assert_eq!(Qty::at_least_zero(Decimal::new(-25, 1), ea), Qty::zero(ea));
+    /// assert_eq!(Qty::at_least_zero(Decimal::new(2500, 3), ea).to_string(), "2.5 EA");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn at_least_zero(value: Decimal, uom: UomCode) -> Self {
+        if value.is_zero() || value.is_sign_negative() {
+            Qty::zero(uom)
+        } else if value.scale() == 0 {
+            Qty { value, uom }
+        } else {
+            Qty { value: value.normalize(), uom }
+        }
+    }
+
     /// Zero in `uom`.
     #[must_use]
     pub fn zero(uom: UomCode) -> Self {

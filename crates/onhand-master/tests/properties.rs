@@ -725,6 +725,13 @@ proptest! {
         let refused = matches!(Qty::new(below, u), Err(MasterError::NegativeQty { .. }));
         prop_assert!(refused, "{} {} was accepted", below, u);
         prop_assert!(Qty::new(-Decimal::ZERO, u)?.value() == Decimal::ZERO);
+        // Clamping is `new` of the value at least zero, written the same.
+        for v in [a - b, b - a, below, -Decimal::ZERO] {
+            let clamped = Qty::at_least_zero(v, u);
+            let made = Qty::new(v.max(Decimal::ZERO), u)?;
+            prop_assert_eq!(clamped, made);
+            prop_assert_eq!(clamped.to_string(), made.to_string());
+        }
     }
 
     /// Quantities in different units never combine.

@@ -94,24 +94,18 @@ impl Network {
         // The ordered item's quantities go into the line's unit where it converts
         // exactly, else stay in the base unit.
         let units = (uom != base).then_some(table);
-        // As `base_qty`: negative is zero. The engine's figures are normalised already,
-        // and zero (most lines' unconfirmed part) needs no normalising at all.
-        let in_base = |q: Decimal| -> Result<Qty, onhand_master::MasterError> {
-            if q.is_zero() || q.is_sign_negative() {
-                return Ok(Qty::zero(base));
-            }
-            Qty::new(q, base)
-        };
-        let in_line = |q: Decimal| -> Result<Qty, onhand_master::MasterError> {
-            let b = in_base(q)?;
-            Ok(match units {
+        // As `base_qty`: negative is zero.
+        let in_base = |q: Decimal| Qty::at_least_zero(q, base);
+        let in_line = |q: Decimal| {
+            let b = in_base(q);
+            match units {
                 Some(u) => u.convert(b, uom).unwrap_or(b),
                 None => b,
-            })
+            }
         };
-        let confirmed = in_line(p.confirmed)?;
+        let confirmed = in_line(p.confirmed);
         let unconfirmed =
-            if confirmed.uom() == uom { in_line(p.unconfirmed)? } else { in_base(p.unconfirmed)? };
+            if confirmed.uom() == uom { in_line(p.unconfirmed) } else { in_base(p.unconfirmed) };
         let mut schedule = Schedule::with_capacity(p.schedule().len());
         for s in p.schedule() {
             let (code, qty) = if s.item == item {
@@ -119,7 +113,7 @@ impl Network {
                 let qty = if s.qty.serialize() == p.confirmed.serialize() {
                     confirmed
                 } else {
-                    in_line(s.qty)?
+                    in_line(s.qty)
                 };
                 (req.item.clone(), qty)
             } else {

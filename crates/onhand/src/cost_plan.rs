@@ -63,7 +63,7 @@ impl Names<'_> {
 
     /// `q` base units of the item (a negative `q` as zero).
     pub(crate) fn base_qty(&self, ix: ItemIx, q: Decimal) -> Result<Qty, Error> {
-        Ok(Qty::new(q.max(Decimal::ZERO), self.base_uom(ix)?)?)
+        Ok(Qty::at_least_zero(q, self.base_uom(ix)?))
     }
 
     /// A signed change of `q` base units of the item.

@@ -102,7 +102,7 @@ impl Network {
             Some(at) => self.ledger.measure_as_of(i, s, measure, at),
             None => self.ledger.measure(i, s, measure),
         };
-        Ok(Qty::new(q.max(Decimal::ZERO), self.base_uom(i)?)?)
+        Ok(Qty::at_least_zero(q, self.base_uom(i)?))
     }
 
     /// Available to promise at a site on a date for demand of `priority` (cumulative
@@ -129,7 +129,7 @@ impl Network {
         item: onhand_master::ItemIx,
         a: Availability<Decimal>,
     ) -> Result<Availability<Qty>, Error> {
-        a.try_map(|q| Ok(Qty::new(q.max(Decimal::ZERO), self.base_uom(item)?)?))
+        a.try_map(|q| Ok(Qty::at_least_zero(q, self.base_uom(item)?)))
     }
 
     /// For a ship-to region and a requested delivery date: what each candidate site can
