@@ -224,8 +224,10 @@ impl Network {
     /// | intercompany receivables and payables that differ beyond timing (checked as time moves on) | `intercompany_mismatch` | seller and buyer | they reconcile (`reconciled`) |
     ///
     /// **Impact** comes from the network's own figures: the value at risk is the quantity at
-    /// stake times the unit cost of the item in the site entity's pool (its reference cost
-    /// before any is known), in that entity's currency; the quantity is in the item's base
+    /// stake times the unit cost of the item in the site entity's pool (before the pool
+    /// has one, the item's reference cost, else the unit cost the item-site's
+    /// replenishment plan buys at; zero when none is known), in that entity's currency;
+    /// the quantity is in the item's base
     /// unit; a short line carries its customer and a service class from its priority (1:
     /// key, 2 to 8: standard, 9 and above: economy); a below-reorder-point exception carries
     /// the planner's days to stockout. A late-recorded event is stamped with the latest
@@ -655,14 +657,31 @@ impl Network {
         // out of range, rather than a failure after the call that raised it is taken.
         let cost = match pool.and_then(|p| p.unit_cost) {
             Some(c) => Some(c),
-            None => {
-                self.reference_cost(item, owner).ok().flatten().map(onhand_master::Money::amount)
-            }
+            None => self
+                .reference_cost(item, owner)
+                .ok()
+                .flatten()
+                .map(onhand_master::Money::amount)
+                .or_else(|| self.planned_unit_cost(item, &site_code)),
         };
         let value = cost
             .and_then(|c| c.checked_mul(qty))
             .map_or(Decimal::ZERO, |v| v.round_dp(entity.currency.minor_units()));
         Ok((Impact::value(value, entity.currency).quantity(qty), Some(entity.code.clone())))
+    }
+
+    /// The unit cost the item-site's replenishment plan buys at (its [`Costs`]), in the
+    /// site entity's currency, if the plan states one.
+    ///
+    /// [`Costs`]: onhand_replenish::Costs
+    fn planned_unit_cost(&self, item: ItemIx, site: &SiteCode) -> Option<Decimal> {
+        let plans = self.plans_of.get(&item)?;
+        plans
+            .iter()
+            .filter_map(|k| self.config.replenish.item_sites.get(*k))
+            .find(|p| p.site == *site)
+            .and_then(|p| p.costs)
+            .map(|c| c.unit_cost)
     }
 
     /// A queue signal about an item at a site.

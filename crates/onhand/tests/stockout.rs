@@ -284,3 +284,47 @@ fn the_moving_horizon_raises_and_grows_risks_with_the_lines_it_takes_in() {
     n.check().unwrap();
     common::assert_replays(&n, config.clone());
 }
+
+/// Stainless bolts (the zinc bolts' substitute) planned at Atlanta with a purchase cost
+/// of 0.12 a unit, 100 a day; none in stock.
+fn stainless_planned(unit_cost: &str) -> NetworkConfig {
+    let mut config = common::config();
+    let mut plan = common::bolts_planned_at("ATL");
+    plan.item = "BOLT-M8-SS".parse().unwrap();
+    plan.costs = Some(onhand::replenish::Costs {
+        unit_cost: unit_cost.parse().unwrap(),
+        order_cost: Decimal::from(25),
+        holding_rate: "0.25".parse().unwrap(),
+        shortage_penalty: Decimal::ONE,
+    });
+    config.replenish.item_sites.push(plan);
+    config
+}
+
+/// Before an item-site's pool has a cost, its stockout risk is valued at the item's
+/// reference cost, and without one at the unit cost its replenishment plan buys at,
+/// rather than at nothing (which ranked such a risk last, whatever was at stake).
+#[test]
+fn a_stockout_risk_before_any_cost_is_valued_at_the_reference_else_the_plans_cost() {
+    let stainless =
+        Subject::ItemSite { item: "BOLT-M8-SS".parse().unwrap(), site: site("ATL"), lot: None };
+    let mut without_reference = common::rules();
+    without_reference.reference_costs.remove(&"BOLT-M8-SS".parse().unwrap());
+    let mut with_reference = common::rules();
+    with_reference.reference_costs.insert(
+        "BOLT-M8-SS".parse().unwrap(),
+        onhand::ledger::ReferenceCost("0.10".parse().unwrap()),
+    );
+    for (rules, value) in [(without_reference, "60.00"), (with_reference, "50.00")] {
+        let mut n =
+            Network::new(seed::demo_network(), rules, stainless_planned("0.12"), common::start())
+                .unwrap();
+        // Zinc bolts arrive: the stainless ones, their substitute, are checked too.
+        n.apply(&receipt_to(1, "ATL", "BOLT-M8", "1200 EA", "PF-A01", "available").unwrap())
+            .unwrap();
+        let risk = n.control().active(ExceptionKind::StockoutRisk, &stainless).unwrap();
+        assert_eq!(risk.impact.quantity, Decimal::from(500), "5 days at 100, none held");
+        assert_eq!(risk.impact.value.to_string(), value);
+        assert_eq!(risk.impact.currency, common::usd());
+    }
+}
