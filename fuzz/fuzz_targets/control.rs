@@ -25,9 +25,7 @@ use onhand::control::{
     Hold, Impact, RefCode, Rules, ServiceClass, Signal, Subject,
 };
 use onhand::ledger::{Actor, ActorId, DocNumber, EventId, SiteScope};
-use onhand::master::{
-    CurrencyCode, Decimal, EntityCode, ItemCode, LotCode, Role, SiteCode, VelocityClass,
-};
+use onhand::master::{CurrencyCode, EntityCode, ItemCode, LotCode, Role, SiteCode, VelocityClass};
 use reader::Reader;
 
 const ITEMS: [&str; 2] = ["BOLT", "NUT"];
@@ -39,19 +37,6 @@ fn usd() -> Option<CurrencyCode> {
 }
 
 impl Reader<'_> {
-    /// A value: mostly small, sometimes fractional, negative or huge.
-    fn dec(&mut self) -> Decimal {
-        let kind = self.byte();
-        let v = i64::from(self.byte()) | (i64::from(self.byte()) << 8);
-        match kind % 8 {
-            0 => Decimal::new(v, 2),
-            1 => -Decimal::from(v),
-            2 => Decimal::from_i128_with_scale(i128::from(v) * 10i128.pow(24), 0),
-            3 => Decimal::new(v, u32::from(self.byte() % 29)),
-            _ => Decimal::from(v),
-        }
-    }
-
     /// A time: minutes into a working week, sometimes at the ends of the calendar.
     fn time(&mut self) -> DateTime<Utc> {
         let start = Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).single().unwrap_or_default();
@@ -140,7 +125,7 @@ impl Reader<'_> {
         let kind = self.kind();
         let subject = self.subject()?;
         let at = self.time();
-        let mut impact = Impact::value(self.dec(), self.currency()?).quantity(self.dec());
+        let mut impact = Impact::value(self.figure(), self.currency()?).quantity(self.figure());
         if self.byte() % 2 == 0 {
             let class = match self.byte() % 3 {
                 0 => ServiceClass::Key,
@@ -150,7 +135,7 @@ impl Reader<'_> {
             impact = impact.lines(u32::from(self.byte()), u32::from(self.byte() % 4), class);
         }
         if self.byte() % 4 == 0 {
-            impact = impact.days_of_supply(self.dec());
+            impact = impact.days_of_supply(self.figure());
         }
         let mut signal = Signal::new(kind, subject, at, impact);
         let extras = self.byte();

@@ -3,6 +3,8 @@
 //! reading values on top (a target uses only some of these, hence `dead_code`).
 #![allow(dead_code, reason = "each target uses only some of the readers")]
 
+use rust_decimal::Decimal;
+
 pub(crate) struct Reader<'a> {
     data: &'a [u8],
     pos: usize,
@@ -32,6 +34,20 @@ impl<'a> Reader<'a> {
             *b = self.byte();
         }
         out
+    }
+
+    /// A figure: mostly small whole numbers, sometimes fractional (up to 28 places),
+    /// negative or past what a quantity may be.
+    pub(crate) fn figure(&mut self) -> Decimal {
+        let kind = self.byte();
+        let v = i64::from(self.byte()) | (i64::from(self.byte()) << 8);
+        match kind % 8 {
+            0 => Decimal::new(v, 2),
+            1 => -Decimal::from(v),
+            2 => Decimal::from_i128_with_scale(i128::from(v) * 10i128.pow(24), 0),
+            3 => Decimal::new(v, u32::from(self.byte() % 29)),
+            _ => Decimal::from(v),
+        }
     }
 
     /// Up to `n` further bytes, as many as are left.

@@ -26,19 +26,6 @@ use onhand_replenish::{
 use reader::Reader;
 
 impl Reader<'_> {
-    /// A decimal: mostly small whole numbers, sometimes fractional, negative or huge.
-    fn dec(&mut self) -> Decimal {
-        let kind = self.byte();
-        let v = i64::from(self.byte()) | (i64::from(self.byte()) << 8);
-        match kind % 8 {
-            0 => Decimal::new(v, 2),
-            1 => -Decimal::from(v),
-            2 => Decimal::from_i128_with_scale(i128::from(v) * 10i128.pow(24), 0),
-            3 => Decimal::new(v, u32::from(self.byte() % 29)),
-            _ => Decimal::from(v),
-        }
-    }
-
     fn f64(&mut self) -> f64 {
         let v = f64::from(self.byte()) + f64::from(self.byte()) / 256.0;
         match self.byte() % 16 {
@@ -51,14 +38,14 @@ impl Reader<'_> {
 }
 
 fn check_fair(r: &mut Reader<'_>) {
-    let supply = r.dec();
-    let step = if r.byte() % 4 == 0 { r.dec() } else { Decimal::ONE };
+    let supply = r.figure();
+    let step = if r.byte() % 4 == 0 { r.figure() } else { Decimal::ONE };
     let n = usize::from(r.byte() % 8);
     let claims: Vec<FairClaim> = (0..n)
         .map(|_| {
             // A cap, or none (take what levels the days of supply).
-            let requested = if r.byte() % 3 == 0 { None } else { Some(r.dec()) };
-            FairClaim { on_hand: r.dec(), daily_demand: r.dec(), requested }
+            let requested = if r.byte() % 3 == 0 { None } else { Some(r.figure()) };
+            FairClaim { on_hand: r.figure(), daily_demand: r.figure(), requested }
         })
         .collect();
     if let Ok(fair) = fair_share(supply, &claims, step) {
@@ -90,19 +77,19 @@ fn check_drp(r: &mut Reader<'_>) {
         };
         let lot = match r.byte() % 3 {
             0 => LotSizing::LotForLot,
-            1 => LotSizing::FixedLot(r.dec()),
-            _ => LotSizing::MinMultiple { min: r.dec(), multiple: r.dec() },
+            1 => LotSizing::FixedLot(r.figure()),
+            _ => LotSizing::MinMultiple { min: r.figure(), multiple: r.figure() },
         };
         let node = DrpNode {
             site: sites.get(k).copied().unwrap_or("ORD").parse().expect("code"),
             source,
-            on_hand: r.dec(),
-            safety_stock: r.dec(),
+            on_hand: r.figure(),
+            safety_stock: r.figure(),
             lead_periods: u32::from(r.byte() % 5),
             lot,
-            gross: (0..periods).map(|_| r.dec()).collect(),
+            gross: (0..periods).map(|_| r.figure()).collect(),
             scheduled: (0..periods)
-                .map(|_| if r.byte() % 3 == 0 { r.dec() } else { Decimal::ZERO })
+                .map(|_| if r.byte() % 3 == 0 { r.figure() } else { Decimal::ZERO })
                 .collect(),
             period_days: u32::from(r.byte() % 8),
             constrained: r.byte() % 4 == 0,
@@ -149,13 +136,13 @@ fn check_planner(r: &mut Reader<'_>) {
             site: sites[usize::from(r.byte()) % sites.len()].parse().expect("code"),
             stats: DemandStats::daily(mean, r.f64()),
             position: Position {
-                on_hand: r.dec(),
-                on_order: r.dec(),
-                in_transit: r.dec(),
-                backorders: if r.byte() % 3 == 0 { r.dec() } else { Decimal::ZERO },
-                allocated: if r.byte() % 3 == 0 { r.dec() } else { Decimal::ZERO },
+                on_hand: r.figure(),
+                on_order: r.figure(),
+                in_transit: r.figure(),
+                backorders: if r.byte() % 3 == 0 { r.figure() } else { Decimal::ZERO },
+                allocated: if r.byte() % 3 == 0 { r.figure() } else { Decimal::ZERO },
             },
-            priority_demand: if r.byte() % 2 == 0 { r.dec() } else { Decimal::ZERO },
+            priority_demand: if r.byte() % 2 == 0 { r.figure() } else { Decimal::ZERO },
             costs: None,
         });
     }
