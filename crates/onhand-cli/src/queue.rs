@@ -11,13 +11,21 @@ use onhand::master::Role;
 use crate::demo::Demo;
 use crate::table::Table;
 
-/// What an exception is about, in a few words.
-fn about(s: &Subject) -> String {
+/// What an exception is about, in a few words: a held event by its kind, document and
+/// reason (the ledger's pending event), as an approver would look for it, rather than by
+/// its id.
+fn about(net: &Network, s: &Subject) -> String {
     match s {
+        Subject::Event { event } => match net.ledger().pending_event(event) {
+            Some(held) => {
+                let e = &held.event;
+                format!("{} {} ({})", e.kind(), e.reference.number, e.reason)
+            }
+            None => format!("event {event}"),
+        },
         Subject::Line { order, line } => format!("{order}/{line}"),
         Subject::ItemSite { item, site, lot: None } => format!("{item} at {site}"),
         Subject::ItemSite { item, site, lot: Some(lot) } => format!("{item} lot {lot} at {site}"),
-        Subject::Event { event } => format!("event {event}"),
         Subject::Transfer { transfer, item: None } => transfer.to_string(),
         Subject::Transfer { transfer, item: Some(item) } => format!("{transfer} {item}"),
         Subject::Receipt { order } => order.to_string(),
@@ -86,7 +94,7 @@ pub fn write_queue(net: &Network, what: &str, out: &mut dyn Write) -> io::Result
             t.row(vec![
                 e.id.to_string(),
                 e.kind.code().to_owned(),
-                about(&e.subject),
+                about(net, &e.subject),
                 e.site.as_ref().map_or_else(|| "network".to_owned(), ToString::to_string),
                 format!("{:?}", e.priority).to_lowercase(),
                 format!("{} {}", e.impact.value, e.impact.currency),
@@ -125,4 +133,23 @@ pub fn write_queue(net: &Network, what: &str, out: &mut dyn Write) -> io::Result
         t.row(vec![name.to_owned(), value.unwrap_or_else(na)]);
     }
     t.write(out, 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The day's held adjustment is listed for the supervisor by what an approver looks
+    // for (its kind, document and reason), not by its event id.
+    #[test]
+    fn a_held_event_is_shown_by_its_document() {
+        let demo = Demo::builtin().unwrap();
+        let mut out = Vec::new();
+        queue(&demo, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let supervisor = text.split("\nSupervisor\n").nth(1).unwrap();
+        let row = supervisor.lines().find(|l| l.contains("pending_approval")).unwrap();
+        assert!(row.contains("adjustment ADJ-41 (LOST)"), "{row}");
+        assert!(!text.contains("event 0000"), "an event shown by its id");
+    }
 }
