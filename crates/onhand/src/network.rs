@@ -244,6 +244,29 @@ impl Network {
         config: NetworkConfig,
         now: DateTime<Utc>,
     ) -> Result<Self, Error> {
+        let ledger = Ledger::new(catalog.clone(), rules)?;
+        let atp = configured_atp(&catalog, &config, now)?;
+        let valuation = Valuation::new(catalog.clone(), config.valuation.clone())?;
+        let mut network = Network::assemble(catalog, config, (ledger, atp, valuation), now)?;
+        // Empty item-sites start below a positive reorder point.
+        let keys: Vec<(ItemIx, SiteIx)> = network.below.keys().copied().collect();
+        for key in keys {
+            let now_below = network.is_below(key)?;
+            network.below.insert(key, now_below);
+        }
+        Ok(network)
+    }
+
+    /// A network around engines already built (empty ones, or restored ones): the
+    /// configuration's partition, exception queue, KPI feed and replenishment plans
+    /// checked and set up, nothing booked, every planned item-site not yet below its
+    /// reorder point (the caller works that out, or restores it).
+    pub(crate) fn assemble(
+        catalog: Arc<Catalog>,
+        config: NetworkConfig,
+        (ledger, atp, valuation): (Ledger, Atp, Valuation),
+        now: DateTime<Utc>,
+    ) -> Result<Self, Error> {
         let parts = match config.partition {
             Some(p) => {
                 Partition::new(p.index, p.count)?;
@@ -251,14 +274,7 @@ impl Network {
             }
             None => Vec::new(),
         };
-        let exceptions = Exceptions::new(&catalog, rules.currency, &config)?;
-        let ledger = Ledger::new(catalog.clone(), rules)?;
-        let mut atp = Atp::new(catalog.clone(), config.atp.engine, now.date_naive())?;
-        if let Some(up_to) = config.atp.protect_safety_stock {
-            atp.protect_safety_stock(up_to)?;
-        }
-        atp.set_quotas(&config.atp.quotas)?;
-        let valuation = Valuation::new(catalog.clone(), config.valuation.clone())?;
+        let exceptions = Exceptions::new(&catalog, ledger.rules().currency, &config)?;
         books_allow_what_sites_allow(&catalog, &config)?;
         let insight = crate::insight_feed::Feed::new(&catalog, &config.insight)?;
         let mut states = Vec::new();
@@ -299,7 +315,7 @@ impl Network {
             Some(Arc::new(planner))
         };
         let catalog_for_groups = catalog.clone();
-        let mut network = Network {
+        Ok(Network {
             catalog,
             config: Arc::new(config),
             parts: Arc::new(parts),
@@ -330,14 +346,7 @@ impl Network {
             poisoned: None,
             insight,
             exceptions,
-        };
-        // Empty item-sites start below a positive reorder point.
-        let keys: Vec<(ItemIx, SiteIx)> = network.below.keys().copied().collect();
-        for key in keys {
-            let now_below = network.is_below(key)?;
-            network.below.insert(key, now_below);
-        }
-        Ok(network)
+        })
     }
 
     /// The catalog (master data, interned).
@@ -2029,6 +2038,21 @@ pub(crate) fn replenish_rates(config: &NetworkConfig) -> Vec<onhand_replenish::E
         .iter()
         .map(|r| onhand_replenish::ExchangeRate { from: r.from, to: r.to, rate: r.rate })
         .collect()
+}
+
+/// An empty availability engine for `config` at `now`, with its safety-stock protection
+/// and quotas set (which checks them against the catalog).
+pub(crate) fn configured_atp(
+    catalog: &Arc<Catalog>,
+    config: &NetworkConfig,
+    now: DateTime<Utc>,
+) -> Result<Atp, Error> {
+    let mut atp = Atp::new(catalog.clone(), config.atp.engine, now.date_naive())?;
+    if let Some(up_to) = config.atp.protect_safety_stock {
+        atp.protect_safety_stock(up_to)?;
+    }
+    atp.set_quotas(&config.atp.quotas)?;
+    Ok(atp)
 }
 
 /// The root of `i` in a union-find forest, halving the path on the way.

@@ -412,21 +412,29 @@ impl Network {
         if digest_of(&config)? != c.config {
             return Err(Error::SnapshotMismatch { part: "config" });
         }
-        let mut n = Network::with_catalog(catalog.clone(), rules.clone(), config, c.now)?;
-        n.ledger = Ledger::restore(catalog.clone(), rules, &c.ledger).map_err(|e| match e {
+        // The engines are restored and the network assembled around them: no empty
+        // engines are built to be thrown away (on a catalog of a million item-sites they
+        // took about 25 ms).
+        let ledger = Ledger::restore(catalog.clone(), rules, &c.ledger).map_err(|e| match e {
             // The ledger's own digest over its part (see `Seal`).
             LedgerError::SnapshotDigest => Error::SnapshotDigest,
             e => Error::Ledger(e),
         })?;
-        if c.atp.config() != n.config.atp.engine {
+        if c.atp.config() != config.atp.engine {
             return Err(Error::SnapshotMismatch { part: "atp" });
         }
-        n.atp = Atp::restore(catalog.clone(), &c.atp)?;
-        n.valuation = Valuation::restore(catalog, n.config.valuation.clone(), &c.valuation)
+        // The configuration's protection and quotas are checked as building a network
+        // checks them; the restored engine carries their state.
+        if config.atp.protect_safety_stock.is_some() || !config.atp.quotas.is_empty() {
+            crate::network::configured_atp(&catalog, &config, c.now)?;
+        }
+        let atp = Atp::restore(catalog.clone(), &c.atp)?;
+        let valuation = Valuation::restore(catalog.clone(), config.valuation.clone(), &c.valuation)
             .map_err(|e| match e {
                 ValuationError::SnapshotDigest => Error::SnapshotDigest,
                 e => Error::Valuation(e),
             })?;
+        let mut n = Network::assemble(catalog, config, (ledger, atp, valuation), c.now)?;
         n.restore_below(&c.below)?;
         n.restore_bookings(&c.bookings, c.next_line)?;
         for r in &c.receipts {

@@ -479,3 +479,59 @@ fn refused_by_invariant(setup: &Setup, network: &Network, json: serde_json::Valu
         e => panic!("refused otherwise: {e}"),
     }
 }
+
+/// Restoring checks the configuration's availability settings as building a network
+/// does, though it builds no empty engine to check them with: a snapshot sealed for a
+/// configuration that protects safety stock restores; one sealed (by hand) for a
+/// configuration with a quota for an item the catalog lacks is refused as building a
+/// network from that configuration is.
+#[test]
+fn restoring_checks_the_configurations_availability_settings_as_building_does() {
+    let setup = Setup::demo().unwrap();
+    let catalog = Arc::new(onhand::master::Catalog::new(setup.master.clone()).unwrap());
+    let mut protecting = setup.config.clone();
+    protecting.atp.protect_safety_stock = Some(1);
+    let network = Network::with_catalog(
+        catalog.clone(),
+        setup.rules.clone(),
+        protecting.clone(),
+        setup.start,
+    )
+    .unwrap();
+    let snapshot = network.snapshot().unwrap();
+    let restored =
+        Network::restore(catalog.clone(), setup.rules.clone(), protecting.clone(), &snapshot)
+            .unwrap();
+    assert_eq!(restored.digest().unwrap(), network.digest().unwrap());
+
+    let mut unbuildable = protecting;
+    unbuildable.atp.quotas.push(onhand::atp::QuotaRule {
+        item: "NO-SUCH-ITEM".parse().unwrap(),
+        periods: vec![setup.start.date_naive()],
+        consumption: onhand::atp::Consumption::Discrete,
+        entries: vec![],
+        collective: None,
+    });
+    let built = Network::with_catalog(
+        catalog.clone(),
+        setup.rules.clone(),
+        unbuildable.clone(),
+        setup.start,
+    )
+    .map(|_| ())
+    .unwrap_err();
+    // The snapshot sealed for that configuration: its digest, then the whole seal.
+    let mut encoded = Vec::new();
+    onhand::master::canonical::stream_compact(&unbuildable, |c| encoded.extend_from_slice(c))
+        .unwrap();
+    let mut json = serde_json::to_value(&snapshot).unwrap();
+    json["content"]["config"] = serde_json::to_value(onhand::ledger::Digest::of(&encoded)).unwrap();
+    let changed: NetworkSnapshot = serde_json::from_value(json).unwrap();
+    let mut json = serde_json::to_value(&changed).unwrap();
+    json["digest"] = serde_json::to_value(changed.content_digest().unwrap()).unwrap();
+    let resealed: NetworkSnapshot = serde_json::from_value(json).unwrap();
+    let refused = Network::restore(catalog, setup.rules.clone(), unbuildable, &resealed)
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(refused.to_string(), built.to_string());
+}
