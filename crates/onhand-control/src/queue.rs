@@ -235,12 +235,7 @@ impl Exception {
     /// to resolve afterwards.
     #[must_use]
     pub fn breach_at(&self) -> DateTime<Utc> {
-        match self.state {
-            State::Open => self.acknowledge_by,
-            State::Acknowledged | State::InProgress | State::Resolved | State::Cancelled => {
-                self.resolve_by
-            }
-        }
+        breach_of(self.state, (self.acknowledge_by, self.resolve_by))
     }
 
     /// Whether `actor` may see and act on it, or why not.
@@ -256,6 +251,18 @@ impl Exception {
             return Err(Refusal::OutOfScope { site: self.site.clone() });
         }
         Ok(())
+    }
+}
+
+/// The deadline an exception in `state` breaches next, of its `(acknowledge, resolve)`
+/// deadlines: to acknowledge while open, to resolve afterwards.
+fn breach_of(
+    state: State,
+    (acknowledge_by, resolve_by): (DateTime<Utc>, DateTime<Utc>),
+) -> DateTime<Utc> {
+    match state {
+        State::Open => acknowledge_by,
+        State::Acknowledged | State::InProgress | State::Resolved | State::Cancelled => resolve_by,
     }
 }
 
@@ -435,9 +442,9 @@ impl Current {
         }
     }
 
-    /// The deadline its rank holds: to acknowledge while open, to resolve afterwards.
+    /// [`Exception::breach_at`] as it stood.
     fn breach_at(&self) -> DateTime<Utc> {
-        if self.state == State::Open { self.deadlines.0 } else { self.deadlines.1 }
+        breach_of(self.state, self.deadlines)
     }
 }
 

@@ -227,10 +227,9 @@ impl Network {
     /// stake times the unit cost of the item in the site entity's pool (before the pool
     /// has one, the item's reference cost, else the unit cost the item-site's
     /// replenishment plan buys at; zero when none is known), in that entity's currency;
-    /// the quantity is in the item's base
-    /// unit; a short line carries its customer and a service class from its priority (1:
-    /// key, 2 to 8: standard, 9 and above: economy); a below-reorder-point exception carries
-    /// the planner's days to stockout. A late-recorded event is stamped with the latest
+    /// the quantity is in the item's base unit; a short line carries its customer and a
+    /// service class from its priority (1: key, 2 to 8: standard, 9 and above: economy); a
+    /// below-reorder-point exception carries the planner's days to stockout. A late-recorded event is stamped with the latest
     /// time the queue has seen, so it updates its exception instead of being ignored as
     /// stale.
     ///

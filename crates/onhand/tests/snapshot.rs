@@ -520,16 +520,13 @@ fn restoring_checks_the_configurations_availability_settings_as_building_does() 
     )
     .map(|_| ())
     .unwrap_err();
-    // The snapshot sealed for that configuration: its digest, then the whole seal.
+    // The snapshot sealed for that configuration: its digest, then every seal.
     let mut encoded = Vec::new();
     onhand::master::canonical::stream_compact(&unbuildable, |c| encoded.extend_from_slice(c))
         .unwrap();
     let mut json = serde_json::to_value(&snapshot).unwrap();
     json["content"]["config"] = serde_json::to_value(onhand::ledger::Digest::of(&encoded)).unwrap();
-    let changed: NetworkSnapshot = serde_json::from_value(json).unwrap();
-    let mut json = serde_json::to_value(&changed).unwrap();
-    json["digest"] = serde_json::to_value(changed.content_digest().unwrap()).unwrap();
-    let resealed: NetworkSnapshot = serde_json::from_value(json).unwrap();
+    let resealed = reseal_all(json).unwrap();
     let refused = Network::restore(catalog, setup.rules.clone(), unbuildable, &resealed)
         .map(|_| ())
         .unwrap_err();
