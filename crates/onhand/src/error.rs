@@ -44,6 +44,15 @@ pub enum Error {
     /// The KPI engine refused a query or a configuration.
     #[error("{0}")]
     Insight(InsightError),
+    /// The KPI engine refused a record of imported history
+    /// ([`Network::import_insight`](crate::Network::import_insight)): none was taken.
+    #[error("history record {index}: {source}")]
+    HistoryRecord {
+        /// The record's position in what was imported.
+        index: usize,
+        /// Why insight refused it.
+        source: InsightError,
+    },
     /// The exception queue refused its rules, an action or a view.
     #[error("{0}")]
     Control(ControlError),
@@ -270,7 +279,7 @@ impl Error {
             Error::Atp(e) => e.code(),
             Error::Valuation(e) => e.code(),
             Error::Replenish(e) => e.code(),
-            Error::Insight(e) => e.code(),
+            Error::Insight(e) | Error::HistoryRecord { source: e, .. } => e.code(),
             Error::Control(e) => e.code(),
             Error::Config { .. } => "config",
             Error::NotInPartition { .. } => "not_in_partition",
@@ -307,7 +316,7 @@ impl Error {
             Error::Atp(_) => "atp",
             Error::Valuation(_) => "valuation",
             Error::Replenish(_) => "replenish",
-            Error::Insight(_) => "insight",
+            Error::Insight(_) | Error::HistoryRecord { .. } => "insight",
             Error::Control(_) => "control",
             _ => "network",
         }

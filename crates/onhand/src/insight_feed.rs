@@ -92,7 +92,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::NetworkConfig;
 use crate::error::Error;
-use crate::journal::Entry;
+use crate::journal::{Command, Entry};
 use crate::network::Network;
 use crate::orders::{OrderRef, OrderRequest};
 use crate::outcome::Outcome;
@@ -663,6 +663,72 @@ impl Network {
             .insight()
             .ok_or_else(|| Error::Config { what: "insight is off in this network".into() })?;
         Ok(insight.report(period)?)
+    }
+
+    /// Takes in KPI history from before the network went live (the records of the
+    /// system it replaces, or of a period before its journal starts): the KPIs and the
+    /// detectors then have a baseline from the first day. The records go in in order,
+    /// all or none: a record insight refuses (one out of time order, an unknown site, a
+    /// step a transfer line never had) refuses the import, and nothing is taken. The
+    /// import is journaled, so a replay takes the same history at the same point.
+    ///
+    /// Import before the events it precedes: insight takes records in time order, so
+    /// history older than what the network has fed already is refused as out of order.
+    ///
+    /// ```
+    /// use onhand::insight::{CountRecorded, Dim, Grain, Period, Ratio, Record};
+    /// use onhand::ledger::{testing, Rules};
+    /// use onhand::master::{seed, CurrencyCode, Money, VelocityClass};
+    /// use onhand::{Network, NetworkConfig};
+    ///
+    /// let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
+    /// let mut n =
+    ///     Network::new(seed::demo_network(), rules, NetworkConfig::default(), testing::at(-600))?;
+    /// // A count from the old system: 118 found where the book said 120.
+    /// let count = Record::CountRecorded(CountRecorded {
+    ///     at: testing::at(-300), item: "BOLT-M8".parse()?, site: "ATL".parse()?, bin: None,
+    ///     class: VelocityClass::A, counter: "inv.control".parse()?,
+    ///     book: "120 EA".parse()?, counted: "118 EA".parse()?, tolerance: "1 EA".parse()?,
+    ///     variance_value: Money::new("-0.17".parse()?, CurrencyCode::new("USD")?),
+    /// });
+    /// n.import_insight(&[count.clone()])?;
+    /// let month = Period::containing(Grain::Month, testing::at(0).date_naive());
+    /// let counts = n.insight().ok_or("insight is on")?.counts(month, &Dim::Network)?;
+    /// assert_eq!(counts.accuracy, Ratio::of_counts(0, 1));
+    /// // A record out of time order refuses the whole import.
+    /// let late = Record::CountRecorded(CountRecorded { at: testing::at(-400), ..match count {
+    ///     Record::CountRecorded(c) => c, _ => unreachable!() } });
+    /// assert_eq!(n.import_insight(&[late]).unwrap_err().code(), "out_of_order");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::Config`] when insight is off or the network is one partition of the
+    /// items (history is imported into the whole network); [`Error::HistoryRecord`] for
+    /// a record insight refuses, with its position; [`Error::Poisoned`] and the
+    /// journal's errors, as for every call.
+    pub fn import_insight(&mut self, records: &[Record]) -> Result<(), Error> {
+        self.check_live()?;
+        if self.config.partition.is_some() {
+            return Err(Error::Config {
+                what: "KPI history is imported into the whole network, not a partition".into(),
+            });
+        }
+        let feed = self
+            .insight
+            .as_deref()
+            .ok_or_else(|| Error::Config { what: "insight is off in this network".into() })?;
+        // On a copy: a refused record leaves the state as it was.
+        let mut next = feed.insight.clone();
+        next.apply_all(records)
+            .map_err(|(index, source)| Error::HistoryRecord { index, source })?;
+        let command = Command::ImportInsight { records: records.to_vec() };
+        let mark = self.journal.next(&command)?;
+        if let Some(feed) = self.insight.as_deref_mut() {
+            feed.insight = next;
+        }
+        self.journal.push(mark, command);
+        Ok(())
     }
 
     /// Replays journal `entries` from empty (as [`Network::replay`], with insight on

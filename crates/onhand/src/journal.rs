@@ -105,6 +105,11 @@ pub enum Command {
     /// A live item's costing method changed
     /// ([`Network::change_costing_method`](crate::Network::change_costing_method)).
     ChangeCostingMethod(crate::costing::MethodChange),
+    /// KPI history imported ([`Network::import_insight`](crate::Network::import_insight)).
+    ImportInsight {
+        /// The records, in the order taken in.
+        records: Vec<onhand_insight::Record>,
+    },
     /// An actor's action on an exception (acknowledge, start, resolve, cancel).
     Act {
         /// The exception.

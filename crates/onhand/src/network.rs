@@ -1944,6 +1944,7 @@ impl Network {
                 self.consolidate(*run, group, *currency).map(|_| ())
             }
             Command::ChangeCostingMethod(change) => self.change_costing_method(change).map(|_| ()),
+            Command::ImportInsight { records } => self.import_insight(records),
         }
     }
 }

@@ -812,3 +812,54 @@ fn a_line_booked_again_for_an_item_in_another_unit_keeps_its_kpi_line() {
     assert_eq!(n.insight_feed().unwrap().unmatched, unmatched + 1, "the shipment in metres");
     assert_eq!(n.insight_feed().unwrap().refused, 0);
 }
+
+/// A count record from before the network's start (`minutes` after the ledger
+/// builders' epoch, negative), at `site`: 118 of 120 found.
+fn old_count(minutes: i64, site: &str) -> onhand::insight::Record {
+    onhand::insight::Record::CountRecorded(onhand::insight::CountRecorded {
+        at: onhand::ledger::testing::at(minutes),
+        item: "BOLT-M8".parse().unwrap(),
+        site: site.parse().unwrap(),
+        bin: None,
+        class: onhand::master::VelocityClass::A,
+        counter: "inv.control".parse().unwrap(),
+        book: "120 EA".parse().unwrap(),
+        counted: "118 EA".parse().unwrap(),
+        tolerance: "1 EA".parse().unwrap(),
+        variance_value: onhand::master::Money::new(Decimal::new(-17, 2), common::usd()),
+    })
+}
+
+/// KPI history is imported all or nothing, and journaled: a batch with one record
+/// insight refuses (an unknown site) takes nothing and names the record; an accepted
+/// batch feeds the figures, and a replay of the journal, or a snapshot restored, is the
+/// same network, digest for digest.
+#[test]
+fn history_is_imported_whole_or_not_at_all_and_journaled() {
+    let mut n = common::network();
+    let head = n.journal().head();
+    let before = n.digest().unwrap();
+    let bad = [old_count(-500, "ATL"), old_count(-400, "NOWHERE")];
+    let e = n.import_insight(&bad).unwrap_err();
+    assert!(matches!(e, onhand::Error::HistoryRecord { index: 1, .. }), "{e:?}");
+    assert_eq!(e.code(), "unknown_site");
+    assert_eq!((n.journal().head(), n.digest().unwrap()), (head, before));
+    assert_eq!(n.insight().unwrap().records(), 0);
+
+    n.import_insight(&[old_count(-500, "ATL"), old_count(-400, "ORD")]).unwrap();
+    assert_eq!(n.insight().unwrap().records(), 2);
+    assert_eq!(n.journal().head().seq, head.seq + 1);
+    let counts = n.insight().unwrap().counts(january(), &Dim::Network).unwrap();
+    assert_eq!(counts.accuracy, Ratio::of_counts(0, 2));
+    // The network goes on from there.
+    n.apply(&receipt_to(1, "ATL", "BOLT-M8", "1 CS", "PF-A01", "available").unwrap()).unwrap();
+    common::assert_replays(&n, common::config());
+    let restored = Network::restore(
+        n.catalog().clone(),
+        common::rules(),
+        common::config(),
+        &n.snapshot().unwrap(),
+    )
+    .unwrap();
+    assert_eq!(restored.digest().unwrap(), n.digest().unwrap());
+}
