@@ -102,6 +102,7 @@ pub const SECTIONS: &[Section] = &[
     Section { title: "Valuing the day", write: crate::valuing::valuing },
     Section { title: "Replenishing the network", write: crate::replenishing::replenishing },
     Section { title: "Exceptions and KPIs", write: crate::queue::queue },
+    Section { title: "Anomalies of the day", write: crate::anomalies::anomalies },
 ];
 
 /// Writes the whole demo of the built-in network.

@@ -63,6 +63,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod anomalies;
 mod cli;
 mod csv_items;
 /// The README's examples, run as doctests so they cannot go stale (this crate sees
@@ -74,6 +75,7 @@ pub struct ReadmeDoctests;
 pub mod day;
 pub mod demo;
 pub mod end;
+pub mod history;
 mod html;
 mod input;
 pub mod promising;
