@@ -2,12 +2,13 @@
 //! a network that first imported the twelve weeks before it ([`crate::history`], the
 //! figures of the system onhand replaces, with four anomalies planted), then every
 //! detector run as of the day. Each flag names its figure, the baseline it was held
-//! against, by how much, and the test; the detectors that lacked data say so.
+//! against, by how much, and the test; the detectors that lacked data say so. The KPIs
+//! of the history's last full month come first: the baseline the day is read against.
 
 use std::io::{self, Write};
 
 use onhand::Network;
-use onhand::insight::{Anomaly, DetectConfig, Detector, Findings};
+use onhand::insight::{Anomaly, DetectConfig, Detector, Findings, Grain, Period, Report};
 
 use crate::day::DayRun;
 use crate::demo::Demo;
@@ -21,7 +22,7 @@ pub fn anomalies(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     let Some(run) = &demo.day else {
         return writeln!(out, "(no day of events for this network)");
     };
-    let (findings, records) = match day_on_history(demo, run) {
+    let OnHistory { findings, records, month, kpis } = match day_on_history(demo, run) {
         Ok(f) => f,
         Err(e) => return writeln!(out, "The detectors could not run: {e}"),
     };
@@ -29,12 +30,15 @@ pub fn anomalies(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
         out,
         "The day's events played again on a network that first imported the {} weeks\n\
          before it: {records} KPI records of the system onhand replaces, generated with\n\
-         anomalies planted. Every detector is run as of {}; each flag names its\n\
-         figure, the baseline it was held against and the test.",
+         anomalies planted. The KPIs of the history's last full month come first; then\n\
+         every detector, run as of {}.\n\
+         Each flag names its figure, the baseline it was held against and the test.",
         crate::history::WEEKS,
         findings.as_of.format("%A %-d %B %Y"),
     )?;
-    writeln!(out)?;
+    writeln!(out, "\nKPIs of {month} across the network (exact ratios; n/a: no data)")?;
+    crate::queue::write_kpis(&kpis, out)?;
+    writeln!(out, "\nAnomalies as of the day")?;
     if findings.anomalies.is_empty() {
         writeln!(out, "  nothing out of the ordinary")?;
     } else {
@@ -64,14 +68,26 @@ pub fn anomalies(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-/// The detectors' findings as of the day, on the day played over its history, and how
-/// many history records were imported.
+/// The day played over its history: what the detectors find as of the day, how many
+/// history records were imported, and the KPIs of the last full month before the day.
+pub struct OnHistory {
+    /// The detectors' findings as of the day.
+    pub findings: Findings,
+    /// History records imported.
+    pub records: usize,
+    /// The last full month before the day.
+    pub month: Period,
+    /// Its KPIs.
+    pub kpis: Report,
+}
+
+/// Plays the day on top of its history (see [`OnHistory`]).
 ///
 /// # Errors
 /// The history not generating or importing, an event of the day refused on the
 /// history's network where the day's own network took it (or the other way round), or
 /// a detector refusing its configuration, as text (defects: the crate's tests run it).
-pub fn day_on_history(demo: &Demo, run: &DayRun) -> Result<(Findings, usize), String> {
+pub fn day_on_history(demo: &Demo, run: &DayRun) -> Result<OnHistory, String> {
     let history = crate::history::demo_history()?;
     let mut n = Network::new(demo.master.clone(), run.rules.clone(), run.config.clone(), run.start)
         .map_err(|e| e.to_string())?;
@@ -91,7 +107,10 @@ pub fn day_on_history(demo: &Demo, run: &DayRun) -> Result<(Findings, usize), St
         ..DetectConfig::default()
     };
     let findings = insight.detect(as_of, &cfg).map_err(|e| e.to_string())?;
-    Ok((findings, history.len()))
+    let this = Period::containing(Grain::Month, as_of);
+    let month = Period::containing(Grain::Month, this.start().pred_opt().unwrap_or(as_of));
+    let kpis = insight.report(month).map_err(|e| e.to_string())?;
+    Ok(OnHistory { findings, records: history.len(), month, kpis })
 }
 
 fn detector(d: Detector) -> &'static str {
@@ -119,7 +138,16 @@ mod tests {
     #[test]
     fn the_planted_anomalies_are_found_and_nothing_else() {
         let demo = Demo::builtin().unwrap();
-        let (findings, records) = day_on_history(&demo, demo.day.as_ref().unwrap()).unwrap();
+        let OnHistory { findings, records, kpis, .. } =
+            day_on_history(&demo, demo.day.as_ref().unwrap()).unwrap();
+        // The month before the day has order figures: fill rates below one (some lines
+        // late or short), every order promised.
+        let orders = kpis.orders.iter().find(|(d, _)| *d == onhand::insight::Dim::Network);
+        let fill = orders.unwrap().1.fill_requested.lines;
+        assert!(
+            fill.numerator < fill.denominator
+                && fill.numerator * onhand::master::Decimal::TWO > fill.denominator
+        );
         assert!(records > 1_000, "{records}");
         let about: Vec<(Detector, String)> = findings
             .anomalies

@@ -19,12 +19,15 @@
 //!   detectors report on the Monday) 600 more in one line.
 //!
 //! Atlanta's gloves to the Boston branch (once or twice a week, and once on the day) are
-//! the clean lane beside them.
+//! the clean lane beside them. Four customers order every weekday from their regional
+//! warehouse (a line each, promised for three days on, shipped two days on, a few late
+//! or short), so the order KPIs of the history's last full month have figures too.
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use onhand::insight::{
-    Adjusted, CountRecorded, DamageKind, Record, StockDamaged, SupplierReceipt, TransferApproved,
-    TransferReceived, TransferRef, TransferRequested, TransferShipped,
+    Adjusted, CountRecorded, DamageKind, LineRef, OrderLineCreated, OrderLineDelivered,
+    OrderLinePromised, OrderLineShipped, Record, Scheduled, StockDamaged, SupplierReceipt,
+    TransferApproved, TransferReceived, TransferRef, TransferRequested, TransferShipped,
 };
 use onhand::ledger::DocNumber;
 use onhand::master::{CurrencyCode, Decimal, Money, Qty, QtyDelta, VelocityClass};
@@ -93,7 +96,87 @@ fn cost_per_100(item: &str) -> i64 {
     }
 }
 
+/// How an order line of the history fares.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    OnTime,
+    Late,
+    Short,
+}
+
 impl Writer {
+    /// Line 1 of sales order `number`, created on day `d`: `qty` of `item` for
+    /// `customer` (of `group`) from `site`, requested and promised for three days on,
+    /// shipped as `fate` says and delivered the day after shipping; only what happens
+    /// before the demo day is written (the rest is still open on the day).
+    #[allow(clippy::too_many_arguments, reason = "one order line's whole story")]
+    fn order(
+        &mut self,
+        d: i64,
+        number: &str,
+        (customer, group, site): (&str, &str, &str),
+        item: &str,
+        qty: i64,
+        fate: Fate,
+    ) -> Result<(), String> {
+        let line = LineRef { order: parse(number)?, line: 1 };
+        let due = at(d + 3, 0, 0).date_naive();
+        let end = at(WEEKS * 7, 0, 0);
+        let put = |w: &mut Writer, r: Record| {
+            if r.at() < end {
+                w.out.push(r);
+            }
+        };
+        put(
+            self,
+            Record::OrderLineCreated(OrderLineCreated {
+                at: at(d, 8, 0),
+                line: line.clone(),
+                customer: parse(customer)?,
+                group: parse(group)?,
+                item: parse(item)?,
+                qty: ea(qty)?,
+                requested: due,
+                priority: 5,
+            }),
+        );
+        put(
+            self,
+            Record::OrderLinePromised(OrderLinePromised {
+                at: at(d, 8, 1),
+                line: line.clone(),
+                schedule: vec![Scheduled { site: parse(site)?, qty: ea(qty)?, date: due }],
+            }),
+        );
+        let (ship_day, shipped) = match fate {
+            Fate::OnTime => (d + 2, qty),
+            Fate::Late => (d + 4, qty),
+            Fate::Short => (d + 2, qty * 9 / 10),
+        };
+        put(
+            self,
+            Record::OrderLineShipped(OrderLineShipped {
+                at: at(ship_day, 15, 0),
+                line: line.clone(),
+                site: parse(site)?,
+                qty: ea(shipped)?,
+                complete: true,
+            }),
+        );
+        put(
+            self,
+            Record::OrderLineDelivered(OrderLineDelivered {
+                at: at(ship_day + 1, 11, 0),
+                line,
+                qty: ea(shipped)?,
+                damaged: ea(0)?,
+                documents_ok: true,
+                complete: true,
+            }),
+        );
+        Ok(())
+    }
+
     fn count(
         &mut self,
         when: DateTime<Utc>,
@@ -215,6 +298,14 @@ impl Writer {
     }
 }
 
+/// Who orders every weekday: customer, group, the warehouse that serves them.
+const CUSTOMERS: [(&str, &str, &str); 4] = [
+    ("HOMEPRO", "RETAIL", "ATL"),
+    ("BUILDCO", "CONTRACTOR", "ORD"),
+    ("WESTFAB", "OEM", "LAX"),
+    ("LONESTAR", "RETAIL", "DFW"),
+];
+
 /// The sites inventory control counts, every weekday.
 const COUNTED: [&str; 6] = ["ATL", "DFW", "ORD", "LAX", "YYZ", "YVR"];
 /// The items it counts, two a site a day in turn.
@@ -234,9 +325,26 @@ pub fn demo_history() -> Result<Vec<Record>, String> {
     // POLYCHEM's receipts followed by damage: 10 of 24; ACME's by a loss: 3 of 72.
     let damaged = [0usize, 2, 5, 7, 9, 12, 15, 17, 20, 22];
     let (mut polychem, mut acme) = (0usize, 0usize);
+    let mut orders = 0u32;
     for week in 0..WEEKS {
         for weekday in 0..5 {
             let d = week * 7 + weekday;
+            // The day's orders: one line each, about 1 in 12 late and 1 in 25 short.
+            for (c, customer) in CUSTOMERS.iter().enumerate() {
+                orders += 1;
+                let fate = match rng.below(100) {
+                    0..=7 => Fate::Late,
+                    8..=11 => Fate::Short,
+                    _ => Fate::OnTime,
+                };
+                let item = if (c + usize::try_from(d).unwrap_or(0)) % 2 == 0 {
+                    "BOLT-M8"
+                } else {
+                    "NUT-M8"
+                };
+                let qty = 120 * (1 + i64::try_from(rng.below(3)).unwrap_or(0));
+                w.order(d, &format!("SO-H{orders:05}"), *customer, item, qty, fate)?;
+            }
             // Inventory control counts two items at every site, every weekday.
             for (s, site) in COUNTED.iter().enumerate() {
                 for k in 0..2 {

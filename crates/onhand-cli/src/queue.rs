@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use onhand::Network;
 use onhand::control::{By, Change, Exception, Subject};
-use onhand::insight::{Dim, Grain, Period};
+use onhand::insight::{Dim, Dist, Figure, Grain, Period, Report};
 use onhand::master::Role;
 
 use crate::demo::Demo;
@@ -105,22 +105,52 @@ pub fn write_queue(net: &Network, what: &str, out: &mut dyn Write) -> io::Result
         t.write(out, 2)?;
     }
     let period = Period::containing(Grain::Month, net.now().date_naive());
-    let report = match net.kpi_report(period) {
-        Ok(r) => r,
-        Err(e) => return writeln!(out, "\nKPIs {period}: {e}"),
-    };
-    writeln!(out, "\nKPIs of {period} across the network (exact ratios; n/a: no data yet)")?;
+    match net.kpi_report(period) {
+        Ok(report) => {
+            writeln!(
+                out,
+                "\nKPIs of {period} across the network (exact ratios; n/a: no data yet)"
+            )?;
+            write_kpis(&report, out)
+        }
+        Err(e) => writeln!(out, "\nKPIs {period}: {e}"),
+    }
+}
+
+/// The network-wide figures of a KPI report, a row each (`n/a`: no data yet).
+///
+/// # Errors
+/// Whatever `out` reports.
+pub fn write_kpis(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let na = || "n/a".to_owned();
     let network = |d: &Dim| *d == Dim::Network;
     let orders = report.orders.iter().find(|(d, _)| network(d)).map(|(_, o)| o);
     let counts = report.counts.iter().find(|(d, _)| network(d)).map(|(_, c)| c);
     let transfers = report.transfers.iter().find(|(d, _)| network(d)).map(|(_, t)| t);
     let adjustments = report.adjustments.iter().find(|(d, _)| network(d)).map(|(_, a)| a);
+    let hours = |f: &Figure<Dist>| match f {
+        Figure::Value(d) => format!(
+            "{}h median, {}h p90 ({} orders)",
+            Dist::hours(d.p50_secs),
+            Dist::hours(d.p90_secs),
+            d.count
+        ),
+        Figure::NotEnoughData { .. } => na(),
+    };
     let mut t = Table::new(&["figure", "value"]);
     for (name, value) in [
         ("unit fill rate (requested date)", orders.map(|o| o.fill_requested.units.to_string())),
         ("line fill rate (requested date)", orders.map(|o| o.fill_requested.lines.to_string())),
+        (
+            "order fill rate (requested date)",
+            orders.and_then(|o| o.fill_requested.orders.as_ref()).map(ToString::to_string),
+        ),
         ("order promise accuracy", orders.map(|o| o.promise_accuracy.to_string())),
+        (
+            "perfect order fulfillment",
+            orders.and_then(|o| o.perfect_order.as_ref()).map(|p| p.perfect.to_string()),
+        ),
+        ("order fulfillment cycle time", orders.and_then(|o| o.cycle_time.as_ref()).map(hours)),
         ("inventory record accuracy", counts.map(|c| c.accuracy.to_string())),
         ("count variance recurrence", counts.map(|c| c.recurrence.to_string())),
         (
