@@ -1075,6 +1075,40 @@ struct Record<'a> {
     result: serde_json::Value,
 }
 
+/// The history a simulation imports before it starts: a count of the catalog's first
+/// item at each site a week before `start`, out by 0, 1 or 2 units in turn.
+fn history_of(
+    network: &Network,
+    start: DateTime<Utc>,
+) -> Result<Vec<onhand_insight::Record>, Error> {
+    let catalog = network.catalog();
+    let Some((item_ix, item)) = catalog.items().next() else { return Ok(Vec::new()) };
+    let units = catalog
+        .item_units(item_ix)
+        .ok_or_else(|| Error::Config { what: format!("no units for {}", item.code) })?;
+    let base = units.base();
+    let mut out = Vec::new();
+    for (n, (site_ix, site)) in (0i64..).zip(catalog.sites()) {
+        let Some(entity) = catalog.site_entity(site_ix).and_then(|e| catalog.entity(e)) else {
+            continue;
+        };
+        let off = Decimal::from(n % 3);
+        out.push(onhand_insight::Record::CountRecorded(onhand_insight::CountRecorded {
+            at: start - Duration::days(7) + Duration::minutes(n),
+            item: item.code.clone(),
+            site: site.code.clone(),
+            bin: None,
+            class: onhand_master::VelocityClass::B,
+            counter: ActorId::new("sim.history")?,
+            book: Qty::new(Decimal::from(100), base)?,
+            counted: Qty::new(Decimal::from(100) - off, base)?,
+            tolerance: Qty::new(Decimal::ONE, base)?,
+            variance_value: onhand_master::Money::new(-off, entity.currency),
+        }));
+    }
+    Ok(out)
+}
+
 impl Sim {
     /// A simulation of `setup` with `config`.
     ///
@@ -1109,6 +1143,14 @@ impl Sim {
         } else {
             None
         };
+        // KPI history from before the start (a count of the first item at every site a
+        // week before), imported as a host brings its old system's figures, after the
+        // first snapshot: the replays from empty and from that snapshot both take it.
+        let mut network = network;
+        if network.insight().is_some() {
+            let history = history_of(&network, setup.start).map_err(|e| fail(&e))?;
+            network.import_insight(&history).map_err(|e| fail(&e))?;
+        }
         Ok(Sim {
             clock: setup.start,
             setup,
