@@ -54,6 +54,11 @@ impl Lcg {
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
+
+    /// A quantity: `base` plus `step` times a number in `0..n`.
+    fn qty(&mut self, base: i64, step: i64, n: u64) -> i64 {
+        base + step * i64::try_from(self.below(n)).unwrap_or(0)
+    }
 }
 
 /// What the generator writes with: codes parsed once, errors as text.
@@ -342,18 +347,14 @@ pub fn demo_history() -> Result<Vec<Record>, String> {
                 } else {
                     "NUT-M8"
                 };
-                let qty = 120 * (1 + i64::try_from(rng.below(3)).unwrap_or(0));
+                let qty = rng.qty(120, 120, 3);
                 w.order(d, &format!("SO-H{orders:05}"), *customer, item, qty, fate)?;
             }
             // Inventory control counts two items at every site, every weekday.
             for (s, site) in COUNTED.iter().enumerate() {
                 for k in 0..2 {
                     let item = ITEMS[(usize::try_from(d).unwrap_or(0) + s + k) % ITEMS.len()];
-                    let off = if rng.below(40) == 0 {
-                        -5
-                    } else {
-                        i64::try_from(rng.below(3)).unwrap_or(0) - 1
-                    };
+                    let off = if rng.below(40) == 0 { -5 } else { rng.qty(-1, 1, 3) };
                     let minute = u32::try_from(s * 10 + k * 5).unwrap_or(0);
                     w.count(
                         at(d, 6, minute),
@@ -394,34 +395,16 @@ pub fn demo_history() -> Result<Vec<Record>, String> {
             if weekday != 3 && weekday != 4 {
                 let item =
                     ["NUT-M8", "GLUE-500", "GLOVE-NIT"][usize::try_from(weekday).unwrap_or(0) % 3];
-                w.transfer(
-                    d,
-                    11,
-                    ("ORD", "ATL"),
-                    item,
-                    24 + 12 * i64::try_from(rng.below(4)).unwrap_or(0),
-                )?;
+                w.transfer(d, 11, ("ORD", "ATL"), item, rng.qty(24, 12, 4))?;
             }
             if weekday == 1 || (weekday == 3 && rng.below(2) == 0) {
-                w.transfer(
-                    d,
-                    12,
-                    ("ORD", "YYZ"),
-                    "NUT-M8",
-                    30 + 10 * i64::try_from(rng.below(4)).unwrap_or(0),
-                )?;
+                w.transfer(d, 12, ("ORD", "YYZ"), "NUT-M8", rng.qty(30, 10, 4))?;
             }
             if week == WEEKS - 1 && weekday == 2 {
                 w.transfer(d, 15, ("ORD", "YYZ"), "NUT-M8", 600)?;
             }
             if weekday == 2 || (weekday == 4 && rng.below(2) == 0) {
-                w.transfer(
-                    d,
-                    14,
-                    ("ATL", "BOS-BR"),
-                    "GLOVE-NIT",
-                    20 + 10 * i64::try_from(rng.below(3)).unwrap_or(0),
-                )?;
+                w.transfer(d, 14, ("ATL", "BOS-BR"), "GLOVE-NIT", rng.qty(20, 10, 3))?;
             }
         }
     }

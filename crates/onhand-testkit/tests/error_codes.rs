@@ -91,6 +91,7 @@ fn onhand_error() {
             "*",
             "*",
             "*",
+            "*",
             "config",
             "not_in_partition",
             "no_cost",
