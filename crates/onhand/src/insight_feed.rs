@@ -684,20 +684,22 @@ impl Network {
     /// let rules = Rules::standard(CurrencyCode::new("USD")?).trusting_event_actors();
     /// let mut n =
     ///     Network::new(seed::demo_network(), rules, NetworkConfig::default(), testing::at(-600))?;
-    /// // A count from the old system: 118 found where the book said 120.
-    /// let count = Record::CountRecorded(CountRecorded {
-    ///     at: testing::at(-300), item: "BOLT-M8".parse()?, site: "ATL".parse()?, bin: None,
-    ///     class: VelocityClass::A, counter: "inv.control".parse()?,
-    ///     book: "120 EA".parse()?, counted: "118 EA".parse()?, tolerance: "1 EA".parse()?,
-    ///     variance_value: Money::new("-0.17".parse()?, CurrencyCode::new("USD")?),
-    /// });
-    /// n.import_insight(&[count.clone()])?;
+    /// // A count from the old system, `minutes` from the epoch: 118 found where the book
+    /// // said 120.
+    /// let count = |minutes| -> Result<Record, Box<dyn std::error::Error>> {
+    ///     Ok(Record::CountRecorded(CountRecorded {
+    ///         at: testing::at(minutes), item: "BOLT-M8".parse()?, site: "ATL".parse()?,
+    ///         bin: None, class: VelocityClass::A, counter: "inv.control".parse()?,
+    ///         book: "120 EA".parse()?, counted: "118 EA".parse()?, tolerance: "1 EA".parse()?,
+    ///         variance_value: Money::new("-0.17".parse()?, CurrencyCode::new("USD")?),
+    ///     }))
+    /// };
+    /// n.import_insight(&[count(-300)?])?;
     /// let month = Period::containing(Grain::Month, testing::at(0).date_naive());
     /// let counts = n.insight().ok_or("insight is on")?.counts(month, &Dim::Network)?;
     /// assert_eq!(counts.accuracy, Ratio::of_counts(0, 1));
     /// // A record out of time order refuses the whole import.
-    /// let late = Record::CountRecorded(CountRecorded { at: testing::at(-400), ..match count {
-    ///     Record::CountRecorded(c) => c, _ => unreachable!() } });
+    /// let late = count(-400)?;
     /// assert_eq!(n.import_insight(&[late]).unwrap_err().code(), "out_of_order");
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
