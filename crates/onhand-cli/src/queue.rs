@@ -60,7 +60,13 @@ pub fn queue(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     let Some(run) = &demo.day else {
         return writeln!(out, "(no day of events for this network)");
     };
-    write_queue(&run.network, "the day", out)
+    write_queue(&run.network, "the day", out)?;
+    writeln!(
+        out,
+        "\nThe order figures wait for lines booked on this network: the morning's orders were\n\
+         allocated on a copy (section 10). The next section has the order KPIs of the\n\
+         weeks before the day."
+    )
 }
 
 /// The network's exception queue, per role in rank order, and the KPI table of the
