@@ -674,6 +674,8 @@ impl Network {
     ///
     /// Import before the events it precedes: insight takes records in time order, so
     /// history older than what the network has fed already is refused as out of order.
+    /// An event the network takes afterwards that is older than the history feeds
+    /// insight at the history's newest time (counted late, as a back-dated event is).
     ///
     /// ```
     /// use onhand::insight::{CountRecorded, Dim, Grain, Period, Ratio, Record};
@@ -727,6 +729,9 @@ impl Network {
         let command = Command::ImportInsight { records: records.to_vec() };
         let mark = self.journal.next(&command)?;
         if let Some(feed) = self.insight.as_deref_mut() {
+            // The feed goes on from the newest time insight now holds: an event older
+            // than the history is fed late, as a back-dated one is, not refused.
+            feed.clock = feed.clock.max(next.newest());
             feed.insight = next;
         }
         self.journal.push(mark, command);

@@ -863,3 +863,19 @@ fn history_is_imported_whole_or_not_at_all_and_journaled() {
     .unwrap();
     assert_eq!(restored.digest().unwrap(), n.digest().unwrap());
 }
+
+/// History newer than the network's next event does not make insight refuse what the
+/// event feeds: the feed goes on from the newest time insight holds, as it does for a
+/// back-dated event (counted late), and the engines still agree.
+#[test]
+fn an_event_older_than_the_imported_history_is_fed_late_not_refused() {
+    let mut n = common::network();
+    n.import_insight(&[old_count(60, "ATL")]).unwrap();
+    n.apply(&receipt_to(1, "ATL", "BOLT-M8", "1 CS", "PF-A01", "available").unwrap()).unwrap();
+    n.apply(&common::loss(2, 5, "2 EA")).unwrap();
+    let fed = n.insight_feed().unwrap();
+    assert_eq!(fed.refused, 0, "{fed:?}");
+    assert!(fed.late >= 1, "{fed:?}");
+    n.check().unwrap();
+    common::assert_replays(&n, common::config());
+}
