@@ -8,7 +8,7 @@
 use std::io::{self, Write};
 
 use onhand::Network;
-use onhand::insight::{Anomaly, DetectConfig, Detector, Findings, Grain, Period, Report};
+use onhand::insight::{DetectConfig, Detector, Findings, Grain, Period, Report};
 
 use crate::day::DayRun;
 use crate::demo::Demo;
@@ -44,7 +44,7 @@ pub fn anomalies(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     } else {
         let mut t = Table::new(&["detector", "finding"]);
         for a in &findings.anomalies {
-            t.row(vec![detector(a.detector).to_owned(), finding(a)]);
+            t.row(vec![detector(a.detector).to_owned(), a.to_string()]);
         }
         t.write(out, 2)?;
     }
@@ -121,10 +121,6 @@ fn detector(d: Detector) -> &'static str {
         Detector::TransferValue => "unusual transfer value",
         Detector::ItemNewToLane => "item new to a lane",
     }
-}
-
-fn finding(a: &Anomaly) -> String {
-    a.to_string()
 }
 
 #[cfg(test)]

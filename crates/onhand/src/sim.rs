@@ -1087,6 +1087,9 @@ fn history_of(
         .item_units(item_ix)
         .ok_or_else(|| Error::Config { what: format!("no units for {}", item.code) })?;
     let base = units.base();
+    let week_before = start
+        .checked_sub_signed(Duration::days(7))
+        .ok_or(Error::Overflow { operation: "a week before the simulation's start" })?;
     let mut out = Vec::new();
     for (n, (site_ix, site)) in (0i64..).zip(catalog.sites()) {
         let Some(entity) = catalog.site_entity(site_ix).and_then(|e| catalog.entity(e)) else {
@@ -1094,7 +1097,9 @@ fn history_of(
         };
         let off = Decimal::from(n % 3);
         out.push(onhand_insight::Record::CountRecorded(onhand_insight::CountRecorded {
-            at: start - Duration::days(7) + Duration::minutes(n),
+            at: week_before
+                .checked_add_signed(Duration::minutes(n))
+                .ok_or(Error::Overflow { operation: "a history count's time" })?,
             item: item.code.clone(),
             site: site.code.clone(),
             bin: None,
