@@ -465,6 +465,7 @@ fn onhand_valuation_valuation_error() {
             "id_reused",
             "back_dated_shortage",
             "transfer_recosted",
+            "returned_issue_recosted",
             "over_receipt",
             "before_shipment",
             "site_required",

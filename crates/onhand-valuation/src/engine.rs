@@ -1367,7 +1367,9 @@ impl Valuation {
     /// govern, and a change of value alone (a landed cost, a new standard) is accepted
     /// and, like any movement back-dated into folded history, valued as at the close.
     fn check_entity_periods(&self, ev: &CostEvent, plan: &Plan) -> Res<()> {
-        if plan.receipt.is_none() && plan.issued.is_none() {
+        // Stock moves when the plan receives, issues, or brings back what an earlier
+        // event moved (a sale's reversal receives without being a receipt).
+        if plan.receipt.is_none() && plan.issued.is_none() && plan.returned.is_none() {
             return Ok(());
         }
         for e in plan.step.iter().map(|s| s.entity) {
@@ -1468,6 +1470,14 @@ impl Valuation {
         if let Some((sale, qty, value)) = plan.returned {
             self.returned.insert(sale, (qty, value));
         }
+        for (k, value) in plan.recosted {
+            if let Some(s) = self.sales.get_mut(k as usize) {
+                if let Some(u) = undo.as_deref_mut() {
+                    u.recosted.push((k, s.value));
+                }
+                s.value = value;
+            }
+        }
         self.documents.extend(plan.documents);
         self.receivables.extend(plan.receivables);
         self.payables.extend(plan.payables);
@@ -1508,6 +1518,11 @@ impl Seen {
     /// A sale's entry (for returns).
     pub(crate) fn sale(&self) -> Option<u32> {
         (self.kind == Seen::SALE).then_some(self.idx)
+    }
+
+    /// An issue's entry (a sale, scrap or adjustment loss: for reversals).
+    pub(crate) fn issue(&self) -> Option<u32> {
+        Seen::is_issue(self.kind).then_some(self.idx)
     }
 }
 
@@ -1628,6 +1643,9 @@ struct Plan {
     issued: Option<(u16, Decimal)>,
     /// A return against a sale: the sale, and its returned quantity and value after it.
     returned: Option<(u64, Decimal, Decimal)>,
+    /// Earlier issues a back-dated movement re-costs: their entry in `sales` and the
+    /// value they now left with.
+    recosted: Vec<(u32, Decimal)>,
     /// What the event is, when not told by the above ([`Seen`]'s kinds).
     kind: Option<u8>,
     new_transfer: Option<Transfer>,

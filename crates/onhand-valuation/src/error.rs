@@ -214,6 +214,14 @@ pub enum ValuationError {
         "back-dated, this movement would re-cost transfer {0}, which has already arrived; post an adjustment instead"
     )]
     TransferRecosted(TransferNo),
+    /// A back-dated movement would re-cost an issue (a sale, scrap or adjustment loss)
+    /// that was already returned or reversed, in part or in whole: what came back
+    /// stays at the cost it left with, so re-costing the issue would leave cost of
+    /// sales (or write-off) that no longer matches what stays issued.
+    #[error(
+        "back-dated, this movement would re-cost event {0}, part or all of which was already returned or reversed; post an adjustment instead"
+    )]
+    ReturnedIssueRecosted(u64),
     /// More received than is still in transit.
     #[error("transfer {transfer} has {remaining} in transit; record the excess as an adjustment")]
     OverReceipt {
@@ -457,6 +465,7 @@ impl ValuationError {
             ValuationError::IdReused(_) => "id_reused",
             ValuationError::BackDatedShortage { .. } => "back_dated_shortage",
             ValuationError::TransferRecosted(_) => "transfer_recosted",
+            ValuationError::ReturnedIssueRecosted(_) => "returned_issue_recosted",
             ValuationError::OverReceipt { .. } => "over_receipt",
             ValuationError::BeforeShipment { .. } => "before_shipment",
             ValuationError::SiteRequired(_) => "site_required",

@@ -20,6 +20,9 @@
 //!   revaluation it implies ([`CostBody::MethodChange`]);
 //! - back-dated movements, replayed into the affected pool's history from the nearest
 //!   checkpoint, with a correction posting for every later movement whose value changed;
+//!   a re-costed issue is later reversed or returned at the value it now left with, and
+//!   re-costing one that was already returned or reversed is refused
+//!   ([`ValuationError::ReturnedIssueRecosted`]), as re-costing an arrived transfer is;
 //! - transfers: at cost through in transit inside an entity; across entities by an
 //!   intercompany [`Agreement`] (at cost, cost plus a markup on cost or a margin on the
 //!   price, or a price list; the

@@ -8,7 +8,7 @@ use onhand_master::{add_exact, sub_exact};
 use rust_decimal::Decimal;
 
 use super::lines::At;
-use super::{Out, Plan, Res, Step, Valuation, dec, tag_key};
+use super::{Out, Plan, Res, Seen, Step, Valuation, dec, tag_key};
 use crate::error::ValuationError;
 use crate::history::{Correction, Counter, What};
 use crate::posting::{PostingKey, PostingKind};
@@ -55,6 +55,16 @@ impl Valuation {
                     let delta = d(new.value, old.value)?;
                     match counter {
                         Counter::Key(k) => {
+                            // The issue's record keeps the value it now left with: a
+                            // later return or reversal brings back that value.
+                            if !delta.is_zero()
+                                && let Some(k) = self.seen_of(*event).and_then(Seen::issue)
+                            {
+                                if self.returned.contains_key(event) {
+                                    return Err(ValuationError::ReturnedIssueRecosted(*event));
+                                }
+                                plan.recosted.push((k, new.value));
+                            }
                             out.pair(&at, *k, PostingKey::Inventory, delta);
                         }
                         Counter::Transfer(t) => {

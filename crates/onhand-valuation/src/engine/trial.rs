@@ -42,6 +42,8 @@ pub(crate) struct Undo {
     period: Vec<((u16, u16), Option<IcPeriod>)>,
     /// A sale's returned figures it set, as they were.
     returned: Option<(u64, Option<(Decimal, Decimal)>)>,
+    /// Earlier issues' values it re-costed, as they were (in the order set).
+    pub(super) recosted: Vec<(u32, Decimal)>,
 }
 
 impl Undo {
@@ -247,6 +249,7 @@ impl Valuation {
             transit,
             period,
             returned,
+            recosted,
         } = undo;
         // The event's id: the newest, so it is the last sorted one, or among the others.
         if !self.seen.pop_sorted(id) {
@@ -257,6 +260,11 @@ impl Valuation {
         self.documents.truncate(documents);
         self.receivables.truncate(receivables);
         self.payables.truncate(payables);
+        for (k, old) in recosted.into_iter().rev() {
+            if let Some(s) = self.sales.get_mut(k as usize) {
+                s.value = old;
+            }
+        }
         if let Some((sale, old)) = returned {
             match old {
                 Some(r) => self.returned.insert(sale, r),
