@@ -105,6 +105,7 @@ fn onhand_error() {
             "expected_receipt_exists",
             "zero_expected_receipt",
             "time_backwards",
+            "too_many_cost_events",
             "overflow",
             "restore",
             "snapshot_format",

@@ -22,7 +22,7 @@ use smallvec::SmallVec;
 use crate::config::NetworkConfig;
 use crate::costing::{nets, transit};
 use crate::error::Error;
-use crate::network::{Shipment, cost_event_id, shipment_key};
+use crate::network::{COST_EVENTS_PER_ENTRY, Shipment, cost_event_id, shipment_key};
 
 /// The names of the network's handles, from the catalog, the configuration and the
 /// ledger's rules (see the module docs).
@@ -289,6 +289,13 @@ pub(crate) fn plan_costs(
                 plan.push(body, None, seq, moving);
             }
         }
+    }
+    // Ids of the next entry start at the next multiple: more would reuse them.
+    if plan.events.len() as u64 > COST_EVENTS_PER_ENTRY {
+        return Err(Error::TooManyCostEvents {
+            count: plan.events.len(),
+            max: COST_EVENTS_PER_ENTRY,
+        });
     }
     Ok(())
 }

@@ -175,6 +175,16 @@ pub enum Error {
         /// The time asked for.
         to: chrono::DateTime<chrono::Utc>,
     },
+    /// An event that would book more cost events than one journal entry numbers
+    /// ([`COST_EVENTS_PER_ENTRY`](crate::COST_EVENTS_PER_ENTRY)): split it into
+    /// several events (a count of many bins, for instance, into counts per zone).
+    #[error("the event books {count} cost events; one event books at most {max}: split it")]
+    TooManyCostEvents {
+        /// How many it would book.
+        count: usize,
+        /// The most one event books.
+        max: u64,
+    },
     /// A quantity or amount beyond what the network keeps exactly.
     #[error("arithmetic overflow in {operation}")]
     Overflow {
@@ -295,6 +305,7 @@ impl Error {
             Error::ExpectedReceiptExists { .. } => "expected_receipt_exists",
             Error::ZeroExpectedReceipt { .. } => "zero_expected_receipt",
             Error::TimeBackwards { .. } => "time_backwards",
+            Error::TooManyCostEvents { .. } => "too_many_cost_events",
             Error::Overflow { .. } => "overflow",
             Error::Restore { .. } => "restore",
             Error::SnapshotFormat { .. } => "snapshot_format",

@@ -317,7 +317,7 @@ struct PendingReturn {
 type Transit = (EntityCode, Decimal, Money, Option<DateTime<Utc>>);
 
 /// Cost event ids per journal entry (see [`crate::network::cost_event_id`]).
-const COST_IDS_PER_EVENT: u64 = 4096;
+const COST_IDS_PER_EVENT: u64 = crate::COST_EVENTS_PER_ENTRY;
 
 /// The feed's part of a network snapshot: insight's whole state
 /// ([`InsightSnapshot`]) and what the feed keeps to translate (its clock, the order and
@@ -429,13 +429,28 @@ impl Feed {
         }
         let insight = Insight::restore(&snap.insight)?;
         let mut lines = BTreeMap::new();
+        let in_range = crate::snapshot::in_range;
         for (k, v) in &snap.lines {
+            // Later shipments add to these: a figure an edit pushed past the range would
+            // overflow them.
+            if !in_range(v.ordered) || !in_range(v.shipped) {
+                return Err(invalid(format!("order line {k}: out of range")));
+            }
             if lines.insert(k.clone(), v.clone()).is_some() {
                 return Err(invalid(format!("order line {k} twice")));
             }
         }
         let mut transfers = BTreeMap::new();
         for (k, v) in &snap.transfers {
+            if !in_range(v.requested)
+                || !in_range(v.accounted)
+                || v.shipped.is_some_and(|q| !in_range(q))
+            {
+                return Err(invalid(format!(
+                    "transfer line {}/{}: out of range",
+                    k.transfer, k.line
+                )));
+            }
             if transfers.insert(k.clone(), v.clone()).is_some() {
                 return Err(invalid(format!("transfer line {}/{} twice", k.transfer, k.line)));
             }

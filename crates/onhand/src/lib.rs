@@ -113,7 +113,7 @@ pub use figures::{Counts, EntityFigures, Figures, IntercompanyFigures, ItemFigur
 pub use insight_feed::{FeedStats, InsightSettings, SiteCalendar};
 pub use invariants::Violation;
 pub use journal::{Command, Entry, JOURNAL_FORMAT, Mark};
-pub use network::{Network, cost_event_id};
+pub use network::{COST_EVENTS_PER_ENTRY, Network, cost_event_id};
 pub use orders::{
     Booked, ChangeView, OrderRef, OrderRequest, PromiseView, Reprocessed, Schedule, ScheduleView,
 };

@@ -72,11 +72,15 @@ use crate::outcome::{
 use crate::partition::{Partition, assignment, event_items};
 use crate::purchasing::OpenReceipt;
 
+/// How many cost events one journal entry numbers: an event that would book more is
+/// refused ([`Error::TooManyCostEvents`]), so ids of two entries never meet.
+pub const COST_EVENTS_PER_ENTRY: u64 = 4096;
+
 /// The cost event id of the `index`-th cost event of journal entry `seq`: `seq × 4096 +
-/// index`. Postings carry it as their `event`.
+/// index` ([`COST_EVENTS_PER_ENTRY`]). Postings carry it as their `event`.
 #[must_use]
 pub fn cost_event_id(seq: u64, index: u64) -> u64 {
-    seq.saturating_mul(4096).saturating_add(index)
+    seq.saturating_mul(COST_EVENTS_PER_ENTRY).saturating_add(index)
 }
 
 /// One shipment of one item of a transfer order, as valuation and availability know it.
@@ -501,8 +505,8 @@ impl Network {
     /// # Errors
     /// The ledger's refusal ([`Error::Ledger`]); an engine's refusal of the event's
     /// consequences on the ledger's plan, before it commits ([`Error::Atp`],
-    /// [`Error::Valuation`]); or the network's own before the ledger
-    /// decides ([`Error::NotInPartition`], [`Error::NoCost`], [`Error::NoRate`],
+    /// [`Error::Valuation`], [`Error::TooManyCostEvents`]); or the network's own before
+    /// the ledger decides ([`Error::NotInPartition`], [`Error::NoCost`], [`Error::NoRate`],
     /// [`Error::UnknownOriginal`]); nothing changes
     /// anywhere. [`Error::Diverged`] only
     /// for a defect (see there).

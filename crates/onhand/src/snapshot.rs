@@ -299,6 +299,27 @@ fn digest_of<T: Serialize + ?Sized>(value: &T) -> Result<Digest, Error> {
     Ok(Digest(h.finalize().into()))
 }
 
+/// The largest figure a restored running total may hold (10^24 base units): a billion
+/// times the most one line moves ([`MAX_LINE_QTY`](onhand_ledger::MAX_LINE_QTY)), and
+/// far enough inside the decimal range that the sums later calls add to it cannot
+/// overflow. A live network's totals never come near it; an edited snapshot's may.
+const MAX_FIGURE: Decimal = Decimal::from_parts(0xA100_0000, 0x1BCE_CCED, 0x0000_D3C2, false, 0);
+
+/// Whether a restored total is zero or more and at most [`MAX_FIGURE`].
+pub(crate) fn in_range(d: Decimal) -> bool {
+    !d.is_sign_negative() && d <= MAX_FIGURE || d.is_zero()
+}
+
+/// The journal that continues from a restored `head`.
+fn journal_after(head: Mark) -> Result<Journal, Error> {
+    // Cost event ids number entries by the 4,096: past this head they would saturate
+    // and meet (no network takes that many calls).
+    if head.seq >= u64::MAX / crate::COST_EVENTS_PER_ENTRY - 1 {
+        return Err(invalid("journal", format!("head {} out of range", head.seq)));
+    }
+    Ok(Journal::after(head))
+}
+
 fn invalid(part: &'static str, what: impl Into<String>) -> Error {
     Error::InvalidSnapshot { part, what: what.into() }
 }
@@ -440,10 +461,10 @@ impl Network {
         for r in &c.receipts {
             n.held_item("receipts", &r.expected.item)?;
             n.known_site("receipts", &r.expected.site)?;
-            if r.open < Decimal::ZERO || r.received < Decimal::ZERO {
+            if !in_range(r.open) || !in_range(r.received) {
                 return Err(invalid(
                     "receipts",
-                    format!("{}/{}: negative", r.expected.order, r.expected.line),
+                    format!("{}/{}: out of range", r.expected.order, r.expected.line),
                 ));
             }
             let key = (r.expected.order.clone(), r.expected.line);
@@ -458,8 +479,8 @@ impl Network {
             let item = n.held_item("shipments", item)?;
             let mut open = Vec::with_capacity(list.len());
             for s in list {
-                if s.open < Decimal::ZERO {
-                    return Err(invalid("shipments", format!("{order}: negative")));
+                if !in_range(s.open) {
+                    return Err(invalid("shipments", format!("{order}: out of range")));
                 }
                 let to = n.known_site("shipments", &s.to)?;
                 open.push(Shipment { key: s.key.clone(), to, arrival: s.arrival, open: s.open });
@@ -496,7 +517,7 @@ impl Network {
             }
         }
         n.restore_used(&c.used, &c.closed_receipts)?;
-        n.journal = Journal::after(c.journal);
+        n.journal = journal_after(c.journal)?;
         n.restore_exceptions(&c.exceptions)?;
         n.insight = match (&c.insight, n.insight.is_some()) {
             (Some(f), true) => Some(Feed::restore(&n.catalog, &n.config.insight, f)?),
@@ -520,8 +541,11 @@ impl Network {
         closed: &[OpenReceipt],
     ) -> Result<(), Error> {
         for (event, used) in used {
-            if used.iter().any(|u| u.took < Decimal::ZERO || u.received < u.took) {
-                return Err(invalid("used", format!("event {event}: negative")));
+            if used
+                .iter()
+                .any(|u| !in_range(u.took) || !in_range(u.received) || u.received < u.took)
+            {
+                return Err(invalid("used", format!("event {event}: out of range")));
             }
             if self.used.insert(*event, used.clone()).is_some() {
                 return Err(invalid("used", format!("event {event} twice")));
@@ -531,7 +555,7 @@ impl Network {
             self.held_item("closed_receipts", &r.expected.item)?;
             self.known_site("closed_receipts", &r.expected.site)?;
             let key = (r.expected.order.clone(), r.expected.line);
-            if r.open != Decimal::ZERO || r.received < Decimal::ZERO {
+            if r.open != Decimal::ZERO || !in_range(r.received) {
                 return Err(invalid("closed_receipts", format!("{}/{}: open", key.0, key.1)));
             }
             if self.closed_receipts.insert(key.clone(), r.clone()).is_some() {
@@ -587,8 +611,8 @@ impl Network {
             if self.atp.booked(LineId(b.id)).is_none() {
                 return Err(invalid("bookings", format!("{line}: not booked in availability")));
             }
-            if b.picked < Decimal::ZERO || b.shipped < Decimal::ZERO {
-                return Err(invalid("bookings", format!("{line}: negative")));
+            if !in_range(b.picked) || !in_range(b.shipped) {
+                return Err(invalid("bookings", format!("{line}: out of range")));
             }
             self.line_refs.insert(b.id, line.clone());
             if self.insert_booking(line.clone(), b.clone()).is_some() {
@@ -600,5 +624,18 @@ impl Network {
         }
         self.next_line = next_line;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_largest_restored_figure_is_ten_to_the_twenty_fourth() {
+        assert_eq!(MAX_FIGURE, Decimal::from_i128_with_scale(10_i128.pow(24), 0));
+        assert!(in_range(Decimal::ZERO) && in_range(MAX_FIGURE));
+        assert!(!in_range(MAX_FIGURE + Decimal::ONE) && !in_range(-Decimal::ONE));
+        assert!(!in_range(Decimal::MAX));
     }
 }

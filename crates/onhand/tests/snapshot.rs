@@ -532,3 +532,32 @@ fn restoring_checks_the_configurations_availability_settings_as_building_does() 
         .unwrap_err();
     assert_eq!(refused.to_string(), built.to_string());
 }
+
+/// A running total an edit pushed to the top of the decimal range (a booking's picked
+/// quantity, an expected receipt's received quantity, a KPI feed's shipped quantity),
+/// resealed, is refused on restore: before, it restored, and the next pick or change
+/// of the receipt panicked on the overflowing sum, after the ledger had committed the
+/// pick (a defect a review found).
+#[test]
+fn restored_totals_at_the_top_of_the_range_are_refused() {
+    let (setup, network, _) = simulated(7, 3);
+    let json = serde_json::to_value(network.snapshot().unwrap()).unwrap();
+    let top = serde_json::Value::from(onhand::master::Decimal::MAX.to_string());
+    let paths = [
+        "/content/bookings/0/picked",
+        "/content/bookings/0/shipped",
+        "/content/receipts/0/received",
+        "/content/insight/lines/0/1/shipped",
+    ];
+    let mut edits = Vec::new();
+    for what in paths {
+        let mut edited = json.clone();
+        // The simulated days may hold no open expected receipt or fed line.
+        let Some(field) = edited.pointer_mut(what) else { continue };
+        *field = top.clone();
+        let s = reseal_all(edited).unwrap();
+        assert_eq!(refusal(&setup, &network, &s).code(), "invalid_snapshot", "{what}");
+        edits.push(what);
+    }
+    assert!(edits.len() >= 3, "edited only {edits:?}");
+}
