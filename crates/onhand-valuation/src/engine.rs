@@ -1643,8 +1643,9 @@ struct Plan {
     issued: Option<(u16, Decimal)>,
     /// A return against a sale: the sale, and its returned quantity and value after it.
     returned: Option<(u64, Decimal, Decimal)>,
-    /// Earlier issues a back-dated movement re-costs: their entry in `sales` and the
-    /// value they now left with.
+    /// Earlier issues this event re-costs (a back-dated movement's corrections, a
+    /// receipt's true-up of their shortfall): their entry in `sales` and the value they
+    /// now left with.
     recosted: Vec<(u32, Decimal)>,
     /// What the event is, when not told by the above ([`Seen`]'s kinds).
     kind: Option<u8>,

@@ -242,6 +242,8 @@ pub(crate) struct OpOut {
     pub(crate) profit: Decimal,
     /// Shortfall true-ups by the tag (posting key) of the issue covered.
     pub(crate) trueups: Vec<(u8, Decimal)>,
+    /// The same true-ups by the event of the issue covered.
+    pub(crate) covered: Vec<(u64, Decimal)>,
     pub(crate) residue: Decimal,
 }
 
@@ -252,6 +254,7 @@ impl OpOut {
             value: sc.value_out(out.value),
             profit: sc.value_out(out.profit),
             trueups: out.trueups.iter().map(|(t, v)| (*t, sc.value_out(*v))).collect(),
+            covered: out.covered.iter().map(|(e, v)| (*e, sc.value_out(*v))).collect(),
             residue: sc.value_out(out.residue),
         }
     }
@@ -388,7 +391,7 @@ fn run(
                 Counter::Key(k) => k as u8,
                 Counter::Transfer(_) => PostingKey::InTransit as u8,
             };
-            state.plan_issue(book, sc, qty, negative, tag)
+            state.plan_issue(book, sc, qty, negative, tag, event)
         }
         OpKind::AddCost { rcpt, received, amount } => {
             state.plan_add_cost(book, sc, rcpt, received, amount)
@@ -624,11 +627,12 @@ impl Slot {
     /// An in-order issue of `qty` to the account `key` (see [`Slot::plan_receive_now`]).
     pub(crate) fn plan_issue_now(
         &self,
+        event: u64,
         qty: Int,
         negative: bool,
         key: PostingKey,
     ) -> Result<Plan, PoolError> {
-        self.pool.state.plan_issue(&self.pool, self.pool.scales, qty, negative, key as u8)
+        self.pool.state.plan_issue(&self.pool, self.pool.scales, qty, negative, key as u8, event)
     }
 
     /// Applies an in-order issue planned by [`Slot::plan_issue_now`] with the same

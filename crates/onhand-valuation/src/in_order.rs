@@ -181,6 +181,11 @@ impl Valuation {
                 let planned = sl.plan_receive_now(ev.id, q, value);
                 let Ok(plan) = &planned else { return None };
                 let o = &plan.out;
+                // A receipt that covers a shortfall re-costs the issues that went out
+                // short: the general path keeps their records in step.
+                if !o.covered.is_empty() {
+                    return None;
+                }
                 lines.line(PostingKey::Inventory, o.value, m)?;
                 lines.line(PostingKey::PriceVariance, value.checked_sub(o.value)?, m)?;
                 lines.line(PostingKey::GoodsReceived, value.checked_neg()?, m)?;
@@ -214,7 +219,7 @@ impl Valuation {
                     sl.append_quick_issue(ev.at, ev.id, &quick, (q, negative, key));
                     return Some(self.issued((ev.id, fp), (slot, to), qty.value(), issued));
                 }
-                let planned = sl.plan_issue_now(q, negative, key);
+                let planned = sl.plan_issue_now(ev.id, q, negative, key);
                 let Ok(plan) = &planned else { return None };
                 let o = &plan.out;
                 lines.pair(key, PostingKey::Inventory, o.value, m)?;

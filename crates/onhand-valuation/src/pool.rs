@@ -183,12 +183,13 @@ pub(crate) fn is_zero(n: &u32) -> bool {
 }
 
 /// A part of a shortfall: issued without stock at the last known cost, to the account
-/// `tag` stands for.
+/// `tag` stands for, by the issue `event` (whose recorded value its true-up changes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Short {
     pub(crate) qty: Int,
     pub(crate) value: Int,
     pub(crate) tag: u8,
+    pub(crate) event: u64,
 }
 
 /// A pool's figures at one point. With the arenas' records before `rlen` and `slen` it
@@ -263,6 +264,8 @@ impl Short {
         w.i128(self.value);
         w.field();
         w.u64(u64::from(self.tag));
+        w.field();
+        w.u64(self.event);
     }
 }
 
@@ -547,6 +550,8 @@ pub(crate) struct Out {
     /// Receive: shortfall true-ups by the tag of each issue covered (actual cost of the
     /// covered units less what they were issued at).
     pub(crate) trueups: Vec<(u8, Int)>,
+    /// Receive: the same true-ups by the event of each issue covered.
+    pub(crate) covered: Vec<(u64, Int)>,
     /// Standard: the running-rounding residue (receive: debit inventory; issue: credit
     /// inventory, when positive).
     pub(crate) residue: Int,
@@ -820,7 +825,9 @@ impl State {
                 let actual =
                     if take == rem { left } else { sc.share(covered_value, take, covered)? };
                 let issued = sc.share(pv, take, pq)?;
-                out.trueups.push((part.tag, sub(actual, issued)?));
+                let trueup = sub(actual, issued)?;
+                out.trueups.push((part.tag, trueup));
+                out.covered.push((part.event, trueup));
                 if take == pq {
                     k += 1;
                     used = (0, 0);
@@ -865,6 +872,7 @@ impl State {
         qty: Int,
         allow_negative: bool,
         tag: u8,
+        event: u64,
     ) -> R<Plan> {
         if qty <= 0 {
             return Err(PoolError::Overflow);
@@ -961,7 +969,7 @@ impl State {
         if short > 0 {
             st.short = (add(self.short.0, short)?, add(self.short.1, short_value)?);
             st.slen = self.slen.checked_add(1).ok_or(PoolError::Overflow)?;
-            part = Some(Short { qty: short, value: short_value, tag });
+            part = Some(Short { qty: short, value: short_value, tag, event });
         }
         Ok(Plan { state: st, rcpt: None, short: part, landed: None, wdr: None, out })
     }
@@ -1581,7 +1589,7 @@ mod tests {
             out
         }
         fn issue(&mut self, qty: i128, negative: bool) -> R<Out> {
-            let plan = self.0.state.plan_issue(&self.0, self.sc(), qty, negative, 0)?;
+            let plan = self.0.state.plan_issue(&self.0, self.sc(), qty, negative, 0, 0)?;
             let out = plan.out.clone();
             self.0.commit(&plan);
             Ok(out)
@@ -1724,7 +1732,7 @@ mod tests {
         let sc = r.scales();
         let plan = r.state.plan_receive(&r, sc, 2, 10, 2000, 0).unwrap();
         r.commit(&plan);
-        let plan = r.state.plan_issue(&r, sc, 15, false, 0).unwrap();
+        let plan = r.state.plan_issue(&r, sc, 15, false, 0, 0).unwrap();
         r.commit(&plan);
         assert_eq!(r.state, p.0.state);
         let before = p.0.clone();
@@ -1732,7 +1740,7 @@ mod tests {
         let mut again = replay;
         let plan = again.state.plan_receive(&again, sc, 2, 10, 2000, 0).unwrap();
         again.commit(&plan);
-        let plan = again.state.plan_issue(&again, sc, 15, false, 0).unwrap();
+        let plan = again.state.plan_issue(&again, sc, 15, false, 0, 0).unwrap();
         again.commit(&plan);
         let mut after = before.clone();
         after.adopt(again.into_adopt());

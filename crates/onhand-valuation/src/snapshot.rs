@@ -62,7 +62,11 @@ use crate::pool::{Pool, Rcpt, Rcpts, Scales, Short, State, Wdr, is_zero};
 /// snapshot of a million pools then allocates nothing per pool on the way out and
 /// looks each code up once on the way in. Format 3's JSON nested the records in
 /// each pool.
-pub const VALUATION_SNAPSHOT_FORMAT: u32 = 4;
+///
+/// Format 5 names, in each part of a shortfall (`shorts`), the issue that went out
+/// short (`event`), so the receipt that covers it later brings that issue's recorded
+/// value to its true cost (what a reversal or a customer return of it brings back).
+pub const VALUATION_SNAPSHOT_FORMAT: u32 = 5;
 
 /// A serialized valuation engine: its whole state, the format it is written in, and a
 /// SHA-256 digest of the content.

@@ -201,3 +201,54 @@ fn a_reversal_of_a_sale_inside_an_entitys_closed_period_is_refused() {
     v.apply(&ev(5, 11, CostBody::Reversal { original: 2 })).unwrap();
     assert_eq!(pool(&v), (d("10"), d("10.00")));
 }
+
+#[test]
+fn a_reversal_of_a_sale_trued_up_after_its_shortfall_clears_cost_of_sales() {
+    let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
+    let mut config = ValuationConfig::default();
+    config.negative_stock.insert(na01(), onhand_valuation::NegativeCostPolicy::LastCost);
+    let mut v = Valuation::new(catalog, config).unwrap();
+    let mut book = Vec::new();
+    post(&mut v, &mut book, &ev(1, 10, receipt("10 EA", "1.00 USD")));
+    // 15 out: 5 short, issued at the last cost (1.00).
+    post(&mut v, &mut book, &ev(2, 20, sale("15 EA")));
+    // The next receipt covers the 5 at 2.00: a true-up of +5.00 to cost of sales.
+    post(&mut v, &mut book, &ev(3, 30, receipt("10 EA", "2.00 USD")));
+    assert_eq!(sums(&book).get(&PostingKey::CostOfSales), Some(&d("20.00")), "{:?}", sums(&book));
+    post(&mut v, &mut book, &ev(4, 40, CostBody::Reversal { original: 2 }));
+    assert_eq!(sums(&book).get(&PostingKey::CostOfSales), None, "{:?}", sums(&book));
+}
+
+fn last_cost_engine() -> Valuation {
+    let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
+    let mut config = ValuationConfig::default();
+    config.negative_stock.insert(na01(), onhand_valuation::NegativeCostPolicy::LastCost);
+    Valuation::new(catalog, config).unwrap()
+}
+
+#[test]
+fn a_customer_return_of_a_sale_trued_up_after_its_shortfall_comes_back_at_its_true_cost() {
+    let mut v = last_cost_engine();
+    let mut book = Vec::new();
+    post(&mut v, &mut book, &ev(1, 10, receipt("10 EA", "1.00 USD")));
+    post(&mut v, &mut book, &ev(2, 20, sale("15 EA")));
+    post(&mut v, &mut book, &ev(3, 30, receipt("10 EA", "2.00 USD")));
+    post(&mut v, &mut book, &ev(4, 40, customer_return("15 EA", 2)));
+    assert_eq!(sums(&book).get(&PostingKey::CostOfSales), None, "{:?}", sums(&book));
+    assert_eq!(pool(&v), (d("20"), d("30.00")));
+}
+
+#[test]
+fn a_back_dated_sale_whose_shortfall_a_later_receipt_covers_is_recorded_at_its_true_cost() {
+    let mut v = last_cost_engine();
+    let mut book = Vec::new();
+    post(&mut v, &mut book, &ev(1, 10, receipt("10 EA", "1.00 USD")));
+    post(&mut v, &mut book, &ev(3, 30, receipt("10 EA", "2.00 USD")));
+    // Back-dated between them: 5 go out short at 1.00, and the receipt at hour 30, replayed
+    // after it, covers them at 2.00.
+    post(&mut v, &mut book, &ev(2, 20, sale("15 EA")));
+    assert_eq!(sums(&book).get(&PostingKey::CostOfSales), Some(&d("20.00")), "{:?}", sums(&book));
+    post(&mut v, &mut book, &ev(4, 40, CostBody::Reversal { original: 2 }));
+    assert_eq!(sums(&book).get(&PostingKey::CostOfSales), None, "{:?}", sums(&book));
+    assert_eq!(pool(&v), (d("20"), d("30.00")));
+}

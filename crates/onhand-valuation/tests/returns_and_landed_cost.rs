@@ -66,6 +66,10 @@ struct ModelSale {
     pool: usize,
     sold: Decimal,
     value: Decimal,
+    /// Whether part of it went out without stock: the receipt that covers it later
+    /// trues its value up, so a whole return brings back more or less than it left
+    /// with (`recosted_issues.rs` checks those by hand).
+    short: bool,
     returned: Decimal,
     returned_value: Decimal,
 }
@@ -201,6 +205,7 @@ fn run(last_cost: bool, ops: &[Op]) -> Result<(), TestCaseError> {
                     pool: *pool,
                     sold: q,
                     value: issued.amount(),
+                    short: m.qty[*pool] < q,
                     returned: Decimal::ZERO,
                     returned_value: Decimal::ZERO,
                 });
@@ -228,7 +233,7 @@ fn run(last_cost: bool, ops: &[Op]) -> Result<(), TestCaseError> {
                 let value = -sum(out.postings(), PostingKey::CostOfSales, PostingKind::Movement);
                 s.returned += q;
                 s.returned_value += value;
-                if s.returned == s.sold {
+                if s.returned == s.sold && !s.short {
                     prop_assert_eq!(s.returned_value, s.value, "sale {} returned whole", s.id);
                 }
                 // Returned units join the pool as a new receipt of their own.

@@ -17,6 +17,10 @@ impl Valuation {
     /// Adds a step, turning its corrections into posting lines (and transfer changes).
     #[allow(clippy::too_many_lines)] // one arm per kind of operation corrected
     pub(super) fn push_step(&self, out: &mut Out<'_>, plan: &mut Plan, step: Box<Step>) -> Res<()> {
+        // The issues whose shortfall the new operation covers now left at their true-up.
+        for (event, amount) in &step.out.covered {
+            self.recost_covered(plan, (out.event, *event), *amount)?;
+        }
         let corrections =
             At::movement(step.entity, step.item, step.site).kind(PostingKind::Correction);
         for Correction { event, what, old, new } in &step.corrections {
@@ -44,6 +48,19 @@ impl Valuation {
                     for (tag, delta) in by_key {
                         out.pair(&at, tag_key(tag), PostingKey::Inventory, delta);
                     }
+                    // And by the issue each true-up belongs to.
+                    let mut by_event: BTreeMap<u64, Decimal> = BTreeMap::new();
+                    for (e, amount) in &new.covered {
+                        let v = by_event.entry(*e).or_default();
+                        *v = add_exact(*v, *amount).map_err(dec("a correction"))?;
+                    }
+                    for (e, amount) in &old.covered {
+                        let v = by_event.entry(*e).or_default();
+                        *v = sub_exact(*v, *amount).map_err(dec("a correction"))?;
+                    }
+                    for (e, delta) in by_event {
+                        self.recost_covered(plan, (out.event, e), delta)?;
+                    }
                     out.pair(
                         &at,
                         PostingKey::Inventory,
@@ -63,7 +80,7 @@ impl Valuation {
                                 if self.returned.contains_key(event) {
                                     return Err(ValuationError::ReturnedIssueRecosted(*event));
                                 }
-                                plan.recosted.push((k, new.value));
+                                self.recost(plan, k, delta)?;
                             }
                             out.pair(&at, *k, PostingKey::Inventory, delta);
                         }
@@ -118,5 +135,38 @@ impl Valuation {
         }
         plan.step = Some(step);
         Ok(())
+    }
+
+    /// Adds `delta` to the value issue `k` (its entry in `sales`) left with, as of this
+    /// plan.
+    fn recost(&self, plan: &mut Plan, k: u32, delta: Decimal) -> Res<()> {
+        if let Some((_, v)) = plan.recosted.iter_mut().find(|(x, _)| *x == k) {
+            *v = add_exact(*v, delta).map_err(dec("a re-costed issue"))?;
+        } else if let Some(s) = self.sales.get(k as usize) {
+            let v = add_exact(s.value, delta).map_err(dec("a re-costed issue"))?;
+            plan.recosted.push((k, v));
+        }
+        Ok(())
+    }
+
+    /// A true-up of `delta` for the units issue `event` went out short with: the issue
+    /// now left at that much more (the event being planned, `own`, when a back-dated
+    /// issue's shortfall is covered by a later receipt). An issue already returned or
+    /// reversed keeps its record (what came back stays at the cost it came back with;
+    /// the true-up goes to the issue's account as for any shortfall).
+    fn recost_covered(&self, plan: &mut Plan, (own, event): (u64, u64), delta: Decimal) -> Res<()> {
+        if delta.is_zero() || self.returned.contains_key(&event) {
+            return Ok(());
+        }
+        if event == own {
+            if let Some((_, v)) = &mut plan.sale {
+                *v = add_exact(*v, delta).map_err(dec("a re-costed issue"))?;
+            }
+            return Ok(());
+        }
+        match self.seen_of(event).and_then(Seen::issue) {
+            Some(k) => self.recost(plan, k, delta),
+            None => Ok(()),
+        }
     }
 }

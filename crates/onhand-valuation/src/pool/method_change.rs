@@ -109,7 +109,7 @@ mod tests {
         receive(&mut p, 2, 10, 1500);
         assert_eq!(change(&mut p, Method::MovingAverage, "0"), Ok(0));
         assert_eq!((p.state.qty, p.state.value), (20, 2500));
-        let issue = p.state.plan_issue(&p, p.scales, 4, false, 0).unwrap();
+        let issue = p.state.plan_issue(&p, p.scales, 4, false, 0, 0).unwrap();
         assert_eq!(issue.out.value, 500);
         assert_eq!(change(&mut p, Method::Standard, "1.40"), Ok(300));
         assert_eq!((p.state.qty, p.state.value), (20, 2800));
@@ -129,7 +129,7 @@ mod tests {
         let before = p.clone();
         assert_eq!(change(&mut p, Method::Fifo, "0"), Ok(0));
         assert_eq!(p, before);
-        let plan = p.state.plan_issue(&p, p.scales, 8, true, 0).unwrap();
+        let plan = p.state.plan_issue(&p, p.scales, 8, true, 0, 0).unwrap();
         p.commit(&plan);
         assert_eq!(change(&mut p, Method::MovingAverage, "0"), Err(PoolError::Short));
         // An empty pool changes freely.

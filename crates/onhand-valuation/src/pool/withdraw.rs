@@ -38,7 +38,7 @@ impl State {
             return Err(PoolError::Overflow);
         }
         match self.method {
-            Method::Standard => self.plan_issue(book, sc, qty, false, 0),
+            Method::Standard => self.plan_issue(book, sc, qty, false, 0, 0),
             Method::MovingAverage => {
                 let held = self.qty.max(0);
                 if qty > held {
@@ -126,7 +126,7 @@ mod tests {
     }
 
     fn issue(p: &mut Pool, qty: Int) -> R<Int> {
-        let plan = p.state.plan_issue(p, p.scales, qty, false, 0)?;
+        let plan = p.state.plan_issue(p, p.scales, qty, false, 0, 0)?;
         p.commit(&plan);
         assert!(p.state.is_consistent(p, p.scales));
         Ok(plan.out.value)
@@ -337,7 +337,7 @@ mod tests {
                         Some(Done::Receive(event, q, v, pr))
                     }
                     Step::Issue(q) => {
-                        let got = p.state.plan_issue(&p, sc, q, false, 0);
+                        let got = p.state.plan_issue(&p, sc, q, false, 0, 0);
                         let held = m.held();
                         match m.issue(q) {
                             None => {
@@ -408,7 +408,7 @@ mod tests {
                         for d in since {
                             let plan = match *d {
                                 Done::Receive(e, q, v, pr) => r.state.plan_receive(&r, sc, e, q, v, pr),
-                                Done::Issue(q) => r.state.plan_issue(&r, sc, q, false, 0),
+                                Done::Issue(q) => r.state.plan_issue(&r, sc, q, false, 0, 0),
                                 Done::Withdraw(k, q) => r.state.plan_withdraw(&r, sc, Some(k), q, 0),
                                 Done::Landed(k, received, a, _) => r.state.plan_add_cost(&r, sc, Some(k), received, a),
                             };
