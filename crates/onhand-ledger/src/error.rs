@@ -509,6 +509,19 @@ pub enum LedgerError {
         /// The item.
         item: ItemCode,
     },
+    /// A transfer receipt dated before its order first shipped: nothing of it was on
+    /// the road yet (in-transit stock of other orders to the same site is not its).
+    #[error(
+        "transfer order {number} first shipped at {shipped_at}; a receipt at {at} comes before it"
+    )]
+    ReceivedBeforeShipped {
+        /// The number.
+        number: DocNumber,
+        /// When it first shipped.
+        shipped_at: DateTime<Utc>,
+        /// The receipt's effective time.
+        at: DateTime<Utc>,
+    },
     /// Shipping more than the transfer order requests.
     #[error(
         "transfer order {number}: {item} requested {requested}, shipping {shipping} would exceed it"
@@ -713,6 +726,7 @@ impl LedgerError {
             LedgerError::TransferSite { .. } => "transfer_site",
             LedgerError::TransferToSelf { .. } => "transfer_to_self",
             LedgerError::NotOnTransfer { .. } => "not_on_transfer",
+            LedgerError::ReceivedBeforeShipped { .. } => "received_before_shipped",
             LedgerError::OverShipment { .. } => "over_shipment",
             LedgerError::WrongDocument { .. } => "wrong_document",
             LedgerError::InvalidRules { .. } => "invalid_rules",

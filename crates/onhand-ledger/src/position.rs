@@ -453,7 +453,12 @@ impl Positions {
             for r in ids.iter() {
                 let Some(slot) = old.get_mut(r.id as usize) else { continue };
                 slot.hist.drop_before(through);
-                if slot.qty.is_zero() && slot.hist.is_empty() {
+                // An empty position counted after the close keeps its count's time: a
+                // back-dated event before the count still invalidates it.
+                if slot.qty.is_zero()
+                    && slot.hist.is_empty()
+                    && slot.counted_at().is_none_or(|c| c < through)
+                {
                     continue;
                 }
                 let hist = std::mem::take(&mut slot.hist);

@@ -821,6 +821,16 @@ impl Ledger {
                 given: site.clone(),
             });
         }
+        if action == EventKind::TransferReceipt
+            && let Some(shipped_at) = order.shipped_at
+            && event.effective_at < shipped_at
+        {
+            return Err(LedgerError::ReceivedBeforeShipped {
+                number: number.clone(),
+                shipped_at,
+                at: event.effective_at,
+            });
+        }
         Ok((at, order))
     }
 

@@ -312,6 +312,7 @@ fn onhand_ledger_ledger_error() {
             "transfer_site",
             "transfer_to_self",
             "not_on_transfer",
+            "received_before_shipped",
             "over_shipment",
             "wrong_document",
             "invalid_rules",

@@ -24,6 +24,13 @@ pub(crate) fn sites_of(event: &Event, ledger: &Ledger) -> Vec<SiteCode> {
             .map(|s| vec![s.code.clone()])
             .unwrap_or_default(),
         Body::TransferRequest(r) => vec![r.to.clone()],
+        // A reversal changes back the positions its original changed, at its site.
+        Body::Reversal { event: original } => ledger
+            .posted
+            .get(original)
+            .and_then(|p| ledger.catalog.site(p.site))
+            .map(|s| vec![s.code.clone()])
+            .unwrap_or_default(),
         _ => Vec::new(),
     }
 }
@@ -118,16 +125,7 @@ impl Ledger {
             // One approval, one role: the next role needs another person.
             granted_now.truncate(1);
         }
-        for site in sites_of(&pending.event, self) {
-            Self::check_scope(event, &site)?;
-        }
-        match &pending.event.body {
-            Body::ClosePeriod { entity, .. } | Body::ReopenPeriod { entity, .. } => {
-                let entity = self.entity(entity.as_ref())?;
-                self.check_close_scope(event, entity)?;
-            }
-            _ => {}
-        }
+        self.check_decider_scope(event, &pending.event)?;
         let remaining: Vec<Role> =
             pending.needs.iter().copied().filter(|r| !granted_now.contains(r)).collect();
         if remaining.is_empty() {
@@ -166,6 +164,22 @@ impl Ledger {
         Ok(Applied::Pending { seq: self.seq, needs: remaining })
     }
 
+    /// Whether `event`'s actor may decide on the held `pending`: its sites, and for a
+    /// close or reopen its entity, are within the actor's scope.
+    fn check_decider_scope(&self, event: &Event, pending: &Event) -> Result<(), LedgerError> {
+        for site in sites_of(pending, self) {
+            Self::check_scope(event, &site)?;
+        }
+        match &pending.body {
+            Body::ClosePeriod { entity, .. } | Body::ReopenPeriod { entity, .. } => {
+                let entity = self.entity(entity.as_ref())?;
+                self.check_close_scope(event, entity)?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     pub(crate) fn reject(
         &mut self,
         event: &Event,
@@ -174,12 +188,16 @@ impl Ledger {
         let pending =
             self.pending.get(&target).ok_or(LedgerError::NoSuchPending { event: target })?;
         let own = pending.event.actor.id.same_as(&event.actor.id);
-        if !own && !pending.needs.iter().any(|r| event.actor.has(*r)) {
-            return Err(LedgerError::ApproverLacksRole {
-                actor: event.actor.id.clone(),
-                event: target,
-                needed: pending.needs.clone(),
-            });
+        if !own {
+            if !pending.needs.iter().any(|r| event.actor.has(*r)) {
+                return Err(LedgerError::ApproverLacksRole {
+                    actor: event.actor.id.clone(),
+                    event: target,
+                    needed: pending.needs.clone(),
+                });
+            }
+            // Who may not approve it may not drop it either.
+            self.check_decider_scope(event, &pending.event)?;
         }
         self.pending.remove(&target);
         self.seq += 1;

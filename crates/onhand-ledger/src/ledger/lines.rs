@@ -259,6 +259,18 @@ impl Ledger {
             return Ok(Some(ix));
         }
         if let Some(i) = plan.new_lot(it.ix, code) {
+            // A lot an earlier line of this event brought in: the same rule.
+            let existing = plan.new_lots.get(i).and_then(|l| l.expiry);
+            if let Some(given) = expiry
+                && existing != Some(given)
+            {
+                return Err(LedgerError::LotExpiryConflict {
+                    item: it.code.clone(),
+                    lot: code.clone(),
+                    existing,
+                    given,
+                });
+            }
             return Ok(self.lots.next(i));
         }
         if !inbound {

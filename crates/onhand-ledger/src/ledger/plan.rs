@@ -327,8 +327,8 @@ impl Ledger {
             let applied = self.positions.apply(key, hint, plan.at, *change);
             debug_assert!(applied.is_ok(), "commit failed after the plan was checked: {applied:?}");
             let (balance, counted_at) = applied?;
-            if !plan.is_count
-                && let Some(counted_at) = counted_at
+            // A back-dated count too: the later count was checked against another book.
+            if let Some(counted_at) = counted_at
                 && counted_at > plan.at
             {
                 plan.signals.push(Signal::CountInvalidated {

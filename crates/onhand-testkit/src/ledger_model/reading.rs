@@ -48,6 +48,7 @@ pub(crate) fn ledger_orders(l: &Ledger) -> BTreeMap<String, MOrder> {
                 state: o.state,
                 requested_by: o.requested_by.to_string(),
                 lines,
+                shipped_at: o.shipped_at,
             };
             (o.number.to_string(), order)
         })

@@ -176,6 +176,7 @@ pub(crate) fn class(e: &LedgerError) -> &'static str {
         LedgerError::TransferSite { .. } => "TransferSite",
         LedgerError::TransferToSelf { .. } => "TransferToSelf",
         LedgerError::NotOnTransfer { .. } => "NotOnTransfer",
+        LedgerError::ReceivedBeforeShipped { .. } => "ReceivedBeforeShipped",
         LedgerError::OverShipment { .. } => "OverShipment",
         LedgerError::WrongDocument { .. } => "WrongDocument",
         LedgerError::Overflow { .. } => "Overflow",

@@ -65,6 +65,8 @@ pub(crate) struct MOrder {
     pub(crate) state: TransferState,
     pub(crate) requested_by: String,
     pub(crate) lines: Vec<MLine>,
+    /// When it first shipped: nothing of it can be received before.
+    pub(crate) shipped_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl MOrder {
@@ -580,6 +582,7 @@ impl Model {
             state: TransferState::Requested,
             requested_by: ev.actor.id.to_string(),
             lines,
+            shipped_at: None,
         };
         p.fx.order = Some((number, order));
     }
@@ -810,6 +813,10 @@ impl Model {
             p.err(if self.cat.site_ix(site).is_some() { "TransferSite" } else { "UnknownSite" });
             return None;
         }
+        if !ship && order.shipped_at.is_some_and(|s| ev.effective_at < s) {
+            p.err("ReceivedBeforeShipped");
+            return None;
+        }
         Some(order.clone())
     }
 
@@ -944,6 +951,7 @@ impl Model {
             };
             match (kind, order.as_mut()) {
                 (EventKind::TransferShip, Some(order)) => {
+                    order.shipped_at.get_or_insert(ev.effective_at);
                     p.transition(kind, from, to, &ev.actor);
                     let Ok(from_bin) = self.bin(site_ix, line.bin.as_ref(), p) else { continue };
                     let from_key = from.map(|s| key(s, &site, &owner, from_bin));
