@@ -906,12 +906,25 @@ impl Network {
             let Some(booking) = self.bookings.get(&r) else { continue };
             let Some(item) = self.catalog.item_ix(&line.item) else { continue };
             let q = self.to_base(item, line.qty)?;
+            // The line counts what is picked and shipped in the ordered item's base
+            // units: a substitute's units stand for 1/ratio of them each, another item's
+            // for none.
+            let per = self.units_per_ordered(&booking.request.item, &line.item);
+            let q_ordered = match per {
+                Some(p) => {
+                    q.checked_div(p).ok_or(Error::Overflow { operation: "a substitute's share" })?
+                }
+                None => Decimal::ZERO,
+            };
             // A shipment uses what its picks have not used already.
             let take = if is_pick {
                 q
             } else {
                 let picked_open = (booking.picked - booking.shipped).max(Decimal::ZERO);
-                (q - picked_open).max(Decimal::ZERO)
+                match per {
+                    Some(p) => ((q_ordered - picked_open).max(Decimal::ZERO) * p).min(q),
+                    None => q,
+                }
             };
             let id = booking.id;
             let used = if take > Decimal::ZERO {
@@ -920,11 +933,9 @@ impl Network {
                 Decimal::ZERO
             };
             if let Some(b) = self.bookings.get_mut(&r) {
-                if is_pick {
-                    b.picked += q;
-                } else {
-                    b.shipped += q;
-                }
+                let total = if is_pick { &mut b.picked } else { &mut b.shipped };
+                // Bounded on restore and by the ledger's line limit: never near the top.
+                *total = total.checked_add(q_ordered).unwrap_or(*total);
             }
             if take > Decimal::ZERO {
                 out.allocations.push(AllocationUse {
@@ -938,6 +949,16 @@ impl Network {
             self.settle_booking(&r)?;
         }
         Ok(())
+    }
+
+    /// How many base units of `item` stand for one base unit of the `ordered` item: one
+    /// for the item itself, the ratio for one of its substitutes, `None` for another.
+    fn units_per_ordered(&self, ordered: &ItemCode, item: &ItemCode) -> Option<Decimal> {
+        if ordered == item {
+            return Some(Decimal::ONE);
+        }
+        let o = self.catalog.item(self.catalog.item_ix(ordered)?)?;
+        o.substitutes.iter().find(|s| s.item == *item).map(|s| s.ratio).filter(|r| !r.is_zero())
     }
 
     /// Drops a booking whose order line has shipped in full.

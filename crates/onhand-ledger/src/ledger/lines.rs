@@ -244,33 +244,23 @@ impl Ledger {
         if !tracked {
             return Err(LedgerError::LotMismatch { item: it.code.clone(), required: false });
         }
+        // A given expiry must be the lot's own, a known lot's or one an earlier line of
+        // this event brought in.
+        let same_expiry = |existing: Option<NaiveDate>| match expiry {
+            Some(given) if existing != Some(given) => Err(LedgerError::LotExpiryConflict {
+                item: it.code.clone(),
+                lot: code.clone(),
+                existing,
+                given,
+            }),
+            _ => Ok(()),
+        };
         if let Some(ix) = self.lots.find(it.ix, code) {
-            let existing = self.lots.get(ix).and_then(|l| l.expiry);
-            if let Some(given) = expiry
-                && existing != Some(given)
-            {
-                return Err(LedgerError::LotExpiryConflict {
-                    item: it.code.clone(),
-                    lot: code.clone(),
-                    existing,
-                    given,
-                });
-            }
+            same_expiry(self.lots.get(ix).and_then(|l| l.expiry))?;
             return Ok(Some(ix));
         }
         if let Some(i) = plan.new_lot(it.ix, code) {
-            // A lot an earlier line of this event brought in: the same rule.
-            let existing = plan.new_lots.get(i).and_then(|l| l.expiry);
-            if let Some(given) = expiry
-                && existing != Some(given)
-            {
-                return Err(LedgerError::LotExpiryConflict {
-                    item: it.code.clone(),
-                    lot: code.clone(),
-                    existing,
-                    given,
-                });
-            }
+            same_expiry(plan.new_lots.get(i).and_then(|l| l.expiry))?;
             return Ok(self.lots.next(i));
         }
         if !inbound {

@@ -36,29 +36,11 @@ impl Valuation {
                         d(new.value, old.value)?,
                     );
                     // True-ups per issue account: what they are now less what was posted.
-                    let mut by_key: BTreeMap<u8, Decimal> = BTreeMap::new();
-                    for (tag, amount) in &new.trueups {
-                        let v = by_key.entry(*tag).or_default();
-                        *v = add_exact(*v, *amount).map_err(dec("a correction"))?;
-                    }
-                    for (tag, amount) in &old.trueups {
-                        let v = by_key.entry(*tag).or_default();
-                        *v = sub_exact(*v, *amount).map_err(dec("a correction"))?;
-                    }
-                    for (tag, delta) in by_key {
+                    for (tag, delta) in changed(&new.trueups, &old.trueups)? {
                         out.pair(&at, tag_key(tag), PostingKey::Inventory, delta);
                     }
                     // And by the issue each true-up belongs to.
-                    let mut by_event: BTreeMap<u64, Decimal> = BTreeMap::new();
-                    for (e, amount) in &new.covered {
-                        let v = by_event.entry(*e).or_default();
-                        *v = add_exact(*v, *amount).map_err(dec("a correction"))?;
-                    }
-                    for (e, amount) in &old.covered {
-                        let v = by_event.entry(*e).or_default();
-                        *v = sub_exact(*v, *amount).map_err(dec("a correction"))?;
-                    }
-                    for (e, delta) in by_event {
+                    for (e, delta) in changed(&new.covered, &old.covered)? {
                         self.recost_covered(plan, (out.event, e), delta)?;
                     }
                     out.pair(
@@ -169,4 +151,18 @@ impl Valuation {
             None => Ok(()),
         }
     }
+}
+
+/// Per key, what the `new` amounts sum to less what the `old` ones did (a key in either).
+fn changed<K: Ord + Copy>(new: &[(K, Decimal)], old: &[(K, Decimal)]) -> Res<BTreeMap<K, Decimal>> {
+    let mut by: BTreeMap<K, Decimal> = BTreeMap::new();
+    for (k, amount) in new {
+        let v = by.entry(*k).or_default();
+        *v = add_exact(*v, *amount).map_err(dec("a correction"))?;
+    }
+    for (k, amount) in old {
+        let v = by.entry(*k).or_default();
+        *v = sub_exact(*v, *amount).map_err(dec("a correction"))?;
+    }
+    Ok(by)
 }
