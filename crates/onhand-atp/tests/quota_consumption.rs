@@ -1,0 +1,66 @@
+//! Quotas and stock consumed by picks: a defect a review found, kept ignored until the
+//! rule is decided (`cargo test -- --ignored` shows it failing).
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use onhand_atp::{
+    Atp, AtpConfig, Claim, Consumption, DemandClass, LineId, OrderLine, QuotaAmount, QuotaEntry,
+    QuotaRule,
+};
+use onhand_master::{Catalog, seed};
+use rust_decimal::Decimal;
+
+fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 1, d).unwrap()
+}
+
+/// Two customer groups share the period's glove supply half and half. Group A's 50 are
+/// picked: `consume` keeps A's quota use ("the demand was served"), and the stock that
+/// left lowers the period's supply when it is set again, so the shipment counts twice:
+/// group B, which has used nothing, may now have only a quarter of the original supply
+/// although 50 are free and its half was 50.
+#[test]
+#[ignore = "known: consume keeps the group's quota use while the stock that left also \
+          leaves the period's supply; the rule needs a decision (next stop)"]
+fn stock_consumed_by_one_group_shrinks_the_other_groups_quota() {
+    let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
+    let mut atp = Atp::new(catalog, AtpConfig::default(), day(5)).unwrap();
+    let (glove, atl) = ("GLOVE-NIT".parse().unwrap(), "ATL".parse().unwrap());
+    atp.set_available(&glove, &atl, "100 EA".parse().unwrap()).unwrap();
+    let class = |g: &str| DemandClass { group: Some(g.parse().unwrap()), ..DemandClass::default() };
+    let half = QuotaAmount::Percent("0.5".parse().unwrap());
+    atp.set_quotas(&[QuotaRule {
+        item: "GLOVE-NIT".parse().unwrap(),
+        periods: vec![day(1)],
+        consumption: Consumption::Discrete,
+        entries: vec![
+            QuotaEntry { class: class("A"), amount: half.clone() },
+            QuotaEntry { class: class("B"), amount: half },
+        ],
+        collective: None,
+    }])
+    .unwrap();
+    let line = |id, g: &str| {
+        let mut l = OrderLine::new(
+            LineId(id),
+            "GLOVE-NIT".parse().unwrap(),
+            "50 EA".parse().unwrap(),
+            day(8),
+            "US-SE".parse().unwrap(),
+        );
+        l.class = class(g);
+        l.allow_split = true;
+        l
+    };
+    assert_eq!(atp.allocate(&line(1, "A"), Claim::Hard).unwrap().confirmed, Decimal::from(50));
+    // Before A's stock leaves, B could have its 50.
+    assert_eq!(atp.promise(&line(2, "B")).unwrap().confirmed, Decimal::from(50));
+    // A's 50 are picked: the line's allocation is used up and the stock set again.
+    let used = atp.consume(LineId(1), &glove, &atl, "50 EA".parse().unwrap()).unwrap();
+    assert_eq!(used, Decimal::from(50));
+    atp.set_available(&glove, &atl, "50 EA".parse().unwrap()).unwrap();
+    let p = atp.allocate(&line(2, "B"), Claim::Hard).unwrap();
+    assert_eq!(p.confirmed, Decimal::from(50), "B's half of the period was 50: {p:?}");
+}
