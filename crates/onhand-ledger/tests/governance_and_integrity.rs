@@ -3,7 +3,9 @@
 //! a transfer receipt dated before its order shipped (it drew on another order's
 //! stock in transit); two expiries for one new lot in one event; a count of an empty
 //! position forgotten by a period close, and a back-dated count, neither raising
-//! `CountInvalidated` for the later count they made stale.
+//! `CountInvalidated` for the later count they made stale. One more, a back-dated pick
+//! under a microsecond before its receipt, is kept ignored until the time resolution
+//! is decided.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failure is a failed test
 
 use std::sync::Arc;
@@ -356,5 +358,37 @@ fn an_actor_outside_the_site_may_not_approve_a_held_reversal() {
     assert!(
         matches!(got, Err(LedgerError::OutOfScope { .. })),
         "an ORD supervisor approved an ATL reversal: {got:?}"
+    );
+}
+
+#[test]
+#[ignore = "known: history reads microseconds while events compare nanoseconds; one \
+          resolution needs a decision (truncating changes event digests)"]
+fn a_pick_back_dated_under_a_microsecond_before_its_receipt_is_refused() {
+    let (c, mut l) = new_ledger();
+    let base = testing::at(10);
+    let mut r = receipt(1, 10, "ATL", line("BOLT-M8", 10, "PF-A01"));
+    r.effective_at = base + chrono::Duration::nanoseconds(900);
+    r.recorded_at = r.effective_at;
+    accepted(l.apply(&r));
+    let mut pick = ev(
+        2,
+        10,
+        "w1",
+        Role::Warehouse,
+        (DocKind::SalesOrder, "SO-1"),
+        Body::Pick(mv("ATL", vec![line("BOLT-M8", 10, "PF-A01")])),
+    );
+    pick.effective_at = base + chrono::Duration::nanoseconds(100);
+    pick.recorded_at = r.effective_at + chrono::Duration::seconds(1);
+    let got = l.apply(&pick);
+    // Between the pick (…000100 ns) and the receipt (…000900 ns) available was -10.
+    let bolt = c.item_ix(&"BOLT-M8".parse().unwrap()).unwrap();
+    let atl = c.site_ix(&"ATL".parse().unwrap()).unwrap();
+    let mid = base + chrono::Duration::nanoseconds(500);
+    let available_mid = l.measure_as_of(bolt, atl, onhand_status::Measure::Available, mid);
+    assert!(
+        matches!(got, Err(LedgerError::InsufficientStock { .. })),
+        "a pick before any stock arrived: {got:?} (available as of between them: {available_mid})"
     );
 }
