@@ -751,15 +751,16 @@ impl Ledger {
         mut update: OrderUpdate,
         plan: &mut Plan,
     ) {
+        let at = event.effective_at;
         if kind == EventKind::TransferShip {
-            if update.shipped_at.is_none() {
-                update.shipped_at = Some(event.effective_at);
-            }
+            // The first shipment's time, a back-dated one's included.
+            update.shipped_at = Some(update.shipped_at.map_or(at, |s| s.min(at)));
             if update.expected_arrival.is_none() {
                 update.expected_arrival = Some(self.arrival(order, event.effective_at));
             }
         } else {
-            update.received_at = Some(event.effective_at);
+            // The last receipt's time, whatever order they were posted in.
+            update.received_at = Some(update.received_at.map_or(at, |r| r.max(at)));
         }
         update.settle(order);
         plan.transfer = Some(update);

@@ -392,3 +392,42 @@ fn a_pick_back_dated_under_a_microsecond_before_its_receipt_is_refused() {
         "a pick before any stock arrived: {got:?} (available as of between them: {available_mid})"
     );
 }
+
+/// An order's first shipment time and last receipt time do not depend on the order the
+/// events were posted in: a shipment posted later but dated earlier is the first, so
+/// a receipt after it and before the one posted first is taken; a receipt posted last
+/// but dated earlier leaves the last receipt time alone.
+#[test]
+fn an_orders_first_shipment_and_last_receipt_do_not_depend_on_posting_order() {
+    let (_, mut l) = new_ledger();
+    accepted(l.apply(&receipt(1, 1, "ORD", line("BOLT-M8", 20, "PF-A01"))));
+    open_transfer(&mut l, 10, "TO-1", "BOLT-M8", 20);
+    let ship = |id, minutes| {
+        to_event(
+            id,
+            minutes,
+            "wh1",
+            Role::Warehouse,
+            "TO-1",
+            Body::TransferShip(mv("ORD", vec![line("BOLT-M8", 10, "PF-A01")])),
+        )
+    };
+    let receive = |id, minutes, qty| {
+        to_event(
+            id,
+            minutes,
+            "wh2",
+            Role::Warehouse,
+            "TO-1",
+            Body::TransferReceipt(mv("ATL", vec![line("BOLT-M8", qty, "RCV-01")])),
+        )
+    };
+    accepted(l.apply(&ship(30, 100)));
+    accepted(l.apply(&ship(31, 50)));
+    let number = "TO-1".parse().unwrap();
+    assert_eq!(l.transfer(&number).unwrap().shipped_at, Some(testing::at(50)));
+    accepted(l.apply(&receive(32, 70, 10)));
+    accepted(l.apply(&receive(33, 200, 5)));
+    accepted(l.apply(&receive(34, 150, 5)));
+    assert_eq!(l.transfer(&number).unwrap().received_at, Some(testing::at(200)));
+}

@@ -951,7 +951,8 @@ impl Model {
             };
             match (kind, order.as_mut()) {
                 (EventKind::TransferShip, Some(order)) => {
-                    order.shipped_at.get_or_insert(ev.effective_at);
+                    let at = ev.effective_at;
+                    order.shipped_at = Some(order.shipped_at.map_or(at, |s| s.min(at)));
                     p.transition(kind, from, to, &ev.actor);
                     let Ok(from_bin) = self.bin(site_ix, line.bin.as_ref(), p) else { continue };
                     let from_key = from.map(|s| key(s, &site, &owner, from_bin));
