@@ -961,17 +961,23 @@ impl Insight {
                     div6(total.get(cur), Decimal::from(valued_days))
                 };
                 let (turns, annual, doi) = match avg.value() {
-                    Some(a) => {
-                        let t = div6(c, *a);
-                        let annual =
-                            t.value().map_or(Figure::NotEnoughData { have: 0, need: 1 }, |t| {
-                                t.checked_mul(Decimal::from(365))
-                                    .map_or(Figure::NotEnoughData { have: 0, need: 1 }, |t| {
-                                        div6(t, Decimal::from(days))
-                                    })
-                            });
-                        let daily = c.checked_div(Decimal::from(days)).unwrap_or_default();
-                        (t, annual, div6(*a, daily))
+                    Some(_) => {
+                        // Each from the unrounded figures (the average is the valued
+                        // total over the valued days), rounded once at the end.
+                        let valued = Decimal::from(valued_days);
+                        let period = Decimal::from(days);
+                        let ratio = |num: Option<Decimal>, den: Option<Decimal>| match (num, den) {
+                            (Some(num), Some(den)) => div6(num, den),
+                            _ => Figure::NotEnoughData { have: 0, need: 1 },
+                        };
+                        let total = total.get(cur);
+                        let t = ratio(c.checked_mul(valued), Some(total));
+                        let annual = ratio(
+                            c.checked_mul(Decimal::from(365)).and_then(|x| x.checked_mul(valued)),
+                            total.checked_mul(period),
+                        );
+                        let doi = ratio(total.checked_mul(period), valued.checked_mul(c));
+                        (t, annual, doi)
                     }
                     None => (avg.clone(), avg.clone(), avg.clone()),
                 };

@@ -113,6 +113,23 @@ pub enum ReplenishError {
         /// The maximum, in base units.
         max: Decimal,
     },
+    /// No multiple of the order multiple lies between the order minimum (or one
+    /// multiple) and the maximum: every order would break the policy.
+    #[error(
+        "no order of {item} at {site} fits: a multiple of {multiple} at least {least} and at most {max}"
+    )]
+    NoOrderFits {
+        /// The item.
+        item: ItemCode,
+        /// The site.
+        site: SiteCode,
+        /// The order multiple, in base units.
+        multiple: Decimal,
+        /// The least order: the minimum, or one multiple, in base units.
+        least: Decimal,
+        /// The maximum, in base units.
+        max: Decimal,
+    },
     /// Statistical safety stock for an item-site without a service target.
     #[error("statistical safety stock for {item} at {site} needs a service target")]
     NoServiceTarget {
@@ -188,6 +205,7 @@ impl ReplenishError {
             ReplenishError::NoState { .. } => "no_state",
             ReplenishError::NoLane { .. } => "no_lane",
             ReplenishError::MaxBelowMin { .. } => "max_below_min",
+            ReplenishError::NoOrderFits { .. } => "no_order_fits",
             ReplenishError::NoServiceTarget { .. } => "no_service_target",
             ReplenishError::TooFewPeriods { .. } => "too_few_periods",
             ReplenishError::TooFewObservations { .. } => "too_few_observations",

@@ -647,7 +647,9 @@ impl Planner {
             for sub in &item.substitutes {
                 let Some(si) = cat.item_ix(&sub.item) else { continue };
                 let Some(sk) = self.slot(si, ev.site) else { continue };
-                let excess = self.excess(sk, 0)?;
+                // Less what more urgent recommendations already take from it.
+                let already = taken.get(&sk).copied().unwrap_or_default();
+                let excess = self.excess(sk, 0)?.sub_x(already).unwrap_or_default();
                 if excess <= Decimal::ZERO || sub.ratio <= Decimal::ZERO {
                     continue;
                 }
@@ -760,11 +762,35 @@ impl Planner {
             } else {
                 (cands.remove(0), protect)
             };
-            if let Action::Transfer { from } = &best.action
-                && let Some(sk) = self.catalog.site_ix(from).and_then(|s| self.slot(ev.item, s))
-            {
+            // What the best option takes from another slot's excess, so the next
+            // recommendation does not offer it again: a transfer's units at its source,
+            // a substitute's (its ratio for each unit covered) at this site.
+            let drawn = match &best.action {
+                Action::Transfer { from } => self
+                    .catalog
+                    .site_ix(from)
+                    .and_then(|s| self.slot(ev.item, s))
+                    .map(|sk| (sk, best.qty)),
+                Action::Substitute { item } => {
+                    let ratio = self
+                        .catalog
+                        .item(ev.item)
+                        .and_then(|i| i.substitutes.iter().find(|s| s.item == *item))
+                        .map(|s| s.ratio);
+                    let slot = self.catalog.item_ix(item).and_then(|si| self.slot(si, ev.site));
+                    match (slot, ratio) {
+                        (Some(sk), Some(r)) => Some((
+                            sk,
+                            best.qty.mul_x(r).ok_or(ReplenishError::Overflow("a substitute"))?,
+                        )),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            if let Some((sk, qty)) = drawn {
                 let t = taken.entry(sk).or_insert(Decimal::ZERO);
-                *t = t.add_x(best.qty).ok_or(ReplenishError::Overflow("a transfer"))?;
+                *t = t.add_x(qty).ok_or(ReplenishError::Overflow("a transfer"))?;
             }
             let Some(state) = self.states.get(k) else { continue };
             out.push(Recommendation {

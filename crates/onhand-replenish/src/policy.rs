@@ -203,7 +203,9 @@ impl Steps {
     /// # Errors
     /// [`ReplenishError::Quantity`] for a minimum, multiple or maximum in a unit the item
     /// is not counted in; [`ReplenishError::MaxBelowMin`] for a maximum below the
-    /// minimum; [`ReplenishError::InvalidInput`] for a multiple that is not positive.
+    /// minimum; [`ReplenishError::NoOrderFits`] when no multiple lies between the
+    /// minimum (or one multiple) and the maximum; [`ReplenishError::InvalidInput`] for a
+    /// multiple that is not positive.
     pub fn of(policy: &ItemSitePolicy, units: &ItemUnits) -> Res<Steps> {
         let base = |q: &onhand_master::Qty, what: &'static str| -> Res<Decimal> {
             units
@@ -238,7 +240,21 @@ impl Steps {
                 max: hi,
             });
         }
-        Ok(Steps { step, min, max })
+        let steps = Steps { step, min, max };
+        // Some multiple must lie between the least order and the maximum.
+        if let Some(hi) = max {
+            let least = steps.up_exact(min.unwrap_or(step))?.max(step);
+            if steps.down_exact(hi)? < least {
+                return Err(ReplenishError::NoOrderFits {
+                    item: policy.item.clone(),
+                    site: policy.site.clone(),
+                    multiple: step,
+                    least,
+                    max: hi,
+                });
+            }
+        }
+        Ok(steps)
     }
 
     /// `x` rounded up to the step (0 for anything not positive).

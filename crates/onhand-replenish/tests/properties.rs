@@ -714,6 +714,15 @@ proptest! {
             prop_assert!(result.is_err());
             return Ok(());
         }
+        // No multiple of the step between the least order and the maximum: refused.
+        if let Some(hi) = max {
+            let step = expected_step(&g, &policy);
+            let least = min.map_or(step, |lo| (lo / step).ceil() * step).max(step);
+            if (hi / step).floor() * step < least {
+                prop_assert_eq!(result.map_err(|e| e.code()).err(), Some("no_order_fits"));
+                return Ok(());
+            }
+        }
         // Periodic review without a review period is refused, never given a default.
         if policy.planning == PlanningMethod::PeriodicReview && policy.review_period_days.is_none() {
             prop_assert_eq!(result.map_err(|e| e.code()).err(), Some("no_review_period"));

@@ -404,6 +404,7 @@ fn onhand_replenish_replenish_error() {
             "no_state",
             "no_lane",
             "max_below_min",
+            "no_order_fits",
             "no_service_target",
             "too_few_periods",
             "too_few_observations",
