@@ -316,9 +316,6 @@ struct PendingReturn {
 /// A transfer line in transit: owner, quantity, value, expected arrival.
 type Transit = (EntityCode, Decimal, Money, Option<DateTime<Utc>>);
 
-/// Cost event ids per journal entry (see [`crate::network::cost_event_id`]).
-const COST_IDS_PER_EVENT: u64 = crate::COST_EVENTS_PER_ENTRY;
-
 /// The feed's part of a network snapshot: insight's whole state
 /// ([`InsightSnapshot`]) and what the feed keeps to translate (its clock, the order and
 /// transfer lines it follows, the suppliers of expected receipts, its statistics).
@@ -1224,7 +1221,7 @@ impl Network {
         let mut live = std::collections::BTreeSet::new();
         for p in &pools {
             for l in &p.layers {
-                live.insert(l.origin / COST_IDS_PER_EVENT);
+                live.insert(l.origin / crate::COST_EVENTS_PER_ENTRY);
             }
             if entity.is_some_and(|e| *e != p.entity) {
                 continue;
@@ -1262,7 +1259,7 @@ impl Network {
             let Some(uom) = self.uom_of(&p.item) else { continue };
             for l in p.layers.iter().filter(|l| l.qty > Decimal::ZERO) {
                 let (Some(received), Ok(value)) = (
-                    feed.origins.get(&(l.origin / COST_IDS_PER_EVENT)).copied(),
+                    feed.origins.get(&(l.origin / crate::COST_EVENTS_PER_ENTRY)).copied(),
                     Money::new(l.value, p.currency).round(RoundingMode::HalfEven),
                 ) else {
                     bump(&mut feed.stats.unmatched);

@@ -25,7 +25,6 @@ impl Ledger {
         if count.lines.is_empty() {
             return Err(LedgerError::NoLines { kind: EventKind::CycleCount });
         }
-        plan.is_count = true;
         for line in &count.lines {
             let it = self.item(&line.item)?;
             let counted = self.to_base(&it, line.counted)?;

@@ -54,7 +54,6 @@ pub(crate) struct Plan {
     /// The event's kind and document, when its kind is document-limited: commit records
     /// what it measured there.
     pub(crate) doc: Option<(EventKind, DocumentRef)>,
-    pub(crate) is_count: bool,
     /// The event's id.
     pub(crate) id: Option<crate::event::EventId>,
     /// What the ledger will record of the event for reversals and returns.
