@@ -2647,7 +2647,7 @@ impl Atp {
     /// ```
     pub fn reduce(&mut self, line: LineId, qty: Decimal) -> Result<(), AtpError> {
         let b = self.book.get(line).ok_or(AtpError::UnknownLine { line })?;
-        let mut cut = self.units(b.demand.item, qty)?;
+        let cut = self.units(b.demand.item, qty)?;
         if cut > b.promise.confirmed || cut < 0 {
             return Err(AtpError::InvalidClaim {
                 line,
@@ -2655,12 +2655,20 @@ impl Atp {
             });
         }
         let mut b = self.book.remove(line).ok_or(AtpError::UnknownLine { line })?;
+        self.cut_latest(&mut b, cut);
+        self.book.insert(line, b);
+        Ok(())
+    }
+
+    /// Gives back `cut` units of a booked line's confirmation (in the ordered item's
+    /// units), the latest schedule lines first; their quota use goes back too.
+    fn cut_latest(&mut self, b: &mut Booked, mut cut: i64) {
         let mut order: Vec<usize> = (0..b.promise.lines.len()).collect();
         order.sort_by_key(|&i| {
             std::cmp::Reverse(b.promise.lines.get(i).map(|l| (l.delivery, l.avail_day)))
         });
         for i in order {
-            if cut == 0 {
+            if cut <= 0 {
                 break;
             }
             let Some(l) = b.promise.lines.get_mut(i) else { continue };
@@ -2678,15 +2686,30 @@ impl Atp {
             cut -= c;
         }
         b.promise.lines.retain(|l| l.units > 0);
-        self.book.insert(line, b);
-        Ok(())
+    }
+
+    /// How many units of `item` stand for one unit of the ordered `ordered` item: one
+    /// for the item itself, the ratio for one of its substitutes, `None` for another.
+    fn units_per_cover(&self, ordered: u32, item: u32) -> Option<i64> {
+        if ordered == item {
+            return Some(1);
+        }
+        self.subs
+            .get(ordered as usize)
+            .and_then(|s| s.iter().find(|s| s.item == item))
+            .map(|s| s.per)
+            .filter(|p| *p > 0)
     }
 
     /// Uses up a booked line's confirmation as its stock leaves: `qty` of `item` (the
     /// ordered item or the substitute confirmed) picked or shipped for it at `site`.
     /// The line's schedule lines at that site give up what left, earliest first, and the
     /// line's requested quantity shrinks by what they covered, so re-processing never
-    /// promises again what was fulfilled. Its quota use stays: the demand was served.
+    /// promises again what was fulfilled. What left beyond them (from free stock) lowers
+    /// the requested quantity too, and confirmations elsewhere that the line then no
+    /// longer needs are given back, latest first. Its quota use stays, as the demand was
+    /// served, and so what it used stays in the period's supply for quota shares: the
+    /// stock leaving does not shrink another group's share.
     ///
     /// Stock leaving also lowers available stock: set that with
     /// [`set_available`](Self::set_available) afterwards, and free stock is what it was
@@ -2761,8 +2784,148 @@ impl Atp {
             used += back;
         }
         b.promise.lines.retain(|l| l.units > 0);
+        // Its quota use stays, so what it used stays in the period's supply, which
+        // `set_available` lowers when the stock leaves: the shipment counts once.
+        if used > 0
+            && let Some(q) = self.quotas.get_mut(&iix.raw())
+        {
+            q.add_supply(self.today, used);
+        }
+        // What left beyond the confirmation there (from free stock) served the line all
+        // the same: its requested quantity shrinks by what that covers, and a
+        // confirmation elsewhere that it no longer needs is given back.
+        if left > 0
+            && let Some(per) = self.units_per_cover(b.demand.item, iix.raw())
+        {
+            b.demand.units -= (left / per).min(b.demand.units).max(0);
+            let excess = b.promise.confirmed - b.demand.units;
+            if excess > 0 {
+                self.cut_latest(&mut b, excess);
+            }
+        }
         self.book.insert(line, b);
         Ok(self.decimal(iix.raw(), used))
+    }
+
+    /// Undoes [`consume`](Self::consume) for stock that came back (a reversed pick or
+    /// shipment): `used` of `item` that the line had confirmed at `site` is held for it
+    /// there again from today, and the line's requested quantity grows by what `used`
+    /// and `beyond` (what left beyond its confirmation) cover. Its quota use stays, as
+    /// `consume` kept it.
+    ///
+    /// Stock coming back also raises available stock: set that with
+    /// [`set_available`](Self::set_available) afterwards, and free stock is what it was
+    /// before for the part held again. When the line already has
+    /// [`MAX_SCHEDULE_LINES`] schedule lines and none at `site` today, nothing is held
+    /// and the line asks for all of it again (re-processing confirms it).
+    ///
+    /// # Errors
+    /// [`AtpError::UnknownLine`], [`AtpError::UnknownItem`], [`AtpError::UnknownSite`],
+    /// [`AtpError::Quantity`]; [`AtpError::InvalidClaim`] when a quantity is negative,
+    /// when `item` is neither the line's item nor one of its substitutes, or when the
+    /// line would ask for more than [`MAX_UNITS`](crate::MAX_UNITS). Nothing changes
+    /// then.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Availability, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # let (g, a) = (catalog.item_ix(&glove).ok_or("item")?, catalog.site_ix(&atl).ok_or("site")?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// # let line = |id, qty: &str| -> Result<OrderLine, Box<dyn std::error::Error>> {
+    /// #     Ok(OrderLine::new(LineId(id), "GLOVE-NIT".parse()?, qty.parse()?, day(7)?, "US-SE".parse()?))
+    /// # };
+    /// # let n = |s: &str| s.parse::<Decimal>();
+    /// atp.allocate(&line(1, "15 EA")?, Claim::Hard)?;
+    /// // 10 are picked, then the pick is reversed: the boxes are back, and held again.
+    /// atp.consume(LineId(1), &glove, &atl, "10 EA".parse()?)?;
+    /// atp.set_available(&glove, &atl, "30 EA".parse()?)?;
+    /// atp.restore_consumed(LineId(1), &glove, &atl, "10 EA".parse()?, "0 EA".parse()?)?;
+    /// atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// assert_eq!(atp.held(g, a), n("15")?);
+    /// assert_eq!(atp.free_now(g, a), n("25")?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn restore_consumed(
+        &mut self,
+        line: LineId,
+        item: &ItemCode,
+        site: &SiteCode,
+        used: Qty,
+        beyond: Qty,
+    ) -> Result<(), AtpError> {
+        let iix = self.item_ix(item)?;
+        let six = self.site_ix(site)?;
+        let used = self.base_units(iix, item, used)?;
+        let beyond = self.base_units(iix, item, beyond)?;
+        let b = self.book.get(line).ok_or(AtpError::UnknownLine { line })?;
+        if used < 0 || beyond < 0 {
+            return Err(AtpError::InvalidClaim {
+                line,
+                what: "cannot restore a negative quantity",
+            });
+        }
+        let per = self.units_per_cover(b.demand.item, iix.raw()).ok_or(AtpError::InvalidClaim {
+            line,
+            what: "the item is neither the line's nor one of its substitutes",
+        })?;
+        let covers = used / per;
+        let units = covers * per;
+        let more = covers.saturating_add(beyond / per);
+        let asked = b.demand.units.saturating_add(more);
+        if asked > crate::MAX_UNITS {
+            return Err(AtpError::InvalidClaim { line, what: "the line would ask for too much" });
+        }
+        let lead = Self::sources_of(&self.sources, b.demand.region, b.demand.rule)
+            .iter()
+            .find(|s| s.site == six.raw())
+            .map_or(0, |s| s.lead);
+        let today = self.today;
+        let delivery = today.saturating_add(lead);
+        let mut b = self.book.remove(line).ok_or(AtpError::UnknownLine { line })?;
+        b.demand.units = asked;
+        if units > 0 {
+            let same = |l: &RawLine| {
+                l.item == iix.raw()
+                    && l.site == six.raw()
+                    && l.avail_day == today
+                    && l.delivery == delivery
+            };
+            let fits =
+                b.promise.lines.iter().any(same) || b.promise.lines.len() < MAX_SCHEDULE_LINES;
+            if fits {
+                let ix = self.store.index(iix.raw() as usize, usize::from(six.raw()));
+                self.store.apply(ix, today, today, -units);
+                self.store.hold(ix, today, units, b.demand.priority);
+                match b.promise.lines.iter_mut().find(|l| same(l)) {
+                    Some(l) => {
+                        l.units += units;
+                        l.covers += covers;
+                    }
+                    None => b.promise.lines.push(RawLine {
+                        item: iix.raw(),
+                        site: six.raw(),
+                        units,
+                        covers,
+                        avail_day: today,
+                        delivery,
+                    }),
+                }
+                b.promise.confirmed += covers;
+                // `consume` kept it in the period's supply; the stock coming back adds
+                // it again.
+                if let Some(q) = self.quotas.get_mut(&iix.raw()) {
+                    q.add_supply(today, -units);
+                }
+            }
+        }
+        self.book.insert(line, b);
+        Ok(())
     }
 
     /// Releases every soft reservation that has expired by `now`; returns them, oldest

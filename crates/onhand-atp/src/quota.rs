@@ -17,7 +17,10 @@
 //! (counted in the period holding today) plus the receipts falling in the period; later
 //! changes to stock on hand (and supply dated today or earlier) count in the period
 //! holding today when they happen, so moving today never sends them to a period that
-//! has passed. Consumption is
+//! has passed. Stock that leaves for the line it was confirmed to
+//! ([`Atp::consume`](crate::Atp::consume)) stays counted: the line keeps its quota use
+//! and the period keeps the units in its supply, so a shipment never shrinks another
+//! group's share. Consumption is
 //! [`Consumption::Discrete`] (what a period does not use lapses) or
 //! [`Consumption::Cumulative`] (it carries forward); either way a confirmation counts in
 //! the period of its material availability date, and never takes what a later period

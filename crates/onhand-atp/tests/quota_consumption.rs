@@ -1,5 +1,6 @@
-//! Quotas and stock consumed by picks: a defect a review found, kept ignored until the
-//! rule is decided (`cargo test -- --ignored` shows it failing).
+//! Quotas and stock consumed by picks: a defect a review found. The rule: a served
+//! line's quota use stays, and what it used stays in the period's supply, so the
+//! shipment counts once.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::sync::Arc;
@@ -17,14 +18,11 @@ fn day(d: u32) -> NaiveDate {
 }
 
 /// Two customer groups share the period's glove supply half and half. Group A's 50 are
-/// picked: `consume` keeps A's quota use ("the demand was served"), and the stock that
-/// left lowers the period's supply when it is set again, so the shipment counts twice:
-/// group B, which has used nothing, may now have only a quarter of the original supply
-/// although 50 are free and its half was 50.
+/// picked: `consume` keeps A's quota use ("the demand was served"). The stock that left
+/// used to lower the period's supply when it was set again, so the shipment counted
+/// twice and group B, which had used nothing, could have only a quarter.
 #[test]
-#[ignore = "known: consume keeps the group's quota use while the stock that left also \
-          leaves the period's supply; the rule needs a decision (next stop)"]
-fn stock_consumed_by_one_group_shrinks_the_other_groups_quota() {
+fn stock_consumed_by_one_group_leaves_the_other_groups_quota() {
     let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
     let mut atp = Atp::new(catalog, AtpConfig::default(), day(5)).unwrap();
     let (glove, atl) = ("GLOVE-NIT".parse().unwrap(), "ATL".parse().unwrap());
@@ -63,4 +61,50 @@ fn stock_consumed_by_one_group_shrinks_the_other_groups_quota() {
     atp.set_available(&glove, &atl, "50 EA".parse().unwrap()).unwrap();
     let p = atp.allocate(&line(2, "B"), Claim::Hard).unwrap();
     assert_eq!(p.confirmed, Decimal::from(50), "B's half of the period was 50: {p:?}");
+}
+
+/// A's pick reversed: the line holds its 50 again and the stock is back, and B's half is
+/// still 50: the period's supply and A's quota use are as they were before the pick.
+#[test]
+fn a_consumption_restored_leaves_the_quota_as_before() {
+    let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
+    let mut atp = Atp::new(catalog, AtpConfig::default(), day(5)).unwrap();
+    let (glove, atl) = ("GLOVE-NIT".parse().unwrap(), "ATL".parse().unwrap());
+    atp.set_available(&glove, &atl, "100 EA".parse().unwrap()).unwrap();
+    let class = |g: &str| DemandClass { group: Some(g.parse().unwrap()), ..DemandClass::default() };
+    let half = QuotaAmount::Percent("0.5".parse().unwrap());
+    atp.set_quotas(&[QuotaRule {
+        item: "GLOVE-NIT".parse().unwrap(),
+        periods: vec![day(1)],
+        consumption: Consumption::Discrete,
+        entries: vec![
+            QuotaEntry { class: class("A"), amount: half.clone() },
+            QuotaEntry { class: class("B"), amount: half },
+        ],
+        collective: None,
+    }])
+    .unwrap();
+    let line = |id, g: &str, qty: &str| {
+        let mut l = OrderLine::new(
+            LineId(id),
+            "GLOVE-NIT".parse().unwrap(),
+            qty.parse().unwrap(),
+            day(8),
+            "US-SE".parse().unwrap(),
+        );
+        l.class = class(g);
+        l.allow_split = true;
+        l
+    };
+    atp.allocate(&line(1, "A", "50 EA"), Claim::Hard).unwrap();
+    atp.consume(LineId(1), &glove, &atl, "50 EA".parse().unwrap()).unwrap();
+    atp.set_available(&glove, &atl, "50 EA".parse().unwrap()).unwrap();
+    let none = "0 EA".parse().unwrap();
+    atp.restore_consumed(LineId(1), &glove, &atl, "50 EA".parse().unwrap(), none).unwrap();
+    atp.set_available(&glove, &atl, "100 EA".parse().unwrap()).unwrap();
+    assert_eq!(atp.booked(LineId(1)).unwrap().confirmed, Decimal::from(50));
+    // A may not take more than its half; B still has its 50.
+    assert_eq!(atp.promise(&line(3, "A", "10 EA")).unwrap().confirmed, Decimal::ZERO);
+    let p = atp.allocate(&line(2, "B", "50 EA"), Claim::Hard).unwrap();
+    assert_eq!(p.confirmed, Decimal::from(50), "{p:?}");
 }

@@ -186,7 +186,13 @@ impl Network {
         self.next_line = id;
         self.insert_booking(
             r.clone(),
-            Booking { id, request: req.clone(), picked: Decimal::ZERO, shipped: Decimal::ZERO },
+            Booking {
+                id,
+                request: req.clone(),
+                picked: Decimal::ZERO,
+                shipped: Decimal::ZERO,
+                uses: Vec::new(),
+            },
         );
         self.line_refs.insert(id, r.clone());
         self.journal.push(mark, command);

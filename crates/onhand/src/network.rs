@@ -65,7 +65,7 @@ use crate::costing::{EventKey, inbound_lines, transit};
 use crate::error::Error;
 use crate::exceptions::Exceptions;
 use crate::journal::{Command, Journal, Mark};
-use crate::orders::{Booking, OrderRef};
+use crate::orders::{Booking, LineUse, OrderRef};
 use crate::outcome::{
     AllocationUse, AvailabilityChange, Decision, Outcome, PositionChange, Signal, SupplyChange,
 };
@@ -141,6 +141,9 @@ pub struct Network {
     pub(crate) booked_in_group: BTreeMap<u32, BTreeSet<OrderRef>>,
     /// The availability engine's line ids, back to order lines.
     pub(crate) line_refs: BTreeMap<u64, OrderRef>,
+    /// The booked lines each pick or shipment used up (each booking keeps what, in its
+    /// `uses`); derived from the bookings, never saved.
+    pub(crate) line_uses: BTreeMap<EventKey, SmallVec<[OrderRef; 1]>>,
     pub(crate) next_line: u64,
     /// Expected receipts by purchase order and line.
     pub(crate) receipts: BTreeMap<(DocNumber, u32), OpenReceipt>,
@@ -333,6 +336,7 @@ impl Network {
             bookings: BTreeMap::new(),
             booked_in_group: BTreeMap::new(),
             line_refs: BTreeMap::new(),
+            line_uses: BTreeMap::new(),
             next_line: 0,
             receipts: BTreeMap::new(),
             used: BTreeMap::new(),
@@ -742,6 +746,7 @@ impl Network {
         // Allocations used up by stock leaving for an order line (before availability,
         // so free stock stays where it was).
         self.use_allocations(moving, out)?;
+        self.restore_allocations(moving, out)?;
         // Transfers and purchases: dated supply.
         let transit_changes = transit(deltas.iter().map(|d| (&d.key, &d.change)));
         self.flow_transfers(moving, &transit_changes, out, &mut touched)?;
@@ -936,6 +941,21 @@ impl Network {
                 let total = if is_pick { &mut b.picked } else { &mut b.shipped };
                 // Bounded on restore and by the ledger's line limit: never near the top.
                 *total = total.checked_add(q_ordered).unwrap_or(*total);
+                if take > Decimal::ZERO || q_ordered > Decimal::ZERO {
+                    b.uses.push(LineUse {
+                        event: moving.id,
+                        pick: is_pick,
+                        item: line.item.clone(),
+                        site: m.site.clone(),
+                        ordered: q_ordered,
+                        used,
+                        beyond: take - used,
+                    });
+                    let at = self.line_uses.entry(moving.id.into()).or_default();
+                    if !at.contains(&r) {
+                        at.push(r.clone());
+                    }
+                }
             }
             if take > Decimal::ZERO {
                 out.allocations.push(AllocationUse {
@@ -951,9 +971,46 @@ impl Network {
         Ok(())
     }
 
+    /// A reversed pick or shipment gives the booked lines it used up back what it used
+    /// (see [`orders`](crate::orders)): their picked or shipped totals down again, the
+    /// allocation it used held again where the stock came back, and what it took beyond
+    /// asked for again. Before availability, as [`use_allocations`](Self::use_allocations).
+    fn restore_allocations(&mut self, moving: &Event, out: &mut Outcome) -> Result<(), Error> {
+        let Body::Reversal { event: original } = &moving.body else { return Ok(()) };
+        let Some(lines) = self.line_uses.remove(&EventKey::from(*original)) else {
+            return Ok(());
+        };
+        for r in lines {
+            let Some(b) = self.bookings.get_mut(&r) else { continue };
+            let (undo, keep): (Vec<LineUse>, Vec<LineUse>) =
+                std::mem::take(&mut b.uses).into_iter().partition(|u| u.event == *original);
+            b.uses = keep;
+            for u in &undo {
+                let total = if u.pick { &mut b.picked } else { &mut b.shipped };
+                *total = (*total - u.ordered).max(Decimal::ZERO);
+            }
+            let id = b.id;
+            for u in undo {
+                if u.used.is_zero() && u.beyond.is_zero() {
+                    continue;
+                }
+                let Some(item) = self.catalog.item_ix(&u.item) else { continue };
+                let (used, beyond) = (self.base_qty(item, u.used)?, self.base_qty(item, u.beyond)?);
+                self.atp.restore_consumed(LineId(id), &u.item, &u.site, used, beyond)?;
+                out.allocations_restored.push(AllocationUse {
+                    line: r.clone(),
+                    site: u.site,
+                    used,
+                    beyond,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// How many base units of `item` stand for one base unit of the `ordered` item: one
     /// for the item itself, the ratio for one of its substitutes, `None` for another.
-    fn units_per_ordered(&self, ordered: &ItemCode, item: &ItemCode) -> Option<Decimal> {
+    pub(crate) fn units_per_ordered(&self, ordered: &ItemCode, item: &ItemCode) -> Option<Decimal> {
         if ordered == item {
             return Some(Decimal::ONE);
         }
@@ -1645,6 +1702,15 @@ impl Network {
     /// Drops a booked order line and its index entry.
     pub(crate) fn remove_booking(&mut self, r: &OrderRef) -> Option<Booking> {
         let b = self.bookings.remove(r)?;
+        for u in &b.uses {
+            let key = EventKey::from(u.event);
+            if let Some(at) = self.line_uses.get_mut(&key) {
+                at.retain(|x| x != r);
+                if at.is_empty() {
+                    self.line_uses.remove(&key);
+                }
+            }
+        }
         if let Some(g) = self.request_group(&b)
             && let Some(set) = self.booked_in_group.get_mut(&g)
         {

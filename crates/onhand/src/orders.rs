@@ -7,11 +7,15 @@
 //! shipment whose reference document is the sales order and whose line names the order
 //! line ([`Line::doc_line`](onhand_ledger::Line::doc_line)) uses up that line's
 //! allocation at the shipping site, so free stock does not change when allocated stock
-//! leaves.
+//! leaves. Stock picked for the line beyond its allocation serves it all the same: the
+//! line asks for that much less. A reversal of that pick or shipment gives the line back
+//! what the event used up (held again at the site, as the stock is back) and asks for
+//! what it took beyond; once the line has shipped in full and left the book, a reversal
+//! of its shipment leaves the returned stock free.
 
 use chrono::NaiveDate;
 use onhand_atp::{Limit, SourcingRule, Strategy};
-use onhand_ledger::DocNumber;
+use onhand_ledger::{DocNumber, EventId};
 use onhand_master::{
     ChannelCode, CustomerCode, CustomerGroupCode, ItemCode, Qty, RegionCode, SiteCode,
 };
@@ -216,4 +220,31 @@ pub(crate) struct Booking {
     /// Base units shipped against it so far.
     #[serde(with = "onhand_master::decimal::serde_str")]
     pub(crate) shipped: Decimal,
+    /// What each pick and shipment for it used up, for a reversal of that event (dropped
+    /// once reversed, and with the booking).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) uses: Vec<LineUse>,
+}
+
+/// What one pick or shipment used up of a booked line, in base units.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LineUse {
+    /// The pick or shipment event.
+    pub(crate) event: EventId,
+    /// A pick (`false`: a shipment).
+    pub(crate) pick: bool,
+    /// The item that left (the ordered item or a substitute).
+    pub(crate) item: ItemCode,
+    /// The site it left.
+    pub(crate) site: SiteCode,
+    /// Base units of the ordered item it counted as picked or shipped.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub(crate) ordered: Decimal,
+    /// Base units of `item` the line's allocation covered.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub(crate) used: Decimal,
+    /// Base units of `item` taken beyond it.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub(crate) beyond: Decimal,
 }

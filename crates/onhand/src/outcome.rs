@@ -262,6 +262,11 @@ pub struct Outcome {
     /// Allocations used up.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub allocations: Vec<AllocationUse>,
+    /// Allocations given back: what a reversed pick or shipment had used up, held for
+    /// its order line again (`used`), and what it had taken beyond (`beyond`), which
+    /// the line asks for again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allocations_restored: Vec<AllocationUse>,
     /// Dated supply added or removed (transfers in transit, purchase orders).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub supply: Vec<SupplyChange>,
@@ -288,6 +293,7 @@ impl Outcome {
             positions: Vec::new(),
             availability: Vec::new(),
             allocations: Vec::new(),
+            allocations_restored: Vec::new(),
             supply: Vec::new(),
             postings: Vec::new(),
             documents: Vec::new(),

@@ -614,6 +614,20 @@ impl Network {
             if !in_range(b.picked) || !in_range(b.shipped) {
                 return Err(invalid("bookings", format!("{line}: out of range")));
             }
+            for u in &b.uses {
+                if !in_range(u.ordered) || !in_range(u.used) || !in_range(u.beyond) {
+                    return Err(invalid("bookings", format!("{line}: a use out of range")));
+                }
+                self.held_item("bookings", &u.item)?;
+                self.known_site("bookings", &u.site)?;
+                if self.units_per_ordered(&b.request.item, &u.item).is_none() {
+                    return Err(invalid("bookings", format!("{line}: a use of item {}", u.item)));
+                }
+                let at = self.line_uses.entry(u.event.into()).or_default();
+                if !at.contains(&line) {
+                    at.push(line.clone());
+                }
+            }
             self.line_refs.insert(b.id, line.clone());
             if self.insert_booking(line.clone(), b.clone()).is_some() {
                 return Err(invalid("bookings", format!("{line} twice")));

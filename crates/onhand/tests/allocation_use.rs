@@ -1,9 +1,9 @@
 //! Picks and shipments against an order line use up its allocation in the ordered
 //! item's units. A defect a review found: a substitute of ratio 2 shipped against a
 //! line counted its own units as ordered ones, so a line half filled by it left the
-//! book and freed what it still held of the ordered item. Two more the review found
-//! are kept here, ignored, until they are fixed (`cargo test -- --ignored` shows them
-//! failing).
+//! book and freed what it still held of the ordered item. Two more it found: stock
+//! picked beyond the allocation was promised to the line again by re-processing, and a
+//! reversed pick or shipment did not give the line back what it had used up.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod common;
@@ -96,12 +96,11 @@ fn a_substitute_shipped_at_its_ratio_does_not_close_the_line() {
 }
 
 /// Stock picked for an order line beyond what the line had confirmed (found in free
-/// stock) fulfils the line all the same, but the engine's line keeps asking for it:
-/// re-processing confirms it again, so the line holds more than is still open on it.
+/// stock) fulfils the line all the same: the line asks for that much less, so
+/// re-processing does not confirm it again (it used to, so the line held more than was
+/// still open on it).
 #[test]
-#[ignore = "known: consume lowers the line's demand only by what its allocation covered, \
-          so re-processing confirms the part picked from free stock again (next stop)"]
-fn stock_picked_beyond_the_allocation_is_promised_again_by_reprocessing() {
+fn stock_picked_beyond_the_allocation_is_not_promised_again_by_reprocessing() {
     let mut n = common::network();
     n.apply(&receipt_to(1, "ATL", "BOLT-M8", "50 EA", "PF-A01", "available").unwrap()).unwrap();
     let mut req = order("SO-1", "BOLT-M8", "100 EA");
@@ -119,20 +118,15 @@ fn stock_picked_beyond_the_allocation_is_promised_again_by_reprocessing() {
     n.reprocess(onhand::atp::Sharing::FirstCome).unwrap();
     n.check().unwrap();
     let held = n.booked(&so("SO-1")).unwrap().confirmed;
-    assert!(
-        held.value() <= "20".parse().unwrap(),
-        "the line holds {held} with only 20 EA left to ship; free stock is {}",
-        free(&n, "BOLT-M8")
-    );
+    assert_eq!(held.to_string(), "20 EA", "20 EA are left to ship; free: {}", free(&n, "BOLT-M8"));
+    assert_eq!(free(&n, "BOLT-M8"), "50 EA");
 }
 
-/// A pick reversed puts the stock back where it was, but the allocation it used up is
-/// not restored: the order line (still open, nothing shipped) holds nothing and its
-/// stock is free for anyone.
+/// A pick reversed puts the stock back where it was, and the allocation it used up
+/// with it: the order line (still open, nothing shipped) holds it again. It used to
+/// hold nothing, its stock free for anyone.
 #[test]
-#[ignore = "known: a reversal of a pick or shipment does not restore what it used up of the \
-          line's allocation (needs an engine call to restore it; next stop)"]
-fn a_reversed_pick_does_not_give_the_line_its_allocation_back() {
+fn a_reversed_pick_gives_the_line_its_allocation_back() {
     let mut n = common::network();
     n.apply(&receipt_to(1, "ATL", "BOLT-M8", "120 EA", "PF-A01", "available").unwrap()).unwrap();
     n.allocate(&order("SO-1", "BOLT-M8", "100 EA")).unwrap();
@@ -148,4 +142,116 @@ fn a_reversed_pick_does_not_give_the_line_its_allocation_back() {
         (p.confirmed.to_string(), free(&n, "BOLT-M8")),
         ("100 EA".to_string(), "20 EA".to_string())
     );
+}
+
+/// A pick of 80 for a line that held 50 (30 taken from free stock) is reversed: the
+/// line holds its 50 again and asks for the 30 again, which re-processing confirms.
+#[test]
+fn a_reversed_pick_beyond_the_allocation_asks_for_the_rest_again() {
+    let mut n = common::network();
+    n.apply(&receipt_to(1, "ATL", "BOLT-M8", "50 EA", "PF-A01", "available").unwrap()).unwrap();
+    let mut req = order("SO-1", "BOLT-M8", "100 EA");
+    req.allow_split = true;
+    n.allocate(&req).unwrap();
+    n.apply(&receipt_to(2, "ATL", "BOLT-M8", "100 EA", "PF-A01", "available").unwrap()).unwrap();
+    let pick = leave(3, 10, "SO-1", "BOLT-M8", "80 EA", false);
+    n.apply(&pick).unwrap();
+    let o = n.apply(&reversal(4, 20, pick.id).unwrap()).unwrap();
+    n.check().unwrap();
+    assert_eq!(o.allocations_restored.len(), 1);
+    assert_eq!(o.allocations_restored[0].used.to_string(), "50 EA");
+    assert_eq!(o.allocations_restored[0].beyond.to_string(), "30 EA");
+    assert_eq!(n.booked(&so("SO-1")).unwrap().confirmed.to_string(), "50 EA");
+    assert_eq!(free(&n, "BOLT-M8"), "100 EA");
+    n.reprocess(onhand::atp::Sharing::FirstCome).unwrap();
+    n.check().unwrap();
+    assert_eq!(n.booked(&so("SO-1")).unwrap().confirmed.to_string(), "100 EA");
+    assert_eq!(free(&n, "BOLT-M8"), "50 EA");
+}
+
+/// A shipment of stock picked without naming the line (so the shipment uses up the
+/// allocation) that is reversed gives the line back what it used up, and its shipped
+/// total goes down again: the line then ships in full and leaves the book as if the
+/// first shipment had never been.
+#[test]
+fn a_reversed_shipment_gives_the_line_its_allocation_back() {
+    let mut n = common::network();
+    n.apply(&receipt_to(1, "ATL", "BOLT-M8", "140 EA", "PF-A01", "available").unwrap()).unwrap();
+    n.allocate(&order("SO-1", "BOLT-M8", "100 EA")).unwrap();
+    // 40 picked for another order that is not booked here: staged, not available.
+    n.apply(&leave(2, 5, "SO-9", "BOLT-M8", "40 EA", false)).unwrap();
+    assert_eq!(free(&n, "BOLT-M8"), "0 EA");
+    let ship = leave(3, 10, "SO-1", "BOLT-M8", "40 EA", true);
+    let o = n.apply(&ship).unwrap();
+    assert_eq!(o.allocations[0].used.to_string(), "40 EA");
+    assert_eq!(n.booked(&so("SO-1")).unwrap().confirmed.to_string(), "60 EA");
+    assert_eq!(free(&n, "BOLT-M8"), "40 EA");
+    n.apply(&reversal(4, 20, ship.id).unwrap()).unwrap();
+    n.check().unwrap();
+    assert_eq!(n.booked(&so("SO-1")).unwrap().confirmed.to_string(), "100 EA");
+    assert_eq!(free(&n, "BOLT-M8"), "0 EA");
+    // Had the reversal left 40 counted as shipped, shipping 60 would close the line.
+    n.apply(&leave(6, 31, "SO-1", "BOLT-M8", "60 EA", false)).unwrap();
+    n.apply(&leave(7, 32, "SO-1", "BOLT-M8", "60 EA", true)).unwrap();
+    assert!(n.booked(&so("SO-1")).is_ok(), "40 of 100 still to ship");
+    n.check().unwrap();
+}
+
+/// A picked line whose shipment is reversed counts the units as picked, not shipped,
+/// again: the next shipment of them uses up nothing more.
+#[test]
+fn a_reversed_shipment_of_picked_stock_counts_it_picked_again() {
+    let mut n = common::network();
+    n.apply(&receipt_to(1, "ATL", "BOLT-M8", "120 EA", "PF-A01", "available").unwrap()).unwrap();
+    n.allocate(&order("SO-1", "BOLT-M8", "100 EA")).unwrap();
+    n.apply(&leave(2, 5, "SO-1", "BOLT-M8", "40 EA", false)).unwrap();
+    let ship = leave(3, 10, "SO-1", "BOLT-M8", "40 EA", true);
+    n.apply(&ship).unwrap();
+    let o = n.apply(&reversal(4, 20, ship.id).unwrap()).unwrap();
+    assert!(o.allocations_restored.is_empty(), "the shipment used up nothing: {o:?}");
+    let again = n.apply(&leave(5, 30, "SO-1", "BOLT-M8", "40 EA", true)).unwrap();
+    assert!(again.allocations.is_empty(), "picked stock ships without using more");
+    assert_eq!(n.booked(&so("SO-1")).unwrap().confirmed.to_string(), "60 EA");
+    assert_eq!(free(&n, "BOLT-M8"), "20 EA");
+    n.check().unwrap();
+}
+
+/// What a pick used up survives a snapshot: restored, the network gives the line its
+/// allocation back when the pick is reversed, as the original would.
+#[test]
+fn a_pick_reversed_after_a_restore_gives_the_allocation_back() {
+    let mut n = common::network();
+    n.apply(&receipt_to(1, "ATL", "BOLT-M8", "120 EA", "PF-A01", "available").unwrap()).unwrap();
+    n.allocate(&order("SO-1", "BOLT-M8", "100 EA")).unwrap();
+    let pick = leave(2, 10, "SO-1", "BOLT-M8", "100 EA", false);
+    n.apply(&pick).unwrap();
+    let snap = n.snapshot().unwrap();
+    let catalog = std::sync::Arc::new(
+        onhand::master::Catalog::new(onhand::master::seed::demo_network()).unwrap(),
+    );
+    let mut m = Network::restore(catalog, common::rules(), common::config(), &snap).unwrap();
+    let back = reversal(3, 20, pick.id).unwrap();
+    let (a, b) = (n.apply(&back).unwrap(), m.apply(&back).unwrap());
+    assert_eq!(a, b);
+    m.check().unwrap();
+    assert_eq!(m.booked(&so("SO-1")).unwrap().confirmed.to_string(), "100 EA");
+    assert_eq!(free(&m, "BOLT-M8"), "20 EA");
+}
+
+/// A line shipped in full leaves the book; a reversal of its shipment then brings the
+/// stock back to staging with no booking to give it to, and the network still ties out.
+#[test]
+fn a_shipment_reversed_after_the_line_left_the_book_changes_no_booking() {
+    let mut n = common::network();
+    n.apply(&receipt_to(1, "ATL", "BOLT-M8", "120 EA", "PF-A01", "available").unwrap()).unwrap();
+    n.allocate(&order("SO-1", "BOLT-M8", "100 EA")).unwrap();
+    n.apply(&leave(2, 5, "SO-1", "BOLT-M8", "100 EA", false)).unwrap();
+    let ship = leave(3, 10, "SO-1", "BOLT-M8", "100 EA", true);
+    n.apply(&ship).unwrap();
+    assert!(n.booked(&so("SO-1")).is_err());
+    let o = n.apply(&reversal(4, 20, ship.id).unwrap()).unwrap();
+    assert!(o.allocations_restored.is_empty());
+    assert!(n.booked(&so("SO-1")).is_err());
+    n.check().unwrap();
+    assert_eq!(free(&n, "BOLT-M8"), "20 EA");
 }

@@ -1,0 +1,63 @@
+//! Stock picked for a line beyond what it confirmed at that site: the line asks for
+//! that much less, and a confirmation elsewhere it no longer needs is given back.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use onhand_atp::{Atp, AtpConfig, Claim, LineId, OrderLine};
+use onhand_master::{Catalog, ItemCode, SiteCode, seed};
+use rust_decimal::Decimal;
+
+fn day(d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 1, d).unwrap()
+}
+
+/// A line for 100 confirmed 50 at one site and 50 at another (split). 80 are picked at
+/// the first: 50 from its confirmation there, 30 beyond. The line now needs 20, so
+/// 30 of the other site's 50 go back to free stock there.
+#[test]
+fn a_pick_beyond_the_confirmation_gives_back_what_is_no_longer_needed() {
+    let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
+    let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)).unwrap();
+    let glove: ItemCode = "GLOVE-NIT".parse().unwrap();
+    let mut line = OrderLine::new(
+        LineId(1),
+        glove.clone(),
+        "100 EA".parse().unwrap(),
+        day(12),
+        "US-SE".parse().unwrap(),
+    );
+    line.allow_split = true;
+    // Find two sites that serve the region: stock 50 at each of them.
+    let sites: Vec<SiteCode> = ["ATL", "DFW", "CHI", "NJ1", "LAX", "SEA"]
+        .iter()
+        .filter_map(|s| s.parse().ok())
+        .filter(|s: &SiteCode| catalog.site_ix(s).is_some())
+        .collect();
+    for s in &sites {
+        atp.set_available(&glove, s, "50 EA".parse().unwrap()).unwrap();
+    }
+    let p = atp.allocate(&line, Claim::Hard).unwrap();
+    assert_eq!(p.confirmed, Decimal::from(100));
+    let first = p.schedule()[0].site;
+    let other = p.schedule().iter().find(|s| s.site != first).map(|s| s.site).unwrap();
+    let first_code = catalog.site(first).unwrap().code.clone();
+    let at_other = |p: &onhand_atp::Promise| -> Vec<Decimal> {
+        p.schedule().iter().filter(|s| s.site == other).map(|s| s.qty).collect()
+    };
+    assert_eq!(at_other(&p), [Decimal::from(50)]);
+    let g = catalog.item_ix(&glove).unwrap();
+    let free_other = atp.free_now(g, other);
+    // 80 picked at the first site: its 50, and 30 of its free stock (none is free
+    // there, so set some more first).
+    atp.set_available(&glove, &first_code, "80 EA".parse().unwrap()).unwrap();
+    let used = atp.consume(LineId(1), &glove, &first_code, "80 EA".parse().unwrap()).unwrap();
+    assert_eq!(used, Decimal::from(50));
+    atp.set_available(&glove, &first_code, "0 EA".parse().unwrap()).unwrap();
+    let after = atp.booked(LineId(1)).unwrap();
+    assert_eq!(after.confirmed, Decimal::from(20));
+    assert_eq!(at_other(&after), [Decimal::from(20)]);
+    // Held from a later day there: what is free today does not move.
+    assert_eq!(atp.free_now(g, other), free_other);
+}
