@@ -939,6 +939,8 @@ impl<K: Ord + Clone> KeySet<K> {
 
 #[derive(Debug, Clone)]
 struct PickRec {
+    /// The pick event.
+    event: EventId,
     line: OrderRef,
     site: usize,
     item: usize,
@@ -1551,6 +1553,7 @@ impl Sim {
                         continue;
                     };
                     self.track.picks.push(PickRec {
+                        event: e.id,
                         line: OrderRef { order: e.reference.number.clone(), line },
                         site: s,
                         item: i,
@@ -1581,6 +1584,12 @@ impl Sim {
                 }
             }
             Body::TransferRequest(_) => self.track.transfers.push(e.reference.number.clone()),
+            // A reversed pick's stock is back where it came from, a reversed shipment's
+            // in staging: neither is shipped or returned against any more.
+            Body::Reversal { event } => {
+                self.track.picks.retain(|p| p.event != *event);
+                self.track.shipments.retain(|s| s.event != *event);
+            }
             _ => {}
         }
     }
@@ -2828,15 +2837,24 @@ impl Sim {
         }
     }
 
-    /// A reversal of a recent receipt, adjustment or scrap. Picks and shipments are
-    /// left alone: the order lines they served would not follow (see the costing
-    /// module).
+    /// A reversal of a recent receipt, adjustment, scrap, shipment, or pick none of which
+    /// has shipped (a pick or shipment for an order line gives the line back what it
+    /// used up).
     fn gen_reverse(&mut self) -> Result<Option<Step>, Error> {
+        let unshipped = |e: &Event, m: &SiteLines| {
+            m.lines
+                .iter()
+                .all(|l| self.track.picks.iter().any(|p| p.event == e.id && p.qty == l.qty.value()))
+        };
         let candidates: Vec<EventId> = self
             .track
             .recent
             .iter()
-            .filter(|e| matches!(e.body, Body::Receipt(_) | Body::Adjustment(_) | Body::Scrap(_)))
+            .filter(|e| match &e.body {
+                Body::Receipt(_) | Body::Adjustment(_) | Body::Scrap(_) | Body::Ship(_) => true,
+                Body::Pick(m) => e.reference.kind == DocKind::SalesOrder && unshipped(e, m),
+                _ => false,
+            })
             .map(|e| e.id)
             .collect();
         let Some(&original) = self.rng.pick(&candidates) else { return Ok(None) };
