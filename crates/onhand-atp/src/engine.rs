@@ -2485,6 +2485,14 @@ impl Atp {
         self.book.get(line).map(|b| self.to_promise(&b.demand, &b.promise))
     }
 
+    /// What a booked line still asks for, in the ordered item's base units: its
+    /// requested quantity less what [`consume`](Self::consume) took off it. Cheaper than
+    /// [`booked`](Self::booked) when only this is wanted.
+    #[must_use]
+    pub fn requested(&self, line: LineId) -> Option<Decimal> {
+        self.book.get(line).map(|b| self.decimal(b.demand.item, b.demand.units))
+    }
+
     /// How a booked line holds its confirmation.
     ///
     /// ```
@@ -2808,10 +2816,11 @@ impl Atp {
     }
 
     /// Undoes [`consume`](Self::consume) for stock that came back (a reversed pick or
-    /// shipment): `used` of `item` that the line had confirmed at `site` is held for it
-    /// there again from today, and the line's requested quantity grows by what `used`
-    /// and `beyond` (what left beyond its confirmation) cover. Its quota use stays, as
-    /// `consume` kept it.
+    /// shipment): `used` of `item` that the line had confirmed at `site` (what `consume`
+    /// returned) is held for it there again from today, and the line asks for `served`
+    /// more (in the ordered item's base units: what `consume` took off its
+    /// [`requested`](Self::requested) quantity), at least what `used` covers. Its quota
+    /// use stays, as `consume` kept it.
     ///
     /// Stock coming back also raises available stock: set that with
     /// [`set_available`](Self::set_available) afterwards, and free stock is what it was
@@ -2821,7 +2830,8 @@ impl Atp {
     ///
     /// # Errors
     /// [`AtpError::UnknownLine`], [`AtpError::UnknownItem`], [`AtpError::UnknownSite`],
-    /// [`AtpError::Quantity`]; [`AtpError::InvalidClaim`] when a quantity is negative,
+    /// [`AtpError::Quantity`], [`AtpError::NotRepresentable`]; [`AtpError::InvalidClaim`] when a
+    /// quantity is negative,
     /// when `item` is neither the line's item nor one of its substitutes, or when the
     /// line would ask for more than [`MAX_UNITS`](crate::MAX_UNITS). Nothing changes
     /// then.
@@ -2845,7 +2855,7 @@ impl Atp {
     /// // 10 are picked, then the pick is reversed: the boxes are back, and held again.
     /// atp.consume(LineId(1), &glove, &atl, "10 EA".parse()?)?;
     /// atp.set_available(&glove, &atl, "30 EA".parse()?)?;
-    /// atp.restore_consumed(LineId(1), &glove, &atl, "10 EA".parse()?, "0 EA".parse()?)?;
+    /// atp.restore_consumed(LineId(1), &glove, &atl, "10 EA".parse()?, n("10")?)?;
     /// atp.set_available(&glove, &atl, "40 EA".parse()?)?;
     /// assert_eq!(atp.held(g, a), n("15")?);
     /// assert_eq!(atp.free_now(g, a), n("25")?);
@@ -2857,14 +2867,14 @@ impl Atp {
         item: &ItemCode,
         site: &SiteCode,
         used: Qty,
-        beyond: Qty,
+        served: Decimal,
     ) -> Result<(), AtpError> {
         let iix = self.item_ix(item)?;
         let six = self.site_ix(site)?;
         let used = self.base_units(iix, item, used)?;
-        let beyond = self.base_units(iix, item, beyond)?;
         let b = self.book.get(line).ok_or(AtpError::UnknownLine { line })?;
-        if used < 0 || beyond < 0 {
+        let served = self.units(b.demand.item, served)?;
+        if used < 0 || served < 0 {
             return Err(AtpError::InvalidClaim {
                 line,
                 what: "cannot restore a negative quantity",
@@ -2876,8 +2886,7 @@ impl Atp {
         })?;
         let covers = used / per;
         let units = covers * per;
-        let more = covers.saturating_add(beyond / per);
-        let asked = b.demand.units.saturating_add(more);
+        let asked = b.demand.units.saturating_add(served.max(covers));
         if asked > crate::MAX_UNITS {
             return Err(AtpError::InvalidClaim { line, what: "the line would ask for too much" });
         }

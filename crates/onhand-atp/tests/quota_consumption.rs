@@ -99,8 +99,8 @@ fn a_consumption_restored_leaves_the_quota_as_before() {
     atp.allocate(&line(1, "A", "50 EA"), Claim::Hard).unwrap();
     atp.consume(LineId(1), &glove, &atl, "50 EA".parse().unwrap()).unwrap();
     atp.set_available(&glove, &atl, "50 EA".parse().unwrap()).unwrap();
-    let none = "0 EA".parse().unwrap();
-    atp.restore_consumed(LineId(1), &glove, &atl, "50 EA".parse().unwrap(), none).unwrap();
+    let served = Decimal::from(50);
+    atp.restore_consumed(LineId(1), &glove, &atl, "50 EA".parse().unwrap(), served).unwrap();
     atp.set_available(&glove, &atl, "100 EA".parse().unwrap()).unwrap();
     assert_eq!(atp.booked(LineId(1)).unwrap().confirmed, Decimal::from(50));
     // A may not take more than its half; B still has its 50.

@@ -932,11 +932,15 @@ impl Network {
                 }
             };
             let id = booking.id;
+            // What the line asks for before and after: what it no longer asks for is
+            // what a reversal asks for again.
+            let before = self.atp.requested(LineId(id)).unwrap_or_default();
             let used = if take > Decimal::ZERO {
                 self.atp.consume(LineId(id), &line.item, &m.site, self.base_qty(item, take)?)?
             } else {
                 Decimal::ZERO
             };
+            let served = before - self.atp.requested(LineId(id)).unwrap_or_default();
             if let Some(b) = self.bookings.get_mut(&r) {
                 let total = if is_pick { &mut b.picked } else { &mut b.shipped };
                 // Bounded on restore and by the ledger's line limit: never near the top.
@@ -950,6 +954,7 @@ impl Network {
                         ordered: q_ordered,
                         used,
                         beyond: take - used,
+                        served,
                     });
                     let at = self.line_uses.entry(moving.id.into()).or_default();
                     if !at.contains(&r) {
@@ -991,12 +996,12 @@ impl Network {
             }
             let id = b.id;
             for u in undo {
-                if u.used.is_zero() && u.beyond.is_zero() {
+                if u.used.is_zero() && u.served.is_zero() {
                     continue;
                 }
                 let Some(item) = self.catalog.item_ix(&u.item) else { continue };
                 let (used, beyond) = (self.base_qty(item, u.used)?, self.base_qty(item, u.beyond)?);
-                self.atp.restore_consumed(LineId(id), &u.item, &u.site, used, beyond)?;
+                self.atp.restore_consumed(LineId(id), &u.item, &u.site, used, u.served)?;
                 out.allocations_restored.push(AllocationUse {
                     line: r.clone(),
                     site: u.site,

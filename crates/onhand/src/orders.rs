@@ -247,4 +247,7 @@ pub(crate) struct LineUse {
     /// Base units of `item` taken beyond it.
     #[serde(with = "onhand_master::decimal::serde_str")]
     pub(crate) beyond: Decimal,
+    /// Base units of the ordered item the line stopped asking for.
+    #[serde(with = "onhand_master::decimal::serde_str")]
+    pub(crate) served: Decimal,
 }

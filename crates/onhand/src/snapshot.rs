@@ -615,7 +615,7 @@ impl Network {
                 return Err(invalid("bookings", format!("{line}: out of range")));
             }
             for u in &b.uses {
-                if !in_range(u.ordered) || !in_range(u.used) || !in_range(u.beyond) {
+                if [u.ordered, u.used, u.beyond, u.served].into_iter().any(|q| !in_range(q)) {
                     return Err(invalid("bookings", format!("{line}: a use out of range")));
                 }
                 self.held_item("bookings", &u.item)?;

@@ -255,3 +255,21 @@ fn a_shipment_reversed_after_the_line_left_the_book_changes_no_booking() {
     n.check().unwrap();
     assert_eq!(free(&n, "BOLT-M8"), "20 EA");
 }
+
+/// 120 picked for a line of 100 (20 over): the line asks for nothing more. Reversed, it
+/// asks for its 100 again, not 120, and holds its 100 again.
+#[test]
+fn a_reversed_over_pick_asks_for_the_line_again_not_more() {
+    let mut n = common::network();
+    n.apply(&receipt_to(1, "ATL", "BOLT-M8", "150 EA", "PF-A01", "available").unwrap()).unwrap();
+    n.allocate(&order("SO-1", "BOLT-M8", "100 EA")).unwrap();
+    let pick = leave(2, 10, "SO-1", "BOLT-M8", "120 EA", false);
+    n.apply(&pick).unwrap();
+    assert_eq!(n.booked(&so("SO-1")).unwrap().requested.to_string(), "100 EA");
+    n.apply(&reversal(3, 20, pick.id).unwrap()).unwrap();
+    n.check().unwrap();
+    n.reprocess(onhand::atp::Sharing::FirstCome).unwrap();
+    n.check().unwrap();
+    assert_eq!(n.booked(&so("SO-1")).unwrap().confirmed.to_string(), "100 EA");
+    assert_eq!(free(&n, "BOLT-M8"), "50 EA");
+}
