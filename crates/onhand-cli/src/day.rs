@@ -57,6 +57,17 @@ pub struct DayEvent {
     pub expect: Expect,
 }
 
+/// A customer order booked during the day, as the scenario run reports it.
+#[derive(Debug, Clone)]
+pub struct DayBooking {
+    /// How many of the day's events came before it.
+    pub after: usize,
+    /// What it is (the step's note).
+    pub what: String,
+    /// What happened, a line each: the confirmation, its schedule lines, its signals.
+    pub happened: Vec<String>,
+}
+
 /// The day, run through the network.
 #[derive(Debug, Clone)]
 pub struct DayRun {
@@ -71,6 +82,8 @@ pub struct DayRun {
     /// Each event with what the network made of it, in submission order (an `Err` is
     /// refused: nothing changed).
     pub outcomes: Vec<(DayEvent, Result<Outcome, Error>)>,
+    /// The customer orders booked between the events, in order.
+    pub bookings: Vec<DayBooking>,
 }
 
 fn err(e: impl std::fmt::Display) -> String {
@@ -155,7 +168,29 @@ pub fn demo_scenario(catalog: &Catalog) -> Result<Scenario, String> {
     // A step's `at` is when the event reaches the network: its recorded time, or later
     // for one recorded before an event already submitted (written only when time moves).
     let mut now = start;
+    let orders = day_orders()?;
     for e in demo_day().map_err(err)? {
+        // A customer order is booked just before its first pick, so the pick and the
+        // shipment use up its allocation and the day has order lines to measure.
+        if let Body::Pick(_) = &e.event.body
+            && let Some(req) = orders.iter().find(|r| r.order == e.event.reference.number)
+            && network.booked(&req.reference()).is_err()
+        {
+            network.allocate(req).map_err(err)?;
+            steps.push(Step {
+                note: Some(format!(
+                    "{} orders {} {}",
+                    req.customer
+                        .as_ref()
+                        .map(onhand::master::CustomerCode::as_str)
+                        .unwrap_or_default(),
+                    req.qty,
+                    req.item
+                )),
+                allocate: Some(req.clone()),
+                ..Step::default()
+            });
+        }
         let at = (e.event.recorded_at > now).then_some(e.event.recorded_at);
         now = now.max(e.event.recorded_at);
         // A refusal the seed expects is written as its error code; anything else as the
@@ -187,6 +222,32 @@ pub fn demo_scenario(catalog: &Catalog) -> Result<Scenario, String> {
         check_invariants: true,
         steps,
     })
+}
+
+/// The day's customer orders, one line each (the seed day picks and ships them): order,
+/// customer, item, quantity, wanted on (January).
+const DAY_ORDERS: [(&str, &str, &str, &str, u32); 5] = [
+    ("SO-5001", "HOMEPRO", "BOLT-M8", "180 EA", 7),
+    ("SO-5002", "HOMEPRO", "GLOVE-NIT", "25 EA", 7),
+    ("SO-5003", "BUILDCO", "NUT-M8", "600 EA", 7),
+    ("SO-5004", "WESTFAB", "BOLT-M8", "120 EA", 7),
+    ("SO-5005", "LONESTAR", "GLOVE-NIT", "40 EA", 7),
+];
+
+fn day_orders() -> Result<Vec<onhand::OrderRequest>, String> {
+    DAY_ORDERS
+        .iter()
+        .map(|(order, customer, item, qty, day)| {
+            Ok(onhand::OrderRequest::new(
+                order.parse().map_err(err)?,
+                1,
+                customer.parse().map_err(err)?,
+                item.parse().map_err(err)?,
+                qty.parse().map_err(err)?,
+                NaiveDate::from_ymd_opt(2026, 1, *day).ok_or("date")?,
+            ))
+        })
+        .collect()
 }
 
 /// The first lines of [`DEMO_SCENARIO`].
@@ -245,8 +306,8 @@ impl DayRun {
     /// [`onhand::scenario::play`] on the network it names (the built-in demo network).
     ///
     /// # Errors
-    /// The scenario does not parse or cannot run, or a step is not an event (defects;
-    /// the crate's tests run it).
+    /// The scenario does not parse or cannot run, or a step is neither an event nor an
+    /// order booked (defects; the crate's tests run it).
     pub fn run() -> Result<Self, String> {
         Self::play(false).map(|(day, _)| day)
     }
@@ -272,7 +333,16 @@ impl DayRun {
         let rules = played.network.ledger().rules().clone();
         let config = s.config;
         let mut outcomes = Vec::with_capacity(s.steps.len());
+        let mut bookings = Vec::new();
         for ((n, step), outcome) in s.steps.into_iter().enumerate().zip(played.events) {
+            // The day's customer orders are booked between its events.
+            if step.event.is_none() && step.allocate.is_some() {
+                let happened =
+                    played.report.steps.get(n).map(|r| r.happened.clone()).unwrap_or_default();
+                let what = step.note.unwrap_or_default();
+                bookings.push(DayBooking { after: outcomes.len(), what, happened });
+                continue;
+            }
             let (Some(event), Some(outcome)) = (step.event, outcome) else {
                 return Err(format!("{DEMO_SCENARIO_FILE}: step {} is not an event", n + 1));
             };
@@ -281,7 +351,8 @@ impl DayRun {
             let what = step.note.unwrap_or_default();
             outcomes.push((DayEvent { what, event: *event, expect }, outcome));
         }
-        let day = DayRun { network: played.network, rules, config, start: s.start, outcomes };
+        let day =
+            DayRun { network: played.network, rules, config, start: s.start, outcomes, bookings };
         Ok((day, (played.report, played.timeline)))
     }
 }
@@ -399,8 +470,32 @@ pub fn day(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
     let mut t = Table::new(&["time", "site", "event", "outcome", "what"]);
     let mut signals: Vec<(String, String, String)> = Vec::new();
-    for (e, o) in &run.outcomes {
+    let mut bookings = run.bookings.iter().peekable();
+    for (i, (e, o)) in run.outcomes.iter().enumerate() {
         let time = e.event.effective_at.format("%H:%M").to_string();
+        // The orders booked before this event, at its time.
+        while let Some(b) = bookings.next_if(|b| b.after <= i) {
+            let mut lines = b.happened.iter().map(|l| l.trim());
+            let confirmed = lines.next().unwrap_or_default();
+            let site = b
+                .happened
+                .get(1)
+                .and_then(|l| l.split_whitespace().next())
+                .unwrap_or_default()
+                .to_owned();
+            let line = confirmed.split(':').next().unwrap_or_default();
+            for sig in lines.filter_map(|l| l.strip_prefix("signal ")) {
+                let kind = sig.replace('_', " ");
+                signals.push((time.clone(), kind, format!("booking {line}: {}", b.what)));
+            }
+            t.row(vec![
+                time.clone(),
+                site,
+                "order".to_owned(),
+                "booked".to_owned(),
+                format!("{}: {confirmed}", b.what),
+            ]);
+        }
         let outcome = match o {
             Ok(o) => {
                 for sig in &o.signals {

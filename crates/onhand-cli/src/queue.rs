@@ -63,9 +63,9 @@ pub fn queue(demo: &Demo, out: &mut dyn Write) -> io::Result<()> {
     write_queue(&run.network, "the day", out)?;
     writeln!(
         out,
-        "\nThe order figures wait for lines booked on this network: the morning's orders were\n\
-         allocated on a copy (section 10). The next section has the order KPIs of the\n\
-         weeks before the day."
+        "\nThe order figures are the day's five customer orders, booked before their picks\n\
+         (section 9; the morning's orders in section 10 were allocated on a copy). The\n\
+         next section has the order KPIs of the weeks before the day."
     )
 }
 

@@ -151,7 +151,8 @@ fn demo_ends_with_the_exception_queue_and_kpis() {
 
 /// The demo day is a scenario file shipped with the CLI: `export-demo --scenario`
 /// prints it, and `onhand run` on it passes every check (each event's outcome and the
-/// cross-engine invariants after it), then prints the end-of-run reports. The demo's
+/// cross-engine invariants after it and after each customer order booked), then prints
+/// the end-of-run reports. The demo's
 /// tour reports the same day.
 #[test]
 fn the_demo_day_is_a_scenario_onhand_run_passes() {
@@ -161,7 +162,10 @@ fn the_demo_day_is_a_scenario_onhand_run_passes() {
     assert_eq!(toml.stdout, onhand_cli::day::DEMO_SCENARIO);
     let json = check(&["export-demo", "--scenario", "--format", "json"], 0, &["\"steps\""], &[]);
     let events = onhand_ledger::seed::demo_day().unwrap().len();
-    let summary = format!("{n} check(s), {n} passed, 0 failed", n = 2 * events);
+    // Two checks per event (outcome, invariants), one per customer order booked
+    // (invariants).
+    let orders = 5;
+    let summary = format!("{n} check(s), {n} passed, 0 failed", n = 2 * events + orders);
     let mut texts = Vec::new();
     for (name, text) in [("demo-day.toml", &toml.stdout), ("demo-day.json", &json.stdout)] {
         let file = dir.join(name);

@@ -109,10 +109,14 @@ fn the_demo_day_is_drawn_with_its_checks() {
     assert!(a == b);
     let page = String::from_utf8(a).unwrap();
     let events = onhand_ledger::seed::demo_day().unwrap().len();
+    // The events and the day's five customer orders, booked between them (one check
+    // each: the invariants).
+    let orders = 5;
     let summary = format!(
-        "{events} step(s) from 2026-01-05 06:00 UTC to 2026-01-05 15:20 UTC; {} check(s), {} passed, 0 failed",
-        2 * events,
-        2 * events
+        "{} step(s) from 2026-01-05 06:00 UTC to 2026-01-05 15:20 UTC; {} check(s), {} passed, 0 failed",
+        events + orders,
+        2 * events + orders,
+        2 * events + orders
     );
     assert!(page.contains(&summary), "{}", &page[..600]);
     assert!(page.contains("cross-engine invariants"));

@@ -285,7 +285,9 @@ pub fn demo_day() -> Result<Vec<DemoEvent>, BuildError> {
     {
         let minute = 60 + 15 * i64::try_from(n).unwrap_or(0);
         let number = format!("SO-{}", 5001 + n);
-        let pick = line(item, qty)?.at(bin(bin_from)?).to_bin(bin("STG-01")?);
+        // Each order has one line, and its picks and shipments name it, so the network
+        // uses up the line's allocation as the stock leaves.
+        let pick = line(item, qty)?.at(bin(bin_from)?).to_bin(bin("STG-01")?).doc_line(1);
         d.push(
             "customer order picked to staging",
             minute,
@@ -296,7 +298,7 @@ pub fn demo_day() -> Result<Vec<DemoEvent>, BuildError> {
             Body::Pick(movement(site, vec![pick])?),
             Accepted,
         )?;
-        let ship = line(item, qty)?.at(bin("STG-01")?);
+        let ship = line(item, qty)?.at(bin("STG-01")?).doc_line(1);
         let id = d.push(
             "customer order shipped",
             minute + 90,
