@@ -1283,13 +1283,22 @@ impl Network {
                 let Some(closed) = self.closed_receipts.remove(&key) else { continue };
                 self.insert_receipt(key.clone(), closed);
             }
-            let Some(r) = self.receipts.get_mut(&key) else { continue };
-            r.open += u.took;
-            r.received -= u.received;
-            let back = u.took;
+            let Some(r) = self.receipts.get(&key) else { continue };
             let (item_code, site_code, due) =
                 (r.expected.item.clone(), r.expected.site.clone(), r.expected.due);
             let (item, site) = self.item_site(&item_code, &site_code)?;
+            let expected = self.to_base(item, r.expected.qty)?;
+            let Some(r) = self.receipts.get_mut(&key) else { continue };
+            // What is still to come is what was expected less what the other receipts
+            // brought (a later over-receipt may have taken more than this one left).
+            r.received = (r.received - u.received).max(Decimal::ZERO);
+            let open = (expected - r.received).max(Decimal::ZERO);
+            let back = (open - r.open).max(Decimal::ZERO);
+            r.open = open;
+            // Open again: overdue again once its due date has passed.
+            if back > Decimal::ZERO {
+                r.flagged_overdue = false;
+            }
             let date = self.supply_day(due);
             if back > Decimal::ZERO {
                 self.atp.add_supply(&item_code, &site_code, date, self.base_qty(item, back)?)?;
@@ -1315,8 +1324,14 @@ impl Network {
         site: &SiteCode,
     ) -> Option<(DocNumber, u32)> {
         if let Some(n) = line.doc_line {
+            // Only a line of the same item at the same site: a receipt naming another
+            // line uses up none.
             let key = (order.clone(), n);
-            return self.receipts.contains_key(&key).then_some(key);
+            return self
+                .receipts
+                .get(&key)
+                .is_some_and(|r| r.expected.item == line.item && r.expected.site == *site)
+                .then_some(key);
         }
         let mut found = self
             .receipts

@@ -4,8 +4,10 @@
 //! An open expected receipt is supply to the availability engine on its due date (an
 //! order due today or overdue counts from tomorrow: it is not stock until it arrives), and
 //! on order to replenishment. A receipt event whose reference document is the purchase
-//! order uses it up: the line that names it ([`Line::doc_line`](onhand_ledger::Line::doc_line)),
-//! or, when no line names one, the open line of the same item and site. A partial
+//! order uses it up: the line that names it ([`Line::doc_line`](onhand_ledger::Line::doc_line))
+//! when it is of the same item and site (a receipt line naming another item's or site's
+//! line uses up none), or, when no line names one, the open line of the same item and
+//! site. A partial
 //! receipt leaves the rest open; receiving more than is open closes it. Its unit cost is
 //! the receipt's cost when the receipt line carries none. One still open after its due
 //! date raises [`Signal::ExpectedReceiptOverdue`](crate::Signal::ExpectedReceiptOverdue)
@@ -14,7 +16,10 @@
 //! A reversal of such a receipt ([`Body::Reversal`](onhand_ledger::Body::Reversal))
 //! reopens what it used up: the goods never came, so the purchase order line is open
 //! again, as supply on its due date and on order for replenishment (a line receipts
-//! closed comes back; a line cancelled since stays cancelled). A return to supplier
+//! closed comes back; a line cancelled since stays cancelled). What is open again is
+//! what the line expects less what its other receipts brought, so after a later
+//! over-receipt less comes back than the reversed receipt took; past its due date it
+//! is signalled overdue again. A return to supplier
 //! does not reopen it: whether the supplier sends a replacement is the buyer's call,
 //! which the host makes by expecting the replacement ([`Network::expect`](crate::Network::expect))
 //! or changing the line ([`Network::change_expected`](crate::Network::change_expected));
