@@ -266,6 +266,20 @@ fn breach_of(
     }
 }
 
+/// The time up to which exception `e` knew of its condition: its last update, or, if a
+/// clearance closed it, that clearance's time when later. A signal with its key older
+/// than this, arriving once it is closed, is stale ([`Effect::Stale`]). An actor's close
+/// does not count: an actor's time is when someone acted, not when the condition was
+/// observed.
+fn known_at(e: &Exception) -> DateTime<Utc> {
+    match (e.history.last(), e.closed_at) {
+        (Some(Step { change: Change::Cleared { .. }, .. }), Some(closed)) => {
+            closed.max(e.updated_at)
+        }
+        _ => e.updated_at,
+    }
+}
+
 /// Whether a scope covers a site (`None`: network-wide, covered by `All` only).
 fn in_scope(scope: &SiteScope, site: Option<&SiteCode>) -> bool {
     match (scope, site) {
@@ -283,7 +297,10 @@ pub enum Effect {
     Raised,
     /// The active exception was updated.
     Updated,
-    /// The signal is older than the active exception's last update: nothing changed.
+    /// The signal is older than what the queue already knows of its kind and subject:
+    /// the active exception's last update, or, when none is active, the last update of
+    /// the latest closed one or the clearance that closed it. Nothing changed (a late
+    /// signal about a condition already cleared does not raise it again).
     Stale,
     /// Below the kind's threshold: nothing raised.
     BelowThreshold,
@@ -294,7 +311,8 @@ pub enum Effect {
 pub struct Applied {
     /// What happened.
     pub effect: Effect,
-    /// The exception raised or updated (none below threshold).
+    /// The exception raised or updated; for a stale signal, the exception it is older
+    /// than (none below threshold).
     pub id: Option<ExceptionId>,
     /// A recurring count variance this signal raised or updated.
     pub recurring: Option<(Effect, ExceptionId)>,
@@ -462,6 +480,9 @@ struct Prepared {
     deadline_secs: (i64, i64),
     /// The raise time in Unix seconds.
     raised: i64,
+    /// The latest closed exception with the signal's key (what a raise names as its
+    /// `previous`).
+    previous: Option<ExceptionId>,
 }
 
 /// What committing a prepared signal does.
@@ -470,6 +491,9 @@ enum Target {
     Update(usize, Current),
     /// Nothing: below the kind's threshold.
     Below,
+    /// Nothing: older than what this closed exception with its key knew (see
+    /// [`Effect::Stale`]).
+    Stale(ExceptionId),
     /// Raise a new exception owned by this role.
     Raise(Role),
 }
@@ -592,12 +616,20 @@ impl Control {
         let print = fingerprint(&(signal.kind, &signal.subject));
         let found = self.active.get((signal.kind, &signal.subject), print, &self.items);
         let current = found.and_then(|i| Some((i, Current::of(self.items.get(i)?, self.stamp(i)))));
-        let target = match current {
-            Some((i, current)) => Target::Update(i, current),
-            None if self.rules.below_threshold(signal.kind, &amount, signal.impact.quantity) => {
+        let previous = match current {
+            Some(_) => None,
+            None => self.previous(signal.kind, &signal.subject),
+        };
+        let stale = previous.filter(|&id| self.get(id).is_some_and(|e| signal.at < known_at(e)));
+        let target = match (current, stale) {
+            (Some((i, current)), _) => Target::Update(i, current),
+            (None, Some(id)) => Target::Stale(id),
+            (None, None)
+                if self.rules.below_threshold(signal.kind, &amount, signal.impact.quantity) =>
+            {
                 Target::Below
             }
-            None => {
+            (None, None) => {
                 let routed = Routed {
                     kind: signal.kind,
                     site: signal.site(),
@@ -615,7 +647,9 @@ impl Control {
                 let kept = (e.priority == priority).then_some(e.deadlines);
                 (e.raised_at, e.raised_at.timestamp(), kept)
             }
-            Target::Below | Target::Raise(_) => (signal.at, signal.at.timestamp(), None),
+            Target::Below | Target::Stale(_) | Target::Raise(_) => {
+                (signal.at, signal.at.timestamp(), None)
+            }
         };
         let (ack, res) = self.rules.sla(signal.kind, priority);
         let out = || ControlError::TimeOutOfRange { at: signal.at };
@@ -628,11 +662,14 @@ impl Control {
         };
         let deadline_secs =
             (raised.checked_add(ack).ok_or_else(out)?, raised.checked_add(res).ok_or_else(out)?);
-        Ok(Prepared { amount, priority, print, target, deadlines, deadline_secs, raised })
+        Ok(Prepared { amount, priority, print, target, deadlines, deadline_secs, raised, previous })
     }
 
     /// Raises an exception from `signal`, or updates the active one with the same kind
-    /// and subject (a signal older than its last update changes nothing). A count
+    /// and subject. A signal older than its last update changes nothing, and so does
+    /// one, with none active, older than the last update of the latest closed
+    /// exception with its kind and subject or than the clearance that closed it
+    /// ([`Effect::Stale`]): it arrived late, about a condition already known. A count
     /// variance also counts toward recurrence, and may raise or update a recurring count
     /// variance about the same item and site.
     ///
@@ -698,6 +735,7 @@ impl Control {
                 return (self.update(i, &current, signal, p), Some(ExceptionId(i as u64)));
             }
             Target::Below => return (Effect::BelowThreshold, None),
+            Target::Stale(id) => return (Effect::Stale, Some(id)),
             Target::Raise(owner) => owner,
         };
         let impact = &signal.impact;
@@ -731,7 +769,7 @@ impl Control {
             acknowledge_by: p.deadlines.0,
             resolve_by: p.deadlines.1,
             signals: 1,
-            previous: self.previous(signal.kind, &signal.subject),
+            previous: p.previous,
             hold: signal.hold.clone().map(Box::new),
             history,
             neg_value: p.amount.minor.saturating_neg(),
@@ -920,7 +958,9 @@ impl Control {
     }
 
     /// Resolves the active exception the clearance names, with its reason; `None` when
-    /// none is active (already resolved, or never raised).
+    /// none is active (already resolved, or never raised) or the clearance is older
+    /// than its last update (the condition was signalled again after the clearance's
+    /// time; nothing changes).
     ///
     /// # Errors
     /// [`ControlError::SubjectMismatch`] when the kind is never about such a subject.
@@ -935,6 +975,9 @@ impl Control {
         let Some(i) = self.active.get(key, fingerprint(&key), &self.items) else {
             return Ok(None);
         };
+        if self.items.get(i).is_none_or(|e| clearance.at < e.updated_at) {
+            return Ok(None);
+        }
         let step = Step {
             at: clearance.at,
             by: By::Signal,

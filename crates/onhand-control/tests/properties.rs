@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use onhand_control::{
-    Action, ClearReason, Clearance, Control, ControlError, Exception, ExceptionId, ExceptionKind,
-    Filter, Hold, Impact, Route, Rules, ServiceClass, Signal, State, Subject,
+    Action, ClearReason, Clearance, Control, ControlError, Effect, Exception, ExceptionId,
+    ExceptionKind, Filter, Hold, Impact, Route, Rules, ServiceClass, Signal, State, Subject,
 };
 use onhand_ledger::{Actor, ActorId, DocNumber, EventId, SiteScope};
 use onhand_master::{CurrencyCode, EntityCode, ItemCode, Role, SiteCode};
@@ -301,7 +301,8 @@ proptest! {
 #[derive(Debug, Clone)]
 enum Op {
     Signal(Sig),
-    Clear(usize),
+    /// A clearance of a key at a minute.
+    Clear(usize, i64),
     /// An action on the n-th exception ever raised (modulo how many there are).
     Act(usize, Action),
 }
@@ -316,18 +317,29 @@ fn op() -> impl Strategy<Value = Op> {
     ];
     prop_oneof![
         3 => sig().prop_map(Op::Signal),
-        1 => (0..KEYS).prop_map(Op::Clear),
+        1 => (0..KEYS, prop_oneof![Just(0_i64), Just(60), 0..600_i64])
+            .prop_map(|(k, minute)| Op::Clear(k, minute)),
         4 => (0..50_usize, action).prop_map(|(n, a)| Op::Act(n, a)),
     ]
 }
 
-/// The reference model: per exception, its key, state, signals and last update.
+/// The reference model: per exception, its key, state, signals, last update and the
+/// time of the clearance that closed it.
 #[derive(Debug, Clone, PartialEq)]
 struct ModelEx {
     key: usize,
     state: State,
     signals: u32,
     updated: i64,
+    cleared: Option<i64>,
+}
+
+impl ModelEx {
+    /// Up to when it knew of its condition: a later signal with its key raises a new
+    /// exception once it is closed, an earlier one is stale.
+    fn known(&self) -> i64 {
+        self.cleared.map_or(self.updated, |c| c.max(self.updated))
+    }
 }
 
 /// The lifecycle, written out independently of the crate's table.
@@ -348,7 +360,9 @@ proptest! {
 
     /// The queue follows a naive model of the lifecycle step by step: repeats update,
     /// clearing resolves, actions follow the table, and nothing closed ever reopens (a
-    /// new signal opens a new exception that names the closed one).
+    /// new signal opens a new exception that names the closed one). Out of time order,
+    /// a signal older than what its key's exception knew and a clearance older than its
+    /// last update change nothing.
     #[test]
     fn lifecycle_matches_the_model_and_closed_is_final(ops in proptest::collection::vec(op(), 1..80)) {
         let mut control = Control::new(rules()).unwrap();
@@ -367,21 +381,28 @@ proptest! {
                             model[i].updated = at;
                         }
                         prop_assert_eq!(applied.id, Some(ExceptionId(i as u64)));
+                    } else if let Some(&c) = last_closed.get(&s.key).filter(|&&c| at < model[c].known()) {
+                        prop_assert_eq!(applied.effect, Effect::Stale);
+                        prop_assert_eq!(applied.id, Some(ExceptionId(c as u64)));
                     } else {
-                        model.push(ModelEx { key: s.key, state: State::Open, signals: 1, updated: at });
+                        model.push(ModelEx { key: s.key, state: State::Open, signals: 1, updated: at, cleared: None });
                         active.insert(s.key, model.len() - 1);
                         let e = control.get(ExceptionId(model.len() as u64 - 1)).unwrap();
                         prop_assert_eq!(e.previous, last_closed.get(&s.key).map(|&i| ExceptionId(i as u64)));
                     }
                 }
-                Op::Clear(k) => {
+                Op::Clear(k, minute) => {
                     let (kind, subject, _, _) = key(*k);
+                    let at = t0() + Duration::minutes(*minute);
                     let cleared = control
-                        .clear(&Clearance { kind, subject, at: t0(), reason: ClearReason::Received })
+                        .clear(&Clearance { kind, subject, at, reason: ClearReason::Received })
                         .unwrap();
-                    let expected = active.remove(k);
+                    let at = at.timestamp();
+                    let expected = active.get(k).copied().filter(|&i| at >= model[i].updated);
                     if let Some(i) = expected {
+                        active.remove(k);
                         model[i].state = State::Resolved;
+                        model[i].cleared = Some(at);
                         last_closed.insert(*k, i);
                     }
                     prop_assert_eq!(cleared, expected.map(|i| ExceptionId(i as u64)));
