@@ -87,12 +87,11 @@ impl<'de> Deserialize<'de> for NetworkDoc {
             ) -> Result<NetworkDoc, A::Error> {
                 let mut doc = NetworkDoc::default();
                 let mut seen = Vec::new();
-                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                    if doc.master.read_list(&key, &mut map, &mut seen)? {
+                // An unknown key is refused while it is read (`Field`), so TOML's error
+                // points at the key rather than at the document.
+                while let Some(key) = map.next_key_seed(Field)? {
+                    if doc.master.read_list(key, &mut map, &mut seen)? {
                         continue;
-                    }
-                    if key != STATUS_MAPS {
-                        return Err(serde::de::Error::unknown_field(&key, FIELDS));
                     }
                     if seen.contains(&STATUS_MAPS) {
                         return Err(serde::de::Error::duplicate_field(STATUS_MAPS));
@@ -104,6 +103,34 @@ impl<'de> Deserialize<'de> for NetworkDoc {
             }
         }
         deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// A network document's key, read as the field it names: an unknown one is refused as it
+/// is read, so the error carries the key's place (TOML's span points at the key, where
+/// an error after it was read points at the whole document, its first line).
+struct Field;
+
+impl<'de> serde::de::DeserializeSeed<'de> for Field {
+    type Value = &'static str;
+
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for Field {
+    type Value = &'static str;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the name of a master-data list or status_maps")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, key: &str) -> Result<&'static str, E> {
+        FIELDS.iter().copied().find(|f| *f == key).ok_or_else(|| E::unknown_field(key, FIELDS))
     }
 }
 
