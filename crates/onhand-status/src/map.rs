@@ -43,9 +43,43 @@ pub struct SiteStatusMap {
     pub site: SiteCode,
     /// Every local code the site's system uses.
     pub codes: Vec<LocalStatusCode>,
-    /// For each canonical status, the local codes that mean it (primary first).
-    #[serde(default)]
+    /// For each canonical status, the local codes that mean it (primary first). A status
+    /// given twice is refused when read (`duplicate key`), in JSON as TOML refuses it,
+    /// rather than keeping the last silently.
+    #[serde(default, deserialize_with = "unique_statuses")]
     pub map: BTreeMap<StockStatus, Vec<LocalStatusCode>>,
+}
+
+/// Reads a status map's `map`, refusing a status given twice: a JSON object may repeat a
+/// key, and a `BTreeMap` would keep the last one silently. The error is raised as the
+/// repeated key is read, so it carries its place and the field path.
+fn unique_statuses<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<BTreeMap<StockStatus, Vec<LocalStatusCode>>, D::Error> {
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = BTreeMap<StockStatus, Vec<LocalStatusCode>>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a map of canonical statuses to local codes")
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(status) = map.next_key::<StockStatus>()? {
+                if out.contains_key(&status) {
+                    return Err(serde::de::Error::custom(format_args!("duplicate key `{status}`")));
+                }
+                let codes = map.next_value()?;
+                out.insert(status, codes);
+            }
+            Ok(out)
+        }
+    }
+    deserializer.deserialize_map(Visitor)
 }
 
 /// A finding about status maps.

@@ -1,6 +1,5 @@
 //! Two loader gaps a review found: an unknown top-level list in TOML was placed at the
-//! document's first line (fixed), and a JSON status map keeps the last of a repeated
-//! status (kept ignored until fixed: `cargo test -- --ignored` shows it failing).
+//! document's first line, and a JSON status map kept the last of a repeated status.
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
@@ -21,8 +20,6 @@ fn toml_unknown_top_level_list_names_its_line() {
 }
 
 #[test]
-#[ignore = "known: a status map's JSON object keeps the last of a repeated key \
-          (TOML refuses it; next stop)"]
 fn json_duplicate_status_key_in_map_is_refused() {
     let text = "{\"status_maps\": [{\"site\": \"ATL\", \"codes\": [\"UR\", \"QI\"],\n \"map\": {\"available\": [\"UR\"], \"available\": [\"QI\"]}}]}";
     let err = parse_network("n.json", text, TextFormat::Json).unwrap_err();
