@@ -44,8 +44,8 @@ fn leaf(sel: u8, r: &mut Reader<'_>) -> Op {
             Op::Count { pos, qty, fresh, site, item, bin, lot }
         }
         125..=129 => {
-            let [site, item, bin, qty] = r.bytes();
-            Op::Return { site, item, bin, qty }
+            let [site, item, bin, qty, original] = r.bytes();
+            Op::Return { site, item, bin, qty, original }
         }
         130..=134 => Op::ReleaseTwo { pos: r.byte() },
         135..=144 => {

@@ -413,6 +413,23 @@ pub enum LedgerError {
         /// What this return asks for (base units).
         requested: Decimal,
     },
+    /// A customer return line naming the shipment its goods left with
+    /// ([`Line::original`](crate::Line::original)) but dated before that shipment: the
+    /// goods cannot come back before they left.
+    #[error(
+        "{item}: a customer return at {at} names shipment {original} of {original_at}: it \
+         cannot come back before it left"
+    )]
+    ReturnBeforeOriginal {
+        /// The returned item.
+        item: ItemCode,
+        /// The shipment named.
+        original: EventId,
+        /// The shipment's effective time.
+        original_at: DateTime<Utc>,
+        /// The return's effective time.
+        at: DateTime<Utc>,
+    },
     /// A pending event that does not exist (or was already decided).
     #[error("no pending event {event}")]
     NoSuchPending {
@@ -714,6 +731,7 @@ impl LedgerError {
             LedgerError::OriginalRequired { .. } => "original_required",
             LedgerError::NotAReceipt { .. } => "not_a_receipt",
             LedgerError::ReturnExceedsReceipt { .. } => "return_exceeds_receipt",
+            LedgerError::ReturnBeforeOriginal { .. } => "return_before_original",
             LedgerError::NoSuchPending { .. } => "no_such_pending",
             LedgerError::SelfApproval { .. } => "self_approval",
             LedgerError::AlreadyApproved { .. } => "already_approved",

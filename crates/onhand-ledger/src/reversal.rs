@@ -18,6 +18,11 @@
 //!   the supplier or a reversal dated before its original
 //!   ([`LedgerError::ReversalRefused`]).
 //!
+//! **A customer return** ([`Body::CustomerReturn`]) whose line names the shipment its
+//! goods left with ([`Line::original`](crate::Line::original)) may not be dated before
+//! that shipment ([`LedgerError::ReturnBeforeOriginal`]): goods come back after they
+//! left, as a reversal comes after its original.
+//!
 //! **A return to supplier** ([`Body::SupplierReturn`]) takes stock out of a site (from
 //! `available` unless a line says otherwise, through the status table's adjustment
 //! moves), each line naming the purchase receipt it returns in
@@ -69,7 +74,7 @@ use smallvec::SmallVec;
 use crate::error::LedgerError;
 use crate::event::{Body, Event, EventId, EventKind, SiteLines};
 use crate::ledger::{Ledger, Plan};
-use crate::position::PositionKey;
+use crate::position::{PositionKey, from_micros};
 
 /// Whether the ledger keeps a [`Posted`] record of events of `kind`.
 pub(crate) fn recorded(kind: EventKind) -> bool {
@@ -278,6 +283,32 @@ impl Ledger {
             plan.move_serial(s.item, &s.serial, s.from);
         }
         plan.record.reverses = Some(target);
+        Ok(())
+    }
+
+    /// Checks a customer return's lines against the shipments they name
+    /// ([`Line::original`](crate::Line::original)): a return dated before the shipment
+    /// its goods left with is refused ([`LedgerError::ReturnBeforeOriginal`]). A line
+    /// naming no shipment the ledger applied is the host's to judge (the ledger does not
+    /// link a return to its sale otherwise).
+    pub(crate) fn check_customer_returns(
+        &self,
+        event: &Event,
+        mv: &SiteLines,
+        plan: &Plan,
+    ) -> Result<(), LedgerError> {
+        for line in &mv.lines {
+            let Some(original) = line.original else { continue };
+            let Some(rec) = self.posted.get(&original) else { continue };
+            if rec.kind == EventKind::Ship && plan.at < rec.at {
+                return Err(LedgerError::ReturnBeforeOriginal {
+                    item: line.item.clone(),
+                    original,
+                    original_at: from_micros(rec.at),
+                    at: event.effective_at,
+                });
+            }
+        }
         Ok(())
     }
 

@@ -490,13 +490,13 @@ pub fn demo_day() -> Result<Vec<DemoEvent>, BuildError> {
         Accepted,
     )?;
 
-    // A customer return at Dallas of gloves from its shipment, inspected.
+    // A customer return at Dallas of gloves from its shipment (minute 210), inspected.
     let mut returned = line("GLOVE-NIT", "10 EA")?.at(bin("RET-01")?);
     returned.original =
         shipped.iter().find(|(s, i, _)| *s == "DFW" && *i == "GLOVE-NIT").map(|(_, _, id)| *id);
     d.push(
         "a customer returns 10 pairs of gloves at Dallas",
-        200,
+        220,
         RECEIVER,
         "RETURN",
         DocKind::ReturnAuthorisation,

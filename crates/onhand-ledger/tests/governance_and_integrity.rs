@@ -11,8 +11,8 @@
 use std::sync::Arc;
 
 use onhand_ledger::{
-    Applied, Body, Count, CountLine, DocKind, Event, Ledger, LedgerError, Line, Rules, SiteLines,
-    TransferLine, TransferRequest, testing,
+    Applied, Body, Count, CountLine, DocKind, Event, EventId, Ledger, LedgerError, Line, Rules,
+    SiteLines, TransferLine, TransferRequest, testing,
 };
 use onhand_master::{Catalog, CurrencyCode, ItemCode, Qty, Role, seed};
 use onhand_status::StockStatus;
@@ -391,6 +391,48 @@ fn a_pick_back_dated_under_a_microsecond_before_its_receipt_is_refused() {
         matches!(got, Err(LedgerError::InsufficientStock { .. })),
         "a pick before any stock arrived: {got:?} (available as of between them: {available_mid})"
     );
+}
+
+/// A customer return naming its shipment (`original`) but dated before it: the goods
+/// came back before they left. Refused, as a reversal dated before its original is,
+/// and nothing changes; a return at or after the shipment's time is taken.
+#[test]
+fn a_customer_return_dated_before_its_shipment_is_refused() {
+    let (_, mut l) = new_ledger();
+    accepted(l.apply(&receipt(1, 1, "ATL", line("BOLT-M8", 10, "PF-A01"))));
+    let sale = |id, minutes, body| {
+        ev(id, minutes, "w1", Role::Warehouse, (DocKind::SalesOrder, "SO-1"), body)
+    };
+    let pick = line("BOLT-M8", 4, "PF-A01").to_bin("STG-01".parse().unwrap());
+    accepted(l.apply(&sale(2, 100, Body::Pick(mv("ATL", vec![pick])))));
+    accepted(l.apply(&sale(3, 210, Body::Ship(mv("ATL", vec![line("BOLT-M8", 4, "STG-01")])))));
+    let shipment = EventId::from_u128(3);
+    let back = |id, minutes| {
+        let l = line("BOLT-M8", 2, "RET-01").original(shipment);
+        ev(
+            id,
+            minutes,
+            "rcv",
+            Role::Warehouse,
+            (DocKind::ReturnAuthorisation, "RA-1"),
+            Body::CustomerReturn(mv("ATL", vec![l])),
+        )
+    };
+    let before = l.state_digest().unwrap();
+    let got = l.apply(&back(4, 200));
+    assert_eq!(
+        got,
+        Err(LedgerError::ReturnBeforeOriginal {
+            item: ItemCode::new("BOLT-M8").unwrap(),
+            original: shipment,
+            original_at: testing::at(210),
+            at: testing::at(200),
+        })
+    );
+    assert_eq!(got.unwrap_err().code(), "return_before_original");
+    assert_eq!(l.state_digest().unwrap(), before, "a refused return changed the ledger");
+    accepted(l.apply(&back(5, 210)));
+    accepted(l.apply(&back(6, 300)));
 }
 
 /// An order's first shipment time and last receipt time do not depend on the order the

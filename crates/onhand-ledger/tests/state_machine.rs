@@ -65,7 +65,8 @@ fn leaf() -> impl Strategy<Value = Op> {
         6 => (u(), amt(), u(), u(), u(), u(), u()).prop_map(
             |(pos, qty, fresh, site, item, bin, lot)| Op::Count { pos, qty, fresh, site, item, bin, lot }
         ),
-        2 => (u(), u(), u(), amt()).prop_map(|(site, item, bin, qty)| Op::Return { site, item, bin, qty }),
+        2 => (u(), u(), u(), amt(), u())
+            .prop_map(|(site, item, bin, qty, original)| Op::Return { site, item, bin, qty, original }),
         2 => u().prop_map(|pos| Op::ReleaseTwo { pos }),
         4 => (u(), 1u8..8, amt()).prop_map(|(lane, items, qty)| Op::TransferRequest { lane, items, qty }),
         6 => u().prop_map(|order| Op::TransferApprove { order }),
@@ -238,4 +239,48 @@ fn raw_line_fields_for_other_engines_are_checked_as_the_ledger_does() {
         vec![receipt("e3", 1, r#","original":"00000000-0000-0000-0000-000000000001""#)],
         vec![receipt("e4", 1, ""), ship.step()],
     ]);
+}
+
+/// A customer return naming its shipment (`original`) and dated before it is refused
+/// (`ReturnBeforeOriginal`), one at the shipment's time is applied, and the model
+/// expects both: a model without the rule expects the first applied and fails here.
+#[test]
+fn a_return_dated_before_its_shipment_is_refused_as_the_model_says() {
+    let sale = |id, min, body| Raw {
+        id,
+        min,
+        recorded: None,
+        actor: ("sys", "system"),
+        reason: "SALE",
+        reference: r#"{"kind":"sales_order","number":"SO-1"}"#,
+        body,
+    };
+    let back = |id, min| Raw {
+        id,
+        min,
+        recorded: None,
+        actor: ("sys", "system"),
+        reason: "RETURN",
+        reference: r#"{"kind":"return_authorisation","number":"RA-1"}"#,
+        body: r#"{"customer_return":{"site":"ATL","lines":[{"item":"BOLT-M8","qty":"1 EA","bin":"RET-01","original":"00000000-0000-0000-0000-0000000007f3"}]}}"#,
+    };
+    let line = r#"{"item":"BOLT-M8","qty":"2 EA","bin":"PF-A01"}"#;
+    let pick = format!(r#"{{"pick":{{"site":"ATL","lines":[{line}]}}}}"#);
+    let ship = format!(r#"{{"ship":{{"site":"ATL","lines":[{line}]}}}}"#);
+    let mut h = Harness::new();
+    for s in [
+        receipt("f1", 1, r#","to":"available""#),
+        sale("f2", 2, &pick).step(),
+        sale("f3", 5, &ship).step(),
+        back("f4", 4).step(),
+        back("f5", 5).step(),
+    ] {
+        h.step(&s).unwrap_or_else(|e| panic!("{e}"));
+    }
+    h.finish(0).unwrap_or_else(|e| panic!("{e}"));
+    let id = |n: u128| onhand_ledger::EventId::from_u128(0x7f0 + n);
+    let taken = |n| h.ledger.content_digest_of(&id(n)).is_some();
+    assert!(taken(3), "the shipment applied");
+    assert!(!taken(4), "a return a minute before its shipment applied");
+    assert!(taken(5), "a return at its shipment's time refused");
 }

@@ -300,6 +300,7 @@ fn onhand_ledger_ledger_error() {
             "original_required",
             "not_a_receipt",
             "return_exceeds_receipt",
+            "return_before_original",
             "no_such_pending",
             "self_approval",
             "already_approved",

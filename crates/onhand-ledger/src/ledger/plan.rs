@@ -202,11 +202,14 @@ impl Ledger {
                 self.plan_lines(event, kind, &mv.site, &mv.lines, None, plan)?;
                 self.plan_returns(mv, plan)?;
             }
+            Body::CustomerReturn(mv) => {
+                self.plan_lines(event, kind, &mv.site, &mv.lines, None, plan)?;
+                self.check_customer_returns(event, mv, plan)?;
+            }
             Body::Receipt(mv)
             | Body::Putaway(mv)
             | Body::Pick(mv)
             | Body::Ship(mv)
-            | Body::CustomerReturn(mv)
             | Body::Disposition(mv)
             | Body::Adjustment(mv)
             | Body::StatusChange(mv)

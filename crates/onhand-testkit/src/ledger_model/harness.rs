@@ -413,12 +413,26 @@ impl Harness {
                 let body = Body::CycleCount(Count { site: code(&key.site), lines: vec![line] });
                 self.event(t, a, "CYCLE", doc, body)
             }
-            Op::Return { site, item, bin, qty } => {
-                let t = self.time(step.when);
+            Op::Return { site, item, bin, qty, original } => {
+                let mut t = self.time(step.when);
                 let item = item_sel(*item);
                 let drill = item == ITEMS[2];
                 let q = if drill { Decimal::ONE } else { amount(*qty, d(6)) };
                 let mut l = Line::new(code(item), ea(q)).at(code(bin_sel(*bin)));
+                // A shipment seen applied; a back-dated return naming one is dated a
+                // minute before it, at it or a minute after.
+                let shipped = &self.model.shipped;
+                let named = original
+                    .checked_sub(128)
+                    .filter(|_| !shipped.is_empty())
+                    .and_then(|n| shipped.iter().nth(usize::from(n) % shipped.len()));
+                if let Some((id, at)) = named {
+                    l.original = Some(*id);
+                    if step.when >= 200 {
+                        let minute = (at - micros(testing::at(0))) / 60_000_000;
+                        t = minute + i64::from(step.when % 3) - 1;
+                    }
+                }
                 if item == ITEMS[1] {
                     l.lot = Some(code(lot_sel(*qty)));
                 }

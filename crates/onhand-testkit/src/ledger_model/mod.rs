@@ -12,8 +12,10 @@
 //! several defects the model lists every error it can see, and the ledger's error must be
 //! one of them.
 //!
-//! Some events it leaves to the ledger: reversals and returns to supplier (they act on
-//! what an earlier event did, which it does not record), period reopens and an entity's
+//! Of what earlier events did it records only each shipment's time, so that a customer
+//! return naming one (`original`) dated before it is refused. Some events it leaves to
+//! the ledger: reversals and returns to supplier (they act on what an earlier event did,
+//! which it does not record), period reopens and an entity's
 //! own close (the ledger's `tests/governance.rs` checks them), and quantities at the
 //! edge of the decimal range. The generators make no reversal, return to supplier,
 //! reopen or entity close; raw events (the fuzz target's) may. Once the ledger takes an

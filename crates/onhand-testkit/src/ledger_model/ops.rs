@@ -72,11 +72,14 @@ pub enum Op {
         bin: u8,
         lot: u8,
     },
+    /// A customer return; `original` from 128 on names a shipment the model saw applied
+    /// (modulo how many), below it none.
     Return {
         site: u8,
         item: u8,
         bin: u8,
         qty: u8,
+        original: u8,
     },
     ReleaseTwo {
         pos: u8,

@@ -177,6 +177,7 @@ pub(crate) fn class(e: &LedgerError) -> &'static str {
         LedgerError::TransferToSelf { .. } => "TransferToSelf",
         LedgerError::NotOnTransfer { .. } => "NotOnTransfer",
         LedgerError::ReceivedBeforeShipped { .. } => "ReceivedBeforeShipped",
+        LedgerError::ReturnBeforeOriginal { .. } => "ReturnBeforeOriginal",
         LedgerError::OverShipment { .. } => "OverShipment",
         LedgerError::WrongDocument { .. } => "WrongDocument",
         LedgerError::Overflow { .. } => "Overflow",

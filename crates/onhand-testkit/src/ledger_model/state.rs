@@ -123,6 +123,8 @@ pub(crate) struct Effect {
     pub(crate) pending_needs: Option<(EventId, Vec<Role>)>,
     pub(crate) pending_remove: Option<EventId>,
     pub(crate) closed: Option<DateTime<Utc>>,
+    /// A shipment's id and effective time (micros), which customer returns may name.
+    pub(crate) shipped: Option<(EventId, i64)>,
     /// Expected change of each item's network total, from the event's meaning
     /// (receipts, shipments, adjustments, count variances, scrap, over-receipts,
     /// write-offs).
@@ -160,6 +162,9 @@ pub struct Model {
     pub(crate) pending: BTreeMap<EventId, (Event, Vec<Role>)>,
     pub(crate) seen: BTreeMap<EventId, Event>,
     pub(crate) closed: Option<DateTime<Utc>>,
+    /// Every shipment applied (directly or once approved): its effective time (micros).
+    /// A customer return naming one may not be dated before it.
+    pub(crate) shipped: BTreeMap<EventId, i64>,
 }
 
 /// An event being judged.
@@ -264,6 +269,7 @@ impl Model {
             pending: BTreeMap::new(),
             seen: BTreeMap::new(),
             closed: None,
+            shipped: BTreeMap::new(),
         }
     }
 
@@ -827,13 +833,26 @@ impl Model {
         match &ev.body {
             Body::CycleCount(c) => self.plan_count(ev, c, p),
             Body::TransferClose => self.plan_close(ev, p),
+            Body::CustomerReturn(m) => {
+                self.plan_lines(ev, kind, m, p);
+                // Goods come back after they left: a line naming a shipment applied
+                // later than the return is refused.
+                for line in &m.lines {
+                    let left = line.original.and_then(|o| self.shipped.get(&o));
+                    if left.is_some_and(|t| p.fx.at < *t) {
+                        p.err("ReturnBeforeOriginal");
+                    }
+                }
+            }
+            Body::Ship(m) => {
+                self.plan_lines(ev, kind, m, p);
+                p.fx.shipped = Some((ev.id, p.fx.at));
+            }
             Body::Receipt(m)
             | Body::Putaway(m)
             | Body::Pick(m)
-            | Body::Ship(m)
             | Body::TransferShip(m)
             | Body::TransferReceipt(m)
-            | Body::CustomerReturn(m)
             | Body::Disposition(m)
             | Body::Adjustment(m)
             | Body::StatusChange(m)
@@ -1375,6 +1394,9 @@ impl Model {
         }
         if let Some(t) = fx.closed {
             self.closed = Some(t);
+        }
+        if let Some((id, at)) = fx.shipped {
+            self.shipped.insert(id, at);
         }
     }
 }
