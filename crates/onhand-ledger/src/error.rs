@@ -37,6 +37,20 @@ pub enum LedgerError {
         /// The id.
         id: EventId,
     },
+    /// A time of the event finer than a microsecond: event times carry at most
+    /// microsecond precision (the ledger keeps and compares them in microseconds, so a
+    /// finer part would be lost in some comparisons and kept in others).
+    #[error(
+        "{field} {at} is finer than a microsecond: event times carry at most microsecond \
+         precision"
+    )]
+    TimePrecision {
+        /// The event's field (`effective_at`, `recorded_at`, a period close's `through`,
+        /// a reopen's `to`, a transfer request's `expected_arrival`).
+        field: &'static str,
+        /// Its value.
+        at: DateTime<Utc>,
+    },
     /// The host refused the positions the event would change, before they were
     /// committed ([`Ledger::apply_vetted`](crate::Ledger::apply_vetted)); nothing changed.
     #[error("event {id} was refused by the host before it was committed")]
@@ -689,6 +703,7 @@ impl LedgerError {
         match self {
             LedgerError::InvalidCode { .. } => "invalid_code",
             LedgerError::IdReused { .. } => "id_reused",
+            LedgerError::TimePrecision { .. } => "time_precision",
             LedgerError::Vetoed { .. } => "vetoed",
             LedgerError::PeriodClosed { .. } => "period_closed",
             LedgerError::EntityPeriodClosed { .. } => "entity_period_closed",

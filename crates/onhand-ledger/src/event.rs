@@ -799,8 +799,10 @@ pub struct Event {
     /// The caller-minted id; re-submitting it is a no-op that says so.
     pub id: EventId,
     /// When it happened in business terms (figures as of a time include it from then).
+    /// Whole microseconds, as every time an event carries: the ledger refuses a finer
+    /// one ([`LedgerError::TimePrecision`](crate::LedgerError::TimePrecision)).
     pub effective_at: DateTime<Utc>,
-    /// When it was recorded.
+    /// When it was recorded (whole microseconds).
     pub recorded_at: DateTime<Utc>,
     /// Who posts it.
     pub actor: Actor,

@@ -284,3 +284,30 @@ fn a_return_dated_before_its_shipment_is_refused_as_the_model_says() {
     assert!(!taken(4), "a return a minute before its shipment applied");
     assert!(taken(5), "a return at its shipment's time refused");
 }
+
+/// Raw events (the fuzz target's JSON) with a time finer than a microsecond are refused
+/// (`TimePrecision`) before anything else, as the model says; whole microseconds are
+/// taken.
+#[test]
+fn raw_times_finer_than_a_microsecond_are_refused_as_the_model_says() {
+    let raw = |id: &str, at: &str, recorded: &str| {
+        let json = format!(
+            r#"{{"id":"00000000-0000-0000-0000-0000000007{id}","effective_at":"{at}","recorded_at":"{recorded}","actor":{{"id":"sys","roles":["system"],"sites":"all"}},"reason":"RECEIPT","reference":{{"kind":"purchase_order","number":"PO-9"}},"body":{{"receipt":{{"site":"ATL","lines":[{{"item":"BOLT-M8","qty":"5 EA","bin":"PF-A01"}}]}}}}}}"#
+        );
+        Step { op: Op::Raw(json.into_bytes()), actor: 0, when: 0 }
+    };
+    let whole = "2026-01-05T08:01:00.000001Z";
+    let mut h = Harness::new();
+    for s in [
+        raw("a1", "2026-01-05T08:01:00.000000500Z", whole),
+        raw("a2", whole, whole),
+        raw("a3", whole, "2026-01-05T08:02:00.000000001Z"),
+    ] {
+        h.step(&s).unwrap_or_else(|e| panic!("{e}"));
+    }
+    h.finish(0).unwrap_or_else(|e| panic!("{e}"));
+    let taken = |n: u128| {
+        h.ledger.content_digest_of(&onhand_ledger::EventId::from_u128(0x7a0 + n)).is_some()
+    };
+    assert_eq!((taken(1), taken(2), taken(3)), (false, true, false));
+}

@@ -258,6 +258,7 @@ fn onhand_ledger_ledger_error() {
         &[
             "invalid_code",
             "id_reused",
+            "time_precision",
             "vetoed",
             "period_closed",
             "entity_period_closed",

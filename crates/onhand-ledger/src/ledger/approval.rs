@@ -131,6 +131,8 @@ impl Ledger {
         if remaining.is_empty() {
             // The poster's roles and sites as the rules say now (at its recorded time).
             let original = self.resolve(&pending.event)?.into_owned();
+            // Held before times were checked (a snapshot taken then): never applied so.
+            super::check_times(&original)?;
             match &original.body {
                 Body::ClosePeriod { through, entity } => {
                     let entity = self.entity(entity.as_ref())?;

@@ -142,6 +142,7 @@ pub(crate) fn class(e: &LedgerError) -> &'static str {
     match e {
         LedgerError::InvalidCode { .. } => "InvalidCode",
         LedgerError::IdReused { .. } => "IdReused",
+        LedgerError::TimePrecision { .. } => "TimePrecision",
         LedgerError::PeriodClosed { .. } => "PeriodClosed",
         LedgerError::CloseNotForward { .. } => "CloseNotForward",
         LedgerError::NotPermitted { .. } => "NotPermitted",

@@ -376,6 +376,17 @@ impl Model {
 
     /// What the ledger should do with `ev`.
     pub(crate) fn judge(&self, ev: &Event) -> Verdict {
+        // Event times carry at most microsecond precision: checked before anything else.
+        let mut times = vec![ev.effective_at, ev.recorded_at];
+        match &ev.body {
+            Body::ClosePeriod { through, .. } => times.push(*through),
+            Body::ReopenPeriod { to, .. } => times.extend(*to),
+            Body::TransferRequest(r) => times.extend(r.expected_arrival),
+            _ => {}
+        }
+        if times.iter().any(|t| !t.timestamp_subsec_nanos().is_multiple_of(1_000)) {
+            return Verdict::Reject(vec!["TimePrecision"]);
+        }
         if let Some(old) = self.seen.get(&ev.id) {
             // The same event recorded again later is still the same event.
             let mut again = ev.clone();
