@@ -2488,6 +2488,25 @@ impl Atp {
     /// What a booked line still asks for, in the ordered item's base units: its
     /// requested quantity less what [`consume`](Self::consume) took off it. Cheaper than
     /// [`booked`](Self::booked) when only this is wanted.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use onhand_atp::{Atp, AtpConfig, Claim, LineId, OrderLine};
+    /// # use onhand_master::{seed, Catalog, Decimal, ItemCode, SiteCode};
+    /// # use chrono::NaiveDate;
+    /// # let catalog = Arc::new(Catalog::new(seed::demo_network())?);
+    /// # let day = |d| NaiveDate::from_ymd_opt(2026, 1, d).ok_or("date");
+    /// # let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)?)?;
+    /// # let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse()?, "ATL".parse()?);
+    /// # atp.set_available(&glove, &atl, "40 EA".parse()?)?;
+    /// let line = OrderLine::new(LineId(1), glove.clone(), "15 EA".parse()?, day(7)?, "US-SE".parse()?);
+    /// atp.allocate(&line, Claim::Hard)?;
+    /// // 20 picked for it: 15 from its allocation, 5 more from free stock.
+    /// atp.consume(LineId(1), &glove, &atl, "20 EA".parse()?)?;
+    /// assert_eq!(atp.requested(LineId(1)), Some(Decimal::ZERO));
+    /// assert_eq!(atp.requested(LineId(2)), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn requested(&self, line: LineId) -> Option<Decimal> {
         self.book.get(line).map(|b| self.decimal(b.demand.item, b.demand.units))

@@ -10,11 +10,52 @@ use onhand_atp::{
     Atp, AtpConfig, Claim, Consumption, DemandClass, LineId, OrderLine, QuotaAmount, QuotaEntry,
     QuotaRule,
 };
-use onhand_master::{Catalog, seed};
+use onhand_master::{Catalog, ItemCode, SiteCode, seed};
 use rust_decimal::Decimal;
 
 fn day(d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 1, d).unwrap()
+}
+
+fn class(g: &str) -> DemandClass {
+    DemandClass { group: Some(g.parse().unwrap()), ..DemandClass::default() }
+}
+
+/// 100 gloves at Atlanta, shared half and half by customer groups A and B.
+fn two_groups() -> Atp {
+    let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
+    let mut atp = Atp::new(catalog, AtpConfig::default(), day(5)).unwrap();
+    atp.set_available(&glove(), &atl(), "100 EA".parse().unwrap()).unwrap();
+    let half = QuotaAmount::Percent("0.5".parse().unwrap());
+    atp.set_quotas(&[QuotaRule {
+        item: glove(),
+        periods: vec![day(1)],
+        consumption: Consumption::Discrete,
+        entries: vec![
+            QuotaEntry { class: class("A"), amount: half.clone() },
+            QuotaEntry { class: class("B"), amount: half },
+        ],
+        collective: None,
+    }])
+    .unwrap();
+    atp
+}
+
+fn glove() -> ItemCode {
+    "GLOVE-NIT".parse().unwrap()
+}
+
+fn atl() -> SiteCode {
+    "ATL".parse().unwrap()
+}
+
+/// A line of group `g` for `qty` gloves, split allowed.
+fn line(id: u64, g: &str, qty: &str) -> OrderLine {
+    let mut l =
+        OrderLine::new(LineId(id), glove(), qty.parse().unwrap(), day(8), "US-SE".parse().unwrap());
+    l.class = class(g);
+    l.allow_split = true;
+    l
 }
 
 /// Two customer groups share the period's glove supply half and half. Group A's 50 are
@@ -23,43 +64,19 @@ fn day(d: u32) -> NaiveDate {
 /// twice and group B, which had used nothing, could have only a quarter.
 #[test]
 fn stock_consumed_by_one_group_leaves_the_other_groups_quota() {
-    let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
-    let mut atp = Atp::new(catalog, AtpConfig::default(), day(5)).unwrap();
-    let (glove, atl) = ("GLOVE-NIT".parse().unwrap(), "ATL".parse().unwrap());
-    atp.set_available(&glove, &atl, "100 EA".parse().unwrap()).unwrap();
-    let class = |g: &str| DemandClass { group: Some(g.parse().unwrap()), ..DemandClass::default() };
-    let half = QuotaAmount::Percent("0.5".parse().unwrap());
-    atp.set_quotas(&[QuotaRule {
-        item: "GLOVE-NIT".parse().unwrap(),
-        periods: vec![day(1)],
-        consumption: Consumption::Discrete,
-        entries: vec![
-            QuotaEntry { class: class("A"), amount: half.clone() },
-            QuotaEntry { class: class("B"), amount: half },
-        ],
-        collective: None,
-    }])
-    .unwrap();
-    let line = |id, g: &str| {
-        let mut l = OrderLine::new(
-            LineId(id),
-            "GLOVE-NIT".parse().unwrap(),
-            "50 EA".parse().unwrap(),
-            day(8),
-            "US-SE".parse().unwrap(),
-        );
-        l.class = class(g);
-        l.allow_split = true;
-        l
-    };
-    assert_eq!(atp.allocate(&line(1, "A"), Claim::Hard).unwrap().confirmed, Decimal::from(50));
+    let mut atp = two_groups();
+    let (glove, atl) = (glove(), atl());
+    assert_eq!(
+        atp.allocate(&line(1, "A", "50 EA"), Claim::Hard).unwrap().confirmed,
+        Decimal::from(50)
+    );
     // Before A's stock leaves, B could have its 50.
-    assert_eq!(atp.promise(&line(2, "B")).unwrap().confirmed, Decimal::from(50));
+    assert_eq!(atp.promise(&line(2, "B", "50 EA")).unwrap().confirmed, Decimal::from(50));
     // A's 50 are picked: the line's allocation is used up and the stock set again.
     let used = atp.consume(LineId(1), &glove, &atl, "50 EA".parse().unwrap()).unwrap();
     assert_eq!(used, Decimal::from(50));
     atp.set_available(&glove, &atl, "50 EA".parse().unwrap()).unwrap();
-    let p = atp.allocate(&line(2, "B"), Claim::Hard).unwrap();
+    let p = atp.allocate(&line(2, "B", "50 EA"), Claim::Hard).unwrap();
     assert_eq!(p.confirmed, Decimal::from(50), "B's half of the period was 50: {p:?}");
 }
 
@@ -67,35 +84,8 @@ fn stock_consumed_by_one_group_leaves_the_other_groups_quota() {
 /// still 50: the period's supply and A's quota use are as they were before the pick.
 #[test]
 fn a_consumption_restored_leaves_the_quota_as_before() {
-    let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
-    let mut atp = Atp::new(catalog, AtpConfig::default(), day(5)).unwrap();
-    let (glove, atl) = ("GLOVE-NIT".parse().unwrap(), "ATL".parse().unwrap());
-    atp.set_available(&glove, &atl, "100 EA".parse().unwrap()).unwrap();
-    let class = |g: &str| DemandClass { group: Some(g.parse().unwrap()), ..DemandClass::default() };
-    let half = QuotaAmount::Percent("0.5".parse().unwrap());
-    atp.set_quotas(&[QuotaRule {
-        item: "GLOVE-NIT".parse().unwrap(),
-        periods: vec![day(1)],
-        consumption: Consumption::Discrete,
-        entries: vec![
-            QuotaEntry { class: class("A"), amount: half.clone() },
-            QuotaEntry { class: class("B"), amount: half },
-        ],
-        collective: None,
-    }])
-    .unwrap();
-    let line = |id, g: &str, qty: &str| {
-        let mut l = OrderLine::new(
-            LineId(id),
-            "GLOVE-NIT".parse().unwrap(),
-            qty.parse().unwrap(),
-            day(8),
-            "US-SE".parse().unwrap(),
-        );
-        l.class = class(g);
-        l.allow_split = true;
-        l
-    };
+    let mut atp = two_groups();
+    let (glove, atl) = (glove(), atl());
     atp.allocate(&line(1, "A", "50 EA"), Claim::Hard).unwrap();
     atp.consume(LineId(1), &glove, &atl, "50 EA".parse().unwrap()).unwrap();
     atp.set_available(&glove, &atl, "50 EA".parse().unwrap()).unwrap();

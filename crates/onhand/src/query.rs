@@ -227,10 +227,13 @@ impl Network {
     /// Consolidates the group's books for the period: eliminates intercompany revenue
     /// and the profit still held in the buyers' stock, translated into the group
     /// currency by the configured rates. Journaled: the period's intercompany totals
-    /// start again after it.
+    /// start again after it. `group` is the consolidation's own code, under which the
+    /// eliminations are booked: a reporting level, which need not be one of the legal
+    /// entities.
     ///
     /// # Errors
-    /// [`Error::Valuation`] for a missing rate or an unknown entity.
+    /// [`Error::Valuation`] for a missing rate, or an entity of the period's
+    /// intercompany trade the catalog no longer knows.
     pub fn consolidate(
         &mut self,
         run: u64,

@@ -282,7 +282,6 @@ impl Valuation {
     /// earnings). `rates` convert each entity's currency into `currency`.
     ///
     /// # Errors
-    /// [`ValuationError::UnknownEntity`] for a group that is no entity,
     /// [`ValuationError::MissingRate`] or [`ValuationError::Overflow`]; nothing changes.
     ///
     /// ```
@@ -338,9 +337,6 @@ impl Valuation {
         currency: CurrencyCode,
         rates: &[Rate],
     ) -> Res<Consolidation> {
-        // The group books its eliminations: it must be an entity (nothing changes
-        // otherwise).
-        self.entity(group)?;
         let mut buyers: BTreeMap<EntityCode, Unrealized> = BTreeMap::new();
         let mut revenue: BTreeMap<(EntityCode, EntityCode), Decimal> = BTreeMap::new();
         let mut postings = Vec::new();
