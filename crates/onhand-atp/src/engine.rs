@@ -2945,12 +2945,14 @@ impl Atp {
                     }),
                 }
                 b.promise.confirmed += covers;
-                // `consume` kept it in the period's supply; the stock coming back adds
-                // it again.
-                if let Some(q) = self.quotas.get_mut(&iix.raw()) {
-                    q.add_supply(today, -units);
-                }
             }
+        }
+        // `consume` kept what it used in the period's supply; the stock coming back
+        // adds it again (held again or not).
+        if used > 0
+            && let Some(q) = self.quotas.get_mut(&iix.raw())
+        {
+            q.add_supply(today, -used);
         }
         self.book.insert(line, b);
         Ok(())

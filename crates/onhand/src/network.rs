@@ -932,15 +932,20 @@ impl Network {
                 }
             };
             let id = booking.id;
-            // What the line asks for before and after: what it no longer asks for is
-            // what a reversal asks for again.
-            let before = self.atp.requested(LineId(id)).unwrap_or_default();
-            let used = if take > Decimal::ZERO {
-                self.atp.consume(LineId(id), &line.item, &m.site, self.base_qty(item, take)?)?
+            // What the line no longer asks for (requested before less after) is what a
+            // reversal asks for again.
+            let (used, served) = if take > Decimal::ZERO {
+                let before = self.atp.requested(LineId(id)).unwrap_or_default();
+                let used = self.atp.consume(
+                    LineId(id),
+                    &line.item,
+                    &m.site,
+                    self.base_qty(item, take)?,
+                )?;
+                (used, before - self.atp.requested(LineId(id)).unwrap_or_default())
             } else {
-                Decimal::ZERO
+                (Decimal::ZERO, Decimal::ZERO)
             };
-            let served = before - self.atp.requested(LineId(id)).unwrap_or_default();
             if let Some(b) = self.bookings.get_mut(&r) {
                 let total = if is_pick { &mut b.picked } else { &mut b.shipped };
                 // Bounded on restore and by the ledger's line limit: never near the top.
@@ -956,10 +961,7 @@ impl Network {
                         beyond: take - used,
                         served,
                     });
-                    let at = self.line_uses.entry(moving.id.into()).or_default();
-                    if !at.contains(&r) {
-                        at.push(r.clone());
-                    }
+                    self.index_use(moving.id, &r);
                 }
             }
             if take > Decimal::ZERO {
@@ -1717,6 +1719,14 @@ impl Network {
             self.booked_in_group.entry(g).or_default().insert(r.clone());
         }
         self.bookings.insert(r, b)
+    }
+
+    /// Indexes booked line `r` under the pick or shipment `event` that used it.
+    pub(crate) fn index_use(&mut self, event: EventId, r: &OrderRef) {
+        let at = self.line_uses.entry(event.into()).or_default();
+        if !at.contains(r) {
+            at.push(r.clone());
+        }
     }
 
     /// Drops a booked order line and its index entry.

@@ -623,10 +623,7 @@ impl Network {
                 if self.units_per_ordered(&b.request.item, &u.item).is_none() {
                     return Err(invalid("bookings", format!("{line}: a use of item {}", u.item)));
                 }
-                let at = self.line_uses.entry(u.event.into()).or_default();
-                if !at.contains(&line) {
-                    at.push(line.clone());
-                }
+                self.index_use(u.event, &line);
             }
             self.line_refs.insert(b.id, line.clone());
             if self.insert_booking(line.clone(), b.clone()).is_some() {
