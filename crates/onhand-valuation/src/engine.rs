@@ -268,6 +268,10 @@ pub(crate) struct Transfer {
     /// the group's cost of it (seller's currency: cost less profit already embedded).
     pub(crate) price_left: Decimal,
     pub(crate) group_cost_left: Decimal,
+    /// Title at shipment: the seller-to-buyer rate the group cost was converted at (a
+    /// correction of the shipment's cost changes the embedded profit at it); zero
+    /// otherwise.
+    pub(crate) rate: Decimal,
     pub(crate) invoices: u32,
     pub(crate) shipped_at: DateTime<Utc>,
     pub(crate) closed: bool,
@@ -304,6 +308,10 @@ pub struct Valuation {
     pub(crate) receipts: Chunked<ReceiptSeen>,
     /// Sales (what a customer return names), in order.
     pub(crate) sales: Chunked<SaleSeen>,
+    /// The intercompany profit each issue took out of its pool, by its entry in
+    /// `sales`, where it is not zero: a reversal or a customer return brings it back
+    /// into stock with the units.
+    pub(crate) sale_profit: BTreeMap<u32, Decimal>,
     pub(crate) seq: u64,
     pub(crate) closed_through: Option<DateTime<Utc>>,
     /// Entities whose own period is closed, and through when.
@@ -522,6 +530,7 @@ impl Valuation {
             seen_log: Chunked::new(),
             receipts: Chunked::new(),
             sales: Chunked::new(),
+            sale_profit: BTreeMap::new(),
             seq: 0,
             closed_through: None,
             entity_closed: BTreeMap::new(),
@@ -1094,8 +1103,7 @@ impl Valuation {
                     out,
                     plan,
                     (e, i, s),
-                    q,
-                    value,
+                    (q, value, Decimal::ZERO),
                     PostingKey::GoodsReceived,
                 )?;
             }
@@ -1110,8 +1118,7 @@ impl Valuation {
                     out,
                     plan,
                     (e, i, s),
-                    q,
-                    value,
+                    (q, value, Decimal::ZERO),
                     PostingKey::OpeningBalance,
                 )?;
                 plan.kind = Some(Seen::OPENING);
@@ -1128,7 +1135,7 @@ impl Valuation {
                 Self::issue_lines(out, &step, key, s, None);
                 plan.issued = Some((e, step.out.value));
                 // Every issue is kept (a reversal names it); only a sale is returnable.
-                plan.sale = Some((q, step.out.value));
+                plan.sale = Some((q, step.out.value, step.out.profit));
                 plan.kind = Some(Seen::issue_kind(*to));
                 self.push_step(out, plan, step)?;
             }
@@ -1143,7 +1150,7 @@ impl Valuation {
                         self.plan_issue(ev, e, i, s, q, Counter::Key(PostingKey::Adjustment))?;
                     Self::issue_lines(out, &step, PostingKey::Adjustment, s, None);
                     plan.issued = Some((e, step.out.value));
-                    plan.sale = Some((q, step.out.value));
+                    plan.sale = Some((q, step.out.value, step.out.profit));
                     plan.kind = Some(Seen::issue_kind(IssueTo::Adjustment));
                     self.push_step(out, plan, step)?;
                 } else {
@@ -1164,8 +1171,7 @@ impl Valuation {
                         out,
                         plan,
                         (e, i, s),
-                        q,
-                        value,
+                        (q, value, Decimal::ZERO),
                         PostingKey::Adjustment,
                     )?;
                     plan.kind = Some(Seen::GAIN);
@@ -1179,12 +1185,15 @@ impl Valuation {
                     self.check_currency(e, *cost)?;
                     not_negative("a return's unit cost", *cost)?;
                 }
-                let value = match (original, unit_cost) {
+                let (value, profit) = match (original, unit_cost) {
                     (Some(id), _) => {
-                        let &SaleSeen { slot, qty: iq, value: iv } = self
+                        let sale = self
                             .seen_of(*id)
                             .and_then(Seen::sale)
-                            .and_then(|k| self.sales.get(k as usize))
+                            .ok_or(ValuationError::UnknownIssue(*id))?;
+                        let &SaleSeen { slot, qty: iq, value: iv } = self
+                            .sales
+                            .get(sale as usize)
                             .ok_or(ValuationError::UnknownIssue(*id))?;
                         let sl = self
                             .slots
@@ -1215,12 +1224,29 @@ impl Valuation {
                         let now_q = add_exact(rq, q).map_err(dec("a returned quantity"))?;
                         let now_v = add_exact(rv, value).map_err(dec("a returned value"))?;
                         plan.returned = Some((*id, now_q, now_v));
-                        value
+                        // The intercompany profit the sale took, pro rata by quantity:
+                        // the returns' shares add up to it when the last unit is back.
+                        let profit = match self.sale_profit.get(&sale) {
+                            Some(&sp) => sub_exact(
+                                share(sp, now_q, iq, currency)?,
+                                share(sp, rq, iq, currency)?,
+                            )
+                            .map_err(dec("a returned profit"))?,
+                            None => Decimal::ZERO,
+                        };
+                        (value, profit)
                     }
-                    (None, Some(cost)) => Self::extend(*qty, *cost)?,
+                    (None, Some(cost)) => (Self::extend(*qty, *cost)?, Decimal::ZERO),
                     (None, None) => return Err(ValuationError::ReturnWithoutCost),
                 };
-                self.receive_against(ev, out, plan, (e, i, s), q, value, PostingKey::CostOfSales)?;
+                self.receive_against(
+                    ev,
+                    out,
+                    plan,
+                    (e, i, s),
+                    (q, value, profit),
+                    PostingKey::CostOfSales,
+                )?;
                 plan.kind = Some(Seen::CUSTOMER_RETURN);
             }
             CostBody::LandedCost { receipt, amount } => {
@@ -1327,20 +1353,19 @@ impl Valuation {
         Ok(())
     }
 
-    /// Receives `q` worth `value` into the pool of `(e, i, s)` against `offset`.
-    #[allow(clippy::too_many_arguments)] // one receipt's facts
+    /// Receives `q` worth `value`, `profit` of it intercompany profit, into the pool of
+    /// `(e, i, s)` against `offset`.
     fn receive_against(
         &self,
         ev: &CostEvent,
         out: &mut Out<'_>,
         plan: &mut Plan,
         (e, i, s): (u16, ItemIx, SiteIx),
-        q: Decimal,
-        value: Decimal,
+        (q, value, profit): (Decimal, Decimal, Decimal),
         offset: PostingKey,
     ) -> Res<()> {
         let ps = self.pool_site(e, s)?;
-        let kind = Request::Receive { qty: q, value, profit: Decimal::ZERO };
+        let kind = Request::Receive { qty: q, value, profit };
         let step = self.plan_op(ev, e, i, ps, &kind)?;
         Self::receive_lines(out, &step, offset, value, s, None);
         plan.receipt = Some(q);
@@ -1439,10 +1464,13 @@ impl Valuation {
                     seen.idx = u32::try_from(self.receipts.len()).unwrap_or(u32::MAX);
                     self.receipts.push(ReceiptSeen { slot, rcpt, qty });
                 }
-                (None, Some((qty, value)), _) => {
+                (None, Some((qty, value, profit)), _) => {
                     seen.kind = plan.kind.unwrap_or(Seen::SALE);
                     seen.idx = u32::try_from(self.sales.len()).unwrap_or(u32::MAX);
                     self.sales.push(SaleSeen { slot, qty, value });
+                    if !profit.is_zero() {
+                        self.sale_profit.insert(seen.idx, profit);
+                    }
                 }
                 _ => seen.kind = plan.kind.unwrap_or(0),
             }
@@ -1470,12 +1498,17 @@ impl Valuation {
         if let Some((sale, qty, value)) = plan.returned {
             self.returned.insert(sale, (qty, value));
         }
-        for (k, value) in plan.recosted {
+        for (k, value, profit) in plan.recosted {
             if let Some(s) = self.sales.get_mut(k as usize) {
                 if let Some(u) = undo.as_deref_mut() {
-                    u.recosted.push((k, s.value));
+                    u.recosted.push((k, s.value, self.sale_profit.get(&k).copied()));
                 }
                 s.value = value;
+                if profit.is_zero() {
+                    self.sale_profit.remove(&k);
+                } else {
+                    self.sale_profit.insert(k, profit);
+                }
             }
         }
         self.documents.extend(plan.documents);
@@ -1638,15 +1671,16 @@ struct Step {
 struct Plan {
     step: Option<Box<Step>>,
     receipt: Option<Decimal>,
-    sale: Option<(Decimal, Decimal)>,
+    /// An issue: its quantity, value and embedded intercompany profit.
+    sale: Option<(Decimal, Decimal, Decimal)>,
     /// The entity and value the event took out of a pool.
     issued: Option<(u16, Decimal)>,
     /// A return against a sale: the sale, and its returned quantity and value after it.
     returned: Option<(u64, Decimal, Decimal)>,
     /// Earlier issues this event re-costs (a back-dated movement's corrections, a
-    /// receipt's true-up of their shortfall): their entry in `sales` and the value they
-    /// now left with.
-    recosted: Vec<(u32, Decimal)>,
+    /// receipt's true-up of their shortfall): their entry in `sales` and the value and
+    /// embedded profit they now left with.
+    recosted: Vec<(u32, Decimal, Decimal)>,
     /// What the event is, when not told by the above ([`Seen`]'s kinds).
     kind: Option<u8>,
     new_transfer: Option<Transfer>,

@@ -209,9 +209,11 @@ pub enum ValuationError {
         /// Why it would fail.
         cause: Box<ValuationError>,
     },
-    /// A back-dated movement would re-cost a transfer that has already arrived.
+    /// A back-dated movement would re-cost a transfer that has already arrived (or is
+    /// closed), or an intercompany shipment whose title passed at shipment once any of
+    /// it arrived (the profit embedded in it is then in the buyer's stock).
     #[error(
-        "back-dated, this movement would re-cost transfer {0}, which has already arrived; post an adjustment instead"
+        "back-dated, this movement would re-cost transfer {0}, which has already arrived (in part, for an intercompany shipment whose title passed at shipment); post an adjustment instead"
     )]
     TransferRecosted(TransferNo),
     /// A back-dated movement would re-cost an issue (a sale, scrap or adjustment loss)

@@ -212,12 +212,14 @@ impl Valuation {
                 if let Some(quick) = sl.pool.quick_issue(q) {
                     lines.pair(key, PostingKey::Inventory, quick.value(), m)?;
                     let issued = (sc.value_out(quick.value()), ent.currency);
+                    let profit = sc.value_out(quick.profit());
                     if !commit {
                         return dry();
                     }
                     let sl = self.slots.get_mut(slot as usize)?;
                     sl.append_quick_issue(ev.at, ev.id, &quick, (q, negative, key));
-                    return Some(self.issued((ev.id, fp), (slot, to), qty.value(), issued));
+                    let figures = (qty.value(), profit);
+                    return Some(self.issued((ev.id, fp), (slot, to), figures, issued));
                 }
                 let planned = sl.plan_issue_now(ev.id, q, negative, key);
                 let Ok(plan) = &planned else { return None };
@@ -225,12 +227,13 @@ impl Valuation {
                 lines.pair(key, PostingKey::Inventory, o.value, m)?;
                 lines.pair(PostingKey::Rounding, PostingKey::Inventory, o.residue, m)?;
                 let issued = (sc.value_out(o.value), ent.currency);
+                let figures = (qty.value(), sc.value_out(o.profit));
                 if !commit {
                     return dry();
                 }
                 let sl = self.slots.get_mut(slot as usize)?;
                 sl.append_issue(ev.at, ev.id, plan, (q, negative, key));
-                Some(self.issued((ev.id, fp), (slot, to), qty.value(), issued))
+                Some(self.issued((ev.id, fp), (slot, to), figures, issued))
             }
             _ => None,
         }
@@ -251,18 +254,22 @@ impl Valuation {
     }
 
     /// Remembers in-order issue `id` of `qty` (fingerprint `fp`) to `to` from the pool in
-    /// `slot`, which took `value` (in `currency`); its outcome.
+    /// `slot`, which took `value` (in `currency`), `profit` of it intercompany profit;
+    /// its outcome.
     fn issued(
         &mut self,
         (id, fp): (u64, u64),
         (slot, to): (u32, IssueTo),
-        qty: Decimal,
+        (qty, profit): (Decimal, Decimal),
         (value, currency): (Decimal, CurrencyCode),
     ) -> Outcome {
         let issued = money(value, currency);
         // Every issue is kept (a reversal names it); only a sale is returnable.
         let idx = u32::try_from(self.sales.len()).unwrap_or(u32::MAX);
         self.sales.push(SaleSeen { slot, qty, value });
+        if !profit.is_zero() {
+            self.sale_profit.insert(idx, profit);
+        }
         let seen = Seen { fingerprint: fp, kind: Seen::issue_kind(to), idx };
         self.seen_event(id, seen);
         Outcome::Posted { postings: Vec::new(), documents: Vec::new(), issued: Some(issued) }

@@ -1067,6 +1067,14 @@ impl Quick {
             Quick::Receive { value, .. } | Quick::Issue { value, .. } => value,
         }
     }
+
+    /// The intercompany profit an issue took out of the pool (none for a receipt).
+    pub(crate) fn profit(&self) -> Int {
+        match *self {
+            Quick::Receive { .. } => 0,
+            Quick::Issue { profit, .. } => profit,
+        }
+    }
 }
 
 /// One pool's stock and value: its state and its records.

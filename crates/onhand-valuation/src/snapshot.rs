@@ -66,6 +66,14 @@ use crate::pool::{Pool, Rcpt, Rcpts, Scales, Short, State, Wdr, is_zero};
 /// Format 5 names, in each part of a shortfall (`shorts`), the issue that went out
 /// short (`event`), so the receipt that covers it later brings that issue's recorded
 /// value to its true cost (what a reversal or a customer return of it brings back).
+///
+/// Within format 5, two optional parts were added that an older snapshot lacks and
+/// reads without: the intercompany profit each issue took (`sale_profit`), and a
+/// transfer's seller-to-buyer rate when title passed at shipment (`rate`). An engine
+/// restored from a snapshot without them brings no profit back with a reversal or a
+/// return of an issue made before it, and refuses to re-cost such a shipment
+/// ([`ValuationError::TransferRecosted`]). An older build refuses a snapshot that has
+/// them (unknown field).
 pub const VALUATION_SNAPSHOT_FORMAT: u32 = 5;
 
 /// A serialized valuation engine: its whole state, the format it is written in, and a
@@ -162,6 +170,11 @@ struct Content {
     seen: Vec<SeenRecord>,
     receipts: Vec<(u32, u32, Fig)>,
     sales: Vec<(u32, Fig, Fig)>,
+    /// Issues that took intercompany profit out of their pool: the index into `sales`
+    /// and the profit, ascending (absent when none did, so such a snapshot reads and
+    /// digests as before; one without it restores with no profit on any issue).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    sale_profit: Vec<(u32, Fig)>,
     /// Sales with returns: the quantity and value back so far.
     #[serde(deserialize_with = "plain_returned")]
     returned: BTreeMap<u64, (Decimal, Decimal)>,
@@ -276,6 +289,14 @@ struct TransferRecord {
     price_left: Decimal,
     #[serde(deserialize_with = "onhand_master::decimal::serde_str::deserialize")]
     group_cost_left: Decimal,
+    /// Title at shipment: the seller-to-buyer rate of the group cost (absent when
+    /// zero, as in a snapshot written before it was kept).
+    #[serde(
+        default,
+        skip_serializing_if = "Decimal::is_zero",
+        deserialize_with = "onhand_master::decimal::serde_str::deserialize"
+    )]
+    rate: Decimal,
     invoices: u32,
     shipped_at: DateTime<Utc>,
     closed: bool,
@@ -653,6 +674,7 @@ impl Content {
             value.write(w);
             Ok(())
         })?;
+        w.field_unless(self.sale_profit.is_empty(), &self.sale_profit)?;
         w.field();
         w.value(&self.returned)?;
         w.field();
@@ -828,6 +850,7 @@ impl Valuation {
                     profit: t.profit,
                     price_left: t.price_left,
                     group_cost_left: t.group_cost_left,
+                    rate: t.rate,
                     invoices: t.invoices,
                     shipped_at: t.shipped_at,
                     closed: t.closed,
@@ -867,6 +890,7 @@ impl Valuation {
             seen,
             receipts: self.receipts.iter().map(|r| (r.slot, r.rcpt, Fig(r.qty))).collect(),
             sales: self.sales.iter().map(|s| (s.slot, Fig(s.qty), Fig(s.value))).collect(),
+            sale_profit: self.sale_profit.iter().map(|(&k, &p)| (k, Fig(p))).collect(),
             returned: self.returned.clone(),
             seq: self.seq,
             closed_through: self.closed_through,
@@ -966,6 +990,7 @@ impl Valuation {
                 profit: t.profit,
                 price_left: t.price_left,
                 group_cost_left: t.group_cost_left,
+                rate: t.rate,
                 invoices: t.invoices,
                 shipped_at: t.shipped_at,
                 closed: t.closed,
@@ -1097,6 +1122,13 @@ impl Valuation {
                 return Err(bad("a sale", n));
             }
             v.sales.push(SaleSeen { slot, qty, value });
+        }
+        for (n, &(k, Fig(profit))) in c.sale_profit.iter().enumerate() {
+            let ascending = v.sale_profit.last_key_value().is_none_or(|(&last, _)| last < k);
+            if (k as usize) >= v.sales.len() || profit.is_zero() || !ascending {
+                return Err(bad("an issue's intercompany profit", n));
+            }
+            v.sale_profit.insert(k, profit);
         }
         let mut ids = Ids::default();
         for (n, s) in c.seen.iter().enumerate() {

@@ -8,7 +8,7 @@ use onhand_master::{add_exact, sub_exact};
 use rust_decimal::Decimal;
 
 use super::lines::At;
-use super::{Out, Plan, Res, Seen, Step, Valuation, dec, tag_key};
+use super::{Out, Plan, Res, Seen, Step, Transfer, Valuation, convert, dec, tag_key};
 use crate::error::ValuationError;
 use crate::history::{Correction, Counter, What};
 use crate::posting::{PostingKey, PostingKind};
@@ -56,13 +56,14 @@ impl Valuation {
                         Counter::Key(k) => {
                             // The issue's record keeps the value it now left with: a
                             // later return or reversal brings back that value.
-                            if !delta.is_zero()
+                            if (!delta.is_zero() || new.profit != old.profit)
                                 && let Some(k) = self.seen_of(*event).and_then(Seen::issue)
                             {
                                 if self.returned.contains_key(event) {
                                     return Err(ValuationError::ReturnedIssueRecosted(*event));
                                 }
-                                self.recost(plan, k, delta)?;
+                                let profit = d(new.profit, old.profit)?;
+                                self.recost(plan, k, (delta, profit))?;
                             }
                             out.pair(&at, *k, PostingKey::Inventory, delta);
                         }
@@ -74,16 +75,45 @@ impl Valuation {
                                 .or_else(|| plan.new_transfer.clone());
                             let Some(base) = base else { continue };
                             let mut tr = plan.transfer(*t, base);
-                            if tr.closed || tr.received >= tr.shipped {
-                                return Err(ValuationError::TransferRecosted(tr.number.clone()));
+                            if self.title_at_shipment(&tr) {
+                                // The seller's cost of sales changes; the buyer carries
+                                // the units at the price, so the profit embedded in them
+                                // changes the other way, by the group cost's change at
+                                // the shipment's rate. Once part of them arrived (or the
+                                // transfer closed) that profit is in the buyer's pool or
+                                // gone: refused.
+                                if tr.closed || !tr.received.is_zero() || tr.rate.is_zero() {
+                                    return Err(ValuationError::TransferRecosted(
+                                        tr.number.clone(),
+                                    ));
+                                }
+                                let group = d(delta, d(new.profit, old.profit)?)?;
+                                let currency = self.ent(tr.buyer)?.currency;
+                                let change = convert(group, tr.rate, currency)?;
+                                tr.profit = d(tr.profit, change)?;
+                                plan.period.push(((tr.seller, tr.buyer), Decimal::ZERO, -change));
+                                out.pair(
+                                    &at,
+                                    PostingKey::CostOfSales,
+                                    PostingKey::Inventory,
+                                    delta,
+                                );
+                                plan.put_transfer(*t, tr);
+                            } else {
+                                if tr.closed || tr.received >= tr.shipped {
+                                    return Err(ValuationError::TransferRecosted(
+                                        tr.number.clone(),
+                                    ));
+                                }
+                                tr.value =
+                                    add_exact(tr.value, delta).map_err(dec("a correction"))?;
+                                if tr.agreement.is_some() {
+                                    tr.group_cost_left = add_exact(tr.group_cost_left, delta)
+                                        .map_err(dec("a correction"))?;
+                                }
+                                out.pair(&at, PostingKey::InTransit, PostingKey::Inventory, delta);
+                                plan.put_transfer(*t, tr);
                             }
-                            tr.value = add_exact(tr.value, delta).map_err(dec("a correction"))?;
-                            if tr.agreement.is_some() {
-                                tr.group_cost_left = add_exact(tr.group_cost_left, delta)
-                                    .map_err(dec("a correction"))?;
-                            }
-                            out.pair(&at, PostingKey::InTransit, PostingKey::Inventory, delta);
-                            plan.put_transfer(*t, tr);
                         }
                     }
                     out.pair(
@@ -119,14 +149,16 @@ impl Valuation {
         Ok(())
     }
 
-    /// Adds `delta` to the value issue `k` (its entry in `sales`) left with, as of this
-    /// plan.
-    fn recost(&self, plan: &mut Plan, k: u32, delta: Decimal) -> Res<()> {
-        if let Some((_, v)) = plan.recosted.iter_mut().find(|(x, _)| *x == k) {
-            *v = add_exact(*v, delta).map_err(dec("a re-costed issue"))?;
+    /// Adds `delta` to the value, and `profit` to the embedded intercompany profit,
+    /// issue `k` (its entry in `sales`) left with, as of this plan.
+    fn recost(&self, plan: &mut Plan, k: u32, (delta, profit): (Decimal, Decimal)) -> Res<()> {
+        let add = |a, b| add_exact(a, b).map_err(dec("a re-costed issue"));
+        if let Some((_, v, p)) = plan.recosted.iter_mut().find(|(x, _, _)| *x == k) {
+            *v = add(*v, delta)?;
+            *p = add(*p, profit)?;
         } else if let Some(s) = self.sales.get(k as usize) {
-            let v = add_exact(s.value, delta).map_err(dec("a re-costed issue"))?;
-            plan.recosted.push((k, v));
+            let p = self.sale_profit.get(&k).copied().unwrap_or_default();
+            plan.recosted.push((k, add(s.value, delta)?, add(p, profit)?));
         }
         Ok(())
     }
@@ -141,15 +173,25 @@ impl Valuation {
             return Ok(());
         }
         if event == own {
-            if let Some((_, v)) = &mut plan.sale {
+            if let Some((_, v, _)) = &mut plan.sale {
                 *v = add_exact(*v, delta).map_err(dec("a re-costed issue"))?;
             }
             return Ok(());
         }
+        // Units that went out short carried no intercompany profit.
         match self.seen_of(event).and_then(Seen::issue) {
-            Some(k) => self.recost(plan, k, delta),
+            Some(k) => self.recost(plan, k, (delta, Decimal::ZERO)),
             None => Ok(()),
         }
+    }
+}
+
+impl Valuation {
+    /// Whether `tr` is an intercompany transfer whose title passed at shipment.
+    fn title_at_shipment(&self, tr: &Transfer) -> bool {
+        tr.agreement
+            .and_then(|a| self.agreements.get(a))
+            .is_some_and(|a| a.title == crate::config::TitlePoint::Shipment)
     }
 }
 

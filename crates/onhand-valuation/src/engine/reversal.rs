@@ -4,7 +4,8 @@
 //! an exact undo impossible. The rule, per costing method:
 //!
 //! - **An issue** (sale, scrap, adjustment loss) comes back into the pool at exactly the
-//!   value it left with, against the account it went to. FIFO: the units come back as
+//!   value it left with, against the account it went to, with the intercompany profit
+//!   embedded in it. FIFO: the units come back as
 //!   a new layer at that value (the layers they left are gone); moving average: the
 //!   quantity and value return, so with no movement since the average is as before;
 //!   standard: refused when the standard cost changed since (the units would come back
@@ -94,13 +95,9 @@ impl Valuation {
                 Seen::SCRAP => PostingKey::WriteOff,
                 _ => PostingKey::Adjustment,
             };
-            let step = self.plan_op(
-                ev,
-                e,
-                i,
-                ps,
-                &Request::Receive { qty, value, profit: Decimal::ZERO },
-            )?;
+            // The units come back with the intercompany profit they left with.
+            let profit = self.sale_profit.get(&seen.idx).copied().unwrap_or_default();
+            let step = self.plan_op(ev, e, i, ps, &Request::Receive { qty, value, profit })?;
             if !step.out.trueups.is_empty() {
                 return Err(refused("the pool is short; the units would cover the shortfall"));
             }

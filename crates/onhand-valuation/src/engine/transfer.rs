@@ -114,6 +114,7 @@ impl Valuation {
             profit: Decimal::ZERO,
             price_left: Decimal::ZERO,
             group_cost_left: Decimal::ZERO,
+            rate: Decimal::ZERO,
             invoices: 0,
             shipped_at: ev.at,
             closed: false,
@@ -146,12 +147,10 @@ impl Valuation {
         let a = self.agreements.get(a_ix).ok_or(ValuationError::Overflow("an agreement handle"))?;
         tr.agreement = Some(a_ix);
         let (sc, bc, k) = (self.ent(seller)?.currency, self.ent(buyer)?.currency, a.currency);
-        let counter = match a.title {
-            TitlePoint::Shipment => Counter::Key(PostingKey::CostOfSales),
-            TitlePoint::Receipt => Counter::Transfer(tx),
-        };
+        // Title at shipment posts the cost to cost of sales, but a correction of it must
+        // still find the transfer (the profit embedded in what the buyer carries).
         plan.new_transfer = Some(tr.clone());
-        let kind = Request::Issue { qty: units, negative: false, counter };
+        let kind = Request::Issue { qty: units, negative: false, counter: Counter::Transfer(tx) };
         let step = self.plan_op(ev, seller, ix, self.pool_site(seller, sf)?, &kind)?;
         let cost = step.out.value;
         plan.issued = Some((seller, cost));
@@ -187,7 +186,8 @@ impl Valuation {
                 let invoice = format!("INV-{number}-1");
                 let (rs, rb) = (rate_of(rates, k, sc)?, rate_of(rates, k, bc)?);
                 let (amount_s, amount_b) = (convert(price, rs, sc)?, convert(price, rb, bc)?);
-                let cost_b = convert(group_cost, rate_of(rates, sc, bc)?, bc)?;
+                let rate = rate_of(rates, sc, bc)?;
+                let cost_b = convert(group_cost, rate, bc)?;
                 let embedded =
                     sub_exact(amount_b, cost_b).map_err(dec("an intercompany profit"))?;
                 let inv = Some(invoice.as_str());
@@ -215,6 +215,7 @@ impl Valuation {
                 tr.owner = buyer;
                 tr.value = amount_b;
                 tr.profit = embedded;
+                tr.rate = rate;
                 tr.invoices = 1;
             }
             TitlePoint::Receipt => {

@@ -42,8 +42,9 @@ pub(crate) struct Undo {
     period: Vec<((u16, u16), Option<IcPeriod>)>,
     /// A sale's returned figures it set, as they were.
     returned: Option<(u64, Option<(Decimal, Decimal)>)>,
-    /// Earlier issues' values it re-costed, as they were (in the order set).
-    pub(super) recosted: Vec<(u32, Decimal)>,
+    /// Earlier issues' values and embedded profits it re-costed, as they were (in the
+    /// order set).
+    pub(super) recosted: Vec<(u32, Decimal, Option<Decimal>)>,
 }
 
 impl Undo {
@@ -260,10 +261,14 @@ impl Valuation {
         self.documents.truncate(documents);
         self.receivables.truncate(receivables);
         self.payables.truncate(payables);
-        for (k, old) in recosted.into_iter().rev() {
+        for (k, old, profit) in recosted.into_iter().rev() {
             if let Some(s) = self.sales.get_mut(k as usize) {
                 s.value = old;
             }
+            match profit {
+                Some(p) => self.sale_profit.insert(k, p),
+                None => self.sale_profit.remove(&k),
+            };
         }
         if let Some((sale, old)) = returned {
             match old {
@@ -294,6 +299,8 @@ impl Valuation {
         self.transfers.truncate(transfers);
         self.receipts.truncate(receipts);
         self.sales.truncate(sales);
+        let gone = u32::try_from(sales).unwrap_or(u32::MAX);
+        drop(self.sale_profit.split_off(&gone));
         for (k, rcpt) in moved.into_iter().rev() {
             if let Some(r) = self.receipts.get_mut(k) {
                 r.rcpt = rcpt;
