@@ -424,7 +424,9 @@ impl Network {
     /// Adds an expected receipt: supply on its due date, on order for replenishment.
     ///
     /// # Errors
-    /// [`Error::ExpectedReceiptExists`]; [`Error::ZeroExpectedReceipt`] for a quantity of
+    /// [`Error::ExpectedReceiptExists`] for a line open or closed by receipts (a
+    /// purchase order line is one line for good); [`Error::ZeroExpectedReceipt`] for a
+    /// quantity of
     /// zero; [`Error::Atp`] for an unknown item or site or a
     /// quantity that does not convert; [`Error::NotInPartition`].
     pub fn expect(&mut self, r: ExpectedReceipt) -> Result<SupplyChange, Error> {
@@ -438,7 +440,7 @@ impl Network {
         self.check_live()?;
         self.check_item(&r.item)?;
         let key = (r.order.clone(), r.line);
-        if self.receipts.contains_key(&key) {
+        if self.receipts.contains_key(&key) || self.closed_receipts.contains_key(&key) {
             return Err(Error::ExpectedReceiptExists { order: r.order, line: r.line });
         }
         let (item, site) = self.item_site(&r.item, &r.site)?;
@@ -540,12 +542,23 @@ impl Network {
                 if let Some(q) = c.qty {
                     slot.expected.qty = q;
                 }
-                if c.due.is_some() {
+                // A new due date is a new promise (overdue again once it passes); the
+                // same date confirmed is not.
+                if due != r.expected.due {
                     slot.flagged_overdue = false;
                 }
             }
-        } else {
-            self.remove_receipt(&key);
+        } else if let Some(mut done) = self.remove_receipt(&key)
+            && done.received > Decimal::ZERO
+        {
+            // Lowered to what was received: complete, as if receipts had closed it (a
+            // reversal of one of them reopens it).
+            done.open = Decimal::ZERO;
+            if let Some(q) = c.qty {
+                done.expected.qty = q;
+            }
+            done.expected.due = due;
+            self.closed_receipts.insert(key, done);
         }
         let signals = self.replan_keys(&[(item, site)])?;
         self.raise_exceptions(self.now, &signals, &[(item, site)])?;

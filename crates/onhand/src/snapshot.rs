@@ -555,7 +555,8 @@ impl Network {
             self.held_item("closed_receipts", &r.expected.item)?;
             self.known_site("closed_receipts", &r.expected.site)?;
             let key = (r.expected.order.clone(), r.expected.line);
-            if r.open != Decimal::ZERO || !in_range(r.received) {
+            if r.open != Decimal::ZERO || !in_range(r.received) || self.receipts.contains_key(&key)
+            {
                 return Err(invalid("closed_receipts", format!("{}/{}: open", key.0, key.1)));
             }
             if self.closed_receipts.insert(key.clone(), r.clone()).is_some() {

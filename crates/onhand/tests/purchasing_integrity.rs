@@ -2,7 +2,10 @@
 //! each test failing before its fix. A receipt naming a purchase order line of another
 //! item or site used that line up; a reversed receipt reopened what it had taken even
 //! when a later over-receipt had brought it; a line reopened while overdue was never
-//! signalled overdue again.
+//! signalled overdue again; a line closed by receipts could be expected again under
+//! its own number; a line lowered to what was received was dropped, so a reversal of
+//! its receipt reopened nothing; confirming an overdue line's due date signalled it
+//! overdue a second time.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 mod common;
@@ -165,4 +168,70 @@ fn a_line_reopened_by_a_reversal_while_overdue_is_signalled_overdue_again() {
         "PO-1/1 is open and three days overdue, with no overdue signal or exception \
          (flagged_overdue kept from before the receipt: {flagged:?})"
     );
+}
+
+/// A purchase order line closed by receipts is still that order's line: adding it again
+/// is refused (as for an open one), so the reversal of its receipt reopens the line it
+/// used, not a new line under the same number.
+#[test]
+fn a_line_closed_by_receipts_cannot_be_expected_again() {
+    let mut n = common::network();
+    n.expect(expected("PO-1", 1, "BOLT-M8", "ATL", "100 EA", day(8))).unwrap();
+    n.apply(&po_receipt(1, "ATL", "BOLT-M8", "100 EA", "PO-1", Some(1))).unwrap();
+    assert_eq!(open_of(&n, "PO-1", 1), None, "closed by receipts");
+    let again = n.expect(expected("PO-1", 1, "BOLT-M8", "ATL", "50 EA", day(9)));
+    assert!(
+        matches!(again, Err(onhand::Error::ExpectedReceiptExists { .. })),
+        "PO-1/1 was received in full: {again:?}"
+    );
+    assert_eq!(open_of(&n, "PO-1", 1), None, "nothing changed");
+    n.check().unwrap();
+}
+
+/// A line whose quantity is lowered to what was received is complete: it is kept as a
+/// line closed by receipts, so the reversal of its receipt reopens it (before, the line
+/// was dropped, and the reversal left the goods expected by nobody).
+#[test]
+fn a_line_lowered_to_what_was_received_reopens_when_its_receipt_is_reversed() {
+    let mut n = common::network();
+    n.expect(expected("PO-1", 1, "BOLT-M8", "ATL", "100 EA", day(8))).unwrap();
+    let r = po_receipt(1, "ATL", "BOLT-M8", "60 EA", "PO-1", Some(1));
+    n.apply(&r).unwrap();
+    let change = onhand::ReceiptChange {
+        order: "PO-1".parse().unwrap(),
+        line: 1,
+        qty: Some("60 EA".parse().unwrap()),
+        due: None,
+    };
+    n.change_expected(&change).unwrap();
+    assert_eq!(open_of(&n, "PO-1", 1), None, "complete at 60");
+    n.apply(&reversal(2, 2, r.id).unwrap()).unwrap();
+    assert_eq!(open_of(&n, "PO-1", 1).as_deref(), Some("60"), "the 60 are expected again");
+    n.check().unwrap();
+}
+
+/// Confirming an overdue line's due date (a change that names the same date) is no new
+/// promise from the supplier: the line stays flagged, and the next sweep does not
+/// signal it overdue a second time.
+#[test]
+fn confirming_the_same_due_date_does_not_signal_overdue_again() {
+    use onhand::Signal;
+    let mut n = common::network();
+    n.expect(expected("PO-1", 1, "BOLT-M8", "ATL", "100 EA", day(6))).unwrap();
+    let at_day = |d: u32| day(d).and_hms_opt(8, 0, 0).unwrap().and_utc();
+    let overdue = |s: &Signal| matches!(s, Signal::ExpectedReceiptOverdue { .. });
+    assert!(n.advance_to(at_day(8)).unwrap().signals.iter().any(overdue));
+    let change = onhand::ReceiptChange {
+        order: "PO-1".parse().unwrap(),
+        line: 1,
+        qty: None,
+        due: Some(day(6)),
+    };
+    n.change_expected(&change).unwrap();
+    let a = n.advance_to(at_day(9)).unwrap();
+    assert!(!a.signals.iter().any(overdue), "signalled twice: {:?}", a.signals);
+    // A new due date that has passed too is a new lateness: signalled.
+    let moved = onhand::ReceiptChange { due: Some(day(7)), ..change };
+    n.change_expected(&moved).unwrap();
+    assert!(n.advance_to(at_day(10)).unwrap().signals.iter().any(overdue));
 }
