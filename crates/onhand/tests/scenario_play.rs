@@ -79,3 +79,26 @@ fn play_hands_back_the_network_a_straight_run_builds() {
     let plain = scenario::run(&day_scenario(4, true, false)).unwrap();
     assert_eq!(plain.checks(), 4);
 }
+
+/// A step that names a full-event step (to reverse it) names that event's own id, not
+/// the id the runner would have given the step: before, the reversal named an event
+/// that never was and was refused.
+#[test]
+fn a_reversal_names_a_full_event_step_by_its_own_id() {
+    let mut s = day_scenario(1, true, true);
+    if let Some(first) = s.steps.first_mut() {
+        first.name = Some("first".to_owned());
+        // An id of its own, far from any the runner gives a step.
+        if let Some(e) = first.event.as_mut() {
+            e.id = onhand::ledger::EventId(uuid::Uuid::from_u128(0xFEED));
+        }
+    }
+    s.steps.push(Step {
+        reverse: Some("first".to_owned()),
+        reason: Some("CORRECTION".parse().unwrap()),
+        expect: Some(Expect { outcome: Some(OutcomeKind::Accepted), ..Expect::default() }),
+        ..Step::default()
+    });
+    let played = scenario::play(&s, false).unwrap();
+    assert!(played.report.passed(), "{}", played.report.failures_text());
+}

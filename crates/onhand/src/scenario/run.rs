@@ -597,9 +597,19 @@ impl Runner<'_> {
         Ok(Some((body(SiteLines { site: m.site.clone(), lines: vec![line] }), kind, m.doc.clone())))
     }
 
+    /// The id of step `i`'s event (numbered from 1): a full event's own, else the one
+    /// the runner gives it.
+    fn step_event(&self, i: usize) -> EventId {
+        let step = i.checked_sub(1).and_then(|k| self.scenario.steps.get(k));
+        match step.and_then(|s| s.event.as_ref()) {
+            Some(e) => e.id,
+            None => event_id(i),
+        }
+    }
+
     fn event_of(&self, n: usize, field: &str, name: &str) -> Result<EventId, ScenarioError> {
         match self.names.get(name) {
-            Some(&i) if i < n => Ok(event_id(i)),
+            Some(&i) if i < n => Ok(self.step_event(i)),
             Some(_) => Err(step_err(n, field, format!("step {name:?} comes later"))),
             None => Err(step_err(n, field, format!("no step is named {name:?}"))),
         }
@@ -1021,7 +1031,7 @@ impl Runner<'_> {
     /// An exception expected in the queue: passes when one of its kind, about its
     /// subject, in its state (default: active) and with its owner is there.
     fn exception_check(&self, x: &ExceptionExpect) -> Check {
-        let event = x.event.as_ref().map(|n| self.names.get(n).map(|&i| event_id(i)));
+        let event = x.event.as_ref().map(|n| self.names.get(n).map(|&i| self.step_event(i)));
         let about = |e: &Exception| {
             e.kind == x.kind
                 && x.item.as_ref().is_none_or(|i| e.item.as_ref() == Some(i))
