@@ -391,6 +391,25 @@ impl Network {
                     format!("{r}: confirmed {} of {}", p.confirmed, p.requested),
                 );
             }
+            // What the line still asks for: what was ordered less what its picks and
+            // shipments took off the request (what they took beyond its allocation).
+            let ordered = self
+                .catalog
+                .item_ix(&b.request.item)
+                .and_then(|i| self.to_base(i, b.request.qty).ok());
+            let served = b.uses.iter().try_fold(Decimal::ZERO, |a, u| a.checked_add(u.served));
+            let asks = ordered.zip(served).and_then(|(o, s)| o.checked_sub(s));
+            if asks != Some(p.requested) {
+                return fail(
+                    "bookings",
+                    format!(
+                        "{r}: availability asks for {} where {} ordered less {} served is {asks:?}",
+                        p.requested,
+                        b.request.qty,
+                        served.unwrap_or_default()
+                    ),
+                );
+            }
             if self.line_refs.get(&b.id) != Some(r) {
                 return fail("bookings", format!("{r}: line id {} maps elsewhere", b.id));
             }

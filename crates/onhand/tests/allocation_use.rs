@@ -273,3 +273,27 @@ fn a_reversed_over_pick_asks_for_the_line_again_not_more() {
     assert_eq!(n.booked(&so("SO-1")).unwrap().confirmed.to_string(), "100 EA");
     assert_eq!(free(&n, "BOLT-M8"), "50 EA");
 }
+
+/// A snapshot whose booking says the line ordered more than the availability engine
+/// asks for (edited, the digest made to match) is refused: what a line still asks for
+/// is what it ordered less what its picks took off it, in both engines.
+#[test]
+fn a_snapshot_whose_booking_disagrees_with_what_availability_asks_for_is_refused() {
+    let mut n = common::network();
+    n.apply(&receipt_to(1, "ATL", "BOLT-M8", "120 EA", "PF-A01", "available").unwrap()).unwrap();
+    n.allocate(&order("SO-1", "BOLT-M8", "100 EA")).unwrap();
+    n.apply(&leave(2, 10, "SO-1", "BOLT-M8", "30 EA", false)).unwrap();
+    n.check().unwrap();
+    let mut json = serde_json::to_value(n.snapshot().unwrap()).unwrap();
+    let bookings = json["content"]["bookings"].as_array_mut().unwrap();
+    assert_eq!(bookings.len(), 1);
+    bookings[0]["request"]["qty"] = "90 EA".into();
+    let mut s: onhand::NetworkSnapshot = serde_json::from_value(json).unwrap();
+    s.digest = s.content_digest().unwrap();
+    let catalog = std::sync::Arc::new(
+        onhand::master::Catalog::new(onhand::master::seed::demo_network()).unwrap(),
+    );
+    let err = Network::restore(catalog, common::rules(), common::config(), &s).unwrap_err();
+    assert_eq!(err.code(), "invalid_snapshot", "{err}");
+    assert!(err.to_string().contains("invariant bookings"), "{err}");
+}
