@@ -212,7 +212,10 @@ impl Valuation {
                 if let Some(quick) = sl.pool.quick_issue(q) {
                     lines.pair(key, PostingKey::Inventory, quick.value(), m)?;
                     let issued = (sc.value_out(quick.value()), ent.currency);
-                    let profit = sc.value_out(quick.profit());
+                    let profit = match quick.profit() {
+                        0 => Decimal::ZERO,
+                        p => sc.value_out(p),
+                    };
                     if !commit {
                         return dry();
                     }
@@ -227,7 +230,8 @@ impl Valuation {
                 lines.pair(key, PostingKey::Inventory, o.value, m)?;
                 lines.pair(PostingKey::Rounding, PostingKey::Inventory, o.residue, m)?;
                 let issued = (sc.value_out(o.value), ent.currency);
-                let figures = (qty.value(), sc.value_out(o.profit));
+                let profit = if o.profit == 0 { Decimal::ZERO } else { sc.value_out(o.profit) };
+                let figures = (qty.value(), profit);
                 if !commit {
                     return dry();
                 }
