@@ -235,3 +235,23 @@ fn confirming_the_same_due_date_does_not_signal_overdue_again() {
     n.change_expected(&moved).unwrap();
     assert!(n.advance_to(at_day(10)).unwrap().signals.iter().any(overdue));
 }
+
+/// A snapshot that holds a purchase order line both open and closed by receipts
+/// (edited, the digest made to match) is refused.
+#[test]
+fn a_snapshot_with_a_line_both_open_and_closed_is_refused() {
+    let mut n = common::network();
+    n.expect(expected("PO-1", 1, "BOLT-M8", "ATL", "100 EA", day(8))).unwrap();
+    n.apply(&po_receipt(1, "ATL", "BOLT-M8", "100 EA", "PO-1", Some(1))).unwrap();
+    n.expect(expected("PO-2", 1, "BOLT-M8", "ATL", "50 EA", day(9))).unwrap();
+    let mut json = serde_json::to_value(n.snapshot().unwrap()).unwrap();
+    json["content"]["closed_receipts"][0]["expected"]["order"] = "PO-2".into();
+    let mut s: onhand::NetworkSnapshot = serde_json::from_value(json).unwrap();
+    s.digest = s.content_digest().unwrap();
+    let catalog = std::sync::Arc::new(
+        onhand::master::Catalog::new(onhand::master::seed::demo_network()).unwrap(),
+    );
+    let err = onhand::Network::restore(catalog, common::rules(), common::config(), &s).unwrap_err();
+    assert_eq!(err.code(), "invalid_snapshot", "{err}");
+    assert!(err.to_string().contains("closed_receipts"), "{err}");
+}
