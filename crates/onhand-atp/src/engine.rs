@@ -145,6 +145,11 @@ pub(crate) struct Booked {
     pub(crate) demand: Demand,
     pub(crate) promise: RawPromise,
     pub(crate) claim: Claim,
+    /// The quota use its picks kept (served demand, see [`Atp::consume`]): item, the
+    /// material availability day it was confirmed for, units; one entry per item and
+    /// day. A reversal takes it back ([`Atp::restore_consumed`]); reloading the quotas
+    /// forgets it, as it forgets the use itself.
+    pub(crate) kept: Vec<(u32, i32, i64)>,
 }
 
 /// The available-to-promise engine.
@@ -1366,6 +1371,15 @@ impl Atp {
             quotas.insert(iix.raw(), q);
         }
         self.quotas = quotas;
+        // What picks kept is forgotten with the old use (see `Booked::kept`).
+        let ids = self.booked_lines();
+        for id in ids {
+            if let Some(mut b) = self.book.get_mut(id)
+                && !b.kept.is_empty()
+            {
+                b.kept.clear();
+            }
+        }
         // Booked lines already confirmed count against the new quotas.
         let booked: Vec<(u16, SmallVec<[RawLine; 2]>)> =
             self.book.values().map(|b| (b.demand.class, b.promise.lines.clone())).collect();
@@ -1803,6 +1817,11 @@ impl Atp {
 
     fn fill_from(&mut self, sources: &[Source], d: &Demand) -> RawPromise {
         let mut p = RawPromise::default();
+        // A line that asks for nothing (picked in full) is promised nothing: no offer is
+        // needed to meet it, and no schedule line of nothing is taken.
+        if d.units <= 0 {
+            return p;
+        }
         if sources.is_empty() {
             p.limits.add(Limit::NoSource);
             return p;
@@ -2036,7 +2055,7 @@ impl Atp {
         if let Claim::Soft { expires } = claim {
             self.soft.insert((expires, d.id));
         }
-        self.book.insert(d.id, Booked { demand: d, promise: p, claim });
+        self.book.insert(d.id, Booked { demand: d, promise: p, claim, kept: Vec::new() });
         Ok(promise)
     }
 
@@ -2429,7 +2448,12 @@ impl Atp {
         for &x in &order {
             if let Some(line) = lines.get(at_of(x)) {
                 let promise = RawPromise::default();
-                self.book.append(Booked { demand: line.0.clone(), promise, claim });
+                self.book.append(Booked {
+                    demand: line.0.clone(),
+                    promise,
+                    claim,
+                    kept: Vec::new(),
+                });
             }
         }
         self.book.index_appended(first, |held, new| {
@@ -2805,10 +2829,15 @@ impl Atp {
             self.store.hold(ix, l.avail_day, -back, b.demand.priority);
             l.units -= back;
             l.covers -= c;
+            let (item, day) = (l.item, l.avail_day);
             b.promise.confirmed -= c;
             b.demand.units -= c;
             left -= back;
             used += back;
+            match b.kept.iter_mut().find(|k| k.0 == item && k.1 == day) {
+                Some(k) => k.2 += back,
+                None => b.kept.push((item, day, back)),
+            }
         }
         b.promise.lines.retain(|l| l.units > 0);
         // Its quota use stays, so what it used stays in the period's supply, which
@@ -2838,8 +2867,10 @@ impl Atp {
     /// shipment): `used` of `item` that the line had confirmed at `site` (what `consume`
     /// returned) is held for it there again from today, and the line asks for `served`
     /// more (in the ordered item's base units: what `consume` took off its
-    /// [`requested`](Self::requested) quantity), at least what `used` covers. Its quota
-    /// use stays, as `consume` kept it.
+    /// [`requested`](Self::requested) quantity), at least what `used` covers. The quota
+    /// use `consume` kept goes (as much as `used`, from the line's picks of `item`, the
+    /// latest confirmation day first), and what is held again counts in today's quota
+    /// period.
     ///
     /// Stock coming back also raises available stock: set that with
     /// [`set_available`](Self::set_available) afterwards, and free stock is what it was
@@ -2917,6 +2948,20 @@ impl Atp {
         let delivery = today.saturating_add(lead);
         let mut b = self.book.remove(line).ok_or(AtpError::UnknownLine { line })?;
         b.demand.units = asked;
+        // The quota use the pick kept goes with the stock that came back: what the line's
+        // picks of this item kept, from the latest confirmation day back, as much as it
+        // used (with several picks, which pick's days is not told apart).
+        let mut back = used;
+        b.kept.sort_unstable_by_key(|k| (k.0, k.1));
+        for k in b.kept.iter_mut().rev().filter(|k| k.0 == iix.raw()) {
+            let take = back.min(k.2);
+            if take > 0 {
+                k.2 -= take;
+                back -= take;
+                self.use_quota(k.0, b.demand.class, k.1, -take);
+            }
+        }
+        b.kept.retain(|k| k.2 > 0);
         if units > 0 {
             let same = |l: &RawLine| {
                 l.item == iix.raw()
@@ -2930,6 +2975,8 @@ impl Atp {
                 let ix = self.store.index(iix.raw() as usize, usize::from(six.raw()));
                 self.store.apply(ix, today, today, -units);
                 self.store.hold(ix, today, units, b.demand.priority);
+                // Held again from today: it counts in today's quota period.
+                self.use_quota(iix.raw(), b.demand.class, today, units);
                 match b.promise.lines.iter_mut().find(|l| same(l)) {
                     Some(l) => {
                         l.units += units;

@@ -297,6 +297,10 @@ struct BookedRecord {
     lines: Vec<(u32, u16, i64, i64, i32, i32)>,
     confirmed: i64,
     limits: u8,
+    /// The quota use its picks kept: item, material availability day, units (absent
+    /// when none, as in a snapshot written before it was kept).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    kept: Vec<(u32, i32, i64)>,
 }
 
 fn invalid(part: &'static str, what: impl Into<String>) -> AtpError {
@@ -665,6 +669,7 @@ impl Atp {
                 .collect(),
             confirmed: b.promise.confirmed,
             limits: b.promise.limits.bits(),
+            kept: b.kept.clone(),
         })
     }
 
@@ -715,6 +720,14 @@ impl Atp {
             ));
         }
         let limits = Limits::from_bits(r.limits).ok_or_else(|| what("unknown limits"))?;
+        let mut kept: Vec<(u32, i32, i64)> = Vec::with_capacity(r.kept.len());
+        for &(ki, kd, ku) in &r.kept {
+            let k = (remap.item("book", ki)?, day("book", kd)?, units("book", ku)?);
+            if k.2 <= 0 || kept.iter().any(|x| (x.0, x.1) == (k.0, k.1)) {
+                return Err(what("a pick's kept quota use of nothing, or given twice"));
+            }
+            kept.push(k);
+        }
         Ok(Booked {
             demand: Demand {
                 id: r.id,
@@ -733,6 +746,7 @@ impl Atp {
             },
             promise: RawPromise { lines, confirmed: r.confirmed, limits },
             claim: r.claim,
+            kept,
         })
     }
 }

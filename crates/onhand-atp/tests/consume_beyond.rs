@@ -122,3 +122,82 @@ proptest::proptest! {
         proptest::prop_assert_eq!(p2.confirmed, p1.confirmed + used);
     }
 }
+
+/// A line picked in full asks for nothing. Re-processing then promises it nothing, and
+/// must not give it a schedule line of nothing (found by the model's `Consume` op:
+/// `fill_from` takes `need = 0` as met by any offer).
+#[test]
+fn reprocessing_a_line_picked_in_full_adds_no_empty_schedule_line() {
+    let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
+    let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)).unwrap();
+    let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse().unwrap(), "ATL".parse().unwrap());
+    let q = |s: &str| s.parse::<onhand_master::Qty>().unwrap();
+    atp.set_available(&glove, &atl, q("22 EA")).unwrap();
+    let line =
+        OrderLine::new(LineId(1), glove.clone(), q("22 EA"), day(8), "US-SE".parse().unwrap());
+    atp.allocate(&line, Claim::Hard).unwrap();
+    assert_eq!(atp.consume(LineId(1), &glove, &atl, q("22 EA")).unwrap(), Decimal::from(22));
+    atp.set_available(&glove, &atl, q("0 EA")).unwrap();
+    assert_eq!(atp.requested(LineId(1)), Some(Decimal::ZERO));
+    assert!(atp.booked(LineId(1)).unwrap().schedule().is_empty());
+    atp.reprocess(onhand_atp::Mode::Apply, onhand_atp::Sharing::FirstCome);
+    let p = atp.booked(LineId(1)).unwrap();
+    assert!(p.schedule().iter().all(|l| l.qty > Decimal::ZERO), "an empty schedule line: {p:?}");
+}
+
+/// A line confirmed from a receipt in a later quota period is picked from today's stock,
+/// and the pick is reversed: the line is held again from today, in today's period. The
+/// quota use its pick kept stays in the later period, so today's period does not count
+/// it, and another line is confirmed there beyond the quota.
+#[test]
+fn a_reversed_pick_held_again_today_counts_against_todays_quota() {
+    use onhand_atp::{Consumption, DemandClass, QuotaAmount, QuotaEntry, QuotaRule};
+    let catalog = Arc::new(Catalog::new(seed::demo_network()).unwrap());
+    let mut atp = Atp::new(catalog.clone(), AtpConfig::default(), day(5)).unwrap();
+    let (glove, atl): (ItemCode, SiteCode) = ("GLOVE-NIT".parse().unwrap(), "ATL".parse().unwrap());
+    let q = |s: &str| s.parse::<onhand_master::Qty>().unwrap();
+    atp.set_available(&glove, &atl, q("10 EA")).unwrap();
+    atp.add_supply(&glove, &atl, day(12), q("10 EA")).unwrap();
+    // 4 per period: the 5th to the 9th, and from the 10th.
+    let rule = QuotaRule {
+        item: glove.clone(),
+        periods: vec![day(5), day(10)],
+        consumption: Consumption::Discrete,
+        entries: vec![QuotaEntry {
+            class: DemandClass::default(),
+            amount: QuotaAmount::Absolute(q("4 EA")),
+        }],
+        collective: None,
+    };
+    atp.set_quotas(&[rule]).unwrap();
+    let line = |id, qty: &str, requested| {
+        OrderLine::new(LineId(id), glove.clone(), q(qty), requested, "US-SE".parse().unwrap())
+    };
+    let in_first_period = |atp: &Atp| -> Decimal {
+        atp.booked_lines()
+            .into_iter()
+            .flat_map(|id| atp.booked(id).unwrap().schedule().to_vec())
+            .filter(|l| l.available_on < day(10))
+            .map(|l| l.qty)
+            .sum()
+    };
+    // Line 1 is confirmed in the later period.
+    let p1 = atp.allocate(&line(1, "4 EA", day(14)), Claim::Hard).unwrap();
+    assert_eq!(p1.confirmed, Decimal::from(4));
+    assert_eq!(in_first_period(&atp), Decimal::ZERO, "{p1:?}");
+    // Its 4 are picked from today's stock, and the pick is reversed: it is held again
+    // from today, which uses up today's period's quota.
+    let used = atp.consume(LineId(1), &glove, &atl, q("4 EA")).unwrap();
+    assert_eq!(used, Decimal::from(4));
+    atp.set_available(&glove, &atl, q("6 EA")).unwrap();
+    atp.restore_consumed(LineId(1), &glove, &atl, q("4 EA"), Decimal::from(4)).unwrap();
+    atp.set_available(&glove, &atl, q("10 EA")).unwrap();
+    assert_eq!(in_first_period(&atp), Decimal::from(4));
+    // So no further line may be confirmed in today's period.
+    let p2 = atp.allocate(&line(2, "4 EA", day(7)), Claim::Hard).unwrap();
+    assert_eq!(
+        in_first_period(&atp),
+        Decimal::from(4),
+        "today's period holds more than its quota of 4: {p2:?}"
+    );
+}
