@@ -5,18 +5,22 @@
 //! setting quotas (absolute, percent, ratio; discrete or cumulative; with or without a
 //! collective pool), allocating single lines and batches (any item, region, date,
 //! quantity and unit, valid or not), round trips, releases, reductions, conversions to
-//! hard, sweeps, re-processing (fair share or not) and moving today forward. After every
+//! hard, sweeps, re-processing (fair share or not), moving today forward, picks of booked
+//! lines (`consume`, the stock on hand lowered after) and their reversals
+//! (`restore_consumed` with what the pick returned and took off). After every
 //! operation the harness checks, from its own books and not from the engine's
 //! availability, that failures are the typed errors the inputs call for, that no
 //! item-site is confirmed beyond its supply on any day, that confirmed plus unconfirmed
 //! is what was requested, that quotas and protected stock hold, that lead times and
 //! today are respected, that dry runs, simulations and round trips change nothing, that
 //! sweeps release exactly the expired reservations and that re-processing twice changes
-//! nothing the second time.
+//! nothing the second time, and that picks and reversals return, schedule and ask for
+//! what the model derives from its own books.
 //!
 //! Input layout: one byte for the checking horizon (below 128: none; else 1 to 31 days),
 //! then per operation a selector byte and the operation's own bytes (missing bytes read
-//! as zero).
+//! as zero). Selectors from 240 are picks (even) and reversals (odd); below, the
+//! selector modulo 16 picks the others.
 #![no_main]
 
 mod reader;
@@ -26,7 +30,8 @@ use onhand_master::seed;
 use reader::Reader;
 
 use onhand_testkit::atp_model::{
-    AmountSpec, Checks, Harness, LineQty, LineSpec, Op, QtySpec, ReduceSpec, RuleSpec, World,
+    AmountSpec, Checks, Harness, LineQty, LineSpec, Op, PickQty, QtySpec, ReduceSpec, RuleSpec,
+    World,
 };
 
 /// The most operations one input runs (longer inputs add little but time).
@@ -125,7 +130,30 @@ fn rule(r: &mut Reader<'_>) -> RuleSpec {
     RuleSpec { item, periods, cumulative: shape & 64 != 0, entries, collective }
 }
 
+/// How much a pick takes: mostly a share of what the line holds there (over 100: more),
+/// sometimes that plus some free stock, rarely any quantity.
+fn pick_qty(r: &mut Reader<'_>) -> PickQty {
+    match r.byte() % 4 {
+        0 | 1 => PickQty::Held(r.byte()),
+        2 => PickQty::Beyond(u16::from(r.byte())),
+        _ => PickQty::Raw(qty(r)),
+    }
+}
+
 fn op(sel: u8, r: &mut Reader<'_>) -> Op {
+    if sel >= 240 {
+        return if sel % 2 == 0 {
+            Op::Consume {
+                pick: r.byte(),
+                source: r.byte(),
+                item: r.byte(),
+                site: r.byte(),
+                qty: pick_qty(r),
+            }
+        } else {
+            Op::RestoreConsumed { pick: r.byte() }
+        };
+    }
     match sel % 16 {
         0 => Op::SetAvailable { item: r.byte(), site: r.byte(), qty: qty(r) },
         1 | 2 => {

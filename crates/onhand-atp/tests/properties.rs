@@ -10,7 +10,8 @@ use onhand_atp::table::{TableCell, TableMode, TableRule, atp_table};
 use onhand_atp::{Atp, AtpError, AtpSnapshot, Availability, Claim, LineId, OrderLine, Promise};
 use onhand_master::{Qty, seed};
 use onhand_testkit::atp_model::{
-    AmountSpec, Checks, Harness, LineQty, LineSpec, Op, QtySpec, ReduceSpec, RuleSpec, World, date,
+    AmountSpec, Checks, Harness, LineQty, LineSpec, Op, PickQty, QtySpec, ReduceSpec, RuleSpec,
+    World, date,
 };
 use onhand_testkit::scale;
 use proptest::prelude::*;
@@ -206,6 +207,30 @@ fn protect() -> impl Strategy<Value = Op> {
         .prop_map(|(item, site, qty, up_to)| Op::Protect { item, site, qty, up_to })
 }
 
+/// A pick for a line: mostly of one of its schedule lines, sometimes of the ordered item
+/// or a substitute at any site, rarely of anything; what it holds there, more, less, or
+/// any quantity.
+fn consume() -> impl Strategy<Value = Op> {
+    (
+        any::<u8>(),
+        prop_oneof![6 => 0u8..200, 2 => 200u8..225, 2 => 225u8..250, 1 => 250u8..=255],
+        item(),
+        site(),
+        prop_oneof![
+            3 => prop_oneof![Just(100u8), 0u8..=100, 101u8..=255].prop_map(PickQty::Held),
+            2 => prop_oneof![1u16..=5, 6u16..=200].prop_map(PickQty::Beyond),
+            1 => any_qty().prop_map(PickQty::Raw),
+        ],
+    )
+        .prop_map(|(pick, source, item, site, qty)| Op::Consume {
+            pick,
+            source,
+            item,
+            site,
+            qty,
+        })
+}
+
 /// One operation after setup.
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
@@ -226,6 +251,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => add_supply(),
         1 => set_available(),
         1 => prop_oneof![4 => 0i8..=3, 1 => Just(-1i8)].prop_map(|days| Op::Advance { days }),
+        2 => consume(),
+        1 => any::<u8>().prop_map(|pick| Op::RestoreConsumed { pick }),
     ]
 }
 
@@ -251,6 +278,23 @@ struct Scenario {
 }
 
 fn scenario(flavor: Flavor, ops: usize) -> impl Strategy<Value = Scenario> {
+    scenario_of(flavor, ops, op())
+}
+
+/// Operations mostly picking stock for booked lines and reversing picks, among the others.
+fn picking_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => op(),
+        3 => consume(),
+        2 => any::<u8>().prop_map(|pick| Op::RestoreConsumed { pick }),
+    ]
+}
+
+fn scenario_of(
+    flavor: Flavor,
+    ops: usize,
+    op: impl Strategy<Value = Op>,
+) -> impl Strategy<Value = Scenario> {
     let (quotas, protection) = match flavor {
         Flavor::Any => (0..=2usize, 0..=3usize),
         Flavor::Quotas => (1..=3, 0..=1),
@@ -264,7 +308,7 @@ fn scenario(flavor: Flavor, ops: usize) -> impl Strategy<Value = Scenario> {
         proptest::collection::vec(add_supply(), 0..=10),
         proptest::collection::vec(protect(), protection),
         proptest::collection::vec(quota_rule(), quotas),
-        proptest::collection::vec(op(), 1..=ops),
+        proptest::collection::vec(op, 1..=ops),
     )
         .prop_map(|(net, horizon, stock, receipts, protect, rules, ops)| {
             let mut setup = stock;
@@ -395,6 +439,12 @@ proptest! {
     #[test]
     fn simulation_changes_nothing_and_matches_apply(s in scenario(Flavor::Any, 16)) {
         run(&s, Checks::SIMULATE);
+    }
+
+    /// Picks use up a booked line's confirmation at their site, earliest first, lower what it asks for by what they cover (beyond it too) and give back what it no longer needs, latest first; a reversal holds what the pick used again from today and asks for what it took off; every other check holds throughout.
+    #[test]
+    fn picks_use_up_allocations_and_reversals_restore_them(s in scenario_of(Flavor::Any, 24, picking_op())) {
+        run(&s, Checks::ALL);
     }
 
     /// Re-processing reports exactly the lines whose confirmation or last delivery changed; gain lines never lose, fill lines never gain, lose lines end with nothing.

@@ -142,6 +142,10 @@ pub struct Harness {
     pub(crate) book: BTreeMap<LineId, Booking>,
     pub(crate) quotas: Option<Quotas>,
     pub(crate) fair_ran: bool,
+    /// Picks performed whose line is still booked and that a reversal may undo.
+    pub(crate) consumed: Vec<super::consume::Consumed>,
+    /// Quota use that picks keep (served demand), until reversed or the rules reload.
+    pub(crate) kept: Vec<super::consume::Kept>,
 }
 
 impl Harness {
@@ -168,6 +172,8 @@ impl Harness {
             book: BTreeMap::new(),
             quotas: None,
             fair_ran: false,
+            consumed: Vec::new(),
+            kept: Vec::new(),
         }
     }
 
@@ -310,7 +316,15 @@ impl Harness {
             Op::Sweep { hours } => self.sweep(*hours),
             Op::Reprocess { fair } => self.reprocess(*fair),
             Op::Advance { days } => self.advance(*days),
+            Op::Consume { pick, source, item, site, qty } => {
+                self.consume(*pick, *source, *item, *site, *qty);
+            }
+            Op::RestoreConsumed { pick } => self.restore_consumed(*pick),
         }
+        // A pick of a line no longer booked is not reversed through the engine (the
+        // facade's booking leaves with it); a new line may reuse the id.
+        let book = &self.book;
+        self.consumed.retain(|c| book.contains_key(&c.line));
         self.reconcile();
         self.check_invariants();
     }
@@ -561,6 +575,8 @@ impl Harness {
             // Lines booked before the rules count as use, but may already exceed them
             // (the engine takes no confirmation back): then only new use is checked.
             self.quotas = Some(Quotas { rules, global: self.book.is_empty() });
+            // The engine counts the booked lines' use again: what picks kept is gone.
+            self.kept.clear();
         }
     }
 
@@ -1280,6 +1296,12 @@ impl Harness {
                             fresh.insert((bucket, p));
                         }
                     }
+                }
+            }
+            // What picks used counts as served demand in the period it was confirmed for.
+            for k in self.kept.iter().filter(|k| k.item == *item) {
+                if let Some(bucket) = rule.bucket(&k.class) {
+                    used[bucket][rule.period(k.day)] += k.qty;
                 }
             }
             let all: Vec<(usize, usize)> = (0..rule.caps.len())

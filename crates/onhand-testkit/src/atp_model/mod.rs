@@ -22,7 +22,12 @@
 //!   site's handling and the lane's transit days, and new lines are never dated before
 //!   today;
 //! - dry runs, simulations, release round trips, sweeps and repeated re-processing change
-//!   exactly what they should.
+//!   exactly what they should;
+//! - picks (`consume`) and their reversals (`restore_consumed`) return, schedule and ask
+//!   for exactly what the model derives from its own books (see `consume`); their quota
+//!   use counts as the contract says. A pick lowers, and its reversal raises, the stock
+//!   on hand (as the `onhand` facade does); stock a pick took from other lines (beyond
+//!   what the line held today) counts as lowered supply.
 //!
 //! Over-allocation and protection are facts about the moment each schedule line was
 //! taken, so the model remembers when (which step) it first saw each unit of a schedule
@@ -34,7 +39,8 @@
 //! accuse the engine wrongly.
 //!
 //! The sections, one module each: days and instants (`time`), the network (`network`),
-//! operations (`ops`), which checks run (`checks`) and the model's books (`books`).
+//! operations (`ops`), which checks run (`checks`), the model's books (`books`) and
+//! picks and their reversals (`consume`).
 //!
 //! A harness fails the test that drives it: a check that does not hold, or a literal of
 //! the fixed network that does not parse, panics or comes back as an `Err` with what led
@@ -62,6 +68,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 mod books;
 mod checks;
+mod consume;
 mod network;
 mod ops;
 mod time;
@@ -69,7 +76,7 @@ mod time;
 pub use books::Harness;
 pub use checks::Checks;
 pub use network::{ItemInfo, RegionInfo, World};
-pub use ops::{AmountSpec, LineQty, LineSpec, Op, QtySpec, ReduceSpec, RuleSpec};
+pub use ops::{AmountSpec, LineQty, LineSpec, Op, PickQty, QtySpec, ReduceSpec, RuleSpec};
 pub use time::date;
 
 use checks::{ErrKind, Expect, expect_outcome};

@@ -96,6 +96,19 @@ pub enum ReduceSpec {
     Fine,
 }
 
+/// How much a pick takes, before it is capped at the stock on hand at the item-site
+/// (a pick takes only stock that is there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickQty {
+    /// That percentage of what the line holds at the item-site (above 100: more than it
+    /// holds, the rest from free stock).
+    Held(u8),
+    /// What the line holds at the item-site plus that many base steps from free stock.
+    Beyond(u16),
+    /// As given, in any unit (may be refused); capped only when it converts.
+    Raw(QtySpec),
+}
+
 /// One operation against the engine. `pick` selects a line id: below 200 a booked one,
 /// else any id handed out so far, from 250 an unknown one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,5 +164,24 @@ pub enum Op {
     },
     Advance {
         days: i8,
+    },
+    /// Stock picked for a line (`consume`), then the stock on hand there lowered by what
+    /// left (as the `onhand` facade does for a pick or shipment). `source` below 200: the
+    /// item and site of one of the line's schedule lines (the ordered item at `site`
+    /// when it has none); 200 to 224: the ordered item at `site`; 225 to 249: one of its
+    /// substitutes (`item` picks which) at `site`; from 250: `item` and `site` as given.
+    Consume {
+        pick: u8,
+        source: u8,
+        item: u8,
+        site: u8,
+        qty: PickQty,
+    },
+    /// A pick reversed (`restore_consumed` with what the performed `consume` returned
+    /// and took off the line's request, as the facade does), then the stock on hand
+    /// there raised by what came back. `pick` selects one of the performed picks whose
+    /// line is still booked and that used or served something; none: nothing happens.
+    RestoreConsumed {
+        pick: u8,
     },
 }
