@@ -338,28 +338,31 @@ impl Atp {
     }
 
     /// Fair share among lines competing for the same item, region, priority and
-    /// requested date (lines next to each other in the group-by-group serve order), the
-    /// lines released beforehand.
+    /// requested date, the lines released beforehand. A group is served at the place of
+    /// its first line in serve order, and holds every line of `slots` with its key, in
+    /// serve order, whether or not lines of other keys (another region, say) come
+    /// between them.
     pub(crate) fn share_fairly(&mut self, slots: &[u32]) {
         let group_key = |d: &Demand| (d.item, d.region, d.priority, d.requested);
-        let mut i = 0;
-        while i < slots.len() {
+        let mut groups: Vec<Vec<u32>> = Vec::new();
+        let mut group_of: std::collections::BTreeMap<(u32, u16, u8, i32), usize> =
+            std::collections::BTreeMap::new();
+        for ix in slots {
+            let Some(key) = self.book.at(*ix).map(|b| group_key(&b.demand)) else { continue };
+            let g = *group_of.entry(key).or_insert_with(|| {
+                groups.push(Vec::new());
+                groups.len() - 1
+            });
+            if let Some(list) = groups.get_mut(g) {
+                list.push(*ix);
+            }
+        }
+        for group in groups {
             let Some(first) =
-                slots.get(i).and_then(|ix| self.book.at(*ix)).map(|b| b.demand.clone())
+                group.first().and_then(|ix| self.book.at(*ix)).map(|b| b.demand.clone())
             else {
-                i += 1;
                 continue;
             };
-            let mut j = i + 1;
-            while slots
-                .get(j)
-                .and_then(|ix| self.book.at(*ix))
-                .is_some_and(|b| group_key(&b.demand) == group_key(&first))
-            {
-                j += 1;
-            }
-            let group: Vec<u32> = slots.get(i..j).map(<[u32]>::to_vec).unwrap_or_default();
-            i = j;
             let needs: Vec<i64> =
                 group.iter().map(|ix| self.book.at(*ix).map_or(0, |b| b.demand.units)).collect();
             let total: i64 = needs.iter().sum();
