@@ -18,7 +18,10 @@
 //! and what is scheduled). When it cannot cover its own demand and its children's
 //! releases in a period, its own demand is served first and the rest is shared by
 //! [`fair_share`]: each child gets enough for equal days of supply, and the children's
-//! receipts (and projections) are cut to match, with the shortfall reported.
+//! receipts (and projections) are cut to match, with the shortfall reported. A child's
+//! releases already past due claim in the first period with its first release, and are
+//! served first (they arrive first); what the source cannot give of them is cut from the
+//! child's latest receipts before `lead`, and its `past_due` is what it gets.
 
 use std::collections::BTreeMap;
 
@@ -698,7 +701,12 @@ fn allocate_constrained(
             claims.push(FairClaim {
                 on_hand,
                 daily_demand: daily.get(n).copied().unwrap_or_default(),
-                requested: Some(at(&r.planned_releases, t)),
+                // Releases already past due are wanted now, with the first period's.
+                requested: Some(if t == 0 {
+                    at(&r.planned_releases, t).add_x(r.past_due).ok_or_else(ov)?
+                } else {
+                    at(&r.planned_releases, t)
+                }),
             });
         }
         let asked = claims
@@ -716,20 +724,16 @@ fn allocate_constrained(
                 continue;
             }
             let lead = nodes.get(*c).map_or(0, |n| usize::try_from(n.lead_periods).unwrap_or(0));
-            let arrive = t.saturating_add(lead);
-            if let Some(Some(r)) = records.get_mut(*c) {
-                if let Some(x) = r.planned_releases.get_mut(t) {
-                    *x = *share;
+            let cut_at = match records.get_mut(*c) {
+                Some(Some(r)) => {
+                    cut_child(r, t, lead, claim.requested.unwrap_or_default(), *share)?
                 }
-                if let Some(x) = r.planned_receipts.get_mut(arrive) {
-                    *x = x.sub_x(cut).ok_or_else(ov)?;
+                _ => Vec::new(),
+            };
+            for (arrive, units) in cut_at {
+                if let Some(x) = cuts.get_mut(n).and_then(|v| v.get_mut(arrive)) {
+                    *x = x.add_x(units).ok_or_else(ov)?;
                 }
-                if let Some(x) = r.shortfall.get_mut(arrive) {
-                    *x = x.add_x(cut).ok_or_else(ov)?;
-                }
-            }
-            if let Some(x) = cuts.get_mut(n).and_then(|v| v.get_mut(arrive)) {
-                *x = x.add_x(cut).ok_or_else(ov)?;
             }
         }
         if let Some(g) = rec.gross.get_mut(t) {
@@ -753,6 +757,48 @@ fn allocate_constrained(
         }
     }
     Ok(rec)
+}
+
+/// Cuts a child's record in period `t` to the `share` it gets of what it `requested`:
+/// its release, and (in the first period) its past-due releases, which the share serves
+/// first (they arrive first). Returns the receipts cut, each (arrival period, units); the
+/// past-due cut comes off its latest receipts before `lead`.
+fn cut_child(
+    r: &mut DrpRecord,
+    t: usize,
+    lead: usize,
+    requested: Decimal,
+    share: Decimal,
+) -> Res<Vec<(usize, Decimal)>> {
+    let ov = || ReplenishError::Overflow("a DRP figure");
+    let past_due = if t == 0 { r.past_due } else { Decimal::ZERO };
+    let release = requested.sub_x(past_due).ok_or_else(ov)?;
+    let to_release = share.sub_x(past_due).ok_or_else(ov)?.max(Decimal::ZERO);
+    let release_cut = release.sub_x(to_release).ok_or_else(ov)?;
+    if let Some(x) = r.planned_releases.get_mut(t) {
+        *x = to_release;
+    }
+    let mut cut_at = vec![(t.saturating_add(lead), release_cut)];
+    let mut left = requested.sub_x(share).ok_or_else(ov)?.sub_x(release_cut).ok_or_else(ov)?;
+    if left > Decimal::ZERO {
+        r.past_due = r.past_due.sub_x(left).ok_or_else(ov)?;
+        for arrive in (0..lead.min(r.planned_receipts.len())).rev() {
+            let take = at(&r.planned_receipts, arrive).min(left);
+            if take > Decimal::ZERO {
+                cut_at.push((arrive, take));
+                left = left.sub_x(take).ok_or_else(ov)?;
+            }
+        }
+    }
+    for (arrive, units) in &cut_at {
+        if let Some(x) = r.planned_receipts.get_mut(*arrive) {
+            *x = x.sub_x(*units).ok_or_else(ov)?;
+        }
+        if let Some(x) = r.shortfall.get_mut(*arrive) {
+            *x = x.add_x(*units).ok_or_else(ov)?;
+        }
+    }
+    Ok(cut_at)
 }
 
 #[cfg(test)]
