@@ -17,7 +17,8 @@
 //! A **constrained** source cannot plan receipts of its own (its supply is what it has
 //! and what is scheduled). When it cannot cover its own demand and its children's
 //! releases in a period, its own demand is served first and the rest is shared by
-//! [`fair_share`]: each child gets enough for equal days of supply, and the children's
+//! [`fair_share`] (in steps of the finest decimal the figures are written to): each child
+//! gets enough for equal days of supply, and the children's
 //! receipts (and projections) are cut to match, with the shortfall reported. A child's
 //! releases already past due claim in the first period with its first release, and are
 //! served first (they arrive first); what the source cannot give of them is cut from the
@@ -713,7 +714,8 @@ fn allocate_constrained(
             .iter()
             .try_fold(Decimal::ZERO, |a, c| a.add_x(c.requested.unwrap_or_default()))
             .ok_or_else(ov)?;
-        let shared = fair_share(available.min(asked), &claims, Decimal::ONE)?;
+        let supply = available.min(asked);
+        let shared = fair_share(supply, &claims, share_step(supply, &claims))?;
         let mut given = Decimal::ZERO;
         for (n, (c, (claim, share))) in
             children.iter().zip(claims.iter().zip(&shared.shares)).enumerate()
@@ -757,6 +759,27 @@ fn allocate_constrained(
         }
     }
     Ok(rec)
+}
+
+/// The step a constrained source shares `supply` in: the finest the figures are written
+/// to (whole units for whole figures, 0.001 for figures in thousandths), so no remainder
+/// a claim could take is kept back; coarser only where that many steps of `supply`
+/// would not fit the decimal range.
+fn share_step(supply: Decimal, claims: &[FairClaim]) -> Decimal {
+    let scale = claims
+        .iter()
+        .filter_map(|c| c.requested)
+        .chain(std::iter::once(supply))
+        .map(|v| v.normalize().scale())
+        .max()
+        .unwrap_or(0);
+    // At most 10^27 steps: the sums of fair share stay within the decimal range.
+    let most = Decimal::from_i128_with_scale(10i128.pow(27), 0);
+    let mut scale = scale.min(28);
+    while scale > 0 && Decimal::new(1, scale).checked_mul(most).is_none_or(|room| supply > room) {
+        scale -= 1;
+    }
+    Decimal::new(1, scale)
 }
 
 /// Cuts a child's record in period `t` to the `share` it gets of what it `requested`:

@@ -45,3 +45,23 @@ fn a_constrained_source_accounts_for_its_childrens_past_due_releases() {
     assert_eq!(child.shortfall[0], d(10), "child record: {child:?}");
     assert_eq!(child.projected[0], d(-10), "child record: {child:?}");
 }
+
+// A constrained source shared its stock among its children in whole units whatever the
+// figures' precision: with 10.5 kg for two children asking 6.5 each, it gave 5 and 5,
+// kept 0.5 it could have given, and reported 3 short instead of 2.5.
+#[test]
+fn a_constrained_source_shares_fractional_quantities_without_keeping_a_remainder() {
+    let dec = |s: &str| s.parse::<Decimal>().unwrap();
+    let mut dc = node("CDC", None, 0, 0, &[0, 0]);
+    dc.on_hand = dec("10.5");
+    dc.constrained = true;
+    let mut a = node("A", Some("CDC"), 0, 1, &[0, 0]);
+    a.gross = vec![Decimal::ZERO, dec("6.5")];
+    let mut b = a.clone();
+    b.site = "B".parse().unwrap();
+    let recs = drp(2, &[dc, a, b]).unwrap();
+    let src = &recs[0];
+    assert_eq!(src.gross[0], dec("10.5"), "source record: {src:?}");
+    assert_eq!(src.shortfall[0], dec("2.5"), "source record: {src:?}");
+    assert_eq!(src.projected[0], Decimal::ZERO, "source record: {src:?}");
+}
