@@ -288,12 +288,7 @@ fn a_snapshot_whose_booking_disagrees_with_what_availability_asks_for_is_refused
     let bookings = json["content"]["bookings"].as_array_mut().unwrap();
     assert_eq!(bookings.len(), 1);
     bookings[0]["request"]["qty"] = "90 EA".into();
-    let mut s: onhand::NetworkSnapshot = serde_json::from_value(json).unwrap();
-    s.digest = s.content_digest().unwrap();
-    let catalog = std::sync::Arc::new(
-        onhand::master::Catalog::new(onhand::master::seed::demo_network()).unwrap(),
-    );
-    let err = Network::restore(catalog, common::rules(), common::config(), &s).unwrap_err();
+    let err = common::restore_edited(json).unwrap_err();
     assert_eq!(err.code(), "invalid_snapshot", "{err}");
     assert!(err.to_string().contains("invariant bookings"), "{err}");
 }

@@ -42,11 +42,6 @@ fn a_snapshot_whose_journal_head_would_saturate_cost_event_ids_is_refused() {
     let n = common::network();
     let mut json = serde_json::to_value(n.snapshot().unwrap()).unwrap();
     json["content"]["journal"]["seq"] = (u64::MAX / 4096 + 10).into();
-    let mut s: onhand::NetworkSnapshot = serde_json::from_value(json).unwrap();
-    s.digest = s.content_digest().unwrap();
-    let catalog = std::sync::Arc::new(
-        onhand::master::Catalog::new(onhand::master::seed::demo_network()).unwrap(),
-    );
-    let err = onhand::Network::restore(catalog, common::rules(), common::config(), &s).unwrap_err();
+    let err = common::restore_edited(json).unwrap_err();
     assert_eq!(err.code(), "invalid_snapshot", "{err}");
 }

@@ -246,12 +246,7 @@ fn a_snapshot_with_a_line_both_open_and_closed_is_refused() {
     n.expect(expected("PO-2", 1, "BOLT-M8", "ATL", "50 EA", day(9))).unwrap();
     let mut json = serde_json::to_value(n.snapshot().unwrap()).unwrap();
     json["content"]["closed_receipts"][0]["expected"]["order"] = "PO-2".into();
-    let mut s: onhand::NetworkSnapshot = serde_json::from_value(json).unwrap();
-    s.digest = s.content_digest().unwrap();
-    let catalog = std::sync::Arc::new(
-        onhand::master::Catalog::new(onhand::master::seed::demo_network()).unwrap(),
-    );
-    let err = onhand::Network::restore(catalog, common::rules(), common::config(), &s).unwrap_err();
+    let err = common::restore_edited(json).unwrap_err();
     assert_eq!(err.code(), "invalid_snapshot", "{err}");
     assert!(err.to_string().contains("closed_receipts"), "{err}");
 }

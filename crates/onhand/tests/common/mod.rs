@@ -105,3 +105,13 @@ pub(crate) fn bolt_order(line: u32, qty: &str) -> onhand::OrderRequest {
         chrono::NaiveDate::from_ymd_opt(2026, 1, 9).unwrap(),
     )
 }
+
+/// Restores a network snapshot's JSON edited by a test, its digest made to match (what
+/// someone editing a stored snapshot can always do), on the demo catalog with
+/// [`rules`] and [`config`].
+pub(crate) fn restore_edited(json: serde_json::Value) -> Result<Network, onhand::Error> {
+    let mut s: onhand::NetworkSnapshot = serde_json::from_value(json).unwrap();
+    s.digest = s.content_digest().unwrap();
+    let catalog = std::sync::Arc::new(onhand::master::Catalog::new(seed::demo_network()).unwrap());
+    Network::restore(catalog, rules(), config(), &s)
+}
