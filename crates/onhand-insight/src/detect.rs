@@ -493,12 +493,14 @@ impl Insight {
         out: &mut Vec<Anomaly>,
         thin: &mut Vec<Thin>,
     ) {
-        // Only receipts whose whole follow-up window lies before the end of as_of.
+        // Only receipts whose whole follow-up window lies before the end of as_of: a
+        // receipt's window ends `follow_days` after it, so one of day `as_of −
+        // follow_days` (at any time) has had all of its by the end of `as_of`.
         let matured = day_number(as_of)
             .saturating_sub(i32::try_from(self.config().follow_days).unwrap_or(i32::MAX));
         let mut per: BTreeMap<&SupplierCode, (u64, u64)> = BTreeMap::default();
         for ((day, supplier), c) in &self.stock.suppliers {
-            if *day < matured {
+            if *day <= matured {
                 let e = per.entry(supplier).or_default();
                 e.0 = e.0.saturating_add(c.followed);
                 e.1 = e.1.saturating_add(c.receipts);
