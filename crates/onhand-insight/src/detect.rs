@@ -299,7 +299,11 @@ fn binomial_family<S: Clone>(
         tested.push((t, p0, p));
     }
     let ps: Vec<f64> = tested.iter().map(|(_, _, p)| *p).collect();
-    let (flags, threshold) = benjamini_hochberg(&ps, cfg.fdr);
+    let (flags, _) = benjamini_hochberg(&ps, cfg.fdr);
+    // The evidence's threshold: the largest p-value the procedure rejected (not the
+    // step-up bound `i q / m` it was held against, which can be far above it).
+    let threshold =
+        ps.iter().zip(&flags).filter(|(_, f)| **f).map(|(p, _)| *p).max_by(f64::total_cmp);
     let family = tested.len();
     for ((t, p0, p), flag) in tested.into_iter().zip(flags) {
         let rate = t.k as f64 / t.n as f64;

@@ -37,3 +37,18 @@ fn a_receipt_whose_window_closed_on_as_of_is_matured() {
     let found = f.anomalies.iter().filter(|a| a.detector == Detector::SupplierFollowUps);
     assert_eq!(found.count(), 1, "{:?}", f.thin);
 }
+
+/// `Test::Binomial::threshold` is documented as "the largest p-value the procedure
+/// rejected in this family": BAD alone is tested (GOOD's peers, 20 receipts, are
+/// below the 50 peers needed) and rejected at p = 0.1^20, so that is the threshold,
+/// not the step-up bound 1 · 0.01 / 1 = 0.01.
+#[test]
+fn the_binomial_threshold_is_the_largest_rejected_p_value() {
+    let s = suppliers();
+    let f = s.detect(jan(13), &DetectConfig::default()).unwrap();
+    let a = f.anomalies.iter().find(|a| a.detector == Detector::SupplierFollowUps).unwrap();
+    let Test::Binomial { p_value, threshold, family, .. } = a.test else { panic!("{a:?}") };
+    assert_eq!(family, 1);
+    assert!((p_value - 1e-20).abs() < 1e-30, "{p_value}");
+    assert_eq!(threshold.to_bits(), p_value.to_bits(), "{threshold} vs {p_value}");
+}
