@@ -12,7 +12,7 @@
 //!
 //! | score | formula |
 //! |---|---|
-//! | stockout risk | `P(D_H > S) = 1 − Φ((S − μ_H) / σ_H)`: until the next expected receipt, `S` = on hand and `H` its days away, `σ_H² = Var(D_H)`; without one, `S` = inventory position and `H` = the mean lead time `L`, `σ_H² = Var(D_L) + d̄² σL²` |
+//! | stockout risk | `P(D_H > S) = 1 − Φ((S − μ_H) / σ_H)`: until the next expected receipt, `S` = on hand and `H` its days away, `σ_H² = Var(D_H)`; without one, `S` = inventory position and `H` = the mean lead time `L` (at least a day; a fraction of a day weighs that day's demand by the fraction), `σ_H² = Var(D_L) + d̄² σL²` |
 //! | transfer urgency | `clamp(1 − DOS / L, 0, 1)`, `DOS` = on hand at the destination / `d̄` over the lead time |
 //! | customer impact | promised, unshipped lines of the item at the destination, in promise-date order, covered by on hand: `Σ (1 + priority) short / Σ (1 + priority) unshipped` |
 //! | transport cost | `(purchase − transport) / max(purchase, transport)` (positive: the transfer is cheaper) |
@@ -130,6 +130,25 @@ impl DemandModel {
                 (mu, var)
             }
         }
+    }
+}
+
+/// Expected demand and its variance over the mean lead time `l` days (at least one)
+/// from the day after `as_of`, and the horizon used: whole days as
+/// [`DemandModel::horizon`] gives them, and a fraction of the next day for the rest
+/// (`l d` and `l σd²` without seasonality), so `Var(D_L)` is over `L` days, not `L`
+/// rounded.
+fn over_lead(model: &DemandModel, as_of: NaiveDate, l: f64) -> (f64, f64, f64) {
+    let l = l.max(1.0);
+    let whole = l.floor();
+    let n = whole as u32;
+    let (mu, var) = model.horizon(as_of, n);
+    let frac = l - whole;
+    if frac > 0.0 {
+        let (mu1, var1) = model.horizon(as_of, n.saturating_add(1));
+        (mu + frac * (mu1 - mu), var + frac * (var1 - var), l)
+    } else {
+        (mu, var, l)
     }
 }
 
@@ -476,10 +495,9 @@ impl Insight {
                         missing[2] += 1;
                         continue;
                     };
-                    let h = l.round().max(1.0) as u32;
-                    let (mu, var) = model.horizon(as_of, h);
-                    let daily = mu / f64::from(h);
-                    (Horizon::LeadTime, l, to_f64(pos.level), mu, var + daily * daily * sl * sl)
+                    let (mu, var, h) = over_lead(&model, as_of, l);
+                    let daily = mu / h;
+                    (Horizon::LeadTime, h, to_f64(pos.level), mu, var + daily * daily * sl * sl)
                 };
             let sd = var.max(0.0).sqrt();
             let p = if sd > 0.0 {
@@ -595,8 +613,8 @@ impl Insight {
             let none = || Figure::NotEnoughData { have: 0, need: 1 };
             let (urgency, dos, lead_days) = match (on_hand, &model, lead) {
                 (Some(oh), Some(m), Some((l, _, _))) => {
-                    let h = l.round().max(1.0) as u32;
-                    let daily = m.horizon(as_of, h).0 / f64::from(h);
+                    let (mu, _, h) = over_lead(m, as_of, l);
+                    let daily = mu / h;
                     let dos = if daily > 0.0 { to_f64(oh) / daily } else { f64::INFINITY };
                     let u = if l > 0.0 { (1.0 - dos / l).clamp(0.0, 1.0) } else { 0.0 };
                     let dos_fig = if dos.is_finite() { Figure::Value(dos) } else { none() };
@@ -690,16 +708,13 @@ impl Insight {
             };
             let Some((l, sl, nl)) = self.lead_of(key, s, cfg) else { continue };
             let Some(site) = self.site_code(key.1) else { continue };
-            let h = l.round().max(1.0) as u32;
-            let (mu, var_d) = model.horizon(as_of, h);
-            let daily = mu / f64::from(h);
+            let (mu, var_d, h) = over_lead(&model, as_of, l);
+            let daily = mu / h;
             let var_l = daily * daily * sl * sl;
             let ss = z * (var_d + var_l).sqrt();
             // Without seasonality: the plain mean and deviation over L.
-            let plain = z
-                * (f64::from(h) * model.std_dev * model.std_dev
-                    + model.mean * model.mean * sl * sl)
-                    .sqrt();
+            let plain =
+                z * (h * model.std_dev * model.std_dev + model.mean * model.mean * sl * sl).sqrt();
             let recommended = ceil_dec(ss);
             let current = s.position.as_ref().and_then(|p| p.safety);
             let change = current.and_then(|c| recommended.checked_sub(c));

@@ -6,6 +6,50 @@ mod common;
 use common::*;
 use onhand_insight::*;
 
+/// 28 days alternating 8 and 12 (mean 10, σd² = 4.148148) and lead times of 2, 2, 3
+/// and 3 days (mean L = 2.5, σL² = 1/3).
+fn fractional_lead() -> Insight {
+    let mut recs = Vec::new();
+    for d in 0..28u32 {
+        let day = jan(5) + chrono::Days::new(u64::from(d));
+        let q = if d % 2 == 0 { 8 } else { 12 };
+        recs.push(demand(day.and_hms_opt(23, 0, 0).unwrap().and_utc(), day, "BOLT", "ORD", q));
+    }
+    for (o, r) in [(1, 3), (2, 4), (3, 6), (4, 7)] {
+        recs.push(lead(t(5, 1), "BOLT", "ACME", "ORD", jan(o), jan(r)));
+    }
+    let end = t(31, 23) + chrono::Duration::hours(72);
+    recs.push(position(end, "BOLT", "ORD", 30, 30, None, None));
+    recs.sort_by_key(Record::at);
+    Insight::from_records(config(), &recs).unwrap()
+}
+
+/// Safety stock is `z √(L σd² + d² σL²)` with the mean lead time `L` (DOMAIN.md,
+/// the plan module's table): over L = 2.5 days, lead-time demand is 25, not the
+/// 30 of a 3-day horizon, and SS = 1.644854 · √(2.5 · 4.148148 + 100 / 3) = 10.87 → 11.
+#[test]
+fn safety_stock_uses_the_mean_lead_time_not_its_rounding() {
+    let s = fractional_lead();
+    let a = &s.safety_stock(date(2026, 2, 3), &PlanConfig::default()).unwrap()[0];
+    assert!((a.lead_time_days - 2.5).abs() < 1e-12);
+    assert!((a.lead_time_demand - 25.0).abs() < 1e-9, "{}", a.lead_time_demand);
+    assert_eq!(a.recommended, dec("11"), "{a:?}");
+    assert_eq!(a.without_season, dec("11"), "{a:?}");
+}
+
+/// Stockout risk over the lead time: expected demand over L = 2.5 days is 25 with
+/// variance 2.5 · 4.148148 + 10² / 3 (the horizon it reports is 2.5 days).
+#[test]
+fn stockout_risk_over_the_lead_time_uses_the_mean_lead_time() {
+    let s = fractional_lead();
+    let r = &s.stockout_risk(date(2026, 2, 3), &PlanConfig::default()).item_sites[0];
+    assert_eq!(r.horizon, Horizon::LeadTime);
+    assert!((r.horizon_days - 2.5).abs() < 1e-12);
+    assert!((r.expected_demand - 25.0).abs() < 1e-9, "{r:?}");
+    let var = 2.5 * 112.0 / 27.0 + 100.0 / 3.0;
+    assert!((r.std_dev - f64::sqrt(var)).abs() < 1e-9, "{r:?}");
+}
+
 /// Supplier BAD: 20 receipts on 01-05 at 10:00, each followed an hour later by a
 /// negative adjustment; GOOD: 50 receipts the same day, 5 of them followed.
 fn suppliers() -> Insight {
