@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use onhand_insight::*;
+use onhand_master::VelocityClass;
 
 /// 28 days alternating 8 and 12 (mean 10, σd² = 4.148148) and lead times of 2, 2, 3
 /// and 3 days (mean L = 2.5, σL² = 1/3).
@@ -95,4 +96,57 @@ fn the_binomial_threshold_is_the_largest_rejected_p_value() {
     assert_eq!(family, 1);
     assert!((p_value - 1e-20).abs() < 1e-30, "{p_value}");
     assert_eq!(threshold.to_bits(), p_value.to_bits(), "{threshold} vs {p_value}");
+}
+
+fn late_config() -> Config {
+    let mut c = config();
+    c.lateness_secs = 86_400;
+    c
+}
+
+/// Counts of one item-site out (08:00), out (09:00), within (10:00), window 1: the
+/// 09:00 count recurs. Taken with the 09:00 count an hour late, it must still recur.
+#[test]
+#[ignore = "known: recurrence reads the item-site's counts in arrival order, not time order"]
+fn a_late_count_recurs_as_in_time_order() {
+    let mut c = late_config();
+    c.recurrence_window = 1;
+    let rec = |h, counted| {
+        count(t(5, h), "BOLT", "DFW", VelocityClass::A, "ANN", 10, counted, 0, "0 USD")
+    };
+    let in_order = [rec(8, 9), rec(9, 9), rec(10, 10)];
+    let late = [rec(8, 9), rec(10, 10), rec(9, 9)];
+    let p = Period::containing(Grain::Day, jan(5));
+    let a = Insight::from_records(c.clone(), &in_order).unwrap().counts(p, &Dim::Network).unwrap();
+    let b = Insight::from_records(c, &late).unwrap().counts(p, &Dim::Network).unwrap();
+    assert_eq!(a.recurrence.numerator, dec("1"));
+    assert_eq!(b.recurrence, a.recurrence);
+}
+
+/// A receipt at 10:00 followed by a negative adjustment at 11:00 is "followed"; taken
+/// with the receipt late (after the adjustment), it must be too.
+#[test]
+#[ignore = "known: a late receipt is not charged with trouble already taken in"]
+fn a_late_receipt_is_followed_as_in_time_order() {
+    let r = receipt(t(5, 10), "ACME", "BOLT", "ATL", 5);
+    let adj = adjusted(t(5, 11), "BOLT", "ATL", "DAMAGE", "ANN", -1, "-1 USD");
+    let p = Period::containing(Grain::Day, jan(5));
+    let a = Insight::from_records(late_config(), &[r.clone(), adj.clone()]).unwrap();
+    let b = Insight::from_records(late_config(), &[adj, r]).unwrap();
+    assert_eq!(a.supplier_receipts(p, None).unwrap().followed, 1);
+    assert_eq!(b.supplier_receipts(p, None).unwrap().followed, 1);
+}
+
+/// A receipt on 01-05 00:00 (window to 01-12 00:00), a negative adjustment on
+/// 01-12 01:00 (outside it) and one on 01-11 23:00 (inside it) taken an hour late: the
+/// receipt is followed, as in time order.
+#[test]
+#[ignore = "known: trouble past a receipt's window drops it, so late trouble inside the window misses it"]
+fn late_trouble_inside_the_window_follows_the_receipt() {
+    let r = receipt(t(5, 0), "ACME", "BOLT", "ATL", 5);
+    let outside = adjusted(t(12, 1), "BOLT", "ATL", "DAMAGE", "ANN", -1, "-1 USD");
+    let inside = adjusted(t(11, 23), "BOLT", "ATL", "DAMAGE", "ANN", -1, "-1 USD");
+    let p = Period::containing(Grain::Day, jan(5));
+    let s = Insight::from_records(late_config(), &[r, outside, inside]).unwrap();
+    assert_eq!(s.supplier_receipts(p, None).unwrap().followed, 1);
 }
