@@ -218,6 +218,14 @@ impl Book {
         }
     }
 
+    /// Forgets the quota use every line's picks kept (`Booked::kept`, which counts in
+    /// no held figure, so nothing is lent out).
+    pub(crate) fn forget_kept(&mut self) {
+        for b in self.slots.iter_mut().flatten() {
+            b.kept.clear();
+        }
+    }
+
     /// Every booked line, in slab order.
     pub(crate) fn values(&self) -> impl Iterator<Item = &Booked> {
         self.slots.iter().filter_map(Option::as_ref)

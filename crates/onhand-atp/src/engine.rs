@@ -1372,14 +1372,7 @@ impl Atp {
         }
         self.quotas = quotas;
         // What picks kept is forgotten with the old use (see `Booked::kept`).
-        let ids = self.booked_lines();
-        for id in ids {
-            if let Some(mut b) = self.book.get_mut(id)
-                && !b.kept.is_empty()
-            {
-                b.kept.clear();
-            }
-        }
+        self.book.forget_kept();
         // Booked lines already confirmed count against the new quotas.
         let booked: Vec<(u16, SmallVec<[RawLine; 2]>)> =
             self.book.values().map(|b| (b.demand.class, b.promise.lines.clone())).collect();

@@ -43,12 +43,9 @@ ic = { roles = ["inventory_control"] }
 
 "#;
 
-/// Chicago buys 1,000 nuts at 0.04 USD and ships 500 to Toronto, which receives them
-/// (27.50 CAD, 2.50 CAD of Chicago's profit in them) and sells 200.
-const BASE: &str = r#"
-[[steps]]
-receipt = { site = "ORD", item = "NUT-M8", qty = "1000 EA", bin = "PF-A01", to = "available", unit_cost = "0.04 USD" }
-
+/// Chicago's transfer TO-9 of 500 nuts to Toronto: requested, approved and shipped at
+/// 10:00 (the steps after a receipt of the nuts at Chicago).
+const SHIP: &str = r#"
 [[steps]]
 by = "planner"
 transfer_request = { transfer = "TO-9", from = "ORD", to = "YYZ", item = "NUT-M8", qty = "500 EA" }
@@ -61,6 +58,11 @@ transfer_approve = "TO-9"
 at = "2026-01-05T10:00:00Z"
 by = "dock"
 transfer_ship = { site = "ORD", item = "NUT-M8", qty = "500 EA", bin = "PF-A01", doc = "TO-9" }
+"#;
+
+/// After [`RECEIPT`] and [`SHIP`]: Toronto receives the 500 nuts (27.50 CAD, 2.50 CAD
+/// of Chicago's profit in them) and sells 200.
+const BASE: &str = r#"
 
 [[steps]]
 at = "2026-01-07T10:00:00Z"
@@ -84,8 +86,14 @@ ship = { site = "YYZ", item = "NUT-M8", qty = "200 EA", bin = "STG-01", doc = "S
 books = [ { entity = "CA01", inventory = "16.50 CAD", unrealized_profit = "1.50 CAD" } ]
 "#;
 
+/// Chicago's receipt of 1,000 nuts at 0.04 USD, at the scenario's start.
+const RECEIPT: &str = r#"
+[[steps]]
+receipt = { site = "ORD", item = "NUT-M8", qty = "1000 EA", bin = "PF-A01", to = "available", unit_cost = "0.04 USD" }
+"#;
+
 fn play(extra: &str) -> Played {
-    let text = format!("{HEAD}\n{BASE}\n{extra}");
+    let text = format!("{HEAD}\n{RECEIPT}\n{SHIP}\n{BASE}\n{extra}");
     let s: Scenario = parse_text("intercompany.toml", &text, TextFormat::Toml).unwrap();
     scenario::play(&s, false).unwrap()
 }
@@ -158,24 +166,13 @@ customer_return = { site = "YYZ", item = "NUT-M8", qty = "200 EA", bin = "PF-A01
 /// profit where the stock holds a loss of 8.00 USD: group inventory off by 10.00 USD.
 #[test]
 fn a_back_dated_receipt_that_recosts_an_intercompany_shipment_recosts_its_embedded_profit() {
-    let steps = r#"
+    let receipt = r#"
 [[steps]]
 at = "2026-01-05T09:00:00Z"
 receipt = { site = "ORD", item = "NUT-M8", qty = "1000 EA", bin = "PF-A01", to = "available", unit_cost = "0.04 USD" }
-
-[[steps]]
-by = "planner"
-transfer_request = { transfer = "TO-9", from = "ORD", to = "YYZ", item = "NUT-M8", qty = "500 EA" }
-
-[[steps]]
-by = "manager"
-transfer_approve = "TO-9"
-
-[[steps]]
-at = "2026-01-05T10:00:00Z"
-by = "dock"
-transfer_ship = { site = "ORD", item = "NUT-M8", qty = "500 EA", bin = "PF-A01", doc = "TO-9" }
-
+"#;
+    // The expectation is the shipment's, the last step of `SHIP`.
+    let steps = r#"
 [steps.expect]
 books = [ { entity = "CA01", in_transit = "27.50 CAD", unrealized_profit = "2.50 CAD" } ]
 
@@ -188,7 +185,7 @@ receipt = { site = "ORD", item = "NUT-M8", qty = "500 EA", bin = "PF-A01", to = 
 # Chicago's shipment now took the 0.06 layer: 10.00 USD more cost of sales.
 postings = [ { entity = "NA01", key = "cost_of_sales", amount = "10.00 USD" } ]
 "#;
-    let text = format!("{HEAD}\n{steps}");
+    let text = format!("{HEAD}\n{receipt}\n{SHIP}\n{steps}");
     let s: Scenario = parse_text("recosted.toml", &text, TextFormat::Toml).unwrap();
     let mut played = scenario::play(&s, false).unwrap();
     assert!(played.report.passed(), "{}", played.report.failures_text());
